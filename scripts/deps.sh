@@ -1,0 +1,14 @@
+# Package lists per package manager, sourced by scripts/quickstart.sh. One place to add a dependency.
+# BUILD_*: what building zsyncctl needs. TEST_*: what the whole test suite needs on top (real package
+# managers for the integration tests, shells for completion tests, servers, ...).
+
+BUILD_APT=(meson ninja-build pkg-config g++ cmake git libcli11-dev nlohmann-json3-dev libfmt-dev doctest-dev
+    libcurl4-openssl-dev liburing-dev libarchive-dev)
+TEST_APT=(python3 procps)
+
+BUILD_DNF=(meson ninja-build pkgconf-pkg-config gcc-c++ cmake git cli11-devel json-devel fmt-devel doctest-devel
+    libcurl-devel liburing-devel libarchive-devel)
+TEST_DNF=(python3 procps-ng)
+
+BUILD_PACMAN=(meson ninja pkgconf gcc cmake git cli11 nlohmann-json fmt doctest curl liburing libarchive)
+TEST_PACMAN=(python procps-ng)

@@ -1,0 +1,115 @@
+#include "cli/app.hpp"
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <exception>
+
+#include "cli/build_info.hpp"
+#include "cli/commands.hpp"
+#include "cli/context.hpp"
+
+namespace zsyncctl::cli {
+
+std::string version_text() {
+    const BuildInfo& info = build_info();
+    std::string text = "zsyncctl ";
+    text += info.version;
+    text += "\ngit revision: ";
+    text += info.git_revision;
+    text += "\ncompiler: ";
+    text += info.compiler;
+    text += "\nbuild type: ";
+    text += info.build_type;
+    text += "\nio_uring: ";
+    text += info.io_uring ? "compiled in (liburing)" : "not compiled in";
+    text += "\n";
+    return text;
+}
+
+namespace {
+
+ColorMode parse_color(const std::string& value) {
+    if (value == "always") {
+        return ColorMode::always;
+    }
+    if (value == "never") {
+        return ColorMode::never;
+    }
+    return ColorMode::automatic;
+}
+
+// CLI11 reports its own errors; we keep our one-line format and exit code 2.
+int report_parse_error(CLI::App& app, const CLI::ParseError& e, Output& out) {
+    if (e.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) {
+        // --help and --help-all are "errors" that carry the help text.
+        return app.exit(e);
+    }
+    std::string hint = "run 'zsyncctl --help' for usage";
+    out.error(util::make_error(util::ErrorKind::invalid_input, e.what(), std::move(hint)));
+    return to_int(ExitCode::usage);
+}
+
+} // namespace
+
+int run(int argc, char** argv) {
+    Context context;
+    CLI::App app{"zsyncctl: understand and drive the package managers and async I/O of this machine"};
+    app.name("zsyncctl");
+    app.fallthrough();
+    app.require_subcommand(0, 1);
+    app.set_version_flag(
+        "-V,--version", [] { return version_text(); }, "Show version and build facts");
+    app.footer("Exit status: 0 success, 1 the operation failed, 2 usage or bad input, 130 interrupted.\n"
+               "See zsyncctl(1) for the environment variables and JSON formats.");
+
+    GlobalOptions& opts = context.options;
+    app.add_flag("--json", opts.json, "Machine-readable JSON output");
+    app.add_option("--color", opts.color,
+                   "Colour output: auto (default; off for non-TTY or NO_COLOR), always, never")
+        ->check(CLI::IsMember({"auto", "always", "never"}))
+        ->option_text("auto|always|never");
+    app.add_flag("-v,--verbose", opts.verbose, "More detail (repeat for more)");
+    app.add_flag("-q,--quiet", opts.quiet, "Only errors and results");
+    app.add_option("--root", opts.root, "Read /etc, /proc, /sys, /usr, /var, /opt, /run and $HOME inside DIR")
+        ->option_text("DIR");
+    app.add_option("--io-backend", opts.io_backend,
+                   "Event loop backend: auto (probe io_uring, else epoll), io_uring, epoll")
+        ->check(CLI::IsMember({"auto", "io_uring", "epoll"}))
+        ->option_text("auto|io_uring|epoll");
+    app.add_flag("--no-cache", opts.no_cache, "Do not read or write the detection and index caches");
+
+    for (CommandRegistrar registrar : command_registrars()) {
+        registrar(app, context);
+    }
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        context.out.configure(parse_color(opts.color), opts.verbose, opts.quiet, opts.json);
+        return report_parse_error(app, e, context.out);
+    }
+    context.out.configure(parse_color(opts.color), opts.verbose, opts.quiet, opts.json);
+
+    int code = 0;
+    try {
+        if (!context.action()) {
+            std::fputs(app.help().c_str(), stdout);
+            code = to_int(ExitCode::success);
+        } else {
+            code = to_int(context.action()());
+        }
+    } catch (const CommandError& e) {
+        context.out.error(e.error);
+        code = to_int(exit_code_for(e.error.kind));
+    } catch (const std::exception& e) {
+        context.out.error(util::make_error(util::ErrorKind::internal,
+                                           std::string("internal error: ") + e.what(),
+                                           "please report this with the command line that caused it"));
+        code = to_int(ExitCode::failure);
+    }
+    context.shutdown();
+    std::fflush(stdout);
+    return code;
+}
+
+} // namespace zsyncctl::cli

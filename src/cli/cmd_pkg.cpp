@@ -1,0 +1,32 @@
+#include <CLI/CLI.hpp>
+
+#include <array>
+
+#include "cli/context.hpp"
+
+namespace zsyncctl::cli {
+
+// The `pkg` group's subcommands, one cmd_pkg_<name>.cpp each, in --help order. Add a line here for a
+// new one. An empty list is allowed while the group is being built.
+namespace {
+using PkgRegistrar = void (*)(CLI::App& pkg, Context& context);
+constexpr std::array<PkgRegistrar, 0> k_pkg_registrars{};
+} // namespace
+
+void register_pkg(CLI::App& app, Context& context) {
+    auto* pkg = app.add_subcommand("pkg", "Package managers: detect, paths, search, install, remove");
+    pkg->require_subcommand(0, 1);
+    for (PkgRegistrar registrar : k_pkg_registrars) {
+        registrar(*pkg, context);
+    }
+    pkg->final_callback([&context, pkg] {
+        if (!context.action()) {
+            context.set_action([pkg, &context] {
+                context.out.print(pkg->help());
+                return ExitCode::success;
+            });
+        }
+    });
+}
+
+} // namespace zsyncctl::cli

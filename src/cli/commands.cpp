@@ -1,0 +1,21 @@
+#include "cli/commands.hpp"
+
+#include <array>
+
+namespace zsyncctl::cli {
+
+void register_pkg(CLI::App& app, Context& context);
+void register_version(CLI::App& app, Context& context);
+
+namespace {
+constexpr std::array k_registrars{
+    &register_pkg,
+    &register_version,
+};
+} // namespace
+
+std::span<const CommandRegistrar> command_registrars() {
+    return k_registrars;
+}
+
+} // namespace zsyncctl::cli

@@ -1,0 +1,68 @@
+#include "cli/context.hpp"
+
+#include <cstdlib>
+
+#include "core/errors.hpp"
+
+namespace zsyncctl::cli {
+
+void raise(util::Error error) {
+    throw CommandError{std::move(error)};
+}
+
+void raise_usage(std::string message, std::string hint) {
+    throw CommandError{util::make_error(util::ErrorKind::invalid_input, std::move(message), std::move(hint))};
+}
+
+ExitCode exit_code_for(util::ErrorKind kind) {
+    switch (kind) {
+    case util::ErrorKind::invalid_input:
+        return ExitCode::usage;
+    case util::ErrorKind::interrupted:
+        return ExitCode::interrupted;
+    default:
+        return ExitCode::failure;
+    }
+}
+
+const util::Root& Context::root() {
+    if (!m_root) {
+        m_root = util::Root::from_option_or_env(options.root);
+    }
+    return *m_root;
+}
+
+core::IoBackend Context::io_backend() const {
+    std::string value = options.io_backend;
+    if (value.empty()) {
+        const char* env = std::getenv("ZSYNCCTL_IO_BACKEND");
+        value = env != nullptr && env[0] != '\0' ? env : "auto";
+    }
+    auto backend = core::parse_io_backend(value);
+    if (!backend) {
+        raise_usage("unknown I/O backend '" + value + "'", "use one of: auto, io_uring, epoll");
+    }
+    return *backend;
+}
+
+core::Runtime& Context::runtime() {
+    if (!m_runtime) {
+        core::Config config = core::Config::for_cli();
+        config.io_backend = io_backend();
+        auto created = core::Runtime::create(config);
+        if (!created) {
+            raise(std::move(created).error());
+        }
+        m_runtime = std::move(*created);
+    }
+    return *m_runtime;
+}
+
+void Context::shutdown() {
+    if (m_runtime) {
+        m_runtime->shutdown();
+        m_runtime.reset();
+    }
+}
+
+} // namespace zsyncctl::cli

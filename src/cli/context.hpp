@@ -1,0 +1,77 @@
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "cli/exit_code.hpp"
+#include "cli/output.hpp"
+#include "core/runtime.hpp"
+#include "util/error.hpp"
+#include "util/root.hpp"
+
+namespace CLI {
+class App;
+}
+
+namespace zsyncctl::cli {
+
+/// Options that every command accepts (they may be given before or after the subcommand).
+struct GlobalOptions {
+    bool json = false;
+    std::string color = "auto";
+    int verbose = 0;
+    bool quiet = false;
+    std::optional<std::string> root;
+    std::string io_backend; // empty: env ZSYNCCTL_IO_BACKEND, else auto
+    bool no_cache = false;
+};
+
+/// Thrown by a command to abort with an error; caught once in cli::run, which prints it and maps its
+/// kind to an exit code.
+struct CommandError {
+    util::Error error;
+};
+
+/// Aborts the command with `error`.
+[[noreturn]] void raise(util::Error error);
+/// Aborts the command with a usage error (exit 2) and an optional hint.
+[[noreturn]] void raise_usage(std::string message, std::string hint = {});
+
+/// What a command sees: the parsed global options, the output, the root, and a runtime created on first
+/// use (so commands that need none, and --help/--version, start no thread). Main thread only.
+class Context {
+public:
+    GlobalOptions options;
+    Output out;
+
+    /// The root that all system reads go through (--root, else ZSYNCCTL_ROOT, else /).
+    const util::Root& root();
+
+    /// The runtime for this command, created on first call from Config::for_cli() and the I/O backend
+    /// choice. Raises (ConfigurationError and the like) when it cannot be created.
+    core::Runtime& runtime();
+
+    /// The chosen I/O backend: --io-backend, else env ZSYNCCTL_IO_BACKEND, else auto. Raises a usage
+    /// error for an unknown value.
+    core::IoBackend io_backend() const;
+
+    /// Records what to run after parsing succeeds; the last registration wins (the deepest subcommand).
+    void set_action(std::function<ExitCode()> action) { m_action = std::move(action); }
+    /// The recorded action, or an empty function when only the top-level app was invoked.
+    const std::function<ExitCode()>& action() const { return m_action; }
+
+    /// Shuts the runtime down (joining its threads) if one was created.
+    void shutdown();
+
+private:
+    std::optional<util::Root> m_root;
+    std::unique_ptr<core::Runtime> m_runtime;
+    std::function<ExitCode()> m_action;
+};
+
+/// Adds one subcommand (and its own subcommands) to `app`. Each cmd_<name>.cpp defines one.
+using CommandRegistrar = void (*)(CLI::App& app, Context& context);
+
+} // namespace zsyncctl::cli

@@ -1,0 +1,23 @@
+#pragma once
+
+#include "util/error.hpp"
+
+namespace zsyncctl::cli {
+
+/// The documented exit codes of every zsyncctl command.
+enum class ExitCode : int {
+    success = 0,       // the operation succeeded
+    failure = 1,       // the operation failed (a check failed, a manager failed, nothing found)
+    usage = 2,         // usage error or refused input
+    interrupted = 130, // interrupted by SIGINT (Ctrl-C)
+};
+
+/// The exit code for an error of this kind: invalid_input is usage, interrupted is 130, others failure.
+ExitCode exit_code_for(util::ErrorKind kind);
+
+/// The numeric value to return from main().
+constexpr int to_int(ExitCode code) {
+    return static_cast<int>(code);
+}
+
+} // namespace zsyncctl::cli

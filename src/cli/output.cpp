@@ -1,0 +1,103 @@
+#include "cli/output.hpp"
+
+#include <cstdlib>
+#include <cstring>
+#include <unistd.h>
+
+#include "util/strings.hpp"
+
+namespace zsyncctl::cli {
+
+void Output::configure(ColorMode mode, int verbosity, bool quiet, bool json) {
+    m_stdout_tty = ::isatty(STDOUT_FILENO) == 1;
+    m_stderr_tty = ::isatty(STDERR_FILENO) == 1;
+    m_verbosity = verbosity;
+    m_quiet = quiet;
+    m_json = json;
+    switch (mode) {
+    case ColorMode::always:
+        m_color = true;
+        break;
+    case ColorMode::never:
+        m_color = false;
+        break;
+    case ColorMode::automatic: {
+        const char* no_color = std::getenv("NO_COLOR");
+        const char* term = std::getenv("TERM");
+        m_color = m_stdout_tty && (no_color == nullptr || no_color[0] == '\0') &&
+                  (term == nullptr || std::strcmp(term, "dumb") != 0);
+        break;
+    }
+    }
+}
+
+std::string Output::paint(std::string_view text, Color color) const {
+    if (!m_color || color == Color::none) {
+        return std::string(text);
+    }
+    const char* code = "";
+    switch (color) {
+    case Color::red:
+        code = "\033[31m";
+        break;
+    case Color::green:
+        code = "\033[32m";
+        break;
+    case Color::yellow:
+        code = "\033[33m";
+        break;
+    case Color::blue:
+        code = "\033[34m";
+        break;
+    case Color::bold:
+        code = "\033[1m";
+        break;
+    case Color::dim:
+        code = "\033[2m";
+        break;
+    case Color::none:
+        break;
+    }
+    std::string out = code;
+    out += text;
+    out += "\033[0m";
+    return out;
+}
+
+void Output::print(std::string_view text) const {
+    std::fwrite(text.data(), 1, text.size(), stdout);
+}
+
+void Output::line(std::string_view text) const {
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    std::fputc('\n', stdout);
+}
+
+void Output::info(std::string_view text) const {
+    if (m_quiet) {
+        return;
+    }
+    std::fwrite(text.data(), 1, text.size(), stderr);
+    std::fputc('\n', stderr);
+}
+
+void Output::error(const util::Error& error) const {
+    std::fflush(stdout);
+    // Errors must stay one line: other programs' text can carry newlines or escape sequences.
+    std::string message = util::sanitize_for_display(error.message);
+    std::fprintf(stderr, "zsyncctl: error: %s\n", message.c_str());
+    if (!error.hint.empty()) {
+        std::string hint = util::sanitize_for_display(error.hint);
+        std::fprintf(stderr, "hint: %s\n", hint.c_str());
+    }
+}
+
+void Output::warning(std::string_view message) const {
+    if (m_quiet) {
+        return;
+    }
+    std::string clean = util::sanitize_for_display(message);
+    std::fprintf(stderr, "zsyncctl: warning: %s\n", clean.c_str());
+}
+
+} // namespace zsyncctl::cli

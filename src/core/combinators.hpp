@@ -1,0 +1,196 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/cancellation.hpp"
+#include "core/future.hpp"
+#include "core/timer_service.hpp"
+#include "util/unique_function.hpp"
+
+namespace zsyncctl::core {
+
+/// A startable unit of work for the combinators: given a token that the combinator may cancel, it starts
+/// the work and returns its future. The work should observe the token and stop early when cancelled.
+template <typename T>
+using TaskFactory = util::UniqueFunction<Future<T>(CancellationToken)>;
+
+/// The winner of race(): its position in the input and its value.
+template <typename T>
+struct RaceWinner {
+    std::size_t index = 0;
+    T value;
+};
+
+/// Joins the messages of several errors into one, keeping the first error's kind.
+util::Error combine_errors(std::string_view what,
+                           const std::vector<std::pair<std::size_t, util::Error>>& errors);
+
+/// Starts every task with a child of `parent`. The first success wins: the others' tokens are cancelled and
+/// the winner's index and value are returned. If all fail, the error lists every failure (first error's
+/// kind). An empty input fails with invalid_input. Cancelling `parent` cancels every task.
+template <typename T>
+Future<RaceWinner<T>> race(std::vector<TaskFactory<T>> tasks, const CancellationToken& parent) {
+    if (tasks.empty()) {
+        return Future<RaceWinner<T>>::ready(util::fail(util::ErrorKind::invalid_input, "race of no tasks"));
+    }
+    struct State {
+        std::mutex mutex;
+        Promise<RaceWinner<T>> promise;
+        std::vector<CancellationToken> tokens;
+        std::vector<std::pair<std::size_t, util::Error>> errors;
+        std::size_t total = 0;
+        bool decided = false;
+    };
+    auto state = std::make_shared<State>();
+    Future<RaceWinner<T>> result = state->promise.future();
+    state->total = tasks.size();
+    for (std::size_t i = 0; i < tasks.size(); ++i) {
+        state->tokens.push_back(parent.child());
+    }
+    for (std::size_t i = 0; i < tasks.size(); ++i) {
+        Future<T> f = tasks[i](state->tokens[i]);
+        f.on_complete([state, i](util::Result<T> r) {
+            std::unique_lock lock(state->mutex);
+            if (state->decided) {
+                return;
+            }
+            if (r.ok()) {
+                state->decided = true;
+                lock.unlock();
+                for (std::size_t k = 0; k < state->tokens.size(); ++k) {
+                    if (k != i) {
+                        state->tokens[k].cancel();
+                    }
+                }
+                state->promise.set(RaceWinner<T>{i, std::move(r).value()});
+                return;
+            }
+            state->errors.emplace_back(i, std::move(r).error());
+            if (state->errors.size() == state->total) {
+                state->decided = true;
+                auto error =
+                    combine_errors("all " + std::to_string(state->total) + " tasks failed", state->errors);
+                lock.unlock();
+                state->promise.set_error(std::move(error));
+            }
+        });
+    }
+    return result;
+}
+
+/// Starts every task with a child of `parent` and collects the values in input order. Fails fast: the first
+/// error cancels the remaining tasks and becomes the result. An empty input gives an empty vector.
+template <typename T>
+Future<std::vector<T>> all(std::vector<TaskFactory<T>> tasks, const CancellationToken& parent) {
+    if (tasks.empty()) {
+        return Future<std::vector<T>>::ready(std::vector<T>{});
+    }
+    struct State {
+        std::mutex mutex;
+        Promise<std::vector<T>> promise;
+        std::vector<CancellationToken> tokens;
+        std::vector<std::optional<T>> values;
+        std::size_t remaining = 0;
+        bool decided = false;
+    };
+    auto state = std::make_shared<State>();
+    Future<std::vector<T>> result = state->promise.future();
+    state->remaining = tasks.size();
+    state->values.resize(tasks.size());
+    for (std::size_t i = 0; i < tasks.size(); ++i) {
+        state->tokens.push_back(parent.child());
+    }
+    for (std::size_t i = 0; i < tasks.size(); ++i) {
+        Future<T> f = tasks[i](state->tokens[i]);
+        f.on_complete([state, i](util::Result<T> r) {
+            std::unique_lock lock(state->mutex);
+            if (state->decided) {
+                return;
+            }
+            if (!r.ok()) {
+                state->decided = true;
+                lock.unlock();
+                for (std::size_t k = 0; k < state->tokens.size(); ++k) {
+                    if (k != i) {
+                        state->tokens[k].cancel();
+                    }
+                }
+                util::Error error = std::move(r).error();
+                error.message = "task " + std::to_string(i) + ": " + error.message;
+                state->promise.set_error(std::move(error));
+                return;
+            }
+            state->values[i].emplace(std::move(r).value());
+            if (--state->remaining == 0) {
+                state->decided = true;
+                std::vector<T> out;
+                out.reserve(state->values.size());
+                for (auto& v : state->values) {
+                    out.push_back(std::move(*v));
+                }
+                lock.unlock();
+                state->promise.set(std::move(out));
+            }
+        });
+    }
+    return result;
+}
+
+/// Starts `task` with a child of `parent` and a timer on `timers`. If the task does not finish within
+/// `timeout`, its token is cancelled and the result is TimeoutExpired; a task that finishes first cancels
+/// the timer, which then never fires. `timers` must outlive the task.
+template <typename T>
+Future<T> with_timeout(TaskFactory<T> task, std::chrono::steady_clock::duration timeout, TimerService& timers,
+                       const CancellationToken& parent) {
+    struct State {
+        std::mutex mutex;
+        Promise<T> promise;
+        bool decided = false;
+        TimerService::TimerId timer = 0;
+        std::string limit;
+    };
+    auto state = std::make_shared<State>();
+    state->limit = "no result within " +
+                   std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(timeout).count()) +
+                   " ms";
+    Future<T> result = state->promise.future();
+    CancellationToken token = parent.child();
+    auto timer = timers.schedule_after(timeout, [state, token] {
+        {
+            std::lock_guard lock(state->mutex);
+            if (state->decided) {
+                return;
+            }
+            state->decided = true;
+        }
+        token.cancel();
+        state->promise.set_error(runtime_error(RuntimeErrc::TimeoutExpired, state->limit));
+    });
+    {
+        std::lock_guard lock(state->mutex);
+        state->timer = timer;
+    }
+    Future<T> f = task(token);
+    f.on_complete([state, &timers](util::Result<T> r) {
+        TimerService::TimerId id = 0;
+        {
+            std::lock_guard lock(state->mutex);
+            if (state->decided) {
+                return;
+            }
+            state->decided = true;
+            id = state->timer;
+        }
+        timers.cancel(id);
+        state->promise.set(std::move(r));
+    });
+    return result;
+}
+
+} // namespace zsyncctl::core

@@ -1,0 +1,136 @@
+#include "core/config.hpp"
+
+#include <algorithm>
+#include <mutex>
+
+#include "core/cpu_budget.hpp"
+
+namespace zsyncctl::core {
+
+std::string_view to_string(ExecutionModel model) {
+    switch (model) {
+    case ExecutionModel::blocking:
+        return "blocking";
+    case ExecutionModel::thread_pool:
+        return "thread_pool";
+    case ExecutionModel::automatic:
+        return "auto";
+    }
+    return "auto";
+}
+
+std::optional<ExecutionModel> parse_execution_model(std::string_view text) {
+    if (text == "blocking") {
+        return ExecutionModel::blocking;
+    }
+    if (text == "thread_pool" || text == "thread-pool") {
+        return ExecutionModel::thread_pool;
+    }
+    if (text == "auto") {
+        return ExecutionModel::automatic;
+    }
+    return std::nullopt;
+}
+
+std::string_view to_string(IoBackend backend) {
+    switch (backend) {
+    case IoBackend::automatic:
+        return "auto";
+    case IoBackend::io_uring:
+        return "io_uring";
+    case IoBackend::epoll:
+        return "epoll";
+    }
+    return "auto";
+}
+
+std::optional<IoBackend> parse_io_backend(std::string_view text) {
+    if (text == "auto") {
+        return IoBackend::automatic;
+    }
+    if (text == "io_uring" || text == "io-uring" || text == "uring") {
+        return IoBackend::io_uring;
+    }
+    if (text == "epoll") {
+        return IoBackend::epoll;
+    }
+    return std::nullopt;
+}
+
+unsigned effective_cpus() {
+    static std::once_flag once;
+    static unsigned cpus = 1;
+    std::call_once(once, [] { cpus = read_cpu_budget(util::Root()).effective; });
+    return cpus;
+}
+
+Config Config::optimal() {
+    Config config;
+    config.execution_model = ExecutionModel::automatic;
+    config.workers = std::min<std::size_t>(effective_cpus(), k_optimal_cap);
+    return config;
+}
+
+Config Config::for_cli() {
+    Config config = optimal();
+    // A CLI spends its time waiting on children and sockets, not computing: a few workers are plenty.
+    config.workers = std::clamp<std::size_t>(config.workers, 2, 4);
+    config.drain_timeout = std::chrono::milliseconds(500);
+    return config;
+}
+
+std::vector<ConfigFinding> Config::validate() const {
+    using S = ConfigFinding::Severity;
+    std::vector<ConfigFinding> findings;
+    if (workers > k_max_workers) {
+        findings.push_back(
+            {S::error, "workers",
+             "worker count " + std::to_string(workers) + " is above the limit of " +
+                 std::to_string(k_max_workers),
+             "set workers to at most " + std::to_string(k_max_workers) + " (0 picks from the CPUs)"});
+    }
+    if (execution_model == ExecutionModel::blocking && workers > 1) {
+        findings.push_back({S::warning, "workers", "the blocking model ignores the worker count",
+                            "use execution model thread_pool, or leave workers at 0"});
+    }
+    if (drain_timeout.count() < 0) {
+        findings.push_back(
+            {S::error, "drain_timeout", "drain timeout is negative", "set drain_timeout to 0 or more"});
+    }
+    unsigned cpus = effective_cpus();
+    if (execution_model == ExecutionModel::thread_pool && workers > 4 * static_cast<std::size_t>(cpus)) {
+        findings.push_back({S::warning, "workers",
+                            "worker count " + std::to_string(workers) + " is more than 4x the " +
+                                std::to_string(cpus) + " CPUs this process may use",
+                            "set workers to " + std::to_string(std::min<unsigned>(cpus, k_optimal_cap)) +
+                                " (Config::optimal())"});
+    }
+    if (queue_bound != 0 && queue_bound < resolved_workers()) {
+        findings.push_back({S::warning, "queue_bound", "queue bound is smaller than the worker count",
+                            "set queue_bound to 0 (unbounded) or at least the worker count"});
+    }
+    if (keep_alive) {
+        findings.push_back(
+            {S::warning, "keep_alive",
+             "keep_alive leaves the pool running after the main task; the caller must shut it down",
+             "leave keep_alive off unless the program calls Runtime::shutdown() itself"});
+    }
+    return findings;
+}
+
+std::size_t Config::resolved_workers() const {
+    if (workers != 0) {
+        return workers;
+    }
+    return std::min<std::size_t>(effective_cpus(), k_optimal_cap);
+}
+
+ExecutionModel Config::resolved_model() const {
+    if (execution_model != ExecutionModel::automatic) {
+        return execution_model;
+    }
+    return resolved_workers() <= 1 && effective_cpus() <= 1 ? ExecutionModel::blocking
+                                                            : ExecutionModel::thread_pool;
+}
+
+} // namespace zsyncctl::core

@@ -1,0 +1,244 @@
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <type_traits>
+#include <utility>
+
+#include "core/errors.hpp"
+#include "util/result.hpp"
+#include "util/unique_function.hpp"
+
+namespace zsyncctl::core {
+
+namespace detail {
+
+template <typename T>
+struct FutureState {
+    std::mutex mutex;
+    std::condition_variable ready_cv;
+    std::optional<util::Result<T>> result;
+    util::UniqueFunction<void(util::Result<T>)> continuation;
+    bool has_continuation = false;
+};
+
+/// Turns the exception in flight into an `internal` error, so nothing escapes a task.
+inline util::Error current_exception_error() {
+    try {
+        throw;
+    } catch (const std::exception& e) {
+        return util::make_error(util::ErrorKind::internal, std::string("task threw: ") + e.what());
+    } catch (...) {
+        return util::make_error(util::ErrorKind::internal, "task threw a non-standard exception");
+    }
+}
+
+} // namespace detail
+
+template <typename T>
+class Future;
+
+/// The writing end of a Future. Move-only; set_value/set_error may be called from any thread, once.
+/// A promise destroyed without a value completes its future with RuntimeShutdown.
+template <typename T>
+class Promise {
+public:
+    Promise() : m_state(std::make_shared<detail::FutureState<T>>()) {}
+    Promise(Promise&&) noexcept = default;
+    Promise& operator=(Promise&& other) noexcept {
+        if (this != &other) {
+            abandon();
+            m_state = std::move(other.m_state);
+        }
+        return *this;
+    }
+    Promise(const Promise&) = delete;
+    Promise& operator=(const Promise&) = delete;
+    ~Promise() { abandon(); }
+
+    /// The future bound to this promise; call once.
+    Future<T> future() { return Future<T>(m_state); }
+
+    /// Completes the future; returns false when it was already completed.
+    bool set(util::Result<T> result) {
+        if (!m_state) {
+            return false;
+        }
+        auto state = std::move(m_state);
+        util::UniqueFunction<void(util::Result<T>)> continuation;
+        {
+            std::lock_guard lock(state->mutex);
+            if (state->result) {
+                return false;
+            }
+            if (state->has_continuation) {
+                continuation = std::move(state->continuation);
+            } else {
+                state->result.emplace(std::move(result));
+            }
+        }
+        if (continuation) {
+            continuation(std::move(result));
+        } else {
+            state->ready_cv.notify_all();
+        }
+        return true;
+    }
+
+    /// Completes the future with an error; returns false when it was already completed.
+    bool set_error(util::Error error) { return set(util::fail(std::move(error))); }
+
+    /// True while this promise still owns an uncompleted state.
+    bool valid() const { return m_state != nullptr; }
+
+private:
+    void abandon() {
+        if (m_state) {
+            set(util::fail(
+                runtime_error(RuntimeErrc::RuntimeShutdown, "a task was dropped before it completed")));
+        }
+    }
+    std::shared_ptr<detail::FutureState<T>> m_state;
+};
+
+/// The reading end of an asynchronous result. Move-only; a Future is awaited once: the first wait()
+/// (or then/on_complete) takes the result and a second one fails with FutureAlreadyAwaited.
+/// A Future may be waited on from any thread, but one Future object by one thread at a time.
+template <typename T>
+class Future {
+public:
+    using value_type = T;
+
+    Future() = default;
+    Future(Future&&) noexcept = default;
+    Future& operator=(Future&&) noexcept = default;
+    Future(const Future&) = delete;
+    Future& operator=(const Future&) = delete;
+
+    /// A future that is already complete.
+    static Future ready(util::Result<T> result) {
+        Promise<T> promise;
+        Future f = promise.future();
+        promise.set(std::move(result));
+        return f;
+    }
+
+    /// True when this future still holds a result (or will): not yet awaited.
+    bool valid() const { return m_state != nullptr; }
+
+    /// True when the result is available now.
+    bool is_ready() const {
+        if (!m_state) {
+            return false;
+        }
+        std::lock_guard lock(m_state->mutex);
+        return m_state->result.has_value();
+    }
+
+    /// Blocks until complete and takes the result; FutureAlreadyAwaited when already taken.
+    util::Result<T> wait() {
+        if (!m_state) {
+            return util::fail(runtime_error(RuntimeErrc::FutureAlreadyAwaited));
+        }
+        auto state = std::move(m_state);
+        std::unique_lock lock(state->mutex);
+        state->ready_cv.wait(lock, [&] { return state->result.has_value(); });
+        return std::move(*state->result);
+    }
+
+    /// Waits at most `timeout`; TimeoutExpired leaves the future valid so it can be waited again.
+    template <typename Rep, typename Period>
+    util::Result<T> wait_for(std::chrono::duration<Rep, Period> timeout) {
+        if (!m_state) {
+            return util::fail(runtime_error(RuntimeErrc::FutureAlreadyAwaited));
+        }
+        std::unique_lock lock(m_state->mutex);
+        if (!m_state->ready_cv.wait_for(lock, timeout, [&] { return m_state->result.has_value(); })) {
+            return util::fail(runtime_error(RuntimeErrc::TimeoutExpired, "future not ready in time"));
+        }
+        auto result = std::move(*m_state->result);
+        lock.unlock();
+        m_state.reset();
+        return result;
+    }
+
+    /// Takes the future and runs `callback(result)` once it completes: inline now if it already has,
+    /// otherwise on the completing thread. Returns false (callback never runs) when already awaited.
+    bool on_complete(util::UniqueFunction<void(util::Result<T>)> callback) {
+        if (!m_state) {
+            return false;
+        }
+        auto state = std::move(m_state);
+        std::unique_lock lock(state->mutex);
+        if (state->result) {
+            auto result = std::move(*state->result);
+            state->result.reset();
+            state->has_continuation = true; // marks it consumed
+            lock.unlock();
+            callback(std::move(result));
+            return true;
+        }
+        state->continuation = std::move(callback);
+        state->has_continuation = true;
+        return true;
+    }
+
+    /// Chains `f(Result<T>)` (returning U or Result<U>); the returned future completes with its value.
+    /// An exception from `f` becomes an internal error. An already-awaited future gives FutureAlreadyAwaited.
+    template <typename F>
+    auto then(F f) {
+        using Raw = std::invoke_result_t<F&, util::Result<T>>;
+        using U = util::result_value_t<Raw>;
+        Promise<U> promise;
+        Future<U> next = promise.future();
+        auto callback = [p = std::move(promise), fn = std::move(f)](util::Result<T> r) mutable {
+            try {
+                if constexpr (util::is_result_v<Raw>) {
+                    p.set(fn(std::move(r)));
+                } else if constexpr (std::is_void_v<Raw>) {
+                    fn(std::move(r));
+                    p.set(util::ok());
+                } else {
+                    p.set(util::Result<U>(fn(std::move(r))));
+                }
+            } catch (...) {
+                p.set_error(detail::current_exception_error());
+            }
+        };
+        if (!on_complete(std::move(callback))) {
+            return Future<U>::ready(util::fail(runtime_error(RuntimeErrc::FutureAlreadyAwaited)));
+        }
+        return next;
+    }
+
+private:
+    friend class Promise<T>;
+    explicit Future(std::shared_ptr<detail::FutureState<T>> state) : m_state(std::move(state)) {}
+    std::shared_ptr<detail::FutureState<T>> m_state;
+};
+
+/// Runs `f()` and returns its outcome as a Result: a plain value is wrapped, a Result passed through, an
+/// exception turned into an internal error.
+template <typename F>
+auto invoke_to_result(F& f) {
+    using Raw = std::invoke_result_t<F&>;
+    using U = util::result_value_t<Raw>;
+    try {
+        if constexpr (util::is_result_v<Raw>) {
+            return util::Result<U>(f());
+        } else if constexpr (std::is_void_v<Raw>) {
+            f();
+            return util::Result<void>();
+        } else {
+            return util::Result<U>(f());
+        }
+    } catch (...) {
+        return util::Result<U>(util::Failure{detail::current_exception_error()});
+    }
+}
+
+} // namespace zsyncctl::core

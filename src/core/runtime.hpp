@@ -1,0 +1,122 @@
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <type_traits>
+
+#include "core/cancellation.hpp"
+#include "core/config.hpp"
+#include "core/future.hpp"
+#include "core/thread_pool.hpp"
+#include "core/timer_service.hpp"
+#include "util/result.hpp"
+
+namespace zsyncctl::core {
+
+/// The embedded runtime: a worker pool (or none, for the blocking model), timers, and the root
+/// cancellation token. run() executes the main task on the calling thread and then shuts everything
+/// down and joins it, so a program can never hang after its main task returns (unless keep_alive).
+/// spawn() is thread-safe; run() and shutdown() belong to the thread that owns the runtime.
+class Runtime {
+public:
+    /// Validates `config` and starts the pool for the thread_pool model. Fails with ConfigurationError
+    /// (the findings in the message) or ThreadPoolExhausted.
+    static util::Result<std::unique_ptr<Runtime>> create(Config config);
+
+    Runtime(const Runtime&) = delete;
+    Runtime& operator=(const Runtime&) = delete;
+    /// Shuts down (see shutdown()); never blocks past the drain timeout.
+    ~Runtime();
+
+    /// Runs `main(*this)` on this thread, then shuts down unless keep_alive. Returns the task's result
+    /// (a plain value is wrapped, an exception becomes an internal error); AlreadyRunning when nested.
+    template <typename F>
+    auto run(F main) {
+        using Raw = std::invoke_result_t<F&, Runtime&>;
+        using U = util::result_value_t<Raw>;
+        if (m_running.exchange(true)) {
+            return util::Result<U>(util::Failure{runtime_error(RuntimeErrc::AlreadyRunning)});
+        }
+        auto bound = [&] {
+            return main(*this);
+        };
+        util::Result<U> result = invoke_to_result(bound);
+        m_running = false;
+        if (!m_config.keep_alive) {
+            shutdown();
+        }
+        return result;
+    }
+
+    /// Runs `f()` directly with no pool, no timer thread, no runtime at all: for --help, --version and
+    /// other commands that need no concurrency.
+    template <typename F>
+    static auto run_simple(F f) {
+        return invoke_to_result(f);
+    }
+
+    /// Runs `f()` (or `f(token)` if it takes a CancellationToken) on the pool, or inline for the blocking
+    /// model. If `token` is already cancelled when the task would start, it does not run and the future
+    /// fails with CancellationRequested. After shutdown the future fails with RuntimeShutdown.
+    template <typename F>
+    auto spawn(F f, CancellationToken token = CancellationToken()) {
+        auto call = [fn = std::move(f), token]() mutable {
+            if constexpr (std::is_invocable_v<F&, CancellationToken>) {
+                return fn(token);
+            } else {
+                return fn();
+            }
+        };
+        using Raw = std::invoke_result_t<decltype(call)&>;
+        using U = util::result_value_t<Raw>;
+        Promise<U> promise;
+        Future<U> future = promise.future();
+        auto task = [p = std::move(promise), c = std::move(call), token]() mutable {
+            if (token.is_cancelled()) {
+                p.set_error(runtime_error(RuntimeErrc::CancellationRequested, "cancelled before it started"));
+                return;
+            }
+            p.set(invoke_to_result(c));
+        };
+        if (m_pool == nullptr) {
+            if (m_shut_down.load()) {
+                return Future<U>::ready(util::Failure{runtime_error(RuntimeErrc::RuntimeShutdown)});
+            }
+            task();
+            return future;
+        }
+        if (auto submitted = m_pool->submit(std::move(task)); !submitted) {
+            // The task (and its promise) was destroyed by the failed submit only if it was moved in;
+            // report the submit error through a fresh ready future.
+            return Future<U>::ready(util::Failure{submitted.error()});
+        }
+        return future;
+    }
+
+    /// Timers for deadlines and timeouts.
+    TimerService& timers() { return m_timers; }
+
+    /// The root cancellation token; cancelled by shutdown().
+    const CancellationToken& token() const { return m_token; }
+
+    /// The validated configuration.
+    const Config& config() const { return m_config; }
+
+    /// The pool, or nullptr for the blocking model.
+    ThreadPool* pool() { return m_pool.get(); }
+
+    /// Cancels the root token, stops the timers, drains the pool until the drain timeout and joins its
+    /// workers. Idempotent.
+    ShutdownReport shutdown();
+
+private:
+    explicit Runtime(Config config);
+    Config m_config;
+    std::unique_ptr<ThreadPool> m_pool;
+    TimerService m_timers;
+    CancellationToken m_token;
+    std::atomic<bool> m_running{false};
+    std::atomic<bool> m_shut_down{false};
+};
+
+} // namespace zsyncctl::core

@@ -1,0 +1,154 @@
+#include "core/thread_pool.hpp"
+
+#include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <system_error>
+#include <thread>
+#include <vector>
+
+#include "core/errors.hpp"
+
+namespace zsyncctl::core {
+
+// Shared with the workers, so a worker detached at the deadline keeps valid state after the pool is gone.
+struct ThreadPool::State {
+    mutable std::mutex mutex;
+    std::condition_variable work_cv;     // workers wait here for tasks or stop
+    std::condition_variable finished_cv; // shutdown waits here for workers to exit
+    std::deque<Task> queue;
+    std::size_t bound = 0;
+    std::size_t idle = 0;
+    std::size_t running_workers = 0;
+    bool accepting = true;
+    bool stop = false; // workers exit once the queue is empty (or immediately when dropping)
+    bool shut_down = false;
+    std::vector<std::thread> threads;
+    std::vector<std::thread::id> exited;
+
+    void worker_loop() {
+        std::unique_lock lock(mutex);
+        while (true) {
+            if (queue.empty()) {
+                if (stop) {
+                    break;
+                }
+                ++idle;
+                work_cv.wait(lock, [&] { return stop || !queue.empty(); });
+                --idle;
+                continue;
+            }
+            Task task = std::move(queue.front());
+            queue.pop_front();
+            if (stop && queue.empty()) {
+                finished_cv.notify_all(); // a draining shutdown waits for the queue to empty
+            }
+            lock.unlock();
+            task();
+            task = nullptr; // destroy captured state outside the lock
+            lock.lock();
+        }
+        --running_workers;
+        exited.push_back(std::this_thread::get_id());
+        finished_cv.notify_all();
+    }
+};
+
+ThreadPool::ThreadPool(std::shared_ptr<State> state) : m_state(std::move(state)) {}
+
+util::Result<std::unique_ptr<ThreadPool>> ThreadPool::create(std::size_t workers, std::size_t queue_bound) {
+    auto state = std::make_shared<State>();
+    state->bound = queue_bound;
+    std::unique_ptr<ThreadPool> pool(new ThreadPool(state));
+    workers = workers == 0 ? 1 : workers;
+    for (std::size_t i = 0; i < workers; ++i) {
+        try {
+            std::lock_guard lock(state->mutex);
+            state->threads.emplace_back([state] { state->worker_loop(); });
+            ++state->running_workers;
+        } catch (const std::system_error& e) {
+            if (i == 0) {
+                return util::fail(runtime_error(RuntimeErrc::ThreadPoolExhausted, e.what()));
+            }
+            break; // run with the workers we got
+        }
+    }
+    return pool;
+}
+
+ThreadPool::~ThreadPool() {
+    shutdown(std::chrono::milliseconds(0));
+}
+
+util::Result<void> ThreadPool::submit(Task task) {
+    std::unique_lock lock(m_state->mutex);
+    if (!m_state->accepting) {
+        return util::fail(runtime_error(RuntimeErrc::RuntimeShutdown, "task submitted after shutdown"));
+    }
+    if (m_state->bound != 0 && m_state->queue.size() >= m_state->bound) {
+        return util::fail(runtime_error(RuntimeErrc::TaskQueueFull,
+                                        std::to_string(m_state->queue.size()) + " tasks already queued"));
+    }
+    m_state->queue.push_back(std::move(task));
+    bool wake = m_state->idle > 0;
+    lock.unlock();
+    if (wake) {
+        m_state->work_cv.notify_one();
+    }
+    return util::ok();
+}
+
+ShutdownReport ThreadPool::shutdown(std::chrono::milliseconds drain) {
+    ShutdownReport report;
+    auto& s = *m_state;
+    auto deadline = std::chrono::steady_clock::now() + drain;
+    std::deque<Task> dropped;
+    std::vector<std::thread> threads;
+    {
+        std::unique_lock lock(s.mutex);
+        if (s.shut_down) {
+            return report;
+        }
+        s.shut_down = true;
+        s.accepting = false;
+        s.stop = true;
+        s.work_cv.notify_all();
+        s.finished_cv.wait_until(lock, deadline, [&] { return s.queue.empty(); });
+        dropped.swap(s.queue);
+        report.dropped_tasks = dropped.size();
+        // The remaining workers are inside a task; give them until the deadline to return.
+        s.finished_cv.wait_until(lock, deadline, [&] { return s.running_workers == 0; });
+        threads.swap(s.threads);
+    }
+    dropped.clear(); // fails the dropped tasks' promises, outside the lock
+    std::vector<std::thread::id> exited;
+    {
+        std::lock_guard lock(s.mutex);
+        exited = s.exited;
+    }
+    for (auto& t : threads) {
+        bool done = std::find(exited.begin(), exited.end(), t.get_id()) != exited.end();
+        if (t.get_id() == std::this_thread::get_id()) {
+            t.detach(); // shutdown called from a worker: it cannot join itself
+        } else if (done) {
+            t.join();
+        } else {
+            t.detach();
+            ++report.detached_workers;
+        }
+    }
+    return report;
+}
+
+std::size_t ThreadPool::worker_count() const {
+    std::lock_guard lock(m_state->mutex);
+    return m_state->running_workers;
+}
+
+std::size_t ThreadPool::pending() const {
+    std::lock_guard lock(m_state->mutex);
+    return m_state->queue.size();
+}
+
+} // namespace zsyncctl::core

@@ -1,0 +1,42 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace zsyncctl::util {
+
+/// The view without leading and trailing ASCII whitespace.
+std::string_view trim(std::string_view text);
+
+/// Splits on every occurrence of `sep`; empty fields are kept ("a,,b" gives three).
+std::vector<std::string_view> split(std::string_view text, char sep);
+
+/// Splits into lines on '\n', dropping a trailing '\r' from each; a final empty line is not returned.
+std::vector<std::string_view> split_lines(std::string_view text);
+
+/// Joins the parts with `sep` between them.
+std::string join(const std::vector<std::string>& parts, std::string_view sep);
+
+/// Parses a whole decimal integer (optional leading '-'); nullopt on any junk or overflow.
+std::optional<std::int64_t> parse_int(std::string_view text);
+
+/// Parses a whole unsigned decimal integer; nullopt on any junk or overflow.
+std::optional<std::uint64_t> parse_uint(std::string_view text);
+
+/// ASCII lower-case copy.
+std::string to_lower(std::string_view text);
+
+/// True when `needle` occurs in `haystack`, ignoring ASCII case.
+bool icontains(std::string_view haystack, std::string_view needle);
+
+/// True when the bytes form valid UTF-8.
+bool is_valid_utf8(std::string_view text);
+
+/// Copy with invalid UTF-8 sequences replaced by U+FFFD and control characters (except tab) by '?',
+/// so output from other programs can be shown on a terminal or put into JSON safely.
+std::string sanitize_for_display(std::string_view text);
+
+} // namespace zsyncctl::util

@@ -1,0 +1,71 @@
+# Helpers for the end-to-end tests. Source it; each test script then calls pass/fail helpers and
+# ends with `finish`. Exit 77 means skipped (meson counts it as such), with the reason printed.
+set -u
+
+: "${ZSYNCCTL:?ZSYNCCTL must point at the built binary}"
+TESTS_DIR=${TESTS_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)}
+export LC_ALL=C
+unset NO_COLOR ZSYNCCTL_ROOT ZSYNCCTL_OS ZSYNCCTL_ARCH ZSYNCCTL_IO_BACKEND
+
+SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/zsyncctl-e2e.XXXXXX")
+export XDG_CACHE_HOME="$SCRATCH/cache"
+trap 'rm -rf "$SCRATCH"' EXIT
+FAILURES=0
+CHECKS=0
+
+fail() {
+    FAILURES=$((FAILURES + 1))
+    printf 'FAIL: %s\n' "$*" >&2
+}
+
+ok() {
+    CHECKS=$((CHECKS + 1))
+}
+
+skip() {
+    printf 'SKIP: %s\n' "$*"
+    exit 77
+}
+
+# run_z ARGS...: runs zsyncctl with a deadline, capturing stdout/stderr/exit code in OUT, ERR, CODE.
+# TIMEOUT (seconds, default 10) bounds it; a timeout shows up as CODE 124.
+run_z() {
+    local t=${TIMEOUT:-10}
+    OUT=$(timeout -k 2 "$t" "$ZSYNCCTL" "$@" 2>"$SCRATCH/stderr")
+    CODE=$?
+    ERR=$(cat "$SCRATCH/stderr")
+}
+
+# expect_exit CODE DESCRIPTION ARGS...: runs zsyncctl and checks its exit code.
+expect_exit() {
+    local want=$1 what=$2
+    shift 2
+    run_z "$@"
+    if [ "$CODE" -eq "$want" ]; then ok; else fail "$what: exit $CODE, wanted $want (stderr: ${ERR:0:300})"; fi
+}
+
+# expect_contains HAYSTACK NEEDLE DESCRIPTION
+expect_contains() {
+    case "$1" in
+    *"$2"*) ok ;;
+    *) fail "$3: '${2}' not found in: ${1:0:400}" ;;
+    esac
+}
+
+# expect_json EXPR DESCRIPTION: evaluates a Python expression over the JSON in $OUT (bound as `d`).
+expect_json() {
+    if printf '%s' "$OUT" | python3 -c "import json,sys; d=json.load(sys.stdin); sys.exit(0 if ($1) else 1)" 2>/dev/null; then
+        ok
+    else
+        fail "$2: JSON check failed: $1 on: ${OUT:0:400}"
+    fi
+}
+
+finish() {
+    if [ "$FAILURES" -ne 0 ]; then
+        printf '%d of %d checks failed\n' "$FAILURES" "$((CHECKS + FAILURES))" >&2
+        exit 1
+    fi
+    printf 'all %d checks passed\n' "$CHECKS"
+    exit 0
+}

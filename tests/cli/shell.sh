@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# The CLI shell: --help/--version/every subcommand's --help must return promptly, every time (the seed's
+# runtime hung after --help); usage errors are one line and exit 2.
+. "$(dirname "$0")/lib.sh"
+
+# Subcommand paths ("doctor", "pkg search", ...) discovered from the binary's own help.
+list_subcommands() {
+    local prefix=$1
+    # shellcheck disable=SC2086
+    "$ZSYNCCTL" $prefix --help 2>/dev/null | awk '/^Subcommands:/{on=1; next} on && /^  [a-z]/{print $1} on && /^$/{on=0}'
+}
+paths=()
+queue=("")
+while [ "${#queue[@]}" -gt 0 ]; do
+    cur=${queue[0]}
+    queue=("${queue[@]:1}")
+    for sub in $(list_subcommands "$cur"); do
+        p="${cur:+$cur }$sub"
+        paths+=("$p")
+        queue+=("$p")
+    done
+done
+[ "${#paths[@]}" -ge 1 ] && ok || fail "no subcommands found in --help"
+
+ROUNDS=${ROUNDS:-25}
+for round in $(seq "$ROUNDS"); do
+    TIMEOUT=2 expect_exit 0 "--help round $round" --help
+    TIMEOUT=2 expect_exit 0 "--version round $round" --version
+    for p in "${paths[@]}"; do
+        # shellcheck disable=SC2086
+        TIMEOUT=2 expect_exit 0 "$p --help round $round" $p --help
+    done
+done
+
+run_z --version
+expect_contains "$OUT" "zsyncctl " "--version names the program"
+expect_contains "$OUT" "io_uring:" "--version says whether io_uring is compiled in"
+expect_contains "$OUT" "compiler:" "--version names the compiler"
+expect_contains "$OUT" "build type:" "--version names the build type"
+
+run_z --json version
+expect_json "d['version'] and 'io_uring' in d and 'git_revision' in d" "version --json"
+
+# Usage errors: one error line plus a hint, exit 2.
+expect_exit 2 "unknown option" --no-such-option
+expect_contains "$ERR" "zsyncctl: error:" "usage error format"
+[ "$(printf '%s\n' "$ERR" | grep -c '^zsyncctl: error:')" -eq 1 ] && ok || fail "exactly one error line: $ERR"
+expect_contains "$ERR" "hint:" "usage error hint"
+expect_exit 2 "unknown subcommand" no-such-command
+expect_exit 2 "bad --color value" --color purple version
+expect_exit 2 "bad --io-backend value" --io-backend kqueue version
+
+# Colour: never with NO_COLOR or a pipe; always when forced.
+run_z --help
+case "$OUT" in *$'\033['*) fail "colour escape in piped output" ;; *) ok ;; esac
+
+finish

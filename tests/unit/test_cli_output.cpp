@@ -1,0 +1,33 @@
+#include <doctest/doctest.h>
+
+#include <cstdlib>
+
+#include "cli/exit_code.hpp"
+#include "cli/output.hpp"
+
+using namespace zsyncctl;
+
+TEST_CASE("Output colour follows --color and NO_COLOR") {
+    cli::Output out;
+    SUBCASE("always paints") {
+        out.configure(cli::ColorMode::always, 0, false, false);
+        CHECK(out.paint("x", cli::Color::red) == "\033[31mx\033[0m");
+    }
+    SUBCASE("never does not") {
+        out.configure(cli::ColorMode::never, 0, false, false);
+        CHECK(out.paint("x", cli::Color::red) == "x");
+    }
+    SUBCASE("auto with NO_COLOR does not") {
+        ::setenv("NO_COLOR", "1", 1);
+        out.configure(cli::ColorMode::automatic, 0, false, false);
+        ::unsetenv("NO_COLOR");
+        CHECK_FALSE(out.color());
+    }
+}
+
+TEST_CASE("exit codes map error kinds") {
+    CHECK(cli::exit_code_for(util::ErrorKind::invalid_input) == cli::ExitCode::usage);
+    CHECK(cli::exit_code_for(util::ErrorKind::interrupted) == cli::ExitCode::interrupted);
+    CHECK(cli::exit_code_for(util::ErrorKind::command_failed) == cli::ExitCode::failure);
+    CHECK(cli::to_int(cli::ExitCode::interrupted) == 130);
+}

@@ -1,0 +1,191 @@
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <chrono>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/combinators.hpp"
+#include "core/runtime.hpp"
+
+using namespace zsyncctl;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::unique_ptr<core::Runtime> make_runtime(std::size_t workers = 4) {
+    core::Config config;
+    config.execution_model = core::ExecutionModel::thread_pool;
+    config.workers = workers;
+    auto rt = core::Runtime::create(config);
+    REQUIRE(rt.ok());
+    return std::move(*rt);
+}
+
+// A task that finishes after `delay` unless cancelled first; `seen_cancel` records a cancellation.
+core::TaskFactory<int> delayed(core::Runtime& rt, std::chrono::milliseconds delay, util::Result<int> outcome,
+                               std::shared_ptr<std::atomic<bool>> seen_cancel = nullptr) {
+    return [&rt, delay, outcome = std::move(outcome), seen_cancel](core::CancellationToken token) mutable {
+        core::Promise<int> p;
+        auto f = p.future();
+        auto shared = std::make_shared<core::Promise<int>>(std::move(p));
+        auto timer = rt.timers().schedule_after(delay, [shared, outcome]() mutable { shared->set(outcome); });
+        token.on_cancel([shared, seen_cancel, timer, &rt] {
+            rt.timers().cancel(timer);
+            if (seen_cancel) {
+                seen_cancel->store(true);
+            }
+            shared->set_error(core::runtime_error(core::RuntimeErrc::CancellationRequested));
+        });
+        return f;
+    };
+}
+
+} // namespace
+
+TEST_CASE("race: the first success wins and the losers are cancelled") {
+    auto rt = make_runtime();
+    auto slow_cancelled = std::make_shared<std::atomic<bool>>(false);
+    std::vector<core::TaskFactory<int>> tasks;
+    tasks.push_back(delayed(*rt, 2000ms, 1, slow_cancelled));
+    tasks.push_back(delayed(*rt, 10ms, 2));
+    auto r = core::race(std::move(tasks), rt->token()).wait_for(10s);
+    REQUIRE(r.ok());
+    CHECK(r->index == 1);
+    CHECK(r->value == 2);
+    CHECK(slow_cancelled->load());
+}
+
+TEST_CASE("race: errors first do not win; a later success does") {
+    auto rt = make_runtime();
+    std::vector<core::TaskFactory<int>> tasks;
+    tasks.push_back(delayed(*rt, 1ms, util::fail(util::ErrorKind::io, "fast failure")));
+    tasks.push_back(delayed(*rt, 30ms, 5));
+    auto r = core::race(std::move(tasks), rt->token()).wait_for(10s);
+    REQUIRE(r.ok());
+    CHECK(r->index == 1);
+    CHECK(r->value == 5);
+}
+
+TEST_CASE("race: all failing reports every error") {
+    auto rt = make_runtime();
+    std::vector<core::TaskFactory<int>> tasks;
+    tasks.push_back(delayed(*rt, 5ms, util::fail(util::ErrorKind::io, "first")));
+    tasks.push_back(delayed(*rt, 1ms, util::fail(util::ErrorKind::timeout, "second")));
+    auto r = core::race(std::move(tasks), rt->token()).wait_for(10s);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().message.find("first") != std::string::npos);
+    CHECK(r.error().message.find("second") != std::string::npos);
+    CHECK(r.error().message.find("all 2 tasks failed") == 0);
+}
+
+TEST_CASE("race: an empty race is invalid input") {
+    auto r = core::race<int>({}, core::CancellationToken()).wait();
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().kind == util::ErrorKind::invalid_input);
+}
+
+TEST_CASE("race: cancelling the parent cancels every task") {
+    auto rt = make_runtime();
+    core::CancellationToken parent;
+    std::vector<core::TaskFactory<int>> tasks;
+    tasks.push_back(delayed(*rt, 5000ms, 1));
+    tasks.push_back(delayed(*rt, 5000ms, 2));
+    auto f = core::race(std::move(tasks), parent);
+    parent.cancel();
+    auto r = f.wait_for(5s);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().kind == util::ErrorKind::cancelled);
+}
+
+TEST_CASE("all: values arrive in input order whatever the finishing order") {
+    auto rt = make_runtime();
+    std::vector<core::TaskFactory<int>> tasks;
+    tasks.push_back(delayed(*rt, 40ms, 1));
+    tasks.push_back(delayed(*rt, 1ms, 2));
+    tasks.push_back(delayed(*rt, 20ms, 3));
+    auto r = core::all(std::move(tasks), rt->token()).wait_for(10s);
+    REQUIRE(r.ok());
+    CHECK(*r == std::vector<int>{1, 2, 3});
+}
+
+TEST_CASE("all: the first error fails fast and cancels the rest") {
+    auto rt = make_runtime();
+    auto slow_cancelled = std::make_shared<std::atomic<bool>>(false);
+    std::vector<core::TaskFactory<int>> tasks;
+    tasks.push_back(delayed(*rt, 5000ms, 1, slow_cancelled));
+    tasks.push_back(delayed(*rt, 5ms, util::fail(util::ErrorKind::command_failed, "broke")));
+    auto start = std::chrono::steady_clock::now();
+    auto r = core::all(std::move(tasks), rt->token()).wait_for(10s);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().kind == util::ErrorKind::command_failed);
+    CHECK(r.error().message.find("task 1") == 0);
+    CHECK(slow_cancelled->load());
+    CHECK(std::chrono::steady_clock::now() - start < 4s);
+}
+
+TEST_CASE("all: an error arriving last still fails the whole") {
+    auto rt = make_runtime();
+    std::vector<core::TaskFactory<int>> tasks;
+    tasks.push_back(delayed(*rt, 1ms, 1));
+    tasks.push_back(delayed(*rt, 30ms, util::fail(util::ErrorKind::parse, "late")));
+    auto r = core::all(std::move(tasks), rt->token()).wait_for(10s);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().kind == util::ErrorKind::parse);
+}
+
+TEST_CASE("with_timeout: a slow task times out and is cancelled") {
+    auto rt = make_runtime();
+    auto cancelled = std::make_shared<std::atomic<bool>>(false);
+    auto r = core::with_timeout<int>(delayed(*rt, 5000ms, 1, cancelled), 30ms, rt->timers(), rt->token())
+                 .wait_for(10s);
+    REQUIRE_FALSE(r.ok());
+    CHECK(core::runtime_errc(r.error()) == core::RuntimeErrc::TimeoutExpired);
+    CHECK(cancelled->load());
+}
+
+TEST_CASE("with_timeout: a fast task wins and its timer never fires") {
+    auto rt = make_runtime();
+    auto r = core::with_timeout<int>(delayed(*rt, 1ms, 9), 5s, rt->timers(), rt->token()).wait_for(10s);
+    REQUIRE(r.ok());
+    CHECK(*r == 9);
+}
+
+TEST_CASE("TimerService: a cancelled timer never fires") {
+    core::TimerService timers;
+    std::atomic<int> fired{0};
+    auto id = timers.schedule_after(20ms, [&] { fired++; });
+    CHECK(timers.cancel(id));
+    core::Promise<int> done;
+    auto f = done.future();
+    auto shared = std::make_shared<core::Promise<int>>(std::move(done));
+    timers.schedule_after(60ms, [shared] { shared->set(1); });
+    REQUIRE(f.wait_for(5s).ok());
+    CHECK(fired.load() == 0);
+}
+
+TEST_CASE("TimerService: timers fire in deadline order") {
+    core::TimerService timers;
+    std::mutex m;
+    std::vector<int> order;
+    core::Promise<int> done;
+    auto f = done.future();
+    auto shared = std::make_shared<core::Promise<int>>(std::move(done));
+    timers.schedule_after(30ms, [&] {
+        std::lock_guard lock(m);
+        order.push_back(3);
+    });
+    timers.schedule_after(10ms, [&] {
+        std::lock_guard lock(m);
+        order.push_back(1);
+    });
+    timers.schedule_after(20ms, [&] {
+        std::lock_guard lock(m);
+        order.push_back(2);
+    });
+    timers.schedule_after(50ms, [shared] { shared->set(0); });
+    REQUIRE(f.wait_for(5s).ok());
+    std::lock_guard lock(m);
+    CHECK(order == std::vector<int>{1, 2, 3});
+}

@@ -1,0 +1,154 @@
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+#include "core/runtime.hpp"
+
+using namespace zsyncctl;
+using namespace std::chrono_literals;
+
+namespace {
+std::size_t thread_count() {
+    std::size_t n = 0;
+    for ([[maybe_unused]] auto& e : std::filesystem::directory_iterator("/proc/self/task")) {
+        ++n;
+    }
+    return n;
+}
+
+core::Config pool_config(std::size_t workers) {
+    core::Config config;
+    config.execution_model = core::ExecutionModel::thread_pool;
+    config.workers = workers;
+    return config;
+}
+} // namespace
+
+TEST_CASE("Runtime run returns with the thread count back where it started") {
+    std::size_t before = thread_count();
+    {
+        auto rt = core::Runtime::create(pool_config(4));
+        REQUIRE(rt.ok());
+        CHECK(thread_count() >= before + 4);
+        auto r = (*rt)->run([](core::Runtime& runtime) {
+            auto f = runtime.spawn([] { return 40; });
+            runtime.timers().schedule_after(1ms, [] {}); // starts the timer thread too
+            return *f.wait() + 2;
+        });
+        REQUIRE(r.ok());
+        CHECK(*r == 42);
+        // run() has already shut down and joined, before the runtime is destroyed.
+        CHECK(thread_count() == before);
+    }
+    CHECK(thread_count() == before);
+}
+
+TEST_CASE("Runtime run_simple starts no thread") {
+    std::size_t before = thread_count();
+    auto r = core::Runtime::run_simple([&] { return thread_count(); });
+    REQUIRE(r.ok());
+    CHECK(*r == before);
+}
+
+TEST_CASE("Runtime spawn after shutdown fails with RuntimeShutdown") {
+    auto rt = core::Runtime::create(pool_config(2));
+    REQUIRE(rt.ok());
+    (*rt)->shutdown();
+    auto r = (*rt)->spawn([] { return 1; }).wait();
+    REQUIRE_FALSE(r.ok());
+    CHECK(core::runtime_errc(r.error()) == core::RuntimeErrc::RuntimeShutdown);
+}
+
+TEST_CASE("Runtime exceptions in tasks become errors") {
+    auto rt = core::Runtime::create(pool_config(2));
+    REQUIRE(rt.ok());
+    auto r = (*rt)->spawn([]() -> int { throw std::runtime_error("kaput"); }).wait();
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().kind == util::ErrorKind::internal);
+    auto main = (*rt)->run([](core::Runtime&) -> int { throw std::logic_error("main broke"); });
+    REQUIRE_FALSE(main.ok());
+    CHECK(main.error().message.find("main broke") != std::string::npos);
+}
+
+TEST_CASE("Runtime spawn with a cancelled token does not run the task") {
+    auto rt = core::Runtime::create(pool_config(2));
+    REQUIRE(rt.ok());
+    core::CancellationToken token;
+    token.cancel();
+    std::atomic<bool> ran{false};
+    auto r = (*rt)->spawn([&] { ran = true; }, token).wait();
+    REQUIRE_FALSE(r.ok());
+    CHECK(core::runtime_errc(r.error()) == core::RuntimeErrc::CancellationRequested);
+    CHECK_FALSE(ran.load());
+}
+
+TEST_CASE("Runtime blocking model runs tasks inline with no pool") {
+    core::Config config;
+    config.execution_model = core::ExecutionModel::blocking;
+    auto rt = core::Runtime::create(config);
+    REQUIRE(rt.ok());
+    CHECK((*rt)->pool() == nullptr);
+    auto id = (*rt)->spawn([] { return std::this_thread::get_id(); }).wait();
+    REQUIRE(id.ok());
+    CHECK(*id == std::this_thread::get_id());
+}
+
+TEST_CASE("Runtime nested run is refused with AlreadyRunning") {
+    auto rt = core::Runtime::create(pool_config(1));
+    REQUIRE(rt.ok());
+    auto r = (*rt)->run([](core::Runtime& runtime) {
+        auto inner = runtime.run([](core::Runtime&) { return 1; });
+        return inner.ok() ? 0 : static_cast<int>(*core::runtime_errc(inner.error()));
+    });
+    REQUIRE(r.ok());
+    CHECK(*r == static_cast<int>(core::RuntimeErrc::AlreadyRunning));
+}
+
+TEST_CASE("Runtime keep_alive leaves the pool running after run") {
+    auto config = pool_config(2);
+    config.keep_alive = true;
+    auto rt = core::Runtime::create(config);
+    REQUIRE(rt.ok());
+    REQUIRE((*rt)->run([](core::Runtime&) { return 0; }).ok());
+    auto later = (*rt)->spawn([] { return 5; }).wait();
+    REQUIRE(later.ok());
+    CHECK(*later == 5);
+    (*rt)->shutdown();
+}
+
+TEST_CASE("Runtime runs 1,000,000 tiny tasks") {
+    auto rt = core::Runtime::create(pool_config(4));
+    REQUIRE(rt.ok());
+    static constexpr int k_tasks = 1000000;
+    std::atomic<int> done{0};
+    core::Promise<int> all_done;
+    auto finished = all_done.future();
+    auto shared = std::make_shared<core::Promise<int>>(std::move(all_done));
+    auto r = (*rt)->run([&](core::Runtime& runtime) {
+        for (int i = 0; i < k_tasks; ++i) {
+            auto submitted = runtime.pool()->submit([&done, shared] {
+                if (done.fetch_add(1) + 1 == k_tasks) {
+                    shared->set(1);
+                }
+            });
+            REQUIRE(submitted.ok());
+        }
+        return finished.wait_for(120s).ok();
+    });
+    REQUIRE(r.ok());
+    CHECK(*r);
+    CHECK(done.load() == k_tasks);
+}
+
+TEST_CASE("Runtime refuses an invalid config with ConfigurationError") {
+    core::Config config;
+    config.workers = 100000;
+    auto rt = core::Runtime::create(config);
+    REQUIRE_FALSE(rt.ok());
+    CHECK(core::runtime_errc(rt.error()) == core::RuntimeErrc::ConfigurationError);
+    CHECK(rt.error().message.find("workers") != std::string::npos);
+}

@@ -1,0 +1,98 @@
+#include <doctest/doctest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <unistd.h>
+
+#include "util/fs.hpp"
+#include "util/root.hpp"
+
+using namespace zsyncctl::util;
+namespace fs = std::filesystem;
+
+namespace {
+struct TempDir {
+    fs::path path;
+    TempDir() {
+        std::string tmpl = (fs::temp_directory_path() / "zsyncctl-test-XXXXXX").string();
+        path = ::mkdtemp(tmpl.data());
+    }
+    ~TempDir() {
+        std::error_code ec;
+        fs::remove_all(path, ec);
+    }
+};
+} // namespace
+
+TEST_CASE("write_file_atomic creates parents and replaces content") {
+    TempDir dir;
+    fs::path file = dir.path / "a" / "b" / "cache.json";
+    REQUIRE(write_file_atomic(file, "first").ok());
+    REQUIRE(write_file_atomic(file, "second").ok());
+    auto text = read_file(file);
+    REQUIRE(text.ok());
+    CHECK(*text == "second");
+    // No temporary files are left behind.
+    int entries = 0;
+    for ([[maybe_unused]] auto& e : fs::directory_iterator(file.parent_path())) {
+        ++entries;
+    }
+    CHECK(entries == 1);
+}
+
+TEST_CASE("read_file reports missing files and size limits") {
+    TempDir dir;
+    auto missing = read_file(dir.path / "nope");
+    REQUIRE_FALSE(missing.ok());
+    CHECK(missing.error().kind == ErrorKind::not_found);
+    REQUIRE(write_file_atomic(dir.path / "big", std::string(100, 'x')).ok());
+    auto big = read_file(dir.path / "big", 10);
+    REQUIRE_FALSE(big.ok());
+    CHECK(big.error().kind == ErrorKind::io);
+}
+
+TEST_CASE("Root resolves absolute paths inside its directory") {
+    TempDir dir;
+    SUBCASE("host root leaves paths alone") {
+        Root host;
+        CHECK(host.is_host());
+        CHECK(host.resolve("/etc/os-release") == fs::path("/etc/os-release"));
+    }
+    SUBCASE("fixture root") {
+        REQUIRE(write_file_atomic(dir.path / "etc" / "os-release", "ID=debian\n").ok());
+        Root root(dir.path);
+        CHECK_FALSE(root.is_host());
+        CHECK(root.resolve("/etc/os-release") == dir.path / "etc" / "os-release");
+        auto text = root.read("/etc/os-release");
+        REQUIRE(text.ok());
+        CHECK(*text == "ID=debian\n");
+        CHECK(root.exists("/etc"));
+        CHECK_FALSE(root.exists("/proc/self/status"));
+    }
+    SUBCASE("slash means host") {
+        CHECK(Root("/").is_host());
+    }
+    SUBCASE("env var is used when no option is given") {
+        ::setenv("ZSYNCCTL_ROOT", dir.path.c_str(), 1);
+        Root root = Root::from_option_or_env(std::nullopt);
+        ::unsetenv("ZSYNCCTL_ROOT");
+        CHECK(root.dir() == dir.path);
+        CHECK(Root::from_option_or_env(std::string("/")).is_host());
+    }
+}
+
+TEST_CASE("cache_dir follows XDG_CACHE_HOME then HOME") {
+    const char* old_xdg = std::getenv("XDG_CACHE_HOME");
+    std::string saved = old_xdg ? old_xdg : "";
+    const char* old_home = std::getenv("HOME");
+    std::string saved_home = old_home ? old_home : "";
+    ::setenv("XDG_CACHE_HOME", "/tmp/xdg-test", 1);
+    CHECK(*cache_dir() == fs::path("/tmp/xdg-test/zsyncctl"));
+    ::unsetenv("XDG_CACHE_HOME");
+    ::setenv("HOME", "/home/someone", 1);
+    CHECK(*cache_dir() == fs::path("/home/someone/.cache/zsyncctl"));
+    if (old_xdg) {
+        ::setenv("XDG_CACHE_HOME", saved.c_str(), 1);
+    }
+    ::setenv("HOME", saved_home.c_str(), 1);
+}

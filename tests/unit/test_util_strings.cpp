@@ -1,0 +1,51 @@
+#include <doctest/doctest.h>
+
+#include "util/strings.hpp"
+
+using namespace zsyncctl::util;
+
+TEST_CASE("strings trim and split") {
+    SUBCASE("trim removes surrounding whitespace only") {
+        CHECK(trim("  a b \n") == "a b");
+    }
+    SUBCASE("trim of blanks is empty") {
+        CHECK(trim(" \t\r\n").empty());
+    }
+    SUBCASE("split keeps empty fields") {
+        auto parts = split("a,,b", ',');
+        REQUIRE(parts.size() == 3);
+        CHECK(parts[1].empty());
+    }
+    SUBCASE("split_lines drops CR and the final empty line") {
+        auto lines = split_lines("one\r\ntwo\n");
+        REQUIRE(lines.size() == 2);
+        CHECK(lines[0] == "one");
+        CHECK(lines[1] == "two");
+    }
+}
+
+TEST_CASE("strings parse_int rejects junk") {
+    CHECK(parse_int("42") == 42);
+    CHECK(parse_int("-7") == -7);
+    CHECK_FALSE(parse_int("4x").has_value());
+    CHECK_FALSE(parse_int("").has_value());
+    CHECK_FALSE(parse_int("99999999999999999999999").has_value());
+    CHECK_FALSE(parse_uint("-1").has_value());
+    CHECK(parse_uint("18446744073709551615") == 18446744073709551615ull);
+}
+
+TEST_CASE("strings icontains ignores ASCII case") {
+    CHECK(icontains("LibCurl4", "curl"));
+    CHECK_FALSE(icontains("curl", "libcurl"));
+    CHECK(icontains("x", ""));
+}
+
+TEST_CASE("strings UTF-8 validation and display sanitising") {
+    CHECK(is_valid_utf8("caf\xC3\xA9"));
+    CHECK_FALSE(is_valid_utf8("\xC3"));
+    CHECK_FALSE(is_valid_utf8("\xED\xA0\x80")); // a UTF-16 surrogate
+    CHECK_FALSE(is_valid_utf8("\xC0\xAF"));     // overlong '/'
+    CHECK(sanitize_for_display("a\x1b[31mb") == "a?[31mb");
+    CHECK(sanitize_for_display("x\xFFy") == "x\xEF\xBF\xBDy");
+    CHECK(sanitize_for_display("tab\tok") == "tab\tok");
+}
