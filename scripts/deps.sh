@@ -4,7 +4,7 @@
 
 BUILD_APT=(meson ninja-build pkg-config g++ cmake git libcli11-dev nlohmann-json3-dev libfmt-dev doctest-dev
     libcurl4-openssl-dev liburing-dev libarchive-dev)
-TEST_APT=(python3 procps)
+TEST_APT=(python3 procps libcurl4)
 
 BUILD_DNF=(meson ninja-build pkgconf-pkg-config gcc-c++ cmake git cli11-devel json-devel fmt-devel doctest-devel
     libcurl-devel liburing-devel libarchive-devel)

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# libcurl is loaded on demand (src/net/curl_api.cpp): the binary must not link it, so commands that do
+# not fetch never pay its start-up cost.
+. "$(dirname "$0")/lib.sh"
+
+command -v ldd >/dev/null || skip "ldd is not installed"
+
+libs=$(ldd "$ZSYNCCTL" 2>&1)
+# Guard against a vacuous pass: ldd must have resolved the C library at least.
+expect_contains "$libs" "libc.so" "ldd lists the binary's libraries"
+case "$libs" in
+*libcurl*) fail "zsyncctl links libcurl at start-up: $(printf '%s\n' "$libs" | grep libcurl)" ;;
+*) ok ;;
+esac
+
+finish
