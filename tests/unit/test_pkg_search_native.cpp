@@ -1,0 +1,243 @@
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <unistd.h>
+
+#include "pkg/archive_reader.hpp"
+#include "pkg/deb_version.hpp"
+#include "pkg/index_apt.hpp"
+#include "pkg/index_pacman.hpp"
+#include "pkg/search_index.hpp"
+#include "util/fs.hpp"
+#include "util/root.hpp"
+
+using namespace zsyncctl;
+using namespace zsyncctl::pkg;
+namespace fs = std::filesystem;
+
+namespace {
+struct TempDir {
+    fs::path path;
+    TempDir() {
+        std::string tmpl = (fs::temp_directory_path() / "zsyncctl-search-XXXXXX").string();
+        path = ::mkdtemp(tmpl.data());
+    }
+    ~TempDir() {
+        std::error_code ec;
+        fs::remove_all(path, ec);
+    }
+};
+
+fs::path fixture(const char* rel) {
+    return fs::path(ZS_FIXTURES) / rel;
+}
+
+const SearchHit* find_hit(const std::vector<SearchHit>& hits, std::string_view name) {
+    auto it = std::find_if(hits.begin(), hits.end(), [&](const SearchHit& h) { return h.name == name; });
+    return it == hits.end() ? nullptr : &*it;
+}
+
+std::vector<std::string> names(const std::vector<SearchHit>& hits) {
+    std::vector<std::string> out;
+    for (const auto& h : hits) {
+        out.push_back(h.name);
+    }
+    return out;
+}
+} // namespace
+
+TEST_CASE("compare_deb_versions follows dpkg ordering") {
+    SUBCASE("epochs win over everything") {
+        CHECK(compare_deb_versions("1:0.1", "9.9") > 0);
+        CHECK(compare_deb_versions("2:0.9-1", "10.0-1") > 0);
+        CHECK(compare_deb_versions("0:1.0", "1.0") == 0);
+    }
+    SUBCASE("tilde sorts before the end and before anything else") {
+        CHECK(compare_deb_versions("1.0~rc1-1", "1.0-1") < 0);
+        CHECK(compare_deb_versions("1.0~~", "1.0~") < 0);
+        CHECK(compare_deb_versions("1.0~", "1.0") < 0);
+        CHECK(compare_deb_versions("1.0", "1.0+b1") < 0);
+    }
+    SUBCASE("digit runs compare numerically, letters before symbols") {
+        CHECK(compare_deb_versions("1.10", "1.9") > 0);
+        CHECK(compare_deb_versions("1.001", "1.1") == 0);
+        CHECK(compare_deb_versions("1.0a", "1.0+") < 0);
+        CHECK(compare_deb_versions("1.0a", "1.0") > 0);
+    }
+    SUBCASE("revision compares after upstream; missing revision equals 0") {
+        CHECK(compare_deb_versions("1.0-2", "1.0-10") < 0);
+        CHECK(compare_deb_versions("1.0-1-2", "1.0-1-10") < 0);
+        CHECK(compare_deb_versions("1.0", "1.0-0") == 0);
+    }
+    SUBCASE("malformed input never crashes") {
+        CHECK(compare_deb_versions("", "") == 0);
+        CHECK(compare_deb_versions(":", "") >= 0);
+        CHECK(compare_deb_versions("abc:1", "1") != 0);
+        CHECK(compare_deb_versions("99999999999999999999999:1", "1") != 2);
+    }
+}
+
+TEST_CASE("StanzaSplitter delivers stanzas across arbitrary chunk cuts") {
+    std::string text = "Package: a\nDescription: one\n two\n .\n three\n\n\nPackage: b\n\nPackage: c";
+    for (std::size_t cut = 1; cut < text.size(); cut += 3) {
+        std::vector<std::string> got;
+        StanzaSplitter s([&](std::string_view st) { got.emplace_back(st); });
+        for (std::size_t i = 0; i < text.size(); i += cut) {
+            s.feed(std::string_view(text).substr(i, cut));
+        }
+        s.finish();
+        REQUIRE(got.size() == 3);
+        std::string scratch;
+        CHECK(deb822_field(got[0], "package") == "a");
+        CHECK(deb822_field(got[0], "Description", &scratch) == "one\ntwo\n\nthree");
+        CHECK(deb822_field(got[2], "Package") == "c");
+        CHECK(deb822_field(got[1], "Version").empty());
+    }
+}
+
+TEST_CASE("apt native reader handles every compression, dedupes to the newest version") {
+    util::Root root(fixture("apt/root"));
+    auto lists = apt_list_files(root);
+    CHECK(lists.size() == 5);
+    auto index = apt_index(root, {});
+    REQUIRE(index.ok());
+    CHECK(index->size() == 6);
+
+    SUBCASE("substring over names and descriptions, case-insensitive") {
+        auto hits = index->search({"ZS-", MatchMode::substring, 0});
+        CHECK(names(hits) == std::vector<std::string>{"zs-alpha", "zs-beta", "zs-delta", "zs-epsilon",
+                                                      "zs-gamma", "zs-zeta"});
+        CHECK(names(index->search({"zebrafish", MatchMode::substring, 0})) ==
+              std::vector<std::string>{"zs-alpha"});
+        CHECK(names(index->search({"compressor", MatchMode::substring, 0})) ==
+              std::vector<std::string>{"zs-delta"});
+        CHECK(index->search({"nothing-like-this", MatchMode::substring, 0}).empty());
+    }
+    SUBCASE("newest version wins across files") {
+        auto hits = index->search({"zs-", MatchMode::substring, 0});
+        CHECK(find_hit(hits, "zs-beta")->version == "2:0.9-1");
+        CHECK(find_hit(hits, "zs-gamma")->version == "1.0-1");
+        CHECK(find_hit(hits, "zs-gamma")->description == "Gamma final release");
+    }
+    SUBCASE("installed mark comes from dpkg status (config-files is not installed)") {
+        auto hits = index->search({"zs-", MatchMode::substring, 0});
+        CHECK(find_hit(hits, "zs-alpha")->installed);
+        CHECK(find_hit(hits, "zs-zeta")->installed);
+        CHECK_FALSE(find_hit(hits, "zs-delta")->installed);
+    }
+    SUBCASE("exact and limit") {
+        CHECK(names(index->search({"ZS-BETA", MatchMode::exact, 0})) == std::vector<std::string>{"zs-beta"});
+        CHECK(index->search({"zs-bet", MatchMode::exact, 0}).empty());
+        CHECK(index->search({"zs-", MatchMode::substring, 2}).size() == 2);
+        CHECK(index->search({"zs\x01", MatchMode::substring, 0}).empty());
+    }
+}
+
+TEST_CASE("PackageIndex round-trips through its file and notices changed sources") {
+    TempDir dir;
+    fs::path src = dir.path / "src";
+    REQUIRE(util::write_file_atomic(src, "x").ok());
+    std::vector<IndexRecord> records(3);
+    records[0] = {"b", "1", "bee", "", false};
+    records[1] = {"a", "2", "ant", "long text with Needle", true};
+    records[2] = {"c", "3", "cat", "", false};
+    auto stamps = stamp_files({src});
+    PackageIndex built = PackageIndex::build(records, stamps);
+    fs::path file = dir.path / "cache" / "apt.idx";
+    REQUIRE(built.save(file).ok());
+
+    auto loaded = PackageIndex::load(file, stamps);
+    REQUIRE(loaded.ok());
+    auto hits = loaded->search({"needle", MatchMode::substring, 0});
+    REQUIRE(hits.size() == 1);
+    CHECK(hits[0].name == "a");
+    CHECK(hits[0].version == "2");
+    CHECK(hits[0].installed);
+    CHECK(names(loaded->search({"", MatchMode::substring, 0})).empty());
+
+    SUBCASE("changed source") {
+        REQUIRE(util::write_file_atomic(src, "xy").ok());
+        auto stale = PackageIndex::load(file, stamp_files({src}));
+        REQUIRE_FALSE(stale.ok());
+        CHECK(stale.error().kind == util::ErrorKind::invalid_input);
+    }
+    SUBCASE("every truncation is rejected, never read out of bounds") {
+        std::string bytes = *util::read_file(file);
+        for (std::size_t n = 0; n < bytes.size(); ++n) {
+            REQUIRE(util::write_file_atomic(file, bytes.substr(0, n)).ok());
+            auto cut = PackageIndex::load(file, stamps);
+            CHECK_FALSE(cut.ok());
+        }
+    }
+    SUBCASE("corrupted offsets are rejected") {
+        std::string bytes = *util::read_file(file);
+        bytes[bytes.size() - 3 - 4] = '\x7f'; // inside the hay offsets table
+        REQUIRE(util::write_file_atomic(file, bytes).ok());
+        CHECK_FALSE(PackageIndex::load(file, stamps).ok());
+    }
+}
+
+TEST_CASE("apt reader survives damaged lists") {
+    TempDir dir;
+    fs::path lists = dir.path / "var/lib/apt/lists";
+    fs::create_directories(lists);
+    std::string good = *util::read_file(
+        fixture("apt/root/var/lib/apt/lists/example_bookworm_updates_binary-amd64_Packages.gz"));
+    REQUIRE(util::write_file_atomic(lists / "a_Packages.gz", good.substr(0, good.size() / 2)).ok());
+    REQUIRE(util::write_file_atomic(lists / "b_Packages.xz", "not xz at all").ok());
+    REQUIRE(
+        util::write_file_atomic(lists / "c_Packages", std::string("Package: zs-\xff\xfe\nVersion: 1\n\n", 31))
+            .ok());
+    util::Root root(dir.path);
+    auto index = apt_index(root, {});
+    REQUIRE(index.ok()); // the undamaged file still counts
+    CHECK(index->search({"zs-", MatchMode::substring, 0}).size() >= 1);
+
+    SUBCASE("no lists at all is not_found") {
+        TempDir empty;
+        auto none = apt_index(util::Root(empty.path), {});
+        REQUIRE_FALSE(none.ok());
+        CHECK(none.error().kind == util::ErrorKind::not_found);
+    }
+}
+
+TEST_CASE("pacman native reader reads sync dbs in pacman.conf order and the local db") {
+    util::Root root(fixture("pacman/root"));
+    PacmanLayout layout = pacman_layout(root);
+    CHECK(layout.repos == std::vector<std::string>{"core", "extra"});
+    CHECK(pacman_sync_dbs(layout).size() == 2);
+    auto index = pacman_index(root, {});
+    REQUIRE(index.ok());
+    auto hits = index->search({"hello", MatchMode::substring, 0});
+    REQUIRE(names(hits) == std::vector<std::string>{"zs-hello", "zs-tool"});
+    CHECK(find_hit(hits, "zs-hello")->installed);
+    CHECK(find_hit(hits, "zs-hello")->version == "1.2.3-1");
+    CHECK_FALSE(find_hit(hits, "zs-tool")->installed);
+    auto shared = index->search({"zs-shared", MatchMode::exact, 0});
+    REQUIRE(shared.size() == 1);
+    CHECK(shared[0].version == "1.0-1"); // core comes first in pacman.conf
+
+    SUBCASE("a truncated sync db gives an error or the entries before the damage, never a crash") {
+        TempDir dir;
+        fs::create_directories(dir.path / "var/lib/pacman/sync");
+        std::string db = *util::read_file(fixture("pacman/root/var/lib/pacman/sync/core.db"));
+        REQUIRE(
+            util::write_file_atomic(dir.path / "var/lib/pacman/sync/core.db", db.substr(0, db.size() - 20))
+                .ok());
+        auto damaged = pacman_index(util::Root(dir.path), {});
+        if (!damaged.ok()) {
+            CHECK(damaged.error().kind == util::ErrorKind::io);
+        }
+    }
+}
+
+TEST_CASE("parse_pacman_desc takes the first value of each field") {
+    auto r = parse_pacman_desc("%NAME%\nfoo\n\n%VERSION%\n1-1\n\n%DESC%\nA thing\n\n%LICENSE%\nMIT\nGPL\n");
+    CHECK(r.name == "foo");
+    CHECK(r.version == "1-1");
+    CHECK(r.summary == "A thing");
+    CHECK(parse_pacman_desc("garbage\n%%\n%NAME%").name.empty());
+}
