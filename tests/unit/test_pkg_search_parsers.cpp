@@ -1,0 +1,212 @@
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <map>
+
+#include "pkg/search_parsers.hpp"
+#include "util/fs.hpp"
+#include "util/strings.hpp"
+
+using namespace zsyncctl;
+using namespace zsyncctl::pkg;
+namespace fs = std::filesystem;
+
+namespace {
+std::string recorded(const std::string& name) {
+    auto text = util::read_file(fs::path(ZS_FIXTURES) / "cli" / name);
+    REQUIRE(text.ok());
+    return *text;
+}
+
+ParsedSearch parse(std::string_view id, std::string_view text) {
+    SearchParserFn fn = find_search_parser(id);
+    REQUIRE(static_cast<bool>(fn));
+    return fn(text);
+}
+
+struct Expect {
+    std::string name;
+    std::string version;
+    std::string description;
+    bool installed = false;
+};
+
+void check_hits(const ParsedSearch& got, const std::vector<Expect>& want) {
+    CHECK_FALSE(got.error.has_value());
+    REQUIRE(got.hits.size() == want.size());
+    for (std::size_t i = 0; i < want.size(); ++i) {
+        CAPTURE(i);
+        CHECK(got.hits[i].name == want[i].name);
+        CHECK(got.hits[i].version == want[i].version);
+        CHECK(got.hits[i].description == want[i].description);
+        CHECK(got.hits[i].installed == want[i].installed);
+    }
+}
+} // namespace
+
+TEST_CASE("search parsers read each manager's recorded output") {
+    SUBCASE("dnf 4 and dnf 5") {
+        check_hits(parse("dnf", recorded("dnf.out")),
+                   {{"hello", "", "Prints a familiar, friendly greeting"},
+                    {"hello-devel", "", "Development files for hello"},
+                    {"perl-Hello-World", "", "Print the Hello World greeting"}});
+        check_hits(parse("dnf", recorded("dnf5.out")), {{"hello", "", "Prints a familiar, friendly greeting"},
+                                                        {"hello-devel", "", "Development files for hello"}});
+    }
+    SUBCASE("zypper XML") {
+        check_hits(parse("zypper-xml", recorded("zypper-xml.out")),
+                   {{"hello", "2.12.1-1.7", "A Friendly Greeter & more", true},
+                    {"hello-lang", "2.12.1-1.9", "Translations for package hello \xc3\xa9"}});
+    }
+    SUBCASE("apk") {
+        check_hits(parse("apk", recorded("apk.out")),
+                   {{"hello", "2.12.1-r1", "A program that produces a familiar, friendly greeting"},
+                    {"hello-doc", "2.12.1-r1",
+                     "A program that produces a familiar, friendly greeting (documentation)"},
+                    {"py3-hello-world", "0.3-r0", "Hello world in python"}});
+    }
+    SUBCASE("xbps") {
+        check_hits(parse("xbps", recorded("xbps.out")),
+                   {{"hello", "2.12.1_1", "GNU Hello program", true},
+                    {"hello-rs", "0.2.0_3", "Hello world written in Rust"}});
+    }
+    SUBCASE("nix") {
+        check_hits(parse("nix-json", recorded("nix-json.out")),
+                   {{"hello", "2.12.1", "Program that produces a familiar, friendly greeting"},
+                    {"hello-wayland", "unstable-2023-04-23", "Hello world Wayland client"},
+                    {"python3.11-hello", "1.0", ""}});
+    }
+    SUBCASE("guix") {
+        check_hits(parse("guix", recorded("guix.out")),
+                   {{"hello", "2.12.1", "Hello, GNU world: An example GNU package"},
+                    {"python-hello", "0.1", "Say hello from Python"}});
+    }
+    SUBCASE("macports") {
+        check_hits(parse("macports", recorded("macports.out")),
+                   {{"hello", "2.12.1", "Program which prints \"Hello, world!\""},
+                    {"hello-rs", "0.1.0", "Hello world in Rust"}});
+    }
+    SUBCASE("snap") {
+        check_hits(parse("snap", recorded("snap.out")),
+                   {{"hello", "2.10", "GNU Hello, the \"hello world\" snap"},
+                    {"hello-world", "6.4", "The 'hello-world' of snaps"},
+                    {"hello-bluez", "1.0", "BlueZ hello  with two spaces"}});
+    }
+    SUBCASE("flatpak") {
+        check_hits(parse("flatpak", recorded("flatpak.out")),
+                   {{"org.gnu.Hello", "2.12.1", "The GNU Hello program"},
+                    {"com.example.HelloWayland", "1.0", "Hello world for Wayland"}});
+    }
+    SUBCASE("chocolatey, scoop, winget") {
+        check_hits(parse("choco", recorded("choco.out")),
+                   {{"hello", "1.0.2", ""}, {"hello-world", "0.0.1", ""}});
+        check_hits(parse("scoop", recorded("scoop.out")),
+                   {{"hello", "2.12.1", "bucket main"}, {"hello-world", "1.0", "bucket extras"}});
+        check_hits(parse("winget", recorded("winget.out")),
+                   {{"Example.HelloApp", "1.2.3", "Hello App"},
+                    {"Example.HelloWorld", "0.9.1", "H\xc3\xa9llo W\xc3\xb6rld"},
+                    {"Example.HelloToolWithLongName", "2024.1", "Hello Tool With A Long Nam\xe2\x80\xa6"}});
+    }
+    SUBCASE("npm, cargo, gem") {
+        check_hits(parse("npm-json", recorded("npm-json.out")),
+                   {{"hello", "0.3.2", "Tiny hello world"}, {"hello-world-npm", "1.1.1", "Hello World NPM"}});
+        check_hits(parse("cargo", recorded("cargo.out")), {{"hello", "0.1.0", "A hello world crate"},
+                                                           {"hello_world", "0.3.0", "Prints hello world"},
+                                                           {"hellors", "1.0.0", ""}});
+        check_hits(parse("gem", recorded("gem.out")),
+                   {{"hello", "0.0.1", ""}, {"hello-world", "1.2.0", ""}, {"nokogiri-hello", "1.15.5", ""}});
+    }
+    SUBCASE("pacman -Ss (yay, paru), FreeBSD pkg, mas, conda") {
+        check_hits(parse("pacman-ss", recorded("pacman-ss.out")),
+                   {{"hello", "2.12.1-2", "GNU Hello, the friendly greeter", true},
+                    {"hello-git", "2.12.r1-1", "Hello from git"}});
+        check_hits(
+            parse("freebsd-pkg", recorded("freebsd-pkg.out")),
+            {{"hello", "2.12.1_1", "GNU Hello program"}, {"p5-Hello-World", "0.1", "Perl hello world"}});
+        check_hits(parse("mas", recorded("mas.out")),
+                   {{"1234567890", "1.2.3", "Hello App"}, {"987654321", "4.0", "Hello World Pro"}});
+        check_hits(parse("conda-json", recorded("conda-json.out")), {{"hello", "1.1", ""}});
+    }
+}
+
+TEST_CASE("search parsers survive truncated, malformed and non-UTF-8 output") {
+    std::map<std::string, std::string> samples = {
+        {"apk", "apk.out"},
+        {"cargo", "cargo.out"},
+        {"choco", "choco.out"},
+        {"conda-json", "conda-json.out"},
+        {"dnf", "dnf.out"},
+        {"flatpak", "flatpak.out"},
+        {"freebsd-pkg", "freebsd-pkg.out"},
+        {"gem", "gem.out"},
+        {"guix", "guix.out"},
+        {"macports", "macports.out"},
+        {"mas", "mas.out"},
+        {"nix-json", "nix-json.out"},
+        {"npm-json", "npm-json.out"},
+        {"pacman-ss", "pacman-ss.out"},
+        {"scoop", "scoop.out"},
+        {"snap", "snap.out"},
+        {"winget", "winget.out"},
+        {"xbps", "xbps.out"},
+        {"zypper-xml", "zypper-xml.out"},
+    };
+    CHECK(samples.size() == search_parser_ids().size());
+    for (const auto& [id, file] : samples) {
+        CAPTURE(id);
+        std::string text = recorded(file);
+        std::size_t full = parse(id, text).hits.size();
+        SUBCASE("every truncation parses to at most the full result") {
+            for (std::size_t n = 0; n <= text.size(); ++n) {
+                auto got = parse(id, std::string_view(text).substr(0, n));
+                CHECK(got.hits.size() <= full + 1);
+                for (const auto& h : got.hits) {
+                    CHECK(util::is_valid_utf8(h.name));
+                }
+            }
+        }
+        SUBCASE("invalid UTF-8 bytes are repaired, never passed on") {
+            std::string bad = text;
+            for (std::size_t i = 3; i < bad.size(); i += 7) {
+                if (bad[i] != '\n' && bad[i] != '"' && bad[i] != '\\') {
+                    bad[i] = '\xff';
+                }
+            }
+            auto got = parse(id, bad);
+            for (const auto& h : got.hits) {
+                CHECK(util::is_valid_utf8(h.name));
+                CHECK(util::is_valid_utf8(h.version));
+                CHECK(util::is_valid_utf8(h.description));
+            }
+        }
+        SUBCASE("garbage is a parse error, not a result") {
+            auto got = parse(id, "Segmentation fault (core dumped)\n\x01\x02\xfe garbage line\n");
+            CHECK(got.hits.empty());
+            CHECK(got.error.has_value());
+        }
+        SUBCASE("empty output is no result and no error") {
+            auto got = parse(id, "");
+            CHECK(got.hits.empty());
+        }
+    }
+}
+
+TEST_CASE("truncated JSON keeps the complete entries and reports the cut") {
+    std::string npm = recorded("npm-json.out");
+    auto got = parse("npm-json", npm.substr(0, npm.find("hello-world-npm") + 5));
+    REQUIRE(got.hits.size() == 1);
+    CHECK(got.hits[0].name == "hello");
+    CHECK(got.error.has_value());
+    std::string nix = recorded("nix-json.out");
+    auto cut = parse("nix-json", nix.substr(0, nix.find("python311Packages")));
+    CHECK(cut.hits.size() == 2);
+    CHECK(cut.error.has_value());
+}
+
+TEST_CASE("filter_hits applies --exact and --limit") {
+    std::vector<SearchHit> hits = {
+        {"hello", "1", "", false}, {"hello-devel", "1", "", false}, {"Hello", "2", "", false}};
+    auto exact = filter_hits(hits, {"hello", MatchMode::exact, 0});
+    CHECK(exact.size() == 2);
+    CHECK(filter_hits(hits, {"hello", MatchMode::substring, 1}).size() == 1);
+}
