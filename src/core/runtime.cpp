@@ -1,5 +1,7 @@
 #include "core/runtime.hpp"
 
+#include <system_error>
+
 namespace zsyncctl::core {
 
 Runtime::Runtime(Config config) : m_config(std::move(config)) {}
@@ -26,8 +28,57 @@ util::Result<std::unique_ptr<Runtime>> Runtime::create(Config config) {
     return runtime;
 }
 
+void Runtime::stop_loop() {
+    std::unique_ptr<EventLoop> loop;
+    std::thread thread;
+    {
+        std::lock_guard lock(m_loop_mutex);
+        loop = std::move(m_loop);
+        thread = std::move(m_loop_thread);
+    }
+    if (!loop) {
+        return;
+    }
+    loop->close();
+    if (thread.joinable()) {
+        if (thread.get_id() == std::this_thread::get_id()) {
+            // shutdown() from a loop callback: the loop thread cannot join itself; let it finish alone.
+            thread.detach();
+            (void)loop.release(); // still running this very callback; leaked deliberately at exit
+            return;
+        }
+        thread.join();
+    }
+}
+
 Runtime::~Runtime() {
     shutdown();
+}
+
+util::Result<EventLoop*> Runtime::loop() {
+    std::lock_guard lock(m_loop_mutex);
+    if (m_loop) {
+        return m_loop.get();
+    }
+    if (m_shut_down.load()) {
+        return util::fail(runtime_error(RuntimeErrc::RuntimeShutdown, "no event loop after shutdown"));
+    }
+    auto created = EventLoop::create(m_config.io_backend);
+    if (!created) {
+        return util::fail(std::move(created).error());
+    }
+    EventLoop* loop = created->get();
+    try {
+        m_loop_thread = std::thread([loop] {
+            // A failing wait (never seen in practice) ends the thread; later posts then just queue.
+            (void)loop->run();
+        });
+    } catch (const std::system_error& e) {
+        return util::fail(
+            runtime_error(RuntimeErrc::ThreadPoolExhausted, std::string("loop thread: ") + e.what()));
+    }
+    m_loop = std::move(*created);
+    return loop;
 }
 
 ShutdownReport Runtime::shutdown() {
@@ -36,6 +87,7 @@ ShutdownReport Runtime::shutdown() {
     }
     m_token.cancel();
     m_timers.stop();
+    stop_loop();
     if (m_pool) {
         return m_pool->shutdown(m_config.drain_timeout);
     }

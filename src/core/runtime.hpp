@@ -2,10 +2,13 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
+#include <thread>
 #include <type_traits>
 
 #include "core/cancellation.hpp"
 #include "core/config.hpp"
+#include "core/event_loop.hpp"
 #include "core/future.hpp"
 #include "core/thread_pool.hpp"
 #include "core/timer_service.hpp"
@@ -105,18 +108,29 @@ public:
     /// The pool, or nullptr for the blocking model.
     ThreadPool* pool() { return m_pool.get(); }
 
-    /// Cancels the root token, stops the timers, drains the pool until the drain timeout and joins its
-    /// workers. Idempotent.
+    /// The event loop, created on the first call for config().io_backend and run on one dedicated loop
+    /// thread until shutdown(). Thread-safe. Fails with IoUringNotAvailable (the probe's reason) when
+    /// io_uring was forced where it cannot work, RuntimeShutdown after shutdown(), and with the backend's
+    /// error or ThreadPoolExhausted when the loop or its thread cannot be created (retried on the next call).
+    util::Result<EventLoop*> loop();
+
+    /// Cancels the root token, stops the timers and the loop thread (joined; watches, timers and tasks
+    /// still on the loop are dropped, which abandons their promises), drains the pool until the drain timeout
+    /// and joins its workers. Idempotent.
     ShutdownReport shutdown();
 
 private:
     explicit Runtime(Config config);
+    void stop_loop();
     Config m_config;
     std::unique_ptr<ThreadPool> m_pool;
     TimerService m_timers;
     CancellationToken m_token;
     std::atomic<bool> m_running{false};
     std::atomic<bool> m_shut_down{false};
+    std::mutex m_loop_mutex;
+    std::unique_ptr<EventLoop> m_loop;
+    std::thread m_loop_thread;
 };
 
 } // namespace zsyncctl::core

@@ -1,0 +1,156 @@
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "core/config.hpp"
+#include "util/result.hpp"
+#include "util/unique_function.hpp"
+
+namespace zsyncctl::core {
+
+/// A single-threaded event loop: fd readiness watches, monotonic timers and cross-thread wake-up, over
+/// one of two backends (io_uring or epoll) chosen at run time by create().
+///
+/// Threads: run() makes the calling thread the loop thread. watch_fd/modify_fd/unwatch_fd, add_timer/
+/// cancel_timer and run() belong to that thread (or to any thread before run() starts); post() and stop()
+/// may be called from any thread. Callbacks run on the loop thread, one at a time, and may call any loop
+/// method (including unwatching or cancelling themselves).
+class EventLoop {
+public:
+    using Clock = std::chrono::steady_clock;
+    using WatchId = std::uint64_t;
+    using TimerId = std::uint64_t;
+
+    /// Interest and readiness bits for watch_fd()/modify_fd() and the watch callback.
+    static constexpr std::uint32_t k_readable = 1U << 0;
+    static constexpr std::uint32_t k_writable = 1U << 1;
+    /// Only in a callback's `revents`: the peer hung up (a reader should read to EOF) or the fd has an error.
+    static constexpr std::uint32_t k_hangup = 1U << 2;
+    static constexpr std::uint32_t k_error = 1U << 3;
+
+    /// Builds a loop for `requested`: automatic probes io_uring (see probe_io_uring()) and falls back to
+    /// epoll on any failure, keeping the reason in fallback_reason(); io_uring fails with
+    /// IoUringNotAvailable (the reason in the message) where the probe says it is unusable or the build has
+    /// no io_uring; epoll fails only when epoll_create1/eventfd fail (SystemResourceExhausted or io).
+    static util::Result<std::unique_ptr<EventLoop>> create(IoBackend requested);
+
+    /// Drops every watch, timer and posted task without running them (their captures are destroyed on
+    /// the destroying thread) and closes the backend's fds. Must not run while run() is running.
+    virtual ~EventLoop();
+    EventLoop(const EventLoop&) = delete;
+    EventLoop& operator=(const EventLoop&) = delete;
+
+    /// The backend in use (never automatic).
+    virtual IoBackend backend() const = 0;
+
+    /// Why automatic selection fell back to epoll; empty when io_uring was chosen or epoll was requested.
+    const std::string& fallback_reason() const { return m_fallback_reason; }
+
+    /// Calls `callback(revents)` on the loop thread whenever `fd` is ready for one of `events`
+    /// (k_readable|k_writable; level-triggered: it repeats while the fd stays ready). The fd stays owned by
+    /// the caller and must stay open until unwatch_fd(). Fails (io, invalid_input) for fds the backend
+    /// cannot watch (regular files with epoll) or a zero interest mask.
+    util::Result<WatchId> watch_fd(int fd, std::uint32_t events,
+                                   util::UniqueFunction<void(std::uint32_t)> callback);
+
+    /// Changes the interest mask of a watch; false when `id` is unknown (already unwatched).
+    bool modify_fd(WatchId id, std::uint32_t events);
+
+    /// Removes a watch; its callback never runs again (it is destroyed after any running call returns).
+    /// False when `id` is unknown.
+    bool unwatch_fd(WatchId id);
+
+    /// Runs `callback` once on the loop thread at `deadline` (at once, on the next iteration, when it is
+    /// past). Timers with equal deadlines fire in the order they were added. Returns the id for cancel_timer.
+    TimerId add_timer(Clock::time_point deadline, util::UniqueFunction<void()> callback);
+
+    /// Cancels a timer; a cancelled timer never fires. False when it already fired or `id` is unknown.
+    bool cancel_timer(TimerId id);
+
+    /// Queues `task` to run on the loop thread and wakes the loop (eventfd, no polling); tasks run in the
+    /// order they were posted. Returns false (and destroys `task` unrun) once the loop is stopped for good.
+    bool post(util::UniqueFunction<void()> task);
+
+    /// Makes run() return after the callback in progress (or at once, if called before run() starts); the
+    /// loop can be run() again afterwards unless close() was called. Any thread; idempotent.
+    void stop();
+
+    /// Like stop(), and makes every later post() fail: call before the loop is destroyed.
+    void close();
+
+    /// Dispatches events, timers and posted tasks on the calling thread until stop() (returns at once after
+    /// close()). Fails only when
+    /// the backend's wait fails for a reason other than EINTR.
+    util::Result<void> run();
+
+    /// True on the thread that is inside run().
+    bool in_loop_thread() const { return m_loop_thread.load() == std::this_thread::get_id(); }
+
+    /// Number of live watches and timers (tests and diagnostics; loop thread).
+    std::size_t watch_count() const { return m_watches.size(); }
+    std::size_t timer_count() const { return m_timer_ids.size(); }
+
+protected:
+    EventLoop();
+
+    /// The backend part. Registration calls happen on the loop thread (or before run()).
+    virtual util::Result<void> backend_add(WatchId id, int fd, std::uint32_t events) = 0;
+    virtual util::Result<void> backend_modify(WatchId id, int fd, std::uint32_t events) = 0;
+    virtual void backend_remove(WatchId id, int fd) = 0;
+    /// Waits until an fd is ready, the wake-up fires, or `deadline` (none: wait indefinitely; a past
+    /// deadline: do not block), then calls dispatch_fd()/drain_posted() for what happened.
+    virtual util::Result<void> backend_wait(const Clock::time_point* deadline) = 0;
+    /// Makes a blocked backend_wait() return soon; called from any thread.
+    virtual void backend_wake() = 0;
+
+    /// Runs the callback of watch `id` (ignores unknown ids, e.g. events of a just-removed watch).
+    void dispatch_fd(WatchId id, std::uint32_t revents);
+    /// Runs the tasks posted so far.
+    void drain_posted();
+    /// Called by the backend once its wake-up fd was read: the next post() must signal again.
+    void clear_wake_pending() { m_wake_pending.store(false); }
+
+    std::string m_fallback_reason;
+
+private:
+    friend class EventLoopFactory;
+
+    struct Watch {
+        int fd = -1;
+        std::uint32_t events = 0;
+        util::UniqueFunction<void(std::uint32_t)> callback;
+    };
+    void run_due_timers();
+
+    std::unordered_map<WatchId, std::shared_ptr<Watch>> m_watches;
+    WatchId m_next_watch = 1;
+
+    std::map<std::pair<Clock::time_point, TimerId>, util::UniqueFunction<void()>> m_timers;
+    std::unordered_map<TimerId, Clock::time_point> m_timer_ids;
+    TimerId m_next_timer = 1;
+
+    std::mutex m_post_mutex;
+    std::vector<util::UniqueFunction<void()>> m_posted;
+    bool m_closed = false; // under m_post_mutex
+    std::atomic<bool> m_wake_pending{false};
+    std::atomic<bool> m_stop{false};
+    std::atomic<std::thread::id> m_loop_thread{};
+};
+
+namespace detail {
+/// The epoll backend (always available on Linux).
+util::Result<std::unique_ptr<EventLoop>> make_epoll_loop();
+/// The io_uring backend; IoUringNotAvailable when this build or this kernel cannot run it.
+util::Result<std::unique_ptr<EventLoop>> make_uring_loop();
+} // namespace detail
+
+} // namespace zsyncctl::core

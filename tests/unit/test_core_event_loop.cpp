@@ -1,0 +1,424 @@
+#include <doctest/doctest.h>
+
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <filesystem>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/errors.hpp"
+#include "core/event_loop.hpp"
+#include "core/io_uring_probe.hpp"
+#include "core/runtime.hpp"
+
+using namespace zsyncctl;
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+/// The backends this machine can run; io_uring is listed only when the probe says it is usable (and a
+/// message says why it is skipped otherwise).
+std::vector<core::IoBackend> backends() {
+    std::vector<core::IoBackend> out{core::IoBackend::epoll};
+    core::IoUringProbe probe = core::probe_io_uring();
+    if (probe.usable) {
+        out.push_back(core::IoBackend::io_uring);
+    } else {
+        static bool said = false;
+        if (!said) {
+            MESSAGE("io_uring loop cases skipped: " << probe.reason);
+            said = true;
+        }
+    }
+    return out;
+}
+
+/// Runs a loop on its own thread for the duration of a test; stops and joins it at scope exit.
+struct LoopThread {
+    std::unique_ptr<core::EventLoop> loop;
+    std::thread thread;
+    explicit LoopThread(core::IoBackend backend) {
+        auto created = core::EventLoop::create(backend);
+        REQUIRE(created.ok());
+        loop = std::move(*created);
+        thread = std::thread([this] { REQUIRE(loop->run().ok()); });
+    }
+    ~LoopThread() {
+        loop->close();
+        thread.join();
+    }
+    /// Runs `f` on the loop thread and waits (deadline 5 s) for it to finish.
+    template <typename F>
+    void sync(F f) {
+        std::mutex m;
+        std::condition_variable cv;
+        bool done = false;
+        REQUIRE(loop->post([&] {
+            f();
+            std::lock_guard lock(m);
+            done = true;
+            cv.notify_all();
+        }));
+        std::unique_lock lock(m);
+        REQUIRE(cv.wait_for(lock, 5s, [&] { return done; }));
+    }
+};
+
+/// A flag with a deadline-bounded wait.
+struct Latch {
+    std::mutex m;
+    std::condition_variable cv;
+    int count = 0;
+    void hit() {
+        std::lock_guard lock(m);
+        ++count;
+        cv.notify_all();
+    }
+    bool wait_for_count(int n, std::chrono::milliseconds limit = 5000ms) {
+        std::unique_lock lock(m);
+        return cv.wait_for(lock, limit, [&] { return count >= n; });
+    }
+};
+
+std::size_t thread_count() {
+    std::size_t n = 0;
+    for ([[maybe_unused]] auto& e : std::filesystem::directory_iterator("/proc/self/task")) {
+        ++n;
+    }
+    return n;
+}
+
+} // namespace
+
+TEST_CASE("EventLoop create honours the requested backend") {
+    auto epoll = core::EventLoop::create(core::IoBackend::epoll);
+    REQUIRE(epoll.ok());
+    CHECK((*epoll)->backend() == core::IoBackend::epoll);
+    CHECK((*epoll)->fallback_reason().empty());
+
+    core::IoUringProbe probe = core::probe_io_uring();
+    auto automatic = core::EventLoop::create(core::IoBackend::automatic);
+    REQUIRE(automatic.ok());
+    auto forced = core::EventLoop::create(core::IoBackend::io_uring);
+    if (probe.usable) {
+        CHECK(probe.reason.empty());
+        CHECK(probe.missing_opcodes.empty());
+        CHECK((*automatic)->backend() == core::IoBackend::io_uring);
+        REQUIRE(forced.ok());
+        CHECK((*forced)->backend() == core::IoBackend::io_uring);
+    } else {
+        // Automatic falls back with the probe's reason; forcing fails with it.
+        CHECK_FALSE(probe.reason.empty());
+        CHECK((*automatic)->backend() == core::IoBackend::epoll);
+        CHECK((*automatic)->fallback_reason().find(probe.reason) != std::string::npos);
+        REQUIRE_FALSE(forced.ok());
+        CHECK(core::runtime_errc(forced.error()) == core::RuntimeErrc::IoUringNotAvailable);
+        CHECK(forced.error().message.find(probe.reason) != std::string::npos);
+    }
+}
+
+TEST_CASE("EventLoop errno_name names the errnos the probe reports") {
+    CHECK(core::errno_name(EPERM) == "EPERM");
+    CHECK(core::errno_name(ENOSYS) == "ENOSYS");
+    CHECK(core::errno_name(EOPNOTSUPP) == "EOPNOTSUPP");
+    CHECK(core::errno_name(12345) == "errno 12345");
+}
+
+TEST_CASE("EventLoop post from many threads wakes the loop and runs every task in order per thread") {
+    for (core::IoBackend backend : backends()) {
+        CAPTURE(core::to_string(backend));
+        LoopThread lt(backend);
+        constexpr int k_threads = 4;
+        constexpr int k_per_thread = 500;
+        std::vector<std::vector<int>> seen(k_threads); // loop thread only
+        Latch latch;
+        std::vector<std::thread> posters;
+        for (int t = 0; t < k_threads; ++t) {
+            posters.emplace_back([&, t] {
+                for (int i = 0; i < k_per_thread; ++i) {
+                    REQUIRE(lt.loop->post([&, t, i] {
+                        CHECK(lt.loop->in_loop_thread());
+                        seen[t].push_back(i);
+                        latch.hit();
+                    }));
+                }
+            });
+        }
+        for (auto& p : posters) {
+            p.join();
+        }
+        REQUIRE(latch.wait_for_count(k_threads * k_per_thread));
+        lt.sync([&] {
+            for (const auto& s : seen) {
+                REQUIRE(s.size() == static_cast<std::size_t>(k_per_thread));
+                for (int i = 0; i < k_per_thread; ++i) {
+                    CHECK(s[i] == i);
+                }
+            }
+        });
+    }
+}
+
+TEST_CASE("EventLoop wakes up promptly for a post from another thread while idle") {
+    for (core::IoBackend backend : backends()) {
+        CAPTURE(core::to_string(backend));
+        LoopThread lt(backend);
+        for (int round = 0; round < 20; ++round) {
+            std::this_thread::sleep_for(2ms); // let the loop block in its wait
+            Latch latch;
+            REQUIRE(lt.loop->post([&] { latch.hit(); }));
+            // No timer is armed, so only the eventfd wake-up can get the task run.
+            REQUIRE(latch.wait_for_count(1, 5000ms));
+        }
+    }
+}
+
+TEST_CASE("EventLoop timers fire in deadline order and a cancelled timer never fires") {
+    for (core::IoBackend backend : backends()) {
+        CAPTURE(core::to_string(backend));
+        LoopThread lt(backend);
+        std::vector<int> order; // loop thread only
+        Latch latch;
+        Clock::time_point start = Clock::now();
+        std::vector<Clock::time_point> fired_at(6);
+        lt.sync([&] {
+            auto add = [&](int tag, std::chrono::milliseconds at) {
+                return lt.loop->add_timer(start + at, [&, tag] {
+                    order.push_back(tag);
+                    fired_at[static_cast<std::size_t>(tag)] = Clock::now();
+                    latch.hit();
+                });
+            };
+            add(3, 60ms);
+            add(1, 20ms);
+            auto cancelled = add(5, 40ms);
+            add(2, 40ms);
+            add(4, 40ms); // same deadline as 2: fires after it
+            auto late = add(0, 30ms);
+            CHECK(lt.loop->cancel_timer(cancelled));
+            CHECK_FALSE(lt.loop->cancel_timer(cancelled));
+            CHECK(lt.loop->cancel_timer(late));
+            CHECK(lt.loop->timer_count() == 4);
+        });
+        REQUIRE(latch.wait_for_count(4));
+        std::this_thread::sleep_for(50ms); // a cancelled timer would have fired by now
+        lt.sync([&] {
+            CHECK(order == std::vector<int>{1, 2, 4, 3});
+            CHECK(lt.loop->timer_count() == 0);
+        });
+        CHECK(fired_at[1] >= start + 20ms);
+        CHECK(fired_at[3] >= start + 60ms);
+    }
+}
+
+TEST_CASE("EventLoop a timer may cancel a later timer and add new ones from its callback") {
+    for (core::IoBackend backend : backends()) {
+        CAPTURE(core::to_string(backend));
+        LoopThread lt(backend);
+        std::atomic<int> victim_fired{0};
+        Latch latch;
+        lt.sync([&] {
+            auto now = Clock::now();
+            auto victim = lt.loop->add_timer(now + 10ms, [&] { victim_fired++; });
+            // Same pass, earlier in order: cancels the victim that is also due.
+            lt.loop->add_timer(now + 5ms, [&, victim] {
+                lt.loop->cancel_timer(victim);
+                lt.loop->add_timer(Clock::now(), [&] { latch.hit(); });
+            });
+        });
+        REQUIRE(latch.wait_for_count(1));
+        std::this_thread::sleep_for(30ms);
+        CHECK(victim_fired.load() == 0);
+    }
+}
+
+TEST_CASE("EventLoop watch_fd reports readable and writable, modify and unwatch take effect") {
+    for (core::IoBackend backend : backends()) {
+        CAPTURE(core::to_string(backend));
+        LoopThread lt(backend);
+        int sv[2];
+        REQUIRE(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) == 0);
+        std::string received; // loop thread only
+        Latch readable;
+        Latch writable;
+        core::EventLoop::WatchId id = 0;
+        lt.sync([&] {
+            auto watched = lt.loop->watch_fd(sv[0], core::EventLoop::k_readable, [&](std::uint32_t revents) {
+                CHECK((revents & core::EventLoop::k_readable) != 0);
+                char buf[64];
+                ssize_t n = ::read(sv[0], buf, sizeof buf);
+                if (n > 0) {
+                    received.append(buf, static_cast<std::size_t>(n));
+                    readable.hit();
+                }
+            });
+            REQUIRE(watched.ok());
+            id = *watched;
+        });
+        REQUIRE(::write(sv[1], "hello", 5) == 5);
+        REQUIRE(readable.wait_for_count(1));
+        REQUIRE(::write(sv[1], " world", 6) == 6);
+        REQUIRE(readable.wait_for_count(2));
+        lt.sync([&] {
+            CHECK(received == "hello world");
+            CHECK(lt.loop->unwatch_fd(id));
+            CHECK_FALSE(lt.loop->unwatch_fd(id));
+            // Nothing to read on sv[1]: this watch stays quiet until modify_fd asks for writability.
+            auto w = lt.loop->watch_fd(sv[1], core::EventLoop::k_readable, [&](std::uint32_t revents) {
+                CHECK((revents & core::EventLoop::k_writable) != 0);
+                writable.hit();
+            });
+            REQUIRE(w.ok());
+            id = *w;
+        });
+        std::this_thread::sleep_for(20ms);
+        lt.sync([&] {
+            CHECK(writable.count == 0);
+            CHECK(lt.loop->modify_fd(id, core::EventLoop::k_writable));
+        });
+        REQUIRE(writable.wait_for_count(3)); // level-triggered: repeats while writable
+        lt.sync([&] { CHECK(lt.loop->unwatch_fd(id)); });
+        // Nothing fires after unwatch: data written now is not read by anyone.
+        int before = 0;
+        lt.sync([&] { before = writable.count; });
+        REQUIRE(::write(sv[0], "x", 1) == 1);
+        std::this_thread::sleep_for(20ms);
+        lt.sync([&] {
+            CHECK(writable.count == before);
+            CHECK(lt.loop->watch_count() == 0);
+        });
+        ::close(sv[0]);
+        ::close(sv[1]);
+    }
+}
+
+TEST_CASE("EventLoop reports hangup so a reader sees EOF, and a callback may unwatch itself") {
+    for (core::IoBackend backend : backends()) {
+        CAPTURE(core::to_string(backend));
+        LoopThread lt(backend);
+        int p[2];
+        REQUIRE(pipe2(p, O_CLOEXEC | O_NONBLOCK) == 0);
+        Latch eof;
+        std::string got;
+        core::EventLoop::WatchId self = 0;
+        lt.sync([&] {
+            auto w = lt.loop->watch_fd(p[0], core::EventLoop::k_readable, [&](std::uint32_t) {});
+            REQUIRE(w.ok());
+            CHECK(lt.loop->unwatch_fd(*w));
+            auto w2 = lt.loop->watch_fd(p[0], core::EventLoop::k_readable, [&](std::uint32_t) {
+                char buf[16];
+                ssize_t n = ::read(p[0], buf, sizeof buf);
+                if (n > 0) {
+                    got.append(buf, static_cast<std::size_t>(n));
+                } else if (n == 0) {
+                    CHECK(lt.loop->unwatch_fd(self)); // destroys this callback once it returns
+                    eof.hit();
+                }
+            });
+            REQUIRE(w2.ok());
+            self = *w2;
+        });
+        REQUIRE(::write(p[1], "abc", 3) == 3);
+        ::close(p[1]);
+        REQUIRE(eof.wait_for_count(1));
+        std::this_thread::sleep_for(10ms);
+        lt.sync([&] {
+            CHECK(got == "abc");
+            CHECK(eof.count == 1);
+            CHECK(lt.loop->watch_count() == 0);
+        });
+        ::close(p[0]);
+    }
+}
+
+TEST_CASE("EventLoop rejects bad watches and posts after close") {
+    for (core::IoBackend backend : backends()) {
+        CAPTURE(core::to_string(backend));
+        auto created = core::EventLoop::create(backend);
+        REQUIRE(created.ok());
+        core::EventLoop& loop = **created;
+        CHECK_FALSE(loop.watch_fd(-1, core::EventLoop::k_readable, [](std::uint32_t) {}).ok());
+        CHECK_FALSE(loop.watch_fd(0, 0, [](std::uint32_t) {}).ok());
+        CHECK_FALSE(loop.modify_fd(999, core::EventLoop::k_readable));
+        CHECK_FALSE(loop.cancel_timer(999));
+        // Timer before run(): run() fires it, and stop() from inside ends run().
+        bool fired = false;
+        loop.add_timer(Clock::now() + 1ms, [&] {
+            fired = true;
+            loop.stop();
+        });
+        REQUIRE(loop.run().ok());
+        CHECK(fired);
+        loop.close();
+        auto token = std::make_shared<int>(1);
+        CHECK_FALSE(loop.post([token] {}));
+        CHECK(token.use_count() == 1); // the rejected task was destroyed
+    }
+}
+
+TEST_CASE("Runtime loop runs on one thread that shutdown joins") {
+    for (core::IoBackend backend : backends()) {
+        CAPTURE(core::to_string(backend));
+        std::size_t before = thread_count();
+        core::Config config;
+        config.execution_model = core::ExecutionModel::thread_pool;
+        config.workers = 2;
+        config.io_backend = backend;
+        auto rt = core::Runtime::create(config);
+        REQUIRE(rt.ok());
+        auto loop = (*rt)->loop();
+        REQUIRE(loop.ok());
+        CHECK((*loop)->backend() == backend);
+        auto again = (*rt)->loop();
+        REQUIRE(again.ok());
+        CHECK(*again == *loop);
+        CHECK(thread_count() == before + 3);
+        // A pool task hands work to the loop and waits for it.
+        auto f = (*rt)->spawn([&]() -> int {
+            core::Promise<int> p;
+            auto got = p.future();
+            (*loop)->post([p = std::move(p), l = *loop]() mutable { p.set(l->in_loop_thread() ? 7 : -1); });
+            return *got.wait_for(5s);
+        });
+        auto r = f.wait_for(5s);
+        REQUIRE(r.ok());
+        CHECK(*r == 7);
+        // Work still queued at shutdown is dropped, which fails its promise instead of hanging.
+        core::Promise<int> pending;
+        auto pending_future = pending.future();
+        // Whether it runs first or shutdown drops it, `p` is destroyed unset: the future fails, never hangs.
+        (*loop)->post([p = std::move(pending)]() mutable { (void)p; });
+        (*rt)->shutdown();
+        CHECK(thread_count() == before);
+        auto dropped = pending_future.wait_for(5s);
+        CHECK_FALSE(dropped.ok());
+        auto after = (*rt)->loop();
+        REQUIRE_FALSE(after.ok());
+        CHECK(core::runtime_errc(after.error()) == core::RuntimeErrc::RuntimeShutdown);
+    }
+}
+
+TEST_CASE("Runtime loop forced to io_uring fails clearly where io_uring is unusable") {
+    core::IoUringProbe probe = core::probe_io_uring();
+    core::Config config;
+    config.execution_model = core::ExecutionModel::blocking;
+    config.io_backend = core::IoBackend::io_uring;
+    auto rt = core::Runtime::create(config);
+    REQUIRE(rt.ok());
+    auto loop = (*rt)->loop();
+    if (probe.usable) {
+        REQUIRE(loop.ok());
+        CHECK((*loop)->backend() == core::IoBackend::io_uring);
+    } else {
+        REQUIRE_FALSE(loop.ok());
+        CHECK(core::runtime_errc(loop.error()) == core::RuntimeErrc::IoUringNotAvailable);
+    }
+}
