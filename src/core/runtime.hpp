@@ -3,6 +3,7 @@
 #include <atomic>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <type_traits>
 
@@ -62,7 +63,7 @@ public:
     /// model. If `token` is already cancelled when the task would start, it does not run and the future
     /// fails with CancellationRequested. After shutdown the future fails with RuntimeShutdown.
     template <typename F>
-    auto spawn(F f, CancellationToken token = CancellationToken()) {
+    auto spawn(F f, CancellationToken token) {
         auto call = [fn = std::move(f), token]() mutable {
             if constexpr (std::is_invocable_v<F&, CancellationToken>) {
                 return fn(token);
@@ -70,30 +71,19 @@ public:
                 return fn();
             }
         };
-        using Raw = std::invoke_result_t<decltype(call)&>;
-        using U = util::result_value_t<Raw>;
-        Promise<U> promise;
-        Future<U> future = promise.future();
-        auto task = [p = std::move(promise), c = std::move(call), token]() mutable {
-            if (token.is_cancelled()) {
-                p.set_error(runtime_error(RuntimeErrc::CancellationRequested, "cancelled before it started"));
-                return;
-            }
-            p.set(invoke_to_result(c));
-        };
-        if (m_pool == nullptr) {
-            if (m_shut_down.load()) {
-                return Future<U>::ready(util::Failure{runtime_error(RuntimeErrc::RuntimeShutdown)});
-            }
-            task();
-            return future;
+        return submit_call(std::move(call), &token);
+    }
+
+    /// Runs `f()` on the pool (or inline for the blocking model) with no cancellation token; a task that
+    /// takes a CancellationToken gets a fresh one. After shutdown the future fails with RuntimeShutdown.
+    template <typename F>
+    auto spawn(F f) {
+        if constexpr (std::is_invocable_v<F&, CancellationToken>) {
+            return spawn(std::move(f), CancellationToken());
+        } else {
+            // No token: saves allocating one per task on the hot path.
+            return submit_call(std::move(f), nullptr);
         }
-        if (auto submitted = m_pool->submit(std::move(task)); !submitted) {
-            // The task (and its promise) was destroyed by the failed submit only if it was moved in;
-            // report the submit error through a fresh ready future.
-            return Future<U>::ready(util::Failure{submitted.error()});
-        }
-        return future;
     }
 
     /// Timers for deadlines and timeouts.
@@ -120,6 +110,40 @@ public:
     ShutdownReport shutdown();
 
 private:
+    // Wraps `call` with a promise and queues it (or runs it inline without a pool). `token`, when given,
+    // is checked just before the call runs.
+    template <typename Call>
+    auto submit_call(Call call, const CancellationToken* token) {
+        using Raw = std::invoke_result_t<Call&>;
+        using U = util::result_value_t<Raw>;
+        Promise<U> promise;
+        Future<U> future = promise.future();
+        std::optional<CancellationToken> check;
+        if (token != nullptr) {
+            check = *token;
+        }
+        auto task = [p = std::move(promise), c = std::move(call), check = std::move(check)]() mutable {
+            if (check && check->is_cancelled()) {
+                p.set_error(runtime_error(RuntimeErrc::CancellationRequested, "cancelled before it started"));
+                return;
+            }
+            p.set(invoke_to_result(c));
+        };
+        if (m_pool == nullptr) {
+            if (m_shut_down.load()) {
+                return Future<U>::ready(util::Failure{runtime_error(RuntimeErrc::RuntimeShutdown)});
+            }
+            task();
+            return future;
+        }
+        if (auto submitted = m_pool->submit(std::move(task)); !submitted) {
+            // The failed submit destroyed the task, which abandoned its promise; report the submit error
+            // itself through a fresh ready future.
+            return Future<U>::ready(util::Failure{submitted.error()});
+        }
+        return future;
+    }
+
     explicit Runtime(Config config);
     void stop_loop();
     Config m_config;

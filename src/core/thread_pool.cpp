@@ -19,7 +19,8 @@ struct ThreadPool::State {
     std::condition_variable finished_cv; // shutdown waits here for workers to exit
     std::deque<Task> queue;
     std::size_t bound = 0;
-    std::size_t idle = 0;
+    std::size_t idle = 0;              // workers waiting on work_cv
+    std::size_t wakeups_in_flight = 0; // notify_one calls not yet absorbed by a woken worker
     std::size_t running_workers = 0;
     bool accepting = true;
     bool stop = false; // workers exit once the queue is empty (or immediately when dropping)
@@ -35,8 +36,13 @@ struct ThreadPool::State {
                     break;
                 }
                 ++idle;
-                work_cv.wait(lock, [&] { return stop || !queue.empty(); });
+                // No predicate loop: every wake-up, spurious or not, settles one in-flight wakeup, so the
+                // count can only under-estimate (an extra notify), never strand a task with a sleeper.
+                work_cv.wait(lock);
                 --idle;
+                if (wakeups_in_flight > 0) {
+                    --wakeups_in_flight;
+                }
                 continue;
             }
             Task task = std::move(queue.front());
@@ -91,7 +97,12 @@ util::Result<void> ThreadPool::submit(Task task) {
                                         std::to_string(m_state->queue.size()) + " tasks already queued"));
     }
     m_state->queue.push_back(std::move(task));
-    bool wake = m_state->idle > 0;
+    // Wake a sleeper only if every idle worker is not already on its way: a burst of submits then costs
+    // one futex wake per idle worker instead of one per task.
+    bool wake = m_state->idle > m_state->wakeups_in_flight;
+    if (wake) {
+        ++m_state->wakeups_in_flight;
+    }
     lock.unlock();
     if (wake) {
         m_state->work_cv.notify_one();

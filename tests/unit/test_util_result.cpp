@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <array>
 #include <memory>
 #include <string>
 
@@ -62,4 +63,56 @@ TEST_CASE("UniqueFunction holds move-only callables") {
     UniqueFunction<int(int)> g = std::move(f);
     CHECK(g(2) == 43);
     CHECK_FALSE(static_cast<bool>(f));
+}
+
+TEST_CASE("UniqueFunction stores small callables inline and large ones on the heap") {
+    struct Counted {
+        int* live;
+        explicit Counted(int* l) : live(l) { ++*live; }
+        Counted(Counted&& o) noexcept : live(o.live) { ++*live; }
+        Counted(const Counted&) = delete;
+        ~Counted() { --*live; }
+    };
+    int live = 0;
+    SUBCASE("inline: moves and destroys the callable exactly once each") {
+        {
+            UniqueFunction<int()> f = [c = Counted(&live)] {
+                return *c.live;
+            };
+            CHECK(live == 1);
+            UniqueFunction<int()> g = std::move(f);
+            CHECK(live == 1);
+            CHECK(g() == 1);
+            g = nullptr;
+            CHECK(live == 0);
+            CHECK_FALSE(static_cast<bool>(g));
+        }
+        CHECK(live == 0);
+    }
+    SUBCASE("heap: a capture larger than the inline buffer") {
+        {
+            std::array<char, 200> big{};
+            big[199] = 7;
+            UniqueFunction<int()> f = [c = Counted(&live), big] {
+                return big[199] + *c.live;
+            };
+            UniqueFunction<int()> g;
+            g = std::move(f);
+            CHECK(g() == 8);
+            CHECK(live == 1);
+        }
+        CHECK(live == 0);
+    }
+    SUBCASE("move-assigning over a full function destroys the old callable") {
+        UniqueFunction<int()> f = [c = Counted(&live)] {
+            return 1;
+        };
+        UniqueFunction<int()> g = [c = Counted(&live)] {
+            return 2;
+        };
+        CHECK(live == 2);
+        f = std::move(g);
+        CHECK(live == 1);
+        CHECK(f() == 2);
+    }
 }

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Runs every benchmark; each prints ratios against a peer measured in the same run.
+#   bench/run.sh [build-dir]     (default build-bench; configured with -Dbenchmarks=true if missing)
+# Engineers adding a bench: build it in bench/meson.build and add one line below.
+set -euo pipefail
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$top"
+dir=${1:-build-bench}
+if [ ! -f "$dir/build.ninja" ]; then
+    meson setup "$dir" --buildtype=release -Dbenchmarks=true >/dev/null
+else
+    meson configure "$dir" -Dbenchmarks=true >/dev/null
+fi
+meson compile -C "$dir" >/dev/null
+
+echo "== runtime: ThreadPool/Runtime vs boost::asio::thread_pool"
+if [ -x "$dir/bench/bench_runtime" ]; then "$dir/bench/bench_runtime"; else echo "skipped: libboost-dev missing"; fi
+echo "== start-up: zsyncctl vs /bin/true (hyperfine -N)"
+bench/startup.sh "$dir/zsyncctl" || echo "skipped (exit $?)"
