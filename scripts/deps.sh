@@ -1,10 +1,14 @@
 # Package lists per package manager, sourced by scripts/quickstart.sh. One place to add a dependency.
 # BUILD_*: what building zsyncctl needs. TEST_*: what the whole test suite needs on top (real package
-# managers for the integration tests, shells for completion tests, servers, ...).
+# managers for the integration tests, shells for completion tests, servers, ...). BENCH_*: bench/run.sh.
 
 BUILD_APT=(meson ninja-build pkg-config g++ cmake git libcli11-dev nlohmann-json3-dev libfmt-dev doctest-dev
     libcurl4-openssl-dev liburing-dev libarchive-dev)
 TEST_APT=(python3 procps libcurl4)
+# BENCH_*: what bench/run.sh needs on top of the build (the peers we measure against, the timer).
+BENCH_APT=(libboost-dev hyperfine)
+# CI_*: what .ci/run needs beyond the test suite (clang for the -Werror build and libFuzzer).
+CI_APT=(clang)
 
 BUILD_DNF=(meson ninja-build pkgconf-pkg-config gcc-c++ cmake git cli11-devel json-devel fmt-devel doctest-devel
     libcurl-devel liburing-devel libarchive-devel)

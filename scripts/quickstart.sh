@@ -4,7 +4,8 @@
 #   scripts/quickstart.sh test     install missing build+test dependencies, build, run the whole test suite
 #   scripts/quickstart.sh build    install missing build dependencies and build only
 # Idempotent: packages already present are not reinstalled, an existing build dir is reused.
-# Env: BUILD_DIR (default build), SKIP_DEPS=1 to never touch the package manager.
+# Env: BUILD_DIR (default build), SKIP_DEPS=1 to never touch the package manager, MESON_ARGS (extra
+# `meson setup` arguments for a new build dir, e.g. -Dwerror=true as CI uses).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -56,7 +57,8 @@ install_deps() {
 
 build() {
     if [ ! -f "$BUILD_DIR/build.ninja" ]; then
-        meson setup "$BUILD_DIR" "$@"
+        # shellcheck disable=SC2086 # MESON_ARGS is a word list on purpose
+        meson setup "$BUILD_DIR" ${MESON_ARGS:-} "$@"
     fi
     meson compile -C "$BUILD_DIR"
 }
