@@ -4,11 +4,13 @@
 
 namespace zsyncctl::cli {
 
+void register_fetch(CLI::App& app, Context& context);
 void register_pkg(CLI::App& app, Context& context);
 void register_version(CLI::App& app, Context& context);
 
 namespace {
 constexpr std::array k_registrars{
+    &register_fetch,
     &register_pkg,
     &register_version,
 };

@@ -2,6 +2,9 @@
 
 // Types and constants only: libcurl itself is never linked, it is dlopen()ed by load_curl().
 #define CURL_DISABLE_TYPECHECK 1
+// CURLOPT_PROTOCOLS (bitmask) is deprecated since 7.85 in favour of a string, but it is the only form that
+// works on every libcurl we accept (7.62+), and it still works in 8.x.
+#define CURL_DISABLE_DEPRECATION 1
 #include <curl/curl.h>
 
 #include <string>

@@ -84,6 +84,9 @@ public:
     }
     int port() const { return m_port; }
 
+    /// Kills the server now (later requests to its port are refused).
+    void stop() { cleanup(); }
+
 private:
     void cleanup() {
         if (m_stdin >= 0) {
