@@ -4,7 +4,7 @@
 
 BUILD_APT=(meson ninja-build pkg-config g++ cmake git libcli11-dev nlohmann-json3-dev libfmt-dev doctest-dev
     libcurl4-openssl-dev liburing-dev libarchive-dev)
-TEST_APT=(python3 procps libcurl4)
+TEST_APT=(python3 procps libcurl4 bash-completion zsh fish groff-base)
 # BENCH_*: what bench/run.sh needs on top of the build (the peers we measure against, the timer).
 BENCH_APT=(libboost-dev hyperfine)
 # CI_*: what .ci/run needs beyond the test suite (clang for the -Werror build and libFuzzer).
@@ -12,7 +12,7 @@ CI_APT=(clang)
 
 BUILD_DNF=(meson ninja-build pkgconf-pkg-config gcc-c++ cmake git cli11-devel json-devel fmt-devel doctest-devel
     libcurl-devel liburing-devel libarchive-devel)
-TEST_DNF=(python3 procps-ng)
+TEST_DNF=(python3 procps-ng bash-completion zsh fish groff-base)
 
 BUILD_PACMAN=(meson ninja pkgconf gcc cmake git cli11 nlohmann-json fmt doctest curl liburing libarchive)
-TEST_PACMAN=(python procps-ng)
+TEST_PACMAN=(python procps-ng bash-completion zsh fish groff)

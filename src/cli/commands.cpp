@@ -5,6 +5,7 @@
 namespace zsyncctl::cli {
 
 void register_fetch(CLI::App& app, Context& context);
+void register_completion(CLI::App& app, Context& context);
 void register_pkg(CLI::App& app, Context& context);
 void register_version(CLI::App& app, Context& context);
 
@@ -12,6 +13,7 @@ namespace {
 constexpr std::array k_registrars{
     &register_fetch,
     &register_pkg,
+    &register_completion,
     &register_version,
 };
 } // namespace
