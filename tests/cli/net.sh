@@ -13,4 +13,16 @@ case "$libs" in
 *) ok ;;
 esac
 
+# At run time too: --version never loads libcurl, a fetching command does (LD_DEBUG=files lists every
+# object the dynamic loader opens, dlopen() included).
+loaded=$(LD_DEBUG=files "$ZSYNCCTL" --version 2>&1 >/dev/null)
+expect_contains "$loaded" "file=" "LD_DEBUG reports loaded objects"
+case "$loaded" in
+*libcurl*) fail "zsyncctl --version loaded libcurl" ;;
+*) ok ;;
+esac
+printf 'local\n' >"$SCRATCH/local.txt"
+loaded=$(LD_DEBUG=files "$ZSYNCCTL" fetch "file://$SCRATCH/local.txt" 2>&1 >/dev/null)
+expect_contains "$loaded" "file=libcurl.so.4" "zsyncctl fetch loads libcurl on demand"
+
 finish

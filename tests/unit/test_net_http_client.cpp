@@ -35,7 +35,14 @@ struct Fixture {
     std::unique_ptr<core::Runtime> runtime;
     std::unique_ptr<net::HttpClient> client;
 
-    explicit Fixture(core::IoBackend backend = core::IoBackend::automatic) {
+    // The backend: ZSYNCCTL_IO_BACKEND when set (Meson runs this suite once per backend), else auto.
+    static core::IoBackend default_backend() {
+        const char* env = std::getenv("ZSYNCCTL_IO_BACKEND");
+        return env != nullptr ? core::parse_io_backend(env).value_or(core::IoBackend::automatic)
+                              : core::IoBackend::automatic;
+    }
+
+    explicit Fixture(core::IoBackend backend = default_backend()) {
         core::Config config;
         config.execution_model = core::ExecutionModel::thread_pool;
         config.workers = 2;
