@@ -8,9 +8,11 @@ namespace zsyncctl::cli {
 
 // The `pkg` group's subcommands, one cmd_pkg_<name>.cpp each, in --help order. Add a line here for a
 // new one. An empty list is allowed while the group is being built.
+void register_pkg_search(CLI::App& pkg, Context& context);
+
 namespace {
 using PkgRegistrar = void (*)(CLI::App& pkg, Context& context);
-constexpr std::array<PkgRegistrar, 0> k_pkg_registrars{};
+constexpr std::array<PkgRegistrar, 1> k_pkg_registrars{register_pkg_search};
 } // namespace
 
 void register_pkg(CLI::App& app, Context& context) {

@@ -1,0 +1,147 @@
+#include "pkg/search_backends.hpp"
+
+namespace zsyncctl::pkg {
+
+namespace {
+
+// Search commands and their non-interactive flags follow each tool's documentation and the command lines
+// mpm (kdeldycke/meta-package-manager) runs; see ../shared/reference/managers.md.
+const std::vector<SearchBackend> k_backends = {
+    {.manager = "apt", .method = SearchMethod::native_apt},
+    {.manager = "pacman", .method = SearchMethod::native_pacman},
+    {.manager = "homebrew", .method = SearchMethod::native_homebrew},
+    {.manager = "dnf",
+     .executables = {"dnf", "dnf5"},
+     .argv = {"{exe}", "--quiet", "--assumeno", "search", "{query}"},
+     .parser = "dnf",
+     .lock_group = "rpmdb",
+     .no_match_exit_codes = {1}},
+    {.manager = "yum",
+     .executables = {"yum"},
+     .argv = {"{exe}", "--quiet", "--assumeno", "search", "{query}"},
+     .parser = "dnf",
+     .lock_group = "rpmdb",
+     .no_match_exit_codes = {1}},
+    {.manager = "zypper",
+     .executables = {"zypper"},
+     .argv = {"{exe}", "--no-color", "--no-abbrev", "--non-interactive", "--no-cd", "--no-refresh",
+              "--xmlout", "search", "--details", "--type", "package", "{query}"},
+     .parser = "zypper-xml",
+     .lock_group = "zypp",
+     .no_match_exit_codes = {104}},
+    {.manager = "yay",
+     .executables = {"yay"},
+     .argv = {"{exe}", "--color", "never", "-Ss", "{query}"},
+     .parser = "pacman-ss",
+     .no_match_exit_codes = {1}},
+    {.manager = "paru",
+     .executables = {"paru"},
+     .argv = {"{exe}", "--color", "never", "-Ss", "{query}"},
+     .parser = "pacman-ss",
+     .no_match_exit_codes = {1}},
+    {.manager = "apk",
+     .executables = {"apk"},
+     .argv = {"{exe}", "--no-progress", "search", "--verbose", "{query}"},
+     .parser = "apk"},
+    {.manager = "xbps",
+     .executables = {"xbps-query"},
+     .argv = {"{exe}", "-Rs", "{query}"},
+     .parser = "xbps",
+     .no_match_exit_codes = {2}},
+    {.manager = "nix",
+     .executables = {"nix"},
+     .argv = {"{exe}", "--extra-experimental-features", "nix-command flakes", "search", "nixpkgs", "{query}",
+              "--json"},
+     .parser = "nix-json",
+     .no_match_exit_codes = {1}},
+    {.manager = "guix",
+     .executables = {"guix"},
+     .argv = {"{exe}", "search", "{query}"},
+     .parser = "guix",
+     .no_match_exit_codes = {1}},
+    {.manager = "macports",
+     .executables = {"port"},
+     .argv = {"{exe}", "-N", "search", "{query}"},
+     .parser = "macports",
+     .no_match_exit_codes = {1}},
+    {.manager = "pkg",
+     .executables = {"pkg"},
+     .argv = {"{exe}", "search", "{query}"},
+     .parser = "freebsd-pkg",
+     .no_match_exit_codes = {1},
+     .reason = {}},
+    {.manager = "snap",
+     .executables = {"snap"},
+     .argv = {"{exe}", "find", "{query}", "--color=never"},
+     .parser = "snap"},
+    {.manager = "flatpak",
+     .executables = {"flatpak"},
+     .argv = {"{exe}", "search", "{query}"},
+     .parser = "flatpak"},
+    {.manager = "mas",
+     .executables = {"mas"},
+     .argv = {"{exe}", "search", "{query}"},
+     .parser = "mas",
+     .no_match_exit_codes = {1}},
+    {.manager = "chocolatey",
+     .executables = {"choco"},
+     .argv = {"{exe}", "search", "{query}", "--limit-output"},
+     .parser = "choco"},
+    {.manager = "scoop", .executables = {"scoop"}, .argv = {"{exe}", "search", "{query}"}, .parser = "scoop"},
+    {.manager = "winget",
+     .executables = {"winget"},
+     .argv = {"{exe}", "search", "{query}", "--accept-source-agreements", "--disable-interactivity"},
+     .parser = "winget",
+     .no_match_exit_codes = {-1978335212}}, // APPINSTALLER_CLI_ERROR_NO_APPLICATIONS_FOUND, 0x8A150014
+    {.manager = "npm",
+     .executables = {"npm"},
+     .argv = {"{exe}", "search", "--json", "--no-progress", "--no-update-notifier", "--no-fund", "--no-audit",
+              "{query}"},
+     .parser = "npm-json"},
+    {.manager = "cargo",
+     .executables = {"cargo"},
+     .argv = {"{exe}", "search", "--color", "never", "--quiet", "--limit", "100", "{query}"},
+     .parser = "cargo"},
+    {.manager = "gem",
+     .executables = {"gem"},
+     .argv = {"{exe}", "search", "--remote", "{query}"},
+     .parser = "gem"},
+    {.manager = "conda",
+     .executables = {"conda"},
+     .argv = {"{exe}", "search", "--json", "{query}"},
+     .parser = "conda-json",
+     .no_match_exit_codes = {1}},
+    {.manager = "pip",
+     .method = SearchMethod::unsupported,
+     .executables = {"pip3", "pip"},
+     .reason = "PyPI has no search API since 2020 (pypa/pip#5216)"},
+    {.manager = "pipx",
+     .method = SearchMethod::unsupported,
+     .executables = {"pipx"},
+     .reason = "PyPI has no search API since 2020 (pypa/pip#5216)"},
+    {.manager = "uv",
+     .method = SearchMethod::unsupported,
+     .executables = {"uv"},
+     .reason = "PyPI has no search API since 2020 (pypa/pip#5216)"},
+    {.manager = "go",
+     .method = SearchMethod::unsupported,
+     .executables = {"go"},
+     .reason = "go has no search command"},
+};
+
+} // namespace
+
+std::span<const SearchBackend> search_backends() {
+    return k_backends;
+}
+
+const SearchBackend* find_search_backend(std::string_view manager) {
+    for (const auto& b : k_backends) {
+        if (b.manager == manager) {
+            return &b;
+        }
+    }
+    return nullptr;
+}
+
+} // namespace zsyncctl::pkg

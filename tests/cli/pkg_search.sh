@@ -1,0 +1,171 @@
+#!/usr/bin/env bash
+# `zsyncctl pkg search` end to end with fake managers on PATH that print recorded real-format output
+# (tests/fixtures/search/cli), plus malformed/truncated/non-UTF-8 output, a race, a timeout and lock groups.
+. "$(dirname "$0")/lib.sh"
+
+FIX="$SOURCE_ROOT/tests/fixtures/search"
+BIN="$SCRATCH/bin"
+mkdir -p "$BIN"
+export PATH="$BIN:/usr/bin:/bin"
+export ZSYNCCTL_ROOT="$SCRATCH/emptyroot"
+mkdir -p "$ZSYNCCTL_ROOT"
+
+# fake NAME FIXTURE [EXIT]: an executable that checks LC_ALL=C, logs its argv, prints the fixture.
+fake() {
+    cat >"$BIN/$1" <<SH
+#!/bin/sh
+echo "\$LC_ALL \$*" >>"$SCRATCH/$1.argv"
+cat "$FIX/cli/$2"
+exit ${3:-0}
+SH
+    chmod +x "$BIN/$1"
+}
+fake dnf dnf.out
+fake zypper zypper-xml.out
+fake apk apk.out
+fake xbps-query xbps.out
+fake nix nix-json.out
+fake guix guix.out
+fake port macports.out
+fake snap snap.out
+fake flatpak flatpak.out
+fake choco choco.out
+fake scoop scoop.out
+fake winget winget.out
+fake cargo cargo.out
+fake gem gem.out
+fake yay pacman-ss.out
+fake pkg freebsd-pkg.out
+fake mas mas.out
+fake conda conda-json.out
+fake pip3 apk.out
+
+all="dnf,zypper,apk,xbps,nix,guix,macports,snap,flatpak,chocolatey,scoop,winget,cargo,gem,yay,pkg,mas,conda"
+expect_exit 0 "every CLI backend" --json pkg search hello --manager "$all"
+expect_json 'all(m["status"] == "ok" for m in d["managers"])' "every manager ok"
+expect_json 'len(d["managers"]) == 18' "one report per manager"
+expect_json '{"manager": "zypper", "name": "hello", "version": "2.12.1-1.7", "description": "A Friendly Greeter & more", "installed": True} in d["results"]' "zypper XML result"
+expect_json 'any(r["manager"] == "winget" and r["name"] == "Example.HelloWorld" for r in d["results"])' "winget result"
+expect_json 'sorted(d.keys()) == ["managers", "query", "results"] and d["query"] == "hello"' "document shape"
+expect_json 'all(sorted(m.keys()) == ["count","elapsed_ms","error","name","status"] for m in d["managers"])' "manager shape"
+expect_contains "$(cat "$SCRATCH/dnf.argv")" "C --quiet --assumeno search hello" "dnf runs with LC_ALL=C and non-interactive flags"
+expect_contains "$(cat "$SCRATCH/zypper.argv")" "--non-interactive" "zypper non-interactive"
+
+# --exact narrows what the manager's own search returned; --limit caps per manager.
+expect_exit 0 "exact" --json pkg search hello --manager dnf,apk --exact
+expect_json 'sorted(r["name"] for r in d["results"]) == ["hello", "hello"]' "exact names only"
+expect_exit 0 "limit" --json pkg search hello --manager cargo --limit 1
+expect_json 'len(d["results"]) == 1' "limit 1"
+
+# Plain lines when not on a terminal, failures in the footer on stderr.
+expect_exit 0 "plain output" pkg search hello --manager cargo,pip
+expect_contains "$OUT" "cargo hello 0.1.0 - A hello world crate" "plain line"
+expect_contains "$ERR" "pip: skipped (unsupported: PyPI has no search API" "pip is unsupported, not faked"
+
+# JSON lines: one object per result.
+expect_exit 0 "json lines" pkg search hello --manager cargo,gem --json-lines
+n=$(printf '%s\n' "$OUT" | python3 -c 'import json,sys; print(sum(1 for l in sys.stdin if json.loads(l)["manager"] in ("cargo","gem")))')
+[ "$n" = 6 ] && ok || fail "json-lines: wanted 6 objects, got $n: $OUT"
+
+# Malformed, truncated and non-UTF-8 output: per-manager errors or partial results, never a crash.
+python3 -c 'import sys; t=open(sys.argv[1]).read(); sys.stdout.write(t[:t.index("hello-world-npm")+5])' "$FIX/cli/npm-json.out" >"$SCRATCH/npm-trunc.out"
+printf 'hello = "1.0"  # caf\xff\xfe desc\n' >"$SCRATCH/cargo-bad.out"
+cat >"$BIN/npm" <<SH
+#!/bin/sh
+cat "$SCRATCH/npm-trunc.out"
+SH
+cat >"$BIN/gem" <<SH
+#!/bin/sh
+printf 'Segmentation fault\n\001\002 garbage\n'
+exit 3
+SH
+cat >"$BIN/cargo" <<SH
+#!/bin/sh
+cat "$SCRATCH/cargo-bad.out"
+SH
+printf '<?xml version="1.0"?>\n<stream>\n<solvable-list>\n<solvable status="not-installed" name="hello" summary="x" kind="package" edition="1"/>\n<solvable status="inst' >"$SCRATCH/zy.out"
+cat >"$BIN/zypper" <<SH
+#!/bin/sh
+cat "$SCRATCH/zy.out"
+SH
+chmod +x "$BIN/npm" "$BIN/gem" "$BIN/cargo" "$BIN/zypper"
+expect_exit 0 "damaged outputs" --json pkg search hello --manager npm,gem,cargo,zypper,apk
+expect_json '[m for m in d["managers"] if m["name"] == "npm"][0]["status"] == "ok" and "partial" in [m for m in d["managers"] if m["name"] == "npm"][0]["error"]' "truncated npm JSON: partial"
+expect_json '[m for m in d["managers"] if m["name"] == "gem"][0]["status"] == "error" and "exit code 3" in [m for m in d["managers"] if m["name"] == "gem"][0]["error"]' "gem failure reported"
+expect_json '[r for r in d["results"] if r["manager"] == "cargo"][0]["description"] == "caf\ufffd\ufffd desc"' "non-UTF-8 repaired"
+expect_json '[m for m in d["managers"] if m["name"] == "zypper"][0]["count"] == 1' "truncated zypper XML keeps the complete solvable"
+expect_json '[m for m in d["managers"] if m["name"] == "apk"][0]["status"] == "ok"' "others unaffected"
+
+# Timeout: a hung manager is reported as timeout at the deadline and the search still returns.
+cat >"$BIN/guix" <<SH
+#!/bin/sh
+echo \$\$ >"$SCRATCH/guix.pid"
+sleep 60
+SH
+chmod +x "$BIN/guix"
+start=$(date +%s%N)
+expect_exit 0 "timeout" --json pkg search hello --manager guix,apk --timeout 1
+took=$(( ($(date +%s%N) - start) / 1000000 ))
+expect_json '[m for m in d["managers"] if m["name"] == "guix"][0]["status"] == "timeout"' "hung manager is timeout"
+expect_json '[m for m in d["managers"] if m["name"] == "apk"][0]["count"] == 3' "other manager still answered"
+[ "$took" -lt 4000 ] && ok || fail "timeout search took ${took} ms"
+pid=$(cat "$SCRATCH/guix.pid")
+if kill -0 "$pid" 2>/dev/null; then fail "timed-out manager $pid still running"; else ok; fi
+
+# Race: the fast manager wins, the slow one is cancelled and its processes are gone (no orphan/zombie).
+cat >"$BIN/nix" <<SH
+#!/bin/sh
+echo \$\$ >"$SCRATCH/nix.pid"
+sleep 60 &
+echo \$! >"$SCRATCH/nix-child.pid"
+wait
+SH
+chmod +x "$BIN/nix"
+start=$(date +%s%N)
+expect_exit 0 "race" --json pkg search hello --manager nix,apk --race --timeout 20
+took=$(( ($(date +%s%N) - start) / 1000000 ))
+expect_json '[m for m in d["managers"] if m["name"] == "apk"][0]["status"] == "ok"' "fast manager wins"
+expect_json '[m for m in d["managers"] if m["name"] == "nix"][0]["status"] == "cancelled"' "slow manager cancelled"
+expect_json 'all(r["manager"] == "apk" for r in d["results"])' "only the winner's results"
+[ "$took" -lt 5000 ] && ok || fail "race took ${took} ms"
+for f in nix.pid nix-child.pid; do
+    for _ in 1 2 3 4 5 6 7 8 9 10; do [ -s "$SCRATCH/$f" ] && break; sleep 0.1; done
+    p=$(cat "$SCRATCH/$f" 2>/dev/null)
+    if [ -n "$p" ] && [ -e "/proc/$p" ]; then fail "race loser process $p ($f) still exists: $(cat /proc/$p/status 2>/dev/null | head -3)"; else ok; fi
+done
+
+# Lock groups: dnf and yum share the rpm database lock and never overlap.
+for m in dnf yum; do
+    cat >"$BIN/$m" <<SH
+#!/bin/sh
+echo "start \$(date +%s%N)" >>"$SCRATCH/lock.log"
+sleep 0.3
+cat "$FIX/cli/dnf.out"
+echo "end \$(date +%s%N)" >>"$SCRATCH/lock.log"
+SH
+    chmod +x "$BIN/$m"
+done
+rm -f "$SCRATCH/lock.log"
+expect_exit 0 "lock group" --json pkg search hello --manager dnf,yum,apk
+python3 - "$SCRATCH/lock.log" <<'PY' && ok || fail "dnf and yum overlapped: $(cat "$SCRATCH/lock.log")"
+import sys
+ev = [l.split() for l in open(sys.argv[1])]
+assert [e[0] for e in ev] == ["start", "end", "start", "end"], ev
+PY
+
+# Usage errors exit 2.
+expect_exit 2 "empty query" pkg search ""
+expect_exit 2 "dash query" pkg search -- -rf
+expect_exit 2 "unknown manager" pkg search hello --manager nosuch
+expect_exit 2 "bad timeout" pkg search hello --timeout 0
+# Nothing found exits 1.
+printf '' >"$SCRATCH/empty.out"
+cat >"$BIN/choco" <<SH
+#!/bin/sh
+exit 0
+SH
+chmod +x "$BIN/choco"
+expect_exit 1 "nothing found" pkg search hello --manager chocolatey
+expect_contains "$ERR" "no package matches" "nothing found message"
+
+finish
