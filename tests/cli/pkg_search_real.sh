@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# `zsyncctl pkg search` against real package managers: apt lists made by apt-get update from a local repo
+# of .debs built here (compared with apt-cache search on the same lists), a pacman sync db made by repo-add
+# (compared with pacman -Ss), and dnf over a createrepo_c repo when available.
+. "$(dirname "$0")/lib.sh"
+
+T="$SCRATCH/real"
+mkdir -p "$T"
+names() { python3 -c 'import json,sys; d=json.load(sys.stdin); print(" ".join(sorted(r["name"] for r in d["results"])))'; }
+ran=0
+
+# ---- apt ----
+if command -v dpkg-deb >/dev/null && command -v dpkg-scanpackages >/dev/null && command -v apt-cache >/dev/null; then
+    ran=1
+    mkdir -p "$T/repo"
+    mkdeb() { # name version description long
+        local d="$T/build/$1"
+        mkdir -p "$d/DEBIAN" "$d/usr/share/doc/$1"
+        printf 'Package: %s\nVersion: %s\nArchitecture: all\nMaintainer: Test <t@example.org>\nDescription: %s\n %s\n' \
+            "$1" "$2" "$3" "$4" >"$d/DEBIAN/control"
+        echo "$1" >"$d/usr/share/doc/$1/README"
+        dpkg-deb -b "$d" "$T/repo/${1}_${2}_all.deb" >/dev/null
+    }
+    mkdeb zs-hello 1.2.3-1 "Greeter for the search tests" "Prints a friendly greeting."
+    mkdeb zs-hello 1.10.0-1 "Greeter for the search tests" "Prints a friendly greeting, newer."
+    mkdeb zs-world 2:0.1-1 "World map viewer" "Mentions a Hello in the long description."
+    mkdeb zs-tilde 1.0~rc1-1 "Tilde versioned tool" "Unrelated."
+    mkdeb zs-other 0.5-1 "Something else entirely" "Nothing to see."
+    (cd "$T/repo" && dpkg-scanpackages . /dev/null >Packages 2>/dev/null)
+    R="$T/aptroot"
+    mkdir -p "$R/etc/apt/sources.list.d" "$R/etc/apt/preferences.d" "$R/etc/apt/apt.conf.d" "$R/var/lib/apt/lists/partial" \
+        "$R/var/cache/apt/archives/partial" "$R/var/lib/dpkg/updates" "$R/var/lib/dpkg/info" "$R/var/log"
+    printf 'Package: zs-world\nStatus: install ok installed\nVersion: 2:0.1-1\nArchitecture: all\nDescription: World map viewer\n\n' >"$R/var/lib/dpkg/status"
+    echo "deb [trusted=yes] file:$T/repo ./" >"$R/etc/apt/sources.list"
+    APTO=(-o "Dir=$R" -o "Dir::State::status=$R/var/lib/dpkg/status" -o "Dir::Etc::SourceList=$R/etc/apt/sources.list"
+        -o "Dir::Etc::SourceParts=$R/etc/apt/sources.list.d" -o "Dir::Etc::Parts=$R/etc/apt/apt.conf.d"
+        -o "Dir::Cache=$R/var/cache/apt" -o Debug::NoLocking=1)
+    apt-get "${APTO[@]}" -q update >"$T/apt-update.log" 2>&1 || fail "apt-get update failed: $(tail -3 "$T/apt-update.log")"
+    ls "$R/var/lib/apt/lists/" | grep -q Packages && ok || fail "apt-get update wrote no Packages list"
+    for q in hello zs- world tilde nomatchatall; do
+        want=$(apt-cache "${APTO[@]}" search "$q" 2>/dev/null | awk '{print $1}' | sort | tr '\n' ' ' | sed 's/ $//')
+        run_z --root "$R" --json pkg search "$q" --manager apt
+        got=$(printf '%s' "$OUT" | names)
+        [ "$got" = "$want" ] && ok || fail "apt search '$q': zsyncctl [$got] vs apt-cache [$want]"
+    done
+    run_z --root "$R" --json pkg search zs-hello --manager apt --exact
+    expect_json 'd["results"][0]["version"] == "1.10.0-1" and len(d["results"]) == 1' "newest version per name"
+    want_ver=$(apt-cache "${APTO[@]}" policy zs-hello 2>/dev/null | awk '/Candidate:/{print $2}')
+    expect_json "d['results'][0]['version'] == '$want_ver'" "same version apt would pick"
+    run_z --root "$R" --json pkg search world --manager apt
+    expect_json 'd["results"][0]["installed"] is True' "installed mark from dpkg status"
+    # The index is reused while the lists hold, and rebuilt when they change.
+    ls "$XDG_CACHE_HOME/zsyncctl/search/"apt-*.idx >/dev/null 2>&1 && ok || fail "no apt index written"
+    mkdeb zs-newcomer 1-1 "Brand new hello package" "x"
+    (cd "$T/repo" && dpkg-scanpackages . /dev/null >Packages 2>/dev/null)
+    apt-get "${APTO[@]}" -q update >/dev/null 2>&1
+    run_z --root "$R" --json pkg search newcomer --manager apt
+    expect_json 'len(d["results"]) == 1' "index rebuilt after apt-get update"
+fi
+
+# ---- pacman ----
+if command -v repo-add >/dev/null && command -v pacman >/dev/null && command -v bsdtar >/dev/null; then
+    ran=1
+    mkdir -p "$T/prepo"
+    mkpkg() { # name ver desc
+        local b="$T/pbuild/$1"
+        mkdir -p "$b/usr/share/$1"
+        echo hi >"$b/usr/share/$1/file"
+        printf 'pkgname = %s\npkgbase = %s\npkgver = %s\npkgdesc = %s\nbuilddate = 1700000000\nsize = 3\narch = any\nlicense = MIT\n' \
+            "$1" "$1" "$2" "$3" >"$b/.PKGINFO"
+        (cd "$b" && bsdtar -czf "$T/prepo/$1-$2-any.pkg.tar.gz" .PKGINFO usr)
+        repo-add -q "$T/prepo/testrepo.db.tar.gz" "$T/prepo/$1-$2-any.pkg.tar.gz" >/dev/null 2>&1
+    }
+    mkpkg zs-hello 1.2.3-1 "Hello world for the search tests"
+    mkpkg zs-tool 0.5-2 "Command line tool that says hello"
+    mkpkg zs-other 3.0-1 "Unrelated package"
+    P="$T/proot"
+    mkdir -p "$P/etc" "$P/var/lib/pacman"
+    printf '[options]\nArchitecture = auto\nSigLevel = Never\n\n[testrepo]\nServer = file://%s\n' "$T/prepo" >"$P/etc/pacman.conf"
+    PAC=(pacman --config "$P/etc/pacman.conf" --root "$P" --dbpath "$P/var/lib/pacman" --color never --noconfirm)
+    "${PAC[@]}" -Sy >"$T/pacman-sync.log" 2>&1 || fail "pacman -Sy failed: $(tail -3 "$T/pacman-sync.log")"
+    "${PAC[@]}" -S zs-tool >"$T/pacman-install.log" 2>&1 || true
+    for q in hello zs- unrelated nomatchatall; do
+        want=$("${PAC[@]}" -Ss "$q" 2>/dev/null | awk '!/^ /{sub(/^[^\/]*\//,"",$1); print $1}' | sort | tr '\n' ' ' | sed 's/ $//')
+        run_z --root "$P" --json pkg search "$q" --manager pacman
+        got=$(printf '%s' "$OUT" | names)
+        [ "$got" = "$want" ] && ok || fail "pacman search '$q': zsyncctl [$got] vs pacman -Ss [$want]"
+    done
+    if "${PAC[@]}" -Q zs-tool >/dev/null 2>&1; then
+        run_z --root "$P" --json pkg search zs-tool --manager pacman --exact
+        expect_json 'd["results"][0]["installed"] is True and d["results"][0]["version"] == "0.5-2"' "pacman installed mark"
+    fi
+fi
+
+# ---- dnf over an rpm-md repo ----
+if command -v rpmbuild >/dev/null && command -v createrepo_c >/dev/null && command -v dnf >/dev/null; then
+    ran=1
+    mkdir -p "$T/rpm/SPECS" "$T/rrepo" "$T/repos.d" "$T/dnfroot"
+    cat >"$T/rpm/SPECS/zs-hello.spec" <<'SPEC'
+Name: zs-hello
+Version: 1.0
+Release: 1
+Summary: A test package for search
+License: MIT
+BuildArch: noarch
+%description
+Hello.
+%install
+mkdir -p %{buildroot}/usr/share/zs-hello
+echo hi > %{buildroot}/usr/share/zs-hello/file
+%files
+/usr/share/zs-hello/file
+SPEC
+    if rpmbuild --define "_topdir $T/rpm" -bb "$T/rpm/SPECS/zs-hello.spec" >"$T/rpmbuild.log" 2>&1; then
+        cp "$T"/rpm/RPMS/noarch/*.rpm "$T/rrepo/"
+        createrepo_c -q "$T/rrepo"
+        printf '[zstest]\nname=zstest\nbaseurl=file://%s\ngpgcheck=0\nenabled=1\n' "$T/rrepo" >"$T/repos.d/test.repo"
+        # A dnf wrapper that points the real dnf at the scratch repo; zsyncctl adds its own search flags.
+        mkdir -p "$T/bin"
+        cat >"$T/bin/dnf" <<SH
+#!/bin/sh
+exec /usr/bin/dnf --installroot=$T/dnfroot --setopt=reposdir=$T/repos.d --releasever=40 --setopt=cachedir=$T/dnfcache "\$@"
+SH
+        chmod +x "$T/bin/dnf"
+        TIMEOUT=60 PATH="$T/bin:$PATH" run_z --json pkg search hello --manager dnf --timeout 50
+        expect_json '[r["name"] for r in d["results"]] == ["zs-hello"] and d["results"][0]["description"] == "A test package for search"' "real dnf search"
+    else
+        fail "rpmbuild failed: $(tail -3 "$T/rpmbuild.log")"
+    fi
+fi
+
+[ "$ran" = 1 ] || skip "none of dpkg-dev/apt, pacman+repo-add+bsdtar, dnf+createrepo_c is installed"
+finish
