@@ -17,3 +17,5 @@ echo "== runtime: ThreadPool/Runtime vs boost::asio::thread_pool"
 if [ -x "$dir/bench/bench_runtime" ]; then "$dir/bench/bench_runtime"; else echo "skipped: libboost-dev missing"; fi
 echo "== start-up: zsyncctl vs /bin/true (hyperfine -N)"
 bench/startup.sh "$dir/zsyncctl" || echo "skipped (exit $?)"
+echo "== pkg search: zsyncctl vs apt-cache search, concurrent vs sequential managers"
+bench/pkg_search.sh "$dir/zsyncctl" || echo "skipped (exit $?)"

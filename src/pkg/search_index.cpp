@@ -1,10 +1,13 @@
 #include "pkg/search_index.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <fcntl.h>
 #include <functional>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "util/fs.hpp"
 
@@ -131,12 +134,31 @@ PackageIndex PackageIndex::build(std::vector<IndexRecord> records, std::vector<S
 
 util::Result<PackageIndex> PackageIndex::load(const std::filesystem::path& file,
                                               const std::vector<SourceStamp>& expected) {
-    auto data = util::read_file(file, 1u << 30);
-    if (!data) {
-        return util::fail(std::move(data).error());
+    // One read into a buffer of the file's size: the index is large (MBs) and read on every search.
+    int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return util::fail(util::errno_error(file.string(), errno));
     }
+    struct stat st {};
     PackageIndex index;
-    index.m_data = std::move(*data);
+    if (::fstat(fd, &st) != 0 || st.st_size < 0 || st.st_size > (1 << 30)) {
+        ::close(fd);
+        return util::fail(util::ErrorKind::io, file.string() + ": unreadable search index");
+    }
+    index.m_data.resize(static_cast<std::size_t>(st.st_size));
+    std::size_t got = 0;
+    while (got < index.m_data.size()) {
+        ssize_t n = ::read(fd, index.m_data.data() + got, index.m_data.size() - got);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            break;
+        }
+        got += static_cast<std::size_t>(n);
+    }
+    ::close(fd);
+    index.m_data.resize(got);
     std::string_view d = index.m_data;
     auto damaged = [&] {
         return util::fail(util::ErrorKind::parse, file.string() + ": damaged search index");
