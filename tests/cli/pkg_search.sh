@@ -153,6 +153,17 @@ ev = [l.split() for l in open(sys.argv[1])]
 assert [e[0] for e in ev] == ["start", "end", "start", "end"], ev
 PY
 
+# On a terminal: live lines per manager, then a table grouped by manager with the installed mark.
+if command -v script >/dev/null; then
+    tty_out=$(timeout -k 2 10 script -qec "$ZSYNCCTL pkg search hello --manager xbps,apk,pip --color never" /dev/null 2>&1)
+    tty_code=$?
+    [ "$tty_code" = 0 ] && ok || fail "tty search exit $tty_code"
+    expect_contains "$tty_out" "xbps (2)" "tty table groups by manager"
+    expect_contains "$tty_out" "3 results" "tty live line shows the count"
+    expect_contains "$tty_out" "✓ hello" "tty table shows the installed mark"
+    expect_contains "$tty_out" "pip: skipped" "tty footer"
+fi
+
 # Usage errors exit 2.
 expect_exit 2 "empty query" pkg search ""
 expect_exit 2 "dash query" pkg search -- -rf
