@@ -8,6 +8,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "cli/completion.hpp"
 #include "cli/context.hpp"
 #include "pkg/search.hpp"
 #include "util/strings.hpp"
@@ -309,9 +310,10 @@ void register_pkg_search(CLI::App& pkg, Context& context) {
     auto* cmd = pkg.add_subcommand("search", "Search every detected package manager at once");
     cmd->add_option("query", options->query, "Text to look for in package names and descriptions")
         ->required();
-    cmd->add_option("-m,--manager", options->managers,
-                    "Search only this manager (repeatable, or comma-separated)")
-        ->type_name("M");
+    complete_with(cmd->add_option("-m,--manager", options->managers,
+                                  "Search only this manager (repeatable, or comma-separated)")
+                      ->type_name("M"),
+                  "search-managers");
     cmd->add_flag("--exact", options->exact, "Only packages whose name is exactly the query");
     cmd->add_option("--limit", options->limit, "At most N results per manager (0: all)")->type_name("N");
     cmd->add_option("--timeout", options->timeout_s, "Give up on a manager after S seconds (default 30)")

@@ -1,6 +1,7 @@
 #include <array>
 
 #include "cli/completion.hpp"
+#include "pkg/search_backends.hpp"
 
 namespace zsyncctl::cli {
 
@@ -14,10 +15,19 @@ std::vector<std::string> shell_names(Context&) {
     return out;
 }
 
+std::vector<std::string> search_managers(Context&) {
+    std::vector<std::string> out;
+    for (const pkg::SearchBackend& backend : pkg::search_backends()) {
+        out.emplace_back(backend.manager);
+    }
+    return out;
+}
+
 // The named value sources behind `zsyncctl __complete <kind>`, one line each. A command attaches one to an
 // option or positional with complete_with(option, "<kind>").
 constexpr std::array k_value_sources{
     ValueSource{"shells", "shells `zsyncctl completion` writes scripts for", &shell_names},
+    ValueSource{"search-managers", "managers `pkg search --manager` accepts", &search_managers},
 };
 
 } // namespace

@@ -74,6 +74,9 @@ EOS
             expect_contains "$(bash_complete "zsyncctl $sub ${subsub:0:2}")" "$subsub" "bash completes '$sub $subsub'"
         done
     done
+    # A value only known at run time, asked from `zsyncctl __complete search-managers`.
+    expect_contains "$(bash_complete "zsyncctl pkg search x --manager ap")" "apt" "bash completes --manager from __complete"
+    expect_contains "$(bash_complete "zsyncctl pkg search x -m pa")" "pacman" "bash completes -m from __complete"
     # Options after a subcommand include the global ones.
     expect_contains "$(bash_complete "zsyncctl completion --")" "--shell" "completion's own option"
     expect_contains "$(bash_complete "zsyncctl completion --")" "--json" "global option after a subcommand"
@@ -102,6 +105,7 @@ if command -v zsh >/dev/null; then
     expect_contains "$(zsh_complete "zsyncctl --color ")" "always" "zsh completes --color values"
     expect_contains "$(zsh_complete "zsyncctl completion ")" "fish" "zsh completes the completion shell"
     expect_contains "$(zsh_complete "zsyncctl pkg --")" "--json" "zsh completes global options"
+    expect_contains "$(zsh_complete "zsyncctl pkg search x --manager ")" "pacman" "zsh completes --manager from __complete"
 else
     fail "zsh is not installed; apt-get install zsh"
 fi
@@ -114,6 +118,7 @@ if command -v fish >/dev/null; then
     expect_contains "$(fish_complete "zsyncctl --color ")" "never" "fish completes --color values"
     expect_contains "$(fish_complete "zsyncctl completion ")" "zsh" "fish completes the shell argument"
     expect_contains "$(fish_complete "zsyncctl completion --sh")" "--shell" "fish completes a subcommand option"
+    expect_contains "$(fish_complete "zsyncctl pkg search x --manager ")" "homebrew" "fish completes --manager from __complete"
 else
     fail "fish is not installed; apt-get install fish"
 fi
