@@ -271,7 +271,8 @@ private:
         check(set(CURLOPT_PRIVATE, static_cast<void*>(&t)));
         check(set(CURLOPT_ERRORBUFFER, t.error_buffer));
         check(set(CURLOPT_NOSIGNAL, 1L));
-        // Larger reads than libcurl's 16 KiB default: fewer loop wake-ups per MiB (the curl CLI uses 100 KiB).
+        // Larger reads than libcurl's 16 KiB default: fewer loop wake-ups per MiB (the curl CLI uses 100
+        // KiB).
         check(set(CURLOPT_BUFFERSIZE, 256L * 1024));
         // Only these schemes, and a redirect may never lead to file:// (or anything but HTTP).
         check(set(CURLOPT_PROTOCOLS, static_cast<long>(CURLPROTO_HTTP | CURLPROTO_HTTPS | CURLPROTO_FILE)));
@@ -516,23 +517,25 @@ util::Result<std::unique_ptr<HttpClient>> HttpClient::create(core::Runtime& runt
 
 HttpClient::~HttpClient() {
     EventLoop& loop = m_impl->loop();
+    // After Runtime::shutdown() the loop object is gone: tear down here without touching it.
+    if (auto current = m_runtime.loop(); !current || *current != &loop) {
+        m_impl->teardown(false);
+        return;
+    }
     if (loop.in_loop_thread()) {
         m_impl->teardown(true);
         return;
     }
-    // The multi handle belongs to the loop thread: tear down there and wait. If the loop is already gone
-    // (runtime shut down) the task is dropped unrun, which fails `done`, and nothing runs there any more.
-    auto current = m_runtime.loop();
-    if (current && *current == &loop) {
-        core::Promise<bool> promise;
-        auto done = promise.future();
-        bool posted = loop.post([impl = m_impl, p = std::move(promise)]() mutable {
-            impl->teardown(true);
-            p.set(true);
-        });
-        if (posted && done.wait().ok()) {
-            return;
-        }
+    // The multi handle belongs to the loop thread: tear down there and wait. If the loop closes meanwhile
+    // the task is dropped unrun, which fails `done`, and nothing runs on the loop any more.
+    core::Promise<bool> promise;
+    auto done = promise.future();
+    bool posted = loop.post([impl = m_impl, p = std::move(promise)]() mutable {
+        impl->teardown(true);
+        p.set(true);
+    });
+    if (posted && done.wait().ok()) {
+        return;
     }
     m_impl->teardown(false);
 }
@@ -551,6 +554,11 @@ std::size_t HttpClient::active_transfers() const {
 }
 
 core::Future<Response> HttpClient::fetch(Request request) {
+    // After Runtime::shutdown() the loop object is gone: refuse instead of touching it.
+    if (auto current = m_runtime.loop(); !current || *current != &m_impl->loop()) {
+        return core::Future<Response>::ready(util::fail(core::runtime_error(
+            core::RuntimeErrc::RuntimeShutdown, "the HTTP client's runtime was shut down")));
+    }
     auto transfer = std::make_unique<Transfer>();
     transfer->id = m_impl->next_id();
     transfer->request = std::move(request);

@@ -368,6 +368,17 @@ TEST_SUITE("net_loop_runtime") {
         CHECK(r.error().kind == util::ErrorKind::cancelled);
     }
 
+    TEST_CASE("HttpClient refuses to fetch after its runtime shut down") {
+        Fixture f;
+        f.runtime->shutdown();
+        net::Request request;
+        request.url = "file:///dev/null";
+        auto r = f.client->fetch(std::move(request)).wait_for(5s);
+        REQUIRE_FALSE(r.ok());
+        CHECK(core::runtime_errc(r.error()) == core::RuntimeErrc::RuntimeShutdown);
+        f.client.reset(); // tears down without the loop
+    }
+
     TEST_CASE("HttpClient fetch_cached revalidates with ETag and serves 304 from the cache") {
         test::TestHttpServer server;
         Fixture f;
