@@ -1,0 +1,147 @@
+#include <doctest/doctest.h>
+
+#include <string>
+#include <vector>
+
+#include "pkg/install_plan.hpp"
+
+using namespace zsyncctl;
+
+TEST_CASE("validate_package_name refuses options, whitespace, control and shell characters") {
+    SUBCASE("accepted names") {
+        for (const char* name :
+             {"curl", "libc6:i386", "g++", "python3.11", "@scope/pkg", "user/tap/formula",
+              "golang.org/x/tools/gopls@latest", "pkg=1.0-1", "foo~bar", "requests[socks]"}) {
+            CAPTURE(name);
+            CHECK(pkg::validate_package_name(name).ok());
+        }
+    }
+    SUBCASE("refused names") {
+        for (std::string name : {std::string(""),     std::string("-o"),    std::string("--option=x"),
+                                 std::string("a b"),  std::string("a\tb"),  std::string("a\nb"),
+                                 std::string("a;b"),  std::string("$(id)"), std::string("`id`"),
+                                 std::string("a|b"),  std::string("a&b"),   std::string("a<b"),
+                                 std::string("a>b"),  std::string("'a'"),   std::string("\"a\""),
+                                 std::string("a\\b"), std::string("a\x01"), std::string("caf\xc3\xa9"),
+                                 std::string("a*"),   std::string(300, 'a')}) {
+            CAPTURE(name);
+            auto r = pkg::validate_package_name(name);
+            REQUIRE_FALSE(r.ok());
+            CHECK(r.error().kind == util::ErrorKind::invalid_input);
+        }
+    }
+    SUBCASE("the message names the character") {
+        auto r = pkg::validate_package_name("a;b");
+        REQUIRE_FALSE(r.ok());
+        CHECK(r.error().message.find("';'") != std::string::npos);
+        auto nl = pkg::validate_package_name("a\nb");
+        REQUIRE_FALSE(nl.ok());
+        CHECK(nl.error().message.find("newline") != std::string::npos);
+        CHECK(nl.error().message.find('\n') == std::string::npos);
+    }
+}
+
+TEST_CASE("parse_package_request splits a known manager prefix only") {
+    auto a = pkg::parse_package_request("apt:curl");
+    REQUIRE(a.ok());
+    CHECK(a->manager == std::optional<std::string>("apt"));
+    CHECK(a->name == "curl");
+    auto b = pkg::parse_package_request("homebrew:wget");
+    REQUIRE(b.ok());
+    CHECK(b->manager == std::optional<std::string>("homebrew"));
+    auto c = pkg::parse_package_request("libc6:i386");
+    REQUIRE(c.ok());
+    CHECK_FALSE(c->manager.has_value());
+    CHECK(c->name == "libc6:i386");
+    CHECK_FALSE(pkg::parse_package_request("apt:").ok());
+    CHECK_FALSE(pkg::parse_package_request("apt:-o").ok());
+    CHECK_FALSE(pkg::parse_package_request("apt:a;b").ok());
+}
+
+TEST_CASE("build_plan gives exact non-interactive argv per manager") {
+    std::vector<std::string> names{"curl", "jq"};
+    SUBCASE("apt") {
+        auto plan = pkg::build_plan("apt", pkg::Operation::install, names);
+        REQUIRE(plan.ok());
+        REQUIRE(plan->commands.size() == 1);
+        CHECK(plan->commands[0].argv ==
+              std::vector<std::string>{"apt-get", "-y", "-q", "-o", "Dpkg::Options::=--force-confdef", "-o",
+                                       "Dpkg::Options::=--force-confold", "install", "curl", "jq"});
+        CHECK(plan->needs_root);
+        CHECK(plan->lock_group == "dpkg");
+        CHECK(plan->progress == pkg::ProgressStyle::apt_status_fd);
+    }
+    SUBCASE("apt with root options") {
+        pkg::PlanOptions options;
+        options.apt_options = pkg::apt_root_options("/tmp/r/");
+        auto plan = pkg::build_plan("apt", pkg::Operation::remove, {"zs-hello"}, options);
+        REQUIRE(plan.ok());
+        const auto& argv = plan->commands[0].argv;
+        CHECK(argv[1] == "-o");
+        CHECK(argv[2] == "Dir=/tmp/r");
+        CHECK(argv.back() == "zs-hello");
+        CHECK(argv[argv.size() - 2] == "remove");
+    }
+    SUBCASE("homebrew never as root, with its env") {
+        auto plan = pkg::build_plan("homebrew", pkg::Operation::install, names);
+        REQUIRE(plan.ok());
+        CHECK(plan->commands[0].argv == std::vector<std::string>{"brew", "install", "curl", "jq"});
+        CHECK_FALSE(plan->needs_root);
+        CHECK(plan->refuses_root);
+        CHECK(plan->env.size() == 3);
+    }
+    SUBCASE("winget takes one id per command") {
+        auto plan = pkg::build_plan("winget", pkg::Operation::install, names);
+        REQUIRE(plan.ok());
+        REQUIRE(plan->commands.size() == 2);
+        CHECK(plan->commands[1].argv[4] == "jq");
+        CHECK(plan->commands[1].argv.back() == "--disable-interactivity");
+    }
+    SUBCASE("go gets @latest and cannot remove") {
+        auto plan = pkg::build_plan("go", pkg::Operation::install, {"golang.org/x/tools/gopls"});
+        REQUIRE(plan.ok());
+        CHECK(plan->commands[0].argv.back() == "golang.org/x/tools/gopls@latest");
+        auto rm = pkg::build_plan("go", pkg::Operation::remove, {"x"});
+        REQUIRE_FALSE(rm.ok());
+        CHECK(rm.error().kind == util::ErrorKind::unsupported);
+    }
+    SUBCASE("an executable path replaces argv[0]") {
+        pkg::PlanOptions options;
+        options.executable = "/usr/bin/pacman";
+        auto plan = pkg::build_plan("pacman", pkg::Operation::install, {"vim"}, options);
+        REQUIRE(plan.ok());
+        CHECK(plan->commands[0].argv.front() == "/usr/bin/pacman");
+    }
+    SUBCASE("unknown manager") {
+        auto plan = pkg::build_plan("nosuch", pkg::Operation::install, names);
+        REQUIRE_FALSE(plan.ok());
+        CHECK(plan.error().kind == util::ErrorKind::invalid_input);
+    }
+    SUBCASE("every manager that can install plans, and system managers need root") {
+        int installable = 0;
+        for (const auto& actions : pkg::manager_actions()) {
+            CAPTURE(actions.id);
+            auto plan = pkg::build_plan(actions.id, pkg::Operation::install, {"x"});
+            if (pkg::can_perform(actions, pkg::Operation::install)) {
+                ++installable;
+                REQUIRE(plan.ok());
+                CHECK(plan->commands[0].argv.size() >= 2);
+                CHECK_FALSE(plan->lock_group.empty());
+                CHECK_FALSE((plan->needs_root && plan->refuses_root));
+            } else {
+                CHECK_FALSE(plan.ok());
+                CHECK_FALSE(actions.why_not.empty());
+            }
+        }
+        CHECK(installable >= 28);
+    }
+}
+
+TEST_CASE("parse_apt_options splits settings and refuses options") {
+    auto r = pkg::parse_apt_options("Dir=/x\n  Debug::NoLocking=1 ");
+    REQUIRE(r.ok());
+    CHECK(*r == std::vector<std::string>{"Dir=/x", "Debug::NoLocking=1"});
+    CHECK_FALSE(pkg::parse_apt_options("-oDir=/x").ok());
+    CHECK_FALSE(pkg::parse_apt_options("NoEquals").ok());
+    CHECK(pkg::parse_apt_options("").ok());
+}
