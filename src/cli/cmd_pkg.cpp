@@ -6,13 +6,20 @@
 
 namespace zsyncctl::cli {
 
+void register_pkg_install(CLI::App& pkg, Context& context);
+void register_pkg_remove(CLI::App& pkg, Context& context);
+
 // The `pkg` group's subcommands, one cmd_pkg_<name>.cpp each, in --help order. Add a line here for a
 // new one. An empty list is allowed while the group is being built.
 void register_pkg_search(CLI::App& pkg, Context& context);
 
 namespace {
 using PkgRegistrar = void (*)(CLI::App& pkg, Context& context);
-constexpr std::array<PkgRegistrar, 1> k_pkg_registrars{register_pkg_search};
+constexpr std::array<PkgRegistrar, 3> k_pkg_registrars{
+    register_pkg_search,
+    register_pkg_install,
+    register_pkg_remove,
+};
 } // namespace
 
 void register_pkg(CLI::App& app, Context& context) {

@@ -1,0 +1,173 @@
+#include "cli/progress_renderer.hpp"
+
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "util/strings.hpp"
+
+namespace zsyncctl::cli {
+
+namespace {
+
+std::size_t terminal_width() {
+    winsize ws{};
+    if (::ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 20) {
+        return ws.ws_col;
+    }
+    return 80;
+}
+
+void write_err(std::string_view text) {
+    std::fwrite(text.data(), 1, text.size(), stderr);
+    std::fflush(stderr);
+}
+
+std::string kind_event(pkg::UpdateKind kind) {
+    switch (kind) {
+    case pkg::UpdateKind::error:
+        return "error";
+    case pkg::UpdateKind::prompt:
+        return "prompt";
+    case pkg::UpdateKind::progress:
+        break;
+    }
+    return "progress";
+}
+
+std::string describe(const pkg::ProgressUpdate& u) {
+    std::string text(pkg::to_string(u.phase));
+    if (u.percent) {
+        text += " " + std::to_string(*u.percent) + "%";
+    }
+    std::string message = util::sanitize_for_display(u.message);
+    if (!u.package.empty() && message.find(u.package) == std::string::npos) {
+        text += " " + util::sanitize_for_display(u.package) + ":";
+    } else {
+        text += ":";
+    }
+    if (!message.empty()) {
+        text += " " + message;
+    }
+    return text;
+}
+
+} // namespace
+
+ProgressRenderer::ProgressRenderer(const Output& out, RenderMode mode) : m_out(out), m_mode(mode) {}
+
+ProgressRenderer::~ProgressRenderer() {
+    finish();
+}
+
+void ProgressRenderer::update(const pkg::ProgressUpdate& update) {
+    m_last = update;
+    switch (m_mode) {
+    case RenderMode::json: {
+        nlohmann::json event = {
+            {"event", kind_event(update.kind)},
+            {"phase", std::string(pkg::to_string(update.phase))},
+            {"percent", update.percent ? nlohmann::json(*update.percent) : nlohmann::json(nullptr)},
+            {"package", util::sanitize_for_display(update.package)},
+            {"message", util::sanitize_for_display(update.message)},
+        };
+        m_out.line(event.dump());
+        std::fflush(stdout);
+        return;
+    }
+    case RenderMode::lines: {
+        std::string text = describe(update);
+        if (update.kind == pkg::UpdateKind::error) {
+            text = "error: " + text;
+        } else if (update.kind == pkg::UpdateKind::prompt) {
+            text = "question: " + text;
+        }
+        if (text != m_last_line_printed) {
+            m_out.info(text);
+            m_last_line_printed = std::move(text);
+        }
+        return;
+    }
+    case RenderMode::bar:
+        if (update.kind != pkg::UpdateKind::progress) {
+            note((update.kind == pkg::UpdateKind::error ? "error: " : "question: ") + describe(update));
+            return;
+        }
+        draw();
+        return;
+    }
+}
+
+void ProgressRenderer::draw() {
+    auto now = std::chrono::steady_clock::now();
+    // Redraw at most ~30 times a second; a flood of output lines must not turn into a flood of escapes.
+    if (m_bar_visible && now - m_last_draw < std::chrono::milliseconds(33) && m_last.percent != 100) {
+        return;
+    }
+    m_last_draw = now;
+    std::size_t width = terminal_width() - 1;
+    std::string line;
+    if (m_last.percent) {
+        constexpr int k_cells = 24;
+        int filled = *m_last.percent * k_cells / 100;
+        line = "[" + std::string(static_cast<std::size_t>(filled), '#') +
+               std::string(static_cast<std::size_t>(k_cells - filled), '-') + "] ";
+        std::string pct = std::to_string(*m_last.percent) + "%";
+        line += std::string(pct.size() < 4 ? 4 - pct.size() : 0, ' ') + pct + " ";
+    } else {
+        static constexpr char k_spinner[] = {'|', '/', '-', '\\'};
+        line = std::string(1, k_spinner[m_spin++ % 4]) + " ";
+    }
+    std::string text = describe(m_last);
+    line += text;
+    if (line.size() > width) {
+        line.resize(width);
+    }
+    std::string out;
+    if (!m_cursor_hidden) {
+        out += "\033[?25l";
+        m_cursor_hidden = true;
+    }
+    out += "\r" + line + "\033[K";
+    write_err(out);
+    m_bar_visible = true;
+}
+
+void ProgressRenderer::clear_bar() {
+    if (m_bar_visible) {
+        write_err("\r\033[K");
+        m_bar_visible = false;
+    }
+}
+
+void ProgressRenderer::note(std::string_view text) {
+    switch (m_mode) {
+    case RenderMode::json:
+        return;
+    case RenderMode::lines:
+        m_out.info(text);
+        return;
+    case RenderMode::bar:
+        clear_bar();
+        m_out.info(text);
+        if (m_last.percent || !m_last.message.empty()) {
+            draw();
+        }
+        return;
+    }
+}
+
+void ProgressRenderer::finish() {
+    if (m_mode != RenderMode::bar) {
+        return;
+    }
+    clear_bar();
+    if (m_cursor_hidden) {
+        write_err("\033[?25h");
+        m_cursor_hidden = false;
+    }
+}
+
+} // namespace zsyncctl::cli

@@ -1,0 +1,49 @@
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <string_view>
+
+#include "cli/output.hpp"
+#include "pkg/progress.hpp"
+
+namespace zsyncctl::cli {
+
+/// How progress is shown.
+enum class RenderMode {
+    bar,   // stderr is a terminal: one redrawn line with a bar (or a spinner when there is no percentage)
+    lines, // plain lines on stderr, one per change
+    json,  // one JSON object per line on stdout
+};
+
+/// Draws install/remove progress. finish() (also run by the destructor) erases the bar and shows the
+/// cursor again, so an interrupted run leaves the terminal clean. Main thread only.
+class ProgressRenderer {
+public:
+    ProgressRenderer(const Output& out, RenderMode mode);
+    ~ProgressRenderer();
+    ProgressRenderer(const ProgressRenderer&) = delete;
+    ProgressRenderer& operator=(const ProgressRenderer&) = delete;
+
+    /// Shows one update.
+    void update(const pkg::ProgressUpdate& update);
+    /// Prints a message line (above the bar on a terminal; on stderr otherwise; nothing in JSON mode).
+    void note(std::string_view text);
+    /// Erases the bar and restores the cursor; idempotent.
+    void finish();
+
+private:
+    void draw();
+    void clear_bar();
+
+    const Output& m_out;
+    RenderMode m_mode;
+    bool m_bar_visible = false;
+    bool m_cursor_hidden = false;
+    unsigned m_spin = 0;
+    pkg::ProgressUpdate m_last;
+    std::string m_last_line_printed;
+    std::chrono::steady_clock::time_point m_last_draw{};
+};
+
+} // namespace zsyncctl::cli
