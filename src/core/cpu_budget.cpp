@@ -5,6 +5,7 @@
 #include <sched.h>
 #include <unistd.h>
 
+#include "core/cgroup.hpp"
 #include "util/strings.hpp"
 
 namespace zsyncctl::core {
@@ -63,42 +64,6 @@ std::optional<double> parse_cgroup1_quota(std::string_view quota_us, std::string
     return static_cast<double>(*quota) / static_cast<double>(*period);
 }
 
-namespace {
-
-// Walks from the cgroup `path` up to the hierarchy root, keeping the tightest quota found.
-void tightest_quota(const util::Root& root, const std::string& mount, std::string path, bool v2,
-                    CpuBudget& budget) {
-    while (true) {
-        std::string dir = mount + (path == "/" ? "" : path);
-        std::optional<double> q;
-        std::string source;
-        if (v2) {
-            source = dir + "/cpu.max";
-            if (auto text = root.read(source, 4096)) {
-                q = parse_cgroup2_cpu_max(*text);
-            }
-        } else {
-            source = dir + "/cpu.cfs_quota_us";
-            auto quota = root.read(source, 4096);
-            auto period = root.read(dir + "/cpu.cfs_period_us", 4096);
-            if (quota && period) {
-                q = parse_cgroup1_quota(*quota, *period);
-            }
-        }
-        if (q && (!budget.quota || *q < *budget.quota)) {
-            budget.quota = q;
-            budget.quota_source = source;
-        }
-        if (path.empty() || path == "/") {
-            return;
-        }
-        auto slash = path.rfind('/');
-        path = slash == 0 || slash == std::string::npos ? "/" : path.substr(0, slash);
-    }
-}
-
-} // namespace
-
 CpuBudget read_cpu_budget(const util::Root& root) {
     CpuBudget budget;
     if (auto text = root.read("/sys/devices/system/cpu/online", 4096); text) {
@@ -114,41 +79,46 @@ CpuBudget read_cpu_budget(const util::Root& root) {
         CPU_ZERO(&set);
         if (::sched_getaffinity(0, sizeof set, &set) == 0) {
             budget.affinity = static_cast<unsigned>(CPU_COUNT(&set));
+            budget.affinity_source = "sched_getaffinity";
         }
-    }
-    if (auto cgroup = root.read("/proc/self/cgroup", 65536)) {
-        bool v1_cpu_found = false;
-        std::string v2_path;
-        bool has_v2 = false;
-        for (std::string_view line : util::split_lines(*cgroup)) {
-            // hierarchy-ID:controller-list:cgroup-path
-            auto first = line.find(':');
-            auto second = first == std::string_view::npos ? first : line.find(':', first + 1);
-            if (second == std::string_view::npos) {
-                continue;
-            }
-            std::string_view controllers = line.substr(first + 1, second - first - 1);
-            std::string path(line.substr(second + 1));
-            if (line.substr(0, first) == "0" && controllers.empty()) {
-                has_v2 = true;
-                v2_path = path;
-                continue;
-            }
-            for (std::string_view c : util::split(controllers, ',')) {
-                if (c == "cpu") {
-                    // A v1 cpu controller takes precedence in hybrid mode.
-                    v1_cpu_found = true;
-                    std::string mount = "/sys/fs/cgroup/" + std::string(controllers);
-                    if (!root.exists(mount)) {
-                        mount = "/sys/fs/cgroup/cpu";
-                    }
-                    tightest_quota(root, mount, path, false, budget);
-                    break;
+    } else if (auto status = root.read("/proc/self/status", 65536)) {
+        for (std::string_view line : util::split_lines(*status)) {
+            if (line.starts_with("Cpus_allowed_list:")) {
+                if (auto n = parse_cpu_list_count(line.substr(18))) {
+                    budget.affinity = *n;
+                    budget.affinity_source = "/proc/self/status";
                 }
             }
         }
-        if (!v1_cpu_found && has_v2) {
-            tightest_quota(root, "/sys/fs/cgroup", v2_path, true, budget);
+    }
+    if (auto dir = find_cgroup_dir(root, "cpu")) {
+        budget.cgroup_version = dir->v2 ? 2 : 1;
+        budget.cgroup_dir = dir->dir;
+        bool leaf = true;
+        for (const std::string& d : cgroup_dirs_upward(*dir)) {
+            std::optional<double> q;
+            std::string source;
+            if (dir->v2) {
+                source = d + "/cpu.max";
+                if (auto text = root.read(source, 4096)) {
+                    q = parse_cgroup2_cpu_max(*text);
+                }
+            } else {
+                source = d + "/cpu.cfs_quota_us";
+                auto quota = root.read(source, 4096);
+                auto period = root.read(d + "/cpu.cfs_period_us", 4096);
+                if (quota && period) {
+                    q = parse_cgroup1_quota(*quota, *period);
+                }
+            }
+            if (leaf) {
+                budget.leaf_quota = q;
+                leaf = false;
+            }
+            if (q && (!budget.quota || *q < *budget.quota)) {
+                budget.quota = q;
+                budget.quota_source = source;
+            }
         }
     }
     unsigned effective = std::max(1u, budget.online);

@@ -10,9 +10,15 @@
 namespace zsyncctl::util {
 
 Result<std::string> read_file(const std::filesystem::path& path, std::size_t max_bytes) {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    // O_NONBLOCK: opening a FIFO (planted in a --root image) must not wait for a writer forever.
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
         return fail(errno_error(path.string(), errno));
+    }
+    struct stat st {};
+    if (::fstat(fd, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) || S_ISDIR(st.st_mode))) {
+        ::close(fd);
+        return fail(ErrorKind::io, path.string() + ": not a regular file");
     }
     std::string data;
     char buffer[16384];

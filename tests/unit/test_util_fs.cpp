@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "util/fs.hpp"
@@ -49,6 +50,17 @@ TEST_CASE("read_file reports missing files and size limits") {
     auto big = read_file(dir.path / "big", 10);
     REQUIRE_FALSE(big.ok());
     CHECK(big.error().kind == ErrorKind::io);
+}
+
+TEST_CASE("read_file refuses FIFOs and directories instead of blocking") {
+    TempDir dir;
+    fs::path fifo = dir.path / "fifo";
+    REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    auto from_fifo = read_file(fifo); // would block forever without O_NONBLOCK
+    REQUIRE_FALSE(from_fifo.ok());
+    CHECK(from_fifo.error().kind == ErrorKind::io);
+    auto from_dir = read_file(dir.path);
+    CHECK_FALSE(from_dir.ok());
 }
 
 TEST_CASE("Root resolves absolute paths inside its directory") {
