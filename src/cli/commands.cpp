@@ -4,6 +4,7 @@
 
 namespace zsyncctl::cli {
 
+void register_doctor(CLI::App& app, Context& context);
 void register_fetch(CLI::App& app, Context& context);
 void register_completion(CLI::App& app, Context& context);
 void register_pkg(CLI::App& app, Context& context);
@@ -11,6 +12,7 @@ void register_version(CLI::App& app, Context& context);
 
 namespace {
 constexpr std::array k_registrars{
+    &register_doctor,
     &register_fetch,
     &register_pkg,
     &register_completion,

@@ -1,0 +1,427 @@
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <cstdlib>
+#include <nlohmann/json.hpp>
+
+#include "cli/app.hpp"
+#include "cli/build_info.hpp"
+#include "cli/context.hpp"
+#include "doctor/doctor.hpp"
+#include "platform/facts.hpp"
+#include "util/strings.hpp"
+
+namespace zsyncctl::cli {
+
+namespace {
+
+using nlohmann::json;
+
+constexpr int k_schema_version = 1;
+
+struct DoctorFlags {
+    std::vector<std::string> checks;
+    bool list_checks = false;
+    bool strict = false;
+};
+
+template <typename T>
+json opt(const std::optional<T>& value) {
+    return value ? json(*value) : json(nullptr);
+}
+
+json str_or_null(const std::string& s) {
+    return s.empty() ? json(nullptr) : json(s);
+}
+
+json rlimit_json(const platform::Rlimit& r) {
+    if (!r.known) {
+        return nullptr;
+    }
+    return {{"soft", opt(r.soft)}, {"hard", opt(r.hard)}};
+}
+
+json facts_json(const doctor::Report& report, bool compiled_in) {
+    const platform::HostFacts& f = report.facts;
+    json distro = {{"id", nullptr},          {"id_like", json::array()}, {"name", nullptr},
+                   {"pretty_name", nullptr}, {"version_id", nullptr},    {"version_codename", nullptr},
+                   {"rolling", nullptr},     {"source", nullptr}};
+    if (f.distro) {
+        const auto& d = *f.distro;
+        distro = {{"id", d.id},
+                  {"id_like", d.id_like},
+                  {"name", str_or_null(d.name)},
+                  {"pretty_name", str_or_null(d.pretty_name)},
+                  {"version_id", str_or_null(d.version_id)},
+                  {"version_codename", str_or_null(d.version_codename)},
+                  {"rolling", d.rolling},
+                  {"source", d.source}};
+    }
+    json kernel = {
+        {"release", str_or_null(f.kernel.release)},
+        {"version", f.kernel.version ? json(platform::to_string(*f.kernel.version)) : json(nullptr)},
+        {"source", str_or_null(f.kernel.source)}};
+    json os = {{"name", f.identity.os},
+               {"arch", f.identity.arch},
+               {"kernel_arch", f.identity.kernel_arch},
+               {"distro", distro},
+               {"kernel", kernel},
+               {"libc", {{"name", str_or_null(f.libc.name)}, {"version", str_or_null(f.libc.version)}}}};
+    const auto& c = f.cpu;
+    json cpu = {{"online", c.online},
+                {"affinity", opt(c.affinity)},
+                {"quota", opt(c.quota)},
+                {"quota_source", str_or_null(c.quota_source)},
+                {"leaf_quota", opt(c.leaf_quota)},
+                {"cgroup_version", opt(c.cgroup_version)},
+                {"effective", c.effective}};
+    json memory = {{"total_bytes", opt(f.memory.total_bytes)},
+                   {"available_bytes", opt(f.memory.available_bytes)},
+                   {"cgroup_limit_bytes", opt(f.memory.cgroup_limit)},
+                   {"cgroup_limit_source", str_or_null(f.memory.cgroup_limit_source)}};
+    json pids = {{"cgroup_limit", opt(f.pids.cgroup_limit)},
+                 {"cgroup_limit_source", str_or_null(f.pids.cgroup_limit_source)}};
+    json limits = {{"nofile", rlimit_json(f.rlimits.nofile)},
+                   {"memlock", rlimit_json(f.rlimits.memlock)},
+                   {"nproc", rlimit_json(f.rlimits.nproc)},
+                   {"source", str_or_null(f.rlimits.source)}};
+    const auto& v = f.virtualization;
+    json virt = {{"container", opt(v.container)},
+                 {"container_source", str_or_null(v.container_source)},
+                 {"wsl", opt(v.wsl)},
+                 {"gvisor", v.gvisor},
+                 {"vm", opt(v.vm)}};
+    const auto& u = f.io_uring;
+    json uring = {{"usable", u.usable},
+                  {"reason", u.reason},
+                  {"errno", str_or_null(u.errno_name)},
+                  {"inferred", u.inferred},
+                  {"compiled_in", compiled_in},
+                  {"sysctl_disabled", opt(u.evidence.sysctl_disabled)},
+                  {"seccomp", opt(u.evidence.seccomp_mode)},
+                  {"seccomp_filters", opt(u.evidence.seccomp_filters)},
+                  {"memlock_risk", u.memlock_risk},
+                  {"missing_opcodes", u.probe.missing_opcodes}};
+    json io = {{"io_uring", uring},
+               {"epoll", f.reactor.epoll},
+               {"kqueue", f.reactor.kqueue},
+               {"iocp", f.reactor.iocp},
+               {"reactor", f.reactor.name}};
+    json managers = json::array();
+    for (const auto& m : report.package_managers) {
+        json paths = json::object();
+        for (const auto& [kind, path] : m.paths) {
+            paths[kind].push_back(path);
+        }
+        managers.push_back({{"name", m.name}, {"path", m.path}, {"kind", m.kind}, {"paths", paths}});
+    }
+    return {{"os", os},         {"cpu", cpu},
+            {"memory", memory}, {"pids", pids},
+            {"limits", limits}, {"virtualization", virt},
+            {"io", io},         {"package_managers", managers}};
+}
+
+json report_json(const doctor::Report& report, bool compiled_in) {
+    const auto& o = report.facts.overrides;
+    json doc;
+    doc["schema_version"] = k_schema_version;
+    doc["overrides"] = {{"root", o.root ? json(o.root_dir) : json(nullptr)},
+                        {"os", o.os ? json(report.facts.identity.os) : json(nullptr)},
+                        {"arch", o.arch ? json(report.facts.identity.arch) : json(nullptr)}};
+    doc["facts"] = facts_json(report, compiled_in);
+    json checks = json::array();
+    for (const auto& c : report.checks) {
+        json evidence = json::object();
+        for (const auto& e : c.evidence) {
+            evidence[e.key] = e.value;
+        }
+        checks.push_back({{"id", c.id},
+                          {"category", c.category},
+                          {"status", doctor::to_string(c.status)},
+                          {"summary", c.summary},
+                          {"fix", str_or_null(c.fix)},
+                          {"evidence", evidence},
+                          {"duration_ms", c.duration_ms}});
+    }
+    doc["checks"] = checks;
+    const auto& r = report.recommendation;
+    json findings = json::array();
+    for (const auto& f : r.findings) {
+        findings.push_back(
+            {{"severity", f.severity == core::ConfigFinding::Severity::error ? "error" : "warning"},
+             {"field", f.field},
+             {"message", f.message},
+             {"fix", f.fix}});
+    }
+    doc["recommendation"] = {{"execution_model", core::to_string(r.execution_model)},
+                             {"io_backend", core::to_string(r.io_backend)},
+                             {"threads", r.threads},
+                             {"reason", r.reason},
+                             {"findings", findings}};
+    using S = doctor::Status;
+    doc["summary"] = {{"ok", report.count(S::ok)},     {"info", report.count(S::info)},
+                      {"warn", report.count(S::warn)}, {"fail", report.count(S::fail)},
+                      {"skip", report.count(S::skip)}, {"duration_ms", report.duration_ms}};
+    return doc;
+}
+
+std::string bytes_text(std::uint64_t bytes) {
+    const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    double value = static_cast<double>(bytes);
+    int unit = 0;
+    while (value >= 1024 && unit < 4) {
+        value /= 1024;
+        ++unit;
+    }
+    char buffer[32];
+    std::snprintf(buffer, sizeof buffer, value >= 10 || unit == 0 ? "%.0f %s" : "%.1f %s", value,
+                  units[unit]);
+    return buffer;
+}
+
+std::string limit_text(const platform::Rlimit& r) {
+    if (!r.known) {
+        return "unknown";
+    }
+    auto one = [](const std::optional<std::uint64_t>& v) {
+        return v ? std::to_string(*v) : std::string("unlimited");
+    };
+    return one(r.soft) + "/" + one(r.hard);
+}
+
+std::string ms_text(double ms) {
+    char buffer[32];
+    std::snprintf(buffer, sizeof buffer, "%.3f ms", ms);
+    return buffer;
+}
+
+void fact_line(const Output& out, std::string_view key, const std::string& value) {
+    std::string line = "  ";
+    line += key;
+    line += ':';
+    line.append(key.size() < 16 ? 16 - key.size() : 1, ' ');
+    line += value;
+    out.line(line);
+}
+
+void print_facts(const Output& out, const doctor::Report& report, bool compiled_in) {
+    const platform::HostFacts& f = report.facts;
+    out.line(out.paint("System", Color::bold));
+    std::string os = f.identity.os + " " + f.identity.arch;
+    if (f.identity.kernel_arch != f.identity.arch) {
+        os += " (kernel " + f.identity.kernel_arch + ")";
+    }
+    fact_line(out, "OS", os);
+    if (f.distro) {
+        const auto& d = *f.distro;
+        std::string text = d.pretty_name.empty() ? d.id : d.pretty_name;
+        text += " [id " + d.id;
+        if (!d.id_like.empty()) {
+            text += ", like " + util::join(d.id_like, " ");
+        }
+        text += d.version_id.empty() ? ", rolling" : ", version " + d.version_id;
+        text += "]";
+        if (f.virtualization.container) {
+            text += " (container userland)";
+        }
+        fact_line(out, "Distribution", text);
+    } else {
+        fact_line(out, "Distribution", "unknown (no os-release)");
+    }
+    fact_line(out, "Kernel", f.kernel.release.empty() ? "unknown" : f.kernel.release);
+    fact_line(out, "libc",
+              f.libc.name.empty() ? "unknown"
+                                  : f.libc.name + (f.libc.version.empty() ? "" : " " + f.libc.version));
+    std::vector<std::string> virt;
+    if (f.virtualization.container) {
+        virt.push_back("container " + *f.virtualization.container);
+    }
+    if (f.virtualization.wsl) {
+        virt.push_back("WSL" + std::to_string(*f.virtualization.wsl));
+    }
+    if (f.virtualization.vm) {
+        virt.push_back("VM " + *f.virtualization.vm);
+    }
+    fact_line(out, "Virtualization", virt.empty() ? "none detected" : util::join(virt, ", "));
+
+    out.line(out.paint("CPU and memory", Color::bold));
+    std::string cpus = std::to_string(f.cpu.online) + " online";
+    if (f.cpu.affinity) {
+        cpus += ", " + std::to_string(*f.cpu.affinity) + " allowed";
+    }
+    if (f.cpu.quota) {
+        char q[32];
+        std::snprintf(q, sizeof q, "%.2g", *f.cpu.quota);
+        cpus += ", quota " + std::string(q) + " (cgroup v" +
+                std::to_string(f.cpu.cgroup_version.value_or(0)) + ")";
+    }
+    cpus += ", effective " + std::to_string(f.cpu.effective);
+    fact_line(out, "CPUs", cpus);
+    std::string mem =
+        f.memory.total_bytes ? bytes_text(*f.memory.total_bytes) + " total" : std::string("unknown");
+    if (f.memory.cgroup_limit) {
+        mem += ", cgroup limit " + bytes_text(*f.memory.cgroup_limit);
+    }
+    fact_line(out, "Memory", mem);
+    fact_line(out, "Tasks",
+              f.pids.cgroup_limit ? "pids.max " + std::to_string(*f.pids.cgroup_limit) : "no pids limit");
+    fact_line(out, "Limits",
+              "nofile " + limit_text(f.rlimits.nofile) + ", memlock " + limit_text(f.rlimits.memlock));
+
+    out.line(out.paint("I/O", Color::bold));
+    std::string uring = f.io_uring.usable ? "usable" : "not usable";
+    uring += " (" + f.io_uring.reason + ")";
+    if (!compiled_in) {
+        uring += "; this build has no io_uring support";
+    }
+    fact_line(out, "io_uring", uring);
+    fact_line(out, "Reactor", f.reactor.name + (f.reactor.create_errno == 0 ? "" : " (cannot be created)"));
+
+    out.line(out.paint("Package managers", Color::bold));
+    if (report.package_managers.empty()) {
+        out.line("  none detected");
+    }
+    for (const auto& m : report.package_managers) {
+        fact_line(out, m.name, m.path);
+    }
+}
+
+void print_checks(const Output& out, const doctor::Report& report) {
+    using S = doctor::Status;
+    out.line(out.paint("Checks", Color::bold));
+    for (const auto& c : report.checks) {
+        std::string mark;
+        switch (c.status) {
+        case S::ok:
+        case S::info:
+            mark = out.paint("[✓]", Color::green);
+            break;
+        case S::warn:
+            mark = out.paint("[!]", Color::yellow);
+            break;
+        case S::fail:
+            mark = out.paint("[✗]", Color::red);
+            break;
+        case S::skip:
+            mark = out.paint("[-]", Color::dim);
+            break;
+        }
+        out.line(mark + " " + c.id + ": " + c.summary);
+        if (!c.fix.empty() && (c.status == S::warn || c.status == S::fail)) {
+            out.line("    fix: " + c.fix);
+        }
+        if (out.verbosity() > 0) {
+            for (const auto& e : c.evidence) {
+                out.line(out.paint("    " + e.key + " = " + e.value, Color::dim));
+            }
+            out.line(out.paint("    took " + ms_text(c.duration_ms), Color::dim));
+        }
+    }
+}
+
+void print_report(const Output& out, const doctor::Report& report, bool compiled_in) {
+    const auto& o = report.facts.overrides;
+    std::vector<std::string> overrides;
+    if (o.root) {
+        overrides.push_back("--root " + o.root_dir);
+    }
+    if (o.os) {
+        overrides.push_back("ZSYNCCTL_OS=" + report.facts.identity.os);
+    }
+    if (o.arch) {
+        overrides.push_back("ZSYNCCTL_ARCH=" + report.facts.identity.arch);
+    }
+    if (!overrides.empty()) {
+        out.line(out.paint("Note: overrides active (" + util::join(overrides, ", ") +
+                               "): these readings are not the live system's.",
+                           Color::yellow));
+        out.line("");
+    }
+    print_facts(out, report, compiled_in);
+    out.line("");
+    print_checks(out, report);
+    out.line("");
+    const auto& r = report.recommendation;
+    out.line("Recommendation: " + std::string(core::to_string(r.execution_model)) + ", " +
+             std::string(core::to_string(r.io_backend)) + ", " + std::to_string(r.threads) + " thread(s) (" +
+             r.reason + ")");
+    if (out.verbosity() > 0) {
+        for (const auto& [name, ms] : report.facts.timings_ms) {
+            out.line(out.paint("  facts." + name + " took " + ms_text(ms), Color::dim));
+        }
+    }
+    using S = doctor::Status;
+    auto plural = [](std::size_t n, const char* word) {
+        return std::to_string(n) + " " + word + (n == 1 ? "" : "s");
+    };
+    std::string summary = std::to_string(report.count(S::ok) + report.count(S::info)) + " ok, " +
+                          plural(report.count(S::warn), "warning") + ", " +
+                          plural(report.count(S::fail), "failure") + ", " +
+                          std::to_string(report.count(S::skip)) + " skipped";
+    if (out.verbosity() == 0) {
+        summary += "; -v for evidence";
+    }
+    out.line(summary);
+}
+
+} // namespace
+
+void register_doctor(CLI::App& app, Context& context) {
+    auto flags = std::make_shared<DoctorFlags>();
+    auto* cmd = app.add_subcommand("doctor", "Facts about this machine and checks with fixes you can paste");
+    cmd->add_option("checks", flags->checks, "Run only these checks (see --list-checks)")
+        ->option_text("CHECK_ID...");
+    cmd->add_flag("--list-checks", flags->list_checks, "List the check ids and what each one checks");
+    cmd->add_flag("--strict", flags->strict, "Exit 1 on warnings too, not only on failures");
+    cmd->footer(
+        "Exit status: 0 no check failed, 1 a check failed (or warned, with --strict), 2 usage error.\n"
+        "Reads only: no network, nothing written, no process started.");
+    cmd->final_callback([&context, flags] {
+        context.set_action([&context, flags] {
+            if (flags->list_checks) {
+                if (context.options.json) {
+                    json list = json::array();
+                    for (const auto& c : doctor::check_catalog()) {
+                        list.push_back({{"id", c.id}, {"category", c.category}, {"title", c.title}});
+                    }
+                    context.out.line(list.dump(2));
+                } else {
+                    for (const auto& c : doctor::check_catalog()) {
+                        std::string line(c.id);
+                        line.append(c.id.size() < 24 ? 24 - c.id.size() : 1, ' ');
+                        line += c.title;
+                        context.out.line(line);
+                    }
+                }
+                return ExitCode::success;
+            }
+            doctor::DoctorOptions options;
+            options.only = flags->checks;
+            options.io_uring_compiled_in = build_info().io_uring;
+            options.requested_backend = context.io_backend();
+            if (!context.options.io_backend.empty()) {
+                options.requested_backend_source = "--io-backend";
+            } else if (const char* env = std::getenv("ZSYNCCTL_IO_BACKEND");
+                       env != nullptr && env[0] != '\0') {
+                options.requested_backend_source = "ZSYNCCTL_IO_BACKEND";
+            }
+            // Validate the selection before gathering anything.
+            if (auto valid = doctor::validate_check_ids(options.only); !valid) {
+                raise(valid.error());
+            }
+            auto report = doctor::run_doctor(platform::gather_host_facts(context.root()), options);
+            if (!report) {
+                raise(report.error());
+            }
+            if (context.options.json) {
+                context.out.line(report_json(*report, options.io_uring_compiled_in).dump(2));
+            } else {
+                print_report(context.out, *report, options.io_uring_compiled_in);
+            }
+            return doctor::has_failures(*report, flags->strict ? doctor::Strict::yes : doctor::Strict::no)
+                       ? ExitCode::failure
+                       : ExitCode::success;
+        });
+    });
+}
+
+} // namespace zsyncctl::cli

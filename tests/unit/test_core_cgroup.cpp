@@ -1,0 +1,54 @@
+#include <doctest/doctest.h>
+
+#include "core/cgroup.hpp"
+
+using namespace zsyncctl::core;
+
+TEST_CASE("CgroupMount parsing reads cgroup and cgroup2 lines of mountinfo") {
+    const char* mountinfo =
+        "22 1 0:21 / / rw,relatime - ext4 /dev/sda1 rw\n"
+        "31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755\n"
+        "32 31 0:29 /docker/abc /sys/fs/cgroup/cpu,cpuacct rw,relatime master:1 - cgroup cgroup "
+        "rw,cpu,cpuacct\n"
+        "40 31 0:37 / /sys/fs/cgroup/systemd rw,relatime - cgroup cgroup rw,xattr,name=systemd\n"
+        "41 31 0:38 / /sys/fs/cgroup/with\\040space rw,relatime - cgroup2 cgroup2 rw,nsdelegate\n"
+        "garbage line\n";
+    auto mounts = parse_cgroup_mounts(mountinfo);
+    REQUIRE(mounts.size() == 3);
+    CHECK(mounts[0].mount_point == "/sys/fs/cgroup/cpu,cpuacct");
+    CHECK(mounts[0].root == "/docker/abc");
+    CHECK(mounts[0].controllers == std::vector<std::string>{"cpu", "cpuacct"});
+    CHECK_FALSE(mounts[0].v2);
+    CHECK(mounts[1].controllers == std::vector<std::string>{"xattr"});
+    CHECK(mounts[2].v2);
+    CHECK(mounts[2].mount_point == "/sys/fs/cgroup/with space");
+    CHECK(unescape_mountinfo("a\\011b\\134") == "a\tb\\");
+    CHECK(unescape_mountinfo("trailing\\04") == "trailing\\04");
+}
+
+TEST_CASE("CgroupMembership parsing and path mapping") {
+    auto lines =
+        parse_proc_cgroup("5:cpu,cpuacct:/docker/abc\n0::/user.slice\nbad\n1:name=systemd:relative\n");
+    REQUIRE(lines.size() == 2);
+    CHECK(lines[0].controllers == std::vector<std::string>{"cpu", "cpuacct"});
+    CHECK(lines[1].hierarchy == "0");
+    CHECK(lines[1].controllers.empty());
+
+    SUBCASE("docker without a cgroup namespace: the mount root is stripped") {
+        CgroupMount m{"/sys/fs/cgroup/cpu", "/docker/abc", false, {"cpu"}};
+        CHECK(cgroup_dir_in_mount(m, "/docker/abc") == "/sys/fs/cgroup/cpu");
+        CHECK(cgroup_dir_in_mount(m, "/docker/abc/child") == "/sys/fs/cgroup/cpu/child");
+        CHECK(cgroup_dir_in_mount(m, "/other") == "/sys/fs/cgroup/cpu");
+    }
+    SUBCASE("cgroup namespace roots above ours map to the mount") {
+        CgroupMount m{"/sys/fs/cgroup", "/", true, {}};
+        CHECK(cgroup_dir_in_mount(m, "/../../system.slice") == "/sys/fs/cgroup");
+        CHECK(cgroup_dir_in_mount(m, "/") == "/sys/fs/cgroup");
+        CHECK(cgroup_dir_in_mount(m, "/a/b") == "/sys/fs/cgroup/a/b");
+    }
+    SUBCASE("walking up stops at the mount") {
+        auto dirs = cgroup_dirs_upward(CgroupDir{"/sys/fs/cgroup/a/b", "/sys/fs/cgroup", true});
+        CHECK(dirs == std::vector<std::string>{"/sys/fs/cgroup/a/b", "/sys/fs/cgroup/a", "/sys/fs/cgroup"});
+        CHECK(cgroup_dirs_upward(CgroupDir{"/sys/fs/cgroup", "/sys/fs/cgroup", true}).size() == 1);
+    }
+}
