@@ -5,6 +5,7 @@
 #include <exception>
 #include <functional>
 
+#include "core/io_uring_probe.hpp"
 #include "doctor/doctor.hpp"
 #include "util/strings.hpp"
 
@@ -188,12 +189,12 @@ void io_uring_evidence(const platform::IoUringFacts& u, CheckResult& r) {
         ev(r, "Seccomp_filters", std::to_string(*e.seccomp_filters));
     }
     if (u.probe.ran) {
-        ev(r, "io_uring_setup", u.probe.setup_errno == 0 ? "ok" : platform::errno_name(u.probe.setup_errno));
+        ev(r, "live probe", u.probe.usable ? "ok" : u.probe.reason);
         char ms[32];
         std::snprintf(ms, sizeof ms, "%.3f ms", u.probe.duration_ms);
         ev(r, "probe time", ms);
     } else {
-        ev(r, "io_uring_setup", "not probed (inferred from the root's files)");
+        ev(r, "live probe", "not run (inferred from the root's files)");
     }
 }
 
@@ -285,27 +286,19 @@ void check_iouring_memlock(const CheckInput& in, CheckResult& r) {
 
 void check_iouring_opcodes(const CheckInput& in, CheckResult& r) {
     const auto& p = in.facts.io_uring.probe;
-    if (!p.ran || p.setup_errno != 0) {
-        set(r, Status::skip, p.ran ? "io_uring is not usable" : "needs a live probe (host root only)");
+    if (!p.ran) {
+        set(r, Status::skip, "needs the live probe (host root, io_uring build)");
         return;
     }
-    if (p.probe_errno) {
-        ev(r, "IORING_REGISTER_PROBE", platform::errno_name(*p.probe_errno));
+    if (!p.missing_opcodes.empty()) {
+        ev(r, "missing", util::join(p.missing_opcodes, " "));
         set(r, Status::warn,
-            "the kernel cannot list its io_uring opcodes (< 5.6): network operations use epoll",
+            "the kernel lacks IORING_OP_" + util::join(p.missing_opcodes, ", IORING_OP_") + ": using epoll",
             upgrade_command(in.facts));
-        return;
-    }
-    ev(r, "required", util::join(platform::required_io_uring_opcodes(), " "));
-    if (p.missing_opcodes.empty()) {
-        set(r, Status::ok,
-            "all " + std::to_string(platform::required_io_uring_opcodes().size()) +
-                " required io_uring opcodes are supported");
+    } else if (!p.usable) {
+        set(r, Status::skip, "io_uring is not usable, so its opcodes were not listed");
     } else {
-        set(r, Status::warn,
-            "the kernel lacks IORING_OP_" + util::join(p.missing_opcodes, ", IORING_OP_") +
-                ": those operations use the thread pool",
-            upgrade_command(in.facts));
+        set(r, Status::ok, "every io_uring opcode the event loop uses is supported");
     }
 }
 
@@ -320,7 +313,7 @@ void check_reactor(const CheckInput& in, CheckResult& r) {
             re.name + " is the reactor of " + in.facts.identity.os + " (not tested: OS overridden)");
     } else if (re.create_errno != 0) {
         set(r, Status::fail,
-            "cannot create an " + re.name + " instance: " + platform::errno_name(re.create_errno),
+            "cannot create an " + re.name + " instance: " + core::errno_name(re.create_errno),
             "check the seccomp profile and the fd limit (ulimit -n)");
     } else {
         set(r, Status::ok, re.name + " instance created and closed");

@@ -1,41 +1,28 @@
 #include "platform/io_uring.hpp"
 
 #include <cerrno>
+#include <chrono>
 
+#include "core/io_uring_probe.hpp"
 #include "util/strings.hpp"
 
 namespace zsyncctl::platform {
 
-const std::vector<std::string>& required_io_uring_opcodes() {
-    static const std::vector<std::string> ops{"NOP",     "READV",  "WRITEV",       "POLL_ADD",
-                                              "TIMEOUT", "ACCEPT", "ASYNC_CANCEL", "CONNECT",
-                                              "READ",    "WRITE",  "SEND",         "RECV"};
-    return ops;
-}
-
-std::string errno_name(int err) {
-    switch (err) {
-    case EPERM:
-        return "EPERM";
-    case ENOSYS:
-        return "ENOSYS";
-    case ENOMEM:
-        return "ENOMEM";
-    case EOPNOTSUPP:
-        return "EOPNOTSUPP";
-    case EINVAL:
-        return "EINVAL";
-    case EACCES:
-        return "EACCES";
-    case EMFILE:
-        return "EMFILE";
-    case ENFILE:
-        return "ENFILE";
-    case EFAULT:
-        return "EFAULT";
-    default:
-        return "errno " + std::to_string(err);
+IoUringProbe probe_io_uring_live() {
+    IoUringProbe probe;
+    auto start = std::chrono::steady_clock::now();
+    core::IoUringProbe live = core::probe_io_uring();
+    probe.duration_ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    if (!live.compiled_in) {
+        return probe; // nothing was tried: the verdict is inferred from the files instead
     }
+    probe.ran = true;
+    probe.usable = live.usable;
+    probe.error_number = live.error_number;
+    probe.reason = live.reason;
+    probe.missing_opcodes = live.missing_opcodes;
+    return probe;
 }
 
 IoUringEvidence read_io_uring_evidence(const util::Root& root, const KernelInfo& kernel,
@@ -127,18 +114,18 @@ IoUringFacts classify_io_uring(const IoUringEvidence& evidence, const IoUringPro
     f.memlock_risk = memlock_too_low(evidence);
     const auto& e = evidence;
     if (probe.ran) {
-        if (probe.setup_errno == 0) {
+        if (probe.usable) {
             f.usable = true;
-            f.reason = "io_uring_setup succeeded";
-            if (!probe.missing_opcodes.empty()) {
-                f.reason += "; the kernel lacks " + std::to_string(probe.missing_opcodes.size()) +
-                            " required opcode(s), which fall back to the thread pool";
-            }
+            f.reason = "io_uring_setup, the opcode probe and a NOP round trip succeeded";
             return f;
         }
-        f.errno_name = errno_name(probe.setup_errno);
-        std::string prefix = "io_uring_setup failed with " + f.errno_name + ": ";
-        switch (probe.setup_errno) {
+        if (!probe.missing_opcodes.empty() || probe.error_number == 0) {
+            f.reason = probe.reason;
+            return f;
+        }
+        f.errno_name = core::errno_name(probe.error_number);
+        std::string prefix = "io_uring failed with " + f.errno_name + ": ";
+        switch (probe.error_number) {
         case EPERM:
             if (e.sysctl_disabled && *e.sysctl_disabled == 2) {
                 f.reason = prefix + "disabled by sysctl kernel.io_uring_disabled=2";
@@ -161,7 +148,7 @@ IoUringFacts classify_io_uring(const IoUringEvidence& evidence, const IoUringPro
             f.reason = prefix + "io_uring is not supported here (seen in managed Kubernetes sandboxes)";
             break;
         default:
-            f.reason = prefix + "unexpected error";
+            f.reason = probe.reason;
             break;
         }
         return f;

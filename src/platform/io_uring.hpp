@@ -12,13 +12,13 @@
 
 namespace zsyncctl::platform {
 
-/// What a live io_uring_setup probe found (Linux only). Plain data.
+/// What the live probe (core::probe_io_uring: setup, opcode probe, NOP round trip) found. Plain data.
 struct IoUringProbe {
-    bool ran = false;                         // false: not attempted (not Linux, or not the host root)
-    int setup_errno = 0;                      // 0: io_uring_setup succeeded
-    std::uint32_t features = 0;               // io_uring_params.features on success
-    std::optional<int> probe_errno;           // IORING_REGISTER_PROBE failure (kernels < 5.6: EINVAL)
-    std::vector<std::string> missing_opcodes; // required opcodes the kernel does not support
+    bool ran = false;                         // false: not attempted (another root, or no io_uring build)
+    bool usable = false;                      // the probe's verdict
+    int error_number = 0;                     // errno of the failed step, 0 when usable
+    std::string reason;                       // the probe's own one-line reason (empty when usable)
+    std::vector<std::string> missing_opcodes; // opcodes the loop needs that the kernel lacks
     double duration_ms = 0;
 };
 
@@ -50,22 +50,16 @@ struct IoUringFacts {
 /// Bytes of locked memory one ring of the runtime needs on kernels that charge RLIMIT_MEMLOCK (< 5.12).
 inline constexpr std::uint64_t k_io_uring_ring_bytes = 32 * 1024;
 
-/// The opcodes the runtime's io_uring backend uses.
-const std::vector<std::string>& required_io_uring_opcodes();
-
 /// Reads the evidence through `root`: the sysctl files and the Seccomp/CapEff lines of /proc/self/status.
 IoUringEvidence read_io_uring_evidence(const util::Root& root, const KernelInfo& kernel,
                                        const RlimitFacts& rlimits, std::optional<int> wsl, bool gvisor);
 
-/// Runs io_uring_setup(8) and IORING_REGISTER_PROBE on this host (Linux; elsewhere `ran` is false).
-/// Never fails: errors land in the result.
+/// Runs core::probe_io_uring() and times it. `ran` is false when this build has no io_uring support (the
+/// probe then cannot try anything). Never fails: errors land in the result.
 IoUringProbe probe_io_uring_live();
 
 /// Decides usability. With a probe that ran, its errno decides and the evidence names the cause; without
 /// one (another root), the evidence alone decides and the result is marked `inferred`.
 IoUringFacts classify_io_uring(const IoUringEvidence& evidence, const IoUringProbe& probe);
-
-/// "EPERM" for EPERM, and so on; "errno N" for others.
-std::string errno_name(int err);
 
 } // namespace zsyncctl::platform

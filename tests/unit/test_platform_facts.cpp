@@ -85,13 +85,14 @@ TEST_CASE("IoUringFacts classification names the cause of each errno") {
     IoUringProbe probe;
     probe.ran = true;
     SUBCASE("success") {
+        probe.usable = true;
         auto f = classify_io_uring(e, probe);
         CHECK(f.usable);
         CHECK_FALSE(f.inferred);
     }
     SUBCASE("EPERM with the sysctl at 2") {
         e.sysctl_disabled = 2;
-        probe.setup_errno = EPERM;
+        probe.error_number = EPERM;
         auto f = classify_io_uring(e, probe);
         CHECK_FALSE(f.usable);
         CHECK(f.errno_name == "EPERM");
@@ -100,27 +101,35 @@ TEST_CASE("IoUringFacts classification names the cause of each errno") {
     SUBCASE("EPERM under seccomp") {
         e.seccomp_mode = 2;
         e.seccomp_filters = 1;
-        probe.setup_errno = EPERM;
+        probe.error_number = EPERM;
         CHECK(classify_io_uring(e, probe).reason.find("seccomp") != std::string::npos);
     }
     SUBCASE("ENOSYS on WSL1") {
         e.wsl = 1;
-        probe.setup_errno = ENOSYS;
+        probe.error_number = ENOSYS;
         CHECK(classify_io_uring(e, probe).reason.find("WSL1") != std::string::npos);
     }
     SUBCASE("ENOMEM with a low memlock on 5.10") {
         e.kernel = KernelVersion{5, 10, 0};
         e.memlock_known = true;
         e.memlock_soft = 16384;
-        probe.setup_errno = ENOMEM;
+        probe.error_number = ENOMEM;
         auto f = classify_io_uring(e, probe);
         CHECK(f.memlock_risk);
         CHECK(f.reason.find("RLIMIT_MEMLOCK") != std::string::npos);
     }
+    SUBCASE("missing opcodes: the probe's own reason") {
+        probe.error_number = EOPNOTSUPP;
+        probe.missing_opcodes = {"POLL_ADD"};
+        probe.reason = "the kernel lacks io_uring opcodes the loop needs: POLL_ADD";
+        auto f = classify_io_uring(e, probe);
+        CHECK_FALSE(f.usable);
+        CHECK(f.reason == probe.reason);
+    }
     SUBCASE("EOPNOTSUPP and EINVAL are failures too") {
-        probe.setup_errno = EOPNOTSUPP;
+        probe.error_number = EOPNOTSUPP;
         CHECK_FALSE(classify_io_uring(e, probe).usable);
-        probe.setup_errno = EINVAL;
+        probe.error_number = EINVAL;
         CHECK_FALSE(classify_io_uring(e, probe).usable);
     }
     SUBCASE("another root: the files decide, not a live probe") {
@@ -144,6 +153,5 @@ TEST_CASE("HostFacts from the live host are consistent") {
     CHECK(facts.cpu.effective >= 1);
     CHECK_FALSE(facts.kernel.release.empty());
     CHECK(facts.reactor.epoll);
-    CHECK(facts.io_uring.probe.ran);
     CHECK_FALSE(facts.io_uring.reason.empty());
 }
