@@ -181,49 +181,70 @@ std::vector<std::string> build_environment(const ProcessSpec& spec) {
     return env;
 }
 
-/// The SIGCHLD scheme for kernels without pidfd: the handler writes to every registered eventfd-like
-/// pipe; each loop with such children then calls waitpid() on its own pids only (never waitpid(-1), so
-/// children of other code are left alone). Slots are lock-free so the handler stays async-signal-safe.
+/// The SIGCHLD scheme for kernels without pidfd. The handler writes a byte to the pipe of every claimed
+/// slot; each loop with such children claims one slot and, when woken, calls waitpid() on its own pids
+/// only (never waitpid(-1), so children of other code are left alone). Slot pipes are created once and
+/// never closed, so the handler can never write to a recycled fd number; slots are lock-free so the
+/// handler stays async-signal-safe.
 class SigchldHub {
 public:
+    static constexpr std::size_t k_slots = 64;
+
     static SigchldHub& instance() {
         static SigchldHub hub;
         return hub;
     }
 
-    /// Registers the write end of a pipe to be poked on every SIGCHLD; returns the slot or -1 when full.
-    int subscribe(int write_fd) {
+    /// Claims a slot; returns its index and the read end of its pipe, or -1 when all are taken.
+    int claim(int* read_fd) {
+        std::lock_guard lock(m_mutex);
         install();
-        for (std::size_t i = 0; i < m_slots.size(); ++i) {
-            int expected = -1;
-            if (m_slots[i].compare_exchange_strong(expected, write_fd)) {
-                return static_cast<int>(i);
+        for (std::size_t i = 0; i < k_slots; ++i) {
+            if (m_claimed[i]) {
+                continue;
             }
+            if (m_read[i] < 0) {
+                int p[2];
+                if (pipe2(p, O_CLOEXEC | O_NONBLOCK) != 0) {
+                    return -1;
+                }
+                m_read[i] = p[0];
+                m_write[i].store(p[1]);
+            }
+            m_claimed[i] = true;
+            m_active[i].store(true);
+            *read_fd = m_read[i];
+            return static_cast<int>(i);
         }
         return -1;
     }
 
-    void unsubscribe(int slot) {
-        if (slot >= 0) {
-            m_slots[static_cast<std::size_t>(slot)].store(-1);
-        }
+    void release(int slot) {
+        std::lock_guard lock(m_mutex);
+        auto i = static_cast<std::size_t>(slot);
+        m_active[i].store(false);
+        m_claimed[i] = false;
     }
 
 private:
     SigchldHub() {
-        for (auto& s : m_slots) {
-            s.store(-1);
+        m_read.fill(-1);
+        for (std::size_t i = 0; i < k_slots; ++i) {
+            m_write[i].store(-1);
+            m_active[i].store(false);
         }
     }
 
     void install() {
-        std::call_once(m_installed, [] {
-            struct sigaction sa {};
-            sa.sa_sigaction = &SigchldHub::handler;
-            sa.sa_flags = SA_RESTART | SA_NOCLDSTOP | SA_SIGINFO;
-            sigemptyset(&sa.sa_mask);
-            sigaction(SIGCHLD, &sa, &previous());
-        });
+        if (m_installed) {
+            return;
+        }
+        m_installed = true;
+        struct sigaction sa {};
+        sa.sa_sigaction = &SigchldHub::handler;
+        sa.sa_flags = SA_RESTART | SA_NOCLDSTOP | SA_SIGINFO;
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGCHLD, &sa, &previous());
     }
 
     static struct sigaction& previous() {
@@ -233,9 +254,10 @@ private:
 
     static void handler(int sig, siginfo_t* info, void* context) {
         int saved = errno;
-        for (auto& slot : instance().m_slots) {
-            int fd = slot.load();
-            if (fd >= 0) {
+        SigchldHub& hub = instance();
+        for (std::size_t i = 0; i < k_slots; ++i) {
+            int fd = hub.m_write[i].load();
+            if (fd >= 0 && hub.m_active[i].load()) {
                 char byte = 1;
                 [[maybe_unused]] ssize_t r = ::write(fd, &byte, 1);
             }
@@ -243,14 +265,102 @@ private:
         const struct sigaction& prev = previous();
         if ((prev.sa_flags & SA_SIGINFO) != 0 && prev.sa_sigaction != nullptr) {
             prev.sa_sigaction(sig, info, context);
-        } else if (prev.sa_handler != SIG_DFL && prev.sa_handler != SIG_IGN && prev.sa_handler != nullptr) {
+        } else if ((prev.sa_flags & SA_SIGINFO) == 0 && prev.sa_handler != SIG_DFL &&
+                   prev.sa_handler != SIG_IGN && prev.sa_handler != nullptr) {
             prev.sa_handler(sig);
         }
         errno = saved;
     }
 
-    std::array<std::atomic<int>, 64> m_slots;
-    std::once_flag m_installed;
+    std::mutex m_mutex;
+    bool m_installed = false;
+    std::array<int, k_slots> m_read{};
+    std::array<bool, k_slots> m_claimed{};
+    std::array<std::atomic<int>, k_slots> m_write;
+    std::array<std::atomic<bool>, k_slots> m_active;
+};
+
+/// One per loop that has SIGCHLD-scheme children: watches its hub slot and lets every child on that loop
+/// check its own pid. The loop owns it (through its watch callback) and it owns its children's checks,
+/// so dropping the loop drops (kills and reaps) the children; it unwatches itself when the last check
+/// goes. Loop thread only (the registry is shared by loops on different threads).
+class SigchldWatcher : public std::enable_shared_from_this<SigchldWatcher> {
+public:
+    static std::shared_ptr<SigchldWatcher> for_loop(EventLoop& loop) {
+        static std::mutex mutex;
+        static std::map<EventLoop*, std::weak_ptr<SigchldWatcher>> registry;
+        std::lock_guard lock(mutex);
+        std::erase_if(registry, [](const auto& entry) { return entry.second.expired(); });
+        if (auto it = registry.find(&loop); it != registry.end()) {
+            return it->second.lock();
+        }
+        auto watcher = std::shared_ptr<SigchldWatcher>(new SigchldWatcher(loop));
+        if (!watcher->init()) {
+            return nullptr;
+        }
+        registry[&loop] = watcher;
+        return watcher;
+    }
+
+    ~SigchldWatcher() {
+        if (m_slot >= 0) {
+            SigchldHub::instance().release(m_slot);
+        }
+    }
+
+    /// Calls `check` on every SIGCHLD until remove(id).
+    std::uint64_t add(util::UniqueFunction<void()> check) {
+        std::uint64_t id = m_next++;
+        m_checks.emplace(id, std::make_shared<util::UniqueFunction<void()>>(std::move(check)));
+        return id;
+    }
+
+    /// Drops a check; the last one unwatches, which may destroy this watcher (so it is the last statement).
+    void remove(std::uint64_t id) {
+        m_checks.erase(id);
+        if (m_checks.empty() && m_watch != 0) {
+            m_loop.unwatch_fd(std::exchange(m_watch, 0));
+        }
+    }
+
+private:
+    explicit SigchldWatcher(EventLoop& loop) : m_loop(loop) {}
+
+    bool init() {
+        m_slot = SigchldHub::instance().claim(&m_read_fd);
+        if (m_slot < 0) {
+            return false;
+        }
+        auto w = m_loop.watch_fd(m_read_fd, EventLoop::k_readable,
+                                 [self = shared_from_this()](std::uint32_t) { self->on_signal(); });
+        if (!w) {
+            return false;
+        }
+        m_watch = *w;
+        return true;
+    }
+
+    void on_signal() {
+        char buf[64];
+        while (::read(m_read_fd, buf, sizeof buf) > 0) {
+        }
+        // A check may remove itself (and others): run copies.
+        std::vector<std::shared_ptr<util::UniqueFunction<void()>>> checks;
+        checks.reserve(m_checks.size());
+        for (auto& [id, check] : m_checks) {
+            checks.push_back(check);
+        }
+        for (auto& check : checks) {
+            (*check)();
+        }
+    }
+
+    EventLoop& m_loop;
+    int m_slot = -1;
+    int m_read_fd = -1;
+    EventLoop::WatchId m_watch = 0;
+    std::map<std::uint64_t, std::shared_ptr<util::UniqueFunction<void()>>> m_checks;
+    std::uint64_t m_next = 1;
 };
 
 /// Writes without letting SIGPIPE kill the process: the signal is blocked on this thread for the write
@@ -301,12 +411,10 @@ public:
             while (waitpid(m_pid, &status, 0) < 0 && errno == EINTR) {
             }
         }
-        if (m_sigchld_slot >= 0) {
-            SigchldHub::instance().unsubscribe(m_sigchld_slot);
-        }
         if (m_cancel_id != 0) {
             m_token.remove_callback(m_cancel_id);
         }
+        stop_sigchld_reaper();
     }
 
     Future<ProcessResult> future() { return m_promise.future(); }
@@ -508,30 +616,20 @@ public:
 
 private:
     void start_sigchld_reaper() {
-        int p[2];
-        if (pipe2(p, O_CLOEXEC | O_NONBLOCK) != 0) {
-            // No way to be told: poll with a timer as a last resort (still never waitpid(-1)).
-            schedule_reap_poll();
+        auto watcher = SigchldWatcher::for_loop(m_loop);
+        if (!watcher) {
+            schedule_reap_poll(); // every hub slot taken: poll with a timer, still only for our pid
             return;
         }
-        m_sig_read.reset(p[0]);
-        m_sig_write.reset(p[1]);
-        m_sigchld_slot = SigchldHub::instance().subscribe(m_sig_write.get());
-        if (m_sigchld_slot < 0) {
-            schedule_reap_poll();
-            return;
-        }
-        auto self = shared_from_this();
-        auto w = m_loop.watch_fd(m_sig_read.get(), EventLoop::k_readable, [self](std::uint32_t) {
-            char buf[64];
-            while (::read(self->m_sig_read.get(), buf, sizeof buf) > 0) {
-            }
-            self->on_child_event();
-        });
-        if (w) {
-            m_pid_watch = *w;
-        } else {
-            schedule_reap_poll();
+        m_sigchld = watcher;
+        // The check holds the child until it is reaped, like the pidfd watch does.
+        m_sigchld_check = watcher->add([self = shared_from_this()] { self->on_child_event(); });
+    }
+
+    void stop_sigchld_reaper() {
+        if (auto watcher = m_sigchld.lock()) {
+            m_sigchld.reset();
+            watcher->remove(m_sigchld_check);
         }
     }
 
@@ -569,6 +667,7 @@ private:
         }
         m_reaped = true;
         m_status = status;
+        stop_sigchld_reaper();
         if (m_pid_watch != 0) {
             m_loop.unwatch_fd(m_pid_watch);
             m_pid_watch = 0;
@@ -754,10 +853,7 @@ private:
             m_token.remove_callback(m_cancel_id);
             m_cancel_id = 0;
         }
-        if (m_sigchld_slot >= 0) {
-            SigchldHub::instance().unsubscribe(m_sigchld_slot);
-            m_sigchld_slot = -1;
-        }
+        stop_sigchld_reaper();
         ProcessResult result;
         result.pid = m_pid;
         result.used_pidfd = m_used_pidfd;
@@ -797,9 +893,8 @@ private:
     Promise<ProcessResult> m_promise;
     pid_t m_pid = 0;
     Fd m_pidfd;
-    Fd m_sig_read;
-    Fd m_sig_write;
-    int m_sigchld_slot = -1;
+    std::weak_ptr<SigchldWatcher> m_sigchld;
+    std::uint64_t m_sigchld_check = 0;
     EventLoop::WatchId m_pid_watch = 0;
     std::vector<Stream> m_streams;
     Fd m_stdin;

@@ -110,7 +110,7 @@ TEST_CASE("Process delivers stdout and stderr line by line and captures them") {
             CHECK(out_lines == std::vector<std::string>{"alpha", "beta", "partial"});
             CHECK(err_lines == std::vector<std::string>{"oops"});
             CHECK(lt.loop->watch_count() == 0);
-            CHECK(lt.loop->timer_count() == 0);
+            CHECK_MESSAGE(lt.loop->timer_count() == 0, mode_name);
         });
     }
 }
