@@ -58,6 +58,14 @@ core::Runtime& Context::runtime() {
     return *m_runtime;
 }
 
+core::EventLoop& Context::loop() {
+    auto loop = runtime().loop();
+    if (!loop) {
+        raise(std::move(loop).error());
+    }
+    return **loop;
+}
+
 void Context::shutdown() {
     if (m_runtime) {
         m_runtime->shutdown();

@@ -53,6 +53,10 @@ public:
     /// choice. Raises (ConfigurationError and the like) when it cannot be created.
     core::Runtime& runtime();
 
+    /// The runtime's event loop (for subprocesses and HTTP). Raises the loop's error, e.g.
+    /// IoUringNotAvailable with the probe's reason when --io-backend io_uring cannot work here.
+    core::EventLoop& loop();
+
     /// The chosen I/O backend: --io-backend, else env ZSYNCCTL_IO_BACKEND, else auto. Raises a usage
     /// error for an unknown value.
     core::IoBackend io_backend() const;

@@ -7,7 +7,33 @@ namespace zsyncctl::core {
 
 EventLoop::EventLoop() = default;
 
-EventLoop::~EventLoop() = default;
+EventLoop::~EventLoop() {
+    drop_everything();
+}
+
+void EventLoop::drop_everything() {
+    {
+        std::lock_guard lock(m_post_mutex);
+        m_closed = true;
+    }
+    // Captures may add timers or post while they are destroyed (an abandoned promise runs its
+    // continuation); take the containers out first and repeat until nothing is left.
+    for (int round = 0; round < 16; ++round) {
+        auto watches = std::move(m_watches);
+        m_watches.clear();
+        auto timers = std::move(m_timers);
+        m_timers.clear();
+        m_timer_ids.clear();
+        std::vector<util::UniqueFunction<void()>> posted;
+        {
+            std::lock_guard lock(m_post_mutex);
+            posted.swap(m_posted);
+        }
+        if (watches.empty() && timers.empty() && posted.empty()) {
+            break;
+        }
+    }
+}
 
 util::Result<std::unique_ptr<EventLoop>> EventLoop::create(IoBackend requested) {
     switch (requested) {

@@ -112,6 +112,9 @@ protected:
     /// Makes a blocked backend_wait() return soon; called from any thread.
     virtual void backend_wake() = 0;
 
+    /// Closes the loop and destroys every watch, timer and posted task; derived destructors call it first
+    /// so nothing destroyed here can reach a half-destroyed backend. Idempotent.
+    void drop_everything();
     /// Runs the callback of watch `id` (ignores unknown ids, e.g. events of a just-removed watch).
     void dispatch_fd(WatchId id, std::uint32_t revents);
     /// Runs the tasks posted so far.

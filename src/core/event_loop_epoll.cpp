@@ -57,6 +57,7 @@ class EpollLoop final : public EventLoop {
 public:
     EpollLoop(int epfd, int wakefd) : m_epfd(epfd), m_wakefd(wakefd) {}
     ~EpollLoop() override {
+        drop_everything();
         ::close(m_wakefd);
         ::close(m_epfd);
     }

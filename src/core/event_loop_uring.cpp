@@ -57,6 +57,7 @@ class UringLoop final : public EventLoop {
 public:
     UringLoop() = default;
     ~UringLoop() override {
+        drop_everything();
         if (m_ring_ready) {
             io_uring_queue_exit(&m_ring);
         }

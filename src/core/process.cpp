@@ -1,0 +1,998 @@
+#include "core/process.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <memory>
+#include <mutex>
+
+#include "core/errors.hpp"
+#include "core/runtime.hpp"
+
+extern char** environ;
+
+namespace zsyncctl::core {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr std::size_t k_read_chunk = 64 * 1024;
+constexpr std::size_t k_max_line = 1U << 20;
+
+std::string signal_name(int sig) {
+    switch (sig) {
+    case SIGTERM:
+        return "SIGTERM";
+    case SIGKILL:
+        return "SIGKILL";
+    case SIGINT:
+        return "SIGINT";
+    case SIGHUP:
+        return "SIGHUP";
+    case SIGSEGV:
+        return "SIGSEGV";
+    case SIGABRT:
+        return "SIGABRT";
+    case SIGPIPE:
+        return "SIGPIPE";
+    default:
+        return "signal " + std::to_string(sig);
+    }
+}
+
+/// Owns one fd.
+class Fd {
+public:
+    Fd() = default;
+    explicit Fd(int fd) : m_fd(fd) {}
+    Fd(Fd&& o) noexcept : m_fd(std::exchange(o.m_fd, -1)) {}
+    Fd& operator=(Fd&& o) noexcept {
+        if (this != &o) {
+            reset(std::exchange(o.m_fd, -1));
+        }
+        return *this;
+    }
+    ~Fd() { reset(); }
+    int get() const { return m_fd; }
+    void reset(int fd = -1) {
+        if (m_fd >= 0) {
+            ::close(m_fd);
+        }
+        m_fd = fd;
+    }
+
+private:
+    int m_fd = -1;
+};
+
+util::Error spawn_errno_error(std::string_view what, int err) {
+    if (err == EMFILE || err == ENFILE || err == EAGAIN || err == ENOMEM) {
+        return runtime_error(RuntimeErrc::SystemResourceExhausted,
+                             std::string(what) + ": " + std::strerror(err));
+    }
+    return util::errno_error(what, err);
+}
+
+/// A pipe whose child end is moved to an fd number above `min_fd`, so that dup2 to any target fd in
+/// the child never hits another pipe's child end (and never is a same-number no-op that keeps CLOEXEC).
+struct PipePair {
+    Fd parent;
+    Fd child;
+};
+
+util::Result<PipePair> make_pipe(bool child_reads, int min_fd) {
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) != 0) {
+        return util::fail(spawn_errno_error("pipe2", errno));
+    }
+    Fd read_end(p[0]);
+    Fd write_end(p[1]);
+    PipePair pair;
+    pair.parent = child_reads ? std::move(write_end) : std::move(read_end);
+    Fd& child = child_reads ? read_end : write_end;
+    int moved = fcntl(child.get(), F_DUPFD_CLOEXEC, min_fd);
+    if (moved < 0) {
+        return util::fail(spawn_errno_error("fcntl(F_DUPFD_CLOEXEC)", errno));
+    }
+    pair.child = Fd(moved);
+    child.reset();
+    int flags = fcntl(pair.parent.get(), F_GETFL);
+    fcntl(pair.parent.get(), F_SETFL, flags | O_NONBLOCK);
+    return pair;
+}
+
+/// The value of PATH after the spec's overrides.
+std::string effective_path(const ProcessSpec& spec) {
+    std::optional<std::string> path;
+    if (const char* p = std::getenv("PATH"); p != nullptr) {
+        path = p;
+    }
+    for (const auto& name : spec.env_unset) {
+        if (name == "PATH") {
+            path.reset();
+        }
+    }
+    for (const auto& [name, value] : spec.env_set) {
+        if (name == "PATH") {
+            path = value;
+        }
+    }
+    return path.value_or("/usr/local/bin:/usr/bin:/bin");
+}
+
+bool is_executable_file(const std::string& path) {
+    struct stat st {};
+    return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(path.c_str(), X_OK) == 0;
+}
+
+/// argv[0] as a path to execute: itself when it contains '/', else the first executable match in PATH.
+util::Result<std::string> resolve_executable(const ProcessSpec& spec) {
+    const std::string& name = spec.argv.front();
+    if (name.find('/') != std::string::npos) {
+        return name;
+    }
+    std::string path = effective_path(spec);
+    std::size_t start = 0;
+    while (start <= path.size()) {
+        std::size_t end = path.find(':', start);
+        if (end == std::string::npos) {
+            end = path.size();
+        }
+        std::string dir = path.substr(start, end - start);
+        std::string candidate = (dir.empty() ? std::string(".") : dir) + "/" + name;
+        if (is_executable_file(candidate)) {
+            return candidate;
+        }
+        start = end + 1;
+    }
+    return util::fail(util::ErrorKind::not_found,
+                      "executable '" + name + "' not found in PATH (" + path + ")",
+                      "install it, or give its full path");
+}
+
+std::vector<std::string> build_environment(const ProcessSpec& spec) {
+    std::vector<std::string> env;
+    for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+        env.emplace_back(*e);
+    }
+    auto erase_name = [&](const std::string& name) {
+        std::erase_if(env, [&](const std::string& entry) {
+            return entry.size() > name.size() && entry.compare(0, name.size(), name) == 0 &&
+                   entry[name.size()] == '=';
+        });
+    };
+    for (const auto& name : spec.env_unset) {
+        erase_name(name);
+    }
+    for (const auto& [name, value] : spec.env_set) {
+        erase_name(name);
+        env.push_back(name + "=" + value);
+    }
+    return env;
+}
+
+/// The SIGCHLD scheme for kernels without pidfd. The handler writes a byte to the pipe of every claimed
+/// slot; each loop with such children claims one slot and, when woken, calls waitpid() on its own pids
+/// only (never waitpid(-1), so children of other code are left alone). Slot pipes are created once and
+/// never closed, so the handler can never write to a recycled fd number; slots are lock-free so the
+/// handler stays async-signal-safe.
+class SigchldHub {
+public:
+    static constexpr std::size_t k_slots = 64;
+
+    static SigchldHub& instance() {
+        static SigchldHub hub;
+        return hub;
+    }
+
+    /// Claims a slot; returns its index and the read end of its pipe, or -1 when all are taken.
+    int claim(int* read_fd) {
+        std::lock_guard lock(m_mutex);
+        install();
+        for (std::size_t i = 0; i < k_slots; ++i) {
+            if (m_claimed[i]) {
+                continue;
+            }
+            if (m_read[i] < 0) {
+                int p[2];
+                if (pipe2(p, O_CLOEXEC | O_NONBLOCK) != 0) {
+                    return -1;
+                }
+                m_read[i] = p[0];
+                m_write[i].store(p[1]);
+            }
+            m_claimed[i] = true;
+            m_active[i].store(true);
+            *read_fd = m_read[i];
+            return static_cast<int>(i);
+        }
+        return -1;
+    }
+
+    void release(int slot) {
+        std::lock_guard lock(m_mutex);
+        auto i = static_cast<std::size_t>(slot);
+        m_active[i].store(false);
+        m_claimed[i] = false;
+    }
+
+private:
+    SigchldHub() {
+        m_read.fill(-1);
+        for (std::size_t i = 0; i < k_slots; ++i) {
+            m_write[i].store(-1);
+            m_active[i].store(false);
+        }
+    }
+
+    void install() {
+        if (m_installed) {
+            return;
+        }
+        m_installed = true;
+        struct sigaction sa {};
+        sa.sa_sigaction = &SigchldHub::handler;
+        sa.sa_flags = SA_RESTART | SA_NOCLDSTOP | SA_SIGINFO;
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGCHLD, &sa, &previous());
+    }
+
+    static struct sigaction& previous() {
+        static struct sigaction prev {};
+        return prev;
+    }
+
+    static void handler(int sig, siginfo_t* info, void* context) {
+        int saved = errno;
+        SigchldHub& hub = instance();
+        for (std::size_t i = 0; i < k_slots; ++i) {
+            int fd = hub.m_write[i].load();
+            if (fd >= 0 && hub.m_active[i].load()) {
+                char byte = 1;
+                [[maybe_unused]] ssize_t r = ::write(fd, &byte, 1);
+            }
+        }
+        const struct sigaction& prev = previous();
+        if ((prev.sa_flags & SA_SIGINFO) != 0 && prev.sa_sigaction != nullptr) {
+            prev.sa_sigaction(sig, info, context);
+        } else if ((prev.sa_flags & SA_SIGINFO) == 0 && prev.sa_handler != SIG_DFL &&
+                   prev.sa_handler != SIG_IGN && prev.sa_handler != nullptr) {
+            prev.sa_handler(sig);
+        }
+        errno = saved;
+    }
+
+    std::mutex m_mutex;
+    bool m_installed = false;
+    std::array<int, k_slots> m_read{};
+    std::array<bool, k_slots> m_claimed{};
+    std::array<std::atomic<int>, k_slots> m_write;
+    std::array<std::atomic<bool>, k_slots> m_active;
+};
+
+/// One per loop that has SIGCHLD-scheme children: watches its hub slot and lets every child on that loop
+/// check its own pid. The loop owns it (through its watch callback) and it owns its children's checks,
+/// so dropping the loop drops (kills and reaps) the children; it unwatches itself when the last check
+/// goes. Loop thread only (the registry is shared by loops on different threads).
+class SigchldWatcher : public std::enable_shared_from_this<SigchldWatcher> {
+public:
+    static std::shared_ptr<SigchldWatcher> for_loop(EventLoop& loop) {
+        static std::mutex mutex;
+        static std::map<EventLoop*, std::weak_ptr<SigchldWatcher>> registry;
+        std::lock_guard lock(mutex);
+        std::erase_if(registry, [](const auto& entry) { return entry.second.expired(); });
+        if (auto it = registry.find(&loop); it != registry.end()) {
+            return it->second.lock();
+        }
+        auto watcher = std::shared_ptr<SigchldWatcher>(new SigchldWatcher(loop));
+        if (!watcher->init()) {
+            return nullptr;
+        }
+        registry[&loop] = watcher;
+        return watcher;
+    }
+
+    ~SigchldWatcher() {
+        if (m_slot >= 0) {
+            SigchldHub::instance().release(m_slot);
+        }
+    }
+
+    /// Calls `check` on every SIGCHLD until remove(id).
+    std::uint64_t add(util::UniqueFunction<void()> check) {
+        std::uint64_t id = m_next++;
+        m_checks.emplace(id, std::make_shared<util::UniqueFunction<void()>>(std::move(check)));
+        return id;
+    }
+
+    /// Drops a check; the last one unwatches, which may destroy this watcher (so it is the last statement).
+    void remove(std::uint64_t id) {
+        m_checks.erase(id);
+        if (m_checks.empty() && m_watch != 0) {
+            m_loop.unwatch_fd(std::exchange(m_watch, 0));
+        }
+    }
+
+private:
+    explicit SigchldWatcher(EventLoop& loop) : m_loop(loop) {}
+
+    bool init() {
+        m_slot = SigchldHub::instance().claim(&m_read_fd);
+        if (m_slot < 0) {
+            return false;
+        }
+        auto w = m_loop.watch_fd(m_read_fd, EventLoop::k_readable,
+                                 [self = shared_from_this()](std::uint32_t) { self->on_signal(); });
+        if (!w) {
+            return false;
+        }
+        m_watch = *w;
+        return true;
+    }
+
+    void on_signal() {
+        char buf[64];
+        while (::read(m_read_fd, buf, sizeof buf) > 0) {
+        }
+        // A check may remove itself (and others): run copies.
+        std::vector<std::shared_ptr<util::UniqueFunction<void()>>> checks;
+        checks.reserve(m_checks.size());
+        for (auto& [id, check] : m_checks) {
+            checks.push_back(check);
+        }
+        for (auto& check : checks) {
+            (*check)();
+        }
+    }
+
+    EventLoop& m_loop;
+    int m_slot = -1;
+    int m_read_fd = -1;
+    EventLoop::WatchId m_watch = 0;
+    std::map<std::uint64_t, std::shared_ptr<util::UniqueFunction<void()>>> m_checks;
+    std::uint64_t m_next = 1;
+};
+
+/// Writes without letting SIGPIPE kill the process: the signal is blocked on this thread for the write
+/// and a pending one caused by it is consumed before unblocking.
+ssize_t write_no_sigpipe(int fd, const char* data, std::size_t size) {
+    sigset_t pipe_set;
+    sigset_t old_set;
+    sigemptyset(&pipe_set);
+    sigaddset(&pipe_set, SIGPIPE);
+    sigset_t pending;
+    sigpending(&pending);
+    bool was_pending = sigismember(&pending, SIGPIPE) == 1;
+    pthread_sigmask(SIG_BLOCK, &pipe_set, &old_set);
+    ssize_t n = ::write(fd, data, size);
+    int err = errno;
+    if (n < 0 && err == EPIPE && !was_pending) {
+        timespec zero{};
+        while (sigtimedwait(&pipe_set, nullptr, &zero) < 0 && errno == EINTR) {
+        }
+    }
+    pthread_sigmask(SIG_SETMASK, &old_set, nullptr);
+    errno = err;
+    return n;
+}
+
+struct Stream {
+    int child_fd = 1;
+    Fd fd;
+    EventLoop::WatchId watch = 0;
+    LineCallback on_line;
+    std::string captured;
+    std::uint64_t dropped = 0;
+    std::string partial;
+    bool open = false;
+};
+
+/// One running child. Lives on the loop thread (its callbacks hold it); destroyed when it has completed,
+/// or when the loop drops it (the child is then killed and reaped here).
+class Child : public std::enable_shared_from_this<Child> {
+public:
+    Child(EventLoop& loop, ProcessSpec spec) : m_loop(loop), m_spec(std::move(spec)) {}
+
+    ~Child() {
+        if (m_pid > 0 && !m_reaped) {
+            // Only when the loop went away first: leave no running child and no zombie behind.
+            signal_group(SIGKILL);
+            int status = 0;
+            while (waitpid(m_pid, &status, 0) < 0 && errno == EINTR) {
+            }
+        }
+        if (m_cancel_id != 0) {
+            m_token.remove_callback(m_cancel_id);
+        }
+        stop_sigchld_reaper();
+    }
+
+    Future<ProcessResult> future() { return m_promise.future(); }
+
+    /// Creates the pipes and the child, on the calling thread.
+    util::Result<void> spawn() {
+        const ProcessSpec& spec = m_spec;
+        if (spec.argv.empty() || spec.argv.front().empty()) {
+            return util::fail(util::ErrorKind::invalid_input, "cannot start a process without argv[0]");
+        }
+        int max_target = 2;
+        for (const auto& extra : spec.extra_outputs) {
+            if (extra.child_fd < 3 || extra.child_fd > 1000) {
+                return util::fail(util::ErrorKind::invalid_input, "extra output fd " +
+                                                                      std::to_string(extra.child_fd) +
+                                                                      " must be in 3..1000");
+            }
+            max_target = std::max(max_target, extra.child_fd);
+        }
+        if (!spec.cwd.empty()) {
+            struct stat st {};
+            if (::stat(spec.cwd.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+                return util::fail(util::ErrorKind::not_found, "working directory '" + spec.cwd +
+                                                                  "' does not exist or is not a directory");
+            }
+        }
+        auto exe = resolve_executable(spec);
+        if (!exe) {
+            return util::fail(std::move(exe).error());
+        }
+        const int min_fd = max_target + 1;
+
+        m_streams.resize(2 + spec.extra_outputs.size());
+        m_streams[0].child_fd = 1;
+        m_streams[0].on_line = std::move(m_spec.on_stdout_line);
+        m_streams[1].child_fd = 2;
+        m_streams[1].on_line = std::move(m_spec.on_stderr_line);
+        for (std::size_t i = 0; i < m_spec.extra_outputs.size(); ++i) {
+            m_streams[2 + i].child_fd = m_spec.extra_outputs[i].child_fd;
+            m_streams[2 + i].on_line = std::move(m_spec.extra_outputs[i].on_line);
+        }
+        std::vector<Fd> child_ends;
+        for (Stream& s : m_streams) {
+            auto pipe = make_pipe(false, min_fd);
+            if (!pipe) {
+                return util::fail(std::move(pipe).error());
+            }
+            s.fd = std::move(pipe->parent);
+            s.open = true;
+            child_ends.push_back(std::move(pipe->child));
+        }
+        Fd stdin_child;
+        if (spec.stdin_mode == StdinMode::pipe) {
+            auto pipe = make_pipe(true, min_fd);
+            if (!pipe) {
+                return util::fail(std::move(pipe).error());
+            }
+            m_stdin = std::move(pipe->parent);
+            stdin_child = std::move(pipe->child);
+        }
+
+        posix_spawn_file_actions_t actions;
+        posix_spawn_file_actions_init(&actions);
+        if (spec.stdin_mode == StdinMode::pipe) {
+            posix_spawn_file_actions_adddup2(&actions, stdin_child.get(), 0);
+        } else {
+            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+        }
+        for (std::size_t i = 0; i < m_streams.size(); ++i) {
+            posix_spawn_file_actions_adddup2(&actions, child_ends[i].get(), m_streams[i].child_fd);
+        }
+        if (!spec.cwd.empty()) {
+            posix_spawn_file_actions_addchdir_np(&actions, spec.cwd.c_str());
+        }
+        posix_spawnattr_t attr;
+        posix_spawnattr_init(&attr);
+        short flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
+        if (spec.group == ProcessGroup::new_group) {
+            flags |= POSIX_SPAWN_SETPGROUP;
+            posix_spawnattr_setpgroup(&attr, 0);
+        }
+        posix_spawnattr_setflags(&attr, flags);
+        sigset_t none;
+        sigemptyset(&none);
+        posix_spawnattr_setsigmask(&attr, &none);
+        sigset_t defaults;
+        sigemptyset(&defaults);
+        for (int sig : {SIGPIPE, SIGINT, SIGTERM, SIGQUIT, SIGHUP, SIGCHLD, SIGUSR1, SIGUSR2, SIGALRM}) {
+            sigaddset(&defaults, sig);
+        }
+        posix_spawnattr_setsigdefault(&attr, &defaults);
+
+        std::vector<std::string> env = build_environment(spec);
+        std::vector<char*> envp;
+        envp.reserve(env.size() + 1);
+        for (auto& e : env) {
+            envp.push_back(e.data());
+        }
+        envp.push_back(nullptr);
+        std::vector<std::string> args = spec.argv;
+        std::vector<char*> argv;
+        argv.reserve(args.size() + 1);
+        for (auto& a : args) {
+            argv.push_back(a.data());
+        }
+        argv.push_back(nullptr);
+
+        m_start = Clock::now();
+        pid_t pid = 0;
+        int rc = posix_spawn(&pid, exe->c_str(), &actions, &attr, argv.data(), envp.data());
+        posix_spawn_file_actions_destroy(&actions);
+        posix_spawnattr_destroy(&attr);
+        if (rc != 0) {
+            if (rc == ENOENT) {
+                return util::fail(util::ErrorKind::not_found, "cannot run '" + *exe + "': no such file",
+                                  "install it, or give its full path");
+            }
+            if (rc == EACCES) {
+                return util::fail(util::ErrorKind::permission_denied,
+                                  "cannot run '" + *exe + "': permission denied");
+            }
+            if (rc == ENOEXEC) {
+                return util::fail(util::ErrorKind::invalid_input,
+                                  "cannot run '" + *exe + "': not an executable");
+            }
+            return util::fail(spawn_errno_error("posix_spawn " + *exe, rc));
+        }
+        m_pid = pid;
+        // child_ends and stdin_child close here, leaving the child the only writer of its pipes.
+        if (spec.reaper == Reaper::automatic) {
+            int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+            if (pidfd >= 0) {
+                fcntl(pidfd, F_SETFD, FD_CLOEXEC);
+                m_pidfd.reset(pidfd);
+            }
+        }
+        return util::ok();
+    }
+
+    /// Registers everything with the loop; on the loop thread.
+    void start(CancellationToken token) {
+        auto self = shared_from_this();
+        if (m_pidfd.get() >= 0) {
+            auto w = m_loop.watch_fd(m_pidfd.get(), EventLoop::k_readable,
+                                     [self](std::uint32_t) { self->on_child_event(); });
+            if (w) {
+                m_pid_watch = *w;
+                m_used_pidfd = true;
+            } else {
+                m_pidfd.reset();
+            }
+        }
+        if (m_pidfd.get() < 0) {
+            start_sigchld_reaper();
+        }
+        for (std::size_t i = 0; i < m_streams.size(); ++i) {
+            auto w = m_loop.watch_fd(m_streams[i].fd.get(), EventLoop::k_readable,
+                                     [self, i](std::uint32_t) { self->on_readable(i); });
+            if (w) {
+                m_streams[i].watch = *w;
+            } else {
+                close_stream(i);
+            }
+        }
+        if (m_stdin.get() >= 0) {
+            if (m_spec.stdin_data.empty()) {
+                m_stdin.reset();
+            } else {
+                auto w = m_loop.watch_fd(m_stdin.get(), EventLoop::k_writable,
+                                         [self](std::uint32_t) { self->on_writable(); });
+                if (w) {
+                    m_stdin_watch = *w;
+                } else {
+                    m_stdin.reset();
+                }
+            }
+        }
+        if (m_spec.timeout.count() > 0) {
+            m_timeout_timer = m_loop.add_timer(m_start + m_spec.timeout, [self] {
+                self->m_timeout_timer = 0;
+                self->terminate(ProcessOutcome::timed_out);
+            });
+        }
+        m_token = std::move(token);
+        std::weak_ptr<Child> weak = self;
+        EventLoop* loop = &m_loop;
+        m_cancel_id = m_token.on_cancel([weak, loop] {
+            loop->post([weak] {
+                if (auto child = weak.lock()) {
+                    child->terminate(ProcessOutcome::cancelled);
+                }
+            });
+        });
+        // An exit that happened before the watches existed is still seen: pidfd/self-pipe stay readable.
+        if (m_pidfd.get() < 0) {
+            on_child_event();
+        }
+    }
+
+private:
+    void start_sigchld_reaper() {
+        auto watcher = SigchldWatcher::for_loop(m_loop);
+        if (!watcher) {
+            schedule_reap_poll(); // every hub slot taken: poll with a timer, still only for our pid
+            return;
+        }
+        m_sigchld = watcher;
+        // The check holds the child until it is reaped, like the pidfd watch does.
+        m_sigchld_check = watcher->add([self = shared_from_this()] { self->on_child_event(); });
+    }
+
+    void stop_sigchld_reaper() {
+        if (auto watcher = m_sigchld.lock()) {
+            m_sigchld.reset();
+            watcher->remove(m_sigchld_check);
+        }
+    }
+
+    void schedule_reap_poll() {
+        auto self = shared_from_this();
+        m_loop.add_timer(Clock::now() + std::chrono::milliseconds(20), [self] {
+            self->on_child_event();
+            if (!self->m_reaped) {
+                self->schedule_reap_poll();
+            }
+        });
+    }
+
+    void on_child_event() {
+        if (m_reaped) {
+            return;
+        }
+        siginfo_t info{};
+        // Peek first: while the exited child is still a zombie its pid (= the group id) cannot be
+        // reused, so the rest of a terminated group can be killed safely before reaping.
+        if (waitid(P_PID, static_cast<id_t>(m_pid), &info, WEXITED | WNOHANG | WNOWAIT) != 0 ||
+            info.si_pid == 0) {
+            return;
+        }
+        if (m_terminating && m_spec.group == ProcessGroup::new_group) {
+            ::kill(-m_pid, SIGKILL);
+        }
+        int status = 0;
+        pid_t r = 0;
+        do {
+            r = waitpid(m_pid, &status, WNOHANG);
+        } while (r < 0 && errno == EINTR);
+        if (r != m_pid) {
+            return;
+        }
+        m_reaped = true;
+        m_status = status;
+        stop_sigchld_reaper();
+        if (m_pid_watch != 0) {
+            m_loop.unwatch_fd(m_pid_watch);
+            m_pid_watch = 0;
+        }
+        m_pidfd.reset();
+        if (m_grace_timer != 0) {
+            m_loop.cancel_timer(m_grace_timer);
+            m_grace_timer = 0;
+        }
+        if (m_timeout_timer != 0) {
+            m_loop.cancel_timer(m_timeout_timer);
+            m_timeout_timer = 0;
+        }
+        if (all_streams_closed()) {
+            finish();
+            return;
+        }
+        auto self = shared_from_this();
+        m_drain_timer = m_loop.add_timer(Clock::now() + m_spec.drain_after_exit, [self] {
+            self->m_drain_timer = 0;
+            self->m_cut_off = true;
+            for (std::size_t i = 0; i < self->m_streams.size(); ++i) {
+                self->read_available(i, 64); // take what is already buffered
+                self->close_stream(i);
+            }
+            self->finish();
+        });
+    }
+
+    void on_readable(std::size_t i) {
+        read_available(i, 16);
+        if (m_reaped && all_streams_closed()) {
+            finish();
+        }
+    }
+
+    /// Reads up to `rounds` chunks (so one busy stream cannot starve the loop); closes on EOF or error.
+    void read_available(std::size_t i, int rounds) {
+        Stream& s = m_streams[i];
+        if (!s.open) {
+            return;
+        }
+        m_buffer.resize(k_read_chunk);
+        for (int round = 0; round < rounds; ++round) {
+            ssize_t n = ::read(s.fd.get(), m_buffer.data(), m_buffer.size());
+            if (n > 0) {
+                consume(s, std::string_view(m_buffer.data(), static_cast<std::size_t>(n)));
+                continue;
+            }
+            if (n < 0 && errno == EINTR) {
+                continue;
+            }
+            if (n < 0 && errno == EAGAIN) {
+                return;
+            }
+            close_stream(i); // EOF or a read error
+            return;
+        }
+    }
+
+    void consume(Stream& s, std::string_view data) {
+        if (m_spec.capture_limit > 0) {
+            s.captured.append(data);
+            // Trim in batches so keeping the tail stays linear in the output size.
+            if (s.captured.size() > 2 * m_spec.capture_limit) {
+                std::size_t excess = s.captured.size() - m_spec.capture_limit;
+                s.captured.erase(0, excess);
+                s.dropped += excess;
+            }
+        } else {
+            s.dropped += data.size();
+        }
+        if (!s.on_line) {
+            return;
+        }
+        std::size_t start = 0;
+        while (start < data.size()) {
+            std::size_t nl = data.find('\n', start);
+            if (nl == std::string_view::npos) {
+                s.partial.append(data.substr(start));
+                if (s.partial.size() >= k_max_line) {
+                    s.on_line(s.partial);
+                    s.partial.clear();
+                }
+                return;
+            }
+            if (s.partial.empty()) {
+                s.on_line(data.substr(start, nl - start));
+            } else {
+                s.partial.append(data.substr(start, nl - start));
+                s.on_line(s.partial);
+                s.partial.clear();
+            }
+            start = nl + 1;
+        }
+    }
+
+    void close_stream(std::size_t i) {
+        Stream& s = m_streams[i];
+        if (!s.open) {
+            return;
+        }
+        s.open = false;
+        if (s.watch != 0) {
+            m_loop.unwatch_fd(s.watch);
+            s.watch = 0;
+        }
+        s.fd.reset();
+        if (s.on_line && !s.partial.empty()) {
+            s.on_line(s.partial); // the last line had no '\n'
+            s.partial.clear();
+        }
+    }
+
+    bool all_streams_closed() const {
+        return std::none_of(m_streams.begin(), m_streams.end(), [](const Stream& s) { return s.open; });
+    }
+
+    void on_writable() {
+        const std::string& data = m_spec.stdin_data;
+        while (m_stdin_offset < data.size()) {
+            ssize_t n =
+                write_no_sigpipe(m_stdin.get(), data.data() + m_stdin_offset, data.size() - m_stdin_offset);
+            if (n > 0) {
+                m_stdin_offset += static_cast<std::size_t>(n);
+                continue;
+            }
+            if (n < 0 && errno == EINTR) {
+                continue;
+            }
+            if (n < 0 && errno == EAGAIN) {
+                return;
+            }
+            break; // EPIPE: the child closed its stdin; the rest is not wanted
+        }
+        close_stdin();
+    }
+
+    void close_stdin() {
+        if (m_stdin_watch != 0) {
+            m_loop.unwatch_fd(m_stdin_watch);
+            m_stdin_watch = 0;
+        }
+        m_stdin.reset();
+    }
+
+    void signal_group(int sig) {
+        if (m_pid <= 0 || m_reaped) {
+            return;
+        }
+        if (m_spec.group == ProcessGroup::new_group) {
+            ::kill(-m_pid, sig);
+        } else {
+            ::kill(m_pid, sig);
+        }
+    }
+
+    void terminate(ProcessOutcome why) {
+        if (m_finished || m_reaped || m_terminating) {
+            return;
+        }
+        m_terminating = true;
+        m_reason = why;
+        signal_group(SIGTERM);
+        auto self = shared_from_this();
+        m_grace_timer = m_loop.add_timer(Clock::now() + m_spec.kill_grace, [self] {
+            self->m_grace_timer = 0;
+            self->signal_group(SIGKILL);
+        });
+    }
+
+    void finish() {
+        if (m_finished) {
+            return;
+        }
+        m_finished = true;
+        close_stdin();
+        if (m_drain_timer != 0) {
+            m_loop.cancel_timer(m_drain_timer);
+            m_drain_timer = 0;
+        }
+        if (m_cancel_id != 0) {
+            m_token.remove_callback(m_cancel_id);
+            m_cancel_id = 0;
+        }
+        stop_sigchld_reaper();
+        ProcessResult result;
+        result.pid = m_pid;
+        result.used_pidfd = m_used_pidfd;
+        if (WIFEXITED(m_status)) {
+            result.exit_code = WEXITSTATUS(m_status);
+            result.outcome = ProcessOutcome::exited;
+        } else if (WIFSIGNALED(m_status)) {
+            result.signal = WTERMSIG(m_status);
+            result.outcome = ProcessOutcome::killed;
+        }
+        if (m_terminating) {
+            result.outcome = m_reason;
+        }
+        auto take = [&](Stream& s, std::string& text, std::uint64_t* dropped) {
+            if (m_spec.capture_limit > 0 && s.captured.size() > m_spec.capture_limit) {
+                std::size_t excess = s.captured.size() - m_spec.capture_limit;
+                s.captured.erase(0, excess);
+                s.dropped += excess;
+            }
+            text = std::move(s.captured);
+            if (dropped != nullptr) {
+                *dropped = s.dropped;
+            }
+        };
+        take(m_streams[0], result.stdout_text, &result.stdout_dropped);
+        take(m_streams[1], result.stderr_text, &result.stderr_dropped);
+        for (std::size_t i = 2; i < m_streams.size(); ++i) {
+            take(m_streams[i], result.extra_text[m_streams[i].child_fd], nullptr);
+        }
+        result.output_cut_off = m_cut_off;
+        result.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - m_start);
+        m_promise.set(std::move(result));
+    }
+
+    EventLoop& m_loop;
+    ProcessSpec m_spec;
+    Promise<ProcessResult> m_promise;
+    pid_t m_pid = 0;
+    Fd m_pidfd;
+    std::weak_ptr<SigchldWatcher> m_sigchld;
+    std::uint64_t m_sigchld_check = 0;
+    EventLoop::WatchId m_pid_watch = 0;
+    std::vector<Stream> m_streams;
+    Fd m_stdin;
+    std::size_t m_stdin_offset = 0;
+    EventLoop::WatchId m_stdin_watch = 0;
+    std::string m_buffer;
+    EventLoop::TimerId m_timeout_timer = 0;
+    EventLoop::TimerId m_grace_timer = 0;
+    EventLoop::TimerId m_drain_timer = 0;
+    CancellationToken m_token;
+    CancellationToken::CallbackId m_cancel_id = 0;
+    Clock::time_point m_start;
+    int m_status = 0;
+    bool m_reaped = false;
+    bool m_terminating = false;
+    bool m_finished = false;
+    bool m_cut_off = false;
+    bool m_used_pidfd = false;
+    ProcessOutcome m_reason = ProcessOutcome::exited;
+};
+
+} // namespace
+
+std::string_view to_string(ProcessOutcome outcome) {
+    switch (outcome) {
+    case ProcessOutcome::exited:
+        return "exited";
+    case ProcessOutcome::killed:
+        return "killed";
+    case ProcessOutcome::timed_out:
+        return "timed_out";
+    case ProcessOutcome::cancelled:
+        return "cancelled";
+    }
+    return "exited";
+}
+
+std::string ProcessResult::describe() const {
+    std::string how =
+        exit_code >= 0 ? "exited with code " + std::to_string(exit_code) : "killed by " + signal_name(signal);
+    switch (outcome) {
+    case ProcessOutcome::exited:
+    case ProcessOutcome::killed:
+        return how;
+    case ProcessOutcome::timed_out:
+        return "timed out (" + how + ")";
+    case ProcessOutcome::cancelled:
+        return "cancelled (" + how + ")";
+    }
+    return how;
+}
+
+Future<ProcessResult> spawn_process(EventLoop& loop, ProcessSpec spec, CancellationToken token) {
+    auto child = std::make_shared<Child>(loop, std::move(spec));
+    Future<ProcessResult> future = child->future();
+    if (auto spawned = child->spawn(); !spawned) {
+        return Future<ProcessResult>::ready(util::fail(std::move(spawned).error()));
+    }
+    if (loop.in_loop_thread()) {
+        child->start(std::move(token));
+        return future;
+    }
+    // If the loop is closed the task is dropped, which kills and reaps the child and fails the future.
+    loop.post(
+        [child = std::move(child), token = std::move(token)]() mutable { child->start(std::move(token)); });
+    return future;
+}
+
+Future<ProcessResult> spawn_process(Runtime& runtime, ProcessSpec spec, CancellationToken token) {
+    auto loop = runtime.loop();
+    if (!loop) {
+        return Future<ProcessResult>::ready(util::fail(std::move(loop).error()));
+    }
+    return spawn_process(**loop, std::move(spec), std::move(token));
+}
+
+util::Result<ProcessResult> run_process(ProcessSpec spec, CancellationToken token) {
+    auto loop = EventLoop::create(IoBackend::epoll);
+    if (!loop) {
+        return util::fail(std::move(loop).error());
+    }
+    EventLoop& l = **loop;
+    Future<ProcessResult> future = spawn_process(l, std::move(spec), std::move(token));
+    std::optional<util::Result<ProcessResult>> outcome;
+    future.on_complete([&](util::Result<ProcessResult> r) {
+        outcome.emplace(std::move(r));
+        l.stop();
+    });
+    if (!outcome) {
+        if (auto ran = l.run(); !ran) {
+            return util::fail(std::move(ran).error());
+        }
+    }
+    l.close();
+    if (!outcome) {
+        return util::fail(runtime_error(RuntimeErrc::RuntimeShutdown, "the process loop stopped early"));
+    }
+    return std::move(*outcome);
+}
+
+} // namespace zsyncctl::core
