@@ -13,10 +13,9 @@ upstream() { printf '%s' "$1" | sed -E 's/^[0-9]+://; s/[-+~].*$//'; }
 
 checked=0
 while read -r id package; do
-    version=$(dpkg-query -W -f '${db:Status-Abbrev} ${Version}' "$package" 2>/dev/null) || continue
-    case "$version" in ii*) ;; *) continue ;; esac
-    want=$(upstream "${version#ii* }")
-    want=${want# }
+    status=$(dpkg-query -W -f '${db:Status-Abbrev}' "$package" 2>/dev/null) || continue
+    case "$status" in ii*) ;; *) continue ;; esac
+    want=$(upstream "$(dpkg-query -W -f '${Version}' "$package")")
     got=$(printf '%s' "$JSON" | python3 -c "
 import json,sys
 d=[m for m in json.load(sys.stdin) if m['name']=='$id']
