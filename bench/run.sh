@@ -21,5 +21,3 @@ echo "== pkg search: zsyncctl vs apt-cache search, concurrent vs sequential mana
 bench/pkg_search.sh "$dir/zsyncctl" || echo "skipped (exit $?)"
 echo "== pkg managers: cold (--no-cache) and warm vs zsyncctl --version (hyperfine -N)"
 bench/pkg_managers.sh "$dir/zsyncctl" || echo "skipped (exit $?)"
-echo "== pkg managers: cold (--no-cache) and warm vs zsyncctl --version (hyperfine -N)"
-bench/pkg_managers.sh "$dir/zsyncctl" || echo "skipped (exit $?)"
