@@ -8,6 +8,8 @@ namespace zsyncctl::cli {
 
 void register_pkg_install(CLI::App& pkg, Context& context);
 void register_pkg_remove(CLI::App& pkg, Context& context);
+void register_pkg_managers(CLI::App& pkg, Context& context);
+void register_pkg_paths(CLI::App& pkg, Context& context);
 
 // The `pkg` group's subcommands, one cmd_pkg_<name>.cpp each, in --help order. Add a line here for a
 // new one. An empty list is allowed while the group is being built.
@@ -15,7 +17,9 @@ void register_pkg_search(CLI::App& pkg, Context& context);
 
 namespace {
 using PkgRegistrar = void (*)(CLI::App& pkg, Context& context);
-constexpr std::array<PkgRegistrar, 3> k_pkg_registrars{
+constexpr std::array<PkgRegistrar, 5> k_pkg_registrars{
+    &register_pkg_managers,
+    &register_pkg_paths,
     register_pkg_search,
     register_pkg_install,
     register_pkg_remove,

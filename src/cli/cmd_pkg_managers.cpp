@@ -1,0 +1,236 @@
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+
+#include "cli/context.hpp"
+#include "pkg/detect.hpp"
+#include "pkg/registry.hpp"
+#include "pkg/version_probe.hpp"
+
+namespace zsyncctl::cli {
+
+namespace {
+
+struct ManagersOptions {
+    bool all = false;
+    bool versions = false;
+    double timeout_seconds = 10.0;
+};
+
+std::string_view privilege_name(pkg::InstallPrivilege privilege) {
+    switch (privilege) {
+    case pkg::InstallPrivilege::root:
+        return "root";
+    case pkg::InstallPrivilege::user:
+        return "user";
+    case pkg::InstallPrivilege::polkit:
+        return "polkit";
+    }
+    return "root";
+}
+
+nlohmann::json nullable(std::string_view text) {
+    return text.empty() ? nlohmann::json(nullptr) : nlohmann::json(std::string(text));
+}
+
+nlohmann::json entry_json(const pkg::Manager& m) {
+    nlohmann::json platforms = nlohmann::json::array();
+    for (auto name : pkg::platform_names(m.platforms)) {
+        platforms.push_back(std::string(name));
+    }
+    return {
+        {"name", std::string(m.id)},
+        {"display_name", std::string(m.display_name)},
+        {"kind", std::string(pkg::to_string(m.kind))},
+        {"platforms", platforms},
+        {"needs_root", m.install_privilege == pkg::InstallPrivilege::root},
+        {"install_privilege", std::string(privilege_name(m.install_privilege))},
+        {"lock_group", nullable(m.lock_group)},
+    };
+}
+
+// Pads `text` to `width` columns (ASCII table cells).
+std::string pad(std::string text, std::size_t width) {
+    if (text.size() < width) {
+        text.append(width - text.size(), ' ');
+    }
+    return text;
+}
+
+std::string render_table(const std::vector<std::vector<std::string>>& rows) {
+    std::vector<std::size_t> widths;
+    for (const auto& row : rows) {
+        widths.resize(std::max(widths.size(), row.size()), 0);
+        for (std::size_t i = 0; i < row.size(); ++i) {
+            widths[i] = std::max(widths[i], row[i].size());
+        }
+    }
+    std::string out;
+    for (const auto& row : rows) {
+        std::string line;
+        for (std::size_t i = 0; i < row.size(); ++i) {
+            line += i + 1 == row.size() ? row[i] : pad(row[i], widths[i] + 2);
+        }
+        while (!line.empty() && line.back() == ' ') {
+            line.pop_back();
+        }
+        out += line + "\n";
+    }
+    return out;
+}
+
+ExitCode run_managers(Context& context, const ManagersOptions& options) {
+    if (!(options.timeout_seconds > 0) || options.timeout_seconds > 600 ||
+        std::isnan(options.timeout_seconds)) {
+        raise_usage("--timeout must be between 0 and 600 seconds", "for example: --timeout 5");
+    }
+    auto detect_context = pkg::DetectContext::current(context.root());
+    auto detection = pkg::detect_managers(detect_context,
+                                          context.options.no_cache ? pkg::UseCache::no : pkg::UseCache::yes);
+
+    std::vector<pkg::VersionResult> versions;
+    if (options.versions && !detection.managers.empty()) {
+        auto timeout = std::chrono::milliseconds(static_cast<long long>(options.timeout_seconds * 1000));
+        versions = pkg::probe_versions(context.runtime(), detect_context, detection.managers, timeout);
+    }
+    std::uint32_t os_bit = pkg::platform_bit(detection.os);
+    if (context.out.verbosity() > 0) { // evidence on stderr, in text and JSON modes alike
+        for (const auto& d : detection.managers) {
+            for (const auto& e : d.evidence) {
+                context.out.info(std::string(d.manager->id) + ": " + e.describe());
+            }
+        }
+        for (const auto& r : detection.rejected) {
+            context.out.info("ignored " + r.path + ": " + r.reason);
+        }
+        context.out.info(detection.from_cache ? "detection: from cache" : "detection: fresh");
+    }
+
+    if (context.out.json()) {
+        nlohmann::json list = nlohmann::json::array();
+        for (std::size_t i = 0; i < detection.managers.size(); ++i) {
+            const auto& d = detection.managers[i];
+            nlohmann::json obj = entry_json(*d.manager);
+            obj["detected"] = true;
+            obj["path"] = nullable(d.executable);
+            obj["prefix"] = nullable(d.prefix);
+            obj["version"] = nullptr;
+            if (i < versions.size()) {
+                const auto& v = versions[i];
+                obj["version"] = v.version ? nlohmann::json(*v.version) : nlohmann::json(nullptr);
+                obj["version_output"] = nullable(v.raw);
+                obj["version_error"] = v.error ? nlohmann::json(v.error->message) : nlohmann::json(nullptr);
+                obj["version_ms"] = v.elapsed.count();
+            }
+            nlohmann::json evidence = nlohmann::json::array();
+            for (const auto& e : d.evidence) {
+                evidence.push_back(e.describe());
+            }
+            obj["evidence"] = evidence;
+            obj["preferred"] = d.preferred;
+            obj["mismatch"] = nullable(d.mismatch);
+            list.push_back(std::move(obj));
+        }
+        if (options.all) {
+            for (const auto& m : pkg::registry()) {
+                if (!detection.find(m.id).empty()) {
+                    continue;
+                }
+                nlohmann::json obj = entry_json(m);
+                obj["detected"] = false;
+                obj["path"] = nullptr;
+                obj["prefix"] = nullptr;
+                obj["version"] = nullptr;
+                obj["available_on_os"] = os_bit == 0 || (m.platforms & os_bit) != 0;
+                list.push_back(std::move(obj));
+            }
+        }
+        context.out.line(list.dump(2));
+        return ExitCode::success;
+    }
+
+    std::vector<std::vector<std::string>> rows;
+    std::vector<std::string> header{"MANAGER", "KIND", "PATH", "LOCK"};
+    if (options.versions) {
+        header.push_back("VERSION");
+    }
+    if (options.all) {
+        header.insert(header.begin() + 1, "STATUS");
+    }
+    rows.push_back(header);
+    std::vector<std::string> notes;
+    for (std::size_t i = 0; i < detection.managers.size(); ++i) {
+        const auto& d = detection.managers[i];
+        std::string name(d.manager->id);
+        if (!d.mismatch.empty()) {
+            name += " (!)";
+            notes.push_back(std::string(d.manager->id) + " " + d.prefix + ": " + d.mismatch);
+        } else if (!d.preferred) {
+            name += " (2nd)";
+        }
+        std::vector<std::string> row{name, std::string(pkg::to_string(d.manager->kind)),
+                                     d.executable.empty() ? d.prefix : d.executable,
+                                     d.manager->lock_group.empty() ? "-"
+                                                                   : std::string(d.manager->lock_group)};
+        if (options.versions) {
+            const auto& v = versions[i];
+            if (v.version) {
+                row.push_back(*v.version);
+            } else {
+                row.push_back("? (" + (v.error ? v.error->message : std::string("unknown")) + ")");
+            }
+        }
+        if (options.all) {
+            row.insert(row.begin() + 1, "found");
+        }
+        rows.push_back(std::move(row));
+    }
+    if (options.all) {
+        for (const auto& m : pkg::registry()) {
+            if (!detection.find(m.id).empty()) {
+                continue;
+            }
+            bool available = os_bit == 0 || (m.platforms & os_bit) != 0;
+            std::vector<std::string> row{std::string(m.id), available ? "not found" : "other OS",
+                                         std::string(pkg::to_string(m.kind)), "-",
+                                         m.lock_group.empty() ? "-" : std::string(m.lock_group)};
+            if (options.versions) {
+                row.push_back("-");
+            }
+            rows.push_back(std::move(row));
+        }
+    }
+    if (rows.size() == 1) {
+        context.out.line("No package managers detected.");
+    } else {
+        context.out.print(render_table(rows));
+    }
+    for (const auto& note : notes) {
+        context.out.warning(note);
+    }
+    if (detection.homebrew.multiple()) {
+        context.out.warning(
+            "several Homebrew installations: " + std::to_string(detection.homebrew.installs.size()) +
+            " prefixes; the preferred one is listed first");
+    }
+    return ExitCode::success;
+}
+
+} // namespace
+
+void register_pkg_managers(CLI::App& pkg, Context& context) {
+    auto options = std::make_shared<ManagersOptions>();
+    auto* cmd = pkg.add_subcommand("managers", "List the package managers detected on this machine");
+    cmd->add_flag("--all", options->all, "List the whole registry with found / not found");
+    cmd->add_flag("--versions", options->versions, "Run each manager's version command (concurrently)");
+    cmd->add_option("--timeout", options->timeout_seconds, "Deadline for the version commands, in seconds")
+        ->option_text("SECONDS (default 10)");
+    cmd->final_callback([&context, options] {
+        context.set_action([&context, options] { return run_managers(context, *options); });
+    });
+}
+
+} // namespace zsyncctl::cli

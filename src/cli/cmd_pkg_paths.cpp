@@ -1,0 +1,213 @@
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+
+#include "cli/context.hpp"
+#include "pkg/detect.hpp"
+#include "pkg/paths.hpp"
+#include "pkg/registry.hpp"
+
+namespace zsyncctl::cli {
+
+namespace {
+
+struct PathsOptions {
+    std::string manager;
+    std::string shell;
+};
+
+std::string join(const std::vector<std::string>& items, std::string_view sep) {
+    std::string out;
+    for (const auto& item : items) {
+        if (!out.empty()) {
+            out += sep;
+        }
+        out += item;
+    }
+    return out;
+}
+
+// POSIX single quoting: 'it'\''s'.
+std::string quote_posix(std::string_view text) {
+    std::string out = "'";
+    for (char c : text) {
+        if (c == '\'') {
+            out += "'\\''";
+        } else {
+            out += c;
+        }
+    }
+    return out + "'";
+}
+
+// fish single quoting: only \ and ' are escaped.
+std::string quote_fish(std::string_view text) {
+    std::string out = "'";
+    for (char c : text) {
+        if (c == '\'' || c == '\\') {
+            out += '\\';
+        }
+        out += c;
+    }
+    return out + "'";
+}
+
+std::string shell_exports(const std::string& shell, const std::vector<pkg::ManagerPaths>& all,
+                          std::string_view arch, Output& out) {
+    struct Var {
+        const char* name;
+        std::vector<std::string> pkg::ManagerPaths::*member;
+        std::vector<std::string> dirs;
+    };
+    std::vector<Var> vars{{"PATH", &pkg::ManagerPaths::bin, {}},
+                          {"LIBRARY_PATH", &pkg::ManagerPaths::lib, {}},
+                          {"CPATH", &pkg::ManagerPaths::include, {}},
+                          {"PKG_CONFIG_PATH", &pkg::ManagerPaths::pkg_config, {}}};
+    for (auto& var : vars) {
+        for (const auto& paths : all) {
+            for (const auto& dir : paths.*(var.member)) {
+                if (pkg::is_default_search_dir(dir, arch) ||
+                    std::find(var.dirs.begin(), var.dirs.end(), dir) != var.dirs.end()) {
+                    continue;
+                }
+                // A ':' or newline would split or break the variable: leave such a directory out.
+                if (dir.find_first_of(":\n") != std::string::npos) {
+                    out.warning("left out of " + std::string(var.name) +
+                                " (it contains ':' or a newline): " + dir);
+                    continue;
+                }
+                var.dirs.push_back(dir);
+            }
+        }
+    }
+    std::string text;
+    for (const auto& var : vars) {
+        if (var.dirs.empty()) {
+            continue;
+        }
+        std::string name = var.name;
+        if (shell == "fish") {
+            text += "set -gx " + name;
+            for (const auto& dir : var.dirs) {
+                text += " " + quote_fish(dir);
+            }
+            text += " $" + name + "\n";
+        } else {
+            text += "export " + name + "=" + quote_posix(join(var.dirs, ":")) + "\"${" + name + ":+:${" +
+                    name + "}}\"\n";
+        }
+    }
+    if (text.empty()) {
+        text = "# zsyncctl: nothing to add (only standard system directories)\n";
+    }
+    return text;
+}
+
+ExitCode run_paths(Context& context, const PathsOptions& options) {
+    if (!options.shell.empty() && options.shell != "bash" && options.shell != "zsh" &&
+        options.shell != "fish") {
+        raise_usage("unknown shell '" + options.shell + "'", "use one of: bash, zsh, fish");
+    }
+    if (!options.manager.empty() && pkg::find_manager(options.manager) == nullptr) {
+        std::string valid;
+        for (auto id : pkg::manager_ids()) {
+            valid += valid.empty() ? "" : ", ";
+            valid += id;
+        }
+        raise_usage("unknown package manager '" + options.manager + "'", "valid managers: " + valid);
+    }
+    auto detect_context = pkg::DetectContext::current(context.root());
+    auto detection = pkg::detect_managers(detect_context,
+                                          context.options.no_cache ? pkg::UseCache::no : pkg::UseCache::yes);
+
+    std::vector<pkg::ManagerPaths> all;
+    for (const auto& d : detection.managers) {
+        if (!options.manager.empty() && d.manager->id != options.manager) {
+            continue;
+        }
+        // Exports use only the preferred Homebrew: two brews on one PATH fight over the same names.
+        if (!options.shell.empty() && !d.preferred) {
+            continue;
+        }
+        all.push_back(pkg::resolve_paths(detect_context, d));
+    }
+    if (!options.manager.empty() && all.empty()) {
+        raise(util::make_error(util::ErrorKind::not_found,
+                               "package manager '" + options.manager + "' is not detected on this machine",
+                               "run 'zsyncctl pkg managers --all' to see what was found"));
+    }
+
+    if (!options.shell.empty()) {
+        context.out.print(shell_exports(options.shell, all, detection.arch, context.out));
+        return ExitCode::success;
+    }
+    if (context.out.json()) {
+        nlohmann::json list = nlohmann::json::array();
+        for (const auto& p : all) {
+            nlohmann::json obj = {
+                {"name", std::string(p.detected->manager->id)},
+                {"prefix", p.prefix.empty() ? nlohmann::json(nullptr) : nlohmann::json(p.prefix)},
+                {"executable", p.detected->executable.empty() ? nlohmann::json(nullptr)
+                                                              : nlohmann::json(p.detected->executable)},
+                {"preferred", p.detected->preferred},
+                {"bin", p.bin},
+                {"lib", p.lib},
+                {"include", p.include},
+                {"pkg_config", p.pkg_config},
+            };
+            if (p.detected->manager->id == "homebrew") {
+                obj["keg_only"] = p.keg_only;
+            }
+            list.push_back(std::move(obj));
+        }
+        context.out.line(list.dump(2));
+        return ExitCode::success;
+    }
+    if (all.empty()) {
+        context.out.line("No package managers detected.");
+        return ExitCode::success;
+    }
+    for (const auto& p : all) {
+        std::string title = std::string(p.detected->manager->id);
+        if (!p.prefix.empty()) {
+            title += " (prefix " + p.prefix + ")";
+        }
+        if (!p.detected->preferred) {
+            title += " [not preferred]";
+        }
+        context.out.line(context.out.paint(title, Color::bold));
+        auto row = [&](std::string_view label, const std::vector<std::string>& dirs) {
+            std::string line = "  " + std::string(label);
+            line.append(12 - std::min<std::size_t>(label.size(), 11), ' ');
+            line += dirs.empty() ? "-" : join(dirs, " ");
+            context.out.line(line);
+        };
+        row("bin", p.bin);
+        row("lib", p.lib);
+        row("include", p.include);
+        row("pkg-config", p.pkg_config);
+        if (p.detected->manager->id == "homebrew") {
+            row("keg-only", p.keg_only);
+        }
+    }
+    return ExitCode::success;
+}
+
+} // namespace
+
+void register_pkg_paths(CLI::App& pkg, Context& context) {
+    auto options = std::make_shared<PathsOptions>();
+    auto* cmd =
+        pkg.add_subcommand("paths", "Show bin, lib, include and pkg-config dirs of detected managers");
+    cmd->add_option("manager", options->manager, "Only this manager (an id from 'pkg managers --all')")
+        ->option_text("MANAGER");
+    cmd->add_option("--shell", options->shell,
+                    "Print export lines for PATH, LIBRARY_PATH, CPATH, PKG_CONFIG_PATH")
+        ->option_text("bash|zsh|fish");
+    cmd->final_callback([&context, options] {
+        context.set_action([&context, options] { return run_paths(context, *options); });
+    });
+}
+
+} // namespace zsyncctl::cli

@@ -1,0 +1,44 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "util/root.hpp"
+
+namespace zsyncctl::pkg {
+
+/// What a path turned out to be, after following symlinks inside the root.
+struct FileProbe {
+    enum class Kind { missing, dangling_symlink, directory, not_executable, executable, other };
+    Kind kind = Kind::missing;
+    std::string host_path; // where it lives on the real file system (symlinks resolved inside the root)
+    std::int64_t mtime_ns = 0;
+    std::int64_t ctime_ns = 0;
+
+    /// True for a regular file with an exec bit.
+    bool is_executable() const { return kind == Kind::executable; }
+    /// True when something is there (any kind but missing/dangling).
+    bool exists() const { return kind != Kind::missing && kind != Kind::dangling_symlink; }
+};
+
+/// Looks at `logical` (an absolute path as seen inside `root`): symlinks are followed component by
+/// component, and absolute targets are resolved inside the root again, so a fixture tree with
+/// `usr/bin/x -> /opt/y/x` points into the fixture, never at the host. At most 40 links are followed
+/// (more counts as dangling). Never fails: unreadable paths are `missing`.
+FileProbe probe_path(const util::Root& root, std::string_view logical);
+
+/// The readable reason for a rejected candidate ("a directory", "not executable", ...).
+std::string_view describe_rejection(FileProbe::Kind kind);
+
+/// Stamp of a host path for cache validation: "m<mtime_ns>c<ctime_ns>", or "absent". Follows symlinks,
+/// falling back to the link itself when it dangles.
+std::string stamp_host_path(const std::string& host_path);
+
+/// Directory part of a logical path ("/usr/bin/apt" -> "/usr/bin"; "/x" -> "/").
+std::string parent_of(std::string_view logical);
+
+/// Removes trailing slashes and collapses "//" ("/usr//bin/" -> "/usr/bin"); "/" stays "/".
+std::string clean_logical(std::string_view path);
+
+} // namespace zsyncctl::pkg
