@@ -18,6 +18,7 @@
 #include "core/io_uring_probe.hpp"
 #include "core/runtime.hpp"
 #include "core_loop_helpers.hpp"
+#include "thread_count.hpp"
 
 using namespace zsyncctl;
 using namespace std::chrono_literals;
@@ -28,11 +29,7 @@ using namespace test_support;
 namespace {
 
 std::size_t thread_count() {
-    std::size_t n = 0;
-    for ([[maybe_unused]] auto& e : std::filesystem::directory_iterator("/proc/self/task")) {
-        ++n;
-    }
-    return n;
+    return test_support::user_thread_count();
 }
 
 } // namespace

@@ -7,17 +7,14 @@
 #include <vector>
 
 #include "core/runtime.hpp"
+#include "thread_count.hpp"
 
 using namespace zsyncctl;
 using namespace std::chrono_literals;
 
 namespace {
 std::size_t thread_count() {
-    std::size_t n = 0;
-    for ([[maybe_unused]] auto& e : std::filesystem::directory_iterator("/proc/self/task")) {
-        ++n;
-    }
-    return n;
+    return test_support::user_thread_count();
 }
 
 core::Config pool_config(std::size_t workers) {
