@@ -4,7 +4,7 @@
 
 BUILD_APT=(meson ninja-build pkg-config g++ cmake git libcli11-dev nlohmann-json3-dev libfmt-dev doctest-dev
     libcurl4-openssl-dev liburing-dev libarchive-dev)
-TEST_APT=(python3 procps dpkg-dev apt pacman-package-manager makepkg libarchive-tools createrepo-c rpm dnf libcurl4 bash-completion zsh fish groff-base)
+TEST_APT=(python3 procps dpkg-dev apt pacman-package-manager makepkg libarchive-tools createrepo-c rpm dnf libcurl4 bash-completion zsh fish groff-base time)
 # BENCH_*: what bench/run.sh needs on top of the build (the peers we measure against, the timer).
 BENCH_APT=(libboost-dev hyperfine)
 # CI_*: what .ci/run needs beyond the test suite (clang for the -Werror build and libFuzzer).
