@@ -51,8 +51,13 @@ util::Result<std::unordered_set<std::string>> dpkg_installed_names(const util::R
     std::unordered_set<std::string> names;
     std::filesystem::path status = root.resolve("/var/lib/dpkg/status");
     std::error_code ec;
-    if (!std::filesystem::exists(status, ec)) {
+    auto type = std::filesystem::status(status, ec).type();
+    if (type == std::filesystem::file_type::not_found) {
         return names;
+    }
+    // Reading a FIFO would block until a writer appears; a directory or device is no status file.
+    if (type != std::filesystem::file_type::regular) {
+        return util::fail(util::ErrorKind::io, status.string() + ": not a regular file");
     }
     StanzaSplitter splitter([&](std::string_view stanza) {
         if (status_is_installed(deb822_field(stanza, "Status"))) {

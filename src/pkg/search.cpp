@@ -17,6 +17,10 @@ namespace zsyncctl::pkg {
 
 namespace {
 
+// A manager flooding its output (64 MB of matching lines is over a million results) must not turn into
+// gigabytes of results and JSON: keep this many per manager and say the output was cut.
+constexpr std::size_t k_max_command_hits = 100000;
+
 std::string last_line(std::string_view text) {
     auto lines = util::split_lines(text);
     for (auto it = lines.rbegin(); it != lines.rend(); ++it) {
@@ -349,6 +353,12 @@ void SearchRun::run_one(std::size_t index) {
             report.status = ManagerStatus::ok;
             if (parsed.error) {
                 report.error = "partial output: " + *parsed.error;
+            } else if (report.hits.size() > k_max_command_hits) {
+                report.error = "partial output: " + std::to_string(report.hits.size()) +
+                               " results, kept the first " + std::to_string(k_max_command_hits);
+            }
+            if (report.hits.size() > k_max_command_hits) {
+                report.hits.resize(k_max_command_hits);
             }
         }
         break;

@@ -144,6 +144,7 @@ util::Result<CommandOutcome> run_command(const CommandSpec& spec) {
     sigaddset(&defaults, SIGPIPE);
     sigaddset(&defaults, SIGINT);
     sigaddset(&defaults, SIGTERM);
+    sigaddset(&defaults, SIGXFSZ);
     posix_spawnattr_setsigmask(&attr, &none);
     posix_spawnattr_setsigdefault(&attr, &defaults);
     posix_spawnattr_setpgroup(&attr, 0);
@@ -215,6 +216,28 @@ util::Result<CommandOutcome> run_command(const CommandSpec& spec) {
         }
     }
     int status = 0;
+    bool reaped = false;
+    // Both pipes closed does not mean the manager exited (`exec >&- 2>&-; sleep`): wait for it under
+    // the same deadline and cancellation as the reads, never unbounded.
+    while (outcome.end == CommandOutcome::End::exited && !reaped) {
+        pid_t r = ::waitpid(pid, &status, WNOHANG);
+        if (r == pid) {
+            reaped = true;
+            break;
+        }
+        if (r < 0 && errno != EINTR) {
+            return util::fail(util::errno_error("waitpid", errno));
+        }
+        auto now = std::chrono::steady_clock::now();
+        if (now >= spec.deadline) {
+            outcome.end = CommandOutcome::End::timed_out;
+            break;
+        }
+        pollfd cancel = {spec.cancel_fd, POLLIN, 0};
+        if (::poll(&cancel, 1, 10) > 0 && (cancel.revents & POLLIN) != 0) {
+            outcome.end = CommandOutcome::End::cancelled;
+        }
+    }
     if (outcome.end != CommandOutcome::End::exited) {
         ::kill(-pid, SIGTERM);
         if (!wait_exit(pid, status, 300)) {
@@ -227,8 +250,6 @@ util::Result<CommandOutcome> run_command(const CommandSpec& spec) {
         ::kill(-pid, SIGKILL);
         reap_group(pid);
         return outcome;
-    }
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
     if (WIFEXITED(status)) {
         outcome.exit_code = WEXITSTATUS(status);

@@ -135,13 +135,14 @@ PackageIndex PackageIndex::build(std::vector<IndexRecord> records, std::vector<S
 util::Result<PackageIndex> PackageIndex::load(const std::filesystem::path& file,
                                               const std::vector<SourceStamp>& expected) {
     // One read into a buffer of the file's size: the index is large (MBs) and read on every search.
-    int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+    // O_NONBLOCK: a FIFO planted where the index belongs must not block the open; it is then refused.
+    int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
         return util::fail(util::errno_error(file.string(), errno));
     }
     struct stat st {};
     PackageIndex index;
-    if (::fstat(fd, &st) != 0 || st.st_size < 0 || st.st_size > (1 << 30)) {
+    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < 0 || st.st_size > (1 << 30)) {
         ::close(fd);
         return util::fail(util::ErrorKind::io, file.string() + ": unreadable search index");
     }
