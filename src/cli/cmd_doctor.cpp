@@ -5,8 +5,10 @@
 
 #include "cli/app.hpp"
 #include "cli/build_info.hpp"
+#include "cli/completion.hpp"
 #include "cli/context.hpp"
 #include "doctor/doctor.hpp"
+#include "pkg/detect.hpp"
 #include "platform/facts.hpp"
 #include "util/strings.hpp"
 
@@ -368,8 +370,9 @@ void print_report(const Output& out, const doctor::Report& report, bool compiled
 void register_doctor(CLI::App& app, Context& context) {
     auto flags = std::make_shared<DoctorFlags>();
     auto* cmd = app.add_subcommand("doctor", "Facts about this machine and checks with fixes you can paste");
-    cmd->add_option("checks", flags->checks, "Run only these checks (see --list-checks)")
-        ->option_text("CHECK_ID...");
+    complete_with(cmd->add_option("checks", flags->checks, "Run only these checks (see --list-checks)")
+                      ->option_text("CHECK_ID..."),
+                  "doctor-checks");
     cmd->add_flag("--list-checks", flags->list_checks, "List the check ids and what each one checks");
     cmd->add_flag("--strict", flags->strict, "Exit 1 on warnings too, not only on failures");
     cmd->footer(
@@ -407,6 +410,12 @@ void register_doctor(CLI::App& app, Context& context) {
             // Validate the selection before gathering anything.
             if (auto valid = doctor::validate_check_ids(options.only); !valid) {
                 raise(valid.error());
+            }
+            {
+                auto detect_context = pkg::DetectContext::current(context.root());
+                auto detection = pkg::detect_managers(
+                    detect_context, context.options.no_cache ? pkg::UseCache::no : pkg::UseCache::yes);
+                doctor::add_package_managers(detect_context, detection, options);
             }
             auto report = doctor::run_doctor(platform::gather_host_facts(context.root()), options);
             if (!report) {

@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <vector>
 
+#include "cli/completion.hpp"
 #include "cli/context.hpp"
 #include "cli/progress_renderer.hpp"
 #include "pkg/install.hpp"
@@ -440,8 +441,10 @@ void register_operation(CLI::App& pkg, Context& context, pkg::Operation op) {
     auto args = std::make_shared<InstallArgs>();
     cmd->add_option("names", args->names, "Package names; MANAGER:NAME picks the manager (apt:curl)")
         ->required();
-    cmd->add_option("-m,--manager", args->manager, "The package manager to use (wins over MANAGER:NAME)")
-        ->option_text("M");
+    complete_with(
+        cmd->add_option("-m,--manager", args->manager, "The package manager to use (wins over MANAGER:NAME)")
+            ->option_text("M"),
+        "managers");
     cmd->add_flag("-n,--dry-run", args->dry_run,
                   "Print the plan (manager, exact argv, root, lock) and run nothing");
     cmd->add_flag("-y,--yes", args->yes, "Do not ask for confirmation on a terminal");

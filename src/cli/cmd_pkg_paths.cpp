@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "cli/completion.hpp"
 #include "cli/context.hpp"
 #include "pkg/detect.hpp"
 #include "pkg/paths.hpp"
@@ -200,8 +201,10 @@ void register_pkg_paths(CLI::App& pkg, Context& context) {
     auto options = std::make_shared<PathsOptions>();
     auto* cmd =
         pkg.add_subcommand("paths", "Show bin, lib, include and pkg-config dirs of detected managers");
-    cmd->add_option("manager", options->manager, "Only this manager (an id from 'pkg managers --all')")
-        ->option_text("MANAGER");
+    complete_with(
+        cmd->add_option("manager", options->manager, "Only this manager (an id from 'pkg managers --all')")
+            ->option_text("MANAGER"),
+        "managers");
     cmd->add_option("--shell", options->shell,
                     "Print export lines for PATH, LIBRARY_PATH, CPATH, PKG_CONFIG_PATH")
         ->option_text("bash|zsh|fish");

@@ -7,6 +7,8 @@
 
 #include "core/io_uring_probe.hpp"
 #include "doctor/doctor.hpp"
+#include "pkg/paths.hpp"
+#include "pkg/registry.hpp"
 #include "util/strings.hpp"
 
 namespace zsyncctl::doctor {
@@ -462,6 +464,63 @@ void check_root(const CheckInput& in, CheckResult& r) {
     }
 }
 
+void check_homebrew_arch(const CheckInput& in, CheckResult& r) {
+    const auto& brew = in.options.homebrew;
+    if (brew.installs.empty()) {
+        set(r, Status::skip, "no Homebrew installation found");
+        return;
+    }
+    const pkg::HomebrewFindings::Install* native = nullptr;
+    const pkg::HomebrewFindings::Install* foreign = nullptr;
+    for (const auto& i : brew.installs) {
+        ev(r, "brew " + i.prefix, i.native ? "native" : i.mismatch);
+        if (i.native && native == nullptr) {
+            native = &i;
+        } else if (!i.native && foreign == nullptr) {
+            foreign = &i;
+        }
+    }
+    if (foreign == nullptr) {
+        set(r, Status::ok, "Homebrew at " + brew.installs.front().prefix + " matches this machine's arch");
+    } else if (native != nullptr) {
+        set(r, Status::warn,
+            "Homebrew at " + foreign->prefix + " does not match this machine (" + foreign->mismatch +
+                "); the native one at " + native->prefix + " is used",
+            "eval \"$(" + native->prefix + "/bin/brew shellenv)\"   # put the native brew first on PATH");
+    } else {
+        set(r, Status::warn,
+            "the only Homebrew, at " + foreign->prefix + ", does not match this machine (" +
+                foreign->mismatch + ")",
+            "/bin/bash -c \"$(curl -fsSL "
+            "https://raw.githubusercontent.com/Homebrew/install/HEAD/install.sh)\"   "
+            "# install the native Homebrew");
+    }
+}
+
+void check_homebrew_multiple(const CheckInput& in, CheckResult& r) {
+    const auto& brew = in.options.homebrew;
+    if (brew.installs.empty()) {
+        set(r, Status::skip, "no Homebrew installation found");
+        return;
+    }
+    if (!brew.multiple()) {
+        set(r, Status::ok, "one Homebrew prefix: " + brew.installs.front().prefix);
+        return;
+    }
+    std::vector<std::string> prefixes;
+    std::string preferred = brew.installs.front().prefix;
+    for (const auto& i : brew.installs) {
+        prefixes.push_back(i.prefix);
+        if (i.preferred) {
+            preferred = i.prefix;
+        }
+    }
+    set(r, Status::warn,
+        std::to_string(prefixes.size()) + " Homebrew prefixes (" + util::join(prefixes, ", ") +
+            "): formulae and PATH order can disagree",
+        "eval \"$(" + preferred + "/bin/brew shellenv)\"   # use " + preferred + " first");
+}
+
 void check_recommendation(const CheckInput& in, CheckResult& r) {
     const auto& rec = in.recommendation;
     ev(r, "reason", rec.reason);
@@ -514,6 +573,9 @@ const std::vector<CheckDef>& definitions() {
         {{"config.overrides", "config", "settings that differ from the defaults, with their source"},
          check_overrides},
         {{"doctor.root", "config", "--root / ZSYNCCTL_ROOT redirects the readings"}, check_root},
+        {{"pkg.homebrew.arch", "packages", "a Homebrew built for another arch (Intel brew on Apple Silicon)"},
+         check_homebrew_arch},
+        {{"pkg.homebrew.multiple", "packages", "more than one Homebrew prefix"}, check_homebrew_multiple},
         {{"runtime.recommendation", "runtime", "Config::optimal() for these facts, and validate()"},
          check_recommendation},
     };
@@ -531,6 +593,29 @@ const std::vector<CheckInfo>& check_catalog() {
         return list;
     }();
     return catalog;
+}
+
+void add_package_managers(const pkg::DetectContext& context, const pkg::Detection& detection,
+                          DoctorOptions& options) {
+    for (const auto& d : detection.managers) {
+        PackageManagerFact fact;
+        fact.name = std::string(d.manager->id);
+        fact.path = d.executable.empty() ? d.prefix : d.executable;
+        fact.kind = std::string(pkg::to_string(d.manager->kind));
+        pkg::ManagerPaths paths = pkg::resolve_paths(context, d);
+        if (!paths.prefix.empty()) {
+            fact.paths.emplace_back("prefix", paths.prefix);
+        }
+        for (const auto& [label, dirs] :
+             {std::pair{"bin", &paths.bin}, std::pair{"lib", &paths.lib},
+              std::pair{"include", &paths.include}, std::pair{"pkg_config", &paths.pkg_config}}) {
+            for (const auto& dir : *dirs) {
+                fact.paths.emplace_back(label, dir);
+            }
+        }
+        options.package_managers.push_back(std::move(fact));
+    }
+    options.homebrew = detection.homebrew;
 }
 
 Recommendation recommend(const HostFacts& facts, const DoctorOptions& options) {

@@ -6,6 +6,7 @@
 
 #include "core/config.hpp"
 #include "doctor/report.hpp"
+#include "pkg/detect.hpp"
 #include "platform/facts.hpp"
 #include "util/result.hpp"
 
@@ -28,7 +29,13 @@ struct DoctorOptions {
     core::IoBackend requested_backend = core::IoBackend::automatic;
     std::string requested_backend_source; // "--io-backend", "ZSYNCCTL_IO_BACKEND", or empty for the default
     std::vector<PackageManagerFact> package_managers;
+    pkg::HomebrewFindings homebrew; // every brew prefix found, for the Homebrew checks
 };
+
+/// The package-manager facts and Homebrew findings of `detection`, with each manager's resolved
+/// bin/lib/include/pkg-config dirs, into `options`. Never fails.
+void add_package_managers(const pkg::DetectContext& context, const pkg::Detection& detection,
+                          DoctorOptions& options);
 
 /// The recommendation for `facts`: Config::optimal() with the workers from the facts' CPU budget (and
 /// the pids limit), the I/O backend from the io_uring facts, and Config::validate()'s findings.

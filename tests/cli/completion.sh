@@ -77,6 +77,11 @@ EOS
     # A value only known at run time, asked from `zsyncctl __complete search-managers`.
     expect_contains "$(bash_complete "zsyncctl pkg search x --manager ap")" "apt" "bash completes --manager from __complete"
     expect_contains "$(bash_complete "zsyncctl pkg search x -m pa")" "pacman" "bash completes -m from __complete"
+    # Manager ids from the registry, doctor check ids from the doctor catalog.
+    expect_contains "$(bash_complete "zsyncctl pkg paths hom")" "homebrew" "bash completes pkg paths MANAGER"
+    expect_contains "$(bash_complete "zsyncctl pkg install x --manager zyp")" "zypper" "bash completes install --manager"
+    expect_contains "$(bash_complete "zsyncctl doctor cpu.")" "cpu.quota" "bash completes doctor check ids"
+    expect_contains "$(bash_complete "zsyncctl doctor pkg.home")" "pkg.homebrew.arch" "bash completes the Homebrew check ids"
     # Options after a subcommand include the global ones.
     expect_contains "$(bash_complete "zsyncctl completion --")" "--shell" "completion's own option"
     expect_contains "$(bash_complete "zsyncctl completion --")" "--json" "global option after a subcommand"

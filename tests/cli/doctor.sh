@@ -195,6 +195,22 @@ expect_json 'd["overrides"]["arch"] == "arm64" and d["facts"]["os"]["arch"] == "
 ZSYNCCTL_ROOT="$ROOTS/alpine-3.20" run_z doctor --json
 expect_json 'd["facts"]["os"]["distro"]["id"] == "alpine" and d["overrides"]["root"] is not None' "ZSYNCCTL_ROOT"
 
+# Package managers come from the registry's detection, through the same root; Homebrew checks follow it.
+R="$SCRATCH/brew-both"
+for f in opt/homebrew/bin/brew usr/local/bin/brew usr/bin/pacman; do
+    mkdir -p "$R/$(dirname "$f")" && printf '#!/bin/sh\n' >"$R/$f" && chmod +x "$R/$f"
+done
+mkdir -p "$R/etc" && printf 'ID=arch\nNAME="Arch Linux"\n' >"$R/etc/os-release"
+PATH=/usr/bin:/bin ZSYNCCTL_OS=macos ZSYNCCTL_ARCH=arm64 run_z --root "$R" doctor --json
+expect_json '"homebrew" in [m["name"] for m in d["facts"]["package_managers"]]' "doctor lists Homebrew"
+expect_json '[c["status"] for c in d["checks"] if c["id"] == "pkg.homebrew.arch"] == ["warn"]' "Intel brew on arm64 warns"
+expect_json '[c["status"] for c in d["checks"] if c["id"] == "pkg.homebrew.multiple"] == ["warn"]' "two brews warn"
+expect_json 'all(c["fix"] for c in d["checks"] if c["id"].startswith("pkg.homebrew"))' "Homebrew warnings carry a fix"
+PATH=/usr/bin:/bin run_z --root "$R" doctor --json
+expect_json '"pacman" in [m["name"] for m in d["facts"]["package_managers"]]' "doctor lists pacman from the root's PATH"
+run_z doctor --json
+expect_json '"apt" in [m["name"] for m in d["facts"]["package_managers"]] and all(m["path"] for m in d["facts"]["package_managers"])' "live doctor lists apt with a path"
+
 # Golden text (colour off, durations and the fixture path normalised).
 run_z --color never --root "$ROOTS/docker-cgroup2-quota" doctor -v
 printf '%s\n' "$OUT" | sed -E -e 's/[0-9]+\.[0-9]{3} ms/N ms/g' -e "s#$ROOTS#ROOTS#g" >"$SCRATCH/golden.txt"

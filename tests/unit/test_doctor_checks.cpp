@@ -41,11 +41,11 @@ TEST_CASE("Doctor catalog ids are unique and selection is validated") {
             CHECK(catalog[i].id != catalog[j].id);
         }
     }
-    auto bad = doctor::run_doctor(base_facts(), {{"nope"}, true, {}, {}, {}});
+    auto bad = doctor::run_doctor(base_facts(), {{"nope"}, true, {}, {}, {}, {}});
     REQUIRE_FALSE(bad.ok());
     CHECK(bad.error().kind == util::ErrorKind::invalid_input);
     CHECK(bad.error().hint.find("iouring.setup") != std::string::npos);
-    auto some = doctor::run_doctor(base_facts(), {{"cpu.quota", "platform.arch"}, true, {}, {}, {}});
+    auto some = doctor::run_doctor(base_facts(), {{"cpu.quota", "platform.arch"}, true, {}, {}, {}, {}});
     REQUIRE(some.ok());
     CHECK(some->checks.size() == 2);
 }
@@ -53,7 +53,7 @@ TEST_CASE("Doctor catalog ids are unique and selection is validated") {
 TEST_CASE("Doctor checks turn facts into statuses with fixes") {
     auto facts = base_facts();
     SUBCASE("healthy host") {
-        auto report = doctor::run_doctor(facts, {{}, true, {}, {}, {}});
+        auto report = doctor::run_doctor(facts, {{}, true, {}, {}, {}, {}});
         REQUIRE(report.ok());
         CHECK_FALSE(doctor::has_failures(*report, doctor::Strict::yes));
         CHECK(report->recommendation.io_backend == core::IoBackend::io_uring);
@@ -62,7 +62,7 @@ TEST_CASE("Doctor checks turn facts into statuses with fixes") {
     SUBCASE("sysctl disables io_uring: warn with the sysctl command, epoll recommended") {
         facts.io_uring.usable = false;
         facts.io_uring.evidence.sysctl_disabled = 2;
-        auto report = doctor::run_doctor(facts, {{}, true, {}, {}, {}});
+        auto report = doctor::run_doctor(facts, {{}, true, {}, {}, {}, {}});
         REQUIRE(report.ok());
         CHECK(find(*report, "iouring.sysctl").status == doctor::Status::warn);
         CHECK(find(*report, "iouring.sysctl").fix == "sudo sysctl -w kernel.io_uring_disabled=0");
@@ -72,13 +72,13 @@ TEST_CASE("Doctor checks turn facts into statuses with fixes") {
     }
     SUBCASE("forcing io_uring where it is unusable fails the recommendation") {
         facts.io_uring.usable = false;
-        auto report = doctor::run_doctor(facts, {{}, true, core::IoBackend::io_uring, "--io-backend", {}});
+        auto report = doctor::run_doctor(facts, {{}, true, core::IoBackend::io_uring, "--io-backend", {}, {}});
         REQUIRE(report.ok());
         CHECK(find(*report, "runtime.recommendation").status == doctor::Status::fail);
         CHECK(doctor::has_failures(*report, doctor::Strict::no));
     }
     SUBCASE("a binary built without io_uring recommends epoll") {
-        auto report = doctor::run_doctor(facts, {{}, false, {}, {}, {}});
+        auto report = doctor::run_doctor(facts, {{}, false, {}, {}, {}, {}});
         CHECK(report->recommendation.io_backend == core::IoBackend::epoll);
     }
     SUBCASE("emulation, old kernel, low fd limit, pids limit") {
@@ -88,7 +88,7 @@ TEST_CASE("Doctor checks turn facts into statuses with fixes") {
         facts.rlimits.nofile = {true, 256, 10240};
         facts.pids.cgroup_limit = 20;
         facts.distro = platform::distro_from_fields({{"ID", "ubuntu"}, {"ID_LIKE", "debian"}}, "x");
-        auto report = doctor::run_doctor(facts, {{}, true, {}, {}, {}});
+        auto report = doctor::run_doctor(facts, {{}, true, {}, {}, {}, {}});
         CHECK(find(*report, "platform.arch").status == doctor::Status::warn);
         CHECK(find(*report, "platform.kernel").status == doctor::Status::warn);
         CHECK(find(*report, "platform.kernel").fix.find("apt-get") != std::string::npos);
@@ -100,9 +100,40 @@ TEST_CASE("Doctor checks turn facts into statuses with fixes") {
         facts.cpu.cgroup_version = 2;
         facts.cpu.quota = 1.5;
         facts.cpu.effective = 2;
-        auto report = doctor::run_doctor(facts, {{}, true, {}, {}, {}});
+        auto report = doctor::run_doctor(facts, {{}, true, {}, {}, {}, {}});
         CHECK(find(*report, "cpu.quota").status == doctor::Status::ok); // the leaf has none
         CHECK(find(*report, "cpu.quota.ancestors").status == doctor::Status::info);
         CHECK(report->recommendation.threads == 2);
+    }
+}
+
+TEST_CASE("doctor Homebrew checks flag a foreign-arch brew and several prefixes") {
+    doctor::DoctorOptions options;
+    options.io_uring_compiled_in = true;
+    options.only = {"pkg.homebrew.arch", "pkg.homebrew.multiple"};
+    SUBCASE("no brew: both skip") {
+        auto report = doctor::run_doctor(base_facts(), options);
+        REQUIRE(report.ok());
+        REQUIRE(report->checks.size() == 2);
+        CHECK(report->checks[0].status == doctor::Status::skip);
+        CHECK(report->checks[1].status == doctor::Status::skip);
+    }
+    SUBCASE("native arm64 brew plus an Intel brew under Rosetta") {
+        options.homebrew.installs.push_back({"/opt/homebrew", "/opt/homebrew/bin/brew", true, true, ""});
+        options.homebrew.installs.push_back(
+            {"/usr/local", "/usr/local/bin/brew", false, false, "x86_64 Homebrew on an arm64 Mac (Rosetta)"});
+        auto report = doctor::run_doctor(base_facts(), options);
+        REQUIRE(report.ok());
+        CHECK(report->checks[0].status == doctor::Status::warn);
+        CHECK(report->checks[0].fix.find("/opt/homebrew/bin/brew shellenv") != std::string::npos);
+        CHECK(report->checks[1].status == doctor::Status::warn);
+        CHECK(report->checks[1].summary.find("2 Homebrew prefixes") == 0);
+    }
+    SUBCASE("one native brew is fine") {
+        options.homebrew.installs.push_back({"/opt/homebrew", "/opt/homebrew/bin/brew", true, true, ""});
+        auto report = doctor::run_doctor(base_facts(), options);
+        REQUIRE(report.ok());
+        CHECK(report->checks[0].status == doctor::Status::ok);
+        CHECK(report->checks[1].status == doctor::Status::ok);
     }
 }
