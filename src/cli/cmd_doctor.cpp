@@ -1,4 +1,5 @@
 #include <CLI/CLI.hpp>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
@@ -9,6 +10,7 @@
 #include "cli/context.hpp"
 #include "doctor/doctor.hpp"
 #include "pkg/detect.hpp"
+#include "pkg/version_probe.hpp"
 #include "platform/facts.hpp"
 #include "util/strings.hpp"
 
@@ -24,6 +26,7 @@ struct DoctorFlags {
     std::vector<std::string> checks;
     bool list_checks = false;
     bool strict = false;
+    bool versions = false;
 };
 
 template <typename T>
@@ -114,7 +117,15 @@ json facts_json(const doctor::Report& report, bool compiled_in) {
         for (const auto& [kind, path] : m.paths) {
             paths[kind].push_back(path);
         }
-        managers.push_back({{"name", m.name}, {"path", m.path}, {"kind", m.kind}, {"paths", paths}});
+        json entry = {
+            {"name", m.name}, {"path", m.path}, {"kind", m.kind}, {"paths", paths}, {"version", nullptr}};
+        if (m.version) {
+            entry["version"] = *m.version;
+        }
+        if (!m.version_error.empty()) {
+            entry["version_error"] = m.version_error;
+        }
+        managers.push_back(std::move(entry));
     }
     return {{"os", os},         {"cpu", cpu},
             {"memory", memory}, {"pids", pids},
@@ -283,7 +294,13 @@ void print_facts(const Output& out, const doctor::Report& report, bool compiled_
         out.line("  none detected");
     }
     for (const auto& m : report.package_managers) {
-        fact_line(out, m.name, m.path);
+        std::string value = m.path;
+        if (m.version) {
+            value += " (" + *m.version + ")";
+        } else if (!m.version_error.empty()) {
+            value += " (version unknown: " + m.version_error + ")";
+        }
+        fact_line(out, m.name, value);
     }
 }
 
@@ -375,6 +392,8 @@ void register_doctor(CLI::App& app, Context& context) {
                   "doctor-checks");
     cmd->add_flag("--list-checks", flags->list_checks, "List the check ids and what each one checks");
     cmd->add_flag("--strict", flags->strict, "Exit 1 on warnings too, not only on failures");
+    cmd->add_flag("--versions", flags->versions,
+                  "Also run each detected manager's version command (concurrently, 5 s deadline)");
     cmd->footer(
         "Exit status: 0 no check failed, 1 a check failed (or warned, with --strict), 2 usage error.\n"
         "Reads only: no network, nothing written, no process started.");
@@ -416,6 +435,17 @@ void register_doctor(CLI::App& app, Context& context) {
                 auto detection = pkg::detect_managers(
                     detect_context, context.options.no_cache ? pkg::UseCache::no : pkg::UseCache::yes);
                 doctor::add_package_managers(detect_context, detection, options);
+                if (flags->versions && !detection.managers.empty()) {
+                    // The only place doctor spawns processes, and only when asked.
+                    auto versions = pkg::probe_versions(context.runtime(), detect_context, detection.managers,
+                                                        std::chrono::seconds(5));
+                    for (std::size_t i = 0; i < versions.size() && i < options.package_managers.size(); ++i) {
+                        options.package_managers[i].version = versions[i].version;
+                        if (versions[i].error) {
+                            options.package_managers[i].version_error = versions[i].error->message;
+                        }
+                    }
+                }
             }
             auto report = doctor::run_doctor(platform::gather_host_facts(context.root()), options);
             if (!report) {

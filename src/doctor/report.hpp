@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -50,6 +51,8 @@ struct PackageManagerFact {
     std::string path;                                       // the executable or root directory found
     std::string kind;                                       // "system", "language", "user", ...
     std::vector<std::pair<std::string, std::string>> paths; // ("bin", "/usr/bin"), ("lib", ...), ...
+    std::optional<std::string> version;                     // only with --versions, when it could be read
+    std::string version_error;                              // why not, with --versions ("timeout", ...)
 };
 
 /// The whole doctor result: facts, check results in catalog order, the recommendation. Plain data.

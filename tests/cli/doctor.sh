@@ -211,6 +211,14 @@ expect_json '"pacman" in [m["name"] for m in d["facts"]["package_managers"]]' "d
 run_z doctor --json
 expect_json '"apt" in [m["name"] for m in d["facts"]["package_managers"]] and all(m["path"] for m in d["facts"]["package_managers"])' "live doctor lists apt with a path"
 
+# Versions are probed only when asked (doctor spawns no process by default).
+expect_json 'all(m["version"] is None for m in d["facts"]["package_managers"])' "no versions without --versions"
+apt_version=$(dpkg-query -W -f='${Version}' apt 2>/dev/null | sed 's/[^0-9.].*//')
+if [ -n "$apt_version" ]; then
+    run_z doctor --json --versions
+    expect_json "[m['version'] for m in d['facts']['package_managers'] if m['name'] == 'apt'] == ['$apt_version']" "doctor --versions reads apt's real version"
+fi
+
 # Golden text (colour off, durations and the fixture path normalised).
 run_z --color never --root "$ROOTS/docker-cgroup2-quota" doctor -v
 printf '%s\n' "$OUT" | sed -E -e 's/[0-9]+\.[0-9]{3} ms/N ms/g' -e "s#$ROOTS#ROOTS#g" >"$SCRATCH/golden.txt"
