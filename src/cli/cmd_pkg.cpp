@@ -18,11 +18,8 @@ void register_pkg_search(CLI::App& pkg, Context& context);
 namespace {
 using PkgRegistrar = void (*)(CLI::App& pkg, Context& context);
 constexpr std::array<PkgRegistrar, 5> k_pkg_registrars{
-    &register_pkg_managers,
-    &register_pkg_paths,
-    register_pkg_search,
-    register_pkg_install,
-    register_pkg_remove,
+    &register_pkg_managers, &register_pkg_paths, register_pkg_search,
+    register_pkg_install,   register_pkg_remove,
 };
 } // namespace
 

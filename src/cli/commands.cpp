@@ -12,11 +12,7 @@ void register_version(CLI::App& app, Context& context);
 
 namespace {
 constexpr std::array k_registrars{
-    &register_doctor,
-    &register_fetch,
-    &register_pkg,
-    &register_completion,
-    &register_version,
+    &register_doctor, &register_fetch, &register_pkg, &register_completion, &register_version,
 };
 } // namespace
 

@@ -72,7 +72,8 @@ TEST_CASE("Doctor checks turn facts into statuses with fixes") {
     }
     SUBCASE("forcing io_uring where it is unusable fails the recommendation") {
         facts.io_uring.usable = false;
-        auto report = doctor::run_doctor(facts, {{}, true, core::IoBackend::io_uring, "--io-backend", {}, {}});
+        auto report =
+            doctor::run_doctor(facts, {{}, true, core::IoBackend::io_uring, "--io-backend", {}, {}});
         REQUIRE(report.ok());
         CHECK(find(*report, "runtime.recommendation").status == doctor::Status::fail);
         CHECK(doctor::has_failures(*report, doctor::Strict::no));
