@@ -189,7 +189,7 @@ TEST_CASE("apt reader survives damaged lists") {
     REQUIRE(util::write_file_atomic(lists / "a_Packages.gz", good.substr(0, good.size() / 2)).ok());
     REQUIRE(util::write_file_atomic(lists / "b_Packages.xz", "not xz at all").ok());
     REQUIRE(
-        util::write_file_atomic(lists / "c_Packages", std::string("Package: zs-\xff\xfe\nVersion: 1\n\n", 31))
+        util::write_file_atomic(lists / "c_Packages", std::string("Package: zs-\xff\xfe\nVersion: 1\n\n"))
             .ok());
     util::Root root(dir.path);
     auto index = apt_index(root, {});
