@@ -27,7 +27,9 @@ struct TimerService::State {
             }
             auto it = timers.begin();
             if (Clock::now() < it->first) {
-                cv.wait_until(lock, it->first);
+                // Wait on a copy: cancel() may erase this node while the lock is released.
+                const Clock::time_point deadline = it->first;
+                cv.wait_until(lock, deadline);
                 continue;
             }
             auto [id, callback] = std::move(it->second);
