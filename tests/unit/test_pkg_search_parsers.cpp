@@ -152,7 +152,10 @@ TEST_CASE("search parsers survive truncated, malformed and non-UTF-8 output") {
         {"zypper-xml", "zypper-xml.out"},
     };
     CHECK(samples.size() == search_parser_ids().size());
-    for (const auto& [id, file] : samples) {
+    for (const auto& sample : samples) {
+        // Named copies, not a structured binding: clang 14 cannot capture one in CAPTURE's lambda.
+        const auto id = sample.first;
+        const auto file = sample.second;
         CAPTURE(id);
         std::string text = recorded(file);
         std::size_t full = parse(id, text).hits.size();
