@@ -188,9 +188,8 @@ TEST_CASE("apt reader survives damaged lists") {
         fixture("apt/root/var/lib/apt/lists/example_bookworm_updates_binary-amd64_Packages.gz"));
     REQUIRE(util::write_file_atomic(lists / "a_Packages.gz", good.substr(0, good.size() / 2)).ok());
     REQUIRE(util::write_file_atomic(lists / "b_Packages.xz", "not xz at all").ok());
-    REQUIRE(
-        util::write_file_atomic(lists / "c_Packages", std::string("Package: zs-\xff\xfe\nVersion: 1\n\n"))
-            .ok());
+    REQUIRE(util::write_file_atomic(lists / "c_Packages", std::string("Package: zs-\xff\xfe\nVersion: 1\n\n"))
+                .ok());
     util::Root root(dir.path);
     auto index = apt_index(root, {});
     REQUIRE(index.ok()); // the undamaged file still counts
