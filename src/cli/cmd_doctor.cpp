@@ -177,20 +177,6 @@ json report_json(const doctor::Report& report, bool compiled_in) {
     return doc;
 }
 
-std::string bytes_text(std::uint64_t bytes) {
-    const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-    double value = static_cast<double>(bytes);
-    int unit = 0;
-    while (value >= 1024 && unit < 4) {
-        value /= 1024;
-        ++unit;
-    }
-    char buffer[32];
-    std::snprintf(buffer, sizeof buffer, value >= 10 || unit == 0 ? "%.0f %s" : "%.1f %s", value,
-                  units[unit]);
-    return buffer;
-}
-
 std::string limit_text(const platform::Rlimit& r) {
     if (!r.known) {
         return "unknown";
@@ -270,9 +256,9 @@ void print_facts(const Output& out, const doctor::Report& report, bool compiled_
     cpus += ", effective " + std::to_string(f.cpu.effective);
     fact_line(out, "CPUs", cpus);
     std::string mem =
-        f.memory.total_bytes ? bytes_text(*f.memory.total_bytes) + " total" : std::string("unknown");
+        f.memory.total_bytes ? util::format_bytes(*f.memory.total_bytes) + " total" : std::string("unknown");
     if (f.memory.cgroup_limit) {
-        mem += ", cgroup limit " + bytes_text(*f.memory.cgroup_limit);
+        mem += ", cgroup limit " + util::format_bytes(*f.memory.cgroup_limit);
     }
     fact_line(out, "Memory", mem);
     fact_line(out, "Tasks",

@@ -30,20 +30,6 @@ struct CheckDef {
     CheckFn run;
 };
 
-std::string bytes_text(std::uint64_t bytes) {
-    const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-    double value = static_cast<double>(bytes);
-    int unit = 0;
-    while (value >= 1024 && unit < 4) {
-        value /= 1024;
-        ++unit;
-    }
-    char buffer[32];
-    std::snprintf(buffer, sizeof buffer, value >= 10 || unit == 0 ? "%.0f %s" : "%.1f %s", value,
-                  units[unit]);
-    return buffer;
-}
-
 std::string cpus_text(double cpus) {
     char buffer[32];
     std::snprintf(buffer, sizeof buffer, "%.2g", cpus);
@@ -273,7 +259,7 @@ void check_iouring_memlock(const CheckInput& in, CheckResult& r) {
         set(r, Status::ok, "kernel >= 5.12 does not charge io_uring rings to RLIMIT_MEMLOCK");
     } else if (u.memlock_risk) {
         set(r, Status::warn,
-            "RLIMIT_MEMLOCK " + bytes_text(e.memlock_soft.value_or(0)) +
+            "RLIMIT_MEMLOCK " + util::format_bytes(e.memlock_soft.value_or(0)) +
                 " is too low for io_uring rings on kernel " + platform::to_string(*e.kernel),
             "ulimit -l 65536   (persist: /etc/security/limits.conf memlock, LimitMEMLOCK=, docker --ulimit "
             "memlock=-1)");
@@ -281,7 +267,8 @@ void check_iouring_memlock(const CheckInput& in, CheckResult& r) {
         set(r, Status::skip, "RLIMIT_MEMLOCK is unknown");
     } else {
         set(r, Status::ok,
-            "RLIMIT_MEMLOCK " + (e.memlock_soft ? bytes_text(*e.memlock_soft) : std::string("unlimited")) +
+            "RLIMIT_MEMLOCK " +
+                (e.memlock_soft ? util::format_bytes(*e.memlock_soft) : std::string("unlimited")) +
                 " is enough for io_uring rings");
     }
 }
@@ -394,22 +381,22 @@ void check_quota_ancestors(const CheckInput& in, CheckResult& r) {
 void check_memory(const CheckInput& in, CheckResult& r) {
     const auto& m = in.facts.memory;
     if (m.total_bytes) {
-        ev(r, "MemTotal", bytes_text(*m.total_bytes));
+        ev(r, "MemTotal", util::format_bytes(*m.total_bytes));
     }
     if (m.cgroup_limit) {
-        ev(r, "cgroup limit", bytes_text(*m.cgroup_limit) + " (" + m.cgroup_limit_source + ")");
+        ev(r, "cgroup limit", util::format_bytes(*m.cgroup_limit) + " (" + m.cgroup_limit_source + ")");
     }
     if (!m.total_bytes && !m.cgroup_limit) {
         set(r, Status::skip, "memory size is unknown (/proc/meminfo unreadable)");
     } else if (m.cgroup_limit && *m.cgroup_limit < (std::uint64_t{256} << 20)) {
-        set(r, Status::warn, "cgroup memory limit " + bytes_text(*m.cgroup_limit) + " is very small",
+        set(r, Status::warn, "cgroup memory limit " + util::format_bytes(*m.cgroup_limit) + " is very small",
             "docker update --memory 1g <container>   (or raise memory.max of the cgroup)");
     } else if (m.cgroup_limit && (!m.total_bytes || *m.cgroup_limit < *m.total_bytes)) {
         set(r, Status::info,
-            "cgroup memory limit " + bytes_text(*m.cgroup_limit) +
-                (m.total_bytes ? " (host " + bytes_text(*m.total_bytes) + ")" : std::string()));
+            "cgroup memory limit " + util::format_bytes(*m.cgroup_limit) +
+                (m.total_bytes ? " (host " + util::format_bytes(*m.total_bytes) + ")" : std::string()));
     } else {
-        set(r, Status::ok, bytes_text(*m.total_bytes) + " of memory, no cgroup limit");
+        set(r, Status::ok, util::format_bytes(*m.total_bytes) + " of memory, no cgroup limit");
     }
 }
 

@@ -1,6 +1,7 @@
 #include "util/strings.hpp"
 
 #include <charconv>
+#include <cstdio>
 
 namespace zsyncctl::util {
 
@@ -89,6 +90,20 @@ std::optional<std::uint64_t> parse_uint(std::string_view text) {
         return std::nullopt;
     }
     return value;
+}
+
+std::string format_bytes(std::uint64_t bytes) {
+    const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    double value = static_cast<double>(bytes);
+    int unit = 0;
+    while (value >= 1024 && unit < 4) {
+        value /= 1024;
+        ++unit;
+    }
+    char buffer[32];
+    std::snprintf(buffer, sizeof buffer, value >= 10 || unit == 0 ? "%.0f %s" : "%.1f %s", value,
+                  units[unit]);
+    return buffer;
 }
 
 std::string to_lower(std::string_view text) {

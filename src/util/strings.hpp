@@ -26,6 +26,9 @@ std::optional<std::int64_t> parse_int(std::string_view text);
 /// Parses a whole unsigned decimal integer; nullopt on any junk or overflow.
 std::optional<std::uint64_t> parse_uint(std::string_view text);
 
+/// A byte count for people: "512 B", "1.5 KiB", "24 GiB" (binary units, one decimal below 10).
+std::string format_bytes(std::uint64_t bytes);
+
 /// ASCII lower-case copy.
 std::string to_lower(std::string_view text);
 

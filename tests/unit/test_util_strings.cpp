@@ -49,3 +49,10 @@ TEST_CASE("strings UTF-8 validation and display sanitising") {
     CHECK(sanitize_for_display("x\xFFy") == "x\xEF\xBF\xBDy");
     CHECK(sanitize_for_display("tab\tok") == "tab\tok");
 }
+
+TEST_CASE("strings format_bytes uses binary units") {
+    CHECK(format_bytes(0) == "0 B");
+    CHECK(format_bytes(512) == "512 B");
+    CHECK(format_bytes(1536) == "1.5 KiB");
+    CHECK(format_bytes(24ull << 30) == "24 GiB");
+}
