@@ -9,7 +9,7 @@ TEST_APT=(python3 procps dpkg-dev apt pacman-package-manager makepkg libarchive-
     zypper nix-bin flatpak ruby)
 # BENCH_*: what bench/run.sh needs on top of the build (the peers we measure against, the timer).
 BENCH_APT=(libboost-dev hyperfine)
-# CI_*: what .ci/run needs beyond the test suite (clang for the -Werror build and libFuzzer).
+# CI_*: what .ci/run needs beyond the test suite (clang: the sanitizer + libFuzzer build).
 CI_APT=(clang)
 
 BUILD_DNF=(meson ninja-build pkgconf-pkg-config gcc-c++ cmake git cli11-devel json-devel fmt-devel doctest-devel

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""Prints 'N passed, N failed, N skipped' from the testlog.json of one or more meson build dirs.
+"""Prints 'N passed, N failed, N skipped' from the test logs of one or more meson build dirs.
 
-Counts every meson test result of the last run in each dir: OK and EXPECTEDFAIL pass; SKIP is skipped;
+Reads every meson-logs/testlog*.json of each dir (one per `meson test` run; runs with --logbase write
+their own) and counts every test result: OK and EXPECTEDFAIL pass; SKIP is skipped;
 FAIL, TIMEOUT, ERROR and UNEXPECTEDPASS fail. A build dir without a test log counts as one failure,
 so a run that never got to its tests cannot look green. Exit status: 1 if anything failed.
 """
@@ -10,26 +11,39 @@ import os
 import sys
 
 
+def test_logs(build_dir):
+    """The testlog*.json files of one build dir, sorted; empty when there is none."""
+    logs_dir = os.path.join(build_dir, "meson-logs")
+    if not os.path.isdir(logs_dir):
+        return []
+    return sorted(
+        os.path.join(logs_dir, name)
+        for name in os.listdir(logs_dir)
+        if name.startswith("testlog") and name.endswith(".json")
+    )
+
+
 def main(dirs):
     passed = failed = skipped = 0
     for d in dirs:
-        log = os.path.join(d, "meson-logs", "testlog.json")
-        if not os.path.exists(log):
+        logs = test_logs(d)
+        if not logs:
             print(f"test_summary: no test log in {d}", file=sys.stderr)
             failed += 1
             continue
-        with open(log, encoding="utf-8") as f:
-            for line in f:
-                line = line.strip()
-                if not line:
-                    continue
-                result = json.loads(line).get("result", "ERROR")
-                if result in ("OK", "EXPECTEDFAIL"):
-                    passed += 1
-                elif result == "SKIP":
-                    skipped += 1
-                else:
-                    failed += 1
+        for log in logs:
+            with open(log, encoding="utf-8") as f:
+                for line in f:
+                    line = line.strip()
+                    if not line:
+                        continue
+                    result = json.loads(line).get("result", "ERROR")
+                    if result in ("OK", "EXPECTEDFAIL"):
+                        passed += 1
+                    elif result == "SKIP":
+                        skipped += 1
+                    else:
+                        failed += 1
     print(f"{passed} passed, {failed} failed, {skipped} skipped")
     return 1 if failed else 0
 

@@ -3,6 +3,9 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <exception>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include "cli/build_info.hpp"
 #include "cli/commands.hpp"
@@ -49,11 +52,8 @@ int report_parse_error(CLI::App& app, const CLI::ParseError& e, Output& out) {
     return to_int(ExitCode::usage);
 }
 
-} // namespace
-
-int run(int argc, char** argv) {
-    Context context;
-    CLI::App app{"zsyncctl: understand and drive the package managers and async I/O of this machine"};
+// Defines the whole command line (global options and every subcommand) on `app`, bound to `context`.
+void define_app(CLI::App& app, Context& context) {
     app.name("zsyncctl");
     app.fallthrough();
     app.require_subcommand(0, 1);
@@ -81,14 +81,76 @@ int run(int argc, char** argv) {
     for (CommandRegistrar registrar : command_registrars()) {
         registrar(app, context);
     }
+}
 
+// How parsing went: a command (or the top-level help) is to run, parsing alone ended the run (--help,
+// --version, a usage error), or something other than a usage error escaped the parser.
+enum class ParseOutcome { proceed, parse_error, internal_error };
+
+ParseOutcome parse_args(CLI::App& app, int argc, const char* const* argv,
+                        std::optional<CLI::ParseError>& error, std::string& internal) {
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
-        context.out.configure(parse_color(opts.color), opts.verbose, opts.quiet, opts.json);
-        return report_parse_error(app, e, context.out);
+        error.emplace(e);
+        return ParseOutcome::parse_error;
+    } catch (const CommandError& e) {
+        internal = e.error.message;
+        return ParseOutcome::internal_error;
+    } catch (const std::exception& e) {
+        internal = e.what();
+        return ParseOutcome::internal_error;
     }
+    return ParseOutcome::proceed;
+}
+
+int parse_error_code(const CLI::ParseError& e) {
+    return e.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success) ? to_int(ExitCode::success)
+                                                                          : to_int(ExitCode::usage);
+}
+
+} // namespace
+
+std::optional<int> check_command_line(const std::vector<std::string>& args) {
+    Context context;
+    CLI::App app;
+    define_app(app, context);
+    std::vector<const char*> argv;
+    argv.push_back("zsyncctl");
+    for (const std::string& arg : args) {
+        argv.push_back(arg.c_str());
+    }
+    std::optional<CLI::ParseError> error;
+    std::string internal;
+    switch (parse_args(app, static_cast<int>(argv.size()), argv.data(), error, internal)) {
+    case ParseOutcome::proceed:
+        return std::nullopt;
+    case ParseOutcome::parse_error:
+        return parse_error_code(*error);
+    case ParseOutcome::internal_error:
+        break;
+    }
+    return to_int(ExitCode::failure);
+}
+
+int run(int argc, char** argv) {
+    Context context;
+    CLI::App app{"zsyncctl: understand and drive the package managers and async I/O of this machine"};
+    define_app(app, context);
+    GlobalOptions& opts = context.options;
+
+    std::optional<CLI::ParseError> error;
+    std::string internal;
+    ParseOutcome parsed = parse_args(app, argc, argv, error, internal);
     context.out.configure(parse_color(opts.color), opts.verbose, opts.quiet, opts.json);
+    if (parsed == ParseOutcome::parse_error) {
+        return report_parse_error(app, *error, context.out);
+    }
+    if (parsed == ParseOutcome::internal_error) {
+        context.out.error(util::make_error(util::ErrorKind::internal, "internal error: " + internal,
+                                           "please report this with the command line that caused it"));
+        return to_int(ExitCode::failure);
+    }
 
     int code = 0;
     try {

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "core/cgroup.hpp"
+#include "core/proc_status.hpp"
 #include "util/strings.hpp"
 
 namespace zsyncctl::core {
@@ -81,13 +82,11 @@ CpuBudget read_cpu_budget(const util::Root& root) {
             budget.affinity = static_cast<unsigned>(CPU_COUNT(&set));
             budget.affinity_source = "sched_getaffinity";
         }
-    } else if (auto status = root.read("/proc/self/status", 65536)) {
-        for (std::string_view line : util::split_lines(*status)) {
-            if (line.starts_with("Cpus_allowed_list:")) {
-                if (auto n = parse_cpu_list_count(line.substr(18))) {
-                    budget.affinity = *n;
-                    budget.affinity_source = "/proc/self/status";
-                }
+    } else if (auto text = root.read("/proc/self/status", 65536)) {
+        if (auto list = parse_proc_status(*text).cpus_allowed_list) {
+            if (auto n = parse_cpu_list_count(*list)) {
+                budget.affinity = *n;
+                budget.affinity_source = "/proc/self/status";
             }
         }
     }

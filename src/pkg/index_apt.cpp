@@ -28,7 +28,80 @@ bool status_is_installed(std::string_view status) {
     return words.size() == 3 && words[2] == "installed";
 }
 
+// Keeps the newest version of each package (Debian version order) across Packages stanzas.
+class AptRecordMerger {
+public:
+    explicit AptRecordMerger(const std::unordered_set<std::string>& installed) : m_installed(installed) {}
+
+    void add(std::string_view stanza) {
+        std::string_view name = deb822_field(stanza, "Package");
+        std::string_view version = deb822_field(stanza, "Version");
+        if (name.empty()) {
+            return;
+        }
+        auto found = m_by_name.find(std::string(name));
+        if (found != m_by_name.end() &&
+            compare_deb_versions(version, m_records[found->second].version) <= 0) {
+            return;
+        }
+        std::string_view description = deb822_field(stanza, "Description", &m_scratch);
+        if (description.empty()) {
+            description = deb822_field(stanza, "Description-en", &m_scratch);
+        }
+        std::size_t eol = description.find('\n');
+        IndexRecord record;
+        record.name.assign(name);
+        record.version.assign(version);
+        record.summary.assign(description.substr(0, eol));
+        if (eol != std::string_view::npos) {
+            record.long_text.assign(description.substr(eol + 1));
+        }
+        record.installed = m_installed.count(record.name) != 0;
+        if (found != m_by_name.end()) {
+            m_records[found->second] = std::move(record);
+        } else {
+            m_by_name.emplace(record.name, m_records.size());
+            m_records.push_back(std::move(record));
+        }
+    }
+
+    std::vector<IndexRecord> take() { return std::move(m_records); }
+
+private:
+    const std::unordered_set<std::string>& m_installed;
+    std::vector<IndexRecord> m_records;
+    std::unordered_map<std::string, std::size_t> m_by_name;
+    std::string m_scratch;
+};
+
+// Adds the name of an installed package from one dpkg status stanza.
+void add_if_installed(std::string_view stanza, std::unordered_set<std::string>& names) {
+    if (status_is_installed(deb822_field(stanza, "Status"))) {
+        std::string_view name = deb822_field(stanza, "Package");
+        if (!name.empty()) {
+            names.emplace(name);
+        }
+    }
+}
+
 } // namespace
+
+std::unordered_set<std::string> parse_dpkg_status(std::string_view text) {
+    std::unordered_set<std::string> names;
+    StanzaSplitter splitter([&](std::string_view stanza) { add_if_installed(stanza, names); });
+    splitter.feed(text);
+    splitter.finish();
+    return names;
+}
+
+std::vector<IndexRecord> parse_apt_packages(std::string_view text,
+                                            const std::unordered_set<std::string>& installed) {
+    AptRecordMerger merger(installed);
+    StanzaSplitter splitter([&](std::string_view stanza) { merger.add(stanza); });
+    splitter.feed(text);
+    splitter.finish();
+    return merger.take();
+}
 
 std::vector<std::filesystem::path> apt_list_files(const util::Root& root) {
     std::vector<std::filesystem::path> files;
@@ -59,14 +132,7 @@ util::Result<std::unordered_set<std::string>> dpkg_installed_names(const util::R
     if (type != std::filesystem::file_type::regular) {
         return util::fail(util::ErrorKind::io, status.string() + ": not a regular file");
     }
-    StanzaSplitter splitter([&](std::string_view stanza) {
-        if (status_is_installed(deb822_field(stanza, "Status"))) {
-            std::string_view name = deb822_field(stanza, "Package");
-            if (!name.empty()) {
-                names.emplace(name);
-            }
-        }
-    });
+    StanzaSplitter splitter([&](std::string_view stanza) { add_if_installed(stanza, names); });
     auto read = read_decompressed(status, [&](std::string_view chunk) { splitter.feed(chunk); });
     if (!read) {
         return util::fail(std::move(read).error());
@@ -77,43 +143,11 @@ util::Result<std::unordered_set<std::string>> dpkg_installed_names(const util::R
 
 util::Result<std::vector<IndexRecord>> read_apt_records(const std::vector<std::filesystem::path>& lists,
                                                         const std::unordered_set<std::string>& installed) {
-    std::vector<IndexRecord> records;
-    std::unordered_map<std::string, std::size_t> by_name;
-    std::string scratch;
+    AptRecordMerger merger(installed);
     std::optional<util::Error> first_error;
     std::size_t readable = 0;
     for (const auto& file : lists) {
-        StanzaSplitter splitter([&](std::string_view stanza) {
-            std::string_view name = deb822_field(stanza, "Package");
-            std::string_view version = deb822_field(stanza, "Version");
-            if (name.empty()) {
-                return;
-            }
-            auto found = by_name.find(std::string(name));
-            if (found != by_name.end() &&
-                compare_deb_versions(version, records[found->second].version) <= 0) {
-                return;
-            }
-            std::string_view description = deb822_field(stanza, "Description", &scratch);
-            if (description.empty()) {
-                description = deb822_field(stanza, "Description-en", &scratch);
-            }
-            std::size_t eol = description.find('\n');
-            IndexRecord record;
-            record.name.assign(name);
-            record.version.assign(version);
-            record.summary.assign(description.substr(0, eol));
-            if (eol != std::string_view::npos) {
-                record.long_text.assign(description.substr(eol + 1));
-            }
-            record.installed = installed.count(record.name) != 0;
-            if (found != by_name.end()) {
-                records[found->second] = std::move(record);
-            } else {
-                by_name.emplace(record.name, records.size());
-                records.push_back(std::move(record));
-            }
-        });
+        StanzaSplitter splitter([&](std::string_view stanza) { merger.add(stanza); });
         auto read = read_decompressed(file, [&](std::string_view chunk) { splitter.feed(chunk); });
         if (read) {
             splitter.finish();
@@ -125,7 +159,7 @@ util::Result<std::vector<IndexRecord>> read_apt_records(const std::vector<std::f
     if (readable == 0 && first_error) {
         return util::fail(*first_error);
     }
-    return records;
+    return merger.take();
 }
 
 util::Result<PackageIndex> apt_index(const util::Root& root, const std::filesystem::path& cache_file) {

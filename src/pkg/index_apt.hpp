@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <unordered_set>
 #include <vector>
 
@@ -19,6 +20,15 @@ std::vector<std::filesystem::path> apt_list_files(const util::Root& root);
 /// <root>/var/lib/dpkg/status; empty when the file is missing. Fails with io/parse only when it exists but
 /// cannot be read.
 util::Result<std::unordered_set<std::string>> dpkg_installed_names(const util::Root& root);
+
+/// Names of the installed packages in dpkg status text (see dpkg_installed_names). Never fails; damaged
+/// stanzas are skipped.
+std::unordered_set<std::string> parse_dpkg_status(std::string_view text);
+
+/// The packages of one Packages text, newest version per name, marked installed from `installed`. Never
+/// fails; stanzas without a Package field are skipped.
+std::vector<IndexRecord> parse_apt_packages(std::string_view text,
+                                            const std::unordered_set<std::string>& installed);
 
 /// Every package of the given Packages files, newest version per name (Debian version order), marked
 /// installed from `installed`. Fails with the first file's io error only when no file could be read at

@@ -160,9 +160,16 @@ util::Result<PackageIndex> PackageIndex::load(const std::filesystem::path& file,
     }
     ::close(fd);
     index.m_data.resize(got);
+    return from_bytes(std::move(index.m_data), expected, file.string());
+}
+
+util::Result<PackageIndex>
+PackageIndex::from_bytes(std::string data, const std::vector<SourceStamp>& expected, std::string_view name) {
+    PackageIndex index;
+    index.m_data = std::move(data);
     std::string_view d = index.m_data;
     auto damaged = [&] {
-        return util::fail(util::ErrorKind::parse, file.string() + ": damaged search index");
+        return util::fail(util::ErrorKind::parse, std::string(name) + ": damaged search index");
     };
     if (d.substr(0, k_magic.size()) != k_magic) {
         return damaged();
@@ -188,7 +195,7 @@ util::Result<PackageIndex> PackageIndex::load(const std::filesystem::path& file,
     }
     if (stamps != expected) {
         return util::fail(util::ErrorKind::invalid_input,
-                          file.string() + ": sources changed since the index was built");
+                          std::string(name) + ": sources changed since the index was built");
     }
     std::uint64_t count = 0;
     std::uint64_t text_size = 0;

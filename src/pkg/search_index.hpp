@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "pkg/search_types.hpp"
@@ -45,6 +46,13 @@ public:
     /// version, and invalid_input when its stamps differ from `expected` (the sources changed).
     static util::Result<PackageIndex> load(const std::filesystem::path& file,
                                            const std::vector<SourceStamp>& expected);
+
+    /// Takes an index from the bytes of an index file (`name` is used in messages); fails like load().
+    static util::Result<PackageIndex> from_bytes(std::string data, const std::vector<SourceStamp>& expected,
+                                                 std::string_view name);
+
+    /// The serialized form, as save() writes it.
+    const std::string& data() const { return m_data; }
 
     /// Writes the index atomically (fails with the io error of the write).
     util::Result<void> save(const std::filesystem::path& file) const;

@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "core/io_uring_probe.hpp"
+#include "core/proc_status.hpp"
 #include "util/strings.hpp"
 
 namespace zsyncctl::platform {
@@ -36,31 +37,11 @@ IoUringEvidence read_io_uring_evidence(const util::Root& root, const KernelInfo&
     if (auto text = root.read("/proc/sys/kernel/io_uring_group", 64)) {
         e.io_uring_group = util::sanitize_for_display(util::trim(*text));
     }
-    if (auto status = root.read("/proc/self/status", 65536)) {
-        for (std::string_view line : util::split_lines(*status)) {
-            if (line.starts_with("Seccomp:")) {
-                if (auto v = util::parse_int(util::trim(line.substr(8)))) {
-                    e.seccomp_mode = static_cast<int>(*v);
-                }
-            } else if (line.starts_with("Seccomp_filters:")) {
-                if (auto v = util::parse_int(util::trim(line.substr(16)))) {
-                    e.seccomp_filters = static_cast<int>(*v);
-                }
-            } else if (line.starts_with("CapEff:")) {
-                std::string_view hex = util::trim(line.substr(7));
-                std::uint64_t caps = 0;
-                bool ok = !hex.empty() && hex.size() <= 16;
-                for (char c : hex) {
-                    int digit = c >= '0' && c <= '9'   ? c - '0'
-                                : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                                : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                                       : -1;
-                    ok = ok && digit >= 0;
-                    caps = (caps << 4) | static_cast<std::uint64_t>(digit < 0 ? 0 : digit);
-                }
-                e.cap_sys_admin = ok && (caps & (std::uint64_t{1} << 21)) != 0;
-            }
-        }
+    if (auto text = root.read("/proc/self/status", 65536)) {
+        core::ProcStatus status = core::parse_proc_status(*text);
+        e.seccomp_mode = status.seccomp;
+        e.seccomp_filters = status.seccomp_filters;
+        e.cap_sys_admin = status.cap_eff && core::has_cap_sys_admin(*status.cap_eff);
     }
     e.kernel = kernel.version;
     e.memlock_known = rlimits.memlock.known;

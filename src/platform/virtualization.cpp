@@ -7,6 +7,7 @@
 #include <cpuid.h>
 #endif
 
+#include "core/proc_status.hpp"
 #include "util/strings.hpp"
 
 namespace zsyncctl::platform {
@@ -150,15 +151,11 @@ VirtualizationFacts read_virtualization(const util::Root& root, std::string_view
     }
     // systemd calls WSL a container; we report it in its own field (WSL2 is really a VM).
     v.wsl = wsl_from_release(kernel_release);
-    if (auto status = root.read("/proc/self/status", 65536)) {
-        for (std::string_view line : util::split_lines(*status)) {
-            if (line.starts_with("TracerPid:")) {
-                auto pid = util::parse_uint(util::trim(line.substr(10)));
-                if (pid && *pid != 0 &&
-                    read_trimmed(root, "/proc/" + std::to_string(*pid) + "/comm") == "proot") {
-                    set_container(v, "proot", "TracerPid comm");
-                }
-            }
+    if (auto text = root.read("/proc/self/status", 65536)) {
+        auto tracer = core::parse_proc_status(*text).tracer_pid;
+        if (tracer && *tracer != 0 &&
+            read_trimmed(root, "/proc/" + std::to_string(*tracer) + "/comm") == "proot") {
+            set_container(v, "proot", "TracerPid comm");
         }
     }
     if (std::string m = read_trimmed(root, "/run/host/container-manager"); !m.empty()) {

@@ -12,8 +12,9 @@ PACKAGES=${PACKAGES:-500000}
 COLD_BUDGET_MB=${COLD_BUDGET_MB:-640}
 BUDGET_MB=${BUDGET_MB:-200}
 # The budgets are for a normal build. Under AddressSanitizer (CI's second run) shadow memory and the
-# allocation quarantine roughly triple peak RSS, so the same bound is checked at 3x there.
-if ldd "$ZSYNCCTL" 2>/dev/null | grep -q libasan; then
+# allocation quarantine roughly triple peak RSS, so the same bound is checked at 3x there. gcc links the
+# ASan runtime as a shared library, clang links it in: look for the runtime's own symbol either way.
+if ldd "$ZSYNCCTL" 2>/dev/null | grep -q libasan || grep -qa __asan_init "$ZSYNCCTL"; then
     COLD_BUDGET_MB=$((COLD_BUDGET_MB * 3))
     BUDGET_MB=$((BUDGET_MB * 3))
     echo "ASan build: budgets scaled 3x to ${COLD_BUDGET_MB}/${BUDGET_MB} MB"

@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include "core/cgroup.hpp"
+#include "core/proc_status.hpp"
 
 using namespace zsyncctl::core;
 
@@ -50,5 +51,36 @@ TEST_CASE("CgroupMembership parsing and path mapping") {
         auto dirs = cgroup_dirs_upward(CgroupDir{"/sys/fs/cgroup/a/b", "/sys/fs/cgroup", true});
         CHECK(dirs == std::vector<std::string>{"/sys/fs/cgroup/a/b", "/sys/fs/cgroup/a", "/sys/fs/cgroup"});
         CHECK(cgroup_dirs_upward(CgroupDir{"/sys/fs/cgroup", "/sys/fs/cgroup", true}).size() == 1);
+    }
+}
+
+TEST_CASE("ProcStatus parsing reads the fields zsyncctl uses and skips the rest") {
+    SUBCASE("a real status file") {
+        ProcStatus s = parse_proc_status("Name:\tbash\nTracerPid:\t0\nCapEff:\t000001ffffffffff\n"
+                                         "Seccomp:\t2\nSeccomp_filters:\t1\nCpus_allowed_list:\t0-3,8\n");
+        CHECK(s.tracer_pid == 0U);
+        REQUIRE(s.cap_eff);
+        CHECK(has_cap_sys_admin(*s.cap_eff));
+        CHECK(s.seccomp == 2);
+        CHECK(s.seccomp_filters == 1);
+        CHECK(s.cpus_allowed_list == "0-3,8");
+    }
+    SUBCASE("an unprivileged process has no CAP_SYS_ADMIN") {
+        ProcStatus s = parse_proc_status("CapEff:\t0000000000000000\n");
+        REQUIRE(s.cap_eff);
+        CHECK_FALSE(has_cap_sys_admin(*s.cap_eff));
+    }
+    SUBCASE("malformed values are left unset") {
+        ProcStatus s = parse_proc_status("CapEff:\t12345678901234567\nSeccomp:\tx\nTracerPid:\t-1\n"
+                                         "Cpus_allowed_list:\t\nno colon here\n:\n");
+        CHECK_FALSE(s.cap_eff);
+        CHECK_FALSE(s.seccomp);
+        CHECK_FALSE(s.tracer_pid);
+        CHECK_FALSE(s.cpus_allowed_list);
+    }
+    SUBCASE("empty input") {
+        ProcStatus s = parse_proc_status("");
+        CHECK_FALSE(s.seccomp);
+        CHECK_FALSE(s.cap_eff);
     }
 }

@@ -240,3 +240,43 @@ TEST_CASE("parse_pacman_desc takes the first value of each field") {
     CHECK(r.summary == "A thing");
     CHECK(parse_pacman_desc("garbage\n%%\n%NAME%").name.empty());
 }
+
+TEST_CASE("apt text parsers: Packages and dpkg status from memory") {
+    auto installed = parse_dpkg_status("Package: a\nStatus: install ok installed\n\n"
+                                       "Package: b\nStatus: deinstall ok config-files\n\n"
+                                       "Package: c\nStatus: hold ok installed\n\n"
+                                       "Status: install ok installed\n");
+    CHECK(installed == std::unordered_set<std::string>{"a", "c"});
+    auto records = parse_apt_packages("Package: a\nVersion: 1.0\nDescription: old\n\n"
+                                      "Package: a\nVersion: 1.0+b1\nDescription: new\n long text\n\n"
+                                      "Package: z\nVersion: 2\nDescription-en: z pkg\n\n"
+                                      "Version: 3\nDescription: no name\n",
+                                      installed);
+    REQUIRE(records.size() == 2);
+    CHECK(records[0].name == "a");
+    CHECK(records[0].version == "1.0+b1");
+    CHECK(records[0].summary == "new");
+    CHECK(records[0].installed);
+    CHECK(records[1].summary == "z pkg");
+    CHECK_FALSE(records[1].installed);
+}
+
+TEST_CASE("PackageIndex::from_bytes refuses damaged bytes") {
+    std::vector<SourceStamp> stamps{{"/x", 1, 2}};
+    PackageIndex built = PackageIndex::build({{"curl", "8", "transfer tool", "", false}}, stamps);
+    auto loaded = PackageIndex::from_bytes(built.data(), stamps, "mem");
+    REQUIRE(loaded);
+    CHECK(loaded->size() == 1);
+    SUBCASE("every truncation is refused") {
+        for (std::size_t n = 0; n < built.data().size(); ++n) {
+            auto cut = PackageIndex::from_bytes(built.data().substr(0, n), stamps, "mem");
+            CAPTURE(n);
+            CHECK_FALSE(cut);
+        }
+    }
+    SUBCASE("other stamps are refused as changed sources") {
+        auto other = PackageIndex::from_bytes(built.data(), {}, "mem");
+        REQUIRE_FALSE(other);
+        CHECK(other.error().kind == util::ErrorKind::invalid_input);
+    }
+}
