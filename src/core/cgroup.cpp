@@ -46,6 +46,11 @@ std::vector<CgroupMount> parse_cgroup_mounts(std::string_view mountinfo) {
         }
         mount.root = unescape_mountinfo(left[3]);
         mount.mount_point = unescape_mountinfo(left[4]);
+        // Both are absolute paths in every real mountinfo; anything else is a damaged line (found by fuzzing:
+        // a doubled space made the mount point empty).
+        if (!mount.root.starts_with('/') || !mount.mount_point.starts_with('/')) {
+            continue;
+        }
         if (!mount.v2 && right.size() >= 3) {
             for (std::string_view option : util::split(right[2], ',')) {
                 if (option != "rw" && option != "ro" && !option.empty() && option.find('=') == option.npos) {

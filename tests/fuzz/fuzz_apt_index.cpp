@@ -29,7 +29,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::vector<pkg::SourceStamp> stamps{{"/var/lib/apt/lists/x_Packages", 1, 2}};
     pkg::PackageIndex built = pkg::PackageIndex::build(records, stamps);
     auto loaded = pkg::PackageIndex::from_bytes(built.data(), stamps, "fuzz");
-    check(loaded.has_value() && loaded->size() == records.size());
+    check(loaded && loaded->size() == records.size());
     if (!records.empty()) {
         pkg::SearchQuery query{records.front().name, pkg::MatchMode::exact, 0};
         bool found = false;

@@ -33,7 +33,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     auto mounts = core::parse_cgroup_mounts(input);
     auto memberships = core::parse_proc_cgroup(input);
     for (const auto& mount : mounts) {
-        check(!mount.mount_point.empty());
+        check(mount.mount_point.starts_with('/') && mount.root.starts_with('/'));
         for (const auto& member : memberships) {
             core::CgroupDir dir{core::cgroup_dir_in_mount(mount, member.path), mount.mount_point, mount.v2};
             auto upward = core::cgroup_dirs_upward(dir);

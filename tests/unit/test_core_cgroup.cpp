@@ -84,3 +84,11 @@ TEST_CASE("ProcStatus parsing reads the fields zsyncctl uses and skips the rest"
         CHECK_FALSE(s.cap_eff);
     }
 }
+
+TEST_CASE("CgroupMount parsing skips lines whose paths are not absolute") {
+    auto mounts = parse_cgroup_mounts("600 500 0:70 / /  - cgroup cpu,cpuacct ro,cpu\n"
+                                      "601 500 0:71 x /sys/fs/cgroup - cgroup2 cgroup2 rw\n"
+                                      "602 500 0:72 / /sys/fs/cgroup - cgroup2 cgroup2 rw\n");
+    REQUIRE(mounts.size() == 1);
+    CHECK(mounts[0].mount_point == "/sys/fs/cgroup");
+}
