@@ -86,7 +86,7 @@ TEST_CASE("ProcStatus parsing reads the fields zsyncctl uses and skips the rest"
 }
 
 TEST_CASE("CgroupMount parsing skips lines whose paths are not absolute") {
-    auto mounts = parse_cgroup_mounts("600 500 0:70 / /  - cgroup cpu,cpuacct ro,cpu\n"
+    auto mounts = parse_cgroup_mounts("600 500 0:70 /  x - cgroup cpu,cpuacct ro,cpu\n"
                                       "601 500 0:71 x /sys/fs/cgroup - cgroup2 cgroup2 rw\n"
                                       "602 500 0:72 / /sys/fs/cgroup - cgroup2 cgroup2 rw\n");
     REQUIRE(mounts.size() == 1);
