@@ -25,6 +25,30 @@ const std::vector<std::string_view> k_prefix_lib{"{prefix}/lib"};
 const std::vector<std::string_view> k_prefix_include{"{prefix}/include"};
 const std::vector<std::string_view> k_prefix_pc{"{prefix}/lib/pkgconfig", "{prefix}/share/pkgconfig"};
 
+// Search commands and their non-interactive flags follow each tool's documentation and the command lines
+// mpm (kdeldycke/meta-package-manager) runs; see ../shared/reference/managers.md. Shared by several entries:
+// dnf and yum are one CLI and take dnf's metadata lock while searching.
+const SearchFacts k_dnf_search{
+    .method = SearchMethod::command,
+    .argv = {"{exe}", "--quiet", "--assumeno", "search", "{query}"},
+    .parser = "dnf",
+    .lock_group = "rpmdb",
+    .no_match_exit_codes = {1},
+};
+// AUR helpers answer -Ss like pacman.
+const SearchFacts k_aur_helper_search{
+    .method = SearchMethod::command,
+    .argv = {"{exe}", "--color", "never", "-Ss", "{query}"},
+    .parser = "pacman-ss",
+    .no_match_exit_codes = {1},
+};
+const SearchFacts k_pypi_search{
+    .method = SearchMethod::unsupported,
+    .reason = "PyPI has no search API since 2020 (pypa/pip#5216)",
+};
+
+// Install and remove command lines are non-interactive (managers.md and each manager's manual); the names
+// go between prefix and suffix.
 std::vector<Manager> build_registry() {
     std::vector<Manager> table = {
         // ---- system ----
@@ -99,14 +123,7 @@ std::vector<Manager> build_registry() {
             .include = k_usr_include,
             .pkg_config = k_rpm_pc,
             .version_argv = {"{exe}", "--version"},
-            .search =
-                {
-                    .method = SearchMethod::command,
-                    .argv = {"{exe}", "--quiet", "--assumeno", "search", "{query}"},
-                    .parser = "dnf",
-                    .lock_group = "rpmdb",
-                    .no_match_exit_codes = {1},
-                },
+            .search = k_dnf_search,
             .install =
                 {
                     .install_prefix = {"dnf", "-y", "install"},
@@ -128,14 +145,7 @@ std::vector<Manager> build_registry() {
             .include = k_usr_include,
             .pkg_config = k_rpm_pc,
             .version_argv = {"{exe}", "--version"},
-            .search =
-                {
-                    .method = SearchMethod::command,
-                    .argv = {"{exe}", "--quiet", "--assumeno", "search", "{query}"},
-                    .parser = "dnf",
-                    .lock_group = "rpmdb",
-                    .no_match_exit_codes = {1},
-                },
+            .search = k_dnf_search,
             .install =
                 {
                     .install_prefix = {"yum", "-y", "install"},
@@ -229,13 +239,7 @@ std::vector<Manager> build_registry() {
             .include = k_usr_include,
             .pkg_config = k_usr_pc,
             .version_argv = {"{exe}", "--version"},
-            .search =
-                {
-                    .method = SearchMethod::command,
-                    .argv = {"{exe}", "--color", "never", "-Ss", "{query}"},
-                    .parser = "pacman-ss",
-                    .no_match_exit_codes = {1},
-                },
+            .search = k_aur_helper_search,
         },
         {
             .id = "paru",
@@ -252,13 +256,7 @@ std::vector<Manager> build_registry() {
             .include = k_usr_include,
             .pkg_config = k_usr_pc,
             .version_argv = {"{exe}", "--version"},
-            .search =
-                {
-                    .method = SearchMethod::command,
-                    .argv = {"{exe}", "--color", "never", "-Ss", "{query}"},
-                    .parser = "pacman-ss",
-                    .no_match_exit_codes = {1},
-                },
+            .search = k_aur_helper_search,
         },
         {
             .id = "apk",
@@ -731,11 +729,7 @@ std::vector<Manager> build_registry() {
             .install_privilege = P::user,
             .bin = {"{home}/.local/bin"}, // where `pip install --user` puts scripts
             .version_argv = {"{exe}", "--version"},
-            .search =
-                {
-                    .method = SearchMethod::unsupported,
-                    .reason = "PyPI has no search API since 2020 (pypa/pip#5216)",
-                },
+            .search = k_pypi_search,
             .install =
                 {
                     .install_prefix = {"pip", "install", "--no-input", "--disable-pip-version-check"},
@@ -752,11 +746,7 @@ std::vector<Manager> build_registry() {
             .prefix = {"{env:PIPX_HOME}", "{home}/.local/share/pipx", "{home}/.local/pipx"},
             .bin = {"{env:PIPX_BIN_DIR}", "{home}/.local/bin"},
             .version_argv = {"{exe}", "--version"},
-            .search =
-                {
-                    .method = SearchMethod::unsupported,
-                    .reason = "PyPI has no search API since 2020 (pypa/pip#5216)",
-                },
+            .search = k_pypi_search,
             .install =
                 {
                     .install_prefix = {"pipx", "install"},
@@ -773,11 +763,7 @@ std::vector<Manager> build_registry() {
             .install_privilege = P::user,
             .bin = {"{home}/.local/bin"},
             .version_argv = {"{exe}", "--version"},
-            .search =
-                {
-                    .method = SearchMethod::unsupported,
-                    .reason = "PyPI has no search API since 2020 (pypa/pip#5216)",
-                },
+            .search = k_pypi_search,
         },
         {
             .id = "conda",
