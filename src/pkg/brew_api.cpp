@@ -162,7 +162,8 @@ util::Result<std::vector<std::filesystem::path>> fetch_brew_api(core::Runtime& r
             if (token.is_cancelled()) {
                 return util::fail(util::ErrorKind::cancelled, "Homebrew API download cancelled");
             }
-            return util::fail(std::move(fetched).error());
+            // A 404 from the API is a failed search, not a manager that is absent (not_found = skipped).
+            return util::fail(util::ErrorKind::network, fetched.error().message);
         }
         bodies[index] = fetched->body_path;
     }
