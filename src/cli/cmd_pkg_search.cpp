@@ -205,7 +205,7 @@ ExitCode run_search(Context& context, const SearchOptions& options) {
     ::sigaction(SIGINT, &sa, &old_int);
     ::sigaction(SIGTERM, &sa, &old_term);
 
-    auto started = pkg::SearchRun::start(std::move(request));
+    auto started = pkg::SearchRun::start(std::move(request), context.runtime());
     if (!started) {
         raise(started.error());
     }

@@ -3,7 +3,7 @@
 #include "cli/completion.hpp"
 #include "doctor/doctor.hpp"
 #include "pkg/registry.hpp"
-#include "pkg/search_backends.hpp"
+#include "pkg/search.hpp"
 
 namespace zsyncctl::cli {
 
@@ -19,8 +19,8 @@ std::vector<std::string> shell_names(Context&) {
 
 std::vector<std::string> search_managers(Context&) {
     std::vector<std::string> out;
-    for (const pkg::SearchBackend& backend : pkg::search_backends()) {
-        out.emplace_back(backend.manager);
+    for (const pkg::Manager* m : pkg::search_managers()) {
+        out.emplace_back(m->id);
     }
     return out;
 }

@@ -6,8 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <unordered_set>
 
-#include "net/curl_api.hpp"
-#include "net/http_cache.hpp"
+#include "net/http_client.hpp"
 #include "util/fs.hpp"
 #include "util/strings.hpp"
 
@@ -124,16 +123,12 @@ std::vector<std::string> brew_installed_names(const util::Root& root) {
     return names;
 }
 
-util::Result<std::vector<std::filesystem::path>> fetch_brew_api(const std::atomic<bool>& cancelled) {
-    auto curl = net::load_curl();
-    if (!curl) {
-        return util::fail(std::move(curl).error());
+util::Result<std::vector<std::filesystem::path>> fetch_brew_api(core::Runtime& runtime,
+                                                                const core::CancellationToken& token) {
+    auto client = net::HttpClient::create(runtime);
+    if (!client) {
+        return util::fail(std::move(client).error());
     }
-    auto cache = net::HttpCache::open_default();
-    if (!cache) {
-        return util::fail(std::move(cache).error());
-    }
-    const net::CurlApi& api = **curl;
     std::string base = env_or("ZSYNCCTL_BREW_API_URL", "https://formulae.brew.sh/api");
     while (!base.empty() && base.back() == '/') {
         base.pop_back();
@@ -142,90 +137,44 @@ util::Result<std::vector<std::filesystem::path>> fetch_brew_api(const std::atomi
     if (auto v = util::parse_int(env_or("HOMEBREW_API_AUTO_UPDATE_SECS", "450")); v && *v >= 0) {
         max_age = static_cast<long>(*v);
     }
-    std::vector<std::filesystem::path> bodies;
+    // Both documents are requested at once; a copy the server confirmed within brew's own refresh
+    // interval is used without asking again.
+    std::vector<std::filesystem::path> bodies(2);
+    std::vector<std::pair<std::size_t, core::Future<net::CachedResponse>>> pending;
+    std::size_t slot = 0;
     for (const char* kind : {"formula", "cask"}) {
-        std::string url = base + "/" + kind + ".json";
-        std::string key = std::string("brew-") + kind;
-        auto entry = cache->lookup(key, url);
-        std::optional<net::CacheEntry> cached = entry ? *entry : std::nullopt;
-        if (cached && std::time(nullptr) - cached->validated_at < max_age) {
-            bodies.push_back(cached->body_path);
+        net::CachedRequest request;
+        request.url = base + "/" + kind + ".json";
+        request.cache_key = std::string("brew-") + kind;
+        request.stale_on_error = net::StaleOnError::yes; // a stale copy beats nothing
+        request.connect_timeout = std::chrono::seconds(10);
+        request.token = token;
+        auto entry = (*client)->cache().lookup(request.cache_key, request.url);
+        if (entry && *entry && std::time(nullptr) - (*entry)->validated_at < max_age) {
+            bodies[slot++] = (*entry)->body_path;
             continue;
         }
-        CURL* easy = api.easy_init();
-        if (easy == nullptr) {
-            return util::fail(util::ErrorKind::internal, "curl_easy_init failed");
-        }
-        std::string body;
-        std::string etag;
-        curl_slist* headers = nullptr;
-        if (cached) {
-            for (const auto& h : net::HttpCache::conditional_headers(*cached)) {
-                headers = api.slist_append(headers, h.c_str());
+        pending.emplace_back(slot++, (*client)->fetch_cached(std::move(request)));
+    }
+    for (auto& [index, future] : pending) {
+        auto fetched = future.wait();
+        if (!fetched) {
+            if (token.is_cancelled()) {
+                return util::fail(util::ErrorKind::cancelled, "Homebrew API download cancelled");
             }
+            // A 404 from the API is a failed search, not a manager that is absent (not_found = skipped).
+            return util::fail(util::ErrorKind::network, fetched.error().message);
         }
-        auto write_cb = +[](char* data, size_t size, size_t n, void* user) -> size_t {
-            static_cast<std::string*>(user)->append(data, size * n);
-            return size * n;
-        };
-        auto header_cb = +[](char* data, size_t size, size_t n, void* user) -> size_t {
-            std::string_view line(data, size * n);
-            if (line.size() > 5 && util::to_lower(line.substr(0, 5)) == "etag:") {
-                *static_cast<std::string*>(user) = std::string(util::trim(line.substr(5)));
-            }
-            return size * n;
-        };
-        auto progress_cb = +[](void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) -> int {
-            return static_cast<const std::atomic<bool>*>(user)->load() ? 1 : 0;
-        };
-        api.easy_setopt(easy, CURLOPT_URL, url.c_str());
-        api.easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 1L);
-        api.easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
-        api.easy_setopt(easy, CURLOPT_CONNECTTIMEOUT, 10L);
-        api.easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "");
-        api.easy_setopt(easy, CURLOPT_HTTPHEADER, headers);
-        api.easy_setopt(easy, CURLOPT_WRITEFUNCTION, write_cb);
-        api.easy_setopt(easy, CURLOPT_WRITEDATA, &body);
-        api.easy_setopt(easy, CURLOPT_HEADERFUNCTION, header_cb);
-        api.easy_setopt(easy, CURLOPT_HEADERDATA, &etag);
-        api.easy_setopt(easy, CURLOPT_NOPROGRESS, 0L);
-        api.easy_setopt(easy, CURLOPT_XFERINFOFUNCTION, progress_cb);
-        api.easy_setopt(easy, CURLOPT_XFERINFODATA, const_cast<std::atomic<bool>*>(&cancelled));
-        CURLcode rc = api.easy_perform(easy);
-        long status = 0;
-        api.easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
-        api.easy_cleanup(easy);
-        api.slist_free_all(headers);
-        if (cancelled.load()) {
-            return util::fail(util::ErrorKind::cancelled, "Homebrew API download cancelled");
-        }
-        if (rc != CURLE_OK || (status != 200 && status != 304)) {
-            if (cached) {
-                bodies.push_back(cached->body_path); // stale beats nothing
-                continue;
-            }
-            std::string why = rc != CURLE_OK ? api.easy_strerror(rc) : "HTTP " + std::to_string(status);
-            return util::fail(util::ErrorKind::network, url + ": " + why);
-        }
-        if (status == 304 && cached) {
-            auto marked = cache->mark_revalidated(*cached, etag, "");
-            bodies.push_back(marked ? marked->body_path : cached->body_path);
-            continue;
-        }
-        auto stored = cache->store(key, url, etag, "", body);
-        if (!stored) {
-            return util::fail(std::move(stored).error());
-        }
-        bodies.push_back(stored->body_path);
+        bodies[index] = fetched->body_path;
     }
     return bodies;
 }
 
 util::Result<PackageIndex> homebrew_index(const util::Root& root, const std::filesystem::path& cache_file,
-                                          const std::atomic<bool>& cancelled) {
+                                          core::Runtime& runtime, const core::CancellationToken& token) {
     std::vector<std::filesystem::path> files = brew_cached_api_files(root);
     if (files.empty()) {
-        auto fetched = fetch_brew_api(cancelled);
+        auto fetched = fetch_brew_api(runtime, token);
         if (!fetched) {
             return util::fail(std::move(fetched).error());
         }

@@ -1,10 +1,11 @@
 #pragma once
 
-#include <atomic>
 #include <filesystem>
 #include <string_view>
 #include <vector>
 
+#include "core/cancellation.hpp"
+#include "core/runtime.hpp"
 #include "pkg/search_index.hpp"
 #include "util/result.hpp"
 #include "util/root.hpp"
@@ -25,14 +26,16 @@ std::vector<std::filesystem::path> brew_cached_api_files(const util::Root& root)
 std::vector<std::string> brew_installed_names(const util::Root& root);
 
 /// Downloads formula.json and cask.json from $ZSYNCCTL_BREW_API_URL (default https://formulae.brew.sh/api)
-/// into zsyncctl's HTTP cache, revalidating with If-None-Match when the copy is older than
-/// $HOMEBREW_API_AUTO_UPDATE_SECS (default 450); returns the cached body paths. Stops when `cancelled`
-/// becomes true (fails with cancelled). Fails with network/not_found (no libcurl) errors; a failed
-/// revalidation falls back to the cached copy.
-util::Result<std::vector<std::filesystem::path>> fetch_brew_api(const std::atomic<bool>& cancelled);
+/// into zsyncctl's HTTP cache with net::HttpClient::fetch_cached on `runtime`'s loop, revalidating
+/// (If-None-Match) when the copy is older than $HOMEBREW_API_AUTO_UPDATE_SECS (default 450); returns the
+/// cached body paths. Fails with cancelled when `token` is cancelled, network/not_found (no libcurl)
+/// errors otherwise; a failed revalidation falls back to the cached copy.
+util::Result<std::vector<std::filesystem::path>> fetch_brew_api(core::Runtime& runtime,
+                                                                const core::CancellationToken& token);
 
-/// The Homebrew search index: brew's own cache when present, else the fetched API; cached like apt_index.
+/// The Homebrew search index: brew's own cache when present, else the API fetched on `runtime`
+/// (fetch_brew_api); cached like apt_index. Fails like fetch_brew_api, or with parse for a bad document.
 util::Result<PackageIndex> homebrew_index(const util::Root& root, const std::filesystem::path& cache_file,
-                                          const std::atomic<bool>& cancelled);
+                                          core::Runtime& runtime, const core::CancellationToken& token);
 
 } // namespace zsyncctl::pkg

@@ -7,20 +7,13 @@
 #include <utility>
 #include <vector>
 
+#include "pkg/registry.hpp"
 #include "util/result.hpp"
 
 namespace zsyncctl::pkg {
 
 /// What a plan does to the named packages.
 enum class Operation { install, remove };
-
-/// Which progress signal a manager's run gives (see progress.hpp for the parsers).
-enum class ProgressStyle {
-    apt_status_fd, // apt's -o APT::Status-Fd=N machine-readable lines
-    counted_steps, // "(i/n) installing X" style lines (pacman, apk, zypper, dnf)
-    brew_steps,    // "==> Fetching / Pouring / Installing X" lines, no total
-    last_line,     // nothing parseable: a spinner and the last output line
-};
 
 /// Stable lowercase name of a progress style ("apt_status_fd"); never fails.
 std::string_view to_string(ProgressStyle style);
@@ -29,7 +22,8 @@ std::string_view to_string(ProgressStyle style);
 std::string_view to_string(Operation operation);
 
 /// How one manager installs and removes packages: the argv around the names, whether it needs root, the
-/// lock it takes, its progress style. A field of the registry's manager entries; constant data.
+/// lock it takes, its progress style. A flat view of a registry entry's install facts (Manager::install,
+/// install_privilege, install_lock_group), built once from the registry; constant data.
 struct ManagerActions {
     std::string_view id;
     /// argv before the names, for install; empty when the manager cannot install by name.
@@ -56,7 +50,7 @@ struct ManagerActions {
     std::string_view why_not;
 };
 
-/// Every manager id the registry knows, with its install/remove actions, in registry order.
+/// Every registry entry with install facts (has_install_facts), as actions, in registry order.
 std::span<const ManagerActions> manager_actions();
 
 /// The actions for `id`, or nullptr when the id is unknown.

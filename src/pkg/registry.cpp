@@ -25,6 +25,30 @@ const std::vector<std::string_view> k_prefix_lib{"{prefix}/lib"};
 const std::vector<std::string_view> k_prefix_include{"{prefix}/include"};
 const std::vector<std::string_view> k_prefix_pc{"{prefix}/lib/pkgconfig", "{prefix}/share/pkgconfig"};
 
+// Search commands and their non-interactive flags follow each tool's documentation and the command lines
+// mpm (kdeldycke/meta-package-manager) runs; see ../shared/reference/managers.md. Shared by several entries:
+// dnf and yum are one CLI and take dnf's metadata lock while searching.
+const SearchFacts k_dnf_search{
+    .method = SearchMethod::command,
+    .argv = {"{exe}", "--quiet", "--assumeno", "search", "{query}"},
+    .parser = "dnf",
+    .lock_group = "rpmdb",
+    .no_match_exit_codes = {1},
+};
+// AUR helpers answer -Ss like pacman.
+const SearchFacts k_aur_helper_search{
+    .method = SearchMethod::command,
+    .argv = {"{exe}", "--color", "never", "-Ss", "{query}"},
+    .parser = "pacman-ss",
+    .no_match_exit_codes = {1},
+};
+const SearchFacts k_pypi_search{
+    .method = SearchMethod::unsupported,
+    .reason = "PyPI has no search API since 2020 (pypa/pip#5216)",
+};
+
+// Install and remove command lines are non-interactive (managers.md and each manager's manual); the names
+// go between prefix and suffix.
 std::vector<Manager> build_registry() {
     std::vector<Manager> table = {
         // ---- system ----
@@ -43,6 +67,17 @@ std::vector<Manager> build_registry() {
             .include = k_usr_include,
             .pkg_config = k_deb_pc,
             .version_argv = {"{exe}", "--version"},
+            .search = {.method = SearchMethod::native_apt},
+            .install =
+                {
+                    // Conffile questions are answered the way dpkg would by default (keep the local file when
+                    // it was changed, take the new one otherwise), so a run never stops at a prompt nobody
+                    // sees.
+                    .install_prefix = {"apt-get", "-y", "-q", "-o", "Dpkg::Options::=--force-confdef", "-o",
+                                       "Dpkg::Options::=--force-confold", "install"},
+                    .remove_prefix = {"apt-get", "-y", "-q", "remove"},
+                    .progress = ProgressStyle::apt_status_fd,
+                },
         },
         {
             .id = "dpkg",
@@ -88,6 +123,13 @@ std::vector<Manager> build_registry() {
             .include = k_usr_include,
             .pkg_config = k_rpm_pc,
             .version_argv = {"{exe}", "--version"},
+            .search = k_dnf_search,
+            .install =
+                {
+                    .install_prefix = {"dnf", "-y", "install"},
+                    .remove_prefix = {"dnf", "-y", "remove"},
+                    .progress = ProgressStyle::counted_steps,
+                },
         },
         {
             .id = "yum",
@@ -103,6 +145,13 @@ std::vector<Manager> build_registry() {
             .include = k_usr_include,
             .pkg_config = k_rpm_pc,
             .version_argv = {"{exe}", "--version"},
+            .search = k_dnf_search,
+            .install =
+                {
+                    .install_prefix = {"yum", "-y", "install"},
+                    .remove_prefix = {"yum", "-y", "remove"},
+                    .progress = ProgressStyle::counted_steps,
+                },
         },
         {
             .id = "zypper",
@@ -119,6 +168,23 @@ std::vector<Manager> build_registry() {
             .include = k_usr_include,
             .pkg_config = k_rpm_pc,
             .version_argv = {"{exe}", "--version"},
+            .search =
+                {
+                    .method = SearchMethod::command,
+                    .argv = {"{exe}", "--no-color", "--no-abbrev", "--non-interactive", "--no-cd",
+                             "--no-refresh", "--xmlout", "search", "--details", "--type", "package",
+                             "{query}"},
+                    .parser = "zypper-xml",
+                    .lock_group = "zypp",
+                    .no_match_exit_codes = {104},
+                },
+            .install =
+                {
+                    .install_prefix = {"zypper", "--non-interactive", "--no-color", "install",
+                                       "--auto-agree-with-licenses"},
+                    .remove_prefix = {"zypper", "--non-interactive", "--no-color", "remove"},
+                    .progress = ProgressStyle::counted_steps,
+                },
         },
         {
             .id = "rpm",
@@ -149,6 +215,13 @@ std::vector<Manager> build_registry() {
             .include = k_usr_include,
             .pkg_config = k_usr_pc,
             .version_argv = {"{exe}", "--version"},
+            .search = {.method = SearchMethod::native_pacman},
+            .install =
+                {
+                    .install_prefix = {"pacman", "--sync", "--noconfirm", "--needed", "--color", "never"},
+                    .remove_prefix = {"pacman", "--remove", "--noconfirm", "--color", "never"},
+                    .progress = ProgressStyle::counted_steps,
+                },
         },
         {
             .id = "yay",
@@ -166,6 +239,7 @@ std::vector<Manager> build_registry() {
             .include = k_usr_include,
             .pkg_config = k_usr_pc,
             .version_argv = {"{exe}", "--version"},
+            .search = k_aur_helper_search,
         },
         {
             .id = "paru",
@@ -182,6 +256,7 @@ std::vector<Manager> build_registry() {
             .include = k_usr_include,
             .pkg_config = k_usr_pc,
             .version_argv = {"{exe}", "--version"},
+            .search = k_aur_helper_search,
         },
         {
             .id = "apk",
@@ -197,6 +272,18 @@ std::vector<Manager> build_registry() {
             .include = k_usr_include,
             .pkg_config = k_usr_pc,
             .version_argv = {"{exe}", "--version"},
+            .search =
+                {
+                    .method = SearchMethod::command,
+                    .argv = {"{exe}", "--no-progress", "search", "--verbose", "{query}"},
+                    .parser = "apk",
+                },
+            .install =
+                {
+                    .install_prefix = {"apk", "--no-progress", "add"},
+                    .remove_prefix = {"apk", "--no-progress", "del"},
+                    .progress = ProgressStyle::counted_steps,
+                },
         },
         {
             .id = "xbps",
@@ -212,6 +299,19 @@ std::vector<Manager> build_registry() {
             .include = k_usr_include,
             .pkg_config = k_usr_pc,
             .version_argv = {"{exe}", "--version"},
+            .search =
+                {
+                    .method = SearchMethod::command,
+                    .executables = {"xbps-query"},
+                    .argv = {"{exe}", "-Rs", "{query}"},
+                    .parser = "xbps",
+                    .no_match_exit_codes = {2},
+                },
+            .install =
+                {
+                    .install_prefix = {"xbps-install", "--yes"},
+                    .remove_prefix = {"xbps-remove", "--yes"},
+                },
         },
         {
             .id = "portage",
@@ -227,6 +327,11 @@ std::vector<Manager> build_registry() {
             .include = k_usr_include,
             .pkg_config = {"/usr/lib64/pkgconfig", "/usr/share/pkgconfig"},
             .version_argv = {"{exe}", "--version"},
+            .install =
+                {
+                    .install_prefix = {"emerge", "--ask=n", "--quiet-build=y"},
+                    .remove_prefix = {"emerge", "--ask=n", "--depclean"},
+                },
         },
         {
             .id = "eopkg",
@@ -274,6 +379,20 @@ std::vector<Manager> build_registry() {
             .include = k_prefix_include,
             .pkg_config = {"{prefix}/lib/pkgconfig", "{prefix}/share/pkgconfig"},
             .version_argv = {"{exe}", "--version"},
+            .search =
+                {
+                    .method = SearchMethod::command,
+                    .executables = {"nix"},
+                    .argv = {"{exe}", "--extra-experimental-features", "nix-command flakes", "search",
+                             "nixpkgs", "{query}", "--json"},
+                    .parser = "nix-json",
+                    .no_match_exit_codes = {1},
+                },
+            .install =
+                {
+                    .install_prefix = {"nix-env", "--install"},
+                    .remove_prefix = {"nix-env", "--uninstall"},
+                },
         },
         {
             .id = "guix",
@@ -290,6 +409,18 @@ std::vector<Manager> build_registry() {
             .include = k_prefix_include,
             .pkg_config = {"{prefix}/lib/pkgconfig"},
             .version_argv = {"{exe}", "--version"},
+            .search =
+                {
+                    .method = SearchMethod::command,
+                    .argv = {"{exe}", "search", "{query}"},
+                    .parser = "guix",
+                    .no_match_exit_codes = {1},
+                },
+            .install =
+                {
+                    .install_prefix = {"guix", "install"},
+                    .remove_prefix = {"guix", "remove"},
+                },
         },
         {
             // Detection of Homebrew is special (several prefixes, one entry each): see homebrew.cpp.
@@ -307,6 +438,17 @@ std::vector<Manager> build_registry() {
             .include = k_prefix_include,
             .pkg_config = k_prefix_pc,
             .version_argv = {"{exe}", "--version"},
+            .search = {.method = SearchMethod::native_homebrew},
+            .install =
+                {
+                    .install_prefix = {"brew", "install"},
+                    .remove_prefix = {"brew", "uninstall"},
+                    .refuses_root = true,
+                    .progress = ProgressStyle::brew_steps,
+                    .env = {{"HOMEBREW_NO_AUTO_UPDATE", "1"},
+                            {"HOMEBREW_NO_ANALYTICS", "1"},
+                            {"HOMEBREW_NO_ENV_HINTS", "1"}},
+                },
         },
         {
             .id = "macports",
@@ -322,6 +464,18 @@ std::vector<Manager> build_registry() {
             .include = k_prefix_include,
             .pkg_config = {"{prefix}/lib/pkgconfig", "{prefix}/share/pkgconfig"},
             .version_argv = {"{exe}", "version"},
+            .search =
+                {
+                    .method = SearchMethod::command,
+                    .argv = {"{exe}", "-N", "search", "{query}"},
+                    .parser = "macports",
+                    .no_match_exit_codes = {1},
+                },
+            .install =
+                {
+                    .install_prefix = {"port", "-N", "install"},
+                    .remove_prefix = {"port", "-N", "uninstall"},
+                },
         },
         {
             .id = "pkg",
@@ -337,6 +491,19 @@ std::vector<Manager> build_registry() {
             .include = k_prefix_include,
             .pkg_config = {"{prefix}/libdata/pkgconfig"},
             .version_argv = {"{exe}", "--version"},
+            .search =
+                {
+                    .method = SearchMethod::command,
+                    .argv = {"{exe}", "search", "{query}"},
+                    .parser = "freebsd-pkg",
+                    .no_match_exit_codes = {1},
+                },
+            .install =
+                {
+                    .install_prefix = {"pkg", "install", "-y"},
+                    .remove_prefix = {"pkg", "delete", "-y"},
+                    .progress = ProgressStyle::counted_steps,
+                },
         },
         {
             .id = "chocolatey",
@@ -350,6 +517,19 @@ std::vector<Manager> build_registry() {
             .bin = k_prefix_bin,
             .lib = k_prefix_lib,
             .version_argv = {"{exe}", "--version"},
+            .search =
+                {
+                    .method = SearchMethod::command,
+                    .argv = {"{exe}", "search", "{query}", "--limit-output"},
+                    .parser = "choco",
+                },
+            .install =
+                {
+                    .install_prefix = {"choco", "install"},
+                    .install_suffix = {"--yes", "--limit-output", "--no-progress", "--no-color"},
+                    .remove_prefix = {"choco", "uninstall"},
+                    .remove_suffix = {"--yes", "--limit-output", "--no-color"},
+                },
         },
         // ---- apps ----
         {
@@ -364,6 +544,17 @@ std::vector<Manager> build_registry() {
             .prefix = {"/snap"},
             .bin = {"/snap/bin", "/var/lib/snapd/snap/bin"},
             .version_argv = {"{exe}", "version"},
+            .search =
+                {
+                    .method = SearchMethod::command,
+                    .argv = {"{exe}", "find", "{query}", "--color=never"},
+                    .parser = "snap",
+                },
+            .install =
+                {
+                    .install_prefix = {"snap", "install"},
+                    .remove_prefix = {"snap", "remove"},
+                },
         },
         {
             .id = "flatpak",
@@ -377,6 +568,17 @@ std::vector<Manager> build_registry() {
             .prefix = {"/var/lib/flatpak"},
             .bin = {"/var/lib/flatpak/exports/bin", "{home}/.local/share/flatpak/exports/bin"},
             .version_argv = {"{exe}", "--version"},
+            .search =
+                {
+                    .method = SearchMethod::command,
+                    .argv = {"{exe}", "search", "{query}"},
+                    .parser = "flatpak",
+                },
+            .install =
+                {
+                    .install_prefix = {"flatpak", "install", "--noninteractive", "-y"},
+                    .remove_prefix = {"flatpak", "uninstall", "--noninteractive", "-y"},
+                },
         },
         {
             .id = "mas",
@@ -388,6 +590,18 @@ std::vector<Manager> build_registry() {
             .install_privilege = P::user,
             .bin = k_prefix_bin,
             .version_argv = {"{exe}", "version"},
+            .search =
+                {
+                    .method = SearchMethod::command,
+                    .argv = {"{exe}", "search", "{query}"},
+                    .parser = "mas",
+                    .no_match_exit_codes = {1},
+                },
+            .install =
+                {
+                    .install_prefix = {"mas", "install"},
+                    .remove_prefix = {"mas", "uninstall"},
+                },
         },
         {
             .id = "scoop",
@@ -401,6 +615,17 @@ std::vector<Manager> build_registry() {
             .prefix = {"{env:SCOOP}", "{home}/scoop"},
             .bin = {"{prefix}/shims"},
             .version_argv = {"{exe}", "--version"},
+            .search =
+                {
+                    .method = SearchMethod::command,
+                    .argv = {"{exe}", "search", "{query}"},
+                    .parser = "scoop",
+                },
+            .install =
+                {
+                    .install_prefix = {"scoop", "install"},
+                    .remove_prefix = {"scoop", "uninstall"},
+                },
         },
         {
             .id = "winget",
@@ -411,6 +636,24 @@ std::vector<Manager> build_registry() {
             .well_known = {"{env:LOCALAPPDATA}/Microsoft/WindowsApps/winget.exe"},
             .install_privilege = P::user, // elevates per package through UAC when the installer asks
             .version_argv = {"{exe}", "--version"},
+            .search =
+                {
+                    .method = SearchMethod::command,
+                    .argv = {"{exe}", "search", "{query}", "--accept-source-agreements",
+                             "--disable-interactivity"},
+                    .parser = "winget",
+                    .no_match_exit_codes =
+                        {-1978335212}, // APPINSTALLER_CLI_ERROR_NO_APPLICATIONS_FOUND, 0x8A150014
+                },
+            .install =
+                {
+                    .install_prefix = {"winget", "install", "--exact", "--id"},
+                    .install_suffix = {"--accept-package-agreements", "--accept-source-agreements",
+                                       "--disable-interactivity"},
+                    .remove_prefix = {"winget", "uninstall", "--exact", "--id"},
+                    .remove_suffix = {"--accept-source-agreements", "--disable-interactivity"},
+                    .one_name_per_command = true,
+                },
         },
         // ---- language ----
         {
@@ -421,6 +664,20 @@ std::vector<Manager> build_registry() {
             .install_privilege = P::user,
             .bin = k_prefix_bin,
             .version_argv = {"{exe}", "--version"},
+            .search =
+                {
+                    .method = SearchMethod::command,
+                    .argv = {"{exe}", "search", "--json", "--no-progress", "--no-update-notifier",
+                             "--no-fund", "--no-audit", "{query}"},
+                    .parser = "npm-json",
+                },
+            .install =
+                {
+                    .install_prefix = {"npm", "install", "--global", "--no-progress", "--no-update-notifier",
+                                       "--no-fund", "--no-audit"},
+                    .remove_prefix = {"npm", "uninstall", "--global", "--no-progress",
+                                      "--no-update-notifier"},
+                },
         },
         {
             .id = "pnpm",
@@ -432,6 +689,11 @@ std::vector<Manager> build_registry() {
             .prefix = {"{env:PNPM_HOME}", "{home}/.local/share/pnpm"},
             .bin = {"{prefix}"},
             .version_argv = {"{exe}", "--version"},
+            .install =
+                {
+                    .install_prefix = {"pnpm", "add", "--global"},
+                    .remove_prefix = {"pnpm", "remove", "--global"},
+                },
         },
         {
             .id = "yarn",
@@ -442,6 +704,11 @@ std::vector<Manager> build_registry() {
             .install_privilege = P::user,
             .bin = {"{home}/.yarn/bin"},
             .version_argv = {"{exe}", "--version"},
+            .install =
+                {
+                    .install_prefix = {"yarn", "global", "add", "--non-interactive"},
+                    .remove_prefix = {"yarn", "global", "remove", "--non-interactive"},
+                },
         },
         {
             .id = "bun",
@@ -462,6 +729,12 @@ std::vector<Manager> build_registry() {
             .install_privilege = P::user,
             .bin = {"{home}/.local/bin"}, // where `pip install --user` puts scripts
             .version_argv = {"{exe}", "--version"},
+            .search = k_pypi_search,
+            .install =
+                {
+                    .install_prefix = {"pip", "install", "--no-input", "--disable-pip-version-check"},
+                    .remove_prefix = {"pip", "uninstall", "--yes", "--disable-pip-version-check"},
+                },
         },
         {
             .id = "pipx",
@@ -473,6 +746,13 @@ std::vector<Manager> build_registry() {
             .prefix = {"{env:PIPX_HOME}", "{home}/.local/share/pipx", "{home}/.local/pipx"},
             .bin = {"{env:PIPX_BIN_DIR}", "{home}/.local/bin"},
             .version_argv = {"{exe}", "--version"},
+            .search = k_pypi_search,
+            .install =
+                {
+                    .install_prefix = {"pipx", "install"},
+                    .remove_prefix = {"pipx", "uninstall"},
+                    .one_name_per_command = true,
+                },
         },
         {
             .id = "uv",
@@ -483,6 +763,7 @@ std::vector<Manager> build_registry() {
             .install_privilege = P::user,
             .bin = {"{home}/.local/bin"},
             .version_argv = {"{exe}", "--version"},
+            .search = k_pypi_search,
         },
         {
             .id = "conda",
@@ -498,6 +779,18 @@ std::vector<Manager> build_registry() {
             .include = k_prefix_include,
             .pkg_config = {"{prefix}/lib/pkgconfig"},
             .version_argv = {"{exe}", "--version"},
+            .search =
+                {
+                    .method = SearchMethod::command,
+                    .argv = {"{exe}", "search", "--json", "{query}"},
+                    .parser = "conda-json",
+                    .no_match_exit_codes = {1},
+                },
+            .install =
+                {
+                    .install_prefix = {"conda", "install", "--yes"},
+                    .remove_prefix = {"conda", "remove", "--yes"},
+                },
         },
         {
             .id = "cargo",
@@ -509,6 +802,17 @@ std::vector<Manager> build_registry() {
             .prefix = {"{env:CARGO_HOME}", "{home}/.cargo"},
             .bin = k_prefix_bin,
             .version_argv = {"{exe}", "--version"},
+            .search =
+                {
+                    .method = SearchMethod::command,
+                    .argv = {"{exe}", "search", "--color", "never", "--quiet", "--limit", "100", "{query}"},
+                    .parser = "cargo",
+                },
+            .install =
+                {
+                    .install_prefix = {"cargo", "install", "--color", "never"},
+                    .remove_prefix = {"cargo", "uninstall", "--color", "never"},
+                },
         },
         {
             .id = "gem",
@@ -518,6 +822,17 @@ std::vector<Manager> build_registry() {
             .install_privilege = P::user,
             .bin = k_prefix_bin,
             .version_argv = {"{exe}", "--version"},
+            .search =
+                {
+                    .method = SearchMethod::command,
+                    .argv = {"{exe}", "search", "--remote", "{query}"},
+                    .parser = "gem",
+                },
+            .install =
+                {
+                    .install_prefix = {"gem", "install", "--no-document"},
+                    .remove_prefix = {"gem", "uninstall", "--all", "--executables"},
+                },
         },
         {
             .id = "go",
@@ -529,6 +844,17 @@ std::vector<Manager> build_registry() {
             .prefix = {"{env:GOPATH}", "{home}/go"},
             .bin = {"{env:GOBIN}", "{prefix}/bin"}, // where `go install` puts binaries
             .version_argv = {"{exe}", "version"},
+            .search =
+                {
+                    .method = SearchMethod::unsupported,
+                    .reason = "go has no search command",
+                },
+            .install =
+                {
+                    .install_prefix = {"go", "install"},
+                    .name_suffix_if_unversioned = "@latest",
+                    .why_not = "go has no uninstall command; delete the binary from $(go env GOPATH)/bin",
+                },
         },
         {
             .id = "composer",
@@ -539,6 +865,11 @@ std::vector<Manager> build_registry() {
             .prefix = {"{env:COMPOSER_HOME}", "{home}/.config/composer", "{home}/.composer"},
             .bin = {"{prefix}/vendor/bin"},
             .version_argv = {"{exe}", "--version"},
+            .install =
+                {
+                    .install_prefix = {"composer", "global", "require", "--no-interaction"},
+                    .remove_prefix = {"composer", "global", "remove", "--no-interaction"},
+                },
         },
         {
             .id = "cpanm",
@@ -646,6 +977,12 @@ std::vector<Manager> build_registry() {
             .install_privilege = P::user,
             .prefix = {"{env:SDKMAN_DIR}", "{home}/.sdkman"},
             .version_file = "{prefix}/var/version",
+            .install =
+                {
+                    .why_not =
+                        "sdkman's `sdk` is a shell function, not an executable; run `sdk install NAME` in "
+                        "a shell where sdkman-init.sh is sourced",
+                },
         },
         {
             .id = "asdf",
@@ -658,6 +995,12 @@ std::vector<Manager> build_registry() {
             .prefix = {"{env:ASDF_DATA_DIR}", "{home}/.asdf"},
             .bin = {"{prefix}/shims"},
             .version_argv = {"{exe}", "--version"},
+            .install =
+                {
+                    .why_not =
+                        "asdf installs a tool version through a plugin; run `asdf plugin add NAME` and "
+                        "`asdf install NAME VERSION`",
+                },
         },
         {
             .id = "mise",
@@ -669,6 +1012,11 @@ std::vector<Manager> build_registry() {
             .prefix = {"{env:MISE_DATA_DIR}", "{home}/.local/share/mise"},
             .bin = {"{prefix}/shims"},
             .version_argv = {"{exe}", "--version"},
+            .install =
+                {
+                    .install_prefix = {"mise", "use", "--global", "--yes"},
+                    .remove_prefix = {"mise", "uninstall", "--yes"},
+                },
         },
         {
             .id = "pyenv",
@@ -743,6 +1091,35 @@ void mix(std::uint64_t& hash, const std::vector<std::string_view>& list) {
         mix(hash, item);
     }
     mix(hash, "|");
+}
+
+void mix(std::uint64_t& hash, const SearchFacts& search) {
+    mix(hash, std::to_string(static_cast<int>(search.method)));
+    mix(hash, search.executables);
+    mix(hash, search.argv);
+    mix(hash, search.parser);
+    mix(hash, search.env);
+    mix(hash, search.lock_group);
+    for (int code : search.no_match_exit_codes) {
+        mix(hash, std::to_string(code));
+    }
+    mix(hash, search.reason);
+}
+
+void mix(std::uint64_t& hash, const InstallFacts& install) {
+    mix(hash, install.install_prefix);
+    mix(hash, install.install_suffix);
+    mix(hash, install.remove_prefix);
+    mix(hash, install.remove_suffix);
+    mix(hash, install.refuses_root ? "refuses-root" : "-");
+    mix(hash, install.one_name_per_command ? "one-name" : "-");
+    mix(hash, install.name_suffix_if_unversioned);
+    mix(hash, std::to_string(static_cast<int>(install.progress)));
+    for (const auto& [name, value] : install.env) {
+        mix(hash, name);
+        mix(hash, value);
+    }
+    mix(hash, install.why_not);
 }
 
 } // namespace
@@ -824,6 +1201,14 @@ bool is_valid_manager_id(std::string_view id) {
                        [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'; });
 }
 
+bool has_install_facts(const Manager& manager) {
+    return !manager.install.install_prefix.empty() || !manager.install.why_not.empty();
+}
+
+std::string_view install_lock_group(const Manager& manager) {
+    return manager.lock_group.empty() ? manager.id : manager.lock_group;
+}
+
 std::uint64_t registry_fingerprint() {
     static const std::uint64_t fingerprint = [] {
         std::uint64_t hash = 14695981039346656037ull;
@@ -836,6 +1221,10 @@ std::uint64_t registry_fingerprint() {
             mix(hash, m.markers);
             mix(hash, m.detected_by_marker ? "marker" : "exe");
             mix(hash, m.prefix);
+            mix(hash, std::to_string(static_cast<int>(m.install_privilege)));
+            mix(hash, m.lock_group);
+            mix(hash, m.search);
+            mix(hash, m.install);
         }
         return hash;
     }();

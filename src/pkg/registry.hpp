@@ -5,6 +5,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace zsyncctl::pkg {
@@ -40,6 +41,68 @@ enum class InstallPrivilege {
     root,  // system-wide: needs root (sudo)
     user,  // the invoking user; never run it as root (Homebrew refuses)
     polkit // asks for privileges by itself (flatpak system installs)
+};
+
+/// How a manager's packages are searched.
+enum class SearchMethod {
+    none,            ///< search does not know this manager (it is not offered by `pkg search`)
+    native_apt,      ///< the Packages indexes under /var/lib/apt/lists, no process
+    native_pacman,   ///< the sync databases under pacman's DBPath, no process
+    native_homebrew, ///< Homebrew's JSON API (brew's own cache, else fetched), no process
+    command,         ///< the manager's own search command, output parsed by `parser`
+    unsupported,     ///< the manager has no search facility; `reason` says why
+};
+
+/// How one manager searches. `argv` is a template: "{exe}" is the executable found, "{query}" the query.
+/// Every command runs with LC_ALL=C plus `env`; managers with the same non-empty `lock_group` are searched
+/// one after the other (a search lock, which is not always the install lock: dnf and yum share dnf's
+/// metadata cache, zypper searches under its own zypp lock).
+struct SearchFacts {
+    SearchMethod method = SearchMethod::none;
+    /// Executables that run the search, in preference order; empty: the manager's `executables`.
+    std::vector<std::string_view> executables{};
+    std::vector<std::string_view> argv{};
+    /// A parser id known to find_search_parser() (search_parsers.hpp).
+    std::string_view parser{};
+    /// Extra "NAME=value" environment entries.
+    std::vector<std::string_view> env{};
+    std::string_view lock_group{};
+    /// Exit codes that mean "nothing found" rather than failure (pacman -Ss 1, zypper 104, ...).
+    std::vector<int> no_match_exit_codes{};
+    /// Why the manager cannot search (method unsupported).
+    std::string_view reason{};
+};
+
+/// Which progress signal a manager's install run gives (see progress.hpp for the parsers).
+enum class ProgressStyle {
+    apt_status_fd, // apt's -o APT::Status-Fd=N machine-readable lines
+    counted_steps, // "(i/n) installing X" style lines (pacman, apk, zypper, dnf)
+    brew_steps,    // "==> Fetching / Pouring / Installing X" lines, no total
+    last_line,     // nothing parseable: a spinner and the last output line
+};
+
+/// How a manager installs and removes packages by name: the argv around the names (argv[0] is one of the
+/// manager's executables), and how the run behaves. Whether it needs root comes from install_privilege,
+/// the lock it takes from lock_group (the manager's id when it shares no lock).
+struct InstallFacts {
+    /// argv before the names, for install; empty when the manager cannot install by name.
+    std::vector<std::string_view> install_prefix{};
+    /// argv after the names, for install (winget's --accept-* flags).
+    std::vector<std::string_view> install_suffix{};
+    /// argv before the names, for remove; empty when the manager has no remove command.
+    std::vector<std::string_view> remove_prefix{};
+    std::vector<std::string_view> remove_suffix{};
+    /// True when the manager must never run as root (Homebrew).
+    bool refuses_root = false;
+    /// True when the manager takes one name per command (winget); a plan then has one command per name.
+    bool one_name_per_command = false;
+    /// Appended to a name that has no '@' (go install needs NAME@VERSION).
+    std::string_view name_suffix_if_unversioned{};
+    ProgressStyle progress = ProgressStyle::last_line;
+    /// Environment set for every run ("HOMEBREW_NO_AUTO_UPDATE=1").
+    std::vector<std::pair<std::string_view, std::string_view>> env{};
+    /// Why the manager cannot install (or remove) by name.
+    std::string_view why_not{};
 };
 
 /// One manager in the registry: everything about it that is a fact, not a run-time finding.
@@ -85,6 +148,11 @@ struct Manager {
     std::vector<std::string_view> version_argv{};
     /// A file (template) holding the version, for managers without a version command (sdkman).
     std::string_view version_file{};
+
+    /// How `pkg search` searches it; method none: not at all.
+    SearchFacts search{};
+    /// How `pkg install` / `pkg remove` run it; all empty: not offered.
+    InstallFacts install{};
 };
 
 /// The whole registry, in a fixed order (system, app, language, version managers). Never fails.
@@ -99,8 +167,14 @@ std::vector<std::string_view> manager_ids();
 /// True when `id` is a well-formed registry id: lowercase letters, digits and '-', starting with a letter.
 bool is_valid_manager_id(std::string_view id);
 
-/// A fingerprint of the table's contents (ids, executables, locations, templates), so caches built by
-/// another version of the table are not reused.
+/// True when `manager` has install facts (a command, or a reason why there is none): `pkg install` knows it.
+bool has_install_facts(const Manager& manager);
+
+/// The lock an install or remove with `manager` takes: its lock_group, else its id. Never empty.
+std::string_view install_lock_group(const Manager& manager);
+
+/// A fingerprint of the table's contents (ids, executables, locations, templates, search and install
+/// facts), so caches built by another version of the table are not reused.
 std::uint64_t registry_fingerprint();
 
 } // namespace zsyncctl::pkg

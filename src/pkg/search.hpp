@@ -1,6 +1,5 @@
 #pragma once
 
-#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -11,6 +10,9 @@
 #include <thread>
 #include <vector>
 
+#include "core/cancellation.hpp"
+#include "core/runtime.hpp"
+#include "pkg/registry.hpp"
 #include "pkg/search_types.hpp"
 #include "util/result.hpp"
 #include "util/root.hpp"
@@ -42,6 +44,12 @@ struct SearchRequest {
     bool use_cache = true;
 };
 
+/// Every registry entry search knows (search method other than none), in registry order. Never fails.
+std::vector<const Manager*> search_managers();
+
+/// The executables that run `manager`'s search: its search facts' list, else the manager's own.
+const std::vector<std::string_view>& search_executables(const Manager& manager);
+
 /// Checks a query and manager list before anything runs: fails with invalid_input for an empty query, one
 /// starting with '-', one with control characters, or an unknown manager (the message names it and the
 /// hint lists the known ones).
@@ -50,15 +58,17 @@ util::Result<void> validate_search_request(const SearchRequest& request);
 /// The managers a search without --manager covers: those whose data or executable is present. Never fails.
 std::vector<std::string> detect_search_managers(const util::Root& root);
 
-/// A running search over several managers at once. Each manager runs on its own thread (managers sharing
-/// a lock group share one thread, one after the other); native readers spawn nothing, command backends
-/// run their manager with LC_ALL=C in its own process group, killed on timeout or cancellation. Results
-/// arrive in completion order through next_finished(). Owned and polled by one thread; the destructor
-/// cancels what is still running and joins every worker.
+/// A running search over several managers at once. Each manager has a worker thread (managers sharing a
+/// search lock group share one, one after the other) that reads native indexes (no process) or parses a
+/// command's output. Commands are started with core::spawn_process on the runtime's event loop, so one
+/// loop thread reads every manager's output; each runs with LC_ALL=C in its own process group, ended by
+/// the spawn's timeout at the search deadline or through the run's cancellation token (--race, cancel()).
+/// Results arrive in completion order through next_finished(). Owned and polled by one thread; the
+/// destructor cancels what is still running and joins every worker.
 class SearchRun {
 public:
-    /// Starts every manager; fails like validate_search_request.
-    static util::Result<std::unique_ptr<SearchRun>> start(SearchRequest request);
+    /// Starts every manager on `runtime` (which must outlive the run); fails like validate_search_request.
+    static util::Result<std::unique_ptr<SearchRun>> start(SearchRequest request, core::Runtime& runtime);
     ~SearchRun();
     SearchRun(const SearchRun&) = delete;
     SearchRun& operator=(const SearchRun&) = delete;
@@ -81,13 +91,16 @@ private:
     void run_one(std::size_t index);
     void finish(std::size_t index);
 
+    void run_command(const Manager& manager, ManagerReport& report);
+    std::string cancelled_reason();
+
     SearchRequest m_request;
+    core::Runtime* m_runtime = nullptr;
+    core::CancellationToken m_token;
     std::vector<ManagerReport> m_reports;
     std::vector<std::thread> m_threads;
     std::chrono::steady_clock::time_point m_started;
     std::chrono::steady_clock::time_point m_deadline;
-    int m_cancel_fd = -1;
-    std::atomic<bool> m_cancelled{false};
     std::mutex m_mutex;
     std::condition_variable m_cv;
     std::deque<std::size_t> m_done;

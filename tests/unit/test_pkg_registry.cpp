@@ -4,7 +4,10 @@
 #include <set>
 #include <string>
 
+#include "pkg/install_plan.hpp"
 #include "pkg/registry.hpp"
+#include "pkg/search.hpp"
+#include "pkg/search_parsers.hpp"
 
 using namespace zsyncctl;
 
@@ -94,4 +97,104 @@ TEST_CASE("Registry kinds, platforms and privileges") {
     CHECK(pkg::platform_names(pkg::Platform::linux_os | pkg::Platform::macos) ==
           std::vector<std::string_view>{"linux", "macos"});
     CHECK(pkg::registry_fingerprint() == pkg::registry_fingerprint());
+}
+
+TEST_CASE("Registry search facts name a parser that exists and a command that can run") {
+    std::size_t searchable = 0;
+    for (const auto& m : pkg::registry()) {
+        CAPTURE(m.id);
+        const pkg::SearchFacts& s = m.search;
+        switch (s.method) {
+        case pkg::SearchMethod::none:
+            CHECK(s.argv.empty());
+            CHECK(s.parser.empty());
+            continue;
+        case pkg::SearchMethod::command: {
+            bool parser_exists = pkg::find_search_parser(s.parser) != nullptr;
+            CHECK(parser_exists);
+            REQUIRE(s.argv.size() >= 2);
+            CHECK(s.argv.front() == "{exe}");
+            CHECK(std::count(s.argv.begin(), s.argv.end(), std::string_view("{query}")) == 1);
+            CHECK_FALSE(pkg::search_executables(m).empty());
+            CHECK(s.reason.empty());
+            for (auto e : s.env) {
+                CHECK(e.find('=') != std::string_view::npos);
+            }
+            break;
+        }
+        case pkg::SearchMethod::unsupported:
+            CHECK_FALSE(s.reason.empty());
+            CHECK(s.argv.empty());
+            CHECK_FALSE(pkg::search_executables(m).empty()); // how detection finds it to say so
+            break;
+        case pkg::SearchMethod::native_apt:
+        case pkg::SearchMethod::native_pacman:
+        case pkg::SearchMethod::native_homebrew:
+            CHECK(s.argv.empty());
+            CHECK(s.parser.empty());
+            break;
+        }
+        ++searchable;
+    }
+    CHECK(pkg::search_managers().size() == searchable);
+    CHECK(searchable >= 25);
+    CHECK(pkg::find_manager("dpkg")->search.method == pkg::SearchMethod::none);
+    CHECK(pkg::find_manager("apt")->search.method == pkg::SearchMethod::native_apt);
+    CHECK(pkg::find_manager("pip")->search.method == pkg::SearchMethod::unsupported);
+    // dnf and yum share dnf's metadata lock while searching; zypper searches under its own.
+    CHECK(pkg::find_manager("dnf")->search.lock_group == pkg::find_manager("yum")->search.lock_group);
+    CHECK(pkg::find_manager("zypper")->search.lock_group != pkg::find_manager("dnf")->search.lock_group);
+}
+
+TEST_CASE("Registry install facts are consistent for every installable entry") {
+    std::size_t installable = 0;
+    for (const auto& m : pkg::registry()) {
+        CAPTURE(m.id);
+        const pkg::InstallFacts& i = m.install;
+        if (!pkg::has_install_facts(m)) {
+            CHECK(i.install_prefix.empty());
+            CHECK(i.remove_prefix.empty());
+            CHECK(pkg::find_manager_actions(m.id) == nullptr);
+            continue;
+        }
+        ++installable;
+        if (!i.install_prefix.empty()) {
+            // argv[0] is something detection looks for, so the detected path can replace it.
+            CHECK(std::find(m.executables.begin(), m.executables.end(), i.install_prefix.front()) !=
+                  m.executables.end());
+        }
+        for (const auto* prefix : {&i.install_prefix, &i.remove_prefix}) {
+            for (auto arg : *prefix) {
+                CHECK_FALSE(arg.empty());
+            }
+        }
+        CHECK((i.install_suffix.empty() || !i.install_prefix.empty()));
+        CHECK((i.remove_suffix.empty() || !i.remove_prefix.empty()));
+        CHECK((!i.one_name_per_command || !i.install_prefix.empty()));
+        CHECK((i.name_suffix_if_unversioned.empty() || !i.install_prefix.empty()));
+        // What cannot be done by name says why.
+        CHECK((!(i.install_prefix.empty() || i.remove_prefix.empty()) || !i.why_not.empty()));
+        // A manager that refuses root is one that installs as the user.
+        CHECK((!i.refuses_root || m.install_privilege == pkg::InstallPrivilege::user));
+        CHECK((i.progress != pkg::ProgressStyle::apt_status_fd || m.id == "apt"));
+        for (const auto& [name, value] : i.env) {
+            CHECK_FALSE(name.empty());
+            CHECK(name.find('=') == std::string_view::npos);
+        }
+        CHECK_FALSE(pkg::install_lock_group(m).empty());
+
+        // install_plan's view says the same.
+        const pkg::ManagerActions* actions = pkg::find_manager_actions(m.id);
+        REQUIRE(actions != nullptr);
+        CHECK(actions->install_prefix == i.install_prefix);
+        CHECK(actions->remove_prefix == i.remove_prefix);
+        CHECK(actions->needs_root == (m.install_privilege == pkg::InstallPrivilege::root));
+        CHECK((!actions->needs_root || !actions->refuses_root));
+        CHECK(actions->lock_group == pkg::install_lock_group(m));
+    }
+    CHECK(pkg::manager_actions().size() == installable);
+    CHECK(installable >= 30);
+    // Managers sharing a database share the install lock too.
+    CHECK(pkg::find_manager_actions("dnf")->lock_group == pkg::find_manager_actions("zypper")->lock_group);
+    CHECK(pkg::find_manager_actions("npm")->lock_group == "npm");
 }
