@@ -564,13 +564,14 @@ public:
             // Opened (not inherited) after setsid(), so it becomes the controlling terminal.
             posix_spawn_file_actions_addopen(&actions, 0, slave_path.c_str(), O_RDWR, 0);
             posix_spawn_file_actions_adddup2(&actions, 0, 1);
+            posix_spawn_file_actions_adddup2(&actions, 0, 2);
         } else if (spec.stdin_mode == StdinMode::pipe) {
             posix_spawn_file_actions_adddup2(&actions, stdin_child.get(), 0);
         } else {
             posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
         }
         for (std::size_t i = 0; i < m_streams.size(); ++i) {
-            if (!m_streams[i].terminal) {
+            if (!m_streams[i].terminal && !(spec.terminal && m_streams[i].child_fd == 2)) {
                 posix_spawn_file_actions_adddup2(&actions, child_ends[i].get(), m_streams[i].child_fd);
             }
         }

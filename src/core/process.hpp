@@ -42,10 +42,11 @@ struct ExtraOutput {
     LineCallback on_line;
 };
 
-/// A pseudo-terminal for the child: its stdin and stdout are the terminal, and it leads a new session
-/// whose controlling terminal that is (so it is also a new process group, whatever ProcessSpec::group
-/// says). What it writes to the terminal reaches on_stdout_line as lines (without the terminal's '\r')
-/// and `on_output` as raw bytes, escape sequences included.
+/// A pseudo-terminal for the child: its stdin, stdout and stderr are the terminal (programs ask their
+/// questions on either), and it leads a new session whose controlling terminal that is (so it is also a
+/// new process group, whatever ProcessSpec::group says). What it writes to the terminal reaches
+/// on_stdout_line as lines (without the terminal's '\r') and `on_output` as raw bytes, escapes included;
+/// on_stderr_line gets nothing.
 struct TerminalSpec {
     unsigned short rows = 24;
     unsigned short cols = 80;
