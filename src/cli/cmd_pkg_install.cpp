@@ -234,8 +234,8 @@ std::optional<ManagerChoice> choose_by_search(Context& context, const std::vecto
     if (found->candidates.size() == 1) {
         const auto& only = found->candidates.front();
         if (!context.options.json) {
-            context.out.info("using " + only.manager + ": the only detected manager that has " + wanted + " (" +
-                             describe(only) + ")");
+            context.out.info("using " + only.manager + ": the only detected manager that has " + wanted +
+                             " (" + describe(only) + ")");
         }
         return ManagerChoice{only.manager, "search", candidates};
     }
@@ -465,9 +465,9 @@ ExitCode run_operation(Context& context, const InstallArgs& args, pkg::Operation
                              (elevation_text == "sudo" ? " (through sudo)" : ""));
             context.out.line("lock group: " + plan->lock_group);
             context.out.line("progress:   " + std::string(pkg::to_string(plan->progress)));
-            context.out.line(std::string("questions:  ") +
-                             (ask_user && manager == "apt" ? "asked on this terminal"
-                                                           : "answered with the manager's defaults"));
+            context.out.line(std::string("questions:  ") + (ask_user && manager == "apt"
+                                                                ? "asked on this terminal"
+                                                                : "answered with the manager's defaults"));
             if (!elevation) {
                 context.out.line("note:       " + elevation.error().message);
             }
@@ -530,8 +530,10 @@ ExitCode run_operation(Context& context, const InstallArgs& args, pkg::Operation
         std::fprintf(log->file, "# %s\n", display_argv(plan->commands.front().argv).c_str());
     }
     if (context.options.json && choice->chosen_by == "search") {
-        nlohmann::json event = {
-            {"event", "manager"}, {"manager", manager}, {"chosen_by", "search"}, {"candidates", choice->candidates}};
+        nlohmann::json event = {{"event", "manager"},
+                                {"manager", manager},
+                                {"chosen_by", "search"},
+                                {"candidates", choice->candidates}};
         context.out.line(event.dump());
         std::fflush(stdout);
     }
@@ -653,18 +655,22 @@ void register_operation(CLI::App& pkg, Context& context, pkg::Operation op) {
     auto args = std::make_shared<InstallArgs>();
     cmd->add_option("names", args->names, "Package names; MANAGER:NAME picks the manager (apt:curl)")
         ->required();
-    complete_with(
-        cmd->add_option("-m,--manager", args->manager, "The package manager to use (wins over MANAGER:NAME)")
-            ->option_text("M"),
-        "managers");
+    complete_with(cmd->add_option("-m,--manager", args->manager,
+                                  "The package manager to use (wins over MANAGER:NAME; without either, the "
+                                  "names are searched for)")
+                      ->option_text("M"),
+                  "managers");
     cmd->add_flag("-n,--dry-run", args->dry_run,
                   "Print the plan (manager, exact argv, root, lock) and run nothing");
-    cmd->add_flag("-y,--yes", args->yes, "Do not ask for confirmation on a terminal");
+    cmd->add_flag(
+        "-y,--yes", args->yes,
+        "Ask nothing: no confirmation, no choice of manager, the manager's questions get its defaults");
     cmd->footer(
         "Exit status: 0 done, 1 the manager failed (its exit code is in the message and the JSON),\n"
         "2 usage or refused package name, 130 interrupted.\n"
         "With --json: one {\"event\":\"progress\",...} object per line, then {\"event\":\"done\",...}.\n"
-        "apt: ZSYNCCTL_APT_OPTIONS adds -o settings; --root DIR points apt and dpkg at DIR.");
+        "apt: ZSYNCCTL_APT_OPTIONS adds -o settings; --root DIR points apt and dpkg at DIR. On a terminal\n"
+        "without --yes, dpkg's and debconf's questions are handed to you.");
     cmd->final_callback([&context, args, op] {
         context.set_action([&context, args, op] { return run_operation(context, *args, op); });
     });

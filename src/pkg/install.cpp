@@ -56,7 +56,7 @@ std::vector<std::pair<std::string, std::string>> run_environment(const InstallPl
 }
 
 std::vector<std::vector<std::string>> final_argvs(const InstallPlan& plan, Elevation elevation,
-                                                 Prompts prompts) {
+                                                  Prompts prompts) {
     std::vector<std::vector<std::string>> out;
     for (const PlannedCommand& cmd : plan.commands) {
         std::vector<std::string> argv;
@@ -133,8 +133,8 @@ namespace {
 /// user's keys, all on the calling thread (which runs the loop).
 class PlanRun {
 public:
-    PlanRun(core::EventLoop& loop, ProgressStyle style, const InstallPlan& plan, const ExecuteOptions& options,
-            const ExecuteCallbacks& callbacks)
+    PlanRun(core::EventLoop& loop, ProgressStyle style, const InstallPlan& plan,
+            const ExecuteOptions& options, const ExecuteCallbacks& callbacks)
         : m_loop(loop), m_tracker(style, plan.operation), m_options(options), m_callbacks(callbacks) {}
 
     PlanRun(const PlanRun&) = delete;
@@ -171,17 +171,24 @@ public:
         spec.capture_limit = 0; // last_lines keeps what a failure shows
         spec.stop_signal = SIGINT;
         spec.kill_grace = m_options.interrupt_grace;
-        spec.on_stdout_line = [this](std::string_view line) { on_line(OutputStream::out, line); };
-        spec.on_stderr_line = [this](std::string_view line) { on_line(OutputStream::err, line); };
+        spec.on_stdout_line = [this](std::string_view line) {
+            on_line(OutputStream::out, line);
+        };
+        spec.on_stderr_line = [this](std::string_view line) {
+            on_line(OutputStream::err, line);
+        };
         if (status_fd) {
-            spec.extra_outputs.push_back(
-                {k_apt_status_fd, [this](std::string_view line) { on_line(OutputStream::status, line); }});
+            spec.extra_outputs.push_back({k_apt_status_fd, [this](std::string_view line) {
+                                              on_line(OutputStream::status, line);
+                                          }});
         }
         m_control = std::make_shared<core::ProcessControl>();
         spec.control = m_control;
         if (m_options.prompts == Prompts::ask_terminal) {
-            spec.terminal = core::TerminalSpec{m_options.rows, m_options.cols,
-                                               [this](std::string_view bytes) { on_terminal_bytes(bytes); }};
+            spec.terminal =
+                core::TerminalSpec{m_options.rows, m_options.cols, [this](std::string_view bytes) {
+                                       on_terminal_bytes(bytes);
+                                   }};
         }
         m_cancel = core::CancellationToken();
         auto future = core::spawn_process(m_loop, std::move(spec), m_cancel);

@@ -35,7 +35,7 @@ util::Result<Elevation> decide_elevation(const InstallPlan& plan, unsigned euid,
 /// the environment, so the plan's variables travel through env(1)), apt's Status-Fd option when not
 /// elevated (sudo closes every fd above 2, so elevated apt runs report progress from its text output).
 std::vector<std::vector<std::string>> final_argvs(const InstallPlan& plan, Elevation elevation,
-                                                 Prompts prompts = Prompts::answer_defaults);
+                                                  Prompts prompts = Prompts::answer_defaults);
 
 /// The environment every run gets: the plan's variables, LC_ALL=C (the parsers read English output), and
 /// for apt answering with defaults DEBIAN_FRONTEND=noninteractive unless the caller's environment already

@@ -7,9 +7,9 @@
 
 namespace zsyncctl::pkg {
 
-util::Result<ManagerSearchResult> find_managers_with(const std::vector<std::string>& names, Operation operation,
-                                                     const util::Root& root, bool use_cache,
-                                                     std::chrono::milliseconds timeout) {
+util::Result<ManagerSearchResult> find_managers_with(const std::vector<std::string>& names,
+                                                     Operation operation, const util::Root& root,
+                                                     bool use_cache, std::chrono::milliseconds timeout) {
     ManagerSearchResult result;
     for (const std::string& m : detect_search_managers(root)) {
         const ManagerActions* actions = find_manager_actions(m);
@@ -44,8 +44,8 @@ util::Result<ManagerSearchResult> find_managers_with(const std::vector<std::stri
     std::vector<std::vector<bool>> returned(runs.size(), std::vector<bool>(result.searched.size(), false));
     for (std::size_t n = 0; n < runs.size(); ++n) {
         while (!runs[n]->all_returned()) {
-            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline -
-                                                                              std::chrono::steady_clock::now());
+            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                deadline - std::chrono::steady_clock::now());
             auto index = runs[n]->next_finished(std::max(left, std::chrono::milliseconds(0)));
             if (!index) {
                 break;
@@ -72,14 +72,16 @@ util::Result<ManagerSearchResult> find_managers_with(const std::vector<std::stri
                 if (!report.error.empty()) {
                     failure += " (" + report.error + ")";
                 }
-                if (std::find(result.failures.begin(), result.failures.end(), failure) == result.failures.end()) {
+                if (std::find(result.failures.begin(), result.failures.end(), failure) ==
+                    result.failures.end()) {
                     result.failures.push_back(std::move(failure));
                 }
                 has_all = false;
                 break;
             }
-            auto hit = std::find_if(report.hits.begin(), report.hits.end(),
-                                    [&](const SearchHit& h) { return query_matches({names[n], MatchMode::exact, 0}, h.name, {}); });
+            auto hit = std::find_if(report.hits.begin(), report.hits.end(), [&](const SearchHit& h) {
+                return query_matches({names[n], MatchMode::exact, 0}, h.name, {});
+            });
             if (hit == report.hits.end()) {
                 has_all = false;
                 break;

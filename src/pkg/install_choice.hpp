@@ -28,8 +28,8 @@ struct ManagerSearchResult {
 /// (pkg/search.hpp, all names at once), and returns the managers that have all of them. For remove, when
 /// some candidates report every name installed, only those are kept. Blocking; any thread. Fails with
 /// not_found when no detected manager can perform the operation, or the search's own errors.
-util::Result<ManagerSearchResult> find_managers_with(const std::vector<std::string>& names, Operation operation,
-                                                     const util::Root& root, bool use_cache,
-                                                     std::chrono::milliseconds timeout);
+util::Result<ManagerSearchResult> find_managers_with(const std::vector<std::string>& names,
+                                                     Operation operation, const util::Root& root,
+                                                     bool use_cache, std::chrono::milliseconds timeout);
 
 } // namespace zsyncctl::pkg

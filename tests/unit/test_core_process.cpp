@@ -331,10 +331,11 @@ TEST_CASE("Process on a terminal: the child has a controlling terminal, its size
         std::vector<std::string> lines; // loop thread
         std::string raw;
         bool typed = false;
-        auto spec = sh("[ -t 0 ] && [ -t 1 ] && [ -t 2 ] && echo all-tty; "
-                       "(: </dev/tty) && echo ctty; stty size; echo ready; read answer; echo \"got:$answer\"; "
-                       "echo oops >&2",
-                       mode.reaper);
+        auto spec =
+            sh("[ -t 0 ] && [ -t 1 ] && [ -t 2 ] && echo all-tty; "
+               "(: </dev/tty) && echo ctty; stty size; echo ready; read answer; echo \"got:$answer\"; "
+               "echo oops >&2",
+               mode.reaper);
         spec.terminal = core::TerminalSpec{40, 100, [&](std::string_view bytes) {
                                                raw.append(bytes);
                                            }};
@@ -386,7 +387,8 @@ TEST_CASE("Process stop_signal and ProcessControl::signal reach the child's whol
         }
         SUBCASE("a chosen signal, then SIGKILL, at the caller's moment") {
             auto control = std::make_shared<core::ProcessControl>();
-            auto spec = sh("trap 'echo got-usr1' USR1; echo ready; while :; do sleep 0.05; done", mode.reaper);
+            auto spec =
+                sh("trap 'echo got-usr1' USR1; echo ready; while :; do sleep 0.05; done", mode.reaper);
             spec.control = control;
             std::vector<bool> sent; // loop thread
             spec.on_stdout_line = [&, control](std::string_view l) {
