@@ -5,19 +5,12 @@
 # reaches dpkg ("N" keeps the edited file, "Y" takes the package's); with --yes it is answered with the
 # non-interactive default (keep) and nobody is asked.
 . "$TESTS_DIR/lib.sh"
-
-for tool in apt-get dpkg-deb dpkg-scanpackages dpkg-query; do
-    command -v "$tool" >/dev/null || skip "$tool is not installed (Debian packages apt, dpkg-dev)"
-done
+. "$TESTS_DIR/apt_scratch.sh"
 
 T="$SCRATCH"
 R="$T/root"
 CONF="$R/etc/zs-conf.conf"
-mkdir -p "$T/repo" "$R/etc/apt/sources.list.d" "$R/etc/apt/preferences.d" "$R/etc/apt/apt.conf.d" \
-    "$R/var/lib/apt/lists/partial" "$R/var/cache/apt/archives/partial" "$R/var/lib/dpkg/updates" \
-    "$R/var/lib/dpkg/info" "$R/var/log"
-: >"$R/var/lib/dpkg/status"
-echo "deb [trusted=yes] file:$T/repo ./" >"$R/etc/apt/sources.list"
+apt_scratch_root "$R" "$T/repo"
 
 # publish VERSION: builds zs-conf VERSION (its conffile says "version VERSION") and makes it the newest.
 publish() {
@@ -29,17 +22,10 @@ publish() {
     rm -f "$T"/repo/*.deb
     dpkg-deb -b "$p" "$T/repo/zs-conf_$1_all.deb" >/dev/null || fail "dpkg-deb $1 failed"
     (cd "$T/repo" && dpkg-scanpackages . /dev/null >Packages 2>/dev/null) || fail "dpkg-scanpackages failed"
-    timeout 60 apt-get -q "${APT_ARGS[@]}" update >"$T/update.log" 2>&1 || fail "apt-get update failed: $(tail -5 "$T/update.log")"
+    local why
+    why=$(apt_update "$R" zs-conf) || fail "apt-get update failed: $why"
 }
 installed_version() { dpkg-query --admindir="$R/var/lib/dpkg" -W -f '${Version}' zs-conf 2>&1; }
-
-# The same apt options the plan uses, for the index update (not part of pkg install).
-opts=$("$ZSYNCCTL" --json --root "$R" pkg install -n apt:zs-conf | python3 -c "
-import json,sys
-a=json.load(sys.stdin)['argv']
-print('\n'.join(a[i+1] for i,x in enumerate(a) if x=='-o' and a[i+1].startswith(('Dir','DPkg::Options::=--root','DPkg::Options::=--admindir','DPkg::Options::=--force-not-root','Debug'))))")
-APT_ARGS=()
-while IFS= read -r o; do APT_ARGS+=(-o "$o"); done <<<"$opts"
 
 publish 1.0
 TIMEOUT=120 expect_exit 0 "install 1.0" --root "$R" pkg install --yes apt:zs-conf
@@ -52,14 +38,20 @@ plan=$(cat "$T/plan.tty")
 expect_contains "$plan" "questions:  asked on this terminal" "dry run on a terminal"
 case "$plan" in *force-conf*) fail "interactive plan still forces conffile answers: $plan" ;; *) ok ;; esac
 
+# answer VERSION KEY: publishes VERSION and installs it on a terminal, confirming and then answering dpkg's
+# question with KEY; the terminal's text is left in $tty_text and in $T/answer-KEY.tty.
+answer() {
+    publish "$1"
+    PTY_DEADLINE=120 "$DRIVE" "$T/answer-$2.tty" --expect "[Y/n]" --send 'y\r' \
+        --expect "(Y/I/N/O/D/Z) [default=N] ?" --send "$2\\r" -- "$ZSYNCCTL" --root "$R" pkg install apt:zs-conf
+    local code=$?
+    tty_text=$(cat "$T/answer-$2.tty")
+    [ "$code" -eq 0 ] && ok || fail "install $1 answering $2 exited $code: ${tty_text: -2000}"
+}
+
 # --- "N": keep the edited file
 echo "edited by the admin" >"$CONF"
-publish 2.0
-PTY_DEADLINE=120 "$DRIVE" "$T/keep.tty" --expect "[Y/n]" --send 'y\r' \
-    --expect "(Y/I/N/O/D/Z) [default=N] ?" --send 'N\r' -- "$ZSYNCCTL" --root "$R" pkg install apt:zs-conf
-code=$?
-tty_text=$(cat "$T/keep.tty")
-[ "$code" -eq 0 ] && ok || fail "install 2.0 answering N exited $code: ${tty_text: -2000}"
+answer 2.0 N
 expect_contains "$tty_text" "Configuration file '/etc/zs-conf.conf'" "dpkg's question reached the terminal"
 expect_contains "$tty_text" "installed zs-conf with apt" "the run finished"
 [ "$(cat "$CONF" 2>&1)" = "edited by the admin" ] && ok || fail "N did not keep the edited file: $(cat "$CONF" 2>&1)"
@@ -67,16 +59,11 @@ expect_contains "$tty_text" "installed zs-conf with apt" "the run finished"
 [ "$(installed_version)" = "2.0" ] && ok || fail "version after N: $(installed_version)"
 
 # --- "Y": take the package maintainer's version
-publish 3.0
-PTY_DEADLINE=120 "$DRIVE" "$T/take.tty" --expect "[Y/n]" --send 'y\r' \
-    --expect "(Y/I/N/O/D/Z) [default=N] ?" --send 'Y\r' -- "$ZSYNCCTL" --root "$R" pkg install apt:zs-conf
-code=$?
-tty_text=$(cat "$T/take.tty")
-[ "$code" -eq 0 ] && ok || fail "install 3.0 answering Y exited $code: ${tty_text: -2000}"
+answer 3.0 Y
 [ "$(cat "$CONF" 2>&1)" = "version 3.0" ] && ok || fail "Y did not install the package's file: $(cat "$CONF" 2>&1)"
 [ "$(cat "$CONF.dpkg-old" 2>&1)" = "edited by the admin" ] && ok || fail "no .dpkg-old with the edit: $(cat "$CONF.dpkg-old" 2>&1)"
 # The bar stepped aside for the question (cursor shown again) and came back after it.
-python3 - "$T/take.tty" <<'PY' && ok || fail "the bar did not step aside and come back: ${tty_text: -1500}"
+python3 - "$T/answer-Y.tty" <<'PY' && ok || fail "the bar did not step aside and come back: ${tty_text: -1500}"
 import sys
 t = open(sys.argv[1], "rb").read()
 question = t.index(b"Configuration file '/etc/zs-conf.conf'")
