@@ -9,6 +9,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <sys/ioctl.h>
+#include <termios.h>
 #include <unistd.h>
 #include <vector>
 
@@ -16,7 +18,9 @@
 #include "cli/context.hpp"
 #include "cli/progress_renderer.hpp"
 #include "pkg/install.hpp"
+#include "pkg/install_choice.hpp"
 #include "pkg/install_plan.hpp"
+#include "pkg/process_runner.hpp"
 #include "util/fs.hpp"
 #include "util/strings.hpp"
 
@@ -79,6 +83,42 @@ private:
     bool m_installed = false;
 };
 
+// Puts the terminal on `fd` in character mode while a manager's question is open: keys go to the manager
+// one by one, unechoed (the manager's own terminal echoes them), but Ctrl-C still signals us, so an
+// interrupt works the same during a question. The saved mode comes back on end() and in the destructor.
+class CharacterMode {
+public:
+    explicit CharacterMode(int fd) : m_fd(fd) {}
+    ~CharacterMode() { end(); }
+    CharacterMode(const CharacterMode&) = delete;
+    CharacterMode& operator=(const CharacterMode&) = delete;
+
+    void begin() {
+        if (m_active || ::tcgetattr(m_fd, &m_saved) != 0) {
+            return;
+        }
+        termios raw = m_saved;
+        raw.c_lflag &= ~static_cast<tcflag_t>(ICANON | ECHO | ECHONL | IEXTEN);
+        raw.c_iflag &= ~static_cast<tcflag_t>(ICRNL | INLCR | IGNCR | IXON);
+        raw.c_cc[VMIN] = 1;
+        raw.c_cc[VTIME] = 0;
+        // TCSAFLUSH drops keys typed before the question, so a stray Enter does not answer it.
+        m_active = ::tcsetattr(m_fd, TCSAFLUSH, &raw) == 0;
+    }
+
+    void end() {
+        if (m_active) {
+            ::tcsetattr(m_fd, TCSADRAIN, &m_saved);
+            m_active = false;
+        }
+    }
+
+private:
+    int m_fd;
+    termios m_saved{};
+    bool m_active = false;
+};
+
 std::string known_managers(pkg::Operation op) {
     std::vector<std::string> ids;
     for (const auto& a : pkg::manager_actions()) {
@@ -118,9 +158,115 @@ std::string display_argv(const std::vector<std::string>& argv) {
     return out;
 }
 
-// Chooses the manager: --manager wins, then a manager:name prefix (all prefixes must agree).
-std::string choose_manager(Context& context, const InstallArgs& args,
-                           const std::vector<pkg::PackageRequest>& reqs, pkg::Operation op) {
+// How the manager was chosen, for the text, the plan and the JSON.
+struct ManagerChoice {
+    std::string manager;
+    std::string chosen_by;               // "option", "prefix" or "search"
+    std::vector<std::string> candidates; // with "search": the managers that had every name
+    bool user_picked = false;            // the user chose it from a numbered list
+};
+
+// Reads a number in 1..count from the terminal; nullopt on end of input or an empty answer.
+std::optional<std::size_t> ask_number(std::size_t count) {
+    for (int attempt = 0; attempt < 3; ++attempt) {
+        std::fprintf(stderr, "Choose 1-%zu (empty to cancel): ", count);
+        std::fflush(stderr);
+        char buf[64];
+        if (std::fgets(buf, sizeof buf, stdin) == nullptr) {
+            return std::nullopt;
+        }
+        std::string_view answer = util::trim(buf);
+        if (answer.empty()) {
+            return std::nullopt;
+        }
+        auto n = util::parse_int(answer);
+        if (n && *n >= 1 && static_cast<std::size_t>(*n) <= count) {
+            return static_cast<std::size_t>(*n - 1);
+        }
+        std::fprintf(stderr, "'%s' is not one of the numbers\n", util::sanitize_for_display(answer).c_str());
+    }
+    return std::nullopt;
+}
+
+// No manager named: the names are looked up, as exact names, with every detected manager. One has them
+// all: it is used. Several: a terminal user picks one (`ask`), anyone else gets exit 2 and the list.
+std::optional<ManagerChoice> choose_by_search(Context& context, const std::vector<std::string>& names,
+                                              pkg::Operation op, bool ask) {
+    std::string wanted = util::join(names, " ");
+    if (!context.options.json && !context.options.quiet) {
+        context.out.info("looking for " + wanted + " with every package manager detected here ...");
+    }
+    auto found = pkg::find_managers_with(names, op, context.root(), !context.options.no_cache,
+                                         std::chrono::seconds(20));
+    if (!found) {
+        raise(std::move(found).error());
+    }
+    std::vector<std::string> candidates;
+    for (const auto& c : found->candidates) {
+        candidates.push_back(c.manager);
+    }
+    auto describe = [&](const pkg::ManagerCandidate& c) {
+        std::string text = c.manager;
+        std::vector<std::string> versions;
+        for (const auto& v : c.versions) {
+            if (!v.empty()) {
+                versions.push_back(v);
+            }
+        }
+        if (!versions.empty()) {
+            text += " (" + util::sanitize_for_display(util::join(versions, ", ")) + ")";
+        }
+        if (c.all_installed) {
+            text += " [installed]";
+        }
+        return text;
+    };
+    if (found->candidates.empty()) {
+        std::string hint = "searched: " + util::join(found->searched, ", ");
+        if (!found->failures.empty()) {
+            hint += "; could not search: " + util::sanitize_for_display(util::join(found->failures, "; "));
+        }
+        raise(util::make_error(util::ErrorKind::not_found,
+                               "no detected package manager has " +
+                                   std::string(names.size() == 1 ? "" : "all of ") + wanted,
+                               hint));
+    }
+    if (found->candidates.size() == 1) {
+        const auto& only = found->candidates.front();
+        if (!context.options.json) {
+            context.out.info("using " + only.manager + ": the only detected manager that has " + wanted +
+                             " (" + describe(only) + ")");
+        }
+        return ManagerChoice{only.manager, "search", candidates};
+    }
+    if (!ask) {
+        if (context.options.json) {
+            nlohmann::json doc = {
+                {"error", "several package managers have " + wanted},
+                {"names", names},
+                {"candidates", candidates},
+            };
+            context.out.line(doc.dump(2));
+        }
+        raise_usage("several package managers have " + wanted + ": " + util::join(candidates, ", "),
+                    "pick one with --manager M or write M:NAME");
+    }
+    std::fprintf(stderr, "Several package managers have %s:\n", wanted.c_str());
+    for (std::size_t i = 0; i < found->candidates.size(); ++i) {
+        std::fprintf(stderr, "  %zu) %s\n", i + 1, describe(found->candidates[i]).c_str());
+    }
+    auto picked = ask_number(found->candidates.size());
+    if (!picked) {
+        return std::nullopt;
+    }
+    return ManagerChoice{found->candidates[*picked].manager, "search", candidates, true};
+}
+
+// Chooses the manager: --manager wins, then a manager:name prefix (all prefixes must agree), then a search.
+// nullopt: the user declined to choose.
+std::optional<ManagerChoice> choose_manager(Context& context, const InstallArgs& args,
+                                            const std::vector<pkg::PackageRequest>& reqs, pkg::Operation op,
+                                            bool ask) {
     std::optional<std::string> from_prefix;
     for (const auto& r : reqs) {
         if (r.manager) {
@@ -141,13 +287,16 @@ std::string choose_manager(Context& context, const InstallArgs& args,
             context.out.warning("--manager " + args.manager + " wins over the '" + *from_prefix +
                                 ":' prefix");
         }
-        return args.manager;
+        return ManagerChoice{args.manager, "option", {}};
     }
     if (from_prefix) {
-        return *from_prefix;
+        return ManagerChoice{*from_prefix, "prefix", {}};
     }
-    raise_usage("which package manager should " + std::string(pkg::to_string(op)) + " this?",
-                "pass --manager M or write M:NAME; managers: " + known_managers(op));
+    std::vector<std::string> names;
+    for (const auto& r : reqs) {
+        names.push_back(r.name);
+    }
+    return choose_by_search(context, names, op, ask);
 }
 
 std::optional<std::string> sudo_path() {
@@ -222,7 +371,16 @@ ExitCode run_operation(Context& context, const InstallArgs& args, pkg::Operation
         }
         requests.push_back(std::move(*r));
     }
-    std::string manager = choose_manager(context, args, requests, op);
+    // A terminal user is asked (which manager, confirmation) and answers the manager's own questions;
+    // --yes, --json or no terminal: nobody is asked and the managers' non-interactive defaults apply.
+    bool on_terminal = ::isatty(STDIN_FILENO) == 1 && context.out.stderr_is_tty() && !context.options.json;
+    bool ask_user = on_terminal && !args.yes;
+    auto choice = choose_manager(context, args, requests, op, ask_user && !args.dry_run);
+    if (!choice) {
+        context.out.info("nothing done");
+        return ExitCode::failure;
+    }
+    const std::string& manager = choice->manager;
     std::vector<std::string> names;
     for (const auto& r : requests) {
         names.push_back(r.name);
@@ -230,6 +388,7 @@ ExitCode run_operation(Context& context, const InstallArgs& args, pkg::Operation
 
     // 2. The plan.
     pkg::PlanOptions plan_options;
+    plan_options.prompts = ask_user ? pkg::Prompts::ask_terminal : pkg::Prompts::answer_defaults;
     if (manager == "apt") {
         if (const char* env = std::getenv("ZSYNCCTL_APT_OPTIONS"); env != nullptr) {
             auto parsed = pkg::parse_apt_options(env);
@@ -260,7 +419,8 @@ ExitCode run_operation(Context& context, const InstallArgs& args, pkg::Operation
     auto elevation = pkg::decide_elevation(*plan, ::geteuid(), sudo.value_or(""));
 
     if (args.dry_run) {
-        auto argvs = pkg::final_argvs(*plan, elevation ? *elevation : pkg::Elevation::none);
+        auto argvs =
+            pkg::final_argvs(*plan, elevation ? *elevation : pkg::Elevation::none, plan_options.prompts);
         std::string elevation_text = !elevation                           ? "unavailable"
                                      : *elevation == pkg::Elevation::sudo ? "sudo"
                                                                           : "none";
@@ -270,7 +430,7 @@ ExitCode run_operation(Context& context, const InstallArgs& args, pkg::Operation
                 commands.push_back(a);
             }
             nlohmann::json env = nlohmann::json::object();
-            for (const auto& [k, v] : pkg::run_environment(*plan)) {
+            for (const auto& [k, v] : pkg::run_environment(*plan, plan_options.prompts)) {
                 env[k] = v;
             }
             nlohmann::json doc = {
@@ -284,13 +444,18 @@ ExitCode run_operation(Context& context, const InstallArgs& args, pkg::Operation
                 {"lock_group", plan->lock_group},
                 {"progress", std::string(pkg::to_string(plan->progress))},
                 {"env", env},
+                {"chosen_by", choice->chosen_by},
+                {"prompts", ask_user && manager == "apt" ? "terminal" : "defaults"},
             };
+            if (choice->chosen_by == "search") {
+                doc["candidates"] = choice->candidates;
+            }
             if (!elevation) {
                 doc["error"] = elevation.error().message;
             }
             context.out.line(doc.dump(2));
         } else {
-            context.out.line("manager:    " + plan->manager);
+            context.out.line("manager:    " + plan->manager + " (chosen by " + choice->chosen_by + ")");
             context.out.line("operation:  " + std::string(pkg::to_string(op)) + " " +
                              util::join(plan->names, " "));
             for (const auto& a : argvs) {
@@ -300,6 +465,9 @@ ExitCode run_operation(Context& context, const InstallArgs& args, pkg::Operation
                              (elevation_text == "sudo" ? " (through sudo)" : ""));
             context.out.line("lock group: " + plan->lock_group);
             context.out.line("progress:   " + std::string(pkg::to_string(plan->progress)));
+            context.out.line(std::string("questions:  ") + (ask_user && manager == "apt"
+                                                                ? "asked on this terminal"
+                                                                : "answered with the manager's defaults"));
             if (!elevation) {
                 context.out.line("note:       " + elevation.error().message);
             }
@@ -310,8 +478,7 @@ ExitCode run_operation(Context& context, const InstallArgs& args, pkg::Operation
         raise(std::move(elevation).error());
     }
 
-    bool interactive = ::isatty(STDIN_FILENO) == 1 && context.out.stderr_is_tty();
-    if (!args.yes && interactive && !context.options.json) {
+    if (ask_user && !choice->user_picked) { // choosing from the list already was the answer
         if (!confirm(std::string(op == pkg::Operation::install ? "Install " : "Remove ") +
                      util::join(plan->names, " ") + " with " + plan->manager + "?")) {
             context.out.info("nothing done");
@@ -362,7 +529,54 @@ ExitCode run_operation(Context& context, const InstallArgs& args, pkg::Operation
     if (log->file != nullptr) {
         std::fprintf(log->file, "# %s\n", display_argv(plan->commands.front().argv).c_str());
     }
-    auto outcome = pkg::execute_plan(*plan, *elevation, interrupts.fd(), callbacks);
+    if (context.options.json && choice->chosen_by == "search") {
+        nlohmann::json event = {{"event", "manager"},
+                                {"manager", manager},
+                                {"chosen_by", "search"},
+                                {"candidates", choice->candidates}};
+        context.out.line(event.dump());
+        std::fflush(stdout);
+    }
+
+    // A question from the manager: the bar steps aside, the terminal goes to character mode, and what the
+    // manager shows goes to the terminal until the question is answered.
+    CharacterMode character_mode(STDIN_FILENO);
+    bool at_line_start = true;
+    callbacks.on_prompt = [&](bool open) {
+        if (open) {
+            renderer.pause();
+            character_mode.begin();
+            at_line_start = true;
+            return;
+        }
+        character_mode.end();
+        if (!at_line_start) {
+            std::fputs("\r\n", stderr);
+        }
+        renderer.resume();
+    };
+    callbacks.on_terminal_output = [&](std::string_view bytes) {
+        std::fwrite(bytes.data(), 1, bytes.size(), stderr);
+        std::fflush(stderr);
+        if (!bytes.empty()) {
+            at_line_start = bytes.back() == '\n';
+        }
+    };
+    pkg::ExecuteOptions exec;
+    exec.elevation = *elevation;
+    exec.interrupt_fd = interrupts.fd();
+    exec.prompts = plan_options.prompts;
+    exec.backend = context.io_backend();
+    if (exec.prompts == pkg::Prompts::ask_terminal) {
+        exec.input_fd = STDIN_FILENO;
+        winsize ws{};
+        if (::ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0 && ws.ws_col > 0) {
+            exec.rows = ws.ws_row;
+            exec.cols = ws.ws_col;
+        }
+    }
+    auto outcome = pkg::execute_plan(*plan, exec, callbacks);
+    character_mode.end();
     if (log->file != nullptr) {
         std::fflush(log->file);
     }
@@ -441,18 +655,22 @@ void register_operation(CLI::App& pkg, Context& context, pkg::Operation op) {
     auto args = std::make_shared<InstallArgs>();
     cmd->add_option("names", args->names, "Package names; MANAGER:NAME picks the manager (apt:curl)")
         ->required();
-    complete_with(
-        cmd->add_option("-m,--manager", args->manager, "The package manager to use (wins over MANAGER:NAME)")
-            ->option_text("M"),
-        "managers");
+    complete_with(cmd->add_option("-m,--manager", args->manager,
+                                  "The package manager to use (wins over MANAGER:NAME; without either, the "
+                                  "names are searched for)")
+                      ->option_text("M"),
+                  "managers");
     cmd->add_flag("-n,--dry-run", args->dry_run,
                   "Print the plan (manager, exact argv, root, lock) and run nothing");
-    cmd->add_flag("-y,--yes", args->yes, "Do not ask for confirmation on a terminal");
+    cmd->add_flag(
+        "-y,--yes", args->yes,
+        "Ask nothing: no confirmation, no choice of manager, the manager's questions get its defaults");
     cmd->footer(
         "Exit status: 0 done, 1 the manager failed (its exit code is in the message and the JSON),\n"
         "2 usage or refused package name, 130 interrupted.\n"
         "With --json: one {\"event\":\"progress\",...} object per line, then {\"event\":\"done\",...}.\n"
-        "apt: ZSYNCCTL_APT_OPTIONS adds -o settings; --root DIR points apt and dpkg at DIR.");
+        "apt: ZSYNCCTL_APT_OPTIONS adds -o settings; --root DIR points apt and dpkg at DIR. On a terminal\n"
+        "without --yes, dpkg's and debconf's questions are handed to you.");
     cmd->final_callback([&context, args, op] {
         context.set_action([&context, args, op] { return run_operation(context, *args, op); });
     });

@@ -101,6 +101,9 @@ void ProgressRenderer::update(const pkg::ProgressUpdate& update) {
 }
 
 void ProgressRenderer::draw() {
+    if (m_paused) {
+        return;
+    }
     auto now = std::chrono::steady_clock::now();
     // Redraw at most ~30 times a second; a flood of output lines must not turn into a flood of escapes.
     if (m_bar_visible && now - m_last_draw < std::chrono::milliseconds(33) && m_last.percent != 100) {
@@ -156,6 +159,24 @@ void ProgressRenderer::note(std::string_view text) {
             draw();
         }
         return;
+    }
+}
+
+void ProgressRenderer::pause() {
+    if (m_mode != RenderMode::bar || m_paused) {
+        return;
+    }
+    finish();
+    m_paused = true;
+}
+
+void ProgressRenderer::resume() {
+    if (!m_paused) {
+        return;
+    }
+    m_paused = false;
+    if (m_last.percent || !m_last.message.empty()) {
+        draw();
     }
 }
 

@@ -29,6 +29,11 @@ public:
     void update(const pkg::ProgressUpdate& update);
     /// Prints a message line (above the bar on a terminal; on stderr otherwise; nothing in JSON mode).
     void note(std::string_view text);
+    /// Erases the bar and shows the cursor, and draws nothing until resume() (the manager is talking to the
+    /// user on the terminal); updates meanwhile are remembered, notes still printed.
+    void pause();
+    /// Draws the bar again after pause().
+    void resume();
     /// Erases the bar and restores the cursor; idempotent.
     void finish();
 
@@ -40,6 +45,7 @@ private:
     RenderMode m_mode;
     bool m_bar_visible = false;
     bool m_cursor_hidden = false;
+    bool m_paused = false;
     unsigned m_spin = 0;
     pkg::ProgressUpdate m_last;
     std::string m_last_line_printed;

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -12,6 +13,7 @@
 #include <array>
 #include <atomic>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <mutex>
@@ -22,6 +24,21 @@
 extern char** environ;
 
 namespace zsyncctl::core {
+
+namespace detail {
+
+/// The one place that binds a ProcessControl to a child and unbinds it (loop thread).
+struct ProcessControlBinder {
+    static void bind(ProcessControl& control, pid_t pid, bool whole_group, int terminal_fd) {
+        control.m_pid = pid;
+        control.m_whole_group = whole_group;
+        control.m_terminal_fd = terminal_fd;
+    }
+    static void clear_pid(ProcessControl& control) { control.m_pid = 0; }
+    static void clear_terminal(ProcessControl& control) { control.m_terminal_fd = -1; }
+};
+
+} // namespace detail
 
 namespace {
 
@@ -109,6 +126,39 @@ util::Result<PipePair> make_pipe(bool child_reads, int min_fd) {
     int flags = fcntl(pair.parent.get(), F_GETFL);
     fcntl(pair.parent.get(), F_SETFL, flags | O_NONBLOCK);
     return pair;
+}
+
+/// A new pseudo-terminal: the master (non-blocking) and the slave, both close-on-exec, and the slave's
+/// path for the child to open.
+struct Terminal {
+    Fd master;
+    Fd slave;
+    std::string slave_path;
+};
+
+util::Result<Terminal> open_terminal(const TerminalSpec& spec) {
+    Terminal t;
+    t.master = Fd(posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC));
+    if (t.master.get() < 0) {
+        return util::fail(spawn_errno_error("posix_openpt", errno));
+    }
+    char name[128];
+    if (grantpt(t.master.get()) != 0 || unlockpt(t.master.get()) != 0 ||
+        ptsname_r(t.master.get(), name, sizeof name) != 0) {
+        return util::fail(spawn_errno_error("cannot set up a pseudo-terminal", errno));
+    }
+    t.slave_path = name;
+    t.slave = Fd(::open(name, O_RDWR | O_NOCTTY | O_CLOEXEC));
+    if (t.slave.get() < 0) {
+        return util::fail(spawn_errno_error("cannot open " + t.slave_path, errno));
+    }
+    winsize size{};
+    size.ws_row = spec.rows;
+    size.ws_col = spec.cols;
+    ::ioctl(t.master.get(), TIOCSWINSZ, &size);
+    int flags = fcntl(t.master.get(), F_GETFL);
+    fcntl(t.master.get(), F_SETFL, flags | O_NONBLOCK);
+    return t;
 }
 
 /// The value of PATH after the spec's overrides.
@@ -391,6 +441,9 @@ struct Stream {
     Fd fd;
     EventLoop::WatchId watch = 0;
     LineCallback on_line;
+    /// Set for the terminal's master side: raw chunks go here too, and lines lose the terminal's '\r'.
+    bool terminal = false;
+    util::UniqueFunction<void(std::string_view)> on_raw;
     std::string captured;
     std::uint64_t dropped = 0;
     std::string partial;
@@ -447,9 +500,27 @@ public:
         }
         const int min_fd = max_target + 1;
 
+        // The terminal: the parent holds its slave side open until the child has its own, so the master
+        // never sees "no slave" (EIO) before the child runs.
+        Fd slave;
+        std::string slave_path;
+        if (spec.terminal) {
+            auto pty = open_terminal(*spec.terminal);
+            if (!pty) {
+                return util::fail(std::move(pty).error());
+            }
+            slave_path = std::move(pty->slave_path);
+            slave = std::move(pty->slave);
+            m_terminal = std::move(pty->master);
+        }
+
         m_streams.resize(2 + spec.extra_outputs.size());
         m_streams[0].child_fd = 1;
         m_streams[0].on_line = std::move(m_spec.on_stdout_line);
+        if (m_spec.terminal) {
+            m_streams[0].terminal = true;
+            m_streams[0].on_raw = std::move(m_spec.terminal->on_output);
+        }
         m_streams[1].child_fd = 2;
         m_streams[1].on_line = std::move(m_spec.on_stderr_line);
         for (std::size_t i = 0; i < m_spec.extra_outputs.size(); ++i) {
@@ -458,6 +529,17 @@ public:
         }
         std::vector<Fd> child_ends;
         for (Stream& s : m_streams) {
+            if (s.terminal) {
+                // Read through a duplicate so that closing the stream never closes the fd
+                // ProcessControl writes to.
+                s.fd = Fd(fcntl(m_terminal.get(), F_DUPFD_CLOEXEC, min_fd));
+                if (s.fd.get() < 0) {
+                    return util::fail(spawn_errno_error("fcntl(F_DUPFD_CLOEXEC)", errno));
+                }
+                s.open = true;
+                child_ends.emplace_back();
+                continue;
+            }
             auto pipe = make_pipe(false, min_fd);
             if (!pipe) {
                 return util::fail(std::move(pipe).error());
@@ -467,7 +549,7 @@ public:
             child_ends.push_back(std::move(pipe->child));
         }
         Fd stdin_child;
-        if (spec.stdin_mode == StdinMode::pipe) {
+        if (spec.stdin_mode == StdinMode::pipe && !spec.terminal) {
             auto pipe = make_pipe(true, min_fd);
             if (!pipe) {
                 return util::fail(std::move(pipe).error());
@@ -478,13 +560,20 @@ public:
 
         posix_spawn_file_actions_t actions;
         posix_spawn_file_actions_init(&actions);
-        if (spec.stdin_mode == StdinMode::pipe) {
+        if (spec.terminal) {
+            // Opened (not inherited) after setsid(), so it becomes the controlling terminal.
+            posix_spawn_file_actions_addopen(&actions, 0, slave_path.c_str(), O_RDWR, 0);
+            posix_spawn_file_actions_adddup2(&actions, 0, 1);
+            posix_spawn_file_actions_adddup2(&actions, 0, 2);
+        } else if (spec.stdin_mode == StdinMode::pipe) {
             posix_spawn_file_actions_adddup2(&actions, stdin_child.get(), 0);
         } else {
             posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
         }
         for (std::size_t i = 0; i < m_streams.size(); ++i) {
-            posix_spawn_file_actions_adddup2(&actions, child_ends[i].get(), m_streams[i].child_fd);
+            if (!m_streams[i].terminal && !(spec.terminal && m_streams[i].child_fd == 2)) {
+                posix_spawn_file_actions_adddup2(&actions, child_ends[i].get(), m_streams[i].child_fd);
+            }
         }
         if (!spec.cwd.empty()) {
             posix_spawn_file_actions_addchdir_np(&actions, spec.cwd.c_str());
@@ -492,7 +581,9 @@ public:
         posix_spawnattr_t attr;
         posix_spawnattr_init(&attr);
         short flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
-        if (spec.group == ProcessGroup::new_group) {
+        if (spec.terminal) {
+            flags |= POSIX_SPAWN_SETSID; // a new session is a new process group too
+        } else if (spec.group == ProcessGroup::new_group) {
             flags |= POSIX_SPAWN_SETPGROUP;
             posix_spawnattr_setpgroup(&attr, 0);
         }
@@ -557,6 +648,9 @@ public:
     /// Registers everything with the loop; on the loop thread.
     void start(CancellationToken token) {
         auto self = shared_from_this();
+        if (m_spec.control) {
+            detail::ProcessControlBinder::bind(*m_spec.control, m_pid, whole_group(), m_terminal.get());
+        }
         if (m_pidfd.get() >= 0) {
             auto w = m_loop.watch_fd(m_pidfd.get(), EventLoop::k_readable,
                                      [self](std::uint32_t) { self->on_child_event(); });
@@ -654,7 +748,7 @@ private:
             info.si_pid == 0) {
             return;
         }
-        if (m_terminating && m_spec.group == ProcessGroup::new_group) {
+        if (m_terminating && whole_group()) {
             ::kill(-m_pid, SIGKILL);
         }
         int status = 0;
@@ -667,6 +761,9 @@ private:
         }
         m_reaped = true;
         m_status = status;
+        if (m_spec.control) {
+            detail::ProcessControlBinder::clear_pid(*m_spec.control);
+        }
         stop_sigchld_reaper();
         if (m_pid_watch != 0) {
             m_loop.unwatch_fd(m_pid_watch);
@@ -740,6 +837,9 @@ private:
         } else {
             s.dropped += data.size();
         }
+        if (s.on_raw) {
+            s.on_raw(data);
+        }
         if (!s.on_line) {
             return;
         }
@@ -755,14 +855,22 @@ private:
                 return;
             }
             if (s.partial.empty()) {
-                s.on_line(data.substr(start, nl - start));
+                deliver_line(s, data.substr(start, nl - start));
             } else {
                 s.partial.append(data.substr(start, nl - start));
-                s.on_line(s.partial);
+                deliver_line(s, s.partial);
                 s.partial.clear();
             }
             start = nl + 1;
         }
+    }
+
+    /// A terminal ends its lines with "\r\n"; the '\r' is the terminal's, not the child's.
+    static void deliver_line(Stream& s, std::string_view line) {
+        if (s.terminal && !line.empty() && line.back() == '\r') {
+            line.remove_suffix(1);
+        }
+        s.on_line(line);
     }
 
     void close_stream(std::size_t i) {
@@ -814,11 +922,13 @@ private:
         m_stdin.reset();
     }
 
+    bool whole_group() const { return m_spec.group == ProcessGroup::new_group || m_spec.terminal; }
+
     void signal_group(int sig) {
         if (m_pid <= 0 || m_reaped) {
             return;
         }
-        if (m_spec.group == ProcessGroup::new_group) {
+        if (whole_group()) {
             ::kill(-m_pid, sig);
         } else {
             ::kill(m_pid, sig);
@@ -831,7 +941,7 @@ private:
         }
         m_terminating = true;
         m_reason = why;
-        signal_group(SIGTERM);
+        signal_group(m_spec.stop_signal);
         auto self = shared_from_this();
         m_grace_timer = m_loop.add_timer(Clock::now() + m_spec.kill_grace, [self] {
             self->m_grace_timer = 0;
@@ -845,6 +955,11 @@ private:
         }
         m_finished = true;
         close_stdin();
+        if (m_spec.control) {
+            detail::ProcessControlBinder::clear_pid(*m_spec.control);
+            detail::ProcessControlBinder::clear_terminal(*m_spec.control);
+        }
+        m_terminal.reset();
         if (m_drain_timer != 0) {
             m_loop.cancel_timer(m_drain_timer);
             m_drain_timer = 0;
@@ -897,6 +1012,7 @@ private:
     std::uint64_t m_sigchld_check = 0;
     EventLoop::WatchId m_pid_watch = 0;
     std::vector<Stream> m_streams;
+    Fd m_terminal; // the terminal's master side, for ProcessControl's writes
     Fd m_stdin;
     std::size_t m_stdin_offset = 0;
     EventLoop::WatchId m_stdin_watch = 0;
@@ -917,6 +1033,40 @@ private:
 };
 
 } // namespace
+
+bool ProcessControl::signal(int sig) const {
+    if (m_pid <= 0) {
+        return false;
+    }
+    return ::kill(m_whole_group ? -m_pid : m_pid, sig) == 0;
+}
+
+bool ProcessControl::write_terminal(std::string_view bytes) const {
+    if (m_terminal_fd < 0) {
+        return false;
+    }
+    while (!bytes.empty()) {
+        ssize_t n = ::write(m_terminal_fd, bytes.data(), bytes.size());
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            return false;
+        }
+        bytes.remove_prefix(static_cast<std::size_t>(n));
+    }
+    return true;
+}
+
+bool ProcessControl::resize_terminal(unsigned short rows, unsigned short cols) const {
+    if (m_terminal_fd < 0) {
+        return false;
+    }
+    winsize size{};
+    size.ws_row = rows;
+    size.ws_col = cols;
+    return ::ioctl(m_terminal_fd, TIOCSWINSZ, &size) == 0;
+}
 
 std::string_view to_string(ProcessOutcome outcome) {
     switch (outcome) {

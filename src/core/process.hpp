@@ -3,9 +3,11 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <csignal>
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -40,6 +42,46 @@ struct ExtraOutput {
     LineCallback on_line;
 };
 
+/// A pseudo-terminal for the child: its stdin, stdout and stderr are the terminal (programs ask their
+/// questions on either), and it leads a new session whose controlling terminal that is (so it is also a
+/// new process group, whatever ProcessSpec::group says). What it writes to the terminal reaches
+/// on_stdout_line as lines (without the terminal's '\r') and `on_output` as raw bytes, escapes included;
+/// on_stderr_line gets nothing.
+struct TerminalSpec {
+    unsigned short rows = 24;
+    unsigned short cols = 80;
+    /// Every chunk read from the terminal, as read; on the loop thread. May be empty.
+    util::UniqueFunction<void(std::string_view bytes)> on_output;
+};
+
+namespace detail {
+struct ProcessControlBinder;
+}
+
+/// A handle on a started child for callers that need more than its future: signal its process group
+/// at a moment of their choosing, type into its terminal, resize the terminal. Created by the caller and
+/// handed over in ProcessSpec::control. Loop thread only; every call returns false before the child was
+/// started on the loop and after it was reaped (so a signal never reaches a recycled pid).
+class ProcessControl {
+public:
+    /// Sends `sig` to the child's process group (to the child alone with ProcessGroup::inherit); false
+    /// when the child is not running or kill() failed.
+    bool signal(int sig) const;
+    /// Writes `bytes` to the child's terminal as if typed; false without a terminal or when the terminal
+    /// would not take all of it now (the rest is dropped: the child is not reading its input).
+    bool write_terminal(std::string_view bytes) const;
+    /// Sets the terminal's size (the child gets SIGWINCH); false without a terminal.
+    bool resize_terminal(unsigned short rows, unsigned short cols) const;
+    /// The child's pid while it runs, else 0.
+    pid_t pid() const { return m_pid; }
+
+private:
+    friend struct detail::ProcessControlBinder;
+    pid_t m_pid = 0;
+    bool m_whole_group = true;
+    int m_terminal_fd = -1;
+};
+
 /// Everything needed to start a child. Plain data; argv[0] is looked up in PATH (the overridden PATH if
 /// env_set changes it) unless it contains a '/'. Never run through a shell.
 struct ProcessSpec {
@@ -49,15 +91,22 @@ struct ProcessSpec {
     std::vector<std::string> env_unset;
     /// Working directory; empty: inherit ours.
     std::string cwd;
+    /// Ignored when `terminal` is set (the terminal is the child's stdin).
     StdinMode stdin_mode = StdinMode::null;
     /// Written to the child's stdin when stdin_mode is pipe, then the pipe is closed.
     std::string stdin_data;
     LineCallback on_stdout_line;
     LineCallback on_stderr_line;
     std::vector<ExtraOutput> extra_outputs;
+    /// When set, the child runs on a new pseudo-terminal (see TerminalSpec).
+    std::optional<TerminalSpec> terminal;
+    /// When set, bound to the child once it runs (see ProcessControl).
+    std::shared_ptr<ProcessControl> control;
     ProcessGroup group = ProcessGroup::new_group;
-    /// Zero: no timeout. Past it: SIGTERM to the group, SIGKILL after kill_grace.
+    /// Zero: no timeout. Past it: stop_signal to the group, SIGKILL after kill_grace.
     std::chrono::milliseconds timeout{0};
+    /// The first signal a timeout or cancellation sends (SIGINT forwards a user's Ctrl-C).
+    int stop_signal = SIGTERM;
     std::chrono::milliseconds kill_grace{2000};
     /// How long to keep reading after the child exited while something (a grandchild) still holds its
     /// pipes open; then the result is delivered with output_cut_off set.
@@ -108,7 +157,7 @@ std::string_view to_string(ProcessOutcome outcome);
 
 /// Starts `spec` and returns a future for its end; callable from any thread. Output is read through
 /// `loop` (which must be running, or run later, and outlive the child) and the line callbacks run on the
-/// loop thread as output arrives. Cancelling `token` ends the child like a timeout (SIGTERM to the group,
+/// loop thread as output arrives. Cancelling `token` ends the child like a timeout (stop_signal to the group,
 /// SIGKILL after the grace) with outcome cancelled. The future fails, without a child being left
 /// behind, with not_found (missing executable or working directory), permission_denied, invalid_input
 /// (empty argv, bad fd numbers), io/SystemResourceExhausted (pipes, fork), or RuntimeShutdown when the

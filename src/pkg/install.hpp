@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <deque>
 #include <filesystem>
 #include <functional>
@@ -8,8 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/config.hpp"
 #include "pkg/install_plan.hpp"
-#include "pkg/process_runner.hpp"
 #include "pkg/progress.hpp"
 #include "util/result.hpp"
 
@@ -33,11 +34,14 @@ util::Result<Elevation> decide_elevation(const InstallPlan& plan, unsigned euid,
 /// The exact argv of each command as it will run: `sudo -n -- env K=V … ARGV` when elevated (sudo resets
 /// the environment, so the plan's variables travel through env(1)), apt's Status-Fd option when not
 /// elevated (sudo closes every fd above 2, so elevated apt runs report progress from its text output).
-std::vector<std::vector<std::string>> final_argvs(const InstallPlan& plan, Elevation elevation);
+std::vector<std::vector<std::string>> final_argvs(const InstallPlan& plan, Elevation elevation,
+                                                  Prompts prompts = Prompts::answer_defaults);
 
 /// The environment every run gets: the plan's variables, LC_ALL=C (the parsers read English output), and
-/// for apt DEBIAN_FRONTEND=noninteractive unless the caller's environment already chose a frontend.
-std::vector<std::pair<std::string, std::string>> run_environment(const InstallPlan& plan);
+/// for apt answering with defaults DEBIAN_FRONTEND=noninteractive unless the caller's environment already
+/// chose a frontend (when the user answers, debconf uses its configured frontend on the terminal).
+std::vector<std::pair<std::string, std::string>> run_environment(const InstallPlan& plan,
+                                                                 Prompts prompts = Prompts::answer_defaults);
 
 /// Holds an exclusive advisory lock for a lock group while alive (flock on a file in `dir`).
 class LockGroupGuard {
@@ -59,11 +63,41 @@ private:
     int m_fd = -1;
 };
 
+/// Which of a manager's outputs a line came from (stdout is the terminal when it runs on one).
+enum class OutputStream { out, err, status };
+
+/// How execute_plan runs a plan.
+struct ExecuteOptions {
+    Elevation elevation = Elevation::none;
+    /// An fd that becomes readable each time the user asks to interrupt (the cli's SIGINT self-pipe), or
+    /// -1. First request: SIGINT to the manager's process group, then SIGKILL when it has not ended after
+    /// interrupt_grace; a second request: SIGKILL at once.
+    int interrupt_fd = -1;
+    std::chrono::milliseconds interrupt_grace{10000};
+    /// ask_terminal (apt only; others answer by their flags): the manager runs on a pseudo-terminal and
+    /// its questions are handed to the user (ExecuteCallbacks::on_prompt); answer_defaults: its stdin is
+    /// /dev/null.
+    Prompts prompts = Prompts::answer_defaults;
+    /// With ask_terminal: where the user's keystrokes are read from while a question is open (our stdin,
+    /// a terminal), and the size the manager's terminal gets.
+    int input_fd = -1;
+    unsigned short rows = 24;
+    unsigned short cols = 80;
+    /// The event loop backend the run is driven by.
+    core::IoBackend backend = core::IoBackend::epoll;
+};
+
 /// What the caller wants to hear while a plan runs, all on the calling thread.
 struct ExecuteCallbacks {
     std::function<void(const ProgressUpdate&)> on_progress;
     /// Every raw line (for the log file).
     std::function<void(OutputStream, std::string_view)> on_line;
+    /// A question began (true: stop drawing progress and put the terminal in character mode, keys now go to
+    /// the manager) or ended (false: restore both). Always ends before execute_plan returns.
+    std::function<void(bool)> on_prompt;
+    /// What the manager's terminal shows while a question is open (raw bytes, escapes included), starting
+    /// with the output that led up to the question; for the user's terminal.
+    std::function<void(std::string_view)> on_terminal_output;
 };
 
 /// How a plan's run ended.
@@ -79,10 +113,11 @@ struct InstallOutcome {
     ProgressUpdate final_update;
 };
 
-/// Runs the plan's commands in order with `elevation`, stopping at the first failure, feeding progress
-/// through a ProgressTracker and raw lines to the callbacks. `interrupt_fd` as in RunSpec. Fails (without
-/// an outcome) only when a command cannot be started: not_found for a missing executable, io.
-util::Result<InstallOutcome> execute_plan(const InstallPlan& plan, Elevation elevation, int interrupt_fd,
+/// Runs the plan's commands in order (core::spawn_process, each in its own process group, on a private
+/// event loop on the calling thread), stopping at the first failure, feeding progress through a
+/// ProgressTracker and raw lines to the callbacks. Fails (without an outcome) only when a command cannot
+/// be started: not_found for a missing executable, io, or the loop's error for `options.backend`.
+util::Result<InstallOutcome> execute_plan(const InstallPlan& plan, const ExecuteOptions& options,
                                           const ExecuteCallbacks& callbacks);
 
 } // namespace zsyncctl::pkg

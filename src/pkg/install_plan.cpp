@@ -196,7 +196,17 @@ util::Result<InstallPlan> build_plan(std::string_view id, Operation operation,
                 cmd.argv.push_back(setting);
             }
         }
+        if (id == "apt" && options.prompts == Prompts::ask_terminal) {
+            cmd.argv.emplace_back("-o");
+            cmd.argv.emplace_back("Dpkg::Use-Pty=0");
+        }
         for (std::size_t i = 1; i < prefix.size(); ++i) {
+            bool forced_answer = i + 1 < prefix.size() && prefix[i] == "-o" &&
+                                 prefix[i + 1].starts_with("Dpkg::Options::=--force-conf");
+            if (forced_answer && options.prompts == Prompts::ask_terminal) {
+                ++i; // dpkg asks the user instead
+                continue;
+            }
             cmd.argv.emplace_back(prefix[i]);
         }
         return cmd;

@@ -15,6 +15,10 @@ namespace zsyncctl::pkg {
 /// What a plan does to the named packages.
 enum class Operation { install, remove };
 
+/// Who answers a manager's questions (dpkg's conffile prompt, debconf): the manager's non-interactive
+/// defaults, or the user on the terminal (the manager then runs on a pseudo-terminal; apt only).
+enum class Prompts { answer_defaults, ask_terminal };
+
 /// Stable lowercase name of a progress style ("apt_status_fd"); never fails.
 std::string_view to_string(ProgressStyle style);
 
@@ -99,6 +103,9 @@ struct PlanOptions {
     /// apt only: extra "-o" settings (each "Key=Value") added before the operation, e.g. the Dir=… options
     /// that point apt at a scratch root. From env ZSYNCCTL_APT_OPTIONS and --root (see apt_root_options).
     std::vector<std::string> apt_options;
+    /// apt only: ask_terminal drops the table's dpkg --force-conf* answers (so dpkg asks) and runs dpkg
+    /// without apt's own pseudo-terminal (so it stays in the process group an interrupt reaches).
+    Prompts prompts = Prompts::answer_defaults;
 };
 
 /// Builds the plan for `operation` of `names` (already validated) with manager `id`. Fails with

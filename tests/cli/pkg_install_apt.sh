@@ -2,10 +2,7 @@
 # Real apt end to end: a tiny .deb in a local repository, installed and removed through zsyncctl into a
 # scratch dpkg root (--root makes the plan add apt's Dir=… and dpkg's --root/--admindir options).
 . "$TESTS_DIR/lib.sh"
-
-for tool in apt-get dpkg-deb dpkg-scanpackages dpkg-query; do
-    command -v "$tool" >/dev/null || skip "$tool is not installed (Debian packages apt, dpkg-dev)"
-done
+. "$TESTS_DIR/apt_scratch.sh"
 
 T="$SCRATCH"
 R="$T/root"
@@ -21,20 +18,8 @@ echo hello >"$T/pkg/usr/share/zs-hello/hello.txt"
 dpkg-deb -b "$T/pkg" "$T/repo/zs-hello_1.0_all.deb" >/dev/null || fail "dpkg-deb failed"
 (cd "$T/repo" && dpkg-scanpackages . /dev/null >Packages 2>/dev/null) || fail "dpkg-scanpackages failed"
 
-mkdir -p "$R/etc/apt/sources.list.d" "$R/etc/apt/preferences.d" "$R/etc/apt/apt.conf.d" \
-    "$R/var/lib/apt/lists/partial" "$R/var/cache/apt/archives/partial" "$R/var/lib/dpkg/updates" \
-    "$R/var/lib/dpkg/info" "$R/var/log"
-: >"$R/var/lib/dpkg/status"
-echo "deb [trusted=yes] file:$T/repo ./" >"$R/etc/apt/sources.list"
-
-# The index update is not part of pkg install; run it with the same options the plan uses.
-opts=$("$ZSYNCCTL" --json --root "$R" pkg install -n apt:zs-hello | python3 -c "
-import json,sys
-a=json.load(sys.stdin)['argv']
-print('\n'.join(a[i+1] for i,x in enumerate(a) if x=='-o' and a[i+1].startswith(('Dir','DPkg::Options::=--root','DPkg::Options::=--admindir','DPkg::Options::=--force-not-root','Debug'))))")
-args=()
-while IFS= read -r o; do args+=(-o "$o"); done <<<"$opts"
-timeout 60 apt-get -q "${args[@]}" update >"$T/update.log" 2>&1 || { fail "apt-get update failed: $(tail -5 "$T/update.log")"; finish; }
+apt_scratch_root "$R" "$T/repo"
+why=$(apt_update "$R" zs-hello) || { fail "apt-get update failed: $why"; finish; }
 
 TIMEOUT=120 expect_exit 0 "install through zsyncctl" --json --root "$R" pkg install --yes apt:zs-hello
 check() {

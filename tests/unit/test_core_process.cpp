@@ -322,6 +322,92 @@ TEST_CASE("Process extra output fds are read line by line") {
     }
 }
 
+TEST_CASE("Process on a terminal: the child has a controlling terminal, its size and typed input") {
+    for (Mode mode : modes()) {
+        std::string mode_name = name_of(mode);
+        CAPTURE(mode_name);
+        LoopThread lt(mode.backend);
+        auto control = std::make_shared<core::ProcessControl>();
+        std::vector<std::string> lines; // loop thread
+        std::string raw;
+        bool typed = false;
+        auto spec =
+            sh("[ -t 0 ] && [ -t 1 ] && [ -t 2 ] && echo all-tty; "
+               "(: </dev/tty) && echo ctty; stty size; echo ready; read answer; echo \"got:$answer\"; "
+               "echo oops >&2",
+               mode.reaper);
+        spec.terminal = core::TerminalSpec{40, 100, [&](std::string_view bytes) {
+                                               raw.append(bytes);
+                                           }};
+        spec.control = control;
+        spec.on_stdout_line = [&, control](std::string_view l) {
+            lines.emplace_back(l);
+            if (l == "ready") {
+                typed = control->pid() > 0 && control->write_terminal("yes\n");
+            }
+        };
+        auto r = await(core::spawn_process(*lt.loop, std::move(spec)));
+        REQUIRE(r.ok());
+        CHECK(r->success());
+        CHECK(r->stderr_text.empty());
+        lt.sync([&] {
+            CHECK(typed);
+            // "yes" is the terminal's echo of what was typed.
+            CHECK(lines ==
+                  std::vector<std::string>{"all-tty", "ctty", "40 100", "ready", "yes", "got:yes", "oops"});
+            CHECK(raw.find("got:yes\r\n") != std::string::npos);
+            CHECK(control->pid() == 0);
+            CHECK_FALSE(control->write_terminal("late"));
+            CHECK_FALSE(control->signal(SIGTERM));
+            CHECK(lt.loop->watch_count() == 0);
+        });
+    }
+}
+
+TEST_CASE("Process stop_signal and ProcessControl::signal reach the child's whole group") {
+    for (Mode mode : modes()) {
+        std::string mode_name = name_of(mode);
+        CAPTURE(mode_name);
+        LoopThread lt(mode.backend);
+
+        SUBCASE("cancellation sends stop_signal first, and the rest of the group is killed") {
+            core::CancellationToken token;
+            auto spec = sh("trap 'echo got-int; exit 7' INT; sleep 30 & echo $!; wait", mode.reaper);
+            spec.stop_signal = SIGINT;
+            spec.kill_grace = 20s;
+            spec.on_stdout_line = [token](std::string_view) {
+                token.cancel();
+            };
+            auto r = await(core::spawn_process(*lt.loop, std::move(spec), token));
+            REQUIRE(r.ok());
+            CHECK(r->outcome == core::ProcessOutcome::cancelled);
+            CHECK(r->exit_code == 7);
+            CHECK(r->elapsed < 20s);
+            CHECK(gone(first_line_pid(r->stdout_text)));
+        }
+        SUBCASE("a chosen signal, then SIGKILL, at the caller's moment") {
+            auto control = std::make_shared<core::ProcessControl>();
+            auto spec =
+                sh("trap 'echo got-usr1' USR1; echo ready; while :; do sleep 0.05; done", mode.reaper);
+            spec.control = control;
+            std::vector<bool> sent; // loop thread
+            spec.on_stdout_line = [&, control](std::string_view l) {
+                sent.push_back(control->signal(l == "ready" ? SIGUSR1 : SIGKILL));
+            };
+            auto r = await(core::spawn_process(*lt.loop, std::move(spec)));
+            REQUIRE(r.ok());
+            CHECK(r->outcome == core::ProcessOutcome::killed);
+            CHECK(r->signal == SIGKILL);
+            CHECK(r->stdout_text == "ready\ngot-usr1\n");
+            lt.sync([&] {
+                CHECK(sent == std::vector<bool>{true, true});
+                CHECK_FALSE(control->signal(SIGKILL));
+                CHECK_FALSE(control->write_terminal("x")); // no terminal
+            });
+        }
+    }
+}
+
 TEST_CASE("Process env overrides, cwd and stdin data reach the child") {
     for (Mode mode : modes()) {
         std::string mode_name = name_of(mode);

@@ -1,6 +1,8 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "pkg/install_plan.hpp"
@@ -144,4 +146,37 @@ TEST_CASE("parse_apt_options splits settings and refuses options") {
     CHECK_FALSE(pkg::parse_apt_options("-oDir=/x").ok());
     CHECK_FALSE(pkg::parse_apt_options("NoEquals").ok());
     CHECK(pkg::parse_apt_options("").ok());
+}
+
+TEST_CASE("build_plan lets dpkg ask only when the user answers") {
+    auto has = [](const std::vector<std::string>& argv, std::string_view arg) {
+        return std::find(argv.begin(), argv.end(), arg) != argv.end();
+    };
+    SUBCASE("defaults: dpkg's conffile answers are forced") {
+        auto plan = pkg::build_plan("apt", pkg::Operation::install, {"curl"});
+        REQUIRE(plan.ok());
+        const auto& argv = plan->commands.front().argv;
+        CHECK(has(argv, "Dpkg::Options::=--force-confdef"));
+        CHECK(has(argv, "Dpkg::Options::=--force-confold"));
+        CHECK_FALSE(has(argv, "Dpkg::Use-Pty=0"));
+    }
+    SUBCASE("ask_terminal: no forced answers, dpkg on apt's own terminal, the rest unchanged") {
+        pkg::PlanOptions options;
+        options.prompts = pkg::Prompts::ask_terminal;
+        options.apt_options = {"Dir=/r"};
+        auto plan = pkg::build_plan("apt", pkg::Operation::install, {"curl"}, options);
+        REQUIRE(plan.ok());
+        CHECK(plan->commands.front().argv == std::vector<std::string>{"apt-get", "-o", "Dir=/r", "-o",
+                                                                      "Dpkg::Use-Pty=0", "-y", "-q",
+                                                                      "install", "curl"});
+    }
+    SUBCASE("other managers are not affected") {
+        pkg::PlanOptions options;
+        options.prompts = pkg::Prompts::ask_terminal;
+        auto asked = pkg::build_plan("pacman", pkg::Operation::install, {"curl"}, options);
+        auto plain = pkg::build_plan("pacman", pkg::Operation::install, {"curl"});
+        REQUIRE(asked.ok());
+        REQUIRE(plain.ok());
+        CHECK(asked->commands.front().argv == plain->commands.front().argv);
+    }
 }
