@@ -197,7 +197,7 @@ std::optional<ManagerChoice> choose_by_search(Context& context, const std::vecto
         context.out.info("looking for " + wanted + " with every package manager detected here ...");
     }
     auto found = pkg::find_managers_with(names, op, context.root(), !context.options.no_cache,
-                                         std::chrono::seconds(20));
+                                         std::chrono::seconds(20), context.runtime());
     if (!found) {
         raise(std::move(found).error());
     }

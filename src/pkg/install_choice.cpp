@@ -9,7 +9,8 @@ namespace zsyncctl::pkg {
 
 util::Result<ManagerSearchResult> find_managers_with(const std::vector<std::string>& names,
                                                      Operation operation, const util::Root& root,
-                                                     bool use_cache, std::chrono::milliseconds timeout) {
+                                                     bool use_cache, std::chrono::milliseconds timeout,
+                                                     core::Runtime& runtime) {
     ManagerSearchResult result;
     for (const std::string& m : detect_search_managers(root)) {
         const ManagerActions* actions = find_manager_actions(m);
@@ -33,7 +34,7 @@ util::Result<ManagerSearchResult> find_managers_with(const std::vector<std::stri
         request.timeout = timeout;
         request.root = root;
         request.use_cache = use_cache;
-        auto run = SearchRun::start(std::move(request));
+        auto run = SearchRun::start(std::move(request), runtime);
         if (!run) {
             return util::fail(std::move(run).error());
         }
