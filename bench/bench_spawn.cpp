@@ -1,5 +1,5 @@
 // Spawning and reaping N `true` processes: all in flight at once through the runtime's loop
-// (core::spawn_process) vs one after another, with a plain posix_spawnp+waitpid loop (the obvious
+// (core::spawn_process) vs one after another, with a plain posix_spawn+waitpid loop (the obvious
 // baseline) and with core::run_process (our blocking API, a private epoll loop per child). Every mode runs
 // once per repetition, interleaved, in the same process. Prints median ms and ratios sequential/concurrent
 // (> 1 means the concurrent runtime is faster).
@@ -53,15 +53,35 @@ core::ProcessSpec true_spec() {
     return spec;
 }
 
-double sequential_posix_spawn(std::size_t n) {
+// `true` looked up in PATH once, so the baseline does not pay posix_spawnp's execve per PATH entry.
+std::string find_true() {
+    const char* path = std::getenv("PATH");
+    std::string dirs = path != nullptr ? path : "/usr/bin:/bin";
+    std::size_t from = 0;
+    while (from <= dirs.size()) {
+        std::size_t colon = dirs.find(':', from);
+        std::string dir = dirs.substr(from, colon == std::string::npos ? std::string::npos : colon - from);
+        std::string candidate = (dir.empty() ? std::string(".") : dir) + "/true";
+        if (::access(candidate.c_str(), X_OK) == 0) {
+            return candidate;
+        }
+        if (colon == std::string::npos) {
+            break;
+        }
+        from = colon + 1;
+    }
+    die("`true` not found in PATH");
+}
+
+double sequential_posix_spawn(const std::string& exe, std::size_t n) {
     char arg0[] = "true";
     char* argv[] = {arg0, nullptr};
     auto start = Clock::now();
     for (std::size_t i = 0; i < n; ++i) {
         pid_t pid = 0;
-        int rc = posix_spawnp(&pid, "true", nullptr, nullptr, argv, environ);
+        int rc = posix_spawn(&pid, exe.c_str(), nullptr, nullptr, argv, environ);
         if (rc != 0) {
-            die("posix_spawnp: " + std::to_string(rc));
+            die("posix_spawn: " + std::to_string(rc));
         }
         int status = 0;
         if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
@@ -180,7 +200,10 @@ int main(int argc, char** argv) {
         std::vector<double> ms;
     };
     std::vector<Mode> modes;
-    modes.push_back({"sequential posix_spawnp+waitpid", nullptr, {}});
+    const std::string exe = find_true();
+    std::printf("baseline runs %s directly (looked up in PATH once); core:: looks `true` up per child\n",
+                exe.c_str());
+    modes.push_back({"sequential posix_spawn+waitpid", nullptr, {}});
     modes.push_back({"sequential core::run_process", nullptr, {}});
     modes.push_back({"concurrent spawn_process (epoll)", make_runtime(core::IoBackend::epoll), {}});
     core::IoUringProbe probe = core::probe_io_uring();
@@ -198,7 +221,7 @@ int main(int argc, char** argv) {
             if (m.runtime) {
                 ms = concurrent_runtime(*m.runtime, o.children);
             } else if (m.name.find("posix") != std::string::npos) {
-                ms = sequential_posix_spawn(o.children);
+                ms = sequential_posix_spawn(exe, o.children);
             } else {
                 ms = sequential_run_process(o.children);
             }

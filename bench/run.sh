@@ -15,7 +15,7 @@ meson compile -C "$dir" >/dev/null
 
 echo "== runtime: ThreadPool/Runtime vs boost::asio::thread_pool"
 if [ -x "$dir/bench/bench_runtime" ]; then "$dir/bench/bench_runtime"; else echo "skipped: libboost-dev missing"; fi
-echo "== spawn: 200 \`true\` children concurrently on the runtime's loop vs sequential posix_spawnp+waitpid and run_process"
+echo "== spawn: 200 \`true\` children concurrently on the runtime's loop vs sequential posix_spawn+waitpid and run_process"
 "$dir/bench/bench_spawn"
 echo "== loop: wake-up latency and timer lateness, epoll vs io_uring"
 "$dir/bench/bench_loop"
