@@ -143,6 +143,7 @@ Future<std::vector<T>> all(std::vector<TaskFactory<T>> tasks, const Cancellation
 }
 
 namespace detail {
+/// with_deadline() with the TimeoutExpired message `limit`; fails like with_deadline().
 template <typename T>
 Future<T> run_with_deadline(TaskFactory<T> task, TimerService::Clock::time_point deadline,
                             TimerService& timers, const CancellationToken& parent, std::string limit) {

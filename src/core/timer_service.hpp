@@ -96,7 +96,9 @@ public:
 
 private:
     struct State;
+    /// The loop, fetched from the source on first use; fails with the source's error or RuntimeShutdown.
     util::Result<EventLoop*> get_loop();
+    /// Registers a timer (period zero: one-shot) and arms it on the loop; fails like schedule_at().
     util::Result<TimerId> add(Clock::time_point deadline, Clock::duration period,
                               util::UniqueFunction<void()> callback);
 
