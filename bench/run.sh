@@ -15,6 +15,10 @@ meson compile -C "$dir" >/dev/null
 
 echo "== runtime: ThreadPool/Runtime vs boost::asio::thread_pool"
 if [ -x "$dir/bench/bench_runtime" ]; then "$dir/bench/bench_runtime"; else echo "skipped: libboost-dev missing"; fi
+echo "== spawn: 200 \`true\` children concurrently on the runtime's loop vs sequential posix_spawn+waitpid and run_process"
+"$dir/bench/bench_spawn"
+echo "== loop: wake-up latency and timer lateness, epoll vs io_uring"
+"$dir/bench/bench_loop"
 echo "== start-up: zsyncctl vs /bin/true (hyperfine -N)"
 bench/startup.sh "$dir/zsyncctl" || echo "skipped (exit $?)"
 echo "== pkg search: zsyncctl vs apt-cache search, concurrent vs sequential managers"

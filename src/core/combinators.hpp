@@ -142,12 +142,11 @@ Future<std::vector<T>> all(std::vector<TaskFactory<T>> tasks, const Cancellation
     return result;
 }
 
-/// Starts `task` with a child of `parent` and a timer on `timers`. If the task does not finish within
-/// `timeout`, its token is cancelled and the result is TimeoutExpired; a task that finishes first cancels
-/// the timer, which then never fires. `timers` must outlive the task.
+namespace detail {
+/// with_deadline() with the TimeoutExpired message `limit`; fails like with_deadline().
 template <typename T>
-Future<T> with_timeout(TaskFactory<T> task, std::chrono::steady_clock::duration timeout, TimerService& timers,
-                       const CancellationToken& parent) {
+Future<T> run_with_deadline(TaskFactory<T> task, TimerService::Clock::time_point deadline,
+                            TimerService& timers, const CancellationToken& parent, std::string limit) {
     struct State {
         std::mutex mutex;
         Promise<T> promise;
@@ -156,12 +155,10 @@ Future<T> with_timeout(TaskFactory<T> task, std::chrono::steady_clock::duration 
         std::string limit;
     };
     auto state = std::make_shared<State>();
-    state->limit = "no result within " +
-                   std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(timeout).count()) +
-                   " ms";
+    state->limit = std::move(limit);
     Future<T> result = state->promise.future();
     CancellationToken token = parent.child();
-    auto timer = timers.schedule_after(timeout, [state, token] {
+    auto timer = timers.schedule_at(deadline, [state, token] {
         {
             std::lock_guard lock(state->mutex);
             if (state->decided) {
@@ -172,9 +169,13 @@ Future<T> with_timeout(TaskFactory<T> task, std::chrono::steady_clock::duration 
         token.cancel();
         state->promise.set_error(runtime_error(RuntimeErrc::TimeoutExpired, state->limit));
     });
+    if (!timer) {
+        // libuv's rule: a call that fails synchronously never starts its work.
+        return Future<T>::ready(util::fail(std::move(timer).error()));
+    }
     {
         std::lock_guard lock(state->mutex);
-        state->timer = timer;
+        state->timer = *timer;
     }
     Future<T> f = task(token);
     f.on_complete([state, &timers](util::Result<T> r) {
@@ -187,10 +188,35 @@ Future<T> with_timeout(TaskFactory<T> task, std::chrono::steady_clock::duration 
             state->decided = true;
             id = state->timer;
         }
-        timers.cancel(id);
+        // No wait: `decided` already keeps a racing timer callback from completing the promise.
+        timers.cancel(id, TimerService::Wait::no);
         state->promise.set(std::move(r));
     });
     return result;
+}
+} // namespace detail
+
+/// Starts `task` with a child of `parent` and a timer on `timers`. If the task does not finish by
+/// `deadline`, its token is cancelled and the result is TimeoutExpired; a task that finishes first cancels
+/// the timer, which then never fires. When the timer cannot be scheduled (no loop, timers stopped) the task
+/// is not started and the result fails with that error. The timeout, and the cancellation callbacks it
+/// triggers, run on the loop thread. `timers` must outlive the task.
+template <typename T>
+Future<T> with_deadline(TaskFactory<T> task, TimerService::Clock::time_point deadline, TimerService& timers,
+                        const CancellationToken& parent) {
+    return detail::run_with_deadline(std::move(task), deadline, timers, parent, "no result by the deadline");
+}
+
+/// Like with_deadline(task, now + timeout, ...); the TimeoutExpired message names the limit. Fails the same
+/// way.
+template <typename T>
+Future<T> with_timeout(TaskFactory<T> task, std::chrono::steady_clock::duration timeout, TimerService& timers,
+                       const CancellationToken& parent) {
+    std::string limit =
+        "no result within " +
+        std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(timeout).count()) + " ms";
+    return detail::run_with_deadline(std::move(task), TimerService::Clock::now() + timeout, timers, parent,
+                                     std::move(limit));
 }
 
 } // namespace zsyncctl::core

@@ -4,7 +4,7 @@
 
 namespace zsyncctl::core {
 
-Runtime::Runtime(Config config) : m_config(std::move(config)) {}
+Runtime::Runtime(Config config) : m_config(std::move(config)), m_timers([this] { return loop(); }) {}
 
 util::Result<std::unique_ptr<Runtime>> Runtime::create(Config config) {
     std::string problems;

@@ -17,10 +17,11 @@
 
 namespace zsyncctl::core {
 
-/// The embedded runtime: a worker pool (or none, for the blocking model), timers, and the root
-/// cancellation token. run() executes the main task on the calling thread and then shuts everything
-/// down and joins it, so a program can never hang after its main task returns (unless keep_alive).
-/// spawn() is thread-safe; run() and shutdown() belong to the thread that owns the runtime.
+/// The embedded runtime: a worker pool (or none, for the blocking model), an event loop with its timers
+/// (both created on first use), and the root cancellation token. run() executes the main task on the calling
+/// thread and then shuts everything down and joins it, so a program can never hang after its main task
+/// returns (unless keep_alive). spawn() is thread-safe; run() and shutdown() belong to the thread that owns
+/// the runtime.
 class Runtime {
 public:
     /// Validates `config` and starts the pool for the thread_pool model. Fails with ConfigurationError
@@ -52,7 +53,7 @@ public:
         return result;
     }
 
-    /// Runs `f()` directly with no pool, no timer thread, no runtime at all: for --help, --version and
+    /// Runs `f()` directly with no pool, no loop thread, no runtime at all: for --help, --version and
     /// other commands that need no concurrency.
     template <typename F>
     static auto run_simple(F f) {
@@ -86,7 +87,8 @@ public:
         }
     }
 
-    /// Timers for deadlines and timeouts.
+    /// Timers for sleeps, deadlines, intervals and timeouts, run on loop(); the loop (and its thread) is
+    /// created by the first schedule, whose errors are loop()'s. Thread-safe.
     TimerService& timers() { return m_timers; }
 
     /// The root cancellation token; cancelled by shutdown().
@@ -104,9 +106,9 @@ public:
     /// error or ThreadPoolExhausted when the loop or its thread cannot be created (retried on the next call).
     util::Result<EventLoop*> loop();
 
-    /// Cancels the root token, stops the timers and the loop thread (joined; watches, timers and tasks
-    /// still on the loop are dropped, which abandons their promises), drains the pool until the drain timeout
-    /// and joins its workers. Idempotent.
+    /// Cancels the root token, stops the timers (pending ones are dropped unrun) and the loop thread
+    /// (joined; watches, timers and tasks still on the loop are dropped, which abandons their promises),
+    /// drains the pool until the drain timeout and joins its workers. Idempotent.
     ShutdownReport shutdown();
 
 private:

@@ -30,7 +30,10 @@ core::TaskFactory<int> delayed(core::Runtime& rt, std::chrono::milliseconds dela
         core::Promise<int> p;
         auto f = p.future();
         auto shared = std::make_shared<core::Promise<int>>(std::move(p));
-        auto timer = rt.timers().schedule_after(delay, [shared, outcome]() mutable { shared->set(outcome); });
+        auto scheduled =
+            rt.timers().schedule_after(delay, [shared, outcome]() mutable { shared->set(outcome); });
+        REQUIRE(scheduled.ok());
+        core::TimerService::TimerId timer = *scheduled;
         token.on_cancel([shared, seen_cancel, timer, &rt] {
             rt.timers().cancel(timer);
             if (seen_cancel) {
@@ -152,40 +155,52 @@ TEST_CASE("with_timeout: a fast task wins and its timer never fires") {
     CHECK(*r == 9);
 }
 
-TEST_CASE("TimerService: a cancelled timer never fires") {
-    core::TimerService timers;
-    std::atomic<int> fired{0};
-    auto id = timers.schedule_after(20ms, [&] { fired++; });
-    CHECK(timers.cancel(id));
-    core::Promise<int> done;
-    auto f = done.future();
-    auto shared = std::make_shared<core::Promise<int>>(std::move(done));
-    timers.schedule_after(60ms, [shared] { shared->set(1); });
-    REQUIRE(f.wait_for(5s).ok());
-    CHECK(fired.load() == 0);
+TEST_CASE("with_deadline: a task still running at the deadline times out and is cancelled") {
+    auto rt = make_runtime();
+    auto cancelled = std::make_shared<std::atomic<bool>>(false);
+    auto deadline = std::chrono::steady_clock::now() + 20ms;
+    auto r = core::with_deadline<int>(delayed(*rt, 5000ms, 1, cancelled), deadline, rt->timers(), rt->token())
+                 .wait_for(10s);
+    REQUIRE_FALSE(r.ok());
+    CHECK(core::runtime_errc(r.error()) == core::RuntimeErrc::TimeoutExpired);
+    CHECK(cancelled->load());
+    CHECK(std::chrono::steady_clock::now() >= deadline);
 }
 
-TEST_CASE("TimerService: timers fire in deadline order") {
-    core::TimerService timers;
-    std::mutex m;
-    std::vector<int> order;
-    core::Promise<int> done;
-    auto f = done.future();
-    auto shared = std::make_shared<core::Promise<int>>(std::move(done));
-    timers.schedule_after(30ms, [&] {
-        std::lock_guard lock(m);
-        order.push_back(3);
-    });
-    timers.schedule_after(10ms, [&] {
-        std::lock_guard lock(m);
-        order.push_back(1);
-    });
-    timers.schedule_after(20ms, [&] {
-        std::lock_guard lock(m);
-        order.push_back(2);
-    });
-    timers.schedule_after(50ms, [shared] { shared->set(0); });
-    REQUIRE(f.wait_for(5s).ok());
-    std::lock_guard lock(m);
-    CHECK(order == std::vector<int>{1, 2, 3});
+TEST_CASE("with_timeout: when no timer can be scheduled the task is not started") {
+    auto rt = make_runtime();
+    rt->shutdown();
+    bool started = false;
+    core::TaskFactory<int> task = [&started](core::CancellationToken) {
+        started = true;
+        return core::Future<int>::ready(1);
+    };
+    auto r = core::with_timeout<int>(std::move(task), 1s, rt->timers(), rt->token()).wait_for(5s);
+    REQUIRE_FALSE(r.ok());
+    CHECK(core::runtime_errc(r.error()) == core::RuntimeErrc::RuntimeShutdown);
+    CHECK_FALSE(started);
+}
+
+TEST_CASE("with_timeout: many tasks finishing first leave no timer behind") {
+    auto rt = make_runtime();
+    for (int i = 0; i < 200; ++i) {
+        auto r = core::with_timeout<int>(delayed(*rt, 0ms, i), 60s, rt->timers(), rt->token()).wait_for(10s);
+        REQUIRE(r.ok());
+        CHECK(*r == i);
+    }
+    // The last task's own timer may still be returning from its callback: poll, with a deadline.
+    auto limit = std::chrono::steady_clock::now() + 5s;
+    while (rt->timers().count() != 0 && std::chrono::steady_clock::now() < limit) {
+        std::this_thread::sleep_for(1ms);
+    }
+    CHECK(rt->timers().count() == 0);
+    // Cancelled timers are removed from the loop too, not left to expire there in 60 s.
+    auto loop = rt->loop();
+    REQUIRE(loop.ok());
+    core::Promise<std::size_t> p;
+    auto loop_timers = p.future();
+    REQUIRE((*loop)->post([p = std::move(p), l = *loop]() mutable { p.set(l->timer_count()); }));
+    auto n = loop_timers.wait_for(5s);
+    REQUIRE(n.ok());
+    CHECK(*n == 0);
 }

@@ -71,28 +71,33 @@ TEST_CASE("ThreadPool bounded queue reports TaskQueueFull") {
 TEST_CASE("ThreadPool shutdown with pending tasks drops them and fails their promises") {
     auto pool = core::ThreadPool::create(1, 0);
     REQUIRE(pool.ok());
-    std::mutex m;
-    std::condition_variable cv;
-    bool release = false;
-    std::atomic<bool> started{false};
+    // Shared, not on this stack: shutdown(0ms) detaches the worker, which may wake from the wait only
+    // after this test has returned.
+    struct Gate {
+        std::mutex m;
+        std::condition_variable cv;
+        bool release = false;
+        std::atomic<bool> started{false};
+    };
+    auto gate = std::make_shared<Gate>();
     REQUIRE((*pool)
-                ->submit([&] {
-                    started = true;
-                    std::unique_lock lock(m);
-                    cv.wait(lock, [&] { return release; });
+                ->submit([gate] {
+                    gate->started = true;
+                    std::unique_lock lock(gate->m);
+                    gate->cv.wait(lock, [&] { return gate->release; });
                 })
                 .ok());
-    while (!started) {
+    while (!gate->started) {
         std::this_thread::yield();
     }
     core::Promise<int> promise;
     auto future = promise.future();
     REQUIRE((*pool)->submit([p = std::move(promise)]() mutable { p.set(1); }).ok());
-    std::thread releaser([&] {
+    std::thread releaser([gate] {
         std::this_thread::sleep_for(50ms);
-        std::lock_guard lock(m);
-        release = true;
-        cv.notify_all();
+        std::lock_guard lock(gate->m);
+        gate->release = true;
+        gate->cv.notify_all();
     });
     auto report = (*pool)->shutdown(0ms);
     releaser.join();
