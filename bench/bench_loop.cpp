@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench_support.hpp"
 #include "core/event_loop.hpp"
 #include "core/io_uring_probe.hpp"
 #include "core/timer_service.hpp"
@@ -31,11 +32,6 @@ struct Options {
     std::size_t timer_samples = 1000; // per timer length; the 10 ms series takes timer_samples / 4
 };
 
-[[noreturn]] void die(const std::string& what) {
-    std::fprintf(stderr, "bench_loop: %s\n", what.c_str());
-    std::exit(1);
-}
-
 double us(Clock::duration d) {
     return std::chrono::duration<double, std::micro>(d).count();
 }
@@ -45,9 +41,8 @@ struct Stats {
     double p99 = 0;
 };
 
-Stats stats(std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    return {v[v.size() / 2], v[std::min(v.size() - 1, v.size() * 99 / 100)]};
+Stats stats(const std::vector<double>& v) {
+    return {bench::median(v), bench::percentile(v, 99)};
 }
 
 // A loop running on its own thread for one measurement.
@@ -57,12 +52,12 @@ struct LoopThread {
     explicit LoopThread(core::IoBackend backend) {
         auto created = core::EventLoop::create(backend);
         if (!created) {
-            die(created.error().message);
+            bench::die(created.error().message);
         }
         loop = std::move(*created);
         thread = std::thread([this] {
             if (auto ran = loop->run(); !ran) {
-                die(ran.error().message);
+                bench::die(ran.error().message);
             }
         });
     }
@@ -85,7 +80,7 @@ struct Flag {
     void wait() {
         std::unique_lock lock(m);
         if (!cv.wait_for(lock, 30s, [&] { return set; })) {
-            die("timed out waiting for the loop");
+            bench::die("timed out waiting for the loop");
         }
         set = false;
     }
@@ -104,7 +99,7 @@ std::vector<double> wake_latency(core::IoBackend backend, std::size_t n) {
         const Clock::time_point limit = posted + 30s;
         while (ran_at.load() == 0) {
             if (Clock::now() > limit) {
-                die("a posted task never ran");
+                bench::die("a posted task never ran");
             }
             std::this_thread::yield();
         }
@@ -160,7 +155,7 @@ std::vector<double> service_lateness(core::IoBackend backend, Clock::duration le
             done.raise();
         });
         if (!id) {
-            die(id.error().message);
+            bench::die(id.error().message);
         }
         done.wait();
         out.push_back(late);
@@ -183,32 +178,13 @@ void report(const char* what, const std::vector<core::IoBackend>& backends,
     }
 }
 
-std::size_t parse_size(const char* text) {
-    char* end = nullptr;
-    unsigned long long v = std::strtoull(text, &end, 10);
-    if (end == text || *end != '\0' || v == 0) {
-        die(std::string("bad number '") + text + "'");
-    }
-    return static_cast<std::size_t>(v);
-}
-
 } // namespace
 
 int main(int argc, char** argv) {
+    bench::g_program = "bench_loop";
     Options o;
-    for (int i = 1; i + 1 < argc; i += 2) {
-        std::string key = argv[i];
-        if (key == "--samples") {
-            o.samples = parse_size(argv[i + 1]);
-        } else if (key == "--timer-samples") {
-            o.timer_samples = parse_size(argv[i + 1]);
-        } else {
-            die("unknown option " + key);
-        }
-    }
-    if (argc % 2 == 0) {
-        die("usage: bench_loop [--samples N] [--timer-samples N]");
-    }
+    bench::parse_options(argc, argv, "bench_loop [--samples N] [--timer-samples N]",
+                         {{"--samples", &o.samples}, {"--timer-samples", &o.timer_samples}});
     std::vector<core::IoBackend> backends{core::IoBackend::epoll};
     core::IoUringProbe probe = core::probe_io_uring();
     if (probe.usable) {

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_support.hpp"
 #include "core/config.hpp"
 #include "core/runtime.hpp"
 #include "core/thread_pool.hpp"
@@ -34,11 +35,6 @@ struct Options {
 
 double seconds_since(Clock::time_point start) {
     return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-double median(std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    return v[v.size() / 2];
 }
 
 // Raw pool: N fire-and-forget tasks, the last one to finish releases the submitter.
@@ -133,7 +129,7 @@ double ours_await(core::Runtime& rt, std::size_t n) {
             std::exit(1);
         }
     }
-    return median(samples);
+    return bench::median(samples);
 }
 
 double asio_await(boost::asio::thread_pool& pool, std::size_t n) {
@@ -148,42 +144,22 @@ double asio_await(boost::asio::thread_pool& pool, std::size_t n) {
             std::exit(1);
         }
     }
-    return median(samples);
-}
-
-std::size_t parse_size(const char* text) {
-    char* end = nullptr;
-    unsigned long long v = std::strtoull(text, &end, 10);
-    if (end == text || *end != '\0' || v == 0) {
-        std::fprintf(stderr, "bench_runtime: bad number '%s'\n", text);
-        std::exit(2);
-    }
-    return static_cast<std::size_t>(v);
+    return bench::median(samples);
 }
 
 Options parse(int argc, char** argv) {
     Options o;
     o.workers = core::Config::optimal().resolved_workers();
-    for (int i = 1; i + 1 < argc; i += 2) {
-        std::string key = argv[i];
-        if (key == "--only") {
-            o.only = argv[i + 1];
-            continue;
-        }
-        std::size_t v = parse_size(argv[i + 1]);
-        if (key == "--workers") {
-            o.workers = v;
-        } else if (key == "--tasks") {
-            o.tasks = v;
-        } else if (key == "--rounds") {
-            o.rounds = v;
-        } else if (key == "--awaits") {
-            o.awaits = v;
-        } else {
-            std::fprintf(stderr, "bench_runtime: unknown option %s\n", key.c_str());
-            std::exit(2);
-        }
-    }
+    bench::parse_options(
+        argc, argv, "bench_runtime [--workers N] [--tasks N] [--rounds N] [--awaits N] [--only ours|asio]",
+        {{"--workers", &o.workers}, {"--tasks", &o.tasks}, {"--rounds", &o.rounds}, {"--awaits", &o.awaits}},
+        [&o](const std::string& key, const char* value) {
+            if (key != "--only") {
+                return false;
+            }
+            o.only = value;
+            return true;
+        });
     return o;
 }
 
@@ -196,6 +172,7 @@ void report(const char* what, const char* unit, double ours, double theirs, bool
 } // namespace
 
 int main(int argc, char** argv) {
+    bench::g_program = "bench_runtime";
     Options o = parse(argc, argv);
     std::printf("bench_runtime: %zu workers, %zu tasks x %zu rounds, %zu awaits (medians; ratio > 1 = ours "
                 "faster)\n",
@@ -241,9 +218,11 @@ int main(int argc, char** argv) {
                 ours();
             }
         }
-        report("submit+complete throughput", "ktask/s", median(os) / 1e3, median(as) / 1e3, false);
-        report("spawn+await-all throughput", "ktask/s", median(osp) / 1e3, median(asp) / 1e3, false);
-        report("future await latency (median)", "us", median(ol), median(al), true);
+        report("submit+complete throughput", "ktask/s", bench::median(os) / 1e3, bench::median(as) / 1e3,
+               false);
+        report("spawn+await-all throughput", "ktask/s", bench::median(osp) / 1e3, bench::median(asp) / 1e3,
+               false);
+        report("future await latency (median)", "us", bench::median(ol), bench::median(al), true);
     }
 
     asio_pool.join();

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_support.hpp"
 #include "core/config.hpp"
 #include "core/io_uring_probe.hpp"
 #include "core/process.hpp"
@@ -35,16 +36,6 @@ struct Options {
 
 double ms_since(Clock::time_point start) {
     return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-}
-
-double median(std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    return v[v.size() / 2];
-}
-
-[[noreturn]] void die(const std::string& what) {
-    std::fprintf(stderr, "bench_spawn: %s\n", what.c_str());
-    std::exit(1);
 }
 
 core::ProcessSpec true_spec() {
@@ -70,7 +61,7 @@ std::string find_true() {
         }
         from = colon + 1;
     }
-    die("`true` not found in PATH");
+    bench::die("`true` not found in PATH");
 }
 
 double sequential_posix_spawn(const std::string& exe, std::size_t n) {
@@ -81,11 +72,11 @@ double sequential_posix_spawn(const std::string& exe, std::size_t n) {
         pid_t pid = 0;
         int rc = posix_spawn(&pid, exe.c_str(), nullptr, nullptr, argv, environ);
         if (rc != 0) {
-            die("posix_spawn: " + std::to_string(rc));
+            bench::die("posix_spawn: " + std::to_string(rc));
         }
         int status = 0;
         if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-            die("waitpid: child did not exit 0");
+            bench::die("waitpid: child did not exit 0");
         }
     }
     return ms_since(start);
@@ -96,7 +87,7 @@ double sequential_run_process(std::size_t n) {
     for (std::size_t i = 0; i < n; ++i) {
         auto r = core::run_process(true_spec());
         if (!r || !r->success()) {
-            die("run_process: " + (r ? r->describe() : r.error().message));
+            bench::die("run_process: " + (r ? r->describe() : r.error().message));
         }
     }
     return ms_since(start);
@@ -112,7 +103,7 @@ double concurrent_runtime(core::Runtime& rt, std::size_t n) {
     for (auto& f : running) {
         auto r = f.wait_for(std::chrono::seconds(60));
         if (!r || !r->success()) {
-            die("spawn_process: " + (r ? r->describe() : r.error().message));
+            bench::die("spawn_process: " + (r ? r->describe() : r.error().message));
         }
     }
     return ms_since(start);
@@ -124,11 +115,11 @@ std::unique_ptr<core::Runtime> make_runtime(core::IoBackend backend) {
     config.io_backend = backend;
     auto rt = core::Runtime::create(config);
     if (!rt) {
-        die(rt.error().message);
+        bench::die(rt.error().message);
     }
     auto loop = (*rt)->loop(); // created outside the timed part
     if (!loop) {
-        die(loop.error().message);
+        bench::die(loop.error().message);
     }
     return std::move(*rt);
 }
@@ -139,7 +130,7 @@ void ensure_fd_limit(std::size_t children) {
     const rlim_t need = static_cast<rlim_t>(children) * 5 + 64;
     rlimit limit{};
     if (getrlimit(RLIMIT_NOFILE, &limit) != 0) {
-        die("getrlimit(RLIMIT_NOFILE) failed");
+        bench::die("getrlimit(RLIMIT_NOFILE) failed");
     }
     if (limit.rlim_cur >= need) {
         std::printf("fd limit: soft %llu >= %llu needed for %zu children at once; unchanged\n",
@@ -150,43 +141,24 @@ void ensure_fd_limit(std::size_t children) {
     const rlim_t old = limit.rlim_cur;
     limit.rlim_cur = std::min(need, limit.rlim_max);
     if (setrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur < need) {
-        die("fd limit too low for " + std::to_string(children) + " children and cannot be raised");
+        bench::die("fd limit too low for " + std::to_string(children) + " children and cannot be raised");
     }
     std::printf("fd limit: raised the soft limit from %llu to %llu for %zu children at once\n",
                 static_cast<unsigned long long>(old), static_cast<unsigned long long>(limit.rlim_cur),
                 children);
 }
 
-std::size_t parse_size(const char* text) {
-    char* end = nullptr;
-    unsigned long long v = std::strtoull(text, &end, 10);
-    if (end == text || *end != '\0' || v == 0) {
-        die(std::string("bad number '") + text + "'");
-    }
-    return static_cast<std::size_t>(v);
-}
-
 Options parse(int argc, char** argv) {
     Options o;
-    for (int i = 1; i + 1 < argc; i += 2) {
-        std::string key = argv[i];
-        if (key == "--children") {
-            o.children = parse_size(argv[i + 1]);
-        } else if (key == "--reps") {
-            o.reps = parse_size(argv[i + 1]);
-        } else {
-            die("unknown option " + key);
-        }
-    }
-    if (argc % 2 == 0) {
-        die("usage: bench_spawn [--children N] [--reps N]");
-    }
+    bench::parse_options(argc, argv, "bench_spawn [--children N] [--reps N]",
+                         {{"--children", &o.children}, {"--reps", &o.reps}});
     return o;
 }
 
 } // namespace
 
 int main(int argc, char** argv) {
+    bench::g_program = "bench_spawn";
     Options o = parse(argc, argv);
     std::printf(
         "bench_spawn: %zu x `true`, %zu repetitions, median ms (ratio = sequential / concurrent, > 1: "
@@ -232,13 +204,13 @@ int main(int argc, char** argv) {
     }
 
     for (const Mode& m : modes) {
-        std::printf("%-38s median %8.1f ms  (min %.1f, max %.1f)\n", m.name.c_str(), median(m.ms),
+        std::printf("%-38s median %8.1f ms  (min %.1f, max %.1f)\n", m.name.c_str(), bench::median(m.ms),
                     *std::min_element(m.ms.begin(), m.ms.end()), *std::max_element(m.ms.begin(), m.ms.end()));
     }
     for (std::size_t c = 2; c < modes.size(); ++c) {
         for (std::size_t s = 0; s < 2; ++s) {
             std::printf("ratio %s / %s: %.2fx\n", modes[s].name.c_str(), modes[c].name.c_str(),
-                        median(modes[s].ms) / median(modes[c].ms));
+                        bench::median(modes[s].ms) / bench::median(modes[c].ms));
         }
     }
     for (Mode& m : modes) {
