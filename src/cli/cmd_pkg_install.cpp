@@ -36,8 +36,10 @@ struct InstallArgs {
 };
 
 // The SIGINT/SIGTERM self-pipe: the handler only writes a byte; the runner reads it and forwards the
-// signal to the manager's process group.
+// signal to the manager's process group. SIGWINCH has its own pipe: the runner gives the manager's
+// terminal the new size.
 int g_interrupt_pipe[2] = {-1, -1};
+int g_resize_pipe[2] = {-1, -1};
 
 extern "C" void on_interrupt_signal(int) {
     int saved = errno;
@@ -46,7 +48,14 @@ extern "C" void on_interrupt_signal(int) {
     errno = saved;
 }
 
-// Installs the interrupt handler for the duration of a run and restores the previous one.
+extern "C" void on_resize_signal(int) {
+    int saved = errno;
+    char byte = 1;
+    [[maybe_unused]] auto n = ::write(g_resize_pipe[1], &byte, 1);
+    errno = saved;
+}
+
+// Installs the interrupt and resize handlers for the duration of a run and restores the previous ones.
 class InterruptScope {
 public:
     InterruptScope() {
@@ -60,27 +69,45 @@ public:
         ::sigaction(SIGINT, &sa, &m_old_int);
         ::sigaction(SIGTERM, &sa, &m_old_term);
         m_installed = true;
+        if (::pipe2(g_resize_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
+            g_resize_pipe[0] = g_resize_pipe[1] = -1;
+            return;
+        }
+        struct sigaction winch {};
+        winch.sa_handler = on_resize_signal;
+        winch.sa_flags = SA_RESTART;
+        sigemptyset(&winch.sa_mask);
+        ::sigaction(SIGWINCH, &winch, &m_old_winch);
+        m_resize_installed = true;
     }
     ~InterruptScope() {
         if (m_installed) {
             ::sigaction(SIGINT, &m_old_int, nullptr);
             ::sigaction(SIGTERM, &m_old_term, nullptr);
         }
-        for (int& fd : g_interrupt_pipe) {
-            if (fd >= 0) {
-                ::close(fd);
-                fd = -1;
+        if (m_resize_installed) {
+            ::sigaction(SIGWINCH, &m_old_winch, nullptr);
+        }
+        for (int* pipe : {g_interrupt_pipe, g_resize_pipe}) {
+            for (int i = 0; i < 2; ++i) {
+                if (pipe[i] >= 0) {
+                    ::close(pipe[i]);
+                    pipe[i] = -1;
+                }
             }
         }
     }
     InterruptScope(const InterruptScope&) = delete;
     InterruptScope& operator=(const InterruptScope&) = delete;
     int fd() const { return g_interrupt_pipe[0]; }
+    int resize_fd() const { return g_resize_pipe[0]; }
 
 private:
     struct sigaction m_old_int {};
     struct sigaction m_old_term {};
+    struct sigaction m_old_winch {};
     bool m_installed = false;
+    bool m_resize_installed = false;
 };
 
 // Puts the terminal on `fd` in character mode while a manager's question is open: keys go to the manager
@@ -569,6 +596,7 @@ ExitCode run_operation(Context& context, const InstallArgs& args, pkg::Operation
     exec.backend = context.io_backend();
     if (exec.prompts == pkg::Prompts::ask_terminal) {
         exec.input_fd = STDIN_FILENO;
+        exec.resize_fd = interrupts.resize_fd();
         winsize ws{};
         if (::ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0 && ws.ws_col > 0) {
             exec.rows = ws.ws_row;

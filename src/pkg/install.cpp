@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -145,19 +146,30 @@ public:
         if (m_interrupt_watch != 0) {
             m_loop.unwatch_fd(m_interrupt_watch);
         }
+        if (m_resize_watch != 0) {
+            m_loop.unwatch_fd(m_resize_watch);
+        }
     }
 
-    /// Starts watching the interrupt fd; fails with the loop's error.
+    /// Starts watching the interrupt fd and, for a run on a terminal, the resize fd; fails with the loop's
+    /// error.
     util::Result<void> watch_interrupts() {
-        if (m_options.interrupt_fd < 0) {
-            return util::ok();
+        if (m_options.interrupt_fd >= 0) {
+            auto w = m_loop.watch_fd(m_options.interrupt_fd, core::EventLoop::k_readable,
+                                     [this](std::uint32_t) { on_interrupt(); });
+            if (!w) {
+                return util::fail(std::move(w).error());
+            }
+            m_interrupt_watch = *w;
         }
-        auto w = m_loop.watch_fd(m_options.interrupt_fd, core::EventLoop::k_readable,
-                                 [this](std::uint32_t) { on_interrupt(); });
-        if (!w) {
-            return util::fail(std::move(w).error());
+        if (m_options.resize_fd >= 0 && m_options.prompts == Prompts::ask_terminal) {
+            auto w = m_loop.watch_fd(m_options.resize_fd, core::EventLoop::k_readable,
+                                     [this](std::uint32_t) { on_resize(); });
+            if (!w) {
+                return util::fail(std::move(w).error());
+            }
+            m_resize_watch = *w;
         }
-        m_interrupt_watch = *w;
         return util::ok();
     }
 
@@ -287,6 +299,18 @@ private:
         }
     }
 
+    /// The user's terminal changed size: the manager's terminal follows (it gets SIGWINCH and redraws).
+    void on_resize() {
+        char drain[64];
+        while (::read(m_options.resize_fd, drain, sizeof drain) > 0) {
+        }
+        winsize size{};
+        if (m_control && ::ioctl(m_options.input_fd, TIOCGWINSZ, &size) == 0 && size.ws_row > 0 &&
+            size.ws_col > 0) {
+            m_control->resize_terminal(size.ws_row, size.ws_col);
+        }
+    }
+
     void on_interrupt() {
         char drain[64];
         while (::read(m_options.interrupt_fd, drain, sizeof drain) > 0) {
@@ -308,6 +332,7 @@ private:
     std::shared_ptr<core::ProcessControl> m_control;
     core::CancellationToken m_cancel;
     core::EventLoop::WatchId m_interrupt_watch = 0;
+    core::EventLoop::WatchId m_resize_watch = 0;
     core::EventLoop::WatchId m_input_watch = 0;
     bool m_prompt_open = false;
     bool m_interrupted = false;

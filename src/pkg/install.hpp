@@ -83,6 +83,9 @@ struct ExecuteOptions {
     int input_fd = -1;
     unsigned short rows = 24;
     unsigned short cols = 80;
+    /// With ask_terminal: an fd that becomes readable when the user's terminal changed size (the cli's
+    /// SIGWINCH self-pipe), or -1; the manager's terminal then takes input_fd's new size.
+    int resize_fd = -1;
     /// The event loop backend the run is driven by.
     core::IoBackend backend = core::IoBackend::epoll;
 };

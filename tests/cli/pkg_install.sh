@@ -105,6 +105,12 @@ expect_contains "$t" " icanon" "terminal back in line mode"
 expect_contains "$t" " echo " "terminal echo back on"
 grep -q 'Dpkg::Use-Pty=0' "$FAKE_MARKER" && ok || fail "interactive apt run without Dpkg::Use-Pty=0: $(tail -1 "$FAKE_MARKER")"
 if tail -1 "$FAKE_MARKER" | grep -q 'force-conf'; then fail "interactive apt run still forces answers"; else ok; fi
+# A resize of the user's terminal while the question is open reaches the manager's terminal.
+tty_run "$SCRATCH/resize.tty" --expect "[Y/n]" --send 'y\r' --expect "[default=N] ?" --resize 33x101 \
+    --expect "resized to 33 101" --send 'N\r'
+t=$(cat "$SCRATCH/resize.tty")
+expect_contains "$t" "resized to 33 101" "the manager's terminal took the new size"
+expect_contains "$t" "EXIT=0" "resized question: exit 0"
 tty_run "$SCRATCH/intr.tty" --expect "[Y/n]" --send 'y\r' --expect "[default=N] ?" --send '\x03'
 t=$(cat "$SCRATCH/intr.tty")
 expect_contains "$t" "EXIT=130" "Ctrl-C during the question: exit 130"

@@ -2,18 +2,22 @@
 """Runs a command on a real pseudo-terminal (it is the command's controlling terminal, stdin, stdout and
 stderr) and drives it like a user: wait for a text, then type something, in order.
 
-    pty_drive.py TRANSCRIPT [--expect TEXT | --send KEYS]... -- COMMAND ARGS...
+    pty_drive.py TRANSCRIPT [--expect TEXT | --send KEYS | --resize ROWSxCOLS]... -- COMMAND ARGS...
 
-KEYS takes Python escapes ("N\\r"). Every wait has a deadline (PTY_DEADLINE seconds, default 60, for
+KEYS takes Python escapes ("N\\r"). --resize gives the terminal a new size (its foreground process group
+gets SIGWINCH). Every wait has a deadline (PTY_DEADLINE seconds, default 60, for
 the whole run). The transcript (everything the terminal showed) is written to TRANSCRIPT. Exit status:
 the command's, or 124 when a text did not appear or the command did not end in time (the reason on
 stderr).
 """
+import fcntl
 import os
 import pty
 import select
 import signal
+import struct
 import sys
+import termios
 import time
 
 
@@ -71,6 +75,9 @@ def main():
                 if not read_some(min(left, 1.0)):
                     give_up("the command ended before '%s' appeared" % value)
             searched_from = seen.find(needle, searched_from) + len(needle)
+        elif kind == "--resize":
+            rows, cols = (int(n) for n in value.split("x"))
+            fcntl.ioctl(master, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
         else:
             os.write(master, value.encode())
     while True:
