@@ -4,8 +4,10 @@
 
 #include <array>
 #include <cerrno>
+#include <chrono>
 #include <climits>
 #include <cstring>
+#include <ctime>
 
 #include "core/errors.hpp"
 #include "core/event_loop.hpp"
@@ -97,20 +99,8 @@ protected:
     }
 
     util::Result<void> backend_wait(const Clock::time_point* deadline) override {
-        int timeout_ms = -1;
-        if (deadline != nullptr) {
-            auto now = Clock::now();
-            if (*deadline <= now) {
-                timeout_ms = 0;
-            } else {
-                // Round up so a timer is never woken for early and spun on.
-                auto us = std::chrono::duration_cast<std::chrono::microseconds>(*deadline - now).count();
-                long long ms = (us + 999) / 1000;
-                timeout_ms = ms > INT_MAX ? INT_MAX : static_cast<int>(ms);
-            }
-        }
         std::array<epoll_event, 64> events{};
-        int n = epoll_wait(m_epfd, events.data(), static_cast<int>(events.size()), timeout_ms);
+        int n = wait_for_events(events, deadline);
         if (n < 0) {
             if (errno == EINTR) {
                 return util::ok();
@@ -129,6 +119,42 @@ protected:
         return util::ok();
     }
 
+    // epoll_pwait2 (Linux 5.11) takes the timeout in nanoseconds; epoll_wait takes whole milliseconds, which
+    // makes a timer up to 1 ms late (bench/bench_loop shows it). Where the kernel or a seccomp filter lacks
+    // epoll_pwait2 (ENOSYS, EPERM), the loop uses epoll_wait from then on.
+    int wait_for_events(std::array<epoll_event, 64>& events, const Clock::time_point* deadline) {
+        const auto now = Clock::now();
+        const bool past = deadline != nullptr && *deadline <= now;
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 35))
+        if (m_have_pwait2) {
+            timespec timeout{};
+            if (deadline != nullptr && !past) {
+                auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(*deadline - now).count();
+                timeout.tv_sec = static_cast<time_t>(ns / 1'000'000'000);
+                timeout.tv_nsec = static_cast<long>(ns % 1'000'000'000);
+            }
+            int n = ::epoll_pwait2(m_epfd, events.data(), static_cast<int>(events.size()),
+                                   deadline != nullptr ? &timeout : nullptr, nullptr);
+            if (n >= 0 || (errno != ENOSYS && errno != EPERM)) {
+                return n;
+            }
+            m_have_pwait2 = false;
+        }
+#endif
+        int timeout_ms = -1;
+        if (deadline != nullptr) {
+            if (past) {
+                timeout_ms = 0;
+            } else {
+                // Round up so a timer is never woken for early and spun on.
+                auto us = std::chrono::duration_cast<std::chrono::microseconds>(*deadline - now).count();
+                long long ms = (us + 999) / 1000;
+                timeout_ms = ms > INT_MAX ? INT_MAX : static_cast<int>(ms);
+            }
+        }
+        return ::epoll_wait(m_epfd, events.data(), static_cast<int>(events.size()), timeout_ms);
+    }
+
     void backend_wake() override {
         std::uint64_t one = 1;
         [[maybe_unused]] ssize_t r = ::write(m_wakefd, &one, sizeof one);
@@ -137,6 +163,7 @@ protected:
 private:
     int m_epfd;
     int m_wakefd;
+    bool m_have_pwait2 = true;
 };
 
 } // namespace

@@ -1,5 +1,7 @@
 // Runs the io_uring probe and loop selection with io_uring_setup denied by a seccomp filter (EPERM, as
 // Docker's default profile and kernel.io_uring_disabled=2 do), then checks the fallback and the error.
+// The filter also answers epoll_pwait2 with ENOSYS, as a kernel before 5.11 does: the epoll loop's timers
+// must then still fire (it falls back to epoll_wait).
 // Exit 0: behaved; 1: wrong behaviour (printed); 77: seccomp is not available here.
 #include <linux/audit.h>
 #include <linux/filter.h>
@@ -8,6 +10,7 @@
 #include <sys/syscall.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstddef>
 #include <cstdio>
 #include <string>
@@ -27,6 +30,8 @@ bool deny_io_uring_setup() {
         BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
         BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_io_uring_setup, 0, 1),
         BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_epoll_pwait2, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (ENOSYS & SECCOMP_RET_DATA)),
         BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
     };
     sock_fprog prog{};
@@ -94,6 +99,27 @@ int main() {
         spec.argv = {"echo", "fallback works"};
         auto r = core::spawn_process(**rt2, std::move(spec)).wait();
         expect(r.ok() && r->stdout_text == "fallback works\n", "automatic runtime runs a child on epoll");
+    }
+    // Timers on an epoll loop without epoll_pwait2: fire in order, none early.
+    if (auto loop = core::EventLoop::create(core::IoBackend::epoll)) {
+        auto start = core::EventLoop::Clock::now();
+        std::string order;
+        bool early = false;
+        for (int ms : {3, 1, 2}) {
+            auto due = start + std::chrono::milliseconds(ms);
+            (*loop)->add_timer(due, [&order, &early, ms, due, &loop] {
+                early = early || core::EventLoop::Clock::now() < due;
+                order += std::to_string(ms);
+                if (order.size() == 3) {
+                    (*loop)->stop();
+                }
+            });
+        }
+        auto ran = (*loop)->run();
+        expect(ran.ok() && order == "123" && !early,
+               "epoll timers without epoll_pwait2 fire in order: " + order);
+    } else {
+        expect(false, "epoll loop created without epoll_pwait2");
     }
     if (failures == 0) {
         std::puts("ok: io_uring denied by seccomp -> epoll fallback and IoUringNotAvailable");
