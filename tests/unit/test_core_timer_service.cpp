@@ -84,10 +84,19 @@ TEST_CASE("TimerService a cancelled timer never fires and leaves nothing on the 
         CHECK_FALSE(timers.cancel(*id));
         CHECK_FALSE(timers.deadline(*id).has_value());
         CHECK_FALSE(timers.cancel(0));
-        // Cancelled at once after scheduling, before the loop even armed it.
+        // Cancelled at once after scheduling, before the loop even armed it: the loop is held busy until
+        // cancel() has returned, so that order is certain (a free loop may fire a 0 ms timer first).
+        Latch busy;
+        Latch release;
+        REQUIRE(lt.loop->post([&busy, &release] {
+            busy.hit();
+            release.wait_for_count(1);
+        }));
+        REQUIRE(busy.wait_for_count(1));
         auto early = timers.schedule_after(0ms, [&fired] { fired++; });
         REQUIRE(early.ok());
         CHECK(timers.cancel(*early));
+        release.hit();
         std::this_thread::sleep_for(40ms);
         REQUIRE(drain(timers));
         CHECK(fired.load() == 0);
