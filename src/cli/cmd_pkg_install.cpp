@@ -163,15 +163,7 @@ std::string quoted(const std::string& arg) {
     if (plain) {
         return arg;
     }
-    std::string out = "'";
-    for (char c : arg) {
-        if (c == '\'') {
-            out += "'\\''";
-        } else {
-            out += c;
-        }
-    }
-    return out + "'";
+    return util::quote_posix(arg);
 }
 
 std::string display_argv(const std::vector<std::string>& argv) {

@@ -8,6 +8,7 @@
 #include "pkg/detect.hpp"
 #include "pkg/paths.hpp"
 #include "pkg/registry.hpp"
+#include "util/strings.hpp"
 
 namespace zsyncctl::cli {
 
@@ -27,31 +28,6 @@ std::string join(const std::vector<std::string>& items, std::string_view sep) {
         out += item;
     }
     return out;
-}
-
-// POSIX single quoting: 'it'\''s'.
-std::string quote_posix(std::string_view text) {
-    std::string out = "'";
-    for (char c : text) {
-        if (c == '\'') {
-            out += "'\\''";
-        } else {
-            out += c;
-        }
-    }
-    return out + "'";
-}
-
-// fish single quoting: only \ and ' are escaped.
-std::string quote_fish(std::string_view text) {
-    std::string out = "'";
-    for (char c : text) {
-        if (c == '\'' || c == '\\') {
-            out += '\\';
-        }
-        out += c;
-    }
-    return out + "'";
 }
 
 std::string shell_exports(const std::string& shell, const std::vector<pkg::ManagerPaths>& all,
@@ -91,12 +67,12 @@ std::string shell_exports(const std::string& shell, const std::vector<pkg::Manag
         if (shell == "fish") {
             text += "set -gx " + name;
             for (const auto& dir : var.dirs) {
-                text += " " + quote_fish(dir);
+                text += " " + util::quote_fish(dir);
             }
             text += " $" + name + "\n";
         } else {
-            text += "export " + name + "=" + quote_posix(join(var.dirs, ":")) + "\"${" + name + ":+:${" +
-                    name + "}}\"\n";
+            text += "export " + name + "=" + util::quote_posix(join(var.dirs, ":")) + "\"${" + name +
+                    ":+:${" + name + "}}\"\n";
         }
     }
     if (text.empty()) {

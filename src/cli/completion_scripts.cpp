@@ -3,6 +3,7 @@
 #include <string>
 
 #include "cli/completion.hpp"
+#include "util/strings.hpp"
 
 // The three generators share one plan: tables (subcommands, options, fixed values and value-source kinds
 // per command path) emitted from the model, plus a small fixed walker per shell that finds the command
@@ -13,33 +14,6 @@ namespace zsyncctl::cli {
 namespace {
 
 constexpr std::array<std::string_view, 3> k_shells{"bash", "zsh", "fish"};
-
-// A single-quoted word for bash and zsh.
-std::string sh_quote(std::string_view text) {
-    std::string out = "'";
-    for (char c : text) {
-        if (c == '\'') {
-            out += "'\\''";
-        } else {
-            out += c;
-        }
-    }
-    out += "'";
-    return out;
-}
-
-// A single-quoted word for fish, which escapes ' and \ inside single quotes with a backslash.
-std::string fish_quote(std::string_view text) {
-    std::string out = "'";
-    for (char c : text) {
-        if (c == '\'' || c == '\\') {
-            out += '\\';
-        }
-        out += c;
-    }
-    out += "'";
-    return out;
-}
 
 // First line of a description, tabs and newlines flattened (they separate fields in completion output).
 std::string one_line(std::string_view text) {
@@ -146,9 +120,9 @@ std::string assoc(std::string_view name, const std::vector<std::pair<std::string
     std::string out = "    local -A " + std::string(name) + "\n    " + std::string(name) + "=(";
     for (const auto& [k, v] : rows) {
         if (zsh) {
-            out += "\n        " + sh_quote(k) + " " + sh_quote(v);
+            out += "\n        " + util::quote_posix(k) + " " + util::quote_posix(v);
         } else {
-            out += "\n        [" + sh_quote(k) + "]=" + sh_quote(v);
+            out += "\n        [" + util::quote_posix(k) + "]=" + util::quote_posix(v);
         }
     }
     out += "\n    )\n";
@@ -177,7 +151,7 @@ std::string bash_script(const CommandSpec& model) {
     s += assoc("vals", t.vals, false);
     s += assoc("dyn", t.dyn, false);
     s += assoc("pos", t.pos, false);
-    s += "    local takes=" + sh_quote(takes_value_names(model)) + "\n";
+    s += "    local takes=" + util::quote_posix(takes_value_names(model)) + "\n";
     s += R"SH(    local path='' i w p list
     for ((i = 1; i < cword; i++)); do
         w=${words[i]}
@@ -245,7 +219,7 @@ std::string zsh_script(const CommandSpec& model) {
     s += assoc("vals", t.vals, true);
     s += assoc("dyn", t.dyn, true);
     s += assoc("pos", t.pos, true);
-    s += "    local takes=" + sh_quote(takes_value_names(model)) + "\n";
+    s += "    local takes=" + util::quote_posix(takes_value_names(model)) + "\n";
     s += R"SH(    local path='' i w p cur=${words[CURRENT]} prev=${words[CURRENT-1]} pre=''
     local -a list described
     for (( i = 2; i < CURRENT; i++ )); do
@@ -321,13 +295,14 @@ std::string fish_script(const CommandSpec& model) {
         }
         std::vector<std::string> names;
         for (const CommandSpec& sub : c.subcommands) {
-            names.push_back(fish_quote(sub.name));
+            names.push_back(util::quote_fish(sub.name));
         }
-        s += "        case " + fish_quote(c.path) + "\n            printf '%s\\n' " + join(names, " ") + "\n";
+        s += "        case " + util::quote_fish(c.path) + "\n            printf '%s\\n' " + join(names, " ") +
+             "\n";
     });
     s += "    end\nend\n";
     s += "function __zsyncctl_path\n";
-    s += "    set -l takes " + fish_quote(takes_value_names(model)) + "\n";
+    s += "    set -l takes " + util::quote_fish(takes_value_names(model)) + "\n";
     s += R"SH(    set -l tokens (commandline -opc)
     set -e tokens[1]
     set -l path ''
@@ -365,20 +340,21 @@ end
 complete -c zsyncctl -f
 )SH";
     each_command(model, [&](const CommandSpec& c) {
-        std::string at = "-n " + fish_quote("__zsyncctl_at " + sh_quote(c.path));
-        std::string under =
-            c.path.empty() ? std::string() : "-n " + fish_quote("__zsyncctl_under " + sh_quote(c.path));
+        std::string at = "-n " + util::quote_fish("__zsyncctl_at " + util::quote_posix(c.path));
+        std::string under = c.path.empty()
+                                ? std::string()
+                                : "-n " + util::quote_fish("__zsyncctl_under " + util::quote_posix(c.path));
         for (const CommandSpec& sub : c.subcommands) {
-            s += "complete -c zsyncctl " + at + " -a " + fish_quote(sub.name) + " -d " +
-                 fish_quote(one_line(sub.description)) + "\n";
+            s += "complete -c zsyncctl " + at + " -a " + util::quote_fish(sub.name) + " -d " +
+                 util::quote_fish(one_line(sub.description)) + "\n";
         }
         for (const OptionSpec& o : c.options) {
             if (!o.positional.empty()) {
                 if (!o.dynamic.empty()) {
                     s += "complete -c zsyncctl " + at + " -a " +
-                         fish_quote("(zsyncctl __complete " + o.dynamic + " 2>/dev/null)") + "\n";
+                         util::quote_fish("(zsyncctl __complete " + o.dynamic + " 2>/dev/null)") + "\n";
                 } else if (!o.values.empty()) {
-                    s += "complete -c zsyncctl " + at + " -a " + fish_quote(join(o.values, " ")) + "\n";
+                    s += "complete -c zsyncctl " + at + " -a " + util::quote_fish(join(o.values, " ")) + "\n";
                 }
                 continue;
             }
@@ -387,21 +363,22 @@ complete -c zsyncctl -f
                 line += " " + under;
             }
             for (const std::string& n : o.long_names) {
-                line += " -l " + fish_quote(n);
+                line += " -l " + util::quote_fish(n);
             }
             for (const std::string& n : o.short_names) {
-                line += " -s " + fish_quote(n);
+                line += " -s " + util::quote_fish(n);
             }
             if (o.takes_value) {
                 if (!o.dynamic.empty()) {
-                    line += " -x -a " + fish_quote("(zsyncctl __complete " + o.dynamic + " 2>/dev/null)");
+                    line +=
+                        " -x -a " + util::quote_fish("(zsyncctl __complete " + o.dynamic + " 2>/dev/null)");
                 } else if (!o.values.empty()) {
-                    line += " -x -a " + fish_quote(join(o.values, " "));
+                    line += " -x -a " + util::quote_fish(join(o.values, " "));
                 } else {
                     line += " -r -F";
                 }
             }
-            line += " -d " + fish_quote(one_line(o.description));
+            line += " -d " + util::quote_fish(one_line(o.description));
             s += line + "\n";
         }
     });

@@ -29,6 +29,12 @@ std::optional<std::uint64_t> parse_uint(std::string_view text);
 /// A byte count for people: "512 B", "1.5 KiB", "24 GiB" (binary units, one decimal below 10).
 std::string format_bytes(std::uint64_t bytes);
 
+/// `text` as one single-quoted word for POSIX shells (bash, zsh): 'it'\''s'. Never fails.
+std::string quote_posix(std::string_view text);
+
+/// `text` as one single-quoted word for fish, which escapes ' and \ inside single quotes. Never fails.
+std::string quote_fish(std::string_view text);
+
 /// ASCII lower-case copy.
 std::string to_lower(std::string_view text);
 

@@ -56,3 +56,12 @@ TEST_CASE("strings format_bytes uses binary units") {
     CHECK(format_bytes(1536) == "1.5 KiB");
     CHECK(format_bytes(24ull << 30) == "24 GiB");
 }
+
+TEST_CASE("quote_posix and quote_fish make one shell word") {
+    CHECK(quote_posix("plain") == "'plain'");
+    CHECK(quote_posix("it's") == "'it'\\''s'");
+    CHECK(quote_posix("") == "''");
+    CHECK(quote_posix("$(id) `x` \\") == "'$(id) `x` \\'");
+    CHECK(quote_fish("it's a\\b") == "'it\\'s a\\\\b'");
+    CHECK(quote_fish("") == "''");
+}
