@@ -2,7 +2,7 @@
 // blocked in its wait; time from post() to the callback) and timer lateness (how long after its deadline an
 // add_timer callback runs, and the same through TimerService scheduled from another thread). Prints median
 // and p99 in microseconds per backend and the ratio epoll / io_uring (> 1: io_uring is quicker). io_uring is
-// measured only when core::probe_io_uring() says it is usable.
+// measured only when platform::probe_io_uring() says it is usable.
 //   bench_loop [--samples N] [--timer-samples N]
 #include <algorithm>
 #include <atomic>
@@ -18,7 +18,7 @@
 
 #include "bench_support.hpp"
 #include "core/event_loop.hpp"
-#include "core/io_uring_probe.hpp"
+#include "platform/io_uring_probe.hpp"
 #include "core/timer_service.hpp"
 
 namespace {
@@ -186,7 +186,7 @@ int main(int argc, char** argv) {
     bench::parse_options(argc, argv, "bench_loop [--samples N] [--timer-samples N]",
                          {{"--samples", &o.samples}, {"--timer-samples", &o.timer_samples}});
     std::vector<core::IoBackend> backends{core::IoBackend::epoll};
-    core::IoUringProbe probe = core::probe_io_uring();
+    platform::IoUringProbe probe = platform::probe_io_uring();
     if (probe.usable) {
         backends.push_back(core::IoBackend::io_uring);
     } else {

@@ -18,7 +18,7 @@
 
 #include "bench_support.hpp"
 #include "core/config.hpp"
-#include "core/io_uring_probe.hpp"
+#include "platform/io_uring_probe.hpp"
 #include "core/process.hpp"
 #include "core/runtime.hpp"
 
@@ -178,7 +178,7 @@ int main(int argc, char** argv) {
     modes.push_back({"sequential posix_spawn+waitpid", nullptr, {}});
     modes.push_back({"sequential core::run_process", nullptr, {}});
     modes.push_back({"concurrent spawn_process (epoll)", make_runtime(core::IoBackend::epoll), {}});
-    core::IoUringProbe probe = core::probe_io_uring();
+    platform::IoUringProbe probe = platform::probe_io_uring();
     if (probe.usable) {
         modes.push_back({"concurrent spawn_process (io_uring)", make_runtime(core::IoBackend::io_uring), {}});
     } else {

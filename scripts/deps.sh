@@ -2,7 +2,7 @@
 # BUILD_*: what building zsyncctl needs. TEST_*: what the whole test suite needs on top (real package
 # managers for the integration tests, shells for completion tests, servers, ...). BENCH_*: bench/run.sh.
 
-BUILD_APT=(meson ninja-build pkg-config g++ cmake git libcli11-dev nlohmann-json3-dev libfmt-dev doctest-dev
+BUILD_APT=(meson ninja-build pkg-config g++ cmake git libcli11-dev nlohmann-json3-dev doctest-dev
     libcurl4-openssl-dev liburing-dev libarchive-dev)
 TEST_APT=(python3 procps dpkg-dev apt pacman-package-manager makepkg libarchive-tools createrepo-c rpm dnf libcurl4 bash-completion zsh fish groff-base time
     # package managers that live detection (tests/cli/pkg_live.sh) finds with their real versions
@@ -12,9 +12,9 @@ BENCH_APT=(libboost-dev hyperfine)
 # CI_*: what .ci/run needs beyond the test suite (clang: the sanitizer + libFuzzer build).
 CI_APT=(clang)
 
-BUILD_DNF=(meson ninja-build pkgconf-pkg-config gcc-c++ cmake git cli11-devel json-devel fmt-devel doctest-devel
+BUILD_DNF=(meson ninja-build pkgconf-pkg-config gcc-c++ cmake git cli11-devel json-devel doctest-devel
     libcurl-devel liburing-devel libarchive-devel)
 TEST_DNF=(python3 procps-ng bash-completion zsh fish groff-base)
 
-BUILD_PACMAN=(meson ninja pkgconf gcc cmake git cli11 nlohmann-json fmt doctest curl liburing libarchive)
+BUILD_PACMAN=(meson ninja pkgconf gcc cmake git cli11 nlohmann-json doctest curl liburing libarchive)
 TEST_PACMAN=(python procps-ng bash-completion zsh fish groff)

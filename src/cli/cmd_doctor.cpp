@@ -9,8 +9,8 @@
 #include "cli/completion.hpp"
 #include "cli/context.hpp"
 #include "doctor/doctor.hpp"
-#include "pkg/detect.hpp"
-#include "pkg/version_probe.hpp"
+#include "pkg/detect/detect.hpp"
+#include "pkg/detect/version_probe.hpp"
 #include "platform/facts.hpp"
 #include "util/strings.hpp"
 

@@ -17,10 +17,11 @@
 #include "cli/completion.hpp"
 #include "cli/context.hpp"
 #include "cli/progress_renderer.hpp"
-#include "pkg/install.hpp"
-#include "pkg/install_choice.hpp"
-#include "pkg/install_plan.hpp"
-#include "pkg/process_runner.hpp"
+#include "pkg/install/install.hpp"
+#include "pkg/install/install_choice.hpp"
+#include "pkg/install/install_plan.hpp"
+#include "pkg/install/process_runner.hpp"
+#include "platform/executable.hpp"
 #include "util/fs.hpp"
 #include "util/strings.hpp"
 
@@ -319,8 +320,7 @@ std::optional<ManagerChoice> choose_manager(Context& context, const InstallArgs&
 }
 
 std::optional<std::string> sudo_path() {
-    const char* path = std::getenv("PATH");
-    auto found = pkg::find_executable("sudo", path != nullptr ? path : "/usr/bin:/bin");
+    auto found = platform::find_executable("sudo", platform::path_env());
     if (!found) {
         return std::nullopt;
     }

@@ -6,9 +6,9 @@
 #include <cmath>
 
 #include "cli/context.hpp"
-#include "pkg/detect.hpp"
-#include "pkg/registry.hpp"
-#include "pkg/version_probe.hpp"
+#include "pkg/detect/detect.hpp"
+#include "pkg/registry/registry.hpp"
+#include "pkg/detect/version_probe.hpp"
 
 namespace zsyncctl::cli {
 

@@ -5,9 +5,9 @@
 
 #include "cli/completion.hpp"
 #include "cli/context.hpp"
-#include "pkg/detect.hpp"
-#include "pkg/paths.hpp"
-#include "pkg/registry.hpp"
+#include "pkg/detect/detect.hpp"
+#include "pkg/detect/paths.hpp"
+#include "pkg/registry/registry.hpp"
 #include "util/strings.hpp"
 
 namespace zsyncctl::cli {

@@ -10,7 +10,7 @@
 
 #include "cli/completion.hpp"
 #include "cli/context.hpp"
-#include "pkg/search.hpp"
+#include "pkg/search/search.hpp"
 #include "util/strings.hpp"
 
 namespace zsyncctl::cli {

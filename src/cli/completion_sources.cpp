@@ -2,8 +2,8 @@
 
 #include "cli/completion.hpp"
 #include "doctor/doctor.hpp"
-#include "pkg/registry.hpp"
-#include "pkg/search.hpp"
+#include "pkg/registry/registry.hpp"
+#include "pkg/search/search.hpp"
 
 namespace zsyncctl::cli {
 

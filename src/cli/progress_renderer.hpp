@@ -5,7 +5,7 @@
 #include <string_view>
 
 #include "cli/output.hpp"
-#include "pkg/progress.hpp"
+#include "pkg/install/progress.hpp"
 
 namespace zsyncctl::cli {
 

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <mutex>
 
-#include "core/cpu_budget.hpp"
+#include "platform/cpu_budget.hpp"
 
 namespace zsyncctl::core {
 
@@ -60,7 +60,7 @@ std::optional<IoBackend> parse_io_backend(std::string_view text) {
 unsigned effective_cpus() {
     static std::once_flag once;
     static unsigned cpus = 1;
-    std::call_once(once, [] { cpus = read_cpu_budget(util::Root()).effective; });
+    std::call_once(once, [] { cpus = platform::read_cpu_budget(util::Root()).effective; });
     return cpus;
 }
 

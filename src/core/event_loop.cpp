@@ -1,7 +1,7 @@
 #include "core/event_loop.hpp"
 
 #include "core/errors.hpp"
-#include "core/io_uring_probe.hpp"
+#include "platform/io_uring_probe.hpp"
 
 namespace zsyncctl::core {
 
@@ -242,5 +242,13 @@ util::Result<void> EventLoop::run() {
     }
     return status;
 }
+
+#ifndef ZSYNCCTL_HAVE_IO_URING
+namespace detail {
+util::Result<std::unique_ptr<EventLoop>> make_uring_loop() {
+    return util::fail(runtime_error(RuntimeErrc::IoUringNotAvailable, platform::probe_io_uring().reason));
+}
+} // namespace detail
+#endif
 
 } // namespace zsyncctl::core

@@ -10,7 +10,7 @@
 
 #include "core/errors.hpp"
 #include "core/event_loop.hpp"
-#include "core/io_uring_probe.hpp"
+#include "platform/io_uring_probe.hpp"
 
 namespace zsyncctl::core {
 
@@ -70,7 +70,7 @@ public:
         int r = io_uring_queue_init(256, &m_ring, 0);
         if (r < 0) {
             return util::fail(runtime_error(RuntimeErrc::IoUringNotAvailable,
-                                            "io_uring_queue_init failed: " + errno_name(-r)));
+                                            "io_uring_queue_init failed: " + platform::errno_name(-r)));
         }
         m_ring_ready = true;
         m_wakefd = eventfd(0, EFD_CLOEXEC);
@@ -80,7 +80,7 @@ public:
         arm_wake_read();
         if (int s = io_uring_submit(&m_ring); s < 0) {
             return util::fail(runtime_error(RuntimeErrc::IoUringNotAvailable,
-                                            "submitting the wake-up read failed: " + errno_name(-s)));
+                                            "submitting the wake-up read failed: " + platform::errno_name(-s)));
         }
         return util::ok();
     }
@@ -270,7 +270,7 @@ private:
 namespace detail {
 
 util::Result<std::unique_ptr<EventLoop>> make_uring_loop() {
-    IoUringProbe probe = probe_io_uring();
+    platform::IoUringProbe probe = platform::probe_io_uring();
     if (!probe.usable) {
         return util::fail(runtime_error(RuntimeErrc::IoUringNotAvailable, probe.reason));
     }

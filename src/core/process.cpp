@@ -20,6 +20,7 @@
 
 #include "core/errors.hpp"
 #include "core/runtime.hpp"
+#include "platform/executable.hpp"
 
 extern char** environ;
 
@@ -177,37 +178,12 @@ std::string effective_path(const ProcessSpec& spec) {
             path = value;
         }
     }
-    return path.value_or("/usr/local/bin:/usr/bin:/bin");
-}
-
-bool is_executable_file(const std::string& path) {
-    struct stat st {};
-    return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(path.c_str(), X_OK) == 0;
+    return path.value_or(std::string(platform::k_default_path));
 }
 
 /// argv[0] as a path to execute: itself when it contains '/', else the first executable match in PATH.
 util::Result<std::string> resolve_executable(const ProcessSpec& spec) {
-    const std::string& name = spec.argv.front();
-    if (name.find('/') != std::string::npos) {
-        return name;
-    }
-    std::string path = effective_path(spec);
-    std::size_t start = 0;
-    while (start <= path.size()) {
-        std::size_t end = path.find(':', start);
-        if (end == std::string::npos) {
-            end = path.size();
-        }
-        std::string dir = path.substr(start, end - start);
-        std::string candidate = (dir.empty() ? std::string(".") : dir) + "/" + name;
-        if (is_executable_file(candidate)) {
-            return candidate;
-        }
-        start = end + 1;
-    }
-    return util::fail(util::ErrorKind::not_found,
-                      "executable '" + name + "' not found in PATH (" + path + ")",
-                      "install it, or give its full path");
+    return platform::find_executable(spec.argv.front(), effective_path(spec));
 }
 
 std::vector<std::string> build_environment(const ProcessSpec& spec) {

@@ -5,10 +5,10 @@
 #include <exception>
 #include <functional>
 
-#include "core/io_uring_probe.hpp"
+#include "platform/io_uring_probe.hpp"
 #include "doctor/doctor.hpp"
-#include "pkg/paths.hpp"
-#include "pkg/registry.hpp"
+#include "pkg/detect/paths.hpp"
+#include "pkg/registry/registry.hpp"
 #include "util/strings.hpp"
 
 namespace zsyncctl::doctor {
@@ -302,7 +302,7 @@ void check_reactor(const CheckInput& in, CheckResult& r) {
             re.name + " is the reactor of " + in.facts.identity.os + " (not tested: OS overridden)");
     } else if (re.create_errno != 0) {
         set(r, Status::fail,
-            "cannot create an " + re.name + " instance: " + core::errno_name(re.create_errno),
+            "cannot create an " + re.name + " instance: " + platform::errno_name(re.create_errno),
             "check the seccomp profile and the fd limit (ulimit -n)");
     } else {
         set(r, Status::ok, re.name + " instance created and closed");

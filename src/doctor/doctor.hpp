@@ -6,7 +6,7 @@
 
 #include "core/config.hpp"
 #include "doctor/report.hpp"
-#include "pkg/detect.hpp"
+#include "pkg/detect/detect.hpp"
 #include "platform/facts.hpp"
 #include "util/result.hpp"
 

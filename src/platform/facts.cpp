@@ -35,7 +35,7 @@ HostFacts gather_host_facts(const util::Root& root) {
     timed(facts, "distro", [&] { facts.distro = read_distro(root); });
     timed(facts, "kernel", [&] { facts.kernel = read_kernel(root); });
     timed(facts, "libc", [&] { facts.libc = read_libc(root); });
-    timed(facts, "cpu", [&] { facts.cpu = core::read_cpu_budget(root); });
+    timed(facts, "cpu", [&] { facts.cpu = platform::read_cpu_budget(root); });
     timed(facts, "memory", [&] {
         facts.memory = read_memory(root);
         facts.pids = read_pids(root);

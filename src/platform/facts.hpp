@@ -5,7 +5,7 @@
 #include <utility>
 #include <vector>
 
-#include "core/cpu_budget.hpp"
+#include "platform/cpu_budget.hpp"
 #include "platform/host.hpp"
 #include "platform/io_uring.hpp"
 #include "platform/kernel.hpp"
@@ -35,7 +35,7 @@ struct HostFacts {
     std::optional<Distro> distro; // nullopt: no os-release readable
     KernelInfo kernel;
     LibcInfo libc;
-    core::CpuBudget cpu;
+    platform::CpuBudget cpu;
     MemoryFacts memory;
     PidsFacts pids;
     RlimitFacts rlimits;

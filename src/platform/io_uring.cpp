@@ -3,26 +3,17 @@
 #include <cerrno>
 #include <chrono>
 
-#include "core/io_uring_probe.hpp"
-#include "core/proc_status.hpp"
+#include "platform/io_uring_probe.hpp"
+#include "platform/proc_status.hpp"
 #include "util/strings.hpp"
 
 namespace zsyncctl::platform {
 
 IoUringProbe probe_io_uring_live() {
-    IoUringProbe probe;
     auto start = std::chrono::steady_clock::now();
-    core::IoUringProbe live = core::probe_io_uring();
+    IoUringProbe probe = probe_io_uring();
     probe.duration_ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-    if (!live.compiled_in) {
-        return probe; // nothing was tried: the verdict is inferred from the files instead
-    }
-    probe.ran = true;
-    probe.usable = live.usable;
-    probe.error_number = live.error_number;
-    probe.reason = live.reason;
-    probe.missing_opcodes = live.missing_opcodes;
     return probe;
 }
 
@@ -38,10 +29,10 @@ IoUringEvidence read_io_uring_evidence(const util::Root& root, const KernelInfo&
         e.io_uring_group = util::sanitize_for_display(util::trim(*text));
     }
     if (auto text = root.read("/proc/self/status", 65536)) {
-        core::ProcStatus status = core::parse_proc_status(*text);
+        platform::ProcStatus status = platform::parse_proc_status(*text);
         e.seccomp_mode = status.seccomp;
         e.seccomp_filters = status.seccomp_filters;
-        e.cap_sys_admin = status.cap_eff && core::has_cap_sys_admin(*status.cap_eff);
+        e.cap_sys_admin = status.cap_eff && platform::has_cap_sys_admin(*status.cap_eff);
     }
     e.kernel = kernel.version;
     e.memlock_known = rlimits.memlock.known;
@@ -104,7 +95,7 @@ IoUringFacts classify_io_uring(const IoUringEvidence& evidence, const IoUringPro
             f.reason = probe.reason;
             return f;
         }
-        f.errno_name = core::errno_name(probe.error_number);
+        f.errno_name = platform::errno_name(probe.error_number);
         std::string prefix = "io_uring failed with " + f.errno_name + ": ";
         switch (probe.error_number) {
         case EPERM:

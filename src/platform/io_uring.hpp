@@ -6,21 +6,12 @@
 #include <string_view>
 #include <vector>
 
+#include "platform/io_uring_probe.hpp"
 #include "platform/kernel.hpp"
 #include "platform/limits.hpp"
 #include "util/root.hpp"
 
 namespace zsyncctl::platform {
-
-/// What the live probe (core::probe_io_uring: setup, opcode probe, NOP round trip) found. Plain data.
-struct IoUringProbe {
-    bool ran = false;                         // false: not attempted (another root, or no io_uring build)
-    bool usable = false;                      // the probe's verdict
-    int error_number = 0;                     // errno of the failed step, 0 when usable
-    std::string reason;                       // the probe's own one-line reason (empty when usable)
-    std::vector<std::string> missing_opcodes; // opcodes the loop needs that the kernel lacks
-    double duration_ms = 0;
-};
 
 /// The inputs that explain why io_uring is or is not usable. Plain data.
 struct IoUringEvidence {
@@ -54,8 +45,8 @@ inline constexpr std::uint64_t k_io_uring_ring_bytes = 32 * 1024;
 IoUringEvidence read_io_uring_evidence(const util::Root& root, const KernelInfo& kernel,
                                        const RlimitFacts& rlimits, std::optional<int> wsl, bool gvisor);
 
-/// Runs core::probe_io_uring() and times it. `ran` is false when this build has no io_uring support (the
-/// probe then cannot try anything). Never fails: errors land in the result.
+/// Runs probe_io_uring() and times it. `ran` is false when this build has no io_uring support (the probe
+/// then cannot try anything). Never fails: errors land in the result.
 IoUringProbe probe_io_uring_live();
 
 /// Decides usability. With a probe that ran, its errno decides and the evidence names the cause; without

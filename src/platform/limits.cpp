@@ -2,7 +2,7 @@
 
 #include <sys/resource.h>
 
-#include "core/cgroup.hpp"
+#include "platform/cgroup.hpp"
 #include "util/strings.hpp"
 
 namespace zsyncctl::platform {
@@ -58,11 +58,11 @@ std::optional<std::uint64_t> parse_limit_field(std::string_view field) {
 // The tightest limit along the cgroup path of `controller`, reading `v2_file` or `v1_file`.
 void tightest_cgroup_limit(const util::Root& root, std::string_view controller, const char* v2_file,
                            const char* v1_file, std::optional<std::uint64_t>& limit, std::string& source) {
-    auto dir = core::find_cgroup_dir(root, controller);
+    auto dir = platform::find_cgroup_dir(root, controller);
     if (!dir) {
         return;
     }
-    for (const std::string& d : core::cgroup_dirs_upward(*dir)) {
+    for (const std::string& d : platform::cgroup_dirs_upward(*dir)) {
         std::string path = d + "/" + (dir->v2 ? v2_file : v1_file);
         auto text = root.read(path, 4096);
         if (!text) {

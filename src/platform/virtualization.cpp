@@ -7,7 +7,7 @@
 #include <cpuid.h>
 #endif
 
-#include "core/proc_status.hpp"
+#include "platform/proc_status.hpp"
 #include "util/strings.hpp"
 
 namespace zsyncctl::platform {
@@ -152,7 +152,7 @@ VirtualizationFacts read_virtualization(const util::Root& root, std::string_view
     // systemd calls WSL a container; we report it in its own field (WSL2 is really a VM).
     v.wsl = wsl_from_release(kernel_release);
     if (auto text = root.read("/proc/self/status", 65536)) {
-        auto tracer = core::parse_proc_status(*text).tracer_pid;
+        auto tracer = platform::parse_proc_status(*text).tracer_pid;
         if (tracer && *tracer != 0 &&
             read_trimmed(root, "/proc/" + std::to_string(*tracer) + "/comm") == "proot") {
             set_container(v, "proot", "TracerPid comm");

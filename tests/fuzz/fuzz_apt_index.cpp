@@ -6,8 +6,8 @@
 #include <string>
 
 #include "fuzz_split.hpp"
-#include "pkg/index_apt.hpp"
-#include "pkg/search_index.hpp"
+#include "pkg/search/native/index_apt.hpp"
+#include "pkg/search/search_index.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     using namespace zsyncctl;

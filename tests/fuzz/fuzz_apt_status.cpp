@@ -3,8 +3,8 @@
 // steps, Homebrew's ==> steps) as manager output. A percentage must stay within 0..100, never go
 // backwards, stay below 100 until the run is finished, and be 100 after a successful finish.
 #include "fuzz_split.hpp"
-#include "pkg/apt_status.hpp"
-#include "pkg/progress.hpp"
+#include "pkg/install/apt_status.hpp"
+#include "pkg/install/progress.hpp"
 #include "util/strings.hpp"
 
 namespace {

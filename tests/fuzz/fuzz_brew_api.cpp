@@ -4,7 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "fuzz_split.hpp"
-#include "pkg/brew_api.hpp"
+#include "pkg/search/native/brew_api.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     using namespace zsyncctl;

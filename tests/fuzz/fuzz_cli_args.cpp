@@ -7,7 +7,7 @@
 
 #include "cli/app.hpp"
 #include "fuzz_split.hpp"
-#include "pkg/install_plan.hpp"
+#include "pkg/install/install_plan.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     using namespace zsyncctl;

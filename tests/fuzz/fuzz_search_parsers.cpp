@@ -5,7 +5,7 @@
 #include <functional>
 #include <string_view>
 
-#include "pkg/search_parsers.hpp"
+#include "pkg/search/parsers/search_parsers.hpp"
 #include "util/strings.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

@@ -4,9 +4,9 @@
 // mountinfo and cgroup parsers return.
 #include <string>
 
-#include "core/cgroup.hpp"
-#include "core/cpu_budget.hpp"
-#include "core/proc_status.hpp"
+#include "platform/cgroup.hpp"
+#include "platform/cpu_budget.hpp"
+#include "platform/proc_status.hpp"
 #include "fuzz_split.hpp"
 #include "platform/limits.hpp"
 #include "platform/os_release.hpp"
@@ -24,23 +24,23 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     platform::Distro distro = platform::distro_from_fields(fields, "/etc/os-release");
     check(!distro.id.empty());
 
-    core::ProcStatus status = core::parse_proc_status(input);
+    platform::ProcStatus status = platform::parse_proc_status(input);
     check(!status.cpus_allowed_list || !status.cpus_allowed_list->empty());
     if (status.cpus_allowed_list) {
-        (void)core::parse_cpu_list_count(*status.cpus_allowed_list);
+        (void)platform::parse_cpu_list_count(*status.cpus_allowed_list);
     }
 
-    auto mounts = core::parse_cgroup_mounts(input);
-    auto memberships = core::parse_proc_cgroup(input);
+    auto mounts = platform::parse_cgroup_mounts(input);
+    auto memberships = platform::parse_proc_cgroup(input);
     for (const auto& mount : mounts) {
         check(mount.mount_point.starts_with('/') && mount.root.starts_with('/'));
         for (const auto& member : memberships) {
-            core::CgroupDir dir{core::cgroup_dir_in_mount(mount, member.path), mount.mount_point, mount.v2};
-            auto upward = core::cgroup_dirs_upward(dir);
+            platform::CgroupDir dir{platform::cgroup_dir_in_mount(mount, member.path), mount.mount_point, mount.v2};
+            auto upward = platform::cgroup_dirs_upward(dir);
             check(upward.size() <= 4096);
         }
     }
-    (void)core::unescape_mountinfo(input);
+    (void)platform::unescape_mountinfo(input);
 
     (void)platform::parse_meminfo(input);
     (void)platform::parse_proc_limits(input);

@@ -5,8 +5,8 @@
 #include <cstdint>
 #include <string_view>
 
-#include "pkg/deb_version.hpp"
-#include "pkg/index_pacman.hpp"
+#include "pkg/search/native/deb_version.hpp"
+#include "pkg/search/native/index_pacman.hpp"
 #include "util/strings.hpp"
 
 namespace {

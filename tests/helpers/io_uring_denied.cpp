@@ -17,7 +17,7 @@
 
 #include "core/errors.hpp"
 #include "core/event_loop.hpp"
-#include "core/io_uring_probe.hpp"
+#include "platform/io_uring_probe.hpp"
 #include "core/process.hpp"
 #include "core/runtime.hpp"
 
@@ -56,9 +56,9 @@ int main() {
         std::puts("skip: cannot install a seccomp filter here");
         return 77;
     }
-    core::IoUringProbe probe = core::probe_io_uring();
+    platform::IoUringProbe probe = platform::probe_io_uring();
     expect(!probe.usable, "the probe must report io_uring unusable");
-    if (probe.compiled_in) {
+    if (probe.ran) {
         expect(probe.error_number == EPERM, "errno must be EPERM, got " + std::to_string(probe.error_number));
         expect(probe.reason.find("EPERM") != std::string::npos, "reason names EPERM: " + probe.reason);
     }

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "core/event_loop.hpp"
-#include "core/io_uring_probe.hpp"
+#include "platform/io_uring_probe.hpp"
 
 namespace test_support {
 
@@ -23,7 +23,7 @@ using namespace std::chrono_literals;
 /// message says why it is skipped otherwise).
 inline std::vector<core::IoBackend> backends() {
     std::vector<core::IoBackend> out{core::IoBackend::epoll};
-    core::IoUringProbe probe = core::probe_io_uring();
+    platform::IoUringProbe probe = platform::probe_io_uring();
     if (probe.usable) {
         out.push_back(core::IoBackend::io_uring);
     } else {

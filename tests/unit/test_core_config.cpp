@@ -1,7 +1,7 @@
 #include <doctest/doctest.h>
 
 #include "core/config.hpp"
-#include "core/cpu_budget.hpp"
+#include "platform/cpu_budget.hpp"
 #include "core/errors.hpp"
 
 using namespace zsyncctl;
@@ -41,20 +41,20 @@ TEST_CASE("Config parses execution models and I/O backends") {
 
 TEST_CASE("cpu budget parsers") {
     SUBCASE("cpu lists") {
-        CHECK(core::parse_cpu_list_count("0-3,8,10-11\n") == 7u);
-        CHECK(core::parse_cpu_list_count("0") == 1u);
-        CHECK_FALSE(core::parse_cpu_list_count("3-1").has_value());
-        CHECK_FALSE(core::parse_cpu_list_count("x").has_value());
+        CHECK(platform::parse_cpu_list_count("0-3,8,10-11\n") == 7u);
+        CHECK(platform::parse_cpu_list_count("0") == 1u);
+        CHECK_FALSE(platform::parse_cpu_list_count("3-1").has_value());
+        CHECK_FALSE(platform::parse_cpu_list_count("x").has_value());
     }
     SUBCASE("cgroup v2 cpu.max") {
-        CHECK(core::parse_cgroup2_cpu_max("max 100000\n") == std::nullopt);
-        CHECK(core::parse_cgroup2_cpu_max("150000 100000") == doctest::Approx(1.5));
-        CHECK_FALSE(core::parse_cgroup2_cpu_max("garbage").has_value());
-        CHECK_FALSE(core::parse_cgroup2_cpu_max("100 0").has_value());
+        CHECK(platform::parse_cgroup2_cpu_max("max 100000\n") == std::nullopt);
+        CHECK(platform::parse_cgroup2_cpu_max("150000 100000") == doctest::Approx(1.5));
+        CHECK_FALSE(platform::parse_cgroup2_cpu_max("garbage").has_value());
+        CHECK_FALSE(platform::parse_cgroup2_cpu_max("100 0").has_value());
     }
     SUBCASE("cgroup v1 quota") {
-        CHECK(core::parse_cgroup1_quota("-1", "100000") == std::nullopt);
-        CHECK(core::parse_cgroup1_quota("50000\n", "100000\n") == doctest::Approx(0.5));
+        CHECK(platform::parse_cgroup1_quota("-1", "100000") == std::nullopt);
+        CHECK(platform::parse_cgroup1_quota("50000\n", "100000\n") == doctest::Approx(0.5));
     }
 }
 

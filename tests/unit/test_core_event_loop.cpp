@@ -15,7 +15,7 @@
 
 #include "core/errors.hpp"
 #include "core/event_loop.hpp"
-#include "core/io_uring_probe.hpp"
+#include "platform/io_uring_probe.hpp"
 #include "core/runtime.hpp"
 #include "core_loop_helpers.hpp"
 #include "thread_count.hpp"
@@ -40,7 +40,7 @@ TEST_CASE("EventLoop create honours the requested backend") {
     CHECK((*epoll)->backend() == core::IoBackend::epoll);
     CHECK((*epoll)->fallback_reason().empty());
 
-    core::IoUringProbe probe = core::probe_io_uring();
+    platform::IoUringProbe probe = platform::probe_io_uring();
     auto automatic = core::EventLoop::create(core::IoBackend::automatic);
     REQUIRE(automatic.ok());
     auto forced = core::EventLoop::create(core::IoBackend::io_uring);
@@ -62,10 +62,10 @@ TEST_CASE("EventLoop create honours the requested backend") {
 }
 
 TEST_CASE("EventLoop errno_name names the errnos the probe reports") {
-    CHECK(core::errno_name(EPERM) == "EPERM");
-    CHECK(core::errno_name(ENOSYS) == "ENOSYS");
-    CHECK(core::errno_name(EOPNOTSUPP) == "EOPNOTSUPP");
-    CHECK(core::errno_name(12345) == "errno 12345");
+    CHECK(platform::errno_name(EPERM) == "EPERM");
+    CHECK(platform::errno_name(ENOSYS) == "ENOSYS");
+    CHECK(platform::errno_name(EOPNOTSUPP) == "EOPNOTSUPP");
+    CHECK(platform::errno_name(12345) == "errno 12345");
 }
 
 TEST_CASE("EventLoop post from many threads wakes the loop and runs every task in order per thread") {
@@ -343,7 +343,7 @@ TEST_CASE("Runtime loop runs on one thread that shutdown joins") {
 }
 
 TEST_CASE("Runtime loop forced to io_uring fails clearly where io_uring is unusable") {
-    core::IoUringProbe probe = core::probe_io_uring();
+    platform::IoUringProbe probe = platform::probe_io_uring();
     core::Config config;
     config.execution_model = core::ExecutionModel::blocking;
     config.io_backend = core::IoBackend::io_uring;

@@ -396,7 +396,7 @@ TEST_CASE("Runtime timers run on the loop thread, which only they create, and sh
 }
 
 TEST_CASE("Runtime timers fail clearly when the loop cannot be created") {
-    core::IoUringProbe probe = core::probe_io_uring();
+    platform::IoUringProbe probe = platform::probe_io_uring();
     if (probe.usable) {
         MESSAGE("io_uring is usable here: the forced-io_uring failure is not reachable");
         return;

@@ -6,22 +6,13 @@
 
 #include "net/http_cache.hpp"
 #include "util/fs.hpp"
+#include "temp_dir.hpp"
 
 using namespace zsyncctl;
 namespace fs = std::filesystem;
 
 namespace {
-struct CacheDir {
-    fs::path path;
-    CacheDir() {
-        std::string tmpl = (fs::temp_directory_path() / "zsyncctl-net-cache-XXXXXX").string();
-        path = ::mkdtemp(tmpl.data());
-    }
-    ~CacheDir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-};
+using CacheDir = zsyncctl::test::TempDir;
 } // namespace
 
 TEST_SUITE("net") {

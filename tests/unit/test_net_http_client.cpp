@@ -10,6 +10,7 @@
 #include "net/http_client.hpp"
 #include "net_test_server.hpp"
 #include "util/fs.hpp"
+#include "temp_dir.hpp"
 
 using namespace zsyncctl;
 using namespace std::chrono_literals;
@@ -17,17 +18,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct ScratchDir {
-    fs::path path;
-    ScratchDir() {
-        std::string tmpl = (fs::temp_directory_path() / "zsyncctl-net-client-XXXXXX").string();
-        path = ::mkdtemp(tmpl.data());
-    }
-    ~ScratchDir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-};
+using ScratchDir = zsyncctl::test::TempDir;
 
 // One runtime + client per test; the client is destroyed first, as HttpClient requires.
 struct Fixture {

@@ -10,11 +10,12 @@
 #include <thread>
 #include <unistd.h>
 
-#include "pkg/cache.hpp"
-#include "pkg/detect.hpp"
-#include "pkg/paths.hpp"
-#include "pkg/probe.hpp"
-#include "pkg/version_probe.hpp"
+#include "temp_dir.hpp"
+#include "pkg/detect/cache.hpp"
+#include "pkg/detect/detect.hpp"
+#include "pkg/detect/paths.hpp"
+#include "pkg/detect/probe.hpp"
+#include "pkg/detect/version_probe.hpp"
 #include "util/fs.hpp"
 
 using namespace zsyncctl;
@@ -25,17 +26,7 @@ namespace {
 // A scratch root tree, removed at the end of the test.
 class Fixture {
 public:
-    Fixture() {
-        std::string pattern = (fs::temp_directory_path() / "zsyncctl-pkg.XXXXXX").string();
-        REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-        m_dir = pattern;
-    }
-    ~Fixture() {
-        std::error_code ec;
-        fs::remove_all(m_dir, ec);
-    }
-    Fixture(const Fixture&) = delete;
-    Fixture& operator=(const Fixture&) = delete;
+    Fixture() = default;
 
     const fs::path& dir() const { return m_dir; }
     fs::path host(std::string_view logical) const { return fs::path(m_dir.string() + std::string(logical)); }
@@ -63,7 +54,8 @@ public:
     }
 
 private:
-    fs::path m_dir;
+    zsyncctl::test::TempDir m_tmp{"pkg"};
+    fs::path m_dir = m_tmp.path;
 };
 
 std::set<std::string> ids(const pkg::Detection& d) {

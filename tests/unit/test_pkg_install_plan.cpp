@@ -5,7 +5,7 @@
 #include <string_view>
 #include <vector>
 
-#include "pkg/install_plan.hpp"
+#include "pkg/install/install_plan.hpp"
 
 using namespace zsyncctl;
 

@@ -3,8 +3,8 @@
 #include <string>
 #include <vector>
 
-#include "pkg/apt_status.hpp"
-#include "pkg/progress.hpp"
+#include "pkg/install/apt_status.hpp"
+#include "pkg/install/progress.hpp"
 #include "util/strings.hpp"
 
 using namespace zsyncctl;

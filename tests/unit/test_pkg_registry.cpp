@@ -4,10 +4,10 @@
 #include <set>
 #include <string>
 
-#include "pkg/install_plan.hpp"
-#include "pkg/registry.hpp"
-#include "pkg/search.hpp"
-#include "pkg/search_parsers.hpp"
+#include "pkg/install/install_plan.hpp"
+#include "pkg/registry/registry.hpp"
+#include "pkg/search/search.hpp"
+#include "pkg/search/parsers/search_parsers.hpp"
 
 using namespace zsyncctl;
 

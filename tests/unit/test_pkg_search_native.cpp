@@ -6,30 +6,21 @@
 #include <fstream>
 #include <unistd.h>
 
-#include "pkg/archive_reader.hpp"
-#include "pkg/deb_version.hpp"
-#include "pkg/index_apt.hpp"
-#include "pkg/index_pacman.hpp"
-#include "pkg/search_index.hpp"
+#include "pkg/search/native/archive_reader.hpp"
+#include "pkg/search/native/deb_version.hpp"
+#include "pkg/search/native/index_apt.hpp"
+#include "pkg/search/native/index_pacman.hpp"
+#include "pkg/search/search_index.hpp"
 #include "util/fs.hpp"
 #include "util/root.hpp"
+#include "temp_dir.hpp"
 
 using namespace zsyncctl;
 using namespace zsyncctl::pkg;
 namespace fs = std::filesystem;
 
 namespace {
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        std::string tmpl = (fs::temp_directory_path() / "zsyncctl-search-XXXXXX").string();
-        path = ::mkdtemp(tmpl.data());
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-};
+using TempDir = zsyncctl::test::TempDir;
 
 fs::path fixture(const char* rel) {
     return fs::path(ZS_FIXTURES) / rel;

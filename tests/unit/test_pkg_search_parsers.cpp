@@ -3,7 +3,7 @@
 #include <filesystem>
 #include <map>
 
-#include "pkg/search_parsers.hpp"
+#include "pkg/search/parsers/search_parsers.hpp"
 #include "util/fs.hpp"
 #include "util/strings.hpp"
 

@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "pkg/terminal_prompt.hpp"
+#include "pkg/install/terminal_prompt.hpp"
 
 using namespace zsyncctl;
 

@@ -7,9 +7,10 @@
 #include <signal.h>
 #include <sys/stat.h>
 
+#include "temp_dir.hpp"
 #include "core/runtime.hpp"
-#include "pkg/detect.hpp"
-#include "pkg/version_probe.hpp"
+#include "pkg/detect/detect.hpp"
+#include "pkg/detect/version_probe.hpp"
 
 using namespace zsyncctl;
 namespace fs = std::filesystem;
@@ -17,18 +18,8 @@ namespace fs = std::filesystem;
 namespace {
 
 struct Scratch {
-    fs::path dir;
-    Scratch() {
-        std::string pattern = (fs::temp_directory_path() / "zsyncctl-ver.XXXXXX").string();
-        REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-        dir = pattern;
-    }
-    ~Scratch() {
-        std::error_code ec;
-        fs::remove_all(dir, ec);
-    }
-    Scratch(const Scratch&) = delete;
-    Scratch& operator=(const Scratch&) = delete;
+    zsyncctl::test::TempDir tmp{"ver"};
+    fs::path dir = tmp.path;
 
     void script(const std::string& logical, const std::string& body) const {
         fs::path host = dir.string() + logical;

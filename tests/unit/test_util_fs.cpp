@@ -7,22 +7,13 @@
 
 #include "util/fs.hpp"
 #include "util/root.hpp"
+#include "temp_dir.hpp"
 
 using namespace zsyncctl::util;
 namespace fs = std::filesystem;
 
 namespace {
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        std::string tmpl = (fs::temp_directory_path() / "zsyncctl-test-XXXXXX").string();
-        path = ::mkdtemp(tmpl.data());
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-};
+using TempDir = zsyncctl::test::TempDir;
 } // namespace
 
 TEST_CASE("write_file_atomic creates parents and replaces content") {

@@ -1,0 +1,105 @@
+#include "pkg/install/install_choice.hpp"
+
+#include <algorithm>
+#include <memory>
+
+#include "pkg/search/search.hpp"
+
+namespace zsyncctl::pkg {
+
+util::Result<ManagerSearchResult> find_managers_with(const std::vector<std::string>& names,
+                                                     Operation operation, const util::Root& root,
+                                                     bool use_cache, std::chrono::milliseconds timeout,
+                                                     core::Runtime& runtime) {
+    ManagerSearchResult result;
+    for (const std::string& m : detect_search_managers(root)) {
+        const ManagerActions* actions = find_manager_actions(m);
+        if (actions != nullptr && can_perform(*actions, operation)) {
+            result.searched.push_back(m);
+        }
+    }
+    if (result.searched.empty()) {
+        return util::fail(util::ErrorKind::not_found,
+                          "no package manager that can " + std::string(to_string(operation)) +
+                              " by name was detected here",
+                          "name one with --manager M or M:NAME");
+    }
+    // One search per name, all running at once; each covers every searched manager.
+    std::vector<std::unique_ptr<SearchRun>> runs;
+    for (const std::string& name : names) {
+        SearchRequest request;
+        request.query.text = name;
+        request.query.mode = MatchMode::exact;
+        request.managers = result.searched;
+        request.timeout = timeout;
+        request.root = root;
+        request.use_cache = use_cache;
+        auto run = SearchRun::start(std::move(request), runtime);
+        if (!run) {
+            return util::fail(std::move(run).error());
+        }
+        runs.push_back(std::move(*run));
+    }
+    // Each search ends its managers at `timeout`; the extra time only bounds a search that would not.
+    auto deadline = std::chrono::steady_clock::now() + timeout + std::chrono::seconds(5);
+    std::vector<std::vector<bool>> returned(runs.size(), std::vector<bool>(result.searched.size(), false));
+    for (std::size_t n = 0; n < runs.size(); ++n) {
+        while (!runs[n]->all_returned()) {
+            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                deadline - std::chrono::steady_clock::now());
+            auto index = runs[n]->next_finished(std::max(left, std::chrono::milliseconds(0)));
+            if (!index) {
+                break;
+            }
+            returned[n][*index] = true;
+        }
+    }
+
+    std::vector<ManagerCandidate> found;
+    for (std::size_t m = 0; m < result.searched.size(); ++m) {
+        ManagerCandidate candidate;
+        candidate.manager = result.searched[m];
+        candidate.all_installed = true;
+        bool has_all = true;
+        for (std::size_t n = 0; n < names.size() && has_all; ++n) {
+            if (!returned[n][m]) {
+                result.failures.push_back(result.searched[m] + ": no answer");
+                has_all = false;
+                break;
+            }
+            const ManagerReport& report = runs[n]->reports()[m];
+            if (report.status != ManagerStatus::ok) {
+                std::string failure = report.manager + ": " + std::string(to_string(report.status));
+                if (!report.error.empty()) {
+                    failure += " (" + report.error + ")";
+                }
+                if (std::find(result.failures.begin(), result.failures.end(), failure) ==
+                    result.failures.end()) {
+                    result.failures.push_back(std::move(failure));
+                }
+                has_all = false;
+                break;
+            }
+            auto hit = std::find_if(report.hits.begin(), report.hits.end(), [&](const SearchHit& h) {
+                return query_matches({names[n], MatchMode::exact, 0}, h.name, {});
+            });
+            if (hit == report.hits.end()) {
+                has_all = false;
+                break;
+            }
+            candidate.versions.push_back(hit->version);
+            candidate.all_installed = candidate.all_installed && hit->installed;
+        }
+        if (has_all) {
+            found.push_back(std::move(candidate));
+        }
+    }
+    if (operation == Operation::remove &&
+        std::any_of(found.begin(), found.end(), [](const ManagerCandidate& c) { return c.all_installed; })) {
+        std::erase_if(found, [](const ManagerCandidate& c) { return !c.all_installed; });
+    }
+    result.candidates = std::move(found);
+    return result;
+}
+
+} // namespace zsyncctl::pkg

@@ -1,0 +1,288 @@
+#include "pkg/install/install_plan.hpp"
+
+#include <array>
+#include <cstdio>
+#include <string>
+
+namespace zsyncctl::pkg {
+
+namespace {
+
+// The install facts of the registry entries that have them, flattened for build_plan and the CLI.
+const std::vector<ManagerActions>& table() {
+    static const std::vector<ManagerActions> k_table = [] {
+        std::vector<ManagerActions> t;
+        for (const Manager& m : registry()) {
+            if (!has_install_facts(m)) {
+                continue;
+            }
+            ManagerActions a;
+            a.id = m.id;
+            a.install_prefix = m.install.install_prefix;
+            a.install_suffix = m.install.install_suffix;
+            a.remove_prefix = m.install.remove_prefix;
+            a.remove_suffix = m.install.remove_suffix;
+            a.needs_root = m.install_privilege == InstallPrivilege::root;
+            a.refuses_root = m.install.refuses_root;
+            a.one_name_per_command = m.install.one_name_per_command;
+            a.name_suffix_if_unversioned = m.install.name_suffix_if_unversioned;
+            a.lock_group = install_lock_group(m);
+            a.progress = m.install.progress;
+            a.env = m.install.env;
+            a.why_not = m.install.why_not;
+            t.push_back(std::move(a));
+        }
+        return t;
+    }();
+    return k_table;
+}
+
+// Characters no manager accepts in a package name and that mean something to a shell; named in the error.
+constexpr std::string_view k_forbidden = ";$`|&<>'\"()\\*?!{}#";
+
+std::string describe_char(char c) {
+    auto u = static_cast<unsigned char>(c);
+    if (c == '\n') {
+        return "a newline";
+    }
+    if (c == '\t') {
+        return "a tab";
+    }
+    if (c == ' ') {
+        return "a space";
+    }
+    if (u < 0x20 || u == 0x7f) {
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "a control character (0x%02x)", u);
+        return buf;
+    }
+    if (u >= 0x80) {
+        return "a non-ASCII byte";
+    }
+    return std::string("'") + c + "'";
+}
+
+std::string shown(std::string_view name) {
+    std::string out;
+    for (char c : name.substr(0, 64)) {
+        auto u = static_cast<unsigned char>(c);
+        if (u < 0x20 || u >= 0x7f) {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\x%02x", u);
+            out += buf;
+        } else {
+            out += c;
+        }
+    }
+    if (name.size() > 64) {
+        out += "...";
+    }
+    return out;
+}
+
+} // namespace
+
+std::string_view to_string(ProgressStyle style) {
+    switch (style) {
+    case ProgressStyle::apt_status_fd:
+        return "apt_status_fd";
+    case ProgressStyle::counted_steps:
+        return "counted_steps";
+    case ProgressStyle::brew_steps:
+        return "brew_steps";
+    case ProgressStyle::last_line:
+        return "last_line";
+    }
+    return "last_line";
+}
+
+std::string_view to_string(Operation operation) {
+    return operation == Operation::install ? "install" : "remove";
+}
+
+std::span<const ManagerActions> manager_actions() {
+    return table();
+}
+
+const ManagerActions* find_manager_actions(std::string_view id) {
+    for (const ManagerActions& a : table()) {
+        if (a.id == id) {
+            return &a;
+        }
+    }
+    return nullptr;
+}
+
+bool can_perform(const ManagerActions& actions, Operation operation) {
+    return operation == Operation::install ? !actions.install_prefix.empty() : !actions.remove_prefix.empty();
+}
+
+util::Result<void> validate_package_name(std::string_view name) {
+    if (name.empty()) {
+        return util::fail(util::ErrorKind::invalid_input, "refusing an empty package name");
+    }
+    if (name.front() == '-') {
+        return util::fail(util::ErrorKind::invalid_input,
+                          "refusing package name '" + shown(name) + "': it starts with '-' (an option)",
+                          "package names never start with '-'; options go before the names");
+    }
+    if (name.size() > 256) {
+        return util::fail(util::ErrorKind::invalid_input,
+                          "refusing package name '" + shown(name) + "': longer than 256 characters");
+    }
+    for (char c : name) {
+        auto u = static_cast<unsigned char>(c);
+        bool bad = u <= 0x20 || u >= 0x7f || k_forbidden.find(c) != std::string_view::npos;
+        if (bad) {
+            return util::fail(util::ErrorKind::invalid_input,
+                              "refusing package name '" + shown(name) + "': it contains " + describe_char(c),
+                              "package names are letters, digits and . + - _ @ / : = ~ , [ ] ^ %");
+        }
+    }
+    return util::ok();
+}
+
+util::Result<PackageRequest> parse_package_request(std::string_view text) {
+    PackageRequest request;
+    std::string_view name = text;
+    auto colon = text.find(':');
+    if (colon != std::string_view::npos && colon > 0 && find_manager_actions(text.substr(0, colon))) {
+        request.manager = std::string(text.substr(0, colon));
+        name = text.substr(colon + 1);
+    }
+    auto valid = validate_package_name(name);
+    if (!valid) {
+        return util::fail(std::move(valid).error());
+    }
+    request.name = std::string(name);
+    return request;
+}
+
+util::Result<InstallPlan> build_plan(std::string_view id, Operation operation,
+                                     const std::vector<std::string>& names, const PlanOptions& options) {
+    const ManagerActions* actions = find_manager_actions(id);
+    if (actions == nullptr) {
+        return util::fail(util::ErrorKind::invalid_input, "unknown package manager '" + shown(id) + "'");
+    }
+    if (!can_perform(*actions, operation)) {
+        std::string why =
+            actions->why_not.empty() ? "no command for it is known" : std::string(actions->why_not);
+        return util::fail(util::ErrorKind::unsupported,
+                          std::string(id) + " cannot " + std::string(to_string(operation)) + " by name", why);
+    }
+    if (names.empty()) {
+        return util::fail(util::ErrorKind::invalid_input, "no package names given");
+    }
+    InstallPlan plan;
+    plan.manager = std::string(id);
+    plan.operation = operation;
+    plan.names = names;
+    plan.needs_root = actions->needs_root;
+    plan.refuses_root = actions->refuses_root;
+    plan.lock_group = std::string(actions->lock_group);
+    plan.progress = actions->progress;
+    for (const auto& [key, value] : actions->env) {
+        plan.env.emplace_back(std::string(key), std::string(value));
+    }
+    const auto& prefix = operation == Operation::install ? actions->install_prefix : actions->remove_prefix;
+    const auto& suffix = operation == Operation::install ? actions->install_suffix : actions->remove_suffix;
+
+    auto start = [&] {
+        PlannedCommand cmd;
+        cmd.argv.emplace_back(options.executable.empty() ? std::string(prefix.front()) : options.executable);
+        if (id == "apt") {
+            for (const std::string& setting : options.apt_options) {
+                cmd.argv.emplace_back("-o");
+                cmd.argv.push_back(setting);
+            }
+        }
+        if (id == "apt" && options.prompts == Prompts::ask_terminal) {
+            cmd.argv.emplace_back("-o");
+            cmd.argv.emplace_back("Dpkg::Use-Pty=0");
+        }
+        for (std::size_t i = 1; i < prefix.size(); ++i) {
+            bool forced_answer = i + 1 < prefix.size() && prefix[i] == "-o" &&
+                                 prefix[i + 1].starts_with("Dpkg::Options::=--force-conf");
+            if (forced_answer && options.prompts == Prompts::ask_terminal) {
+                ++i; // dpkg asks the user instead
+                continue;
+            }
+            cmd.argv.emplace_back(prefix[i]);
+        }
+        return cmd;
+    };
+    auto name_arg = [&](const std::string& name) {
+        std::string arg = name;
+        if (operation == Operation::install && !actions->name_suffix_if_unversioned.empty() &&
+            name.find('@') == std::string::npos) {
+            arg += actions->name_suffix_if_unversioned;
+        }
+        return arg;
+    };
+    auto finish = [&](PlannedCommand& cmd) {
+        for (std::string_view s : suffix) {
+            cmd.argv.emplace_back(s);
+        }
+        plan.commands.push_back(std::move(cmd));
+    };
+    if (actions->one_name_per_command) {
+        for (const std::string& name : names) {
+            PlannedCommand cmd = start();
+            cmd.argv.push_back(name_arg(name));
+            finish(cmd);
+        }
+    } else {
+        PlannedCommand cmd = start();
+        for (const std::string& name : names) {
+            cmd.argv.push_back(name_arg(name));
+        }
+        finish(cmd);
+    }
+    return plan;
+}
+
+std::vector<std::string> apt_root_options(std::string_view root) {
+    std::string r(root);
+    while (r.size() > 1 && r.back() == '/') {
+        r.pop_back();
+    }
+    return {
+        "Dir=" + r,
+        "Dir::State::status=" + r + "/var/lib/dpkg/status",
+        "Dir::Etc::SourceList=" + r + "/etc/apt/sources.list",
+        "Dir::Etc::SourceParts=" + r + "/etc/apt/sources.list.d",
+        "Dir::Etc::Parts=" + r + "/etc/apt/apt.conf.d",
+        "DPkg::Options::=--root=" + r,
+        "DPkg::Options::=--admindir=" + r + "/var/lib/dpkg",
+        "DPkg::Options::=--force-not-root",
+        "Debug::NoLocking=1",
+    };
+}
+
+util::Result<std::vector<std::string>> parse_apt_options(std::string_view text) {
+    std::vector<std::string> out;
+    std::size_t i = 0;
+    while (i < text.size()) {
+        while (i < text.size() && (text[i] == ' ' || text[i] == '\n' || text[i] == '\t')) {
+            ++i;
+        }
+        std::size_t j = i;
+        while (j < text.size() && text[j] != ' ' && text[j] != '\n' && text[j] != '\t') {
+            ++j;
+        }
+        if (j > i) {
+            std::string_view setting = text.substr(i, j - i);
+            if (setting.front() == '-' || setting.find('=') == std::string_view::npos ||
+                setting.front() == '=') {
+                return util::fail(util::ErrorKind::invalid_input,
+                                  "bad apt setting '" + shown(setting) + "' in ZSYNCCTL_APT_OPTIONS",
+                                  "each setting is Key=Value, separated by spaces or newlines");
+            }
+            out.emplace_back(setting);
+        }
+        i = j;
+    }
+    return out;
+}
+
+} // namespace zsyncctl::pkg

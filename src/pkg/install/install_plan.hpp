@@ -1,0 +1,124 @@
+#pragma once
+
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "pkg/registry/registry.hpp"
+#include "util/result.hpp"
+
+namespace zsyncctl::pkg {
+
+/// What a plan does to the named packages.
+enum class Operation { install, remove };
+
+/// Who answers a manager's questions (dpkg's conffile prompt, debconf): the manager's non-interactive
+/// defaults, or the user on the terminal (the manager then runs on a pseudo-terminal; apt only).
+enum class Prompts { answer_defaults, ask_terminal };
+
+/// Stable lowercase name of a progress style ("apt_status_fd"); never fails.
+std::string_view to_string(ProgressStyle style);
+
+/// Stable lowercase name of an operation ("install" / "remove"); never fails.
+std::string_view to_string(Operation operation);
+
+/// How one manager installs and removes packages: the argv around the names, whether it needs root, the
+/// lock it takes, its progress style. A flat view of a registry entry's install facts (Manager::install,
+/// install_privilege, install_lock_group), built once from the registry; constant data.
+struct ManagerActions {
+    std::string_view id;
+    /// argv before the names, for install; empty when the manager cannot install by name.
+    std::vector<std::string_view> install_prefix;
+    /// argv after the names, for install (winget's --accept-* flags).
+    std::vector<std::string_view> install_suffix;
+    /// argv before the names, for remove; empty when the manager has no remove command.
+    std::vector<std::string_view> remove_prefix;
+    std::vector<std::string_view> remove_suffix;
+    /// True for system managers whose installs need root (run through sudo when not root).
+    bool needs_root = false;
+    /// True when the manager must never run as root (Homebrew).
+    bool refuses_root = false;
+    /// True when the manager takes one name per command (winget); the plan then has one command per name.
+    bool one_name_per_command = false;
+    /// Appended to a name that has no '@' (go install needs NAME@VERSION).
+    std::string_view name_suffix_if_unversioned;
+    /// Managers with the same non-empty lock group never run at the same time (dpkg, rpm, pacman, …).
+    std::string_view lock_group;
+    ProgressStyle progress = ProgressStyle::last_line;
+    /// Environment set for every run ("HOMEBREW_NO_AUTO_UPDATE=1").
+    std::vector<std::pair<std::string_view, std::string_view>> env;
+    /// Why the manager cannot install by name, when install_prefix is empty.
+    std::string_view why_not;
+};
+
+/// Every registry entry with install facts (has_install_facts), as actions, in registry order.
+std::span<const ManagerActions> manager_actions();
+
+/// The actions for `id`, or nullptr when the id is unknown.
+const ManagerActions* find_manager_actions(std::string_view id);
+
+/// True when `actions` can perform `operation` by package name.
+bool can_perform(const ManagerActions& actions, Operation operation);
+
+/// A package name given on the command line, split into an optional manager prefix ("apt:curl").
+struct PackageRequest {
+    std::optional<std::string> manager; // from "manager:name" when the prefix is a known manager id
+    std::string name;
+};
+
+/// Checks one package name: fails with invalid_input when it is empty, starts with '-', or contains
+/// whitespace, control characters, non-ASCII bytes or characters no manager accepts in a name (shell
+/// metacharacters such as ; $ ` | & < > ' " ( ) \ * ? ! { } #). The message names the offending character.
+util::Result<void> validate_package_name(std::string_view name);
+
+/// Splits "manager:name" when the prefix is a known manager id (so "libc6:i386" stays one apt name) and
+/// validates the name; fails with invalid_input as validate_package_name does.
+util::Result<PackageRequest> parse_package_request(std::string_view text);
+
+/// One command of a plan: argv (argv[0] is the manager's executable name or path).
+struct PlannedCommand {
+    std::vector<std::string> argv;
+};
+
+/// Everything a run needs, decided before anything runs; printed by --dry-run.
+struct InstallPlan {
+    std::string manager;
+    Operation operation = Operation::install;
+    std::vector<std::string> names;
+    std::vector<PlannedCommand> commands; // in order; usually one
+    bool needs_root = false;
+    bool refuses_root = false;
+    std::string lock_group;
+    ProgressStyle progress = ProgressStyle::last_line;
+    std::vector<std::pair<std::string, std::string>> env;
+};
+
+/// Extra knobs of a plan that come from the environment rather than the manager's table entry.
+struct PlanOptions {
+    /// The manager's executable to put in argv[0] (a detected path); empty keeps the table's name.
+    std::string executable;
+    /// apt only: extra "-o" settings (each "Key=Value") added before the operation, e.g. the Dir=… options
+    /// that point apt at a scratch root. From env ZSYNCCTL_APT_OPTIONS and --root (see apt_root_options).
+    std::vector<std::string> apt_options;
+    /// apt only: ask_terminal drops the table's dpkg --force-conf* answers (so dpkg asks) and runs dpkg
+    /// without apt's own pseudo-terminal (so it stays in the process group an interrupt reaches).
+    Prompts prompts = Prompts::answer_defaults;
+};
+
+/// Builds the plan for `operation` of `names` (already validated) with manager `id`. Fails with
+/// invalid_input for an unknown manager, unsupported when the manager cannot do the operation by name.
+util::Result<InstallPlan> build_plan(std::string_view id, Operation operation,
+                                     const std::vector<std::string>& names, const PlanOptions& options = {});
+
+/// The apt "-o" settings that make apt and dpkg work inside `root` (a directory, not "/"): Dir, the status
+/// file, the source lists, dpkg's --root/--admindir, and no locking outside the root. Never fails.
+std::vector<std::string> apt_root_options(std::string_view root);
+
+/// Splits ZSYNCCTL_APT_OPTIONS-style text (settings separated by newlines or spaces, each "Key=Value")
+/// into settings; fails with invalid_input when one has no '=' or starts with '-'.
+util::Result<std::vector<std::string>> parse_apt_options(std::string_view text);
+
+} // namespace zsyncctl::pkg

@@ -1,0 +1,221 @@
+#include "pkg/search/native/archive_reader.hpp"
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include <cerrno>
+#include <memory>
+#include <string>
+
+#include "util/error.hpp"
+
+namespace zsyncctl::pkg {
+
+namespace {
+
+struct ArchiveDeleter {
+    void operator()(archive* a) const { archive_read_free(a); }
+};
+using ArchivePtr = std::unique_ptr<archive, ArchiveDeleter>;
+
+util::Failure archive_failure(archive* a, const std::filesystem::path& path) {
+    int err = archive_errno(a);
+    const char* text = archive_error_string(a);
+    std::string detail = text ? text : "unreadable archive";
+    if (err == ENOENT || err == EACCES || err == EPERM) {
+        return util::fail(util::errno_error(path.string(), err));
+    }
+    return util::fail(util::ErrorKind::io, path.string() + ": " + detail);
+}
+
+util::Result<ArchivePtr> open_archive(const std::filesystem::path& path, bool tar) {
+    ArchivePtr a(archive_read_new());
+    if (!a) {
+        return util::fail(util::ErrorKind::internal, "libarchive: out of memory");
+    }
+    archive_read_support_filter_all(a.get());
+    if (tar) {
+        archive_read_support_format_tar(a.get());
+        archive_read_support_format_gnutar(a.get());
+    } else {
+        archive_read_support_format_raw(a.get());
+    }
+    if (archive_read_open_filename(a.get(), path.c_str(), 1 << 16) != ARCHIVE_OK) {
+        std::error_code ec;
+        if (!std::filesystem::exists(path, ec)) {
+            return util::fail(util::errno_error(path.string(), ENOENT));
+        }
+        return archive_failure(a.get(), path);
+    }
+    return a;
+}
+
+} // namespace
+
+util::Result<void> read_decompressed(const std::filesystem::path& path,
+                                     const std::function<void(std::string_view chunk)>& sink) {
+    auto opened = open_archive(path, false);
+    if (!opened) {
+        return util::fail(std::move(opened).error());
+    }
+    archive* a = opened->get();
+    archive_entry* header = nullptr;
+    int rc = archive_read_next_header(a, &header);
+    if (rc == ARCHIVE_EOF) {
+        return util::ok(); // an empty file
+    }
+    if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN) {
+        return archive_failure(a, path);
+    }
+    std::string buffer(1 << 18, '\0');
+    while (true) {
+        la_ssize_t n = archive_read_data(a, buffer.data(), buffer.size());
+        if (n == 0) {
+            return util::ok();
+        }
+        if (n < 0) {
+            return archive_failure(a, path);
+        }
+        sink(std::string_view(buffer.data(), static_cast<std::size_t>(n)));
+    }
+}
+
+util::Result<void> for_each_tar_entry(const std::filesystem::path& path,
+                                      const std::function<bool(std::string_view entry_path)>& wanted,
+                                      const std::function<void(std::string_view, std::string_view)>& entry) {
+    auto opened = open_archive(path, true);
+    if (!opened) {
+        return util::fail(std::move(opened).error());
+    }
+    archive* a = opened->get();
+    std::string contents;
+    while (true) {
+        archive_entry* header = nullptr;
+        int rc = archive_read_next_header(a, &header);
+        if (rc == ARCHIVE_EOF) {
+            return util::ok();
+        }
+        if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN) {
+            return archive_failure(a, path);
+        }
+        if (archive_entry_filetype(header) != AE_IFREG) {
+            continue;
+        }
+        const char* name = archive_entry_pathname(header);
+        std::string_view entry_path = name ? name : "";
+        if (!wanted(entry_path)) {
+            continue; // libarchive skips the data on the next header call
+        }
+        std::string saved_path(entry_path);
+        contents.clear();
+        char buf[1 << 14];
+        while (true) {
+            la_ssize_t n = archive_read_data(a, buf, sizeof buf);
+            if (n == 0) {
+                break;
+            }
+            if (n < 0) {
+                return archive_failure(a, path);
+            }
+            contents.append(buf, static_cast<std::size_t>(n));
+            if (contents.size() > (16u << 20)) {
+                return util::fail(util::ErrorKind::io,
+                                  path.string() + ": entry " + saved_path + " is too large");
+            }
+        }
+        entry(saved_path, contents);
+    }
+}
+
+void StanzaSplitter::feed(std::string_view chunk) {
+    m_carry.append(chunk);
+    std::size_t start = 0;
+    while (true) {
+        std::size_t sep = m_carry.find("\n\n", start);
+        if (sep == std::string::npos) {
+            break;
+        }
+        std::string_view stanza(m_carry.data() + start, sep + 1 - start);
+        if (stanza.find_first_not_of("\n") != std::string_view::npos) {
+            m_on_stanza(stanza);
+        }
+        start = sep + 2;
+        while (start < m_carry.size() && m_carry[start] == '\n') {
+            ++start;
+        }
+    }
+    m_carry.erase(0, start);
+}
+
+void StanzaSplitter::finish() {
+    if (m_carry.find_first_not_of("\n \t") != std::string::npos) {
+        m_on_stanza(m_carry);
+    }
+    m_carry.clear();
+}
+
+namespace {
+bool key_equals(std::string_view line_key, std::string_view key) {
+    if (line_key.size() != key.size()) {
+        return false;
+    }
+    for (std::size_t i = 0; i < key.size(); ++i) {
+        char a = line_key[i];
+        char b = key[i];
+        if (a >= 'A' && a <= 'Z') {
+            a = static_cast<char>(a - 'A' + 'a');
+        }
+        if (b >= 'A' && b <= 'Z') {
+            b = static_cast<char>(b - 'A' + 'a');
+        }
+        if (a != b) {
+            return false;
+        }
+    }
+    return true;
+}
+} // namespace
+
+std::string_view deb822_field(std::string_view stanza, std::string_view key, std::string* scratch) {
+    std::size_t pos = 0;
+    while (pos < stanza.size()) {
+        std::size_t eol = stanza.find('\n', pos);
+        if (eol == std::string_view::npos) {
+            eol = stanza.size();
+        }
+        std::string_view line = stanza.substr(pos, eol - pos);
+        std::size_t colon = line.find(':');
+        if (!line.empty() && line[0] != ' ' && line[0] != '\t' && colon != std::string_view::npos &&
+            key_equals(line.substr(0, colon), key)) {
+            std::string_view first = line.substr(colon + 1);
+            while (!first.empty() && (first.front() == ' ' || first.front() == '\t')) {
+                first.remove_prefix(1);
+            }
+            while (!first.empty() && (first.back() == ' ' || first.back() == '\r')) {
+                first.remove_suffix(1);
+            }
+            // Continuation lines follow only for multi-line fields; return a view when there are none.
+            std::size_t next = eol + 1;
+            if (next >= stanza.size() || (stanza[next] != ' ' && stanza[next] != '\t') ||
+                scratch == nullptr) {
+                return first;
+            }
+            scratch->assign(first);
+            while (next < stanza.size() && (stanza[next] == ' ' || stanza[next] == '\t')) {
+                std::size_t end = stanza.find('\n', next);
+                if (end == std::string_view::npos) {
+                    end = stanza.size();
+                }
+                std::string_view cont = stanza.substr(next + 1, end - next - 1);
+                scratch->push_back('\n');
+                scratch->append(cont == "." ? std::string_view() : cont);
+                next = end + 1;
+            }
+            return *scratch;
+        }
+        pos = eol + 1;
+    }
+    return {};
+}
+
+} // namespace zsyncctl::pkg

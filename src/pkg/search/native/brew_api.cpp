@@ -1,0 +1,220 @@
+#include "pkg/search/native/brew_api.hpp"
+
+#include <chrono>
+#include <cstdlib>
+#include <ctime>
+#include <nlohmann/json.hpp>
+#include <unordered_set>
+
+#include "net/http_client.hpp"
+#include "util/fs.hpp"
+#include "util/strings.hpp"
+
+namespace zsyncctl::pkg {
+
+namespace {
+
+std::string str(const nlohmann::json& o, const char* key) {
+    auto it = o.find(key);
+    return it != o.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+std::string env_or(const char* name, std::string fallback) {
+    const char* v = std::getenv(name);
+    return v != nullptr && *v != '\0' ? std::string(v) : fallback;
+}
+
+} // namespace
+
+util::Result<std::vector<IndexRecord>> parse_brew_api(std::string_view text) {
+    auto doc = nlohmann::json::parse(text, nullptr, false);
+    if (doc.is_object() && doc.contains("payload") && doc["payload"].is_string()) {
+        doc = nlohmann::json::parse(doc["payload"].get<std::string>(), nullptr, false);
+    }
+    if (doc.is_discarded() || !doc.is_array()) {
+        return util::fail(util::ErrorKind::parse, "not a Homebrew API document (formula.json / cask.json)");
+    }
+    std::vector<IndexRecord> records;
+    for (const auto& item : doc) {
+        if (!item.is_object()) {
+            continue;
+        }
+        IndexRecord r;
+        if (item.contains("token")) { // a cask
+            r.name = str(item, "token");
+            r.version = str(item, "version");
+            r.summary = str(item, "desc");
+            if (auto names = item.find("name"); names != item.end() && names->is_array()) {
+                for (const auto& n : *names) {
+                    if (n.is_string()) {
+                        r.long_text += n.get<std::string>() + " ";
+                    }
+                }
+            }
+        } else {
+            r.name = str(item, "name");
+            r.summary = str(item, "desc");
+            if (auto versions = item.find("versions"); versions != item.end() && versions->is_object()) {
+                r.version = str(*versions, "stable");
+            }
+            if (auto aliases = item.find("aliases"); aliases != item.end() && aliases->is_array()) {
+                for (const auto& a : *aliases) {
+                    if (a.is_string()) {
+                        r.long_text += a.get<std::string>() + " ";
+                    }
+                }
+            }
+        }
+        if (!r.name.empty()) {
+            r.name = util::sanitize_for_display(r.name);
+            r.summary = util::sanitize_for_display(r.summary);
+            records.push_back(std::move(r));
+        }
+    }
+    return records;
+}
+
+std::vector<std::filesystem::path> brew_cached_api_files(const util::Root& root) {
+    std::vector<std::filesystem::path> dirs;
+    if (const char* c = std::getenv("HOMEBREW_CACHE"); c != nullptr && *c != '\0') {
+        dirs.push_back(root.resolve(c) / "api");
+    }
+    if (auto home = root.home()) {
+        dirs.push_back(*home / ".cache/Homebrew/api");
+        dirs.push_back(*home / "Library/Caches/Homebrew/api");
+    }
+    std::error_code ec;
+    for (const auto& dir : dirs) {
+        std::vector<std::filesystem::path> files;
+        for (const char* kind : {"formula", "cask"}) {
+            for (const char* suffix : {".jws.json", ".json"}) {
+                std::filesystem::path file = dir / (std::string(kind) + suffix);
+                if (std::filesystem::is_regular_file(file, ec)) {
+                    files.push_back(file);
+                    break;
+                }
+            }
+        }
+        if (!files.empty()) {
+            return files;
+        }
+    }
+    return {};
+}
+
+std::vector<std::string> brew_installed_names(const util::Root& root) {
+    std::vector<std::string> prefixes = {"/opt/homebrew", "/usr/local", "/home/linuxbrew/.linuxbrew"};
+    if (const char* p = std::getenv("HOMEBREW_PREFIX"); p != nullptr && *p != '\0') {
+        prefixes.insert(prefixes.begin(), p);
+    }
+    std::vector<std::string> names;
+    std::error_code ec;
+    for (const auto& prefix : prefixes) {
+        for (const char* sub : {"/Cellar", "/Caskroom"}) {
+            std::filesystem::directory_iterator it(root.resolve(prefix + sub), ec);
+            if (ec) {
+                continue;
+            }
+            for (const auto& e : it) {
+                names.push_back(e.path().filename().string());
+            }
+        }
+    }
+    return names;
+}
+
+util::Result<std::vector<std::filesystem::path>> fetch_brew_api(core::Runtime& runtime,
+                                                                const core::CancellationToken& token) {
+    auto client = net::HttpClient::create(runtime);
+    if (!client) {
+        return util::fail(std::move(client).error());
+    }
+    std::string base = env_or("ZSYNCCTL_BREW_API_URL", "https://formulae.brew.sh/api");
+    while (!base.empty() && base.back() == '/') {
+        base.pop_back();
+    }
+    long max_age = 450;
+    if (auto v = util::parse_int(env_or("HOMEBREW_API_AUTO_UPDATE_SECS", "450")); v && *v >= 0) {
+        max_age = static_cast<long>(*v);
+    }
+    // Both documents are requested at once; a copy the server confirmed within brew's own refresh
+    // interval is used without asking again.
+    std::vector<std::filesystem::path> bodies(2);
+    std::vector<std::pair<std::size_t, core::Future<net::CachedResponse>>> pending;
+    std::size_t slot = 0;
+    for (const char* kind : {"formula", "cask"}) {
+        net::CachedRequest request;
+        request.url = base + "/" + kind + ".json";
+        request.cache_key = std::string("brew-") + kind;
+        request.stale_on_error = net::StaleOnError::yes; // a stale copy beats nothing
+        request.connect_timeout = std::chrono::seconds(10);
+        request.token = token;
+        auto entry = (*client)->cache().lookup(request.cache_key, request.url);
+        if (entry && *entry && std::time(nullptr) - (*entry)->validated_at < max_age) {
+            bodies[slot++] = (*entry)->body_path;
+            continue;
+        }
+        pending.emplace_back(slot++, (*client)->fetch_cached(std::move(request)));
+    }
+    for (auto& [index, future] : pending) {
+        auto fetched = future.wait();
+        if (!fetched) {
+            if (token.is_cancelled()) {
+                return util::fail(util::ErrorKind::cancelled, "Homebrew API download cancelled");
+            }
+            // A 404 from the API is a failed search, not a manager that is absent (not_found = skipped).
+            return util::fail(util::ErrorKind::network, fetched.error().message);
+        }
+        bodies[index] = fetched->body_path;
+    }
+    return bodies;
+}
+
+util::Result<PackageIndex> homebrew_index(const util::Root& root, const std::filesystem::path& cache_file,
+                                          core::Runtime& runtime, const core::CancellationToken& token) {
+    std::vector<std::filesystem::path> files = brew_cached_api_files(root);
+    if (files.empty()) {
+        auto fetched = fetch_brew_api(runtime, token);
+        if (!fetched) {
+            return util::fail(std::move(fetched).error());
+        }
+        files = std::move(*fetched);
+    }
+    std::vector<SourceStamp> stamps = stamp_files(files);
+    std::vector<std::string> installed = brew_installed_names(root);
+    // Installing or removing a formula changes the installed marks, so they are part of the key.
+    SourceStamp marks;
+    marks.path = "installed:" + util::join(installed, ",");
+    stamps.push_back(marks);
+    if (!cache_file.empty()) {
+        if (auto cached = PackageIndex::load(cache_file, stamps)) {
+            return cached;
+        }
+    }
+    std::unordered_set<std::string> installed_set(installed.begin(), installed.end());
+    std::vector<IndexRecord> records;
+    std::unordered_set<std::string> seen;
+    for (const auto& file : files) {
+        auto text = util::read_file(file, 256u << 20);
+        if (!text) {
+            return util::fail(std::move(text).error());
+        }
+        auto parsed = parse_brew_api(*text);
+        if (!parsed) {
+            return util::fail(util::ErrorKind::parse, file.string() + ": " + parsed.error().message);
+        }
+        for (auto& r : *parsed) {
+            if (seen.insert(r.name).second) {
+                r.installed = installed_set.count(r.name) != 0;
+                records.push_back(std::move(r));
+            }
+        }
+    }
+    PackageIndex index = PackageIndex::build(std::move(records), std::move(stamps));
+    if (!cache_file.empty()) {
+        (void)index.save(cache_file);
+    }
+    return index;
+}
+
+} // namespace zsyncctl::pkg

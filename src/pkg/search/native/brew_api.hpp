@@ -1,0 +1,41 @@
+#pragma once
+
+#include <filesystem>
+#include <string_view>
+#include <vector>
+
+#include "core/cancellation.hpp"
+#include "core/runtime.hpp"
+#include "pkg/search/search_index.hpp"
+#include "util/result.hpp"
+#include "util/root.hpp"
+
+namespace zsyncctl::pkg {
+
+/// Packages of one Homebrew API document: formula.json (an array of formulae: name, desc,
+/// versions.stable, aliases) or cask.json (tokens, name[], desc, version), either plain or wrapped in the
+/// signed JWS envelope `{"payload": "<JSON text>", "signatures": [...]}`. Casks get the name "--cask"-free
+/// token. Fails with parse when the text is neither.
+util::Result<std::vector<IndexRecord>> parse_brew_api(std::string_view text);
+
+/// brew's own API cache files present under the root ($HOMEBREW_CACHE/api, else ~/.cache/Homebrew/api
+/// or ~/Library/Caches/Homebrew/api): formula.jws.json/cask.jws.json, else formula.json/cask.json.
+std::vector<std::filesystem::path> brew_cached_api_files(const util::Root& root);
+
+/// Names installed in any Homebrew prefix (Cellar/<name>, Caskroom/<token>) under the root.
+std::vector<std::string> brew_installed_names(const util::Root& root);
+
+/// Downloads formula.json and cask.json from $ZSYNCCTL_BREW_API_URL (default https://formulae.brew.sh/api)
+/// into zsyncctl's HTTP cache with net::HttpClient::fetch_cached on `runtime`'s loop, revalidating
+/// (If-None-Match) when the copy is older than $HOMEBREW_API_AUTO_UPDATE_SECS (default 450); returns the
+/// cached body paths. Fails with cancelled when `token` is cancelled, network/not_found (no libcurl)
+/// errors otherwise; a failed revalidation falls back to the cached copy.
+util::Result<std::vector<std::filesystem::path>> fetch_brew_api(core::Runtime& runtime,
+                                                                const core::CancellationToken& token);
+
+/// The Homebrew search index: brew's own cache when present, else the API fetched on `runtime`
+/// (fetch_brew_api); cached like apt_index. Fails like fetch_brew_api, or with parse for a bad document.
+util::Result<PackageIndex> homebrew_index(const util::Root& root, const std::filesystem::path& cache_file,
+                                          core::Runtime& runtime, const core::CancellationToken& token);
+
+} // namespace zsyncctl::pkg

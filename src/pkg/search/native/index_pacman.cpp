@@ -1,0 +1,179 @@
+#include "pkg/search/native/index_pacman.hpp"
+
+#include <algorithm>
+#include <unordered_map>
+
+#include "pkg/search/native/archive_reader.hpp"
+#include "util/fs.hpp"
+#include "util/strings.hpp"
+
+namespace zsyncctl::pkg {
+
+PacmanLayout pacman_layout(const util::Root& root) {
+    PacmanLayout layout;
+    layout.config = root.resolve("/etc/pacman.conf");
+    std::string db_path = "/var/lib/pacman/";
+    auto text = util::read_file(layout.config, 1u << 20);
+    if (text) {
+        std::string section;
+        for (std::string_view raw : util::split_lines(*text)) {
+            std::string_view line = util::trim(raw);
+            if (line.empty() || line.front() == '#') {
+                continue;
+            }
+            if (line.front() == '[' && line.back() == ']') {
+                section.assign(line.substr(1, line.size() - 2));
+                if (section != "options" && !section.empty()) {
+                    layout.repos.push_back(section);
+                }
+                continue;
+            }
+            std::size_t eq = line.find('=');
+            if (section == "options" && eq != std::string_view::npos &&
+                util::trim(line.substr(0, eq)) == "DBPath") {
+                db_path.assign(util::trim(line.substr(eq + 1)));
+            }
+        }
+    }
+    layout.db_path = root.resolve(db_path);
+    return layout;
+}
+
+IndexRecord parse_pacman_desc(std::string_view desc) {
+    IndexRecord record;
+    std::string_view key;
+    bool first_value = true;
+    for (std::string_view raw : util::split_lines(desc)) {
+        std::string_view line = raw;
+        if (line.size() > 2 && line.front() == '%' && line.back() == '%') {
+            key = line;
+            first_value = true;
+            continue;
+        }
+        if (line.empty()) {
+            key = {};
+            continue;
+        }
+        if (!first_value) {
+            continue; // multi-valued fields: only the first value matters here
+        }
+        first_value = false;
+        if (key == "%NAME%") {
+            record.name.assign(line);
+        } else if (key == "%VERSION%") {
+            record.version.assign(line);
+        } else if (key == "%DESC%") {
+            record.summary.assign(line);
+        }
+    }
+    return record;
+}
+
+std::unordered_set<std::string> pacman_installed_names(const PacmanLayout& layout) {
+    std::unordered_set<std::string> names;
+    std::error_code ec;
+    std::filesystem::directory_iterator it(layout.db_path / "local", ec);
+    if (ec) {
+        return names;
+    }
+    for (const auto& entry : it) {
+        if (!entry.is_directory(ec)) {
+            continue;
+        }
+        auto desc = util::read_file(entry.path() / "desc", 1u << 20);
+        if (!desc) {
+            continue;
+        }
+        IndexRecord record = parse_pacman_desc(*desc);
+        if (!record.name.empty()) {
+            names.insert(std::move(record.name));
+        }
+    }
+    return names;
+}
+
+std::vector<std::filesystem::path> pacman_sync_dbs(const PacmanLayout& layout) {
+    std::vector<std::filesystem::path> dbs;
+    std::filesystem::path sync = layout.db_path / "sync";
+    std::error_code ec;
+    for (const auto& repo : layout.repos) {
+        std::filesystem::path db = sync / (repo + ".db");
+        if (std::filesystem::is_regular_file(db, ec)) {
+            dbs.push_back(db);
+        }
+    }
+    std::vector<std::filesystem::path> others;
+    std::filesystem::directory_iterator it(sync, ec);
+    if (!ec) {
+        for (const auto& entry : it) {
+            if (entry.path().extension() == ".db" && entry.is_regular_file(ec) &&
+                std::find(dbs.begin(), dbs.end(), entry.path()) == dbs.end()) {
+                others.push_back(entry.path());
+            }
+        }
+    }
+    std::sort(others.begin(), others.end());
+    dbs.insert(dbs.end(), others.begin(), others.end());
+    return dbs;
+}
+
+util::Result<std::vector<IndexRecord>> read_pacman_records(const std::vector<std::filesystem::path>& dbs,
+                                                           const std::unordered_set<std::string>& installed) {
+    std::vector<IndexRecord> records;
+    std::unordered_set<std::string> seen;
+    std::optional<util::Error> first_error;
+    std::size_t readable = 0;
+    for (const auto& db : dbs) {
+        auto walked = for_each_tar_entry(
+            db,
+            [](std::string_view path) { return path.size() > 5 && path.substr(path.size() - 5) == "/desc"; },
+            [&](std::string_view, std::string_view contents) {
+                IndexRecord record = parse_pacman_desc(contents);
+                if (record.name.empty() || !seen.insert(record.name).second) {
+                    return;
+                }
+                record.installed = installed.count(record.name) != 0;
+                records.push_back(std::move(record));
+            });
+        if (walked) {
+            ++readable;
+        } else if (!first_error) {
+            first_error = walked.error();
+        }
+    }
+    if (readable == 0 && first_error) {
+        return util::fail(*first_error);
+    }
+    return records;
+}
+
+util::Result<PackageIndex> pacman_index(const util::Root& root, const std::filesystem::path& cache_file) {
+    PacmanLayout layout = pacman_layout(root);
+    std::vector<std::filesystem::path> dbs = pacman_sync_dbs(layout);
+    if (dbs.empty()) {
+        return util::fail(util::ErrorKind::not_found,
+                          "no pacman sync database under " + (layout.db_path / "sync").string(),
+                          "run: pacman -Sy");
+    }
+    std::vector<std::filesystem::path> sources = dbs;
+    sources.push_back(layout.db_path / "local");
+    sources.push_back(layout.config);
+    std::vector<SourceStamp> stamps = stamp_files(sources);
+    if (!cache_file.empty()) {
+        auto cached = PackageIndex::load(cache_file, stamps);
+        if (cached) {
+            return cached;
+        }
+    }
+    auto records = read_pacman_records(dbs, pacman_installed_names(layout));
+    if (!records) {
+        return util::fail(std::move(records).error());
+    }
+    PackageIndex index = PackageIndex::build(std::move(*records), std::move(stamps));
+    if (!cache_file.empty()) {
+        (void)index.save(cache_file);
+    }
+    return index;
+}
+
+} // namespace zsyncctl::pkg

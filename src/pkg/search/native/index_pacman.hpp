@@ -1,0 +1,43 @@
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <unordered_set>
+#include <vector>
+
+#include "pkg/search/search_index.hpp"
+#include "util/result.hpp"
+#include "util/root.hpp"
+
+namespace zsyncctl::pkg {
+
+/// Where pacman keeps its databases and which sync repositories it uses, from <root>/etc/pacman.conf.
+struct PacmanLayout {
+    std::filesystem::path db_path;  ///< resolved inside the root (default /var/lib/pacman/)
+    std::vector<std::string> repos; ///< repository sections in pacman.conf order
+    std::filesystem::path config;   ///< resolved pacman.conf (may not exist)
+};
+
+/// Reads pacman.conf (DBPath, repository sections); a missing file gives the defaults. Never fails.
+PacmanLayout pacman_layout(const util::Root& root);
+
+/// Fields of one libalpm `desc` file (%NAME%, %VERSION%, %DESC%); empty name when it has none.
+IndexRecord parse_pacman_desc(std::string_view desc);
+
+/// Names of the installed packages: the `desc` files under <db_path>/local; empty when absent. Never fails.
+std::unordered_set<std::string> pacman_installed_names(const PacmanLayout& layout);
+
+/// The sync databases <db_path>/sync/<repo>.db in pacman.conf order (then any other *.db, sorted).
+std::vector<std::filesystem::path> pacman_sync_dbs(const PacmanLayout& layout);
+
+/// Every package of the sync databases; a name present in several repositories comes from the first one,
+/// as pacman resolves it. Fails with the io error when no database could be read at all.
+util::Result<std::vector<IndexRecord>> read_pacman_records(const std::vector<std::filesystem::path>& dbs,
+                                                           const std::unordered_set<std::string>& installed);
+
+/// The pacman search index, cached like apt_index (stamps: sync dbs, local db dir, pacman.conf).
+/// Fails with not_found when there is no sync database.
+util::Result<PackageIndex> pacman_index(const util::Root& root, const std::filesystem::path& cache_file);
+
+} // namespace zsyncctl::pkg

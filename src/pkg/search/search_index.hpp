@@ -1,0 +1,88 @@
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "pkg/search/search_types.hpp"
+#include "util/result.hpp"
+
+namespace zsyncctl::pkg {
+
+/// One package as a native reader produced it, before indexing.
+struct IndexRecord {
+    std::string name;
+    std::string version;
+    std::string summary;   ///< one-line description shown in results
+    std::string long_text; ///< extra text searched but not shown (long description, aliases); may be empty
+    bool installed = false;
+};
+
+/// Identity of one source file an index was built from: the index is reused while every stamp holds.
+struct SourceStamp {
+    std::string path;
+    std::int64_t mtime_ns = 0;
+    std::uint64_t size = 0;
+
+    bool operator==(const SourceStamp&) const = default;
+};
+
+/// Stamps for the given files (a missing file gets size 0 and mtime 0, so its later appearance
+/// invalidates the index); never fails.
+std::vector<SourceStamp> stamp_files(const std::vector<std::filesystem::path>& files);
+
+/// A compact, immutable search index: one contiguous buffer holding the records sorted by name and a
+/// lower-cased haystack searched with memmem, written to disk as is. Safe to share between threads.
+class PackageIndex {
+public:
+    PackageIndex() = default;
+
+    /// Builds an index over `records` (sorted by name here), remembering `stamps`; never fails.
+    static PackageIndex build(std::vector<IndexRecord> records, std::vector<SourceStamp> stamps);
+
+    /// Reads an index file; fails with not_found when absent, parse when it is damaged or of another format
+    /// version, and invalid_input when its stamps differ from `expected` (the sources changed).
+    static util::Result<PackageIndex> load(const std::filesystem::path& file,
+                                           const std::vector<SourceStamp>& expected);
+
+    /// Takes an index from the bytes of an index file (`name` is used in messages); fails like load().
+    static util::Result<PackageIndex> from_bytes(std::string data, const std::vector<SourceStamp>& expected,
+                                                 std::string_view name);
+
+    /// The serialized form, as save() writes it.
+    const std::string& data() const { return m_data; }
+
+    /// Writes the index atomically (fails with the io error of the write).
+    util::Result<void> save(const std::filesystem::path& file) const;
+
+    /// Matching packages in name order, at most query.limit (0 = all). A query with control characters
+    /// matches nothing.
+    std::vector<SearchHit> search(const SearchQuery& query) const;
+
+    /// Number of records.
+    std::size_t size() const { return m_count; }
+    /// Size of the serialized form in bytes.
+    std::size_t bytes() const { return m_data.size(); }
+
+private:
+    SearchHit hit_at(std::size_t record) const;
+    std::size_t record_for_hay_offset(std::size_t offset) const;
+
+    std::string m_data;
+    std::size_t m_count = 0;
+    std::size_t m_text_off = 0;
+    std::size_t m_hay_off = 0;
+    std::size_t m_hay_size = 0;
+    std::size_t m_text_index_off = 0;
+    std::size_t m_hay_index_off = 0;
+    std::size_t m_installed_off = 0;
+};
+
+/// The index file for `manager` under the zsyncctl cache dir, keyed by the root so `--root` trees never
+/// share an index with the host; fails with not_found when there is no cache dir.
+util::Result<std::filesystem::path> index_path(std::string_view manager,
+                                               const std::filesystem::path& root_dir);
+
+} // namespace zsyncctl::pkg
