@@ -18,8 +18,8 @@
 
 #include "bench_support.hpp"
 #include "core/event_loop.hpp"
-#include "platform/io_uring_probe.hpp"
 #include "core/timer_service.hpp"
+#include "platform/io_uring_probe.hpp"
 
 namespace {
 

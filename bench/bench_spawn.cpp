@@ -18,9 +18,9 @@
 
 #include "bench_support.hpp"
 #include "core/config.hpp"
-#include "platform/io_uring_probe.hpp"
 #include "core/process.hpp"
 #include "core/runtime.hpp"
+#include "platform/io_uring_probe.hpp"
 
 extern char** environ;
 

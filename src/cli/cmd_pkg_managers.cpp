@@ -7,8 +7,8 @@
 
 #include "cli/context.hpp"
 #include "pkg/detect/detect.hpp"
-#include "pkg/registry/registry.hpp"
 #include "pkg/detect/version_probe.hpp"
+#include "pkg/registry/registry.hpp"
 
 namespace zsyncctl::cli {
 

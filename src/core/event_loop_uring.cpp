@@ -79,8 +79,9 @@ public:
         }
         arm_wake_read();
         if (int s = io_uring_submit(&m_ring); s < 0) {
-            return util::fail(runtime_error(RuntimeErrc::IoUringNotAvailable,
-                                            "submitting the wake-up read failed: " + platform::errno_name(-s)));
+            return util::fail(
+                runtime_error(RuntimeErrc::IoUringNotAvailable,
+                              "submitting the wake-up read failed: " + platform::errno_name(-s)));
         }
         return util::ok();
     }

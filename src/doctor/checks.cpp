@@ -5,10 +5,10 @@
 #include <exception>
 #include <functional>
 
-#include "platform/io_uring_probe.hpp"
 #include "doctor/doctor.hpp"
 #include "pkg/detect/paths.hpp"
 #include "pkg/registry/registry.hpp"
+#include "platform/io_uring_probe.hpp"
 #include "util/strings.hpp"
 
 namespace zsyncctl::doctor {

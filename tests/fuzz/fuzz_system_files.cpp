@@ -4,12 +4,12 @@
 // mountinfo and cgroup parsers return.
 #include <string>
 
+#include "fuzz_split.hpp"
 #include "platform/cgroup.hpp"
 #include "platform/cpu_budget.hpp"
-#include "platform/proc_status.hpp"
-#include "fuzz_split.hpp"
 #include "platform/limits.hpp"
 #include "platform/os_release.hpp"
+#include "platform/proc_status.hpp"
 #include "platform/virtualization.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -35,7 +35,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     for (const auto& mount : mounts) {
         check(mount.mount_point.starts_with('/') && mount.root.starts_with('/'));
         for (const auto& member : memberships) {
-            platform::CgroupDir dir{platform::cgroup_dir_in_mount(mount, member.path), mount.mount_point, mount.v2};
+            platform::CgroupDir dir{platform::cgroup_dir_in_mount(mount, member.path), mount.mount_point,
+                                    mount.v2};
             auto upward = platform::cgroup_dirs_upward(dir);
             check(upward.size() <= 4096);
         }

@@ -17,9 +17,9 @@
 
 #include "core/errors.hpp"
 #include "core/event_loop.hpp"
-#include "platform/io_uring_probe.hpp"
 #include "core/process.hpp"
 #include "core/runtime.hpp"
+#include "platform/io_uring_probe.hpp"
 
 using namespace zsyncctl;
 

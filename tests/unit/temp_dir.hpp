@@ -17,7 +17,8 @@ class TempDir {
 public:
     explicit TempDir(std::string_view label = "test") {
         std::string pattern =
-            (std::filesystem::temp_directory_path() / ("zsyncctl-" + std::string(label) + "-XXXXXX")).string();
+            (std::filesystem::temp_directory_path() / ("zsyncctl-" + std::string(label) + "-XXXXXX"))
+                .string();
         REQUIRE(::mkdtemp(pattern.data()) != nullptr);
         path = pattern;
     }
@@ -29,7 +30,8 @@ public:
     TempDir& operator=(const TempDir&) = delete;
 
     /// Writes `content` to `relative` (parents created) with `mode`; returns the full path.
-    std::filesystem::path write(std::string_view relative, std::string_view content, mode_t mode = 0644) const {
+    std::filesystem::path write(std::string_view relative, std::string_view content,
+                                mode_t mode = 0644) const {
         std::filesystem::path file = path / relative;
         std::filesystem::create_directories(file.parent_path());
         std::ofstream(file, std::ios::binary | std::ios::trunc) << content;

@@ -1,8 +1,8 @@
 #include <doctest/doctest.h>
 
 #include "core/config.hpp"
-#include "platform/cpu_budget.hpp"
 #include "core/errors.hpp"
+#include "platform/cpu_budget.hpp"
 
 using namespace zsyncctl;
 

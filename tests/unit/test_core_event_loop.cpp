@@ -15,9 +15,9 @@
 
 #include "core/errors.hpp"
 #include "core/event_loop.hpp"
-#include "platform/io_uring_probe.hpp"
 #include "core/runtime.hpp"
 #include "core_loop_helpers.hpp"
+#include "platform/io_uring_probe.hpp"
 #include "thread_count.hpp"
 
 using namespace zsyncctl;

@@ -5,8 +5,8 @@
 #include <unistd.h>
 
 #include "net/http_cache.hpp"
-#include "util/fs.hpp"
 #include "temp_dir.hpp"
+#include "util/fs.hpp"
 
 using namespace zsyncctl;
 namespace fs = std::filesystem;

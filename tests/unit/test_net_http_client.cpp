@@ -9,8 +9,8 @@
 #include "core/runtime.hpp"
 #include "net/http_client.hpp"
 #include "net_test_server.hpp"
-#include "util/fs.hpp"
 #include "temp_dir.hpp"
+#include "util/fs.hpp"
 
 using namespace zsyncctl;
 using namespace std::chrono_literals;

@@ -10,12 +10,12 @@
 #include <thread>
 #include <unistd.h>
 
-#include "temp_dir.hpp"
 #include "pkg/detect/cache.hpp"
 #include "pkg/detect/detect.hpp"
 #include "pkg/detect/paths.hpp"
 #include "pkg/detect/probe.hpp"
 #include "pkg/detect/version_probe.hpp"
+#include "temp_dir.hpp"
 #include "util/fs.hpp"
 
 using namespace zsyncctl;

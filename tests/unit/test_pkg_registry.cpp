@@ -6,8 +6,8 @@
 
 #include "pkg/install/install_plan.hpp"
 #include "pkg/registry/registry.hpp"
-#include "pkg/search/search.hpp"
 #include "pkg/search/parsers/search_parsers.hpp"
+#include "pkg/search/search.hpp"
 
 using namespace zsyncctl;
 

@@ -11,9 +11,9 @@
 #include "pkg/search/native/index_apt.hpp"
 #include "pkg/search/native/index_pacman.hpp"
 #include "pkg/search/search_index.hpp"
+#include "temp_dir.hpp"
 #include "util/fs.hpp"
 #include "util/root.hpp"
-#include "temp_dir.hpp"
 
 using namespace zsyncctl;
 using namespace zsyncctl::pkg;

@@ -7,10 +7,10 @@
 #include <signal.h>
 #include <sys/stat.h>
 
-#include "temp_dir.hpp"
 #include "core/runtime.hpp"
 #include "pkg/detect/detect.hpp"
 #include "pkg/detect/version_probe.hpp"
+#include "temp_dir.hpp"
 
 using namespace zsyncctl;
 namespace fs = std::filesystem;

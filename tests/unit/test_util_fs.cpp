@@ -5,9 +5,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "temp_dir.hpp"
 #include "util/fs.hpp"
 #include "util/root.hpp"
-#include "temp_dir.hpp"
 
 using namespace zsyncctl::util;
 namespace fs = std::filesystem;

@@ -11,11 +11,11 @@
 #include <unistd.h>
 
 #include "core/process.hpp"
-#include "platform/executable.hpp"
 #include "pkg/search/native/brew_api.hpp"
 #include "pkg/search/native/index_apt.hpp"
 #include "pkg/search/native/index_pacman.hpp"
 #include "pkg/search/parsers/search_parsers.hpp"
+#include "platform/executable.hpp"
 #include "util/strings.hpp"
 
 namespace zsyncctl::pkg {
