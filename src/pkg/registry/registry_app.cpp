@@ -1,0 +1,133 @@
+#include "pkg/registry/registry_parts.hpp"
+
+namespace zsyncctl::pkg::registry_parts {
+
+std::vector<Manager> app_managers() {
+    return {
+        {
+            .id = "snap",
+            .display_name = "Snap",
+            .kind = K::app,
+            .platforms = Platform::linux_os,
+            .executables = {"snap"},
+            .well_known = {"/usr/bin/snap"},
+            .markers = {"/var/lib/snapd/state.json", "/snap"},
+            .lock_group = "snapd", // snapd serialises changes itself
+            .prefix = {"/snap"},
+            .bin = {"/snap/bin", "/var/lib/snapd/snap/bin"},
+            .version_argv = {"{exe}", "version"},
+            .search =
+                {
+                    .method = SearchMethod::command,
+                    .argv = {"{exe}", "find", "{query}", "--color=never"},
+                    .parser = "snap",
+                },
+            .install =
+                {
+                    .install_prefix = {"snap", "install"},
+                    .remove_prefix = {"snap", "remove"},
+                },
+        },
+        {
+            .id = "flatpak",
+            .display_name = "Flatpak",
+            .kind = K::app,
+            .platforms = Platform::linux_os,
+            .executables = {"flatpak"},
+            .well_known = {"/usr/bin/flatpak"},
+            .markers = {"/var/lib/flatpak", "{home}/.local/share/flatpak"},
+            .install_privilege = P::polkit,
+            .prefix = {"/var/lib/flatpak"},
+            .bin = {"/var/lib/flatpak/exports/bin", "{home}/.local/share/flatpak/exports/bin"},
+            .version_argv = {"{exe}", "--version"},
+            .search =
+                {
+                    .method = SearchMethod::command,
+                    .argv = {"{exe}", "search", "{query}"},
+                    .parser = "flatpak",
+                },
+            .install =
+                {
+                    .install_prefix = {"flatpak", "install", "--noninteractive", "-y"},
+                    .remove_prefix = {"flatpak", "uninstall", "--noninteractive", "-y"},
+                },
+        },
+        {
+            .id = "mas",
+            .display_name = "Mac App Store CLI",
+            .kind = K::app,
+            .platforms = Platform::macos,
+            .executables = {"mas"},
+            .well_known = {"/opt/homebrew/bin/mas", "/usr/local/bin/mas"},
+            .install_privilege = P::user,
+            .bin = k_prefix_bin,
+            .version_argv = {"{exe}", "version"},
+            .search =
+                {
+                    .method = SearchMethod::command,
+                    .argv = {"{exe}", "search", "{query}"},
+                    .parser = "mas",
+                    .no_match_exit_codes = {1},
+                },
+            .install =
+                {
+                    .install_prefix = {"mas", "install"},
+                    .remove_prefix = {"mas", "uninstall"},
+                },
+        },
+        {
+            .id = "scoop",
+            .display_name = "Scoop",
+            .kind = K::app,
+            .platforms = Platform::windows,
+            .executables = {"scoop"},
+            .well_known = {"{env:SCOOP}/shims/scoop.cmd", "{home}/scoop/shims/scoop.cmd"},
+            .markers = {"{env:SCOOP}/apps", "{home}/scoop/apps"},
+            .install_privilege = P::user,
+            .prefix = {"{env:SCOOP}", "{home}/scoop"},
+            .bin = {"{prefix}/shims"},
+            .version_argv = {"{exe}", "--version"},
+            .search =
+                {
+                    .method = SearchMethod::command,
+                    .argv = {"{exe}", "search", "{query}"},
+                    .parser = "scoop",
+                },
+            .install =
+                {
+                    .install_prefix = {"scoop", "install"},
+                    .remove_prefix = {"scoop", "uninstall"},
+                },
+        },
+        {
+            .id = "winget",
+            .display_name = "WinGet",
+            .kind = K::app,
+            .platforms = Platform::windows,
+            .executables = {"winget"},
+            .well_known = {"{env:LOCALAPPDATA}/Microsoft/WindowsApps/winget.exe"},
+            .install_privilege = P::user, // elevates per package through UAC when the installer asks
+            .version_argv = {"{exe}", "--version"},
+            .search =
+                {
+                    .method = SearchMethod::command,
+                    .argv = {"{exe}", "search", "{query}", "--accept-source-agreements",
+                             "--disable-interactivity"},
+                    .parser = "winget",
+                    .no_match_exit_codes =
+                        {-1978335212}, // APPINSTALLER_CLI_ERROR_NO_APPLICATIONS_FOUND, 0x8A150014
+                },
+            .install =
+                {
+                    .install_prefix = {"winget", "install", "--exact", "--id"},
+                    .install_suffix = {"--accept-package-agreements", "--accept-source-agreements",
+                                       "--disable-interactivity"},
+                    .remove_prefix = {"winget", "uninstall", "--exact", "--id"},
+                    .remove_suffix = {"--accept-source-agreements", "--disable-interactivity"},
+                    .one_name_per_command = true,
+                },
+        },
+    };
+}
+
+} // namespace zsyncctl::pkg::registry_parts

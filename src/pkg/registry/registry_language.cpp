@@ -1,0 +1,307 @@
+#include "pkg/registry/registry_parts.hpp"
+
+namespace zsyncctl::pkg::registry_parts {
+
+std::vector<Manager> language_managers() {
+    return {
+        {
+            .id = "npm",
+            .display_name = "npm",
+            .kind = K::language,
+            .executables = {"npm"},
+            .install_privilege = P::user,
+            .bin = k_prefix_bin,
+            .version_argv = {"{exe}", "--version"},
+            .search =
+                {
+                    .method = SearchMethod::command,
+                    .argv = {"{exe}", "search", "--json", "--no-progress", "--no-update-notifier",
+                             "--no-fund", "--no-audit", "{query}"},
+                    .parser = "npm-json",
+                },
+            .install =
+                {
+                    .install_prefix = {"npm", "install", "--global", "--no-progress", "--no-update-notifier",
+                                       "--no-fund", "--no-audit"},
+                    .remove_prefix = {"npm", "uninstall", "--global", "--no-progress",
+                                      "--no-update-notifier"},
+                },
+        },
+        {
+            .id = "pnpm",
+            .display_name = "pnpm",
+            .kind = K::language,
+            .executables = {"pnpm"},
+            .well_known = {"{env:PNPM_HOME}/pnpm", "{home}/.local/share/pnpm/pnpm"},
+            .install_privilege = P::user,
+            .prefix = {"{env:PNPM_HOME}", "{home}/.local/share/pnpm"},
+            .bin = {"{prefix}"},
+            .version_argv = {"{exe}", "--version"},
+            .install =
+                {
+                    .install_prefix = {"pnpm", "add", "--global"},
+                    .remove_prefix = {"pnpm", "remove", "--global"},
+                },
+        },
+        {
+            .id = "yarn",
+            .display_name = "Yarn",
+            .kind = K::language,
+            .executables = {"yarn", "yarnpkg"}, // Debian names it yarnpkg
+            .well_known = {"{home}/.yarn/bin/yarn"},
+            .install_privilege = P::user,
+            .bin = {"{home}/.yarn/bin"},
+            .version_argv = {"{exe}", "--version"},
+            .install =
+                {
+                    .install_prefix = {"yarn", "global", "add", "--non-interactive"},
+                    .remove_prefix = {"yarn", "global", "remove", "--non-interactive"},
+                },
+        },
+        {
+            .id = "bun",
+            .display_name = "Bun",
+            .kind = K::language,
+            .executables = {"bun"},
+            .well_known = {"{env:BUN_INSTALL}/bin/bun", "{home}/.bun/bin/bun"},
+            .install_privilege = P::user,
+            .prefix = {"{env:BUN_INSTALL}", "{home}/.bun"},
+            .bin = k_prefix_bin,
+            .version_argv = {"{exe}", "--version"},
+        },
+        {
+            .id = "pip",
+            .display_name = "pip",
+            .kind = K::language,
+            .executables = {"pip3", "pip"},
+            .install_privilege = P::user,
+            .bin = {"{home}/.local/bin"}, // where `pip install --user` puts scripts
+            .version_argv = {"{exe}", "--version"},
+            .search = k_pypi_search,
+            .install =
+                {
+                    .install_prefix = {"pip", "install", "--no-input", "--disable-pip-version-check"},
+                    .remove_prefix = {"pip", "uninstall", "--yes", "--disable-pip-version-check"},
+                },
+        },
+        {
+            .id = "pipx",
+            .display_name = "pipx",
+            .kind = K::language,
+            .executables = {"pipx"},
+            .well_known = {"{home}/.local/bin/pipx"},
+            .install_privilege = P::user,
+            .prefix = {"{env:PIPX_HOME}", "{home}/.local/share/pipx", "{home}/.local/pipx"},
+            .bin = {"{env:PIPX_BIN_DIR}", "{home}/.local/bin"},
+            .version_argv = {"{exe}", "--version"},
+            .search = k_pypi_search,
+            .install =
+                {
+                    .install_prefix = {"pipx", "install"},
+                    .remove_prefix = {"pipx", "uninstall"},
+                    .one_name_per_command = true,
+                },
+        },
+        {
+            .id = "uv",
+            .display_name = "uv",
+            .kind = K::language,
+            .executables = {"uv"},
+            .well_known = {"{home}/.local/bin/uv", "{home}/.cargo/bin/uv"},
+            .install_privilege = P::user,
+            .bin = {"{home}/.local/bin"},
+            .version_argv = {"{exe}", "--version"},
+            .search = k_pypi_search,
+        },
+        {
+            .id = "conda",
+            .display_name = "Conda",
+            .kind = K::language,
+            .executables = {"conda"},
+            .well_known = {"{env:CONDA_EXE}", "{home}/miniforge3/bin/conda", "{home}/miniconda3/bin/conda",
+                           "{home}/anaconda3/bin/conda", "/opt/conda/bin/conda"},
+            .markers = {"{prefix}/conda-meta"},
+            .install_privilege = P::user,
+            .bin = k_prefix_bin,
+            .lib = k_prefix_lib,
+            .include = k_prefix_include,
+            .pkg_config = {"{prefix}/lib/pkgconfig"},
+            .version_argv = {"{exe}", "--version"},
+            .search =
+                {
+                    .method = SearchMethod::command,
+                    .argv = {"{exe}", "search", "--json", "{query}"},
+                    .parser = "conda-json",
+                    .no_match_exit_codes = {1},
+                },
+            .install =
+                {
+                    .install_prefix = {"conda", "install", "--yes"},
+                    .remove_prefix = {"conda", "remove", "--yes"},
+                },
+        },
+        {
+            .id = "cargo",
+            .display_name = "Cargo",
+            .kind = K::language,
+            .executables = {"cargo"},
+            .well_known = {"{env:CARGO_HOME}/bin/cargo", "{home}/.cargo/bin/cargo"},
+            .install_privilege = P::user,
+            .prefix = {"{env:CARGO_HOME}", "{home}/.cargo"},
+            .bin = k_prefix_bin,
+            .version_argv = {"{exe}", "--version"},
+            .search =
+                {
+                    .method = SearchMethod::command,
+                    .argv = {"{exe}", "search", "--color", "never", "--quiet", "--limit", "100", "{query}"},
+                    .parser = "cargo",
+                },
+            .install =
+                {
+                    .install_prefix = {"cargo", "install", "--color", "never"},
+                    .remove_prefix = {"cargo", "uninstall", "--color", "never"},
+                },
+        },
+        {
+            .id = "gem",
+            .display_name = "RubyGems",
+            .kind = K::language,
+            .executables = {"gem"},
+            .install_privilege = P::user,
+            .bin = k_prefix_bin,
+            .version_argv = {"{exe}", "--version"},
+            .search =
+                {
+                    .method = SearchMethod::command,
+                    .argv = {"{exe}", "search", "--remote", "{query}"},
+                    .parser = "gem",
+                },
+            .install =
+                {
+                    .install_prefix = {"gem", "install", "--no-document"},
+                    .remove_prefix = {"gem", "uninstall", "--all", "--executables"},
+                },
+        },
+        {
+            .id = "go",
+            .display_name = "Go modules",
+            .kind = K::language,
+            .executables = {"go"},
+            .well_known = {"/usr/local/go/bin/go", "/usr/lib/go/bin/go"},
+            .install_privilege = P::user,
+            .prefix = {"{env:GOPATH}", "{home}/go"},
+            .bin = {"{env:GOBIN}", "{prefix}/bin"}, // where `go install` puts binaries
+            .version_argv = {"{exe}", "version"},
+            .search =
+                {
+                    .method = SearchMethod::unsupported,
+                    .reason = "go has no search command",
+                },
+            .install =
+                {
+                    .install_prefix = {"go", "install"},
+                    .name_suffix_if_unversioned = "@latest",
+                    .why_not = "go has no uninstall command; delete the binary from $(go env GOPATH)/bin",
+                },
+        },
+        {
+            .id = "composer",
+            .display_name = "Composer",
+            .kind = K::language,
+            .executables = {"composer"},
+            .install_privilege = P::user,
+            .prefix = {"{env:COMPOSER_HOME}", "{home}/.config/composer", "{home}/.composer"},
+            .bin = {"{prefix}/vendor/bin"},
+            .version_argv = {"{exe}", "--version"},
+            .install =
+                {
+                    .install_prefix = {"composer", "global", "require", "--no-interaction"},
+                    .remove_prefix = {"composer", "global", "remove", "--no-interaction"},
+                },
+        },
+        {
+            .id = "cpanm",
+            .display_name = "cpanminus",
+            .kind = K::language,
+            .executables = {"cpanm"},
+            .install_privilege = P::user,
+            .prefix = {"{home}/perl5"},
+            .bin = k_prefix_bin,
+            .version_argv = {"{exe}", "--version"},
+        },
+        {
+            .id = "luarocks",
+            .display_name = "LuaRocks",
+            .kind = K::language,
+            .executables = {"luarocks"},
+            .install_privilege = P::user,
+            .prefix = {"{home}/.luarocks"},
+            .bin = k_prefix_bin,
+            .version_argv = {"{exe}", "--version"},
+        },
+        {
+            .id = "opam",
+            .display_name = "opam",
+            .kind = K::language,
+            .executables = {"opam"},
+            .install_privilege = P::user,
+            .prefix = {"{env:OPAMROOT}", "{home}/.opam"},
+            .bin = {"{prefix}/default/bin"},
+            .version_argv = {"{exe}", "--version"},
+        },
+        {
+            .id = "cabal",
+            .display_name = "Cabal",
+            .kind = K::language,
+            .executables = {"cabal"},
+            .well_known = {"{home}/.ghcup/bin/cabal"},
+            .install_privilege = P::user,
+            .prefix = {"{home}/.cabal"},
+            .bin = {"{prefix}/bin", "{home}/.local/bin"},
+            .version_argv = {"{exe}", "--numeric-version"},
+        },
+        {
+            .id = "dotnet",
+            .display_name = ".NET tools (NuGet)",
+            .kind = K::language,
+            .executables = {"dotnet"},
+            .well_known = {"{home}/.dotnet/dotnet", "/usr/share/dotnet/dotnet",
+                           "/usr/local/share/dotnet/dotnet"},
+            .install_privilege = P::user,
+            .prefix = {"{home}/.dotnet"},
+            .bin = {"{prefix}/tools"}, // `dotnet tool install -g` puts tools here
+            .version_argv = {"{exe}", "--version"},
+        },
+        {
+            .id = "vcpkg",
+            .display_name = "vcpkg",
+            .kind = K::language,
+            .executables = {"vcpkg"},
+            .well_known = {"{env:VCPKG_ROOT}/vcpkg"},
+            .install_privilege = P::user,
+            .prefix = {"{env:VCPKG_ROOT}"},
+            .version_argv = {"{exe}", "version"},
+        },
+        {
+            .id = "conan",
+            .display_name = "Conan",
+            .kind = K::language,
+            .executables = {"conan"},
+            .install_privilege = P::user,
+            .prefix = {"{env:CONAN_HOME}", "{home}/.conan2"},
+            .version_argv = {"{exe}", "--version"},
+        },
+        {
+            .id = "spack",
+            .display_name = "Spack",
+            .kind = K::language,
+            .platforms = Platform::unix_like,
+            .executables = {"spack"},
+            .well_known = {"{env:SPACK_ROOT}/bin/spack"},
+            .install_privilege = P::user,
+            .version_argv = {"{exe}", "--version"},
+        },
+    };
+}
+
+} // namespace zsyncctl::pkg::registry_parts

@@ -1,0 +1,63 @@
+#pragma once
+
+#include <string_view>
+#include <vector>
+
+#include "pkg/registry/registry.hpp"
+
+// The registry's table, split by manager kind (registry_<kind>.cpp); registry.cpp joins the parts in order.
+// Internal to pkg/registry.
+
+namespace zsyncctl::pkg::registry_parts {
+
+using K = ManagerKind;
+using P = InstallPrivilege;
+
+// Debian multiarch and the FHS defaults shared by the distribution managers.
+inline const std::vector<std::string_view> k_deb_lib{"/usr/lib/{multiarch}", "/usr/lib"};
+inline const std::vector<std::string_view> k_deb_pc{"/usr/lib/{multiarch}/pkgconfig", "/usr/lib/pkgconfig",
+                                                    "/usr/share/pkgconfig"};
+inline const std::vector<std::string_view> k_rpm_lib{"/usr/lib64", "/usr/lib"};
+inline const std::vector<std::string_view> k_rpm_pc{"/usr/lib64/pkgconfig", "/usr/lib/pkgconfig",
+                                                    "/usr/share/pkgconfig"};
+inline const std::vector<std::string_view> k_usr_bin{"/usr/bin", "/usr/sbin"};
+inline const std::vector<std::string_view> k_usr_lib{"/usr/lib"};
+inline const std::vector<std::string_view> k_usr_include{"/usr/include"};
+inline const std::vector<std::string_view> k_usr_pc{"/usr/lib/pkgconfig", "/usr/share/pkgconfig"};
+inline const std::vector<std::string_view> k_prefix_bin{"{prefix}/bin"};
+inline const std::vector<std::string_view> k_prefix_lib{"{prefix}/lib"};
+inline const std::vector<std::string_view> k_prefix_include{"{prefix}/include"};
+inline const std::vector<std::string_view> k_prefix_pc{"{prefix}/lib/pkgconfig", "{prefix}/share/pkgconfig"};
+
+// Search commands and their non-interactive flags follow each tool's documentation and the command lines
+// mpm (kdeldycke/meta-package-manager) runs; see ../shared/reference/managers.md. Shared by several entries:
+// dnf and yum are one CLI and take dnf's metadata lock while searching.
+inline const SearchFacts k_dnf_search{
+    .method = SearchMethod::command,
+    .argv = {"{exe}", "--quiet", "--assumeno", "search", "{query}"},
+    .parser = "dnf",
+    .lock_group = "rpmdb",
+    .no_match_exit_codes = {1},
+};
+// AUR helpers answer -Ss like pacman.
+inline const SearchFacts k_aur_helper_search{
+    .method = SearchMethod::command,
+    .argv = {"{exe}", "--color", "never", "-Ss", "{query}"},
+    .parser = "pacman-ss",
+    .no_match_exit_codes = {1},
+};
+inline const SearchFacts k_pypi_search{
+    .method = SearchMethod::unsupported,
+    .reason = "PyPI has no search API since 2020 (pypa/pip#5216)",
+};
+
+/// The system managers (distribution, OS-wide and Homebrew-like), in table order. Never fails.
+std::vector<Manager> system_managers();
+/// The app managers (snap, flatpak, mas, scoop, winget). Never fails.
+std::vector<Manager> app_managers();
+/// The language package managers. Never fails.
+std::vector<Manager> language_managers();
+/// The toolchain version managers. Never fails.
+std::vector<Manager> version_managers();
+
+} // namespace zsyncctl::pkg::registry_parts
