@@ -158,6 +158,7 @@ int run(int argc, char** argv) {
             std::fputs(app.help().c_str(), stdout);
             code = to_int(ExitCode::success);
         } else {
+            (void)context.root(); // every command refuses a missing or non-directory --root DIR (exit 2)
             code = to_int(context.action()());
         }
     } catch (const CommandError& e) {

@@ -27,7 +27,11 @@ ExitCode exit_code_for(util::ErrorKind kind) {
 
 const util::Root& Context::root() {
     if (!m_root) {
-        m_root = util::Root::from_option_or_env(options.root);
+        auto root = util::Root::from_option_or_env(options.root);
+        if (!root) {
+            raise(std::move(root).error()); // invalid_input: a missing or non-directory DIR is usage (exit 2)
+        }
+        m_root = std::move(*root);
     }
     return *m_root;
 }

@@ -46,7 +46,8 @@ public:
     GlobalOptions options;
     Output out;
 
-    /// The root that all system reads go through (--root, else ZSYNCCTL_ROOT, else /).
+    /// The root that all system reads go through (--root, else ZSYNCCTL_ROOT, else /). Raises a usage
+    /// error when the named DIR is missing or not a directory.
     const util::Root& root();
 
     /// The runtime for this command, created on first call from Config::for_cli() and the I/O backend

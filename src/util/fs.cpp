@@ -15,10 +15,14 @@ Result<std::string> read_file(const std::filesystem::path& path, std::size_t max
     if (fd < 0) {
         return fail(errno_error(path.string(), errno));
     }
+    return read_fd(fd, path.string(), max_bytes);
+}
+
+Result<std::string> read_fd(int fd, const std::string& what, std::size_t max_bytes) {
     struct stat st {};
     if (::fstat(fd, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) || S_ISDIR(st.st_mode))) {
         ::close(fd);
-        return fail(ErrorKind::io, path.string() + ": not a regular file");
+        return fail(ErrorKind::io, what + ": not a regular file");
     }
     std::string data;
     char buffer[16384];
@@ -30,15 +34,14 @@ Result<std::string> read_file(const std::filesystem::path& path, std::size_t max
             }
             int err = errno;
             ::close(fd);
-            return fail(errno_error(path.string(), err));
+            return fail(errno_error(what, err));
         }
         if (n == 0) {
             break;
         }
         if (data.size() + static_cast<std::size_t>(n) > max_bytes) {
             ::close(fd);
-            return fail(ErrorKind::io,
-                        path.string() + ": file larger than " + std::to_string(max_bytes) + " bytes");
+            return fail(ErrorKind::io, what + ": file larger than " + std::to_string(max_bytes) + " bytes");
         }
         data.append(buffer, static_cast<std::size_t>(n));
     }

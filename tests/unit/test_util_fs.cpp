@@ -77,10 +77,13 @@ TEST_CASE("Root resolves absolute paths inside its directory") {
     }
     SUBCASE("env var is used when no option is given") {
         ::setenv("ZSYNCCTL_ROOT", dir.path.c_str(), 1);
-        Root root = Root::from_option_or_env(std::nullopt);
+        auto root = Root::from_option_or_env(std::nullopt);
         ::unsetenv("ZSYNCCTL_ROOT");
-        CHECK(root.dir() == dir.path);
-        CHECK(Root::from_option_or_env(std::string("/")).is_host());
+        REQUIRE(root.ok());
+        CHECK(root->dir() == dir.path);
+        auto slash = Root::from_option_or_env(std::string("/"));
+        REQUIRE(slash.ok());
+        CHECK(slash->is_host());
     }
 }
 

@@ -1,15 +1,12 @@
 #include "pkg/detect/probe.hpp"
 
 #include <cerrno>
-#include <deque>
 #include <sys/stat.h>
 #include <unistd.h>
 
 namespace zsyncctl::pkg {
 
 namespace {
-
-constexpr int k_max_links = 40;
 
 std::int64_t to_ns(const struct timespec& ts) {
     return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
@@ -32,86 +29,6 @@ FileProbe classify(const struct stat& st, std::string host_path) {
     return probe;
 }
 
-std::deque<std::string> components(std::string_view path) {
-    std::deque<std::string> parts;
-    std::size_t start = 0;
-    while (start <= path.size()) {
-        std::size_t end = path.find('/', start);
-        if (end == std::string_view::npos) {
-            end = path.size();
-        }
-        if (end > start) {
-            parts.emplace_back(path.substr(start, end - start));
-        }
-        start = end + 1;
-    }
-    return parts;
-}
-
-// Resolves `logical` inside a non-host root. Returns the host path of the final object, with
-// `followed_link` telling whether any symlink was involved; nullopt-like empty string when a component
-// is missing (then `missing_after_link` says whether a symlink led there).
-struct Resolution {
-    std::string host_path;
-    bool complete = false;
-    bool through_link = false;
-};
-
-Resolution resolve_in_root(const std::string& root_dir, std::string_view logical) {
-    Resolution res;
-    std::deque<std::string> todo = components(logical);
-    std::string current; // logical, "" means "/"
-    int links = 0;
-    while (!todo.empty()) {
-        std::string part = std::move(todo.front());
-        todo.pop_front();
-        if (part == ".") {
-            continue;
-        }
-        if (part == "..") {
-            auto slash = current.rfind('/');
-            current = slash == std::string::npos ? std::string() : current.substr(0, slash);
-            continue;
-        }
-        std::string candidate = current + "/" + part;
-        std::string host = root_dir + candidate;
-        struct stat st {};
-        if (::lstat(host.c_str(), &st) != 0) {
-            res.host_path = host;
-            for (const auto& rest : todo) {
-                res.host_path += "/" + rest;
-            }
-            return res;
-        }
-        if (S_ISLNK(st.st_mode)) {
-            res.through_link = true;
-            if (++links > k_max_links) {
-                res.host_path = host;
-                return res;
-            }
-            char buffer[4096];
-            ssize_t n = ::readlink(host.c_str(), buffer, sizeof buffer);
-            if (n <= 0 || static_cast<std::size_t>(n) >= sizeof buffer) {
-                res.host_path = host;
-                return res;
-            }
-            std::string_view target(buffer, static_cast<std::size_t>(n));
-            auto target_parts = components(target);
-            for (auto it = target_parts.rbegin(); it != target_parts.rend(); ++it) {
-                todo.push_front(*it);
-            }
-            if (target.front() == '/') {
-                current.clear();
-            }
-            continue;
-        }
-        current = std::move(candidate);
-    }
-    res.host_path = root_dir + (current.empty() ? "/" : current);
-    res.complete = true;
-    return res;
-}
-
 } // namespace
 
 FileProbe probe_path(const util::Root& root, std::string_view logical) {
@@ -131,11 +48,12 @@ FileProbe probe_path(const util::Root& root, std::string_view logical) {
         }
         return missing;
     }
-    Resolution res = resolve_in_root(root.dir().string(), logical);
-    if (res.complete && ::stat(res.host_path.c_str(), &st) == 0) {
-        return classify(st, std::move(res.host_path));
+    // The walk follows every link inside the root, so the path it returns has none left below it.
+    util::Root::Resolution res = root.walk(logical);
+    if (res.complete && ::lstat(res.path.c_str(), &st) == 0) {
+        return classify(st, res.path.string());
     }
-    missing.host_path = std::move(res.host_path);
+    missing.host_path = res.path.string();
     if (res.through_link) {
         missing.kind = FileProbe::Kind::dangling_symlink;
     }
