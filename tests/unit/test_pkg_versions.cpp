@@ -49,21 +49,24 @@ TEST_CASE("probe_versions runs version commands concurrently and reports failure
     s.script("/home/u/.sdkman/var/version", "");
     std::ofstream(s.dir.string() + "/home/u/.sdkman/var/version") << "5.18.2\n";
 
+    // Version commands run only on the host (never inside a --root), so the scripts are named by their
+    // host paths under the host root.
     pkg::DetectContext ctx;
-    ctx.root = util::Root(s.dir);
+    ctx.root = util::Root();
     ctx.os = "linux";
     ctx.arch = "x86_64";
-    ctx.home = "/home/u";
-    std::vector<pkg::DetectedManager> managers{detected("pacman", "/usr/bin/pacman"),
-                                               detected("dnf", "/usr/bin/dnf"),
-                                               detected("apk", "/usr/bin/apk"),
-                                               detected("zypper", "/usr/bin/zypper"),
-                                               detected("rpm", "/usr/bin/rpm"),
-                                               detected("npm", "/usr/bin/npm"),
+    ctx.home = s.dir.string() + "/home/u";
+    const std::string d = s.dir.string();
+    std::vector<pkg::DetectedManager> managers{detected("pacman", d + "/usr/bin/pacman"),
+                                               detected("dnf", d + "/usr/bin/dnf"),
+                                               detected("apk", d + "/usr/bin/apk"),
+                                               detected("zypper", d + "/usr/bin/zypper"),
+                                               detected("rpm", d + "/usr/bin/rpm"),
+                                               detected("npm", d + "/usr/bin/npm"),
                                                detected("nvm", ""),
                                                detected("sdkman", ""),
-                                               detected("yum", "/usr/bin/yum-missing")};
-    managers[7].prefix = "/home/u/.sdkman";
+                                               detected("yum", d + "/usr/bin/yum-missing")};
+    managers[7].prefix = d + "/home/u/.sdkman";
 
     auto runtime = core::Runtime::create(core::Config::for_cli());
     REQUIRE(runtime.ok());
@@ -96,5 +99,55 @@ TEST_CASE("probe_versions runs version commands concurrently and reports failure
     CHECK(results[7].version == "5.18.2");
     REQUIRE(results[8].error);
     CHECK_FALSE(results[8].version);
+    (*runtime)->shutdown();
+}
+
+TEST_CASE("probe_versions under a non-host root executes nothing and reads the package databases") {
+    Scratch s;
+    const std::string marker = s.dir.string() + "/ran";
+    // Every executable in the image would leave the marker behind if it ever ran.
+    for (const char* exe : {"/usr/bin/apt-get", "/usr/bin/dpkg", "/usr/bin/pacman", "/usr/bin/apk",
+                            "/usr/bin/dnf", "/usr/bin/npm", "/opt/homebrew/bin/brew"}) {
+        s.script(exe, "touch '" + marker + "'\necho 9.9.9");
+    }
+    s.tmp.write("var/lib/dpkg/status", "Package: dpkg\nStatus: install ok installed\nVersion: 1.21.22\n\n"
+                                       "Package: apt\nStatus: deinstall ok config-files\nVersion: 1.0\n\n"
+                                       "Package: apt\nStatus: install ok installed\nArchitecture: amd64\n"
+                                       "Version: 2.6.1\n");
+    s.tmp.write("var/lib/pacman/local/pacman-6.1.0-3/desc", "%NAME%\npacman\n\n%VERSION%\n6.1.0-3\n");
+    s.tmp.write("var/lib/pacman/local/pacman-contrib-1.10.6-2/desc",
+                "%NAME%\npacman-contrib\n\n%VERSION%\n1.10.6-2\n");
+    s.tmp.write("lib/apk/db/installed", "C:Q1abc\nP:musl\nV:1.2.4-r2\n\nC:Q1def\nP:apk-tools\nV:2.14.0-r5\n");
+
+    pkg::DetectContext ctx;
+    ctx.root = util::Root(s.dir);
+    ctx.os = "linux";
+    ctx.arch = "x86_64";
+    std::vector<pkg::DetectedManager> managers{detected("apt", "/usr/bin/apt-get"),
+                                               detected("dpkg", "/usr/bin/dpkg"),
+                                               detected("pacman", "/usr/bin/pacman"),
+                                               detected("apk", "/usr/bin/apk"),
+                                               detected("dnf", "/usr/bin/dnf"),
+                                               detected("npm", "/usr/bin/npm"),
+                                               detected("homebrew", "/opt/homebrew/bin/brew"),
+                                               detected("nala", "/usr/bin/nala")};
+    auto runtime = core::Runtime::create(core::Config::for_cli());
+    REQUIRE(runtime.ok());
+    auto results = pkg::probe_versions(**runtime, ctx, managers, std::chrono::milliseconds(1500));
+    REQUIRE(results.size() == managers.size());
+    CHECK(results[0].version == "2.6.1"); // the installed stanza, not the removed one
+    CHECK(results[0].raw == "dpkg status: apt 2.6.1");
+    CHECK(results[1].version == "1.21.22");
+    CHECK(results[2].version == "6.1.0-3"); // pacman, not pacman-contrib
+    CHECK(results[3].version == "2.14.0-r5");
+    for (std::size_t i : {4u, 5u, 6u}) {
+        CAPTURE(i);
+        CHECK_FALSE(results[i].version);
+        REQUIRE(results[i].error);
+        CHECK(results[i].error->message == "unknown (not executed under --root)");
+    }
+    REQUIRE(results[7].error); // nala is not in the status file
+    CHECK(results[7].error->message.find("not executed under --root") != std::string::npos);
+    CHECK_FALSE(fs::exists(marker));
     (*runtime)->shutdown();
 }

@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "core/process.hpp"
+#include "pkg/detect/db_version.hpp"
 #include "pkg/detect/probe.hpp"
 #include "util/strings.hpp"
 
@@ -145,6 +146,26 @@ VersionResult from_file(const DetectContext& context, const DetectedManager& det
     return result;
 }
 
+// Under a non-host root nothing inside it is executed: the root's package database says which version is
+// installed, or the version is unknown.
+VersionResult from_db(const DetectContext& context, const DetectedManager& detected) {
+    VersionResult result;
+    const DbVersion& where = detected.manager->version_db;
+    if (where.db == VersionDb::none) {
+        result.error = util::make_error(util::ErrorKind::unsupported, "unknown (not executed under --root)");
+        return result;
+    }
+    auto version = read_db_version(context.root, where);
+    if (!version) {
+        result.error = util::make_error(version.error().kind, "unknown (not executed under --root; " +
+                                                                  version.error().message + ")");
+        return result;
+    }
+    result.raw = std::string(describe(where.db)) + ": " + std::string(where.package) + " " + *version;
+    result.version = util::sanitize_for_display(*version);
+    return result;
+}
+
 } // namespace
 
 std::optional<std::string> extract_version(std::string_view output) {
@@ -201,6 +222,10 @@ std::vector<VersionResult> probe_versions(core::Runtime& runtime, const DetectCo
         const Manager& entry = *detected.manager;
         if (!entry.version_file.empty()) {
             results[i] = from_file(context, detected);
+            continue;
+        }
+        if (!context.root.is_host()) {
+            results[i] = from_db(context, detected);
             continue;
         }
         if (entry.version_argv.empty() || detected.executable.empty()) {

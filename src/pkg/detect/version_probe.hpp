@@ -24,6 +24,8 @@ struct VersionResult {
 /// collects them) with LC_ALL=C, stdin from /dev/null, argv only. Each one gets until `timeout` after
 /// the start; one still running then has its process group killed and is reported as a timeout.
 /// Results are in the order of `managers`. A failure is reported in its result, never thrown.
+/// Under a non-host root nothing inside it runs: versions come from the root's package database (the
+/// registry's version_db) or are reported unknown ("not executed under --root").
 std::vector<VersionResult> probe_versions(core::Runtime& runtime, const DetectContext& context,
                                           const std::vector<DetectedManager>& managers,
                                           std::chrono::milliseconds timeout);

@@ -73,6 +73,21 @@ struct SearchFacts {
     std::string_view reason{};
 };
 
+/// The package database that records a manager's own installed version: read instead of running the
+/// manager under a non-host --root, where nothing inside the root is executed.
+enum class VersionDb {
+    none,          ///< no database answer: the version is unknown under --root
+    dpkg_status,   ///< /var/lib/dpkg/status, the installed stanza of `package`
+    pacman_local,  ///< /var/lib/pacman/local/<package>-<version>/desc
+    apk_installed, ///< /lib/apk/db/installed, the P:/V: record of `package`
+};
+
+/// Where a manager's version is recorded: the database and the package that installs the manager.
+struct DbVersion {
+    VersionDb db = VersionDb::none;
+    std::string_view package{};
+};
+
 /// Which progress signal a manager's install run gives (see progress.hpp for the parsers).
 enum class ProgressStyle {
     apt_status_fd, // apt's -o APT::Status-Fd=N machine-readable lines
@@ -148,6 +163,8 @@ struct Manager {
     std::vector<std::string_view> version_argv{};
     /// A file (template) holding the version, for managers without a version command (sdkman).
     std::string_view version_file{};
+    /// The package database entry holding the manager's version (used under a non-host --root).
+    DbVersion version_db{};
 
     /// How `pkg search` searches it; method none: not at all.
     SearchFacts search{};

@@ -21,6 +21,7 @@ std::vector<Manager> system_managers() {
             .include = k_usr_include,
             .pkg_config = k_deb_pc,
             .version_argv = {"{exe}", "--version"},
+            .version_db = {VersionDb::dpkg_status, "apt"},
             .search = {.method = SearchMethod::native_apt},
             .install =
                 {
@@ -47,6 +48,7 @@ std::vector<Manager> system_managers() {
             .include = k_usr_include,
             .pkg_config = k_deb_pc,
             .version_argv = {"{exe}", "--version"},
+            .version_db = {VersionDb::dpkg_status, "dpkg"},
         },
         {
             .id = "nala",
@@ -62,6 +64,7 @@ std::vector<Manager> system_managers() {
             .include = k_usr_include,
             .pkg_config = k_deb_pc,
             .version_argv = {"{exe}", "--version"},
+            .version_db = {VersionDb::dpkg_status, "nala"},
         },
         {
             .id = "dnf",
@@ -169,6 +172,7 @@ std::vector<Manager> system_managers() {
             .include = k_usr_include,
             .pkg_config = k_usr_pc,
             .version_argv = {"{exe}", "--version"},
+            .version_db = {VersionDb::pacman_local, "pacman"},
             .search = {.method = SearchMethod::native_pacman},
             .install =
                 {
@@ -193,6 +197,7 @@ std::vector<Manager> system_managers() {
             .include = k_usr_include,
             .pkg_config = k_usr_pc,
             .version_argv = {"{exe}", "--version"},
+            .version_db = {VersionDb::pacman_local, "yay"},
             .search = k_aur_helper_search,
         },
         {
@@ -210,6 +215,7 @@ std::vector<Manager> system_managers() {
             .include = k_usr_include,
             .pkg_config = k_usr_pc,
             .version_argv = {"{exe}", "--version"},
+            .version_db = {VersionDb::pacman_local, "paru"},
             .search = k_aur_helper_search,
         },
         {
@@ -226,6 +232,7 @@ std::vector<Manager> system_managers() {
             .include = k_usr_include,
             .pkg_config = k_usr_pc,
             .version_argv = {"{exe}", "--version"},
+            .version_db = {VersionDb::apk_installed, "apk-tools"},
             .search =
                 {
                     .method = SearchMethod::command,

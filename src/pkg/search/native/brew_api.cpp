@@ -75,20 +75,22 @@ util::Result<std::vector<IndexRecord>> parse_brew_api(std::string_view text) {
 }
 
 std::vector<std::filesystem::path> brew_cached_api_files(const util::Root& root) {
-    std::vector<std::filesystem::path> dirs;
-    if (const char* c = std::getenv("HOMEBREW_CACHE"); c != nullptr && *c != '\0') {
-        dirs.push_back(root.resolve(c) / "api");
+    // Logical directories (inside the root); every file below them is resolved by its whole logical path,
+    // so a symlinked "api" or cache file is followed inside the root and never out of it.
+    std::vector<std::string> dirs;
+    if (const char* c = std::getenv("HOMEBREW_CACHE"); c != nullptr && *c == '/') {
+        dirs.push_back(std::string(c) + "/api");
     }
-    if (auto home = root.home()) {
-        dirs.push_back(*home / ".cache/Homebrew/api");
-        dirs.push_back(*home / "Library/Caches/Homebrew/api");
+    if (const char* home = std::getenv("HOME"); home != nullptr && *home == '/') {
+        dirs.push_back(std::string(home) + "/.cache/Homebrew/api");
+        dirs.push_back(std::string(home) + "/Library/Caches/Homebrew/api");
     }
     std::error_code ec;
     for (const auto& dir : dirs) {
         std::vector<std::filesystem::path> files;
         for (const char* kind : {"formula", "cask"}) {
             for (const char* suffix : {".jws.json", ".json"}) {
-                std::filesystem::path file = dir / (std::string(kind) + suffix);
+                std::filesystem::path file = root.resolve(dir + "/" + kind + suffix);
                 if (std::filesystem::is_regular_file(file, ec)) {
                     files.push_back(file);
                     break;

@@ -112,8 +112,13 @@ std::vector<std::filesystem::path> apt_list_files(const util::Root& root) {
     }
     for (const auto& entry : it) {
         std::string name = entry.path().filename().string();
-        if (is_packages_file(name) && entry.is_regular_file(ec)) {
-            files.push_back(entry.path());
+        if (!is_packages_file(name)) {
+            continue;
+        }
+        // A list may be a symlink: it is followed inside the root, never to the host's files.
+        std::filesystem::path file = root.resolve("/var/lib/apt/lists/" + name);
+        if (std::filesystem::is_regular_file(file, ec)) {
+            files.push_back(std::move(file));
         }
     }
     std::sort(files.begin(), files.end());

@@ -9,11 +9,16 @@
 
 namespace zsyncctl::pkg {
 
+std::filesystem::path PacmanLayout::below(std::string_view relative) const {
+    return root.resolve(db_logical + "/" + std::string(relative));
+}
+
 PacmanLayout pacman_layout(const util::Root& root) {
     PacmanLayout layout;
+    layout.root = root;
     layout.config = root.resolve("/etc/pacman.conf");
     std::string db_path = "/var/lib/pacman/";
-    auto text = util::read_file(layout.config, 1u << 20);
+    auto text = root.read("/etc/pacman.conf", 1u << 20);
     if (text) {
         std::string section;
         for (std::string_view raw : util::split_lines(*text)) {
@@ -35,6 +40,14 @@ PacmanLayout pacman_layout(const util::Root& root) {
             }
         }
     }
+    // A relative DBPath means nothing to pacman; read it from "/" so it still names a place in the root.
+    if (db_path.empty() || db_path.front() != '/') {
+        db_path.insert(db_path.begin(), '/');
+    }
+    while (db_path.size() > 1 && db_path.back() == '/') {
+        db_path.pop_back();
+    }
+    layout.db_logical = db_path;
     layout.db_path = root.resolve(db_path);
     return layout;
 }
@@ -72,15 +85,14 @@ IndexRecord parse_pacman_desc(std::string_view desc) {
 std::unordered_set<std::string> pacman_installed_names(const PacmanLayout& layout) {
     std::unordered_set<std::string> names;
     std::error_code ec;
-    std::filesystem::directory_iterator it(layout.db_path / "local", ec);
+    std::filesystem::directory_iterator it(layout.below("local"), ec);
     if (ec) {
         return names;
     }
     for (const auto& entry : it) {
-        if (!entry.is_directory(ec)) {
-            continue;
-        }
-        auto desc = util::read_file(entry.path() / "desc", 1u << 20);
+        // Each entry is read by its name inside the root: a symlinked entry cannot lead out of it.
+        std::string logical = layout.db_logical + "/local/" + entry.path().filename().string() + "/desc";
+        auto desc = layout.root.read(logical, 1u << 20);
         if (!desc) {
             continue;
         }
@@ -94,21 +106,26 @@ std::unordered_set<std::string> pacman_installed_names(const PacmanLayout& layou
 
 std::vector<std::filesystem::path> pacman_sync_dbs(const PacmanLayout& layout) {
     std::vector<std::filesystem::path> dbs;
-    std::filesystem::path sync = layout.db_path / "sync";
     std::error_code ec;
+    // Every database is resolved by name inside the root (a symlinked one is followed there, not out).
     for (const auto& repo : layout.repos) {
-        std::filesystem::path db = sync / (repo + ".db");
+        std::filesystem::path db = layout.below("sync/" + repo + ".db");
         if (std::filesystem::is_regular_file(db, ec)) {
             dbs.push_back(db);
         }
     }
     std::vector<std::filesystem::path> others;
-    std::filesystem::directory_iterator it(sync, ec);
+    std::filesystem::directory_iterator it(layout.below("sync"), ec);
     if (!ec) {
         for (const auto& entry : it) {
-            if (entry.path().extension() == ".db" && entry.is_regular_file(ec) &&
-                std::find(dbs.begin(), dbs.end(), entry.path()) == dbs.end()) {
-                others.push_back(entry.path());
+            if (entry.path().extension() != ".db") {
+                continue;
+            }
+            std::filesystem::path db = layout.below("sync/" + entry.path().filename().string());
+            if (std::filesystem::is_regular_file(db, ec) &&
+                std::find(dbs.begin(), dbs.end(), db) == dbs.end() &&
+                std::find(others.begin(), others.end(), db) == others.end()) {
+                others.push_back(db);
             }
         }
     }
@@ -152,11 +169,11 @@ util::Result<PackageIndex> pacman_index(const util::Root& root, const std::files
     std::vector<std::filesystem::path> dbs = pacman_sync_dbs(layout);
     if (dbs.empty()) {
         return util::fail(util::ErrorKind::not_found,
-                          "no pacman sync database under " + (layout.db_path / "sync").string(),
+                          "no pacman sync database under " + layout.below("sync").string(),
                           "run: pacman -Sy");
     }
     std::vector<std::filesystem::path> sources = dbs;
-    sources.push_back(layout.db_path / "local");
+    sources.push_back(layout.below("local"));
     sources.push_back(layout.config);
     std::vector<SourceStamp> stamps = stamp_files(sources);
     if (!cache_file.empty()) {

@@ -13,10 +13,16 @@
 namespace zsyncctl::pkg {
 
 /// Where pacman keeps its databases and which sync repositories it uses, from <root>/etc/pacman.conf.
+/// DBPath is a value read from the image, so everything below it is resolved inside the root too.
 struct PacmanLayout {
-    std::filesystem::path db_path;  ///< resolved inside the root (default /var/lib/pacman/)
+    util::Root root;                ///< the root the layout was read from
+    std::string db_logical;         ///< DBPath as seen inside the root (default /var/lib/pacman)
+    std::filesystem::path db_path;  ///< resolved inside the root
     std::vector<std::string> repos; ///< repository sections in pacman.conf order
     std::filesystem::path config;   ///< resolved pacman.conf (may not exist)
+
+    /// The host path of `relative` below DBPath ("sync/core.db"), resolved inside the root. Never fails.
+    std::filesystem::path below(std::string_view relative) const;
 };
 
 /// Reads pacman.conf (DBPath, repository sections); a missing file gives the defaults. Never fails.
