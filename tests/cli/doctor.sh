@@ -167,9 +167,11 @@ ROOTS=$ROOTS_SAVED
 run_z --root "$BROKEN" doctor
 expect_contains "$OUT" "unknown (no os-release)" "broken: text marks the unknown distro"
 
-# A root that does not exist at all is still a report, not a crash.
+# A root that does not exist is a usage error (exit 2, one line), never a report of made-up facts.
 run_z --root "$SCRATCH/does-not-exist" doctor --json
-if [ "$CODE" -eq 0 ] || [ "$CODE" -eq 1 ]; then ok; else fail "missing root: exit $CODE"; fi
+if [ "$CODE" -eq 2 ] && [ -z "$OUT" ] && [ "$(printf '%s\n' "$ERR" | wc -l)" -eq 1 ]; then ok; else
+    fail "missing root: exit $CODE, stdout '${OUT:0:100}', stderr '$ERR'"
+fi
 
 # Exit codes and selection.
 expect_exit 0 "selected checks" --root "$ROOTS/debian-12" doctor platform.os cpu.quota --json

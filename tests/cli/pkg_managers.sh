@@ -219,20 +219,29 @@ expect_contains "$ERR" "detection: from cache" "corrupt cache rewritten"
 zr "$R" linux x86_64 /usr/bin pkg managers -v --no-cache
 expect_contains "$ERR" "detection: fresh" "--no-cache bypasses"
 
-# ---- --versions over fixture executables: a good one, a failing one, a hung one ----
+# ---- --versions runs version commands on the host only: a good one, a failing one, a hung one ----
+# (Under --root nothing inside the root runs: see the end of this block and tests/cli/root.sh.)
 R="$SCRATCH/versions"
 mk "$R" /usr/bin/pacman
 printf '#!/bin/sh\necho "zypper: broken" >&2\nexit 4\n' >"$R/usr/bin/zypper-x" && chmod 755 "$R/usr/bin/zypper-x"
 mkdir -p "$R/usr/bin" && mv "$R/usr/bin/zypper-x" "$R/usr/bin/zypper"
 printf '#!/bin/sh\nexec sleep 30\n' >"$R/usr/bin/dnf" && chmod 755 "$R/usr/bin/dnf"
 start=$(date +%s)
-zr "$R" linux x86_64 /usr/bin pkg managers --json --versions --timeout 1 --no-cache
+OUT=$(env -u HOMEBREW_PREFIX ZSYNCCTL_OS=linux ZSYNCCTL_ARCH=x86_64 HOME=/home/u PATH="$R/usr/bin:/usr/bin:/bin" \
+    "$TIMEOUT_BIN" -k 2 10 "$ZSYNCCTL" pkg managers --json --versions --timeout 1 --no-cache 2>"$SCRATCH/stderr")
+CODE=$?
 end=$(date +%s)
-expect_json "{m['name']: m['version'] for m in d}=={'pacman':'1.2.3','dnf':None,'zypper':None}" "versions"
+F="[m for m in d if m['name'] in ('pacman','dnf','zypper')]"
+expect_json "{m['name']: m['version'] for m in $F}=={'pacman':'1.2.3','dnf':None,'zypper':None}" "versions"
 expect_json "'1000 ms' in [m for m in d if m['name']=='dnf'][0]['version_error']" "hung version command reported"
 expect_json "'status 4' in [m for m in d if m['name']=='zypper'][0]['version_error']" "failing version command reported"
 if [ $((end - start)) -le 4 ]; then ok; else fail "--versions took $((end - start)) s with a 1 s deadline"; fi
 if pgrep -f "$R/usr/bin/dnf" >/dev/null; then fail "hung version command left running"; else ok; fi
+# The same tree as a --root: its executables are not run, the versions are unknown.
+zr "$R" linux x86_64 /usr/bin pkg managers --json --versions --timeout 1 --no-cache
+expect_json "{m['name']: m['version'] for m in d}=={'pacman':None,'dnf':None,'zypper':None}" "versions under --root"
+expect_json "all(m['version_error'].startswith('unknown (not executed under --root') for m in d)" "versions under --root: unknown"
+if pgrep -f "$R/usr/bin/dnf" >/dev/null; then fail "a version command ran under --root"; else ok; fi
 zr "$R" linux x86_64 /usr/bin pkg managers --versions --timeout 0
 if [ "$CODE" -eq 2 ]; then ok; else fail "--timeout 0: exit $CODE"; fi
 
