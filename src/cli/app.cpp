@@ -70,7 +70,8 @@ void define_app(CLI::App& app, Context& context) {
         ->option_text("auto|always|never");
     app.add_flag("-v,--verbose", opts.verbose, "More detail (repeat for more)");
     app.add_flag("-q,--quiet", opts.quiet, "Only errors and results");
-    app.add_option("--root", opts.root, "Read /etc, /proc, /sys, /usr, /var, /opt, /run and $HOME inside DIR")
+    app.add_option("--root", opts.root,
+                   "Inspect the system installed under DIR: reads stay inside DIR, nothing there is run")
         ->option_text("DIR");
     app.add_option("--io-backend", opts.io_backend,
                    "Event loop backend: auto (probe io_uring, else epoll), io_uring, epoll")

@@ -378,8 +378,10 @@ void register_doctor(CLI::App& app, Context& context) {
                   "doctor-checks");
     cmd->add_flag("--list-checks", flags->list_checks, "List the check ids and what each one checks");
     cmd->add_flag("--strict", flags->strict, "Exit 1 on warnings too, not only on failures");
-    cmd->add_flag("--versions", flags->versions,
-                  "Also run each detected manager's version command (concurrently, 5 s deadline)");
+    cmd->add_flag(
+        "--versions", flags->versions,
+        "Also run each detected manager's version command (concurrently, 5 s deadline; under --root, "
+        "read the package databases)");
     cmd->footer(
         "Exit status: 0 no check failed, 1 a check failed (or warned, with --strict), 2 usage error.\n"
         "Reads only: no network, nothing written, no process started.");

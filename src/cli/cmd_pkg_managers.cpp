@@ -225,7 +225,9 @@ void register_pkg_managers(CLI::App& pkg, Context& context) {
     auto options = std::make_shared<ManagersOptions>();
     auto* cmd = pkg.add_subcommand("managers", "List the package managers detected on this machine");
     cmd->add_flag("--all", options->all, "List the whole registry with found / not found");
-    cmd->add_flag("--versions", options->versions, "Run each manager's version command (concurrently)");
+    cmd->add_flag(
+        "--versions", options->versions,
+        "Run each manager's version command (concurrently; under --root, read the package databases)");
     cmd->add_option("--timeout", options->timeout_seconds, "Deadline for the version commands, in seconds")
         ->option_text("SECONDS (default 10)");
     cmd->final_callback([&context, options] {
