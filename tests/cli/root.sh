@@ -85,6 +85,16 @@ expect_json "{'apt','dpkg','pacman','npm','dnf'} <= {m['name'] for m in d if m['
 expect_json "all(m['path'] is None or not m['path'].startswith('$H') for m in d)" "no host path in detection"
 clean "pkg managers"
 
+# PATH directories are looked up inside the image: an executable in a host PATH directory is not found.
+mkdir -p "$SCRATCH/hostbin"
+printf '#!/bin/sh\ntouch "%s/yay"\n' "$MARKS" >"$SCRATCH/hostbin/yay" && chmod 755 "$SCRATCH/hostbin/yay"
+OUT=$(env -u HOMEBREW_PREFIX ZSYNCCTL_OS=linux ZSYNCCTL_ARCH=x86_64 HOME=/root PATH="$SCRATCH/hostbin:/usr/bin:/bin" \
+    "$TIMEOUT_BIN" -k 2 20 "$ZSYNCCTL" --no-cache --root "$R" pkg managers --json --versions 2>"$SCRATCH/stderr")
+CODE=$?
+ERR=$(cat "$SCRATCH/stderr")
+expect_json "'yay' not in {m['name'] for m in d if m['detected']}" "a host PATH executable is not detected under --root"
+clean "pkg managers with a host PATH directory"
+
 zr --root "$R" pkg managers --json --versions --timeout 2
 expect_exit_code 0 "pkg managers --versions"
 expect_json "{m['name']: m['version'] for m in d if m['name'] in ('apt','dpkg','pacman')}=={'apt':'2.6.1','dpkg':'1.21.22','pacman':'6.1.0-3'}" \

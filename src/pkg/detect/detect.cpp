@@ -12,7 +12,10 @@ namespace zsyncctl::pkg {
 namespace detail {
 
 void DetectState::depend_on(const std::string& logical) {
-    dependencies.insert(context.root.resolve(logical).string());
+    // Most candidates share their parent directory: resolve each logical path inside the root once.
+    if (depended_logical.insert(logical).second) {
+        dependencies.insert(context.root.resolve(logical).string());
+    }
 }
 
 FileProbe DetectState::probe_candidate(const std::string& logical, bool record_rejection) {
@@ -285,7 +288,7 @@ std::optional<std::string> expand_template(std::string_view text, const DetectCo
 }
 
 Detection detect_uncached(const DetectContext& context, std::vector<std::string>* dependencies) {
-    DetectState state{context, split_path(context.path_env), {}, {}, {}};
+    DetectState state{context, split_path(context.path_env), {}, {}, {}, {}};
     state.result.os = context.os;
     state.result.arch = context.arch;
     for (const auto& dir : state.path_dirs) {

@@ -18,6 +18,7 @@ struct DetectState {
     Detection result;
     std::set<std::string> dependencies; // host paths whose stamps validate the cache
     std::set<std::string> rejected_seen;
+    std::set<std::string> depended_logical; // logical paths already in `dependencies` (one walk each)
 
     /// Probes `logical`, records its parent directory as a cache dependency (and the file itself when
     /// it exists), and records a rejection when something non-executable is there.
