@@ -224,6 +224,47 @@ TEST_CASE("pacman native reader reads sync dbs in pacman.conf order and the loca
     }
 }
 
+TEST_CASE("pacman native reader keeps DBPath and its databases inside the root") {
+    // The host side: real sync and local databases beside the image, which its config and links point at.
+    TempDir tmp;
+    fs::path host = tmp.path / "host";
+    fs::create_directories(host / "sync");
+    fs::create_directories(host / "local" / "zs-hello-1.2.3-1");
+    fs::copy_file(fixture("pacman/root/var/lib/pacman/sync/core.db"), host / "sync" / "core.db");
+    tmp.write("host/local/zs-hello-1.2.3-1/desc", "%NAME%\nzs-hello\n\n%VERSION%\n1.2.3-1\n");
+    fs::path image = tmp.path / "image";
+    std::string up;
+    for (int i = 0; i < 40; ++i) {
+        up += "../";
+    }
+    SUBCASE("DBPath with a '..' chain") {
+        tmp.write("image/etc/pacman.conf",
+                  "[options]\nDBPath = " + up + host.relative_path().string() + "/\n[core]\n");
+        PacmanLayout layout = pacman_layout(util::Root(image));
+        CHECK(layout.db_path == image / host.relative_path());
+        CHECK(pacman_sync_dbs(layout).empty());
+        CHECK(pacman_installed_names(layout).empty());
+        CHECK_FALSE(pacman_index(util::Root(image), {}).ok());
+    }
+    SUBCASE("absolute links for the sync db and a local entry") {
+        tmp.write("image/etc/pacman.conf", "[core]\n");
+        fs::create_directories(image / "var/lib/pacman/sync");
+        fs::create_directories(image / "var/lib/pacman/local");
+        fs::create_symlink(host / "sync" / "core.db", image / "var/lib/pacman/sync/core.db");
+        fs::create_symlink(host / "local" / "zs-hello-1.2.3-1",
+                           image / "var/lib/pacman/local/zs-hello-1.2.3-1");
+        PacmanLayout layout = pacman_layout(util::Root(image));
+        CHECK(pacman_sync_dbs(layout).empty());
+        CHECK(pacman_installed_names(layout).empty());
+    }
+    SUBCASE("a relative DBPath is read from the root's /") {
+        tmp.write("image/etc/pacman.conf", "[options]\nDBPath = db\n");
+        PacmanLayout layout = pacman_layout(util::Root(image));
+        CHECK(layout.db_logical == "/db");
+        CHECK(layout.db_path == image / "db");
+    }
+}
+
 TEST_CASE("parse_pacman_desc takes the first value of each field") {
     auto r = parse_pacman_desc("%NAME%\nfoo\n\n%VERSION%\n1-1\n\n%DESC%\nA thing\n\n%LICENSE%\nMIT\nGPL\n");
     CHECK(r.name == "foo");
