@@ -133,7 +133,7 @@ ExitCode run_paths(Context& context, const PathsOptions& options) {
                 {"include", p.include},
                 {"pkg_config", p.pkg_config},
             };
-            if (p.detected->manager->id == "homebrew") {
+            if (p.detected->manager->keg_only_paths) {
                 obj["keg_only"] = p.keg_only;
             }
             list.push_back(std::move(obj));
@@ -164,7 +164,7 @@ ExitCode run_paths(Context& context, const PathsOptions& options) {
         row("lib", p.lib);
         row("include", p.include);
         row("pkg-config", p.pkg_config);
-        if (p.detected->manager->id == "homebrew") {
+        if (p.detected->manager->keg_only_paths) {
             row("keg-only", p.keg_only);
         }
     }

@@ -162,6 +162,7 @@ std::uint64_t registry_fingerprint() {
             mix(hash, m.well_known);
             mix(hash, m.markers);
             mix(hash, m.detected_by_marker ? "marker" : "exe");
+            mix(hash, std::to_string(static_cast<int>(m.detection)));
             mix(hash, m.prefix);
             mix(hash, std::to_string(static_cast<int>(m.install_privilege)));
             mix(hash, m.lock_group);
