@@ -5,6 +5,7 @@
 
 #include "cli/completion.hpp"
 #include "cli/context.hpp"
+#include "cli/json.hpp"
 #include "pkg/detect/detect.hpp"
 #include "pkg/detect/paths.hpp"
 #include "pkg/registry/registry.hpp"
@@ -138,7 +139,7 @@ ExitCode run_paths(Context& context, const PathsOptions& options) {
             }
             list.push_back(std::move(obj));
         }
-        context.out.line(list.dump(2));
+        context.out.line(json_text(list));
         return ExitCode::success;
     }
     if (all.empty()) {
