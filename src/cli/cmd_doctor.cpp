@@ -8,6 +8,7 @@
 #include "cli/build_info.hpp"
 #include "cli/completion.hpp"
 #include "cli/context.hpp"
+#include "cli/json.hpp"
 #include "doctor/doctor.hpp"
 #include "pkg/detect/detect.hpp"
 #include "pkg/detect/version_probe.hpp"
@@ -393,7 +394,7 @@ void register_doctor(CLI::App& app, Context& context) {
                     for (const auto& c : doctor::check_catalog()) {
                         list.push_back({{"id", c.id}, {"category", c.category}, {"title", c.title}});
                     }
-                    context.out.line(list.dump(2));
+                    context.out.line(json_text(list));
                 } else {
                     for (const auto& c : doctor::check_catalog()) {
                         std::string line(c.id);
@@ -440,7 +441,7 @@ void register_doctor(CLI::App& app, Context& context) {
                 raise(report.error());
             }
             if (context.options.json) {
-                context.out.line(report_json(*report, options.io_uring_compiled_in).dump(2));
+                context.out.line(json_text(report_json(*report, options.io_uring_compiled_in)));
             } else {
                 print_report(context.out, *report, options.io_uring_compiled_in);
             }

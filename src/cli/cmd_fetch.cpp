@@ -13,6 +13,7 @@
 #include <string>
 
 #include "cli/context.hpp"
+#include "cli/json.hpp"
 #include "net/http_client.hpp"
 
 namespace zsyncctl::cli {
@@ -156,7 +157,7 @@ ExitCode run_fetch(Context& context, const FetchOptions& options) {
             {"status", response->status}, {"bytes", response->body_size},
             {"output", options.output},
         };
-        context.out.line(doc.dump(2));
+        context.out.line(json_text(doc));
     }
     return ExitCode::success;
 }

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "cli/context.hpp"
+#include "cli/json.hpp"
 #include "pkg/detect/detect.hpp"
 #include "pkg/detect/version_probe.hpp"
 #include "pkg/registry/registry.hpp"
@@ -148,7 +149,7 @@ ExitCode run_managers(Context& context, const ManagersOptions& options) {
                 list.push_back(std::move(obj));
             }
         }
-        context.out.line(list.dump(2));
+        context.out.line(json_text(list));
         return ExitCode::success;
     }
 

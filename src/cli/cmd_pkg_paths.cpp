@@ -5,6 +5,7 @@
 
 #include "cli/completion.hpp"
 #include "cli/context.hpp"
+#include "cli/json.hpp"
 #include "pkg/detect/detect.hpp"
 #include "pkg/detect/paths.hpp"
 #include "pkg/registry/registry.hpp"
@@ -133,12 +134,12 @@ ExitCode run_paths(Context& context, const PathsOptions& options) {
                 {"include", p.include},
                 {"pkg_config", p.pkg_config},
             };
-            if (p.detected->manager->id == "homebrew") {
+            if (p.detected->manager->keg_only_paths) {
                 obj["keg_only"] = p.keg_only;
             }
             list.push_back(std::move(obj));
         }
-        context.out.line(list.dump(2));
+        context.out.line(json_text(list));
         return ExitCode::success;
     }
     if (all.empty()) {
@@ -164,7 +165,7 @@ ExitCode run_paths(Context& context, const PathsOptions& options) {
         row("lib", p.lib);
         row("include", p.include);
         row("pkg-config", p.pkg_config);
-        if (p.detected->manager->id == "homebrew") {
+        if (p.detected->manager->keg_only_paths) {
             row("keg-only", p.keg_only);
         }
     }

@@ -4,6 +4,7 @@
 #include "cli/app.hpp"
 #include "cli/build_info.hpp"
 #include "cli/context.hpp"
+#include "cli/json.hpp"
 
 namespace zsyncctl::cli {
 
@@ -19,7 +20,7 @@ void register_version(CLI::App& app, Context& context) {
                     {"compiler", info.compiler}, {"build_type", info.build_type},
                     {"io_uring", info.io_uring},
                 };
-                context.out.line(doc.dump(2));
+                context.out.line(json_text(doc));
             } else {
                 context.out.print(version_text());
             }

@@ -220,14 +220,14 @@ std::string zsh_script(const CommandSpec& model) {
     s += assoc("dyn", t.dyn, true);
     s += assoc("pos", t.pos, true);
     s += "    local takes=" + util::quote_posix(takes_value_names(model)) + "\n";
-    s += R"SH(    local path='' i w p cur=${words[CURRENT]} prev=${words[CURRENT-1]} pre=''
+    s += R"SH(    local cmdpath='' i w p cur=${words[CURRENT]} prev=${words[CURRENT-1]} pre=''
     local -a list described
     for (( i = 2; i < CURRENT; i++ )); do
         w=${words[i]}
         case $w in
         --*=*) ;;
         -*) if [[ $takes == *" $w "* ]]; then (( i++ )); fi ;;
-        *) if [[ " ${subs[k$path]} " == *" $w "* ]]; then path=${path:+$path }$w; fi ;;
+        *) if [[ " ${subs[k$cmdpath]} " == *" $w "* ]]; then cmdpath=${cmdpath:+$cmdpath }$w; fi ;;
         esac
     done
     if [[ $cur == --*=* ]]; then
@@ -235,7 +235,7 @@ std::string zsh_script(const CommandSpec& model) {
         pre="$prev="
     fi
     if [[ $takes == *" $prev "* ]]; then
-        p=$path
+        p=$cmdpath
         while :; do
             if (( ${+dyn[k$p|$prev]} )); then
                 list=(${(f)"$(${words[1]} __complete ${dyn[k$p|$prev]} 2>/dev/null)"})
@@ -253,8 +253,8 @@ std::string zsh_script(const CommandSpec& model) {
         return
     fi
     if [[ $cur == -* ]]; then
-        described=(${(f)optdescs[k$path]})
-        p=$path
+        described=(${(f)optdescs[k$cmdpath]})
+        p=$cmdpath
         while [[ -n $p ]]; do
             if [[ $p == *' '* ]]; then p=${p% *}; else p=''; fi
             described+=(${(f)optdescs[k$p]})
@@ -262,12 +262,12 @@ std::string zsh_script(const CommandSpec& model) {
         _describe -t options 'option' described
         return
     fi
-    described=(${(f)subdescs[k$path]})
-    if (( ${+pos[k$path]} )); then
-        if [[ ${pos[k$path]} == @* ]]; then
-            list=(${(f)"$(${words[1]} __complete ${pos[k$path]#@} 2>/dev/null)"})
+    described=(${(f)subdescs[k$cmdpath]})
+    if (( ${+pos[k$cmdpath]} )); then
+        if [[ ${pos[k$cmdpath]} == @* ]]; then
+            list=(${(f)"$(${words[1]} __complete ${pos[k$cmdpath]#@} 2>/dev/null)"})
         else
-            list=(${=pos[k$path]})
+            list=(${=pos[k$cmdpath]})
         fi
         compadd -- $list
     fi

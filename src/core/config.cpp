@@ -1,60 +1,47 @@
 #include "core/config.hpp"
 
 #include <algorithm>
+#include <array>
 #include <mutex>
 
 #include "platform/cpu_budget.hpp"
+#include "util/enum_names.hpp"
 
 namespace zsyncctl::core {
 
+namespace {
+
+constexpr std::array<util::EnumName<ExecutionModel>, 4> k_execution_models{{
+    {ExecutionModel::blocking, "blocking"},
+    {ExecutionModel::thread_pool, "thread_pool"},
+    {ExecutionModel::thread_pool, "thread-pool"},
+    {ExecutionModel::automatic, "auto"},
+}};
+
+constexpr std::array<util::EnumName<IoBackend>, 5> k_io_backends{{
+    {IoBackend::automatic, "auto"},
+    {IoBackend::io_uring, "io_uring"},
+    {IoBackend::io_uring, "io-uring"},
+    {IoBackend::io_uring, "uring"},
+    {IoBackend::epoll, "epoll"},
+}};
+
+} // namespace
+
 std::string_view to_string(ExecutionModel model) {
-    switch (model) {
-    case ExecutionModel::blocking:
-        return "blocking";
-    case ExecutionModel::thread_pool:
-        return "thread_pool";
-    case ExecutionModel::automatic:
-        return "auto";
-    }
-    return "auto";
+    return util::enum_name(k_execution_models, model, "auto");
 }
 
 std::optional<ExecutionModel> parse_execution_model(std::string_view text) {
-    if (text == "blocking") {
-        return ExecutionModel::blocking;
-    }
-    if (text == "thread_pool" || text == "thread-pool") {
-        return ExecutionModel::thread_pool;
-    }
-    if (text == "auto") {
-        return ExecutionModel::automatic;
-    }
-    return std::nullopt;
+    return util::enum_parse(k_execution_models, text);
 }
 
 std::string_view to_string(IoBackend backend) {
-    switch (backend) {
-    case IoBackend::automatic:
-        return "auto";
-    case IoBackend::io_uring:
-        return "io_uring";
-    case IoBackend::epoll:
-        return "epoll";
-    }
-    return "auto";
+    return util::enum_name(k_io_backends, backend, "auto");
 }
 
 std::optional<IoBackend> parse_io_backend(std::string_view text) {
-    if (text == "auto") {
-        return IoBackend::automatic;
-    }
-    if (text == "io_uring" || text == "io-uring" || text == "uring") {
-        return IoBackend::io_uring;
-    }
-    if (text == "epoll") {
-        return IoBackend::epoll;
-    }
-    return std::nullopt;
+    return util::enum_parse(k_io_backends, text);
 }
 
 unsigned effective_cpus() {

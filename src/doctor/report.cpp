@@ -1,23 +1,26 @@
 #include "doctor/report.hpp"
 
 #include <algorithm>
+#include <array>
+
+#include "util/enum_names.hpp"
 
 namespace zsyncctl::doctor {
 
+namespace {
+
+constexpr std::array<util::EnumName<Status>, 5> k_status_names{{
+    {Status::ok, "ok"},
+    {Status::info, "info"},
+    {Status::warn, "warn"},
+    {Status::fail, "fail"},
+    {Status::skip, "skip"},
+}};
+
+} // namespace
+
 std::string_view to_string(Status status) {
-    switch (status) {
-    case Status::ok:
-        return "ok";
-    case Status::info:
-        return "info";
-    case Status::warn:
-        return "warn";
-    case Status::fail:
-        return "fail";
-    case Status::skip:
-        return "skip";
-    }
-    return "skip";
+    return util::enum_name(k_status_names, status, "skip");
 }
 
 std::size_t Report::count(Status status) const {

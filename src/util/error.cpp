@@ -1,38 +1,34 @@
 #include "util/error.hpp"
 
+#include "util/enum_names.hpp"
+
+#include <array>
 #include <cerrno>
 #include <cstring>
 
 namespace zsyncctl::util {
 
+namespace {
+
+constexpr std::array<EnumName<ErrorKind>, 12> k_error_kinds{{
+    {ErrorKind::not_found, "not_found"},
+    {ErrorKind::unsupported, "unsupported"},
+    {ErrorKind::permission_denied, "permission_denied"},
+    {ErrorKind::timeout, "timeout"},
+    {ErrorKind::cancelled, "cancelled"},
+    {ErrorKind::interrupted, "interrupted"},
+    {ErrorKind::invalid_input, "invalid_input"},
+    {ErrorKind::command_failed, "command_failed"},
+    {ErrorKind::parse, "parse"},
+    {ErrorKind::io, "io"},
+    {ErrorKind::network, "network"},
+    {ErrorKind::internal, "internal"},
+}};
+
+} // namespace
+
 std::string_view to_string(ErrorKind kind) {
-    switch (kind) {
-    case ErrorKind::not_found:
-        return "not_found";
-    case ErrorKind::unsupported:
-        return "unsupported";
-    case ErrorKind::permission_denied:
-        return "permission_denied";
-    case ErrorKind::timeout:
-        return "timeout";
-    case ErrorKind::cancelled:
-        return "cancelled";
-    case ErrorKind::interrupted:
-        return "interrupted";
-    case ErrorKind::invalid_input:
-        return "invalid_input";
-    case ErrorKind::command_failed:
-        return "command_failed";
-    case ErrorKind::parse:
-        return "parse";
-    case ErrorKind::io:
-        return "io";
-    case ErrorKind::network:
-        return "network";
-    case ErrorKind::internal:
-        return "internal";
-    }
-    return "internal";
+    return enum_name(k_error_kinds, kind, "internal");
 }
 
 Error make_error(ErrorKind kind, std::string message, std::string hint) {

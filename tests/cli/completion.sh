@@ -111,6 +111,24 @@ if command -v zsh >/dev/null; then
     expect_contains "$(zsh_complete "zsyncctl completion ")" "fish" "zsh completes the completion shell"
     expect_contains "$(zsh_complete "zsyncctl pkg --")" "--json" "zsh completes global options"
     expect_contains "$(zsh_complete "zsyncctl pkg search x --manager ")" "pacman" "zsh completes --manager from __complete"
+    # As a user's shell runs it: `zsyncctl` typed bare and found on PATH (the dynamic values need PATH
+    # inside the function; a variable named `path` would empty it, zsh ties path to PATH).
+    zsh_complete_on_path() {
+        PATH="$(dirname "$ZSYNCCTL"):$PATH" timeout 10 zsh -f -c '
+            compadd() { while [[ $1 == -* && $1 != -- ]]; do [[ $1 == -[PSJXx] ]] && shift; shift; done
+                        [[ $1 == -- ]] && shift; print -l -- "$@"; }
+            _describe() { local name=${@[-1]}; print -l -- ${${(P)name}%%:*}; }
+            _files() { print -- FILES; }
+            compdef() { :; }
+            source "$1"
+            words=(${(z)2}); [[ $2 == *" " ]] && words+=("")
+            CURRENT=${#words}
+            _zsyncctl' zsh "$SCRATCH/zsyncctl.zsh" "$1" 2>&1 | sort -u | tr '\n' ' '
+    }
+    expect_contains "$(zsh_complete_on_path "zsyncctl pkg search x --manager ")" "pacman" \
+        "zsh completes --manager from __complete with zsyncctl found on PATH"
+    expect_contains "$(zsh_complete_on_path "zsyncctl doctor iouring.")" "iouring.setup" \
+        "zsh completes doctor check ids with zsyncctl found on PATH"
 else
     fail "zsh is not installed; apt-get install zsh"
 fi

@@ -1,5 +1,8 @@
 #include <doctest/doctest.h>
 
+#include <array>
+
+#include "util/enum_names.hpp"
 #include "util/strings.hpp"
 
 using namespace zsyncctl::util;
@@ -64,4 +67,17 @@ TEST_CASE("quote_posix and quote_fish make one shell word") {
     CHECK(quote_posix("$(id) `x` \\") == "'$(id) `x` \\'");
     CHECK(quote_fish("it's a\\b") == "'it\\'s a\\\\b'");
     CHECK(quote_fish("") == "''");
+}
+
+TEST_CASE("enum_name and enum_parse read one table both ways, aliases included") {
+    enum class Colour { red, green, blue };
+    constexpr std::array<zsyncctl::util::EnumName<Colour>, 3> table{{
+        {Colour::red, "red"},
+        {Colour::green, "green"},
+        {Colour::green, "verde"},
+    }};
+    CHECK(zsyncctl::util::enum_name(table, Colour::green, "?") == "green");
+    CHECK(zsyncctl::util::enum_name(table, Colour::blue, "?") == "?");
+    CHECK(zsyncctl::util::enum_parse(table, "verde") == Colour::green);
+    CHECK_FALSE(zsyncctl::util::enum_parse(table, "Red").has_value());
 }

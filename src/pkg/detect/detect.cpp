@@ -299,7 +299,7 @@ Detection detect_uncached(const DetectContext& context, std::vector<std::string>
         if (os_bit != 0 && (entry.platforms & os_bit) == 0) {
             continue;
         }
-        if (entry.id == "homebrew") {
+        if (entry.detection == DetectionStyle::per_prefix) {
             detail::detect_homebrew(state, entry);
             continue;
         }

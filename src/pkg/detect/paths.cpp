@@ -73,7 +73,7 @@ ManagerPaths resolve_paths(const DetectContext& context, const DetectedManager& 
     add_existing(context, entry.lib, detected.prefix, paths.lib);
     add_existing(context, entry.include, detected.prefix, paths.include);
     add_existing(context, entry.pkg_config, detected.prefix, paths.pkg_config);
-    if (entry.id == "homebrew" && !detected.prefix.empty()) {
+    if (entry.keg_only_paths && !detected.prefix.empty()) {
         add_keg_only(context, paths);
     }
     return paths;

@@ -3,6 +3,9 @@
 #include "pkg/registry/registry_parts.hpp"
 
 #include <algorithm>
+#include <array>
+
+#include "util/enum_names.hpp"
 
 namespace zsyncctl::pkg {
 
@@ -67,17 +70,13 @@ void mix(std::uint64_t& hash, const InstallFacts& install) {
 } // namespace
 
 std::string_view to_string(ManagerKind kind) {
-    switch (kind) {
-    case ManagerKind::system:
-        return "system";
-    case ManagerKind::language:
-        return "language";
-    case ManagerKind::app:
-        return "app";
-    case ManagerKind::version_manager:
-        return "version-manager";
-    }
-    return "system";
+    static constexpr std::array<util::EnumName<ManagerKind>, 4> k_names{{
+        {ManagerKind::system, "system"},
+        {ManagerKind::language, "language"},
+        {ManagerKind::app, "app"},
+        {ManagerKind::version_manager, "version-manager"},
+    }};
+    return util::enum_name(k_names, kind, "system");
 }
 
 std::uint32_t platform_bit(std::string_view os) {
@@ -162,6 +161,7 @@ std::uint64_t registry_fingerprint() {
             mix(hash, m.well_known);
             mix(hash, m.markers);
             mix(hash, m.detected_by_marker ? "marker" : "exe");
+            mix(hash, std::to_string(static_cast<int>(m.detection)));
             mix(hash, m.prefix);
             mix(hash, std::to_string(static_cast<int>(m.install_privilege)));
             mix(hash, m.lock_group);

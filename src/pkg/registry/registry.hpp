@@ -36,6 +36,12 @@ std::uint32_t platform_bit(std::string_view os);
 /// Names of the platforms in `mask`, in a fixed order ("linux", "macos", ...).
 std::vector<std::string_view> platform_names(std::uint32_t mask);
 
+/// How detection finds a manager.
+enum class DetectionStyle {
+    executable, // the first executable on PATH or at a well-known location, else a marker
+    per_prefix, // one install per prefix, each checked against the host arch (Homebrew)
+};
+
 /// Who may install with a manager.
 enum class InstallPrivilege {
     root,  // system-wide: needs root (sudo)
@@ -146,6 +152,7 @@ struct Manager {
     std::vector<std::string_view> markers{};
     /// True for managers that are shell functions (sdkman, nvm): a marker alone detects them.
     bool detected_by_marker = false;
+    DetectionStyle detection = DetectionStyle::executable;
 
     InstallPrivilege install_privilege = InstallPrivilege::root;
     /// Managers with the same non-empty lock group take one lock and must never run at the same time.
@@ -158,6 +165,9 @@ struct Manager {
     std::vector<std::string_view> lib{};
     std::vector<std::string_view> include{};
     std::vector<std::string_view> pkg_config{};
+    /// True when the prefix keeps keg-only packages under {prefix}/opt whose bin/lib/include `pkg paths`
+    /// lists apart (Homebrew).
+    bool keg_only_paths = false;
 
     /// argv of the version command; "{exe}" is the executable found. Empty: no version command.
     std::vector<std::string_view> version_argv{};

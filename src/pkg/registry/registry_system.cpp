@@ -392,12 +392,14 @@ std::vector<Manager> system_managers() {
             .well_known = {"{env:HOMEBREW_PREFIX}/bin/brew", "/opt/homebrew/bin/brew", "/usr/local/bin/brew",
                            "/home/linuxbrew/.linuxbrew/bin/brew", "{home}/.linuxbrew/bin/brew"},
             .markers = {"{prefix}/Cellar", "{prefix}/Caskroom"},
+            .detection = DetectionStyle::per_prefix,
             .install_privilege = P::user, // brew refuses to run as root
             .lock_group = "homebrew",
             .bin = {"{prefix}/bin", "{prefix}/sbin"},
             .lib = k_prefix_lib,
             .include = k_prefix_include,
             .pkg_config = k_prefix_pc,
+            .keg_only_paths = true,
             .version_argv = {"{exe}", "--version"},
             .search = {.method = SearchMethod::native_homebrew},
             .install =
