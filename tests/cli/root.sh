@@ -133,6 +133,11 @@ zr --root "$R" pkg search "${SECRET:0:10}" --manager pacman --json
 if [ "$CODE" -ne 0 ]; then ok; else fail "pacman search found the host's package"; fi
 clean "pacman search (DBPath with ..)"
 
+# The default search (every detected manager) never runs the image's executables either.
+zr --root "$R" pkg search "${SECRET:0:10}" --json --timeout 3
+if [ "$CODE" -le 1 ]; then ok; else fail "default search under the image: exit $CODE (${ERR:0:300})"; fi
+clean "default search"
+
 # ---- a root that is the live system is the live system ----
 ln -s / "$SCRATCH/slash"
 run_z --no-cache pkg managers --json
