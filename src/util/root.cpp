@@ -21,6 +21,8 @@ namespace zsyncctl::util {
 namespace {
 
 constexpr int k_max_links = 40; // the kernel's MAXSYMLINKS
+// The walk holds one descriptor per directory level; an image's links must not make it hold thousands.
+constexpr std::size_t k_max_depth = 128;
 
 #ifdef O_PATH
 constexpr int k_path_flags = O_PATH;
@@ -147,6 +149,10 @@ Walk walk_below(int root_fd, std::string_view logical) {
         }
         if (!todo.empty() && !S_ISDIR(st.st_mode)) {
             stop(std::move(part), ENOTDIR);
+            return w;
+        }
+        if (w.fds.size() >= k_max_depth) {
+            stop(std::move(part), ENAMETOOLONG);
             return w;
         }
         w.names.push_back(std::move(part));

@@ -91,6 +91,22 @@ void check_confined(const Root& root, const Fixture& fx) {
         CHECK_FALSE(res.complete);
         CHECK(res.through_link);
     }
+    SUBCASE("a very deep path fails instead of holding a descriptor per level") {
+        std::string deep;
+        for (int i = 0; i < 200; ++i) {
+            deep += "/self";
+        }
+        // 200 links on one path: more than the 40 hops the kernel allows a whole lookup.
+        CHECK_FALSE(root.read(deep + "/etc/shadow").ok());
+        CHECK(root.read("/self/self/self/etc/shadow").value_or("") == "image shadow\n");
+        std::string dirs;
+        for (int i = 0; i < 200; ++i) {
+            dirs += "/d";
+        }
+        fs::create_directories(fx.image.string() + dirs);
+        CHECK(root.exists(dirs.substr(0, 2 * 100)));
+        CHECK_FALSE(root.walk(dirs).complete);
+    }
     SUBCASE("a missing path resolves to where it would be, still inside") {
         auto res = root.walk("/nope/../../../../x");
         CHECK_FALSE(res.complete);
