@@ -283,9 +283,13 @@ Root::Root(std::filesystem::path dir, Confinement confinement) : m_confinement(c
 
 Result<Root> Root::open(std::filesystem::path dir) {
     std::string shown = dir.string();
+    if (dir.empty()) {
+        return fail(ErrorKind::invalid_input,
+                    "root directory is empty (give a directory, or / for this system)");
+    }
     struct stat st {};
-    if (dir.empty() || ::stat(dir.c_str(), &st) != 0) {
-        Error error = errno_error("root directory " + shown, dir.empty() ? ENOENT : errno);
+    if (::stat(dir.c_str(), &st) != 0) {
+        Error error = errno_error("root directory " + shown, errno);
         error.kind = ErrorKind::invalid_input;
         return fail(std::move(error));
     }

@@ -196,6 +196,11 @@ TEST_CASE("Root::open refuses a missing or non-directory DIR") {
     REQUIRE_FALSE(not_dir.ok());
     CHECK(not_dir.error().kind == ErrorKind::invalid_input);
     CHECK(not_dir.error().message.find("not a directory") != std::string::npos);
+    SUBCASE("an empty --root is a mistake, not the host") {
+        auto empty = Root::from_option_or_env(std::string());
+        REQUIRE_FALSE(empty.ok());
+        CHECK(empty.error().kind == ErrorKind::invalid_input);
+    }
     SUBCASE("the option names itself in the error") {
         auto from_option = Root::from_option_or_env(std::string(file.string()));
         REQUIRE_FALSE(from_option.ok());
