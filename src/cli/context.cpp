@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 
+#include "cli/terminal.hpp"
 #include "core/errors.hpp"
 
 namespace zsyncctl::cli {
@@ -54,6 +55,14 @@ core::Runtime& Context::runtime() {
             raise(std::move(created).error());
         }
         m_runtime = std::move(*created);
+        // One owner of the signals for every command that runs anything: the loop drives it.
+        if (auto loop = m_runtime->loop()) {
+            if (auto monitor = core::SignalMonitor::install(**loop, m_runtime->token())) {
+                m_signals = std::move(*monitor);
+                m_signals->add_exit_hook([] { restore_terminal(); });
+            }
+        }
+        out.on_reader_gone([token = m_runtime->token()] { token.cancel(); });
     }
     return *m_runtime;
 }
@@ -67,6 +76,8 @@ core::EventLoop& Context::loop() {
 }
 
 void Context::shutdown() {
+    out.flush();
+    m_signals.reset();
     if (m_runtime) {
         m_runtime->shutdown();
         m_runtime.reset();

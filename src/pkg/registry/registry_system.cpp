@@ -31,6 +31,22 @@ std::vector<Manager> system_managers() {
                                        "Dpkg::Options::=--force-confold", "install"},
                     .remove_prefix = {"apt-get", "-y", "-q", "remove"},
                     .progress = ProgressStyle::apt_status_fd,
+                    .asks_on_terminal = true,
+                    .ask_terminal_args = {"-o", "Dpkg::Use-Pty=0"},
+                    .forced_answer_setting = "Dpkg::Options::=--force-conf",
+                    .setting_option = "-o",
+                    .settings_env = "ZSYNCCTL_APT_OPTIONS",
+                    .frontend_env = {"DEBIAN_FRONTEND", "noninteractive"},
+                    // apt and dpkg read and lock everything inside the root (its own dpkg lock, never
+                    // Debug::NoLocking); dpkg runs unprivileged on a root we own.
+                    .root_args = {"-o", "Dir={root}", "-o", "Dir::State::status={root}/var/lib/dpkg/status",
+                                  "-o", "Dir::Etc::SourceList={root}/etc/apt/sources.list", "-o",
+                                  "Dir::Etc::SourceParts={root}/etc/apt/sources.list.d", "-o",
+                                  "Dir::Etc::Parts={root}/etc/apt/apt.conf.d", "-o",
+                                  "DPkg::Options::=--root={root}", "-o",
+                                  "DPkg::Options::=--admindir={root}/var/lib/dpkg", "-o",
+                                  "DPkg::Options::=--force-not-root"},
+                    .root_run_unprivileged = true,
                 },
         },
         {
@@ -83,6 +99,7 @@ std::vector<Manager> system_managers() {
                     .install_prefix = {"dnf", "-y", "install"},
                     .remove_prefix = {"dnf", "-y", "remove"},
                     .progress = ProgressStyle::counted_steps,
+                    .root_args = {"--installroot={root}"},
                 },
         },
         {
@@ -105,6 +122,7 @@ std::vector<Manager> system_managers() {
                     .install_prefix = {"yum", "-y", "install"},
                     .remove_prefix = {"yum", "-y", "remove"},
                     .progress = ProgressStyle::counted_steps,
+                    .root_args = {"--installroot={root}"},
                 },
         },
         {
@@ -138,6 +156,7 @@ std::vector<Manager> system_managers() {
                                        "--auto-agree-with-licenses"},
                     .remove_prefix = {"zypper", "--non-interactive", "--no-color", "remove"},
                     .progress = ProgressStyle::counted_steps,
+                    .root_args = {"--root", "{root}"},
                 },
         },
         {
@@ -175,6 +194,7 @@ std::vector<Manager> system_managers() {
                     .install_prefix = {"pacman", "--sync", "--noconfirm", "--needed", "--color", "never"},
                     .remove_prefix = {"pacman", "--remove", "--noconfirm", "--color", "never"},
                     .progress = ProgressStyle::counted_steps,
+                    .root_args = {"--root", "{root}", "--dbpath", "{root}/var/lib/pacman"},
                 },
         },
         {
@@ -237,6 +257,7 @@ std::vector<Manager> system_managers() {
                     .install_prefix = {"apk", "--no-progress", "add"},
                     .remove_prefix = {"apk", "--no-progress", "del"},
                     .progress = ProgressStyle::counted_steps,
+                    .root_args = {"--root", "{root}"},
                 },
         },
         {
@@ -265,6 +286,7 @@ std::vector<Manager> system_managers() {
                 {
                     .install_prefix = {"xbps-install", "--yes"},
                     .remove_prefix = {"xbps-remove", "--yes"},
+                    .root_args = {"--rootdir", "{root}"},
                 },
         },
         {
