@@ -1,6 +1,8 @@
 #include "cli/context.hpp"
 
 #include <cstdlib>
+#include <memory>
+#include <unistd.h>
 
 #include "cli/terminal.hpp"
 #include "core/errors.hpp"
@@ -63,8 +65,33 @@ core::Runtime& Context::runtime() {
             }
         }
         out.on_reader_gone([token = m_runtime->token()] { token.cancel(); });
+        watch_stdout_reader();
     }
     return *m_runtime;
+}
+
+void Context::watch_stdout_reader() {
+    auto loop = m_runtime->loop();
+    if (!out.stdout_is_pipe() || !loop) {
+        return;
+    }
+    // Interest in "readable" on the write end of a pipe never fires, but the error condition (no reader
+    // left) is always reported: the reader leaving is seen at once, not only at the next write.
+    core::EventLoop* target = *loop;
+    auto id = std::make_shared<core::EventLoop::WatchId>(0);
+    target->post([this, target, id] {
+        auto watched = target->watch_fd(
+            STDOUT_FILENO, core::EventLoop::k_readable, [this, target, id](std::uint32_t revents) {
+                if ((revents & (core::EventLoop::k_error | core::EventLoop::k_hangup)) == 0) {
+                    return;
+                }
+                target->unwatch_fd(*id);
+                out.reader_left();
+            });
+        if (watched) {
+            *id = *watched;
+        }
+    });
 }
 
 core::EventLoop& Context::loop() {

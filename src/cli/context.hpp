@@ -80,6 +80,9 @@ public:
     void shutdown();
 
 private:
+    // Watches a pipe on stdout on the loop: its reader leaving cancels the root token (see Output).
+    void watch_stdout_reader();
+
     std::optional<util::Root> m_root;
     std::unique_ptr<core::Runtime> m_runtime;
     // Declared after the runtime: destroyed before its loop.

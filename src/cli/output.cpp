@@ -13,7 +13,9 @@ void Output::configure(ColorMode mode, int verbosity, bool quiet, bool json) {
     m_stdout_tty = ::isatty(STDOUT_FILENO) == 1;
     m_stderr_tty = ::isatty(STDERR_FILENO) == 1;
     struct stat st {};
-    m_stdout_pipe = ::fstat(STDOUT_FILENO, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
+    bool known = ::fstat(STDOUT_FILENO, &st) == 0;
+    m_stdout_fifo = known && S_ISFIFO(st.st_mode);
+    m_stdout_pipe = known && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
     m_verbosity = verbosity;
     m_quiet = quiet;
     m_json = json;
@@ -68,11 +70,13 @@ std::string Output::paint(std::string_view text, Color color) const {
 }
 
 void Output::check_stdout() const {
-    if (m_reader_gone || std::ferror(stdout) == 0) {
-        return;
+    if (!m_reader_gone && std::ferror(stdout) != 0) {
+        reader_left();
     }
-    m_reader_gone = true;
-    if (m_on_reader_gone) {
+}
+
+void Output::reader_left() const {
+    if (!m_reader_gone.exchange(true) && m_on_reader_gone) {
         m_on_reader_gone();
     }
 }

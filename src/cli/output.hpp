@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <cstdio>
 #include <functional>
 #include <string>
@@ -43,7 +44,12 @@ public:
     void flush() const;
     /// True once a write to stdout failed (EPIPE: the reader of our pipe closed it, as `| head -1` does):
     /// nothing more is printed and the command should stop quietly.
-    bool reader_gone() const { return m_reader_gone; }
+    bool reader_gone() const { return m_reader_gone.load(); }
+    /// True when stdout is a pipe (FIFO): the cli then also watches it for the reader leaving.
+    bool stdout_is_pipe() const { return m_stdout_fifo; }
+    /// Marks the reader gone (the cli's watch saw the pipe's error condition) and runs the callback once.
+    /// Any thread.
+    void reader_left() const;
     /// Called once, on the writing thread, when the reader goes (the cli cancels the root token).
     void on_reader_gone(std::function<void()> callback) { m_on_reader_gone = std::move(callback); }
     /// Writes a line to stderr unless quiet.
@@ -59,7 +65,8 @@ private:
 
     bool m_color = false;
     bool m_stdout_pipe = false;
-    mutable bool m_reader_gone = false;
+    bool m_stdout_fifo = false;
+    mutable std::atomic<bool> m_reader_gone{false};
     std::function<void()> m_on_reader_gone;
     bool m_json = false;
     bool m_quiet = false;
