@@ -48,6 +48,7 @@ public:
         if (m_pid > 0 && !m_reaped) {
             // Only when the loop went away first: leave no running child and no zombie behind.
             signal_group(SIGKILL);
+            unregister_live_child(m_pid);
             int status = 0;
             while (waitpid(m_pid, &status, 0) < 0 && errno == EINTR) {
             }
@@ -222,6 +223,7 @@ public:
             return util::fail(spawn_errno_error("posix_spawn " + *exe, rc));
         }
         m_pid = pid;
+        register_live_child(pid, whole_group());
         // child_ends and stdin_child close here, leaving the child the only writer of its pipes.
         if (spec.reaper == Reaper::automatic) {
             int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
@@ -339,6 +341,7 @@ private:
         if (m_terminating && whole_group()) {
             ::kill(-m_pid, SIGKILL);
         }
+        unregister_live_child(m_pid); // it has exited: a zombie until the waitpid below
         int status = 0;
         pid_t r = 0;
         do {
@@ -621,6 +624,33 @@ private:
 };
 
 } // namespace
+
+namespace {
+
+std::mutex g_live_mutex;
+std::map<pid_t, bool>& live_children() {
+    static std::map<pid_t, bool> children; // pid -> leads its own group
+    return children;
+}
+
+} // namespace
+
+void register_live_child(pid_t pid, bool whole_group) {
+    std::lock_guard lock(g_live_mutex);
+    live_children()[pid] = whole_group;
+}
+
+void unregister_live_child(pid_t pid) {
+    std::lock_guard lock(g_live_mutex);
+    live_children().erase(pid);
+}
+
+void kill_live_children(int sig) {
+    std::lock_guard lock(g_live_mutex);
+    for (const auto& [pid, whole_group] : live_children()) {
+        ::kill(whole_group ? -pid : pid, sig);
+    }
+}
 
 Future<ProcessResult> start_child(EventLoop& loop, ProcessSpec spec, CancellationToken token) {
     auto child = std::make_shared<Child>(loop, std::move(spec));

@@ -137,6 +137,16 @@ private:
     std::uint64_t m_next = 1;
 };
 
+/// Records a started child (its process group too when it leads one) until unregister_live_child().
+/// Thread-safe.
+void register_live_child(pid_t pid, bool whole_group);
+/// Forgets a child; called before it is reaped, so a recorded pid is never a recycled one. Thread-safe.
+void unregister_live_child(pid_t pid);
+
+/// Sends `sig` to every live child (to its group when it leads one). For an exit at once (the signal
+/// monitor's escalation), so that no child outlives the process. Thread-safe.
+void kill_live_children(int sig);
+
 /// Spawns `spec` and starts watching it on `loop` (see spawn_process); the future fails when it cannot
 /// start.
 Future<ProcessResult> start_child(EventLoop& loop, ProcessSpec spec, CancellationToken token);

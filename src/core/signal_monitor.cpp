@@ -11,6 +11,8 @@
 #include <utility>
 #include <vector>
 
+#include "core/process_internal.hpp"
+
 namespace zsyncctl::core {
 
 namespace {
@@ -133,6 +135,8 @@ struct SignalMonitor::State {
             return;
         }
         run_exit_hooks();
+        // No child outlives an exit at once: the first signal asked them to stop, now they are killed.
+        process_detail::kill_live_children(SIGKILL);
         int code = signal_exit_code(received.load());
         ::_exit(code != 0 ? code : signal_exit_code(sig));
     }

@@ -19,7 +19,8 @@ enum class TerminalEvent { resized, suspending, resumed };
 /// thread then:
 /// - on the first SIGINT, SIGTERM, SIGHUP or SIGQUIT: remembers it (exit_code() is 128 + its number) and
 ///   cancels the token it was given (the command's root token);
-/// - on a second one: calls the escalation callback, by default the exit hooks and then _exit(exit_code());
+/// - on a second one: calls the escalation callback, by default the exit hooks, SIGKILL to every child
+///   spawn_process started that is still running (its group), then _exit(exit_code());
 /// - on SIGWINCH / SIGCONT: tells the terminal subscribers (resized / resumed);
 /// - on SIGTSTP: tells the subscribers (suspending, so they can restore the terminal), then stops the
 ///   process with SIGSTOP; SIGCONT brings it back.
@@ -50,7 +51,7 @@ public:
     int exit_code() const;
 
     /// Replaces what a second stop signal does; `escalate(sig)` runs on the loop thread with the second
-    /// signal's number. An empty function restores the default (exit hooks, then _exit(exit_code())).
+    /// signal's number. An empty function restores the default (exit hooks, children killed, _exit).
     void set_escalation(util::UniqueFunction<void(int)> escalate);
 
     /// Registers `hook` to run (on the loop thread) just before the default escalation exits the process,

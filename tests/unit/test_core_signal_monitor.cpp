@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/process.hpp"
+#include "core/process_internal.hpp"
 #include "core/signal_monitor.hpp"
 #include "core_loop_helpers.hpp"
 
@@ -226,4 +227,27 @@ TEST_CASE("SignalMonitor: a SIGINT ends and reaps a child spawned under the root
         CHECK(::waitpid(pid, nullptr, WNOHANG) == -1);
         CHECK((*monitor)->exit_code() == 130);
     }
+}
+
+TEST_CASE(
+    "SignalMonitor's default escalation kills every live child: kill_live_children reaches their groups") {
+    test_support::LoopThread lt(core::IoBackend::epoll);
+    core::ProcessSpec spec;
+    // Ignores the polite signals, like a manager that would outlive an exit at once.
+    spec.argv = {"/bin/sh", "-c", "trap '' TERM INT; /bin/sleep 30 & wait; wait"};
+    auto control = std::make_shared<core::ProcessControl>();
+    spec.control = control;
+    auto future = core::spawn_process(*lt.loop, std::move(spec));
+    pid_t pid = 0;
+    REQUIRE(wait_until([&] {
+        lt.sync([&] { pid = control->pid(); });
+        return pid != 0;
+    }));
+    core::process_detail::kill_live_children(SIGKILL);
+    auto result = future.wait();
+    REQUIRE(result.ok());
+    CHECK(result->outcome == core::ProcessOutcome::killed);
+    CHECK(result->signal == SIGKILL);
+    // Reaped children are forgotten: nothing is signalled twice (a recycled pid is never hit).
+    core::process_detail::kill_live_children(SIGKILL);
 }
