@@ -1,7 +1,9 @@
 #include "cli/context.hpp"
 
+#include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <stdio_ext.h>
 #include <unistd.h>
 
 #include "cli/terminal.hpp"
@@ -104,6 +106,11 @@ core::EventLoop& Context::loop() {
 
 void Context::shutdown() {
     out.flush();
+    if (out.reader_gone()) {
+        // What stdio still holds can never be delivered; dropped now, exit() cannot meet EPIPE (or SIGPIPE,
+        // which is no longer ignored once the monitor is gone).
+        __fpurge(stdout);
+    }
     m_signals.reset();
     if (m_runtime) {
         m_runtime->shutdown();
