@@ -68,13 +68,14 @@ interrupt() {
         return
     fi
     kill "-$sig" "$zpid"
-    local watchdog
-    (sleep 20 && kill -KILL "$zpid" 2>/dev/null) &
-    watchdog=$!
+    # A deadline without a watchdog subshell (killing one early would run lib.sh's EXIT trap in it).
+    local deadline=$((SECONDS + 20))
+    while kill -0 "$zpid" 2>/dev/null && [ "$SECONDS" -lt "$deadline" ]; do
+        sleep 0.05
+    done
+    kill -KILL "$zpid" 2>/dev/null
     wait "$zpid"
     local code=$?
-    kill "$watchdog" 2>/dev/null
-    wait "$watchdog" 2>/dev/null
     [ "$code" -eq "$want" ] && ok || fail "$what: SIG$sig gave exit $code, wanted $want ($(head -c 300 "$SCRATCH/err"))"
     [ $((SECONDS - start)) -le 12 ] && ok || fail "$what: SIG$sig took $((SECONDS - start)) s"
     local left
@@ -167,6 +168,31 @@ PY
     [ "$code" -eq 143 ] && ok || fail "SIGTERM on a terminal: exit $code, wanted 143"
     left=$(all_gone) && ok || fail "SIGTERM on a terminal left children running:$left"
     check_cursor "$SCRATCH/tty-term" "SIGTERM"
+
+    # A question handed over to the user (the manager switched its terminal to a line editor): our
+    # terminal is in character mode; Ctrl-C then stops the manager and the modes come back (stty -a run
+    # on the same terminal right after shows canonical mode and echo again).
+    cat >"$BIN/apt-get" <<SH
+#!/bin/sh
+/bin/sleep 60 &
+echo "\$! \$\$" >>"$PIDS"
+printf 'zs-question? \033[?2004h'
+wait
+SH
+    chmod +x "$BIN/apt-get"
+    mkdir -p "$SCRATCH/root"
+    rm -f "$PIDS"
+    PTY_DEADLINE=30 python3 "$DRIVE" "$SCRATCH/tty-ask" --expect "[Y/n]" --send '\r' --expect "zs-question?" \
+        --send '\x03' -- /bin/sh -c 'trap "" INT; "$0" --no-cache --root "$1" pkg install apt:zs-one; echo "exit=$?"; stty -a' \
+        "$ZSYNCCTL" "$SCRATCH/root"
+    expect_contains "$(cat "$SCRATCH/tty-ask")" "exit=130" "Ctrl-C during a handed-over question"
+    left=$(all_gone) && ok || fail "Ctrl-C during a question left children running:$left"
+    modes=$(tr -d '\r' <"$SCRATCH/tty-ask" | sed -n '/exit=130/,$p')
+    case " $modes " in
+    *" -icanon"* | *" -echo "*) fail "terminal left in character mode: $modes" ;;
+    *" icanon"*) ok ;;
+    *) fail "stty -a output missing: $modes" ;;
+    esac
 else
     echo "pty checks skipped: python3 has no pty module"
 fi
