@@ -93,6 +93,9 @@ for pair in INT:130 TERM:143 HUP:129; do
     interrupt "$sig" "$code" "pkg install (the manager runs)" --no-cache pkg install --yes npm:zs-one
 done
 expect_contains "$(cat "$SCRATCH/err")" "interrupted; npm was stopped" "install reports the interrupt"
+# SIGQUIT is handled like SIGTERM (no core dump, children stopped), with its own exit code.
+interrupt QUIT 131 "pkg search" --no-cache pkg search zs -m dnf
+interrupt QUIT 131 "pkg install (the manager runs)" --no-cache pkg install --yes npm:zs-one
 
 # The first interrupt forwards SIGINT to a manager and waits; one that ignores it is killed by the
 # second interrupt, at once.
