@@ -10,6 +10,7 @@
 #include "cli/build_info.hpp"
 #include "cli/commands.hpp"
 #include "cli/context.hpp"
+#include "cli/terminal.hpp"
 
 namespace zsyncctl::cli {
 
@@ -59,8 +60,10 @@ void define_app(CLI::App& app, Context& context) {
     app.require_subcommand(0, 1);
     app.set_version_flag(
         "-V,--version", [] { return version_text(); }, "Show version and build facts");
-    app.footer("Exit status: 0 success, 1 the operation failed, 2 usage or bad input, 130 interrupted.\n"
-               "See zsyncctl(1) for the environment variables and JSON formats.");
+    app.footer(
+        "Exit status: 0 success, 1 the operation failed, 2 usage or bad input, 130/143/129/131 stopped by\n"
+        "SIGINT/SIGTERM/SIGHUP/SIGQUIT, 141 the reader of stdout left.\n"
+        "See zsyncctl(1) for the environment variables and JSON formats.");
 
     GlobalOptions& opts = context.options;
     app.add_flag("--json", opts.json, "Machine-readable JSON output");
@@ -163,7 +166,9 @@ int run(int argc, char** argv) {
             code = to_int(context.action()());
         }
     } catch (const CommandError& e) {
-        context.out.error(e.error);
+        if (!context.out.reader_gone()) { // the reader left: stop quietly
+            context.out.error(e.error);
+        }
         code = to_int(exit_code_for(e.error.kind));
     } catch (const std::exception& e) {
         context.out.error(util::make_error(util::ErrorKind::internal,
@@ -171,9 +176,15 @@ int run(int argc, char** argv) {
                                            "please report this with the command line that caused it"));
         code = to_int(ExitCode::failure);
     }
-    context.shutdown();
-    std::fflush(stdout);
-    return code;
+    restore_terminal();
+    // The signal that stopped the command decides the code; a reader that left ends it like SIGPIPE
+    // would have ended any other program in a pipeline, only without the kill.
+    int by_signal = context.signal_exit_code();
+    context.shutdown(); // flushes stdout: the last chance to notice the reader left
+    if (by_signal != 0) {
+        return by_signal;
+    }
+    return context.out.reader_gone() ? to_int(ExitCode::reader_gone) : code;
 }
 
 } // namespace zsyncctl::cli

@@ -16,7 +16,10 @@
 
 #include "cli/completion.hpp"
 #include "cli/context.hpp"
+#include "cli/install_view.hpp"
 #include "cli/progress_renderer.hpp"
+#include "cli/prompt.hpp"
+#include "cli/terminal.hpp"
 #include "pkg/install/install.hpp"
 #include "pkg/install/install_choice.hpp"
 #include "pkg/install/install_plan.hpp"
@@ -36,117 +39,6 @@ struct InstallArgs {
     bool yes = false;
 };
 
-// The SIGINT/SIGTERM self-pipe: the handler only writes a byte; the runner reads it and forwards the
-// signal to the manager's process group. SIGWINCH has its own pipe: the runner gives the manager's
-// terminal the new size.
-int g_interrupt_pipe[2] = {-1, -1};
-int g_resize_pipe[2] = {-1, -1};
-
-extern "C" void on_interrupt_signal(int) {
-    int saved = errno;
-    char byte = 1;
-    [[maybe_unused]] auto n = ::write(g_interrupt_pipe[1], &byte, 1);
-    errno = saved;
-}
-
-extern "C" void on_resize_signal(int) {
-    int saved = errno;
-    char byte = 1;
-    [[maybe_unused]] auto n = ::write(g_resize_pipe[1], &byte, 1);
-    errno = saved;
-}
-
-// Installs the interrupt and resize handlers for the duration of a run and restores the previous ones.
-class InterruptScope {
-public:
-    InterruptScope() {
-        if (::pipe2(g_interrupt_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
-            g_interrupt_pipe[0] = g_interrupt_pipe[1] = -1;
-            return;
-        }
-        struct sigaction sa {};
-        sa.sa_handler = on_interrupt_signal;
-        sigemptyset(&sa.sa_mask);
-        ::sigaction(SIGINT, &sa, &m_old_int);
-        ::sigaction(SIGTERM, &sa, &m_old_term);
-        m_installed = true;
-        if (::pipe2(g_resize_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
-            g_resize_pipe[0] = g_resize_pipe[1] = -1;
-            return;
-        }
-        struct sigaction winch {};
-        winch.sa_handler = on_resize_signal;
-        winch.sa_flags = SA_RESTART;
-        sigemptyset(&winch.sa_mask);
-        ::sigaction(SIGWINCH, &winch, &m_old_winch);
-        m_resize_installed = true;
-    }
-    ~InterruptScope() {
-        if (m_installed) {
-            ::sigaction(SIGINT, &m_old_int, nullptr);
-            ::sigaction(SIGTERM, &m_old_term, nullptr);
-        }
-        if (m_resize_installed) {
-            ::sigaction(SIGWINCH, &m_old_winch, nullptr);
-        }
-        for (int* pipe : {g_interrupt_pipe, g_resize_pipe}) {
-            for (int i = 0; i < 2; ++i) {
-                if (pipe[i] >= 0) {
-                    ::close(pipe[i]);
-                    pipe[i] = -1;
-                }
-            }
-        }
-    }
-    InterruptScope(const InterruptScope&) = delete;
-    InterruptScope& operator=(const InterruptScope&) = delete;
-    int fd() const { return g_interrupt_pipe[0]; }
-    int resize_fd() const { return g_resize_pipe[0]; }
-
-private:
-    struct sigaction m_old_int {};
-    struct sigaction m_old_term {};
-    struct sigaction m_old_winch {};
-    bool m_installed = false;
-    bool m_resize_installed = false;
-};
-
-// Puts the terminal on `fd` in character mode while a manager's question is open: keys go to the manager
-// one by one, unechoed (the manager's own terminal echoes them), but Ctrl-C still signals us, so an
-// interrupt works the same during a question. The saved mode comes back on end() and in the destructor.
-class CharacterMode {
-public:
-    explicit CharacterMode(int fd) : m_fd(fd) {}
-    ~CharacterMode() { end(); }
-    CharacterMode(const CharacterMode&) = delete;
-    CharacterMode& operator=(const CharacterMode&) = delete;
-
-    void begin() {
-        if (m_active || ::tcgetattr(m_fd, &m_saved) != 0) {
-            return;
-        }
-        termios raw = m_saved;
-        raw.c_lflag &= ~static_cast<tcflag_t>(ICANON | ECHO | ECHONL | IEXTEN);
-        raw.c_iflag &= ~static_cast<tcflag_t>(ICRNL | INLCR | IGNCR | IXON);
-        raw.c_cc[VMIN] = 1;
-        raw.c_cc[VTIME] = 0;
-        // TCSAFLUSH drops keys typed before the question, so a stray Enter does not answer it.
-        m_active = ::tcsetattr(m_fd, TCSAFLUSH, &raw) == 0;
-    }
-
-    void end() {
-        if (m_active) {
-            ::tcsetattr(m_fd, TCSADRAIN, &m_saved);
-            m_active = false;
-        }
-    }
-
-private:
-    int m_fd;
-    termios m_saved{};
-    bool m_active = false;
-};
-
 std::string known_managers(pkg::Operation op) {
     std::vector<std::string> ids;
     for (const auto& a : pkg::manager_actions()) {
@@ -155,57 +47,6 @@ std::string known_managers(pkg::Operation op) {
         }
     }
     return util::join(ids, ", ");
-}
-
-// Shell-style quoting for display only (nothing is ever run through a shell).
-std::string quoted(const std::string& arg) {
-    bool plain = !arg.empty() && arg.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                                       "0123456789@%+=:,./-_~[]^") == std::string::npos;
-    if (plain) {
-        return arg;
-    }
-    return util::quote_posix(arg);
-}
-
-std::string display_argv(const std::vector<std::string>& argv) {
-    std::string out;
-    for (const auto& a : argv) {
-        if (!out.empty()) {
-            out += ' ';
-        }
-        out += quoted(util::sanitize_for_display(a));
-    }
-    return out;
-}
-
-// How the manager was chosen, for the text, the plan and the JSON.
-struct ManagerChoice {
-    std::string manager;
-    std::string chosen_by;               // "option", "prefix" or "search"
-    std::vector<std::string> candidates; // with "search": the managers that had every name
-    bool user_picked = false;            // the user chose it from a numbered list
-};
-
-// Reads a number in 1..count from the terminal; nullopt on end of input or an empty answer.
-std::optional<std::size_t> ask_number(std::size_t count) {
-    for (int attempt = 0; attempt < 3; ++attempt) {
-        std::fprintf(stderr, "Choose 1-%zu (empty to cancel): ", count);
-        std::fflush(stderr);
-        char buf[64];
-        if (std::fgets(buf, sizeof buf, stdin) == nullptr) {
-            return std::nullopt;
-        }
-        std::string_view answer = util::trim(buf);
-        if (answer.empty()) {
-            return std::nullopt;
-        }
-        auto n = util::parse_int(answer);
-        if (n && *n >= 1 && static_cast<std::size_t>(*n) <= count) {
-            return static_cast<std::size_t>(*n - 1);
-        }
-        std::fprintf(stderr, "'%s' is not one of the numbers\n", util::sanitize_for_display(answer).c_str());
-    }
-    return std::nullopt;
 }
 
 // No manager named: the names are looked up, as exact names, with every detected manager. One has them
@@ -275,7 +116,7 @@ std::optional<ManagerChoice> choose_by_search(Context& context, const std::vecto
     for (std::size_t i = 0; i < found->candidates.size(); ++i) {
         std::fprintf(stderr, "  %zu) %s\n", i + 1, describe(found->candidates[i]).c_str());
     }
-    auto picked = ask_number(found->candidates.size());
+    auto picked = ask_number(found->candidates.size(), context.runtime().token());
     if (!picked) {
         return std::nullopt;
     }
@@ -366,15 +207,33 @@ std::unique_ptr<LogFile> open_log(const pkg::InstallPlan& plan) {
     return log;
 }
 
-bool confirm(const std::string& question) {
-    std::fprintf(stderr, "%s [Y/n] ", question.c_str());
-    std::fflush(stderr);
-    char buf[64];
-    if (std::fgets(buf, sizeof buf, stdin) == nullptr) {
-        return false;
+// The plan for `manager`: settings from the manager's environment variable, the root option under a
+// non-host --root (a manager without one is refused: exit 2, naming the managers that have one).
+pkg::InstallPlan make_plan(Context& context, const std::string& manager, pkg::Operation op,
+                           const std::vector<std::string>& names, pkg::PlanOptions& plan_options) {
+    if (const pkg::Manager* entry = pkg::find_manager(manager); entry != nullptr) {
+        std::string env_name(entry->install.settings_env);
+        const char* env = env_name.empty() ? nullptr : std::getenv(env_name.c_str());
+        if (env != nullptr) {
+            auto parsed = pkg::parse_manager_settings(env, env_name);
+            if (!parsed) {
+                raise(std::move(parsed).error());
+            }
+            plan_options.settings = std::move(*parsed);
+        }
     }
-    std::string_view answer = util::trim(buf);
-    return answer.empty() || answer == "y" || answer == "Y" || answer == "yes";
+    if (!context.root().is_host()) {
+        plan_options.root = context.root().dir().string();
+    }
+    auto plan = pkg::build_plan(manager, op, names, plan_options);
+    if (!plan) {
+        util::Error error = std::move(plan).error();
+        if (error.kind == util::ErrorKind::unsupported) {
+            error.kind = util::ErrorKind::invalid_input; // asking a manager for what it cannot do is usage
+        }
+        raise(std::move(error));
+    }
+    return std::move(*plan);
 }
 
 ExitCode run_operation(Context& context, const InstallArgs& args, pkg::Operation op) {
@@ -408,98 +267,40 @@ ExitCode run_operation(Context& context, const InstallArgs& args, pkg::Operation
     // 2. The plan.
     pkg::PlanOptions plan_options;
     plan_options.prompts = ask_user ? pkg::Prompts::ask_terminal : pkg::Prompts::answer_defaults;
-    if (manager == "apt") {
-        if (const char* env = std::getenv("ZSYNCCTL_APT_OPTIONS"); env != nullptr) {
-            auto parsed = pkg::parse_apt_options(env);
-            if (!parsed) {
-                raise(std::move(parsed).error());
-            }
-            plan_options.apt_options = std::move(*parsed);
-        }
-        if (!context.root().is_host()) {
-            auto root_opts = pkg::apt_root_options(context.root().dir().string());
-            plan_options.apt_options.insert(plan_options.apt_options.begin(), root_opts.begin(),
-                                            root_opts.end());
-        }
-    }
-    auto plan = pkg::build_plan(manager, op, names, plan_options);
-    if (!plan) {
-        util::Error error = std::move(plan).error();
-        if (error.kind == util::ErrorKind::unsupported) {
-            error.kind = util::ErrorKind::invalid_input; // asking a manager for what it cannot do is usage
-        }
-        raise(std::move(error));
-    }
-    if (manager == "apt" && !context.root().is_host()) {
-        // dpkg runs with --force-not-root inside a root we own: no privileges needed.
-        plan->needs_root = false;
-    }
+    pkg::InstallPlan plan = make_plan(context, manager, op, names, plan_options);
+    bool user_answers = ask_user && plan.asks_on_terminal;
     auto sudo = sudo_path();
-    auto elevation = pkg::decide_elevation(*plan, ::geteuid(), sudo.value_or(""));
+    auto elevation = pkg::decide_elevation(plan, ::geteuid(), sudo.value_or(""));
 
     if (args.dry_run) {
-        auto argvs =
-            pkg::final_argvs(*plan, elevation ? *elevation : pkg::Elevation::none, plan_options.prompts);
-        std::string elevation_text = !elevation                           ? "unavailable"
-                                     : *elevation == pkg::Elevation::sudo ? "sudo"
-                                                                          : "none";
-        if (context.options.json) {
-            nlohmann::json commands = nlohmann::json::array();
-            for (const auto& a : argvs) {
-                commands.push_back(a);
-            }
-            nlohmann::json env = nlohmann::json::object();
-            for (const auto& [k, v] : pkg::run_environment(*plan, plan_options.prompts)) {
-                env[k] = v;
-            }
-            nlohmann::json doc = {
-                {"manager", plan->manager},
-                {"operation", std::string(pkg::to_string(op))},
-                {"names", plan->names},
-                {"argv", argvs.front()},
-                {"commands", commands},
-                {"needs_root", plan->needs_root},
-                {"elevation", elevation_text},
-                {"lock_group", plan->lock_group},
-                {"progress", std::string(pkg::to_string(plan->progress))},
-                {"env", env},
-                {"chosen_by", choice->chosen_by},
-                {"prompts", ask_user && manager == "apt" ? "terminal" : "defaults"},
-            };
-            if (choice->chosen_by == "search") {
-                doc["candidates"] = choice->candidates;
-            }
-            if (!elevation) {
-                doc["error"] = elevation.error().message;
-            }
-            context.out.line(doc.dump(2));
-        } else {
-            context.out.line("manager:    " + plan->manager + " (chosen by " + choice->chosen_by + ")");
-            context.out.line("operation:  " + std::string(pkg::to_string(op)) + " " +
-                             util::join(plan->names, " "));
-            for (const auto& a : argvs) {
-                context.out.line("command:    " + display_argv(a));
-            }
-            context.out.line(std::string("needs root: ") + (plan->needs_root ? "yes" : "no") +
-                             (elevation_text == "sudo" ? " (through sudo)" : ""));
-            context.out.line("lock group: " + plan->lock_group);
-            context.out.line("progress:   " + std::string(pkg::to_string(plan->progress)));
-            context.out.line(std::string("questions:  ") + (ask_user && manager == "apt"
-                                                                ? "asked on this terminal"
-                                                                : "answered with the manager's defaults"));
-            if (!elevation) {
-                context.out.line("note:       " + elevation.error().message);
-            }
-        }
+        DryRunView view{.plan = plan, .choice = *choice};
+        view.argvs =
+            pkg::final_argvs(plan, elevation ? *elevation : pkg::Elevation::none, plan_options.prompts);
+        view.env = pkg::run_environment(plan, plan_options.prompts);
+        view.elevation = !elevation ? "unavailable" : *elevation == pkg::Elevation::sudo ? "sudo" : "none";
+        view.elevation_error = elevation ? std::string() : elevation.error().message;
+        view.user_answers = user_answers;
+        print_dry_run(context.out, context.options.json, view);
         return ExitCode::success;
     }
     if (!elevation) {
         raise(std::move(elevation).error());
     }
 
+    // From here on the command runs on the runtime: its loop drives the manager and its signal monitor
+    // turns Ctrl-C, SIGTERM and SIGHUP into the token's cancellation.
+    core::Runtime& runtime = context.runtime();
+    const core::CancellationToken& token = runtime.token();
+    auto interrupted_before_start = [&] {
+        raise(util::make_error(util::ErrorKind::interrupted, "interrupted; nothing was run"));
+    };
     if (ask_user && !choice->user_picked) { // choosing from the list already was the answer
         if (!confirm(std::string(op == pkg::Operation::install ? "Install " : "Remove ") +
-                     util::join(plan->names, " ") + " with " + plan->manager + "?")) {
+                         util::join(plan.names, " ") + " with " + plan.manager + "?",
+                     token)) {
+            if (token.is_cancelled()) {
+                interrupted_before_start();
+            }
             context.out.info("nothing done");
             return ExitCode::failure;
         }
@@ -507,22 +308,24 @@ ExitCode run_operation(Context& context, const InstallArgs& args, pkg::Operation
     if (*elevation == pkg::Elevation::sudo) {
         // Ask for the password once, up front, on the terminal; the manager then runs with sudo -n.
         auto validated = pkg::run_interactive({*sudo, "-v"});
+        if (token.is_cancelled()) {
+            interrupted_before_start();
+        }
         if (!validated || *validated != 0) {
             raise(util::make_error(util::ErrorKind::permission_denied,
-                                   plan->manager + " needs root and sudo did not grant it",
-                                   "run as root: " + display_argv(plan->commands.front().argv)));
+                                   plan.manager + " needs root and sudo did not grant it",
+                                   "run as root: " + display_argv(plan.commands.front().argv)));
         }
     }
 
     RenderMode mode = context.options.json          ? RenderMode::json
                       : context.out.stderr_is_tty() ? RenderMode::bar
                                                     : RenderMode::lines;
-    InterruptScope interrupts;
     std::optional<pkg::LockGroupGuard> lock;
-    if (!plan->lock_group.empty()) {
+    if (!plan.lock_group.empty()) {
         if (auto dir = util::cache_dir()) {
-            auto guard = pkg::LockGroupGuard::acquire(*dir / "locks", plan->lock_group, interrupts.fd(), [&] {
-                context.out.info("waiting for another zsyncctl run that holds the " + plan->lock_group +
+            auto guard = pkg::LockGroupGuard::acquire(*dir / "locks", plan.lock_group, token, [&] {
+                context.out.info("waiting for another zsyncctl run that holds the " + plan.lock_group +
                                  " lock");
             });
             if (!guard) {
@@ -531,7 +334,7 @@ ExitCode run_operation(Context& context, const InstallArgs& args, pkg::Operation
             lock = std::move(*guard);
         }
     }
-    auto log = open_log(*plan);
+    auto log = open_log(plan);
     ProgressRenderer renderer(context.out, mode);
     pkg::ExecuteCallbacks callbacks;
     callbacks.on_progress = [&](const pkg::ProgressUpdate& u) {
@@ -546,7 +349,7 @@ ExitCode run_operation(Context& context, const InstallArgs& args, pkg::Operation
         }
     };
     if (log->file != nullptr) {
-        std::fprintf(log->file, "# %s\n", display_argv(plan->commands.front().argv).c_str());
+        std::fprintf(log->file, "# %s\n", display_argv(plan.commands.front().argv).c_str());
     }
     if (context.options.json && choice->chosen_by == "search") {
         nlohmann::json event = {{"event", "manager"},
@@ -554,11 +357,11 @@ ExitCode run_operation(Context& context, const InstallArgs& args, pkg::Operation
                                 {"chosen_by", "search"},
                                 {"candidates", choice->candidates}};
         context.out.line(event.dump());
-        std::fflush(stdout);
+        context.out.flush();
     }
 
     // A question from the manager: the bar steps aside, the terminal goes to character mode, and what the
-    // manager shows goes to the terminal until the question is answered.
+    // manager shows goes to the terminal until the question is answered. All of it on the loop thread.
     CharacterMode character_mode(STDIN_FILENO);
     bool at_line_start = true;
     callbacks.on_prompt = [&](bool open) {
@@ -581,21 +384,35 @@ ExitCode run_operation(Context& context, const InstallArgs& args, pkg::Operation
             at_line_start = bytes.back() == '\n';
         }
     };
+    // Ctrl-Z during a question gives the shell its terminal modes back; fg enters character mode again.
+    core::SignalMonitor* signals = context.signals();
+    core::SignalMonitor::SubscriptionId suspend_id = 0;
+    if (signals != nullptr && user_answers) {
+        suspend_id = signals->subscribe_terminal([&](core::TerminalEvent event) {
+            if (event == core::TerminalEvent::suspending) {
+                character_mode.suspend();
+            } else if (event == core::TerminalEvent::resumed) {
+                character_mode.resume();
+            }
+        });
+    }
     pkg::ExecuteOptions exec;
     exec.elevation = *elevation;
-    exec.interrupt_fd = interrupts.fd();
+    exec.loop = &context.loop();
+    exec.interrupt = token;
+    exec.signals = signals;
     exec.prompts = plan_options.prompts;
-    exec.backend = context.io_backend();
     if (exec.prompts == pkg::Prompts::ask_terminal) {
         exec.input_fd = STDIN_FILENO;
-        exec.resize_fd = interrupts.resize_fd();
-        winsize ws{};
-        if (::ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0 && ws.ws_col > 0) {
-            exec.rows = ws.ws_row;
-            exec.cols = ws.ws_col;
+        if (auto size = terminal_size(STDERR_FILENO)) {
+            exec.rows = size->rows;
+            exec.cols = size->cols;
         }
     }
-    auto outcome = pkg::execute_plan(*plan, exec, callbacks);
+    auto outcome = pkg::execute_plan(plan, exec, callbacks);
+    if (suspend_id != 0) {
+        signals->unsubscribe(suspend_id);
+    }
     character_mode.end();
     if (log->file != nullptr) {
         std::fflush(log->file);
@@ -608,62 +425,27 @@ ExitCode run_operation(Context& context, const InstallArgs& args, pkg::Operation
     renderer.finish();
 
     if (context.options.json) {
-        nlohmann::json done = {
-            {"event", "done"},
-            {"manager", plan->manager},
-            {"operation", std::string(pkg::to_string(op))},
-            {"exit_code", outcome->exit_code},
-            {"success", outcome->success},
-            {"interrupted", outcome->interrupted},
-        };
-        if (outcome->term_signal != 0) {
-            done["signal"] = outcome->term_signal;
-        }
-        if (!log->path.empty()) {
-            done["log"] = log->path;
-        }
-        if (!outcome->errors.empty()) {
-            done["errors"] = outcome->errors;
-        }
-        context.out.line(done.dump());
-        std::fflush(stdout);
+        print_done_event(context.out, plan, *outcome, log->path);
     }
     if (outcome->success) {
         if (!context.options.json) {
             context.out.info(std::string(op == pkg::Operation::install ? "installed " : "removed ") +
-                             util::join(plan->names, " ") + " with " + plan->manager);
+                             util::join(plan.names, " ") + " with " + plan.manager);
         }
         return ExitCode::success;
     }
     if (outcome->interrupted) {
         std::string state = outcome->last_state.empty() ? "nothing reported" : outcome->last_state;
         raise(util::make_error(util::ErrorKind::interrupted,
-                               "interrupted; " + plan->manager +
+                               "interrupted; " + plan.manager +
                                    " was stopped (last reported: " + util::sanitize_for_display(state) + ")",
                                log->path.empty() ? std::string() : "its output is in " + log->path));
     }
-    if (!context.options.json || context.out.stderr_is_tty()) {
-        for (const auto& e : outcome->errors) {
-            context.out.info("  " + util::sanitize_for_display(e));
-        }
-    }
-    if (!context.options.quiet) {
-        std::size_t shown = 0;
-        std::size_t skip = outcome->last_lines.size() > 10 ? outcome->last_lines.size() - 10 : 0;
-        std::string tail;
-        for (const auto& line : outcome->last_lines) {
-            if (shown++ >= skip) {
-                tail += "  | " + util::sanitize_for_display(line) + "\n";
-            }
-        }
-        if (!tail.empty()) {
-            std::fputs((plan->manager + "'s last output:\n" + tail).c_str(), stderr);
-        }
-    }
+    print_failure_details(context.out, context.options.json, context.options.quiet, plan, *outcome);
     std::string how = outcome->term_signal != 0
                           ? "was killed by signal " + std::to_string(outcome->term_signal)
                           : "failed with exit code " + std::to_string(outcome->exit_code);
-    raise(util::make_error(util::ErrorKind::command_failed, plan->manager + " " + how,
+    raise(util::make_error(util::ErrorKind::command_failed, plan.manager + " " + how,
                            log->path.empty() ? std::string() : "full output: " + log->path));
 }
 
@@ -687,9 +469,12 @@ void register_operation(CLI::App& pkg, Context& context, pkg::Operation op) {
         "Ask nothing: no confirmation, no choice of manager, the manager's questions get its defaults");
     cmd->footer(
         "Exit status: 0 done, 1 the manager failed (its exit code is in the message and the JSON),\n"
-        "2 usage or refused package name, 130 interrupted.\n"
+        "2 usage or refused package name (or a manager without a root option under --root),\n"
+        "130/143/129 interrupted by SIGINT/SIGTERM/SIGHUP (the manager gets SIGINT and is waited for).\n"
         "With --json: one {\"event\":\"progress\",...} object per line, then {\"event\":\"done\",...}.\n"
-        "apt: ZSYNCCTL_APT_OPTIONS adds -o settings; --root DIR points apt and dpkg at DIR. On a terminal\n"
+        "apt: ZSYNCCTL_APT_OPTIONS adds -o settings. --root DIR: apt, dnf, yum, zypper, pacman, apk and "
+        "xbps\n"
+        "operate on DIR with their root option; other managers are refused. On a terminal\n"
         "without --yes, dpkg's and debconf's questions are handed to you.");
     cmd->final_callback([&context, args, op] {
         context.set_action([&context, args, op] { return run_operation(context, *args, op); });

@@ -2,8 +2,6 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <atomic>
-#include <csignal>
 #include <cstdio>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -16,12 +14,6 @@
 namespace zsyncctl::cli {
 
 namespace {
-
-std::atomic<bool> g_interrupted{false};
-
-extern "C" void on_interrupt(int) {
-    g_interrupted.store(true);
-}
 
 struct SearchOptions {
     std::string query;
@@ -196,23 +188,12 @@ ExitCode run_search(Context& context, const SearchOptions& options) {
     bool json = out.json() && !options.json_lines;
     bool live = !json && !options.json_lines && out.stderr_is_tty() && out.stdout_is_tty() && !out.quiet();
 
-    g_interrupted.store(false);
-    struct sigaction sa {};
-    sa.sa_handler = on_interrupt;
-    sigemptyset(&sa.sa_mask);
-    struct sigaction old_int {};
-    struct sigaction old_term {};
-    ::sigaction(SIGINT, &sa, &old_int);
-    ::sigaction(SIGTERM, &sa, &old_term);
-
     auto started = pkg::SearchRun::start(std::move(request), context.runtime());
     if (!started) {
         raise(started.error());
     }
     pkg::SearchRun& run = **started;
     if (run.reports().empty()) {
-        ::sigaction(SIGINT, &old_int, nullptr);
-        ::sigaction(SIGTERM, &old_term, nullptr);
         if (json) {
             out.line(nlohmann::json{{"query", options.query},
                                     {"results", nlohmann::json::array()},
@@ -229,7 +210,8 @@ ExitCode run_search(Context& context, const SearchOptions& options) {
     }
     bool interrupted = false;
     while (!run.all_returned()) {
-        if (g_interrupted.load() && !interrupted) {
+        // The signal monitor (or a reader of stdout that left) cancels the root token.
+        if (context.runtime().token().is_cancelled() && !interrupted) {
             interrupted = true;
             run.cancel();
         }
@@ -257,9 +239,6 @@ ExitCode run_search(Context& context, const SearchOptions& options) {
             std::fflush(stdout);
         }
     }
-    ::sigaction(SIGINT, &old_int, nullptr);
-    ::sigaction(SIGTERM, &old_term, nullptr);
-
     const auto& reports = run.reports();
     std::size_t total = 0;
     for (const auto& r : reports) {

@@ -1,7 +1,12 @@
 #include "cli/context.hpp"
 
+#include <cstdio>
 #include <cstdlib>
+#include <memory>
+#include <stdio_ext.h>
+#include <unistd.h>
 
+#include "cli/terminal.hpp"
 #include "core/errors.hpp"
 
 namespace zsyncctl::cli {
@@ -58,8 +63,41 @@ core::Runtime& Context::runtime() {
             raise(std::move(created).error());
         }
         m_runtime = std::move(*created);
+        // One owner of the signals for every command that runs anything: the loop drives it.
+        if (auto loop = m_runtime->loop()) {
+            if (auto monitor = core::SignalMonitor::install(**loop, m_runtime->token())) {
+                m_signals = std::move(*monitor);
+                m_signals->add_exit_hook([] { restore_terminal(); });
+            }
+        }
+        out.on_reader_gone([token = m_runtime->token()] { token.cancel(); });
+        watch_stdout_reader();
     }
     return *m_runtime;
+}
+
+void Context::watch_stdout_reader() {
+    auto loop = m_runtime->loop();
+    if (!out.stdout_is_pipe() || !loop) {
+        return;
+    }
+    // Interest in "readable" on the write end of a pipe never fires, but the error condition (no reader
+    // left) is always reported: the reader leaving is seen at once, not only at the next write.
+    core::EventLoop* target = *loop;
+    auto id = std::make_shared<core::EventLoop::WatchId>(0);
+    target->post([this, target, id] {
+        auto watched = target->watch_fd(
+            STDOUT_FILENO, core::EventLoop::k_readable, [this, target, id](std::uint32_t revents) {
+                if ((revents & (core::EventLoop::k_error | core::EventLoop::k_hangup)) == 0) {
+                    return;
+                }
+                target->unwatch_fd(*id);
+                out.reader_left();
+            });
+        if (watched) {
+            *id = *watched;
+        }
+    });
 }
 
 core::EventLoop& Context::loop() {
@@ -71,6 +109,13 @@ core::EventLoop& Context::loop() {
 }
 
 void Context::shutdown() {
+    out.flush();
+    if (out.reader_gone()) {
+        // What stdio still holds can never be delivered; dropped now, exit() cannot meet EPIPE (or SIGPIPE,
+        // which is no longer ignored once the monitor is gone).
+        __fpurge(stdout);
+    }
+    m_signals.reset();
     if (m_runtime) {
         m_runtime->shutdown();
         m_runtime.reset();

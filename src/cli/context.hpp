@@ -8,6 +8,7 @@
 #include "cli/exit_code.hpp"
 #include "cli/output.hpp"
 #include "core/runtime.hpp"
+#include "core/signal_monitor.hpp"
 #include "util/error.hpp"
 #include "util/root.hpp"
 
@@ -51,8 +52,16 @@ public:
     const util::Root& root();
 
     /// The runtime for this command, created on first call from Config::for_cli() and the I/O backend
-    /// choice. Raises (ConfigurationError and the like) when it cannot be created.
+    /// choice, together with its loop and the signal monitor (SIGINT, SIGTERM, SIGHUP, SIGQUIT cancel
+    /// runtime().token(); SIGPIPE is ignored and a reader that left cancels it too). Raises
+    /// (ConfigurationError and the like) when it cannot be created.
     core::Runtime& runtime();
+
+    /// The signal monitor installed with the runtime, or nullptr (no runtime yet, or no loop).
+    core::SignalMonitor* signals() { return m_signals.get(); }
+
+    /// The exit code a stop signal asks for (130 INT, 143 TERM, 129 HUP, 131 QUIT), else 0.
+    int signal_exit_code() const { return m_signals ? m_signals->exit_code() : 0; }
 
     /// The runtime's event loop (for subprocesses and HTTP). Raises the loop's error, e.g.
     /// IoUringNotAvailable with the probe's reason when --io-backend io_uring cannot work here.
@@ -67,12 +76,18 @@ public:
     /// The recorded action, or an empty function when only the top-level app was invoked.
     const std::function<ExitCode()>& action() const { return m_action; }
 
-    /// Shuts the runtime down (joining its threads) if one was created.
+    /// Flushes stdout, removes the signal monitor and shuts the runtime down (joining its threads) if one
+    /// was created.
     void shutdown();
 
 private:
+    // Watches a pipe on stdout on the loop: its reader leaving cancels the root token (see Output).
+    void watch_stdout_reader();
+
     std::optional<util::Root> m_root;
     std::unique_ptr<core::Runtime> m_runtime;
+    // Declared after the runtime: destroyed before its loop.
+    std::unique_ptr<core::SignalMonitor> m_signals;
     std::function<ExitCode()> m_action;
 };
 

@@ -9,7 +9,8 @@ enum class ExitCode : int {
     success = 0,       // the operation succeeded
     failure = 1,       // the operation failed (a check failed, a manager failed, nothing found)
     usage = 2,         // usage error or refused input
-    interrupted = 130, // interrupted by SIGINT (Ctrl-C)
+    interrupted = 130, // interrupted by SIGINT (Ctrl-C); SIGTERM, SIGHUP, SIGQUIT give 128 + their number
+    reader_gone = 141, // the reader of stdout left (EPIPE), as SIGPIPE would have ended us
 };
 
 /// The exit code for an error of this kind: invalid_input is usage, interrupted is 130, others failure.

@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "util/strings.hpp"
@@ -11,6 +12,10 @@ namespace zsyncctl::cli {
 void Output::configure(ColorMode mode, int verbosity, bool quiet, bool json) {
     m_stdout_tty = ::isatty(STDOUT_FILENO) == 1;
     m_stderr_tty = ::isatty(STDERR_FILENO) == 1;
+    struct stat st {};
+    bool known = ::fstat(STDOUT_FILENO, &st) == 0;
+    m_stdout_fifo = known && S_ISFIFO(st.st_mode);
+    m_stdout_pipe = known && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
     m_verbosity = verbosity;
     m_quiet = quiet;
     m_json = json;
@@ -64,13 +69,48 @@ std::string Output::paint(std::string_view text, Color color) const {
     return out;
 }
 
+void Output::check_stdout() const {
+    if (!m_reader_gone && std::ferror(stdout) != 0) {
+        reader_left();
+    }
+}
+
+void Output::reader_left() const {
+    if (!m_reader_gone.exchange(true) && m_on_reader_gone) {
+        m_on_reader_gone();
+    }
+}
+
+void Output::flush() const {
+    if (!m_reader_gone) {
+        std::fflush(stdout);
+        check_stdout();
+    }
+}
+
 void Output::print(std::string_view text) const {
+    check_stdout(); // a failed flush elsewhere (std::fflush) counts too
+    if (m_reader_gone) {
+        return;
+    }
     std::fwrite(text.data(), 1, text.size(), stdout);
+    if (m_stdout_pipe) {
+        std::fflush(stdout);
+    }
+    check_stdout();
 }
 
 void Output::line(std::string_view text) const {
+    check_stdout();
+    if (m_reader_gone) {
+        return;
+    }
     std::fwrite(text.data(), 1, text.size(), stdout);
     std::fputc('\n', stdout);
+    if (m_stdout_pipe) {
+        std::fflush(stdout);
+    }
+    check_stdout();
 }
 
 void Output::info(std::string_view text) const {

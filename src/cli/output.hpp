@@ -1,6 +1,8 @@
 #pragma once
 
+#include <atomic>
 #include <cstdio>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -33,10 +35,23 @@ public:
     /// `text` wrapped in the colour's escape sequence when colour is on; unchanged otherwise.
     std::string paint(std::string_view text, Color color) const;
 
-    /// Writes to stdout as is.
+    /// Writes to stdout as is (flushed at once when stdout is a pipe or socket, so a reader that left is
+    /// noticed at once). Nothing once the reader is gone.
     void print(std::string_view text) const;
-    /// Writes a line to stdout.
+    /// Writes a line to stdout, like print().
     void line(std::string_view text) const;
+    /// Flushes stdout; a failure means the reader is gone (see reader_gone()).
+    void flush() const;
+    /// True once a write to stdout failed (EPIPE: the reader of our pipe closed it, as `| head -1` does):
+    /// nothing more is printed and the command should stop quietly.
+    bool reader_gone() const { return m_reader_gone.load(); }
+    /// True when stdout is a pipe (FIFO): the cli then also watches it for the reader leaving.
+    bool stdout_is_pipe() const { return m_stdout_fifo; }
+    /// Marks the reader gone (the cli's watch saw the pipe's error condition) and runs the callback once.
+    /// Any thread.
+    void reader_left() const;
+    /// Called once, on the writing thread, when the reader goes (the cli cancels the root token).
+    void on_reader_gone(std::function<void()> callback) { m_on_reader_gone = std::move(callback); }
     /// Writes a line to stderr unless quiet.
     void info(std::string_view text) const;
     /// Prints "zsyncctl: error: MESSAGE" and, when there is one, "hint: HINT" to stderr (always, even quiet).
@@ -45,7 +60,14 @@ public:
     void warning(std::string_view message) const;
 
 private:
+    // Checks stdout's error flag after a write; the first failure marks the reader gone.
+    void check_stdout() const;
+
     bool m_color = false;
+    bool m_stdout_pipe = false;
+    bool m_stdout_fifo = false;
+    mutable std::atomic<bool> m_reader_gone{false};
+    std::function<void()> m_on_reader_gone;
     bool m_json = false;
     bool m_quiet = false;
     int m_verbosity = 0;

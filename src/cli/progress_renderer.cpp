@@ -1,11 +1,11 @@
 #include "cli/progress_renderer.hpp"
 
-#include <sys/ioctl.h>
-#include <unistd.h>
-
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include <unistd.h>
+
+#include "cli/terminal.hpp"
 #include "util/strings.hpp"
 
 namespace zsyncctl::cli {
@@ -13,11 +13,7 @@ namespace zsyncctl::cli {
 namespace {
 
 std::size_t terminal_width() {
-    winsize ws{};
-    if (::ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 20) {
-        return ws.ws_col;
-    }
-    return 80;
+    return terminal_columns(STDERR_FILENO, 20, 80);
 }
 
 void write_err(std::string_view text) {
@@ -128,13 +124,11 @@ void ProgressRenderer::draw() {
     if (line.size() > width) {
         line.resize(width);
     }
-    std::string out;
     if (!m_cursor_hidden) {
-        out += "\033[?25l";
+        set_cursor_visible(false);
         m_cursor_hidden = true;
     }
-    out += "\r" + line + "\033[K";
-    write_err(out);
+    write_err("\r" + line + "\033[K");
     m_bar_visible = true;
 }
 
@@ -186,7 +180,7 @@ void ProgressRenderer::finish() {
     }
     clear_bar();
     if (m_cursor_hidden) {
-        write_err("\033[?25h");
+        set_cursor_visible(true);
         m_cursor_hidden = false;
     }
 }

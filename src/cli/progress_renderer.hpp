@@ -17,7 +17,8 @@ enum class RenderMode {
 };
 
 /// Draws install/remove progress. finish() (also run by the destructor) erases the bar and shows the
-/// cursor again, so an interrupted run leaves the terminal clean. Main thread only.
+/// cursor again, so an interrupted run leaves the terminal clean. One thread at a time (the main thread,
+/// or the loop thread while the main thread waits for the run).
 class ProgressRenderer {
 public:
     ProgressRenderer(const Output& out, RenderMode mode);

@@ -45,6 +45,15 @@ expect_exit 0 "dry run text" pkg remove -n --manager pacman zs-hello
 expect_contains "$OUT" "pacman --remove --noconfirm" "dry run text argv"
 expect_exit 0 "dry run with --root" --json "${R[@]}" pkg install -n apt:zs-hello
 expect_json "'Dir=$SCRATCH/root' in d['argv'] and d['needs_root'] is False" "--root adds apt's Dir options"
+expect_json "not any('NoLocking' in a for a in d['argv'])" "--root: apt takes the root's own locks"
+# --- under another root: a manager's root option from the registry, or a refusal naming those that have one
+expect_exit 0 "dry run dnf with --root" --json "${R[@]}" pkg install -n dnf:zs-hello
+expect_json "d['argv'][:2]==['dnf','--installroot=$SCRATCH/root']" "--root gives dnf --installroot"
+expect_exit 0 "dry run pacman with --root" --json "${R[@]}" pkg remove -n pacman:zs-hello
+expect_json "d['argv'][1:3]==['--root','$SCRATCH/root']" "--root gives pacman --root"
+expect_exit 2 "npm under --root is refused" "${R[@]}" pkg install npm:left-pad
+expect_contains "$ERR" "npm cannot install packages under another root" "the refusal says why"
+expect_contains "$ERR" "managers that can: apt, dnf" "the refusal names the managers that can"
 if [ -e "$FAKE_MARKER" ]; then fail "--dry-run ran the manager"; else ok; fi
 
 # --- every manager that can install has a plan; the others say why

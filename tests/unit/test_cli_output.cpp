@@ -1,7 +1,10 @@
 #include <doctest/doctest.h>
 
+#include <csignal>
+#include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <unistd.h>
 #include <vector>
 
 #include "cli/app.hpp"
@@ -9,6 +12,69 @@
 #include "cli/output.hpp"
 
 using namespace zsyncctl;
+
+namespace {
+
+// Points stdout at the write end of a pipe for the scope (the read end is the caller's), restoring it and
+// SIGPIPE's disposition afterwards.
+class StdoutOnPipe {
+public:
+    StdoutOnPipe() {
+        std::fflush(stdout);
+        REQUIRE(::pipe(m_fds) == 0);
+        m_saved = ::dup(STDOUT_FILENO);
+        REQUIRE(::dup2(m_fds[1], STDOUT_FILENO) == STDOUT_FILENO);
+        ::close(m_fds[1]);
+        m_old_pipe = std::signal(SIGPIPE, SIG_IGN); // as the signal monitor does
+    }
+    ~StdoutOnPipe() {
+        std::fflush(stdout);
+        std::clearerr(stdout);
+        ::dup2(m_saved, STDOUT_FILENO);
+        ::close(m_saved);
+        if (m_fds[0] >= 0) {
+            ::close(m_fds[0]);
+        }
+        std::signal(SIGPIPE, m_old_pipe);
+    }
+    StdoutOnPipe(const StdoutOnPipe&) = delete;
+    StdoutOnPipe& operator=(const StdoutOnPipe&) = delete;
+    void close_reader() {
+        ::close(m_fds[0]);
+        m_fds[0] = -1;
+    }
+    std::string read_some() {
+        char buf[256];
+        ssize_t n = ::read(m_fds[0], buf, sizeof buf);
+        return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string();
+    }
+
+private:
+    int m_fds[2] = {-1, -1};
+    int m_saved = -1;
+    void (*m_old_pipe)(int) = nullptr;
+};
+
+} // namespace
+
+TEST_CASE("Output treats EPIPE on stdout as the reader gone: one callback, nothing more printed") {
+    StdoutOnPipe pipe;
+    cli::Output out;
+    out.configure(cli::ColorMode::never, 0, false, false);
+    CHECK(out.stdout_is_pipe());
+    int called = 0;
+    out.on_reader_gone([&] { ++called; });
+    out.line("first");
+    CHECK(pipe.read_some() == "first\n"); // a pipe gets every line at once
+    CHECK_FALSE(out.reader_gone());
+    pipe.close_reader();
+    out.line("second");
+    CHECK(out.reader_gone());
+    CHECK(called == 1);
+    out.line("third");
+    out.flush();
+    CHECK(called == 1);
+}
 
 TEST_CASE("Output colour follows --color and NO_COLOR") {
     cli::Output out;

@@ -75,14 +75,47 @@ TEST_CASE("build_plan gives exact non-interactive argv per manager") {
     }
     SUBCASE("apt with root options") {
         pkg::PlanOptions options;
-        options.apt_options = pkg::apt_root_options("/tmp/r/");
+        options.root = "/tmp/r/";
         auto plan = pkg::build_plan("apt", pkg::Operation::remove, {"zs-hello"}, options);
         REQUIRE(plan.ok());
         const auto& argv = plan->commands[0].argv;
         CHECK(argv[1] == "-o");
         CHECK(argv[2] == "Dir=/tmp/r");
+        CHECK(std::find(argv.begin(), argv.end(), "DPkg::Options::=--root=/tmp/r") != argv.end());
+        // The root's own locks are taken: never Debug::NoLocking.
+        for (const auto& a : argv) {
+            CHECK(a.find("NoLocking") == std::string::npos);
+        }
         CHECK(argv.back() == "zs-hello");
         CHECK(argv[argv.size() - 2] == "remove");
+        CHECK_FALSE(plan->needs_root); // dpkg --force-not-root inside a root we own
+    }
+    SUBCASE("root options of the other system managers come from the registry") {
+        pkg::PlanOptions options;
+        options.root = "/srv/img";
+        auto dnf = pkg::build_plan("dnf", pkg::Operation::install, {"curl"}, options);
+        REQUIRE(dnf.ok());
+        CHECK(dnf->commands[0].argv ==
+              std::vector<std::string>{"dnf", "--installroot=/srv/img", "-y", "install", "curl"});
+        CHECK(dnf->needs_root);
+        auto zypper = pkg::build_plan("zypper", pkg::Operation::remove, {"curl"}, options);
+        REQUIRE(zypper.ok());
+        CHECK(zypper->commands[0].argv[1] == "--root");
+        CHECK(zypper->commands[0].argv[2] == "/srv/img");
+        auto xbps = pkg::build_plan("xbps", pkg::Operation::remove, {"curl"}, options);
+        REQUIRE(xbps.ok());
+        CHECK(xbps->commands[0].argv ==
+              std::vector<std::string>{"xbps-remove", "--rootdir", "/srv/img", "--yes", "curl"});
+    }
+    SUBCASE("a manager without a root option is refused under another root") {
+        pkg::PlanOptions options;
+        options.root = "/srv/img";
+        auto npm = pkg::build_plan("npm", pkg::Operation::install, {"left-pad"}, options);
+        REQUIRE_FALSE(npm.ok());
+        CHECK(npm.error().kind == util::ErrorKind::unsupported);
+        CHECK(npm.error().hint.find("apt") != std::string::npos);
+        CHECK(npm.error().hint.find("dnf") != std::string::npos);
+        CHECK(pkg::managers_with_root_option().find("npm") == std::string::npos);
     }
     SUBCASE("homebrew never as root, with its env") {
         auto plan = pkg::build_plan("homebrew", pkg::Operation::install, names);
@@ -139,13 +172,13 @@ TEST_CASE("build_plan gives exact non-interactive argv per manager") {
     }
 }
 
-TEST_CASE("parse_apt_options splits settings and refuses options") {
-    auto r = pkg::parse_apt_options("Dir=/x\n  Debug::NoLocking=1 ");
+TEST_CASE("parse_manager_settings splits settings and refuses options") {
+    auto r = pkg::parse_manager_settings("Dir=/x\n  Debug::NoLocking=1 ");
     REQUIRE(r.ok());
     CHECK(*r == std::vector<std::string>{"Dir=/x", "Debug::NoLocking=1"});
-    CHECK_FALSE(pkg::parse_apt_options("-oDir=/x").ok());
-    CHECK_FALSE(pkg::parse_apt_options("NoEquals").ok());
-    CHECK(pkg::parse_apt_options("").ok());
+    CHECK_FALSE(pkg::parse_manager_settings("-oDir=/x").ok());
+    CHECK_FALSE(pkg::parse_manager_settings("NoEquals").ok());
+    CHECK(pkg::parse_manager_settings("").ok());
 }
 
 TEST_CASE("build_plan lets dpkg ask only when the user answers") {
@@ -163,7 +196,7 @@ TEST_CASE("build_plan lets dpkg ask only when the user answers") {
     SUBCASE("ask_terminal: no forced answers, dpkg on apt's own terminal, the rest unchanged") {
         pkg::PlanOptions options;
         options.prompts = pkg::Prompts::ask_terminal;
-        options.apt_options = {"Dir=/r"};
+        options.settings = {"Dir=/r"};
         auto plan = pkg::build_plan("apt", pkg::Operation::install, {"curl"}, options);
         REQUIRE(plan.ok());
         CHECK(plan->commands.front().argv == std::vector<std::string>{"apt-get", "-o", "Dir=/r", "-o",

@@ -3,14 +3,16 @@
 #include <cerrno>
 #include <cstdlib>
 #include <fcntl.h>
-#include <poll.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <csignal>
+#include <future>
 #include <memory>
 #include <system_error>
+#include <thread>
 
 #include "core/event_loop.hpp"
 #include "core/process.hpp"
@@ -46,11 +48,12 @@ util::Result<Elevation> decide_elevation(const InstallPlan& plan, unsigned euid,
 std::vector<std::pair<std::string, std::string>> run_environment(const InstallPlan& plan, Prompts prompts) {
     auto env = plan.env;
     env.emplace_back("LC_ALL", "C");
-    if (plan.manager == "apt" && prompts == Prompts::answer_defaults) {
-        const char* frontend = std::getenv("DEBIAN_FRONTEND");
+    const auto& [frontend_name, frontend_value] = plan.frontend_env;
+    if (!frontend_name.empty() && prompts == Prompts::answer_defaults) {
+        const char* frontend = std::getenv(frontend_name.c_str());
         if (frontend == nullptr || frontend[0] == '\0') {
-            // stdin is /dev/null: a debconf dialog could never be answered, so questions take their defaults.
-            env.emplace_back("DEBIAN_FRONTEND", "noninteractive");
+            // stdin is /dev/null: a dialog could never be answered, so questions take their defaults.
+            env.emplace_back(frontend_name, frontend_value);
         }
     }
     return env;
@@ -97,7 +100,8 @@ LockGroupGuard::~LockGroupGuard() {
 }
 
 util::Result<LockGroupGuard> LockGroupGuard::acquire(const std::filesystem::path& dir, std::string_view group,
-                                                     int interrupt_fd, const std::function<void()>& on_wait) {
+                                                     const core::CancellationToken& interrupt,
+                                                     const std::function<void()>& on_wait) {
     std::error_code ec;
     std::filesystem::create_directories(dir, ec);
     if (ec) {
@@ -118,9 +122,13 @@ util::Result<LockGroupGuard> LockGroupGuard::acquire(const std::filesystem::path
             on_wait();
         }
         waited = true;
-        pollfd p{interrupt_fd, POLLIN, 0};
-        int n = ::poll(interrupt_fd >= 0 ? &p : nullptr, interrupt_fd >= 0 ? 1 : 0, 200);
-        if (n > 0) {
+        // flock has no wake-up to wait on: the lock is tried again every 200 ms, the token checked between.
+        if (interrupt.is_cancelled()) {
+            return util::fail(util::ErrorKind::interrupted,
+                              "interrupted while waiting for the " + std::string(group) + " lock");
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        if (interrupt.is_cancelled()) {
             return util::fail(util::ErrorKind::interrupted,
                               "interrupted while waiting for the " + std::string(group) + " lock");
         }
@@ -130,47 +138,64 @@ util::Result<LockGroupGuard> LockGroupGuard::acquire(const std::filesystem::path
 
 namespace {
 
-/// One plan's run on a private loop: the callbacks of every command, the interrupt and the relay of the
-/// user's keys, all on the calling thread (which runs the loop).
+/// Runs `f` on the loop thread and waits for it (at once when already there).
+template <typename F>
+void on_loop(core::EventLoop& loop, F f) {
+    if (loop.in_loop_thread()) {
+        f();
+        return;
+    }
+    std::promise<void> done;
+    auto finished = done.get_future();
+    if (!loop.post([&] {
+            f();
+            done.set_value();
+        })) {
+        return; // the loop is closed: nothing of ours runs on it any more
+    }
+    finished.wait();
+}
+
+/// One plan's run on the runtime's loop: the callbacks of every command, the second interrupt and the
+/// relay of the user's keys and window size run on the loop thread; the caller waits for each command.
 class PlanRun {
 public:
     PlanRun(core::EventLoop& loop, ProgressStyle style, const InstallPlan& plan,
             const ExecuteOptions& options, const ExecuteCallbacks& callbacks)
-        : m_loop(loop), m_tracker(style, plan.operation), m_options(options), m_callbacks(callbacks) {}
+        : m_loop(loop), m_tracker(style, plan.operation), m_options(options), m_callbacks(callbacks),
+          m_token(options.interrupt.child()) {
+        if (m_options.signals != nullptr) {
+            // A second stop signal while the manager runs: its group is killed at once (the first one
+            // cancelled m_token: SIGINT, then SIGKILL after the grace).
+            m_options.signals->set_escalation([this](int) {
+                if (m_control) {
+                    m_control->signal(SIGKILL);
+                }
+            });
+            if (m_options.prompts == Prompts::ask_terminal) {
+                m_resize = m_options.signals->subscribe_terminal([this](core::TerminalEvent event) {
+                    if (event == core::TerminalEvent::resized) {
+                        on_resize();
+                    }
+                });
+            }
+        }
+    }
 
     PlanRun(const PlanRun&) = delete;
     PlanRun& operator=(const PlanRun&) = delete;
 
     ~PlanRun() {
-        set_prompt(false);
-        if (m_interrupt_watch != 0) {
-            m_loop.unwatch_fd(m_interrupt_watch);
-        }
-        if (m_resize_watch != 0) {
-            m_loop.unwatch_fd(m_resize_watch);
-        }
-    }
-
-    /// Starts watching the interrupt fd and, for a run on a terminal, the resize fd; fails with the loop's
-    /// error.
-    util::Result<void> watch_interrupts() {
-        if (m_options.interrupt_fd >= 0) {
-            auto w = m_loop.watch_fd(m_options.interrupt_fd, core::EventLoop::k_readable,
-                                     [this](std::uint32_t) { on_interrupt(); });
-            if (!w) {
-                return util::fail(std::move(w).error());
+        if (m_options.signals != nullptr) {
+            if (m_resize != 0) {
+                m_options.signals->unsubscribe(m_resize);
             }
-            m_interrupt_watch = *w;
+            m_options.signals->set_escalation({});
         }
-        if (m_options.resize_fd >= 0 && m_options.prompts == Prompts::ask_terminal) {
-            auto w = m_loop.watch_fd(m_options.resize_fd, core::EventLoop::k_readable,
-                                     [this](std::uint32_t) { on_resize(); });
-            if (!w) {
-                return util::fail(std::move(w).error());
-            }
-            m_resize_watch = *w;
-        }
-        return util::ok();
+        on_loop(m_loop, [this] {
+            set_prompt(false);
+            m_control.reset();
+        });
     }
 
     /// Runs one command to its end; fails only when it cannot start.
@@ -194,32 +219,24 @@ public:
                                               on_line(OutputStream::status, line);
                                           }});
         }
-        m_control = std::make_shared<core::ProcessControl>();
-        spec.control = m_control;
+        auto control = std::make_shared<core::ProcessControl>();
+        spec.control = control;
+        on_loop(m_loop, [this, control] { m_control = control; });
         if (m_options.prompts == Prompts::ask_terminal) {
             spec.terminal =
                 core::TerminalSpec{m_options.rows, m_options.cols, [this](std::string_view bytes) {
                                        on_terminal_bytes(bytes);
                                    }};
         }
-        m_cancel = core::CancellationToken();
-        auto future = core::spawn_process(m_loop, std::move(spec), m_cancel);
-        std::optional<util::Result<core::ProcessResult>> result;
-        future.on_complete([&](util::Result<core::ProcessResult> r) {
-            result.emplace(std::move(r));
-            m_loop.stop();
+        auto result = core::spawn_process(m_loop, std::move(spec), m_token).wait();
+        on_loop(m_loop, [this] {
+            set_prompt(false);
+            m_control.reset();
         });
-        while (!result) {
-            if (auto ran = m_loop.run(); !ran) {
-                return util::fail(std::move(ran).error());
-            }
-        }
-        set_prompt(false);
-        m_control.reset();
-        return std::move(*result);
+        return result;
     }
 
-    bool interrupted() const { return m_interrupted; }
+    bool interrupted() const { return m_token.is_cancelled(); }
     ProgressTracker& tracker() { return m_tracker; }
     InstallOutcome& outcome() { return m_outcome; }
 
@@ -301,9 +318,6 @@ private:
 
     /// The user's terminal changed size: the manager's terminal follows (it gets SIGWINCH and redraws).
     void on_resize() {
-        char drain[64];
-        while (::read(m_options.resize_fd, drain, sizeof drain) > 0) {
-        }
         winsize size{};
         if (m_control && ::ioctl(m_options.input_fd, TIOCGWINSZ, &size) == 0 && size.ws_row > 0 &&
             size.ws_col > 0) {
@@ -311,55 +325,36 @@ private:
         }
     }
 
-    void on_interrupt() {
-        char drain[64];
-        while (::read(m_options.interrupt_fd, drain, sizeof drain) > 0) {
-        }
-        if (!m_interrupted) {
-            m_interrupted = true;
-            m_cancel.cancel(); // SIGINT to the group; SIGKILL after the grace
-        } else if (m_control) {
-            m_control->signal(SIGKILL);
-        }
-    }
-
     core::EventLoop& m_loop;
     ProgressTracker m_tracker;
     const ExecuteOptions& m_options;
     const ExecuteCallbacks& m_callbacks;
+    core::CancellationToken m_token;
     InstallOutcome m_outcome;
     PromptWatcher m_prompts;
-    std::shared_ptr<core::ProcessControl> m_control;
-    core::CancellationToken m_cancel;
-    core::EventLoop::WatchId m_interrupt_watch = 0;
-    core::EventLoop::WatchId m_resize_watch = 0;
+    std::shared_ptr<core::ProcessControl> m_control; // loop thread
+    core::SignalMonitor::SubscriptionId m_resize = 0;
     core::EventLoop::WatchId m_input_watch = 0;
     bool m_prompt_open = false;
-    bool m_interrupted = false;
 };
 
 } // namespace
 
 util::Result<InstallOutcome> execute_plan(const InstallPlan& plan, const ExecuteOptions& options,
                                           const ExecuteCallbacks& callbacks) {
+    if (options.loop == nullptr) {
+        return util::fail(util::ErrorKind::invalid_input, "execute_plan: no event loop");
+    }
     // Under sudo apt cannot get its status fd (sudo closes fds above 2); its text lines are then counted.
     ProgressStyle style = plan.progress;
     if (style == ProgressStyle::apt_status_fd && options.elevation == Elevation::sudo) {
         style = ProgressStyle::last_line;
     }
-    auto created = core::EventLoop::create(options.backend);
-    if (!created) {
-        return util::fail(std::move(created).error());
-    }
-    std::unique_ptr<core::EventLoop> loop = std::move(*created);
     ExecuteOptions effective = options;
-    if (plan.manager != "apt") {
-        effective.prompts = Prompts::answer_defaults; // only apt's questions are known and handed over
+    if (!plan.asks_on_terminal) {
+        effective.prompts = Prompts::answer_defaults; // only known questions are handed over
     }
-    auto run = std::make_unique<PlanRun>(*loop, style, plan, effective, callbacks);
-    if (auto watched = run->watch_interrupts(); !watched) {
-        return util::fail(watched.error());
-    }
+    auto run = std::make_unique<PlanRun>(*options.loop, style, plan, effective, callbacks);
     auto argvs = final_argvs(plan, options.elevation, effective.prompts);
     auto env = options.elevation == Elevation::sudo ? std::vector<std::pair<std::string, std::string>>{}
                                                     : run_environment(plan, effective.prompts);
@@ -373,8 +368,6 @@ util::Result<InstallOutcome> execute_plan(const InstallPlan& plan, const Execute
         }
         auto result = run->run(argv, env, style == ProgressStyle::apt_status_fd);
         if (!result) {
-            run.reset();
-            loop->close();
             return util::fail(std::move(result).error());
         }
         if (run->interrupted() || !result->success()) {
@@ -389,10 +382,7 @@ util::Result<InstallOutcome> execute_plan(const InstallPlan& plan, const Execute
     outcome.final_update = run->tracker().finish(outcome.success);
     outcome.last_state = run->tracker().last_state();
     outcome.errors = run->tracker().errors();
-    InstallOutcome done = std::move(outcome);
-    run.reset();
-    loop->close();
-    return done;
+    return std::move(outcome);
 }
 
 } // namespace zsyncctl::pkg

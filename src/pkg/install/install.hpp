@@ -9,7 +9,9 @@
 #include <string_view>
 #include <vector>
 
-#include "core/config.hpp"
+#include "core/cancellation.hpp"
+#include "core/event_loop.hpp"
+#include "core/signal_monitor.hpp"
 #include "pkg/install/install_plan.hpp"
 #include "pkg/install/progress.hpp"
 #include "util/result.hpp"
@@ -38,8 +40,9 @@ std::vector<std::vector<std::string>> final_argvs(const InstallPlan& plan, Eleva
                                                   Prompts prompts = Prompts::answer_defaults);
 
 /// The environment every run gets: the plan's variables, LC_ALL=C (the parsers read English output), and
-/// for apt answering with defaults DEBIAN_FRONTEND=noninteractive unless the caller's environment already
-/// chose a frontend (when the user answers, debconf uses its configured frontend on the terminal).
+/// when answering with defaults the plan's frontend variable (apt: DEBIAN_FRONTEND=noninteractive) unless
+/// the caller's environment already chose one (when the user answers, debconf uses its configured
+/// frontend on the terminal).
 std::vector<std::pair<std::string, std::string>> run_environment(const InstallPlan& plan,
                                                                  Prompts prompts = Prompts::answer_defaults);
 
@@ -54,10 +57,11 @@ public:
     ~LockGroupGuard();
 
     /// Takes the lock for `group` in `dir`, calling `on_wait` once if another run holds it, then waiting
-    /// until it is free or `interrupt_fd` becomes readable (then fails with interrupted). Fails with io when
+    /// until it is free or `interrupt` is cancelled (then fails with interrupted). Fails with io when
     /// the lock file cannot be created.
     static util::Result<LockGroupGuard> acquire(const std::filesystem::path& dir, std::string_view group,
-                                                int interrupt_fd, const std::function<void()>& on_wait);
+                                                const core::CancellationToken& interrupt,
+                                                const std::function<void()>& on_wait);
 
 private:
     int m_fd = -1;
@@ -69,28 +73,29 @@ enum class OutputStream { out, err, status };
 /// How execute_plan runs a plan.
 struct ExecuteOptions {
     Elevation elevation = Elevation::none;
-    /// An fd that becomes readable each time the user asks to interrupt (the cli's SIGINT self-pipe), or
-    /// -1. First request: SIGINT to the manager's process group, then SIGKILL when it has not ended after
-    /// interrupt_grace; a second request: SIGKILL at once.
-    int interrupt_fd = -1;
+    /// The running loop the commands run on (the runtime's loop); required.
+    core::EventLoop* loop = nullptr;
+    /// Cancelled when the user asks to interrupt (the command's root token, which the signal monitor
+    /// cancels): SIGINT to the manager's process group, then SIGKILL when it has not ended after
+    /// interrupt_grace.
+    core::CancellationToken interrupt;
     std::chrono::milliseconds interrupt_grace{10000};
-    /// ask_terminal (apt only; others answer by their flags): the manager runs on a pseudo-terminal and
-    /// its questions are handed to the user (ExecuteCallbacks::on_prompt); answer_defaults: its stdin is
-    /// /dev/null.
+    /// The process's signal monitor, or nullptr. While a command runs, a second stop signal kills its
+    /// group at once; with ask_terminal, the manager's terminal follows the user's (SIGWINCH).
+    core::SignalMonitor* signals = nullptr;
+    /// ask_terminal (managers whose InstallFacts say they ask on a terminal; others answer by their
+    /// flags): the manager runs on a pseudo-terminal and its questions are handed to the user
+    /// (ExecuteCallbacks::on_prompt); answer_defaults: its stdin is /dev/null.
     Prompts prompts = Prompts::answer_defaults;
     /// With ask_terminal: where the user's keystrokes are read from while a question is open (our stdin,
     /// a terminal), and the size the manager's terminal gets.
     int input_fd = -1;
     unsigned short rows = 24;
     unsigned short cols = 80;
-    /// With ask_terminal: an fd that becomes readable when the user's terminal changed size (the cli's
-    /// SIGWINCH self-pipe), or -1; the manager's terminal then takes input_fd's new size.
-    int resize_fd = -1;
-    /// The event loop backend the run is driven by.
-    core::IoBackend backend = core::IoBackend::epoll;
 };
 
-/// What the caller wants to hear while a plan runs, all on the calling thread.
+/// What the caller wants to hear while a plan runs, all on the loop thread (the caller of execute_plan
+/// waits meanwhile).
 struct ExecuteCallbacks {
     std::function<void(const ProgressUpdate&)> on_progress;
     /// Every raw line (for the log file).
@@ -116,10 +121,10 @@ struct InstallOutcome {
     ProgressUpdate final_update;
 };
 
-/// Runs the plan's commands in order (core::spawn_process, each in its own process group, on a private
-/// event loop on the calling thread), stopping at the first failure, feeding progress through a
-/// ProgressTracker and raw lines to the callbacks. Fails (without an outcome) only when a command cannot
-/// be started: not_found for a missing executable, io, or the loop's error for `options.backend`.
+/// Runs the plan's commands in order (core::spawn_process on options.loop, each in its own process group),
+/// stopping at the first failure, feeding progress through a ProgressTracker and raw lines to the
+/// callbacks; the calling thread waits (it must not be the loop thread). Fails (without an outcome) only
+/// when a command cannot be started: not_found for a missing executable, io, invalid_input without a loop.
 util::Result<InstallOutcome> execute_plan(const InstallPlan& plan, const ExecuteOptions& options,
                                           const ExecuteCallbacks& callbacks);
 

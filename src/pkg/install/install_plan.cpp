@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <string>
 
+#include "util/strings.hpp"
+
 namespace zsyncctl::pkg {
 
 namespace {
@@ -158,17 +160,43 @@ util::Result<PackageRequest> parse_package_request(std::string_view text) {
     return request;
 }
 
+namespace {
+
+// A root_args template with every "{root}" replaced by `root`.
+std::string with_root(std::string_view arg, const std::string& root) {
+    std::string out;
+    std::size_t at = 0;
+    for (std::size_t found = arg.find("{root}"); found != std::string_view::npos;
+         found = arg.find("{root}", at)) {
+        out.append(arg.substr(at, found - at));
+        out += root;
+        at = found + 6;
+    }
+    out.append(arg.substr(at));
+    return out;
+}
+
+} // namespace
+
 util::Result<InstallPlan> build_plan(std::string_view id, Operation operation,
                                      const std::vector<std::string>& names, const PlanOptions& options) {
     const ManagerActions* actions = find_manager_actions(id);
-    if (actions == nullptr) {
+    const Manager* entry = find_manager(id);
+    if (actions == nullptr || entry == nullptr) {
         return util::fail(util::ErrorKind::invalid_input, "unknown package manager '" + shown(id) + "'");
     }
+    const InstallFacts& facts = entry->install;
     if (!can_perform(*actions, operation)) {
         std::string why =
             actions->why_not.empty() ? "no command for it is known" : std::string(actions->why_not);
         return util::fail(util::ErrorKind::unsupported,
                           std::string(id) + " cannot " + std::string(to_string(operation)) + " by name", why);
+    }
+    if (!options.root.empty() && facts.root_args.empty()) {
+        return util::fail(util::ErrorKind::unsupported,
+                          std::string(id) + " cannot " + std::string(to_string(operation)) +
+                              " packages under another root (--root)",
+                          "managers that can: " + managers_with_root_option());
     }
     if (names.empty()) {
         return util::fail(util::ErrorKind::invalid_input, "no package names given");
@@ -177,34 +205,48 @@ util::Result<InstallPlan> build_plan(std::string_view id, Operation operation,
     plan.manager = std::string(id);
     plan.operation = operation;
     plan.names = names;
-    plan.needs_root = actions->needs_root;
+    plan.needs_root = actions->needs_root && !(options.root.empty() ? false : facts.root_run_unprivileged);
     plan.refuses_root = actions->refuses_root;
     plan.lock_group = std::string(actions->lock_group);
     plan.progress = actions->progress;
+    plan.asks_on_terminal = facts.asks_on_terminal;
+    plan.frontend_env = {std::string(facts.frontend_env.first), std::string(facts.frontend_env.second)};
     for (const auto& [key, value] : actions->env) {
         plan.env.emplace_back(std::string(key), std::string(value));
     }
     const auto& prefix = operation == Operation::install ? actions->install_prefix : actions->remove_prefix;
     const auto& suffix = operation == Operation::install ? actions->install_suffix : actions->remove_suffix;
+    bool asked = options.prompts == Prompts::ask_terminal && facts.asks_on_terminal;
 
     auto start = [&] {
         PlannedCommand cmd;
         cmd.argv.emplace_back(options.executable.empty() ? std::string(prefix.front()) : options.executable);
-        if (id == "apt") {
-            for (const std::string& setting : options.apt_options) {
-                cmd.argv.emplace_back("-o");
+        if (!options.root.empty()) {
+            std::string root = options.root;
+            while (root.size() > 1 && root.back() == '/') {
+                root.pop_back();
+            }
+            for (std::string_view arg : facts.root_args) {
+                cmd.argv.push_back(with_root(arg, root));
+            }
+        }
+        if (!facts.setting_option.empty()) {
+            for (const std::string& setting : options.settings) {
+                cmd.argv.emplace_back(facts.setting_option);
                 cmd.argv.push_back(setting);
             }
         }
-        if (id == "apt" && options.prompts == Prompts::ask_terminal) {
-            cmd.argv.emplace_back("-o");
-            cmd.argv.emplace_back("Dpkg::Use-Pty=0");
+        if (asked) {
+            for (std::string_view arg : facts.ask_terminal_args) {
+                cmd.argv.emplace_back(arg);
+            }
         }
         for (std::size_t i = 1; i < prefix.size(); ++i) {
-            bool forced_answer = i + 1 < prefix.size() && prefix[i] == "-o" &&
-                                 prefix[i + 1].starts_with("Dpkg::Options::=--force-conf");
-            if (forced_answer && options.prompts == Prompts::ask_terminal) {
-                ++i; // dpkg asks the user instead
+            bool forced_answer = asked && !facts.forced_answer_setting.empty() && i + 1 < prefix.size() &&
+                                 prefix[i] == facts.setting_option &&
+                                 prefix[i + 1].starts_with(facts.forced_answer_setting);
+            if (forced_answer) {
+                ++i; // the manager asks the user instead
                 continue;
             }
             cmd.argv.emplace_back(prefix[i]);
@@ -241,25 +283,18 @@ util::Result<InstallPlan> build_plan(std::string_view id, Operation operation,
     return plan;
 }
 
-std::vector<std::string> apt_root_options(std::string_view root) {
-    std::string r(root);
-    while (r.size() > 1 && r.back() == '/') {
-        r.pop_back();
+std::string managers_with_root_option() {
+    std::vector<std::string> ids;
+    for (const Manager& m : registry()) {
+        if (has_install_facts(m) && !m.install.root_args.empty()) {
+            ids.emplace_back(m.id);
+        }
     }
-    return {
-        "Dir=" + r,
-        "Dir::State::status=" + r + "/var/lib/dpkg/status",
-        "Dir::Etc::SourceList=" + r + "/etc/apt/sources.list",
-        "Dir::Etc::SourceParts=" + r + "/etc/apt/sources.list.d",
-        "Dir::Etc::Parts=" + r + "/etc/apt/apt.conf.d",
-        "DPkg::Options::=--root=" + r,
-        "DPkg::Options::=--admindir=" + r + "/var/lib/dpkg",
-        "DPkg::Options::=--force-not-root",
-        "Debug::NoLocking=1",
-    };
+    return util::join(ids, ", ");
 }
 
-util::Result<std::vector<std::string>> parse_apt_options(std::string_view text) {
+util::Result<std::vector<std::string>> parse_manager_settings(std::string_view text,
+                                                              std::string_view env_name) {
     std::vector<std::string> out;
     std::size_t i = 0;
     while (i < text.size()) {
@@ -275,7 +310,7 @@ util::Result<std::vector<std::string>> parse_apt_options(std::string_view text) 
             if (setting.front() == '-' || setting.find('=') == std::string_view::npos ||
                 setting.front() == '=') {
                 return util::fail(util::ErrorKind::invalid_input,
-                                  "bad apt setting '" + shown(setting) + "' in ZSYNCCTL_APT_OPTIONS",
+                                  "bad setting '" + shown(setting) + "' in " + std::string(env_name),
                                   "each setting is Key=Value, separated by spaces or newlines");
             }
             out.emplace_back(setting);

@@ -94,31 +94,40 @@ struct InstallPlan {
     std::string lock_group;
     ProgressStyle progress = ProgressStyle::last_line;
     std::vector<std::pair<std::string, std::string>> env;
+    /// The manager asks questions on a terminal (InstallFacts::asks_on_terminal).
+    bool asks_on_terminal = false;
+    /// Set when nobody answers, unless the caller's environment already has it (InstallFacts::frontend_env).
+    std::pair<std::string, std::string> frontend_env;
 };
 
-/// Extra knobs of a plan that come from the environment rather than the manager's table entry.
+/// Extra knobs of a plan that come from the command line and the environment rather than the registry.
 struct PlanOptions {
     /// The manager's executable to put in argv[0] (a detected path); empty keeps the table's name.
     std::string executable;
-    /// apt only: extra "-o" settings (each "Key=Value") added before the operation, e.g. the Dir=… options
-    /// that point apt at a scratch root. From env ZSYNCCTL_APT_OPTIONS and --root (see apt_root_options).
-    std::vector<std::string> apt_options;
-    /// apt only: ask_terminal drops the table's dpkg --force-conf* answers (so dpkg asks) and runs dpkg
-    /// without apt's own pseudo-terminal (so it stays in the process group an interrupt reaches).
+    /// Settings ("Key=Value") each passed with the manager's InstallFacts::setting_option (apt "-o"), from
+    /// its settings_env (ZSYNCCTL_APT_OPTIONS); ignored for managers without a setting option.
+    std::vector<std::string> settings;
+    /// Non-empty: operate on the system installed under this directory with the manager's root_args.
+    std::string root;
+    /// ask_terminal (managers that ask on a terminal): the registry's forced answers are dropped (so the
+    /// manager asks) and its ask_terminal_args added.
     Prompts prompts = Prompts::answer_defaults;
 };
 
 /// Builds the plan for `operation` of `names` (already validated) with manager `id`. Fails with
-/// invalid_input for an unknown manager, unsupported when the manager cannot do the operation by name.
+/// invalid_input for an unknown manager, unsupported when the manager cannot do the operation by name or
+/// cannot operate on another root (options.root set, no InstallFacts::root_args; the hint names the
+/// managers that can).
 util::Result<InstallPlan> build_plan(std::string_view id, Operation operation,
                                      const std::vector<std::string>& names, const PlanOptions& options = {});
 
-/// The apt "-o" settings that make apt and dpkg work inside `root` (a directory, not "/"): Dir, the status
-/// file, the source lists, dpkg's --root/--admindir, and no locking outside the root. Never fails.
-std::vector<std::string> apt_root_options(std::string_view root);
+/// The managers that can install under another root (InstallFacts::root_args), comma-separated.
+std::string managers_with_root_option();
 
-/// Splits ZSYNCCTL_APT_OPTIONS-style text (settings separated by newlines or spaces, each "Key=Value")
-/// into settings; fails with invalid_input when one has no '=' or starts with '-'.
-util::Result<std::vector<std::string>> parse_apt_options(std::string_view text);
+/// Splits settings text from a manager's settings_env (ZSYNCCTL_APT_OPTIONS: settings separated by
+/// newlines or spaces, each "Key=Value") into settings; fails with invalid_input naming `env_name` when one
+/// has no '=' or starts with '-'.
+util::Result<std::vector<std::string>>
+parse_manager_settings(std::string_view text, std::string_view env_name = "ZSYNCCTL_APT_OPTIONS");
 
 } // namespace zsyncctl::pkg

@@ -124,6 +124,29 @@ struct InstallFacts {
     std::vector<std::pair<std::string_view, std::string_view>> env{};
     /// Why the manager cannot install (or remove) by name.
     std::string_view why_not{};
+    /// True when the manager asks questions on a terminal that can be handed to the user (apt: dpkg's
+    /// conffile prompts, debconf dialogs); it then runs on a pseudo-terminal of its own.
+    bool asks_on_terminal = false;
+    /// With the user answering: argv added after argv[0] (apt keeps dpkg off a pseudo-terminal of its own,
+    /// so dpkg stays in the process group an interrupt reaches).
+    std::vector<std::string_view> ask_terminal_args{};
+    /// With the user answering: the "-o VALUE" pairs of the prefix whose value starts with this are dropped
+    /// (apt's dpkg --force-conf* answers, so dpkg asks instead).
+    std::string_view forced_answer_setting{};
+    /// The option that takes one "Key=Value" setting (apt "-o"), and the environment variable whose settings
+    /// are added with it to every run (ZSYNCCTL_APT_OPTIONS); empty: none.
+    std::string_view setting_option{};
+    std::string_view settings_env{};
+    /// The frontend variable set when nobody answers, unless the caller's environment already chose one
+    /// (DEBIAN_FRONTEND=noninteractive: stdin is /dev/null, a dialog could never be answered).
+    std::pair<std::string_view, std::string_view> frontend_env{};
+    /// argv added after argv[0] to operate on the system installed under another root; "{root}" is replaced
+    /// by the directory (apt's Dir= settings with dpkg's --root, dnf --installroot, zypper --root, ...).
+    /// Empty: the manager cannot operate on another root, and --root refuses it.
+    std::vector<std::string_view> root_args{};
+    /// True when root_args make the run need no privileges of its own (apt/dpkg on a root we own: dpkg's
+    /// --force-not-root).
+    bool root_run_unprivileged = false;
 };
 
 /// One manager in the registry: everything about it that is a fact, not a run-time finding.

@@ -32,6 +32,22 @@ std::vector<Manager> system_managers() {
                                        "Dpkg::Options::=--force-confold", "install"},
                     .remove_prefix = {"apt-get", "-y", "-q", "remove"},
                     .progress = ProgressStyle::apt_status_fd,
+                    .asks_on_terminal = true,
+                    .ask_terminal_args = {"-o", "Dpkg::Use-Pty=0"},
+                    .forced_answer_setting = "Dpkg::Options::=--force-conf",
+                    .setting_option = "-o",
+                    .settings_env = "ZSYNCCTL_APT_OPTIONS",
+                    .frontend_env = {"DEBIAN_FRONTEND", "noninteractive"},
+                    // apt and dpkg read and lock everything inside the root (its own dpkg lock, never
+                    // Debug::NoLocking); dpkg runs unprivileged on a root we own.
+                    .root_args = {"-o", "Dir={root}", "-o", "Dir::State::status={root}/var/lib/dpkg/status",
+                                  "-o", "Dir::Etc::SourceList={root}/etc/apt/sources.list", "-o",
+                                  "Dir::Etc::SourceParts={root}/etc/apt/sources.list.d", "-o",
+                                  "Dir::Etc::Parts={root}/etc/apt/apt.conf.d", "-o",
+                                  "DPkg::Options::=--root={root}", "-o",
+                                  "DPkg::Options::=--admindir={root}/var/lib/dpkg", "-o",
+                                  "DPkg::Options::=--force-not-root"},
+                    .root_run_unprivileged = true,
                 },
         },
         {
@@ -86,6 +102,7 @@ std::vector<Manager> system_managers() {
                     .install_prefix = {"dnf", "-y", "install"},
                     .remove_prefix = {"dnf", "-y", "remove"},
                     .progress = ProgressStyle::counted_steps,
+                    .root_args = {"--installroot={root}"},
                 },
         },
         {
@@ -108,6 +125,7 @@ std::vector<Manager> system_managers() {
                     .install_prefix = {"yum", "-y", "install"},
                     .remove_prefix = {"yum", "-y", "remove"},
                     .progress = ProgressStyle::counted_steps,
+                    .root_args = {"--installroot={root}"},
                 },
         },
         {
@@ -141,6 +159,7 @@ std::vector<Manager> system_managers() {
                                        "--auto-agree-with-licenses"},
                     .remove_prefix = {"zypper", "--non-interactive", "--no-color", "remove"},
                     .progress = ProgressStyle::counted_steps,
+                    .root_args = {"--root", "{root}"},
                 },
         },
         {
@@ -179,6 +198,7 @@ std::vector<Manager> system_managers() {
                     .install_prefix = {"pacman", "--sync", "--noconfirm", "--needed", "--color", "never"},
                     .remove_prefix = {"pacman", "--remove", "--noconfirm", "--color", "never"},
                     .progress = ProgressStyle::counted_steps,
+                    .root_args = {"--root", "{root}", "--dbpath", "{root}/var/lib/pacman"},
                 },
         },
         {
@@ -244,6 +264,7 @@ std::vector<Manager> system_managers() {
                     .install_prefix = {"apk", "--no-progress", "add"},
                     .remove_prefix = {"apk", "--no-progress", "del"},
                     .progress = ProgressStyle::counted_steps,
+                    .root_args = {"--root", "{root}"},
                 },
         },
         {
@@ -272,6 +293,7 @@ std::vector<Manager> system_managers() {
                 {
                     .install_prefix = {"xbps-install", "--yes"},
                     .remove_prefix = {"xbps-remove", "--yes"},
+                    .root_args = {"--rootdir", "{root}"},
                 },
         },
         {

@@ -1,0 +1,45 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "cli/output.hpp"
+#include "pkg/install/install.hpp"
+#include "pkg/install/install_plan.hpp"
+
+namespace zsyncctl::cli {
+
+/// `argv` for display: each argument sanitized and shell-quoted when needed (nothing is run by a shell).
+std::string display_argv(const std::vector<std::string>& argv);
+
+/// How the manager was chosen, for the text, the plan and the JSON.
+struct ManagerChoice {
+    std::string manager;
+    std::string chosen_by;               // "option", "prefix" or "search"
+    std::vector<std::string> candidates; // with "search": the managers that had every name
+    bool user_picked = false;            // the user chose it from a numbered list
+};
+
+/// What --dry-run shows: the plan, the final argvs and how it would be elevated.
+struct DryRunView {
+    const pkg::InstallPlan& plan;
+    const ManagerChoice& choice;
+    std::vector<std::vector<std::string>> argvs{};
+    std::vector<std::pair<std::string, std::string>> env{};
+    std::string elevation{};       // "none", "sudo" or "unavailable"
+    std::string elevation_error{}; // why it is unavailable
+    bool user_answers = false;     // the manager's questions would be asked on this terminal
+};
+
+/// Prints the dry run as one JSON document (--json) or as aligned text lines on stdout.
+void print_dry_run(const Output& out, bool json, const DryRunView& view);
+
+/// The JSON "done" event of a run (--json), one line on stdout.
+void print_done_event(const Output& out, const pkg::InstallPlan& plan, const pkg::InstallOutcome& outcome,
+                      const std::string& log_path);
+
+/// After a failed run: the manager's errors and its last output lines on stderr (unless quiet).
+void print_failure_details(const Output& out, bool json, bool quiet, const pkg::InstallPlan& plan,
+                           const pkg::InstallOutcome& outcome);
+
+} // namespace zsyncctl::cli

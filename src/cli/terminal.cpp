@@ -1,0 +1,115 @@
+#include "cli/terminal.hpp"
+
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <mutex>
+
+namespace zsyncctl::cli {
+
+namespace {
+
+std::atomic<bool> g_cursor_hidden{false};
+
+// The mode to put back on g_saved_fd (-1: nothing to restore). Written by CharacterMode, read by
+// restore_terminal() possibly from another thread.
+std::mutex g_saved_mutex;
+int g_saved_fd = -1;
+termios g_saved_mode{};
+
+void write_all(int fd, const char* text, std::size_t size) {
+    while (size > 0) {
+        ssize_t n = ::write(fd, text, size);
+        if (n <= 0) {
+            return;
+        }
+        text += n;
+        size -= static_cast<std::size_t>(n);
+    }
+}
+
+} // namespace
+
+std::optional<TerminalSize> terminal_size(int fd) {
+    winsize ws{};
+    if (::ioctl(fd, TIOCGWINSZ, &ws) != 0 || ws.ws_row == 0 || ws.ws_col == 0) {
+        return std::nullopt;
+    }
+    return TerminalSize{ws.ws_row, ws.ws_col};
+}
+
+std::size_t terminal_columns(int fd, std::size_t minimum, std::size_t fallback) {
+    auto size = terminal_size(fd);
+    return size && size->cols >= minimum ? size->cols : fallback;
+}
+
+void set_cursor_visible(bool visible) {
+    g_cursor_hidden = !visible;
+    static constexpr char k_show[] = "\033[?25h";
+    static constexpr char k_hide[] = "\033[?25l";
+    std::fflush(stderr);
+    if (visible) {
+        write_all(STDERR_FILENO, k_show, sizeof k_show - 1);
+    } else {
+        write_all(STDERR_FILENO, k_hide, sizeof k_hide - 1);
+    }
+}
+
+void restore_terminal() {
+    {
+        std::lock_guard<std::mutex> lock(g_saved_mutex);
+        if (g_saved_fd >= 0) {
+            ::tcsetattr(g_saved_fd, TCSADRAIN, &g_saved_mode);
+            g_saved_fd = -1;
+        }
+    }
+    if (g_cursor_hidden.exchange(false)) {
+        static constexpr char k_show[] = "\r\033[K\033[?25h";
+        write_all(STDERR_FILENO, k_show, sizeof k_show - 1);
+    }
+}
+
+void CharacterMode::begin() {
+    if (m_active || ::tcgetattr(m_fd, &m_saved) != 0) {
+        return;
+    }
+    termios raw = m_saved;
+    raw.c_lflag &= ~static_cast<tcflag_t>(ICANON | ECHO | ECHONL | IEXTEN);
+    raw.c_iflag &= ~static_cast<tcflag_t>(ICRNL | INLCR | IGNCR | IXON);
+    raw.c_cc[VMIN] = 1;
+    raw.c_cc[VTIME] = 0;
+    {
+        std::lock_guard<std::mutex> lock(g_saved_mutex);
+        g_saved_fd = m_fd;
+        g_saved_mode = m_saved;
+    }
+    // TCSAFLUSH drops keys typed before the question, so a stray Enter does not answer it.
+    m_active = ::tcsetattr(m_fd, TCSAFLUSH, &raw) == 0;
+    m_suspended = false;
+}
+
+void CharacterMode::end() {
+    if (m_active) {
+        ::tcsetattr(m_fd, TCSADRAIN, &m_saved);
+        m_active = false;
+        std::lock_guard<std::mutex> lock(g_saved_mutex);
+        g_saved_fd = -1;
+    }
+    m_suspended = false;
+}
+
+void CharacterMode::suspend() {
+    if (m_active) {
+        end();
+        m_suspended = true;
+    }
+}
+
+void CharacterMode::resume() {
+    if (m_suspended) {
+        begin();
+    }
+}
+
+} // namespace zsyncctl::cli

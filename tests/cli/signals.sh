@@ -1,0 +1,203 @@
+#!/usr/bin/env bash
+# Signals reach every command through one owner (core::SignalMonitor): SIGINT, SIGTERM and SIGHUP sent to
+# zsyncctl while it runs stub managers (search, the manager choice of install, --versions, an install)
+# stop every child (checked by pid, grandchildren included) and exit 130/143/129; a reader of stdout that
+# leaves (`| head -1`) stops the managers too; on a real pseudo-terminal the cursor that the progress bar
+# hid is shown again after the signal.
+. "$(dirname "$0")/lib.sh"
+
+BIN="$SCRATCH/bin"
+PIDS="$SCRATCH/pids"
+mkdir -p "$BIN"
+export PATH="$BIN:/usr/bin:/bin"
+
+# stub NAME: a manager whose every command records its pid and the pid of a grandchild, prints a line
+# and then sleeps (a search, a --version, an install alike). With STUB_IGNORE_INT set it ignores SIGINT.
+stub() {
+    cat >"$BIN/$1" <<SH
+#!/bin/sh
+[ -n "\${STUB_IGNORE_INT:-}" ] && trap '' INT
+/bin/sleep 60 &
+echo "\$! \$\$" >>"$PIDS"
+echo "\$PPID" >"$SCRATCH/parent"
+echo "zs-working on \$*"
+wait
+SH
+    chmod +x "$BIN/$1"
+}
+stub dnf
+stub npm
+
+# A recorded pid is gone (or a zombie nobody will see again) within 5 s.
+all_gone() {
+    local deadline=$((SECONDS + 5)) pid left
+    while :; do
+        left=""
+        for pid in $(cat "$PIDS" 2>/dev/null); do
+            if [ -e "/proc/$pid" ] && ! grep -q '^[^)]*) Z' "/proc/$pid/stat" 2>/dev/null; then
+                left="$left $pid"
+            fi
+        done
+        [ -z "$left" ] && return 0
+        [ "$SECONDS" -ge "$deadline" ] && { echo "$left"; return 1; }
+        sleep 0.1
+    done
+}
+
+# started: waits (10 s) until a stub recorded its pids.
+started() {
+    local deadline=$((SECONDS + 10))
+    until [ -s "$PIDS" ]; do
+        [ "$SECONDS" -ge "$deadline" ] && return 1
+        sleep 0.05
+    done
+}
+
+# interrupt SIGNAL WANT_CODE WHAT ARGS...: runs zsyncctl ARGS in the background, sends SIGNAL once a stub
+# runs, and checks the exit code, the time it took and that no child is left.
+interrupt() {
+    local sig=$1 want=$2 what=$3
+    shift 3
+    rm -f "$PIDS"
+    "$ZSYNCCTL" "$@" >"$SCRATCH/out" 2>"$SCRATCH/err" &
+    local zpid=$! start=$SECONDS
+    if ! started; then
+        fail "$what: no stub started ($(cat "$SCRATCH/err"))"
+        kill -KILL "$zpid" 2>/dev/null
+        wait "$zpid" 2>/dev/null
+        return
+    fi
+    kill "-$sig" "$zpid"
+    # A deadline without a watchdog subshell (killing one early would run lib.sh's EXIT trap in it).
+    local deadline=$((SECONDS + 20))
+    while kill -0 "$zpid" 2>/dev/null && [ "$SECONDS" -lt "$deadline" ]; do
+        sleep 0.05
+    done
+    kill -KILL "$zpid" 2>/dev/null
+    wait "$zpid"
+    local code=$?
+    [ "$code" -eq "$want" ] && ok || fail "$what: SIG$sig gave exit $code, wanted $want ($(head -c 300 "$SCRATCH/err"))"
+    [ $((SECONDS - start)) -le 12 ] && ok || fail "$what: SIG$sig took $((SECONDS - start)) s"
+    local left
+    left=$(all_gone) && ok || fail "$what: SIG$sig left children running:$left"
+}
+
+for pair in INT:130 TERM:143 HUP:129; do
+    sig=${pair%%:*}
+    code=${pair##*:}
+    interrupt "$sig" "$code" "pkg search" --no-cache pkg search zs -m dnf
+    interrupt "$sig" "$code" "pkg search --json-lines" --no-cache pkg search zs -m dnf --json-lines
+    interrupt "$sig" "$code" "pkg managers --versions" --no-cache pkg managers --versions
+    interrupt "$sig" "$code" "doctor --versions" --no-cache doctor --versions
+    interrupt "$sig" "$code" "pkg install NAME (manager choice)" --no-cache pkg install --dry-run zs-one
+    interrupt "$sig" "$code" "pkg install (the manager runs)" --no-cache pkg install --yes npm:zs-one
+done
+expect_contains "$(cat "$SCRATCH/err")" "interrupted; npm was stopped" "install reports the interrupt"
+# SIGQUIT is handled like SIGTERM (no core dump, children stopped), with its own exit code.
+interrupt QUIT 131 "pkg search" --no-cache pkg search zs -m dnf
+interrupt QUIT 131 "pkg install (the manager runs)" --no-cache pkg install --yes npm:zs-one
+
+# The first interrupt forwards SIGINT to a manager and waits; one that ignores it is killed by the
+# second interrupt, at once.
+rm -f "$PIDS"
+STUB_IGNORE_INT=1 "$ZSYNCCTL" --no-cache pkg install --yes npm:zs-one >"$SCRATCH/out" 2>"$SCRATCH/err" &
+zpid=$!
+if started; then
+    kill -INT "$zpid"
+    sleep 1
+    if kill -0 "$zpid" 2>/dev/null; then ok; else fail "zsyncctl did not wait for the manager after one SIGINT"; fi
+    start=$SECONDS
+    kill -INT "$zpid"
+    wait "$zpid"
+    code=$?
+    [ "$code" -eq 130 ] && ok || fail "second SIGINT: exit $code, wanted 130"
+    [ $((SECONDS - start)) -le 3 ] && ok || fail "second SIGINT took $((SECONDS - start)) s"
+    left=$(all_gone) && ok || fail "second SIGINT left children running:$left"
+else
+    fail "the SIGINT-ignoring install stub did not start"
+    kill -KILL "$zpid"
+fi
+
+# A reader that leaves: the managers are stopped, zsyncctl stops quietly (141, as SIGPIPE would have it).
+cat >"$BIN/dnf" <<SH
+#!/bin/sh
+echo "\$\$" >>"$PIDS"
+cat "$SOURCE_ROOT/tests/fixtures/search/cli/dnf.out"
+SH
+chmod +x "$BIN/dnf"
+rm -f "$PIDS"
+start=$SECONDS
+timeout -k 2 30 "$ZSYNCCTL" --no-cache pkg search hello -m dnf -m npm --json-lines 2>"$SCRATCH/err" |
+    head -1 >"$SCRATCH/head"
+codes=("${PIPESTATUS[@]}")
+out=$(cat "$SCRATCH/head")
+[ $((SECONDS - start)) -le 12 ] && ok || fail "| head -1 took $((SECONDS - start)) s"
+left=$(all_gone) && ok || fail "| head -1 left managers running:$left"
+[ "${codes[0]}" -eq 141 ] && ok || fail "| head -1: zsyncctl exit ${codes[0]}, wanted 141 ($(cat "$SCRATCH/err"))"
+expect_contains "$out" '"manager":"dnf"' "| head -1 got the first result"
+case "$(cat "$SCRATCH/err")" in *error*) fail "| head -1 printed an error: $(cat "$SCRATCH/err")" ;; *) ok ;; esac
+stub dnf
+
+# On a pseudo-terminal: the bar hides the cursor; after Ctrl-C (and after SIGTERM) it is shown again
+# and the terminal is as it was.
+DRIVE="$SOURCE_ROOT/tests/cli/pty_drive.py"
+if python3 -c 'import pty' 2>/dev/null; then
+    rm -f "$PIDS"
+    PTY_DEADLINE=30 python3 "$DRIVE" "$SCRATCH/tty-int" --expect "zs-working" --send '\x03' -- \
+        "$ZSYNCCTL" --no-cache pkg install --yes npm:zs-one
+    code=$?
+    [ "$code" -eq 130 ] && ok || fail "Ctrl-C on a terminal: exit $code, wanted 130"
+    left=$(all_gone) && ok || fail "Ctrl-C on a terminal left children running:$left"
+    check_cursor() {
+        python3 - "$1" <<'PY' && ok || fail "$2: the cursor is not shown again at the end: $(tail -c 200 "$1" | od -c | tail -4)"
+import sys
+t = open(sys.argv[1], "rb").read()
+hide, show = t.rfind(b"\x1b[?25l"), t.rfind(b"\x1b[?25h")
+sys.exit(0 if hide >= 0 and show > hide else 1)
+PY
+    }
+    check_cursor "$SCRATCH/tty-int" "Ctrl-C"
+
+    rm -f "$PIDS" "$SCRATCH/parent"
+    PTY_DEADLINE=30 python3 "$DRIVE" "$SCRATCH/tty-term" --expect "zs-working" -- \
+        "$ZSYNCCTL" --no-cache pkg install --yes npm:zs-one &
+    drive=$!
+    if started && [ -s "$SCRATCH/parent" ]; then
+        sleep 0.3
+        kill -TERM "$(cat "$SCRATCH/parent")"
+    fi
+    wait "$drive"
+    code=$?
+    [ "$code" -eq 143 ] && ok || fail "SIGTERM on a terminal: exit $code, wanted 143"
+    left=$(all_gone) && ok || fail "SIGTERM on a terminal left children running:$left"
+    check_cursor "$SCRATCH/tty-term" "SIGTERM"
+
+    # A question handed over to the user (the manager switched its terminal to a line editor): our
+    # terminal is in character mode; Ctrl-C then stops the manager and the modes come back (stty -a run
+    # on the same terminal right after shows canonical mode and echo again).
+    cat >"$BIN/apt-get" <<SH
+#!/bin/sh
+/bin/sleep 60 &
+echo "\$! \$\$" >>"$PIDS"
+printf 'zs-question? \033[?2004h'
+wait
+SH
+    chmod +x "$BIN/apt-get"
+    mkdir -p "$SCRATCH/root"
+    rm -f "$PIDS"
+    PTY_DEADLINE=30 python3 "$DRIVE" "$SCRATCH/tty-ask" --expect "[Y/n]" --send '\r' --expect "zs-question?" \
+        --send '\x03' -- /bin/sh -c 'trap "" INT; "$0" --no-cache --root "$1" pkg install apt:zs-one; echo "exit=$?"; stty -a' \
+        "$ZSYNCCTL" "$SCRATCH/root"
+    expect_contains "$(cat "$SCRATCH/tty-ask")" "exit=130" "Ctrl-C during a handed-over question"
+    left=$(all_gone) && ok || fail "Ctrl-C during a question left children running:$left"
+    modes=$(tr -d '\r' <"$SCRATCH/tty-ask" | sed -n '/exit=130/,$p')
+    case " $modes " in
+    *" -icanon"* | *" -echo "*) fail "terminal left in character mode: $modes" ;;
+    *" icanon"*) ok ;;
+    *) fail "stty -a output missing: $modes" ;;
+    esac
+else
+    echo "pty checks skipped: python3 has no pty module"
+fi
+
+finish
