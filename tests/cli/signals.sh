@@ -6,6 +6,7 @@
 # hid is shown again after the signal.
 . "$(dirname "$0")/lib.sh"
 
+: "${SCRATCH:?lib.sh sets SCRATCH; never write stubs elsewhere}"
 BIN="$SCRATCH/bin"
 PIDS="$SCRATCH/pids"
 mkdir -p "$BIN"
