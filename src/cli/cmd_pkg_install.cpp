@@ -17,6 +17,7 @@
 #include "cli/completion.hpp"
 #include "cli/context.hpp"
 #include "cli/install_view.hpp"
+#include "cli/json.hpp"
 #include "cli/progress_renderer.hpp"
 #include "cli/prompt.hpp"
 #include "cli/terminal.hpp"
@@ -107,7 +108,7 @@ std::optional<ManagerChoice> choose_by_search(Context& context, const std::vecto
                 {"names", names},
                 {"candidates", candidates},
             };
-            context.out.line(doc.dump(2));
+            context.out.line(json_text(doc));
         }
         raise_usage("several package managers have " + wanted + ": " + util::join(candidates, ", "),
                     "pick one with --manager M or write M:NAME");
@@ -356,7 +357,7 @@ ExitCode run_operation(Context& context, const InstallArgs& args, pkg::Operation
                                 {"manager", manager},
                                 {"chosen_by", "search"},
                                 {"candidates", choice->candidates}};
-        context.out.line(event.dump());
+        context.out.line(json_text(event, JsonLayout::line));
         context.out.flush();
     }
 

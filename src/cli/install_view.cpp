@@ -1,4 +1,5 @@
 #include "cli/install_view.hpp"
+#include "cli/json.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -64,7 +65,7 @@ void print_dry_run(const Output& out, bool json, const DryRunView& view) {
         if (!view.elevation_error.empty()) {
             doc["error"] = view.elevation_error;
         }
-        out.line(doc.dump(2));
+        out.line(json_text(doc));
         return;
     }
     out.line("manager:    " + plan.manager + " (chosen by " + view.choice.chosen_by + ")");
@@ -103,7 +104,7 @@ void print_done_event(const Output& out, const pkg::InstallPlan& plan, const pkg
     if (!outcome.errors.empty()) {
         done["errors"] = outcome.errors;
     }
-    out.line(done.dump());
+    out.line(json_text(done, JsonLayout::line));
     out.flush();
 }
 

@@ -1,4 +1,5 @@
 #include "cli/progress_renderer.hpp"
+#include "cli/json.hpp"
 
 #include <cstdio>
 #include <nlohmann/json.hpp>
@@ -69,7 +70,7 @@ void ProgressRenderer::update(const pkg::ProgressUpdate& update) {
             {"package", util::sanitize_for_display(update.package)},
             {"message", util::sanitize_for_display(update.message)},
         };
-        m_out.line(event.dump());
+        m_out.line(json_text(event, JsonLayout::line));
         std::fflush(stdout);
         return;
     }

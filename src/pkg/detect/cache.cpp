@@ -147,7 +147,13 @@ util::Result<void> store_cache(const std::filesystem::path& file, const DetectCo
     }
     nlohmann::json doc = {
         {"format", k_format}, {"key", cache_key(context)}, {"deps", deps}, {"detection", to_json(detection)}};
-    return util::write_file_atomic(file, doc.dump());
+    std::string text;
+    try {
+        text = doc.dump(); // strict: a path that is not UTF-8 must not be cached in a mangled form
+    } catch (const nlohmann::json::exception& e) {
+        return util::fail(util::ErrorKind::invalid_input, std::string("detection not cached: ") + e.what());
+    }
+    return util::write_file_atomic(file, text);
 }
 
 } // namespace zsyncctl::pkg
