@@ -7,7 +7,9 @@
 
 BIN="$SCRATCH/bin"
 mkdir -p "$BIN" "$SCRATCH/emptyroot"
-export ZSYNCCTL_ROOT="$SCRATCH/emptyroot"
+# The host root (commands are not run under --root), HOME and PATH holding nothing but the fakes.
+export HOME="$SCRATCH/home"
+mkdir -p "$HOME"
 export MARKER="$SCRATCH/marker"
 # fake MANAGER PRINTF-FORMAT: searches print one line per name in $FAKE_<MANAGER>_HAS that equals the
 # query; anything else is an install/remove, recorded in $MARKER.
