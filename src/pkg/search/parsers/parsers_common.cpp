@@ -143,9 +143,9 @@ std::vector<JsonElement> salvage_json_elements(std::string_view doc) {
 
 } // namespace parsers
 
-namespace {
-
 using namespace parsers;
+
+namespace {
 
 struct ParserEntry {
     std::string_view id;
@@ -173,6 +173,8 @@ constexpr ParserEntry k_parsers[] = {
     {"xbps", parse_xbps},
     {"zypper-xml", parse_zypper_xml},
 };
+
+} // namespace
 
 SearchParserFn find_search_parser(std::string_view id) {
     for (const auto& p : k_parsers) {

@@ -36,7 +36,7 @@ std::string json_string(const nlohmann::json& object, const char* key);
 /// One complete top-level element recovered from a cut-off JSON array or object.
 struct JsonElement {
     std::string key;
-    std::string text;
+    std::string_view text; ///< points into the document
 };
 
 /// The complete top-level elements of a JSON array or object that was cut off (for objects, each

@@ -4,6 +4,8 @@
 // XML (zypper's stable --xmlout interface).
 #include "pkg/search/parsers/parsers_internal.hpp"
 
+#include <unordered_set>
+
 #include "util/strings.hpp"
 
 namespace zsyncctl::pkg::parsers {
