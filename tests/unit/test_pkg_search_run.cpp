@@ -215,9 +215,11 @@ TEST_CASE("SearchRun --race: the first manager with results wins and the others 
     std::vector<pkg::PlannedSearch> plan;
     plan.push_back(planned("slow", "", std::make_unique<TimedBackend>(*rt, "slow", 10s, 3)));
     plan.push_back(planned("empty", "", std::make_unique<TimedBackend>(*rt, "empty", 5ms, 0)));
-    plan.push_back(planned("fast", "", std::make_unique<TimedBackend>(*rt, "fast", 60ms, 2)));
+    plan.push_back(planned("fast", "w", std::make_unique<TimedBackend>(*rt, "fast", 60ms, 2)));
     plan.push_back(planned("queued", "g", std::make_unique<TimedBackend>(*rt, "queued", 10s, 1)));
     plan.push_back(planned("behind", "g", std::make_unique<TimedBackend>(*rt, "behind", 10ms, 1)));
+    // The winner's own lock group: the managers after it never start.
+    plan.push_back(planned("winner-group", "w", std::make_unique<TimedBackend>(*rt, "winner-group", 10s, 1)));
     auto started = Clock::now();
     auto run = pkg::SearchRun::run(std::move(plan), request(30s, true), *rt);
     auto reports = drain(*run);
@@ -225,7 +227,7 @@ TEST_CASE("SearchRun --race: the first manager with results wins and the others 
     CHECK(report_of(reports, "fast").status == pkg::ManagerStatus::ok);
     CHECK(report_of(reports, "fast").hits.size() == 2);
     CHECK(report_of(reports, "empty").status == pkg::ManagerStatus::ok); // answered, found nothing
-    for (const char* loser : {"slow", "queued", "behind"}) {
+    for (const char* loser : {"slow", "queued", "behind", "winner-group"}) {
         const auto& r = report_of(reports, loser);
         CHECK_MESSAGE(r.status == pkg::ManagerStatus::cancelled, loser);
         CHECK(r.hits.empty());

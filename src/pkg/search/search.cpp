@@ -160,6 +160,9 @@ namespace {
 
 using Shared = SearchRun::Shared;
 
+// How long after the deadline a missing report is given up (a stopped command gets SIGKILL long before).
+constexpr std::chrono::milliseconds k_report_grace{5000};
+
 std::int64_t ms_since(std::chrono::steady_clock::time_point began) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - began)
         .count();
@@ -265,6 +268,12 @@ void run_chain(std::shared_ptr<Shared> shared, std::shared_ptr<std::vector<std::
             }
             shared->reports[index].set(std::move(report));
             if (won) {
+                // The rest of this lock group never starts: the race is over.
+                for (std::size_t rest = pos + 1; rest < unit->size(); ++rest) {
+                    std::size_t other = (*unit)[rest];
+                    shared->reports[other].set(ManagerReport{
+                        shared->names[other], ManagerStatus::cancelled, {}, 0, shared->cancelled_reason()});
+                }
                 done->set(index); // core::race cancels the other units
                 return;
             }
@@ -314,6 +323,7 @@ std::unique_ptr<SearchRun> SearchRun::run(std::vector<PlannedSearch> plan, const
     for (std::size_t i = 0; i < plan.size(); ++i) {
         shared->names.push_back(plan[i].manager);
         run->m_reports.push_back(ManagerReport{plan[i].manager, ManagerStatus::running, {}, 0, {}});
+        run->m_taken.push_back(false);
         run->m_queue.add(i, shared->reports[i].future());
         auto present = plan[i].backend
                            ? plan[i].backend->present()
@@ -371,20 +381,56 @@ void SearchRun::cancel() {
 }
 
 std::optional<std::size_t> SearchRun::next_finished(std::chrono::milliseconds wait) {
-    auto completed = m_queue.next_for(wait);
-    if (!completed) {
-        return std::nullopt;
+    while (true) {
+        // A report that cannot arrive any more (a bug, a backend ignoring its token) must not hold the
+        // command forever: past the deadline and a grace, what is missing is reported as such.
+        auto overdue = m_shared->deadline + k_report_grace;
+        auto now = std::chrono::steady_clock::now();
+        if (now >= overdue) {
+            auto missing = std::find(m_taken.begin(), m_taken.end(), false);
+            if (missing == m_taken.end()) {
+                return std::nullopt;
+            }
+            auto index = static_cast<std::size_t>(missing - m_taken.begin());
+            if (auto late = m_queue.next_for(std::chrono::milliseconds(0)); late && !m_taken[late->key]) {
+                index = late->key;
+                take(index, std::move(late->result));
+            } else {
+                m_taken[index] = true;
+                ++m_returned;
+                m_reports[index].status = ManagerStatus::timeout;
+                m_reports[index].error =
+                    "no report " + std::to_string(k_report_grace.count()) + " ms after the deadline";
+            }
+            return index;
+        }
+        auto completed = m_queue.next_for(
+            std::min(wait, std::chrono::duration_cast<std::chrono::milliseconds>(overdue - now) +
+                               std::chrono::milliseconds(1)));
+        if (!completed) {
+            if (std::chrono::steady_clock::now() < overdue) {
+                return std::nullopt;
+            }
+            continue;
+        }
+        if (m_taken[completed->key]) {
+            continue; // reported missing already
+        }
+        take(completed->key, std::move(completed->result));
+        return completed->key;
     }
-    std::size_t index = completed->key;
-    if (completed->result) {
-        m_reports[index] = std::move(*completed->result);
+}
+
+void SearchRun::take(std::size_t index, util::Result<ManagerReport> result) {
+    if (result) {
+        m_reports[index] = std::move(*result);
     } else {
         // The runtime dropped the work (shutdown): nothing was found.
         m_reports[index].status = ManagerStatus::error;
-        m_reports[index].error = completed->result.error().message;
+        m_reports[index].error = result.error().message;
     }
+    m_taken[index] = true;
     ++m_returned;
-    return index;
 }
 
 } // namespace zsyncctl::pkg

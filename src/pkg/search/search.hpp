@@ -88,7 +88,8 @@ public:
     SearchRun& operator=(const SearchRun&) = delete;
 
     /// Waits up to `wait` for a manager to finish; returns its index into reports(), or nullopt when none
-    /// finished in time or all have already been returned.
+    /// finished in time or all have already been returned. A report still missing 5 s after the deadline
+    /// is returned as timeout ("no report ...") so a caller never waits forever.
     std::optional<std::size_t> next_finished(std::chrono::milliseconds wait);
     /// True when every manager's report has been returned by next_finished().
     bool all_returned() const { return m_returned == m_reports.size(); }
@@ -106,10 +107,12 @@ public:
 
 private:
     SearchRun() = default;
+    void take(std::size_t index, util::Result<ManagerReport> result);
 
     std::shared_ptr<Shared> m_shared;
     core::CompletionQueue<ManagerReport> m_queue;
     std::vector<ManagerReport> m_reports;
+    std::vector<bool> m_taken; // reports returned by next_finished
     std::chrono::steady_clock::time_point m_started;
     std::size_t m_returned = 0;
 };
