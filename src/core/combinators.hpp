@@ -1,7 +1,9 @@
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
 #include <cstddef>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -217,6 +219,99 @@ Future<T> with_timeout(TaskFactory<T> task, std::chrono::steady_clock::duration 
         std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(timeout).count()) + " ms";
     return detail::run_with_deadline(std::move(task), TimerService::Clock::now() + timeout, timers, parent,
                                      std::move(limit));
+}
+
+/// Results of several futures in the order they complete ("as each completes"): add() futures under a key,
+/// then take them with next()/next_for() as they finish. Copies share one queue; a future still running
+/// when every copy is gone completes into nothing. Thread-safe: futures may complete on any thread, and
+/// any thread may take results (each result is taken once).
+template <typename T>
+class CompletionQueue {
+public:
+    /// One completed future: the key it was added under and its result.
+    struct Completed {
+        std::size_t key = 0;
+        util::Result<T> result;
+    };
+
+    CompletionQueue() : m_state(std::make_shared<State>()) {}
+
+    /// Watches `future`; its result is queued under `key` when it completes (now, if it already has). An
+    /// already-awaited future is queued at once with FutureAlreadyAwaited.
+    void add(std::size_t key, Future<T> future) {
+        {
+            std::lock_guard lock(m_state->mutex);
+            ++m_state->added;
+        }
+        auto state = m_state;
+        auto deliver = [state, key](util::Result<T> result) {
+            {
+                std::lock_guard lock(state->mutex);
+                state->done.push_back(Completed{key, std::move(result)});
+            }
+            state->cv.notify_all();
+        };
+        if (!future.valid()) {
+            deliver(util::fail(runtime_error(RuntimeErrc::FutureAlreadyAwaited)));
+            return;
+        }
+        future.on_complete(std::move(deliver));
+    }
+
+    /// Waits up to `wait` for the next completion and takes it; nullopt when none completed in time or
+    /// when every added future has already been taken (then it returns at once).
+    template <typename Rep, typename Period>
+    std::optional<Completed> next_for(std::chrono::duration<Rep, Period> wait) {
+        std::unique_lock lock(m_state->mutex);
+        if (!m_state->cv.wait_for(lock, wait, [&] { return !m_state->done.empty() || drained(); }) ||
+            m_state->done.empty()) {
+            return std::nullopt;
+        }
+        return take(lock);
+    }
+
+    /// Blocks until the next completion and takes it; nullopt once every added future has been taken.
+    std::optional<Completed> next() {
+        std::unique_lock lock(m_state->mutex);
+        m_state->cv.wait(lock, [&] { return !m_state->done.empty() || drained(); });
+        if (m_state->done.empty()) {
+            return std::nullopt;
+        }
+        return take(lock);
+    }
+
+    /// Futures added and not yet taken (running or completed).
+    std::size_t pending() const {
+        std::lock_guard lock(m_state->mutex);
+        return m_state->added - m_state->taken;
+    }
+
+private:
+    struct State {
+        mutable std::mutex mutex;
+        std::condition_variable cv;
+        std::deque<Completed> done;
+        std::size_t added = 0;
+        std::size_t taken = 0;
+    };
+    bool drained() const { return m_state->taken == m_state->added; }
+    Completed take(std::unique_lock<std::mutex>&) {
+        Completed c = std::move(m_state->done.front());
+        m_state->done.pop_front();
+        ++m_state->taken;
+        return c;
+    }
+    std::shared_ptr<State> m_state;
+};
+
+/// A CompletionQueue over `futures`, each keyed by its position. Never fails (see CompletionQueue::add).
+template <typename T>
+CompletionQueue<T> as_completed(std::vector<Future<T>> futures) {
+    CompletionQueue<T> queue;
+    for (std::size_t i = 0; i < futures.size(); ++i) {
+        queue.add(i, std::move(futures[i]));
+    }
+    return queue;
 }
 
 } // namespace zsyncctl::core

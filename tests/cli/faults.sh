@@ -10,8 +10,9 @@
 BIN="$SCRATCH/bin"
 mkdir -p "$BIN"
 export PATH="$BIN:/usr/bin:/bin"
-export ZSYNCCTL_ROOT="$SCRATCH/emptyroot"
-mkdir -p "$ZSYNCCTL_ROOT"
+# The host root: search runs command managers only there (never under --root); detection finds the fakes.
+export HOME="$SCRATCH/home"
+mkdir -p "$HOME"
 APK_OUT="$SOURCE_ROOT/tests/fixtures/search/cli/apk.out"
 
 # fake NAME BODY: an executable shell script that records its pid, then runs BODY.

@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # `zsyncctl pkg search` end to end with fake managers on PATH that print recorded real-format output
 # (tests/fixtures/search/cli), plus malformed/truncated/non-UTF-8 output, a race, a timeout and lock groups.
+# The managers are found by detection (the host root, PATH below; ZSYNCCTL_OS for other systems' ones),
+# and under --root search covers exactly what `pkg managers` detects, running no command at all.
 . "$(dirname "$0")/lib.sh"
 
 FIX="$SOURCE_ROOT/tests/fixtures/search"
 BIN="$SCRATCH/bin"
 mkdir -p "$BIN"
 export PATH="$BIN:/usr/bin:/bin"
-export ZSYNCCTL_ROOT="$SCRATCH/emptyroot"
-mkdir -p "$ZSYNCCTL_ROOT"
+export HOME="$SCRATCH/home"
+mkdir -p "$HOME"
 
 # fake NAME FIXTURE [EXIT]: an executable that checks LC_ALL=C, logs its argv, prints the fixture.
 fake() {
@@ -40,12 +42,21 @@ fake mas mas.out
 fake conda conda-json.out
 fake pip3 apk.out
 
-all="dnf,zypper,apk,xbps,nix,guix,macports,snap,flatpak,chocolatey,scoop,winget,cargo,gem,yay,pkg,mas,conda"
+all="dnf,zypper,apk,xbps,nix,guix,snap,flatpak,cargo,gem,yay,conda"
 expect_exit 0 "every CLI backend" --json pkg search hello --manager "$all"
 expect_json 'all(m["status"] == "ok" for m in d["managers"])' "every manager ok"
-expect_json 'len(d["managers"]) == 18' "one report per manager"
+expect_json 'len(d["managers"]) == 12' "one report per manager"
 expect_json '{"manager": "zypper", "name": "hello", "version": "2.12.1-1.7", "description": "A Friendly Greeter & more", "installed": True} in d["results"]' "zypper XML result"
+# Other systems' managers are detected (and searched) only when detection runs for that system.
+ZSYNCCTL_OS=windows expect_exit 0 "Windows CLI backends" --json pkg search hello --manager chocolatey,scoop,winget
+expect_json 'all(m["status"] == "ok" for m in d["managers"]) and len(d["managers"]) == 3' "Windows managers ok"
 expect_json 'any(r["manager"] == "winget" and r["name"] == "Example.HelloWorld" for r in d["results"])' "winget result"
+ZSYNCCTL_OS=macos expect_exit 0 "macOS CLI backends" --json pkg search hello --manager macports,mas
+expect_json 'all(m["status"] == "ok" for m in d["managers"]) and len(d["managers"]) == 2' "macOS managers ok"
+ZSYNCCTL_OS=freebsd expect_exit 0 "FreeBSD CLI backend" --json pkg search hello --manager pkg
+expect_json 'd["managers"][0]["status"] == "ok" and d["managers"][0]["count"] > 0' "FreeBSD pkg ok"
+expect_exit 1 "a manager of another system" --json pkg search hello --manager mas
+expect_json 'd["managers"][0]["status"] == "skipped" and "not detected" in d["managers"][0]["error"]' "mas on Linux: skipped, not detected"
 expect_json 'sorted(d.keys()) == ["managers", "query", "results"] and d["query"] == "hello"' "document shape"
 expect_json 'all(sorted(m.keys()) == ["count","elapsed_ms","error","name","status"] for m in d["managers"])' "manager shape"
 expect_contains "$(cat "$SCRATCH/dnf.argv")" "C --quiet --assumeno search hello" "dnf runs with LC_ALL=C and non-interactive flags"
@@ -176,7 +187,61 @@ cat >"$BIN/choco" <<SH
 exit 0
 SH
 chmod +x "$BIN/choco"
-expect_exit 1 "nothing found" pkg search hello --manager chocolatey
+ZSYNCCTL_OS=windows expect_exit 1 "nothing found" pkg search hello --manager chocolatey
 expect_contains "$ERR" "no package matches" "nothing found message"
+
+# ---- One detection. Every stub on PATH records that it ran; under --root none may run.
+managers_of() { python3 -c 'import json,sys; d=json.load(sys.stdin); d=d["managers"] if isinstance(d, dict) else d; print(" ".join(sorted(m["name"] for m in d)))'; }
+for f in "$BIN"/*; do
+    printf '#!/bin/sh\necho "$(basename "$0") $*" >>"%s/host-ran.log"\nexit 0\n' "$SCRATCH" >"$f"
+done
+rm -f "$SCRATCH/host-ran.log"
+# An empty root: nothing detected, nothing searched.
+E="$SCRATCH/emptyroot"
+mkdir -p "$E"
+expect_exit 0 "empty root: managers" --no-cache --root "$E" --json pkg managers
+expect_json 'd == []' "empty root: no manager detected"
+expect_exit 1 "empty root: search" --no-cache --root "$E" --json pkg search zzzz
+expect_json 'd["managers"] == [] and d["results"] == []' "empty root: no manager searched"
+# A root with pacman (no sync database), apt (no lists), dnf and npm: all four appear in the search report,
+# skipped with their reasons, and none of the root's executables runs (each would leave a file).
+F="$SCRATCH/fakeroot"
+mkdir -p "$F/usr/bin" "$F/var/lib/pacman/local" "$F/var/lib/dpkg"
+for exe in pacman apt-get dnf npm; do
+    printf '#!/bin/sh\ntouch "%s/root-ran-%s"\n' "$SCRATCH" "$exe" >"$F/usr/bin/$exe"
+    chmod +x "$F/usr/bin/$exe"
+done
+expect_exit 0 "fake root: managers" --no-cache --root "$F" --json pkg managers
+detected=$(printf '%s' "$OUT" | managers_of)
+expect_contains " $detected " " pacman " "pacman detected in the fake root"
+expect_exit 1 "fake root: search" --no-cache --root "$F" --json pkg search zzzz
+searched=$(printf '%s' "$OUT" | managers_of)
+[ -n "$detected" ] && [ "$searched" = "$detected" ] && ok || fail "search covers [$searched], detection found [$detected]"
+expect_json '[m for m in d["managers"] if m["name"] == "pacman"][0]["status"] == "skipped"' "pacman without sync db: skipped"
+expect_json '"run pacman -Sy" in [m for m in d["managers"] if m["name"] == "pacman"][0]["error"]' "pacman: the reason says what to run"
+expect_json '"apt-get update" in [m for m in d["managers"] if m["name"] == "apt"][0]["error"]' "apt without lists: the reason"
+expect_json 'all(m["status"] == "skipped" and m["error"] == "command managers are not run under --root" for m in d["managers"] if m["name"] in ("dnf", "npm"))' "command managers skipped under --root"
+# The same with the detection cache, and with managers named explicitly.
+expect_exit 1 "fake root: search (cached detection)" --root "$F" --json pkg search zzzz
+expect_exit 1 "fake root: named managers" --root "$F" --json pkg search zzzz --manager dnf,apk
+expect_json 'all(m["status"] == "skipped" for m in d["managers"])' "named command managers skipped under --root"
+# A Linux root holding only /opt/homebrew/bin/brew: detection finds no Homebrew, so search does not either.
+H="$SCRATCH/brewroot"
+mkdir -p "$H/opt/homebrew/bin"
+printf '#!/bin/sh\ntouch "%s/root-ran-brew"\n' "$SCRATCH" >"$H/opt/homebrew/bin/brew"
+chmod +x "$H/opt/homebrew/bin/brew"
+expect_exit 0 "brew root: managers" --no-cache --root "$H" --json pkg managers
+detected=$(printf '%s' "$OUT" | managers_of)
+expect_exit 1 "brew root: search" --no-cache --root "$H" --json pkg search zzzz
+searched=$(printf '%s' "$OUT" | managers_of)
+[ "$searched" = "$detected" ] && ok || fail "brew root: search covers [$searched], detection found [$detected]"
+case " $searched " in *" homebrew "*) fail "Homebrew searched in a root where detection finds none" ;; *) ok ;; esac
+if [ -e "$SCRATCH/host-ran.log" ]; then fail "a host manager ran under --root: $(cat "$SCRATCH/host-ran.log")"; else ok; fi
+ran=$(ls "$SCRATCH" | grep '^root-ran-' || true)
+[ -z "$ran" ] && ok || fail "executables inside the root ran: $ran"
+# On the host root the same stubs are detected and run.
+TIMEOUT=30 expect_exit 1 "host root: default search runs the detected stubs" --json pkg search zzzz --timeout 10
+expect_json 'any(m["name"] == "dnf" and m["status"] == "ok" for m in d["managers"])' "dnf detected on PATH and searched"
+expect_contains "$(cat "$SCRATCH/host-ran.log" 2>/dev/null)" "dnf" "the detected dnf ran"
 
 finish

@@ -204,3 +204,89 @@ TEST_CASE("with_timeout: many tasks finishing first leave no timer behind") {
     REQUIRE(n.ok());
     CHECK(*n == 0);
 }
+
+TEST_CASE("CompletionQueue: results arrive in completion order, keyed by position") {
+    auto rt = make_runtime();
+    std::vector<core::Future<int>> futures;
+    futures.push_back(delayed(*rt, 300ms, 30)(rt->token().child()));
+    futures.push_back(delayed(*rt, 10ms, 10)(rt->token().child()));
+    futures.push_back(delayed(*rt, 150ms, 20)(rt->token().child()));
+    auto queue = core::as_completed(std::move(futures));
+    CHECK(queue.pending() == 3);
+    std::vector<std::size_t> keys;
+    std::vector<int> values;
+    while (auto c = queue.next_for(5s)) {
+        REQUIRE(c->result.ok());
+        keys.push_back(c->key);
+        values.push_back(*c->result);
+    }
+    CHECK(keys == std::vector<std::size_t>{1, 2, 0});
+    CHECK(values == std::vector<int>{10, 20, 30});
+    CHECK(queue.pending() == 0);
+    CHECK_FALSE(queue.next().has_value()); // drained: returns at once
+}
+
+TEST_CASE("CompletionQueue: errors and ready futures are delivered like values") {
+    core::CompletionQueue<int> queue;
+    queue.add(7, core::Future<int>::ready(util::fail(util::ErrorKind::io, "disk")));
+    queue.add(8, core::Future<int>::ready(8));
+    core::Future<int> awaited = core::Future<int>::ready(1);
+    (void)awaited.wait();
+    queue.add(9, std::move(awaited));
+    auto a = queue.next();
+    REQUIRE(a);
+    CHECK(a->key == 7);
+    CHECK(a->result.error().kind == util::ErrorKind::io);
+    auto b = queue.next();
+    REQUIRE(b);
+    CHECK(b->key == 8);
+    CHECK(*b->result == 8);
+    auto c = queue.next();
+    REQUIRE(c);
+    CHECK(c->key == 9);
+    CHECK_FALSE(c->result.ok());
+}
+
+TEST_CASE("CompletionQueue: next_for times out while a future runs, then delivers it") {
+    core::Promise<int> promise;
+    core::CompletionQueue<int> queue;
+    queue.add(0, promise.future());
+    CHECK_FALSE(queue.next_for(20ms).has_value());
+    CHECK(queue.pending() == 1);
+    std::thread setter([&] {
+        std::this_thread::sleep_for(20ms);
+        promise.set(5);
+    });
+    auto c = queue.next_for(5s);
+    setter.join();
+    REQUIRE(c);
+    CHECK(*c->result == 5);
+}
+
+TEST_CASE("CompletionQueue: many futures completing on pool threads are each taken once") {
+    auto rt = make_runtime(4);
+    core::CompletionQueue<int> queue;
+    constexpr int k_count = 200;
+    for (int i = 0; i < k_count; ++i) {
+        queue.add(static_cast<std::size_t>(i), rt->spawn([i] { return i; }));
+    }
+    std::vector<bool> seen(k_count, false);
+    int taken = 0;
+    while (auto c = queue.next_for(5s)) {
+        REQUIRE(c->result.ok());
+        CHECK(*c->result == static_cast<int>(c->key));
+        CHECK_FALSE(seen[c->key]);
+        seen[c->key] = true;
+        ++taken;
+    }
+    CHECK(taken == k_count);
+}
+
+TEST_CASE("CompletionQueue: a future completing after the queue is gone is harmless") {
+    core::Promise<int> promise;
+    {
+        core::CompletionQueue<int> queue;
+        queue.add(0, promise.future());
+    }
+    CHECK(promise.set(1));
+}

@@ -12,7 +12,7 @@ util::Result<ManagerSearchResult> find_managers_with(const std::vector<std::stri
                                                      bool use_cache, std::chrono::milliseconds timeout,
                                                      core::Runtime& runtime) {
     ManagerSearchResult result;
-    for (const std::string& m : detect_search_managers(root)) {
+    for (const std::string& m : default_search_managers(root, use_cache ? UseCache::yes : UseCache::no)) {
         const ManagerActions* actions = find_manager_actions(m);
         if (actions != nullptr && can_perform(*actions, operation)) {
             result.searched.push_back(m);

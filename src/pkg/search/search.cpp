@@ -1,114 +1,14 @@
 #include "pkg/search/search.hpp"
 
 #include <algorithm>
-#include <cerrno>
-#include <csignal>
+#include <condition_variable>
 #include <map>
-#include <sys/prctl.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <thread>
-#include <unistd.h>
+#include <mutex>
 
-#include "core/process.hpp"
-#include "pkg/search/native/brew_api.hpp"
-#include "pkg/search/native/index_apt.hpp"
-#include "pkg/search/native/index_pacman.hpp"
-#include "pkg/search/parsers/search_parsers.hpp"
-#include "platform/executable.hpp"
+#include "core/errors.hpp"
 #include "util/strings.hpp"
 
 namespace zsyncctl::pkg {
-
-namespace {
-
-// A manager flooding its output (64 MB of matching lines is over a million results) must not turn into
-// gigabytes of results and JSON: keep this many per manager and say the output was cut.
-constexpr std::size_t k_max_command_hits = 100000;
-// Standard output kept for the parser (the head; the rest is read and dropped) and standard error kept for
-// the error message (the tail, where the reason is).
-constexpr std::size_t k_max_command_output = 64U << 20;
-constexpr std::size_t k_max_command_errors = 1U << 20;
-constexpr std::chrono::milliseconds k_kill_grace{300};
-
-std::string last_line(std::string_view text) {
-    auto lines = util::split_lines(text);
-    for (auto it = lines.rbegin(); it != lines.rend(); ++it) {
-        if (!util::trim(*it).empty()) {
-            return util::sanitize_for_display(util::trim(*it));
-        }
-    }
-    return {};
-}
-
-// The absolute path of `name` on $PATH (see platform::find_executable), or empty.
-std::string find_on_path(std::string_view name) {
-    auto found = platform::find_executable(name, platform::path_env());
-    return found ? *found : std::string();
-}
-
-std::string find_executable(const Manager& manager) {
-    for (std::string_view exe : search_executables(manager)) {
-        std::string path = find_on_path(exe);
-        if (!path.empty()) {
-            return path;
-        }
-    }
-    return {};
-}
-
-bool native_data_present(const Manager& manager, const util::Root& root) {
-    switch (manager.search.method) {
-    case SearchMethod::native_apt:
-        return !apt_list_files(root).empty();
-    case SearchMethod::native_pacman:
-        return !pacman_sync_dbs(pacman_layout(root)).empty();
-    case SearchMethod::native_homebrew: {
-        if (!brew_cached_api_files(root).empty() || !find_on_path("brew").empty()) {
-            return true;
-        }
-        for (const char* prefix :
-             {"/opt/homebrew/bin/brew", "/usr/local/bin/brew", "/home/linuxbrew/.linuxbrew/bin/brew"}) {
-            if (root.exists(prefix)) {
-                return true;
-            }
-        }
-        return false;
-    }
-    default:
-        return false;
-    }
-}
-
-std::filesystem::path cache_file_for(const SearchRequest& request, std::string_view manager) {
-    if (!request.use_cache) {
-        return {};
-    }
-    auto path = index_path(manager, request.root.dir());
-    return path ? *path : std::filesystem::path();
-}
-
-// Kills what is left of process group `pgid` (a manager's children that outlived it) and reaps the members
-// reparented to us as their subreaper, for up to a second: a container's init often reaps nothing.
-void reap_group(pid_t pgid) {
-    ::kill(-pgid, SIGKILL);
-    for (int waited = 0; waited < 1000; waited += 5) {
-        int status = 0;
-        pid_t r = ::waitpid(-pgid, &status, WNOHANG);
-        if (r < 0 && errno == EINTR) {
-            continue;
-        }
-        if (r < 0) {
-            return; // ECHILD: none left
-        }
-        if (r == 0) {
-            ::kill(-pgid, SIGKILL);
-            std::this_thread::sleep_for(std::chrono::milliseconds(5));
-        }
-    }
-}
-
-} // namespace
 
 std::vector<const Manager*> search_managers() {
     std::vector<const Manager*> out;
@@ -122,24 +22,6 @@ std::vector<const Manager*> search_managers() {
 
 const std::vector<std::string_view>& search_executables(const Manager& manager) {
     return manager.search.executables.empty() ? manager.executables : manager.search.executables;
-}
-
-std::string_view to_string(ManagerStatus status) {
-    switch (status) {
-    case ManagerStatus::running:
-        return "running";
-    case ManagerStatus::ok:
-        return "ok";
-    case ManagerStatus::error:
-        return "error";
-    case ManagerStatus::timeout:
-        return "timeout";
-    case ManagerStatus::cancelled:
-        return "cancelled";
-    case ManagerStatus::skipped:
-        return "skipped";
-    }
-    return "error";
 }
 
 util::Result<void> validate_search_request(const SearchRequest& request) {
@@ -173,279 +55,382 @@ util::Result<void> validate_search_request(const SearchRequest& request) {
     return util::ok();
 }
 
-std::vector<std::string> detect_search_managers(const util::Root& root) {
-    std::vector<std::string> found;
-    for (const Manager* m : search_managers()) {
-        bool present =
-            m->search.method == SearchMethod::command || m->search.method == SearchMethod::unsupported
-                ? !find_executable(*m).empty()
-                : native_data_present(*m, root);
-        if (present) {
-            found.emplace_back(m->id);
-        }
-    }
-    return found;
+namespace {
+
+Detection detect_for(const util::Root& root, bool use_cache) {
+    return detect_managers(DetectContext::current(root), use_cache ? UseCache::yes : UseCache::no);
 }
 
-util::Result<std::unique_ptr<SearchRun>> SearchRun::start(SearchRequest request, core::Runtime& runtime) {
+std::vector<std::string> searchable_ids(const Detection& detection) {
+    std::vector<std::string> ids;
+    for (const DetectedManager& d : detection.managers) {
+        if (d.manager->search.method != SearchMethod::none &&
+            std::find(ids.begin(), ids.end(), d.manager->id) == ids.end()) {
+            ids.emplace_back(d.manager->id);
+        }
+    }
+    return ids;
+}
+
+} // namespace
+
+std::vector<std::string> default_search_managers(const util::Root& root, UseCache use_cache) {
+    return searchable_ids(detect_for(root, use_cache == UseCache::yes));
+}
+
+util::Result<std::vector<PlannedSearch>> plan_search(const SearchRequest& request, core::Runtime& runtime) {
     if (auto valid = validate_search_request(request); !valid) {
         return util::fail(valid.error());
     }
-    std::unique_ptr<SearchRun> run(new SearchRun());
-    if (request.managers.empty()) {
-        request.managers = detect_search_managers(request.root);
-    }
-    // A manager named twice runs once.
-    std::vector<std::string> unique;
-    for (auto& m : request.managers) {
-        if (std::find(unique.begin(), unique.end(), m) == unique.end()) {
-            unique.push_back(m);
+    Detection detection = detect_for(request.root, request.use_cache);
+    std::vector<std::string> ids;
+    for (const auto& m : request.managers.empty() ? searchable_ids(detection) : request.managers) {
+        if (std::find(ids.begin(), ids.end(), m) == ids.end()) {
+            ids.push_back(m); // a manager named twice runs once
         }
     }
-    request.managers = std::move(unique);
-    run->m_request = std::move(request);
-    run->m_runtime = &runtime;
-    run->m_token = runtime.token().child();
-    run->m_started = std::chrono::steady_clock::now();
-    run->m_deadline = run->m_started + run->m_request.timeout;
-    for (const auto& m : run->m_request.managers) {
-        ManagerReport report;
-        report.manager = m;
-        run->m_reports.push_back(std::move(report));
+    BackendEnv env;
+    env.runtime = &runtime;
+    env.root = request.root;
+    env.use_cache = request.use_cache;
+    env.deadline = std::chrono::steady_clock::now() + request.timeout;
+    std::vector<PlannedSearch> plan;
+    for (const auto& id : ids) {
+        const Manager& manager = *find_manager(id);
+        auto found = detection.find(id); // several Homebrew prefixes: the preferred one comes first
+        PlannedSearch planned;
+        planned.manager = id;
+        planned.lock_group = std::string(manager.search.lock_group);
+        planned.backend = make_search_backend(manager, found.empty() ? nullptr : found.front(), env);
+        plan.push_back(std::move(planned));
     }
-    std::map<std::string, std::vector<std::size_t>> groups;
-    std::vector<std::vector<std::size_t>> work;
-    for (std::size_t i = 0; i < run->m_reports.size(); ++i) {
-        const Manager* m = find_manager(run->m_reports[i].manager);
-        if (m != nullptr && !m->search.lock_group.empty()) {
-            groups[std::string(m->search.lock_group)].push_back(i);
+    return plan;
+}
+
+/// What the run's callbacks share; they may run on the loop, the pool or the owner's thread, and may
+/// outlive the SearchRun object (the destructor's wait is bounded).
+struct SearchRun::Shared {
+    core::Runtime* runtime = nullptr;
+    SearchQuery query;
+    bool race = false;
+    std::chrono::milliseconds timeout{0};
+    std::chrono::steady_clock::time_point deadline;
+    core::CancellationToken token;
+    std::vector<std::string> names;
+    std::vector<std::unique_ptr<SearchBackend>> backends;
+    std::vector<core::Promise<ManagerReport>> reports; // each set once, by its manager's chain
+
+    std::mutex mutex;
+    std::condition_variable settled_cv;
+    std::size_t running = 0;           // backend searches started and not yet ended
+    std::optional<std::size_t> winner; // --race: the manager that answered first
+
+    // The reason a cancelled manager gives.
+    std::string cancelled_reason() {
+        std::lock_guard lock(mutex);
+        return winner ? "cancelled: " + names[*winner] + " answered first" : std::string("cancelled");
+    }
+    // --race: makes `index` the winner unless another manager already is; true when it became it.
+    bool claim_winner(std::size_t index) {
+        std::lock_guard lock(mutex);
+        if (winner) {
+            return false;
+        }
+        winner = index;
+        return true;
+    }
+    std::optional<std::size_t> current_winner() {
+        std::lock_guard lock(mutex);
+        return winner;
+    }
+    void started() {
+        std::lock_guard lock(mutex);
+        ++running;
+    }
+    void ended() {
+        {
+            std::lock_guard lock(mutex);
+            --running;
+        }
+        settled_cv.notify_all();
+    }
+};
+
+namespace {
+
+using Shared = SearchRun::Shared;
+
+// How long after the deadline a missing report is given up (a stopped command gets SIGKILL long before).
+constexpr std::chrono::milliseconds k_report_grace{5000};
+
+std::int64_t ms_since(std::chrono::steady_clock::time_point began) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - began)
+        .count();
+}
+
+std::string timed_out(const Shared& shared) {
+    return "timed out after " + std::to_string(shared.timeout.count()) + " ms";
+}
+
+ManagerReport to_report(Shared& shared, std::size_t index, util::Result<SearchOutcome> outcome,
+                        std::chrono::steady_clock::time_point began) {
+    ManagerReport report;
+    report.manager = shared.names[index];
+    report.elapsed_ms = ms_since(began);
+    if (!outcome) {
+        auto errc = core::runtime_errc(outcome.error());
+        if (errc == core::RuntimeErrc::TimeoutExpired) {
+            report.status = ManagerStatus::timeout;
+            report.error = timed_out(shared);
+        } else if (outcome.error().kind == util::ErrorKind::cancelled) {
+            report.status = ManagerStatus::cancelled;
+            report.error = shared.cancelled_reason();
         } else {
-            work.push_back({i});
+            report.status = ManagerStatus::error;
+            report.error = outcome.error().message;
+        }
+        return report;
+    }
+    report.status = outcome->status;
+    report.hits = std::move(outcome->hits);
+    report.error = std::move(outcome->error);
+    if (report.status == ManagerStatus::cancelled) {
+        report.error = shared.cancelled_reason();
+    } else if (report.status == ManagerStatus::timeout) {
+        report.error = timed_out(shared) + (report.error.empty() ? "" : " (" + report.error + ")");
+    }
+    if (report.status == ManagerStatus::ok && shared.query.limit != 0 &&
+        report.hits.size() > shared.query.limit) {
+        report.hits.resize(shared.query.limit);
+    }
+    return report;
+}
+
+// Starts manager `index` under `token` with the search deadline; its future always completes with a
+// report (errors become statuses).
+core::Future<ManagerReport> start_one(const std::shared_ptr<Shared>& shared, std::size_t index,
+                                      const core::CancellationToken& token) {
+    auto began = std::chrono::steady_clock::now();
+    if (token.is_cancelled()) {
+        return core::Future<ManagerReport>::ready(
+            ManagerReport{shared->names[index], ManagerStatus::cancelled, {}, 0, shared->cancelled_reason()});
+    }
+    if (began >= shared->deadline) {
+        return core::Future<ManagerReport>::ready(
+            ManagerReport{shared->names[index],
+                          ManagerStatus::timeout,
+                          {},
+                          0,
+                          timed_out(*shared) + " (waited for its lock group)"});
+    }
+    core::TaskFactory<SearchOutcome> task = [shared, index](core::CancellationToken child) {
+        shared->started();
+        return shared->backends[index]
+            ->search(shared->query, std::move(child))
+            .then([shared](util::Result<SearchOutcome> outcome) {
+                shared->ended();
+                return outcome;
+            });
+    };
+    return core::with_deadline(std::move(task), shared->deadline, shared->runtime->timers(), token)
+        .then([shared, index, began](util::Result<SearchOutcome> outcome) {
+            return to_report(*shared, index, std::move(outcome), began);
+        });
+}
+
+// Runs the managers unit[pos..] one after the other (a lock group, or a single manager), publishing each
+// report as it completes. The unit's promise gets the index of the manager that won the race (the chain
+// stops there), else not_found once the chain is done.
+void run_chain(std::shared_ptr<Shared> shared, std::shared_ptr<std::vector<std::size_t>> unit,
+               std::size_t pos, core::CancellationToken token,
+               std::shared_ptr<core::Promise<std::size_t>> done) {
+    if (pos == unit->size()) {
+        done->set_error(util::make_error(util::ErrorKind::not_found, "no results"));
+        return;
+    }
+    std::size_t index = (*unit)[pos];
+    start_one(shared, index, token)
+        .on_complete([shared, unit, pos, token, done, index](util::Result<ManagerReport> result) mutable {
+            ManagerReport report =
+                result ? std::move(*result)
+                       : ManagerReport{
+                             shared->names[index], ManagerStatus::error, {}, 0, result.error().message};
+            bool won = false;
+            if (shared->race && report.status == ManagerStatus::ok) {
+                if (!report.hits.empty() && shared->claim_winner(index)) {
+                    won = true;
+                } else if (auto winner = shared->current_winner(); winner && *winner != index) {
+                    // Finished too late: the race was already won.
+                    report.status = ManagerStatus::cancelled;
+                    report.hits.clear();
+                    report.error = shared->cancelled_reason();
+                }
+            }
+            shared->reports[index].set(std::move(report));
+            if (won) {
+                // The rest of this lock group never starts: the race is over.
+                for (std::size_t rest = pos + 1; rest < unit->size(); ++rest) {
+                    std::size_t other = (*unit)[rest];
+                    shared->reports[other].set(ManagerReport{
+                        shared->names[other], ManagerStatus::cancelled, {}, 0, shared->cancelled_reason()});
+                }
+                done->set(index); // core::race cancels the other units
+                return;
+            }
+            run_chain(std::move(shared), std::move(unit), pos + 1, std::move(token), std::move(done));
+        });
+}
+
+core::TaskFactory<std::size_t> unit_task(const std::shared_ptr<Shared>& shared,
+                                         std::vector<std::size_t> unit) {
+    auto indices = std::make_shared<std::vector<std::size_t>>(std::move(unit));
+    return [shared, indices](core::CancellationToken token) {
+        auto done = std::make_shared<core::Promise<std::size_t>>();
+        core::Future<std::size_t> future = done->future();
+        run_chain(shared, indices, 0, std::move(token), done);
+        return future;
+    };
+}
+
+} // namespace
+
+util::Result<std::unique_ptr<SearchRun>> SearchRun::start(SearchRequest request, core::Runtime& runtime) {
+    auto plan = plan_search(request, runtime);
+    if (!plan) {
+        return util::fail(std::move(plan).error());
+    }
+    return run(std::move(*plan), request, runtime);
+}
+
+std::unique_ptr<SearchRun> SearchRun::run(std::vector<PlannedSearch> plan, const SearchRequest& request,
+                                          core::Runtime& runtime) {
+    std::unique_ptr<SearchRun> run(new SearchRun());
+    run->m_started = std::chrono::steady_clock::now();
+    auto shared = std::make_shared<Shared>();
+    shared->runtime = &runtime;
+    shared->query = request.query;
+    shared->race = request.race;
+    shared->timeout = request.timeout;
+    shared->deadline = run->m_started + request.timeout;
+    shared->token = runtime.token().child();
+    shared->reports.resize(plan.size());
+    run->m_shared = shared;
+
+    // Skipped managers are reported at once; the others are grouped: one unit per lock group (chained),
+    // one per manager without a group, in plan order of their first manager.
+    std::vector<std::vector<std::size_t>> units;
+    std::map<std::string, std::size_t> unit_of_group;
+    for (std::size_t i = 0; i < plan.size(); ++i) {
+        shared->names.push_back(plan[i].manager);
+        run->m_reports.push_back(ManagerReport{plan[i].manager, ManagerStatus::running, {}, 0, {}});
+        run->m_taken.push_back(false);
+        run->m_queue.add(i, shared->reports[i].future());
+        auto present = plan[i].backend
+                           ? plan[i].backend->present()
+                           : util::Result<void>(util::fail(util::ErrorKind::internal, "no backend"));
+        shared->backends.push_back(std::move(plan[i].backend));
+        if (!present) {
+            shared->reports[i].set(
+                ManagerReport{plan[i].manager, ManagerStatus::skipped, {}, 0, present.error().message});
+            continue;
+        }
+        if (plan[i].lock_group.empty()) {
+            units.push_back({i});
+        } else if (auto it = unit_of_group.find(plan[i].lock_group); it != unit_of_group.end()) {
+            units[it->second].push_back(i);
+        } else {
+            unit_of_group.emplace(plan[i].lock_group, units.size());
+            units.push_back({i});
         }
     }
-    for (auto& [name, indices] : groups) {
-        work.push_back(std::move(indices));
+    std::vector<core::TaskFactory<std::size_t>> tasks;
+    for (auto& unit : units) {
+        tasks.push_back(unit_task(shared, std::move(unit)));
     }
-    for (auto& indices : work) {
-        run->m_threads.emplace_back([r = run.get(), indices = std::move(indices)] { r->worker(indices); });
+    if (tasks.empty()) {
+        return run;
+    }
+    if (request.race) {
+        // The race's own future is not needed: every manager's report arrives through the queue.
+        (void)core::race(std::move(tasks), shared->token);
+    } else {
+        for (auto& task : tasks) {
+            (void)task(shared->token.child());
+        }
     }
     return run;
 }
 
 SearchRun::~SearchRun() {
     cancel();
-    for (auto& t : m_threads) {
-        if (t.joinable()) {
-            t.join();
-        }
-    }
+    // Bounded: a stopped command gets SIGKILL after a short grace, so this is rarely more than that.
+    (void)wait_settled(std::chrono::seconds(10));
+}
+
+bool SearchRun::wait_settled(std::chrono::milliseconds wait) {
+    std::unique_lock lock(m_shared->mutex);
+    return m_shared->settled_cv.wait_for(lock, wait, [this] { return m_shared->running == 0; });
 }
 
 std::int64_t SearchRun::elapsed_ms() const {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - m_started)
-        .count();
+    return ms_since(m_started);
 }
 
 void SearchRun::cancel() {
-    m_token.cancel();
-}
-
-std::string SearchRun::cancelled_reason() {
-    std::lock_guard lock(m_mutex);
-    return m_winner ? "cancelled: " + m_reports[*m_winner].manager + " answered first"
-                    : std::string("cancelled");
+    m_shared->token.cancel();
 }
 
 std::optional<std::size_t> SearchRun::next_finished(std::chrono::milliseconds wait) {
-    std::unique_lock lock(m_mutex);
-    if (!m_cv.wait_for(lock, wait, [this] { return !m_done.empty(); })) {
-        return std::nullopt;
-    }
-    std::size_t index = m_done.front();
-    m_done.pop_front();
-    ++m_returned;
-    return index;
-}
-
-void SearchRun::worker(std::vector<std::size_t> indices) {
-    for (std::size_t index : indices) {
-        run_one(index);
-        finish(index);
-    }
-}
-
-void SearchRun::finish(std::size_t index) {
-    ManagerReport& report = m_reports[index];
-    bool declare_winner = false;
-    {
-        std::lock_guard lock(m_mutex);
-        if (m_request.race) {
-            if (m_winner && *m_winner != index && report.status == ManagerStatus::ok) {
-                report.status = ManagerStatus::cancelled; // finished too late: the race was already won
-                report.hits.clear();
-                report.error = "cancelled: " + m_reports[*m_winner].manager + " answered first";
-            } else if (!m_winner && report.status == ManagerStatus::ok && !report.hits.empty()) {
-                m_winner = index;
-                declare_winner = true;
+    while (true) {
+        // A report that cannot arrive any more (a bug, a backend ignoring its token) must not hold the
+        // command forever: past the deadline and a grace, what is missing is reported as such.
+        auto overdue = m_shared->deadline + k_report_grace;
+        auto now = std::chrono::steady_clock::now();
+        if (now >= overdue) {
+            auto missing = std::find(m_taken.begin(), m_taken.end(), false);
+            if (missing == m_taken.end()) {
+                return std::nullopt;
             }
+            auto index = static_cast<std::size_t>(missing - m_taken.begin());
+            if (auto late = m_queue.next_for(std::chrono::milliseconds(0)); late && !m_taken[late->key]) {
+                index = late->key;
+                take(index, std::move(late->result));
+            } else {
+                m_taken[index] = true;
+                ++m_returned;
+                m_reports[index].status = ManagerStatus::timeout;
+                m_reports[index].error =
+                    "no report " + std::to_string(k_report_grace.count()) + " ms after the deadline";
+            }
+            return index;
         }
-        m_done.push_back(index);
-    }
-    m_cv.notify_all();
-    if (declare_winner) {
-        cancel();
+        auto completed = m_queue.next_for(
+            std::min(wait, std::chrono::duration_cast<std::chrono::milliseconds>(overdue - now) +
+                               std::chrono::milliseconds(1)));
+        if (!completed) {
+            if (std::chrono::steady_clock::now() < overdue) {
+                return std::nullopt;
+            }
+            continue;
+        }
+        if (m_taken[completed->key]) {
+            continue; // reported missing already
+        }
+        take(completed->key, std::move(completed->result));
+        return completed->key;
     }
 }
 
-void SearchRun::run_one(std::size_t index) {
-    ManagerReport& report = m_reports[index];
-    auto began = std::chrono::steady_clock::now();
-    if (m_token.is_cancelled()) {
-        report.status = ManagerStatus::cancelled;
-        report.error = cancelled_reason();
-        return;
-    }
-    if (std::chrono::steady_clock::now() >= m_deadline) {
-        report.status = ManagerStatus::timeout;
-        report.error = "timed out after " + std::to_string(m_request.timeout.count()) +
-                       " ms (waited for its lock group)";
-        return;
-    }
-    const Manager& manager = *find_manager(report.manager);
-    const SearchQuery& query = m_request.query;
-    auto from_index = [&](util::Result<PackageIndex> index) {
-        if (!index) {
-            report.status = index.error().kind == util::ErrorKind::not_found   ? ManagerStatus::skipped
-                            : index.error().kind == util::ErrorKind::cancelled ? ManagerStatus::cancelled
-                                                                               : ManagerStatus::error;
-            report.error = index.error().message;
-            return;
-        }
-        report.hits = index->search(query);
-        report.status = ManagerStatus::ok;
-    };
-    switch (manager.search.method) {
-    case SearchMethod::none:
-        break; // validate_search_request refused it
-    case SearchMethod::native_apt:
-        from_index(apt_index(m_request.root, cache_file_for(m_request, "apt")));
-        break;
-    case SearchMethod::native_pacman:
-        from_index(pacman_index(m_request.root, cache_file_for(m_request, "pacman")));
-        break;
-    case SearchMethod::native_homebrew:
-        from_index(
-            homebrew_index(m_request.root, cache_file_for(m_request, "homebrew"), *m_runtime, m_token));
-        break;
-    case SearchMethod::unsupported:
-        report.status = ManagerStatus::skipped;
-        report.error = "unsupported: " + std::string(manager.search.reason);
-        break;
-    case SearchMethod::command:
-        run_command(manager, report);
-        break;
-    }
-    if (report.status == ManagerStatus::ok && query.limit != 0 && report.hits.size() > query.limit) {
-        report.hits.resize(query.limit);
-    }
-    report.elapsed_ms =
-        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - began)
-            .count();
-}
-
-void SearchRun::run_command(const Manager& manager, ManagerReport& report) {
-    const SearchQuery& query = m_request.query;
-    std::string exe = find_executable(manager);
-    if (exe.empty()) {
-        report.status = ManagerStatus::skipped;
-        report.error = "not installed (no " + std::string(search_executables(manager).front()) + " on PATH)";
-        return;
-    }
-    auto left =
-        std::chrono::duration_cast<std::chrono::milliseconds>(m_deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) {
-        report.status = ManagerStatus::timeout;
-        report.error = "timed out after " + std::to_string(m_request.timeout.count()) + " ms";
-        return;
-    }
-    core::ProcessSpec spec;
-    for (std::string_view arg : manager.search.argv) {
-        spec.argv.emplace_back(arg == "{exe}" ? exe : arg == "{query}" ? query.text : std::string(arg));
-    }
-    spec.set_env("LC_ALL", "C").set_env("LANG", "C").set_env("LANGUAGE", "").set_env("NO_COLOR", "1");
-    spec.set_env("TERM", "dumb");
-    for (std::string_view e : manager.search.env) {
-        auto eq = e.find('=');
-        spec.set_env(std::string(e.substr(0, eq)),
-                     eq == std::string_view::npos ? "" : std::string(e.substr(eq + 1)));
-    }
-    spec.timeout = left;
-    spec.kill_grace = k_kill_grace;
-    // A child that outlives the manager and keeps its output open (a daemonized helper) is waited for
-    // until the deadline like the manager itself, then its group is killed.
-    spec.drain_after_exit = left;
-    spec.capture_limit = k_max_command_errors; // stderr's tail; stdout is kept below, head first
-    auto out = std::make_shared<std::string>();
-    spec.on_stdout_line = [out](std::string_view line) {
-        if (out->size() < k_max_command_output) {
-            out->append(line);
-            out->push_back('\n');
-        }
-    };
-    // Grandchildren orphaned by a killed manager are reparented to us instead of init, so reap_group can
-    // reap them (init in containers often does not).
-    ::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
-    auto outcome = core::spawn_process(*m_runtime, std::move(spec), m_token).wait();
-    if (!outcome) {
-        report.status = outcome.error().kind == util::ErrorKind::cancelled ? ManagerStatus::cancelled
-                                                                           : ManagerStatus::error;
-        report.error =
-            report.status == ManagerStatus::cancelled ? cancelled_reason() : outcome.error().message;
-        return;
-    }
-    bool ended_by_us = outcome->outcome == core::ProcessOutcome::timed_out ||
-                       outcome->outcome == core::ProcessOutcome::cancelled || outcome->output_cut_off;
-    if (ended_by_us) {
-        reap_group(outcome->pid);
-    }
-    if (outcome->outcome == core::ProcessOutcome::cancelled) {
-        report.status = ManagerStatus::cancelled;
-        report.error = cancelled_reason();
-        return;
-    }
-    if (ended_by_us) {
-        report.status = ManagerStatus::timeout;
-        report.error = "timed out after " + std::to_string(m_request.timeout.count()) + " ms";
-        return;
-    }
-    ParsedSearch parsed = find_search_parser(manager.search.parser)(*out);
-    report.hits = filter_hits(std::move(parsed.hits), query);
-    const auto& no_match = manager.search.no_match_exit_codes;
-    bool no_match_code = std::find(no_match.begin(), no_match.end(), outcome->exit_code) != no_match.end();
-    if (!outcome->success() && report.hits.empty() && !no_match_code) {
-        report.status = ManagerStatus::error;
-        std::string why = last_line(outcome->stderr_text);
-        if (why.empty()) {
-            why = last_line(*out);
-        }
-        report.error = (outcome->signal != 0 ? "killed by signal " + std::to_string(outcome->signal)
-                                             : "exit code " + std::to_string(outcome->exit_code)) +
-                       (why.empty() ? "" : ": " + why);
-    } else if (parsed.error && report.hits.empty()) {
-        report.status = ManagerStatus::error;
-        report.error = "parse error: " + *parsed.error;
+void SearchRun::take(std::size_t index, util::Result<ManagerReport> result) {
+    if (result) {
+        m_reports[index] = std::move(*result);
     } else {
-        report.status = ManagerStatus::ok;
-        if (parsed.error) {
-            report.error = "partial output: " + *parsed.error;
-        } else if (report.hits.size() > k_max_command_hits) {
-            report.error = "partial output: " + std::to_string(report.hits.size()) +
-                           " results, kept the first " + std::to_string(k_max_command_hits);
-        }
-        if (report.hits.size() > k_max_command_hits) {
-            report.hits.resize(k_max_command_hits);
-        }
+        // The runtime dropped the work (shutdown): nothing was found.
+        m_reports[index].status = ManagerStatus::error;
+        m_reports[index].error = result.error().message;
     }
+    m_taken[index] = true;
+    ++m_returned;
 }
 
 } // namespace zsyncctl::pkg

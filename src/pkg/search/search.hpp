@@ -1,29 +1,22 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
-#include <deque>
+#include <cstdint>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
-#include "core/cancellation.hpp"
+#include "core/combinators.hpp"
 #include "core/runtime.hpp"
+#include "pkg/detect/detect.hpp"
 #include "pkg/registry/registry.hpp"
+#include "pkg/search/backend.hpp"
 #include "pkg/search/search_types.hpp"
 #include "util/result.hpp"
 #include "util/root.hpp"
 
 namespace zsyncctl::pkg {
-
-/// How one manager's search ended.
-enum class ManagerStatus { running, ok, error, timeout, cancelled, skipped };
-
-/// Stable lowercase name ("ok", "timeout", ...); never fails.
-std::string_view to_string(ManagerStatus status);
 
 /// One manager's part of a search: its results when ok, else the reason in `error`.
 struct ManagerReport {
@@ -55,56 +48,72 @@ const std::vector<std::string_view>& search_executables(const Manager& manager);
 /// hint lists the known ones).
 util::Result<void> validate_search_request(const SearchRequest& request);
 
-/// The managers a search without --manager covers: those whose data or executable is present. Never fails.
-std::vector<std::string> detect_search_managers(const util::Root& root);
+/// The managers a search without --manager covers: every manager detection found for `root`
+/// (detect_managers over DetectContext::current) that search knows, in registry order, each once. Never
+/// fails.
+std::vector<std::string> default_search_managers(const util::Root& root, UseCache use_cache);
 
-/// A running search over several managers at once. Each manager has a worker thread (managers sharing a
-/// search lock group share one, one after the other) that reads native indexes (no process) or parses a
-/// command's output. Commands are started with core::spawn_process on the runtime's event loop, so one
-/// loop thread reads every manager's output; each runs with LC_ALL=C in its own process group, ended by
-/// the spawn's timeout at the search deadline or through the run's cancellation token (--race, cancel()).
-/// Results arrive in completion order through next_finished(). Owned and polled by one thread; the
-/// destructor cancels what is still running and joins every worker.
+/// One manager a search covers, the lock group it searches under (empty: it shares none) and the backend
+/// that searches it.
+struct PlannedSearch {
+    std::string manager;
+    std::string lock_group;
+    std::unique_ptr<SearchBackend> backend;
+};
+
+/// The managers `request` covers and their backends, built over one detection of request.root: without
+/// request.managers, default_search_managers; else the named ones in the order given (each once), a
+/// manager detection did not find getting a backend that says so (a native reader still reads its data).
+/// Fails like validate_search_request.
+util::Result<std::vector<PlannedSearch>> plan_search(const SearchRequest& request, core::Runtime& runtime);
+
+/// A running search over several managers at once, on the runtime: each manager's search is a future
+/// (native readers on the pool, commands as spawned processes parsed on the pool), managers of one lock
+/// group are chained one after the other, each search ends at the deadline through core::with_deadline,
+/// and --race runs the groups through core::race so the first manager with results cancels the others.
+/// Results arrive in completion order through next_finished() (a core::CompletionQueue). One thread owns
+/// and reads the run; the destructor cancels what is still running and waits (bounded) until every
+/// backend has settled, so no child outlives it.
 class SearchRun {
 public:
-    /// Starts every manager on `runtime` (which must outlive the run); fails like validate_search_request.
+    /// Plans (plan_search) and starts every manager on `runtime`, which must outlive the run; fails like
+    /// validate_search_request.
     static util::Result<std::unique_ptr<SearchRun>> start(SearchRequest request, core::Runtime& runtime);
+    /// Starts `plan` (its backends' present() decides what is skipped) with request's query, timeout and
+    /// race; request.managers and root are not used. Never fails.
+    static std::unique_ptr<SearchRun> run(std::vector<PlannedSearch> plan, const SearchRequest& request,
+                                          core::Runtime& runtime);
     ~SearchRun();
     SearchRun(const SearchRun&) = delete;
     SearchRun& operator=(const SearchRun&) = delete;
 
     /// Waits up to `wait` for a manager to finish; returns its index into reports(), or nullopt when none
-    /// finished in time or all have already been returned.
+    /// finished in time or all have already been returned. A report still missing 5 s after the deadline
+    /// is returned as timeout ("no report ...") so a caller never waits forever.
     std::optional<std::size_t> next_finished(std::chrono::milliseconds wait);
     /// True when every manager's report has been returned by next_finished().
     bool all_returned() const { return m_returned == m_reports.size(); }
-    /// The reports, one per manager in request order; a report is complete once next_finished returned it.
+    /// The reports, one per manager in plan order; a report is complete once next_finished returned it.
     const std::vector<ManagerReport>& reports() const { return m_reports; }
     /// Milliseconds since the search started.
     std::int64_t elapsed_ms() const;
     /// Stops every manager still running (they report cancelled).
     void cancel();
+    /// Waits up to `wait` until every backend's work has ended (processes reaped, pool tasks done),
+    /// which may be after their reports (a timed-out command is still being stopped); true when it has.
+    bool wait_settled(std::chrono::milliseconds wait);
+
+    struct Shared;
 
 private:
     SearchRun() = default;
-    void worker(std::vector<std::size_t> indices);
-    void run_one(std::size_t index);
-    void finish(std::size_t index);
+    void take(std::size_t index, util::Result<ManagerReport> result);
 
-    void run_command(const Manager& manager, ManagerReport& report);
-    std::string cancelled_reason();
-
-    SearchRequest m_request;
-    core::Runtime* m_runtime = nullptr;
-    core::CancellationToken m_token;
+    std::shared_ptr<Shared> m_shared;
+    core::CompletionQueue<ManagerReport> m_queue;
     std::vector<ManagerReport> m_reports;
-    std::vector<std::thread> m_threads;
+    std::vector<bool> m_taken; // reports returned by next_finished
     std::chrono::steady_clock::time_point m_started;
-    std::chrono::steady_clock::time_point m_deadline;
-    std::mutex m_mutex;
-    std::condition_variable m_cv;
-    std::deque<std::size_t> m_done;
-    std::optional<std::size_t> m_winner;
     std::size_t m_returned = 0;
 };
 

@@ -328,4 +328,23 @@ util::Result<std::filesystem::path> index_path(std::string_view manager,
     return *dir / "search" / (std::string(manager) + "-" + hex + ".idx");
 }
 
+util::Result<PackageIndex>
+load_or_build_index(const std::filesystem::path& cache_file, std::vector<SourceStamp> stamps,
+                    const std::function<util::Result<std::vector<IndexRecord>>()>& records) {
+    if (!cache_file.empty()) {
+        if (auto cached = PackageIndex::load(cache_file, stamps)) {
+            return cached;
+        }
+    }
+    auto built = records();
+    if (!built) {
+        return util::fail(std::move(built).error());
+    }
+    PackageIndex index = PackageIndex::build(std::move(*built), std::move(stamps));
+    if (!cache_file.empty()) {
+        (void)index.save(cache_file);
+    }
+    return index;
+}
+
 } // namespace zsyncctl::pkg

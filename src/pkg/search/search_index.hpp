@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -79,6 +80,13 @@ private:
     std::size_t m_hay_index_off = 0;
     std::size_t m_installed_off = 0;
 };
+
+/// The one cache rule of the native readers: the index in `cache_file` when its stamps equal `stamps`,
+/// else an index built from `records()` and saved there (a save failure is not an error). An empty
+/// `cache_file` disables caching. Fails with records()'s error.
+util::Result<PackageIndex>
+load_or_build_index(const std::filesystem::path& cache_file, std::vector<SourceStamp> stamps,
+                    const std::function<util::Result<std::vector<IndexRecord>>()>& records);
 
 /// The index file for `manager` under the zsyncctl cache dir, keyed by the root so `--root` trees never
 /// share an index with the host; fails with not_found when there is no cache dir.

@@ -3,7 +3,9 @@
 #include <chrono>
 #include <cstdlib>
 #include <ctime>
+#include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <unordered_set>
 
 #include "net/http_client.hpp"
@@ -125,11 +127,12 @@ std::vector<std::string> brew_installed_names(const util::Root& root) {
     return names;
 }
 
-util::Result<std::vector<std::filesystem::path>> fetch_brew_api(core::Runtime& runtime,
-                                                                const core::CancellationToken& token) {
-    auto client = net::HttpClient::create(runtime);
-    if (!client) {
-        return util::fail(std::move(client).error());
+core::Future<std::vector<std::filesystem::path>> fetch_brew_api_async(core::Runtime& runtime,
+                                                                      const core::CancellationToken& token) {
+    using Bodies = std::vector<std::filesystem::path>;
+    auto created = net::HttpClient::create(runtime);
+    if (!created) {
+        return core::Future<Bodies>::ready(util::fail(std::move(created).error()));
     }
     std::string base = env_or("ZSYNCCTL_BREW_API_URL", "https://formulae.brew.sh/api");
     while (!base.empty() && base.back() == '/') {
@@ -139,9 +142,22 @@ util::Result<std::vector<std::filesystem::path>> fetch_brew_api(core::Runtime& r
     if (auto v = util::parse_int(env_or("HOMEBREW_API_AUTO_UPDATE_SECS", "450")); v && *v >= 0) {
         max_age = static_cast<long>(*v);
     }
+    // The client must outlive its transfers: the state that the completions share owns it.
+    struct State {
+        std::unique_ptr<net::HttpClient> client;
+        std::mutex mutex;
+        Bodies bodies = Bodies(2);
+        std::size_t remaining = 0;
+        std::optional<util::Error> error;
+        core::Promise<Bodies> promise;
+        core::CancellationToken token;
+    };
+    auto state = std::make_shared<State>();
+    state->client = std::move(*created);
+    state->token = token;
+    core::Future<Bodies> result = state->promise.future();
     // Both documents are requested at once; a copy the server confirmed within brew's own refresh
     // interval is used without asking again.
-    std::vector<std::filesystem::path> bodies(2);
     std::vector<std::pair<std::size_t, core::Future<net::CachedResponse>>> pending;
     std::size_t slot = 0;
     for (const char* kind : {"formula", "cask"}) {
@@ -151,25 +167,83 @@ util::Result<std::vector<std::filesystem::path>> fetch_brew_api(core::Runtime& r
         request.stale_on_error = net::StaleOnError::yes; // a stale copy beats nothing
         request.connect_timeout = std::chrono::seconds(10);
         request.token = token;
-        auto entry = (*client)->cache().lookup(request.cache_key, request.url);
+        auto entry = state->client->cache().lookup(request.cache_key, request.url);
         if (entry && *entry && std::time(nullptr) - (*entry)->validated_at < max_age) {
-            bodies[slot++] = (*entry)->body_path;
+            state->bodies[slot++] = (*entry)->body_path;
             continue;
         }
-        pending.emplace_back(slot++, (*client)->fetch_cached(std::move(request)));
+        pending.emplace_back(slot++, state->client->fetch_cached(std::move(request)));
     }
+    if (pending.empty()) {
+        state->promise.set(std::move(state->bodies));
+        return result;
+    }
+    state->remaining = pending.size();
     for (auto& [index, future] : pending) {
-        auto fetched = future.wait();
-        if (!fetched) {
-            if (token.is_cancelled()) {
-                return util::fail(util::ErrorKind::cancelled, "Homebrew API download cancelled");
+        future.on_complete([state, index = index](util::Result<net::CachedResponse> fetched) {
+            std::unique_lock lock(state->mutex);
+            if (fetched) {
+                state->bodies[index] = fetched->body_path;
+            } else if (!state->error) {
+                // A 404 from the API is a failed search, not a manager that is absent (not_found = skipped).
+                state->error =
+                    state->token.is_cancelled()
+                        ? util::make_error(util::ErrorKind::cancelled, "Homebrew API download cancelled")
+                        : util::make_error(util::ErrorKind::network, fetched.error().message);
             }
-            // A 404 from the API is a failed search, not a manager that is absent (not_found = skipped).
-            return util::fail(util::ErrorKind::network, fetched.error().message);
-        }
-        bodies[index] = fetched->body_path;
+            if (--state->remaining != 0) {
+                return;
+            }
+            auto error = std::move(state->error);
+            Bodies bodies = std::move(state->bodies);
+            lock.unlock();
+            if (error) {
+                state->promise.set_error(std::move(*error));
+            } else {
+                state->promise.set(std::move(bodies));
+            }
+        });
     }
-    return bodies;
+    return result;
+}
+
+util::Result<std::vector<std::filesystem::path>> fetch_brew_api(core::Runtime& runtime,
+                                                                const core::CancellationToken& token) {
+    return fetch_brew_api_async(runtime, token).wait();
+}
+
+util::Result<PackageIndex> homebrew_index_from(const util::Root& root,
+                                               const std::filesystem::path& cache_file,
+                                               const std::vector<std::filesystem::path>& files) {
+    std::vector<SourceStamp> stamps = stamp_files(files);
+    std::vector<std::string> installed = brew_installed_names(root);
+    // Installing or removing a formula changes the installed marks, so they are part of the key.
+    SourceStamp marks;
+    marks.path = "installed:" + util::join(installed, ",");
+    stamps.push_back(marks);
+    return load_or_build_index(
+        cache_file, std::move(stamps), [&]() -> util::Result<std::vector<IndexRecord>> {
+            std::unordered_set<std::string> installed_set(installed.begin(), installed.end());
+            std::vector<IndexRecord> records;
+            std::unordered_set<std::string> seen;
+            for (const auto& file : files) {
+                auto text = util::read_file(file, 256u << 20);
+                if (!text) {
+                    return util::fail(std::move(text).error());
+                }
+                auto parsed = parse_brew_api(*text);
+                if (!parsed) {
+                    return util::fail(util::ErrorKind::parse, file.string() + ": " + parsed.error().message);
+                }
+                for (auto& r : *parsed) {
+                    if (seen.insert(r.name).second) {
+                        r.installed = installed_set.count(r.name) != 0;
+                        records.push_back(std::move(r));
+                    }
+                }
+            }
+            return records;
+        });
 }
 
 util::Result<PackageIndex> homebrew_index(const util::Root& root, const std::filesystem::path& cache_file,
@@ -182,41 +256,7 @@ util::Result<PackageIndex> homebrew_index(const util::Root& root, const std::fil
         }
         files = std::move(*fetched);
     }
-    std::vector<SourceStamp> stamps = stamp_files(files);
-    std::vector<std::string> installed = brew_installed_names(root);
-    // Installing or removing a formula changes the installed marks, so they are part of the key.
-    SourceStamp marks;
-    marks.path = "installed:" + util::join(installed, ",");
-    stamps.push_back(marks);
-    if (!cache_file.empty()) {
-        if (auto cached = PackageIndex::load(cache_file, stamps)) {
-            return cached;
-        }
-    }
-    std::unordered_set<std::string> installed_set(installed.begin(), installed.end());
-    std::vector<IndexRecord> records;
-    std::unordered_set<std::string> seen;
-    for (const auto& file : files) {
-        auto text = util::read_file(file, 256u << 20);
-        if (!text) {
-            return util::fail(std::move(text).error());
-        }
-        auto parsed = parse_brew_api(*text);
-        if (!parsed) {
-            return util::fail(util::ErrorKind::parse, file.string() + ": " + parsed.error().message);
-        }
-        for (auto& r : *parsed) {
-            if (seen.insert(r.name).second) {
-                r.installed = installed_set.count(r.name) != 0;
-                records.push_back(std::move(r));
-            }
-        }
-    }
-    PackageIndex index = PackageIndex::build(std::move(records), std::move(stamps));
-    if (!cache_file.empty()) {
-        (void)index.save(cache_file);
-    }
-    return index;
+    return homebrew_index_from(root, cache_file, files);
 }
 
 } // namespace zsyncctl::pkg

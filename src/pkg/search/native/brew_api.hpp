@@ -28,10 +28,22 @@ std::vector<std::string> brew_installed_names(const util::Root& root);
 /// Downloads formula.json and cask.json from $ZSYNCCTL_BREW_API_URL (default https://formulae.brew.sh/api)
 /// into zsyncctl's HTTP cache with net::HttpClient::fetch_cached on `runtime`'s loop, revalidating
 /// (If-None-Match) when the copy is older than $HOMEBREW_API_AUTO_UPDATE_SECS (default 450); returns the
-/// cached body paths. Fails with cancelled when `token` is cancelled, network/not_found (no libcurl)
-/// errors otherwise; a failed revalidation falls back to the cached copy.
+/// cached body paths; the future completes on the loop or the pool. Fails with cancelled when `token` is
+/// cancelled, network/not_found (no libcurl) errors otherwise; a failed revalidation falls back to the cached
+/// copy.
+core::Future<std::vector<std::filesystem::path>> fetch_brew_api_async(core::Runtime& runtime,
+                                                                      const core::CancellationToken& token);
+
+/// fetch_brew_api_async, waited for on the calling thread (never on a pool thread: the download finishes
+/// on the pool). Fails the same way.
 util::Result<std::vector<std::filesystem::path>> fetch_brew_api(core::Runtime& runtime,
                                                                 const core::CancellationToken& token);
+
+/// The Homebrew search index over API documents `files` (brew's cache or fetched ones) with the installed
+/// marks of the root, cached like apt_index. Fails with io/parse for an unreadable or bad document.
+util::Result<PackageIndex> homebrew_index_from(const util::Root& root,
+                                               const std::filesystem::path& cache_file,
+                                               const std::vector<std::filesystem::path>& files);
 
 /// The Homebrew search index: brew's own cache when present, else the API fetched on `runtime`
 /// (fetch_brew_api); cached like apt_index. Fails like fetch_brew_api, or with parse for a bad document.

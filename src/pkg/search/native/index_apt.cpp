@@ -176,26 +176,14 @@ util::Result<PackageIndex> apt_index(const util::Root& root, const std::filesyst
     }
     std::vector<std::filesystem::path> sources = lists;
     sources.push_back(root.resolve("/var/lib/dpkg/status"));
-    std::vector<SourceStamp> stamps = stamp_files(sources);
-    if (!cache_file.empty()) {
-        auto cached = PackageIndex::load(cache_file, stamps);
-        if (cached) {
-            return cached;
-        }
-    }
-    auto installed = dpkg_installed_names(root);
-    if (!installed) {
-        return util::fail(std::move(installed).error());
-    }
-    auto records = read_apt_records(lists, *installed);
-    if (!records) {
-        return util::fail(std::move(records).error());
-    }
-    PackageIndex index = PackageIndex::build(std::move(*records), std::move(stamps));
-    if (!cache_file.empty()) {
-        (void)index.save(cache_file);
-    }
-    return index;
+    return load_or_build_index(cache_file, stamp_files(sources),
+                               [&]() -> util::Result<std::vector<IndexRecord>> {
+                                   auto installed = dpkg_installed_names(root);
+                                   if (!installed) {
+                                       return util::fail(std::move(installed).error());
+                                   }
+                                   return read_apt_records(lists, *installed);
+                               });
 }
 
 } // namespace zsyncctl::pkg

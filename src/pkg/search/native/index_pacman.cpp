@@ -175,22 +175,8 @@ util::Result<PackageIndex> pacman_index(const util::Root& root, const std::files
     std::vector<std::filesystem::path> sources = dbs;
     sources.push_back(layout.below("local"));
     sources.push_back(layout.config);
-    std::vector<SourceStamp> stamps = stamp_files(sources);
-    if (!cache_file.empty()) {
-        auto cached = PackageIndex::load(cache_file, stamps);
-        if (cached) {
-            return cached;
-        }
-    }
-    auto records = read_pacman_records(dbs, pacman_installed_names(layout));
-    if (!records) {
-        return util::fail(std::move(records).error());
-    }
-    PackageIndex index = PackageIndex::build(std::move(*records), std::move(stamps));
-    if (!cache_file.empty()) {
-        (void)index.save(cache_file);
-    }
-    return index;
+    return load_or_build_index(cache_file, stamp_files(sources),
+                               [&] { return read_pacman_records(dbs, pacman_installed_names(layout)); });
 }
 
 } // namespace zsyncctl::pkg

@@ -1,0 +1,244 @@
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <csignal>
+#include <unistd.h>
+
+#include "core/process.hpp"
+#include "pkg/search/backend.hpp"
+#include "pkg/search/parsers/search_parsers.hpp"
+#include "util/strings.hpp"
+
+namespace zsyncctl::pkg {
+
+namespace {
+
+// A manager flooding its output (64 MB of matching lines is over a million results) must not turn into
+// gigabytes of results and JSON: keep this many per manager and say the output was cut.
+constexpr std::size_t k_max_command_hits = 100000;
+// Standard output kept for the parser (the head; the rest is read and dropped) and standard error kept for
+// the error message (the tail, where the reason is).
+constexpr std::size_t k_max_command_output = 64U << 20;
+constexpr std::size_t k_max_command_errors = 1U << 20;
+constexpr std::chrono::milliseconds k_kill_grace{300};
+// Group members reaped after a manager was stopped; more than this many is not a package manager.
+constexpr int k_max_group_reaps = 4096;
+
+std::string last_line(std::string_view text) {
+    auto lines = util::split_lines(text);
+    for (auto it = lines.rbegin(); it != lines.rend(); ++it) {
+        if (!util::trim(*it).empty()) {
+            return util::sanitize_for_display(util::trim(*it));
+        }
+    }
+    return {};
+}
+
+std::string_view base_name(std::string_view path) {
+    auto slash = path.rfind('/');
+    return slash == std::string_view::npos ? path : path.substr(slash + 1);
+}
+
+bool is_executable_file(const std::filesystem::path& path) {
+    struct stat st {};
+    return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(path.c_str(), X_OK) == 0;
+}
+
+// Kills what is left of process group `pgid` (a manager's children that outlived it) and reaps the
+// members reparented to us as their subreaper (a container's init often reaps nothing). Blocking: runs on
+// the pool; SIGKILL ends every member, so each wait returns promptly.
+void reap_group(pid_t pgid) {
+    ::kill(-pgid, SIGKILL);
+    for (int reaped = 0; reaped < k_max_group_reaps; ++reaped) {
+        int status = 0;
+        pid_t r = ::waitpid(-pgid, &status, 0);
+        if (r < 0 && errno == EINTR) {
+            continue;
+        }
+        if (r < 0) {
+            return; // ECHILD: none left
+        }
+    }
+}
+
+// A manager's own search command, run with core::spawn_process on the runtime's loop (LC_ALL=C, its own
+// process group) and parsed on the pool. It runs the executable detection found, never one looked up
+// again, and never under a root other than the host's: nothing inside a --root tree is executed, and a
+// host manager would answer for the host, not for the tree.
+class CommandBackend final : public SearchBackend {
+public:
+    CommandBackend(const Manager& manager, const DetectedManager* detected, BackendEnv env)
+        : m_manager(manager), m_env(std::move(env)) {
+        if (detected != nullptr) {
+            m_executable = search_executable(*detected);
+        }
+        m_detected = detected != nullptr;
+    }
+
+    util::Result<void> present() const override {
+        if (!m_env.root.is_host()) {
+            return util::fail(util::ErrorKind::unsupported, "command managers are not run under --root");
+        }
+        const auto& names = executables();
+        if (!m_detected) {
+            return util::fail(util::ErrorKind::not_found,
+                              "not detected (no " + std::string(names.front()) + " found)");
+        }
+        if (m_executable.empty()) {
+            return util::fail(util::ErrorKind::not_found, "no " + std::string(names.front()) +
+                                                              " next to the detected " +
+                                                              std::string(m_manager.id) + " executable");
+        }
+        return util::ok();
+    }
+
+    core::Future<SearchOutcome> search(const SearchQuery& query, core::CancellationToken token) override {
+        core::ProcessSpec spec;
+        for (std::string_view arg : m_manager.search.argv) {
+            spec.argv.emplace_back(arg == "{exe}"     ? m_executable
+                                   : arg == "{query}" ? query.text
+                                                      : std::string(arg));
+        }
+        spec.set_env("LC_ALL", "C").set_env("LANG", "C").set_env("LANGUAGE", "").set_env("NO_COLOR", "1");
+        spec.set_env("TERM", "dumb");
+        for (std::string_view e : m_manager.search.env) {
+            auto eq = e.find('=');
+            spec.set_env(std::string(e.substr(0, eq)),
+                         eq == std::string_view::npos ? "" : std::string(e.substr(eq + 1)));
+        }
+        // The search deadline (core::with_deadline) ends the command through `token`; the grace is short
+        // because a search holds no state worth a clean exit.
+        spec.kill_grace = k_kill_grace;
+        // A child that outlives the manager and keeps its output open (a daemonized helper) is waited for
+        // until the deadline like the manager itself, then its group is killed.
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(m_env.deadline -
+                                                                          std::chrono::steady_clock::now());
+        spec.drain_after_exit =
+            std::clamp(left, std::chrono::milliseconds(0), std::chrono::milliseconds(86400000));
+        spec.capture_limit = k_max_command_errors; // stderr's tail; stdout is kept below, head first
+        auto out = std::make_shared<std::string>();
+        spec.on_stdout_line = [out](std::string_view line) {
+            if (out->size() < k_max_command_output) {
+                out->append(line);
+                out->push_back('\n');
+            }
+        };
+        // Grandchildren orphaned by a stopped manager are reparented to us instead of init, so reap_group
+        // can reap them (init in containers often does not).
+        ::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+        core::Runtime* runtime = m_env.runtime;
+        const Manager* manager = &m_manager;
+        core::Promise<SearchOutcome> promise;
+        core::Future<SearchOutcome> result = promise.future();
+        core::spawn_process(*runtime, std::move(spec), token)
+            .on_complete([runtime, manager, query, out,
+                          p = std::move(promise)](util::Result<core::ProcessResult> ended) mutable {
+                // Parsing up to 64 MB and reaping do not belong on the loop thread.
+                runtime
+                    ->spawn([manager, query, out, ended = std::move(ended)]() mutable {
+                        return finish(*manager, query, *out, std::move(ended));
+                    })
+                    .on_complete([p = std::move(p)](util::Result<SearchOutcome> done) mutable {
+                        p.set(std::move(done));
+                    });
+            });
+        return result;
+    }
+
+private:
+    const std::vector<std::string_view>& executables() const {
+        return m_manager.search.executables.empty() ? m_manager.executables : m_manager.search.executables;
+    }
+
+    // The executable the search runs: the detected one when it is a search executable, else a search
+    // executable in the same directory (xbps is detected by xbps-install and searched with xbps-query).
+    std::string search_executable(const DetectedManager& detected) const {
+        if (detected.executable.empty()) {
+            return {};
+        }
+        const auto& names = executables();
+        if (std::find(names.begin(), names.end(), base_name(detected.executable)) != names.end()) {
+            return m_env.root.resolve(detected.executable).string();
+        }
+        std::string dir(detected.executable.substr(0, detected.executable.rfind('/') + 1));
+        for (std::string_view name : names) {
+            auto candidate = m_env.root.resolve(dir + std::string(name));
+            if (is_executable_file(candidate)) {
+                return candidate.string();
+            }
+        }
+        return {};
+    }
+
+    static SearchOutcome finish(const Manager& manager, const SearchQuery& query, const std::string& out,
+                                util::Result<core::ProcessResult> ended) {
+        SearchOutcome outcome;
+        if (!ended) {
+            outcome.status = ended.error().kind == util::ErrorKind::cancelled ? ManagerStatus::cancelled
+                                                                              : ManagerStatus::error;
+            outcome.error = ended.error().message;
+            return outcome;
+        }
+        bool stopped = ended->outcome == core::ProcessOutcome::timed_out ||
+                       ended->outcome == core::ProcessOutcome::cancelled || ended->output_cut_off;
+        if (stopped) {
+            reap_group(ended->pid);
+        }
+        if (ended->outcome == core::ProcessOutcome::cancelled) {
+            outcome.status = ManagerStatus::cancelled;
+            outcome.error = "cancelled";
+            return outcome;
+        }
+        if (stopped) {
+            outcome.status = ManagerStatus::timeout;
+            outcome.error = "its output stayed open past the deadline";
+            return outcome;
+        }
+        ParsedSearch parsed = find_search_parser(manager.search.parser)(out);
+        outcome.hits = filter_hits(std::move(parsed.hits), query);
+        const auto& no_match = manager.search.no_match_exit_codes;
+        bool no_match_code = std::find(no_match.begin(), no_match.end(), ended->exit_code) != no_match.end();
+        if (!ended->success() && outcome.hits.empty() && !no_match_code) {
+            outcome.status = ManagerStatus::error;
+            std::string why = last_line(ended->stderr_text);
+            if (why.empty()) {
+                why = last_line(out);
+            }
+            outcome.error = (ended->signal != 0 ? "killed by signal " + std::to_string(ended->signal)
+                                                : "exit code " + std::to_string(ended->exit_code)) +
+                            (why.empty() ? "" : ": " + why);
+        } else if (parsed.error && outcome.hits.empty()) {
+            outcome.status = ManagerStatus::error;
+            outcome.error = "parse error: " + *parsed.error;
+        } else {
+            outcome.status = ManagerStatus::ok;
+            if (parsed.error) {
+                outcome.error = "partial output: " + *parsed.error;
+            } else if (outcome.hits.size() > k_max_command_hits) {
+                outcome.error = "partial output: " + std::to_string(outcome.hits.size()) +
+                                " results, kept the first " + std::to_string(k_max_command_hits);
+            }
+            if (outcome.hits.size() > k_max_command_hits) {
+                outcome.hits.resize(k_max_command_hits);
+            }
+        }
+        return outcome;
+    }
+
+    const Manager& m_manager;
+    BackendEnv m_env;
+    std::string m_executable;
+    bool m_detected = false;
+};
+
+} // namespace
+
+std::unique_ptr<SearchBackend> make_command_backend(const Manager& manager, const DetectedManager* detected,
+                                                    const BackendEnv& env) {
+    return std::make_unique<CommandBackend>(manager, detected, env);
+}
+
+} // namespace zsyncctl::pkg

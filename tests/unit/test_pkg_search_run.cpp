@@ -1,0 +1,376 @@
+// The search orchestration (SearchRun) over backends the test controls: timer-driven fakes with
+// timestamps for lock groups, race and deadline, and the production command backend running real
+// processes for cancellation and the deadline (their pids must be gone afterwards).
+#include <doctest/doctest.h>
+
+#include <sys/types.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <fstream>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/runtime.hpp"
+#include "pkg/search/search.hpp"
+#include "temp_dir.hpp"
+
+using namespace zsyncctl;
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+std::unique_ptr<core::Runtime> make_runtime() {
+    core::Config config;
+    config.execution_model = core::ExecutionModel::thread_pool;
+    config.workers = 2;
+    auto rt = core::Runtime::create(config);
+    REQUIRE(rt.ok());
+    return std::move(*rt);
+}
+
+// When each fake search ran, by manager.
+struct Timeline {
+    std::mutex mutex;
+    std::vector<std::tuple<std::string, Clock::time_point, Clock::time_point>> spans;
+    void add(std::string name, Clock::time_point a, Clock::time_point b) {
+        std::lock_guard lock(mutex);
+        spans.emplace_back(std::move(name), a, b);
+    }
+};
+
+// A search that answers after `delay` on the runtime's timers (no thread), with `hits` results, or
+// completes cancelled as soon as its token is.
+class TimedBackend final : public pkg::SearchBackend {
+public:
+    TimedBackend(core::Runtime& rt, std::string name, std::chrono::milliseconds delay, std::size_t hits,
+                 std::shared_ptr<Timeline> timeline = nullptr, std::string absent = {})
+        : m_rt(rt), m_name(std::move(name)), m_delay(delay), m_hits(hits), m_timeline(std::move(timeline)),
+          m_absent(std::move(absent)) {}
+
+    util::Result<void> present() const override {
+        if (!m_absent.empty()) {
+            return util::fail(util::ErrorKind::not_found, m_absent);
+        }
+        return util::ok();
+    }
+
+    core::Future<pkg::SearchOutcome> search(const pkg::SearchQuery&, core::CancellationToken token) override {
+        struct State {
+            std::mutex mutex;
+            core::Promise<pkg::SearchOutcome> promise;
+            bool done = false;
+        };
+        auto state = std::make_shared<State>();
+        auto future = state->promise.future();
+        auto began = Clock::now();
+        auto finish = [state, began, name = m_name, timeline = m_timeline](pkg::SearchOutcome outcome) {
+            std::lock_guard lock(state->mutex);
+            if (state->done) {
+                return;
+            }
+            state->done = true;
+            if (timeline) {
+                timeline->add(name, began, Clock::now());
+            }
+            state->promise.set(std::move(outcome));
+        };
+        pkg::SearchOutcome found{pkg::ManagerStatus::ok, {}, {}};
+        for (std::size_t i = 0; i < m_hits; ++i) {
+            found.hits.push_back({m_name + "-pkg" + std::to_string(i), "1.0", "a package", false});
+        }
+        auto timer = m_rt.timers().schedule_after(m_delay, [finish, found] { finish(found); });
+        REQUIRE(timer.ok());
+        token.on_cancel([finish] {
+            finish(pkg::SearchOutcome{pkg::ManagerStatus::cancelled, {}, "cancelled"});
+        });
+        return future;
+    }
+
+private:
+    core::Runtime& m_rt;
+    std::string m_name;
+    std::chrono::milliseconds m_delay;
+    std::size_t m_hits;
+    std::shared_ptr<Timeline> m_timeline;
+    std::string m_absent;
+};
+
+pkg::PlannedSearch planned(std::string name, std::string group, std::unique_ptr<pkg::SearchBackend> backend) {
+    return pkg::PlannedSearch{std::move(name), std::move(group), std::move(backend)};
+}
+
+pkg::SearchRequest request(std::chrono::milliseconds timeout, bool race = false) {
+    pkg::SearchRequest r;
+    r.query.text = "hello";
+    r.timeout = timeout;
+    r.race = race;
+    return r;
+}
+
+// Takes every report (each wait bounded) and returns them.
+std::vector<pkg::ManagerReport> drain(pkg::SearchRun& run) {
+    auto limit = Clock::now() + 20s;
+    while (!run.all_returned() && Clock::now() < limit) {
+        (void)run.next_finished(500ms);
+    }
+    REQUIRE(run.all_returned());
+    return run.reports();
+}
+
+const pkg::ManagerReport& report_of(const std::vector<pkg::ManagerReport>& reports, std::string_view name) {
+    auto it = std::find_if(reports.begin(), reports.end(), [&](const auto& r) { return r.manager == name; });
+    REQUIRE(it != reports.end());
+    return *it;
+}
+
+bool process_exists(pid_t pid) {
+    return ::kill(pid, 0) == 0 || errno != ESRCH;
+}
+
+// Reads the pids a fake manager script wrote, waiting (bounded) until `count` are there.
+std::vector<pid_t> read_pids(const std::filesystem::path& file, std::size_t count) {
+    std::vector<pid_t> pids;
+    for (auto limit = Clock::now() + 10s; Clock::now() < limit; std::this_thread::sleep_for(20ms)) {
+        pids.clear();
+        std::ifstream in(file);
+        for (pid_t p = 0; in >> p;) {
+            pids.push_back(p);
+        }
+        if (pids.size() >= count) {
+            break;
+        }
+    }
+    return pids;
+}
+
+// A registry-like manager whose search command is a script of the test (it runs `sleep` processes).
+const pkg::Manager& sleeper_manager() {
+    static const pkg::Manager manager{
+        .id = "sleeper",
+        .display_name = "Sleeper",
+        .executables = {"sleeper"},
+        .search = {.method = pkg::SearchMethod::command, .argv = {"{exe}", "{query}"}, .parser = "apk"},
+    };
+    return manager;
+}
+
+// The production command backend over `script`, as detection would have found it on the host.
+std::unique_ptr<pkg::SearchBackend> command_backend(core::Runtime& rt, const std::filesystem::path& script,
+                                                    Clock::time_point deadline) {
+    pkg::DetectedManager detected;
+    detected.manager = &sleeper_manager();
+    detected.executable = script.string();
+    pkg::BackendEnv env;
+    env.runtime = &rt;
+    env.deadline = deadline;
+    return pkg::make_command_backend(sleeper_manager(), &detected, env);
+}
+
+} // namespace
+
+TEST_CASE("SearchRun serialises the managers of one lock group and runs the others alongside") {
+    auto rt = make_runtime();
+    auto timeline = std::make_shared<Timeline>();
+    std::vector<pkg::PlannedSearch> plan;
+    plan.push_back(planned("dnf", "rpm", std::make_unique<TimedBackend>(*rt, "dnf", 150ms, 1, timeline)));
+    plan.push_back(planned("apk", "", std::make_unique<TimedBackend>(*rt, "apk", 150ms, 1, timeline)));
+    plan.push_back(planned("yum", "rpm", std::make_unique<TimedBackend>(*rt, "yum", 150ms, 1, timeline)));
+    plan.push_back(
+        planned("zypper", "rpm", std::make_unique<TimedBackend>(*rt, "zypper", 150ms, 1, timeline)));
+    auto started = Clock::now();
+    auto run = pkg::SearchRun::run(std::move(plan), request(10s), *rt);
+    auto reports = drain(*run);
+    auto took = Clock::now() - started;
+    for (const auto& r : reports) {
+        CHECK_MESSAGE(r.status == pkg::ManagerStatus::ok, r.manager << ": " << r.error);
+    }
+    std::vector<std::pair<Clock::time_point, Clock::time_point>> group;
+    for (const auto& [name, a, b] : timeline->spans) {
+        if (name != "apk") {
+            group.emplace_back(a, b);
+        }
+    }
+    REQUIRE(group.size() == 3);
+    std::sort(group.begin(), group.end());
+    for (std::size_t i = 1; i < group.size(); ++i) {
+        CHECK_MESSAGE(group[i].first >= group[i - 1].second, "lock group members overlapped");
+    }
+    CHECK(took >= 450ms); // three in a row
+    CHECK(took < 3s);
+    // apk shares no lock: it ran during the first of the group.
+    auto apk = std::find_if(timeline->spans.begin(), timeline->spans.end(),
+                            [](const auto& s) { return std::get<0>(s) == "apk"; });
+    REQUIRE(apk != timeline->spans.end());
+    CHECK(std::get<1>(*apk) < group[0].second);
+}
+
+TEST_CASE("SearchRun --race: the first manager with results wins and the others are cancelled") {
+    auto rt = make_runtime();
+    std::vector<pkg::PlannedSearch> plan;
+    plan.push_back(planned("slow", "", std::make_unique<TimedBackend>(*rt, "slow", 10s, 3)));
+    plan.push_back(planned("empty", "", std::make_unique<TimedBackend>(*rt, "empty", 5ms, 0)));
+    plan.push_back(planned("fast", "w", std::make_unique<TimedBackend>(*rt, "fast", 60ms, 2)));
+    plan.push_back(planned("queued", "g", std::make_unique<TimedBackend>(*rt, "queued", 10s, 1)));
+    plan.push_back(planned("behind", "g", std::make_unique<TimedBackend>(*rt, "behind", 10ms, 1)));
+    // The winner's own lock group: the managers after it never start.
+    plan.push_back(planned("winner-group", "w", std::make_unique<TimedBackend>(*rt, "winner-group", 10s, 1)));
+    auto started = Clock::now();
+    auto run = pkg::SearchRun::run(std::move(plan), request(30s, true), *rt);
+    auto reports = drain(*run);
+    CHECK(Clock::now() - started < 3s);
+    CHECK(report_of(reports, "fast").status == pkg::ManagerStatus::ok);
+    CHECK(report_of(reports, "fast").hits.size() == 2);
+    CHECK(report_of(reports, "empty").status == pkg::ManagerStatus::ok); // answered, found nothing
+    for (const char* loser : {"slow", "queued", "behind", "winner-group"}) {
+        const auto& r = report_of(reports, loser);
+        CHECK_MESSAGE(r.status == pkg::ManagerStatus::cancelled, loser);
+        CHECK(r.hits.empty());
+        CHECK(r.error == "cancelled: fast answered first");
+    }
+}
+
+TEST_CASE("SearchRun reports timeout at the deadline, also for a manager waiting for its lock group") {
+    auto rt = make_runtime();
+    std::vector<pkg::PlannedSearch> plan;
+    plan.push_back(planned("hung", "g", std::make_unique<TimedBackend>(*rt, "hung", 10s, 1)));
+    plan.push_back(planned("next", "g", std::make_unique<TimedBackend>(*rt, "next", 10ms, 1)));
+    plan.push_back(planned("quick", "", std::make_unique<TimedBackend>(*rt, "quick", 10ms, 1)));
+    auto started = Clock::now();
+    auto run = pkg::SearchRun::run(std::move(plan), request(300ms), *rt);
+    auto reports = drain(*run);
+    auto took = Clock::now() - started;
+    CHECK(took >= 300ms);
+    CHECK(took < 3s);
+    CHECK(report_of(reports, "hung").status == pkg::ManagerStatus::timeout);
+    CHECK(report_of(reports, "hung").error == "timed out after 300 ms");
+    CHECK(report_of(reports, "next").status == pkg::ManagerStatus::timeout);
+    CHECK(report_of(reports, "next").error.find("waited for its lock group") != std::string::npos);
+    CHECK(report_of(reports, "quick").status == pkg::ManagerStatus::ok);
+}
+
+TEST_CASE("SearchRun reports a backend without data as skipped with its reason, at once") {
+    auto rt = make_runtime();
+    std::vector<pkg::PlannedSearch> plan;
+    plan.push_back(planned(
+        "pacman", "",
+        std::make_unique<TimedBackend>(*rt, "pacman", 10ms, 1, nullptr, "no sync database: run pacman -Sy")));
+    plan.push_back(planned("apk", "", std::make_unique<TimedBackend>(*rt, "apk", 10ms, 1)));
+    auto run = pkg::SearchRun::run(std::move(plan), request(5s), *rt);
+    auto first = run->next_finished(5s);
+    REQUIRE(first);
+    CHECK(*first == 0);
+    auto reports = drain(*run);
+    CHECK(reports[0].status == pkg::ManagerStatus::skipped);
+    CHECK(reports[0].error == "no sync database: run pacman -Sy");
+    CHECK(reports[1].status == pkg::ManagerStatus::ok);
+}
+
+TEST_CASE("SearchRun cancellation reaches every child process") {
+    auto rt = make_runtime();
+    test::TempDir dir("search-run");
+    auto script = dir.write(
+        "bin/sleeper", "#!/bin/sh\necho $$ >>\"$0.pids\"\nsleep 30 &\necho $! >>\"$0.pids\"\nwait\n", 0755);
+    auto script2 = dir.write(
+        "bin2/sleeper", "#!/bin/sh\necho $$ >>\"$0.pids\"\nsleep 30 &\necho $! >>\"$0.pids\"\nwait\n", 0755);
+    auto deadline = Clock::now() + 60s;
+
+    SUBCASE("cancel()") {
+        std::vector<pkg::PlannedSearch> plan;
+        plan.push_back(planned("one", "", command_backend(*rt, script, deadline)));
+        plan.push_back(planned("two", "", command_backend(*rt, script2, deadline)));
+        auto run = pkg::SearchRun::run(std::move(plan), request(60s), *rt);
+        auto pids = read_pids(script.string() + ".pids", 2);
+        auto pids2 = read_pids(script2.string() + ".pids", 2);
+        pids.insert(pids.end(), pids2.begin(), pids2.end());
+        REQUIRE(pids.size() == 4);
+        for (pid_t p : pids) {
+            CHECK(process_exists(p));
+        }
+        auto started = Clock::now();
+        run->cancel();
+        auto reports = drain(*run);
+        CHECK(run->wait_settled(10s));
+        CHECK(Clock::now() - started < 5s);
+        for (const auto& r : reports) {
+            CHECK(r.status == pkg::ManagerStatus::cancelled);
+        }
+        for (pid_t p : pids) {
+            CHECK_MESSAGE(!process_exists(p), "pid " << p << " survived the cancellation");
+        }
+    }
+
+    SUBCASE("the deadline") {
+        std::vector<pkg::PlannedSearch> plan;
+        plan.push_back(planned("one", "", command_backend(*rt, script, Clock::now() + 400ms)));
+        auto run = pkg::SearchRun::run(std::move(plan), request(400ms), *rt);
+        auto pids = read_pids(script.string() + ".pids", 2);
+        REQUIRE(pids.size() == 2);
+        auto reports = drain(*run);
+        CHECK(reports[0].status == pkg::ManagerStatus::timeout);
+        CHECK(run->wait_settled(10s));
+        for (pid_t p : pids) {
+            CHECK_MESSAGE(!process_exists(p), "pid " << p << " survived the deadline");
+        }
+    }
+
+    SUBCASE("destroying the run") {
+        std::vector<pkg::PlannedSearch> plan;
+        plan.push_back(planned("one", "", command_backend(*rt, script, deadline)));
+        auto run = pkg::SearchRun::run(std::move(plan), request(60s), *rt);
+        auto pids = read_pids(script.string() + ".pids", 2);
+        REQUIRE(pids.size() == 2);
+        run.reset();
+        for (pid_t p : pids) {
+            CHECK_MESSAGE(!process_exists(p), "pid " << p << " outlived its SearchRun");
+        }
+    }
+}
+
+TEST_CASE("SearchRun command backend parses a finished command's output") {
+    auto rt = make_runtime();
+    test::TempDir dir("search-run");
+    auto script = dir.write("bin/sleeper", "#!/bin/sh\nprintf 'hello-2.12-r0 - A greeter\\n'\n", 0755);
+    std::vector<pkg::PlannedSearch> plan;
+    plan.push_back(planned("sleeper", "", command_backend(*rt, script, Clock::now() + 10s)));
+    auto run = pkg::SearchRun::run(std::move(plan), request(10s), *rt);
+    auto reports = drain(*run);
+    REQUIRE(reports[0].status == pkg::ManagerStatus::ok);
+    REQUIRE(reports[0].hits.size() == 1);
+    CHECK(reports[0].hits[0].name == "hello");
+    CHECK(reports[0].hits[0].version == "2.12-r0");
+}
+
+TEST_CASE("plan_search under a root: one detection, native data checked, commands never run") {
+    auto rt = make_runtime();
+    test::TempDir root("search-root");
+    // Executables inside the root that must never run: each would leave a file if it did.
+    for (const char* exe : {"pacman", "dnf", "npm", "apt-get"}) {
+        root.write(std::string("usr/bin/") + exe, "#!/bin/sh\ntouch \"$0.ran\"\n", 0755);
+    }
+    pkg::SearchRequest req = request(5s);
+    req.root = util::Root(root.path);
+    req.use_cache = false;
+    auto run = pkg::SearchRun::start(req, *rt);
+    REQUIRE(run.ok());
+    auto reports = drain(**run);
+    std::vector<std::string> names;
+    for (const auto& r : reports) {
+        names.push_back(r.manager);
+        CHECK_MESSAGE(r.status == pkg::ManagerStatus::skipped, r.manager << ": " << pkg::to_string(r.status));
+    }
+    std::vector<std::string> detected = pkg::default_search_managers(req.root, pkg::UseCache::no);
+    CHECK(names == detected);
+    CHECK(report_of(reports, "pacman").error.find("run pacman -Sy") != std::string::npos);
+    CHECK(report_of(reports, "apt").error.find("apt-get update") != std::string::npos);
+    CHECK(report_of(reports, "dnf").error == "command managers are not run under --root");
+    CHECK(report_of(reports, "npm").error == "command managers are not run under --root");
+    for (const char* exe : {"pacman", "dnf", "npm", "apt-get"}) {
+        CHECK_FALSE(std::filesystem::exists(root.path / "usr/bin" / (std::string(exe) + ".ran")));
+    }
+}
