@@ -8,6 +8,7 @@
 
 #include "cli/completion.hpp"
 #include "cli/context.hpp"
+#include "cli/json.hpp"
 #include "pkg/search/search.hpp"
 #include "util/strings.hpp"
 
@@ -195,10 +196,9 @@ ExitCode run_search(Context& context, const SearchOptions& options) {
     pkg::SearchRun& run = **started;
     if (run.reports().empty()) {
         if (json) {
-            out.line(nlohmann::json{{"query", options.query},
-                                    {"results", nlohmann::json::array()},
-                                    {"managers", nlohmann::json::array()}}
-                         .dump());
+            out.line(json_text(nlohmann::json{{"query", options.query},
+                                              {"results", nlohmann::json::array()},
+                                              {"managers", nlohmann::json::array()}}));
         } else {
             out.warning("no package manager to search was found");
         }
@@ -228,8 +228,7 @@ ExitCode run_search(Context& context, const SearchOptions& options) {
             lines.draw();
         } else if (options.json_lines) {
             for (const auto& h : r.hits) {
-                out.line(
-                    hit_json(r.manager, h).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+                out.line(json_text(hit_json(r.manager, h), JsonLayout::line));
             }
             std::fflush(stdout);
         } else if (!json) {
@@ -238,6 +237,9 @@ ExitCode run_search(Context& context, const SearchOptions& options) {
             }
             std::fflush(stdout);
         }
+    }
+    if (out.reader_gone()) {
+        return ExitCode::reader_gone; // the reader left: the managers were stopped; say nothing more
     }
     const auto& reports = run.reports();
     std::size_t total = 0;
@@ -259,7 +261,7 @@ ExitCode run_search(Context& context, const SearchOptions& options) {
             m["error"] = r.error.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.error);
             doc["managers"].push_back(std::move(m));
         }
-        out.line(doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
+        out.line(json_text(doc));
     } else {
         if (live) {
             print_table(out, reports);
