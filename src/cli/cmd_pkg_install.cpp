@@ -42,9 +42,9 @@ struct InstallArgs {
 
 std::string known_managers(pkg::Operation op) {
     std::vector<std::string> ids;
-    for (const auto& a : pkg::manager_actions()) {
-        if (pkg::can_perform(a, op)) {
-            ids.emplace_back(a.id);
+    for (const pkg::Manager* m : pkg::installable_managers()) {
+        if (pkg::can_perform(*m, op)) {
+            ids.emplace_back(m->id);
         }
     }
     return util::join(ids, ", ");
@@ -141,7 +141,7 @@ std::optional<ManagerChoice> choose_manager(Context& context, const InstallArgs&
         }
     }
     if (!args.manager.empty()) {
-        if (pkg::find_manager_actions(args.manager) == nullptr) {
+        if (pkg::find_installable_manager(args.manager) == nullptr) {
             raise_usage("unknown package manager '" + util::sanitize_for_display(args.manager) + "'",
                         "managers that can " + std::string(pkg::to_string(op)) + ": " + known_managers(op));
         }

@@ -154,7 +154,7 @@ TEST_CASE("Registry install facts are consistent for every installable entry") {
         if (!pkg::has_install_facts(m)) {
             CHECK(i.install_prefix.empty());
             CHECK(i.remove_prefix.empty());
-            CHECK(pkg::find_manager_actions(m.id) == nullptr);
+            CHECK(pkg::find_installable_manager(m.id) == nullptr);
             continue;
         }
         ++installable;
@@ -183,18 +183,14 @@ TEST_CASE("Registry install facts are consistent for every installable entry") {
         }
         CHECK_FALSE(pkg::install_lock_group(m).empty());
 
-        // install_plan's view says the same.
-        const pkg::ManagerActions* actions = pkg::find_manager_actions(m.id);
-        REQUIRE(actions != nullptr);
-        CHECK(actions->install_prefix == i.install_prefix);
-        CHECK(actions->remove_prefix == i.remove_prefix);
-        CHECK(actions->needs_root == (m.install_privilege == pkg::InstallPrivilege::root));
-        CHECK((!actions->needs_root || !actions->refuses_root));
-        CHECK(actions->lock_group == pkg::install_lock_group(m));
+        // install reads this very entry.
+        CHECK(pkg::find_installable_manager(m.id) == &m);
+        CHECK((m.install_privilege != pkg::InstallPrivilege::root || !i.refuses_root));
     }
-    CHECK(pkg::manager_actions().size() == installable);
+    CHECK(pkg::installable_managers().size() == installable);
     CHECK(installable >= 30);
     // Managers sharing a database share the install lock too.
-    CHECK(pkg::find_manager_actions("dnf")->lock_group == pkg::find_manager_actions("zypper")->lock_group);
-    CHECK(pkg::find_manager_actions("npm")->lock_group == "npm");
+    CHECK(pkg::install_lock_group(*pkg::find_installable_manager("dnf")) ==
+          pkg::install_lock_group(*pkg::find_installable_manager("zypper")));
+    CHECK(pkg::install_lock_group(*pkg::find_installable_manager("npm")) == "npm");
 }

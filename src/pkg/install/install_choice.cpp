@@ -13,8 +13,8 @@ util::Result<ManagerSearchResult> find_managers_with(const std::vector<std::stri
                                                      core::Runtime& runtime) {
     ManagerSearchResult result;
     for (const std::string& m : default_search_managers(root, use_cache ? UseCache::yes : UseCache::no)) {
-        const ManagerActions* actions = find_manager_actions(m);
-        if (actions != nullptr && can_perform(*actions, operation)) {
+        const Manager* manager = find_installable_manager(m);
+        if (manager != nullptr && can_perform(*manager, operation)) {
             result.searched.push_back(m);
         }
     }

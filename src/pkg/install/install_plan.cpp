@@ -10,35 +10,6 @@ namespace zsyncctl::pkg {
 
 namespace {
 
-// The install facts of the registry entries that have them, flattened for build_plan and the CLI.
-const std::vector<ManagerActions>& table() {
-    static const std::vector<ManagerActions> k_table = [] {
-        std::vector<ManagerActions> t;
-        for (const Manager& m : registry()) {
-            if (!has_install_facts(m)) {
-                continue;
-            }
-            ManagerActions a;
-            a.id = m.id;
-            a.install_prefix = m.install.install_prefix;
-            a.install_suffix = m.install.install_suffix;
-            a.remove_prefix = m.install.remove_prefix;
-            a.remove_suffix = m.install.remove_suffix;
-            a.needs_root = m.install_privilege == InstallPrivilege::root;
-            a.refuses_root = m.install.refuses_root;
-            a.one_name_per_command = m.install.one_name_per_command;
-            a.name_suffix_if_unversioned = m.install.name_suffix_if_unversioned;
-            a.lock_group = install_lock_group(m);
-            a.progress = m.install.progress;
-            a.env = m.install.env;
-            a.why_not = m.install.why_not;
-            t.push_back(std::move(a));
-        }
-        return t;
-    }();
-    return k_table;
-}
-
 // Characters no manager accepts in a package name and that mean something to a shell; named in the error.
 constexpr std::string_view k_forbidden = ";$`|&<>'\"()\\*?!{}#";
 
@@ -102,21 +73,24 @@ std::string_view to_string(Operation operation) {
     return operation == Operation::install ? "install" : "remove";
 }
 
-std::span<const ManagerActions> manager_actions() {
-    return table();
-}
-
-const ManagerActions* find_manager_actions(std::string_view id) {
-    for (const ManagerActions& a : table()) {
-        if (a.id == id) {
-            return &a;
+std::vector<const Manager*> installable_managers() {
+    std::vector<const Manager*> out;
+    for (const Manager& m : registry()) {
+        if (has_install_facts(m)) {
+            out.push_back(&m);
         }
     }
-    return nullptr;
+    return out;
 }
 
-bool can_perform(const ManagerActions& actions, Operation operation) {
-    return operation == Operation::install ? !actions.install_prefix.empty() : !actions.remove_prefix.empty();
+const Manager* find_installable_manager(std::string_view id) {
+    const Manager* m = find_manager(id);
+    return m != nullptr && has_install_facts(*m) ? m : nullptr;
+}
+
+bool can_perform(const Manager& manager, Operation operation) {
+    return operation == Operation::install ? !manager.install.install_prefix.empty()
+                                           : !manager.install.remove_prefix.empty();
 }
 
 util::Result<void> validate_package_name(std::string_view name) {
@@ -148,7 +122,7 @@ util::Result<PackageRequest> parse_package_request(std::string_view text) {
     PackageRequest request;
     std::string_view name = text;
     auto colon = text.find(':');
-    if (colon != std::string_view::npos && colon > 0 && find_manager_actions(text.substr(0, colon))) {
+    if (colon != std::string_view::npos && colon > 0 && find_installable_manager(text.substr(0, colon))) {
         request.manager = std::string(text.substr(0, colon));
         name = text.substr(colon + 1);
     }
@@ -180,15 +154,13 @@ std::string with_root(std::string_view arg, const std::string& root) {
 
 util::Result<InstallPlan> build_plan(std::string_view id, Operation operation,
                                      const std::vector<std::string>& names, const PlanOptions& options) {
-    const ManagerActions* actions = find_manager_actions(id);
-    const Manager* entry = find_manager(id);
-    if (actions == nullptr || entry == nullptr) {
+    const Manager* entry = find_installable_manager(id);
+    if (entry == nullptr) {
         return util::fail(util::ErrorKind::invalid_input, "unknown package manager '" + shown(id) + "'");
     }
     const InstallFacts& facts = entry->install;
-    if (!can_perform(*actions, operation)) {
-        std::string why =
-            actions->why_not.empty() ? "no command for it is known" : std::string(actions->why_not);
+    if (!can_perform(*entry, operation)) {
+        std::string why = facts.why_not.empty() ? "no command for it is known" : std::string(facts.why_not);
         return util::fail(util::ErrorKind::unsupported,
                           std::string(id) + " cannot " + std::string(to_string(operation)) + " by name", why);
     }
@@ -205,17 +177,18 @@ util::Result<InstallPlan> build_plan(std::string_view id, Operation operation,
     plan.manager = std::string(id);
     plan.operation = operation;
     plan.names = names;
-    plan.needs_root = actions->needs_root && !(options.root.empty() ? false : facts.root_run_unprivileged);
-    plan.refuses_root = actions->refuses_root;
-    plan.lock_group = std::string(actions->lock_group);
-    plan.progress = actions->progress;
+    plan.needs_root = entry->install_privilege == InstallPrivilege::root &&
+                      !(options.root.empty() ? false : facts.root_run_unprivileged);
+    plan.refuses_root = facts.refuses_root;
+    plan.lock_group = std::string(install_lock_group(*entry));
+    plan.progress = facts.progress;
     plan.asks_on_terminal = facts.asks_on_terminal;
     plan.frontend_env = {std::string(facts.frontend_env.first), std::string(facts.frontend_env.second)};
-    for (const auto& [key, value] : actions->env) {
+    for (const auto& [key, value] : facts.env) {
         plan.env.emplace_back(std::string(key), std::string(value));
     }
-    const auto& prefix = operation == Operation::install ? actions->install_prefix : actions->remove_prefix;
-    const auto& suffix = operation == Operation::install ? actions->install_suffix : actions->remove_suffix;
+    const auto& prefix = operation == Operation::install ? facts.install_prefix : facts.remove_prefix;
+    const auto& suffix = operation == Operation::install ? facts.install_suffix : facts.remove_suffix;
     bool asked = options.prompts == Prompts::ask_terminal && facts.asks_on_terminal;
 
     auto start = [&] {
@@ -255,9 +228,9 @@ util::Result<InstallPlan> build_plan(std::string_view id, Operation operation,
     };
     auto name_arg = [&](const std::string& name) {
         std::string arg = name;
-        if (operation == Operation::install && !actions->name_suffix_if_unversioned.empty() &&
+        if (operation == Operation::install && !facts.name_suffix_if_unversioned.empty() &&
             name.find('@') == std::string::npos) {
-            arg += actions->name_suffix_if_unversioned;
+            arg += facts.name_suffix_if_unversioned;
         }
         return arg;
     };
@@ -267,7 +240,7 @@ util::Result<InstallPlan> build_plan(std::string_view id, Operation operation,
         }
         plan.commands.push_back(std::move(cmd));
     };
-    if (actions->one_name_per_command) {
+    if (facts.one_name_per_command) {
         for (const std::string& name : names) {
             PlannedCommand cmd = start();
             cmd.argv.push_back(name_arg(name));

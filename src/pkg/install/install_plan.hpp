@@ -25,43 +25,14 @@ std::string_view to_string(ProgressStyle style);
 /// Stable lowercase name of an operation ("install" / "remove"); never fails.
 std::string_view to_string(Operation operation);
 
-/// How one manager installs and removes packages: the argv around the names, whether it needs root, the
-/// lock it takes, its progress style. A flat view of a registry entry's install facts (Manager::install,
-/// install_privilege, install_lock_group), built once from the registry; constant data.
-struct ManagerActions {
-    std::string_view id;
-    /// argv before the names, for install; empty when the manager cannot install by name.
-    std::vector<std::string_view> install_prefix;
-    /// argv after the names, for install (winget's --accept-* flags).
-    std::vector<std::string_view> install_suffix;
-    /// argv before the names, for remove; empty when the manager has no remove command.
-    std::vector<std::string_view> remove_prefix;
-    std::vector<std::string_view> remove_suffix;
-    /// True for system managers whose installs need root (run through sudo when not root).
-    bool needs_root = false;
-    /// True when the manager must never run as root (Homebrew).
-    bool refuses_root = false;
-    /// True when the manager takes one name per command (winget); the plan then has one command per name.
-    bool one_name_per_command = false;
-    /// Appended to a name that has no '@' (go install needs NAME@VERSION).
-    std::string_view name_suffix_if_unversioned;
-    /// Managers with the same non-empty lock group never run at the same time (dpkg, rpm, pacman, …).
-    std::string_view lock_group;
-    ProgressStyle progress = ProgressStyle::last_line;
-    /// Environment set for every run ("HOMEBREW_NO_AUTO_UPDATE=1").
-    std::vector<std::pair<std::string_view, std::string_view>> env;
-    /// Why the manager cannot install by name, when install_prefix is empty.
-    std::string_view why_not;
-};
+/// Every registry entry with install facts (has_install_facts), in registry order. Never fails.
+std::vector<const Manager*> installable_managers();
 
-/// Every registry entry with install facts (has_install_facts), as actions, in registry order.
-std::span<const ManagerActions> manager_actions();
+/// The registry entry `id` when it has install facts, or nullptr (unknown, or not offered by install).
+const Manager* find_installable_manager(std::string_view id);
 
-/// The actions for `id`, or nullptr when the id is unknown.
-const ManagerActions* find_manager_actions(std::string_view id);
-
-/// True when `actions` can perform `operation` by package name.
-bool can_perform(const ManagerActions& actions, Operation operation);
+/// True when `manager` can perform `operation` by package name (it has that command line).
+bool can_perform(const Manager& manager, Operation operation);
 
 /// A package name given on the command line, split into an optional manager prefix ("apt:curl").
 struct PackageRequest {
