@@ -14,7 +14,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         f = input.substr(0, nul);
         input = nul == std::string_view::npos ? std::string_view() : input.substr(nul + 1);
     }
-    using namespace zsyncctl::core;
+    using namespace zsyncctl::platform;
     if (auto n = parse_cpu_list_count(fields[0]); n && *n == 0) {
         __builtin_trap(); // a list that parses names at least one CPU
     }
