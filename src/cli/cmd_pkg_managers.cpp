@@ -7,6 +7,7 @@
 
 #include "cli/context.hpp"
 #include "cli/json.hpp"
+#include "cli/terminal.hpp"
 #include "pkg/detect/detect.hpp"
 #include "pkg/detect/version_probe.hpp"
 #include "pkg/registry/registry.hpp"
@@ -53,20 +54,12 @@ nlohmann::json entry_json(const pkg::Manager& m) {
     };
 }
 
-// Pads `text` to `width` columns (ASCII table cells).
-std::string pad(std::string text, std::size_t width) {
-    if (text.size() < width) {
-        text.append(width - text.size(), ' ');
-    }
-    return text;
-}
-
 std::string render_table(const std::vector<std::vector<std::string>>& rows) {
     std::vector<std::size_t> widths;
     for (const auto& row : rows) {
         widths.resize(std::max(widths.size(), row.size()), 0);
         for (std::size_t i = 0; i < row.size(); ++i) {
-            widths[i] = std::max(widths[i], row[i].size());
+            widths[i] = std::max(widths[i], display_width(row[i]));
         }
     }
     std::string out;

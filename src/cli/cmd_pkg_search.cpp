@@ -9,6 +9,7 @@
 #include "cli/completion.hpp"
 #include "cli/context.hpp"
 #include "cli/json.hpp"
+#include "cli/terminal.hpp"
 #include "pkg/search/search.hpp"
 #include "util/strings.hpp"
 
@@ -34,48 +35,8 @@ nlohmann::json hit_json(const std::string& manager, const pkg::SearchHit& hit) {
             {"installed", hit.installed}};
 }
 
-std::size_t display_width(std::string_view text) {
-    std::size_t w = 0;
-    for (unsigned char c : text) {
-        w += (c & 0xC0) != 0x80 ? 1 : 0;
-    }
-    return w;
-}
-
-std::string pad(std::string_view text, std::size_t width) {
-    std::string out(text);
-    std::size_t w = display_width(text);
-    if (w < width) {
-        out.append(width - w, ' ');
-    }
-    return out;
-}
-
-std::string cut(std::string_view text, std::size_t width) {
-    if (display_width(text) <= width) {
-        return std::string(text);
-    }
-    std::string out;
-    std::size_t w = 0;
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        unsigned char c = static_cast<unsigned char>(text[i]);
-        if ((c & 0xC0) != 0x80) {
-            if (w + 1 >= width) {
-                break;
-            }
-            ++w;
-        }
-        out.push_back(text[i]);
-    }
-    return out + "\xe2\x80\xa6";
-}
-
 std::size_t terminal_columns() {
-    winsize ws{};
-    if (::ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 20) {
-        return ws.ws_col;
-    }
-    return 100;
+    return cli::terminal_columns(STDOUT_FILENO, 21, 100);
 }
 
 std::string seconds(std::int64_t ms) {

@@ -121,10 +121,7 @@ void ProgressRenderer::draw() {
         line = std::string(1, k_spinner[m_spin++ % 4]) + " ";
     }
     std::string text = describe(m_last);
-    line += text;
-    if (line.size() > width) {
-        line.resize(width);
-    }
+    line = cut(line + text, width);
     if (!m_cursor_hidden) {
         set_cursor_visible(false);
         m_cursor_hidden = true;

@@ -8,6 +8,45 @@
 
 namespace zsyncctl::cli {
 
+std::size_t display_width(std::string_view text) {
+    std::size_t w = 0;
+    for (unsigned char c : text) {
+        w += (c & 0xC0) != 0x80 ? 1 : 0;
+    }
+    return w;
+}
+
+std::string pad(std::string_view text, std::size_t width) {
+    std::string out(text);
+    std::size_t w = display_width(text);
+    if (w < width) {
+        out.append(width - w, ' ');
+    }
+    return out;
+}
+
+std::string cut(std::string_view text, std::size_t width) {
+    if (display_width(text) <= width) {
+        return std::string(text);
+    }
+    if (width == 0) {
+        return {};
+    }
+    std::string out;
+    std::size_t w = 0;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        unsigned char c = static_cast<unsigned char>(text[i]);
+        if ((c & 0xC0) != 0x80) {
+            if (w + 1 >= width) {
+                break;
+            }
+            ++w;
+        }
+        out.push_back(text[i]);
+    }
+    return out + "\xe2\x80\xa6";
+}
+
 namespace {
 
 std::atomic<bool> g_cursor_hidden{false};

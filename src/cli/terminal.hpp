@@ -4,6 +4,8 @@
 
 #include <cstddef>
 #include <optional>
+#include <string>
+#include <string_view>
 
 namespace zsyncctl::cli {
 
@@ -18,6 +20,17 @@ std::optional<TerminalSize> terminal_size(int fd);
 
 /// The width of the terminal on `fd` when it is at least `minimum` columns, else `fallback`.
 std::size_t terminal_columns(int fd, std::size_t minimum, std::size_t fallback);
+
+/// Columns `text` takes on a terminal: one per UTF-8 character (wide East Asian characters count as one;
+/// the text is sanitized before it gets here, so there are no control characters). Never fails.
+std::size_t display_width(std::string_view text);
+
+/// `text` followed by spaces up to `width` columns; unchanged when already as wide. Never fails.
+std::string pad(std::string_view text, std::size_t width);
+
+/// `text` when it fits in `width` columns, else its first characters and "…" in exactly `width` columns;
+/// never splits a UTF-8 sequence. Never fails.
+std::string cut(std::string_view text, std::size_t width);
 
 /// Hides (false) or shows (true) the cursor on stderr and remembers the state, so restore_terminal() can
 /// show it again on any way out. Any thread.

@@ -10,6 +10,7 @@
 #include "cli/app.hpp"
 #include "cli/exit_code.hpp"
 #include "cli/output.hpp"
+#include "cli/terminal.hpp"
 
 using namespace zsyncctl;
 
@@ -113,4 +114,14 @@ TEST_CASE("check_command_line parses like run() and runs nothing") {
     CHECK_FALSE(cli::check_command_line(Args{"pkg", "install", "--manager", "apt", "curl"}));
     CHECK_FALSE(cli::check_command_line(Args{"doctor", "--json"}));
     CHECK_FALSE(cli::check_command_line(Args{}));
+}
+
+TEST_CASE("pad and cut count UTF-8 characters and never split one") {
+    CHECK(zsyncctl::cli::display_width("née") == 3);
+    CHECK(zsyncctl::cli::pad("née", 5) == "née  ");
+    CHECK(zsyncctl::cli::pad("abcdef", 3) == "abcdef");
+    CHECK(zsyncctl::cli::cut("abc", 3) == "abc");
+    CHECK(zsyncctl::cli::cut("ééééé", 3) == "éé…");
+    CHECK(zsyncctl::cli::display_width(zsyncctl::cli::cut("ééééé", 3)) == 3);
+    CHECK(zsyncctl::cli::cut("abc", 0).empty());
 }
