@@ -3,7 +3,6 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "cli/completion.hpp"
