@@ -93,27 +93,9 @@ fi
 if command -v zsh >/dev/null; then
     if zsh -n "$SCRATCH/zsyncctl.zsh" 2>"$SCRATCH/zsh.err"; then ok; else fail "zsh -n: $(cat "$SCRATCH/zsh.err")"; fi
     # Outside the completion system compadd/_describe do not exist: record what the function offers.
-    zsh_complete() {
-        timeout 10 zsh -f -c '
-            compadd() { while [[ $1 == -* && $1 != -- ]]; do [[ $1 == -[PSJXx] ]] && shift; shift; done
-                        [[ $1 == -- ]] && shift; print -l -- "$@"; }
-            _describe() { local name=${@[-1]}; print -l -- ${${(P)name}%%:*}; }
-            _files() { print -- FILES; }
-            compdef() { :; }
-            source "$1"
-            words=(${(z)2}); [[ $2 == *" " ]] && words+=("")
-            words[1]=$3
-            CURRENT=${#words}
-            _zsyncctl' zsh "$SCRATCH/zsyncctl.zsh" "$1" "$ZSYNCCTL" 2>&1 | sort -u | tr '\n' ' '
-    }
-    expect_contains "$(zsh_complete "zsyncctl ")" "completion" "zsh completes subcommands"
-    expect_contains "$(zsh_complete "zsyncctl --color ")" "always" "zsh completes --color values"
-    expect_contains "$(zsh_complete "zsyncctl completion ")" "fish" "zsh completes the completion shell"
-    expect_contains "$(zsh_complete "zsyncctl pkg --")" "--json" "zsh completes global options"
-    expect_contains "$(zsh_complete "zsyncctl pkg search x --manager ")" "pacman" "zsh completes --manager from __complete"
-    # As a user's shell runs it: `zsyncctl` typed bare and found on PATH (the dynamic values need PATH
-    # inside the function; a variable named `path` would empty it, zsh ties path to PATH).
-    zsh_complete_on_path() {
+    # zsh_run LINE [EXE]: completes LINE with words[1] replaced by EXE when given, else as a user's shell
+    # does, with `zsyncctl` typed bare and found on PATH.
+    zsh_run() {
         PATH="$(dirname "$ZSYNCCTL"):$PATH" timeout 10 zsh -f -c '
             compadd() { while [[ $1 == -* && $1 != -- ]]; do [[ $1 == -[PSJXx] ]] && shift; shift; done
                         [[ $1 == -- ]] && shift; print -l -- "$@"; }
@@ -122,9 +104,17 @@ if command -v zsh >/dev/null; then
             compdef() { :; }
             source "$1"
             words=(${(z)2}); [[ $2 == *" " ]] && words+=("")
+            [[ -n $3 ]] && words[1]=$3
             CURRENT=${#words}
-            _zsyncctl' zsh "$SCRATCH/zsyncctl.zsh" "$1" 2>&1 | sort -u | tr '\n' ' '
+            _zsyncctl' zsh "$SCRATCH/zsyncctl.zsh" "$1" "${2:-}" 2>&1 | sort -u | tr '\n' ' '
     }
+    zsh_complete() { zsh_run "$1" "$ZSYNCCTL"; }
+    zsh_complete_on_path() { zsh_run "$1"; }
+    expect_contains "$(zsh_complete "zsyncctl ")" "completion" "zsh completes subcommands"
+    expect_contains "$(zsh_complete "zsyncctl --color ")" "always" "zsh completes --color values"
+    expect_contains "$(zsh_complete "zsyncctl completion ")" "fish" "zsh completes the completion shell"
+    expect_contains "$(zsh_complete "zsyncctl pkg --")" "--json" "zsh completes global options"
+    expect_contains "$(zsh_complete "zsyncctl pkg search x --manager ")" "pacman" "zsh completes --manager from __complete"
     expect_contains "$(zsh_complete_on_path "zsyncctl pkg search x --manager ")" "pacman" \
         "zsh completes --manager from __complete with zsyncctl found on PATH"
     expect_contains "$(zsh_complete_on_path "zsyncctl doctor iouring.")" "iouring.setup" \
