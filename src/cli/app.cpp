@@ -10,6 +10,7 @@
 #include "cli/build_info.hpp"
 #include "cli/commands.hpp"
 #include "cli/context.hpp"
+#include "cli/json.hpp"
 #include "cli/terminal.hpp"
 
 namespace zsyncctl::cli {
@@ -26,8 +27,16 @@ std::string version_text() {
     text += info.build_type;
     text += "\nio_uring: ";
     text += info.io_uring ? "compiled in (liburing)" : "not compiled in";
-    text += "\n";
     return text;
+}
+
+std::string version_json() {
+    const BuildInfo& info = build_info();
+    nlohmann::json doc = {
+        {"version", info.version},       {"git_revision", info.git_revision}, {"compiler", info.compiler},
+        {"build_type", info.build_type}, {"io_uring", info.io_uring},
+    };
+    return json_text(doc);
 }
 
 namespace {
@@ -58,8 +67,6 @@ void define_app(CLI::App& app, Context& context) {
     app.name("zsyncctl");
     app.fallthrough();
     app.require_subcommand(0, 1);
-    app.set_version_flag(
-        "-V,--version", [] { return version_text(); }, "Show version and build facts");
     app.footer(
         "Exit status: 0 success, 1 the operation failed, 2 usage or bad input, 130/143/129/131 stopped by\n"
         "SIGINT/SIGTERM/SIGHUP/SIGQUIT, 141 the reader of stdout left.\n"
@@ -67,6 +74,10 @@ void define_app(CLI::App& app, Context& context) {
 
     GlobalOptions& opts = context.options;
     app.add_flag("--json", opts.json, "Machine-readable JSON output");
+    // Defined after --json, whose value CLI11 has then stored, so `--json --version` prints JSON too.
+    app.set_version_flag(
+        "-V,--version", [&context] { return context.options.json ? version_json() : version_text(); },
+        "Show version and build facts");
     app.add_option("--color", opts.color,
                    "Colour output: auto (default; off for non-TTY or NO_COLOR), always, never")
         ->check(CLI::IsMember({"auto", "always", "never"}))

@@ -19,4 +19,7 @@ std::optional<int> check_command_line(const std::vector<std::string>& args);
 /// The multi-line text printed by --version: version, git revision, compiler, build type, io_uring.
 std::string version_text();
 
+/// The same facts as one JSON document (what `--json version` and `--json --version` print).
+std::string version_json();
+
 } // namespace zsyncctl::cli

@@ -13,17 +13,7 @@ void register_version(CLI::App& app, Context& context) {
         app.add_subcommand("version", "Show version and build facts (same as --version; --json for tools)");
     cmd->final_callback([&context] {
         context.set_action([&context] {
-            if (context.options.json) {
-                const BuildInfo& info = build_info();
-                nlohmann::json doc = {
-                    {"version", info.version},   {"git_revision", info.git_revision},
-                    {"compiler", info.compiler}, {"build_type", info.build_type},
-                    {"io_uring", info.io_uring},
-                };
-                context.out.line(json_text(doc));
-            } else {
-                context.out.print(version_text());
-            }
+            context.out.line(context.options.json ? version_json() : version_text());
             return ExitCode::success;
         });
     });
