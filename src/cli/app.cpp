@@ -174,6 +174,7 @@ int run(int argc, char** argv) {
             code = to_int(ExitCode::success);
         } else {
             (void)context.root(); // every command refuses a missing or non-directory --root DIR (exit 2)
+            context.check_overrides();
             code = to_int(context.action()());
         }
     } catch (const CommandError& e) {

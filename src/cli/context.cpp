@@ -1,5 +1,8 @@
 #include "cli/context.hpp"
 
+#include "platform/host.hpp"
+#include "util/strings.hpp"
+
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -39,6 +42,22 @@ const util::Root& Context::root() {
         m_root = std::move(*root);
     }
     return *m_root;
+}
+
+void Context::check_overrides() const {
+    if (const char* os = std::getenv("ZSYNCCTL_OS"); os != nullptr && os[0] != '\0') {
+        if (!platform::is_known_os(platform::normalize_os(os))) {
+            raise_usage("unknown OS in ZSYNCCTL_OS: '" + util::sanitize_for_display(os) + "'",
+                        "use one of: linux, macos, windows, freebsd, openbsd, netbsd (or unset it)");
+        }
+    }
+    if (const char* arch = std::getenv("ZSYNCCTL_ARCH"); arch != nullptr && arch[0] != '\0') {
+        if (!platform::is_known_arch(platform::normalize_arch(arch))) {
+            raise_usage(
+                "unknown architecture in ZSYNCCTL_ARCH: '" + util::sanitize_for_display(arch) + "'",
+                "use one of: x86_64, arm64, x86, arm, riscv64, ppc64le, s390x, loongarch64 (or unset it)");
+        }
+    }
 }
 
 core::IoBackend Context::io_backend() const {

@@ -67,6 +67,10 @@ public:
     /// IoUringNotAvailable with the probe's reason when --io-backend io_uring cannot work here.
     core::EventLoop& loop();
 
+    /// Refuses (usage error, exit 2) a ZSYNCCTL_OS or ZSYNCCTL_ARCH naming an OS or arch zsyncctl does not
+    /// know.
+    void check_overrides() const;
+
     /// The chosen I/O backend: --io-backend, else env ZSYNCCTL_IO_BACKEND, else auto. Raises a usage
     /// error for an unknown value.
     core::IoBackend io_backend() const;

@@ -17,15 +17,18 @@ void check_arch(const CheckInput& in, CheckResult& r) {
     const auto& id = in.facts.identity;
     ev(r, "binary arch", id.arch);
     ev(r, "kernel arch", id.kernel_arch);
-    if (id.arch == "unknown" || id.kernel_arch.empty()) {
+    if (id.arch_overridden) {
+        set(r, Status::skip,
+            "ZSYNCCTL_ARCH=" + id.arch + " stands for both the binary and the kernel: no emulation to check");
+    } else if (id.arch == "unknown" || id.kernel_arch.empty()) {
         set(r, Status::skip, "the architecture is unknown");
     } else if (id.arch != id.kernel_arch && !(id.arch == "x86" && id.kernel_arch == "x86_64")) {
         set(r, Status::warn,
-            "zsyncctl (" + id.arch + ") runs emulated on a " + id.kernel_arch +
-                " kernel: slower, and io_uring may be missing",
+            "zsyncctl (" + id.arch + ") runs emulated on the kernel's " + id.kernel_arch +
+                ": slower, and io_uring may be missing",
             "install the " + id.kernel_arch + " build of zsyncctl");
     } else {
-        set(r, Status::ok, "native " + id.arch + " binary on a " + id.kernel_arch + " kernel");
+        set(r, Status::ok, "native " + id.arch + " binary, " + id.kernel_arch + " kernel");
     }
 }
 

@@ -60,6 +60,25 @@ std::string normalize_os(std::string_view os) {
     return o;
 }
 
+bool is_known_os(std::string_view os) {
+    for (std::string_view known : {"linux", "macos", "windows", "freebsd", "openbsd", "netbsd"}) {
+        if (os == known) {
+            return true;
+        }
+    }
+    return false;
+}
+
+bool is_known_arch(std::string_view arch) {
+    for (std::string_view known :
+         {"x86_64", "arm64", "x86", "arm", "riscv64", "ppc64le", "s390x", "loongarch64"}) {
+        if (arch == known) {
+            return true;
+        }
+    }
+    return false;
+}
+
 HostIdentity host_identity() {
     HostIdentity id;
     id.os = k_build_os;

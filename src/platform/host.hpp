@@ -16,6 +16,13 @@ struct HostIdentity {
 /// Normalises arch spellings: amd64/x64 -> x86_64, aarch64 -> arm64, i386/i686 -> x86; others unchanged.
 std::string normalize_arch(std::string_view arch);
 
+/// True for a normalised OS name zsyncctl knows: linux, macos, windows, freebsd, openbsd, netbsd.
+bool is_known_os(std::string_view os);
+
+/// True for a normalised arch name zsyncctl knows: x86_64, arm64, x86, arm, riscv64, ppc64le, s390x,
+/// loongarch64.
+bool is_known_arch(std::string_view arch);
+
 /// Normalises OS spellings: darwin/macosx/osx -> macos, win32 -> windows; lower-cases; others unchanged.
 std::string normalize_os(std::string_view os);
 

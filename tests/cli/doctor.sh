@@ -194,6 +194,12 @@ expect_contains "$OUT" "overrides active (--root" "override banner"
 expect_contains "$OUT" "ZSYNCCTL_OS=macos" "OS override banner"
 ZSYNCCTL_ARCH=arm64 run_z doctor --json
 expect_json 'd["overrides"]["arch"] == "arm64" and d["facts"]["os"]["arch"] == "arm64"' "arch override in JSON"
+ZSYNCCTL_ARCH=arm64 run_z doctor platform.arch
+expect_contains "$OUT" "no emulation to check" "an arch override skips the emulation check instead of calling it native"
+ZSYNCCTL_OS=bogusos expect_exit 2 "unknown ZSYNCCTL_OS" doctor
+expect_contains "$(cat "$SCRATCH/stderr")" "unknown OS in ZSYNCCTL_OS" "unknown ZSYNCCTL_OS named"
+ZSYNCCTL_ARCH=bogus expect_exit 2 "unknown ZSYNCCTL_ARCH" pkg managers
+ZSYNCCTL_ARCH=aarch64 expect_exit 0 "aarch64 is arm64" pkg managers
 ZSYNCCTL_ROOT="$ROOTS/alpine-3.20" run_z doctor --json
 expect_json 'd["facts"]["os"]["distro"]["id"] == "alpine" and d["overrides"]["root"] is not None' "ZSYNCCTL_ROOT"
 
