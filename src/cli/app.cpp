@@ -5,6 +5,7 @@
 #include <exception>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "cli/build_info.hpp"
@@ -119,6 +120,32 @@ ParseOutcome parse_args(CLI::App& app, int argc, const char* const* argv,
     return ParseOutcome::proceed;
 }
 
+// `zsyncctl --version` (or -V, with or without --json, in any order) and nothing else: answered before
+// CLI11 builds the command tree, which is most of the work left at start-up. The text is the same
+// version_text()/version_json() the -V flag prints, so the two cannot drift; any other argument takes the
+// full parser.
+std::optional<int> answer_version_only(int argc, const char* const* argv) {
+    bool version = false;
+    bool json = false;
+    for (int i = 1; i < argc; ++i) {
+        std::string_view arg = argv[i];
+        if (arg == "--version" || arg == "-V") {
+            version = true;
+        } else if (arg == "--json") {
+            json = true;
+        } else {
+            return std::nullopt;
+        }
+    }
+    if (!version) {
+        return std::nullopt;
+    }
+    std::string text = json ? version_json() : version_text();
+    text += '\n';
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    return std::fflush(stdout) == 0 ? to_int(ExitCode::success) : to_int(ExitCode::failure);
+}
+
 int parse_error_code(const CLI::ParseError& e) {
     return e.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success) ? to_int(ExitCode::success)
                                                                           : to_int(ExitCode::usage);
@@ -149,6 +176,9 @@ std::optional<int> check_command_line(const std::vector<std::string>& args) {
 }
 
 int run(int argc, char** argv) {
+    if (auto answered = answer_version_only(argc, argv)) {
+        return *answered;
+    }
     Context context;
     CLI::App app{"zsyncctl: understand and drive the package managers and async I/O of this machine"};
     define_app(app, context);

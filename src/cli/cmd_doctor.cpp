@@ -419,10 +419,13 @@ void register_doctor(CLI::App& app, Context& context) {
             if (auto valid = doctor::validate_check_ids(options.only); !valid) {
                 raise(valid.error());
             }
+            // One snapshot of the machine: every file is read once per run (the memo), and detection
+            // runs without its cache, which doctor would otherwise parse as JSON and, on a miss, write
+            // and fsync although doctor writes nothing.
+            const util::Root root = context.root().with_memo();
             {
-                auto detect_context = pkg::DetectContext::current(context.root());
-                auto detection = pkg::detect_managers(
-                    detect_context, context.options.no_cache ? pkg::UseCache::no : pkg::UseCache::yes);
+                auto detect_context = pkg::DetectContext::current(root);
+                auto detection = pkg::detect_uncached(detect_context);
                 doctor::add_package_managers(detect_context, detection, options);
                 if (flags->versions && !detection.managers.empty()) {
                     // The only place doctor spawns processes, and only when asked.
@@ -436,7 +439,7 @@ void register_doctor(CLI::App& app, Context& context) {
                     }
                 }
             }
-            auto report = doctor::run_doctor(platform::gather_host_facts(context.root()), options);
+            auto report = doctor::run_doctor(platform::gather_host_facts(root), options);
             if (!report) {
                 raise(report.error());
             }

@@ -1,4 +1,5 @@
 #include "core/config.hpp"
+#include "core/config_validate.hpp"
 
 #include <algorithm>
 #include <array>
@@ -67,36 +68,41 @@ Config Config::for_cli() {
 }
 
 std::vector<ConfigFinding> Config::validate() const {
+    return validate_config(*this, effective_cpus());
+}
+
+std::vector<ConfigFinding> validate_config(const Config& config, unsigned cpus) {
     using S = ConfigFinding::Severity;
     std::vector<ConfigFinding> findings;
-    if (workers > k_max_workers) {
+    if (config.workers > Config::k_max_workers) {
         findings.push_back(
             {S::error, "workers",
-             "worker count " + std::to_string(workers) + " is above the limit of " +
-                 std::to_string(k_max_workers),
-             "set workers to at most " + std::to_string(k_max_workers) + " (0 picks from the CPUs)"});
+             "worker count " + std::to_string(config.workers) + " is above the limit of " +
+                 std::to_string(Config::k_max_workers),
+             "set workers to at most " + std::to_string(Config::k_max_workers) + " (0 picks from the CPUs)"});
     }
-    if (execution_model == ExecutionModel::blocking && workers > 1) {
+    if (config.execution_model == ExecutionModel::blocking && config.workers > 1) {
         findings.push_back({S::warning, "workers", "the blocking model ignores the worker count",
                             "use execution model thread_pool, or leave workers at 0"});
     }
-    if (drain_timeout.count() < 0) {
+    if (config.drain_timeout.count() < 0) {
         findings.push_back(
             {S::error, "drain_timeout", "drain timeout is negative", "set drain_timeout to 0 or more"});
     }
-    unsigned cpus = effective_cpus();
-    if (execution_model == ExecutionModel::thread_pool && workers > 4 * static_cast<std::size_t>(cpus)) {
+    if (config.execution_model == ExecutionModel::thread_pool &&
+        config.workers > 4 * static_cast<std::size_t>(cpus)) {
         findings.push_back({S::warning, "workers",
-                            "worker count " + std::to_string(workers) + " is more than 4x the " +
+                            "worker count " + std::to_string(config.workers) + " is more than 4x the " +
                                 std::to_string(cpus) + " CPUs this process may use",
-                            "set workers to " + std::to_string(std::min<unsigned>(cpus, k_optimal_cap)) +
+                            "set workers to " +
+                                std::to_string(std::min<unsigned>(cpus, Config::k_optimal_cap)) +
                                 " (Config::optimal())"});
     }
-    if (queue_bound != 0 && queue_bound < resolved_workers()) {
+    if (config.queue_bound != 0 && config.queue_bound < config.resolved_workers()) {
         findings.push_back({S::warning, "queue_bound", "queue bound is smaller than the worker count",
                             "set queue_bound to 0 (unbounded) or at least the worker count"});
     }
-    if (keep_alive) {
+    if (config.keep_alive) {
         findings.push_back(
             {S::warning, "keep_alive",
              "keep_alive leaves the pool running after the main task; the caller must shut it down",

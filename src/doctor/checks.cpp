@@ -5,6 +5,7 @@
 #include <exception>
 #include <functional>
 
+#include "core/config_validate.hpp"
 #include "doctor/checks_internal.hpp"
 #include "doctor/doctor.hpp"
 #include "pkg/detect/paths.hpp"
@@ -149,7 +150,10 @@ void add_package_managers(const pkg::DetectContext& context, const pkg::Detectio
 
 Recommendation recommend(const HostFacts& facts, const DoctorOptions& options) {
     Recommendation rec;
-    core::Config config = core::Config::optimal();
+    // Config::optimal() with the workers from these facts: calling it would read the CPU budget from the
+    // host a second time, outside this run's memo (and not from a --root image).
+    core::Config config;
+    config.execution_model = core::ExecutionModel::automatic;
     std::size_t workers =
         std::min<std::size_t>(std::max(1u, facts.cpu.effective), core::Config::k_optimal_cap);
     std::string reason = std::to_string(facts.cpu.effective) + " effective CPU(s)";
@@ -168,7 +172,7 @@ Recommendation recommend(const HostFacts& facts, const DoctorOptions& options) {
     rec.io_backend = config.io_backend;
     rec.threads = workers;
     rec.reason = reason;
-    rec.findings = config.validate();
+    rec.findings = core::validate_config(config, std::max(1u, facts.cpu.effective));
     return rec;
 }
 

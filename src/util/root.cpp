@@ -5,8 +5,11 @@
 #include <cstdlib>
 #include <deque>
 #include <fcntl.h>
+#include <map>
+#include <mutex>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <utility>
 #include <vector>
 
 #if defined(__linux__)
@@ -368,7 +371,64 @@ Result<int> Root::open_file(std::string_view absolute, int flags) const {
     return fd;
 }
 
+// One run's answers, keyed by the logical path (and the size limit of the read).
+struct Root::Memo {
+    std::mutex mutex;
+    std::map<std::pair<std::string, std::size_t>, Result<std::string>, std::less<>> reads;
+    std::map<std::string, bool, std::less<>> exists;
+    std::size_t misses = 0;
+};
+
+Root Root::with_memo() const {
+    Root copy = *this;
+    copy.m_memo = std::make_shared<Memo>();
+    return copy;
+}
+
+std::size_t Root::memo_misses() const {
+    if (!m_memo) {
+        return 0;
+    }
+    std::lock_guard lock(m_memo->mutex);
+    return m_memo->misses;
+}
+
 Result<std::string> Root::read(std::string_view absolute, std::size_t max_bytes) const {
+    if (!m_memo) {
+        return read_uncached(absolute, max_bytes);
+    }
+    std::pair<std::string, std::size_t> key{std::string(absolute), max_bytes};
+    {
+        std::lock_guard lock(m_memo->mutex);
+        if (auto it = m_memo->reads.find(key); it != m_memo->reads.end()) {
+            return it->second;
+        }
+    }
+    // Read outside the lock (a slow /proc file must not hold up other threads); a race reads twice and
+    // keeps the first answer.
+    auto result = read_uncached(absolute, max_bytes);
+    std::lock_guard lock(m_memo->mutex);
+    ++m_memo->misses;
+    return m_memo->reads.emplace(std::move(key), std::move(result)).first->second;
+}
+
+bool Root::exists(std::string_view absolute) const {
+    if (!m_memo) {
+        return exists_uncached(absolute);
+    }
+    {
+        std::lock_guard lock(m_memo->mutex);
+        if (auto it = m_memo->exists.find(absolute); it != m_memo->exists.end()) {
+            return it->second;
+        }
+    }
+    bool found = exists_uncached(absolute);
+    std::lock_guard lock(m_memo->mutex);
+    ++m_memo->misses;
+    return m_memo->exists.emplace(std::string(absolute), found).first->second;
+}
+
+Result<std::string> Root::read_uncached(std::string_view absolute, std::size_t max_bytes) const {
     // O_NONBLOCK: opening a FIFO planted in an image must not wait for a writer forever.
     auto fd = open_file(absolute, O_RDONLY | O_NONBLOCK);
     if (!fd) {
@@ -378,7 +438,7 @@ Result<std::string> Root::read(std::string_view absolute, std::size_t max_bytes)
     return read_fd(*fd, shown, max_bytes);
 }
 
-bool Root::exists(std::string_view absolute) const {
+bool Root::exists_uncached(std::string_view absolute) const {
     auto fd = open_file(absolute, k_path_flags);
     if (!fd) {
         return false;

@@ -72,10 +72,23 @@ public:
     /// $HOME as seen inside this root (the env value resolved into it); nullopt when HOME is unset.
     std::optional<std::filesystem::path> home() const;
 
+    /// This root with a per-run memo: read() and exists() of a path answer from the first reading of it
+    /// (same bytes, same error) instead of going to the file system again. Copies share the memo, which is
+    /// thread-safe. For one command's snapshot of the machine (doctor), never for a long-lived root.
+    Root with_memo() const;
+
+    /// How many read()/exists() calls went to the file system (memoized or not; tests and diagnostics).
+    std::size_t memo_misses() const;
+
 private:
+    struct Memo;
     std::filesystem::path m_dir;     // empty for the host
     std::shared_ptr<const int> m_fd; // O_PATH descriptor of m_dir; null for the host or when unopenable
     Confinement m_confinement = Confinement::automatic;
+    std::shared_ptr<Memo> m_memo; // null unless with_memo()
+
+    Result<std::string> read_uncached(std::string_view absolute, std::size_t max_bytes) const;
+    bool exists_uncached(std::string_view absolute) const;
 };
 
 /// True when `dir` names the live system's "/" (same device and inode as "/"). False when it cannot be

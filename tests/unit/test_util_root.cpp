@@ -221,3 +221,29 @@ TEST_CASE("Root::open refuses a missing or non-directory DIR") {
         CHECK(via_link->read("/file").value_or("") == "x");
     }
 }
+
+TEST_CASE("Root with_memo reads each file once per run") {
+    TempDir tmp{"memo"};
+    tmp.write("image/etc/os-release", "ID=first\n");
+    Root plain(tmp.path / "image");
+    Root memo = plain.with_memo();
+
+    SUBCASE("a second read answers from the first, a root without the memo reads again") {
+        CHECK(memo.read("/etc/os-release").value() == "ID=first\n");
+        tmp.write("image/etc/os-release", "ID=second\n");
+        CHECK(memo.read("/etc/os-release").value() == "ID=first\n");
+        Root copy = memo; // copies share the memo
+        CHECK(copy.read("/etc/os-release").value() == "ID=first\n");
+        CHECK(plain.read("/etc/os-release").value() == "ID=second\n");
+        CHECK(memo.memo_misses() == 1);
+    }
+    SUBCASE("errors and exists() are remembered too") {
+        CHECK(memo.read("/etc/missing").error().kind == ErrorKind::not_found);
+        CHECK_FALSE(memo.exists("/etc/missing"));
+        tmp.write("image/etc/missing", "now here\n");
+        CHECK(memo.read("/etc/missing").error().kind == ErrorKind::not_found);
+        CHECK_FALSE(memo.exists("/etc/missing"));
+        CHECK(plain.exists("/etc/missing"));
+        CHECK(memo.memo_misses() == 2);
+    }
+}

@@ -1,10 +1,14 @@
 #include "pkg/search/native/archive_reader.hpp"
 
+// Types and constants only: libarchive is dlopen()ed on first use (load_archive_api), so commands that
+// read no archive never pay for it and its dependencies (libxml2, ICU, a shared libstdc++).
 #include <archive.h>
 #include <archive_entry.h>
+#include <dlfcn.h>
 
 #include <cerrno>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "util/error.hpp"
@@ -13,14 +17,92 @@ namespace zsyncctl::pkg {
 
 namespace {
 
+// The libarchive entry points used here, resolved with dlsym. Immutable after loading; any thread.
+struct ArchiveApi {
+    decltype(&::archive_read_new) read_new;
+    decltype(&::archive_read_free) read_free;
+    decltype(&::archive_read_support_filter_all) support_filter_all;
+    decltype(&::archive_read_support_format_tar) support_format_tar;
+    decltype(&::archive_read_support_format_gnutar) support_format_gnutar;
+    decltype(&::archive_read_support_format_raw) support_format_raw;
+    decltype(&::archive_read_open_filename) open_filename;
+    decltype(&::archive_read_next_header) next_header;
+    decltype(&::archive_read_data) read_data;
+    decltype(&::archive_errno) errno_of;
+    decltype(&::archive_error_string) error_string;
+    decltype(&::archive_entry_filetype) entry_filetype;
+    decltype(&::archive_entry_pathname) entry_pathname;
+};
+
+// The soname of libarchive 3.x on every distribution; found through the system's loader paths only.
+constexpr const char* k_libarchive = "libarchive.so.13";
+
+template <typename Fn>
+bool resolve(void* handle, const char* name, Fn& slot, std::string& missing) {
+    void* symbol = ::dlsym(handle, name);
+    if (symbol == nullptr) {
+        missing = name;
+        return false;
+    }
+    slot = reinterpret_cast<Fn>(symbol);
+    return true;
+}
+
+util::Result<ArchiveApi> load(const char* library) {
+    // RTLD_LOCAL keeps libarchive's symbols (and its dependencies') out of the global namespace.
+    void* handle = ::dlopen(library, RTLD_NOW | RTLD_LOCAL);
+    if (handle == nullptr) {
+        const char* why = ::dlerror();
+        return util::fail(util::ErrorKind::not_found,
+                          std::string("cannot load libarchive (") + library +
+                              "): " + (why != nullptr ? why : "unknown error"),
+                          "install it: apt-get install libarchive13 (dnf install libarchive, pacman -S "
+                          "libarchive)");
+    }
+    ArchiveApi api{};
+    std::string missing;
+    bool all = resolve(handle, "archive_read_new", api.read_new, missing) &&
+               resolve(handle, "archive_read_free", api.read_free, missing) &&
+               resolve(handle, "archive_read_support_filter_all", api.support_filter_all, missing) &&
+               resolve(handle, "archive_read_support_format_tar", api.support_format_tar, missing) &&
+               resolve(handle, "archive_read_support_format_gnutar", api.support_format_gnutar, missing) &&
+               resolve(handle, "archive_read_support_format_raw", api.support_format_raw, missing) &&
+               resolve(handle, "archive_read_open_filename", api.open_filename, missing) &&
+               resolve(handle, "archive_read_next_header", api.next_header, missing) &&
+               resolve(handle, "archive_read_data", api.read_data, missing) &&
+               resolve(handle, "archive_errno", api.errno_of, missing) &&
+               resolve(handle, "archive_error_string", api.error_string, missing) &&
+               resolve(handle, "archive_entry_filetype", api.entry_filetype, missing) &&
+               resolve(handle, "archive_entry_pathname", api.entry_pathname, missing);
+    if (!all) {
+        ::dlclose(handle);
+        return util::fail(util::ErrorKind::unsupported,
+                          std::string("libarchive (") + library + ") lacks the function " + missing,
+                          "install a current libarchive: apt-get install libarchive13");
+    }
+    return api; // stays loaded for the life of the process
+}
+
+// Loads libarchive once per process (thread-safe); a failure is remembered and returned again.
+util::Result<const ArchiveApi*> archive_api() {
+    static std::once_flag once;
+    static util::Result<ArchiveApi> loaded = util::fail(util::ErrorKind::internal, "libarchive not loaded");
+    std::call_once(once, [] { loaded = load(k_libarchive); });
+    if (!loaded) {
+        return util::fail(loaded.error());
+    }
+    return &*loaded;
+}
+
 struct ArchiveDeleter {
-    void operator()(archive* a) const { archive_read_free(a); }
+    const ArchiveApi* api;
+    void operator()(archive* a) const { api->read_free(a); }
 };
 using ArchivePtr = std::unique_ptr<archive, ArchiveDeleter>;
 
-util::Failure archive_failure(archive* a, const std::filesystem::path& path) {
-    int err = archive_errno(a);
-    const char* text = archive_error_string(a);
+util::Failure archive_failure(const ArchiveApi& api, archive* a, const std::filesystem::path& path) {
+    int err = api.errno_of(a);
+    const char* text = api.error_string(a);
     std::string detail = text ? text : "unreadable archive";
     if (err == ENOENT || err == EACCES || err == EPERM) {
         return util::fail(util::errno_error(path.string(), err));
@@ -29,23 +111,28 @@ util::Failure archive_failure(archive* a, const std::filesystem::path& path) {
 }
 
 util::Result<ArchivePtr> open_archive(const std::filesystem::path& path, bool tar) {
-    ArchivePtr a(archive_read_new());
+    auto loaded = archive_api();
+    if (!loaded) {
+        return util::fail(std::move(loaded).error());
+    }
+    const ArchiveApi& api = **loaded;
+    ArchivePtr a(api.read_new(), ArchiveDeleter{&api});
     if (!a) {
         return util::fail(util::ErrorKind::internal, "libarchive: out of memory");
     }
-    archive_read_support_filter_all(a.get());
+    api.support_filter_all(a.get());
     if (tar) {
-        archive_read_support_format_tar(a.get());
-        archive_read_support_format_gnutar(a.get());
+        api.support_format_tar(a.get());
+        api.support_format_gnutar(a.get());
     } else {
-        archive_read_support_format_raw(a.get());
+        api.support_format_raw(a.get());
     }
-    if (archive_read_open_filename(a.get(), path.c_str(), 1 << 16) != ARCHIVE_OK) {
+    if (api.open_filename(a.get(), path.c_str(), 1 << 16) != ARCHIVE_OK) {
         std::error_code ec;
         if (!std::filesystem::exists(path, ec)) {
             return util::fail(util::errno_error(path.string(), ENOENT));
         }
-        return archive_failure(a.get(), path);
+        return archive_failure(api, a.get(), path);
     }
     return a;
 }
@@ -58,23 +145,24 @@ util::Result<void> read_decompressed(const std::filesystem::path& path,
     if (!opened) {
         return util::fail(std::move(opened).error());
     }
+    const ArchiveApi& api = *opened->get_deleter().api;
     archive* a = opened->get();
     archive_entry* header = nullptr;
-    int rc = archive_read_next_header(a, &header);
+    int rc = api.next_header(a, &header);
     if (rc == ARCHIVE_EOF) {
         return util::ok(); // an empty file
     }
     if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN) {
-        return archive_failure(a, path);
+        return archive_failure(api, a, path);
     }
     std::string buffer(1 << 18, '\0');
     while (true) {
-        la_ssize_t n = archive_read_data(a, buffer.data(), buffer.size());
+        la_ssize_t n = api.read_data(a, buffer.data(), buffer.size());
         if (n == 0) {
             return util::ok();
         }
         if (n < 0) {
-            return archive_failure(a, path);
+            return archive_failure(api, a, path);
         }
         sink(std::string_view(buffer.data(), static_cast<std::size_t>(n)));
     }
@@ -87,21 +175,22 @@ util::Result<void> for_each_tar_entry(const std::filesystem::path& path,
     if (!opened) {
         return util::fail(std::move(opened).error());
     }
+    const ArchiveApi& api = *opened->get_deleter().api;
     archive* a = opened->get();
     std::string contents;
     while (true) {
         archive_entry* header = nullptr;
-        int rc = archive_read_next_header(a, &header);
+        int rc = api.next_header(a, &header);
         if (rc == ARCHIVE_EOF) {
             return util::ok();
         }
         if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN) {
-            return archive_failure(a, path);
+            return archive_failure(api, a, path);
         }
-        if (archive_entry_filetype(header) != AE_IFREG) {
+        if (api.entry_filetype(header) != AE_IFREG) {
             continue;
         }
-        const char* name = archive_entry_pathname(header);
+        const char* name = api.entry_pathname(header);
         std::string_view entry_path = name ? name : "";
         if (!wanted(entry_path)) {
             continue; // libarchive skips the data on the next header call
@@ -110,12 +199,12 @@ util::Result<void> for_each_tar_entry(const std::filesystem::path& path,
         contents.clear();
         char buf[1 << 14];
         while (true) {
-            la_ssize_t n = archive_read_data(a, buf, sizeof buf);
+            la_ssize_t n = api.read_data(a, buf, sizeof buf);
             if (n == 0) {
                 break;
             }
             if (n < 0) {
-                return archive_failure(a, path);
+                return archive_failure(api, a, path);
             }
             contents.append(buf, static_cast<std::size_t>(n));
             if (contents.size() > (16u << 20)) {

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# What start-up pays for: `--version`, `doctor` and `pkg managers` load neither libarchive nor libcurl nor a
+# shared libstdc++ (they are dlopen()ed by the commands that read archives or fetch, and the C++ runtime is
+# linked in). The oracle is the dynamic loader itself: readelf for the binary's NEEDED list, and LD_DEBUG=files
+# for every object a real run maps, dlopen()ed ones included. Also: doctor writes nothing (no detection
+# cache) and reads each file once (strace, when installed).
+. "$(dirname "$0")/lib.sh"
+
+command -v readelf >/dev/null || skip "readelf not installed (binutils)"
+
+export HOME="$SCRATCH/home"
+mkdir -p "$HOME"
+
+# The binary's own NEEDED entries.
+needed=$(readelf -d "$ZSYNCCTL" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p')
+[ -n "$needed" ] && ok || fail "readelf found no NEEDED entries in $ZSYNCCTL"
+for lib in libarchive libcurl libstdc++ liburing; do
+    if printf '%s\n' "$needed" | grep -q "^$lib"; then
+        fail "$ZSYNCCTL links $lib (NEEDED: $(echo $needed))"
+    else
+        ok
+    fi
+done
+
+# Everything the loader maps during a real run of each command (LD_DEBUG=files lists each object as it is
+# loaded, also those loaded with dlopen). libc must show up, or the loader's report is not being read.
+loaded_objects() {
+    LD_DEBUG=files LD_DEBUG_OUTPUT="$SCRATCH/ld" timeout -k 2 20 "$ZSYNCCTL" "$@" >/dev/null 2>&1
+    local code=$?
+    cat "$SCRATCH"/ld.* 2>/dev/null | sed -n 's/.*file=\([^ ]*\) .*\[0\].*/\1/p' | sort -u
+    rm -f "$SCRATCH"/ld.*
+    return $code
+}
+
+for args in "--version" "--help" "doctor" "doctor --json" "pkg managers" "pkg managers --json"; do
+    # shellcheck disable=SC2086 # words on purpose
+    objects=$(loaded_objects $args)
+    code=$?
+    [ "$code" -le 1 ] && ok || fail "$args: exit $code"
+    printf '%s\n' "$objects" | grep -q '^libc\.so' && ok || fail "$args: LD_DEBUG showed no libc (got: $(echo $objects))"
+    for lib in libarchive libcurl libstdc++ libxml2 libicu; do
+        if printf '%s\n' "$objects" | grep -q "$lib"; then
+            fail "zsyncctl $args loads $lib (all: $(echo $objects))"
+        else
+            ok
+        fi
+    done
+done
+
+# doctor writes nothing, not even its own detection cache, and leaves HOME alone.
+rm -rf "$XDG_CACHE_HOME"
+run_z doctor --json
+[ "$CODE" -le 1 ] && ok || fail "doctor --json: exit $CODE ($ERR)"
+if [ -e "$XDG_CACHE_HOME" ] || [ -n "$(ls -A "$HOME")" ]; then
+    fail "doctor wrote: $(find "$XDG_CACHE_HOME" "$HOME" -mindepth 1 2>/dev/null | head -5 | tr '\n' ' ')"
+else
+    ok
+fi
+
+# doctor reads each file once per run, and opens nothing for writing.
+if command -v strace >/dev/null && strace -f -o /dev/null true 2>/dev/null; then
+    strace -f -qq -e trace=open,openat,openat2 -o "$SCRATCH/trace" "$ZSYNCCTL" doctor --json >/dev/null 2>&1
+    opens=$(grep -v ENOENT "$SCRATCH/trace" | grep -o '"/[^"]*"' | grep -E '^"/(proc|sys|etc)/' | sort | uniq -c |
+        awk '$1 > 1')
+    [ -z "$opens" ] && ok || fail "doctor opened these more than once: $(echo $opens)"
+    grep -E 'O_WRONLY|O_RDWR|O_CREAT' "$SCRATCH/trace" | grep -v '"/dev/' >"$SCRATCH/writes"
+    [ ! -s "$SCRATCH/writes" ] && ok || fail "doctor opened for writing: $(head -3 "$SCRATCH/writes")"
+else
+    echo "note: strace unusable here; the read-once and no-write-open checks were not run"
+fi
+
+finish
