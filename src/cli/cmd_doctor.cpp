@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "cli/app.hpp"
 #include "cli/build_info.hpp"
@@ -10,6 +11,7 @@
 #include "cli/context.hpp"
 #include "cli/json.hpp"
 #include "doctor/doctor.hpp"
+#include "pkg/detect/cache.hpp"
 #include "pkg/detect/detect.hpp"
 #include "pkg/detect/version_probe.hpp"
 #include "platform/facts.hpp"
@@ -419,13 +421,19 @@ void register_doctor(CLI::App& app, Context& context) {
             if (auto valid = doctor::validate_check_ids(options.only); !valid) {
                 raise(valid.error());
             }
-            // One snapshot of the machine: every file is read once per run (the memo), and detection
-            // runs without its cache, which doctor would otherwise parse as JSON and, on a miss, write
-            // and fsync although doctor writes nothing.
+            // One snapshot of the machine: every file is read once per run (the memo). Detection reuses a
+            // valid cache that other commands wrote (a full detection stats every manager's name in every
+            // PATH directory, ~1200 calls here) but never writes one: doctor writes nothing.
             const util::Root root = context.root().with_memo();
             {
                 auto detect_context = pkg::DetectContext::current(root);
-                auto detection = pkg::detect_uncached(detect_context);
+                std::optional<pkg::Detection> cached;
+                if (!context.options.no_cache) {
+                    if (auto file = pkg::cache_file_for(detect_context)) {
+                        cached = pkg::load_cache(*file, detect_context);
+                    }
+                }
+                auto detection = cached ? std::move(*cached) : pkg::detect_uncached(detect_context);
                 doctor::add_package_managers(detect_context, detection, options);
                 if (flags->versions && !detection.managers.empty()) {
                     // The only place doctor spawns processes, and only when asked.
