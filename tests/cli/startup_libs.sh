@@ -47,6 +47,13 @@ for args in "--version" "--help" "doctor" "doctor --json" "pkg managers" "pkg ma
     done
 done
 
+# The other side: a command that reads compressed package lists does load libarchive, on first use (so the
+# checks above are not passing because nothing can load it).
+fixture_root="$TESTS_DIR/../fixtures/search/apt/root"
+objects=$(loaded_objects --root "$fixture_root" pkg search hello --manager apt --no-cache)
+printf '%s\n' "$objects" | grep -q '^libarchive\.so' && ok ||
+    fail "pkg search over .gz/.xz/.lz4 lists did not load libarchive (all: $(echo $objects))"
+
 # doctor writes nothing, not even its own detection cache, and leaves HOME alone.
 rm -rf "$XDG_CACHE_HOME"
 run_z doctor --json
