@@ -90,7 +90,8 @@ bool parse_request_line(std::string_view line, HttpRequest& request, HeadParse& 
     }
     std::string_view target = line.substr(sp1 + 1, sp2 - sp1 - 1);
     std::string_view version = line.substr(sp2 + 1);
-    if (!std::all_of(target.begin(), target.end(), [](char c) { return is_target_char(static_cast<unsigned char>(c)); })) {
+    if (!std::all_of(target.begin(), target.end(),
+                     [](char c) { return is_target_char(static_cast<unsigned char>(c)); })) {
         out = error(400, "malformed request target");
         return false;
     }
@@ -116,9 +117,8 @@ bool parse_request_line(std::string_view line, HttpRequest& request, HeadParse& 
     } else if (target.front() != '/') {
         // absolute-form: scheme "://" authority path-abempty; the authority is not used for routing.
         std::size_t scheme_end = target.find("://");
-        if (scheme_end == std::string_view::npos ||
-            (!http_iequals(target.substr(0, scheme_end), "http") &&
-             !http_iequals(target.substr(0, scheme_end), "https"))) {
+        if (scheme_end == std::string_view::npos || (!http_iequals(target.substr(0, scheme_end), "http") &&
+                                                     !http_iequals(target.substr(0, scheme_end), "https"))) {
             out = error(400, "malformed request target");
             return false;
         }
@@ -177,7 +177,13 @@ HeadParse parse_http_head(std::string_view input, const HttpLimits& limits) {
     std::string_view window = input.substr(0, std::min(input.size(), limits.max_head_bytes + start));
     std::size_t end = window.find("\r\n\r\n", start);
     if (end == std::string_view::npos) {
-        // Reject what can already be seen to be wrong instead of waiting for more of it.
+        // Reject what can already be seen to be wrong instead of waiting for more of it (a TLS hello,
+        // binary junk): the method's characters, bare LFs, NULs and lone CRs.
+        for (std::size_t i = start; i < window.size() && window[i] != ' '; ++i) {
+            if (!is_http_token_char(window[i]) && !(window[i] == '\r' && i + 1 == window.size())) {
+                return error(400, "malformed method");
+            }
+        }
         for (std::size_t i = start; i < window.size(); ++i) {
             unsigned char c = static_cast<unsigned char>(window[i]);
             if (c == '\n' && (i == 0 || window[i - 1] != '\r')) {
@@ -286,12 +292,10 @@ HeadParse parse_http_head(std::string_view input, const HttpLimits& limits) {
         // HTTP/1.0: close unless the client asked for keep-alive (the loop above saw only that).
         bool asked = false;
         if (auto c = request.header("connection")) {
-            for_each_element(*c, [&](std::string_view option) {
-                asked = asked || http_iequals(option, "keep-alive");
-            });
-            for_each_element(*c, [&](std::string_view option) {
-                asked = asked && !http_iequals(option, "close");
-            });
+            for_each_element(
+                *c, [&](std::string_view option) { asked = asked || http_iequals(option, "keep-alive"); });
+            for_each_element(
+                *c, [&](std::string_view option) { asked = asked && !http_iequals(option, "close"); });
         }
         request.keep_alive = asked;
         if (have_te) {

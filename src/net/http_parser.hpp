@@ -18,9 +18,9 @@ struct HttpHeader {
 /// A parsed HTTP/1.x request: the head, and the body once it is complete.
 struct HttpRequest {
     std::string method;
-    std::string target; // as received: origin-form "/a?b", absolute-form "http://h/a", or "*"
-    std::string path;   // the target's path ("/a"), "*" for an asterisk-form target
-    std::string query;  // after '?', without it; empty when there is none
+    std::string target;    // as received: origin-form "/a?b", absolute-form "http://h/a", or "*"
+    std::string path;      // the target's path ("/a"), "*" for an asterisk-form target
+    std::string query;     // after '?', without it; empty when there is none
     int version_minor = 1; // HTTP/1.<minor>: 0 or 1
     std::vector<HttpHeader> headers;
     std::string body;

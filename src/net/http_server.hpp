@@ -89,7 +89,8 @@ public:
     /// localhost; port 0 picks a free one) and serves it on `loop` with `handler`. Fails with invalid_input
     /// for a malformed address and io (the errno) when the socket cannot be bound or listened on.
     static util::Result<std::unique_ptr<HttpServer>> listen(core::EventLoop& loop, std::string_view address,
-                                                            HttpHandler handler, HttpServerOptions options = {});
+                                                            HttpHandler handler,
+                                                            HttpServerOptions options = {});
 
     /// Closes the listening socket and every connection at once (their handlers see on_close()).
     ~HttpServer();

@@ -85,7 +85,8 @@ public:
     void drain();
 
     // The responder's side.
-    void send_response(Exchange& ex, int status, std::string_view body, const std::vector<HttpHeader>& headers);
+    void send_response(Exchange& ex, int status, std::string_view body,
+                       const std::vector<HttpHeader>& headers);
     void start_stream(Exchange& ex, int status, const std::vector<HttpHeader>& headers);
     bool write_chunk(Exchange& ex, std::string_view data);
     void end_stream(Exchange& ex);

@@ -29,7 +29,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     HeadParse again = parse_http_head(input.substr(0, head.consumed), limits);
     if (again.state != HeadParse::State::complete || again.consumed != head.consumed ||
-        again.request.path != head.request.path || again.request.headers.size() != head.request.headers.size()) {
+        again.request.path != head.request.path ||
+        again.request.headers.size() != head.request.headers.size()) {
         __builtin_trap();
     }
     if (head.request.path.empty() || head.request.headers.size() > limits.max_headers) {
