@@ -297,16 +297,16 @@ TEST_CASE("HttpServer keeps a connection alive across requests and honours Conne
 TEST_CASE("HttpServer answers pipelined requests in order, also when a handler answers later") {
     for (auto backend : test_support::backends()) {
         SUBCASE(core::to_string(backend).data()) {
-            core::EventLoop* loop = nullptr;
+            std::atomic<core::EventLoop*> loop{nullptr};
             TestServer ts(backend, [&loop](const net::HttpRequest& req, net::HttpResponder res) {
                 if (req.path == "/slow") {
-                    loop->add_timer(core::EventLoop::Clock::now() + 100ms,
-                                    [res]() mutable { res.send(200, "slow", {}); });
+                    loop.load()->add_timer(core::EventLoop::Clock::now() + 100ms,
+                                           [res]() mutable { res.send(200, "slow", {}); });
                     return;
                 }
                 echo(req, std::move(res));
             });
-            loop = ts.lt.loop.get();
+            loop.store(ts.lt.loop.get());
             Client c(ts.port());
             std::string batch = get("/slow") + get("/b") +
                                 "POST /c HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n\r\nhi" +
@@ -605,19 +605,19 @@ TEST_CASE("HttpRouter answers 404 and 405 with Allow, and HEAD through GET") {
 TEST_CASE("HttpServer shutdown finishes requests in progress and force-closes at the deadline") {
     for (auto backend : test_support::backends()) {
         SUBCASE(core::to_string(backend).data()) {
-            core::EventLoop* loop = nullptr;
+            std::atomic<core::EventLoop*> loop{nullptr};
             std::atomic<int> abandoned{0};
             TestServer ts(backend, [&](const net::HttpRequest& req, net::HttpResponder res) {
                 if (req.path == "/never") {
                     res.on_close([&abandoned] { ++abandoned; });
                     auto keep = std::make_shared<net::HttpResponder>(res);
-                    loop->add_timer(core::EventLoop::Clock::now() + 60s, [keep] {});
+                    loop.load()->add_timer(core::EventLoop::Clock::now() + 60s, [keep] {});
                     return;
                 }
-                loop->add_timer(core::EventLoop::Clock::now() + 200ms,
-                                [res]() mutable { res.send(200, "late"); });
+                loop.load()->add_timer(core::EventLoop::Clock::now() + 200ms,
+                                       [res]() mutable { res.send(200, "late"); });
             });
-            loop = ts.lt.loop.get();
+            loop.store(ts.lt.loop.get());
             std::uint16_t port = ts.port();
             Client idle(port);
             Client busy(port);
@@ -756,15 +756,15 @@ TEST_CASE("HttpServer holds 10,000 connections at once on one loop thread") {
     for (auto backend : test_support::backends()) {
         SUBCASE(core::to_string(backend).data()) {
             std::vector<net::HttpResponder> held;
-            std::size_t most = 0;
-            std::size_t threads_at_peak = 0;
+            std::atomic<std::size_t> most{0};
+            std::atomic<std::size_t> threads_at_peak{0};
             std::size_t threads = test_support::user_thread_count();
             // Nobody is answered until every request has arrived: all n are in the server at once.
             TestServer ts(backend, [&](const net::HttpRequest&, net::HttpResponder res) {
                 held.push_back(std::move(res));
                 if (held.size() == n) {
-                    most = ts.server->connection_count();
-                    threads_at_peak = test_support::user_thread_count();
+                    most.store(ts.server->connection_count());
+                    threads_at_peak.store(test_support::user_thread_count());
                     for (auto& r : held) {
                         r.send(200, "all here");
                     }
