@@ -1,0 +1,68 @@
+// A tiny hello server on the runtime's HTTP layer: the convenience API's documentation, and the server
+// that bench runs measure against peers (/work/shared/bench/http-peers.sh, EXTRA_* hooks).
+//
+//   http_hello [ADDRESS] [auto|io_uring|epoll]      default 127.0.0.1:8080, auto
+//
+// Every request gets "Hello, world!". SIGINT/SIGTERM stop it gracefully: no new connections, requests in
+// progress finish (5 s at most), then it exits 0.
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <string>
+
+#include "core/event_loop.hpp"
+#include "net/http_server.hpp"
+
+using namespace zsyncctl;
+
+int main(int argc, char** argv) {
+    std::string address = argc > 1 ? argv[1] : "127.0.0.1:8080";
+    core::IoBackend backend = core::IoBackend::automatic;
+    if (argc > 2) {
+        std::string b = argv[2];
+        backend = b == "epoll"      ? core::IoBackend::epoll
+                  : b == "io_uring" ? core::IoBackend::io_uring
+                                    : core::IoBackend::automatic;
+    }
+    auto loop = core::EventLoop::create(backend);
+    if (!loop) {
+        std::fprintf(stderr, "http_hello: %s\n", loop.error().message.c_str());
+        return 1;
+    }
+    auto server = net::listen(**loop, address, [](const net::HttpRequest&, net::HttpResponder res) {
+        res.send(200, "Hello, world!\n", {{"Content-Type", "text/plain"}});
+    });
+    if (!server) {
+        std::fprintf(stderr, "http_hello: %s\n", server.error().message.c_str());
+        return 2;
+    }
+
+    // Signals arrive as readable data on a signalfd the loop watches.
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGTERM);
+    sigprocmask(SIG_BLOCK, &stop_signals, nullptr);
+    int sfd = signalfd(-1, &stop_signals, SFD_NONBLOCK | SFD_CLOEXEC);
+    core::EventLoop& l = **loop;
+    auto watched = l.watch_fd(sfd, core::EventLoop::k_readable, [&](std::uint32_t) {
+        signalfd_siginfo info{};
+        [[maybe_unused]] ssize_t n = ::read(sfd, &info, sizeof info);
+        (*server)->shutdown(std::chrono::seconds(5), [&l] { l.stop(); });
+    });
+    if (!watched) {
+        return 1;
+    }
+
+    std::printf("http_hello: serving on http://%s (%s)\n", (*server)->address().c_str(),
+                std::string(core::to_string(l.backend())).c_str());
+    std::fflush(stdout);
+    auto ran = l.run();
+    l.unwatch_fd(*watched);
+    server->reset();
+    ::close(sfd);
+    return ran ? 0 : 1;
+}

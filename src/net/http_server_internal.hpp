@@ -1,0 +1,140 @@
+#pragma once
+
+// The parts of the HTTP server shared by http_server.cpp (listening, accepting, shutdown, the responder)
+// and http_server_connection.cpp (one connection's state machine). Everything here belongs to the loop
+// thread.
+
+#include <sys/socket.h>
+
+#include <ctime>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include "core/event_loop.hpp"
+#include "net/http_parser.hpp"
+#include "net/http_server.hpp"
+
+namespace zsyncctl::net::detail {
+
+class Connection;
+
+/// One request's answer in progress; shared by the HttpResponder copies. The connection points at it
+/// (m_exchange) and it at the connection while both live; whichever goes first clears the other's link.
+struct Exchange {
+    Connection* conn = nullptr;
+    bool head = false;      // a HEAD request: headers only
+    bool answered = false;  // send() or start() happened
+    bool streaming = false; // start() happened and end() did not
+    bool chunked = false;   // the stream uses chunked coding (else it ends with the close)
+    bool want_drain = false;
+    util::UniqueFunction<void()> on_drain;
+    util::UniqueFunction<void()> on_close;
+    /// An exchange dropped without an answer sends 500.
+    ~Exchange();
+};
+
+/// The listening socket, the connections and the shared settings.
+class ServerState : public std::enable_shared_from_this<ServerState> {
+public:
+    ServerState(core::EventLoop& loop, int fd, HttpHandler handler, HttpServerOptions options)
+        : loop(loop), listen_fd(fd), handler(std::move(handler)), options(options) {}
+    ~ServerState();
+
+    void start_accepting();
+    void on_accept();
+    void pause_accepting(std::chrono::milliseconds retry);
+    void resume_accepting();
+    void stop_listening();
+    /// Drops `conn` from the table (it has closed itself); finishes a graceful shutdown when it was the last.
+    void remove(Connection* conn);
+    void close_all();
+    void check_drained();
+    /// The Date header's value for now, cached per second.
+    const std::string& date();
+
+    core::EventLoop& loop;
+    int listen_fd;
+    core::EventLoop::WatchId listen_watch = 0;
+    bool accept_paused = false;
+    core::EventLoop::TimerId retry_timer = 0;
+    HttpHandler handler;
+    HttpServerOptions options;
+    std::unordered_map<Connection*, std::shared_ptr<Connection>> connections;
+    std::uint64_t requests = 0;
+    sockaddr_storage bound{};
+    bool draining = false;
+    core::EventLoop::TimerId drain_timer = 0;
+    util::UniqueFunction<void()> drain_done;
+
+private:
+    std::time_t m_date_second = 0;
+    std::string m_date;
+};
+
+/// One accepted connection: reads and parses requests, runs the handler, writes answers, times out.
+class Connection : public std::enable_shared_from_this<Connection> {
+public:
+    Connection(ServerState& server, int fd) : m_server(server), m_fd(fd) {}
+    ~Connection();
+
+    void start();
+    /// Closes the socket at once; an exchange in progress sees on_close().
+    void close();
+    /// The server is draining: close now if idle, else after the answer in progress.
+    void drain();
+
+    // The responder's side.
+    void send_response(Exchange& ex, int status, std::string_view body,
+                       const std::vector<HttpHeader>& headers);
+    void start_stream(Exchange& ex, int status, const std::vector<HttpHeader>& headers);
+    bool write_chunk(Exchange& ex, std::string_view data);
+    void end_stream(Exchange& ex);
+    bool output_pending() const { return m_out_pos < m_out.size(); }
+    void exchange_gone(Exchange& ex);
+
+private:
+    enum class Phase { head, body, handling, lingering, closed };
+    enum class Deadline { none, header, idle, body, write, linger };
+
+    void on_event(std::uint32_t revents);
+    void read_input();
+    void process();
+    void dispatch();
+    void fail(int status, std::string_view reason);
+    void finish_exchange();
+    void flush();
+    void begin_linger();
+    void update_interest();
+    void set_deadline(Deadline kind, std::chrono::milliseconds after);
+    void arm_timer(core::EventLoop::Clock::time_point at);
+    void on_timer();
+    void append_head(int status, const std::vector<HttpHeader>& headers, bool keep_alive);
+    std::size_t buffered_input() const { return m_in.size() - m_in_pos; }
+
+    ServerState& m_server;
+    int m_fd;
+    core::EventLoop::WatchId m_watch = 0;
+    std::uint32_t m_interest = 0;
+    Phase m_phase = Phase::head;
+    std::string m_in;
+    std::size_t m_in_pos = 0;
+    std::string m_out;
+    std::size_t m_out_pos = 0;
+    HttpRequest m_request;
+    BodyFraming m_framing = BodyFraming::none;
+    std::uint64_t m_body_left = 0;
+    std::unique_ptr<ChunkedDecoder> m_chunked;
+    Exchange* m_exchange = nullptr;
+    bool m_keep_alive = true;
+    bool m_peer_eof = false;
+    bool m_processing = false;
+    bool m_close_after_flush = false;
+    Deadline m_deadline_kind = Deadline::none;
+    core::EventLoop::Clock::time_point m_deadline{};
+    core::EventLoop::TimerId m_timer = 0;
+    bool m_timer_armed = false;
+    core::EventLoop::Clock::time_point m_timer_at{};
+};
+
+} // namespace zsyncctl::net::detail

@@ -1,0 +1,206 @@
+#!/usr/bin/env bash
+# zsyncctl serve with real clients on 127.0.0.1: curl and python's http.client (keep-alive, HEAD,
+# 404/405), raw sockets (pipelining, limits, malformed input), the JSON endpoints against the CLI's own
+# documents, the loopback/token refusals, and SIGTERM in the middle of a request (it is answered, then
+# the server exits), a second signal ending it at once.
+. "$(dirname "$0")/lib.sh"
+
+command -v curl >/dev/null || skip "curl is not installed"
+export no_proxy=127.0.0.1,localhost NO_PROXY=127.0.0.1,localhost
+unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
+
+# Refusals: one line, exit 2, nothing listening.
+expect_exit 2 "a non-loopback address without --allow-remote" serve --listen 0.0.0.0:0
+expect_contains "$ERR" "not a loopback address" "non-loopback refusal says why"
+[ "$(printf '%s\n' "$ERR" | grep -c 'error')" -eq 1 ] && ok || fail "refusal is one error line: $ERR"
+expect_exit 2 "--allow-remote without --token-file" serve --allow-remote --listen 0.0.0.0:0
+expect_contains "$ERR" "--token-file" "remote refusal names --token-file"
+expect_exit 2 "a malformed --listen" serve --listen 127.0.0.1:notaport
+expect_exit 2 "a host name" serve --listen example.org:80
+printf 'secret-token\n' >"$SCRATCH/token"
+chmod 644 "$SCRATCH/token"
+expect_exit 2 "a token file others can read" serve --allow-remote --token-file "$SCRATCH/token" --listen 127.0.0.1:0
+
+# start_server LOG ARGS...: starts `zsyncctl serve ARGS` in the background, sets PID and PORT.
+start_server() {
+    local log=$1
+    shift
+    "$ZSYNCCTL" serve --listen 127.0.0.1:0 "$@" >"$log" 2>"$log.err" &
+    PID=$!
+    PORT=
+    for _ in $(seq 100); do
+        PORT=$(sed -n 's/^zsyncctl: serving on http:\/\/127\.0\.0\.1:\([0-9]*\)$/\1/p' "$log")
+        [ -n "$PORT" ] && return 0
+        kill -0 "$PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    fail "serve did not start: $(cat "$log.err")"
+    return 1
+}
+
+# wait_exit PID SECONDS: waits for the server to end; sets STATUS (124 when it did not end in time).
+wait_exit() {
+    local pid=$1 limit=$2
+    for _ in $(seq $((limit * 10))); do
+        if ! kill -0 "$pid" 2>/dev/null; then
+            wait "$pid"
+            STATUS=$?
+            return 0
+        fi
+        sleep 0.1
+    done
+    kill -KILL "$pid" 2>/dev/null
+    wait "$pid"
+    STATUS=124
+}
+
+start_server "$SCRATCH/serve.log" || finish
+BASE="http://127.0.0.1:$PORT"
+
+OUT=$(curl -sS --max-time 10 "$BASE/healthz")
+expect_json 'd == {"status": "ok"}' "/healthz"
+
+# The JSON endpoints are the CLI's documents.
+OUT=$(curl -sS --max-time 30 "$BASE/v1/managers")
+printf '%s' "$OUT" >"$SCRATCH/http-managers.json"
+"$ZSYNCCTL" --json pkg managers >"$SCRATCH/cli-managers.json"
+python3 -c 'import json,sys; a=json.load(open(sys.argv[1])); b=json.load(open(sys.argv[2])); sys.exit(0 if a==b else 1)' \
+    "$SCRATCH/http-managers.json" "$SCRATCH/cli-managers.json" && ok || fail "/v1/managers differs from pkg managers --json: ${OUT:0:300}"
+OUT=$(curl -sS --max-time 30 "$BASE/v1/paths")
+"$ZSYNCCTL" --json pkg paths >"$SCRATCH/cli-paths.json"
+printf '%s' "$OUT" >"$SCRATCH/http-paths.json"
+python3 -c 'import json,sys; a=json.load(open(sys.argv[1])); b=json.load(open(sys.argv[2])); sys.exit(0 if a==b else 1)' \
+    "$SCRATCH/http-paths.json" "$SCRATCH/cli-paths.json" && ok || fail "/v1/paths differs from pkg paths --json"
+OUT=$(curl -sS --max-time 60 "$BASE/v1/doctor")
+expect_json '"checks" in d and "facts" in d' "/v1/doctor is the doctor document"
+
+# curl: two URLs on one connection (keep-alive), HEAD, 404, 405.
+curl -sv --max-time 10 "$BASE/healthz" "$BASE/healthz" >/dev/null 2>"$SCRATCH/curl.err"
+grep -q "Re-using existing connection" "$SCRATCH/curl.err" && ok || fail "curl did not reuse the connection: $(grep -i connect "$SCRATCH/curl.err" | head -3)"
+code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 "$BASE/nope")
+[ "$code" = 404 ] && ok || fail "unknown path: $code"
+code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 -X DELETE "$BASE/healthz")
+[ "$code" = 405 ] && ok || fail "DELETE /healthz: $code"
+head=$(curl -sS -I --max-time 10 "$BASE/healthz")
+expect_contains "$head" "Content-Length: 16" "HEAD has the GET's length"
+
+# python http.client and raw sockets.
+if python3 - "$PORT" <<'PY'; then ok; else fail "python clients (see above)"; fi
+import http.client, re, socket, sys
+port = int(sys.argv[1])
+errors = []
+def check(cond, what):
+    if not cond:
+        errors.append(what)
+
+c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+for i in range(3):
+    c.request("GET", "/healthz")
+    r = c.getresponse()
+    body = r.read()
+    check(r.status == 200 and body == b'{"status":"ok"}\n', "keep-alive request %d: %d %r" % (i, r.status, body))
+first_sock = c.sock
+c.request("HEAD", "/healthz")
+r = c.getresponse()
+check(r.status == 200 and r.read() == b"" and r.getheader("Content-Length") == "16", "HEAD")
+check(c.sock is first_sock, "http.client kept one connection")
+c.request("POST", "/healthz", body=b"x")
+r = c.getresponse(); r.read()
+check(r.status == 405 and "GET" in (r.getheader("Allow") or ""), "POST -> 405 with Allow")
+c.close()
+
+def raw(data, shut=False):
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    s.sendall(data)
+    out = b""
+    while True:
+        try:
+            chunk = s.recv(65536)
+        except ConnectionResetError:
+            break
+        if not chunk:
+            break
+        out += chunk
+    s.close()
+    return out
+
+# pipelining: three requests in one write, answered in order, the last closes.
+out = raw(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /nope HTTP/1.1\r\nHost: x\r\n\r\n"
+          b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+statuses = re.findall(rb"HTTP/1\.1 (\d{3}) ", out)
+check(statuses == [b"200", b"404", b"200"], "pipelined statuses %r" % statuses)
+# limits and malformed input
+check(raw(b"GET / HTTP/1.1\r\nHost: x\r\nX: " + b"a" * 9000 + b"\r\n\r\n").startswith(b"HTTP/1.1 431 "), "8 KiB head -> 431")
+many = b"".join(b"X-%d: v\r\n" % i for i in range(101))
+check(raw(b"GET / HTTP/1.1\r\nHost: x\r\n" + many + b"\r\n").startswith(b"HTTP/1.1 431 "), "101 fields -> 431")
+check(raw(b"POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 2000000\r\n\r\n").startswith(b"HTTP/1.1 413 "), "2 MB body -> 413")
+for bad in [b"GET / HTTP/1.1\r\n\r\n", b"GET / HTTP/1.1\nHost: x\n\n", b"\x16\x03\x01\x00\xa5\x01\x00\x00",
+            b"GET /a b HTTP/1.1\r\nHost: x\r\n\r\n", b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n"]:
+    check(raw(bad).startswith(b"HTTP/1.1 400 "), "malformed %r -> 400" % bad[:30])
+check(raw(b"GET / HTTP/9.9\r\nHost: x\r\n\r\n").startswith(b"HTTP/1.1 505 "), "HTTP/9.9 -> 505")
+for e in errors:
+    print("python check failed:", e)
+sys.exit(1 if errors else 0)
+PY
+
+# SIGTERM while a request is in progress: it is answered (Connection: close), then the server exits.
+python3 - "$PORT" "$PID" >"$SCRATCH/term.out" 2>&1 <<'PY'
+import os, signal, socket, sys, time
+port, pid = int(sys.argv[1]), int(sys.argv[2])
+s = socket.create_connection(("127.0.0.1", port), timeout=10)
+s.sendall(b"POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 6\r\n\r\nabc")
+time.sleep(0.3)
+os.kill(pid, signal.SIGTERM)
+time.sleep(0.3)
+try:
+    socket.create_connection(("127.0.0.1", port), timeout=2).close()
+    print("new connection accepted after SIGTERM")
+except OSError:
+    print("refused after SIGTERM")
+s.sendall(b"def")
+out = b""
+while True:
+    chunk = s.recv(4096)
+    if not chunk:
+        break
+    out += chunk
+print(out.split(b"\r\n")[0].decode())
+print("close" if b"Connection: close" in out else "no close")
+PY
+wait_exit "$PID" 15
+term=$(cat "$SCRATCH/term.out")
+expect_contains "$term" "refused after SIGTERM" "the listener closes at SIGTERM"
+expect_contains "$term" "HTTP/1.1 405 Method Not Allowed" "the request in progress is answered"
+expect_contains "$term" "close" "the answer closes the connection"
+[ "$STATUS" = 143 ] && ok || fail "exit after SIGTERM: $STATUS (wanted 143): $(cat "$SCRATCH/serve.log.err")"
+
+# A second signal ends it at once, even with a request still open.
+start_server "$SCRATCH/serve2.log" --grace 60 || finish
+exec 7<>"/dev/tcp/127.0.0.1/$PORT"
+printf 'POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nab' >&7
+sleep 0.3
+kill -TERM "$PID"
+sleep 0.3
+kill -0 "$PID" 2>/dev/null && ok || fail "the server left before the request in progress finished"
+kill -INT "$PID"
+wait_exit "$PID" 3
+exec 7>&-
+[ "$STATUS" = 143 ] && ok || fail "exit after a second signal: $STATUS (wanted 143 at once)"
+
+# Token: 401 without it, 200 with it; /healthz stays open.
+printf 'secret-token\n' >"$SCRATCH/token"
+chmod 600 "$SCRATCH/token"
+start_server "$SCRATCH/serve3.log" --allow-remote --token-file "$SCRATCH/token" || finish
+code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 "http://127.0.0.1:$PORT/v1/paths")
+[ "$code" = 401 ] && ok || fail "no token: $code"
+code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 -H 'Authorization: Bearer wrong' "http://127.0.0.1:$PORT/v1/paths")
+[ "$code" = 401 ] && ok || fail "wrong token: $code"
+code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 30 -H 'Authorization: Bearer secret-token' "http://127.0.0.1:$PORT/v1/paths")
+[ "$code" = 200 ] && ok || fail "right token: $code"
+code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 "http://127.0.0.1:$PORT/healthz")
+[ "$code" = 200 ] && ok || fail "/healthz without token: $code"
+kill -INT "$PID"
+wait_exit "$PID" 15
+[ "$STATUS" = 130 ] && ok || fail "exit after SIGINT: $STATUS"
+
+finish
