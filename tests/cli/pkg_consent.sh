@@ -67,6 +67,12 @@ expect_contains "$ERR" "zs-app is already installed (apt); nothing to do" "alrea
 TIMEOUT=60 expect_exit 0 "install again, no --yes needed for nothing" --json "${Z[@]}" pkg install apt:zs-app
 expect_json "d['event']=='done' and d['result']=='already_installed' and d['changed'] is False" "JSON already installed"
 
+# --- remove without a manager chooses among the managers that have the names installed
+TIMEOUT=60 expect_exit 1 "remove (search) of what no manager has installed" "${Z[@]}" pkg remove --dry-run zs-solo
+expect_contains "$ERR" "no detected package manager has zs-solo installed; nothing removed" "remove needs it installed"
+TIMEOUT=60 expect_exit 0 "remove (search) of an installed package" --json "${Z[@]}" pkg remove --dry-run zs-app
+expect_json "d['manager']=='apt' and d['chosen_by']=='search' and [p['name'] for p in d['transaction']['remove']]==['zs-app']" "apt has it installed"
+
 # --- remove: not installed says so; the pty confirmation lists what apt would remove and defaults to No
 TIMEOUT=60 expect_exit 0 "remove what is not installed" "${Z[@]}" pkg remove --yes apt:zs-solo
 expect_contains "$ERR" "zs-solo is not installed (apt), nothing removed" "not installed, nothing removed"

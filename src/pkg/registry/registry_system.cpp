@@ -48,9 +48,13 @@ std::vector<Manager> system_managers() {
                                   "DPkg::Options::=--admindir={root}/var/lib/dpkg", "-o",
                                   "DPkg::Options::=--force-not-root"},
                     .root_run_unprivileged = true,
-                    // -s never locks or changes anything and runs unprivileged (apt-get(8)).
-                    .simulate_install_prefix = {"apt-get", "-s", "-q", "install"},
-                    .simulate_remove_prefix = {"apt-get", "-s", "-q", "remove"},
+                    // -s never locks or changes anything and runs unprivileged (apt-get(8)); the empty
+                    // cache file names keep apt's binary caches in memory, so nothing under a root is
+                    // written.
+                    .simulate_install_prefix = {"apt-get", "-s", "-q", "-o", "Dir::Cache::pkgcache=", "-o",
+                                                "Dir::Cache::srcpkgcache=", "install"},
+                    .simulate_remove_prefix = {"apt-get", "-s", "-q", "-o", "Dir::Cache::pkgcache=", "-o",
+                                               "Dir::Cache::srcpkgcache=", "remove"},
                     .simulation = SimulationFormat::apt_get,
                     .arch_separator = ":",
                 },
