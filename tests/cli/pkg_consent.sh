@@ -26,6 +26,8 @@ deb zs-app zs-lib # removing zs-lib takes zs-app along
 deb zs-solo
 (cd "$T/repo" && dpkg-scanpackages . /dev/null >Packages 2>/dev/null) || fail "dpkg-scanpackages failed"
 apt_scratch_root "$R" "$T/repo"
+# The image has apt like a real Debian root (detection under --root finds it there; it is never run).
+mkdir -p "$R/usr/bin" && cp /usr/bin/apt-get "$R/usr/bin/apt-get"
 why=$(apt_update "$R" zs-app) || { fail "apt-get update failed: $why"; finish; }
 status() { dpkg-query --admindir="$R/var/lib/dpkg" -W -f '${Status}' "$1" 2>/dev/null; }
 Z=(--root "$R")
@@ -40,7 +42,7 @@ expect_json "d['exit_code']==2 and 'without confirmation' in d['error'] and 'hin
 
 # --- --dry-run shows apt's own simulation; a package or manager that does not exist fails
 expect_exit 0 "dry run" "${Z[@]}" pkg install --dry-run apt:zs-app
-expect_contains "$OUT" "install (2): zs-app (1.0), zs-lib (1.0)" "dry run shows the transaction"
+expect_contains "$OUT" "install (2): zs-lib (1.0), zs-app (1.0)" "dry run shows the transaction"
 expect_contains "$OUT" "simulation: apt-get" "dry run shows the simulation's argv"
 expect_exit 0 "dry run json" --json "${Z[@]}" pkg install --dry-run apt:zs-app
 expect_json "sorted(p['name'] for p in d['transaction']['install'])==['zs-app','zs-lib'] and '-s' in d['simulation']" "JSON transaction"
