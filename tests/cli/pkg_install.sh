@@ -8,7 +8,8 @@ mkdir -p "$BIN" "$SCRATCH/root"
 for m in apt-get pacman; do
     cp "$TESTS_DIR/fixtures/fake_manager.sh" "$BIN/$m"
 done
-ln -s "$(command -v timeout)" "$BIN/timeout"
+for t in timeout cat; do ln -s "$(command -v "$t")" "$BIN/$t"; done
+ln -s "$(python3 -c 'import sys; print(sys.executable)')" "$BIN/python3" # not a pyenv shim
 export PATH="$BIN:$PATH"
 export FAKE_MARKER="$SCRATCH/marker" FAKE_PIDS="$SCRATCH/pids"
 # --root makes the apt plan point apt/dpkg at a scratch root, so no root privileges are needed.
