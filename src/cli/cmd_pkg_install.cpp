@@ -16,6 +16,7 @@
 
 #include "cli/completion.hpp"
 #include "cli/context.hpp"
+#include "cli/exit_code.hpp"
 #include "cli/install_view.hpp"
 #include "cli/json.hpp"
 #include "cli/progress_renderer.hpp"
@@ -25,6 +26,7 @@
 #include "pkg/install/install_choice.hpp"
 #include "pkg/install/install_plan.hpp"
 #include "pkg/install/process_runner.hpp"
+#include "pkg/install/simulation.hpp"
 #include "platform/executable.hpp"
 #include "util/fs.hpp"
 #include "util/strings.hpp"
@@ -40,6 +42,14 @@ struct InstallArgs {
     bool yes = false;
 };
 
+// What a --json run has printed so far, so a failure ends it with exactly one document: an error object
+// before the run, an "error" event and the "done" event once events were printed, nothing more after "done".
+struct JsonState {
+    bool events_started = false;
+    bool finished = false;
+    nlohmann::json error_extra = nlohmann::json::object();
+};
+
 std::string known_managers(pkg::Operation op) {
     std::vector<std::string> ids;
     for (const pkg::Manager* m : pkg::installable_managers()) {
@@ -53,7 +63,8 @@ std::string known_managers(pkg::Operation op) {
 // No manager named: the names are looked up, as exact names, with every detected manager. One has them
 // all: it is used. Several: a terminal user picks one (`ask`), anyone else gets exit 2 and the list.
 std::optional<ManagerChoice> choose_by_search(Context& context, const std::vector<std::string>& names,
-                                              pkg::Operation op, bool ask) {
+                                              pkg::Operation op, bool ask, bool arch_qualified,
+                                              JsonState& json) {
     std::string wanted = util::join(names, " ");
     if (!context.options.json && !context.options.quiet) {
         context.out.info("looking for " + wanted + " with every package manager detected here ...");
@@ -62,6 +73,12 @@ std::optional<ManagerChoice> choose_by_search(Context& context, const std::vecto
                                          std::chrono::seconds(20), context.runtime());
     if (!found) {
         raise(std::move(found).error());
+    }
+    if (arch_qualified) { // "libc6:i386": only managers whose names take an architecture qualifier
+        std::erase_if(found->candidates, [](const pkg::ManagerCandidate& c) {
+            const pkg::Manager* m = pkg::find_manager(c.manager);
+            return m == nullptr || m->install.arch_separator.empty();
+        });
     }
     std::vector<std::string> candidates;
     for (const auto& c : found->candidates) {
@@ -85,6 +102,13 @@ std::optional<ManagerChoice> choose_by_search(Context& context, const std::vecto
     };
     if (found->candidates.empty()) {
         std::string hint = "searched: " + util::join(found->searched, ", ");
+        if (op == pkg::Operation::remove) {
+            raise(util::make_error(util::ErrorKind::not_found,
+                                   "no detected package manager has " +
+                                       std::string(names.size() == 1 ? "" : "all of ") + wanted +
+                                       " installed; nothing removed",
+                                   hint));
+        }
         if (!found->failures.empty()) {
             hint += "; could not search: " + util::sanitize_for_display(util::join(found->failures, "; "));
         }
@@ -102,14 +126,7 @@ std::optional<ManagerChoice> choose_by_search(Context& context, const std::vecto
         return ManagerChoice{only.manager, "search", candidates};
     }
     if (!ask) {
-        if (context.options.json) {
-            nlohmann::json doc = {
-                {"error", "several package managers have " + wanted},
-                {"names", names},
-                {"candidates", candidates},
-            };
-            context.out.line(json_text(doc));
-        }
+        json.error_extra = {{"names", names}, {"candidates", candidates}};
         raise_usage("several package managers have " + wanted + ": " + util::join(candidates, ", "),
                     "pick one with --manager M or write M:NAME");
     }
@@ -128,7 +145,7 @@ std::optional<ManagerChoice> choose_by_search(Context& context, const std::vecto
 // nullopt: the user declined to choose.
 std::optional<ManagerChoice> choose_manager(Context& context, const InstallArgs& args,
                                             const std::vector<pkg::PackageRequest>& reqs, pkg::Operation op,
-                                            bool ask) {
+                                            bool ask, JsonState& json) {
     std::optional<std::string> from_prefix;
     for (const auto& r : reqs) {
         if (r.manager) {
@@ -142,7 +159,10 @@ std::optional<ManagerChoice> choose_manager(Context& context, const InstallArgs&
     }
     if (!args.manager.empty()) {
         if (pkg::find_installable_manager(args.manager) == nullptr) {
-            raise_usage("unknown package manager '" + util::sanitize_for_display(args.manager) + "'",
+            bool known = pkg::find_manager(args.manager) != nullptr;
+            raise_usage(known ? args.manager + " cannot " + std::string(pkg::to_string(op)) +
+                                    " packages by name"
+                              : "unknown package manager '" + util::sanitize_for_display(args.manager) + "'",
                         "managers that can " + std::string(pkg::to_string(op)) + ": " + known_managers(op));
         }
         if (from_prefix && *from_prefix != args.manager) {
@@ -155,10 +175,12 @@ std::optional<ManagerChoice> choose_manager(Context& context, const InstallArgs&
         return ManagerChoice{*from_prefix, "prefix", {}};
     }
     std::vector<std::string> names;
+    bool arch_qualified = false;
     for (const auto& r : reqs) {
-        names.push_back(r.name);
+        names.push_back(r.base_name);
+        arch_qualified = arch_qualified || !r.arch.empty();
     }
-    return choose_by_search(context, names, op, ask);
+    return choose_by_search(context, names, op, ask, arch_qualified, json);
 }
 
 std::optional<std::string> sudo_path() {
@@ -237,7 +259,99 @@ pkg::InstallPlan make_plan(Context& context, const std::string& manager, pkg::Op
     return std::move(*plan);
 }
 
-ExitCode run_operation(Context& context, const InstallArgs& args, pkg::Operation op) {
+// The run's own question, "[y/N]" when `default_yes` is false: an empty answer takes the default; false at
+// end of input and when `token` is cancelled. Main thread.
+bool ask_yes_no(const std::string& question, bool default_yes, const core::CancellationToken& token) {
+    if (default_yes) {
+        return confirm(question, token);
+    }
+    std::fprintf(stderr, "%s [y/N] ", question.c_str());
+    std::fflush(stderr);
+    auto answer = read_answer(token);
+    if (!answer) {
+        std::fputc('\n', stderr);
+        return false;
+    }
+    std::string_view a = util::trim(*answer);
+    return a == "y" || a == "Y" || a == "yes";
+}
+
+// Runs the plan's simulation; nullopt when the manager has none. A manager that is not here, or that
+// cannot resolve the names, fails the command (exit 1) with the manager's own words.
+std::optional<pkg::SimulationResult> simulate(Context& context, const pkg::InstallPlan& plan) {
+    if (!plan.simulation) {
+        return std::nullopt;
+    }
+    auto result =
+        pkg::run_simulation(plan, context.loop(), context.runtime().token(), std::chrono::minutes(2));
+    if (!result) {
+        util::Error error = std::move(result).error();
+        if (error.kind == util::ErrorKind::not_found) {
+            error.message = plan.manager + " is not installed here (" + error.message + ")";
+        }
+        raise(std::move(error));
+    }
+    return std::move(*result);
+}
+
+// The error of a simulation that did not resolve: "apt cannot install zs-nosuch: E: Unable to locate ...".
+util::Error unresolved_error(const pkg::InstallPlan& plan, const pkg::SimulationResult& sim) {
+    std::string said = sim.messages.empty()
+                           ? "its simulation exited with code " + std::to_string(sim.exit_code)
+                           : util::sanitize_for_display(util::join(sim.messages, "; "));
+    return util::make_error(util::ErrorKind::command_failed,
+                            plan.manager + " cannot " + std::string(pkg::to_string(plan.operation)) + " " +
+                                util::join(plan.names, " ") + ": " + said,
+                            "nothing was changed; simulated with: " + display_argv(plan.simulation->argv));
+}
+
+// The dry run: the plan and the simulation; exit 1 when the manager is missing or cannot resolve the names.
+ExitCode dry_run(Context& context, const pkg::InstallPlan& plan, const ManagerChoice& choice,
+                 const pkg::PlanOptions& plan_options, bool user_answers, JsonState& json) {
+    auto sudo = sudo_path();
+    auto elevation = pkg::decide_elevation(plan, ::geteuid(), sudo.value_or(""));
+    DryRunView view{.plan = plan, .choice = choice};
+    view.argvs = pkg::final_argvs(plan, elevation ? *elevation : pkg::Elevation::none, plan_options.prompts);
+    view.env = pkg::run_environment(plan, plan_options.prompts);
+    view.elevation = !elevation ? "unavailable" : *elevation == pkg::Elevation::sudo ? "sudo" : "none";
+    view.elevation_error = elevation ? std::string() : elevation.error().message;
+    view.user_answers = user_answers;
+    std::optional<pkg::SimulationResult> sim;
+    ExitCode code = ExitCode::success;
+    if (plan.simulation) {
+        auto ran =
+            pkg::run_simulation(plan, context.loop(), context.runtime().token(), std::chrono::minutes(2));
+        if (!ran) {
+            if (ran.error().kind == util::ErrorKind::interrupted) {
+                raise(std::move(ran).error());
+            }
+            view.simulation_error =
+                ran.error().kind == util::ErrorKind::not_found
+                    ? plan.manager + " is not installed here (" + ran.error().message + ")"
+                    : ran.error().message;
+        } else {
+            sim = std::move(*ran);
+            view.simulation = &*sim;
+            if (!sim->resolved) {
+                view.simulation_error = unresolved_error(plan, *sim).message;
+            }
+        }
+    } else if (!platform::find_executable(plan.commands.front().argv.front(), platform::path_env())) {
+        view.simulation_error = plan.manager + " is not installed here (no " +
+                                util::sanitize_for_display(plan.commands.front().argv.front()) + " on PATH)";
+    }
+    if (!view.simulation_error.empty()) {
+        code = ExitCode::failure;
+    }
+    print_dry_run(context.out, context.options.json, view);
+    json.finished = true;
+    if (code != ExitCode::success) {
+        context.out.error(util::make_error(util::ErrorKind::command_failed, view.simulation_error));
+    }
+    return code;
+}
+
+ExitCode run_operation(Context& context, const InstallArgs& args, pkg::Operation op, JsonState& json) {
     // 1. Every name is checked before anything else happens.
     if (args.names.empty()) {
         raise_usage("no package names given");
@@ -251,10 +365,30 @@ ExitCode run_operation(Context& context, const InstallArgs& args, pkg::Operation
         requests.push_back(std::move(*r));
     }
     // A terminal user is asked (which manager, confirmation) and answers the manager's own questions;
-    // --yes, --json or no terminal: nobody is asked and the managers' non-interactive defaults apply.
+    // --yes: nobody is asked and the managers' non-interactive defaults apply. Without a terminal (or with
+    // --json) and without --yes, nothing that changes the system runs: nobody could agree to it.
     bool on_terminal = ::isatty(STDIN_FILENO) == 1 && context.out.stderr_is_tty() && !context.options.json;
     bool ask_user = on_terminal && !args.yes;
-    auto choice = choose_manager(context, args, requests, op, ask_user && !args.dry_run);
+    // A manager named by prefix or option is checked now, before any search: "rpm:curl" is a usage error.
+    for (const auto& r : requests) {
+        const std::string& named = !args.manager.empty() ? args.manager : r.manager.value_or("");
+        if (named.empty()) {
+            continue;
+        }
+        if (const pkg::Manager* m = pkg::find_manager(named); m != nullptr) {
+            auto probe = pkg::build_plan(named, op, {r.name});
+            if (!probe && probe.error().kind == util::ErrorKind::unsupported) {
+                util::Error error = std::move(probe).error();
+                error.kind = util::ErrorKind::invalid_input;
+                raise(std::move(error));
+            }
+            if (!r.arch.empty() && m->install.arch_separator.empty()) {
+                raise_usage(named + " does not take NAME:ARCH ('" + util::sanitize_for_display(r.name) + "')",
+                            "managers that do: " + pkg::managers_with_arch_qualifier(op));
+            }
+        }
+    }
+    auto choice = choose_manager(context, args, requests, op, ask_user && !args.dry_run, json);
     if (!choice) {
         context.out.info("nothing done");
         return ExitCode::failure;
@@ -270,35 +404,79 @@ ExitCode run_operation(Context& context, const InstallArgs& args, pkg::Operation
     plan_options.prompts = ask_user ? pkg::Prompts::ask_terminal : pkg::Prompts::answer_defaults;
     pkg::InstallPlan plan = make_plan(context, manager, op, names, plan_options);
     bool user_answers = ask_user && plan.asks_on_terminal;
-    auto sudo = sudo_path();
-    auto elevation = pkg::decide_elevation(plan, ::geteuid(), sudo.value_or(""));
 
     if (args.dry_run) {
-        DryRunView view{.plan = plan, .choice = *choice};
-        view.argvs =
-            pkg::final_argvs(plan, elevation ? *elevation : pkg::Elevation::none, plan_options.prompts);
-        view.env = pkg::run_environment(plan, plan_options.prompts);
-        view.elevation = !elevation ? "unavailable" : *elevation == pkg::Elevation::sudo ? "sudo" : "none";
-        view.elevation_error = elevation ? std::string() : elevation.error().message;
-        view.user_answers = user_answers;
-        print_dry_run(context.out, context.options.json, view);
-        return ExitCode::success;
+        return dry_run(context, plan, *choice, plan_options, user_answers, json);
     }
+    auto sudo = sudo_path();
+    auto elevation = pkg::decide_elevation(plan, ::geteuid(), sudo.value_or(""));
     if (!elevation) {
         raise(std::move(elevation).error());
     }
 
-    // From here on the command runs on the runtime: its loop drives the manager and its signal monitor
-    // turns Ctrl-C, SIGTERM and SIGHUP into the token's cancellation.
+    // 3. What the manager would really do, from its own simulation (unprivileged, changes nothing).
     core::Runtime& runtime = context.runtime();
     const core::CancellationToken& token = runtime.token();
     auto interrupted_before_start = [&] {
         raise(util::make_error(util::ErrorKind::interrupted, "interrupted; nothing was run"));
     };
-    if (ask_user && !choice->user_picked) { // choosing from the list already was the answer
-        if (!confirm(std::string(op == pkg::Operation::install ? "Install " : "Remove ") +
-                         util::join(plan.names, " ") + " with " + plan.manager + "?",
-                     token)) {
+    std::optional<pkg::SimulationResult> sim = simulate(context, plan);
+    std::vector<std::string> taken_along;
+    if (sim) {
+        if (!sim->resolved) {
+            raise(unresolved_error(plan, *sim));
+        }
+        if (sim->transaction.empty()) { // nothing to agree to and nothing to run
+            bool install = op == pkg::Operation::install;
+            std::string what = util::join(plan.names, " ");
+            if (context.options.json) {
+                print_unchanged_done_event(context.out, plan, install ? "already_installed" : "not_installed",
+                                           sim->messages);
+                json.finished = true;
+            } else {
+                context.out.info(what + (install
+                                             ? (plan.names.size() == 1 ? " is" : " are") +
+                                                   std::string(" already installed (") + plan.manager +
+                                                   "); nothing to do"
+                                             : std::string(plan.names.size() == 1 ? " is" : " are") +
+                                                   " not installed (" + plan.manager + "), nothing removed"));
+            }
+            return ExitCode::success;
+        }
+        taken_along = removed_beyond(sim->transaction, plan.names);
+    }
+
+    // 4. Consent: --yes, or the user's answer on a terminal; never the manager's yes-flag on their behalf.
+    std::string verb = op == pkg::Operation::install ? "install" : "remove";
+    if (!args.yes && !ask_user) {
+        std::string why = context.options.json ? "--json asks nothing" : "there is no terminal to ask on";
+        std::string extra =
+            taken_along.empty()
+                ? std::string()
+                : " (it would also remove " + util::sanitize_for_display(util::join(taken_along, " ")) + ")";
+        raise_usage("refusing to " + verb + " " + util::join(plan.names, " ") + " with " + plan.manager +
+                        " without confirmation: " + why + extra,
+                    "pass --yes to agree to what " + plan.manager + " will do; see it first with --dry-run");
+    }
+    bool must_confirm = ask_user && (!choice->user_picked || !taken_along.empty());
+    if (must_confirm) {
+        bool default_yes = taken_along.empty() && (sim || op == pkg::Operation::install);
+        if (sim) {
+            std::fprintf(stderr, "%s will:\n", plan.manager.c_str());
+            for (const auto& line : transaction_lines(sim->transaction)) {
+                std::fprintf(stderr, "%s\n", line.c_str());
+            }
+            if (!taken_along.empty()) {
+                std::fprintf(stderr, "This also removes %zu package%s you did not name: %s\n",
+                             taken_along.size(), taken_along.size() == 1 ? "" : "s",
+                             util::sanitize_for_display(util::join(taken_along, " ")).c_str());
+            }
+        } else {
+            std::fprintf(stderr, "%s cannot show what it will do beforehand.\n", plan.manager.c_str());
+        }
+        std::string question = std::string(op == pkg::Operation::install ? "Install " : "Remove ") +
+                               util::join(plan.names, " ") + " with " + plan.manager + "?";
+        if (!ask_yes_no(question, default_yes, token)) {
             if (token.is_cancelled()) {
                 interrupted_before_start();
             }
@@ -337,6 +515,7 @@ ExitCode run_operation(Context& context, const InstallArgs& args, pkg::Operation
     }
     auto log = open_log(plan);
     ProgressRenderer renderer(context.out, mode);
+    renderer.set_operation(pkg::to_string(op));
     pkg::ExecuteCallbacks callbacks;
     callbacks.on_progress = [&](const pkg::ProgressUpdate& u) {
         renderer.update(u);
@@ -397,6 +576,7 @@ ExitCode run_operation(Context& context, const InstallArgs& args, pkg::Operation
             }
         });
     }
+    json.events_started = context.options.json;
     pkg::ExecuteOptions exec;
     exec.elevation = *elevation;
     exec.loop = &context.loop();
@@ -427,6 +607,7 @@ ExitCode run_operation(Context& context, const InstallArgs& args, pkg::Operation
 
     if (context.options.json) {
         print_done_event(context.out, plan, *outcome, log->path);
+        json.finished = true;
     }
     if (outcome->success) {
         if (!context.options.json) {
@@ -450,6 +631,32 @@ ExitCode run_operation(Context& context, const InstallArgs& args, pkg::Operation
                            log->path.empty() ? std::string() : "full output: " + log->path));
 }
 
+// The one document that ends a failed --json run: before the run an error object, once events were
+// printed an "error" event and the "done" event.
+void print_json_error(Context& context, const util::Error& error, pkg::Operation op, const JsonState& json) {
+    int code = to_int(exit_code_for(error.kind));
+    if (!json.events_started) {
+        nlohmann::json doc = json.error_extra;
+        doc["error"] = error.message;
+        if (!error.hint.empty()) {
+            doc["hint"] = error.hint;
+        }
+        doc["kind"] = std::string(util::to_string(error.kind));
+        doc["exit_code"] = code;
+        context.out.line(json_text(doc));
+    } else {
+        nlohmann::json event = {{"event", "error"}, {"message", error.message}};
+        context.out.line(json_text(event, JsonLayout::line));
+        nlohmann::json done = {{"event", "done"},
+                               {"operation", std::string(pkg::to_string(op))},
+                               {"exit_code", code},
+                               {"success", false},
+                               {"interrupted", code >= 128}};
+        context.out.line(json_text(done, JsonLayout::line));
+    }
+    context.out.flush();
+}
+
 void register_operation(CLI::App& pkg, Context& context, pkg::Operation op) {
     const bool install = op == pkg::Operation::install;
     auto* cmd = pkg.add_subcommand(install ? "install" : "remove",
@@ -464,21 +671,37 @@ void register_operation(CLI::App& pkg, Context& context, pkg::Operation op) {
                       ->option_text("M"),
                   "managers");
     cmd->add_flag("-n,--dry-run", args->dry_run,
-                  "Print the plan (manager, exact argv, root, lock) and run nothing");
-    cmd->add_flag(
-        "-y,--yes", args->yes,
-        "Ask nothing: no confirmation, no choice of manager, the manager's questions get its defaults");
+                  "Print the plan (manager, exact argv, root, lock) and the manager's own simulation; change "
+                  "nothing (exit 1 when the manager or a package is missing)");
+    cmd->add_flag("-y,--yes", args->yes,
+                  "Agree to what the manager will do and ask nothing: no confirmation, no choice of manager, "
+                  "the manager's questions get its defaults (required without a terminal or with --json)");
     cmd->footer(
-        "Exit status: 0 done, 1 the manager failed (its exit code is in the message and the JSON),\n"
-        "2 usage or refused package name (or a manager without a root option under --root),\n"
+        "Before anything changes, the manager's simulation (apt-get -s, dnf --assumeno, pacman --print,\n"
+        "zypper --dry-run) shows what it would install, upgrade and remove; on a terminal you confirm it\n"
+        "(default No when a removal takes other packages along); without a terminal, --yes is required.\n"
+        "Exit status: 0 done (or nothing to do), 1 the manager failed or cannot resolve the names,\n"
+        "2 usage, refused package name, no consent (no terminal and no --yes), a manager that cannot\n"
+        "install by name (dpkg:, nala:, rpm:) or one without a root option under --root,\n"
         "130/143/129 interrupted by SIGINT/SIGTERM/SIGHUP (the manager gets SIGINT and is waited for).\n"
-        "With --json: one {\"event\":\"progress\",...} object per line, then {\"event\":\"done\",...}.\n"
+        "With --json: one {\"event\":\"progress\",...} object per line, then {\"event\":\"done\",...}\n"
+        "(a failure: an \"error\" event first; before the run: one {\"error\":...} object).\n"
         "apt: ZSYNCCTL_APT_OPTIONS adds -o settings. --root DIR: apt, dnf, yum, zypper, pacman, apk and "
         "xbps\n"
         "operate on DIR with their root option; other managers are refused. On a terminal\n"
         "without --yes, dpkg's and debconf's questions are handed to you.");
     cmd->final_callback([&context, args, op] {
-        context.set_action([&context, args, op] { return run_operation(context, *args, op); });
+        context.set_action([&context, args, op] {
+            JsonState json;
+            try {
+                return run_operation(context, *args, op, json);
+            } catch (const CommandError& e) {
+                if (context.options.json && !json.finished && !context.out.reader_gone()) {
+                    print_json_error(context, e.error, op, json);
+                }
+                throw;
+            }
+        });
     });
 }
 

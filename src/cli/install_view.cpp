@@ -21,7 +21,81 @@ std::string quoted(const std::string& arg) {
     return util::quote_posix(arg);
 }
 
+std::string package_text(const pkg::TransactionPackage& p) {
+    std::string text = util::sanitize_for_display(p.name);
+    if (!p.old_version.empty() && !p.version.empty()) {
+        text += " (" + util::sanitize_for_display(p.old_version) + " -> " +
+                util::sanitize_for_display(p.version) + ")";
+    } else if (!p.version.empty() || !p.old_version.empty()) {
+        text += " (" + util::sanitize_for_display(p.version.empty() ? p.old_version : p.version) + ")";
+    }
+    return text;
+}
+
+nlohmann::json packages_json(const std::vector<pkg::TransactionPackage>& packages) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& p : packages) {
+        nlohmann::json one = {{"name", p.name}};
+        if (!p.version.empty()) {
+            one["version"] = p.version;
+        }
+        if (!p.old_version.empty()) {
+            one["old_version"] = p.old_version;
+        }
+        out.push_back(std::move(one));
+    }
+    return out;
+}
+
 } // namespace
+
+std::vector<std::string> transaction_lines(const pkg::Transaction& transaction) {
+    std::vector<std::string> lines;
+    auto add = [&](std::string_view verb, const std::vector<pkg::TransactionPackage>& packages) {
+        if (packages.empty()) {
+            return;
+        }
+        std::string line = "  " + std::string(verb) + " (" + std::to_string(packages.size()) + "):";
+        std::size_t width = line.size();
+        for (std::size_t i = 0; i < packages.size(); ++i) {
+            std::string item = " " + package_text(packages[i]) + (i + 1 < packages.size() ? "," : "");
+            if (width + item.size() > 100 && width > 16) {
+                lines.push_back(line);
+                line = "     ";
+                width = line.size();
+            }
+            line += item;
+            width += item.size();
+        }
+        lines.push_back(line);
+    };
+    add("install", transaction.install);
+    add("upgrade", transaction.upgrade);
+    add("REMOVE", transaction.remove);
+    return lines;
+}
+
+nlohmann::json transaction_json(const pkg::Transaction& transaction) {
+    return {{"install", packages_json(transaction.install)},
+            {"upgrade", packages_json(transaction.upgrade)},
+            {"remove", packages_json(transaction.remove)}};
+}
+
+std::vector<std::string> removed_beyond(const pkg::Transaction& transaction,
+                                        const std::vector<std::string>& names) {
+    std::vector<std::string> out;
+    for (const auto& p : transaction.remove) {
+        bool asked = false;
+        for (const std::string& n : names) {
+            // apt prints "libc6:i386" for a foreign architecture and the plain name for the native one.
+            asked = asked || p.name == n || p.name.starts_with(n + ":") || n.starts_with(p.name + ":");
+        }
+        if (!asked) {
+            out.push_back(p.name);
+        }
+    }
+    return out;
+}
 
 std::string display_argv(const std::vector<std::string>& argv) {
     std::string out;
@@ -65,6 +139,18 @@ void print_dry_run(const Output& out, bool json, const DryRunView& view) {
         if (!view.elevation_error.empty()) {
             doc["error"] = view.elevation_error;
         }
+        if (plan.simulation) {
+            doc["simulation"] = plan.simulation->argv;
+        }
+        if (view.simulation != nullptr && view.simulation->resolved) {
+            doc["transaction"] = transaction_json(view.simulation->transaction);
+        }
+        if (view.simulation != nullptr && !view.simulation->messages.empty()) {
+            doc["messages"] = view.simulation->messages;
+        }
+        if (!view.simulation_error.empty()) {
+            doc["error"] = view.simulation_error;
+        }
         out.line(json_text(doc));
         return;
     }
@@ -83,10 +169,44 @@ void print_dry_run(const Output& out, bool json, const DryRunView& view) {
     if (!view.elevation_error.empty()) {
         out.line("note:       " + view.elevation_error);
     }
+    if (plan.simulation) {
+        out.line("simulation: " + display_argv(plan.simulation->argv));
+    } else {
+        out.line("simulation: none (" + plan.manager + " cannot show what it would do beforehand)");
+    }
+    if (view.simulation != nullptr) {
+        for (const auto& m : view.simulation->messages) {
+            out.line("  " + plan.manager + ": " + util::sanitize_for_display(m));
+        }
+        if (view.simulation->resolved) {
+            auto lines = transaction_lines(view.simulation->transaction);
+            if (lines.empty()) {
+                out.line("  nothing to do");
+            }
+            for (const auto& l : lines) {
+                out.line(l);
+            }
+        }
+    }
+    if (!view.simulation_error.empty()) {
+        out.line("error:      " + util::sanitize_for_display(view.simulation_error));
+    }
 }
 
 void print_done_event(const Output& out, const pkg::InstallPlan& plan, const pkg::InstallOutcome& outcome,
                       const std::string& log_path) {
+    if (!outcome.success) {
+        std::string message =
+            outcome.interrupted ? plan.manager + " was interrupted"
+            : outcome.term_signal != 0
+                ? plan.manager + " was killed by signal " + std::to_string(outcome.term_signal)
+                : plan.manager + " failed with exit code " + std::to_string(outcome.exit_code);
+        nlohmann::json error = {{"event", "error"}, {"message", message}};
+        if (!outcome.errors.empty()) {
+            error["errors"] = outcome.errors;
+        }
+        out.line(json_text(error, JsonLayout::line));
+    }
     nlohmann::json done = {
         {"event", "done"},
         {"manager", plan.manager},
@@ -95,6 +215,10 @@ void print_done_event(const Output& out, const pkg::InstallPlan& plan, const pkg
         {"success", outcome.success},
         {"interrupted", outcome.interrupted},
     };
+    if (outcome.success) {
+        done["changed"] = true;
+        done["result"] = plan.operation == pkg::Operation::install ? "installed" : "removed";
+    }
     if (outcome.term_signal != 0) {
         done["signal"] = outcome.term_signal;
     }
@@ -103,6 +227,26 @@ void print_done_event(const Output& out, const pkg::InstallPlan& plan, const pkg
     }
     if (!outcome.errors.empty()) {
         done["errors"] = outcome.errors;
+    }
+    out.line(json_text(done, JsonLayout::line));
+    out.flush();
+}
+
+void print_unchanged_done_event(const Output& out, const pkg::InstallPlan& plan, const std::string& result,
+                                const std::vector<std::string>& messages) {
+    nlohmann::json done = {
+        {"event", "done"},
+        {"manager", plan.manager},
+        {"operation", std::string(pkg::to_string(plan.operation))},
+        {"names", plan.names},
+        {"exit_code", 0},
+        {"success", true},
+        {"interrupted", false},
+        {"changed", false},
+        {"result", result},
+    };
+    if (!messages.empty()) {
+        done["messages"] = messages;
     }
     out.line(json_text(done, JsonLayout::line));
     out.flush();

@@ -1,11 +1,14 @@
 #pragma once
 
+#include <nlohmann/json.hpp>
+
 #include <string>
 #include <vector>
 
 #include "cli/output.hpp"
 #include "pkg/install/install.hpp"
 #include "pkg/install/install_plan.hpp"
+#include "pkg/install/simulation.hpp"
 
 namespace zsyncctl::cli {
 
@@ -29,14 +32,35 @@ struct DryRunView {
     std::string elevation{};       // "none", "sudo" or "unavailable"
     std::string elevation_error{}; // why it is unavailable
     bool user_answers = false;     // the manager's questions would be asked on this terminal
+    /// The manager's own simulation (nullptr: it has none); simulation_error: why it could not run or
+    /// resolve, which makes the dry run fail.
+    const pkg::SimulationResult* simulation = nullptr;
+    std::string simulation_error{};
 };
+
+/// The transaction as text lines for a terminal ("  install  zs-hello (1.0), zs-dep (1.0)"), sanitized;
+/// empty for an empty transaction.
+std::vector<std::string> transaction_lines(const pkg::Transaction& transaction);
+
+/// The transaction as JSON: {"install":[{"name","version"}],"upgrade":[{"name","version","old_version"}],
+/// "remove":[{"name","old_version"}]}.
+nlohmann::json transaction_json(const pkg::Transaction& transaction);
+
+/// The packages of `transaction.remove` that are not among `names` (the ones a removal takes along).
+std::vector<std::string> removed_beyond(const pkg::Transaction& transaction,
+                                        const std::vector<std::string>& names);
 
 /// Prints the dry run as one JSON document (--json) or as aligned text lines on stdout.
 void print_dry_run(const Output& out, bool json, const DryRunView& view);
 
-/// The JSON "done" event of a run (--json), one line on stdout.
+/// The JSON "done" event of a run (--json), one line on stdout; a failed run's "error" event comes first.
 void print_done_event(const Output& out, const pkg::InstallPlan& plan, const pkg::InstallOutcome& outcome,
                       const std::string& log_path);
+
+/// The JSON "done" event of a run that changed nothing (the simulation's transaction was empty): `result` is
+/// "already_installed" or "not_installed".
+void print_unchanged_done_event(const Output& out, const pkg::InstallPlan& plan, const std::string& result,
+                                const std::vector<std::string>& messages);
 
 /// After a failed run: the manager's errors and its last output lines on stderr (unless quiet).
 void print_failure_details(const Output& out, bool json, bool quiet, const pkg::InstallPlan& plan,

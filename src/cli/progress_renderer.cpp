@@ -34,8 +34,13 @@ std::string kind_event(pkg::UpdateKind kind) {
     return "progress";
 }
 
-std::string describe(const pkg::ProgressUpdate& u) {
-    std::string text(pkg::to_string(u.phase));
+// The phase's name: the install phase is named for the operation ("remove" while removing).
+std::string phase_name(const pkg::ProgressUpdate& u, const std::string& operation) {
+    return u.phase == pkg::Phase::install ? operation : std::string(pkg::to_string(u.phase));
+}
+
+std::string describe(const pkg::ProgressUpdate& u, const std::string& operation) {
+    std::string text = phase_name(u, operation);
     if (u.percent) {
         text += " " + std::to_string(*u.percent) + "%";
     }
@@ -65,7 +70,7 @@ void ProgressRenderer::update(const pkg::ProgressUpdate& update) {
     case RenderMode::json: {
         nlohmann::json event = {
             {"event", kind_event(update.kind)},
-            {"phase", std::string(pkg::to_string(update.phase))},
+            {"phase", phase_name(update, m_operation)},
             {"percent", update.percent ? nlohmann::json(*update.percent) : nlohmann::json(nullptr)},
             {"package", util::sanitize_for_display(update.package)},
             {"message", util::sanitize_for_display(update.message)},
@@ -75,7 +80,7 @@ void ProgressRenderer::update(const pkg::ProgressUpdate& update) {
         return;
     }
     case RenderMode::lines: {
-        std::string text = describe(update);
+        std::string text = describe(update, m_operation);
         if (update.kind == pkg::UpdateKind::error) {
             text = "error: " + text;
         } else if (update.kind == pkg::UpdateKind::prompt) {
@@ -89,7 +94,8 @@ void ProgressRenderer::update(const pkg::ProgressUpdate& update) {
     }
     case RenderMode::bar:
         if (update.kind != pkg::UpdateKind::progress) {
-            note((update.kind == pkg::UpdateKind::error ? "error: " : "question: ") + describe(update));
+            note((update.kind == pkg::UpdateKind::error ? "error: " : "question: ") +
+                 describe(update, m_operation));
             return;
         }
         draw();
@@ -120,7 +126,7 @@ void ProgressRenderer::draw() {
         static constexpr char k_spinner[] = {'|', '/', '-', '\\'};
         line = std::string(1, k_spinner[m_spin++ % 4]) + " ";
     }
-    std::string text = describe(m_last);
+    std::string text = describe(m_last, m_operation);
     line = cut(line + text, width);
     if (!m_cursor_hidden) {
         set_cursor_visible(false);

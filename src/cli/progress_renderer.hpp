@@ -26,6 +26,8 @@ public:
     ProgressRenderer(const ProgressRenderer&) = delete;
     ProgressRenderer& operator=(const ProgressRenderer&) = delete;
 
+    /// Names the install phase for the operation ("remove" for a removal); "install" until set.
+    void set_operation(std::string_view name) { m_operation = name; }
     /// Shows one update.
     void update(const pkg::ProgressUpdate& update);
     /// Prints a message line (above the bar on a terminal; on stderr otherwise; nothing in JSON mode).
@@ -48,6 +50,7 @@ private:
     bool m_cursor_hidden = false;
     bool m_paused = false;
     unsigned m_spin = 0;
+    std::string m_operation = "install";
     pkg::ProgressUpdate m_last;
     std::string m_last_line_printed;
     std::chrono::steady_clock::time_point m_last_draw{};

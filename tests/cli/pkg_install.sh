@@ -8,6 +8,8 @@ mkdir -p "$BIN" "$SCRATCH/root"
 for m in apt-get pacman; do
     cp "$TESTS_DIR/fixtures/fake_manager.sh" "$BIN/$m"
 done
+for t in timeout cat; do ln -s "$(command -v "$t")" "$BIN/$t"; done
+ln -s "$(python3 -c 'import sys; print(sys.executable)')" "$BIN/python3" # not a pyenv shim
 export PATH="$BIN:$PATH"
 export FAKE_MARKER="$SCRATCH/marker" FAKE_PIDS="$SCRATCH/pids"
 # --root makes the apt plan point apt/dpkg at a scratch root, so no root privileges are needed.
@@ -45,9 +47,13 @@ expect_exit 0 "dry run text" pkg remove -n --manager pacman zs-hello
 expect_contains "$OUT" "pacman --remove --noconfirm" "dry run text argv"
 expect_exit 0 "dry run with --root" --json "${R[@]}" pkg install -n apt:zs-hello
 expect_json "'Dir=$SCRATCH/root' in d['argv'] and d['needs_root'] is False" "--root adds apt's Dir options"
+expect_json "d['simulation'][:1]==['apt-get'] and '-s' in d['simulation'] and 'Dir=$SCRATCH/root' in d['simulation'] and '-y' not in d['simulation']" "the simulation runs in the root, without -y"
+expect_json "d['transaction']['install']==[{'name':'zs-hello','version':'1.0'}]" "the dry run shows the simulated transaction"
 expect_json "not any('NoLocking' in a for a in d['argv'])" "--root: apt takes the root's own locks"
 # --- under another root: a manager's root option from the registry, or a refusal naming those that have one
-expect_exit 0 "dry run dnf with --root" --json "${R[@]}" pkg install -n dnf:zs-hello
+# dnf is not on this PATH: the dry run prints the plan and fails honestly.
+PATH="$BIN" expect_exit 1 "dry run dnf with --root" --json "${R[@]}" pkg install -n dnf:zs-hello
+expect_contains "$ERR" "dnf is not installed here" "a missing manager is said"
 expect_json "d['argv'][:2]==['dnf','--installroot=$SCRATCH/root']" "--root gives dnf --installroot"
 expect_exit 0 "dry run pacman with --root" --json "${R[@]}" pkg remove -n pacman:zs-hello
 expect_json "d['argv'][1:3]==['--root','$SCRATCH/root']" "--root gives pacman --root"
@@ -61,14 +67,25 @@ managers=$("$ZSYNCCTL" pkg install --manager nosuch x 2>&1 | sed -n 's/.*manager
 count=0
 for m in ${managers//,/}; do
     count=$((count + 1))
-    expect_exit 0 "dry run $m" --json pkg install --dry-run --manager "$m" zs-hello
+    # Only the fakes on PATH, so no real manager's simulation runs on this host: exit 1 when the manager is
+    # not here, 0 for the fakes; the plan is printed either way.
+    PATH="$BIN" run_z --json pkg install --dry-run --manager "$m" zs-hello
+    [ "$CODE" -eq 0 ] || [ "$CODE" -eq 1 ] && ok || fail "dry run $m: exit $CODE (stderr: ${ERR:0:300})"
     expect_json "d['manager']=='$m' and len(d['argv'])>=2 and isinstance(d['needs_root'],bool)" "plan for $m"
 done
 if [ "$count" -ge 28 ]; then ok; else fail "only $count managers can install"; fi
 expect_exit 2 "go cannot remove" pkg remove --dry-run go:x
 
+# --- without a terminal and without --yes nothing runs: exit 2, and the manager never gets its -y
+rm -f "$FAKE_MARKER" "$FAKE_MARKER.sim"
+FAKE_MODE=ok expect_exit 2 "no terminal, no --yes" "${R[@]}" pkg install apt:zs-hello </dev/null
+expect_contains "$ERR" "refusing to install zs-hello with apt without confirmation" "the refusal says why"
+FAKE_MODE=ok expect_exit 2 "no terminal, no --yes: remove" pkg remove pacman:zs-hello </dev/null
+if [ -e "$FAKE_MARKER" ]; then fail "the manager ran without consent: $(cat "$FAKE_MARKER")"; else ok; fi
+grep -q -- ' -s ' "$FAKE_MARKER.sim" && ok || fail "apt's simulation did not run"
+
 # --- a successful apt run: JSON progress from the Status-Fd
-FAKE_MODE=ok expect_exit 0 "fake apt install" --json "${R[@]}" pkg install apt:zs-hello
+FAKE_MODE=ok expect_exit 0 "fake apt install" --json "${R[@]}" pkg install --yes apt:zs-hello
 expect_events "[e['phase'] for e in ev if e['event']=='progress'][0]=='download'" "starts with download"
 expect_events "any(e.get('phase')=='install' and e.get('package')=='zs-hello' for e in ev)" "install phase with package"
 expect_events "all(a<=b for a,b in zip([e['percent'] for e in ev if e['event']=='progress'],[e['percent'] for e in ev if e['event']=='progress'][1:]))" "monotonic"
@@ -79,22 +96,22 @@ log=$(printf '%s' "$OUT" | python3 -c "import json,sys; print([json.loads(l) for
 if [ -f "$log" ] && grep -q 'pmstatus:zs-hello:60' "$log"; then ok; else fail "log file missing or incomplete: '$log'"; fi
 
 # --- plain lines when not a terminal
-FAKE_MODE=ok expect_exit 0 "fake pacman install" pkg install pacman:zs-hello
+FAKE_MODE=ok expect_exit 0 "fake pacman install" pkg install --yes pacman:zs-hello
 expect_contains "$ERR" "install 65%: installing zs-hello" "pacman steps counted"
 expect_contains "$ERR" "installed zs-hello with pacman" "success line"
 
 # --- a manager that fails midway: exit 1, its code, pmerror, last lines, log path
-FAKE_MODE=fail expect_exit 1 "fake apt fails" "${R[@]}" pkg install apt:zs-hello
+FAKE_MODE=fail expect_exit 1 "fake apt fails" "${R[@]}" pkg install -y apt:zs-hello
 expect_contains "$ERR" "apt failed with exit code 100" "failure names the exit code"
 expect_contains "$ERR" "trying to overwrite" "pmerror surfaced"
 expect_contains "$ERR" "returned an error code" "last output lines shown"
 expect_contains "$ERR" "full output: $XDG_CACHE_HOME/zsyncctl/logs/install-apt-" "log path printed"
-FAKE_MODE=fail expect_exit 1 "fake apt fails (json)" --json "${R[@]}" pkg install apt:zs-hello
+FAKE_MODE=fail expect_exit 1 "fake apt fails (json)" --json "${R[@]}" pkg install -y apt:zs-hello
 expect_events "ev[-1]['event']=='done' and ev[-1]['exit_code']==100 and ev[-1]['success'] is False" "done with exit 100"
 expect_events "any(e['event']=='error' for e in ev)" "error event"
 
 # --- a manager that prompts: never hangs (stdin is /dev/null), the question is surfaced
-FAKE_MODE=prompt TIMEOUT=10 expect_exit 1 "prompting manager" --json "${R[@]}" pkg install apt:zs-hello
+FAKE_MODE=prompt TIMEOUT=10 expect_exit 1 "prompting manager" --json "${R[@]}" pkg install -y apt:zs-hello
 expect_events "any(e['event']=='prompt' and '/etc/zs-hello.conf' in e['message'] for e in ev)" "prompt event"
 
 # --- on a terminal (a real pseudo-terminal) without --yes: the question reaches the user, the answer the
@@ -128,7 +145,7 @@ expect_contains "$t" " icanon" "terminal back in line mode after Ctrl-C"
 
 # --- Ctrl-C: SIGINT reaches the manager's group, the group is gone, exit 130
 rm -f "$FAKE_PIDS"
-FAKE_MODE=hang timeout -k 2 20 "$ZSYNCCTL" --json "${R[@]}" pkg install apt:zs-hello >"$SCRATCH/hang.out" 2>"$SCRATCH/hang.err" &
+FAKE_MODE=hang timeout -k 2 20 "$ZSYNCCTL" --json "${R[@]}" pkg install -y apt:zs-hello >"$SCRATCH/hang.out" 2>"$SCRATCH/hang.err" &
 zpid=$!
 for _ in $(seq 100); do [ -s "$FAKE_PIDS" ] && break; sleep 0.1; done
 if [ -s "$FAKE_PIDS" ]; then

@@ -23,6 +23,10 @@ case " \$* " in
         [ "\$n" = "\$q" ] && printf '$2' "\$n"
     done
     exit 0 ;;
+*" --assumeno "*) # dnf's simulation: the transaction table, then the refused question
+    for q; do :; done
+    printf 'Installing:\n %s  noarch  1.0  fake  1 k\n\nOperation aborted.\n' "\$q"
+    exit 1 ;;
 esac
 echo "$1 \$*" >>"$MARKER"
 echo "installing \$*"
@@ -48,7 +52,9 @@ TIMEOUT=30 expect_exit 0 "one candidate (text)" pkg install --yes zs-one
 expect_contains "$ERR" "using dnf: the only detected manager that has zs-one" "the choice is said"
 # The root is not the host's: the manager operates on it with its root option from the registry.
 expect_contains "$(cat "$MARKER")" "dnf -y install zs-one" "dnf installed it"
-TIMEOUT=30 expect_exit 0 "one candidate (json)" --json pkg install zs-one
+TIMEOUT=30 expect_exit 2 "one candidate (json) without --yes is refused" --json pkg install zs-one
+expect_json "'without confirmation' in d['error'] and d['exit_code']==2" "the refusal is one JSON error object"
+TIMEOUT=30 expect_exit 0 "one candidate (json)" --json pkg install --yes zs-one
 expect_contains "$(printf '%s' "$OUT" | head -n1)" '"event":"manager"' "JSON says which manager first"
 expect_contains "$OUT" '"chosen_by":"search"' "JSON says how it was chosen"
 TIMEOUT=30 expect_exit 0 "all names of several: only dnf has both" --json pkg install -n zs-a zs-b
@@ -60,7 +66,7 @@ TIMEOUT=30 expect_exit 2 "several candidates" pkg install zs-two
 expect_contains "$ERR" "several package managers have zs-two: dnf, apk" "candidates listed"
 expect_contains "$ERR" "--manager" "hint names --manager"
 TIMEOUT=30 expect_exit 2 "several candidates (json)" --json pkg install zs-two
-expect_json "d['candidates']==['dnf','apk'] and d['names']==['zs-two']" "JSON candidates"
+expect_json "d['candidates']==['dnf','apk'] and d['names']==['zs-two'] and d['exit_code']==2" "JSON candidates"
 TIMEOUT=30 expect_exit 2 "several candidates, --yes does not pick one" pkg install --yes zs-two
 [ -e "$MARKER" ] && fail "a manager ran without a choice: $(cat "$MARKER")" || ok
 

@@ -178,6 +178,8 @@ PY
     # on the same terminal right after shows canonical mode and echo again).
     cat >"$BIN/apt-get" <<SH
 #!/bin/sh
+# apt-get -s (the simulation zsyncctl shows before asking): one package to install.
+case " \$* " in *" -s "*) echo "Inst zs-one (1.0 local [all])"; exit 0 ;; esac
 /bin/sleep 60 &
 echo "\$! \$\$" >>"$PIDS"
 printf 'zs-question? \033[?2004h'

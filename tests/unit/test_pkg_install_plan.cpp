@@ -60,6 +60,55 @@ TEST_CASE("parse_package_request splits a known manager prefix only") {
     CHECK_FALSE(pkg::parse_package_request("apt:a;b").ok());
 }
 
+TEST_CASE("parse_package_request knows every registry prefix, refuses an empty one, reads NAME:ARCH") {
+    SUBCASE("a manager that cannot install by name is still the prefix, not part of the name") {
+        for (const char* text : {"rpm:curl", "dpkg:sl", "nala:sl"}) {
+            CAPTURE(text);
+            auto r = pkg::parse_package_request(text);
+            REQUIRE(r.ok());
+            CHECK(r->manager.has_value());
+            CHECK(r->name.find(':') == std::string::npos);
+        }
+    }
+    SUBCASE("an empty prefix is refused") {
+        auto r = pkg::parse_package_request(":sl");
+        REQUIRE_FALSE(r.ok());
+        CHECK(r.error().kind == util::ErrorKind::invalid_input);
+        CHECK(r.error().hint.find("apt:sl") != std::string::npos);
+    }
+    SUBCASE("NAME:ARCH without and with apt") {
+        auto c = pkg::parse_package_request("libc6:i386");
+        REQUIRE(c.ok());
+        CHECK(c->base_name == "libc6");
+        CHECK(c->arch == "i386");
+        auto a = pkg::parse_package_request("apt:libc6:i386");
+        REQUIRE(a.ok());
+        CHECK(a->name == "libc6:i386");
+        CHECK(a->base_name == "libc6");
+        CHECK(a->arch == "i386");
+        auto epoch = pkg::parse_package_request("apt:foo=1:2.0-1");
+        REQUIRE(epoch.ok());
+        CHECK(epoch->arch.empty());
+        CHECK(epoch->name == "foo=1:2.0-1");
+        auto plain = pkg::parse_package_request("apt:curl");
+        REQUIRE(plain.ok());
+        CHECK(plain->base_name == "curl");
+        CHECK(plain->arch.empty());
+    }
+}
+
+TEST_CASE("build_plan refuses managers that cannot install by name and names the one that can") {
+    for (auto [id, instead] : {std::pair{"dpkg", "apt"}, std::pair{"nala", "apt"}, std::pair{"rpm", "dnf"}}) {
+        CAPTURE(id);
+        auto plan = pkg::build_plan(id, pkg::Operation::install, {"sl"});
+        REQUIRE_FALSE(plan.ok());
+        CHECK(plan.error().kind == util::ErrorKind::unsupported);
+        CHECK(plan.error().message.find("cannot install packages by name") != std::string::npos);
+        CHECK(plan.error().hint.find(std::string("use ") + instead) != std::string::npos);
+        CHECK(plan.error().hint.find(std::string(instead) + ":sl") != std::string::npos);
+    }
+}
+
 TEST_CASE("build_plan gives exact non-interactive argv per manager") {
     std::vector<std::string> names{"curl", "jq"};
     SUBCASE("apt") {

@@ -94,8 +94,7 @@ util::Result<ManagerSearchResult> find_managers_with(const std::vector<std::stri
             found.push_back(std::move(candidate));
         }
     }
-    if (operation == Operation::remove &&
-        std::any_of(found.begin(), found.end(), [](const ManagerCandidate& c) { return c.all_installed; })) {
+    if (operation == Operation::remove) { // only a manager that has them installed can remove them
         std::erase_if(found, [](const ManagerCandidate& c) { return !c.all_installed; });
     }
     result.candidates = std::move(found);

@@ -27,7 +27,7 @@ struct ManagerSearchResult {
 
 /// Looks every name up, as an exact name, with every detected manager that can perform `operation`
 /// (pkg/search.hpp, all names at once, on `runtime`), and returns the managers that have all of them. For
-/// remove, when some candidates report every name installed, only those are kept. Blocking; any thread. Fails
+/// remove, only the managers that report every name installed. Blocking; any thread. Fails
 /// with not_found when no detected manager can perform the operation, or the search's own errors.
 util::Result<ManagerSearchResult> find_managers_with(const std::vector<std::string>& names,
                                                      Operation operation, const util::Root& root,

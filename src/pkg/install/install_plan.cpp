@@ -122,7 +122,13 @@ util::Result<PackageRequest> parse_package_request(std::string_view text) {
     PackageRequest request;
     std::string_view name = text;
     auto colon = text.find(':');
-    if (colon != std::string_view::npos && colon > 0 && find_installable_manager(text.substr(0, colon))) {
+    if (colon == 0) {
+        return util::fail(util::ErrorKind::invalid_input,
+                          "refusing '" + shown(text) + "': nothing before ':' names a package manager",
+                          "write MANAGER:NAME (apt:" + shown(text.substr(1)) + ") or the name alone");
+    }
+    const Manager* manager = nullptr;
+    if (colon != std::string_view::npos && (manager = find_manager(text.substr(0, colon))) != nullptr) {
         request.manager = std::string(text.substr(0, colon));
         name = text.substr(colon + 1);
     }
@@ -131,6 +137,23 @@ util::Result<PackageRequest> parse_package_request(std::string_view text) {
         return util::fail(std::move(valid).error());
     }
     request.name = std::string(name);
+    request.base_name = request.name;
+    // "NAME:ARCH": understood by the managers with an arch separator; named with another manager, the
+    // colon stays part of the name (pip and npm names never have one, the manager says so).
+    std::string_view separator = manager != nullptr ? manager->install.arch_separator : std::string_view(":");
+    auto qualifier = separator.empty() ? std::string_view::npos : name.rfind(separator);
+    if (qualifier != std::string_view::npos) {
+        std::string_view base = name.substr(0, qualifier);
+        std::string_view arch = name.substr(qualifier + separator.size());
+        bool arch_like =
+            !arch.empty() && arch.size() <= 32 && !base.empty() && base.find('=') == std::string_view::npos &&
+            arch.front() >= 'a' && arch.front() <= 'z' &&
+            arch.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") == std::string_view::npos;
+        if (arch_like) { // otherwise the colon is the name's own ("apt:foo=1:2.0-1", an epoch)
+            request.base_name = std::string(base);
+            request.arch = std::string(arch);
+        }
+    }
     return request;
 }
 
@@ -156,13 +179,32 @@ util::Result<InstallPlan> build_plan(std::string_view id, Operation operation,
                                      const std::vector<std::string>& names, const PlanOptions& options) {
     const Manager* entry = find_installable_manager(id);
     if (entry == nullptr) {
+        if (find_manager(id) != nullptr) {
+            return util::fail(util::ErrorKind::unsupported,
+                              std::string(id) + " cannot " + std::string(to_string(operation)) +
+                                  " packages by name",
+                              "zsyncctl knows no command line for it");
+        }
         return util::fail(util::ErrorKind::invalid_input, "unknown package manager '" + shown(id) + "'");
     }
     const InstallFacts& facts = entry->install;
     if (!can_perform(*entry, operation)) {
         std::string why = facts.why_not.empty() ? "no command for it is known" : std::string(facts.why_not);
-        return util::fail(util::ErrorKind::unsupported,
-                          std::string(id) + " cannot " + std::string(to_string(operation)) + " by name", why);
+        if (!facts.use_instead.empty()) {
+            std::vector<std::string> instead;
+            for (std::string_view other : facts.use_instead) {
+                instead.emplace_back(other);
+            }
+            std::vector<std::string> with_prefix;
+            for (const std::string& name : names) {
+                with_prefix.push_back(instead.front() + ":" + name);
+            }
+            why += "; use " + util::join(instead, " or ") + " instead: zsyncctl pkg " +
+                   std::string(to_string(operation)) + " " + util::join(with_prefix, " ");
+        }
+        return util::fail(
+            util::ErrorKind::unsupported,
+            std::string(id) + " cannot " + std::string(to_string(operation)) + " packages by name", why);
     }
     if (!options.root.empty() && facts.root_args.empty()) {
         return util::fail(util::ErrorKind::unsupported,
@@ -187,7 +229,10 @@ util::Result<InstallPlan> build_plan(std::string_view id, Operation operation,
     for (const auto& [key, value] : facts.env) {
         plan.env.emplace_back(std::string(key), std::string(value));
     }
-    const auto& prefix = operation == Operation::install ? facts.install_prefix : facts.remove_prefix;
+    const auto& real_prefix = operation == Operation::install ? facts.install_prefix : facts.remove_prefix;
+    const auto& simulate_prefix =
+        operation == Operation::install ? facts.simulate_install_prefix : facts.simulate_remove_prefix;
+    std::span<const std::string_view> prefix = real_prefix;
     const auto& suffix = operation == Operation::install ? facts.install_suffix : facts.remove_suffix;
     bool asked = options.prompts == Prompts::ask_terminal && facts.asks_on_terminal;
 
@@ -253,7 +298,30 @@ util::Result<InstallPlan> build_plan(std::string_view id, Operation operation,
         }
         finish(cmd);
     }
+    if (!simulate_prefix.empty() && facts.simulation != SimulationFormat::none &&
+        !facts.one_name_per_command) {
+        prefix = simulate_prefix;
+        bool was_asked = asked;
+        asked = false; // the simulation asks nothing either way
+        PlannedCommand sim = start();
+        asked = was_asked;
+        for (const std::string& name : names) {
+            sim.argv.push_back(name_arg(name));
+        }
+        plan.simulation = std::move(sim);
+        plan.simulation_format = facts.simulation;
+    }
     return plan;
+}
+
+std::string managers_with_arch_qualifier(Operation operation) {
+    std::vector<std::string> ids;
+    for (const Manager& m : registry()) {
+        if (has_install_facts(m) && can_perform(m, operation) && !m.install.arch_separator.empty()) {
+            ids.emplace_back(m.id);
+        }
+    }
+    return util::join(ids, ", ");
 }
 
 std::string managers_with_root_option() {

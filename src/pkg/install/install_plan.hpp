@@ -34,10 +34,13 @@ const Manager* find_installable_manager(std::string_view id);
 /// True when `manager` can perform `operation` by package name (it has that command line).
 bool can_perform(const Manager& manager, Operation operation);
 
-/// A package name given on the command line, split into an optional manager prefix ("apt:curl").
+/// A package name given on the command line, split into an optional manager prefix ("apt:curl") and an
+/// optional architecture qualifier ("libc6:i386", for managers with an InstallFacts::arch_separator).
 struct PackageRequest {
-    std::optional<std::string> manager; // from "manager:name" when the prefix is a known manager id
-    std::string name;
+    std::optional<std::string> manager; // from "manager:name" when the prefix is a registry id
+    std::string name;                   // what the manager gets ("libc6:i386")
+    std::string base_name;              // the name without the qualifier, as searched ("libc6")
+    std::string arch;                   // the qualifier ("i386"), empty when none
 };
 
 /// Checks one package name: fails with invalid_input when it is empty, starts with '-', or contains
@@ -45,8 +48,10 @@ struct PackageRequest {
 /// metacharacters such as ; $ ` | & < > ' " ( ) \ * ? ! { } #). The message names the offending character.
 util::Result<void> validate_package_name(std::string_view name);
 
-/// Splits "manager:name" when the prefix is a known manager id (so "libc6:i386" stays one apt name) and
-/// validates the name; fails with invalid_input as validate_package_name does.
+/// Splits "manager:name" when the prefix is a registry id (so "libc6:i386" stays one apt name), then a
+/// ":arch" qualifier ("libc6:i386", "apt:libc6:i386") when the manager has an arch_separator (or none is
+/// named) and the part after it looks like an architecture, and validates the name; fails with
+/// invalid_input as validate_package_name does, and for an empty prefix (":sl").
 util::Result<PackageRequest> parse_package_request(std::string_view text);
 
 /// One command of a plan: argv (argv[0] is the manager's executable name or path).
@@ -69,6 +74,10 @@ struct InstallPlan {
     bool asks_on_terminal = false;
     /// Set when nobody answers, unless the caller's environment already has it (InstallFacts::frontend_env).
     std::pair<std::string, std::string> frontend_env;
+    /// The manager's own simulation of the same names (InstallFacts::simulate_*_prefix), run unprivileged
+    /// before anything changes; nullopt when the manager has none.
+    std::optional<PlannedCommand> simulation;
+    SimulationFormat simulation_format = SimulationFormat::none;
 };
 
 /// Extra knobs of a plan that come from the command line and the environment rather than the registry.
@@ -86,11 +95,16 @@ struct PlanOptions {
 };
 
 /// Builds the plan for `operation` of `names` (already validated) with manager `id`. Fails with
-/// invalid_input for an unknown manager, unsupported when the manager cannot do the operation by name or
+/// invalid_input for an unknown manager, unsupported when the manager cannot do the operation by name (the
+/// hint names InstallFacts::use_instead with the names, "apt:sl") or
 /// cannot operate on another root (options.root set, no InstallFacts::root_args; the hint names the
 /// managers that can).
 util::Result<InstallPlan> build_plan(std::string_view id, Operation operation,
                                      const std::vector<std::string>& names, const PlanOptions& options = {});
+
+/// The managers in the registry that can perform `operation` by name and whose names take an architecture
+/// qualifier (InstallFacts::arch_separator), comma-separated.
+std::string managers_with_arch_qualifier(Operation operation);
 
 /// The managers that can install under another root (InstallFacts::root_args), comma-separated.
 std::string managers_with_root_option();

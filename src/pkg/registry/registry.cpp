@@ -65,6 +65,11 @@ void mix(std::uint64_t& hash, const InstallFacts& install) {
         mix(hash, value);
     }
     mix(hash, install.why_not);
+    mix(hash, install.simulate_install_prefix);
+    mix(hash, install.simulate_remove_prefix);
+    mix(hash, std::to_string(static_cast<int>(install.simulation)));
+    mix(hash, install.use_instead);
+    mix(hash, install.arch_separator);
 }
 
 } // namespace

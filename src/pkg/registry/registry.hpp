@@ -102,6 +102,15 @@ enum class ProgressStyle {
     last_line,     // nothing parseable: a spinner and the last output line
 };
 
+/// How a manager's own simulation of a transaction is read (see pkg/install/simulation.hpp).
+enum class SimulationFormat {
+    none,         ///< the manager cannot show a transaction beforehand
+    apt_get,      ///< apt-get -s: "Inst NAME [OLD] (NEW ...)", "Remv NAME [OLD]", "Conf ..." lines
+    dnf,          ///< dnf/yum --assumeno: "Installing:" / "Upgrading:" / "Removing:" tables
+    pacman_print, ///< pacman --print --print-format "%n %v": one "NAME VERSION" line per package
+    zypper,       ///< zypper --dry-run: "The following N packages are going to be installed:" lists
+};
+
 /// How a manager installs and removes packages by name: the argv around the names (argv[0] is one of the
 /// manager's executables), and how the run behaves. Whether it needs root comes from install_privilege,
 /// the lock it takes from lock_group (the manager's id when it shares no lock).
@@ -147,6 +156,16 @@ struct InstallFacts {
     /// True when root_args make the run need no privileges of its own (apt/dpkg on a root we own: dpkg's
     /// --force-not-root).
     bool root_run_unprivileged = false;
+    /// The manager's own simulation: argv before the names (root_args and settings are added as for the
+    /// real run), never changing anything and asking nothing; empty: it has none. Read as `simulation` says.
+    std::vector<std::string_view> simulate_install_prefix{};
+    std::vector<std::string_view> simulate_remove_prefix{};
+    SimulationFormat simulation = SimulationFormat::none;
+    /// For a manager that cannot install by name: the managers that install its packages by name (dpkg
+    /// and nala: apt), suggested when it is asked for.
+    std::vector<std::string_view> use_instead{};
+    /// The separator of an architecture qualifier in a name ("libc6:i386" for apt), empty: none.
+    std::string_view arch_separator{};
 };
 
 /// One manager in the registry: everything about it that is a fact, not a run-time finding.

@@ -48,6 +48,15 @@ std::vector<Manager> system_managers() {
                                   "DPkg::Options::=--admindir={root}/var/lib/dpkg", "-o",
                                   "DPkg::Options::=--force-not-root"},
                     .root_run_unprivileged = true,
+                    // -s never locks or changes anything and runs unprivileged (apt-get(8)); the empty
+                    // cache file names keep apt's binary caches in memory, so nothing under a root is
+                    // written.
+                    .simulate_install_prefix = {"apt-get", "-s", "-q", "-o", "Dir::Cache::pkgcache=", "-o",
+                                                "Dir::Cache::srcpkgcache=", "install"},
+                    .simulate_remove_prefix = {"apt-get", "-s", "-q", "-o", "Dir::Cache::pkgcache=", "-o",
+                                               "Dir::Cache::srcpkgcache=", "remove"},
+                    .simulation = SimulationFormat::apt_get,
+                    .arch_separator = ":",
                 },
         },
         {
@@ -65,6 +74,11 @@ std::vector<Manager> system_managers() {
             .pkg_config = k_deb_pc,
             .version_argv = {"{exe}", "--version"},
             .version_db = {VersionDb::dpkg_status, "dpkg"},
+            .install =
+                {
+                    .why_not = "dpkg installs .deb files, it does not fetch packages by name",
+                    .use_instead = {"apt"},
+                },
         },
         {
             .id = "nala",
@@ -81,6 +95,11 @@ std::vector<Manager> system_managers() {
             .pkg_config = k_deb_pc,
             .version_argv = {"{exe}", "--version"},
             .version_db = {VersionDb::dpkg_status, "nala"},
+            .install =
+                {
+                    .why_not = "nala is a front-end of apt's library; zsyncctl drives apt-get itself",
+                    .use_instead = {"apt"},
+                },
         },
         {
             .id = "dnf",
@@ -103,6 +122,10 @@ std::vector<Manager> system_managers() {
                     .remove_prefix = {"dnf", "-y", "remove"},
                     .progress = ProgressStyle::counted_steps,
                     .root_args = {"--installroot={root}"},
+                    // --assumeno resolves, prints the transaction and answers its question with no.
+                    .simulate_install_prefix = {"dnf", "--assumeno", "install"},
+                    .simulate_remove_prefix = {"dnf", "--assumeno", "remove"},
+                    .simulation = SimulationFormat::dnf,
                 },
         },
         {
@@ -126,6 +149,10 @@ std::vector<Manager> system_managers() {
                     .remove_prefix = {"yum", "-y", "remove"},
                     .progress = ProgressStyle::counted_steps,
                     .root_args = {"--installroot={root}"},
+                    // --assumeno resolves, prints the transaction and answers its question with no.
+                    .simulate_install_prefix = {"yum", "--assumeno", "install"},
+                    .simulate_remove_prefix = {"yum", "--assumeno", "remove"},
+                    .simulation = SimulationFormat::dnf,
                 },
         },
         {
@@ -160,6 +187,11 @@ std::vector<Manager> system_managers() {
                     .remove_prefix = {"zypper", "--non-interactive", "--no-color", "remove"},
                     .progress = ProgressStyle::counted_steps,
                     .root_args = {"--root", "{root}"},
+                    .simulate_install_prefix = {"zypper", "--non-interactive", "--no-color", "install",
+                                                "--dry-run"},
+                    .simulate_remove_prefix = {"zypper", "--non-interactive", "--no-color", "remove",
+                                               "--dry-run"},
+                    .simulation = SimulationFormat::zypper,
                 },
         },
         {
@@ -176,6 +208,11 @@ std::vector<Manager> system_managers() {
             .include = k_usr_include,
             .pkg_config = k_rpm_pc,
             .version_argv = {"{exe}", "--version"},
+            .install =
+                {
+                    .why_not = "rpm installs .rpm files, it does not fetch packages by name",
+                    .use_instead = {"dnf", "zypper", "yum"},
+                },
         },
         {
             .id = "pacman",
@@ -199,6 +236,11 @@ std::vector<Manager> system_managers() {
                     .remove_prefix = {"pacman", "--remove", "--noconfirm", "--color", "never"},
                     .progress = ProgressStyle::counted_steps,
                     .root_args = {"--root", "{root}", "--dbpath", "{root}/var/lib/pacman"},
+                    .simulate_install_prefix = {"pacman", "--sync", "--needed", "--print", "--print-format",
+                                                "%n %v", "--color", "never"},
+                    .simulate_remove_prefix = {"pacman", "--remove", "--print", "--print-format", "%n %v",
+                                               "--color", "never"},
+                    .simulation = SimulationFormat::pacman_print,
                 },
         },
         {
