@@ -48,6 +48,12 @@ std::vector<Manager> system_managers() {
                                   "DPkg::Options::=--admindir={root}/var/lib/dpkg", "-o",
                                   "DPkg::Options::=--force-not-root"},
                     .root_run_unprivileged = true,
+                    .lock_files = {"/var/lib/dpkg/lock-frontend", "/var/lib/dpkg/lock"},
+                    .transaction_locks = {"/var/lib/dpkg/lock"},
+                    .state_query = {"dpkg-query", "-W", "-f", "${Package}\t${Status}\n"},
+                    .audit_command = {"dpkg", "--audit"},
+                    .state_root_args = {"--root={root}"},
+                    .repair_command = "dpkg --configure -a",
                 },
         },
         {
