@@ -182,7 +182,7 @@ public:
           m_token(options.interrupt.child()), m_root(options.root != nullptr ? *options.root : m_host) {
         if (const Manager* entry = find_manager(plan.manager); entry != nullptr) {
             m_transaction_locks = entry->install.transaction_locks;
-            m_repair = entry->install.repair_command;
+            m_repair = repair_command(*entry, m_root);
         }
         if (m_options.signals != nullptr) {
             m_options.signals->set_escalation([this](int) { on_second_interrupt(); });
@@ -266,7 +266,7 @@ private:
     using Clock = std::chrono::steady_clock;
 
     void notify(RunNotice notice) {
-        notice.repair_command = std::string(m_repair);
+        notice.repair_command = m_repair;
         if (m_callbacks.on_notice) {
             m_callbacks.on_notice(notice);
         }
@@ -477,7 +477,7 @@ private:
     core::CancellationToken m_token;
     const util::Root& m_root;
     std::vector<std::string_view> m_transaction_locks;
-    std::string_view m_repair;
+    std::string m_repair;
     std::atomic<bool> m_killed{false};
     std::optional<Clock::time_point> m_confirm_until; // loop thread
     InstallOutcome m_outcome;

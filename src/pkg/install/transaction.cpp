@@ -121,6 +121,32 @@ std::optional<core::ProcessResult> run_quietly(core::EventLoop& loop, std::vecto
 
 } // namespace
 
+namespace {
+
+/// `base` with the manager's state_root_args (expanded for a non-host `root`) after argv[0].
+std::vector<std::string> with_root_args(const InstallFacts& facts, const std::vector<std::string_view>& base,
+                                        const util::Root& root) {
+    std::vector<std::string> argv{std::string(base.front())};
+    if (!root.is_host()) {
+        auto extra = expand_root(facts.state_root_args, root);
+        argv.insert(argv.end(), extra.begin(), extra.end());
+    }
+    for (std::size_t i = 1; i < base.size(); ++i) {
+        argv.emplace_back(base[i]);
+    }
+    return argv;
+}
+
+} // namespace
+
+std::string repair_command(const Manager& manager, const util::Root& root) {
+    if (manager.install.repair_command.empty()) {
+        return {};
+    }
+    return util::join(with_root_args(manager.install, util::split(manager.install.repair_command, ' '), root),
+                      " ");
+}
+
 FinalState read_final_state(core::EventLoop& loop, const Manager& manager,
                             const std::vector<std::string>& names, const util::Root& root) {
     FinalState state;
@@ -128,17 +154,8 @@ FinalState read_final_state(core::EventLoop& loop, const Manager& manager,
     if (facts.state_query.empty()) {
         return state;
     }
-    std::vector<std::string> root_args;
-    if (!root.is_host()) {
-        root_args = expand_root(facts.state_root_args, root);
-    }
     auto with_root = [&](const std::vector<std::string_view>& base) {
-        std::vector<std::string> argv{std::string(base.front())};
-        argv.insert(argv.end(), root_args.begin(), root_args.end());
-        for (std::size_t i = 1; i < base.size(); ++i) {
-            argv.emplace_back(base[i]);
-        }
-        return argv;
+        return with_root_args(facts, base, root);
     };
     auto query = with_root(facts.state_query);
     for (const std::string& name : names) {
@@ -174,9 +191,7 @@ FinalState read_final_state(core::EventLoop& loop, const Manager& manager,
         state.audit_clean = audit->success() && text.empty();
         state.audit_output = std::string(text.substr(0, 2000));
     }
-    if (!facts.repair_command.empty()) {
-        state.repair_command = util::join(with_root(util::split(facts.repair_command, ' ')), " ");
-    }
+    state.repair_command = repair_command(manager, root);
     return state;
 }
 

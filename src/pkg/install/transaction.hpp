@@ -42,6 +42,10 @@ util::Result<void> wait_for_locks(const util::Root& root, const std::vector<std:
 /// True when `pid` is this process or one of its descendants.
 bool in_our_tree(pid_t pid);
 
+/// The manager's repair_command with its state_root_args under a non-host `root` ("dpkg --root=DIR
+/// --configure -a"); "" when it has none.
+std::string repair_command(const Manager& manager, const util::Root& root);
+
 /// Runs the manager's state_query (with `names`) and audit_command on `loop` (the caller is not the loop
 /// thread), under `root` with state_root_args; unchecked when the manager has none or they cannot run.
 FinalState read_final_state(core::EventLoop& loop, const Manager& manager,
