@@ -162,10 +162,10 @@ if want 4; then
 new_root
 ("$ZSYNCCTL" --json --root "$R" pkg install --yes apt:zs-intr-slow 2>"$T/err"; echo $? >"$T/code") |
     python3 -c '
-import sys, os, time
-root = sys.argv[1]
-for line in sys.stdin:
-    if os.path.exists(root + "/postinst.log"):
+import os, select, sys
+# Reads until the postinst runs (checked every 0.1 s, not only when a line comes), then leaves.
+while not os.path.exists(sys.argv[1] + "/postinst.log"):
+    if select.select([0], [], [], 0.1)[0] and not os.read(0, 65536):
         break
 ' "$R" &
 reader=$!
