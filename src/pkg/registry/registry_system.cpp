@@ -2,6 +2,13 @@
 
 namespace zsyncctl::pkg::registry_parts {
 
+namespace {
+// rpm's transaction lock (an fcntl record lock), where rpm keeps its database: the classic path and the
+// sysimage one of newer distributions (/var/lib/rpm is then a link to it).
+const std::vector<std::string_view> k_rpm_locks = {"/var/lib/rpm/.rpm.lock",
+                                                   "/usr/lib/sysimage/rpm/.rpm.lock"};
+} // namespace
+
 // Install and remove command lines are non-interactive (managers.md and each manager's manual); the names
 // go between prefix and suffix.
 std::vector<Manager> system_managers() {
@@ -109,6 +116,7 @@ std::vector<Manager> system_managers() {
                     .remove_prefix = {"dnf", "-y", "remove"},
                     .progress = ProgressStyle::counted_steps,
                     .root_args = {"--installroot={root}"},
+                    .lock_files = k_rpm_locks,
                 },
         },
         {
@@ -132,6 +140,7 @@ std::vector<Manager> system_managers() {
                     .remove_prefix = {"yum", "-y", "remove"},
                     .progress = ProgressStyle::counted_steps,
                     .root_args = {"--installroot={root}"},
+                    .lock_files = k_rpm_locks,
                 },
         },
         {
@@ -166,6 +175,7 @@ std::vector<Manager> system_managers() {
                     .remove_prefix = {"zypper", "--non-interactive", "--no-color", "remove"},
                     .progress = ProgressStyle::counted_steps,
                     .root_args = {"--root", "{root}"},
+                    .lock_files = k_rpm_locks,
                 },
         },
         {
