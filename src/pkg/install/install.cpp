@@ -281,17 +281,22 @@ private:
                                 [main](pid_t pid) { return pid != main && in_our_tree(pid); });
     }
 
-    /// Loop thread: the first interrupt. The manager alone gets SIGINT (apt then lets dpkg finish and
-    /// stops); the user hears that a transaction finishes first.
+    /// Loop thread: the first interrupt, SIGINT as a Ctrl-C on the manager's terminal would send it: to its
+    /// process group, except mid-transaction (a process other than the manager holds a transaction lock):
+    /// then to the manager alone, so a maintainer script dpkg runs in that group never gets it (apt lets
+    /// dpkg finish and stops), and the user hears that the transaction finishes first.
     void on_interrupt() {
         if (!m_control) {
             return;
         }
-        m_control->signal_leader(SIGINT);
-        if (auto holder = transaction_holder(m_control->pid())) {
-            m_outcome.waited_for_transaction = true;
-            notify(notice_of(RunNotice::Kind::transaction_wait, holder));
+        auto holder = transaction_holder(m_control->pid());
+        if (!holder) {
+            m_control->signal(SIGINT);
+            return;
         }
+        m_control->signal_leader(SIGINT);
+        m_outcome.waited_for_transaction = true;
+        notify(notice_of(RunNotice::Kind::transaction_wait, holder));
     }
 
     /// Loop thread: a second (or later) stop signal. Nothing holds a transaction lock: the run is killed at

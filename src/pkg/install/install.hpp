@@ -101,9 +101,10 @@ struct ExecuteOptions {
     /// The running loop the commands run on (the runtime's loop); required.
     core::EventLoop* loop = nullptr;
     /// Cancelled when the user asks to interrupt (the command's root token, which the signal monitor
-    /// cancels): SIGINT to the manager's own process (not its group: a maintainer script dpkg runs must not
-    /// get it), then the whole tree of its descendants is waited for with no timer (zsyncctl is their
-    /// subreaper, so orphans stay ours). What is left once the manager ended and holds no transaction
+    /// cancels): SIGINT to the manager's process group, or mid-transaction (another process of the run
+    /// holds a transaction lock) to the manager alone (a maintainer script dpkg runs must not get it);
+    /// then the whole tree of its descendants is waited for with no timer (zsyncctl is their subreaper, so
+    /// orphans stay ours). What is left once the manager ended and holds no transaction
     /// lock gets SIGTERM, and SIGKILL after interrupt_grace.
     core::CancellationToken interrupt;
     std::chrono::milliseconds interrupt_grace{3000};
