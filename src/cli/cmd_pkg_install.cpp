@@ -230,6 +230,73 @@ std::unique_ptr<LogFile> open_log(const pkg::InstallPlan& plan) {
     return log;
 }
 
+// One line for a RunNotice: a lock another program holds, a transaction finishing after an interrupt,
+// what a second interrupt does.
+std::string describe_notice(const pkg::RunNotice& n, const pkg::InstallPlan& plan) {
+    std::string who = util::sanitize_for_display(n.name.empty() ? "a process" : n.name) + " (PID " +
+                      std::to_string(n.pid) + ")";
+    std::string repair =
+        n.repair_command.empty() ? std::string() : ", to be finished with `" + n.repair_command + "`";
+    switch (n.kind) {
+    case pkg::RunNotice::Kind::lock_wait:
+        return "waiting for the " + plan.lock_group + " lock held by PID " + std::to_string(n.pid) + " (" +
+               util::sanitize_for_display(n.name) + ") on " + util::sanitize_for_display(n.path) +
+               " ... (at most " + std::to_string(n.seconds) + " s; Ctrl-C stops waiting)";
+    case pkg::RunNotice::Kind::lock_acquired:
+        return "the " + plan.lock_group + " lock is free; going on";
+    case pkg::RunNotice::Kind::transaction_wait:
+        return "interrupted: waiting for " + who +
+               " to finish changing the package database (stopping it half-way would leave packages "
+               "half-installed)";
+    case pkg::RunNotice::Kind::confirm_stop:
+        return who +
+               " is still changing the package database. Stopping it now leaves packages half-installed" +
+               repair + ". Press Ctrl-C again within " + std::to_string(n.seconds) +
+               " s to stop anyway; otherwise zsyncctl waits for it.";
+    case pkg::RunNotice::Kind::stop_refused:
+        return who + " is still changing the package database: a second signal does not stop it half-way "
+                     "(there is no "
+                     "terminal to confirm on); waiting for it to finish";
+    case pkg::RunNotice::Kind::stopping:
+        return n.pid != 0 ? "stopping now: " + who + " is killed mid-transaction" + repair
+                          : "stopping now: " + plan.manager + " and its processes are killed";
+    }
+    return {};
+}
+
+// The message of an interrupted run: what the manager did with the interrupt and, where the registry says
+// how to ask, the packages' true final state ("zs-slow installed; the package database is consistent").
+std::string describe_interruption(const pkg::InstallPlan& plan, const pkg::InstallOutcome& outcome) {
+    const pkg::FinalState& st = outcome.final_state;
+    if (!st.checked) {
+        std::string state = outcome.last_state.empty() ? "nothing reported" : outcome.last_state;
+        return "interrupted; " + plan.manager +
+               " was stopped (last reported: " + util::sanitize_for_display(state) + ")";
+    }
+    std::string text = "interrupted; ";
+    if (outcome.forced_stop) {
+        text += plan.manager + " was killed mid-transaction at your request";
+    } else if (outcome.waited_for_transaction) {
+        text += plan.manager + " stopped after its transaction finished";
+    } else {
+        text += plan.manager + " stopped";
+    }
+    if (!outcome.last_state.empty()) {
+        text += " (last reported: " + util::sanitize_for_display(outcome.last_state) + ")";
+    }
+    std::vector<std::string> states;
+    for (const auto& [name, state] : st.packages) {
+        states.push_back(util::sanitize_for_display(name) + " " + util::sanitize_for_display(state));
+    }
+    text += ": " + util::join(states, ", ");
+    if (st.audit_clean) {
+        text += "; the package database is consistent";
+    } else {
+        text += "; the package database needs repair: run `" + st.repair_command + "`";
+    }
+    return text;
+}
+
 // The plan for `manager`: settings from the manager's environment variable, the root option under a
 // non-host --root (a manager without one is refused: exit 2, naming the managers that have one).
 pkg::InstallPlan make_plan(Context& context, const std::string& manager, pkg::Operation op,
@@ -526,6 +593,7 @@ ExitCode run_operation(Context& context, const InstallArgs& args, pkg::Operation
                               : stream == pkg::OutputStream::err ? "err"
                                                                  : "status";
             std::fprintf(log->file, "[%s] %.*s\n", tag, static_cast<int>(line.size()), line.data());
+            std::fflush(log->file); // line by line: a run that is killed or hung up leaves its log complete
         }
     };
     if (log->file != nullptr) {
@@ -577,7 +645,23 @@ ExitCode run_operation(Context& context, const InstallArgs& args, pkg::Operation
         });
     }
     json.events_started = context.options.json;
+    callbacks.on_notice = [&](const pkg::RunNotice& notice) {
+        std::string text = describe_notice(notice, plan);
+        if (context.options.json) {
+            context.out.info(text); // stderr: the JSON stream stays clean
+        } else {
+            renderer.note(text);
+        }
+        if (log->file != nullptr) {
+            std::fprintf(log->file, "# %s\n", text.c_str());
+            std::fflush(log->file);
+        }
+    };
     pkg::ExecuteOptions exec;
+    exec.root = &context.root();
+    // Confirming a stop mid-transaction needs someone at a terminal; a script's second signal is refused.
+    exec.confirm_stop = ::isatty(STDIN_FILENO) == 1 && context.out.stderr_is_tty() ? pkg::ConfirmStop::yes
+                                                                                   : pkg::ConfirmStop::no;
     exec.elevation = *elevation;
     exec.loop = &context.loop();
     exec.interrupt = token;
@@ -617,11 +701,12 @@ ExitCode run_operation(Context& context, const InstallArgs& args, pkg::Operation
         return ExitCode::success;
     }
     if (outcome->interrupted) {
-        std::string state = outcome->last_state.empty() ? "nothing reported" : outcome->last_state;
-        raise(util::make_error(util::ErrorKind::interrupted,
-                               "interrupted; " + plan.manager +
-                                   " was stopped (last reported: " + util::sanitize_for_display(state) + ")",
+        raise(util::make_error(util::ErrorKind::interrupted, describe_interruption(plan, *outcome),
                                log->path.empty() ? std::string() : "its output is in " + log->path));
+    }
+    if (outcome->final_state.checked && !outcome->final_state.audit_clean) {
+        context.out.warning("the package database needs repair: run `" + outcome->final_state.repair_command +
+                            "`");
     }
     print_failure_details(context.out, context.options.json, context.options.quiet, plan, *outcome);
     std::string how = outcome->term_signal != 0

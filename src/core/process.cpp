@@ -20,6 +20,10 @@ bool ProcessControl::signal(int sig) const {
     return ::kill(m_whole_group ? -m_pid : m_pid, sig) == 0;
 }
 
+bool ProcessControl::signal_leader(int sig) const {
+    return m_pid > 0 && ::kill(m_pid, sig) == 0;
+}
+
 bool ProcessControl::write_terminal(std::string_view bytes) const {
     if (m_terminal_fd < 0) {
         return false;

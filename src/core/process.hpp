@@ -67,6 +67,9 @@ public:
     /// Sends `sig` to the child's process group (to the child alone with ProcessGroup::inherit); false
     /// when the child is not running or kill() failed.
     bool signal(int sig) const;
+    /// Sends `sig` to the child alone, not its group (an interrupt for apt that must not reach the
+    /// maintainer script dpkg runs); false when the child is not running or kill() failed.
+    bool signal_leader(int sig) const;
     /// Writes `bytes` to the child's terminal as if typed; false without a terminal or when the terminal
     /// would not take all of it now (the rest is dropped: the child is not reading its input).
     bool write_terminal(std::string_view bytes) const;

@@ -17,6 +17,7 @@
 #include <cstring>
 #include <memory>
 #include <mutex>
+#include <set>
 
 #include "core/errors.hpp"
 
@@ -52,6 +53,7 @@ public:
             int status = 0;
             while (waitpid(m_pid, &status, 0) < 0 && errno == EINTR) {
             }
+            forget_spawned_child(m_pid);
         }
         if (m_cancel_id != 0) {
             m_token.remove_callback(m_cancel_id);
@@ -351,6 +353,7 @@ private:
             return;
         }
         m_reaped = true;
+        forget_spawned_child(m_pid);
         m_status = status;
         if (m_spec.control) {
             detail::ProcessControlBinder::clear_pid(*m_spec.control);
@@ -632,17 +635,33 @@ std::map<pid_t, bool>& live_children() {
     static std::map<pid_t, bool> children; // pid -> leads its own group
     return children;
 }
+// Every child started and not yet reaped (live_children() forgets one a moment before its waitpid).
+std::set<pid_t>& spawned_children() {
+    static std::set<pid_t> children;
+    return children;
+}
 
 } // namespace
 
 void register_live_child(pid_t pid, bool whole_group) {
     std::lock_guard lock(g_live_mutex);
     live_children()[pid] = whole_group;
+    spawned_children().insert(pid);
 }
 
 void unregister_live_child(pid_t pid) {
     std::lock_guard lock(g_live_mutex);
     live_children().erase(pid);
+}
+
+void forget_spawned_child(pid_t pid) {
+    std::lock_guard lock(g_live_mutex);
+    spawned_children().erase(pid);
+}
+
+bool is_spawned_child(pid_t pid) {
+    std::lock_guard lock(g_live_mutex);
+    return spawned_children().count(pid) != 0;
 }
 
 void kill_live_children(int sig) {

@@ -143,6 +143,12 @@ void register_live_child(pid_t pid, bool whole_group);
 /// Forgets a child; called before it is reaped, so a recorded pid is never a recycled one. Thread-safe.
 void unregister_live_child(pid_t pid);
 
+/// Forgets a child once it was reaped (until then is_spawned_child() is true for it). Thread-safe.
+void forget_spawned_child(pid_t pid);
+/// True for a child spawn_process started and has not reaped yet, so a reaper of adopted orphans leaves it
+/// alone. Thread-safe.
+bool is_spawned_child(pid_t pid);
+
 /// Sends `sig` to every live child (to its group when it leads one). For an exit at once (the signal
 /// monitor's escalation), so that no child outlives the process. Thread-safe.
 void kill_live_children(int sig);

@@ -2,7 +2,7 @@
 """Runs a command on a real pseudo-terminal (it is the command's controlling terminal, stdin, stdout and
 stderr) and drives it like a user: wait for a text, then type something, in order.
 
-    pty_drive.py TRANSCRIPT [--expect TEXT | --send KEYS | --resize ROWSxCOLS]... -- COMMAND ARGS...
+    pty_drive.py TRANSCRIPT [--expect TEXT | --send KEYS | --resize ROWSxCOLS | --sleep SECONDS]... -- COMMAND ARGS...
 
 KEYS takes Python escapes ("N\\r"). --resize gives the terminal a new size (its foreground process group
 gets SIGWINCH). Every wait has a deadline (PTY_DEADLINE seconds, default 60, for
@@ -75,6 +75,10 @@ def main():
                 if not read_some(min(left, 1.0)):
                     give_up("the command ended before '%s' appeared" % value)
             searched_from = seen.find(needle, searched_from) + len(needle)
+        elif kind == "--sleep":  # let the command react (e.g. to SIGCONT) while reading what it shows
+            until = time.monotonic() + float(value)
+            while time.monotonic() < until and read_some(max(0.0, until - time.monotonic())):
+                pass
         elif kind == "--resize":
             rows, cols = (int(n) for n in value.split("x"))
             fcntl.ioctl(master, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))

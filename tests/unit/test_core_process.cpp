@@ -1,8 +1,12 @@
 #include <doctest/doctest.h>
 
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <filesystem>
@@ -12,8 +16,10 @@
 
 #include "core/errors.hpp"
 #include "core/process.hpp"
+#include "core/process_tree.hpp"
 #include "core/runtime.hpp"
 #include "core_loop_helpers.hpp"
+#include "temp_dir.hpp"
 #include "util/strings.hpp"
 
 using namespace zsyncctl;
@@ -497,4 +503,111 @@ TEST_CASE("Process run_process runs a child without a runtime") {
     auto timed = core::run_process(std::move(t));
     REQUIRE(timed.ok());
     CHECK(timed->outcome == core::ProcessOutcome::timed_out);
+}
+
+TEST_CASE("ProcessControl signal_leader reaches the child alone, not its group") {
+    LoopThread lt(core::IoBackend::epoll);
+    auto control = std::make_shared<core::ProcessControl>();
+    auto spec = sh("trap 'echo got-int; exit 3' INT; sleep 30 >/dev/null 2>&1 & echo $!; wait",
+                   core::Reaper::automatic);
+    spec.control = control;
+    pid_t sleeper = 0;
+    spec.on_stdout_line = [&, control](std::string_view l) {
+        if (sleeper == 0) {
+            sleeper = static_cast<pid_t>(util::parse_int(l).value_or(0));
+            control->signal_leader(SIGINT);
+        }
+    };
+    auto r = await(core::spawn_process(*lt.loop, std::move(spec)));
+    REQUIRE(r.ok());
+    CHECK(r->exit_code == 3);
+    REQUIRE(sleeper > 0);
+    CHECK(::kill(sleeper, 0) == 0); // the rest of the group never got it
+    ::kill(sleeper, SIGKILL);
+    CHECK(gone(sleeper));
+}
+
+TEST_CASE("Process tree: descendants are seen, orphans adopted by a subreaper and reaped") {
+    REQUIRE(core::become_subreaper());
+    LoopThread lt(core::IoBackend::epoll);
+    pid_t self = ::getpid();
+
+    SUBCASE("a grandchild in a session of its own is a descendant while its parent runs") {
+        std::vector<pid_t> seen;
+        auto spec = sh("setsid sleep 30 >/dev/null 2>&1 & echo $!; sleep 0.3; echo check; wait",
+                       core::Reaper::automatic);
+        pid_t grandchild = 0;
+        spec.on_stdout_line = [&](std::string_view l) {
+            if (l == "check") {
+                seen = core::descendants_of(self);
+                ::kill(grandchild, SIGKILL);
+            } else {
+                grandchild = static_cast<pid_t>(util::parse_int(l).value_or(0));
+            }
+        };
+        auto r = await(core::spawn_process(*lt.loop, std::move(spec)));
+        REQUIRE(r.ok());
+        REQUIRE(grandchild > 0);
+        CHECK(std::find(seen.begin(), seen.end(), grandchild) != seen.end());
+        CHECK(std::find(seen.begin(), seen.end(), r->pid) != seen.end());
+    }
+    SUBCASE("an orphan becomes our child, stays a descendant, and is reaped once it exits") {
+        auto r = await(
+            core::spawn_process(*lt.loop, sh("sleep 30 >/dev/null 2>&1 & echo $!", core::Reaper::automatic)));
+        REQUIRE(r.ok());
+        pid_t orphan = first_line_pid(r->stdout_text);
+        auto left = core::descendants_of(self);
+        CHECK(std::find(left.begin(), left.end(), orphan) != left.end());
+        CHECK(core::process_name(orphan) == "sleep");
+        ::kill(orphan, SIGKILL);
+        bool reaped = false;
+        for (int i = 0; i < 500 && !reaped; ++i) {
+            core::reap_adopted_children();
+            reaped = !std::filesystem::exists("/proc/" + std::to_string(orphan));
+            std::this_thread::sleep_for(10ms);
+        }
+        CHECK(reaped); // not even a zombie is left
+        left = core::descendants_of(self);
+        CHECK(std::find(left.begin(), left.end(), orphan) == left.end());
+        CHECK(core::process_name(orphan).empty());
+    }
+    ::prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
+}
+
+TEST_CASE("Process lock_holder names the pid holding an fcntl lock") {
+    test::TempDir dir("lock");
+    std::string path = (dir.path / "lock").string();
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    REQUIRE(fd >= 0);
+    CHECK_FALSE(core::lock_holder(fd).has_value());
+    int ready[2];
+    REQUIRE(::pipe(ready) == 0);
+    pid_t holder = ::fork();
+    REQUIRE(holder >= 0);
+    if (holder == 0) {
+        // Async-signal-safe calls only: take the lock, say so, wait to be killed.
+        int own = ::open(path.c_str(), O_RDWR);
+        struct flock lk {};
+        lk.l_type = F_WRLCK;
+        lk.l_whence = SEEK_SET;
+        if (own < 0 || ::fcntl(own, F_SETLK, &lk) != 0) {
+            ::_exit(1);
+        }
+        char byte = 1;
+        [[maybe_unused]] ssize_t n = ::write(ready[1], &byte, 1);
+        ::pause();
+        ::_exit(0);
+    }
+    char byte = 0;
+    CHECK(::read(ready[0], &byte, 1) == 1);
+    auto found = core::lock_holder(fd);
+    REQUIRE(found.has_value());
+    CHECK(*found == holder);
+    ::kill(holder, SIGKILL);
+    int status = 0;
+    ::waitpid(holder, &status, 0);
+    CHECK_FALSE(core::lock_holder(fd).has_value());
+    ::close(fd);
+    ::close(ready[0]);
+    ::close(ready[1]);
 }

@@ -7,6 +7,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <csignal>
 #include <future>
@@ -16,7 +17,10 @@
 
 #include "core/event_loop.hpp"
 #include "core/process.hpp"
+#include "core/process_tree.hpp"
 #include "pkg/install/terminal_prompt.hpp"
+#include "pkg/install/transaction.hpp"
+#include "pkg/registry/registry.hpp"
 #include "util/strings.hpp"
 
 namespace zsyncctl::pkg {
@@ -156,22 +160,32 @@ void on_loop(core::EventLoop& loop, F f) {
     finished.wait();
 }
 
-/// One plan's run on the runtime's loop: the callbacks of every command, the second interrupt and the
-/// relay of the user's keys and window size run on the loop thread; the caller waits for each command.
+RunNotice notice_of(RunNotice::Kind kind, const std::optional<LockHolder>& holder = std::nullopt) {
+    RunNotice notice;
+    notice.kind = kind;
+    if (holder) {
+        notice.pid = holder->pid;
+        notice.name = holder->name;
+        notice.path = holder->path;
+    }
+    return notice;
+}
+
+/// One plan's run on the runtime's loop: the callbacks of every command, the interrupts and the relay of
+/// the user's keys and window size run on the loop thread; the caller waits for each command and for the
+/// tree of processes it leaves.
 class PlanRun {
 public:
     PlanRun(core::EventLoop& loop, ProgressStyle style, const InstallPlan& plan,
             const ExecuteOptions& options, const ExecuteCallbacks& callbacks)
         : m_loop(loop), m_tracker(style, plan.operation), m_options(options), m_callbacks(callbacks),
-          m_token(options.interrupt.child()) {
+          m_token(options.interrupt.child()), m_root(options.root != nullptr ? *options.root : m_host) {
+        if (const Manager* entry = find_manager(plan.manager); entry != nullptr) {
+            m_transaction_locks = entry->install.transaction_locks;
+            m_repair = repair_command(*entry, m_root);
+        }
         if (m_options.signals != nullptr) {
-            // A second stop signal while the manager runs: its group is killed at once (the first one
-            // cancelled m_token: SIGINT, then SIGKILL after the grace).
-            m_options.signals->set_escalation([this](int) {
-                if (m_control) {
-                    m_control->signal(SIGKILL);
-                }
-            });
+            m_options.signals->set_escalation([this](int) { on_second_interrupt(); });
             if (m_options.prompts == Prompts::ask_terminal) {
                 m_resize = m_options.signals->subscribe_terminal([this](core::TerminalEvent event) {
                     if (event == core::TerminalEvent::resized) {
@@ -198,7 +212,8 @@ public:
         });
     }
 
-    /// Runs one command to its end; fails only when it cannot start.
+    /// Runs one command to its end, and then waits for what it left running (see finish_tree); fails only
+    /// when it cannot start.
     util::Result<core::ProcessResult> run(const std::vector<std::string>& argv,
                                           const std::vector<std::pair<std::string, std::string>>& env,
                                           bool status_fd) {
@@ -206,8 +221,6 @@ public:
         spec.argv = argv;
         spec.env_set = env;
         spec.capture_limit = 0; // last_lines keeps what a failure shows
-        spec.stop_signal = SIGINT;
-        spec.kill_grace = m_options.interrupt_grace;
         spec.on_stdout_line = [this](std::string_view line) {
             on_line(OutputStream::out, line);
         };
@@ -228,19 +241,155 @@ public:
                                        on_terminal_bytes(bytes);
                                    }};
         }
-        auto result = core::spawn_process(m_loop, std::move(spec), m_token).wait();
+        // No token and no timer: an interrupt is forwarded to the manager alone (on_interrupt), and the
+        // run ends when the manager ends, never by a kill while its transaction runs.
+        auto future = core::spawn_process(m_loop, std::move(spec));
+        auto cancel_id = m_token.on_cancel([this] { m_loop.post([this] { on_interrupt(); }); });
+        auto result = future.wait();
+        if (cancel_id != 0) {
+            m_token.remove_callback(cancel_id);
+        }
         on_loop(m_loop, [this] {
             set_prompt(false);
             m_control.reset();
         });
+        finish_tree();
         return result;
     }
 
     bool interrupted() const { return m_token.is_cancelled(); }
+    bool forced() const { return m_killed.load(); }
     ProgressTracker& tracker() { return m_tracker; }
     InstallOutcome& outcome() { return m_outcome; }
 
 private:
+    using Clock = std::chrono::steady_clock;
+
+    void notify(RunNotice notice) {
+        notice.repair_command = m_repair;
+        if (m_callbacks.on_notice) {
+            m_callbacks.on_notice(notice);
+        }
+    }
+
+    /// A process of our run, other than the manager's own (`main`), that holds a transaction lock.
+    std::optional<LockHolder> transaction_holder(pid_t main) const {
+        if (m_transaction_locks.empty()) {
+            return std::nullopt;
+        }
+        return find_lock_holder(m_root, m_transaction_locks,
+                                [main](pid_t pid) { return pid != main && in_our_tree(pid); });
+    }
+
+    /// Loop thread: the first interrupt, SIGINT as a Ctrl-C on the manager's terminal would send it: to its
+    /// process group, except mid-transaction (a process other than the manager holds a transaction lock):
+    /// then to the manager alone, so a maintainer script dpkg runs in that group never gets it (apt lets
+    /// dpkg finish and stops), and the user hears that the transaction finishes first.
+    void on_interrupt() {
+        if (!m_control) {
+            return;
+        }
+        auto holder = transaction_holder(m_control->pid());
+        if (!holder) {
+            m_control->signal(SIGINT);
+            return;
+        }
+        m_control->signal_leader(SIGINT);
+        m_outcome.waited_for_transaction = true;
+        notify(notice_of(RunNotice::Kind::transaction_wait, holder));
+    }
+
+    /// Loop thread: a second (or later) stop signal. Nothing holds a transaction lock: the run is killed at
+    /// once. Mid-transaction: a user on a terminal is told the cost and must repeat it within the window;
+    /// without a terminal it is refused and the transaction finishes.
+    void on_second_interrupt() {
+        pid_t main = m_control ? m_control->pid() : 0;
+        auto holder = transaction_holder(main);
+        if (!holder) {
+            notify(notice_of(RunNotice::Kind::stopping));
+            kill_tree();
+            return;
+        }
+        RunNotice notice = notice_of(RunNotice::Kind::stopping, holder);
+        if (m_options.confirm_stop == ConfirmStop::no) {
+            notice.kind = RunNotice::Kind::stop_refused;
+            notify(notice);
+            return;
+        }
+        auto now = Clock::now();
+        if (m_confirm_until && now <= *m_confirm_until) {
+            notice.kind = RunNotice::Kind::stopping;
+            notify(notice);
+            m_outcome.forced_stop = true;
+            kill_tree();
+            return;
+        }
+        m_confirm_until = now + m_options.confirm_window;
+        notice.kind = RunNotice::Kind::confirm_stop;
+        notice.seconds = static_cast<int>(
+            std::chrono::duration_cast<std::chrono::seconds>(m_options.confirm_window).count());
+        notify(notice);
+    }
+
+    /// Kills every process of the run: the manager's group and every descendant of ours (dpkg in its own
+    /// session included).
+    void kill_tree() {
+        m_killed = true;
+        if (m_control) {
+            m_control->signal(SIGKILL);
+        }
+        for (pid_t pid : core::descendants_of(::getpid())) {
+            ::kill(pid, SIGKILL);
+        }
+    }
+
+    /// Calling thread, after the manager's own process ended: what it left running. A process holding a
+    /// transaction lock (dpkg orphaned by apt) is waited for, always. The rest is left alone after a normal
+    /// end (a daemon a maintainer script started) and stopped after an interrupt: SIGTERM, then SIGKILL
+    /// after the grace. Adopted orphans that exit are reaped.
+    void finish_tree() {
+        bool announced = false;
+        std::optional<Clock::time_point> term_sent;
+        std::optional<Clock::time_point> kill_sent;
+        for (;;) {
+            core::reap_adopted_children();
+            auto left = core::descendants_of(::getpid());
+            if (left.empty()) {
+                return;
+            }
+            if (!m_killed) {
+                if (auto holder = transaction_holder(0)) {
+                    if (!announced) {
+                        announced = true;
+                        m_outcome.waited_for_transaction = interrupted();
+                        on_loop(m_loop,
+                                [&] { notify(notice_of(RunNotice::Kind::transaction_wait, holder)); });
+                    }
+                    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+                    continue;
+                }
+            }
+            if (!interrupted() && !m_killed) {
+                return;
+            }
+            auto now = Clock::now();
+            if (!term_sent) {
+                term_sent = now;
+                for (pid_t pid : left) {
+                    ::kill(pid, SIGTERM);
+                }
+            } else if (!kill_sent && now >= *term_sent + m_options.interrupt_grace) {
+                kill_sent = now;
+                for (pid_t pid : left) {
+                    ::kill(pid, SIGKILL);
+                }
+            } else if (kill_sent && now >= *kill_sent + std::chrono::seconds(5)) {
+                return; // unkillable (stuck in the kernel): nothing more to do
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+    }
+
     void emit(const std::optional<ProgressUpdate>& u) {
         if (u && m_callbacks.on_progress) {
             m_callbacks.on_progress(*u);
@@ -325,11 +474,17 @@ private:
         }
     }
 
+    util::Root m_host;
     core::EventLoop& m_loop;
     ProgressTracker m_tracker;
     const ExecuteOptions& m_options;
     const ExecuteCallbacks& m_callbacks;
     core::CancellationToken m_token;
+    const util::Root& m_root;
+    std::vector<std::string_view> m_transaction_locks;
+    std::string m_repair;
+    std::atomic<bool> m_killed{false};
+    std::optional<Clock::time_point> m_confirm_until; // loop thread
     InstallOutcome m_outcome;
     PromptWatcher m_prompts;
     std::shared_ptr<core::ProcessControl> m_control; // loop thread
@@ -354,10 +509,15 @@ util::Result<InstallOutcome> execute_plan(const InstallPlan& plan, const Execute
     if (!plan.asks_on_terminal) {
         effective.prompts = Prompts::answer_defaults; // only known questions are handed over
     }
+    // Orphans of the manager (dpkg when apt is gone, a script's background job) stay ours to wait for.
+    core::become_subreaper();
     auto run = std::make_unique<PlanRun>(*options.loop, style, plan, effective, callbacks);
     auto argvs = final_argvs(plan, options.elevation, effective.prompts);
     auto env = options.elevation == Elevation::sudo ? std::vector<std::pair<std::string, std::string>>{}
                                                     : run_environment(plan, effective.prompts);
+    const Manager* entry = find_manager(plan.manager);
+    util::Root host;
+    const util::Root& root = options.root != nullptr ? *options.root : host;
     InstallOutcome& outcome = run->outcome();
     outcome.success = true;
     for (auto& argv : argvs) {
@@ -365,6 +525,27 @@ util::Result<InstallOutcome> execute_plan(const InstallPlan& plan, const Execute
             outcome.success = false;
             outcome.interrupted = true;
             break;
+        }
+        if (entry != nullptr) {
+            auto waited = wait_for_locks(
+                root, entry->install.lock_files, options.interrupt, options.lock_wait_limit,
+                [&](const LockHolder& holder) {
+                    RunNotice notice = notice_of(RunNotice::Kind::lock_wait, holder);
+                    notice.seconds = static_cast<int>(
+                        std::chrono::duration_cast<std::chrono::seconds>(options.lock_wait_limit).count());
+                    if (callbacks.on_notice) {
+                        on_loop(*options.loop, [&] { callbacks.on_notice(notice); });
+                    }
+                },
+                [&] {
+                    if (callbacks.on_notice) {
+                        on_loop(*options.loop,
+                                [&] { callbacks.on_notice(notice_of(RunNotice::Kind::lock_acquired)); });
+                    }
+                });
+            if (!waited) {
+                return util::fail(std::move(waited).error());
+            }
         }
         auto result = run->run(argv, env, style == ProgressStyle::apt_status_fd);
         if (!result) {
@@ -379,9 +560,13 @@ util::Result<InstallOutcome> execute_plan(const InstallPlan& plan, const Execute
             break;
         }
     }
+    outcome.forced_stop = outcome.forced_stop || run->forced();
     outcome.final_update = run->tracker().finish(outcome.success);
     outcome.last_state = run->tracker().last_state();
     outcome.errors = run->tracker().errors();
+    if (!outcome.success && entry != nullptr) {
+        outcome.final_state = read_final_state(*options.loop, *entry, plan.names, root);
+    }
     return std::move(outcome);
 }
 

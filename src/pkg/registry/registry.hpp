@@ -166,6 +166,22 @@ struct InstallFacts {
     std::vector<std::string_view> use_instead{};
     /// The separator of an architecture qualifier in a name ("libc6:i386" for apt), empty: none.
     std::string_view arch_separator{};
+    /// The manager's package database locks: fcntl record locks, absolute paths read inside the root (apt:
+    /// dpkg's lock-frontend and lock). A run waits while another program holds one, naming it.
+    std::vector<std::string_view> lock_files{};
+    /// The locks held only while the database changes, by a process the manager starts (apt: dpkg's lock,
+    /// which apt hands to dpkg): a process of our run other than the manager's own holding one is
+    /// mid-transaction, and is never killed without the user's confirmation.
+    std::vector<std::string_view> transaction_locks{};
+    /// After an interrupted or failed run, the database's true state: `state_query` with the names
+    /// appended prints "NAME<TAB>STATUS" lines (the status's last word is the state: "installed",
+    /// "half-configured", ...); `audit_command` prints nothing when the database is consistent; both get
+    /// `state_root_args` ("{root}" replaced) under --root. `repair_command` finishes an interrupted
+    /// transaction. Empty: not known for this manager.
+    std::vector<std::string_view> state_query{};
+    std::vector<std::string_view> audit_command{};
+    std::vector<std::string_view> state_root_args{};
+    std::string_view repair_command{};
 };
 
 /// One manager in the registry: everything about it that is a fact, not a run-time finding.

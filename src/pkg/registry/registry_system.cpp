@@ -2,6 +2,13 @@
 
 namespace zsyncctl::pkg::registry_parts {
 
+namespace {
+// rpm's transaction lock (an fcntl record lock), where rpm keeps its database: the classic path and the
+// sysimage one of newer distributions (/var/lib/rpm is then a link to it).
+const std::vector<std::string_view> k_rpm_locks = {"/var/lib/rpm/.rpm.lock",
+                                                   "/usr/lib/sysimage/rpm/.rpm.lock"};
+} // namespace
+
 // Install and remove command lines are non-interactive (managers.md and each manager's manual); the names
 // go between prefix and suffix.
 std::vector<Manager> system_managers() {
@@ -57,6 +64,12 @@ std::vector<Manager> system_managers() {
                                                "Dir::Cache::srcpkgcache=", "remove"},
                     .simulation = SimulationFormat::apt_get,
                     .arch_separator = ":",
+                    .lock_files = {"/var/lib/dpkg/lock-frontend", "/var/lib/dpkg/lock"},
+                    .transaction_locks = {"/var/lib/dpkg/lock"},
+                    .state_query = {"dpkg-query", "-W", "-f", "${Package}\t${Status}\n"},
+                    .audit_command = {"dpkg", "--audit"},
+                    .state_root_args = {"--root={root}"},
+                    .repair_command = "dpkg --configure -a",
                 },
         },
         {
@@ -126,6 +139,7 @@ std::vector<Manager> system_managers() {
                     .simulate_install_prefix = {"dnf", "--assumeno", "install"},
                     .simulate_remove_prefix = {"dnf", "--assumeno", "remove"},
                     .simulation = SimulationFormat::dnf,
+                    .lock_files = k_rpm_locks,
                 },
         },
         {
@@ -153,6 +167,7 @@ std::vector<Manager> system_managers() {
                     .simulate_install_prefix = {"yum", "--assumeno", "install"},
                     .simulate_remove_prefix = {"yum", "--assumeno", "remove"},
                     .simulation = SimulationFormat::dnf,
+                    .lock_files = k_rpm_locks,
                 },
         },
         {
@@ -192,6 +207,7 @@ std::vector<Manager> system_managers() {
                     .simulate_remove_prefix = {"zypper", "--non-interactive", "--no-color", "remove",
                                                "--dry-run"},
                     .simulation = SimulationFormat::zypper,
+                    .lock_files = k_rpm_locks,
                 },
         },
         {

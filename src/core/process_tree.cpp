@@ -1,0 +1,140 @@
+#include "core/process_tree.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <set>
+#include <string>
+
+#include "core/process_internal.hpp"
+
+namespace zsyncctl::core {
+
+namespace {
+
+struct ProcEntry {
+    pid_t ppid = 0;
+    char state = '?';
+};
+
+/// Parent and state of `pid` from /proc/PID/stat ("pid (comm) S ppid ..."; comm may hold spaces and
+/// parentheses, so the fields after the last ')' are read).
+std::optional<ProcEntry> read_stat(pid_t pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+    std::string line;
+    if (!in || !std::getline(in, line)) {
+        return std::nullopt;
+    }
+    auto close = line.rfind(')');
+    if (close == std::string::npos || close + 4 > line.size()) {
+        return std::nullopt;
+    }
+    ProcEntry entry;
+    entry.state = line[close + 2];
+    entry.ppid = static_cast<pid_t>(std::strtol(line.c_str() + close + 4, nullptr, 10));
+    return entry;
+}
+
+/// Every process in /proc with its parent and state.
+std::map<pid_t, ProcEntry> snapshot() {
+    std::map<pid_t, ProcEntry> out;
+    DIR* dir = ::opendir("/proc");
+    if (dir == nullptr) {
+        return out;
+    }
+    while (dirent* e = ::readdir(dir)) {
+        char* end = nullptr;
+        long pid = std::strtol(e->d_name, &end, 10);
+        if (pid <= 0 || end == e->d_name || *end != '\0') {
+            continue;
+        }
+        if (auto entry = read_stat(static_cast<pid_t>(pid))) {
+            out.emplace(static_cast<pid_t>(pid), *entry);
+        }
+    }
+    ::closedir(dir);
+    return out;
+}
+
+} // namespace
+
+bool become_subreaper() {
+    return ::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0;
+}
+
+std::vector<pid_t> descendants_of(pid_t ancestor) {
+    std::multimap<pid_t, pid_t> children;
+    std::set<pid_t> zombies;
+    for (const auto& [pid, entry] : snapshot()) {
+        children.emplace(entry.ppid, pid);
+        if (entry.state == 'Z' || entry.state == 'X') {
+            zombies.insert(pid);
+        }
+    }
+    std::vector<pid_t> out;
+    std::vector<pid_t> queue{ancestor};
+    std::set<pid_t> seen{ancestor};
+    for (std::size_t i = 0; i < queue.size(); ++i) {
+        auto [first, last] = children.equal_range(queue[i]);
+        for (auto it = first; it != last; ++it) {
+            if (!seen.insert(it->second).second) {
+                continue;
+            }
+            queue.push_back(it->second);
+            if (zombies.count(it->second) == 0) {
+                out.push_back(it->second);
+            }
+        }
+    }
+    return out;
+}
+
+std::size_t reap_adopted_children() {
+    std::size_t reaped = 0;
+    pid_t self = ::getpid();
+    for (const auto& [pid, entry] : snapshot()) {
+        if (entry.ppid != self || (entry.state != 'Z' && entry.state != 'X') ||
+            process_detail::is_spawned_child(pid)) {
+            continue;
+        }
+        int status = 0;
+        pid_t r = 0;
+        do {
+            r = ::waitpid(pid, &status, WNOHANG);
+        } while (r < 0 && errno == EINTR);
+        if (r == pid) {
+            ++reaped;
+        }
+    }
+    return reaped;
+}
+
+std::string process_name(pid_t pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/comm");
+    std::string name;
+    if (!in || !std::getline(in, name)) {
+        return {};
+    }
+    return name;
+}
+
+std::optional<pid_t> lock_holder(int fd) {
+    struct flock query {};
+    query.l_type = F_WRLCK;
+    query.l_whence = SEEK_SET;
+    query.l_start = 0;
+    query.l_len = 0;
+    if (::fcntl(fd, F_GETLK, &query) != 0 || query.l_type == F_UNLCK || query.l_pid <= 0) {
+        return std::nullopt;
+    }
+    return query.l_pid;
+}
+
+} // namespace zsyncctl::core

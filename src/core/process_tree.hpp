@@ -1,0 +1,35 @@
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace zsyncctl::core {
+
+/// Makes this process a child subreaper (PR_SET_CHILD_SUBREAPER): a descendant orphaned by its parent's
+/// exit (dpkg after apt, a script's background job) is reparented to us instead of init, so it stays
+/// visible in descendants_of(::getpid()) and can be waited for. Lasts for the life of the process;
+/// idempotent; false where the kernel has no such option.
+bool become_subreaper();
+
+/// The pids of every live descendant of `ancestor` (children, grandchildren, ...; zombies excluded), read
+/// from /proc in one pass, parents before their children. Empty when there is none or /proc is unreadable.
+std::vector<pid_t> descendants_of(pid_t ancestor);
+
+/// Reaps every child of ours that has exited and that spawn_process did not start (orphans adopted as
+/// subreaper), so none stays a zombie; children spawn_process started are left to it. Returns how many
+/// were reaped. Any thread.
+std::size_t reap_adopted_children();
+
+/// The command name of `pid` (/proc/PID/comm, at most 15 characters), or "" when it is gone.
+std::string process_name(pid_t pid);
+
+/// The pid holding a conflicting fcntl (POSIX record) lock on the whole of the open file `fd`, as
+/// F_GETLK reports it; nullopt when the file is not locked, the lock is an open file description lock
+/// (no pid), or fcntl fails.
+std::optional<pid_t> lock_holder(int fd);
+
+} // namespace zsyncctl::core
