@@ -25,6 +25,7 @@
 #include "pkg/install/install_choice.hpp"
 #include "pkg/install/install_plan.hpp"
 #include "pkg/install/process_runner.hpp"
+#include "pkg/install/run_files.hpp"
 #include "platform/executable.hpp"
 #include "util/fs.hpp"
 #include "util/strings.hpp"
@@ -169,45 +170,6 @@ std::optional<std::string> sudo_path() {
     return *found;
 }
 
-std::string timestamp() {
-    std::time_t now = std::time(nullptr);
-    std::tm tm{};
-    ::gmtime_r(&now, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", &tm);
-    return buf;
-}
-
-struct LogFile {
-    std::string path;
-    std::FILE* file = nullptr;
-    ~LogFile() {
-        if (file != nullptr) {
-            std::fclose(file);
-        }
-    }
-};
-
-// Opens the run's log under the cache dir; a run without one still works (the log is a convenience).
-std::unique_ptr<LogFile> open_log(const pkg::InstallPlan& plan) {
-    auto log = std::make_unique<LogFile>();
-    auto dir = util::cache_dir();
-    if (!dir) {
-        return log;
-    }
-    std::error_code ec;
-    std::filesystem::create_directories(*dir / "logs", ec);
-    auto path = *dir / "logs" /
-                (std::string(pkg::to_string(plan.operation)) + "-" + plan.manager + "-" + timestamp() + "-" +
-                 std::to_string(::getpid()) + ".log");
-    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd >= 0) {
-        log->file = ::fdopen(fd, "w");
-        log->path = path.string();
-    }
-    return log;
-}
-
 // The plan for `manager`: settings from the manager's environment variable, the root option under a
 // non-host --root (a manager without one is refused: exit 2, naming the managers that have one).
 pkg::InstallPlan make_plan(Context& context, const std::string& manager, pkg::Operation op,
@@ -324,8 +286,14 @@ ExitCode run_operation(Context& context, const InstallArgs& args, pkg::Operation
                                                     : RenderMode::lines;
     std::optional<pkg::LockGroupGuard> lock;
     if (!plan.lock_group.empty()) {
-        if (auto dir = util::cache_dir()) {
-            auto guard = pkg::LockGroupGuard::acquire(*dir / "locks", plan.lock_group, token, [&] {
+        // The lock lives in a runtime directory, never in the cache: a root-owned or read-only cache (or
+        // none, HOME unset) must not stop an install.
+        pkg::LockDir locks = pkg::lock_dir();
+        if (!locks.warning.empty()) {
+            context.out.warning(locks.warning);
+        }
+        if (!locks.path.empty()) {
+            auto guard = pkg::LockGroupGuard::acquire(locks.path, plan.lock_group, token, [&] {
                 context.out.info("waiting for another zsyncctl run that holds the " + plan.lock_group +
                                  " lock");
             });
@@ -335,23 +303,23 @@ ExitCode run_operation(Context& context, const InstallArgs& args, pkg::Operation
             lock = std::move(*guard);
         }
     }
-    auto log = open_log(plan);
+    // The log is optional: a run without one still works, and says why there is none.
+    auto log = std::make_unique<pkg::RunLog>(pkg::RunLog::open(pkg::to_string(plan.operation), plan.manager));
+    if (!log->error().empty()) {
+        context.out.warning(log->error());
+    }
     ProgressRenderer renderer(context.out, mode);
     pkg::ExecuteCallbacks callbacks;
     callbacks.on_progress = [&](const pkg::ProgressUpdate& u) {
         renderer.update(u);
     };
     callbacks.on_line = [&](pkg::OutputStream stream, std::string_view line) {
-        if (log->file != nullptr) {
-            const char* tag = stream == pkg::OutputStream::out   ? "out"
-                              : stream == pkg::OutputStream::err ? "err"
-                                                                 : "status";
-            std::fprintf(log->file, "[%s] %.*s\n", tag, static_cast<int>(line.size()), line.data());
-        }
+        const char* tag = stream == pkg::OutputStream::out   ? "out"
+                          : stream == pkg::OutputStream::err ? "err"
+                                                             : "status";
+        log->line("[" + std::string(tag) + "] " + std::string(line));
     };
-    if (log->file != nullptr) {
-        std::fprintf(log->file, "# %s\n", display_argv(plan.commands.front().argv).c_str());
-    }
+    log->line("# " + display_argv(plan.commands.front().argv));
     if (context.options.json && choice->chosen_by == "search") {
         nlohmann::json event = {{"event", "manager"},
                                 {"manager", manager},
@@ -415,8 +383,8 @@ ExitCode run_operation(Context& context, const InstallArgs& args, pkg::Operation
         signals->unsubscribe(suspend_id);
     }
     character_mode.end();
-    if (log->file != nullptr) {
-        std::fflush(log->file);
+    if (!log->path().empty() && !log->error().empty()) { // a log without a path was reported above
+        context.out.warning(log->error());
     }
     if (!outcome) {
         renderer.finish();
@@ -426,7 +394,7 @@ ExitCode run_operation(Context& context, const InstallArgs& args, pkg::Operation
     renderer.finish();
 
     if (context.options.json) {
-        print_done_event(context.out, plan, *outcome, log->path);
+        print_done_event(context.out, plan, *outcome, log->path());
     }
     if (outcome->success) {
         if (!context.options.json) {
@@ -440,14 +408,14 @@ ExitCode run_operation(Context& context, const InstallArgs& args, pkg::Operation
         raise(util::make_error(util::ErrorKind::interrupted,
                                "interrupted; " + plan.manager +
                                    " was stopped (last reported: " + util::sanitize_for_display(state) + ")",
-                               log->path.empty() ? std::string() : "its output is in " + log->path));
+                               log->path().empty() ? std::string() : "its output is in " + log->path()));
     }
     print_failure_details(context.out, context.options.json, context.options.quiet, plan, *outcome);
     std::string how = outcome->term_signal != 0
                           ? "was killed by signal " + std::to_string(outcome->term_signal)
                           : "failed with exit code " + std::to_string(outcome->exit_code);
     raise(util::make_error(util::ErrorKind::command_failed, plan.manager + " " + how,
-                           log->path.empty() ? std::string() : "full output: " + log->path));
+                           log->path().empty() ? std::string() : "full output: " + log->path()));
 }
 
 void register_operation(CLI::App& pkg, Context& context, pkg::Operation op) {
