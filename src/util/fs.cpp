@@ -211,7 +211,8 @@ Result<UniqueFd> open_private_dir(const std::filesystem::path& path, CreateMissi
             return fail(ErrorKind::invalid_input, so_far + ": '..' in a private directory path");
         }
         const bool last = i + 1 == parts.size();
-        const int flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC | (strict ? O_NOFOLLOW : 0);
+        // O_PATH on the way: a directory we may only traverse (a home of mode 0711) is still walked.
+        const int flags = (last ? O_RDONLY : O_PATH) | O_DIRECTORY | O_CLOEXEC | (strict ? O_NOFOLLOW : 0);
         int next = ::openat(fd.get(), name.c_str(), flags);
         if (next < 0 && errno == ENOENT && create == CreateMissing::yes) {
             if (::mkdirat(fd.get(), name.c_str(), 0700) != 0 && errno != EEXIST) {
