@@ -382,10 +382,9 @@ std::vector<std::pair<std::string, long long>> list_files_at(int dir_fd, std::st
 std::size_t prune_files_at(int dir_fd, std::string_view prefix, std::string_view suffix, std::size_t keep,
                            long long max_age_seconds, long long now, std::string_view spare) {
     std::size_t deleted = 0;
-    std::size_t kept = 0;
+    std::size_t kept = spare.empty() ? 0 : 1; // the spared file counts first, wherever it sorts
     for (const auto& [name, mtime] : list_files_at(dir_fd, prefix, suffix)) {
         if (name == spare) {
-            ++kept;
             continue;
         }
         if (kept < keep && now - mtime <= max_age_seconds) {
