@@ -26,6 +26,7 @@
 #include "pkg/install/install_choice.hpp"
 #include "pkg/install/install_plan.hpp"
 #include "pkg/install/process_runner.hpp"
+#include "pkg/install/run_files.hpp"
 #include "pkg/install/simulation.hpp"
 #include "platform/executable.hpp"
 #include "util/fs.hpp"
@@ -189,45 +190,6 @@ std::optional<std::string> sudo_path() {
         return std::nullopt;
     }
     return *found;
-}
-
-std::string timestamp() {
-    std::time_t now = std::time(nullptr);
-    std::tm tm{};
-    ::gmtime_r(&now, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", &tm);
-    return buf;
-}
-
-struct LogFile {
-    std::string path;
-    std::FILE* file = nullptr;
-    ~LogFile() {
-        if (file != nullptr) {
-            std::fclose(file);
-        }
-    }
-};
-
-// Opens the run's log under the cache dir; a run without one still works (the log is a convenience).
-std::unique_ptr<LogFile> open_log(const pkg::InstallPlan& plan) {
-    auto log = std::make_unique<LogFile>();
-    auto dir = util::cache_dir();
-    if (!dir) {
-        return log;
-    }
-    std::error_code ec;
-    std::filesystem::create_directories(*dir / "logs", ec);
-    auto path = *dir / "logs" /
-                (std::string(pkg::to_string(plan.operation)) + "-" + plan.manager + "-" + timestamp() + "-" +
-                 std::to_string(::getpid()) + ".log");
-    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd >= 0) {
-        log->file = ::fdopen(fd, "w");
-        log->path = path.string();
-    }
-    return log;
 }
 
 // One line for a RunNotice: a lock another program holds, a transaction finishing after an interrupt,
@@ -569,8 +531,14 @@ ExitCode run_operation(Context& context, const InstallArgs& args, pkg::Operation
                                                     : RenderMode::lines;
     std::optional<pkg::LockGroupGuard> lock;
     if (!plan.lock_group.empty()) {
-        if (auto dir = util::cache_dir()) {
-            auto guard = pkg::LockGroupGuard::acquire(*dir / "locks", plan.lock_group, token, [&] {
+        // The lock lives in a runtime directory, never in the cache: a root-owned or read-only cache (or
+        // none, HOME unset) must not stop an install.
+        pkg::LockDir locks = pkg::lock_dir();
+        if (!locks.warning.empty()) {
+            context.out.warning(locks.warning);
+        }
+        if (!locks.path.empty()) {
+            auto guard = pkg::LockGroupGuard::acquire(locks.path, plan.lock_group, token, [&] {
                 context.out.info("waiting for another zsyncctl run that holds the " + plan.lock_group +
                                  " lock");
             });
@@ -580,7 +548,11 @@ ExitCode run_operation(Context& context, const InstallArgs& args, pkg::Operation
             lock = std::move(*guard);
         }
     }
-    auto log = open_log(plan);
+    // The log is optional: a run without one still works, and says why there is none.
+    auto log = std::make_unique<pkg::RunLog>(pkg::RunLog::open(pkg::to_string(plan.operation), plan.manager));
+    if (!log->error().empty()) {
+        context.out.warning(log->error());
+    }
     ProgressRenderer renderer(context.out, mode);
     renderer.set_operation(pkg::to_string(op));
     pkg::ExecuteCallbacks callbacks;
@@ -588,17 +560,12 @@ ExitCode run_operation(Context& context, const InstallArgs& args, pkg::Operation
         renderer.update(u);
     };
     callbacks.on_line = [&](pkg::OutputStream stream, std::string_view line) {
-        if (log->file != nullptr) {
-            const char* tag = stream == pkg::OutputStream::out   ? "out"
-                              : stream == pkg::OutputStream::err ? "err"
-                                                                 : "status";
-            std::fprintf(log->file, "[%s] %.*s\n", tag, static_cast<int>(line.size()), line.data());
-            std::fflush(log->file); // line by line: a run that is killed or hung up leaves its log complete
-        }
+        const char* tag = stream == pkg::OutputStream::out   ? "out"
+                          : stream == pkg::OutputStream::err ? "err"
+                                                             : "status";
+        log->line("[" + std::string(tag) + "] " + std::string(line));
     };
-    if (log->file != nullptr) {
-        std::fprintf(log->file, "# %s\n", display_argv(plan.commands.front().argv).c_str());
-    }
+    log->line("# " + display_argv(plan.commands.front().argv));
     if (context.options.json && choice->chosen_by == "search") {
         nlohmann::json event = {{"event", "manager"},
                                 {"manager", manager},
@@ -652,10 +619,7 @@ ExitCode run_operation(Context& context, const InstallArgs& args, pkg::Operation
         } else {
             renderer.note(text);
         }
-        if (log->file != nullptr) {
-            std::fprintf(log->file, "# %s\n", text.c_str());
-            std::fflush(log->file);
-        }
+        log->line("# " + text);
     };
     pkg::ExecuteOptions exec;
     exec.root = &context.root();
@@ -679,8 +643,8 @@ ExitCode run_operation(Context& context, const InstallArgs& args, pkg::Operation
         signals->unsubscribe(suspend_id);
     }
     character_mode.end();
-    if (log->file != nullptr) {
-        std::fflush(log->file);
+    if (!log->path().empty() && !log->error().empty()) { // a log without a path was reported above
+        context.out.warning(log->error());
     }
     if (!outcome) {
         renderer.finish();
@@ -690,7 +654,7 @@ ExitCode run_operation(Context& context, const InstallArgs& args, pkg::Operation
     renderer.finish();
 
     if (context.options.json) {
-        print_done_event(context.out, plan, *outcome, log->path);
+        print_done_event(context.out, plan, *outcome, log->path());
         json.finished = true;
     }
     if (outcome->success) {
@@ -702,7 +666,7 @@ ExitCode run_operation(Context& context, const InstallArgs& args, pkg::Operation
     }
     if (outcome->interrupted) {
         raise(util::make_error(util::ErrorKind::interrupted, describe_interruption(plan, *outcome),
-                               log->path.empty() ? std::string() : "its output is in " + log->path));
+                               log->path().empty() ? std::string() : "its output is in " + log->path()));
     }
     if (outcome->final_state.checked && !outcome->final_state.audit_clean) {
         context.out.warning("the package database needs repair: run `" + outcome->final_state.repair_command +
@@ -713,7 +677,7 @@ ExitCode run_operation(Context& context, const InstallArgs& args, pkg::Operation
                           ? "was killed by signal " + std::to_string(outcome->term_signal)
                           : "failed with exit code " + std::to_string(outcome->exit_code);
     raise(util::make_error(util::ErrorKind::command_failed, plan.manager + " " + how,
-                           log->path.empty() ? std::string() : "full output: " + log->path));
+                           log->path().empty() ? std::string() : "full output: " + log->path()));
 }
 
 // The one document that ends a failed --json run: before the run an error object, once events were

@@ -256,7 +256,9 @@ void register_pkg_search(CLI::App& pkg, Context& context) {
                       ->type_name("M"),
                   "search-managers");
     cmd->add_flag("--exact", options->exact, "Only packages whose name is exactly the query");
-    cmd->add_option("--limit", options->limit, "At most N results per manager (0: all)")->type_name("N");
+    cmd->add_option("--limit", options->limit, "At most N results per manager (0: all)")
+        ->type_name("N")
+        ->check(CLI::NonNegativeNumber);
     cmd->add_option("--timeout", options->timeout_s, "Give up on a manager after S seconds (default 30)")
         ->type_name("S");
     cmd->add_flag("--race", options->race,

@@ -1,9 +1,13 @@
 #include "net/curl_api.hpp"
 
 #include <dlfcn.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cstdlib>
+#include <cstring>
 #include <mutex>
 
 namespace zsyncctl::net {
@@ -36,9 +40,37 @@ bool resolve(void* handle, const char* name, Fn& slot, std::string& missing) {
     return true;
 }
 
-util::Result<void> load(const std::string& library, CurlApi& api) {
+// With `checked`, a library named by path is opened first and must be a regular file owned by root or
+// euid that nobody else may write; it is then loaded through /proc/self/fd, so the file checked is the
+// file loaded (a symlink swapped in between changes nothing). A bare soname is found by the loader in
+// the system's directories.
+util::Result<void> load(const std::string& library, CurlApi& api, LibraryTrust trust) {
+    std::string open_as = library;
+    int checked_fd = -1;
+    if (trust == LibraryTrust::owner_checked && library.find('/') != std::string::npos) {
+        checked_fd = ::open(library.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+        if (checked_fd < 0) {
+            return util::fail(util::ErrorKind::not_found,
+                              "cannot load libcurl (" + library + "): " + std::strerror(errno),
+                              "install it: apt-get install libcurl4 (dnf install libcurl, pacman -S curl)");
+        }
+        struct stat st {};
+        if (::fstat(checked_fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+            (st.st_uid != 0 && st.st_uid != ::geteuid()) || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+            ::close(checked_fd);
+            return util::fail(util::ErrorKind::permission_denied,
+                              "refusing to load " + library +
+                                  " (ZSYNCCTL_LIBCURL): it must be a regular file owned by root or by uid " +
+                                  std::to_string(::geteuid()) + " that group and others cannot write",
+                              "unset ZSYNCCTL_LIBCURL");
+        }
+        open_as = "/proc/self/fd/" + std::to_string(checked_fd);
+    }
     // RTLD_LOCAL keeps libcurl's symbols (and its TLS library's) out of the global namespace.
-    void* handle = ::dlopen(library.c_str(), RTLD_NOW | RTLD_LOCAL);
+    void* handle = ::dlopen(open_as.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (checked_fd >= 0) {
+        ::close(checked_fd); // the mapping keeps the library; the descriptor is not needed any more
+    }
     if (handle == nullptr) {
         const char* why = ::dlerror();
         return util::fail(util::ErrorKind::not_found,
@@ -98,7 +130,8 @@ util::Result<const CurlApi*> load_curl() {
     std::call_once(g_once, [&] {
         const char* env = std::getenv("ZSYNCCTL_LIBCURL");
         std::string library = (env != nullptr && env[0] != '\0') ? env : k_default_library;
-        if (auto loaded_ok = load(library, state.api); loaded_ok) {
+        auto trust = env != nullptr && env[0] != '\0' ? LibraryTrust::owner_checked : LibraryTrust::any;
+        if (auto loaded_ok = load(library, state.api, trust); loaded_ok) {
             state.result = &state.api;
         } else {
             state.result = util::fail(std::move(loaded_ok).error());
@@ -108,9 +141,9 @@ util::Result<const CurlApi*> load_curl() {
     return state.result;
 }
 
-util::Result<CurlApi> load_curl_library(const std::string& library) {
+util::Result<CurlApi> load_curl_library(const std::string& library, LibraryTrust trust) {
     CurlApi api{};
-    if (auto loaded_ok = load(library, api); !loaded_ok) {
+    if (auto loaded_ok = load(library, api, trust); !loaded_ok) {
         return util::fail(std::move(loaded_ok).error());
     }
     return api;

@@ -42,15 +42,23 @@ struct CurlApi {
     std::string version;
 };
 
+/// Whether a library named by path is checked before it is loaded.
+enum class LibraryTrust {
+    any,           // the caller chose the path (tests, diagnostics)
+    owner_checked, // named by the environment: a regular file owned by root or euid, not writable by others
+};
+
 /// Loads libcurl once per process (thread-safe) and returns its function table. The library is
-/// $ZSYNCCTL_LIBCURL when set, else "libcurl.so.4". Fails with not_found when the library cannot be
+/// $ZSYNCCTL_LIBCURL when set (owner_checked: refused with permission_denied when another user could
+/// have written it), else "libcurl.so.4". Fails with not_found when the library cannot be
 /// loaded (hint: how to install it) and unsupported when it lacks a function or is older than 7.62.
 /// A failure is remembered: later calls return the same error without retrying.
 util::Result<const CurlApi*> load_curl();
 
 /// Loads the library at `library` (a path or soname) without caching, for diagnostics and tests; fails
-/// like load_curl(). Each success keeps one more reference to the library for the life of the process.
-util::Result<CurlApi> load_curl_library(const std::string& library);
+/// like load_curl() (with `trust` for a path). Each success keeps one more reference to the library for
+/// the life of the process.
+util::Result<CurlApi> load_curl_library(const std::string& library, LibraryTrust trust = LibraryTrust::any);
 
 /// True when load_curl() already succeeded in this process (never loads anything itself).
 bool curl_loaded();

@@ -1,9 +1,13 @@
 #include "util/fs.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
+#include <dirent.h>
 #include <fcntl.h>
+#include <optional>
 #include <random>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -91,14 +95,307 @@ Result<void> write_file_atomic(const std::filesystem::path& path, std::string_vi
 }
 
 Result<std::filesystem::path> cache_dir() {
+    std::optional<std::filesystem::path> dir;
     if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg != nullptr && xdg[0] == '/') {
-        return std::filesystem::path(xdg) / "zsyncctl";
+        dir = std::filesystem::path(xdg) / "zsyncctl";
+    } else if (const char* home = std::getenv("HOME"); home != nullptr && home[0] != '\0') {
+        dir = std::filesystem::path(home) / ".cache" / "zsyncctl";
     }
-    if (const char* home = std::getenv("HOME"); home != nullptr && home[0] != '\0') {
-        return std::filesystem::path(home) / ".cache" / "zsyncctl";
+    if (::geteuid() == 0 && (!dir || !root_may_use(*dir))) {
+        // Root with a user's HOME or XDG_CACHE_HOME (sudo -E): that user could point our writes anywhere.
+        return std::filesystem::path("/var/cache/zsyncctl");
     }
-    return fail(ErrorKind::not_found, "no cache directory: neither XDG_CACHE_HOME nor HOME is set",
-                "export XDG_CACHE_HOME=\"$HOME/.cache\"");
+    if (!dir) {
+        return fail(ErrorKind::not_found, "no cache directory: neither XDG_CACHE_HOME nor HOME is set",
+                    "export XDG_CACHE_HOME=\"$HOME/.cache\"");
+    }
+    return *dir;
+}
+
+UniqueFd::UniqueFd(UniqueFd&& other) noexcept : m_fd(other.release()) {}
+
+UniqueFd& UniqueFd::operator=(UniqueFd&& other) noexcept {
+    if (this != &other) {
+        if (m_fd >= 0) {
+            ::close(m_fd);
+        }
+        m_fd = other.release();
+    }
+    return *this;
+}
+
+UniqueFd::~UniqueFd() {
+    if (m_fd >= 0) {
+        ::close(m_fd);
+    }
+}
+
+int UniqueFd::release() {
+    int fd = m_fd;
+    m_fd = -1;
+    return fd;
+}
+
+namespace {
+
+std::vector<std::string> path_components(const std::filesystem::path& path) {
+    std::vector<std::string> parts;
+    for (const auto& part : path.lexically_normal()) {
+        std::string text = part.string();
+        if (text.empty() || text == "/" || text == ".") {
+            continue;
+        }
+        parts.push_back(std::move(text));
+    }
+    return parts;
+}
+
+bool writable_by_others(const struct stat& st) {
+    return (st.st_mode & (S_IWGRP | S_IWOTH)) != 0;
+}
+
+std::string owner_text(uid_t uid) {
+    return "owned by uid " + std::to_string(uid);
+}
+
+} // namespace
+
+bool root_may_use(const std::filesystem::path& path) {
+    if (!path.is_absolute()) {
+        return false;
+    }
+    auto parts = path_components(path);
+    std::string so_far;
+    bool parent_shared = false; // the last existing directory lets others create names in it
+    for (std::size_t i = 0; i < parts.size(); ++i) {
+        if (parts[i] == "..") {
+            return false;
+        }
+        so_far += "/" + parts[i];
+        struct stat st {};
+        if (::lstat(so_far.c_str(), &st) != 0) {
+            // Root creates the rest, unless another user could create it first.
+            return errno == ENOENT && !parent_shared;
+        }
+        if (S_ISLNK(st.st_mode) || st.st_uid != 0) {
+            return false;
+        }
+        if (!S_ISDIR(st.st_mode)) {
+            return true; // root's own file: nothing can be redirected, writing under it just fails
+        }
+        bool last = i + 1 == parts.size();
+        if (writable_by_others(st) && (last || (st.st_mode & S_ISVTX) == 0)) {
+            return false;
+        }
+        parent_shared = writable_by_others(st);
+    }
+    return true;
+}
+
+Result<UniqueFd> open_private_dir(const std::filesystem::path& path, CreateMissing create, DirOwner owner) {
+    if (!path.is_absolute()) {
+        return fail(ErrorKind::invalid_input, path.string() + ": not an absolute path");
+    }
+    const uid_t euid = ::geteuid();
+    const bool strict = euid == 0;
+    UniqueFd fd(::open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (fd.get() < 0) {
+        return fail(errno_error("/", errno));
+    }
+    auto parts = path_components(path);
+    std::string so_far;
+    for (std::size_t i = 0; i < parts.size(); ++i) {
+        const std::string& name = parts[i];
+        so_far += "/" + name;
+        if (name == "..") {
+            return fail(ErrorKind::invalid_input, so_far + ": '..' in a private directory path");
+        }
+        const bool last = i + 1 == parts.size();
+        // O_PATH on the way: a directory we may only traverse (a home of mode 0711) is still walked.
+        const int flags = (last ? O_RDONLY : O_PATH) | O_DIRECTORY | O_CLOEXEC | (strict ? O_NOFOLLOW : 0);
+        int next = ::openat(fd.get(), name.c_str(), flags);
+        if (next < 0 && errno == ENOENT && create == CreateMissing::yes) {
+            if (::mkdirat(fd.get(), name.c_str(), 0700) != 0 && errno != EEXIST) {
+                return fail(errno_error("cannot create " + so_far, errno));
+            }
+            next = ::openat(fd.get(), name.c_str(), flags);
+        }
+        if (next < 0) {
+            int err = errno;
+            struct stat lst {};
+            if (strict && (err == ELOOP || err == ENOTDIR) &&
+                ::fstatat(fd.get(), name.c_str(), &lst, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(lst.st_mode)) {
+                return fail(ErrorKind::permission_denied, so_far + " is a symlink (refused as root)");
+            }
+            return fail(errno_error(so_far, err));
+        }
+        fd = UniqueFd(next);
+        struct stat st {};
+        if (::fstat(fd.get(), &st) != 0) {
+            return fail(errno_error(so_far, errno));
+        }
+        if (!last) {
+            if (strict && st.st_uid != 0) {
+                return fail(ErrorKind::permission_denied,
+                            so_far + " is " + owner_text(st.st_uid) + " (refused as root)");
+            }
+            if (strict && writable_by_others(st) && (st.st_mode & S_ISVTX) == 0) {
+                return fail(ErrorKind::permission_denied,
+                            so_far + " is writable by group or others (refused as root)");
+            }
+            continue;
+        }
+        bool owner_ok = st.st_uid == euid || (owner == DirOwner::self_or_root && st.st_uid == 0);
+        if (!owner_ok) {
+            return fail(ErrorKind::permission_denied,
+                        so_far + " is " + owner_text(st.st_uid) + ", not by uid " + std::to_string(euid));
+        }
+        // Other users' group-writable directories are their own choice (user private groups, umask 002).
+        if ((st.st_mode & S_IWOTH) != 0 || (strict && (st.st_mode & S_IWGRP) != 0)) {
+            return fail(ErrorKind::permission_denied, so_far + " is writable by group or others");
+        }
+    }
+    return fd;
+}
+
+Result<UniqueFd> create_file_at(int dir_fd, const std::string& name, mode_t mode) {
+    int fd = ::openat(dir_fd, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+    if (fd < 0) {
+        return fail(errno_error("cannot create " + name, errno));
+    }
+    return UniqueFd(fd);
+}
+
+Result<UniqueFd> open_owned_file_at(int dir_fd, const std::string& name) {
+    UniqueFd fd(::openat(dir_fd, name.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600));
+    if (fd.get() < 0) {
+        return fail(errno_error("cannot open " + name, errno));
+    }
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0) {
+        return fail(errno_error(name, errno));
+    }
+    if (!S_ISREG(st.st_mode) || st.st_uid != ::geteuid() || st.st_nlink != 1) {
+        return fail(ErrorKind::permission_denied, name + ": not a regular file of ours (refused)");
+    }
+    return fd;
+}
+
+Result<UniqueFd> open_trusted_file_at(int dir_fd, const std::string& name) {
+    UniqueFd fd(::openat(dir_fd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+    if (fd.get() < 0) {
+        return fail(errno_error(name, errno));
+    }
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0) {
+        return fail(errno_error(name, errno));
+    }
+    if (!S_ISREG(st.st_mode) || (st.st_uid != ::geteuid() && st.st_uid != 0) || writable_by_others(st)) {
+        return fail(ErrorKind::permission_denied,
+                    name + ": not a regular file that only we or root can write");
+    }
+    return fd;
+}
+
+std::string random_token() {
+    unsigned char bytes[8] = {};
+    if (::getrandom(bytes, sizeof bytes, 0) != static_cast<ssize_t>(sizeof bytes)) {
+        std::random_device rd;
+        for (auto& b : bytes) {
+            b = static_cast<unsigned char>(rd());
+        }
+    }
+    static const char* const k_hex = "0123456789abcdef";
+    std::string out;
+    for (unsigned char b : bytes) {
+        out += k_hex[b >> 4];
+        out += k_hex[b & 15];
+    }
+    return out;
+}
+
+Result<void> write_file_atomic_at(int dir_fd, const std::string& name, std::string_view data) {
+    std::string tmp = "." + name + ".tmp-" + random_token();
+    auto created = create_file_at(dir_fd, tmp, 0644);
+    if (!created) {
+        return fail(std::move(created).error());
+    }
+    UniqueFd fd = std::move(*created);
+    std::size_t done = 0;
+    while (done < data.size()) {
+        ssize_t n = ::write(fd.get(), data.data() + done, data.size() - done);
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            int err = errno;
+            ::unlinkat(dir_fd, tmp.c_str(), 0);
+            return fail(errno_error(tmp, err));
+        }
+        done += static_cast<std::size_t>(n);
+    }
+    // 0644 whatever the umask: readers require a file that group and others cannot write.
+    if (::fchmod(fd.get(), 0644) != 0 || ::fsync(fd.get()) != 0 || ::close(fd.release()) != 0) {
+        int err = errno;
+        ::unlinkat(dir_fd, tmp.c_str(), 0);
+        return fail(errno_error(tmp, err));
+    }
+    if (::renameat(dir_fd, tmp.c_str(), dir_fd, name.c_str()) != 0) {
+        int err = errno;
+        ::unlinkat(dir_fd, tmp.c_str(), 0);
+        return fail(errno_error(name, err));
+    }
+    return ok();
+}
+
+std::vector<std::pair<std::string, long long>> list_files_at(int dir_fd, std::string_view prefix,
+                                                             std::string_view suffix) {
+    std::vector<std::pair<std::string, long long>> files;
+    int copy = ::openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (copy < 0) {
+        return files;
+    }
+    DIR* dir = ::fdopendir(copy);
+    if (dir == nullptr) {
+        ::close(copy);
+        return files;
+    }
+    while (const dirent* entry = ::readdir(dir)) {
+        std::string_view name(entry->d_name);
+        if (name.size() < prefix.size() + suffix.size() || name.substr(0, prefix.size()) != prefix ||
+            name.substr(name.size() - suffix.size()) != suffix) {
+            continue;
+        }
+        struct stat st {};
+        if (::fstatat(dir_fd, entry->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode)) {
+            continue;
+        }
+        files.emplace_back(std::string(name), static_cast<long long>(st.st_mtime));
+    }
+    ::closedir(dir);
+    std::sort(files.begin(), files.end(), [](const auto& a, const auto& b) {
+        return a.second != b.second ? a.second > b.second : a.first > b.first;
+    });
+    return files;
+}
+
+std::size_t prune_files_at(int dir_fd, std::string_view prefix, std::string_view suffix, std::size_t keep,
+                           long long max_age_seconds, long long now, std::string_view spare) {
+    std::size_t deleted = 0;
+    std::size_t kept = spare.empty() ? 0 : 1; // the spared file counts first, wherever it sorts
+    for (const auto& [name, mtime] : list_files_at(dir_fd, prefix, suffix)) {
+        if (name == spare) {
+            continue;
+        }
+        if (kept < keep && now - mtime <= max_age_seconds) {
+            ++kept;
+            continue;
+        }
+        if (::unlinkat(dir_fd, name.c_str(), 0) == 0) {
+            ++deleted;
+        }
+    }
+    return deleted;
 }
 
 } // namespace zsyncctl::util

@@ -4,6 +4,8 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <sys/types.h>
+#include <vector>
 
 #include "util/result.hpp"
 
@@ -20,7 +22,85 @@ Result<std::string> read_fd(int fd, const std::string& what, std::size_t max_byt
 Result<void> write_file_atomic(const std::filesystem::path& path, std::string_view data);
 
 /// The per-user cache directory for zsyncctl: $XDG_CACHE_HOME/zsyncctl, else $HOME/.cache/zsyncctl.
-/// Fails with not_found when neither variable is set.
+/// As root, a location that another user could redirect (a symlink on the way, a directory owned by
+/// someone else or writable by others without the sticky bit, as `sudo -E` gives) is replaced by
+/// /var/cache/zsyncctl. Fails with not_found when neither variable is set (and we are not root).
 Result<std::filesystem::path> cache_dir();
+
+/// An owned file descriptor, closed when the object goes away. Not thread-safe (one owner).
+class UniqueFd {
+public:
+    UniqueFd() = default;
+    explicit UniqueFd(int fd) : m_fd(fd) {}
+    UniqueFd(UniqueFd&& other) noexcept;
+    UniqueFd& operator=(UniqueFd&& other) noexcept;
+    UniqueFd(const UniqueFd&) = delete;
+    UniqueFd& operator=(const UniqueFd&) = delete;
+    ~UniqueFd();
+
+    /// The descriptor, or -1.
+    int get() const { return m_fd; }
+    /// Gives the descriptor up without closing it.
+    int release();
+
+private:
+    int m_fd = -1;
+};
+
+/// Whether open_private_dir creates what is missing.
+enum class CreateMissing { yes, no };
+
+/// Who may own the directory open_private_dir returns.
+enum class DirOwner {
+    self,         // euid: the directory is written to
+    self_or_root, // euid or root: the directory is only read
+};
+
+/// True when `path` can be used as root without another user being able to redirect it: every existing
+/// component is a real directory (no symlink) owned by root and not writable by group/others unless
+/// sticky (the last one: not writable by others at all). Missing trailing components are fine (root
+/// creates them). Never fails; false for a relative path.
+bool root_may_use(const std::filesystem::path& path);
+
+/// Opens the directory `path` (absolute) component by component with O_NOFOLLOW and returns its
+/// descriptor, creating missing components (mode 0700) when asked. As root (strict) no component may be a
+/// symlink and every one must be owned by root and not writable by group/others unless sticky; for other
+/// users symlinks are followed (the user's own choice). The directory itself must be owned by `owner` and
+/// not writable by others (nor by its group, as root). Fails with permission_denied naming the component and
+/// the reason, or with the errno of the step that failed.
+Result<UniqueFd> open_private_dir(const std::filesystem::path& path, CreateMissing create,
+                                  DirOwner owner = DirOwner::self);
+
+/// Creates the new regular file `name` (one component) in the directory `dir_fd` with
+/// O_CREAT|O_EXCL|O_NOFOLLOW and `mode`: a planted file or symlink of that name is never opened (EEXIST).
+/// Fails with the errno.
+Result<UniqueFd> create_file_at(int dir_fd, const std::string& name, mode_t mode = 0600);
+
+/// Opens the regular file `name` in `dir_fd` for reading and writing, creating it (mode 0600) when
+/// missing, never through a symlink; fails with permission_denied when it is not a regular file owned by
+/// euid with a single link, else with the errno.
+Result<UniqueFd> open_owned_file_at(int dir_fd, const std::string& name);
+
+/// Opens the regular file `name` in `dir_fd` read-only without following a symlink and without
+/// blocking on a FIFO; fails with permission_denied when it is not a regular file owned by euid or root
+/// and not writable by group/others, else with the errno (not_found when missing).
+Result<UniqueFd> open_trusted_file_at(int dir_fd, const std::string& name);
+
+/// Writes `data` to `name` in `dir_fd` atomically: a new file with an unpredictable name created with
+/// O_EXCL|O_NOFOLLOW, fsync, renameat. Fails with the errno of the step that failed.
+Result<void> write_file_atomic_at(int dir_fd, const std::string& name, std::string_view data);
+
+/// 16 hex digits from the kernel's random source, for names another user must not predict.
+std::string random_token();
+
+/// The regular files (not symlinks) of `dir_fd` whose names start with `prefix` and end with `suffix`,
+/// newest first, with their modification times (seconds since the epoch).
+std::vector<std::pair<std::string, long long>> list_files_at(int dir_fd, std::string_view prefix,
+                                                             std::string_view suffix);
+
+/// Deletes from `dir_fd` the files list_files_at finds that are older than `max_age_seconds` (relative to
+/// `now`) or beyond the `keep` newest, never the one named `spare`; returns how many it deleted.
+std::size_t prune_files_at(int dir_fd, std::string_view prefix, std::string_view suffix, std::size_t keep,
+                           long long max_age_seconds, long long now, std::string_view spare = {});
 
 } // namespace zsyncctl::util

@@ -55,6 +55,89 @@ expect_contains "$ERR" "cannot load libcurl" "missing libcurl error"
 expect_contains "$ERR" "apt-get install libcurl4" "missing libcurl hint"
 ZSYNCCTL_LIBCURL=/nonexistent/libcurl.so.4 expect_exit 0 "--version without libcurl" --version
 
+# -o refuses what is not a regular file (a FIFO would block forever, a device would be overwritten); -o -
+# writes to stdout whatever it is.
+mkfifo "$SCRATCH/out.fifo"
+TIMEOUT=5 expect_exit 2 "fetch -o FIFO" fetch "$base/bytes?size=5" -o "$SCRATCH/out.fifo"
+expect_contains "$ERR" "refusing to write to $SCRATCH/out.fifo: it is a FIFO" "FIFO target refused"
+ln -s "$SCRATCH/out.fifo" "$SCRATCH/fifo.link"
+TIMEOUT=5 expect_exit 2 "fetch -o symlink to a FIFO" fetch "$base/bytes?size=5" -o "$SCRATCH/fifo.link"
+# A block device node for a loop device that does not exist: refused before it is opened.
+if mknod "$SCRATCH/blockdev" b 7 250 2>/dev/null; then
+    ln -s "$SCRATCH/blockdev" "$SCRATCH/block.link"
+    expect_exit 2 "fetch -o symlink to a block device" fetch "$base/bytes?size=5" -o "$SCRATCH/block.link"
+    expect_contains "$ERR" "it is a block device" "block device target refused"
+    [ -b "$SCRATCH/blockdev" ] && [ -L "$SCRATCH/block.link" ] && ok || fail "the block device link was replaced"
+fi
+expect_exit 0 "fetch -o - writes stdout" fetch "$base/etag/dash" -o -
+expect_contains "$OUT" "dash version 1" "fetch -o - writes the body to stdout"
+
+# -o DIR saves under the URL's last path segment.
+mkdir "$SCRATCH/dir"
+expect_exit 0 "fetch -o DIR" fetch "$base/bytes?size=7" -o "$SCRATCH/dir"
+[ "$(stat -c %s "$SCRATCH/dir/bytes" 2>/dev/null)" = 7 ] && ok || fail "fetch -o DIR did not write DIR/bytes"
+expect_exit 2 "fetch -o DIR without a file name in the URL" fetch "$base/" -o "$SCRATCH/dir"
+
+# --json without -o prints the result, never the body.
+expect_exit 0 "fetch --json without -o" --json fetch "$base/bytes?size=100"
+expect_json 'd["bytes"] == 100 and d["output"] is None' "fetch --json without -o prints only the result"
+
+# The deadline holds for every scheme: /dev/zero never ends by itself.
+start=$(date +%s)
+TIMEOUT=10 expect_exit 1 "file:///dev/zero --timeout 2" --json fetch file:///dev/zero --timeout 2
+expect_contains "$ERR" "timed out" "file:// timeout error line"
+[ $(($(date +%s) - start)) -le 5 ] && ok || fail "file:///dev/zero --timeout 2 took $(($(date +%s) - start)) s"
+
+# Interrupted downloads leave no temporary file: SIGINT during a file:// read from a FIFO (a writer that
+# stays) and during a slow HTTP response.
+mkfifo "$SCRATCH/src.fifo"
+(printf 'some\n'; sleep 20) >"$SCRATCH/src.fifo" &
+writer=$!
+for url in "file://$SCRATCH/src.fifo" "$base/slow?delay=20"; do
+    "$ZSYNCCTL" fetch "$url" -o "$SCRATCH/part.bin" 2>"$SCRATCH/int.err" &
+    pid=$!
+    sleep 1
+    kill -INT "$pid"
+    for _ in $(seq 50); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -KILL "$pid" 2>/dev/null # still running after 5 s: the check below fails
+    wait "$pid"
+    code=$?
+    [ "$code" -eq 130 ] && ok || fail "SIGINT during fetch $url: exit $code, wanted 130 ($(cat "$SCRATCH/int.err"))"
+    [ -z "$(find "$SCRATCH" -maxdepth 1 -name '.part.bin.zsyncctl-*')" ] && ok ||
+        fail "SIGINT during fetch $url left a temporary file"
+done
+kill "$writer" 2>/dev/null
+wait "$writer" 2>/dev/null
+
+# Binary data is not written raw to a terminal (like curl); -o - forces it.
+printf 'bin\0ary\n' >"$SCRATCH/binary.dat"
+DRIVE="$TESTS_DIR/pty_drive.py"
+PTY_DEADLINE=20 python3 "$DRIVE" "$SCRATCH/pty1.txt" -- "$ZSYNCCTL" fetch "file://$SCRATCH/binary.dat"
+code=$?
+[ "$code" -eq 2 ] && ok || fail "binary body to a terminal: exit $code, wanted 2"
+expect_contains "$(cat "$SCRATCH/pty1.txt")" "refusing to write binary data to a terminal" "binary refusal message"
+PTY_DEADLINE=20 python3 "$DRIVE" "$SCRATCH/pty2.txt" -- "$ZSYNCCTL" fetch "file://$SCRATCH/binary.dat" -o -
+code=$?
+[ "$code" -eq 0 ] && ok || fail "binary body to a terminal with -o -: exit $code, wanted 0"
+
+# Every number and URL is checked first: exit 2 with a clear message, no lookup, no libcurl error.
+for bad in nan inf -inf 1e300 -1 0.0000001 abc ""; do
+    expect_exit 2 "--timeout '$bad'" fetch "$base/bytes?size=5" --timeout "$bad"
+    expect_contains "$ERR" "--timeout" "--timeout '$bad' message"
+done
+for bad in -5 1.5 abc 99999999999999999999; do
+    expect_exit 2 "--max-size '$bad'" fetch "$base/bytes?size=5" --max-size "$bad"
+    expect_contains "$ERR" "--max-size" "--max-size '$bad' message"
+done
+TIMEOUT=3 expect_exit 2 "fetch notaurl" fetch notaurl
+expect_contains "$ERR" "not a URL" "notaurl message"
+expect_exit 2 "fetch ftp://" fetch ftp://127.0.0.1/file
+expect_contains "$ERR" "unsupported URL scheme 'ftp'" "ftp message"
+expect_exit 2 "pkg search --limit -1" pkg search hello --limit -1
+
 expect_exit 2 "fetch without a URL" fetch
 
 finish

@@ -1,9 +1,15 @@
 #include <doctest/doctest.h>
 
+#include <dlfcn.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
 #include <string>
 
 #include "net/curl_api.hpp"
 #include "net_test_server.hpp"
+#include "temp_dir.hpp"
 
 using namespace zsyncctl;
 
@@ -34,6 +40,44 @@ TEST_SUITE("net") {
             REQUIRE_FALSE(api.ok());
             CHECK(api.error().kind == util::ErrorKind::unsupported);
             CHECK(api.error().message.find("curl_global_init") != std::string::npos);
+        }
+    }
+
+    TEST_CASE("load_curl_library with owner_checked refuses a library others could have written") {
+        auto api = net::load_curl();
+        REQUIRE(api.ok());
+        Dl_info info{};
+        REQUIRE(::dladdr(reinterpret_cast<void*>((*api)->easy_init), &info) != 0);
+        REQUIRE(info.dli_fname != nullptr);
+        test::TempDir dir("curl");
+        auto copy = dir.path / "libcurl.so.4";
+        std::filesystem::copy_file(info.dli_fname, copy);
+        SUBCASE("world-writable: refused before it is loaded") {
+            ::chmod(copy.c_str(), 0666);
+            auto loaded = net::load_curl_library(copy.string(), net::LibraryTrust::owner_checked);
+            REQUIRE_FALSE(loaded.ok());
+            CHECK(loaded.error().kind == util::ErrorKind::permission_denied);
+            CHECK(loaded.error().message.find(copy.string()) != std::string::npos);
+        }
+        SUBCASE("group-writable: refused") {
+            ::chmod(copy.c_str(), 0664);
+            auto loaded = net::load_curl_library(copy.string(), net::LibraryTrust::owner_checked);
+            REQUIRE_FALSE(loaded.ok());
+        }
+        if (::geteuid() == 0) {
+            SUBCASE("owned by another user: refused") {
+                ::chmod(copy.c_str(), 0644);
+                REQUIRE(::chown(copy.c_str(), 65534, 65534) == 0);
+                auto loaded = net::load_curl_library(copy.string(), net::LibraryTrust::owner_checked);
+                REQUIRE_FALSE(loaded.ok());
+                CHECK(loaded.error().kind == util::ErrorKind::permission_denied);
+            }
+        }
+        SUBCASE("ours and 0644: loaded, named by its path") {
+            ::chmod(copy.c_str(), 0644);
+            auto loaded = net::load_curl_library(copy.string(), net::LibraryTrust::owner_checked);
+            REQUIRE_MESSAGE(loaded.ok(), (loaded.ok() ? "" : loaded.error().message));
+            CHECK(loaded->library == copy.string());
         }
     }
 

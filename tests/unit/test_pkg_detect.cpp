@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <fcntl.h>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -357,4 +358,100 @@ TEST_CASE("extract_version finds the version token") {
     CHECK(pkg::extract_version("flatpak 1.14.10-1~deb12u2.") == "1.14.10-1~deb12u2");
     CHECK_FALSE(pkg::extract_version("no version here 42"));
     CHECK_FALSE(pkg::extract_version(""));
+}
+
+TEST_CASE("Detection cache is re-validated before what it names is executed or exported") {
+    zsyncctl::test::TempDir t{"cache"};
+    t.write("bin/apk", "#!/bin/sh\n", 0755);
+    t.write("bin2/apk", "#!/bin/sh\n", 0777); // on PATH, but anybody could have written it
+    t.write("evil/apk", "#!/bin/sh\n", 0755); // not on PATH
+    ::chmod((t.path / "bin2" / "apk").c_str(), 0777);
+    const char* old = std::getenv("XDG_CACHE_HOME");
+    std::string saved = old ? old : "";
+    ::setenv("XDG_CACHE_HOME", (t.path / "cache").c_str(), 1);
+    pkg::DetectContext ctx;
+    ctx.os = "linux";
+    ctx.arch = "x86_64";
+    ctx.path_env = (t.path / "bin").string() + ":" + (t.path / "bin2").string();
+    ctx.home = (t.path / "home").string();
+    const std::string good = (t.path / "bin" / "apk").string();
+    auto apk = [](const pkg::Detection& d) {
+        auto found = d.find("apk");
+        return found.empty() ? std::string() : found.front()->executable;
+    };
+    auto first = pkg::detect_managers(ctx);
+    REQUIRE(apk(first) == good);
+    auto second = pkg::detect_managers(ctx);
+    REQUIRE(second.from_cache);
+    auto file = pkg::cache_file_for(ctx);
+    REQUIRE(file);
+    // Rewrites the cached executable the way a user who can write the cache file could.
+    auto tamper = [&](const std::string& executable) {
+        auto text = util::read_file(*file);
+        REQUIRE(text.ok());
+        std::string from = "\"executable\":\"" + good + "\"";
+        auto at = text->find(from);
+        REQUIRE(at != std::string::npos);
+        text->replace(at, from.size(), "\"executable\":\"" + executable + "\"");
+        REQUIRE(util::write_file_atomic(*file, *text).ok());
+        ::chmod(file->c_str(), 0644);
+    };
+
+    SUBCASE("an executable where detection does not look is not trusted") {
+        tamper((t.path / "evil" / "apk").string());
+        auto third = pkg::detect_managers(ctx);
+        CHECK_FALSE(third.from_cache);
+        CHECK(apk(third) == good);
+    }
+    SUBCASE("a world-writable executable is not trusted") {
+        tamper((t.path / "bin2" / "apk").string());
+        auto third = pkg::detect_managers(ctx);
+        CHECK_FALSE(third.from_cache);
+        CHECK(apk(third) == good);
+    }
+    SUBCASE("a cache file others can write is ignored") {
+        ::chmod(file->c_str(), 0666);
+        CHECK_FALSE(pkg::detect_managers(ctx).from_cache);
+        CHECK(pkg::detect_managers(ctx).from_cache); // rewritten 0644
+    }
+    SUBCASE("a cache file that is a symlink is ignored") {
+        auto real = t.write("elsewhere.json", *util::read_file(*file));
+        fs::remove(*file);
+        fs::create_symlink(real, *file);
+        CHECK_FALSE(pkg::detect_managers(ctx).from_cache);
+    }
+    if (::geteuid() == 0) {
+        SUBCASE("as root, a cache file another user owns is ignored") {
+            REQUIRE(::chown(file->c_str(), 65534, 65534) == 0);
+            CHECK_FALSE(pkg::detect_managers(ctx).from_cache);
+        }
+    }
+    SUBCASE("storing prunes other cache files by age and count") {
+        auto now = std::chrono::system_clock::now();
+        for (int i = 0; i < 24; ++i) {
+            auto f = t.write("cache/zsyncctl/managers-old" + std::to_string(i) + ".json", "{}");
+            auto age = std::chrono::hours(24) * (i < 4 ? 60 : 1) + std::chrono::minutes(i);
+            auto when = std::chrono::system_clock::to_time_t(now - age);
+            struct timespec times[2] = {{when, 0}, {when, 0}};
+            REQUIRE(::utimensat(AT_FDCWD, f.c_str(), times, 0) == 0);
+        }
+        auto other = ctx;
+        other.path_env = (t.path / "bin").string();
+        CHECK_FALSE(pkg::detect_managers(other).from_cache); // stored: prunes
+        std::size_t left = 0;
+        bool old_left = false;
+        for (const auto& e : fs::directory_iterator(t.path / "cache" / "zsyncctl")) {
+            std::string name = e.path().filename().string();
+            left += name.rfind("managers-", 0) == 0 ? 1 : 0;
+            old_left = old_left || name == "managers-old0.json";
+        }
+        CHECK(left == 16);
+        CHECK_FALSE(old_left);
+        CHECK(fs::exists(*pkg::cache_file_for(other)));
+    }
+    if (old) {
+        ::setenv("XDG_CACHE_HOME", saved.c_str(), 1);
+    } else {
+        ::unsetenv("XDG_CACHE_HOME");
+    }
 }

@@ -1,7 +1,9 @@
 #include <doctest/doctest.h>
 
 #include <cstdlib>
+#include <fcntl.h>
 #include <filesystem>
+#include <set>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -92,13 +94,155 @@ TEST_CASE("cache_dir follows XDG_CACHE_HOME then HOME") {
     std::string saved = old_xdg ? old_xdg : "";
     const char* old_home = std::getenv("HOME");
     std::string saved_home = old_home ? old_home : "";
-    ::setenv("XDG_CACHE_HOME", "/tmp/xdg-test", 1);
-    CHECK(*cache_dir() == fs::path("/tmp/xdg-test/zsyncctl"));
+    TempDir dir; // private and ours: usable as root too
+    ::setenv("XDG_CACHE_HOME", (dir.path / "xdg").c_str(), 1);
+    CHECK(*cache_dir() == dir.path / "xdg" / "zsyncctl");
     ::unsetenv("XDG_CACHE_HOME");
-    ::setenv("HOME", "/home/someone", 1);
-    CHECK(*cache_dir() == fs::path("/home/someone/.cache/zsyncctl"));
+    ::setenv("HOME", (dir.path / "home").c_str(), 1);
+    CHECK(*cache_dir() == dir.path / "home" / ".cache" / "zsyncctl");
+    if (::geteuid() == 0) {
+        SUBCASE("as root, a cache another user controls is replaced by /var/cache/zsyncctl") {
+            fs::create_directories(dir.path / "home");
+            REQUIRE(::chown((dir.path / "home").c_str(), 65534, 65534) == 0); // sudo -E: the user's HOME
+            CHECK(*cache_dir() == fs::path("/var/cache/zsyncctl"));
+            fs::create_directories(dir.path / "real");
+            fs::create_directory_symlink(dir.path / "real", dir.path / "link");
+            ::setenv("XDG_CACHE_HOME", (dir.path / "link").c_str(), 1);
+            CHECK(*cache_dir() == fs::path("/var/cache/zsyncctl"));
+            ::setenv("XDG_CACHE_HOME", "/tmp", 1); // a missing name in a directory everybody writes to
+            CHECK(*cache_dir() == fs::path("/var/cache/zsyncctl"));
+            ::unsetenv("XDG_CACHE_HOME");
+            ::unsetenv("HOME");
+            CHECK(*cache_dir() == fs::path("/var/cache/zsyncctl"));
+        }
+    }
     if (old_xdg) {
         ::setenv("XDG_CACHE_HOME", saved.c_str(), 1);
+    } else {
+        ::unsetenv("XDG_CACHE_HOME");
     }
     ::setenv("HOME", saved_home.c_str(), 1);
+}
+
+TEST_CASE("open_private_dir creates a private directory and refuses one others control") {
+    TempDir dir;
+    SUBCASE("missing components are created 0700") {
+        auto fd = open_private_dir(dir.path / "a" / "b", CreateMissing::yes);
+        REQUIRE_MESSAGE(fd.ok(), (fd.ok() ? "" : fd.error().message));
+        struct stat st {};
+        REQUIRE(::stat((dir.path / "a" / "b").c_str(), &st) == 0);
+        CHECK((st.st_mode & 07777) == 0700);
+        CHECK_FALSE(open_private_dir(dir.path / "missing", CreateMissing::no).ok());
+    }
+    SUBCASE("a world-writable directory is refused") {
+        fs::create_directories(dir.path / "open");
+        ::chmod((dir.path / "open").c_str(), 0777);
+        auto fd = open_private_dir(dir.path / "open", CreateMissing::yes);
+        REQUIRE_FALSE(fd.ok());
+        CHECK(fd.error().kind == ErrorKind::permission_denied);
+    }
+    if (::geteuid() == 0) {
+        SUBCASE("as root, a symlink on the way is refused and nothing is created behind it") {
+            fs::create_directories(dir.path / "elsewhere");
+            fs::create_directory_symlink(dir.path / "elsewhere", dir.path / "link");
+            auto fd = open_private_dir(dir.path / "link" / "logs", CreateMissing::yes);
+            REQUIRE_FALSE(fd.ok());
+            CHECK(fd.error().kind == ErrorKind::permission_denied);
+            CHECK(fd.error().message.find("symlink") != std::string::npos);
+            CHECK_FALSE(fs::exists(dir.path / "elsewhere" / "logs"));
+        }
+        SUBCASE("as root, a directory owned by another user is refused, as a parent too") {
+            fs::create_directories(dir.path / "user" / "cache");
+            REQUIRE(::chown((dir.path / "user").c_str(), 65534, 65534) == 0);
+            CHECK_FALSE(open_private_dir(dir.path / "user", CreateMissing::no).ok());
+            CHECK_FALSE(open_private_dir(dir.path / "user" / "cache", CreateMissing::no).ok());
+            CHECK(open_private_dir(dir.path / "user", CreateMissing::no, DirOwner::self_or_root).ok() ==
+                  false);
+        }
+    }
+}
+
+TEST_CASE("create_file_at and open_owned_file_at never follow a planted name") {
+    TempDir dir;
+    auto fd = open_private_dir(dir.path / "d", CreateMissing::yes);
+    REQUIRE(fd.ok());
+    dir.write("victim", "precious");
+    fs::create_symlink(dir.path / "victim", dir.path / "d" / "planted");
+    SUBCASE("create_file_at: EEXIST for a symlink, the target untouched") {
+        auto created = create_file_at(fd->get(), "planted");
+        REQUIRE_FALSE(created.ok());
+        CHECK(*read_file(dir.path / "victim") == "precious");
+        auto fresh = create_file_at(fd->get(), "fresh", 0600);
+        REQUIRE(fresh.ok());
+        CHECK_FALSE(create_file_at(fd->get(), "fresh").ok()); // exclusive
+    }
+    SUBCASE("open_owned_file_at: a symlink is refused, a file of ours is opened") {
+        CHECK_FALSE(open_owned_file_at(fd->get(), "planted").ok());
+        CHECK(*read_file(dir.path / "victim") == "precious");
+        CHECK(open_owned_file_at(fd->get(), "mine.lock").ok());
+        CHECK(open_owned_file_at(fd->get(), "mine.lock").ok());
+        if (::geteuid() == 0) {
+            REQUIRE(::chown((dir.path / "d" / "mine.lock").c_str(), 65534, 65534) == 0);
+            CHECK_FALSE(open_owned_file_at(fd->get(), "mine.lock").ok());
+        }
+    }
+    SUBCASE("open_trusted_file_at: a symlink or a world-writable file is refused") {
+        CHECK_FALSE(open_trusted_file_at(fd->get(), "planted").ok());
+        dir.write("d/open.json", "{}", 0666);
+        ::chmod((dir.path / "d" / "open.json").c_str(), 0666);
+        CHECK_FALSE(open_trusted_file_at(fd->get(), "open.json").ok());
+        ::chmod((dir.path / "d" / "open.json").c_str(), 0644);
+        CHECK(open_trusted_file_at(fd->get(), "open.json").ok());
+    }
+}
+
+TEST_CASE("write_file_atomic_at replaces a file with one of mode 0644 and leaves no temporary") {
+    TempDir dir;
+    auto fd = open_private_dir(dir.path, CreateMissing::no);
+    REQUIRE(fd.ok());
+    mode_t old_mask = ::umask(0);
+    REQUIRE(write_file_atomic_at(fd->get(), "c.json", "one").ok());
+    REQUIRE(write_file_atomic_at(fd->get(), "c.json", "two").ok());
+    ::umask(old_mask);
+    CHECK(*read_file(dir.path / "c.json") == "two");
+    struct stat st {};
+    REQUIRE(::stat((dir.path / "c.json").c_str(), &st) == 0);
+    CHECK((st.st_mode & 07777) == 0644);
+    CHECK(list_files_at(fd->get(), "", "").size() == 1);
+    CHECK(random_token().size() == 16);
+    CHECK(random_token() != random_token());
+}
+
+TEST_CASE("prune_files_at keeps the newest files, drops old ones, and spares the current one") {
+    TempDir dir;
+    auto fd = open_private_dir(dir.path, CreateMissing::no);
+    REQUIRE(fd.ok());
+    const long long now = 1'000'000'000;
+    for (int i = 0; i < 6; ++i) {
+        auto file = dir.write("run-" + std::to_string(i) + ".log", "x");
+        struct timespec times[2] = {{now - i * 100, 0}, {now - i * 100, 0}};
+        REQUIRE(::utimensat(AT_FDCWD, file.c_str(), times, 0) == 0);
+    }
+    dir.write("other.txt", "x");
+    fs::create_symlink(dir.path / "other.txt", dir.path / "link.log");
+    // Count: 3 kept (run-0..2); age: run-2 is 200 s old, over 150 s.
+    CHECK(prune_files_at(fd->get(), "run-", ".log", 3, 150, now, "run-5.log") == 3);
+    std::set<std::string> left;
+    for (const auto& e : fs::directory_iterator(dir.path)) {
+        left.insert(e.path().filename().string());
+    }
+    CHECK(left == std::set<std::string>{"run-0.log", "run-1.log", "run-5.log", "other.txt", "link.log"});
+}
+
+TEST_CASE("root_may_use accepts only paths no other user can redirect") {
+    TempDir dir;
+    if (::geteuid() != 0) {
+        return; // the test is about root's view of ownership
+    }
+    CHECK(root_may_use(dir.path / "new" / "cache"));
+    CHECK_FALSE(root_may_use("relative/path"));
+    CHECK_FALSE(root_may_use("/tmp/zsyncctl-not-yet-created-by-anyone"));
+    fs::create_directories(dir.path / "user");
+    REQUIRE(::chown((dir.path / "user").c_str(), 65534, 65534) == 0);
+    CHECK_FALSE(root_may_use(dir.path / "user" / "cache"));
 }

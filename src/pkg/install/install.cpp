@@ -85,61 +85,6 @@ std::vector<std::vector<std::string>> final_argvs(const InstallPlan& plan, Eleva
     return out;
 }
 
-LockGroupGuard::LockGroupGuard(LockGroupGuard&& other) noexcept : m_fd(std::exchange(other.m_fd, -1)) {}
-
-LockGroupGuard& LockGroupGuard::operator=(LockGroupGuard&& other) noexcept {
-    if (this != &other) {
-        if (m_fd >= 0) {
-            ::close(m_fd);
-        }
-        m_fd = std::exchange(other.m_fd, -1);
-    }
-    return *this;
-}
-
-LockGroupGuard::~LockGroupGuard() {
-    if (m_fd >= 0) {
-        ::close(m_fd); // releases the flock
-    }
-}
-
-util::Result<LockGroupGuard> LockGroupGuard::acquire(const std::filesystem::path& dir, std::string_view group,
-                                                     const core::CancellationToken& interrupt,
-                                                     const std::function<void()>& on_wait) {
-    std::error_code ec;
-    std::filesystem::create_directories(dir, ec);
-    if (ec) {
-        return util::fail(util::ErrorKind::io, "cannot create " + dir.string() + ": " + ec.message());
-    }
-    std::filesystem::path file = dir / (std::string(group) + ".lock");
-    LockGroupGuard guard;
-    guard.m_fd = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (guard.m_fd < 0) {
-        return util::fail(util::errno_error("cannot open " + file.string(), errno));
-    }
-    bool waited = false;
-    while (::flock(guard.m_fd, LOCK_EX | LOCK_NB) != 0) {
-        if (errno != EWOULDBLOCK && errno != EINTR) {
-            return util::fail(util::errno_error("cannot lock " + file.string(), errno));
-        }
-        if (!waited && on_wait) {
-            on_wait();
-        }
-        waited = true;
-        // flock has no wake-up to wait on: the lock is tried again every 200 ms, the token checked between.
-        if (interrupt.is_cancelled()) {
-            return util::fail(util::ErrorKind::interrupted,
-                              "interrupted while waiting for the " + std::string(group) + " lock");
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(200));
-        if (interrupt.is_cancelled()) {
-            return util::fail(util::ErrorKind::interrupted,
-                              "interrupted while waiting for the " + std::string(group) + " lock");
-        }
-    }
-    return guard;
-}
-
 namespace {
 
 /// Runs `f` on the loop thread and waits for it (at once when already there).

@@ -48,27 +48,6 @@ std::vector<std::vector<std::string>> final_argvs(const InstallPlan& plan, Eleva
 std::vector<std::pair<std::string, std::string>> run_environment(const InstallPlan& plan,
                                                                  Prompts prompts = Prompts::answer_defaults);
 
-/// Holds an exclusive advisory lock for a lock group while alive (flock on a file in `dir`).
-class LockGroupGuard {
-public:
-    LockGroupGuard() = default;
-    LockGroupGuard(const LockGroupGuard&) = delete;
-    LockGroupGuard& operator=(const LockGroupGuard&) = delete;
-    LockGroupGuard(LockGroupGuard&& other) noexcept;
-    LockGroupGuard& operator=(LockGroupGuard&& other) noexcept;
-    ~LockGroupGuard();
-
-    /// Takes the lock for `group` in `dir`, calling `on_wait` once if another run holds it, then waiting
-    /// until it is free or `interrupt` is cancelled (then fails with interrupted). Fails with io when
-    /// the lock file cannot be created.
-    static util::Result<LockGroupGuard> acquire(const std::filesystem::path& dir, std::string_view group,
-                                                const core::CancellationToken& interrupt,
-                                                const std::function<void()>& on_wait);
-
-private:
-    int m_fd = -1;
-};
-
 /// Which of a manager's outputs a line came from (stdout is the terminal when it runs on one).
 enum class OutputStream { out, err, status };
 
