@@ -456,13 +456,15 @@ void register_operation(CLI::App& pkg, Context& context, pkg::Operation op) {
                                    install ? "Install packages with a package manager, with progress"
                                            : "Remove packages with a package manager, with progress");
     auto args = std::make_shared<InstallArgs>();
-    cmd->add_option("names", args->names, "Package names; MANAGER:NAME picks the manager (apt:curl)")
-        ->required();
+    complete_with(
+        cmd->add_option("names", args->names, "Package names; MANAGER:NAME picks the manager (apt:curl)")
+            ->required(),
+        "install-names");
     complete_with(cmd->add_option("-m,--manager", args->manager,
                                   "The package manager to use (wins over MANAGER:NAME; without either, the "
                                   "names are searched for)")
                       ->option_text("M"),
-                  "managers");
+                  install ? "install-managers" : "remove-managers");
     cmd->add_flag("-n,--dry-run", args->dry_run,
                   "Print the plan (manager, exact argv, root, lock) and run nothing");
     cmd->add_flag(

@@ -34,9 +34,12 @@ std::string kind_event(pkg::UpdateKind kind) {
     return "progress";
 }
 
-std::string describe(const pkg::ProgressUpdate& u) {
+// "install 30%: Running dpkg"; the bar, which shows the percentage itself, asks without it.
+enum class WithPercent { yes, no };
+
+std::string describe(const pkg::ProgressUpdate& u, WithPercent with_percent = WithPercent::yes) {
     std::string text(pkg::to_string(u.phase));
-    if (u.percent) {
+    if (u.percent && with_percent == WithPercent::yes) {
         text += " " + std::to_string(*u.percent) + "%";
     }
     std::string message = util::sanitize_for_display(u.message);
@@ -70,8 +73,14 @@ void ProgressRenderer::update(const pkg::ProgressUpdate& update) {
             {"package", util::sanitize_for_display(update.package)},
             {"message", util::sanitize_for_display(update.message)},
         };
-        m_out.line(json_text(event, JsonLayout::line));
+        std::string text = json_text(event, JsonLayout::line);
+        // A manager repeating itself (apt's "Retrieving file 1 of 1, 0%" six times) is one event.
+        if (text == m_last_line_printed) {
+            return;
+        }
+        m_out.line(text);
         std::fflush(stdout);
+        m_last_line_printed = std::move(text);
         return;
     }
     case RenderMode::lines: {
@@ -120,7 +129,7 @@ void ProgressRenderer::draw() {
         static constexpr char k_spinner[] = {'|', '/', '-', '\\'};
         line = std::string(1, k_spinner[m_spin++ % 4]) + " ";
     }
-    std::string text = describe(m_last);
+    std::string text = describe(m_last, m_last.percent ? WithPercent::no : WithPercent::yes);
     line = cut(line + text, width);
     if (!m_cursor_hidden) {
         set_cursor_visible(false);

@@ -68,6 +68,8 @@ ManagerPaths resolve_paths(const DetectContext& context, const DetectedManager& 
     ManagerPaths paths;
     paths.detected = &detected;
     paths.prefix = detected.prefix;
+    paths.prefix_exists = !detected.prefix.empty() &&
+                          probe_path(context.root, detected.prefix).kind != FileProbe::Kind::missing;
     const Manager& entry = *detected.manager;
     add_existing(context, entry.bin, detected.prefix, paths.bin);
     add_existing(context, entry.lib, detected.prefix, paths.lib);

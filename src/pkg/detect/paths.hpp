@@ -13,6 +13,8 @@ namespace zsyncctl::pkg {
 struct ManagerPaths {
     const DetectedManager* detected = nullptr;
     std::string prefix;
+    /// Whether `prefix` exists (a nix profile not created yet, a cargo home before the first install).
+    bool prefix_exists = false;
     std::vector<std::string> bin;
     std::vector<std::string> lib;
     std::vector<std::string> include;
