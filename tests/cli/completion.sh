@@ -18,7 +18,7 @@ for exe in apt-get apt dpkg npm; do
     printf '#!/bin/sh\ntouch "%s/root-ran-%s"\n' "$SCRATCH" "$exe" >"$R/usr/bin/$exe"
     chmod +x "$R/usr/bin/$exe"
 done
-: >"$R/var/lib/dpkg/status"
+printf 'Package: curl\nStatus: install ok installed\nVersion: 1.0-1\nArchitecture: amd64\n\n' >"$R/var/lib/dpkg/status"
 for p in ripgrep ripmime curl; do
     printf 'Package: %s\nVersion: 1.0-1\nArchitecture: amd64\nDescription: the %s package\n\n' "$p" "$p"
 done >"$R/var/lib/apt/lists/local_._Packages"
@@ -35,6 +35,12 @@ for m in $registry; do
     case " $accepted " in *" $m "*) ;; *) rejected+="$m " ;; esac
 done
 expect_contains " $rejected " " dpkg " "dpkg is one of the ids --manager rejects"
+# The MANAGER: prefixes `pkg install <TAB>` offers in the root: the detected managers that can install.
+prefixes=""
+for m in $detected_in_root; do
+    case " $accepted " in *" $m "*) prefixes+="$m: " ;; esac
+done
+expect_contains " $prefixes " " apt: " "apt: is a prefix to offer"
 
 for shell in bash zsh fish; do
     run_z completion "$shell"
@@ -144,7 +150,7 @@ EOS
     expect_bash "zsyncctl pkg paths " $detected_in_root
     # pkg install: MANAGER: prefixes of the detected managers, then names from apt's index.
     # shellcheck disable=SC2086
-    expect_bash "zsyncctl pkg install " $(printf '%s: ' $detected_in_root)
+    expect_bash "zsyncctl pkg install " $prefixes
     expect_bash "zsyncctl pkg install ap" apt:
     expect_bash "zsyncctl pkg install apt:rip" ripgrep ripmime
     expect_bash "zsyncctl pkg install curl apt:cu" curl
@@ -164,8 +170,8 @@ fi
 if command -v zsh >/dev/null; then
     if zsh -n "$SCRATCH/zsyncctl.zsh" 2>"$SCRATCH/zsh.err"; then ok; else fail "zsh -n: $(cat "$SCRATCH/zsh.err")"; fi
     # An interactive zsh on a real pseudo-terminal: compinit finds _zsyncctl on $fpath, zsyncctl is on PATH.
-    # zsh_tab LINE EXPECT: types LINE and TAB, waits for EXPECT, cancels the line (Ctrl-C); ZSH_SEEN is what
-    # the terminal showed after the TAB, escapes removed.
+    # zsh_tab LINE EXPECT: types LINE and TAB, waits for EXPECT, erases the line (Ctrl-U) and exits; ZSH_SEEN
+    # is what the terminal showed from the prompt on, escapes removed.
     mkdir -p "$SCRATCH/zdot" "$SCRATCH/zfunc"
     cp "$SCRATCH/zsyncctl.zsh" "$SCRATCH/zfunc/_zsyncctl"
     cat >"$SCRATCH/zdot/.zshrc" <<EOS
@@ -175,12 +181,13 @@ compinit -u -d $SCRATCH/zcompdump
 PS1='ZREADY> '
 LISTMAX=10000
 unsetopt beep
+bindkey -e
 EOS
     zsh_tab() {
         local line=$1 want=$2
-        if ! PTY_DEADLINE=20 ZDOTDIR="$SCRATCH/zdot" HOME="$SCRATCH/zdot" python3 "$TESTS_DIR/pty_drive.py" \
+        if ! PTY_DEADLINE=60 ZDOTDIR="$SCRATCH/zdot" HOME="$SCRATCH/zdot" python3 "$TESTS_DIR/pty_drive.py" \
             "$SCRATCH/zsh.out" --resize 60x200 --expect 'ZREADY> ' --send "$line\t" --expect "$want" \
-            --send '\x03' --expect 'ZREADY> ' --send 'exit\r' -- zsh -i >/dev/null 2>"$SCRATCH/zsh.err"; then
+            --send '\x15exit 0\r' -- zsh -i >/dev/null 2>"$SCRATCH/zsh.err"; then
             fail "zsh '$line<TAB>': '$want' did not appear: $(tail -c 600 "$SCRATCH/zsh.err")"
             ZSH_SEEN=''
             return 1
@@ -189,14 +196,14 @@ EOS
         ZSH_SEEN=$(python3 -c '
 import re, sys
 t = open(sys.argv[1], "rb").read().decode(errors="replace")
-t = t.split("ZREADY> ", 1)[1].rsplit("ZREADY> ", 1)[0]
+t = t.split("ZREADY> ", 1)[1].rsplit("exit 0", 1)[0]
 t = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[>=]|\r|\x07", " ", t)
 print(t[len(sys.argv[2]):] if t.startswith(sys.argv[2]) else t)' "$SCRATCH/zsh.out" "$line")
     }
     zsh_lacks() { # WORD DESCRIPTION: WORD is not among the candidates shown after the last zsh_tab
         case " $(printf '%s' "$ZSH_SEEN" | tr -s ' \n' '  ') " in *" $1 "*) fail "$2: zsh offered '$1': $ZSH_SEEN" ;; *) ok ;; esac
     }
-    zsh_tab "zsyncctl compl" "zsyncctl completion "
+    zsh_tab "zsyncctl compl" "etion"
     zsh_tab "zsyncctl --color " "always"
     zsh_tab "zsyncctl pkg paths cargo --shell " "fish"
     expect_contains "$ZSH_SEEN" "zsh" "zsh offers the --shell values"
@@ -219,7 +226,7 @@ print(t[len(sys.argv[2]):] if t.startswith(sys.argv[2]) else t)' "$SCRATCH/zsh.o
     expect_contains "$ZSH_SEEN" "apt:" "zsh pkg install offers the apt: prefix"
     zsh_tab "zsyncctl pkg install apt:rip" "apt:ripmime"
     expect_contains "$ZSH_SEEN" "apt:ripgrep" "zsh completes package names from apt's index"
-    zsh_tab "zsyncctl pkg install apt:cu" "zsyncctl pkg install apt:curl "
+    zsh_tab "zsyncctl pkg install apt:cu" "rl"
     unset ZSYNCCTL_ROOT
 else
     fail "zsh is not installed; apt-get install zsh"
@@ -252,7 +259,7 @@ if command -v fish >/dev/null; then
     # shellcheck disable=SC2086
     expect_fish "zsyncctl pkg paths " $detected_in_root
     # shellcheck disable=SC2086
-    expect_fish "zsyncctl pkg install " $(printf '%s: ' $detected_in_root)
+    expect_fish "zsyncctl pkg install " $prefixes
     expect_fish "zsyncctl pkg install apt:rip" apt:ripgrep apt:ripmime
     unset ZSYNCCTL_ROOT
 else
