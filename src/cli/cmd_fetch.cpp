@@ -169,9 +169,12 @@ void register_fetch(CLI::App& app, Context& context) {
     auto* cmd = app.add_subcommand("fetch", "Download a URL (http, https or file) to stdout or a file");
     cmd->add_option("url", options->url, "The URL to download")->required();
     cmd->add_option("-o,--output", options->output,
-                    "Write to FILE (atomically: a temporary file renamed on success) instead of stdout");
-    cmd->add_option("--timeout", options->timeout_seconds, "Give up after SECONDS (0: never; default 300)");
-    cmd->add_option("--max-size", options->max_size, "Fail when the body exceeds BYTES (default: no limit)");
+                    "Write to FILE (atomically: a temporary file renamed on success) instead of stdout")
+        ->option_text("FILE");
+    cmd->add_option("--timeout", options->timeout_seconds, "Give up after SECONDS (0: never; default 300)")
+        ->option_text("SECONDS");
+    cmd->add_option("--max-size", options->max_size, "Fail when the body exceeds BYTES (default: no limit)")
+        ->option_text("BYTES");
     cmd->final_callback([&context, options] {
         context.set_action([&context, options] { return run_fetch(context, *options); });
     });

@@ -13,7 +13,8 @@ if groff -ww -man -Tutf8 "$page" >"$SCRATCH/page.txt" 2>"$SCRATCH/groff.err" && 
 fi
 groff -man -Tutf8 -P-cbou "$page" 2>/dev/null >"$SCRATCH/man.txt"
 
-# section TITLE: the rendered text of a .SH (TITLE in capitals) or of a command's .SS ("pkg search").
+# section TITLE: the rendered text of a .SH (TITLE in capitals) or of a command's .SS ("pkg search"),
+# with every run of blanks and line breaks made one space (filling breaks lines anywhere).
 section() {
     python3 - "$SCRATCH/man.txt" "$1" <<'PY'
 import re, sys
@@ -31,12 +32,14 @@ for line in lines:
         m = re.match(r"^   (\S.*)$", line)
         if m:
             words = m.group(1).split()
+            # "pkg search QUERY" is the section of "pkg search", not of "pkg"; a lower-case word after the
+            # title is a subcommand ("bash|zsh|fish" or "[MANAGER]" are not).
             on = " ".join(words[: len(title.split())]) == title and (
-                len(words) == len(title.split()) or not re.match(r"^[a-z]", words[len(title.split())]))
+                len(words) == len(title.split()) or not re.match(r"^[a-z][a-z-]*$", words[len(title.split())]))
             continue
     if on:
         out.append(line)
-print("\n".join(out))
+print(re.sub(r"\s+", " ", " ".join(out)))
 PY
 }
 
