@@ -21,6 +21,7 @@
 #include "cli/progress_renderer.hpp"
 #include "cli/prompt.hpp"
 #include "cli/terminal.hpp"
+#include "pkg/detect/paths.hpp"
 #include "pkg/install/install.hpp"
 #include "pkg/install/install_choice.hpp"
 #include "pkg/install/install_plan.hpp"
@@ -225,6 +226,14 @@ pkg::InstallPlan make_plan(Context& context, const std::string& manager, pkg::Op
     }
     if (!context.root().is_host()) {
         plan_options.root = context.root().dir().string();
+    } else {
+        // A user's manager whose global prefix root owns (npm in /usr) needs root like a system one.
+        auto detect_context = pkg::DetectContext::current(context.root());
+        auto detection = pkg::detect_managers(detect_context, context.options.no_cache ? pkg::UseCache::no
+                                                                                       : pkg::UseCache::yes);
+        auto found = detection.find(manager);
+        plan_options.prefix_owned_by_root =
+            !found.empty() && pkg::prefix_owned_by_root(detect_context, *found.front());
     }
     auto plan = pkg::build_plan(manager, op, names, plan_options);
     if (!plan) {

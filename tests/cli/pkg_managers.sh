@@ -224,6 +224,17 @@ mk "$R" /usr/bin/nix-env
 zr "$R" linux x86_64 /usr/bin pkg paths nix --shell bash --no-cache
 expect_contains "$OUT" "nothing to add for nix: its prefix /home/u/.nix-profile does not exist" "nix without a profile says so"
 
+# ---- a user's manager installing into a root-owned prefix needs root (npm's global prefix /usr) ----
+if npm_exe=$(command -v npm); then
+    npm_prefix=$(dirname "$(dirname "$(readlink -f "$npm_exe")")")
+    run_z --json --no-cache pkg install --dry-run npm:left-pad
+    if [ "$(stat -c %u "$(dirname "$(dirname "$npm_exe")")")" = 0 ]; then
+        expect_json 'd["needs_root"] is True' "npm with a root-owned prefix needs root"
+    else
+        expect_json 'd["needs_root"] is False' "npm with a user-owned prefix ($npm_prefix) does not need root"
+    fi
+fi
+
 # ---- cache: reuse, invalidation by touch, corruption ----
 R="$SCRATCH/cache-root"
 mk "$R" /usr/bin/pacman

@@ -4,6 +4,8 @@
 #include <filesystem>
 #include <set>
 
+#include <sys/stat.h>
+
 #include "pkg/detect/probe.hpp"
 
 namespace zsyncctl::pkg {
@@ -79,6 +81,16 @@ ManagerPaths resolve_paths(const DetectContext& context, const DetectedManager& 
         add_keg_only(context, paths);
     }
     return paths;
+}
+
+bool prefix_owned_by_root(const DetectContext& context, const DetectedManager& detected) {
+    if (detected.prefix.empty()) {
+        return false;
+    }
+    auto probe = probe_path(context.root, detected.prefix);
+    struct stat st {};
+    return probe.kind == FileProbe::Kind::directory && ::stat(probe.host_path.c_str(), &st) == 0 &&
+           st.st_uid == 0;
 }
 
 bool is_default_search_dir(std::string_view dir, std::string_view arch) {

@@ -28,6 +28,11 @@ struct ManagerPaths {
 /// <prefix>/opt without a link record in <prefix>/var/homebrew/linked. Never fails.
 ManagerPaths resolve_paths(const DetectContext& context, const DetectedManager& detected);
 
+/// True when `detected` installs into a prefix owned by root (npm's global prefix /usr, a pip in
+/// /usr/local): a manager that runs as the user then needs root too. False when the prefix is unknown or
+/// missing. Never fails.
+bool prefix_owned_by_root(const DetectContext& context, const DetectedManager& detected);
+
 /// True for directories every compiler, linker and shell already searches (/usr/bin, /usr/lib, the
 /// multiarch dirs, ...): exporting them again only reorders the search.
 bool is_default_search_dir(std::string_view dir, std::string_view arch);
