@@ -63,6 +63,41 @@ int report_parse_error(CLI::App& app, const CLI::ParseError& e, Output& out) {
     return to_int(ExitCode::usage);
 }
 
+// CLI11 lists only a command's own options: every subcommand's --help also names the global ones.
+void add_global_options_footer(CLI::App& app) {
+    std::string globals = "Global options (before or after the command; see zsyncctl --help):";
+    std::string line = "\n ";
+    for (const CLI::Option* opt :
+         app.get_options([](const CLI::Option* o) { return !o->get_group().empty(); })) {
+        if (opt == app.get_help_ptr() || opt == app.get_version_ptr()) {
+            continue; // each command has its own --help; --version is the program's
+        }
+        std::string names = opt->get_name(false, true);
+        if (!opt->get_option_text().empty()) {
+            names += " " + opt->get_option_text();
+        }
+        if (line.size() + names.size() + 2 > 100) {
+            globals += line;
+            line = "\n ";
+        }
+        line += " " + names;
+    }
+    globals += line;
+    std::vector<CLI::App*> pending = app.get_subcommands([](CLI::App*) { return true; });
+    while (!pending.empty()) {
+        CLI::App* sub = pending.back();
+        pending.pop_back();
+        if (sub->get_group().empty()) {
+            continue; // hidden
+        }
+        std::string footer = sub->get_footer();
+        sub->footer(footer.empty() ? globals : footer + "\n" + globals);
+        for (CLI::App* child : sub->get_subcommands([](CLI::App*) { return true; })) {
+            pending.push_back(child);
+        }
+    }
+}
+
 // Defines the whole command line (global options and every subcommand) on `app`, bound to `context`.
 void define_app(CLI::App& app, Context& context) {
     app.name("zsyncctl");
@@ -97,6 +132,7 @@ void define_app(CLI::App& app, Context& context) {
     for (CommandRegistrar registrar : command_registrars()) {
         registrar(app, context);
     }
+    add_global_options_footer(app);
 }
 
 // How parsing went: a command (or the top-level help) is to run, parsing alone ended the run (--help,

@@ -21,12 +21,14 @@ void register_complete_values(CLI::App& app, Context& context) {
     // Hidden (empty group): the completion scripts call it for values only known at run time.
     auto* cmd = app.add_subcommand("__complete", "Print completion values of KIND, one per line")->group("");
     auto kind = std::make_shared<std::string>();
+    auto word = std::make_shared<std::string>();
     cmd->add_option("kind", *kind, "The value source")->required();
-    cmd->final_callback([&context, kind] {
-        context.set_action([&context, kind] {
+    cmd->add_option("word", *word, "What is typed so far");
+    cmd->final_callback([&context, kind, word] {
+        context.set_action([&context, kind, word] {
             for (const ValueSource& source : value_sources()) {
                 if (source.kind == *kind) {
-                    for (const std::string& value : source.list(context)) {
+                    for (const std::string& value : source.list(context, *word)) {
                         context.out.line(value);
                     }
                     return ExitCode::success;

@@ -2,6 +2,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 
@@ -10,6 +11,7 @@
 #include "cli/completion.hpp"
 #include "cli/context.hpp"
 #include "cli/json.hpp"
+#include "cli/paths_json.hpp"
 #include "doctor/doctor.hpp"
 #include "pkg/detect/cache.hpp"
 #include "pkg/detect/detect.hpp"
@@ -23,7 +25,18 @@ namespace {
 
 using nlohmann::json;
 
-constexpr int k_schema_version = 1;
+// 2: facts.package_managers[].paths is the paths object of `pkg paths --json` (every key, prefix a
+// string or null); facts.io.event_loop.
+constexpr int k_schema_version = 2;
+
+// The event loop this command really got, and why: the backend asked for (and by whom), the one
+// created, and the reason for it (the fallback's cause under auto).
+struct LoopFacts {
+    std::string requested = "auto";
+    std::string source = "default"; // "default", "--io-backend" or "ZSYNCCTL_IO_BACKEND"
+    std::string backend;            // "io_uring" or "epoll"; empty when no loop could be created
+    std::string reason;
+};
 
 struct DoctorFlags {
     std::vector<std::string> checks;
@@ -48,7 +61,7 @@ json rlimit_json(const platform::Rlimit& r) {
     return {{"soft", opt(r.soft)}, {"hard", opt(r.hard)}};
 }
 
-json facts_json(const doctor::Report& report, bool compiled_in) {
+json facts_json(const doctor::Report& report, bool compiled_in, const LoopFacts& loop) {
     const platform::HostFacts& f = report.facts;
     json distro = {{"id", nullptr},          {"id_like", json::array()}, {"name", nullptr},
                    {"pretty_name", nullptr}, {"version_id", nullptr},    {"version_codename", nullptr},
@@ -113,13 +126,25 @@ json facts_json(const doctor::Report& report, bool compiled_in) {
                {"epoll", f.reactor.epoll},
                {"kqueue", f.reactor.kqueue},
                {"iocp", f.reactor.iocp},
-               {"reactor", f.reactor.name}};
+               {"reactor", f.reactor.name},
+               {"event_loop",
+                {{"backend", str_or_null(loop.backend)},
+                 {"requested", loop.requested},
+                 {"source", loop.source},
+                 {"reason", loop.reason}}}};
     json managers = json::array();
     for (const auto& m : report.package_managers) {
-        json paths = json::object();
+        std::string prefix;
+        std::map<std::string, std::vector<std::string>> dirs;
         for (const auto& [kind, path] : m.paths) {
-            paths[kind].push_back(path);
+            if (kind == "prefix") {
+                prefix = path;
+            } else {
+                dirs[kind].push_back(path);
+            }
         }
+        json paths = paths_object(prefix, dirs["bin"], dirs["lib"], dirs["include"], dirs["pkg_config"],
+                                  dirs["keg_only"]);
         json entry = {
             {"name", m.name}, {"path", m.path}, {"kind", m.kind}, {"paths", paths}, {"version", nullptr}};
         if (m.version) {
@@ -136,14 +161,14 @@ json facts_json(const doctor::Report& report, bool compiled_in) {
             {"io", io},         {"package_managers", managers}};
 }
 
-json report_json(const doctor::Report& report, bool compiled_in) {
+json report_json(const doctor::Report& report, bool compiled_in, const LoopFacts& loop) {
     const auto& o = report.facts.overrides;
     json doc;
     doc["schema_version"] = k_schema_version;
     doc["overrides"] = {{"root", o.root ? json(o.root_dir) : json(nullptr)},
                         {"os", o.os ? json(report.facts.identity.os) : json(nullptr)},
                         {"arch", o.arch ? json(report.facts.identity.arch) : json(nullptr)}};
-    doc["facts"] = facts_json(report, compiled_in);
+    doc["facts"] = facts_json(report, compiled_in, loop);
     json checks = json::array();
     for (const auto& c : report.checks) {
         json evidence = json::object();
@@ -205,7 +230,7 @@ void fact_line(const Output& out, std::string_view key, const std::string& value
     out.line(line);
 }
 
-void print_facts(const Output& out, const doctor::Report& report, bool compiled_in) {
+void print_facts(const Output& out, const doctor::Report& report, bool compiled_in, const LoopFacts& loop) {
     const platform::HostFacts& f = report.facts;
     out.line(out.paint("System", Color::bold));
     std::string os = f.identity.os + " " + f.identity.arch;
@@ -276,7 +301,8 @@ void print_facts(const Output& out, const doctor::Report& report, bool compiled_
         uring += "; this build has no io_uring support";
     }
     fact_line(out, "io_uring", uring);
-    fact_line(out, "Reactor", f.reactor.name + (f.reactor.create_errno == 0 ? "" : " (cannot be created)"));
+    fact_line(out, "Event loop",
+              (loop.backend.empty() ? std::string("none") : loop.backend) + " (" + loop.reason + ")");
 
     out.line(out.paint("Package managers", Color::bold));
     if (report.package_managers.empty()) {
@@ -300,8 +326,10 @@ void print_checks(const Output& out, const doctor::Report& report) {
         std::string mark;
         switch (c.status) {
         case S::ok:
-        case S::info:
             mark = out.paint("[✓]", Color::green);
+            break;
+        case S::info:
+            mark = out.paint("[i]", Color::blue);
             break;
         case S::warn:
             mark = out.paint("[!]", Color::yellow);
@@ -326,7 +354,23 @@ void print_checks(const Output& out, const doctor::Report& report) {
     }
 }
 
-void print_report(const Output& out, const doctor::Report& report, bool compiled_in) {
+// -q: only the checks that warn or fail, each with its fix; nothing at all when none does.
+void print_problems(const Output& out, const doctor::Report& report) {
+    using S = doctor::Status;
+    for (const auto& c : report.checks) {
+        if (c.status != S::warn && c.status != S::fail) {
+            continue;
+        }
+        std::string mark =
+            c.status == S::warn ? out.paint("[!]", Color::yellow) : out.paint("[✗]", Color::red);
+        out.line(mark + " " + c.id + ": " + c.summary);
+        if (!c.fix.empty()) {
+            out.line("    fix: " + c.fix);
+        }
+    }
+}
+
+void print_report(const Output& out, const doctor::Report& report, bool compiled_in, const LoopFacts& loop) {
     const auto& o = report.facts.overrides;
     std::vector<std::string> overrides;
     if (o.root) {
@@ -344,7 +388,7 @@ void print_report(const Output& out, const doctor::Report& report, bool compiled
                            Color::yellow));
         out.line("");
     }
-    print_facts(out, report, compiled_in);
+    print_facts(out, report, compiled_in, loop);
     out.line("");
     print_checks(out, report);
     out.line("");
@@ -361,14 +405,41 @@ void print_report(const Output& out, const doctor::Report& report, bool compiled
     auto plural = [](std::size_t n, const char* word) {
         return std::to_string(n) + " " + word + (n == 1 ? "" : "s");
     };
-    std::string summary = std::to_string(report.count(S::ok) + report.count(S::info)) + " ok, " +
-                          plural(report.count(S::warn), "warning") + ", " +
-                          plural(report.count(S::fail), "failure") + ", " +
-                          std::to_string(report.count(S::skip)) + " skipped";
+    std::string summary =
+        std::to_string(report.count(S::ok)) + " ok, " + std::to_string(report.count(S::info)) + " info, " +
+        plural(report.count(S::warn), "warning") + ", " + plural(report.count(S::fail), "failure") + ", " +
+        std::to_string(report.count(S::skip)) + " skipped";
     if (out.verbosity() == 0) {
         summary += "; -v for evidence";
     }
     out.line(summary);
+}
+
+// Creates the runtime's event loop (no process, no thread beyond the runtime's own) to report the backend
+// the commands really run on.
+void describe_loop(Context& context, bool compiled_in, LoopFacts& loop) {
+    core::Runtime* runtime = nullptr;
+    try {
+        runtime = &context.runtime();
+    } catch (const CommandError& e) {
+        loop.reason = "cannot be created: " + e.error.message;
+        return;
+    }
+    auto created = runtime->loop();
+    if (!created) {
+        loop.reason = "cannot be created: " + created.error().message;
+        return;
+    }
+    loop.backend = std::string(core::to_string((*created)->backend()));
+    if (loop.source != "default") {
+        loop.reason = "forced by " + loop.source;
+    } else if (!(*created)->fallback_reason().empty()) {
+        loop.reason = "auto: io_uring not usable: " + (*created)->fallback_reason();
+    } else if (!compiled_in) {
+        loop.reason = "auto: this build has no io_uring support";
+    } else {
+        loop.reason = "auto: io_uring works here";
+    }
 }
 
 } // namespace
@@ -411,11 +482,12 @@ void register_doctor(CLI::App& app, Context& context) {
             options.only = flags->checks;
             options.io_uring_compiled_in = build_info().io_uring;
             options.requested_backend = context.io_backend();
-            if (!context.options.io_backend.empty()) {
-                options.requested_backend_source = "--io-backend";
-            } else if (const char* env = std::getenv("ZSYNCCTL_IO_BACKEND");
-                       env != nullptr && env[0] != '\0') {
-                options.requested_backend_source = "ZSYNCCTL_IO_BACKEND";
+            LoopFacts loop;
+            loop.requested = std::string(core::to_string(options.requested_backend));
+            // `auto` is the default whoever says it: only another value is an override.
+            if (options.requested_backend != core::IoBackend::automatic) {
+                loop.source = !context.options.io_backend.empty() ? "--io-backend" : "ZSYNCCTL_IO_BACKEND";
+                options.requested_backend_source = loop.source;
             }
             // Validate the selection before gathering anything.
             if (auto valid = doctor::validate_check_ids(options.only); !valid) {
@@ -447,14 +519,17 @@ void register_doctor(CLI::App& app, Context& context) {
                     }
                 }
             }
+            describe_loop(context, options.io_uring_compiled_in, loop);
             auto report = doctor::run_doctor(platform::gather_host_facts(root), options);
             if (!report) {
                 raise(report.error());
             }
             if (context.options.json) {
-                context.out.line(json_text(report_json(*report, options.io_uring_compiled_in)));
+                context.out.line(json_text(report_json(*report, options.io_uring_compiled_in, loop)));
+            } else if (context.out.quiet()) {
+                print_problems(context.out, *report);
             } else {
-                print_report(context.out, *report, options.io_uring_compiled_in);
+                print_report(context.out, *report, options.io_uring_compiled_in, loop);
             }
             return doctor::has_failures(*report, flags->strict ? doctor::Strict::yes : doctor::Strict::no)
                        ? ExitCode::failure

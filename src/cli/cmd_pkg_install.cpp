@@ -22,6 +22,7 @@
 #include "cli/progress_renderer.hpp"
 #include "cli/prompt.hpp"
 #include "cli/terminal.hpp"
+#include "pkg/detect/paths.hpp"
 #include "pkg/install/install.hpp"
 #include "pkg/install/install_choice.hpp"
 #include "pkg/install/install_plan.hpp"
@@ -276,6 +277,14 @@ pkg::InstallPlan make_plan(Context& context, const std::string& manager, pkg::Op
     }
     if (!context.root().is_host()) {
         plan_options.root = context.root().dir().string();
+    } else {
+        // A user's manager whose global prefix root owns (npm in /usr) needs root like a system one.
+        auto detect_context = pkg::DetectContext::current(context.root());
+        auto detection = pkg::detect_managers(detect_context, context.options.no_cache ? pkg::UseCache::no
+                                                                                       : pkg::UseCache::yes);
+        auto found = detection.find(manager);
+        plan_options.prefix_owned_by_root =
+            !found.empty() && pkg::prefix_owned_by_root(detect_context, *found.front());
     }
     auto plan = pkg::build_plan(manager, op, names, plan_options);
     if (!plan) {
@@ -712,13 +721,15 @@ void register_operation(CLI::App& pkg, Context& context, pkg::Operation op) {
                                    install ? "Install packages with a package manager, with progress"
                                            : "Remove packages with a package manager, with progress");
     auto args = std::make_shared<InstallArgs>();
-    cmd->add_option("names", args->names, "Package names; MANAGER:NAME picks the manager (apt:curl)")
-        ->required();
+    complete_with(
+        cmd->add_option("names", args->names, "Package names; MANAGER:NAME picks the manager (apt:curl)")
+            ->required(),
+        "install-names");
     complete_with(cmd->add_option("-m,--manager", args->manager,
                                   "The package manager to use (wins over MANAGER:NAME; without either, the "
                                   "names are searched for)")
                       ->option_text("M"),
-                  "managers");
+                  install ? "install-managers" : "remove-managers");
     cmd->add_flag("-n,--dry-run", args->dry_run,
                   "Print the plan (manager, exact argv, root, lock) and the manager's own simulation; change "
                   "nothing (exit 1 when the manager or a package is missing)");

@@ -6,6 +6,7 @@
 #include "cli/completion.hpp"
 #include "cli/context.hpp"
 #include "cli/json.hpp"
+#include "cli/paths_json.hpp"
 #include "pkg/detect/detect.hpp"
 #include "pkg/detect/paths.hpp"
 #include "pkg/registry/registry.hpp"
@@ -29,6 +30,28 @@ std::string join(const std::vector<std::string>& items, std::string_view sep) {
         out += item;
     }
     return out;
+}
+
+// Why there is nothing to export: a manager none of whose directories exists (nix without a profile)
+// says so, else every directory is a standard one.
+std::string nothing_to_add(const std::vector<pkg::ManagerPaths>& all) {
+    std::string text;
+    for (const auto& p : all) {
+        if (!p.bin.empty() || !p.lib.empty() || !p.include.empty() || !p.pkg_config.empty()) {
+            continue;
+        }
+        std::string id(p.detected->manager->id);
+        text += "# zsyncctl: nothing to add for " + id + ": ";
+        if (!p.prefix.empty() && !p.prefix_exists) {
+            text += "its prefix " + util::sanitize_for_display(p.prefix) + " does not exist\n";
+        } else {
+            text += "none of its directories exists\n";
+        }
+    }
+    if (text.empty()) {
+        text = "# zsyncctl: nothing to add (only standard system directories)\n";
+    }
+    return text;
 }
 
 std::string shell_exports(const std::string& shell, const std::vector<pkg::ManagerPaths>& all,
@@ -59,25 +82,25 @@ std::string shell_exports(const std::string& shell, const std::vector<pkg::Manag
             }
         }
     }
+    // Each directory is prepended only when the variable does not hold it yet, checked when the output
+    // is evaluated: evaluating it twice changes nothing. The last is prepended first to keep the order.
     std::string text;
     for (const auto& var : vars) {
-        if (var.dirs.empty()) {
-            continue;
-        }
         std::string name = var.name;
-        if (shell == "fish") {
-            text += "set -gx " + name;
-            for (const auto& dir : var.dirs) {
-                text += " " + util::quote_fish(dir);
+        for (auto it = var.dirs.rbegin(); it != var.dirs.rend(); ++it) {
+            if (shell == "fish") {
+                std::string dir = util::quote_fish(*it);
+                text += "contains -- " + dir + " $" + name + "; or set -gx " + name + " " + dir + " $" +
+                        name + "\n";
+            } else {
+                std::string dir = util::quote_posix(*it);
+                text += "case \":${" + name + "-}:\" in *:" + dir + ":*) ;; *) export " + name + "=" + dir +
+                        "\"${" + name + ":+:${" + name + "}}\" ;; esac\n";
             }
-            text += " $" + name + "\n";
-        } else {
-            text += "export " + name + "=" + util::quote_posix(join(var.dirs, ":")) + "\"${" + name +
-                    ":+:${" + name + "}}\"\n";
         }
     }
     if (text.empty()) {
-        text = "# zsyncctl: nothing to add (only standard system directories)\n";
+        text = nothing_to_add(all);
     }
     return text;
 }
@@ -123,23 +146,15 @@ ExitCode run_paths(Context& context, const PathsOptions& options) {
     if (context.out.json()) {
         nlohmann::json list = nlohmann::json::array();
         for (const auto& p : all) {
-            nlohmann::json obj = {
+            list.push_back({
                 {"name", std::string(p.detected->manager->id)},
-                {"prefix", p.prefix.empty() ? nlohmann::json(nullptr) : nlohmann::json(p.prefix)},
                 {"executable", p.detected->executable.empty() ? nlohmann::json(nullptr)
                                                               : nlohmann::json(p.detected->executable)},
                 {"preferred", p.detected->preferred},
-                {"bin", p.bin},
-                {"lib", p.lib},
-                {"include", p.include},
-                {"pkg_config", p.pkg_config},
-            };
-            if (p.detected->manager->keg_only_paths) {
-                obj["keg_only"] = p.keg_only;
-            }
-            list.push_back(std::move(obj));
+                {"paths", paths_object(p.prefix, p.bin, p.lib, p.include, p.pkg_config, p.keg_only)},
+            });
         }
-        context.out.line(json_text(list));
+        context.out.line(json_text({{"schema_version", k_paths_schema_version}, {"managers", list}}));
         return ExitCode::success;
     }
     if (all.empty()) {
@@ -181,9 +196,14 @@ void register_pkg_paths(CLI::App& pkg, Context& context) {
     complete_with(
         cmd->add_option("manager", options->manager, "Only this manager (an id from 'pkg managers --all')")
             ->option_text("MANAGER"),
-        "managers");
+        "detected-managers");
+    std::vector<std::string> shells;
+    for (std::string_view s : completion_shells()) {
+        shells.emplace_back(s);
+    }
     cmd->add_option("--shell", options->shell,
                     "Print export lines for PATH, LIBRARY_PATH, CPATH, PKG_CONFIG_PATH")
+        ->check(CLI::IsMember(shells))
         ->option_text("bash|zsh|fish");
     cmd->final_callback([&context, options] {
         context.set_action([&context, options] { return run_paths(context, *options); });

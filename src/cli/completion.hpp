@@ -15,11 +15,13 @@ namespace zsyncctl::cli {
 class Context;
 
 /// A named source of completion values computed at completion time (manager names, doctor check ids).
-/// The shell scripts call the hidden `zsyncctl __complete <kind>`, which prints list(context) one per line.
+/// The shell scripts call the hidden `zsyncctl __complete <kind> [WORD]` (WORD: what is typed so far),
+/// which prints list(context, WORD) one per line; the shell filters them by WORD. A source that cannot
+/// read its data returns nothing.
 struct ValueSource {
     std::string_view kind;
     std::string_view description;
-    std::vector<std::string> (*list)(Context& context);
+    std::vector<std::string> (*list)(Context& context, std::string_view word);
 };
 
 /// Every registered value source (the k_value_sources table in completion_sources.cpp).
@@ -49,6 +51,9 @@ struct CommandSpec {
     std::string path;
     std::string description;
     std::vector<OptionSpec> options; // its own options; the root's are global (accepted everywhere)
+    /// Every option accepted here: its own, then its ancestors' (the root's are global), each name once
+    /// (the nearest command's wins: every command has its own --help).
+    std::vector<OptionSpec> effective_options;
     std::vector<CommandSpec> subcommands;
 };
 

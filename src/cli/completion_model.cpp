@@ -1,5 +1,6 @@
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <map>
 
 #include "cli/completion.hpp"
@@ -61,7 +62,16 @@ OptionSpec option_spec(CLI::Option* opt) {
     return spec;
 }
 
-CommandSpec walk(CLI::App* app, const std::string& path) {
+bool shares_a_name(const OptionSpec& a, const OptionSpec& b) {
+    auto common = [](const std::vector<std::string>& x, const std::vector<std::string>& y) {
+        return std::any_of(x.begin(), x.end(),
+                           [&](const std::string& n) { return std::find(y.begin(), y.end(), n) != y.end(); });
+    };
+    return common(a.long_names, b.long_names) || common(a.short_names, b.short_names);
+}
+
+// `inherited`: the effective options of the parent; this command's own come first and hide theirs.
+CommandSpec walk(CLI::App* app, const std::string& path, const std::vector<OptionSpec>& inherited) {
     CommandSpec spec;
     spec.name = app->get_name();
     spec.path = path;
@@ -70,9 +80,22 @@ CommandSpec walk(CLI::App* app, const std::string& path) {
     for (CLI::Option* opt : app->get_options([](CLI::Option* o) { return !o->get_group().empty(); })) {
         spec.options.push_back(option_spec(opt));
     }
+    for (const OptionSpec& own : spec.options) {
+        if (own.positional.empty()) {
+            spec.effective_options.push_back(own);
+        }
+    }
+    for (const OptionSpec& parent : inherited) {
+        bool hidden = std::any_of(spec.effective_options.begin(), spec.effective_options.end(),
+                                  [&](const OptionSpec& own) { return shares_a_name(own, parent); });
+        if (!hidden) {
+            spec.effective_options.push_back(parent);
+        }
+    }
     for (CLI::App* sub : app->get_subcommands(
              [](CLI::App* a) { return !a->get_name().empty() && !a->get_group().empty(); })) {
-        spec.subcommands.push_back(walk(sub, path.empty() ? sub->get_name() : path + " " + sub->get_name()));
+        spec.subcommands.push_back(
+            walk(sub, path.empty() ? sub->get_name() : path + " " + sub->get_name(), spec.effective_options));
     }
     return spec;
 }
@@ -91,7 +114,7 @@ std::string_view completion_kind(const CLI::Option* option) {
 }
 
 CommandSpec completion_model(CLI::App& app) {
-    return walk(&app, "");
+    return walk(&app, "", {});
 }
 
 } // namespace zsyncctl::cli

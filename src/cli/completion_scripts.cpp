@@ -89,16 +89,18 @@ Tables tables(const CommandSpec& model) {
         }
         t.subs.emplace_back("k" + c.path, join(names, " "));
         t.sub_descs.emplace_back("k" + c.path, join(descs, "\n"));
-        std::vector<std::string> positional_values;
         for (const OptionSpec& o : c.options) {
-            if (!o.positional.empty()) {
-                if (!o.dynamic.empty()) {
-                    t.pos.emplace_back("k" + c.path, "@" + o.dynamic);
-                } else if (!o.values.empty()) {
-                    t.pos.emplace_back("k" + c.path, join(o.values, " "));
-                }
+            if (o.positional.empty()) {
                 continue;
             }
+            if (!o.dynamic.empty()) {
+                t.pos.emplace_back("k" + c.path, "@" + o.dynamic);
+            } else if (!o.values.empty()) {
+                t.pos.emplace_back("k" + c.path, join(o.values, " "));
+            }
+        }
+        // Every option accepted here once: its own and the inherited ones (global, or a parent's).
+        for (const OptionSpec& o : c.effective_options) {
             for (const std::string& n : flag_names(o)) {
                 options.push_back(n);
                 option_descs.push_back(n + ":" + one_line(o.description));
@@ -137,13 +139,19 @@ std::string bash_script(const CommandSpec& model) {
     s += "_zsyncctl() {\n";
     s += R"SH(    local cur prev words cword split
     if declare -F _init_completion >/dev/null 2>&1; then
-        _init_completion -s || return
+        # -n : keeps MANAGER:NAME one word (':' is in COMP_WORDBREAKS).
+        _init_completion -s -n : || return
     else
         words=("${COMP_WORDS[@]}")
         cword=$COMP_CWORD
-        cur=${COMP_WORDS[COMP_CWORD]}
+        cur=${COMP_LINE:0:COMP_POINT}
+        cur=${cur##*[[:space:]]}
         prev=${COMP_WORDS[COMP_CWORD - 1]}
-        if [[ $prev == = && $cword -ge 2 ]]; then prev=${COMP_WORDS[COMP_CWORD - 2]}; fi
+        if [[ $prev == [=:] && $cword -ge 2 ]]; then prev=${COMP_WORDS[COMP_CWORD - 2]}; fi
+        if [[ $cur == --*=* ]]; then
+            prev=${cur%%=*}
+            cur=${cur#*=}
+        fi
     fi
 )SH";
     s += assoc("subs", t.subs, false);
@@ -152,7 +160,10 @@ std::string bash_script(const CommandSpec& model) {
     s += assoc("dyn", t.dyn, false);
     s += assoc("pos", t.pos, false);
     s += "    local takes=" + util::quote_posix(takes_value_names(model)) + "\n";
-    s += R"SH(    local path='' i w p list
+    s +=
+        R"SH(    # Values known only at run time come from the zsyncctl being completed (as typed, else from PATH).
+    local z=${words[0]} path='' i w list
+    [[ $z == "~/"* ]] && z=$HOME/${z#"~/"}
     for ((i = 1; i < cword; i++)); do
         w=${words[i]}
         case $w in
@@ -162,44 +173,37 @@ std::string bash_script(const CommandSpec& model) {
         esac
     done
     if [[ $takes == *" $prev "* ]]; then
-        # The value of an option: its choices, found on this command or the nearest ancestor.
-        p=$path
-        while :; do
-            if [[ -n ${dyn["k$p|$prev"]+x} ]]; then
-                list=$("${words[0]}" __complete "${dyn["k$p|$prev"]}" 2>/dev/null)
-                COMPREPLY=($(compgen -W "$list" -- "$cur"))
-                return
-            fi
-            if [[ -n ${vals["k$p|$prev"]+x} ]]; then
-                COMPREPLY=($(compgen -W "${vals["k$p|$prev"]}" -- "$cur"))
-                return
-            fi
-            [[ -z $p ]] && break
-            if [[ $p == *" "* ]]; then p=${p% *}; else p=''; fi
-        done
-        COMPREPLY=($(compgen -f -- "$cur"))
+        if [[ -n ${dyn["k$path|$prev"]+x} ]]; then
+            list=$("$z" __complete "${dyn["k$path|$prev"]}" -- "$cur" 2>/dev/null)
+            COMPREPLY=($(compgen -W "$list" -- "$cur"))
+        elif [[ -n ${vals["k$path|$prev"]+x} ]]; then
+            COMPREPLY=($(compgen -W "${vals["k$path|$prev"]}" -- "$cur"))
+        else
+            COMPREPLY=($(compgen -f -- "$cur"))
+        fi
         return
     fi
     if [[ $cur == -* ]]; then
-        # Options of this command and of every ancestor (the root's are global).
-        list=${opts[k$path]}
-        p=$path
-        while [[ -n $p ]]; do
-            if [[ $p == *" "* ]]; then p=${p% *}; else p=''; fi
-            list+=" ${opts[k$p]}"
-        done
-        COMPREPLY=($(compgen -W "$list" -- "$cur"))
+        COMPREPLY=($(compgen -W "${opts[k$path]}" -- "$cur"))
         return
     fi
     list=${subs[k$path]}
     if [[ -n ${pos[k$path]+x} ]]; then
         if [[ ${pos[k$path]} == @* ]]; then
-            list+=" $("${words[0]}" __complete "${pos[k$path]#@}" 2>/dev/null)"
+            list+=" $("$z" __complete "${pos[k$path]#@}" -- "$cur" 2>/dev/null)"
         else
             list+=" ${pos[k$path]}"
         fi
     fi
     COMPREPLY=($(compgen -W "$list" -- "$cur"))
+    # Readline replaces only the text after the last ':' of MANAGER:NAME.
+    if [[ $cur == *:* && $COMP_WORDBREAKS == *:* ]]; then
+        COMPREPLY=("${COMPREPLY[@]#"${cur%:*}:"}")
+    fi
+    # A MANAGER: prefix is continued, not ended with a space.
+    if [[ ${#COMPREPLY[@]} -eq 1 && ${COMPREPLY[0]} == *: ]]; then
+        compopt -o nospace 2>/dev/null
+    fi
 }
 complete -F _zsyncctl zsyncctl
 )SH";
@@ -220,8 +224,11 @@ std::string zsh_script(const CommandSpec& model) {
     s += assoc("dyn", t.dyn, true);
     s += assoc("pos", t.pos, true);
     s += "    local takes=" + util::quote_posix(takes_value_names(model)) + "\n";
-    s += R"SH(    local cmdpath='' i w p cur=${words[CURRENT]} prev=${words[CURRENT-1]} pre=''
-    local -a list described
+    s +=
+        R"SH(    # Values known only at run time come from the zsyncctl being completed (as typed, else from PATH).
+    local z=${words[1]} cmdpath='' i w cur=${words[CURRENT]} prev=${words[CURRENT-1]} pre=''
+    local -a list described prefixes
+    [[ $z == '~/'* ]] && z=$HOME/${z#'~/'}
     for (( i = 2; i < CURRENT; i++ )); do
         w=${words[i]}
         case $w in
@@ -233,43 +240,36 @@ std::string zsh_script(const CommandSpec& model) {
     if [[ $cur == --*=* ]]; then
         prev=${cur%%=*}
         pre="$prev="
+        cur=${cur#*=}
     fi
     if [[ $takes == *" $prev "* ]]; then
-        p=$cmdpath
-        while :; do
-            if (( ${+dyn[k$p|$prev]} )); then
-                list=(${(f)"$(${words[1]} __complete ${dyn[k$p|$prev]} 2>/dev/null)"})
-                compadd -P "$pre" -- $list
-                return
-            fi
-            if (( ${+vals[k$p|$prev]} )); then
-                compadd -P "$pre" -- ${=vals[k$p|$prev]}
-                return
-            fi
-            [[ -z $p ]] && break
-            if [[ $p == *' '* ]]; then p=${p% *}; else p=''; fi
-        done
-        _files
+        if (( ${+dyn[k$cmdpath|$prev]} )); then
+            list=(${(f)"$($z __complete ${dyn[k$cmdpath|$prev]} -- $cur 2>/dev/null)"})
+            compadd -P "$pre" -- $list
+        elif (( ${+vals[k$cmdpath|$prev]} )); then
+            compadd -P "$pre" -- ${=vals[k$cmdpath|$prev]}
+        else
+            _files
+        fi
         return
     fi
     if [[ $cur == -* ]]; then
         described=(${(f)optdescs[k$cmdpath]})
-        p=$cmdpath
-        while [[ -n $p ]]; do
-            if [[ $p == *' '* ]]; then p=${p% *}; else p=''; fi
-            described+=(${(f)optdescs[k$p]})
-        done
         _describe -t options 'option' described
         return
     fi
     described=(${(f)subdescs[k$cmdpath]})
     if (( ${+pos[k$cmdpath]} )); then
         if [[ ${pos[k$cmdpath]} == @* ]]; then
-            list=(${(f)"$(${words[1]} __complete ${pos[k$cmdpath]#@} 2>/dev/null)"})
+            list=(${(f)"$($z __complete ${pos[k$cmdpath]#@} -- $cur 2>/dev/null)"})
         else
             list=(${=pos[k$cmdpath]})
         fi
-        compadd -- $list
+        # A MANAGER: prefix is continued, not ended with a space.
+        prefixes=(${(M)list:#*:})
+        list=(${list:#*:})
+        (( ${#prefixes} )) && compadd -S '' -- $prefixes
+        (( ${#list} )) && compadd -- $list
     fi
     (( ${#described} )) && _describe -t commands 'command' described
     return 0
@@ -333,35 +333,34 @@ end
 function __zsyncctl_at
     test (__zsyncctl_path) = "$argv"
 end
-function __zsyncctl_under
-    set -l path (__zsyncctl_path)
-    test "$path" = "$argv"; or string match -q -- "$argv *" $path
+# Values known only at run time come from the zsyncctl being completed (as typed, else from PATH).
+function __zsyncctl_values --argument-names kind
+    set -l z (commandline -opc)[1]
+    set z (string replace -r '^~/' "$HOME/" -- $z)
+    $z __complete $kind -- (commandline -ct | string replace -r '^--[^=]*=' '') 2>/dev/null
 end
 complete -c zsyncctl -f
 )SH";
     each_command(model, [&](const CommandSpec& c) {
         std::string at = "-n " + util::quote_fish("__zsyncctl_at " + util::quote_posix(c.path));
-        std::string under = c.path.empty()
-                                ? std::string()
-                                : "-n " + util::quote_fish("__zsyncctl_under " + util::quote_posix(c.path));
         for (const CommandSpec& sub : c.subcommands) {
             s += "complete -c zsyncctl " + at + " -a " + util::quote_fish(sub.name) + " -d " +
                  util::quote_fish(one_line(sub.description)) + "\n";
         }
         for (const OptionSpec& o : c.options) {
-            if (!o.positional.empty()) {
-                if (!o.dynamic.empty()) {
-                    s += "complete -c zsyncctl " + at + " -a " +
-                         util::quote_fish("(zsyncctl __complete " + o.dynamic + " 2>/dev/null)") + "\n";
-                } else if (!o.values.empty()) {
-                    s += "complete -c zsyncctl " + at + " -a " + util::quote_fish(join(o.values, " ")) + "\n";
-                }
+            if (o.positional.empty()) {
                 continue;
             }
-            std::string line = "complete -c zsyncctl";
-            if (!under.empty()) {
-                line += " " + under;
+            if (!o.dynamic.empty()) {
+                s += "complete -c zsyncctl " + at + " -a " +
+                     util::quote_fish("(__zsyncctl_values " + o.dynamic + ")") + "\n";
+            } else if (!o.values.empty()) {
+                s += "complete -c zsyncctl " + at + " -a " + util::quote_fish(join(o.values, " ")) + "\n";
             }
+        }
+        // Every option accepted here once: its own and the inherited ones (global, or a parent's).
+        for (const OptionSpec& o : c.effective_options) {
+            std::string line = "complete -c zsyncctl " + at;
             for (const std::string& n : o.long_names) {
                 line += " -l " + util::quote_fish(n);
             }
@@ -370,8 +369,7 @@ complete -c zsyncctl -f
             }
             if (o.takes_value) {
                 if (!o.dynamic.empty()) {
-                    line +=
-                        " -x -a " + util::quote_fish("(zsyncctl __complete " + o.dynamic + " 2>/dev/null)");
+                    line += " -x -a " + util::quote_fish("(__zsyncctl_values " + o.dynamic + ")");
                 } else if (!o.values.empty()) {
                     line += " -x -a " + util::quote_fish(join(o.values, " "));
                 } else {

@@ -39,9 +39,13 @@ std::string phase_name(const pkg::ProgressUpdate& u, const std::string& operatio
     return u.phase == pkg::Phase::install ? operation : std::string(pkg::to_string(u.phase));
 }
 
-std::string describe(const pkg::ProgressUpdate& u, const std::string& operation) {
+// "install 30%: Running dpkg"; the bar, which shows the percentage itself, asks without it.
+enum class WithPercent { yes, no };
+
+std::string describe(const pkg::ProgressUpdate& u, const std::string& operation,
+                     WithPercent with_percent = WithPercent::yes) {
     std::string text = phase_name(u, operation);
-    if (u.percent) {
+    if (u.percent && with_percent == WithPercent::yes) {
         text += " " + std::to_string(*u.percent) + "%";
     }
     std::string message = util::sanitize_for_display(u.message);
@@ -75,8 +79,14 @@ void ProgressRenderer::update(const pkg::ProgressUpdate& update) {
             {"package", util::sanitize_for_display(update.package)},
             {"message", util::sanitize_for_display(update.message)},
         };
-        m_out.line(json_text(event, JsonLayout::line));
+        std::string text = json_text(event, JsonLayout::line);
+        // A manager repeating itself (apt's "Retrieving file 1 of 1, 0%" six times) is one event.
+        if (text == m_last_line_printed) {
+            return;
+        }
+        m_out.line(text);
         std::fflush(stdout);
+        m_last_line_printed = std::move(text);
         return;
     }
     case RenderMode::lines: {
@@ -126,7 +136,7 @@ void ProgressRenderer::draw() {
         static constexpr char k_spinner[] = {'|', '/', '-', '\\'};
         line = std::string(1, k_spinner[m_spin++ % 4]) + " ";
     }
-    std::string text = describe(m_last, m_operation);
+    std::string text = describe(m_last, m_operation, m_last.percent ? WithPercent::no : WithPercent::yes);
     line = cut(line + text, width);
     if (!m_cursor_hidden) {
         set_cursor_visible(false);

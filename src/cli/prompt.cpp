@@ -70,7 +70,13 @@ std::optional<std::string> read_answer(const core::CancellationToken& token) {
             continue;
         }
         if (got <= 0) {
-            return line.empty() ? std::nullopt : std::optional<std::string>(line);
+            if (line.empty()) {
+                return std::nullopt;
+            }
+            // Ended by Ctrl-D after some text, not by Enter: the terminal's cursor is still on the
+            // question's line, and what follows must start a line of its own.
+            std::fputc('\n', stderr);
+            return line;
         }
         if (c == '\n') {
             return line;

@@ -87,26 +87,28 @@ const std::vector<CheckDef>& definitions() {
         {{"env.virt", "platform", "container, WSL, gVisor or VM"}, check_virt},
         {{"iouring.sysctl", "io_uring", "kernel.io_uring_disabled sysctl"}, check_iouring_sysctl},
         {{"iouring.setup", "io_uring",
-          "io_uring_setup works, else why not (errno, sysctl, seccomp, memlock)"},
+          "io_uring can be set up here, else why not (errno, sysctl, seccomp, memlock)"},
          check_iouring_setup},
-        {{"iouring.memlock", "io_uring", "RLIMIT_MEMLOCK on kernels that charge rings to it (< 5.12)"},
+        {{"iouring.memlock", "io_uring",
+          "locked-memory limit, on kernels that charge io_uring rings to it (< 5.12)"},
          check_iouring_memlock},
-        {{"iouring.opcodes", "io_uring", "IORING_REGISTER_PROBE lists the opcodes the runtime needs"},
+        {{"iouring.opcodes", "io_uring", "the kernel supports every io_uring operation zsyncctl uses"},
          check_iouring_opcodes},
         {{"reactor.create", "io", "the OS reactor (epoll/kqueue/IOCP) can be created"}, check_reactor},
-        {{"limits.nofile", "limits", "RLIMIT_NOFILE soft/hard"}, check_nofile},
-        {{"cpu.affinity", "cpu", "sched_getaffinity vs online CPUs"}, check_affinity},
+        {{"limits.nofile", "limits", "open-file limit (soft/hard)"}, check_nofile},
+        {{"cpu.affinity", "cpu", "CPUs this process may run on vs CPUs online"}, check_affinity},
         {{"cpu.quota", "cpu", "cgroup v1/v2 CPU quota of this process's cgroup"}, check_quota},
         {{"cpu.quota.ancestors", "cpu", "a parent cgroup tighter than the leaf"}, check_quota_ancestors},
         {{"memory.limit", "limits", "cgroup memory limit vs MemTotal"}, check_memory},
-        {{"tasks.limit", "limits", "pids.max and RLIMIT_NPROC"}, check_tasks},
+        {{"tasks.limit", "limits", "process limits (cgroup pids.max, ulimit -u)"}, check_tasks},
         {{"config.overrides", "config", "settings that differ from the defaults, with their source"},
          check_overrides},
         {{"doctor.root", "config", "--root / ZSYNCCTL_ROOT redirects the readings"}, check_root},
         {{"pkg.homebrew.arch", "packages", "a Homebrew built for another arch (Intel brew on Apple Silicon)"},
          check_homebrew_arch},
         {{"pkg.homebrew.multiple", "packages", "more than one Homebrew prefix"}, check_homebrew_multiple},
-        {{"runtime.recommendation", "runtime", "Config::optimal() for these facts, and validate()"},
+        {{"runtime.recommendation", "runtime",
+          "the runtime settings recommended for this machine, and whether they are valid"},
          check_recommendation},
     };
     return defs;
@@ -138,7 +140,8 @@ void add_package_managers(const pkg::DetectContext& context, const pkg::Detectio
         }
         for (const auto& [label, dirs] :
              {std::pair{"bin", &paths.bin}, std::pair{"lib", &paths.lib},
-              std::pair{"include", &paths.include}, std::pair{"pkg_config", &paths.pkg_config}}) {
+              std::pair{"include", &paths.include}, std::pair{"pkg_config", &paths.pkg_config},
+              std::pair{"keg_only", &paths.keg_only}}) {
             for (const auto& dir : *dirs) {
                 fact.paths.emplace_back(label, dir);
             }

@@ -16,7 +16,7 @@ doctor_json() {
 }
 
 # The contract keys exist in every report.
-CONTRACT='d["schema_version"] == 1 and all(k in d["facts"]["os"] for k in ("name", "arch", "distro", "kernel"))
+CONTRACT='d["schema_version"] == 2 and all(k in d["facts"]["os"] for k in ("name", "arch", "distro", "kernel"))
  and all(k in d["facts"]["os"]["distro"] for k in ("id", "id_like", "version_id"))
  and isinstance(d["facts"]["os"]["distro"]["id_like"], list)
  and "release" in d["facts"]["os"]["kernel"]
@@ -26,6 +26,9 @@ CONTRACT='d["schema_version"] == 1 and all(k in d["facts"]["os"] for k in ("name
  and isinstance(d["facts"]["io"]["io_uring"]["usable"], bool) and isinstance(d["facts"]["io"]["io_uring"]["reason"], str)
  and isinstance(d["facts"]["io"]["epoll"], bool) and isinstance(d["facts"]["package_managers"], list)
  and all(isinstance(m["name"], str) for m in d["facts"]["package_managers"])
+ and all(set(m["paths"]) == {"prefix", "bin", "lib", "include", "pkg_config", "keg_only"} for m in d["facts"]["package_managers"])
+ and all(m["paths"]["prefix"] is None or isinstance(m["paths"]["prefix"], str) for m in d["facts"]["package_managers"])
+ and d["facts"]["io"]["event_loop"]["backend"] in ("io_uring", "epoll") and d["facts"]["io"]["event_loop"]["reason"]
  and all(set(("id", "status", "summary", "fix")) <= set(c) and c["status"] in ("ok", "info", "warn", "fail", "skip") for c in d["checks"])
  and d["recommendation"]["execution_model"] in ("blocking", "thread_pool")
  and d["recommendation"]["io_backend"] in ("io_uring", "epoll") and d["recommendation"]["threads"] >= 1'
@@ -187,6 +190,51 @@ expect_json '[c["status"] for c in d["checks"] if c["id"] == "config.overrides"]
 expect_exit 0 "list checks" doctor --list-checks
 expect_contains "$OUT" "iouring.sysctl" "--list-checks lists ids"
 [ "$(printf '%s\n' "$OUT" | wc -l)" -ge 16 ] && ok || fail "--list-checks lists at least 16 checks"
+# What each check checks, in words: no function calls, C++ scopes or kernel constants.
+jargon=$(printf '%s\n' "$OUT" | grep -E '\(\)|::|RLIMIT_|IORING_|sched_|io_uring_setup' || true)
+[ -z "$jargon" ] && ok || fail "--list-checks shows implementation terms: $jargon"
+
+# The event loop doctor reports is the one the runtime really creates, and `auto` is no override.
+run_z doctor --json
+expect_json 'd["facts"]["io"]["event_loop"]["requested"] == "auto" and d["facts"]["io"]["event_loop"]["source"] == "default"' "default backend"
+expect_json '[c["status"] for c in d["checks"] if c["id"] == "config.overrides"] == ["ok"]' "no override by default"
+usable=$(printf '%s' "$OUT" | python3 -c 'import json,sys; d=json.load(sys.stdin)["facts"]["io"]["io_uring"]; print(int(d["usable"] and d["compiled_in"]))')
+if [ "$usable" = 1 ]; then
+    expect_json 'd["facts"]["io"]["event_loop"]["backend"] == "io_uring" and d["facts"]["io"]["event_loop"]["reason"] == "auto: io_uring works here"' "auto uses io_uring where it works"
+    run_z --io-backend io_uring doctor --json
+    expect_json 'd["facts"]["io"]["event_loop"]["backend"] == "io_uring" and d["facts"]["io"]["event_loop"]["reason"] == "forced by --io-backend"' "forced io_uring"
+else
+    expect_json 'd["facts"]["io"]["event_loop"]["backend"] == "epoll" and d["facts"]["io"]["event_loop"]["reason"].startswith("auto: ")' "auto falls back to epoll, saying why"
+fi
+run_z --io-backend auto doctor --json
+expect_json '[c["status"] for c in d["checks"] if c["id"] == "config.overrides"] == ["ok"]' "--io-backend auto is not an override"
+expect_json 'd["facts"]["io"]["event_loop"]["source"] == "default"' "--io-backend auto: the default"
+run_z --io-backend epoll doctor --json
+expect_json 'd["facts"]["io"]["event_loop"]["backend"] == "epoll" and d["facts"]["io"]["event_loop"]["reason"] == "forced by --io-backend"' "forced epoll"
+expect_json '[c["status"] for c in d["checks"] if c["id"] == "config.overrides"] == ["info"]' "--io-backend epoll is an override"
+ZSYNCCTL_IO_BACKEND=epoll run_z doctor --json
+expect_json 'd["facts"]["io"]["event_loop"]["source"] == "ZSYNCCTL_IO_BACKEND"' "backend from the environment"
+run_z --io-backend epoll doctor
+expect_contains "$OUT" "Event loop:      epoll (forced by --io-backend)" "text shows the loop's backend and why"
+
+# -q: only the checks that warn or fail (with their fixes), nothing else.
+run_z --root "$ROOTS/io-uring-disabled" doctor
+full=$OUT
+run_z -q --root "$ROOTS/io-uring-disabled" doctor
+[ "$CODE" -eq 0 ] && ok || fail "-q doctor: exit $CODE"
+[ -n "$OUT" ] && ok || fail "-q doctor printed nothing for a root with warnings"
+other=$(printf '%s\n' "$OUT" | grep -vE '^\[(!|✗)\] |^    fix: ' || true)
+[ -z "$other" ] && ok || fail "-q doctor prints more than problems: $other"
+[ "$(printf '%s\n' "$OUT" | grep -c '^\[')" -eq "$(printf '%s\n' "$full" | grep -cE '^\[(!|✗)\]')" ] && ok ||
+    fail "-q doctor does not print every warning and failure"
+
+# The text's last line counts what the JSON summary counts (info apart from ok).
+for root in io-uring-disabled debian-12; do
+    run_z --root "$ROOTS/$root" doctor --json
+    want=$(printf '%s' "$OUT" | python3 -c 'import json,sys; s=json.load(sys.stdin)["summary"]; print("%d ok, %d info, %d warning%s, %d failure%s, %d skipped" % (s["ok"], s["info"], s["warn"], "" if s["warn"] == 1 else "s", s["fail"], "" if s["fail"] == 1 else "s", s["skip"]))')
+    run_z --root "$ROOTS/$root" doctor
+    expect_contains "$(printf '%s\n' "$OUT" | tail -1)" "$want" "$root: text summary counts as the JSON does"
+done
 
 # Overrides are announced.
 ZSYNCCTL_OS=macos ZSYNCCTL_ARCH=arm64 run_z --root "$ROOTS/debian-12" doctor
@@ -229,7 +277,9 @@ fi
 
 # Golden text (colour off, durations and the fixture path normalised).
 run_z --color never --root "$ROOTS/docker-cgroup2-quota" doctor -v
-printf '%s\n' "$OUT" | sed -E -e 's/[0-9]+\.[0-9]{3} ms/N ms/g' -e "s#$ROOTS#ROOTS#g" >"$SCRATCH/golden.txt"
+# The event loop is the host's (the runtime runs here, whatever the root).
+printf '%s\n' "$OUT" | sed -E -e 's/[0-9]+\.[0-9]{3} ms/N ms/g' -e "s#$ROOTS#ROOTS#g" \
+    -e 's/^  Event loop: .*/  Event loop:      (this host'"'"'s)/' >"$SCRATCH/golden.txt"
 if diff -u "$SOURCE_ROOT/tests/golden/doctor-docker-cgroup2-quota.txt" "$SCRATCH/golden.txt" >"$SCRATCH/golden.diff"; then
     ok
 else
@@ -250,6 +300,6 @@ if [ -r /etc/os-release ]; then
 fi
 run_z doctor
 expect_contains "$OUT" "Checks" "live text has checks"
-case "$OUT" in *" ok, "*" warning"*" failure"*) ok ;; *) fail "live text lacks the summary line" ;; esac
+case "$OUT" in *" ok, "*" info, "*" warning"*" failure"*) ok ;; *) fail "live text lacks the summary line" ;; esac
 
 finish

@@ -163,8 +163,16 @@ R="$SCRATCH/brew-arm"
 mkdir -p "$R/opt/homebrew/lib/pkgconfig" "$R/opt/homebrew/include" "$R/opt/homebrew/opt/libpq/bin" \
     "$R/opt/homebrew/opt/libpq/lib" "$R/opt/homebrew/opt/wget/bin" "$R/opt/homebrew/var/homebrew/linked/wget"
 zr "$R" macos arm64 /usr/bin pkg paths --json --no-cache
-expect_json "d[0]['name']=='homebrew' and d[0]['prefix']=='/opt/homebrew' and d[0]['bin']==['/opt/homebrew/bin','/opt/homebrew/opt/libpq/bin']" "paths JSON bin"
-expect_json "d[0]['lib']==['/opt/homebrew/lib','/opt/homebrew/opt/libpq/lib'] and d[0]['include']==['/opt/homebrew/include'] and d[0]['keg_only']==['libpq']" "paths JSON lib/include/keg-only"
+expect_json "d['schema_version']==1 and d['managers'][0]['name']=='homebrew'" "paths JSON: versioned"
+paths_json=$OUT
+P="d['managers'][0]['paths']"
+expect_json "$P['prefix']=='/opt/homebrew' and $P['bin']==['/opt/homebrew/bin','/opt/homebrew/opt/libpq/bin']" "paths JSON bin"
+expect_json "$P['lib']==['/opt/homebrew/lib','/opt/homebrew/opt/libpq/lib'] and $P['include']==['/opt/homebrew/include'] and $P['keg_only']==['libpq']" "paths JSON lib/include/keg-only"
+# doctor --json shows the same object for the same manager.
+zr "$R" macos arm64 /usr/bin doctor --json --no-cache
+doctor_paths=$(printf '%s' "$OUT" | python3 -c 'import json,sys; print(json.dumps([m["paths"] for m in json.load(sys.stdin)["facts"]["package_managers"]], sort_keys=True))')
+pkg_paths=$(printf '%s' "$paths_json" | python3 -c 'import json,sys; print(json.dumps([m["paths"] for m in json.load(sys.stdin)["managers"]], sort_keys=True))')
+[ -n "$pkg_paths" ] && [ "$doctor_paths" = "$pkg_paths" ] && ok || fail "doctor paths [$doctor_paths] differ from pkg paths [$pkg_paths]"
 zr "$R" macos arm64 /usr/bin pkg paths homebrew --shell bash --no-cache
 exports=$OUT
 if [ "$CODE" -eq 0 ] && (
@@ -174,16 +182,28 @@ if [ "$CODE" -eq 0 ] && (
     [ "$LIBRARY_PATH" = "/opt/homebrew/lib:/opt/homebrew/opt/libpq/lib" ] || exit 3
     [ "$CPATH" = "/opt/homebrew/include:/x" ] || exit 4
     [ "$PKG_CONFIG_PATH" = "/opt/homebrew/lib/pkgconfig" ] || exit 5
-); then ok; else fail "bash eval of --shell bash: $exports"; fi
+    # Evaluated again (a second shell startup, a re-sourced rc file): nothing changes.
+    before="$PATH|$LIBRARY_PATH|$CPATH|$PKG_CONFIG_PATH"
+    eval "$exports" || exit 6
+    [ "$PATH|$LIBRARY_PATH|$CPATH|$PKG_CONFIG_PATH" = "$before" ] || exit 7
+    # A directory already on PATH, even behind others, is not prepended again.
+    PATH=/usr/bin:/opt/homebrew/bin
+    eval "$exports" || exit 8
+    [ "$PATH" = "/opt/homebrew/opt/libpq/bin:/usr/bin:/opt/homebrew/bin" ] || exit 9
+); then ok; else fail "bash eval of --shell bash (exit $?): $exports"; fi
 if command -v zsh >/dev/null; then
     zr "$R" macos arm64 /usr/bin pkg paths homebrew --shell zsh --no-cache
     got=$(PATH=/usr/bin:/bin zsh -fc "$OUT"$'\nprint -r -- $PATH')
     expect_contains "$got" "/opt/homebrew/bin:/opt/homebrew/opt/libpq/bin:/usr/bin" "zsh eval"
+    got=$(PATH=/usr/bin:/bin zsh -fc "$OUT"$'\n'"$OUT"$'\nprint -r -- $PATH')
+    [ "$got" = "/opt/homebrew/bin:/opt/homebrew/opt/libpq/bin:/usr/bin:/bin" ] && ok || fail "zsh eval twice: $got"
 fi
 if command -v fish >/dev/null; then
     zr "$R" macos arm64 /usr/bin pkg paths homebrew --shell fish --no-cache
     got=$(PATH=/usr/bin:/bin fish --no-config -c "$OUT; echo \$CPATH" 2>&1)
     expect_contains "$got" "/opt/homebrew/include" "fish eval"
+    got=$(PATH=/usr/bin:/bin fish --no-config -c "$OUT; $OUT; string join : \$PATH" 2>&1)
+    [ "$got" = "/opt/homebrew/bin:/opt/homebrew/opt/libpq/bin:/usr/bin:/bin" ] && ok || fail "fish eval twice: $got"
 fi
 zr "$R" macos arm64 /usr/bin pkg paths --no-cache
 expect_contains "$OUT" "keg-only    libpq" "text paths list keg-only formulae"
@@ -198,6 +218,22 @@ if [ "$CODE" -eq 2 ]; then ok; else fail "unknown shell: exit $CODE"; fi
 R="$SCRATCH/pacman"
 zr "$R" linux x86_64 /usr/bin pkg paths pacman --shell bash
 expect_contains "$OUT" "# zsyncctl: nothing to add" "system dirs are not exported"
+# nix without a profile: the reason is the missing profile, not "only standard directories".
+R="$SCRATCH/nix-noprofile"
+mk "$R" /usr/bin/nix-env
+zr "$R" linux x86_64 /usr/bin pkg paths nix --shell bash --no-cache
+expect_contains "$OUT" "nothing to add for nix: its prefix /home/u/.nix-profile does not exist" "nix without a profile says so"
+
+# ---- a user's manager installing into a root-owned prefix needs root (npm's global prefix /usr) ----
+if npm_exe=$(command -v npm); then
+    npm_prefix=$(dirname "$(dirname "$(readlink -f "$npm_exe")")")
+    run_z --json --no-cache pkg install --dry-run npm:left-pad
+    if [ "$(stat -c %u "$(dirname "$(dirname "$npm_exe")")")" = 0 ]; then
+        expect_json 'd["needs_root"] is True' "npm with a root-owned prefix needs root"
+    else
+        expect_json 'd["needs_root"] is False' "npm with a user-owned prefix ($npm_prefix) does not need root"
+    fi
+fi
 
 # ---- cache: reuse, invalidation by touch, corruption ----
 R="$SCRATCH/cache-root"

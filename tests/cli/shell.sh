@@ -50,6 +50,19 @@ expect_exit 2 "unknown subcommand" no-such-command
 expect_exit 2 "bad --color value" --color purple version
 expect_exit 2 "bad --io-backend value" --io-backend kqueue version
 
+# Ctrl-D at a confirmation (with or without an answer typed first): "nothing done" on a line of its own.
+# Nothing runs: the question comes before any manager or sudo.
+command -v apt-get >/dev/null || skip_confirm=1
+for keys in '\x04' 'n\x04\x04'; do
+    [ -n "${skip_confirm:-}" ] && break
+    PTY_DEADLINE=30 python3 "$TESTS_DIR/pty_drive.py" "$SCRATCH/confirm.out" --expect '[Y/n] ' --send "$keys" \
+        -- "$ZSYNCCTL" pkg install apt:zsyncctl-no-such-package >/dev/null 2>&1
+    code=$?
+    [ "$code" -eq 1 ] && ok || fail "Ctrl-D ($keys) at the confirmation: exit $code"
+    grep -qE $'^nothing done\r?$' "$SCRATCH/confirm.out" && ok ||
+        fail "Ctrl-D ($keys): 'nothing done' is not on its own line: $(cat -v "$SCRATCH/confirm.out")"
+done
+
 # Colour: never with NO_COLOR or a pipe; always when forced.
 run_z --help
 case "$OUT" in *$'\033['*) fail "colour escape in piped output" ;; *) ok ;; esac

@@ -4,6 +4,8 @@
 #include <filesystem>
 #include <set>
 
+#include <sys/stat.h>
+
 #include "pkg/detect/probe.hpp"
 
 namespace zsyncctl::pkg {
@@ -68,6 +70,8 @@ ManagerPaths resolve_paths(const DetectContext& context, const DetectedManager& 
     ManagerPaths paths;
     paths.detected = &detected;
     paths.prefix = detected.prefix;
+    paths.prefix_exists = !detected.prefix.empty() &&
+                          probe_path(context.root, detected.prefix).kind != FileProbe::Kind::missing;
     const Manager& entry = *detected.manager;
     add_existing(context, entry.bin, detected.prefix, paths.bin);
     add_existing(context, entry.lib, detected.prefix, paths.lib);
@@ -77,6 +81,16 @@ ManagerPaths resolve_paths(const DetectContext& context, const DetectedManager& 
         add_keg_only(context, paths);
     }
     return paths;
+}
+
+bool prefix_owned_by_root(const DetectContext& context, const DetectedManager& detected) {
+    if (detected.prefix.empty()) {
+        return false;
+    }
+    auto probe = probe_path(context.root, detected.prefix);
+    struct stat st {};
+    return probe.kind == FileProbe::Kind::directory && ::stat(probe.host_path.c_str(), &st) == 0 &&
+           st.st_uid == 0;
 }
 
 bool is_default_search_dir(std::string_view dir, std::string_view arch) {

@@ -13,6 +13,8 @@ namespace zsyncctl::pkg {
 struct ManagerPaths {
     const DetectedManager* detected = nullptr;
     std::string prefix;
+    /// Whether `prefix` exists (a nix profile not created yet, a cargo home before the first install).
+    bool prefix_exists = false;
     std::vector<std::string> bin;
     std::vector<std::string> lib;
     std::vector<std::string> include;
@@ -25,6 +27,11 @@ struct ManagerPaths {
 /// Homebrew, adds <prefix>/opt/<formula>/{bin,lib,include,lib/pkgconfig} for keg-only formulae: those in
 /// <prefix>/opt without a link record in <prefix>/var/homebrew/linked. Never fails.
 ManagerPaths resolve_paths(const DetectContext& context, const DetectedManager& detected);
+
+/// True when `detected` installs into a prefix owned by root (npm's global prefix /usr, a pip in
+/// /usr/local): a manager that runs as the user then needs root too. False when the prefix is unknown or
+/// missing. Never fails.
+bool prefix_owned_by_root(const DetectContext& context, const DetectedManager& detected);
 
 /// True for directories every compiler, linker and shell already searches (/usr/bin, /usr/lib, the
 /// multiarch dirs, ...): exporting them again only reorders the search.

@@ -219,7 +219,9 @@ util::Result<InstallPlan> build_plan(std::string_view id, Operation operation,
     plan.manager = std::string(id);
     plan.operation = operation;
     plan.names = names;
-    plan.needs_root = entry->install_privilege == InstallPrivilege::root &&
+    plan.needs_root = (entry->install_privilege == InstallPrivilege::root ||
+                       (entry->install_privilege == InstallPrivilege::user && options.prefix_owned_by_root &&
+                        !facts.refuses_root)) &&
                       !(options.root.empty() ? false : facts.root_run_unprivileged);
     plan.refuses_root = facts.refuses_root;
     plan.lock_group = std::string(install_lock_group(*entry));

@@ -92,6 +92,8 @@ struct PlanOptions {
     /// ask_terminal (managers that ask on a terminal): the registry's forced answers are dropped (so the
     /// manager asks) and its ask_terminal_args added.
     Prompts prompts = Prompts::answer_defaults;
+    /// A manager that runs as the user installs into a root-owned prefix (npm's /usr): it needs root.
+    bool prefix_owned_by_root = false;
 };
 
 /// Builds the plan for `operation` of `names` (already validated) with manager `id`. Fails with
