@@ -31,7 +31,13 @@ nlohmann::json hit_json(const std::string& manager, const pkg::SearchHit& hit) {
             {"name", hit.name},
             {"version", hit.version},
             {"description", hit.description},
-            {"installed", hit.installed}};
+            {"installed", hit.installed},
+            {"installed_version",
+             hit.installed_version.empty() ? nlohmann::json(nullptr) : nlohmann::json(hit.installed_version)},
+            {"candidate", hit.candidate.empty() ? nlohmann::json(nullptr) : nlohmann::json(hit.candidate)},
+            {"upgradable", hit.upgradable()},
+            {"match_reason",
+             hit.match_reason.empty() ? nlohmann::json(nullptr) : nlohmann::json(hit.match_reason)}};
 }
 
 std::size_t terminal_columns() {
