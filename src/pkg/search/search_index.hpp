@@ -19,9 +19,9 @@ struct IndexRecord {
     std::string summary;   ///< one-line description shown in results
     std::string long_text; ///< extra text searched but not shown (long description, aliases); may be empty
     bool installed = false;
-    std::string installed_version;     ///< the manager's current version when installed; may be empty
-    std::string candidate;             ///< the manager's candidate version; may be empty
-    std::vector<std::string> provides; ///< names it provides: a query inside one matches ("provides X")
+    std::string installed_version{};     ///< the manager's current version when installed; may be empty
+    std::string candidate{};             ///< the manager's candidate version; may be empty
+    std::vector<std::string> provides{}; ///< names it provides: a query inside one matches ("provides X")
 };
 
 /// `text` made safe to store and show: invalid UTF-8 becomes U+FFFD; escape sequences (ESC and C1 CSI/OSC/
