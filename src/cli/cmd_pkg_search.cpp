@@ -255,7 +255,9 @@ ExitCode run_search(Context& context, const SearchOptions& options) {
 void register_pkg_search(CLI::App& pkg, Context& context) {
     auto options = std::make_shared<SearchOptions>();
     auto* cmd = pkg.add_subcommand("search", "Search every detected package manager at once");
-    cmd->add_option("query", options->query, "Text to look for in package names and descriptions")
+    cmd->add_option("query", options->query,
+                    "Text to look for in package names, descriptions and provided names (a literal "
+                    "substring, not a regex)")
         ->required();
     complete_with(cmd->add_option("-m,--manager", options->managers,
                                   "Search only this manager (repeatable, or comma-separated)")
