@@ -9,6 +9,19 @@
 for tool in apt-cache /usr/lib/apt/apt-helper; do
     command -v "$tool" >/dev/null || skip "$tool is not installed (Debian package apt)"
 done
+# A 512 MB-of-zeros Packages.gz (about 0.5 MB compressed): the stanza cap stops the reader at 4 MiB, so the
+# search ends at once with an error instead of taking minutes and hundreds of MB.
+B="$SCRATCH/bomb"
+mkdir -p "$B/etc/apt" "$B/var/lib/apt/lists" "$B/var/lib/dpkg"
+echo "deb [trusted=yes] file:/srv/repo ./" >"$B/etc/apt/sources.list"
+: >"$B/var/lib/dpkg/status"
+head -c 536870912 /dev/zero | gzip -1 >"$B/var/lib/apt/lists/_srv_repo_._Packages.gz"
+start=$(date +%s)
+TIMEOUT=60 run_z --root "$B" --json pkg search anything -m apt --timeout 20
+took=$(($(date +%s) - start))
+[ "$took" -lt 20 ] && ok || fail "the zeros bomb took ${took}s"
+expect_json 'd["managers"][0]["status"] == "error" and "4 MiB" in d["managers"][0]["error"]' "bomb refused by the stanza cap"
+
 ls /var/lib/apt/lists/*_Packages* >/dev/null 2>&1 || skip "no apt lists in /var/lib/apt/lists: run apt-get update"
 
 R="$SCRATCH/root"
@@ -39,7 +52,7 @@ rc=$?
 printf '%s\n' "$out" | tail -40
 [ "$rc" -eq 0 ] && ok || fail "zsyncctl and apt-cache disagree (see DIFF lines above)"
 
-TIMEOUT=60 run_z --root "$R" --json pkg search -m apt zs-leftover-only
+TIMEOUT=60 run_z --root "$R" --json pkg search zs-leftover-only -m apt
 expect_json 'd["results"] == []' "a list of a removed source is not read"
 
 finish
