@@ -31,7 +31,13 @@ nlohmann::json hit_json(const std::string& manager, const pkg::SearchHit& hit) {
             {"name", hit.name},
             {"version", hit.version},
             {"description", hit.description},
-            {"installed", hit.installed}};
+            {"installed", hit.installed},
+            {"installed_version",
+             hit.installed_version.empty() ? nlohmann::json(nullptr) : nlohmann::json(hit.installed_version)},
+            {"candidate", hit.candidate.empty() ? nlohmann::json(nullptr) : nlohmann::json(hit.candidate)},
+            {"upgradable", hit.upgradable()},
+            {"match_reason",
+             hit.match_reason.empty() ? nlohmann::json(nullptr) : nlohmann::json(hit.match_reason)}};
 }
 
 std::size_t terminal_columns() {
@@ -249,7 +255,9 @@ ExitCode run_search(Context& context, const SearchOptions& options) {
 void register_pkg_search(CLI::App& pkg, Context& context) {
     auto options = std::make_shared<SearchOptions>();
     auto* cmd = pkg.add_subcommand("search", "Search every detected package manager at once");
-    cmd->add_option("query", options->query, "Text to look for in package names and descriptions")
+    cmd->add_option("query", options->query,
+                    "Text to look for in package names, descriptions and provided names (a literal "
+                    "substring, not a regex)")
         ->required();
     complete_with(cmd->add_option("-m,--manager", options->managers,
                                   "Search only this manager (repeatable, or comma-separated)")

@@ -46,7 +46,7 @@ all="dnf,zypper,apk,xbps,nix,guix,snap,flatpak,cargo,gem,yay,conda"
 expect_exit 0 "every CLI backend" --json pkg search hello --manager "$all"
 expect_json 'all(m["status"] == "ok" for m in d["managers"])' "every manager ok"
 expect_json 'len(d["managers"]) == 12' "one report per manager"
-expect_json '{"manager": "zypper", "name": "hello", "version": "2.12.1-1.7", "description": "A Friendly Greeter & more", "installed": True} in d["results"]' "zypper XML result"
+expect_json 'any({"manager": "zypper", "name": "hello", "version": "2.12.1-1.7", "description": "A Friendly Greeter & more", "installed": True}.items() <= r.items() for r in d["results"])' "zypper XML result"
 # Other systems' managers are detected (and searched) only when detection runs for that system.
 ZSYNCCTL_OS=windows expect_exit 0 "Windows CLI backends" --json pkg search hello --manager chocolatey,scoop,winget
 expect_json 'all(m["status"] == "ok" for m in d["managers"]) and len(d["managers"]) == 3' "Windows managers ok"

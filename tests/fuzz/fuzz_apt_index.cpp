@@ -18,12 +18,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::string_view cache = fields.size() > 2 ? fields[2] : std::string_view();
 
     auto installed = pkg::parse_dpkg_status(status);
-    auto records = pkg::parse_apt_packages(packages, installed);
+    auto records = pkg::parse_apt_packages(packages, status);
     std::set<std::string> names;
     for (const auto& r : records) {
         check(!r.name.empty());
-        check(names.insert(r.name).second); // newest version per name: never two records
-        check(r.installed == (installed.count(r.name) != 0));
+        check(names.insert(r.name).second); // one record per name
+        check(!r.installed || installed.count(r.name) != 0);
+        check(r.installed == !r.installed_version.empty());
+        check(!r.candidate.empty());
     }
 
     std::vector<pkg::SourceStamp> stamps{{"/var/lib/apt/lists/x_Packages", 1, 2}};

@@ -4,7 +4,9 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <unistd.h>
+#include <unordered_set>
 
 #include "pkg/search/native/archive_reader.hpp"
 #include "pkg/search/native/deb_version.hpp"
@@ -179,7 +181,8 @@ TEST_CASE("apt reader survives damaged lists") {
         fixture("apt/root/var/lib/apt/lists/example_bookworm_updates_binary-amd64_Packages.gz"));
     REQUIRE(util::write_file_atomic(lists / "a_Packages.gz", good.substr(0, good.size() / 2)).ok());
     REQUIRE(util::write_file_atomic(lists / "b_Packages.xz", "not xz at all").ok());
-    REQUIRE(util::write_file_atomic(lists / "c_Packages", std::string("Package: zs-\xff\xfe\nVersion: 1\n\n"))
+    REQUIRE(util::write_file_atomic(lists / "c_Packages",
+                                    std::string("Package: zs-\xff\xfe\nVersion: 1\nDescription: d\n\n"))
                 .ok());
     util::Root root(dir.path);
     auto index = apt_index(root, {});
@@ -274,23 +277,263 @@ TEST_CASE("parse_pacman_desc takes the first value of each field") {
 }
 
 TEST_CASE("apt text parsers: Packages and dpkg status from memory") {
-    auto installed = parse_dpkg_status("Package: a\nStatus: install ok installed\n\n"
-                                       "Package: b\nStatus: deinstall ok config-files\n\n"
-                                       "Package: c\nStatus: hold ok installed\n\n"
+    auto installed = parse_dpkg_status("Package: a\nStatus: install ok installed\nVersion: 1.0\n\n"
+                                       "Package: b\nStatus: deinstall ok config-files\nVersion: 1\n\n"
+                                       "Package: c\nStatus: hold ok installed\nVersion: 2\n\n"
                                        "Status: install ok installed\n");
     CHECK(installed == std::unordered_set<std::string>{"a", "c"});
     auto records = parse_apt_packages("Package: a\nVersion: 1.0\nDescription: old\n\n"
                                       "Package: a\nVersion: 1.0+b1\nDescription: new\n long text\n\n"
                                       "Package: z\nVersion: 2\nDescription-en: z pkg\n\n"
                                       "Version: 3\nDescription: no name\n",
-                                      installed);
+                                      "Package: a\nStatus: install ok installed\nVersion: 1.0\n"
+                                      "Description: old\n\n");
     REQUIRE(records.size() == 2);
+    std::sort(records.begin(), records.end(), [](auto& x, auto& y) { return x.name < y.name; });
     CHECK(records[0].name == "a");
     CHECK(records[0].version == "1.0+b1");
     CHECK(records[0].summary == "new");
     CHECK(records[0].installed);
+    CHECK(records[0].installed_version == "1.0");
+    CHECK(records[0].candidate == "1.0+b1");
     CHECK(records[1].summary == "z pkg");
     CHECK_FALSE(records[1].installed);
+}
+
+namespace {
+std::map<std::string, IndexRecord> by_name(std::vector<IndexRecord> records) {
+    std::map<std::string, IndexRecord> out;
+    for (auto& r : records) {
+        out[r.name] = r;
+    }
+    return out;
+}
+} // namespace
+
+TEST_CASE("AptIndexBuilder follows dpkg states, apt's candidate rule and Provides") {
+    std::string status =
+        "Package: st-installed\nStatus: install ok installed\nVersion: 2.0\nArchitecture: all\n"
+        "Description: installed one\n\n"
+        "Package: st-unpacked\nStatus: install ok unpacked\nVersion: 1.0\nDescription: u\n\n"
+        "Package: st-halfconf\nStatus: install ok half-configured\nVersion: 1.0\nDescription: h\n\n"
+        "Package: st-halfinst\nStatus: install reinstreq half-installed\nVersion: 1.0\n"
+        "Description: hi\n\n"
+        "Package: st-trigaw\nStatus: install ok triggers-awaited\nVersion: 1.0\nDescription: t\n\n"
+        "Package: st-trigpend\nStatus: install ok triggers-pending\nVersion: 1.0\nDescription: t\n\n"
+        "Package: st-config\nStatus: deinstall ok config-files\nVersion: 1.0\nDescription: c\n\n"
+        "Package: st-notinst\nStatus: purge ok not-installed\n\n"
+        "Package: st-newer\nStatus: install ok installed\nVersion: 9.0\nDescription: newer\n\n"
+        "Package: st-old\nStatus: install ok installed\nVersion: 1.0\nDescription: old\n\n";
+    std::string lists = "Package: st-newer\nVersion: 8.0\nDescription: list\n\n"
+                        "Package: st-old\nVersion: 1.5\nDescription: list old\n\n"
+                        "Package: st-config\nVersion: 1.0\nDescription: c\n\n"
+                        "Package: mta-one\nVersion: 1\nProvides: mail-transport-agent, default-mta (= 1)\n"
+                        "Description: a mail server\n\n";
+    auto r = by_name(parse_apt_packages(lists, status));
+    SUBCASE("the states with a current version, as apt and dpkg-query count them") {
+        for (const char* n :
+             {"st-installed", "st-unpacked", "st-halfconf", "st-halfinst", "st-trigaw", "st-trigpend"}) {
+            CAPTURE(n);
+            REQUIRE(r.count(n) == 1);
+            CHECK(r[n].installed);
+            CHECK(r[n].installed_version == r[n].candidate);
+        }
+        CHECK_FALSE(r["st-config"].installed);
+        CHECK(r["st-config"].candidate == "1.0");
+        CHECK(r.count("st-notinst") == 0);
+    }
+    SUBCASE("an installed version newer than every list version stays the candidate") {
+        CHECK(r["st-newer"].candidate == "9.0");
+        CHECK(r["st-newer"].installed_version == "9.0");
+        CHECK(r["st-old"].candidate == "1.5");
+        CHECK(r["st-old"].installed_version == "1.0");
+    }
+    SUBCASE("Provides are searchable and say why") {
+        PackageIndex index = PackageIndex::build(parse_apt_packages(lists, status), {});
+        auto hits = index.search({"transport-agent", MatchMode::substring, 0});
+        REQUIRE(hits.size() == 1);
+        CHECK(hits[0].name == "mta-one");
+        CHECK(hits[0].match_reason == "provides mail-transport-agent");
+        auto by_desc = index.search({"mail server", MatchMode::substring, 0});
+        REQUIRE(by_desc.size() == 1);
+        CHECK(by_desc[0].match_reason.empty());
+        auto up = index.search({"st-old", MatchMode::exact, 0});
+        REQUIRE(up.size() == 1);
+        CHECK(up[0].upgradable());
+        CHECK_FALSE(index.search({"st-newer", MatchMode::exact, 0})[0].upgradable());
+    }
+    SUBCASE("release priorities: a NotAutomatic version is not the candidate over a default one") {
+        AptIndexBuilder b("amd64", {"amd64"});
+        b.add_list_stanza("Package: bp\nVersion: 2.0\nDescription: backport\n", 1);
+        b.add_list_stanza("Package: bp\nVersion: 1.0\nDescription: stable\n", 500);
+        auto recs = b.finish();
+        REQUIRE(recs.size() == 1);
+        CHECK(recs[0].candidate == "1.0");
+    }
+}
+
+TEST_CASE("AptIndexBuilder multi-arch: the native candidate wins, foreign-only packages are name:arch") {
+    AptIndexBuilder b("amd64", {"amd64", "i386"});
+    b.add_list_stanza("Package: libx\nVersion: 1.0\nArchitecture: amd64\nDescription: x\n", 500);
+    b.add_list_stanza("Package: libx\nVersion: 1.0+b1\nArchitecture: i386\nDescription: x\n", 500);
+    b.add_list_stanza("Package: wine32\nVersion: 8\nArchitecture: i386\nDescription: w\n", 500);
+    b.add_list_stanza("Package: armonly\nVersion: 1\nArchitecture: arm64\nDescription: a\n", 500);
+    auto r = by_name(b.finish());
+    CHECK(r.size() == 2);
+    CHECK(r["libx"].candidate == "1.0");
+    CHECK(r.count("wine32:i386") == 1);
+    CHECK(r.count("wine32") == 0);
+    CHECK(r.count("armonly") == 0);
+}
+
+namespace {
+std::string run_capture(const std::string& command) {
+    std::string out;
+    FILE* p = ::popen(command.c_str(), "r");
+    if (p == nullptr) {
+        return out;
+    }
+    char buf[4096];
+    std::size_t n = 0;
+    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) {
+        out.append(buf, n);
+    }
+    ::pclose(p);
+    return out;
+}
+} // namespace
+
+TEST_CASE("apt_index reads dpkg's journal and empty files like dpkg-query does") {
+    TempDir dir;
+    fs::create_directories(dir.path / "var/lib/apt/lists");
+    fs::create_directories(dir.path / "var/lib/dpkg/updates");
+    fs::create_directories(dir.path / "etc/apt");
+    REQUIRE(
+        util::write_file_atomic(dir.path / "etc/apt/sources.list", "deb [trusted=yes] file:/srv/repo ./\n")
+            .ok());
+    REQUIRE(util::write_file_atomic(dir.path / "var/lib/apt/lists/_srv_repo_._Packages", "").ok());
+    REQUIRE(util::write_file_atomic(dir.path / "var/lib/dpkg/status", "").ok());
+    util::Root root(dir.path);
+
+    SUBCASE("zero-byte status and Packages are valid and empty") {
+        auto index = apt_index(root, {});
+        REQUIRE(index.ok());
+        CHECK(index->size() == 0);
+    }
+    SUBCASE("the journal overrides the status file") {
+        REQUIRE(util::write_file_atomic(dir.path / "var/lib/dpkg/status",
+                                        "Package: jr-a\nStatus: install ok installed\nVersion: 1\n"
+                                        "Architecture: all\nMaintainer: t <t@t>\nDescription: a\n\n"
+                                        "Package: jr-b\nStatus: install ok installed\nVersion: 1\n"
+                                        "Architecture: all\nMaintainer: t <t@t>\nDescription: b\n\n")
+                    .ok());
+        REQUIRE(util::write_file_atomic(dir.path / "var/lib/dpkg/updates/0000",
+                                        "Package: jr-a\nStatus: install ok unpacked\nVersion: 2\n"
+                                        "Architecture: all\nMaintainer: t <t@t>\nDescription: a\n")
+                    .ok());
+        REQUIRE(util::write_file_atomic(dir.path / "var/lib/dpkg/updates/0001",
+                                        "Package: jr-b\nStatus: purge ok not-installed\nArchitecture: all\n")
+                    .ok());
+        auto index = apt_index(root, {});
+        REQUIRE(index.ok());
+        auto hits = index->search({"jr-", MatchMode::substring, 0});
+        REQUIRE(hits.size() == 1);
+        CHECK(hits[0].name == "jr-a");
+        CHECK(hits[0].installed_version == "2");
+        if (std::system("command -v dpkg-query >/dev/null 2>&1") == 0) {
+            // The oracle: dpkg-query reads the same database, journal included.
+            std::string q = run_capture("dpkg-query --admindir=" + (dir.path / "var/lib/dpkg").string() +
+                                        " -W -f '${Package} ${Version} ${db:Status-Abbrev}\\n' 2>/dev/null");
+            CHECK(q.find("jr-a 2 iU") != std::string::npos);
+            CHECK(q.find("jr-b") == std::string::npos);
+        }
+    }
+    SUBCASE("a list of a source no longer configured is not read") {
+        REQUIRE(util::write_file_atomic(
+                    dir.path / "var/lib/apt/lists/old.example_debian_dists_x_main_binary-amd64_Packages",
+                    "Package: leftover\nVersion: 1\nDescription: l\n\n")
+                    .ok());
+        CHECK(apt_list_files(root).size() == 1);
+        auto index = apt_index(root, {});
+        REQUIRE(index.ok());
+        CHECK(index->search({"leftover", MatchMode::substring, 0}).empty());
+    }
+}
+
+TEST_CASE("apt sources: one-line and deb822 entries map to apt's list file names") {
+    auto one = parse_sources_list(
+        "# c\ndeb [arch=amd64 signed-by=/k] http://deb.debian.org/debian bookworm main contrib\n"
+        "deb-src http://x/ y main\ndeb file:/srv/r ./\n");
+    REQUIRE(one.size() == 2);
+    CHECK(one[0].uri == "http://deb.debian.org/debian");
+    CHECK(one[0].components == std::vector<std::string>{"main", "contrib"});
+    CHECK(one[0].architectures == std::vector<std::string>{"amd64"});
+    CHECK(one[1].suite == "./");
+    auto d =
+        parse_deb822_sources("Types: deb deb-src\nURIs: http://a/debian\n# note\nSuites: s1 s2\n"
+                             "Components: main\n\nTypes: deb\nURIs: http://b/\nSuites: s\nComponents: c\n"
+                             "Enabled: no\n");
+    REQUIRE(d.size() == 2);
+    CHECK(d[1].suite == "s2");
+    CHECK(apt_uri_to_filename("http://deb.debian.org/debian/dists/bookworm/main/binary-amd64/") ==
+          "deb.debian.org_debian_dists_bookworm_main_binary-amd64_");
+    CHECK(apt_uri_to_filename("https://user:pw@h:8080/a_b/") == "h:8080_a%5fb_");
+    CHECK(apt_uri_to_filename("file:/srv/r/./") == "_srv_r_._");
+}
+
+TEST_CASE("StanzaSplitter is linear and caps a stanza") {
+    std::size_t count = 0;
+    StanzaSplitter s([&](std::string_view) { ++count; }, 1 << 20);
+    std::string zeros(1 << 16, '\0');
+    for (int i = 0; i < 64 && !s.overflowed(); ++i) {
+        s.feed(zeros);
+    }
+    CHECK(s.overflowed());
+    CHECK(count == 0);
+    StanzaSplitter t([&](std::string_view) { ++count; });
+    std::string text;
+    for (int i = 0; i < 1000; ++i) {
+        text += "Package: p\n\n";
+    }
+    for (char c : text) {
+        t.feed(std::string_view(&c, 1)); // one byte at a time: each byte is scanned once
+    }
+    t.finish();
+    CHECK(count == 1000);
+}
+
+TEST_CASE("sanitize_index_field removes escapes, C1 controls and bidi overrides") {
+    CHECK(sanitize_index_field("a\x1b]52;c;aGk=\x07"
+                               "b") == "ab");
+    CHECK(sanitize_index_field("a\x1b[2J\x1b[31mb") == "ab");
+    CHECK(sanitize_index_field("a\xc2\x9b"
+                               "31mb\xc2\x85"
+                               "c") == "abc");
+    CHECK(sanitize_index_field("a\xc2\x9d"
+                               "0;title\xc2\x9c"
+                               "b") == "ab");
+    CHECK(sanitize_index_field("x\xe2\x80\xaemoc.exe\xe2\x81\xa6y\xe2\x81\xa9") == "xmoc.exey");
+    CHECK(sanitize_index_field("t\tab\nnl\x7f\x01") == "t ab nl");
+    CHECK(sanitize_index_field("l1\nl2", true) == "l1\nl2");
+    CHECK(sanitize_index_field("bad\xff") == "bad\xef\xbf\xbd");
+    CHECK(sanitize_index_field("Büchi ü") == "Büchi ü");
+    PackageIndex index =
+        PackageIndex::build({{"evil\x1b]0;x\x07", "1\x1b[2J", "desc\xe2\x80\xae", "", false}}, {});
+    auto hits = index.search({"evil", MatchMode::substring, 0});
+    REQUIRE(hits.size() == 1);
+    CHECK(hits[0].name == "evil");
+    CHECK(hits[0].version == "1");
+    CHECK(hits[0].description == "desc");
+}
+
+TEST_CASE("PackageIndex folds case beyond ASCII like apt-cache in C.UTF-8") {
+    PackageIndex index =
+        PackageIndex::build({{"lbt", "1", "converts LTL formulas to Büchi automata", "", false},
+                             {"other", "1", "ÉDITEUR", "", false}},
+                            {});
+    CHECK(names(index.search({"Ü", MatchMode::substring, 0})) == std::vector<std::string>{"lbt"});
+    CHECK(names(index.search({"BÜCHI", MatchMode::substring, 0})) == std::vector<std::string>{"lbt"});
+    CHECK(names(index.search({"éditeur", MatchMode::substring, 0})) == std::vector<std::string>{"other"});
 }
 
 TEST_CASE("PackageIndex::from_bytes refuses damaged bytes") {

@@ -10,6 +10,7 @@
 #include "core/runtime.hpp"
 #include "pkg/detect/detect.hpp"
 #include "pkg/detect/version_probe.hpp"
+#include "pkg/search/native/deb_version.hpp"
 #include "temp_dir.hpp"
 
 using namespace zsyncctl;
@@ -150,4 +151,14 @@ TEST_CASE("probe_versions under a non-host root executes nothing and reads the p
     CHECK(results[7].error->message.find("not executed under --root") != std::string::npos);
     CHECK_FALSE(fs::exists(marker));
     (*runtime)->shutdown();
+}
+
+TEST_CASE("compare_deb_versions trims blanks and reads +N: epochs as dpkg does") {
+    using zsyncctl::pkg::compare_deb_versions;
+    CHECK(compare_deb_versions(" 1.0-1 ", "1.0-1") == 0);
+    CHECK(compare_deb_versions("\t2.0\n", "1.9") > 0);
+    CHECK(compare_deb_versions("+1:1.0", "1:1.0") == 0);
+    CHECK(compare_deb_versions("+1:1.0", "9.0") > 0);
+    CHECK(compare_deb_versions("1.0~rc1", "1.0") < 0);
+    CHECK(compare_deb_versions("0:1.0", "1.0") == 0);
 }

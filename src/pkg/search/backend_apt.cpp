@@ -5,7 +5,8 @@ namespace zsyncctl::pkg {
 
 namespace {
 
-// APT: the Packages lists under the root's /var/lib/apt/lists, read on the pool; no process.
+// APT: the Packages lists of the configured sources under the root's /var/lib/apt/lists and dpkg's
+// database, read on the pool; no process.
 class AptBackend final : public SearchBackend {
 public:
     explicit AptBackend(BackendEnv env) : m_env(std::move(env)) {}
@@ -20,9 +21,16 @@ public:
     }
 
     core::Future<SearchOutcome> search(const SearchQuery& query, core::CancellationToken token) override {
-        return search_native_on_pool(m_env, query, std::move(token), [env = m_env] {
-            return apt_index(env.root, index_cache_file(env, "apt"));
-        });
+        // The build checks the token per chunk it reads, so a deadline or Ctrl-C stops a huge list.
+        return search_native_on_pool(
+                   m_env, query, token,
+                   [env = m_env, token] { return apt_index(env.root, index_cache_file(env, "apt"), token); })
+            .then([root = m_env.root](util::Result<SearchOutcome> done) -> util::Result<SearchOutcome> {
+                if (done && done->status == ManagerStatus::ok && done->error.empty()) {
+                    done->error = apt_pin_note(apt_setup(root), done->hits);
+                }
+                return done;
+            });
     }
 
 private:

@@ -6,8 +6,10 @@
 #include <cstring>
 #include <fcntl.h>
 #include <functional>
+#include <locale.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <wctype.h>
 
 #include "util/fs.hpp"
 
@@ -15,9 +17,11 @@ namespace zsyncctl::pkg {
 
 namespace {
 
-constexpr std::string_view k_magic = "ZSIDX002";
+constexpr std::string_view k_magic = "ZSIDX003";
 constexpr char k_record_start = '\x02';
 constexpr char k_name_end = '\x01';
+constexpr char k_provides = '\x03';
+constexpr std::size_t k_text_fields = 5; // name, version, summary, installed version, candidate
 
 template <typename T>
 void put(std::string& out, T value) {
@@ -40,11 +44,92 @@ char lower(char c) {
     return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
 }
 
-void append_lower(std::string& out, std::string_view text) {
-    for (char c : text) {
-        // The separators must not occur inside a record's text.
-        out.push_back((c == k_record_start || c == k_name_end) ? ' ' : lower(c));
+// The code point at text[i] and its length in bytes; length 0 for an invalid or truncated sequence.
+std::pair<char32_t, std::size_t> decode_utf8(std::string_view text, std::size_t i) {
+    auto byte = [&](std::size_t k) {
+        return static_cast<unsigned char>(text[k]);
+    };
+    unsigned char c = byte(i);
+    std::size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    if (len == 0 || i + len > text.size()) {
+        return {0, 0};
     }
+    char32_t cp = len == 1 ? c : len == 2 ? (c & 0x1F) : len == 3 ? (c & 0x0F) : (c & 0x07);
+    for (std::size_t k = 1; k < len; ++k) {
+        if ((byte(i + k) & 0xC0) != 0x80) {
+            return {0, 0};
+        }
+        cp = (cp << 6) | (byte(i + k) & 0x3F);
+    }
+    static constexpr char32_t k_min[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < k_min[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+        return {0, 0};
+    }
+    return {cp, len};
+}
+
+void encode_utf8(std::string& out, char32_t cp) {
+    if (cp < 0x80) {
+        out.push_back(static_cast<char>(cp));
+    } else if (cp < 0x800) {
+        out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
+        out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    } else if (cp < 0x10000) {
+        out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
+        out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+        out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    } else {
+        out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
+        out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+        out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+        out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    }
+}
+
+// glibc's C.UTF-8 character tables, whatever the process locale is (nullptr: ASCII folding only).
+locale_t utf8_locale() {
+    static locale_t loc = [] {
+        locale_t l = ::newlocale(LC_CTYPE_MASK, "C.UTF-8", static_cast<locale_t>(nullptr));
+        if (l == static_cast<locale_t>(nullptr)) {
+            l = ::newlocale(LC_CTYPE_MASK, "C.utf8", static_cast<locale_t>(nullptr));
+        }
+        return l;
+    }();
+    return loc;
+}
+
+bool is_bidi_control(char32_t cp) {
+    return (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
+// Skips an escape sequence whose introducer (ESC x, or the C1 form of x) ends at `i`; returns the index
+// after it. CSI ends at its final byte; OSC, DCS, SOS, PM and APC at BEL or ST (ESC \ or U+009C).
+std::size_t skip_escape(std::string_view text, std::size_t i, char kind) {
+    if (kind == '[') {
+        while (i < text.size()) {
+            unsigned char c = static_cast<unsigned char>(text[i++]);
+            if (c >= 0x40 && c <= 0x7E) {
+                break;
+            }
+        }
+        return i;
+    }
+    if (kind == ']' || kind == 'P' || kind == 'X' || kind == '^' || kind == '_') {
+        while (i < text.size()) {
+            if (text[i] == '\a') {
+                return i + 1;
+            }
+            if (text[i] == '\x1b' && i + 1 < text.size() && text[i + 1] == '\\') {
+                return i + 2;
+            }
+            if (text.substr(i, 2) == "\xC2\x9C") {
+                return i + 2;
+            }
+            ++i;
+        }
+        return i;
+    }
+    return i;
 }
 
 std::string_view cstr_at(std::string_view data, std::size_t pos) {
@@ -55,7 +140,98 @@ std::string_view cstr_at(std::string_view data, std::size_t pos) {
     return data.substr(pos, (end == std::string_view::npos ? data.size() : end) - pos);
 }
 
+// Appends `text` folded; the separators (control characters) never reach the haystack.
+void append_lower(std::string& out, std::string_view text) {
+    append_folded(out, text);
+}
+
 } // namespace
+
+std::string sanitize_index_field(std::string_view text, bool keep_newlines) {
+    std::string out;
+    out.reserve(text.size());
+    std::size_t i = 0;
+    while (i < text.size()) {
+        unsigned char c = static_cast<unsigned char>(text[i]);
+        if (c >= 0x20 && c < 0x7F) {
+            out.push_back(static_cast<char>(c));
+            ++i;
+            continue;
+        }
+        if (c == 0x1B) {
+            if (i + 1 >= text.size()) {
+                break;
+            }
+            char kind = text[i + 1];
+            i = (kind == '[' || kind == ']' || kind == 'P' || kind == 'X' || kind == '^' || kind == '_')
+                    ? skip_escape(text, i + 2, kind)
+                    : i + 2;
+            continue;
+        }
+        if (c < 0x80) {
+            if (c == '\t' || (c == '\n' && !keep_newlines)) {
+                out.push_back(' ');
+            } else if (c == '\n') {
+                out.push_back('\n');
+            }
+            ++i; // other C0 controls and DEL are dropped
+            continue;
+        }
+        auto [cp, len] = decode_utf8(text, i);
+        if (len == 0) {
+            out += "\xEF\xBF\xBD";
+            ++i;
+            continue;
+        }
+        i += len;
+        if (cp >= 0x80 && cp <= 0x9F) {
+            // C1 controls; DCS, SOS, CSI, OSC, PM and APC carry a payload that goes with them.
+            char kind = cp == 0x90   ? 'P'
+                        : cp == 0x98 ? 'X'
+                        : cp == 0x9B ? '['
+                        : cp == 0x9D ? ']'
+                        : cp == 0x9E ? '^'
+                        : cp == 0x9F ? '_'
+                                     : 0;
+            if (kind != 0) {
+                i = skip_escape(text, i, kind);
+            }
+            continue;
+        }
+        if (is_bidi_control(cp)) {
+            continue;
+        }
+        out.append(text.substr(i - len, len));
+    }
+    return out;
+}
+
+void append_folded(std::string& out, std::string_view text) {
+    locale_t loc = utf8_locale();
+    for (std::size_t i = 0; i < text.size();) {
+        unsigned char c = static_cast<unsigned char>(text[i]);
+        if (c < 0x80) {
+            // The separators must not occur inside a record's text.
+            char ch = static_cast<char>(c);
+            out.push_back((ch == k_record_start || ch == k_name_end || ch == k_provides) ? ' ' : lower(ch));
+            ++i;
+            continue;
+        }
+        auto [cp, len] = decode_utf8(text, i);
+        if (len == 0 || loc == static_cast<locale_t>(nullptr)) {
+            out.push_back(static_cast<char>(c));
+            ++i;
+            continue;
+        }
+        auto upper = static_cast<char32_t>(::towupper_l(static_cast<wint_t>(cp), loc));
+        if (upper < 0x80) {
+            out.push_back(lower(static_cast<char>(upper)));
+        } else {
+            encode_utf8(out, upper);
+        }
+        i += len;
+    }
+}
 
 std::vector<SourceStamp> stamp_files(const std::vector<std::filesystem::path>& files) {
     std::vector<SourceStamp> stamps;
@@ -76,6 +252,7 @@ std::vector<SourceStamp> stamp_files(const std::vector<std::filesystem::path>& f
 PackageIndex PackageIndex::build(std::vector<IndexRecord> records, std::vector<SourceStamp> stamps) {
     std::sort(records.begin(), records.end(),
               [](const IndexRecord& a, const IndexRecord& b) { return a.name < b.name; });
+    static_assert(k_text_fields == 5);
     std::string text;
     std::string hay;
     std::vector<std::uint32_t> text_index;
@@ -83,12 +260,18 @@ PackageIndex PackageIndex::build(std::vector<IndexRecord> records, std::vector<S
     std::string installed;
     text_index.reserve(records.size());
     hay_index.reserve(records.size());
-    for (const auto& r : records) {
+    for (auto& r : records) {
+        // The boundary: every field of every native reader is sanitized once, here (and again on load).
+        r.name = sanitize_index_field(r.name);
+        r.version = sanitize_index_field(r.version);
+        r.summary = sanitize_index_field(r.summary);
+        r.long_text = sanitize_index_field(r.long_text, true);
+        r.installed_version = sanitize_index_field(r.installed_version);
+        r.candidate = sanitize_index_field(r.candidate);
         text_index.push_back(static_cast<std::uint32_t>(text.size()));
-        for (const std::string* field : {&r.name, &r.version, &r.summary}) {
-            for (char c : *field) {
-                text.push_back(c == '\0' ? ' ' : c);
-            }
+        for (const std::string* field :
+             {&r.name, &r.version, &r.summary, &r.installed_version, &r.candidate}) {
+            text.append(*field);
             text.push_back('\0');
         }
         hay_index.push_back(static_cast<std::uint32_t>(hay.size()));
@@ -99,6 +282,10 @@ PackageIndex PackageIndex::build(std::vector<IndexRecord> records, std::vector<S
         if (!r.long_text.empty()) {
             hay.push_back('\n');
             append_lower(hay, r.long_text);
+        }
+        for (const auto& p : r.provides) {
+            hay.push_back(k_provides);
+            append_lower(hay, sanitize_index_field(p));
         }
         installed.push_back(r.installed ? '\1' : '\0');
     }
@@ -251,10 +438,17 @@ SearchHit PackageIndex::hit_at(std::size_t record) const {
     std::string_view version = cstr_at(text, pos);
     pos += version.size() + 1;
     std::string_view summary = cstr_at(text, pos);
-    hit.name.assign(name);
-    hit.version.assign(version);
-    hit.description.assign(summary);
+    pos += summary.size() + 1;
+    std::string_view installed_version = cstr_at(text, pos);
+    pos += installed_version.size() + 1;
+    std::string_view candidate = cstr_at(text, pos);
+    // The load boundary: a cache file is data like any other and is sanitized again.
+    hit.name = sanitize_index_field(name);
+    hit.version = sanitize_index_field(version);
+    hit.description = sanitize_index_field(summary);
     hit.installed = d[m_installed_off + record] != '\0';
+    hit.installed_version = sanitize_index_field(installed_version);
+    hit.candidate = sanitize_index_field(candidate);
     return hit;
 }
 
@@ -302,15 +496,34 @@ std::vector<SearchHit> PackageIndex::search(const SearchQuery& query) const {
         }
         std::size_t at = static_cast<std::size_t>(static_cast<const char*>(found) - hay);
         std::size_t record = record_for_hay_offset(at);
-        hits.push_back(hit_at(record));
+        std::size_t next = m_hay_size;
+        if (record + 1 < m_count) {
+            std::uint32_t n = 0;
+            std::memcpy(&n, m_data.data() + m_hay_index_off + (record + 1) * 4, 4);
+            next = n;
+        }
+        SearchHit hit = hit_at(record);
+        // The first occurrence in a record comes from its name or description when they match at all:
+        // an occurrence after the first provides separator is a match by a provided name only.
+        std::uint32_t start = 0;
+        std::memcpy(&start, m_data.data() + m_hay_index_off + record * 4, 4);
+        std::string_view rec(hay + start, next > start ? next - start : 0);
+        std::size_t rel = at - start;
+        std::size_t first_provides = rec.find(k_provides);
+        if (first_provides != std::string_view::npos && rel > first_provides) {
+            std::size_t begin = rec.rfind(k_provides, rel) + 1;
+            std::size_t end = rec.find(k_provides, rel);
+            hit.match_reason =
+                "provides " + sanitize_index_field(rec.substr(
+                                  begin, (end == std::string_view::npos ? rec.size() : end) - begin));
+        }
+        hits.push_back(std::move(hit));
         if (query.limit != 0 && hits.size() >= query.limit) {
             break;
         }
         if (record + 1 >= m_count) {
             break;
         }
-        std::uint32_t next = 0;
-        std::memcpy(&next, m_data.data() + m_hay_index_off + (record + 1) * 4, 4);
         pos = next;
     }
     return hits;

@@ -19,7 +19,20 @@ struct IndexRecord {
     std::string summary;   ///< one-line description shown in results
     std::string long_text; ///< extra text searched but not shown (long description, aliases); may be empty
     bool installed = false;
+    std::string installed_version{};     ///< the manager's current version when installed; may be empty
+    std::string candidate{};             ///< the manager's candidate version; may be empty
+    std::vector<std::string> provides{}; ///< names it provides: a query inside one matches ("provides X")
 };
+
+/// `text` made safe to store and show: invalid UTF-8 becomes U+FFFD; escape sequences (ESC and C1 CSI/OSC/
+/// DCS/APC/PM/SOS with their parameters or strings), other C0/C1 controls, DEL and the bidi controls
+/// U+202A-U+202E, U+2066-U+2069 are removed; tabs become spaces; newlines are kept only when
+/// `keep_newlines`. Never fails.
+std::string sanitize_index_field(std::string_view text, bool keep_newlines = false);
+
+/// Appends `text` case-folded the way apt-cache's REG_ICASE regex folds in a UTF-8 locale (each code point
+/// mapped to its upper case, then ASCII lowered), independent of the process locale. Never fails.
+void append_folded(std::string& out, std::string_view text);
 
 /// Identity of one source file an index was built from: the index is reused while every stamp holds.
 struct SourceStamp {
@@ -58,7 +71,9 @@ public:
     /// Writes the index atomically (fails with the io error of the write).
     util::Result<void> save(const std::filesystem::path& file) const;
 
-    /// Matching packages in name order, at most query.limit (0 = all). A query with control characters
+    /// Matching packages in name order, at most query.limit (0 = all): the query is a literal substring
+    /// (not a regex) of the name, the description or a provided name (then match_reason says "provides
+    /// X"), compared case-insensitively beyond ASCII (append_folded). A query with control characters
     /// matches nothing.
     std::vector<SearchHit> search(const SearchQuery& query) const;
 

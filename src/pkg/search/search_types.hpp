@@ -8,10 +8,21 @@ namespace zsyncctl::pkg {
 
 /// One package found by a search backend. Plain data; the manager name is attached by the caller.
 struct SearchHit {
-    std::string name;
-    std::string version;
+    std::string name;    ///< as the manager's install command takes it (apt: "name:arch" for a foreign arch)
+    std::string version; ///< the version an install would get (apt: the candidate, else the installed one)
     std::string description;
-    bool installed = false;
+    bool installed = false; ///< the manager records a current version (dpkg: installed, unpacked, ...)
+    std::string installed_version{}; ///< that current version; empty when not installed or unknown
+    std::string candidate{}; ///< the manager's candidate ("apt-cache policy"); empty when unknown/none
+    /// Why it matched when not by its name or description ("provides mail-transport-agent"); else empty.
+    std::string match_reason{};
+
+    /// True when installed and the candidate differs from the installed version ("upgradable to X" as
+    /// `apt list` says); never fails.
+    bool upgradable() const {
+        return installed && !candidate.empty() && !installed_version.empty() &&
+               candidate != installed_version;
+    }
 };
 
 /// How the query text is compared with a package.

@@ -6,6 +6,7 @@
 #include <archive_entry.h>
 #include <dlfcn.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <memory>
 #include <mutex>
@@ -140,7 +141,13 @@ util::Result<ArchivePtr> open_archive(const std::filesystem::path& path, bool ta
 } // namespace
 
 util::Result<void> read_decompressed(const std::filesystem::path& path,
-                                     const std::function<void(std::string_view chunk)>& sink) {
+                                     const std::function<bool(std::string_view chunk)>& sink) {
+    // libarchive refuses a zero-byte file ("Unrecognized archive format"); dpkg and apt read it as empty.
+    std::error_code size_ec;
+    if (std::filesystem::is_regular_file(path, size_ec) && std::filesystem::file_size(path, size_ec) == 0 &&
+        !size_ec) {
+        return util::ok();
+    }
     auto opened = open_archive(path, false);
     if (!opened) {
         return util::fail(std::move(opened).error());
@@ -164,7 +171,9 @@ util::Result<void> read_decompressed(const std::filesystem::path& path,
         if (n < 0) {
             return archive_failure(api, a, path);
         }
-        sink(std::string_view(buffer.data(), static_cast<std::size_t>(n)));
+        if (!sink(std::string_view(buffer.data(), static_cast<std::size_t>(n)))) {
+            return util::ok();
+        }
     }
 }
 
@@ -217,10 +226,15 @@ util::Result<void> for_each_tar_entry(const std::filesystem::path& path,
 }
 
 void StanzaSplitter::feed(std::string_view chunk) {
+    if (m_overflowed) {
+        return;
+    }
     m_carry.append(chunk);
     std::size_t start = 0;
+    // Only the new bytes (and the one before them, which may be the first '\n' of the pair) are searched.
+    std::size_t from = m_scanned > 0 ? m_scanned - 1 : 0;
     while (true) {
-        std::size_t sep = m_carry.find("\n\n", start);
+        std::size_t sep = m_carry.find("\n\n", std::max(start, from));
         if (sep == std::string::npos) {
             break;
         }
@@ -234,13 +248,20 @@ void StanzaSplitter::feed(std::string_view chunk) {
         }
     }
     m_carry.erase(0, start);
+    m_scanned = m_carry.size();
+    if (m_carry.size() > m_max_stanza) {
+        m_overflowed = true;
+        m_carry.clear();
+        m_carry.shrink_to_fit();
+    }
 }
 
 void StanzaSplitter::finish() {
-    if (m_carry.find_first_not_of("\n \t") != std::string::npos) {
+    if (!m_overflowed && m_carry.find_first_not_of("\n \t") != std::string::npos) {
         m_on_stanza(m_carry);
     }
     m_carry.clear();
+    m_scanned = 0;
 }
 
 namespace {

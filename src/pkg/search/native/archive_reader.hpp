@@ -9,11 +9,12 @@
 namespace zsyncctl::pkg {
 
 /// Streams the decompressed bytes of a single file stored plain or compressed with any filter libarchive
-/// knows (gzip, xz, lz4, zstd, bzip2, ...), in chunks, to `sink`. Fails with not_found/permission_denied/io
-/// when the file cannot be opened, or io naming the file when the data is corrupt or truncated (the
-/// chunks delivered before the damage have already been passed on).
+/// knows (gzip, xz, lz4, zstd, bzip2, ...), in chunks of at most 256 KiB, to `sink`; a zero-byte file is
+/// valid and empty. The sink returns false to stop early (read_decompressed then returns ok: the caller
+/// knows why it stopped). Fails with not_found/permission_denied/io when the file cannot be opened, or io
+/// naming the file when the data is corrupt or truncated (the chunks before the damage were delivered).
 util::Result<void> read_decompressed(const std::filesystem::path& path,
-                                     const std::function<void(std::string_view chunk)>& sink);
+                                     const std::function<bool(std::string_view chunk)>& sink);
 
 /// Calls `entry(path_inside_archive, contents)` for every regular file of a tar archive (compressed with
 /// any filter libarchive knows) whose path satisfies `wanted`. Fails like read_decompressed; a damaged
@@ -24,20 +25,30 @@ for_each_tar_entry(const std::filesystem::path& path,
                    const std::function<void(std::string_view entry_path, std::string_view contents)>& entry);
 
 /// Feeds a byte stream cut at arbitrary points and hands out whole blank-line-separated stanzas (deb822
-/// paragraphs as in apt's Packages and dpkg's status files). Not thread-safe; one per stream.
+/// paragraphs as in apt's Packages and dpkg's status files). Each byte is scanned once (linear in the
+/// stream), and a stanza longer than `max_stanza` bytes stops the splitter (overflowed()), so a hostile
+/// stream (a compressed file of zeros) costs at most that much memory. Not thread-safe; one per stream.
 class StanzaSplitter {
 public:
-    explicit StanzaSplitter(std::function<void(std::string_view stanza)> on_stanza)
-        : m_on_stanza(std::move(on_stanza)) {}
+    static constexpr std::size_t k_default_max_stanza = std::size_t(4) << 20;
 
-    /// Appends bytes; every stanza completed by them is delivered.
+    explicit StanzaSplitter(std::function<void(std::string_view stanza)> on_stanza,
+                            std::size_t max_stanza = k_default_max_stanza)
+        : m_on_stanza(std::move(on_stanza)), m_max_stanza(max_stanza) {}
+
+    /// Appends bytes; every stanza completed by them is delivered. Ignored once overflowed().
     void feed(std::string_view chunk);
-    /// Delivers the last stanza when the stream ended without a blank line.
+    /// Delivers the last stanza when the stream ended without a blank line (not after an overflow).
     void finish();
+    /// True once a stanza exceeded the size cap; nothing more is delivered.
+    bool overflowed() const { return m_overflowed; }
 
 private:
     std::function<void(std::string_view)> m_on_stanza;
     std::string m_carry;
+    std::size_t m_scanned = 0; // bytes of m_carry already searched for the blank line
+    std::size_t m_max_stanza;
+    bool m_overflowed = false;
 };
 
 /// Value of field `key` in one deb822 stanza, continuation lines included (joined by '\n', leading space

@@ -83,11 +83,20 @@ struct Parts {
 
 Parts split_version(std::string_view v) {
     Parts p;
+    // dpkg's parseversion: surrounding blanks are ignored.
+    while (!v.empty() && (v.front() == ' ' || v.front() == '\t' || v.front() == '\n' || v.front() == '\r')) {
+        v.remove_prefix(1);
+    }
+    while (!v.empty() && (v.back() == ' ' || v.back() == '\t' || v.back() == '\n' || v.back() == '\r')) {
+        v.remove_suffix(1);
+    }
     std::size_t colon = v.find(':');
     if (colon != std::string_view::npos) {
         std::uint64_t epoch = 0;
-        bool numeric = colon > 0;
-        for (std::size_t k = 0; k < colon && numeric; ++k) {
+        // dpkg reads the epoch with strtol, which takes a leading '+'.
+        std::size_t first = (colon > 0 && v[0] == '+') ? 1 : 0;
+        bool numeric = colon > first;
+        for (std::size_t k = first; k < colon && numeric; ++k) {
             if (!is_digit(v[k]) || epoch > (UINT64_MAX - 9) / 10) {
                 numeric = false;
                 break;

@@ -1,7 +1,7 @@
 #include "pkg/search/native/index_apt.hpp"
 
 #include <algorithm>
-#include <unordered_map>
+#include <optional>
 
 #include "pkg/search/native/archive_reader.hpp"
 #include "pkg/search/native/deb_version.hpp"
@@ -11,179 +11,493 @@ namespace zsyncctl::pkg {
 
 namespace {
 
-bool is_packages_file(std::string_view name) {
-    static constexpr std::string_view suffixes[] = {"_Packages",     "_Packages.gz",  "_Packages.xz",
-                                                    "_Packages.lz4", "_Packages.zst", "_Packages.bz2"};
-    for (std::string_view s : suffixes) {
-        if (name.size() > s.size() && name.substr(name.size() - s.size()) == s) {
-            return true;
-        }
-    }
-    return false;
-}
+constexpr std::uint64_t k_max_file_text = std::uint64_t(1) << 30;
 
-// "install ok installed", "hold ok installed": the third word is dpkg's state.
-bool status_is_installed(std::string_view status) {
-    auto words = util::split(util::trim(status), ' ');
-    return words.size() == 3 && words[2] == "installed";
-}
-
-// Keeps the newest version of each package (Debian version order) across Packages stanzas.
-class AptRecordMerger {
-public:
-    explicit AptRecordMerger(const std::unordered_set<std::string>& installed) : m_installed(installed) {}
-
-    void add(std::string_view stanza) {
-        std::string_view name = deb822_field(stanza, "Package");
-        std::string_view version = deb822_field(stanza, "Version");
-        if (name.empty()) {
-            return;
-        }
-        auto found = m_by_name.find(std::string(name));
-        if (found != m_by_name.end() &&
-            compare_deb_versions(version, m_records[found->second].version) <= 0) {
-            return;
-        }
-        std::string_view description = deb822_field(stanza, "Description", &m_scratch);
-        if (description.empty()) {
-            description = deb822_field(stanza, "Description-en", &m_scratch);
-        }
-        std::size_t eol = description.find('\n');
-        IndexRecord record;
-        record.name.assign(name);
-        record.version.assign(version);
-        record.summary.assign(description.substr(0, eol));
-        if (eol != std::string_view::npos) {
-            record.long_text.assign(description.substr(eol + 1));
-        }
-        record.installed = m_installed.count(record.name) != 0;
-        if (found != m_by_name.end()) {
-            m_records[found->second] = std::move(record);
-        } else {
-            m_by_name.emplace(record.name, m_records.size());
-            m_records.push_back(std::move(record));
-        }
-    }
-
-    std::vector<IndexRecord> take() { return std::move(m_records); }
-
-private:
-    const std::unordered_set<std::string>& m_installed;
-    std::vector<IndexRecord> m_records;
-    std::unordered_map<std::string, std::size_t> m_by_name;
-    std::string m_scratch;
+// The fields of one stanza the apt reader needs, found in one pass over its lines.
+struct StanzaFields {
+    std::string_view package;
+    std::string_view version;
+    std::string_view architecture;
+    std::string_view status;
+    std::string_view provides_first;
+    std::string_view description_first;
+    std::string_view description_en_first;
+    std::size_t provides_cont = 0; // offset of the line after the field line (continuations follow)
+    std::size_t description_cont = 0;
+    std::size_t description_en_cont = 0;
+    bool has_description = false;
 };
 
-// Adds the name of an installed package from one dpkg status stanza.
-void add_if_installed(std::string_view stanza, std::unordered_set<std::string>& names) {
-    if (status_is_installed(deb822_field(stanza, "Status"))) {
-        std::string_view name = deb822_field(stanza, "Package");
-        if (!name.empty()) {
-            names.emplace(name);
+std::string_view trim_value(std::string_view v) {
+    while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) {
+        v.remove_prefix(1);
+    }
+    while (!v.empty() && (v.back() == ' ' || v.back() == '\t' || v.back() == '\r')) {
+        v.remove_suffix(1);
+    }
+    return v;
+}
+
+bool key_is(std::string_view key, std::string_view want) {
+    if (key.size() != want.size()) {
+        return false;
+    }
+    for (std::size_t i = 0; i < key.size(); ++i) {
+        char a = key[i];
+        if (a >= 'A' && a <= 'Z') {
+            a = static_cast<char>(a - 'A' + 'a');
+        }
+        char b = want[i];
+        if (b >= 'A' && b <= 'Z') {
+            b = static_cast<char>(b - 'A' + 'a');
+        }
+        if (a != b) {
+            return false;
         }
     }
+    return true;
+}
+
+StanzaFields scan_fields(std::string_view stanza) {
+    StanzaFields f;
+    std::size_t pos = 0;
+    while (pos < stanza.size()) {
+        std::size_t eol = stanza.find('\n', pos);
+        if (eol == std::string_view::npos) {
+            eol = stanza.size();
+        }
+        std::string_view line = stanza.substr(pos, eol - pos);
+        pos = eol + 1;
+        if (line.empty() || line[0] == ' ' || line[0] == '\t') {
+            continue;
+        }
+        std::size_t colon = line.find(':');
+        if (colon == std::string_view::npos) {
+            continue;
+        }
+        std::string_view key = line.substr(0, colon);
+        std::string_view value = trim_value(line.substr(colon + 1));
+        switch (key.size()) {
+        case 7:
+            if (key_is(key, "Package")) {
+                f.package = value;
+            } else if (key_is(key, "Version")) {
+                f.version = value;
+            }
+            break;
+        case 6:
+            if (key_is(key, "Status")) {
+                f.status = value;
+            }
+            break;
+        case 8:
+            if (key_is(key, "Provides")) {
+                f.provides_first = value;
+                f.provides_cont = pos;
+            }
+            break;
+        case 11:
+            if (key_is(key, "Description")) {
+                f.description_first = value;
+                f.description_cont = pos;
+                f.has_description = true;
+            }
+            break;
+        case 12:
+            if (key_is(key, "Architecture")) {
+                f.architecture = value;
+            }
+            break;
+        case 14:
+            if (key_is(key, "Description-en")) {
+                f.description_en_first = value;
+                f.description_en_cont = pos;
+                f.has_description = true;
+            }
+            break;
+        default:
+            break;
+        }
+    }
+    return f;
+}
+
+// The continuation lines of a field starting at `pos`, as deb822_field joins them (" ." is a blank line).
+std::string continuation(std::string_view stanza, std::size_t pos) {
+    std::string out;
+    while (pos < stanza.size() && (stanza[pos] == ' ' || stanza[pos] == '\t')) {
+        std::size_t end = stanza.find('\n', pos);
+        if (end == std::string_view::npos) {
+            end = stanza.size();
+        }
+        std::string_view cont = stanza.substr(pos + 1, end - pos - 1);
+        if (!out.empty()) {
+            out.push_back('\n');
+        }
+        out.append(trim_value(cont) == "." ? std::string_view() : cont);
+        pos = end + 1;
+    }
+    return out;
+}
+
+// "a (= 1), b:any, c" -> {"a", "b", "c"}.
+std::vector<std::string> provided_names(std::string_view first, std::string_view stanza, std::size_t cont) {
+    std::string all(first);
+    std::string more = continuation(stanza, cont);
+    if (!more.empty()) {
+        all += ' ';
+        all += more;
+    }
+    std::vector<std::string> out;
+    for (std::string_view part : util::split(all, ',')) {
+        part = trim_value(part);
+        std::size_t end = part.find_first_of(" \t\n(:");
+        part = part.substr(0, end);
+        if (!part.empty()) {
+            out.emplace_back(part);
+        }
+    }
+    return out;
+}
+
+// dpkg's "Status: want flag state": the third word.
+std::string_view status_state(std::string_view status) {
+    auto w = util::split(util::trim(status), ' ');
+    return w.size() == 3 ? w[2] : std::string_view();
 }
 
 } // namespace
 
-std::unordered_set<std::string> parse_dpkg_status(std::string_view text) {
-    std::unordered_set<std::string> names;
-    StanzaSplitter splitter([&](std::string_view stanza) { add_if_installed(stanza, names); });
-    splitter.feed(text);
-    splitter.finish();
-    return names;
+bool dpkg_state_has_current_version(std::string_view state) {
+    return state == "installed" || state == "unpacked" || state == "half-configured" ||
+           state == "half-installed" || state == "triggers-awaited" || state == "triggers-pending";
 }
 
-std::vector<IndexRecord> parse_apt_packages(std::string_view text,
-                                            const std::unordered_set<std::string>& installed) {
-    AptRecordMerger merger(installed);
-    StanzaSplitter splitter([&](std::string_view stanza) { merger.add(stanza); });
-    splitter.feed(text);
-    splitter.finish();
-    return merger.take();
-}
-
-std::vector<std::filesystem::path> apt_list_files(const util::Root& root) {
-    std::vector<std::filesystem::path> files;
-    std::error_code ec;
-    std::filesystem::directory_iterator it(root.resolve("/var/lib/apt/lists"), ec);
-    if (ec) {
-        return files;
+AptIndexBuilder::AptIndexBuilder(std::string native_arch, std::vector<std::string> architectures)
+    : m_native(std::move(native_arch)), m_archs(std::move(architectures)) {
+    if (std::find(m_archs.begin(), m_archs.end(), m_native) == m_archs.end()) {
+        m_archs.insert(m_archs.begin(), m_native);
     }
-    for (const auto& entry : it) {
-        std::string name = entry.path().filename().string();
-        if (!is_packages_file(name)) {
+}
+
+std::string AptIndexBuilder::arch_key(std::string_view arch) const {
+    // "all" packages belong to the native architecture, as apt files them; a stanza without one too.
+    if (arch.empty() || arch == "all") {
+        return m_native;
+    }
+    if (std::find(m_archs.begin(), m_archs.end(), arch) == m_archs.end()) {
+        return {};
+    }
+    return std::string(arch);
+}
+
+AptIndexBuilder::Package& AptIndexBuilder::package(std::string_view name, const std::string& arch) {
+    std::string key(name);
+    key += ':';
+    key += arch;
+    auto [it, inserted] = m_by_key.try_emplace(std::move(key), m_packages.size());
+    if (inserted) {
+        m_packages.push_back(Package{std::string(name), arch, {}});
+    }
+    return m_packages[it->second];
+}
+
+void AptIndexBuilder::add_version(Package& pkg, Version v) {
+    for (auto& have : pkg.versions) {
+        if (have.version == v.version) {
+            have.priority = std::max(have.priority, v.priority);
+            have.current = have.current || v.current;
+            if (!have.has_description && v.has_description) {
+                have.has_description = true;
+                have.summary = std::move(v.summary);
+                have.long_text = std::move(v.long_text);
+            }
+            for (auto& p : v.provides) {
+                if (std::find(have.provides.begin(), have.provides.end(), p) == have.provides.end()) {
+                    have.provides.push_back(std::move(p));
+                }
+            }
+            return;
+        }
+    }
+    pkg.versions.push_back(std::move(v));
+}
+
+namespace {
+// Fills the description and provides of a version from a stanza.
+template <typename Version>
+void fill_version(Version& v, std::string_view stanza, const StanzaFields& f) {
+    v.version.assign(f.version);
+    v.has_description = f.has_description;
+    bool use_en = f.description_first.empty() && f.description_cont == 0;
+    v.summary.assign(use_en ? f.description_en_first : f.description_first);
+    v.long_text = continuation(stanza, use_en ? f.description_en_cont : f.description_cont);
+    if (!f.provides_first.empty() || f.provides_cont != 0) {
+        v.provides = provided_names(f.provides_first, stanza, f.provides_cont);
+    }
+}
+} // namespace
+
+void AptIndexBuilder::add_list_stanza(std::string_view stanza, int priority) {
+    StanzaFields f = scan_fields(stanza);
+    if (f.package.empty() || f.version.empty()) {
+        return;
+    }
+    std::string arch = arch_key(f.architecture);
+    if (arch.empty()) {
+        return;
+    }
+    Version v;
+    fill_version(v, stanza, f);
+    v.priority = priority;
+    add_version(package(f.package, arch), std::move(v));
+}
+
+void AptIndexBuilder::add_status_stanza(std::string_view stanza) {
+    StanzaFields f = scan_fields(stanza);
+    if (f.package.empty()) {
+        return;
+    }
+    std::string arch = arch_key(f.architecture);
+    if (arch.empty()) {
+        return;
+    }
+    std::string key = std::string(f.package) + ":" + arch;
+    StatusEntry entry;
+    entry.current = dpkg_state_has_current_version(status_state(f.status)) && !f.version.empty();
+    fill_version(entry.version, stanza, f);
+    entry.version.priority = 100;
+    entry.version.current = entry.current;
+    m_status_names[key] = std::string(f.package);
+    m_status[key] = std::move(entry);
+}
+
+std::vector<IndexRecord> AptIndexBuilder::finish() {
+    // dpkg's last word on each package: a current version joins the package's versions at the status
+    // file's priority; a version that is not current is never a candidate.
+    for (auto& [key, entry] : m_status) {
+        if (!entry.current) {
             continue;
         }
-        // A list may be a symlink: it is followed inside the root, never to the host's files.
-        std::filesystem::path file = root.resolve("/var/lib/apt/lists/" + name);
-        if (std::filesystem::is_regular_file(file, ec)) {
-            files.push_back(std::move(file));
-        }
+        std::string arch = key.substr(key.rfind(':') + 1);
+        add_version(package(m_status_names[key], arch), std::move(entry.version));
     }
-    std::sort(files.begin(), files.end());
-    return files;
+    m_status.clear();
+
+    struct Chosen {
+        const Version* candidate = nullptr;
+        const Version* current = nullptr;
+    };
+    auto choose = [](Package& pkg) {
+        std::stable_sort(pkg.versions.begin(), pkg.versions.end(), [](const Version& a, const Version& b) {
+            return compare_deb_versions(a.version, b.version) > 0;
+        });
+        Chosen c;
+        int max = 0;
+        for (const auto& v : pkg.versions) {
+            if (v.current) {
+                c.current = &v;
+            }
+        }
+        // apt's pkgPolicy::GetCandidateVer without pins: newest first, a strictly higher priority wins;
+        // the current version stops the walk (nothing older is a candidate) and is taken when nothing
+        // newer was.
+        for (const auto& v : pkg.versions) {
+            if (v.priority > max) {
+                c.candidate = &v;
+                max = v.priority;
+            }
+            if (v.current) {
+                if (c.candidate == nullptr) {
+                    c.candidate = &v;
+                }
+                break;
+            }
+        }
+        return c;
+    };
+
+    // One record per name: the native package when it has versions, else the first foreign one (in
+    // APT::Architectures order) as "name:arch".
+    std::unordered_map<std::string, std::vector<std::size_t>> groups;
+    for (std::size_t i = 0; i < m_packages.size(); ++i) {
+        groups[m_packages[i].name].push_back(i);
+    }
+    std::vector<IndexRecord> records;
+    records.reserve(groups.size());
+    for (auto& [name, members] : groups) {
+        Package* preferred = nullptr;
+        for (const auto& arch : m_archs) {
+            for (std::size_t i : members) {
+                if (m_packages[i].arch == arch && !m_packages[i].versions.empty()) {
+                    preferred = &m_packages[i];
+                    break;
+                }
+            }
+            if (preferred != nullptr) {
+                break;
+            }
+        }
+        if (preferred == nullptr) {
+            continue;
+        }
+        Chosen c = choose(*preferred);
+        if (c.candidate == nullptr || !c.candidate->has_description) {
+            continue; // apt-cache search lists neither a package without candidate nor one without text
+        }
+        IndexRecord r;
+        r.name = preferred->arch == m_native ? name : name + ":" + preferred->arch;
+        r.version = c.candidate->version;
+        r.candidate = c.candidate->version;
+        r.summary = c.candidate->summary;
+        r.long_text = c.candidate->long_text;
+        if (c.current != nullptr) {
+            r.installed = true;
+            r.installed_version = c.current->version;
+        }
+        // apt lists a package when a name it provides in any version matches.
+        for (const auto& v : preferred->versions) {
+            for (const auto& p : v.provides) {
+                if (p != name && std::find(r.provides.begin(), r.provides.end(), p) == r.provides.end()) {
+                    r.provides.push_back(p);
+                }
+            }
+        }
+        records.push_back(std::move(r));
+    }
+    m_packages.clear();
+    m_by_key.clear();
+    return records;
 }
 
-util::Result<std::unordered_set<std::string>> dpkg_installed_names(const util::Root& root) {
+std::unordered_set<std::string> parse_dpkg_status(std::string_view text) {
     std::unordered_set<std::string> names;
-    std::filesystem::path status = root.resolve("/var/lib/dpkg/status");
-    std::error_code ec;
-    auto type = std::filesystem::status(status, ec).type();
-    if (type == std::filesystem::file_type::not_found) {
-        return names;
-    }
-    // Reading a FIFO would block until a writer appears; a directory or device is no status file.
-    if (type != std::filesystem::file_type::regular) {
-        return util::fail(util::ErrorKind::io, status.string() + ": not a regular file");
-    }
-    StanzaSplitter splitter([&](std::string_view stanza) { add_if_installed(stanza, names); });
-    auto read = read_decompressed(status, [&](std::string_view chunk) { splitter.feed(chunk); });
-    if (!read) {
-        return util::fail(std::move(read).error());
-    }
+    StanzaSplitter splitter([&](std::string_view stanza) {
+        StanzaFields f = scan_fields(stanza);
+        if (!f.package.empty() && !f.version.empty() &&
+            dpkg_state_has_current_version(status_state(f.status))) {
+            names.emplace(f.package);
+        }
+    });
+    splitter.feed(text);
     splitter.finish();
     return names;
 }
 
-util::Result<std::vector<IndexRecord>> read_apt_records(const std::vector<std::filesystem::path>& lists,
-                                                        const std::unordered_set<std::string>& installed) {
-    AptRecordMerger merger(installed);
-    std::optional<util::Error> first_error;
-    std::size_t readable = 0;
-    for (const auto& file : lists) {
-        StanzaSplitter splitter([&](std::string_view stanza) { merger.add(stanza); });
-        auto read = read_decompressed(file, [&](std::string_view chunk) { splitter.feed(chunk); });
-        if (read) {
-            splitter.finish();
-            ++readable;
-        } else if (!first_error) {
-            first_error = read.error();
-        }
-    }
-    if (readable == 0 && first_error) {
-        return util::fail(*first_error);
-    }
-    return merger.take();
+std::vector<IndexRecord> parse_apt_packages(std::string_view packages, std::string_view status,
+                                            std::string_view arch) {
+    AptIndexBuilder builder(std::string(arch), {std::string(arch)});
+    StanzaSplitter list([&](std::string_view stanza) { builder.add_list_stanza(stanza, 500); });
+    list.feed(packages);
+    list.finish();
+    StanzaSplitter st([&](std::string_view stanza) { builder.add_status_stanza(stanza); });
+    st.feed(status);
+    st.finish();
+    return builder.finish();
 }
 
-util::Result<PackageIndex> apt_index(const util::Root& root, const std::filesystem::path& cache_file) {
-    std::vector<std::filesystem::path> lists = apt_list_files(root);
-    if (lists.empty()) {
+namespace {
+
+// Streams one file's stanzas to `add`, checking `token` per chunk and capping the stanza and total size.
+util::Result<void> read_stanzas(const std::filesystem::path& file, const core::CancellationToken& token,
+                                const std::function<void(std::string_view)>& add) {
+    StanzaSplitter splitter(add);
+    std::uint64_t total = 0;
+    std::optional<util::Error> stop;
+    auto read = read_decompressed(file, [&](std::string_view chunk) {
+        if (token.is_cancelled()) {
+            stop = util::make_error(util::ErrorKind::cancelled, "cancelled while reading " + file.string());
+            return false;
+        }
+        total += chunk.size();
+        if (total > k_max_file_text) {
+            stop = util::make_error(util::ErrorKind::parse, file.string() + ": more than 1 GiB of text");
+            return false;
+        }
+        splitter.feed(chunk);
+        if (splitter.overflowed()) {
+            stop =
+                util::make_error(util::ErrorKind::parse, file.string() + ": a stanza is larger than 4 MiB");
+            return false;
+        }
+        return true;
+    });
+    if (!read) {
+        return read;
+    }
+    if (stop) {
+        return util::fail(*stop);
+    }
+    splitter.finish();
+    return util::ok();
+}
+
+} // namespace
+
+util::Result<PackageIndex> apt_index(const util::Root& root, const std::filesystem::path& cache_file,
+                                     const core::CancellationToken& token) {
+    AptSetup setup = apt_setup(root);
+    if (setup.lists.empty()) {
         return util::fail(util::ErrorKind::not_found,
                           "no apt package lists under " + root.resolve("/var/lib/apt/lists").string(),
                           "run: apt-get update");
     }
-    std::vector<std::filesystem::path> sources = lists;
-    sources.push_back(root.resolve("/var/lib/dpkg/status"));
-    return load_or_build_index(cache_file, stamp_files(sources),
-                               [&]() -> util::Result<std::vector<IndexRecord>> {
-                                   auto installed = dpkg_installed_names(root);
-                                   if (!installed) {
-                                       return util::fail(std::move(installed).error());
-                                   }
-                                   return read_apt_records(lists, *installed);
-                               });
+    return load_or_build_index(
+        cache_file, stamp_files(setup.stamp), [&]() -> util::Result<std::vector<IndexRecord>> {
+            AptIndexBuilder builder(setup.native_arch, setup.architectures);
+            std::optional<util::Error> first_error;
+            std::size_t readable = 0;
+            for (const auto& list : setup.lists) {
+                int priority = list.priority;
+                auto read = read_stanzas(list.file, token, [&](std::string_view stanza) {
+                    builder.add_list_stanza(stanza, priority);
+                });
+                if (read) {
+                    ++readable;
+                } else if (read.error().kind == util::ErrorKind::cancelled) {
+                    return util::fail(std::move(read).error());
+                } else if (!first_error) {
+                    first_error = read.error();
+                }
+            }
+            if (readable == 0 && first_error) {
+                return util::fail(*first_error);
+            }
+            // dpkg's database: the status file, then its journal in order (what dpkg-query reads).
+            std::filesystem::path status = root.resolve("/var/lib/dpkg/status");
+            std::error_code ec;
+            auto type = std::filesystem::status(status, ec).type();
+            if (type != std::filesystem::file_type::not_found) {
+                // Reading a FIFO would block until a writer appears; a directory or device is no status.
+                if (type != std::filesystem::file_type::regular) {
+                    return util::fail(util::ErrorKind::io, status.string() + ": not a regular file");
+                }
+                auto read = read_stanzas(status, token,
+                                         [&](std::string_view stanza) { builder.add_status_stanza(stanza); });
+                if (!read) {
+                    return util::fail(std::move(read).error());
+                }
+            }
+            std::vector<std::filesystem::path> journal;
+            for (const auto& entry :
+                 std::filesystem::directory_iterator(root.resolve("/var/lib/dpkg/updates"), ec)) {
+                std::string n = entry.path().filename().string();
+                if (!n.empty() &&
+                    std::all_of(n.begin(), n.end(), [](char c) { return c >= '0' && c <= '9'; }) &&
+                    entry.is_regular_file(ec)) {
+                    journal.push_back(entry.path());
+                }
+            }
+            std::sort(journal.begin(), journal.end());
+            for (const auto& file : journal) {
+                (void)read_stanzas(file, token,
+                                   [&](std::string_view stanza) { builder.add_status_stanza(stanza); });
+            }
+            if (token.is_cancelled()) {
+                return util::fail(util::ErrorKind::cancelled, "cancelled");
+            }
+            return builder.finish();
+        });
 }
 
 } // namespace zsyncctl::pkg

@@ -1,44 +1,143 @@
 #pragma once
 
 #include <filesystem>
+#include <map>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
+#include "core/cancellation.hpp"
 #include "pkg/search/search_index.hpp"
 #include "util/result.hpp"
 #include "util/root.hpp"
 
 namespace zsyncctl::pkg {
 
-/// The Packages index files under <root>/var/lib/apt/lists in any compression (plain, .gz, .xz, .lz4,
-/// .zst, .bz2), sorted by name; empty when the directory is missing. Never fails.
+/// One Packages list apt reads, with the default priority of its release (500; 100 for a release with
+/// "NotAutomatic: yes" and "ButAutomaticUpgrades: yes"; 1 for "NotAutomatic: yes" alone).
+struct AptList {
+    std::filesystem::path file;
+    int priority = 500;
+};
+
+/// What apt's configuration under a root says about searching: the architectures, the lists of the
+/// configured sources, the files whose change invalidates an index, and the pinning zsyncctl does not
+/// apply.
+struct AptSetup {
+    std::string native_arch;                  ///< dpkg's native architecture
+    std::vector<std::string> architectures;   ///< native first, then dpkg's foreign ones
+    std::vector<AptList> lists;               ///< sorted by file name
+    std::vector<std::filesystem::path> stamp; ///< configuration, lists, dpkg status and journal
+    /// Packages named by pin stanzas in preferences files ("*" when a pin names every package or
+    /// APT::Default-Release is set); empty when nothing is pinned.
+    std::vector<std::string> pinned;
+    std::string pin_source; ///< the first file that pins (for the note), empty when none
+};
+
+/// One entry of a sources file: a "deb" line of sources.list or one URI x suite of a deb822 stanza.
+struct AptSourceEntry {
+    std::string uri;
+    std::string suite; ///< ends with '/' for a flat repository ("./")
+    std::vector<std::string> components;
+    std::vector<std::string> architectures; ///< from arch= / Architectures:, empty for the default
+};
+
+/// The "deb" entries of one-line sources.list text; deb-src, comments and malformed lines are skipped.
+/// Never fails.
+std::vector<AptSourceEntry> parse_sources_list(std::string_view text);
+
+/// The "deb" entries of deb822 .sources text (each URI x suite of each stanza; "Enabled: no" skipped).
+/// Never fails.
+std::vector<AptSourceEntry> parse_deb822_sources(std::string_view text);
+
+/// apt's URItoFileName: the scheme and credentials dropped, unsafe characters %-quoted, '/' turned into
+/// '_' ("http://deb.debian.org/debian/dists/x/" -> "deb.debian.org_debian_dists_x_"). Never fails.
+std::string apt_uri_to_filename(std::string_view uri);
+
+/// apt's setup under `root`: sources.list, sources.list.d/*.list and *.sources select the lists under
+/// /var/lib/apt/lists (leftovers of removed sources are not read; a root without any sources file reads
+/// every list there), their Release files give the default priorities, /var/lib/dpkg/arch and the status
+/// file give the architectures. Never fails; unreadable files count as absent.
+AptSetup apt_setup(const util::Root& root);
+
+/// The Packages index files under <root>/var/lib/apt/lists that apt_setup selects. Never fails.
 std::vector<std::filesystem::path> apt_list_files(const util::Root& root);
 
-/// Names of the packages dpkg records as installed ("Status: install ok installed", also held ones) in
-/// <root>/var/lib/dpkg/status; empty when the file is missing. Fails with io/parse only when it exists but
-/// cannot be read.
-util::Result<std::unordered_set<std::string>> dpkg_installed_names(const util::Root& root);
+/// Builds apt's view of packages from Packages stanzas and dpkg's status (plus its journal): per package
+/// the versions with their priorities, the current version (dpkg states installed, unpacked,
+/// half-configured, half-installed, triggers-awaited, triggers-pending), apt's candidate (highest priority,
+/// never below the current version: an installed version newer than every list version stays the
+/// candidate) and the provided names. One record per name: the native architecture's package wins, a
+/// foreign-only package is named "name:arch". Not thread-safe.
+class AptIndexBuilder {
+public:
+    /// `architectures`: native first; packages of other architectures are ignored.
+    AptIndexBuilder(std::string native_arch, std::vector<std::string> architectures);
 
-/// Names of the installed packages in dpkg status text (see dpkg_installed_names). Never fails; damaged
-/// stanzas are skipped.
+    /// One stanza of a Packages list with its release's default priority.
+    void add_list_stanza(std::string_view stanza, int priority);
+    /// One stanza of dpkg's status file or journal; a later stanza for the same package replaces the
+    /// earlier one, as dpkg applies its journal.
+    void add_status_stanza(std::string_view stanza);
+    /// The records; never fails.
+    std::vector<IndexRecord> finish();
+
+private:
+    struct Version {
+        std::string version;
+        int priority = 0;
+        bool current = false;
+        bool has_description = false;
+        std::string summary;
+        std::string long_text;
+        std::vector<std::string> provides;
+    };
+    struct Package {
+        std::string name;
+        std::string arch;
+        std::vector<Version> versions;
+    };
+    struct StatusEntry {
+        Version version;
+        bool current = false;
+    };
+
+    std::string arch_key(std::string_view arch) const;
+    Package& package(std::string_view name, const std::string& arch);
+    void add_version(Package& pkg, Version v);
+
+    std::string m_native;
+    std::vector<std::string> m_archs;
+    std::vector<Package> m_packages;
+    std::unordered_map<std::string, std::size_t> m_by_key; // "name:arch"
+    std::map<std::string, StatusEntry> m_status;           // "name:arch" -> dpkg's last word
+    std::map<std::string, std::string> m_status_names;     // "name:arch" -> name
+};
+
+/// The dpkg state words that give a package a current version ("installed", "unpacked", ...).
+bool dpkg_state_has_current_version(std::string_view state);
+
+/// Names (as apt shows them) of the packages with a current version in dpkg status text. Never fails;
+/// damaged stanzas are skipped.
 std::unordered_set<std::string> parse_dpkg_status(std::string_view text);
 
-/// The packages of one Packages text, newest version per name, marked installed from `installed`. Never
-/// fails; stanzas without a Package field are skipped.
-std::vector<IndexRecord> parse_apt_packages(std::string_view text,
-                                            const std::unordered_set<std::string>& installed);
+/// The records of Packages text and dpkg status text for a single-architecture `arch` system, as
+/// AptIndexBuilder makes them. Never fails.
+std::vector<IndexRecord> parse_apt_packages(std::string_view packages, std::string_view status = {},
+                                            std::string_view arch = "amd64");
 
-/// Every package of the given Packages files, newest version per name (Debian version order), marked
-/// installed from `installed`. Fails with the first file's io error only when no file could be read at
-/// all; a damaged file contributes the stanzas before the damage.
-util::Result<std::vector<IndexRecord>> read_apt_records(const std::vector<std::filesystem::path>& lists,
-                                                        const std::unordered_set<std::string>& installed);
+/// The apt search index for `root` (see apt_setup and AptIndexBuilder): loaded from `cache_file` when its
+/// stamps hold, else rebuilt and saved there (a save failure is not an error). An empty `cache_file`
+/// disables caching. `token` is checked per chunk read: once cancelled the build stops with cancelled.
+/// Fails with not_found when the root has no apt lists, parse when a file has a stanza over 4 MiB or more
+/// than 1 GiB of text (a decompression bomb), io when nothing could be read.
+util::Result<PackageIndex> apt_index(const util::Root& root, const std::filesystem::path& cache_file,
+                                     const core::CancellationToken& token = core::CancellationToken());
 
-/// The apt search index for `root`: loaded from `cache_file` when its stamps (lists + dpkg status) hold,
-/// else rebuilt from the lists and saved there (a save failure is not an error). An empty `cache_file`
-/// disables caching. Fails with not_found when the root has no apt lists.
-util::Result<PackageIndex> apt_index(const util::Root& root, const std::filesystem::path& cache_file);
+/// A note for search results when apt pinning (preferences files, APT::Default-Release) may make apt's
+/// candidate differ from the default-priority one shown, for the hits it concerns; empty otherwise.
+std::string apt_pin_note(const AptSetup& setup, const std::vector<SearchHit>& hits);
 
 } // namespace zsyncctl::pkg

@@ -1,0 +1,497 @@
+#include <algorithm>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "pkg/search/native/archive_reader.hpp"
+#include "pkg/search/native/index_apt.hpp"
+#include "util/strings.hpp"
+
+namespace zsyncctl::pkg {
+
+namespace {
+
+std::vector<std::string> words(std::string_view text) {
+    std::vector<std::string> out;
+    std::size_t i = 0;
+    while (i < text.size()) {
+        while (i < text.size() && (text[i] == ' ' || text[i] == '\t')) {
+            ++i;
+        }
+        std::size_t start = i;
+        while (i < text.size() && text[i] != ' ' && text[i] != '\t') {
+            ++i;
+        }
+        if (i > start) {
+            out.emplace_back(text.substr(start, i - start));
+        }
+    }
+    return out;
+}
+
+std::vector<std::string> split_list(std::string_view text, char sep) {
+    std::vector<std::string> out;
+    for (std::string_view part : util::split(text, sep)) {
+        part = util::trim(part);
+        if (!part.empty()) {
+            out.emplace_back(part);
+        }
+    }
+    return out;
+}
+
+// The first `max` bytes of a regular file inside the root; empty when it cannot be read.
+std::string read_head(const util::Root& root, std::string_view path, std::size_t max) {
+    auto fd = root.open_file(path, O_RDONLY | O_NONBLOCK);
+    if (!fd) {
+        return {};
+    }
+    struct stat st {};
+    if (::fstat(*fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        ::close(*fd);
+        return {};
+    }
+    max = std::min<std::size_t>(max, static_cast<std::size_t>(st.st_size));
+    std::string out(max, '\0');
+    std::size_t got = 0;
+    while (got < max) {
+        ssize_t n = ::read(*fd, out.data() + got, max - got);
+        if (n <= 0) {
+            break;
+        }
+        got += static_cast<std::size_t>(n);
+    }
+    ::close(*fd);
+    out.resize(got);
+    return out;
+}
+
+// The regular files of a directory inside the root whose names satisfy `wanted`, sorted.
+std::vector<std::string> dir_files(const util::Root& root, std::string_view dir,
+                                   bool (*wanted)(std::string_view name)) {
+    std::vector<std::string> out;
+    std::error_code ec;
+    std::filesystem::directory_iterator it(root.resolve(dir), ec);
+    if (ec) {
+        return out;
+    }
+    for (const auto& entry : it) {
+        std::string name = entry.path().filename().string();
+        if (wanted(name) &&
+            std::filesystem::is_regular_file(root.resolve(std::string(dir) + "/" + name), ec)) {
+            out.push_back(std::string(dir) + "/" + name);
+        }
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+bool ends_with(std::string_view s, std::string_view suffix) {
+    return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+// apt's rule for parts directories: letters, digits, '_', '-', '.' only (so "x.list.disabled-by-farm" or
+// "x.dpkg-old" are ignored by the extension test that follows).
+bool valid_part_name(std::string_view name) {
+    if (name.empty() || name[0] == '.') {
+        return false;
+    }
+    return std::all_of(name.begin(), name.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+               c == '-' || c == '.';
+    });
+}
+
+bool is_list_part(std::string_view name) {
+    return valid_part_name(name) && ends_with(name, ".list");
+}
+bool is_sources_part(std::string_view name) {
+    return valid_part_name(name) && ends_with(name, ".sources");
+}
+// preferences.d: no extension or ".pref" (apt's Dir::Etc::PreferencesParts rule).
+bool is_pref_part(std::string_view name) {
+    return valid_part_name(name) && (name.find('.') == std::string_view::npos || ends_with(name, ".pref"));
+}
+bool is_conf_part(std::string_view name) {
+    return valid_part_name(name) && (name.find('.') == std::string_view::npos || ends_with(name, ".conf"));
+}
+
+bool is_packages_file(std::string_view name) {
+    static constexpr std::string_view suffixes[] = {"_Packages",     "_Packages.gz",  "_Packages.xz",
+                                                    "_Packages.lz4", "_Packages.zst", "_Packages.bz2"};
+    return std::any_of(std::begin(suffixes), std::end(suffixes),
+                       [&](std::string_view s) { return name.size() > s.size() && ends_with(name, s); });
+}
+
+// The part of a list file name before "Packages" and its compression suffix.
+std::string_view list_prefix(std::string_view name) {
+    std::size_t at = name.rfind("Packages");
+    return name.substr(0, at);
+}
+
+// Default priority from a Release/InRelease text: 1 NotAutomatic, 100 with ButAutomaticUpgrades, else 500.
+int release_priority(std::string_view release) {
+    if (release.rfind("-----BEGIN PGP", 0) == 0) {
+        std::size_t body = release.find("\n\n");
+        release = body == std::string_view::npos ? std::string_view() : release.substr(body + 2);
+    }
+    std::size_t end = release.find("\n\n");
+    std::string_view stanza = release.substr(0, end);
+    bool not_auto = util::trim(deb822_field(stanza, "NotAutomatic")) == "yes";
+    bool but_auto = util::trim(deb822_field(stanza, "ButAutomaticUpgrades")) == "yes";
+    return not_auto ? (but_auto ? 100 : 1) : 500;
+}
+
+std::string compiled_arch() {
+#if defined(__x86_64__)
+    return "amd64";
+#elif defined(__aarch64__)
+    return "arm64";
+#elif defined(__i386__)
+    return "i386";
+#elif defined(__arm__)
+    return "armhf";
+#elif defined(__riscv)
+    return "riscv64";
+#elif defined(__powerpc64__) && defined(__LITTLE_ENDIAN__)
+    return "ppc64el";
+#elif defined(__s390x__)
+    return "s390x";
+#else
+    return "amd64";
+#endif
+}
+
+// dpkg's native architecture: the Architecture of the installed dpkg package, else this build's.
+std::string native_arch(const util::Root& root) {
+    std::string status = read_head(root, "/var/lib/dpkg/status", std::size_t(64) << 20);
+    std::string_view text = status;
+    std::size_t at = text.rfind("\nPackage: dpkg\n", std::string_view::npos);
+    if (text.rfind("Package: dpkg\n", 0) == 0) {
+        at = 0;
+    } else if (at != std::string_view::npos) {
+        ++at;
+    }
+    if (at != std::string_view::npos) {
+        std::size_t end = text.find("\n\n", at);
+        std::string_view arch = util::trim(deb822_field(text.substr(at, end - at), "Architecture"));
+        if (!arch.empty() && arch != "all") {
+            return std::string(arch);
+        }
+    }
+    return compiled_arch();
+}
+
+std::string trim_slashes_end(std::string uri) {
+    if (uri.empty() || uri.back() != '/') {
+        uri.push_back('/');
+    }
+    return uri;
+}
+
+} // namespace
+
+std::vector<AptSourceEntry> parse_sources_list(std::string_view text) {
+    std::vector<AptSourceEntry> out;
+    for (std::string_view line : util::split_lines(text)) {
+        std::size_t hash = line.find('#');
+        line = util::trim(line.substr(0, hash));
+        if (line.empty()) {
+            continue;
+        }
+        AptSourceEntry entry;
+        std::string_view rest = line;
+        std::size_t sp = rest.find_first_of(" \t");
+        if (sp == std::string_view::npos || rest.substr(0, sp) != "deb") {
+            continue;
+        }
+        rest = util::trim(rest.substr(sp));
+        if (!rest.empty() && rest.front() == '[') {
+            std::size_t close = rest.find(']');
+            if (close == std::string_view::npos) {
+                continue;
+            }
+            for (const auto& opt : words(rest.substr(1, close - 1))) {
+                if (opt.rfind("arch=", 0) == 0) {
+                    entry.architectures = split_list(std::string_view(opt).substr(5), ',');
+                }
+            }
+            rest = util::trim(rest.substr(close + 1));
+        }
+        auto w = words(rest);
+        if (w.size() < 2) {
+            continue;
+        }
+        entry.uri = w[0];
+        entry.suite = w[1];
+        entry.components.assign(w.begin() + 2, w.end());
+        if (entry.suite.back() != '/' && entry.components.empty()) {
+            continue; // apt refuses a non-flat entry without components
+        }
+        out.push_back(std::move(entry));
+    }
+    return out;
+}
+
+std::vector<AptSourceEntry> parse_deb822_sources(std::string_view text) {
+    std::vector<AptSourceEntry> out;
+    // Comment lines are dropped first: deb822 allows them anywhere, even between continuation lines.
+    std::string clean;
+    for (std::string_view line : util::split_lines(text)) {
+        if (!line.empty() && line[0] == '#') {
+            continue;
+        }
+        clean.append(line);
+        clean.push_back('\n');
+    }
+    StanzaSplitter splitter([&](std::string_view stanza) {
+        std::string scratch;
+        auto field = [&](std::string_view key) {
+            std::string value(deb822_field(stanza, key, &scratch));
+            std::replace(value.begin(), value.end(), '\n', ' ');
+            return value;
+        };
+        auto types = words(field("Types"));
+        if (std::find(types.begin(), types.end(), "deb") == types.end()) {
+            return;
+        }
+        std::string enabled = std::string(util::trim(field("Enabled")));
+        if (enabled == "no" || enabled == "false") {
+            return;
+        }
+        auto components = words(field("Components"));
+        auto archs = words(field("Architectures"));
+        for (const auto& uri : words(field("URIs"))) {
+            for (const auto& suite : words(field("Suites"))) {
+                if (suite.back() != '/' && components.empty()) {
+                    continue;
+                }
+                out.push_back(AptSourceEntry{uri, suite, components, archs});
+            }
+        }
+    });
+    splitter.feed(clean);
+    splitter.finish();
+    return out;
+}
+
+std::string apt_uri_to_filename(std::string_view uri) {
+    // Drop "scheme:" (also "mirror+file:", "tor+http:") and "//user:password@".
+    std::size_t colon = uri.find(':');
+    std::size_t slash = uri.find('/');
+    if (colon != std::string_view::npos && (slash == std::string_view::npos || colon < slash)) {
+        uri.remove_prefix(colon + 1);
+    }
+    if (uri.rfind("//", 0) == 0) {
+        uri.remove_prefix(2);
+        std::size_t at = uri.find('@');
+        std::size_t host_end = uri.find('/');
+        if (at != std::string_view::npos && (host_end == std::string_view::npos || at < host_end)) {
+            uri.remove_prefix(at + 1);
+        }
+    }
+    static constexpr std::string_view k_quoted = "\\|{}[]<>\"^~_=!@#$%^&*";
+    std::string out;
+    for (char c : uri) {
+        auto u = static_cast<unsigned char>(c);
+        if (u <= 0x20 || u >= 0x7F || k_quoted.find(c) != std::string_view::npos) {
+            char buf[4];
+            std::snprintf(buf, sizeof buf, "%%%02x", u);
+            out += buf;
+        } else {
+            out.push_back(c == '/' ? '_' : c);
+        }
+    }
+    return out;
+}
+
+AptSetup apt_setup(const util::Root& root) {
+    AptSetup setup;
+    setup.native_arch = native_arch(root);
+    setup.architectures.push_back(setup.native_arch);
+    for (std::string_view line : util::split_lines(read_head(root, "/var/lib/dpkg/arch", 1 << 16))) {
+        std::string arch(util::trim(line));
+        if (!arch.empty() && std::find(setup.architectures.begin(), setup.architectures.end(), arch) ==
+                                 setup.architectures.end()) {
+            setup.architectures.push_back(arch);
+        }
+    }
+
+    // The sources.
+    std::vector<AptSourceEntry> entries;
+    std::vector<std::string> source_files;
+    bool any_sources_file = false;
+    if (root.exists("/etc/apt/sources.list")) {
+        source_files.push_back("/etc/apt/sources.list");
+        any_sources_file = true;
+        auto more = parse_sources_list(read_head(root, "/etc/apt/sources.list", 1 << 20));
+        entries.insert(entries.end(), more.begin(), more.end());
+    }
+    for (const auto& f : dir_files(root, "/etc/apt/sources.list.d", is_list_part)) {
+        any_sources_file = true;
+        source_files.push_back(f);
+        auto more = parse_sources_list(read_head(root, f, 1 << 20));
+        entries.insert(entries.end(), more.begin(), more.end());
+    }
+    for (const auto& f : dir_files(root, "/etc/apt/sources.list.d", is_sources_part)) {
+        any_sources_file = true;
+        source_files.push_back(f);
+        auto more = parse_deb822_sources(read_head(root, f, 1 << 20));
+        entries.insert(entries.end(), more.begin(), more.end());
+    }
+
+    // The lists each entry makes apt-get update write, by file-name prefix, with their release priority.
+    struct Wanted {
+        std::string prefix;
+        std::string release_prefix;
+        std::vector<std::string> archs;
+    };
+    std::vector<Wanted> wanted;
+    for (const auto& e : entries) {
+        std::string base = trim_slashes_end(e.uri);
+        std::vector<std::string> archs = e.architectures.empty() ? setup.architectures : e.architectures;
+        if (e.suite.back() == '/') {
+            std::string prefix = apt_uri_to_filename(base + e.suite);
+            wanted.push_back({prefix, prefix, {}});
+            continue;
+        }
+        std::string dist = apt_uri_to_filename(base + "dists/" + e.suite + "/");
+        for (const auto& component : e.components) {
+            for (const auto& arch : archs) {
+                wanted.push_back({apt_uri_to_filename(base + "dists/" + e.suite + "/" + component +
+                                                      "/binary-" + arch + "/"),
+                                  dist,
+                                  {}});
+            }
+        }
+    }
+
+    std::vector<std::string> list_names = dir_files(root, "/var/lib/apt/lists", is_packages_file);
+    for (const auto& path : list_names) {
+        std::string_view name = std::string_view(path).substr(std::strlen("/var/lib/apt/lists/"));
+        std::string_view prefix = list_prefix(name);
+        const Wanted* match = nullptr;
+        for (const auto& w : wanted) {
+            if (w.prefix == prefix) {
+                match = &w;
+                break;
+            }
+        }
+        if (match == nullptr && any_sources_file) {
+            continue; // a leftover of a removed or disabled source
+        }
+        AptList list;
+        list.file = root.resolve(path);
+        if (match != nullptr) {
+            std::string release =
+                read_head(root, "/var/lib/apt/lists/" + match->release_prefix + "InRelease", 1 << 16);
+            if (release.empty()) {
+                release = read_head(root, "/var/lib/apt/lists/" + match->release_prefix + "Release", 1 << 16);
+            }
+            list.priority = release_priority(release);
+        }
+        setup.lists.push_back(std::move(list));
+    }
+
+    // Pinning: preferences files and APT::Default-Release, which zsyncctl reports instead of applying.
+    std::vector<std::string> prefs;
+    if (root.exists("/etc/apt/preferences")) {
+        prefs.push_back("/etc/apt/preferences");
+    }
+    for (const auto& f : dir_files(root, "/etc/apt/preferences.d", is_pref_part)) {
+        prefs.push_back(f);
+    }
+    for (const auto& f : prefs) {
+        std::string text = read_head(root, f, 1 << 20);
+        StanzaSplitter splitter([&](std::string_view stanza) {
+            std::string_view pin = deb822_field(stanza, "Pin");
+            std::string_view names = deb822_field(stanza, "Package");
+            if (pin.empty() || names.empty()) {
+                return;
+            }
+            for (const auto& n : words(names)) {
+                setup.pinned.push_back(n.find_first_of("*/?") == std::string::npos ? n : "*");
+            }
+            if (setup.pin_source.empty()) {
+                setup.pin_source = f;
+            }
+        });
+        splitter.feed(text);
+        splitter.finish();
+    }
+    std::vector<std::string> conf = {"/etc/apt/apt.conf"};
+    for (const auto& f : dir_files(root, "/etc/apt/apt.conf.d", is_conf_part)) {
+        conf.push_back(f);
+    }
+    for (const auto& f : conf) {
+        std::string text = read_head(root, f, 1 << 20);
+        if (util::icontains(text, "Default-Release")) {
+            for (std::string_view line : util::split_lines(text)) {
+                line = util::trim(line);
+                if (util::icontains(line, "Default-Release") && line.rfind("//", 0) != 0 && line[0] != '#') {
+                    setup.pinned.push_back("*");
+                    if (setup.pin_source.empty()) {
+                        setup.pin_source = f + " (APT::Default-Release)";
+                    }
+                }
+            }
+        }
+    }
+
+    // Stamps: what apt reads, so a change to any of it rebuilds the index.
+    auto add_stamp = [&](std::string_view path) {
+        setup.stamp.push_back(root.resolve(path));
+    };
+    for (const auto& l : setup.lists) {
+        setup.stamp.push_back(l.file);
+    }
+    for (const auto& f : source_files) {
+        add_stamp(f);
+    }
+    add_stamp("/etc/apt/sources.list.d");
+    add_stamp("/var/lib/apt/lists");
+    add_stamp("/var/lib/dpkg/arch");
+    add_stamp("/var/lib/dpkg/status");
+    add_stamp("/var/lib/dpkg/updates");
+    for (const auto& f : dir_files(root, "/var/lib/dpkg/updates", [](std::string_view n) {
+             return !n.empty() &&
+                    std::all_of(n.begin(), n.end(), [](char c) { return c >= '0' && c <= '9'; });
+         })) {
+        add_stamp(f);
+    }
+    return setup;
+}
+
+std::vector<std::filesystem::path> apt_list_files(const util::Root& root) {
+    std::vector<std::filesystem::path> files;
+    for (auto& l : apt_setup(root).lists) {
+        files.push_back(std::move(l.file));
+    }
+    return files;
+}
+
+std::string apt_pin_note(const AptSetup& setup, const std::vector<SearchHit>& hits) {
+    if (setup.pinned.empty()) {
+        return {};
+    }
+    bool all = std::find(setup.pinned.begin(), setup.pinned.end(), "*") != setup.pinned.end();
+    std::vector<std::string> concerned;
+    for (const auto& h : hits) {
+        std::string_view bare = std::string_view(h.name).substr(0, h.name.find(':'));
+        if (all || std::find(setup.pinned.begin(), setup.pinned.end(), bare) != setup.pinned.end()) {
+            concerned.push_back(h.name);
+        }
+    }
+    if (concerned.empty()) {
+        return {};
+    }
+    std::string which = all ? std::string("these results") : concerned.front();
+    if (!all && concerned.size() > 1) {
+        which += " and " + std::to_string(concerned.size() - 1) + " more";
+    }
+    return "apt pinning in " + setup.pin_source + " may change the candidate of " + which +
+           "; shown: apt's default priorities (check with apt-cache policy)";
+}
+
+} // namespace zsyncctl::pkg
