@@ -18,6 +18,7 @@ std::vector<Manager> language_managers() {
                     .argv = {"{exe}", "search", "--json", "--no-progress", "--no-update-notifier",
                              "--no-fund", "--no-audit", "{query}"},
                     .parser = "npm-json",
+                    .registry_host = "registry.npmjs.org",
                 },
             .install =
                 {
@@ -133,6 +134,7 @@ std::vector<Manager> language_managers() {
                     .argv = {"{exe}", "search", "--json", "{query}"},
                     .parser = "conda-json",
                     .no_match_exit_codes = {1},
+                    .registry_host = "conda.anaconda.org",
                 },
             .install =
                 {
@@ -155,6 +157,7 @@ std::vector<Manager> language_managers() {
                     .method = SearchMethod::command,
                     .argv = {"{exe}", "search", "--color", "never", "--quiet", "--limit", "100", "{query}"},
                     .parser = "cargo",
+                    .registry_host = "crates.io",
                 },
             .install =
                 {
@@ -175,6 +178,7 @@ std::vector<Manager> language_managers() {
                     .method = SearchMethod::command,
                     .argv = {"{exe}", "search", "--remote", "{query}"},
                     .parser = "gem",
+                    .registry_host = "rubygems.org",
                 },
             .install =
                 {
