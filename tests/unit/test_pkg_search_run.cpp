@@ -157,11 +157,16 @@ const std::vector<std::string>& hostile_texts() {
         "evil\x1b]52;c;cm0gLXJmIH4K\x07name",
         "t\x1b]0;pwned\x1b\\itle",
         "clear\x1b[2J\x1b[Hscreen",
-        "c1\xc2\x9b31mred\xc2\x9d0;x\xc2\x9c",
-        "bidi\xe2\x80\xaeevil\xe2\x81\xa6iso\xe2\x81\xa9",
-        "raw\x9b31m\x85",
+        "c1\xc2\x9b"
+        "31mred\xc2\x9d"
+        "0;x\xc2\x9c",
+        "bidi\xe2\x80\xae"
+        "evil\xe2\x81\xa6iso\xe2\x81\xa9",
+        "raw\x9b"
+        "31m\x85",
         "dcs\x1bPq#0;2;0;0;0\x1b\\end",
-        "tab\tnew\nline\rcr\x7fdel\x1b",
+        "tab\tnew\nline\rcr\x7f"
+        "del\x1b",
     };
     return texts;
 }
@@ -451,7 +456,8 @@ TEST_CASE("sanitize_terminal removes escape sequences whole and every C0/C1/bidi
     CHECK(util::sanitize_terminal("evil\x1b]52;c;cm0gLXJmIH4K\x07name") == "evil?name");
     CHECK(util::sanitize_terminal("clear\x1b[2J\x1b[Hscreen") == "clear??screen");
     CHECK(util::sanitize_terminal("t\x1b]0;pwned\x1b\\itle") == "t?itle");
-    CHECK(util::sanitize_terminal("a\xc2\x9b31mb") == "a?b");
+    CHECK(util::sanitize_terminal("a\xc2\x9b"
+                                  "31mb") == "a?b");
     CHECK(util::sanitize_terminal("tab\tnew\nline") == "tab new line");
     // An unterminated OSC swallows the rest: nothing after it can be a command to the terminal.
     CHECK(util::sanitize_terminal("x\x1b]52;c;AAAA") == "x?");

@@ -11,6 +11,7 @@
 #include "core/process.hpp"
 #include "pkg/search/backend.hpp"
 #include "pkg/search/parsers/search_parsers.hpp"
+#include "util/sanitize.hpp"
 #include "util/strings.hpp"
 
 namespace zsyncctl::pkg {
@@ -70,7 +71,7 @@ std::string line_with(std::string_view text, const std::string_view (&signs)[N])
         std::string lower = util::to_lower(line);
         for (std::string_view sign : signs) {
             if (lower.find(sign) != std::string::npos) {
-                return util::sanitize_for_display(util::trim(line));
+                return util::sanitize_terminal(util::trim(line));
             }
         }
     }
@@ -110,12 +111,12 @@ std::string last_line(std::string_view text) {
             if (i + 1 < lines.size() && !is_noise_line(lines[i + 1])) {
                 why += " " + std::string(without_npm_prefix(util::trim(lines[i + 1])));
             }
-            return util::sanitize_for_display(why);
+            return util::sanitize_terminal(why);
         }
     }
     for (auto it = lines.rbegin(); it != lines.rend(); ++it) {
         if (!util::trim(*it).empty() && !is_noise_line(*it)) {
-            return util::sanitize_for_display(util::trim(*it));
+            return util::sanitize_terminal(util::trim(*it));
         }
     }
     return {};

@@ -96,7 +96,7 @@ util::Result<void> validate_search_request(const SearchRequest& request) {
                 known.emplace_back(b->id);
             }
             return util::fail(util::ErrorKind::invalid_input,
-                              "unknown manager '" + util::sanitize_for_display(m) + "'",
+                              "unknown manager '" + util::sanitize_terminal(m) + "'",
                               "known managers: " + util::join(known, ", "));
         }
     }

@@ -11,6 +11,7 @@
 
 #include "net/http_client.hpp"
 #include "util/fs.hpp"
+#include "util/sanitize.hpp"
 #include "util/strings.hpp"
 
 namespace zsyncctl::pkg {
@@ -112,9 +113,9 @@ util::Result<std::vector<IndexRecord>> parse_brew_api(std::string_view text) {
     if (!doc.is_discarded() && doc.is_object() && (doc.contains("formulae") || doc.contains("casks"))) {
         auto records = parse_brew_packages(doc);
         for (auto& r : records) {
-            r.name = util::sanitize_for_display(r.name);
-            r.version = util::sanitize_for_display(r.version);
-            r.summary = util::sanitize_for_display(r.summary);
+            r.name = util::sanitize_terminal(r.name);
+            r.version = util::sanitize_terminal(r.version);
+            r.summary = util::sanitize_terminal(r.summary);
         }
         return records;
     }
@@ -153,8 +154,8 @@ util::Result<std::vector<IndexRecord>> parse_brew_api(std::string_view text) {
             }
         }
         if (!r.name.empty()) {
-            r.name = util::sanitize_for_display(r.name);
-            r.summary = util::sanitize_for_display(r.summary);
+            r.name = util::sanitize_terminal(r.name);
+            r.summary = util::sanitize_terminal(r.summary);
             records.push_back(std::move(r));
         }
     }
