@@ -2,6 +2,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <unistd.h>
 
@@ -10,6 +11,7 @@
 #include "cli/json.hpp"
 #include "cli/terminal.hpp"
 #include "pkg/search/search.hpp"
+#include "util/sanitize.hpp"
 #include "util/strings.hpp"
 
 namespace zsyncctl::cli {
@@ -44,89 +46,193 @@ std::size_t terminal_columns() {
     return cli::terminal_columns(STDOUT_FILENO, 21, 100);
 }
 
+std::size_t terminal_rows() {
+    auto size = terminal_size(STDERR_FILENO);
+    return size ? size->rows : 24;
+}
+
 std::string seconds(std::int64_t ms) {
     char buf[32];
     std::snprintf(buf, sizeof buf, "%.1fs", static_cast<double>(ms) / 1000.0);
     return buf;
 }
 
-// The live block on stderr: one line per manager, redrawn in place.
-class LiveLines {
+// A status for people: "no repositories" rather than the JSON "no_repositories".
+std::string status_text(pkg::ManagerStatus status) {
+    std::string text(pkg::to_string(status));
+    std::replace(text.begin(), text.end(), '_', ' ');
+    return text;
+}
+
+// "3" or "3 of 120 shown" when --limit kept the best of more.
+std::string count_text(const pkg::ManagerReport& r) {
+    return r.total > r.hits.size()
+               ? std::to_string(r.hits.size()) + " of " + std::to_string(r.total) + " shown"
+               : std::to_string(r.hits.size());
+}
+
+// One manager's table: a header and one line per result, each at most `columns` wide.
+std::vector<std::string> section_lines(const Output& out, const pkg::ManagerReport& r, std::size_t columns) {
+    std::vector<std::string> lines;
+    if (r.status != pkg::ManagerStatus::ok || r.hits.empty()) {
+        return lines;
+    }
+    std::size_t name_w = 4;
+    std::size_t ver_w = 7;
+    for (const auto& h : r.hits) {
+        name_w = std::min<std::size_t>(std::max(name_w, display_width(h.name)), 40);
+        ver_w = std::min<std::size_t>(std::max(ver_w, display_width(h.version)), 24);
+    }
+    lines.push_back(out.paint(r.manager, Color::bold) + " (" + count_text(r) + ")");
+    for (const auto& h : r.hits) {
+        // Every field is terminal-safe already (the search sanitizes at its boundary), so cutting by
+        // characters never splits an escape sequence; colour is added after the cut.
+        std::string mark = h.installed ? out.paint("✓", Color::green) : " ";
+        std::size_t used = 2 + 2 + name_w + 2 + ver_w + 2 + 1;
+        std::size_t desc_w = columns > used + 10 ? columns - used : 10;
+        lines.push_back("  " + mark + " " + pad(cut(h.name, 40), name_w) + "  " +
+                        pad(cut(h.version, 24), ver_w) + "  " + cut(h.description, desc_w));
+    }
+    return lines;
+}
+
+// The live view on a terminal: the board (one line per manager, redrawn in place on stderr) with each
+// manager's results printed below it (stdout) as soon as that manager finishes. While board and results
+// fit on the screen the board is redrawn above them; once they do not (the board scrolled away), a
+// manager that finishes later gets its status line printed above its results instead.
+class LiveView {
 public:
-    LiveLines(const Output& out, const pkg::SearchRun& run) : m_out(out), m_run(run) {}
+    LiveView(const Output& out, const pkg::SearchRun& run) : m_out(out), m_run(run) {}
 
     void draw() {
-        static constexpr const char* k_spinner[] = {"⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"};
+        if (m_frozen) {
+            return;
+        }
         std::string frame;
         if (m_drawn > 0) {
-            frame += "\x1b[" + std::to_string(m_drawn) + "A";
+            frame += "\x1b[" + std::to_string(m_drawn + m_below) + "A\r";
         }
         const auto& reports = m_run.reports();
         for (std::size_t i = 0; i < reports.size(); ++i) {
-            const auto& r = reports[i];
-            std::string mark;
-            std::string detail;
-            bool finished = i < m_finished.size() && m_finished[i];
-            if (!finished) {
-                mark = k_spinner[(m_tick / 1) % 10];
-                detail = "searching  " + seconds(m_run.elapsed_ms());
-            } else if (r.status == pkg::ManagerStatus::ok) {
-                mark = m_out.paint("✓", Color::green);
-                detail = std::to_string(r.hits.size()) + (r.hits.size() == 1 ? " result  " : " results  ") +
-                         seconds(r.elapsed_ms);
-            } else {
-                mark = m_out.paint(r.status == pkg::ManagerStatus::skipped ? "-" : "✗",
-                                   r.status == pkg::ManagerStatus::skipped ? Color::dim : Color::red);
-                detail = std::string(pkg::to_string(r.status)) + "  " + seconds(r.elapsed_ms);
-            }
-            frame += "\x1b[2K" + mark + " " + pad(r.manager, 12) + detail + "\n";
+            frame += "\x1b[2K" + board_line(i) + "\n";
+        }
+        if (m_below > 0) {
+            frame += "\x1b[" + std::to_string(m_below) + "B";
         }
         m_drawn = reports.size();
         ++m_tick;
+        m_out.flush();
         std::fputs(frame.c_str(), stderr);
         std::fflush(stderr);
     }
-    void mark_finished(std::size_t index) {
+
+    // Manager `index` finished: its board line changes and its results are printed below the board.
+    void finished(std::size_t index) {
         if (m_finished.size() < m_run.reports().size()) {
             m_finished.resize(m_run.reports().size(), false);
         }
         m_finished[index] = true;
+        auto lines = section_lines(m_out, m_run.reports()[index], terminal_columns());
+        if (!m_frozen && m_drawn + m_below + lines.size() + 1 >= terminal_rows()) {
+            draw(); // the last board that fits; later ones would be drawn over scrolled-away lines
+            m_frozen = true;
+        }
+        if (m_frozen) {
+            std::fputs((board_line(index) + "\n").c_str(), stderr);
+            std::fflush(stderr);
+        }
+        for (const auto& line : lines) {
+            m_out.line(line);
+        }
+        m_out.flush();
+        m_below += lines.size();
+        draw();
     }
 
 private:
+    std::string board_line(std::size_t i) const {
+        static constexpr const char* k_spinner[] = {"⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"};
+        const auto& r = m_run.reports()[i];
+        std::string mark;
+        std::string detail;
+        bool finished = i < m_finished.size() && m_finished[i];
+        if (!finished) {
+            mark = k_spinner[m_tick % 10];
+            detail = "searching  " + seconds(m_run.elapsed_ms());
+        } else if (r.status == pkg::ManagerStatus::ok) {
+            mark = m_out.paint("✓", Color::green);
+            detail = r.total > r.hits.size()
+                         ? std::to_string(r.hits.size()) + " of " + std::to_string(r.total) + " results shown"
+                         : std::to_string(r.hits.size()) + (r.hits.size() == 1 ? " result" : " results");
+            detail += "  " + seconds(r.elapsed_ms);
+        } else if (r.status == pkg::ManagerStatus::skipped || r.lost_race) {
+            // Expected: not installed, nothing to search, or --race was already won by another manager.
+            mark = m_out.paint("-", Color::dim);
+            detail = r.lost_race ? std::string("not needed") : status_text(r.status);
+        } else if (r.status == pkg::ManagerStatus::offline ||
+                   r.status == pkg::ManagerStatus::no_repositories) {
+            mark = m_out.paint("!", Color::yellow);
+            detail = status_text(r.status) + "  " + seconds(r.elapsed_ms);
+        } else {
+            mark = m_out.paint("✗", Color::red);
+            detail = status_text(r.status) + "  " + seconds(r.elapsed_ms);
+        }
+        return mark + " " + pad(r.manager, 12) + detail;
+    }
+
     const Output& m_out;
     const pkg::SearchRun& m_run;
     std::vector<bool> m_finished;
     std::size_t m_drawn = 0;
+    std::size_t m_below = 0; // lines printed below the board
     std::size_t m_tick = 0;
+    bool m_frozen = false;
 };
-
-void print_table(const Output& out, const std::vector<pkg::ManagerReport>& reports) {
-    std::size_t columns = terminal_columns();
-    for (const auto& r : reports) {
-        if (r.status != pkg::ManagerStatus::ok || r.hits.empty()) {
-            continue;
-        }
-        std::size_t name_w = 4;
-        std::size_t ver_w = 7;
-        for (const auto& h : r.hits) {
-            name_w = std::min<std::size_t>(std::max(name_w, display_width(h.name)), 40);
-            ver_w = std::min<std::size_t>(std::max(ver_w, display_width(h.version)), 24);
-        }
-        out.line(out.paint(r.manager, Color::bold) + " (" + std::to_string(r.hits.size()) + ")");
-        for (const auto& h : r.hits) {
-            std::string mark = h.installed ? out.paint("✓", Color::green) : " ";
-            std::size_t used = 2 + name_w + 2 + ver_w + 2 + 2;
-            std::size_t desc_w = columns > used + 10 ? columns - used : 10;
-            out.line("  " + mark + " " + pad(cut(h.name, 40), name_w) + "  " +
-                     pad(cut(h.version, 24), ver_w) + "  " + cut(h.description, desc_w));
-        }
-    }
-}
 
 std::string plain_line(const std::string& manager, const pkg::SearchHit& h) {
     return manager + " " + h.name + " " + (h.version.empty() ? "-" : h.version) +
            (h.installed ? " [installed]" : "") + (h.description.empty() ? "" : " - " + h.description);
+}
+
+// The --json-lines record of one manager's end: a consumer can tell "failed" from "found nothing".
+nlohmann::json status_json(const pkg::ManagerReport& r) {
+    nlohmann::json j{
+        {"type", "status"},       {"manager", r.manager}, {"status", std::string(pkg::to_string(r.status))},
+        {"count", r.hits.size()}, {"total", r.total},     {"elapsed_ms", r.elapsed_ms}};
+    j["error"] = r.error.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.error);
+    return j;
+}
+
+// The stderr lines after the results: failures one line each, the managers --race did not need in one
+// line, --limit notes when the results were not on a table, and with -v what ran and how long it took.
+void print_footer(const Output& out, const std::vector<pkg::ManagerReport>& reports, bool live) {
+    std::vector<std::string> not_needed;
+    std::string winner;
+    for (const auto& r : reports) {
+        if (out.verbosity() > 0) {
+            out.info(r.manager + ": " + (r.command.empty() ? std::string("native reader") : r.command) +
+                     "  [" + std::string(pkg::to_string(r.status)) + ", " + std::to_string(r.total) +
+                     " results, " + seconds(r.elapsed_ms) + "]");
+        }
+        if (r.lost_race) {
+            not_needed.push_back(r.manager);
+        } else if (r.status != pkg::ManagerStatus::ok) {
+            out.info(r.manager + ": " + status_text(r.status) +
+                     (r.error.empty() ? "" : " (" + r.error + ")"));
+        } else {
+            if (!r.error.empty()) {
+                out.info(r.manager + ": " + r.error);
+            }
+            if (!live && r.total > r.hits.size()) {
+                out.info(r.manager + ": " + count_text(r) + " (--limit)");
+            }
+            winner = r.manager;
+        }
+    }
+    if (!not_needed.empty()) {
+        out.info("not needed, " + (winner.empty() ? std::string("another manager") : winner) +
+                 " answered first: " + util::join(not_needed, ", "));
+    }
 }
 
 ExitCode run_search(Context& context, const SearchOptions& options) {
@@ -144,7 +250,9 @@ ExitCode run_search(Context& context, const SearchOptions& options) {
     if (!(options.timeout_s > 0) || options.timeout_s > 86400) {
         raise_usage("--timeout must be between 0 and 86400 seconds");
     }
-    request.timeout = std::chrono::milliseconds(static_cast<std::int64_t>(options.timeout_s * 1000));
+    // At least 1 ms: "--timeout 0.0001" must not become a deadline that has passed before anything ran.
+    request.timeout =
+        std::chrono::milliseconds(std::max<std::int64_t>(1, std::llround(options.timeout_s * 1000)));
     request.race = options.race;
     request.root = context.root();
     request.use_cache = !context.options.no_cache;
@@ -170,9 +278,9 @@ ExitCode run_search(Context& context, const SearchOptions& options) {
         }
         return ExitCode::failure;
     }
-    LiveLines lines(out, run);
+    LiveView view(out, run);
     if (live) {
-        lines.draw();
+        view.draw();
     }
     bool interrupted = false;
     while (!run.all_returned()) {
@@ -184,24 +292,26 @@ ExitCode run_search(Context& context, const SearchOptions& options) {
         auto index = run.next_finished(std::chrono::milliseconds(live ? 80 : 100));
         if (!index) {
             if (live) {
-                lines.draw();
+                view.draw();
             }
             continue;
         }
         const auto& r = run.reports()[*index];
         if (live) {
-            lines.mark_finished(*index);
-            lines.draw();
+            view.finished(*index);
         } else if (options.json_lines) {
             for (const auto& h : r.hits) {
-                out.line(json_text(hit_json(r.manager, h), JsonLayout::line));
+                nlohmann::json j = hit_json(r.manager, h);
+                j["type"] = "result";
+                out.line(json_text(j, JsonLayout::line));
             }
-            std::fflush(stdout);
+            out.line(json_text(status_json(r), JsonLayout::line));
+            out.flush();
         } else if (!json) {
             for (const auto& h : r.hits) {
                 out.line(plain_line(r.manager, h));
             }
-            std::fflush(stdout);
+            out.flush();
         }
     }
     if (out.reader_gone()) {
@@ -209,8 +319,10 @@ ExitCode run_search(Context& context, const SearchOptions& options) {
     }
     const auto& reports = run.reports();
     std::size_t total = 0;
+    std::size_t answered = 0;
     for (const auto& r : reports) {
         total += r.hits.size();
+        answered += r.status == pkg::ManagerStatus::ok ? 1 : 0;
     }
     if (json) {
         nlohmann::json doc{{"query", options.query},
@@ -220,34 +332,30 @@ ExitCode run_search(Context& context, const SearchOptions& options) {
             for (const auto& h : r.hits) {
                 doc["results"].push_back(hit_json(r.manager, h));
             }
-            nlohmann::json m{{"name", r.manager},
-                             {"status", std::string(pkg::to_string(r.status))},
-                             {"count", r.hits.size()},
-                             {"elapsed_ms", r.elapsed_ms}};
-            m["error"] = r.error.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.error);
+            nlohmann::json m = status_json(r);
+            m.erase("type");
+            m.erase("manager");
+            m["name"] = r.manager;
             doc["managers"].push_back(std::move(m));
         }
         out.line(json_text(doc));
     } else {
-        if (live) {
-            print_table(out, reports);
-        }
-        for (const auto& r : reports) {
-            if (r.status != pkg::ManagerStatus::ok) {
-                out.info(r.manager + ": " + std::string(pkg::to_string(r.status)) +
-                         (r.error.empty() ? "" : " (" + r.error + ")"));
-            } else if (!r.error.empty()) {
-                out.info(r.manager + ": " + r.error);
-            }
-        }
+        print_footer(out, reports, live);
         if (total == 0 && !interrupted) {
-            out.info("no package matches '" + util::sanitize_for_display(options.query) + "'");
+            if (answered == 0) {
+                out.info("no manager answered: nothing was searched");
+            } else {
+                out.info("no package matches '" + util::sanitize_terminal(options.query) + "'");
+            }
         }
     }
     if (interrupted) {
         return ExitCode::interrupted;
     }
-    return total > 0 ? ExitCode::success : ExitCode::failure;
+    if (total > 0) {
+        return ExitCode::success;
+    }
+    return answered == 0 ? ExitCode::no_answer : ExitCode::failure;
 }
 
 } // namespace
@@ -256,15 +364,18 @@ void register_pkg_search(CLI::App& pkg, Context& context) {
     auto options = std::make_shared<SearchOptions>();
     auto* cmd = pkg.add_subcommand("search", "Search every detected package manager at once");
     cmd->add_option("query", options->query,
-                    "Text to look for in package names, descriptions and provided names (a literal "
-                    "substring, not a regex)")
+                    "Text to look for (a literal substring, not a regex, case ignored) in package names, "
+                    "descriptions and, for apt and pacman, provided names and groups")
         ->required();
     complete_with(cmd->add_option("-m,--manager", options->managers,
-                                  "Search only this manager (repeatable, or comma-separated)")
-                      ->type_name("M"),
+                                  "Search only this manager (one per -m, repeatable, or comma-separated)")
+                      ->type_name("M")
+                      ->allow_extra_args(false),
                   "search-managers");
     cmd->add_flag("--exact", options->exact, "Only packages whose name is exactly the query");
-    cmd->add_option("--limit", options->limit, "At most N results per manager (0: all)")
+    cmd->add_option("--limit", options->limit,
+                    "At most N results per manager, the best ones: exact name, name prefix, name substring, "
+                    "provides, description (0: all); says \"N of M shown\"")
         ->type_name("N")
         ->check(CLI::NonNegativeNumber);
     cmd->add_option("--timeout", options->timeout_s, "Give up on a manager after S seconds (default 30)")
@@ -272,8 +383,17 @@ void register_pkg_search(CLI::App& pkg, Context& context) {
     cmd->add_flag("--race", options->race,
                   "Stop at the first manager that finds something; cancel the others");
     cmd->add_flag("--json-lines", options->json_lines,
-                  "Stream one JSON object per result as managers finish");
-    cmd->footer("Exit status: 0 something found, 1 nothing found, 2 usage error, 130 interrupted.");
+                  "Stream one JSON object per result as managers finish, then one {\"type\":\"status\"} "
+                  "object per manager");
+    cmd->footer("A manager that cannot reach its registry is reported 'offline', one with no repository "
+                "configured 'no repositories'; neither counts as '0 results'. Network-only managers (npm, "
+                "cargo, gem, conda, nix) have their registry's host resolved first (at most 1.5 s, skipped "
+                "when a proxy is set): if it cannot be resolved they are reported offline at once instead of "
+                "after their own timeouts. A manager's output is read for a short while after it exits, even "
+                "if a background process it started keeps it open. A query starting with '-' goes after "
+                "--; only the native readers search it.\n"
+                "Exit status: 0 something found, 1 nothing found, 2 usage error, 3 no manager could "
+                "search (offline, no repositories, failed, skipped), 130 interrupted.");
     cmd->final_callback([&context, options] {
         context.set_action([&context, options] { return run_search(context, *options); });
     });

@@ -10,6 +10,9 @@ BIN="$SCRATCH/bin"
 mkdir -p "$BIN"
 export PATH="$BIN:/usr/bin:/bin"
 export HOME="$SCRATCH/home"
+# The fakes below answer without a network: a proxy setting turns off the registry-host check that would
+# report the network-only ones (npm, cargo, gem, conda, nix) offline on a machine without DNS.
+export https_proxy=http://127.0.0.1:9
 mkdir -p "$HOME"
 
 # fake NAME FIXTURE [EXIT]: an executable that checks LC_ALL=C, logs its argv, prints the fixture.
@@ -55,10 +58,10 @@ ZSYNCCTL_OS=macos expect_exit 0 "macOS CLI backends" --json pkg search hello --m
 expect_json 'all(m["status"] == "ok" for m in d["managers"]) and len(d["managers"]) == 2' "macOS managers ok"
 ZSYNCCTL_OS=freebsd expect_exit 0 "FreeBSD CLI backend" --json pkg search hello --manager pkg
 expect_json 'd["managers"][0]["status"] == "ok" and d["managers"][0]["count"] > 0' "FreeBSD pkg ok"
-expect_exit 1 "a manager of another system" --json pkg search hello --manager mas
+expect_exit 3 "a manager of another system (nothing could search)" --json pkg search hello --manager mas
 expect_json 'd["managers"][0]["status"] == "skipped" and "not detected" in d["managers"][0]["error"]' "mas on Linux: skipped, not detected"
 expect_json 'sorted(d.keys()) == ["managers", "query", "results"] and d["query"] == "hello"' "document shape"
-expect_json 'all(sorted(m.keys()) == ["count","elapsed_ms","error","name","status"] for m in d["managers"])' "manager shape"
+expect_json 'all(sorted(m.keys()) == ["count","elapsed_ms","error","name","status","total"] for m in d["managers"])' "manager shape"
 expect_contains "$(cat "$SCRATCH/dnf.argv")" "C --quiet --assumeno search hello" "dnf runs with LC_ALL=C and non-interactive flags"
 expect_contains "$(cat "$SCRATCH/zypper.argv")" "--non-interactive" "zypper non-interactive"
 
@@ -75,8 +78,18 @@ expect_contains "$ERR" "pip: skipped (unsupported: PyPI has no search API" "pip 
 
 # JSON lines: one object per result.
 expect_exit 0 "json lines" pkg search hello --manager cargo,gem --json-lines
-n=$(printf '%s\n' "$OUT" | python3 -c 'import json,sys; print(sum(1 for l in sys.stdin if json.loads(l)["manager"] in ("cargo","gem")))')
+n=$(printf '%s\n' "$OUT" | python3 -c 'import json,sys; print(sum(1 for l in sys.stdin if json.loads(l)["manager"] in ("cargo","gem") and json.loads(l)["type"] == "result"))')
 [ "$n" = 6 ] && ok || fail "json-lines: wanted 6 objects, got $n: $OUT"
+# ... and one status record per manager, after its results.
+printf '%s\n' "$OUT" | python3 -c '
+import json, sys
+lines = [json.loads(l) for l in sys.stdin]
+st = [l for l in lines if l["type"] == "status"]
+assert sorted((s["manager"], s["status"], s["count"]) for s in st) == [("cargo", "ok", 3), ("gem", "ok", 3)], st
+for s in st:
+    i = lines.index(s)
+    assert all(l["type"] == "result" for l in lines[:i] if l["manager"] == s["manager"])
+' && ok || fail "json-lines status records: $OUT"
 
 # Malformed, truncated and non-UTF-8 output: per-manager errors or partial results, never a crash.
 python3 -c 'import sys; t=open(sys.argv[1]).read(); sys.stdout.write(t[:t.index("hello-world-npm")+5])' "$FIX/cli/npm-json.out" >"$SCRATCH/npm-trunc.out"
@@ -177,7 +190,9 @@ fi
 
 # Usage errors exit 2.
 expect_exit 2 "empty query" pkg search ""
-expect_exit 2 "dash query" pkg search -- -rf
+# A query starting with '-' after --: searched by the native readers; never handed to a command manager.
+expect_exit 3 "dash query" --json pkg search --manager dnf,apk -- -rf
+expect_json 'all(m["status"] == "skipped" and "as an option" in m["error"] for m in d["managers"])' "dash query: command managers skipped, not run"
 expect_exit 2 "unknown manager" pkg search hello --manager nosuch
 expect_exit 2 "bad timeout" pkg search hello --timeout 0
 # Nothing found exits 1.
@@ -214,7 +229,7 @@ done
 expect_exit 0 "fake root: managers" --no-cache --root "$F" --json pkg managers
 detected=$(printf '%s' "$OUT" | managers_of)
 expect_contains " $detected " " pacman " "pacman detected in the fake root"
-expect_exit 1 "fake root: search" --no-cache --root "$F" --json pkg search zzzz
+expect_exit 3 "fake root: search (nothing could search)" --no-cache --root "$F" --json pkg search zzzz
 searched=$(printf '%s' "$OUT" | managers_of)
 [ -n "$detected" ] && [ "$searched" = "$detected" ] && ok || fail "search covers [$searched], detection found [$detected]"
 expect_json '[m for m in d["managers"] if m["name"] == "pacman"][0]["status"] == "skipped"' "pacman without sync db: skipped"
@@ -222,8 +237,8 @@ expect_json '"run pacman -Sy" in [m for m in d["managers"] if m["name"] == "pacm
 expect_json '"apt-get update" in [m for m in d["managers"] if m["name"] == "apt"][0]["error"]' "apt without lists: the reason"
 expect_json 'all(m["status"] == "skipped" and m["error"] == "command managers are not run under --root" for m in d["managers"] if m["name"] in ("dnf", "npm"))' "command managers skipped under --root"
 # The same with the detection cache, and with managers named explicitly.
-expect_exit 1 "fake root: search (cached detection)" --root "$F" --json pkg search zzzz
-expect_exit 1 "fake root: named managers" --root "$F" --json pkg search zzzz --manager dnf,apk
+expect_exit 3 "fake root: search (cached detection)" --root "$F" --json pkg search zzzz
+expect_exit 3 "fake root: named managers" --root "$F" --json pkg search zzzz --manager dnf,apk
 expect_json 'all(m["status"] == "skipped" for m in d["managers"])' "named command managers skipped under --root"
 # A Linux root holding only /opt/homebrew/bin/brew: detection finds no Homebrew, so search does not either.
 H="$SCRATCH/brewroot"

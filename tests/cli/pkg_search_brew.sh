@@ -19,6 +19,35 @@ expect_json '[r for r in d["results"] if r["name"] == "hello-app"][0]["version"]
 HOME=/home/u run_z --root "$R" --json pkg search rg --manager homebrew
 expect_json '[r["name"] for r in d["results"]] == ["ripgrep"]' "aliases are searched"
 
+# 1b. Homebrew 6: only api/internal/packages.<bottle_tag>.jws.json is left (brew update deleted the 5.x
+# files). It is read without any download (the API URL points nowhere), a formula and a cask of the same
+# name are two results, the version is stable_version plus the revision, aliases and renames are searched.
+R6="$SCRATCH/brew6root"
+mkdir -p "$R6/home/u/.cache/Homebrew/api/internal" "$R6/opt/homebrew/Cellar/docker/28.1.1"
+python3 - "$R6/home/u/.cache/Homebrew/api/internal/packages.x86_64_linux.jws.json" <<'PY'
+import json, sys
+payload = {
+    "metadata": {"homebrew_version": "6.0.1", "bottle_tag": "x86_64_linux"},
+    "formulae": {"docker": {"desc": "Pack, ship and run any application", "stable_version": "28.1.1"},
+                 "bar": {"desc": "Bar formula", "stable_version": "0.4.0", "revision": 5},
+                 "ripgrep": {"desc": "Search tool like grep", "stable_version": "14.1.1"}},
+    "casks": {"docker": {"desc": "App to build and share containerised applications", "version": "4.42.0",
+                         "names": ["Docker Desktop"]},
+              "caffeine": {"version": ":latest", "names": ["Caffeine"]}},
+    "formula_aliases": {"rg": "ripgrep"},
+    "formula_renames": {"oldbar": "bar"},
+}
+json.dump({"payload": json.dumps(payload), "signatures": [{"header": {"kid": "homebrew-1"}}]}, open(sys.argv[1], "w"))
+PY
+ZSYNCCTL_BREW_API_URL=http://127.0.0.1:9 HOME=/home/u run_z --root "$R6" --json pkg search docker --manager homebrew --exact
+[ "$CODE" = 0 ] && ok || fail "Homebrew 6 cache: exit $CODE: $ERR"
+expect_json 'sorted((r["name"], r["version"], r["installed"]) for r in d["results"]) == [("docker", "28.1.1", True), ("docker", "4.42.0", False)]' "Homebrew 6: formula and cask of one name"
+expect_json 'any(r["description"].startswith("(cask) ") for r in d["results"])' "Homebrew 6: the cask says it is one"
+ZSYNCCTL_BREW_API_URL=http://127.0.0.1:9 HOME=/home/u run_z --root "$R6" --json pkg search oldbar --manager homebrew
+expect_json '[(r["name"], r["version"]) for r in d["results"]] == [("bar", "0.4.0_5")]' "Homebrew 6: renames searched, revision in the version"
+ZSYNCCTL_BREW_API_URL=http://127.0.0.1:9 HOME=/home/u run_z --root "$R6" --json pkg search rg --manager homebrew
+expect_json '[r["name"] for r in d["results"]][0] == "ripgrep"' "Homebrew 6: aliases searched"
+
 # 2. No brew cache: fetch from 127.0.0.1, then revalidate with If-None-Match and get a 304.
 cat >"$SCRATCH/server.py" <<'PY'
 import hashlib, os, sys, threading
@@ -73,6 +102,6 @@ after=$(wc -l <"$SCRATCH/srv.log")
 exec 9>&-
 wait "$SRV" 2>/dev/null
 XDG_CACHE_HOME="$SCRATCH/other-cache" HOME=/nohome run_z --root "$E" --json pkg search hello --manager homebrew
-[ "$CODE" = 1 ] && ok || fail "unreachable API: exit $CODE"
+[ "$CODE" = 3 ] && ok || fail "unreachable API: exit $CODE, wanted 3 (no manager could search)"
 expect_json 'd["managers"][0]["status"] == "error"' "unreachable API reported as error"
 finish

@@ -62,30 +62,41 @@ fi
 if command -v repo-add >/dev/null && command -v pacman >/dev/null && command -v bsdtar >/dev/null; then
     ran=1
     mkdir -p "$T/prepo"
-    mkpkg() { # name ver desc
-        local b="$T/pbuild/$1"
+    mkpkg() { # name ver desc [extra .PKGINFO lines: "provides = x=1" "group = g" ...]
+        local b="$T/pbuild/$1" extra
         mkdir -p "$b/usr/share/$1"
         echo hi >"$b/usr/share/$1/file"
         printf 'pkgname = %s\npkgbase = %s\npkgver = %s\npkgdesc = %s\nbuilddate = 1700000000\nsize = 3\narch = any\nlicense = MIT\n' \
             "$1" "$1" "$2" "$3" >"$b/.PKGINFO"
+        for extra in "${@:4}"; do echo "$extra" >>"$b/.PKGINFO"; done
         (cd "$b" && bsdtar -czf "$T/prepo/$1-$2-any.pkg.tar.gz" .PKGINFO usr)
         repo-add -q "$T/prepo/testrepo.db.tar.gz" "$T/prepo/$1-$2-any.pkg.tar.gz" >/dev/null 2>&1
     }
     mkpkg zs-hello 1.2.3-1 "Hello world for the search tests"
     mkpkg zs-tool 0.5-2 "Command line tool that says hello"
     mkpkg zs-other 3.0-1 "Unrelated package"
+    # Provides and groups, as pacman -Ss matches them (python -> python3, vim -> xxd, openssl -> libcrypto).
+    mkpkg zs-python 3.12.1-1 "Next generation of the language" "provides = zs-python3=3.12.1" "provides = zs-python-pip"
+    mkpkg zs-vim 1:9.1.0-1 "Vi Improved editor" "provides = zs-xxd" "group = zs-editors" "group = zs-base"
+    mkpkg zs-openssl 3.3.0-1 "Toolkit for TLS" "provides = zs-libcrypto.so=3-64" "provides = zs-libssl.so>=3" "group = zs-base"
     P="$T/proot"
     mkdir -p "$P/etc" "$P/var/lib/pacman"
     printf '[options]\nArchitecture = auto\nSigLevel = Never\n\n[testrepo]\nServer = file://%s\n' "$T/prepo" >"$P/etc/pacman.conf"
     PAC=(pacman --config "$P/etc/pacman.conf" --root "$P" --dbpath "$P/var/lib/pacman" --color never --noconfirm)
     "${PAC[@]}" -Sy >"$T/pacman-sync.log" 2>&1 || fail "pacman -Sy failed: $(tail -3 "$T/pacman-sync.log")"
     "${PAC[@]}" -S zs-tool >"$T/pacman-install.log" 2>&1 || true
-    for q in hello zs- unrelated nomatchatall; do
+    for q in hello zs- unrelated nomatchatall zs-python3 python3 zs-xxd xxd zs-libcrypto libcrypto libssl.so zs-editors editors zs-base \
+        ZS-BASE pip 3-64 zs-vim vim improved; do
         want=$("${PAC[@]}" -Ss "$q" 2>/dev/null | awk '!/^ /{sub(/^[^\/]*\//,"",$1); print $1}' | sort | tr '\n' ' ' | sed 's/ $//')
         run_z --root "$P" --json pkg search "$q" --manager pacman
         got=$(printf '%s' "$OUT" | names)
         [ "$got" = "$want" ] && ok || fail "pacman search '$q': zsyncctl [$got] vs pacman -Ss [$want]"
     done
+    # Matched by a provided name or a group: ranked after name matches, before description matches.
+    run_z --root "$P" --json pkg search zs-python --manager pacman
+    expect_json '[r["name"] for r in d["results"]][0] == "zs-python"' "pacman: exact name first"
+    run_z --root "$P" --json pkg search xxd --manager pacman
+    expect_json '[r["name"] for r in d["results"]] == ["zs-vim"] and d["results"][0]["version"] == "1:9.1.0-1"' "pacman: xxd finds vim through provides (epoch kept)"
     if "${PAC[@]}" -Q zs-tool >/dev/null 2>&1; then
         run_z --root "$P" --json pkg search zs-tool --manager pacman --exact
         expect_json 'd["results"][0]["installed"] is True and d["results"][0]["version"] == "0.5-2"' "pacman installed mark"

@@ -3,6 +3,8 @@
 #include <filesystem>
 #include <map>
 
+#include "pkg/search/native/brew_api.hpp"
+#include "pkg/search/native/index_pacman.hpp"
 #include "pkg/search/parsers/search_parsers.hpp"
 #include "util/fs.hpp"
 #include "util/strings.hpp"
@@ -212,4 +214,56 @@ TEST_CASE("filter_hits applies --exact and --limit") {
     auto exact = filter_hits(hits, {"hello", MatchMode::exact, 0});
     CHECK(exact.size() == 2);
     CHECK(filter_hits(hits, {"hello", MatchMode::substring, 1}).size() == 1);
+}
+
+TEST_CASE("parse_brew_api reads Homebrew 6's joint packages document and keeps formula and cask apart") {
+    // The payload of api/internal/packages.<bottle_tag>.jws.json (list-outdated-upgrade.md section 4.3).
+    std::string payload = R"({"metadata": {"homebrew_version": "6.0.1", "bottle_tag": "x86_64_linux"},
+        "formulae": {"bar": {"desc": "Bar formula", "stable_version": "0.4.0", "revision": 5,
+                             "version_scheme": 1},
+                     "docker": {"desc": "Pack, ship and run any application", "stable_version": "28.1.1"},
+                     "ripgrep": {"desc": "Search tool", "stable_version": "14.1.1"}},
+        "casks": {"docker": {"desc": "App to build and share containers", "version": "4.42.0",
+                             "names": ["Docker Desktop"]},
+                  "caffeine": {"version": ":latest", "names": ["Caffeine"]}},
+        "formula_aliases": {"rg": "ripgrep"},
+        "formula_renames": {"oldbar": "bar"},
+        "cask_renames": {"docker-desktop": "docker"}})";
+    std::string escaped;
+    for (char c : payload) {
+        if (c == '"' || c == '\\') {
+            escaped += '\\';
+        }
+        escaped += c == '\n' ? ' ' : c;
+    }
+    auto parsed = parse_brew_api(R"({"payload": ")" + escaped + R"(", "signatures": []})");
+    CHECK(parse_brew_api(payload).ok()); // an unwrapped payload too
+    REQUIRE(parsed.ok());
+    std::map<std::string, const IndexRecord*> formulae;
+    std::map<std::string, const IndexRecord*> casks;
+    for (const auto& r : *parsed) {
+        (r.summary.rfind("(cask) ", 0) == 0 ? casks : formulae)[r.name] = &r;
+    }
+    REQUIRE(formulae.size() == 3);
+    REQUIRE(casks.size() == 2);
+    CHECK(formulae["bar"]->version == "0.4.0_5"); // stable_version plus the revision
+    CHECK(formulae["bar"]->long_text.find("oldbar") != std::string::npos);
+    CHECK(formulae["ripgrep"]->long_text.find("rg") != std::string::npos);
+    CHECK(formulae["docker"]->version == "28.1.1");
+    CHECK(casks["docker"]->version == "4.42.0");
+    CHECK(casks["docker"]->long_text.find("Docker Desktop") != std::string::npos);
+    CHECK(casks["docker"]->long_text.find("docker-desktop") != std::string::npos);
+    CHECK(casks["caffeine"]->version == "latest"); // the Ruby symbol :latest
+    // The 5.x documents still parse.
+    CHECK(parse_brew_api(R"([{"name": "hello", "desc": "x", "versions": {"stable": "2.12"}}])").ok());
+}
+
+TEST_CASE("parse_pacman_desc takes provided names and groups as searched text") {
+    IndexRecord r = parse_pacman_desc("%NAME%\nvim\n\n%VERSION%\n1:9.1-1\n\n%DESC%\nVi Improved\n\n"
+                                      "%GROUPS%\neditors\nbase\n\n%PROVIDES%\nxxd\nlibvim.so=1-64\n"
+                                      "vi>=1\n\n%DEPENDS%\nglibc\n\n");
+    CHECK(r.name == "vim");
+    CHECK(r.version == "1:9.1-1");
+    CHECK(r.summary == "Vi Improved");
+    CHECK(r.long_text == "editors\nbase\nxxd\nlibvim.so\nvi");
 }

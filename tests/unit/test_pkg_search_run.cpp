@@ -18,6 +18,7 @@
 #include "core/runtime.hpp"
 #include "pkg/search/search.hpp"
 #include "temp_dir.hpp"
+#include "util/sanitize.hpp"
 
 using namespace zsyncctl;
 using namespace std::chrono_literals;
@@ -100,6 +101,75 @@ private:
     std::shared_ptr<Timeline> m_timeline;
     std::string m_absent;
 };
+
+// A search that answers at once with the given outcome (hits, error text and status as given).
+class FixedBackend final : public pkg::SearchBackend {
+public:
+    explicit FixedBackend(pkg::SearchOutcome outcome) : m_outcome(std::move(outcome)) {}
+    util::Result<void> present() const override { return util::ok(); }
+    core::Future<pkg::SearchOutcome> search(const pkg::SearchQuery& query, core::CancellationToken) override {
+        seen_limit = query.limit;
+        return core::Future<pkg::SearchOutcome>::ready(m_outcome);
+    }
+    std::size_t seen_limit = 12345;
+
+private:
+    pkg::SearchOutcome m_outcome;
+};
+
+pkg::SearchHit hit(std::string name, std::string description) {
+    pkg::SearchHit h;
+    h.name = std::move(name);
+    h.version = "1.0";
+    h.description = std::move(description);
+    return h;
+}
+
+// True when `text` holds no ESC, no C0 control, no C1 control (U+0080-U+009F, UTF-8 or raw) and no bidi
+// control (U+202A-U+202E, U+2066-U+2069).
+bool terminal_safe(std::string_view text) {
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        auto c = static_cast<unsigned char>(text[i]);
+        if (c < 0x20 || c == 0x7f || (c >= 0x80 && c <= 0x9f)) {
+            return false;
+        }
+        if (c == 0xC2 && i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) <= 0x9f) {
+            return false;
+        }
+        if (c == 0xE2 && i + 2 < text.size() && static_cast<unsigned char>(text[i + 1]) == 0x80 &&
+            static_cast<unsigned char>(text[i + 2]) >= 0xAA &&
+            static_cast<unsigned char>(text[i + 2]) <= 0xAE) {
+            return false;
+        }
+        if (c == 0xE2 && i + 2 < text.size() && static_cast<unsigned char>(text[i + 1]) == 0x81 &&
+            static_cast<unsigned char>(text[i + 2]) >= 0xA6 &&
+            static_cast<unsigned char>(text[i + 2]) <= 0xA9) {
+            return false;
+        }
+    }
+    return true;
+}
+
+// Hostile field values: OSC 52 (clipboard), a title OSC ended by ST, CSI clear screen, 8-bit CSI (C1), a
+// right-to-left override and an isolate, raw C1 bytes, a DCS string and a lone ESC at the end.
+const std::vector<std::string>& hostile_texts() {
+    static const std::vector<std::string> texts{
+        "evil\x1b]52;c;cm0gLXJmIH4K\x07name",
+        "t\x1b]0;pwned\x1b\\itle",
+        "clear\x1b[2J\x1b[Hscreen",
+        "c1\xc2\x9b"
+        "31mred\xc2\x9d"
+        "0;x\xc2\x9c",
+        "bidi\xe2\x80\xae"
+        "evil\xe2\x81\xa6iso\xe2\x81\xa9",
+        "raw\x9b"
+        "31m\x85",
+        "dcs\x1bPq#0;2;0;0;0\x1b\\end",
+        "tab\tnew\nline\rcr\x7f"
+        "del\x1b",
+    };
+    return texts;
+}
 
 pkg::PlannedSearch planned(std::string name, std::string group, std::unique_ptr<pkg::SearchBackend> backend) {
     return pkg::PlannedSearch{std::move(name), std::move(group), std::move(backend)};
@@ -372,5 +442,180 @@ TEST_CASE("plan_search under a root: one detection, native data checked, command
     CHECK(report_of(reports, "npm").error == "command managers are not run under --root");
     for (const char* exe : {"pacman", "dnf", "npm", "apt-get"}) {
         CHECK_FALSE(std::filesystem::exists(root.path / "usr/bin" / (std::string(exe) + ".ran")));
+    }
+}
+
+TEST_CASE("sanitize_terminal removes escape sequences whole and every C0/C1/bidi control") {
+    for (const auto& text : hostile_texts()) {
+        std::string clean = util::sanitize_terminal(text);
+        CHECK_MESSAGE(terminal_safe(clean), "not clean: " << clean);
+        CHECK(util::is_terminal_safe(clean));
+        CHECK_FALSE(util::is_terminal_safe(text));
+    }
+    // A whole sequence leaves one '?': the OSC 52 payload and the CSI parameters are gone.
+    CHECK(util::sanitize_terminal("evil\x1b]52;c;cm0gLXJmIH4K\x07name") == "evil?name");
+    CHECK(util::sanitize_terminal("clear\x1b[2J\x1b[Hscreen") == "clear??screen");
+    CHECK(util::sanitize_terminal("t\x1b]0;pwned\x1b\\itle") == "t?itle");
+    CHECK(util::sanitize_terminal("a\xc2\x9b"
+                                  "31mb") == "a?b");
+    CHECK(util::sanitize_terminal("tab\tnew\nline") == "tab new line");
+    // An unterminated OSC swallows the rest: nothing after it can be a command to the terminal.
+    CHECK(util::sanitize_terminal("x\x1b]52;c;AAAA") == "x?");
+    // Ordinary text, UTF-8 included, is unchanged.
+    CHECK(util::sanitize_terminal("Grüße, 日本語 – ok") == "Grüße, 日本語 – ok");
+    CHECK(util::sanitize_terminal("bad\xff") == "bad\xef\xbf\xbd");
+}
+
+TEST_CASE("SearchRun makes every field of every result and every error terminal-safe") {
+    auto rt = make_runtime();
+    pkg::SearchOutcome found{pkg::ManagerStatus::ok, {}, {}};
+    for (const auto& text : hostile_texts()) {
+        pkg::SearchHit h;
+        h.name = "hello" + text;
+        h.version = text;
+        h.description = text;
+        found.hits.push_back(h);
+    }
+    found.error = "partial output: " + hostile_texts()[0];
+    std::vector<pkg::PlannedSearch> plan;
+    plan.push_back(planned("hostile", "", std::make_unique<FixedBackend>(found)));
+    plan.push_back(planned("failing", "",
+                           std::make_unique<FixedBackend>(pkg::SearchOutcome{
+                               pkg::ManagerStatus::error, {}, "exit 1: " + hostile_texts()[3]})));
+    auto run = pkg::SearchRun::run(std::move(plan), request(5s), *rt);
+    auto reports = drain(*run);
+    REQUIRE(reports[0].hits.size() == hostile_texts().size());
+    for (const auto& h : reports[0].hits) {
+        CHECK_MESSAGE(terminal_safe(h.name), h.name);
+        CHECK_MESSAGE(terminal_safe(h.version), h.version);
+        CHECK_MESSAGE(terminal_safe(h.description), h.description);
+    }
+    CHECK(terminal_safe(reports[0].error));
+    CHECK(terminal_safe(reports[1].error));
+}
+
+TEST_CASE("rank_hits: exact name, name prefix, name substring, provides, description") {
+    std::vector<pkg::SearchHit> hits{
+        hit("grhino", "hello in the description"), // description
+        hit("libhello-dev", "x"),                  // substring
+        hit("mail-server", "y"),                   // matched elsewhere (provides)
+        hit("hello-traditional", "z"),             // prefix, longer
+        hit("hello:i386", "foreign"),              // exact (apt name:arch)
+        hit("Hello", "the exact one, other case"), // exact
+        hit("hellox", "prefix, short"),            // prefix, shorter
+    };
+    pkg::SearchQuery q;
+    q.text = "hello";
+    pkg::rank_hits(q, hits);
+    std::vector<std::string> names;
+    for (const auto& h : hits) {
+        names.push_back(h.name);
+    }
+    CHECK(names == std::vector<std::string>{"hello:i386", "Hello", "hellox", "hello-traditional",
+                                            "libhello-dev", "mail-server", "grhino"});
+}
+
+TEST_CASE("SearchRun --limit keeps the best-ranked results and reports how many there were") {
+    auto rt = make_runtime();
+    pkg::SearchOutcome found{pkg::ManagerStatus::ok, {}, {}};
+    // In name order, as a native index returns them: the exact match comes last.
+    for (const char* name : {"a-hello-thing", "grhino", "hello", "hello-dev", "othello"}) {
+        found.hits.push_back(hit(name, std::string(name) == "grhino" ? "says hello" : "x"));
+    }
+    auto backend = std::make_unique<FixedBackend>(found);
+    FixedBackend* seen = backend.get();
+    std::vector<pkg::PlannedSearch> plan;
+    plan.push_back(planned("apt", "", std::move(backend)));
+    auto req = request(5s);
+    req.query.limit = 2;
+    auto run = pkg::SearchRun::run(std::move(plan), req, *rt);
+    auto reports = drain(*run);
+    CHECK(seen->seen_limit == 0); // the backend returns everything; the limit applies after ranking
+    REQUIRE(reports[0].hits.size() == 2);
+    CHECK(reports[0].hits[0].name == "hello");
+    CHECK(reports[0].hits[1].name == "hello-dev");
+    CHECK(reports[0].total == 5);
+}
+
+TEST_CASE("SearchRun marks --race losers as expected, and a lone manager never waited for a lock group") {
+    auto rt = make_runtime();
+    {
+        std::vector<pkg::PlannedSearch> plan;
+        plan.push_back(planned("fast", "", std::make_unique<TimedBackend>(*rt, "fast", 10ms, 1)));
+        plan.push_back(planned("slow", "", std::make_unique<TimedBackend>(*rt, "slow", 10s, 1)));
+        plan.push_back(planned("broken", "",
+                               std::make_unique<FixedBackend>(
+                                   pkg::SearchOutcome{pkg::ManagerStatus::error, {}, "exit code 1"})));
+        auto run = pkg::SearchRun::run(std::move(plan), request(30s, true), *rt);
+        auto reports = drain(*run);
+        CHECK_FALSE(report_of(reports, "fast").lost_race);
+        CHECK(report_of(reports, "slow").lost_race);
+        CHECK_FALSE(report_of(reports, "broken").lost_race); // a real failure stays one
+    }
+    {
+        std::vector<pkg::PlannedSearch> plan;
+        plan.push_back(planned("apt", "apt-lock", std::make_unique<TimedBackend>(*rt, "apt", 10s, 1)));
+        auto run = pkg::SearchRun::run(std::move(plan), request(0ms), *rt);
+        auto reports = drain(*run);
+        CHECK(reports[0].status == pkg::ManagerStatus::timeout);
+        CHECK(reports[0].error.find("lock group") == std::string::npos);
+    }
+}
+
+TEST_CASE("SearchRun command backend: offline and no repositories are statuses, not 0 results") {
+    auto rt = make_runtime();
+    test::TempDir dir("search-run");
+    struct Case {
+        const char* script;
+        pkg::ManagerStatus status;
+        const char* says;
+    };
+    const Case cases[] = {
+        // gem: exit 0 on a DNS failure
+        {"#!/bin/sh\necho 'ERROR:  Could not find a valid gem (Gem::RemoteFetcher::UnknownHostError)' >&2\n"
+         "echo '    getaddrinfo: Temporary failure in name resolution (https://rubygems.org/)' >&2\nexit 0\n",
+         pkg::ManagerStatus::offline, "UnknownHostError"},
+        {"#!/bin/sh\necho 'Error: There are no enabled repositories in \"/etc/yum.repos.d\".' >&2\nexit 1\n",
+         pkg::ManagerStatus::no_repositories, "no enabled repositories"},
+        {"#!/bin/sh\necho 'No repositories defined. Use the zypper addrepo command.'\nexit 6\n",
+         pkg::ManagerStatus::no_repositories, "No repositories defined"},
+        // npm: the error code and its reason, not the log file's location
+        {"#!/bin/sh\necho 'npm error code E404' >&2\necho 'npm error 404 Not Found - GET "
+         "https://r.example/x' >&2\n"
+         "echo 'npm error A complete log of this run can be found in: /root/.npm/_logs/x.log' >&2\nexit 1\n",
+         pkg::ManagerStatus::error, "E404 404 Not Found - GET https://r.example/x"},
+        {"#!/bin/sh\nexit 0\n", pkg::ManagerStatus::ok, ""},
+    };
+    for (const auto& c : cases) {
+        auto script = dir.write("bin/sleeper", c.script, 0755);
+        std::vector<pkg::PlannedSearch> plan;
+        plan.push_back(planned("sleeper", "", command_backend(*rt, script, Clock::now() + 10s)));
+        auto run = pkg::SearchRun::run(std::move(plan), request(10s), *rt);
+        auto reports = drain(*run);
+        CHECK_MESSAGE(reports[0].status == c.status, c.script, " gave ", pkg::to_string(reports[0].status));
+        CHECK_MESSAGE(reports[0].error.find(c.says) != std::string::npos, reports[0].error);
+        CHECK(reports[0].error.find("_logs") == std::string::npos);
+    }
+}
+
+TEST_CASE("SearchRun command backend keeps the output of a manager that exited but left a daemon") {
+    auto rt = make_runtime();
+    test::TempDir dir("search-run");
+    // The daemon is in a session of its own and holds stdout for 30 s; the manager itself exits at once.
+    auto script = dir.write("bin/sleeper",
+                            "#!/bin/sh\nprintf 'hello-2.12-r0 - A greeter\\n'\nsetsid sleep 30 &\n"
+                            "echo $! >\"$0.pids\"\nexit 0\n",
+                            0755);
+    std::vector<pkg::PlannedSearch> plan;
+    plan.push_back(planned("sleeper", "", command_backend(*rt, script, Clock::now() + 20s)));
+    auto started = Clock::now();
+    auto run = pkg::SearchRun::run(std::move(plan), request(20s), *rt);
+    auto reports = drain(*run);
+    CHECK(Clock::now() - started < 5s);
+    CHECK(reports[0].status == pkg::ManagerStatus::ok);
+    REQUIRE(reports[0].hits.size() == 1);
+    CHECK(reports[0].hits[0].name == "hello");
+    for (pid_t p : read_pids(script.string() + ".pids", 1)) {
+        ::kill(p, SIGKILL);
     }
 }

@@ -77,6 +77,10 @@ struct SearchFacts {
     std::vector<int> no_match_exit_codes{};
     /// Why the manager cannot search (method unsupported).
     std::string_view reason{};
+    /// The registry host a network-only search asks ("crates.io"): search resolves it first (bounded)
+    /// and reports the manager `offline` at once when it cannot, instead of waiting for the manager's
+    /// own network timeouts. Empty: no such check.
+    std::string_view registry_host{};
 };
 
 /// The package database that records a manager's own installed version: read instead of running the

@@ -18,6 +18,7 @@ std::vector<Manager> language_managers() {
                     .argv = {"{exe}", "search", "--json", "--no-progress", "--no-update-notifier",
                              "--no-fund", "--no-audit", "{query}"},
                     .parser = "npm-json",
+                    .registry_host = "registry.npmjs.org",
                 },
             .install =
                 {
@@ -133,6 +134,7 @@ std::vector<Manager> language_managers() {
                     .argv = {"{exe}", "search", "--json", "{query}"},
                     .parser = "conda-json",
                     .no_match_exit_codes = {1},
+                    .registry_host = "conda.anaconda.org",
                 },
             .install =
                 {
@@ -158,6 +160,7 @@ std::vector<Manager> language_managers() {
                     // Offline, cargo's default retries and 30 s timeout took a search 10.8 s; without them 28
                     // ms.
                     .env = {"CARGO_NET_RETRY=0", "CARGO_HTTP_TIMEOUT=5"},
+                    .registry_host = "crates.io",
                 },
             .install =
                 {
@@ -178,6 +181,7 @@ std::vector<Manager> language_managers() {
                     .method = SearchMethod::command,
                     .argv = {"{exe}", "search", "--remote", "{query}"},
                     .parser = "gem",
+                    .registry_host = "rubygems.org",
                 },
             .install =
                 {

@@ -431,6 +431,7 @@ std::vector<Manager> system_managers() {
                              "nixpkgs", "{query}", "--json"},
                     .parser = "nix-json",
                     .no_match_exit_codes = {1},
+                    .registry_host = "channels.nixos.org",
                 },
             .install =
                 {

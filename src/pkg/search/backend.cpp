@@ -37,6 +37,10 @@ std::string_view to_string(ManagerStatus status) {
         return "cancelled";
     case ManagerStatus::skipped:
         return "skipped";
+    case ManagerStatus::offline:
+        return "offline";
+    case ManagerStatus::no_repositories:
+        return "no_repositories";
     }
     return "error";
 }

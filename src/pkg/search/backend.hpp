@@ -19,8 +19,9 @@
 
 namespace zsyncctl::pkg {
 
-/// How one manager's search ended.
-enum class ManagerStatus { running, ok, error, timeout, cancelled, skipped };
+/// How one manager's search ended. `offline`: it could not reach its registry (a name it could not
+/// resolve, no network); `no_repositories`: it has no repository configured or enabled to search.
+enum class ManagerStatus { running, ok, error, timeout, cancelled, skipped, offline, no_repositories };
 
 /// Stable lowercase name ("ok", "timeout", ...); never fails.
 std::string_view to_string(ManagerStatus status);
@@ -48,6 +49,13 @@ public:
     /// (a native reader between files, a command by its process group being stopped) and completes with
     /// status cancelled. The future fails only when the runtime drops the work (RuntimeShutdown).
     virtual core::Future<SearchOutcome> search(const SearchQuery& query, core::CancellationToken token) = 0;
+
+    /// What search() runs, for `-v`: the command line of a command backend, the data a native reader
+    /// reads. Never fails; may be empty.
+    virtual std::string describe(const SearchQuery& query) const {
+        (void)query;
+        return {};
+    }
 };
 
 /// What the production backends need besides their manager: the runtime they run on, the root they read,

@@ -5,11 +5,13 @@
 #include <algorithm>
 #include <cerrno>
 #include <csignal>
+#include <cstdlib>
 #include <unistd.h>
 
 #include "core/process.hpp"
 #include "pkg/search/backend.hpp"
 #include "pkg/search/parsers/search_parsers.hpp"
+#include "util/sanitize.hpp"
 #include "util/strings.hpp"
 
 namespace zsyncctl::pkg {
@@ -24,14 +26,97 @@ constexpr std::size_t k_max_command_hits = 100000;
 constexpr std::size_t k_max_command_output = 64U << 20;
 constexpr std::size_t k_max_command_errors = 1U << 20;
 constexpr std::chrono::milliseconds k_kill_grace{300};
+// How long resolving a network-only manager's registry host may take before the manager is reported
+// offline without being run.
+constexpr std::chrono::milliseconds k_resolve_limit{1500};
+// How long the output is still read once the manager exited while something it started (a daemon in a
+// session of its own) holds the pipe: long enough for buffered output, short enough that the results
+// are not held, and a cancellation is not ignored, for long (the process layer stops listening to the
+// token once the child is reaped).
+constexpr std::chrono::milliseconds k_drain_after_exit{300};
+
+// Lower-case signs with which managers say they could not reach their registry (resolver, curl, Ruby,
+// Node, Rust and Python wordings), and that they have no repository to search.
+constexpr std::string_view k_offline_signs[] = {
+    "temporary failure in name resolution",
+    "could not resolve host",
+    "couldn't resolve host",
+    "name or service not known",
+    "no address associated with hostname",
+    "failed to lookup address",
+    "getaddrinfo",
+    "enotfound",
+    "eai_again",
+    "unknownhosterror",
+    "network is unreachable",
+    "no route to host",
+    "connection failed",
+};
+constexpr std::string_view k_no_repository_signs[] = {
+    "no repositories defined",   "no enabled repositories",    "there are no enabled repos",
+    "no repositories available", "no repositories configured",
+};
+
+// Lines a manager prints after its real error that say nothing about it (npm's log location).
+bool is_noise_line(std::string_view line) {
+    std::string lower = util::to_lower(line);
+    return lower.find("complete log of this run") != std::string::npos ||
+           lower.find("/_logs/") != std::string::npos;
+}
+
+// The line of `text` that carries one of `signs` (trimmed, sanitized); empty when none does.
+template <std::size_t N>
+std::string line_with(std::string_view text, const std::string_view (&signs)[N]) {
+    for (std::string_view line : util::split_lines(text)) {
+        std::string lower = util::to_lower(line);
+        for (std::string_view sign : signs) {
+            if (lower.find(sign) != std::string::npos) {
+                return util::sanitize_terminal(util::trim(line));
+            }
+        }
+    }
+    return {};
+}
+
+// "npm error code E404" / "npm ERR! code E404": the code word after "code ".
+std::string error_code_of(std::string_view line) {
+    std::string lower = util::to_lower(line);
+    auto at = lower.find(" code ");
+    if (at == std::string::npos || (lower.find("npm err") != 0 && lower.find("npm error") != 0)) {
+        return {};
+    }
+    return std::string(util::trim(line.substr(at + 6)));
+}
+
+// Strips npm's "npm ERR! " / "npm error " prefix.
+std::string_view without_npm_prefix(std::string_view line) {
+    for (std::string_view prefix : {std::string_view("npm ERR! "), std::string_view("npm error ")}) {
+        if (line.substr(0, prefix.size()) == prefix) {
+            return util::trim(line.substr(prefix.size()));
+        }
+    }
+    return line;
+}
 // Group members reaped after a manager was stopped; more than this many is not a package manager.
 constexpr int k_max_group_reaps = 4096;
 
+// The line that says why a manager failed: an error code line and the line after it ("E404 404 Not Found
+// - GET ..."), else the last line that is not noise such as a log file's location.
 std::string last_line(std::string_view text) {
     auto lines = util::split_lines(text);
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+        std::string code = error_code_of(lines[i]);
+        if (!code.empty()) {
+            std::string why = code;
+            if (i + 1 < lines.size() && !is_noise_line(lines[i + 1])) {
+                why += " " + std::string(without_npm_prefix(util::trim(lines[i + 1])));
+            }
+            return util::sanitize_terminal(why);
+        }
+    }
     for (auto it = lines.rbegin(); it != lines.rend(); ++it) {
-        if (!util::trim(*it).empty()) {
-            return util::sanitize_for_display(util::trim(*it));
+        if (!util::trim(*it).empty() && !is_noise_line(*it)) {
+            return util::sanitize_terminal(util::trim(*it));
         }
     }
     return {};
@@ -45,6 +130,31 @@ std::string_view base_name(std::string_view path) {
 bool is_executable_file(const std::filesystem::path& path) {
     struct stat st {};
     return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(path.c_str(), X_OK) == 0;
+}
+
+// The system's getent (owned by root, as anything run as root must be); empty when there is none.
+std::string find_getent() {
+    for (const char* path : {"/usr/bin/getent", "/bin/getent"}) {
+        struct stat st {};
+        if (::stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == 0 && (st.st_mode & 022) == 0 &&
+            ::access(path, X_OK) == 0) {
+            return path;
+        }
+    }
+    return {};
+}
+
+// True when a proxy is configured: the manager may reach its registry through it without resolving the
+// registry's name itself.
+bool behind_proxy() {
+    for (const char* name :
+         {"https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"}) {
+        const char* value = std::getenv(name);
+        if (value != nullptr && value[0] != '\0') {
+            return true;
+        }
+    }
+    return false;
 }
 
 // Kills what is left of process group `pgid` (a manager's children that outlived it) and reaps the
@@ -96,15 +206,83 @@ public:
     }
 
     core::Future<SearchOutcome> search(const SearchQuery& query, core::CancellationToken token) override {
-        core::ProcessSpec spec;
+        if (!query.text.empty() && query.text.front() == '-') {
+            return core::Future<SearchOutcome>::ready(SearchOutcome{
+                ManagerStatus::skipped,
+                {},
+                "a query starting with '-' would reach " + std::string(m_manager.id) + " as an option"});
+        }
+        std::string host(m_manager.search.registry_host);
+        std::string getent = host.empty() || behind_proxy() ? std::string() : find_getent();
+        if (getent.empty()) {
+            return run_command(&m_manager, m_executable, m_env, query, std::move(token));
+        }
+        // A network-only manager on a machine that cannot resolve its registry would only fail after its
+        // own timeouts (cargo ~11 s): resolve the host first, bounded, with getent on the loop (no pool
+        // thread blocks in the resolver, and the check is killed at its limit like any child).
+        core::ProcessSpec check;
+        check.argv = {getent, "ahosts", host};
+        check.set_env("LC_ALL", "C");
+        check.timeout = k_resolve_limit;
+        check.kill_grace = std::chrono::milliseconds(100);
+        check.capture_limit = 4096;
+        core::Promise<SearchOutcome> promise;
+        core::Future<SearchOutcome> result = promise.future();
+        core::spawn_process(*m_env.runtime, std::move(check), token)
+            .on_complete([manager = &m_manager, executable = m_executable, env = m_env, query, token, host,
+                          p = std::move(promise)](util::Result<core::ProcessResult> resolved) mutable {
+                if (resolved && resolved->outcome == core::ProcessOutcome::cancelled) {
+                    p.set(SearchOutcome{ManagerStatus::cancelled, {}, "cancelled"});
+                    return;
+                }
+                if (resolved && resolved->outcome == core::ProcessOutcome::timed_out) {
+                    p.set(SearchOutcome{ManagerStatus::offline,
+                                        {},
+                                        "resolving " + host + " (its registry) took over " +
+                                            std::to_string(k_resolve_limit.count()) + " ms"});
+                    return;
+                }
+                if (resolved && resolved->outcome == core::ProcessOutcome::exited &&
+                    resolved->exit_code == 2) {
+                    p.set(SearchOutcome{
+                        ManagerStatus::offline, {}, "cannot resolve " + host + " (its registry)"});
+                    return;
+                }
+                // Resolved, or the check itself could not run: the manager decides.
+                run_command(manager, executable, env, query, std::move(token))
+                    .on_complete([p = std::move(p)](util::Result<SearchOutcome> done) mutable {
+                        p.set(std::move(done));
+                    });
+            });
+        return result;
+    }
+
+    std::string describe(const SearchQuery& query) const override {
+        std::vector<std::string> words;
         for (std::string_view arg : m_manager.search.argv) {
-            spec.argv.emplace_back(arg == "{exe}"     ? m_executable
+            std::string word = arg == "{exe}"     ? m_executable
+                               : arg == "{query}" ? query.text
+                                                  : std::string(arg);
+            bool plain = !word.empty() && word.find_first_of(" '\"\\$`*?[]{}()<>|&;#~!") == std::string::npos;
+            words.push_back(plain ? word : util::quote_posix(word));
+        }
+        return util::join(words, " ");
+    }
+
+private:
+    // Runs the manager's search command and parses its output on the pool.
+    static core::Future<SearchOutcome> run_command(const Manager* manager, const std::string& executable,
+                                                   const BackendEnv& env, const SearchQuery& query,
+                                                   core::CancellationToken token) {
+        core::ProcessSpec spec;
+        for (std::string_view arg : manager->search.argv) {
+            spec.argv.emplace_back(arg == "{exe}"     ? executable
                                    : arg == "{query}" ? query.text
                                                       : std::string(arg));
         }
         spec.set_env("LC_ALL", "C").set_env("LANG", "C").set_env("LANGUAGE", "").set_env("NO_COLOR", "1");
         spec.set_env("TERM", "dumb");
-        for (std::string_view e : m_manager.search.env) {
+        for (std::string_view e : manager->search.env) {
             auto eq = e.find('=');
             spec.set_env(std::string(e.substr(0, eq)),
                          eq == std::string_view::npos ? "" : std::string(e.substr(eq + 1)));
@@ -112,12 +290,11 @@ public:
         // The search deadline (core::with_deadline) ends the command through `token`; the grace is short
         // because a search holds no state worth a clean exit.
         spec.kill_grace = k_kill_grace;
-        // A child that outlives the manager and keeps its output open (a daemonized helper) is waited for
-        // until the deadline like the manager itself, then its group is killed.
-        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(m_env.deadline -
+        // A child that outlives the manager and keeps its output open (a daemonized helper) is not waited
+        // for: the output is read briefly after the manager exited, then kept and parsed (finish).
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(env.deadline -
                                                                           std::chrono::steady_clock::now());
-        spec.drain_after_exit =
-            std::clamp(left, std::chrono::milliseconds(0), std::chrono::milliseconds(86400000));
+        spec.drain_after_exit = std::clamp(left, std::chrono::milliseconds(0), k_drain_after_exit);
         spec.capture_limit = k_max_command_errors; // stderr's tail; stdout is kept below, head first
         auto out = std::make_shared<std::string>();
         spec.on_stdout_line = [out](std::string_view line) {
@@ -129,8 +306,7 @@ public:
         // Grandchildren orphaned by a stopped manager are reparented to us instead of init, so reap_group
         // can reap them (init in containers often does not).
         ::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
-        core::Runtime* runtime = m_env.runtime;
-        const Manager* manager = &m_manager;
+        core::Runtime* runtime = env.runtime;
         core::Promise<SearchOutcome> promise;
         core::Future<SearchOutcome> result = promise.future();
         core::spawn_process(*runtime, std::move(spec), token)
@@ -148,7 +324,6 @@ public:
         return result;
     }
 
-private:
     const std::vector<std::string_view>& executables() const {
         return m_manager.search.executables.empty() ? m_manager.executables : m_manager.search.executables;
     }
@@ -192,13 +367,33 @@ private:
             outcome.error = "cancelled";
             return outcome;
         }
-        if (stopped) {
+        if (ended->outcome == core::ProcessOutcome::timed_out) {
             outcome.status = ManagerStatus::timeout;
             outcome.error = "its output stayed open past the deadline";
             return outcome;
         }
+        // Exited, perhaps leaving something that holds its output (output_cut_off): what it wrote is
+        // its answer.
         ParsedSearch parsed = find_search_parser(manager.search.parser)(out);
         outcome.hits = filter_hits(std::move(parsed.hits), query);
+        if (outcome.hits.empty()) {
+            // "0 results" only when the manager could search: not offline, not without repositories
+            // (gem and others exit 0 when the registry cannot be reached).
+            std::string why = line_with(ended->stderr_text, k_no_repository_signs);
+            if (why.empty()) {
+                why = line_with(out, k_no_repository_signs);
+            }
+            if (!why.empty()) {
+                return SearchOutcome{ManagerStatus::no_repositories, {}, why};
+            }
+            why = line_with(ended->stderr_text, k_offline_signs);
+            if (why.empty()) {
+                why = line_with(out, k_offline_signs);
+            }
+            if (!why.empty()) {
+                return SearchOutcome{ManagerStatus::offline, {}, why};
+            }
+        }
         const auto& no_match = manager.search.no_match_exit_codes;
         bool no_match_code = std::find(no_match.begin(), no_match.end(), ended->exit_code) != no_match.end();
         if (!ended->success() && outcome.hits.empty() && !no_match_code) {

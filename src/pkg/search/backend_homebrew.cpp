@@ -45,7 +45,7 @@ private:
     core::Future<SearchOutcome> index_on_pool(const SearchQuery& query, const core::CancellationToken& token,
                                               std::vector<std::filesystem::path> files) {
         return search_native_on_pool(m_env, query, token, [env = m_env, files = std::move(files)] {
-            return homebrew_index_from(env.root, index_cache_file(env, "homebrew"), files);
+            return homebrew_index_from(env.root, index_cache_file(env, "homebrew-v2"), files);
         });
     }
 

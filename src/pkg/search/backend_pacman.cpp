@@ -1,5 +1,6 @@
 #include "pkg/search/backend.hpp"
 #include "pkg/search/native/index_pacman.hpp"
+#include "util/strings.hpp"
 
 namespace zsyncctl::pkg {
 
@@ -22,8 +23,17 @@ public:
 
     core::Future<SearchOutcome> search(const SearchQuery& query, core::CancellationToken token) override {
         return search_native_on_pool(m_env, query, std::move(token), [env = m_env] {
-            return pacman_index(env.root, index_cache_file(env, "pacman"));
+            // "pacman-v2": indexes cached before provides and groups were searched are not reused.
+            return pacman_index(env.root, index_cache_file(env, "pacman-v2"));
         });
+    }
+
+    std::string describe(const SearchQuery&) const override {
+        std::vector<std::string> dbs;
+        for (const auto& db : pacman_sync_dbs(pacman_layout(m_env.root))) {
+            dbs.push_back(db.string());
+        }
+        return "native reader of " + util::join(dbs, " ");
     }
 
 private:

@@ -6,9 +6,62 @@
 #include <mutex>
 
 #include "core/errors.hpp"
+#include "util/sanitize.hpp"
 #include "util/strings.hpp"
 
 namespace zsyncctl::pkg {
+
+namespace {
+
+// The rank of one hit (lower is better); see rank_hits.
+int hit_rank(std::string_view query, const SearchHit& hit) {
+    std::string_view name = hit.name;
+    if (auto colon = name.find(':'); colon != std::string_view::npos) {
+        name = name.substr(0, colon); // apt's name:arch
+    }
+    if (name.size() == query.size() && util::icontains(name, query)) {
+        return 0;
+    }
+    if (name.size() >= query.size() && util::icontains(name.substr(0, query.size()), query)) {
+        return 1;
+    }
+    if (util::icontains(name, query)) {
+        return 2;
+    }
+    return util::icontains(hit.description, query) ? 4 : 3;
+}
+
+} // namespace
+
+void rank_hits(const SearchQuery& query, std::vector<SearchHit>& hits) {
+    std::string_view q = util::trim(query.text);
+    std::vector<std::pair<int, std::size_t>> keys;
+    keys.reserve(hits.size());
+    for (std::size_t i = 0; i < hits.size(); ++i) {
+        int rank = hit_rank(q, hits[i]);
+        keys.emplace_back(rank, rank == 1 || rank == 2 ? hits[i].name.size() : 0);
+    }
+    std::vector<std::size_t> order(hits.size());
+    for (std::size_t i = 0; i < order.size(); ++i) {
+        order[i] = i;
+    }
+    std::stable_sort(order.begin(), order.end(),
+                     [&](std::size_t a, std::size_t b) { return keys[a] < keys[b]; });
+    std::vector<SearchHit> sorted;
+    sorted.reserve(hits.size());
+    for (std::size_t i : order) {
+        sorted.push_back(std::move(hits[i]));
+    }
+    hits = std::move(sorted);
+}
+
+void sanitize_hit(SearchHit& hit) {
+    for (std::string* field : {&hit.name, &hit.version, &hit.description}) {
+        if (!util::is_terminal_safe(*field)) {
+            *field = util::sanitize_terminal(*field);
+        }
+    }
+}
 
 std::vector<const Manager*> search_managers() {
     std::vector<const Manager*> out;
@@ -30,11 +83,6 @@ util::Result<void> validate_search_request(const SearchRequest& request) {
         return util::fail(util::ErrorKind::invalid_input, "the search query is empty",
                           "give a package name or a word");
     }
-    if (q.front() == '-') {
-        return util::fail(util::ErrorKind::invalid_input,
-                          "the query '" + util::sanitize_for_display(q) + "' starts with '-'",
-                          "put it after --: zsyncctl pkg search -- " + util::sanitize_for_display(q));
-    }
     for (char c : q) {
         if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
             return util::fail(util::ErrorKind::invalid_input, "the query contains control characters");
@@ -48,7 +96,7 @@ util::Result<void> validate_search_request(const SearchRequest& request) {
                 known.emplace_back(b->id);
             }
             return util::fail(util::ErrorKind::invalid_input,
-                              "unknown manager '" + util::sanitize_for_display(m) + "'",
+                              "unknown manager '" + util::sanitize_terminal(m) + "'",
                               "known managers: " + util::join(known, ", "));
         }
     }
@@ -160,6 +208,17 @@ namespace {
 
 using Shared = SearchRun::Shared;
 
+// A report without results.
+ManagerReport bare_report(std::string manager, ManagerStatus status, std::string error,
+                          bool lost_race = false) {
+    ManagerReport report;
+    report.manager = std::move(manager);
+    report.status = status;
+    report.error = std::move(error);
+    report.lost_race = lost_race;
+    return report;
+}
+
 // How long after the deadline a missing report is given up (a stopped command gets SIGKILL long before).
 constexpr std::chrono::milliseconds k_report_grace{5000};
 
@@ -187,20 +246,29 @@ ManagerReport to_report(Shared& shared, std::size_t index, util::Result<SearchOu
             report.error = shared.cancelled_reason();
         } else {
             report.status = ManagerStatus::error;
-            report.error = outcome.error().message;
+            report.error = util::sanitize_terminal(outcome.error().message);
         }
         return report;
     }
     report.status = outcome->status;
     report.hits = std::move(outcome->hits);
-    report.error = std::move(outcome->error);
+    report.error = util::sanitize_terminal(outcome->error);
     if (report.status == ManagerStatus::cancelled) {
         report.error = shared.cancelled_reason();
     } else if (report.status == ManagerStatus::timeout) {
         report.error = timed_out(shared) + (report.error.empty() ? "" : " (" + report.error + ")");
     }
-    if (report.status == ManagerStatus::ok && shared.query.limit != 0 &&
-        report.hits.size() > shared.query.limit) {
+    if (report.status != ManagerStatus::ok) {
+        report.hits.clear();
+        return report;
+    }
+    // The boundary: whatever a reader or parser produced is made terminal-safe once, here.
+    for (SearchHit& hit : report.hits) {
+        sanitize_hit(hit);
+    }
+    rank_hits(shared.query, report.hits);
+    report.total = report.hits.size();
+    if (shared.query.limit != 0 && report.hits.size() > shared.query.limit) {
         report.hits.resize(shared.query.limit);
     }
     return report;
@@ -209,24 +277,24 @@ ManagerReport to_report(Shared& shared, std::size_t index, util::Result<SearchOu
 // Starts manager `index` under `token` with the search deadline; its future always completes with a
 // report (errors become statuses).
 core::Future<ManagerReport> start_one(const std::shared_ptr<Shared>& shared, std::size_t index,
-                                      const core::CancellationToken& token) {
+                                      const core::CancellationToken& token, bool waited) {
     auto began = std::chrono::steady_clock::now();
     if (token.is_cancelled()) {
         return core::Future<ManagerReport>::ready(
-            ManagerReport{shared->names[index], ManagerStatus::cancelled, {}, 0, shared->cancelled_reason()});
+            bare_report(shared->names[index], ManagerStatus::cancelled, shared->cancelled_reason()));
     }
     if (began >= shared->deadline) {
         return core::Future<ManagerReport>::ready(
-            ManagerReport{shared->names[index],
-                          ManagerStatus::timeout,
-                          {},
-                          0,
-                          timed_out(*shared) + " (waited for its lock group)"});
+            bare_report(shared->names[index], ManagerStatus::timeout,
+                        timed_out(*shared) + (waited ? " (waited for its lock group)" : "")));
     }
     core::TaskFactory<SearchOutcome> task = [shared, index](core::CancellationToken child) {
         shared->started();
+        // The backend returns every match: --limit keeps the best ones after ranking (to_report).
+        SearchQuery all = shared->query;
+        all.limit = 0;
         return shared->backends[index]
-            ->search(shared->query, std::move(child))
+            ->search(all, std::move(child))
             .then([shared](util::Result<SearchOutcome> outcome) {
                 shared->ended();
                 return outcome;
@@ -249,12 +317,11 @@ void run_chain(std::shared_ptr<Shared> shared, std::shared_ptr<std::vector<std::
         return;
     }
     std::size_t index = (*unit)[pos];
-    start_one(shared, index, token)
+    start_one(shared, index, token, pos > 0)
         .on_complete([shared, unit, pos, token, done, index](util::Result<ManagerReport> result) mutable {
-            ManagerReport report =
-                result ? std::move(*result)
-                       : ManagerReport{
-                             shared->names[index], ManagerStatus::error, {}, 0, result.error().message};
+            ManagerReport report = result ? std::move(*result)
+                                          : bare_report(shared->names[index], ManagerStatus::error,
+                                                        util::sanitize_terminal(result.error().message));
             bool won = false;
             if (shared->race && report.status == ManagerStatus::ok) {
                 if (!report.hits.empty() && shared->claim_winner(index)) {
@@ -266,13 +333,17 @@ void run_chain(std::shared_ptr<Shared> shared, std::shared_ptr<std::vector<std::
                     report.error = shared->cancelled_reason();
                 }
             }
+            if (report.status == ManagerStatus::cancelled && shared->race) {
+                auto winner = shared->current_winner();
+                report.lost_race = winner && *winner != index;
+            }
             shared->reports[index].set(std::move(report));
             if (won) {
                 // The rest of this lock group never starts: the race is over.
                 for (std::size_t rest = pos + 1; rest < unit->size(); ++rest) {
                     std::size_t other = (*unit)[rest];
-                    shared->reports[other].set(ManagerReport{
-                        shared->names[other], ManagerStatus::cancelled, {}, 0, shared->cancelled_reason()});
+                    shared->reports[other].set(bare_report(shared->names[other], ManagerStatus::cancelled,
+                                                           shared->cancelled_reason(), true));
                 }
                 done->set(index); // core::race cancels the other units
                 return;
@@ -322,7 +393,10 @@ std::unique_ptr<SearchRun> SearchRun::run(std::vector<PlannedSearch> plan, const
     std::map<std::string, std::size_t> unit_of_group;
     for (std::size_t i = 0; i < plan.size(); ++i) {
         shared->names.push_back(plan[i].manager);
-        run->m_reports.push_back(ManagerReport{plan[i].manager, ManagerStatus::running, {}, 0, {}});
+        run->m_reports.push_back(bare_report(plan[i].manager, ManagerStatus::running, {}));
+        if (plan[i].backend) {
+            run->m_reports.back().command = util::sanitize_terminal(plan[i].backend->describe(request.query));
+        }
         run->m_taken.push_back(false);
         run->m_queue.add(i, shared->reports[i].future());
         auto present = plan[i].backend
@@ -330,8 +404,8 @@ std::unique_ptr<SearchRun> SearchRun::run(std::vector<PlannedSearch> plan, const
                            : util::Result<void>(util::fail(util::ErrorKind::internal, "no backend"));
         shared->backends.push_back(std::move(plan[i].backend));
         if (!present) {
-            shared->reports[i].set(
-                ManagerReport{plan[i].manager, ManagerStatus::skipped, {}, 0, present.error().message});
+            shared->reports[i].set(bare_report(plan[i].manager, ManagerStatus::skipped,
+                                               util::sanitize_terminal(present.error().message)));
             continue;
         }
         if (plan[i].lock_group.empty()) {
@@ -423,7 +497,11 @@ std::optional<std::size_t> SearchRun::next_finished(std::chrono::milliseconds wa
 
 void SearchRun::take(std::size_t index, util::Result<ManagerReport> result) {
     if (result) {
+        std::string command = std::move(m_reports[index].command);
         m_reports[index] = std::move(*result);
+        if (m_reports[index].command.empty()) {
+            m_reports[index].command = std::move(command);
+        }
     } else {
         // The runtime dropped the work (shutdown): nothing was found.
         m_reports[index].status = ManagerStatus::error;

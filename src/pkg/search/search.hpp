@@ -18,14 +18,28 @@
 
 namespace zsyncctl::pkg {
 
-/// One manager's part of a search: its results when ok, else the reason in `error`.
+/// One manager's part of a search: its results when ok (best first, see rank_hits; at most the query's
+/// limit of `total`), else the reason in `error`. Every text field is terminal-safe
+/// (util::sanitize_terminal): the report is the boundary where other programs' bytes are cleaned.
 struct ManagerReport {
     std::string manager;
     ManagerStatus status = ManagerStatus::running;
     std::vector<SearchHit> hits;
     std::int64_t elapsed_ms = 0;
     std::string error;
+    std::size_t total = 0;  ///< results found before --limit kept the best `hits`
+    bool lost_race = false; ///< --race: cancelled because another manager answered first (expected)
+    std::string command;    ///< what ran (SearchBackend::describe), for -v
 };
+
+/// Orders `hits` best first for `query`: exact name, then name prefix, name substring, a match elsewhere
+/// (provides, groups, aliases: neither name nor description contains the query), then description only;
+/// ASCII case is ignored, an apt ":arch" suffix is not part of the name, and within a rank shorter names
+/// come first, else the backend's order is kept. Never fails.
+void rank_hits(const SearchQuery& query, std::vector<SearchHit>& hits);
+
+/// Makes every text field of `hit` terminal-safe (util::sanitize_terminal). Never fails.
+void sanitize_hit(SearchHit& hit);
 
 /// What to search and where.
 struct SearchRequest {
@@ -44,8 +58,9 @@ std::vector<const Manager*> search_managers();
 const std::vector<std::string_view>& search_executables(const Manager& manager);
 
 /// Checks a query and manager list before anything runs: fails with invalid_input for an empty query, one
-/// starting with '-', one with control characters, or an unknown manager (the message names it and the
-/// hint lists the known ones).
+/// with control characters, or an unknown manager (the message names it and the hint lists the known
+/// ones). A query starting with '-' is valid: native readers search it, command managers are skipped
+/// (it would reach them as an option).
 util::Result<void> validate_search_request(const SearchRequest& request);
 
 /// The managers a search without --manager covers: every manager detection found for `root`

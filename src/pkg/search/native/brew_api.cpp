@@ -6,10 +6,12 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "net/http_client.hpp"
 #include "util/fs.hpp"
+#include "util/sanitize.hpp"
 #include "util/strings.hpp"
 
 namespace zsyncctl::pkg {
@@ -26,12 +28,96 @@ std::string env_or(const char* name, std::string fallback) {
     return v != nullptr && *v != '\0' ? std::string(v) : fallback;
 }
 
+// A value of Homebrew 6's API: Ruby symbols are strings with a leading ':' (":latest"), and real strings
+// starting with ':' or '\\' are escaped with a leading '\\'.
+std::string brew_value(const nlohmann::json& o, const char* key) {
+    std::string v = str(o, key);
+    if (!v.empty() && (v.front() == ':' || v.front() == '\\')) {
+        v.erase(0, 1);
+    }
+    return v;
+}
+
+// Homebrew 6's joint document (api/internal/packages.<bottle_tag>.jws.json payload): objects keyed by
+// name under "formulae" and "casks", with aliases and renames beside them. A formula and a cask of the
+// same name are two records; the cask's summary says it is one.
+std::vector<IndexRecord> parse_brew_packages(const nlohmann::json& doc) {
+    std::unordered_map<std::string, std::string> other_names; // "formula:x"/"cask:x" -> aliases, old names
+    for (auto [key, kind] : {std::pair{"formula_aliases", "formula:"},
+                             std::pair{"formula_renames", "formula:"}, std::pair{"cask_renames", "cask:"}}) {
+        auto it = doc.find(key);
+        if (it == doc.end() || !it->is_object()) {
+            continue;
+        }
+        for (const auto& [from, to] : it->items()) {
+            if (to.is_string()) {
+                other_names[kind + to.get<std::string>()] += from + " ";
+            }
+        }
+    }
+    std::vector<IndexRecord> records;
+    if (auto formulae = doc.find("formulae"); formulae != doc.end() && formulae->is_object()) {
+        for (const auto& [name, f] : formulae->items()) {
+            if (!f.is_object()) {
+                continue;
+            }
+            IndexRecord r;
+            r.name = name;
+            r.version = brew_value(f, "stable_version");
+            if (auto rev = f.find("revision");
+                rev != f.end() && rev->is_number_integer() && rev->get<long>() > 0) {
+                r.version += "_" + std::to_string(rev->get<long>());
+            }
+            r.summary = str(f, "desc");
+            if (auto aliases = f.find("aliases"); aliases != f.end() && aliases->is_array()) {
+                for (const auto& a : *aliases) {
+                    if (a.is_string()) {
+                        r.long_text += a.get<std::string>() + " ";
+                    }
+                }
+            }
+            r.long_text += other_names["formula:" + name];
+            records.push_back(std::move(r));
+        }
+    }
+    if (auto casks = doc.find("casks"); casks != doc.end() && casks->is_object()) {
+        for (const auto& [token, c] : casks->items()) {
+            if (!c.is_object()) {
+                continue;
+            }
+            IndexRecord r;
+            r.name = token;
+            r.version = brew_value(c, "version");
+            r.summary = "(cask) " + str(c, "desc");
+            if (auto names = c.find("names"); names != c.end() && names->is_array()) {
+                for (const auto& n : *names) {
+                    if (n.is_string()) {
+                        r.long_text += n.get<std::string>() + " ";
+                    }
+                }
+            }
+            r.long_text += other_names["cask:" + token];
+            records.push_back(std::move(r));
+        }
+    }
+    return records;
+}
+
 } // namespace
 
 util::Result<std::vector<IndexRecord>> parse_brew_api(std::string_view text) {
     auto doc = nlohmann::json::parse(text, nullptr, false);
     if (doc.is_object() && doc.contains("payload") && doc["payload"].is_string()) {
         doc = nlohmann::json::parse(doc["payload"].get<std::string>(), nullptr, false);
+    }
+    if (!doc.is_discarded() && doc.is_object() && (doc.contains("formulae") || doc.contains("casks"))) {
+        auto records = parse_brew_packages(doc);
+        for (auto& r : records) {
+            r.name = util::sanitize_terminal(r.name);
+            r.version = util::sanitize_terminal(r.version);
+            r.summary = util::sanitize_terminal(r.summary);
+        }
+        return records;
     }
     if (doc.is_discarded() || !doc.is_array()) {
         return util::fail(util::ErrorKind::parse, "not a Homebrew API document (formula.json / cask.json)");
@@ -45,7 +131,7 @@ util::Result<std::vector<IndexRecord>> parse_brew_api(std::string_view text) {
         if (item.contains("token")) { // a cask
             r.name = str(item, "token");
             r.version = str(item, "version");
-            r.summary = str(item, "desc");
+            r.summary = "(cask) " + str(item, "desc");
             if (auto names = item.find("name"); names != item.end() && names->is_array()) {
                 for (const auto& n : *names) {
                     if (n.is_string()) {
@@ -68,8 +154,8 @@ util::Result<std::vector<IndexRecord>> parse_brew_api(std::string_view text) {
             }
         }
         if (!r.name.empty()) {
-            r.name = util::sanitize_for_display(r.name);
-            r.summary = util::sanitize_for_display(r.summary);
+            r.name = util::sanitize_terminal(r.name);
+            r.summary = util::sanitize_terminal(r.summary);
             records.push_back(std::move(r));
         }
     }
@@ -90,6 +176,28 @@ std::vector<std::filesystem::path> brew_cached_api_files(const util::Root& root)
     std::error_code ec;
     for (const auto& dir : dirs) {
         std::vector<std::filesystem::path> files;
+        // Homebrew 6 keeps only api/internal/packages.<bottle_tag>.jws.json (brew update deletes the others
+        // of 5.x, and those of other bottle tags); the newest one when several are left.
+        std::filesystem::path internal = root.resolve(dir + "/internal");
+        std::filesystem::file_time_type newest{};
+        std::filesystem::path packages;
+        for (std::filesystem::directory_iterator it(internal, ec), end; !ec && it != end; it.increment(ec)) {
+            std::string name = it->path().filename().string();
+            if (name.rfind("packages.", 0) != 0 || name.size() < 18 ||
+                name.compare(name.size() - 9, 9, ".jws.json") != 0) {
+                continue;
+            }
+            std::filesystem::path file = root.resolve(dir + "/internal/" + name);
+            auto mtime = std::filesystem::last_write_time(file, ec);
+            if (!ec && std::filesystem::is_regular_file(file, ec) && (packages.empty() || mtime > newest)) {
+                packages = file;
+                newest = mtime;
+            }
+        }
+        ec.clear();
+        if (!packages.empty()) {
+            return {packages};
+        }
         for (const char* kind : {"formula", "cask"}) {
             for (const char* suffix : {".jws.json", ".json"}) {
                 std::filesystem::path file = root.resolve(dir + "/" + kind + suffix);
@@ -120,7 +228,8 @@ std::vector<std::string> brew_installed_names(const util::Root& root) {
                 continue;
             }
             for (const auto& e : it) {
-                names.push_back(e.path().filename().string());
+                names.push_back((std::string_view(sub) == "/Caskroom" ? "cask:" : "") +
+                                e.path().filename().string());
             }
         }
     }
@@ -236,8 +345,10 @@ util::Result<PackageIndex> homebrew_index_from(const util::Root& root,
                     return util::fail(util::ErrorKind::parse, file.string() + ": " + parsed.error().message);
                 }
                 for (auto& r : *parsed) {
-                    if (seen.insert(r.name).second) {
-                        r.installed = installed_set.count(r.name) != 0;
+                    // A formula and a cask may share a name: both are results.
+                    bool cask = r.summary.rfind("(cask) ", 0) == 0;
+                    if (seen.insert((cask ? "cask:" : "formula:") + r.name).second) {
+                        r.installed = installed_set.count((cask ? "cask:" : "") + r.name) != 0;
                         records.push_back(std::move(r));
                     }
                 }

@@ -12,17 +12,22 @@
 
 namespace zsyncctl::pkg {
 
-/// Packages of one Homebrew API document: formula.json (an array of formulae: name, desc,
-/// versions.stable, aliases) or cask.json (tokens, name[], desc, version), either plain or wrapped in the
-/// signed JWS envelope `{"payload": "<JSON text>", "signatures": [...]}`. Casks get the name "--cask"-free
-/// token. Fails with parse when the text is neither.
+/// Packages of one Homebrew API document: Homebrew 6's joint document (api/internal/packages.<bottle_tag>
+/// .jws.json: objects keyed by name under "formulae" and "casks", stable_version plus "_revision", Ruby
+/// symbols as ":name" strings, aliases and renames searched as other names), or 5.x's formula.json (an
+/// array of formulae: name, desc, versions.stable, aliases) or cask.json (tokens, name[], desc, version),
+/// either plain or wrapped in the signed JWS envelope `{"payload": "<JSON text>", "signatures": [...]}`.
+/// A cask's summary starts with "(cask) ", so a formula and a cask of the same name stay two results.
+/// Fails with parse when the text is none of these.
 util::Result<std::vector<IndexRecord>> parse_brew_api(std::string_view text);
 
 /// brew's own API cache files present under the root ($HOMEBREW_CACHE/api, else ~/.cache/Homebrew/api
-/// or ~/Library/Caches/Homebrew/api): formula.jws.json/cask.jws.json, else formula.json/cask.json.
+/// or ~/Library/Caches/Homebrew/api): Homebrew 6's internal/packages.<bottle_tag>.jws.json (the newest
+/// when several), else 5.x's formula.jws.json/cask.jws.json, else formula.json/cask.json.
 std::vector<std::filesystem::path> brew_cached_api_files(const util::Root& root);
 
-/// Names installed in any Homebrew prefix (Cellar/<name>, Caskroom/<token>) under the root.
+/// Names installed in any Homebrew prefix under the root: formulae (Cellar/<name>) as "<name>", casks
+/// (Caskroom/<token>) as "cask:<token>".
 std::vector<std::string> brew_installed_names(const util::Root& root);
 
 /// Downloads formula.json and cask.json from $ZSYNCCTL_BREW_API_URL (default https://formulae.brew.sh/api)

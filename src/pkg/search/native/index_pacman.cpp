@@ -67,8 +67,19 @@ IndexRecord parse_pacman_desc(std::string_view desc) {
             key = {};
             continue;
         }
+        if (key == "%PROVIDES%" || key == "%GROUPS%") {
+            // pacman -Ss also matches provided names (without their version) and groups: searched, not
+            // shown.
+            std::string_view value =
+                line.substr(0, key == "%PROVIDES%" ? line.find_first_of("=<>") : line.npos);
+            if (!record.long_text.empty()) {
+                record.long_text.push_back('\n');
+            }
+            record.long_text.append(value);
+            continue;
+        }
         if (!first_value) {
-            continue; // multi-valued fields: only the first value matters here
+            continue; // other multi-valued fields: only the first value matters here
         }
         first_value = false;
         if (key == "%NAME%") {

@@ -28,7 +28,8 @@ struct PacmanLayout {
 /// Reads pacman.conf (DBPath, repository sections); a missing file gives the defaults. Never fails.
 PacmanLayout pacman_layout(const util::Root& root);
 
-/// Fields of one libalpm `desc` file (%NAME%, %VERSION%, %DESC%); empty name when it has none.
+/// Fields of one libalpm `desc` file (%NAME%, %VERSION%, %DESC%, and the %PROVIDES% names and %GROUPS% as
+/// long_text, one per line, since pacman -Ss matches them too); empty name when it has none.
 IndexRecord parse_pacman_desc(std::string_view desc);
 
 /// Names of the installed packages: the `desc` files under <db_path>/local; empty when absent. Never fails.

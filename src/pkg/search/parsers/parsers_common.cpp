@@ -3,22 +3,23 @@
 
 #include <algorithm>
 
+#include "util/sanitize.hpp"
 #include "util/strings.hpp"
 
 namespace zsyncctl::pkg {
 
 namespace parsers {
 
-using util::sanitize_for_display;
+using util::sanitize_terminal;
 using util::split_lines;
 using util::trim;
 
 SearchHit make_hit(std::string_view name, std::string_view version, std::string_view description,
                    bool installed) {
     SearchHit hit;
-    hit.name = sanitize_for_display(trim(name));
-    hit.version = sanitize_for_display(trim(version));
-    hit.description = sanitize_for_display(trim(description));
+    hit.name = sanitize_terminal(trim(name));
+    hit.version = sanitize_terminal(trim(version));
+    hit.description = sanitize_terminal(trim(description));
     hit.installed = installed;
     return hit;
 }

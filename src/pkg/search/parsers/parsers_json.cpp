@@ -6,11 +6,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include "util/sanitize.hpp"
 #include "util/strings.hpp"
 
 namespace zsyncctl::pkg::parsers {
 
-using util::sanitize_for_display;
+using util::sanitize_terminal;
 using util::split_lines;
 using util::trim;
 

@@ -7,11 +7,12 @@
 #include <algorithm>
 #include <unordered_set>
 
+#include "util/sanitize.hpp"
 #include "util/strings.hpp"
 
 namespace zsyncctl::pkg::parsers {
 
-using util::sanitize_for_display;
+using util::sanitize_terminal;
 using util::split_lines;
 using util::trim;
 
@@ -189,7 +190,7 @@ ParsedSearch parse_macports(std::string_view output) {
         }
         if ((raw.front() == ' ' || raw.front() == '\t') && !hits.empty()) {
             if (hits.back().description.empty()) {
-                hits.back().description = sanitize_for_display(trim(raw));
+                hits.back().description = sanitize_terminal(trim(raw));
             }
             continue;
         }
@@ -288,7 +289,7 @@ ParsedSearch parse_pacman_ss(std::string_view output) {
         }
         if (raw.front() == ' ' || raw.front() == '\t') {
             if (!hits.empty() && hits.back().description.empty()) {
-                hits.back().description = sanitize_for_display(trim(raw));
+                hits.back().description = sanitize_terminal(trim(raw));
             }
             continue;
         }

@@ -1,0 +1,176 @@
+#include "util/sanitize.hpp"
+
+#include <cstdint>
+
+namespace zsyncctl::util {
+
+namespace {
+
+// The code point of the UTF-8 sequence at `i` and its length; length 0 for an invalid sequence
+// (truncated, overlong, surrogate, past U+10FFFF).
+std::size_t decode(std::string_view text, std::size_t i, std::uint32_t& cp) {
+    auto byte = [&](std::size_t k) {
+        return static_cast<unsigned char>(text[k]);
+    };
+    unsigned char c = byte(i);
+    std::size_t len = 0;
+    if (c < 0x80) {
+        cp = c;
+        return 1;
+    }
+    if ((c & 0xE0) == 0xC0) {
+        len = 2;
+        cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+        len = 3;
+        cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+        len = 4;
+        cp = c & 0x07;
+    } else {
+        return 0;
+    }
+    if (i + len > text.size()) {
+        return 0;
+    }
+    for (std::size_t k = 1; k < len; ++k) {
+        if ((byte(i + k) & 0xC0) != 0x80) {
+            return 0;
+        }
+        cp = (cp << 6) | (byte(i + k) & 0x3F);
+    }
+    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10FFFF ||
+        (cp >= 0xD800 && cp <= 0xDFFF)) {
+        return 0;
+    }
+    return len;
+}
+
+bool is_bidi_control(std::uint32_t cp) {
+    return (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
+// Where a control string (OSC, DCS, SOS, PM, APC) that starts at `i` ends: after its BEL, ST (ESC \) or
+// 8-bit ST (U+009C); the end of the text when it is unterminated.
+std::size_t skip_string(std::string_view text, std::size_t i) {
+    while (i < text.size()) {
+        unsigned char c = static_cast<unsigned char>(text[i]);
+        if (c == 0x07) {
+            return i + 1;
+        }
+        if (c == 0x1B) {
+            return i + 1 < text.size() && text[i + 1] == '\\' ? i + 2 : i + 1;
+        }
+        if (c == 0xC2 && i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) == 0x9C) {
+            return i + 2;
+        }
+        ++i;
+    }
+    return i;
+}
+
+// Where a CSI sequence whose parameters start at `i` ends: after its final byte (0x40-0x7E); a byte
+// outside the parameter/intermediate ranges ends it early (and stays for the caller).
+std::size_t skip_csi(std::string_view text, std::size_t i) {
+    while (i < text.size()) {
+        unsigned char c = static_cast<unsigned char>(text[i]);
+        if (c >= 0x40 && c <= 0x7E) {
+            return i + 1;
+        }
+        if (c < 0x20 || c > 0x3F) {
+            return i;
+        }
+        ++i;
+    }
+    return i;
+}
+
+// The end of the escape sequence that starts with ESC at `i`.
+std::size_t skip_escape(std::string_view text, std::size_t i) {
+    std::size_t j = i + 1;
+    if (j >= text.size()) {
+        return j;
+    }
+    char kind = text[j];
+    if (kind == '[') {
+        return skip_csi(text, j + 1);
+    }
+    if (kind == ']' || kind == 'P' || kind == 'X' || kind == '^' || kind == '_') {
+        return skip_string(text, j + 1);
+    }
+    // nF forms: intermediates 0x20-0x2F, then one final byte.
+    while (j < text.size() && static_cast<unsigned char>(text[j]) >= 0x20 &&
+           static_cast<unsigned char>(text[j]) <= 0x2F) {
+        ++j;
+    }
+    if (j < text.size() && static_cast<unsigned char>(text[j]) >= 0x30 &&
+        static_cast<unsigned char>(text[j]) <= 0x7E) {
+        ++j;
+    }
+    return j;
+}
+
+} // namespace
+
+std::string sanitize_terminal(std::string_view text) {
+    if (is_terminal_safe(text)) {
+        return std::string(text);
+    }
+    std::string out;
+    out.reserve(text.size());
+    for (std::size_t i = 0; i < text.size();) {
+        std::uint32_t cp = 0;
+        std::size_t len = decode(text, i, cp);
+        if (len == 0) {
+            out += "\xEF\xBF\xBD";
+            ++i;
+            continue;
+        }
+        if (cp == 0x1B) {
+            out += '?';
+            i = skip_escape(text, i);
+            continue;
+        }
+        if (cp == 0x9B) { // 8-bit CSI
+            out += '?';
+            i = skip_csi(text, i + len);
+            continue;
+        }
+        if (cp == 0x9D || cp == 0x90 || cp == 0x98 || cp == 0x9E || cp == 0x9F) { // 8-bit OSC, DCS, ...
+            out += '?';
+            i = skip_string(text, i + len);
+            continue;
+        }
+        if (cp == '\t' || cp == '\n' || cp == '\r' || cp == 0x2028 || cp == 0x2029) {
+            out += ' ';
+        } else if (cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || is_bidi_control(cp)) {
+            out += '?';
+        } else {
+            out.append(text.substr(i, len));
+        }
+        i += len;
+    }
+    return out;
+}
+
+bool is_terminal_safe(std::string_view text) {
+    for (std::size_t i = 0; i < text.size();) {
+        unsigned char c = static_cast<unsigned char>(text[i]);
+        if (c < 0x80) {
+            if (c < 0x20 || c == 0x7F) {
+                return false;
+            }
+            ++i;
+            continue;
+        }
+        std::uint32_t cp = 0;
+        std::size_t len = decode(text, i, cp);
+        if (len == 0 || cp <= 0x9F || is_bidi_control(cp) || cp == 0x2028 || cp == 0x2029) {
+            return false;
+        }
+        i += len;
+    }
+    return true;
+}
+
+} // namespace zsyncctl::util
