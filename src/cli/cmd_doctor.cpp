@@ -12,6 +12,7 @@
 #include "cli/context.hpp"
 #include "cli/json.hpp"
 #include "cli/paths_json.hpp"
+#include "core/event_loop.hpp"
 #include "doctor/doctor.hpp"
 #include "pkg/detect/cache.hpp"
 #include "pkg/detect/detect.hpp"
@@ -418,14 +419,9 @@ void print_report(const Output& out, const doctor::Report& report, bool compiled
 // Creates the runtime's event loop (no process, no thread beyond the runtime's own) to report the backend
 // the commands really run on.
 void describe_loop(Context& context, bool compiled_in, LoopFacts& loop) {
-    core::Runtime* runtime = nullptr;
-    try {
-        runtime = &context.runtime();
-    } catch (const CommandError& e) {
-        loop.reason = "cannot be created: " + e.error.message;
-        return;
-    }
-    auto created = runtime->loop();
+    // The selection the runtime makes (the same probe, EventLoop::create), without starting a runtime:
+    // that would read the CPU budget again outside doctor's one snapshot of the machine.
+    auto created = core::EventLoop::create(context.io_backend());
     if (!created) {
         loop.reason = "cannot be created: " + created.error().message;
         return;

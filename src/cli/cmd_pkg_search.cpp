@@ -374,10 +374,10 @@ void register_pkg_search(CLI::App& pkg, Context& context) {
                   "search-managers");
     cmd->add_flag("--exact", options->exact, "Only packages whose name is exactly the query");
     cmd->add_option("--limit", options->limit,
-                    "At most N results per manager, the best ones: exact name, name prefix, name substring, "
-                    "provides, description (0: all); says \"N of M shown\"")
+                    "At most N results per manager (0: all), the best ones: exact name, name prefix, name "
+                    "substring, provides, description; says \"N of M shown\"")
         ->type_name("N")
-        ->check(CLI::NonNegativeNumber);
+        ->check(CLI::Validator(CLI::NonNegativeNumber).description(""));
     cmd->add_option("--timeout", options->timeout_s, "Give up on a manager after S seconds (default 30)")
         ->type_name("S");
     cmd->add_flag("--race", options->race,

@@ -85,8 +85,9 @@ std::vector<std::string> install_names(Context& context, std::string_view word) 
     auto colon = word.find(':');
     if (colon == std::string_view::npos) {
         for (const pkg::DetectedManager& d : found.managers) {
-            if (pkg::find_installable_manager(d.manager->id) == nullptr) {
-                continue;
+            const pkg::Manager* m = pkg::find_installable_manager(d.manager->id);
+            if (m == nullptr || !pkg::can_perform(*m, pkg::Operation::install)) {
+                continue; // dpkg, nala: known, but they cannot install by name
             }
             std::string prefix = std::string(d.manager->id) + ":";
             if (std::find(out.begin(), out.end(), prefix) == out.end()) {

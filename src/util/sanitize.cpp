@@ -112,10 +112,11 @@ std::size_t skip_escape(std::string_view text, std::size_t i) {
 
 } // namespace
 
-std::string sanitize_terminal(std::string_view text) {
+std::string sanitize_terminal(std::string_view text, SanitizeOptions options) {
     if (is_terminal_safe(text)) {
         return std::string(text);
     }
+    const std::string_view mark = options.mark_removed ? "?" : "";
     std::string out;
     out.reserve(text.size());
     for (std::size_t i = 0; i < text.size();) {
@@ -127,24 +128,26 @@ std::string sanitize_terminal(std::string_view text) {
             continue;
         }
         if (cp == 0x1B) {
-            out += '?';
+            out += mark;
             i = skip_escape(text, i);
             continue;
         }
         if (cp == 0x9B) { // 8-bit CSI
-            out += '?';
+            out += mark;
             i = skip_csi(text, i + len);
             continue;
         }
         if (cp == 0x9D || cp == 0x90 || cp == 0x98 || cp == 0x9E || cp == 0x9F) { // 8-bit OSC, DCS, ...
-            out += '?';
+            out += mark;
             i = skip_string(text, i + len);
             continue;
         }
-        if (cp == '\t' || cp == '\n' || cp == '\r' || cp == 0x2028 || cp == 0x2029) {
+        if (cp == '\n' && options.keep_newlines) {
+            out += '\n';
+        } else if (cp == '\t' || cp == '\n' || cp == '\r' || cp == 0x2028 || cp == 0x2029) {
             out += ' ';
         } else if (cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || is_bidi_control(cp)) {
-            out += '?';
+            out += mark;
         } else {
             out.append(text.substr(i, len));
         }

@@ -1,5 +1,7 @@
 #include "util/strings.hpp"
 
+#include "util/sanitize.hpp"
+
 #include <charconv>
 #include <cstdio>
 
@@ -187,24 +189,7 @@ bool is_valid_utf8(std::string_view text) {
 }
 
 std::string sanitize_for_display(std::string_view text) {
-    std::string out;
-    out.reserve(text.size());
-    for (std::size_t i = 0; i < text.size();) {
-        std::size_t len = utf8_sequence_length(text, i);
-        if (len == 0) {
-            out += "\xEF\xBF\xBD";
-            ++i;
-            continue;
-        }
-        unsigned char c = static_cast<unsigned char>(text[i]);
-        if (len == 1 && ((c < 0x20 && c != '\t') || c == 0x7F)) {
-            out += '?';
-        } else {
-            out.append(text.substr(i, len));
-        }
-        i += len;
-    }
-    return out;
+    return sanitize_terminal(text);
 }
 
 std::string quote_posix(std::string_view text) {

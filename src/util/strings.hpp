@@ -44,8 +44,8 @@ bool icontains(std::string_view haystack, std::string_view needle);
 /// True when the bytes form valid UTF-8.
 bool is_valid_utf8(std::string_view text);
 
-/// Copy with invalid UTF-8 sequences replaced by U+FFFD and control characters (except tab) by '?',
-/// so output from other programs can be shown on a terminal or put into JSON safely.
+/// util::sanitize_terminal (sanitize.hpp) under its older name: output from other programs made safe to
+/// show on a terminal or put into JSON.
 std::string sanitize_for_display(std::string_view text);
 
 } // namespace zsyncctl::util

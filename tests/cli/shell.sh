@@ -51,12 +51,15 @@ expect_exit 2 "bad --color value" --color purple version
 expect_exit 2 "bad --io-backend value" --io-backend kqueue version
 
 # Ctrl-D at a confirmation (with or without an answer typed first): "nothing done" on a line of its own.
-# Nothing runs: the question comes before any manager or sudo.
+# Nothing runs: the question comes after apt's own simulation (apt-get -s), before any real run or sudo.
+# It needs a package apt can resolve and that is not installed (sl, from the host's lists).
 command -v apt-get >/dev/null || skip_confirm=1
+apt-cache show sl >/dev/null 2>&1 || skip_confirm=1
+[ "$(dpkg-query -W -f '${db:Status-Status}' sl 2>/dev/null)" = installed ] && skip_confirm=1
 for keys in '\x04' 'n\x04\x04'; do
     [ -n "${skip_confirm:-}" ] && break
     PTY_DEADLINE=30 python3 "$TESTS_DIR/pty_drive.py" "$SCRATCH/confirm.out" --expect '[Y/n] ' --send "$keys" \
-        -- "$ZSYNCCTL" pkg install apt:zsyncctl-no-such-package >/dev/null 2>&1
+        -- "$ZSYNCCTL" pkg install apt:sl >/dev/null 2>&1
     code=$?
     [ "$code" -eq 1 ] && ok || fail "Ctrl-D ($keys) at the confirmation: exit $code"
     grep -qE $'^nothing done\r?$' "$SCRATCH/confirm.out" && ok ||

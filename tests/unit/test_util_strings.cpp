@@ -48,9 +48,11 @@ TEST_CASE("strings UTF-8 validation and display sanitising") {
     CHECK_FALSE(is_valid_utf8("\xC3"));
     CHECK_FALSE(is_valid_utf8("\xED\xA0\x80")); // a UTF-16 surrogate
     CHECK_FALSE(is_valid_utf8("\xC0\xAF"));     // overlong '/'
-    CHECK(sanitize_for_display("a\x1b[31mb") == "a?[31mb");
+    CHECK(sanitize_for_display("a\x1b[31mb") == "a?b");
+    CHECK(sanitize_for_display("c1\xc2\x9b"
+                               "2J bidi\xe2\x80\xae") == "c1? bidi?");
     CHECK(sanitize_for_display("x\xFFy") == "x\xEF\xBF\xBDy");
-    CHECK(sanitize_for_display("tab\tok") == "tab\tok");
+    CHECK(sanitize_for_display("tab\tok") == "tab ok");
 }
 
 TEST_CASE("strings format_bytes uses binary units") {

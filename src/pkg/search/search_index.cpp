@@ -1,5 +1,7 @@
 #include "pkg/search/search_index.hpp"
 
+#include "util/sanitize.hpp"
+
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
@@ -98,40 +100,6 @@ locale_t utf8_locale() {
     return loc;
 }
 
-bool is_bidi_control(char32_t cp) {
-    return (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
-}
-
-// Skips an escape sequence whose introducer (ESC x, or the C1 form of x) ends at `i`; returns the index
-// after it. CSI ends at its final byte; OSC, DCS, SOS, PM and APC at BEL or ST (ESC \ or U+009C).
-std::size_t skip_escape(std::string_view text, std::size_t i, char kind) {
-    if (kind == '[') {
-        while (i < text.size()) {
-            unsigned char c = static_cast<unsigned char>(text[i++]);
-            if (c >= 0x40 && c <= 0x7E) {
-                break;
-            }
-        }
-        return i;
-    }
-    if (kind == ']' || kind == 'P' || kind == 'X' || kind == '^' || kind == '_') {
-        while (i < text.size()) {
-            if (text[i] == '\a') {
-                return i + 1;
-            }
-            if (text[i] == '\x1b' && i + 1 < text.size() && text[i + 1] == '\\') {
-                return i + 2;
-            }
-            if (text.substr(i, 2) == "\xC2\x9C") {
-                return i + 2;
-            }
-            ++i;
-        }
-        return i;
-    }
-    return i;
-}
-
 std::string_view cstr_at(std::string_view data, std::size_t pos) {
     if (pos >= data.size()) {
         return {};
@@ -148,62 +116,8 @@ void append_lower(std::string& out, std::string_view text) {
 } // namespace
 
 std::string sanitize_index_field(std::string_view text, bool keep_newlines) {
-    std::string out;
-    out.reserve(text.size());
-    std::size_t i = 0;
-    while (i < text.size()) {
-        unsigned char c = static_cast<unsigned char>(text[i]);
-        if (c >= 0x20 && c < 0x7F) {
-            out.push_back(static_cast<char>(c));
-            ++i;
-            continue;
-        }
-        if (c == 0x1B) {
-            if (i + 1 >= text.size()) {
-                break;
-            }
-            char kind = text[i + 1];
-            i = (kind == '[' || kind == ']' || kind == 'P' || kind == 'X' || kind == '^' || kind == '_')
-                    ? skip_escape(text, i + 2, kind)
-                    : i + 2;
-            continue;
-        }
-        if (c < 0x80) {
-            if (c == '\t' || (c == '\n' && !keep_newlines)) {
-                out.push_back(' ');
-            } else if (c == '\n') {
-                out.push_back('\n');
-            }
-            ++i; // other C0 controls and DEL are dropped
-            continue;
-        }
-        auto [cp, len] = decode_utf8(text, i);
-        if (len == 0) {
-            out += "\xEF\xBF\xBD";
-            ++i;
-            continue;
-        }
-        i += len;
-        if (cp >= 0x80 && cp <= 0x9F) {
-            // C1 controls; DCS, SOS, CSI, OSC, PM and APC carry a payload that goes with them.
-            char kind = cp == 0x90   ? 'P'
-                        : cp == 0x98 ? 'X'
-                        : cp == 0x9B ? '['
-                        : cp == 0x9D ? ']'
-                        : cp == 0x9E ? '^'
-                        : cp == 0x9F ? '_'
-                                     : 0;
-            if (kind != 0) {
-                i = skip_escape(text, i, kind);
-            }
-            continue;
-        }
-        if (is_bidi_control(cp)) {
-            continue;
-        }
-        out.append(text.substr(i - len, len));
-    }
-    return out;
+    // The one sanitizer, in its stored-data form: what it removes leaves nothing behind.
+    return util::sanitize_terminal(text, {.mark_removed = false, .keep_newlines = keep_newlines});
 }
 
 void append_folded(std::string& out, std::string_view text) {
