@@ -63,12 +63,12 @@ expect_manager guix timeout "timed out" "hang ignoring TERM"
 gone guix
 gone guix-child
 
-# Crashes with a signal, alone: an error naming the signal; nothing found overall exits 1.
+# Crashes with a signal, alone: an error naming the signal; no manager answered: exit 3.
 fake guix 'echo "about to crash" >&2; kill -SEGV $$'
-expect_exit 1 "crashing manager" --json pkg search hello --manager guix
+expect_exit 3 "crashing manager" --json pkg search hello --manager guix
 expect_manager guix error "killed by signal 11" "SIGSEGV"
 gone guix
-expect_exit 1 "crashing manager, plain" pkg search hello --manager guix
+expect_exit 3 "crashing manager, plain" pkg search hello --manager guix
 expect_contains "$ERR" "guix:" "crash in the footer"
 expect_contains "$ERR" "killed by signal 11" "crash in the footer"
 
@@ -100,14 +100,14 @@ gone guix
 
 # Binary garbage on stdout (and stderr), exit 0 and exit 1.
 fake guix 'head -c 65536 /dev/urandom; head -c 4096 /dev/urandom >&2'
-expect_exit 1 "binary garbage" --json pkg search hello --manager guix
+expect_exit 3 "binary garbage" --json pkg search hello --manager guix
 [ "$(report count guix)" = 0 ] || [ "$(report status guix)" = ok ] && ok || fail "garbage: $(report error guix)"
 gone guix
 fake guix 'head -c 65536 /dev/urandom; head -c 4096 /dev/urandom >&2; exit 1'
-expect_exit 1 "binary garbage, exit 1" --json pkg search hello --manager guix
+expect_exit 3 "binary garbage, exit 1" --json pkg search hello --manager guix
 expect_manager guix error "" "garbage exit 1"
 printf '%s' "$OUT" | python3 -c 'import json,sys; json.load(sys.stdin)' && ok || fail "garbage: JSON output invalid"
-expect_exit 1 "binary garbage, plain" pkg search hello --manager guix
+expect_exit 3 "binary garbage, plain" pkg search hello --manager guix
 printf '%s' "$ERR" | python3 -c 'import sys; b=sys.stdin.buffer.read(); b.decode("utf-8"); sys.exit(1 if any(c < 32 and c not in (9, 10) for c in b) else 0)' &&
     ok || fail "garbage reached the terminal footer unsanitized"
 gone guix
@@ -139,24 +139,24 @@ gone guix-child
 # dangling symlink (found by name, exec fails), and a non-executable file.
 rm -f "$BIN/guix"
 ln -s "$SCRATCH/vanished" "$BIN/guix"
-expect_exit 1 "dangling manager executable" --json pkg search hello --manager guix
+expect_exit 3 "dangling manager executable" --json pkg search hello --manager guix
 st=$(report status guix)
 case "$st" in skipped | error) ok ;; *) fail "dangling guix: status '$st'" ;; esac
 rm -f "$BIN/guix"
 printf '#!/bin/sh\necho hi\n' >"$BIN/guix"
 chmod 644 "$BIN/guix"
-expect_exit 1 "non-executable manager" --json pkg search hello --manager guix
+expect_exit 3 "non-executable manager" --json pkg search hello --manager guix
 st=$(report status guix)
 case "$st" in skipped | error) ok ;; *) fail "non-executable guix: status '$st'" ;; esac
 # An executable that is a directory.
 rm -f "$BIN/guix"
 mkdir "$BIN/guix"
-expect_exit 1 "directory as manager" --json pkg search hello --manager guix
+expect_exit 3 "directory as manager" --json pkg search hello --manager guix
 rmdir "$BIN/guix"
 # A script whose interpreter is missing (exec fails after spawn: ENOENT from the kernel).
 printf '#!/nonexistent/interpreter\n' >"$BIN/guix"
 chmod +x "$BIN/guix"
-expect_exit 1 "missing interpreter" --json pkg search hello --manager guix
+expect_exit 3 "missing interpreter" --json pkg search hello --manager guix
 expect_manager guix error "" "missing interpreter"
 rm -f "$BIN/guix"
 
@@ -252,7 +252,7 @@ export XDG_CACHE_HOME="$SCRATCH/cache"
 # dpkg status as a directory, a dangling symlink, a FIFO (must not block).
 mv "$R/var/lib/dpkg/status" "$SCRATCH/status.saved"
 mkdir "$R/var/lib/dpkg/status"
-expect_exit 1 "dpkg status is a directory" --root "$R" --json pkg search hello --manager apt --no-cache
+expect_exit 3 "dpkg status is a directory" --root "$R" --json pkg search hello --manager apt --no-cache
 expect_manager apt error "not a regular file" "dpkg status is a directory"
 rmdir "$R/var/lib/dpkg/status"
 ln -s "$R/nowhere" "$R/var/lib/dpkg/status"
@@ -260,7 +260,7 @@ expect_exit 0 "dpkg status dangling symlink" --root "$R" --json pkg search hello
 expect_json 'len(d["results"]) == 2' "dangling status: results"
 rm -f "$R/var/lib/dpkg/status"
 mkfifo "$R/var/lib/dpkg/status"
-expect_exit 1 "dpkg status is a FIFO (must not block)" --root "$R" --json pkg search hello --manager apt --no-cache
+expect_exit 3 "dpkg status is a FIFO (must not block)" --root "$R" --json pkg search hello --manager apt --no-cache
 expect_manager apt error "not a regular file" "dpkg status is a FIFO"
 rm -f "$R/var/lib/dpkg/status"
 cp "$SCRATCH/status.saved" "$R/var/lib/dpkg/status"
@@ -274,7 +274,7 @@ rm -rf "$L/fifo.example_dists_x_Packages" "$L/dir.example_dists_x_Packages" "$L/
 # The only list is a truncated .gz.
 mv "$L/deb.example.org_debian_dists_stable_main_binary-amd64_Packages" "$SCRATCH/Packages.saved"
 gzip -c "$SCRATCH/Packages.saved" | head -c 40 >"$L/deb.example.org_debian_dists_stable_main_binary-amd64_Packages.gz"
-expect_exit 1 "truncated gz list" --root "$R" --json pkg search hello --manager apt --no-cache
+expect_exit 3 "truncated gz list" --root "$R" --json pkg search hello --manager apt --no-cache
 st=$(report status apt)
 case "$st" in ok | error) ok ;; *) fail "truncated gz: apt status '$st'" ;; esac
 rm -f "$L"/*.gz

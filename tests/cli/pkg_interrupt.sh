@@ -246,7 +246,7 @@ if want 8; then
 # third; without it zsyncctl waits, exits 130, the cursor is shown and the terminal modes are back.
 if python3 -c 'import pty' 2>/dev/null; then
     new_root
-    PTY_DEADLINE=90 python3 "$TESTS_DIR/pty_drive.py" "$T/tty" --expect "Preparing to configure" --send '\x03' \
+    PTY_DEADLINE=90 python3 "$TESTS_DIR/pty_drive.py" "$T/tty" --wait-file "$R/postinst.log" --send '\x03' \
         --expect "waiting for dpkg" --send '\x03' --expect "Press Ctrl-C again" -- \
         /bin/sh -c 'trap "" INT; stty -a >"$2/stty.before"; "$0" --root "$1" pkg install --yes apt:zs-intr-slow; echo "exit=$?"; stty -a >"$2/stty.after"' \
         "$ZSYNCCTL" "$R" "$T"

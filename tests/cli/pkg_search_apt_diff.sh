@@ -47,7 +47,7 @@ cp -p /var/lib/dpkg/updates/[0-9]* "$R/var/lib/dpkg/updates/" 2>/dev/null
 printf 'Package: zs-leftover-only\nVersion: 1\nArchitecture: all\nDescription: leftover hello\n\n' \
     >"$R/var/lib/apt/lists/example.invalid_debian_dists_gone_main_binary-amd64_Packages"
 
-out=$(python3 "$TESTS_DIR/apt_search_diff.py" "$ZSYNCCTL" "$R" "${APT_DIFF_QUERIES:-200}" 2>&1)
+out=$(python3 "$TESTS_DIR/apt_search_diff.py" "$ZSYNCCTL" "$R" "${APT_DIFF_QUERIES:-80}" 2>&1)
 rc=$?
 printf '%s\n' "$out" | tail -40
 [ "$rc" -eq 0 ] && ok || fail "zsyncctl and apt-cache disagree (see DIFF lines above)"

@@ -2,10 +2,11 @@
 """Runs a command on a real pseudo-terminal (it is the command's controlling terminal, stdin, stdout and
 stderr) and drives it like a user: wait for a text, then type something, in order.
 
-    pty_drive.py TRANSCRIPT [--expect TEXT | --send KEYS | --resize ROWSxCOLS | --sleep SECONDS]... -- COMMAND ARGS...
+    pty_drive.py TRANSCRIPT [--expect TEXT | --send KEYS | --resize ROWSxCOLS | --sleep SECONDS | --wait-file PATH]... -- COMMAND ARGS...
 
 KEYS takes Python escapes ("N\\r"). --resize gives the terminal a new size (its foreground process group
-gets SIGWINCH). Every wait has a deadline (PTY_DEADLINE seconds, default 60, for
+gets SIGWINCH). --wait-file waits (reading the terminal meanwhile) until PATH exists and is not empty:
+for a moment the terminal does not show reliably (a script of the command began). Every wait has a deadline (PTY_DEADLINE seconds, default 60, for
 the whole run). The transcript (everything the terminal showed) is written to TRANSCRIPT. Exit status:
 the command's, or 124 when a text did not appear or the command did not end in time (the reason on
 stderr).
@@ -79,6 +80,11 @@ def main():
             until = time.monotonic() + float(value)
             while time.monotonic() < until and read_some(max(0.0, until - time.monotonic())):
                 pass
+        elif kind == "--wait-file":
+            while not (os.path.exists(value) and os.path.getsize(value) > 0):
+                if time.monotonic() > deadline:
+                    give_up("'%s' did not appear in time" % value)
+                read_some(0.1)
         elif kind == "--resize":
             rows, cols = (int(n) for n in value.split("x"))
             fcntl.ioctl(master, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))

@@ -205,6 +205,7 @@ SH
     # typed without Enter reaches the manager's question (in canonical mode it would wait for a newline).
     cat >"$BIN/apt-get" <<SH
 #!/bin/sh
+case " \$* " in *" -s "*) echo "Inst zs-one (1.0 local [all])"; exit 0 ;; esac
 echo "\$\$" >>"$PIDS"
 stty -icanon min 1 2>/dev/null
 printf 'zs-question? \033[?2004h'
@@ -215,7 +216,7 @@ SH
     rm -f "$PIDS"
     PTY_DEADLINE=40 ZS="$ZSYNCCTL" ZR="$SCRATCH/root" PS1='zs-prompt$ ' python3 "$DRIVE" "$SCRATCH/tty-tstp" \
         --expect 'zs-prompt$ ' --send '"$ZS" --no-cache --root "$ZR" pkg install apt:zs-one\r' \
-        --expect "[Y/n]" --send '\r' --expect "zs-question?" --send '\x1a' --expect 'zs-prompt$ ' \
+        --expect "[Y/n]" --send '\r' --expect "zs-question?" --sleep 1 --send '\x1a' --expect 'zs-prompt$ ' \
         --send 'echo "zs-mode-$(stty -a | grep -o -- "-*icanon")"\r' --expect 'zs-mode-icanon' --send 'fg\r' \
         --sleep 1 --send 'y' --expect 'zs-got-key:y' --expect 'installed zs-one with apt' --send 'exit\r' -- \
         bash --norc --noprofile -i
