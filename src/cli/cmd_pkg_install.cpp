@@ -37,6 +37,15 @@ namespace zsyncctl::cli {
 
 namespace {
 
+// "a b c" for a few names, "a b c ... and 12 more" for many: a refusal stays one readable line.
+std::string first_names(const std::vector<std::string>& names, std::size_t shown = 8) {
+    if (names.size() <= shown) {
+        return util::join(names, " ");
+    }
+    std::vector<std::string> head(names.begin(), names.begin() + static_cast<std::ptrdiff_t>(shown));
+    return util::join(head, " ") + " ... and " + std::to_string(names.size() - shown) + " more";
+}
+
 struct InstallArgs {
     std::vector<std::string> names;
     std::string manager;
@@ -488,10 +497,11 @@ ExitCode run_operation(Context& context, const InstallArgs& args, pkg::Operation
     std::string verb = op == pkg::Operation::install ? "install" : "remove";
     if (!args.yes && !ask_user) {
         std::string why = context.options.json ? "--json asks nothing" : "there is no terminal to ask on";
-        std::string extra =
-            taken_along.empty()
-                ? std::string()
-                : " (it would also remove " + util::sanitize_for_display(util::join(taken_along, " ")) + ")";
+        std::string extra = taken_along.empty()
+                                ? std::string()
+                                : " (it would also remove " + std::to_string(taken_along.size()) +
+                                      " other package" + (taken_along.size() == 1 ? "" : "s") + ": " +
+                                      util::sanitize_for_display(first_names(taken_along)) + ")";
         raise_usage("refusing to " + verb + " " + util::join(plan.names, " ") + " with " + plan.manager +
                         " without confirmation: " + why + extra,
                     "pass --yes to agree to what " + plan.manager + " will do; see it first with --dry-run");

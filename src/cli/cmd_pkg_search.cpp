@@ -377,7 +377,13 @@ void register_pkg_search(CLI::App& pkg, Context& context) {
                     "At most N results per manager (0: all), the best ones: exact name, name prefix, name "
                     "substring, provides, description; says \"N of M shown\"")
         ->type_name("N")
-        ->check(CLI::Validator(CLI::NonNegativeNumber).description(""));
+        ->check(CLI::Validator(
+            [](const std::string& text) {
+                return !text.empty() && text.find_first_not_of("0123456789") == std::string::npos
+                           ? std::string()
+                           : "must be a whole number, 0 or more (0: all), not '" + text + "'";
+            },
+            "", ""));
     cmd->add_option("--timeout", options->timeout_s, "Give up on a manager after S seconds (default 30)")
         ->type_name("S");
     cmd->add_flag("--race", options->race,
