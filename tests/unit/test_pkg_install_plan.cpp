@@ -98,7 +98,10 @@ TEST_CASE("parse_package_request knows every registry prefix, refuses an empty o
 }
 
 TEST_CASE("build_plan refuses managers that cannot install by name and names the one that can") {
-    for (auto [id, instead] : {std::pair{"dpkg", "apt"}, std::pair{"nala", "apt"}, std::pair{"rpm", "dnf"}}) {
+    for (const auto& entry : {std::pair{"dpkg", "apt"}, std::pair{"nala", "apt"}, std::pair{"rpm", "dnf"}}) {
+        // Not a structured binding: CAPTURE's lambda cannot capture one before clang 16.
+        const char* id = entry.first;
+        const char* instead = entry.second;
         CAPTURE(id);
         auto plan = pkg::build_plan(id, pkg::Operation::install, {"sl"});
         REQUIRE_FALSE(plan.ok());
