@@ -88,7 +88,9 @@ TEST_CASE("probe_versions runs version commands concurrently and reports failure
     CHECK(results[2].error->message.find("broken") != std::string::npos);
     REQUIRE(results[3].error);
     CHECK(results[3].error->kind == util::ErrorKind::timeout);
-    CHECK(results[3].elapsed >= std::chrono::milliseconds(1400));
+    // It waited for the deadline rather than failing at once. Its own clock starts when it was spawned,
+    // after the deadline's (TSan measured 1386 ms of the 1500), so only a loose lower bound holds.
+    CHECK(results[3].elapsed >= std::chrono::milliseconds(1000));
     // rpm's stray child keeps the pipe open: it is killed with its group at the deadline, the version
     // that was printed is not trusted (the command did not finish).
     REQUIRE(results[4].error);
