@@ -10,6 +10,8 @@
 #include <cstring>
 #include <mutex>
 
+#include "util/dynlib.hpp"
+
 namespace zsyncctl::net {
 
 namespace {
@@ -29,16 +31,7 @@ Loaded& loaded() {
 std::once_flag g_once;
 std::atomic<bool> g_loaded_ok{false};
 
-template <typename Fn>
-bool resolve(void* handle, const char* name, Fn& slot, std::string& missing) {
-    void* symbol = ::dlsym(handle, name);
-    if (symbol == nullptr) {
-        missing = name;
-        return false;
-    }
-    slot = reinterpret_cast<Fn>(symbol);
-    return true;
-}
+using util::resolve_symbol;
 
 // With `checked`, a library named by path is opened first and must be a regular file owned by root or
 // euid that nobody else may write; it is then loaded through /proc/self/fd, so the file checked is the
@@ -79,24 +72,24 @@ util::Result<void> load(const std::string& library, CurlApi& api, LibraryTrust t
                           "install it: apt-get install libcurl4 (dnf install libcurl, pacman -S curl)");
     }
     std::string missing;
-    bool all = resolve(handle, "curl_global_init", api.global_init, missing) &&
-               resolve(handle, "curl_version_info", api.version_info, missing) &&
-               resolve(handle, "curl_easy_init", api.easy_init, missing) &&
-               resolve(handle, "curl_easy_cleanup", api.easy_cleanup, missing) &&
-               resolve(handle, "curl_easy_setopt", api.easy_setopt, missing) &&
-               resolve(handle, "curl_easy_getinfo", api.easy_getinfo, missing) &&
-               resolve(handle, "curl_easy_perform", api.easy_perform, missing) &&
-               resolve(handle, "curl_easy_strerror", api.easy_strerror, missing) &&
-               resolve(handle, "curl_multi_init", api.multi_init, missing) &&
-               resolve(handle, "curl_multi_cleanup", api.multi_cleanup, missing) &&
-               resolve(handle, "curl_multi_setopt", api.multi_setopt, missing) &&
-               resolve(handle, "curl_multi_add_handle", api.multi_add_handle, missing) &&
-               resolve(handle, "curl_multi_remove_handle", api.multi_remove_handle, missing) &&
-               resolve(handle, "curl_multi_socket_action", api.multi_socket_action, missing) &&
-               resolve(handle, "curl_multi_info_read", api.multi_info_read, missing) &&
-               resolve(handle, "curl_multi_strerror", api.multi_strerror, missing) &&
-               resolve(handle, "curl_slist_append", api.slist_append, missing) &&
-               resolve(handle, "curl_slist_free_all", api.slist_free_all, missing);
+    bool all = resolve_symbol(handle, "curl_global_init", api.global_init, missing) &&
+               resolve_symbol(handle, "curl_version_info", api.version_info, missing) &&
+               resolve_symbol(handle, "curl_easy_init", api.easy_init, missing) &&
+               resolve_symbol(handle, "curl_easy_cleanup", api.easy_cleanup, missing) &&
+               resolve_symbol(handle, "curl_easy_setopt", api.easy_setopt, missing) &&
+               resolve_symbol(handle, "curl_easy_getinfo", api.easy_getinfo, missing) &&
+               resolve_symbol(handle, "curl_easy_perform", api.easy_perform, missing) &&
+               resolve_symbol(handle, "curl_easy_strerror", api.easy_strerror, missing) &&
+               resolve_symbol(handle, "curl_multi_init", api.multi_init, missing) &&
+               resolve_symbol(handle, "curl_multi_cleanup", api.multi_cleanup, missing) &&
+               resolve_symbol(handle, "curl_multi_setopt", api.multi_setopt, missing) &&
+               resolve_symbol(handle, "curl_multi_add_handle", api.multi_add_handle, missing) &&
+               resolve_symbol(handle, "curl_multi_remove_handle", api.multi_remove_handle, missing) &&
+               resolve_symbol(handle, "curl_multi_socket_action", api.multi_socket_action, missing) &&
+               resolve_symbol(handle, "curl_multi_info_read", api.multi_info_read, missing) &&
+               resolve_symbol(handle, "curl_multi_strerror", api.multi_strerror, missing) &&
+               resolve_symbol(handle, "curl_slist_append", api.slist_append, missing) &&
+               resolve_symbol(handle, "curl_slist_free_all", api.slist_free_all, missing);
     if (!all) {
         ::dlclose(handle);
         return util::fail(util::ErrorKind::unsupported,

@@ -1,50 +1,12 @@
 #include "util/sanitize.hpp"
 
+#include "util/strings.hpp"
+
 #include <cstdint>
 
 namespace zsyncctl::util {
 
 namespace {
-
-// The code point of the UTF-8 sequence at `i` and its length; length 0 for an invalid sequence
-// (truncated, overlong, surrogate, past U+10FFFF).
-std::size_t decode(std::string_view text, std::size_t i, std::uint32_t& cp) {
-    auto byte = [&](std::size_t k) {
-        return static_cast<unsigned char>(text[k]);
-    };
-    unsigned char c = byte(i);
-    std::size_t len = 0;
-    if (c < 0x80) {
-        cp = c;
-        return 1;
-    }
-    if ((c & 0xE0) == 0xC0) {
-        len = 2;
-        cp = c & 0x1F;
-    } else if ((c & 0xF0) == 0xE0) {
-        len = 3;
-        cp = c & 0x0F;
-    } else if ((c & 0xF8) == 0xF0) {
-        len = 4;
-        cp = c & 0x07;
-    } else {
-        return 0;
-    }
-    if (i + len > text.size()) {
-        return 0;
-    }
-    for (std::size_t k = 1; k < len; ++k) {
-        if ((byte(i + k) & 0xC0) != 0x80) {
-            return 0;
-        }
-        cp = (cp << 6) | (byte(i + k) & 0x3F);
-    }
-    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10FFFF ||
-        (cp >= 0xD800 && cp <= 0xDFFF)) {
-        return 0;
-    }
-    return len;
-}
 
 bool is_bidi_control(std::uint32_t cp) {
     return (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
@@ -120,8 +82,9 @@ std::string sanitize_terminal(std::string_view text, SanitizeOptions options) {
     std::string out;
     out.reserve(text.size());
     for (std::size_t i = 0; i < text.size();) {
-        std::uint32_t cp = 0;
-        std::size_t len = decode(text, i, cp);
+        const Utf8Char ch = decode_utf8(text, i);
+        const std::uint32_t cp = ch.code_point;
+        const std::size_t len = ch.length;
         if (len == 0) {
             out += "\xEF\xBF\xBD";
             ++i;
@@ -166,8 +129,9 @@ bool is_terminal_safe(std::string_view text) {
             ++i;
             continue;
         }
-        std::uint32_t cp = 0;
-        std::size_t len = decode(text, i, cp);
+        const Utf8Char ch = decode_utf8(text, i);
+        const std::uint32_t cp = ch.code_point;
+        const std::size_t len = ch.length;
         if (len == 0 || cp <= 0x9F || is_bidi_control(cp) || cp == 0x2028 || cp == 0x2029) {
             return false;
         }

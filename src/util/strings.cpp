@@ -135,51 +135,54 @@ bool icontains(std::string_view haystack, std::string_view needle) {
     return false;
 }
 
-namespace {
-// Length of the valid UTF-8 sequence starting at text[i], or 0 when it is invalid.
-std::size_t utf8_sequence_length(std::string_view text, std::size_t i) {
+Utf8Char decode_utf8(std::string_view text, std::size_t i) {
     auto byte = [&](std::size_t k) {
         return static_cast<unsigned char>(text[k]);
     };
     unsigned char c = byte(i);
     if (c < 0x80) {
-        return 1;
+        return {c, 1};
     }
-    std::size_t len = 0;
-    std::uint32_t cp = 0;
-    if ((c & 0xE0) == 0xC0) {
-        len = 2;
-        cp = c & 0x1F;
-    } else if ((c & 0xF0) == 0xE0) {
-        len = 3;
-        cp = c & 0x0F;
-    } else if ((c & 0xF8) == 0xF0) {
-        len = 4;
-        cp = c & 0x07;
-    } else {
-        return 0;
+    std::size_t len = (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    if (len == 0 || i + len > text.size()) {
+        return {};
     }
-    if (i + len > text.size()) {
-        return 0;
-    }
+    char32_t cp = len == 2 ? (c & 0x1F) : len == 3 ? (c & 0x0F) : (c & 0x07);
     for (std::size_t k = 1; k < len; ++k) {
         if ((byte(i + k) & 0xC0) != 0x80) {
-            return 0;
+            return {};
         }
         cp = (cp << 6) | (byte(i + k) & 0x3F);
     }
-    // Reject overlong forms, surrogates and values past U+10FFFF.
-    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10FFFF ||
-        (cp >= 0xD800 && cp <= 0xDFFF)) {
-        return 0;
+    // Overlong forms, surrogates and values past U+10FFFF are invalid.
+    static constexpr char32_t k_min[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < k_min[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+        return {};
     }
-    return len;
+    return {cp, len};
 }
-} // namespace
+
+void append_utf8(std::string& out, char32_t cp) {
+    if (cp < 0x80) {
+        out.push_back(static_cast<char>(cp));
+    } else if (cp < 0x800) {
+        out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
+        out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    } else if (cp < 0x10000) {
+        out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
+        out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+        out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    } else {
+        out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
+        out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+        out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+        out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    }
+}
 
 bool is_valid_utf8(std::string_view text) {
     for (std::size_t i = 0; i < text.size();) {
-        std::size_t len = utf8_sequence_length(text, i);
+        std::size_t len = decode_utf8(text, i).length;
         if (len == 0) {
             return false;
         }

@@ -41,6 +41,19 @@ std::string to_lower(std::string_view text);
 /// True when `needle` occurs in `haystack`, ignoring ASCII case.
 bool icontains(std::string_view haystack, std::string_view needle);
 
+/// One UTF-8 sequence: its code point and its length in bytes (length 0: invalid, i.e. truncated,
+/// overlong, a surrogate or past U+10FFFF).
+struct Utf8Char {
+    char32_t code_point = 0;
+    std::size_t length = 0;
+};
+
+/// The UTF-8 sequence that starts at text[i] (i < text.size()). The one decoder of the project.
+Utf8Char decode_utf8(std::string_view text, std::size_t i);
+
+/// Appends `cp` (at most U+10FFFF) encoded as UTF-8.
+void append_utf8(std::string& out, char32_t cp);
+
 /// True when the bytes form valid UTF-8.
 bool is_valid_utf8(std::string_view text);
 

@@ -104,4 +104,78 @@ wait "$SRV" 2>/dev/null
 XDG_CACHE_HOME="$SCRATCH/other-cache" HOME=/nohome run_z --root "$E" --json pkg search hello --manager homebrew
 [ "$CODE" = 3 ] && ok || fail "unreachable API: exit $CODE, wanted 3 (no manager could search)"
 expect_json 'd["managers"][0]["status"] == "error"' "unreachable API reported as error"
+# 3. A hostile API server (issue 15): one that trickles its body must not hold the search past --timeout,
+# and a gzip bomb (a few MiB on the wire, far more decoded) must be refused at the size cap without the
+# process growing with it.
+cat >"$SCRATCH/hostile.py" <<'PY'
+import struct, sys, threading, time, zlib
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+# 400 MiB of zeros as one gzip member, built fast: a fully flushed deflate block of 1 MiB of zeros
+# repeated (each is independent of the others), a final empty block, the CRC and size trailer.
+chunk = b"\0" * (1 << 20)
+c = zlib.compressobj(9, zlib.DEFLATED, -15)
+block = c.compress(chunk) + c.flush(zlib.Z_FULL_FLUSH)
+crc = 0
+for _ in range(400):
+    crc = zlib.crc32(chunk, crc)
+bomb = (b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff" + block * 400 +
+        zlib.compressobj(9, zlib.DEFLATED, -15).flush() + struct.pack("<II", crc, (400 << 20) & 0xFFFFFFFF))
+class H(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def log_message(self, *a): pass
+    def do_GET(self):
+        if self.path.startswith("/slow/"):
+            self.send_response(200)
+            self.send_header("Content-Length", "1000000")
+            self.end_headers()
+            try:
+                for _ in range(600):
+                    self.wfile.write(b" "); self.wfile.flush(); time.sleep(0.2)
+            except OSError:
+                pass
+            return
+        self.send_response(200)
+        self.send_header("Content-Encoding", "gzip")
+        self.send_header("Content-Length", str(len(bomb)))
+        self.end_headers()
+        try:
+            self.wfile.write(bomb)
+        except OSError:
+            pass
+s = ThreadingHTTPServer(("127.0.0.1", 0), H)
+s.daemon_threads = True
+print(s.server_address[1], flush=True)
+threading.Thread(target=s.serve_forever, daemon=True).start()
+sys.stdin.read()
+PY
+mkfifo "$SCRATCH/hostile.in"
+python3 "$SCRATCH/hostile.py" <"$SCRATCH/hostile.in" >"$SCRATCH/hostile.port" &
+HSRV=$!
+exec 8>"$SCRATCH/hostile.in"
+for _ in $(seq 300); do [ -s "$SCRATCH/hostile.port" ] && break; sleep 0.1; done
+HPORT=$(cat "$SCRATCH/hostile.port")
+if [ -z "$HPORT" ]; then
+    fail "hostile server did not start"
+else
+    started=$(date +%s%N)
+    XDG_CACHE_HOME="$SCRATCH/slow-cache" ZSYNCCTL_BREW_API_URL="http://127.0.0.1:$HPORT/slow" HOME=/nohome \
+        run_z --root "$E" --json pkg search hello --manager homebrew --timeout 3
+    took=$((($(date +%s%N) - started) / 1000000))
+    # 3 s of deadline plus start-up and a loaded machine's slack; the server trickles for 120 s.
+    [ "$took" -lt 15000 ] && ok || fail "a trickling API server held --timeout 3 for $took ms"
+    expect_json 'd["managers"][0]["status"] == "timeout"' "trickling API server: timeout status"
+    XDG_CACHE_HOME="$SCRATCH/bomb-cache" ZSYNCCTL_BREW_API_URL="http://127.0.0.1:$HPORT/bomb" HOME=/nohome \
+        /usr/bin/time -f '%M' -o "$SCRATCH/bomb.rss" "$ZSYNCCTL" --root "$E" --json \
+        pkg search hello --manager homebrew --timeout 60 >"$SCRATCH/bomb.out" 2>"$SCRATCH/bomb.err"
+    code=$?
+    [ "$code" = 3 ] && ok || fail "gzip bomb: exit $code, wanted 3 ($(tail -2 "$SCRATCH/bomb.err"))"
+    python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); m=d["managers"][0]; assert m["status"]=="error" and "size limit" in m.get("error",""), m' \
+        "$SCRATCH/bomb.out" && ok || fail "gzip bomb not reported as too large: $(head -c 400 "$SCRATCH/bomb.out")"
+    rss_kb=$(tail -1 "$SCRATCH/bomb.rss")
+    [ "${rss_kb:-999999999}" -lt 400000 ] && ok || fail "gzip bomb: peak RSS $rss_kb KiB (the cap did not hold)"
+    left=$(du -sk "$SCRATCH/bomb-cache" 2>/dev/null | cut -f1)
+    [ "${left:-0}" -lt 1024 ] && ok || fail "gzip bomb left $left KiB in the cache"
+fi
+exec 8>&-
+wait "$HSRV" 2>/dev/null
 finish

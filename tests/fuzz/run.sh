@@ -7,5 +7,5 @@ fuzzer=$1 seeds=$2
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/zsyncctl-fuzz.XXXXXX")
 trap 'rm -rf "$scratch"' EXIT
 exec_time=${FUZZ_SECONDS:-20}
-"$fuzzer" -max_total_time="$exec_time" -timeout=10 -rss_limit_mb=1024 -max_len=8192 -print_final_stats=1 \
+"$fuzzer" -max_total_time="$exec_time" -timeout=10 -error_exitcode=1 -rss_limit_mb=1024 -max_len=8192 -print_final_stats=1 \
     -artifact_prefix="$PWD/$(basename "$fuzzer")-" "$scratch" "$seeds"

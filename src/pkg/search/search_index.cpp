@@ -1,6 +1,7 @@
 #include "pkg/search/search_index.hpp"
 
 #include "util/sanitize.hpp"
+#include "util/strings.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -46,47 +47,7 @@ char lower(char c) {
     return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
 }
 
-// The code point at text[i] and its length in bytes; length 0 for an invalid or truncated sequence.
-std::pair<char32_t, std::size_t> decode_utf8(std::string_view text, std::size_t i) {
-    auto byte = [&](std::size_t k) {
-        return static_cast<unsigned char>(text[k]);
-    };
-    unsigned char c = byte(i);
-    std::size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
-    if (len == 0 || i + len > text.size()) {
-        return {0, 0};
-    }
-    char32_t cp = len == 1 ? c : len == 2 ? (c & 0x1F) : len == 3 ? (c & 0x0F) : (c & 0x07);
-    for (std::size_t k = 1; k < len; ++k) {
-        if ((byte(i + k) & 0xC0) != 0x80) {
-            return {0, 0};
-        }
-        cp = (cp << 6) | (byte(i + k) & 0x3F);
-    }
-    static constexpr char32_t k_min[] = {0, 0, 0x80, 0x800, 0x10000};
-    if (cp < k_min[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-        return {0, 0};
-    }
-    return {cp, len};
-}
-
-void encode_utf8(std::string& out, char32_t cp) {
-    if (cp < 0x80) {
-        out.push_back(static_cast<char>(cp));
-    } else if (cp < 0x800) {
-        out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-        out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else if (cp < 0x10000) {
-        out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-        out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-        out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else {
-        out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-        out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-        out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-        out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    }
-}
+using util::decode_utf8;
 
 // glibc's C.UTF-8 character tables, whatever the process locale is (nullptr: ASCII folding only).
 locale_t utf8_locale() {
@@ -141,7 +102,7 @@ void append_folded(std::string& out, std::string_view text) {
         if (upper < 0x80) {
             out.push_back(lower(static_cast<char>(upper)));
         } else {
-            encode_utf8(out, upper);
+            util::append_utf8(out, upper);
         }
         i += len;
     }

@@ -12,6 +12,7 @@
 #include <mutex>
 #include <string>
 
+#include "util/dynlib.hpp"
 #include "util/error.hpp"
 
 namespace zsyncctl::pkg {
@@ -38,16 +39,7 @@ struct ArchiveApi {
 // The soname of libarchive 3.x on every distribution; found through the system's loader paths only.
 constexpr const char* k_libarchive = "libarchive.so.13";
 
-template <typename Fn>
-bool resolve(void* handle, const char* name, Fn& slot, std::string& missing) {
-    void* symbol = ::dlsym(handle, name);
-    if (symbol == nullptr) {
-        missing = name;
-        return false;
-    }
-    slot = reinterpret_cast<Fn>(symbol);
-    return true;
-}
+using util::resolve_symbol;
 
 util::Result<ArchiveApi> load(const char* library) {
     // RTLD_LOCAL keeps libarchive's symbols (and its dependencies') out of the global namespace.
@@ -62,19 +54,20 @@ util::Result<ArchiveApi> load(const char* library) {
     }
     ArchiveApi api{};
     std::string missing;
-    bool all = resolve(handle, "archive_read_new", api.read_new, missing) &&
-               resolve(handle, "archive_read_free", api.read_free, missing) &&
-               resolve(handle, "archive_read_support_filter_all", api.support_filter_all, missing) &&
-               resolve(handle, "archive_read_support_format_tar", api.support_format_tar, missing) &&
-               resolve(handle, "archive_read_support_format_gnutar", api.support_format_gnutar, missing) &&
-               resolve(handle, "archive_read_support_format_raw", api.support_format_raw, missing) &&
-               resolve(handle, "archive_read_open_filename", api.open_filename, missing) &&
-               resolve(handle, "archive_read_next_header", api.next_header, missing) &&
-               resolve(handle, "archive_read_data", api.read_data, missing) &&
-               resolve(handle, "archive_errno", api.errno_of, missing) &&
-               resolve(handle, "archive_error_string", api.error_string, missing) &&
-               resolve(handle, "archive_entry_filetype", api.entry_filetype, missing) &&
-               resolve(handle, "archive_entry_pathname", api.entry_pathname, missing);
+    bool all =
+        resolve_symbol(handle, "archive_read_new", api.read_new, missing) &&
+        resolve_symbol(handle, "archive_read_free", api.read_free, missing) &&
+        resolve_symbol(handle, "archive_read_support_filter_all", api.support_filter_all, missing) &&
+        resolve_symbol(handle, "archive_read_support_format_tar", api.support_format_tar, missing) &&
+        resolve_symbol(handle, "archive_read_support_format_gnutar", api.support_format_gnutar, missing) &&
+        resolve_symbol(handle, "archive_read_support_format_raw", api.support_format_raw, missing) &&
+        resolve_symbol(handle, "archive_read_open_filename", api.open_filename, missing) &&
+        resolve_symbol(handle, "archive_read_next_header", api.next_header, missing) &&
+        resolve_symbol(handle, "archive_read_data", api.read_data, missing) &&
+        resolve_symbol(handle, "archive_errno", api.errno_of, missing) &&
+        resolve_symbol(handle, "archive_error_string", api.error_string, missing) &&
+        resolve_symbol(handle, "archive_entry_filetype", api.entry_filetype, missing) &&
+        resolve_symbol(handle, "archive_entry_pathname", api.entry_pathname, missing);
     if (!all) {
         ::dlclose(handle);
         return util::fail(util::ErrorKind::unsupported,

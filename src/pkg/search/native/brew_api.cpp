@@ -236,6 +236,9 @@ std::vector<std::string> brew_installed_names(const util::Root& root) {
     return names;
 }
 
+// The largest API document accepted, decoded (see fetch_brew_api_async).
+constexpr std::uint64_t k_brew_api_max_bytes = 96ULL << 20;
+
 core::Future<std::vector<std::filesystem::path>> fetch_brew_api_async(core::Runtime& runtime,
                                                                       const core::CancellationToken& token) {
     using Bodies = std::vector<std::filesystem::path>;
@@ -275,6 +278,9 @@ core::Future<std::vector<std::filesystem::path>> fetch_brew_api_async(core::Runt
         request.cache_key = std::string("brew-") + kind;
         request.stale_on_error = net::StaleOnError::yes; // a stale copy beats nothing
         request.connect_timeout = std::chrono::seconds(10);
+        // Decoded size cap: the real documents are ~30 MB (formula) and ~15 MB (cask); a gzip bomb stops here
+        // instead of at the client's generic 512 MiB. The search deadline ends the transfer through `token`.
+        request.max_body_size = k_brew_api_max_bytes;
         request.token = token;
         auto entry = state->client->cache().lookup(request.cache_key, request.url);
         if (entry && *entry && std::time(nullptr) - (*entry)->validated_at < max_age) {
