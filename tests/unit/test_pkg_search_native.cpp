@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -553,5 +554,87 @@ TEST_CASE("PackageIndex::from_bytes refuses damaged bytes") {
         auto other = PackageIndex::from_bytes(built.data(), {}, "mem");
         REQUIRE_FALSE(other);
         CHECK(other.error().kind == util::ErrorKind::invalid_input);
+    }
+}
+
+namespace {
+// One ustar entry: a 512-byte header (checksum over the header with its own field as blanks), then the
+// contents padded to a whole block.
+std::string tar_entry(const std::string& name, const std::string& contents) {
+    std::string header(512, '\0');
+    auto put = [&](std::size_t at, const std::string& value) {
+        header.replace(at, value.size(), value);
+    };
+    char octal[16];
+    put(0, name);
+    put(100, "0000644");
+    put(108, "0000000");
+    put(116, "0000000");
+    std::snprintf(octal, sizeof octal, "%011llo", static_cast<unsigned long long>(contents.size()));
+    put(124, octal);
+    put(136, "00000000000");
+    put(148, "        ");
+    header[156] = '0';
+    put(257, std::string("ustar\0"
+                         "00",
+                         8));
+    unsigned sum = 0;
+    for (unsigned char c : header) {
+        sum += c;
+    }
+    std::snprintf(octal, sizeof octal, "%06o", sum);
+    put(148, std::string(octal) + std::string(1, '\0') + " ");
+    std::string padded = contents;
+    padded.resize((contents.size() + 511) / 512 * 512, '\0');
+    return header + padded;
+}
+} // namespace
+
+TEST_CASE("a tar walk stops at its limits and when told to, so a hostile pacman db costs little") {
+    TempDir dir;
+    // 2 MiB in an entry nobody wants, then a desc entry.
+    std::string tar = tar_entry("zs-big-1-1/files", std::string(2u << 20, 'x')) +
+                      tar_entry("zs-a-1-1/desc", "%NAME%\nzs-a\n\n%VERSION%\n1-1\n") +
+                      std::string(1024, '\0');
+    fs::path db = dir.path / "core.db";
+    REQUIRE(util::write_file_atomic(db, tar).ok());
+    auto desc = [](std::string_view path) {
+        return path.size() > 5 && path.substr(path.size() - 5) == "/desc";
+    };
+    std::vector<std::string> seen;
+    auto collect = [&](std::string_view path, std::string_view) {
+        seen.emplace_back(path);
+    };
+
+    SUBCASE("within the limits every wanted entry arrives") {
+        REQUIRE(for_each_tar_entry(db, desc, collect).ok());
+        CHECK(seen == std::vector<std::string>{"zs-a-1-1/desc"});
+    }
+    SUBCASE("skipped entries count towards the total") {
+        TarLimits limits;
+        limits.max_total = 1u << 20;
+        auto walked = for_each_tar_entry(db, desc, collect, limits);
+        REQUIRE_FALSE(walked.ok());
+        CHECK(walked.error().kind == util::ErrorKind::io);
+        CHECK(walked.error().message.find("MiB decompressed") != std::string::npos);
+        CHECK(seen.empty());
+    }
+    SUBCASE("keep_going is asked inside a long entry") {
+        TarLimits limits;
+        int asked = 0;
+        limits.keep_going = [&] {
+            return ++asked < 10;
+        };
+        auto walked = for_each_tar_entry(db, desc, collect, limits);
+        REQUIRE_FALSE(walked.ok());
+        CHECK(walked.error().kind == util::ErrorKind::cancelled);
+        CHECK(asked == 10); // stopped inside the 2 MiB entry (128 reads of 16 KiB), not after it
+    }
+    SUBCASE("a cancelled token ends the pacman reader with cancelled, not an empty index") {
+        core::CancellationToken token;
+        token.cancel();
+        auto records = read_pacman_records({db}, {}, token);
+        REQUIRE_FALSE(records.ok());
+        CHECK(records.error().kind == util::ErrorKind::cancelled);
     }
 }

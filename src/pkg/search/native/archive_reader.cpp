@@ -172,15 +172,24 @@ util::Result<void> read_decompressed(const std::filesystem::path& path,
 
 util::Result<void> for_each_tar_entry(const std::filesystem::path& path,
                                       const std::function<bool(std::string_view entry_path)>& wanted,
-                                      const std::function<void(std::string_view, std::string_view)>& entry) {
+                                      const std::function<void(std::string_view, std::string_view)>& entry,
+                                      const TarLimits& limits) {
     auto opened = open_archive(path, true);
     if (!opened) {
         return util::fail(std::move(opened).error());
     }
     const ArchiveApi& api = *opened->get_deleter().api;
     archive* a = opened->get();
+    auto cancelled = [&] {
+        return util::fail(util::ErrorKind::cancelled, "cancelled while reading " + path.string());
+    };
+    std::uint64_t total = 0;
     std::string contents;
+    char buf[1 << 14];
     while (true) {
+        if (limits.keep_going && !limits.keep_going()) {
+            return cancelled();
+        }
         archive_entry* header = nullptr;
         int rc = api.next_header(a, &header);
         if (rc == ARCHIVE_EOF) {
@@ -193,13 +202,11 @@ util::Result<void> for_each_tar_entry(const std::filesystem::path& path,
             continue;
         }
         const char* name = api.entry_pathname(header);
-        std::string_view entry_path = name ? name : "";
-        if (!wanted(entry_path)) {
-            continue; // libarchive skips the data on the next header call
-        }
-        std::string saved_path(entry_path);
+        std::string saved_path(name ? name : "");
+        // A skipped entry is read too (not left to libarchive's skip on the next header), so that its
+        // bytes count towards the total and the walk can stop inside it.
+        const bool keep = wanted(saved_path);
         contents.clear();
-        char buf[1 << 14];
         while (true) {
             la_ssize_t n = api.read_data(a, buf, sizeof buf);
             if (n == 0) {
@@ -208,13 +215,27 @@ util::Result<void> for_each_tar_entry(const std::filesystem::path& path,
             if (n < 0) {
                 return archive_failure(api, a, path);
             }
+            total += static_cast<std::uint64_t>(n);
+            if (total > limits.max_total) {
+                return util::fail(util::ErrorKind::io, path.string() + ": more than " +
+                                                           std::to_string(limits.max_total >> 20) +
+                                                           " MiB decompressed; not a package database");
+            }
+            if (limits.keep_going && !limits.keep_going()) {
+                return cancelled();
+            }
+            if (!keep) {
+                continue;
+            }
             contents.append(buf, static_cast<std::size_t>(n));
-            if (contents.size() > (16u << 20)) {
+            if (contents.size() > limits.max_entry) {
                 return util::fail(util::ErrorKind::io,
                                   path.string() + ": entry " + saved_path + " is too large");
             }
         }
-        entry(saved_path, contents);
+        if (keep) {
+            entry(saved_path, contents);
+        }
     }
 }
 

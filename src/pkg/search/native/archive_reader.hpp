@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <string_view>
@@ -16,13 +17,25 @@ namespace zsyncctl::pkg {
 util::Result<void> read_decompressed(const std::filesystem::path& path,
                                      const std::function<bool(std::string_view chunk)>& sink);
 
+/// Limits of one tar walk: a hostile archive (a few MB that inflate to GBs) costs at most this much.
+struct TarLimits {
+    /// One wanted entry's contents.
+    std::uint64_t max_entry = std::uint64_t(16) << 20;
+    /// All the bytes decompressed, wanted entries and skipped ones alike.
+    std::uint64_t max_total = std::uint64_t(1) << 30;
+    /// Asked per entry and per 16 KiB read; false ends the walk with a `cancelled` error. Empty: never.
+    std::function<bool()> keep_going;
+};
+
 /// Calls `entry(path_inside_archive, contents)` for every regular file of a tar archive (compressed with
 /// any filter libarchive knows) whose path satisfies `wanted`. Fails like read_decompressed; a damaged
-/// entry ends the walk with an io error after the entries before it were delivered.
+/// entry ends the walk with an io error after the entries before it were delivered; an entry or a total
+/// past `limits` with an io error naming the limit; `limits.keep_going` returning false with `cancelled`.
 util::Result<void>
 for_each_tar_entry(const std::filesystem::path& path,
                    const std::function<bool(std::string_view entry_path)>& wanted,
-                   const std::function<void(std::string_view entry_path, std::string_view contents)>& entry);
+                   const std::function<void(std::string_view entry_path, std::string_view contents)>& entry,
+                   const TarLimits& limits = {});
 
 /// Feeds a byte stream cut at arbitrary points and hands out whole blank-line-separated stanzas (deb822
 /// paragraphs as in apt's Packages and dpkg's status files). Each byte is scanned once (linear in the

@@ -146,7 +146,12 @@ std::vector<std::filesystem::path> pacman_sync_dbs(const PacmanLayout& layout) {
 }
 
 util::Result<std::vector<IndexRecord>> read_pacman_records(const std::vector<std::filesystem::path>& dbs,
-                                                           const std::unordered_set<std::string>& installed) {
+                                                           const std::unordered_set<std::string>& installed,
+                                                           const core::CancellationToken& token) {
+    TarLimits limits;
+    limits.keep_going = [&token] {
+        return !token.is_cancelled();
+    };
     std::vector<IndexRecord> records;
     std::unordered_set<std::string> seen;
     std::optional<util::Error> first_error;
@@ -162,9 +167,12 @@ util::Result<std::vector<IndexRecord>> read_pacman_records(const std::vector<std
                 }
                 record.installed = installed.count(record.name) != 0;
                 records.push_back(std::move(record));
-            });
+            },
+            limits);
         if (walked) {
             ++readable;
+        } else if (walked.error().kind == util::ErrorKind::cancelled) {
+            return util::fail(std::move(walked).error());
         } else if (!first_error) {
             first_error = walked.error();
         }
@@ -175,7 +183,8 @@ util::Result<std::vector<IndexRecord>> read_pacman_records(const std::vector<std
     return records;
 }
 
-util::Result<PackageIndex> pacman_index(const util::Root& root, const std::filesystem::path& cache_file) {
+util::Result<PackageIndex> pacman_index(const util::Root& root, const std::filesystem::path& cache_file,
+                                        const core::CancellationToken& token) {
     PacmanLayout layout = pacman_layout(root);
     std::vector<std::filesystem::path> dbs = pacman_sync_dbs(layout);
     if (dbs.empty()) {
@@ -186,8 +195,9 @@ util::Result<PackageIndex> pacman_index(const util::Root& root, const std::files
     std::vector<std::filesystem::path> sources = dbs;
     sources.push_back(layout.below("local"));
     sources.push_back(layout.config);
-    return load_or_build_index(cache_file, stamp_files(sources),
-                               [&] { return read_pacman_records(dbs, pacman_installed_names(layout)); });
+    return load_or_build_index(cache_file, stamp_files(sources), [&] {
+        return read_pacman_records(dbs, pacman_installed_names(layout), token);
+    });
 }
 
 } // namespace zsyncctl::pkg

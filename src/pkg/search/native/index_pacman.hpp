@@ -6,6 +6,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "core/cancellation.hpp"
 #include "pkg/search/search_index.hpp"
 #include "util/result.hpp"
 #include "util/root.hpp"
@@ -39,12 +40,16 @@ std::unordered_set<std::string> pacman_installed_names(const PacmanLayout& layou
 std::vector<std::filesystem::path> pacman_sync_dbs(const PacmanLayout& layout);
 
 /// Every package of the sync databases; a name present in several repositories comes from the first one,
-/// as pacman resolves it. Fails with the io error when no database could be read at all.
+/// as pacman resolves it. Fails with the io error when no database could be read at all, and with
+/// `cancelled` as soon as `token` is (checked per entry and per 16 KiB decompressed). Each database is
+/// read within archive_reader's TarLimits (16 MiB an entry, 1 GiB in all), so a hostile one stops there.
 util::Result<std::vector<IndexRecord>> read_pacman_records(const std::vector<std::filesystem::path>& dbs,
-                                                           const std::unordered_set<std::string>& installed);
+                                                           const std::unordered_set<std::string>& installed,
+                                                           const core::CancellationToken& token = {});
 
 /// The pacman search index, cached like apt_index (stamps: sync dbs, local db dir, pacman.conf).
-/// Fails with not_found when there is no sync database.
-util::Result<PackageIndex> pacman_index(const util::Root& root, const std::filesystem::path& cache_file);
+/// Fails with not_found when there is no sync database, cancelled when `token` is.
+util::Result<PackageIndex> pacman_index(const util::Root& root, const std::filesystem::path& cache_file,
+                                        const core::CancellationToken& token = {});
 
 } // namespace zsyncctl::pkg
