@@ -19,6 +19,11 @@ apt_update() {
 import json,sys
 a=json.load(sys.stdin)['argv']
 print('\n'.join(a[i+1] for i,x in enumerate(a) if x=='-o' and a[i+1].startswith(('Dir','DPkg::Options::=--root','DPkg::Options::=--admindir','DPkg::Options::=--force-not-root','Debug'))))")
+    # Never the host's apt: without the root's Dir options this would refresh the host's lists.
+    if ! printf '%s\n' "$opts" | grep -q '^Dir'; then
+        echo "apt_update: no Dir options for $1 in zsyncctl's plan for apt:$2; not running apt-get update"
+        return 1
+    fi
     local args=()
     while IFS= read -r o; do args+=(-o "$o"); done <<<"$opts"
     timeout 60 apt-get -q "${args[@]}" update >"$SCRATCH/update.log" 2>&1 && return 0
