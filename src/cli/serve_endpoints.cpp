@@ -244,9 +244,10 @@ net::HttpHandler serve_search_endpoint(std::shared_ptr<ServeShared> shared) {
         spec.argv = std::move(argv);
         spec.control = st->control;
         // The search ends itself at its own deadline (plus the 5 s a missing report gets); this is the
-        // backstop for a child that does not.
+        // backstop for a child that does not. Generous: a slow reader keeps the child paused, and the
+        // server's idle timeout is what ends a reader that stopped for good.
         spec.timeout =
-            std::chrono::milliseconds(static_cast<std::int64_t>(std::min(timeout_s, 86400.0) * 1000)) + 30s;
+            std::chrono::milliseconds(static_cast<std::int64_t>(std::min(timeout_s, 86400.0) * 1000)) + 600s;
         spec.capture_limit = 64 * 1024; // stderr's tail, for the error record; stdout is streamed
         spec.on_stdout_line = [st](std::string_view line) {
             if (!line.empty() && line.front() == '{') {
