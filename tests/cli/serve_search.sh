@@ -184,15 +184,15 @@ while True:
     data += chunk
 head, _, body = data.partition(b"\r\n\r\n")
 # de-chunk
-out, pos = b"", 0
+parts, pos = [], 0
 while True:
     end = body.index(b"\r\n", pos)
     size = int(body[pos:end], 16)
     if size == 0:
         break
-    out += body[end + 2:end + 2 + size]
+    parts.append(body[end + 2:end + 2 + size])
     pos = end + 4 + size
-recs = [json.loads(l) for l in out.decode().splitlines()]
+recs = [json.loads(l) for l in b"".join(parts).decode().splitlines()]
 results = [r for r in recs if r["type"] == "result"]
 status = [r for r in recs if r["type"] == "status"]
 if len(results) != 40000 or len(status) != 1 or status[0]["total"] != 40000:
@@ -232,6 +232,14 @@ expect_contains "$term" "stream ended" "the stream ends properly"
 [ "$STATUS" = 0 ] && ok || fail "exit after a drained SIGTERM: $STATUS: $(cat "$SCRATCH/serve.log.err")"
 
 # The real apt index of a scratch root (a local repository, apt-get update), searched through --root.
+APT_CHECK='
+import json, sys
+strip = lambda rs: [{k: v for k, v in r.items() if k != "elapsed_ms"} for r in rs]
+cli = strip(json.loads(l) for l in open(sys.argv[1]).read().splitlines())
+http = strip(json.loads(l) for l in sys.argv[2].splitlines())
+want = {"type": "result", "manager": "apt", "name": "zs-served", "version": "2.5-1"}
+sys.exit(0 if http == cli and any(want.items() <= r.items() for r in http) else 1)
+'
 if command -v dpkg-deb >/dev/null && command -v dpkg-scanpackages >/dev/null && command -v apt-get >/dev/null; then
     T="$SCRATCH/apt"
     R="$T/root"
@@ -251,38 +259,12 @@ if command -v dpkg-deb >/dev/null && command -v dpkg-scanpackages >/dev/null && 
         start_server "$SCRATCH/serve-root.log" --root "$R" || finish
         OUT=$(curl -sS -N --max-time 30 "http://127.0.0.1:$PORT/v1/search?q=zs-served&manager=apt")
         "$ZSYNCCTL" --root "$R" pkg search zs-served --manager apt --json-lines >"$SCRATCH/cli-root.ndjson"
-        if python3 - "$SCRATCH/cli-root.ndjson" "$OUT" <<'PY'; then ok; else fail "apt index through serve: $OUT"; fi
-import json, sys
-strip = lambda rs: [{k: v for k, v in r.items() if k != "elapsed_ms"} for r in rs]
-cli = strip(json.loads(l) for l in open(sys.argv[1]).read().splitlines())
-http = strip(json.loads(l) for l in sys.argv[2].splitlines())
-want = {"type": "result", "manager": "apt", "name": "zs-served", "version": "2.5-1"}
-sys.exit(0 if http == cli and any(want.items() <= r.items() for r in http) else 1)
-PY
+        if python3 -c "$APT_CHECK" "$SCRATCH/cli-root.ndjson" "$OUT"; then ok; else fail "apt index through serve: $OUT"; fi
         kill -TERM "$PID"
         wait_exit "$PID" 15
         [ "$STATUS" = 0 ] && ok || fail "--root server exit: $STATUS"
     else
         fail "apt-get update in the scratch root failed: $(tail -3 "$T/apt-update.log")"
-    fi
-fi
-
-finish
-        OUT=$(curl -sS -N --max-time 30 "http://127.0.0.1:$PORT/v1/search?q=zs-served&manager=apt")
-        "$ZSYNCCTL" --root "$R" pkg search zs-served --manager apt --json-lines >"$SCRATCH/cli-root.ndjson"
-        python3 - "$SCRATCH/cli-root.ndjson" "$OUT" <<'PY' && ok || fail "apt index through serve: $OUT"
-import json, sys
-strip = lambda rs: [{k: v for k, v in r.items() if k != "elapsed_ms"} for r in rs]
-cli = strip(json.loads(l) for l in open(sys.argv[1]).read().splitlines())
-http = strip(json.loads(l) for l in sys.argv[2].splitlines())
-want = {"type": "result", "manager": "apt", "name": "zs-served", "version": "2.5-1"}
-sys.exit(0 if http == cli and any(want.items() <= r.items() for r in http) else 1)
-PY
-        kill -TERM "$PID"
-        wait_exit "$PID" 15
-        [ "$STATUS" = 0 ] && ok || fail "--root server exit: $STATUS"
-    else
-        fail "apt-get update in the scratch root failed: $why"
     fi
 fi
 
