@@ -142,6 +142,20 @@ wait_exit "$PID" 3
 exec 7>&-
 [ "$STATUS" = 143 ] && ok || fail "exit after a second signal: $STATUS (wanted 143 at once)"
 
+# A request still in progress at the --grace deadline is cut: the server exits at the deadline with the
+# signal's code (not 0: something was not answered).
+start_server "$SCRATCH/serve4.log" --grace 1 || finish
+exec 8<>"/dev/tcp/127.0.0.1/$PORT"
+printf 'POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nab' >&8
+sleep 0.3
+t0=$(date +%s%N)
+kill -TERM "$PID"
+wait_exit "$PID" 10
+elapsed=$((($(date +%s%N) - t0) / 1000000))
+exec 8>&-
+[ "$STATUS" = 143 ] && ok || fail "exit after the grace deadline: $STATUS (wanted 143)"
+[ "$elapsed" -ge 900 ] && [ "$elapsed" -lt 5000 ] && ok || fail "the deadline cut took ${elapsed} ms (wanted about 1 s)"
+
 # Token: 401 without it, 200 with it; /healthz stays open.
 printf 'secret-token\n' >"$SCRATCH/token"
 chmod 600 "$SCRATCH/token"
