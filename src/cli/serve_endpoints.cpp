@@ -194,6 +194,13 @@ net::HttpHandler serve_search_endpoint(std::shared_ptr<ServeShared> shared) {
                            serve_json_headers());
             return;
         }
+        if (request.method == "HEAD") {
+            // The headers a GET would get, without running a search for nothing.
+            responder.start(200, {{"Content-Type", "application/x-ndjson; charset=utf-8"},
+                                  {"Cache-Control", "no-store"}});
+            responder.end();
+            return;
+        }
         std::vector<std::string> argv = shared->base_argv;
         for (const char* word : {"pkg", "search", "--json-lines"}) {
             argv.emplace_back(word);
