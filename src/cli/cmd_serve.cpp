@@ -12,10 +12,11 @@
 #include <cstring>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "cli/context.hpp"
-#include "cli/json.hpp"
+#include "cli/serve_endpoints.hpp"
 #include "core/process.hpp"
 #include "net/http_server.hpp"
 #include "util/strings.hpp"
@@ -92,73 +93,6 @@ bool same_secret(std::string_view a, std::string_view b) {
     return diff == 0 && !a.empty();
 }
 
-const std::vector<net::HttpHeader>& json_headers() {
-    static const std::vector<net::HttpHeader> headers{{"Content-Type", "application/json"},
-                                                      {"Cache-Control", "no-store"}};
-    return headers;
-}
-
-std::string error_json(std::string_view kind, std::string_view message) {
-    return json_text({{"error", {{"kind", kind}, {"message", message}}}}) + "\n";
-}
-
-// The JSON endpoints run this binary's own command (`zsyncctl --json <command>`) as a child: the same
-// code path, options and schema as the CLI, and a crash or hang in one request cannot take the server
-// down. The client leaving cancels the child.
-class CommandEndpoint {
-public:
-    /// Main thread (reads the context once); the call operator runs on the loop thread.
-    CommandEndpoint(Context& context, const std::vector<std::string>& command) : m_loop(&context.loop()) {
-        m_argv = {"/proc/self/exe", "--json", "--color", "never"};
-        const GlobalOptions& o = context.options;
-        if (o.root) {
-            m_argv.push_back("--root");
-            m_argv.push_back(*o.root);
-        }
-        if (o.no_cache) {
-            m_argv.push_back("--no-cache");
-        }
-        m_argv.push_back("--io-backend");
-        m_argv.push_back(std::string(core::to_string(context.io_backend())));
-        m_argv.insert(m_argv.end(), command.begin(), command.end());
-    }
-
-    void operator()(const net::HttpRequest& /*request*/, net::HttpResponder responder) {
-        core::ProcessSpec spec;
-        spec.argv = m_argv;
-        spec.timeout = 120s;
-        // Not a child of the root token: SIGTERM lets requests in progress finish; the client leaving (or
-        // the grace deadline closing the connection) ends the command.
-        core::CancellationToken token;
-        responder.on_close([token] { token.cancel(); });
-        core::EventLoop* loop = m_loop;
-        core::spawn_process(*loop, std::move(spec), token)
-            .on_complete([loop, responder](util::Result<core::ProcessResult> result) mutable {
-                loop->post([responder, result = std::move(result)]() mutable {
-                    if (!result) {
-                        responder.send(
-                            500, error_json(util::to_string(result.error().kind), result.error().message),
-                            json_headers());
-                        return;
-                    }
-                    const core::ProcessResult& r = *result;
-                    // Exit 1 is "ran, and found problems" (doctor's failed checks): still the document.
-                    if (r.outcome == core::ProcessOutcome::exited && (r.exit_code == 0 || r.exit_code == 1) &&
-                        !r.stdout_text.empty()) {
-                        responder.send(200, r.stdout_text, json_headers());
-                        return;
-                    }
-                    responder.send(500, error_json("command_failed", r.describe() + ": " + r.stderr_text),
-                                   json_headers());
-                });
-            });
-    }
-
-private:
-    core::EventLoop* m_loop;
-    std::vector<std::string> m_argv;
-};
-
 ExitCode run_serve(Context& context, const ServeOptions& options) {
     std::string host = host_of(options.listen);
     if (!options.allow_remote && !is_loopback(host)) {
@@ -182,18 +116,36 @@ ExitCode run_serve(Context& context, const ServeOptions& options) {
     core::Runtime& runtime = context.runtime();
     core::EventLoop& loop = context.loop();
 
+    auto shared = std::make_shared<ServeShared>();
+    shared->loop = &loop;
+    shared->pool = runtime.pool();
+    shared->io_backend = std::string(core::to_string(loop.backend()));
+    shared->base_argv = {"/proc/self/exe", "--color", "never"};
+    if (context.options.root) {
+        shared->base_argv.push_back("--root");
+        shared->base_argv.push_back(*context.options.root);
+    }
+    if (context.options.no_cache) {
+        shared->base_argv.push_back("--no-cache");
+    }
+    shared->base_argv.push_back("--io-backend");
+    shared->base_argv.push_back(shared->io_backend);
+
     auto router = std::make_shared<net::HttpRouter>();
     router->route("GET", "/healthz", [](const net::HttpRequest&, net::HttpResponder res) {
-        res.send(200, "{\"status\":\"ok\"}\n", json_headers());
+        res.send(200, "{\"status\":\"ok\"}\n", serve_json_headers());
     });
-    router->route("GET", "/v1/doctor", CommandEndpoint(context, {"doctor"}));
-    router->route("GET", "/v1/managers", CommandEndpoint(context, {"pkg", "managers"}));
-    router->route("GET", "/v1/paths", CommandEndpoint(context, {"pkg", "paths"}));
+    router->route("GET", "/", serve_page_endpoint());
+    router->route("GET", "/metrics", serve_metrics_endpoint(shared));
+    router->route("GET", "/v1/doctor", serve_command_endpoint(shared, {"doctor"}));
+    router->route("GET", "/v1/managers", serve_command_endpoint(shared, {"pkg", "managers"}));
+    router->route("GET", "/v1/paths", serve_command_endpoint(shared, {"pkg", "paths"}));
+    router->route("GET", "/v1/search", serve_search_endpoint(shared));
     net::HttpHandler handler = [router, token](const net::HttpRequest& req, net::HttpResponder res) {
         if (!token.empty() && req.path != "/healthz") {
             auto auth = req.header("authorization");
             if (!auth || auth->substr(0, 7) != "Bearer " || !same_secret(token, auth->substr(7))) {
-                res.send(401, error_json("permission_denied", "a bearer token is required"),
+                res.send(401, serve_error_json("permission_denied", "a bearer token is required"),
                          {{"Content-Type", "application/json"}, {"WWW-Authenticate", "Bearer"}});
                 return;
             }
@@ -202,22 +154,20 @@ ExitCode run_serve(Context& context, const ServeOptions& options) {
     };
 
     // The server lives on the loop thread: created, shut down and destroyed there.
-    std::shared_ptr<std::unique_ptr<net::HttpServer>> server =
-        std::make_shared<std::unique_ptr<net::HttpServer>>();
     core::Promise<std::string> started;
     core::Future<std::string> started_future = started.future();
-    core::Promise<void> stopped;
-    core::Future<void> stopped_future = stopped.future();
-    auto stopped_ptr = std::make_shared<core::Promise<void>>(std::move(stopped));
-    loop.post([&loop, server, handler = std::move(handler), address = options.listen,
+    core::Promise<bool> stopped;
+    core::Future<bool> stopped_future = stopped.future();
+    auto stopped_ptr = std::make_shared<core::Promise<bool>>(std::move(stopped));
+    loop.post([&loop, shared, handler = std::move(handler), address = options.listen,
                started = std::move(started)]() mutable {
         auto made = net::HttpServer::listen(loop, address, std::move(handler));
         if (!made) {
             started.set(util::fail(std::move(made).error()));
             return;
         }
-        *server = std::move(*made);
-        started.set((*server)->address());
+        shared->server = std::move(*made);
+        started.set(shared->server->address());
     });
     auto bound = started_future.wait();
     if (!bound) {
@@ -226,34 +176,45 @@ ExitCode run_serve(Context& context, const ServeOptions& options) {
     context.out.line("zsyncctl: serving on http://" + *bound);
     std::fflush(stdout); // a file or a terminal too: whoever started us waits for this line
 
-    // SIGINT/SIGTERM cancel the root token: stop accepting, let requests in progress finish, then return.
+    // SIGINT/SIGTERM cancel the root token: stop accepting, let requests in progress finish (a second
+    // signal ends the process at once: the signal monitor's default), then return.
     auto grace = std::chrono::seconds(options.grace_seconds);
-    runtime.token().on_cancel([&loop, server, stopped_ptr, grace] {
-        loop.post([server, stopped_ptr, grace] {
-            if (!*server) {
-                stopped_ptr->set(util::ok());
+    runtime.token().on_cancel([&loop, shared, stopped_ptr, grace] {
+        loop.post([shared, stopped_ptr, grace] {
+            if (!shared->server) {
+                stopped_ptr->set(true);
                 return;
             }
-            (*server)->shutdown(grace, [server, stopped_ptr] { stopped_ptr->set(util::ok()); });
+            shared->server->shutdown(
+                grace, [shared, stopped_ptr] { stopped_ptr->set(!shared->server->shutdown_forced()); });
         });
     });
-    auto waited = stopped_future.wait();
+    auto drained = stopped_future.wait();
     core::Promise<void> destroyed;
     core::Future<void> destroyed_future = destroyed.future();
-    loop.post([server, destroyed = std::move(destroyed)]() mutable {
-        server->reset();
+    loop.post([shared, destroyed = std::move(destroyed)]() mutable {
+        shared->server.reset();
         destroyed.set(util::ok());
     });
     (void)destroyed_future.wait_for(5s);
-    (void)waited;
-    return ExitCode::success;
+    // A request cut at the deadline cancelled its child; it stops its managers before it exits.
+    for (int i = 0; i < 150 && shared->children.load() > 0; ++i) {
+        std::this_thread::sleep_for(20ms);
+    }
+    if (drained && *drained && shared->children.load() == 0) {
+        // Every request in progress was answered: a clean stop, not an interruption.
+        context.signal_handled();
+        return ExitCode::success;
+    }
+    return ExitCode::interrupted;
 }
 
 } // namespace
 
 void register_serve(CLI::App& app, Context& context) {
     auto options = std::make_shared<ServeOptions>();
-    auto* cmd = app.add_subcommand("serve", "Serve doctor, managers and paths as a local JSON API over HTTP");
+    auto* cmd = app.add_subcommand(
+        "serve", "Serve doctor, managers, paths and search as a local JSON API and web page over HTTP");
     cmd->add_option("--listen", options->listen,
                     "Address to listen on (default 127.0.0.1:7878; port 0 picks one)")
         ->option_text("HOST:PORT");

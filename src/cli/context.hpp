@@ -61,7 +61,11 @@ public:
     core::SignalMonitor* signals() { return m_signals.get(); }
 
     /// The exit code a stop signal asks for (130 INT, 143 TERM, 129 HUP, 131 QUIT), else 0.
-    int signal_exit_code() const { return m_signals ? m_signals->exit_code() : 0; }
+    int signal_exit_code() const { return m_signals && !m_signal_handled ? m_signals->exit_code() : 0; }
+
+    /// Says the command handled the stop signal itself (a server that drained cleanly): the command's own
+    /// exit code stands and signal_exit_code() returns 0 from then on.
+    void signal_handled() { m_signal_handled = true; }
 
     /// The runtime's event loop (for subprocesses and HTTP). Raises the loop's error, e.g.
     /// IoUringNotAvailable with the probe's reason when --io-backend io_uring cannot work here.
@@ -92,6 +96,7 @@ private:
     std::unique_ptr<core::Runtime> m_runtime;
     // Declared after the runtime: destroyed before its loop.
     std::unique_ptr<core::SignalMonitor> m_signals;
+    bool m_signal_handled = false;
     std::function<ExitCode()> m_action;
 };
 

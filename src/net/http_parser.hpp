@@ -7,6 +7,8 @@
 #include <string_view>
 #include <vector>
 
+#include "util/result.hpp"
+
 namespace zsyncctl::net {
 
 /// One request header as received (name case preserved; compare with header()).
@@ -98,5 +100,16 @@ bool is_http_token_char(char c);
 
 /// ASCII case-insensitive equality.
 bool http_iequals(std::string_view a, std::string_view b);
+
+/// One name=value pair of a query string, percent-decoded ('+' is a space).
+struct QueryParam {
+    std::string name;
+    std::string value;
+};
+
+/// Splits an application/x-www-form-urlencoded `query` ("q=a+b&exact=1&flag") into its pairs in order
+/// (a pair without '=' has an empty value; empty pairs are skipped). Fails with invalid_input for a bad
+/// percent escape. Never throws.
+util::Result<std::vector<QueryParam>> parse_query(std::string_view query);
 
 } // namespace zsyncctl::net

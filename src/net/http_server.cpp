@@ -61,6 +61,7 @@ void ServerState::on_accept() {
         }
         int one = 1;
         ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        ++stats.connections_accepted;
         auto conn = std::make_shared<Connection>(*this, fd);
         Connection* key = conn.get();
         connections.emplace(key, std::move(conn));
@@ -132,6 +133,21 @@ void ServerState::close_all() {
         std::shared_ptr<Connection> conn = connections.begin()->second;
         conn->close(); // removes itself
     }
+}
+
+void ServerState::record(int status, core::EventLoop::Clock::time_point started) {
+    ++stats.responses[status];
+    if (started == core::EventLoop::Clock::time_point{}) {
+        return;
+    }
+    double seconds = std::chrono::duration<double>(core::EventLoop::Clock::now() - started).count();
+    std::size_t i = 0;
+    while (i < HttpServerStats::k_latency_bounds.size() && seconds > HttpServerStats::k_latency_bounds[i]) {
+        ++i;
+    }
+    ++stats.latency_buckets[i];
+    stats.latency_sum_seconds += seconds;
+    ++stats.latency_count;
 }
 
 void ServerState::check_drained() {
@@ -315,11 +331,20 @@ void HttpServer::shutdown(std::chrono::milliseconds grace, util::UniqueFunction<
         s.drain_timer = s.loop.add_timer(deadline, [weak] {
             if (auto self = weak.lock()) {
                 self->drain_timer = 0;
+                self->drain_forced = !self->connections.empty();
                 self->close_all(); // the last remove() runs drain_done
             }
         });
     }
     s.check_drained();
+}
+
+bool HttpServer::shutdown_forced() const {
+    return m_state->drain_forced;
+}
+
+HttpServerStats HttpServer::stats() const {
+    return m_state->stats;
 }
 
 std::size_t HttpServer::connection_count() const {

@@ -1,7 +1,9 @@
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -31,6 +33,22 @@ struct HttpServerOptions {
     std::size_t max_connections = 100'000;
     /// Output buffered for one connection above which HttpResponder::write() returns false.
     std::size_t high_water_bytes = 64 * 1024;
+};
+
+/// What an HttpServer has answered since listen(), for /metrics: responses by status (the handlers' and
+/// the server's own 4xx/5xx), the time from a request's head to its complete answer (handler answers
+/// only), connections accepted, and answers cut short by the connection going away.
+struct HttpServerStats {
+    /// Upper bounds of the latency buckets in seconds (Prometheus' `le`); the last bucket is +Inf.
+    static constexpr std::array<double, 12> k_latency_bounds{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                                             0.05,   0.1,   0.25,   1.0,   5.0,  30.0};
+    std::map<int, std::uint64_t> responses;
+    /// Answers per bucket (not cumulative); the last element counts those above every bound.
+    std::array<std::uint64_t, k_latency_bounds.size() + 1> latency_buckets{};
+    double latency_sum_seconds = 0;
+    std::uint64_t latency_count = 0;
+    std::uint64_t connections_accepted = 0;
+    std::uint64_t aborted = 0;
 };
 
 /// The answer to one request, handed to the handler. Cheap to copy (copies share the exchange). Answer
@@ -107,6 +125,12 @@ public:
     /// (answered with Connection: close), and force-closes whatever is left after `grace`. `done` runs on
     /// the loop thread once no connection is left. A second call only moves the deadline earlier.
     void shutdown(std::chrono::milliseconds grace, util::UniqueFunction<void()> done);
+
+    /// True when the last shutdown() had to force-close connections at its deadline (loop thread).
+    bool shutdown_forced() const;
+
+    /// A copy of the counters since listen() (loop thread).
+    HttpServerStats stats() const;
 
     /// Open connections (tests and diagnostics; loop thread).
     std::size_t connection_count() const;

@@ -74,6 +74,7 @@ void Connection::close() {
     if (m_exchange != nullptr) {
         Exchange* ex = m_exchange;
         m_exchange = nullptr;
+        ++m_server.stats.aborted;
         ex->conn = nullptr;
         ex->on_drain = nullptr;
         auto callback = std::move(ex->on_close);
@@ -243,6 +244,7 @@ void Connection::dispatch() {
     auto ex = std::make_shared<Exchange>();
     ex->conn = this;
     ex->head = m_request.method == "HEAD";
+    ex->started = core::EventLoop::Clock::now();
     m_exchange = ex.get();
     HttpResponder responder(std::move(ex));
     try {
@@ -258,6 +260,7 @@ void Connection::dispatch() {
 
 void Connection::fail(int status, std::string_view reason) {
     m_keep_alive = false;
+    m_server.record(status, {});
     std::string body(reason);
     body += '\n';
     append_head(status, {{"Content-Type", "text/plain; charset=utf-8"}}, false);
@@ -296,6 +299,7 @@ void Connection::send_response(Exchange& ex, int status, std::string_view body,
                                const std::vector<HttpHeader>& headers) {
     auto self = shared_from_this();
     ex.answered = true;
+    ex.status = status;
     append_head(status, headers, m_keep_alive);
     if (status_has_body(status)) {
         std::string length = "Content-Length: " + std::to_string(body.size()) + "\r\n";
@@ -311,6 +315,7 @@ void Connection::start_stream(Exchange& ex, int status, const std::vector<HttpHe
     auto self = shared_from_this();
     ex.answered = true;
     ex.streaming = true;
+    ex.status = status;
     ex.chunked = m_request.version_minor >= 1;
     if (!ex.chunked) {
         m_keep_alive = false; // HTTP/1.0: the end of the body is the close
@@ -375,6 +380,7 @@ void Connection::exchange_gone(Exchange& ex) {
 
 void Connection::finish_exchange() {
     if (m_exchange != nullptr) {
+        m_server.record(m_exchange->status, m_exchange->started);
         m_exchange->conn = nullptr;
         m_exchange->on_close = nullptr;
         m_exchange->on_drain = nullptr;

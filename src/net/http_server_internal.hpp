@@ -28,6 +28,8 @@ struct Exchange {
     bool streaming = false; // start() happened and end() did not
     bool chunked = false;   // the stream uses chunked coding (else it ends with the close)
     bool want_drain = false;
+    int status = 0;                               // the answer's status once answered
+    core::EventLoop::Clock::time_point started{}; // when the handler got the request
     util::UniqueFunction<void()> on_drain;
     util::UniqueFunction<void()> on_close;
     /// An exchange dropped without an answer sends 500.
@@ -66,6 +68,10 @@ public:
     bool draining = false;
     core::EventLoop::TimerId drain_timer = 0;
     util::UniqueFunction<void()> drain_done;
+    bool drain_forced = false;
+    HttpServerStats stats;
+    /// Counts one complete answer with `status`; `started` (when set) also feeds the latency histogram.
+    void record(int status, core::EventLoop::Clock::time_point started);
 
 private:
     std::time_t m_date_second = 0;

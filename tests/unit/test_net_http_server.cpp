@@ -428,6 +428,7 @@ TEST_CASE("HttpServer shutdown finishes requests in progress and force-closes at
                 CHECK(r.body == "late");
                 CHECK(r.headers["connection"] == "close");
                 CHECK(done.wait_for_count(1, 3000ms));
+                ts.lt.sync([&] { CHECK(!ts.server->shutdown_forced()); });
                 int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
                 sockaddr_in addr{};
                 addr.sin_family = AF_INET;
@@ -447,6 +448,7 @@ TEST_CASE("HttpServer shutdown finishes requests in progress and force-closes at
                 CHECK(done.wait_for_count(1, 3000ms));
                 CHECK(std::chrono::steady_clock::now() - t0 >= 400ms);
                 CHECK(abandoned.load() == 1);
+                ts.lt.sync([&] { CHECK(ts.server->shutdown_forced()); });
             }
         }
     }
