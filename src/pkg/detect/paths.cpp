@@ -71,7 +71,7 @@ ManagerPaths resolve_paths(const DetectContext& context, const DetectedManager& 
     paths.detected = &detected;
     paths.prefix = detected.prefix;
     paths.prefix_exists = !detected.prefix.empty() &&
-                          probe_path(context.root, detected.prefix).kind != FileProbe::Kind::missing;
+                          probe_path(context.root, detected.prefix).exists();
     const Manager& entry = *detected.manager;
     add_existing(context, entry.bin, detected.prefix, paths.bin);
     add_existing(context, entry.lib, detected.prefix, paths.lib);
