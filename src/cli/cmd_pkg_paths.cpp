@@ -110,6 +110,10 @@ ExitCode run_paths(Context& context, const PathsOptions& options) {
         options.shell != "fish") {
         raise_usage("unknown shell '" + options.shell + "'", "use one of: bash, zsh, fish");
     }
+    if (!options.shell.empty() && context.out.json()) {
+        raise_usage("--json does not apply to pkg paths --shell: it prints lines for the shell to evaluate",
+                    "drop --shell for the JSON form (pkg paths --json)");
+    }
     if (!options.manager.empty() && pkg::find_manager(options.manager) == nullptr) {
         std::string valid;
         for (auto id : pkg::manager_ids()) {

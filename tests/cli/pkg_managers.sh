@@ -223,6 +223,12 @@ R="$SCRATCH/nix-noprofile"
 mk "$R" /usr/bin/nix-env
 zr "$R" linux x86_64 /usr/bin pkg paths nix --shell bash --no-cache
 expect_contains "$OUT" "nothing to add for nix: its prefix /home/u/.nix-profile does not exist" "nix without a profile says so"
+# The installer's ~/.nix-profile link to a profile not created yet dangles: the profile does not exist either.
+R="$SCRATCH/nix-dangling"
+mk "$R" /usr/bin/nix-env
+mkdir -p "$R/home/u" && ln -s /nix/var/nix/profiles/default "$R/home/u/.nix-profile"
+zr "$R" linux x86_64 /usr/bin pkg paths nix --shell bash --no-cache
+expect_contains "$OUT" "nothing to add for nix: its prefix /home/u/.nix-profile does not exist" "nix with a dangling profile link says so"
 
 # ---- a user's manager installing into a root-owned prefix needs root (npm's global prefix /usr) ----
 if npm_exe=$(command -v npm); then
