@@ -477,7 +477,8 @@ void register_fetch(CLI::App& app, Context& context) {
         ->option_text("BYTES");
     cmd->footer(
         "Without -o the body goes to stdout, but binary data is not written to a terminal (use -o -).\n"
-        "With --json and no -o the body is not printed: only the result object (--json with -o - is refused).");
+        "With --json and no -o the body is not printed: only the result object (--json with -o - is "
+        "refused).");
     cmd->final_callback([&context, options] {
         context.set_action([&context, options] { return run_fetch(context, *options); });
     });
