@@ -136,6 +136,13 @@ ExitCode run_paths(Context& context, const PathsOptions& options) {
             continue;
         }
         all.push_back(pkg::resolve_paths(detect_context, d));
+        // A manager that alone knows where it installs (gem) is asked; the usual locations stay otherwise.
+        if (auto asked = pkg::ask_manager_paths(context.runtime(), detect_context, all.back(),
+                                                std::chrono::seconds(10));
+            !asked && asked.error().kind != util::ErrorKind::unsupported) {
+            context.out.warning(std::string(d.manager->id) + ": " + asked.error().message +
+                                "; showing its usual directories");
+        }
     }
     if (!options.manager.empty() && all.empty()) {
         raise(util::make_error(util::ErrorKind::not_found,

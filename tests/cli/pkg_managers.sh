@@ -230,6 +230,25 @@ mkdir -p "$R/home/u" && ln -s /nix/var/nix/profiles/default "$R/home/u/.nix-prof
 zr "$R" linux x86_64 /usr/bin pkg paths nix --shell bash --no-cache
 expect_contains "$OUT" "nothing to add for nix: its prefix /home/u/.nix-profile does not exist" "nix with a dangling profile link says so"
 
+# ---- gem: pkg paths says what `gem environment` says (Debian: GEM_HOME /var/lib/gems/X.Y.0, executables
+# in /usr/local/bin), with and without a GEM_HOME of the user's
+if command -v gem >/dev/null; then
+    gem_env() { env "$@" LC_ALL=C gem environment | sed -n "s/^ *- $KEY: //p"; }
+    for home in "" "$SCRATCH/gemhome"; do
+        set -- GEM_HOME="$home"
+        [ -n "$home" ] || set -- -u GEM_HOME
+        [ -z "$home" ] || mkdir -p "$home/bin"
+        KEY="INSTALLATION DIRECTORY" want_prefix=$(gem_env "$@")
+        KEY="EXECUTABLE DIRECTORY" want_bin=$(gem_env "$@")
+        [ -d "$want_bin" ] || want_bin=
+        OUT=$(env "$@" timeout -k 2 20 "$ZSYNCCTL" --json --no-cache pkg paths gem 2>"$SCRATCH/stderr")
+        expect_json "d['managers'][0]['paths']['prefix']=='$want_prefix' and d['managers'][0]['paths']['bin']==[b for b in ['$want_bin'] if b]" "pkg paths gem (GEM_HOME='$home') agrees with gem environment: $want_prefix, $want_bin"
+    done
+    [ -n "$want_prefix" ] && ok || fail "gem environment named no installation directory"
+else
+    fail "gem is not installed (scripts/deps.sh installs ruby)"
+fi
+
 # ---- a user's manager installing into a root-owned prefix needs root (npm's global prefix /usr) ----
 if npm_exe=$(command -v npm); then
     npm_prefix=$(dirname "$(dirname "$(readlink -f "$npm_exe")")")

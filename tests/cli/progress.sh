@@ -1,7 +1,8 @@
 #!/bin/bash
 # What an install shows while it runs: the bar's spinner turns on a timer while the manager is silent (a
 # real pseudo-terminal, pty_drive.py), JSON does not repeat identical progress events, and in lines mode a
-# failing real pip's output is printed once, not again in the "last output" block.
+# failing real pip's output is printed once, not again in the "last output" block. Install logs and the
+# detection cache are pruned by age and count.
 . "$TESTS_DIR/lib.sh"
 
 BIN="$SCRATCH/bin"
@@ -45,12 +46,29 @@ else
     fail "python3 has no pty module"
 fi
 
-# --- JSON: the three identical download events are one
+# --- JSON: the three identical download events are one; the run's log prunes old logs by age and count
+logs="$XDG_CACHE_HOME/zsyncctl/logs"
+mkdir -p "$logs" && chmod 700 "$XDG_CACHE_HOME/zsyncctl" "$logs"
+for i in $(seq 1 60); do : >"$logs/install-apt-old$i.log"; done
+touch -d '40 days ago' "$logs"/install-apt-old1?.log
 OUT=$(PATH="$BIN" timeout -k 2 20 "$ZSYNCCTL" --json "${R[@]}" pkg install -y apt:zs-hello 2>"$SCRATCH/err")
 code=$?
 [ "$code" = 0 ] && ok || fail "json install: exit $code: $(cat "$SCRATCH/err")"
 n=$(printf '%s\n' "$OUT" | grep -c '"Retrieving file 1 of 1"')
 [ "$n" = 1 ] && ok || fail "identical progress events repeated: $n of them in: $OUT"
+n=$(find "$logs" -name '*.log' | wc -l)
+[ "$n" -le 50 ] && ok || fail "install logs not pruned by count: $n left (keep 50)"
+old=$(find "$logs" -name 'install-apt-old1?.log' | wc -l)
+[ "$old" = 0 ] && ok || fail "install logs older than 30 days not pruned: $old left"
+# The detection cache keeps at most 16 managers-*.json, none older than 30 days.
+cache="$XDG_CACHE_HOME/zsyncctl"
+for i in $(seq 1 30); do printf '{}' >"$cache/managers-old$i.json"; done
+touch -d '40 days ago' "$cache"/managers-old2?.json
+PATH="$BIN" timeout 20 "$ZSYNCCTL" pkg managers >/dev/null 2>&1
+n=$(find "$cache" -maxdepth 1 -name 'managers-*.json' | wc -l)
+[ "$n" -le 16 ] && [ "$n" -ge 1 ] && ok || fail "detection cache not pruned by count: $n files (keep 16)"
+old=$(find "$cache" -maxdepth 1 -name 'managers-old2?.json' | wc -l)
+[ "$old" = 0 ] && ok || fail "detection cache files older than 30 days not pruned: $old left"
 
 # --- lines mode: a failing real pip prints each line of its output once
 if pip=$(command -v pip3 || command -v pip); then

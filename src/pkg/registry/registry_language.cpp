@@ -175,6 +175,11 @@ std::vector<Manager> language_managers() {
             .executables = {"gem"},
             .install_privilege = P::user,
             .bin = k_prefix_bin,
+            // Debian's rubygems installs into /var/lib/gems/X.Y.0 with executables in /usr/local/bin, a
+            // GEM_HOME into $GEM_HOME(/bin): only gem itself knows, so `pkg paths` asks it.
+            .paths_query = {.argv = {"{exe}", "environment"},
+                            .prefix_key = "INSTALLATION DIRECTORY",
+                            .bin_key = "EXECUTABLE DIRECTORY"},
             .version_argv = {"{exe}", "--version"},
             .search =
                 {
