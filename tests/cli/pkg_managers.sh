@@ -250,14 +250,23 @@ else
 fi
 
 # ---- a user's manager installing into a root-owned prefix needs root (npm's global prefix /usr) ----
-if npm_exe=$(command -v npm); then
-    npm_prefix=$(dirname "$(dirname "$(readlink -f "$npm_exe")")")
-    run_z --json --no-cache pkg install --dry-run npm:left-pad
-    if [ "$(stat -c %u "$(dirname "$(dirname "$npm_exe")")")" = 0 ]; then
-        expect_json 'd["needs_root"] is True' "npm with a root-owned prefix needs root"
-    else
-        expect_json 'd["needs_root"] is False' "npm with a user-owned prefix ($npm_prefix) does not need root"
-    fi
+# The oracle is npm's own `npm prefix -g`, with its default prefix and with NPM_CONFIG_PREFIX set to a
+# directory another user owns.
+if command -v npm >/dev/null; then
+    npm_global="$SCRATCH/npm-global"
+    mkdir -p "$npm_global"
+    for setting in "" "$npm_global"; do
+        if [ -n "$setting" ]; then set -- NPM_CONFIG_PREFIX="$setting"; else set -- -u NPM_CONFIG_PREFIX; fi
+        npm_prefix=$(env "$@" npm prefix -g 2>/dev/null)
+        [ -n "$setting" ] && [ "$npm_prefix" != "$setting" ] && fail "npm prefix -g ignores NPM_CONFIG_PREFIX: $npm_prefix"
+        [ -n "$setting" ] && chown 65534 "$npm_global"
+        OUT=$(env "$@" timeout -k 2 20 "$ZSYNCCTL" --json --no-cache pkg install --dry-run npm:left-pad 2>"$SCRATCH/stderr")
+        if [ "$(stat -c %u "$npm_prefix")" = 0 ]; then
+            expect_json 'd["needs_root"] is True' "npm with a root-owned prefix ($npm_prefix) needs root"
+        else
+            expect_json 'd["needs_root"] is False' "npm with a prefix another user owns ($npm_prefix) does not need root"
+        fi
+    done
 fi
 
 # ---- cache: reuse, invalidation by touch, corruption ----

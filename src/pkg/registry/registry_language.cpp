@@ -10,6 +10,8 @@ std::vector<Manager> language_managers() {
             .kind = K::language,
             .executables = {"npm"},
             .install_privilege = P::user,
+            // npm's global prefix: its environment setting, else the prefix npm was installed under.
+            .prefix = {"{env:NPM_CONFIG_PREFIX}", "{env:npm_config_prefix}"},
             .bin = k_prefix_bin,
             .version_argv = {"{exe}", "--version"},
             .search =
