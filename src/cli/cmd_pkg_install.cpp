@@ -704,7 +704,8 @@ ExitCode run_operation(Context& context, const InstallArgs& args, pkg::Operation
                             "`");
     }
     // Lines mode already printed most of the manager's output: the "last output" block adds only the rest.
-    std::erase_if(outcome->last_lines, [&renderer](const std::string& line) { return renderer.printed(line); });
+    std::erase_if(outcome->last_lines,
+                  [&renderer](const std::string& line) { return renderer.printed(line); });
     print_failure_details(context.out, context.options.json, context.options.quiet, plan, *outcome);
     std::string how = outcome->term_signal != 0
                           ? "was killed by signal " + std::to_string(outcome->term_signal)

@@ -113,6 +113,12 @@ fi
 run_z pkg search hello -m apk --race
 case $ERR in *"after 0 ms"*) fail "lone manager: $ERR" ;; *) ok ;; esac
 
+# The same with the real apt (its native reader over the host's lists), alone in its lock group.
+if command -v apt-get >/dev/null; then
+    TIMEOUT=60 run_z pkg search zsync -m apt --race
+    case $ERR in *"timed out"* | *"after 0 ms"*) fail "lone apt with --race: $ERR" ;; *) ok ;; esac
+fi
+
 # -v: the command each manager ran and how long it took.
 run_z -v pkg search hello -m apk
 expect_contains "$ERR" "apk: $BIN/apk" "-v shows the command run"
