@@ -657,7 +657,19 @@ ExitCode run_operation(Context& context, const InstallArgs& args, pkg::Operation
             exec.cols = size->cols;
         }
     }
+    // The bar turns on a timer while the manager is silent (apt reading its lists, a whole npm run); the
+    // ticks run on the loop thread, like the callbacks above, and stop before the renderer is used here.
+    std::optional<core::TimerService::TimerId> ticker;
+    if (mode == RenderMode::bar) {
+        if (auto id = context.runtime().timers().schedule_every(std::chrono::milliseconds(100),
+                                                                [&renderer] { renderer.tick(); })) {
+            ticker = *id;
+        }
+    }
     auto outcome = pkg::execute_plan(plan, exec, callbacks);
+    if (ticker) {
+        context.runtime().timers().cancel(*ticker);
+    }
     if (suspend_id != 0) {
         signals->unsubscribe(suspend_id);
     }
@@ -691,6 +703,9 @@ ExitCode run_operation(Context& context, const InstallArgs& args, pkg::Operation
         context.out.warning("the package database needs repair: run `" + outcome->final_state.repair_command +
                             "`");
     }
+    // Lines mode already printed most of the manager's output: the "last output" block adds only the rest.
+    std::erase_if(outcome->last_lines,
+                  [&renderer](const std::string& line) { return renderer.printed(line); });
     print_failure_details(context.out, context.options.json, context.options.quiet, plan, *outcome);
     std::string how = outcome->term_signal != 0
                           ? "was killed by signal " + std::to_string(outcome->term_signal)

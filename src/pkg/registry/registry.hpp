@@ -231,6 +231,16 @@ struct Manager {
     /// lists apart (Homebrew).
     bool keg_only_paths = false;
 
+    /// The manager's own report of where it installs, asked on the host by `pkg paths` (gem environment):
+    /// argv ("{exe}" is the executable found) and the keys of its "KEY: value" lines naming the prefix and
+    /// the bin directory. Empty argv: the templates above are the whole answer.
+    struct PathsQuery {
+        std::vector<std::string_view> argv{};
+        std::string_view prefix_key{};
+        std::string_view bin_key{};
+    };
+    PathsQuery paths_query{};
+
     /// argv of the version command; "{exe}" is the executable found. Empty: no version command.
     std::vector<std::string_view> version_argv{};
     /// A file (template) holding the version, for managers without a version command (sdkman).
