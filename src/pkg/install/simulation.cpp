@@ -1,5 +1,6 @@
 #include "pkg/install/simulation.hpp"
 
+#include <algorithm>
 #include <csignal>
 
 #include "core/process.hpp"
@@ -293,6 +294,15 @@ util::Result<SimulationResult> run_simulation(const InstallPlan& plan, core::Eve
     }
     return parse_simulation(plan.simulation_format, plan.operation, done->stdout_text, done->stderr_text,
                             done->exit_code);
+}
+
+bool same_transaction(const Transaction& a, const Transaction& b) {
+    auto same = [](std::vector<TransactionPackage> x, std::vector<TransactionPackage> y) {
+        std::sort(x.begin(), x.end());
+        std::sort(y.begin(), y.end());
+        return x == y;
+    };
+    return same(a.install, b.install) && same(a.upgrade, b.upgrade) && same(a.remove, b.remove);
 }
 
 } // namespace zsyncctl::pkg
