@@ -505,7 +505,8 @@ util::Result<InstallOutcome> execute_plan(const InstallPlan& plan, const Execute
         }
         if (entry != nullptr) {
             auto waited = wait_for_locks(
-                root, entry->install.lock_files, options.interrupt, options.lock_wait_limit,
+                root, entry->install.lock_files, entry->install.presence_locks, options.interrupt,
+                options.lock_wait_limit,
                 [&](const LockHolder& holder) {
                     RunNotice notice = notice_of(RunNotice::Kind::lock_wait, holder);
                     notice.seconds = static_cast<int>(
