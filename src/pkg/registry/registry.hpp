@@ -173,6 +173,10 @@ struct InstallFacts {
     /// The manager's package database locks: fcntl record locks, absolute paths read inside the root (apt:
     /// dpkg's lock-frontend and lock). A run waits while another program holds one, naming it.
     std::vector<std::string_view> lock_files{};
+    /// Lock files held while they exist (pacman's db.lck, zypper's zypp.pid), absolute paths inside the
+    /// root: the holder is the live PID written in the file, else a process that has it open. A run waits
+    /// like for lock_files; a file without a live holder is stale and left for the manager to report.
+    std::vector<std::string_view> presence_locks{};
     /// The locks held only while the database changes, by a process the manager starts (apt: dpkg's lock,
     /// which apt hands to dpkg): a process of our run other than the manager's own holding one is
     /// mid-transaction, and is never killed without the user's confirmation.

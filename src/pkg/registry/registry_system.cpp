@@ -208,6 +208,7 @@ std::vector<Manager> system_managers() {
                                                "--dry-run"},
                     .simulation = SimulationFormat::zypper,
                     .lock_files = k_rpm_locks,
+                    .presence_locks = {"/run/zypp.pid"},
                 },
         },
         {
@@ -257,6 +258,7 @@ std::vector<Manager> system_managers() {
                     .simulate_remove_prefix = {"pacman", "--remove", "--print", "--print-format", "%n %v",
                                                "--color", "never"},
                     .simulation = SimulationFormat::pacman_print,
+                    .presence_locks = {"/var/lib/pacman/db.lck"},
                 },
         },
         {
