@@ -71,6 +71,7 @@ std::vector<Manager> system_managers() {
                     .state_root_args = {"--root={root}"},
                     .repair_command = "dpkg --configure -a",
                 },
+            .inventory = {.method = InventoryMethod::native_dpkg},
         },
         {
             .id = "dpkg",
@@ -258,6 +259,7 @@ std::vector<Manager> system_managers() {
                                                "--color", "never"},
                     .simulation = SimulationFormat::pacman_print,
                 },
+            .inventory = {.method = InventoryMethod::native_pacman},
         },
         {
             .id = "yay",
