@@ -29,7 +29,10 @@ P="$T/proot"
 mkdir -p "$P/etc" "$P/var/lib/pacman"
 printf '[options]\nArchitecture = auto\nSigLevel = Never\nIgnorePkg = zs-ign\nIgnoreGroup = zs-g\n\n[testrepo]\nServer = file://%s\n' \
     "$T/prepo" >"$P/etc/pacman.conf"
-PAC=(pacman --config "$P/etc/pacman.conf" --root "$P" --dbpath "$P/var/lib/pacman" --color never --noconfirm)
+# Everything pacman writes stays in the scratch root: its default CacheDir is the host's even with --root.
+mkdir -p "$P/var/cache/pacman/pkg" "$P/var/log"
+PAC=(pacman --config "$P/etc/pacman.conf" --root "$P" --dbpath "$P/var/lib/pacman" --cachedir "$P/var/cache/pacman/pkg"
+    --logfile "$P/var/log/pacman.log" --color never --noconfirm)
 "${PAC[@]}" -Sy >"$T/pacman.log" 2>&1 || fail "pacman -Sy: $(tail -3 "$T/pacman.log")"
 "${PAC[@]}" -S zs-app zs-ign zs-grp zs-same >>"$T/pacman.log" 2>&1 || fail "pacman -S: $(tail -3 "$T/pacman.log")"
 
