@@ -27,8 +27,9 @@ void register_pkg_list(CLI::App& pkg, Context& context) {
                 "dependency, IgnorePkg/IgnoreGroup shown as held. Nothing is run, nothing refreshed.\n"
                 "Exit status: 0 listed, 2 usage error, 3 a manager could not be listed, 130 interrupted.");
     cmd->final_callback([&context, options] {
-        context.set_action(
-            [&context, options] { return run_inventory_command(context, pkg::InventoryKind::list, *options); });
+        context.set_action([&context, options] {
+            return run_inventory_command(context, pkg::InventoryKind::list, *options);
+        });
     });
 }
 

@@ -18,14 +18,10 @@ nlohmann::json null_if_empty(const std::string& text) {
 }
 
 nlohmann::json package_json(const std::string& manager, const pkg::InstalledPackage& p) {
-    return {{"manager", manager},
-            {"name", p.name},
-            {"version", p.version},
-            {"architecture", null_if_empty(p.architecture)},
-            {"state", p.state},
-            {"state_abbrev", null_if_empty(p.state_abbrev)},
-            {"installed", p.present},
-            {"reason", std::string(pkg::to_string(p.reason))},
+    return {{"manager", manager},     {"name", p.name},
+            {"version", p.version},   {"architecture", null_if_empty(p.architecture)},
+            {"state", p.state},       {"state_abbrev", null_if_empty(p.state_abbrev)},
+            {"installed", p.present}, {"reason", std::string(pkg::to_string(p.reason))},
             {"held", p.held}};
 }
 
@@ -71,7 +67,8 @@ void print_table(const Output& out, const pkg::InventoryReport& r, pkg::Inventor
     std::size_t ver_w = 7;
     if (kind == pkg::InventoryKind::list) {
         for (const auto& p : r.packages) {
-            name_w = std::min<std::size_t>(std::max(name_w, display_width(name_arch(p.name, p.architecture))), 48);
+            name_w =
+                std::min<std::size_t>(std::max(name_w, display_width(name_arch(p.name, p.architecture))), 48);
             ver_w = std::min<std::size_t>(std::max(ver_w, display_width(p.version)), 32);
         }
         for (const auto& p : r.packages) {
@@ -86,7 +83,8 @@ void print_table(const Output& out, const pkg::InventoryReport& r, pkg::Inventor
         return;
     }
     for (const auto& o : r.outdated) {
-        name_w = std::min<std::size_t>(std::max(name_w, display_width(name_arch(o.name, o.architecture))), 48);
+        name_w =
+            std::min<std::size_t>(std::max(name_w, display_width(name_arch(o.name, o.architecture))), 48);
         ver_w = std::min<std::size_t>(std::max(ver_w, display_width(o.installed)), 32);
     }
     for (const auto& o : r.outdated) {
@@ -105,7 +103,8 @@ void print_footer(const Output& out, const std::vector<pkg::InventoryReport>& re
         if (out.verbosity() > 0) {
             char ms[32];
             std::snprintf(ms, sizeof ms, "%.3fs", static_cast<double>(r.elapsed_ms) / 1000.0);
-            out.info(r.manager + ": native reader [" + std::string(pkg::to_string(r.status)) + ", " + ms + "]");
+            out.info(r.manager + ": native reader [" + std::string(pkg::to_string(r.status)) + ", " + ms +
+                     "]");
         }
         if (r.status != pkg::InventoryStatus::ok) {
             out.info(r.manager + ": " + std::string(pkg::to_string(r.status)) +

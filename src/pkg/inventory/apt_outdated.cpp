@@ -33,7 +33,8 @@ std::string_view package_name(std::string_view stanza) {
     static constexpr std::string_view k_prefix = "Package:";
     if (stanza.substr(0, k_prefix.size()) == k_prefix) {
         std::size_t eol = stanza.find('\n');
-        std::string_view v = stanza.substr(k_prefix.size(), eol == std::string_view::npos ? eol : eol - k_prefix.size());
+        std::string_view v =
+            stanza.substr(k_prefix.size(), eol == std::string_view::npos ? eol : eol - k_prefix.size());
         while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) {
             v.remove_prefix(1);
         }
@@ -49,7 +50,8 @@ std::string_view package_name(std::string_view stanza) {
 
 util::Result<std::vector<OutdatedPackage>> apt_outdated(const util::Root& root,
                                                         const std::vector<InstalledPackage>& installed,
-                                                        std::string* note, const core::CancellationToken& token) {
+                                                        std::string* note,
+                                                        const core::CancellationToken& token) {
     AptSetup setup = apt_setup(root);
     if (setup.lists.empty()) {
         return util::fail(util::ErrorKind::not_found,

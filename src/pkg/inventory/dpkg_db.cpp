@@ -155,7 +155,9 @@ util::Result<std::vector<InstalledPackage>> read_dpkg_database(const util::Root&
         return util::fail(util::ErrorKind::io, status.string() + ": not a regular file");
     }
     DpkgCollector c;
-    auto add = [&](std::string_view s) { c.add(s); };
+    auto add = [&](std::string_view s) {
+        c.add(s);
+    };
     if (auto read = read_stanzas(status, token, add); !read) {
         return util::fail(std::move(read).error());
     }
@@ -168,7 +170,8 @@ util::Result<std::vector<InstalledPackage>> read_dpkg_database(const util::Root&
     }
     std::sort(journal.begin(), journal.end());
     for (const auto& file : journal) {
-        if (auto read = read_stanzas(file, token, add); !read && read.error().kind == util::ErrorKind::cancelled) {
+        if (auto read = read_stanzas(file, token, add);
+            !read && read.error().kind == util::ErrorKind::cancelled) {
             return util::fail(std::move(read).error());
         }
     }

@@ -22,7 +22,8 @@ void fail_report(InventoryReport& report, const util::Error& error) {
     report.hint = error.hint;
 }
 
-void read_dpkg(const InventoryRequest& request, InventoryReport& report, const core::CancellationToken& token) {
+void read_dpkg(const InventoryRequest& request, InventoryReport& report,
+               const core::CancellationToken& token) {
     auto installed = read_dpkg_database(request.root, token);
     if (!installed) {
         fail_report(report, installed.error());
@@ -85,7 +86,8 @@ util::Result<void> validate_inventory_request(const InventoryRequest& request) {
             for (auto id : manager_ids()) {
                 known.emplace_back(id);
             }
-            return util::fail(util::ErrorKind::invalid_input, "unknown manager '" + util::sanitize_terminal(m) + "'",
+            return util::fail(util::ErrorKind::invalid_input,
+                              "unknown manager '" + util::sanitize_terminal(m) + "'",
                               "known managers: " + util::join(known, ", "));
         }
     }
@@ -127,9 +129,9 @@ util::Result<std::vector<InventoryReport>> run_inventory(const InventoryRequest&
             report.error = "zsyncctl cannot read " + std::string(manager.display_name) + "'s packages yet";
         }
         sanitize(report);
-        report.elapsed_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                std::chrono::steady_clock::now() - started)
-                                .count();
+        report.elapsed_ms =
+            std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started)
+                .count();
         reports.push_back(std::move(report));
     }
     return reports;

@@ -56,9 +56,9 @@ std::string_view to_string(InstallReason reason);
 struct InventoryReport {
     std::string manager;
     InventoryStatus status = InventoryStatus::ok;
-    std::string error;                     ///< why not ok; empty when ok
-    std::string hint;                      ///< what to run to fix it ("run zsyncctl pkg refresh -m apt")
-    std::string note;                      ///< a caveat about an ok answer (apt pinning not applied)
+    std::string error;                      ///< why not ok; empty when ok
+    std::string hint;                       ///< what to run to fix it ("run zsyncctl pkg refresh -m apt")
+    std::string note;                       ///< a caveat about an ok answer (apt pinning not applied)
     std::vector<InstalledPackage> packages; ///< pkg list: sorted by name, then architecture
     std::vector<OutdatedPackage> outdated;  ///< pkg outdated: sorted by name, then architecture
     std::int64_t elapsed_ms = 0;

@@ -178,8 +178,9 @@ IgnoreRules ignore_rules(const PacmanLayout& layout) {
             continue;
         }
         std::string_view key = util::trim(line.substr(0, eq));
-        std::vector<std::string>* into =
-            key == "IgnorePkg" ? &rules.packages : key == "IgnoreGroup" ? &rules.groups : nullptr;
+        std::vector<std::string>* into = key == "IgnorePkg"     ? &rules.packages
+                                         : key == "IgnoreGroup" ? &rules.groups
+                                                                : nullptr;
         if (into == nullptr) {
             continue;
         }
