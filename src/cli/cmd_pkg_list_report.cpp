@@ -35,8 +35,20 @@ nlohmann::json outdated_json(const std::string& manager, const pkg::OutdatedPack
             {"skip_reason", null_if_empty(o.skip_reason)}};
 }
 
+nlohmann::json owner_json(const std::string& manager, const pkg::FileOwner& f) {
+    return {{"manager", manager}, {"package", f.package}, {"path", f.path}};
+}
+
 std::size_t count_of(const pkg::InventoryReport& r, pkg::InventoryKind kind) {
-    return kind == pkg::InventoryKind::list ? r.packages.size() : r.outdated.size();
+    switch (kind) {
+    case pkg::InventoryKind::list:
+        return r.packages.size();
+    case pkg::InventoryKind::outdated:
+        return r.outdated.size();
+    case pkg::InventoryKind::which:
+        return r.owners.size();
+    }
+    return 0;
 }
 
 nlohmann::json status_json(const pkg::InventoryReport& r, pkg::InventoryKind kind) {
@@ -60,11 +72,17 @@ void print_table(const Output& out, const pkg::InventoryReport& r, pkg::Inventor
         return;
     }
     std::size_t n = count_of(r, kind);
-    std::string what = kind == pkg::InventoryKind::list ? (n == 1 ? " package" : " packages")
-                                                        : (n == 1 ? " outdated" : " outdated");
+    std::string what = kind != pkg::InventoryKind::outdated ? (n == 1 ? " package" : " packages")
+                                                            : (n == 1 ? " outdated" : " outdated");
     out.line(out.paint(r.manager, Color::bold) + " (" + std::to_string(n) + what + ")");
     std::size_t name_w = 4;
     std::size_t ver_w = 7;
+    if (kind == pkg::InventoryKind::which) {
+        for (const auto& f : r.owners) {
+            out.line("  " + f.package + ": " + f.path);
+        }
+        return;
+    }
     if (kind == pkg::InventoryKind::list) {
         for (const auto& p : r.packages) {
             name_w =
@@ -97,9 +115,15 @@ void print_table(const Output& out, const pkg::InventoryReport& r, pkg::Inventor
     }
 }
 
-// Failures, notes and (with -v) timings on stderr after the tables.
+// Failures, notes and (with -v) timings on stderr after the tables; the detected managers zsyncctl cannot
+// read yet in one line.
 void print_footer(const Output& out, const std::vector<pkg::InventoryReport>& reports) {
+    std::vector<std::string> unsupported;
     for (const auto& r : reports) {
+        if (r.status == pkg::InventoryStatus::unsupported && out.verbosity() == 0) {
+            unsupported.push_back(r.manager);
+            continue;
+        }
         if (out.verbosity() > 0) {
             char ms[32];
             std::snprintf(ms, sizeof ms, "%.3fs", static_cast<double>(r.elapsed_ms) / 1000.0);
@@ -112,6 +136,9 @@ void print_footer(const Output& out, const std::vector<pkg::InventoryReport>& re
         } else if (!r.note.empty()) {
             out.info(r.manager + ": " + r.note);
         }
+    }
+    if (!unsupported.empty()) {
+        out.info("not read yet: " + util::join(unsupported, ", ") + " (-v says why)");
     }
 }
 
@@ -135,6 +162,7 @@ ExitCode run_inventory_command(Context& context, pkg::InventoryKind kind, const 
     request.root = context.root();
     request.managers = split_managers(options.managers);
     request.use_cache = !context.options.no_cache;
+    request.query = options.query;
     if (auto valid = pkg::validate_inventory_request(request); !valid) {
         raise_usage(valid.error().message, valid.error().hint);
     }
@@ -150,7 +178,13 @@ ExitCode run_inventory_command(Context& context, pkg::InventoryKind kind, const 
 
     if (options.json_lines) {
         for (const auto& r : reports) {
-            if (list) {
+            if (kind == pkg::InventoryKind::which) {
+                for (const auto& f : r.owners) {
+                    nlohmann::json j = owner_json(r.manager, f);
+                    j["type"] = "owner";
+                    out.line(json_text(j, JsonLayout::line));
+                }
+            } else if (list) {
                 for (const auto& p : r.packages) {
                     nlohmann::json j = package_json(r.manager, p);
                     j["type"] = "package";
@@ -168,12 +202,22 @@ ExitCode run_inventory_command(Context& context, pkg::InventoryKind kind, const 
             out.line(json_text(s, JsonLayout::line));
         }
     } else if (json) {
+        const char* key = kind == pkg::InventoryKind::which ? "owners" : list ? "packages" : "outdated";
         nlohmann::json doc{{"schema_version", k_inventory_schema_version},
-                           {"command", list ? "list" : "outdated"},
-                           {list ? "packages" : "outdated", nlohmann::json::array()},
+                           {"command", kind == pkg::InventoryKind::which ? "which"
+                                       : list                            ? "list"
+                                                                         : "outdated"},
+                           {key, nlohmann::json::array()},
                            {"managers", nlohmann::json::array()}};
+        if (kind == pkg::InventoryKind::which) {
+            doc["query"] = options.query;
+        }
         for (const auto& r : reports) {
-            if (list) {
+            if (kind == pkg::InventoryKind::which) {
+                for (const auto& f : r.owners) {
+                    doc["owners"].push_back(owner_json(r.manager, f));
+                }
+            } else if (list) {
                 for (const auto& p : r.packages) {
                     doc["packages"].push_back(package_json(r.manager, p));
                 }
@@ -210,7 +254,9 @@ ExitCode run_inventory_command(Context& context, pkg::InventoryKind kind, const 
     bool named = !request.managers.empty();
     bool incomplete = reports.empty();
     bool actionable = false;
+    std::size_t owners = 0;
     for (const auto& r : reports) {
+        owners += r.owners.size();
         if (r.status == pkg::InventoryStatus::error || r.status == pkg::InventoryStatus::cancelled ||
             (named && r.status != pkg::InventoryStatus::ok)) {
             incomplete = true;
@@ -221,6 +267,9 @@ ExitCode run_inventory_command(Context& context, pkg::InventoryKind kind, const 
     }
     if (incomplete) {
         return ExitCode::no_answer;
+    }
+    if (kind == pkg::InventoryKind::which) {
+        return owners > 0 ? ExitCode::success : ExitCode::failure;
     }
     return !list && actionable ? ExitCode::outdated : ExitCode::success;
 }

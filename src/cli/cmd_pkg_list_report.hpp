@@ -12,6 +12,7 @@ namespace zsyncctl::cli {
 struct InventoryOptions {
     std::vector<std::string> managers; ///< -m values, each possibly comma-separated
     bool json_lines = false;
+    std::string query; ///< pkg which: a command or a path
 };
 
 /// The JSON schema version of `pkg list --json` and `pkg outdated --json` (and their --json-lines

@@ -6,6 +6,7 @@
 #include "pkg/detect/detect.hpp"
 #include "pkg/inventory/apt_outdated.hpp"
 #include "pkg/inventory/dpkg_db.hpp"
+#include "pkg/inventory/dpkg_files.hpp"
 #include "pkg/inventory/pacman_db.hpp"
 #include "pkg/registry/registry.hpp"
 #include "util/sanitize.hpp"
@@ -24,6 +25,15 @@ void fail_report(InventoryReport& report, const util::Error& error) {
 
 void read_dpkg(const InventoryRequest& request, InventoryReport& report,
                const core::CancellationToken& token) {
+    if (request.kind == InventoryKind::which) {
+        auto owners = dpkg_file_owners(request.root, which_candidates(request.query));
+        if (!owners) {
+            fail_report(report, owners.error());
+            return;
+        }
+        report.owners = std::move(*owners);
+        return;
+    }
     auto installed = read_dpkg_database(request.root, token);
     if (!installed) {
         fail_report(report, installed.error());
@@ -42,6 +52,11 @@ void read_dpkg(const InventoryRequest& request, InventoryReport& report,
 }
 
 void read_pacman(const InventoryRequest& request, InventoryReport& report) {
+    if (request.kind == InventoryKind::which) {
+        report.status = InventoryStatus::unsupported;
+        report.error = "pkg which does not read pacman's file lists yet";
+        return;
+    }
     auto installed = read_pacman_local(request.root);
     if (!installed) {
         fail_report(report, installed.error());
@@ -73,6 +88,10 @@ void sanitize(InventoryReport& report) {
         o.architecture = util::sanitize_terminal(o.architecture);
         o.installed = util::sanitize_terminal(o.installed);
         o.candidate = util::sanitize_terminal(o.candidate);
+    }
+    for (auto& f : report.owners) {
+        f.package = util::sanitize_terminal(f.package);
+        f.path = util::sanitize_terminal(f.path);
     }
     report.error = util::sanitize_terminal(report.error);
 }

@@ -37,6 +37,12 @@ struct OutdatedPackage {
     std::string skip_reason;
 };
 
+/// An installed package that ships a path (`pkg which`).
+struct FileOwner {
+    std::string package; ///< as the manager names it ("coreutils", "libc6:amd64" for Multi-Arch: same)
+    std::string path;    ///< the path as the package's file list records it
+};
+
 /// How one manager's inventory went.
 enum class InventoryStatus {
     ok,          ///< read
@@ -61,6 +67,7 @@ struct InventoryReport {
     std::string note;                       ///< a caveat about an ok answer (apt pinning not applied)
     std::vector<InstalledPackage> packages; ///< pkg list: sorted by name, then architecture
     std::vector<OutdatedPackage> outdated;  ///< pkg outdated: sorted by name, then architecture
+    std::vector<FileOwner> owners;          ///< pkg which: the packages that ship the path
     std::int64_t elapsed_ms = 0;
 };
 
