@@ -192,6 +192,18 @@ struct InstallFacts {
     std::string_view repair_command{};
 };
 
+/// How `pkg list` and `pkg outdated` read a manager's installed packages (pkg/inventory).
+enum class InventoryMethod {
+    none,          ///< not yet: the manager is reported unsupported
+    native_dpkg,   ///< dpkg's status (+ journal) and apt's extended_states; outdated against the apt lists
+    native_pacman, ///< pacman's local db; outdated against the sync dbs (IgnorePkg/IgnoreGroup)
+};
+
+/// A manager's inventory facts.
+struct InventoryFacts {
+    InventoryMethod method = InventoryMethod::none;
+};
+
 /// One manager in the registry: everything about it that is a fact, not a run-time finding.
 ///
 /// String fields that name paths are templates, expanded by detection:
@@ -256,6 +268,8 @@ struct Manager {
     SearchFacts search{};
     /// How `pkg install` / `pkg remove` run it; all empty: not offered.
     InstallFacts install{};
+    /// How `pkg list` / `pkg outdated` read it; method none: reported unsupported.
+    InventoryFacts inventory{};
 };
 
 /// The whole registry, in a fixed order (system, app, language, version managers). Never fails.

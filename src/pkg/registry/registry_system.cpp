@@ -71,6 +71,7 @@ std::vector<Manager> system_managers() {
                     .state_root_args = {"--root={root}"},
                     .repair_command = "dpkg --configure -a",
                 },
+            .inventory = {.method = InventoryMethod::native_dpkg},
         },
         {
             .id = "dpkg",
@@ -260,6 +261,7 @@ std::vector<Manager> system_managers() {
                     .simulation = SimulationFormat::pacman_print,
                     .presence_locks = {"/var/lib/pacman/db.lck"},
                 },
+            .inventory = {.method = InventoryMethod::native_pacman},
         },
         {
             .id = "yay",
