@@ -99,8 +99,8 @@ std::string dash_operand_hint(const CLI::App& app, int argc, const char* const* 
             for (const CLI::App* c = cmd; c != nullptr && opt == nullptr; c = c->get_parent()) {
                 opt = c->get_option_no_throw(std::string(arg));
             }
-            if (opt != nullptr && opt->get_items_expected_min() > 0 && arg.find('=') == std::string_view::npos &&
-                i + 1 < argc) {
+            if (opt != nullptr && opt->get_items_expected_min() > 0 &&
+                arg.find('=') == std::string_view::npos && i + 1 < argc) {
                 options.emplace_back(argv[++i]);
             }
         } else if (option_like && !after_dashes) {
