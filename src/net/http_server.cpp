@@ -179,7 +179,8 @@ void ServerState::check_drained() {
     done();
 }
 
-void ServerState::begin_drain(core::EventLoop::Clock::time_point deadline, util::UniqueFunction<void()> done) {
+void ServerState::begin_drain(core::EventLoop::Clock::time_point deadline,
+                              util::UniqueFunction<void()> done) {
     if (done) {
         drain_done = std::move(done);
     }
@@ -226,7 +227,8 @@ util::Result<int> open_listener(const sockaddr_storage& address, socklen_t lengt
     if (family == AF_INET6) {
         ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
     }
-    if (::bind(fd, reinterpret_cast<const sockaddr*>(&address), length) != 0 || ::listen(fd, SOMAXCONN) != 0) {
+    if (::bind(fd, reinterpret_cast<const sockaddr*>(&address), length) != 0 ||
+        ::listen(fd, SOMAXCONN) != 0) {
         int err = errno;
         ::close(fd);
         return util::fail(util::errno_error(what, err));

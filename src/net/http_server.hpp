@@ -156,7 +156,8 @@ public:
 
 private:
     explicit HttpServer(std::shared_ptr<detail::ServerState> state);
-    /// Adds `count` loops on their own threads, each listening on the bound address (http_server_threads.cpp).
+    /// Adds `count` loops on their own threads, each listening on the bound address
+    /// (http_server_threads.cpp).
     util::Result<void> start_loops(std::size_t count);
     std::shared_ptr<detail::ServerState> m_state;
     std::vector<std::unique_ptr<detail::LoopThread>> m_workers;

@@ -27,10 +27,10 @@ class Connection;
 struct Exchange {
     Connection* conn = nullptr;
     core::EventLoop* loop = nullptr; // the connection's loop
-    bool head = false;      // a HEAD request: headers only
-    bool answered = false;  // send() or start() happened
-    bool streaming = false; // start() happened and end() did not
-    bool chunked = false;   // the stream uses chunked coding (else it ends with the close)
+    bool head = false;               // a HEAD request: headers only
+    bool answered = false;           // send() or start() happened
+    bool streaming = false;          // start() happened and end() did not
+    bool chunked = false;            // the stream uses chunked coding (else it ends with the close)
     bool want_drain = false;
     int status = 0;                               // the answer's status once answered
     core::EventLoop::Clock::time_point started{}; // when the handler got the request
@@ -49,7 +49,8 @@ util::Result<int> open_listener(const sockaddr_storage& address, socklen_t lengt
 /// Everything but the counters behind `stats_mutex` and `open_connections` belongs to its loop's thread.
 class ServerState : public std::enable_shared_from_this<ServerState> {
 public:
-    ServerState(core::EventLoop& loop, int fd, std::shared_ptr<HttpHandler> handler, HttpServerOptions options)
+    ServerState(core::EventLoop& loop, int fd, std::shared_ptr<HttpHandler> handler,
+                HttpServerOptions options)
         : loop(loop), listen_fd(fd), handler(std::move(handler)), options(options) {}
     ~ServerState();
 

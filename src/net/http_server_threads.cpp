@@ -97,14 +97,18 @@ void HttpServer::shutdown(std::chrono::milliseconds grace, util::UniqueFunction<
         w->loop->post([state, deadline, home, gate] {
             util::UniqueFunction<void()> arrived;
             if (gate) {
-                arrived = [home, gate] { home->post([gate] { gate->arrive(); }); };
+                arrived = [home, gate] {
+                    home->post([gate] { gate->arrive(); });
+                };
             }
             state->begin_drain(deadline, std::move(arrived));
         });
     }
     util::UniqueFunction<void()> arrived;
     if (gate) {
-        arrived = [gate] { gate->arrive(); };
+        arrived = [gate] {
+            gate->arrive();
+        };
     }
     m_state->begin_drain(deadline, std::move(arrived));
 }
