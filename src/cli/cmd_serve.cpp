@@ -32,6 +32,7 @@ struct ServeOptions {
     bool allow_remote = false;
     std::string token_file;
     int grace_seconds = 10;
+    int threads = 1;
 };
 
 // The host part of HOST:PORT / [HOST]:PORT, as written.
@@ -109,6 +110,9 @@ ExitCode run_serve(Context& context, const ServeOptions& options) {
     if (!options.token_file.empty()) {
         token = read_token(options.token_file);
     }
+    if (options.threads < 1 || options.threads > 64) {
+        raise_usage("--threads must be between 1 and 64");
+    }
     if (options.grace_seconds < 0 || options.grace_seconds > 3600) {
         raise_usage("--grace must be between 0 and 3600 seconds");
     }
@@ -159,14 +163,17 @@ ExitCode run_serve(Context& context, const ServeOptions& options) {
     core::Promise<bool> stopped;
     core::Future<bool> stopped_future = stopped.future();
     auto stopped_ptr = std::make_shared<core::Promise<bool>>(std::move(stopped));
-    loop.post([&loop, shared, handler = std::move(handler), address = options.listen,
+    net::HttpServerOptions server_options;
+    server_options.threads = static_cast<std::size_t>(options.threads);
+    loop.post([&loop, shared, handler = std::move(handler), address = options.listen, server_options,
                started = std::move(started)]() mutable {
-        auto made = net::HttpServer::listen(loop, address, std::move(handler));
+        auto made = net::HttpServer::listen(loop, address, std::move(handler), server_options);
         if (!made) {
             started.set(util::fail(std::move(made).error()));
             return;
         }
         shared->server = std::move(*made);
+        shared->live_server.store(shared->server.get());
         started.set(shared->server->address());
     });
     auto bound = started_future.wait();
@@ -193,6 +200,7 @@ ExitCode run_serve(Context& context, const ServeOptions& options) {
     core::Promise<void> destroyed;
     core::Future<void> destroyed_future = destroyed.future();
     loop.post([shared, destroyed = std::move(destroyed)]() mutable {
+        shared->live_server.store(nullptr);
         shared->server.reset();
         destroyed.set(util::ok());
     });
@@ -226,6 +234,9 @@ void register_serve(CLI::App& app, Context& context) {
     cmd->add_option("--grace", options->grace_seconds,
                     "Seconds that requests in progress get to finish after SIGINT/SIGTERM (default 10)")
         ->option_text("SECONDS");
+    cmd->add_option("--threads", options->threads,
+                    "Event loop threads serving connections, 1 to 64 (default 1: the main loop only)")
+        ->option_text("N");
     cmd->final_callback([&context, options] {
         context.set_action([&context, options] { return run_serve(context, *options); });
     });

@@ -17,7 +17,8 @@
 
 namespace zsyncctl::cli {
 
-/// What the handlers share: the loop, the argv prefix that runs this binary with the server's global
+/// What the handlers share (on every loop of the server: the counters are atomics, children are read
+/// through the loop the request arrived on, HttpResponder::loop()): the loop, the argv prefix that runs this binary with the server's global
 /// options, the server (for its counters) and the work in flight. Built on the main thread before the
 /// server starts; afterwards the plain fields are read-only and `server` and the counters belong to the
 /// loop thread, except `children`, which the main thread reads to wait for them at shutdown.
@@ -28,10 +29,13 @@ struct ServeShared {
     std::vector<std::string> base_argv;
     std::string io_backend;
     std::unique_ptr<net::HttpServer> server;
-    std::size_t searches_in_flight = 0;
-    std::uint64_t searches_started = 0;
-    std::uint64_t searches_cancelled = 0;
-    std::size_t commands_in_flight = 0;
+    /// `server` for the handlers, which may run on any of its loops (serve --threads): set once it is
+    /// listening, cleared before it is destroyed.
+    std::atomic<net::HttpServer*> live_server{nullptr};
+    std::atomic<std::size_t> searches_in_flight{0};
+    std::atomic<std::uint64_t> searches_started{0};
+    std::atomic<std::uint64_t> searches_cancelled{0};
+    std::atomic<std::size_t> commands_in_flight{0};
     /// Children (commands and searches) still running.
     std::atomic<int> children{0};
 };

@@ -54,6 +54,9 @@ HttpServer::~HttpServer() {
         if (w->thread.joinable()) {
             w->thread.join();
         }
+    }
+    // Only now: a handler on a loop still running may have been reading every loop's counters.
+    for (auto& w : m_workers) {
         w->state->close_all(); // the loop is not running: a no-op unless the task never ran
         w->state.reset();
         w->loop.reset();

@@ -172,4 +172,33 @@ kill -INT "$PID"
 wait_exit "$PID" 15
 [ "$STATUS" = 0 ] && ok || fail "exit after SIGINT with nothing in progress: $STATUS (wanted 0)"
 
+# --threads 3: three loops with their own listeners; connections land on more than one, every
+# endpoint answers on every loop (children are read through the request's loop), SIGTERM drains them all.
+start_server "$SCRATCH/serve5.log" --threads 3 || finish
+BASE="http://127.0.0.1:$PORT"
+good=0
+for _ in $(seq 30); do
+    [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 "$BASE/healthz")" = 200 ] && good=$((good + 1))
+done
+[ "$good" = 30 ] && ok || fail "--threads 3: $good of 30 /healthz answered"
+managers_ok=0
+for _ in $(seq 6); do
+    OUT=$(curl -sS --max-time 30 "$BASE/v1/managers")
+    printf '%s' "$OUT" >"$SCRATCH/http-managers-t.json"
+    python3 -c 'import json,sys; a=json.load(open(sys.argv[1])); b=json.load(open(sys.argv[2])); sys.exit(0 if a==b else 1)' \
+        "$SCRATCH/http-managers-t.json" "$SCRATCH/cli-managers.json" && managers_ok=$((managers_ok + 1))
+done
+[ "$managers_ok" = 6 ] && ok || fail "--threads 3: /v1/managers matched the CLI $managers_ok of 6 times"
+OUT=$(curl -sS --max-time 10 "$BASE/metrics")
+loops=$(printf '%s\n' "$OUT" | grep -c '^zsyncctl_http_loop_connections_accepted_total{loop=' || true)
+busy=$(printf '%s\n' "$OUT" | grep '^zsyncctl_http_loop_connections_accepted_total{loop=' | awk '$2 > 0' | wc -l)
+[ "$loops" = 3 ] && ok || fail "--threads 3: $loops loops in /metrics"
+[ "$busy" -ge 2 ] && ok || fail "--threads 3: connections on $busy loop(s): $(printf '%s\n' "$OUT" | grep loop_connections)"
+kill -TERM "$PID"
+wait_exit "$PID" 15
+[ "$STATUS" = 0 ] && ok || fail "--threads 3: exit after SIGTERM: $STATUS (wanted 0)"
+"$ZSYNCCTL" serve --threads 0 >/dev/null 2>&1
+STATUS=$?
+[ "$STATUS" = 2 ] && ok || fail "--threads 0: exit $STATUS (wanted 2)"
+
 finish
