@@ -350,7 +350,8 @@ net::HttpHandler serve_metrics_endpoint(std::shared_ptr<ServeShared> shared) {
         metric("zsyncctl_searches_total", "counter", "Searches started.");
         out += "zsyncctl_searches_total " + std::to_string(shared->searches_started.load()) + "\n";
         metric("zsyncctl_searches_cancelled_total", "counter", "Searches cancelled by the client leaving.");
-        out += "zsyncctl_searches_cancelled_total " + std::to_string(shared->searches_cancelled.load()) + "\n";
+        out +=
+            "zsyncctl_searches_cancelled_total " + std::to_string(shared->searches_cancelled.load()) + "\n";
         metric("zsyncctl_commands_in_flight", "gauge", "Doctor, managers and paths commands running now.");
         out += "zsyncctl_commands_in_flight " + std::to_string(shared->commands_in_flight.load()) + "\n";
         responder.send(

@@ -18,10 +18,11 @@
 namespace zsyncctl::cli {
 
 /// What the handlers share (on every loop of the server: the counters are atomics, children are read
-/// through the loop the request arrived on, HttpResponder::loop()): the loop, the argv prefix that runs this binary with the server's global
-/// options, the server (for its counters) and the work in flight. Built on the main thread before the
-/// server starts; afterwards the plain fields are read-only and `server` and the counters belong to the
-/// loop thread, except `children`, which the main thread reads to wait for them at shutdown.
+/// through the loop the request arrived on, HttpResponder::loop()): the loop, the argv prefix that runs this
+/// binary with the server's global options, the server (for its counters) and the work in flight. Built on
+/// the main thread before the server starts; afterwards the plain fields are read-only and `server` and the
+/// counters belong to the loop thread, except `children`, which the main thread reads to wait for them at
+/// shutdown.
 struct ServeShared {
     core::EventLoop* loop = nullptr;
     core::ThreadPool* pool = nullptr;
