@@ -13,6 +13,7 @@
 #include "cli/context.hpp"
 #include "cli/json.hpp"
 #include "cli/terminal.hpp"
+#include "util/strings.hpp"
 
 namespace zsyncctl::cli {
 
@@ -52,13 +53,97 @@ ColorMode parse_color(const std::string& value) {
     return ColorMode::automatic;
 }
 
+// True when `arg` ("-m", "--manager", "--manager=apt") names an option of `cmd` or of a command above it.
+bool is_known_option(const CLI::App* cmd, std::string_view arg) {
+    std::string name(arg.substr(0, arg.find('=')));
+    for (; cmd != nullptr; cmd = cmd->get_parent()) {
+        if (cmd->get_option_no_throw(name) != nullptr) {
+            return true;
+        }
+    }
+    return false;
+}
+
+// A query or package name that starts with '-' reads as an option, and options written after "--" read as
+// operands: for such a command line, the command that works (the options first, then "--", then the
+// operands), with each word quoted for the shell. Empty when the mistake is something else.
+std::string dash_operand_hint(const CLI::App& app, int argc, const char* const* argv) {
+    const CLI::App* cmd = &app;
+    while (true) {
+        std::vector<CLI::App*> subs = cmd->get_subcommands();
+        if (subs.empty()) {
+            break;
+        }
+        cmd = subs.front();
+    }
+    if (cmd == &app || cmd->get_option_no_throw("--") != nullptr) {
+        return {};
+    }
+    std::vector<std::string> options;
+    std::vector<std::string> operands;
+    bool moved = false;
+    bool after_dashes = false;
+    bool past_command = false;
+    for (int i = 1; i < argc; ++i) {
+        std::string_view arg = argv[i];
+        if (arg == "--" && !after_dashes) {
+            after_dashes = true;
+            continue;
+        }
+        bool option_like = arg.size() > 1 && arg[0] == '-';
+        if (option_like && is_known_option(cmd, arg)) {
+            moved = moved || after_dashes;
+            options.emplace_back(arg);
+            // Its value, unless given with '=' or the option is a flag.
+            const CLI::Option* opt = nullptr;
+            for (const CLI::App* c = cmd; c != nullptr && opt == nullptr; c = c->get_parent()) {
+                opt = c->get_option_no_throw(std::string(arg));
+            }
+            if (opt != nullptr && opt->get_items_expected_min() > 0 && arg.find('=') == std::string_view::npos &&
+                i + 1 < argc) {
+                options.emplace_back(argv[++i]);
+            }
+        } else if (option_like && !after_dashes) {
+            moved = true; // an operand that looks like an option
+            operands.emplace_back(arg);
+        } else if (!after_dashes && !past_command) {
+            options.emplace_back(arg); // the command words ("pkg", "search")
+        } else {
+            // A plain operand before "--" means the user typed the query: an unknown option is a typo.
+            if (!after_dashes) {
+                return {};
+            }
+            operands.emplace_back(arg);
+        }
+        past_command = past_command || arg == cmd->get_name();
+    }
+    if (!moved || operands.empty()) {
+        return {};
+    }
+    std::string hint = "a query or name that starts with '-' goes after '--', options before it: zsyncctl";
+    for (const std::string& word : options) {
+        hint += ' ' + (word.find_first_of(" '\"$`\\*?[]{}()<>|&;!#~") == std::string::npos
+                           ? word
+                           : util::quote_posix(word));
+    }
+    hint += " --";
+    for (const std::string& word : operands) {
+        hint += ' ' + util::quote_posix(word);
+    }
+    return hint;
+}
+
 // CLI11 reports its own errors; we keep our one-line format and exit code 2.
-int report_parse_error(CLI::App& app, const CLI::ParseError& e, Output& out) {
+int report_parse_error(CLI::App& app, const CLI::ParseError& e, Output& out, int argc,
+                       const char* const* argv) {
     if (e.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) {
         // --help and --help-all are "errors" that carry the help text.
         return app.exit(e);
     }
-    std::string hint = "run 'zsyncctl --help' for usage";
+    std::string hint = dash_operand_hint(app, argc, argv);
+    if (hint.empty()) {
+        hint = "run 'zsyncctl --help' for usage";
+    }
     out.error(util::make_error(util::ErrorKind::invalid_input, e.what(), std::move(hint)));
     return to_int(ExitCode::usage);
 }
@@ -225,7 +310,7 @@ int run(int argc, char** argv) {
     ParseOutcome parsed = parse_args(app, argc, argv, error, internal);
     context.out.configure(parse_color(opts.color), opts.verbose, opts.quiet, opts.json);
     if (parsed == ParseOutcome::parse_error) {
-        return report_parse_error(app, *error, context.out);
+        return report_parse_error(app, *error, context.out, argc, argv);
     }
     if (parsed == ParseOutcome::internal_error) {
         context.out.error(util::make_error(util::ErrorKind::internal, "internal error: " + internal,

@@ -62,6 +62,9 @@ void register_completion(CLI::App& app, Context& context) {
             if (!positional->empty() && !option->empty() && *positional != *option) {
                 raise_usage("two different shells given: '" + *positional + "' and '" + *option + "'");
             }
+            if (context.out.json()) {
+                raise_usage("--json does not apply to completion: it prints a shell script", "drop --json");
+            }
             std::string shell = positional->empty() ? *option : *positional;
             if (shell.empty()) {
                 raise_usage("which shell? give bash, zsh or fish", "e.g. zsyncctl completion bash");

@@ -363,6 +363,10 @@ ExitCode run_fetch(Context& context, const FetchOptions& options) {
     std::chrono::milliseconds timeout = parse_timeout(options.timeout);
     std::uint64_t max_size = parse_size(options.max_size);
     Scheme scheme = check_url(options.url);
+    if (context.out.json() && options.output == "-") {
+        raise_usage("--json and '-o -' both want standard output",
+                    "drop --json for the body, or give -o FILE for the body and the JSON result");
+    }
     const bool to_file = !options.output.empty() && options.output != "-";
     std::string output = to_file ? resolve_output(options.output, options.url) : std::string();
     SinkKind kind = to_file                 ? SinkKind::file
@@ -473,7 +477,8 @@ void register_fetch(CLI::App& app, Context& context) {
         ->option_text("BYTES");
     cmd->footer(
         "Without -o the body goes to stdout, but binary data is not written to a terminal (use -o -).\n"
-        "With --json and no -o the body is not printed: only the result object.");
+        "With --json and no -o the body is not printed: only the result object (--json with -o - is "
+        "refused).");
     cmd->final_callback([&context, options] {
         context.set_action([&context, options] { return run_fetch(context, *options); });
     });

@@ -14,17 +14,21 @@ void register_pkg_paths(CLI::App& pkg, Context& context);
 // The `pkg` group's subcommands, one cmd_pkg_<name>.cpp each, in --help order. Add a line here for a
 // new one. An empty list is allowed while the group is being built.
 void register_pkg_search(CLI::App& pkg, Context& context);
+void register_pkg_list(CLI::App& pkg, Context& context);
+void register_pkg_outdated(CLI::App& pkg, Context& context);
+void register_pkg_which(CLI::App& pkg, Context& context);
 
 namespace {
 using PkgRegistrar = void (*)(CLI::App& pkg, Context& context);
-constexpr std::array<PkgRegistrar, 5> k_pkg_registrars{
-    &register_pkg_managers, &register_pkg_paths, register_pkg_search,
-    register_pkg_install,   register_pkg_remove,
+constexpr std::array<PkgRegistrar, 8> k_pkg_registrars{
+    &register_pkg_managers, &register_pkg_paths, register_pkg_search,   register_pkg_install,
+    register_pkg_remove,    register_pkg_list,   register_pkg_outdated, register_pkg_which,
 };
 } // namespace
 
 void register_pkg(CLI::App& app, Context& context) {
-    auto* pkg = app.add_subcommand("pkg", "Package managers: detect, paths, search, install, remove");
+    auto* pkg = app.add_subcommand(
+        "pkg", "Package managers: detect, paths, search, install, remove, list, outdated, which");
     pkg->require_subcommand(0, 1);
     for (PkgRegistrar registrar : k_pkg_registrars) {
         registrar(*pkg, context);

@@ -4,19 +4,16 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
-#include <ctime>
-#include <fcntl.h>
 #include <memory>
 #include <optional>
 #include <string>
-#include <sys/ioctl.h>
-#include <termios.h>
 #include <unistd.h>
 #include <vector>
 
 #include "cli/completion.hpp"
 #include "cli/context.hpp"
 #include "cli/exit_code.hpp"
+#include "cli/install_consent.hpp"
 #include "cli/install_view.hpp"
 #include "cli/json.hpp"
 #include "cli/progress_renderer.hpp"
@@ -29,22 +26,12 @@
 #include "pkg/install/process_runner.hpp"
 #include "pkg/install/run_files.hpp"
 #include "pkg/install/simulation.hpp"
-#include "platform/executable.hpp"
 #include "util/fs.hpp"
 #include "util/strings.hpp"
 
 namespace zsyncctl::cli {
 
 namespace {
-
-// "a b c" for a few names, "a b c ... and 12 more" for many: a refusal stays one readable line.
-std::string first_names(const std::vector<std::string>& names, std::size_t shown = 8) {
-    if (names.size() <= shown) {
-        return util::join(names, " ");
-    }
-    std::vector<std::string> head(names.begin(), names.begin() + static_cast<std::ptrdiff_t>(shown));
-    return util::join(head, " ") + " ... and " + std::to_string(names.size() - shown) + " more";
-}
 
 struct InstallArgs {
     std::vector<std::string> names;
@@ -194,81 +181,6 @@ std::optional<ManagerChoice> choose_manager(Context& context, const InstallArgs&
     return choose_by_search(context, names, op, ask, arch_qualified, json);
 }
 
-std::optional<std::string> sudo_path() {
-    auto found = platform::find_executable("sudo", platform::path_env());
-    if (!found) {
-        return std::nullopt;
-    }
-    return *found;
-}
-
-// One line for a RunNotice: a lock another program holds, a transaction finishing after an interrupt,
-// what a second interrupt does.
-std::string describe_notice(const pkg::RunNotice& n, const pkg::InstallPlan& plan) {
-    std::string who = util::sanitize_for_display(n.name.empty() ? "a process" : n.name) + " (PID " +
-                      std::to_string(n.pid) + ")";
-    std::string repair =
-        n.repair_command.empty() ? std::string() : ", to be finished with `" + n.repair_command + "`";
-    switch (n.kind) {
-    case pkg::RunNotice::Kind::lock_wait:
-        return "waiting for the " + plan.lock_group + " lock held by PID " + std::to_string(n.pid) + " (" +
-               util::sanitize_for_display(n.name) + ") on " + util::sanitize_for_display(n.path) +
-               " ... (at most " + std::to_string(n.seconds) + " s; Ctrl-C stops waiting)";
-    case pkg::RunNotice::Kind::lock_acquired:
-        return "the " + plan.lock_group + " lock is free; going on";
-    case pkg::RunNotice::Kind::transaction_wait:
-        return "interrupted: waiting for " + who +
-               " to finish changing the package database (stopping it half-way would leave packages "
-               "half-installed)";
-    case pkg::RunNotice::Kind::confirm_stop:
-        return who +
-               " is still changing the package database. Stopping it now leaves packages half-installed" +
-               repair + ". Press Ctrl-C again within " + std::to_string(n.seconds) +
-               " s to stop anyway; otherwise zsyncctl waits for it.";
-    case pkg::RunNotice::Kind::stop_refused:
-        return who + " is still changing the package database: a second signal does not stop it half-way "
-                     "(there is no "
-                     "terminal to confirm on); waiting for it to finish";
-    case pkg::RunNotice::Kind::stopping:
-        return n.pid != 0 ? "stopping now: " + who + " is killed mid-transaction" + repair
-                          : "stopping now: " + plan.manager + " and its processes are killed";
-    }
-    return {};
-}
-
-// The message of an interrupted run: what the manager did with the interrupt and, where the registry says
-// how to ask, the packages' true final state ("zs-slow installed; the package database is consistent").
-std::string describe_interruption(const pkg::InstallPlan& plan, const pkg::InstallOutcome& outcome) {
-    const pkg::FinalState& st = outcome.final_state;
-    if (!st.checked) {
-        std::string state = outcome.last_state.empty() ? "nothing reported" : outcome.last_state;
-        return "interrupted; " + plan.manager +
-               " was stopped (last reported: " + util::sanitize_for_display(state) + ")";
-    }
-    std::string text = "interrupted; ";
-    if (outcome.forced_stop) {
-        text += plan.manager + " was killed mid-transaction at your request";
-    } else if (outcome.waited_for_transaction) {
-        text += plan.manager + " stopped after its transaction finished";
-    } else {
-        text += plan.manager + " stopped";
-    }
-    if (!outcome.last_state.empty()) {
-        text += " (last reported: " + util::sanitize_for_display(outcome.last_state) + ")";
-    }
-    std::vector<std::string> states;
-    for (const auto& [name, state] : st.packages) {
-        states.push_back(util::sanitize_for_display(name) + " " + util::sanitize_for_display(state));
-    }
-    text += ": " + util::join(states, ", ");
-    if (st.audit_clean) {
-        text += "; the package database is consistent";
-    } else {
-        text += "; the package database needs repair: run `" + st.repair_command + "`";
-    }
-    return text;
-}
-
 // The plan for `manager`: settings from the manager's environment variable, the root option under a
 // non-host --root (a manager without one is refused: exit 2, naming the managers that have one).
 pkg::InstallPlan make_plan(Context& context, const std::string& manager, pkg::Operation op,
@@ -306,96 +218,22 @@ pkg::InstallPlan make_plan(Context& context, const std::string& manager, pkg::Op
     return std::move(*plan);
 }
 
-// The run's own question, "[y/N]" when `default_yes` is false: an empty answer takes the default; false at
-// end of input and when `token` is cancelled. Main thread.
-bool ask_yes_no(const std::string& question, bool default_yes, const core::CancellationToken& token) {
-    if (default_yes) {
-        return confirm(question, token);
+// A simulation that changes nothing: "already installed" / "not installed, nothing removed" (or the JSON
+// done event); exit 0.
+ExitCode report_unchanged(Context& context, const pkg::InstallPlan& plan, const pkg::SimulationResult& sim,
+                          JsonState& json) {
+    bool install = plan.operation == pkg::Operation::install;
+    if (context.options.json) {
+        print_unchanged_done_event(context.out, plan, install ? "already_installed" : "not_installed",
+                                   sim.messages);
+        json.finished = true;
+        return ExitCode::success;
     }
-    std::fprintf(stderr, "%s [y/N] ", question.c_str());
-    std::fflush(stderr);
-    auto answer = read_answer(token);
-    if (!answer) {
-        std::fputc('\n', stderr);
-        return false;
-    }
-    std::string_view a = util::trim(*answer);
-    return a == "y" || a == "Y" || a == "yes";
-}
-
-// Runs the plan's simulation; nullopt when the manager has none. A manager that is not here, or that
-// cannot resolve the names, fails the command (exit 1) with the manager's own words.
-std::optional<pkg::SimulationResult> simulate(Context& context, const pkg::InstallPlan& plan) {
-    if (!plan.simulation) {
-        return std::nullopt;
-    }
-    auto result =
-        pkg::run_simulation(plan, context.loop(), context.runtime().token(), std::chrono::minutes(2));
-    if (!result) {
-        util::Error error = std::move(result).error();
-        if (error.kind == util::ErrorKind::not_found) {
-            error.message = plan.manager + " is not installed here (" + error.message + ")";
-        }
-        raise(std::move(error));
-    }
-    return std::move(*result);
-}
-
-// The error of a simulation that did not resolve: "apt cannot install zs-nosuch: E: Unable to locate ...".
-util::Error unresolved_error(const pkg::InstallPlan& plan, const pkg::SimulationResult& sim) {
-    std::string said = sim.messages.empty()
-                           ? "its simulation exited with code " + std::to_string(sim.exit_code)
-                           : util::sanitize_for_display(util::join(sim.messages, "; "));
-    return util::make_error(util::ErrorKind::command_failed,
-                            plan.manager + " cannot " + std::string(pkg::to_string(plan.operation)) + " " +
-                                util::join(plan.names, " ") + ": " + said,
-                            "nothing was changed; simulated with: " + display_argv(plan.simulation->argv));
-}
-
-// The dry run: the plan and the simulation; exit 1 when the manager is missing or cannot resolve the names.
-ExitCode dry_run(Context& context, const pkg::InstallPlan& plan, const ManagerChoice& choice,
-                 const pkg::PlanOptions& plan_options, bool user_answers, JsonState& json) {
-    auto sudo = sudo_path();
-    auto elevation = pkg::decide_elevation(plan, ::geteuid(), sudo.value_or(""));
-    DryRunView view{.plan = plan, .choice = choice};
-    view.argvs = pkg::final_argvs(plan, elevation ? *elevation : pkg::Elevation::none, plan_options.prompts);
-    view.env = pkg::run_environment(plan, plan_options.prompts);
-    view.elevation = !elevation ? "unavailable" : *elevation == pkg::Elevation::sudo ? "sudo" : "none";
-    view.elevation_error = elevation ? std::string() : elevation.error().message;
-    view.user_answers = user_answers;
-    std::optional<pkg::SimulationResult> sim;
-    ExitCode code = ExitCode::success;
-    if (plan.simulation) {
-        auto ran =
-            pkg::run_simulation(plan, context.loop(), context.runtime().token(), std::chrono::minutes(2));
-        if (!ran) {
-            if (ran.error().kind == util::ErrorKind::interrupted) {
-                raise(std::move(ran).error());
-            }
-            view.simulation_error =
-                ran.error().kind == util::ErrorKind::not_found
-                    ? plan.manager + " is not installed here (" + ran.error().message + ")"
-                    : ran.error().message;
-        } else {
-            sim = std::move(*ran);
-            view.simulation = &*sim;
-            if (!sim->resolved) {
-                view.simulation_error = unresolved_error(plan, *sim).message;
-            }
-        }
-    } else if (!platform::find_executable(plan.commands.front().argv.front(), platform::path_env())) {
-        view.simulation_error = plan.manager + " is not installed here (no " +
-                                util::sanitize_for_display(plan.commands.front().argv.front()) + " on PATH)";
-    }
-    if (!view.simulation_error.empty()) {
-        code = ExitCode::failure;
-    }
-    print_dry_run(context.out, context.options.json, view);
-    json.finished = true;
-    if (code != ExitCode::success) {
-        context.out.error(util::make_error(util::ErrorKind::command_failed, view.simulation_error));
-    }
-    return code;
+    std::string are = plan.names.size() == 1 ? " is" : " are";
+    context.out.info(util::join(plan.names, " ") + are +
+                     (install ? " already installed (" + plan.manager + "); nothing to do"
+                              : " not installed (" + plan.manager + "), nothing removed"));
+    return ExitCode::success;
 }
 
 ExitCode run_operation(Context& context, const InstallArgs& args, pkg::Operation op, JsonState& json) {
@@ -453,7 +291,8 @@ ExitCode run_operation(Context& context, const InstallArgs& args, pkg::Operation
     bool user_answers = ask_user && plan.asks_on_terminal;
 
     if (args.dry_run) {
-        return dry_run(context, plan, *choice, plan_options, user_answers, json);
+        json.finished = true; // the dry run prints its own document, failures included
+        return install_dry_run(context, plan, *choice, plan_options, user_answers);
     }
     auto sudo = sudo_path();
     auto elevation = pkg::decide_elevation(plan, ::geteuid(), sudo.value_or(""));
@@ -464,9 +303,6 @@ ExitCode run_operation(Context& context, const InstallArgs& args, pkg::Operation
     // 3. What the manager would really do, from its own simulation (unprivileged, changes nothing).
     core::Runtime& runtime = context.runtime();
     const core::CancellationToken& token = runtime.token();
-    auto interrupted_before_start = [&] {
-        raise(util::make_error(util::ErrorKind::interrupted, "interrupted; nothing was run"));
-    };
     std::optional<pkg::SimulationResult> sim = simulate(context, plan);
     std::vector<std::string> taken_along;
     if (sim) {
@@ -474,69 +310,25 @@ ExitCode run_operation(Context& context, const InstallArgs& args, pkg::Operation
             raise(unresolved_error(plan, *sim));
         }
         if (sim->transaction.empty()) { // nothing to agree to and nothing to run
-            bool install = op == pkg::Operation::install;
-            std::string what = util::join(plan.names, " ");
-            if (context.options.json) {
-                print_unchanged_done_event(context.out, plan, install ? "already_installed" : "not_installed",
-                                           sim->messages);
-                json.finished = true;
-            } else {
-                context.out.info(what + (install
-                                             ? (plan.names.size() == 1 ? " is" : " are") +
-                                                   std::string(" already installed (") + plan.manager +
-                                                   "); nothing to do"
-                                             : std::string(plan.names.size() == 1 ? " is" : " are") +
-                                                   " not installed (" + plan.manager + "), nothing removed"));
-            }
-            return ExitCode::success;
+            return report_unchanged(context, plan, *sim, json);
         }
         taken_along = removed_beyond(sim->transaction, plan.names);
     }
 
     // 4. Consent: --yes, or the user's answer on a terminal; never the manager's yes-flag on their behalf.
-    std::string verb = op == pkg::Operation::install ? "install" : "remove";
     if (!args.yes && !ask_user) {
-        std::string why = context.options.json ? "--json asks nothing" : "there is no terminal to ask on";
-        std::string extra = taken_along.empty()
-                                ? std::string()
-                                : " (it would also remove " + std::to_string(taken_along.size()) +
-                                      " other package" + (taken_along.size() == 1 ? "" : "s") + ": " +
-                                      util::sanitize_for_display(first_names(taken_along)) + ")";
-        raise_usage("refusing to " + verb + " " + util::join(plan.names, " ") + " with " + plan.manager +
-                        " without confirmation: " + why + extra,
-                    "pass --yes to agree to what " + plan.manager + " will do; see it first with --dry-run");
+        refuse_without_consent(context, plan, taken_along);
     }
     bool must_confirm = ask_user && (!choice->user_picked || !taken_along.empty());
-    if (must_confirm) {
-        bool default_yes = taken_along.empty() && (sim || op == pkg::Operation::install);
-        if (sim) {
-            std::fprintf(stderr, "%s will:\n", plan.manager.c_str());
-            for (const auto& line : transaction_lines(sim->transaction)) {
-                std::fprintf(stderr, "%s\n", line.c_str());
-            }
-            if (!taken_along.empty()) {
-                std::fprintf(stderr, "This also removes %zu package%s you did not name: %s\n",
-                             taken_along.size(), taken_along.size() == 1 ? "" : "s",
-                             util::sanitize_for_display(util::join(taken_along, " ")).c_str());
-            }
-        } else {
-            std::fprintf(stderr, "%s cannot show what it will do beforehand.\n", plan.manager.c_str());
-        }
-        std::string question = std::string(op == pkg::Operation::install ? "Install " : "Remove ") +
-                               util::join(plan.names, " ") + " with " + plan.manager + "?";
-        if (!ask_yes_no(question, default_yes, token)) {
-            if (token.is_cancelled()) {
-                interrupted_before_start();
-            }
-            context.out.info("nothing done");
-            return ExitCode::failure;
-        }
+    if (must_confirm && !ask_consent(context, plan, sim ? &*sim : nullptr, taken_along)) {
+        context.out.info("nothing done");
+        return ExitCode::failure;
     }
     if (*elevation == pkg::Elevation::sudo) {
         // Ask for the password once, up front, on the terminal; the manager then runs with sudo -n.
         auto validated = pkg::run_interactive({*sudo, "-v"});
         if (token.is_cancelled()) {
-            interrupted_before_start();
+            raise(util::make_error(util::ErrorKind::interrupted, "interrupted; nothing was run"));
         }
         if (!validated || *validated != 0) {
             raise(util::make_error(util::ErrorKind::permission_denied,
@@ -565,6 +357,18 @@ ExitCode run_operation(Context& context, const InstallArgs& args, pkg::Operation
                 raise(std::move(guard).error());
             }
             lock = std::move(*guard);
+        }
+    }
+    // 5. What the user agreed to is what runs: the question may have been open for a while (and the lock
+    // waited for), so the manager simulates once more; a different transaction is asked again.
+    if (must_confirm && sim) {
+        Recheck recheck = recheck_consent(context, plan, *sim);
+        if (recheck == Recheck::declined) {
+            context.out.info("nothing done");
+            return ExitCode::failure;
+        }
+        if (recheck == Recheck::nothing_to_do) {
+            return report_unchanged(context, plan, *sim, json);
         }
     }
     // The log is optional: a run without one still works, and says why there is none.
@@ -657,7 +461,19 @@ ExitCode run_operation(Context& context, const InstallArgs& args, pkg::Operation
             exec.cols = size->cols;
         }
     }
+    // The bar turns on a timer while the manager is silent (apt reading its lists, a whole npm run); the
+    // ticks run on the loop thread, like the callbacks above, and stop before the renderer is used here.
+    std::optional<core::TimerService::TimerId> ticker;
+    if (mode == RenderMode::bar) {
+        if (auto id = context.runtime().timers().schedule_every(std::chrono::milliseconds(100),
+                                                                [&renderer] { renderer.tick(); })) {
+            ticker = *id;
+        }
+    }
     auto outcome = pkg::execute_plan(plan, exec, callbacks);
+    if (ticker) {
+        context.runtime().timers().cancel(*ticker);
+    }
     if (suspend_id != 0) {
         signals->unsubscribe(suspend_id);
     }
@@ -691,6 +507,9 @@ ExitCode run_operation(Context& context, const InstallArgs& args, pkg::Operation
         context.out.warning("the package database needs repair: run `" + outcome->final_state.repair_command +
                             "`");
     }
+    // Lines mode already printed most of the manager's output: the "last output" block adds only the rest.
+    std::erase_if(outcome->last_lines,
+                  [&renderer](const std::string& line) { return renderer.printed(line); });
     print_failure_details(context.out, context.options.json, context.options.quiet, plan, *outcome);
     std::string how = outcome->term_signal != 0
                           ? "was killed by signal " + std::to_string(outcome->term_signal)

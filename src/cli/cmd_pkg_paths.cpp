@@ -110,6 +110,10 @@ ExitCode run_paths(Context& context, const PathsOptions& options) {
         options.shell != "fish") {
         raise_usage("unknown shell '" + options.shell + "'", "use one of: bash, zsh, fish");
     }
+    if (!options.shell.empty() && context.out.json()) {
+        raise_usage("--json does not apply to pkg paths --shell: it prints lines for the shell to evaluate",
+                    "drop --shell for the JSON form (pkg paths --json)");
+    }
     if (!options.manager.empty() && pkg::find_manager(options.manager) == nullptr) {
         std::string valid;
         for (auto id : pkg::manager_ids()) {
@@ -132,6 +136,13 @@ ExitCode run_paths(Context& context, const PathsOptions& options) {
             continue;
         }
         all.push_back(pkg::resolve_paths(detect_context, d));
+        // A manager that alone knows where it installs (gem) is asked; the usual locations stay otherwise.
+        if (auto asked = pkg::ask_manager_paths(context.runtime(), detect_context, all.back(),
+                                                std::chrono::seconds(10));
+            !asked && asked.error().kind != util::ErrorKind::unsupported) {
+            context.out.warning(std::string(d.manager->id) + ": " + asked.error().message +
+                                "; showing its usual directories");
+        }
     }
     if (!options.manager.empty() && all.empty()) {
         raise(util::make_error(util::ErrorKind::not_found,

@@ -10,6 +10,7 @@ enum class ExitCode : int {
     failure = 1,       // the operation failed (a check failed, a manager failed, nothing found)
     usage = 2,         // usage error or refused input
     no_answer = 3,     // pkg search: no manager could search (offline, no repositories, failed, skipped)
+    outdated = 100,    // pkg outdated: some package would be upgraded (dnf check-update's convention)
     interrupted = 130, // interrupted by SIGINT (Ctrl-C); SIGTERM, SIGHUP, SIGQUIT give 128 + their number
     reader_gone = 141, // the reader of stdout left (EPIPE), as SIGPIPE would have ended us
 };

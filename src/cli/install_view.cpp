@@ -3,6 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstdio>
 
 #include "util/strings.hpp"
@@ -72,6 +73,31 @@ std::vector<std::string> transaction_lines(const pkg::Transaction& transaction) 
     add("install", transaction.install);
     add("upgrade", transaction.upgrade);
     add("REMOVE", transaction.remove);
+    return lines;
+}
+
+std::vector<std::string> transaction_changes(const pkg::Transaction& agreed, const pkg::Transaction& now) {
+    std::vector<std::string> lines;
+    auto compare = [&](std::string_view verb, const std::vector<pkg::TransactionPackage>& before,
+                       const std::vector<pkg::TransactionPackage>& after) {
+        auto missing_from = [](const pkg::TransactionPackage& p,
+                               const std::vector<pkg::TransactionPackage>& in) {
+            return std::find(in.begin(), in.end(), p) == in.end();
+        };
+        for (const auto& p : after) {
+            if (missing_from(p, before)) {
+                lines.push_back("  + " + std::string(verb) + " " + package_text(p));
+            }
+        }
+        for (const auto& p : before) {
+            if (missing_from(p, after)) {
+                lines.push_back("  - " + std::string(verb) + " " + package_text(p));
+            }
+        }
+    };
+    compare("install", agreed.install, now.install);
+    compare("upgrade", agreed.upgrade, now.upgrade);
+    compare("REMOVE", agreed.remove, now.remove);
     return lines;
 }
 
@@ -273,6 +299,73 @@ void print_failure_details(const Output& out, bool json, bool quiet, const pkg::
     if (!tail.empty()) {
         std::fputs((plan.manager + "'s last output:\n" + tail).c_str(), stderr);
     }
+}
+
+// One line for a RunNotice: a lock another program holds, a transaction finishing after an interrupt,
+// what a second interrupt does.
+std::string describe_notice(const pkg::RunNotice& n, const pkg::InstallPlan& plan) {
+    std::string who = util::sanitize_for_display(n.name.empty() ? "a process" : n.name) + " (PID " +
+                      std::to_string(n.pid) + ")";
+    std::string repair =
+        n.repair_command.empty() ? std::string() : ", to be finished with `" + n.repair_command + "`";
+    switch (n.kind) {
+    case pkg::RunNotice::Kind::lock_wait:
+        return "waiting for the " + plan.lock_group + " lock held by PID " + std::to_string(n.pid) + " (" +
+               util::sanitize_for_display(n.name) + ") on " + util::sanitize_for_display(n.path) +
+               " ... (at most " + std::to_string(n.seconds) + " s; Ctrl-C stops waiting)";
+    case pkg::RunNotice::Kind::lock_acquired:
+        return "the " + plan.lock_group + " lock is free; going on";
+    case pkg::RunNotice::Kind::transaction_wait:
+        return "interrupted: waiting for " + who +
+               " to finish changing the package database (stopping it half-way would leave packages "
+               "half-installed)";
+    case pkg::RunNotice::Kind::confirm_stop:
+        return who +
+               " is still changing the package database. Stopping it now leaves packages half-installed" +
+               repair + ". Press Ctrl-C again within " + std::to_string(n.seconds) +
+               " s to stop anyway; otherwise zsyncctl waits for it.";
+    case pkg::RunNotice::Kind::stop_refused:
+        return who + " is still changing the package database: a second signal does not stop it half-way "
+                     "(there is no "
+                     "terminal to confirm on); waiting for it to finish";
+    case pkg::RunNotice::Kind::stopping:
+        return n.pid != 0 ? "stopping now: " + who + " is killed mid-transaction" + repair
+                          : "stopping now: " + plan.manager + " and its processes are killed";
+    }
+    return {};
+}
+
+// The message of an interrupted run: what the manager did with the interrupt and, where the registry says
+// how to ask, the packages' true final state ("zs-slow installed; the package database is consistent").
+std::string describe_interruption(const pkg::InstallPlan& plan, const pkg::InstallOutcome& outcome) {
+    const pkg::FinalState& st = outcome.final_state;
+    if (!st.checked) {
+        std::string state = outcome.last_state.empty() ? "nothing reported" : outcome.last_state;
+        return "interrupted; " + plan.manager +
+               " was stopped (last reported: " + util::sanitize_for_display(state) + ")";
+    }
+    std::string text = "interrupted; ";
+    if (outcome.forced_stop) {
+        text += plan.manager + " was killed mid-transaction at your request";
+    } else if (outcome.waited_for_transaction) {
+        text += plan.manager + " stopped after its transaction finished";
+    } else {
+        text += plan.manager + " stopped";
+    }
+    if (!outcome.last_state.empty()) {
+        text += " (last reported: " + util::sanitize_for_display(outcome.last_state) + ")";
+    }
+    std::vector<std::string> states;
+    for (const auto& [name, state] : st.packages) {
+        states.push_back(util::sanitize_for_display(name) + " " + util::sanitize_for_display(state));
+    }
+    text += ": " + util::join(states, ", ");
+    if (st.audit_clean) {
+        text += "; the package database is consistent";
+    } else {
+        text += "; the package database needs repair: run `" + st.repair_command + "`";
+    }
+    return text;
 }
 
 } // namespace zsyncctl::cli

@@ -42,6 +42,10 @@ struct DryRunView {
 /// empty for an empty transaction.
 std::vector<std::string> transaction_lines(const pkg::Transaction& transaction);
 
+/// What changed from `agreed` to `now`, sanitized, one line per package: "  + install zs-dep (1.0)" for a
+/// change that is new, "  - install zs-app (1.0)" for one that is gone; empty when they are the same.
+std::vector<std::string> transaction_changes(const pkg::Transaction& agreed, const pkg::Transaction& now);
+
 /// The transaction as JSON: {"install":[{"name","version"}],"upgrade":[{"name","version","old_version"}],
 /// "remove":[{"name","old_version"}]}.
 nlohmann::json transaction_json(const pkg::Transaction& transaction);
@@ -65,5 +69,13 @@ void print_unchanged_done_event(const Output& out, const pkg::InstallPlan& plan,
 /// After a failed run: the manager's errors and its last output lines on stderr (unless quiet).
 void print_failure_details(const Output& out, bool json, bool quiet, const pkg::InstallPlan& plan,
                            const pkg::InstallOutcome& outcome);
+
+/// One line for a RunNotice: a lock another program holds ("waiting for the dpkg lock held by PID N ..."),
+/// a transaction finishing after an interrupt, what a second interrupt does; sanitized. Never fails.
+std::string describe_notice(const pkg::RunNotice& notice, const pkg::InstallPlan& plan);
+
+/// The message of an interrupted run: what the manager did with the interrupt and, where the registry says
+/// how to ask, the packages' true final state ("zs-slow installed; the package database is consistent").
+std::string describe_interruption(const pkg::InstallPlan& plan, const pkg::InstallOutcome& outcome);
 
 } // namespace zsyncctl::cli

@@ -1,6 +1,7 @@
 #include "cli/progress_renderer.hpp"
 #include "cli/json.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
@@ -99,6 +100,10 @@ void ProgressRenderer::update(const pkg::ProgressUpdate& update) {
         if (text != m_last_line_printed) {
             m_out.info(text);
             m_last_line_printed = std::move(text);
+            m_printed_messages.push_back(util::sanitize_for_display(update.message));
+            if (m_printed_messages.size() > 64) {
+                m_printed_messages.pop_front();
+            }
         }
         return;
     }
@@ -111,6 +116,25 @@ void ProgressRenderer::update(const pkg::ProgressUpdate& update) {
         draw();
         return;
     }
+}
+
+void ProgressRenderer::tick() {
+    if (m_mode != RenderMode::bar || m_paused) {
+        return;
+    }
+    if (std::chrono::steady_clock::now() - m_last_draw < std::chrono::milliseconds(100)) {
+        return;
+    }
+    draw();
+}
+
+bool ProgressRenderer::printed(std::string_view line) const {
+    if (m_mode != RenderMode::lines) {
+        return false;
+    }
+    std::string clean = util::sanitize_for_display(line);
+    return !clean.empty() &&
+           std::find(m_printed_messages.begin(), m_printed_messages.end(), clean) != m_printed_messages.end();
 }
 
 void ProgressRenderer::draw() {
@@ -137,6 +161,9 @@ void ProgressRenderer::draw() {
         line = std::string(1, k_spinner[m_spin++ % 4]) + " ";
     }
     std::string text = describe(m_last, m_operation, m_last.percent ? WithPercent::no : WithPercent::yes);
+    if (m_last.message.empty() && m_last.package.empty() && !m_last.percent) {
+        text = phase_name(m_last, m_operation) + ": waiting for the package manager";
+    }
     line = cut(line + text, width);
     if (!m_cursor_hidden) {
         set_cursor_visible(false);

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <deque>
 #include <string>
 #include <string_view>
 
@@ -30,6 +31,13 @@ public:
     void set_operation(std::string_view name) { m_operation = name; }
     /// Shows one update.
     void update(const pkg::ProgressUpdate& update);
+    /// Called on a timer (about 10 times a second) while the manager runs: in bar mode redraws the line
+    /// when nothing drew it for 100 ms, so the spinner turns while the manager is silent (apt reading its
+    /// lists, a whole npm run). Does nothing in the other modes or while paused.
+    void tick();
+    /// True when `line` of the manager's output was already printed as a progress line (lines mode): a
+    /// failure report leaves it out of the "last output" block instead of printing it twice.
+    bool printed(std::string_view line) const;
     /// Prints a message line (above the bar on a terminal; on stderr otherwise; nothing in JSON mode).
     void note(std::string_view text);
     /// Erases the bar and shows the cursor, and draws nothing until resume() (the manager is talking to the
@@ -54,6 +62,7 @@ private:
     pkg::ProgressUpdate m_last;
     std::string m_last_line_printed;
     std::chrono::steady_clock::time_point m_last_draw{};
+    std::deque<std::string> m_printed_messages; // lines mode: the last messages printed, newest last
 };
 
 } // namespace zsyncctl::cli

@@ -87,8 +87,10 @@ std::optional<std::string> read_answer(const core::CancellationToken& token) {
     }
 }
 
-bool confirm(const std::string& question, const core::CancellationToken& token) {
-    std::fprintf(stderr, "%s [Y/n] ", question.c_str());
+bool ask_yes_no(const std::string& question, DefaultAnswer default_answer,
+                const core::CancellationToken& token) {
+    bool yes_by_default = default_answer == DefaultAnswer::yes;
+    std::fprintf(stderr, "%s %s ", question.c_str(), yes_by_default ? "[Y/n]" : "[y/N]");
     std::fflush(stderr);
     auto answer = read_answer(token);
     if (!answer) {
@@ -96,7 +98,7 @@ bool confirm(const std::string& question, const core::CancellationToken& token) 
         return false;
     }
     std::string_view a = util::trim(*answer);
-    return a.empty() || a == "y" || a == "Y" || a == "yes";
+    return (a.empty() && yes_by_default) || a == "y" || a == "Y" || a == "yes";
 }
 
 std::optional<std::size_t> ask_number(std::size_t count, const core::CancellationToken& token) {

@@ -14,9 +14,13 @@ namespace zsyncctl::cli {
 /// thread.
 std::optional<std::string> read_answer(const core::CancellationToken& token);
 
-/// Asks "QUESTION [Y/n] " on stderr; true for an empty answer, y, Y or yes; false otherwise, at end of
-/// input and when `token` is cancelled. Main thread.
-bool confirm(const std::string& question, const core::CancellationToken& token);
+/// Whether an empty answer to ask_yes_no() means yes ("[Y/n]") or no ("[y/N]").
+enum class DefaultAnswer { yes, no };
+
+/// Asks "QUESTION [Y/n] " (or "[y/N] ") on stderr; true for y, Y or yes, and for an empty answer when the
+/// default is yes; false otherwise, at end of input and when `token` is cancelled. Main thread.
+bool ask_yes_no(const std::string& question, DefaultAnswer default_answer,
+                const core::CancellationToken& token);
 
 /// Asks for a number in 1..count on stderr (three tries); the zero-based choice, or nullopt for an empty
 /// answer, end of input or a cancelled `token`. Main thread.

@@ -139,10 +139,19 @@ void CharacterMode::end() {
 }
 
 void CharacterMode::suspend() {
-    if (m_active) {
-        end();
-        m_suspended = true;
+    if (!m_active) {
+        return;
     }
+    if (::tcgetpgrp(m_fd) == ::getpgrp()) {
+        end();
+    } else {
+        // Stopped from outside while in the background (kill -TSTP after bg): a tcsetattr now would stop us
+        // with SIGTTOU first; the shell restored its own modes when it took the terminal.
+        m_active = false;
+        std::lock_guard<std::mutex> lock(g_saved_mutex);
+        g_saved_fd = -1;
+    }
+    m_suspended = true;
 }
 
 void CharacterMode::resume() {

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -135,6 +136,27 @@ std::optional<pid_t> lock_holder(int fd) {
         return std::nullopt;
     }
     return query.l_pid;
+}
+
+std::vector<pid_t> processes_with_file_open(dev_t dev, ino_t ino) {
+    std::vector<pid_t> out;
+    for (const auto& [pid, entry] : snapshot()) {
+        std::string fds = "/proc/" + std::to_string(pid) + "/fd";
+        DIR* dir = ::opendir(fds.c_str());
+        if (dir == nullptr) {
+            continue;
+        }
+        while (dirent* e = ::readdir(dir)) {
+            struct stat st {};
+            if (e->d_name[0] != '.' && ::stat((fds + "/" + e->d_name).c_str(), &st) == 0 &&
+                st.st_dev == dev && st.st_ino == ino) {
+                out.push_back(pid);
+                break;
+            }
+        }
+        ::closedir(dir);
+    }
+    return out;
 }
 
 } // namespace zsyncctl::core

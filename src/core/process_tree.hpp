@@ -32,4 +32,8 @@ std::string process_name(pid_t pid);
 /// (no pid), or fcntl fails.
 std::optional<pid_t> lock_holder(int fd);
 
+/// The pids of the processes that have the file `dev`/`ino` open (read from /proc/PID/fd; processes we
+/// may not look into are skipped). Empty when there is none or /proc is unreadable.
+std::vector<pid_t> processes_with_file_open(dev_t dev, ino_t ino);
+
 } // namespace zsyncctl::core

@@ -101,8 +101,12 @@ struct SignalMonitor::State {
             break;
         case SIGTSTP:
             // The terminal's owner puts the terminal back first; then we stop as SIGTSTP's default would.
+            // raise() directs SIGSTOP at this thread, so the stop happens before it returns: with kill() to
+            // the process another thread could take it and the loop thread ran on for a moment, back in
+            // its poll, and read the terminal that the shell was about to own (blocked there in canonical
+            // mode it never saw SIGCONT: the Ctrl-Z/fg race of issue 14).
             notify(TerminalEvent::suspending);
-            ::kill(::getpid(), SIGSTOP);
+            ::raise(SIGSTOP);
             break;
         default:
             break;

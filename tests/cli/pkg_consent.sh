@@ -10,20 +10,24 @@ T="$SCRATCH"
 R="$T/root"
 DRIVE="$TESTS_DIR/pty_drive.py"
 mkdir -p "$T/repo"
-# deb NAME [DEPENDS]: a tiny package in the local repository.
+# deb NAME [DEPENDS]: a tiny package (version $V, default 1.0) in the local repository.
 deb() {
+    local v=${V:-1.0}
+    rm -rf "$T/build/$1"
     mkdir -p "$T/build/$1/DEBIAN" "$T/build/$1/usr/share/$1"
     {
-        printf 'Package: %s\nVersion: 1.0\nArchitecture: all\n' "$1"
+        printf 'Package: %s\nVersion: %s\nArchitecture: all\n' "$1" "$v"
         printf 'Maintainer: zsyncctl tests <tests@example.invalid>\nDescription: consent test package\n'
         [ -n "${2:-}" ] && printf 'Depends: %s\n' "$2"
     } >"$T/build/$1/DEBIAN/control"
     echo "$1" >"$T/build/$1/usr/share/$1/file"
-    dpkg-deb -b "$T/build/$1" "$T/repo/$1_1.0_all.deb" >/dev/null || fail "dpkg-deb $1 failed"
+    dpkg-deb -b "$T/build/$1" "$T/repo/$1_${v}_all.deb" >/dev/null || fail "dpkg-deb $1 failed"
 }
 deb zs-lib
 deb zs-app zs-lib # removing zs-lib takes zs-app along
 deb zs-solo
+deb zs-grow # replaced by publish while a question is open
+deb zs-newdep
 (cd "$T/repo" && dpkg-scanpackages . /dev/null >Packages 2>/dev/null) || fail "dpkg-scanpackages failed"
 apt_scratch_root "$R" "$T/repo"
 # The image has apt like a real Debian root (detection under --root finds it there; it is never run).
@@ -95,6 +99,47 @@ t=$(cat "$T/yes.tty")
 [ "$code" -eq 0 ] && ok || fail "confirmed install exited $code: $t"
 expect_contains "$t" "install (1): zs-solo (1.0)" "the install confirmation lists the transaction"
 [ "$(status zs-solo)" = "install ok installed" ] && ok || fail "zs-solo not installed: $(status zs-solo)"
+
+case "$t" in *"changed while the question was open"*) fail "an unchanged transaction was asked again: $t" ;; *) ok ;; esac
+
+# --- what runs is what was agreed to: while the question is open the repository publishes zs-grow 2.0,
+# which depends on zs-newdep, and the scratch root's lists are refreshed; after "y" zsyncctl simulates again,
+# shows what changed and asks again (declined: nothing installed). Then 3.0 without the dependency is
+# published during the question: agreed again, and exactly that is installed.
+# publish VERSION [DEPENDS]: zs-grow VERSION replaces the one in the repository; the root's lists follow.
+publish() {
+    rm -f "$T/repo"/zs-grow_*.deb
+    V=$1 deb zs-grow "${2:-}"
+    [ -s "$T/repo/zs-grow_$1_all.deb" ] || return 1
+    (cd "$T/repo" && dpkg-scanpackages . /dev/null >Packages 2>/dev/null) || return 1
+    apt_update "$R" zs-grow >/dev/null
+}
+export -f publish deb apt_update fail
+export T R SCRATCH
+PTY_DEADLINE=180 "$DRIVE" "$T/grow.tty" --expect "[Y/n]" --run 'publish 2.0 zs-newdep' --send 'y\r' \
+    --expect "changed while the question was open" --expect "[Y/n]" --send 'n\r' -- \
+    "$ZSYNCCTL" "${Z[@]}" pkg install apt:zs-grow
+code=$?
+t=$(tr -d '\r' <"$T/grow.tty")
+[ "$code" -eq 1 ] && ok || fail "declined changed transaction exited $code: $t"
+expect_contains "$t" "install (1): zs-grow (1.0)" "the first question shows the transaction then"
+expect_contains "$t" "+ install zs-newdep (1.0)" "the new dependency is shown as a change"
+expect_contains "$t" "- install zs-grow (1.0)" "the version no longer installed is shown as a change"
+expect_contains "$t" "install (2): zs-newdep (1.0), zs-grow (2.0)" "the new transaction is shown in full"
+expect_contains "$t" "nothing done" "declining the changed transaction changes nothing"
+[ -z "$(status zs-grow)$(status zs-newdep)" ] && ok ||
+    fail "a declined changed transaction installed: $(status zs-grow) / $(status zs-newdep)"
+PTY_DEADLINE=180 "$DRIVE" "$T/grow2.tty" --expect "[Y/n]" --run 'publish 3.0' --send 'y\r' \
+    --expect "changed while the question was open" --expect "[Y/n]" --send 'y\r' -- \
+    "$ZSYNCCTL" "${Z[@]}" pkg install apt:zs-grow
+code=$?
+t=$(tr -d '\r' <"$T/grow2.tty")
+[ "$code" -eq 0 ] && ok || fail "agreed changed transaction exited $code: $t"
+expect_contains "$t" "- install zs-newdep (1.0)" "the dependency that is gone is shown"
+expect_contains "$t" "installed zs-grow with apt" "the agreed new transaction ran"
+v=$(dpkg-query --admindir="$R/var/lib/dpkg" -W -f '${Version}' zs-grow 2>/dev/null)
+[ "$v" = "3.0" ] && ok || fail "zs-grow is '$v', wanted the agreed 3.0"
+[ -z "$(status zs-newdep)" ] && ok || fail "zs-newdep, no longer in the transaction, was installed: $(status zs-newdep)"
 
 # --- a real removal: phases named for removal, "removed", a final done event
 TIMEOUT=120 expect_exit 0 "remove with --yes (json)" --json "${Z[@]}" pkg remove --yes apt:zs-solo

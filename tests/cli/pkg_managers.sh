@@ -223,16 +223,50 @@ R="$SCRATCH/nix-noprofile"
 mk "$R" /usr/bin/nix-env
 zr "$R" linux x86_64 /usr/bin pkg paths nix --shell bash --no-cache
 expect_contains "$OUT" "nothing to add for nix: its prefix /home/u/.nix-profile does not exist" "nix without a profile says so"
+# The installer's ~/.nix-profile link to a profile not created yet dangles: the profile does not exist either.
+R="$SCRATCH/nix-dangling"
+mk "$R" /usr/bin/nix-env
+mkdir -p "$R/home/u" && ln -s /nix/var/nix/profiles/default "$R/home/u/.nix-profile"
+zr "$R" linux x86_64 /usr/bin pkg paths nix --shell bash --no-cache
+expect_contains "$OUT" "nothing to add for nix: its prefix /home/u/.nix-profile does not exist" "nix with a dangling profile link says so"
+
+# ---- gem: pkg paths says what `gem environment` says (Debian: GEM_HOME /var/lib/gems/X.Y.0, executables
+# in /usr/local/bin), with and without a GEM_HOME of the user's
+if command -v gem >/dev/null; then
+    gem_env() { env "$@" LC_ALL=C gem environment | sed -n "s/^ *- $KEY: //p"; }
+    for home in "" "$SCRATCH/gemhome"; do
+        set -- GEM_HOME="$home"
+        [ -n "$home" ] || set -- -u GEM_HOME
+        [ -z "$home" ] || mkdir -p "$home/bin"
+        KEY="INSTALLATION DIRECTORY" want_prefix=$(gem_env "$@")
+        KEY="EXECUTABLE DIRECTORY" want_bin=$(gem_env "$@")
+        [ -d "$want_bin" ] || want_bin=
+        OUT=$(env "$@" timeout -k 2 20 "$ZSYNCCTL" --json --no-cache pkg paths gem 2>"$SCRATCH/stderr")
+        expect_json "d['managers'][0]['paths']['prefix']=='$want_prefix' and d['managers'][0]['paths']['bin']==[b for b in ['$want_bin'] if b]" "pkg paths gem (GEM_HOME='$home') agrees with gem environment: $want_prefix, $want_bin"
+    done
+    [ -n "$want_prefix" ] && ok || fail "gem environment named no installation directory"
+else
+    fail "gem is not installed (scripts/deps.sh installs ruby)"
+fi
 
 # ---- a user's manager installing into a root-owned prefix needs root (npm's global prefix /usr) ----
-if npm_exe=$(command -v npm); then
-    npm_prefix=$(dirname "$(dirname "$(readlink -f "$npm_exe")")")
-    run_z --json --no-cache pkg install --dry-run npm:left-pad
-    if [ "$(stat -c %u "$(dirname "$(dirname "$npm_exe")")")" = 0 ]; then
-        expect_json 'd["needs_root"] is True' "npm with a root-owned prefix needs root"
-    else
-        expect_json 'd["needs_root"] is False' "npm with a user-owned prefix ($npm_prefix) does not need root"
-    fi
+# The oracle is npm's own `npm prefix -g`, with its default prefix and with NPM_CONFIG_PREFIX set to a
+# directory another user owns.
+if command -v npm >/dev/null; then
+    npm_global="$SCRATCH/npm-global"
+    mkdir -p "$npm_global"
+    for setting in "" "$npm_global"; do
+        if [ -n "$setting" ]; then set -- NPM_CONFIG_PREFIX="$setting"; else set -- -u NPM_CONFIG_PREFIX; fi
+        npm_prefix=$(env "$@" npm prefix -g 2>/dev/null)
+        [ -n "$setting" ] && [ "$npm_prefix" != "$setting" ] && fail "npm prefix -g ignores NPM_CONFIG_PREFIX: $npm_prefix"
+        [ -n "$setting" ] && chown 65534 "$npm_global"
+        OUT=$(env "$@" timeout -k 2 20 "$ZSYNCCTL" --json --no-cache pkg install --dry-run npm:left-pad 2>"$SCRATCH/stderr")
+        if [ "$(stat -c %u "$npm_prefix")" = 0 ]; then
+            expect_json 'd["needs_root"] is True' "npm with a root-owned prefix ($npm_prefix) needs root"
+        else
+            expect_json 'd["needs_root"] is False' "npm with a prefix another user owns ($npm_prefix) does not need root"
+        fi
+    done
 fi
 
 # ---- cache: reuse, invalidation by touch, corruption ----

@@ -193,6 +193,19 @@ expect_exit 2 "empty query" pkg search ""
 # A query starting with '-' after --: searched by the native readers; never handed to a command manager.
 expect_exit 3 "dash query" --json pkg search --manager dnf,apk -- -rf
 expect_json 'all(m["status"] == "skipped" and "as an option" in m["error"] for m in d["managers"])' "dash query: command managers skipped, not run"
+# Without '--', and with options written after it: exit 2 and a hint whose command works as given.
+for words in "pkg search --manager dnf,apk -rf" "pkg search -- -rf --manager dnf,apk" "--json pkg search --exact -rf"; do
+    # shellcheck disable=SC2086 # words on purpose
+    expect_exit 2 "dash query without --: $words" $words
+    hint=$(printf '%s\n' "$ERR" | sed -n "s/^hint: .*options before it: zsyncctl //p")
+    [ -n "$hint" ] && ok || fail "no '--' hint for: $words ($ERR)"
+    eval "set -- $hint"
+    run_z "$@"
+    [ "$CODE" != 2 ] && ok || fail "the hinted command '$hint' is refused too: $ERR"
+done
+# A typo'd option after a real query is a typo, not a dash query.
+expect_exit 2 "unknown option" pkg search hello -x
+case "$ERR" in *"goes after '--'"*) fail "typo'd option got the dash-query hint: $ERR" ;; *) ok ;; esac
 expect_exit 2 "unknown manager" pkg search hello --manager nosuch
 expect_exit 2 "bad timeout" pkg search hello --timeout 0
 # Nothing found exits 1.

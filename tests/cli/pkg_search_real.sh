@@ -80,9 +80,11 @@ if command -v repo-add >/dev/null && command -v pacman >/dev/null && command -v 
     mkpkg zs-vim 1:9.1.0-1 "Vi Improved editor" "provides = zs-xxd" "group = zs-editors" "group = zs-base"
     mkpkg zs-openssl 3.3.0-1 "Toolkit for TLS" "provides = zs-libcrypto.so=3-64" "provides = zs-libssl.so>=3" "group = zs-base"
     P="$T/proot"
-    mkdir -p "$P/etc" "$P/var/lib/pacman"
+    mkdir -p "$P/etc" "$P/var/lib/pacman" "$P/var/cache/pacman/pkg" "$P/var/log"
     printf '[options]\nArchitecture = auto\nSigLevel = Never\n\n[testrepo]\nServer = file://%s\n' "$T/prepo" >"$P/etc/pacman.conf"
-    PAC=(pacman --config "$P/etc/pacman.conf" --root "$P" --dbpath "$P/var/lib/pacman" --color never --noconfirm)
+    # Cache and log inside the scratch root: never the host's /var/cache/pacman or /var/log/pacman.log.
+    PAC=(pacman --config "$P/etc/pacman.conf" --root "$P" --dbpath "$P/var/lib/pacman" --cachedir "$P/var/cache/pacman/pkg"
+        --logfile "$P/var/log/pacman.log" --color never --noconfirm)
     "${PAC[@]}" -Sy >"$T/pacman-sync.log" 2>&1 || fail "pacman -Sy failed: $(tail -3 "$T/pacman-sync.log")"
     "${PAC[@]}" -S zs-tool >"$T/pacman-install.log" 2>&1 || true
     for q in hello zs- unrelated nomatchatall zs-python3 python3 zs-xxd xxd zs-libcrypto libcrypto libssl.so zs-editors editors zs-base \

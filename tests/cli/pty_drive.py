@@ -2,11 +2,13 @@
 """Runs a command on a real pseudo-terminal (it is the command's controlling terminal, stdin, stdout and
 stderr) and drives it like a user: wait for a text, then type something, in order.
 
-    pty_drive.py TRANSCRIPT [--expect TEXT | --send KEYS | --resize ROWSxCOLS | --sleep SECONDS | --wait-file PATH]... -- COMMAND ARGS...
+    pty_drive.py TRANSCRIPT [--expect TEXT | --send KEYS | --resize ROWSxCOLS | --sleep SECONDS | --wait-file PATH | --run BASH-COMMAND]... -- COMMAND ARGS...
 
 KEYS takes Python escapes ("N\\r"). --resize gives the terminal a new size (its foreground process group
 gets SIGWINCH). --wait-file waits (reading the terminal meanwhile) until PATH exists and is not empty:
-for a moment the terminal does not show reliably (a script of the command began). Every wait has a deadline (PTY_DEADLINE seconds, default 60, for
+for a moment the terminal does not show reliably (a script of the command began). --run runs a bash
+command of the test (reading the terminal meanwhile) and goes on when it succeeded, e.g. to change the
+world while the command waits for an answer. Every wait has a deadline (PTY_DEADLINE seconds, default 60, for
 the whole run). The transcript (everything the terminal showed) is written to TRANSCRIPT. Exit status:
 the command's, or 124 when a text did not appear or the command did not end in time (the reason on
 stderr).
@@ -17,6 +19,7 @@ import pty
 import select
 import signal
 import struct
+import subprocess
 import sys
 import termios
 import time
@@ -85,6 +88,16 @@ def main():
                 if time.monotonic() > deadline:
                     give_up("'%s' did not appear in time" % value)
                 read_some(0.1)
+        elif kind == "--run":
+            helper = subprocess.Popen(["bash", "-c", value], stdin=subprocess.DEVNULL)
+            while helper.poll() is None:
+                if time.monotonic() > deadline:
+                    helper.kill()
+                    helper.wait()
+                    give_up("--run '%s' did not end in time" % value)
+                read_some(0.1)
+            if helper.returncode != 0:
+                give_up("--run '%s' failed with exit %d" % (value, helper.returncode))
         elif kind == "--resize":
             rows, cols = (int(n) for n in value.split("x"))
             fcntl.ioctl(master, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))

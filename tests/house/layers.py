@@ -3,7 +3,7 @@
 
 Layers, lowest first: util, platform, core, net, pkg, doctor, cli. A file under src/<layer>/ may include its
 own layer and the layers below it, never one above. Inside pkg the order is registry, detect, search,
-install. src/main.cpp may include anything. Usage:
+install, inventory. src/main.cpp may include anything. Usage:
 
     layers.py SRC_DIR          check the tree; prints one line per violation, exit 1 if any
     layers.py --self-test      plants a wrong-way include in a scratch tree and checks it is caught
@@ -14,7 +14,7 @@ import sys
 import tempfile
 
 LAYERS = ["util", "platform", "core", "net", "pkg", "doctor", "cli"]
-PKG_LAYERS = ["registry", "detect", "search", "install"]
+PKG_LAYERS = ["registry", "detect", "search", "install", "inventory"]
 INCLUDE = re.compile(r'^\s*#\s*include\s*"([^"]+)"')
 
 

@@ -455,3 +455,23 @@ TEST_CASE("Detection cache is re-validated before what it names is executed or e
         ::unsetenv("XDG_CACHE_HOME");
     }
 }
+
+TEST_CASE("value_of_key reads a manager's KEY: value report") {
+    // Lines of Debian 12's `gem environment` (RubyGems 3.3.15), the USER line moved before the other.
+    const std::string text = "RubyGems Environment:\n"
+                             "  - RUBYGEMS VERSION: 3.3.15\n"
+                             "  - USER INSTALLATION DIRECTORY: /root/.local/share/gem/ruby/3.1.0\n"
+                             "  - INSTALLATION DIRECTORY: /var/lib/gems/3.1.0\n"
+                             "  - EXECUTABLE DIRECTORY: /usr/local/bin\n"
+                             "  - GEM PATHS:\n"
+                             "     - /var/lib/gems/3.1.0\n";
+    SUBCASE("the key's own line, not one that merely ends with it") {
+        CHECK(pkg::value_of_key(text, "INSTALLATION DIRECTORY") == "/var/lib/gems/3.1.0");
+        CHECK(pkg::value_of_key(text, "EXECUTABLE DIRECTORY") == "/usr/local/bin");
+    }
+    SUBCASE("a missing key or a key without a value") {
+        CHECK_FALSE(pkg::value_of_key(text, "SPEC CACHE DIRECTORY").has_value());
+        CHECK(pkg::value_of_key(text, "GEM PATHS") == "");
+        CHECK_FALSE(pkg::value_of_key("", "INSTALLATION DIRECTORY").has_value());
+    }
+}

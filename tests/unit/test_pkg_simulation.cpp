@@ -324,3 +324,20 @@ TEST_CASE("run_simulation runs the real apt-get -s in a scratch root") {
         CHECK(sim->transaction.empty());
     }
 }
+
+TEST_CASE("same_transaction compares changes in any order") {
+    pkg::Transaction a;
+    a.install = {{"zs-dep", "1.0", {}}, {"zs-app", "2.0", {}}};
+    pkg::Transaction b;
+    b.install = {{"zs-app", "2.0", {}}, {"zs-dep", "1.0", {}}};
+    SUBCASE("the same packages in another order") {
+        CHECK(pkg::same_transaction(a, b));
+    }
+    SUBCASE("another version, or a package more, is a different transaction") {
+        b.install[0].version = "3.0";
+        CHECK_FALSE(pkg::same_transaction(a, b));
+        b.install[0].version = "2.0";
+        b.remove.push_back({"zs-old", {}, "1.0"});
+        CHECK_FALSE(pkg::same_transaction(a, b));
+    }
+}

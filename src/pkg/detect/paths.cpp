@@ -7,6 +7,8 @@
 #include <sys/stat.h>
 
 #include "pkg/detect/probe.hpp"
+#include "pkg/detect/version_probe.hpp"
+#include "util/strings.hpp"
 
 namespace zsyncctl::pkg {
 
@@ -70,8 +72,7 @@ ManagerPaths resolve_paths(const DetectContext& context, const DetectedManager& 
     ManagerPaths paths;
     paths.detected = &detected;
     paths.prefix = detected.prefix;
-    paths.prefix_exists = !detected.prefix.empty() &&
-                          probe_path(context.root, detected.prefix).kind != FileProbe::Kind::missing;
+    paths.prefix_exists = !detected.prefix.empty() && probe_path(context.root, detected.prefix).exists();
     const Manager& entry = *detected.manager;
     add_existing(context, entry.bin, detected.prefix, paths.bin);
     add_existing(context, entry.lib, detected.prefix, paths.lib);
@@ -81,6 +82,71 @@ ManagerPaths resolve_paths(const DetectContext& context, const DetectedManager& 
         add_keg_only(context, paths);
     }
     return paths;
+}
+
+std::optional<std::string> value_of_key(std::string_view text, std::string_view key) {
+    for (auto line : util::split_lines(text)) {
+        auto rest = util::trim(line);
+        if (rest.starts_with("- ")) {
+            rest = util::trim(rest.substr(2));
+        }
+        if (rest.size() > key.size() && rest.starts_with(key) && rest[key.size()] == ':') {
+            return std::string(util::trim(rest.substr(key.size() + 1)));
+        }
+    }
+    return std::nullopt;
+}
+
+util::Result<void> ask_manager_paths(core::Runtime& runtime, const DetectContext& context,
+                                     ManagerPaths& paths, std::chrono::milliseconds timeout) {
+    const DetectedManager& detected = *paths.detected;
+    const auto& query = detected.manager->paths_query;
+    if (query.argv.empty() || detected.executable.empty() || !context.root.is_host()) {
+        return util::fail(util::make_error(util::ErrorKind::unsupported, "nothing to ask"));
+    }
+    std::string exe = probe_path(context.root, detected.executable).host_path;
+    std::vector<std::string> argv;
+    for (auto arg : query.argv) {
+        argv.push_back(arg == "{exe}" ? exe : std::string(arg));
+    }
+    std::string shown = util::join(argv, " ");
+    auto outcome = start_probe_command(runtime, std::move(argv), timeout, runtime.token())
+                       .wait_for(timeout + std::chrono::seconds(2));
+    if (!outcome) {
+        return util::fail(std::move(outcome).error());
+    }
+    const core::ProcessResult& r = outcome->result;
+    if (r.outcome == core::ProcessOutcome::timed_out || r.output_cut_off) {
+        return util::fail(
+            util::make_error(util::ErrorKind::timeout, "`" + shown + "` gave no answer within " +
+                                                           std::to_string(timeout.count()) + " ms"));
+    }
+    if (r.outcome != core::ProcessOutcome::exited || r.exit_code != 0) {
+        return util::fail(
+            util::make_error(util::ErrorKind::command_failed,
+                             "`" + shown + "` failed (status " + std::to_string(r.exit_code) + ")"));
+    }
+    auto prefix = value_of_key(outcome->output, query.prefix_key);
+    auto bin = value_of_key(outcome->output, query.bin_key);
+    if (!prefix || !bin || prefix->empty() || prefix->front() != '/' || bin->empty() || bin->front() != '/') {
+        return util::fail(util::make_error(util::ErrorKind::parse, "`" + shown + "` did not name " +
+                                                                       std::string(query.prefix_key) +
+                                                                       " and " + std::string(query.bin_key)));
+    }
+    paths.prefix = clean_logical(*prefix);
+    paths.prefix_exists = probe_path(context.root, paths.prefix).exists();
+    paths.bin.clear();
+    paths.lib.clear();
+    paths.include.clear();
+    paths.pkg_config.clear();
+    if (probe_path(context.root, *bin).kind == FileProbe::Kind::directory) {
+        paths.bin.push_back(clean_logical(*bin));
+    }
+    const Manager& entry = *detected.manager;
+    add_existing(context, entry.lib, paths.prefix, paths.lib);
+    add_existing(context, entry.include, paths.prefix, paths.include);
+    add_existing(context, entry.pkg_config, paths.prefix, paths.pkg_config);
+    return util::ok();
 }
 
 bool prefix_owned_by_root(const DetectContext& context, const DetectedManager& detected) {

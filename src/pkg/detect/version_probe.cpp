@@ -15,11 +15,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 constexpr std::size_t k_max_output = 64 * 1024;
 
-// What a version command left: its end, and its stdout and stderr interleaved as they arrived.
-struct Outcome {
-    core::ProcessResult result;
-    std::string output;
-};
+using Outcome = ProbeOutcome;
 
 std::string first_line(std::string_view text) {
     for (auto line : util::split_lines(text)) {
@@ -91,41 +87,6 @@ VersionResult from_outcome(const Outcome& outcome, std::chrono::milliseconds tim
     return result;
 }
 
-// Starts one version command on the runtime's loop: LC_ALL=C, stdin from /dev/null, its own process group
-// killed at `timeout`; stdout and stderr go into one text (the first 64 KiB), like a terminal shows them.
-core::Future<Outcome> start_version_command(core::Runtime& runtime, std::vector<std::string> argv,
-                                            std::chrono::milliseconds timeout,
-                                            const core::CancellationToken& token) {
-    auto output = std::make_shared<std::string>();
-    auto keep = [output](std::string_view line) {
-        if (output->size() < k_max_output) {
-            output->append(line);
-            output->push_back('\n');
-        }
-    };
-    core::ProcessSpec spec;
-    spec.argv = std::move(argv);
-    spec.set_env("LC_ALL", "C").set_env("LANG", "C");
-    spec.on_stdout_line = keep;
-    spec.on_stderr_line = keep;
-    spec.capture_limit = 0;
-    spec.timeout = timeout;
-    spec.kill_grace = std::chrono::milliseconds(300);
-    // Shims leave helpers behind that hold the pipe: read until the deadline, then give up on them.
-    spec.drain_after_exit = timeout;
-    return core::spawn_process(runtime, std::move(spec), token)
-        .then([output](util::Result<core::ProcessResult> result) -> util::Result<Outcome> {
-            if (!result) {
-                return util::fail(std::move(result).error());
-            }
-            if (result->output_cut_off) {
-                // The group outlived its leader; its id cannot be reused while the group has members.
-                ::kill(-result->pid, SIGKILL);
-            }
-            return Outcome{std::move(*result), std::move(*output)};
-        });
-}
-
 VersionResult from_file(const DetectContext& context, const DetectedManager& detected) {
     VersionResult result;
     auto path = expand_template(detected.manager->version_file, context, detected.prefix);
@@ -167,6 +128,41 @@ VersionResult from_db(const DetectContext& context, const DetectedManager& detec
 }
 
 } // namespace
+
+// Starts one version command on the runtime's loop: LC_ALL=C, stdin from /dev/null, its own process group
+// killed at `timeout`; stdout and stderr go into one text (the first 64 KiB), like a terminal shows them.
+core::Future<ProbeOutcome> start_probe_command(core::Runtime& runtime, std::vector<std::string> argv,
+                                               std::chrono::milliseconds timeout,
+                                               const core::CancellationToken& token) {
+    auto output = std::make_shared<std::string>();
+    auto keep = [output](std::string_view line) {
+        if (output->size() < k_max_output) {
+            output->append(line);
+            output->push_back('\n');
+        }
+    };
+    core::ProcessSpec spec;
+    spec.argv = std::move(argv);
+    spec.set_env("LC_ALL", "C").set_env("LANG", "C");
+    spec.on_stdout_line = keep;
+    spec.on_stderr_line = keep;
+    spec.capture_limit = 0;
+    spec.timeout = timeout;
+    spec.kill_grace = std::chrono::milliseconds(300);
+    // Shims leave helpers behind that hold the pipe: read until the deadline, then give up on them.
+    spec.drain_after_exit = timeout;
+    return core::spawn_process(runtime, std::move(spec), token)
+        .then([output](util::Result<core::ProcessResult> result) -> util::Result<Outcome> {
+            if (!result) {
+                return util::fail(std::move(result).error());
+            }
+            if (result->output_cut_off) {
+                // The group outlived its leader; its id cannot be reused while the group has members.
+                ::kill(-result->pid, SIGKILL);
+            }
+            return Outcome{std::move(*result), std::move(*output)};
+        });
+}
 
 std::optional<std::string> extract_version(std::string_view output) {
     auto is_digit = [](char c) {
@@ -240,7 +236,7 @@ std::vector<VersionResult> probe_versions(core::Runtime& runtime, const DetectCo
         // Every command gets until the common deadline, however late it was started.
         auto left = std::max(std::chrono::milliseconds(1),
                              std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()));
-        pending.emplace_back(i, start_version_command(runtime, std::move(argv), left, token));
+        pending.emplace_back(i, start_probe_command(runtime, std::move(argv), left, token));
     }
     for (auto& [index, future] : pending) {
         // The spawn's own timeout ends every command; the extra time only guards a stuck loop.

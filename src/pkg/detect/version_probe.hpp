@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/process.hpp"
 #include "core/runtime.hpp"
 #include "pkg/detect/detect.hpp"
 #include "util/error.hpp"
@@ -19,6 +20,19 @@ struct VersionResult {
     std::optional<util::Error> error;   // timeout, command_failed, not_found, unsupported, parse
     std::chrono::milliseconds elapsed{0};
 };
+
+/// What a probe command left: how it ended, and its stdout and stderr interleaved (the first 64 KiB).
+struct ProbeOutcome {
+    core::ProcessResult result;
+    std::string output;
+};
+
+/// Starts a probe command (a version command, gem environment) on the runtime's loop: argv only, LC_ALL=C,
+/// stdin from /dev/null, its own process group killed at `timeout`. The future fails only when the
+/// process could not be started (not_found, ...); how it ended is in the outcome.
+core::Future<ProbeOutcome> start_probe_command(core::Runtime& runtime, std::vector<std::string> argv,
+                                               std::chrono::milliseconds timeout,
+                                               const core::CancellationToken& token);
 
 /// Runs every manager's version command concurrently (all processes start at once; the runtime's pool
 /// collects them) with LC_ALL=C, stdin from /dev/null, argv only. Each one gets until `timeout` after

@@ -135,6 +135,10 @@ public:
                 m_resize = m_options.signals->subscribe_terminal([this](core::TerminalEvent event) {
                     if (event == core::TerminalEvent::resized) {
                         on_resize();
+                    } else if (event == core::TerminalEvent::suspending) {
+                        pause_relay();
+                    } else {
+                        resume_relay();
                     }
                 });
             }
@@ -383,14 +387,41 @@ private:
             if (m_callbacks.on_terminal_output && !backlog.empty()) {
                 m_callbacks.on_terminal_output(backlog);
             }
-            if (m_options.input_fd >= 0) {
-                auto w = m_loop.watch_fd(m_options.input_fd, core::EventLoop::k_readable,
-                                         [this](std::uint32_t) { relay_input(); });
-                m_input_watch = w ? *w : 0;
+            if (!m_relay_paused) {
+                watch_input();
             }
         } else if (m_input_watch != 0) {
             m_loop.unwatch_fd(m_input_watch);
             m_input_watch = 0;
+        }
+    }
+
+    /// Loop thread, Ctrl-Z: no key is read from the user's terminal until SIGCONT. The shell owns it
+    /// meanwhile (a read would stop us with SIGTTIN, or block in its canonical mode, deaf to SIGCONT).
+    void pause_relay() {
+        if (m_input_watch != 0) {
+            m_loop.unwatch_fd(m_input_watch);
+            m_input_watch = 0;
+            m_relay_paused = true;
+        }
+    }
+
+    /// Loop thread, SIGCONT (after the terminal's owner entered character mode again): keys flow again.
+    void resume_relay() {
+        if (!m_relay_paused) {
+            return;
+        }
+        m_relay_paused = false;
+        if (m_prompt_open) {
+            watch_input();
+        }
+    }
+
+    void watch_input() {
+        if (m_options.input_fd >= 0 && m_input_watch == 0) {
+            auto w = m_loop.watch_fd(m_options.input_fd, core::EventLoop::k_readable,
+                                     [this](std::uint32_t) { relay_input(); });
+            m_input_watch = w ? *w : 0;
         }
     }
 
@@ -436,6 +467,7 @@ private:
     core::SignalMonitor::SubscriptionId m_resize = 0;
     core::EventLoop::WatchId m_input_watch = 0;
     bool m_prompt_open = false;
+    bool m_relay_paused = false; // loop thread: stopped by Ctrl-Z, not continued yet
 };
 
 } // namespace
@@ -473,7 +505,8 @@ util::Result<InstallOutcome> execute_plan(const InstallPlan& plan, const Execute
         }
         if (entry != nullptr) {
             auto waited = wait_for_locks(
-                root, entry->install.lock_files, options.interrupt, options.lock_wait_limit,
+                root, entry->install.lock_files, entry->install.presence_locks, options.interrupt,
+                options.lock_wait_limit,
                 [&](const LockHolder& holder) {
                     RunNotice notice = notice_of(RunNotice::Kind::lock_wait, holder);
                     notice.seconds = static_cast<int>(

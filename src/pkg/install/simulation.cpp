@@ -1,5 +1,6 @@
 #include "pkg/install/simulation.hpp"
 
+#include <algorithm>
 #include <csignal>
 
 #include "core/process.hpp"
@@ -166,12 +167,14 @@ void parse_dnf(std::string_view out, SimulationResult& result, bool& showed_tran
 void parse_pacman(std::string_view out, Operation operation, SimulationResult& result) {
     for (std::string_view line : util::split_lines(out)) {
         auto w = words(line);
+        // ":: removing zs-lib breaks dependency 'zs-lib' required by zs-app" (stdout; the "error:" line that
+        // goes with it is on stderr): the why of a failed resolution, seen with the real pacman.
         if (line.starts_with("warning:") || line.starts_with("error:") ||
-            line.starts_with(" there is nothing")) {
+            line.starts_with(" there is nothing") || line.starts_with(":: ")) {
             result.messages.emplace_back(util::trim(line));
             continue;
         }
-        if (w.size() != 2 || line.starts_with(":: ")) {
+        if (w.size() != 2) {
             continue;
         }
         TransactionPackage p{std::string(w[0]), std::string(w[1]), {}};
@@ -293,6 +296,15 @@ util::Result<SimulationResult> run_simulation(const InstallPlan& plan, core::Eve
     }
     return parse_simulation(plan.simulation_format, plan.operation, done->stdout_text, done->stderr_text,
                             done->exit_code);
+}
+
+bool same_transaction(const Transaction& a, const Transaction& b) {
+    auto same = [](std::vector<TransactionPackage> x, std::vector<TransactionPackage> y) {
+        std::sort(x.begin(), x.end());
+        std::sort(y.begin(), y.end());
+        return x == y;
+    };
+    return same(a.install, b.install) && same(a.upgrade, b.upgrade) && same(a.remove, b.remove);
 }
 
 } // namespace zsyncctl::pkg

@@ -20,6 +20,9 @@ struct TransactionPackage {
     std::string name;
     std::string version;
     std::string old_version;
+
+    bool operator==(const TransactionPackage&) const = default;
+    auto operator<=>(const TransactionPackage&) const = default;
 };
 
 /// What a manager's own simulation says it would do, by kind of change, in the manager's order.
@@ -31,6 +34,10 @@ struct Transaction {
     /// True when nothing would change.
     bool empty() const { return install.empty() && upgrade.empty() && remove.empty(); }
 };
+
+/// True when `a` and `b` make the same changes: the same packages, versions and kinds, in any order.
+/// Never fails.
+bool same_transaction(const Transaction& a, const Transaction& b);
 
 /// How a simulation ended: the transaction when the manager resolved one, else why not.
 struct SimulationResult {

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <thread>
 
 #include "core/process.hpp"
@@ -33,6 +34,39 @@ std::optional<LockHolder> find_lock_holder(const util::Root& root, const std::ve
     return std::nullopt;
 }
 
+std::optional<LockHolder> find_presence_holder(const util::Root& root,
+                                               const std::vector<std::string_view>& locks,
+                                               const std::function<bool(pid_t)>& accept) {
+    for (std::string_view lock : locks) {
+        auto fd = root.open_file(lock, O_RDONLY | O_NONBLOCK | O_NOCTTY);
+        if (!fd) {
+            continue; // no file: not held
+        }
+        struct stat st {};
+        std::vector<pid_t> holders;
+        if (::fstat(*fd, &st) == 0 && S_ISREG(st.st_mode)) {
+            char buf[32] = {};
+            ssize_t n = ::read(*fd, buf, sizeof buf - 1);
+            auto written =
+                n > 0 ? util::parse_int(util::trim(std::string_view(buf, static_cast<std::size_t>(n))))
+                      : std::nullopt;
+            if (written && *written > 0 && ::kill(static_cast<pid_t>(*written), 0) == 0) {
+                holders.push_back(static_cast<pid_t>(*written));
+            } else {
+                holders = core::processes_with_file_open(st.st_dev, st.st_ino);
+                std::erase(holders, ::getpid()); // our own look at it
+            }
+        }
+        ::close(*fd);
+        for (pid_t pid : holders) {
+            if (accept(pid)) {
+                return LockHolder{pid, core::process_name(pid), root.resolve(lock).string()};
+            }
+        }
+    }
+    return std::nullopt;
+}
+
 bool in_our_tree(pid_t pid) {
     if (pid == ::getpid()) {
         return true;
@@ -46,10 +80,11 @@ bool in_our_tree(pid_t pid) {
 }
 
 util::Result<void> wait_for_locks(const util::Root& root, const std::vector<std::string_view>& locks,
+                                  const std::vector<std::string_view>& presence_locks,
                                   const core::CancellationToken& interrupt, std::chrono::milliseconds limit,
                                   const std::function<void(const LockHolder&)>& on_wait,
                                   const std::function<void()>& on_acquired) {
-    if (locks.empty()) {
+    if (locks.empty() && presence_locks.empty()) {
         return util::ok();
     }
     auto foreign = [](pid_t pid) {
@@ -57,7 +92,11 @@ util::Result<void> wait_for_locks(const util::Root& root, const std::vector<std:
     };
     auto deadline = std::chrono::steady_clock::now() + limit;
     pid_t announced = 0;
-    while (auto holder = find_lock_holder(root, locks, foreign)) {
+    auto find = [&] {
+        auto held = find_lock_holder(root, locks, foreign);
+        return held ? held : find_presence_holder(root, presence_locks, foreign);
+    };
+    while (auto holder = find()) {
         if (holder->pid != announced && on_wait) {
             on_wait(*holder);
         }

@@ -31,10 +31,19 @@ struct LockHolder {
 std::optional<LockHolder> find_lock_holder(const util::Root& root, const std::vector<std::string_view>& locks,
                                            const std::function<bool(pid_t)>& accept);
 
+/// The first of `locks` (absolute paths inside `root`, held while the file exists: pacman's db.lck)
+/// whose live holder is accepted by `accept(pid)`: the PID written in the file, else a process that has it
+/// open. nullopt when none (a file without a live holder is stale, not held). Never fails; any thread.
+std::optional<LockHolder> find_presence_holder(const util::Root& root,
+                                               const std::vector<std::string_view>& locks,
+                                               const std::function<bool(pid_t)>& accept);
+
 /// Waits on the calling thread, polling every 200 ms, until no process outside our own tree holds one of
-/// `locks`; `on_wait(holder)` runs each time the holder changes, `on_acquired()` once after a wait. Fails
-/// with interrupted when `interrupt` is cancelled and timeout after `limit` (naming the holder).
+/// `locks` (fcntl locks) or `presence_locks` (see find_presence_holder); `on_wait(holder)` runs each time
+/// the holder changes, `on_acquired()` once after a wait. Fails with interrupted when `interrupt` is
+/// cancelled and timeout after `limit` (naming the holder).
 util::Result<void> wait_for_locks(const util::Root& root, const std::vector<std::string_view>& locks,
+                                  const std::vector<std::string_view>& presence_locks,
                                   const core::CancellationToken& interrupt, std::chrono::milliseconds limit,
                                   const std::function<void(const LockHolder&)>& on_wait,
                                   const std::function<void()>& on_acquired);

@@ -173,6 +173,10 @@ struct InstallFacts {
     /// The manager's package database locks: fcntl record locks, absolute paths read inside the root (apt:
     /// dpkg's lock-frontend and lock). A run waits while another program holds one, naming it.
     std::vector<std::string_view> lock_files{};
+    /// Lock files held while they exist (pacman's db.lck, zypper's zypp.pid), absolute paths inside the
+    /// root: the holder is the live PID written in the file, else a process that has it open. A run waits
+    /// like for lock_files; a file without a live holder is stale and left for the manager to report.
+    std::vector<std::string_view> presence_locks{};
     /// The locks held only while the database changes, by a process the manager starts (apt: dpkg's lock,
     /// which apt hands to dpkg): a process of our run other than the manager's own holding one is
     /// mid-transaction, and is never killed without the user's confirmation.
@@ -186,6 +190,18 @@ struct InstallFacts {
     std::vector<std::string_view> audit_command{};
     std::vector<std::string_view> state_root_args{};
     std::string_view repair_command{};
+};
+
+/// How `pkg list` and `pkg outdated` read a manager's installed packages (pkg/inventory).
+enum class InventoryMethod {
+    none,          ///< not yet: the manager is reported unsupported
+    native_dpkg,   ///< dpkg's status (+ journal) and apt's extended_states; outdated against the apt lists
+    native_pacman, ///< pacman's local db; outdated against the sync dbs (IgnorePkg/IgnoreGroup)
+};
+
+/// A manager's inventory facts.
+struct InventoryFacts {
+    InventoryMethod method = InventoryMethod::none;
 };
 
 /// One manager in the registry: everything about it that is a fact, not a run-time finding.
@@ -231,6 +247,16 @@ struct Manager {
     /// lists apart (Homebrew).
     bool keg_only_paths = false;
 
+    /// The manager's own report of where it installs, asked on the host by `pkg paths` (gem environment):
+    /// argv ("{exe}" is the executable found) and the keys of its "KEY: value" lines naming the prefix and
+    /// the bin directory. Empty argv: the templates above are the whole answer.
+    struct PathsQuery {
+        std::vector<std::string_view> argv{};
+        std::string_view prefix_key{};
+        std::string_view bin_key{};
+    };
+    PathsQuery paths_query{};
+
     /// argv of the version command; "{exe}" is the executable found. Empty: no version command.
     std::vector<std::string_view> version_argv{};
     /// A file (template) holding the version, for managers without a version command (sdkman).
@@ -242,6 +268,8 @@ struct Manager {
     SearchFacts search{};
     /// How `pkg install` / `pkg remove` run it; all empty: not offered.
     InstallFacts install{};
+    /// How `pkg list` / `pkg outdated` read it; method none: reported unsupported.
+    InventoryFacts inventory{};
 };
 
 /// The whole registry, in a fixed order (system, app, language, version managers). Never fails.

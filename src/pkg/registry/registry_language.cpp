@@ -10,6 +10,8 @@ std::vector<Manager> language_managers() {
             .kind = K::language,
             .executables = {"npm"},
             .install_privilege = P::user,
+            // npm's global prefix: its environment setting, else the prefix npm was installed under.
+            .prefix = {"{env:NPM_CONFIG_PREFIX}", "{env:npm_config_prefix}"},
             .bin = k_prefix_bin,
             .version_argv = {"{exe}", "--version"},
             .search =
@@ -175,6 +177,11 @@ std::vector<Manager> language_managers() {
             .executables = {"gem"},
             .install_privilege = P::user,
             .bin = k_prefix_bin,
+            // Debian's rubygems installs into /var/lib/gems/X.Y.0 with executables in /usr/local/bin, a
+            // GEM_HOME into $GEM_HOME(/bin): only gem itself knows, so `pkg paths` asks it.
+            .paths_query = {.argv = {"{exe}", "environment"},
+                            .prefix_key = "INSTALLATION DIRECTORY",
+                            .bin_key = "EXECUTABLE DIRECTORY"},
             .version_argv = {"{exe}", "--version"},
             .search =
                 {

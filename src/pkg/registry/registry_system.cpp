@@ -71,6 +71,7 @@ std::vector<Manager> system_managers() {
                     .state_root_args = {"--root={root}"},
                     .repair_command = "dpkg --configure -a",
                 },
+            .inventory = {.method = InventoryMethod::native_dpkg},
         },
         {
             .id = "dpkg",
@@ -208,6 +209,7 @@ std::vector<Manager> system_managers() {
                                                "--dry-run"},
                     .simulation = SimulationFormat::zypper,
                     .lock_files = k_rpm_locks,
+                    .presence_locks = {"/run/zypp.pid"},
                 },
         },
         {
@@ -257,7 +259,9 @@ std::vector<Manager> system_managers() {
                     .simulate_remove_prefix = {"pacman", "--remove", "--print", "--print-format", "%n %v",
                                                "--color", "never"},
                     .simulation = SimulationFormat::pacman_print,
+                    .presence_locks = {"/var/lib/pacman/db.lck"},
                 },
+            .inventory = {.method = InventoryMethod::native_pacman},
         },
         {
             .id = "yay",

@@ -293,26 +293,16 @@ std::vector<IndexRecord> AptIndexBuilder::finish() {
             return compare_deb_versions(a.version, b.version) > 0;
         });
         Chosen c;
-        int max = 0;
+        std::vector<AptPolicyVersion> policy;
+        policy.reserve(pkg.versions.size());
         for (const auto& v : pkg.versions) {
             if (v.current) {
                 c.current = &v;
             }
+            policy.push_back({v.version, v.priority, v.current});
         }
-        // apt's pkgPolicy::GetCandidateVer without pins: newest first, a strictly higher priority wins;
-        // the current version stops the walk (nothing older is a candidate) and is taken when nothing
-        // newer was.
-        for (const auto& v : pkg.versions) {
-            if (v.priority > max) {
-                c.candidate = &v;
-                max = v.priority;
-            }
-            if (v.current) {
-                if (c.candidate == nullptr) {
-                    c.candidate = &v;
-                }
-                break;
-            }
+        if (auto at = apt_candidate(policy)) {
+            c.candidate = &pkg.versions[*at];
         }
         return c;
     };
@@ -396,9 +386,27 @@ std::vector<IndexRecord> parse_apt_packages(std::string_view packages, std::stri
     return builder.finish();
 }
 
-namespace {
+std::optional<std::size_t> apt_candidate(const std::vector<AptPolicyVersion>& newest_first) {
+    // apt's pkgPolicy::GetCandidateVer without pins: newest first, a strictly higher priority wins; the
+    // current version stops the walk (nothing older is a candidate) and is taken when nothing newer was.
+    std::optional<std::size_t> candidate;
+    int max = 0;
+    for (std::size_t i = 0; i < newest_first.size(); ++i) {
+        const auto& v = newest_first[i];
+        if (v.priority > max) {
+            candidate = i;
+            max = v.priority;
+        }
+        if (v.current) {
+            if (!candidate) {
+                candidate = i;
+            }
+            break;
+        }
+    }
+    return candidate;
+}
 
-// Streams one file's stanzas to `add`, checking `token` per chunk and capping the stanza and total size.
 util::Result<void> read_stanzas(const std::filesystem::path& file, const core::CancellationToken& token,
                                 const std::function<void(std::string_view)>& add) {
     StanzaSplitter splitter(add);
@@ -431,8 +439,6 @@ util::Result<void> read_stanzas(const std::filesystem::path& file, const core::C
     splitter.finish();
     return util::ok();
 }
-
-} // namespace
 
 util::Result<PackageIndex> apt_index(const util::Root& root, const std::filesystem::path& cache_file,
                                      const core::CancellationToken& token) {

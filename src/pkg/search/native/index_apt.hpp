@@ -1,7 +1,9 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -115,6 +117,22 @@ private:
     std::map<std::string, StatusEntry> m_status;           // "name:arch" -> dpkg's last word
     std::map<std::string, std::string> m_status_names;     // "name:arch" -> name
 };
+
+/// One version of a package as apt's policy weighs it (`version` must outlive the call).
+struct AptPolicyVersion {
+    std::string_view version;
+    int priority = 0;
+    bool current = false; ///< dpkg's current version
+};
+
+/// apt's candidate without pins (pkgPolicy::GetCandidateVer) among `newest_first`, sorted newest first
+/// by compare_deb_versions: the index of the candidate, nullopt when there is none. Never fails.
+std::optional<std::size_t> apt_candidate(const std::vector<AptPolicyVersion>& newest_first);
+
+/// Streams the deb822 stanzas of one file (plain or compressed) to `add`, checking `token` per chunk.
+/// Fails with cancelled, parse (a stanza over 4 MiB, more than 1 GiB of text) or the read error.
+util::Result<void> read_stanzas(const std::filesystem::path& file, const core::CancellationToken& token,
+                                const std::function<void(std::string_view)>& add);
 
 /// The dpkg state words that give a package a current version ("installed", "unpacked", ...).
 bool dpkg_state_has_current_version(std::string_view state);

@@ -1,0 +1,277 @@
+#include "cli/cmd_pkg_list_report.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cstdio>
+
+#include "cli/json.hpp"
+#include "cli/terminal.hpp"
+#include "util/strings.hpp"
+
+namespace zsyncctl::cli {
+
+namespace {
+
+nlohmann::json null_if_empty(const std::string& text) {
+    return text.empty() ? nlohmann::json(nullptr) : nlohmann::json(text);
+}
+
+nlohmann::json package_json(const std::string& manager, const pkg::InstalledPackage& p) {
+    return {{"manager", manager},     {"name", p.name},
+            {"version", p.version},   {"architecture", null_if_empty(p.architecture)},
+            {"state", p.state},       {"state_abbrev", null_if_empty(p.state_abbrev)},
+            {"installed", p.present}, {"reason", std::string(pkg::to_string(p.reason))},
+            {"held", p.held}};
+}
+
+nlohmann::json outdated_json(const std::string& manager, const pkg::OutdatedPackage& o) {
+    return {{"manager", manager},
+            {"name", o.name},
+            {"architecture", null_if_empty(o.architecture)},
+            {"installed_version", o.installed},
+            {"candidate", o.candidate},
+            {"skipped", !o.skip_reason.empty()},
+            {"skip_reason", null_if_empty(o.skip_reason)}};
+}
+
+nlohmann::json owner_json(const std::string& manager, const pkg::FileOwner& f) {
+    return {{"manager", manager}, {"package", f.package}, {"path", f.path}};
+}
+
+std::size_t count_of(const pkg::InventoryReport& r, pkg::InventoryKind kind) {
+    switch (kind) {
+    case pkg::InventoryKind::list:
+        return r.packages.size();
+    case pkg::InventoryKind::outdated:
+        return r.outdated.size();
+    case pkg::InventoryKind::which:
+        return r.owners.size();
+    }
+    return 0;
+}
+
+nlohmann::json status_json(const pkg::InventoryReport& r, pkg::InventoryKind kind) {
+    return {{"type", "status"},
+            {"manager", r.manager},
+            {"status", std::string(pkg::to_string(r.status))},
+            {"count", count_of(r, kind)},
+            {"elapsed_ms", r.elapsed_ms},
+            {"error", null_if_empty(r.error)},
+            {"hint", null_if_empty(r.hint)},
+            {"note", null_if_empty(r.note)}};
+}
+
+std::string name_arch(const std::string& name, const std::string& arch) {
+    return arch.empty() ? name : name + ":" + arch;
+}
+
+// One manager's table. Every field was sanitized by the inventory; colour is added after the cut.
+void print_table(const Output& out, const pkg::InventoryReport& r, pkg::InventoryKind kind) {
+    if (r.status != pkg::InventoryStatus::ok) {
+        return;
+    }
+    std::size_t n = count_of(r, kind);
+    std::string what = kind != pkg::InventoryKind::outdated ? (n == 1 ? " package" : " packages")
+                                                            : (n == 1 ? " outdated" : " outdated");
+    out.line(out.paint(r.manager, Color::bold) + " (" + std::to_string(n) + what + ")");
+    std::size_t name_w = 4;
+    std::size_t ver_w = 7;
+    if (kind == pkg::InventoryKind::which) {
+        for (const auto& f : r.owners) {
+            out.line("  " + f.package + ": " + f.path);
+        }
+        return;
+    }
+    if (kind == pkg::InventoryKind::list) {
+        for (const auto& p : r.packages) {
+            name_w =
+                std::min<std::size_t>(std::max(name_w, display_width(name_arch(p.name, p.architecture))), 48);
+            ver_w = std::min<std::size_t>(std::max(ver_w, display_width(p.version)), 32);
+        }
+        for (const auto& p : r.packages) {
+            std::string extra = p.state_abbrev.empty() ? std::string() : p.state_abbrev + "  ";
+            extra += std::string(pkg::to_string(p.reason));
+            if (p.held) {
+                extra += "  " + out.paint("held", Color::yellow);
+            }
+            out.line("  " + pad(cut(name_arch(p.name, p.architecture), 48), name_w) + "  " +
+                     pad(cut(p.version, 32), ver_w) + "  " + extra);
+        }
+        return;
+    }
+    for (const auto& o : r.outdated) {
+        name_w =
+            std::min<std::size_t>(std::max(name_w, display_width(name_arch(o.name, o.architecture))), 48);
+        ver_w = std::min<std::size_t>(std::max(ver_w, display_width(o.installed)), 32);
+    }
+    for (const auto& o : r.outdated) {
+        std::string line = "  " + pad(cut(name_arch(o.name, o.architecture), 48), name_w) + "  " +
+                           pad(cut(o.installed, 32), ver_w) + " -> " + cut(o.candidate, 32);
+        if (!o.skip_reason.empty()) {
+            line += "  " + out.paint(o.skip_reason + ", would be skipped", Color::yellow);
+        }
+        out.line(line);
+    }
+}
+
+// Failures, notes and (with -v) timings on stderr after the tables; the detected managers zsyncctl cannot
+// read yet in one line.
+void print_footer(const Output& out, const std::vector<pkg::InventoryReport>& reports) {
+    std::vector<std::string> unsupported;
+    for (const auto& r : reports) {
+        if (r.status == pkg::InventoryStatus::unsupported && out.verbosity() == 0) {
+            unsupported.push_back(r.manager);
+            continue;
+        }
+        if (out.verbosity() > 0) {
+            char ms[32];
+            std::snprintf(ms, sizeof ms, "%.3fs", static_cast<double>(r.elapsed_ms) / 1000.0);
+            out.info(r.manager + ": native reader [" + std::string(pkg::to_string(r.status)) + ", " + ms +
+                     "]");
+        }
+        if (r.status != pkg::InventoryStatus::ok) {
+            out.info(r.manager + ": " + std::string(pkg::to_string(r.status)) +
+                     (r.error.empty() ? "" : " (" + r.error + ")") + (r.hint.empty() ? "" : "; " + r.hint));
+        } else if (!r.note.empty()) {
+            out.info(r.manager + ": " + r.note);
+        }
+    }
+    if (!unsupported.empty()) {
+        out.info("not read yet: " + util::join(unsupported, ", ") + " (-v says why)");
+    }
+}
+
+std::vector<std::string> split_managers(const std::vector<std::string>& values) {
+    std::vector<std::string> ids;
+    for (const auto& m : values) {
+        for (std::string_view part : util::split(m, ',')) {
+            if (!util::trim(part).empty()) {
+                ids.emplace_back(util::trim(part));
+            }
+        }
+    }
+    return ids;
+}
+
+} // namespace
+
+ExitCode run_inventory_command(Context& context, pkg::InventoryKind kind, const InventoryOptions& options) {
+    pkg::InventoryRequest request;
+    request.kind = kind;
+    request.root = context.root();
+    request.managers = split_managers(options.managers);
+    request.use_cache = !context.options.no_cache;
+    request.query = options.query;
+    if (auto valid = pkg::validate_inventory_request(request); !valid) {
+        raise_usage(valid.error().message, valid.error().hint);
+    }
+    const core::CancellationToken token = context.runtime().token();
+    auto run = pkg::run_inventory(request, token);
+    if (!run) {
+        raise(run.error());
+    }
+    const auto& reports = *run;
+    const Output& out = context.out;
+    bool json = out.json() && !options.json_lines;
+    bool list = kind == pkg::InventoryKind::list;
+
+    if (options.json_lines) {
+        for (const auto& r : reports) {
+            if (kind == pkg::InventoryKind::which) {
+                for (const auto& f : r.owners) {
+                    nlohmann::json j = owner_json(r.manager, f);
+                    j["type"] = "owner";
+                    out.line(json_text(j, JsonLayout::line));
+                }
+            } else if (list) {
+                for (const auto& p : r.packages) {
+                    nlohmann::json j = package_json(r.manager, p);
+                    j["type"] = "package";
+                    out.line(json_text(j, JsonLayout::line));
+                }
+            } else {
+                for (const auto& o : r.outdated) {
+                    nlohmann::json j = outdated_json(r.manager, o);
+                    j["type"] = "outdated";
+                    out.line(json_text(j, JsonLayout::line));
+                }
+            }
+            nlohmann::json s = status_json(r, kind);
+            s["schema_version"] = k_inventory_schema_version;
+            out.line(json_text(s, JsonLayout::line));
+        }
+    } else if (json) {
+        const char* key = kind == pkg::InventoryKind::which ? "owners" : list ? "packages" : "outdated";
+        nlohmann::json doc{{"schema_version", k_inventory_schema_version},
+                           {"command", kind == pkg::InventoryKind::which ? "which"
+                                       : list                            ? "list"
+                                                                         : "outdated"},
+                           {key, nlohmann::json::array()},
+                           {"managers", nlohmann::json::array()}};
+        if (kind == pkg::InventoryKind::which) {
+            doc["query"] = options.query;
+        }
+        for (const auto& r : reports) {
+            if (kind == pkg::InventoryKind::which) {
+                for (const auto& f : r.owners) {
+                    doc["owners"].push_back(owner_json(r.manager, f));
+                }
+            } else if (list) {
+                for (const auto& p : r.packages) {
+                    doc["packages"].push_back(package_json(r.manager, p));
+                }
+            } else {
+                for (const auto& o : r.outdated) {
+                    doc["outdated"].push_back(outdated_json(r.manager, o));
+                }
+            }
+            nlohmann::json m = status_json(r, kind);
+            m.erase("type");
+            m.erase("manager");
+            m["name"] = r.manager;
+            doc["managers"].push_back(std::move(m));
+        }
+        out.line(json_text(doc));
+    } else {
+        for (const auto& r : reports) {
+            print_table(out, r, kind);
+        }
+        print_footer(out, reports);
+        if (reports.empty()) {
+            out.warning("no package manager was found");
+        }
+    }
+    out.flush();
+    if (out.reader_gone()) {
+        return ExitCode::reader_gone;
+    }
+    if (token.is_cancelled()) {
+        return ExitCode::interrupted;
+    }
+    // "Could not check" wins: an answer with a manager missing is not "nothing outdated". A manager
+    // zsyncctl cannot read yet counts only when it was named with -m.
+    bool named = !request.managers.empty();
+    bool incomplete = reports.empty();
+    bool actionable = false;
+    std::size_t owners = 0;
+    for (const auto& r : reports) {
+        owners += r.owners.size();
+        if (r.status == pkg::InventoryStatus::error || r.status == pkg::InventoryStatus::cancelled ||
+            (named && r.status != pkg::InventoryStatus::ok)) {
+            incomplete = true;
+        }
+        for (const auto& o : r.outdated) {
+            actionable = actionable || o.skip_reason.empty();
+        }
+    }
+    if (incomplete) {
+        return ExitCode::no_answer;
+    }
+    if (kind == pkg::InventoryKind::which) {
+        return owners > 0 ? ExitCode::success : ExitCode::failure;
+    }
+    return !list && actionable ? ExitCode::outdated : ExitCode::success;
+}
+
+} // namespace zsyncctl::cli

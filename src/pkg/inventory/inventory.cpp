@@ -1,0 +1,159 @@
+#include "pkg/inventory/inventory.hpp"
+
+#include <algorithm>
+#include <chrono>
+
+#include "pkg/detect/detect.hpp"
+#include "pkg/inventory/apt_outdated.hpp"
+#include "pkg/inventory/dpkg_db.hpp"
+#include "pkg/inventory/dpkg_files.hpp"
+#include "pkg/inventory/pacman_db.hpp"
+#include "pkg/registry/registry.hpp"
+#include "util/sanitize.hpp"
+#include "util/strings.hpp"
+
+namespace zsyncctl::pkg {
+
+namespace {
+
+void fail_report(InventoryReport& report, const util::Error& error) {
+    report.status =
+        error.kind == util::ErrorKind::cancelled ? InventoryStatus::cancelled : InventoryStatus::error;
+    report.error = error.message;
+    report.hint = error.hint;
+}
+
+void read_dpkg(const InventoryRequest& request, InventoryReport& report,
+               const core::CancellationToken& token) {
+    if (request.kind == InventoryKind::which) {
+        auto owners = dpkg_file_owners(request.root, which_candidates(request.query));
+        if (!owners) {
+            fail_report(report, owners.error());
+            return;
+        }
+        report.owners = std::move(*owners);
+        return;
+    }
+    auto installed = read_dpkg_database(request.root, token);
+    if (!installed) {
+        fail_report(report, installed.error());
+        return;
+    }
+    if (request.kind == InventoryKind::list) {
+        report.packages = std::move(*installed);
+        return;
+    }
+    auto outdated = apt_outdated(request.root, *installed, &report.note, token);
+    if (!outdated) {
+        fail_report(report, outdated.error());
+        return;
+    }
+    report.outdated = std::move(*outdated);
+}
+
+void read_pacman(const InventoryRequest& request, InventoryReport& report) {
+    if (request.kind == InventoryKind::which) {
+        report.status = InventoryStatus::unsupported;
+        report.error = "pkg which does not read pacman's file lists yet";
+        return;
+    }
+    auto installed = read_pacman_local(request.root);
+    if (!installed) {
+        fail_report(report, installed.error());
+        return;
+    }
+    if (request.kind == InventoryKind::list) {
+        report.packages = std::move(*installed);
+        return;
+    }
+    auto outdated = pacman_outdated(request.root, *installed);
+    if (!outdated) {
+        fail_report(report, outdated.error());
+        return;
+    }
+    report.outdated = std::move(*outdated);
+}
+
+// Sanitizes every field that came from a database: nothing a package wrote reaches a terminal or a
+// JSON consumer as a control sequence.
+void sanitize(InventoryReport& report) {
+    for (auto& p : report.packages) {
+        p.name = util::sanitize_terminal(p.name);
+        p.version = util::sanitize_terminal(p.version);
+        p.architecture = util::sanitize_terminal(p.architecture);
+        p.state = util::sanitize_terminal(p.state);
+    }
+    for (auto& o : report.outdated) {
+        o.name = util::sanitize_terminal(o.name);
+        o.architecture = util::sanitize_terminal(o.architecture);
+        o.installed = util::sanitize_terminal(o.installed);
+        o.candidate = util::sanitize_terminal(o.candidate);
+    }
+    for (auto& f : report.owners) {
+        f.package = util::sanitize_terminal(f.package);
+        f.path = util::sanitize_terminal(f.path);
+    }
+    report.error = util::sanitize_terminal(report.error);
+}
+
+} // namespace
+
+util::Result<void> validate_inventory_request(const InventoryRequest& request) {
+    for (const auto& m : request.managers) {
+        if (find_manager(m) == nullptr) {
+            std::vector<std::string> known;
+            for (auto id : manager_ids()) {
+                known.emplace_back(id);
+            }
+            return util::fail(util::ErrorKind::invalid_input,
+                              "unknown manager '" + util::sanitize_terminal(m) + "'",
+                              "known managers: " + util::join(known, ", "));
+        }
+    }
+    return util::ok();
+}
+
+util::Result<std::vector<InventoryReport>> run_inventory(const InventoryRequest& request,
+                                                         const core::CancellationToken& token) {
+    if (auto valid = validate_inventory_request(request); !valid) {
+        return util::fail(valid.error());
+    }
+    std::vector<std::string> ids;
+    if (request.managers.empty()) {
+        Detection detection = detect_managers(DetectContext::current(request.root),
+                                              request.use_cache ? UseCache::yes : UseCache::no);
+        for (const auto& d : detection.managers) {
+            ids.emplace_back(d.manager->id);
+        }
+    } else {
+        ids = request.managers;
+    }
+    std::vector<InventoryReport> reports;
+    for (const auto& id : ids) {
+        if (std::any_of(reports.begin(), reports.end(), [&](const auto& r) { return r.manager == id; })) {
+            continue;
+        }
+        InventoryReport report;
+        report.manager = id;
+        auto started = std::chrono::steady_clock::now();
+        const Manager& manager = *find_manager(id);
+        if (token.is_cancelled()) {
+            report.status = InventoryStatus::cancelled;
+        } else if (manager.inventory.method == InventoryMethod::native_dpkg) {
+            read_dpkg(request, report, token);
+        } else if (manager.inventory.method == InventoryMethod::native_pacman) {
+            read_pacman(request, report);
+        } else {
+            report.status = InventoryStatus::unsupported;
+            report.error = "zsyncctl cannot read " + std::string(manager.display_name) + "'s packages yet";
+        }
+        sanitize(report);
+        report.elapsed_ms =
+            std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started)
+                .count();
+        reports.push_back(std::move(report));
+    }
+    return reports;
+}
+
+} // namespace zsyncctl::pkg

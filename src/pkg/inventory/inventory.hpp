@@ -1,0 +1,36 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/cancellation.hpp"
+#include "pkg/inventory/inventory_types.hpp"
+#include "util/result.hpp"
+#include "util/root.hpp"
+
+namespace zsyncctl::pkg {
+
+/// What an inventory command reports.
+enum class InventoryKind { list, outdated, which };
+
+/// One `pkg list` / `pkg outdated` run.
+struct InventoryRequest {
+    InventoryKind kind = InventoryKind::list;
+    util::Root root;                   ///< the machine whose databases are read (never executed)
+    std::vector<std::string> managers; ///< registry ids; empty: every detected manager
+    bool use_cache = true;             ///< the detection cache
+    std::string query;                 ///< pkg which: a command name or a path
+};
+
+/// Fails with invalid_input (a hint listing the ids) when a named manager is not in the registry.
+util::Result<void> validate_inventory_request(const InventoryRequest& request);
+
+/// One report per manager (named ones in the order given, a name given twice once; else the detected
+/// managers in registry order): each manager's databases read natively by its registry inventory method;
+/// a manager without one is reported unsupported, a failed read as error with its message and hint.
+/// Checks `token` between managers and while reading (then the rest are reported cancelled). Fails only
+/// like validate_inventory_request.
+util::Result<std::vector<InventoryReport>> run_inventory(const InventoryRequest& request,
+                                                         const core::CancellationToken& token);
+
+} // namespace zsyncctl::pkg

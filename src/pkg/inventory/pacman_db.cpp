@@ -1,0 +1,300 @@
+#include "pkg/inventory/pacman_db.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cstring>
+#include <filesystem>
+#include <fnmatch.h>
+#include <unordered_map>
+
+#include "pkg/search/native/index_pacman.hpp"
+#include "util/strings.hpp"
+
+namespace zsyncctl::pkg {
+
+namespace {
+
+bool is_alnum(char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) != 0;
+}
+bool is_digit(char c) {
+    return c >= '0' && c <= '9';
+}
+bool is_alpha(char c) {
+    return std::isalpha(static_cast<unsigned char>(c)) != 0;
+}
+
+// libalpm's rpmvercmp (lib/libalpm/version.c), on views instead of NUL-terminated copies.
+int rpmvercmp(std::string_view a, std::string_view b) {
+    if (a == b) {
+        return 0;
+    }
+    std::size_t one = 0;
+    std::size_t two = 0;
+    std::size_t ptr1 = 0;
+    std::size_t ptr2 = 0;
+    while (one < a.size() && two < b.size()) {
+        while (one < a.size() && !is_alnum(a[one])) {
+            ++one;
+        }
+        while (two < b.size() && !is_alnum(b[two])) {
+            ++two;
+        }
+        if (one >= a.size() || two >= b.size()) {
+            break;
+        }
+        // Separator runs of different lengths: the longer one is newer.
+        if (one - ptr1 != two - ptr2) {
+            return one - ptr1 < two - ptr2 ? -1 : 1;
+        }
+        ptr1 = one;
+        ptr2 = two;
+        bool isnum = is_digit(a[ptr1]);
+        if (isnum) {
+            while (ptr1 < a.size() && is_digit(a[ptr1])) {
+                ++ptr1;
+            }
+            while (ptr2 < b.size() && is_digit(b[ptr2])) {
+                ++ptr2;
+            }
+        } else {
+            while (ptr1 < a.size() && is_alpha(a[ptr1])) {
+                ++ptr1;
+            }
+            while (ptr2 < b.size() && is_alpha(b[ptr2])) {
+                ++ptr2;
+            }
+        }
+        if (two == ptr2) {
+            return isnum ? 1 : -1; // a numeric run is newer than an alpha one
+        }
+        std::string_view s1 = a.substr(one, ptr1 - one);
+        std::string_view s2 = b.substr(two, ptr2 - two);
+        if (isnum) {
+            while (!s1.empty() && s1.front() == '0') {
+                s1.remove_prefix(1);
+            }
+            while (!s2.empty() && s2.front() == '0') {
+                s2.remove_prefix(1);
+            }
+            if (s1.size() != s2.size()) {
+                return s1.size() > s2.size() ? 1 : -1;
+            }
+        }
+        int rc = s1.compare(s2);
+        if (rc != 0) {
+            return rc < 0 ? -1 : 1;
+        }
+        one = ptr1;
+        two = ptr2;
+    }
+    bool end1 = one >= a.size();
+    bool end2 = two >= b.size();
+    if (end1 && end2) {
+        return 0;
+    }
+    // A remaining alpha string never beats an empty one ("1.0a" < "1.0"); anything else left is newer.
+    if ((end1 && !is_alpha(b[two])) || (!end1 && is_alpha(a[one]))) {
+        return -1;
+    }
+    return 1;
+}
+
+struct Evr {
+    std::string_view epoch;
+    std::string_view version;
+    std::string_view release;
+    bool has_release = false;
+};
+
+Evr parse_evr(std::string_view evr) {
+    Evr out;
+    std::size_t s = 0;
+    while (s < evr.size() && is_digit(evr[s])) {
+        ++s;
+    }
+    std::size_t dash = evr.rfind('-');
+    if (dash != std::string_view::npos && dash < s) {
+        dash = std::string_view::npos;
+    }
+    std::size_t end = dash == std::string_view::npos ? evr.size() : dash;
+    if (s < evr.size() && evr[s] == ':') {
+        out.epoch = s == 0 ? std::string_view("0") : evr.substr(0, s);
+        out.version = evr.substr(s + 1, end > s + 1 ? end - s - 1 : 0);
+    } else {
+        out.epoch = "0";
+        out.version = evr.substr(0, end);
+    }
+    if (dash != std::string_view::npos) {
+        out.release = evr.substr(dash + 1);
+        out.has_release = true;
+    }
+    return out;
+}
+
+// The sections of a libalpm desc file: "%KEY%" then value lines up to a blank line.
+std::unordered_map<std::string, std::vector<std::string>> desc_sections(std::string_view text) {
+    std::unordered_map<std::string, std::vector<std::string>> out;
+    std::vector<std::string>* current = nullptr;
+    for (std::string_view line : util::split_lines(text)) {
+        if (!line.empty() && line.back() == '\r') {
+            line.remove_suffix(1);
+        }
+        if (line.size() > 2 && line.front() == '%' && line.back() == '%') {
+            current = &out[std::string(line.substr(1, line.size() - 2))];
+        } else if (line.empty()) {
+            current = nullptr;
+        } else if (current != nullptr) {
+            current->emplace_back(line);
+        }
+    }
+    return out;
+}
+
+struct IgnoreRules {
+    std::vector<std::string> packages;
+    std::vector<std::string> groups;
+};
+
+// IgnorePkg and IgnoreGroup of pacman.conf's [options] (repeatable, space-separated).
+IgnoreRules ignore_rules(const PacmanLayout& layout) {
+    IgnoreRules rules;
+    auto text = layout.root.read("/etc/pacman.conf");
+    if (!text) {
+        return rules;
+    }
+    bool options = false;
+    for (std::string_view line : util::split_lines(*text)) {
+        line = util::trim(line.substr(0, line.find('#')));
+        if (line.empty()) {
+            continue;
+        }
+        if (line.front() == '[') {
+            options = line == "[options]";
+            continue;
+        }
+        std::size_t eq = line.find('=');
+        if (!options || eq == std::string_view::npos) {
+            continue;
+        }
+        std::string_view key = util::trim(line.substr(0, eq));
+        std::vector<std::string>* into = key == "IgnorePkg"     ? &rules.packages
+                                         : key == "IgnoreGroup" ? &rules.groups
+                                                                : nullptr;
+        if (into == nullptr) {
+            continue;
+        }
+        for (std::string_view w : util::split(util::trim(line.substr(eq + 1)), ' ')) {
+            if (!util::trim(w).empty()) {
+                into->emplace_back(util::trim(w));
+            }
+        }
+    }
+    return rules;
+}
+
+} // namespace
+
+int compare_alpm_versions(std::string_view a, std::string_view b) {
+    if (a == b) {
+        return 0;
+    }
+    Evr x = parse_evr(a);
+    Evr y = parse_evr(b);
+    int ret = rpmvercmp(x.epoch, y.epoch);
+    if (ret == 0) {
+        ret = rpmvercmp(x.version, y.version);
+        if (ret == 0 && x.has_release && y.has_release) {
+            ret = rpmvercmp(x.release, y.release);
+        }
+    }
+    return ret;
+}
+
+bool alpm_pattern_match(const std::vector<std::string>& patterns, std::string_view name) {
+    std::string n(name);
+    for (const auto& pattern : patterns) {
+        bool inverted = !pattern.empty() && pattern.front() == '!';
+        std::string p = inverted ? pattern.substr(1) : pattern;
+        if (::fnmatch(p.c_str(), n.c_str(), 0) == 0) {
+            return !inverted;
+        }
+    }
+    return false;
+}
+
+util::Result<std::vector<InstalledPackage>> read_pacman_local(const util::Root& root) {
+    PacmanLayout layout = pacman_layout(root);
+    std::string local = layout.db_logical + "/local";
+    std::error_code ec;
+    std::filesystem::directory_iterator it(layout.below("local"), ec);
+    if (ec) {
+        return util::fail(util::ErrorKind::not_found,
+                          "no pacman local database under " + layout.below("local").string());
+    }
+    IgnoreRules rules = ignore_rules(layout);
+    std::vector<InstalledPackage> out;
+    for (const auto& entry : it) {
+        std::string dir = entry.path().filename().string();
+        if (dir.empty() || dir.front() == '.') {
+            continue;
+        }
+        auto text = root.read(local + "/" + dir + "/desc");
+        if (!text) {
+            continue; // ALPM_DB_VERSION and other files; a damaged entry pacman also skips
+        }
+        auto sections = desc_sections(*text);
+        auto first = [&](const char* key) {
+            auto f = sections.find(key);
+            return f == sections.end() || f->second.empty() ? std::string() : f->second.front();
+        };
+        InstalledPackage p;
+        p.name = first("NAME");
+        p.version = first("VERSION");
+        if (p.name.empty() || p.version.empty()) {
+            continue;
+        }
+        p.architecture = first("ARCH");
+        p.state = "installed";
+        p.reason = first("REASON") == "1" ? InstallReason::dependency : InstallReason::explicit_install;
+        bool ignored = alpm_pattern_match(rules.packages, p.name);
+        for (const auto& g : sections["GROUPS"]) {
+            ignored = ignored || alpm_pattern_match(rules.groups, g);
+        }
+        p.held = ignored;
+        out.push_back(std::move(p));
+    }
+    std::sort(out.begin(), out.end(),
+              [](const InstalledPackage& a, const InstalledPackage& b) { return a.name < b.name; });
+    return out;
+}
+
+util::Result<std::vector<OutdatedPackage>> pacman_outdated(const util::Root& root,
+                                                           const std::vector<InstalledPackage>& installed) {
+    PacmanLayout layout = pacman_layout(root);
+    std::vector<std::filesystem::path> dbs = pacman_sync_dbs(layout);
+    if (dbs.empty()) {
+        return util::fail(util::ErrorKind::not_found,
+                          "no pacman sync database under " + layout.below("sync").string(),
+                          "run: pacman -Sy");
+    }
+    auto records = read_pacman_records(dbs, {});
+    if (!records) {
+        return util::fail(std::move(records).error());
+    }
+    std::unordered_map<std::string, const IndexRecord*> sync;
+    for (const auto& r : *records) {
+        sync.emplace(r.name, &r); // read_pacman_records keeps the first repository's package
+    }
+    std::vector<OutdatedPackage> out;
+    for (const auto& p : installed) {
+        auto found = sync.find(p.name);
+        if (found == sync.end() || compare_alpm_versions(found->second->version, p.version) <= 0) {
+            continue;
+        }
+        out.push_back({p.name, p.architecture, p.version, found->second->version, p.held ? "ignored" : ""});
+    }
+    return out;
+}
+
+} // namespace zsyncctl::pkg
