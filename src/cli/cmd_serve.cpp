@@ -144,6 +144,9 @@ ExitCode run_serve(Context& context, const ServeOptions& options) {
     router->route("GET", "/v1/doctor", serve_command_endpoint(shared, {"doctor"}));
     router->route("GET", "/v1/managers", serve_command_endpoint(shared, {"pkg", "managers"}));
     router->route("GET", "/v1/paths", serve_command_endpoint(shared, {"pkg", "paths"}));
+    // The inventory: 3 is "a manager could not be read", 100 "some package is outdated"; both documents.
+    router->route("GET", "/v1/list", serve_command_endpoint(shared, {"pkg", "list"}, {0, 3}));
+    router->route("GET", "/v1/outdated", serve_command_endpoint(shared, {"pkg", "outdated"}, {0, 3, 100}));
     router->route("GET", "/v1/search", serve_search_endpoint(shared));
     net::HttpHandler handler = [router, token](const net::HttpRequest& req, net::HttpResponder res) {
         if (!token.empty() && req.path != "/healthz") {
@@ -197,18 +200,27 @@ ExitCode run_serve(Context& context, const ServeOptions& options) {
         });
     });
     auto drained = stopped_future.wait();
+    // A request cut at the deadline cancelled its child, which stops its managers before it exits. The
+    // child runs on the loop its request came in on, so it must end before the server's loops go away
+    // (they keep running until the server is destroyed, so the child's end is handled there).
+    for (int i = 0; i < 500 && shared->children.load() > 0; ++i) {
+        std::this_thread::sleep_for(20ms);
+    }
+    const bool children_ended = shared->children.load() == 0;
     core::Promise<void> destroyed;
     core::Future<void> destroyed_future = destroyed.future();
-    loop.post([shared, destroyed = std::move(destroyed)]() mutable {
+    loop.post([shared, children_ended, destroyed = std::move(destroyed)]() mutable {
         shared->live_server.store(nullptr);
-        shared->server.reset();
+        if (children_ended) {
+            shared->server.reset();
+        } else {
+            // A child still runs on one of the server's loops after 10 s: destroying them now would leave
+            // it a dangling loop. The process is about to exit; leave both to the exit.
+            (void)shared->server.release();
+        }
         destroyed.set(util::ok());
     });
     (void)destroyed_future.wait_for(5s);
-    // A request cut at the deadline cancelled its child; it stops its managers before it exits.
-    for (int i = 0; i < 150 && shared->children.load() > 0; ++i) {
-        std::this_thread::sleep_for(20ms);
-    }
     if (drained && *drained && shared->children.load() == 0) {
         // Every request in progress was answered: a clean stop, not an interruption.
         context.signal_handled();

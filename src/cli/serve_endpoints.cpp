@@ -1,5 +1,7 @@
 #include "cli/serve_endpoints.hpp"
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include <csignal>
@@ -139,12 +141,12 @@ std::string serve_error_json(std::string_view kind, std::string_view message, st
     return json_text({{"error", e}}, JsonLayout::line) + "\n";
 }
 
-net::HttpHandler serve_command_endpoint(std::shared_ptr<ServeShared> shared,
-                                        std::vector<std::string> command) {
+net::HttpHandler serve_command_endpoint(std::shared_ptr<ServeShared> shared, std::vector<std::string> command,
+                                        std::vector<int> document_codes) {
     std::vector<std::string> argv = shared->base_argv;
     argv.insert(argv.begin() + 1, "--json");
     argv.insert(argv.end(), command.begin(), command.end());
-    return [shared, argv](const net::HttpRequest&, net::HttpResponder responder) {
+    return [shared, argv, document_codes](const net::HttpRequest&, net::HttpResponder responder) {
         core::ProcessSpec spec;
         spec.argv = argv;
         spec.timeout = 120s;
@@ -156,7 +158,7 @@ net::HttpHandler serve_command_endpoint(std::shared_ptr<ServeShared> shared,
         ++shared->children;
         on_loop(
             &responder.loop(), core::spawn_process(responder.loop(), std::move(spec), token),
-            [shared, responder](util::Result<core::ProcessResult> result) mutable {
+            [shared, responder, document_codes](util::Result<core::ProcessResult> result) mutable {
                 --shared->commands_in_flight;
                 --shared->children;
                 if (!result) {
@@ -166,9 +168,9 @@ net::HttpHandler serve_command_endpoint(std::shared_ptr<ServeShared> shared,
                     return;
                 }
                 const core::ProcessResult& r = *result;
-                // Exit 1 is "ran, and found problems" (doctor's failed checks): still the document.
-                if (r.outcome == core::ProcessOutcome::exited && (r.exit_code == 0 || r.exit_code == 1) &&
-                    !r.stdout_text.empty()) {
+                const bool documented = std::find(document_codes.begin(), document_codes.end(),
+                                                  r.exit_code) != document_codes.end();
+                if (r.outcome == core::ProcessOutcome::exited && documented && !r.stdout_text.empty()) {
                     responder.send(200, r.stdout_text, serve_json_headers());
                     return;
                 }

@@ -48,10 +48,11 @@ const std::vector<net::HttpHeader>& serve_json_headers();
 std::string serve_error_json(std::string_view kind, std::string_view message, std::string_view hint = {});
 
 /// Answers with this binary's `zsyncctl --json COMMAND...` document (run as a child, so the schema, the
-/// options and the code path are the CLI's); the client leaving stops the child. 500 with an error
-/// document when it fails (exit 1 with a document, doctor's "found problems", is still 200).
-net::HttpHandler serve_command_endpoint(std::shared_ptr<ServeShared> shared,
-                                        std::vector<std::string> command);
+/// options and the code path are the CLI's); the client leaving stops the child. 200 with the document
+/// when the command exits with one of `document_codes` (doctor's 1 "found problems", pkg outdated's 100
+/// "some outdated", 3 "a manager could not be read" carry a document too), else 500 with an error document.
+net::HttpHandler serve_command_endpoint(std::shared_ptr<ServeShared> shared, std::vector<std::string> command,
+                                        std::vector<int> document_codes = {0, 1});
 
 /// GET /v1/search?q=&manager=&race=&exact=&limit=&timeout=: runs `zsyncctl pkg search --json-lines` and
 /// streams its records as they arrive, as NDJSON, or as server-sent events (`data: RECORD`, then an

@@ -26,6 +26,22 @@ OUT=$(curl -sS --max-time 30 "$BASE/v1/paths")
 printf '%s' "$OUT" >"$SCRATCH/http-paths.json"
 python3 -c 'import json,sys; a=json.load(open(sys.argv[1])); b=json.load(open(sys.argv[2])); sys.exit(0 if a==b else 1)' \
     "$SCRATCH/http-paths.json" "$SCRATCH/cli-paths.json" && ok || fail "/v1/paths differs from pkg paths --json"
+# The inventory documents, whatever their exit status (pkg outdated exits 100 when something is).
+for what in list outdated; do
+    code=$(curl -sS -o "$SCRATCH/http-$what.json" -w '%{http_code}' --max-time 60 "$BASE/v1/$what")
+    [ "$code" = 200 ] && ok || fail "/v1/$what: HTTP $code: $(head -c 300 "$SCRATCH/http-$what.json")"
+    "$ZSYNCCTL" --json pkg "$what" >"$SCRATCH/cli-$what.json"
+    # Equal but for each manager's elapsed_ms.
+    python3 -c '
+import json, sys
+def norm(p):
+    d = json.load(open(p))
+    for m in d.get("managers", []):
+        m.pop("elapsed_ms", None)
+    return d
+sys.exit(0 if norm(sys.argv[1]) == norm(sys.argv[2]) else 1)' \
+        "$SCRATCH/http-$what.json" "$SCRATCH/cli-$what.json" && ok || fail "/v1/$what differs from pkg $what --json"
+done
 OUT=$(curl -sS --max-time 60 "$BASE/v1/doctor")
 expect_json '"checks" in d and "facts" in d' "/v1/doctor is the doctor document"
 
