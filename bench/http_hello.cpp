@@ -1,8 +1,10 @@
 // A tiny hello server on the runtime's HTTP layer: the convenience API's documentation, and the server
 // that bench runs measure against peers (/work/shared/bench/http-peers.sh, EXTRA_* hooks).
 //
-//   http_hello [ADDRESS] [auto|io_uring|epoll]      default 127.0.0.1:8080, auto
+//   http_hello [ADDRESS] [auto|io_uring|epoll] [THREADS]     default 127.0.0.1:8080, auto, 1
 //
+// THREADS > 1 serves on that many loops (HttpServerOptions::threads: one SO_REUSEPORT listener per loop,
+// the extra loops on threads the server owns); the handler below is stateless, so any loop may run it.
 // Every request gets "Hello, world!". SIGINT/SIGTERM stop it gracefully: no new connections, requests in
 // progress finish (5 s at most), then it exits 0.
 #include <signal.h>
@@ -11,6 +13,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 
 #include "core/event_loop.hpp"
@@ -27,14 +30,26 @@ int main(int argc, char** argv) {
                   : b == "io_uring" ? core::IoBackend::io_uring
                                     : core::IoBackend::automatic;
     }
+    net::HttpServerOptions options;
+    if (argc > 3) {
+        long threads = std::strtol(argv[3], nullptr, 10);
+        if (threads < 1 || threads > 256) {
+            std::fprintf(stderr, "http_hello: THREADS must be 1 to 256\n");
+            return 2;
+        }
+        options.threads = static_cast<std::size_t>(threads);
+    }
     auto loop = core::EventLoop::create(backend);
     if (!loop) {
         std::fprintf(stderr, "http_hello: %s\n", loop.error().message.c_str());
         return 1;
     }
-    auto server = net::listen(**loop, address, [](const net::HttpRequest&, net::HttpResponder res) {
-        res.send(200, "Hello, world!\n", {{"Content-Type", "text/plain"}});
-    });
+    auto server = net::HttpServer::listen(
+        **loop, address,
+        [](const net::HttpRequest&, net::HttpResponder res) {
+            res.send(200, "Hello, world!\n", {{"Content-Type", "text/plain"}});
+        },
+        options);
     if (!server) {
         std::fprintf(stderr, "http_hello: %s\n", server.error().message.c_str());
         return 2;
@@ -57,8 +72,8 @@ int main(int argc, char** argv) {
         return 1;
     }
 
-    std::printf("http_hello: serving on http://%s (%s)\n", (*server)->address().c_str(),
-                std::string(core::to_string(l.backend())).c_str());
+    std::printf("http_hello: serving on http://%s (%s, %zu loop threads)\n", (*server)->address().c_str(),
+                std::string(core::to_string(l.backend())).c_str(), (*server)->loop_count());
     std::fflush(stdout);
     auto ran = l.run();
     l.unwatch_fd(*watched);

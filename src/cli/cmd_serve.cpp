@@ -32,6 +32,7 @@ struct ServeOptions {
     bool allow_remote = false;
     std::string token_file;
     int grace_seconds = 10;
+    int threads = 1;
 };
 
 // The host part of HOST:PORT / [HOST]:PORT, as written.
@@ -109,6 +110,9 @@ ExitCode run_serve(Context& context, const ServeOptions& options) {
     if (!options.token_file.empty()) {
         token = read_token(options.token_file);
     }
+    if (options.threads < 1 || options.threads > 64) {
+        raise_usage("--threads must be between 1 and 64");
+    }
     if (options.grace_seconds < 0 || options.grace_seconds > 3600) {
         raise_usage("--grace must be between 0 and 3600 seconds");
     }
@@ -140,6 +144,9 @@ ExitCode run_serve(Context& context, const ServeOptions& options) {
     router->route("GET", "/v1/doctor", serve_command_endpoint(shared, {"doctor"}));
     router->route("GET", "/v1/managers", serve_command_endpoint(shared, {"pkg", "managers"}));
     router->route("GET", "/v1/paths", serve_command_endpoint(shared, {"pkg", "paths"}));
+    // The inventory: 3 is "a manager could not be read", 100 "some package is outdated"; both documents.
+    router->route("GET", "/v1/list", serve_command_endpoint(shared, {"pkg", "list"}, {0, 3}));
+    router->route("GET", "/v1/outdated", serve_command_endpoint(shared, {"pkg", "outdated"}, {0, 3, 100}));
     router->route("GET", "/v1/search", serve_search_endpoint(shared));
     net::HttpHandler handler = [router, token](const net::HttpRequest& req, net::HttpResponder res) {
         if (!token.empty() && req.path != "/healthz") {
@@ -159,14 +166,17 @@ ExitCode run_serve(Context& context, const ServeOptions& options) {
     core::Promise<bool> stopped;
     core::Future<bool> stopped_future = stopped.future();
     auto stopped_ptr = std::make_shared<core::Promise<bool>>(std::move(stopped));
-    loop.post([&loop, shared, handler = std::move(handler), address = options.listen,
+    net::HttpServerOptions server_options;
+    server_options.threads = static_cast<std::size_t>(options.threads);
+    loop.post([&loop, shared, handler = std::move(handler), address = options.listen, server_options,
                started = std::move(started)]() mutable {
-        auto made = net::HttpServer::listen(loop, address, std::move(handler));
+        auto made = net::HttpServer::listen(loop, address, std::move(handler), server_options);
         if (!made) {
             started.set(util::fail(std::move(made).error()));
             return;
         }
         shared->server = std::move(*made);
+        shared->live_server.store(shared->server.get());
         started.set(shared->server->address());
     });
     auto bound = started_future.wait();
@@ -190,17 +200,27 @@ ExitCode run_serve(Context& context, const ServeOptions& options) {
         });
     });
     auto drained = stopped_future.wait();
+    // A request cut at the deadline cancelled its child, which stops its managers before it exits. The
+    // child runs on the loop its request came in on, so it must end before the server's loops go away
+    // (they keep running until the server is destroyed, so the child's end is handled there).
+    for (int i = 0; i < 500 && shared->children.load() > 0; ++i) {
+        std::this_thread::sleep_for(20ms);
+    }
+    const bool children_ended = shared->children.load() == 0;
     core::Promise<void> destroyed;
     core::Future<void> destroyed_future = destroyed.future();
-    loop.post([shared, destroyed = std::move(destroyed)]() mutable {
-        shared->server.reset();
+    loop.post([shared, children_ended, destroyed = std::move(destroyed)]() mutable {
+        shared->live_server.store(nullptr);
+        if (children_ended) {
+            shared->server.reset();
+        } else {
+            // A child still runs on one of the server's loops after 10 s: destroying them now would leave
+            // it a dangling loop. The process is about to exit; leave both to the exit.
+            (void)shared->server.release();
+        }
         destroyed.set(util::ok());
     });
     (void)destroyed_future.wait_for(5s);
-    // A request cut at the deadline cancelled its child; it stops its managers before it exits.
-    for (int i = 0; i < 150 && shared->children.load() > 0; ++i) {
-        std::this_thread::sleep_for(20ms);
-    }
     if (drained && *drained && shared->children.load() == 0) {
         // Every request in progress was answered: a clean stop, not an interruption.
         context.signal_handled();
@@ -226,6 +246,9 @@ void register_serve(CLI::App& app, Context& context) {
     cmd->add_option("--grace", options->grace_seconds,
                     "Seconds that requests in progress get to finish after SIGINT/SIGTERM (default 10)")
         ->option_text("SECONDS");
+    cmd->add_option("--threads", options->threads,
+                    "Event loop threads serving connections, 1 to 64 (default 1: the main loop only)")
+        ->option_text("N");
     cmd->final_callback([&context, options] {
         context.set_action([&context, options] { return run_serve(context, *options); });
     });

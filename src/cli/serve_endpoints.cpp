@@ -1,5 +1,7 @@
 #include "cli/serve_endpoints.hpp"
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include <csignal>
@@ -139,12 +141,12 @@ std::string serve_error_json(std::string_view kind, std::string_view message, st
     return json_text({{"error", e}}, JsonLayout::line) + "\n";
 }
 
-net::HttpHandler serve_command_endpoint(std::shared_ptr<ServeShared> shared,
-                                        std::vector<std::string> command) {
+net::HttpHandler serve_command_endpoint(std::shared_ptr<ServeShared> shared, std::vector<std::string> command,
+                                        std::vector<int> document_codes) {
     std::vector<std::string> argv = shared->base_argv;
     argv.insert(argv.begin() + 1, "--json");
     argv.insert(argv.end(), command.begin(), command.end());
-    return [shared, argv](const net::HttpRequest&, net::HttpResponder responder) {
+    return [shared, argv, document_codes](const net::HttpRequest&, net::HttpResponder responder) {
         core::ProcessSpec spec;
         spec.argv = argv;
         spec.timeout = 120s;
@@ -155,8 +157,8 @@ net::HttpHandler serve_command_endpoint(std::shared_ptr<ServeShared> shared,
         ++shared->commands_in_flight;
         ++shared->children;
         on_loop(
-            shared->loop, core::spawn_process(*shared->loop, std::move(spec), token),
-            [shared, responder](util::Result<core::ProcessResult> result) mutable {
+            &responder.loop(), core::spawn_process(responder.loop(), std::move(spec), token),
+            [shared, responder, document_codes](util::Result<core::ProcessResult> result) mutable {
                 --shared->commands_in_flight;
                 --shared->children;
                 if (!result) {
@@ -166,9 +168,9 @@ net::HttpHandler serve_command_endpoint(std::shared_ptr<ServeShared> shared,
                     return;
                 }
                 const core::ProcessResult& r = *result;
-                // Exit 1 is "ran, and found problems" (doctor's failed checks): still the document.
-                if (r.outcome == core::ProcessOutcome::exited && (r.exit_code == 0 || r.exit_code == 1) &&
-                    !r.stdout_text.empty()) {
+                const bool documented = std::find(document_codes.begin(), document_codes.end(),
+                                                  r.exit_code) != document_codes.end();
+                if (r.outcome == core::ProcessOutcome::exited && documented && !r.stdout_text.empty()) {
                     responder.send(200, r.stdout_text, serve_json_headers());
                     return;
                 }
@@ -265,7 +267,7 @@ net::HttpHandler serve_search_endpoint(std::shared_ptr<ServeShared> shared) {
         ++shared->searches_in_flight;
         ++shared->searches_started;
         ++shared->children;
-        on_loop(shared->loop, core::spawn_process(*shared->loop, std::move(spec), st->token),
+        on_loop(&st->responder.loop(), core::spawn_process(st->responder.loop(), std::move(spec), st->token),
                 [st](util::Result<core::ProcessResult> result) {
                     --st->shared->searches_in_flight;
                     --st->shared->children;
@@ -294,7 +296,8 @@ net::HttpHandler serve_search_endpoint(std::shared_ptr<ServeShared> shared) {
 
 net::HttpHandler serve_metrics_endpoint(std::shared_ptr<ServeShared> shared) {
     return [shared](const net::HttpRequest&, net::HttpResponder responder) {
-        net::HttpServerStats s = shared->server ? shared->server->stats() : net::HttpServerStats{};
+        net::HttpServer* server = shared->live_server.load();
+        net::HttpServerStats s = server != nullptr ? server->stats() : net::HttpServerStats{};
         std::string out;
         auto metric = [&out](const char* name, const char* type, const char* help) {
             out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
@@ -329,7 +332,13 @@ net::HttpHandler serve_metrics_endpoint(std::shared_ptr<ServeShared> shared) {
         out += "zsyncctl_http_connections_accepted_total " + std::to_string(s.connections_accepted) + "\n";
         metric("zsyncctl_http_connections_open", "gauge", "Connections open now.");
         out += "zsyncctl_http_connections_open " +
-               std::to_string(shared->server ? shared->server->connection_count() : 0) + "\n";
+               std::to_string(server != nullptr ? server->connection_count() : 0) + "\n";
+        metric("zsyncctl_http_loop_connections_accepted_total", "counter",
+               "Connections accepted by each loop thread (serve --threads).");
+        for (std::size_t i = 0; i < s.connections_per_loop.size(); ++i) {
+            out += "zsyncctl_http_loop_connections_accepted_total{loop=\"" + std::to_string(i) + "\"} " +
+                   std::to_string(s.connections_per_loop[i]) + "\n";
+        }
         metric("zsyncctl_loop_backend", "gauge", "The event loop's I/O backend (1 for the one in use).");
         out += "zsyncctl_loop_backend{backend=\"" + shared->io_backend + "\"} 1\n";
         metric("zsyncctl_pool_queue_depth", "gauge", "Tasks queued on the worker pool and not yet started.");
@@ -339,13 +348,14 @@ net::HttpHandler serve_metrics_endpoint(std::shared_ptr<ServeShared> shared) {
         out +=
             "zsyncctl_pool_workers " + std::to_string(shared->pool ? shared->pool->worker_count() : 0) + "\n";
         metric("zsyncctl_searches_in_flight", "gauge", "Searches running now.");
-        out += "zsyncctl_searches_in_flight " + std::to_string(shared->searches_in_flight) + "\n";
+        out += "zsyncctl_searches_in_flight " + std::to_string(shared->searches_in_flight.load()) + "\n";
         metric("zsyncctl_searches_total", "counter", "Searches started.");
-        out += "zsyncctl_searches_total " + std::to_string(shared->searches_started) + "\n";
+        out += "zsyncctl_searches_total " + std::to_string(shared->searches_started.load()) + "\n";
         metric("zsyncctl_searches_cancelled_total", "counter", "Searches cancelled by the client leaving.");
-        out += "zsyncctl_searches_cancelled_total " + std::to_string(shared->searches_cancelled) + "\n";
+        out +=
+            "zsyncctl_searches_cancelled_total " + std::to_string(shared->searches_cancelled.load()) + "\n";
         metric("zsyncctl_commands_in_flight", "gauge", "Doctor, managers and paths commands running now.");
-        out += "zsyncctl_commands_in_flight " + std::to_string(shared->commands_in_flight) + "\n";
+        out += "zsyncctl_commands_in_flight " + std::to_string(shared->commands_in_flight.load()) + "\n";
         responder.send(
             200, out,
             {{"Content-Type", "text/plain; version=0.0.4; charset=utf-8"}, {"Cache-Control", "no-store"}});

@@ -17,10 +17,12 @@
 
 namespace zsyncctl::cli {
 
-/// What the handlers share: the loop, the argv prefix that runs this binary with the server's global
-/// options, the server (for its counters) and the work in flight. Built on the main thread before the
-/// server starts; afterwards the plain fields are read-only and `server` and the counters belong to the
-/// loop thread, except `children`, which the main thread reads to wait for them at shutdown.
+/// What the handlers share (on every loop of the server: the counters are atomics, children are read
+/// through the loop the request arrived on, HttpResponder::loop()): the loop, the argv prefix that runs this
+/// binary with the server's global options, the server (for its counters) and the work in flight. Built on
+/// the main thread before the server starts; afterwards the plain fields are read-only and `server` and the
+/// counters belong to the loop thread, except `children`, which the main thread reads to wait for them at
+/// shutdown.
 struct ServeShared {
     core::EventLoop* loop = nullptr;
     core::ThreadPool* pool = nullptr;
@@ -28,10 +30,13 @@ struct ServeShared {
     std::vector<std::string> base_argv;
     std::string io_backend;
     std::unique_ptr<net::HttpServer> server;
-    std::size_t searches_in_flight = 0;
-    std::uint64_t searches_started = 0;
-    std::uint64_t searches_cancelled = 0;
-    std::size_t commands_in_flight = 0;
+    /// `server` for the handlers, which may run on any of its loops (serve --threads): set once it is
+    /// listening, cleared before it is destroyed.
+    std::atomic<net::HttpServer*> live_server{nullptr};
+    std::atomic<std::size_t> searches_in_flight{0};
+    std::atomic<std::uint64_t> searches_started{0};
+    std::atomic<std::uint64_t> searches_cancelled{0};
+    std::atomic<std::size_t> commands_in_flight{0};
     /// Children (commands and searches) still running.
     std::atomic<int> children{0};
 };
@@ -43,10 +48,11 @@ const std::vector<net::HttpHeader>& serve_json_headers();
 std::string serve_error_json(std::string_view kind, std::string_view message, std::string_view hint = {});
 
 /// Answers with this binary's `zsyncctl --json COMMAND...` document (run as a child, so the schema, the
-/// options and the code path are the CLI's); the client leaving stops the child. 500 with an error
-/// document when it fails (exit 1 with a document, doctor's "found problems", is still 200).
-net::HttpHandler serve_command_endpoint(std::shared_ptr<ServeShared> shared,
-                                        std::vector<std::string> command);
+/// options and the code path are the CLI's); the client leaving stops the child. 200 with the document
+/// when the command exits with one of `document_codes` (doctor's 1 "found problems", pkg outdated's 100
+/// "some outdated", 3 "a manager could not be read" carry a document too), else 500 with an error document.
+net::HttpHandler serve_command_endpoint(std::shared_ptr<ServeShared> shared, std::vector<std::string> command,
+                                        std::vector<int> document_codes = {0, 1});
 
 /// GET /v1/search?q=&manager=&race=&exact=&limit=&timeout=: runs `zsyncctl pkg search --json-lines` and
 /// streams its records as they arrive, as NDJSON, or as server-sent events (`data: RECORD`, then an

@@ -61,10 +61,14 @@ void ServerState::on_accept() {
         }
         int one = 1;
         ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        ++stats.connections_accepted;
+        {
+            std::lock_guard<std::mutex> lock(stats_mutex);
+            ++stats.connections_accepted;
+        }
         auto conn = std::make_shared<Connection>(*this, fd);
         Connection* key = conn.get();
         connections.emplace(key, std::move(conn));
+        open_connections.store(connections.size(), std::memory_order_relaxed);
         key->start();
     }
 }
@@ -117,6 +121,7 @@ void ServerState::remove(Connection* conn) {
     // The caller holds its own reference; destroy ours after the table is consistent.
     std::shared_ptr<Connection> keep = std::move(it->second);
     connections.erase(it);
+    open_connections.store(connections.size(), std::memory_order_relaxed);
     if (accept_paused && retry_timer == 0 && connections.size() < options.max_connections) {
         resume_accepting();
     }
@@ -135,7 +140,18 @@ void ServerState::close_all() {
     }
 }
 
+void ServerState::count_aborted() {
+    std::lock_guard<std::mutex> lock(stats_mutex);
+    ++stats.aborted;
+}
+
+HttpServerStats ServerState::stats_copy() const {
+    std::lock_guard<std::mutex> lock(stats_mutex);
+    return stats;
+}
+
 void ServerState::record(int status, core::EventLoop::Clock::time_point started) {
+    std::lock_guard<std::mutex> lock(stats_mutex);
     ++stats.responses[status];
     if (started == core::EventLoop::Clock::time_point{}) {
         return;
@@ -161,6 +177,63 @@ void ServerState::check_drained() {
     auto done = std::move(drain_done);
     drain_done = nullptr;
     done();
+}
+
+void ServerState::begin_drain(core::EventLoop::Clock::time_point deadline,
+                              util::UniqueFunction<void()> done) {
+    if (done) {
+        drain_done = std::move(done);
+    }
+    if (!draining) {
+        draining = true;
+        stop_listening();
+        std::vector<std::shared_ptr<Connection>> all;
+        all.reserve(connections.size());
+        for (auto& [key, conn] : connections) {
+            all.push_back(conn);
+        }
+        for (auto& conn : all) {
+            conn->drain();
+        }
+    } else if (drain_timer != 0) {
+        loop.cancel_timer(drain_timer);
+        drain_timer = 0;
+    }
+    if (!connections.empty()) {
+        std::weak_ptr<ServerState> weak = weak_from_this();
+        drain_timer = loop.add_timer(deadline, [weak] {
+            if (auto self = weak.lock()) {
+                self->drain_timer = 0;
+                self->drain_forced = !self->connections.empty();
+                self->close_all(); // the last remove() runs drain_done
+            }
+        });
+    }
+    check_drained();
+}
+
+util::Result<int> open_listener(const sockaddr_storage& address, socklen_t length, bool reuseport,
+                                std::string_view what) {
+    int family = address.ss_family;
+    int fd = ::socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        return util::fail(util::errno_error("socket", errno));
+    }
+    int one = 1;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (reuseport) {
+        ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+    }
+    if (family == AF_INET6) {
+        ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+    }
+    if (::bind(fd, reinterpret_cast<const sockaddr*>(&address), length) != 0 ||
+        ::listen(fd, SOMAXCONN) != 0) {
+        int err = errno;
+        ::close(fd);
+        return util::fail(util::errno_error(what, err));
+    }
+    return fd;
 }
 
 const std::string& ServerState::date() {
@@ -251,25 +324,22 @@ util::Result<std::unique_ptr<HttpServer>> HttpServer::listen(core::EventLoop& lo
     if (!parsed) {
         return util::fail(std::move(parsed).error());
     }
-    int family = parsed->storage.ss_family;
-    int fd = ::socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-        return util::fail(util::errno_error("socket", errno));
+    auto fd = detail::open_listener(parsed->storage, parsed->length, options.threads > 1,
+                                    "cannot listen on " + std::string(address));
+    if (!fd) {
+        return util::fail(std::move(fd).error());
     }
-    int one = 1;
-    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (family == AF_INET6) {
-        ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
-    }
-    if (::bind(fd, reinterpret_cast<const sockaddr*>(&parsed->storage), parsed->length) != 0 ||
-        ::listen(fd, SOMAXCONN) != 0) {
-        int err = errno;
-        ::close(fd);
-        return util::fail(util::errno_error("cannot listen on " + std::string(address), err));
-    }
-    auto state = std::make_shared<detail::ServerState>(loop, fd, std::move(handler), options);
+    auto state = std::make_shared<detail::ServerState>(
+        loop, *fd, std::make_shared<HttpHandler>(std::move(handler)), options);
     socklen_t len = sizeof state->bound;
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&state->bound), &len);
+    ::getsockname(*fd, reinterpret_cast<sockaddr*>(&state->bound), &len);
+    std::unique_ptr<HttpServer> server(new HttpServer(state));
+    if (options.threads > 1) {
+        auto started = server->start_loops(options.threads - 1);
+        if (!started) {
+            return util::fail(std::move(started).error());
+        }
+    }
     if (loop.in_loop_thread()) {
         state->start_accepting();
     } else {
@@ -280,11 +350,7 @@ util::Result<std::unique_ptr<HttpServer>> HttpServer::listen(core::EventLoop& lo
             }
         });
     }
-    return std::unique_ptr<HttpServer>(new HttpServer(std::move(state)));
-}
-
-HttpServer::~HttpServer() {
-    m_state->close_all();
+    return server;
 }
 
 std::uint16_t HttpServer::port() const {
@@ -303,56 +369,6 @@ std::string HttpServer::address() const {
     }
     ::inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&m_state->bound)->sin_addr, buf, sizeof buf);
     return std::string(buf) + ":" + std::to_string(port());
-}
-
-void HttpServer::shutdown(std::chrono::milliseconds grace, util::UniqueFunction<void()> done) {
-    detail::ServerState& s = *m_state;
-    auto deadline = core::EventLoop::Clock::now() + grace;
-    if (done) {
-        s.drain_done = std::move(done);
-    }
-    if (!s.draining) {
-        s.draining = true;
-        s.stop_listening();
-        std::vector<std::shared_ptr<detail::Connection>> all;
-        all.reserve(s.connections.size());
-        for (auto& [key, conn] : s.connections) {
-            all.push_back(conn);
-        }
-        for (auto& conn : all) {
-            conn->drain();
-        }
-    } else if (s.drain_timer != 0) {
-        s.loop.cancel_timer(s.drain_timer);
-        s.drain_timer = 0;
-    }
-    if (!s.connections.empty()) {
-        std::weak_ptr<detail::ServerState> weak = m_state;
-        s.drain_timer = s.loop.add_timer(deadline, [weak] {
-            if (auto self = weak.lock()) {
-                self->drain_timer = 0;
-                self->drain_forced = !self->connections.empty();
-                self->close_all(); // the last remove() runs drain_done
-            }
-        });
-    }
-    s.check_drained();
-}
-
-bool HttpServer::shutdown_forced() const {
-    return m_state->drain_forced;
-}
-
-HttpServerStats HttpServer::stats() const {
-    return m_state->stats;
-}
-
-std::size_t HttpServer::connection_count() const {
-    return m_state->connections.size();
-}
-
-std::uint64_t HttpServer::requests_served() const {
-    return m_state->requests;
 }
 
 void HttpResponder::send(int status, std::string_view body, std::vector<HttpHeader> headers) {
@@ -410,6 +426,10 @@ void HttpResponder::on_close(util::UniqueFunction<void()> callback) {
 
 bool HttpResponder::is_open() const {
     return m_exchange->conn != nullptr;
+}
+
+core::EventLoop& HttpResponder::loop() const {
+    return *m_exchange->loop;
 }
 
 HttpRouter& HttpRouter::route(std::string_view method, std::string_view path, HttpHandler handler) {

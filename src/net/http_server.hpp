@@ -19,6 +19,7 @@ namespace zsyncctl::net {
 namespace detail {
 struct Exchange;
 class ServerState;
+struct LoopThread;
 } // namespace detail
 
 /// The bounds and timeouts of an HttpServer.
@@ -33,6 +34,11 @@ struct HttpServerOptions {
     std::size_t max_connections = 100'000;
     /// Output buffered for one connection above which HttpResponder::write() returns false.
     std::size_t high_water_bytes = 64 * 1024;
+    /// Event loops serving connections. 1: only the loop given to listen(). N > 1: that loop plus N-1
+    /// loops (same backend), each on a thread the server owns, each with its own SO_REUSEPORT listening
+    /// socket on the same address, so the kernel spreads connections over the loops. The handler then
+    /// runs on any of them (a connection stays on its loop) and must be safe to call from those threads.
+    std::size_t threads = 1;
 };
 
 /// What an HttpServer has answered since listen(), for /metrics: responses by status (the handlers' and
@@ -49,6 +55,8 @@ struct HttpServerStats {
     std::uint64_t latency_count = 0;
     std::uint64_t connections_accepted = 0;
     std::uint64_t aborted = 0;
+    /// Connections accepted by each loop (the listen() loop first); one element with threads = 1.
+    std::vector<std::uint64_t> connections_per_loop;
 };
 
 /// The answer to one request, handed to the handler. Cheap to copy (copies share the exchange). Answer
@@ -56,7 +64,8 @@ struct HttpServerStats {
 /// last copy is dropped without an answer sends 500. HEAD requests get the headers only (write() data
 /// is dropped). Calls after the connection is gone do nothing (is_open() tells).
 ///
-/// Threads: every method on the loop thread of the server that made it.
+/// Threads: every method on the loop thread of the connection (with HttpServerOptions::threads > 1,
+/// the thread the handler was called on).
 class HttpResponder {
 public:
     /// Sends a complete response: `status`, `headers` (never Content-Length, Transfer-Encoding or
@@ -83,6 +92,10 @@ public:
 
     /// True while the connection is there and the answer is not complete.
     bool is_open() const;
+
+    /// The loop the connection is served on (with threads > 1, one of the server's loops): post work
+    /// or timers there to answer later.
+    core::EventLoop& loop() const;
 
     explicit HttpResponder(std::shared_ptr<detail::Exchange> exchange) : m_exchange(std::move(exchange)) {}
 
@@ -129,18 +142,25 @@ public:
     /// True when the last shutdown() had to force-close connections at its deadline (loop thread).
     bool shutdown_forced() const;
 
-    /// A copy of the counters since listen() (loop thread).
+    /// A copy of the counters since listen(), summed over every loop (any thread).
     HttpServerStats stats() const;
 
-    /// Open connections (tests and diagnostics; loop thread).
+    /// Open connections on every loop (tests and diagnostics; any thread).
     std::size_t connection_count() const;
 
-    /// Requests whose head was parsed, since listen() (loop thread).
+    /// Requests whose head was parsed on every loop, since listen() (any thread).
     std::uint64_t requests_served() const;
 
+    /// The number of loops serving (HttpServerOptions::threads).
+    std::size_t loop_count() const { return 1 + m_workers.size(); }
+
 private:
-    explicit HttpServer(std::shared_ptr<detail::ServerState> state) : m_state(std::move(state)) {}
+    explicit HttpServer(std::shared_ptr<detail::ServerState> state);
+    /// Adds `count` loops on their own threads, each listening on the bound address
+    /// (http_server_threads.cpp).
+    util::Result<void> start_loops(std::size_t count);
     std::shared_ptr<detail::ServerState> m_state;
+    std::vector<std::unique_ptr<detail::LoopThread>> m_workers;
 };
 
 /// A path router for an HttpServer: exact paths, a handler per method; GET handlers also answer HEAD.

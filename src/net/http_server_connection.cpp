@@ -74,7 +74,7 @@ void Connection::close() {
     if (m_exchange != nullptr) {
         Exchange* ex = m_exchange;
         m_exchange = nullptr;
-        ++m_server.stats.aborted;
+        m_server.count_aborted();
         ex->conn = nullptr;
         ex->on_drain = nullptr;
         auto callback = std::move(ex->on_close);
@@ -179,7 +179,7 @@ void Connection::process() {
                 fail(parsed.error_status, parsed.error_reason);
                 break;
             }
-            ++m_server.requests;
+            m_server.requests.fetch_add(1, std::memory_order_relaxed);
             m_in_pos += parsed.consumed;
             m_request = std::move(parsed.request);
             m_framing = parsed.framing;
@@ -243,12 +243,13 @@ void Connection::dispatch() {
     set_deadline(Deadline::none, 0ms);
     auto ex = std::make_shared<Exchange>();
     ex->conn = this;
+    ex->loop = &m_server.loop;
     ex->head = m_request.method == "HEAD";
     ex->started = core::EventLoop::Clock::now();
     m_exchange = ex.get();
     HttpResponder responder(std::move(ex));
     try {
-        m_server.handler(m_request, std::move(responder));
+        (*m_server.handler)(m_request, std::move(responder));
     } catch (...) {
         if (m_exchange != nullptr && !m_exchange->answered) {
             send_response(*m_exchange, 500, "internal error\n", {{"Content-Type", "text/plain"}});

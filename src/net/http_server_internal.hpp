@@ -6,9 +6,12 @@
 
 #include <sys/socket.h>
 
+#include <atomic>
 #include <ctime>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <unordered_map>
 
 #include "core/event_loop.hpp"
@@ -23,10 +26,11 @@ class Connection;
 /// (m_exchange) and it at the connection while both live; whichever goes first clears the other's link.
 struct Exchange {
     Connection* conn = nullptr;
-    bool head = false;      // a HEAD request: headers only
-    bool answered = false;  // send() or start() happened
-    bool streaming = false; // start() happened and end() did not
-    bool chunked = false;   // the stream uses chunked coding (else it ends with the close)
+    core::EventLoop* loop = nullptr; // the connection's loop
+    bool head = false;               // a HEAD request: headers only
+    bool answered = false;           // send() or start() happened
+    bool streaming = false;          // start() happened and end() did not
+    bool chunked = false;            // the stream uses chunked coding (else it ends with the close)
     bool want_drain = false;
     int status = 0;                               // the answer's status once answered
     core::EventLoop::Clock::time_point started{}; // when the handler got the request
@@ -36,10 +40,17 @@ struct Exchange {
     ~Exchange();
 };
 
-/// The listening socket, the connections and the shared settings.
+/// Opens a non-blocking listening socket bound to `address` (SO_REUSEPORT when `reuseport`, so that
+/// every loop of a multi-threaded server has its own). Returns the fd or the errno.
+util::Result<int> open_listener(const sockaddr_storage& address, socklen_t length, bool reuseport,
+                                std::string_view what);
+
+/// One loop's share of a server: its listening socket, its connections and the shared settings.
+/// Everything but the counters behind `stats_mutex` and `open_connections` belongs to its loop's thread.
 class ServerState : public std::enable_shared_from_this<ServerState> {
 public:
-    ServerState(core::EventLoop& loop, int fd, HttpHandler handler, HttpServerOptions options)
+    ServerState(core::EventLoop& loop, int fd, std::shared_ptr<HttpHandler> handler,
+                HttpServerOptions options)
         : loop(loop), listen_fd(fd), handler(std::move(handler)), options(options) {}
     ~ServerState();
 
@@ -52,6 +63,11 @@ public:
     void remove(Connection* conn);
     void close_all();
     void check_drained();
+    /// Graceful shutdown of this loop's share (see HttpServer::shutdown); `done` runs on this loop.
+    void begin_drain(core::EventLoop::Clock::time_point deadline, util::UniqueFunction<void()> done);
+    void count_aborted();
+    /// A copy of the counters (any thread).
+    HttpServerStats stats_copy() const;
     /// The Date header's value for now, cached per second.
     const std::string& date();
 
@@ -60,22 +76,32 @@ public:
     core::EventLoop::WatchId listen_watch = 0;
     bool accept_paused = false;
     core::EventLoop::TimerId retry_timer = 0;
-    HttpHandler handler;
+    std::shared_ptr<HttpHandler> handler; // shared by every loop of the server
     HttpServerOptions options;
     std::unordered_map<Connection*, std::shared_ptr<Connection>> connections;
-    std::uint64_t requests = 0;
+    std::atomic<std::size_t> open_connections{0};
+    std::atomic<std::uint64_t> requests{0};
     sockaddr_storage bound{};
     bool draining = false;
     core::EventLoop::TimerId drain_timer = 0;
     util::UniqueFunction<void()> drain_done;
-    bool drain_forced = false;
-    HttpServerStats stats;
+    std::atomic<bool> drain_forced{false};
+    mutable std::mutex stats_mutex;
+    HttpServerStats stats; // behind stats_mutex
     /// Counts one complete answer with `status`; `started` (when set) also feeds the latency histogram.
     void record(int status, core::EventLoop::Clock::time_point started);
 
 private:
     std::time_t m_date_second = 0;
     std::string m_date;
+};
+
+/// A loop owned by a multi-threaded server, its thread and its share of the server. The state goes
+/// before the loop it is registered on.
+struct LoopThread {
+    std::unique_ptr<core::EventLoop> loop;
+    std::shared_ptr<ServerState> state;
+    std::thread thread;
 };
 
 /// One accepted connection: reads and parses requests, runs the handler, writes answers, times out.

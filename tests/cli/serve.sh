@@ -26,6 +26,22 @@ OUT=$(curl -sS --max-time 30 "$BASE/v1/paths")
 printf '%s' "$OUT" >"$SCRATCH/http-paths.json"
 python3 -c 'import json,sys; a=json.load(open(sys.argv[1])); b=json.load(open(sys.argv[2])); sys.exit(0 if a==b else 1)' \
     "$SCRATCH/http-paths.json" "$SCRATCH/cli-paths.json" && ok || fail "/v1/paths differs from pkg paths --json"
+# The inventory documents, whatever their exit status (pkg outdated exits 100 when something is).
+for what in list outdated; do
+    code=$(curl -sS -o "$SCRATCH/http-$what.json" -w '%{http_code}' --max-time 60 "$BASE/v1/$what")
+    [ "$code" = 200 ] && ok || fail "/v1/$what: HTTP $code: $(head -c 300 "$SCRATCH/http-$what.json")"
+    "$ZSYNCCTL" --json pkg "$what" >"$SCRATCH/cli-$what.json"
+    # Equal but for each manager's elapsed_ms.
+    python3 -c '
+import json, sys
+def norm(p):
+    d = json.load(open(p))
+    for m in d.get("managers", []):
+        m.pop("elapsed_ms", None)
+    return d
+sys.exit(0 if norm(sys.argv[1]) == norm(sys.argv[2]) else 1)' \
+        "$SCRATCH/http-$what.json" "$SCRATCH/cli-$what.json" && ok || fail "/v1/$what differs from pkg $what --json"
+done
 OUT=$(curl -sS --max-time 60 "$BASE/v1/doctor")
 expect_json '"checks" in d and "facts" in d' "/v1/doctor is the doctor document"
 
@@ -171,5 +187,34 @@ code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 "http://127.0.0.1:$P
 kill -INT "$PID"
 wait_exit "$PID" 15
 [ "$STATUS" = 0 ] && ok || fail "exit after SIGINT with nothing in progress: $STATUS (wanted 0)"
+
+# --threads 3: three loops with their own listeners; connections land on more than one, every
+# endpoint answers on every loop (children are read through the request's loop), SIGTERM drains them all.
+start_server "$SCRATCH/serve5.log" --threads 3 || finish
+BASE="http://127.0.0.1:$PORT"
+good=0
+for _ in $(seq 30); do
+    [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 "$BASE/healthz")" = 200 ] && good=$((good + 1))
+done
+[ "$good" = 30 ] && ok || fail "--threads 3: $good of 30 /healthz answered"
+managers_ok=0
+for _ in $(seq 6); do
+    OUT=$(curl -sS --max-time 30 "$BASE/v1/managers")
+    printf '%s' "$OUT" >"$SCRATCH/http-managers-t.json"
+    python3 -c 'import json,sys; a=json.load(open(sys.argv[1])); b=json.load(open(sys.argv[2])); sys.exit(0 if a==b else 1)' \
+        "$SCRATCH/http-managers-t.json" "$SCRATCH/cli-managers.json" && managers_ok=$((managers_ok + 1))
+done
+[ "$managers_ok" = 6 ] && ok || fail "--threads 3: /v1/managers matched the CLI $managers_ok of 6 times"
+OUT=$(curl -sS --max-time 10 "$BASE/metrics")
+loops=$(printf '%s\n' "$OUT" | grep -c '^zsyncctl_http_loop_connections_accepted_total{loop=' || true)
+busy=$(printf '%s\n' "$OUT" | grep '^zsyncctl_http_loop_connections_accepted_total{loop=' | awk '$2 > 0' | wc -l)
+[ "$loops" = 3 ] && ok || fail "--threads 3: $loops loops in /metrics"
+[ "$busy" -ge 2 ] && ok || fail "--threads 3: connections on $busy loop(s): $(printf '%s\n' "$OUT" | grep loop_connections)"
+kill -TERM "$PID"
+wait_exit "$PID" 15
+[ "$STATUS" = 0 ] && ok || fail "--threads 3: exit after SIGTERM: $STATUS (wanted 0)"
+"$ZSYNCCTL" serve --threads 0 >/dev/null 2>&1
+STATUS=$?
+[ "$STATUS" = 2 ] && ok || fail "--threads 0: exit $STATUS (wanted 2)"
 
 finish
