@@ -33,6 +33,12 @@ printf '[options]\nArchitecture = auto\nSigLevel = Never\nIgnorePkg = zs-ign\nIg
 mkdir -p "$P/var/cache/pacman/pkg" "$P/var/log"
 PAC=(pacman --config "$P/etc/pacman.conf" --root "$P" --dbpath "$P/var/lib/pacman" --cachedir "$P/var/cache/pacman/pkg"
     --logfile "$P/var/log/pacman.log" --color never --noconfirm)
+# Before pacman ever ran there is no local database: nothing installed (pacman -Q lists nothing), not an error.
+for what in list outdated; do
+    run_z --root "$P" --json pkg "$what" -m pacman
+    [ "$CODE" = 0 ] && ok || fail "pkg $what without a local db: exit $CODE ($ERR)"
+    expect_json 'd["managers"][0]["status"] == "ok" and d["managers"][0]["count"] == 0 and "nothing is installed" in d["managers"][0]["note"]' "pkg $what without a local db: ok, 0"
+done
 "${PAC[@]}" -Sy >"$T/pacman.log" 2>&1 || fail "pacman -Sy: $(tail -3 "$T/pacman.log")"
 "${PAC[@]}" -S zs-app zs-ign zs-grp zs-same >>"$T/pacman.log" 2>&1 || fail "pacman -S: $(tail -3 "$T/pacman.log")"
 

@@ -58,6 +58,12 @@ void read_pacman(const InventoryRequest& request, InventoryReport& report) {
         return;
     }
     auto installed = read_pacman_local(request.root);
+    if (!installed && installed.error().kind == util::ErrorKind::not_found) {
+        // pacman creates its local database with the first install: none means nothing is installed with
+        // it (pacman -Q lists nothing), not a failure; and nothing installed is nothing outdated.
+        report.note = installed.error().message + ": nothing is installed with pacman";
+        return;
+    }
     if (!installed) {
         fail_report(report, installed.error());
         return;
