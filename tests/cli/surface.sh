@@ -53,6 +53,12 @@ ZSYNCCTL_OS=bogusos check_exit 2 "bad input: ZSYNCCTL_OS" pkg managers
 ZSYNCCTL_ARCH=bogus check_exit 2 "bad input: ZSYNCCTL_ARCH" doctor
 check_exit 2 "bad input: non-loopback serve" serve --listen 192.0.2.1:80
 check_exit 3 "no manager could search" pkg search hello -m flatpak
+# pkg outdated: 0 when nothing is, 100 when something is (the fixture root with a newer zs-alpha published).
+check_exit 0 "nothing outdated" --root "$FIX/apt/root" pkg outdated -m apt
+cp -r "$FIX/apt/root" "$SCRATCH/outdated-root"
+printf '\n\nPackage: zs-alpha\nVersion: 2.0-1\nArchitecture: all\nDescription: alpha, newer\n' \
+    >>"$SCRATCH/outdated-root/var/lib/apt/lists/example_bookworm_plain_Packages"
+check_exit 100 "something outdated" --root "$SCRATCH/outdated-root" pkg outdated -m apt
 
 # Signals: 128 + the signal's number, while a (fake) manager runs.
 for pair in INT:130 TERM:143 HUP:129 QUIT:131; do
