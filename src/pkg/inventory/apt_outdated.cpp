@@ -5,6 +5,7 @@
 #include <unordered_map>
 
 #include "pkg/inventory/dpkg_db.hpp"
+#include "pkg/search/native/archive_reader.hpp"
 #include "pkg/search/native/deb_version.hpp"
 #include "pkg/search/native/index_apt.hpp"
 
@@ -43,7 +44,7 @@ std::string_view package_name(std::string_view stanza) {
         }
         return v;
     }
-    return stanza_value(stanza, "Package");
+    return deb822_field(stanza, "Package");
 }
 
 } // namespace
@@ -85,8 +86,8 @@ util::Result<std::vector<OutdatedPackage>> apt_outdated(const util::Root& root,
             if (found == by_name.end()) {
                 return;
             }
-            std::string arch = arch_key(stanza_value(stanza, "Architecture"));
-            std::string_view version = stanza_value(stanza, "Version");
+            std::string arch = arch_key(deb822_field(stanza, "Architecture"));
+            std::string_view version = deb822_field(stanza, "Version");
             for (std::size_t i : found->second) {
                 if (arch_key(entries[i].installed->architecture) == arch && !version.empty()) {
                     add_version(entries[i], version, priority);

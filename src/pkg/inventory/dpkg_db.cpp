@@ -4,7 +4,6 @@
 #include <filesystem>
 #include <map>
 #include <set>
-#include <strings.h>
 
 #include "pkg/search/native/archive_reader.hpp"
 #include "pkg/search/native/index_apt.hpp"
@@ -27,16 +26,16 @@ char abbrev_of(std::string_view word, std::initializer_list<std::pair<std::strin
 class DpkgCollector {
 public:
     void add(std::string_view stanza) {
-        std::string_view name = stanza_value(stanza, "Package");
+        std::string_view name = deb822_field(stanza, "Package");
         if (name.empty()) {
             return;
         }
-        std::string_view arch = stanza_value(stanza, "Architecture");
+        std::string_view arch = deb822_field(stanza, "Architecture");
         InstalledPackage p;
         p.name.assign(name);
         p.architecture.assign(arch);
-        p.version.assign(stanza_value(stanza, "Version"));
-        p.state.assign(stanza_value(stanza, "Status"));
+        p.version.assign(deb822_field(stanza, "Version"));
+        p.state.assign(deb822_field(stanza, "Status"));
         auto words = util::split(p.state, ' ');
         p.state_abbrev = dpkg_status_abbrev(p.state);
         p.present = words.size() == 3 && dpkg_state_has_current_version(words[2]);
@@ -48,9 +47,9 @@ public:
     }
 
     void add_extended(std::string_view stanza) {
-        std::string_view name = stanza_value(stanza, "Package");
-        if (!name.empty() && util::trim(stanza_value(stanza, "Auto-Installed")) == "1") {
-            m_auto.insert(std::string(name) + ":" + std::string(stanza_value(stanza, "Architecture")));
+        std::string_view name = deb822_field(stanza, "Package");
+        if (!name.empty() && util::trim(deb822_field(stanza, "Auto-Installed")) == "1") {
+            m_auto.insert(std::string(name) + ":" + std::string(deb822_field(stanza, "Architecture")));
         }
     }
 
@@ -112,23 +111,6 @@ std::string dpkg_status_abbrev(std::string_view status) {
                                    {"installed", 'i'}}));
     out.push_back(w[1] == "reinstreq" ? 'R' : ' ');
     return out;
-}
-
-std::string_view stanza_value(std::string_view stanza, std::string_view key) {
-    std::size_t pos = 0;
-    while (pos < stanza.size()) {
-        std::size_t eol = stanza.find('\n', pos);
-        if (eol == std::string_view::npos) {
-            eol = stanza.size();
-        }
-        std::string_view line = stanza.substr(pos, eol - pos);
-        pos = eol + 1;
-        if (line.size() > key.size() && line[key.size()] == ':' &&
-            ::strncasecmp(line.data(), key.data(), key.size()) == 0) {
-            return util::trim(line.substr(key.size() + 1));
-        }
-    }
-    return {};
 }
 
 std::vector<InstalledPackage> parse_dpkg_database(std::string_view status,

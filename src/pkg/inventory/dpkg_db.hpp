@@ -15,10 +15,6 @@ namespace zsyncctl::pkg {
 /// F W t i), error flag (' ' or 'R'); '?' for a word dpkg does not know. Never fails.
 std::string dpkg_status_abbrev(std::string_view status);
 
-/// The key of one package in a line-oriented stanza field scan: the value of `key` (case-insensitive,
-/// first line only, blanks trimmed) in `stanza`; empty when absent. Never fails.
-std::string_view stanza_value(std::string_view stanza, std::string_view key);
-
 /// The installed packages of dpkg's database under `root`: /var/lib/dpkg/status, then the journal in
 /// /var/lib/dpkg/updates in order (a later record of a name:arch replaces an earlier one), minus the
 /// records in state not-installed (what `dpkg-query -W` lists), with the reason from apt's
