@@ -120,9 +120,9 @@ def make_case(root):
                           f"Architecture: amd64\nDescription: zspin package {name}\n")
     for key, path in lists.items():
         with open(path, "w") as f:
-            f.write("\n".join(stanzas[key]))
+            f.write("\n".join(stanzas[key]) + ("\n" if stanzas[key] else ""))
     with open(f"{root}/var/lib/dpkg/status", "w") as f:
-        f.write("\n".join(status))
+        f.write("\n".join(status) + ("\n" if status else ""))
 
     def stanza():
         kind = rng.random()

@@ -2,7 +2,8 @@
 # apt pinning followed by `pkg search -m apt` and `pkg outdated -m apt`, against the real apt: generated
 # scratch roots (two origins, four releases, NotAutomatic/ButAutomaticUpgrades, dpkg status with installed
 # versions) with generated preferences files and APT::Default-Release; the oracle is `apt-cache policy` and
-# `apt list --upgradable` on the same root (tests/cli/apt_pins_diff.py). Then one hand-written root for a pin
+# `apt list --upgradable` on the same root (tests/cli/apt_pins_diff.py). Multi-arch roots against apt-cache
+# (tests/cli/apt_multiarch_diff.py). Then one hand-written root for a pin
 # zsyncctl cannot apply (a source package pin), which must be named in a note.
 . "$(dirname "$0")/lib.sh"
 
@@ -15,6 +16,13 @@ rc=$?
 printf '%s\n' "$out" | tail -30
 [ "$rc" -eq 0 ] && ok || fail "zsyncctl and apt disagree on pinned candidates (DIFF lines above)"
 case "$out" in *" 0 disagreements"*) ok ;; *) fail "no summary from apt_pins_diff.py" ;; esac
+
+# Multi-arch (amd64 + i386 as dpkg's foreign architecture): names and candidates against apt-cache search and
+# apt-cache policy on generated roots (tests/cli/apt_multiarch_diff.py): binNMUs, foreign-only, arch:all.
+out=$(python3 "$TESTS_DIR/apt_multiarch_diff.py" "$ZSYNCCTL" "$SCRATCH/multiarch" "${APT_MULTIARCH_CASES:-30}" 7 2>&1)
+rc=$?
+printf '%s\n' "$out" | tail -10
+[ "$rc" -eq 0 ] && ok || fail "zsyncctl and apt disagree on a multi-arch root (DIFF lines above)"
 
 # A pin zsyncctl does not apply is named, not silently ignored.
 R="$SCRATCH/srcpin"
