@@ -112,6 +112,9 @@ bool package_matches(std::string_view entry, std::string_view name, std::string_
             }
             entry = entry.substr(0, colon);
         }
+        if (entry.find_first_of("*?[") == std::string_view::npos) {
+            return iequal(entry, name); // a plain name: no fnmatch per stanza
+        }
     }
     return apt_pin_expression_matches(entry, name);
 }
