@@ -4,6 +4,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -18,6 +19,7 @@
 #include "cli/json.hpp"
 #include "cli/progress_renderer.hpp"
 #include "cli/prompt.hpp"
+#include "cli/search_board.hpp"
 #include "cli/terminal.hpp"
 #include "pkg/detect/paths.hpp"
 #include "pkg/install/install.hpp"
@@ -67,8 +69,17 @@ std::optional<ManagerChoice> choose_by_search(Context& context, const std::vecto
     if (!context.options.json && !context.options.quiet) {
         context.out.info("looking for " + wanted + " with every package manager detected here ...");
     }
+    // On a terminal the search shows the same per-manager board as `pkg search` while it runs.
+    std::optional<SearchBoard> board;
+    std::function<void(const pkg::ManagerSearchProgress&)> progress;
+    if (!context.options.json && !context.options.quiet && context.out.stderr_is_tty()) {
+        board.emplace(context.out);
+        progress = [&board](const pkg::ManagerSearchProgress& p) {
+            board->draw(p.reports, p.finished, p.elapsed_ms);
+        };
+    }
     auto found = pkg::find_managers_with(names, op, context.root(), !context.options.no_cache,
-                                         std::chrono::seconds(20), context.runtime());
+                                         std::chrono::seconds(20), context.runtime(), progress);
     if (!found) {
         raise(std::move(found).error());
     }

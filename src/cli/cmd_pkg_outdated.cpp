@@ -14,7 +14,8 @@ void register_pkg_outdated(CLI::App& pkg, Context& context) {
                                                "current metadata (never refreshed implicitly)");
     add_inventory_options(*cmd, *options);
     cmd->footer("apt: installed vs apt's candidate from the configured lists (as apt list --upgradable; "
-                "pins in preferences are not applied and a note says so). pacman: the local db vs the "
+                "preferences pins and APT::Default-Release applied; a pin it cannot apply is named in a "
+                "note). pacman: the local db vs the "
                 "first sync db that has the package (as pacman -Qu). A package an upgrade would skip is "
                 "shown with the reason: held (apt-mark hold), ignored (IgnorePkg/IgnoreGroup).\n"
                 "Exit status: 0 nothing outdated, 100 some package would be upgraded (held or ignored ones "

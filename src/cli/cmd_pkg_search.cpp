@@ -9,6 +9,7 @@
 #include "cli/completion.hpp"
 #include "cli/context.hpp"
 #include "cli/json.hpp"
+#include "cli/search_board.hpp"
 #include "cli/terminal.hpp"
 #include "pkg/search/search.hpp"
 #include "util/sanitize.hpp"
@@ -39,7 +40,8 @@ nlohmann::json hit_json(const std::string& manager, const pkg::SearchHit& hit) {
             {"candidate", hit.candidate.empty() ? nlohmann::json(nullptr) : nlohmann::json(hit.candidate)},
             {"upgradable", hit.upgradable()},
             {"match_reason",
-             hit.match_reason.empty() ? nlohmann::json(nullptr) : nlohmann::json(hit.match_reason)}};
+             hit.match_reason.empty() ? nlohmann::json(nullptr) : nlohmann::json(hit.match_reason)},
+            {"kind", hit.kind.empty() ? nlohmann::json(nullptr) : nlohmann::json(hit.kind)}};
 }
 
 std::size_t terminal_columns() {
@@ -90,8 +92,9 @@ std::vector<std::string> section_lines(const Output& out, const pkg::ManagerRepo
         std::string mark = h.installed ? out.paint("✓", Color::green) : " ";
         std::size_t used = 2 + 2 + name_w + 2 + ver_w + 2 + 1;
         std::size_t desc_w = columns > used + 10 ? columns - used : 10;
+        std::string kind = h.kind.empty() ? "" : "(" + h.kind + ") ";
         lines.push_back("  " + mark + " " + pad(cut(h.name, 40), name_w) + "  " +
-                        pad(cut(h.version, 24), ver_w) + "  " + cut(h.description, desc_w));
+                        pad(cut(h.version, 24), ver_w) + "  " + cut(kind + h.description, desc_w));
     }
     return lines;
 }
@@ -151,33 +154,8 @@ public:
 
 private:
     std::string board_line(std::size_t i) const {
-        static constexpr const char* k_spinner[] = {"⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"};
-        const auto& r = m_run.reports()[i];
-        std::string mark;
-        std::string detail;
         bool finished = i < m_finished.size() && m_finished[i];
-        if (!finished) {
-            mark = k_spinner[m_tick % 10];
-            detail = "searching  " + seconds(m_run.elapsed_ms());
-        } else if (r.status == pkg::ManagerStatus::ok) {
-            mark = m_out.paint("✓", Color::green);
-            detail = r.total > r.hits.size()
-                         ? std::to_string(r.hits.size()) + " of " + std::to_string(r.total) + " results shown"
-                         : std::to_string(r.hits.size()) + (r.hits.size() == 1 ? " result" : " results");
-            detail += "  " + seconds(r.elapsed_ms);
-        } else if (r.status == pkg::ManagerStatus::skipped || r.lost_race) {
-            // Expected: not installed, nothing to search, or --race was already won by another manager.
-            mark = m_out.paint("-", Color::dim);
-            detail = r.lost_race ? std::string("not needed") : status_text(r.status);
-        } else if (r.status == pkg::ManagerStatus::offline ||
-                   r.status == pkg::ManagerStatus::no_repositories) {
-            mark = m_out.paint("!", Color::yellow);
-            detail = status_text(r.status) + "  " + seconds(r.elapsed_ms);
-        } else {
-            mark = m_out.paint("✗", Color::red);
-            detail = status_text(r.status) + "  " + seconds(r.elapsed_ms);
-        }
-        return mark + " " + pad(r.manager, 12) + detail;
+        return search_board_line(m_out, m_run.reports()[i], finished, m_tick, m_run.elapsed_ms());
     }
 
     const Output& m_out;
@@ -191,7 +169,8 @@ private:
 
 std::string plain_line(const std::string& manager, const pkg::SearchHit& h) {
     return manager + " " + h.name + " " + (h.version.empty() ? "-" : h.version) +
-           (h.installed ? " [installed]" : "") + (h.description.empty() ? "" : " - " + h.description);
+           (h.kind.empty() ? "" : " (" + h.kind + ")") + (h.installed ? " [installed]" : "") +
+           (h.description.empty() ? "" : " - " + h.description);
 }
 
 // The --json-lines record of one manager's end: a consumer can tell "failed" from "found nothing".

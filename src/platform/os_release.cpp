@@ -8,31 +8,20 @@ namespace zsyncctl::platform {
 
 namespace {
 
-// The value part of KEY=value, following the shell-like quoting os-release(5) allows.
-std::string unquote(std::string_view raw) {
-    raw = util::trim(raw);
-    if (raw.size() >= 2 && raw.front() == '\'' && raw.back() == '\'') {
-        return std::string(raw.substr(1, raw.size() - 2));
+bool is_blank(char c) {
+    return c == ' ' || c == '\t' || c == '\r';
+}
+
+bool valid_key(std::string_view key) {
+    if (key.empty()) {
+        return false;
     }
-    bool quoted = raw.size() >= 2 && raw.front() == '"' && raw.back() == '"';
-    if (quoted) {
-        raw = raw.substr(1, raw.size() - 2);
-    }
-    std::string out;
-    out.reserve(raw.size());
-    for (std::size_t i = 0; i < raw.size(); ++i) {
-        char c = raw[i];
-        if (c == '\\' && i + 1 < raw.size()) {
-            char next = raw[i + 1];
-            if (next == '"' || next == '\\' || next == '$' || next == '`' || next == '\'' || !quoted) {
-                out.push_back(next);
-                ++i;
-                continue;
-            }
+    for (char c : key) {
+        if (!(c == '_' || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))) {
+            return false;
         }
-        out.push_back(c);
     }
-    return out;
+    return true;
 }
 
 constexpr std::array<std::string_view, 8> k_rolling_ids{
@@ -42,27 +31,129 @@ constexpr std::array<std::string_view, 8> k_rolling_ids{
 } // namespace
 
 std::map<std::string, std::string> parse_os_release(std::string_view text) {
+    // systemd's env-file grammar (parse_env_file): '#'/';' comments, unquoted values with backslash
+    // escapes and trailing blanks dropped unless escaped, '...' literal, "..." with \" \\ \` \$ escapes,
+    // quoted values across lines, backslash-newline continuing a value line.
+    enum class St {
+        pre_key,
+        key,
+        pre_value,
+        value,
+        value_escape,
+        single,
+        dquote,
+        dquote_escape,
+        comment,
+        comment_escape
+    };
     std::map<std::string, std::string> fields;
-    for (std::string_view line : util::split_lines(text)) {
-        line = util::trim(line);
-        if (line.empty() || line.front() == '#') {
-            continue;
+    St st = St::pre_key;
+    std::string key;
+    std::string value;
+    std::size_t keep = 0; // value bytes that trailing-blank trimming must not remove (escaped or quoted)
+    auto push = [&] {
+        std::size_t end = value.size();
+        while (end > keep && is_blank(value[end - 1])) {
+            --end;
         }
-        auto eq = line.find('=');
-        if (eq == std::string_view::npos || eq == 0) {
-            continue;
+        value.resize(end);
+        std::string_view k = util::trim(key);
+        if (valid_key(k)) {
+            fields[std::string(k)] = util::sanitize_for_display(value);
         }
-        std::string_view key = util::trim(line.substr(0, eq));
-        bool valid_key = true;
-        for (char c : key) {
-            if (!(c == '_' || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))) {
-                valid_key = false;
+        key.clear();
+        value.clear();
+        keep = 0;
+    };
+    for (char c : text) {
+        switch (st) {
+        case St::pre_key:
+            if (c == '#' || c == ';') {
+                st = St::comment;
+            } else if (!is_blank(c) && c != '\n') {
+                st = St::key;
+                key.assign(1, c);
             }
+            break;
+        case St::key:
+            if (c == '\n') {
+                st = St::pre_key; // a line without '='
+                key.clear();
+            } else if (c == '=') {
+                st = St::pre_value;
+            } else {
+                key.push_back(c);
+            }
+            break;
+        case St::pre_value:
+        case St::value:
+            if (st == St::pre_value && is_blank(c)) {
+                break;
+            }
+            if (c == '\n') {
+                push();
+                st = St::pre_key;
+            } else if (c == '\'') {
+                st = St::single;
+            } else if (c == '"') {
+                st = St::dquote;
+            } else if (c == '\\') {
+                st = St::value_escape;
+            } else {
+                value.push_back(c);
+                st = St::value;
+            }
+            break;
+        case St::value_escape:
+            st = St::value;
+            if (c != '\n') { // backslash-newline continues the line
+                value.push_back(c);
+                keep = value.size();
+            }
+            break;
+        case St::single:
+            if (c == '\'') {
+                st = St::value;
+                keep = value.size();
+            } else {
+                value.push_back(c);
+            }
+            break;
+        case St::dquote:
+            if (c == '"') {
+                st = St::value;
+                keep = value.size();
+            } else if (c == '\\') {
+                st = St::dquote_escape;
+            } else {
+                value.push_back(c);
+            }
+            break;
+        case St::dquote_escape:
+            st = St::dquote;
+            if (c == '"' || c == '\\' || c == '`' || c == '$') {
+                value.push_back(c);
+            } else if (c != '\n') {
+                value.push_back('\\');
+                value.push_back(c);
+            }
+            break;
+        case St::comment:
+            if (c == '\\') {
+                st = St::comment_escape;
+            } else if (c == '\n') {
+                st = St::pre_key;
+            }
+            break;
+        case St::comment_escape:
+            // systemd >= 254 (and the shell): a comment's trailing backslash does not continue it.
+            st = c == '\n' ? St::pre_key : St::comment;
+            break;
         }
-        if (!valid_key) {
-            continue;
-        }
-        fields[std::string(key)] = util::sanitize_for_display(unquote(line.substr(eq + 1)));
+    }
+    if (st == St::pre_value || st == St::value || st == St::value_escape || st == St::single ||
+        st == St::dquote || st == St::dquote_escape) {
+        push(); // the last line without a newline, or an unterminated quote (systemd keeps it too)
     }
     return fields;
 }

@@ -18,6 +18,7 @@ fake() {
 #!/bin/sh
 case " \$* " in
 *" search "*)
+    [ -n "\$FAKE_SEARCH_DELAY" ] && [ "$1" = apk ] && sleep "\$FAKE_SEARCH_DELAY"
     for q; do :; done
     for n in \$FAKE_$(echo "$1" | tr a-z A-Z)_HAS; do
         [ "\$n" = "\$q" ] && printf '$2' "\$n"
@@ -95,5 +96,24 @@ code=$?
 [ "$code" -eq 1 ] && ok || fail "cancelled choice exited $code: $(cat "$SCRATCH/tty2")"
 expect_contains "$(cat "$SCRATCH/tty2")" "nothing done" "cancelled choice"
 [ -e "$MARKER" ] && fail "a manager ran after the choice was cancelled: $(cat "$MARKER")" || ok
+
+# --- on a terminal the search shows pkg search's per-manager board while it runs: a spinner and
+# "searching" for apk (slow here), then each manager's outcome, redrawn in place, before the choice.
+FAKE_SEARCH_DELAY=2 "$DRIVE" "$SCRATCH/tty3" --expect "searching" -- "$ZSYNCCTL" --color never pkg install -n zs-one
+code=$?
+[ "$code" -eq 0 ] && ok || fail "install-by-search on a terminal exited $code: $(cat "$SCRATCH/tty3")"
+python3 - "$SCRATCH/tty3" <<'PY' && ok || fail "no search board during install-by-search: $(od -c "$SCRATCH/tty3" | head -40)"
+import re, sys
+t = open(sys.argv[1], "rb").read().decode("utf-8", "replace")
+spin = re.search(r"[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] apk +searching", t)
+done_apk = re.search(r"✓ apk +0 results +[0-9.]+s", t)
+done_dnf = re.search(r"✓ dnf +1 result +[0-9.]+s", t)
+redraw = re.search(r"\x1b\[\d+A", t)
+using = t.find("using dnf")
+sys.exit(0 if spin and done_apk and done_dnf and redraw and spin.start() < done_apk.start() < using else 1)
+PY
+# Not on a terminal (stderr is a file): no board, no escape sequences.
+TIMEOUT=30 expect_exit 0 "no board off a terminal" pkg install -n zs-one
+case "$ERR" in *$'\e'*|*searching*) fail "a board off a terminal: $ERR" ;; *) ok ;; esac
 
 finish

@@ -119,6 +119,18 @@ expect_json '[m for m in d["managers"] if m["name"] == "gem"][0]["status"] == "e
 expect_json '[r for r in d["results"] if r["manager"] == "cargo"][0]["description"] == "caf\ufffd\ufffd desc"' "non-UTF-8 repaired"
 expect_json '[m for m in d["managers"] if m["name"] == "zypper"][0]["count"] == 1' "truncated zypper XML keeps the complete solvable"
 expect_json '[m for m in d["managers"] if m["name"] == "apk"][0]["status"] == "ok"' "others unaffected"
+# rustup's cargo shim without a toolchain (recorded on this machine): the reason is its error line, not the
+# last frame of the backtrace it prints after it.
+cat >"$BIN/cargo" <<'SH'
+#!/bin/sh
+printf '%s\n' "error: rustup could not choose a version of cargo to run, because one wasn't specified explicitly, and no default is configured." \
+    "help: run 'rustup default stable' to download the latest stable release of Rust and set it as your default toolchain." \
+    "" "Stack backtrace:" "   0: anyhow::error::<impl core::convert::From<E> for anyhow::Error>::from" "  12: <unknown>" >&2
+exit 1
+SH
+chmod +x "$BIN/cargo"
+expect_exit 3 "rustup shim without a toolchain" --json pkg search hello --manager cargo
+expect_json 'd["managers"][0]["status"] == "error" and "rustup default stable" in d["managers"][0]["error"]' "cargo: the reason, not a backtrace frame"
 
 # Timeout: a hung manager is reported as timeout at the deadline and the search still returns.
 cat >"$BIN/guix" <<SH

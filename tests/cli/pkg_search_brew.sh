@@ -16,6 +16,7 @@ got=$(printf '%s' "$OUT" | names)
 [ "$got" = "hello hello-app" ] && ok || fail "brew cache: got [$got]"
 expect_json '{"manager": "homebrew", "name": "hello", "version": "2.12.1", "description": "Program providing model for GNU coding standards and practices", "installed": True}.items() <= [r for r in d["results"] if r["name"] == "hello"][0].items()' "formula from the jws payload, installed"
 expect_json '[r for r in d["results"] if r["name"] == "hello-app"][0]["version"] == "1.4.2"' "cask from the jws payload"
+expect_json 'sorted((r["name"], r["kind"]) for r in d["results"]) == [("hello", "formula"), ("hello-app", "cask")]' "5.x documents: kind formula / cask"
 HOME=/home/u run_z --root "$R" --json pkg search rg --manager homebrew
 expect_json '[r["name"] for r in d["results"]] == ["ripgrep"]' "aliases are searched"
 
@@ -23,26 +24,24 @@ expect_json '[r["name"] for r in d["results"]] == ["ripgrep"]' "aliases are sear
 # files). It is read without any download (the API URL points nowhere), a formula and a cask of the same
 # name are two results, the version is stable_version plus the revision, aliases and renames are searched.
 R6="$SCRATCH/brew6root"
-mkdir -p "$R6/home/u/.cache/Homebrew/api/internal" "$R6/opt/homebrew/Cellar/docker/28.1.1"
-python3 - "$R6/home/u/.cache/Homebrew/api/internal/packages.x86_64_linux.jws.json" <<'PY'
-import json, sys
-payload = {
-    "metadata": {"homebrew_version": "6.0.1", "bottle_tag": "x86_64_linux"},
-    "formulae": {"docker": {"desc": "Pack, ship and run any application", "stable_version": "28.1.1"},
-                 "bar": {"desc": "Bar formula", "stable_version": "0.4.0", "revision": 5},
-                 "ripgrep": {"desc": "Search tool like grep", "stable_version": "14.1.1"}},
-    "casks": {"docker": {"desc": "App to build and share containerised applications", "version": "4.42.0",
-                         "names": ["Docker Desktop"]},
-              "caffeine": {"version": ":latest", "names": ["Caffeine"]}},
-    "formula_aliases": {"rg": "ripgrep"},
-    "formula_renames": {"oldbar": "bar"},
-}
-json.dump({"payload": json.dumps(payload), "signatures": [{"header": {"kid": "homebrew-1"}}]}, open(sys.argv[1], "w"))
-PY
+mkdir -p "$R6/home/u/.cache/Homebrew/api/internal" "$R6/opt/homebrew/Cellar/docker/28.1.1" \
+    "$R6/opt/homebrew/Caskroom/caffeine/latest"
+# The real 6.x layout: the JWS envelope whose payload string holds formulae/casks objects keyed by name, the
+# entries shaped as Homebrew's own test fixtures (internal_spec.rb, caffeine.internal.json).
+cp "$FIX/packages.x86_64_linux.jws.json" "$R6/home/u/.cache/Homebrew/api/internal/"
 ZSYNCCTL_BREW_API_URL=http://127.0.0.1:9 HOME=/home/u run_z --root "$R6" --json pkg search docker --manager homebrew --exact
 [ "$CODE" = 0 ] && ok || fail "Homebrew 6 cache: exit $CODE: $ERR"
-expect_json 'sorted((r["name"], r["version"], r["installed"]) for r in d["results"]) == [("docker", "28.1.1", True), ("docker", "4.42.0", False)]' "Homebrew 6: formula and cask of one name"
-expect_json 'any(r["description"].startswith("(cask) ") for r in d["results"])' "Homebrew 6: the cask says it is one"
+expect_json 'sorted((r["name"], r["kind"], r["version"], r["installed"]) for r in d["results"]) == [("docker", "cask", "4.42.0,195023", False), ("docker", "formula", "28.1.1", True)]' "Homebrew 6: formula and cask of one name, told apart by kind"
+expect_json 'not any(r["description"].startswith("(") for r in d["results"])' "Homebrew 6: the kind is a field, not a description prefix"
+# --json-lines (what serve's /v1/search streams) carries the same records.
+ZSYNCCTL_BREW_API_URL=http://127.0.0.1:9 HOME=/home/u run_z --root "$R6" pkg search docker --manager homebrew --exact --json-lines
+lines_kinds=$(printf '%s\n' "$OUT" | python3 -c 'import json,sys; print(" ".join(sorted(r["kind"] for r in map(json.loads, filter(None, sys.stdin.read().splitlines())) if r["type"] == "result")))')
+[ "$lines_kinds" = "cask formula" ] && ok || fail "Homebrew 6 --json-lines kinds: [$lines_kinds]"
+# Plain output names the kind; a cask is installed from the Caskroom, a formula from the Cellar.
+ZSYNCCTL_BREW_API_URL=http://127.0.0.1:9 HOME=/home/u run_z --root "$R6" pkg search caffeine --manager homebrew
+expect_contains "$OUT" "homebrew caffeine latest (cask) [installed]" "Homebrew 6: plain line shows the kind, cask installed mark"
+ZSYNCCTL_BREW_API_URL=http://127.0.0.1:9 HOME=/home/u run_z --root "$R6" --json pkg search ripgrep --manager homebrew
+expect_json '[(r["name"], r["kind"], r["installed"]) for r in d["results"]] == [("ripgrep", "formula", False)]' "Homebrew 6: a formula's kind"
 ZSYNCCTL_BREW_API_URL=http://127.0.0.1:9 HOME=/home/u run_z --root "$R6" --json pkg search oldbar --manager homebrew
 expect_json '[(r["name"], r["version"]) for r in d["results"]] == [("bar", "0.4.0_5")]' "Homebrew 6: renames searched, revision in the version"
 ZSYNCCTL_BREW_API_URL=http://127.0.0.1:9 HOME=/home/u run_z --root "$R6" --json pkg search rg --manager homebrew

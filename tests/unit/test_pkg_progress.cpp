@@ -78,6 +78,30 @@ TEST_CASE("parse_apt_status_line reads the four fields") {
         CHECK(c->kind == pkg::AptStatusKind::pmconffile);
         CHECK(c->id == "/etc/foo.conf");
     }
+    SUBCASE("the legacy pmerror form: blanks around the fields and a '%'") {
+        auto e = pkg::parse_apt_status_line("pmerror: /var/cache/apt/archives/x_1_all.deb : 75% : trying to "
+                                            "overwrite '/usr/bin/x'");
+        REQUIRE(e);
+        CHECK(e->kind == pkg::AptStatusKind::pmerror);
+        CHECK(e->id == "/var/cache/apt/archives/x_1_all.deb");
+        CHECK(e->percent == doctest::Approx(75));
+        CHECK(e->message == "trying to overwrite '/usr/bin/x'");
+    }
+    SUBCASE("media-change splits medium and drive, a ':' in the label included") {
+        auto m = pkg::parse_apt_status_line("media-change: Debian GNU/Linux 12.5.0 _Bookworm_ - Official "
+                                            "amd64 DVD Binary-1 20240210-11:28:/media/"
+                                            "cdrom/:Please insert the disc labeled: 'Debian GNU/Linux "
+                                            "12.5.0' in the drive '/media/cdrom/' and "
+                                            "press [Enter].");
+        REQUIRE(m);
+        CHECK(m->kind == pkg::AptStatusKind::media_change);
+        CHECK(m->id == "Debian GNU/Linux 12.5.0 _Bookworm_ - Official amd64 DVD Binary-1 20240210-11:28");
+        CHECK(m->message == "/media/cdrom/");
+        auto plain = pkg::parse_apt_status_line("media-change:disc1:/cdrom:insert it");
+        REQUIRE(plain);
+        CHECK(plain->id == "disc1");
+        CHECK(plain->message == "/cdrom");
+    }
     SUBCASE("malformed lines") {
         CHECK_FALSE(pkg::parse_apt_status_line(""));
         CHECK_FALSE(pkg::parse_apt_status_line("pmstatus"));

@@ -138,6 +138,7 @@ TEST_CASE("PackageIndex round-trips through its file and notices changed sources
     records[0] = {"b", "1", "bee", "", false};
     records[1] = {"a", "2", "ant", "long text with Needle", true};
     records[2] = {"c", "3", "cat", "", false};
+    records[1].kind = "cask";
     auto stamps = stamp_files({src});
     PackageIndex built = PackageIndex::build(records, stamps);
     fs::path file = dir.path / "cache" / "apt.idx";
@@ -150,6 +151,8 @@ TEST_CASE("PackageIndex round-trips through its file and notices changed sources
     CHECK(hits[0].name == "a");
     CHECK(hits[0].version == "2");
     CHECK(hits[0].installed);
+    CHECK(hits[0].kind == "cask");
+    CHECK(loaded->search({"bee", MatchMode::substring, 0}).at(0).kind.empty());
     CHECK(names(loaded->search({"", MatchMode::substring, 0})).empty());
 
     SUBCASE("changed source") {

@@ -242,7 +242,8 @@ TEST_CASE("parse_brew_api reads Homebrew 6's joint packages document and keeps f
     std::map<std::string, const IndexRecord*> formulae;
     std::map<std::string, const IndexRecord*> casks;
     for (const auto& r : *parsed) {
-        (r.summary.rfind("(cask) ", 0) == 0 ? casks : formulae)[r.name] = &r;
+        REQUIRE((r.kind == "cask" || r.kind == "formula"));
+        (r.kind == "cask" ? casks : formulae)[r.name] = &r;
     }
     REQUIRE(formulae.size() == 3);
     REQUIRE(casks.size() == 2);
@@ -255,7 +256,16 @@ TEST_CASE("parse_brew_api reads Homebrew 6's joint packages document and keeps f
     CHECK(casks["docker"]->long_text.find("docker-desktop") != std::string::npos);
     CHECK(casks["caffeine"]->version == "latest"); // the Ruby symbol :latest
     // The 5.x documents still parse.
-    CHECK(parse_brew_api(R"([{"name": "hello", "desc": "x", "versions": {"stable": "2.12"}}])").ok());
+    auto five = parse_brew_api(R"([{"name": "hello", "desc": "x", "versions": {"stable": "2.12"}}])");
+    REQUIRE(five.ok());
+    REQUIRE(five->size() == 1);
+    CHECK((*five)[0].kind == "formula");
+    CHECK((*five)[0].summary == "x");
+    auto five_cask = parse_brew_api(R"([{"token": "firefox", "desc": "Web browser", "version": "139.0"}])");
+    REQUIRE(five_cask.ok());
+    REQUIRE(five_cask->size() == 1);
+    CHECK((*five_cask)[0].kind == "cask");
+    CHECK((*five_cask)[0].summary == "Web browser"); // the kind is a field, not a prefix
 }
 
 TEST_CASE("parse_pacman_desc takes provided names and groups as searched text") {

@@ -3,6 +3,7 @@
 #include <cerrno>
 
 #include "platform/facts.hpp"
+#include "util/strings.hpp"
 
 using namespace zsyncctl::platform;
 
@@ -24,6 +25,23 @@ TEST_CASE("os-release parsing handles quoting, escapes and rolling distros") {
     CHECK(tw.rolling);
     auto deb = distro_from_fields(parse_os_release("ID=debian\nVERSION_ID=\"12\"\n"), "x");
     CHECK_FALSE(deb.rolling);
+}
+
+TEST_CASE("os-release parsing follows systemd's env-file grammar at the edges") {
+    // Expected values: what `set -a; . FILE` gives in bash for the same bytes (os-release(5):
+    // shell-compatible).
+    auto f = parse_os_release("NAME=\"Multi\nLine\"\nPRETTY_NAME=Con\\\ntinued\nVERSION=\"1\\\n2\"\n"
+                              "ID=deb\\ \nX='a\\b'\nY=\"q\\n\\\"x\\$\"\n# comment \\\nNOTKEY=1\n"
+                              "TRAIL=abc   \nZ=last");
+    CHECK(f["NAME"] == zsyncctl::util::sanitize_for_display("Multi\nLine")); // quoted across lines
+    CHECK(f["PRETTY_NAME"] == "Continued");
+    CHECK(f["VERSION"] == "12");
+    CHECK(f["ID"] == "deb "); // an escaped trailing blank stays
+    CHECK(f["X"] == "a\\b");
+    CHECK(f["Y"] == "q\\n\"x$");
+    CHECK(f["NOTKEY"] == "1"); // a comment's trailing backslash does not continue it
+    CHECK(f["TRAIL"] == "abc");
+    CHECK(f["Z"] == "last");
 }
 
 TEST_CASE("KernelVersion parses release strings") {

@@ -3,12 +3,19 @@
 #include <charconv>
 #include <cmath>
 
+#include "util/strings.hpp"
+
 namespace zsyncctl::pkg {
 
 namespace {
 
 std::optional<double> parse_percent(std::string_view text) {
-    // apt prints "%f"-style numbers ("20.0000"); from_chars for double is in libstdc++ 11+.
+    // apt prints "%f"-style numbers ("20.0000"); the legacy form "pmerror: DEB : 75% : MSG" has blanks
+    // and a '%'. from_chars for double is in libstdc++ 11+.
+    text = util::trim(text);
+    if (!text.empty() && text.back() == '%') {
+        text.remove_suffix(1);
+    }
     double value = 0;
     auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
     if (ec != std::errc{} || ptr != text.data() + text.size() || !std::isfinite(value)) {
@@ -50,10 +57,18 @@ std::optional<AptStatusLine> parse_apt_status_line(std::string_view line) {
     }
     std::string_view rest = line.substr(c1 + 1);
     if (out.kind == AptStatusKind::media_change) {
-        // "media-change:MEDIUM:DRIVE" carries no percentage.
-        auto c = rest.find(':');
-        out.id = std::string(rest.substr(0, c));
-        out.message = c == std::string_view::npos ? std::string() : std::string(rest.substr(c + 1));
+        // apt writes "media-change: MEDIUM:DRIVE:MESSAGE" (no percentage). A medium's label may itself
+        // hold ':' ("... 20090905-11:02"); the drive is a path, so it starts at the first ":/".
+        rest = util::trim(rest);
+        std::size_t c = rest.find(":/");
+        if (c == std::string_view::npos) {
+            c = rest.find(':');
+        }
+        out.id = std::string(util::trim(rest.substr(0, c)));
+        if (c != std::string_view::npos) {
+            std::string_view drive = rest.substr(c + 1);
+            out.message = std::string(util::trim(drive.substr(0, drive.find(':'))));
+        }
         return out;
     }
     auto c2 = rest.find(':');
@@ -70,9 +85,13 @@ std::optional<AptStatusLine> parse_apt_status_line(std::string_view line) {
     if (!percent) {
         return std::nullopt;
     }
-    out.id = std::string(id);
+    out.id = std::string(util::trim(id));
     out.percent = *percent;
-    out.message = std::string(rest.substr(c3 + 1));
+    std::string_view message = rest.substr(c3 + 1);
+    if (!message.empty() && message.front() == ' ') {
+        message.remove_prefix(1); // the legacy form's blank after the ':'
+    }
+    out.message = std::string(message);
     return out;
 }
 

@@ -19,8 +19,10 @@ struct AptStatusLine {
 };
 
 /// Parses one Status-Fd line (without its newline; a trailing '\r' is ignored). Splits into at most four
-/// fields because messages contain ':'. Returns nullopt for a line of another kind or a malformed one
-/// (missing fields, a percentage that is not a number). Never throws.
+/// fields because messages contain ':'; the legacy form with blanks and a '%' ("pmerror: DEB : 75% : MSG")
+/// too. "media-change: MEDIUM:DRIVE:MESSAGE" gives the medium as `id` and the drive as `message`. Returns
+/// nullopt for a line of another kind or a malformed one (missing fields, a percentage that is not a number).
+/// Never throws.
 std::optional<AptStatusLine> parse_apt_status_line(std::string_view line);
 
 } // namespace zsyncctl::pkg

@@ -7,10 +7,47 @@
 
 namespace zsyncctl::pkg {
 
-util::Result<ManagerSearchResult> find_managers_with(const std::vector<std::string>& names,
-                                                     Operation operation, const util::Root& root,
-                                                     bool use_cache, std::chrono::milliseconds timeout,
-                                                     core::Runtime& runtime) {
+namespace {
+
+// The board's view of the runs: one merged report per manager.
+ManagerSearchProgress merged_progress(const std::vector<std::unique_ptr<SearchRun>>& runs,
+                                      const std::vector<std::vector<bool>>& returned,
+                                      const std::vector<std::string>& searched) {
+    ManagerSearchProgress p;
+    for (const auto& run : runs) {
+        p.elapsed_ms = std::max(p.elapsed_ms, run->elapsed_ms());
+    }
+    for (std::size_t m = 0; m < searched.size(); ++m) {
+        ManagerReport merged;
+        merged.manager = searched[m];
+        merged.status = ManagerStatus::ok;
+        bool finished = true;
+        for (std::size_t n = 0; n < runs.size(); ++n) {
+            if (!returned[n][m]) {
+                finished = false;
+                continue;
+            }
+            const ManagerReport& r = runs[n]->reports()[m];
+            merged.elapsed_ms = std::max(merged.elapsed_ms, r.elapsed_ms);
+            if (r.status != ManagerStatus::ok && merged.status == ManagerStatus::ok) {
+                merged.status = r.status;
+                merged.error = r.error;
+            }
+            merged.hits.insert(merged.hits.end(), r.hits.begin(), r.hits.end());
+            merged.total += r.total;
+        }
+        p.reports.push_back(std::move(merged));
+        p.finished.push_back(finished);
+    }
+    return p;
+}
+
+} // namespace
+
+util::Result<ManagerSearchResult>
+find_managers_with(const std::vector<std::string>& names, Operation operation, const util::Root& root,
+                   bool use_cache, std::chrono::milliseconds timeout, core::Runtime& runtime,
+                   const std::function<void(const ManagerSearchProgress&)>& progress) {
     ManagerSearchResult result;
     for (const std::string& m : default_search_managers(root, use_cache ? UseCache::yes : UseCache::no)) {
         const Manager* manager = find_installable_manager(m);
@@ -43,16 +80,31 @@ util::Result<ManagerSearchResult> find_managers_with(const std::vector<std::stri
     // Each search ends its managers at `timeout`; the extra time only bounds a search that would not.
     auto deadline = std::chrono::steady_clock::now() + timeout + std::chrono::seconds(5);
     std::vector<std::vector<bool>> returned(runs.size(), std::vector<bool>(result.searched.size(), false));
+    // Without a board each run is waited for in turn; with one, the wait is cut into ticks.
+    const auto tick = progress ? std::chrono::milliseconds(80) : std::chrono::milliseconds::max();
     for (std::size_t n = 0; n < runs.size(); ++n) {
         while (!runs[n]->all_returned()) {
             auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
                 deadline - std::chrono::steady_clock::now());
-            auto index = runs[n]->next_finished(std::max(left, std::chrono::milliseconds(0)));
-            if (!index) {
+            if (left.count() <= 0) {
                 break;
             }
-            returned[n][*index] = true;
+            auto index = runs[n]->next_finished(std::min(left, tick));
+            if (index) {
+                returned[n][*index] = true;
+            }
+            if (progress) {
+                for (std::size_t other = n + 1; other < runs.size(); ++other) {
+                    while (auto more = runs[other]->next_finished(std::chrono::milliseconds(0))) {
+                        returned[other][*more] = true;
+                    }
+                }
+                progress(merged_progress(runs, returned, result.searched));
+            }
         }
+    }
+    if (progress) {
+        progress(merged_progress(runs, returned, result.searched));
     }
 
     std::vector<ManagerCandidate> found;

@@ -1,11 +1,14 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "core/runtime.hpp"
 #include "pkg/install/install_plan.hpp"
+#include "pkg/search/search.hpp"
 #include "util/result.hpp"
 #include "util/root.hpp"
 
@@ -25,13 +28,24 @@ struct ManagerSearchResult {
     std::vector<std::string> failures;        // "dnf: timeout", for managers that could not answer
 };
 
+/// The state of find_managers_with's search, for a status board: per searched manager (in `searched`
+/// order) its report merged over the names (the first name's failure, else ok with every name's hits;
+/// the longest elapsed time), whether every name's search of it has returned, and the time since the
+/// search started.
+struct ManagerSearchProgress {
+    std::vector<ManagerReport> reports;
+    std::vector<bool> finished;
+    std::int64_t elapsed_ms = 0;
+};
+
 /// Looks every name up, as an exact name, with every detected manager that can perform `operation`
 /// (pkg/search.hpp, all names at once, on `runtime`), and returns the managers that have all of them. For
-/// remove, only the managers that report every name installed. Blocking; any thread. Fails
-/// with not_found when no detected manager can perform the operation, or the search's own errors.
-util::Result<ManagerSearchResult> find_managers_with(const std::vector<std::string>& names,
-                                                     Operation operation, const util::Root& root,
-                                                     bool use_cache, std::chrono::milliseconds timeout,
-                                                     core::Runtime& runtime);
+/// remove, only the managers that report every name installed. Blocking; any thread. `progress`, when
+/// set, is called on the calling thread about every 80 ms and whenever a manager returns, and once at the
+/// end. Fails with not_found when no detected manager can perform the operation, or the search's own errors.
+util::Result<ManagerSearchResult>
+find_managers_with(const std::vector<std::string>& names, Operation operation, const util::Root& root,
+                   bool use_cache, std::chrono::milliseconds timeout, core::Runtime& runtime,
+                   const std::function<void(const ManagerSearchProgress&)>& progress = {});
 
 } // namespace zsyncctl::pkg

@@ -15,17 +15,22 @@ namespace {
 
 struct Candidates {
     const InstalledPackage* installed = nullptr;
-    std::vector<std::pair<std::string, int>> versions; // version, priority
+    std::vector<std::pair<std::string, int>> versions; // version, priority (its files' best)
+    std::vector<int> pins{}; // per version: the first specific pin that matches it, -1 none
 };
 
-void add_version(Candidates& c, std::string_view version, int priority) {
-    for (auto& [v, p] : c.versions) {
-        if (v == version) {
-            p = std::max(p, priority);
+void add_version(Candidates& c, std::string_view version, int priority, int pin) {
+    for (std::size_t i = 0; i < c.versions.size(); ++i) {
+        if (c.versions[i].first == version) {
+            c.versions[i].second = std::max(c.versions[i].second, priority);
+            if (pin >= 0 && (c.pins[i] < 0 || pin < c.pins[i])) {
+                c.pins[i] = pin;
+            }
             return;
         }
     }
     c.versions.emplace_back(std::string(version), priority);
+    c.pins.push_back(pin);
 }
 
 // The first line of a stanza is "Package: name" in every list apt-get update writes; anything else is
@@ -74,7 +79,13 @@ util::Result<std::vector<OutdatedPackage>> apt_outdated(const util::Root& root,
         if (by_key.emplace(key, entries.size()).second) {
             by_name[p.name].push_back(entries.size());
             entries.push_back(Candidates{&p, {}});
-            add_version(entries.back(), p.version, 100); // the status file's priority
+            AptReleaseInfo now;
+            now.archive = "now"; // dpkg's status file, as apt's pins see it
+            now.has_release = true;
+            int pin = setup.preferences.specific.empty()
+                          ? -1
+                          : setup.preferences.specific_pin(p.name, arch_key(p.architecture), p.version, now);
+            add_version(entries.back(), p.version, setup.status_priority, pin);
         }
     }
     std::optional<util::Error> first_error;
@@ -90,7 +101,10 @@ util::Result<std::vector<OutdatedPackage>> apt_outdated(const util::Root& root,
             std::string_view version = deb822_field(stanza, "Version");
             for (std::size_t i : found->second) {
                 if (arch_key(entries[i].installed->architecture) == arch && !version.empty()) {
-                    add_version(entries[i], version, priority);
+                    int pin = setup.preferences.specific.empty()
+                                  ? -1
+                                  : setup.preferences.specific_pin(found->first, arch, version, list.release);
+                    add_version(entries[i], version, priority, pin);
                 }
             }
         });
@@ -109,6 +123,11 @@ util::Result<std::vector<OutdatedPackage>> apt_outdated(const util::Root& root,
     std::vector<OutdatedPackage> out;
     std::vector<SearchHit> concerned;
     for (auto& e : entries) {
+        for (std::size_t i = 0; i < e.versions.size(); ++i) {
+            if (e.pins[i] >= 0) { // a specific pin's priority replaces the files' (pkgPolicy::GetPriority)
+                e.versions[i].second = setup.preferences.specific[e.pins[i]].priority;
+            }
+        }
         std::stable_sort(e.versions.begin(), e.versions.end(), [](const auto& a, const auto& b) {
             return compare_deb_versions(a.first, b.first) > 0;
         });

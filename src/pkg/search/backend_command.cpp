@@ -101,8 +101,12 @@ std::string_view without_npm_prefix(std::string_view line) {
 constexpr int k_max_group_reaps = 4096;
 
 // The line that says why a manager failed: an error code line and the line after it ("E404 404 Not Found
-// - GET ..."), else the last line that is not noise such as a log file's location.
+// - GET ..."), else the last line that is not noise such as a log file's location. A Rust backtrace
+// ("Stack backtrace:" and its frames, as rustup prints after "error: ...") is not the reason.
 std::string last_line(std::string_view text) {
+    if (std::size_t trace = text.find("\nStack backtrace:"); trace != std::string_view::npos) {
+        text = text.substr(0, trace);
+    }
     auto lines = util::split_lines(text);
     for (std::size_t i = 0; i < lines.size(); ++i) {
         std::string code = error_code_of(lines[i]);

@@ -20,11 +20,11 @@ namespace zsyncctl::pkg {
 
 namespace {
 
-constexpr std::string_view k_magic = "ZSIDX003";
+constexpr std::string_view k_magic = "ZSIDX004";
 constexpr char k_record_start = '\x02';
 constexpr char k_name_end = '\x01';
 constexpr char k_provides = '\x03';
-constexpr std::size_t k_text_fields = 5; // name, version, summary, installed version, candidate
+constexpr std::size_t k_text_fields = 6; // name, version, summary, installed version, candidate, kind
 
 template <typename T>
 void put(std::string& out, T value) {
@@ -127,7 +127,7 @@ std::vector<SourceStamp> stamp_files(const std::vector<std::filesystem::path>& f
 PackageIndex PackageIndex::build(std::vector<IndexRecord> records, std::vector<SourceStamp> stamps) {
     std::sort(records.begin(), records.end(),
               [](const IndexRecord& a, const IndexRecord& b) { return a.name < b.name; });
-    static_assert(k_text_fields == 5);
+    static_assert(k_text_fields == 6);
     std::string text;
     std::string hay;
     std::vector<std::uint32_t> text_index;
@@ -143,9 +143,10 @@ PackageIndex PackageIndex::build(std::vector<IndexRecord> records, std::vector<S
         r.long_text = sanitize_index_field(r.long_text, true);
         r.installed_version = sanitize_index_field(r.installed_version);
         r.candidate = sanitize_index_field(r.candidate);
+        r.kind = sanitize_index_field(r.kind);
         text_index.push_back(static_cast<std::uint32_t>(text.size()));
         for (const std::string* field :
-             {&r.name, &r.version, &r.summary, &r.installed_version, &r.candidate}) {
+             {&r.name, &r.version, &r.summary, &r.installed_version, &r.candidate, &r.kind}) {
             text.append(*field);
             text.push_back('\0');
         }
@@ -317,6 +318,8 @@ SearchHit PackageIndex::hit_at(std::size_t record) const {
     std::string_view installed_version = cstr_at(text, pos);
     pos += installed_version.size() + 1;
     std::string_view candidate = cstr_at(text, pos);
+    pos += candidate.size() + 1;
+    std::string_view kind = cstr_at(text, pos);
     // The load boundary: a cache file is data like any other and is sanitized again.
     hit.name = sanitize_index_field(name);
     hit.version = sanitize_index_field(version);
@@ -324,6 +327,7 @@ SearchHit PackageIndex::hit_at(std::size_t record) const {
     hit.installed = d[m_installed_off + record] != '\0';
     hit.installed_version = sanitize_index_field(installed_version);
     hit.candidate = sanitize_index_field(candidate);
+    hit.kind = sanitize_index_field(kind);
     return hit;
 }
 

@@ -22,6 +22,7 @@ struct IndexRecord {
     std::string installed_version{};     ///< the manager's current version when installed; may be empty
     std::string candidate{};             ///< the manager's candidate version; may be empty
     std::vector<std::string> provides{}; ///< names it provides: a query inside one matches ("provides X")
+    std::string kind{};                  ///< SearchHit::kind (Homebrew: "formula" or "cask"); may be empty
 };
 
 /// `text` made safe to store and show: invalid UTF-8 becomes U+FFFD; escape sequences (ESC and C1 CSI/OSC/

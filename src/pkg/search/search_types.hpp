@@ -16,6 +16,8 @@ struct SearchHit {
     std::string candidate{}; ///< the manager's candidate ("apt-cache policy"); empty when unknown/none
     /// Why it matched when not by its name or description ("provides mail-transport-agent"); else empty.
     std::string match_reason{};
+    /// The kind of package when the manager has several (Homebrew: "formula" or "cask"); else empty.
+    std::string kind{};
 
     /// True when installed and the candidate differs from the installed version ("upgradable to X" as
     /// `apt list` says); never fails.

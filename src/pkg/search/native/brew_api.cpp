@@ -40,7 +40,7 @@ std::string brew_value(const nlohmann::json& o, const char* key) {
 
 // Homebrew 6's joint document (api/internal/packages.<bottle_tag>.jws.json payload): objects keyed by
 // name under "formulae" and "casks", with aliases and renames beside them. A formula and a cask of the
-// same name are two records; the cask's summary says it is one.
+// same name are two records, told apart by their kind.
 std::vector<IndexRecord> parse_brew_packages(const nlohmann::json& doc) {
     std::unordered_map<std::string, std::string> other_names; // "formula:x"/"cask:x" -> aliases, old names
     for (auto [key, kind] : {std::pair{"formula_aliases", "formula:"},
@@ -69,6 +69,7 @@ std::vector<IndexRecord> parse_brew_packages(const nlohmann::json& doc) {
                 r.version += "_" + std::to_string(rev->get<long>());
             }
             r.summary = str(f, "desc");
+            r.kind = "formula";
             if (auto aliases = f.find("aliases"); aliases != f.end() && aliases->is_array()) {
                 for (const auto& a : *aliases) {
                     if (a.is_string()) {
@@ -88,7 +89,8 @@ std::vector<IndexRecord> parse_brew_packages(const nlohmann::json& doc) {
             IndexRecord r;
             r.name = token;
             r.version = brew_value(c, "version");
-            r.summary = "(cask) " + str(c, "desc");
+            r.summary = str(c, "desc");
+            r.kind = "cask";
             if (auto names = c.find("names"); names != c.end() && names->is_array()) {
                 for (const auto& n : *names) {
                     if (n.is_string()) {
@@ -131,7 +133,8 @@ util::Result<std::vector<IndexRecord>> parse_brew_api(std::string_view text) {
         if (item.contains("token")) { // a cask
             r.name = str(item, "token");
             r.version = str(item, "version");
-            r.summary = "(cask) " + str(item, "desc");
+            r.summary = str(item, "desc");
+            r.kind = "cask";
             if (auto names = item.find("name"); names != item.end() && names->is_array()) {
                 for (const auto& n : *names) {
                     if (n.is_string()) {
@@ -142,6 +145,7 @@ util::Result<std::vector<IndexRecord>> parse_brew_api(std::string_view text) {
         } else {
             r.name = str(item, "name");
             r.summary = str(item, "desc");
+            r.kind = "formula";
             if (auto versions = item.find("versions"); versions != item.end() && versions->is_object()) {
                 r.version = str(*versions, "stable");
             }
@@ -352,7 +356,7 @@ util::Result<PackageIndex> homebrew_index_from(const util::Root& root,
                 }
                 for (auto& r : *parsed) {
                     // A formula and a cask may share a name: both are results.
-                    bool cask = r.summary.rfind("(cask) ", 0) == 0;
+                    bool cask = r.kind == "cask";
                     if (seen.insert((cask ? "cask:" : "formula:") + r.name).second) {
                         r.installed = installed_set.count((cask ? "cask:" : "") + r.name) != 0;
                         records.push_back(std::move(r));

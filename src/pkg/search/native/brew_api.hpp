@@ -17,7 +17,7 @@ namespace zsyncctl::pkg {
 /// symbols as ":name" strings, aliases and renames searched as other names), or 5.x's formula.json (an
 /// array of formulae: name, desc, versions.stable, aliases) or cask.json (tokens, name[], desc, version),
 /// either plain or wrapped in the signed JWS envelope `{"payload": "<JSON text>", "signatures": [...]}`.
-/// A cask's summary starts with "(cask) ", so a formula and a cask of the same name stay two results.
+/// Each record's kind is "formula" or "cask", so a formula and a cask of the same name stay two results.
 /// Fails with parse when the text is none of these.
 util::Result<std::vector<IndexRecord>> parse_brew_api(std::string_view text);
 

@@ -206,6 +206,9 @@ void AptIndexBuilder::add_version(Package& pkg, Version v) {
     for (auto& have : pkg.versions) {
         if (have.version == v.version) {
             have.priority = std::max(have.priority, v.priority);
+            if (v.pin >= 0 && (have.pin < 0 || v.pin < have.pin)) {
+                have.pin = v.pin; // the first pin (in apt's reading order) that matches the version
+            }
             have.current = have.current || v.current;
             if (!have.has_description && v.has_description) {
                 have.has_description = true;
@@ -238,7 +241,12 @@ void fill_version(Version& v, std::string_view stanza, const StanzaFields& f) {
 }
 } // namespace
 
-void AptIndexBuilder::add_list_stanza(std::string_view stanza, int priority) {
+void AptIndexBuilder::use_preferences(const AptPreferences* prefs, int status_priority) {
+    m_prefs = prefs;
+    m_status_priority = status_priority;
+}
+
+void AptIndexBuilder::add_list_stanza(std::string_view stanza, int priority, const AptReleaseInfo* release) {
     StanzaFields f = scan_fields(stanza);
     if (f.package.empty() || f.version.empty()) {
         return;
@@ -250,6 +258,11 @@ void AptIndexBuilder::add_list_stanza(std::string_view stanza, int priority) {
     Version v;
     fill_version(v, stanza, f);
     v.priority = priority;
+    if (m_prefs != nullptr && !m_prefs->specific.empty()) {
+        static const AptReleaseInfo k_no_release;
+        v.pin =
+            m_prefs->specific_pin(f.package, arch, f.version, release != nullptr ? *release : k_no_release);
+    }
     add_version(package(f.package, arch), std::move(v));
 }
 
@@ -266,8 +279,14 @@ void AptIndexBuilder::add_status_stanza(std::string_view stanza) {
     StatusEntry entry;
     entry.current = dpkg_state_has_current_version(status_state(f.status)) && !f.version.empty();
     fill_version(entry.version, stanza, f);
-    entry.version.priority = 100;
+    entry.version.priority = m_status_priority;
     entry.version.current = entry.current;
+    if (m_prefs != nullptr && !m_prefs->specific.empty()) {
+        AptReleaseInfo now;
+        now.archive = "now"; // dpkg's status file, as apt names it
+        now.has_release = true;
+        entry.version.pin = m_prefs->specific_pin(f.package, arch, f.version, now);
+    }
     m_status_names[key] = std::string(f.package);
     m_status[key] = std::move(entry);
 }
@@ -288,7 +307,7 @@ std::vector<IndexRecord> AptIndexBuilder::finish() {
         const Version* candidate = nullptr;
         const Version* current = nullptr;
     };
-    auto choose = [](Package& pkg) {
+    auto choose = [this](Package& pkg) {
         std::stable_sort(pkg.versions.begin(), pkg.versions.end(), [](const Version& a, const Version& b) {
             return compare_deb_versions(a.version, b.version) > 0;
         });
@@ -299,7 +318,8 @@ std::vector<IndexRecord> AptIndexBuilder::finish() {
             if (v.current) {
                 c.current = &v;
             }
-            policy.push_back({v.version, v.priority, v.current});
+            int priority = v.pin >= 0 && m_prefs != nullptr ? m_prefs->specific[v.pin].priority : v.priority;
+            policy.push_back({v.version, priority, v.current});
         }
         if (auto at = apt_candidate(policy)) {
             c.candidate = &pkg.versions[*at];
@@ -387,8 +407,8 @@ std::vector<IndexRecord> parse_apt_packages(std::string_view packages, std::stri
 }
 
 std::optional<std::size_t> apt_candidate(const std::vector<AptPolicyVersion>& newest_first) {
-    // apt's pkgPolicy::GetCandidateVer without pins: newest first, a strictly higher priority wins; the
-    // current version stops the walk (nothing older is a candidate) and is taken when nothing newer was.
+    // apt's pkgPolicy::GetCandidateVer: newest first, a strictly higher priority wins; the current version
+    // is taken when nothing newer was, and past it only a priority above 999 (a downgrade) wins.
     std::optional<std::size_t> candidate;
     int max = 0;
     for (std::size_t i = 0; i < newest_first.size(); ++i) {
@@ -397,11 +417,11 @@ std::optional<std::size_t> apt_candidate(const std::vector<AptPolicyVersion>& ne
             candidate = i;
             max = v.priority;
         }
-        if (v.current) {
-            if (!candidate) {
+        if (v.current && max < 1000) {
+            if (!candidate && v.priority >= 0) { // a current version pinned below 0 is no candidate
                 candidate = i;
             }
-            break;
+            max = 999; // and older versions still need a downgrade's priority
         }
     }
     return candidate;
@@ -451,12 +471,13 @@ util::Result<PackageIndex> apt_index(const util::Root& root, const std::filesyst
     return load_or_build_index(
         cache_file, stamp_files(setup.stamp), [&]() -> util::Result<std::vector<IndexRecord>> {
             AptIndexBuilder builder(setup.native_arch, setup.architectures);
+            builder.use_preferences(&setup.preferences, setup.status_priority);
             std::optional<util::Error> first_error;
             std::size_t readable = 0;
             for (const auto& list : setup.lists) {
                 int priority = list.priority;
                 auto read = read_stanzas(list.file, token, [&](std::string_view stanza) {
-                    builder.add_list_stanza(stanza, priority);
+                    builder.add_list_stanza(stanza, priority, &list.release);
                 });
                 if (read) {
                     ++readable;

@@ -11,17 +11,20 @@
 #include <vector>
 
 #include "core/cancellation.hpp"
+#include "pkg/search/native/apt_pins.hpp"
 #include "pkg/search/search_index.hpp"
 #include "util/result.hpp"
 #include "util/root.hpp"
 
 namespace zsyncctl::pkg {
 
-/// One Packages list apt reads, with the default priority of its release (500; 100 for a release with
-/// "NotAutomatic: yes" and "ButAutomaticUpgrades: yes"; 1 for "NotAutomatic: yes" alone).
+/// One Packages list apt reads, with its priority: the first general pin that matches its release, else
+/// its release's default (500; 100 for a release with "NotAutomatic: yes" and "ButAutomaticUpgrades: yes";
+/// 1 for "NotAutomatic: yes" alone).
 struct AptList {
     std::filesystem::path file;
     int priority = 500;
+    AptReleaseInfo release{}; ///< what release and origin pins match
 };
 
 /// What apt's configuration under a root says about searching: the architectures, the lists of the
@@ -32,10 +35,11 @@ struct AptSetup {
     std::vector<std::string> architectures;   ///< native first, then dpkg's foreign ones
     std::vector<AptList> lists;               ///< sorted by file name
     std::vector<std::filesystem::path> stamp; ///< configuration, lists, dpkg status and journal
-    /// Packages named by pin stanzas in preferences files ("*" when a pin names every package or
-    /// APT::Default-Release is set); empty when nothing is pinned.
+    AptPreferences preferences;               ///< preferences files and APT::Default-Release, applied
+    int status_priority = 100;                ///< dpkg status file's priority (a general pin may match it)
+    /// Packages named by pin stanzas zsyncctl cannot apply ("*" when any package); empty when none.
     std::vector<std::string> pinned;
-    std::string pin_source; ///< the first file that pins (for the note), empty when none
+    std::string pin_source; ///< the first stanza that could not be applied and why, empty when none
 };
 
 /// One entry of a sources file: a "deb" line of sources.list or one URI x suite of a deb822 stanza.
@@ -78,8 +82,12 @@ public:
     /// `architectures`: native first; packages of other architectures are ignored.
     AptIndexBuilder(std::string native_arch, std::vector<std::string> architectures);
 
-    /// One stanza of a Packages list with its release's default priority.
-    void add_list_stanza(std::string_view stanza, int priority);
+    /// Applies the specific pins of `prefs` (which must outlive the builder) and gives dpkg's status file
+    /// `status_priority`.
+    void use_preferences(const AptPreferences* prefs, int status_priority = 100);
+
+    /// One stanza of a Packages list with its file's priority (`release`, when given, for specific pins).
+    void add_list_stanza(std::string_view stanza, int priority, const AptReleaseInfo* release = nullptr);
     /// One stanza of dpkg's status file or journal; a later stanza for the same package replaces the
     /// earlier one, as dpkg applies its journal.
     void add_status_stanza(std::string_view stanza);
@@ -90,6 +98,7 @@ private:
     struct Version {
         std::string version;
         int priority = 0;
+        int pin = -1; ///< the first specific pin that matches this version, -1 none
         bool current = false;
         bool has_description = false;
         std::string summary;
@@ -112,6 +121,8 @@ private:
 
     std::string m_native;
     std::vector<std::string> m_archs;
+    const AptPreferences* m_prefs = nullptr;
+    int m_status_priority = 100;
     std::vector<Package> m_packages;
     std::unordered_map<std::string, std::size_t> m_by_key; // "name:arch"
     std::map<std::string, StatusEntry> m_status;           // "name:arch" -> dpkg's last word
@@ -121,12 +132,15 @@ private:
 /// One version of a package as apt's policy weighs it (`version` must outlive the call).
 struct AptPolicyVersion {
     std::string_view version;
-    int priority = 0;
+    int priority = 0; ///< the version's priority (pkgPolicy::GetPriority): its pin's, else its files' best
     bool current = false; ///< dpkg's current version
 };
 
-/// apt's candidate without pins (pkgPolicy::GetCandidateVer) among `newest_first`, sorted newest first
-/// by compare_deb_versions: the index of the candidate, nullopt when there is none. Never fails.
+/// apt's candidate (pkgPolicy::GetCandidateVer) among `newest_first`, sorted newest first by
+/// compare_deb_versions: the highest priority wins, newest first on a tie; nothing below 0 (not even the
+/// current version) and nothing at 0 unless it is the current version; once
+/// past the current version only a priority over 999 (a downgrade pin) wins. The index of the candidate,
+/// nullopt when there is none. Never fails.
 std::optional<std::size_t> apt_candidate(const std::vector<AptPolicyVersion>& newest_first);
 
 /// Streams the deb822 stanzas of one file (plain or compressed) to `add`, checking `token` per chunk.
@@ -154,8 +168,8 @@ std::vector<IndexRecord> parse_apt_packages(std::string_view packages, std::stri
 util::Result<PackageIndex> apt_index(const util::Root& root, const std::filesystem::path& cache_file,
                                      const core::CancellationToken& token = core::CancellationToken());
 
-/// A note for search results when apt pinning (preferences files, APT::Default-Release) may make apt's
-/// candidate differ from the default-priority one shown, for the hits it concerns; empty otherwise.
+/// A note for search results when a pin zsyncctl could not apply (see AptPreferences::unapplied) may make
+/// apt's candidate differ from the one shown, for the hits it concerns; empty otherwise.
 std::string apt_pin_note(const AptSetup& setup, const std::vector<SearchHit>& hits);
 
 } // namespace zsyncctl::pkg

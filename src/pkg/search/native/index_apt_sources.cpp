@@ -130,14 +130,51 @@ std::string_view list_prefix(std::string_view name) {
     return name.substr(0, at);
 }
 
-// Default priority from a Release/InRelease text: 1 NotAutomatic, 100 with ButAutomaticUpgrades, else 500.
-int release_priority(std::string_view release) {
+// The first stanza of a Release/InRelease text (inside the clearsigned envelope).
+std::string_view release_stanza(std::string_view release) {
     if (release.rfind("-----BEGIN PGP", 0) == 0) {
         std::size_t body = release.find("\n\n");
         release = body == std::string_view::npos ? std::string_view() : release.substr(body + 2);
     }
     std::size_t end = release.find("\n\n");
-    std::string_view stanza = release.substr(0, end);
+    return release.substr(0, end);
+}
+
+// The Release fields release pins match.
+void read_release_info(AptReleaseInfo& info, std::string_view release) {
+    std::string_view stanza = release_stanza(release);
+    if (stanza.empty()) {
+        return;
+    }
+    info.has_release = true;
+    info.archive = util::trim(deb822_field(stanza, "Suite"));
+    info.codename = util::trim(deb822_field(stanza, "Codename"));
+    info.origin = util::trim(deb822_field(stanza, "Origin"));
+    info.label = util::trim(deb822_field(stanza, "Label"));
+    info.version = util::trim(deb822_field(stanza, "Version"));
+}
+
+// The host of a source URI ("http://user@deb.example.org:80/debian" -> "deb.example.org"); empty for
+// file:, cdrom: and other local URIs.
+std::string uri_site(std::string_view uri) {
+    std::size_t scheme = uri.find("://");
+    if (scheme == std::string_view::npos) {
+        return {};
+    }
+    std::string_view rest = uri.substr(scheme + 3);
+    rest = rest.substr(0, rest.find('/'));
+    if (std::size_t at = rest.rfind('@'); at != std::string_view::npos) {
+        rest = rest.substr(at + 1);
+    }
+    if (!rest.empty() && rest.front() == '[') {
+        return std::string(rest.substr(0, rest.find(']') + 1));
+    }
+    return std::string(rest.substr(0, rest.find(':')));
+}
+
+// Default priority from a Release/InRelease text: 1 NotAutomatic, 100 with ButAutomaticUpgrades, else 500.
+int release_priority(std::string_view release) {
+    std::string_view stanza = release_stanza(release);
     bool not_auto = util::trim(deb822_field(stanza, "NotAutomatic")) == "yes";
     bool but_auto = util::trim(deb822_field(stanza, "ButAutomaticUpgrades")) == "yes";
     return not_auto ? (but_auto ? 100 : 1) : 500;
@@ -346,6 +383,9 @@ AptSetup apt_setup(const util::Root& root) {
         std::string prefix;
         std::string release_prefix;
         std::vector<std::string> archs;
+        std::string component{};
+        std::string arch{};
+        std::string site{};
     };
     std::vector<Wanted> wanted;
     for (const auto& e : entries) {
@@ -353,7 +393,7 @@ AptSetup apt_setup(const util::Root& root) {
         std::vector<std::string> archs = e.architectures.empty() ? setup.architectures : e.architectures;
         if (e.suite.back() == '/') {
             std::string prefix = apt_uri_to_filename(base + e.suite);
-            wanted.push_back({prefix, prefix, {}});
+            wanted.push_back({prefix, prefix, {}, "", "", uri_site(base)});
             continue;
         }
         std::string dist = apt_uri_to_filename(base + "dists/" + e.suite + "/");
@@ -362,7 +402,10 @@ AptSetup apt_setup(const util::Root& root) {
                 wanted.push_back({apt_uri_to_filename(base + "dists/" + e.suite + "/" + component +
                                                       "/binary-" + arch + "/"),
                                   dist,
-                                  {}});
+                                  {},
+                                  component,
+                                  arch,
+                                  uri_site(base)});
             }
         }
     }
@@ -390,11 +433,38 @@ AptSetup apt_setup(const util::Root& root) {
                 release = read_head(root, "/var/lib/apt/lists/" + match->release_prefix + "Release", 1 << 16);
             }
             list.priority = release_priority(release);
+            read_release_info(list.release, release);
+            list.release.component = match->component;
+            list.release.arch = match->arch;
+            list.release.site = match->site;
         }
         setup.lists.push_back(std::move(list));
     }
 
-    // Pinning: preferences files and APT::Default-Release, which zsyncctl reports instead of applying.
+    // Pinning: APT::Default-Release (a general pin at 990, before any file's), then /etc/apt/preferences
+    // and preferences.d in apt's order; general pins set the lists' priorities here, specific ones are
+    // applied per version by the readers; what cannot be applied is named in a note.
+    std::vector<std::string> conf = {"/etc/apt/apt.conf"};
+    for (const auto& f : dir_files(root, "/etc/apt/apt.conf.d", is_conf_part)) {
+        conf.push_back(f);
+    }
+    std::string default_release;
+    for (const auto& f : conf) {
+        std::string text = read_head(root, f, 1 << 20);
+        if (util::icontains(text, "Default-Release")) {
+            if (std::string value = apt_default_release(text); !value.empty()) {
+                default_release = value; // a later file overrides an earlier one
+            }
+        }
+    }
+    if (!default_release.empty()) {
+        AptPin pin;
+        pin.type = AptPin::Type::release;
+        pin.data = default_release;
+        pin.priority = 990;
+        pin.source = "APT::Default-Release";
+        setup.preferences.general.push_back(std::move(pin));
+    }
     std::vector<std::string> prefs;
     if (root.exists("/etc/apt/preferences")) {
         prefs.push_back("/etc/apt/preferences");
@@ -403,41 +473,19 @@ AptSetup apt_setup(const util::Root& root) {
         prefs.push_back(f);
     }
     for (const auto& f : prefs) {
-        std::string text = read_head(root, f, 1 << 20);
-        StanzaSplitter splitter([&](std::string_view stanza) {
-            std::string_view pin = deb822_field(stanza, "Pin");
-            std::string_view names = deb822_field(stanza, "Package");
-            if (pin.empty() || names.empty()) {
-                return;
-            }
-            for (const auto& n : words(names)) {
-                setup.pinned.push_back(n.find_first_of("*/?") == std::string::npos ? n : "*");
-            }
-            if (setup.pin_source.empty()) {
-                setup.pin_source = f;
-            }
-        });
-        splitter.feed(text);
-        splitter.finish();
+        add_apt_preferences(setup.preferences, f, read_head(root, f, 1 << 20));
     }
-    std::vector<std::string> conf = {"/etc/apt/apt.conf"};
-    for (const auto& f : dir_files(root, "/etc/apt/apt.conf.d", is_conf_part)) {
-        conf.push_back(f);
+    setup.pinned = setup.preferences.unapplied_packages;
+    if (!setup.preferences.unapplied.empty()) {
+        setup.pin_source = setup.preferences.unapplied.front();
     }
-    for (const auto& f : conf) {
-        std::string text = read_head(root, f, 1 << 20);
-        if (util::icontains(text, "Default-Release")) {
-            for (std::string_view line : util::split_lines(text)) {
-                line = util::trim(line);
-                if (util::icontains(line, "Default-Release") && line.rfind("//", 0) != 0 && line[0] != '#') {
-                    setup.pinned.push_back("*");
-                    if (setup.pin_source.empty()) {
-                        setup.pin_source = f + " (APT::Default-Release)";
-                    }
-                }
-            }
-        }
+    for (auto& list : setup.lists) {
+        list.priority = setup.preferences.file_priority(list.release, list.priority);
     }
+    AptReleaseInfo status_file;
+    status_file.archive = "now";
+    status_file.has_release = true;
+    setup.status_priority = setup.preferences.file_priority(status_file, 100);
 
     // Stamps: what apt reads, so a change to any of it rebuilds the index.
     auto add_stamp = [&](std::string_view path) {
@@ -452,6 +500,15 @@ AptSetup apt_setup(const util::Root& root) {
     add_stamp("/etc/apt/sources.list.d");
     add_stamp("/var/lib/apt/lists");
     add_stamp("/var/lib/dpkg/arch");
+    for (const auto& f : prefs) {
+        add_stamp(f);
+    }
+    for (const auto& f : conf) {
+        add_stamp(f);
+    }
+    add_stamp("/etc/apt/preferences");
+    add_stamp("/etc/apt/preferences.d");
+    add_stamp("/etc/apt/apt.conf.d");
     add_stamp("/var/lib/dpkg/status");
     add_stamp("/var/lib/dpkg/updates");
     for (const auto& f : dir_files(root, "/var/lib/dpkg/updates", [](std::string_view n) {
@@ -490,8 +547,8 @@ std::string apt_pin_note(const AptSetup& setup, const std::vector<SearchHit>& hi
     if (!all && concerned.size() > 1) {
         which += " and " + std::to_string(concerned.size() - 1) + " more";
     }
-    return "apt pinning in " + setup.pin_source + " may change the candidate of " + which +
-           "; shown: apt's default priorities (check with apt-cache policy)";
+    return "an apt pin zsyncctl cannot apply (" + setup.pin_source + ") may change the candidate of " +
+           which + "; shown: apt's priorities without it (check with apt-cache policy)";
 }
 
 } // namespace zsyncctl::pkg
