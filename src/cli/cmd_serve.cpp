@@ -239,9 +239,10 @@ ExitCode run_serve(Context& context, const ServeOptions& options) {
         });
     });
     auto drained = stopped_future.wait();
-    // A request cut at the deadline cancelled its child, which stops its managers before it exits. The
-    // child runs on the loop its request came in on, so it must end before the server's loops go away
-    // (they keep running until the server is destroyed, so the child's end is handled there).
+    // A request cut at the deadline cancelled its search child (which stops its managers before it exits)
+    // or its document's token. Both report to the loop the request came in on, so they must end before
+    // the server's loops go away (they keep running until the server is destroyed, so the end is handled
+    // there).
     for (int i = 0; i < 500 && shared->outstanding.load() > 0; ++i) {
         std::this_thread::sleep_for(20ms);
     }
