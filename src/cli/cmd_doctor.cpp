@@ -10,6 +10,7 @@
 #include "cli/build_info.hpp"
 #include "cli/completion.hpp"
 #include "cli/context.hpp"
+#include "cli/documents.hpp"
 #include "cli/json.hpp"
 #include "cli/paths_json.hpp"
 #include "core/event_loop.hpp"
@@ -418,17 +419,17 @@ void print_report(const Output& out, const doctor::Report& report, bool compiled
 
 // Creates the runtime's event loop (no process, no thread beyond the runtime's own) to report the backend
 // the commands really run on.
-void describe_loop(Context& context, bool compiled_in, LoopFacts& loop) {
+void describe_loop(core::IoBackend backend, const std::string& source, bool compiled_in, LoopFacts& loop) {
     // The selection the runtime makes (the same probe, EventLoop::create), without starting a runtime:
     // that would read the CPU budget again outside doctor's one snapshot of the machine.
-    auto created = core::EventLoop::create(context.io_backend());
+    auto created = core::EventLoop::create(backend);
     if (!created) {
         loop.reason = "cannot be created: " + created.error().message;
         return;
     }
     loop.backend = std::string(core::to_string((*created)->backend()));
-    if (loop.source != "default") {
-        loop.reason = "forced by " + loop.source;
+    if (source != "default") {
+        loop.reason = "forced by " + source;
     } else if (!(*created)->fallback_reason().empty()) {
         loop.reason = "auto: io_uring not usable: " + (*created)->fallback_reason();
     } else if (!compiled_in) {
@@ -438,7 +439,82 @@ void describe_loop(Context& context, bool compiled_in, LoopFacts& loop) {
     }
 }
 
+struct DoctorRun {
+    doctor::Report report;
+    doctor::DoctorOptions options;
+    LoopFacts loop;
+};
+
+// One run of the checks over one snapshot of the machine; raises on an unknown check id.
+DoctorRun gather_doctor(const DoctorRequest& request) {
+    doctor::DoctorOptions options;
+    options.only = request.checks;
+    options.io_uring_compiled_in = build_info().io_uring;
+    options.requested_backend = request.io_backend;
+    LoopFacts loop;
+    loop.requested = std::string(core::to_string(options.requested_backend));
+    // `auto` is the default whoever says it: only another value is an override.
+    if (options.requested_backend != core::IoBackend::automatic) {
+        loop.source = request.io_backend_source;
+        options.requested_backend_source = loop.source;
+    }
+    // Validate the selection before gathering anything.
+    if (auto valid = doctor::validate_check_ids(options.only); !valid) {
+        raise(valid.error());
+    }
+    // One snapshot of the machine: every file is read once per run (the memo). Detection reuses a
+    // valid cache that other commands wrote (a full detection stats every manager's name in every
+    // PATH directory, ~1200 calls here) but never writes one: doctor writes nothing.
+    const util::Root root = request.root.with_memo();
+    {
+        auto detect_context = pkg::DetectContext::current(root);
+        std::optional<pkg::Detection> cached;
+        if (request.use_cache) {
+            if (auto file = pkg::cache_file_for(detect_context)) {
+                cached = pkg::load_cache(*file, detect_context);
+            }
+        }
+        auto detection = cached ? std::move(*cached) : pkg::detect_uncached(detect_context);
+        doctor::add_package_managers(detect_context, detection, options);
+        if (request.versions && request.runtime != nullptr && !detection.managers.empty()) {
+            // The only place doctor spawns processes, and only when asked.
+            auto versions = pkg::probe_versions(*request.runtime, detect_context, detection.managers,
+                                                std::chrono::seconds(5));
+            for (std::size_t i = 0; i < versions.size() && i < options.package_managers.size(); ++i) {
+                options.package_managers[i].version = versions[i].version;
+                if (versions[i].error) {
+                    options.package_managers[i].version_error = versions[i].error->message;
+                }
+            }
+        }
+    }
+    describe_loop(request.io_backend, loop.source, options.io_uring_compiled_in, loop);
+    auto report = doctor::run_doctor(platform::gather_host_facts(root), options);
+    if (!report) {
+        raise(report.error());
+    }
+    return DoctorRun{std::move(*report), std::move(options), std::move(loop)};
+}
+
 } // namespace
+
+DoctorRequest doctor_request(Context& context) {
+    DoctorRequest request;
+    request.root = context.root();
+    request.use_cache = !context.options.no_cache;
+    request.io_backend = context.io_backend();
+    // `auto` is the default whoever says it: only another value is an override.
+    if (request.io_backend != core::IoBackend::automatic) {
+        request.io_backend_source =
+            !context.options.io_backend.empty() ? "--io-backend" : "ZSYNCCTL_IO_BACKEND";
+    }
+    return request;
+}
+
+nlohmann::json doctor_document(const DoctorRequest& request) {
+    DoctorRun run = gather_doctor(request);
+    return report_json(run.report, run.options.io_uring_compiled_in, run.loop);
+}
 
 void register_doctor(CLI::App& app, Context& context) {
     auto flags = std::make_shared<DoctorFlags>();
@@ -474,52 +550,16 @@ void register_doctor(CLI::App& app, Context& context) {
                 }
                 return ExitCode::success;
             }
-            doctor::DoctorOptions options;
-            options.only = flags->checks;
-            options.io_uring_compiled_in = build_info().io_uring;
-            options.requested_backend = context.io_backend();
-            LoopFacts loop;
-            loop.requested = std::string(core::to_string(options.requested_backend));
-            // `auto` is the default whoever says it: only another value is an override.
-            if (options.requested_backend != core::IoBackend::automatic) {
-                loop.source = !context.options.io_backend.empty() ? "--io-backend" : "ZSYNCCTL_IO_BACKEND";
-                options.requested_backend_source = loop.source;
+            DoctorRequest request = doctor_request(context);
+            request.checks = flags->checks;
+            request.versions = flags->versions;
+            if (flags->versions) {
+                request.runtime = &context.runtime();
             }
-            // Validate the selection before gathering anything.
-            if (auto valid = doctor::validate_check_ids(options.only); !valid) {
-                raise(valid.error());
-            }
-            // One snapshot of the machine: every file is read once per run (the memo). Detection reuses a
-            // valid cache that other commands wrote (a full detection stats every manager's name in every
-            // PATH directory, ~1200 calls here) but never writes one: doctor writes nothing.
-            const util::Root root = context.root().with_memo();
-            {
-                auto detect_context = pkg::DetectContext::current(root);
-                std::optional<pkg::Detection> cached;
-                if (!context.options.no_cache) {
-                    if (auto file = pkg::cache_file_for(detect_context)) {
-                        cached = pkg::load_cache(*file, detect_context);
-                    }
-                }
-                auto detection = cached ? std::move(*cached) : pkg::detect_uncached(detect_context);
-                doctor::add_package_managers(detect_context, detection, options);
-                if (flags->versions && !detection.managers.empty()) {
-                    // The only place doctor spawns processes, and only when asked.
-                    auto versions = pkg::probe_versions(context.runtime(), detect_context, detection.managers,
-                                                        std::chrono::seconds(5));
-                    for (std::size_t i = 0; i < versions.size() && i < options.package_managers.size(); ++i) {
-                        options.package_managers[i].version = versions[i].version;
-                        if (versions[i].error) {
-                            options.package_managers[i].version_error = versions[i].error->message;
-                        }
-                    }
-                }
-            }
-            describe_loop(context, options.io_uring_compiled_in, loop);
-            auto report = doctor::run_doctor(platform::gather_host_facts(root), options);
-            if (!report) {
-                raise(report.error());
-            }
+            DoctorRun run = gather_doctor(request);
+            const doctor::Report* report = &run.report;
+            const doctor::DoctorOptions& options = run.options;
+            const LoopFacts& loop = run.loop;
             if (context.options.json) {
                 context.out.line(json_text(report_json(*report, options.io_uring_compiled_in, loop)));
             } else if (context.out.quiet()) {

@@ -156,6 +156,42 @@ std::vector<std::string> split_managers(const std::vector<std::string>& values) 
 
 } // namespace
 
+nlohmann::json inventory_document(pkg::InventoryKind kind, const std::vector<pkg::InventoryReport>& reports,
+                                  const std::string& query) {
+    const bool list = kind == pkg::InventoryKind::list;
+    const char* key = kind == pkg::InventoryKind::which ? "owners" : list ? "packages" : "outdated";
+    nlohmann::json doc{{"schema_version", k_inventory_schema_version},
+                       {"command", kind == pkg::InventoryKind::which ? "which"
+                                   : list                            ? "list"
+                                                                     : "outdated"},
+                       {key, nlohmann::json::array()},
+                       {"managers", nlohmann::json::array()}};
+    if (kind == pkg::InventoryKind::which) {
+        doc["query"] = query;
+    }
+    for (const auto& r : reports) {
+        if (kind == pkg::InventoryKind::which) {
+            for (const auto& f : r.owners) {
+                doc["owners"].push_back(owner_json(r.manager, f));
+            }
+        } else if (list) {
+            for (const auto& p : r.packages) {
+                doc["packages"].push_back(package_json(r.manager, p));
+            }
+        } else {
+            for (const auto& o : r.outdated) {
+                doc["outdated"].push_back(outdated_json(r.manager, o));
+            }
+        }
+        nlohmann::json m = status_json(r, kind);
+        m.erase("type");
+        m.erase("manager");
+        m["name"] = r.manager;
+        doc["managers"].push_back(std::move(m));
+    }
+    return doc;
+}
+
 ExitCode run_inventory_command(Context& context, pkg::InventoryKind kind, const InventoryOptions& options) {
     pkg::InventoryRequest request;
     request.kind = kind;
@@ -202,37 +238,7 @@ ExitCode run_inventory_command(Context& context, pkg::InventoryKind kind, const 
             out.line(json_text(s, JsonLayout::line));
         }
     } else if (json) {
-        const char* key = kind == pkg::InventoryKind::which ? "owners" : list ? "packages" : "outdated";
-        nlohmann::json doc{{"schema_version", k_inventory_schema_version},
-                           {"command", kind == pkg::InventoryKind::which ? "which"
-                                       : list                            ? "list"
-                                                                         : "outdated"},
-                           {key, nlohmann::json::array()},
-                           {"managers", nlohmann::json::array()}};
-        if (kind == pkg::InventoryKind::which) {
-            doc["query"] = options.query;
-        }
-        for (const auto& r : reports) {
-            if (kind == pkg::InventoryKind::which) {
-                for (const auto& f : r.owners) {
-                    doc["owners"].push_back(owner_json(r.manager, f));
-                }
-            } else if (list) {
-                for (const auto& p : r.packages) {
-                    doc["packages"].push_back(package_json(r.manager, p));
-                }
-            } else {
-                for (const auto& o : r.outdated) {
-                    doc["outdated"].push_back(outdated_json(r.manager, o));
-                }
-            }
-            nlohmann::json m = status_json(r, kind);
-            m.erase("type");
-            m.erase("manager");
-            m["name"] = r.manager;
-            doc["managers"].push_back(std::move(m));
-        }
-        out.line(json_text(doc));
+        out.line(json_text(inventory_document(kind, reports, options.query)));
     } else {
         for (const auto& r : reports) {
             print_table(out, r, kind);

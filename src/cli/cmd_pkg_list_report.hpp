@@ -1,5 +1,7 @@
 #pragma once
 
+#include <nlohmann/json.hpp>
+
 #include <string>
 #include <vector>
 
@@ -18,6 +20,11 @@ struct InventoryOptions {
 /// The JSON schema version of `pkg list --json` and `pkg outdated --json` (and their --json-lines
 /// records); raised when a field changes meaning or goes away.
 inline constexpr int k_inventory_schema_version = 1;
+
+/// The --json document of `pkg list`, `pkg outdated` or `pkg which` (`query`) for the inventory's reports:
+/// what the command prints and what `zsyncctl serve` answers on /v1/list and /v1/outdated.
+nlohmann::json inventory_document(pkg::InventoryKind kind, const std::vector<pkg::InventoryReport>& reports,
+                                  const std::string& query = {});
 
 /// Runs `pkg list` or `pkg outdated` and prints its report in the one shape of the inventory commands: a
 /// table per manager on stdout (failures and notes on stderr), --json one document, --json-lines one

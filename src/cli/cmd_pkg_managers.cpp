@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "cli/context.hpp"
+#include "cli/documents.hpp"
 #include "cli/json.hpp"
 #include "cli/terminal.hpp"
 #include "pkg/detect/detect.hpp"
@@ -76,6 +77,54 @@ std::string render_table(const std::vector<std::vector<std::string>>& rows) {
     return out;
 }
 
+} // namespace
+
+nlohmann::json managers_document(const pkg::Detection& detection,
+                                 const std::vector<pkg::VersionResult>& versions, bool all) {
+    std::uint32_t os_bit = pkg::platform_bit(detection.os);
+    nlohmann::json list = nlohmann::json::array();
+    for (std::size_t i = 0; i < detection.managers.size(); ++i) {
+        const auto& d = detection.managers[i];
+        nlohmann::json obj = entry_json(*d.manager);
+        obj["detected"] = true;
+        obj["path"] = nullable(d.executable);
+        obj["prefix"] = nullable(d.prefix);
+        obj["version"] = nullptr;
+        if (i < versions.size()) {
+            const auto& v = versions[i];
+            obj["version"] = v.version ? nlohmann::json(*v.version) : nlohmann::json(nullptr);
+            obj["version_output"] = nullable(v.raw);
+            obj["version_error"] = v.error ? nlohmann::json(v.error->message) : nlohmann::json(nullptr);
+            obj["version_ms"] = v.elapsed.count();
+        }
+        nlohmann::json evidence = nlohmann::json::array();
+        for (const auto& e : d.evidence) {
+            evidence.push_back(e.describe());
+        }
+        obj["evidence"] = evidence;
+        obj["preferred"] = d.preferred;
+        obj["mismatch"] = nullable(d.mismatch);
+        list.push_back(std::move(obj));
+    }
+    if (all) {
+        for (const auto& m : pkg::registry()) {
+            if (!detection.find(m.id).empty()) {
+                continue;
+            }
+            nlohmann::json obj = entry_json(m);
+            obj["detected"] = false;
+            obj["path"] = nullptr;
+            obj["prefix"] = nullptr;
+            obj["version"] = nullptr;
+            obj["available_on_os"] = os_bit == 0 || (m.platforms & os_bit) != 0;
+            list.push_back(std::move(obj));
+        }
+    }
+    return list;
+}
+
+namespace {
+
 ExitCode run_managers(Context& context, const ManagersOptions& options) {
     if (!(options.timeout_seconds > 0) || options.timeout_seconds > 600 ||
         std::isnan(options.timeout_seconds)) {
@@ -104,45 +153,7 @@ ExitCode run_managers(Context& context, const ManagersOptions& options) {
     }
 
     if (context.out.json()) {
-        nlohmann::json list = nlohmann::json::array();
-        for (std::size_t i = 0; i < detection.managers.size(); ++i) {
-            const auto& d = detection.managers[i];
-            nlohmann::json obj = entry_json(*d.manager);
-            obj["detected"] = true;
-            obj["path"] = nullable(d.executable);
-            obj["prefix"] = nullable(d.prefix);
-            obj["version"] = nullptr;
-            if (i < versions.size()) {
-                const auto& v = versions[i];
-                obj["version"] = v.version ? nlohmann::json(*v.version) : nlohmann::json(nullptr);
-                obj["version_output"] = nullable(v.raw);
-                obj["version_error"] = v.error ? nlohmann::json(v.error->message) : nlohmann::json(nullptr);
-                obj["version_ms"] = v.elapsed.count();
-            }
-            nlohmann::json evidence = nlohmann::json::array();
-            for (const auto& e : d.evidence) {
-                evidence.push_back(e.describe());
-            }
-            obj["evidence"] = evidence;
-            obj["preferred"] = d.preferred;
-            obj["mismatch"] = nullable(d.mismatch);
-            list.push_back(std::move(obj));
-        }
-        if (options.all) {
-            for (const auto& m : pkg::registry()) {
-                if (!detection.find(m.id).empty()) {
-                    continue;
-                }
-                nlohmann::json obj = entry_json(m);
-                obj["detected"] = false;
-                obj["path"] = nullptr;
-                obj["prefix"] = nullptr;
-                obj["version"] = nullptr;
-                obj["available_on_os"] = os_bit == 0 || (m.platforms & os_bit) != 0;
-                list.push_back(std::move(obj));
-            }
-        }
-        context.out.line(json_text(list));
+        context.out.line(json_text(managers_document(detection, versions, options.all)));
         return ExitCode::success;
     }
 

@@ -5,6 +5,7 @@
 
 #include "cli/completion.hpp"
 #include "cli/context.hpp"
+#include "cli/documents.hpp"
 #include "cli/json.hpp"
 #include "cli/paths_json.hpp"
 #include "pkg/detect/detect.hpp"
@@ -105,6 +106,49 @@ std::string shell_exports(const std::string& shell, const std::vector<pkg::Manag
     return text;
 }
 
+} // namespace
+
+std::vector<pkg::ManagerPaths> manager_paths(core::Runtime& runtime, const pkg::DetectContext& detect_context,
+                                             const pkg::Detection& detection, const std::string& manager,
+                                             bool preferred_only,
+                                             const std::function<void(const std::string&)>& warn) {
+    std::vector<pkg::ManagerPaths> all;
+    for (const auto& d : detection.managers) {
+        if (!manager.empty() && d.manager->id != manager) {
+            continue;
+        }
+        // Exports use only the preferred Homebrew: two brews on one PATH fight over the same names.
+        if (preferred_only && !d.preferred) {
+            continue;
+        }
+        all.push_back(pkg::resolve_paths(detect_context, d));
+        // A manager that alone knows where it installs (gem) is asked; the usual locations stay otherwise.
+        if (auto asked =
+                pkg::ask_manager_paths(runtime, detect_context, all.back(), std::chrono::seconds(10));
+            !asked && asked.error().kind != util::ErrorKind::unsupported) {
+            warn(std::string(d.manager->id) + ": " + asked.error().message +
+                 "; showing its usual directories");
+        }
+    }
+    return all;
+}
+
+nlohmann::json paths_document(const std::vector<pkg::ManagerPaths>& all) {
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& p : all) {
+        list.push_back({
+            {"name", std::string(p.detected->manager->id)},
+            {"executable", p.detected->executable.empty() ? nlohmann::json(nullptr)
+                                                          : nlohmann::json(p.detected->executable)},
+            {"preferred", p.detected->preferred},
+            {"paths", paths_object(p.prefix, p.bin, p.lib, p.include, p.pkg_config, p.keg_only)},
+        });
+    }
+    return {{"schema_version", k_paths_schema_version}, {"managers", list}};
+}
+
+namespace {
+
 ExitCode run_paths(Context& context, const PathsOptions& options) {
     if (!options.shell.empty() && options.shell != "bash" && options.shell != "zsh" &&
         options.shell != "fish") {
@@ -126,24 +170,9 @@ ExitCode run_paths(Context& context, const PathsOptions& options) {
     auto detection = pkg::detect_managers(detect_context,
                                           context.options.no_cache ? pkg::UseCache::no : pkg::UseCache::yes);
 
-    std::vector<pkg::ManagerPaths> all;
-    for (const auto& d : detection.managers) {
-        if (!options.manager.empty() && d.manager->id != options.manager) {
-            continue;
-        }
-        // Exports use only the preferred Homebrew: two brews on one PATH fight over the same names.
-        if (!options.shell.empty() && !d.preferred) {
-            continue;
-        }
-        all.push_back(pkg::resolve_paths(detect_context, d));
-        // A manager that alone knows where it installs (gem) is asked; the usual locations stay otherwise.
-        if (auto asked = pkg::ask_manager_paths(context.runtime(), detect_context, all.back(),
-                                                std::chrono::seconds(10));
-            !asked && asked.error().kind != util::ErrorKind::unsupported) {
-            context.out.warning(std::string(d.manager->id) + ": " + asked.error().message +
-                                "; showing its usual directories");
-        }
-    }
+    std::vector<pkg::ManagerPaths> all =
+        manager_paths(context.runtime(), detect_context, detection, options.manager, !options.shell.empty(),
+                      [&context](const std::string& warning) { context.out.warning(warning); });
     if (!options.manager.empty() && all.empty()) {
         raise(util::make_error(util::ErrorKind::not_found,
                                "package manager '" + options.manager + "' is not detected on this machine",
@@ -155,17 +184,7 @@ ExitCode run_paths(Context& context, const PathsOptions& options) {
         return ExitCode::success;
     }
     if (context.out.json()) {
-        nlohmann::json list = nlohmann::json::array();
-        for (const auto& p : all) {
-            list.push_back({
-                {"name", std::string(p.detected->manager->id)},
-                {"executable", p.detected->executable.empty() ? nlohmann::json(nullptr)
-                                                              : nlohmann::json(p.detected->executable)},
-                {"preferred", p.detected->preferred},
-                {"paths", paths_object(p.prefix, p.bin, p.lib, p.include, p.pkg_config, p.keg_only)},
-            });
-        }
-        context.out.line(json_text({{"schema_version", k_paths_schema_version}, {"managers", list}}));
+        context.out.line(json_text(paths_document(all)));
         return ExitCode::success;
     }
     if (all.empty()) {

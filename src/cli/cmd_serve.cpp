@@ -15,10 +15,14 @@
 #include <thread>
 #include <vector>
 
+#include "cli/cmd_pkg_list_report.hpp"
 #include "cli/context.hpp"
+#include "cli/documents.hpp"
 #include "cli/serve_endpoints.hpp"
 #include "core/process.hpp"
 #include "net/http_server.hpp"
+#include "pkg/detect/detect.hpp"
+#include "pkg/inventory/inventory.hpp"
 #include "util/strings.hpp"
 
 namespace zsyncctl::cli {
@@ -123,6 +127,11 @@ ExitCode run_serve(Context& context, const ServeOptions& options) {
     auto shared = std::make_shared<ServeShared>();
     shared->loop = &loop;
     shared->pool = runtime.pool();
+    shared->runtime = &runtime;
+    shared->root = context.root();
+    shared->use_cache = !context.options.no_cache;
+    // The doctor of `zsyncctl [the same global options] doctor`: this process's backend, asked for as it was.
+    shared->doctor = doctor_request(context);
     shared->io_backend = std::string(core::to_string(loop.backend()));
     shared->base_argv = {"/proc/self/exe", "--color", "never"};
     if (context.options.root) {
@@ -141,12 +150,42 @@ ExitCode run_serve(Context& context, const ServeOptions& options) {
     });
     router->route("GET", "/", serve_page_endpoint());
     router->route("GET", "/metrics", serve_metrics_endpoint(shared));
-    router->route("GET", "/v1/doctor", serve_command_endpoint(shared, {"doctor"}));
-    router->route("GET", "/v1/managers", serve_command_endpoint(shared, {"pkg", "managers"}));
-    router->route("GET", "/v1/paths", serve_command_endpoint(shared, {"pkg", "paths"}));
-    // The inventory: 3 is "a manager could not be read", 100 "some package is outdated"; both documents.
-    router->route("GET", "/v1/list", serve_command_endpoint(shared, {"pkg", "list"}, {0, 3}));
-    router->route("GET", "/v1/outdated", serve_command_endpoint(shared, {"pkg", "outdated"}, {0, 3, 100}));
+    // The documents of `zsyncctl --json doctor`, `pkg managers`, `pkg paths`, `pkg list` and `pkg outdated`,
+    // built in process by the commands' own functions. The inventory's exit statuses 3 ("a manager could
+    // not be read") and 100 ("some package is outdated") are in the document (each manager's status).
+    router->route("GET", "/v1/doctor",
+                  serve_document_endpoint(shared, [shared](const core::CancellationToken&) {
+                      return doctor_document(shared->doctor);
+                  }));
+    router->route(
+        "GET", "/v1/managers", serve_document_endpoint(shared, [shared](const core::CancellationToken&) {
+            auto detection = pkg::detect_managers(pkg::DetectContext::current(shared->root),
+                                                  shared->use_cache ? pkg::UseCache::yes : pkg::UseCache::no);
+            return managers_document(detection, {}, false);
+        }));
+    router->route("GET", "/v1/paths",
+                  serve_document_endpoint(shared, [shared](const core::CancellationToken&) {
+                      auto detect_context = pkg::DetectContext::current(shared->root);
+                      auto detection = pkg::detect_managers(
+                          detect_context, shared->use_cache ? pkg::UseCache::yes : pkg::UseCache::no);
+                      // What `pkg paths` warns about on stderr has no place in the document.
+                      return paths_document(manager_paths(*shared->runtime, detect_context, detection, {},
+                                                          false, [](const std::string&) {}));
+                  }));
+    for (auto kind : {pkg::InventoryKind::list, pkg::InventoryKind::outdated}) {
+        router->route("GET", kind == pkg::InventoryKind::list ? "/v1/list" : "/v1/outdated",
+                      serve_document_endpoint(shared, [shared, kind](const core::CancellationToken& token) {
+                          pkg::InventoryRequest request;
+                          request.kind = kind;
+                          request.root = shared->root;
+                          request.use_cache = shared->use_cache;
+                          auto reports = pkg::run_inventory(request, token);
+                          if (!reports) {
+                              raise(std::move(reports).error());
+                          }
+                          return inventory_document(kind, *reports);
+                      }));
+    }
     router->route("GET", "/v1/search", serve_search_endpoint(shared));
     net::HttpHandler handler = [router, token](const net::HttpRequest& req, net::HttpResponder res) {
         if (!token.empty() && req.path != "/healthz") {
@@ -200,13 +239,14 @@ ExitCode run_serve(Context& context, const ServeOptions& options) {
         });
     });
     auto drained = stopped_future.wait();
-    // A request cut at the deadline cancelled its child, which stops its managers before it exits. The
-    // child runs on the loop its request came in on, so it must end before the server's loops go away
-    // (they keep running until the server is destroyed, so the child's end is handled there).
-    for (int i = 0; i < 500 && shared->children.load() > 0; ++i) {
+    // A request cut at the deadline cancelled its search child (which stops its managers before it exits)
+    // or its document's token. Both report to the loop the request came in on, so they must end before
+    // the server's loops go away (they keep running until the server is destroyed, so the end is handled
+    // there).
+    for (int i = 0; i < 500 && shared->outstanding.load() > 0; ++i) {
         std::this_thread::sleep_for(20ms);
     }
-    const bool children_ended = shared->children.load() == 0;
+    const bool children_ended = shared->outstanding.load() == 0;
     core::Promise<void> destroyed;
     core::Future<void> destroyed_future = destroyed.future();
     loop.post([shared, children_ended, destroyed = std::move(destroyed)]() mutable {
@@ -221,7 +261,7 @@ ExitCode run_serve(Context& context, const ServeOptions& options) {
         destroyed.set(util::ok());
     });
     (void)destroyed_future.wait_for(5s);
-    if (drained && *drained && shared->children.load() == 0) {
+    if (drained && *drained && shared->outstanding.load() == 0) {
         // Every request in progress was answered: a clean stop, not an interruption.
         context.signal_handled();
         return ExitCode::success;

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <optional>
 
+#include "cli/context.hpp"
 #include "cli/json.hpp"
 #include "core/process.hpp"
 #include "pkg/search/search.hpp"
@@ -19,10 +20,10 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// Whatever the outcome, a child's end is reported on the loop thread, once.
-template <typename F>
-void on_loop(core::EventLoop* loop, core::Future<core::ProcessResult> future, F done) {
-    future.on_complete([loop, done = std::move(done)](util::Result<core::ProcessResult> result) mutable {
+// Whatever the outcome, the end of a child or of a task on the pool is reported on the loop thread, once.
+template <typename T, typename F>
+void on_loop(core::EventLoop* loop, core::Future<T> future, F done) {
+    future.on_complete([loop, done = std::move(done)](util::Result<T> result) mutable {
         loop->post(
             [done = std::move(done), result = std::move(result)]() mutable { done(std::move(result)); });
     });
@@ -141,42 +142,37 @@ std::string serve_error_json(std::string_view kind, std::string_view message, st
     return json_text({{"error", e}}, JsonLayout::line) + "\n";
 }
 
-net::HttpHandler serve_command_endpoint(std::shared_ptr<ServeShared> shared, std::vector<std::string> command,
-                                        std::vector<int> document_codes) {
-    std::vector<std::string> argv = shared->base_argv;
-    argv.insert(argv.begin() + 1, "--json");
-    argv.insert(argv.end(), command.begin(), command.end());
-    return [shared, argv, document_codes](const net::HttpRequest&, net::HttpResponder responder) {
-        core::ProcessSpec spec;
-        spec.argv = argv;
-        spec.timeout = 120s;
+net::HttpHandler serve_document_endpoint(std::shared_ptr<ServeShared> shared, DocumentBuilder build) {
+    return [shared, build = std::move(build)](const net::HttpRequest&, net::HttpResponder responder) {
         // Not a child of the root token: SIGTERM lets requests in progress finish; the client leaving (or
-        // the grace deadline closing the connection) ends the command.
+        // the grace deadline closing the connection) cancels what the builder checks (the inventory).
         core::CancellationToken token;
         responder.on_close([token] { token.cancel(); });
         ++shared->commands_in_flight;
-        ++shared->children;
-        on_loop(
-            &responder.loop(), core::spawn_process(responder.loop(), std::move(spec), token),
-            [shared, responder, document_codes](util::Result<core::ProcessResult> result) mutable {
-                --shared->commands_in_flight;
-                --shared->children;
-                if (!result) {
-                    responder.send(
-                        500, serve_error_json(util::to_string(result.error().kind), result.error().message),
-                        serve_json_headers());
-                    return;
-                }
-                const core::ProcessResult& r = *result;
-                const bool documented = std::find(document_codes.begin(), document_codes.end(),
-                                                  r.exit_code) != document_codes.end();
-                if (r.outcome == core::ProcessOutcome::exited && documented && !r.stdout_text.empty()) {
-                    responder.send(200, r.stdout_text, serve_json_headers());
-                    return;
-                }
-                responder.send(500, serve_error_json("command_failed", r.describe() + ": " + r.stderr_text),
-                               serve_json_headers());
-            });
+        ++shared->outstanding;
+        // The builder blocks (file reads, a manager asked for its paths): it runs on the runtime's pool,
+        // never on a loop thread; its answer is sent from the loop the request came in on.
+        auto task = [build, token]() -> util::Result<std::string> {
+            try {
+                return json_text(build(token)) + "\n";
+            } catch (const CommandError& e) {
+                return util::fail(e.error);
+            } catch (const std::exception& e) {
+                return util::fail(util::ErrorKind::internal, e.what());
+            }
+        };
+        on_loop(&responder.loop(), shared->runtime->spawn(std::move(task), token),
+                [shared, responder](util::Result<std::string> document) mutable {
+                    --shared->commands_in_flight;
+                    --shared->outstanding;
+                    if (!document) {
+                        const util::Error& e = document.error();
+                        responder.send(500, serve_error_json(util::to_string(e.kind), e.message, e.hint),
+                                       serve_json_headers());
+                        return;
+                    }
+                    responder.send(200, *document, serve_json_headers());
+                });
     };
 }
 
@@ -266,11 +262,11 @@ net::HttpHandler serve_search_endpoint(std::shared_ptr<ServeShared> shared) {
         };
         ++shared->searches_in_flight;
         ++shared->searches_started;
-        ++shared->children;
+        ++shared->outstanding;
         on_loop(&st->responder.loop(), core::spawn_process(st->responder.loop(), std::move(spec), st->token),
                 [st](util::Result<core::ProcessResult> result) {
                     --st->shared->searches_in_flight;
-                    --st->shared->children;
+                    --st->shared->outstanding;
                     st->paused = false;
                     if (!st->responder.is_open()) {
                         return;
@@ -354,7 +350,8 @@ net::HttpHandler serve_metrics_endpoint(std::shared_ptr<ServeShared> shared) {
         metric("zsyncctl_searches_cancelled_total", "counter", "Searches cancelled by the client leaving.");
         out +=
             "zsyncctl_searches_cancelled_total " + std::to_string(shared->searches_cancelled.load()) + "\n";
-        metric("zsyncctl_commands_in_flight", "gauge", "Doctor, managers and paths commands running now.");
+        metric("zsyncctl_commands_in_flight", "gauge",
+               "Documents (doctor, managers, paths, list, outdated) being built now.");
         out += "zsyncctl_commands_in_flight " + std::to_string(shared->commands_in_flight.load()) + "\n";
         responder.send(
             200, out,

@@ -3,29 +3,40 @@
 // The handlers behind `zsyncctl serve` (cmd_serve.cpp wires them to paths): the CLI's own documents as
 // JSON, the streamed search, /metrics and the page.
 
+#include <nlohmann/json.hpp>
+
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "cli/documents.hpp"
 #include "core/event_loop.hpp"
+#include "core/runtime.hpp"
 #include "core/thread_pool.hpp"
 #include "net/http_server.hpp"
+#include "util/root.hpp"
 
 namespace zsyncctl::cli {
 
-/// What the handlers share (on every loop of the server: the counters are atomics, children are read
-/// through the loop the request arrived on, HttpResponder::loop()): the loop, the argv prefix that runs this
-/// binary with the server's global options, the server (for its counters) and the work in flight. Built on
-/// the main thread before the server starts; afterwards the plain fields are read-only and `server` and the
-/// counters belong to the loop thread, except `children`, which the main thread reads to wait for them at
-/// shutdown.
+/// What the handlers share (on every loop of the server: the counters are atomics, children and pool tasks
+/// report through the loop the request arrived on, HttpResponder::loop()): the loop, the runtime whose pool
+/// builds the documents, what the documents look at (root, cache, doctor's request), the argv prefix that
+/// runs this binary's search with the server's global options, the server (for its counters) and the work
+/// in flight. Built on the main thread before the server starts; afterwards the plain fields are read-only
+/// and `server` and the counters belong to the loop thread, except `outstanding`, which the main thread
+/// reads to wait for that work at shutdown.
 struct ServeShared {
     core::EventLoop* loop = nullptr;
     core::ThreadPool* pool = nullptr;
+    core::Runtime* runtime = nullptr;
+    util::Root root;
+    bool use_cache = true;
+    DoctorRequest doctor;
     /// "/proc/self/exe --color never [--root DIR] [--no-cache] --io-backend B".
     std::vector<std::string> base_argv;
     std::string io_backend;
@@ -37,8 +48,8 @@ struct ServeShared {
     std::atomic<std::uint64_t> searches_started{0};
     std::atomic<std::uint64_t> searches_cancelled{0};
     std::atomic<std::size_t> commands_in_flight{0};
-    /// Children (commands and searches) still running.
-    std::atomic<int> children{0};
+    /// Searches (children) and documents (pool tasks) still running: each reports to a loop of the server.
+    std::atomic<int> outstanding{0};
 };
 
 /// The Content-Type and Cache-Control of the JSON answers.
@@ -47,12 +58,13 @@ const std::vector<net::HttpHeader>& serve_json_headers();
 /// {"error": {"kind": KIND, "message": MESSAGE[, "hint": HINT]}} and a newline.
 std::string serve_error_json(std::string_view kind, std::string_view message, std::string_view hint = {});
 
-/// Answers with this binary's `zsyncctl --json COMMAND...` document (run as a child, so the schema, the
-/// options and the code path are the CLI's); the client leaving stops the child. 200 with the document
-/// when the command exits with one of `document_codes` (doctor's 1 "found problems", pkg outdated's 100
-/// "some outdated", 3 "a manager could not be read" carry a document too), else 500 with an error document.
-net::HttpHandler serve_command_endpoint(std::shared_ptr<ServeShared> shared, std::vector<std::string> command,
-                                        std::vector<int> document_codes = {0, 1});
+/// Builds one JSON document; may block, may raise CommandError; checks the token where it can stop early.
+using DocumentBuilder = std::function<nlohmann::json(const core::CancellationToken&)>;
+
+/// Answers with the document `build` returns (the CLI's own builder, so the schema and the code path are
+/// the CLI's), built in process on the runtime's pool; the client leaving cancels its token. 200 with the
+/// document, else 500 with an error document.
+net::HttpHandler serve_document_endpoint(std::shared_ptr<ServeShared> shared, DocumentBuilder build);
 
 /// GET /v1/search?q=&manager=&race=&exact=&limit=&timeout=: runs `zsyncctl pkg search --json-lines` and
 /// streams its records as they arrive, as NDJSON, or as server-sent events (`data: RECORD`, then an

@@ -150,13 +150,17 @@ HttpServerStats ServerState::stats_copy() const {
     return stats;
 }
 
-void ServerState::record(int status, core::EventLoop::Clock::time_point started) {
+void ServerState::record(int status, core::EventLoop::Clock::time_point started,
+                         core::EventLoop::Clock::time_point now) {
     std::lock_guard<std::mutex> lock(stats_mutex);
     ++stats.responses[status];
     if (started == core::EventLoop::Clock::time_point{}) {
         return;
     }
-    double seconds = std::chrono::duration<double>(core::EventLoop::Clock::now() - started).count();
+    if (now == core::EventLoop::Clock::time_point{}) {
+        now = core::EventLoop::Clock::now();
+    }
+    double seconds = std::chrono::duration<double>(now - started).count();
     std::size_t i = 0;
     while (i < HttpServerStats::k_latency_bounds.size() && seconds > HttpServerStats::k_latency_bounds[i]) {
         ++i;

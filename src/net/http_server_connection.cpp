@@ -15,7 +15,6 @@ namespace {
 using Clock = core::EventLoop::Clock;
 using namespace std::chrono_literals;
 
-constexpr std::size_t k_read_chunk = 16 * 1024;
 // Unparsed input kept while a request is being handled (pipelined requests); reading pauses above it.
 constexpr std::size_t k_pipeline_bytes = 64 * 1024;
 constexpr std::chrono::milliseconds k_linger{2000};
@@ -122,25 +121,23 @@ void Connection::read_input() {
         m_in.erase(0, m_in_pos);
         m_in_pos = 0;
     }
+    // Read into the loop's scratch buffer and keep only what arrived: growing m_in by a whole chunk
+    // before each recv zero-filled 16 KiB per request (the largest user-space cost in a profile).
+    char* scratch = m_server.read_buffer.get();
     for (;;) {
         if (m_phase != Phase::lingering && buffered_input() >= k_pipeline_bytes) {
             return; // bounded input: parse (or pause) first; the level-triggered watch comes back
         }
-        std::size_t old = m_in.size();
-        m_in.resize(old + k_read_chunk);
-        ssize_t n = ::recv(m_fd, m_in.data() + old, k_read_chunk, 0);
+        ssize_t n = ::recv(m_fd, scratch, k_read_chunk, 0);
         if (n > 0) {
-            m_in.resize(old + static_cast<std::size_t>(n));
-            if (m_phase == Phase::lingering) {
-                m_in.clear();
-                m_in_pos = 0;
+            if (m_phase != Phase::lingering) {
+                m_in.append(scratch, static_cast<std::size_t>(n));
             }
             if (static_cast<std::size_t>(n) < k_read_chunk) {
                 return; // drained for now; level-triggered watches tell us about more
             }
             continue;
         }
-        m_in.resize(old);
         if (n == 0) {
             m_peer_eof = true;
             if (m_phase == Phase::lingering) {
@@ -163,13 +160,21 @@ void Connection::process() {
     auto self = shared_from_this();
     m_processing = true;
     const HttpLimits& limits = m_server.options.limits;
+    // One clock read for the requests parsed in this pass (a pipelined batch shares it).
+    Clock::time_point now{};
+    auto clock = [&now] {
+        if (now == Clock::time_point{}) {
+            now = Clock::now();
+        }
+        return now;
+    };
     while (m_phase == Phase::head || m_phase == Phase::body) {
         if (m_phase == Phase::head) {
             if (buffered_input() == 0) {
                 break;
             }
             if (m_deadline_kind == Deadline::idle) {
-                set_deadline(Deadline::header, m_server.options.header_timeout);
+                set_deadline(Deadline::header, m_server.options.header_timeout, clock());
             }
             HeadParse parsed = parse_http_head(std::string_view(m_in).substr(m_in_pos), limits);
             if (parsed.state == HeadParse::State::need_more) {
@@ -188,7 +193,7 @@ void Connection::process() {
                 m_chunked = std::make_unique<ChunkedDecoder>(limits);
             }
             if (m_framing == BodyFraming::none) {
-                dispatch();
+                dispatch(clock());
                 continue;
             }
             if (m_request.expect_continue) {
@@ -208,7 +213,7 @@ void Connection::process() {
             m_in_pos += take;
             m_body_left -= take;
             if (m_body_left == 0) {
-                dispatch();
+                dispatch(clock());
             }
         } else {
             ChunkedDecoder::Step step = m_chunked->feed(avail, m_request.body);
@@ -219,7 +224,7 @@ void Connection::process() {
             }
             if (step.done) {
                 m_chunked.reset();
-                dispatch();
+                dispatch(clock());
             }
         }
     }
@@ -237,7 +242,7 @@ void Connection::process() {
     }
 }
 
-void Connection::dispatch() {
+void Connection::dispatch(Clock::time_point now) {
     m_phase = Phase::handling;
     m_keep_alive = m_request.keep_alive && !m_server.draining;
     set_deadline(Deadline::none, 0ms);
@@ -245,7 +250,7 @@ void Connection::dispatch() {
     ex->conn = this;
     ex->loop = &m_server.loop;
     ex->head = m_request.method == "HEAD";
-    ex->started = core::EventLoop::Clock::now();
+    ex->started = now;
     m_exchange = ex.get();
     HttpResponder responder(std::move(ex));
     try {
@@ -303,8 +308,11 @@ void Connection::send_response(Exchange& ex, int status, std::string_view body,
     ex.status = status;
     append_head(status, headers, m_keep_alive);
     if (status_has_body(status)) {
-        std::string length = "Content-Length: " + std::to_string(body.size()) + "\r\n";
-        m_out.insert(m_out.size() - 2, length);
+        // In place of the head's final CRLF: no temporary string, no insert.
+        m_out.resize(m_out.size() - 2);
+        m_out += "Content-Length: ";
+        append_number(m_out, body.size(), 10);
+        m_out += "\r\n\r\n";
         if (!ex.head) {
             m_out.append(body);
         }
@@ -380,8 +388,9 @@ void Connection::exchange_gone(Exchange& ex) {
 }
 
 void Connection::finish_exchange() {
+    const Clock::time_point now = Clock::now();
     if (m_exchange != nullptr) {
-        m_server.record(m_exchange->status, m_exchange->started);
+        m_server.record(m_exchange->status, m_exchange->started, now);
         m_exchange->conn = nullptr;
         m_exchange->on_close = nullptr;
         m_exchange->on_drain = nullptr;
@@ -393,7 +402,8 @@ void Connection::finish_exchange() {
     } else {
         m_phase = Phase::head;
         set_deadline(buffered_input() > 0 ? Deadline::header : Deadline::idle,
-                     buffered_input() > 0 ? m_server.options.header_timeout : m_server.options.idle_timeout);
+                     buffered_input() > 0 ? m_server.options.header_timeout : m_server.options.idle_timeout,
+                     now);
     }
     if (!m_processing) {
         process();
@@ -473,12 +483,12 @@ void Connection::update_interest() {
     }
 }
 
-void Connection::set_deadline(Deadline kind, std::chrono::milliseconds after) {
+void Connection::set_deadline(Deadline kind, std::chrono::milliseconds after, Clock::time_point now) {
     m_deadline_kind = kind;
     if (kind == Deadline::none) {
         return; // an armed timer finds nothing to do and is not re-armed
     }
-    m_deadline = Clock::now() + after;
+    m_deadline = (now == Clock::time_point{} ? Clock::now() : now) + after;
     // Lazy timers: a later deadline only moves m_deadline; the armed timer re-arms itself when it fires.
     if (m_timer_armed && m_timer_at <= m_deadline) {
         return;

@@ -22,6 +22,9 @@ namespace zsyncctl::net::detail {
 
 class Connection;
 
+/// Bytes one recv() asks for (into ServerState::read_buffer).
+inline constexpr std::size_t k_read_chunk = 16 * 1024;
+
 /// One request's answer in progress; shared by the HttpResponder copies. The connection points at it
 /// (m_exchange) and it at the connection while both live; whichever goes first clears the other's link.
 struct Exchange {
@@ -79,6 +82,8 @@ public:
     std::shared_ptr<HttpHandler> handler; // shared by every loop of the server
     HttpServerOptions options;
     std::unordered_map<Connection*, std::shared_ptr<Connection>> connections;
+    /// What every connection of this loop reads into (k_read_chunk bytes) before keeping what arrived.
+    std::unique_ptr<char[]> read_buffer = std::make_unique_for_overwrite<char[]>(k_read_chunk);
     std::atomic<std::size_t> open_connections{0};
     std::atomic<std::uint64_t> requests{0};
     sockaddr_storage bound{};
@@ -89,7 +94,8 @@ public:
     mutable std::mutex stats_mutex;
     HttpServerStats stats; // behind stats_mutex
     /// Counts one complete answer with `status`; `started` (when set) also feeds the latency histogram.
-    void record(int status, core::EventLoop::Clock::time_point started);
+    void record(int status, core::EventLoop::Clock::time_point started,
+                core::EventLoop::Clock::time_point now = {});
 
 private:
     std::time_t m_date_second = 0;
@@ -132,13 +138,15 @@ private:
     void on_event(std::uint32_t revents);
     void read_input();
     void process();
-    void dispatch();
+    void dispatch(core::EventLoop::Clock::time_point now);
     void fail(int status, std::string_view reason);
     void finish_exchange();
     void flush();
     void begin_linger();
     void update_interest();
-    void set_deadline(Deadline kind, std::chrono::milliseconds after);
+    /// `now` when the caller has read the clock already.
+    void set_deadline(Deadline kind, std::chrono::milliseconds after,
+                      core::EventLoop::Clock::time_point now = {});
     void arm_timer(core::EventLoop::Clock::time_point at);
     void on_timer();
     void append_head(int status, const std::vector<HttpHeader>& headers, bool keep_alive);

@@ -44,6 +44,99 @@ sys.exit(0 if norm(sys.argv[1]) == norm(sys.argv[2]) else 1)' \
 done
 OUT=$(curl -sS --max-time 60 "$BASE/v1/doctor")
 expect_json '"checks" in d and "facts" in d' "/v1/doctor is the doctor document"
+# ... built in process, the document `zsyncctl --json doctor` prints (exit 1 when a check fails: still a
+# document): the same checks with the same statuses, the same facts' shape, managers, event loop and
+# recommendation (timings and live counters such as free memory aside).
+printf '%s' "$OUT" >"$SCRATCH/http-doctor.json"
+"$ZSYNCCTL" --json doctor >"$SCRATCH/cli-doctor.json"
+python3 - "$SCRATCH/http-doctor.json" "$SCRATCH/cli-doctor.json" <<'PY' && ok || fail "/v1/doctor differs from doctor --json"
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+def shape(v):
+    if isinstance(v, dict):
+        return {k: shape(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [shape(x) for x in v[:1]]
+    return type(v).__name__ if v is not None else None
+def checks(d):
+    return [(c["id"], c["status"], c["category"]) for c in d["checks"]]
+errors = []
+for what, f in [("checks", checks), ("schema", lambda d: d["schema_version"]),
+                ("overrides", lambda d: d["overrides"]), ("recommendation", lambda d: d["recommendation"]),
+                ("event loop", lambda d: d["facts"]["io"]["event_loop"]),
+                ("managers", lambda d: d["facts"]["package_managers"]),
+                ("keys", lambda d: sorted(d)), ("facts' keys", lambda d: sorted(d["facts"]))]:
+    if f(a) != f(b):
+        errors.append("%s: %r != %r" % (what, f(a), f(b)))
+for e in errors:
+    print(e[:400])
+sys.exit(1 if errors else 0)
+PY
+
+# Concurrent documents: 8 /v1/doctor at once are all answered, and no process is started for them (they
+# are built on the runtime's pool; the server's children are sampled while they run).
+python3 - "$PORT" "$PID" <<'PY' && ok || fail "concurrent /v1/doctor (see above)"
+import http.client, json, os, sys, threading, time
+port, pid = int(sys.argv[1]), int(sys.argv[2])
+results, children = [], set()
+def one():
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    c.request("GET", "/v1/doctor")
+    r = c.getresponse()
+    body = r.read()
+    ok = r.status == 200 and "checks" in json.loads(body)
+    results.append(ok or (r.status, body[:200]))
+threads = [threading.Thread(target=one) for _ in range(8)]
+for t in threads:
+    t.start()
+while any(t.is_alive() for t in threads):
+    for task in os.listdir("/proc/%d/task" % pid):
+        try:
+            kids = open("/proc/%d/task/%s/children" % (pid, task)).read().split()
+        except OSError:
+            continue
+        for k in kids:
+            try:
+                children.add(open("/proc/%s/cmdline" % k).read().replace("\0", " ").strip())
+            except OSError:
+                children.add(k)
+    time.sleep(0.005)
+for t in threads:
+    t.join()
+bad = [r for r in results if r is not True]
+if len(results) != 8 or bad:
+    print("answers:", len(results), "bad:", bad)
+if children:
+    print("processes started for /v1/doctor:", sorted(children)[:5])
+sys.exit(1 if len(results) != 8 or bad or children else 0)
+PY
+
+# 200 requests over the document endpoints (each on its own connection, 4 at a time) leave the server's
+# open file descriptors where they were.
+fds() { find "/proc/$PID/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
+fds_before=$(fds)
+python3 - "$PORT" <<'PY' && ok || fail "200 requests (see above)"
+import http.client, sys
+from concurrent.futures import ThreadPoolExecutor
+port = int(sys.argv[1])
+paths = ["/v1/doctor", "/v1/managers", "/v1/paths", "/v1/list", "/v1/outdated", "/healthz", "/nope"]
+def one(i):
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    c.request("GET", paths[i % len(paths)])
+    r = c.getresponse()
+    r.read()
+    c.close()
+    return r.status
+with ThreadPoolExecutor(4) as pool:
+    statuses = list(pool.map(one, range(200)))
+want = [404 if paths[i % len(paths)] == "/nope" else 200 for i in range(200)]
+if statuses != want:
+    print("statuses:", [(paths[i % len(paths)], s) for i, s in enumerate(statuses) if s != want[i]][:5])
+sys.exit(0 if statuses == want else 1)
+PY
+sleep 0.5
+fds_after=$(fds)
+[ "$fds_after" -le "$fds_before" ] && ok || fail "open fds went from $fds_before to $fds_after after 200 requests: $(ls -l "/proc/$PID/fd" | tail -5)"
 
 # curl: two URLs on one connection (keep-alive), HEAD, 404, 405.
 curl -sv --max-time 10 "$BASE/healthz" "$BASE/healthz" >/dev/null 2>"$SCRATCH/curl.err"
