@@ -284,7 +284,12 @@ std::vector<Manager> system_managers() {
                                            "never"},
                     .refresh_prefix = {"pacman", "--sync", "--refresh", "--noconfirm", "--color", "never"},
                     .progress = ProgressStyle::counted_steps,
-                    .root_args = {"--root", "{root}", "--dbpath", "{root}/var/lib/pacman"},
+                    // The root's own configuration (its repositories), cache and log: with --root alone
+                    // pacman reads the host's pacman.conf and downloads into the host's cache.
+                    .root_args = {"--root", "{root}", "--dbpath", "{root}/var/lib/pacman", "--config",
+                                  "{root}/etc/pacman.conf", "--cachedir", "{root}/var/cache/pacman/pkg",
+                                  "--logfile", "{root}/var/log/pacman.log", "--gpgdir",
+                                  "{root}/etc/pacman.d/gnupg"},
                     .simulate_install_prefix = {"pacman", "--sync", "--needed", "--print", "--print-format",
                                                 "%n %v", "--color", "never"},
                     .simulate_remove_prefix = {"pacman", "--remove", "--print", "--print-format", "%n %v",
