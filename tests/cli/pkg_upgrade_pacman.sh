@@ -41,6 +41,8 @@ TIMEOUT=60 expect_exit 0 "refresh (first sync)" "${Z[@]}" pkg refresh -m pacman
 
 mkpkg zs-up 2.0-1
 mkpkg zs-ign 2.0-1
+# pacman fetches a db only when it is newer than its copy (whole seconds): the publication is later.
+touch -d "@$(($(date +%s) + 5))" "$T/prepo/testrepo.db.tar.gz"
 TIMEOUT=60 expect_exit 0 "outdated never refreshes" "${Z[@]}" pkg outdated -m pacman
 TIMEOUT=60 expect_exit 0 "refresh" "${Z[@]}" pkg refresh -m pacman </dev/null
 expect_contains "$ERR" "refreshed pacman's package metadata" "refresh says so"
