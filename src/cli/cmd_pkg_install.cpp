@@ -41,16 +41,6 @@ struct InstallArgs {
     RunConsent consent;
 };
 
-std::string known_managers(pkg::Operation op) {
-    std::vector<std::string> ids;
-    for (const pkg::Manager* m : pkg::installable_managers()) {
-        if (pkg::can_perform(*m, op)) {
-            ids.emplace_back(m->id);
-        }
-    }
-    return util::join(ids, ", ");
-}
-
 // No manager named: the names are looked up, as exact names, with every detected manager. One has them
 // all: it is used. Several: a terminal user picks one (`ask`), anyone else gets exit 2 and the list.
 std::optional<ManagerChoice> choose_by_search(Context& context, const std::vector<std::string>& names,
@@ -151,10 +141,10 @@ std::optional<ManagerChoice> choose_manager(Context& context, const InstallArgs&
     if (!args.manager.empty()) {
         if (pkg::find_installable_manager(args.manager) == nullptr) {
             bool known = pkg::find_manager(args.manager) != nullptr;
-            raise_usage(known ? args.manager + " cannot " + std::string(pkg::to_string(op)) +
-                                    " packages by name"
-                              : "unknown package manager '" + util::sanitize_for_display(args.manager) + "'",
-                        "managers that can " + std::string(pkg::to_string(op)) + ": " + known_managers(op));
+            raise_usage(
+                known ? args.manager + " cannot " + std::string(pkg::to_string(op)) + " packages by name"
+                      : "unknown package manager '" + util::sanitize_for_display(args.manager) + "'",
+                "managers that can " + std::string(pkg::to_string(op)) + ": " + managers_that_can_text(op));
         }
         if (from_prefix && *from_prefix != args.manager) {
             context.out.warning("--manager " + args.manager + " wins over the '" + *from_prefix +
@@ -582,6 +572,16 @@ void print_json_error(Context& context, const util::Error& error, pkg::Operation
         context.out.line(json_text(done, JsonLayout::line));
     }
     context.out.flush();
+}
+
+std::string managers_that_can_text(pkg::Operation op) {
+    std::vector<std::string> ids;
+    for (const pkg::Manager* m : pkg::installable_managers()) {
+        if (pkg::can_perform(*m, op)) {
+            ids.emplace_back(m->id);
+        }
+    }
+    return util::join(ids, ", ");
 }
 
 void add_run_flags(CLI::App& cmd, RunConsent& consent) {

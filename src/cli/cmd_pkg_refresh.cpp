@@ -21,16 +21,6 @@ struct RefreshArgs {
     RunConsent consent;
 };
 
-std::string refreshing_managers() {
-    std::vector<std::string> ids;
-    for (const pkg::Manager* m : pkg::installable_managers()) {
-        if (pkg::can_perform(*m, pkg::Operation::refresh)) {
-            ids.emplace_back(m->id);
-        }
-    }
-    return util::join(ids, ", ");
-}
-
 // -m values (repeatable, comma-separated), or the detected managers that can refresh, in registry order.
 std::vector<std::string> managers_to_refresh(Context& context, const RefreshArgs& args) {
     std::vector<std::string> out;
@@ -45,7 +35,7 @@ std::vector<std::string> managers_to_refresh(Context& context, const RefreshArgs
                 raise_usage(pkg::find_manager(id) != nullptr
                                 ? id + " has no metadata refresh"
                                 : "unknown package manager '" + util::sanitize_for_display(id) + "'",
-                            "managers that can refresh: " + refreshing_managers());
+                            "managers that can refresh: " + managers_that_can_text(pkg::Operation::refresh));
             }
             if (std::find(out.begin(), out.end(), id) == out.end()) {
                 out.push_back(id);
@@ -67,7 +57,7 @@ std::vector<std::string> managers_to_refresh(Context& context, const RefreshArgs
     }
     if (out.empty()) {
         raise_usage("no detected package manager has a metadata refresh",
-                    "managers that can refresh: " + refreshing_managers());
+                    "managers that can refresh: " + managers_that_can_text(pkg::Operation::refresh));
     }
     return out;
 }

@@ -25,17 +25,6 @@ struct UpgradeArgs {
     RunConsent consent;
 };
 
-// The managers that can upgrade (by name or as a whole), comma-separated.
-std::string upgrading_managers() {
-    std::vector<std::string> ids;
-    for (const pkg::Manager* m : pkg::installable_managers()) {
-        if (pkg::can_perform(*m, pkg::Operation::upgrade)) {
-            ids.emplace_back(m->id);
-        }
-    }
-    return util::join(ids, ", ");
-}
-
 // What `pkg outdated` finds for `managers` (empty: every detected one), read natively; raises an
 // interruption, never a manager's failure (its report says it).
 std::vector<pkg::InventoryReport> outdated_reports(Context& context, std::vector<std::string> managers) {
@@ -136,7 +125,7 @@ ExitCode run_upgrade(Context& context, const UpgradeArgs& args, JsonState& json)
             raise_usage(pkg::find_manager(manager) != nullptr
                             ? manager + " cannot upgrade packages"
                             : "unknown package manager '" + util::sanitize_for_display(manager) + "'",
-                        "managers that can upgrade: " + upgrading_managers());
+                        "managers that can upgrade: " + managers_that_can_text(pkg::Operation::upgrade));
         }
     }
     bool on_terminal = ::isatty(STDIN_FILENO) == 1 && context.out.stderr_is_tty() && !context.options.json;

@@ -44,6 +44,9 @@ pkg::InstallPlan make_plan(Context& context, const std::string& manager, pkg::Op
 ExitCode run_plan(Context& context, const ManagerChoice& choice, const pkg::InstallPlan& plan,
                   const pkg::PlanOptions& plan_options, const RunConsent& consent, JsonState& json);
 
+/// The registry's managers that can perform `op` (pkg::can_perform), comma-separated, for hints.
+std::string managers_that_can_text(pkg::Operation op);
+
 /// Adds -n/--dry-run and -y/--yes, which mean the same for install, remove and upgrade.
 void add_run_flags(CLI::App& cmd, RunConsent& consent);
 

@@ -24,15 +24,19 @@ void fail_report(InventoryReport& report, const util::Error& error) {
     report.hint = error.hint;
 }
 
+// pkg info's answer, or why there is none.
+void keep_info(InventoryReport& report, util::Result<std::vector<PackageInfo>> info) {
+    if (!info) {
+        fail_report(report, info.error());
+        return;
+    }
+    report.info = std::move(*info);
+}
+
 void read_dpkg(const InventoryRequest& request, InventoryReport& report,
                const core::CancellationToken& token) {
     if (request.kind == InventoryKind::info) {
-        auto info = apt_package_info(request.root, request.query, token);
-        if (!info) {
-            fail_report(report, info.error());
-            return;
-        }
-        report.info = std::move(*info);
+        keep_info(report, apt_package_info(request.root, request.query, token));
         return;
     }
     if (request.kind == InventoryKind::which) {
@@ -64,12 +68,7 @@ void read_dpkg(const InventoryRequest& request, InventoryReport& report,
 void read_pacman(const InventoryRequest& request, InventoryReport& report,
                  const core::CancellationToken& token) {
     if (request.kind == InventoryKind::info) {
-        auto info = pacman_package_info(request.root, request.query, token);
-        if (!info) {
-            fail_report(report, info.error());
-            return;
-        }
-        report.info = std::move(*info);
+        keep_info(report, pacman_package_info(request.root, request.query, token));
         return;
     }
     if (request.kind == InventoryKind::which) {
