@@ -109,6 +109,16 @@ expect_contains "$ERR" "skipping zs-held (held): 1.0 stays" "named held package 
 TIMEOUT=60 expect_exit 0 "a name that is not outdated" "${Z[@]}" pkg upgrade --yes apt:zs-slow
 expect_contains "$ERR" "zs-slow is up to date or not installed (apt)" "up to date"
 
+# Without --manager: the one detected manager with upgrades (the image has apt like a real Debian root;
+# it is never run from there), the same for info and refresh.
+mkdir -p "$R/usr/bin" && cp /usr/bin/apt-get "$R/usr/bin/apt-get"
+TIMEOUT=60 expect_exit 0 "upgrade dry run without --manager" --json "${Z[@]}" pkg upgrade --all --dry-run
+expect_json "d['manager']=='apt' and d['chosen_by']=='search' and [p['name'] for p in d['transaction']['upgrade']]==['zs-up']" "apt chosen: the only manager with upgrades"
+TIMEOUT=60 expect_exit 0 "info without --manager" --json "${Z[@]}" pkg info zs-up
+expect_json "[(p['manager'],p['candidate']) for p in d['packages']]==[('apt','2.0')]" "info asks the detected managers"
+TIMEOUT=60 expect_exit 0 "refresh without --manager" --json "${Z[@]}" pkg refresh --dry-run
+expect_json "d['manager']=='apt' and d['operation']=='refresh'" "refresh: the detected manager"
+
 # Usage errors.
 expect_exit 2 "neither names nor --all" "${Z[@]}" pkg upgrade -m apt
 expect_exit 2 "names and --all" "${Z[@]}" pkg upgrade --all apt:zs-up
