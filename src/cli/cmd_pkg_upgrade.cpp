@@ -1,4 +1,5 @@
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 #include <memory>
 #include <optional>
@@ -10,6 +11,7 @@
 #include "cli/context.hpp"
 #include "cli/exit_code.hpp"
 #include "cli/install_run.hpp"
+#include "cli/json.hpp"
 #include "pkg/install/install_plan.hpp"
 #include "pkg/inventory/inventory.hpp"
 #include "util/strings.hpp"
@@ -96,6 +98,30 @@ std::optional<std::string> choose_upgrade_manager(Context& context, const std::v
     return with_upgrades.front();
 }
 
+// Nothing to run: the text line, or with --json the one "done" event (with what was skipped).
+ExitCode nothing_to_upgrade(Context& context, const std::string& manager,
+                            const std::vector<std::string>& names, const nlohmann::json& skipped,
+                            JsonState& json) {
+    if (!context.options.json) {
+        context.out.info("nothing to upgrade" + (manager.empty() ? std::string() : " with " + manager));
+        return ExitCode::success;
+    }
+    nlohmann::json done = {{"event", "done"},
+                           {"manager", manager.empty() ? nlohmann::json(nullptr) : nlohmann::json(manager)},
+                           {"operation", "upgrade"},
+                           {"names", names},
+                           {"exit_code", 0},
+                           {"success", true},
+                           {"interrupted", false},
+                           {"changed", false},
+                           {"result", "up_to_date"},
+                           {"skipped", skipped}};
+    context.out.line(json_text(done, JsonLayout::line));
+    context.out.flush();
+    json.finished = true;
+    return ExitCode::success;
+}
+
 ExitCode run_upgrade(Context& context, const UpgradeArgs& args, JsonState& json) {
     if (args.names.empty() && !args.all) {
         raise_usage("name the packages to upgrade, or pass --all", "zsyncctl pkg outdated shows them");
@@ -134,9 +160,7 @@ ExitCode run_upgrade(Context& context, const UpgradeArgs& args, JsonState& json)
     if (manager.empty()) {
         auto found = choose_upgrade_manager(context, names);
         if (!found) {
-            context.out.info(names.empty() ? "nothing to upgrade"
-                                           : util::join(names, " ") + ": nothing to upgrade");
-            return ExitCode::success;
+            return nothing_to_upgrade(context, "", names, nlohmann::json::array(), json);
         }
         manager = *found;
         chosen_by = "search";
@@ -149,6 +173,7 @@ ExitCode run_upgrade(Context& context, const UpgradeArgs& args, JsonState& json)
     // manager's own upgrade-all keeps them back, but by name it would take them.
     const pkg::Manager* entry = pkg::find_manager(manager);
     std::vector<std::string> planned = names;
+    nlohmann::json skipped = nlohmann::json::array();
     if (entry != nullptr && entry->inventory.method != pkg::InventoryMethod::none) {
         auto reports = outdated_reports(context, {manager});
         if (!reports.empty() && reports.front().status == pkg::InventoryStatus::ok) {
@@ -156,6 +181,10 @@ ExitCode run_upgrade(Context& context, const UpgradeArgs& args, JsonState& json)
             std::vector<std::string> upgradable;
             for (const auto* p : wanted(report, names)) {
                 if (!p->skip_reason.empty()) {
+                    skipped.push_back({{"name", p->name},
+                                       {"installed_version", p->installed},
+                                       {"candidate", p->candidate},
+                                       {"skip_reason", p->skip_reason}});
                     context.out.info("skipping " + util::sanitize_for_display(p->name) + " (" +
                                      p->skip_reason + "): " + util::sanitize_for_display(p->installed) +
                                      " stays, " + util::sanitize_for_display(p->candidate) +
@@ -180,8 +209,7 @@ ExitCode run_upgrade(Context& context, const UpgradeArgs& args, JsonState& json)
             }
             if (!names.empty()) {
                 if (upgradable.empty()) {
-                    context.out.info("nothing to upgrade with " + manager);
-                    return ExitCode::success;
+                    return nothing_to_upgrade(context, manager, names, skipped, json);
                 }
                 planned = std::move(upgradable);
             }
@@ -194,6 +222,17 @@ ExitCode run_upgrade(Context& context, const UpgradeArgs& args, JsonState& json)
     ManagerChoice choice{manager, chosen_by, {}};
     if (chosen_by == "search") {
         choice.candidates = {manager};
+    }
+    if (context.options.json && !args.consent.dry_run && !skipped.empty()) {
+        // Part of the run's event stream, before the manager's own events.
+        for (const auto& s : skipped) {
+            nlohmann::json event = s;
+            event["event"] = "skipped";
+            event["manager"] = manager;
+            context.out.line(json_text(event, JsonLayout::line));
+        }
+        context.out.flush();
+        json.events_started = true;
     }
     return run_plan(context, choice, plan, plan_options, {args.consent.yes, args.consent.dry_run, ask_user},
                     json);

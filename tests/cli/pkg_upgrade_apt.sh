@@ -106,6 +106,8 @@ expect_json "d['exit_code']==2 and 'without confirmation' in d['error']" "one JS
 TIMEOUT=60 expect_exit 0 "upgrade a held package by name" "${Z[@]}" pkg upgrade --yes apt:zs-held
 expect_contains "$ERR" "skipping zs-held (held): 1.0 stays" "named held package skipped"
 [ "$(version zs-held)" = "1.0" ] && ok || fail "the held package was upgraded: $(version zs-held)"
+TIMEOUT=60 expect_exit 0 "a held package by name (json)" --json "${Z[@]}" pkg upgrade --yes apt:zs-held
+expect_json "d['event']=='done' and d['result']=='up_to_date' and d['changed'] is False and [(x['name'],x['skip_reason']) for x in d['skipped']]==[('zs-held','held')]" "JSON: one done event naming the skipped package"
 TIMEOUT=60 expect_exit 0 "a name that is not outdated" "${Z[@]}" pkg upgrade --yes apt:zs-slow
 expect_contains "$ERR" "zs-slow is up to date or not installed (apt)" "up to date"
 
