@@ -25,6 +25,8 @@ echo "== pkg search: zsyncctl vs apt-cache search, concurrent vs sequential mana
 bench/pkg_search.sh "$dir/zsyncctl" || echo "skipped (exit $?)"
 echo "== pkg outdated: zsyncctl pkg outdated -m apt vs apt list --upgradable (bench/pairs.py, interleaved)"
 bench/pkg_outdated.sh "$dir/zsyncctl" || echo "skipped (exit $?)"
+echo "== pkg info: zsyncctl pkg info -m apt vs apt-cache policy with a warm binary cache (bench/pairs.py, interleaved)"
+bench/pkg_info.sh "$dir/zsyncctl" || echo "skipped or goal missed (exit $?)"
 echo "== pkg managers: warm and cold (--no-cache) vs zsyncctl --version (bench/pairs.py, interleaved)"
 bench/pkg_managers.sh "$dir/zsyncctl" || echo "skipped (exit $?)"
 echo "== doctor: zsyncctl doctor --json vs zsyncctl --version (bench/pairs.py, interleaved)"

@@ -17,18 +17,22 @@ void register_pkg_search(CLI::App& pkg, Context& context);
 void register_pkg_list(CLI::App& pkg, Context& context);
 void register_pkg_outdated(CLI::App& pkg, Context& context);
 void register_pkg_which(CLI::App& pkg, Context& context);
+void register_pkg_upgrade(CLI::App& pkg, Context& context);
+void register_pkg_refresh(CLI::App& pkg, Context& context);
+void register_pkg_info(CLI::App& pkg, Context& context);
 
 namespace {
 using PkgRegistrar = void (*)(CLI::App& pkg, Context& context);
-constexpr std::array<PkgRegistrar, 8> k_pkg_registrars{
-    &register_pkg_managers, &register_pkg_paths, register_pkg_search,   register_pkg_install,
-    register_pkg_remove,    register_pkg_list,   register_pkg_outdated, register_pkg_which,
+constexpr std::array<PkgRegistrar, 11> k_pkg_registrars{
+    &register_pkg_managers, &register_pkg_paths,  register_pkg_search,  register_pkg_install,
+    register_pkg_remove,    register_pkg_upgrade, register_pkg_list,    register_pkg_outdated,
+    register_pkg_info,      register_pkg_which,   register_pkg_refresh,
 };
 } // namespace
 
 void register_pkg(CLI::App& app, Context& context) {
-    auto* pkg = app.add_subcommand(
-        "pkg", "Package managers: detect, paths, search, install, remove, list, outdated, which");
+    auto* pkg = app.add_subcommand("pkg", "Package managers: detect, paths, search, install, remove, "
+                                          "upgrade, list, outdated, info, which, refresh");
     pkg->require_subcommand(0, 1);
     for (PkgRegistrar registrar : k_pkg_registrars) {
         registrar(*pkg, context);

@@ -1,6 +1,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include <array>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -15,6 +16,7 @@
 #include "cli/context.hpp"
 #include "cli/exit_code.hpp"
 #include "cli/install_consent.hpp"
+#include "cli/install_run.hpp"
 #include "cli/install_view.hpp"
 #include "cli/json.hpp"
 #include "cli/progress_renderer.hpp"
@@ -38,27 +40,8 @@ namespace {
 struct InstallArgs {
     std::vector<std::string> names;
     std::string manager;
-    bool dry_run = false;
-    bool yes = false;
+    RunConsent consent;
 };
-
-// What a --json run has printed so far, so a failure ends it with exactly one document: an error object
-// before the run, an "error" event and the "done" event once events were printed, nothing more after "done".
-struct JsonState {
-    bool events_started = false;
-    bool finished = false;
-    nlohmann::json error_extra = nlohmann::json::object();
-};
-
-std::string known_managers(pkg::Operation op) {
-    std::vector<std::string> ids;
-    for (const pkg::Manager* m : pkg::installable_managers()) {
-        if (pkg::can_perform(*m, op)) {
-            ids.emplace_back(m->id);
-        }
-    }
-    return util::join(ids, ", ");
-}
 
 // No manager named: the names are looked up, as exact names, with every detected manager. One has them
 // all: it is used. Several: a terminal user picks one (`ask`), anyone else gets exit 2 and the list.
@@ -169,10 +152,10 @@ std::optional<ManagerChoice> choose_manager(Context& context, const InstallArgs&
     if (!args.manager.empty()) {
         if (pkg::find_installable_manager(args.manager) == nullptr) {
             bool known = pkg::find_manager(args.manager) != nullptr;
-            raise_usage(known ? args.manager + " cannot " + std::string(pkg::to_string(op)) +
-                                    " packages by name"
-                              : "unknown package manager '" + util::sanitize_for_display(args.manager) + "'",
-                        "managers that can " + std::string(pkg::to_string(op)) + ": " + known_managers(op));
+            raise_usage(
+                known ? args.manager + " cannot " + std::string(pkg::to_string(op)) + " packages by name"
+                      : "unknown package manager '" + util::sanitize_for_display(args.manager) + "'",
+                "managers that can " + std::string(pkg::to_string(op)) + ": " + managers_that_can_text(op));
         }
         if (from_prefix && *from_prefix != args.manager) {
             context.out.warning("--manager " + args.manager + " wins over the '" + *from_prefix +
@@ -192,8 +175,8 @@ std::optional<ManagerChoice> choose_manager(Context& context, const InstallArgs&
     return choose_by_search(context, names, op, ask, arch_qualified, json);
 }
 
-// The plan for `manager`: settings from the manager's environment variable, the root option under a
-// non-host --root (a manager without one is refused: exit 2, naming the managers that have one).
+} // namespace
+
 pkg::InstallPlan make_plan(Context& context, const std::string& manager, pkg::Operation op,
                            const std::vector<std::string>& names, pkg::PlanOptions& plan_options) {
     if (const pkg::Manager* entry = pkg::find_manager(manager); entry != nullptr) {
@@ -229,22 +212,58 @@ pkg::InstallPlan make_plan(Context& context, const std::string& manager, pkg::Op
     return std::move(*plan);
 }
 
-// A simulation that changes nothing: "already installed" / "not installed, nothing removed" (or the JSON
-// done event); exit 0.
+namespace {
+
+// A simulation that changes nothing: "already installed" / "not installed, nothing removed" / "up to date"
+// (or the JSON done event); exit 0.
 ExitCode report_unchanged(Context& context, const pkg::InstallPlan& plan, const pkg::SimulationResult& sim,
                           JsonState& json) {
-    bool install = plan.operation == pkg::Operation::install;
+    static constexpr std::array<const char*, 4> k_results = {"already_installed", "not_installed",
+                                                             "up_to_date", "refreshed"};
     if (context.options.json) {
-        print_unchanged_done_event(context.out, plan, install ? "already_installed" : "not_installed",
+        print_unchanged_done_event(context.out, plan, k_results.at(static_cast<std::size_t>(plan.operation)),
                                    sim.messages);
         json.finished = true;
         return ExitCode::success;
     }
     std::string are = plan.names.size() == 1 ? " is" : " are";
-    context.out.info(util::join(plan.names, " ") + are +
-                     (install ? " already installed (" + plan.manager + "); nothing to do"
-                              : " not installed (" + plan.manager + "), nothing removed"));
+    switch (plan.operation) {
+    case pkg::Operation::install:
+        context.out.info(util::join(plan.names, " ") + are + " already installed (" + plan.manager +
+                         "); nothing to do");
+        break;
+    case pkg::Operation::remove:
+        context.out.info(util::join(plan.names, " ") + are + " not installed (" + plan.manager +
+                         "), nothing removed");
+        break;
+    case pkg::Operation::upgrade:
+        context.out.info(plan.names.empty() ? "nothing to upgrade with " + plan.manager
+                                            : util::join(plan.names, " ") + are + " up to date (" +
+                                                  plan.manager + "); nothing to do");
+        break;
+    case pkg::Operation::refresh:
+        break;
+    }
     return ExitCode::success;
+}
+
+// What a successful run says: "installed zs-hello with apt", "upgraded 3 packages with apt".
+std::string done_text(const pkg::InstallPlan& plan, const pkg::Transaction* transaction) {
+    switch (plan.operation) {
+    case pkg::Operation::install:
+        return "installed " + util::join(plan.names, " ") + " with " + plan.manager;
+    case pkg::Operation::remove:
+        return "removed " + util::join(plan.names, " ") + " with " + plan.manager;
+    case pkg::Operation::refresh:
+        return "refreshed " + plan.manager + "'s package metadata";
+    case pkg::Operation::upgrade:
+        break;
+    }
+    if (transaction != nullptr) {
+        std::size_t n = transaction->upgrade.size();
+        return "upgraded " + std::to_string(n) + " package" + (n == 1 ? "" : "s") + " with " + plan.manager;
+    }
+    return "upgraded " + pkg::plan_subject(plan) + " with " + plan.manager;
 }
 
 ExitCode run_operation(Context& context, const InstallArgs& args, pkg::Operation op, JsonState& json) {
@@ -264,7 +283,7 @@ ExitCode run_operation(Context& context, const InstallArgs& args, pkg::Operation
     // --yes: nobody is asked and the managers' non-interactive defaults apply. Without a terminal (or with
     // --json) and without --yes, nothing that changes the system runs: nobody could agree to it.
     bool on_terminal = ::isatty(STDIN_FILENO) == 1 && context.out.stderr_is_tty() && !context.options.json;
-    bool ask_user = on_terminal && !args.yes;
+    bool ask_user = on_terminal && !args.consent.yes;
     // A manager named by prefix or option is checked now, before any search: "rpm:curl" is a usage error.
     for (const auto& r : requests) {
         const std::string& named = !args.manager.empty() ? args.manager : r.manager.value_or("");
@@ -284,7 +303,7 @@ ExitCode run_operation(Context& context, const InstallArgs& args, pkg::Operation
             }
         }
     }
-    auto choice = choose_manager(context, args, requests, op, ask_user && !args.dry_run, json);
+    auto choice = choose_manager(context, args, requests, op, ask_user && !args.consent.dry_run, json);
     if (!choice) {
         context.out.info("nothing done");
         return ExitCode::failure;
@@ -299,11 +318,20 @@ ExitCode run_operation(Context& context, const InstallArgs& args, pkg::Operation
     pkg::PlanOptions plan_options;
     plan_options.prompts = ask_user ? pkg::Prompts::ask_terminal : pkg::Prompts::answer_defaults;
     pkg::InstallPlan plan = make_plan(context, manager, op, names, plan_options);
+    return run_plan(context, *choice, plan, plan_options, {args.consent.yes, args.consent.dry_run, ask_user},
+                    json);
+}
+
+} // namespace
+
+ExitCode run_plan(Context& context, const ManagerChoice& choice, const pkg::InstallPlan& plan,
+                  const pkg::PlanOptions& plan_options, const RunConsent& consent, JsonState& json) {
+    bool ask_user = consent.ask_user;
     bool user_answers = ask_user && plan.asks_on_terminal;
 
-    if (args.dry_run) {
+    if (consent.dry_run) {
         json.finished = true; // the dry run prints its own document, failures included
-        return install_dry_run(context, plan, *choice, plan_options, user_answers);
+        return install_dry_run(context, plan, choice, plan_options, user_answers);
     }
     auto sudo = sudo_path();
     auto elevation = pkg::decide_elevation(plan, ::geteuid(), sudo.value_or(""));
@@ -327,10 +355,12 @@ ExitCode run_operation(Context& context, const InstallArgs& args, pkg::Operation
     }
 
     // 4. Consent: --yes, or the user's answer on a terminal; never the manager's yes-flag on their behalf.
-    if (!args.yes && !ask_user) {
+    // A refresh changes no package: it needs none.
+    bool needs_consent = plan.operation != pkg::Operation::refresh;
+    if (needs_consent && !consent.yes && !ask_user) {
         refuse_without_consent(context, plan, taken_along);
     }
-    bool must_confirm = ask_user && (!choice->user_picked || !taken_along.empty());
+    bool must_confirm = needs_consent && ask_user && (!choice.user_picked || !taken_along.empty());
     if (must_confirm && !ask_consent(context, plan, sim ? &*sim : nullptr, taken_along)) {
         context.out.info("nothing done");
         return ExitCode::failure;
@@ -388,7 +418,7 @@ ExitCode run_operation(Context& context, const InstallArgs& args, pkg::Operation
         context.out.warning(log->error());
     }
     ProgressRenderer renderer(context.out, mode);
-    renderer.set_operation(pkg::to_string(op));
+    renderer.set_operation(pkg::to_string(plan.operation));
     pkg::ExecuteCallbacks callbacks;
     callbacks.on_progress = [&](const pkg::ProgressUpdate& u) {
         renderer.update(u);
@@ -400,11 +430,11 @@ ExitCode run_operation(Context& context, const InstallArgs& args, pkg::Operation
         log->line("[" + std::string(tag) + "] " + std::string(line));
     };
     log->line("# " + display_argv(plan.commands.front().argv));
-    if (context.options.json && choice->chosen_by == "search") {
+    if (context.options.json && choice.chosen_by == "search") {
         nlohmann::json event = {{"event", "manager"},
-                                {"manager", manager},
+                                {"manager", plan.manager},
                                 {"chosen_by", "search"},
-                                {"candidates", choice->candidates}};
+                                {"candidates", choice.candidates}};
         context.out.line(json_text(event, JsonLayout::line));
         context.out.flush();
     }
@@ -503,10 +533,12 @@ ExitCode run_operation(Context& context, const InstallArgs& args, pkg::Operation
         print_done_event(context.out, plan, *outcome, log->path());
         json.finished = true;
     }
+    for (const std::string& notice : outcome->notices) {
+        context.out.warning(util::sanitize_for_display(notice));
+    }
     if (outcome->success) {
         if (!context.options.json) {
-            context.out.info(std::string(op == pkg::Operation::install ? "installed " : "removed ") +
-                             util::join(plan.names, " ") + " with " + plan.manager);
+            context.out.info(done_text(plan, sim ? &sim->transaction : nullptr));
         }
         return ExitCode::success;
     }
@@ -529,8 +561,6 @@ ExitCode run_operation(Context& context, const InstallArgs& args, pkg::Operation
                            log->path().empty() ? std::string() : "full output: " + log->path()));
 }
 
-// The one document that ends a failed --json run: before the run an error object, once events were
-// printed an "error" event and the "done" event.
 void print_json_error(Context& context, const util::Error& error, pkg::Operation op, const JsonState& json) {
     int code = to_int(exit_code_for(error.kind));
     if (!json.events_started) {
@@ -555,6 +585,44 @@ void print_json_error(Context& context, const util::Error& error, pkg::Operation
     context.out.flush();
 }
 
+std::string managers_that_can_text(pkg::Operation op) {
+    std::vector<std::string> ids;
+    for (const pkg::Manager* m : pkg::installable_managers()) {
+        if (pkg::can_perform(*m, op)) {
+            ids.emplace_back(m->id);
+        }
+    }
+    return util::join(ids, ", ");
+}
+
+void add_run_flags(CLI::App& cmd, RunConsent& consent) {
+    cmd.add_flag("-n,--dry-run", consent.dry_run,
+                 "Print the plan (manager, exact argv, root, lock) and the manager's own simulation; change "
+                 "nothing (exit 1 when the manager or a package is missing)");
+    cmd.add_flag("-y,--yes", consent.yes,
+                 "Agree to what the manager will do and ask nothing: no confirmation, no choice of manager, "
+                 "the manager's questions get its defaults (required without a terminal or with --json)");
+}
+
+void set_run_action(CLI::App& cmd, Context& context, pkg::Operation op,
+                    std::function<ExitCode(JsonState&)> run) {
+    cmd.final_callback([&context, op, run = std::move(run)] {
+        context.set_action([&context, op, run] {
+            JsonState json;
+            try {
+                return run(json);
+            } catch (const CommandError& e) {
+                if (context.options.json && !json.finished && !context.out.reader_gone()) {
+                    print_json_error(context, e.error, op, json);
+                }
+                throw;
+            }
+        });
+    });
+}
+
+namespace {
+
 void register_operation(CLI::App& pkg, Context& context, pkg::Operation op) {
     const bool install = op == pkg::Operation::install;
     auto* cmd = pkg.add_subcommand(install ? "install" : "remove",
@@ -570,12 +638,7 @@ void register_operation(CLI::App& pkg, Context& context, pkg::Operation op) {
                                   "names are searched for)")
                       ->option_text("M"),
                   install ? "install-managers" : "remove-managers");
-    cmd->add_flag("-n,--dry-run", args->dry_run,
-                  "Print the plan (manager, exact argv, root, lock) and the manager's own simulation; change "
-                  "nothing (exit 1 when the manager or a package is missing)");
-    cmd->add_flag("-y,--yes", args->yes,
-                  "Agree to what the manager will do and ask nothing: no confirmation, no choice of manager, "
-                  "the manager's questions get its defaults (required without a terminal or with --json)");
+    add_run_flags(*cmd, args->consent);
     cmd->footer(
         "Before anything changes, the manager's simulation (apt-get -s, dnf --assumeno, pacman --print,\n"
         "zypper --dry-run) shows what it would install, upgrade and remove; on a terminal you confirm it\n"
@@ -590,19 +653,8 @@ void register_operation(CLI::App& pkg, Context& context, pkg::Operation op) {
         "xbps\n"
         "operate on DIR with their root option; other managers are refused. On a terminal\n"
         "without --yes, dpkg's and debconf's questions are handed to you.");
-    cmd->final_callback([&context, args, op] {
-        context.set_action([&context, args, op] {
-            JsonState json;
-            try {
-                return run_operation(context, *args, op, json);
-            } catch (const CommandError& e) {
-                if (context.options.json && !json.finished && !context.out.reader_gone()) {
-                    print_json_error(context, e.error, op, json);
-                }
-                throw;
-            }
-        });
-    });
+    set_run_action(*cmd, context, op,
+                   [&context, args, op](JsonState& json) { return run_operation(context, *args, op, json); });
 }
 
 } // namespace

@@ -7,30 +7,36 @@
 
 namespace zsyncctl::cli {
 
-void add_inventory_options(CLI::App& cmd, InventoryOptions& options) {
-    complete_with(cmd.add_option("-m,--manager", options.managers,
-                                 "Only this manager (one per -m, repeatable, or comma-separated)")
+CLI::App* add_inventory_command(CLI::App& pkg, Context& context, pkg::InventoryKind kind,
+                                const std::string& name, const std::string& description,
+                                const std::string& footer, const std::shared_ptr<InventoryOptions>& options) {
+    auto* cmd = pkg.add_subcommand(name, description);
+    complete_with(cmd->add_option("-m,--manager", options->managers,
+                                  "Only this manager (one per -m, repeatable, or comma-separated)")
                       ->type_name("M")
                       ->allow_extra_args(false),
                   "detected-managers");
-    cmd.add_flag("--json-lines", options.json_lines,
-                 "One JSON object per package, then one {\"type\":\"status\"} object per manager");
+    cmd->add_flag("--json-lines", options->json_lines,
+                  "One JSON object per package, then one {\"type\":\"status\"} object per manager");
+    cmd->footer(footer);
+    cmd->final_callback([&context, kind, options] {
+        context.set_action(
+            [&context, kind, options] { return run_inventory_command(context, kind, *options); });
+    });
+    return cmd;
 }
 
 void register_pkg_list(CLI::App& pkg, Context& context) {
-    auto options = std::make_shared<InventoryOptions>();
-    auto* cmd = pkg.add_subcommand("list", "Installed packages of every detected manager, read from their "
-                                           "databases (dpkg status, pacman's local db)");
-    add_inventory_options(*cmd, *options);
-    cmd->footer("apt/dpkg: every package dpkg-query -W lists (states included: ii, rc, iU, hi), with "
-                "apt's explicit/automatic mark and dpkg's hold. pacman: the local db, explicit or "
-                "dependency, IgnorePkg/IgnoreGroup shown as held. Nothing is run, nothing refreshed.\n"
-                "Exit status: 0 listed, 2 usage error, 3 a manager could not be listed, 130 interrupted.");
-    cmd->final_callback([&context, options] {
-        context.set_action([&context, options] {
-            return run_inventory_command(context, pkg::InventoryKind::list, *options);
-        });
-    });
+    add_inventory_command(
+        pkg, context, pkg::InventoryKind::list, "list",
+        "Installed packages of every detected manager, read from their databases (dpkg "
+        "status, pacman's local db)",
+        "apt/dpkg: every package dpkg-query -W lists (states included: ii, rc, iU, hi), with "
+        "apt's explicit/automatic mark and dpkg's hold. pacman: the local db, explicit or "
+        "dependency, IgnorePkg/IgnoreGroup shown as held. Nothing is run, nothing refreshed.\n"
+        "Exit status: 0 listed, 2 usage error, 3 a manager could not be listed, 130 "
+        "interrupted.",
+        std::make_shared<InventoryOptions>());
 }
 
 } // namespace zsyncctl::cli

@@ -47,6 +47,8 @@ std::size_t count_of(const pkg::InventoryReport& r, pkg::InventoryKind kind) {
         return r.outdated.size();
     case pkg::InventoryKind::which:
         return r.owners.size();
+    case pkg::InventoryKind::info:
+        return r.info.size();
     }
     return 0;
 }
@@ -208,6 +210,9 @@ ExitCode run_inventory_command(Context& context, pkg::InventoryKind kind, const 
         raise(run.error());
     }
     const auto& reports = *run;
+    if (kind == pkg::InventoryKind::info) {
+        return print_info_report(context, reports, !request.managers.empty(), options);
+    }
     const Output& out = context.out;
     bool json = out.json() && !options.json_lines;
     bool list = kind == pkg::InventoryKind::list;

@@ -1,7 +1,9 @@
 #pragma once
 
+#include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -32,5 +34,18 @@ nlohmann::json inventory_document(pkg::InventoryKind kind, const std::vector<pkg
 /// 3 could not list; outdated: 0 none, 100 some, 3 could not check; 130 interrupted). Raises a usage
 /// error for an unknown manager.
 ExitCode run_inventory_command(Context& context, pkg::InventoryKind kind, const InventoryOptions& options);
+
+/// Prints `pkg info`'s reports (cmd_pkg_info.cpp) in the inventory commands' shape and returns its exit
+/// status: 0 some manager knows the package, 1 none does, 3 a manager could not be read (or, `named`, one
+/// named with -m cannot be read yet), 130 interrupted.
+ExitCode print_info_report(Context& context, const std::vector<pkg::InventoryReport>& reports, bool named,
+                           const InventoryOptions& options);
+
+/// Adds the inventory subcommand `name` of `pkg` (list, outdated, which): its -m and --json-lines options,
+/// `footer`, and the action that runs run_inventory_command(kind) with `options`. Returns the subcommand
+/// (which adds its own positional).
+CLI::App* add_inventory_command(CLI::App& pkg, Context& context, pkg::InventoryKind kind,
+                                const std::string& name, const std::string& description,
+                                const std::string& footer, const std::shared_ptr<InventoryOptions>& options);
 
 } // namespace zsyncctl::cli

@@ -6,26 +6,19 @@
 
 namespace zsyncctl::cli {
 
-void add_inventory_options(CLI::App& cmd, InventoryOptions& options);
-
 void register_pkg_outdated(CLI::App& pkg, Context& context) {
-    auto options = std::make_shared<InventoryOptions>();
-    auto* cmd = pkg.add_subcommand("outdated", "Installed packages with a newer candidate in the manager's "
-                                               "current metadata (never refreshed implicitly)");
-    add_inventory_options(*cmd, *options);
-    cmd->footer("apt: installed vs apt's candidate from the configured lists (as apt list --upgradable; "
-                "preferences pins and APT::Default-Release applied; a pin it cannot apply is named in a "
-                "note). pacman: the local db vs the "
-                "first sync db that has the package (as pacman -Qu). A package an upgrade would skip is "
-                "shown with the reason: held (apt-mark hold), ignored (IgnorePkg/IgnoreGroup).\n"
-                "Exit status: 0 nothing outdated, 100 some package would be upgraded (held or ignored ones "
-                "alone give 0), 2 usage error, 3 could not check (a manager failed, e.g. no lists), 130 "
-                "interrupted.");
-    cmd->final_callback([&context, options] {
-        context.set_action([&context, options] {
-            return run_inventory_command(context, pkg::InventoryKind::outdated, *options);
-        });
-    });
+    add_inventory_command(
+        pkg, context, pkg::InventoryKind::outdated, "outdated",
+        "Installed packages with a newer candidate in the manager's current metadata (never refreshed "
+        "implicitly)",
+        "apt: installed vs apt's candidate from the configured lists (as apt list --upgradable; "
+        "preferences pins and APT::Default-Release applied; a pin it cannot apply is named in a "
+        "note). pacman: the local db vs the first sync db that has the package (as pacman -Qu). A package an "
+        "upgrade would skip is shown with the reason: held (apt-mark hold), ignored "
+        "(IgnorePkg/IgnoreGroup).\n"
+        "Exit status: 0 nothing outdated, 100 some package would be upgraded (held or ignored ones alone "
+        "give 0), 2 usage error, 3 could not check (a manager failed, e.g. no lists), 130 interrupted.",
+        std::make_shared<InventoryOptions>());
 }
 
 } // namespace zsyncctl::cli

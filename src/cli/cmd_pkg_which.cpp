@@ -6,25 +6,21 @@
 
 namespace zsyncctl::cli {
 
-void add_inventory_options(CLI::App& cmd, InventoryOptions& options);
-
 void register_pkg_which(CLI::App& pkg, Context& context) {
     auto options = std::make_shared<InventoryOptions>();
-    auto* cmd = pkg.add_subcommand("which", "Which installed package ships a command or a file");
+    auto* cmd = add_inventory_command(pkg, context, pkg::InventoryKind::which, "which",
+                                      "Which installed package ships a command or a file",
+                                      "apt/dpkg: dpkg's file lists (/var/lib/dpkg/info/*.list), exact paths "
+                                      "as dpkg -S matches them; nothing "
+                                      "is run.\n"
+                                      "Exit status: 0 found, 1 no installed package ships it, 2 usage error, "
+                                      "3 a manager could not be read, "
+                                      "130 interrupted.",
+                                      options);
     cmd->add_option("query", options->query,
                     "A path (/usr/bin/ls) or a command name, looked up in /usr/local/sbin, /usr/local/bin, "
                     "/usr/sbin, /usr/bin, /sbin and /bin")
         ->required();
-    add_inventory_options(*cmd, *options);
-    cmd->footer("apt/dpkg: dpkg's file lists (/var/lib/dpkg/info/*.list), exact paths as dpkg -S matches "
-                "them; nothing is run.\n"
-                "Exit status: 0 found, 1 no installed package ships it, 2 usage error, 3 a manager could not "
-                "be read, 130 interrupted.");
-    cmd->final_callback([&context, options] {
-        context.set_action([&context, options] {
-            return run_inventory_command(context, pkg::InventoryKind::which, *options);
-        });
-    });
 }
 
 } // namespace zsyncctl::cli

@@ -51,6 +51,14 @@ std::vector<std::string> remove_managers(Context&, std::string_view) {
     return managers_that_can(pkg::Operation::remove);
 }
 
+std::vector<std::string> upgrade_managers(Context&, std::string_view) {
+    return managers_that_can(pkg::Operation::upgrade);
+}
+
+std::vector<std::string> refresh_managers(Context&, std::string_view) {
+    return managers_that_can(pkg::Operation::refresh);
+}
+
 pkg::Detection detection(Context& context) {
     auto detect_context = pkg::DetectContext::current(context.root());
     return pkg::detect_managers(detect_context,
@@ -143,6 +151,8 @@ constexpr std::array k_value_sources{
     ValueSource{"search-managers", "managers `pkg search --manager` accepts", &search_managers},
     ValueSource{"install-managers", "managers `pkg install --manager` accepts", &install_managers},
     ValueSource{"remove-managers", "managers `pkg remove --manager` accepts", &remove_managers},
+    ValueSource{"upgrade-managers", "managers `pkg upgrade --manager` accepts", &upgrade_managers},
+    ValueSource{"refresh-managers", "managers `pkg refresh --manager` accepts", &refresh_managers},
     ValueSource{"detected-managers", "the managers detected here", &detected_managers},
     ValueSource{"install-names", "MANAGER: prefixes, then package names from a native index", &install_names},
     ValueSource{"doctor-checks", "doctor check ids", &doctor_checks},

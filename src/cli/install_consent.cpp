@@ -1,5 +1,6 @@
 #include "cli/install_consent.hpp"
 
+#include <array>
 #include <cstdio>
 #include <unistd.h>
 
@@ -21,8 +22,9 @@ std::string first_names(const std::vector<std::string>& names, std::size_t shown
 }
 
 std::string question_for(const pkg::InstallPlan& plan) {
-    return std::string(plan.operation == pkg::Operation::install ? "Install " : "Remove ") +
-           util::join(plan.names, " ") + " with " + plan.manager + "?";
+    static constexpr std::array<const char*, 4> k_verbs = {"Install ", "Remove ", "Upgrade ", "Refresh "};
+    std::string verb = k_verbs.at(static_cast<std::size_t>(plan.operation));
+    return verb + pkg::plan_subject(plan) + " with " + plan.manager + "?";
 }
 
 void print_transaction(const pkg::InstallPlan& plan, const pkg::Transaction& transaction,
@@ -74,7 +76,7 @@ util::Error unresolved_error(const pkg::InstallPlan& plan, const pkg::Simulation
                            : util::sanitize_for_display(util::join(sim.messages, "; "));
     return util::make_error(util::ErrorKind::command_failed,
                             plan.manager + " cannot " + std::string(pkg::to_string(plan.operation)) + " " +
-                                util::join(plan.names, " ") + ": " + said,
+                                pkg::plan_subject(plan) + ": " + said,
                             "nothing was changed; simulated with: " + display_argv(plan.simulation->argv));
 }
 
@@ -86,15 +88,14 @@ void refuse_without_consent(Context& context, const pkg::InstallPlan& plan,
                             : " (it would also remove " + std::to_string(taken_along.size()) +
                                   " other package" + (taken_along.size() == 1 ? "" : "s") + ": " +
                                   util::sanitize_for_display(first_names(taken_along)) + ")";
-    raise_usage("refusing to " + std::string(pkg::to_string(plan.operation)) + " " +
-                    util::join(plan.names, " ") + " with " + plan.manager + " without confirmation: " + why +
-                    extra,
+    raise_usage("refusing to " + std::string(pkg::to_string(plan.operation)) + " " + pkg::plan_subject(plan) +
+                    " with " + plan.manager + " without confirmation: " + why + extra,
                 "pass --yes to agree to what " + plan.manager + " will do; see it first with --dry-run");
 }
 
 bool ask_consent(Context& context, const pkg::InstallPlan& plan, const pkg::SimulationResult* sim,
                  const std::vector<std::string>& taken_along) {
-    bool default_yes = taken_along.empty() && (sim != nullptr || plan.operation == pkg::Operation::install);
+    bool default_yes = taken_along.empty() && (sim != nullptr || plan.operation != pkg::Operation::remove);
     if (sim != nullptr) {
         print_transaction(plan, sim->transaction, taken_along);
     } else {

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cstdio>
 
 #include "util/strings.hpp"
@@ -73,6 +74,7 @@ std::vector<std::string> transaction_lines(const pkg::Transaction& transaction) 
     add("install", transaction.install);
     add("upgrade", transaction.upgrade);
     add("REMOVE", transaction.remove);
+    add("keep back", transaction.kept_back);
     return lines;
 }
 
@@ -104,7 +106,8 @@ std::vector<std::string> transaction_changes(const pkg::Transaction& agreed, con
 nlohmann::json transaction_json(const pkg::Transaction& transaction) {
     return {{"install", packages_json(transaction.install)},
             {"upgrade", packages_json(transaction.upgrade)},
-            {"remove", packages_json(transaction.remove)}};
+            {"remove", packages_json(transaction.remove)},
+            {"kept_back", packages_json(transaction.kept_back)}};
 }
 
 std::vector<std::string> removed_beyond(const pkg::Transaction& transaction,
@@ -181,8 +184,7 @@ void print_dry_run(const Output& out, bool json, const DryRunView& view) {
         return;
     }
     out.line("manager:    " + plan.manager + " (chosen by " + view.choice.chosen_by + ")");
-    out.line("operation:  " + std::string(pkg::to_string(plan.operation)) + " " +
-             util::join(plan.names, " "));
+    out.line("operation:  " + std::string(pkg::to_string(plan.operation)) + " " + pkg::plan_subject(plan));
     for (const auto& a : view.argvs) {
         out.line("command:    " + display_argv(a));
     }
@@ -243,7 +245,9 @@ void print_done_event(const Output& out, const pkg::InstallPlan& plan, const pkg
     };
     if (outcome.success) {
         done["changed"] = true;
-        done["result"] = plan.operation == pkg::Operation::install ? "installed" : "removed";
+        static constexpr std::array<const char*, 4> k_results = {"installed", "removed", "upgraded",
+                                                                 "refreshed"};
+        done["result"] = k_results.at(static_cast<std::size_t>(plan.operation));
     }
     if (outcome.term_signal != 0) {
         done["signal"] = outcome.term_signal;

@@ -47,7 +47,7 @@ std::vector<std::string> transaction_lines(const pkg::Transaction& transaction);
 std::vector<std::string> transaction_changes(const pkg::Transaction& agreed, const pkg::Transaction& now);
 
 /// The transaction as JSON: {"install":[{"name","version"}],"upgrade":[{"name","version","old_version"}],
-/// "remove":[{"name","old_version"}]}.
+/// "remove":[{"name","old_version"}],"kept_back":[{"name"}]}.
 nlohmann::json transaction_json(const pkg::Transaction& transaction);
 
 /// The packages of `transaction.remove` that are not among `names` (the ones a removal takes along).

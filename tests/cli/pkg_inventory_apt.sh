@@ -156,7 +156,7 @@ same "after upgrade: pkg outdated vs apt list --upgradable" "$(ours_outdated)" "
 rm -f "$R"/var/lib/apt/lists/*Packages*
 TIMEOUT=60 run_z --root "$R" pkg outdated -m apt
 [ "$CODE" -eq 3 ] && ok || fail "no lists: exit $CODE, wanted 3"
-expect_contains "$ERR" "apt-get update" "the hint says how to get lists"
+expect_contains "$ERR" "run: zsyncctl pkg refresh -m apt" "the hint says how to get lists"
 TIMEOUT=20 expect_exit 2 "unknown manager" pkg outdated -m nosuchmanager
 
 finish

@@ -258,7 +258,7 @@ expect_exit 3 "fake root: search (nothing could search)" --no-cache --root "$F" 
 searched=$(printf '%s' "$OUT" | managers_of)
 [ -n "$detected" ] && [ "$searched" = "$detected" ] && ok || fail "search covers [$searched], detection found [$detected]"
 expect_json '[m for m in d["managers"] if m["name"] == "pacman"][0]["status"] == "skipped"' "pacman without sync db: skipped"
-expect_json '"run pacman -Sy" in [m for m in d["managers"] if m["name"] == "pacman"][0]["error"]' "pacman: the reason says what to run"
+expect_json '"run zsyncctl pkg refresh -m pacman" in [m for m in d["managers"] if m["name"] == "pacman"][0]["error"]' "pacman: the reason says what to run"
 expect_json '"apt-get update" in [m for m in d["managers"] if m["name"] == "apt"][0]["error"]' "apt without lists: the reason"
 expect_json 'all(m["status"] == "skipped" and m["error"] == "command managers are not run under --root" for m in d["managers"] if m["name"] in ("dnf", "npm"))' "command managers skipped under --root"
 # The same with the detection cache, and with managers named explicitly.

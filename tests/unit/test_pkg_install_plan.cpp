@@ -265,3 +265,55 @@ TEST_CASE("build_plan lets dpkg ask only when the user answers") {
         CHECK(asked->commands.front().argv == plain->commands.front().argv);
     }
 }
+
+TEST_CASE("build_plan for upgrade: the manager's upgrade-all without names, --only-upgrade with them") {
+    auto all = pkg::build_plan("apt", pkg::Operation::upgrade, {});
+    REQUIRE(all.ok());
+    CHECK(all->names.empty());
+    CHECK(pkg::plan_subject(*all) == "every upgradable package");
+    REQUIRE(all->commands.size() == 1);
+    CHECK(all->commands[0].argv.back() == "upgrade");
+    CHECK(std::find(all->commands[0].argv.begin(), all->commands[0].argv.end(), "-y") !=
+          all->commands[0].argv.end());
+    REQUIRE(all->simulation.has_value());
+    CHECK(all->simulation->argv[1] == "-s");
+    CHECK(all->simulation->argv.back() == "upgrade");
+
+    auto named = pkg::build_plan("apt", pkg::Operation::upgrade, {"curl"});
+    REQUIRE(named.ok());
+    const auto& argv = named->commands[0].argv;
+    CHECK(argv[argv.size() - 3] == "install");
+    CHECK(argv[argv.size() - 2] == "--only-upgrade");
+    CHECK(argv.back() == "curl");
+
+    auto pacman_all = pkg::build_plan("pacman", pkg::Operation::upgrade, {});
+    REQUIRE(pacman_all.ok());
+    const auto& p = pacman_all->commands[0].argv;
+    CHECK(std::find(p.begin(), p.end(), "--sysupgrade") != p.end());
+    // never a sync with the upgrade: pkg refresh does that
+    CHECK(std::find(p.begin(), p.end(), "--refresh") == p.end());
+    CHECK(std::find(p.begin(), p.end(), "-y") == p.end());
+
+    auto dpkg = pkg::build_plan("dpkg", pkg::Operation::upgrade, {});
+    REQUIRE_FALSE(dpkg.ok());
+    CHECK(dpkg.error().kind == util::ErrorKind::unsupported);
+}
+
+TEST_CASE("build_plan for refresh: no names, no simulation, the root options") {
+    pkg::PlanOptions options;
+    options.root = "/tmp/r";
+    auto apt = pkg::build_plan("apt", pkg::Operation::refresh, {}, options);
+    REQUIRE(apt.ok());
+    CHECK_FALSE(apt->simulation.has_value());
+    CHECK(apt->commands[0].argv.back() == "update");
+    CHECK_FALSE(apt->needs_root); // dpkg/apt on a root we own
+    CHECK(std::find(apt->commands[0].argv.begin(), apt->commands[0].argv.end(), "Dir=/tmp/r") !=
+          apt->commands[0].argv.end());
+    auto pacman = pkg::build_plan("pacman", pkg::Operation::refresh, {}, options);
+    REQUIRE(pacman.ok());
+    const auto& p = pacman->commands[0].argv;
+    CHECK(std::find(p.begin(), p.end(), "--refresh") != p.end());
+    CHECK(std::find(p.begin(), p.end(), "/tmp/r/var/lib/pacman") != p.end());
+    CHECK_FALSE(pkg::build_plan("apt", pkg::Operation::refresh, {"curl"}).ok());
+    CHECK(pkg::build_plan("npm", pkg::Operation::refresh, {}).error().kind == util::ErrorKind::unsupported);
+}

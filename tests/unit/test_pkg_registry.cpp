@@ -194,3 +194,51 @@ TEST_CASE("Registry install facts are consistent for every installable entry") {
           pkg::install_lock_group(*pkg::find_installable_manager("zypper")));
     CHECK(pkg::install_lock_group(*pkg::find_installable_manager("npm")) == "npm");
 }
+
+TEST_CASE("Exit codes that are not failures come from each manager's table") {
+    const pkg::Manager* dnf = pkg::find_manager("dnf");
+    const pkg::Manager* zypper = pkg::find_manager("zypper");
+    const pkg::Manager* pacman = pkg::find_manager("pacman");
+    const pkg::Manager* npm = pkg::find_manager("npm");
+    const pkg::Manager* choco = pkg::find_manager("chocolatey");
+    const pkg::Manager* apt = pkg::find_manager("apt");
+    REQUIRE((dnf && zypper && pacman && npm && choco && apt));
+    using V = std::vector<std::string>;
+    auto meaning = [](const pkg::Manager& m, const V& argv, int code) {
+        const pkg::ExitCodeFact* f = pkg::non_failure_exit(m, argv, code);
+        return f == nullptr ? std::string("failure") : std::string(f->says);
+    };
+    // dnf check-update 100: updates available; 100 of dnf install is a failure; 0 never needs a fact.
+    CHECK(meaning(*dnf, {"dnf", "-q", "check-update"}, 100) == "updates are available");
+    CHECK(meaning(*dnf, {"dnf5", "check-upgrade"}, 100) == "updates are available");
+    CHECK(meaning(*dnf, {"dnf", "-y", "install", "x"}, 100) == "failure");
+    CHECK(pkg::non_failure_exit(*dnf, {"dnf", "check-update"}, 0) == nullptr);
+    // zypper: 100-103 and 106 for every command; 104 (capability not found) and 105 (signal) are failures.
+    for (int code : {100, 101, 102, 103, 106}) {
+        CAPTURE(code);
+        CHECK(meaning(*zypper, {"sudo", "-n", "--", "env", "zypper", "update"}, code) != "failure");
+    }
+    CHECK(meaning(*zypper, {"zypper", "update"}, 103) == "zypper updated itself: run it again");
+    for (int code : {1, 4, 7, 104, 105, 107}) {
+        CAPTURE(code);
+        CHECK(meaning(*zypper, {"zypper", "install", "x"}, code) == "failure");
+    }
+    // checkupdates 2 is "no updates" (argv[0]'s file name names the command); pacman's own 2 is a failure.
+    CHECK(pkg::non_failure_exit(*pacman, {"/usr/bin/checkupdates", "-n"}, 2)->meaning ==
+          pkg::ExitMeaning::none_found);
+    CHECK(meaning(*pacman, {"pacman", "-Sy"}, 2) == "failure");
+    CHECK(meaning(*npm, {"npm", "outdated", "--global", "--json"}, 1) == "outdated packages were found");
+    CHECK(meaning(*npm, {"npm", "install", "--global", "x"}, 1) == "failure");
+    CHECK(meaning(*choco, {"choco", "outdated"}, 2) == "outdated packages were found");
+    CHECK(meaning(*choco, {"choco", "upgrade", "x", "-y"}, 3010) == "a reboot is needed");
+    // apt-get's 100 is an error (apt-get(8)).
+    CHECK(meaning(*apt, {"apt-get", "update"}, 100) == "failure");
+    for (const auto& m : pkg::registry()) {
+        for (const auto& f : m.exit_codes) {
+            CAPTURE(m.id);
+            CHECK(f.first != 0);
+            CHECK(f.first <= f.last);
+            CHECK_FALSE(f.says.empty());
+        }
+    }
+}

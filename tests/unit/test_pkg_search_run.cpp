@@ -436,7 +436,7 @@ TEST_CASE("plan_search under a root: one detection, native data checked, command
     }
     std::vector<std::string> detected = pkg::default_search_managers(req.root, pkg::UseCache::no);
     CHECK(names == detected);
-    CHECK(report_of(reports, "pacman").error.find("run pacman -Sy") != std::string::npos);
+    CHECK(report_of(reports, "pacman").error.find("run zsyncctl pkg refresh -m pacman") != std::string::npos);
     CHECK(report_of(reports, "apt").error.find("apt-get update") != std::string::npos);
     CHECK(report_of(reports, "dnf").error == "command managers are not run under --root");
     CHECK(report_of(reports, "npm").error == "command managers are not run under --root");

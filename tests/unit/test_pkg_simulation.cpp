@@ -341,3 +341,45 @@ TEST_CASE("same_transaction compares changes in any order") {
         CHECK_FALSE(pkg::same_transaction(a, b));
     }
 }
+
+TEST_CASE("parse_simulation reads apt-get -s upgrade: the upgrade and what apt keeps back") {
+    // Captured from apt 2.6 on a scratch root with zs-h held (dpkg --set-selections) and 2.0 published.
+    constexpr std::string_view k_out = "Reading package lists...\n"
+                                       "Building dependency tree...\n"
+                                       "Reading state information...\n"
+                                       "Calculating upgrade...\n"
+                                       "The following packages have been kept back:\n"
+                                       "  zs-h\n"
+                                       "The following packages will be upgraded:\n"
+                                       "  zs-a\n"
+                                       "1 upgraded, 0 newly installed, 0 to remove and 1 not upgraded.\n"
+                                       "Inst zs-a [1.0] (2.0 localhost [all])\n"
+                                       "Conf zs-a (2.0 localhost [all])\n";
+    auto r = pkg::parse_simulation(pkg::SimulationFormat::apt_get, pkg::Operation::upgrade, k_out, "", 0);
+    CHECK(r.resolved);
+    REQUIRE(r.transaction.upgrade.size() == 1);
+    CHECK(r.transaction.upgrade[0] == pkg::TransactionPackage{"zs-a", "2.0", "1.0"});
+    REQUIRE(r.transaction.kept_back.size() == 1);
+    CHECK(r.transaction.kept_back[0].name == "zs-h");
+    CHECK(r.transaction.install.empty());
+    CHECK_FALSE(r.transaction.empty());
+
+    // Only kept-back packages: nothing changes.
+    constexpr std::string_view k_kept = "Calculating upgrade...\n"
+                                        "The following packages have been kept back:\n"
+                                        "  zs-h zs-x\n"
+                                        "0 upgraded, 0 newly installed, 0 to remove and 2 not upgraded.\n";
+    auto kept = pkg::parse_simulation(pkg::SimulationFormat::apt_get, pkg::Operation::upgrade, k_kept, "", 0);
+    CHECK(kept.transaction.empty());
+    CHECK(kept.transaction.kept_back.size() == 2);
+}
+
+TEST_CASE("parse_simulation reads pacman --print of an upgrade as upgrades") {
+    auto r = pkg::parse_simulation(pkg::SimulationFormat::pacman_print, pkg::Operation::upgrade,
+                                   ":: Starting full system upgrade...\nzs-up 2.0-1\n",
+                                   "warning: zs-ign: ignoring package upgrade (1.0-1 => 2.0-1)\n", 0);
+    CHECK(r.resolved);
+    REQUIRE(r.transaction.upgrade.size() == 1);
+    CHECK(r.transaction.upgrade[0].name == "zs-up");
+    CHECK(r.transaction.install.empty());
+}

@@ -529,6 +529,15 @@ util::Result<InstallOutcome> execute_plan(const InstallPlan& plan, const Execute
         if (!result) {
             return util::fail(std::move(result).error());
         }
+        // A code the registry says is no failure (zypper's 102: a reboot is needed) goes on, and is said.
+        const ExitCodeFact* not_failed = entry != nullptr && result->outcome == core::ProcessOutcome::exited
+                                             ? non_failure_exit(*entry, argv, result->exit_code)
+                                             : nullptr;
+        if (not_failed != nullptr && !run->interrupted()) {
+            outcome.notices.push_back(plan.manager + " exited " + std::to_string(result->exit_code) + ": " +
+                                      std::string(not_failed->says));
+            continue;
+        }
         if (run->interrupted() || !result->success()) {
             outcome.success = false;
             outcome.interrupted = run->interrupted();

@@ -144,7 +144,9 @@ struct InstallOutcome {
     int term_signal = 0;        // the signal that ended the failing command, or 0
     std::string failed_command; // argv[0..] of the failing command, space-joined, for messages
     std::string last_state;     // what the manager last reported (ProgressTracker::last_state)
-    std::vector<std::string> errors;    // errors from the status fd (apt pmerror)
+    std::vector<std::string> errors; // errors from the status fd (apt pmerror)
+    /// Non-zero exits the registry says are no failure (Manager::exit_codes), with what they mean.
+    std::vector<std::string> notices;
     std::deque<std::string> last_lines; // the last output lines (at most 20)
     ProgressUpdate final_update;
     /// The manager finished its transaction after the interrupt (it was waited for, nothing was killed).

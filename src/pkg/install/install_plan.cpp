@@ -70,7 +70,24 @@ std::string_view to_string(ProgressStyle style) {
 }
 
 std::string_view to_string(Operation operation) {
-    return operation == Operation::install ? "install" : "remove";
+    switch (operation) {
+    case Operation::install:
+        return "install";
+    case Operation::remove:
+        return "remove";
+    case Operation::upgrade:
+        return "upgrade";
+    case Operation::refresh:
+        return "refresh";
+    }
+    return "install";
+}
+
+std::string plan_subject(const InstallPlan& plan) {
+    if (plan.operation == Operation::refresh) {
+        return "the package metadata";
+    }
+    return plan.names.empty() ? std::string("every upgradable package") : util::join(plan.names, " ");
 }
 
 std::vector<const Manager*> installable_managers() {
@@ -89,8 +106,17 @@ const Manager* find_installable_manager(std::string_view id) {
 }
 
 bool can_perform(const Manager& manager, Operation operation) {
-    return operation == Operation::install ? !manager.install.install_prefix.empty()
-                                           : !manager.install.remove_prefix.empty();
+    switch (operation) {
+    case Operation::install:
+        return !manager.install.install_prefix.empty();
+    case Operation::remove:
+        return !manager.install.remove_prefix.empty();
+    case Operation::upgrade:
+        return !manager.install.upgrade_prefix.empty() || !manager.install.upgrade_all_prefix.empty();
+    case Operation::refresh:
+        return !manager.install.refresh_prefix.empty();
+    }
+    return false;
 }
 
 util::Result<void> validate_package_name(std::string_view name) {
@@ -212,8 +238,24 @@ util::Result<InstallPlan> build_plan(std::string_view id, Operation operation,
                               " packages under another root (--root)",
                           "managers that can: " + managers_with_root_option());
     }
-    if (names.empty()) {
+    bool upgrade_all = operation == Operation::upgrade && names.empty();
+    bool refresh = operation == Operation::refresh;
+    if (names.empty() && !upgrade_all && !refresh) {
         return util::fail(util::ErrorKind::invalid_input, "no package names given");
+    }
+    if (refresh && !names.empty()) {
+        return util::fail(util::ErrorKind::invalid_input, "a refresh takes no package names");
+    }
+    if (refresh && facts.refresh_prefix.empty()) {
+        return util::fail(util::ErrorKind::unsupported, std::string(id) + " has no metadata refresh",
+                          "zsyncctl knows no command for it");
+    }
+    if (operation == Operation::upgrade &&
+        (upgrade_all ? facts.upgrade_all_prefix : facts.upgrade_prefix).empty()) {
+        return util::fail(util::ErrorKind::unsupported,
+                          std::string(id) + (upgrade_all ? " has no upgrade of everything"
+                                                         : " cannot upgrade packages by name"),
+                          upgrade_all ? "name the packages to upgrade" : "upgrade them all with --all");
     }
     InstallPlan plan;
     plan.manager = std::string(id);
@@ -231,11 +273,22 @@ util::Result<InstallPlan> build_plan(std::string_view id, Operation operation,
     for (const auto& [key, value] : facts.env) {
         plan.env.emplace_back(std::string(key), std::string(value));
     }
-    const auto& real_prefix = operation == Operation::install ? facts.install_prefix : facts.remove_prefix;
-    const auto& simulate_prefix =
-        operation == Operation::install ? facts.simulate_install_prefix : facts.simulate_remove_prefix;
+    using Argv = std::vector<std::string_view>;
+    static const Argv k_none;
+    const Argv& real_prefix = operation == Operation::install  ? facts.install_prefix
+                              : operation == Operation::remove ? facts.remove_prefix
+                              : refresh                        ? facts.refresh_prefix
+                              : upgrade_all                    ? facts.upgrade_all_prefix
+                                                               : facts.upgrade_prefix;
+    const Argv& simulate_prefix = operation == Operation::install  ? facts.simulate_install_prefix
+                                  : operation == Operation::remove ? facts.simulate_remove_prefix
+                                  : refresh                        ? k_none
+                                  : upgrade_all                    ? facts.simulate_upgrade_all_prefix
+                                                                   : facts.simulate_upgrade_prefix;
     std::span<const std::string_view> prefix = real_prefix;
-    const auto& suffix = operation == Operation::install ? facts.install_suffix : facts.remove_suffix;
+    const Argv& suffix = operation == Operation::install  ? facts.install_suffix
+                         : operation == Operation::remove ? facts.remove_suffix
+                                                          : k_none;
     bool asked = options.prompts == Prompts::ask_terminal && facts.asks_on_terminal;
 
     auto start = [&] {
@@ -287,7 +340,7 @@ util::Result<InstallPlan> build_plan(std::string_view id, Operation operation,
         }
         plan.commands.push_back(std::move(cmd));
     };
-    if (facts.one_name_per_command) {
+    if (facts.one_name_per_command && !names.empty()) {
         for (const std::string& name : names) {
             PlannedCommand cmd = start();
             cmd.argv.push_back(name_arg(name));

@@ -13,7 +13,9 @@
 namespace zsyncctl::pkg {
 
 /// What a plan does to the named packages.
-enum class Operation { install, remove };
+/// What a plan does to the named packages; upgrade without names upgrades everything upgradable; refresh
+/// (no names) updates the manager's metadata.
+enum class Operation { install, remove, upgrade, refresh };
 
 /// Who answers a manager's questions (dpkg's conffile prompt, debconf): the manager's non-interactive
 /// defaults, or the user on the terminal (the manager then runs on a pseudo-terminal; apt only).
@@ -22,7 +24,7 @@ enum class Prompts { answer_defaults, ask_terminal };
 /// Stable lowercase name of a progress style ("apt_status_fd"); never fails.
 std::string_view to_string(ProgressStyle style);
 
-/// Stable lowercase name of an operation ("install" / "remove"); never fails.
+/// Stable lowercase name of an operation ("install" / "remove" / "upgrade" / "refresh"); never fails.
 std::string_view to_string(Operation operation);
 
 /// Every registry entry with install facts (has_install_facts), in registry order. Never fails.
@@ -31,7 +33,8 @@ std::vector<const Manager*> installable_managers();
 /// The registry entry `id` when it has install facts, or nullptr (unknown, or not offered by install).
 const Manager* find_installable_manager(std::string_view id);
 
-/// True when `manager` can perform `operation` by package name (it has that command line).
+/// True when `manager` can perform `operation` by package name (it has that command line); upgrade: by name
+/// or as a whole (upgrade_prefix or upgrade_all_prefix); refresh: refresh_prefix.
 bool can_perform(const Manager& manager, Operation operation);
 
 /// A package name given on the command line, split into an optional manager prefix ("apt:curl") and an
@@ -63,7 +66,7 @@ struct PlannedCommand {
 struct InstallPlan {
     std::string manager;
     Operation operation = Operation::install;
-    std::vector<std::string> names;
+    std::vector<std::string> names;       // empty for an upgrade of everything upgradable
     std::vector<PlannedCommand> commands; // in order; usually one
     bool needs_root = false;
     bool refuses_root = false;
@@ -96,7 +99,11 @@ struct PlanOptions {
     bool prefix_owned_by_root = false;
 };
 
-/// Builds the plan for `operation` of `names` (already validated) with manager `id`. Fails with
+/// What the plan is about, for messages: the names, or "every upgradable package" for an upgrade of all.
+std::string plan_subject(const InstallPlan& plan);
+
+/// Builds the plan for `operation` of `names` (already validated) with manager `id`; an upgrade without
+/// names is the manager's own upgrade of everything (unsupported when it has none). Fails with
 /// invalid_input for an unknown manager, unsupported when the manager cannot do the operation by name (the
 /// hint names InstallFacts::use_instead with the names, "apt:sl") or
 /// cannot operate on another root (options.root set, no InstallFacts::root_args; the hint names the

@@ -54,8 +54,20 @@ bool contains(std::string_view text, std::string_view part) {
 //   Inst NAME [OLD] (NEW ARCHIVE [ARCH])      an upgrade (or downgrade/reinstall)
 //   Remv NAME [OLD]  /  Purg NAME [OLD]       a removal
 //   Conf NAME (...)                           configuration of a package above
+//   The following packages have been kept back:   then the names on indented lines
 void parse_apt(std::string_view out, SimulationResult& result) {
+    bool in_kept_back = false;
     for (std::string_view line : util::split_lines(out)) {
+        if (in_kept_back && line.starts_with(" ")) {
+            for (std::string_view name : words(line)) {
+                result.transaction.kept_back.push_back({std::string(name), {}, {}});
+            }
+            continue;
+        }
+        in_kept_back = line.starts_with("The following packages have been kept back");
+        if (in_kept_back) {
+            continue;
+        }
         bool inst = line.starts_with("Inst ");
         bool remv = line.starts_with("Remv ") || line.starts_with("Purg ");
         if (!inst && !remv) {
@@ -182,6 +194,8 @@ void parse_pacman(std::string_view out, Operation operation, SimulationResult& r
             p.old_version = std::move(p.version);
             p.version.clear();
             result.transaction.remove.push_back(std::move(p));
+        } else if (operation == Operation::upgrade) {
+            result.transaction.upgrade.push_back(std::move(p));
         } else {
             result.transaction.install.push_back(std::move(p));
         }

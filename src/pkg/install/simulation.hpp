@@ -30,8 +30,11 @@ struct Transaction {
     std::vector<TransactionPackage> install;
     std::vector<TransactionPackage> upgrade;
     std::vector<TransactionPackage> remove;
+    /// Upgradable packages the manager leaves as they are (apt's "kept back": held, phased, or needing a
+    /// removal); nothing changes for them.
+    std::vector<TransactionPackage> kept_back;
 
-    /// True when nothing would change.
+    /// True when nothing would change (kept_back changes nothing).
     bool empty() const { return install.empty() && upgrade.empty() && remove.empty(); }
 };
 

@@ -1,13 +1,16 @@
 #include "pkg/inventory/apt_outdated.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <optional>
 #include <unordered_map>
 
 #include "pkg/inventory/dpkg_db.hpp"
+#include "pkg/inventory/package_info.hpp"
 #include "pkg/search/native/archive_reader.hpp"
 #include "pkg/search/native/deb_version.hpp"
 #include "pkg/search/native/index_apt.hpp"
+#include "pkg/search/search_index.hpp"
 
 namespace zsyncctl::pkg {
 
@@ -62,7 +65,7 @@ util::Result<std::vector<OutdatedPackage>> apt_outdated(const util::Root& root,
     if (setup.lists.empty()) {
         return util::fail(util::ErrorKind::not_found,
                           "no apt package lists under " + root.resolve("/var/lib/apt/lists").string(),
-                          "run: apt-get update");
+                          "run: zsyncctl pkg refresh -m apt");
     }
     auto arch_key = [&](std::string_view arch) {
         return arch.empty() || arch == "all" ? setup.native_arch : std::string(arch);
@@ -159,6 +162,147 @@ util::Result<std::vector<OutdatedPackage>> apt_outdated(const util::Root& root,
     if (token.is_cancelled()) {
         return util::fail(util::ErrorKind::cancelled, "cancelled");
     }
+    return out;
+}
+
+namespace {
+
+// A size field in bytes (Size) or KiB (Installed-Size), -1 when absent or not a number.
+std::int64_t size_field(std::string_view stanza, std::string_view key, std::int64_t unit) {
+    std::string_view text = deb822_field(stanza, key);
+    std::int64_t value = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (text.empty() || ec != std::errc() || end != text.data() + text.size() || value < 0) {
+        return -1;
+    }
+    return value * unit;
+}
+
+std::string first_line(std::string_view text) {
+    return sanitize_index_field(text.substr(0, text.find('\n')));
+}
+
+} // namespace
+
+util::Result<std::vector<PackageInfo>> apt_package_info(const util::Root& root, std::string_view name,
+                                                        const core::CancellationToken& token) {
+    auto installed = read_dpkg_database(root, token);
+    if (!installed) {
+        return util::fail(std::move(installed).error());
+    }
+    AptSetup setup = apt_setup(root);
+    auto arch_key = [&](std::string_view arch) {
+        return arch.empty() || arch == "all" ? setup.native_arch : std::string(arch);
+    };
+    struct Version {
+        std::string version;
+        int priority = 0;
+        std::string description;
+        std::string repository;
+        std::int64_t size = -1;
+        std::int64_t installed_size = -1;
+    };
+    struct Entry {
+        PackageInfo info;
+        std::vector<Version> versions;
+    };
+    std::vector<Entry> entries;
+    auto entry_for = [&](std::string_view arch) -> Entry& {
+        for (auto& e : entries) {
+            if (arch_key(e.info.architecture) == arch_key(arch)) {
+                return e;
+            }
+        }
+        entries.emplace_back();
+        entries.back().info.manager = "apt";
+        entries.back().info.name = std::string(name);
+        entries.back().info.architecture = std::string(arch);
+        return entries.back();
+    };
+    for (const auto& p : *installed) {
+        if (p.name == name && p.present) {
+            Entry& e = entry_for(p.architecture);
+            e.info.installed = p.version;
+            e.info.held = p.held;
+            e.info.reason = p.reason;
+        }
+    }
+    // The installed version's description and size are dpkg's status stanza's.
+    auto status = read_stanzas(root.resolve("/var/lib/dpkg/status"), token, [&](std::string_view stanza) {
+        if (package_name(stanza) != name) {
+            return;
+        }
+        std::string arch = std::string(deb822_field(stanza, "Architecture"));
+        for (auto& e : entries) {
+            if (arch_key(e.info.architecture) == arch_key(arch) &&
+                deb822_field(stanza, "Version") == e.info.installed) {
+                e.info.description = first_line(deb822_field(stanza, "Description"));
+                e.info.installed_size = size_field(stanza, "Installed-Size", 1024);
+            }
+        }
+    });
+    if (!status && status.error().kind == util::ErrorKind::cancelled) {
+        return util::fail(std::move(status).error());
+    }
+    for (const auto& list : setup.lists) {
+        std::string repository = list.file.filename().string();
+        auto read = read_stanzas(list.file, token, [&](std::string_view stanza) {
+            if (package_name(stanza) != name) {
+                return;
+            }
+            std::string_view arch = deb822_field(stanza, "Architecture");
+            std::string_view version = deb822_field(stanza, "Version");
+            if (version.empty() || std::find(setup.architectures.begin(), setup.architectures.end(),
+                                             arch_key(arch)) == setup.architectures.end()) {
+                return;
+            }
+            Entry& e = entry_for(arch);
+            for (auto& v : e.versions) {
+                if (v.version == version) {
+                    v.priority = std::max(v.priority, list.priority);
+                    return;
+                }
+            }
+            e.versions.push_back({std::string(version), list.priority,
+                                  first_line(deb822_field(stanza, "Description")), repository,
+                                  size_field(stanza, "Size", 1), size_field(stanza, "Installed-Size", 1024)});
+        });
+        if (!read && read.error().kind == util::ErrorKind::cancelled) {
+            return util::fail(std::move(read).error());
+        }
+    }
+    std::vector<PackageInfo> out;
+    for (auto& e : entries) {
+        bool current_listed = false;
+        for (const auto& v : e.versions) {
+            current_listed = current_listed || v.version == e.info.installed;
+        }
+        if (!e.info.installed.empty() && !current_listed) {
+            e.versions.push_back({e.info.installed, 100, e.info.description, "", -1, e.info.installed_size});
+        }
+        std::stable_sort(e.versions.begin(), e.versions.end(), [](const Version& a, const Version& b) {
+            return compare_deb_versions(a.version, b.version) > 0;
+        });
+        std::vector<AptPolicyVersion> policy;
+        for (const auto& v : e.versions) {
+            policy.push_back({v.version, v.priority, v.version == e.info.installed});
+        }
+        if (auto at = apt_candidate(policy)) {
+            const Version& c = e.versions[*at];
+            e.info.candidate = c.version;
+            e.info.repository = c.repository;
+            e.info.download_size = c.size;
+            if (e.info.installed.empty()) {
+                e.info.installed_size = c.installed_size;
+            }
+            if (e.info.description.empty()) {
+                e.info.description = c.description;
+            }
+        }
+        out.push_back(std::move(e.info));
+    }
+    std::sort(out.begin(), out.end(),
+              [](const PackageInfo& a, const PackageInfo& b) { return a.architecture < b.architecture; });
     return out;
 }
 

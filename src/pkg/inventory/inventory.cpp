@@ -7,6 +7,7 @@
 #include "pkg/inventory/apt_outdated.hpp"
 #include "pkg/inventory/dpkg_db.hpp"
 #include "pkg/inventory/dpkg_files.hpp"
+#include "pkg/inventory/package_info.hpp"
 #include "pkg/inventory/pacman_db.hpp"
 #include "pkg/registry/registry.hpp"
 #include "util/sanitize.hpp"
@@ -23,8 +24,21 @@ void fail_report(InventoryReport& report, const util::Error& error) {
     report.hint = error.hint;
 }
 
+// pkg info's answer, or why there is none.
+void keep_info(InventoryReport& report, util::Result<std::vector<PackageInfo>> info) {
+    if (!info) {
+        fail_report(report, info.error());
+        return;
+    }
+    report.info = std::move(*info);
+}
+
 void read_dpkg(const InventoryRequest& request, InventoryReport& report,
                const core::CancellationToken& token) {
+    if (request.kind == InventoryKind::info) {
+        keep_info(report, apt_package_info(request.root, request.query, token));
+        return;
+    }
     if (request.kind == InventoryKind::which) {
         auto owners = dpkg_file_owners(request.root, which_candidates(request.query));
         if (!owners) {
@@ -51,7 +65,12 @@ void read_dpkg(const InventoryRequest& request, InventoryReport& report,
     report.outdated = std::move(*outdated);
 }
 
-void read_pacman(const InventoryRequest& request, InventoryReport& report) {
+void read_pacman(const InventoryRequest& request, InventoryReport& report,
+                 const core::CancellationToken& token) {
+    if (request.kind == InventoryKind::info) {
+        keep_info(report, pacman_package_info(request.root, request.query, token));
+        return;
+    }
     if (request.kind == InventoryKind::which) {
         report.status = InventoryStatus::unsupported;
         report.error = "pkg which does not read pacman's file lists yet";
@@ -98,6 +117,12 @@ void sanitize(InventoryReport& report) {
     for (auto& f : report.owners) {
         f.package = util::sanitize_terminal(f.package);
         f.path = util::sanitize_terminal(f.path);
+    }
+    for (auto& i : report.info) {
+        for (std::string* field :
+             {&i.name, &i.architecture, &i.installed, &i.candidate, &i.description, &i.repository}) {
+            *field = util::sanitize_terminal(*field);
+        }
     }
     report.error = util::sanitize_terminal(report.error);
 }
@@ -148,7 +173,7 @@ util::Result<std::vector<InventoryReport>> run_inventory(const InventoryRequest&
         } else if (manager.inventory.method == InventoryMethod::native_dpkg) {
             read_dpkg(request, report, token);
         } else if (manager.inventory.method == InventoryMethod::native_pacman) {
-            read_pacman(request, report);
+            read_pacman(request, report, token);
         } else {
             report.status = InventoryStatus::unsupported;
             report.error = "zsyncctl cannot read " + std::string(manager.display_name) + "'s packages yet";

@@ -11,7 +11,7 @@
 namespace zsyncctl::pkg {
 
 /// What an inventory command reports.
-enum class InventoryKind { list, outdated, which };
+enum class InventoryKind { list, outdated, which, info };
 
 /// One `pkg list` / `pkg outdated` run.
 struct InventoryRequest {
@@ -19,7 +19,7 @@ struct InventoryRequest {
     util::Root root;                   ///< the machine whose databases are read (never executed)
     std::vector<std::string> managers; ///< registry ids; empty: every detected manager
     bool use_cache = true;             ///< the detection cache
-    std::string query;                 ///< pkg which: a command name or a path
+    std::string query;                 ///< pkg which: a command name or a path; pkg info: the package name
 };
 
 /// Fails with invalid_input (a hint listing the ids) when a named manager is not in the registry.

@@ -43,6 +43,21 @@ struct FileOwner {
     std::string path;    ///< the path as the package's file list records it
 };
 
+/// What `pkg info NAME` tells about one package of one manager, read from its databases (no process).
+struct PackageInfo {
+    std::string manager;
+    std::string name;
+    std::string architecture; ///< may be empty
+    std::string installed;    ///< the installed version; empty when not installed
+    std::string candidate;    ///< the version an install or upgrade would take; empty when none is known
+    std::string description;  ///< the one-line summary (sanitized)
+    std::string repository;   ///< where the candidate comes from (apt: its list; pacman: the sync repository)
+    std::int64_t installed_size = -1; ///< bytes, -1 when unknown
+    std::int64_t download_size = -1;  ///< bytes of the candidate's archive, -1 when unknown
+    bool held = false;                ///< an upgrade skips it (dpkg hold, IgnorePkg/IgnoreGroup)
+    InstallReason reason = InstallReason::unknown;
+};
+
 /// How one manager's inventory went.
 enum class InventoryStatus {
     ok,          ///< read
@@ -68,6 +83,7 @@ struct InventoryReport {
     std::vector<InstalledPackage> packages; ///< pkg list: sorted by name, then architecture
     std::vector<OutdatedPackage> outdated;  ///< pkg outdated: sorted by name, then architecture
     std::vector<FileOwner> owners;          ///< pkg which: the packages that ship the path
+    std::vector<PackageInfo> info;          ///< pkg info: the package, one per architecture
     std::int64_t elapsed_ms = 0;
 };
 

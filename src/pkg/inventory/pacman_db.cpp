@@ -2,11 +2,14 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <cstring>
 #include <filesystem>
 #include <fnmatch.h>
 #include <unordered_map>
 
+#include "pkg/inventory/package_info.hpp"
+#include "pkg/search/native/archive_reader.hpp"
 #include "pkg/search/native/index_pacman.hpp"
 #include "util/strings.hpp"
 
@@ -276,7 +279,7 @@ util::Result<std::vector<OutdatedPackage>> pacman_outdated(const util::Root& roo
     if (dbs.empty()) {
         return util::fail(util::ErrorKind::not_found,
                           "no pacman sync database under " + layout.below("sync").string(),
-                          "run: pacman -Sy");
+                          "run: zsyncctl pkg refresh -m pacman");
     }
     auto records = read_pacman_records(dbs, {});
     if (!records) {
@@ -293,6 +296,104 @@ util::Result<std::vector<OutdatedPackage>> pacman_outdated(const util::Root& roo
             continue;
         }
         out.push_back({p.name, p.architecture, p.version, found->second->version, p.held ? "ignored" : ""});
+    }
+    return out;
+}
+
+namespace {
+
+std::int64_t desc_size(const std::unordered_map<std::string, std::vector<std::string>>& sections,
+                       const char* key) {
+    auto f = sections.find(key);
+    if (f == sections.end() || f->second.empty()) {
+        return -1;
+    }
+    const std::string& text = f->second.front();
+    std::int64_t value = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    return ec != std::errc() || end != text.data() + text.size() || value < 0 ? -1 : value;
+}
+
+std::string desc_first(const std::unordered_map<std::string, std::vector<std::string>>& sections,
+                       const char* key) {
+    auto f = sections.find(key);
+    return f == sections.end() || f->second.empty() ? std::string() : sanitize_index_field(f->second.front());
+}
+
+} // namespace
+
+util::Result<std::vector<PackageInfo>> pacman_package_info(const util::Root& root, std::string_view name,
+                                                           const core::CancellationToken& token) {
+    PacmanLayout layout = pacman_layout(root);
+    PackageInfo info;
+    info.manager = "pacman";
+    info.name = std::string(name);
+    bool known = false;
+    auto local = read_pacman_local(root);
+    if (local) {
+        for (const auto& p : *local) {
+            if (p.name != name) {
+                continue;
+            }
+            auto text = root.read(layout.db_logical + "/local/" + p.name + "-" + p.version + "/desc");
+            if (text) {
+                auto sections = desc_sections(*text);
+                info.description = desc_first(sections, "DESC");
+                info.installed_size = desc_size(sections, "SIZE");
+            }
+            info.installed = p.version;
+            info.architecture = p.architecture;
+            info.held = p.held;
+            info.reason = p.reason;
+            known = true;
+        }
+    }
+    TarLimits limits;
+    limits.keep_going = [&token] {
+        return !token.is_cancelled();
+    };
+    std::string prefix = std::string(name) + "-";
+    for (const auto& db : pacman_sync_dbs(layout)) {
+        bool found = false;
+        auto walked = for_each_tar_entry(
+            db,
+            [&](std::string_view path) {
+                return !found && path.starts_with(prefix) && path.ends_with("/desc") &&
+                       path.find('/') == path.size() - 5;
+            },
+            [&](std::string_view, std::string_view contents) {
+                auto sections = desc_sections(contents);
+                if (desc_first(sections, "NAME") != name) {
+                    return; // "zs-app-extra-1.0-1/desc" also starts with "zs-app-"
+                }
+                found = true;
+                info.candidate = desc_first(sections, "VERSION");
+                info.repository = db.stem().string();
+                info.download_size = desc_size(sections, "CSIZE");
+                if (info.installed.empty()) {
+                    info.installed_size = desc_size(sections, "ISIZE");
+                    info.architecture = desc_first(sections, "ARCH");
+                }
+                if (info.description.empty()) {
+                    info.description = desc_first(sections, "DESC");
+                }
+            },
+            limits);
+        if (!walked && walked.error().kind == util::ErrorKind::cancelled) {
+            return util::fail(std::move(walked).error());
+        }
+        if (found) {
+            known = true;
+            break;
+        }
+    }
+    if (!info.installed.empty() && !info.candidate.empty() &&
+        compare_alpm_versions(info.candidate, info.installed) < 0) {
+        info.candidate = info.installed; // pacman keeps a newer local version (-Su: "local is newer")
+    }
+    std::vector<PackageInfo> out;
+    if (known) {
+        out.push_back(std::move(info));
     }
     return out;
 }

@@ -51,11 +51,22 @@ void mix(std::uint64_t& hash, const SearchFacts& search) {
     mix(hash, search.reason);
 }
 
+void mix(std::uint64_t& hash, const std::vector<ExitCodeFact>& facts) {
+    for (const ExitCodeFact& fact : facts) {
+        mix(hash, fact.command);
+        mix(hash, std::to_string(fact.first) + "-" + std::to_string(fact.last) + ":" +
+                      std::to_string(static_cast<int>(fact.meaning)));
+    }
+}
+
 void mix(std::uint64_t& hash, const InstallFacts& install) {
     mix(hash, install.install_prefix);
     mix(hash, install.install_suffix);
     mix(hash, install.remove_prefix);
     mix(hash, install.remove_suffix);
+    mix(hash, install.upgrade_prefix);
+    mix(hash, install.upgrade_all_prefix);
+    mix(hash, install.refresh_prefix);
     mix(hash, install.refuses_root ? "refuses-root" : "-");
     mix(hash, install.one_name_per_command ? "one-name" : "-");
     mix(hash, install.name_suffix_if_unversioned);
@@ -67,6 +78,8 @@ void mix(std::uint64_t& hash, const InstallFacts& install) {
     mix(hash, install.why_not);
     mix(hash, install.simulate_install_prefix);
     mix(hash, install.simulate_remove_prefix);
+    mix(hash, install.simulate_upgrade_prefix);
+    mix(hash, install.simulate_upgrade_all_prefix);
     mix(hash, std::to_string(static_cast<int>(install.simulation)));
     mix(hash, install.use_instead);
     mix(hash, install.arch_separator);
@@ -147,6 +160,30 @@ bool is_valid_manager_id(std::string_view id) {
                        [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'; });
 }
 
+const ExitCodeFact* non_failure_exit(const Manager& manager, const std::vector<std::string>& argv, int code) {
+    if (code == 0) {
+        return nullptr;
+    }
+    for (const ExitCodeFact& fact : manager.exit_codes) {
+        if (code < fact.first || code > fact.last) {
+            continue;
+        }
+        if (fact.command.empty()) {
+            return &fact;
+        }
+        for (std::size_t i = 0; i < argv.size(); ++i) {
+            std::string_view word = argv[i];
+            if (i == 0 && word.find_last_of("/\\") != std::string_view::npos) {
+                word = word.substr(word.find_last_of("/\\") + 1);
+            }
+            if (word == fact.command) {
+                return &fact;
+            }
+        }
+    }
+    return nullptr;
+}
+
 bool has_install_facts(const Manager& manager) {
     return !manager.install.install_prefix.empty() || !manager.install.why_not.empty();
 }
@@ -172,6 +209,7 @@ std::uint64_t registry_fingerprint() {
             mix(hash, m.lock_group);
             mix(hash, m.search);
             mix(hash, m.install);
+            mix(hash, m.exit_codes);
         }
         return hash;
     }();

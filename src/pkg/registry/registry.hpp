@@ -126,6 +126,14 @@ struct InstallFacts {
     /// argv before the names, for remove; empty when the manager has no remove command.
     std::vector<std::string_view> remove_prefix{};
     std::vector<std::string_view> remove_suffix{};
+    /// argv before the names, to upgrade installed packages by name and never install one that is not
+    /// (apt-get install --only-upgrade); empty: no upgrade by name.
+    std::vector<std::string_view> upgrade_prefix{};
+    /// The manager's own upgrade of everything upgradable, without names (apt-get upgrade, pacman -Su);
+    /// empty: none.
+    std::vector<std::string_view> upgrade_all_prefix{};
+    /// The metadata refresh, without names (apt-get update, pacman -Sy into its own sync db); empty: none.
+    std::vector<std::string_view> refresh_prefix{};
     /// True when the manager must never run as root (Homebrew).
     bool refuses_root = false;
     /// True when the manager takes one name per command (winget); a plan then has one command per name.
@@ -164,6 +172,8 @@ struct InstallFacts {
     /// real run), never changing anything and asking nothing; empty: it has none. Read as `simulation` says.
     std::vector<std::string_view> simulate_install_prefix{};
     std::vector<std::string_view> simulate_remove_prefix{};
+    std::vector<std::string_view> simulate_upgrade_prefix{};
+    std::vector<std::string_view> simulate_upgrade_all_prefix{};
     SimulationFormat simulation = SimulationFormat::none;
     /// For a manager that cannot install by name: the managers that install its packages by name (dpkg
     /// and nala: apt), suggested when it is asked for.
@@ -191,6 +201,30 @@ struct InstallFacts {
     std::vector<std::string_view> state_root_args{};
     std::string_view repair_command{};
 };
+
+/// What an exit code other than 0 of a manager's command means when it is not a failure.
+enum class ExitMeaning {
+    found,       ///< the command found what it looks for (dnf check-update 100: updates are available)
+    none_found,  ///< it found nothing (checkupdates 2: no updates)
+    done_notice, ///< it did its work and has something to say (zypper 102: a reboot is needed)
+};
+
+/// An exit code (or a range of them) of one of a manager's commands that is not a failure.
+struct ExitCodeFact {
+    /// The word of argv naming the command ("check-update"; argv[0]'s file name counts too, for a command of
+    /// its own such as checkupdates); empty: every command of the manager.
+    std::string_view command{};
+    int first = 0;
+    int last = 0; ///< inclusive; equal to first for one code
+    ExitMeaning meaning = ExitMeaning::found;
+    std::string_view says{}; ///< what it means, for messages and logs ("a reboot is needed")
+};
+
+struct Manager;
+
+/// The fact of `manager` that makes `code` of `argv` a non-failure, or nullptr (0 needs none: it is success;
+/// every other code without a fact is a failure). Never fails.
+const ExitCodeFact* non_failure_exit(const Manager& manager, const std::vector<std::string>& argv, int code);
 
 /// How `pkg list` and `pkg outdated` read a manager's installed packages (pkg/inventory).
 enum class InventoryMethod {
@@ -270,6 +304,9 @@ struct Manager {
     InstallFacts install{};
     /// How `pkg list` / `pkg outdated` read it; method none: reported unsupported.
     InventoryFacts inventory{};
+    /// Exit codes of its commands that are not failures (list-outdated-upgrade.md §0.2), read wherever its
+    /// commands are run: one table, no per-manager branches in code.
+    std::vector<ExitCodeFact> exit_codes{};
 };
 
 /// The whole registry, in a fixed order (system, app, language, version managers). Never fails.

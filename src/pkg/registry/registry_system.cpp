@@ -38,6 +38,13 @@ std::vector<Manager> system_managers() {
                     .install_prefix = {"apt-get", "-y", "-q", "-o", "Dpkg::Options::=--force-confdef", "-o",
                                        "Dpkg::Options::=--force-confold", "install"},
                     .remove_prefix = {"apt-get", "-y", "-q", "remove"},
+                    // `upgrade` never installs or removes a package and keeps held ones back (apt-get(8));
+                    // --only-upgrade never installs a name that is not installed.
+                    .upgrade_prefix = {"apt-get", "-y", "-q", "-o", "Dpkg::Options::=--force-confdef", "-o",
+                                       "Dpkg::Options::=--force-confold", "install", "--only-upgrade"},
+                    .upgrade_all_prefix = {"apt-get", "-y", "-q", "-o", "Dpkg::Options::=--force-confdef",
+                                           "-o", "Dpkg::Options::=--force-confold", "upgrade"},
+                    .refresh_prefix = {"apt-get", "-q", "update"},
                     .progress = ProgressStyle::apt_status_fd,
                     .asks_on_terminal = true,
                     .ask_terminal_args = {"-o", "Dpkg::Use-Pty=0"},
@@ -62,6 +69,10 @@ std::vector<Manager> system_managers() {
                                                 "Dir::Cache::srcpkgcache=", "install"},
                     .simulate_remove_prefix = {"apt-get", "-s", "-q", "-o", "Dir::Cache::pkgcache=", "-o",
                                                "Dir::Cache::srcpkgcache=", "remove"},
+                    .simulate_upgrade_prefix = {"apt-get", "-s", "-q", "-o", "Dir::Cache::pkgcache=", "-o",
+                                                "Dir::Cache::srcpkgcache=", "install", "--only-upgrade"},
+                    .simulate_upgrade_all_prefix = {"apt-get", "-s", "-q", "-o", "Dir::Cache::pkgcache=",
+                                                    "-o", "Dir::Cache::srcpkgcache=", "upgrade"},
                     .simulation = SimulationFormat::apt_get,
                     .arch_separator = ":",
                     .lock_files = {"/var/lib/dpkg/lock-frontend", "/var/lib/dpkg/lock"},
@@ -142,6 +153,9 @@ std::vector<Manager> system_managers() {
                     .simulation = SimulationFormat::dnf,
                     .lock_files = k_rpm_locks,
                 },
+            // dnf(8), dnf5 check-upgrade(8): 100 means updates are available.
+            .exit_codes = {{"check-update", 100, 100, ExitMeaning::found, "updates are available"},
+                           {"check-upgrade", 100, 100, ExitMeaning::found, "updates are available"}},
         },
         {
             .id = "yum",
@@ -170,6 +184,7 @@ std::vector<Manager> system_managers() {
                     .simulation = SimulationFormat::dnf,
                     .lock_files = k_rpm_locks,
                 },
+            .exit_codes = {{"check-update", 100, 100, ExitMeaning::found, "updates are available"}},
         },
         {
             .id = "zypper",
@@ -211,6 +226,14 @@ std::vector<Manager> system_managers() {
                     .lock_files = k_rpm_locks,
                     .presence_locks = {"/run/zypp.pid"},
                 },
+            // openSUSE/zypper src/main.h: the ZYPPER_EXIT_INF_* codes (104 capability not found and 105 ended
+            // by
+            // a signal are failures).
+            .exit_codes = {{"", 100, 100, ExitMeaning::found, "updates are needed"},
+                           {"", 101, 101, ExitMeaning::found, "security updates are needed"},
+                           {"", 102, 102, ExitMeaning::done_notice, "a reboot is needed"},
+                           {"", 103, 103, ExitMeaning::done_notice, "zypper updated itself: run it again"},
+                           {"", 106, 106, ExitMeaning::done_notice, "some repositories were skipped"}},
         },
         {
             .id = "rpm",
@@ -252,16 +275,35 @@ std::vector<Manager> system_managers() {
                 {
                     .install_prefix = {"pacman", "--sync", "--noconfirm", "--needed", "--color", "never"},
                     .remove_prefix = {"pacman", "--remove", "--noconfirm", "--color", "never"},
+                    // Never --refresh here (a sync without the upgrade is a partial upgrade): `pkg refresh`
+                    // syncs. --sysupgrade skips IgnorePkg/IgnoreGroup with a warning; by name, an ignored
+                    // package would be taken after --noconfirm's "install anyway?", so upgrade leaves held
+                    // names out before it plans.
+                    .upgrade_prefix = {"pacman", "--sync", "--noconfirm", "--needed", "--color", "never"},
+                    .upgrade_all_prefix = {"pacman", "--sync", "--sysupgrade", "--noconfirm", "--color",
+                                           "never"},
+                    .refresh_prefix = {"pacman", "--sync", "--refresh", "--noconfirm", "--color", "never"},
                     .progress = ProgressStyle::counted_steps,
-                    .root_args = {"--root", "{root}", "--dbpath", "{root}/var/lib/pacman"},
+                    // The root's own configuration (its repositories), cache and log: with --root alone
+                    // pacman reads the host's pacman.conf and downloads into the host's cache.
+                    .root_args = {"--root", "{root}", "--dbpath", "{root}/var/lib/pacman", "--config",
+                                  "{root}/etc/pacman.conf", "--cachedir", "{root}/var/cache/pacman/pkg",
+                                  "--logfile", "{root}/var/log/pacman.log", "--gpgdir",
+                                  "{root}/etc/pacman.d/gnupg"},
                     .simulate_install_prefix = {"pacman", "--sync", "--needed", "--print", "--print-format",
                                                 "%n %v", "--color", "never"},
                     .simulate_remove_prefix = {"pacman", "--remove", "--print", "--print-format", "%n %v",
                                                "--color", "never"},
+                    .simulate_upgrade_prefix = {"pacman", "--sync", "--needed", "--print", "--print-format",
+                                                "%n %v", "--color", "never"},
+                    .simulate_upgrade_all_prefix = {"pacman", "--sync", "--sysupgrade", "--print",
+                                                    "--print-format", "%n %v", "--color", "never"},
                     .simulation = SimulationFormat::pacman_print,
                     .presence_locks = {"/var/lib/pacman/db.lck"},
                 },
             .inventory = {.method = InventoryMethod::native_pacman},
+            // pacman-contrib checkupdates(8): 2 means no updates (0: updates printed, 1: failure).
+            .exit_codes = {{"checkupdates", 2, 2, ExitMeaning::none_found, "no updates"}},
         },
         {
             .id = "yay",
@@ -581,6 +623,12 @@ std::vector<Manager> system_managers() {
                     .remove_prefix = {"choco", "uninstall"},
                     .remove_suffix = {"--yes", "--limit-output", "--no-color"},
                 },
+            // choco outdated with useEnhancedExitCodes: 2 means outdated packages; upgrade/install: 1641 and
+            // 3010
+            // are success with a reboot started or needed.
+            .exit_codes = {{"outdated", 2, 2, ExitMeaning::found, "outdated packages were found"},
+                           {"", 1641, 1641, ExitMeaning::done_notice, "a reboot was started"},
+                           {"", 3010, 3010, ExitMeaning::done_notice, "a reboot is needed"}},
         },
     };
 }

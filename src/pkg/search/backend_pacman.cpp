@@ -16,7 +16,7 @@ public:
         if (pacman_sync_dbs(layout).empty()) {
             return util::fail(util::ErrorKind::not_found, "no sync database under " +
                                                               (layout.db_path / "sync").string() +
-                                                              ": run pacman -Sy");
+                                                              ": run zsyncctl pkg refresh -m pacman");
         }
         return util::ok();
     }

@@ -190,7 +190,7 @@ util::Result<PackageIndex> pacman_index(const util::Root& root, const std::files
     if (dbs.empty()) {
         return util::fail(util::ErrorKind::not_found,
                           "no pacman sync database under " + layout.below("sync").string(),
-                          "run: pacman -Sy");
+                          "run: zsyncctl pkg refresh -m pacman");
     }
     std::vector<std::filesystem::path> sources = dbs;
     sources.push_back(layout.below("local"));
