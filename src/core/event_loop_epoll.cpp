@@ -60,7 +60,7 @@ util::Error resource_error(std::string_view what, int err) {
 /// Level-triggered epoll plus an eventfd for wake-ups.
 class EpollLoop final : public EventLoop {
 public:
-    EpollLoop(int epfd, int wakefd) : m_epfd(epfd), m_wakefd(wakefd) {}
+    EpollLoop(int epfd, int wakefd, int timerfd) : m_epfd(epfd), m_wakefd(wakefd), m_timerfd(timerfd) {}
     ~EpollLoop() override {
         drop_everything();
         if (m_timerfd >= 0) {
@@ -185,25 +185,11 @@ protected:
         return ::epoll_wait(m_epfd, events.data(), static_cast<int>(events.size()), timeout_ms);
     }
 
-    // Arms the loop's timerfd (created on first use) to fire at `deadline` on CLOCK_MONOTONIC, which is
-    // steady_clock's. False when no timerfd can be had; the caller then waits with a relative timeout.
+    // Arms the loop's timerfd to fire at `deadline` on CLOCK_MONOTONIC, which is steady_clock's. False when
+    // the loop has no timerfd; the caller then waits with a relative timeout.
     bool arm_timerfd(Clock::time_point deadline) {
         if (m_timerfd < 0) {
-            if (m_timerfd_failed) {
-                return false;
-            }
-            int fd = ::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-            epoll_event ev{};
-            ev.events = EPOLLIN;
-            ev.data.u64 = k_timer_key;
-            if (fd < 0 || epoll_ctl(m_epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
-                if (fd >= 0) {
-                    ::close(fd);
-                }
-                m_timerfd_failed = true;
-                return false;
-            }
-            m_timerfd = fd;
+            return false;
         }
         if (deadline == m_armed) {
             return true; // still armed (a fired timer is read, which clears m_armed)
@@ -228,8 +214,7 @@ private:
     int m_epfd;
     int m_wakefd;
     bool m_have_pwait2 = true;
-    int m_timerfd = -1;
-    bool m_timerfd_failed = false;
+    int m_timerfd;               // -1: none could be made, deadlines are relative timeouts
     Clock::time_point m_armed{}; // the deadline m_timerfd is armed for; epoch when disarmed or fired
 };
 
@@ -257,7 +242,14 @@ util::Result<std::unique_ptr<EventLoop>> make_epoll_loop() {
         ::close(epfd);
         return util::fail(resource_error("epoll_ctl(eventfd)", err));
     }
-    return std::unique_ptr<EventLoop>(new EpollLoop(epfd, wakefd));
+    // Made with the loop, not on its first timer: the loop's descriptors stay the same for its life.
+    int timerfd = ::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+    ev.data.u64 = k_timer_key;
+    if (timerfd >= 0 && epoll_ctl(epfd, EPOLL_CTL_ADD, timerfd, &ev) != 0) {
+        ::close(timerfd);
+        timerfd = -1;
+    }
+    return std::unique_ptr<EventLoop>(new EpollLoop(epfd, wakefd, timerfd));
 }
 
 } // namespace detail
