@@ -1,6 +1,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/prctl.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include <array>
@@ -17,7 +18,8 @@ namespace zsyncctl::core {
 
 namespace {
 
-constexpr std::uint64_t k_wake_key = 0; // watch ids start at 1
+constexpr std::uint64_t k_wake_key = 0;                  // watch ids start at 1
+constexpr std::uint64_t k_timer_key = ~std::uint64_t{0}; // the deadline timerfd; ids never get there
 
 std::uint32_t to_epoll(std::uint32_t events) {
     std::uint32_t out = 0;
@@ -58,9 +60,12 @@ util::Error resource_error(std::string_view what, int err) {
 /// Level-triggered epoll plus an eventfd for wake-ups.
 class EpollLoop final : public EventLoop {
 public:
-    EpollLoop(int epfd, int wakefd) : m_epfd(epfd), m_wakefd(wakefd) {}
+    EpollLoop(int epfd, int wakefd, int timerfd) : m_epfd(epfd), m_wakefd(wakefd), m_timerfd(timerfd) {}
     ~EpollLoop() override {
         drop_everything();
+        if (m_timerfd >= 0) {
+            ::close(m_timerfd);
+        }
         ::close(m_wakefd);
         ::close(m_epfd);
     }
@@ -116,6 +121,12 @@ protected:
                 clear_wake_pending();
                 continue;
             }
+            if (events[i].data.u64 == k_timer_key) {
+                std::uint64_t expirations = 0;
+                [[maybe_unused]] ssize_t r = ::read(m_timerfd, &expirations, sizeof expirations);
+                m_armed = Clock::time_point{};
+                continue;
+            }
             dispatch_fd(events[i].data.u64, from_epoll(events[i].events));
         }
         return util::ok();
@@ -138,6 +149,12 @@ protected:
     int wait_for_events(std::array<epoll_event, 64>& events, const Clock::time_point* deadline) {
         const auto now = Clock::now();
         const bool past = deadline != nullptr && *deadline <= now;
+        // A relative epoll timeout gets the kernel's select-style slack (0.1 % of the timeout, 0.2 % when
+        // niced) on top of the thread's: 10 ms timers fired 1.6-2.1x later than io_uring's. A timerfd armed
+        // at the absolute deadline has none, so the wait itself is unbounded.
+        if (deadline != nullptr && !past && arm_timerfd(*deadline)) {
+            return ::epoll_wait(m_epfd, events.data(), static_cast<int>(events.size()), -1);
+        }
 #if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 35))
         if (m_have_pwait2) {
             timespec timeout{};
@@ -168,6 +185,26 @@ protected:
         return ::epoll_wait(m_epfd, events.data(), static_cast<int>(events.size()), timeout_ms);
     }
 
+    // Arms the loop's timerfd to fire at `deadline` on CLOCK_MONOTONIC, which is steady_clock's. False when
+    // the loop has no timerfd; the caller then waits with a relative timeout.
+    bool arm_timerfd(Clock::time_point deadline) {
+        if (m_timerfd < 0) {
+            return false;
+        }
+        if (deadline == m_armed) {
+            return true; // still armed (a fired timer is read, which clears m_armed)
+        }
+        auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(deadline.time_since_epoch()).count();
+        itimerspec spec{};
+        spec.it_value.tv_sec = static_cast<time_t>(ns / 1'000'000'000);
+        spec.it_value.tv_nsec = static_cast<long>(ns % 1'000'000'000);
+        if (::timerfd_settime(m_timerfd, TFD_TIMER_ABSTIME, &spec, nullptr) != 0) {
+            return false;
+        }
+        m_armed = deadline;
+        return true;
+    }
+
     void backend_wake() override {
         std::uint64_t one = 1;
         [[maybe_unused]] ssize_t r = ::write(m_wakefd, &one, sizeof one);
@@ -177,6 +214,8 @@ private:
     int m_epfd;
     int m_wakefd;
     bool m_have_pwait2 = true;
+    int m_timerfd;               // -1: none could be made, deadlines are relative timeouts
+    Clock::time_point m_armed{}; // the deadline m_timerfd is armed for; epoch when disarmed or fired
 };
 
 } // namespace
@@ -203,7 +242,14 @@ util::Result<std::unique_ptr<EventLoop>> make_epoll_loop() {
         ::close(epfd);
         return util::fail(resource_error("epoll_ctl(eventfd)", err));
     }
-    return std::unique_ptr<EventLoop>(new EpollLoop(epfd, wakefd));
+    // Made with the loop, not on its first timer: the loop's descriptors stay the same for its life.
+    int timerfd = ::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+    ev.data.u64 = k_timer_key;
+    if (timerfd >= 0 && epoll_ctl(epfd, EPOLL_CTL_ADD, timerfd, &ev) != 0) {
+        ::close(timerfd);
+        timerfd = -1;
+    }
+    return std::unique_ptr<EventLoop>(new EpollLoop(epfd, wakefd, timerfd));
 }
 
 } // namespace detail

@@ -30,6 +30,9 @@ fake zypper zypper-xml.out
 fake apk apk.out
 fake xbps-query xbps.out
 fake nix nix-json.out
+# nix is detected by nix-env and searched with the nix beside it: without this nix-env, a host's
+# /usr/bin/nix-env was detected and the host's real nix searched (offline here), not the fake.
+fake nix-env nix-json.out
 fake guix guix.out
 fake port macports.out
 fake snap snap.out

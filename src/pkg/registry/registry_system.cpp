@@ -475,8 +475,9 @@ std::vector<Manager> system_managers() {
                     .argv = {"{exe}", "--extra-experimental-features", "nix-command flakes", "--option",
                              "connect-timeout", "2", "--option", "download-attempts", "1", "search",
                              "nixpkgs", "{query}", "--json"},
+                    // No no-match exit code: with --json, nix prints {} and exits 0 when nothing matches, so
+                    // exit 1 is a failure (offline it printed {} too, which read as "ok, 0 results").
                     .parser = "nix-json",
-                    .no_match_exit_codes = {1},
                     .registry_host = "channels.nixos.org",
                 },
             .install =

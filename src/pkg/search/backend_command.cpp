@@ -51,6 +51,8 @@ constexpr std::string_view k_offline_signs[] = {
     "network is unreachable",
     "no route to host",
     "connection failed",
+    "connect to server",   // curl (cargo, nix): "Could not connect to server", "Couldn't connect to server"
+    "timeout was reached", // curl, after a connect timeout
 };
 constexpr std::string_view k_no_repository_signs[] = {
     "no repositories defined",   "no enabled repositories",    "there are no enabled repos",
