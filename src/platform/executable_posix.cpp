@@ -1,8 +1,10 @@
 #include "platform/executable.hpp"
 
 #include <cstdlib>
+#include <string>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <utility>
 
 namespace zsyncctl::platform {
 
@@ -47,7 +49,10 @@ util::Result<std::string> find_executable(std::string_view name, std::string_vie
             return candidate;
         }
     }
-    return util::fail(util::ErrorKind::not_found, "'" + std::string(name) + "' was not found on PATH",
+    // Appended piece by piece: GCC 12 at -O3 reports a false -Wrestrict for "'" + std::string(...) + ...
+    std::string message = "'";
+    message.append(name).append("' was not found on PATH");
+    return util::fail(util::ErrorKind::not_found, std::move(message),
                       "install it, or put its directory on PATH");
 }
 
