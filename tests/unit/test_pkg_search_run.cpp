@@ -579,6 +579,15 @@ TEST_CASE("SearchRun command backend: offline and no repositories are statuses, 
          pkg::ManagerStatus::no_repositories, "no enabled repositories"},
         {"#!/bin/sh\necho 'No repositories defined. Use the zypper addrepo command.'\nexit 6\n",
          pkg::ManagerStatus::no_repositories, "No repositories defined"},
+        // the real zypper 1.14 with --xmlout and no repository (exit 104): the message's text, not its tags
+        {"#!/bin/sh\necho \"<?xml version='1.0'?>\"\necho '<stream>'\n"
+         "echo '<message type=\"info\">Loading repository data...</message>'\n"
+         "echo '<message type=\"warning\">No repositories defined. Operating only with the installed "
+         "resolvables. Nothing can be installed &amp; &lt;ok&gt;.</message>'\n"
+         "echo '<message type=\"info\">No matching items found.</message>'\necho '</stream>'\nexit 104\n",
+         pkg::ManagerStatus::no_repositories,
+         "No repositories defined. Operating only with the installed "
+         "resolvables. Nothing can be installed & <ok>."},
         // npm: the error code and its reason, not the log file's location
         {"#!/bin/sh\necho 'npm error code E404' >&2\necho 'npm error 404 Not Found - GET "
          "https://r.example/x' >&2\n"

@@ -7,6 +7,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <unistd.h>
+#include <utility>
 
 #include "core/process.hpp"
 #include "pkg/search/backend.hpp"
@@ -66,6 +67,34 @@ bool is_noise_line(std::string_view line) {
            lower.find("/_logs/") != std::string::npos;
 }
 
+// The text of a line of XML output (zypper --xmlout's `<message type="warning">No repositories
+// defined...</message>`): tags dropped, the five predefined entities decoded. Other lines as they are.
+std::string without_markup(std::string_view line) {
+    if (line.empty() || line.front() != '<') {
+        return std::string(line);
+    }
+    std::string text;
+    bool in_tag = false;
+    for (char c : line) {
+        if (c == '<') {
+            in_tag = true;
+        } else if (c == '>') {
+            in_tag = false;
+        } else if (!in_tag) {
+            text += c;
+        }
+    }
+    static constexpr std::pair<std::string_view, std::string_view> k_entities[] = {
+        {"&lt;", "<"}, {"&gt;", ">"}, {"&quot;", "\""}, {"&apos;", "'"}, {"&amp;", "&"}};
+    for (const auto& [entity, plain] : k_entities) {
+        for (auto at = text.find(entity); at != std::string::npos;
+             at = text.find(entity, at + plain.size())) {
+            text.replace(at, entity.size(), plain);
+        }
+    }
+    return text;
+}
+
 // The line of `text` that carries one of `signs` (trimmed, sanitized); empty when none does.
 template <std::size_t N>
 std::string line_with(std::string_view text, const std::string_view (&signs)[N]) {
@@ -73,7 +102,7 @@ std::string line_with(std::string_view text, const std::string_view (&signs)[N])
         std::string lower = util::to_lower(line);
         for (std::string_view sign : signs) {
             if (lower.find(sign) != std::string::npos) {
-                return util::sanitize_terminal(util::trim(line));
+                return util::sanitize_terminal(util::trim(without_markup(util::trim(line))));
             }
         }
     }
