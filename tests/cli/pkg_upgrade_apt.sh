@@ -81,6 +81,10 @@ TIMEOUT=60 expect_exit 0 "pkg info" --json "${Z[@]}" pkg info zs-up -m apt
 inst=$(printf '%s' "$POLICY" | awk '/Installed:/{print $2}')
 cand=$(printf '%s' "$POLICY" | awk '/Candidate:/{print $2}')
 expect_json "d['packages'][0]['installed_version']=='$inst' and d['packages'][0]['candidate']=='$cand' and d['packages'][0]['description']=='upgrade test zs-up' and d['packages'][0]['repository'] and d['packages'][0]['download_size']>0" "pkg info agrees with apt-cache policy ($inst -> $cand)"
+# The repository as apt-cache policy names it: the line under the candidate's version, without its priority.
+repo=$(printf '%s\n' "$POLICY" | awk -v c="$cand" 'f {sub(/^ *-?[0-9]+ /, ""); print; exit} $1 == c || ($1 == "***" && $2 == c) {f = 1}')
+[ -n "$repo" ] && ok || fail "no repository line under $cand in apt-cache policy: $POLICY"
+expect_json "d['packages'][0]['repository']=='$repo'" "pkg info's repository is apt-cache policy's ($repo)"
 TIMEOUT=60 expect_exit 0 "pkg info (text)" "${Z[@]}" pkg info zs-held -m apt
 expect_contains "$OUT" "installed:   1.0 (explicit, held)" "info text: held"
 expect_contains "$OUT" "candidate:   2.0" "info text: candidate"

@@ -245,7 +245,7 @@ util::Result<std::vector<PackageInfo>> apt_package_info(const util::Root& root, 
         return util::fail(std::move(status).error());
     }
     for (const auto& list : setup.lists) {
-        std::string repository = list.file.filename().string();
+        std::string repository = list.source.empty() ? list.file.filename().string() : list.source;
         auto read = read_stanzas(list.file, token, [&](std::string_view stanza) {
             if (package_name(stanza) != name) {
                 return;

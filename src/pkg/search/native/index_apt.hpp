@@ -25,6 +25,8 @@ struct AptList {
     std::filesystem::path file;
     int priority = 500;
     AptReleaseInfo release{}; ///< what release and origin pins match
+    std::string source{};     ///< "URI SUITE/COMPONENT ARCH Packages" as apt-cache policy shows it; empty for
+                              ///< a list of no configured source
 };
 
 /// What apt's configuration under a root says about searching: the architectures, the lists of the

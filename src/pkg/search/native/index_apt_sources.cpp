@@ -386,14 +386,17 @@ AptSetup apt_setup(const util::Root& root) {
         std::string component{};
         std::string arch{};
         std::string site{};
+        std::string source{}; ///< as apt-cache policy names the list: "URI SUITE/COMPONENT ARCH Packages"
     };
     std::vector<Wanted> wanted;
     for (const auto& e : entries) {
         std::string base = trim_slashes_end(e.uri);
+        std::string shown = base.size() > 1 && base.back() == '/' ? base.substr(0, base.size() - 1) : base;
         std::vector<std::string> archs = e.architectures.empty() ? setup.architectures : e.architectures;
         if (e.suite.back() == '/') {
             std::string prefix = apt_uri_to_filename(base + e.suite);
-            wanted.push_back({prefix, prefix, {}, "", "", uri_site(base)});
+            wanted.push_back(
+                {prefix, prefix, {}, "", "", uri_site(base), shown + " " + e.suite + " Packages"});
             continue;
         }
         std::string dist = apt_uri_to_filename(base + "dists/" + e.suite + "/");
@@ -405,7 +408,8 @@ AptSetup apt_setup(const util::Root& root) {
                                   {},
                                   component,
                                   arch,
-                                  uri_site(base)});
+                                  uri_site(base),
+                                  shown + " " + e.suite + "/" + component + " " + arch + " Packages"});
             }
         }
     }
@@ -437,6 +441,7 @@ AptSetup apt_setup(const util::Root& root) {
             list.release.component = match->component;
             list.release.arch = match->arch;
             list.release.site = match->site;
+            list.source = match->source;
         }
         setup.lists.push_back(std::move(list));
     }
