@@ -182,6 +182,71 @@ nlohmann::json status_json(const pkg::ManagerReport& r) {
     return j;
 }
 
+// `value` laid out as an element of an array that is a member of the top-level object (indented by 4),
+// exactly as json_text would print it inside the whole document.
+std::string nested_json(const nlohmann::json& value) {
+    std::string text = json_text(value);
+    std::string out = "    ";
+    out.reserve(text.size() + text.size() / 8 + 8);
+    for (char c : text) {
+        out.push_back(c);
+        if (c == '\n') { // a JSON text has newlines only between its tokens (strings escape theirs)
+            out += "    ";
+        }
+    }
+    return out;
+}
+
+// The --json document, printed a piece at a time with the bytes json_text would give for the whole
+// document ({"managers", "query", "results"}, keys in order): one result at a time, never the whole
+// document in memory (31k results for "lib" made a 52 MiB tree).
+void print_json_document(const Output& out, const std::string& query,
+                         const std::vector<pkg::ManagerReport>& reports) {
+    // Lines are gathered into blocks of about 64 KiB: Output::line flushes per call on a pipe.
+    std::string block;
+    auto line = [&](const std::string& text) {
+        block += text;
+        block.push_back('\n');
+        if (block.size() >= (64u << 10)) {
+            block.pop_back();
+            out.line(block);
+            block.clear();
+        }
+    };
+    line("{");
+    line("  \"managers\": [" + std::string(reports.empty() ? "]," : ""));
+    for (std::size_t i = 0; i < reports.size(); ++i) {
+        const auto& r = reports[i];
+        nlohmann::json m = status_json(r);
+        m.erase("type");
+        m.erase("manager");
+        m["name"] = r.manager;
+        line(nested_json(m) + (i + 1 < reports.size() ? "," : ""));
+    }
+    if (!reports.empty()) {
+        line("  ],");
+    }
+    line("  \"query\": " + json_text(nlohmann::json(query)) + ",");
+    std::size_t left = 0;
+    for (const auto& r : reports) {
+        left += r.hits.size();
+    }
+    bool any = left > 0;
+    line("  \"results\": [" + std::string(any ? "" : "]"));
+    for (const auto& r : reports) {
+        for (const auto& h : r.hits) {
+            --left;
+            line(nested_json(hit_json(r.manager, h)) + (left > 0 ? "," : ""));
+        }
+    }
+    if (any) {
+        line("  ]");
+    }
+    line("}");
+    block.pop_back();
+    out.line(block);
+}
+
 // The stderr lines after the results: failures one line each, the managers --race did not need in one
 // line, --limit notes when the results were not on a table, and with -v what ran and how long it took.
 void print_footer(const Output& out, const std::vector<pkg::ManagerReport>& reports, bool live) {
@@ -304,20 +369,7 @@ ExitCode run_search(Context& context, const SearchOptions& options) {
         answered += r.status == pkg::ManagerStatus::ok ? 1 : 0;
     }
     if (json) {
-        nlohmann::json doc{{"query", options.query},
-                           {"results", nlohmann::json::array()},
-                           {"managers", nlohmann::json::array()}};
-        for (const auto& r : reports) {
-            for (const auto& h : r.hits) {
-                doc["results"].push_back(hit_json(r.manager, h));
-            }
-            nlohmann::json m = status_json(r);
-            m.erase("type");
-            m.erase("manager");
-            m["name"] = r.manager;
-            doc["managers"].push_back(std::move(m));
-        }
-        out.line(json_text(doc));
+        print_json_document(out, options.query, reports);
     } else {
         print_footer(out, reports, live);
         if (total == 0 && !interrupted) {

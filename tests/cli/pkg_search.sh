@@ -65,6 +65,20 @@ expect_exit 3 "a manager of another system (nothing could search)" --json pkg se
 expect_json 'd["managers"][0]["status"] == "skipped" and "not detected" in d["managers"][0]["error"]' "mas on Linux: skipped, not detected"
 expect_json 'sorted(d.keys()) == ["managers", "query", "results"] and d["query"] == "hello"' "document shape"
 expect_json 'all(sorted(m.keys()) == ["count","elapsed_ms","error","name","status","total"] for m in d["managers"])' "manager shape"
+# --json is printed a result at a time (never the whole document in memory) with the bytes of the whole
+# document laid out at once: Python's own layout of the same value (2 spaces, sorted keys) is the oracle.
+expect_exit 0 "every CLI backend, layout" --json pkg search hello --manager "$all"
+if printf '%s' "$OUT" | python3 -c "import json,sys; t=sys.stdin.read(); sys.exit(0 if t == json.dumps(json.loads(t), indent=2, sort_keys=True, ensure_ascii=False) and len(json.loads(t)['results']) > 10 else 1)"; then
+    ok
+else
+    fail "--json streamed: layout differs from the whole document's"
+fi
+expect_exit 3 "no result, layout" --json pkg search hello --manager mas
+if printf '%s' "$OUT" | python3 -c "import json,sys; t=sys.stdin.read(); sys.exit(0 if t == json.dumps(json.loads(t), indent=2, sort_keys=True, ensure_ascii=False) and json.loads(t)['results'] == [] else 1)"; then
+    ok
+else
+    fail "--json with no results: layout differs"
+fi
 expect_contains "$(cat "$SCRATCH/dnf.argv")" "C --quiet --assumeno search hello" "dnf runs with LC_ALL=C and non-interactive flags"
 expect_contains "$(cat "$SCRATCH/zypper.argv")" "--non-interactive" "zypper non-interactive"
 

@@ -56,6 +56,42 @@ if command -v dpkg-deb >/dev/null && command -v dpkg-scanpackages >/dev/null && 
     apt-get "${APTO[@]}" -q update >/dev/null 2>&1
     run_z --root "$R" --json pkg search newcomer --manager apt
     expect_json 'len(d["results"]) == 1' "index rebuilt after apt-get update"
+
+    # A list whose stanza lost its blank line (two Package fields: apt reads the last of each field) and
+    # whose last stanza has no final newline, then a second list: apt-cache ends a stanza at each file's
+    # end. Search and pkg outdated must both read them as apt-cache does (issue 15).
+    R5="$T/aptroot5"
+    mkdir -p "$R5/etc/apt/sources.list.d" "$R5/etc/apt/preferences.d" "$R5/etc/apt/apt.conf.d" \
+        "$R5/var/lib/apt/lists/partial" "$R5/var/cache/apt/archives/partial" "$R5/var/lib/dpkg/updates"
+    printf 'deb [trusted=yes] http://a.invalid/debian x main\ndeb [trusted=yes] http://b.invalid/debian x main\n' \
+        >"$R5/etc/apt/sources.list"
+    printf 'Package: zs-aa\nVersion: 1\nArchitecture: amd64\nDescription: first thing\nPackage: zs-bb\nVersion: 2\nArchitecture: amd64\nDescription: second thing\n\nPackage: zs-cc\nVersion: 3\nArchitecture: amd64\nDescription: third thing' \
+        >"$R5/var/lib/apt/lists/a.invalid_debian_dists_x_main_binary-amd64_Packages"
+    printf 'Package: zs-dd\nVersion: 4\nArchitecture: amd64\nDescription: fourth thing\n' \
+        >"$R5/var/lib/apt/lists/b.invalid_debian_dists_x_main_binary-amd64_Packages"
+    printf 'Package: zs-aa\nStatus: install ok installed\nVersion: 0.5\nArchitecture: amd64\nDescription: first thing\n\nPackage: zs-bb\nStatus: install ok installed\nVersion: 1\nArchitecture: amd64\nDescription: second thing\n\nPackage: zs-cc\nStatus: install ok installed\nVersion: 2\nArchitecture: amd64\nDescription: third thing' \
+        >"$R5/var/lib/dpkg/status"
+    echo amd64 >"$R5/var/lib/dpkg/arch"
+    APT5=(-o "Dir=$R5/" -o "Dir::State::status=$R5/var/lib/dpkg/status" -o APT::Architecture=amd64
+        -o APT::Architectures::=amd64 -o Dir::Cache::pkgcache= -o Dir::Cache::srcpkgcache=)
+    want=$(apt-cache "${APT5[@]}" search thing 2>/dev/null | awk '{print $1}' | sort | tr '\n' ' ' | sed 's/ $//')
+    run_z --root "$R5" --json pkg search thing --manager apt
+    got=$(printf '%s' "$OUT" | names)
+    [ -n "$want" ] && [ "$got" = "$want" ] && ok || fail "stanza without blank line: zsyncctl [$got] vs apt-cache [$want]"
+    # Per package: installed version and candidate as apt-cache policy states them.
+    want=$(for p in zs-aa zs-bb zs-cc zs-dd; do apt-cache "${APT5[@]}" policy "$p" 2>/dev/null |
+        awk -v p="$p" '/Installed:/{i=$2} /Candidate:/{c=$2} END{if (c != "") print p, i, c}'; done)
+    got=$(printf '%s' "$OUT" | python3 -c 'import json,sys
+for r in sorted(json.load(sys.stdin)["results"], key=lambda r: r["name"]):
+    print(r["name"], r["installed_version"] or "(none)", r["candidate"])')
+    [ "$got" = "$want" ] && ok || fail "installed/candidate vs apt-cache policy: zsyncctl [$got] vs [$want]"
+    # pkg outdated (the inventory's reader of the same lists) agrees: what apt would upgrade.
+    want=$(printf '%s\n' "$want" | awk '$2 != "(none)" && $2 != $3 {print $1 "=" $3}' | sort | tr '\n' ' ' | sed 's/ $//')
+    TIMEOUT=60 run_z --root "$R5" --json pkg outdated -m apt
+    got=$(printf '%s' "$OUT" | python3 -c 'import json,sys
+d=json.load(sys.stdin)
+print(" ".join(sorted(r["name"] + "=" + r["candidate"] for r in d["outdated"] if not r["skipped"])))')
+    [ -n "$want" ] && [ "$got" = "$want" ] && ok || fail "pkg outdated vs apt-cache policy: zsyncctl [$got] vs apt [$want] ($ERR)"
 fi
 
 # ---- pacman ----

@@ -169,11 +169,16 @@ TEST_CASE("PackageIndex round-trips through its file and notices changed sources
             CHECK_FALSE(cut.ok());
         }
     }
-    SUBCASE("corrupted offsets are rejected") {
+    SUBCASE("corrupted offsets cost results, never an out-of-bounds read") {
         std::string bytes = *util::read_file(file);
-        bytes[bytes.size() - 3 - 4] = '\x7f'; // inside the hay offsets table
+        bytes[bytes.size() - 3 - 4] = '\x7f'; // inside the hay offsets table: the last record's start
         REQUIRE(util::write_file_atomic(file, bytes).ok());
-        CHECK_FALSE(PackageIndex::load(file, stamps).ok());
+        // The mapped index is checked where it is read, not up front: it loads, and searching it stops at
+        // the damaged record.
+        auto damaged = PackageIndex::load(file, stamps);
+        REQUIRE(damaged.ok());
+        CHECK(names(damaged->search({"needle", MatchMode::substring, 0})) == std::vector<std::string>{"a"});
+        CHECK(names(damaged->search({"cat", MatchMode::substring, 0})).empty());
     }
 }
 
@@ -551,6 +556,29 @@ TEST_CASE("PackageIndex::from_bytes refuses damaged bytes") {
             auto cut = PackageIndex::from_bytes(built.data().substr(0, n), stamps, "mem");
             CAPTURE(n);
             CHECK_FALSE(cut);
+        }
+    }
+    SUBCASE("any flipped byte: refused, or searched without reading out of bounds") {
+        PackageIndex three = PackageIndex::build({{"curl", "8", "transfer tool", "", false, "", "8", {"www"}},
+                                                  {"wget", "1", "retriever", "long", true, "1", "1", {}},
+                                                  {"zsh", "5", "shell", "", false}},
+                                                 stamps);
+        std::string bytes = three.data();
+        for (std::size_t i = 0; i < bytes.size(); ++i) {
+            for (char flip : {'\xff', '\x01', '\x80'}) {
+                std::string copy = bytes;
+                copy[i] = static_cast<char>(copy[i] ^ flip);
+                auto damaged = PackageIndex::from_bytes(copy, stamps, "mem");
+                if (!damaged) {
+                    continue;
+                }
+                CAPTURE(i);
+                for (const char* q : {"t", "curl", "www", "e", "zsh"}) {
+                    for (auto mode : {MatchMode::substring, MatchMode::exact}) {
+                        CHECK(damaged->search({q, mode, 0}).size() <= 3);
+                    }
+                }
+            }
         }
     }
     SUBCASE("other stamps are refused as changed sources") {

@@ -40,7 +40,10 @@ void add_version(Candidates& c, std::string_view version, int priority, int pin)
 // looked up by a field scan.
 std::string_view package_name(std::string_view stanza) {
     static constexpr std::string_view k_prefix = "Package:";
-    if (stanza.substr(0, k_prefix.size()) == k_prefix) {
+    // The fast path when the stanza starts with its only Package field; a second one (a missing blank
+    // line) is read as apt reads it: the last one counts (deb822_field).
+    if (stanza.substr(0, k_prefix.size()) == k_prefix &&
+        stanza.find("\nPackage:") == std::string_view::npos) {
         std::size_t eol = stanza.find('\n');
         std::string_view v =
             stanza.substr(k_prefix.size(), eol == std::string_view::npos ? eol : eol - k_prefix.size());

@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <functional>
 #include <locale.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <wctype.h>
@@ -84,14 +85,23 @@ std::string sanitize_index_field(std::string_view text, bool keep_newlines) {
 void append_folded(std::string& out, std::string_view text) {
     locale_t loc = utf8_locale();
     for (std::size_t i = 0; i < text.size();) {
-        unsigned char c = static_cast<unsigned char>(text[i]);
-        if (c < 0x80) {
-            // The separators must not occur inside a record's text.
-            char ch = static_cast<char>(c);
-            out.push_back((ch == k_record_start || ch == k_name_end || ch == k_provides) ? ' ' : lower(ch));
-            ++i;
+        // A run of ASCII (nearly all of a Debian description) is appended at once, then lowered in place.
+        std::size_t run = i;
+        while (run < text.size() && static_cast<unsigned char>(text[run]) < 0x80) {
+            ++run;
+        }
+        if (run > i) {
+            std::size_t at = out.size();
+            out.append(text.data() + i, run - i);
+            for (char* p = out.data() + at; p != out.data() + out.size(); ++p) {
+                // The separators must not occur inside a record's text.
+                char ch = *p;
+                *p = (ch == k_record_start || ch == k_name_end || ch == k_provides) ? ' ' : lower(ch);
+            }
+            i = run;
             continue;
         }
+        unsigned char c = static_cast<unsigned char>(text[i]);
         auto [cp, len] = decode_utf8(text, i);
         if (len == 0 || loc == static_cast<locale_t>(nullptr)) {
             out.push_back(static_cast<char>(c));
@@ -124,31 +134,95 @@ std::vector<SourceStamp> stamp_files(const std::vector<std::filesystem::path>& f
     return stamps;
 }
 
+namespace {
+// True when `text` needs the sanitizer: a control character (but '\n' when `keep_newlines`), DEL, or any
+// byte above ASCII (the sanitizer decides about those). Most fields are plain ASCII and are kept as they
+// are, without a copy.
+bool needs_sanitizing(std::string_view text, bool keep_newlines) {
+    for (char ch : text) {
+        auto c = static_cast<unsigned char>(ch);
+        if ((c < 0x20 && !(keep_newlines && c == '\n')) || c >= 0x7f) {
+            return true;
+        }
+    }
+    return false;
+}
+
+void sanitize_in_place(std::string& field, bool keep_newlines = false) {
+    if (needs_sanitizing(field, keep_newlines)) {
+        field = sanitize_index_field(field, keep_newlines);
+    }
+}
+
+// Releases a string's heap block (clear() keeps it).
+void release(std::string& s) {
+    std::string().swap(s);
+}
+} // namespace
+
 PackageIndex PackageIndex::build(std::vector<IndexRecord> records, std::vector<SourceStamp> stamps) {
     std::sort(records.begin(), records.end(),
               [](const IndexRecord& a, const IndexRecord& b) { return a.name < b.name; });
     static_assert(k_text_fields == 6);
-    std::string text;
+    // The boundary: every field of every native reader is sanitized once, here (and again on load); a
+    // clean field (nearly all) is not copied.
+    std::size_t text_size = 0;
+    std::size_t hay_estimate = 0;
+    for (auto& r : records) {
+        sanitize_in_place(r.name);
+        sanitize_in_place(r.version);
+        sanitize_in_place(r.summary);
+        sanitize_in_place(r.long_text, true);
+        sanitize_in_place(r.installed_version);
+        sanitize_in_place(r.candidate);
+        sanitize_in_place(r.kind);
+        text_size += r.name.size() + r.version.size() + r.summary.size() + r.installed_version.size() +
+                     r.candidate.size() + r.kind.size() + k_text_fields;
+        hay_estimate += r.name.size() + r.summary.size() + r.long_text.size() + 3;
+        for (const auto& p : r.provides) {
+            hay_estimate += p.size() + 1;
+        }
+    }
+
+    // The file is written in one buffer reserved up front (reserved pages cost no memory until written):
+    // the header, then the text section directly, while the haystack is gathered beside it; each record
+    // is released once it is in both, so the records shrink as the index grows (peak memory).
+    PackageIndex index;
+    auto storage = std::make_shared<std::string>();
+    std::string& out = *storage;
+    std::size_t header = k_magic.size() + 4 + 24;
+    for (const auto& s : stamps) {
+        header += 4 + s.path.size() + 16;
+    }
+    out.reserve(header + text_size + hay_estimate + records.size() * 9 + 64);
+    out.append(k_magic);
+    put<std::uint32_t>(out, static_cast<std::uint32_t>(stamps.size()));
+    for (const auto& s : stamps) {
+        put<std::uint32_t>(out, static_cast<std::uint32_t>(s.path.size()));
+        out.append(s.path);
+        put<std::int64_t>(out, s.mtime_ns);
+        put<std::uint64_t>(out, s.size);
+    }
+    put<std::uint64_t>(out, records.size());
+    put<std::uint64_t>(out, text_size);
+    std::size_t hay_size_at = out.size();
+    put<std::uint64_t>(out, 0); // the haystack's size, known at the end
+    std::size_t text_off = out.size();
+
     std::string hay;
+    hay.reserve(hay_estimate);
     std::vector<std::uint32_t> text_index;
     std::vector<std::uint32_t> hay_index;
     std::string installed;
     text_index.reserve(records.size());
     hay_index.reserve(records.size());
+    installed.reserve(records.size());
     for (auto& r : records) {
-        // The boundary: every field of every native reader is sanitized once, here (and again on load).
-        r.name = sanitize_index_field(r.name);
-        r.version = sanitize_index_field(r.version);
-        r.summary = sanitize_index_field(r.summary);
-        r.long_text = sanitize_index_field(r.long_text, true);
-        r.installed_version = sanitize_index_field(r.installed_version);
-        r.candidate = sanitize_index_field(r.candidate);
-        r.kind = sanitize_index_field(r.kind);
-        text_index.push_back(static_cast<std::uint32_t>(text.size()));
+        text_index.push_back(static_cast<std::uint32_t>(out.size() - text_off));
         for (const std::string* field :
              {&r.name, &r.version, &r.summary, &r.installed_version, &r.candidate, &r.kind}) {
-            text.append(*field);
-            text.push_back('\0');
+            out.append(*field);
+            out.push_back('\0');
         }
         hay_index.push_back(static_cast<std::uint32_t>(hay.size()));
         hay.push_back(k_record_start);
@@ -159,78 +233,100 @@ PackageIndex PackageIndex::build(std::vector<IndexRecord> records, std::vector<S
             hay.push_back('\n');
             append_lower(hay, r.long_text);
         }
-        for (const auto& p : r.provides) {
+        for (auto& p : r.provides) {
             hay.push_back(k_provides);
-            append_lower(hay, sanitize_index_field(p));
+            sanitize_in_place(p);
+            append_lower(hay, p);
         }
         installed.push_back(r.installed ? '\1' : '\0');
+        release(r.name);
+        release(r.version);
+        release(r.summary);
+        release(r.long_text);
+        release(r.installed_version);
+        release(r.candidate);
+        std::vector<std::string>().swap(r.provides);
     }
+    std::vector<IndexRecord>().swap(records);
 
-    PackageIndex index;
-    std::string& out = index.m_data;
-    out.reserve(64 + text.size() + hay.size() + records.size() * 9);
-    out.append(k_magic);
-    put<std::uint32_t>(out, static_cast<std::uint32_t>(stamps.size()));
-    for (const auto& s : stamps) {
-        put<std::uint32_t>(out, static_cast<std::uint32_t>(s.path.size()));
-        out.append(s.path);
-        put<std::int64_t>(out, s.mtime_ns);
-        put<std::uint64_t>(out, s.size);
-    }
-    put<std::uint64_t>(out, records.size());
-    put<std::uint64_t>(out, text.size());
-    put<std::uint64_t>(out, hay.size());
-    index.m_count = records.size();
-    index.m_text_off = out.size();
-    out.append(text);
+    index.m_count = text_index.size();
+    index.m_text_off = text_off;
     index.m_hay_off = out.size();
     index.m_hay_size = hay.size();
+    std::uint64_t hay_size = hay.size();
+    std::memcpy(out.data() + hay_size_at, &hay_size, sizeof hay_size);
     out.append(hay);
+    release(hay);
     index.m_text_index_off = out.size();
     out.append(reinterpret_cast<const char*>(text_index.data()), text_index.size() * sizeof(std::uint32_t));
     index.m_hay_index_off = out.size();
     out.append(reinterpret_cast<const char*>(hay_index.data()), hay_index.size() * sizeof(std::uint32_t));
     index.m_installed_off = out.size();
     out.append(installed);
+    index.m_bytes = out;
+    index.m_storage = std::move(storage);
     return index;
 }
 
+namespace {
+// A read-only file mapping, unmapped with its last owner.
+struct Mapping {
+    void* address = nullptr;
+    std::size_t size = 0;
+    Mapping(const Mapping&) = delete;
+    Mapping& operator=(const Mapping&) = delete;
+    Mapping(void* a, std::size_t n) : address(a), size(n) {}
+    ~Mapping() {
+        if (address != nullptr) {
+            ::munmap(address, size);
+        }
+    }
+};
+} // namespace
+
 util::Result<PackageIndex> PackageIndex::load(const std::filesystem::path& file,
                                               const std::vector<SourceStamp>& expected) {
-    // One read into a buffer of the file's size: the index is large (MBs) and read on every search.
+    // Mapped, not read: a warm search touches the haystack and the records it hits, nothing else.
     // O_NONBLOCK: a FIFO planted where the index belongs must not block the open; it is then refused.
     int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
         return util::fail(util::errno_error(file.string(), errno));
     }
     struct stat st {};
-    PackageIndex index;
     if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < 0 || st.st_size > (1 << 30)) {
         ::close(fd);
         return util::fail(util::ErrorKind::io, file.string() + ": unreadable search index");
     }
-    index.m_data.resize(static_cast<std::size_t>(st.st_size));
-    std::size_t got = 0;
-    while (got < index.m_data.size()) {
-        ssize_t n = ::read(fd, index.m_data.data() + got, index.m_data.size() - got);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n <= 0) {
-            break;
-        }
-        got += static_cast<std::size_t>(n);
+    auto size = static_cast<std::size_t>(st.st_size);
+    if (size < k_magic.size()) {
+        ::close(fd);
+        return util::fail(util::ErrorKind::parse, file.string() + ": damaged search index");
     }
+    void* address = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    int map_errno = errno;
     ::close(fd);
-    index.m_data.resize(got);
-    return from_bytes(std::move(index.m_data), expected, file.string());
+    if (address == MAP_FAILED) {
+        return util::fail(util::errno_error(file.string(), map_errno));
+    }
+    auto mapping = std::make_shared<const Mapping>(address, size);
+    std::string_view bytes(static_cast<const char*>(address), size);
+    auto index = from_view(std::move(mapping), bytes, expected, file.string());
+    if (index) {
+        index->m_mapped = true;
+    }
+    return index;
 }
 
 util::Result<PackageIndex>
 PackageIndex::from_bytes(std::string data, const std::vector<SourceStamp>& expected, std::string_view name) {
-    PackageIndex index;
-    index.m_data = std::move(data);
-    std::string_view d = index.m_data;
+    auto storage = std::make_shared<const std::string>(std::move(data));
+    std::string_view bytes = *storage;
+    return from_view(std::move(storage), bytes, expected, name);
+}
+
+util::Result<PackageIndex> PackageIndex::from_view(std::shared_ptr<const void> storage, std::string_view d,
+                                                   const std::vector<SourceStamp>& expected,
+                                                   std::string_view name) {
     auto damaged = [&] {
         return util::fail(util::ErrorKind::parse, std::string(name) + ": damaged search index");
     };
@@ -242,21 +338,24 @@ PackageIndex::from_bytes(std::string data, const std::vector<SourceStamp>& expec
     if (!get(d, pos, stamp_count) || stamp_count > 100000) {
         return damaged();
     }
-    std::vector<SourceStamp> stamps;
+    // The stamps are compared in place, one by one: no copy of the header either.
+    bool same = stamp_count == expected.size();
     for (std::uint32_t i = 0; i < stamp_count; ++i) {
         std::uint32_t len = 0;
-        SourceStamp s;
+        std::int64_t mtime_ns = 0;
+        std::uint64_t file_size = 0;
         if (!get(d, pos, len) || d.size() - pos < len) {
             return damaged();
         }
-        s.path.assign(d.substr(pos, len));
+        std::string_view path = d.substr(pos, len);
         pos += len;
-        if (!get(d, pos, s.mtime_ns) || !get(d, pos, s.size)) {
+        if (!get(d, pos, mtime_ns) || !get(d, pos, file_size)) {
             return damaged();
         }
-        stamps.push_back(std::move(s));
+        same = same && path == expected[i].path && mtime_ns == expected[i].mtime_ns &&
+               file_size == expected[i].size;
     }
-    if (stamps != expected) {
+    if (!same) {
         return util::fail(util::ErrorKind::invalid_input,
                           std::string(name) + ": sources changed since the index was built");
     }
@@ -266,10 +365,18 @@ PackageIndex::from_bytes(std::string data, const std::vector<SourceStamp>& expec
     if (!get(d, pos, count) || !get(d, pos, text_size) || !get(d, pos, hay_size)) {
         return damaged();
     }
-    std::uint64_t need = text_size + hay_size + count * 9;
-    if (count > (1u << 26) || text_size > d.size() || hay_size > d.size() || d.size() - pos != need) {
+    if (count > (1u << 26) || text_size > d.size() || hay_size > d.size() ||
+        d.size() - pos != text_size + hay_size + count * 9) {
         return damaged();
     }
+    // Only the section sizes are checked here (O(1)); the offsets inside the sections are checked where
+    // they are read (hit_at, search), so a damaged record costs a missing result, never a bad read.
+    if (text_size > 0 && d[pos + text_size - 1] != '\0') {
+        return damaged();
+    }
+    PackageIndex index;
+    index.m_storage = std::move(storage);
+    index.m_bytes = d;
     index.m_count = count;
     index.m_text_off = pos;
     index.m_hay_off = pos + text_size;
@@ -277,38 +384,25 @@ PackageIndex::from_bytes(std::string data, const std::vector<SourceStamp>& expec
     index.m_text_index_off = index.m_hay_off + hay_size;
     index.m_hay_index_off = index.m_text_index_off + count * 4;
     index.m_installed_off = index.m_hay_index_off + count * 4;
-    // Offsets must stay inside their sections and grow, or a damaged file could send search out of bounds.
-    std::uint32_t prev_text = 0;
-    std::uint32_t prev_hay = 0;
-    for (std::size_t i = 0; i < count; ++i) {
-        std::uint32_t t = 0;
-        std::uint32_t h = 0;
-        std::memcpy(&t, d.data() + index.m_text_index_off + i * 4, 4);
-        std::memcpy(&h, d.data() + index.m_hay_index_off + i * 4, 4);
-        if (t >= text_size || h >= hay_size || t < prev_text || h < prev_hay || (i > 0 && h == prev_hay) ||
-            d[index.m_hay_off + h] != k_record_start) {
-            return damaged();
-        }
-        prev_text = t;
-        prev_hay = h;
-    }
-    if (text_size > 0 && d[index.m_text_off + text_size - 1] != '\0') {
-        return damaged();
-    }
     return index;
 }
 
 util::Result<void> PackageIndex::save(const std::filesystem::path& file) const {
-    return util::write_file_atomic(file, m_data);
+    return util::write_file_atomic(file, m_bytes);
 }
 
-SearchHit PackageIndex::hit_at(std::size_t record) const {
-    std::string_view d = m_data;
-    std::uint32_t t = 0;
-    std::memcpy(&t, d.data() + m_text_index_off + record * 4, 4);
-    std::string_view text = d.substr(m_text_off, m_hay_off - m_text_off);
-    SearchHit hit;
-    std::size_t pos = t;
+std::uint32_t PackageIndex::u32_at(std::size_t offset) const {
+    std::uint32_t v = 0;
+    std::memcpy(&v, m_bytes.data() + offset, 4);
+    return v;
+}
+
+bool PackageIndex::hit_at(std::size_t record, SearchHit& hit) const {
+    std::string_view text = m_bytes.substr(m_text_off, m_hay_off - m_text_off);
+    std::size_t pos = u32_at(m_text_index_off + record * 4);
+    if (pos >= text.size()) {
+        return false; // a damaged offset
+    }
     std::string_view name = cstr_at(text, pos);
     pos += name.size() + 1;
     std::string_view version = cstr_at(text, pos);
@@ -324,15 +418,15 @@ SearchHit PackageIndex::hit_at(std::size_t record) const {
     hit.name = sanitize_index_field(name);
     hit.version = sanitize_index_field(version);
     hit.description = sanitize_index_field(summary);
-    hit.installed = d[m_installed_off + record] != '\0';
+    hit.installed = m_bytes[m_installed_off + record] != '\0';
     hit.installed_version = sanitize_index_field(installed_version);
     hit.candidate = sanitize_index_field(candidate);
     hit.kind = sanitize_index_field(kind);
-    return hit;
+    return true;
 }
 
 std::size_t PackageIndex::record_for_hay_offset(std::size_t offset) const {
-    const char* base = m_data.data() + m_hay_index_off;
+    const char* base = m_bytes.data() + m_hay_index_off;
     std::size_t lo = 0;
     std::size_t hi = m_count;
     while (hi - lo > 1) {
@@ -366,42 +460,52 @@ std::vector<SearchHit> PackageIndex::search(const SearchQuery& query) const {
     } else {
         append_lower(needle, query.text);
     }
-    const char* hay = m_data.data() + m_hay_off;
+    const char* hay = m_bytes.data() + m_hay_off;
+    // A mapped haystack is let go of behind the scan (its clean file pages are dropped from this process,
+    // the page cache keeps them), so a search costs a few MiB of resident memory, not the whole index.
+    static const auto page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
+    std::uintptr_t dropped = reinterpret_cast<std::uintptr_t>(hay) & ~(page - 1);
+    auto drop_behind = [&](std::size_t scanned) {
+        auto upto = (reinterpret_cast<std::uintptr_t>(hay) + scanned) & ~(page - 1);
+        if (m_mapped && upto >= dropped + (std::uintptr_t(2) << 20)) {
+            (void)::madvise(reinterpret_cast<void*>(dropped), upto - dropped, MADV_DONTNEED);
+            dropped = upto;
+        }
+    };
     std::size_t pos = 0;
     while (pos < m_hay_size) {
+        drop_behind(pos);
         const void* found = ::memmem(hay + pos, m_hay_size - pos, needle.data(), needle.size());
         if (found == nullptr) {
             break;
         }
         std::size_t at = static_cast<std::size_t>(static_cast<const char*>(found) - hay);
         std::size_t record = record_for_hay_offset(at);
-        std::size_t next = m_hay_size;
-        if (record + 1 < m_count) {
-            std::uint32_t n = 0;
-            std::memcpy(&n, m_data.data() + m_hay_index_off + (record + 1) * 4, 4);
-            next = n;
-        }
-        SearchHit hit = hit_at(record);
-        // The first occurrence in a record comes from its name or description when they match at all:
-        // an occurrence after the first provides separator is a match by a provided name only.
-        std::uint32_t start = 0;
-        std::memcpy(&start, m_data.data() + m_hay_index_off + record * 4, 4);
-        std::string_view rec(hay + start, next > start ? next - start : 0);
-        std::size_t rel = at - start;
-        std::size_t first_provides = rec.find(k_provides);
-        if (first_provides != std::string_view::npos && rel > first_provides) {
-            std::size_t begin = rec.rfind(k_provides, rel) + 1;
-            std::size_t end = rec.find(k_provides, rel);
-            hit.match_reason =
-                "provides " + sanitize_index_field(rec.substr(
-                                  begin, (end == std::string_view::npos ? rec.size() : end) - begin));
-        }
-        hits.push_back(std::move(hit));
-        if (query.limit != 0 && hits.size() >= query.limit) {
+        std::size_t start = u32_at(m_hay_index_off + record * 4);
+        std::size_t next = record + 1 < m_count ? u32_at(m_hay_index_off + (record + 1) * 4) : m_hay_size;
+        // The record's bounds as the file states them: a damaged index (offsets out of order or out of
+        // the haystack) ends the search with what was found.
+        if (start > at || next <= at || next > m_hay_size || hay[start] != k_record_start) {
             break;
         }
-        if (record + 1 >= m_count) {
-            break;
+        SearchHit hit;
+        if (hit_at(record, hit)) {
+            // The first occurrence in a record comes from its name or description when they match at
+            // all: an occurrence after the first provides separator is a match by a provided name only.
+            std::string_view rec(hay + start, next - start);
+            std::size_t rel = at - start;
+            std::size_t first_provides = rec.find(k_provides);
+            if (first_provides != std::string_view::npos && rel > first_provides) {
+                std::size_t begin = rec.rfind(k_provides, rel) + 1;
+                std::size_t end = rec.find(k_provides, rel);
+                hit.match_reason =
+                    "provides " + sanitize_index_field(rec.substr(
+                                      begin, (end == std::string_view::npos ? rec.size() : end) - begin));
+            }
+            hits.push_back(std::move(hit));
+            if (query.limit != 0 && hits.size() >= query.limit) {
+                break;
+            }
         }
         pos = next;
     }

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -49,7 +50,10 @@ struct SourceStamp {
 std::vector<SourceStamp> stamp_files(const std::vector<std::filesystem::path>& files);
 
 /// A compact, immutable search index: one contiguous buffer holding the records sorted by name and a
-/// lower-cased haystack searched with memmem, written to disk as is. Safe to share between threads.
+/// lower-cased haystack searched with memmem, written to disk as is. A loaded index maps its file
+/// read-only and searches it in place (nothing is copied); load() checks the header and the section sizes
+/// only, and every offset read from the records is bounds-checked when it is used, so a damaged file
+/// yields fewer results, never an out-of-bounds read. Copies share the bytes. Safe to share between threads.
 class PackageIndex {
 public:
     PackageIndex() = default;
@@ -57,8 +61,10 @@ public:
     /// Builds an index over `records` (sorted by name here), remembering `stamps`; never fails.
     static PackageIndex build(std::vector<IndexRecord> records, std::vector<SourceStamp> stamps);
 
-    /// Reads an index file; fails with not_found when absent, parse when it is damaged or of another format
-    /// version, and invalid_input when its stamps differ from `expected` (the sources changed).
+    /// Maps an index file (read-only); fails with not_found when absent, parse when its header or section
+    /// sizes are damaged or of another format version, and invalid_input when its stamps differ from
+    /// `expected` (the sources changed). The file must not be truncated in place while the index lives
+    /// (save() replaces files by rename, which is safe).
     static util::Result<PackageIndex> load(const std::filesystem::path& file,
                                            const std::vector<SourceStamp>& expected);
 
@@ -66,8 +72,8 @@ public:
     static util::Result<PackageIndex> from_bytes(std::string data, const std::vector<SourceStamp>& expected,
                                                  std::string_view name);
 
-    /// The serialized form, as save() writes it.
-    const std::string& data() const { return m_data; }
+    /// A copy of the serialized form, as save() writes it.
+    std::string data() const { return std::string(m_bytes); }
 
     /// Writes the index atomically (fails with the io error of the write).
     util::Result<void> save(const std::filesystem::path& file) const;
@@ -81,13 +87,19 @@ public:
     /// Number of records.
     std::size_t size() const { return m_count; }
     /// Size of the serialized form in bytes.
-    std::size_t bytes() const { return m_data.size(); }
+    std::size_t bytes() const { return m_bytes.size(); }
 
 private:
-    SearchHit hit_at(std::size_t record) const;
+    static util::Result<PackageIndex> from_view(std::shared_ptr<const void> storage, std::string_view bytes,
+                                                const std::vector<SourceStamp>& expected,
+                                                std::string_view name);
+    std::uint32_t u32_at(std::size_t offset) const;
+    bool hit_at(std::size_t record, SearchHit& hit) const;
     std::size_t record_for_hay_offset(std::size_t offset) const;
 
-    std::string m_data;
+    std::shared_ptr<const void> m_storage; // owns the bytes: a std::string or a file mapping
+    std::string_view m_bytes;
+    bool m_mapped = false; // m_bytes is a private read-only file mapping
     std::size_t m_count = 0;
     std::size_t m_text_off = 0;
     std::size_t m_hay_off = 0;

@@ -301,7 +301,11 @@ bool key_equals(std::string_view line_key, std::string_view key) {
 } // namespace
 
 std::string_view deb822_field(std::string_view stanza, std::string_view key, std::string* scratch) {
+    // A field given twice in one stanza: the last one counts, as in apt's pkgTagSection (a stanza whose
+    // blank line is missing has two Package fields; apt-cache lists the second package only).
     std::size_t pos = 0;
+    std::size_t found = std::string_view::npos;
+    std::size_t found_eol = 0;
     while (pos < stanza.size()) {
         std::size_t eol = stanza.find('\n', pos);
         if (eol == std::string_view::npos) {
@@ -311,6 +315,16 @@ std::string_view deb822_field(std::string_view stanza, std::string_view key, std
         std::size_t colon = line.find(':');
         if (!line.empty() && line[0] != ' ' && line[0] != '\t' && colon != std::string_view::npos &&
             key_equals(line.substr(0, colon), key)) {
+            found = pos;
+            found_eol = eol;
+        }
+        pos = eol + 1;
+    }
+    if (found != std::string_view::npos) {
+        std::size_t eol = found_eol;
+        std::string_view line = stanza.substr(found, eol - found);
+        std::size_t colon = line.find(':');
+        {
             std::string_view first = line.substr(colon + 1);
             while (!first.empty() && (first.front() == ' ' || first.front() == '\t')) {
                 first.remove_prefix(1);
@@ -337,7 +351,6 @@ std::string_view deb822_field(std::string_view stanza, std::string_view key, std
             }
             return *scratch;
         }
-        pos = eol + 1;
     }
     return {};
 }

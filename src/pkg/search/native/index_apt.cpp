@@ -1,7 +1,9 @@
 #include "pkg/search/native/index_apt.hpp"
 
 #include <algorithm>
+#include <numeric>
 #include <optional>
+#include <span>
 
 #include "pkg/search/native/archive_reader.hpp"
 #include "pkg/search/native/deb_version.hpp"
@@ -125,6 +127,15 @@ StanzaFields scan_fields(std::string_view stanza) {
 // The continuation lines of a field starting at `pos`, as deb822_field joins them (" ." is a blank line).
 std::string continuation(std::string_view stanza, std::size_t pos) {
     std::string out;
+    // One allocation of the exact bound: the continuation lines' bytes.
+    std::size_t last = pos;
+    while (last < stanza.size() && (stanza[last] == ' ' || stanza[last] == '\t')) {
+        std::size_t end = stanza.find('\n', last);
+        last = end == std::string_view::npos ? stanza.size() : end + 1;
+    }
+    if (last > pos) {
+        out.reserve(last - pos);
+    }
     while (pos < stanza.size() && (stanza[pos] == ' ' || stanza[pos] == '\t')) {
         std::size_t end = stanza.find('\n', pos);
         if (end == std::string_view::npos) {
@@ -302,9 +313,10 @@ std::vector<IndexRecord> AptIndexBuilder::finish() {
         add_version(package(m_status_names[key], arch), std::move(entry.version));
     }
     m_status.clear();
+    decltype(m_by_key)().swap(m_by_key); // no more lookups: its nodes and buckets are freed now
 
     struct Chosen {
-        const Version* candidate = nullptr;
+        Version* candidate = nullptr;
         const Version* current = nullptr;
     };
     auto choose = [this](Package& pkg) {
@@ -329,13 +341,23 @@ std::vector<IndexRecord> AptIndexBuilder::finish() {
 
     // One record per name: the native package when it has versions, else the first foreign one (in
     // APT::Architectures order) as "name:arch".
-    std::unordered_map<std::string, std::vector<std::size_t>> groups;
-    for (std::size_t i = 0; i < m_packages.size(); ++i) {
-        groups[m_packages[i].name].push_back(i);
-    }
+    // The packages are grouped by sorting their positions by name (no map of names: no allocation per
+    // package), which also hands the records to PackageIndex::build in name order.
+    std::vector<std::size_t> order(m_packages.size());
+    std::iota(order.begin(), order.end(), std::size_t(0));
+    std::sort(order.begin(), order.end(),
+              [&](std::size_t a, std::size_t b) { return m_packages[a].name < m_packages[b].name; });
     std::vector<IndexRecord> records;
-    records.reserve(groups.size());
-    for (auto& [name, members] : groups) {
+    records.reserve(order.size());
+    for (std::size_t group = 0; group < order.size();) {
+        std::size_t group_end = group + 1;
+        while (group_end < order.size() &&
+               m_packages[order[group_end]].name == m_packages[order[group]].name) {
+            ++group_end;
+        }
+        std::span<const std::size_t> members(order.data() + group, group_end - group);
+        const std::string& name = m_packages[order[group]].name;
+        group = group_end;
         Package* preferred = nullptr;
         for (const auto& arch : m_archs) {
             for (std::size_t i : members) {
@@ -359,8 +381,9 @@ std::vector<IndexRecord> AptIndexBuilder::finish() {
         r.name = preferred->arch == m_native ? name : name + ":" + preferred->arch;
         r.version = c.candidate->version;
         r.candidate = c.candidate->version;
-        r.summary = c.candidate->summary;
-        r.long_text = c.candidate->long_text;
+        // Moved, not copied: the candidate's text is read once more only here (peak memory, cold CPU).
+        r.summary = std::move(c.candidate->summary);
+        r.long_text = std::move(c.candidate->long_text);
         if (c.current != nullptr) {
             r.installed = true;
             r.installed_version = c.current->version;
@@ -374,9 +397,11 @@ std::vector<IndexRecord> AptIndexBuilder::finish() {
             }
         }
         records.push_back(std::move(r));
+        for (std::size_t i : members) {
+            std::vector<Version>().swap(m_packages[i].versions); // released as the records grow
+        }
     }
     m_packages.clear();
-    m_by_key.clear();
     return records;
 }
 
