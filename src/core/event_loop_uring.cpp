@@ -67,7 +67,14 @@ public:
     }
 
     util::Result<void> init() {
-        int r = io_uring_queue_init(256, &m_ring, 0);
+        // Completions are handled only by this loop's own io_uring_enter, so the kernel need not interrupt
+        // the thread to run their task work (COOP_TASKRUN; TASKRUN_FLAG tells liburing to enter when it is
+        // pending). Kernels before 5.19 reject the flags: plain setup there.
+        int r = io_uring_queue_init(
+            256, &m_ring, IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG | IORING_SETUP_SUBMIT_ALL);
+        if (r == -EINVAL) {
+            r = io_uring_queue_init(256, &m_ring, 0);
+        }
         if (r < 0) {
             return util::fail(runtime_error(RuntimeErrc::IoUringNotAvailable,
                                             "io_uring_queue_init failed: " + platform::errno_name(-r)));
