@@ -24,6 +24,8 @@ constexpr std::uint64_t k_ignore = 0;
 constexpr std::uint64_t k_wake_read = 1;
 constexpr std::uint64_t k_first_token = 16;
 constexpr std::uint64_t k_poll_bit = 1ULL << 63;
+constexpr unsigned k_sq_entries = 256; // more are submitted in batches of this size (see sqe())
+constexpr unsigned k_cq_entries = 8192;
 
 unsigned to_poll(std::uint32_t events) {
     unsigned out = 0;
@@ -72,11 +74,16 @@ public:
     util::Result<void> init() {
         // Completions are handled only by this loop's own io_uring_enter, so the kernel need not interrupt
         // the thread to run their task work (COOP_TASKRUN; TASKRUN_FLAG tells liburing to enter when it is
-        // pending). Kernels before 5.19 reject the flags: plain setup there.
-        int r = io_uring_queue_init(
-            256, &m_ring, IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG | IORING_SETUP_SUBMIT_ALL);
+        // pending). The completion queue holds a poll per watched fd of a server with thousands of
+        // connections without overflowing into the kernel's slow list (CQSIZE). Kernels before 5.19 reject
+        // the flags: plain setup there.
+        io_uring_params params{};
+        params.flags = IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG | IORING_SETUP_SUBMIT_ALL |
+                       IORING_SETUP_CQSIZE;
+        params.cq_entries = k_cq_entries;
+        int r = io_uring_queue_init_params(k_sq_entries, &m_ring, &params);
         if (r == -EINVAL) {
-            r = io_uring_queue_init(256, &m_ring, 0);
+            r = io_uring_queue_init(k_sq_entries, &m_ring, 0);
         }
         if (r < 0) {
             return util::fail(runtime_error(RuntimeErrc::IoUringNotAvailable,
