@@ -16,11 +16,16 @@ namespace zsyncctl::core {
 
 namespace {
 
-// user_data values: completions we ignore, the eventfd read, then one fresh token per armed operation
-// (so a completion of a poll or timeout that was replaced is recognised as stale and dropped).
+// user_data values: completions we ignore, the eventfd read, then one fresh token per armed timeout; a
+// poll's user_data has k_poll_bit set, its watch's slot in the low 32 bits and the slot's arm count in
+// the 31 bits above (so a completion of a poll or timeout that was replaced is recognised as stale and
+// dropped, without a map lookup).
 constexpr std::uint64_t k_ignore = 0;
 constexpr std::uint64_t k_wake_read = 1;
 constexpr std::uint64_t k_first_token = 16;
+constexpr std::uint64_t k_poll_bit = 1ULL << 63;
+constexpr unsigned k_sq_entries = 256; // more are submitted in batches of this size (see sqe())
+constexpr unsigned k_cq_entries = 8192;
 
 unsigned to_poll(std::uint32_t events) {
     unsigned out = 0;
@@ -67,7 +72,19 @@ public:
     }
 
     util::Result<void> init() {
-        int r = io_uring_queue_init(256, &m_ring, 0);
+        // Completions are handled only by this loop's own io_uring_enter, so the kernel need not interrupt
+        // the thread to run their task work (COOP_TASKRUN; TASKRUN_FLAG tells liburing to enter when it is
+        // pending). The completion queue holds a poll per watched fd of a server with thousands of
+        // connections without overflowing into the kernel's slow list (CQSIZE). Kernels before 5.19 reject
+        // the flags: plain setup there.
+        io_uring_params params{};
+        params.flags = IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG | IORING_SETUP_SUBMIT_ALL |
+                       IORING_SETUP_CQSIZE;
+        params.cq_entries = k_cq_entries;
+        int r = io_uring_queue_init_params(k_sq_entries, &m_ring, &params);
+        if (r == -EINVAL) {
+            r = io_uring_queue_init(k_sq_entries, &m_ring, 0);
+        }
         if (r < 0) {
             return util::fail(runtime_error(RuntimeErrc::IoUringNotAvailable,
                                             "io_uring_queue_init failed: " + platform::errno_name(-r)));
@@ -90,36 +107,43 @@ public:
 
 protected:
     util::Result<void> backend_add(WatchId id, int fd, std::uint32_t events) override {
-        Info& info = m_info[id];
+        // A new id, or one whose interest came back from none (backend_remove freed its slot).
+        std::uint32_t slot = slot_of(id);
+        Info& info = m_slots[slot];
         info.fd = fd;
         info.events = events;
-        arm_poll(id, info);
+        arm_poll(slot, info);
         return util::ok();
     }
 
     util::Result<void> backend_modify(WatchId id, int fd, std::uint32_t events) override {
-        Info& info = m_info[id];
+        std::uint32_t slot = slot_of(id);
+        Info& info = m_slots[slot];
         info.fd = fd;
         info.events = events;
         if (info.token != 0) {
-            cancel_poll(info.token);
-            info.token = 0;
+            cancel_poll(info);
         }
         if (!m_dispatching || m_dispatching_id != id) {
-            arm_poll(id, info); // the callback of `id` re-arms itself when it returns
+            arm_poll(slot, info); // the callback of `id` re-arms itself when it returns
         }
         return util::ok();
     }
 
     void backend_remove(WatchId id, int /*fd*/) override {
-        auto it = m_info.find(id);
-        if (it == m_info.end()) {
+        auto it = m_slot_of.find(id);
+        if (it == m_slot_of.end()) {
             return;
         }
-        if (it->second.token != 0) {
-            cancel_poll(it->second.token);
+        Info& info = m_slots[it->second];
+        if (info.token != 0) {
+            cancel_poll(info);
         }
-        m_info.erase(it);
+        info.id = 0;
+        info.fd = -1;
+        info.events = 0;
+        m_free.push_back(it->second);
+        m_slot_of.erase(it);
     }
 
     util::Result<void> backend_wait(const Clock::time_point* deadline) override {
@@ -158,10 +182,28 @@ protected:
 
 private:
     struct Info {
+        WatchId id = 0; // 0: a free slot
         int fd = -1;
         std::uint32_t events = 0;
-        std::uint64_t token = 0; // the armed POLL_ADD, 0 when none
+        std::uint32_t arms = 0;  // POLL_ADDs armed through this slot, part of their user_data
+        std::uint64_t token = 0; // the armed POLL_ADD's user_data, 0 when none
     };
+
+    /// The slot of watch `id`, taking a free one for a new id.
+    std::uint32_t slot_of(WatchId id) {
+        auto [it, fresh] = m_slot_of.try_emplace(id, 0);
+        if (fresh) {
+            if (m_free.empty()) {
+                m_slots.emplace_back();
+                it->second = static_cast<std::uint32_t>(m_slots.size() - 1);
+            } else {
+                it->second = m_free.back();
+                m_free.pop_back();
+            }
+            m_slots[it->second].id = id;
+        }
+        return it->second;
+    }
 
     io_uring_sqe* sqe() {
         io_uring_sqe* s = io_uring_get_sqe(&m_ring);
@@ -172,20 +214,20 @@ private:
         return s;
     }
 
-    void arm_poll(WatchId id, Info& info) {
-        std::uint64_t token = m_next_token++;
+    void arm_poll(std::uint32_t slot, Info& info) {
+        info.arms = (info.arms + 1) & 0x7fffffffU;
+        std::uint64_t token = k_poll_bit | (static_cast<std::uint64_t>(info.arms) << 32) | slot;
         io_uring_sqe* s = sqe();
         io_uring_prep_poll_add(s, info.fd, to_poll(info.events));
         io_uring_sqe_set_data64(s, token);
         info.token = token;
-        m_polls.emplace(token, id);
     }
 
-    void cancel_poll(std::uint64_t token) {
-        m_polls.erase(token);
+    void cancel_poll(Info& info) {
         io_uring_sqe* s = sqe();
-        io_uring_prep_poll_remove(s, token);
+        io_uring_prep_poll_remove(s, info.token);
         io_uring_sqe_set_data64(s, k_ignore);
+        info.token = 0; // its completion (-ECANCELED) no longer matches and is dropped
     }
 
     void arm_wake_read() {
@@ -226,27 +268,26 @@ private:
             m_timeout_armed = false;
             return;
         }
-        auto it = m_polls.find(token);
-        if (it == m_polls.end()) {
+        if ((token & k_poll_bit) == 0) {
+            return; // a timeout that was replaced
+        }
+        auto slot = static_cast<std::uint32_t>(token);
+        if (slot >= m_slots.size() || m_slots[slot].token != token) {
             return; // a poll that was cancelled or replaced
         }
-        WatchId id = it->second;
-        m_polls.erase(it);
-        auto info = m_info.find(id);
-        if (info == m_info.end()) {
-            return;
-        }
-        info->second.token = 0;
+        m_slots[slot].token = 0;
+        const WatchId id = m_slots[slot].id;
         std::uint32_t revents = res >= 0 ? from_poll(static_cast<unsigned>(res)) : k_error | k_readable;
         m_dispatching = true;
         m_dispatching_id = id;
         dispatch_fd(id, revents);
         m_dispatching = false;
-        // Re-arm unless the callback removed the watch or modify_fd already re-armed it; a poll that
-        // failed (closed fd) is not re-armed, so it cannot spin.
-        info = m_info.find(id);
-        if (res >= 0 && info != m_info.end() && info->second.token == 0 && info->second.events != 0) {
-            arm_poll(id, info->second);
+        // Re-arm unless the callback removed the watch (its slot is free or already reused by another
+        // id) or modify_fd already re-armed it; a poll that failed (closed fd) is not re-armed, so it
+        // cannot spin. m_slots may have grown: index it again.
+        Info& info = m_slots[slot];
+        if (res >= 0 && info.id == id && info.token == 0 && info.events != 0) {
+            arm_poll(slot, info);
         }
     }
 
@@ -255,8 +296,9 @@ private:
     int m_wakefd = -1;
     std::uint64_t m_wake_value = 0;
     std::uint64_t m_next_token = k_first_token;
-    std::unordered_map<WatchId, Info> m_info;
-    std::unordered_map<std::uint64_t, WatchId> m_polls;
+    std::vector<Info> m_slots;                            // by slot; free slots have id 0
+    std::vector<std::uint32_t> m_free;                    // free slots, reused last-freed first
+    std::unordered_map<WatchId, std::uint32_t> m_slot_of; // live watches (add/modify/remove only)
     std::vector<std::pair<std::uint64_t, int>> m_completions;
     __kernel_timespec m_timeout_ts{};
     std::uint64_t m_timeout_token = 0;

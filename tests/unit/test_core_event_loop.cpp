@@ -8,6 +8,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -233,6 +234,79 @@ TEST_CASE("EventLoop watch_fd reports readable and writable, modify and unwatch 
         });
         ::close(sv[0]);
         ::close(sv[1]);
+    }
+}
+
+TEST_CASE("EventLoop a callback may drop and restore its own interest while other watches come and go") {
+    // The io_uring backend keeps watches in reusable slots: here the callback's watch moves to another
+    // watch's freed slot and a new watch takes its old one, and both must stay armed (level-triggered).
+    for (core::IoBackend backend : backends()) {
+        CAPTURE(core::to_string(backend));
+        int a[2];
+        int b[2];
+        int c[2];
+        REQUIRE(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, a) == 0);
+        REQUIRE(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, b) == 0);
+        REQUIRE(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, c) == 0);
+        auto lt_owner = std::make_unique<LoopThread>(backend);
+        LoopThread& lt = *lt_owner;
+        Latch a_calls;
+        Latch c_reads;
+        core::EventLoop::WatchId wa = 0;
+        core::EventLoop::WatchId wb = 0;
+        std::string got; // loop thread only
+        auto drain = [](int fd, std::string& into) {
+            char buf[64];
+            ssize_t n = 0;
+            while ((n = ::read(fd, buf, sizeof buf)) > 0) {
+                into.append(buf, static_cast<std::size_t>(n));
+            }
+        };
+        lt.sync([&] {
+            auto ib = lt.loop->watch_fd(b[0], core::EventLoop::k_readable, [](std::uint32_t) {});
+            REQUIRE(ib.ok());
+            wb = *ib;
+            auto ia = lt.loop->watch_fd(a[0], core::EventLoop::k_readable, [&](std::uint32_t) {
+                a_calls.hit();
+                if (a_calls.count == 1) {
+                    CHECK(lt.loop->modify_fd(wa, 0));
+                    CHECK(lt.loop->unwatch_fd(wb));
+                    CHECK(lt.loop->modify_fd(wa, core::EventLoop::k_readable));
+                    auto ic = lt.loop->watch_fd(c[0], core::EventLoop::k_readable, [&](std::uint32_t) {
+                        std::string cs;
+                        drain(c[0], cs);
+                        if (!cs.empty()) {
+                            c_reads.hit();
+                        }
+                    });
+                    CHECK(ic.ok());
+                }
+                if (a_calls.count >= 3) {
+                    drain(a[0], got); // unread before: the watch had to fire again
+                }
+            });
+            REQUIRE(ia.ok());
+            wa = *ia;
+        });
+        REQUIRE(::write(a[1], "x", 1) == 1);
+        REQUIRE(a_calls.wait_for_count(3));
+        REQUIRE(::write(c[1], "y", 1) == 1);
+        REQUIRE(c_reads.wait_for_count(1));
+        int before = 0;
+        lt.sync([&] {
+            before = a_calls.count;
+            CHECK(got == "x");
+        });
+        REQUIRE(::write(a[1], "z", 1) == 1);
+        REQUIRE(a_calls.wait_for_count(before + 1));
+        lt.sync([&] {
+            CHECK(got == "xz");
+            CHECK(lt.loop->watch_count() == 2);
+        });
+        lt_owner.reset(); // the loop stops before the fds close
+        for (int fd : {a[0], a[1], b[0], b[1], c[0], c[1]}) {
+            ::close(fd);
+        }
     }
 }
 
