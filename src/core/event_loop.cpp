@@ -246,7 +246,8 @@ util::Result<void> EventLoop::run() {
 #ifndef ZSYNCCTL_HAVE_IO_URING
 namespace detail {
 util::Result<std::unique_ptr<EventLoop>> make_uring_loop() {
-    return util::fail(runtime_error(RuntimeErrc::IoUringNotAvailable, platform::probe_io_uring().reason));
+    return util::fail(
+        runtime_error(RuntimeErrc::IoUringNotAvailable, platform::probe_io_uring_once().reason));
 }
 } // namespace detail
 #endif

@@ -313,7 +313,7 @@ private:
 namespace detail {
 
 util::Result<std::unique_ptr<EventLoop>> make_uring_loop() {
-    platform::IoUringProbe probe = platform::probe_io_uring();
+    const platform::IoUringProbe& probe = platform::probe_io_uring_once();
     if (!probe.usable) {
         return util::fail(runtime_error(RuntimeErrc::IoUringNotAvailable, probe.reason));
     }

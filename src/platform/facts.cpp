@@ -49,7 +49,7 @@ HostFacts gather_host_facts(const util::Root& root) {
             root, facts.kernel, facts.rlimits, facts.virtualization.wsl, facts.virtualization.gvisor);
         IoUringProbe probe;
         if (linux_os && root.is_host() && !facts.overrides.os) {
-            probe = probe_io_uring_live();
+            probe = probe_io_uring_once();
         }
         if (!linux_os) {
             facts.io_uring.evidence = evidence;

@@ -17,6 +17,11 @@ IoUringProbe probe_io_uring_live() {
     return probe;
 }
 
+const IoUringProbe& probe_io_uring_once() {
+    static const IoUringProbe probe = probe_io_uring_live();
+    return probe;
+}
+
 IoUringEvidence read_io_uring_evidence(const util::Root& root, const KernelInfo& kernel,
                                        const RlimitFacts& rlimits, std::optional<int> wsl, bool gvisor) {
     IoUringEvidence e;

@@ -29,6 +29,11 @@ struct IoUringProbe {
 /// fails: every problem (whatever the errno) is reported in the result. Thread-safe; each call probes anew.
 IoUringProbe probe_io_uring();
 
+/// The first probe of this process (probe_io_uring(), timed in duration_ms), made on the first call and
+/// returned by every later one: doctor's facts and the event loop selection share one probe per run.
+/// Thread-safe.
+const IoUringProbe& probe_io_uring_once();
+
 /// The symbolic errno name ("EPERM", "ENOSYS", ...), or "errno N" for others.
 std::string errno_name(int error_number);
 
