@@ -125,10 +125,11 @@ expect_contains "$want" "zs-alpha 1.0.0 -> 1.1.0" "npm itself sees 1.1.0 (the di
 TIMEOUT=120 run_z pkg outdated -m npm
 expect_contains "$OUT" "1.1.0" "text shows the candidate"
 
-# The registry gone: npm's failure is a one-line per-manager error, exit 3, nothing listed as outdated.
+# The registry gone (and an empty cache: npm falls back to stale cached packuments otherwise): npm's
+# failure is a one-line per-manager error, exit 3, nothing listed as outdated.
 exec 9>&-
 wait "$SRV" 2>/dev/null
-TIMEOUT=120 run_z pkg outdated -m npm
+NPM_CONFIG_CACHE="$T/emptycache" TIMEOUT=120 run_z pkg outdated -m npm
 [ "$CODE" = 3 ] && ok || fail "registry down: exit $CODE, wanted 3 ($ERR)"
 [ "$(printf '%s\n' "$ERR" | grep -c .)" -le 2 ] && ok || fail "registry down: error not short: $ERR"
 finish
