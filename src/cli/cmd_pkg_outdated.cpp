@@ -13,7 +13,9 @@ void register_pkg_outdated(CLI::App& pkg, Context& context) {
         "implicitly)",
         "apt: installed vs apt's candidate from the configured lists (as apt list --upgradable; "
         "preferences pins and APT::Default-Release applied; a pin it cannot apply is named in a "
-        "note). pacman: the local db vs the first sync db that has the package (as pacman -Qu). A package an "
+        "note). pacman: the local db vs the first sync db that has the package (as pacman -Qu). npm: its "
+        "registry's dist-tags.latest is on no disk, so npm outdated -g --json is run (LC_ALL=C, the "
+        "configured registry; not under --root), current vs latest. A package an "
         "upgrade would skip is shown with the reason: held (apt-mark hold), ignored "
         "(IgnorePkg/IgnoreGroup).\n"
         "Exit status: 0 nothing outdated, 100 some package would be upgraded (held or ignored ones alone "

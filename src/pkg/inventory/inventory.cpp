@@ -7,6 +7,7 @@
 #include "pkg/inventory/apt_outdated.hpp"
 #include "pkg/inventory/dpkg_db.hpp"
 #include "pkg/inventory/dpkg_files.hpp"
+#include "pkg/inventory/npm_global.hpp"
 #include "pkg/inventory/package_info.hpp"
 #include "pkg/inventory/pacman_db.hpp"
 #include "pkg/registry/registry.hpp"
@@ -99,6 +100,49 @@ void read_pacman(const InventoryRequest& request, InventoryReport& report,
     report.outdated = std::move(*outdated);
 }
 
+// npm's global packages: the prefix and executable as detection resolves them (`pkg paths npm`,
+// NPM_CONFIG_PREFIX first); list natively, outdated by npm itself (the registry is on no disk).
+void read_npm(const InventoryRequest& request, InventoryReport& report,
+              const core::CancellationToken& token) {
+    if (request.kind == InventoryKind::info || request.kind == InventoryKind::which) {
+        report.status = InventoryStatus::unsupported;
+        report.error = std::string("pkg ") + (request.kind == InventoryKind::info ? "info" : "which") +
+                       " does not read npm's packages yet";
+        return;
+    }
+    Detection detection = detect_managers(DetectContext::current(request.root),
+                                          request.use_cache ? UseCache::yes : UseCache::no);
+    auto found = detection.find("npm");
+    if (found.empty() || found.front()->prefix.empty()) {
+        report.status = InventoryStatus::error;
+        report.error = found.empty() ? "npm was not found" : "npm's global prefix is unknown";
+        report.hint = "set NPM_CONFIG_PREFIX to npm's global prefix";
+        return;
+    }
+    const DetectedManager& npm = *found.front();
+    if (request.kind == InventoryKind::list) {
+        auto installed = read_npm_global(request.root, npm.prefix, token);
+        if (!installed) {
+            fail_report(report, installed.error());
+            return;
+        }
+        report.packages = std::move(*installed);
+        return;
+    }
+    if (!request.root.is_host()) {
+        // npm outdated asks the registry with the host's npm and configuration: nothing of the image.
+        report.status = InventoryStatus::skipped;
+        report.error = "npm outdated runs npm, which is not done under --root";
+        return;
+    }
+    auto outdated = npm_outdated(*npm.manager, npm.executable, npm.prefix, token);
+    if (!outdated) {
+        fail_report(report, outdated.error());
+        return;
+    }
+    report.outdated = std::move(*outdated);
+}
+
 // Sanitizes every field that came from a database: nothing a package wrote reaches a terminal or a
 // JSON consumer as a control sequence.
 void sanitize(InventoryReport& report) {
@@ -174,6 +218,8 @@ util::Result<std::vector<InventoryReport>> run_inventory(const InventoryRequest&
             read_dpkg(request, report, token);
         } else if (manager.inventory.method == InventoryMethod::native_pacman) {
             read_pacman(request, report, token);
+        } else if (manager.inventory.method == InventoryMethod::native_npm) {
+            read_npm(request, report, token);
         } else {
             report.status = InventoryStatus::unsupported;
             report.error = "zsyncctl cannot read " + std::string(manager.display_name) + "'s packages yet";

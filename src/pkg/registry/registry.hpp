@@ -231,6 +231,9 @@ enum class InventoryMethod {
     none,          ///< not yet: the manager is reported unsupported
     native_dpkg,   ///< dpkg's status (+ journal) and apt's extended_states; outdated against the apt lists
     native_pacman, ///< pacman's local db; outdated against the sync dbs (IgnorePkg/IgnoreGroup)
+    /// npm's global <prefix>/lib/node_modules package.json files; outdated by `npm outdated -g --json`
+    /// (the registry's dist-tags.latest is on no disk)
+    native_npm,
 };
 
 /// A manager's inventory facts.

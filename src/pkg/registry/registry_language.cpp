@@ -29,6 +29,7 @@ std::vector<Manager> language_managers() {
                     .remove_prefix = {"npm", "uninstall", "--global", "--no-progress",
                                       "--no-update-notifier"},
                 },
+            .inventory = {.method = InventoryMethod::native_npm},
             // npm outdated exits 1 when some package is outdated (npm/cli#1109; 7.x briefly returned 0).
             .exit_codes = {{"outdated", 1, 1, ExitMeaning::found, "outdated packages were found"}},
         },
