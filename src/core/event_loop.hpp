@@ -37,10 +37,11 @@ public:
     static constexpr std::uint32_t k_hangup = 1U << 2;
     static constexpr std::uint32_t k_error = 1U << 3;
 
-    /// Builds a loop for `requested`: automatic probes io_uring (see probe_io_uring()) and falls back to
-    /// epoll on any failure, keeping the reason in fallback_reason(); io_uring fails with
-    /// IoUringNotAvailable (the reason in the message) where the probe says it is unusable or the build has
-    /// no io_uring; epoll fails only when epoll_create1/eventfd fail (SystemResourceExhausted or io).
+    /// Builds a loop for `requested`: automatic probes io_uring (see probe_io_uring_once(): one probe per
+    /// process) and falls back to epoll on any failure, keeping the reason in fallback_reason(); io_uring
+    /// fails with IoUringNotAvailable (the reason in the message) where the probe says it is unusable or the
+    /// build has no io_uring; epoll fails only when epoll_create1/eventfd fail (SystemResourceExhausted or
+    /// io).
     static util::Result<std::unique_ptr<EventLoop>> create(IoBackend requested);
 
     /// Drops every watch, timer and posted task without running them (their captures are destroyed on
