@@ -422,15 +422,17 @@ void register_pkg_search(CLI::App& pkg, Context& context) {
     cmd->add_flag("--json-lines", options->json_lines,
                   "Stream one JSON object per result as managers finish, then one {\"type\":\"status\"} "
                   "object per manager");
-    cmd->footer("A manager that cannot reach its registry is reported 'offline', one with no repository "
-                "configured 'no repositories'; neither counts as '0 results'. Network-only managers (npm, "
-                "cargo, gem, conda, nix) have their registry's host resolved first (at most 1.5 s, skipped "
-                "when a proxy is set): if it cannot be resolved they are reported offline at once instead of "
-                "after their own timeouts. A manager's output is read for a short while after it exits, even "
-                "if a background process it started keeps it open. A query starting with '-' goes after "
-                "--; only the native readers search it.\n"
-                "Exit status: 0 something found, 1 nothing found, 2 usage error, 3 no manager could "
-                "search (offline, no repositories, failed, skipped), 130 interrupted.");
+    cmd->footer(
+        "A manager that cannot reach its registry is reported 'offline', one with no repository "
+        "configured 'no repositories' (dnf and yum are asked for their enabled repositories when they "
+        "find nothing); neither counts as '0 results'. Network-only managers (npm, "
+        "cargo, gem, conda, nix) have their registry's host resolved first (at most 1.5 s, skipped "
+        "when a proxy is set): if it cannot be resolved they are reported offline at once instead of "
+        "after their own timeouts. A manager's output is read for a short while after it exits, even "
+        "if a background process it started keeps it open. A query starting with '-' goes after "
+        "--; only the native readers search it.\n"
+        "Exit status: 0 something found, 1 nothing found, 2 usage error, 3 no manager could "
+        "search (offline, no repositories, failed, skipped), 130 interrupted.");
     cmd->final_callback([&context, options] {
         context.set_action([&context, options] { return run_search(context, *options); });
     });

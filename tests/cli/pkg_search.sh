@@ -298,7 +298,10 @@ ran=$(ls "$SCRATCH" | grep '^root-ran-' || true)
 [ -z "$ran" ] && ok || fail "executables inside the root ran: $ran"
 # On the host root the same stubs are detected and run.
 TIMEOUT=30 expect_exit 1 "host root: default search runs the detected stubs" --json pkg search zzzz --timeout 10
-expect_json 'any(m["name"] == "dnf" and m["status"] == "ok" for m in d["managers"])' "dnf detected on PATH and searched"
+# (the stub prints nothing, also for the enabled-repositories check an empty search makes: no repositories)
+expect_json 'any(m["name"] == "dnf" and m["status"] == "no_repositories" for m in d["managers"])' "dnf detected on PATH and searched"
+grep -q '^dnf .*search zzzz' "$SCRATCH/host-ran.log" && grep -q '^dnf .*repolist --enabled' "$SCRATCH/host-ran.log" && ok ||
+    fail "dnf's search and its repository check did not run: $(cat "$SCRATCH/host-ran.log" 2>/dev/null)"
 expect_contains "$(cat "$SCRATCH/host-ran.log" 2>/dev/null)" "dnf" "the detected dnf ran"
 
 finish

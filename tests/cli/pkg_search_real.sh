@@ -173,6 +173,15 @@ SH
         chmod +x "$T/bin/dnf"
         TIMEOUT=60 PATH="$T/bin:$PATH" run_z --json pkg search hello --manager dnf --timeout 50
         expect_json '[r["name"] for r in d["results"]] == ["zs-hello"] and d["results"][0]["description"] == "A test package for search"' "real dnf search"
+        # Nothing found in a configured repository is "ok, 0 results"; with no repository at all the real
+        # dnf prints only "No matches found." and exits 0, so zsyncctl asks dnf repolist and says so.
+        TIMEOUT=60 PATH="$T/bin:$PATH" run_z --json pkg search zznomatch --manager dnf --timeout 50
+        expect_json '[(m["name"], m["status"]) for m in d["managers"]] == [("dnf", "ok")] and d["results"] == []' "real dnf: no match in a configured repository is ok, 0 results"
+        mkdir -p "$T/norepos.d"
+        sed "s|reposdir=$T/repos.d|reposdir=$T/norepos.d|" "$T/bin/dnf" >"$T/bin/dnf.new" && chmod +x "$T/bin/dnf.new" && mv "$T/bin/dnf.new" "$T/bin/dnf"
+        [ -z "$(PATH="$T/bin:$PATH" dnf --quiet repolist --enabled 2>/dev/null)" ] && ok || fail "the real dnf still lists a repository with an empty reposdir"
+        TIMEOUT=60 PATH="$T/bin:$PATH" run_z --json pkg search hello --manager dnf --timeout 50
+        expect_json '[(m["name"], m["status"]) for m in d["managers"]] == [("dnf", "no_repositories")] and "repolist" in d["managers"][0]["error"]' "real dnf without a repository: no_repositories, not 0 results"
     else
         fail "rpmbuild failed: $(tail -3 "$T/rpmbuild.log")"
     fi

@@ -81,6 +81,10 @@ struct SearchFacts {
     /// and reports the manager `offline` at once when it cannot, instead of waiting for the manager's
     /// own network timeouts. Empty: no such check.
     std::string_view registry_host{};
+    /// A command that lists the manager's enabled repositories on stdout ("{exe}" is its executable):
+    /// when a search finds nothing and this prints nothing, the manager is reported `no_repositories`
+    /// (dnf with no repository prints only "No matches found." and exits 0). Empty: no such check.
+    std::vector<std::string_view> repositories_argv{};
 };
 
 /// The package database that records a manager's own installed version: read instead of running the

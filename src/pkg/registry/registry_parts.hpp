@@ -38,6 +38,7 @@ inline const SearchFacts k_dnf_search{
     .parser = "dnf",
     .lock_group = "rpmdb",
     .no_match_exit_codes = {1},
+    .repositories_argv = {"{exe}", "--quiet", "repolist", "--enabled"},
 };
 // AUR helpers answer -Ss like pacman.
 inline const SearchFacts k_aur_helper_search{

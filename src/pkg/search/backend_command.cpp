@@ -30,6 +30,8 @@ constexpr std::chrono::milliseconds k_kill_grace{300};
 // How long resolving a network-only manager's registry host may take before the manager is reported
 // offline without being run.
 constexpr std::chrono::milliseconds k_resolve_limit{1500};
+// How long the enabled-repositories check after an empty search may take (dnf repolist: ~1 s).
+constexpr std::chrono::milliseconds k_repositories_check_limit{5000};
 // How long the output is still read once the manager exited while something it started (a daemon in a
 // session of its own) holds the pipe: long enough for buffered output, short enough that the results
 // are not held, and a cancellation is not ignored, for long (the process layer stops listening to the
@@ -345,16 +347,62 @@ private:
         core::Promise<SearchOutcome> promise;
         core::Future<SearchOutcome> result = promise.future();
         core::spawn_process(*runtime, std::move(spec), token)
-            .on_complete([runtime, manager, query, out,
+            .on_complete([runtime, manager, executable, query, out, token,
                           p = std::move(promise)](util::Result<core::ProcessResult> ended) mutable {
                 // Parsing up to 64 MB and reaping do not belong on the loop thread.
                 runtime
                     ->spawn([manager, query, out, ended = std::move(ended)]() mutable {
                         return finish(*manager, query, *out, std::move(ended));
                     })
-                    .on_complete([p = std::move(p)](util::Result<SearchOutcome> done) mutable {
-                        p.set(std::move(done));
+                    .on_complete([runtime, manager, executable, token,
+                                  p = std::move(p)](util::Result<SearchOutcome> done) mutable {
+                        if (!done || done->status != ManagerStatus::ok || !done->hits.empty() ||
+                            manager->search.repositories_argv.empty()) {
+                            p.set(std::move(done));
+                            return;
+                        }
+                        confirm_repositories(*runtime, *manager, executable, std::move(*done), token)
+                            .on_complete([p = std::move(p)](util::Result<SearchOutcome> checked) mutable {
+                                p.set(std::move(checked));
+                            });
                     });
+            });
+        return result;
+    }
+
+    // "0 results" only from a manager that has a repository to search: its repositories_argv lists them,
+    // and empty output (exit 0) turns the outcome into no_repositories. A check that fails, times out or
+    // prints anything leaves the outcome as it was.
+    static core::Future<SearchOutcome> confirm_repositories(core::Runtime& runtime, const Manager& manager,
+                                                            const std::string& executable,
+                                                            SearchOutcome found,
+                                                            core::CancellationToken token) {
+        core::ProcessSpec check;
+        for (std::string_view arg : manager.search.repositories_argv) {
+            check.argv.emplace_back(arg == "{exe}" ? executable : std::string(arg));
+        }
+        check.set_env("LC_ALL", "C").set_env("LANG", "C").set_env("LANGUAGE", "").set_env("NO_COLOR", "1");
+        check.kill_grace = k_kill_grace;
+        check.timeout = k_repositories_check_limit;
+        check.capture_limit = 4096;
+        auto listed = std::make_shared<bool>(false);
+        check.on_stdout_line = [listed](std::string_view line) {
+            if (!util::trim(line).empty()) {
+                *listed = true;
+            }
+        };
+        core::Promise<SearchOutcome> promise;
+        core::Future<SearchOutcome> result = promise.future();
+        std::string shown = util::join(check.argv, " ");
+        core::spawn_process(runtime, std::move(check), std::move(token))
+            .on_complete([found = std::move(found), listed, shown = std::move(shown),
+                          p = std::move(promise)](util::Result<core::ProcessResult> ran) mutable {
+                if (ran && ran->outcome == core::ProcessOutcome::exited && ran->exit_code == 0 && !*listed) {
+                    p.set(SearchOutcome{
+                        ManagerStatus::no_repositories, {}, shown + " lists no enabled repository"});
+                    return;
+                }
+                p.set(std::move(found));
             });
         return result;
     }
