@@ -347,7 +347,9 @@ AptSetup apt_setup(const util::Root& root) {
     AptSetup setup;
     setup.native_arch = native_arch(root);
     setup.architectures.push_back(setup.native_arch);
-    for (std::string_view line : util::split_lines(read_head(root, "/var/lib/dpkg/arch", 1 << 16))) {
+    // Kept in a variable: a temporary inside the range-for's expression would end before the loop runs.
+    const std::string foreign = read_head(root, "/var/lib/dpkg/arch", 1 << 16);
+    for (std::string_view line : util::split_lines(foreign)) {
         std::string arch(util::trim(line));
         if (!arch.empty() && std::find(setup.architectures.begin(), setup.architectures.end(), arch) ==
                                  setup.architectures.end()) {
