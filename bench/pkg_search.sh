@@ -73,7 +73,10 @@ for m in "${!delay[@]}"; do
     printf '#!/bin/sh\nsleep %s\ncat %s\n' "${delay[$m]}" "$top/tests/fixtures/search/cli/${fixture[$m]}" >"$tmp/bin/$m"
     chmod +x "$tmp/bin/$m"
 done
-export PATH="$tmp/bin:$PATH" XDG_CACHE_HOME="$tmp/cache"
+# A proxy in the environment (never contacted: the stand-ins do not use the network) makes zsyncctl skip its
+# registry-host check, which would report cargo and gem offline at once on a machine without DNS; the
+# stand-ins then run with their delays, as real managers would online.
+export PATH="$tmp/bin:$PATH" XDG_CACHE_HOME="$tmp/cache" https_proxy=http://127.0.0.1:9
 "$exe" pkg search "$q" --manager apt >/dev/null 2>&1 || true # warm index
 all="apt,dnf,zypper,apk,snap,flatpak,cargo,gem"
 now() { date +%s%N; }
