@@ -74,6 +74,10 @@ void print_table(const Output& out, const pkg::InventoryReport& r, pkg::Inventor
         return;
     }
     std::size_t n = count_of(r, kind);
+    if (kind == pkg::InventoryKind::which && n == 0) {
+        out.line(out.paint(r.manager, Color::bold) + ": no installed package ships it");
+        return;
+    }
     std::string what = kind != pkg::InventoryKind::outdated ? (n == 1 ? " package" : " packages")
                                                             : (n == 1 ? " outdated" : " outdated");
     out.line(out.paint(r.manager, Color::bold) + " (" + std::to_string(n) + what + ")");

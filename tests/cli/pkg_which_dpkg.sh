@@ -44,5 +44,8 @@ for cmd in ls dpkg apt-get sh zs-no-such-command; do
 done
 TIMEOUT=30 run_z pkg which ls -m apt
 expect_contains "$OUT" "coreutils" "text output names the package"
+TIMEOUT=30 run_z pkg which zs-no-such-command -m apt
+[ "$CODE" -eq 1 ] && [ "$OUT" = "apt: no installed package ships it" ] && ok ||
+    fail "pkg which of a command nothing ships: exit $CODE, [$OUT]"
 
 finish
