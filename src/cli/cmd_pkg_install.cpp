@@ -390,10 +390,11 @@ ExitCode run_plan(Context& context, const ManagerChoice& choice, const pkg::Inst
             context.out.warning(locks.warning);
         }
         if (!locks.path.empty()) {
-            auto guard = pkg::LockGroupGuard::acquire(locks.path, plan.lock_group, token, [&] {
-                context.out.info("waiting for another zsyncctl run that holds the " + plan.lock_group +
-                                 " lock");
-            });
+            auto guard = pkg::LockGroupGuard::acquire(
+                locks.path, pkg::lock_group_name(plan.lock_group, context.root().dir()), token, [&] {
+                    context.out.info("waiting for another zsyncctl run that holds the " + plan.lock_group +
+                                     " lock");
+                });
             if (!guard) {
                 raise(std::move(guard).error());
             }

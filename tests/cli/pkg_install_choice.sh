@@ -12,7 +12,7 @@ export HOME="$SCRATCH/home"
 mkdir -p "$HOME"
 export MARKER="$SCRATCH/marker"
 # fake MANAGER PRINTF-FORMAT: searches print one line per name in $FAKE_<MANAGER>_HAS that equals the
-# query; anything else is an install/remove, recorded in $MARKER.
+# query; dnf's repolist lists one repository; anything else is an install/remove, recorded in $MARKER.
 fake() {
     cat >"$BIN/$1" <<SH
 #!/bin/sh
@@ -23,6 +23,9 @@ case " \$* " in
     for n in \$FAKE_$(echo "$1" | tr a-z A-Z)_HAS; do
         [ "\$n" = "\$q" ] && printf '$2' "\$n"
     done
+    exit 0 ;;
+*" repolist "*) # dnf's enabled repositories (asked when a search found nothing): one, read-only
+    printf 'fake  Fake repository\n'
     exit 0 ;;
 *" --assumeno "*) # dnf's simulation: the transaction table, then the refused question
     for q; do :; done

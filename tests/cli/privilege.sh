@@ -117,7 +117,11 @@ as HOME="$T/home2" XDG_RUNTIME_DIR="$T/run" -- --root "$T/uroot" pkg remove --ye
 mkdir -p "$T/run/zsyncctl"
 chown "$U" "$T/run/zsyncctl"
 chmod 0700 "$T/run/zsyncctl"
-runuser -u "$U" -- flock "$T/run/zsyncctl/dpkg.lock" sleep 3 &
+# The lock of the dpkg group for this root (dpkg@<hash of the root>.lock: runs on other roots do not wait),
+# made by the runs on $T/uroot above.
+lockfile=$(ls "$T/run/zsyncctl"/dpkg@*.lock 2>/dev/null | head -n1)
+[ -n "$lockfile" ] && ok || fail "no per-root dpkg lock in $T/run/zsyncctl after runs on the root: $(ls "$T/run/zsyncctl")"
+runuser -u "$U" -- flock "${lockfile:-$T/run/zsyncctl/dpkg.lock}" sleep 3 &
 holder=$!
 sleep 0.5
 as XDG_RUNTIME_DIR="$T/run" -- --root "$T/uroot" pkg install --yes apt:zs-priv
@@ -127,7 +131,8 @@ expect_contains "$ERR" "waiting for another zsyncctl run that holds the dpkg loc
 # Without XDG_RUNTIME_DIR either: /run/lock/zsyncctl-UID.
 as -- --root "$T/uroot" pkg remove --yes apt:zs-priv
 [ "$CODE" -eq 0 ] && ok || fail "remove without HOME and XDG_RUNTIME_DIR: exit $CODE (stderr: ${ERR:0:400})"
-[ -f "/run/lock/zsyncctl-$UID_U/dpkg.lock" ] && [ "$(stat -c %u "/run/lock/zsyncctl-$UID_U/dpkg.lock")" = "$UID_U" ] &&
+userlock=$(ls "/run/lock/zsyncctl-$UID_U"/dpkg@*.lock 2>/dev/null | head -n1)
+[ -n "$userlock" ] && [ "$(stat -c %u "$userlock")" = "$UID_U" ] &&
     ok || fail "no lock file of the user's in /run/lock/zsyncctl-$UID_U"
 
 # 4. Root with the user's HOME and XDG_CACHE_HOME, every cache name a planted symlink into a root-only

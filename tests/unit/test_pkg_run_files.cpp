@@ -89,3 +89,30 @@ TEST_CASE("LockGroupGuard refuses a planted lock file and excludes a second hold
         CHECK(waits == 1);
     }
 }
+
+TEST_CASE(
+    "A lock group's name is per root: runs on the same root exclude each other, on others they do not") {
+    CHECK(pkg::lock_group_name("dpkg", "/") == "dpkg");
+    const std::string a = pkg::lock_group_name("dpkg", "/srv/image-a");
+    const std::string b = pkg::lock_group_name("dpkg", "/srv/image-b");
+    CHECK(a.rfind("dpkg@", 0) == 0);
+    CHECK(a != b);
+    CHECK(pkg::lock_group_name("dpkg", "/srv/image-a/") == a); // the same directory, written differently
+    CHECK(pkg::lock_group_name("rpmdb", "/srv/image-a") != a);
+
+    test::TempDir dir("locks");
+    core::CancellationToken token;
+    auto host =
+        pkg::LockGroupGuard::acquire(dir.path / "locks", pkg::lock_group_name("dpkg", "/"), token, {});
+    REQUIRE(host.ok());
+    int waits = 0;
+    auto other_root = pkg::LockGroupGuard::acquire(dir.path / "locks", a, token, [&] { ++waits; });
+    CHECK(other_root.ok());
+    CHECK(waits == 0);
+    auto same_root = pkg::LockGroupGuard::acquire(dir.path / "locks", a, token, [&] {
+        ++waits;
+        token.cancel();
+    });
+    CHECK_FALSE(same_root.ok());
+    CHECK(waits == 1);
+}

@@ -1,6 +1,8 @@
 #include "pkg/install/run_files.hpp"
 
 #include <cerrno>
+#include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <ctime>
 #include <sys/file.h>
@@ -44,6 +46,24 @@ bool safe_component(std::string_view name) {
 }
 
 } // namespace
+
+std::string lock_group_name(std::string_view group, const std::filesystem::path& root_dir) {
+    std::string dir = root_dir.lexically_normal().string();
+    while (dir.size() > 1 && dir.back() == '/') {
+        dir.pop_back();
+    }
+    if (dir.empty() || dir == "/") {
+        return std::string(group);
+    }
+    // FNV-1a (64 bit): the same name from every build, unlike std::hash.
+    std::uint64_t h = 14695981039346656037ULL;
+    for (unsigned char c : dir) {
+        h = (h ^ c) * 1099511628211ULL;
+    }
+    char hex[17];
+    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
+    return std::string(group) + "@" + hex;
+}
 
 LockDir lock_dir() {
     std::vector<std::filesystem::path> candidates;

@@ -25,6 +25,12 @@ struct LockDir {
 /// Never fails.
 LockDir lock_dir();
 
+/// The name of a lock group's lock for the system at `root_dir`: the group itself for the host ("/"),
+/// else the group and a hash of the root's directory ("dpkg@3f2a…"): runs on different roots operate on
+/// different package databases (whose own locks live inside each root) and do not wait for each other;
+/// runs on the same root do.
+std::string lock_group_name(std::string_view group, const std::filesystem::path& root_dir);
+
 /// Holds an exclusive advisory lock for a lock group while alive (flock on `<group>.lock` in a private
 /// directory). Not thread-safe; the lock is released when the object goes away.
 class LockGroupGuard {
