@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <map>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 
@@ -419,19 +420,47 @@ void print_report(const Output& out, const doctor::Report& report, bool compiled
 
 // Creates the runtime's event loop (no process, no thread beyond the runtime's own) to report the backend
 // the commands really run on.
+// What EventLoop::create gives for a requested backend: made once per process and backend (a loop's ring
+// is set up and torn down only to be described; serve answers every /v1/doctor from this), under a lock
+// because serve's pool threads build doctor documents concurrently.
+struct LoopChoice {
+    std::string error;    // non-empty: the loop cannot be created
+    std::string backend;  // what was created
+    std::string fallback; // why automatic selection fell back to epoll
+};
+
+const LoopChoice& loop_choice(core::IoBackend backend) {
+    static std::mutex mutex;
+    static std::map<core::IoBackend, LoopChoice> made;
+    std::lock_guard<std::mutex> lock(mutex);
+    auto found = made.find(backend);
+    if (found != made.end()) {
+        return found->second;
+    }
+    LoopChoice choice;
+    auto created = core::EventLoop::create(backend);
+    if (!created) {
+        choice.error = created.error().message;
+    } else {
+        choice.backend = std::string(core::to_string((*created)->backend()));
+        choice.fallback = (*created)->fallback_reason();
+    }
+    return made.emplace(backend, std::move(choice)).first->second;
+}
+
 void describe_loop(core::IoBackend backend, const std::string& source, bool compiled_in, LoopFacts& loop) {
     // The selection the runtime makes (the same probe, EventLoop::create), without starting a runtime:
     // that would read the CPU budget again outside doctor's one snapshot of the machine.
-    auto created = core::EventLoop::create(backend);
-    if (!created) {
-        loop.reason = "cannot be created: " + created.error().message;
+    const LoopChoice& created = loop_choice(backend);
+    if (!created.error.empty()) {
+        loop.reason = "cannot be created: " + created.error;
         return;
     }
-    loop.backend = std::string(core::to_string((*created)->backend()));
+    loop.backend = created.backend;
     if (source != "default") {
         loop.reason = "forced by " + source;
-    } else if (!(*created)->fallback_reason().empty()) {
-        loop.reason = "auto: io_uring not usable: " + (*created)->fallback_reason();
+    } else if (!created.fallback.empty()) {
+        loop.reason = "auto: io_uring not usable: " + created.fallback;
     } else if (!compiled_in) {
         loop.reason = "auto: this build has no io_uring support";
     } else {
