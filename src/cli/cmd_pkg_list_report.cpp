@@ -205,6 +205,7 @@ ExitCode run_inventory_command(Context& context, pkg::InventoryKind kind, const 
     request.managers = split_managers(options.managers);
     request.use_cache = !context.options.no_cache;
     request.query = options.query;
+    request.runtime = &context.runtime();
     if (auto valid = pkg::validate_inventory_request(request); !valid) {
         raise_usage(valid.error().message, valid.error().hint);
     }

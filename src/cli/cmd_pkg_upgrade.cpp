@@ -1,6 +1,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <memory>
 #include <optional>
 #include <string>
@@ -12,6 +13,7 @@
 #include "cli/exit_code.hpp"
 #include "cli/install_run.hpp"
 #include "cli/json.hpp"
+#include "cli/upgrade_multi.hpp"
 #include "pkg/install/install_plan.hpp"
 #include "pkg/inventory/inventory.hpp"
 #include "util/strings.hpp"
@@ -23,7 +25,7 @@ namespace {
 struct UpgradeArgs {
     std::vector<std::string> names;
     bool all = false;
-    std::string manager;
+    std::vector<std::string> managers;
     RunConsent consent;
 };
 
@@ -35,6 +37,7 @@ std::vector<pkg::InventoryReport> outdated_reports(Context& context, std::vector
     request.root = context.root();
     request.managers = std::move(managers);
     request.use_cache = !context.options.no_cache;
+    request.runtime = &context.runtime();
     auto run = pkg::run_inventory(request, context.runtime().token());
     if (!run) {
         raise(std::move(run).error());
@@ -72,8 +75,8 @@ std::vector<const pkg::OutdatedPackage*> wanted(const pkg::InventoryReport& repo
 }
 
 // Without --manager: the detected managers that can upgrade and have something the names ask for
-// outdated. One is used; several are a usage error naming them (one manager per run); none: nothing to do.
-std::optional<std::string> choose_upgrade_manager(Context& context, const std::vector<std::string>& names) {
+// outdated (not skipped), in detection order; none: nothing to do.
+std::vector<std::string> choose_upgrade_managers(Context& context, const std::vector<std::string>& names) {
     std::vector<std::string> with_upgrades;
     for (const auto& report : outdated_reports(context, {})) {
         const pkg::Manager* m = pkg::find_installable_manager(report.manager);
@@ -88,14 +91,7 @@ std::optional<std::string> choose_upgrade_manager(Context& context, const std::v
             }
         }
     }
-    if (with_upgrades.empty()) {
-        return std::nullopt;
-    }
-    if (with_upgrades.size() > 1) {
-        raise_usage("several package managers have upgrades: " + util::join(with_upgrades, ", "),
-                    "upgrade with one at a time: --manager M");
-    }
-    return with_upgrades.front();
+    return with_upgrades;
 }
 
 // Nothing to run: the text line, or with --json the one "done" event (with what was skipped).
@@ -122,6 +118,86 @@ ExitCode nothing_to_upgrade(Context& context, const std::string& manager,
     return ExitCode::success;
 }
 
+// Held, pinned or ignored packages are shown as skipped (added to `skipped`), and a name asking for one
+// is left out: the manager's own upgrade-all keeps them back, but by name it would take them. Returns the
+// names to plan (all of `names`; empty with --all), or nullopt when names were given and none of them is
+// upgradable with `manager`.
+std::optional<std::vector<std::string>> planned_names(Context& context, const std::string& manager,
+                                                      const std::vector<std::string>& names,
+                                                      nlohmann::json& skipped) {
+    const pkg::Manager* entry = pkg::find_manager(manager);
+    std::vector<std::string> planned = names;
+    if (entry == nullptr || entry->inventory.method == pkg::InventoryMethod::none) {
+        return planned;
+    }
+    auto reports = outdated_reports(context, {manager});
+    if (reports.empty() || reports.front().status != pkg::InventoryStatus::ok) {
+        return planned;
+    }
+    const auto& report = reports.front();
+    std::vector<std::string> upgradable;
+    for (const auto* p : wanted(report, names)) {
+        if (!p->skip_reason.empty()) {
+            skipped.push_back({{"name", p->name},
+                               {"installed_version", p->installed},
+                               {"candidate", p->candidate},
+                               {"skip_reason", p->skip_reason}});
+            context.out.info("skipping " + util::sanitize_for_display(p->name) + " (" + p->skip_reason +
+                             "): " + util::sanitize_for_display(p->installed) + " stays, " +
+                             util::sanitize_for_display(p->candidate) + " is not installed");
+        }
+    }
+    for (const std::string& name : names) {
+        bool found = false;
+        bool is_skipped = false;
+        for (const auto& p : report.outdated) {
+            if (names_package(name, p)) {
+                found = true;
+                is_skipped = is_skipped || !p.skip_reason.empty();
+            }
+        }
+        if (!found) {
+            context.out.info(util::sanitize_for_display(name) + " is up to date or not installed (" +
+                             manager + ")");
+        } else if (!is_skipped) {
+            upgradable.push_back(name);
+        }
+    }
+    if (!names.empty()) {
+        if (upgradable.empty()) {
+            return std::nullopt;
+        }
+        planned = std::move(upgradable);
+    }
+    return planned;
+}
+
+// Several managers: one plan each, shown together, agreed to once, run by lock family (upgrade_multi).
+ExitCode run_several(Context& context, const std::vector<std::string>& managers,
+                     const std::vector<std::string>& names, const RunConsent& consent, JsonState& json) {
+    if (context.options.json) {
+        raise_usage("--json upgrades with one manager at a time (asked: " + util::join(managers, ", ") + ")",
+                    "add --manager M");
+    }
+    std::vector<UpgradePart> parts;
+    for (const std::string& manager : managers) {
+        nlohmann::json skipped = nlohmann::json::array();
+        auto planned = planned_names(context, manager, names, skipped);
+        if (!planned) {
+            context.out.info("nothing to upgrade with " + manager);
+            continue;
+        }
+        UpgradePart part;
+        part.options.prompts = pkg::Prompts::answer_defaults; // several managers cannot share the terminal
+        part.plan = make_plan(context, manager, pkg::Operation::upgrade, *planned, part.options);
+        parts.push_back(std::move(part));
+    }
+    if (parts.empty()) {
+        return nothing_to_upgrade(context, "", names, nlohmann::json::array(), json);
+    }
+    return run_multi_upgrade(context, std::move(parts), consent);
+}
+
 ExitCode run_upgrade(Context& context, const UpgradeArgs& args, JsonState& json) {
     if (args.names.empty() && !args.all) {
         raise_usage("name the packages to upgrade, or pass --all", "zsyncctl pkg outdated shows them");
@@ -130,22 +206,40 @@ ExitCode run_upgrade(Context& context, const UpgradeArgs& args, JsonState& json)
         raise_usage("--all upgrades everything: give it no package names");
     }
     std::vector<std::string> names;
-    std::string manager = args.manager;
+    std::vector<std::string> managers;
+    for (const std::string& given : args.managers) {
+        for (std::string_view part : util::split(given, ',')) {
+            std::string m(part);
+            if (!m.empty() && std::find(managers.begin(), managers.end(), m) == managers.end()) {
+                managers.push_back(m);
+            }
+        }
+    }
+    std::optional<std::string> prefix;
     for (const std::string& text : args.names) {
         auto r = pkg::parse_package_request(text);
         if (!r) {
             raise(std::move(r).error());
         }
         if (r->manager) {
-            if (!manager.empty() && *r->manager != manager) {
-                raise_usage("the names ask for different managers (" + manager + " and " + *r->manager + ")",
+            if (prefix && *r->manager != *prefix) {
+                raise_usage("the names ask for different managers (" + *prefix + " and " + *r->manager + ")",
                             "run one command per manager");
             }
-            manager = *r->manager;
+            if (!managers.empty() && (managers.size() > 1 || managers.front() != *r->manager)) {
+                raise_usage("the names ask for different managers (" + util::join(managers, ", ") + " and " +
+                                *r->manager + ")",
+                            "run one command per manager");
+            }
+            prefix = r->manager;
         }
         names.push_back(r->name);
     }
-    if (!manager.empty()) {
+    bool from_prefix = managers.empty() && prefix.has_value();
+    if (from_prefix) {
+        managers = {*prefix};
+    }
+    for (const std::string& manager : managers) {
         const pkg::Manager* m = pkg::find_installable_manager(manager);
         if (m == nullptr || !pkg::can_perform(*m, pkg::Operation::upgrade)) {
             raise_usage(pkg::find_manager(manager) != nullptr
@@ -156,69 +250,34 @@ ExitCode run_upgrade(Context& context, const UpgradeArgs& args, JsonState& json)
     }
     bool on_terminal = ::isatty(STDIN_FILENO) == 1 && context.out.stderr_is_tty() && !context.options.json;
     bool ask_user = on_terminal && !args.consent.yes;
-    std::string chosen_by = args.manager.empty() && !manager.empty() ? "prefix" : "option";
-    if (manager.empty()) {
-        auto found = choose_upgrade_manager(context, names);
-        if (!found) {
+    RunConsent consent{args.consent.yes, args.consent.dry_run, ask_user};
+    std::string chosen_by = from_prefix ? "prefix" : "option";
+    if (managers.empty()) {
+        managers = choose_upgrade_managers(context, names);
+        if (managers.empty()) {
             return nothing_to_upgrade(context, "", names, nlohmann::json::array(), json);
         }
-        manager = *found;
         chosen_by = "search";
         if (!context.options.json) {
-            context.out.info("using " + manager + ": the only detected manager with upgrades");
+            context.out.info(managers.size() == 1
+                                 ? "using " + managers.front() + ": the only detected manager with upgrades"
+                                 : "using " + util::join(managers, ", ") +
+                                       ": the detected managers with upgrades");
         }
     }
-
-    // Held, pinned or ignored packages are shown as skipped, and a name asking for one is left out: the
-    // manager's own upgrade-all keeps them back, but by name it would take them.
-    const pkg::Manager* entry = pkg::find_manager(manager);
-    std::vector<std::string> planned = names;
+    if (managers.size() > 1) {
+        return run_several(context, managers, names, consent, json);
+    }
+    const std::string& manager = managers.front();
     nlohmann::json skipped = nlohmann::json::array();
-    if (entry != nullptr && entry->inventory.method != pkg::InventoryMethod::none) {
-        auto reports = outdated_reports(context, {manager});
-        if (!reports.empty() && reports.front().status == pkg::InventoryStatus::ok) {
-            const auto& report = reports.front();
-            std::vector<std::string> upgradable;
-            for (const auto* p : wanted(report, names)) {
-                if (!p->skip_reason.empty()) {
-                    skipped.push_back({{"name", p->name},
-                                       {"installed_version", p->installed},
-                                       {"candidate", p->candidate},
-                                       {"skip_reason", p->skip_reason}});
-                    context.out.info("skipping " + util::sanitize_for_display(p->name) + " (" +
-                                     p->skip_reason + "): " + util::sanitize_for_display(p->installed) +
-                                     " stays, " + util::sanitize_for_display(p->candidate) +
-                                     " is not installed");
-                }
-            }
-            for (const std::string& name : names) {
-                bool found = false;
-                bool skipped = false;
-                for (const auto& p : report.outdated) {
-                    if (names_package(name, p)) {
-                        found = true;
-                        skipped = skipped || !p.skip_reason.empty();
-                    }
-                }
-                if (!found) {
-                    context.out.info(util::sanitize_for_display(name) + " is up to date or not installed (" +
-                                     manager + ")");
-                } else if (!skipped) {
-                    upgradable.push_back(name);
-                }
-            }
-            if (!names.empty()) {
-                if (upgradable.empty()) {
-                    return nothing_to_upgrade(context, manager, names, skipped, json);
-                }
-                planned = std::move(upgradable);
-            }
-        }
+    auto planned = planned_names(context, manager, names, skipped);
+    if (!planned) {
+        return nothing_to_upgrade(context, manager, names, skipped, json);
     }
 
     pkg::PlanOptions plan_options;
     plan_options.prompts = ask_user ? pkg::Prompts::ask_terminal : pkg::Prompts::answer_defaults;
-    pkg::InstallPlan plan = make_plan(context, manager, pkg::Operation::upgrade, planned, plan_options);
+    pkg::InstallPlan plan = make_plan(context, manager, pkg::Operation::upgrade, *planned, plan_options);
     ManagerChoice choice{manager, chosen_by, {}};
     if (chosen_by == "search") {
         choice.candidates = {manager};
@@ -234,8 +293,7 @@ ExitCode run_upgrade(Context& context, const UpgradeArgs& args, JsonState& json)
         context.out.flush();
         json.events_started = true;
     }
-    return run_plan(context, choice, plan, plan_options, {args.consent.yes, args.consent.dry_run, ask_user},
-                    json);
+    return run_plan(context, choice, plan, plan_options, consent, json);
 }
 
 } // namespace
@@ -247,11 +305,12 @@ void register_pkg_upgrade(CLI::App& pkg, Context& context) {
                                   "Installed packages to upgrade; MANAGER:NAME picks the manager (apt:curl)"),
                   "install-names");
     cmd->add_flag("-a,--all", args->all, "Upgrade everything upgradable with the manager's own upgrade-all");
-    complete_with(cmd->add_option("-m,--manager", args->manager,
-                                  "The package manager to use (without it: the one detected manager that has "
-                                  "upgrades)")
-                      ->option_text("M"),
-                  "upgrade-managers");
+    complete_with(
+        cmd->add_option("-m,--manager", args->managers,
+                        "The package managers to use, repeated or comma-separated (without it: every "
+                        "detected manager that has upgrades)")
+            ->option_text("M"),
+        "upgrade-managers");
     add_run_flags(*cmd, args->consent);
     cmd->footer(
         "apt: apt-get upgrade (--all) or apt-get install --only-upgrade NAMES; pacman: pacman -Su (--all) "
@@ -260,9 +319,12 @@ void register_pkg_upgrade(CLI::App& pkg, Context& context) {
         "the\n"
         "transaction before anything changes; held (apt-mark hold) and ignored (IgnorePkg) packages are\n"
         "shown as skipped and are not upgraded; a name that is not outdated is left out.\n"
-        "Exit status: 0 done (or nothing to upgrade), 1 the manager failed, 2 usage, no consent (no\n"
-        "terminal and no --yes) or several managers with upgrades and no --manager, 130/143/129\n"
-        "interrupted (the manager gets SIGINT and is waited for). --json: as pkg install.");
+        "Several managers (-m apt -m pacman, or none named and several have upgrades): every simulation is\n"
+        "shown and agreed to once, sudo asks once; managers sharing a lock (apt, dpkg, nala) run one after\n"
+        "another, the others at the same time, on a per-manager board (plain lines when not a terminal).\n"
+        "Exit status: 0 done (or nothing to upgrade), 1 a manager failed, 2 usage or no consent (no\n"
+        "terminal and no --yes), 130/143/129 interrupted (every running manager gets SIGINT and is waited\n"
+        "for). --json: as pkg install, with one manager only.");
     set_run_action(*cmd, context, pkg::Operation::upgrade,
                    [&context, args](JsonState& json) { return run_upgrade(context, *args, json); });
 }

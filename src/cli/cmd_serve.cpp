@@ -179,6 +179,7 @@ ExitCode run_serve(Context& context, const ServeOptions& options) {
                           request.kind = kind;
                           request.root = shared->root;
                           request.use_cache = shared->use_cache;
+                          request.runtime = shared->runtime;
                           auto reports = pkg::run_inventory(request, token);
                           if (!reports) {
                               raise(std::move(reports).error());

@@ -7,6 +7,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -129,6 +130,9 @@ public:
             m_transaction_locks = entry->install.transaction_locks;
             m_repair = repair_command(*entry, m_root);
         }
+        if (m_options.concurrent != nullptr) {
+            m_concurrent_id = m_options.concurrent->add(m_transaction_locks);
+        }
         if (m_options.signals != nullptr) {
             m_options.signals->set_escalation([this](int) { on_second_interrupt(); });
             if (m_options.prompts == Prompts::ask_terminal) {
@@ -193,10 +197,19 @@ public:
         // No token and no timer: an interrupt is forwarded to the manager alone (on_interrupt), and the
         // run ends when the manager ends, never by a kill while its transaction runs.
         auto future = core::spawn_process(m_loop, std::move(spec));
+        if (m_options.concurrent != nullptr) {
+            // The spawn was posted first: on the loop the manager has its pid (or failed to start) now.
+            pid_t main = 0;
+            on_loop(m_loop, [&] { main = m_control ? m_control->pid() : 0; });
+            m_options.concurrent->set_main(m_concurrent_id, main);
+        }
         auto cancel_id = m_token.on_cancel([this] { m_loop.post([this] { on_interrupt(); }); });
         auto result = future.wait();
         if (cancel_id != 0) {
             m_token.remove_callback(cancel_id);
+        }
+        if (m_options.concurrent != nullptr) {
+            m_options.concurrent->set_main(m_concurrent_id, 0);
         }
         on_loop(m_loop, [this] {
             set_prompt(false);
@@ -302,12 +315,12 @@ private:
         std::optional<Clock::time_point> kill_sent;
         for (;;) {
             core::reap_adopted_children();
-            auto left = core::descendants_of(::getpid());
+            auto left = own_descendants();
             if (left.empty()) {
                 return;
             }
             if (!m_killed) {
-                if (auto holder = transaction_holder(0)) {
+                if (auto holder = tree_transaction_holder(left)) {
                     if (!announced) {
                         announced = true;
                         m_outcome.waited_for_transaction = interrupted();
@@ -337,6 +350,38 @@ private:
             }
             std::this_thread::sleep_for(std::chrono::milliseconds(50));
         }
+    }
+
+    /// Our descendants, less the other concurrent runs' managers and what runs under them.
+    std::vector<pid_t> own_descendants() const {
+        auto left = core::descendants_of(::getpid());
+        if (m_options.concurrent == nullptr) {
+            return left;
+        }
+        for (pid_t other : m_options.concurrent->other_mains(m_concurrent_id)) {
+            auto theirs = core::descendants_of(other);
+            theirs.push_back(other);
+            std::erase_if(left, [&](pid_t pid) {
+                return std::find(theirs.begin(), theirs.end(), pid) != theirs.end();
+            });
+        }
+        return left;
+    }
+
+    /// A process of `left` (own_descendants) mid-transaction: holding this manager's transaction lock, or
+    /// with concurrent runs any run's (an orphan of another run's manager, dpkg after apt, is never stopped
+    /// by us).
+    std::optional<LockHolder> tree_transaction_holder(const std::vector<pid_t>& left) const {
+        if (m_options.concurrent == nullptr) {
+            return transaction_holder(0);
+        }
+        auto locks = m_options.concurrent->all_transaction_locks();
+        if (locks.empty()) {
+            return std::nullopt;
+        }
+        return find_lock_holder(m_root, locks, [&left](pid_t pid) {
+            return std::find(left.begin(), left.end(), pid) != left.end();
+        });
     }
 
     void emit(const std::optional<ProgressUpdate>& u) {
@@ -459,6 +504,7 @@ private:
     const util::Root& m_root;
     std::vector<std::string_view> m_transaction_locks;
     std::string m_repair;
+    std::size_t m_concurrent_id = 0;
     std::atomic<bool> m_killed{false};
     std::optional<Clock::time_point> m_confirm_until; // loop thread
     InstallOutcome m_outcome;

@@ -13,6 +13,7 @@
 #include "core/cancellation.hpp"
 #include "core/event_loop.hpp"
 #include "core/signal_monitor.hpp"
+#include "pkg/install/concurrent_runs.hpp"
 #include "pkg/install/install_plan.hpp"
 #include "pkg/install/progress.hpp"
 #include "util/result.hpp"
@@ -107,6 +108,12 @@ struct ExecuteOptions {
     int input_fd = -1;
     unsigned short rows = 24;
     unsigned short cols = 80;
+    /// Set when other plans of this command run at the same time (each with the same object): what this
+    /// run waits for or stops after its manager ended is only its own (another run's manager and its
+    /// descendants are left alone, and a process of ours holding any run's transaction lock is waited for).
+    /// Such runs take signals == nullptr and answer_defaults: the caller owns the second interrupt and
+    /// nobody's questions can have the one terminal.
+    ConcurrentRuns* concurrent = nullptr;
 };
 
 /// What the caller wants to hear while a plan runs, all on the loop thread (the caller of execute_plan

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "core/cancellation.hpp"
+#include "core/runtime.hpp"
 #include "pkg/inventory/inventory_types.hpp"
 #include "util/result.hpp"
 #include "util/root.hpp"
@@ -20,6 +21,8 @@ struct InventoryRequest {
     std::vector<std::string> managers; ///< registry ids; empty: every detected manager
     bool use_cache = true;             ///< the detection cache
     std::string query;                 ///< pkg which: a command name or a path; pkg info: the package name
+    /// When set, the managers are read at once on its pool (the caller helps); nullptr: one after another.
+    core::Runtime* runtime = nullptr;
 };
 
 /// Fails with invalid_input (a hint listing the ids) when a named manager is not in the registry.
@@ -28,8 +31,9 @@ util::Result<void> validate_inventory_request(const InventoryRequest& request);
 /// One report per manager (named ones in the order given, a name given twice once; else the detected
 /// managers in registry order): each manager's databases read natively by its registry inventory method;
 /// a manager without one is reported unsupported, a failed read as error with its message and hint.
-/// Checks `token` between managers and while reading (then the rest are reported cancelled). Fails only
-/// like validate_inventory_request.
+/// With request.runtime every manager is read at once on its pool, each report in the same place as
+/// without. Checks `token` before each manager and while reading (then the rest are reported cancelled).
+/// Fails only like validate_inventory_request.
 util::Result<std::vector<InventoryReport>> run_inventory(const InventoryRequest& request,
                                                          const core::CancellationToken& token);
 
