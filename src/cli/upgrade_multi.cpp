@@ -185,6 +185,12 @@ void run_lane(Context& context, Lane& lane, std::size_t index, Board& board, pkg
     };
     callbacks.on_notice = [&](const pkg::RunNotice& notice) {
         std::string text = plan.manager + ": " + describe_notice(notice, plan);
+        if (notice.kind == pkg::RunNotice::Kind::lock_wait) {
+            board.change(index, [&](UpgradeLane& l) {
+                l.detail = "waiting for " + util::sanitize_for_display(notice.name) + " (PID " +
+                           std::to_string(notice.pid) + ")";
+            });
+        }
         board.note(text);
         log->line("# " + text);
     };
