@@ -7,20 +7,69 @@
 
 #include "pkg/inventory/dpkg_db.hpp"
 #include "pkg/inventory/package_info.hpp"
+#include "pkg/search/native/apt_phasing.hpp"
 #include "pkg/search/native/archive_reader.hpp"
 #include "pkg/search/native/deb_version.hpp"
 #include "pkg/search/native/index_apt.hpp"
 #include "pkg/search/search_index.hpp"
+#include "util/strings.hpp"
 
 namespace zsyncctl::pkg {
 
 namespace {
 
+// What apt's upgrade asks of a version before it keeps a phased update back (apt-pkg/upgrade.cc).
+struct PhaseFacts {
+    int percentage = 100;       // Phased-Update-Percentage
+    std::string source;         // the source package (Source:, else the package)
+    std::string source_version; // its version (Source: NAME (VERSION), else the version)
+    bool security = false;      // found in a list whose release's suite ends in "-security"
+};
+
 struct Candidates {
     const InstalledPackage* installed = nullptr;
     std::vector<std::pair<std::string, int>> versions; // version, priority (its files' best)
     std::vector<int> pins{}; // per version: the first specific pin that matches it, -1 none
+    std::unordered_map<std::string, PhaseFacts> phase{}; // per version from a list: the first list's
 };
+
+// The phasing facts of a version's stanza from `list`.
+PhaseFacts phase_facts(std::string_view stanza, std::string_view name, std::string_view version,
+                       const AptList& list) {
+    PhaseFacts f;
+    f.percentage = phased_update_percentage(deb822_field(stanza, "Phased-Update-Percentage"));
+    std::string_view source = deb822_field(stanza, "Source");
+    std::size_t paren = source.find('(');
+    std::string_view source_name = util::trim(source.substr(0, paren));
+    f.source = std::string(source_name.empty() ? name : source_name);
+    f.source_version = std::string(version);
+    if (paren != std::string_view::npos) {
+        std::size_t close = source.find(')', paren);
+        std::string_view v = util::trim(source.substr(
+            paren + 1, close == std::string_view::npos ? std::string_view::npos : close - paren - 1));
+        if (!v.empty()) {
+            f.source_version = std::string(v);
+        }
+    }
+    const std::string& suite = list.release.archive;
+    f.security = suite.size() >= 9 && suite.compare(suite.size() - 9, 9, "-security") == 0;
+    return f;
+}
+
+// apt's IsSecurityUpdate: a version between the candidate (at `candidate`, versions sorted newest first)
+// and the installed one came from a security suite, so the phased candidate is not kept back.
+bool security_between(const Candidates& e, std::size_t candidate) {
+    for (std::size_t i = candidate + 1; i < e.versions.size(); ++i) {
+        if (e.versions[i].first == e.installed->version) {
+            break;
+        }
+        auto f = e.phase.find(e.versions[i].first);
+        if (f != e.phase.end() && f->second.security) {
+            return true;
+        }
+    }
+    return false;
+}
 
 void add_version(Candidates& c, std::string_view version, int priority, int pin) {
     for (std::size_t i = 0; i < c.versions.size(); ++i) {
@@ -111,6 +160,8 @@ util::Result<std::vector<OutdatedPackage>> apt_outdated(const util::Root& root,
                                   ? -1
                                   : setup.preferences.specific_pin(found->first, arch, version, list.release);
                     add_version(entries[i], version, priority, pin);
+                    entries[i].phase.emplace(std::string(version),
+                                             phase_facts(stanza, found->first, version, list));
                 }
             }
         });
@@ -126,6 +177,7 @@ util::Result<std::vector<OutdatedPackage>> apt_outdated(const util::Root& root,
         return util::fail(*first_error);
     }
 
+    AptPhasing phasing = read_apt_phasing(root, setup.conf_files);
     std::vector<OutdatedPackage> out;
     std::vector<SearchHit> concerned;
     for (auto& e : entries) {
@@ -151,6 +203,12 @@ util::Result<std::vector<OutdatedPackage>> apt_outdated(const util::Root& root,
         o.installed = e.installed->version;
         o.candidate = e.versions[*at].first;
         o.skip_reason = e.installed->held ? "held" : "";
+        if (auto f = e.phase.find(o.candidate);
+            o.skip_reason.empty() && f != e.phase.end() && f->second.percentage < 100 &&
+            !security_between(e, *at) &&
+            apt_phase_excluded(phasing, f->second.source, f->second.source_version, f->second.percentage)) {
+            o.skip_reason = "phased"; // apt-get upgrade: "deferred due to phasing"
+        }
         SearchHit hit;
         hit.name = o.name;
         concerned.push_back(std::move(hit));

@@ -42,6 +42,8 @@ struct AptSetup {
     /// Packages named by pin stanzas zsyncctl cannot apply ("*" when any package); empty when none.
     std::vector<std::string> pinned;
     std::string pin_source; ///< the first stanza that could not be applied and why, empty when none
+    /// apt.conf and the apt.conf.d parts, in the order apt reads them (paths inside the root).
+    std::vector<std::string> conf_files;
 };
 
 /// One entry of a sources file: a "deb" line of sources.list or one URI x suite of a deb822 stanza.

@@ -455,6 +455,7 @@ AptSetup apt_setup(const util::Root& root) {
     for (const auto& f : dir_files(root, "/etc/apt/apt.conf.d", is_conf_part)) {
         conf.push_back(f);
     }
+    setup.conf_files = conf;
     std::string default_release;
     for (const auto& f : conf) {
         std::string text = read_head(root, f, 1 << 20);
