@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <random>
 #include <string>
 
 #include "pkg/search/native/apt_phasing.hpp"
@@ -57,4 +58,19 @@ TEST_CASE("apt_phase_excluded applies the overrides before the machine's draw") 
               pkg::apt_phase_excluded(p, "src" + std::to_string(i), "1", 0));
     }
     CHECK(excluded >= 45);
+}
+
+TEST_CASE("apt_phase_draw is the draw apt makes") {
+    for (const char* text :
+         {"zs-src-2.0-0f9a2c4e8b7d41a6b3c5d7e9f1a2b3c4", "bash-5.2-1-x", "", "\xff\x80-é"}) {
+        std::string seed_text = text;
+        unsigned int draw = pkg::apt_phase_draw(seed_text);
+        CHECK(draw <= 100);
+#if defined(__GLIBCXX__) // the library apt is built with: the same draw through the standard types
+        std::seed_seq seed(seed_text.begin(), seed_text.end());
+        std::minstd_rand rand(seed);
+        std::uniform_int_distribution<unsigned int> dist(0, 100);
+        CHECK(draw == dist(rand));
+#endif
+    }
 }

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <charconv>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <random>
@@ -172,6 +173,23 @@ int phased_update_percentage(std::string_view field) {
     return value;
 }
 
+unsigned int apt_phase_draw(std::string_view seed_text) {
+    // seed_seq and minstd_rand are specified exactly by the standard; uniform_int_distribution is not, so
+    // its draw is spelled out as libstdc++ (apt's library) makes it for a generator narrower than its
+    // type: reject values past the last whole multiple of 101, then divide.
+    std::seed_seq seed(seed_text.begin(), seed_text.end());
+    std::minstd_rand rand(seed);
+    constexpr std::uint64_t k_span = std::minstd_rand::max() - std::minstd_rand::min(); // 2147483645
+    constexpr std::uint64_t k_values = 101;                                             // 0..100
+    constexpr std::uint64_t k_scaling = k_span / k_values;
+    constexpr std::uint64_t k_past = k_values * k_scaling;
+    std::uint64_t value = 0;
+    do {
+        value = static_cast<std::uint64_t>(rand()) - std::minstd_rand::min();
+    } while (value >= k_past);
+    return static_cast<unsigned int>(value / k_scaling);
+}
+
 bool apt_phase_excluded(const AptPhasing& phasing, std::string_view source, std::string_view source_version,
                         int percentage) {
     if (percentage >= 100 || phasing.phase_policy || phasing.always_include) {
@@ -187,10 +205,7 @@ bool apt_phase_excluded(const AptPhasing& phasing, std::string_view source, std:
     // in the same phase as apt puts it.
     std::string seed_text =
         std::string(source) + "-" + std::string(source_version) + "-" + phasing.machine_id;
-    std::seed_seq seed(seed_text.begin(), seed_text.end());
-    std::minstd_rand rand(seed);
-    std::uniform_int_distribution<unsigned int> dist(0, 100);
-    return dist(rand) > static_cast<unsigned int>(percentage);
+    return apt_phase_draw(seed_text) > static_cast<unsigned int>(percentage);
 }
 
 } // namespace zsyncctl::pkg

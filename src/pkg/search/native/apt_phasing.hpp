@@ -42,6 +42,11 @@ AptPhasing read_apt_phasing(const util::Root& root, const std::vector<std::strin
 /// field is absent or not a number in range. Never fails.
 int phased_update_percentage(std::string_view field);
 
+/// The machine's draw (0..100) for `seed_text` ("SOURCE-VERSION-MACHINEID"): apt's std::seed_seq,
+/// std::minstd_rand and uniform_int_distribution(0, 100) as libstdc++ computes it, with any standard
+/// library. Never fails.
+unsigned int apt_phase_draw(std::string_view seed_text);
+
 /// True when apt's upgrade keeps back the upgrade to a version with `percentage` of source package
 /// `source` at `source_version` (apt's IsIgnoredPhasedUpdate: the overrides, then a draw from a generator
 /// seeded with "SOURCE-VERSION-MACHINEID" compared with the percentage). A percentage of 100 never is.
