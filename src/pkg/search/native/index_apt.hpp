@@ -93,8 +93,16 @@ public:
     /// One stanza of dpkg's status file or journal; a later stanza for the same package replaces the
     /// earlier one, as dpkg applies its journal.
     void add_status_stanza(std::string_view stanza);
-    /// The records; never fails.
-    std::vector<IndexRecord> finish();
+    /// A version of a list as finish(aux) saved it (`arch` as stored); replayed before add_status_stanza's
+    /// entries are applied, it gives the same records as the stanzas it came from.
+    void add_list_version(std::string_view name, std::string_view arch, std::string version, int priority,
+                          int pin, bool has_description, std::string summary, std::string long_text,
+                          std::vector<std::string> provides);
+    /// The names (groups: without ":arch") that dpkg's entries added so far give a current version.
+    std::vector<std::string> status_groups() const;
+    /// The records; never fails. With `aux`, every package's versions are appended to it in name order
+    /// (see apt_index's side file), the text of a version only when it is not its record's candidate.
+    std::vector<IndexRecord> finish(std::string* aux = nullptr);
 
 private:
     struct Version {
