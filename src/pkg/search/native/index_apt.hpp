@@ -178,6 +178,18 @@ std::vector<IndexRecord> parse_apt_packages(std::string_view packages, std::stri
 util::Result<PackageIndex> apt_index(const util::Root& root, const std::filesystem::path& cache_file,
                                      const core::CancellationToken& token = core::CancellationToken());
 
+/// The side index of apt's installed state (stamped `stamps`): the packages `status` (a builder fed dpkg's
+/// entries, with the architectures and preferences `lists` was built with) gives a current version,
+/// recomputed from their list versions in `lists` (an index built from AptIndexBuilder::finish(&aux)'s
+/// records with aux as its extra section). nullopt when that section is damaged or a record's text cannot
+/// be read back: the lists index must then be built again. Consumes `status`.
+std::optional<PackageIndex> apt_installed_side(const PackageIndex& lists, AptIndexBuilder& status,
+                                               std::string_view native_arch, std::vector<SourceStamp> stamps);
+
+/// `lists` searched with apt_installed_side's `side` in place of the packages it recomputed (the same
+/// records as one index built from the lists and dpkg's status together); nullopt when `side` is damaged.
+std::optional<PackageIndex> apt_joined(PackageIndex lists, PackageIndex side);
+
 /// A note for search results when a pin zsyncctl could not apply (see AptPreferences::unapplied) may make
 /// apt's candidate differ from the one shown, for the hits it concerns; empty otherwise.
 std::string apt_pin_note(const AptSetup& setup, const std::vector<SearchHit>& hits);

@@ -241,6 +241,31 @@ util::Result<void> read_lists(const AptSetup& setup, const core::CancellationTok
 
 } // namespace
 
+std::optional<PackageIndex> apt_installed_side(const PackageIndex& lists, AptIndexBuilder& status,
+                                               std::string_view native_arch,
+                                               std::vector<SourceStamp> stamps) {
+    std::vector<std::string> groups = status.status_groups();
+    AuxTable table(lists.extra());
+    if (!table.ok()) {
+        return std::nullopt;
+    }
+    for (const auto& name : groups) {
+        if (!replay_group(table, lists, name, native_arch, status)) {
+            return std::nullopt;
+        }
+    }
+    std::string masked = encode_names(groups);
+    return PackageIndex::build(status.finish(), std::move(stamps), masked);
+}
+
+std::optional<PackageIndex> apt_joined(PackageIndex lists, PackageIndex side) {
+    auto masked = decode_names(side.extra());
+    if (!masked) {
+        return std::nullopt;
+    }
+    return PackageIndex::overlaid(std::move(lists), std::move(side), std::move(*masked));
+}
+
 util::Result<PackageIndex> apt_index(const util::Root& root, const std::filesystem::path& cache_file,
                                      const core::CancellationToken& token) {
     AptSetup setup = apt_setup(root);
@@ -285,8 +310,8 @@ util::Result<PackageIndex> apt_index(const util::Root& root, const std::filesyst
     }
     if (lists && !side_file.empty()) {
         if (auto side = PackageIndex::load(side_file, status_stamps)) {
-            if (auto masked = decode_names(side->extra())) {
-                return PackageIndex::overlaid(std::move(*lists), std::move(*side), std::move(*masked));
+            if (auto joined = apt_joined(*lists, std::move(*side))) {
+                return std::move(*joined);
             }
         }
     }
@@ -313,20 +338,16 @@ util::Result<PackageIndex> apt_index(const util::Root& root, const std::filesyst
         if (auto read = read_dpkg_database(root, token, builder); !read) {
             return util::fail(std::move(read).error());
         }
-        std::vector<std::string> groups = builder.status_groups();
-        AuxTable table(lists->extra());
-        bool replayed = table.ok();
-        for (const auto& name : groups) {
-            replayed = replayed && replay_group(table, *lists, name, setup.native_arch, builder);
-        }
-        if (!replayed) {
+        auto side = apt_installed_side(*lists, builder, setup.native_arch, status_stamps);
+        if (!side) {
             continue;
         }
-        PackageIndex side = PackageIndex::build(builder.finish(), status_stamps, encode_names(groups));
         if (!side_file.empty()) {
-            (void)side.save(side_file);
+            (void)side->save(side_file);
         }
-        return PackageIndex::overlaid(std::move(*lists), std::move(side), std::move(groups));
+        if (auto joined = apt_joined(std::move(*lists), std::move(*side))) {
+            return std::move(*joined);
+        }
     }
     AptIndexBuilder builder(setup.native_arch, setup.architectures);
     builder.use_preferences(&setup.preferences, setup.status_priority);
