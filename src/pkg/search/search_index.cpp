@@ -449,15 +449,14 @@ std::size_t PackageIndex::record_for_hay_offset(std::size_t offset) const {
     return lo;
 }
 
-std::vector<SearchHit> PackageIndex::search_own(const SearchQuery& query) const {
-    std::vector<SearchHit> hits;
+void PackageIndex::search_own(const SearchQuery& query, const std::function<bool(SearchHit&&)>& emit) const {
     if (m_count == 0 || query.text.empty()) {
-        return hits;
+        return;
     }
     std::string needle;
     for (char c : query.text) {
         if (static_cast<unsigned char>(c) < 0x20) {
-            return hits;
+            return;
         }
     }
     if (query.mode == MatchMode::exact) {
@@ -509,14 +508,12 @@ std::vector<SearchHit> PackageIndex::search_own(const SearchQuery& query) const 
                     "provides " + sanitize_index_field(rec.substr(
                                       begin, (end == std::string_view::npos ? rec.size() : end) - begin));
             }
-            hits.push_back(std::move(hit));
-            if (query.limit != 0 && hits.size() >= query.limit) {
+            if (!emit(std::move(hit))) {
                 break;
             }
         }
         pos = next;
     }
-    return hits;
 }
 
 util::Result<std::filesystem::path> index_path(std::string_view manager,

@@ -106,7 +106,7 @@ public:
 
 private:
     struct Overlay;
-    std::vector<SearchHit> search_own(const SearchQuery& query) const;
+    void search_own(const SearchQuery& query, const std::function<bool(SearchHit&&)>& emit) const;
     static util::Result<PackageIndex> from_view(std::shared_ptr<const void> storage, std::string_view bytes,
                                                 const std::vector<SourceStamp>& expected,
                                                 std::string_view name);

@@ -46,31 +46,39 @@ PackageIndex PackageIndex::overlaid(PackageIndex base, PackageIndex overlay,
 }
 
 std::vector<SearchHit> PackageIndex::search(const SearchQuery& query) const {
-    if (!m_overlay) {
-        return search_own(query);
-    }
-    // Hidden hits may use up a limit: the base is asked for as many more as there are hidden groups.
-    SearchQuery wide = query;
-    if (wide.limit != 0) {
-        wide.limit += m_overlay->masked.size();
-    }
-    std::vector<SearchHit> base = search_own(wide);
-    std::erase_if(base, [&](const SearchHit& h) { return m_overlay->masked.count(group_of(h.name)) != 0; });
-    std::vector<SearchHit> over = m_overlay->index.search_own(query);
-    if (over.empty()) {
-        if (query.limit != 0 && base.size() > query.limit) {
-            base.resize(query.limit);
-        }
-        return base;
-    }
     std::vector<SearchHit> hits;
-    hits.reserve(base.size() + over.size());
-    std::merge(std::make_move_iterator(base.begin()), std::make_move_iterator(base.end()),
-               std::make_move_iterator(over.begin()), std::make_move_iterator(over.end()),
-               std::back_inserter(hits),
-               [](const SearchHit& a, const SearchHit& b) { return a.name < b.name; });
-    if (query.limit != 0 && hits.size() > query.limit) {
-        hits.resize(query.limit);
+    auto full = [&] {
+        return query.limit != 0 && hits.size() >= query.limit;
+    };
+    if (!m_overlay) {
+        search_own(query, [&](SearchHit&& h) {
+            hits.push_back(std::move(h));
+            return !full();
+        });
+        return hits;
+    }
+    // The overlay's few hits are merged into the base's as they stream by (one vector: a search with
+    // many hits holds each once).
+    std::vector<SearchHit> over;
+    m_overlay->index.search_own(query, [&](SearchHit&& h) {
+        over.push_back(std::move(h));
+        return true;
+    });
+    std::size_t next = 0;
+    search_own(query, [&](SearchHit&& h) {
+        if (m_overlay->masked.count(group_of(h.name)) != 0) {
+            return true;
+        }
+        while (next < over.size() && over[next].name < h.name && !full()) {
+            hits.push_back(std::move(over[next++]));
+        }
+        if (!full()) {
+            hits.push_back(std::move(h));
+        }
+        return !full();
+    });
+    while (next < over.size() && !full()) {
+        hits.push_back(std::move(over[next++]));
     }
     return hits;
 }
