@@ -2,6 +2,7 @@
 // Input "PACKAGES\0STATUS\0INDEX": the records parsed from PACKAGES (installed per STATUS) must build an
 // index that loads back and finds each of its packages by name; INDEX, loaded as a damaged or hostile
 // cache file, must be refused or searched without reading out of bounds.
+#include <algorithm>
 #include <functional>
 #include <set>
 #include <string>
@@ -77,6 +78,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             pkg::SearchQuery q{r.name, pkg::MatchMode::substring, 0};
             auto a = joined->search(q);
             auto b = built.search(q);
+            // Both are in shown-name order; among equal shown names (raw names the sanitizer made equal)
+            // the order is unspecified, so each run of equal names is compared sorted.
+            auto key = [](const pkg::SearchHit& h) {
+                return h.name + '\0' + h.version + '\0' + h.installed_version + '\0' + h.candidate + '\0' +
+                       h.description + '\0' + h.match_reason;
+            };
+            auto by_key = [&](const pkg::SearchHit& x, const pkg::SearchHit& y) {
+                return key(x) < key(y);
+            };
+            std::stable_sort(a.begin(), a.end(), by_key);
+            std::stable_sort(b.begin(), b.end(), by_key);
             check(a.size() == b.size());
             for (std::size_t i = 0; i < a.size() && i < b.size(); ++i) {
                 check(a[i].name == b[i].name && a[i].version == b[i].version &&

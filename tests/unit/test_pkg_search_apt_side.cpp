@@ -98,6 +98,20 @@ TEST_CASE("apt's installed state joined from a side index equals the index built
     CHECK(b.joined->search({"wine", MatchMode::exact, 0}).size() == 1);
 }
 
+TEST_CASE("the joined index merges in the order of the names as shown (sanitized)") {
+    // Found by fuzz_apt_index: a name with control characters sorted by its raw bytes before the installed
+    // package, by its shown name after it.
+    std::string packages("Package: z\x02zs-alpha\x01s-zeta\nVersion: 1-1\nDescription: Zeta\n\n"
+                         "Package: zs-alpha\nVersion: 1-1\nDescription: alpha\n\n");
+    std::string status(
+        "Package: zs-alpha\nStatus: install ok installed\nVersion: 1-1\nDescription: alpha\n\n");
+    Built b = build_both(packages, status, {"amd64"});
+    REQUIRE(b.joined.has_value());
+    SearchQuery q{"zs-alpha", MatchMode::substring, 0};
+    CHECK(describe(b.joined->search(q)) == describe(b.whole.search(q)));
+    CHECK(b.whole.search(q).size() == 2);
+}
+
 TEST_CASE("a damaged versions section or side index is refused or searched without a bad read") {
     std::string packages = "Package: alpha\nVersion: 1.0\nDescription: zq alpha\n\n";
     std::string status =

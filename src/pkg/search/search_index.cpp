@@ -162,8 +162,12 @@ void release(std::string& s) {
 
 PackageIndex PackageIndex::build(std::vector<IndexRecord> records, std::vector<SourceStamp> stamps,
                                  std::string_view extra) {
-    std::sort(records.begin(), records.end(),
-              [](const IndexRecord& a, const IndexRecord& b) { return a.name < b.name; });
+    // Sorted by the name as shown (sanitized), which is the order an overlaid search merges in.
+    for (auto& r : records) {
+        sanitize_in_place(r.name);
+    }
+    std::stable_sort(records.begin(), records.end(),
+                     [](const IndexRecord& a, const IndexRecord& b) { return a.name < b.name; });
     static_assert(k_text_fields == 6);
     // The boundary: every field of every native reader is sanitized once, here (and again on load); a
     // clean field (nearly all) is not copied.
