@@ -64,8 +64,8 @@ public:
     static PackageIndex build(std::vector<IndexRecord> records, std::vector<SourceStamp> stamps,
                               std::string_view extra = {});
 
-    /// `base` searched with the records of the groups in `masked` hidden (a group is a record name up to
-    /// its first ':', so "foo" hides "foo" and "foo:i386"), joined in name order with `overlay`'s records.
+    /// `base` searched with its records named (as shown) in `masked` hidden, joined in name order with
+    /// `overlay`'s records.
     /// Both keep their storage. Never fails.
     static PackageIndex overlaid(PackageIndex base, PackageIndex overlay, std::vector<std::string> masked);
 

@@ -20,10 +20,6 @@ std::string_view cstr_in(std::string_view data, std::size_t pos) {
     std::size_t end = data.find('\0', pos);
     return data.substr(pos, (end == std::string_view::npos ? data.size() : end) - pos);
 }
-
-std::string_view group_of(std::string_view name) {
-    return name.substr(0, name.find(':'));
-}
 } // namespace
 
 struct PackageIndex::Overlay {
@@ -66,7 +62,7 @@ std::vector<SearchHit> PackageIndex::search(const SearchQuery& query) const {
     });
     std::size_t next = 0;
     search_own(query, [&](SearchHit&& h) {
-        if (m_overlay->masked.count(group_of(h.name)) != 0) {
+        if (m_overlay->masked.count(h.name) != 0) {
             return true;
         }
         while (next < over.size() && over[next].name < h.name && !full()) {

@@ -258,8 +258,25 @@ void AptIndexBuilder::use_preferences(const AptPreferences* prefs, int status_pr
     m_status_priority = status_priority;
 }
 
+namespace {
+// A package is keyed by its name as shown (sanitized), so two raw names shown alike are one package, in the
+// index built in one piece and in the one joined from the side file alike. `store` keeps a changed name.
+std::string_view shown_name(std::string_view name, std::string& store) {
+    for (char ch : name) {
+        auto c = static_cast<unsigned char>(ch);
+        if (c < 0x20 || c >= 0x7f) {
+            store = sanitize_index_field(name);
+            return store;
+        }
+    }
+    return name;
+}
+} // namespace
+
 void AptIndexBuilder::add_list_stanza(std::string_view stanza, int priority, const AptReleaseInfo* release) {
     StanzaFields f = scan_fields(stanza);
+    std::string shown;
+    f.package = shown_name(f.package, shown);
     if (f.package.empty() || f.version.empty()) {
         return;
     }
@@ -280,6 +297,8 @@ void AptIndexBuilder::add_list_stanza(std::string_view stanza, int priority, con
 
 void AptIndexBuilder::add_status_stanza(std::string_view stanza) {
     StanzaFields f = scan_fields(stanza);
+    std::string shown;
+    f.package = shown_name(f.package, shown);
     if (f.package.empty()) {
         return;
     }
@@ -493,7 +512,8 @@ std::unordered_set<std::string> parse_dpkg_status(std::string_view text) {
         StanzaFields f = scan_fields(stanza);
         if (!f.package.empty() && !f.version.empty() &&
             dpkg_state_has_current_version(status_state(f.status))) {
-            names.emplace(f.package);
+            std::string shown;
+            names.emplace(shown_name(f.package, shown));
         }
     });
     splitter.feed(text);

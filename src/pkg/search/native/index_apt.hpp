@@ -100,6 +100,8 @@ public:
                           std::vector<std::string> provides);
     /// The names (groups: without ":arch") that dpkg's entries added so far give a current version.
     std::vector<std::string> status_groups() const;
+    /// The architectures, native first.
+    const std::vector<std::string>& architectures() const { return m_archs; }
     /// The records; never fails. With `aux`, every package's versions are appended to it in name order
     /// (see apt_index's side file), the text of a version only when it is not its record's candidate.
     std::vector<IndexRecord> finish(std::string* aux = nullptr);

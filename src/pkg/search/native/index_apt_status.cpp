@@ -254,7 +254,17 @@ std::optional<PackageIndex> apt_installed_side(const PackageIndex& lists, AptInd
             return std::nullopt;
         }
     }
-    std::string masked = encode_names(groups);
+    // Hidden in the lists index: every record a group can have there (the native name, "name:arch").
+    std::vector<std::string> hidden;
+    for (const auto& name : groups) {
+        hidden.push_back(sanitize_index_field(name));
+        for (const auto& arch : status.architectures()) {
+            if (arch != native_arch) {
+                hidden.push_back(sanitize_index_field(name + ":" + arch));
+            }
+        }
+    }
+    std::string masked = encode_names(hidden);
     return PackageIndex::build(status.finish(), std::move(stamps), masked);
 }
 
