@@ -21,7 +21,7 @@ namespace zsyncctl::pkg {
 
 namespace {
 
-constexpr std::string_view k_magic = "ZSIDX004";
+constexpr std::string_view k_magic = "ZSIDX005";
 constexpr char k_record_start = '\x02';
 constexpr char k_name_end = '\x01';
 constexpr char k_provides = '\x03';
@@ -160,9 +160,14 @@ void release(std::string& s) {
 }
 } // namespace
 
-PackageIndex PackageIndex::build(std::vector<IndexRecord> records, std::vector<SourceStamp> stamps) {
-    std::sort(records.begin(), records.end(),
-              [](const IndexRecord& a, const IndexRecord& b) { return a.name < b.name; });
+PackageIndex PackageIndex::build(std::vector<IndexRecord> records, std::vector<SourceStamp> stamps,
+                                 std::string_view extra) {
+    // Sorted by the name as shown (sanitized), which is the order an overlaid search merges in.
+    for (auto& r : records) {
+        sanitize_in_place(r.name);
+    }
+    std::stable_sort(records.begin(), records.end(),
+                     [](const IndexRecord& a, const IndexRecord& b) { return a.name < b.name; });
     static_assert(k_text_fields == 6);
     // The boundary: every field of every native reader is sanitized once, here (and again on load); a
     // clean field (nearly all) is not copied.
@@ -190,11 +195,11 @@ PackageIndex PackageIndex::build(std::vector<IndexRecord> records, std::vector<S
     PackageIndex index;
     auto storage = std::make_shared<std::string>();
     std::string& out = *storage;
-    std::size_t header = k_magic.size() + 4 + 24;
+    std::size_t header = k_magic.size() + 4 + 32;
     for (const auto& s : stamps) {
         header += 4 + s.path.size() + 16;
     }
-    out.reserve(header + text_size + hay_estimate + records.size() * 9 + 64);
+    out.reserve(header + text_size + hay_estimate + records.size() * 9 + extra.size() + 64);
     out.append(k_magic);
     put<std::uint32_t>(out, static_cast<std::uint32_t>(stamps.size()));
     for (const auto& s : stamps) {
@@ -207,6 +212,7 @@ PackageIndex PackageIndex::build(std::vector<IndexRecord> records, std::vector<S
     put<std::uint64_t>(out, text_size);
     std::size_t hay_size_at = out.size();
     put<std::uint64_t>(out, 0); // the haystack's size, known at the end
+    put<std::uint64_t>(out, extra.size());
     std::size_t text_off = out.size();
 
     std::string hay;
@@ -263,6 +269,8 @@ PackageIndex PackageIndex::build(std::vector<IndexRecord> records, std::vector<S
     out.append(reinterpret_cast<const char*>(hay_index.data()), hay_index.size() * sizeof(std::uint32_t));
     index.m_installed_off = out.size();
     out.append(installed);
+    index.m_extra_off = out.size();
+    out.append(extra);
     index.m_bytes = out;
     index.m_storage = std::move(storage);
     return index;
@@ -362,11 +370,13 @@ util::Result<PackageIndex> PackageIndex::from_view(std::shared_ptr<const void> s
     std::uint64_t count = 0;
     std::uint64_t text_size = 0;
     std::uint64_t hay_size = 0;
-    if (!get(d, pos, count) || !get(d, pos, text_size) || !get(d, pos, hay_size)) {
+    std::uint64_t extra_size = 0;
+    if (!get(d, pos, count) || !get(d, pos, text_size) || !get(d, pos, hay_size) ||
+        !get(d, pos, extra_size)) {
         return damaged();
     }
-    if (count > (1u << 26) || text_size > d.size() || hay_size > d.size() ||
-        d.size() - pos != text_size + hay_size + count * 9) {
+    if (count > (1u << 26) || text_size > d.size() || hay_size > d.size() || extra_size > d.size() ||
+        d.size() - pos != text_size + hay_size + count * 9 + extra_size) {
         return damaged();
     }
     // Only the section sizes are checked here (O(1)); the offsets inside the sections are checked where
@@ -384,6 +394,7 @@ util::Result<PackageIndex> PackageIndex::from_view(std::shared_ptr<const void> s
     index.m_text_index_off = index.m_hay_off + hay_size;
     index.m_hay_index_off = index.m_text_index_off + count * 4;
     index.m_installed_off = index.m_hay_index_off + count * 4;
+    index.m_extra_off = index.m_installed_off + count;
     return index;
 }
 
@@ -442,15 +453,14 @@ std::size_t PackageIndex::record_for_hay_offset(std::size_t offset) const {
     return lo;
 }
 
-std::vector<SearchHit> PackageIndex::search(const SearchQuery& query) const {
-    std::vector<SearchHit> hits;
+void PackageIndex::search_own(const SearchQuery& query, const std::function<bool(SearchHit&&)>& emit) const {
     if (m_count == 0 || query.text.empty()) {
-        return hits;
+        return;
     }
     std::string needle;
     for (char c : query.text) {
         if (static_cast<unsigned char>(c) < 0x20) {
-            return hits;
+            return;
         }
     }
     if (query.mode == MatchMode::exact) {
@@ -502,14 +512,12 @@ std::vector<SearchHit> PackageIndex::search(const SearchQuery& query) const {
                     "provides " + sanitize_index_field(rec.substr(
                                       begin, (end == std::string_view::npos ? rec.size() : end) - begin));
             }
-            hits.push_back(std::move(hit));
-            if (query.limit != 0 && hits.size() >= query.limit) {
+            if (!emit(std::move(hit))) {
                 break;
             }
         }
         pos = next;
     }
-    return hits;
 }
 
 util::Result<std::filesystem::path> index_path(std::string_view manager,

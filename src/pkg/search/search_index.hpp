@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -58,8 +59,15 @@ class PackageIndex {
 public:
     PackageIndex() = default;
 
-    /// Builds an index over `records` (sorted by name here), remembering `stamps`; never fails.
-    static PackageIndex build(std::vector<IndexRecord> records, std::vector<SourceStamp> stamps);
+    /// Builds an index over `records` (sorted by name here), remembering `stamps` and an opaque `extra`
+    /// section its reader interprets (see extra()); never fails.
+    static PackageIndex build(std::vector<IndexRecord> records, std::vector<SourceStamp> stamps,
+                              std::string_view extra = {});
+
+    /// `base` searched with its records named (as shown) in `masked` hidden, joined in name order with
+    /// `overlay`'s records.
+    /// Both keep their storage. Never fails.
+    static PackageIndex overlaid(PackageIndex base, PackageIndex overlay, std::vector<std::string> masked);
 
     /// Maps an index file (read-only); fails with not_found when absent, parse when its header or section
     /// sizes are damaged or of another format version, and invalid_input when its stamps differ from
@@ -84,12 +92,21 @@ public:
     /// matches nothing.
     std::vector<SearchHit> search(const SearchQuery& query) const;
 
-    /// Number of records.
+    /// The opaque section given to build() (empty for none); points into the index's bytes.
+    std::string_view extra() const { return m_bytes.substr(std::min(m_extra_off, m_bytes.size())); }
+
+    /// The displayed summary and the case-folded long text (as searched; folding it again changes
+    /// nothing) of the record named `name`; false when there is none. Bounds-checked like search().
+    bool record_text(std::string_view name, std::string& summary, std::string& folded_long) const;
+
+    /// Number of records (of the base index, for an overlaid one).
     std::size_t size() const { return m_count; }
     /// Size of the serialized form in bytes.
     std::size_t bytes() const { return m_bytes.size(); }
 
 private:
+    struct Overlay;
+    void search_own(const SearchQuery& query, const std::function<bool(SearchHit&&)>& emit) const;
     static util::Result<PackageIndex> from_view(std::shared_ptr<const void> storage, std::string_view bytes,
                                                 const std::vector<SourceStamp>& expected,
                                                 std::string_view name);
@@ -107,6 +124,8 @@ private:
     std::size_t m_text_index_off = 0;
     std::size_t m_hay_index_off = 0;
     std::size_t m_installed_off = 0;
+    std::size_t m_extra_off = 0;
+    std::shared_ptr<const Overlay> m_overlay; // overlaid(): the joined index and the hidden groups
 };
 
 /// The one cache rule of the native readers: the index in `cache_file` when its stamps equal `stamps`,

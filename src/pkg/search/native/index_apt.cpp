@@ -1,6 +1,7 @@
 #include "pkg/search/native/index_apt.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <numeric>
 #include <optional>
 #include <span>
@@ -257,8 +258,25 @@ void AptIndexBuilder::use_preferences(const AptPreferences* prefs, int status_pr
     m_status_priority = status_priority;
 }
 
+namespace {
+// A package is keyed by its name as shown (sanitized), so two raw names shown alike are one package, in the
+// index built in one piece and in the one joined from the side file alike. `store` keeps a changed name.
+std::string_view shown_name(std::string_view name, std::string& store) {
+    for (char ch : name) {
+        auto c = static_cast<unsigned char>(ch);
+        if (c < 0x20 || c >= 0x7f) {
+            store = sanitize_index_field(name);
+            return store;
+        }
+    }
+    return name;
+}
+} // namespace
+
 void AptIndexBuilder::add_list_stanza(std::string_view stanza, int priority, const AptReleaseInfo* release) {
     StanzaFields f = scan_fields(stanza);
+    std::string shown;
+    f.package = shown_name(f.package, shown);
     if (f.package.empty() || f.version.empty()) {
         return;
     }
@@ -279,6 +297,8 @@ void AptIndexBuilder::add_list_stanza(std::string_view stanza, int priority, con
 
 void AptIndexBuilder::add_status_stanza(std::string_view stanza) {
     StanzaFields f = scan_fields(stanza);
+    std::string shown;
+    f.package = shown_name(f.package, shown);
     if (f.package.empty()) {
         return;
     }
@@ -302,7 +322,51 @@ void AptIndexBuilder::add_status_stanza(std::string_view stanza) {
     m_status[key] = std::move(entry);
 }
 
-std::vector<IndexRecord> AptIndexBuilder::finish() {
+namespace {
+// The side-file section's encoding (read back in index_apt_status.cpp): little-endian u32 and
+// length-prefixed strings.
+void put_u32(std::string& out, std::uint32_t v) {
+    char b[4];
+    std::memcpy(b, &v, 4);
+    out.append(b, 4);
+}
+void put_str(std::string& out, std::string_view s) {
+    put_u32(out, static_cast<std::uint32_t>(s.size()));
+    out.append(s);
+}
+} // namespace
+
+void AptIndexBuilder::add_list_version(std::string_view name, std::string_view arch, std::string version,
+                                       int priority, int pin, bool has_description, std::string summary,
+                                       std::string long_text, std::vector<std::string> provides) {
+    Version v;
+    v.version = std::move(version);
+    v.priority = priority;
+    v.pin = pin;
+    v.has_description = has_description;
+    v.summary = std::move(summary);
+    v.long_text = std::move(long_text);
+    v.provides = std::move(provides);
+    add_version(package(name, std::string(arch)), std::move(v));
+}
+
+std::vector<std::string> AptIndexBuilder::status_groups() const {
+    std::vector<std::string> groups;
+    for (const auto& [key, entry] : m_status) {
+        if (entry.current) {
+            auto it = m_status_names.find(key);
+            if (it != m_status_names.end() &&
+                (groups.empty() || groups.back() != it->second)) { // keys sort by name first
+                groups.push_back(it->second);
+            }
+        }
+    }
+    std::sort(groups.begin(), groups.end());
+    groups.erase(std::unique(groups.begin(), groups.end()), groups.end());
+    return groups;
+}
+
+std::vector<IndexRecord> AptIndexBuilder::finish(std::string* aux) {
     // dpkg's last word on each package: a current version joins the package's versions at the status
     // file's priority; a version that is not current is never a candidate.
     for (auto& [key, entry] : m_status) {
@@ -349,6 +413,7 @@ std::vector<IndexRecord> AptIndexBuilder::finish() {
               [&](std::size_t a, std::size_t b) { return m_packages[a].name < m_packages[b].name; });
     std::vector<IndexRecord> records;
     records.reserve(order.size());
+    std::vector<std::uint32_t> group_offsets;
     for (std::size_t group = 0; group < order.size();) {
         std::size_t group_end = group + 1;
         while (group_end < order.size() &&
@@ -370,12 +435,41 @@ std::vector<IndexRecord> AptIndexBuilder::finish() {
                 break;
             }
         }
-        if (preferred == nullptr) {
-            continue;
+        Chosen c;
+        if (preferred != nullptr) {
+            c = choose(*preferred);
         }
-        Chosen c = choose(*preferred);
-        if (c.candidate == nullptr || !c.candidate->has_description) {
-            continue; // apt-cache search lists neither a package without candidate nor one without text
+        // apt-cache search lists neither a package without candidate nor one without text.
+        bool listed = c.candidate != nullptr && c.candidate->has_description;
+        if (aux != nullptr) {
+            // Group: name, packages; package: arch, versions; version: string, priority, pin, flags (1 has
+            // a description, 2 its text is its record's), [summary, long text], provides.
+            group_offsets.push_back(static_cast<std::uint32_t>(aux->size()));
+            put_str(*aux, name);
+            put_u32(*aux, static_cast<std::uint32_t>(members.size()));
+            for (std::size_t i : members) {
+                const Package& pkg = m_packages[i];
+                put_str(*aux, pkg.arch);
+                put_u32(*aux, static_cast<std::uint32_t>(pkg.versions.size()));
+                for (const auto& v : pkg.versions) {
+                    bool in_record = listed && &v == c.candidate;
+                    put_str(*aux, v.version);
+                    put_u32(*aux, static_cast<std::uint32_t>(v.priority));
+                    put_u32(*aux, static_cast<std::uint32_t>(v.pin));
+                    aux->push_back(static_cast<char>((v.has_description ? 1 : 0) | (in_record ? 2 : 0)));
+                    if (v.has_description && !in_record) {
+                        put_str(*aux, v.summary);
+                        put_str(*aux, v.long_text);
+                    }
+                    put_u32(*aux, static_cast<std::uint32_t>(v.provides.size()));
+                    for (const auto& p : v.provides) {
+                        put_str(*aux, p);
+                    }
+                }
+            }
+        }
+        if (!listed) {
+            continue;
         }
         IndexRecord r;
         r.name = preferred->arch == m_native ? name : name + ":" + preferred->arch;
@@ -402,6 +496,13 @@ std::vector<IndexRecord> AptIndexBuilder::finish() {
         }
     }
     m_packages.clear();
+    if (aux != nullptr) {
+        // The group table at the end: offsets, then their count.
+        for (std::uint32_t off : group_offsets) {
+            put_u32(*aux, off);
+        }
+        put_u32(*aux, static_cast<std::uint32_t>(group_offsets.size()));
+    }
     return records;
 }
 
@@ -411,7 +512,8 @@ std::unordered_set<std::string> parse_dpkg_status(std::string_view text) {
         StanzaFields f = scan_fields(stanza);
         if (!f.package.empty() && !f.version.empty() &&
             dpkg_state_has_current_version(status_state(f.status))) {
-            names.emplace(f.package);
+            std::string shown;
+            names.emplace(shown_name(f.package, shown));
         }
     });
     splitter.feed(text);
@@ -483,73 +585,6 @@ util::Result<void> read_stanzas(const std::filesystem::path& file, const core::C
     }
     splitter.finish();
     return util::ok();
-}
-
-util::Result<PackageIndex> apt_index(const util::Root& root, const std::filesystem::path& cache_file,
-                                     const core::CancellationToken& token) {
-    AptSetup setup = apt_setup(root);
-    if (setup.lists.empty()) {
-        return util::fail(util::ErrorKind::not_found,
-                          "no apt package lists under " + root.resolve("/var/lib/apt/lists").string(),
-                          "run: apt-get update");
-    }
-    return load_or_build_index(
-        cache_file, stamp_files(setup.stamp), [&]() -> util::Result<std::vector<IndexRecord>> {
-            AptIndexBuilder builder(setup.native_arch, setup.architectures);
-            builder.use_preferences(&setup.preferences, setup.status_priority);
-            std::optional<util::Error> first_error;
-            std::size_t readable = 0;
-            for (const auto& list : setup.lists) {
-                int priority = list.priority;
-                auto read = read_stanzas(list.file, token, [&](std::string_view stanza) {
-                    builder.add_list_stanza(stanza, priority, &list.release);
-                });
-                if (read) {
-                    ++readable;
-                } else if (read.error().kind == util::ErrorKind::cancelled) {
-                    return util::fail(std::move(read).error());
-                } else if (!first_error) {
-                    first_error = read.error();
-                }
-            }
-            if (readable == 0 && first_error) {
-                return util::fail(*first_error);
-            }
-            // dpkg's database: the status file, then its journal in order (what dpkg-query reads).
-            std::filesystem::path status = root.resolve("/var/lib/dpkg/status");
-            std::error_code ec;
-            auto type = std::filesystem::status(status, ec).type();
-            if (type != std::filesystem::file_type::not_found) {
-                // Reading a FIFO would block until a writer appears; a directory or device is no status.
-                if (type != std::filesystem::file_type::regular) {
-                    return util::fail(util::ErrorKind::io, status.string() + ": not a regular file");
-                }
-                auto read = read_stanzas(status, token,
-                                         [&](std::string_view stanza) { builder.add_status_stanza(stanza); });
-                if (!read) {
-                    return util::fail(std::move(read).error());
-                }
-            }
-            std::vector<std::filesystem::path> journal;
-            for (const auto& entry :
-                 std::filesystem::directory_iterator(root.resolve("/var/lib/dpkg/updates"), ec)) {
-                std::string n = entry.path().filename().string();
-                if (!n.empty() &&
-                    std::all_of(n.begin(), n.end(), [](char c) { return c >= '0' && c <= '9'; }) &&
-                    entry.is_regular_file(ec)) {
-                    journal.push_back(entry.path());
-                }
-            }
-            std::sort(journal.begin(), journal.end());
-            for (const auto& file : journal) {
-                (void)read_stanzas(file, token,
-                                   [&](std::string_view stanza) { builder.add_status_stanza(stanza); });
-            }
-            if (token.is_cancelled()) {
-                return util::fail(util::ErrorKind::cancelled, "cancelled");
-            }
-            return builder.finish();
-        });
 }
 
 } // namespace zsyncctl::pkg

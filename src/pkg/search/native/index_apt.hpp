@@ -95,8 +95,18 @@ public:
     /// One stanza of dpkg's status file or journal; a later stanza for the same package replaces the
     /// earlier one, as dpkg applies its journal.
     void add_status_stanza(std::string_view stanza);
-    /// The records; never fails.
-    std::vector<IndexRecord> finish();
+    /// A version of a list as finish(aux) saved it (`arch` as stored); replayed before add_status_stanza's
+    /// entries are applied, it gives the same records as the stanzas it came from.
+    void add_list_version(std::string_view name, std::string_view arch, std::string version, int priority,
+                          int pin, bool has_description, std::string summary, std::string long_text,
+                          std::vector<std::string> provides);
+    /// The names (groups: without ":arch") that dpkg's entries added so far give a current version.
+    std::vector<std::string> status_groups() const;
+    /// The architectures, native first.
+    const std::vector<std::string>& architectures() const { return m_archs; }
+    /// The records; never fails. With `aux`, every package's versions are appended to it in name order
+    /// (see apt_index's side file), the text of a version only when it is not its record's candidate.
+    std::vector<IndexRecord> finish(std::string* aux = nullptr);
 
 private:
     struct Version {
@@ -171,6 +181,18 @@ std::vector<IndexRecord> parse_apt_packages(std::string_view packages, std::stri
 /// than 1 GiB of text (a decompression bomb), io when nothing could be read.
 util::Result<PackageIndex> apt_index(const util::Root& root, const std::filesystem::path& cache_file,
                                      const core::CancellationToken& token = core::CancellationToken());
+
+/// The side index of apt's installed state (stamped `stamps`): the packages `status` (a builder fed dpkg's
+/// entries, with the architectures and preferences `lists` was built with) gives a current version,
+/// recomputed from their list versions in `lists` (an index built from AptIndexBuilder::finish(&aux)'s
+/// records with aux as its extra section). nullopt when that section is damaged or a record's text cannot
+/// be read back: the lists index must then be built again. Consumes `status`.
+std::optional<PackageIndex> apt_installed_side(const PackageIndex& lists, AptIndexBuilder& status,
+                                               std::string_view native_arch, std::vector<SourceStamp> stamps);
+
+/// `lists` searched with apt_installed_side's `side` in place of the packages it recomputed (the same
+/// records as one index built from the lists and dpkg's status together); nullopt when `side` is damaged.
+std::optional<PackageIndex> apt_joined(PackageIndex lists, PackageIndex side);
 
 /// A note for search results when a pin zsyncctl could not apply (see AptPreferences::unapplied) may make
 /// apt's candidate differ from the one shown, for the hits it concerns; empty otherwise.

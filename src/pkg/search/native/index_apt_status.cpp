@@ -1,0 +1,373 @@
+// The apt search index in two files: the lists part (every package as the Packages lists alone make it,
+// plus each package's versions in an extra section), keyed by the lists' and configuration's stamps, and a
+// small side file for dpkg's installed state (the packages dpkg gives a current version, recomputed with
+// it), keyed by the status file's and its journal's stamps. A dpkg run rewrites only the side file; a
+// search joins the two (PackageIndex::overlaid).
+#include <algorithm>
+#include <cstring>
+#include <optional>
+
+#include "pkg/search/native/index_apt.hpp"
+
+namespace zsyncctl::pkg {
+
+namespace {
+
+// Bounds-checked reader of the encoding AptIndexBuilder::finish(aux) writes.
+struct AuxReader {
+    std::string_view data;
+    std::size_t pos = 0;
+    bool ok = true;
+
+    std::uint32_t u32() {
+        if (!ok || pos > data.size() || data.size() - pos < 4) {
+            ok = false;
+            return 0;
+        }
+        std::uint32_t v = 0;
+        std::memcpy(&v, data.data() + pos, 4);
+        pos += 4;
+        return v;
+    }
+    std::string_view str() {
+        std::uint32_t n = u32();
+        if (!ok || data.size() - pos < n) {
+            ok = false;
+            return {};
+        }
+        std::string_view s = data.substr(pos, n);
+        pos += n;
+        return s;
+    }
+    char byte() {
+        if (!ok || pos >= data.size()) {
+            ok = false;
+            return 0;
+        }
+        return data[pos++];
+    }
+};
+
+// The versions section of a lists index: groups in name order, found by binary search.
+class AuxTable {
+public:
+    explicit AuxTable(std::string_view data) : m_data(data) {
+        if (data.size() < 4) {
+            m_ok = data.empty();
+            return;
+        }
+        std::memcpy(&m_count, data.data() + data.size() - 4, 4);
+        if (m_count > (data.size() - 4) / 4) {
+            m_ok = false;
+            m_count = 0;
+            return;
+        }
+        m_table = data.size() - 4 - std::size_t(m_count) * 4;
+    }
+
+    bool ok() const { return m_ok; }
+
+    // The reader at group `name`'s packages (after its name); nullopt when it has none.
+    std::optional<AuxReader> find(std::string_view name) const {
+        std::size_t lo = 0;
+        std::size_t hi = m_count;
+        while (lo < hi) {
+            std::size_t mid = lo + (hi - lo) / 2;
+            AuxReader r = at(mid);
+            std::string_view n = r.str();
+            if (!r.ok) {
+                return std::nullopt;
+            }
+            if (n < name) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        if (lo >= m_count) {
+            return std::nullopt;
+        }
+        AuxReader r = at(lo);
+        if (r.str() != name || !r.ok) {
+            return std::nullopt;
+        }
+        return r;
+    }
+
+private:
+    AuxReader at(std::size_t group) const {
+        std::uint32_t off = 0;
+        std::memcpy(&off, m_data.data() + m_table + group * 4, 4);
+        AuxReader r{m_data.substr(0, m_table), off, off <= m_table};
+        return r;
+    }
+
+    std::string_view m_data;
+    std::uint32_t m_count = 0;
+    std::size_t m_table = 0;
+    bool m_ok = true;
+};
+
+// Replays group `name`'s list versions into `builder`; false when the section or the index is damaged.
+bool replay_group(const AuxTable& table, const PackageIndex& lists, std::string_view name,
+                  std::string_view native, AptIndexBuilder& builder) {
+    auto found = table.find(name);
+    if (!found) {
+        return true; // only dpkg knows it
+    }
+    AuxReader& r = *found;
+    std::uint32_t packages = r.u32();
+    for (std::uint32_t p = 0; r.ok && p < packages; ++p) {
+        std::string_view arch = r.str();
+        std::uint32_t versions = r.u32();
+        for (std::uint32_t v = 0; r.ok && v < versions; ++v) {
+            std::string version(r.str());
+            auto priority = static_cast<std::int32_t>(r.u32());
+            auto pin = static_cast<std::int32_t>(r.u32());
+            char flags = r.byte();
+            std::string summary;
+            std::string long_text;
+            if ((flags & 2) != 0) {
+                // The candidate's text is its record's in the lists index (its long text as searched).
+                std::string record(name);
+                if (arch != native) {
+                    record += ':';
+                    record += arch;
+                }
+                if (!lists.record_text(sanitize_index_field(record), summary, long_text)) {
+                    return false;
+                }
+            } else if ((flags & 1) != 0) {
+                summary.assign(r.str());
+                long_text.assign(r.str());
+            }
+            std::uint32_t provides = r.u32();
+            std::vector<std::string> names;
+            for (std::uint32_t i = 0; r.ok && i < provides; ++i) {
+                names.emplace_back(r.str());
+            }
+            if (!r.ok) {
+                return false;
+            }
+            builder.add_list_version(name, arch, std::move(version), priority, pin, (flags & 1) != 0,
+                                     std::move(summary), std::move(long_text), std::move(names));
+        }
+    }
+    return r.ok;
+}
+
+std::string encode_names(const std::vector<std::string>& names) {
+    std::string out;
+    for (const auto& n : names) {
+        std::uint32_t len = static_cast<std::uint32_t>(n.size());
+        char b[4];
+        std::memcpy(b, &len, 4);
+        out.append(b, 4);
+        out.append(n);
+    }
+    return out;
+}
+
+std::optional<std::vector<std::string>> decode_names(std::string_view data) {
+    AuxReader r{data};
+    std::vector<std::string> names;
+    while (r.ok && r.pos < data.size()) {
+        names.emplace_back(r.str());
+    }
+    if (!r.ok) {
+        return std::nullopt;
+    }
+    return names;
+}
+
+// dpkg's database into `builder`: the status file, then its journal in order (what dpkg-query reads).
+util::Result<void> read_dpkg_database(const util::Root& root, const core::CancellationToken& token,
+                                      AptIndexBuilder& builder) {
+    std::filesystem::path status = root.resolve("/var/lib/dpkg/status");
+    std::error_code ec;
+    auto type = std::filesystem::status(status, ec).type();
+    if (type != std::filesystem::file_type::not_found) {
+        // Reading a FIFO would block until a writer appears; a directory or device is no status.
+        if (type != std::filesystem::file_type::regular) {
+            return util::fail(util::ErrorKind::io, status.string() + ": not a regular file");
+        }
+        auto read =
+            read_stanzas(status, token, [&](std::string_view stanza) { builder.add_status_stanza(stanza); });
+        if (!read) {
+            return read;
+        }
+    }
+    std::vector<std::filesystem::path> journal;
+    for (const auto& entry : std::filesystem::directory_iterator(root.resolve("/var/lib/dpkg/updates"), ec)) {
+        std::string n = entry.path().filename().string();
+        if (!n.empty() && std::all_of(n.begin(), n.end(), [](char c) { return c >= '0' && c <= '9'; }) &&
+            entry.is_regular_file(ec)) {
+            journal.push_back(entry.path());
+        }
+    }
+    std::sort(journal.begin(), journal.end());
+    for (const auto& file : journal) {
+        (void)read_stanzas(file, token, [&](std::string_view stanza) { builder.add_status_stanza(stanza); });
+    }
+    if (token.is_cancelled()) {
+        return util::fail(util::ErrorKind::cancelled, "cancelled");
+    }
+    return util::ok();
+}
+
+// Every configured list into `builder`; fails when cancelled or when no list could be read.
+util::Result<void> read_lists(const AptSetup& setup, const core::CancellationToken& token,
+                              AptIndexBuilder& builder) {
+    std::optional<util::Error> first_error;
+    std::size_t readable = 0;
+    for (const auto& list : setup.lists) {
+        int priority = list.priority;
+        auto read = read_stanzas(list.file, token, [&](std::string_view stanza) {
+            builder.add_list_stanza(stanza, priority, &list.release);
+        });
+        if (read) {
+            ++readable;
+        } else if (read.error().kind == util::ErrorKind::cancelled) {
+            return read;
+        } else if (!first_error) {
+            first_error = read.error();
+        }
+    }
+    if (readable == 0 && first_error) {
+        return util::fail(*first_error);
+    }
+    return util::ok();
+}
+
+} // namespace
+
+std::optional<PackageIndex> apt_installed_side(const PackageIndex& lists, AptIndexBuilder& status,
+                                               std::string_view native_arch,
+                                               std::vector<SourceStamp> stamps) {
+    std::vector<std::string> groups = status.status_groups();
+    AuxTable table(lists.extra());
+    if (!table.ok()) {
+        return std::nullopt;
+    }
+    for (const auto& name : groups) {
+        if (!replay_group(table, lists, name, native_arch, status)) {
+            return std::nullopt;
+        }
+    }
+    // Hidden in the lists index: every record a group can have there (the native name, "name:arch").
+    std::vector<std::string> hidden;
+    for (const auto& name : groups) {
+        hidden.push_back(sanitize_index_field(name));
+        for (const auto& arch : status.architectures()) {
+            if (arch != native_arch) {
+                hidden.push_back(sanitize_index_field(name + ":" + arch));
+            }
+        }
+    }
+    std::string masked = encode_names(hidden);
+    return PackageIndex::build(status.finish(), std::move(stamps), masked);
+}
+
+std::optional<PackageIndex> apt_joined(PackageIndex lists, PackageIndex side) {
+    auto masked = decode_names(side.extra());
+    if (!masked) {
+        return std::nullopt;
+    }
+    return PackageIndex::overlaid(std::move(lists), std::move(side), std::move(*masked));
+}
+
+util::Result<PackageIndex> apt_index(const util::Root& root, const std::filesystem::path& cache_file,
+                                     const core::CancellationToken& token) {
+    AptSetup setup = apt_setup(root);
+    if (setup.lists.empty()) {
+        return util::fail(util::ErrorKind::not_found,
+                          "no apt package lists under " + root.resolve("/var/lib/apt/lists").string(),
+                          "run: apt-get update");
+    }
+    // The stamps split: dpkg's status and journal key the side file, everything else the lists index.
+    std::filesystem::path status = root.resolve("/var/lib/dpkg/status");
+    std::string journal_dir = root.resolve("/var/lib/dpkg/updates").string();
+    std::vector<std::filesystem::path> list_paths;
+    std::vector<std::filesystem::path> status_paths;
+    for (auto& p : setup.stamp) {
+        std::string s = p.string();
+        bool dpkg = p == status || s == journal_dir || s.starts_with(journal_dir + "/");
+        (dpkg ? status_paths : list_paths).push_back(std::move(p));
+    }
+    std::vector<SourceStamp> list_stamps = stamp_files(list_paths);
+    // dpkg's architectures (the native one is read from the status file) decide which packages the
+    // lists index holds: they are part of its key.
+    std::string archs = "architectures:" + setup.native_arch;
+    for (const auto& a : setup.architectures) {
+        archs += ',' + a;
+    }
+    list_stamps.push_back(SourceStamp{archs, 0, 0});
+    std::vector<SourceStamp> status_stamps = stamp_files(status_paths);
+    // The side file is valid for the lists index built from the same sources.
+    status_stamps.insert(status_stamps.end(), list_stamps.begin(), list_stamps.end());
+    std::filesystem::path side_file = cache_file;
+    if (!side_file.empty()) {
+        side_file += ".status";
+    }
+
+    std::optional<PackageIndex> lists;
+    if (!cache_file.empty()) {
+        if (auto cached = PackageIndex::load(cache_file, list_stamps)) {
+            if (AuxTable(cached->extra()).ok()) {
+                lists = std::move(*cached);
+            }
+        }
+    }
+    if (lists && !side_file.empty()) {
+        if (auto side = PackageIndex::load(side_file, status_stamps)) {
+            if (auto joined = apt_joined(*lists, std::move(*side))) {
+                return std::move(*joined);
+            }
+        }
+    }
+    // A damaged lists index is built again from the sources (never misread); if even a fresh one cannot
+    // give a package's text back (a name the sanitizer changed), the index is built in one piece.
+    for (int attempt = 0; attempt < 2; ++attempt) {
+        if (!lists || attempt > 0) {
+            AptIndexBuilder builder(setup.native_arch, setup.architectures);
+            builder.use_preferences(&setup.preferences, setup.status_priority);
+            if (auto read = read_lists(setup, token, builder); !read) {
+                return util::fail(std::move(read).error());
+            }
+            std::string aux;
+            std::vector<IndexRecord> records = builder.finish(&aux);
+            lists = PackageIndex::build(std::move(records), list_stamps, aux);
+            if (!cache_file.empty()) {
+                (void)lists->save(cache_file);
+            }
+            attempt = std::max(attempt, 1);
+        }
+        // The installed state: dpkg's packages recomputed with their list versions (from the lists index).
+        AptIndexBuilder builder(setup.native_arch, setup.architectures);
+        builder.use_preferences(&setup.preferences, setup.status_priority);
+        if (auto read = read_dpkg_database(root, token, builder); !read) {
+            return util::fail(std::move(read).error());
+        }
+        auto side = apt_installed_side(*lists, builder, setup.native_arch, status_stamps);
+        if (!side) {
+            continue;
+        }
+        if (!side_file.empty()) {
+            (void)side->save(side_file);
+        }
+        if (auto joined = apt_joined(std::move(*lists), std::move(*side))) {
+            return std::move(*joined);
+        }
+    }
+    AptIndexBuilder builder(setup.native_arch, setup.architectures);
+    builder.use_preferences(&setup.preferences, setup.status_priority);
+    if (auto read = read_lists(setup, token, builder); !read) {
+        return util::fail(std::move(read).error());
+    }
+    if (auto read = read_dpkg_database(root, token, builder); !read) {
+        return util::fail(std::move(read).error());
+    }
+    return PackageIndex::build(builder.finish(), {});
+}
+
+} // namespace zsyncctl::pkg

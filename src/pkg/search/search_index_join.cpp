@@ -1,0 +1,127 @@
+// PackageIndex joined with a small overlay index (apt's installed state, rebuilt alone when dpkg's status
+// changes), and the reading back of one record's text that the overlay's build needs.
+#include "pkg/search/search_index.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <unordered_set>
+
+namespace zsyncctl::pkg {
+
+namespace {
+// The haystack's separators, as search_index.cpp writes them.
+constexpr char k_name_end = '\x01';
+constexpr char k_provides = '\x03';
+
+std::string_view cstr_in(std::string_view data, std::size_t pos) {
+    if (pos >= data.size()) {
+        return {};
+    }
+    std::size_t end = data.find('\0', pos);
+    return data.substr(pos, (end == std::string_view::npos ? data.size() : end) - pos);
+}
+} // namespace
+
+struct PackageIndex::Overlay {
+    PackageIndex index;
+    std::vector<std::string> masked_names;
+    std::unordered_set<std::string_view> masked;
+};
+
+PackageIndex PackageIndex::overlaid(PackageIndex base, PackageIndex overlay,
+                                    std::vector<std::string> masked) {
+    auto joined = std::make_shared<Overlay>();
+    joined->index = std::move(overlay);
+    joined->masked_names = std::move(masked);
+    joined->masked.reserve(joined->masked_names.size());
+    for (const auto& n : joined->masked_names) {
+        joined->masked.insert(n);
+    }
+    base.m_overlay = std::move(joined);
+    return base;
+}
+
+std::vector<SearchHit> PackageIndex::search(const SearchQuery& query) const {
+    std::vector<SearchHit> hits;
+    auto full = [&] {
+        return query.limit != 0 && hits.size() >= query.limit;
+    };
+    if (!m_overlay) {
+        search_own(query, [&](SearchHit&& h) {
+            hits.push_back(std::move(h));
+            return !full();
+        });
+        return hits;
+    }
+    // The overlay's few hits are merged into the base's as they stream by (one vector: a search with
+    // many hits holds each once).
+    std::vector<SearchHit> over;
+    m_overlay->index.search_own(query, [&](SearchHit&& h) {
+        over.push_back(std::move(h));
+        return true;
+    });
+    std::size_t next = 0;
+    search_own(query, [&](SearchHit&& h) {
+        if (m_overlay->masked.count(h.name) != 0) {
+            return true;
+        }
+        while (next < over.size() && over[next].name < h.name && !full()) {
+            hits.push_back(std::move(over[next++]));
+        }
+        if (!full()) {
+            hits.push_back(std::move(h));
+        }
+        return !full();
+    });
+    while (next < over.size() && !full()) {
+        hits.push_back(std::move(over[next++]));
+    }
+    return hits;
+}
+
+bool PackageIndex::record_text(std::string_view name, std::string& summary, std::string& folded_long) const {
+    if (m_count == 0 || m_hay_off < m_text_off || m_hay_off > m_bytes.size()) {
+        return false;
+    }
+    std::string_view text = m_bytes.substr(m_text_off, m_hay_off - m_text_off);
+    auto name_at = [&](std::size_t record) {
+        return cstr_in(text, u32_at(m_text_index_off + record * 4));
+    };
+    // The records are sorted by name (a damaged index only makes the search miss).
+    std::size_t lo = 0;
+    std::size_t hi = m_count;
+    while (lo < hi) {
+        std::size_t mid = lo + (hi - lo) / 2;
+        if (name_at(mid) < name) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    if (lo >= m_count || name_at(lo) != name) {
+        return false;
+    }
+    std::size_t pos = u32_at(m_text_index_off + lo * 4);
+    for (int field = 0; field < 2; ++field) { // name, version
+        pos += cstr_in(text, pos).size() + 1;
+    }
+    summary.assign(cstr_in(text, pos));
+    std::size_t start = u32_at(m_hay_index_off + lo * 4);
+    std::size_t next = lo + 1 < m_count ? u32_at(m_hay_index_off + (lo + 1) * 4) : m_hay_size;
+    if (start >= next || next > m_hay_size) {
+        return false;
+    }
+    std::string_view rec(m_bytes.data() + m_hay_off + start, next - start);
+    std::size_t name_end = rec.find(k_name_end);
+    if (name_end == std::string_view::npos) {
+        return false;
+    }
+    std::string_view body = rec.substr(name_end + 1);
+    body = body.substr(0, body.find(k_provides));
+    // The summary has no newline (sanitized without); the long text follows the first one.
+    std::size_t nl = body.find('\n');
+    folded_long.assign(nl == std::string_view::npos ? std::string_view() : body.substr(nl + 1));
+    return true;
+}
+
+} // namespace zsyncctl::pkg
