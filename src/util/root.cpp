@@ -376,6 +376,7 @@ struct Root::Memo {
     std::mutex mutex;
     std::map<std::pair<std::string, std::size_t>, Result<std::string>, std::less<>> reads;
     std::map<std::string, bool, std::less<>> exists;
+    std::map<std::pair<std::string, bool>, std::pair<int, struct ::stat>> stats; // (path, follow) -> answer
     std::size_t misses = 0;
 };
 
@@ -391,6 +392,31 @@ std::size_t Root::memo_misses() const {
     }
     std::lock_guard lock(m_memo->mutex);
     return m_memo->misses;
+}
+
+int Root::stat_host(const std::string& host_path, struct ::stat& out, bool follow) const {
+    auto uncached = [&](struct ::stat& st) {
+        int rc = follow ? ::stat(host_path.c_str(), &st) : ::lstat(host_path.c_str(), &st);
+        return rc == 0 ? 0 : errno;
+    };
+    if (!m_memo) {
+        return uncached(out);
+    }
+    std::pair<std::string, bool> key{host_path, follow};
+    {
+        std::lock_guard lock(m_memo->mutex);
+        if (auto it = m_memo->stats.find(key); it != m_memo->stats.end()) {
+            out = it->second.second;
+            return it->second.first;
+        }
+    }
+    struct ::stat st {};
+    int error = uncached(st);
+    std::lock_guard lock(m_memo->mutex);
+    ++m_memo->misses;
+    const auto& kept = m_memo->stats.emplace(std::move(key), std::make_pair(error, st)).first->second;
+    out = kept.second;
+    return kept.first;
 }
 
 Result<std::string> Root::read(std::string_view absolute, std::size_t max_bytes) const {

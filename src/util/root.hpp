@@ -8,6 +8,8 @@
 
 #include "util/result.hpp"
 
+struct stat;
+
 namespace zsyncctl::util {
 
 /// How a non-host root confines its reads: openat2(RESOLVE_IN_ROOT) where the kernel has it (else the
@@ -79,6 +81,10 @@ public:
 
     /// How many read()/exists() calls went to the file system (memoized or not; tests and diagnostics).
     std::size_t memo_misses() const;
+
+    /// lstat(2) of a host path (stat(2) when `follow`), answered from the per-run memo when this root has
+    /// one (the same answer, the same errno); 0 on success, else the errno.
+    int stat_host(const std::string& host_path, struct ::stat& out, bool follow) const;
 
 private:
     struct Memo;

@@ -280,7 +280,7 @@ sleep 0.05
 touch "$R/usr/bin/pacman"
 zr "$R" linux x86_64 /usr/bin pkg managers -v
 expect_contains "$ERR" "detection: fresh" "touching the executable invalidates"
-for f in "$XDG_CACHE_HOME"/zsyncctl/managers-*.json; do printf '{"format":1,"deps":' >"$f"; done
+for f in "$XDG_CACHE_HOME"/zsyncctl/managers-*.tsv; do printf 'zsyncctl-managers\t2\nkey\tx\n' >"$f"; done
 zr "$R" linux x86_64 /usr/bin pkg managers -v --json
 expect_contains "$ERR" "detection: fresh" "corrupt cache ignored"
 expect_json "[m['name'] for m in d]==['pacman']" "corrupt cache: right answer"

@@ -181,20 +181,23 @@ private_dir "$H5"
 WHO=$U
 as HOME="$H5" -- --json pkg managers
 [ "$CODE" -eq 0 ] && ok || fail "pkg managers as the user: exit $CODE"
-cache=$(find "$H5/.cache/zsyncctl" -name 'managers-*.json' | head -1)
+cache=$(find "$H5/.cache/zsyncctl" -name 'managers-*.tsv' | head -1)
 [ -n "$cache" ] && ok || fail "the user's run left no detection cache"
 runuser -u "$U" -- mkdir -p "$H5/evil/bin"
 printf '#!/bin/sh\necho planted >%s/ran-as-$(id -u)\n' "$T/run" >"$T/payload"
 runuser -u "$U" -- cp "$T/payload" "$H5/evil/bin/apt"
 chmod 0755 "$H5/evil/bin/apt"
 runuser -u "$U" -- python3 - "$cache" "$H5/evil" <<'PY'
-import json, sys
+import sys
 path, evil = sys.argv[1], sys.argv[2]
-doc = json.load(open(path))
-for m in doc["detection"]["managers"]:
-    m["executable"] = evil + "/bin/" + m["executable"].rsplit("/", 1)[-1] if m["executable"] else ""
-    m["prefix"] = evil
-open(path, "w").write(json.dumps(doc))
+lines = open(path).read().split("\n")
+for i, line in enumerate(lines):
+    f = line.split("\t")
+    if f[0] == "m":  # m id preferred executable prefix mismatch
+        f[3] = evil + "/bin/" + f[3].rsplit("/", 1)[-1] if f[3] else ""
+        f[4] = evil
+        lines[i] = "\t".join(f)
+open(path, "w").write("\n".join(lines))
 PY
 WHO=root
 as HOME="$H5" -- --json pkg managers --versions

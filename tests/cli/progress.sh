@@ -60,14 +60,14 @@ n=$(find "$logs" -name '*.log' | wc -l)
 [ "$n" -le 50 ] && ok || fail "install logs not pruned by count: $n left (keep 50)"
 old=$(find "$logs" -name 'install-apt-old1?.log' | wc -l)
 [ "$old" = 0 ] && ok || fail "install logs older than 30 days not pruned: $old left"
-# The detection cache keeps at most 16 managers-*.json, none older than 30 days.
+# The detection cache keeps at most 16 managers-*.tsv, none older than 30 days.
 cache="$XDG_CACHE_HOME/zsyncctl"
-for i in $(seq 1 30); do printf '{}' >"$cache/managers-old$i.json"; done
-touch -d '40 days ago' "$cache"/managers-old2?.json
+for i in $(seq 1 30); do printf '{}' >"$cache/managers-old$i.tsv"; done
+touch -d '40 days ago' "$cache"/managers-old2?.tsv
 PATH="$BIN" timeout 20 "$ZSYNCCTL" pkg managers >/dev/null 2>&1
-n=$(find "$cache" -maxdepth 1 -name 'managers-*.json' | wc -l)
+n=$(find "$cache" -maxdepth 1 -name 'managers-*.tsv' | wc -l)
 [ "$n" -le 16 ] && [ "$n" -ge 1 ] && ok || fail "detection cache not pruned by count: $n files (keep 16)"
-old=$(find "$cache" -maxdepth 1 -name 'managers-old2?.json' | wc -l)
+old=$(find "$cache" -maxdepth 1 -name 'managers-old2?.tsv' | wc -l)
 [ "$old" = 0 ] && ok || fail "detection cache files older than 30 days not pruned: $old left"
 
 # --- lines mode: a failing real pip prints each line of its output once

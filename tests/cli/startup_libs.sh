@@ -97,7 +97,7 @@ elif command -v strace >/dev/null && strace -f -o /dev/null true 2>/dev/null; th
     cold=$(stat_calls doctor --json)
     run_z pkg managers
     [ "$CODE" = 0 ] && ok || fail "pkg managers: exit $CODE ($ERR)"
-    cache_file=$(find "$XDG_CACHE_HOME" -name 'managers-*.json' | head -1)
+    cache_file=$(find "$XDG_CACHE_HOME" -name 'managers-*.tsv' | head -1)
     [ -n "$cache_file" ] && ok || fail "pkg managers left no detection cache under $XDG_CACHE_HOME"
     before=$(stat -c "%y %i %s" "$cache_file" 2>/dev/null)
     warm=$(stat_calls doctor --json)

@@ -389,10 +389,10 @@ TEST_CASE("Detection cache is re-validated before what it names is executed or e
     auto tamper = [&](const std::string& executable) {
         auto text = util::read_file(*file);
         REQUIRE(text.ok());
-        std::string from = "\"executable\":\"" + good + "\"";
+        std::string from = "\t" + good + "\t"; // the m line's executable field (a d line ends with it)
         auto at = text->find(from);
         REQUIRE(at != std::string::npos);
-        text->replace(at, from.size(), "\"executable\":\"" + executable + "\"");
+        text->replace(at, from.size(), "\t" + executable + "\t");
         REQUIRE(util::write_file_atomic(*file, *text).ok());
         ::chmod(file->c_str(), 0644);
     };
@@ -429,7 +429,7 @@ TEST_CASE("Detection cache is re-validated before what it names is executed or e
     SUBCASE("storing prunes other cache files by age and count") {
         auto now = std::chrono::system_clock::now();
         for (int i = 0; i < 24; ++i) {
-            auto f = t.write("cache/zsyncctl/managers-old" + std::to_string(i) + ".json", "{}");
+            auto f = t.write("cache/zsyncctl/managers-old" + std::to_string(i) + ".tsv", "{}");
             auto age = std::chrono::hours(24) * (i < 4 ? 60 : 1) + std::chrono::minutes(i);
             auto when = std::chrono::system_clock::to_time_t(now - age);
             struct timespec times[2] = {{when, 0}, {when, 0}};
@@ -443,7 +443,7 @@ TEST_CASE("Detection cache is re-validated before what it names is executed or e
         for (const auto& e : fs::directory_iterator(t.path / "cache" / "zsyncctl")) {
             std::string name = e.path().filename().string();
             left += name.rfind("managers-", 0) == 0 ? 1 : 0;
-            old_left = old_left || name == "managers-old0.json";
+            old_left = old_left || name == "managers-old0.tsv";
         }
         CHECK(left == 16);
         CHECK_FALSE(old_left);
@@ -474,4 +474,41 @@ TEST_CASE("value_of_key reads a manager's KEY: value report") {
         CHECK(pkg::value_of_key(text, "GEM PATHS") == "");
         CHECK_FALSE(pkg::value_of_key("", "INSTALLATION DIRECTORY").has_value());
     }
+}
+
+TEST_CASE("Detection cache line format: round trip, and damaged input is rejected") {
+    std::string good = "zsyncctl-managers\t2\nkey\tabc\nos\tlinux\narch\tx86_64\n"
+                       "d\t1\t65024\t7\t100\t-5\t/usr/bin\nd\t0\t0\t0\t0\t0\t/gone\n"
+                       "m\tapt\t1\t/usr/bin/apt-get\t/usr\t\ne\t0\t/usr/bin\ne\t2\t/var/lib/dpkg/status\n"
+                       "r\t/bin/dnf\tnot executable\nend\n";
+    auto parsed = pkg::parse_cache(good);
+    REQUIRE(parsed);
+    CHECK(parsed->key == "abc");
+    REQUIRE(parsed->deps.size() == 2);
+    CHECK(parsed->deps[0].ino == 7);
+    CHECK(parsed->deps[0].ctime_ns == -5);
+    CHECK_FALSE(parsed->deps[1].present);
+    REQUIRE(parsed->detection.managers.size() == 1);
+    CHECK(parsed->detection.managers[0].evidence.size() == 2);
+    CHECK(pkg::format_cache(*parsed) == good);
+    // Every strict prefix (a truncated write) and a set of damaged variants parse to nothing.
+    for (std::size_t n = 0; n < good.size(); ++n) {
+        CHECK_FALSE(pkg::parse_cache(std::string_view(good).substr(0, n)));
+    }
+    auto damaged = [&](std::string from, std::string to) {
+        std::string s = good;
+        s.replace(s.find(from), from.size(), to);
+        return s;
+    };
+    for (const auto& bad :
+         {damaged("\t2\n", "\t1\n"), damaged("apt\t", "no-such-manager\t"),
+          damaged("\t7\t", "\t99999999999999999999999\t"), damaged("\t7\t", "\tx\t"), damaged("e\t2", "e\t9"),
+          damaged("m\tapt\t1", "m\tapt\t2"), good + "extra\n", damaged("\nr\t", "\nd\t"),
+          damaged("d\t0", "e\t0"), std::string("{\"format\":1}")}) {
+        CHECK_FALSE(pkg::parse_cache(bad));
+    }
+    // A path with a newline or tab is not cached.
+    auto odd = *parsed;
+    odd.detection.managers[0].executable = "/usr/bin/a\nb";
+    CHECK_FALSE(pkg::format_cache(odd));
 }

@@ -20,10 +20,15 @@ void DetectState::depend_on(const std::string& logical) {
 
 FileProbe DetectState::probe_candidate(const std::string& logical, bool record_rejection) {
     FileProbe probe = probe_path(context.root, logical);
+    // The parent directory's stamp covers this name appearing, vanishing, being replaced or renamed. The
+    // path's own stamp is needed only where the parent's cannot tell: a candidate executable (its mode
+    // decides, and a cached one is checked for trust with that same stat on load) and a symlink (its
+    // target can change or vanish while the link's directory stays the same). A marker or prefix that
+    // is a plain file or directory is evidence by existence alone: a database written in place
+    // (rpmdb.sqlite) no longer invalidates the detection.
     depend_on(parent_of(logical));
-    if (probe.kind != FileProbe::Kind::missing) {
+    if (probe.kind != FileProbe::Kind::missing && (record_rejection || probe.via_link)) {
         dependencies.insert(probe.host_path);
-        depend_on(logical);
     }
     if (record_rejection && probe.kind != FileProbe::Kind::missing && !probe.is_executable() &&
         rejected_seen.insert(logical).second) {

@@ -20,8 +20,9 @@ struct DetectState {
     std::set<std::string> rejected_seen;
     std::set<std::string> depended_logical; // logical paths already in `dependencies` (one walk each)
 
-    /// Probes `logical`, records its parent directory as a cache dependency (and the file itself when
-    /// it exists), and records a rejection when something non-executable is there.
+    /// Probes `logical`, records its parent directory as a cache dependency (and the path itself when it
+    /// is a candidate executable or a symlink), and records a rejection when something non-executable is
+    /// there.
     FileProbe probe_candidate(const std::string& logical, bool record_rejection);
     /// Records a logical path's host location as a cache dependency.
     void depend_on(const std::string& logical);

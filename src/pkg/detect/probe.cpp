@@ -38,24 +38,37 @@ FileProbe probe_path(const util::Root& root, std::string_view logical) {
     }
     struct stat st {};
     if (root.is_host()) {
+        // lstat first: one call for the common cases (nothing there, a plain file or directory), a second
+        // only to follow a symlink.
         std::string path(logical);
-        if (::stat(path.c_str(), &st) == 0) {
+        if (root.stat_host(path, st, false) != 0) {
+            missing.host_path = std::move(path);
+            return missing;
+        }
+        if (!S_ISLNK(st.st_mode)) {
             return classify(st, std::move(path));
         }
-        missing.host_path = path;
-        if (::lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) {
-            missing.kind = FileProbe::Kind::dangling_symlink;
+        if (root.stat_host(path, st, true) == 0) {
+            FileProbe probe = classify(st, std::move(path));
+            probe.via_link = true;
+            return probe;
         }
+        missing.host_path = std::move(path);
+        missing.kind = FileProbe::Kind::dangling_symlink;
+        missing.via_link = true;
         return missing;
     }
     // The walk follows every link inside the root, so the path it returns has none left below it.
     util::Root::Resolution res = root.walk(logical);
     if (res.complete && ::lstat(res.path.c_str(), &st) == 0) {
-        return classify(st, res.path.string());
+        FileProbe probe = classify(st, res.path.string());
+        probe.via_link = res.through_link;
+        return probe;
     }
     missing.host_path = res.path.string();
     if (res.through_link) {
         missing.kind = FileProbe::Kind::dangling_symlink;
+        missing.via_link = true;
     }
     return missing;
 }
@@ -76,14 +89,6 @@ std::string_view describe_rejection(FileProbe::Kind kind) {
         return "executable";
     }
     return "missing";
-}
-
-std::string stamp_host_path(const std::string& host_path) {
-    struct stat st {};
-    if (::stat(host_path.c_str(), &st) != 0 && ::lstat(host_path.c_str(), &st) != 0) {
-        return "absent";
-    }
-    return "m" + std::to_string(to_ns(st.st_mtim)) + "c" + std::to_string(to_ns(st.st_ctim));
 }
 
 std::string parent_of(std::string_view logical) {

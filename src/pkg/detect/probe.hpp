@@ -15,6 +15,7 @@ struct FileProbe {
     std::string host_path; // where it lives on the real file system (symlinks resolved inside the root)
     std::int64_t mtime_ns = 0;
     std::int64_t ctime_ns = 0;
+    bool via_link = false; // the last component is a symlink (or was followed through one inside a root)
 
     /// True for a regular file with an exec bit.
     bool is_executable() const { return kind == Kind::executable; }
@@ -30,10 +31,6 @@ FileProbe probe_path(const util::Root& root, std::string_view logical);
 
 /// The readable reason for a rejected candidate ("a directory", "not executable", ...).
 std::string_view describe_rejection(FileProbe::Kind kind);
-
-/// Stamp of a host path for cache validation: "m<mtime_ns>c<ctime_ns>", or "absent". Follows symlinks,
-/// falling back to the link itself when it dangles.
-std::string stamp_host_path(const std::string& host_path);
 
 /// Directory part of a logical path ("/usr/bin/apt" -> "/usr/bin"; "/x" -> "/").
 std::string parent_of(std::string_view logical);

@@ -134,8 +134,10 @@ std::vector<std::string_view> platform_names(std::uint32_t mask) {
 }
 
 std::span<const Manager> registry() {
-    static const std::vector<Manager> table = build_registry();
-    return table;
+    // Never destroyed: tearing down ~70 entries' vectors at exit cost every short command ~9 % of its
+    // instructions (callgrind, `pkg managers --json`). Still reachable, so leak checkers stay quiet.
+    static const std::vector<Manager>* table = new std::vector<Manager>(build_registry());
+    return *table;
 }
 
 const Manager* find_manager(std::string_view id) {
