@@ -180,9 +180,11 @@ private:
         util::UniqueFunction<void(std::uint32_t)> callback;
     };
     void run_due_timers();
+    /// Runs the completions queued by defer(), including those they queue.
     void run_deferred();
 
     // The readiness path (event_loop_io.cpp): one watch per fd, its interest narrowed lazily.
+    /// One receive or send of the readiness path.
     struct IoOp {
         int fd = -1;
         bool send = false;
@@ -193,21 +195,26 @@ private:
         RecvCallback recv;
         SendCallback sent;
     };
+    /// An fd's watch, the interest it has and the operations waiting on it.
     struct FdIo {
         WatchId watch = 0;
         std::uint32_t mask = 0;
         IoId recv = 0;
         IoId send = 0;
     };
+    /// The readiness state of `fd` (the table grows to hold it).
     FdIo& fd_io(int fd);
+    /// The fd's watch fired: receive and/or continue the send, then narrow the interest if nothing wants it.
     void on_io_ready(int fd, std::uint32_t revents);
+    /// Widens the fd's watch to what its operations need (adds the watch on first use).
     void update_io_watch(int fd);
+    /// Marks operation `id` done with `error` and defers its callback.
     void finish_io(IoId id, int error);
-    std::unordered_map<IoId, IoOp> m_io_ops;
-    std::vector<FdIo> m_fd_io; // by fd
-    IoId m_next_io = 1;
-    std::unique_ptr<char[]> m_recv_scratch;
-    std::vector<util::UniqueFunction<void()>> m_deferred;
+    std::unordered_map<IoId, IoOp> m_io_ops;              // readiness-path operations in flight
+    std::vector<FdIo> m_fd_io;                            // by fd
+    IoId m_next_io = 1;                                   // below k_native_io
+    std::unique_ptr<char[]> m_recv_scratch;               // k_recv_chunk bytes, made on first receive
+    std::vector<util::UniqueFunction<void()>> m_deferred; // completions to run before the next wait
 
     std::unordered_map<WatchId, std::shared_ptr<Watch>> m_watches;
     WatchId m_next_watch = 1;

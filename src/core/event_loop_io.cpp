@@ -105,6 +105,8 @@ EventLoop::IoId EventLoop::ready_send(int fd, std::string& data, SendCallback& d
     op.send = true;
     op.buffer = std::move(data);
     op.sent = std::move(done);
+    // In flight until its callback has run (a send that completed at once included): close_io drops it.
+    fd_io(fd).send = id;
     // Most sends fit in the socket buffer: try at once, and watch for writability only when it is full.
     while (op.offset < op.buffer.size()) {
         ssize_t n = ::send(fd, op.buffer.data() + op.offset, op.buffer.size() - op.offset, MSG_NOSIGNAL);
@@ -116,7 +118,6 @@ EventLoop::IoId EventLoop::ready_send(int fd, std::string& data, SendCallback& d
             continue;
         }
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            fd_io(fd).send = id;
             update_io_watch(fd);
             return id;
         }
@@ -140,6 +141,15 @@ void EventLoop::finish_io(IoId id, int error) {
             return; // cancelled before its callback ran
         }
         IoOp& op = node.mapped();
+        if (static_cast<std::size_t>(op.fd) < m_fd_io.size()) {
+            FdIo& f = m_fd_io[static_cast<std::size_t>(op.fd)];
+            if (f.recv == id) {
+                f.recv = 0;
+            }
+            if (f.send == id) {
+                f.send = 0;
+            }
+        }
         if (op.send) {
             op.sent(op.error, op.buffer);
         } else {

@@ -84,6 +84,9 @@ void Connection::drain() {
 }
 
 void Connection::on_recv(std::string_view data, int error) {
+    if (m_phase == Phase::closed) {
+        return; // close() cancelled the loop's operations; nothing of this connection runs after it
+    }
     m_reading = false;
     if (error != 0) {
         close(); // ECONNRESET and friends: the peer is gone
@@ -402,6 +405,9 @@ void Connection::flush() {
 }
 
 void Connection::on_sent(int error, std::string& buffer) {
+    if (m_phase == Phase::closed) {
+        return;
+    }
     m_sending = false;
     m_sending_bytes = 0;
     if (error != 0) {

@@ -272,6 +272,7 @@ TEST_CASE("EventLoop a receive's callback may close the fd and start operations 
         CAPTURE(core::to_string(backend));
         LoopThread lt(backend);
         auto first = std::make_unique<TcpPair>();
+        std::atomic<int> stray{0};
         Latch done;
         std::string second_got;
         std::unique_ptr<TcpPair> second;
@@ -279,8 +280,9 @@ TEST_CASE("EventLoop a receive's callback may close the fd and start operations 
             lt.loop->recv_async(first->server, [&](std::string_view data, int error) {
                 CHECK(data == "one");
                 CHECK(error == 0);
-                // Answer, then close at once: the send is dropped with the fd's state.
-                lt.loop->send_async(first->server, "reply", [](int, std::string&) {});
+                // Answer, then close at once: the send (which may have gone out already) is dropped with
+                // the fd's state, and its callback never runs.
+                lt.loop->send_async(first->server, "reply", [&](int, std::string&) { ++stray; });
                 lt.loop->close_io(first->server);
                 ::close(first->server);
                 first->server = -1;
@@ -300,6 +302,7 @@ TEST_CASE("EventLoop a receive's callback may close the fd and start operations 
         REQUIRE(done.wait_for_count(2));
         lt.sync([&] {
             CHECK(second_got == "two");
+            CHECK(stray.load() == 0);
             lt.loop->close_io(second->server);
             CHECK(lt.loop->io_count() == 0);
         });
