@@ -19,6 +19,11 @@ void EventLoop::drop_everything() {
     // Captures may add timers or post while they are destroyed (an abandoned promise runs its
     // continuation); take the containers out first and repeat until nothing is left.
     for (int round = 0; round < 16; ++round) {
+        auto io_ops = std::move(m_io_ops);
+        m_io_ops.clear();
+        m_fd_io.clear();
+        auto deferred = std::move(m_deferred);
+        m_deferred.clear();
         auto watches = std::move(m_watches);
         m_watches.clear();
         auto timers = std::move(m_timers);
@@ -29,7 +34,7 @@ void EventLoop::drop_everything() {
             std::lock_guard lock(m_post_mutex);
             posted.swap(m_posted);
         }
-        if (watches.empty() && timers.empty() && posted.empty()) {
+        if (watches.empty() && timers.empty() && posted.empty() && io_ops.empty() && deferred.empty()) {
             break;
         }
     }
@@ -211,6 +216,10 @@ util::Result<void> EventLoop::run() {
     m_loop_thread.store(std::this_thread::get_id());
     util::Result<void> status;
     while (!m_stop.load()) {
+        run_deferred();
+        if (m_stop.load()) {
+            break;
+        }
         run_due_timers();
         if (m_stop.load()) {
             break;
@@ -223,7 +232,7 @@ util::Result<void> EventLoop::run() {
         }
         {
             std::lock_guard lock(m_post_mutex);
-            if (!m_posted.empty()) {
+            if (!m_posted.empty() || !m_deferred.empty()) {
                 next = Clock::time_point::min();
                 deadline = &next;
             }

@@ -7,6 +7,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -100,6 +101,37 @@ public:
     std::size_t watch_count() const { return m_watches.size(); }
     std::size_t timer_count() const { return m_timer_ids.size(); }
 
+    // Completion-based socket I/O (event_loop_io.cpp): the io_uring backend submits each operation as an
+    // io_uring op on the loop's ring (received into buffers the ring provides), so a request costs no
+    // system call beyond the loop's own io_uring_enter; the epoll backend (and io_uring where the kernel
+    // has no provided-buffer rings) waits for readiness and makes the call. Loop thread only; at most one
+    // receive and one send in flight per fd; callbacks run on the loop thread, never inside the call that
+    // started the operation.
+    using IoId = std::uint64_t;
+    /// A receive's result: the bytes (valid only during the call; empty at end of stream or on error) and
+    /// 0, or the errno (ECONNRESET, ...).
+    using RecvCallback = util::UniqueFunction<void(std::string_view data, int error)>;
+    /// A send's result: 0 once every byte was sent, or the errno (EPIPE, ...); and the buffer handed back,
+    /// so its capacity can be reused.
+    using SendCallback = util::UniqueFunction<void(int error, std::string& buffer)>;
+    /// Most bytes one receive delivers.
+    static constexpr std::size_t k_recv_chunk = 16 * 1024;
+
+    /// Receives once from connected socket `fd` (up to k_recv_chunk bytes) and calls `done`. EBUSY when a
+    /// receive is already in flight on `fd`.
+    IoId recv_async(int fd, RecvCallback done);
+    /// Sends all of `data` on `fd` (partial sends continue by themselves) and calls `done`; the loop owns
+    /// the buffer until then. EBUSY when a send is already in flight on `fd`.
+    IoId send_async(int fd, std::string data, SendCallback done);
+    /// Cancels an operation: its callback never runs (it is destroyed here); the loop keeps the buffers
+    /// until the kernel lets go of them. False when it already completed or `id` is unknown.
+    bool cancel_io(IoId id);
+    /// Cancels the operations on `fd` and forgets the loop's state for it; call it before closing an fd
+    /// that was used with recv_async/send_async.
+    void close_io(int fd);
+    /// Operations in flight (tests and diagnostics).
+    std::size_t io_count() const { return m_io_ops.size() + backend_io_count(); }
+
 protected:
     EventLoop();
 
@@ -123,6 +155,20 @@ protected:
     /// Called by the backend once its wake-up fd was read: the next post() must signal again.
     void clear_wake_pending() { m_wake_pending.store(false); }
 
+    /// The backend's native completion I/O; the defaults use the readiness path (watch_fd and a system
+    /// call). Native ids have k_native_io set.
+    virtual IoId backend_recv(int fd, RecvCallback& done);
+    virtual IoId backend_send(int fd, std::string& data, SendCallback& done);
+    virtual bool backend_cancel_io(IoId id);
+    virtual void backend_close_io(int fd);
+    virtual std::size_t backend_io_count() const { return 0; }
+    static constexpr IoId k_native_io = 1ULL << 62;
+    /// The readiness path's operations, for backends that fall back to it.
+    IoId ready_recv(int fd, RecvCallback& done);
+    IoId ready_send(int fd, std::string& data, SendCallback& done);
+    /// Queues a completion callback to run on this thread before the loop waits again.
+    void defer(util::UniqueFunction<void()> task) { m_deferred.push_back(std::move(task)); }
+
     std::string m_fallback_reason;
 
 private:
@@ -134,6 +180,41 @@ private:
         util::UniqueFunction<void(std::uint32_t)> callback;
     };
     void run_due_timers();
+    /// Runs the completions queued by defer(), including those they queue.
+    void run_deferred();
+
+    // The readiness path (event_loop_io.cpp): one watch per fd, its interest narrowed lazily.
+    /// One receive or send of the readiness path.
+    struct IoOp {
+        int fd = -1;
+        bool send = false;
+        bool done = false; // completed; its callback is deferred
+        int error = 0;
+        std::string buffer;
+        std::size_t offset = 0;
+        RecvCallback recv;
+        SendCallback sent;
+    };
+    /// An fd's watch, the interest it has and the operations waiting on it.
+    struct FdIo {
+        WatchId watch = 0;
+        std::uint32_t mask = 0;
+        IoId recv = 0;
+        IoId send = 0;
+    };
+    /// The readiness state of `fd` (the table grows to hold it).
+    FdIo& fd_io(int fd);
+    /// The fd's watch fired: receive and/or continue the send, then narrow the interest if nothing wants it.
+    void on_io_ready(int fd, std::uint32_t revents);
+    /// Widens the fd's watch to what its operations need (adds the watch on first use).
+    void update_io_watch(int fd);
+    /// Marks operation `id` done with `error` and defers its callback.
+    void finish_io(IoId id, int error);
+    std::unordered_map<IoId, IoOp> m_io_ops;              // readiness-path operations in flight
+    std::vector<FdIo> m_fd_io;                            // by fd
+    IoId m_next_io = 1;                                   // below k_native_io
+    std::unique_ptr<char[]> m_recv_scratch;               // k_recv_chunk bytes, made on first receive
+    std::vector<util::UniqueFunction<void()>> m_deferred; // completions to run before the next wait
 
     std::unordered_map<WatchId, std::shared_ptr<Watch>> m_watches;
     WatchId m_next_watch = 1;

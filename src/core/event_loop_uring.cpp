@@ -1,6 +1,7 @@
 #include <liburing.h>
 #include <poll.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -26,6 +27,15 @@ constexpr std::uint64_t k_first_token = 16;
 constexpr std::uint64_t k_poll_bit = 1ULL << 63;
 constexpr unsigned k_sq_entries = 256; // more are submitted in batches of this size (see sqe())
 constexpr unsigned k_cq_entries = 8192;
+// A socket operation's user_data: k_io_bit (EventLoop::k_native_io), its slot in the low 32 bits and the
+// slot's generation in the 30 bits above.
+constexpr std::uint64_t k_io_bit = 1ULL << 62;
+// The provided-buffer ring that receives land in: one group, k_buffers of k_buffer_size bytes. A receive
+// that finds it empty (ENOBUFS: more receives completed in one wait than there are buffers) is submitted
+// again once the batch has given its buffers back.
+constexpr unsigned k_buffers = 1024;
+constexpr unsigned k_buffer_size = 4096;
+constexpr int k_buffer_group = 0;
 
 unsigned to_poll(std::uint32_t events) {
     unsigned out = 0;
@@ -63,8 +73,15 @@ public:
     UringLoop() = default;
     ~UringLoop() override {
         drop_everything();
+        for (UOp& op : m_ops) { // their buffers stay until the ring is gone
+            op.recv = nullptr;
+            op.sent = nullptr;
+        }
         if (m_ring_ready) {
             io_uring_queue_exit(&m_ring);
+        }
+        if (m_buffer_ring != nullptr) {
+            ::munmap(m_buffer_ring, m_buffer_ring_bytes);
         }
         if (m_wakefd >= 0) {
             ::close(m_wakefd);
@@ -90,6 +107,7 @@ public:
                                             "io_uring_queue_init failed: " + platform::errno_name(-r)));
         }
         m_ring_ready = true;
+        setup_buffer_ring();
         m_wakefd = eventfd(0, EFD_CLOEXEC);
         if (m_wakefd < 0) {
             return util::fail(util::errno_error("eventfd", errno));
@@ -165,13 +183,18 @@ protected:
         unsigned head = 0;
         unsigned count = 0;
         io_uring_for_each_cqe(&m_ring, head, cqe) {
-            m_completions.emplace_back(cqe->user_data, cqe->res);
+            m_completions.push_back(Completion{cqe->user_data, cqe->res, cqe->flags});
             ++count;
         }
         io_uring_cq_advance(&m_ring, count);
-        for (auto [token, res] : m_completions) {
-            handle(token, res);
+        for (const Completion& c : m_completions) {
+            if ((c.token & (k_poll_bit | k_io_bit)) == k_io_bit) {
+                handle_io(c.token, c.res, c.flags);
+            } else {
+                handle(c.token, c.res);
+            }
         }
+        retry_receives();
         return util::ok();
     }
 
@@ -180,7 +203,46 @@ protected:
         [[maybe_unused]] ssize_t r = ::write(m_wakefd, &one, sizeof one);
     }
 
+    IoId backend_recv(int fd, RecvCallback& done) override;
+    IoId backend_send(int fd, std::string& data, SendCallback& done) override;
+    bool backend_cancel_io(IoId id) override;
+    void backend_close_io(int fd) override;
+    std::size_t backend_io_count() const override { return m_ops_live; }
+
 private:
+    struct Completion {
+        std::uint64_t token;
+        int res;
+        std::uint32_t flags;
+    };
+    /// A socket operation in flight; a free slot has token 0.
+    struct UOp {
+        IoId token = 0;
+        std::uint32_t generation = 0;
+        int fd = -1;
+        bool send = false;
+        bool cancelled = false; // its completion only frees the slot
+        bool waiting = false;   // a receive in m_retry, not in the kernel
+        std::string buffer;
+        std::size_t offset = 0;
+        RecvCallback recv;
+        SendCallback sent;
+    };
+    struct FdOps {
+        IoId recv = 0;
+        IoId send = 0;
+    };
+
+    void setup_buffer_ring();
+    std::uint32_t take_slot(int fd, bool send);
+    void free_slot(std::uint32_t slot);
+    FdOps& fd_ops(int fd);
+    void submit_recv(const UOp& op);
+    void submit_send(const UOp& op);
+    void give_back(std::uint32_t flags);
+    void handle_io(std::uint64_t token, int res, std::uint32_t flags);
+    void retry_receives();
+
     struct Info {
         WatchId id = 0; // 0: a free slot
         int fd = -1;
@@ -299,7 +361,15 @@ private:
     std::vector<Info> m_slots;                            // by slot; free slots have id 0
     std::vector<std::uint32_t> m_free;                    // free slots, reused last-freed first
     std::unordered_map<WatchId, std::uint32_t> m_slot_of; // live watches (add/modify/remove only)
-    std::vector<std::pair<std::uint64_t, int>> m_completions;
+    std::vector<Completion> m_completions;
+    std::vector<UOp> m_ops;                // by slot
+    std::vector<std::uint32_t> m_ops_free; // free slots
+    std::size_t m_ops_live = 0;
+    std::vector<FdOps> m_fd_ops;        // by fd
+    std::vector<std::uint32_t> m_retry; // receives that found no buffer
+    io_uring_buf_ring* m_buffer_ring = nullptr;
+    std::size_t m_buffer_ring_bytes = 0;
+    std::unique_ptr<char[]> m_buffers;
     __kernel_timespec m_timeout_ts{};
     std::uint64_t m_timeout_token = 0;
     bool m_timeout_armed = false;
@@ -307,6 +377,249 @@ private:
     bool m_dispatching = false;
     WatchId m_dispatching_id = 0;
 };
+
+void UringLoop::setup_buffer_ring() {
+    // Kernels before 5.19 (or a seccomp filter) refuse the registration: receives then take the readiness
+    // path of the base class.
+    m_buffer_ring_bytes = k_buffers * sizeof(io_uring_buf);
+    void* mem =
+        ::mmap(nullptr, m_buffer_ring_bytes, PROT_READ | PROT_WRITE, MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
+    if (mem == MAP_FAILED) {
+        return;
+    }
+    auto* ring = static_cast<io_uring_buf_ring*>(mem);
+    io_uring_buf_reg reg{};
+    reg.ring_addr = reinterpret_cast<std::uint64_t>(ring);
+    reg.ring_entries = k_buffers;
+    reg.bgid = k_buffer_group;
+    if (io_uring_register_buf_ring(&m_ring, &reg, 0) != 0) {
+        ::munmap(mem, m_buffer_ring_bytes);
+        return;
+    }
+    m_buffers = std::make_unique_for_overwrite<char[]>(std::size_t{k_buffers} * k_buffer_size);
+    io_uring_buf_ring_init(ring);
+    for (unsigned i = 0; i < k_buffers; ++i) {
+        io_uring_buf_ring_add(ring, m_buffers.get() + std::size_t{i} * k_buffer_size, k_buffer_size,
+                              static_cast<unsigned short>(i), io_uring_buf_ring_mask(k_buffers),
+                              static_cast<int>(i));
+    }
+    io_uring_buf_ring_advance(ring, static_cast<int>(k_buffers));
+    m_buffer_ring = ring;
+}
+
+UringLoop::FdOps& UringLoop::fd_ops(int fd) {
+    if (static_cast<std::size_t>(fd) >= m_fd_ops.size()) {
+        m_fd_ops.resize(static_cast<std::size_t>(fd) + 64);
+    }
+    return m_fd_ops[static_cast<std::size_t>(fd)];
+}
+
+std::uint32_t UringLoop::take_slot(int fd, bool send) {
+    std::uint32_t slot = 0;
+    if (m_ops_free.empty()) {
+        m_ops.emplace_back();
+        slot = static_cast<std::uint32_t>(m_ops.size() - 1);
+    } else {
+        slot = m_ops_free.back();
+        m_ops_free.pop_back();
+    }
+    UOp& op = m_ops[slot];
+    op.generation = (op.generation + 1) & 0x3fffffffU;
+    op.token = k_io_bit | (static_cast<std::uint64_t>(op.generation) << 32) | slot;
+    op.fd = fd;
+    op.send = send;
+    op.cancelled = false;
+    op.waiting = false;
+    op.offset = 0;
+    ++m_ops_live;
+    return slot;
+}
+
+void UringLoop::free_slot(std::uint32_t slot) {
+    UOp& op = m_ops[slot];
+    op.token = 0;
+    op.fd = -1;
+    op.recv = nullptr;
+    op.sent = nullptr;
+    op.buffer.clear();
+    m_ops_free.push_back(slot);
+    --m_ops_live;
+}
+
+void UringLoop::submit_recv(const UOp& op) {
+    io_uring_sqe* s = sqe();
+    io_uring_prep_recv(s, op.fd, nullptr, k_buffer_size, 0);
+    s->flags |= IOSQE_BUFFER_SELECT;
+    s->buf_group = k_buffer_group;
+    io_uring_sqe_set_data64(s, op.token);
+}
+
+void UringLoop::submit_send(const UOp& op) {
+    io_uring_sqe* s = sqe();
+    io_uring_prep_send(s, op.fd, op.buffer.data() + op.offset, op.buffer.size() - op.offset, MSG_NOSIGNAL);
+    io_uring_sqe_set_data64(s, op.token);
+}
+
+void UringLoop::give_back(std::uint32_t flags) {
+    if ((flags & IORING_CQE_F_BUFFER) == 0 || m_buffer_ring == nullptr) {
+        return;
+    }
+    const unsigned id = flags >> IORING_CQE_BUFFER_SHIFT;
+    io_uring_buf_ring_add(m_buffer_ring, m_buffers.get() + std::size_t{id} * k_buffer_size, k_buffer_size,
+                          static_cast<unsigned short>(id), io_uring_buf_ring_mask(k_buffers), 0);
+    io_uring_buf_ring_advance(m_buffer_ring, 1);
+}
+
+EventLoop::IoId UringLoop::backend_recv(int fd, RecvCallback& done) {
+    if (m_buffer_ring == nullptr) {
+        return ready_recv(fd, done);
+    }
+    if (fd < 0 || fd_ops(fd).recv != 0) {
+        defer([cb = std::move(done), fd]() mutable { cb({}, fd < 0 ? EBADF : EBUSY); });
+        return 0;
+    }
+    std::uint32_t slot = take_slot(fd, false);
+    UOp& op = m_ops[slot];
+    op.recv = std::move(done);
+    fd_ops(fd).recv = op.token;
+    submit_recv(op);
+    return op.token;
+}
+
+EventLoop::IoId UringLoop::backend_send(int fd, std::string& data, SendCallback& done) {
+    if (fd < 0 || fd_ops(fd).send != 0) {
+        defer(
+            [cb = std::move(done), buf = std::move(data), fd]() mutable { cb(fd < 0 ? EBADF : EBUSY, buf); });
+        return 0;
+    }
+    std::uint32_t slot = take_slot(fd, true);
+    UOp& op = m_ops[slot];
+    op.buffer = std::move(data);
+    op.sent = std::move(done);
+    fd_ops(fd).send = op.token;
+    if (op.buffer.empty()) {
+        // Nothing to send: complete without a trip to the kernel.
+        IoId id = op.token;
+        defer([this, slot, id] {
+            if (m_ops[slot].token != id || m_ops[slot].cancelled) {
+                return;
+            }
+            fd_ops(m_ops[slot].fd).send = 0;
+            SendCallback cb = std::move(m_ops[slot].sent);
+            std::string buf = std::move(m_ops[slot].buffer);
+            free_slot(slot);
+            cb(0, buf);
+        });
+        return id;
+    }
+    submit_send(op);
+    return op.token;
+}
+
+bool UringLoop::backend_cancel_io(IoId id) {
+    const auto slot = static_cast<std::uint32_t>(id);
+    if (slot >= m_ops.size() || m_ops[slot].token != id || m_ops[slot].cancelled) {
+        return false;
+    }
+    UOp& op = m_ops[slot];
+    FdOps& f = fd_ops(op.fd);
+    if (f.recv == id) {
+        f.recv = 0;
+    }
+    if (f.send == id) {
+        f.send = 0;
+    }
+    RecvCallback recv = std::move(op.recv); // destroyed at return, when the slot is consistent
+    SendCallback sent = std::move(op.sent);
+    if (op.waiting || (op.send && op.buffer.empty())) {
+        free_slot(slot); // not in the kernel: nothing will complete
+        return true;
+    }
+    op.cancelled = true;
+    io_uring_sqe* s = sqe();
+    io_uring_prep_cancel64(s, id, 0);
+    io_uring_sqe_set_data64(s, k_ignore);
+    return true;
+}
+
+void UringLoop::backend_close_io(int fd) {
+    if (fd < 0 || static_cast<std::size_t>(fd) >= m_fd_ops.size()) {
+        return;
+    }
+    FdOps f = m_fd_ops[static_cast<std::size_t>(fd)];
+    if (f.recv == 0 && f.send == 0) {
+        return;
+    }
+    if (f.recv != 0) {
+        backend_cancel_io(f.recv);
+    }
+    if (f.send != 0) {
+        backend_cancel_io(f.send);
+    }
+    // An operation still in the submission queue names the fd by number: hand it (and its cancel) to the
+    // kernel before the caller closes the fd, which a later accept may reuse.
+    io_uring_submit(&m_ring);
+}
+
+void UringLoop::handle_io(std::uint64_t token, int res, std::uint32_t flags) {
+    const auto slot = static_cast<std::uint32_t>(token);
+    if (slot >= m_ops.size() || m_ops[slot].token != token) {
+        give_back(flags);
+        return;
+    }
+    UOp& op = m_ops[slot];
+    if (op.cancelled) {
+        give_back(flags);
+        free_slot(slot);
+        return;
+    }
+    if (!op.send) {
+        if (res == -ENOBUFS) {
+            op.waiting = true;
+            m_retry.push_back(slot);
+            return;
+        }
+        fd_ops(op.fd).recv = 0;
+        RecvCallback cb = std::move(op.recv);
+        free_slot(slot);
+        if (res > 0 && (flags & IORING_CQE_F_BUFFER) != 0) {
+            const unsigned id = flags >> IORING_CQE_BUFFER_SHIFT;
+            cb(std::string_view(m_buffers.get() + std::size_t{id} * k_buffer_size,
+                                static_cast<std::size_t>(res)),
+               0);
+            give_back(flags);
+        } else {
+            give_back(flags);
+            cb({}, res < 0 ? -res : 0);
+        }
+        return;
+    }
+    if (res > 0 && op.offset + static_cast<std::size_t>(res) < op.buffer.size()) {
+        op.offset += static_cast<std::size_t>(res);
+        submit_send(op); // a partial send: the rest, under the same token
+        return;
+    }
+    fd_ops(op.fd).send = 0;
+    SendCallback cb = std::move(op.sent);
+    std::string buf = std::move(op.buffer);
+    free_slot(slot);
+    cb(res < 0 ? -res : (res == 0 ? EPIPE : 0), buf);
+}
+
+void UringLoop::retry_receives() {
+    if (m_retry.empty()) {
+        return;
+    }
+    std::vector<std::uint32_t> slots;
+    slots.swap(m_retry);
+    for (std::uint32_t slot : slots) {
+        UOp& op = m_ops[slot];
+        if (op.token != 0 && op.waiting) {
+            op.waiting = false;
+            submit_recv(op);
+        }
+    }
+}
 
 } // namespace
 

@@ -38,18 +38,7 @@ Connection::~Connection() {
 }
 
 void Connection::start() {
-    auto weak = weak_from_this();
-    auto watched = m_server.loop.watch_fd(m_fd, core::EventLoop::k_readable, [weak](std::uint32_t revents) {
-        if (auto self = weak.lock()) {
-            self->on_event(revents);
-        }
-    });
-    if (!watched) {
-        close();
-        return;
-    }
-    m_watch = *watched;
-    m_interest = core::EventLoop::k_readable;
+    update_interest();
     set_deadline(Deadline::header, m_server.options.header_timeout);
 }
 
@@ -59,10 +48,10 @@ void Connection::close() {
     }
     auto self = shared_from_this();
     m_phase = Phase::closed;
-    if (m_watch != 0) {
-        m_server.loop.unwatch_fd(m_watch);
-        m_watch = 0;
-    }
+    // Cancels the receive and send in flight (their callbacks never run); the loop keeps their buffers.
+    m_server.loop.close_io(m_fd);
+    m_reading = false;
+    m_sending = false;
     if (m_timer_armed) {
         m_server.loop.cancel_timer(m_timer);
         m_timer_armed = false;
@@ -86,22 +75,38 @@ void Connection::close() {
 void Connection::drain() {
     m_keep_alive = false;
     if ((m_phase == Phase::head && buffered_input() == 0) || m_phase == Phase::lingering) {
+        if (m_phase == Phase::head && output_pending()) {
+            m_close_after_flush = true; // the last answer is on its way: linger after it
+            return;
+        }
         close();
     }
 }
 
-void Connection::on_event(std::uint32_t revents) {
-    if ((revents & core::EventLoop::k_writable) != 0) {
-        flush();
-    }
+void Connection::on_recv(std::string_view data, int error) {
     if (m_phase == Phase::closed) {
+        return; // close() cancelled the loop's operations; nothing of this connection runs after it
+    }
+    m_reading = false;
+    if (error != 0) {
+        close(); // ECONNRESET and friends: the peer is gone
         return;
     }
-    if ((revents & core::EventLoop::k_readable) != 0) {
-        read_input();
-        if (m_phase == Phase::closed) {
+    if (data.empty()) {
+        m_peer_eof = true;
+        if (m_phase == Phase::lingering) {
+            close();
             return;
         }
+    } else if (m_phase != Phase::lingering) {
+        if (m_in_pos == m_in.size()) {
+            m_in.clear();
+            m_in_pos = 0;
+        } else if (m_in_pos > 0 && m_in_pos >= m_in.size() / 2) {
+            m_in.erase(0, m_in_pos);
+            m_in_pos = 0;
+        }
+        m_in.append(data);
     }
     process();
     if (m_phase == Phase::closed) {
@@ -110,49 +115,6 @@ void Connection::on_event(std::uint32_t revents) {
     flush();
     if (m_phase != Phase::closed) {
         update_interest();
-    }
-}
-
-void Connection::read_input() {
-    if (m_in_pos == m_in.size()) {
-        m_in.clear();
-        m_in_pos = 0;
-    } else if (m_in_pos > 0 && m_in_pos >= m_in.size() / 2) {
-        m_in.erase(0, m_in_pos);
-        m_in_pos = 0;
-    }
-    // Read into the loop's scratch buffer and keep only what arrived: growing m_in by a whole chunk
-    // before each recv zero-filled 16 KiB per request (the largest user-space cost in a profile).
-    char* scratch = m_server.read_buffer.get();
-    for (;;) {
-        if (m_phase != Phase::lingering && buffered_input() >= k_pipeline_bytes) {
-            return; // bounded input: parse (or pause) first; the level-triggered watch comes back
-        }
-        ssize_t n = ::recv(m_fd, scratch, k_read_chunk, 0);
-        if (n > 0) {
-            if (m_phase != Phase::lingering) {
-                m_in.append(scratch, static_cast<std::size_t>(n));
-            }
-            if (static_cast<std::size_t>(n) < k_read_chunk) {
-                return; // drained for now; level-triggered watches tell us about more
-            }
-            continue;
-        }
-        if (n == 0) {
-            m_peer_eof = true;
-            if (m_phase == Phase::lingering) {
-                close();
-            }
-            return;
-        }
-        if (errno == EAGAIN || errno == EWOULDBLOCK) {
-            return;
-        }
-        if (errno == EINTR) {
-            continue;
-        }
-        close(); // ECONNRESET and friends: the peer is gone
-        return;
     }
 }
 
@@ -360,7 +322,7 @@ bool Connection::write_chunk(Exchange& ex, std::string_view data) {
         }
         update_interest();
     }
-    bool below = m_out.size() - m_out_pos < m_server.options.high_water_bytes;
+    bool below = m_out.size() + m_sending_bytes < m_server.options.high_water_bytes;
     if (!below) {
         ex.want_drain = true;
     }
@@ -417,26 +379,51 @@ void Connection::finish_exchange() {
 }
 
 void Connection::flush() {
-    while (m_out_pos < m_out.size()) {
-        ssize_t n = ::send(m_fd, m_out.data() + m_out_pos, m_out.size() - m_out_pos, MSG_NOSIGNAL);
-        if (n > 0) {
-            m_out_pos += static_cast<std::size_t>(n);
-            continue;
+    if (m_sending) {
+        return; // on_sent sends what was added meanwhile
+    }
+    if (m_out.empty()) {
+        flushed();
+        return;
+    }
+    // One send in flight at a time; what is answered meanwhile collects in m_out (a fresh buffer with the
+    // capacity of the one sent before).
+    std::string data = std::move(m_out);
+    m_out = std::move(m_spare);
+    m_out.clear();
+    m_sending = true;
+    m_sending_bytes = data.size();
+    if (m_phase == Phase::handling && m_deadline_kind == Deadline::none) {
+        set_deadline(Deadline::write, m_server.options.idle_timeout); // a stream to a reader that stalls
+    }
+    auto weak = weak_from_this();
+    m_server.loop.send_async(m_fd, std::move(data), [weak](int error, std::string& buffer) {
+        if (auto self = weak.lock()) {
+            self->on_sent(error, buffer);
         }
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            if (m_phase == Phase::handling && m_deadline_kind != Deadline::write) {
-                set_deadline(Deadline::write, m_server.options.idle_timeout);
-            }
-            return;
-        }
+    });
+}
+
+void Connection::on_sent(int error, std::string& buffer) {
+    if (m_phase == Phase::closed) {
+        return;
+    }
+    m_sending = false;
+    m_sending_bytes = 0;
+    if (error != 0) {
         close(); // EPIPE, ECONNRESET: the peer is gone
         return;
     }
-    m_out.clear();
-    m_out_pos = 0;
+    if (buffer.capacity() > m_spare.capacity()) {
+        m_spare = std::move(buffer);
+    }
+    flush();
+    if (m_phase != Phase::closed) {
+        update_interest();
+    }
+}
+
+void Connection::flushed() {
     if (m_deadline_kind == Deadline::write) {
         set_deadline(Deadline::none, 0ms);
     }
@@ -469,17 +456,17 @@ void Connection::begin_linger() {
 }
 
 void Connection::update_interest() {
-    std::uint32_t want = 0;
-    if (m_phase == Phase::lingering || m_phase == Phase::head || m_phase == Phase::body ||
-        (m_phase == Phase::handling && buffered_input() < k_pipeline_bytes)) {
-        want |= core::EventLoop::k_readable;
-    }
-    if (output_pending()) {
-        want |= core::EventLoop::k_writable;
-    }
-    if (want != m_interest) {
-        m_server.loop.modify_fd(m_watch, want);
-        m_interest = want;
+    // Reading pauses while too much unparsed input waits (pipelining) and after the peer's end of stream.
+    const bool want = m_phase == Phase::lingering || m_phase == Phase::head || m_phase == Phase::body ||
+                      (m_phase == Phase::handling && buffered_input() < k_pipeline_bytes);
+    if (want && !m_reading && !m_peer_eof) {
+        m_reading = true;
+        auto weak = weak_from_this();
+        m_server.loop.recv_async(m_fd, [weak](std::string_view data, int error) {
+            if (auto self = weak.lock()) {
+                self->on_recv(data, error);
+            }
+        });
     }
 }
 

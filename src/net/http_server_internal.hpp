@@ -22,9 +22,6 @@ namespace zsyncctl::net::detail {
 
 class Connection;
 
-/// Bytes one recv() asks for (into ServerState::read_buffer).
-inline constexpr std::size_t k_read_chunk = 16 * 1024;
-
 /// One request's answer in progress; shared by the HttpResponder copies. The connection points at it
 /// (m_exchange) and it at the connection while both live; whichever goes first clears the other's link.
 struct Exchange {
@@ -82,8 +79,6 @@ public:
     std::shared_ptr<HttpHandler> handler; // shared by every loop of the server
     HttpServerOptions options;
     std::unordered_map<Connection*, std::shared_ptr<Connection>> connections;
-    /// What every connection of this loop reads into (k_read_chunk bytes) before keeping what arrived.
-    std::unique_ptr<char[]> read_buffer = std::make_unique_for_overwrite<char[]>(k_read_chunk);
     std::atomic<std::size_t> open_connections{0};
     std::atomic<std::uint64_t> requests{0};
     sockaddr_storage bound{};
@@ -128,15 +123,16 @@ public:
     void start_stream(Exchange& ex, int status, const std::vector<HttpHeader>& headers);
     bool write_chunk(Exchange& ex, std::string_view data);
     void end_stream(Exchange& ex);
-    bool output_pending() const { return m_out_pos < m_out.size(); }
+    bool output_pending() const { return m_sending || !m_out.empty(); }
     void exchange_gone(Exchange& ex);
 
 private:
     enum class Phase { head, body, handling, lingering, closed };
     enum class Deadline { none, header, idle, body, write, linger };
 
-    void on_event(std::uint32_t revents);
-    void read_input();
+    void on_recv(std::string_view data, int error);
+    void on_sent(int error, std::string& buffer);
+    void flushed();
     void process();
     void dispatch(core::EventLoop::Clock::time_point now);
     void fail(int status, std::string_view reason);
@@ -154,13 +150,14 @@ private:
 
     ServerState& m_server;
     int m_fd;
-    core::EventLoop::WatchId m_watch = 0;
-    std::uint32_t m_interest = 0;
+    bool m_reading = false; // a recv_async is in flight
+    bool m_sending = false; // a send_async is in flight
+    std::size_t m_sending_bytes = 0;
+    std::string m_spare; // the last sent buffer, for its capacity
     Phase m_phase = Phase::head;
     std::string m_in;
     std::size_t m_in_pos = 0;
     std::string m_out;
-    std::size_t m_out_pos = 0;
     HttpRequest m_request;
     BodyFraming m_framing = BodyFraming::none;
     std::uint64_t m_body_left = 0;
