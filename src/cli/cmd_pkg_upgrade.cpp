@@ -256,10 +256,11 @@ void register_pkg_upgrade(CLI::App& pkg, Context& context) {
     cmd->footer(
         "apt: apt-get upgrade (--all) or apt-get install --only-upgrade NAMES; pacman: pacman -Su (--all) "
         "or\n"
-        "pacman -S --needed NAMES (never -y: zsyncctl pkg refresh syncs). The manager's simulation shows "
-        "the\n"
-        "transaction before anything changes; held (apt-mark hold) and ignored (IgnorePkg) packages are\n"
-        "shown as skipped and are not upgraded; a name that is not outdated is left out.\n"
+        "pacman -S --needed NAMES (never -y: zsyncctl pkg refresh syncs); zypper: zypper --no-refresh update "
+        "[NAMES].\n"
+        "The manager's simulation shows the transaction before anything changes; held (apt-mark hold),\n"
+        "ignored (IgnorePkg) and locked (zypper addlock) packages are shown as skipped and are not\n"
+        "upgraded; a name that is not outdated is left out.\n"
         "Exit status: 0 done (or nothing to upgrade), 1 the manager failed, 2 usage, no consent (no\n"
         "terminal and no --yes) or several managers with upgrades and no --manager, 130/143/129\n"
         "interrupted (the manager gets SIGINT and is waited for). --json: as pkg install.");
