@@ -111,6 +111,16 @@ case "$OUT" in *"zypper: "*) fail "the dry run shows zypper notes that are no re
 expect_contains "$ERR" "skipping zs-held (locked)" "the locked package is shown as skipped"
 [ "$("${RPMQ[@]}" -qa | sort)" = "$before" ] && ok || fail "the dry run changed the rpm database"
 
+# Without --manager: the one detected manager with upgrades (the image has zypper like a real openSUSE root;
+# it is never run from there: the host's zypper gets --root), the same for info and refresh.
+mkdir -p "$R/usr/bin" && cp "$(command -v zypper)" "$R/usr/bin/zypper"
+TIMEOUT=60 expect_exit 0 "upgrade dry run without --manager" --json "${Z[@]}" pkg upgrade --all --dry-run
+expect_json "d['manager']=='zypper' and d['chosen_by']=='search' and [p['name'] for p in d['transaction']['upgrade']]==['zs-up'] and d['argv'][0]!='$R/usr/bin/zypper'" "zypper chosen: the only manager with upgrades"
+TIMEOUT=60 expect_exit 0 "info without --manager" --json "${Z[@]}" pkg info zs-up
+expect_json "[(p['manager'],p['candidate']) for p in d['packages']]==[('zypper','1.1-1')]" "info asks the detected managers"
+TIMEOUT=60 expect_exit 0 "refresh without --manager" --json "${Z[@]}" pkg refresh --dry-run
+expect_json "d['manager']=='zypper' and d['operation']=='refresh'" "refresh: the detected manager"
+
 # No terminal, no --yes: refused, nothing changes. A locked package named is skipped.
 TIMEOUT=60 expect_exit 2 "no terminal without --yes" "${Z[@]}" pkg upgrade --all -m zypper </dev/null
 expect_contains "$ERR" "without confirmation" "the refusal"
