@@ -111,6 +111,12 @@ case "$OUT" in *"zypper: "*) fail "the dry run shows zypper notes that are no re
 expect_contains "$ERR" "skipping zs-held (locked)" "the locked package is shown as skipped"
 [ "$("${RPMQ[@]}" -qa | sort)" = "$before" ] && ok || fail "the dry run changed the rpm database"
 
+# Install and remove read the same --xmlout --dry-run.
+TIMEOUT=60 expect_exit 0 "remove dry run" --json "${Z[@]}" pkg remove -n zypper:zs-up
+expect_json "[(p['name'],p['old_version']) for p in d['transaction']['remove']]==[('zs-up','1.0-1')] and d['transaction']['upgrade']==[]" "zypper remove --dry-run"
+TIMEOUT=60 expect_exit 1 "install dry run of an unknown name" "${Z[@]}" pkg install -n zypper:zs-nosuch
+expect_contains "$OUT" "No provider of 'zs-nosuch' found." "zypper's own error"
+
 # Without --manager: the one detected manager with upgrades (the image has zypper like a real openSUSE root;
 # it is never run from there: the host's zypper gets --root), the same for info and refresh.
 mkdir -p "$R/usr/bin" && cp "$(command -v zypper)" "$R/usr/bin/zypper"

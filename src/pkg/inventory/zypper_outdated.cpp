@@ -220,6 +220,23 @@ util::Result<std::vector<OutdatedPackage>> zypper_outdated(const Manager& manage
                                                            std::string* note,
                                                            const core::CancellationToken& token) {
     const InventoryFacts& facts = manager.inventory;
+    // --all first: when it lists nothing, neither does the plain list-updates (one zypper run for the
+    // common "nothing outdated"); zypper takes its lock for each, so they cannot run at once.
+    const auto& first_argv = facts.outdated_all_argv.empty() ? facts.outdated_argv : facts.outdated_all_argv;
+    auto first_text = run_zypper(manager, root, first_argv, {}, token);
+    if (!first_text) {
+        return util::fail(first_text.error());
+    }
+    auto all = parse_zypper_updates(*first_text);
+    if (!all) {
+        return all;
+    }
+    if (note != nullptr) {
+        *note = util::join(messages(*first_text, "warning"), "; ");
+    }
+    if (facts.outdated_all_argv.empty() || all->empty()) {
+        return all;
+    }
     auto taken = run_zypper(manager, root, facts.outdated_argv, {}, token);
     if (!taken) {
         return util::fail(taken.error());
@@ -227,21 +244,6 @@ util::Result<std::vector<OutdatedPackage>> zypper_outdated(const Manager& manage
     auto out = parse_zypper_updates(*taken);
     if (!out) {
         return out;
-    }
-    if (note != nullptr) {
-        auto warnings = messages(*taken, "warning");
-        *note = util::join(warnings, "; ");
-    }
-    if (facts.outdated_all_argv.empty()) {
-        return out;
-    }
-    auto all_text = run_zypper(manager, root, facts.outdated_all_argv, {}, token);
-    if (!all_text) {
-        return util::fail(all_text.error());
-    }
-    auto all = parse_zypper_updates(*all_text);
-    if (!all) {
-        return util::fail(all.error());
     }
     std::vector<OutdatedPackage> left;
     for (auto& p : *all) {

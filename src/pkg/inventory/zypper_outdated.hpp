@@ -36,10 +36,10 @@ util::Result<std::vector<PackageInfo>> parse_zypper_info(std::string_view xml);
 /// zypper's outdated packages under `root` (host: none), by the manager's InventoryFacts commands with its
 /// root_args/root_env, LC_ALL=C, never a refresh: what list-updates shows, plus what list-updates --all
 /// adds with skip_reason "locked" when a lock holds the installed package (locks --solvables) or "not
-/// installable" (zypper update leaves both). `note` receives zypper's warnings about repositories it could
-/// not read without a refresh. Exit codes come from `manager`'s table. Fails with not_found when zypper is
-/// not installed, command_failed with zypper's message (7: another zypper holds the lock), timeout, parse,
-/// or cancelled.
+/// installable" (zypper update leaves both); --all runs first, and when it lists nothing nothing else runs.
+/// `note` receives zypper's warnings about repositories it could not read without a refresh. Exit codes come
+/// from `manager`'s table. Fails with not_found when zypper is not installed, command_failed with zypper's
+/// message (7: another zypper holds the lock), timeout, parse, or cancelled.
 util::Result<std::vector<OutdatedPackage>> zypper_outdated(const Manager& manager, const util::Root& root,
                                                            std::string* note,
                                                            const core::CancellationToken& token = {});
