@@ -273,6 +273,15 @@ util::Result<InstallPlan> build_plan(std::string_view id, Operation operation,
     for (const auto& [key, value] : facts.env) {
         plan.env.emplace_back(std::string(key), std::string(value));
     }
+    if (!options.root.empty()) {
+        std::string root = options.root;
+        while (root.size() > 1 && root.back() == '/') {
+            root.pop_back();
+        }
+        for (const auto& [key, value] : facts.root_env) {
+            plan.env.emplace_back(std::string(key), with_root(value, root));
+        }
+    }
     using Argv = std::vector<std::string_view>;
     static const Argv k_none;
     const Argv& real_prefix = operation == Operation::install  ? facts.install_prefix

@@ -1,4 +1,5 @@
 #include "pkg/install/simulation.hpp"
+#include "pkg/install/simulation_zypper.hpp"
 
 #include <algorithm>
 #include <csignal>
@@ -258,6 +259,9 @@ SimulationResult parse_simulation(SimulationFormat format, Operation operation, 
         break;
     case SimulationFormat::zypper:
         parse_zypper(stdout_text, result);
+        break;
+    case SimulationFormat::zypper_xml:
+        parse_zypper_xml_simulation(stdout_text, result);
         break;
     case SimulationFormat::none:
         break;

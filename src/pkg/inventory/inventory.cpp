@@ -11,6 +11,7 @@
 #include "pkg/inventory/npm_global.hpp"
 #include "pkg/inventory/package_info.hpp"
 #include "pkg/inventory/pacman_db.hpp"
+#include "pkg/inventory/zypper_outdated.hpp"
 #include "pkg/registry/registry.hpp"
 #include "util/sanitize.hpp"
 #include "util/strings.hpp"
@@ -144,6 +145,31 @@ void read_npm(const InventoryRequest& request, InventoryReport& report,
     report.outdated = std::move(*outdated);
 }
 
+// zypper: outdated and info by its own --xmlout commands (the host's zypper, with --root under a root);
+// list and which read the rpm database, which this branch does not.
+void read_zypper(const InventoryRequest& request, const Manager& manager, InventoryReport& report,
+                 const core::CancellationToken& token) {
+    if (request.kind == InventoryKind::info) {
+        keep_info(report, zypper_package_info(manager, request.root, request.query, token));
+        return;
+    }
+    if (request.kind != InventoryKind::outdated) {
+        report.status = InventoryStatus::unsupported;
+        report.error = std::string("pkg ") + (request.kind == InventoryKind::list ? "list" : "which") +
+                       " does not read the rpm database yet";
+        return;
+    }
+    auto outdated = zypper_outdated(manager, request.root, &report.note, token);
+    if (!outdated) {
+        fail_report(report, outdated.error());
+        if (outdated.error().kind == util::ErrorKind::not_found) {
+            report.hint = "install zypper, or leave it out: --manager";
+        }
+        return;
+    }
+    report.outdated = std::move(*outdated);
+}
+
 // Sanitizes every field that came from a database: nothing a package wrote reaches a terminal or a
 // JSON consumer as a control sequence.
 void sanitize(InventoryReport& report) {
@@ -224,6 +250,8 @@ util::Result<std::vector<InventoryReport>> run_inventory(const InventoryRequest&
             read_pacman(request, report, token);
         } else if (manager.inventory.method == InventoryMethod::native_npm) {
             read_npm(request, report, token);
+        } else if (manager.inventory.method == InventoryMethod::zypper_xml) {
+            read_zypper(request, manager, report, token);
         } else {
             report.status = InventoryStatus::unsupported;
             report.error = "zsyncctl cannot read " + std::string(manager.display_name) + "'s packages yet";

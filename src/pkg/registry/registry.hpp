@@ -117,6 +117,8 @@ enum class SimulationFormat {
     dnf,          ///< dnf/yum --assumeno: "Installing:" / "Upgrading:" / "Removing:" tables
     pacman_print, ///< pacman --print --print-format "%n %v": one "NAME VERSION" line per package
     zypper,       ///< zypper --dry-run: "The following N packages are going to be installed:" lists
+    zypper_xml,   ///< zypper --xmlout ... --dry-run: <install-summary> with <to-install>/<to-upgrade>/...
+                  ///< solvables
 };
 
 /// How a manager installs and removes packages by name: the argv around the names (argv[0] is one of the
@@ -169,6 +171,9 @@ struct InstallFacts {
     /// by the directory (apt's Dir= settings with dpkg's --root, dnf --installroot, zypper --root, ...).
     /// Empty: the manager cannot operate on another root, and --root refuses it.
     std::vector<std::string_view> root_args{};
+    /// Environment set, with "{root}" replaced, where root_args are used: what the manager reads from the
+    /// host without it (zypper's ZYPP_CONF: libzypp reads the host's /etc/zypp/zypp.conf under --root).
+    std::vector<std::pair<std::string_view, std::string_view>> root_env{};
     /// True when root_args make the run need no privileges of its own (apt/dpkg on a root we own: dpkg's
     /// --force-not-root).
     bool root_run_unprivileged = false;
@@ -238,11 +243,23 @@ enum class InventoryMethod {
     /// npm's global <prefix>/lib/node_modules package.json files; outdated by `npm outdated -g --json`
     /// (the registry's dist-tags.latest is on no disk)
     native_npm,
+    /// outdated and info by zypper's own --xmlout commands (the argv below; its candidates are in libzypp's
+    /// solv caches, no readable disk format); list and which are not read
+    zypper_xml,
 };
 
 /// A manager's inventory facts.
 struct InventoryFacts {
     InventoryMethod method = InventoryMethod::none;
+    /// Commands whose --xmlout output answers `pkg outdated` and `pkg info` (zypper): argv after the
+    /// executable, run with LC_ALL=C and, under --root, InstallFacts::root_args/root_env. `outdated_argv`
+    /// lists what the manager's own upgrade takes, `outdated_all_argv` also what it would skip (locks,
+    /// vendor changes), `locks_argv` the installed packages each lock matches, `info_argv` (names appended)
+    /// one package's candidate. Never a refresh. Empty: not known.
+    std::vector<std::string_view> outdated_argv{};
+    std::vector<std::string_view> outdated_all_argv{};
+    std::vector<std::string_view> locks_argv{};
+    std::vector<std::string_view> info_argv{};
 };
 
 /// One manager in the registry: everything about it that is a fact, not a run-time finding.

@@ -216,15 +216,47 @@ std::vector<Manager> system_managers() {
                     .install_prefix = {"zypper", "--non-interactive", "--no-color", "install",
                                        "--auto-agree-with-licenses"},
                     .remove_prefix = {"zypper", "--non-interactive", "--no-color", "remove"},
+                    // Never an implicit refresh (`pkg refresh` runs one): the upgrade takes what `pkg
+                    // outdated` showed. `update` skips locked packages (zypper al); by name a locked one is a
+                    // solver problem, so upgrade leaves locked names out before it plans. Run only after
+                    // consent (the dry run is shown first), so --non-interactive answers nothing the user
+                    // did not see.
+                    .upgrade_prefix = {"zypper", "--non-interactive", "--no-color", "--no-refresh", "update",
+                                       "--auto-agree-with-licenses"},
+                    .upgrade_all_prefix = {"zypper", "--non-interactive", "--no-color", "--no-refresh",
+                                           "update", "--auto-agree-with-licenses"},
+                    .refresh_prefix = {"zypper", "--non-interactive", "--no-color", "refresh"},
                     .progress = ProgressStyle::counted_steps,
                     .root_args = {"--root", "{root}"},
-                    .simulate_install_prefix = {"zypper", "--non-interactive", "--no-color", "install",
-                                                "--dry-run"},
-                    .simulate_remove_prefix = {"zypper", "--non-interactive", "--no-color", "remove",
-                                               "--dry-run"},
-                    .simulation = SimulationFormat::zypper,
+                    // libzypp reads /etc/zypp/zypp.conf of the host even under --root (strace of zypper
+                    // 1.14.42) and logs to the host's /var/log/zypper.log: the root's own instead.
+                    .root_env = {{"ZYPP_CONF", "{root}/etc/zypp/zypp.conf"},
+                                 {"ZYPP_LOGFILE", "{root}/var/log/zypper.log"}},
+                    .simulate_install_prefix = {"zypper", "--non-interactive", "--no-color", "--xmlout",
+                                                "install", "--dry-run"},
+                    .simulate_remove_prefix = {"zypper", "--non-interactive", "--no-color", "--xmlout",
+                                               "remove", "--dry-run"},
+                    .simulate_upgrade_prefix = {"zypper", "--non-interactive", "--no-color", "--no-refresh",
+                                                "--xmlout", "update", "--dry-run"},
+                    .simulate_upgrade_all_prefix = {"zypper", "--non-interactive", "--no-color",
+                                                    "--no-refresh", "--xmlout", "update", "--dry-run"},
+                    .simulation = SimulationFormat::zypper_xml,
                     .lock_files = k_rpm_locks,
                     .presence_locks = {"/run/zypp.pid"},
+                },
+            // list-updates without --all is what `zypper update` takes; --all adds what it skips; locks
+            // --solvables names the installed packages a lock holds (zypper(8)). Never a refresh.
+            .inventory =
+                {
+                    .method = InventoryMethod::zypper_xml,
+                    .outdated_argv = {"--non-interactive", "--no-color", "--no-refresh", "--xmlout",
+                                      "list-updates"},
+                    .outdated_all_argv = {"--non-interactive", "--no-color", "--no-refresh", "--xmlout",
+                                          "list-updates", "--all"},
+                    .locks_argv = {"--non-interactive", "--no-color", "--no-refresh", "--xmlout", "locks",
+                                   "--solvables"},
+                    .info_argv = {"--non-interactive", "--no-color", "--no-refresh", "--xmlout", "info",
+                                  "--type", "package"},
                 },
             // openSUSE/zypper src/main.h: the ZYPPER_EXIT_INF_* codes (104 capability not found and 105 ended
             // by
