@@ -256,9 +256,10 @@ void register_pkg_upgrade(CLI::App& pkg, Context& context) {
     cmd->footer(
         "apt: apt-get upgrade (--all) or apt-get install --only-upgrade NAMES; pacman: pacman -Su (--all) "
         "or\n"
-        "pacman -S --needed NAMES (never -y: zsyncctl pkg refresh syncs). The manager's simulation shows "
-        "the\n"
-        "transaction before anything changes; held (apt-mark hold) and ignored (IgnorePkg) packages are\n"
+        "pacman -S --needed NAMES (never -y: zsyncctl pkg refresh syncs); dnf: dnf upgrade [NAMES] (expired\n"
+        "metadata is not refreshed: zsyncctl pkg refresh does). The manager's simulation shows the\n"
+        "transaction before anything changes; held (apt-mark hold), ignored (IgnorePkg) and excluded (dnf\n"
+        "excludepkgs, versionlock) packages are\n"
         "shown as skipped and are not upgraded; a name that is not outdated is left out.\n"
         "Exit status: 0 done (or nothing to upgrade), 1 the manager failed, 2 usage, no consent (no\n"
         "terminal and no --yes) or several managers with upgrades and no --manager, 130/143/129\n"

@@ -5,6 +5,7 @@
 
 #include "pkg/detect/detect.hpp"
 #include "pkg/inventory/apt_outdated.hpp"
+#include "pkg/inventory/dnf_outdated.hpp"
 #include "pkg/inventory/dpkg_db.hpp"
 #include "pkg/inventory/dpkg_files.hpp"
 #include "pkg/inventory/npm_global.hpp"
@@ -143,6 +144,28 @@ void read_npm(const InventoryRequest& request, InventoryReport& report,
     report.outdated = std::move(*outdated);
 }
 
+// dnf: outdated and info's candidates from dnf itself (cache only), installed versions from rpm; list and
+// which wait for the rpm database reader.
+void read_rpm(const Manager& manager, const InventoryRequest& request, InventoryReport& report,
+              const core::CancellationToken& token) {
+    if (request.kind == InventoryKind::info) {
+        keep_info(report, dnf_package_info(manager, request.root, request.query, token));
+        return;
+    }
+    if (request.kind != InventoryKind::outdated) {
+        report.status = InventoryStatus::unsupported;
+        report.error = std::string("pkg ") + (request.kind == InventoryKind::list ? "list" : "which") +
+                       " does not read the rpm database yet";
+        return;
+    }
+    auto outdated = dnf_outdated(manager, request.root, nullptr, token);
+    if (!outdated) {
+        fail_report(report, outdated.error());
+        return;
+    }
+    report.outdated = std::move(*outdated);
+}
+
 // Sanitizes every field that came from a database: nothing a package wrote reaches a terminal or a
 // JSON consumer as a control sequence.
 void sanitize(InventoryReport& report) {
@@ -220,6 +243,8 @@ util::Result<std::vector<InventoryReport>> run_inventory(const InventoryRequest&
             read_pacman(request, report, token);
         } else if (manager.inventory.method == InventoryMethod::native_npm) {
             read_npm(request, report, token);
+        } else if (manager.inventory.method == InventoryMethod::rpm_dnf) {
+            read_rpm(manager, request, report, token);
         } else {
             report.status = InventoryStatus::unsupported;
             report.error = "zsyncctl cannot read " + std::string(manager.display_name) + "'s packages yet";

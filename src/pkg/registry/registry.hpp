@@ -238,6 +238,9 @@ enum class InventoryMethod {
     /// npm's global <prefix>/lib/node_modules package.json files; outdated by `npm outdated -g --json`
     /// (the registry's dist-tags.latest is on no disk)
     native_npm,
+    /// dnf: outdated from `dnf -C check-update` (twice: as upgrade sees it, and with excludes and version
+    /// locks off, for what it skips), candidates from `dnf -C repoquery`; installed versions from rpm
+    rpm_dnf,
 };
 
 /// A manager's inventory facts.
