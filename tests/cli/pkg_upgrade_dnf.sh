@@ -134,6 +134,7 @@ PTY_DEADLINE=120 "$DRIVE" "$T/intr.tty" --wait-file "$R/post.log" --send '\x03' 
     /bin/sh -c 'trap "" INT; "$0" --no-cache --root "$1" pkg upgrade --yes dnf:zs-slow; echo "exit=$?"' "$ZSYNCCTL" "$R"
 t=$(tr -d '\r' <"$T/intr.tty")
 expect_contains "$t" "exit=130" "Ctrl-C mid-upgrade exits 130"
+expect_contains "$t" "zs-slow installed; the package database is consistent" "rpm's state after the interruption is reported"
 grep -q done "$R/post.log" && ok || fail "the %post did not finish: $(cat "$R/post.log")"
 q=$(rpm --root "$R" -q zs-slow 2>&1)
 [ "$q" = "zs-slow-1.1-1.noarch" ] && ok || fail "rpm -q zs-slow after Ctrl-C: $q"

@@ -170,7 +170,7 @@ std::vector<DnfUpdate> parse_dnf_check_update(std::string_view text) {
     std::vector<DnfUpdate> out;
     std::vector<std::string_view> record;
     auto flush = [&] {
-        if (record.size() >= 3) {
+        if (record.size() == 3) { // name.arch, evr, repository: anything else is a message
             std::string_view name_arch = record[0];
             std::size_t dot = name_arch.rfind('.');
             if (dot != std::string_view::npos && dot > 0 && dot + 1 < name_arch.size()) {
