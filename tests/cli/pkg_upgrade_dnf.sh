@@ -57,6 +57,11 @@ rpmpkg zs-held 1.0
 rpmpkg zs-slow 1.0
 publish
 
+# A root whose dnf has no repository: nothing is outdated, and a note says why (dnf itself exits 1).
+mkdir -p "$T/norepo/etc/dnf" && printf '[main]\n' >"$T/norepo/etc/dnf/dnf.conf"
+TIMEOUT=60 expect_exit 0 "outdated without a repository" --json --no-cache --root "$T/norepo" pkg outdated -m dnf
+expect_json "d['managers'][0]['status']=='ok' and 'no enabled repositories' in d['managers'][0]['note'] and d['outdated']==[]" "no repository: ok, with a note"
+
 # No metadata cache yet: outdated says what to run; the refresh makes it inside the root.
 TIMEOUT=60 run_z "${Z[@]}" --json pkg outdated -m dnf
 expect_json "d['managers'][0]['status']=='error' and 'pkg refresh -m dnf' in d['managers'][0]['hint']" "outdated without a cache names pkg refresh ($CODE)"

@@ -96,6 +96,10 @@ util::Result<core::ProcessResult> query(const Manager& manager, std::vector<std:
         return std::move(*ran);
     }
     std::string tail = stderr_tail(*ran);
+    if (tail.find("There are no enabled repositories") != std::string::npos) {
+        // Nothing to compare with is an answer (nothing is outdated), not a failure; the caller says so.
+        return util::fail(util::ErrorKind::unsupported, "dnf has no enabled repositories");
+    }
     if (tail.find("Cache-only enabled but no cache") != std::string::npos) {
         return util::fail(util::ErrorKind::not_found, "dnf has no metadata cache: " + tail,
                           "run: zsyncctl pkg refresh -m dnf");
@@ -128,6 +132,7 @@ util::Result<std::vector<RpmInstalled>> rpm_installed(const util::Root& root,
         argv.end(),
         {"-q", "--qf",
          "@@\t%{NAME}\t%|EPOCH?{%{EPOCH}:}:{}|%{VERSION}-%{RELEASE}\t%{ARCH}\t%{SIZE}\t%{SUMMARY}\n"});
+    argv.emplace_back("--"); // a name is never an option
     argv.insert(argv.end(), names.begin(), names.end());
     core::ProcessSpec spec;
     spec.argv = std::move(argv);
@@ -201,9 +206,16 @@ std::vector<DnfUpdate> parse_dnf_check_update(std::string_view text) {
 
 util::Result<std::vector<OutdatedPackage>> dnf_outdated(const Manager& manager, const util::Root& root,
                                                         const std::vector<InstalledPackage>* installed,
+                                                        std::string* note,
                                                         const core::CancellationToken& token) {
     auto taken =
         query(manager, dnf_argv(manager, root, {"-C", "-q", "--color=never", "check-update"}), token);
+    if (!taken && taken.error().kind == util::ErrorKind::unsupported) {
+        if (note != nullptr) {
+            *note = taken.error().message;
+        }
+        return std::vector<OutdatedPackage>{};
+    }
     if (!taken) {
         return util::fail(std::move(taken).error());
     }
@@ -292,9 +304,10 @@ util::Result<std::vector<PackageInfo>> dnf_package_info(const Manager& manager, 
                                             {"-C", "-q", "--color=never", "repoquery", "--upgrades",
                                              "--latest-limit=1", "--qf", k_format, "--", bare}),
               token);
-    if (!candidates) {
+    if (!candidates && candidates.error().kind != util::ErrorKind::unsupported) {
         return util::fail(std::move(candidates).error());
     }
+    std::string listed = candidates ? std::move(candidates->stdout_text) : std::string(); // no repository
     std::vector<PackageInfo> out;
     auto entry_for = [&](std::string_view arch) -> PackageInfo& {
         for (auto& i : out) {
@@ -321,7 +334,7 @@ util::Result<std::vector<PackageInfo>> dnf_package_info(const Manager& manager, 
         auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
         return ec == std::errc() && end == text.data() + text.size() ? value : std::int64_t{-1};
     };
-    for (std::string_view line : util::split_lines(candidates->stdout_text)) {
+    for (std::string_view line : util::split_lines(listed)) {
         auto f = util::split(line, '\t');
         if (f.size() < 8 || f[0] != "@@" || f[1] != name) {
             continue;

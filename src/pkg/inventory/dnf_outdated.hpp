@@ -30,10 +30,12 @@ std::vector<DnfUpdate> parse_dnf_check_update(std::string_view text);
 /// `--disableexcludes=all --disableplugin=versionlock` gives what excludepkgs/includepkgs and version locks
 /// hide: those are listed with skip_reason "excluded" (dnf upgrade never takes them). Installed versions
 /// come from `installed` when given (the rpm database), else from `rpm -q` on the same root. Sorted by
-/// name, then architecture. Fails with not_found when dnf has no metadata cache (hint: pkg refresh),
-/// command_failed with dnf's message, the spawn error, or cancelled.
+/// name, then architecture. No enabled repository: nothing is outdated, and `note` (when given) says why.
+/// Fails with not_found when dnf has no metadata cache (hint: pkg refresh), command_failed with dnf's
+/// message, the spawn error, or cancelled.
 util::Result<std::vector<OutdatedPackage>> dnf_outdated(const Manager& manager, const util::Root& root,
                                                         const std::vector<InstalledPackage>* installed,
+                                                        std::string* note,
                                                         const core::CancellationToken& token = {});
 
 /// `pkg info NAME` for dnf: the installed side from `rpm -q` (version, size, summary), the candidate per

@@ -158,7 +158,7 @@ void read_rpm(const Manager& manager, const InventoryRequest& request, Inventory
                        " does not read the rpm database yet";
         return;
     }
-    auto outdated = dnf_outdated(manager, request.root, nullptr, token);
+    auto outdated = dnf_outdated(manager, request.root, nullptr, &report.note, token);
     if (!outdated) {
         fail_report(report, outdated.error());
         return;

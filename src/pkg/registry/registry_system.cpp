@@ -150,7 +150,8 @@ std::vector<Manager> system_managers() {
                     // Excluded and version-locked packages are invisible to dnf, by name too.
                     .upgrade_prefix = {"dnf", "-y", "--setopt=*.metadata_expire=never", "upgrade"},
                     .upgrade_all_prefix = {"dnf", "-y", "--setopt=*.metadata_expire=never", "upgrade"},
-                    // --refresh: makecache alone keeps metadata that has not expired; an explicit refresh asks again.
+                    // --refresh: makecache alone keeps metadata that has not expired; an explicit refresh
+                    // asks again.
                     .refresh_prefix = {"dnf", "--refresh", "makecache"},
                     .progress = ProgressStyle::counted_steps,
                     // With --installroot alone dnf takes the host's dnf.conf and repositories when the root
