@@ -219,7 +219,8 @@ util::Result<std::vector<OutdatedPackage>> dnf_outdated(const Manager& manager, 
     if (!taken) {
         return util::fail(std::move(taken).error());
     }
-    // Everything newer, excludes and version locks off: what they hide is what upgrade skips.
+    // Everything newer, excludes and version locks off: what they hide is what upgrade skips. One after the
+    // other: two dnf at once on a root without an rpm database yet fail with "rpmdb open failed".
     auto all = query(manager,
                      dnf_argv(manager, root,
                               {"-C", "-q", "--color=never", "--disableexcludes=all",
