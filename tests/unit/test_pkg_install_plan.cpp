@@ -148,7 +148,10 @@ TEST_CASE("build_plan gives exact non-interactive argv per manager") {
         auto dnf = pkg::build_plan("dnf", pkg::Operation::install, {"curl"}, options);
         REQUIRE(dnf.ok());
         CHECK(dnf->commands[0].argv ==
-              std::vector<std::string>{"dnf", "--installroot=/srv/img", "-y", "install", "curl"});
+              std::vector<std::string>{"dnf", "--installroot=/srv/img", "--config=/srv/img/etc/dnf/dnf.conf",
+                                       "--setopt=reposdir=/srv/img/etc/yum.repos.d,/srv/img/etc/yum/repos.d,"
+                                       "/srv/img/etc/distro.repos.d",
+                                       "-y", "install", "curl"});
         CHECK(dnf->needs_root);
         auto zypper = pkg::build_plan("zypper", pkg::Operation::remove, {"curl"}, options);
         REQUIRE(zypper.ok());

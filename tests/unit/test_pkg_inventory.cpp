@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "pkg/inventory/dnf_outdated.hpp"
 #include "pkg/inventory/dpkg_db.hpp"
 #include "pkg/inventory/pacman_db.hpp"
 
@@ -86,4 +87,30 @@ TEST_CASE("alpm_pattern_match follows IgnorePkg's globs and negation") {
     CHECK_FALSE(alpm_pattern_match({"!linux-lts", "linux*"}, "linux-lts"));
     CHECK(alpm_pattern_match({"!linux-lts", "linux*"}, "linux-zen"));
     CHECK_FALSE(alpm_pattern_match({}, "x"));
+}
+
+TEST_CASE("parse_dnf_check_update reads dnf 4's table, wrapped rows and stops at obsoletes") {
+    std::string text = "\n"
+                       "zs-up.noarch                            1.1-1                             zstest\n"
+                       "a-really-long-package-name-that-wraps.x86_64\n"
+                       "                                        2:3.0-1.fc40                      updates\n"
+                       "kernel.x86_64   6.8.9-300.fc40   updates-testing\n"
+                       "Security: kernel-6.8.9-300.fc40.x86_64 is an installed security update\n"
+                       "\n"
+                       "Obsoleting Packages\n"
+                       "new-thing.noarch   2.0-1   zstest\n"
+                       "    old-thing.noarch   1.0-1   @System\n";
+    auto rows = parse_dnf_check_update(text);
+    REQUIRE(rows.size() == 3);
+    CHECK(rows[0].name == "zs-up");
+    CHECK(rows[0].architecture == "noarch");
+    CHECK(rows[0].version == "1.1-1");
+    CHECK(rows[0].repository == "zstest");
+    CHECK(rows[1].name == "a-really-long-package-name-that-wraps");
+    CHECK(rows[1].architecture == "x86_64");
+    CHECK(rows[1].version == "2:3.0-1.fc40");
+    CHECK(rows[1].repository == "updates");
+    CHECK(rows[2].name == "kernel");
+    CHECK(parse_dnf_check_update("").empty());
+    CHECK(parse_dnf_check_update("Last metadata expiration check: 0:01:00 ago.\n").empty());
 }

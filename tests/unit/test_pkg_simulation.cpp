@@ -193,6 +193,20 @@ TEST_CASE("parse_simulation reads dnf, pacman and zypper transactions") {
         CHECK(names_of(r.transaction.upgrade) == std::vector<std::string>{"ncurses-libs"});
         CHECK(r.transaction.remove.empty());
     }
+    SUBCASE("dnf 4.14 prints 'Operation aborted.' on stderr: still a transaction, and no message") {
+        std::string_view table = k_dnf_install.substr(0, k_dnf_install.find("Operation aborted."));
+        auto r = pkg::parse_simulation(pkg::SimulationFormat::dnf, pkg::Operation::upgrade, table,
+                                       "Unable to detect release version\nOperation aborted.\n", 1);
+        CHECK(r.resolved);
+        CHECK(names_of(r.transaction.upgrade) == std::vector<std::string>{"ncurses-libs"});
+        CHECK(r.messages == std::vector<std::string>{"Unable to detect release version"});
+    }
+    SUBCASE("dnf exit 1 without 'Operation aborted.' is no transaction") {
+        std::string_view table = k_dnf_install.substr(0, k_dnf_install.find("Operation aborted."));
+        auto r = pkg::parse_simulation(pkg::SimulationFormat::dnf, pkg::Operation::upgrade, table,
+                                       "Error: something\n", 1);
+        CHECK_FALSE(r.resolved);
+    }
     SUBCASE("dnf5 remove with unused dependencies") {
         auto r =
             pkg::parse_simulation(pkg::SimulationFormat::dnf, pkg::Operation::remove, k_dnf5_remove, "", 1);

@@ -268,6 +268,10 @@ SimulationResult parse_simulation(SimulationFormat format, Operation operation, 
     }
     for (std::string_view line : util::split_lines(stderr_text)) {
         std::string_view t = util::trim(line);
+        if (format == SimulationFormat::dnf && t.starts_with("Operation aborted")) {
+            showed_transaction = true; // dnf 4.14 logs it to stderr, after the table on stdout
+            continue;
+        }
         if (t.empty() || t.starts_with("NOTE: This is only a simulation") ||
             t.starts_with("apt-get needs root") || t.starts_with("Keep also in mind") ||
             t.starts_with("so don't depend")) {

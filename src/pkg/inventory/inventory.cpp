@@ -6,6 +6,7 @@
 #include "core/concurrent_for.hpp"
 #include "pkg/detect/detect.hpp"
 #include "pkg/inventory/apt_outdated.hpp"
+#include "pkg/inventory/dnf_outdated.hpp"
 #include "pkg/inventory/dpkg_db.hpp"
 #include "pkg/inventory/dpkg_files.hpp"
 #include "pkg/inventory/npm_global.hpp"
@@ -170,6 +171,28 @@ void read_zypper(const InventoryRequest& request, const Manager& manager, Invent
     report.outdated = std::move(*outdated);
 }
 
+// dnf: outdated and info's candidates from dnf itself (cache only), installed versions from rpm; list and
+// which wait for the rpm database reader.
+void read_dnf(const Manager& manager, const InventoryRequest& request, InventoryReport& report,
+              const core::CancellationToken& token) {
+    if (request.kind == InventoryKind::info) {
+        keep_info(report, dnf_package_info(manager, request.root, request.query, token));
+        return;
+    }
+    if (request.kind != InventoryKind::outdated) {
+        report.status = InventoryStatus::unsupported;
+        report.error = std::string("pkg ") + (request.kind == InventoryKind::list ? "list" : "which") +
+                       " does not read the rpm database yet";
+        return;
+    }
+    auto outdated = dnf_outdated(manager, request.root, nullptr, &report.note, token);
+    if (!outdated) {
+        fail_report(report, outdated.error());
+        return;
+    }
+    report.outdated = std::move(*outdated);
+}
+
 // Sanitizes every field that came from a database: nothing a package wrote reaches a terminal or a
 // JSON consumer as a control sequence.
 void sanitize(InventoryReport& report) {
@@ -252,6 +275,8 @@ util::Result<std::vector<InventoryReport>> run_inventory(const InventoryRequest&
             read_npm(request, report, token);
         } else if (manager.inventory.method == InventoryMethod::zypper_xml) {
             read_zypper(request, manager, report, token);
+        } else if (manager.inventory.method == InventoryMethod::rpm_dnf) {
+            read_dnf(manager, request, report, token);
         } else {
             report.status = InventoryStatus::unsupported;
             report.error = "zsyncctl cannot read " + std::string(manager.display_name) + "'s packages yet";

@@ -246,6 +246,9 @@ enum class InventoryMethod {
     /// outdated and info by zypper's own --xmlout commands (the argv below; its candidates are in libzypp's
     /// solv caches, no readable disk format); list and which are not read
     zypper_xml,
+    /// dnf: outdated from `dnf -C check-update` (twice: as upgrade sees it, and with excludes and version
+    /// locks off, for what it skips), candidates from `dnf -C repoquery`; installed versions from rpm
+    rpm_dnf,
 };
 
 /// A manager's inventory facts.

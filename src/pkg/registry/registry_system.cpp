@@ -145,14 +145,38 @@ std::vector<Manager> system_managers() {
                 {
                     .install_prefix = {"dnf", "-y", "install"},
                     .remove_prefix = {"dnf", "-y", "remove"},
+                    // Upgrades never refresh expired metadata on their own (`pkg refresh` does: dnf
+                    // makecache), so the transaction run is the one outdated and the simulation showed.
+                    // Excluded and version-locked packages are invisible to dnf, by name too.
+                    .upgrade_prefix = {"dnf", "-y", "--setopt=*.metadata_expire=never", "upgrade"},
+                    .upgrade_all_prefix = {"dnf", "-y", "--setopt=*.metadata_expire=never", "upgrade"},
+                    // --refresh: makecache alone keeps metadata that has not expired; an explicit refresh
+                    // asks again.
+                    .refresh_prefix = {"dnf", "--refresh", "makecache"},
                     .progress = ProgressStyle::counted_steps,
-                    .root_args = {"--installroot={root}"},
+                    // With --installroot alone dnf takes the host's dnf.conf and repositories when the root
+                    // has none (dnf.conf(5)); these keep it to the root's own. Cache, logs and the rpm
+                    // database are the root's with --installroot.
+                    .root_args =
+                        {"--installroot={root}", "--config={root}/etc/dnf/dnf.conf",
+                         "--setopt=reposdir={root}/etc/yum.repos.d,{root}/etc/yum/repos.d,{root}/etc/"
+                         "distro.repos.d"},
                     // --assumeno resolves, prints the transaction and answers its question with no.
                     .simulate_install_prefix = {"dnf", "--assumeno", "install"},
                     .simulate_remove_prefix = {"dnf", "--assumeno", "remove"},
+                    .simulate_upgrade_prefix = {"dnf", "--assumeno", "--setopt=*.metadata_expire=never",
+                                                "upgrade"},
+                    .simulate_upgrade_all_prefix = {"dnf", "--assumeno", "--setopt=*.metadata_expire=never",
+                                                    "upgrade"},
                     .simulation = SimulationFormat::dnf,
                     .lock_files = k_rpm_locks,
+                    // After an interrupted run: what rpm's database says of the names, and rpm's own
+                    // consistency check of it.
+                    .state_query = {"rpm", "-q", "--qf", "%{NAME}\tinstalled\n"},
+                    .audit_command = {"rpm", "--verifydb"},
+                    .state_root_args = {"--root={root}"},
                 },
+            .inventory = {.method = InventoryMethod::rpm_dnf},
             // dnf(8), dnf5 check-upgrade(8): 100 means updates are available.
             .exit_codes = {{"check-update", 100, 100, ExitMeaning::found, "updates are available"},
                            {"check-upgrade", 100, 100, ExitMeaning::found, "updates are available"}},
