@@ -10,6 +10,7 @@
 #include "pkg/inventory/npm_global.hpp"
 #include "pkg/inventory/package_info.hpp"
 #include "pkg/inventory/pacman_db.hpp"
+#include "pkg/inventory/rpm_db.hpp"
 #include "pkg/registry/registry.hpp"
 #include "util/sanitize.hpp"
 #include "util/strings.hpp"
@@ -143,6 +144,39 @@ void read_npm(const InventoryRequest& request, InventoryReport& report,
     report.outdated = std::move(*outdated);
 }
 
+// dnf, yum, zypper: the shared rpm database, read natively; outdated needs the repositories' metadata.
+void read_rpm(const InventoryRequest& request, const Manager& manager, InventoryReport& report,
+              const core::CancellationToken& token) {
+    const auto& dirs = manager.inventory.databases;
+    if (request.kind == InventoryKind::outdated) {
+        report.status = InventoryStatus::unsupported;
+        report.error =
+            "pkg outdated does not read " + std::string(manager.display_name) + "'s repositories yet";
+        return;
+    }
+    if (request.kind == InventoryKind::info) {
+        keep_info(report,
+                  rpm_package_info(request.root, dirs, manager.id, request.query, &report.note, token));
+        if (report.status == InventoryStatus::ok && !report.info.empty()) {
+            report.note +=
+                std::string(report.note.empty() ? "" : "; ") + "candidate versions are not read yet";
+        }
+        return;
+    }
+    if (request.kind == InventoryKind::which) {
+        auto owners =
+            rpm_file_owners(request.root, dirs, which_candidates(request.query), &report.note, token);
+        owners ? void(report.owners = std::move(*owners)) : fail_report(report, owners.error());
+        return;
+    }
+    auto installed = rpm_installed(request.root, dirs, &report.note, token);
+    if (!installed && installed.error().kind == util::ErrorKind::not_found) {
+        report.note = installed.error().message + ": nothing is installed with rpm"; // like pacman's
+        return;
+    }
+    installed ? void(report.packages = std::move(*installed)) : fail_report(report, installed.error());
+}
+
 // Sanitizes every field that came from a database: nothing a package wrote reaches a terminal or a
 // JSON consumer as a control sequence.
 void sanitize(InventoryReport& report) {
@@ -220,6 +254,8 @@ util::Result<std::vector<InventoryReport>> run_inventory(const InventoryRequest&
             read_pacman(request, report, token);
         } else if (manager.inventory.method == InventoryMethod::native_npm) {
             read_npm(request, report, token);
+        } else if (manager.inventory.method == InventoryMethod::native_rpm) {
+            read_rpm(request, manager, report, token);
         } else {
             report.status = InventoryStatus::unsupported;
             report.error = "zsyncctl cannot read " + std::string(manager.display_name) + "'s packages yet";

@@ -238,11 +238,16 @@ enum class InventoryMethod {
     /// npm's global <prefix>/lib/node_modules package.json files; outdated by `npm outdated -g --json`
     /// (the registry's dist-tags.latest is on no disk)
     native_npm,
+    /// the rpm database (rpmdb.sqlite in the first of InventoryFacts::databases that has one); outdated
+    /// not read natively
+    native_rpm,
 };
 
 /// A manager's inventory facts.
 struct InventoryFacts {
     InventoryMethod method = InventoryMethod::none;
+    /// Directories (templates) where the method's database may be, first that has one wins (native_rpm).
+    std::vector<std::string_view> databases{};
 };
 
 /// One manager in the registry: everything about it that is a fact, not a run-time finding.
