@@ -4,12 +4,14 @@
 #include <chrono>
 
 #include "pkg/detect/detect.hpp"
+#include "pkg/inventory/apt_contents.hpp"
 #include "pkg/inventory/apt_outdated.hpp"
 #include "pkg/inventory/dpkg_db.hpp"
 #include "pkg/inventory/dpkg_files.hpp"
 #include "pkg/inventory/npm_global.hpp"
 #include "pkg/inventory/package_info.hpp"
 #include "pkg/inventory/pacman_db.hpp"
+#include "pkg/inventory/pacman_files.hpp"
 #include "pkg/inventory/rpm_db.hpp"
 #include "pkg/registry/registry.hpp"
 #include "util/sanitize.hpp"
@@ -48,6 +50,12 @@ void read_dpkg(const InventoryRequest& request, InventoryReport& report,
             return;
         }
         report.owners = std::move(*owners);
+        if (report.owners.empty()) {
+            auto providers =
+                apt_contents_providers(request.root, which_candidates(request.query), &report.note, token);
+            providers ? void(report.providers = std::move(*providers))
+                      : fail_report(report, providers.error());
+        }
         return;
     }
     auto installed = read_dpkg_database(request.root, token);
@@ -74,8 +82,18 @@ void read_pacman(const InventoryRequest& request, InventoryReport& report,
         return;
     }
     if (request.kind == InventoryKind::which) {
-        report.status = InventoryStatus::unsupported;
-        report.error = "pkg which does not read pacman's file lists yet";
+        auto paths = which_candidates(request.query);
+        auto owners = pacman_file_owners(request.root, paths, token);
+        if (!owners && owners.error().kind != util::ErrorKind::not_found) {
+            fail_report(report, owners.error());
+            return;
+        }
+        if (owners && !owners->empty()) {
+            report.owners = std::move(*owners);
+            return;
+        }
+        auto providers = pacman_file_providers(request.root, paths, &report.note, token);
+        providers ? void(report.providers = std::move(*providers)) : fail_report(report, providers.error());
         return;
     }
     auto installed = read_pacman_local(request.root);
@@ -145,6 +163,7 @@ void read_npm(const InventoryRequest& request, InventoryReport& report,
 }
 
 // dnf, yum, zypper: the shared rpm database, read natively; outdated needs the repositories' metadata.
+// No database means nothing is installed with rpm (like pacman's missing local db), not a failure.
 void read_rpm(const InventoryRequest& request, const Manager& manager, InventoryReport& report,
               const core::CancellationToken& token) {
     const auto& dirs = manager.inventory.databases;
@@ -154,27 +173,28 @@ void read_rpm(const InventoryRequest& request, const Manager& manager, Inventory
             "pkg outdated does not read " + std::string(manager.display_name) + "'s repositories yet";
         return;
     }
+    auto keep = [&](auto result, auto& into) {
+        if (result) {
+            into = std::move(*result);
+        } else if (result.error().kind == util::ErrorKind::not_found) {
+            report.note = result.error().message + ": nothing is installed with rpm";
+        } else {
+            fail_report(report, result.error());
+        }
+    };
     if (request.kind == InventoryKind::info) {
-        keep_info(report,
-                  rpm_package_info(request.root, dirs, manager.id, request.query, &report.note, token));
-        if (report.status == InventoryStatus::ok && !report.info.empty()) {
+        keep(rpm_package_info(request.root, dirs, manager.id, request.query, &report.note, token),
+             report.info);
+        if (!report.info.empty()) {
             report.note +=
                 std::string(report.note.empty() ? "" : "; ") + "candidate versions are not read yet";
         }
-        return;
+    } else if (request.kind == InventoryKind::which) {
+        keep(rpm_file_owners(request.root, dirs, which_candidates(request.query), &report.note, token),
+             report.owners);
+    } else {
+        keep(rpm_installed(request.root, dirs, &report.note, token), report.packages);
     }
-    if (request.kind == InventoryKind::which) {
-        auto owners =
-            rpm_file_owners(request.root, dirs, which_candidates(request.query), &report.note, token);
-        owners ? void(report.owners = std::move(*owners)) : fail_report(report, owners.error());
-        return;
-    }
-    auto installed = rpm_installed(request.root, dirs, &report.note, token);
-    if (!installed && installed.error().kind == util::ErrorKind::not_found) {
-        report.note = installed.error().message + ": nothing is installed with rpm"; // like pacman's
-        return;
-    }
-    installed ? void(report.packages = std::move(*installed)) : fail_report(report, installed.error());
 }
 
 // Sanitizes every field that came from a database: nothing a package wrote reaches a terminal or a
@@ -192,9 +212,12 @@ void sanitize(InventoryReport& report) {
         o.installed = util::sanitize_terminal(o.installed);
         o.candidate = util::sanitize_terminal(o.candidate);
     }
-    for (auto& f : report.owners) {
-        f.package = util::sanitize_terminal(f.package);
-        f.path = util::sanitize_terminal(f.path);
+    for (auto* files : {&report.owners, &report.providers}) {
+        for (auto& f : *files) {
+            f.package = util::sanitize_terminal(f.package);
+            f.path = util::sanitize_terminal(f.path);
+            f.repository = util::sanitize_terminal(f.repository);
+        }
     }
     for (auto& i : report.info) {
         for (std::string* field :

@@ -173,7 +173,7 @@ util::Result<std::vector<FileOwner>> rpm_file_owners(const util::Root& root,
     for (const auto& h : *headers) {
         for (const auto& f : h.files) {
             if (wanted.count(f) != 0) {
-                out.push_back({h.name, f});
+                out.push_back({h.name, f, {}});
             }
         }
     }
