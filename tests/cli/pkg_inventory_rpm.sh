@@ -115,6 +115,23 @@ TIMEOUT=30 run_z --root "$R" --json pkg outdated -m dnf
 [ "$CODE" -eq 3 ] && ok || fail "pkg outdated -m dnf: exit $CODE"
 expect_json 'd["managers"][0]["status"] == "unsupported" and "outdated" in d["managers"][0]["error"]' "outdated unsupported"
 
+# Changes still in rpmdb.sqlite-wal (a writer that has not checkpointed: a running transaction, or one killed)
+# are not read from a copy in memory: the list is the main file's, and a note says so.
+W="$T/walroot"
+mkdir -p "$W/var/lib/rpm"
+cp "$R/var/lib/rpm/rpmdb.sqlite" "$W/var/lib/rpm/"
+python3 -c "
+import os,sqlite3,sys
+db=sqlite3.connect(sys.argv[1])
+db.execute('PRAGMA wal_autocheckpoint=0')
+db.execute('INSERT INTO Packages (blob) SELECT blob FROM Packages WHERE hnum=1')
+db.commit()
+os._exit(0)  # no close: the frame stays in the -wal, as with a writer that was killed" "$W/var/lib/rpm/rpmdb.sqlite"
+[ -s "$W/var/lib/rpm/rpmdb.sqlite-wal" ] && ok || fail "no -wal was left"
+TIMEOUT=30 run_z --root "$W" --json pkg list -m dnf
+[ "$CODE" -eq 0 ] && ok || fail "pkg list with a -wal: exit $CODE ($ERR)"
+expect_json 'd["managers"][0]["count"] == 4 and "rpmdb.sqlite-wal" in d["managers"][0]["note"]' "the -wal is noted"
+
 # A damaged database: a clear one-line error naming the file, exit 3, no crash; rpm agrees it is unreadable.
 D="$T/damaged"
 mkdir -p "$D/var/lib/rpm"

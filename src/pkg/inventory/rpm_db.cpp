@@ -1,6 +1,11 @@
 #include "pkg/inventory/rpm_db.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <functional>
 #include <unordered_set>
 
 #include "pkg/detect/detect.hpp"
@@ -41,12 +46,23 @@ util::Result<Located> locate(const util::Root& root, const std::vector<std::stri
     return util::fail(util::ErrorKind::not_found, "no rpm database in " + where);
 }
 
-} // namespace
+// The size of a file inside the root, -1 when it cannot be opened.
+long long wal_size(const util::Root& root, const std::string& path) {
+    auto fd = root.open_file(path, O_RDONLY | O_NONBLOCK);
+    if (!fd) {
+        return -1;
+    }
+    struct stat st {};
+    long long size = ::fstat(*fd, &st) == 0 && S_ISREG(st.st_mode) ? static_cast<long long>(st.st_size) : -1;
+    ::close(*fd);
+    return size;
+}
 
-util::Result<std::vector<RpmHeader>> read_rpm_database(const util::Root& root,
-                                                       const std::vector<std::string_view>& directories,
-                                                       RpmFiles files, std::string* note,
-                                                       const core::CancellationToken& token) {
+// Calls `visit` with each package header of the database, in hnum order (read_rpm_database's rules).
+util::Result<void> for_each_rpm_header(const util::Root& root,
+                                       const std::vector<std::string_view>& directories, RpmFiles files,
+                                       std::string* note, const core::CancellationToken& token,
+                                       const std::function<void(RpmHeader&&)>& visit) {
     auto located = locate(root, directories);
     if (!located) {
         return util::fail(std::move(located).error());
@@ -62,7 +78,6 @@ util::Result<std::vector<RpmHeader>> read_rpm_database(const util::Root& root,
     if (!bytes) {
         return util::fail(std::move(bytes).error());
     }
-    std::vector<RpmHeader> out;
     std::size_t damaged = 0;
     std::size_t rows = 0;
     bool cancelled = false;
@@ -76,7 +91,7 @@ util::Result<std::vector<RpmHeader>> read_rpm_database(const util::Root& root,
             if (!header) {
                 ++damaged;
             } else if (!header->arch.empty()) {
-                out.push_back(std::move(*header));
+                visit(std::move(*header));
             }
             return true;
         });
@@ -84,10 +99,13 @@ util::Result<std::vector<RpmHeader>> read_rpm_database(const util::Root& root,
         return util::fail(util::ErrorKind::cancelled, "cancelled");
     }
     if (!queried) {
-        return util::fail(
-            util::ErrorKind::parse,
-            "cannot read the rpm database " + root.resolve(path).string() + ": " + queried.error().message,
-            queried.error().kind == util::ErrorKind::parse ? "rpm --rebuilddb" : queried.error().hint);
+        // A damaged file is parse (rpm --rebuilddb repairs it); a missing or too old libsqlite3 is
+        // unsupported, never not_found, which callers read as "no database: nothing installed".
+        bool damaged_file = queried.error().kind == util::ErrorKind::parse;
+        return util::fail(damaged_file ? util::ErrorKind::parse : util::ErrorKind::unsupported,
+                          "cannot read the rpm database " + root.resolve(path).string() + ": " +
+                              queried.error().message,
+                          damaged_file ? "rpm --rebuilddb" : queried.error().hint);
     }
     if (note != nullptr) {
         std::vector<std::string> notes;
@@ -95,8 +113,7 @@ util::Result<std::vector<RpmHeader>> read_rpm_database(const util::Root& root,
             notes.push_back(std::to_string(damaged) + " damaged package header" + (damaged == 1 ? "" : "s") +
                             " left out");
         }
-        auto wal = root.read(path + "-wal", 64);
-        if (wal && !wal->empty()) {
+        if (wal_size(root, path + "-wal") > 0) {
             notes.push_back(
                 "rpmdb.sqlite-wal holds changes not yet in the database (a transaction is running "
                 "or was interrupted); they are not shown");
@@ -104,6 +121,21 @@ util::Result<std::vector<RpmHeader>> read_rpm_database(const util::Root& root,
         for (const auto& n : notes) {
             *note += (note->empty() ? "" : "; ") + n;
         }
+    }
+    return util::ok();
+}
+
+} // namespace
+
+util::Result<std::vector<RpmHeader>> read_rpm_database(const util::Root& root,
+                                                       const std::vector<std::string_view>& directories,
+                                                       RpmFiles files, std::string* note,
+                                                       const core::CancellationToken& token) {
+    std::vector<RpmHeader> out;
+    auto read = for_each_rpm_header(root, directories, files, note, token,
+                                    [&](RpmHeader&& h) { out.push_back(std::move(h)); });
+    if (!read) {
+        return util::fail(std::move(read).error());
     }
     return out;
 }
@@ -164,18 +196,18 @@ util::Result<std::vector<FileOwner>> rpm_file_owners(const util::Root& root,
                                                      const std::vector<std::string_view>& directories,
                                                      const std::vector<std::string>& paths, std::string* note,
                                                      const core::CancellationToken& token) {
-    auto headers = read_rpm_database(root, directories, RpmFiles::read, note, token);
-    if (!headers) {
-        return util::fail(std::move(headers).error());
-    }
+    // One header's file list at a time: a whole system's lists are never held at once.
     std::unordered_set<std::string_view> wanted(paths.begin(), paths.end());
     std::vector<FileOwner> out;
-    for (const auto& h : *headers) {
+    auto read = for_each_rpm_header(root, directories, RpmFiles::read, note, token, [&](RpmHeader&& h) {
         for (const auto& f : h.files) {
             if (wanted.count(f) != 0) {
                 out.push_back({h.name, f, {}});
             }
         }
+    });
+    if (!read) {
+        return util::fail(std::move(read).error());
     }
     return out;
 }
