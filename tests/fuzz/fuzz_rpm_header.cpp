@@ -1,7 +1,7 @@
 // libFuzzer target: rpm header blobs as rpmdb.sqlite's Packages table stores them. The bytes are parsed with
 // the file lists read; ASan catches any read outside the blob. A parsed header always has a name and version,
-// and every file path it lists is at most the whole blob's strings long (a path is a dirname and a basename
-// from the blob's data store).
+// every file path it lists is at most twice the blob (a dirname and a basename from its data store), and the
+// whole list at most 64 times the blob.
 #include "fuzz_split.hpp"
 #include "pkg/inventory/rpm_header.hpp"
 
@@ -16,6 +16,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         for (const auto& f : header->files) {
             check(f.size() <= 2 * size);
         }
+        std::size_t total = 0;
+        for (const auto& f : header->files) {
+            total += f.size();
+        }
+        check(total <= 64 * size); // the expansion cap: a hostile blob cannot make a huge file list
         check(!pkg::rpm_evr(*header).empty());
     }
     auto without_files = pkg::parse_rpm_header(blob, pkg::RpmFiles::skip);

@@ -34,8 +34,10 @@ constexpr std::uint32_t k_type_i18nstring = 9;
 constexpr std::uint32_t k_max_tags = 0xffff;
 constexpr std::uint32_t k_max_data = 256u << 20;
 // The bytes of one header's expanded file list: DIRNAMES are shared, so a hostile blob could name one long
-// directory a million times. Real packages stay far below (texlive's largest: ~10 MB).
+// directory a million times. Real packages stay far below both caps (their lists expand to a few times the
+// blob: a directory is shared by its basenames, and the blob also holds digests, owners, modes).
 constexpr std::size_t k_max_file_bytes = std::size_t(64) << 20;
+constexpr std::size_t k_max_file_bytes_per_blob_byte = 64;
 
 std::uint32_t be32(const char* p) {
     unsigned char b[4];
@@ -212,13 +214,14 @@ std::optional<RpmHeader> parse_rpm_header(std::string_view blob, RpmFiles files)
         if (base && dirs && index) {
             std::size_t n_files = std::min(base->size(), index->size());
             std::size_t bytes = 0;
+            std::size_t cap = std::min(k_max_file_bytes, blob.size() * k_max_file_bytes_per_blob_byte);
             for (std::size_t i = 0; i < n_files; ++i) {
                 if ((*index)[i] >= dirs->size()) {
                     continue;
                 }
                 std::string_view dir = (*dirs)[(*index)[i]];
                 bytes += dir.size() + (*base)[i].size();
-                if (bytes > k_max_file_bytes) {
+                if (bytes > cap) {
                     break;
                 }
                 out.files.push_back(std::string(dir) + std::string((*base)[i]));
