@@ -39,6 +39,14 @@ nlohmann::json owner_json(const std::string& manager, const pkg::FileOwner& f) {
     return {{"manager", manager}, {"package", f.package}, {"path", f.path}};
 }
 
+// A package that is not installed but would ship the path, and the repository it would come from.
+nlohmann::json provider_json(const std::string& manager, const pkg::FileOwner& f) {
+    return {{"manager", manager},
+            {"package", f.package},
+            {"path", f.path},
+            {"repository", null_if_empty(f.repository)}};
+}
+
 std::size_t count_of(const pkg::InventoryReport& r, pkg::InventoryKind kind) {
     switch (kind) {
     case pkg::InventoryKind::list:
@@ -76,6 +84,10 @@ void print_table(const Output& out, const pkg::InventoryReport& r, pkg::Inventor
     std::size_t n = count_of(r, kind);
     if (kind == pkg::InventoryKind::which && n == 0) {
         out.line(out.paint(r.manager, Color::bold) + ": no installed package ships it");
+        for (const auto& f : r.providers) {
+            out.line("  could be installed from " + (f.repository.empty() ? std::string("?") : f.repository) +
+                     ": " + f.package + ": " + f.path);
+        }
         return;
     }
     std::string what = kind != pkg::InventoryKind::outdated ? (n == 1 ? " package" : " packages")
@@ -174,11 +186,15 @@ nlohmann::json inventory_document(pkg::InventoryKind kind, const std::vector<pkg
                        {"managers", nlohmann::json::array()}};
     if (kind == pkg::InventoryKind::which) {
         doc["query"] = query;
+        doc["providers"] = nlohmann::json::array();
     }
     for (const auto& r : reports) {
         if (kind == pkg::InventoryKind::which) {
             for (const auto& f : r.owners) {
                 doc["owners"].push_back(owner_json(r.manager, f));
+            }
+            for (const auto& f : r.providers) {
+                doc["providers"].push_back(provider_json(r.manager, f));
             }
         } else if (list) {
             for (const auto& p : r.packages) {
@@ -228,6 +244,11 @@ ExitCode run_inventory_command(Context& context, pkg::InventoryKind kind, const 
                 for (const auto& f : r.owners) {
                     nlohmann::json j = owner_json(r.manager, f);
                     j["type"] = "owner";
+                    out.line(json_text(j, JsonLayout::line));
+                }
+                for (const auto& f : r.providers) {
+                    nlohmann::json j = provider_json(r.manager, f);
+                    j["type"] = "provider";
                     out.line(json_text(j, JsonLayout::line));
                 }
             } else if (list) {

@@ -46,7 +46,7 @@ for args in "--version" "--help" "doctor" "doctor --json" "pkg managers" "pkg ma
     code=$?
     [ "$code" -le 1 ] && ok || fail "$args: exit $code"
     printf '%s\n' "$objects" | grep -q '^libc\.so' && ok || fail "$args: LD_DEBUG showed no libc (got: $(echo $objects))"
-    for lib in libarchive libcurl libstdc++ libxml2 libicu; do
+    for lib in libarchive libcurl libstdc++ libxml2 libicu libsqlite3; do
         [ "$lib" = "$shared_ok" ] && continue
         if printf '%s\n' "$objects" | grep -q "$lib"; then
             fail "zsyncctl $args loads $lib (all: $(echo $objects))"
@@ -62,6 +62,20 @@ fixture_root="$TESTS_DIR/../fixtures/search/apt/root"
 objects=$(loaded_objects --root "$fixture_root" pkg search hello --manager apt --no-cache)
 printf '%s\n' "$objects" | grep -q '^libarchive\.so' && ok ||
     fail "pkg search over .gz/.xz/.lz4 lists did not load libarchive (all: $(echo $objects))"
+
+# And reading an rpm database loads libsqlite3, on first use: a one-package rpmdb.sqlite made with Python's
+# sqlite3 from the fuzz corpus's real header (written by dnf).
+rpm_root="$SCRATCH/rpmroot"
+mkdir -p "$rpm_root/var/lib/rpm"
+python3 -c "
+import sqlite3,sys
+db=sqlite3.connect(sys.argv[1])
+db.execute('CREATE TABLE Packages (hnum INTEGER PRIMARY KEY AUTOINCREMENT, blob BLOB NOT NULL)')
+db.execute('INSERT INTO Packages (blob) VALUES (?)', (open(sys.argv[2],'rb').read(),))
+db.commit()" "$rpm_root/var/lib/rpm/rpmdb.sqlite" "$TESTS_DIR/../fuzz/corpus/rpm_header/installed-1"
+objects=$(loaded_objects --root "$rpm_root" pkg list --manager dnf --json)
+printf '%s\n' "$objects" | grep -q '^libsqlite3\.so' && ok ||
+    fail "pkg list over an rpm database did not load libsqlite3 (all: $(echo $objects))"
 
 # doctor writes nothing, not even its own detection cache, and leaves HOME alone.
 rm -rf "$XDG_CACHE_HOME"

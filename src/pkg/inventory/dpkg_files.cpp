@@ -44,7 +44,7 @@ util::Result<std::vector<FileOwner>> dpkg_file_owners(const util::Root& root,
         }
         for (std::string_view line : util::split_lines(*text)) {
             if (wanted.count(line) != 0) {
-                out.push_back({list.substr(0, list.size() - 5), std::string(line)});
+                out.push_back({list.substr(0, list.size() - 5), std::string(line), {}});
             }
         }
     }

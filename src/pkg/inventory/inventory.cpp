@@ -5,6 +5,7 @@
 
 #include "core/concurrent_for.hpp"
 #include "pkg/detect/detect.hpp"
+#include "pkg/inventory/apt_contents.hpp"
 #include "pkg/inventory/apt_outdated.hpp"
 #include "pkg/inventory/dnf_outdated.hpp"
 #include "pkg/inventory/dpkg_db.hpp"
@@ -12,6 +13,8 @@
 #include "pkg/inventory/npm_global.hpp"
 #include "pkg/inventory/package_info.hpp"
 #include "pkg/inventory/pacman_db.hpp"
+#include "pkg/inventory/pacman_files.hpp"
+#include "pkg/inventory/rpm_db.hpp"
 #include "pkg/inventory/zypper_outdated.hpp"
 #include "pkg/registry/registry.hpp"
 #include "util/sanitize.hpp"
@@ -50,6 +53,12 @@ void read_dpkg(const InventoryRequest& request, InventoryReport& report,
             return;
         }
         report.owners = std::move(*owners);
+        if (report.owners.empty()) {
+            auto providers =
+                apt_contents_providers(request.root, which_candidates(request.query), &report.note, token);
+            providers ? void(report.providers = std::move(*providers))
+                      : fail_report(report, providers.error());
+        }
         return;
     }
     auto installed = read_dpkg_database(request.root, token);
@@ -76,8 +85,18 @@ void read_pacman(const InventoryRequest& request, InventoryReport& report,
         return;
     }
     if (request.kind == InventoryKind::which) {
-        report.status = InventoryStatus::unsupported;
-        report.error = "pkg which does not read pacman's file lists yet";
+        auto paths = which_candidates(request.query);
+        auto owners = pacman_file_owners(request.root, paths, token);
+        if (!owners && owners.error().kind != util::ErrorKind::not_found) {
+            fail_report(report, owners.error());
+            return;
+        }
+        if (owners && !owners->empty()) {
+            report.owners = std::move(*owners);
+            return;
+        }
+        auto providers = pacman_file_providers(request.root, paths, &report.note, token);
+        providers ? void(report.providers = std::move(*providers)) : fail_report(report, providers.error());
         return;
     }
     auto installed = read_pacman_local(request.root);
@@ -146,51 +165,67 @@ void read_npm(const InventoryRequest& request, InventoryReport& report,
     report.outdated = std::move(*outdated);
 }
 
-// zypper: outdated and info by its own --xmlout commands (the host's zypper, with --root under a root);
-// list and which read the rpm database, which this branch does not.
-void read_zypper(const InventoryRequest& request, const Manager& manager, InventoryReport& report,
-                 const core::CancellationToken& token) {
-    if (request.kind == InventoryKind::info) {
-        keep_info(report, zypper_package_info(manager, request.root, request.query, token));
-        return;
-    }
-    if (request.kind != InventoryKind::outdated) {
-        report.status = InventoryStatus::unsupported;
-        report.error = std::string("pkg ") + (request.kind == InventoryKind::list ? "list" : "which") +
-                       " does not read the rpm database yet";
-        return;
-    }
-    auto outdated = zypper_outdated(manager, request.root, &report.note, token);
-    if (!outdated) {
-        fail_report(report, outdated.error());
-        if (outdated.error().kind == util::ErrorKind::not_found) {
-            report.hint = "install zypper, or leave it out: --manager";
-        }
-        return;
-    }
-    report.outdated = std::move(*outdated);
-}
-
-// dnf: outdated and info's candidates from dnf itself (cache only), installed versions from rpm; list and
-// which wait for the rpm database reader.
-void read_dnf(const Manager& manager, const InventoryRequest& request, InventoryReport& report,
+// dnf, yum, zypper: the shared rpm database, read natively for list, which and installed info. Outdated and
+// info's candidates need the repositories' metadata, which only the manager reads (zypper's solv caches,
+// dnf's solver): by the manager's own commands where the registry's method says how. No database means
+// nothing is installed with rpm (like pacman's missing local db), not a failure.
+void read_rpm(const InventoryRequest& request, const Manager& manager, InventoryReport& report,
               const core::CancellationToken& token) {
+    const auto& dirs = manager.inventory.databases;
+    const InventoryMethod method = manager.inventory.method;
+    auto keep = [&](auto result, auto& into) {
+        if (result) {
+            into = std::move(*result);
+        } else if (result.error().kind == util::ErrorKind::not_found) {
+            report.note = result.error().message + ": nothing is installed with rpm";
+        } else {
+            fail_report(report, result.error());
+        }
+    };
+    if (request.kind == InventoryKind::outdated) {
+        util::Result<std::vector<OutdatedPackage>> outdated = util::fail(util::ErrorKind::unsupported, "");
+        if (method == InventoryMethod::zypper_xml) {
+            outdated = zypper_outdated(manager, request.root, &report.note, token);
+        } else if (method == InventoryMethod::rpm_dnf) {
+            outdated = dnf_outdated(manager, request.root, nullptr, &report.note, token);
+        } else {
+            report.status = InventoryStatus::unsupported;
+            report.error =
+                "pkg outdated does not read " + std::string(manager.display_name) + "'s repositories yet";
+            return;
+        }
+        if (!outdated) {
+            fail_report(report, outdated.error());
+            if (method == InventoryMethod::zypper_xml &&
+                outdated.error().kind == util::ErrorKind::not_found) {
+                report.hint = "install zypper, or leave it out: --manager";
+            }
+            return;
+        }
+        report.outdated = std::move(*outdated);
+        return;
+    }
     if (request.kind == InventoryKind::info) {
-        keep_info(report, dnf_package_info(manager, request.root, request.query, token));
-        return;
+        if (method == InventoryMethod::zypper_xml) {
+            keep_info(report, zypper_package_info(manager, request.root, request.query, token));
+            return;
+        }
+        if (method == InventoryMethod::rpm_dnf) {
+            keep_info(report, dnf_package_info(manager, request.root, request.query, token));
+            return;
+        }
+        keep(rpm_package_info(request.root, dirs, manager.id, request.query, &report.note, token),
+             report.info);
+        if (!report.info.empty()) {
+            report.note +=
+                std::string(report.note.empty() ? "" : "; ") + "candidate versions are not read yet";
+        }
+    } else if (request.kind == InventoryKind::which) {
+        keep(rpm_file_owners(request.root, dirs, which_candidates(request.query), &report.note, token),
+             report.owners);
+    } else {
+        keep(rpm_installed(request.root, dirs, &report.note, token), report.packages);
     }
-    if (request.kind != InventoryKind::outdated) {
-        report.status = InventoryStatus::unsupported;
-        report.error = std::string("pkg ") + (request.kind == InventoryKind::list ? "list" : "which") +
-                       " does not read the rpm database yet";
-        return;
-    }
-    auto outdated = dnf_outdated(manager, request.root, nullptr, &report.note, token);
-    if (!outdated) {
-        fail_report(report, outdated.error());
-        return;
-    }
-    report.outdated = std::move(*outdated);
 }
 
 // Sanitizes every field that came from a database: nothing a package wrote reaches a terminal or a
@@ -208,9 +243,12 @@ void sanitize(InventoryReport& report) {
         o.installed = util::sanitize_terminal(o.installed);
         o.candidate = util::sanitize_terminal(o.candidate);
     }
-    for (auto& f : report.owners) {
-        f.package = util::sanitize_terminal(f.package);
-        f.path = util::sanitize_terminal(f.path);
+    for (auto* files : {&report.owners, &report.providers}) {
+        for (auto& f : *files) {
+            f.package = util::sanitize_terminal(f.package);
+            f.path = util::sanitize_terminal(f.path);
+            f.repository = util::sanitize_terminal(f.repository);
+        }
     }
     for (auto& i : report.info) {
         for (std::string* field :
@@ -273,10 +311,10 @@ util::Result<std::vector<InventoryReport>> run_inventory(const InventoryRequest&
             read_pacman(request, report, token);
         } else if (manager.inventory.method == InventoryMethod::native_npm) {
             read_npm(request, report, token);
-        } else if (manager.inventory.method == InventoryMethod::zypper_xml) {
-            read_zypper(request, manager, report, token);
-        } else if (manager.inventory.method == InventoryMethod::rpm_dnf) {
-            read_dnf(manager, request, report, token);
+        } else if (manager.inventory.method == InventoryMethod::native_rpm ||
+                   manager.inventory.method == InventoryMethod::zypper_xml ||
+                   manager.inventory.method == InventoryMethod::rpm_dnf) {
+            read_rpm(request, manager, report, token);
         } else {
             report.status = InventoryStatus::unsupported;
             report.error = "zsyncctl cannot read " + std::string(manager.display_name) + "'s packages yet";

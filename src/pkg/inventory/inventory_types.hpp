@@ -41,6 +41,9 @@ struct OutdatedPackage {
 struct FileOwner {
     std::string package; ///< as the manager names it ("coreutils", "libc6:amd64" for Multi-Arch: same)
     std::string path;    ///< the path as the package's file list records it
+    /// pkg which's "could be installed from": the repository (pacman's sync db, apt's Contents list) of a
+    /// package that is not installed; empty for an installed owner.
+    std::string repository;
 };
 
 /// What `pkg info NAME` tells about one package of one manager, read from its databases (no process).
@@ -83,7 +86,9 @@ struct InventoryReport {
     std::vector<InstalledPackage> packages; ///< pkg list: sorted by name, then architecture
     std::vector<OutdatedPackage> outdated;  ///< pkg outdated: sorted by name, then architecture
     std::vector<FileOwner> owners;          ///< pkg which: the packages that ship the path
-    std::vector<PackageInfo> info;          ///< pkg info: the package, one per architecture
+    /// pkg which, when no installed package of this manager ships it: packages of its repositories that would
+    std::vector<FileOwner> providers;
+    std::vector<PackageInfo> info; ///< pkg info: the package, one per architecture
     std::int64_t elapsed_ms = 0;
 };
 

@@ -243,11 +243,14 @@ enum class InventoryMethod {
     /// npm's global <prefix>/lib/node_modules package.json files; outdated by `npm outdated -g --json`
     /// (the registry's dist-tags.latest is on no disk)
     native_npm,
-    /// outdated and info by zypper's own --xmlout commands (the argv below; its candidates are in libzypp's
-    /// solv caches, no readable disk format); list and which are not read
+    /// the rpm database (rpmdb.sqlite in the first of InventoryFacts::databases that has one) for list,
+    /// which and installed info; outdated not read (yum)
+    native_rpm,
+    /// zypper: the rpm database as native_rpm, and outdated and info by zypper's own --xmlout commands
+    /// (the argv below; its candidates are in libzypp's solv caches, no readable disk format)
     zypper_xml,
-    /// dnf: outdated from `dnf -C check-update` (twice: as upgrade sees it, and with excludes and version
-    /// locks off, for what it skips), candidates from `dnf -C repoquery`; installed versions from rpm
+    /// dnf: the rpm database as native_rpm, and outdated from `dnf -C check-update` (twice: as upgrade sees
+    /// it, and with excludes and version locks off, for what it skips), candidates from `dnf -C repoquery`
     rpm_dnf,
 };
 
@@ -263,6 +266,8 @@ struct InventoryFacts {
     std::vector<std::string_view> outdated_all_argv{};
     std::vector<std::string_view> locks_argv{};
     std::vector<std::string_view> info_argv{};
+    /// Directories (templates) where the method's database may be, first that has one wins (native_rpm).
+    std::vector<std::string_view> databases{};
 };
 
 /// One manager in the registry: everything about it that is a fact, not a run-time finding.

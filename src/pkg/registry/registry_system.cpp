@@ -7,6 +7,11 @@ namespace {
 // sysimage one of newer distributions (/var/lib/rpm is then a link to it).
 const std::vector<std::string_view> k_rpm_locks = {"/var/lib/rpm/.rpm.lock",
                                                    "/usr/lib/sysimage/rpm/.rpm.lock"};
+// The rpm database that dnf, yum and zypper share: the sysimage directory of newer distributions, the
+// classic one, and Debian's rpm (%_dbpath ~/.rpmdb, where its dnf --installroot writes too).
+const InventoryFacts k_rpm_inventory = {
+    .method = InventoryMethod::native_rpm,
+    .databases = {"/usr/lib/sysimage/rpm", "/var/lib/rpm", "{home}/.rpmdb"}};
 } // namespace
 
 // Install and remove command lines are non-interactive (managers.md and each manager's manual); the names
@@ -176,7 +181,7 @@ std::vector<Manager> system_managers() {
                     .audit_command = {"rpm", "--verifydb"},
                     .state_root_args = {"--root={root}"},
                 },
-            .inventory = {.method = InventoryMethod::rpm_dnf},
+            .inventory = {.method = InventoryMethod::rpm_dnf, .databases = k_rpm_inventory.databases},
             // dnf(8), dnf5 check-upgrade(8): 100 means updates are available.
             .exit_codes = {{"check-update", 100, 100, ExitMeaning::found, "updates are available"},
                            {"check-upgrade", 100, 100, ExitMeaning::found, "updates are available"}},
@@ -208,6 +213,7 @@ std::vector<Manager> system_managers() {
                     .simulation = SimulationFormat::dnf,
                     .lock_files = k_rpm_locks,
                 },
+            .inventory = k_rpm_inventory,
             .exit_codes = {{"check-update", 100, 100, ExitMeaning::found, "updates are available"}},
         },
         {
@@ -281,6 +287,7 @@ std::vector<Manager> system_managers() {
                                    "--solvables"},
                     .info_argv = {"--non-interactive", "--no-color", "--no-refresh", "--xmlout", "info",
                                   "--type", "package"},
+                    .databases = k_rpm_inventory.databases,
                 },
             // openSUSE/zypper src/main.h: the ZYPPER_EXIT_INF_* codes (104 capability not found and 105 ended
             // by
