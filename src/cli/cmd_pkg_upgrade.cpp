@@ -212,7 +212,21 @@ ExitCode run_upgrade(Context& context, const UpgradeArgs& args, JsonState& json)
                     return nothing_to_upgrade(context, manager, names, skipped, json);
                 }
                 planned = std::move(upgradable);
+            } else if (entry->install.upgrade_all_prefix.empty()) {
+                // No upgrade-all of its own (pip): every outdated package that is not skipped, by name.
+                for (const auto& p : report.outdated) {
+                    if (p.skip_reason.empty()) {
+                        planned.push_back(p.name);
+                    }
+                }
+                if (planned.empty()) {
+                    return nothing_to_upgrade(context, manager, names, skipped, json);
+                }
             }
+        } else if (names.empty() && entry->install.upgrade_all_prefix.empty() && !reports.empty()) {
+            raise(util::make_error(util::ErrorKind::command_failed,
+                                   manager + " cannot tell what is outdated: " + reports.front().error,
+                                   reports.front().hint));
         }
     }
 
@@ -256,10 +270,13 @@ void register_pkg_upgrade(CLI::App& pkg, Context& context) {
     cmd->footer(
         "apt: apt-get upgrade (--all) or apt-get install --only-upgrade NAMES; pacman: pacman -Su (--all) "
         "or\n"
-        "pacman -S --needed NAMES (never -y: zsyncctl pkg refresh syncs). The manager's simulation shows "
-        "the\n"
-        "transaction before anything changes; held (apt-mark hold) and ignored (IgnorePkg) packages are\n"
-        "shown as skipped and are not upgraded; a name that is not outdated is left out.\n"
+        "pacman -S --needed NAMES (never -y: zsyncctl pkg refresh syncs); pip: pip install --upgrade NAME, "
+        "one\n"
+        "package at a time (--all: each outdated one); gem: gem update [NAMES]. The manager's simulation "
+        "shows\n"
+        "the transaction before anything changes (pip install --dry-run --report); held (apt-mark hold),\n"
+        "ignored (IgnorePkg) and pinned (a PIP_CONSTRAINT file) packages are shown as skipped and are not\n"
+        "upgraded; a name that is not outdated is left out.\n"
         "Exit status: 0 done (or nothing to upgrade), 1 the manager failed, 2 usage, no consent (no\n"
         "terminal and no --yes) or several managers with upgrades and no --manager, 130/143/129\n"
         "interrupted (the manager gets SIGINT and is waited for). --json: as pkg install.");

@@ -117,6 +117,7 @@ enum class SimulationFormat {
     dnf,          ///< dnf/yum --assumeno: "Installing:" / "Upgrading:" / "Removing:" tables
     pacman_print, ///< pacman --print --print-format "%n %v": one "NAME VERSION" line per package
     zypper,       ///< zypper --dry-run: "The following N packages are going to be installed:" lists
+    pip_report,   ///< pip install --dry-run --report -: the JSON installation report's "install" entries
 };
 
 /// How a manager installs and removes packages by name: the argv around the names (argv[0] is one of the
@@ -142,6 +143,9 @@ struct InstallFacts {
     bool refuses_root = false;
     /// True when the manager takes one name per command (winget); a plan then has one command per name.
     bool one_name_per_command = false;
+    /// True when upgrades by name run one command per name (pip, which has no upgrade-all: each outdated
+    /// package is upgraded on its own); installs and removals still take every name at once.
+    bool upgrade_one_name_per_command = false;
     /// Appended to a name that has no '@' (go install needs NAME@VERSION).
     std::string_view name_suffix_if_unversioned{};
     ProgressStyle progress = ProgressStyle::last_line;
@@ -238,6 +242,12 @@ enum class InventoryMethod {
     /// npm's global <prefix>/lib/node_modules package.json files; outdated by `npm outdated -g --json`
     /// (the registry's dist-tags.latest is on no disk)
     native_npm,
+    /// pip: the *.dist-info/METADATA (and *.egg-info) files of the interpreter's site directories; outdated
+    /// by `pip list --outdated --format=json` (the index is on no disk), constraints files applied
+    native_pip,
+    /// RubyGems: specifications/*.gemspec file names under each GEM_PATH directory and the default gems'
+    /// specifications/default; outdated by `gem outdated` against the configured sources
+    native_gem,
 };
 
 /// A manager's inventory facts.
