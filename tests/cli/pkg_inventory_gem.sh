@@ -1,0 +1,3 @@
+#!/bin/bash
+. "$TESTS_DIR/lib.sh"
+skip "not written yet"
