@@ -158,7 +158,8 @@ void register_pkg_info(CLI::App& pkg, Context& context) {
         "One package per manager: installed and candidate versions, description, repository, size",
         "apt/dpkg: dpkg's status and the configured apt lists (the candidate as pkg outdated picks it); "
         "pacman: the local db and the first sync db that has it. Read from the databases: nothing is run, "
-        "nothing refreshed.\n"
+        "nothing refreshed; except pip and gem, whose candidate is on no disk: their METADATA or gemspec "
+        "(version, summary), the candidate from their outdated check (pip list --outdated, gem outdated).\n"
         "Exit status: 0 found, 1 no manager knows it, 2 usage error, 3 a manager could not be read, 130 "
         "interrupted.",
         options);

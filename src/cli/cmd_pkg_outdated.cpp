@@ -15,9 +15,11 @@ void register_pkg_outdated(CLI::App& pkg, Context& context) {
         "preferences pins and APT::Default-Release applied; a pin it cannot apply is named in a "
         "note). pacman: the local db vs the first sync db that has the package (as pacman -Qu). npm: its "
         "registry's dist-tags.latest is on no disk, so npm outdated -g --json is run (LC_ALL=C, the "
-        "configured registry; not under --root), current vs latest. A package an "
+        "configured registry; not under --root), current vs latest. pip: pip list --outdated "
+        "--format=json (its configured index, PIP_RETRIES=0; an index page it could not fetch is an "
+        "error). gem: gem outdated (a source it could not read is an error). A package an "
         "upgrade would skip is shown with the reason: held (apt-mark hold), ignored "
-        "(IgnorePkg/IgnoreGroup).\n"
+        "(IgnorePkg/IgnoreGroup), pinned (a PIP_CONSTRAINT file).\n"
         "Exit status: 0 nothing outdated, 100 some package would be upgraded (held or ignored ones alone "
         "give 0), 2 usage error, 3 could not check (a manager failed, e.g. no lists), 130 interrupted.",
         std::make_shared<InventoryOptions>());
