@@ -6,7 +6,9 @@
 #include <cstdlib>
 #include <filesystem>
 #include <set>
+#include <sys/stat.h>
 #include <system_error>
+#include <unistd.h>
 #include <variant>
 
 #include "core/process.hpp"
@@ -231,6 +233,102 @@ std::string one_line(std::string_view text, std::size_t limit = 300) {
     return out.size() > limit ? out.substr(0, limit) + "..." : out;
 }
 
+// The hosts of gem's sources: the ":sources:" list of the gemrc files gem reads (GEMRC, else ~/.gemrc, and
+// /etc/gemrc), rubygems.org when none names any.
+std::vector<std::string> source_hosts() {
+    std::vector<std::string> files = {"/etc/gemrc"};
+    const char* gemrc = std::getenv("GEMRC");
+    const char* home = std::getenv("HOME");
+    if (gemrc != nullptr && *gemrc != '\0') {
+        for (std::string_view f : util::split(gemrc, ':')) {
+            files.emplace_back(f);
+        }
+    } else if (home != nullptr) {
+        files.push_back(std::string(home) + "/.gemrc");
+    }
+    std::vector<std::string> hosts;
+    for (const std::string& file : files) {
+        auto text = util::Root().read(file, 1u << 20);
+        if (!text) {
+            continue;
+        }
+        bool in_sources = false;
+        for (std::string_view line : util::split_lines(*text)) {
+            if (!line.empty() && line.front() != ' ' && line.front() != '-') {
+                in_sources = util::trim(line).starts_with(":sources:");
+                continue;
+            }
+            std::string_view item = util::trim(line);
+            if (!in_sources || !item.starts_with("- ")) {
+                continue;
+            }
+            std::string_view url = util::trim(item.substr(2));
+            auto scheme = url.find("://");
+            if (scheme == std::string_view::npos) {
+                continue;
+            }
+            std::string_view rest = url.substr(scheme + 3);
+            rest = rest.substr(0, rest.find_first_of("/:"));
+            if (auto at = rest.rfind('@'); at != std::string_view::npos) {
+                rest = rest.substr(at + 1);
+            }
+            if (!rest.empty()) {
+                hosts.emplace_back(rest);
+            }
+        }
+    }
+    if (hosts.empty()) {
+        hosts.emplace_back("rubygems.org");
+    }
+    return hosts;
+}
+
+// A root-owned getent, or empty.
+std::string trusted_getent() {
+    for (const char* path : {"/usr/bin/getent", "/bin/getent"}) {
+        struct stat st {};
+        if (::stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == 0 && (st.st_mode & 022) == 0 &&
+            ::access(path, X_OK) == 0) {
+            return path;
+        }
+    }
+    return {};
+}
+
+bool behind_proxy() {
+    for (const char* name :
+         {"https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"}) {
+        const char* value = std::getenv(name);
+        if (value != nullptr && value[0] != '\0') {
+            return true;
+        }
+    }
+    return false;
+}
+
+// The first source host that does not resolve within 1.5 s (getent ahosts), or empty: gem outdated asks
+// the source once per installed gem and would fail each time after its own resolver wait.
+std::string unresolvable_source(const core::CancellationToken& token) {
+    std::string getent = behind_proxy() ? std::string() : trusted_getent();
+    if (getent.empty()) {
+        return {};
+    }
+    for (const std::string& host : source_hosts()) {
+        core::ProcessSpec check;
+        check.argv = {getent, "ahosts", host};
+        check.set_env("LC_ALL", "C");
+        check.timeout = std::chrono::milliseconds(1500);
+        check.kill_grace = std::chrono::milliseconds(100);
+        check.capture_limit = 4096;
+        auto ran = core::run_process(std::move(check), token);
+        if (ran && (ran->outcome == core::ProcessOutcome::timed_out ||
+                    (ran->outcome == core::ProcessOutcome::exited && ran->exit_code == 2))) {
+            return host;
+        }
+    }
+    return {};
+}
+
 } // namespace
 
 bool split_gemspec_name(std::string_view file, std::string& name, std::string& version,
@@ -382,6 +480,10 @@ std::string gem_source_failure(std::string_view debug_log) {
 
 util::Result<std::vector<OutdatedPackage>> gem_outdated(const std::string& executable,
                                                         const core::CancellationToken& token) {
+    if (std::string host = unresolvable_source(token); !host.empty()) {
+        return util::fail(util::ErrorKind::network, "gem could not read its source: cannot resolve " + host,
+                          "check gem's sources (gem sources --list) and the network");
+    }
     core::ProcessSpec spec;
     // --debug is the only place gem says a source could not be read (outdated drops the error).
     spec.argv = {executable, "outdated", "--debug"};

@@ -51,7 +51,9 @@ std::vector<OutdatedPackage> parse_gem_outdated(std::string_view text);
 std::string gem_source_failure(std::string_view debug_log);
 
 /// Runs `<executable> outdated --debug` (LC_ALL=C, the configured sources) and parses it; a source that
-/// could not be read fails the answer (gem outdated itself ignores it and exits 0). Fails with the spawn
+/// could not be read fails the answer (gem outdated itself ignores it and exits 0), and so does, before gem
+/// runs, a source host (from the gemrc files' :sources:, else rubygems.org) that getent cannot resolve
+/// within 1.5 s (no proxy set). Fails with the spawn
 /// error, cancelled, timeout, network (the source) or command_failed (gem's ERROR line).
 util::Result<std::vector<OutdatedPackage>> gem_outdated(const std::string& executable,
                                                         const core::CancellationToken& token);

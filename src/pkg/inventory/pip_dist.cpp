@@ -12,6 +12,7 @@
 
 #include "core/process.hpp"
 #include "pkg/inventory/pip_version.hpp"
+#include "util/sanitize.hpp"
 #include "util/strings.hpp"
 
 namespace zsyncctl::pkg {
@@ -426,7 +427,7 @@ util::Result<std::vector<OutdatedPackage>> pip_outdated(const util::Root& root, 
     for (OutdatedPackage& o : *parsed) {
         if (auto c = violated_constraint(constraints, o.name, o.candidate)) {
             o.skip_reason = "pinned";
-            pinned.push_back(o.name + " (" + c->line + " in " + c->file + ")");
+            pinned.push_back(util::sanitize_terminal(o.name + " (" + c->line + " in " + c->file + ")"));
         }
     }
     if (note != nullptr && !pinned.empty()) {
