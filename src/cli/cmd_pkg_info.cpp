@@ -158,7 +158,9 @@ void register_pkg_info(CLI::App& pkg, Context& context) {
         "One package per manager: installed and candidate versions, description, repository, size",
         "apt/dpkg: dpkg's status and the configured apt lists (the candidate as pkg outdated picks it); "
         "pacman: the local db and the first sync db that has it (read from the databases, nothing is run); "
-        "zypper: zypper --no-refresh --xmlout info. Nothing is refreshed.\n"
+        "zypper: zypper --no-refresh --xmlout info; pip and gem: their METADATA or gemspec (version, "
+        "summary), the candidate from their outdated check (pip list --outdated, gem outdated). Nothing is "
+        "refreshed.\n"
         "Exit status: 0 found, 1 no manager knows it, 2 usage error, 3 a manager could not be read, 130 "
         "interrupted.",
         options);

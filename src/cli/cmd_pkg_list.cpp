@@ -30,12 +30,15 @@ void register_pkg_list(CLI::App& pkg, Context& context) {
     add_inventory_command(
         pkg, context, pkg::InventoryKind::list, "list",
         "Installed packages of every detected manager, read from their databases (dpkg "
-        "status, pacman's local db, npm's global node_modules)",
+        "status, pacman's local db, npm's global node_modules, pip's dist-info, gemspecs)",
         "apt/dpkg: every package dpkg-query -W lists (states included: ii, rc, iU, hi), with "
         "apt's explicit/automatic mark and dpkg's hold. pacman: the local db, explicit or "
         "dependency, IgnorePkg/IgnoreGroup shown as held. npm: the package.json of each global package "
         "(NAME and @SCOPE/NAME) under the prefix's lib/node_modules, as npm ls -g --depth=0 (the prefix "
-        "as pkg paths npm shows it, NPM_CONFIG_PREFIX first). Nothing is run, nothing refreshed.\n"
+        "as pkg paths npm shows it, NPM_CONFIG_PREFIX first). pip: the dist-info/egg-info metadata of the "
+        "site directories of the interpreter pip runs, as pip list. gem: the gemspec file names under "
+        "GEM_PATH (else gem environment gempath) and the default gems, as gem list --local. Nothing else "
+        "is run, nothing refreshed.\n"
         "Exit status: 0 listed, 2 usage error, 3 a manager could not be listed, 130 "
         "interrupted.",
         std::make_shared<InventoryOptions>());

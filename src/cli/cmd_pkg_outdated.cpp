@@ -16,9 +16,12 @@ void register_pkg_outdated(CLI::App& pkg, Context& context) {
         "note). pacman: the local db vs the first sync db that has the package (as pacman -Qu). npm: its "
         "registry's dist-tags.latest is on no disk, so npm outdated -g --json is run (LC_ALL=C, the "
         "configured registry; not under --root), current vs latest. dnf: dnf -C check-update (cache "
-        "only) vs rpm's installed versions. A package an "
+        "only) vs rpm's installed versions. pip: pip list --outdated "
+        "--format=json (its configured index, PIP_RETRIES=0; an index page it could not fetch is an "
+        "error). gem: gem outdated (a source it could not read is an error). A package an "
         "upgrade would skip is shown with the reason: held (apt-mark hold), ignored "
-        "(IgnorePkg/IgnoreGroup), excluded (dnf excludepkgs, includepkgs or versionlock).\n"
+        "(IgnorePkg/IgnoreGroup), excluded (dnf excludepkgs, includepkgs or versionlock), pinned (a "
+        "PIP_CONSTRAINT file).\n"
         "Exit status: 0 nothing outdated, 100 some package would be upgraded (held or ignored ones alone "
         "give 0), 2 usage error, 3 could not check (a manager failed, e.g. no lists), 130 interrupted.",
         std::make_shared<InventoryOptions>());

@@ -132,6 +132,12 @@ std::optional<std::vector<std::string>> planned_names(Context& context, const st
     }
     auto reports = outdated_reports(context, {manager});
     if (reports.empty() || reports.front().status != pkg::InventoryStatus::ok) {
+        if (names.empty() && entry->install.upgrade_all_prefix.empty() && !reports.empty()) {
+            // No upgrade-all of its own (pip): the outdated names are the plan, and they are not known.
+            raise(util::make_error(util::ErrorKind::command_failed,
+                                   manager + " cannot tell what is outdated: " + reports.front().error,
+                                   reports.front().hint));
+        }
         return planned;
     }
     const auto& report = reports.front();
@@ -168,6 +174,16 @@ std::optional<std::vector<std::string>> planned_names(Context& context, const st
             return std::nullopt;
         }
         planned = std::move(upgradable);
+    } else if (entry->install.upgrade_all_prefix.empty()) {
+        // No upgrade-all of its own (pip): every outdated package that is not skipped, by name.
+        for (const auto& p : report.outdated) {
+            if (p.skip_reason.empty()) {
+                planned.push_back(p.name);
+            }
+        }
+        if (planned.empty()) {
+            return std::nullopt;
+        }
     }
     return planned;
 }

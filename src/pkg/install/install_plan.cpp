@@ -349,7 +349,9 @@ util::Result<InstallPlan> build_plan(std::string_view id, Operation operation,
         }
         plan.commands.push_back(std::move(cmd));
     };
-    if (facts.one_name_per_command && !names.empty()) {
+    bool per_name =
+        facts.one_name_per_command || (operation == Operation::upgrade && facts.upgrade_one_name_per_command);
+    if (per_name && !names.empty()) {
         for (const std::string& name : names) {
             PlannedCommand cmd = start();
             cmd.argv.push_back(name_arg(name));
@@ -362,8 +364,9 @@ util::Result<InstallPlan> build_plan(std::string_view id, Operation operation,
         }
         finish(cmd);
     }
-    if (!simulate_prefix.empty() && facts.simulation != SimulationFormat::none &&
-        !facts.one_name_per_command) {
+    // A simulation takes every name at once even when the run takes one per command (pip's dry run
+    // resolves them together, which is what the runs one after another end with).
+    if (!simulate_prefix.empty() && facts.simulation != SimulationFormat::none) {
         prefix = simulate_prefix;
         bool was_asked = asked;
         asked = false; // the simulation asks nothing either way

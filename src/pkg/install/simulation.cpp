@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <csignal>
 
+#include <nlohmann/json.hpp>
+
 #include "core/process.hpp"
 #include "pkg/install/install.hpp"
 #include "util/strings.hpp"
@@ -240,6 +242,35 @@ void parse_zypper(std::string_view out, SimulationResult& result) {
     }
 }
 
+// pip install --dry-run --report - (pip >= 22.2, report version "1"): {"install": [{"metadata": {"name",
+// "version"}, "requested": bool}, ...]}. pip names no installed version: what was asked for is an upgrade
+// in an upgrade (a name that is not installed is refused before), the rest are dependencies it installs or
+// moves with it.
+// False when the output is no such report.
+bool parse_pip_report(std::string_view out, Operation operation, SimulationResult& result) {
+    auto doc = nlohmann::json::parse(out, nullptr, false);
+    if (!doc.is_object() || !doc.contains("install") || !doc["install"].is_array()) {
+        result.messages.emplace_back("pip printed no installation report");
+        return false;
+    }
+    for (const auto& item : doc["install"]) {
+        const auto* metadata = item.is_object() && item.contains("metadata") ? &item["metadata"] : nullptr;
+        if (metadata == nullptr || !metadata->is_object() ||
+            !metadata->value("name", nlohmann::json()).is_string()) {
+            continue;
+        }
+        TransactionPackage p{
+            metadata->value("name", std::string()), metadata->value("version", std::string()), {}};
+        bool requested = item.value("requested", false);
+        if (operation == Operation::upgrade && requested) {
+            result.transaction.upgrade.push_back(std::move(p));
+        } else {
+            result.transaction.install.push_back(std::move(p));
+        }
+    }
+    return true;
+}
+
 } // namespace
 
 SimulationResult parse_simulation(SimulationFormat format, Operation operation, std::string_view stdout_text,
@@ -247,6 +278,7 @@ SimulationResult parse_simulation(SimulationFormat format, Operation operation, 
     SimulationResult result;
     result.exit_code = exit_code;
     bool showed_transaction = false;
+    bool unreadable = false;
     switch (format) {
     case SimulationFormat::apt_get:
         parse_apt(stdout_text, result);
@@ -262,6 +294,8 @@ SimulationResult parse_simulation(SimulationFormat format, Operation operation, 
         break;
     case SimulationFormat::zypper_xml:
         parse_zypper_xml_simulation(stdout_text, result);
+    case SimulationFormat::pip_report:
+        unreadable = exit_code == 0 && !parse_pip_report(stdout_text, operation, result);
         break;
     case SimulationFormat::none:
         break;
@@ -279,7 +313,8 @@ SimulationResult parse_simulation(SimulationFormat format, Operation operation, 
         }
         result.messages.emplace_back(t);
     }
-    result.resolved = exit_code == 0 || (format == SimulationFormat::dnf && showed_transaction);
+    result.resolved =
+        (exit_code == 0 && !unreadable) || (format == SimulationFormat::dnf && showed_transaction);
     if (!result.resolved) {
         result.transaction = {};
     }

@@ -10,10 +10,12 @@
 #include "pkg/inventory/dnf_outdated.hpp"
 #include "pkg/inventory/dpkg_db.hpp"
 #include "pkg/inventory/dpkg_files.hpp"
+#include "pkg/inventory/gem_specs.hpp"
 #include "pkg/inventory/npm_global.hpp"
 #include "pkg/inventory/package_info.hpp"
 #include "pkg/inventory/pacman_db.hpp"
 #include "pkg/inventory/pacman_files.hpp"
+#include "pkg/inventory/pip_dist.hpp"
 #include "pkg/inventory/rpm_db.hpp"
 #include "pkg/inventory/zypper_outdated.hpp"
 #include "pkg/registry/registry.hpp"
@@ -228,6 +230,109 @@ void read_rpm(const InventoryRequest& request, const Manager& manager, Inventory
     }
 }
 
+// The detected executable of `id` (`pkg paths ID`), or an error in `report`.
+const DetectedManager* detected_or_fail(const InventoryRequest& request, InventoryReport& report,
+                                        const char* id, Detection& detection) {
+    detection = detect_managers(DetectContext::current(request.root),
+                                request.use_cache ? UseCache::yes : UseCache::no);
+    auto found = detection.find(id);
+    if (found.empty() || found.front()->executable.empty()) {
+        report.status = InventoryStatus::error;
+        report.error = std::string(id) + " was not found";
+        return nullptr;
+    }
+    return found.front();
+}
+
+// pip: the site directories of the interpreter the detected pip runs (its "#!" line); list and info
+// natively, outdated by pip itself (the index is on no disk), constraints files applied.
+void read_pip(const InventoryRequest& request, InventoryReport& report,
+              const core::CancellationToken& token) {
+    if (request.kind == InventoryKind::which) {
+        report.status = InventoryStatus::unsupported;
+        report.error = "pkg which does not read pip's packages yet";
+        return;
+    }
+    Detection detection;
+    const DetectedManager* pip = detected_or_fail(request, report, "pip", detection);
+    if (pip == nullptr) {
+        return;
+    }
+    auto env = python_environment(request.root, pip->executable);
+    if (!env) {
+        fail_report(report, env.error());
+        return;
+    }
+    if (request.kind == InventoryKind::info) {
+        keep_info(report, pip_package_info(request.root, *env, pip->executable, request.query, token));
+        return;
+    }
+    if (request.kind == InventoryKind::list) {
+        auto installed = read_pip_site(request.root, *env, token);
+        if (!installed) {
+            fail_report(report, installed.error());
+            return;
+        }
+        report.packages = std::move(*installed);
+        return;
+    }
+    if (!request.root.is_host()) {
+        report.status = InventoryStatus::skipped;
+        report.error = "pip outdated runs pip, which is not done under --root";
+        return;
+    }
+    auto outdated = pip_outdated(request.root, pip->executable, &report.note, token);
+    if (!outdated) {
+        fail_report(report, outdated.error());
+        return;
+    }
+    report.outdated = std::move(*outdated);
+}
+
+// RubyGems: the gemspecs of Gem.path and the default gems natively; outdated by `gem outdated`.
+void read_gem(const InventoryRequest& request, InventoryReport& report,
+              const core::CancellationToken& token) {
+    if (request.kind == InventoryKind::which) {
+        report.status = InventoryStatus::unsupported;
+        report.error = "pkg which does not read RubyGems' packages yet";
+        return;
+    }
+    Detection detection;
+    const DetectedManager* gem = detected_or_fail(request, report, "gem", detection);
+    if (gem == nullptr) {
+        return;
+    }
+    auto dirs = gem_dirs(request.root, gem->executable, token);
+    if (!dirs) {
+        fail_report(report, dirs.error());
+        return;
+    }
+    if (request.kind == InventoryKind::info) {
+        keep_info(report, gem_package_info(request.root, *dirs, gem->executable, request.query, token));
+        return;
+    }
+    if (request.kind == InventoryKind::list) {
+        auto installed = read_gem_specs(request.root, *dirs, token);
+        if (!installed) {
+            fail_report(report, installed.error());
+            return;
+        }
+        report.packages = std::move(*installed);
+        return;
+    }
+    if (!request.root.is_host()) {
+        report.status = InventoryStatus::skipped;
+        report.error = "gem outdated runs gem, which is not done under --root";
+        return;
+    }
+    auto outdated = gem_outdated(gem->executable, token);
+    if (!outdated) {
+        fail_report(report, outdated.error());
+        return;
+    }
+    report.outdated = std::move(*outdated);
+}
+
 // Sanitizes every field that came from a database: nothing a package wrote reaches a terminal or a
 // JSON consumer as a control sequence.
 void sanitize(InventoryReport& report) {
@@ -315,6 +420,10 @@ util::Result<std::vector<InventoryReport>> run_inventory(const InventoryRequest&
                    manager.inventory.method == InventoryMethod::zypper_xml ||
                    manager.inventory.method == InventoryMethod::rpm_dnf) {
             read_rpm(request, manager, report, token);
+        } else if (manager.inventory.method == InventoryMethod::native_pip) {
+            read_pip(request, report, token);
+        } else if (manager.inventory.method == InventoryMethod::native_gem) {
+            read_gem(request, report, token);
         } else {
             report.status = InventoryStatus::unsupported;
             report.error = "zsyncctl cannot read " + std::string(manager.display_name) + "'s packages yet";

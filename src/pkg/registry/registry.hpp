@@ -119,6 +119,7 @@ enum class SimulationFormat {
     zypper,       ///< zypper --dry-run: "The following N packages are going to be installed:" lists
     zypper_xml,   ///< zypper --xmlout ... --dry-run: <install-summary> with <to-install>/<to-upgrade>/...
                   ///< solvables
+    pip_report,   ///< pip install --dry-run --report -: the JSON installation report's "install" entries
 };
 
 /// How a manager installs and removes packages by name: the argv around the names (argv[0] is one of the
@@ -144,6 +145,9 @@ struct InstallFacts {
     bool refuses_root = false;
     /// True when the manager takes one name per command (winget); a plan then has one command per name.
     bool one_name_per_command = false;
+    /// True when upgrades by name run one command per name (pip, which has no upgrade-all: each outdated
+    /// package is upgraded on its own); installs and removals still take every name at once.
+    bool upgrade_one_name_per_command = false;
     /// Appended to a name that has no '@' (go install needs NAME@VERSION).
     std::string_view name_suffix_if_unversioned{};
     ProgressStyle progress = ProgressStyle::last_line;
@@ -252,6 +256,12 @@ enum class InventoryMethod {
     /// dnf: the rpm database as native_rpm, and outdated from `dnf -C check-update` (twice: as upgrade sees
     /// it, and with excludes and version locks off, for what it skips), candidates from `dnf -C repoquery`
     rpm_dnf,
+    /// pip: the *.dist-info/METADATA (and *.egg-info) files of the interpreter's site directories; outdated
+    /// by `pip list --outdated --format=json` (the index is on no disk), constraints files applied
+    native_pip,
+    /// RubyGems: specifications/*.gemspec file names under each GEM_PATH directory and the default gems'
+    /// specifications/default; outdated by `gem outdated` against the configured sources
+    native_gem,
 };
 
 /// A manager's inventory facts.

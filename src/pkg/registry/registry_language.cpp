@@ -88,7 +88,18 @@ std::vector<Manager> language_managers() {
                 {
                     .install_prefix = {"pip", "install", "--no-input", "--disable-pip-version-check"},
                     .remove_prefix = {"pip", "uninstall", "--yes", "--disable-pip-version-check"},
+                    // pip has no upgrade-all (pypa/pip#59): `pkg upgrade --all` upgrades each outdated
+                    // package on its own, one command per name.
+                    .upgrade_prefix = {"pip", "install", "--upgrade", "--no-input",
+                                       "--disable-pip-version-check"},
+                    .upgrade_one_name_per_command = true,
+                    .env = {{"PIP_ROOT_USER_ACTION", "ignore"}},
+                    // pip >= 22.2: resolves and reports, installs nothing; --quiet keeps stdout the JSON.
+                    .simulate_upgrade_prefix = {"pip", "install", "--dry-run", "--upgrade", "--report", "-",
+                                                "--quiet", "--no-input", "--disable-pip-version-check"},
+                    .simulation = SimulationFormat::pip_report,
                 },
+            .inventory = {.method = InventoryMethod::native_pip},
         },
         {
             .id = "pipx",
@@ -197,7 +208,10 @@ std::vector<Manager> language_managers() {
                 {
                     .install_prefix = {"gem", "install", "--no-document"},
                     .remove_prefix = {"gem", "uninstall", "--all", "--executables"},
+                    .upgrade_prefix = {"gem", "update", "--no-document"},
+                    .upgrade_all_prefix = {"gem", "update", "--no-document"},
                 },
+            .inventory = {.method = InventoryMethod::native_gem},
         },
         {
             .id = "go",
