@@ -294,6 +294,7 @@ SimulationResult parse_simulation(SimulationFormat format, Operation operation, 
         break;
     case SimulationFormat::zypper_xml:
         parse_zypper_xml_simulation(stdout_text, result);
+        break;
     case SimulationFormat::pip_report:
         unreadable = exit_code == 0 && !parse_pip_report(stdout_text, operation, result);
         break;
