@@ -325,7 +325,8 @@ void register_pkg_upgrade(CLI::App& pkg, Context& context) {
         cmd->add_option("-m,--manager", args->managers,
                         "The package managers to use, repeated or comma-separated (without it: every "
                         "detected manager that has upgrades)")
-            ->option_text("M"),
+            ->option_text("M")
+            ->allow_extra_args(false), // -m apt curl: curl is a name, not a second manager
         "upgrade-managers");
     add_run_flags(*cmd, args->consent);
     cmd->footer(

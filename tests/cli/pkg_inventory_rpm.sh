@@ -110,9 +110,9 @@ done
 TIMEOUT=30 run_z --root "$R" pkg info zs-lib -m dnf
 expect_contains "$OUT" "0.9-1.fc40" "text info shows the version"
 
-# outdated is not read natively for rpm managers: unsupported, said plainly, exit 3 when named.
-TIMEOUT=30 run_z --root "$R" --json pkg outdated -m dnf
-[ "$CODE" -eq 3 ] && ok || fail "pkg outdated -m dnf: exit $CODE"
+# yum has no outdated reader (dnf and zypper ask the manager itself): unsupported, said plainly, exit 3.
+TIMEOUT=30 run_z --root "$R" --json pkg outdated -m yum
+[ "$CODE" -eq 3 ] && ok || fail "pkg outdated -m yum: exit $CODE"
 expect_json 'd["managers"][0]["status"] == "unsupported" and "outdated" in d["managers"][0]["error"]' "outdated unsupported"
 
 # Changes still in rpmdb.sqlite-wal (a writer that has not checkpointed: a running transaction, or one killed)

@@ -208,19 +208,30 @@ void read_rpm(const InventoryRequest& request, const Manager& manager, Inventory
         return;
     }
     if (request.kind == InventoryKind::info) {
-        if (method == InventoryMethod::zypper_xml) {
-            keep_info(report, zypper_package_info(manager, request.root, request.query, token));
-            return;
-        }
-        if (method == InventoryMethod::rpm_dnf) {
-            keep_info(report, dnf_package_info(manager, request.root, request.query, token));
-            return;
+        // The manager's own answer has the candidate; without it (no configuration, no cache, not
+        // installed on this machine) the installed side still comes from the database, and the note says
+        // why the candidate is missing.
+        std::string candidate_error = "candidate versions are not read yet";
+        if (method == InventoryMethod::zypper_xml || method == InventoryMethod::rpm_dnf) {
+            auto info = method == InventoryMethod::zypper_xml
+                            ? zypper_package_info(manager, request.root, request.query, token)
+                            : dnf_package_info(manager, request.root, request.query, token);
+            if (info && !info->empty()) {
+                report.info = std::move(*info);
+                return;
+            }
+            if (!info) {
+                if (info.error().kind == util::ErrorKind::cancelled) {
+                    fail_report(report, info.error());
+                    return;
+                }
+                candidate_error = "no candidate: " + info.error().message;
+            }
         }
         keep(rpm_package_info(request.root, dirs, manager.id, request.query, &report.note, token),
              report.info);
         if (!report.info.empty()) {
-            report.note +=
-                std::string(report.note.empty() ? "" : "; ") + "candidate versions are not read yet";
+            report.note += std::string(report.note.empty() ? "" : "; ") + candidate_error;
         }
     } else if (request.kind == InventoryKind::which) {
         keep(rpm_file_owners(request.root, dirs, which_candidates(request.query), &report.note, token),
