@@ -80,7 +80,8 @@ public:
     bool write(std::string_view data);
 
     /// Runs `callback` once, when the output buffer falls to empty after a write() returned false (at
-    /// once if it already is). Replaces an earlier callback.
+    /// once if it already is), or when the connection goes away while it waits (is_open() is then false,
+    /// after on_close). Replaces an earlier callback.
     void on_drain(util::UniqueFunction<void()> callback);
 
     /// Ends a started stream (the terminating chunk); the connection moves on to the next request.

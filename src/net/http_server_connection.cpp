@@ -64,10 +64,16 @@ void Connection::close() {
         m_exchange = nullptr;
         m_server.count_aborted();
         ex->conn = nullptr;
-        ex->on_drain = nullptr;
+        // A writer waiting for the drain is woken too (is_open() is false now), so that it stops and drops
+        // what it holds: with sends completing later, a client that leaves is seen only here, and a waiter
+        // that was never woken kept its stream (and whatever it captured) alive.
+        auto drain = std::move(ex->on_drain);
         auto callback = std::move(ex->on_close);
         if (callback) {
             callback();
+        }
+        if (drain) {
+            drain();
         }
     }
 }
