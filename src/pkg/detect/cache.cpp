@@ -185,6 +185,9 @@ std::optional<std::string> format_cache(const CacheContents& contents) {
 }
 
 std::optional<CacheContents> parse_cache(std::string_view text) {
+    if (text.find('\0') != std::string_view::npos) {
+        return std::nullopt; // format_cache never writes a NUL (a path cannot hold one)
+    }
     CacheContents out;
     Detection& det = out.detection;
     // Records come in this order; a record may not go back to an earlier phase.

@@ -108,7 +108,8 @@ std::string ruby_version_of(const util::Root& root, std::string path) {
     for (int hop = 0; hop < 16; ++hop) {
         std::string name = base_of(path);
         if (name.starts_with("ruby") && name.size() > 4 && is_digit(name[4])) {
-            auto parts = util::split(name.substr(4), '.');
+            std::string digits = name.substr(4); // split's views point into it: it must outlive them
+            auto parts = util::split(digits, '.');
             if (parts.size() >= 2) {
                 return std::string(parts[0]) + "." + std::string(parts[1]) + ".0";
             }
