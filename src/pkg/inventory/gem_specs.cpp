@@ -6,12 +6,12 @@
 #include <cstdlib>
 #include <filesystem>
 #include <set>
-#include <sys/stat.h>
 #include <system_error>
 #include <unistd.h>
 #include <variant>
 
 #include "core/process.hpp"
+#include "pkg/search/host_check.hpp"
 #include "util/strings.hpp"
 
 namespace zsyncctl::pkg {
@@ -284,46 +284,16 @@ std::vector<std::string> source_hosts() {
     return hosts;
 }
 
-// A root-owned getent, or empty.
-std::string trusted_getent() {
-    for (const char* path : {"/usr/bin/getent", "/bin/getent"}) {
-        struct stat st {};
-        if (::stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == 0 && (st.st_mode & 022) == 0 &&
-            ::access(path, X_OK) == 0) {
-            return path;
-        }
-    }
-    return {};
-}
-
-bool behind_proxy() {
-    for (const char* name :
-         {"https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"}) {
-        const char* value = std::getenv(name);
-        if (value != nullptr && value[0] != '\0') {
-            return true;
-        }
-    }
-    return false;
-}
-
 // The first source host that does not resolve within 1.5 s (getent ahosts), or empty: gem outdated asks
 // the source once per installed gem and would fail each time after its own resolver wait.
 std::string unresolvable_source(const core::CancellationToken& token) {
-    std::string getent = behind_proxy() ? std::string() : trusted_getent();
+    std::string getent = resolve_checker();
     if (getent.empty()) {
         return {};
     }
     for (const std::string& host : source_hosts()) {
-        core::ProcessSpec check;
-        check.argv = {getent, "ahosts", host};
-        check.set_env("LC_ALL", "C");
-        check.timeout = std::chrono::milliseconds(1500);
-        check.kill_grace = std::chrono::milliseconds(100);
-        check.capture_limit = 4096;
-        auto ran = core::run_process(std::move(check), token);
-        if (ran && (ran->outcome == core::ProcessOutcome::timed_out ||
-                    (ran->outcome == core::ProcessOutcome::exited && ran->exit_code == 2))) {
+        HostLookup lookup = read_resolve_check(core::run_process(resolve_check(getent, host), token));
+        if (lookup == HostLookup::unresolvable || lookup == HostLookup::timed_out) {
             return host;
         }
     }

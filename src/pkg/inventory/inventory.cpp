@@ -42,6 +42,27 @@ void keep_info(InventoryReport& report, util::Result<std::vector<PackageInfo>> i
     report.info = std::move(*info);
 }
 
+// Moves a reader's answer into `into`, or its error into the report.
+template <typename T>
+void keep(InventoryReport& report, util::Result<T> result, T& into) {
+    if (!result) {
+        fail_report(report, result.error());
+        return;
+    }
+    into = std::move(*result);
+}
+
+// The manager's own outdated check runs the host's manager with the host's configuration: nothing of an
+// image; true (and the report says so) under --root.
+bool skipped_under_root(const InventoryRequest& request, InventoryReport& report, const char* manager) {
+    if (request.root.is_host()) {
+        return false;
+    }
+    report.status = InventoryStatus::skipped;
+    report.error = std::string(manager) + " outdated runs " + manager + ", which is not done under --root";
+    return true;
+}
+
 void read_dpkg(const InventoryRequest& request, InventoryReport& report,
                const core::CancellationToken& token) {
     if (request.kind == InventoryKind::info) {
@@ -72,12 +93,7 @@ void read_dpkg(const InventoryRequest& request, InventoryReport& report,
         report.packages = std::move(*installed);
         return;
     }
-    auto outdated = apt_outdated(request.root, *installed, &report.note, token);
-    if (!outdated) {
-        fail_report(report, outdated.error());
-        return;
-    }
-    report.outdated = std::move(*outdated);
+    keep(report, apt_outdated(request.root, *installed, &report.note, token), report.outdated);
 }
 
 void read_pacman(const InventoryRequest& request, InventoryReport& report,
@@ -116,12 +132,7 @@ void read_pacman(const InventoryRequest& request, InventoryReport& report,
         report.packages = std::move(*installed);
         return;
     }
-    auto outdated = pacman_outdated(request.root, *installed);
-    if (!outdated) {
-        fail_report(report, outdated.error());
-        return;
-    }
-    report.outdated = std::move(*outdated);
+    keep(report, pacman_outdated(request.root, *installed), report.outdated);
 }
 
 // npm's global packages: the prefix and executable as detection resolves them (`pkg paths npm`,
@@ -145,26 +156,13 @@ void read_npm(const InventoryRequest& request, InventoryReport& report,
     }
     const DetectedManager& npm = *found.front();
     if (request.kind == InventoryKind::list) {
-        auto installed = read_npm_global(request.root, npm.prefix, token);
-        if (!installed) {
-            fail_report(report, installed.error());
-            return;
-        }
-        report.packages = std::move(*installed);
+        keep(report, read_npm_global(request.root, npm.prefix, token), report.packages);
         return;
     }
-    if (!request.root.is_host()) {
-        // npm outdated asks the registry with the host's npm and configuration: nothing of the image.
-        report.status = InventoryStatus::skipped;
-        report.error = "npm outdated runs npm, which is not done under --root";
+    if (skipped_under_root(request, report, "npm")) {
         return;
     }
-    auto outdated = npm_outdated(*npm.manager, npm.executable, npm.prefix, token);
-    if (!outdated) {
-        fail_report(report, outdated.error());
-        return;
-    }
-    report.outdated = std::move(*outdated);
+    keep(report, npm_outdated(*npm.manager, npm.executable, npm.prefix, token), report.outdated);
 }
 
 // dnf, yum, zypper: the shared rpm database, read natively for list, which and installed info. Outdated and
@@ -175,7 +173,7 @@ void read_rpm(const InventoryRequest& request, const Manager& manager, Inventory
               const core::CancellationToken& token) {
     const auto& dirs = manager.inventory.databases;
     const InventoryMethod method = manager.inventory.method;
-    auto keep = [&](auto result, auto& into) {
+    auto keep_or_nothing = [&](auto result, auto& into) {
         if (result) {
             into = std::move(*result);
         } else if (result.error().kind == util::ErrorKind::not_found) {
@@ -228,16 +226,17 @@ void read_rpm(const InventoryRequest& request, const Manager& manager, Inventory
                 candidate_error = "no candidate: " + info.error().message;
             }
         }
-        keep(rpm_package_info(request.root, dirs, manager.id, request.query, &report.note, token),
-             report.info);
+        keep_or_nothing(rpm_package_info(request.root, dirs, manager.id, request.query, &report.note, token),
+                        report.info);
         if (!report.info.empty()) {
             report.note += std::string(report.note.empty() ? "" : "; ") + candidate_error;
         }
     } else if (request.kind == InventoryKind::which) {
-        keep(rpm_file_owners(request.root, dirs, which_candidates(request.query), &report.note, token),
-             report.owners);
+        keep_or_nothing(
+            rpm_file_owners(request.root, dirs, which_candidates(request.query), &report.note, token),
+            report.owners);
     } else {
-        keep(rpm_installed(request.root, dirs, &report.note, token), report.packages);
+        keep_or_nothing(rpm_installed(request.root, dirs, &report.note, token), report.packages);
     }
 }
 
@@ -279,25 +278,13 @@ void read_pip(const InventoryRequest& request, InventoryReport& report,
         return;
     }
     if (request.kind == InventoryKind::list) {
-        auto installed = read_pip_site(request.root, *env, token);
-        if (!installed) {
-            fail_report(report, installed.error());
-            return;
-        }
-        report.packages = std::move(*installed);
+        keep(report, read_pip_site(request.root, *env, token), report.packages);
         return;
     }
-    if (!request.root.is_host()) {
-        report.status = InventoryStatus::skipped;
-        report.error = "pip outdated runs pip, which is not done under --root";
+    if (skipped_under_root(request, report, "pip")) {
         return;
     }
-    auto outdated = pip_outdated(request.root, pip->executable, &report.note, token);
-    if (!outdated) {
-        fail_report(report, outdated.error());
-        return;
-    }
-    report.outdated = std::move(*outdated);
+    keep(report, pip_outdated(request.root, pip->executable, &report.note, token), report.outdated);
 }
 
 // RubyGems: the gemspecs of Gem.path and the default gems natively; outdated by `gem outdated`.
@@ -323,25 +310,13 @@ void read_gem(const InventoryRequest& request, InventoryReport& report,
         return;
     }
     if (request.kind == InventoryKind::list) {
-        auto installed = read_gem_specs(request.root, *dirs, token);
-        if (!installed) {
-            fail_report(report, installed.error());
-            return;
-        }
-        report.packages = std::move(*installed);
+        keep(report, read_gem_specs(request.root, *dirs, token), report.packages);
         return;
     }
-    if (!request.root.is_host()) {
-        report.status = InventoryStatus::skipped;
-        report.error = "gem outdated runs gem, which is not done under --root";
+    if (skipped_under_root(request, report, "gem")) {
         return;
     }
-    auto outdated = gem_outdated(gem->executable, token);
-    if (!outdated) {
-        fail_report(report, outdated.error());
-        return;
-    }
-    report.outdated = std::move(*outdated);
+    keep(report, gem_outdated(gem->executable, token), report.outdated);
 }
 
 // Sanitizes every field that came from a database: nothing a package wrote reaches a terminal or a

@@ -11,6 +11,7 @@
 
 #include "core/process.hpp"
 #include "pkg/search/backend.hpp"
+#include "pkg/search/host_check.hpp"
 #include "pkg/search/parsers/search_parsers.hpp"
 #include "util/sanitize.hpp"
 #include "util/strings.hpp"
@@ -29,7 +30,6 @@ constexpr std::size_t k_max_command_errors = 1U << 20;
 constexpr std::chrono::milliseconds k_kill_grace{300};
 // How long resolving a network-only manager's registry host may take before the manager is reported
 // offline without being run.
-constexpr std::chrono::milliseconds k_resolve_limit{1500};
 // How long the enabled-repositories check after an empty search may take (dnf repolist: ~1 s).
 constexpr std::chrono::milliseconds k_repositories_check_limit{5000};
 // How long the output is still read once the manager exited while something it started (a daemon in a
@@ -169,31 +169,6 @@ bool is_executable_file(const std::filesystem::path& path) {
     return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(path.c_str(), X_OK) == 0;
 }
 
-// The system's getent (owned by root, as anything run as root must be); empty when there is none.
-std::string find_getent() {
-    for (const char* path : {"/usr/bin/getent", "/bin/getent"}) {
-        struct stat st {};
-        if (::stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == 0 && (st.st_mode & 022) == 0 &&
-            ::access(path, X_OK) == 0) {
-            return path;
-        }
-    }
-    return {};
-}
-
-// True when a proxy is configured: the manager may reach its registry through it without resolving the
-// registry's name itself.
-bool behind_proxy() {
-    for (const char* name :
-         {"https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"}) {
-        const char* value = std::getenv(name);
-        if (value != nullptr && value[0] != '\0') {
-            return true;
-        }
-    }
-    return false;
-}
-
 // Kills what is left of process group `pgid` (a manager's children that outlived it) and reaps the
 // members reparented to us as their subreaper (a container's init often reaps nothing). Blocking: runs on
 // the pool; SIGKILL ends every member, so each wait returns promptly.
@@ -250,40 +225,35 @@ public:
                 "a query starting with '-' would reach " + std::string(m_manager.id) + " as an option"});
         }
         std::string host(m_manager.search.registry_host);
-        std::string getent = host.empty() || behind_proxy() ? std::string() : find_getent();
+        std::string getent = host.empty() ? std::string() : resolve_checker();
         if (getent.empty()) {
             return run_command(&m_manager, m_executable, m_env, query, std::move(token));
         }
         // A network-only manager on a machine that cannot resolve its registry would only fail after its
         // own timeouts (cargo ~11 s): resolve the host first, bounded, with getent on the loop (no pool
         // thread blocks in the resolver, and the check is killed at its limit like any child).
-        core::ProcessSpec check;
-        check.argv = {getent, "ahosts", host};
-        check.set_env("LC_ALL", "C");
-        check.timeout = k_resolve_limit;
-        check.kill_grace = std::chrono::milliseconds(100);
-        check.capture_limit = 4096;
         core::Promise<SearchOutcome> promise;
         core::Future<SearchOutcome> result = promise.future();
-        core::spawn_process(*m_env.runtime, std::move(check), token)
+        core::spawn_process(*m_env.runtime, resolve_check(getent, host), token)
             .on_complete([manager = &m_manager, executable = m_executable, env = m_env, query, token, host,
                           p = std::move(promise)](util::Result<core::ProcessResult> resolved) mutable {
-                if (resolved && resolved->outcome == core::ProcessOutcome::cancelled) {
+                switch (read_resolve_check(resolved)) {
+                case HostLookup::cancelled:
                     p.set(SearchOutcome{ManagerStatus::cancelled, {}, "cancelled"});
                     return;
-                }
-                if (resolved && resolved->outcome == core::ProcessOutcome::timed_out) {
+                case HostLookup::timed_out:
                     p.set(SearchOutcome{ManagerStatus::offline,
                                         {},
                                         "resolving " + host + " (its registry) took over " +
                                             std::to_string(k_resolve_limit.count()) + " ms"});
                     return;
-                }
-                if (resolved && resolved->outcome == core::ProcessOutcome::exited &&
-                    resolved->exit_code == 2) {
+                case HostLookup::unresolvable:
                     p.set(SearchOutcome{
                         ManagerStatus::offline, {}, "cannot resolve " + host + " (its registry)"});
                     return;
+                case HostLookup::resolved:
+                case HostLookup::unknown:
+                    break;
                 }
                 // Resolved, or the check itself could not run: the manager decides.
                 run_command(manager, executable, env, query, std::move(token))
