@@ -18,11 +18,17 @@ nlohmann::json null_if_empty(const std::string& text) {
 }
 
 nlohmann::json package_json(const std::string& manager, const pkg::InstalledPackage& p) {
-    return {{"manager", manager},     {"name", p.name},
-            {"version", p.version},   {"architecture", null_if_empty(p.architecture)},
-            {"state", p.state},       {"state_abbrev", null_if_empty(p.state_abbrev)},
-            {"installed", p.present}, {"reason", std::string(pkg::to_string(p.reason))},
-            {"held", p.held}};
+    nlohmann::json j = {{"manager", manager},     {"name", p.name},
+                        {"version", p.version},   {"architecture", null_if_empty(p.architecture)},
+                        {"state", p.state},       {"state_abbrev", null_if_empty(p.state_abbrev)},
+                        {"installed", p.present}, {"reason", std::string(pkg::to_string(p.reason))},
+                        {"held", p.held}};
+    if (!p.commit.empty()) { // flatpak's ref: its branch, remote and active commit
+        j["branch"] = p.branch;
+        j["origin"] = p.origin;
+        j["commit"] = p.commit;
+    }
+    return j;
 }
 
 nlohmann::json outdated_json(const std::string& manager, const pkg::OutdatedPackage& o) {
@@ -110,6 +116,9 @@ void print_table(const Output& out, const pkg::InventoryReport& r, pkg::Inventor
         for (const auto& p : r.packages) {
             std::string extra = p.state_abbrev.empty() ? std::string() : p.state_abbrev + "  ";
             extra += std::string(pkg::to_string(p.reason));
+            if (!p.commit.empty()) {
+                extra = p.state + "  " + p.branch + "  " + p.origin + "  " + p.commit.substr(0, 12);
+            }
             if (p.held) {
                 extra += "  " + out.paint("held", Color::yellow);
             }

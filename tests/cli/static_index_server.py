@@ -5,8 +5,8 @@ closes (a crashed test never leaves it behind).
 
     static_index_server.py DIR CONTROL_DIR
 
-A package file (.whl, .gem) is slowed down on request: when CONTROL_DIR/slow holds N, the N-th and every
-later request of one such path writes CONTROL_DIR/hit (its path) and then waits 60 s before answering, so a
+A package file (.whl, .gem, an ostree archive repository's .filez object) is slowed down on request: when
+CONTROL_DIR/slow holds N, the N-th and every later request of one such path writes CONTROL_DIR/hit (its path) and then waits 60 s before answering, so a
 test can interrupt a client in the middle of a download at a known moment (the earlier requests of that path,
 a manager's simulations, are served at once). CONTROL_DIR/requests gets one line per package request:
 "PATH COUNT".
@@ -33,7 +33,7 @@ class Handler(SimpleHTTPRequestHandler):
 
     def do_GET(self):
         path = self.path.split("?", 1)[0]
-        if path.endswith((".whl", ".gem")):
+        if path.endswith((".whl", ".gem", ".filez")):
             with LOCK:
                 COUNTS[path] = COUNTS.get(path, 0) + 1
                 count = COUNTS[path]

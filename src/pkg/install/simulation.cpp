@@ -271,6 +271,41 @@ bool parse_pip_report(std::string_view out, Operation operation, SimulationResul
     return true;
 }
 
+// flatpak update asked without an answer: " 1.<TAB>   <TAB>ID<TAB>BRANCH<TAB>OP<TAB>REMOTE<TAB>SIZE" rows (OP
+// i install, u update, r uninstall), then its question; "Nothing to do." when there is nothing. True when
+// it showed either.
+bool parse_flatpak_table(std::string_view out, SimulationResult& result) {
+    bool shown = false;
+    for (std::string_view line : util::split_lines(out)) {
+        std::string_view t = util::trim(line);
+        if (t.starts_with("Nothing to do") || t.starts_with("Proceed with these changes")) {
+            shown = true;
+            continue;
+        }
+        auto cols = util::split(t, '\t');
+        if (cols.size() < 6 || cols[0].empty() || cols[0].back() != '.') {
+            continue;
+        }
+        std::vector<std::string_view> fields;
+        for (std::string_view c : cols) {
+            if (!util::trim(c).empty()) {
+                fields.push_back(util::trim(c));
+            }
+        }
+        if (fields.size() < 4) {
+            continue;
+        }
+        TransactionPackage p{std::string(fields[1]), {}, {}};
+        std::string_view op = fields[3];
+        (op == "i"   ? result.transaction.install
+         : op == "r" ? result.transaction.remove
+                     : result.transaction.upgrade)
+            .push_back(std::move(p));
+        shown = true;
+    }
+    return shown;
+}
+
 } // namespace
 
 SimulationResult parse_simulation(SimulationFormat format, Operation operation, std::string_view stdout_text,
@@ -298,6 +333,9 @@ SimulationResult parse_simulation(SimulationFormat format, Operation operation, 
     case SimulationFormat::pip_report:
         unreadable = exit_code == 0 && !parse_pip_report(stdout_text, operation, result);
         break;
+    case SimulationFormat::flatpak_table:
+        showed_transaction = parse_flatpak_table(stdout_text, result);
+        break;
     case SimulationFormat::none:
         break;
     }
@@ -314,8 +352,9 @@ SimulationResult parse_simulation(SimulationFormat format, Operation operation, 
         }
         result.messages.emplace_back(t);
     }
-    result.resolved =
-        (exit_code == 0 && !unreadable) || (format == SimulationFormat::dnf && showed_transaction);
+    result.resolved = (exit_code == 0 && !unreadable) ||
+                      ((format == SimulationFormat::dnf || format == SimulationFormat::flatpak_table) &&
+                       showed_transaction);
     if (!result.resolved) {
         result.transaction = {};
     }

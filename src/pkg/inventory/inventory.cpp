@@ -10,6 +10,7 @@
 #include "pkg/inventory/dnf_outdated.hpp"
 #include "pkg/inventory/dpkg_db.hpp"
 #include "pkg/inventory/dpkg_files.hpp"
+#include "pkg/inventory/flatpak_outdated.hpp"
 #include "pkg/inventory/gem_specs.hpp"
 #include "pkg/inventory/npm_global.hpp"
 #include "pkg/inventory/package_info.hpp"
@@ -319,6 +320,70 @@ void read_gem(const InventoryRequest& request, InventoryReport& report,
     keep(report, gem_outdated(gem->executable, token), report.outdated);
 }
 
+// flatpak: every installation's deployed refs natively (deploy files, repo/config masks); outdated by
+// flatpak remote-ls against each remote's cached summary, never a refresh.
+void read_flatpak(const InventoryRequest& request, const Manager& manager, InventoryReport& report,
+                  const core::CancellationToken& token) {
+    const std::string id(manager.id);
+    auto installations = flatpak_installations(request.root, manager.inventory.installations);
+    std::vector<std::string> damaged;
+    if (request.kind == InventoryKind::which) {
+        report.owners = flatpak_file_owners(request.root, installations, request.query);
+        return;
+    }
+    auto refs = read_flatpak_refs(request.root, installations, &damaged);
+    report.note = util::join(damaged, "; ");
+    if (request.kind == InventoryKind::list) {
+        for (const FlatpakRef& r : refs) {
+            InstalledPackage p;
+            p.name = r.id;
+            p.version = r.deploy.appdata_version;
+            p.architecture = r.arch;
+            p.state = r.kind + " " + r.installation;
+            p.held = r.masked;
+            p.branch = r.branch;
+            p.origin = r.deploy.origin;
+            p.commit = r.deploy.commit;
+            report.packages.push_back(std::move(p));
+        }
+        return;
+    }
+    std::vector<OutdatedPackage> outdated;
+    bool known = false;
+    if (!request.root.is_host()) {
+        report.note += std::string(report.note.empty() ? "" : "; ") +
+                       "candidates are not read under --root (flatpak is not run there)";
+    } else if (!refs.empty()) {
+        Detection detection;
+        const DetectedManager* flatpak = detected_or_fail(request, report, id.c_str(), detection);
+        if (flatpak == nullptr) {
+            return;
+        }
+        auto found = flatpak_outdated(manager, flatpak->executable, installations, refs, token);
+        if (found) {
+            outdated = std::move(*found);
+            known = true;
+        } else if (request.kind == InventoryKind::outdated ||
+                   found.error().kind == util::ErrorKind::cancelled) {
+            fail_report(report, found.error());
+            return;
+        } else {
+            report.note +=
+                std::string(report.note.empty() ? "" : "; ") + "no candidate: " + found.error().message;
+        }
+    } else {
+        known = true;
+    }
+    if (request.kind == InventoryKind::info) {
+        report.info = flatpak_package_info(refs, outdated, known, request.query);
+        return;
+    }
+    if (skipped_under_root(request, report, id.c_str())) {
+        return;
+    }
+    report.outdated = std::move(outdated);
+}
+
 // Sanitizes every field that came from a database: nothing a package wrote reaches a terminal or a
 // JSON consumer as a control sequence.
 void sanitize(InventoryReport& report) {
@@ -327,6 +392,9 @@ void sanitize(InventoryReport& report) {
         p.version = util::sanitize_terminal(p.version);
         p.architecture = util::sanitize_terminal(p.architecture);
         p.state = util::sanitize_terminal(p.state);
+        for (std::string* field : {&p.branch, &p.origin, &p.commit}) {
+            *field = util::sanitize_terminal(*field);
+        }
     }
     for (auto& o : report.outdated) {
         o.name = util::sanitize_terminal(o.name);
@@ -410,6 +478,8 @@ util::Result<std::vector<InventoryReport>> run_inventory(const InventoryRequest&
             read_pip(request, report, token);
         } else if (manager.inventory.method == InventoryMethod::native_gem) {
             read_gem(request, report, token);
+        } else if (manager.inventory.method == InventoryMethod::native_flatpak) {
+            read_flatpak(request, manager, report, token);
         } else {
             report.status = InventoryStatus::unsupported;
             report.error = "zsyncctl cannot read " + std::string(manager.display_name) + "'s packages yet";

@@ -25,6 +25,10 @@ struct InstalledPackage {
     /// True when the database gives the package a current version (dpkg: installed, unpacked,
     /// half-configured, ...; false for config-files and not-installed).
     bool present = true;
+    /// flatpak: the ref's branch, the remote it came from and its active (deployed) commit; empty elsewhere.
+    std::string branch;
+    std::string origin;
+    std::string commit;
 };
 
 /// An installed package with a newer candidate.

@@ -120,6 +120,9 @@ enum class SimulationFormat {
     zypper_xml,   ///< zypper --xmlout ... --dry-run: <install-summary> with <to-install>/<to-upgrade>/...
                   ///< solvables
     pip_report,   ///< pip install --dry-run --report -: the JSON installation report's "install" entries
+    /// flatpak update without --noninteractive, stdin /dev/null: its numbered transaction table
+    /// (" 1.<TAB> <TAB>ID<TAB>BRANCH<TAB>OP<TAB>REMOTE<TAB>SIZE"), then the question it answers "n" (exit 1)
+    flatpak_table,
 };
 
 /// How a manager installs and removes packages by name: the argv around the names (argv[0] is one of the
@@ -262,6 +265,18 @@ enum class InventoryMethod {
     /// RubyGems: specifications/*.gemspec file names under each GEM_PATH directory and the default gems'
     /// specifications/default; outdated by `gem outdated` against the configured sources
     native_gem,
+    /// flatpak: the deploy files of each installation's app/ and runtime/ refs (active commit, origin,
+    /// appdata version) and the repo config's masks; outdated by `flatpak remote-ls --updates --cached`
+    /// per remote of each installation (the summary caches are GVariant files of ostree's)
+    native_flatpak,
+};
+
+/// One installation of a manager that keeps several side by side (flatpak's user and system ones).
+struct InstallationFacts {
+    std::string_view name{};   ///< "user", "system": as the manager's own list names it
+    std::string_view option{}; ///< the option that selects it ("--user")
+    /// Its directory (templates): the first that expands wins ("{env:FLATPAK_USER_DIR}" before the default).
+    std::vector<std::string_view> dirs{};
 };
 
 /// A manager's inventory facts.
@@ -278,6 +293,11 @@ struct InventoryFacts {
     std::vector<std::string_view> info_argv{};
     /// Directories (templates) where the method's database may be, first that has one wins (native_rpm).
     std::vector<std::string_view> databases{};
+    /// The installations read one by one (native_flatpak), in this order.
+    std::vector<InstallationFacts> installations{};
+    /// The option of outdated_argv that keeps the manager off the network (flatpak's --cached), left out
+    /// for a remote on the local disk (a file:// URL), whose summary flatpak reads directly and never caches.
+    std::string_view cached_option{};
 };
 
 /// One manager in the registry: everything about it that is a fact, not a run-time finding.

@@ -35,7 +35,8 @@ std::vector<Manager> app_managers() {
             .platforms = Platform::linux_os,
             .executables = {"flatpak"},
             .well_known = {"/usr/bin/flatpak"},
-            .markers = {"/var/lib/flatpak", "{home}/.local/share/flatpak"},
+            .markers = {"{env:FLATPAK_SYSTEM_DIR}", "/var/lib/flatpak", "{env:FLATPAK_USER_DIR}",
+                        "{home}/.local/share/flatpak"},
             .install_privilege = P::polkit,
             .prefix = {"/var/lib/flatpak"},
             .bin = {"/var/lib/flatpak/exports/bin", "{home}/.local/share/flatpak/exports/bin"},
@@ -50,6 +51,32 @@ std::vector<Manager> app_managers() {
                 {
                     .install_prefix = {"flatpak", "install", "--noninteractive", "-y"},
                     .remove_prefix = {"flatpak", "uninstall", "--noninteractive", "-y"},
+                    // Without an installation option flatpak update looks in every installation and
+                    // updates each ref where it is installed; masked refs are left out by flatpak itself.
+                    .upgrade_prefix = {"flatpak", "update", "--noninteractive"},
+                    .upgrade_all_prefix = {"flatpak", "update", "--noninteractive"},
+                    .refresh_prefix = {"flatpak", "update", "--appstream"},
+                    // Asked with stdin at /dev/null, flatpak prints its transaction and answers "n".
+                    .simulate_upgrade_prefix = {"flatpak", "update"},
+                    .simulate_upgrade_all_prefix = {"flatpak", "update"},
+                    .simulation = SimulationFormat::flatpak_table,
+                },
+            .inventory =
+                {
+                    .method = InventoryMethod::native_flatpak,
+                    // "{installation}" is the installation's option; the remote's name is appended.
+                    .outdated_argv = {"{installation}", "remote-ls", "--updates", "--cached",
+                                      "--columns=ref,commit,version,download-size"},
+                    .installations =
+                        {
+                            {.name = "user",
+                             .option = "--user",
+                             .dirs = {"{env:FLATPAK_USER_DIR}", "{home}/.local/share/flatpak"}},
+                            {.name = "system",
+                             .option = "--system",
+                             .dirs = {"{env:FLATPAK_SYSTEM_DIR}", "/var/lib/flatpak"}},
+                        },
+                    .cached_option = "--cached",
                 },
         },
         {
