@@ -1,4 +1,5 @@
 #include "pkg/install/simulation.hpp"
+#include "pkg/install/simulation_npm.hpp"
 #include "pkg/install/simulation_zypper.hpp"
 
 #include <algorithm>
@@ -297,6 +298,9 @@ SimulationResult parse_simulation(SimulationFormat format, Operation operation, 
         break;
     case SimulationFormat::pip_report:
         unreadable = exit_code == 0 && !parse_pip_report(stdout_text, operation, result);
+        break;
+    case SimulationFormat::npm_dry_run:
+        parse_npm_dry_run(stdout_text, result);
         break;
     case SimulationFormat::none:
         break;

@@ -120,6 +120,8 @@ enum class SimulationFormat {
     zypper_xml,   ///< zypper --xmlout ... --dry-run: <install-summary> with <to-install>/<to-upgrade>/...
                   ///< solvables
     pip_report,   ///< pip install --dry-run --report -: the JSON installation report's "install" entries
+    npm_dry_run,  ///< npm install --dry-run: "add NAME VERSION", "change NAME OLD => NEW", "remove NAME
+                  ///< VERSION"
 };
 
 /// How a manager installs and removes packages by name: the argv around the names (argv[0] is one of the
@@ -148,6 +150,9 @@ struct InstallFacts {
     /// True when upgrades by name run one command per name (pip, which has no upgrade-all: each outdated
     /// package is upgraded on its own); installs and removals still take every name at once.
     bool upgrade_one_name_per_command = false;
+    /// Non-empty: an upgrade by name names the candidate `pkg outdated` showed, NAME + this + VERSION
+    /// (npm's NAME@VERSION), so the run installs exactly that version even when the registry moved on since.
+    std::string_view upgrade_candidate_separator{};
     /// Appended to a name that has no '@' (go install needs NAME@VERSION).
     std::string_view name_suffix_if_unversioned{};
     ProgressStyle progress = ProgressStyle::last_line;
