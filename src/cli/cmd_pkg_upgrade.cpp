@@ -120,8 +120,9 @@ ExitCode nothing_to_upgrade(Context& context, const std::string& manager,
 
 // Held, pinned or ignored packages are shown as skipped (added to `skipped`), and a name asking for one
 // is left out: the manager's own upgrade-all keeps them back, but by name it would take them. Returns the
-// names to plan (all of `names`; empty with --all), or nullopt when names were given and none of them is
-// upgradable with `manager`.
+// names to plan (all of `names`; empty with --all; NAME@CANDIDATE for a manager with an
+// upgrade_candidate_separator), or nullopt when names were given and none of them is upgradable with
+// `manager`.
 std::optional<std::vector<std::string>> planned_names(Context& context, const std::string& manager,
                                                       const std::vector<std::string>& names,
                                                       nlohmann::json& skipped) {
@@ -183,6 +184,17 @@ std::optional<std::vector<std::string>> planned_names(Context& context, const st
         }
         if (planned.empty()) {
             return std::nullopt;
+        }
+    }
+    if (std::string_view separator = entry->install.upgrade_candidate_separator; !separator.empty()) {
+        // npm: NAME@VERSION, the candidate shown here, not whatever the registry says when the run starts.
+        for (std::string& name : planned) {
+            for (const auto& p : report.outdated) {
+                if (names_package(name, p) && !p.candidate.empty()) {
+                    name += std::string(separator) + p.candidate;
+                    break;
+                }
+            }
         }
     }
     return planned;
@@ -334,11 +346,12 @@ void register_pkg_upgrade(CLI::App& pkg, Context& context) {
         "or\n"
         "pacman -S --needed NAMES (never -y: zsyncctl pkg refresh syncs); zypper: zypper --no-refresh\n"
         "update [NAMES]; dnf: dnf upgrade [NAMES] on its cached metadata; pip: pip install --upgrade, one\n"
-        "name at a time (--all: every outdated name); gem: gem update [NAMES].\n"
+        "name at a time (--all: every outdated name); npm: npm install --global NAME@VERSION... at the\n"
+        "candidates pkg outdated showed (--all: every outdated name); gem: gem update [NAMES].\n"
         "The manager's simulation shows the transaction before anything changes (gem has none); held\n"
-        "(apt-mark hold), phased, ignored (IgnorePkg), locked (zypper addlock), excluded (dnf excludepkgs)\n"
-        "and pinned (PIP_CONSTRAINT) packages are shown as skipped and are not upgraded; a name that is not\n"
-        "outdated is left out.\n"
+        "(apt-mark hold), phased, ignored (IgnorePkg), locked (zypper addlock), excluded (dnf excludepkgs),\n"
+        "pinned (PIP_CONSTRAINT) and linked (npm link) packages are shown as skipped and are not upgraded;\n"
+        "a name that is not outdated is left out.\n"
         "Several managers (-m apt -m pacman, or none named and several have upgrades): every simulation is\n"
         "shown and agreed to once, sudo asks once; managers sharing a lock (apt, dpkg, nala) run one after\n"
         "another, the others at the same time, on a per-manager board (plain lines when not a terminal).\n"

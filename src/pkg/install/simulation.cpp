@@ -1,4 +1,5 @@
 #include "pkg/install/simulation.hpp"
+#include "pkg/install/simulation_npm.hpp"
 #include "pkg/install/simulation_zypper.hpp"
 
 #include <algorithm>
@@ -335,6 +336,9 @@ SimulationResult parse_simulation(SimulationFormat format, Operation operation, 
         break;
     case SimulationFormat::flatpak_table:
         showed_transaction = parse_flatpak_table(stdout_text, result);
+        break;
+    case SimulationFormat::npm_dry_run:
+        parse_npm_dry_run(stdout_text, result);
         break;
     case SimulationFormat::none:
         break;

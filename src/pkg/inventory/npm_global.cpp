@@ -74,7 +74,31 @@ void read_package(const util::Root& root, const std::string& dir, const std::str
     out.push_back(std::move(p));
 }
 
+// True when NAME is one directory entry ("name") or a scoped pair ("@scope/name") of node_modules: no
+// "." or ".." part, nothing that leaves the directory.
+bool is_module_name(std::string_view name) {
+    auto slash = name.find('/');
+    auto part_ok = [](std::string_view part) {
+        return !part.empty() && part != "." && part != "..";
+    };
+    if (slash == std::string_view::npos) {
+        return part_ok(name);
+    }
+    return name.front() == '@' && part_ok(name.substr(0, slash)) && part_ok(name.substr(slash + 1)) &&
+           name.find('/', slash + 1) == std::string_view::npos;
+}
+
 } // namespace
+
+void mark_npm_links(const std::string& prefix, std::vector<OutdatedPackage>& outdated) {
+    std::string modules = prefix + (prefix.ends_with('/') ? "" : "/") + "lib/node_modules/";
+    for (OutdatedPackage& o : outdated) {
+        std::error_code ec;
+        if (is_module_name(o.name) && std::filesystem::is_symlink(modules + o.name, ec)) {
+            o.skip_reason = "linked";
+        }
+    }
+}
 
 util::Result<std::vector<InstalledPackage>> read_npm_global(const util::Root& root, const std::string& prefix,
                                                             const core::CancellationToken& token) {
@@ -161,6 +185,7 @@ util::Result<std::vector<OutdatedPackage>> npm_outdated(const Manager& manager, 
                                        non_failure_exit(manager, argv, ran->exit_code) != nullptr);
     auto parsed = parse_npm_outdated(ran->stdout_text);
     if (answered && parsed) {
+        mark_npm_links(prefix, *parsed);
         return parsed;
     }
     if (!parsed && parsed.error().kind == util::ErrorKind::command_failed) {

@@ -24,8 +24,15 @@ util::Result<std::vector<InstalledPackage>> read_npm_global(const util::Root& ro
 /// with command_failed carrying npm's own message when the document is npm's {"error": {...}}.
 util::Result<std::vector<OutdatedPackage>> parse_npm_outdated(const std::string& json);
 
+/// Marks the packages of `outdated` whose <prefix>/lib/node_modules entry is a symbolic link (`npm link`,
+/// `npm install -g DIR`) as skipped "linked": `npm outdated -g` lists them, `npm update -g` keeps them (it
+/// asks for the link's file: spec), and `npm install -g NAME@VERSION` would replace the link with a
+/// registry copy. Reads the host's file system (npm runs on the host); never fails.
+void mark_npm_links(const std::string& prefix, std::vector<OutdatedPackage>& outdated);
+
 /// Runs `<executable> outdated --global --json --prefix <prefix>` (LC_ALL=C, npm's configured registry,
-/// no update notifier) and parses it; exit 1 is "some outdated" through `manager`'s exit-code table.
+/// no update notifier) and parses it, linked packages marked (mark_npm_links); exit 1 is "some outdated"
+/// through `manager`'s exit-code table.
 /// Fails with the spawn error, cancelled, timeout, or command_failed (npm's stderr tail).
 util::Result<std::vector<OutdatedPackage>> npm_outdated(const Manager& manager, const std::string& executable,
                                                         const std::string& prefix,

@@ -71,6 +71,7 @@ void mix(std::uint64_t& hash, const InstallFacts& install) {
     mix(hash, install.one_name_per_command ? "one-name" : "-");
     mix(hash, install.upgrade_one_name_per_command ? "upgrade-one-name" : "-");
     mix(hash, install.name_suffix_if_unversioned);
+    mix(hash, install.upgrade_candidate_separator);
     mix(hash, std::to_string(static_cast<int>(install.progress)));
     for (const auto& [name, value] : install.env) {
         mix(hash, name);

@@ -123,6 +123,8 @@ enum class SimulationFormat {
     /// flatpak update without --noninteractive, stdin /dev/null: its numbered transaction table
     /// (" 1.<TAB> <TAB>ID<TAB>BRANCH<TAB>OP<TAB>REMOTE<TAB>SIZE"), then the question it answers "n" (exit 1)
     flatpak_table,
+    npm_dry_run,  ///< npm install --dry-run: "add NAME VERSION", "change NAME OLD => NEW", "remove NAME
+                  ///< VERSION"
 };
 
 /// How a manager installs and removes packages by name: the argv around the names (argv[0] is one of the
@@ -151,6 +153,9 @@ struct InstallFacts {
     /// True when upgrades by name run one command per name (pip, which has no upgrade-all: each outdated
     /// package is upgraded on its own); installs and removals still take every name at once.
     bool upgrade_one_name_per_command = false;
+    /// Non-empty: an upgrade by name names the candidate `pkg outdated` showed, NAME + this + VERSION
+    /// (npm's NAME@VERSION), so the run installs exactly that version even when the registry moved on since.
+    std::string_view upgrade_candidate_separator{};
     /// Appended to a name that has no '@' (go install needs NAME@VERSION).
     std::string_view name_suffix_if_unversioned{};
     ProgressStyle progress = ProgressStyle::last_line;

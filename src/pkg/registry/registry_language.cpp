@@ -28,6 +28,22 @@ std::vector<Manager> language_managers() {
                                        "--no-fund", "--no-audit"},
                     .remove_prefix = {"npm", "uninstall", "--global", "--no-progress",
                                       "--no-update-notifier"},
+                    // `npm install -g NAME@VERSION`, all names in one reify (npm rolls every change back
+                    // when it fails or gets SIGINT, even mid-postinstall), at the candidate `pkg outdated`
+                    // showed: `npm update -g` picks its own version at run time. --loglevel=http prints a
+                    // line per fetch and --foreground-scripts the scripts' output: the progress lines.
+                    // No upgrade-all: `npm update -g` also leaves linked packages alone, and --all takes
+                    // the outdated names that are not skipped ("linked"), like pip.
+                    .upgrade_prefix = {"npm", "install", "--global", "--no-progress", "--no-update-notifier",
+                                       "--no-fund", "--no-audit", "--loglevel=http", "--foreground-scripts"},
+                    .upgrade_candidate_separator = "@",
+                    // npm 11 prints the same add/change/remove lines as the run's reify would do, and
+                    // changes nothing.
+                    .simulate_upgrade_prefix = {"npm", "install", "--global", "--dry-run", "--no-progress",
+                                                "--no-update-notifier", "--no-fund", "--no-audit"},
+                    .simulation = SimulationFormat::npm_dry_run,
+                    // No lock_files: npm takes no lock on the global prefix (two `npm -g` at once race);
+                    // zsyncctl's own run lock (group "npm") keeps its runs one at a time.
                 },
             .inventory = {.method = InventoryMethod::native_npm},
             // npm outdated exits 1 when some package is outdated (npm/cli#1109; 7.x briefly returned 0).
