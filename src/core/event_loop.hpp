@@ -201,6 +201,7 @@ private:
         std::uint32_t mask = 0;
         IoId recv = 0;
         IoId send = 0;
+        bool send_wait = false; // the send found the socket full and waits for writability
     };
     /// The readiness state of `fd` (the table grows to hold it).
     FdIo& fd_io(int fd);

@@ -35,6 +35,7 @@ bool EventLoop::cancel_io(IoId id) {
         }
         if (f.send == id) {
             f.send = 0;
+            f.send_wait = false;
         }
     }
     auto node = m_io_ops.extract(it); // the callback is destroyed after the table is consistent
@@ -118,6 +119,7 @@ EventLoop::IoId EventLoop::ready_send(int fd, std::string& data, SendCallback& d
             continue;
         }
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            fd_io(fd).send_wait = true;
             update_io_watch(fd);
             return id;
         }
@@ -148,6 +150,7 @@ void EventLoop::finish_io(IoId id, int error) {
             }
             if (f.send == id) {
                 f.send = 0;
+                f.send_wait = false;
             }
         }
         if (op.send) {
@@ -160,7 +163,8 @@ void EventLoop::finish_io(IoId id, int error) {
 
 void EventLoop::update_io_watch(int fd) {
     FdIo& f = fd_io(fd);
-    std::uint32_t want = (f.recv != 0 ? k_readable : 0U) | (f.send != 0 ? k_writable : 0U);
+    // A send that completed at once (its callback deferred) needs no writability: only one that waits.
+    std::uint32_t want = (f.recv != 0 ? k_readable : 0U) | (f.send != 0 && f.send_wait ? k_writable : 0U);
     if ((want & ~f.mask) == 0) {
         return; // everything needed is watched already (extra interest is dropped lazily)
     }
@@ -208,7 +212,7 @@ void EventLoop::on_io_ready(int fd, std::uint32_t revents) {
         return; // the callback closed the fd's I/O
     }
     if ((revents & (k_writable | k_hangup | k_error)) != 0 &&
-        m_fd_io[static_cast<std::size_t>(fd)].send != 0) {
+        m_fd_io[static_cast<std::size_t>(fd)].send != 0 && m_fd_io[static_cast<std::size_t>(fd)].send_wait) {
         IoId id = m_fd_io[static_cast<std::size_t>(fd)].send;
         IoOp& op = m_io_ops[id];
         int error = -1; // -1: not finished
@@ -230,6 +234,7 @@ void EventLoop::on_io_ready(int fd, std::uint32_t revents) {
         }
         if (error >= 0) {
             m_fd_io[static_cast<std::size_t>(fd)].send = 0;
+            m_fd_io[static_cast<std::size_t>(fd)].send_wait = false;
             auto node = m_io_ops.extract(id);
             node.mapped().sent(error, node.mapped().buffer);
         }
@@ -238,7 +243,7 @@ void EventLoop::on_io_ready(int fd, std::uint32_t revents) {
         return;
     }
     FdIo& f = m_fd_io[static_cast<std::size_t>(fd)];
-    std::uint32_t want = (f.recv != 0 ? k_readable : 0U) | (f.send != 0 ? k_writable : 0U);
+    std::uint32_t want = (f.recv != 0 ? k_readable : 0U) | (f.send != 0 && f.send_wait ? k_writable : 0U);
     if (want != f.mask && (revents & ~want & (k_readable | k_writable)) != 0) {
         modify_fd(f.watch, want); // an event nobody asked for: stop listening for it
         f.mask = want;

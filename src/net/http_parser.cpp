@@ -48,12 +48,17 @@ std::string_view trim_ows(std::string_view s) {
     return s;
 }
 
-HeadParse error(int status, std::string reason) {
-    HeadParse out;
+// True when header name `name` is `lower` (lower case) in any case; most names differ in length, which
+// is checked before a call.
+inline bool is_field(std::string_view name, std::string_view lower) {
+    return name.size() == lower.size() && http_iequals(name, lower);
+}
+
+// Makes `out` an error (in place, for the parse that reuses its HeadParse).
+void fail(HeadParse& out, int status, std::string_view reason) {
     out.state = HeadParse::State::error;
     out.error_status = status;
-    out.error_reason = std::move(reason);
-    return out;
+    out.error_reason.assign(reason);
 }
 
 // Calls `f(token)` for each comma-separated element of a list header, trimmed; empty elements skipped.
@@ -75,33 +80,33 @@ void for_each_element(std::string_view value, F f) {
 bool parse_request_line(std::string_view line, HttpRequest& request, HeadParse& out) {
     std::size_t sp1 = line.find(' ');
     if (sp1 == std::string_view::npos || sp1 == 0) {
-        out = error(400, "malformed request line");
+        fail(out, 400, "malformed request line");
         return false;
     }
     std::string_view method = line.substr(0, sp1);
     if (!std::all_of(method.begin(), method.end(), is_http_token_char)) {
-        out = error(400, "malformed method");
+        fail(out, 400, "malformed method");
         return false;
     }
     std::size_t sp2 = line.find(' ', sp1 + 1);
     if (sp2 == std::string_view::npos || sp2 == sp1 + 1) {
-        out = error(400, "malformed request line");
+        fail(out, 400, "malformed request line");
         return false;
     }
     std::string_view target = line.substr(sp1 + 1, sp2 - sp1 - 1);
     std::string_view version = line.substr(sp2 + 1);
     if (!std::all_of(target.begin(), target.end(),
                      [](char c) { return is_target_char(static_cast<unsigned char>(c)); })) {
-        out = error(400, "malformed request target");
+        fail(out, 400, "malformed request target");
         return false;
     }
     if (version.size() != 8 || version.substr(0, 5) != "HTTP/" || version[6] != '.' || version[5] < '0' ||
         version[5] > '9' || version[7] < '0' || version[7] > '9') {
-        out = error(400, "malformed HTTP version");
+        fail(out, 400, "malformed HTTP version");
         return false;
     }
     if (version[5] != '1' || (version[7] != '0' && version[7] != '1')) {
-        out = error(505, "HTTP version not supported");
+        fail(out, 505, "HTTP version not supported");
         return false;
     }
     request.version_minor = version[7] - '0';
@@ -111,7 +116,7 @@ bool parse_request_line(std::string_view line, HttpRequest& request, HeadParse& 
     std::string_view path = target;
     if (target == "*") {
         if (method != "OPTIONS") {
-            out = error(400, "asterisk-form target is only for OPTIONS");
+            fail(out, 400, "asterisk-form target is only for OPTIONS");
             return false;
         }
     } else if (target.front() != '/') {
@@ -119,12 +124,12 @@ bool parse_request_line(std::string_view line, HttpRequest& request, HeadParse& 
         std::size_t scheme_end = target.find("://");
         if (scheme_end == std::string_view::npos || (!http_iequals(target.substr(0, scheme_end), "http") &&
                                                      !http_iequals(target.substr(0, scheme_end), "https"))) {
-            out = error(400, "malformed request target");
+            fail(out, 400, "malformed request target");
             return false;
         }
         std::size_t slash = target.find_first_of("/?", scheme_end + 3);
         if (slash == scheme_end + 3) {
-            out = error(400, "absolute-form target without a host");
+            fail(out, 400, "absolute-form target without a host");
             return false;
         }
         path = slash == std::string_view::npos ? std::string_view() : target.substr(slash);
@@ -133,8 +138,12 @@ bool parse_request_line(std::string_view line, HttpRequest& request, HeadParse& 
     std::string_view only_path = path.substr(0, q);
     std::string_view query = q == std::string_view::npos ? std::string_view() : path.substr(q + 1);
     // absolute-form "http://h" and "http://h?q" have an empty path, which means "/".
-    request.path = only_path.empty() ? std::string(1, '/') : std::string(only_path);
-    request.query = std::string(query);
+    if (only_path.empty()) {
+        request.path.assign(1, '/');
+    } else {
+        request.path.assign(only_path);
+    }
+    request.query.assign(query);
     return true;
 }
 
@@ -165,14 +174,21 @@ std::optional<std::string_view> HttpRequest::header(std::string_view name) const
     return std::nullopt;
 }
 
-HeadParse parse_http_head(std::string_view input, const HttpLimits& limits) {
+void parse_http_head(std::string_view input, const HttpLimits& limits, HeadParse& out) {
+    // Reset what a previous parse left, keeping the strings' and the header vector's capacity.
+    out.state = HeadParse::State::need_more;
+    out.consumed = 0;
+    out.error_status = 0;
+    out.error_reason.clear();
+    out.framing = BodyFraming::none;
+    out.content_length = 0;
     // RFC 9112 2.2: a server SHOULD ignore at least one empty line before the request line.
     std::size_t start = 0;
     while (start + 1 < input.size() && input[start] == '\r' && input[start + 1] == '\n') {
         start += 2;
     }
     if (start > limits.max_head_bytes) {
-        return error(431, "request head too large");
+        return fail(out, 431, "request head too large");
     }
     std::string_view window = input.substr(0, std::min(input.size(), limits.max_head_bytes + start));
     std::size_t end = window.find("\r\n\r\n", start);
@@ -181,38 +197,40 @@ HeadParse parse_http_head(std::string_view input, const HttpLimits& limits) {
         // binary junk): the method's characters, bare LFs, NULs and lone CRs.
         for (std::size_t i = start; i < window.size() && window[i] != ' '; ++i) {
             if (!is_http_token_char(window[i]) && !(window[i] == '\r' && i + 1 == window.size())) {
-                return error(400, "malformed method");
+                return fail(out, 400, "malformed method");
             }
         }
         for (std::size_t i = start; i < window.size(); ++i) {
             unsigned char c = static_cast<unsigned char>(window[i]);
             if (c == '\n' && (i == 0 || window[i - 1] != '\r')) {
-                return error(400, "bare LF in request head");
+                return fail(out, 400, "bare LF in request head");
             }
             if (c == 0 || (c == '\r' && i + 1 < window.size() && window[i + 1] != '\n')) {
-                return error(400, "control character in request head");
+                return fail(out, 400, "control character in request head");
             }
         }
         if (input.size() - start >= limits.max_head_bytes) {
-            return error(431, "request head too large");
+            return fail(out, 431, "request head too large");
         }
-        HeadParse more;
-        more.state = HeadParse::State::need_more;
-        return more;
+        return;
     }
 
-    HeadParse out;
     HttpRequest& request = out.request;
+    request.version_minor = 1;
+    request.headers.clear();
+    request.body.clear();
+    request.keep_alive = true;
+    request.expect_continue = false;
     std::string_view head = input.substr(start, end + 2 - start); // every line with its CRLF
     std::size_t line_end = head.find("\r\n");
     std::string_view request_line = head.substr(0, line_end);
     for (char c : request_line) {
         if (c == '\r' || c == '\n' || c == 0) {
-            return error(400, "control character in request line");
+            return fail(out, 400, "control character in request line");
         }
     }
     if (!parse_request_line(request_line, request, out)) {
-        return out;
+        return;
     }
 
     bool have_length = false;
@@ -225,54 +243,54 @@ HeadParse parse_http_head(std::string_view input, const HttpLimits& limits) {
         std::string_view line = head.substr(pos, eol - pos);
         pos = eol + 2;
         if (request.headers.size() >= limits.max_headers) {
-            return error(431, "too many header fields");
+            return fail(out, 431, "too many header fields");
         }
         if (line.front() == ' ' || line.front() == '\t') {
-            return error(400, "obsolete line folding");
+            return fail(out, 400, "obsolete line folding");
         }
         std::size_t colon = line.find(':');
         if (colon == std::string_view::npos || colon == 0) {
-            return error(400, "malformed header field");
+            return fail(out, 400, "malformed header field");
         }
         std::string_view name = line.substr(0, colon);
         if (!std::all_of(name.begin(), name.end(), is_http_token_char)) {
-            return error(400, "malformed header field name");
+            return fail(out, 400, "malformed header field name");
         }
         std::string_view raw_value = line.substr(colon + 1);
         if (!std::all_of(raw_value.begin(), raw_value.end(),
                          [](char c) { return is_field_char(static_cast<unsigned char>(c)); })) {
-            return error(400, "control character in header field value");
+            return fail(out, 400, "control character in header field value");
         }
         std::string_view value = trim_ows(raw_value);
 
-        if (http_iequals(name, "content-length")) {
+        if (is_field(name, "content-length")) {
             if (value.empty() || value.size() > 19 ||
                 !std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-                return error(400, "malformed Content-Length");
+                return fail(out, 400, "malformed Content-Length");
             }
             std::uint64_t v = 0;
             for (char c : value) {
                 v = v * 10 + static_cast<std::uint64_t>(c - '0');
             }
             if (have_length && v != length) {
-                return error(400, "conflicting Content-Length fields");
+                return fail(out, 400, "conflicting Content-Length fields");
             }
             have_length = true;
             length = v;
-        } else if (http_iequals(name, "transfer-encoding")) {
+        } else if (is_field(name, "transfer-encoding")) {
             if (have_te) {
-                return error(501, "more than one Transfer-Encoding field");
+                return fail(out, 501, "more than one Transfer-Encoding field");
             }
             have_te = true;
             if (!http_iequals(value, "chunked")) {
-                return error(501, "unsupported Transfer-Encoding");
+                return fail(out, 501, "unsupported Transfer-Encoding");
             }
-        } else if (http_iequals(name, "host")) {
+        } else if (is_field(name, "host")) {
             if (have_host) {
-                return error(400, "more than one Host field");
+                return fail(out, 400, "more than one Host field");
             }
             have_host = true;
-        } else if (http_iequals(name, "connection")) {
+        } else if (is_field(name, "connection")) {
             for_each_element(value, [&](std::string_view option) {
                 if (http_iequals(option, "close")) {
                     request.keep_alive = false;
@@ -280,9 +298,9 @@ HeadParse parse_http_head(std::string_view input, const HttpLimits& limits) {
                     request.keep_alive = true;
                 }
             });
-        } else if (http_iequals(name, "expect")) {
+        } else if (is_field(name, "expect")) {
             if (!http_iequals(value, "100-continue")) {
-                return error(417, "unsupported expectation");
+                return fail(out, 417, "unsupported expectation");
             }
             request.expect_continue = request.version_minor >= 1;
         }
@@ -299,16 +317,16 @@ HeadParse parse_http_head(std::string_view input, const HttpLimits& limits) {
         }
         request.keep_alive = asked;
         if (have_te) {
-            return error(400, "Transfer-Encoding in an HTTP/1.0 request");
+            return fail(out, 400, "Transfer-Encoding in an HTTP/1.0 request");
         }
     } else if (!have_host) {
-        return error(400, "missing Host field");
+        return fail(out, 400, "missing Host field");
     }
     if (have_te && have_length) {
-        return error(400, "both Content-Length and Transfer-Encoding");
+        return fail(out, 400, "both Content-Length and Transfer-Encoding");
     }
     if (have_length && length > limits.max_body_bytes) {
-        return error(413, "request body too large");
+        return fail(out, 413, "request body too large");
     }
     out.state = HeadParse::State::complete;
     out.consumed = end + 4;
@@ -321,6 +339,11 @@ HeadParse parse_http_head(std::string_view input, const HttpLimits& limits) {
     if (out.framing == BodyFraming::none) {
         request.expect_continue = false; // nothing to wait for
     }
+}
+
+HeadParse parse_http_head(std::string_view input, const HttpLimits& limits) {
+    HeadParse out;
+    parse_http_head(input, limits, out);
     return out;
 }
 

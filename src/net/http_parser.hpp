@@ -64,6 +64,10 @@ struct HeadParse {
 /// Content-Length over max_body_bytes 413, an Expect other than 100-continue 417. Never throws.
 HeadParse parse_http_head(std::string_view input, const HttpLimits& limits);
 
+/// The same parse into `out`, reusing the capacity of its request's strings and header vector (a
+/// connection parses every request of its keep-alive life into one HeadParse).
+void parse_http_head(std::string_view input, const HttpLimits& limits, HeadParse& out);
+
 /// An incremental decoder of a chunked request body (RFC 9112 section 7.1): hex sizes (at most 15
 /// digits), chunk extensions skipped, trailers read and dropped (they count against max_head_bytes).
 /// Not thread-safe.

@@ -146,28 +146,48 @@ void ServerState::count_aborted() {
 }
 
 HttpServerStats ServerState::stats_copy() const {
-    std::lock_guard<std::mutex> lock(stats_mutex);
-    return stats;
+    HttpServerStats out;
+    {
+        std::lock_guard<std::mutex> lock(stats_mutex);
+        out = stats;
+    }
+    for (std::size_t i = 0; i < m_status_counts.size(); ++i) {
+        if (std::uint64_t n = m_status_counts[i].load(std::memory_order_relaxed); n != 0) {
+            out.responses[k_first_status + static_cast<int>(i)] += n;
+        }
+    }
+    for (std::size_t i = 0; i < m_latency_buckets.size(); ++i) {
+        out.latency_buckets[i] = m_latency_buckets[i].load(std::memory_order_relaxed);
+    }
+    out.latency_count = m_latency_count.load(std::memory_order_relaxed);
+    out.latency_sum_seconds = static_cast<double>(m_latency_ns.load(std::memory_order_relaxed)) / 1e9;
+    return out;
 }
 
 void ServerState::record(int status, core::EventLoop::Clock::time_point started,
                          core::EventLoop::Clock::time_point now) {
-    std::lock_guard<std::mutex> lock(stats_mutex);
-    ++stats.responses[status];
+    // Loop thread only (the single writer of the atomics); stats_copy() reads them from any thread.
+    if (status >= k_first_status && status <= k_last_status) {
+        bump(m_status_counts[static_cast<std::size_t>(status - k_first_status)]);
+    } else {
+        std::lock_guard<std::mutex> lock(stats_mutex);
+        ++stats.responses[status];
+    }
     if (started == core::EventLoop::Clock::time_point{}) {
         return;
     }
     if (now == core::EventLoop::Clock::time_point{}) {
         now = core::EventLoop::Clock::now();
     }
-    double seconds = std::chrono::duration<double>(now - started).count();
+    const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(now - started).count();
+    const double seconds = static_cast<double>(ns) / 1e9;
     std::size_t i = 0;
     while (i < HttpServerStats::k_latency_bounds.size() && seconds > HttpServerStats::k_latency_bounds[i]) {
         ++i;
     }
-    ++stats.latency_buckets[i];
-    stats.latency_sum_seconds += seconds;
-    ++stats.latency_count;
+    bump(m_latency_buckets[i]);
+    bump(m_latency_ns, ns > 0 ? static_cast<std::uint64_t>(ns) : 0);
+    bump(m_latency_count);
 }
 
 void ServerState::check_drained() {
@@ -256,6 +276,17 @@ const std::string& ServerState::date() {
         m_date_second = now;
     }
     return m_date;
+}
+
+const std::string& ServerState::head_200() {
+    const std::string& d = date();
+    if (m_head_200.empty() || m_head_second != m_date_second) {
+        m_head_200 = "HTTP/1.1 200 OK\r\nDate: ";
+        m_head_200 += d;
+        m_head_200 += "\r\n";
+        m_head_second = m_date_second;
+    }
+    return m_head_200;
 }
 
 } // namespace detail

@@ -144,7 +144,10 @@ void Connection::process() {
             if (m_deadline_kind == Deadline::idle) {
                 set_deadline(Deadline::header, m_server.options.header_timeout, clock());
             }
-            HeadParse parsed = parse_http_head(std::string_view(m_in).substr(m_in_pos), limits);
+            // Parsed in place: the request's strings and header vector keep their capacity from one
+            // request of the connection to the next (swapped with m_request below).
+            HeadParse& parsed = m_parse;
+            parse_http_head(std::string_view(m_in).substr(m_in_pos), limits, parsed);
             if (parsed.state == HeadParse::State::need_more) {
                 break;
             }
@@ -154,7 +157,7 @@ void Connection::process() {
             }
             m_server.requests.fetch_add(1, std::memory_order_relaxed);
             m_in_pos += parsed.consumed;
-            m_request = std::move(parsed.request);
+            std::swap(m_request, parsed.request);
             m_framing = parsed.framing;
             m_body_left = parsed.content_length;
             if (m_framing == BodyFraming::chunked) {
@@ -214,7 +217,7 @@ void Connection::dispatch(Clock::time_point now) {
     m_phase = Phase::handling;
     m_keep_alive = m_request.keep_alive && !m_server.draining;
     set_deadline(Deadline::none, 0ms);
-    auto ex = std::make_shared<Exchange>();
+    auto ex = std::allocate_shared<Exchange>(util::RecyclingAllocator<Exchange>{});
     ex->conn = this;
     ex->loop = &m_server.loop;
     ex->head = m_request.method == "HEAD";
@@ -248,13 +251,17 @@ void Connection::fail(int status, std::string_view reason) {
 }
 
 void Connection::append_head(int status, const std::vector<HttpHeader>& headers, bool keep_alive) {
-    m_out += "HTTP/1.1 ";
-    append_number(m_out, static_cast<std::uint64_t>(status), 10);
-    m_out += ' ';
-    m_out += http_reason(status);
-    m_out += "\r\nDate: ";
-    m_out += m_server.date();
-    m_out += "\r\n";
+    if (status == 200) {
+        m_out += m_server.head_200(); // the status line and Date in one append
+    } else {
+        m_out += "HTTP/1.1 ";
+        append_number(m_out, static_cast<std::uint64_t>(status), 10);
+        m_out += ' ';
+        m_out += http_reason(status);
+        m_out += "\r\nDate: ";
+        m_out += m_server.date();
+        m_out += "\r\n";
+    }
     for (const auto& h : headers) {
         m_out += h.name;
         m_out += ": ";

@@ -6,6 +6,7 @@
 
 #include <sys/socket.h>
 
+#include <array>
 #include <atomic>
 #include <ctime>
 #include <memory>
@@ -17,6 +18,7 @@
 #include "core/event_loop.hpp"
 #include "net/http_parser.hpp"
 #include "net/http_server.hpp"
+#include "util/recycling_allocator.hpp"
 
 namespace zsyncctl::net::detail {
 
@@ -87,14 +89,31 @@ public:
     util::UniqueFunction<void()> drain_done;
     std::atomic<bool> drain_forced{false};
     mutable std::mutex stats_mutex;
-    HttpServerStats stats; // behind stats_mutex
+    HttpServerStats stats; // behind stats_mutex; the per-answer counters are the atomics below
     /// Counts one complete answer with `status`; `started` (when set) also feeds the latency histogram.
     void record(int status, core::EventLoop::Clock::time_point started,
                 core::EventLoop::Clock::time_point now = {});
 
+    /// The head's first lines for a 200 answer: status line and Date, cached per second like date().
+    const std::string& head_200();
+
 private:
+    /// A counter written only by this loop's thread and read by any: a relaxed load and store, no
+    /// locked instruction per answer.
+    static void bump(std::atomic<std::uint64_t>& counter, std::uint64_t by = 1) {
+        counter.store(counter.load(std::memory_order_relaxed) + by, std::memory_order_relaxed);
+    }
+    static constexpr int k_first_status = 100;
+    static constexpr int k_last_status = 599;
+    /// Answers by status (100-599; others go to stats.responses under the mutex).
+    std::array<std::atomic<std::uint64_t>, k_last_status - k_first_status + 1> m_status_counts{};
+    std::array<std::atomic<std::uint64_t>, HttpServerStats::k_latency_bounds.size() + 1> m_latency_buckets{};
+    std::atomic<std::uint64_t> m_latency_ns{0};
+    std::atomic<std::uint64_t> m_latency_count{0};
     std::time_t m_date_second = 0;
     std::string m_date;
+    std::string m_head_200;
+    std::time_t m_head_second = 0; // the second m_head_200's Date is for
 };
 
 /// A loop owned by a multi-threaded server, its thread and its share of the server. The state goes
@@ -159,6 +178,7 @@ private:
     std::size_t m_in_pos = 0;
     std::string m_out;
     HttpRequest m_request;
+    HeadParse m_parse; // the parser's output, reused for every request
     BodyFraming m_framing = BodyFraming::none;
     std::uint64_t m_body_left = 0;
     std::unique_ptr<ChunkedDecoder> m_chunked;
