@@ -83,26 +83,37 @@ void print_info_text(const Output& out, const pkg::PackageInfo& i) {
     }
 }
 
+nlohmann::json info_status_json(const pkg::InventoryReport& r) {
+    return nlohmann::json{{"name", r.manager},
+                          {"status", std::string(pkg::to_string(r.status))},
+                          {"count", r.info.size()},
+                          {"elapsed_ms", r.elapsed_ms},
+                          {"error", text_or_null(r.error)},
+                          {"hint", text_or_null(r.hint)}};
+}
+
 } // namespace
+
+nlohmann::json info_document(const std::vector<pkg::InventoryReport>& reports, const std::string& query) {
+    nlohmann::json doc{{"schema_version", k_inventory_schema_version},
+                       {"command", "info"},
+                       {"query", query},
+                       {"packages", nlohmann::json::array()},
+                       {"managers", nlohmann::json::array()}};
+    for (const auto& r : reports) {
+        for (const auto& i : r.info) {
+            doc["packages"].push_back(info_json(i));
+        }
+        doc["managers"].push_back(info_status_json(r));
+    }
+    return doc;
+}
 
 ExitCode print_info_report(Context& context, const std::vector<pkg::InventoryReport>& reports, bool named,
                            const InventoryOptions& options) {
     const Output& out = context.out;
     std::size_t found = 0;
     bool incomplete = reports.empty();
-    auto status_of = [](const pkg::InventoryReport& r) {
-        return nlohmann::json{{"name", r.manager},
-                              {"status", std::string(pkg::to_string(r.status))},
-                              {"count", r.info.size()},
-                              {"elapsed_ms", r.elapsed_ms},
-                              {"error", text_or_null(r.error)},
-                              {"hint", text_or_null(r.hint)}};
-    };
-    nlohmann::json doc{{"schema_version", k_inventory_schema_version},
-                       {"command", "info"},
-                       {"query", options.query},
-                       {"packages", nlohmann::json::array()},
-                       {"managers", nlohmann::json::array()}};
     for (const auto& r : reports) {
         found += r.info.size();
         incomplete = incomplete || r.status == pkg::InventoryStatus::error ||
@@ -113,28 +124,24 @@ ExitCode print_info_report(Context& context, const std::vector<pkg::InventoryRep
                 nlohmann::json j = info_json(i);
                 j["type"] = "package";
                 out.line(json_text(j, JsonLayout::line));
-            } else if (out.json()) {
-                doc["packages"].push_back(info_json(i));
-            } else {
+            } else if (!out.json()) {
                 print_info_text(out, i);
             }
         }
         if (options.json_lines) {
-            nlohmann::json s = status_of(r);
+            nlohmann::json s = info_status_json(r);
             s["type"] = "status";
             s["manager"] = r.manager;
             s.erase("name");
             s["schema_version"] = k_inventory_schema_version;
             out.line(json_text(s, JsonLayout::line));
-        } else if (out.json()) {
-            doc["managers"].push_back(status_of(r));
-        } else if (r.status == pkg::InventoryStatus::error ||
-                   (named && r.status != pkg::InventoryStatus::ok)) {
+        } else if (!out.json() && (r.status == pkg::InventoryStatus::error ||
+                                   (named && r.status != pkg::InventoryStatus::ok))) {
             out.warning(r.manager + ": " + r.error + (r.hint.empty() ? "" : " (" + r.hint + ")"));
         }
     }
     if (out.json() && !options.json_lines) {
-        out.line(json_text(doc));
+        out.line(json_text(info_document(reports, options.query)));
     } else if (!out.json() && !options.json_lines && found == 0) {
         out.info("no package manager here knows " + util::sanitize_for_display(options.query));
     }

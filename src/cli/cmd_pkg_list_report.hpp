@@ -28,6 +28,10 @@ inline constexpr int k_inventory_schema_version = 1;
 nlohmann::json inventory_document(pkg::InventoryKind kind, const std::vector<pkg::InventoryReport>& reports,
                                   const std::string& query = {});
 
+/// The --json document of `pkg info NAME` (`query`) for the inventory's reports: what the command prints
+/// and what `zsyncctl serve` answers on /v1/info. Never fails.
+nlohmann::json info_document(const std::vector<pkg::InventoryReport>& reports, const std::string& query);
+
 /// Runs `pkg list` or `pkg outdated` and prints its report in the one shape of the inventory commands: a
 /// table per manager on stdout (failures and notes on stderr), --json one document, --json-lines one
 /// record per package then one status record per manager. Returns the documented exit status (list: 0,

@@ -10,6 +10,7 @@
 #include "cli/context.hpp"
 #include "cli/json.hpp"
 #include "cli/search_board.hpp"
+#include "cli/search_records.hpp"
 #include "cli/terminal.hpp"
 #include "pkg/search/search.hpp"
 #include "util/sanitize.hpp"
@@ -28,21 +29,6 @@ struct SearchOptions {
     bool race = false;
     bool json_lines = false;
 };
-
-nlohmann::json hit_json(const std::string& manager, const pkg::SearchHit& hit) {
-    return {{"manager", manager},
-            {"name", hit.name},
-            {"version", hit.version},
-            {"description", hit.description},
-            {"installed", hit.installed},
-            {"installed_version",
-             hit.installed_version.empty() ? nlohmann::json(nullptr) : nlohmann::json(hit.installed_version)},
-            {"candidate", hit.candidate.empty() ? nlohmann::json(nullptr) : nlohmann::json(hit.candidate)},
-            {"upgradable", hit.upgradable()},
-            {"match_reason",
-             hit.match_reason.empty() ? nlohmann::json(nullptr) : nlohmann::json(hit.match_reason)},
-            {"kind", hit.kind.empty() ? nlohmann::json(nullptr) : nlohmann::json(hit.kind)}};
-}
 
 std::size_t terminal_columns() {
     return cli::terminal_columns(STDOUT_FILENO, 21, 100);
@@ -173,15 +159,6 @@ std::string plain_line(const std::string& manager, const pkg::SearchHit& h) {
            (h.description.empty() ? "" : " - " + h.description);
 }
 
-// The --json-lines record of one manager's end: a consumer can tell "failed" from "found nothing".
-nlohmann::json status_json(const pkg::ManagerReport& r) {
-    nlohmann::json j{
-        {"type", "status"},       {"manager", r.manager}, {"status", std::string(pkg::to_string(r.status))},
-        {"count", r.hits.size()}, {"total", r.total},     {"elapsed_ms", r.elapsed_ms}};
-    j["error"] = r.error.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.error);
-    return j;
-}
-
 // `value` laid out as an element of an array that is a member of the top-level object (indented by 4),
 // exactly as json_text would print it inside the whole document.
 std::string nested_json(const nlohmann::json& value) {
@@ -217,7 +194,7 @@ void print_json_document(const Output& out, const std::string& query,
     line("  \"managers\": [" + std::string(reports.empty() ? "]," : ""));
     for (std::size_t i = 0; i < reports.size(); ++i) {
         const auto& r = reports[i];
-        nlohmann::json m = status_json(r);
+        nlohmann::json m = search_status_json(r);
         m.erase("type");
         m.erase("manager");
         m["name"] = r.manager;
@@ -236,7 +213,7 @@ void print_json_document(const Output& out, const std::string& query,
     for (const auto& r : reports) {
         for (const auto& h : r.hits) {
             --left;
-            line(nested_json(hit_json(r.manager, h)) + (left > 0 ? "," : ""));
+            line(nested_json(search_hit_json(r.manager, h)) + (left > 0 ? "," : ""));
         }
     }
     if (any) {
@@ -291,12 +268,11 @@ ExitCode run_search(Context& context, const SearchOptions& options) {
             }
         }
     }
-    if (!(options.timeout_s > 0) || options.timeout_s > 86400) {
-        raise_usage("--timeout must be between 0 and 86400 seconds");
+    auto timeout = search_timeout(options.timeout_s);
+    if (!timeout) {
+        raise_usage(timeout.error().message);
     }
-    // At least 1 ms: "--timeout 0.0001" must not become a deadline that has passed before anything ran.
-    request.timeout =
-        std::chrono::milliseconds(std::max<std::int64_t>(1, std::llround(options.timeout_s * 1000)));
+    request.timeout = *timeout;
     request.race = options.race;
     request.root = context.root();
     request.use_cache = !context.options.no_cache;
@@ -345,11 +321,9 @@ ExitCode run_search(Context& context, const SearchOptions& options) {
             view.finished(*index);
         } else if (options.json_lines) {
             for (const auto& h : r.hits) {
-                nlohmann::json j = hit_json(r.manager, h);
-                j["type"] = "result";
-                out.line(json_text(j, JsonLayout::line));
+                out.line(search_result_line(r.manager, h));
             }
-            out.line(json_text(status_json(r), JsonLayout::line));
+            out.line(json_text(search_status_json(r), JsonLayout::line));
             out.flush();
         } else if (!json) {
             for (const auto& h : r.hits) {
@@ -380,13 +354,7 @@ ExitCode run_search(Context& context, const SearchOptions& options) {
             }
         }
     }
-    if (interrupted) {
-        return ExitCode::interrupted;
-    }
-    if (total > 0) {
-        return ExitCode::success;
-    }
-    return answered == 0 ? ExitCode::no_answer : ExitCode::failure;
+    return search_exit_code(reports, interrupted);
 }
 
 } // namespace

@@ -133,16 +133,6 @@ ExitCode run_serve(Context& context, const ServeOptions& options) {
     // The doctor of `zsyncctl [the same global options] doctor`: this process's backend, asked for as it was.
     shared->doctor = doctor_request(context);
     shared->io_backend = std::string(core::to_string(loop.backend()));
-    shared->base_argv = {"/proc/self/exe", "--color", "never"};
-    if (context.options.root) {
-        shared->base_argv.push_back("--root");
-        shared->base_argv.push_back(*context.options.root);
-    }
-    if (context.options.no_cache) {
-        shared->base_argv.push_back("--no-cache");
-    }
-    shared->base_argv.push_back("--io-backend");
-    shared->base_argv.push_back(shared->io_backend);
 
     auto router = std::make_shared<net::HttpRouter>();
     router->route("GET", "/healthz", [](const net::HttpRequest&, net::HttpResponder res) {
@@ -187,6 +177,7 @@ ExitCode run_serve(Context& context, const ServeOptions& options) {
                           return inventory_document(kind, *reports);
                       }));
     }
+    router->route("GET", "/v1/info", serve_info_endpoint(shared));
     router->route("GET", "/v1/search", serve_search_endpoint(shared));
     net::HttpHandler handler = [router, token](const net::HttpRequest& req, net::HttpResponder res) {
         if (!token.empty() && req.path != "/healthz") {
@@ -240,10 +231,10 @@ ExitCode run_serve(Context& context, const ServeOptions& options) {
         });
     });
     auto drained = stopped_future.wait();
-    // A request cut at the deadline cancelled its search child (which stops its managers before it exits)
-    // or its document's token. Both report to the loop the request came in on, so they must end before
-    // the server's loops go away (they keep running until the server is destroyed, so the end is handled
-    // there).
+    // A request cut at the deadline cancelled its search (whose manager processes are killed and reaped
+    // before it settles) or its document's token. Both report to the loop the request came in on, so they
+    // must end before the server's loops go away (they keep running until the server is destroyed, so the
+    // end is handled there).
     for (int i = 0; i < 500 && shared->outstanding.load() > 0; ++i) {
         std::this_thread::sleep_for(20ms);
     }
@@ -255,8 +246,8 @@ ExitCode run_serve(Context& context, const ServeOptions& options) {
         if (children_ended) {
             shared->server.reset();
         } else {
-            // A child still runs on one of the server's loops after 10 s: destroying them now would leave
-            // it a dangling loop. The process is about to exit; leave both to the exit.
+            // A search or document still runs on one of the server's loops after 10 s: destroying them now
+            // would leave it a dangling loop. The process is about to exit; leave both to the exit.
             (void)shared->server.release();
         }
         destroyed.set(util::ok());

@@ -23,13 +23,12 @@
 
 namespace zsyncctl::cli {
 
-/// What the handlers share (on every loop of the server: the counters are atomics, children and pool tasks
+/// What the handlers share (on every loop of the server: the counters are atomics, searches and pool tasks
 /// report through the loop the request arrived on, HttpResponder::loop()): the loop, the runtime whose pool
-/// builds the documents, what the documents look at (root, cache, doctor's request), the argv prefix that
-/// runs this binary's search with the server's global options, the server (for its counters) and the work
-/// in flight. Built on the main thread before the server starts; afterwards the plain fields are read-only
-/// and `server` and the counters belong to the loop thread, except `outstanding`, which the main thread
-/// reads to wait for that work at shutdown.
+/// builds the documents and runs the searches, what they look at (root, cache, doctor's request), the
+/// server (for its counters) and the work in flight. Built on the main thread before the server starts;
+/// afterwards the plain fields are read-only and `server` and the counters belong to the loop thread, except
+/// `outstanding`, which the main thread reads to wait for that work at shutdown.
 struct ServeShared {
     core::EventLoop* loop = nullptr;
     core::ThreadPool* pool = nullptr;
@@ -37,8 +36,6 @@ struct ServeShared {
     util::Root root;
     bool use_cache = true;
     DoctorRequest doctor;
-    /// "/proc/self/exe --color never [--root DIR] [--no-cache] --io-backend B".
-    std::vector<std::string> base_argv;
     std::string io_backend;
     std::unique_ptr<net::HttpServer> server;
     /// `server` for the handlers, which may run on any of its loops (serve --threads): set once it is
@@ -47,8 +44,10 @@ struct ServeShared {
     std::atomic<std::size_t> searches_in_flight{0};
     std::atomic<std::uint64_t> searches_started{0};
     std::atomic<std::uint64_t> searches_cancelled{0};
+    std::atomic<std::size_t> searches_waiting{0}; ///< streams waiting for their client to read (backpressure)
     std::atomic<std::size_t> commands_in_flight{0};
-    /// Searches (children) and documents (pool tasks) still running: each reports to a loop of the server.
+    /// Searches (until their last manager process is reaped) and documents (pool tasks) still running: each
+    /// reports to a loop of the server.
     std::atomic<int> outstanding{0};
 };
 
@@ -66,11 +65,23 @@ using DocumentBuilder = std::function<nlohmann::json(const core::CancellationTok
 /// document, else 500 with an error document.
 net::HttpHandler serve_document_endpoint(std::shared_ptr<ServeShared> shared, DocumentBuilder build);
 
-/// GET /v1/search?q=&manager=&race=&exact=&limit=&timeout=: runs `zsyncctl pkg search --json-lines` and
-/// streams its records as they arrive, as NDJSON, or as server-sent events (`data: RECORD`, then an
-/// `event: done` with the exit code) when the client accepts text/event-stream. A slow reader pauses the
-/// search (backpressure), a client that leaves cancels it (no manager process is left). 400 with an
-/// error document for a bad query, an unknown manager or parameter.
+/// Like serve_document_endpoint, for one request whose builder depends on it: answers on `responder`.
+void serve_document(const std::shared_ptr<ServeShared>& shared, net::HttpResponder responder,
+                    DocumentBuilder build);
+
+/// GET /v1/info?name=NAME[&manager=M[,M...]]: `zsyncctl --json pkg info NAME [-m M]`'s document, built in
+/// process by the command's own builder (info_document over run_inventory); the client leaving cancels
+/// the reading. 400 with an error document for a missing or impossible name (pkg install's
+/// validate_package_name) or an unknown parameter, 404 for a manager the registry does not know.
+net::HttpHandler serve_info_endpoint(std::shared_ptr<ServeShared> shared);
+
+/// GET /v1/search?q=&manager=&race=&exact=&limit=&timeout=: `pkg search --json-lines` in process, on the
+/// same SearchRun (serve_search.cpp): each manager's records as it finishes, as NDJSON, or as server-sent
+/// events (`data: RECORD`, then an `event: done` with the command's exit code) when the client accepts
+/// text/event-stream. No thread waits for the search (the run wakes the connection's loop); records are
+/// formatted only as fast as the client reads them (backpressure); a client that leaves cancels the search
+/// (every manager process it started is killed and reaped). 400 with an error document for a bad query,
+/// an unknown manager or parameter.
 net::HttpHandler serve_search_endpoint(std::shared_ptr<ServeShared> shared);
 
 /// GET /metrics in the Prometheus text format: responses by status, the latency histogram, connections,

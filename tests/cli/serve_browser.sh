@@ -2,7 +2,7 @@
 # zsyncctl serve's page in a real headless browser (Debian's chromium, chromium-driver, python3-selenium):
 # it loads with nothing from elsewhere, shows the doctor report, and a typed query streams results from a
 # local apt repository (real apt-get update into a scratch root, searched through --root) with the
-# per-manager board. Skips (77) only when chromium, its driver or selenium is not installed.
+# per-manager board, and a result's name opens its details (/v1/info). Skips (77) only when chromium, its driver or selenium is not installed.
 . "$(dirname "$0")/lib.sh"
 
 CHROMIUM=$(command -v chromium || command -v chromium-browser || true)
@@ -108,6 +108,11 @@ try:
     wait.until(lambda d: d.find_element(By.ID, "search-note").text.startswith("1 result"))
     rows = [tr.text for tr in b.find_elements(By.CSS_SELECTOR, "#results tr.result")]
     assert len(rows) == 1 and "zs-browser-tools" in rows[0], rows
+    # Its name opens its details (GET /v1/info): apt's candidate from the local repository.
+    b.find_element(By.CSS_SELECTOR, "#results tr.result button.link").click()
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#results tr.info[data-loaded]"))
+    info = b.find_element(By.CSS_SELECTOR, "#results tr.info").text
+    assert "not installed" in info and "candidate 0.9-1" in info, info
     errors = [l for l in b.get_log("browser") if l["level"] == "SEVERE"]
     assert not errors, errors
     print("browser ok:", len(statuses), "check statuses;", note)

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # zsyncctl serve's streamed search and /metrics with real clients on 127.0.0.1: NDJSON and server-sent
-# events carry the records of `pkg search --json-lines`; records arrive while a slow manager still runs;
-# a client that leaves mid-stream cancels the search (no manager process is left); a reader that stops
-# reading pauses it (backpressure) and loses nothing; SIGTERM lets a stream finish, then exit 0; the real
-# apt index of a scratch root is searched through --root; /metrics parses and its counts move.
+# events carry the records of `pkg search --json-lines` (the same SearchRun, in process: no search child);
+# records arrive while a slow manager still runs; a client that leaves mid-stream cancels the search (no
+# manager process is left, none a zombie); many slow searches at once hold no pool thread (a document
+# built on the pool is still answered); a reader that stops reading holds the records back (backpressure)
+# and loses nothing; SIGTERM lets a stream finish, then exit 0; the real apt index of a scratch root is
+# searched through --root; /metrics parses and its counts move.
 # Managers: recorded real-format output behind fakes on PATH (like pkg_search.sh) and real apt.
 . "$(dirname "$0")/lib.sh"
 
@@ -67,6 +69,25 @@ if len(done) != 1 or json.loads(done[0].split("data: ", 1)[1])["exit_code"] != 0
 sys.exit(0 if ok else 1)
 PY
 
+# Two managers: the same records per manager (their order is completion order, so compared per manager).
+echo 0 >"$SCRATCH/dnf.sleep"
+"$ZSYNCCTL" pkg search hello --manager apk,dnf --json-lines >"$SCRATCH/cli2.ndjson"
+curl -sS -N --max-time 30 "$BASE/v1/search?q=hello&manager=apk,dnf" >"$SCRATCH/http2.ndjson"
+if python3 - "$SCRATCH/cli2.ndjson" "$SCRATCH/http2.ndjson" <<'PY'; then ok; else fail "apk+dnf records differ from the CLI's"; fi
+import json, sys
+def by_manager(path):
+    out = {}
+    for l in open(path).read().splitlines():
+        r = json.loads(l)
+        r.pop("elapsed_ms", None)
+        out.setdefault(r["manager"], []).append(r)
+    return out
+cli, http = by_manager(sys.argv[1]), by_manager(sys.argv[2])
+if cli != http or sorted(cli) != ["apk", "dnf"] or len(cli["dnf"]) < 2:
+    print("cli:", cli, "\nhttp:", http); sys.exit(1)
+PY
+echo 60 >"$SCRATCH/dnf.sleep"
+
 # Bad requests are 400 with an error document, before anything runs.
 for q in "" "?q=" "?q=hello&manager=nosuch" "?q=hello&color=red" "?q=%zz" "?q=hello&exact=maybe" "?q=a%01b"; do
     code=$(curl -s -o "$SCRATCH/bad.json" -w '%{http_code}' --max-time 10 "$BASE/v1/search$q")
@@ -100,7 +121,9 @@ def group_alive():
 def server_children():
     return subprocess.run(["ps", "--ppid", str(server), "-o", "pid=,args="], capture_output=True, text=True).stdout.strip()
 if not group_alive() or not server_children():
-    sys.exit("dnf (group %d) or the search process is not running mid-stream" % pgid)
+    sys.exit("dnf (group %d) is not running mid-stream" % pgid)
+if "pkg search" in server_children():
+    sys.exit("the search runs in a child, not in process: " + server_children())
 s.close()
 for _ in range(100):
     if not group_alive() and not server_children():
@@ -110,6 +133,47 @@ if group_alive():
     sys.exit("dnf's process group %d outlived the client: %s" % (pgid, subprocess.run(["ps", "-o", "pid,stat,args", "-g", str(pgid)], capture_output=True, text=True).stdout))
 if server_children():
     sys.exit("the server still has children: " + server_children())
+PY
+
+# Many slow searches at once (more than the pool has workers) hold no pool thread: a document built on the
+# pool is still answered at once, nothing is queued on the pool, and leaving cancels them all.
+if python3 - "$PORT" "$PID" >"$SCRATCH/many.out" 2>&1 <<'PY'; then ok; else fail "many searches: $(cat "$SCRATCH/many.out")"; fi
+import re, socket, subprocess, sys, time, urllib.request
+port, server = int(sys.argv[1]), int(sys.argv[2])
+def metrics():
+    m = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=10).read().decode()
+    return {k: float(v) for k, v in re.findall(r"^([a-z_]+) ([0-9.e+-]+)$", m, re.M)}
+def dnfs():
+    ps = subprocess.run(["ps", "--ppid", str(server), "-o", "args="], capture_output=True, text=True).stdout
+    return sum(1 for l in ps.splitlines() if "/bin/dnf" in l)
+n = int(metrics()["zsyncctl_pool_workers"]) + 4
+socks = []
+for _ in range(n):
+    s = socket.create_connection(("127.0.0.1", port), timeout=20)
+    s.sendall(b"GET /v1/search?q=hello&manager=dnf HTTP/1.1\r\nHost: x\r\n\r\n")
+    socks.append(s)
+for _ in range(200):
+    if dnfs() == n:
+        break
+    time.sleep(0.05)
+if dnfs() != n:
+    sys.exit("%d of %d dnf processes running" % (dnfs(), n))
+t = time.time()
+body = urllib.request.urlopen("http://127.0.0.1:%d/v1/managers" % port, timeout=10).read()
+took = time.time() - t
+m = metrics()
+if m["zsyncctl_searches_in_flight"] != n or m["zsyncctl_pool_queue_depth"] != 0:
+    sys.exit("in flight %r, pool queue %r" % (m["zsyncctl_searches_in_flight"], m["zsyncctl_pool_queue_depth"]))
+if took > 5:
+    sys.exit("/v1/managers took %.1f s with %d searches running" % (took, n))
+for s in socks:
+    s.close()
+for _ in range(100):
+    if dnfs() == 0 and metrics()["zsyncctl_searches_in_flight"] == 0:
+        break
+    time.sleep(0.1)
+if dnfs() != 0 or metrics()["zsyncctl_searches_in_flight"] != 0:
+    sys.exit("left after the clients went: %d dnf, %r in flight" % (dnfs(), metrics()["zsyncctl_searches_in_flight"]))
 PY
 
 # /metrics: every sample line is `name{labels} value`; the counts moved with the requests above.
@@ -152,8 +216,9 @@ for e in errors:
 sys.exit(1 if errors else 0)
 PY
 
-# Backpressure: 40,000 results to a client that does not read for a while. The search is paused (its
-# process stopped) rather than its output piling up in the server, and every record arrives in the end.
+# Backpressure: 40,000 results to a client that does not read for a while. The records are held back (the
+# stream waits for its reader, /metrics shows it) rather than piling up in the server's output buffer, and
+# every record arrives in the end.
 python3 -c '
 import sys
 with open(sys.argv[1], "w") as f:
@@ -161,27 +226,35 @@ with open(sys.argv[1], "w") as f:
         f.write("hello-bulk%05d-1.0-r0 - A bulk package for the backpressure test of zsyncctl serve %d\n" % (i, i))
 ' "$SCRATCH/apk.out"
 if python3 - "$PORT" "$PID" >"$SCRATCH/bp.out" 2>&1 <<'PY'; then ok; else fail "backpressure: $(cat "$SCRATCH/bp.out")"; fi
-import json, socket, subprocess, sys, time
+import json, re, socket, subprocess, sys, time, urllib.request
 port, server = int(sys.argv[1]), int(sys.argv[2])
+def waiting():
+    m = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=10).read().decode()
+    return int(re.search(r"^zsyncctl_searches_waiting_reader (\d+)$", m, re.M).group(1))
 s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16384)
 s.settimeout(60)
 s.connect(("127.0.0.1", port))
 s.sendall(b"GET /v1/search?q=hello&manager=apk HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-stopped = False
+held = False
 for _ in range(150):
     time.sleep(0.1)
-    ps = subprocess.run(["ps", "--ppid", str(server), "-o", "stat=,args="], capture_output=True, text=True).stdout
-    if any(l.strip().startswith("T") and "search" in l for l in ps.splitlines()):
-        stopped = True
+    if waiting() == 1:
+        held = True
         break
-if not stopped:
-    sys.exit("the search was never paused: " + ps)
+if not held:
+    sys.exit("the stream never waited for its reader")
+time.sleep(0.5)
+if waiting() != 1:
+    sys.exit("the stream stopped waiting while its reader did not read")
 data = b""
 while True:
     chunk = s.recv(1 << 20)
     if not chunk:
         break
     data += chunk
+if waiting() != 0:
+    sys.exit("still waiting after the reader took everything")
 head, _, body = data.partition(b"\r\n\r\n")
 # de-chunk
 parts, pos = [], 0
@@ -230,6 +303,27 @@ expect_contains "$term" "refused after SIGTERM" "the listener closes at SIGTERM"
 expect_contains "$term" "dnf finished" "the search in progress is delivered"
 expect_contains "$term" "stream ended" "the stream ends properly"
 [ "$STATUS" = 0 ] && ok || fail "exit after a drained SIGTERM: $STATUS: $(cat "$SCRATCH/serve.log.err")"
+
+# --threads 3: searches woken on every loop (a run is owned by the loop its connection is on), each stream
+# the CLI's records; SIGTERM afterwards exits 0.
+start_server "$SCRATCH/serve-threads.log" --threads 3 || finish
+CURLS=()
+for i in 1 2 3 4 5 6; do
+    curl -sS -N --max-time 30 "http://127.0.0.1:$PORT/v1/search?q=hello&manager=apk" >"$SCRATCH/t$i.ndjson" &
+    CURLS+=($!)
+done
+wait "${CURLS[@]}"
+same=0
+for i in 1 2 3 4 5 6; do
+    python3 -c '
+import json, sys
+strip = lambda p: [{k: v for k, v in json.loads(l).items() if k != "elapsed_ms"} for l in open(p).read().splitlines()]
+sys.exit(0 if strip(sys.argv[1]) == strip(sys.argv[2]) else 1)' "$SCRATCH/cli.ndjson" "$SCRATCH/t$i.ndjson" && same=$((same + 1))
+done
+[ "$same" = 6 ] && ok || fail "--threads 3: $same of 6 streams were the CLI's records"
+kill -TERM "$PID"
+wait_exit "$PID" 15
+[ "$STATUS" = 0 ] && ok || fail "--threads 3: exit after SIGTERM: $STATUS: $(cat "$SCRATCH/serve-threads.log.err")"
 
 # The real apt index of a scratch root (a local repository, apt-get update), searched through --root.
 APT_CHECK='

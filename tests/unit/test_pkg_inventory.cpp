@@ -5,6 +5,7 @@
 
 #include "pkg/inventory/dnf_outdated.hpp"
 #include "pkg/inventory/dpkg_db.hpp"
+#include "pkg/inventory/inventory.hpp"
 #include "pkg/inventory/pacman_db.hpp"
 
 using namespace zsyncctl::pkg;
@@ -113,4 +114,25 @@ TEST_CASE("parse_dnf_check_update reads dnf 4's table, wrapped rows and stops at
     CHECK(rows[2].name == "kernel");
     CHECK(parse_dnf_check_update("").empty());
     CHECK(parse_dnf_check_update("Last metadata expiration check: 0:01:00 ago.\n").empty());
+}
+
+TEST_CASE("validate_inventory_request refuses a pkg info name no manager's package could have") {
+    InventoryRequest info;
+    info.kind = InventoryKind::info;
+    for (const char* good : {"zs-up", "zs_up", "libc6:amd64", "g++", "python3.11", "@scope/name"}) {
+        info.query = good;
+        CHECK_MESSAGE(validate_inventory_request(info).ok(), good);
+    }
+    for (std::string bad :
+         {std::string(), std::string("-rf"), std::string("a b"), std::string("a\x01z"), std::string("*"),
+          std::string("lib?"), std::string("a;b"), std::string("caf\xc3\xa9"), std::string(300, 'a')}) {
+        info.query = bad;
+        auto v = validate_inventory_request(info);
+        REQUIRE_FALSE(v.ok());
+        CHECK(v.error().kind == zsyncctl::util::ErrorKind::invalid_input);
+        CHECK(v.error().message.find('\x01') == std::string::npos); // shown sanitized
+    }
+    info.kind = InventoryKind::which; // which takes commands and paths, checked elsewhere
+    info.query = "a b";
+    CHECK(validate_inventory_request(info).ok());
 }

@@ -5,6 +5,7 @@
 
 #include "core/concurrent_for.hpp"
 #include "pkg/detect/detect.hpp"
+#include "pkg/install/install_plan.hpp"
 #include "pkg/inventory/apt_contents.hpp"
 #include "pkg/inventory/apt_outdated.hpp"
 #include "pkg/inventory/dnf_outdated.hpp"
@@ -421,6 +422,11 @@ void sanitize(InventoryReport& report) {
 } // namespace
 
 util::Result<void> validate_inventory_request(const InventoryRequest& request) {
+    if (request.kind == InventoryKind::info) {
+        if (auto name = validate_package_name(request.query); !name) {
+            return name;
+        }
+    }
     for (const auto& m : request.managers) {
         if (find_manager(m) == nullptr) {
             std::vector<std::string> known;

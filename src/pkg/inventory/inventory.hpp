@@ -25,7 +25,9 @@ struct InventoryRequest {
     core::Runtime* runtime = nullptr;
 };
 
-/// Fails with invalid_input (a hint listing the ids) when a named manager is not in the registry.
+/// Fails with invalid_input (a hint listing the ids) when a named manager is not in the registry, and for
+/// pkg info when the query is no package name (install's validate_package_name: empty, a leading '-',
+/// whitespace, control characters, non-ASCII, shell metacharacters or wildcards).
 util::Result<void> validate_inventory_request(const InventoryRequest& request);
 
 /// One report per manager (named ones in the order given, a name given twice once; else the detected

@@ -170,8 +170,11 @@ struct SearchRun::Shared {
 
     std::mutex mutex;
     std::condition_variable settled_cv;
-    std::size_t running = 0;           // backend searches started and not yet ended
-    std::optional<std::size_t> winner; // --race: the manager that answered first
+    std::size_t running = 0;                            // backend searches started and not yet ended
+    std::size_t published = 0;                          // reports set
+    std::optional<std::size_t> winner;                  // --race: the manager that answered first
+    std::function<void()> on_settled;                   // SearchRun::on_settled, taken when it runs
+    std::shared_ptr<const std::function<void()>> waker; // SearchRun::set_waker
 
     // The reason a cancelled manager gives.
     std::string cancelled_reason() {
@@ -201,6 +204,40 @@ struct SearchRun::Shared {
             --running;
         }
         settled_cv.notify_all();
+        check_settled();
+    }
+    // Sets manager `index`'s report (once; a later one is dropped): the owner's queue has it when this
+    // wakes the owner.
+    void publish(std::size_t index, ManagerReport report) {
+        if (reports[index].set(std::move(report))) {
+            std::shared_ptr<const std::function<void()>> wake;
+            {
+                std::lock_guard lock(mutex);
+                ++published;
+                wake = waker;
+            }
+            if (wake) {
+                (*wake)(); // outside the lock: the owner may poll at once
+            }
+            check_settled();
+        }
+    }
+    void set_waker(std::shared_ptr<const std::function<void()>> wake) {
+        std::lock_guard lock(mutex);
+        waker = std::move(wake);
+    }
+    // Runs on_settled (outside the lock) when every report is set and no backend runs any more.
+    void check_settled() {
+        std::function<void()> done;
+        {
+            std::lock_guard lock(mutex);
+            if (!on_settled || running != 0 || published != reports.size()) {
+                return;
+            }
+            done = std::move(on_settled);
+            on_settled = nullptr;
+        }
+        done();
     }
 };
 
@@ -337,13 +374,13 @@ void run_chain(std::shared_ptr<Shared> shared, std::shared_ptr<std::vector<std::
                 auto winner = shared->current_winner();
                 report.lost_race = winner && *winner != index;
             }
-            shared->reports[index].set(std::move(report));
+            shared->publish(index, std::move(report));
             if (won) {
                 // The rest of this lock group never starts: the race is over.
                 for (std::size_t rest = pos + 1; rest < unit->size(); ++rest) {
                     std::size_t other = (*unit)[rest];
-                    shared->reports[other].set(bare_report(shared->names[other], ManagerStatus::cancelled,
-                                                           shared->cancelled_reason(), true));
+                    shared->publish(other, bare_report(shared->names[other], ManagerStatus::cancelled,
+                                                       shared->cancelled_reason(), true));
                 }
                 done->set(index); // core::race cancels the other units
                 return;
@@ -383,7 +420,7 @@ std::unique_ptr<SearchRun> SearchRun::run(std::vector<PlannedSearch> plan, const
     shared->race = request.race;
     shared->timeout = request.timeout;
     shared->deadline = run->m_started + request.timeout;
-    shared->token = runtime.token().child();
+    shared->token = request.parent ? request.parent->child() : runtime.token().child();
     shared->reports.resize(plan.size());
     run->m_shared = shared;
 
@@ -404,8 +441,8 @@ std::unique_ptr<SearchRun> SearchRun::run(std::vector<PlannedSearch> plan, const
                            : util::Result<void>(util::fail(util::ErrorKind::internal, "no backend"));
         shared->backends.push_back(std::move(plan[i].backend));
         if (!present) {
-            shared->reports[i].set(bare_report(plan[i].manager, ManagerStatus::skipped,
-                                               util::sanitize_terminal(present.error().message)));
+            shared->publish(i, bare_report(plan[i].manager, ManagerStatus::skipped,
+                                           util::sanitize_terminal(present.error().message)));
             continue;
         }
         if (plan[i].lock_group.empty()) {
@@ -436,6 +473,12 @@ std::unique_ptr<SearchRun> SearchRun::run(std::vector<PlannedSearch> plan, const
 }
 
 SearchRun::~SearchRun() {
+    m_shared->set_waker(nullptr);
+    if (m_overdue_timer) {
+        // Not waiting: the timer's callback holds its own copy of the waker, and may be running on this
+        // very thread's loop.
+        (void)m_shared->runtime->timers().cancel(*m_overdue_timer, core::TimerService::Wait::no);
+    }
     cancel();
     // Bounded: a stopped command gets SIGKILL after a short grace, so this is rarely more than that.
     (void)wait_settled(std::chrono::seconds(10));
@@ -448,6 +491,38 @@ bool SearchRun::wait_settled(std::chrono::milliseconds wait) {
 
 std::int64_t SearchRun::elapsed_ms() const {
     return ms_since(m_started);
+}
+
+void SearchRun::set_waker(std::function<void()> wake) {
+    if (m_overdue_timer) {
+        (void)m_shared->runtime->timers().cancel(*m_overdue_timer, core::TimerService::Wait::no);
+        m_overdue_timer.reset();
+    }
+    if (!wake) {
+        m_shared->set_waker(nullptr);
+        return;
+    }
+    auto shared_wake = std::make_shared<const std::function<void()>>(std::move(wake));
+    // poll() gives up on a missing report at the deadline plus the grace: wake the owner just after.
+    auto timer = m_shared->runtime->timers().schedule_at(m_shared->deadline + k_report_grace +
+                                                             std::chrono::milliseconds(1),
+                                                         [shared_wake] { (*shared_wake)(); });
+    if (timer) {
+        m_overdue_timer = *timer;
+    }
+    m_shared->set_waker(shared_wake);
+    // Reports may have been set before the waker was: one wake, and poll takes whatever is there.
+    if (m_queue.pending() > 0) {
+        (*shared_wake)();
+    }
+}
+
+void SearchRun::on_settled(std::function<void()> done) {
+    {
+        std::lock_guard lock(m_shared->mutex);
+        m_shared->on_settled = std::move(done);
+    }
+    m_shared->check_settled();
 }
 
 void SearchRun::cancel() {
@@ -493,6 +568,30 @@ std::optional<std::size_t> SearchRun::next_finished(std::chrono::milliseconds wa
         take(completed->key, std::move(completed->result));
         return completed->key;
     }
+}
+
+std::optional<std::size_t> SearchRun::poll() {
+    // A report set is in the queue already (published sets the promise first), so a zero wait never
+    // blocks: the queue's lock is only held to take it.
+    while (auto completed = m_queue.next_for(std::chrono::milliseconds(0))) {
+        if (!m_taken[completed->key]) { // else reported missing already
+            take(completed->key, std::move(completed->result));
+            return completed->key;
+        }
+    }
+    if (std::chrono::steady_clock::now() < m_shared->deadline + k_report_grace) {
+        return std::nullopt;
+    }
+    auto missing = std::find(m_taken.begin(), m_taken.end(), false);
+    if (missing == m_taken.end()) {
+        return std::nullopt;
+    }
+    auto index = static_cast<std::size_t>(missing - m_taken.begin());
+    m_taken[index] = true;
+    ++m_returned;
+    m_reports[index].status = ManagerStatus::timeout;
+    m_reports[index].error = "no report " + std::to_string(k_report_grace.count()) + " ms after the deadline";
+    return index;
 }
 
 void SearchRun::take(std::size_t index, util::Result<ManagerReport> result) {

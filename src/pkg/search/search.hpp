@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -49,6 +50,8 @@ struct SearchRequest {
     bool race = false;
     util::Root root;
     bool use_cache = true;
+    /// The run's token is a child of this one; unset: of the runtime's root token (a signal cancels it).
+    std::optional<core::CancellationToken> parent;
 };
 
 /// Every registry entry search knows (search method other than none), in registry order. Never fails.
@@ -88,7 +91,9 @@ util::Result<std::vector<PlannedSearch>> plan_search(const SearchRequest& reques
 /// and --race runs the groups through core::race so the first manager with results cancels the others.
 /// Results arrive in completion order through next_finished() (a core::CompletionQueue). One thread owns
 /// and reads the run; the destructor cancels what is still running and waits (bounded) until every
-/// backend has settled, so no child outlives it.
+/// backend has settled, so no child outlives it. An owner that must not block (one on an event loop) uses
+/// set_waker() and poll() instead of next_finished(), and on_settled() to know when destroying the run
+/// will not wait.
 class SearchRun {
 public:
     /// Plans (plan_search) and starts every manager on `runtime`, which must outlive the run; fails like
@@ -106,6 +111,19 @@ public:
     /// finished in time or all have already been returned. A report still missing 5 s after the deadline
     /// is returned as timeout ("no report ...") so a caller never waits forever.
     std::optional<std::size_t> next_finished(std::chrono::milliseconds wait);
+    /// next_finished() without waiting at all: what an owner woken by set_waker() calls until it returns
+    /// nullopt (a report still missing after the deadline's grace is returned as timeout, as there).
+    std::optional<std::size_t> poll();
+    /// Calls `wake` whenever poll() may have something new: after a manager's report is set, when a
+    /// missing report's grace after the deadline runs out (a timer on the runtime), and once now if a
+    /// report is already waiting. `wake` runs on whichever thread did that (loop, pool or this one) and
+    /// must only hand over to the owner (post to its loop), never block or touch the run. Replaces an
+    /// earlier one; the run drops it when destroyed.
+    void set_waker(std::function<void()> wake);
+    /// Runs `done` once, when every manager's report is set and every backend's work has ended (processes
+    /// reaped, pool tasks done), so the destructor will not wait: at once if that is so already, else on
+    /// the thread that ended the last of it. Same rules as the waker; replaces an earlier one.
+    void on_settled(std::function<void()> done);
     /// True when every manager's report has been returned by next_finished().
     bool all_returned() const { return m_returned == m_reports.size(); }
     /// The reports, one per manager in plan order; a report is complete once next_finished returned it.
@@ -130,6 +148,7 @@ private:
     std::vector<bool> m_taken; // reports returned by next_finished
     std::chrono::steady_clock::time_point m_started;
     std::size_t m_returned = 0;
+    std::optional<core::TimerService::TimerId> m_overdue_timer; // set_waker's wake at the report grace
 };
 
 } // namespace zsyncctl::pkg
