@@ -12,6 +12,7 @@
 #include "cli/search_board.hpp"
 #include "cli/terminal.hpp"
 #include "pkg/search/search.hpp"
+#include "util/round.hpp"
 #include "util/sanitize.hpp"
 #include "util/strings.hpp"
 
@@ -295,8 +296,8 @@ ExitCode run_search(Context& context, const SearchOptions& options) {
         raise_usage("--timeout must be between 0 and 86400 seconds");
     }
     // At least 1 ms: "--timeout 0.0001" must not become a deadline that has passed before anything ran.
-    request.timeout =
-        std::chrono::milliseconds(std::max<std::int64_t>(1, std::llround(options.timeout_s * 1000)));
+    request.timeout = std::chrono::milliseconds(
+        std::max<std::int64_t>(1, util::round_to_integer(options.timeout_s * 1000)));
     request.race = options.race;
     request.root = context.root();
     request.use_cache = !context.options.no_cache;
