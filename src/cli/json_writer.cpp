@@ -47,6 +47,20 @@ void append_string(std::string& out, const std::string& s) {
     std::size_t start = out.size();
     out += '"';
     for (std::size_t i = 0; i < s.size();) {
+        // A run of bytes that are written as they are, appended at once.
+        std::size_t run = i;
+        while (run < s.size()) {
+            auto b = static_cast<unsigned char>(s[run]);
+            if (b < 0x20 || b >= 0x80 || b == '"' || b == '\\') {
+                break;
+            }
+            ++run;
+        }
+        if (run > i) {
+            out.append(s, i, run - i);
+            i = run;
+            continue;
+        }
         auto c = static_cast<unsigned char>(s[i]);
         if (c >= 0x80) {
             std::size_t n = utf8_sequence(s, i);
