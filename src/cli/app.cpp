@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <exception>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -12,6 +13,7 @@
 #include "cli/commands.hpp"
 #include "cli/context.hpp"
 #include "cli/json.hpp"
+#include "cli/json_writer.hpp"
 #include "cli/terminal.hpp"
 #include "util/strings.hpp"
 
@@ -38,7 +40,7 @@ std::string version_json() {
         {"version", info.version},       {"git_revision", info.git_revision}, {"compiler", info.compiler},
         {"build_type", info.build_type}, {"io_uring", info.io_uring},
     };
-    return json_text(doc);
+    return fast_json_text(doc);
 }
 
 namespace {
@@ -183,8 +185,9 @@ void add_global_options_footer(CLI::App& app) {
     }
 }
 
-// Defines the whole command line (global options and every subcommand) on `app`, bound to `context`.
-void define_app(CLI::App& app, Context& context) {
+// Defines the command line (global options and the subcommands `path` names, all for an empty path) on
+// `app`, bound to `context`.
+void define_app(CLI::App& app, Context& context, const CommandPath& path) {
     app.name("zsyncctl");
     app.fallthrough();
     app.require_subcommand(0, 1);
@@ -214,9 +217,7 @@ void define_app(CLI::App& app, Context& context) {
         ->option_text("auto|io_uring|epoll");
     app.add_flag("--no-cache", opts.no_cache, "Do not read or write the detection and index caches");
 
-    for (CommandRegistrar registrar : command_registrars()) {
-        registrar(app, context);
-    }
+    register_commands(app, context, path);
     add_global_options_footer(app);
 }
 
@@ -274,26 +275,37 @@ int parse_error_code(const CLI::ParseError& e) {
 
 } // namespace
 
-std::optional<int> check_command_line(const std::vector<std::string>& args) {
+CommandLineCheck check_command_line_with(const std::vector<std::string>& args, CommandTree tree) {
     Context context;
     CLI::App app;
-    define_app(app, context);
     std::vector<const char*> argv;
     argv.push_back("zsyncctl");
     for (const std::string& arg : args) {
         argv.push_back(arg.c_str());
     }
+    CommandPath path =
+        tree == CommandTree::full ? CommandPath{} : needed_commands(std::span(argv).subspan(1));
+    define_app(app, context, path);
     std::optional<CLI::ParseError> error;
-    std::string internal;
-    switch (parse_args(app, static_cast<int>(argv.size()), argv.data(), error, internal)) {
+    CommandLineCheck result;
+    switch (parse_args(app, static_cast<int>(argv.size()), argv.data(), error, result.message)) {
     case ParseOutcome::proceed:
-        return std::nullopt;
+        return result;
     case ParseOutcome::parse_error:
-        return parse_error_code(*error);
+        result.code = parse_error_code(*error);
+        result.message = error->what();
+        result.message += '\n';
+        result.message += dash_operand_hint(app, static_cast<int>(argv.size()), argv.data());
+        return result;
     case ParseOutcome::internal_error:
         break;
     }
-    return to_int(ExitCode::failure);
+    result.code = to_int(ExitCode::failure);
+    return result;
+}
+
+std::optional<int> check_command_line(const std::vector<std::string>& args) {
+    return check_command_line_with(args, CommandTree::needed).code;
 }
 
 int run(int argc, char** argv) {
@@ -302,7 +314,9 @@ int run(int argc, char** argv) {
     }
     Context context;
     CLI::App app{"zsyncctl: understand and drive the package managers and async I/O of this machine"};
-    define_app(app, context);
+    // Only the command argv names is defined (the whole tree for help and anything unusual): building
+    // every command's options was a third of a short command's start-up.
+    define_app(app, context, needed_commands(std::span<const char* const>(argv, argc).subspan(1)));
     GlobalOptions& opts = context.options;
 
     std::optional<CLI::ParseError> error;

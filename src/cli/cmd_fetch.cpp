@@ -23,6 +23,7 @@
 #include "core/errors.hpp"
 #include "core/signal_monitor.hpp"
 #include "net/http_client.hpp"
+#include "util/round.hpp"
 #include "util/strings.hpp"
 
 namespace zsyncctl::cli {
@@ -66,7 +67,7 @@ std::chrono::milliseconds parse_timeout(const std::string& text) {
     if (seconds < 0.001) {
         raise_usage("--timeout " + shown + ": shorter than a millisecond (0 means no timeout)");
     }
-    return std::chrono::milliseconds(static_cast<long long>(std::llround(seconds * 1000)));
+    return std::chrono::milliseconds(util::round_to_integer(seconds * 1000));
 }
 
 // --max-size BYTES: a whole number, 0 meaning no limit.

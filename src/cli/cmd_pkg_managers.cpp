@@ -4,10 +4,12 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <utility>
 
 #include "cli/context.hpp"
 #include "cli/documents.hpp"
 #include "cli/json.hpp"
+#include "cli/json_writer.hpp"
 #include "cli/terminal.hpp"
 #include "pkg/detect/detect.hpp"
 #include "pkg/detect/version_probe.hpp"
@@ -48,7 +50,7 @@ nlohmann::json entry_json(const pkg::Manager& m) {
         {"name", std::string(m.id)},
         {"display_name", std::string(m.display_name)},
         {"kind", std::string(pkg::to_string(m.kind))},
-        {"platforms", platforms},
+        {"platforms", std::move(platforms)},
         {"needs_root", m.install_privilege == pkg::InstallPrivilege::root},
         {"install_privilege", std::string(privilege_name(m.install_privilege))},
         {"lock_group", nullable(m.lock_group)},
@@ -101,7 +103,7 @@ nlohmann::json managers_document(const pkg::Detection& detection,
         for (const auto& e : d.evidence) {
             evidence.push_back(e.describe());
         }
-        obj["evidence"] = evidence;
+        obj["evidence"] = std::move(evidence);
         obj["preferred"] = d.preferred;
         obj["mismatch"] = nullable(d.mismatch);
         list.push_back(std::move(obj));
@@ -153,7 +155,7 @@ ExitCode run_managers(Context& context, const ManagersOptions& options) {
     }
 
     if (context.out.json()) {
-        context.out.line(json_text(managers_document(detection, versions, options.all)));
+        context.out.line(fast_json_text(managers_document(detection, versions, options.all)));
         return ExitCode::success;
     }
 

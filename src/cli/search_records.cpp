@@ -1,8 +1,7 @@
 #include "cli/search_records.hpp"
 
-#include <cmath>
-
 #include "cli/json.hpp"
+#include "util/round.hpp"
 
 namespace zsyncctl::cli {
 
@@ -65,7 +64,7 @@ util::Result<std::chrono::milliseconds> search_timeout(double seconds) {
         return util::fail(util::ErrorKind::invalid_input, "--timeout must be between 0 and 86400 seconds");
     }
     // At least 1 ms: "--timeout 0.0001" must not become a deadline that has passed before anything ran.
-    return std::chrono::milliseconds(std::max<std::int64_t>(1, std::llround(seconds * 1000)));
+    return std::chrono::milliseconds(std::max<std::int64_t>(1, util::round_to_integer(seconds * 1000)));
 }
 
 } // namespace zsyncctl::cli

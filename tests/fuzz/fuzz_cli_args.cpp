@@ -1,6 +1,7 @@
 // libFuzzer target: command-line handling. The input, split at NUL bytes into up to 16 arguments, is
 // parsed exactly as `zsyncctl ARGS...` would parse it, without running anything: parsing must end in
-// success, help/version (0) or a usage error (2), never in an exception escaping the parser. Every
+// success, help/version (0) or a usage error (2), never in an exception escaping the parser, and the same
+// way with only the commands the line names defined as with the whole tree. Every
 // argument is also checked as a package name: one that is accepted must be safe to put in an argv.
 #include <string>
 #include <vector>
@@ -18,6 +19,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     auto code = cli::check_command_line(args);
     check(!code || *code == 0 || *code == 2);
+    // run() defines only the commands the line names: parsing with the whole tree must end the same way,
+    // with the same message and hint.
+    cli::CommandLineCheck needed = cli::check_command_line_with(args, cli::CommandTree::needed);
+    cli::CommandLineCheck full = cli::check_command_line_with(args, cli::CommandTree::full);
+    check(needed.code == full.code && needed.message == full.message);
 
     for (const std::string& arg : args) {
         if (auto request = pkg::parse_package_request(arg)) {

@@ -1,8 +1,10 @@
 #include <doctest/doctest.h>
 
 #include <array>
+#include <cmath>
 
 #include "util/enum_names.hpp"
+#include "util/round.hpp"
 #include "util/strings.hpp"
 
 using namespace zsyncctl::util;
@@ -82,4 +84,13 @@ TEST_CASE("enum_name and enum_parse read one table both ways, aliases included")
     CHECK(zsyncctl::util::enum_name(table, Colour::blue, "?") == "?");
     CHECK(zsyncctl::util::enum_parse(table, "verde") == Colour::green);
     CHECK_FALSE(zsyncctl::util::enum_parse(table, "Red").has_value());
+}
+
+TEST_CASE("round_to_integer rounds as std::llround") {
+    for (double value :
+         {0.0, 0.4, 0.5, 0.49999999999999994, 1.5, 2.5, 999.5, 1000.4999, -0.5, -1.5, -2.4, 0.001 * 1000,
+          0.0015 * 1000, 86400.0 * 1000, 31536000.0 * 1000, 4503599627370495.5}) {
+        INFO("value " << value);
+        CHECK(round_to_integer(value) == std::llround(value));
+    }
 }

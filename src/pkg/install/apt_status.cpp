@@ -1,7 +1,6 @@
 #include "pkg/install/apt_status.hpp"
 
-#include <charconv>
-#include <cmath>
+#include <cstdint>
 
 #include "util/strings.hpp"
 
@@ -11,16 +10,47 @@ namespace {
 
 std::optional<double> parse_percent(std::string_view text) {
     // apt prints "%f"-style numbers ("20.0000"); the legacy form "pmerror: DEB : 75% : MSG" has blanks
-    // and a '%'. from_chars for double is in libstdc++ 11+.
+    // and a '%'. Read by hand, not with std::from_chars(double): that one member of the static libstdc++
+    // made the linker keep libm as a NEEDED library, which every start then mapped (0.3 MiB of RSS).
+    // Digits, an optional '-' and '.'; the value is digits / 10^decimals, exact for what apt prints.
     text = util::trim(text);
     if (!text.empty() && text.back() == '%') {
         text.remove_suffix(1);
     }
-    double value = 0;
-    auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (ec != std::errc{} || ptr != text.data() + text.size() || !std::isfinite(value)) {
+    bool negative = !text.empty() && text.front() == '-';
+    if (negative) {
+        text.remove_prefix(1);
+    }
+    std::uint64_t digits = 0;
+    int significant = 0;
+    int decimals = 0;
+    bool point = false;
+    bool any_digit = false;
+    for (char c : text) {
+        if (c == '.' && !point) {
+            point = true;
+        } else if (c >= '0' && c <= '9') {
+            any_digit = true;
+            if (significant < 15) { // past 15 digits a percentage has nothing left to say
+                digits = digits * 10 + static_cast<std::uint64_t>(c - '0');
+                significant += digits != 0 ? 1 : 0;
+                decimals += point ? 1 : 0;
+            } else if (!point) {
+                return std::nullopt; // not a percentage
+            }
+        } else {
+            return std::nullopt;
+        }
+    }
+    if (!any_digit) {
         return std::nullopt;
     }
+    double scale = 1;
+    for (; decimals > 0; --decimals) {
+        scale *= 10;
+    }
+    double value = static_cast<double>(digits) / scale; // both exact: one correctly rounded division
+    value = negative ? -value : value;
     if (value < 0) {
         value = 0;
     }
