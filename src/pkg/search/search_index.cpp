@@ -453,7 +453,7 @@ std::size_t PackageIndex::record_for_hay_offset(std::size_t offset) const {
     return lo;
 }
 
-void PackageIndex::search_own(const SearchQuery& query, const std::function<bool(SearchHit&&)>& emit) const {
+void PackageIndex::search_refs(const SearchQuery& query, const std::function<bool(const HitRef&)>& emit) const {
     if (m_count == 0 || query.text.empty()) {
         return;
     }
@@ -471,13 +471,14 @@ void PackageIndex::search_own(const SearchQuery& query, const std::function<bool
         append_lower(needle, query.text);
     }
     const char* hay = m_bytes.data() + m_hay_off;
+    std::size_t text_size = m_hay_off - m_text_off;
     // A mapped haystack is let go of behind the scan (its clean file pages are dropped from this process,
     // the page cache keeps them), so a search costs a few MiB of resident memory, not the whole index.
     static const auto page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
     std::uintptr_t dropped = reinterpret_cast<std::uintptr_t>(hay) & ~(page - 1);
     auto drop_behind = [&](std::size_t scanned) {
         auto upto = (reinterpret_cast<std::uintptr_t>(hay) + scanned) & ~(page - 1);
-        if (m_mapped && upto >= dropped + (std::uintptr_t(2) << 20)) {
+        if (m_mapped && upto >= dropped + (std::uintptr_t(256) << 10)) {
             (void)::madvise(reinterpret_cast<void*>(dropped), upto - dropped, MADV_DONTNEED);
             dropped = upto;
         }
@@ -498,8 +499,10 @@ void PackageIndex::search_own(const SearchQuery& query, const std::function<bool
         if (start > at || next <= at || next > m_hay_size || hay[start] != k_record_start) {
             break;
         }
-        SearchHit hit;
-        if (hit_at(record, hit)) {
+        // A damaged text offset: the record is skipped (hit_from could not read it).
+        if (u32_at(m_text_index_off + record * 4) < text_size) {
+            HitRef ref;
+            ref.record = static_cast<std::uint32_t>(record);
             // The first occurrence in a record comes from its name or description when they match at
             // all: an occurrence after the first provides separator is a match by a provided name only.
             std::string_view rec(hay + start, next - start);
@@ -508,16 +511,31 @@ void PackageIndex::search_own(const SearchQuery& query, const std::function<bool
             if (first_provides != std::string_view::npos && rel > first_provides) {
                 std::size_t begin = rec.rfind(k_provides, rel) + 1;
                 std::size_t end = rec.find(k_provides, rel);
-                hit.match_reason =
-                    "provides " + sanitize_index_field(rec.substr(
-                                      begin, (end == std::string_view::npos ? rec.size() : end) - begin));
+                ref.reason_at = static_cast<std::uint32_t>(start + begin);
+                ref.reason_len = static_cast<std::uint32_t>(
+                    (end == std::string_view::npos ? rec.size() : end) - begin);
             }
-            if (!emit(std::move(hit))) {
+            if (!emit(ref)) {
                 break;
             }
         }
         pos = next;
     }
+}
+
+SearchHit PackageIndex::hit_from(const HitRef& ref) const {
+    SearchHit hit;
+    (void)hit_at(ref.record, hit);
+    if (ref.reason_len != 0) {
+        hit.match_reason = "provides " + sanitize_index_field(std::string_view(
+                                             m_bytes.data() + m_hay_off + ref.reason_at, ref.reason_len));
+    }
+    return hit;
+}
+
+std::string PackageIndex::shown_name(std::size_t record) const {
+    std::string_view text = m_bytes.substr(m_text_off, m_hay_off - m_text_off);
+    return sanitize_index_field(cstr_at(text, u32_at(m_text_index_off + record * 4)));
 }
 
 util::Result<std::filesystem::path> index_path(std::string_view manager,

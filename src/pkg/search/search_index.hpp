@@ -106,7 +106,17 @@ public:
 
 private:
     struct Overlay;
-    void search_own(const SearchQuery& query, const std::function<bool(SearchHit&&)>& emit) const;
+    // One match found in the haystack: its record and, for a match by a provided name, where that name is
+    // in the haystack (reason_len 0: none). The hit's text is read from the index only once it is kept.
+    struct HitRef {
+        std::uint32_t record = 0;
+        std::uint32_t reason_at = 0;
+        std::uint32_t reason_len = 0;
+        bool overlay = false; // overlaid(): the record is the overlay's
+    };
+    void search_refs(const SearchQuery& query, const std::function<bool(const HitRef&)>& emit) const;
+    SearchHit hit_from(const HitRef& ref) const;
+    std::string shown_name(std::size_t record) const;
     static util::Result<PackageIndex> from_view(std::shared_ptr<const void> storage, std::string_view bytes,
                                                 const std::vector<SourceStamp>& expected,
                                                 std::string_view name);

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <unordered_set>
 
 namespace zsyncctl::pkg {
@@ -42,39 +44,64 @@ PackageIndex PackageIndex::overlaid(PackageIndex base, PackageIndex overlay,
 }
 
 std::vector<SearchHit> PackageIndex::search(const SearchQuery& query) const {
-    std::vector<SearchHit> hits;
+    // The matches are gathered as references first (12 bytes each) and read into hits once their number is
+    // known: one exact allocation for the hits, no vector regrown with 31k of them.
+    std::vector<HitRef> refs;
     auto full = [&] {
-        return query.limit != 0 && hits.size() >= query.limit;
+        return query.limit != 0 && refs.size() >= query.limit;
     };
+    std::vector<SearchHit> over;
     if (!m_overlay) {
-        search_own(query, [&](SearchHit&& h) {
-            hits.push_back(std::move(h));
+        search_refs(query, [&](const HitRef& r) {
+            refs.push_back(r);
             return !full();
         });
-        return hits;
-    }
-    // The overlay's few hits are merged into the base's as they stream by (one vector: a search with
-    // many hits holds each once).
-    std::vector<SearchHit> over;
-    m_overlay->index.search_own(query, [&](SearchHit&& h) {
-        over.push_back(std::move(h));
-        return true;
-    });
-    std::size_t next = 0;
-    search_own(query, [&](SearchHit&& h) {
-        if (m_overlay->masked.count(h.name) != 0) {
+    } else {
+        // The overlay's few hits are merged into the base's as they stream by.
+        m_overlay->index.search_refs(query, [&](const HitRef& r) {
+            over.push_back(m_overlay->index.hit_from(r));
             return true;
+        });
+        std::uint32_t next = 0;
+        auto take_over = [&] {
+            HitRef r;
+            r.record = next++;
+            r.overlay = true;
+            refs.push_back(r);
+        };
+        search_refs(query, [&](const HitRef& r) {
+            std::string name = shown_name(r.record);
+            if (m_overlay->masked.count(name) != 0) {
+                return true;
+            }
+            while (next < over.size() && over[next].name < name && !full()) {
+                take_over();
+            }
+            if (!full()) {
+                refs.push_back(r);
+            }
+            return !full();
+        });
+        while (next < over.size() && !full()) {
+            take_over();
         }
-        while (next < over.size() && over[next].name < h.name && !full()) {
-            hits.push_back(std::move(over[next++]));
+    }
+    std::vector<SearchHit> hits;
+    hits.reserve(refs.size());
+    // The hits copy their text out of the index, in record order: a mapped text section is let go of
+    // behind them, like the haystack during the scan (31k hits touch most of its pages).
+    static const auto page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
+    auto text_base = reinterpret_cast<std::uintptr_t>(m_bytes.data() + m_text_off);
+    std::uintptr_t dropped = text_base & ~(page - 1);
+    for (const auto& r : refs) {
+        hits.push_back(r.overlay ? std::move(over[r.record]) : hit_from(r));
+        if (m_mapped && !r.overlay) {
+            auto upto = (text_base + u32_at(m_text_index_off + std::size_t(r.record) * 4)) & ~(page - 1);
+            if (upto >= dropped + (std::uintptr_t(256) << 10)) {
+                (void)::madvise(reinterpret_cast<void*>(dropped), upto - dropped, MADV_DONTNEED);
+                dropped = upto;
+            }
         }
-        if (!full()) {
-            hits.push_back(std::move(h));
-        }
-        return !full();
-    });
-    while (next < over.size() && !full()) {
-        hits.push_back(std::move(over[next++]));
     }
     return hits;
 }

@@ -182,6 +182,11 @@ std::vector<IndexRecord> parse_apt_packages(std::string_view packages, std::stri
 util::Result<PackageIndex> apt_index(const util::Root& root, const std::filesystem::path& cache_file,
                                      const core::CancellationToken& token = core::CancellationToken());
 
+/// apt_index with `setup` already read (apt_setup(root)), so a search reads apt's configuration once.
+util::Result<PackageIndex> apt_index(const util::Root& root, const AptSetup& setup,
+                                     const std::filesystem::path& cache_file,
+                                     const core::CancellationToken& token = core::CancellationToken());
+
 /// The side index of apt's installed state (stamped `stamps`): the packages `status` (a builder fed dpkg's
 /// entries, with the architectures and preferences `lists` was built with) gives a current version,
 /// recomputed from their list versions in `lists` (an index built from AptIndexBuilder::finish(&aux)'s

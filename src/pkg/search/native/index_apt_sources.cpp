@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <cstring>
 #include <fcntl.h>
+#include <optional>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -200,19 +201,63 @@ std::string compiled_arch() {
 #endif
 }
 
-// dpkg's native architecture: the Architecture of the installed dpkg package, else this build's.
+// dpkg's native architecture: the Architecture of the installed dpkg package (its last stanza in the status
+// file, or the first when the file starts with it), else this build's. The status file is read in chunks
+// of 64 KiB (the first 64 MiB at most), not whole, and searched with memmem: it is read on every search.
 std::string native_arch(const util::Root& root) {
-    std::string status = read_head(root, "/var/lib/dpkg/status", std::size_t(64) << 20);
-    std::string_view text = status;
-    std::size_t at = text.rfind("\nPackage: dpkg\n", std::string_view::npos);
-    if (text.rfind("Package: dpkg\n", 0) == 0) {
-        at = 0;
-    } else if (at != std::string_view::npos) {
-        ++at;
+    static constexpr std::string_view k_stanza = "\nPackage: dpkg\n";
+    std::string stanza;
+    auto fd = root.open_file("/var/lib/dpkg/status", O_RDONLY | O_NONBLOCK);
+    if (fd) {
+        struct stat st {};
+        if (::fstat(*fd, &st) == 0 && S_ISREG(st.st_mode)) {
+            std::size_t limit = std::min<std::size_t>(std::size_t(64) << 20, static_cast<std::size_t>(st.st_size));
+            std::string buf(std::size_t(64) << 10, '\0');
+            std::size_t keep = 0;   // bytes carried over from the previous chunk (a match across chunks)
+            std::size_t offset = 0; // file offset of buf[0]
+            std::size_t read_total = 0;
+            std::optional<std::size_t> at; // file offset of the chosen stanza's "Package"
+            bool first_is_dpkg = false;
+            while (read_total < limit) {
+                std::size_t want = std::min(buf.size() - keep, limit - read_total);
+                ssize_t n = ::read(*fd, buf.data() + keep, want);
+                if (n <= 0) {
+                    break;
+                }
+                std::size_t have = keep + static_cast<std::size_t>(n);
+                if (read_total == 0 && std::string_view(buf.data(), have).starts_with(k_stanza.substr(1))) {
+                    first_is_dpkg = true;
+                    at = 0;
+                }
+                read_total += static_cast<std::size_t>(n);
+                for (std::size_t pos = 0; !first_is_dpkg && pos < have;) {
+                    const void* hit = ::memmem(buf.data() + pos, have - pos, k_stanza.data(), k_stanza.size());
+                    if (hit == nullptr) {
+                        break;
+                    }
+                    std::size_t rel = static_cast<std::size_t>(static_cast<const char*>(hit) - buf.data());
+                    at = offset + rel + 1;
+                    pos = rel + 1;
+                }
+                if (first_is_dpkg) {
+                    break;
+                }
+                keep = std::min(have, k_stanza.size() - 1);
+                std::memmove(buf.data(), buf.data() + have - keep, keep);
+                offset += have - keep;
+            }
+            if (at) {
+                // The stanza itself (to its blank line), read again from its offset.
+                std::string text(std::min<std::size_t>(std::size_t(1) << 20, limit - *at), '\0');
+                ssize_t n = ::pread(*fd, text.data(), text.size(), static_cast<off_t>(*at));
+                text.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
+                stanza = text.substr(0, text.find("\n\n"));
+            }
+        }
+        ::close(*fd);
     }
-    if (at != std::string_view::npos) {
-        std::size_t end = text.find("\n\n", at);
-        std::string_view arch = util::trim(deb822_field(text.substr(at, end - at), "Architecture"));
+    if (!stanza.empty()) {
+        std::string_view arch = util::trim(deb822_field(stanza, "Architecture"));
         if (!arch.empty() && arch != "all") {
             return std::string(arch);
         }

@@ -278,7 +278,12 @@ std::optional<PackageIndex> apt_joined(PackageIndex lists, PackageIndex side) {
 
 util::Result<PackageIndex> apt_index(const util::Root& root, const std::filesystem::path& cache_file,
                                      const core::CancellationToken& token) {
-    AptSetup setup = apt_setup(root);
+    return apt_index(root, apt_setup(root), cache_file, token);
+}
+
+util::Result<PackageIndex> apt_index(const util::Root& root, const AptSetup& setup,
+                                     const std::filesystem::path& cache_file,
+                                     const core::CancellationToken& token) {
     if (setup.lists.empty()) {
         return util::fail(util::ErrorKind::not_found,
                           "no apt package lists under " + root.resolve("/var/lib/apt/lists").string(),
@@ -289,10 +294,10 @@ util::Result<PackageIndex> apt_index(const util::Root& root, const std::filesyst
     std::string journal_dir = root.resolve("/var/lib/dpkg/updates").string();
     std::vector<std::filesystem::path> list_paths;
     std::vector<std::filesystem::path> status_paths;
-    for (auto& p : setup.stamp) {
+    for (const auto& p : setup.stamp) {
         std::string s = p.string();
         bool dpkg = p == status || s == journal_dir || s.starts_with(journal_dir + "/");
-        (dpkg ? status_paths : list_paths).push_back(std::move(p));
+        (dpkg ? status_paths : list_paths).push_back(p);
     }
     std::vector<SourceStamp> list_stamps = stamp_files(list_paths);
     // dpkg's architectures (the native one is read from the status file) decide which packages the
