@@ -1,6 +1,7 @@
 #include "cli/app.hpp"
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdio>
 #include <exception>
 #include <optional>
@@ -313,6 +314,7 @@ int run(int argc, char** argv) {
         return *answered;
     }
     Context context;
+    context.arguments.assign(argv + std::min(argc, 1), argv + argc);
     CLI::App app{"zsyncctl: understand and drive the package managers and async I/O of this machine"};
     // Only the command argv names is defined (the whole tree for help and anything unusual): building
     // every command's options was a third of a short command's start-up.

@@ -336,7 +336,7 @@ ExitCode run_plan(Context& context, const ManagerChoice& choice, const pkg::Inst
     auto sudo = sudo_path();
     auto elevation = pkg::decide_elevation(plan, ::geteuid(), sudo.value_or(""));
     if (!elevation) {
-        raise(std::move(elevation).error());
+        raise(context.rerun_as_root(std::move(elevation).error()));
     }
 
     // 3. What the manager would really do, from its own simulation (unprivileged, changes nothing).

@@ -7,6 +7,7 @@
 
 #include "cli/json.hpp"
 #include "cli/terminal.hpp"
+#include "pkg/registry/registry.hpp"
 #include "util/strings.hpp"
 
 namespace zsyncctl::cli {
@@ -145,10 +146,23 @@ void print_table(const Output& out, const pkg::InventoryReport& r, pkg::Inventor
 // Failures, notes and (with -v) timings on stderr after the tables; the detected managers zsyncctl cannot
 // read yet in one line.
 void print_footer(const Output& out, const std::vector<pkg::InventoryReport>& reports) {
+    // A manager whose database another line showed (dpkg after apt, rpm after dnf: the same lock, the same
+    // database) has nothing more to say.
+    auto shown_by_another = [&](const pkg::InventoryReport& r) {
+        const pkg::Manager* m = pkg::find_manager(r.manager);
+        return m != nullptr &&
+               std::any_of(reports.begin(), reports.end(), [&](const pkg::InventoryReport& o) {
+                   const pkg::Manager* other = pkg::find_manager(o.manager);
+                   return o.status == pkg::InventoryStatus::ok && other != nullptr &&
+                          pkg::install_lock_group(*other) == pkg::install_lock_group(*m);
+               });
+    };
     std::vector<std::string> unsupported;
     for (const auto& r : reports) {
         if (r.status == pkg::InventoryStatus::unsupported && out.verbosity() == 0) {
-            unsupported.push_back(r.manager);
+            if (!shown_by_another(r)) {
+                unsupported.push_back(r.manager);
+            }
             continue;
         }
         if (out.verbosity() > 0) {

@@ -20,8 +20,8 @@ void register_pkg_outdated(CLI::App& pkg, Context& context) {
         "--format=json (its configured index, PIP_RETRIES=0; an index page it could not fetch is an "
         "error). gem: gem outdated (a source it could not read is an error). A package an "
         "upgrade would skip is shown with the reason: held (apt-mark hold), ignored "
-        "(IgnorePkg/IgnoreGroup), excluded (dnf excludepkgs, includepkgs or versionlock), pinned (a "
-        "PIP_CONSTRAINT file).\n"
+        "(IgnorePkg/IgnoreGroup), excluded (dnf excludepkgs, includepkgs or versionlock), locked (under "
+        "--root: the image's dnf versionlock list, read by zsyncctl), pinned (a PIP_CONSTRAINT file).\n"
         "Exit status: 0 nothing outdated, 100 some package would be upgraded (held or ignored ones alone "
         "give 0), 2 usage error, 3 could not check (a manager failed, e.g. no lists), 130 interrupted.",
         std::make_shared<InventoryOptions>());

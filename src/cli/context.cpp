@@ -1,6 +1,7 @@
 #include "cli/context.hpp"
 
 #include "platform/host.hpp"
+#include "util/sanitize.hpp"
 #include "util/strings.hpp"
 
 #include <cstdio>
@@ -139,6 +140,21 @@ void Context::shutdown() {
         m_runtime->shutdown();
         m_runtime.reset();
     }
+}
+
+util::Error Context::rerun_as_root(util::Error error) const {
+    if (error.kind != util::ErrorKind::permission_denied || ::geteuid() == 0) {
+        return error;
+    }
+    std::string line = "zsyncctl";
+    for (const std::string& arg : arguments) {
+        bool plain =
+            !arg.empty() && arg.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                                  "0123456789-_./=:,+@%") == std::string::npos;
+        line += ' ' + (plain ? arg : util::quote_posix(arg));
+    }
+    error.hint = "run it as root: " + util::sanitize_terminal(line);
+    return error;
 }
 
 } // namespace zsyncctl::cli

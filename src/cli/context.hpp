@@ -4,6 +4,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "cli/exit_code.hpp"
 #include "cli/output.hpp"
@@ -46,6 +47,12 @@ class Context {
 public:
     GlobalOptions options;
     Output out;
+    /// The arguments the user gave (argv after the program name), for hints that repeat the command line.
+    std::vector<std::string> arguments;
+
+    /// `error` with, when it is permission_denied and we are not root, the hint to run this same command
+    /// line as root ("zsyncctl ARGS", each argument shell-quoted where needed and sanitized). Never fails.
+    util::Error rerun_as_root(util::Error error) const;
 
     /// The root that all system reads go through (--root, else ZSYNCCTL_ROOT, else /). Raises a usage
     /// error when the named DIR is missing or not a directory.

@@ -246,7 +246,7 @@ ExitCode run_multi_upgrade(Context& context, std::vector<UpgradePart> parts, con
     for (const auto& part : parts) {
         auto elevation = pkg::decide_elevation(part.plan, ::geteuid(), sudo.value_or(""));
         if (!elevation) {
-            raise(std::move(elevation).error());
+            raise(context.rerun_as_root(std::move(elevation).error()));
         }
         elevations.push_back(*elevation);
         any_sudo = any_sudo || *elevation == pkg::Elevation::sudo;

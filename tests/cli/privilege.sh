@@ -229,4 +229,16 @@ if [ -n "$lib" ] && [ -f "$lib" ]; then
     case "$ERR" in *"refusing to load"*) fail "root's own library was refused: $ERR" ;; *) ok ;; esac
 fi
 
+# 9. No sudo: a user's upgrade of a root-owned root names the same zsyncctl command line to run as root
+# (every argument as given, shell-quoted), not the manager's command.
+if ! PATH="$STD_PATH" command -v sudo >/dev/null; then
+    ln -s / "$T/r root" # the live system under a name that needs quoting
+    WHO=$U
+    as HOME="$T/home1" XDG_RUNTIME_DIR="$T/run" -- --root "$T/r root" pkg upgrade --yes -m apt --all
+    [ "$CODE" -ne 0 ] && ok || fail "a user's upgrade of root's root without sudo succeeded"
+    expect_contains "$ERR" "hint: run it as root: zsyncctl --root '$T/r root' pkg upgrade --yes -m apt --all" \
+        "the hint is the zsyncctl command line"
+    case "$ERR" in *apt-get*) fail "the hint names the manager's command: $ERR" ;; *) ok ;; esac
+fi
+
 finish

@@ -6,6 +6,9 @@
 #include <vector>
 
 #include "pkg/install/install_plan.hpp"
+#include "pkg/install/version_locks.hpp"
+#include "temp_dir.hpp"
+#include "util/root.hpp"
 
 using namespace zsyncctl;
 
@@ -151,7 +154,7 @@ TEST_CASE("build_plan gives exact non-interactive argv per manager") {
               std::vector<std::string>{"dnf", "--installroot=/srv/img", "--config=/srv/img/etc/dnf/dnf.conf",
                                        "--setopt=reposdir=/srv/img/etc/yum.repos.d,/srv/img/etc/yum/repos.d,"
                                        "/srv/img/etc/distro.repos.d",
-                                       "-y", "install", "curl"});
+                                       "--noplugins", "-y", "install", "curl"});
         CHECK(dnf->needs_root);
         auto zypper = pkg::build_plan("zypper", pkg::Operation::remove, {"curl"}, options);
         REQUIRE(zypper.ok());
@@ -319,4 +322,29 @@ TEST_CASE("build_plan for refresh: no names, no simulation, the root options") {
     CHECK(std::find(p.begin(), p.end(), "/tmp/r/var/lib/pacman") != p.end());
     CHECK_FALSE(pkg::build_plan("apt", pkg::Operation::refresh, {"curl"}).ok());
     CHECK(pkg::build_plan("npm", pkg::Operation::refresh, {}).error().kind == util::ErrorKind::unsupported);
+}
+
+TEST_CASE("root_locked_names reads the image's dnf versionlock list") {
+    const pkg::InstallFacts& dnf = pkg::find_manager("dnf")->install;
+    test::TempDir dir("locks");
+    util::Root root(dir.path);
+    SUBCASE("no configuration: no locks, and the host never has any") {
+        CHECK(pkg::root_locked_names(dnf, root).empty());
+        CHECK(pkg::root_locked_names(dnf, util::Root()).empty());
+    }
+    SUBCASE("the list the configuration names, inside the image") {
+        dir.write("etc/dnf/plugins/versionlock.conf", "[main]\nenabled = 1\nlocklist = /etc/vl.list\n");
+        dir.write("etc/vl.list", "# Added lock on ...\nzs-tool-0:1.2-3.*\n\n!zs-gone-0:2.0-1.*\n"
+                                 "python3-foo-bar-1.0-1.fc40.noarch\nkernel\n-rf\n");
+        CHECK(pkg::root_locked_names(dnf, root) ==
+              std::vector<std::string>{"kernel", "python3-foo-bar", "zs-gone", "zs-tool"});
+        CHECK(pkg::root_lock_args(dnf, root) ==
+              std::vector<std::string>{"--exclude=kernel", "--exclude=python3-foo-bar", "--exclude=zs-gone",
+                                       "--exclude=zs-tool"});
+    }
+    SUBCASE("a disabled plugin locks nothing") {
+        dir.write("etc/dnf/plugins/versionlock.conf", "[main]\nenabled = 0\nlocklist = /etc/vl.list\n");
+        dir.write("etc/vl.list", "zs-tool-0:1.2-3.*\n");
+        CHECK(pkg::root_locked_names(dnf, root).empty());
+    }
 }

@@ -312,7 +312,15 @@ Detection detect_uncached(const DetectContext& context, std::vector<std::string>
         if (!entry.executables.empty()) {
             found = find_executable(state, entry);
         }
-        if (!found && !entry.detected_by_marker) {
+        // Under --root the host's manager works on the image: its database or configuration there is enough.
+        bool by_root_marker = false;
+        if (!found && !context.root.is_host()) {
+            for (auto marker : entry.root_markers) {
+                auto path = expand_template(marker, context);
+                by_root_marker = by_root_marker || (path && state.probe_candidate(*path, false).exists());
+            }
+        }
+        if (!found && !entry.detected_by_marker && !by_root_marker) {
             // Still depend on the markers' and prefixes' directories? Not needed: without an
             // executable nothing is detected, and the PATH/well-known directories cover its appearance.
             continue;
@@ -325,7 +333,7 @@ Detection detect_uncached(const DetectContext& context, std::vector<std::string>
         }
         detected.prefix = resolve_prefix(state, entry, detected.executable);
         auto markers = detail::find_markers(state, entry, detected.prefix);
-        if (!found && markers.empty()) {
+        if (!found && markers.empty() && !by_root_marker) {
             continue;
         }
         detected.evidence.insert(detected.evidence.end(), markers.begin(), markers.end());

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <string>
 
+#include "pkg/install/version_locks.hpp"
 #include "util/strings.hpp"
 
 namespace zsyncctl::pkg {
@@ -310,6 +311,9 @@ util::Result<InstallPlan> build_plan(std::string_view id, Operation operation,
             }
             for (std::string_view arg : facts.root_args) {
                 cmd.argv.push_back(with_root(arg, root));
+            }
+            for (std::string& arg : root_lock_args(facts, util::Root(root))) {
+                cmd.argv.push_back(std::move(arg));
             }
         }
         if (!facts.setting_option.empty()) {

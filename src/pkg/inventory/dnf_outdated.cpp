@@ -4,8 +4,10 @@
 #include <charconv>
 #include <chrono>
 #include <set>
+#include <tuple>
 
 #include "core/process.hpp"
+#include "pkg/install/version_locks.hpp"
 #include "pkg/search/search_index.hpp"
 #include "util/strings.hpp"
 
@@ -52,6 +54,9 @@ std::vector<std::string> dnf_argv(const Manager& manager, const util::Root& root
                 at = found + 6;
             }
             argv.push_back(arg.append(a.substr(at)));
+        }
+        for (std::string& arg : root_lock_args(manager.install, root)) {
+            argv.push_back(std::move(arg));
         }
     }
     for (std::string_view r : rest) {
@@ -259,13 +264,15 @@ util::Result<std::vector<OutdatedPackage>> dnf_outdated(const Manager& manager, 
         }
         versions = std::move(*queried);
     }
+    std::vector<std::string> locked = root_locked_names(manager.install, root);
     std::vector<OutdatedPackage> out;
     for (const auto& [u, skipped] : rows) {
         OutdatedPackage o;
         o.name = u.name;
         o.architecture = u.architecture;
         o.candidate = u.version;
-        o.skip_reason = skipped ? "excluded" : "";
+        bool is_locked = std::binary_search(locked.begin(), locked.end(), u.name);
+        o.skip_reason = !skipped ? "" : is_locked ? "locked" : "excluded";
         // The installed package of the same architecture, else of any (noarch and arch-specific builds
         // replace each other).
         const RpmInstalled* current = nullptr;
@@ -353,6 +360,58 @@ util::Result<std::vector<PackageInfo>> dnf_package_info(const Manager& manager, 
     }
     std::sort(out.begin(), out.end(),
               [](const PackageInfo& a, const PackageInfo& b) { return a.architecture < b.architecture; });
+    return out;
+}
+
+util::Result<std::vector<FileOwner>> dnf_file_providers(const Manager& manager, const util::Root& root,
+                                                        const std::vector<std::string>& paths,
+                                                        std::string* note,
+                                                        const core::CancellationToken& token) {
+    std::vector<FileOwner> out;
+    std::string wanted;
+    for (const std::string& path : paths) {
+        if (path.find(',') != std::string::npos) {
+            continue; // --whatprovides splits its value at commas
+        }
+        wanted += (wanted.empty() ? "" : ",") + path;
+    }
+    if (wanted.empty()) {
+        return out;
+    }
+    // One query for every candidate path; each package's file list tells which of them it ships.
+    auto ran = query(manager,
+                     dnf_argv(manager, root,
+                              {"-C", "-q", "--color=never", "repoquery", "--available", "--qf",
+                               "@@\t%{name}\t%{repoid}\n%{files}", "--whatprovides", wanted}),
+                     token);
+    if (!ran && ran.error().kind == util::ErrorKind::unsupported) {
+        if (note != nullptr) {
+            *note = ran.error().message;
+        }
+        return out;
+    }
+    if (!ran) {
+        return util::fail(std::move(ran).error());
+    }
+    std::set<std::string_view> candidates(paths.begin(), paths.end());
+    std::string package;
+    std::string repository;
+    std::set<std::tuple<std::string, std::string, std::string>> seen;
+    for (std::string_view line : util::split_lines(ran->stdout_text)) {
+        if (line.starts_with("@@\t")) {
+            auto f = util::split(line, '\t');
+            package = f.size() >= 3 ? std::string(f[1]) : std::string();
+            repository = f.size() >= 3 ? std::string(f[2]) : std::string();
+            continue;
+        }
+        if (!package.empty() && repository != "@System" && candidates.count(line) != 0 &&
+            seen.emplace(package, std::string(line), repository).second) {
+            out.push_back({package, std::string(line), repository});
+        }
+    }
+    std::sort(out.begin(), out.end(), [](const FileOwner& a, const FileOwner& b) {
+        return std::tie(a.package, a.repository, a.path) < std::tie(b.package, b.repository, b.path);
+    });
     return out;
 }
 

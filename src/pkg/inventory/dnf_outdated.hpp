@@ -46,4 +46,14 @@ util::Result<std::vector<PackageInfo>> dnf_package_info(const Manager& manager, 
                                                         std::string_view name,
                                                         const core::CancellationToken& token = {});
 
+/// pkg which's "could be installed from" for dnf: the packages of the enabled repositories that ship one of
+/// `paths`, as `dnf -C provides PATH` finds them, from dnf's own metadata cache (`dnf -C repoquery
+/// --whatprovides`: the filelists are in dnf's solv caches, which only dnf reads), installed ones left
+/// out; each with the path it ships and its repository id, sorted. No enabled repository: empty, and
+/// `note` says why. Fails like dnf_outdated.
+util::Result<std::vector<FileOwner>> dnf_file_providers(const Manager& manager, const util::Root& root,
+                                                        const std::vector<std::string>& paths,
+                                                        std::string* note,
+                                                        const core::CancellationToken& token = {});
+
 } // namespace zsyncctl::pkg

@@ -18,6 +18,7 @@
 #include "pkg/inventory/pacman_db.hpp"
 #include "pkg/inventory/pacman_files.hpp"
 #include "pkg/inventory/pip_dist.hpp"
+#include "pkg/inventory/pyenv_shim.hpp"
 #include "pkg/inventory/rpm_db.hpp"
 #include "pkg/inventory/zypper_outdated.hpp"
 #include "pkg/registry/registry.hpp"
@@ -234,9 +235,14 @@ void read_rpm(const InventoryRequest& request, const Manager& manager, Inventory
             report.note += std::string(report.note.empty() ? "" : "; ") + candidate_error;
         }
     } else if (request.kind == InventoryKind::which) {
-        keep_or_nothing(
-            rpm_file_owners(request.root, dirs, which_candidates(request.query), &report.note, token),
-            report.owners);
+        auto paths = which_candidates(request.query);
+        keep_or_nothing(rpm_file_owners(request.root, dirs, paths, &report.note, token), report.owners);
+        if (report.owners.empty() && report.status == InventoryStatus::ok &&
+            method == InventoryMethod::rpm_dnf) {
+            std::string note;
+            keep(report, dnf_file_providers(manager, request.root, paths, &note, token), report.providers);
+            report.note += std::string(report.note.empty() || note.empty() ? "" : "; ") + note;
+        }
     } else {
         keep_or_nothing(rpm_installed(request.root, dirs, &report.note, token), report.packages);
     }
@@ -270,13 +276,30 @@ void read_pip(const InventoryRequest& request, InventoryReport& report,
     if (pip == nullptr) {
         return;
     }
-    auto env = python_environment(request.root, pip->executable);
+    // A pyenv shim runs `pyenv exec pip`: the pip of the version pyenv selects, found as pyenv finds it.
+    std::string executable = pip->executable;
+    auto shim = resolve_pyenv_shim(request.root, executable);
+    if (!shim) {
+        fail_report(report, shim.error());
+        return;
+    }
+    if (*shim) {
+        executable = (*shim)->executable;
+        report.note = util::sanitize_terminal("pyenv " + (*shim)->version + " (" + (*shim)->origin +
+                                              "): " + executable);
+    }
+    auto env = python_environment(request.root, executable);
+    if (env && *shim && !root_may_follow(request.root, env->interpreter)) {
+        env = util::fail(util::ErrorKind::permission_denied,
+                         util::sanitize_terminal(env->interpreter) +
+                             " is controlled by another user: not run as root");
+    }
     if (!env) {
         fail_report(report, env.error());
         return;
     }
     if (request.kind == InventoryKind::info) {
-        keep_info(report, pip_package_info(request.root, *env, pip->executable, request.query, token));
+        keep_info(report, pip_package_info(request.root, *env, executable, request.query, token));
         return;
     }
     if (request.kind == InventoryKind::list) {
@@ -286,7 +309,9 @@ void read_pip(const InventoryRequest& request, InventoryReport& report,
     if (skipped_under_root(request, report, "pip")) {
         return;
     }
-    keep(report, pip_outdated(request.root, pip->executable, &report.note, token), report.outdated);
+    std::string note;
+    keep(report, pip_outdated(request.root, executable, &note, token), report.outdated);
+    report.note += std::string(report.note.empty() || note.empty() ? "" : "; ") + note;
 }
 
 // RubyGems: the gemspecs of Gem.path and the default gems natively; outdated by `gem outdated`.

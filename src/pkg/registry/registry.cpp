@@ -207,6 +207,7 @@ std::uint64_t registry_fingerprint() {
             mix(hash, m.well_known);
             mix(hash, m.markers);
             mix(hash, m.detected_by_marker ? "marker" : "exe");
+            mix(hash, m.root_markers);
             mix(hash, std::to_string(static_cast<int>(m.detection)));
             mix(hash, m.prefix);
             mix(hash, std::to_string(static_cast<int>(m.install_privilege)));

@@ -189,6 +189,11 @@ struct InstallFacts {
     /// True when root_args make the run need no privileges of its own (apt/dpkg on a root we own: dpkg's
     /// --force-not-root).
     bool root_run_unprivileged = false;
+    /// Under --root, the image's version-lock configuration (dnf versionlock's ini file, whose `locklist`
+    /// names the list inside the image), read natively as the host's plugin would read the host's list;
+    /// each locked name goes to the manager as `root_lock_exclude`NAME. Empty: none.
+    std::string_view root_version_locks{};
+    std::string_view root_lock_exclude{};
     /// The manager's own simulation: argv before the names (root_args and settings are added as for the
     /// real run), never changing anything and asking nothing; empty: it has none. Read as `simulation` says.
     std::vector<std::string_view> simulate_install_prefix{};
@@ -331,6 +336,10 @@ struct Manager {
     std::vector<std::string_view> markers{};
     /// True for managers that are shell functions (sdkman, nvm): a marker alone detects them.
     bool detected_by_marker = false;
+    /// Under --root, files or directories of the image (its configuration or database) that detect the
+    /// manager when the image has no executable of it: the host's manager reads or operates on the image
+    /// (root_args), so an image without dnf itself still has dnf's packages.
+    std::vector<std::string_view> root_markers{};
     DetectionStyle detection = DetectionStyle::executable;
 
     InstallPrivilege install_privilege = InstallPrivilege::root;

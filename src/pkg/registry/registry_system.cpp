@@ -138,6 +138,8 @@ std::vector<Manager> system_managers() {
             .executables = {"dnf", "dnf5"},
             .well_known = {"/usr/bin/dnf"},
             .markers = {"/var/lib/rpm/rpmdb.sqlite", "/var/lib/dnf", "/etc/dnf/dnf.conf"},
+            // dnf.conf, or the history dnf --installroot writes into the image.
+            .root_markers = {"/etc/dnf/dnf.conf", "/var/lib/dnf"},
             .lock_group = "rpmdb",
             .prefix = {"/usr"},
             .bin = k_usr_bin,
@@ -162,10 +164,16 @@ std::vector<Manager> system_managers() {
                     // With --installroot alone dnf takes the host's dnf.conf and repositories when the root
                     // has none (dnf.conf(5)); these keep it to the root's own. Cache, logs and the rpm
                     // database are the root's with --installroot.
+                    // --noplugins: the host's plugins would read the host's configuration (versionlock its
+                    // list: dnf never applies --installroot to pluginconfpath), and the image's dnf.conf must
+                    // not name a pluginpath whose Python the host's dnf runs.
                     .root_args =
                         {"--installroot={root}", "--config={root}/etc/dnf/dnf.conf",
                          "--setopt=reposdir={root}/etc/yum.repos.d,{root}/etc/yum/repos.d,{root}/etc/"
-                         "distro.repos.d"},
+                         "distro.repos.d",
+                         "--noplugins"},
+                    .root_version_locks = "/etc/dnf/plugins/versionlock.conf",
+                    .root_lock_exclude = "--exclude=",
                     // --assumeno resolves, prints the transaction and answers its question with no.
                     .simulate_install_prefix = {"dnf", "--assumeno", "install"},
                     .simulate_remove_prefix = {"dnf", "--assumeno", "remove"},
@@ -193,6 +201,7 @@ std::vector<Manager> system_managers() {
             .executables = {"yum"},
             .well_known = {"/usr/bin/yum"},
             .markers = {"/etc/yum.conf", "/var/lib/rpm"},
+            .root_markers = {"/etc/yum.conf"},
             .lock_group = "rpmdb",
             .prefix = {"/usr"},
             .bin = k_usr_bin,
@@ -224,6 +233,7 @@ std::vector<Manager> system_managers() {
             .well_known = {"/usr/bin/zypper"},
             // openSUSE moved the rpm db to /usr/lib/sysimage/rpm.
             .markers = {"/etc/zypp/zypp.conf", "/usr/lib/sysimage/rpm", "/var/lib/rpm"},
+            .root_markers = {"/etc/zypp"},
             .lock_group = "rpmdb",
             .prefix = {"/usr"},
             .bin = k_usr_bin,
@@ -305,6 +315,7 @@ std::vector<Manager> system_managers() {
             .executables = {"rpm"},
             .well_known = {"/usr/bin/rpm", "/bin/rpm"},
             .markers = {"/var/lib/rpm/rpmdb.sqlite", "/var/lib/rpm/Packages", "/usr/lib/sysimage/rpm"},
+            .root_markers = {"/var/lib/rpm/rpmdb.sqlite", "/var/lib/rpm/Packages", "/usr/lib/sysimage/rpm"},
             .lock_group = "rpmdb",
             .prefix = {"/usr"},
             .bin = k_usr_bin,
