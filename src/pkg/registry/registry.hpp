@@ -262,6 +262,14 @@ enum class InventoryMethod {
     /// RubyGems: specifications/*.gemspec file names under each GEM_PATH directory and the default gems'
     /// specifications/default; outdated by `gem outdated` against the configured sources
     native_gem,
+    /// Homebrew: Cellar/<name>/<version>/INSTALL_RECEIPT.json, Caskroom/<token>/.metadata and the pins of
+    /// the prefix; outdated, info and which's "could be installed from" against brew's own API cache
+    native_homebrew,
+    /// cargo install: $CARGO_INSTALL_ROOT or $CARGO_HOME's .crates2.json (else .crates.toml); outdated not
+    /// read (the registry's versions are on no disk cargo keeps current)
+    native_cargo,
+    /// apk: lib/apk/db/installed (P:/V:/A:/T:/o:, F:/R: file lines) and etc/apk/world for explicit
+    native_apk,
 };
 
 /// A manager's inventory facts.
