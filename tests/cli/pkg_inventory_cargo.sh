@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `pkg list/info/which -m cargo` against the real cargo: two tiny local crates (no dependencies) installed
-# with `cargo install --offline --path` into a scratch CARGO_HOME (one with two binaries), then into a second
+# with `cargo install --offline --path` into a scratch CARGO_HOME (one with two binaries), one from a local git
+# repository (`--git file://`), then into a second
 # install root named by CARGO_INSTALL_ROOT; the list equals `cargo install --list` each time, which names the
 # crate of a binary in <root>/bin, outdated is unsupported (no current registry versions on disk).
 . "$(dirname "$0")/lib.sh"
@@ -83,6 +84,20 @@ run_z --json pkg list -m cargo
 [ "$(ours)" = "$(cargo_list | cut -d' ' -f1,2)" ] && ok || fail "after upgrade and uninstall: [$(ours)] vs [$(cargo_list)]"
 expect_json '[(p["name"], p["version"]) for p in d["packages"]] == [("zs-alpha", "0.2.0")]' "after upgrade and uninstall"
 
+# A git source: a local repository (file://, no network), its package id's source is git+...#commit.
+if command -v git >/dev/null; then
+    crate zs-gamma 0.3.0
+    git -C "$T/src/zs-gamma" init -q && git -C "$T/src/zs-gamma" add -A &&
+        git -C "$T/src/zs-gamma" -c user.email=t@example.invalid -c user.name=t commit -qm gamma
+    CARGO_NET_OFFLINE=false "$CARGO" install --quiet --git "file://$T/src/zs-gamma" >>"$T/cargo.log" 2>&1 ||
+        fail "cargo install --git: $(tail -3 "$T/cargo.log")"
+    run_z --json pkg list -m cargo
+    [ "$(ours)" = "$(cargo_list | cut -d' ' -f1,2)" ] && ok || fail "git source: [$(ours)] vs [$(cargo_list)]"
+    head=$(git -C "$T/src/zs-gamma" rev-parse HEAD)
+    run_z --json pkg info -m cargo zs-gamma
+    expect_json 'd["packages"][0]["repository"] == "git+file://'"$T/src/zs-gamma#$head"'"' "info: the git source and commit"
+fi
+
 # CARGO_INSTALL_ROOT: the root cargo installs into (and lists) without --root.
 export CARGO_INSTALL_ROOT="$T/other-root"
 "$CARGO" install --offline --quiet --path "$T/src/zs-beta" >>"$T/cargo.log" 2>&1 || fail "cargo install into CARGO_INSTALL_ROOT"
@@ -94,7 +109,8 @@ unset CARGO_INSTALL_ROOT
 # Only the v1 file (cargo before 1.41, or .crates2.json removed): read the same.
 mv "$CARGO_HOME/.crates2.json" "$T/crates2.json.saved"
 run_z --json pkg list -m cargo
-[ "$(ours)" = "zs-alpha 0.2.0" ] && ok || fail ".crates.toml alone: [$(ours)]"
+[ "$(ours)" = "$(cargo_list | cut -d' ' -f1,2)" ] && ok || fail ".crates.toml alone: [$(ours)] vs [$(cargo_list)]"
+expect_contains "$(ours)" "zs-alpha 0.2.0" ".crates.toml alone: read"
 # A damaged file: one line, exit 3.
 printf '{"installs": {"zs-alpha 0.2.0 (path+file' >"$CARGO_HOME/.crates2.json"
 run_z pkg list -m cargo
