@@ -6,8 +6,11 @@
 #include "core/concurrent_for.hpp"
 #include "pkg/detect/detect.hpp"
 #include "pkg/install/install_plan.hpp"
+#include "pkg/inventory/apk_db.hpp"
 #include "pkg/inventory/apt_contents.hpp"
 #include "pkg/inventory/apt_outdated.hpp"
+#include "pkg/inventory/brew_cellar.hpp"
+#include "pkg/inventory/cargo_installs.hpp"
 #include "pkg/inventory/dnf_outdated.hpp"
 #include "pkg/inventory/dpkg_db.hpp"
 #include "pkg/inventory/dpkg_files.hpp"
@@ -511,6 +514,12 @@ util::Result<std::vector<InventoryReport>> run_inventory(const InventoryRequest&
             read_gem(request, report, token);
         } else if (manager.inventory.method == InventoryMethod::native_flatpak) {
             read_flatpak(request, manager, report, token);
+        } else if (manager.inventory.method == InventoryMethod::native_homebrew) {
+            homebrew_inventory(request, report, token);
+        } else if (manager.inventory.method == InventoryMethod::native_cargo) {
+            cargo_inventory(request, report, token);
+        } else if (manager.inventory.method == InventoryMethod::native_apk) {
+            apk_inventory(request, report, token);
         } else {
             report.status = InventoryStatus::unsupported;
             report.error = "zsyncctl cannot read " + std::string(manager.display_name) + "'s packages yet";

@@ -279,6 +279,14 @@ enum class InventoryMethod {
     /// appdata version) and the repo config's masks; outdated by `flatpak remote-ls --updates --cached`
     /// per remote of each installation (the summary caches are GVariant files of ostree's)
     native_flatpak,
+    /// Homebrew: Cellar/<name>/<version>/INSTALL_RECEIPT.json, Caskroom/<token>/.metadata and the pins of
+    /// the prefix; outdated, info and which's "could be installed from" against brew's own API cache
+    native_homebrew,
+    /// cargo install: $CARGO_INSTALL_ROOT or $CARGO_HOME's .crates2.json (else .crates.toml); outdated not
+    /// read (the registry's versions are on no disk cargo keeps current)
+    native_cargo,
+    /// apk: lib/apk/db/installed (P:/V:/A:/T:/o:, F:/R: file lines) and etc/apk/world for explicit
+    native_apk,
 };
 
 /// One installation of a manager that keeps several side by side (flatpak's user and system ones).

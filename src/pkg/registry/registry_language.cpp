@@ -199,6 +199,7 @@ std::vector<Manager> language_managers() {
                     .install_prefix = {"cargo", "install", "--color", "never"},
                     .remove_prefix = {"cargo", "uninstall", "--color", "never"},
                 },
+            .inventory = {.method = InventoryMethod::native_cargo},
         },
         {
             .id = "gem",

@@ -444,6 +444,7 @@ std::vector<Manager> system_managers() {
                     .progress = ProgressStyle::counted_steps,
                     .root_args = {"--root", "{root}"},
                 },
+            .inventory = {.method = InventoryMethod::native_apk},
         },
         {
             .id = "xbps",
@@ -617,6 +618,7 @@ std::vector<Manager> system_managers() {
                             {"HOMEBREW_NO_ANALYTICS", "1"},
                             {"HOMEBREW_NO_ENV_HINTS", "1"}},
                 },
+            .inventory = {.method = InventoryMethod::native_homebrew},
         },
         {
             .id = "macports",

@@ -1,0 +1,230 @@
+#include "pkg/inventory/cargo_installs.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+
+#include <nlohmann/json.hpp>
+
+#include "util/strings.hpp"
+
+namespace zsyncctl::pkg {
+
+namespace {
+
+// The strings of a TOML basic string array's text ("[\"a\", \"b\"]"), as cargo writes .crates.toml.
+std::vector<std::string> toml_strings(std::string_view text) {
+    std::vector<std::string> out;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        if (text[i] != '"') {
+            continue;
+        }
+        std::string s;
+        for (++i; i < text.size() && text[i] != '"'; ++i) {
+            if (text[i] == '\\' && i + 1 < text.size()) {
+                ++i;
+            }
+            s += text[i];
+        }
+        out.push_back(std::move(s));
+    }
+    return out;
+}
+
+// .crates.toml: a [v1] table of "PACKAGE ID" = ["bin", ...] lines.
+util::Result<std::vector<CargoInstall>> parse_crates_toml(std::string_view text) {
+    std::vector<CargoInstall> out;
+    bool in_v1 = false;
+    for (auto raw : util::split_lines(text)) {
+        auto line = util::trim(raw);
+        if (line.empty() || line.front() == '#') {
+            continue;
+        }
+        if (line.front() == '[' && line.find('=') == std::string_view::npos) {
+            in_v1 = line == "[v1]";
+            continue;
+        }
+        if (!in_v1) {
+            continue;
+        }
+        // The key is a quoted string that may contain '=' (none do in a package id, but be exact): the
+        // first quoted string, then '='.
+        auto parts = toml_strings(line.substr(0, line.find("\" =") + 1));
+        auto eq = line.find("\" =");
+        if (parts.size() != 1 || eq == std::string_view::npos) {
+            return util::fail(util::ErrorKind::parse,
+                              "not a .crates.toml line: " + std::string(line.substr(0, 80)));
+        }
+        CargoInstall c;
+        if (!parse_cargo_package_id(parts.front(), c)) {
+            return util::fail(util::ErrorKind::parse, "not a cargo package id: " + parts.front());
+        }
+        c.bins = toml_strings(line.substr(eq + 3));
+        out.push_back(std::move(c));
+    }
+    return out;
+}
+
+util::Result<std::vector<CargoInstall>> parse_crates2_json(const std::string& text) {
+    auto doc = nlohmann::json::parse(text, nullptr, false);
+    auto installs = doc.is_object() ? doc.find("installs") : doc.end();
+    if (!doc.is_object() || installs == doc.end() || !installs->is_object()) {
+        return util::fail(util::ErrorKind::parse, ".crates2.json has no \"installs\" object");
+    }
+    std::vector<CargoInstall> out;
+    for (const auto& [id, entry] : installs->items()) {
+        CargoInstall c;
+        if (!parse_cargo_package_id(id, c)) {
+            return util::fail(util::ErrorKind::parse, "not a cargo package id: " + id);
+        }
+        if (auto bins = entry.is_object() ? entry.find("bins") : entry.end();
+            entry.is_object() && bins != entry.end() && bins->is_array()) {
+            for (const auto& b : *bins) {
+                if (b.is_string()) {
+                    c.bins.push_back(b.get<std::string>());
+                }
+            }
+        }
+        out.push_back(std::move(c));
+    }
+    return out;
+}
+
+std::string env(const char* name) {
+    const char* v = std::getenv(name);
+    return v != nullptr ? std::string(v) : std::string();
+}
+
+// cargo install's root without --root: CARGO_INSTALL_ROOT, then CARGO_HOME, then ~/.cargo (install.root in
+// a config file is not read: say so when nothing is found).
+std::string install_root(const util::Root& root) {
+    for (const char* var : {"CARGO_INSTALL_ROOT", "CARGO_HOME"}) {
+        if (std::string v = env(var); !v.empty() && v.front() == '/') {
+            while (v.size() > 1 && v.back() == '/') {
+                v.pop_back();
+            }
+            return v;
+        }
+    }
+    if (auto home = root.home(); home && root.is_host()) {
+        return home->string() + "/.cargo";
+    }
+    std::string home = env("HOME");
+    return home.empty() ? std::string() : home + "/.cargo";
+}
+
+} // namespace
+
+bool parse_cargo_package_id(std::string_view id, CargoInstall& out) {
+    // "NAME VERSION (SOURCE)"; the source holds no " (" but may hold spaces in a path.
+    auto sp = id.find(' ');
+    if (sp == std::string_view::npos || sp == 0) {
+        return false;
+    }
+    auto open = id.find(" (", sp + 1);
+    if (open == std::string_view::npos || id.back() != ')' || open == sp + 1) {
+        return false;
+    }
+    out.name = std::string(id.substr(0, sp));
+    out.version = std::string(id.substr(sp + 1, open - sp - 1));
+    out.source = std::string(id.substr(open + 2, id.size() - open - 3));
+    return out.version.find(' ') == std::string::npos && !out.source.empty();
+}
+
+util::Result<std::vector<CargoInstall>> read_cargo_installs(const util::Root& root,
+                                                            const std::string& install_root) {
+    util::Result<std::vector<CargoInstall>> parsed = util::fail(util::ErrorKind::not_found, "");
+    if (auto json = root.read(install_root + "/.crates2.json", 64u << 20)) {
+        parsed = parse_crates2_json(*json);
+    } else if (auto toml = root.read(install_root + "/.crates.toml", 64u << 20)) {
+        parsed = parse_crates_toml(*toml);
+    } else {
+        return util::fail(util::ErrorKind::not_found, "no .crates2.json or .crates.toml in " + install_root +
+                                                          ": nothing is installed with cargo");
+    }
+    if (!parsed) {
+        return util::fail(parsed.error().kind, install_root + ": " + parsed.error().message);
+    }
+    std::sort(parsed->begin(), parsed->end(), [](const auto& a, const auto& b) {
+        return a.name != b.name ? a.name < b.name : a.version < b.version;
+    });
+    return parsed;
+}
+
+void cargo_inventory(const InventoryRequest& request, InventoryReport& report,
+                     const core::CancellationToken& token) {
+    if (request.kind == InventoryKind::outdated) {
+        report.status = InventoryStatus::unsupported;
+        report.error =
+            "cargo keeps no current list of the registry's versions on disk (its index cache holds "
+            "only what it last resolved), so pkg outdated does not read cargo";
+        return;
+    }
+    const std::string dir = install_root(request.root);
+    if (dir.empty()) {
+        report.status = InventoryStatus::error;
+        report.error = "cargo's install root is unknown";
+        report.hint = "set CARGO_HOME (or CARGO_INSTALL_ROOT)";
+        return;
+    }
+    if (token.is_cancelled()) {
+        report.status = InventoryStatus::cancelled;
+        return;
+    }
+    auto installs = read_cargo_installs(request.root, dir);
+    if (!installs && installs.error().kind == util::ErrorKind::not_found) {
+        report.note = installs.error().message; // like pacman's missing local db: nothing installed
+        return;
+    }
+    if (!installs) {
+        report.status = InventoryStatus::error;
+        report.error = installs.error().message;
+        return;
+    }
+    switch (request.kind) {
+    case InventoryKind::list:
+        for (const auto& c : *installs) {
+            InstalledPackage p;
+            p.name = c.name;
+            p.version = c.version;
+            p.state = "installed";
+            p.reason = InstallReason::explicit_install; // cargo install installs what was asked for
+            report.packages.push_back(std::move(p));
+        }
+        break;
+    case InventoryKind::info:
+        for (const auto& c : *installs) {
+            if (c.name == request.query) {
+                PackageInfo i;
+                i.manager = "cargo";
+                i.name = c.name;
+                i.installed = c.version;
+                i.repository = c.source;
+                i.description = "binaries: " + util::join(c.bins, ", ");
+                i.reason = InstallReason::explicit_install;
+                report.info.push_back(std::move(i));
+            }
+        }
+        break;
+    case InventoryKind::which: {
+        const std::string& q = request.query;
+        const std::string bin_dir = dir + "/bin/";
+        std::string command = q;
+        if (q.find('/') != std::string::npos) {
+            if (!q.starts_with(bin_dir) || q.find('/', bin_dir.size()) != std::string::npos) {
+                break;
+            }
+            command = q.substr(bin_dir.size());
+        }
+        for (const auto& c : *installs) {
+            if (std::find(c.bins.begin(), c.bins.end(), command) != c.bins.end()) {
+                report.owners.push_back({c.name, bin_dir + command, {}});
+            }
+        }
+        break;
+    }
+    case InventoryKind::outdated:
+        break;
+    }
+}
+
+} // namespace zsyncctl::pkg
