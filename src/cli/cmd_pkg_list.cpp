@@ -37,7 +37,9 @@ void register_pkg_list(CLI::App& pkg, Context& context) {
         "(NAME and @SCOPE/NAME) under the prefix's lib/node_modules, as npm ls -g --depth=0 (the prefix "
         "as pkg paths npm shows it, NPM_CONFIG_PREFIX first). pip: the dist-info/egg-info metadata of the "
         "site directories of the interpreter pip runs, as pip list. gem: the gemspec file names under "
-        "GEM_PATH (else gem environment gempath) and the default gems, as gem list --local. Nothing else "
+        "GEM_PATH (else gem environment gempath) and the default gems, as gem list --local. flatpak: the "
+        "deploy file of each active ref of the user and system installations (FLATPAK_USER_DIR, "
+        "FLATPAK_SYSTEM_DIR), as flatpak list, masked refs held. Nothing else "
         "is run, nothing refreshed.\n"
         "Exit status: 0 listed, 2 usage error, 3 a manager could not be listed, 130 "
         "interrupted.",

@@ -40,6 +40,7 @@ TEST_CASE("parse_flatpak_deploy reads what flatpak list shows") {
         CHECK(data->appdata_version == "1.0");
         CHECK(data->appdata_name == "org.zs.Hello");
         CHECK(data->appdata_summary == "Tiny");
+        CHECK(data->installed_size == 2560); // flatpak info: "Installed: 2.6 kB"
     }
     SUBCASE("every truncation and a flipped byte at every offset fail or parse, never read past the end") {
         std::string bytes = from_hex(k_deploy_hex);

@@ -163,7 +163,15 @@ util::Result<FlatpakDeployData> parse_flatpak_deploy(std::string_view bytes) {
     auto commit = gv_string(bytes.substr(ends[0], ends[1] - ends[0]));
     auto subpaths = gv_variable_array(bytes.substr(ends[1], ends[2] - ends[1]), 1);
     std::size_t size_at = align_up(ends[2], 8);
-    auto installed = read_offset(bytes, size_at, 8);
+    // flatpak stores the installed size big-endian (GUINT64_TO_BE in flatpak-dir.c), unlike GVariant's own
+    // little-endian integers.
+    std::optional<std::uint64_t> installed;
+    if (size_at <= bytes.size() && bytes.size() - size_at >= 8) {
+        installed = 0;
+        for (std::size_t i = 0; i < 8; ++i) {
+            *installed = (*installed << 8) | static_cast<unsigned char>(bytes[size_at + i]);
+        }
+    }
     if (!origin || !commit || !subpaths || !installed || size_at + 8 > frame) {
         return bad("damaged header");
     }
