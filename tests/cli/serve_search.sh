@@ -159,12 +159,13 @@ for _ in range(200):
 if dnfs() != n:
     sys.exit("%d of %d dnf processes running" % (dnfs(), n))
 t = time.time()
-body = urllib.request.urlopen("http://127.0.0.1:%d/v1/managers" % port, timeout=10).read()
+body = urllib.request.urlopen("http://127.0.0.1:%d/v1/managers" % port, timeout=30).read()
 took = time.time() - t
 m = metrics()
 if m["zsyncctl_searches_in_flight"] != n or m["zsyncctl_pool_queue_depth"] != 0:
     sys.exit("in flight %r, pool queue %r" % (m["zsyncctl_searches_in_flight"], m["zsyncctl_pool_queue_depth"]))
-if took > 5:
+# A blocked pool would answer only when the searches end (dnf sleeps 60 s); a slow build (TSan) is slower.
+if took > 20:
     sys.exit("/v1/managers took %.1f s with %d searches running" % (took, n))
 for s in socks:
     s.close()
