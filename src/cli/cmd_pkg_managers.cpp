@@ -41,20 +41,23 @@ nlohmann::json nullable(std::string_view text) {
     return text.empty() ? nlohmann::json(nullptr) : nlohmann::json(std::string(text));
 }
 
+// Members are put straight into the object: nlohmann's {{"key", value}, ...} form builds a two-element
+// array per member first, which made this a seventh of `pkg managers --json`.
 nlohmann::json entry_json(const pkg::Manager& m) {
-    nlohmann::json platforms = nlohmann::json::array();
+    nlohmann::json platforms(nlohmann::json::value_t::array);
     for (auto name : pkg::platform_names(m.platforms)) {
-        platforms.push_back(std::string(name));
+        platforms.get_ref<nlohmann::json::array_t&>().emplace_back(std::string(name));
     }
-    return {
-        {"name", std::string(m.id)},
-        {"display_name", std::string(m.display_name)},
-        {"kind", std::string(pkg::to_string(m.kind))},
-        {"platforms", std::move(platforms)},
-        {"needs_root", m.install_privilege == pkg::InstallPrivilege::root},
-        {"install_privilege", std::string(privilege_name(m.install_privilege))},
-        {"lock_group", nullable(m.lock_group)},
-    };
+    nlohmann::json obj(nlohmann::json::value_t::object);
+    auto& members = obj.get_ref<nlohmann::json::object_t&>();
+    members.emplace("name", std::string(m.id));
+    members.emplace("display_name", std::string(m.display_name));
+    members.emplace("kind", std::string(pkg::to_string(m.kind)));
+    members.emplace("platforms", std::move(platforms));
+    members.emplace("needs_root", m.install_privilege == pkg::InstallPrivilege::root);
+    members.emplace("install_privilege", std::string(privilege_name(m.install_privilege)));
+    members.emplace("lock_group", nullable(m.lock_group));
+    return obj;
 }
 
 std::string render_table(const std::vector<std::vector<std::string>>& rows) {
