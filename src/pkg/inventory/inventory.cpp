@@ -242,8 +242,17 @@ void read_rpm(const InventoryRequest& request, const Manager& manager, Inventory
         keep_or_nothing(rpm_file_owners(request.root, dirs, paths, &report.note, token), report.owners);
         if (report.owners.empty() && report.status == InventoryStatus::ok &&
             method == InventoryMethod::rpm_dnf) {
+            // The installed side is the answer; what dnf could install is extra: dnf failing (no
+            // configuration in the image, no cache) is a note, not a failed which.
             std::string note;
-            keep(report, dnf_file_providers(manager, request.root, paths, &note, token), report.providers);
+            auto providers = dnf_file_providers(manager, request.root, paths, &note, token);
+            if (providers) {
+                report.providers = std::move(*providers);
+            } else if (providers.error().kind == util::ErrorKind::cancelled) {
+                fail_report(report, providers.error());
+            } else {
+                note = "not asked where it could be installed from: " + providers.error().message;
+            }
             report.note += std::string(report.note.empty() || note.empty() ? "" : "; ") + note;
         }
     } else {
