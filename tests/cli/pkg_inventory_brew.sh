@@ -157,6 +157,11 @@ expect_contains "$ERR" "brew update" "no API cache: the hint"
 mkdir -p "$P/Cellar/$(printf 'evil\033[31m')/1.0"
 run_z --root "$R" pkg list -m homebrew
 case "$OUT" in *$'\033'*) fail "an escape sequence reached the terminal" ;; *) ok ;; esac
+# A brew that installed nothing yet (bin/brew, no Cellar): an empty list, not an error.
+B="$SCRATCH/fresh"; mkdir -p "$B/home/linuxbrew/.linuxbrew/bin"; : >"$B/home/linuxbrew/.linuxbrew/bin/brew"
+run_z --root "$B" --json pkg list -m homebrew
+[ "$CODE" = 0 ] && ok || fail "fresh brew: exit $CODE: $ERR"
+expect_json 'd["packages"] == []' "fresh brew: nothing installed"
 # No prefix at all: a one-line error with a hint.
 E="$SCRATCH/empty"; mkdir -p "$E"
 run_z --root "$E" pkg list -m homebrew

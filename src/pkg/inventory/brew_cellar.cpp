@@ -244,8 +244,15 @@ util::Result<BrewPrefix> read_brew_prefix(const util::Root& root, const core::Ca
             out.others.push_back(c);
         }
     }
+    // A brew that has installed nothing yet has no Cellar: its prefix is read as empty.
+    for (std::size_t i = 0; i < candidates.size() && out.prefix.empty(); ++i) {
+        if (root.exists(candidates[i] + "/bin/brew")) {
+            out.prefix = candidates[i];
+        }
+    }
     if (out.prefix.empty()) {
-        return util::fail(util::ErrorKind::not_found, "no Homebrew prefix with a Cellar or Caskroom",
+        return util::fail(util::ErrorKind::not_found,
+                          "no Homebrew prefix with a Cellar, a Caskroom or bin/brew",
                           "set HOMEBREW_PREFIX to Homebrew's prefix");
     }
     if (auto r = read_formulae(root, out, token); !r) {

@@ -37,7 +37,8 @@ struct BrewPrefix {
 /// kegs (Cellar/<name>/<version>) with their INSTALL_RECEIPT.json (installed_on_request: explicit, else
 /// dependency; source.versions.version_scheme), the linked keg (opt/<name>), casks
 /// (Caskroom/<token>/.metadata/<version>/<timestamp>/Casks/<token>.{json,rb}, the newest timestamp) and pins.
-/// Fails with not_found when no prefix has either, io when a directory cannot be read, or cancelled.
+/// A prefix with only bin/brew (nothing installed yet) is read as empty. Fails with not_found when no
+/// prefix has any of them, io when a directory cannot be read, or cancelled.
 util::Result<BrewPrefix> read_brew_prefix(const util::Root& root, const core::CancellationToken& token);
 
 /// pkg list / outdated / info / which for Homebrew (the registry's native_homebrew method), natively: the
