@@ -5,77 +5,7 @@
 # `npm ls -g --json --depth=0`; after 1.1.0 is published, outdated equals `npm outdated -g --json`
 # (both versions, exit 100); the registry gone is a one-line per-manager error (exit 3).
 . "$TESTS_DIR/lib.sh"
-command -v npm >/dev/null || skip "npm is not installed"
-
-T="$SCRATCH"
-R="$T/registry"
-mkdir -p "$R/pk" "$R/tarballs" "$T/home" "$T/prefix" "$T/build"
-# Nothing of the host's npm: its prefix, ~/.npm, user and global npmrc are all scratch.
-for v in $(env | sed -n 's/^\([Nn][Pp][Mm]_[Cc][Oo][Nn][Ff][Ii][Gg]_[^=]*\)=.*/\1/p'); do unset "$v"; done
-export HOME="$T/home" NPM_CONFIG_PREFIX="$T/prefix" NPM_CONFIG_CACHE="$T/npmcache" \
-    NPM_CONFIG_USERCONFIG="$T/home/.npmrc" NPM_CONFIG_GLOBALCONFIG="$T/prefix/etc/npmrc" \
-    NPM_CONFIG_UPDATE_NOTIFIER=false NPM_CONFIG_FUND=false NPM_CONFIG_AUDIT=false \
-    NPM_CONFIG_FETCH_RETRIES=0 NPM_CONFIG_PROGRESS=false
-: >"$T/home/.npmrc"
-
-cat >"$T/registry.py" <<'PY'
-import json, os, sys, threading, urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-root = sys.argv[1]
-class H(BaseHTTPRequestHandler):
-    def log_message(self, *a): pass
-    def do_GET(self):
-        path = urllib.parse.unquote(urllib.parse.urlsplit(self.path).path)
-        if path.startswith("/-/tarballs/"):
-            f, kind = os.path.join(root, "tarballs", os.path.basename(path)), "application/octet-stream"
-        else:
-            f, kind = os.path.join(root, "pk", urllib.parse.quote(path.lstrip("/"), safe="@") + ".json"), "application/json"
-        if not os.path.isfile(f):
-            body = b'{"error":"Not found"}'
-            self.send_response(404); self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body))); self.end_headers(); self.wfile.write(body); return
-        body = open(f, "rb").read()
-        self.send_response(200)
-        self.send_header("Content-Type", kind)
-        self.send_header("Cache-Control", "no-cache")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-s = ThreadingHTTPServer(("127.0.0.1", 0), H)
-print(s.server_address[1], flush=True)
-threading.Thread(target=s.serve_forever, daemon=True).start()
-sys.stdin.read()
-PY
-mkfifo "$T/srv.in"
-python3 "$T/registry.py" "$R" <"$T/srv.in" >"$T/srv.port" &
-SRV=$!
-exec 9>"$T/srv.in"
-for _ in $(seq 50); do [ -s "$T/srv.port" ] && break; sleep 0.1; done
-PORT=$(cat "$T/srv.port")
-[ -n "$PORT" ] || { kill "$SRV"; fail "registry server did not start"; finish; }
-export NPM_CONFIG_REGISTRY="http://127.0.0.1:$PORT/"
-
-publish() { # NAME VERSION: npm pack, then the packument gains the version and dist-tags.latest
-    local dir="$T/build/${1//\//_}-$2" tgz
-    mkdir -p "$dir"
-    printf '{"name":"%s","version":"%s","description":"inventory test","license":"MIT"}\n' "$1" "$2" >"$dir/package.json"
-    echo "module.exports = '$2';" >"$dir/index.js"
-    tgz=$(cd "$dir" && npm pack --pack-destination "$R/tarballs" 2>>"$T/npm.log" | tail -1) || { fail "npm pack $1@$2"; return; }
-    python3 - "$R" "$1" "$2" "$tgz" "$PORT" <<'PY' || fail "packument $1@$2"
-import base64, hashlib, json, os, sys, urllib.parse
-root, name, version, tgz, port = sys.argv[1:]
-data = open(os.path.join(root, "tarballs", tgz), "rb").read()
-f = os.path.join(root, "pk", urllib.parse.quote(name, safe="@") + ".json")
-doc = json.load(open(f)) if os.path.exists(f) else {"name": name, "versions": {}, "dist-tags": {}, "time": {}}
-doc["versions"][version] = {"name": name, "version": version, "license": "MIT", "dist": {
-    "tarball": "http://127.0.0.1:%s/-/tarballs/%s" % (port, tgz),
-    "shasum": hashlib.sha1(data).hexdigest(),
-    "integrity": "sha512-" + base64.b64encode(hashlib.sha512(data).digest()).decode()}}
-doc["dist-tags"]["latest"] = version
-doc["time"][version] = "2026-01-01T00:00:00.000Z"
-json.dump(doc, open(f, "w"))
-PY
-}
+. "$TESTS_DIR/npm_scratch.sh"
 
 same() {
     if [ "$2" = "$3" ]; then ok; else
@@ -127,8 +57,7 @@ expect_contains "$OUT" "1.1.0" "text shows the candidate"
 
 # The registry gone (and an empty cache: npm falls back to stale cached packuments otherwise): npm's
 # failure is a one-line per-manager error, exit 3, nothing listed as outdated.
-exec 9>&-
-wait "$SRV" 2>/dev/null
+npm_registry_stop
 NPM_CONFIG_CACHE="$T/emptycache" TIMEOUT=120 run_z pkg outdated -m npm
 [ "$CODE" = 3 ] && ok || fail "registry down: exit $CODE, wanted 3 ($ERR)"
 [ "$(printf '%s\n' "$ERR" | grep -c .)" -le 2 ] && ok || fail "registry down: error not short: $ERR"

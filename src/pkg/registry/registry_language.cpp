@@ -31,11 +31,13 @@ std::vector<Manager> language_managers() {
                     // `npm install -g NAME@VERSION`, all names in one reify (npm rolls every change back
                     // when it fails or gets SIGINT, even mid-postinstall), at the candidate `pkg outdated`
                     // showed: `npm update -g` picks its own version at run time. --loglevel=http prints a
-                    // line per fetch and --foreground-scripts the scripts' output: the progress lines.
+                    // line per fetch: the progress lines. Never --foreground-scripts: with it, SIGINT ends
+                    // npm mid-postinstall with no rollback (npm 11.19: the new version half set up, the old
+                    // one left in node_modules/.NAME-*).
                     // No upgrade-all: `npm update -g` also leaves linked packages alone, and --all takes
                     // the outdated names that are not skipped ("linked"), like pip.
                     .upgrade_prefix = {"npm", "install", "--global", "--no-progress", "--no-update-notifier",
-                                       "--no-fund", "--no-audit", "--loglevel=http", "--foreground-scripts"},
+                                       "--no-fund", "--no-audit", "--loglevel=http"},
                     .upgrade_candidate_separator = "@",
                     // npm 11 prints the same add/change/remove lines as the run's reify would do, and
                     // changes nothing.
