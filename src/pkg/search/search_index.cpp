@@ -456,7 +456,8 @@ std::size_t PackageIndex::record_for_hay_offset(std::size_t offset) const {
     return lo;
 }
 
-void PackageIndex::search_refs(const SearchQuery& query, const std::function<bool(const HitRef&)>& emit) const {
+void PackageIndex::search_refs(const SearchQuery& query,
+                               const std::function<bool(const HitRef&)>& emit) const {
     if (m_count == 0 || query.text.empty()) {
         return;
     }
@@ -515,8 +516,8 @@ void PackageIndex::search_refs(const SearchQuery& query, const std::function<boo
                 std::size_t begin = rec.rfind(k_provides, rel) + 1;
                 std::size_t end = rec.find(k_provides, rel);
                 ref.reason_at = static_cast<std::uint32_t>(start + begin);
-                ref.reason_len = static_cast<std::uint32_t>(
-                    (end == std::string_view::npos ? rec.size() : end) - begin);
+                ref.reason_len =
+                    static_cast<std::uint32_t>((end == std::string_view::npos ? rec.size() : end) - begin);
             }
             if (!emit(ref)) {
                 break;
