@@ -43,8 +43,8 @@ public:
         // The build checks the token per chunk it reads, so a deadline or Ctrl-C stops a huge list.
         return search_native_on_pool(m_env, query, token,
                                      [env = m_env, setup = m_setup, token] {
-                                         return apt_index(env.root, setup->get(), index_cache_file(env, "apt"),
-                                                          token);
+                                         return apt_index(env.root, setup->get(),
+                                                          index_cache_file(env, "apt"), token);
                                      })
             .then([setup = m_setup](util::Result<SearchOutcome> done) -> util::Result<SearchOutcome> {
                 if (done && done->status == ManagerStatus::ok && done->error.empty()) {

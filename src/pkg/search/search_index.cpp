@@ -215,8 +215,12 @@ PackageIndex PackageIndex::build(std::vector<IndexRecord> records, std::vector<S
     put<std::uint64_t>(out, extra.size());
     std::size_t text_off = out.size();
 
-    std::string hay;
-    hay.reserve(hay_estimate);
+    // The text section's size is known exactly (text_size): it is laid out first and filled in place,
+    // while the haystack is appended right behind it in the same buffer (no second copy of the haystack,
+    // which is most of the index).
+    out.resize(text_off + text_size);
+    std::size_t text_at = text_off;
+    std::size_t hay_off = out.size();
     std::vector<std::uint32_t> text_index;
     std::vector<std::uint32_t> hay_index;
     std::string installed;
@@ -224,25 +228,26 @@ PackageIndex PackageIndex::build(std::vector<IndexRecord> records, std::vector<S
     hay_index.reserve(records.size());
     installed.reserve(records.size());
     for (auto& r : records) {
-        text_index.push_back(static_cast<std::uint32_t>(out.size() - text_off));
+        text_index.push_back(static_cast<std::uint32_t>(text_at - text_off));
         for (const std::string* field :
              {&r.name, &r.version, &r.summary, &r.installed_version, &r.candidate, &r.kind}) {
-            out.append(*field);
-            out.push_back('\0');
+            std::memcpy(out.data() + text_at, field->data(), field->size());
+            text_at += field->size();
+            out[text_at++] = '\0';
         }
-        hay_index.push_back(static_cast<std::uint32_t>(hay.size()));
-        hay.push_back(k_record_start);
-        append_lower(hay, r.name);
-        hay.push_back(k_name_end);
-        append_lower(hay, r.summary);
+        hay_index.push_back(static_cast<std::uint32_t>(out.size() - hay_off));
+        out.push_back(k_record_start);
+        append_lower(out, r.name);
+        out.push_back(k_name_end);
+        append_lower(out, r.summary);
         if (!r.long_text.empty()) {
-            hay.push_back('\n');
-            append_lower(hay, r.long_text);
+            out.push_back('\n');
+            append_lower(out, r.long_text);
         }
         for (auto& p : r.provides) {
-            hay.push_back(k_provides);
+            out.push_back(k_provides);
             sanitize_in_place(p);
-            append_lower(hay, p);
+            append_lower(out, p);
         }
         installed.push_back(r.installed ? '\1' : '\0');
         release(r.name);
@@ -257,12 +262,10 @@ PackageIndex PackageIndex::build(std::vector<IndexRecord> records, std::vector<S
 
     index.m_count = text_index.size();
     index.m_text_off = text_off;
-    index.m_hay_off = out.size();
-    index.m_hay_size = hay.size();
-    std::uint64_t hay_size = hay.size();
+    index.m_hay_off = hay_off;
+    index.m_hay_size = out.size() - hay_off;
+    std::uint64_t hay_size = index.m_hay_size;
     std::memcpy(out.data() + hay_size_at, &hay_size, sizeof hay_size);
-    out.append(hay);
-    release(hay);
     index.m_text_index_off = out.size();
     out.append(reinterpret_cast<const char*>(text_index.data()), text_index.size() * sizeof(std::uint32_t));
     index.m_hay_index_off = out.size();
@@ -453,7 +456,8 @@ std::size_t PackageIndex::record_for_hay_offset(std::size_t offset) const {
     return lo;
 }
 
-void PackageIndex::search_refs(const SearchQuery& query, const std::function<bool(const HitRef&)>& emit) const {
+void PackageIndex::search_refs(const SearchQuery& query,
+                               const std::function<bool(const HitRef&)>& emit) const {
     if (m_count == 0 || query.text.empty()) {
         return;
     }
@@ -512,8 +516,8 @@ void PackageIndex::search_refs(const SearchQuery& query, const std::function<boo
                 std::size_t begin = rec.rfind(k_provides, rel) + 1;
                 std::size_t end = rec.find(k_provides, rel);
                 ref.reason_at = static_cast<std::uint32_t>(start + begin);
-                ref.reason_len = static_cast<std::uint32_t>(
-                    (end == std::string_view::npos ? rec.size() : end) - begin);
+                ref.reason_len =
+                    static_cast<std::uint32_t>((end == std::string_view::npos ? rec.size() : end) - begin);
             }
             if (!emit(ref)) {
                 break;

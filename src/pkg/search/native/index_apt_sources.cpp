@@ -211,7 +211,8 @@ std::string native_arch(const util::Root& root) {
     if (fd) {
         struct stat st {};
         if (::fstat(*fd, &st) == 0 && S_ISREG(st.st_mode)) {
-            std::size_t limit = std::min<std::size_t>(std::size_t(64) << 20, static_cast<std::size_t>(st.st_size));
+            std::size_t limit =
+                std::min<std::size_t>(std::size_t(64) << 20, static_cast<std::size_t>(st.st_size));
             std::string buf(std::size_t(64) << 10, '\0');
             std::size_t keep = 0;   // bytes carried over from the previous chunk (a match across chunks)
             std::size_t offset = 0; // file offset of buf[0]
@@ -231,7 +232,8 @@ std::string native_arch(const util::Root& root) {
                 }
                 read_total += static_cast<std::size_t>(n);
                 for (std::size_t pos = 0; !first_is_dpkg && pos < have;) {
-                    const void* hit = ::memmem(buf.data() + pos, have - pos, k_stanza.data(), k_stanza.size());
+                    const void* hit =
+                        ::memmem(buf.data() + pos, have - pos, k_stanza.data(), k_stanza.size());
                     if (hit == nullptr) {
                         break;
                     }
