@@ -7,6 +7,11 @@ BUILD_APT=(meson ninja-build pkg-config g++ cmake git libcli11-dev nlohmann-json
 TEST_APT=(python3 procps chromium chromium-driver python3-selenium dpkg-dev apt pacman-package-manager makepkg libarchive-tools createrepo-c rpm dnf libcurl4 bash-completion zsh fish groff-base time clang-format
     # package managers that live detection (tests/cli/pkg_live.sh) finds with their real versions
     zypper nix-bin flatpak ruby)
+# TEST_UNPACK_APT: packages a test needs files of but that must not be installed on the machine: they are
+# downloaded and unpacked (never configured) under ~/.cache/zsyncctl-test-debs/NAME. dnf-plugins-core:
+# the real versionlock plugin for tests/cli/pkg_dnf_root.sh (installed, its enabled-by-default plugins
+# would change every dnf the other tests run).
+TEST_UNPACK_APT=(dnf-plugins-core)
 # BENCH_*: what bench/run.sh needs on top of the build (the peers we measure against, the timer).
 BENCH_APT=(libboost-dev hyperfine)
 # CI_*: what .ci/run needs beyond the test suite (clang: the sanitizer + libFuzzer build).

@@ -28,6 +28,25 @@ as_root() {
     fi
 }
 
+# Downloads and unpacks TEST_UNPACK_APT (files for tests, not installed); a failure only makes those
+# tests skip their part.
+unpack_test_debs() {
+    local cache=${HOME:-/root}/.cache/zsyncctl-test-debs p tmp
+    for p in "${TEST_UNPACK_APT[@]}"; do
+        [ -d "$cache/$p" ] && continue
+        tmp=$(mktemp -d)
+        chmod 755 "$tmp" # apt's download sandbox user writes here
+        if (cd "$tmp" && apt-get download -q "$p" >/dev/null 2>&1) ||
+            { as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null &&
+                (cd "$tmp" && apt-get download -q "$p" >/dev/null 2>&1); }; then
+            mkdir -p "$cache" && dpkg-deb -x "$tmp"/"$p"_*.deb "$cache/$p.part" && mv "$cache/$p.part" "$cache/$p"
+        else
+            echo "quickstart: could not download $p (tests that need its files skip that part)" >&2
+        fi
+        rm -rf "$tmp"
+    done
+}
+
 install_deps() {
     local with_tests=$1
     [ "${SKIP_DEPS:-0}" = 1 ] && return 0
@@ -42,6 +61,7 @@ install_deps() {
             as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q
             as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
         fi
+        [ "$with_tests" = 1 ] && unpack_test_debs
     elif command -v dnf >/dev/null 2>&1; then
         local want=("${BUILD_DNF[@]}")
         [ "$with_tests" = 1 ] && want+=("${TEST_DNF[@]}")

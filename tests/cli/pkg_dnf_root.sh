@@ -110,8 +110,11 @@ expect_json "d['owners'] == [] and d['providers'] == []" "nothing ships it"
 # zs-locked "locked" and equals `dnf check-update` with the plugin reading the image's list; the upgrade
 # leaves zs-locked and takes zs-free.
 VL_PY=${ZS_DNF_VERSIONLOCK_PY:-/usr/lib/python3/dist-packages/dnf-plugins/versionlock.py}
+# scripts/quickstart.sh test unpacks dnf-plugins-core there (TEST_UNPACK_APT) without installing it.
+VL_UNPACKED=${HOME:-/root}/.cache/zsyncctl-test-debs/dnf-plugins-core/usr/lib/python3/dist-packages/dnf-plugins/versionlock.py
+[ -f "$VL_PY" ] || VL_PY=$VL_UNPACKED
 if [ ! -f "$VL_PY" ]; then
-    echo "SKIP versionlock part: $VL_PY is missing (Debian package dnf-plugins-core is not installed)"
+    echo "SKIP versionlock part: $VL_PY is missing (Debian package dnf-plugins-core: scripts/quickstart.sh test unpacks it)"
     finish
 fi
 mkdir -p "$T/vlplugin" "$T/vlconf" "$R/etc/dnf/plugins"
@@ -119,7 +122,9 @@ cp "$VL_PY" "$T/vlplugin/"
 printf '[main]\nenabled = 1\nlocklist = /etc/dnf/plugins/versionlock.list\n' >"$R/etc/dnf/plugins/versionlock.conf"
 printf '[main]\nenabled = 1\nlocklist = %s/etc/dnf/plugins/versionlock.list\n' "$R" >"$T/vlconf/versionlock.conf"
 # The real plugin, and only it, reading the image's list (pluginconfpath of our own naming that list).
-VLDNF=("${DNF[@]}" --setopt=pluginpath="$T/vlplugin" --setopt=pluginconfpath="$T/vlconf")
+# The plugin imports dnfpluginscore from the directory above its own (an unpacked package works too).
+VLDNF=(env PYTHONPATH="$(dirname "$(dirname "$VL_PY")")" "${DNF[@]}" --setopt=pluginpath="$T/vlplugin"
+    --setopt=pluginconfpath="$T/vlconf")
 rpmpkg zs-locked 1.0 /usr/share/zs-locked version
 rpmpkg zs-free 1.0 /usr/share/zs-free version
 createrepo_c -q --update "$T/repo" || fail "createrepo_c"
