@@ -39,6 +39,13 @@ int main(int argc, char** argv) {
         }
         options.threads = static_cast<std::size_t>(threads);
     }
+    // Signals arrive as readable data on a signalfd the loop watches. Blocked before the server starts its
+    // loop threads, which inherit the mask (else SIGTERM kills the process from one of them).
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGTERM);
+    sigprocmask(SIG_BLOCK, &stop_signals, nullptr);
     auto loop = core::EventLoop::create(backend);
     if (!loop) {
         std::fprintf(stderr, "http_hello: %s\n", loop.error().message.c_str());
@@ -55,12 +62,6 @@ int main(int argc, char** argv) {
         return 2;
     }
 
-    // Signals arrive as readable data on a signalfd the loop watches.
-    sigset_t stop_signals;
-    sigemptyset(&stop_signals);
-    sigaddset(&stop_signals, SIGINT);
-    sigaddset(&stop_signals, SIGTERM);
-    sigprocmask(SIG_BLOCK, &stop_signals, nullptr);
     int sfd = signalfd(-1, &stop_signals, SFD_NONBLOCK | SFD_CLOEXEC);
     core::EventLoop& l = **loop;
     auto watched = l.watch_fd(sfd, core::EventLoop::k_readable, [&](std::uint32_t) {
@@ -76,6 +77,13 @@ int main(int argc, char** argv) {
                 std::string(core::to_string(l.backend())).c_str(), (*server)->loop_count());
     std::fflush(stdout);
     auto ran = l.run();
+    // How the kernel's SO_REUSEPORT hash spread the connections over the loops (for the bench's notes).
+    net::HttpServerStats stats = (*server)->stats();
+    std::fprintf(stderr, "http_hello: connections per loop:");
+    for (std::uint64_t n : stats.connections_per_loop) {
+        std::fprintf(stderr, " %llu", static_cast<unsigned long long>(n));
+    }
+    std::fprintf(stderr, "\n");
     l.unwatch_fd(*watched);
     server->reset();
     ::close(sfd);

@@ -144,9 +144,9 @@ void Connection::process() {
             if (m_deadline_kind == Deadline::idle) {
                 set_deadline(Deadline::header, m_server.options.header_timeout, clock());
             }
-            // Parsed in place: the request's strings and header vector keep their capacity from one
-            // request of the connection to the next (swapped with m_request below).
-            HeadParse& parsed = m_parse;
+            // Parsed in place into the loop's HeadParse (see ServerState::parse), swapped with m_request
+            // below; nothing of `parsed` is used after dispatch(), which may parse for another connection.
+            HeadParse& parsed = m_server.parse;
             parse_http_head(std::string_view(m_in).substr(m_in_pos), limits, parsed);
             if (parsed.state == HeadParse::State::need_more) {
                 break;
@@ -155,7 +155,9 @@ void Connection::process() {
                 fail(parsed.error_status, parsed.error_reason);
                 break;
             }
-            m_server.requests.fetch_add(1, std::memory_order_relaxed);
+            // This loop is the only writer: a relaxed load and store, no locked instruction.
+            m_server.requests.store(m_server.requests.load(std::memory_order_relaxed) + 1,
+                                    std::memory_order_relaxed);
             m_in_pos += parsed.consumed;
             std::swap(m_request, parsed.request);
             m_framing = parsed.framing;

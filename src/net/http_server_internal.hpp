@@ -83,6 +83,10 @@ public:
     std::unordered_map<Connection*, std::shared_ptr<Connection>> connections;
     std::atomic<std::size_t> open_connections{0};
     std::atomic<std::uint64_t> requests{0};
+    /// The loop's parser output, shared by its connections (a parse is swapped into the connection's
+    /// request at once): the strings' and header vectors' capacity circulates instead of being
+    /// allocated per request, and the connections stay small.
+    HeadParse parse;
     sockaddr_storage bound{};
     bool draining = false;
     core::EventLoop::TimerId drain_timer = 0;
@@ -178,7 +182,6 @@ private:
     std::size_t m_in_pos = 0;
     std::string m_out;
     HttpRequest m_request;
-    HeadParse m_parse; // the parser's output, reused for every request
     BodyFraming m_framing = BodyFraming::none;
     std::uint64_t m_body_left = 0;
     std::unique_ptr<ChunkedDecoder> m_chunked;
