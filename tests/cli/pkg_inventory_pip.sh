@@ -139,4 +139,12 @@ TIMEOUT=60 run_z --no-cache pkg outdated -m pip
 [ "$CODE" = 3 ] && ok || fail "index down: exit $CODE, wanted 3 ($ERR)"
 [ "$(printf '%s\n' "$ERR" | grep -c .)" -le 2 ] && ok || fail "index down: error not short: $ERR"
 expect_contains "$ERR" "127.0.0.1:$PORT" "index down: the error names the index"
+
+# An index whose host does not resolve (RFC 2606 .invalid, the real getent): said at once, not after pip
+# tried every distribution's page in turn.
+if command -v getent >/dev/null && ! getent ahosts zs-index.invalid >/dev/null 2>&1; then
+    PIP_INDEX_URL=http://zs-index.invalid/simple TIMEOUT=60 run_z --no-cache pkg outdated -m pip
+    [ "$CODE" = 3 ] && ok || fail "index host unresolvable: exit $CODE, wanted 3 ($ERR)"
+    expect_contains "$ERR" "cannot resolve zs-index.invalid" "unresolvable index: named"
+fi
 finish

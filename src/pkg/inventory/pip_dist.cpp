@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/process.hpp"
+#include "pkg/inventory/pip_index.hpp"
 #include "pkg/inventory/pip_version.hpp"
 #include "util/sanitize.hpp"
 #include "util/strings.hpp"
@@ -385,6 +386,10 @@ std::string pip_index_failure(std::string_view log) {
 util::Result<std::vector<OutdatedPackage>> pip_outdated(const util::Root& root, const std::string& executable,
                                                         std::string* note,
                                                         const core::CancellationToken& token) {
+    if (std::string host = unresolvable_pip_index(executable, token); !host.empty()) {
+        return util::fail(util::ErrorKind::network, "pip could not read its index: cannot resolve " + host,
+                          "check the index pip is configured with (pip config list) and the network");
+    }
     core::ProcessSpec spec;
     // The debug log (--log) is the only place pip says an index page could not be fetched.
     spec.argv = {executable,   "list",  "--outdated", "--format=json", "--disable-pip-version-check",

@@ -13,8 +13,8 @@ namespace {
 
 std::vector<Manager> build_registry() {
     std::vector<Manager> table = registry_parts::system_managers();
-    for (auto part : {registry_parts::app_managers, registry_parts::language_managers,
-                      registry_parts::version_managers}) {
+    for (auto part : {registry_parts::os_managers, registry_parts::app_managers,
+                      registry_parts::language_managers, registry_parts::version_managers}) {
         for (Manager& m : part()) {
             table.push_back(std::move(m));
         }

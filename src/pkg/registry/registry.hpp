@@ -123,8 +123,8 @@ enum class SimulationFormat {
     /// flatpak update without --noninteractive, stdin /dev/null: its numbered transaction table
     /// (" 1.<TAB> <TAB>ID<TAB>BRANCH<TAB>OP<TAB>REMOTE<TAB>SIZE"), then the question it answers "n" (exit 1)
     flatpak_table,
-    npm_dry_run,  ///< npm install --dry-run: "add NAME VERSION", "change NAME OLD => NEW", "remove NAME
-                  ///< VERSION"
+    npm_dry_run, ///< npm install --dry-run: "add NAME VERSION", "change NAME OLD => NEW", "remove NAME
+                 ///< VERSION"
 };
 
 /// How a manager installs and removes packages by name: the argv around the names (argv[0] is one of the

@@ -52,8 +52,10 @@ inline const SearchFacts k_pypi_search{
     .reason = "PyPI has no search API since 2020 (pypa/pip#5216)",
 };
 
-/// The system managers (distribution, OS-wide and Homebrew-like), in table order. Never fails.
+/// The Linux distributions' managers (and nix, guix), in table order. Never fails.
 std::vector<Manager> system_managers();
+/// Homebrew, MacPorts, FreeBSD's pkg and Chocolatey, in table order. Never fails.
+std::vector<Manager> os_managers();
 /// The app managers (snap, flatpak, mas, scoop, winget). Never fails.
 std::vector<Manager> app_managers();
 /// The language package managers. Never fails.

@@ -1,0 +1,174 @@
+#include "pkg/search/search.hpp"
+
+#include <algorithm>
+
+#include "core/errors.hpp"
+#include "util/sanitize.hpp"
+#include "util/strings.hpp"
+
+// Before a search runs: which managers it asks, whether the request is sound, the plan; and after: the
+// ranking and sanitising of the hits. SearchRun (search.cpp) runs the plan.
+
+namespace zsyncctl::pkg {
+
+namespace {
+
+// The rank of one hit (lower is better); see rank_hits.
+int hit_rank(std::string_view query, const SearchHit& hit) {
+    std::string_view name = hit.name;
+    if (auto colon = name.find(':'); colon != std::string_view::npos) {
+        name = name.substr(0, colon); // apt's name:arch
+    }
+    if (name.size() == query.size() && util::icontains(name, query)) {
+        return 0;
+    }
+    if (name.size() >= query.size() && util::icontains(name.substr(0, query.size()), query)) {
+        return 1;
+    }
+    if (util::icontains(name, query)) {
+        return 2;
+    }
+    return util::icontains(hit.description, query) ? 4 : 3;
+}
+
+} // namespace
+
+void rank_hits(const SearchQuery& query, std::vector<SearchHit>& hits) {
+    std::string_view q = util::trim(query.text);
+    std::vector<std::pair<int, std::size_t>> keys;
+    keys.reserve(hits.size());
+    for (std::size_t i = 0; i < hits.size(); ++i) {
+        int rank = hit_rank(q, hits[i]);
+        keys.emplace_back(rank, rank == 1 || rank == 2 ? hits[i].name.size() : 0);
+    }
+    std::vector<std::size_t> order(hits.size());
+    for (std::size_t i = 0; i < order.size(); ++i) {
+        order[i] = i;
+    }
+    std::stable_sort(order.begin(), order.end(),
+                     [&](std::size_t a, std::size_t b) { return keys[a] < keys[b]; });
+    // Permuted in place, cycle by cycle (position j takes the hit at order[j]): no second vector of hits
+    // (31k hits for apt's "lib" are 7 MiB of SearchHit alone).
+    for (std::size_t i = 0; i < order.size(); ++i) {
+        if (order[i] == i) {
+            continue;
+        }
+        SearchHit first = std::move(hits[i]);
+        std::size_t j = i;
+        while (true) {
+            std::size_t k = order[j];
+            order[j] = j;
+            if (k == i) {
+                hits[j] = std::move(first);
+                break;
+            }
+            hits[j] = std::move(hits[k]);
+            j = k;
+        }
+    }
+}
+
+void sanitize_hit(SearchHit& hit) {
+    for (std::string* field : {&hit.name, &hit.version, &hit.description}) {
+        if (!util::is_terminal_safe(*field)) {
+            *field = util::sanitize_terminal(*field);
+        }
+    }
+}
+
+std::vector<const Manager*> search_managers() {
+    std::vector<const Manager*> out;
+    for (const Manager& m : registry()) {
+        if (m.search.method != SearchMethod::none) {
+            out.push_back(&m);
+        }
+    }
+    return out;
+}
+
+const std::vector<std::string_view>& search_executables(const Manager& manager) {
+    return manager.search.executables.empty() ? manager.executables : manager.search.executables;
+}
+
+util::Result<void> validate_search_request(const SearchRequest& request) {
+    const std::string& q = request.query.text;
+    if (util::trim(q).empty()) {
+        return util::fail(util::ErrorKind::invalid_input, "the search query is empty",
+                          "give a package name or a word");
+    }
+    for (char c : q) {
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+            return util::fail(util::ErrorKind::invalid_input, "the query contains control characters");
+        }
+    }
+    for (const auto& m : request.managers) {
+        const Manager* manager = find_manager(m);
+        if (manager == nullptr || manager->search.method == SearchMethod::none) {
+            std::vector<std::string> known;
+            for (const Manager* b : search_managers()) {
+                known.emplace_back(b->id);
+            }
+            return util::fail(util::ErrorKind::invalid_input,
+                              "unknown manager '" + util::sanitize_terminal(m) + "'",
+                              "known managers: " + util::join(known, ", "));
+        }
+    }
+    return util::ok();
+}
+
+namespace {
+
+Detection detect_for(const util::Root& root, bool use_cache) {
+    return detect_managers(DetectContext::current(root), use_cache ? UseCache::yes : UseCache::no);
+}
+
+std::vector<std::string> searchable_ids(const Detection& detection) {
+    std::vector<std::string> ids;
+    for (const DetectedManager& d : detection.managers) {
+        if (d.manager->search.method != SearchMethod::none &&
+            std::find(ids.begin(), ids.end(), d.manager->id) == ids.end()) {
+            ids.emplace_back(d.manager->id);
+        }
+    }
+    return ids;
+}
+
+} // namespace
+
+std::vector<std::string> default_search_managers(const util::Root& root, UseCache use_cache) {
+    return searchable_ids(detect_for(root, use_cache == UseCache::yes));
+}
+
+util::Result<std::vector<PlannedSearch>> plan_search(const SearchRequest& request, core::Runtime& runtime) {
+    if (auto valid = validate_search_request(request); !valid) {
+        return util::fail(valid.error());
+    }
+    Detection detection = detect_for(request.root, request.use_cache);
+    std::vector<std::string> ids;
+    for (const auto& m : request.managers.empty() ? searchable_ids(detection) : request.managers) {
+        if (std::find(ids.begin(), ids.end(), m) == ids.end()) {
+            ids.push_back(m); // a manager named twice runs once
+        }
+    }
+    BackendEnv env;
+    env.runtime = &runtime;
+    env.root = request.root;
+    env.use_cache = request.use_cache;
+    env.deadline = std::chrono::steady_clock::now() + request.timeout;
+    std::vector<PlannedSearch> plan;
+    for (const auto& id : ids) {
+        const Manager& manager = *find_manager(id);
+        auto found = detection.find(id); // several Homebrew prefixes: the preferred one comes first
+        PlannedSearch planned;
+        planned.manager = id;
+        planned.lock_group = std::string(manager.search.lock_group);
+        planned.backend = make_search_backend(manager, found.empty() ? nullptr : found.front(), env);
+        plan.push_back(std::move(planned));
+    }
+    return plan;
+}
+
+/// What the run's callbacks share; they may run on the loop, the pool or the owner's thread, and may
+/// outlive the SearchRun object (the destructor's wait is bounded).
+
+} // namespace zsyncctl::pkg
