@@ -111,7 +111,9 @@ expect_json "d['owners'] == [] and d['providers'] == []" "nothing ships it"
 # leaves zs-locked and takes zs-free.
 VL_PY=${ZS_DNF_VERSIONLOCK_PY:-/usr/lib/python3/dist-packages/dnf-plugins/versionlock.py}
 # scripts/quickstart.sh test unpacks dnf-plugins-core there (TEST_UNPACK_APT) without installing it.
-VL_UNPACKED=${HOME:-/root}/.cache/zsyncctl-test-debs/dnf-plugins-core/usr/lib/python3/dist-packages/dnf-plugins/versionlock.py
+# (in the user's real home: lib.sh points HOME at a scratch dir)
+VL_HOME=$(getent passwd "$(id -u)" | cut -d: -f6)
+VL_UNPACKED=${VL_HOME:-/root}/.cache/zsyncctl-test-debs/dnf-plugins-core/usr/lib/python3/dist-packages/dnf-plugins/versionlock.py
 [ -f "$VL_PY" ] || VL_PY=$VL_UNPACKED
 if [ ! -f "$VL_PY" ]; then
     echo "SKIP versionlock part: $VL_PY is missing (Debian package dnf-plugins-core: scripts/quickstart.sh test unpacks it)"
