@@ -61,7 +61,9 @@ install_deps() {
             as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q
             as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
         fi
-        [ "$with_tests" = 1 ] && unpack_test_debs
+        if [ "$with_tests" = 1 ]; then
+            unpack_test_debs
+        fi
     elif command -v dnf >/dev/null 2>&1; then
         local want=("${BUILD_DNF[@]}")
         [ "$with_tests" = 1 ] && want+=("${TEST_DNF[@]}")
