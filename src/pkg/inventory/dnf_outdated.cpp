@@ -8,6 +8,7 @@
 
 #include "core/process.hpp"
 #include "pkg/install/version_locks.hpp"
+#include "pkg/inventory/manager_command.hpp"
 #include "pkg/search/search_index.hpp"
 #include "util/strings.hpp"
 
@@ -85,15 +86,9 @@ util::Result<core::ProcessResult> query(const Manager& manager, std::vector<std:
     spec.set_env("LC_ALL", "C");
     spec.timeout = std::chrono::minutes(5);
     std::vector<std::string> shown = spec.argv;
-    auto ran = core::run_process(std::move(spec), token);
+    auto ran = run_manager_command(std::move(spec), shown.front(), token);
     if (!ran) {
-        return util::fail(ran.error());
-    }
-    if (ran->outcome == core::ProcessOutcome::cancelled) {
-        return util::fail(util::ErrorKind::cancelled, "cancelled");
-    }
-    if (ran->outcome == core::ProcessOutcome::timed_out) {
-        return util::fail(util::ErrorKind::timeout, shown.front() + " did not finish in 5 minutes");
+        return util::fail(std::move(ran).error());
     }
     bool answered = ran->success() || (ran->outcome == core::ProcessOutcome::exited &&
                                        non_failure_exit(manager, shown, ran->exit_code) != nullptr);

@@ -5,6 +5,7 @@
 #include <tuple>
 
 #include "core/process.hpp"
+#include "pkg/inventory/manager_command.hpp"
 #include "util/strings.hpp"
 
 namespace zsyncctl::pkg {
@@ -83,15 +84,9 @@ flatpak_outdated(const Manager& manager, const std::string& executable,
             spec.argv = remote_ls_argv(manager, executable, inst, remote);
             spec.set_env("LC_ALL", "C");
             spec.timeout = std::chrono::minutes(2);
-            auto ran = core::run_process(std::move(spec), token);
+            auto ran = run_manager_command(std::move(spec), "flatpak remote-ls", token);
             if (!ran) {
-                return util::fail(ran.error());
-            }
-            if (ran->outcome == core::ProcessOutcome::cancelled) {
-                return util::fail(util::ErrorKind::cancelled, "cancelled");
-            }
-            if (ran->outcome == core::ProcessOutcome::timed_out) {
-                return util::fail(util::ErrorKind::timeout, "flatpak remote-ls did not finish in 2 minutes");
+                return util::fail(std::move(ran).error());
             }
             if (!ran->success()) {
                 std::string why = first_error_line(ran->stderr_text);

@@ -11,6 +11,7 @@
 #include <variant>
 
 #include "core/process.hpp"
+#include "pkg/inventory/manager_command.hpp"
 #include "pkg/search/host_check.hpp"
 #include "util/strings.hpp"
 
@@ -461,15 +462,9 @@ util::Result<std::vector<OutdatedPackage>> gem_outdated(const std::string& execu
     spec.set_env("LC_ALL", "C");
     spec.timeout = std::chrono::minutes(5);
     spec.capture_limit = 16u << 20;
-    auto ran = core::run_process(std::move(spec), token);
+    auto ran = run_manager_command(std::move(spec), "gem outdated", token);
     if (!ran) {
-        return util::fail(ran.error());
-    }
-    if (ran->outcome == core::ProcessOutcome::cancelled) {
-        return util::fail(util::ErrorKind::cancelled, "cancelled");
-    }
-    if (ran->outcome == core::ProcessOutcome::timed_out) {
-        return util::fail(util::ErrorKind::timeout, "gem outdated did not finish in 5 minutes");
+        return util::fail(std::move(ran).error());
     }
     if (std::string failed = gem_source_failure(ran->stderr_text); !failed.empty()) {
         return util::fail(util::ErrorKind::network, "gem could not read its source: " + failed,

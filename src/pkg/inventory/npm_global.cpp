@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/process.hpp"
+#include "pkg/inventory/manager_command.hpp"
 #include "util/strings.hpp"
 
 namespace zsyncctl::pkg {
@@ -171,15 +172,9 @@ util::Result<std::vector<OutdatedPackage>> npm_outdated(const Manager& manager, 
     spec.set_env("LC_ALL", "C");
     spec.timeout = std::chrono::minutes(5);
     std::vector<std::string> argv = spec.argv;
-    auto ran = core::run_process(std::move(spec), token);
+    auto ran = run_manager_command(std::move(spec), "npm outdated", token);
     if (!ran) {
-        return util::fail(ran.error());
-    }
-    if (ran->outcome == core::ProcessOutcome::cancelled) {
-        return util::fail(util::ErrorKind::cancelled, "cancelled");
-    }
-    if (ran->outcome == core::ProcessOutcome::timed_out) {
-        return util::fail(util::ErrorKind::timeout, "npm outdated did not finish in 5 minutes");
+        return util::fail(std::move(ran).error());
     }
     bool answered = ran->success() || (ran->outcome == core::ProcessOutcome::exited &&
                                        non_failure_exit(manager, argv, ran->exit_code) != nullptr);

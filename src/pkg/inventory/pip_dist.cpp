@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/process.hpp"
+#include "pkg/inventory/manager_command.hpp"
 #include "pkg/inventory/pip_index.hpp"
 #include "pkg/inventory/pip_version.hpp"
 #include "util/sanitize.hpp"
@@ -399,15 +400,9 @@ util::Result<std::vector<OutdatedPackage>> pip_outdated(const util::Root& root, 
     spec.set_env("PIP_TIMEOUT", "10");
     spec.timeout = std::chrono::minutes(5);
     spec.capture_limit = 32u << 20;
-    auto ran = core::run_process(std::move(spec), token);
+    auto ran = run_manager_command(std::move(spec), "pip list --outdated", token);
     if (!ran) {
-        return util::fail(ran.error());
-    }
-    if (ran->outcome == core::ProcessOutcome::cancelled) {
-        return util::fail(util::ErrorKind::cancelled, "cancelled");
-    }
-    if (ran->outcome == core::ProcessOutcome::timed_out) {
-        return util::fail(util::ErrorKind::timeout, "pip list --outdated did not finish in 5 minutes");
+        return util::fail(std::move(ran).error());
     }
     if (std::string failed = pip_index_failure(ran->stderr_text); !failed.empty()) {
         return util::fail(util::ErrorKind::network, "pip could not read its index: " + failed,

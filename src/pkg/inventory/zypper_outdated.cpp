@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "core/process.hpp"
+#include "pkg/inventory/manager_command.hpp"
 #include "pkg/search/parsers/xml_scan.hpp"
 #include "util/strings.hpp"
 
@@ -105,19 +106,13 @@ util::Result<std::string> run_zypper(const Manager& manager, const util::Root& r
     spec.set_env("LC_ALL", "C");
     spec.timeout = std::chrono::minutes(5);
     std::vector<std::string> argv = spec.argv;
-    auto ran = core::run_process(std::move(spec), token);
+    auto ran = run_manager_command(std::move(spec), std::string(manager.id), token);
     if (!ran) {
         util::Error error = std::move(ran).error();
         if (error.kind == util::ErrorKind::not_found) {
             error.message = std::string(manager.id) + " is not installed on this machine: " + error.message;
         }
         return util::fail(std::move(error));
-    }
-    if (ran->outcome == core::ProcessOutcome::cancelled) {
-        return util::fail(util::ErrorKind::cancelled, "cancelled");
-    }
-    if (ran->outcome == core::ProcessOutcome::timed_out) {
-        return util::fail(util::ErrorKind::timeout, std::string(manager.id) + " did not finish in 5 minutes");
     }
     bool answered = ran->success() || (ran->outcome == core::ProcessOutcome::exited &&
                                        non_failure_exit(manager, argv, ran->exit_code) != nullptr);
