@@ -95,7 +95,12 @@ expect_manager guix ok "partial output" "100 MB of records: cut and said so"
 [ "$(report count guix)" = 100000 ] && ok || fail "100 MB records: count $(report count guix)"
 rss=$(( $(tail -1 "$SCRATCH/flood.time" 2>/dev/null || echo 0) / 1024 ))
 echo "100 MB of matching records: peak RSS ${rss} MB"
-[ "$rss" -le 1024 ] && ok || fail "100 MB records: peak RSS ${rss} MB over 1024 MB"
+# The bound is the product's, so it is checked where the allocator is the product's: under ASan the
+# quarantine keeps up to 256 MB of freed blocks and every block carries a redzone (1027 MB was seen there,
+# 683 MB in the gcc build of the same commit).
+if [ "${ZS_SANITIZE:-none}" = none ]; then
+    [ "$rss" -le 1024 ] && ok || fail "100 MB records: peak RSS ${rss} MB over 1024 MB"
+fi
 gone guix
 
 # Binary garbage on stdout (and stderr), exit 0 and exit 1.
