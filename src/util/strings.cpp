@@ -218,4 +218,14 @@ std::string quote_fish(std::string_view text) {
     return out + "'";
 }
 
+std::string path_dir(const std::string& path) {
+    auto slash = path.rfind('/');
+    return slash == std::string::npos || slash == 0 ? std::string("/") : path.substr(0, slash);
+}
+
+std::string path_base(const std::string& path) {
+    auto slash = path.rfind('/');
+    return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
 } // namespace zsyncctl::util

@@ -57,6 +57,13 @@ void append_utf8(std::string& out, char32_t cp);
 /// True when the bytes form valid UTF-8.
 bool is_valid_utf8(std::string_view text);
 
+/// The directory part of a '/'-separated path: "/a/b" -> "/a", "/a" -> "/", "b" -> "/" (no slash is
+/// treated as the root, as the inventory readers' absolute paths never lack one). Never fails.
+std::string path_dir(const std::string& path);
+
+/// The last component of a '/'-separated path ("/a/b" -> "b", "b" -> "b"). Never fails.
+std::string path_base(const std::string& path);
+
 /// util::sanitize_terminal (sanitize.hpp) under its older name: output from other programs made safe to
 /// show on a terminal or put into JSON.
 std::string sanitize_for_display(std::string_view text);

@@ -19,16 +19,6 @@ namespace zsyncctl::pkg {
 
 namespace {
 
-std::string dir_of(const std::string& path) {
-    auto slash = path.rfind('/');
-    return slash == std::string::npos || slash == 0 ? std::string("/") : path.substr(0, slash);
-}
-
-std::string base_of(const std::string& path) {
-    auto slash = path.rfind('/');
-    return slash == std::string::npos ? path : path.substr(slash + 1);
-}
-
 bool is_digit(char c) {
     return std::isdigit(static_cast<unsigned char>(c)) != 0;
 }
@@ -107,7 +97,7 @@ std::vector<std::string> path_from_env() {
 // "3.1.0" for an interpreter named ruby3.1 (after its symlinks), or empty.
 std::string ruby_version_of(const util::Root& root, std::string path) {
     for (int hop = 0; hop < 16; ++hop) {
-        std::string name = base_of(path);
+        std::string name = util::path_base(path);
         if (name.starts_with("ruby") && name.size() > 4 && is_digit(name[4])) {
             std::string digits = name.substr(4); // split's views point into it: it must outlive them
             auto parts = util::split(digits, '.');
@@ -116,12 +106,12 @@ std::string ruby_version_of(const util::Root& root, std::string path) {
             }
         }
         std::error_code ec;
-        auto target = std::filesystem::read_symlink(root.resolve(dir_of(path)) / name, ec);
+        auto target = std::filesystem::read_symlink(root.resolve(util::path_dir(path)) / name, ec);
         if (ec) {
             return {};
         }
         std::string t = target.string();
-        path = t.starts_with('/') ? t : dir_of(path) + "/" + t;
+        path = t.starts_with('/') ? t : util::path_dir(path) + "/" + t;
     }
     return {};
 }
@@ -134,13 +124,13 @@ std::string default_specs_dir(const util::Root& root, const std::string& executa
     }
     std::string first(util::trim(util::split_lines(*head).front().substr(2)));
     std::string program = first.substr(0, first.find(' '));
-    if (base_of(program) == "env") {
-        program = dir_of(executable) + "/ruby";
+    if (util::path_base(program) == "env") {
+        program = util::path_dir(executable) + "/ruby";
     }
-    if (!base_of(program).starts_with("ruby")) {
+    if (!util::path_base(program).starts_with("ruby")) {
         return {};
     }
-    std::string gems = dir_of(dir_of(program)) + "/lib/ruby/gems";
+    std::string gems = util::path_dir(util::path_dir(program)) + "/lib/ruby/gems";
     std::string version = ruby_version_of(root, program);
     if (!version.empty()) {
         std::string dir = gems + "/" + version + "/specifications/default";

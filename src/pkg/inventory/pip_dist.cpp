@@ -23,16 +23,6 @@ namespace {
 
 using Json = nlohmann::json;
 
-std::string dir_of(const std::string& path) {
-    auto slash = path.rfind('/');
-    return slash == std::string::npos || slash == 0 ? std::string("/") : path.substr(0, slash);
-}
-
-std::string base_of(const std::string& path) {
-    auto slash = path.rfind('/');
-    return slash == std::string::npos ? path : path.substr(slash + 1);
-}
-
 // The host's environment variable (never an image's: under --root there is none), or empty.
 std::string host_env(const util::Root& root, const char* name) {
     if (!root.is_host()) {
@@ -64,17 +54,18 @@ std::string version_in_name(const std::string& name) {
 // Follows `path`'s symlinks (logical, inside the root, at most 16) looking for a "pythonX.Y" name.
 std::string interpreter_version(const util::Root& root, std::string path) {
     for (int hop = 0; hop < 16; ++hop) {
-        std::string found = version_in_name(base_of(path));
+        std::string found = version_in_name(util::path_base(path));
         if (!found.empty()) {
             return found;
         }
         std::error_code ec;
-        auto target = std::filesystem::read_symlink(root.resolve(dir_of(path)) / base_of(path), ec);
+        auto target =
+            std::filesystem::read_symlink(root.resolve(util::path_dir(path)) / util::path_base(path), ec);
         if (ec) {
             return {};
         }
         std::string t = target.string();
-        path = t.starts_with('/') ? t : dir_of(path) + "/" + t;
+        path = t.starts_with('/') ? t : util::path_dir(path) + "/" + t;
     }
     return {};
 }
@@ -233,15 +224,15 @@ util::Result<PythonEnvironment> python_environment(const util::Root& root, const
     if (!lines.empty() && lines.front().starts_with("#!")) {
         std::string first(util::trim(lines.front().substr(2)));
         std::string program = first.substr(0, first.find(' '));
-        if (base_of(program).starts_with("python")) {
+        if (util::path_base(program).starts_with("python")) {
             interpreter = program;
         } else if (program == "/bin/sh" && lines.size() > 1 && lines[1].starts_with("'''exec' ")) {
             // pip's launcher for interpreter paths longer than a kernel's #! line: '''exec' PYTHON "$0" "$@"
             std::string rest(lines[1].substr(9));
             interpreter = rest.substr(0, rest.find(' '));
-        } else if (base_of(program) == "env" && first.find(" python") != std::string::npos) {
+        } else if (util::path_base(program) == "env" && first.find(" python") != std::string::npos) {
             std::string name(util::trim(first.substr(first.find(" python") + 1)));
-            interpreter = dir_of(executable) + "/" + name.substr(0, name.find(' '));
+            interpreter = util::path_dir(executable) + "/" + name.substr(0, name.find(' '));
         }
     }
     if (interpreter.empty() || interpreter.front() != '/') {
@@ -251,8 +242,8 @@ util::Result<PythonEnvironment> python_environment(const util::Root& root, const
     }
     PythonEnvironment env;
     env.interpreter = interpreter;
-    std::string bin = dir_of(interpreter);
-    std::string prefix = dir_of(bin);
+    std::string bin = util::path_dir(interpreter);
+    std::string prefix = util::path_dir(bin);
     std::string cfg_path;
     for (const std::string& candidate : {bin + "/pyvenv.cfg", prefix + "/pyvenv.cfg"}) {
         if (root.exists(candidate)) {
@@ -283,7 +274,7 @@ util::Result<PythonEnvironment> python_environment(const util::Root& root, const
         }
     }
     if (env.venv) {
-        std::string venv = dir_of(cfg_path);
+        std::string venv = util::path_dir(cfg_path);
         bool system_site = util::to_lower(cfg_value(cfg, "include-system-site-packages")) == "true";
         if (system_site) {
             add_user_site(root, env.version, env.site_dirs);
@@ -293,7 +284,7 @@ util::Result<PythonEnvironment> python_environment(const util::Root& root, const
         }
         std::string home = cfg_value(cfg, "home");
         if (system_site && !home.empty() && home.front() == '/') {
-            add_prefix_sites(root, dir_of(home), env.version, env.site_dirs);
+            add_prefix_sites(root, util::path_dir(home), env.version, env.site_dirs);
         }
     } else {
         add_user_site(root, env.version, env.site_dirs);

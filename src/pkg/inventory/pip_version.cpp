@@ -298,11 +298,6 @@ bool split_requirement(std::string_view line, std::string& name, std::string& sp
     return true;
 }
 
-std::string dir_of(const std::string& path) {
-    auto slash = path.rfind('/');
-    return slash == std::string::npos || slash == 0 ? std::string("/") : path.substr(0, slash);
-}
-
 void read_constraints_file(const util::Root& root, const std::string& file, int depth,
                            std::vector<PipConstraint>& out) {
     if (depth > 5) {
@@ -334,7 +329,7 @@ void read_constraints_file(const util::Root& root, const std::string& file, int 
                     }
                     std::string target(util::trim(value));
                     if (!target.empty() && target.front() != '/') {
-                        target = dir_of(file) + "/" + target;
+                        target = util::path_dir(file) + "/" + target;
                     }
                     if (!target.empty()) {
                         read_constraints_file(root, target, depth + 1, out);

@@ -15,16 +15,6 @@ namespace zsyncctl::pkg {
 
 namespace {
 
-std::string dir_of(const std::string& path) {
-    auto slash = path.rfind('/');
-    return slash == std::string::npos || slash == 0 ? std::string("/") : path.substr(0, slash);
-}
-
-std::string base_of(const std::string& path) {
-    auto slash = path.rfind('/');
-    return slash == std::string::npos ? path : path.substr(slash + 1);
-}
-
 std::string host_env(const util::Root& root, const char* name) {
     const char* value = root.is_host() ? std::getenv(name) : nullptr;
     return value != nullptr ? std::string(value) : std::string();
@@ -85,7 +75,7 @@ bool root_may_follow(const util::Root& root, const std::string& path) {
     // A symlink on the way is fine when root owns it and its directory (only root could have made it) and
     // its target passes on its own.
     std::string so_far;
-    const std::string parent = dir_of(path);
+    const std::string parent = util::path_dir(path);
     for (std::string_view part : util::split(parent, '/')) {
         if (part.empty()) {
             continue;
@@ -167,7 +157,7 @@ util::Result<std::optional<ShimTarget>> resolve_pyenv_shim(const util::Root& roo
             if (dir == "/") {
                 break;
             }
-            dir = dir_of(dir);
+            dir = util::path_dir(dir);
         }
     }
     if (target.origin.empty() && root.exists(pyenv_root + "/version")) {
@@ -181,8 +171,8 @@ util::Result<std::optional<ShimTarget>> resolve_pyenv_shim(const util::Root& roo
     if (versions.empty()) {
         versions.emplace_back("system");
     }
-    const std::string program = base_of(executable);
-    const std::string shims = dir_of(executable);
+    const std::string program = util::path_base(executable);
+    const std::string shims = util::path_dir(executable);
     for (const std::string& wanted : versions) {
         std::string found;
         if (wanted == "system") {
