@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,13 @@ pkg::InstallPlan make_plan(Context& context, const std::string& manager, pkg::Op
 /// raises the error. Main thread.
 ExitCode run_plan(Context& context, const ManagerChoice& choice, const pkg::InstallPlan& plan,
                   const pkg::PlanOptions& plan_options, const RunConsent& consent, JsonState& json);
+
+/// Chooses the manager for `reqs`: `manager_option` (--manager) wins, then a M:NAME prefix (all prefixes
+/// must agree), then a search of every detected manager for the names (a terminal user picks among
+/// several when `ask`; otherwise several is exit 2). nullopt: the user declined to choose. Main thread.
+std::optional<ManagerChoice> choose_manager(Context& context, const std::string& manager_option,
+                                            const std::vector<pkg::PackageRequest>& reqs, pkg::Operation op,
+                                            bool ask, JsonState& json);
 
 /// The registry's managers that can perform `op` (pkg::can_perform), comma-separated, for hints.
 std::string managers_that_can_text(pkg::Operation op);
