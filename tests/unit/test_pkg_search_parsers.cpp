@@ -23,7 +23,7 @@ std::string recorded(const std::string& name) {
 ParsedSearch parse(std::string_view id, std::string_view text) {
     SearchParserFn fn = find_search_parser(id);
     REQUIRE(static_cast<bool>(fn));
-    return fn(text);
+    return fn(text, {});
 }
 
 struct Expect {
@@ -161,6 +161,34 @@ TEST_CASE("search parsers survive truncated, malformed and non-UTF-8 output") {
         CAPTURE(id);
         std::string text = recorded(file);
         std::size_t full = parse(id, text).hits.size();
+        SUBCASE("a limit keeps what filter_hits keeps of the full result and counts every match") {
+            auto all = parse(id, text);
+            CHECK(all.matched == all.hits.size());
+            std::vector<SearchQuery> queries = {{"", MatchMode::substring, 0}};
+            for (const auto& h : all.hits) {
+                queries.push_back({h.name, MatchMode::exact, 0});
+            }
+            for (const auto& query : queries) {
+                for (std::size_t keep = 0; keep <= full + 1; ++keep) {
+                    CAPTURE(query.text);
+                    CAPTURE(keep);
+                    auto got = find_search_parser(id)(text, {query, keep});
+                    auto matching = filter_hits(all.hits, query);
+                    SearchQuery limited = query;
+                    limited.limit = keep;
+                    auto want = filter_hits(all.hits, limited);
+                    CHECK(got.matched == matching.size());
+                    CHECK(got.error == all.error);
+                    REQUIRE(got.hits.size() == want.size());
+                    for (std::size_t i = 0; i < want.size(); ++i) {
+                        CHECK(got.hits[i].name == want[i].name);
+                        CHECK(got.hits[i].version == want[i].version);
+                        CHECK(got.hits[i].description == want[i].description);
+                        CHECK(got.hits[i].installed == want[i].installed);
+                    }
+                }
+            }
+        }
         SUBCASE("every truncation parses to at most the full result") {
             for (std::size_t n = 0; n <= text.size(); ++n) {
                 auto got = parse(id, std::string_view(text).substr(0, n));
@@ -206,6 +234,28 @@ TEST_CASE("truncated JSON keeps the complete entries and reports the cut") {
     auto cut = parse("nix-json", nix.substr(0, nix.find("python311Packages")));
     CHECK(cut.hits.size() == 2);
     CHECK(cut.error.has_value());
+}
+
+TEST_CASE("a flooding manager's records past the limit are counted, not stored") {
+    std::string flood;
+    for (int i = 0; i < 200000; ++i) {
+        flood += "name: hello\nversion: 2.12.1\nsynopsis: Hello, GNU world\n\n";
+    }
+    auto got = find_search_parser("guix")(flood, {{"hello", MatchMode::substring, 0}, 100});
+    CHECK(got.hits.size() == 100);
+    CHECK(got.hits.capacity() <= 128);
+    CHECK(got.matched == 200000);
+    CHECK_FALSE(got.error.has_value());
+    // A description on the next line belongs to its own record, never to the last one stored.
+    std::string ports = "hello @2.12.1 (sysutils)\n    Program which prints\n"
+                        "hello-rs @0.1.0 (devel, rust)\n    Hello world in Rust\n";
+    auto exact = find_search_parser("macports")(ports, {{"hello-rs", MatchMode::exact, 0}, 0});
+    REQUIRE(exact.hits.size() == 1);
+    CHECK(exact.hits[0].description == "Hello world in Rust");
+    auto first = find_search_parser("macports")(ports, {{}, 1});
+    REQUIRE(first.hits.size() == 1);
+    CHECK(first.hits[0].description == "Program which prints");
+    CHECK(first.matched == 2);
 }
 
 TEST_CASE("filter_hits applies --exact and --limit") {

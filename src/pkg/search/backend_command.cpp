@@ -306,6 +306,12 @@ private:
         auto out = std::make_shared<std::string>();
         spec.on_stdout_line = [out](std::string_view line) {
             if (out->size() < k_max_command_output) {
+                // Grown by doubling up to the limit, never past it (a doubling from 60 MB would reserve
+                // 120 MB, all of it touched where malloc fills new blocks).
+                std::size_t need = out->size() + line.size() + 1;
+                if (need > out->capacity()) {
+                    out->reserve(std::max(need, std::min(2 * out->capacity(), k_max_command_output)));
+                }
                 out->append(line);
                 out->push_back('\n');
             }
@@ -427,8 +433,13 @@ private:
         }
         // Exited, perhaps leaving something that holds its output (output_cut_off): what it wrote is
         // its answer.
-        ParsedSearch parsed = find_search_parser(manager.search.parser)(out);
-        outcome.hits = filter_hits(std::move(parsed.hits), query);
+        // The parser keeps what filter_hits would, up to the cap, and only counts the rest: a manager
+        // flooding its output costs the cap's memory, not a record per line.
+        ParseLimit limit{query,
+                         query.limit == 0 ? k_max_command_hits : std::min(query.limit, k_max_command_hits)};
+        ParsedSearch parsed = find_search_parser(manager.search.parser)(out, limit);
+        std::size_t matched = query.limit == 0 ? parsed.matched : std::min(parsed.matched, query.limit);
+        outcome.hits = std::move(parsed.hits);
         if (outcome.hits.empty()) {
             // "0 results" only when the manager could search: not offline, not without repositories
             // (gem and others exit 0 when the registry cannot be reached).
@@ -465,12 +476,9 @@ private:
             outcome.status = ManagerStatus::ok;
             if (parsed.error) {
                 outcome.error = "partial output: " + *parsed.error;
-            } else if (outcome.hits.size() > k_max_command_hits) {
-                outcome.error = "partial output: " + std::to_string(outcome.hits.size()) +
-                                " results, kept the first " + std::to_string(k_max_command_hits);
-            }
-            if (outcome.hits.size() > k_max_command_hits) {
-                outcome.hits.resize(k_max_command_hits);
+            } else if (matched > k_max_command_hits) {
+                outcome.error = "partial output: " + std::to_string(matched) + " results, kept the first " +
+                                std::to_string(k_max_command_hits);
             }
         }
         return outcome;

@@ -11,7 +11,6 @@ namespace zsyncctl::pkg {
 namespace parsers {
 
 using util::sanitize_terminal;
-using util::split_lines;
 using util::trim;
 
 SearchHit make_hit(std::string_view name, std::string_view version, std::string_view description,
@@ -58,11 +57,39 @@ bool is_digit(char c) {
     return c >= '0' && c <= '9';
 }
 
+void HitSink::add(std::string_view name, std::string_view version, std::string_view description,
+                  bool installed) {
+    ++m_read;
+    m_last_stored = false;
+    bool room = m_limit.keep == 0 || m_out.hits.size() < m_limit.keep;
+    if (m_limit.query.mode == MatchMode::exact) {
+        // The rule filter_hits applies to a stored hit, so on the name as it would be stored.
+        if (room) {
+            SearchHit hit = make_hit(name, version, description, installed);
+            if (!query_matches(m_limit.query, hit.name, hit.description)) {
+                return;
+            }
+            ++m_out.matched;
+            m_out.hits.push_back(std::move(hit));
+            m_last_stored = true;
+            return;
+        }
+        if (!query_matches(m_limit.query, sanitize_terminal(trim(name)), {})) {
+            return;
+        }
+    }
+    ++m_out.matched;
+    if (room) {
+        m_out.hits.push_back(make_hit(name, version, description, installed));
+        m_last_stored = true;
+    }
+}
+
 // A result of line parsers: when no line could be read but some text was there, it was not this format.
-ParsedSearch finish_lines(std::vector<SearchHit> hits, std::size_t unparsed, std::string_view what) {
-    ParsedSearch out;
-    out.hits = std::move(hits);
-    if (out.hits.empty() && unparsed > 0) {
+ParsedSearch finish_lines(HitSink& sink, std::size_t unparsed, std::string_view what) {
+    bool none = sink.read() == 0;
+    ParsedSearch out = sink.take();
+    if (none && unparsed > 0) {
         out.error = "unrecognised " + std::string(what) + " output (" + std::to_string(unparsed) +
                     " unreadable lines)";
     }

@@ -12,13 +12,13 @@
 namespace zsyncctl::pkg::parsers {
 
 using util::sanitize_terminal;
-using util::split_lines;
 using util::trim;
 
 // nix search nixpkgs q --json: {"legacyPackages.x86_64-linux.hello": {"pname": "hello", "version":
 // "2.12.1", "description": "…"}} (nix src/nix/search.cc).
-ParsedSearch parse_nix_json(std::string_view output) {
-    ParsedSearch out;
+ParsedSearch parse_nix_json(std::string_view output, const ParseLimit& limit) {
+    HitSink sink(limit);
+    std::optional<std::string> error;
     auto add = [&](const std::string& attr, const nlohmann::json& value) {
         if (!value.is_object()) {
             return;
@@ -28,18 +28,22 @@ ParsedSearch parse_nix_json(std::string_view output) {
             std::size_t dot = attr.rfind('.');
             name = dot == std::string::npos ? attr : attr.substr(dot + 1);
         }
-        out.hits.push_back(make_hit(name, json_string(value, "version"), json_string(value, "description")));
+        if (sink.full()) {
+            sink.add(name, {}, {}); // counted only
+            return;
+        }
+        sink.add(name, json_string(value, "version"), json_string(value, "description"));
     };
     auto doc = nlohmann::json::parse(output, nullptr, false);
     if (!doc.is_discarded()) {
         if (!doc.is_object()) {
-            out.error = "nix search --json did not print an object";
-            return out;
+            error = "nix search --json did not print an object";
+            return sink.take(std::move(error));
         }
         for (auto it = doc.begin(); it != doc.end(); ++it) {
             add(it.key(), it.value());
         }
-        return out;
+        return sink.take(std::move(error));
     }
     for (const auto& element : salvage_json_elements(output)) {
         auto value = nlohmann::json::parse(element.text, nullptr, false);
@@ -48,18 +52,23 @@ ParsedSearch parse_nix_json(std::string_view output) {
         }
     }
     if (!trim(output).empty()) {
-        out.error = "truncated or malformed nix search JSON";
+        error = "truncated or malformed nix search JSON";
     }
-    return out;
+    return sink.take(std::move(error));
 }
 
 // npm search --json: [{"name", "description", "version", "date", …}] (npm lib/commands/search.js).
-ParsedSearch parse_npm_json(std::string_view output) {
-    ParsedSearch out;
+ParsedSearch parse_npm_json(std::string_view output, const ParseLimit& limit) {
+    HitSink sink(limit);
+    std::optional<std::string> error;
     auto add = [&](const nlohmann::json& value) {
         if (value.is_object() && value.contains("name")) {
-            out.hits.push_back(make_hit(json_string(value, "name"), json_string(value, "version"),
-                                        json_string(value, "description")));
+            if (sink.full()) {
+                sink.add(json_string(value, "name"), {}, {}); // counted only
+                return;
+            }
+            sink.add(json_string(value, "name"), json_string(value, "version"),
+                     json_string(value, "description"));
         }
     };
     auto doc = nlohmann::json::parse(output, nullptr, false);
@@ -70,11 +79,11 @@ ParsedSearch parse_npm_json(std::string_view output) {
             }
         } else if (doc.is_object() && doc.contains("error")) {
             const auto& err = doc["error"];
-            out.error = "npm: " + (err.is_object() ? json_string(err, "summary") : std::string("error"));
+            error = "npm: " + (err.is_object() ? json_string(err, "summary") : std::string("error"));
         } else {
-            out.error = "npm search --json did not print an array";
+            error = "npm search --json did not print an array";
         }
-        return out;
+        return sink.take(std::move(error));
     }
     for (const auto& element : salvage_json_elements(output)) {
         auto value = nlohmann::json::parse(element.text, nullptr, false);
@@ -82,32 +91,33 @@ ParsedSearch parse_npm_json(std::string_view output) {
             add(value);
         }
     }
-    out.error = "truncated or malformed npm search JSON";
-    return out;
+    error = "truncated or malformed npm search JSON";
+    return sink.take(std::move(error));
 }
 
 // conda search --json q: {"name": [{"name", "version", "build", …}, …]} (conda/cli/main_search.py); the
 // newest entry is the last one.
-ParsedSearch parse_conda_json(std::string_view output) {
-    ParsedSearch out;
+ParsedSearch parse_conda_json(std::string_view output, const ParseLimit& limit) {
+    HitSink sink(limit);
+    std::optional<std::string> error;
     auto doc = nlohmann::json::parse(output, nullptr, false);
     if (doc.is_discarded() || !doc.is_object()) {
-        out.error = "malformed conda search JSON";
-        return out;
+        error = "malformed conda search JSON";
+        return sink.take(std::move(error));
     }
     if (doc.contains("error")) {
         if (json_string(doc, "exception_name") == "PackagesNotFoundError") {
-            return out;
+            return sink.take(std::move(error));
         }
-        out.error = "conda: " + json_string(doc, "message");
-        return out;
+        error = "conda: " + json_string(doc, "message");
+        return sink.take(std::move(error));
     }
     for (auto it = doc.begin(); it != doc.end(); ++it) {
         if (it->is_array() && !it->empty() && it->back().is_object()) {
-            out.hits.push_back(make_hit(it.key(), json_string(it->back(), "version"), ""));
+            sink.add(it.key(), json_string(it->back(), "version"), "");
         }
     }
-    return out;
+    return sink.take(std::move(error));
 }
 
 } // namespace zsyncctl::pkg::parsers

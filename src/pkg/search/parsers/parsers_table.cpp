@@ -12,7 +12,6 @@
 namespace zsyncctl::pkg::parsers {
 
 using util::sanitize_terminal;
-using util::split_lines;
 using util::trim;
 
 namespace {
@@ -34,11 +33,11 @@ std::size_t byte_offset_for_column(std::string_view text, std::size_t column) {
 
 // snap find q --color=never: "Name  Version  Publisher  Notes  Summary" header, then one row per snap;
 // the first four columns never contain spaces (snapd cmd/snap/cmd_find.go, tabwriter).
-ParsedSearch parse_snap(std::string_view output) {
-    std::vector<SearchHit> hits;
+ParsedSearch parse_snap(std::string_view output, const ParseLimit& limit) {
+    HitSink sink(limit);
     std::size_t unparsed = 0;
     bool header = false;
-    for (std::string_view raw : split_lines(output)) {
+    for (std::string_view raw : Lines(output)) {
         std::string_view line = trim(raw);
         if (line.empty()) {
             continue;
@@ -56,18 +55,18 @@ ParsedSearch parse_snap(std::string_view output) {
             ++unparsed;
             continue;
         }
-        hits.push_back(make_hit(fields[0], fields[1], fields.size() > 4 ? fields[4] : ""));
+        sink.add(fields[0], fields[1], fields.size() > 4 ? fields[4] : "");
     }
-    return finish_lines(std::move(hits), unparsed, "snap find");
+    return finish_lines(sink, unparsed, "snap find");
 }
 
 // flatpak search q without a terminal: tab-separated Name, Description, Application ID, Version, Branch,
 // Remotes (flatpak app/flatpak-builtins-search.c with FlatpakTablePrinter); the installable name is the
 // application ID.
-ParsedSearch parse_flatpak(std::string_view output) {
-    std::vector<SearchHit> hits;
+ParsedSearch parse_flatpak(std::string_view output, const ParseLimit& limit) {
+    HitSink sink(limit);
     std::size_t unparsed = 0;
-    for (std::string_view raw : split_lines(output)) {
+    for (std::string_view raw : Lines(output)) {
         std::string_view line = after_cr(raw);
         if (trim(line).empty() || trim(line) == "No matches found") {
             continue;
@@ -80,18 +79,18 @@ ParsedSearch parse_flatpak(std::string_view output) {
         if (trim(fields[0]) == "Name" && trim(fields[2]) == "Application ID") {
             continue;
         }
-        hits.push_back(make_hit(fields[2], fields[3], fields[1]));
+        sink.add(fields[2], fields[3], fields[1]);
     }
-    return finish_lines(std::move(hits), unparsed, "flatpak search");
+    return finish_lines(sink, unparsed, "flatpak search");
 }
 
 // scoop search q (PowerShell table): "Name Version Source Binaries" header, a dashes line, then rows
 // (ScoopInstaller/Scoop libexec/scoop-search.ps1).
-ParsedSearch parse_scoop(std::string_view output) {
-    std::vector<SearchHit> hits;
+ParsedSearch parse_scoop(std::string_view output, const ParseLimit& limit) {
+    HitSink sink(limit);
     std::size_t unparsed = 0;
     bool in_table = false;
-    for (std::string_view raw : split_lines(output)) {
+    for (std::string_view raw : Lines(output)) {
         std::string_view line = trim(raw);
         if (line.empty()) {
             continue;
@@ -112,21 +111,20 @@ ParsedSearch parse_scoop(std::string_view output) {
             ++unparsed;
             continue;
         }
-        hits.push_back(
-            make_hit(fields[0], fields[1], fields.size() > 2 ? "bucket " + std::string(fields[2]) : ""));
+        sink.add(fields[0], fields[1], fields.size() > 2 ? "bucket " + std::string(fields[2]) : "");
     }
-    return finish_lines(std::move(hits), unparsed, "scoop search");
+    return finish_lines(sink, unparsed, "scoop search");
 }
 
 // winget search q: fixed-width table under "Name Id Version Match Source" and a dashes line; columns are
 // sliced at the header's column positions (winget-cli src/AppInstallerCLICore/TableOutput.h). Names
 // may be cut with '…'. The installable name is the Id.
-ParsedSearch parse_winget(std::string_view output) {
-    std::vector<SearchHit> hits;
+ParsedSearch parse_winget(std::string_view output, const ParseLimit& limit) {
+    HitSink sink(limit);
     std::size_t unparsed = 0;
     std::vector<std::size_t> columns; // start column of Name, Id, Version, then the rest
     bool past_rule = false;
-    for (std::string_view raw : split_lines(output)) {
+    for (std::string_view raw : Lines(output)) {
         std::string_view line = after_cr(raw);
         if (trim(line).empty()) {
             continue;
@@ -165,9 +163,9 @@ ParsedSearch parse_winget(std::string_view output) {
             ++unparsed;
             continue;
         }
-        hits.push_back(make_hit(id, version, name));
+        sink.add(id, version, name);
     }
-    return finish_lines(std::move(hits), unparsed, "winget search");
+    return finish_lines(sink, unparsed, "winget search");
 }
 
 } // namespace zsyncctl::pkg::parsers

@@ -13,7 +13,6 @@
 namespace zsyncctl::pkg::parsers {
 
 using util::sanitize_terminal;
-using util::split_lines;
 using util::trim;
 
 namespace {
@@ -39,11 +38,11 @@ std::pair<std::string_view, std::string_view> split_apk(std::string_view pkg) {
 
 // dnf 4 / yum: "name.arch : summary" under "=== Name Matched: q ===" banners (dnf-plugins-core and
 // dnf/cli/commands/search.py); dnf5: " name.arch: summary" under "Matched fields:" lines.
-ParsedSearch parse_dnf(std::string_view output) {
-    std::vector<SearchHit> hits;
-    std::unordered_set<std::string> seen;
+ParsedSearch parse_dnf(std::string_view output, const ParseLimit& limit) {
+    HitSink sink(limit);
+    std::unordered_set<std::string_view> seen; // names point into output: no copy per line
     std::size_t unparsed = 0;
-    for (std::string_view raw : split_lines(output)) {
+    for (std::string_view raw : Lines(output)) {
         std::string_view line = trim(after_cr(raw));
         if (line.empty() || line.front() == '=' || line.starts_with("Last metadata expiration") ||
             line.starts_with("Matched fields:") || line.starts_with("Updating and loading") ||
@@ -68,20 +67,20 @@ ParsedSearch parse_dnf(std::string_view output) {
         }
         std::size_t dot = name_arch.rfind('.');
         std::string_view name = dot == std::string_view::npos ? name_arch : name_arch.substr(0, dot);
-        if (!seen.insert(std::string(name)).second) {
+        if (!seen.insert(name).second) {
             continue;
         }
-        hits.push_back(make_hit(name, "", line.substr(colon + sep_len)));
+        sink.add(name, "", line.substr(colon + sep_len));
     }
-    return finish_lines(std::move(hits), unparsed, "dnf search");
+    return finish_lines(sink, unparsed, "dnf search");
 }
 
 // apk --no-progress search --verbose q: "firefox-120.0-r0 - Firefox web browser" (apk-tools
 // src/app_search.c).
-ParsedSearch parse_apk(std::string_view output) {
-    std::vector<SearchHit> hits;
+ParsedSearch parse_apk(std::string_view output, const ParseLimit& limit) {
+    HitSink sink(limit);
     std::size_t unparsed = 0;
-    for (std::string_view raw : split_lines(output)) {
+    for (std::string_view raw : Lines(output)) {
         std::string_view line = trim(raw);
         if (line.empty() || line.starts_with("WARNING:") || line.starts_with("fetch ")) {
             continue;
@@ -97,17 +96,17 @@ ParsedSearch parse_apk(std::string_view output) {
             ++unparsed;
             continue;
         }
-        hits.push_back(make_hit(name, version, sep == std::string_view::npos ? "" : line.substr(sep + 3)));
+        sink.add(name, version, sep == std::string_view::npos ? "" : line.substr(sep + 3));
     }
-    return finish_lines(std::move(hits), unparsed, "apk search");
+    return finish_lines(sink, unparsed, "apk search");
 }
 
 // xbps-query -Rs q: "[*] firefox-120.0_1  Mozilla Firefox web browser", "[-]" when not installed
 // (xbps bin/xbps-query/search.c; pkgver is name-version_revision).
-ParsedSearch parse_xbps(std::string_view output) {
-    std::vector<SearchHit> hits;
+ParsedSearch parse_xbps(std::string_view output, const ParseLimit& limit) {
+    HitSink sink(limit);
     std::size_t unparsed = 0;
-    for (std::string_view raw : split_lines(output)) {
+    for (std::string_view raw : Lines(output)) {
         std::string_view line = trim(raw);
         if (line.empty()) {
             continue;
@@ -128,29 +127,32 @@ ParsedSearch parse_xbps(std::string_view output) {
             ++unparsed;
             continue;
         }
-        hits.push_back(make_hit(pkgver.substr(0, dash), pkgver.substr(dash + 1),
-                                fields.size() > 1 ? fields[1] : "", installed));
+        sink.add(pkgver.substr(0, dash), pkgver.substr(dash + 1), fields.size() > 1 ? fields[1] : "",
+                 installed);
     }
-    return finish_lines(std::move(hits), unparsed, "xbps-query");
+    return finish_lines(sink, unparsed, "xbps-query");
 }
 
 // guix search q: recutils records separated by blank lines, fields "name:", "version:", "synopsis:"
 // (guix/ui.scm package->recutils).
-ParsedSearch parse_guix(std::string_view output) {
-    std::vector<SearchHit> hits;
+ParsedSearch parse_guix(std::string_view output, const ParseLimit& limit) {
+    HitSink sink(limit);
     std::size_t unparsed = 0;
-    SearchHit current;
+    // The record's fields point into output; a hit is only built for a record that is stored.
+    std::string_view name;
+    std::string_view version;
+    std::string_view synopsis;
     bool in_record = false;
     auto flush = [&] {
-        if (in_record && !current.name.empty()) {
-            hits.push_back(make_hit(current.name, current.version, current.description));
+        if (in_record && !trim(name).empty()) {
+            sink.add(name, version, synopsis);
         } else if (in_record) {
             ++unparsed;
         }
-        current = {};
+        name = version = synopsis = {};
         in_record = false;
     };
-    for (std::string_view line : split_lines(output)) {
+    for (std::string_view line : Lines(output)) {
         if (trim(line).empty()) {
             flush();
             continue;
@@ -168,48 +170,48 @@ ParsedSearch parse_guix(std::string_view output) {
         std::string_view key = line.substr(0, colon);
         std::string_view value = trim(line.substr(colon + 1));
         if (key == "name") {
-            current.name.assign(value);
+            name = value;
         } else if (key == "version") {
-            current.version.assign(value);
+            version = value;
         } else if (key == "synopsis") {
-            current.description.assign(value);
+            synopsis = value;
         }
     }
     flush();
-    return finish_lines(std::move(hits), unparsed, "guix search");
+    return finish_lines(sink, unparsed, "guix search");
 }
 
 // port search q: "hello @2.10 (sysutils)" followed by an indented description line
 // (macports base/src/port/port.tcl action_search).
-ParsedSearch parse_macports(std::string_view output) {
-    std::vector<SearchHit> hits;
+ParsedSearch parse_macports(std::string_view output, const ParseLimit& limit) {
+    HitSink sink(limit);
     std::size_t unparsed = 0;
-    for (std::string_view raw : split_lines(output)) {
+    for (std::string_view raw : Lines(output)) {
         if (trim(raw).empty()) {
             continue;
         }
-        if ((raw.front() == ' ' || raw.front() == '\t') && !hits.empty()) {
-            if (hits.back().description.empty()) {
-                hits.back().description = sanitize_terminal(trim(raw));
+        if ((raw.front() == ' ' || raw.front() == '\t') && sink.read() > 0) {
+            if (SearchHit* last = sink.last(); last != nullptr && last->description.empty()) {
+                last->description = sanitize_terminal(trim(raw));
             }
             continue;
         }
         std::string_view line = trim(raw);
         auto fields = words(line);
         if (fields.size() >= 2 && fields[1].starts_with("@")) {
-            hits.push_back(make_hit(fields[0], fields[1].substr(1), ""));
+            sink.add(fields[0], fields[1].substr(1), "");
         } else if (!line.starts_with("Found ") && !line.starts_with("No match")) {
             ++unparsed;
         }
     }
-    return finish_lines(std::move(hits), unparsed, "port search");
+    return finish_lines(sink, unparsed, "port search");
 }
 
 // choco search q --limit-output: "name|version" (chocolatey's documented machine-readable mode).
-ParsedSearch parse_choco(std::string_view output) {
-    std::vector<SearchHit> hits;
+ParsedSearch parse_choco(std::string_view output, const ParseLimit& limit) {
+    HitSink sink(limit);
     std::size_t unparsed = 0;
-    for (std::string_view raw : split_lines(output)) {
+    for (std::string_view raw : Lines(output)) {
         std::string_view line = trim(raw);
         if (line.empty()) {
             continue;
@@ -219,17 +221,17 @@ ParsedSearch parse_choco(std::string_view output) {
             ++unparsed;
             continue;
         }
-        hits.push_back(make_hit(fields[0], fields[1], ""));
+        sink.add(fields[0], fields[1], "");
     }
-    return finish_lines(std::move(hits), unparsed, "choco search");
+    return finish_lines(sink, unparsed, "choco search");
 }
 
 // cargo search q: 'serde = "1.0.193"    # A generic serialization framework', then
 // "... and 4417 crates more" (cargo src/cargo/ops/registry/search.rs).
-ParsedSearch parse_cargo(std::string_view output) {
-    std::vector<SearchHit> hits;
+ParsedSearch parse_cargo(std::string_view output, const ParseLimit& limit) {
+    HitSink sink(limit);
     std::size_t unparsed = 0;
-    for (std::string_view raw : split_lines(output)) {
+    for (std::string_view raw : Lines(output)) {
         std::string_view line = trim(raw);
         if (line.empty() || line.starts_with("...") || line.starts_with("note:")) {
             continue;
@@ -245,18 +247,18 @@ ParsedSearch parse_cargo(std::string_view output) {
             continue;
         }
         std::size_t hash = line.find('#', close);
-        hits.push_back(make_hit(line.substr(0, eq), line.substr(eq + 4, close - eq - 4),
-                                hash == std::string_view::npos ? "" : line.substr(hash + 1)));
+        sink.add(line.substr(0, eq), line.substr(eq + 4, close - eq - 4),
+                 hash == std::string_view::npos ? "" : line.substr(hash + 1));
     }
-    return finish_lines(std::move(hits), unparsed, "cargo search");
+    return finish_lines(sink, unparsed, "cargo search");
 }
 
 // gem search q: "rails (7.1.2)", older versions under a "*** REMOTE GEMS ***" banner; platforms may follow
 // the version ("nokogiri (1.15.5 ruby x86_64-linux)") (rubygems lib/rubygems/commands/query_command.rb).
-ParsedSearch parse_gem(std::string_view output) {
-    std::vector<SearchHit> hits;
+ParsedSearch parse_gem(std::string_view output, const ParseLimit& limit) {
+    HitSink sink(limit);
     std::size_t unparsed = 0;
-    for (std::string_view raw : split_lines(output)) {
+    for (std::string_view raw : Lines(output)) {
         std::string_view line = trim(raw);
         if (line.empty() || line.starts_with("***")) {
             continue;
@@ -273,23 +275,23 @@ ParsedSearch parse_gem(std::string_view output) {
         if (!version.empty() && version.back() == ',') {
             version.remove_suffix(1);
         }
-        hits.push_back(make_hit(line.substr(0, open), version, ""));
+        sink.add(line.substr(0, open), version, "");
     }
-    return finish_lines(std::move(hits), unparsed, "gem search");
+    return finish_lines(sink, unparsed, "gem search");
 }
 
 // pacman -Ss q (also yay/paru -Ss): "repo/name version [installed]" or "aur/name ver (+12 0.5)" then the
 // description indented four spaces (pacman src/pacman/package.c print_packages / ss).
-ParsedSearch parse_pacman_ss(std::string_view output) {
-    std::vector<SearchHit> hits;
+ParsedSearch parse_pacman_ss(std::string_view output, const ParseLimit& limit) {
+    HitSink sink(limit);
     std::size_t unparsed = 0;
-    for (std::string_view raw : split_lines(output)) {
+    for (std::string_view raw : Lines(output)) {
         if (trim(raw).empty()) {
             continue;
         }
         if (raw.front() == ' ' || raw.front() == '\t') {
-            if (!hits.empty() && hits.back().description.empty()) {
-                hits.back().description = sanitize_terminal(trim(raw));
+            if (SearchHit* last = sink.last(); last != nullptr && last->description.empty()) {
+                last->description = sanitize_terminal(trim(raw));
             }
             continue;
         }
@@ -300,16 +302,16 @@ ParsedSearch parse_pacman_ss(std::string_view output) {
             continue;
         }
         bool installed = trim(raw).find("[installed") != std::string_view::npos;
-        hits.push_back(make_hit(fields[0].substr(slash + 1), fields[1], "", installed));
+        sink.add(fields[0].substr(slash + 1), fields[1], "", installed);
     }
-    return finish_lines(std::move(hits), unparsed, "pacman -Ss");
+    return finish_lines(sink, unparsed, "pacman -Ss");
 }
 
 // FreeBSD pkg search q: "name-version    comment" (pkg src/search.c, default output).
-ParsedSearch parse_freebsd_pkg(std::string_view output) {
-    std::vector<SearchHit> hits;
+ParsedSearch parse_freebsd_pkg(std::string_view output, const ParseLimit& limit) {
+    HitSink sink(limit);
     std::size_t unparsed = 0;
-    for (std::string_view raw : split_lines(output)) {
+    for (std::string_view raw : Lines(output)) {
         std::string_view line = trim(raw);
         if (line.empty()) {
             continue;
@@ -320,18 +322,17 @@ ParsedSearch parse_freebsd_pkg(std::string_view output) {
             ++unparsed;
             continue;
         }
-        hits.push_back(make_hit(fields[0].substr(0, dash), fields[0].substr(dash + 1),
-                                fields.size() > 1 ? fields[1] : ""));
+        sink.add(fields[0].substr(0, dash), fields[0].substr(dash + 1), fields.size() > 1 ? fields[1] : "");
     }
-    return finish_lines(std::move(hits), unparsed, "pkg search");
+    return finish_lines(sink, unparsed, "pkg search");
 }
 
 // mas search q: "  497799835  Xcode  (15.1)" (mas-cli Sources/mas/Formatters/SearchResultFormatter.swift);
 // the installable name is the numeric app id.
-ParsedSearch parse_mas(std::string_view output) {
-    std::vector<SearchHit> hits;
+ParsedSearch parse_mas(std::string_view output, const ParseLimit& limit) {
+    HitSink sink(limit);
     std::size_t unparsed = 0;
-    for (std::string_view raw : split_lines(output)) {
+    for (std::string_view raw : Lines(output)) {
         std::string_view line = trim(raw);
         if (line.empty() || line.starts_with("No results")) {
             continue;
@@ -343,10 +344,10 @@ ParsedSearch parse_mas(std::string_view output) {
             ++unparsed;
             continue;
         }
-        hits.push_back(make_hit(fields[0], fields[1].substr(open + 2, fields[1].size() - open - 3),
-                                fields[1].substr(0, open)));
+        sink.add(fields[0], fields[1].substr(open + 2, fields[1].size() - open - 3),
+                 fields[1].substr(0, open));
     }
-    return finish_lines(std::move(hits), unparsed, "mas search");
+    return finish_lines(sink, unparsed, "mas search");
 }
 
 } // namespace zsyncctl::pkg::parsers

@@ -13,14 +13,14 @@
 namespace zsyncctl::pkg::parsers {
 
 using util::sanitize_terminal;
-using util::split_lines;
 using util::trim;
 
 // zypper --xmlout search --details: <stream><search-result><solvable-list><solvable status="installed"
 // name="…" summary="…" kind="package" edition="…" arch="…" repository="…"/> (zypper's documented stable
 // XML interface, src/search.cc and the zypper-xml schema). --details lists one solvable per version.
-ParsedSearch parse_zypper_xml(std::string_view output) {
-    ParsedSearch out;
+ParsedSearch parse_zypper_xml(std::string_view output, const ParseLimit& limit) {
+    HitSink sink(limit);
+    std::optional<std::string> error;
     std::unordered_set<std::string> seen;
     std::size_t pos = 0;
     bool saw_stream = output.find("<stream") != std::string_view::npos;
@@ -31,7 +31,7 @@ ParsedSearch parse_zypper_xml(std::string_view output) {
         }
         std::size_t end = output.find('>', start);
         if (end == std::string_view::npos) {
-            out.error = "truncated zypper XML output";
+            error = "truncated zypper XML output";
             break;
         }
         std::string_view element = output.substr(start, end - start);
@@ -45,15 +45,19 @@ ParsedSearch parse_zypper_xml(std::string_view output) {
             continue;
         }
         std::string status = xml_attribute(element, "status");
-        out.hits.push_back(make_hit(name, xml_attribute(element, "edition"),
-                                    xml_attribute(element, "summary"), status == "installed"));
+        if (sink.full()) {
+            sink.add(name, {}, {}); // counted only: the other attributes are not decoded
+            continue;
+        }
+        sink.add(name, xml_attribute(element, "edition"), xml_attribute(element, "summary"),
+                 status == "installed");
     }
-    if (!saw_stream && out.hits.empty() && !trim(output).empty()) {
-        out.error = "zypper did not print XML";
-    } else if (saw_stream && output.find("</stream>") == std::string_view::npos && !out.error) {
-        out.error = "truncated zypper XML output";
+    if (!saw_stream && sink.read() == 0 && !trim(output).empty()) {
+        error = "zypper did not print XML";
+    } else if (saw_stream && output.find("</stream>") == std::string_view::npos && !error) {
+        error = "truncated zypper XML output";
     }
-    return out;
+    return sink.take(std::move(error));
 }
 
 } // namespace zsyncctl::pkg::parsers
