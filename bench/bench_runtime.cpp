@@ -1,6 +1,9 @@
 // Runtime benchmarks against boost::asio::thread_pool, measured in the same process with the same worker
 // count. Prints one line per measurement and a ratio (> 1.0 means ours is faster).
 //   bench_runtime [--workers N] [--tasks N] [--rounds N] [--awaits N] [--only ours|asio]
+//                 [--mode await|submit|spawn]
+// --only runs one side's --mode once (await: --awaits tasks, submit/spawn: --tasks tasks) and nothing else,
+// so counts taken from outside (strace -c -f, bench/malloc_count.c, callgrind) divide by that task count.
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_future.hpp>
@@ -30,7 +33,8 @@ struct Options {
     std::size_t tasks = 200000;
     std::size_t rounds = 6;
     std::size_t awaits = 20000;
-    std::string only; // "ours" or "asio": run one side only (for profiling with perf/strace)
+    std::string only;           // "ours" or "asio": run one side only (for profiling with perf/strace)
+    std::string mode = "await"; // with --only: which measurement
 };
 
 double seconds_since(Clock::time_point start) {
@@ -151,14 +155,20 @@ Options parse(int argc, char** argv) {
     Options o;
     o.workers = core::Config::optimal().resolved_workers();
     bench::parse_options(
-        argc, argv, "bench_runtime [--workers N] [--tasks N] [--rounds N] [--awaits N] [--only ours|asio]",
+        argc, argv,
+        "bench_runtime [--workers N] [--tasks N] [--rounds N] [--awaits N] [--only ours|asio] "
+        "[--mode await|submit|spawn]",
         {{"--workers", &o.workers}, {"--tasks", &o.tasks}, {"--rounds", &o.rounds}, {"--awaits", &o.awaits}},
         [&o](const std::string& key, const char* value) {
-            if (key != "--only") {
-                return false;
+            if (key == "--only") {
+                o.only = value;
+                return true;
             }
-            o.only = value;
-            return true;
+            if (key == "--mode") {
+                o.mode = value;
+                return true;
+            }
+            return false;
         });
     return o;
 }
@@ -192,9 +202,22 @@ int main(int argc, char** argv) {
 
     bool run_ours = o.only != "asio";
     if (!o.only.empty()) {
-        // Profiling mode: one side's await loop only, so perf/strace see nothing else.
-        double v = run_ours ? ours_await(**rt, o.awaits) : asio_await(asio_pool, o.awaits);
-        std::printf("%s future await latency (median): %.2f us\n", o.only.c_str(), v);
+        // Profiling mode: one side's one measurement only, so perf/strace see nothing else.
+        if (o.mode == "submit") {
+            double t = run_ours ? ours_submit(pool, o.tasks) : asio_submit(asio_pool, o.tasks);
+            std::printf("%s submit+complete: %zu tasks, %.1f ktask/s\n", o.only.c_str(), o.tasks,
+                        o.tasks / t / 1e3);
+        } else if (o.mode == "spawn") {
+            double t = run_ours ? ours_spawn(**rt, o.tasks) : asio_spawn(asio_pool, o.tasks);
+            std::printf("%s spawn+await-all: %zu tasks, %.1f ktask/s\n", o.only.c_str(), o.tasks,
+                        o.tasks / t / 1e3);
+        } else if (o.mode == "await") {
+            double v = run_ours ? ours_await(**rt, o.awaits) : asio_await(asio_pool, o.awaits);
+            std::printf("%s future await latency (median): %.2f us over %zu awaits\n", o.only.c_str(), v,
+                        o.awaits);
+        } else {
+            bench::die("--mode is await, submit or spawn");
+        }
     } else {
         // Interleave ours and theirs round by round so machine noise hits both alike.
         std::vector<double> os, as, osp, asp, ol, al;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/errors.hpp"
+#include "core/spin.hpp"
 
 namespace zsyncctl::core {
 
@@ -89,28 +90,27 @@ struct ThreadPool::State {
     std::vector<std::thread::id> exited;
 
     // Returns once a task is queued or after about 50 us (never holds the mutex); only one worker at a time.
+    // While a worker is in here (spinners > 0) submit() wakes nobody: every worker that raised `spinners`
+    // takes the mutex and looks at the queue after lowering it, so the task is seen without a futex wake.
     void spin_for_work() {
         if (spinners.fetch_add(1, std::memory_order_relaxed) != 0) {
             spinners.fetch_sub(1, std::memory_order_relaxed);
             return;
         }
-        spin_until_work();
+        detail::spin_until([this] { return queued.load(std::memory_order_relaxed) != 0; },
+                           std::chrono::microseconds(50));
         spinners.fetch_sub(1, std::memory_order_relaxed);
     }
 
-    void spin_until_work() const {
-        constexpr auto k_spin = std::chrono::microseconds(50);
-        auto until = std::chrono::steady_clock::now() + k_spin;
-        while (queued.load(std::memory_order_relaxed) == 0) {
-            for (int i = 0; i < 32; ++i) {
-#if defined(__x86_64__) || defined(__i386__)
-                __builtin_ia32_pause();
-#endif
-            }
-            if (std::chrono::steady_clock::now() >= until) {
-                return;
-            }
+    // Whether a task just queued (mutex held) needs a sleeping worker woken: not while a worker spins for
+    // work (it takes the task), and not when every sleeper already has a wake-up on its way. Counts the
+    // wake-up it asks for; the caller calls work_cv.notify_one() after unlocking.
+    bool claim_wakeup() {
+        if (spinners.load(std::memory_order_relaxed) != 0 || idle <= wakeups_in_flight) {
+            return false;
         }
+        ++wakeups_in_flight;
+        return true;
     }
 
     void worker_loop() {
@@ -145,7 +145,13 @@ struct ThreadPool::State {
             if (stop && queue.empty()) {
                 finished_cv.notify_all(); // a draining shutdown waits for the queue to empty
             }
+            // More work queued behind this task: pass the wake-up on (a burst wakes the sleepers one by
+            // one from the workers, not all from the submitting thread).
+            const bool wake = !queue.empty() && claim_wakeup();
             lock.unlock();
+            if (wake) {
+                work_cv.notify_one();
+            }
             task();
             task = nullptr; // destroy captured state outside the lock
             lock.lock();
@@ -193,12 +199,8 @@ util::Result<void> ThreadPool::submit(Task task) {
     }
     m_state->queue.push_back(std::move(task));
     m_state->queued.store(m_state->queue.size(), std::memory_order_relaxed);
-    // Wake a sleeper only if every idle worker is not already on its way: a burst of submits then costs
-    // one futex wake per idle worker instead of one per task.
-    bool wake = m_state->idle > m_state->wakeups_in_flight;
-    if (wake) {
-        ++m_state->wakeups_in_flight;
-    }
+    // A burst of submits costs at most one futex wake per sleeping worker, none while one spins.
+    const bool wake = m_state->claim_wakeup();
     lock.unlock();
     if (wake) {
         m_state->work_cv.notify_one();
