@@ -12,10 +12,10 @@
 #include "cli/build_info.hpp"
 #include "cli/completion.hpp"
 #include "cli/context.hpp"
+#include "cli/doctor_json.hpp"
 #include "cli/documents.hpp"
 #include "cli/json.hpp"
 #include "cli/json_writer.hpp"
-#include "cli/paths_json.hpp"
 #include "core/event_loop.hpp"
 #include "doctor/doctor.hpp"
 #include "pkg/detect/cache.hpp"
@@ -30,189 +30,12 @@ namespace {
 
 using nlohmann::json;
 
-// 2: facts.package_managers[].paths is the paths object of `pkg paths --json` (every key, prefix a
-// string or null); facts.io.event_loop.
-constexpr int k_schema_version = 2;
-
-// The event loop this command really got, and why: the backend asked for (and by whom), the one
-// created, and the reason for it (the fallback's cause under auto).
-struct LoopFacts {
-    std::string requested = "auto";
-    std::string source = "default"; // "default", "--io-backend" or "ZSYNCCTL_IO_BACKEND"
-    std::string backend;            // "io_uring" or "epoll"; empty when no loop could be created
-    std::string reason;
-};
-
 struct DoctorFlags {
     std::vector<std::string> checks;
     bool list_checks = false;
     bool strict = false;
     bool versions = false;
 };
-
-template <typename T>
-json opt(const std::optional<T>& value) {
-    return value ? json(*value) : json(nullptr);
-}
-
-json str_or_null(const std::string& s) {
-    return s.empty() ? json(nullptr) : json(s);
-}
-
-json rlimit_json(const platform::Rlimit& r) {
-    if (!r.known) {
-        return nullptr;
-    }
-    return {{"soft", opt(r.soft)}, {"hard", opt(r.hard)}};
-}
-
-json facts_json(const doctor::Report& report, bool compiled_in, const LoopFacts& loop) {
-    const platform::HostFacts& f = report.facts;
-    json distro = {{"id", nullptr},          {"id_like", json::array()}, {"name", nullptr},
-                   {"pretty_name", nullptr}, {"version_id", nullptr},    {"version_codename", nullptr},
-                   {"rolling", nullptr},     {"source", nullptr}};
-    if (f.distro) {
-        const auto& d = *f.distro;
-        distro = {{"id", d.id},
-                  {"id_like", d.id_like},
-                  {"name", str_or_null(d.name)},
-                  {"pretty_name", str_or_null(d.pretty_name)},
-                  {"version_id", str_or_null(d.version_id)},
-                  {"version_codename", str_or_null(d.version_codename)},
-                  {"rolling", d.rolling},
-                  {"source", d.source}};
-    }
-    json kernel = {
-        {"release", str_or_null(f.kernel.release)},
-        {"version", f.kernel.version ? json(platform::to_string(*f.kernel.version)) : json(nullptr)},
-        {"source", str_or_null(f.kernel.source)}};
-    json os = {{"name", f.identity.os},
-               {"arch", f.identity.arch},
-               {"kernel_arch", f.identity.kernel_arch},
-               {"distro", std::move(distro)},
-               {"kernel", std::move(kernel)},
-               {"libc", {{"name", str_or_null(f.libc.name)}, {"version", str_or_null(f.libc.version)}}}};
-    const auto& c = f.cpu;
-    json cpu = {{"online", c.online},
-                {"affinity", opt(c.affinity)},
-                {"quota", opt(c.quota)},
-                {"quota_source", str_or_null(c.quota_source)},
-                {"leaf_quota", opt(c.leaf_quota)},
-                {"cgroup_version", opt(c.cgroup_version)},
-                {"effective", c.effective}};
-    json memory = {{"total_bytes", opt(f.memory.total_bytes)},
-                   {"available_bytes", opt(f.memory.available_bytes)},
-                   {"cgroup_limit_bytes", opt(f.memory.cgroup_limit)},
-                   {"cgroup_limit_source", str_or_null(f.memory.cgroup_limit_source)}};
-    json pids = {{"cgroup_limit", opt(f.pids.cgroup_limit)},
-                 {"cgroup_limit_source", str_or_null(f.pids.cgroup_limit_source)}};
-    json limits = {{"nofile", rlimit_json(f.rlimits.nofile)},
-                   {"memlock", rlimit_json(f.rlimits.memlock)},
-                   {"nproc", rlimit_json(f.rlimits.nproc)},
-                   {"source", str_or_null(f.rlimits.source)}};
-    const auto& v = f.virtualization;
-    json virt = {{"container", opt(v.container)},
-                 {"container_source", str_or_null(v.container_source)},
-                 {"wsl", opt(v.wsl)},
-                 {"gvisor", v.gvisor},
-                 {"vm", opt(v.vm)}};
-    const auto& u = f.io_uring;
-    json uring = {{"usable", u.usable},
-                  {"reason", u.reason},
-                  {"errno", str_or_null(u.errno_name)},
-                  {"inferred", u.inferred},
-                  {"compiled_in", compiled_in},
-                  {"sysctl_disabled", opt(u.evidence.sysctl_disabled)},
-                  {"seccomp", opt(u.evidence.seccomp_mode)},
-                  {"seccomp_filters", opt(u.evidence.seccomp_filters)},
-                  {"memlock_risk", u.memlock_risk},
-                  {"missing_opcodes", u.probe.missing_opcodes}};
-    json io = {{"io_uring", std::move(uring)},
-               {"epoll", f.reactor.epoll},
-               {"kqueue", f.reactor.kqueue},
-               {"iocp", f.reactor.iocp},
-               {"reactor", f.reactor.name},
-               {"event_loop",
-                {{"backend", str_or_null(loop.backend)},
-                 {"requested", loop.requested},
-                 {"source", loop.source},
-                 {"reason", loop.reason}}}};
-    json managers = json::array();
-    for (const auto& m : report.package_managers) {
-        std::string prefix;
-        std::map<std::string, std::vector<std::string>> dirs;
-        for (const auto& [kind, path] : m.paths) {
-            if (kind == "prefix") {
-                prefix = path;
-            } else {
-                dirs[kind].push_back(path);
-            }
-        }
-        json paths = paths_object(prefix, dirs["bin"], dirs["lib"], dirs["include"], dirs["pkg_config"],
-                                  dirs["keg_only"]);
-        json entry = {{"name", m.name},
-                      {"path", m.path},
-                      {"kind", m.kind},
-                      {"paths", std::move(paths)},
-                      {"version", nullptr}};
-        if (m.version) {
-            entry["version"] = *m.version;
-        }
-        if (!m.version_error.empty()) {
-            entry["version_error"] = m.version_error;
-        }
-        managers.push_back(std::move(entry));
-    }
-    // Moved, not copied, into the document: copying the subtrees was a tenth of doctor --json.
-    return {{"os", std::move(os)},         {"cpu", std::move(cpu)},
-            {"memory", std::move(memory)}, {"pids", std::move(pids)},
-            {"limits", std::move(limits)}, {"virtualization", std::move(virt)},
-            {"io", std::move(io)},         {"package_managers", std::move(managers)}};
-}
-
-json report_json(const doctor::Report& report, bool compiled_in, const LoopFacts& loop) {
-    const auto& o = report.facts.overrides;
-    json doc;
-    doc["schema_version"] = k_schema_version;
-    doc["overrides"] = {{"root", o.root ? json(o.root_dir) : json(nullptr)},
-                        {"os", o.os ? json(report.facts.identity.os) : json(nullptr)},
-                        {"arch", o.arch ? json(report.facts.identity.arch) : json(nullptr)}};
-    doc["facts"] = facts_json(report, compiled_in, loop);
-    json checks = json::array();
-    for (const auto& c : report.checks) {
-        json evidence = json::object();
-        for (const auto& e : c.evidence) {
-            evidence[e.key] = e.value;
-        }
-        checks.push_back({{"id", c.id},
-                          {"category", c.category},
-                          {"status", doctor::to_string(c.status)},
-                          {"summary", c.summary},
-                          {"fix", str_or_null(c.fix)},
-                          {"evidence", std::move(evidence)},
-                          {"duration_ms", c.duration_ms}});
-    }
-    doc["checks"] = std::move(checks);
-    const auto& r = report.recommendation;
-    json findings = json::array();
-    for (const auto& f : r.findings) {
-        findings.push_back(
-            {{"severity", f.severity == core::ConfigFinding::Severity::error ? "error" : "warning"},
-             {"field", f.field},
-             {"message", f.message},
-             {"fix", f.fix}});
-    }
-    doc["recommendation"] = {{"execution_model", core::to_string(r.execution_model)},
-                             {"io_backend", core::to_string(r.io_backend)},
-                             {"threads", r.threads},
-                             {"reason", r.reason},
-                             {"findings", std::move(findings)}};
-    using S = doctor::Status;
-    doc["summary"] = {{"ok", report.count(S::ok)},     {"info", report.count(S::info)},
-                      {"warn", report.count(S::warn)}, {"fail", report.count(S::fail)},
-                      {"skip", report.count(S::skip)}, {"duration_ms", report.duration_ms}};
-    return doc;
-}
 
 std::string limit_text(const platform::Rlimit& r) {
     if (!r.known) {
@@ -547,8 +370,9 @@ DoctorRequest doctor_request(Context& context) {
 }
 
 nlohmann::json doctor_document(const DoctorRequest& request) {
+    // Serve's /v1/doctor takes a tree: the text is the one doctor --json prints, read back.
     DoctorRun run = gather_doctor(request);
-    return report_json(run.report, run.options.io_uring_compiled_in, run.loop);
+    return json::parse(doctor_report_text(run.report, run.options.io_uring_compiled_in, run.loop));
 }
 
 void register_doctor(CLI::App& app, Context& context) {
@@ -596,7 +420,7 @@ void register_doctor(CLI::App& app, Context& context) {
             const doctor::DoctorOptions& options = run.options;
             const LoopFacts& loop = run.loop;
             if (context.options.json) {
-                context.out.line(fast_json_text(report_json(*report, options.io_uring_compiled_in, loop)));
+                context.out.line(doctor_report_text(*report, options.io_uring_compiled_in, loop));
             } else if (context.out.quiet()) {
                 print_problems(context.out, *report);
             } else {

@@ -42,7 +42,7 @@ std::size_t utf8_sequence(std::string_view s, std::size_t i) {
 
 // A string with its quotes, escaped as nlohmann escapes with ensure_ascii off. A string that is not
 // well-formed UTF-8 is handed to nlohmann itself: how its replacement consumes bad bytes is its own.
-void append_string(std::string& out, const std::string& s) {
+void append_string(std::string& out, std::string_view s) {
     static constexpr char k_hex[] = "0123456789abcdef";
     std::size_t start = out.size();
     out += '"';
@@ -66,7 +66,8 @@ void append_string(std::string& out, const std::string& s) {
             std::size_t n = utf8_sequence(s, i);
             if (n == 0) {
                 out.resize(start);
-                out += nlohmann::json(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+                out += nlohmann::json(std::string(s))
+                           .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
                 return;
             }
             out.append(s, i, n);
@@ -114,6 +115,17 @@ void append_integer(std::string& out, Number value) {
     char buffer[24];
     auto result = std::to_chars(buffer, buffer + sizeof buffer, value);
     out.append(buffer, result.ptr);
+}
+
+// What nlohmann's serializer does for a double: null when not finite, else its Grisu2 to_chars.
+void append_double(std::string& out, double number) {
+    if (!std::isfinite(number)) {
+        out += "null";
+        return;
+    }
+    std::array<char, 64> buffer{};
+    char* end = nlohmann::detail::to_chars(buffer.data(), buffer.data() + buffer.size(), number);
+    out.append(buffer.data(), end);
 }
 
 void append_value(std::string& out, const nlohmann::json& value, bool pretty, unsigned indent) {
@@ -186,18 +198,9 @@ void append_value(std::string& out, const nlohmann::json& value, bool pretty, un
     case Type::null:
         out += "null";
         return;
-    case Type::number_float: {
-        // What nlohmann's serializer does for a double: null when not finite, else its Grisu2 to_chars.
-        double number = value.get<double>();
-        if (!std::isfinite(number)) {
-            out += "null";
-            return;
-        }
-        std::array<char, 64> buffer{};
-        char* end = nlohmann::detail::to_chars(buffer.data(), buffer.data() + buffer.size(), number);
-        out.append(buffer.data(), end);
+    case Type::number_float:
+        append_double(out, value.get<double>());
         return;
-    }
     case Type::binary: // never in our documents: nlohmann's own form
     case Type::discarded:
         break;
@@ -211,11 +214,124 @@ void append_json_text(std::string& out, const nlohmann::json& value, JsonLayout 
     append_value(out, value, layout == JsonLayout::pretty, indent);
 }
 
+std::string json_text(const nlohmann::json& value, JsonLayout layout) {
+    return fast_json_text(value, layout);
+}
+
 std::string fast_json_text(const nlohmann::json& value, JsonLayout layout) {
     std::string out;
     out.reserve(256);
     append_json_text(out, value, layout);
     return out;
+}
+
+void append_json_string(std::string& out, std::string_view text) {
+    append_string(out, text);
+}
+
+JsonWriter::JsonWriter(std::string& out, JsonLayout layout)
+    : m_out(out), m_pretty(layout == JsonLayout::pretty) {}
+
+// Separator, newline and indentation before a value or a key, as nlohmann's dump lays them out.
+void JsonWriter::before_value() {
+    if (m_after_key) {
+        m_after_key = false;
+        return;
+    }
+    if (m_has_element.empty()) {
+        return;
+    }
+    if (m_has_element.back()) {
+        m_out += ',';
+    }
+    m_has_element.back() = true;
+    if (m_pretty) {
+        m_out += '\n';
+        m_out.append(2 * m_has_element.size(), ' ');
+    }
+}
+
+void JsonWriter::begin_object() {
+    before_value();
+    m_out += '{';
+    m_has_element.push_back(false);
+}
+
+void JsonWriter::end_object() {
+    close('}');
+}
+
+void JsonWriter::close(char bracket) {
+    bool any = m_has_element.back();
+    m_has_element.pop_back();
+    if (any && m_pretty) {
+        m_out += '\n';
+        m_out.append(2 * m_has_element.size(), ' ');
+    }
+    m_out += bracket;
+}
+
+void JsonWriter::begin_array() {
+    before_value();
+    m_out += '[';
+    m_has_element.push_back(false);
+}
+
+void JsonWriter::end_array() {
+    close(']');
+}
+
+void JsonWriter::key(std::string_view name) {
+    before_value();
+    append_string(m_out, name);
+    m_out += m_pretty ? ": " : ":";
+    m_after_key = true;
+}
+
+void JsonWriter::value(std::string_view text) {
+    before_value();
+    append_string(m_out, text);
+}
+
+void JsonWriter::value(bool flag) {
+    before_value();
+    m_out += flag ? "true" : "false";
+}
+
+void JsonWriter::value(std::int64_t number) {
+    before_value();
+    append_integer(m_out, number);
+}
+
+void JsonWriter::value(std::uint64_t number) {
+    before_value();
+    append_integer(m_out, number);
+}
+
+void JsonWriter::value(double number) {
+    before_value();
+    append_double(m_out, number);
+}
+
+void JsonWriter::null() {
+    before_value();
+    m_out += "null";
+}
+
+void JsonWriter::value(const std::vector<std::string>& list) {
+    begin_array();
+    for (const std::string& item : list) {
+        value(std::string_view(item));
+    }
+    end_array();
+}
+
+void JsonWriter::string_or_null(std::string_view text) {
+    if (text.empty()) {
+        null();
+    } else {
+        value(text);
+    }
 }
 
 } // namespace zsyncctl::cli

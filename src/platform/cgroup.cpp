@@ -33,6 +33,13 @@ std::vector<CgroupMount> parse_cgroup_mounts(std::string_view mountinfo) {
         if (sep == std::string_view::npos) {
             continue;
         }
+        // Most mounts are not cgroups: decided from the file system type before splitting the line (it is
+        // parsed once per controller looked up).
+        std::string_view fstype = line.substr(sep + 3);
+        fstype = fstype.substr(0, fstype.find(' '));
+        if (fstype != "cgroup" && fstype != "cgroup2") {
+            continue;
+        }
         auto left = util::split(line.substr(0, sep), ' ');
         auto right = util::split(line.substr(sep + 3), ' ');
         if (left.size() < 5 || right.empty()) {
@@ -121,6 +128,22 @@ bool has(const std::vector<std::string>& list, std::string_view item) {
     return std::find(list.begin(), list.end(), item) != list.end();
 }
 
+// parse_cgroup_mounts(mountinfo), parsed again only when the text differs from the last one this thread
+// parsed: doctor looks up three controllers in one snapshot of the machine (a memoized root gives the
+// same bytes each time). Texts over 64 KiB are not kept.
+const std::vector<CgroupMount>& cgroup_mounts_of(std::string_view mountinfo) {
+    thread_local std::string last_text;
+    thread_local std::vector<CgroupMount> last_mounts;
+    thread_local bool have_last = false;
+    if (have_last && last_text == mountinfo) {
+        return last_mounts;
+    }
+    last_mounts = parse_cgroup_mounts(mountinfo);
+    have_last = mountinfo.size() <= 65536;
+    last_text = have_last ? std::string(mountinfo) : std::string();
+    return last_mounts;
+}
+
 } // namespace
 
 std::optional<CgroupDir> find_cgroup_dir(const util::Root& root, std::string_view controller) {
@@ -129,12 +152,14 @@ std::optional<CgroupDir> find_cgroup_dir(const util::Root& root, std::string_vie
         return std::nullopt;
     }
     auto memberships = parse_proc_cgroup(*cgroup_text);
-    std::vector<CgroupMount> mounts;
+    static const std::vector<CgroupMount> k_none;
+    const std::vector<CgroupMount>* mount_list = &k_none;
     bool have_mountinfo = false;
     if (auto mountinfo = root.read("/proc/self/mountinfo", 4u << 20)) {
-        mounts = parse_cgroup_mounts(*mountinfo);
+        mount_list = &cgroup_mounts_of(*mountinfo);
         have_mountinfo = true;
     }
+    const std::vector<CgroupMount>& mounts = *mount_list;
     const CgroupMembership* v2_line = nullptr;
     for (const auto& m : memberships) {
         if (m.hierarchy == "0" && m.controllers.empty()) {

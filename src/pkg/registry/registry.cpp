@@ -12,10 +12,17 @@ namespace zsyncctl::pkg {
 namespace {
 
 std::vector<Manager> build_registry() {
-    std::vector<Manager> table = registry_parts::system_managers();
-    for (auto part : {registry_parts::os_managers, registry_parts::app_managers,
-                      registry_parts::language_managers, registry_parts::version_managers}) {
-        for (Manager& m : part()) {
+    std::vector<Manager> parts[] = {registry_parts::system_managers(), registry_parts::os_managers(),
+                                    registry_parts::app_managers(), registry_parts::language_managers(),
+                                    registry_parts::version_managers()};
+    std::size_t total = 0;
+    for (const auto& part : parts) {
+        total += part.size();
+    }
+    std::vector<Manager> table;
+    table.reserve(total);
+    for (auto& part : parts) {
+        for (Manager& m : part) {
             table.push_back(std::move(m));
         }
     }

@@ -3,7 +3,7 @@
 namespace zsyncctl::pkg::registry_parts {
 
 std::vector<Manager> app_managers() {
-    return {
+    Manager table[] = {
         {
             .id = "snap",
             .display_name = "Snap",
@@ -155,6 +155,7 @@ std::vector<Manager> app_managers() {
                 },
         },
     };
+    return moved(table);
 }
 
 } // namespace zsyncctl::pkg::registry_parts

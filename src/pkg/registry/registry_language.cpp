@@ -3,7 +3,7 @@
 namespace zsyncctl::pkg::registry_parts {
 
 std::vector<Manager> language_managers() {
-    return {
+    Manager table[] = {
         {
             .id = "npm",
             .display_name = "npm",
@@ -352,6 +352,7 @@ std::vector<Manager> language_managers() {
             .version_argv = {"{exe}", "--version"},
         },
     };
+    return moved(table);
 }
 
 } // namespace zsyncctl::pkg::registry_parts

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <cstddef>
+#include <iterator>
 #include <string_view>
 #include <vector>
 
@@ -51,6 +53,13 @@ inline const SearchFacts k_pypi_search{
     .method = SearchMethod::unsupported,
     .reason = "PyPI has no search API since 2020 (pypa/pip#5216)",
 };
+
+/// The entries of `table` moved into a vector: returned as a braced list, every entry (and each of its
+/// vectors) was copied once more, half of building the registry per process. Never fails.
+template <std::size_t N>
+std::vector<Manager> moved(Manager (&table)[N]) {
+    return {std::make_move_iterator(std::begin(table)), std::make_move_iterator(std::end(table))};
+}
 
 /// The Linux distributions' managers (and nix, guix), in table order. Never fails.
 std::vector<Manager> system_managers();

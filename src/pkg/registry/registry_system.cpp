@@ -17,7 +17,7 @@ const InventoryFacts k_rpm_inventory = {
 // Install and remove command lines are non-interactive (managers.md and each manager's manual); the names
 // go between prefix and suffix.
 std::vector<Manager> system_managers() {
-    return {
+    Manager table[]{
         {
             .id = "apt",
             .display_name = "APT",
@@ -366,8 +366,8 @@ std::vector<Manager> system_managers() {
                                   "{root}/etc/pacman.d/gnupg"},
                     .simulate_install_prefix = {"pacman", "--sync", "--needed", "--print", "--print-format",
                                                 "%n %v", "--color", "never"},
-                    .simulate_remove_prefix = {"pacman", "--remove", "--print", "--print-format", "%n %v",
-                                               "--color", "never"},
+                    .simulate_remove_prefix = {"pacman", "--remove", "--print", "--print-format",
+                                               "%n %v", "--color", "never"},
                     .simulate_upgrade_prefix = {"pacman", "--sync", "--needed", "--print", "--print-format",
                                                 "%n %v", "--color", "never"},
                     .simulate_upgrade_all_prefix = {"pacman", "--sync", "--sysupgrade", "--print",
@@ -590,6 +590,7 @@ std::vector<Manager> system_managers() {
                 },
         },
     };
+    return moved(table);
 }
 
 } // namespace zsyncctl::pkg::registry_parts

@@ -3,7 +3,7 @@
 namespace zsyncctl::pkg::registry_parts {
 
 std::vector<Manager> version_managers() {
-    return {
+    Manager table[] = {
         {
             .id = "rustup",
             .display_name = "rustup",
@@ -124,6 +124,7 @@ std::vector<Manager> version_managers() {
             .version_argv = {"{exe}", "--version"},
         },
     };
+    return moved(table);
 }
 
 } // namespace zsyncctl::pkg::registry_parts
