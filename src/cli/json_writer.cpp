@@ -211,6 +211,10 @@ void append_json_text(std::string& out, const nlohmann::json& value, JsonLayout 
     append_value(out, value, layout == JsonLayout::pretty, indent);
 }
 
+void append_json_string(std::string& out, const std::string& text) {
+    append_string(out, text);
+}
+
 std::string fast_json_text(const nlohmann::json& value, JsonLayout layout) {
     std::string out;
     out.reserve(256);

@@ -15,4 +15,8 @@ std::string fast_json_text(const nlohmann::json& value, JsonLayout layout = Json
 /// document. Never fails.
 void append_json_text(std::string& out, const nlohmann::json& value, JsonLayout layout, unsigned indent = 0);
 
+/// Appends `text` as a JSON string, quotes included, exactly as json_text(nlohmann::json(text)) writes it
+/// (bytes that are not UTF-8 become U+FFFD). Never fails.
+void append_json_string(std::string& out, const std::string& text);
+
 } // namespace zsyncctl::cli
