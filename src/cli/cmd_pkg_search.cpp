@@ -9,6 +9,7 @@
 #include "cli/completion.hpp"
 #include "cli/context.hpp"
 #include "cli/json.hpp"
+#include "cli/json_writer.hpp"
 #include "cli/search_board.hpp"
 #include "cli/search_records.hpp"
 #include "cli/terminal.hpp"
@@ -159,68 +160,71 @@ std::string plain_line(const std::string& manager, const pkg::SearchHit& h) {
            (h.description.empty() ? "" : " - " + h.description);
 }
 
-// `value` laid out as an element of an array that is a member of the top-level object (indented by 4),
-// exactly as json_text would print it inside the whole document.
-std::string nested_json(const nlohmann::json& value) {
-    std::string text = json_text(value);
-    std::string out = "    ";
-    out.reserve(text.size() + text.size() / 8 + 8);
-    for (char c : text) {
-        out.push_back(c);
-        if (c == '\n') { // a JSON text has newlines only between its tokens (strings escape theirs)
-            out += "    ";
-        }
-    }
-    return out;
-}
-
 // The --json document, printed a piece at a time with the bytes json_text would give for the whole
-// document ({"managers", "query", "results"}, keys in order): one result at a time, never the whole
-// document in memory (31k results for "lib" made a 52 MiB tree).
+// document ({"managers", "query", "results"}, keys in order): one result at a time, each written straight
+// into the output block by the fast writer, never the whole document (nor a JSON tree per result) in
+// memory (31k results for "lib" made a 52 MiB tree).
 void print_json_document(const Output& out, const std::string& query,
                          const std::vector<pkg::ManagerReport>& reports) {
-    // Lines are gathered into blocks of about 64 KiB: Output::line flushes per call on a pipe.
+    // Gathered into blocks of about 64 KiB: Output::line flushes per call on a pipe.
     std::string block;
-    auto line = [&](const std::string& text) {
-        block += text;
-        block.push_back('\n');
+    block.reserve((64u << 10) + 4096);
+    auto end_line = [&] {
         if (block.size() >= (64u << 10)) {
-            block.pop_back();
             out.line(block);
             block.clear();
+        } else {
+            block.push_back('\n');
         }
     };
-    line("{");
-    line("  \"managers\": [" + std::string(reports.empty() ? "]," : ""));
+    block += "{";
+    end_line();
+    block += reports.empty() ? "  \"managers\": []," : "  \"managers\": [";
+    end_line();
     for (std::size_t i = 0; i < reports.size(); ++i) {
         const auto& r = reports[i];
         nlohmann::json m = search_status_json(r);
         m.erase("type");
         m.erase("manager");
         m["name"] = r.manager;
-        line(nested_json(m) + (i + 1 < reports.size() ? "," : ""));
+        block += "    ";
+        append_json_text(block, m, JsonLayout::pretty, 4);
+        if (i + 1 < reports.size()) {
+            block += ',';
+        }
+        end_line();
     }
     if (!reports.empty()) {
-        line("  ],");
+        block += "  ],";
+        end_line();
     }
-    line("  \"query\": " + json_text(nlohmann::json(query)) + ",");
+    block += "  \"query\": ";
+    append_json_string(block, query);
+    block += ',';
+    end_line();
     std::size_t left = 0;
     for (const auto& r : reports) {
         left += r.hits.size();
     }
     bool any = left > 0;
-    line("  \"results\": [" + std::string(any ? "" : "]"));
+    block += any ? "  \"results\": [" : "  \"results\": []";
+    end_line();
     for (const auto& r : reports) {
         for (const auto& h : r.hits) {
             --left;
-            line(nested_json(search_hit_json(r.manager, h)) + (left > 0 ? "," : ""));
+            block += "    ";
+            append_search_hit_json(block, r.manager, h, JsonLayout::pretty, 4);
+            if (left > 0) {
+                block += ',';
+            }
+            end_line();
         }
     }
     if (any) {
-        line("  ]");
+        block += "  ]";
+        end_line();
     }
-    line("}");
-    block.pop_back();
+    block += "}";
     out.line(block);
 }
 

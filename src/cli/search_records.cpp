@@ -1,6 +1,7 @@
 #include "cli/search_records.hpp"
 
 #include "cli/json.hpp"
+#include "cli/json_writer.hpp"
 #include "util/round.hpp"
 
 namespace zsyncctl::cli {
@@ -11,7 +12,81 @@ nlohmann::json text_or_null(const std::string& text) {
     return text.empty() ? nlohmann::json(nullptr) : nlohmann::json(text);
 }
 
+// The members of one object written in the order given (the caller gives them sorted, as nlohmann keeps
+// them), laid out as json_text lays out an object `indent` spaces deep.
+class ObjectWriter {
+public:
+    ObjectWriter(std::string& out, bool pretty, unsigned indent)
+        : m_out(out), m_pretty(pretty), m_indent(indent) {}
+
+    void string(std::string_view key, const std::string& value) {
+        this->key(key);
+        append_json_string(m_out, value);
+    }
+    void text_or_null(std::string_view key, const std::string& value) {
+        this->key(key);
+        if (value.empty()) {
+            m_out += "null";
+        } else {
+            append_json_string(m_out, value);
+        }
+    }
+    void boolean(std::string_view key, bool value) {
+        this->key(key);
+        m_out += value ? "true" : "false";
+    }
+    void end() {
+        if (m_first) {
+            m_out += "{}";
+            return;
+        }
+        if (m_pretty) {
+            m_out += '\n';
+            m_out.append(m_indent, ' ');
+        }
+        m_out += '}';
+    }
+
+private:
+    // Keys are ASCII words: written as they are.
+    void key(std::string_view key) {
+        m_out += m_first ? (m_pretty ? "{\n" : "{") : (m_pretty ? ",\n" : ",");
+        m_first = false;
+        if (m_pretty) {
+            m_out.append(m_indent + 2, ' ');
+        }
+        m_out += '"';
+        m_out += key;
+        m_out += m_pretty ? "\": " : "\":";
+    }
+
+    std::string& m_out;
+    bool m_pretty;
+    unsigned m_indent;
+    bool m_first = true;
+};
+
 } // namespace
+
+void append_search_hit_json(std::string& out, const std::string& manager, const pkg::SearchHit& hit,
+                            JsonLayout layout, unsigned indent, bool with_type) {
+    // search_hit_json's members in nlohmann's (sorted) order.
+    ObjectWriter o(out, layout == JsonLayout::pretty, indent);
+    o.text_or_null("candidate", hit.candidate);
+    o.string("description", hit.description);
+    o.boolean("installed", hit.installed);
+    o.text_or_null("installed_version", hit.installed_version);
+    o.text_or_null("kind", hit.kind);
+    o.string("manager", manager);
+    o.text_or_null("match_reason", hit.match_reason);
+    o.string("name", hit.name);
+    if (with_type) {
+        o.string("type", "result");
+    }
+    o.boolean("upgradable", hit.upgradable());
+    o.string("version", hit.version);
+    o.end();
+}
 
 nlohmann::json search_hit_json(const std::string& manager, const pkg::SearchHit& hit) {
     return {{"manager", manager},
@@ -27,9 +102,10 @@ nlohmann::json search_hit_json(const std::string& manager, const pkg::SearchHit&
 }
 
 std::string search_result_line(const std::string& manager, const pkg::SearchHit& hit) {
-    nlohmann::json j = search_hit_json(manager, hit);
-    j["type"] = "result";
-    return json_text(j, JsonLayout::line);
+    std::string line;
+    line.reserve(256);
+    append_search_hit_json(line, manager, hit, JsonLayout::line, 0, true);
+    return line;
 }
 
 nlohmann::json search_status_json(const pkg::ManagerReport& r) {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "cli/exit_code.hpp"
+#include "cli/json.hpp"
 #include "pkg/search/search.hpp"
 #include "util/result.hpp"
 
@@ -17,6 +18,12 @@ namespace zsyncctl::cli {
 
 /// One result as `pkg search --json` lists it (no "type"). Never fails.
 nlohmann::json search_hit_json(const std::string& manager, const pkg::SearchHit& hit);
+
+/// Appends search_hit_json(manager, hit) as json_text lays it out, as if the object stood `indent` spaces
+/// deep in a pretty document (layout pretty) or on one line; `with_type` adds "type": "result" as the
+/// --json-lines record has it. Written directly, no nlohmann object per result. Never fails.
+void append_search_hit_json(std::string& out, const std::string& manager, const pkg::SearchHit& hit,
+                            JsonLayout layout, unsigned indent = 0, bool with_type = false);
 
 /// The --json-lines record of one result: search_hit_json with "type": "result", on one line (no newline).
 std::string search_result_line(const std::string& manager, const pkg::SearchHit& hit);

@@ -5,7 +5,9 @@ Usage: apt_search_diff.py ZSYNCCTL ROOT [MAX_QUERIES]
 Generates queries from the root's package names, descriptions and Provides (plus Unicode and case
 variants), runs `zsyncctl --root ROOT --json pkg search -m apt Q` and `apt-cache -o Dir=ROOT ... search Q`
 (LC_ALL=C.UTF-8, the locale apt-cache folds case in beyond ASCII) and compares the name sets; then compares
-every result's installed version and candidate with `apt-cache policy`. Prints one line per
+every result's installed version and candidate with `apt-cache policy`; checks that the --json document and
+the --json-lines records are byte for byte what Python's json serializer gives for them in nlohmann's layout
+(and carry the same results). Prints one line per
 disagreement and a summary; exits 1 when there is any.
 
 Documented design choices that are not disagreements: the query is a literal substring, not a regex (queries
@@ -45,7 +47,25 @@ def zs_results(query):
     if out.returncode not in (0, 1):
         raise SystemExit(f"zsyncctl search {query!r} exited {out.returncode}: {out.stderr.strip()[:300]}")
     doc = json.loads(out.stdout)
+    # The document is written piece by piece without a JSON library; its bytes must be what a serializer
+    # gives for the whole document (nlohmann's layout: indent 2, keys sorted, UTF-8 kept).
+    if out.stdout != json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n":
+        layout_bad.append(f"--json {query!r}")
+    lines = subprocess.run([zs, "--root", root, "pkg", "search", "--json-lines", "-m", "apt", query],
+                           capture_output=True, text=True, timeout=120)
+    records = [json.loads(line) for line in lines.stdout.splitlines()]
+    if lines.stdout != "".join(json.dumps(r, separators=(",", ":"), sort_keys=True, ensure_ascii=False) + "\n"
+                               for r in records):
+        layout_bad.append(f"--json-lines {query!r}")
+    same = [dict(r) for r in records if r.get("type") == "result"]
+    for r in same:
+        del r["type"]
+    if same != doc["results"]:
+        layout_bad.append(f"--json-lines {query!r} results differ from --json")
     return doc["results"]
+
+
+layout_bad = []
 
 
 # ---- queries from the data itself ----
@@ -124,6 +144,8 @@ for name in pkgs:
         print(f"DIFF policy {name}: zsyncctl installed {inst} candidate {cand}; "
               f"apt-cache installed {p.get('installed')} candidate {p.get('candidate')}")
 upgradable = sum(1 for r in seen.values() if r["upgradable"])
+for what in layout_bad:
+    print(f"DIFF layout {what}: not the serializer's bytes")
 print(f"{len(queries)} queries, {bad} name-set disagreements; {len(pkgs)} packages, {vbad} version "
-      f"disagreements; {upgradable} upgradable among them")
-sys.exit(1 if bad or vbad else 0)
+      f"disagreements; {upgradable} upgradable among them; {len(layout_bad)} layout disagreements")
+sys.exit(1 if bad or vbad or layout_bad else 0)

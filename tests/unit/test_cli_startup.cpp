@@ -1,5 +1,6 @@
 // The two start-up cuts of the CLI checked against what they replace: fast_json_text against nlohmann's own
-// serializer, and parsing with only the commands a line names against parsing with the whole tree.
+// serializer, and parsing with only the commands a line names against parsing with the whole tree; and the
+// search records written without nlohmann (append_search_hit_json) against the nlohmann records they replace.
 #include <doctest/doctest.h>
 
 #include <nlohmann/json.hpp>
@@ -15,6 +16,7 @@
 #include "../fuzz/fuzz_split.hpp"
 #include "cli/app.hpp"
 #include "cli/json_writer.hpp"
+#include "cli/search_records.hpp"
 
 using namespace zsyncctl;
 
@@ -83,6 +85,41 @@ TEST_CASE("fast_json_text writes nlohmann's bytes") {
                 "bytes: " << nlohmann::json(s).dump(-1, ' ', true, nlohmann::json::error_handler_t::replace));
             check_same(doc);
         }
+    }
+}
+
+TEST_CASE("search records written directly are nlohmann's bytes") {
+    // What `pkg search --json` printed per result before: the nlohmann object, dumped, indented by 4 as an
+    // element of the document's "results"; and the --json-lines record with "type" added.
+    auto nested = [](const nlohmann::json& value) {
+        std::string out = "    ";
+        for (char c : nlohmann_text(value, cli::JsonLayout::pretty)) {
+            out.push_back(c);
+            if (c == '\n') {
+                out += "    ";
+            }
+        }
+        return out;
+    };
+    auto check_hit = [&](const std::string& manager, const pkg::SearchHit& hit) {
+        nlohmann::json old = cli::search_hit_json(manager, hit);
+        std::string pretty = "    ";
+        cli::append_search_hit_json(pretty, manager, hit, cli::JsonLayout::pretty, 4);
+        CHECK(pretty == nested(old));
+        old["type"] = "result";
+        CHECK(cli::search_result_line(manager, hit) == nlohmann_text(old, cli::JsonLayout::line));
+    };
+    check_hit("apt", {"zstd", "1.5.4", "fast lossless compression", true, "1.5.2", "1.5.4", "", ""});
+    check_hit("", {});
+    check_hit("brew", {"docker", "4.42.0", "", false, "", "", "provides docker", "cask"});
+    std::mt19937 rng(18);
+    std::bernoulli_distribution coin;
+    for (int i = 0; i < 20000; ++i) {
+        pkg::SearchHit hit{random_bytes(rng), random_bytes(rng), random_bytes(rng), coin(rng)};
+        for (std::string* field : {&hit.installed_version, &hit.candidate, &hit.match_reason, &hit.kind}) {
+            *field = coin(rng) ? random_bytes(rng) : std::string();
+        }
+        check_hit(random_bytes(rng), hit);
     }
 }
 
