@@ -37,27 +37,22 @@ std::string_view privilege_name(pkg::InstallPrivilege privilege) {
     return "root";
 }
 
-nlohmann::json nullable(std::string_view text) {
-    return text.empty() ? nlohmann::json(nullptr) : nlohmann::json(std::string(text));
+// Members every entry has, detected or not. Each object's keys are written in byte order (json_text's
+// std::map order).
+void write_privilege_to_lock(JsonWriter& w, const pkg::Manager& m) {
+    w.member("install_privilege", privilege_name(m.install_privilege));
+    w.member("kind", pkg::to_string(m.kind));
+    w.key("lock_group");
+    w.string_or_null(m.lock_group);
 }
 
-// Members are put straight into the object: nlohmann's {{"key", value}, ...} form builds a two-element
-// array per member first, which made this a seventh of `pkg managers --json`.
-nlohmann::json entry_json(const pkg::Manager& m) {
-    nlohmann::json platforms(nlohmann::json::value_t::array);
+void write_platforms(JsonWriter& w, const pkg::Manager& m) {
+    w.key("platforms");
+    w.begin_array();
     for (auto name : pkg::platform_names(m.platforms)) {
-        platforms.get_ref<nlohmann::json::array_t&>().emplace_back(std::string(name));
+        w.value(name);
     }
-    nlohmann::json obj(nlohmann::json::value_t::object);
-    auto& members = obj.get_ref<nlohmann::json::object_t&>();
-    members.emplace("name", std::string(m.id));
-    members.emplace("display_name", std::string(m.display_name));
-    members.emplace("kind", std::string(pkg::to_string(m.kind)));
-    members.emplace("platforms", std::move(platforms));
-    members.emplace("needs_root", m.install_privilege == pkg::InstallPrivilege::root);
-    members.emplace("install_privilege", std::string(privilege_name(m.install_privilege)));
-    members.emplace("lock_group", nullable(m.lock_group));
-    return obj;
+    w.end_array();
 }
 
 std::string render_table(const std::vector<std::vector<std::string>>& rows) {
@@ -84,48 +79,80 @@ std::string render_table(const std::vector<std::vector<std::string>>& rows) {
 
 } // namespace
 
-nlohmann::json managers_document(const pkg::Detection& detection,
-                                 const std::vector<pkg::VersionResult>& versions, bool all) {
-    std::uint32_t os_bit = pkg::platform_bit(detection.os);
-    nlohmann::json list = nlohmann::json::array();
+std::string managers_text(const pkg::Detection& detection, const std::vector<pkg::VersionResult>& versions,
+                          bool all) {
+    std::string out;
+    out.reserve(512 * (detection.managers.size() + 1));
+    JsonWriter w(out);
+    w.begin_array();
     for (std::size_t i = 0; i < detection.managers.size(); ++i) {
         const auto& d = detection.managers[i];
-        nlohmann::json obj = entry_json(*d.manager);
-        obj["detected"] = true;
-        obj["path"] = nullable(d.executable);
-        obj["prefix"] = nullable(d.prefix);
-        obj["version"] = nullptr;
+        const pkg::Manager& m = *d.manager;
+        w.begin_object();
+        w.member("detected", true);
+        w.member("display_name", m.display_name);
+        w.key("evidence");
+        w.begin_array();
+        for (const auto& e : d.evidence) {
+            w.value(e.describe());
+        }
+        w.end_array();
+        write_privilege_to_lock(w, m);
+        w.key("mismatch");
+        w.string_or_null(d.mismatch);
+        w.member("name", m.id);
+        w.member("needs_root", m.install_privilege == pkg::InstallPrivilege::root);
+        w.key("path");
+        w.string_or_null(d.executable);
+        write_platforms(w, m);
+        w.member("preferred", d.preferred);
+        w.key("prefix");
+        w.string_or_null(d.prefix);
         if (i < versions.size()) {
             const auto& v = versions[i];
-            obj["version"] = v.version ? nlohmann::json(*v.version) : nlohmann::json(nullptr);
-            obj["version_output"] = nullable(v.raw);
-            obj["version_error"] = v.error ? nlohmann::json(v.error->message) : nlohmann::json(nullptr);
-            obj["version_ms"] = v.elapsed.count();
+            w.member("version", v.version);
+            w.key("version_error");
+            v.error ? w.value(v.error->message) : w.null();
+            w.member("version_ms", v.elapsed.count());
+            w.key("version_output");
+            w.string_or_null(v.raw);
+        } else {
+            w.key("version");
+            w.null();
         }
-        nlohmann::json evidence = nlohmann::json::array();
-        for (const auto& e : d.evidence) {
-            evidence.push_back(e.describe());
-        }
-        obj["evidence"] = std::move(evidence);
-        obj["preferred"] = d.preferred;
-        obj["mismatch"] = nullable(d.mismatch);
-        list.push_back(std::move(obj));
+        w.end_object();
     }
     if (all) {
+        std::uint32_t os_bit = pkg::platform_bit(detection.os);
         for (const auto& m : pkg::registry()) {
             if (!detection.find(m.id).empty()) {
                 continue;
             }
-            nlohmann::json obj = entry_json(m);
-            obj["detected"] = false;
-            obj["path"] = nullptr;
-            obj["prefix"] = nullptr;
-            obj["version"] = nullptr;
-            obj["available_on_os"] = os_bit == 0 || (m.platforms & os_bit) != 0;
-            list.push_back(std::move(obj));
+            w.begin_object();
+            w.member("available_on_os", os_bit == 0 || (m.platforms & os_bit) != 0);
+            w.member("detected", false);
+            w.member("display_name", m.display_name);
+            write_privilege_to_lock(w, m);
+            w.member("name", m.id);
+            w.member("needs_root", m.install_privilege == pkg::InstallPrivilege::root);
+            w.key("path");
+            w.null();
+            write_platforms(w, m);
+            w.key("prefix");
+            w.null();
+            w.key("version");
+            w.null();
+            w.end_object();
         }
     }
-    return list;
+    w.end_array();
+    return out;
+}
+
+nlohmann::json managers_document(const pkg::Detection& detection,
+                                 const std::vector<pkg::VersionResult>& versions, bool all) {
+    // Serve's /v1/managers takes a tree: the text `pkg managers --json` prints, read back.
+    return nlohmann::json::parse(managers_text(detection, versions, all));
 }
 
 namespace {
@@ -158,7 +185,7 @@ ExitCode run_managers(Context& context, const ManagersOptions& options) {
     }
 
     if (context.out.json()) {
-        context.out.line(fast_json_text(managers_document(detection, versions, options.all)));
+        context.out.line(managers_text(detection, versions, options.all));
         return ExitCode::success;
     }
 

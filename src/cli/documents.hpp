@@ -44,6 +44,10 @@ nlohmann::json doctor_document(const DoctorRequest& request);
 nlohmann::json managers_document(const pkg::Detection& detection,
                                  const std::vector<pkg::VersionResult>& versions, bool all);
 
+/// managers_document(detection, versions, all) as json_text prints it, written without building the tree.
+std::string managers_text(const pkg::Detection& detection, const std::vector<pkg::VersionResult>& versions,
+                          bool all);
+
 /// The directories of each detected manager (only `manager` when not empty; only the preferred install of
 /// each with `preferred_only`), asking a manager that alone knows them (gem); `warn` gets what could not
 /// be asked. The result points into `detection`.
