@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <deque>
 #include <fcntl.h>
 #include <functional>
 #include <locale.h>
@@ -148,39 +149,57 @@ bool needs_sanitizing(std::string_view text, bool keep_newlines) {
     return false;
 }
 
-void sanitize_in_place(std::string& field, bool keep_newlines = false) {
-    if (needs_sanitizing(field, keep_newlines)) {
-        field = sanitize_index_field(field, keep_newlines);
+// `field` as stored: itself when clean (nearly always), else its sanitized form kept in `store`.
+std::string_view clean_field(std::string_view field, std::deque<std::string>& store,
+                             bool keep_newlines = false) {
+    if (!needs_sanitizing(field, keep_newlines)) {
+        return field;
     }
-}
-
-// Releases a string's heap block (clear() keeps it).
-void release(std::string& s) {
-    std::string().swap(s);
+    return store.emplace_back(sanitize_index_field(field, keep_newlines));
 }
 } // namespace
 
 PackageIndex PackageIndex::build(std::vector<IndexRecord> records, std::vector<SourceStamp> stamps,
                                  std::string_view extra) {
+    std::size_t provides = 0;
+    for (const auto& r : records) {
+        provides += r.provides.size();
+    }
+    std::vector<std::string_view> names;
+    names.reserve(provides); // never reallocated: the spans below stay valid
+    std::vector<IndexRecordView> views;
+    views.reserve(records.size());
+    for (const auto& r : records) {
+        std::size_t first = names.size();
+        names.insert(names.end(), r.provides.begin(), r.provides.end());
+        views.push_back({r.name, r.version, r.summary, r.long_text, r.installed, r.installed_version,
+                         r.candidate,
+                         std::span<const std::string_view>(names.data() + first, r.provides.size()), r.kind});
+    }
+    return build(views, std::move(stamps), extra);
+}
+
+PackageIndex PackageIndex::build(std::vector<IndexRecordView>& records, std::vector<SourceStamp> stamps,
+                                 std::string_view extra) {
     // Sorted by the name as shown (sanitized), which is the order an overlaid search merges in.
+    std::deque<std::string> store; // the sanitized forms of the few unclean fields
     for (auto& r : records) {
-        sanitize_in_place(r.name);
+        r.name = clean_field(r.name, store);
     }
     std::stable_sort(records.begin(), records.end(),
-                     [](const IndexRecord& a, const IndexRecord& b) { return a.name < b.name; });
+                     [](const IndexRecordView& a, const IndexRecordView& b) { return a.name < b.name; });
     static_assert(k_text_fields == 6);
     // The boundary: every field of every native reader is sanitized once, here (and again on load); a
     // clean field (nearly all) is not copied.
     std::size_t text_size = 0;
     std::size_t hay_estimate = 0;
     for (auto& r : records) {
-        sanitize_in_place(r.name);
-        sanitize_in_place(r.version);
-        sanitize_in_place(r.summary);
-        sanitize_in_place(r.long_text, true);
-        sanitize_in_place(r.installed_version);
-        sanitize_in_place(r.candidate);
-        sanitize_in_place(r.kind);
+        r.version = clean_field(r.version, store);
+        r.summary = clean_field(r.summary, store);
+        r.long_text = clean_field(r.long_text, store, true);
+        r.installed_version = clean_field(r.installed_version, store);
+        r.candidate = clean_field(r.candidate, store);
+        r.kind = clean_field(r.kind, store);
         text_size += r.name.size() + r.version.size() + r.summary.size() + r.installed_version.size() +
                      r.candidate.size() + r.kind.size() + k_text_fields;
         hay_estimate += r.name.size() + r.summary.size() + r.long_text.size() + 3;
@@ -190,8 +209,7 @@ PackageIndex PackageIndex::build(std::vector<IndexRecord> records, std::vector<S
     }
 
     // The file is written in one buffer reserved up front (reserved pages cost no memory until written):
-    // the header, then the text section directly, while the haystack is gathered beside it; each record
-    // is released once it is in both, so the records shrink as the index grows (peak memory).
+    // the header, then the text section directly, while the haystack is gathered beside it.
     PackageIndex index;
     auto storage = std::make_shared<std::string>();
     std::string& out = *storage;
@@ -227,12 +245,12 @@ PackageIndex PackageIndex::build(std::vector<IndexRecord> records, std::vector<S
     text_index.reserve(records.size());
     hay_index.reserve(records.size());
     installed.reserve(records.size());
-    for (auto& r : records) {
+    for (const auto& r : records) {
         text_index.push_back(static_cast<std::uint32_t>(text_at - text_off));
-        for (const std::string* field :
-             {&r.name, &r.version, &r.summary, &r.installed_version, &r.candidate, &r.kind}) {
-            std::memcpy(out.data() + text_at, field->data(), field->size());
-            text_at += field->size();
+        for (std::string_view field :
+             {r.name, r.version, r.summary, r.installed_version, r.candidate, r.kind}) {
+            std::memcpy(out.data() + text_at, field.data(), field.size());
+            text_at += field.size();
             out[text_at++] = '\0';
         }
         hay_index.push_back(static_cast<std::uint32_t>(out.size() - hay_off));
@@ -244,21 +262,12 @@ PackageIndex PackageIndex::build(std::vector<IndexRecord> records, std::vector<S
             out.push_back('\n');
             append_lower(out, r.long_text);
         }
-        for (auto& p : r.provides) {
+        for (std::string_view p : r.provides) {
             out.push_back(k_provides);
-            sanitize_in_place(p);
-            append_lower(out, p);
+            append_lower(out, clean_field(p, store));
         }
         installed.push_back(r.installed ? '\1' : '\0');
-        release(r.name);
-        release(r.version);
-        release(r.summary);
-        release(r.long_text);
-        release(r.installed_version);
-        release(r.candidate);
-        std::vector<std::string>().swap(r.provides);
     }
-    std::vector<IndexRecord>().swap(records);
 
     index.m_count = text_index.size();
     index.m_text_off = text_off;

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,6 +26,20 @@ struct IndexRecord {
     std::string candidate{};             ///< the manager's candidate version; may be empty
     std::vector<std::string> provides{}; ///< names it provides: a query inside one matches ("provides X")
     std::string kind{};                  ///< SearchHit::kind (Homebrew: "formula" or "cask"); may be empty
+};
+
+/// An IndexRecord by reference: the fields point into storage the caller keeps alive while the index is built
+/// (a reader that holds its packages' text in one arena hands them over without a copy per field).
+struct IndexRecordView {
+    std::string_view name;
+    std::string_view version;
+    std::string_view summary;   ///< IndexRecord::summary
+    std::string_view long_text; ///< IndexRecord::long_text
+    bool installed = false;
+    std::string_view installed_version{};
+    std::string_view candidate{};
+    std::span<const std::string_view> provides{}; ///< IndexRecord::provides
+    std::string_view kind{};
 };
 
 /// `text` made safe to store and show: invalid UTF-8 becomes U+FFFD; escape sequences (ESC and C1 CSI/OSC/
@@ -62,6 +77,11 @@ public:
     /// Builds an index over `records` (sorted by name here), remembering `stamps` and an opaque `extra`
     /// section its reader interprets (see extra()); never fails.
     static PackageIndex build(std::vector<IndexRecord> records, std::vector<SourceStamp> stamps,
+                              std::string_view extra = {});
+
+    /// The same index as build() makes of the records `records` refer to (the same bytes); `records` is
+    /// reordered. The caller keeps the referenced text alive for the call only.
+    static PackageIndex build(std::vector<IndexRecordView>& records, std::vector<SourceStamp> stamps,
                               std::string_view extra = {});
 
     /// `base` searched with its records named (as shown) in `masked` hidden, joined in name order with

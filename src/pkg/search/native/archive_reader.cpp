@@ -240,34 +240,58 @@ util::Result<void> for_each_tar_entry(const std::filesystem::path& path,
 }
 
 void StanzaSplitter::feed(std::string_view chunk) {
-    if (m_overflowed) {
+    if (m_overflowed || chunk.empty()) {
         return;
     }
-    m_carry.append(chunk);
-    std::size_t start = 0;
-    // Only the new bytes (and the one before them, which may be the first '\n' of the pair) are searched.
-    std::size_t from = m_scanned > 0 ? m_scanned - 1 : 0;
-    while (true) {
-        std::size_t sep = m_carry.find("\n\n", std::max(start, from));
-        if (sep == std::string::npos) {
-            break;
-        }
-        std::string_view stanza(m_carry.data() + start, sep + 1 - start);
-        if (stanza.find_first_not_of("\n") != std::string_view::npos) {
+    // The stream is the carried partial stanza followed by `chunk`; stanzas that lie inside the chunk are
+    // delivered from it directly (no copy), only the partial stanza at its end is carried.
+    auto deliver = [this](std::string_view stanza) {
+        if (stanza.find_first_not_of('\n') != std::string_view::npos) {
             m_on_stanza(stanza);
         }
-        start = sep + 2;
-        while (start < m_carry.size() && m_carry[start] == '\n') {
+    };
+    std::size_t start = 0; // in chunk
+    if (!m_carry.empty()) {
+        std::size_t end = 0; // bytes of chunk that belong to the carried stanza (its '\n' included)
+        if (m_carry.back() == '\n' && chunk.front() == '\n') {
+            end = 0; // the blank line straddles: the carry ends with its first '\n'
+        } else if (std::size_t sep = chunk.find("\n\n"); sep != std::string_view::npos) {
+            end = sep + 1;
+        } else {
+            m_carry.append(chunk);
+            if (m_carry.size() > m_max_stanza) {
+                m_overflowed = true;
+                m_carry.clear();
+                m_carry.shrink_to_fit();
+            }
+            return;
+        }
+        m_carry.append(chunk.data(), end);
+        deliver(m_carry);
+        m_carry.clear();
+        start = end + 1;
+        while (start < chunk.size() && chunk[start] == '\n') {
             ++start;
         }
     }
-    m_carry.erase(0, start);
-    m_scanned = m_carry.size();
-    if (m_carry.size() > m_max_stanza) {
+    while (start < chunk.size()) {
+        std::size_t sep = chunk.find("\n\n", start);
+        if (sep == std::string_view::npos) {
+            break;
+        }
+        deliver(chunk.substr(start, sep + 1 - start));
+        start = sep + 2;
+        while (start < chunk.size() && chunk[start] == '\n') {
+            ++start;
+        }
+    }
+    if (chunk.size() - start > m_max_stanza) {
         m_overflowed = true;
         m_carry.clear();
         m_carry.shrink_to_fit();
+        return;
     }
+    m_carry.assign(chunk.data() + start, chunk.size() - start);
 }
 
 void StanzaSplitter::finish() {
@@ -275,7 +299,6 @@ void StanzaSplitter::finish() {
         m_on_stanza(m_carry);
     }
     m_carry.clear();
-    m_scanned = 0;
 }
 
 namespace {

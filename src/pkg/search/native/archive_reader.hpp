@@ -58,8 +58,7 @@ public:
 
 private:
     std::function<void(std::string_view)> m_on_stanza;
-    std::string m_carry;
-    std::size_t m_scanned = 0; // bytes of m_carry already searched for the blank line
+    std::string m_carry; // the partial stanza at the end of the bytes fed so far (no blank line inside)
     std::size_t m_max_stanza;
     bool m_overflowed = false;
 };

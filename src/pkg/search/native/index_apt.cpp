@@ -16,8 +16,37 @@ namespace {
 
 constexpr std::uint64_t k_max_file_text = std::uint64_t(1) << 30;
 
-// The fields of one stanza the apt reader needs, found in one pass over its lines.
-struct StanzaFields {
+std::string_view trim_value(std::string_view v) {
+    while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) {
+        v.remove_prefix(1);
+    }
+    while (!v.empty() && (v.back() == ' ' || v.back() == '\t' || v.back() == '\r')) {
+        v.remove_suffix(1);
+    }
+    return v;
+}
+
+// True when `line` starts with the field name `key` (lower case: letters and '-') and its ':', as deb822
+// compares names: ignoring the case of letters.
+bool field_is(std::string_view line, std::string_view key) {
+    if (line.size() <= key.size() || line[key.size()] != ':') {
+        return false;
+    }
+    for (std::size_t i = 0; i < key.size(); ++i) {
+        char c = line[i];
+        char want = key[i];
+        if (c != want && !(want >= 'a' && want <= 'z' && c == want - 'a' + 'A')) {
+            return false;
+        }
+    }
+    return true;
+}
+
+} // namespace
+
+// The fields of one stanza the apt reader needs, found in one pass over its lines (the last of a field
+// given twice counts, as in apt).
+struct AptStanza {
     std::string_view package;
     std::string_view version;
     std::string_view architecture;
@@ -29,147 +58,93 @@ struct StanzaFields {
     std::size_t description_cont = 0;
     std::size_t description_en_cont = 0;
     bool has_description = false;
+
+    explicit AptStanza(std::string_view stanza) {
+        const char* base = stanza.data();
+        std::size_t pos = 0;
+        while (pos < stanza.size()) {
+            const void* nl = std::memchr(base + pos, '\n', stanza.size() - pos);
+            std::size_t eol =
+                nl == nullptr ? stanza.size() : static_cast<std::size_t>(static_cast<const char*>(nl) - base);
+            std::string_view line(base + pos, eol - pos);
+            pos = eol + 1;
+            if (line.empty()) {
+                continue;
+            }
+            // Dispatched on the first letter: the other fields' lines cost one comparison.
+            switch (line[0] | 0x20) {
+            case 'p':
+                if (field_is(line, "package")) {
+                    package = trim_value(line.substr(8));
+                } else if (field_is(line, "provides")) {
+                    provides_first = trim_value(line.substr(9));
+                    provides_cont = pos;
+                }
+                break;
+            case 'v':
+                if (field_is(line, "version")) {
+                    version = trim_value(line.substr(8));
+                }
+                break;
+            case 's':
+                if (field_is(line, "status")) {
+                    status = trim_value(line.substr(7));
+                }
+                break;
+            case 'a':
+                if (field_is(line, "architecture")) {
+                    architecture = trim_value(line.substr(13));
+                }
+                break;
+            case 'd':
+                if (field_is(line, "description")) {
+                    description_first = trim_value(line.substr(12));
+                    description_cont = pos;
+                    has_description = true;
+                } else if (field_is(line, "description-en")) {
+                    description_en_first = trim_value(line.substr(15));
+                    description_en_cont = pos;
+                    has_description = true;
+                }
+                break;
+            default:
+                break;
+            }
+        }
+    }
 };
 
-std::string_view trim_value(std::string_view v) {
-    while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) {
-        v.remove_prefix(1);
-    }
-    while (!v.empty() && (v.back() == ' ' || v.back() == '\t' || v.back() == '\r')) {
-        v.remove_suffix(1);
-    }
-    return v;
-}
+namespace {
 
-bool key_is(std::string_view key, std::string_view want) {
-    if (key.size() != want.size()) {
-        return false;
-    }
-    for (std::size_t i = 0; i < key.size(); ++i) {
-        char a = key[i];
-        if (a >= 'A' && a <= 'Z') {
-            a = static_cast<char>(a - 'A' + 'a');
-        }
-        char b = want[i];
-        if (b >= 'A' && b <= 'Z') {
-            b = static_cast<char>(b - 'A' + 'a');
-        }
-        if (a != b) {
-            return false;
-        }
-    }
-    return true;
-}
-
-StanzaFields scan_fields(std::string_view stanza) {
-    StanzaFields f;
-    std::size_t pos = 0;
-    while (pos < stanza.size()) {
-        std::size_t eol = stanza.find('\n', pos);
-        if (eol == std::string_view::npos) {
-            eol = stanza.size();
-        }
-        std::string_view line = stanza.substr(pos, eol - pos);
-        pos = eol + 1;
-        if (line.empty() || line[0] == ' ' || line[0] == '\t') {
-            continue;
-        }
-        std::size_t colon = line.find(':');
-        if (colon == std::string_view::npos) {
-            continue;
-        }
-        std::string_view key = line.substr(0, colon);
-        std::string_view value = trim_value(line.substr(colon + 1));
-        switch (key.size()) {
-        case 7:
-            if (key_is(key, "Package")) {
-                f.package = value;
-            } else if (key_is(key, "Version")) {
-                f.version = value;
-            }
-            break;
-        case 6:
-            if (key_is(key, "Status")) {
-                f.status = value;
-            }
-            break;
-        case 8:
-            if (key_is(key, "Provides")) {
-                f.provides_first = value;
-                f.provides_cont = pos;
-            }
-            break;
-        case 11:
-            if (key_is(key, "Description")) {
-                f.description_first = value;
-                f.description_cont = pos;
-                f.has_description = true;
-            }
-            break;
-        case 12:
-            if (key_is(key, "Architecture")) {
-                f.architecture = value;
-            }
-            break;
-        case 14:
-            if (key_is(key, "Description-en")) {
-                f.description_en_first = value;
-                f.description_en_cont = pos;
-                f.has_description = true;
-            }
-            break;
-        default:
-            break;
-        }
-    }
-    return f;
-}
-
-// The continuation lines of a field starting at `pos`, as deb822_field joins them (" ." is a blank line).
-std::string continuation(std::string_view stanza, std::size_t pos) {
-    std::string out;
-    // One allocation of the exact bound: the continuation lines' bytes.
-    std::size_t last = pos;
-    while (last < stanza.size() && (stanza[last] == ' ' || stanza[last] == '\t')) {
-        std::size_t end = stanza.find('\n', last);
-        last = end == std::string_view::npos ? stanza.size() : end + 1;
-    }
-    if (last > pos) {
-        out.reserve(last - pos);
-    }
+// The end of the continuation lines of a field starting at `pos`.
+std::size_t continuation_end(std::string_view stanza, std::size_t pos) {
     while (pos < stanza.size() && (stanza[pos] == ' ' || stanza[pos] == '\t')) {
-        std::size_t end = stanza.find('\n', pos);
-        if (end == std::string_view::npos) {
-            end = stanza.size();
-        }
-        std::string_view cont = stanza.substr(pos + 1, end - pos - 1);
-        if (!out.empty()) {
-            out.push_back('\n');
-        }
-        out.append(trim_value(cont) == "." ? std::string_view() : cont);
-        pos = end + 1;
+        const void* nl = std::memchr(stanza.data() + pos, '\n', stanza.size() - pos);
+        pos = nl == nullptr ? stanza.size()
+                            : static_cast<std::size_t>(static_cast<const char*>(nl) - stanza.data()) + 1;
     }
-    return out;
+    return pos;
 }
 
-// "a (= 1), b:any, c" -> {"a", "b", "c"}.
-std::vector<std::string> provided_names(std::string_view first, std::string_view stanza, std::size_t cont) {
-    std::string all(first);
-    std::string more = continuation(stanza, cont);
-    if (!more.empty()) {
-        all += ' ';
-        all += more;
-    }
-    std::vector<std::string> out;
-    for (std::string_view part : util::split(all, ',')) {
-        part = trim_value(part);
-        std::size_t end = part.find_first_of(" \t\n(:");
-        part = part.substr(0, end);
-        if (!part.empty()) {
-            out.emplace_back(part);
+// The continuation lines of a field from `pos` to `end`, as deb822_field joins them (" ." is a blank line),
+// written to `out` (at least end - pos bytes); returns the bytes written.
+std::size_t join_continuation(std::string_view stanza, std::size_t pos, std::size_t end, char* out) {
+    std::size_t n = 0;
+    while (pos < end) {
+        const void* nl = std::memchr(stanza.data() + pos, '\n', end - pos);
+        std::size_t eol =
+            nl == nullptr ? end : static_cast<std::size_t>(static_cast<const char*>(nl) - stanza.data());
+        std::string_view cont = stanza.substr(pos + 1, eol - pos - 1);
+        if (n != 0) {
+            out[n++] = '\n';
         }
+        if (trim_value(cont) != ".") {
+            std::memcpy(out + n, cont.data(), cont.size());
+            n += cont.size();
+        }
+        pos = eol + 1;
     }
-    return out;
+    return n;
 }
 
 // dpkg's "Status: want flag state": the third word.
@@ -177,6 +152,8 @@ std::string_view status_state(std::string_view status) {
     auto w = util::split(util::trim(status), ' ');
     return w.size() == 3 ? w[2] : std::string_view();
 }
+
+constexpr std::size_t k_chunk = std::size_t(1) << 20;
 
 } // namespace
 
@@ -190,32 +167,111 @@ AptIndexBuilder::AptIndexBuilder(std::string native_arch, std::vector<std::strin
     if (std::find(m_archs.begin(), m_archs.end(), m_native) == m_archs.end()) {
         m_archs.insert(m_archs.begin(), m_native);
     }
+    m_native_at =
+        static_cast<std::uint32_t>(std::find(m_archs.begin(), m_archs.end(), m_native) - m_archs.begin());
+    m_arch_names = m_archs;
 }
 
-std::string AptIndexBuilder::arch_key(std::string_view arch) const {
-    // "all" packages belong to the native architecture, as apt files them; a stanza without one too.
-    if (arch.empty() || arch == "all") {
-        return m_native;
+char* AptIndexBuilder::take(std::size_t size) {
+    if (size > m_left) {
+        // A text larger than a quarter chunk gets a chunk of its own; the current one stays current.
+        if (size > k_chunk / 4) {
+            m_chunks.push_back(std::make_unique_for_overwrite<char[]>(size));
+            return m_chunks.back().get();
+        }
+        m_chunks.push_back(std::make_unique_for_overwrite<char[]>(k_chunk));
+        m_at = m_chunks.back().get();
+        m_left = k_chunk;
     }
-    if (std::find(m_archs.begin(), m_archs.end(), arch) == m_archs.end()) {
+    char* at = m_at;
+    m_at += size;
+    m_left -= size;
+    return at;
+}
+
+void AptIndexBuilder::give_back(std::size_t unused) {
+    // Only the last take() from the current chunk (a text of its own chunk keeps its slack).
+    if (m_at != nullptr && unused <= static_cast<std::size_t>(m_at - m_chunks.back().get())) {
+        m_at -= unused;
+        m_left += unused;
+    }
+}
+
+std::string_view AptIndexBuilder::keep(std::string_view text) {
+    if (text.empty()) {
         return {};
     }
-    return std::string(arch);
+    char* at = take(text.size());
+    std::memcpy(at, text.data(), text.size());
+    return {at, text.size()};
 }
 
-AptIndexBuilder::Package& AptIndexBuilder::package(std::string_view name, const std::string& arch) {
-    std::string key(name);
-    key += ':';
-    key += arch;
-    auto [it, inserted] = m_by_key.try_emplace(std::move(key), m_packages.size());
-    if (inserted) {
-        m_packages.push_back(Package{std::string(name), arch, {}});
+std::string_view AptIndexBuilder::continuation(std::string_view stanza, std::size_t pos) {
+    std::size_t end = continuation_end(stanza, pos);
+    if (end <= pos) {
+        return {};
     }
-    return m_packages[it->second];
+    bool own_chunk = end - pos > m_left && end - pos > k_chunk / 4;
+    char* at = take(end - pos);
+    std::size_t n = join_continuation(stanza, pos, end, at);
+    if (!own_chunk) {
+        give_back(end - pos - n);
+    }
+    return {at, n};
+}
+
+int AptIndexBuilder::arch_key(std::string_view arch) const {
+    // "all" packages belong to the native architecture, as apt files them; a stanza without one too.
+    if (arch.empty() || arch == "all") {
+        return static_cast<int>(m_native_at);
+    }
+    auto it = std::find(m_archs.begin(), m_archs.end(), arch);
+    return it == m_archs.end() ? -1 : static_cast<int>(it - m_archs.begin());
+}
+
+std::uint32_t AptIndexBuilder::arch_index(std::string_view arch) {
+    auto it = std::find(m_arch_names.begin(), m_arch_names.end(), arch);
+    if (it != m_arch_names.end()) {
+        return static_cast<std::uint32_t>(it - m_arch_names.begin());
+    }
+    m_arch_names.emplace_back(arch);
+    return static_cast<std::uint32_t>(m_arch_names.size() - 1);
+}
+
+AptIndexBuilder::Package& AptIndexBuilder::package(std::string_view name, std::uint32_t arch) {
+    auto hash = [](std::string_view n, std::uint32_t a) {
+        return std::hash<std::string_view>{}(n) ^ (std::size_t(a) * 0x9e3779b97f4a7c15ULL);
+    };
+    if ((m_packages.size() + 1) * 2 > m_slots.size()) {
+        // Grown to keep the table at most half full; every package is placed again.
+        std::vector<std::uint32_t> slots(std::max<std::size_t>(1024, m_slots.size() * 2), 0);
+        std::size_t mask = slots.size() - 1;
+        for (std::size_t i = 0; i < m_packages.size(); ++i) {
+            std::size_t at = hash(m_packages[i].name, m_packages[i].arch) & mask;
+            while (slots[at] != 0) {
+                at = (at + 1) & mask;
+            }
+            slots[at] = static_cast<std::uint32_t>(i + 1);
+        }
+        m_slots.swap(slots);
+    }
+    std::size_t mask = m_slots.size() - 1;
+    std::size_t at = hash(name, arch) & mask;
+    while (m_slots[at] != 0) {
+        Package& have = m_packages[m_slots[at] - 1];
+        if (have.arch == arch && have.name == name) {
+            return have;
+        }
+        at = (at + 1) & mask;
+    }
+    m_slots[at] = static_cast<std::uint32_t>(m_packages.size() + 1);
+    m_packages.push_back(Package{keep(name), arch});
+    return m_packages.back();
 }
 
 void AptIndexBuilder::add_version(Package& pkg, Version v) {
-    for (auto& have : pkg.versions) {
+    for (std::uint32_t i = pkg.first; i != k_none; i = m_versions[i].next) {
+        Version& have = m_versions[i];
         if (have.version == v.version) {
             have.priority = std::max(have.priority, v.priority);
             if (v.pin >= 0 && (have.pin < 0 || v.pin < have.pin)) {
@@ -224,34 +280,57 @@ void AptIndexBuilder::add_version(Package& pkg, Version v) {
             have.current = have.current || v.current;
             if (!have.has_description && v.has_description) {
                 have.has_description = true;
-                have.summary = std::move(v.summary);
-                have.long_text = std::move(v.long_text);
+                have.summary = v.summary;
+                have.long_text = v.long_text;
             }
-            for (auto& p : v.provides) {
+            for (auto p : v.provides) {
                 if (std::find(have.provides.begin(), have.provides.end(), p) == have.provides.end()) {
-                    have.provides.push_back(std::move(p));
+                    have.provides.push_back(p);
                 }
             }
             return;
         }
     }
-    pkg.versions.push_back(std::move(v));
+    auto at = static_cast<std::uint32_t>(m_versions.size());
+    v.next = k_none;
+    m_versions.push_back(std::move(v));
+    if (pkg.last == k_none) {
+        pkg.first = at;
+    } else {
+        m_versions[pkg.last].next = at;
+    }
+    pkg.last = at;
 }
 
-namespace {
-// Fills the description and provides of a version from a stanza.
-template <typename Version>
-void fill_version(Version& v, std::string_view stanza, const StanzaFields& f) {
-    v.version.assign(f.version);
+void AptIndexBuilder::fill_version(Version& v, std::string_view stanza, const AptStanza& f) {
+    v.version = keep(f.version);
     v.has_description = f.has_description;
     bool use_en = f.description_first.empty() && f.description_cont == 0;
-    v.summary.assign(use_en ? f.description_en_first : f.description_first);
-    v.long_text = continuation(stanza, use_en ? f.description_en_cont : f.description_cont);
+    v.summary = keep(use_en ? f.description_en_first : f.description_first);
+    std::size_t cont = use_en ? f.description_en_cont : f.description_cont;
+    v.long_text = cont == 0 ? std::string_view() : continuation(stanza, cont);
     if (!f.provides_first.empty() || f.provides_cont != 0) {
-        v.provides = provided_names(f.provides_first, stanza, f.provides_cont);
+        // "a (= 1), b:any, c" -> {"a", "b", "c"}.
+        m_scratch.assign(f.provides_first);
+        std::size_t end = continuation_end(stanza, f.provides_cont);
+        if (f.provides_cont != 0 && end > f.provides_cont) {
+            std::size_t at = m_scratch.size();
+            m_scratch.resize(at + 1 + end - f.provides_cont);
+            std::size_t n = join_continuation(stanza, f.provides_cont, end, m_scratch.data() + at + 1);
+            m_scratch.resize(n == 0 ? at : at + 1 + n);
+            if (n != 0) {
+                m_scratch[at] = ' ';
+            }
+        }
+        for (std::string_view part : util::split(m_scratch, ',')) {
+            part = trim_value(part);
+            part = part.substr(0, part.find_first_of(" \t\n(:"));
+            if (!part.empty()) {
+                v.provides.push_back(keep(part));
+            }
+        }
     }
 }
-} // namespace
 
 void AptIndexBuilder::use_preferences(const AptPreferences* prefs, int status_priority) {
     m_prefs = prefs;
@@ -274,14 +353,14 @@ std::string_view shown_name(std::string_view name, std::string& store) {
 } // namespace
 
 void AptIndexBuilder::add_list_stanza(std::string_view stanza, int priority, const AptReleaseInfo* release) {
-    StanzaFields f = scan_fields(stanza);
+    AptStanza f(stanza);
     std::string shown;
     f.package = shown_name(f.package, shown);
     if (f.package.empty() || f.version.empty()) {
         return;
     }
-    std::string arch = arch_key(f.architecture);
-    if (arch.empty()) {
+    int arch = arch_key(f.architecture);
+    if (arch < 0) {
         return;
     }
     Version v;
@@ -289,23 +368,24 @@ void AptIndexBuilder::add_list_stanza(std::string_view stanza, int priority, con
     v.priority = priority;
     if (m_prefs != nullptr && !m_prefs->specific.empty()) {
         static const AptReleaseInfo k_no_release;
-        v.pin =
-            m_prefs->specific_pin(f.package, arch, f.version, release != nullptr ? *release : k_no_release);
+        v.pin = m_prefs->specific_pin(f.package, m_archs[static_cast<std::size_t>(arch)], f.version,
+                                      release != nullptr ? *release : k_no_release);
     }
-    add_version(package(f.package, arch), std::move(v));
+    add_version(package(f.package, static_cast<std::uint32_t>(arch)), std::move(v));
 }
 
 void AptIndexBuilder::add_status_stanza(std::string_view stanza) {
-    StanzaFields f = scan_fields(stanza);
+    AptStanza f(stanza);
     std::string shown;
     f.package = shown_name(f.package, shown);
     if (f.package.empty()) {
         return;
     }
-    std::string arch = arch_key(f.architecture);
-    if (arch.empty()) {
+    int arch_at = arch_key(f.architecture);
+    if (arch_at < 0) {
         return;
     }
+    const std::string& arch = m_archs[static_cast<std::size_t>(arch_at)];
     std::string key = std::string(f.package) + ":" + arch;
     StatusEntry entry;
     entry.current = dpkg_state_has_current_version(status_state(f.status)) && !f.version.empty();
@@ -322,32 +402,20 @@ void AptIndexBuilder::add_status_stanza(std::string_view stanza) {
     m_status[key] = std::move(entry);
 }
 
-namespace {
-// The side-file section's encoding (read back in index_apt_status.cpp): little-endian u32 and
-// length-prefixed strings.
-void put_u32(std::string& out, std::uint32_t v) {
-    char b[4];
-    std::memcpy(b, &v, 4);
-    out.append(b, 4);
-}
-void put_str(std::string& out, std::string_view s) {
-    put_u32(out, static_cast<std::uint32_t>(s.size()));
-    out.append(s);
-}
-} // namespace
-
 void AptIndexBuilder::add_list_version(std::string_view name, std::string_view arch, std::string version,
                                        int priority, int pin, bool has_description, std::string summary,
                                        std::string long_text, std::vector<std::string> provides) {
     Version v;
-    v.version = std::move(version);
+    v.version = keep(version);
     v.priority = priority;
     v.pin = pin;
     v.has_description = has_description;
-    v.summary = std::move(summary);
-    v.long_text = std::move(long_text);
-    v.provides = std::move(provides);
-    add_version(package(name, std::string(arch)), std::move(v));
+    v.summary = keep(summary);
+    v.long_text = keep(long_text);
+    for (const auto& p : provides) {
+        v.provides.push_back(keep(p));
+    }
+    add_version(package(name, arch_index(arch)), std::move(v));
 }
 
 std::vector<std::string> AptIndexBuilder::status_groups() const {
@@ -366,150 +434,10 @@ std::vector<std::string> AptIndexBuilder::status_groups() const {
     return groups;
 }
 
-std::vector<IndexRecord> AptIndexBuilder::finish(std::string* aux) {
-    // dpkg's last word on each package: a current version joins the package's versions at the status
-    // file's priority; a version that is not current is never a candidate.
-    for (auto& [key, entry] : m_status) {
-        if (!entry.current) {
-            continue;
-        }
-        std::string arch = key.substr(key.rfind(':') + 1);
-        add_version(package(m_status_names[key], arch), std::move(entry.version));
-    }
-    m_status.clear();
-    decltype(m_by_key)().swap(m_by_key); // no more lookups: its nodes and buckets are freed now
-
-    struct Chosen {
-        Version* candidate = nullptr;
-        const Version* current = nullptr;
-    };
-    auto choose = [this](Package& pkg) {
-        std::stable_sort(pkg.versions.begin(), pkg.versions.end(), [](const Version& a, const Version& b) {
-            return compare_deb_versions(a.version, b.version) > 0;
-        });
-        Chosen c;
-        std::vector<AptPolicyVersion> policy;
-        policy.reserve(pkg.versions.size());
-        for (const auto& v : pkg.versions) {
-            if (v.current) {
-                c.current = &v;
-            }
-            int priority = v.pin >= 0 && m_prefs != nullptr ? m_prefs->specific[v.pin].priority : v.priority;
-            policy.push_back({v.version, priority, v.current});
-        }
-        if (auto at = apt_candidate(policy)) {
-            c.candidate = &pkg.versions[*at];
-        }
-        return c;
-    };
-
-    // One record per name: the native package when it has versions, else the first foreign one (in
-    // APT::Architectures order) as "name:arch".
-    // The packages are grouped by sorting their positions by name (no map of names: no allocation per
-    // package), which also hands the records to PackageIndex::build in name order.
-    std::vector<std::size_t> order(m_packages.size());
-    std::iota(order.begin(), order.end(), std::size_t(0));
-    std::sort(order.begin(), order.end(),
-              [&](std::size_t a, std::size_t b) { return m_packages[a].name < m_packages[b].name; });
-    std::vector<IndexRecord> records;
-    records.reserve(order.size());
-    std::vector<std::uint32_t> group_offsets;
-    for (std::size_t group = 0; group < order.size();) {
-        std::size_t group_end = group + 1;
-        while (group_end < order.size() &&
-               m_packages[order[group_end]].name == m_packages[order[group]].name) {
-            ++group_end;
-        }
-        std::span<const std::size_t> members(order.data() + group, group_end - group);
-        const std::string& name = m_packages[order[group]].name;
-        group = group_end;
-        Package* preferred = nullptr;
-        for (const auto& arch : m_archs) {
-            for (std::size_t i : members) {
-                if (m_packages[i].arch == arch && !m_packages[i].versions.empty()) {
-                    preferred = &m_packages[i];
-                    break;
-                }
-            }
-            if (preferred != nullptr) {
-                break;
-            }
-        }
-        Chosen c;
-        if (preferred != nullptr) {
-            c = choose(*preferred);
-        }
-        // apt-cache search lists neither a package without candidate nor one without text.
-        bool listed = c.candidate != nullptr && c.candidate->has_description;
-        if (aux != nullptr) {
-            // Group: name, packages; package: arch, versions; version: string, priority, pin, flags (1 has
-            // a description, 2 its text is its record's), [summary, long text], provides.
-            group_offsets.push_back(static_cast<std::uint32_t>(aux->size()));
-            put_str(*aux, name);
-            put_u32(*aux, static_cast<std::uint32_t>(members.size()));
-            for (std::size_t i : members) {
-                const Package& pkg = m_packages[i];
-                put_str(*aux, pkg.arch);
-                put_u32(*aux, static_cast<std::uint32_t>(pkg.versions.size()));
-                for (const auto& v : pkg.versions) {
-                    bool in_record = listed && &v == c.candidate;
-                    put_str(*aux, v.version);
-                    put_u32(*aux, static_cast<std::uint32_t>(v.priority));
-                    put_u32(*aux, static_cast<std::uint32_t>(v.pin));
-                    aux->push_back(static_cast<char>((v.has_description ? 1 : 0) | (in_record ? 2 : 0)));
-                    if (v.has_description && !in_record) {
-                        put_str(*aux, v.summary);
-                        put_str(*aux, v.long_text);
-                    }
-                    put_u32(*aux, static_cast<std::uint32_t>(v.provides.size()));
-                    for (const auto& p : v.provides) {
-                        put_str(*aux, p);
-                    }
-                }
-            }
-        }
-        if (!listed) {
-            continue;
-        }
-        IndexRecord r;
-        r.name = preferred->arch == m_native ? name : name + ":" + preferred->arch;
-        r.version = c.candidate->version;
-        r.candidate = c.candidate->version;
-        // Moved, not copied: the candidate's text is read once more only here (peak memory, cold CPU).
-        r.summary = std::move(c.candidate->summary);
-        r.long_text = std::move(c.candidate->long_text);
-        if (c.current != nullptr) {
-            r.installed = true;
-            r.installed_version = c.current->version;
-        }
-        // apt lists a package when a name it provides in any version matches.
-        for (const auto& v : preferred->versions) {
-            for (const auto& p : v.provides) {
-                if (p != name && std::find(r.provides.begin(), r.provides.end(), p) == r.provides.end()) {
-                    r.provides.push_back(p);
-                }
-            }
-        }
-        records.push_back(std::move(r));
-        for (std::size_t i : members) {
-            std::vector<Version>().swap(m_packages[i].versions); // released as the records grow
-        }
-    }
-    m_packages.clear();
-    if (aux != nullptr) {
-        // The group table at the end: offsets, then their count.
-        for (std::uint32_t off : group_offsets) {
-            put_u32(*aux, off);
-        }
-        put_u32(*aux, static_cast<std::uint32_t>(group_offsets.size()));
-    }
-    return records;
-}
-
 std::unordered_set<std::string> parse_dpkg_status(std::string_view text) {
     std::unordered_set<std::string> names;
     StanzaSplitter splitter([&](std::string_view stanza) {
-        StanzaFields f = scan_fields(stanza);
+        AptStanza f(stanza);
         if (!f.package.empty() && !f.version.empty() &&
             dpkg_state_has_current_version(status_state(f.status))) {
             std::string shown;

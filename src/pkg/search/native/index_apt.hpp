@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -75,6 +76,9 @@ AptSetup apt_setup(const util::Root& root);
 /// The Packages index files under <root>/var/lib/apt/lists that apt_setup selects. Never fails.
 std::vector<std::filesystem::path> apt_list_files(const util::Root& root);
 
+/// The fields of one Packages or status stanza the apt readers use (defined in index_apt.cpp).
+struct AptStanza;
+
 /// Builds apt's view of packages from Packages stanzas and dpkg's status (plus its journal): per package
 /// the versions with their priorities, the current version (dpkg states installed, unpacked,
 /// half-configured, half-installed, triggers-awaited, triggers-pending), apt's candidate (highest priority,
@@ -106,41 +110,64 @@ public:
     const std::vector<std::string>& architectures() const { return m_archs; }
     /// The records; never fails. With `aux`, every package's versions are appended to it in name order
     /// (see apt_index's side file), the text of a version only when it is not its record's candidate.
+    /// Consumes the builder.
     std::vector<IndexRecord> finish(std::string* aux = nullptr);
+    /// The index of finish()'s records (the same bytes as PackageIndex::build of them), with finish's aux as
+    /// its extra section when `with_aux`, written from the builder's text without a copy per record.
+    /// Consumes the builder.
+    PackageIndex finish_index(std::vector<SourceStamp> stamps, bool with_aux);
 
 private:
+    static constexpr std::uint32_t k_none = ~std::uint32_t(0);
+    // The text of every version lives in the builder's arena (chunks of 1 MiB): no allocation per field.
     struct Version {
-        std::string version;
+        std::string_view version;
+        std::string_view summary;
+        std::string_view long_text;
+        std::vector<std::string_view> provides; // empty (no allocation) for most versions
         int priority = 0;
         int pin = -1; ///< the first specific pin that matches this version, -1 none
         bool current = false;
         bool has_description = false;
-        std::string summary;
-        std::string long_text;
-        std::vector<std::string> provides;
+        std::uint32_t next = k_none; ///< the package's next version (m_versions), in the order added
     };
     struct Package {
-        std::string name;
-        std::string arch;
-        std::vector<Version> versions;
+        std::string_view name;
+        std::uint32_t arch = 0; ///< in m_arch_names
+        std::uint32_t first = k_none;
+        std::uint32_t last = k_none;
     };
     struct StatusEntry {
         Version version;
         bool current = false;
     };
 
-    std::string arch_key(std::string_view arch) const;
-    Package& package(std::string_view name, const std::string& arch);
+    std::string_view keep(std::string_view text);
+    char* take(std::size_t size);
+    void give_back(std::size_t unused);
+    std::string_view continuation(std::string_view stanza, std::size_t pos);
+    void fill_version(Version& v, std::string_view stanza, const AptStanza& f);
+    int arch_key(std::string_view arch) const;
+    std::uint32_t arch_index(std::string_view arch);
+    Package& package(std::string_view name, std::uint32_t arch);
     void add_version(Package& pkg, Version v);
+    std::vector<IndexRecordView> finish_views(std::string* aux, std::vector<std::string_view>& provides);
 
     std::string m_native;
     std::vector<std::string> m_archs;
+    std::uint32_t m_native_at = 0;         // m_native in m_archs
+    std::vector<std::string> m_arch_names; // m_archs, then architectures only a replayed version names
     const AptPreferences* m_prefs = nullptr;
     int m_status_priority = 100;
+    std::vector<std::unique_ptr<char[]>> m_chunks;
+    char* m_at = nullptr;
+    std::size_t m_left = 0;
+    std::string m_scratch;
     std::vector<Package> m_packages;
-    std::unordered_map<std::string, std::size_t> m_by_key; // "name:arch"
-    std::map<std::string, StatusEntry> m_status;           // "name:arch" -> dpkg's last word
-    std::map<std::string, std::string> m_status_names;     // "name:arch" -> name
+    std::vector<Version> m_versions;
+    std::vector<std::uint32_t> m_slots; // open addressing by (name, arch): package index + 1, 0 when free
+    std::map<std::string, StatusEntry> m_status;       // "name:arch" -> dpkg's last word
+    std::map<std::string, std::string> m_status_names; // "name:arch" -> name
 };
 
 /// One version of a package as apt's policy weighs it (`version` must outlive the call).

@@ -339,9 +339,7 @@ util::Result<PackageIndex> apt_index(const util::Root& root, const AptSetup& set
             if (auto read = read_lists(setup, token, builder); !read) {
                 return util::fail(std::move(read).error());
             }
-            std::string aux;
-            std::vector<IndexRecord> records = builder.finish(&aux);
-            lists = PackageIndex::build(std::move(records), list_stamps, aux);
+            lists = builder.finish_index(list_stamps, true);
             if (!cache_file.empty()) {
                 (void)lists->save(cache_file);
             }
@@ -372,7 +370,7 @@ util::Result<PackageIndex> apt_index(const util::Root& root, const AptSetup& set
     if (auto read = read_dpkg_database(root, token, builder); !read) {
         return util::fail(std::move(read).error());
     }
-    return PackageIndex::build(builder.finish(), {});
+    return builder.finish_index({}, false);
 }
 
 } // namespace zsyncctl::pkg
