@@ -1,6 +1,5 @@
 #include "pkg/inventory/apk_version.hpp"
 
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -10,7 +9,8 @@ namespace {
 
 // Token kinds in the order apk ranks them where two versions differ in kind at the same place: the one
 // whose next token comes earlier in this list has more components, so it is newer (but see suffixes).
-enum class Kind { digit, letter, suffix, suffix_number, hash, revision, end };
+// `invalid` (the rest of a version outside the grammar) ranks first, as in apk.
+enum class Kind { invalid, digit, letter, suffix, suffix_number, hash, revision, end };
 
 struct Token {
     Kind kind;
@@ -36,21 +36,26 @@ std::string_view take_digits(std::string_view& s) {
     return out;
 }
 
-// The tokens of a valid version, END last; nullopt for one outside the grammar.
-std::optional<std::vector<Token>> tokenize(std::string_view s) {
+// The tokens of a version, END last; where it leaves the grammar, an INVALID token ends it instead (apk
+// compares the tokens before that point, so "23_foo" is still newer than "4_beta").
+std::vector<Token> tokenize(std::string_view s) {
     static constexpr std::string_view k_suffixes[] = {"alpha", "beta", "pre", "rc", "cvs",
                                                       "svn",   "git",  "hg",  "p"};
     std::vector<Token> out;
+    auto invalid = [](std::vector<Token>& tokens) {
+        tokens.push_back({Kind::invalid, {}});
+        return tokens;
+    };
     auto first = take_digits(s);
     if (first.empty()) {
-        return std::nullopt;
+        return invalid(out);
     }
     out.push_back({Kind::digit, std::string(first), 0, true});
     while (!s.empty() && s.front() == '.') {
         s.remove_prefix(1);
         auto d = take_digits(s);
         if (d.empty()) {
-            return std::nullopt;
+            return invalid(out);
         }
         out.push_back({Kind::digit, std::string(d)});
     }
@@ -71,7 +76,7 @@ std::optional<std::vector<Token>> tokenize(std::string_view s) {
             }
         }
         if (!found) {
-            return std::nullopt;
+            return invalid(out);
         }
         out.push_back({Kind::suffix, {}, rank});
         if (auto n = take_digits(s); !n.empty()) {
@@ -85,7 +90,7 @@ std::optional<std::vector<Token>> tokenize(std::string_view s) {
             ++n;
         }
         if (n == 0) {
-            return std::nullopt;
+            return invalid(out);
         }
         out.push_back({Kind::hash, std::string(s.substr(0, n))});
         s.remove_prefix(n);
@@ -94,12 +99,12 @@ std::optional<std::vector<Token>> tokenize(std::string_view s) {
         s.remove_prefix(2);
         auto r = take_digits(s);
         if (r.empty()) {
-            return std::nullopt;
+            return invalid(out);
         }
         out.push_back({Kind::revision, std::string(r)});
     }
     if (!s.empty()) {
-        return std::nullopt;
+        return invalid(out);
     }
     out.push_back({Kind::end, {}});
     return out;
@@ -139,6 +144,7 @@ int compare_same_kind(const Token& a, const Token& b) {
     case Kind::letter:
     case Kind::hash:
         return sign(a.text.compare(b.text));
+    case Kind::invalid:
     case Kind::end:
         return 0;
     }
@@ -148,14 +154,14 @@ int compare_same_kind(const Token& a, const Token& b) {
 } // namespace
 
 int compare_apk_version(std::string_view a, std::string_view b) {
-    auto ta = tokenize(a);
-    auto tb = tokenize(b);
-    if (!ta || !tb) {
-        return sign(a.compare(b));
-    }
-    for (std::size_t i = 0; i < ta->size() && i < tb->size(); ++i) {
-        const Token& x = (*ta)[i];
-        const Token& y = (*tb)[i];
+    const std::vector<Token> ta = tokenize(a);
+    const std::vector<Token> tb = tokenize(b);
+    for (std::size_t i = 0; i < ta.size() && i < tb.size(); ++i) {
+        const Token& x = ta[i];
+        const Token& y = tb[i];
+        if (x.kind == Kind::invalid && y.kind == Kind::invalid) {
+            return 0; // both leave the grammar at the same place: apk calls them equal
+        }
         if (x.kind == y.kind) {
             if (int c = compare_same_kind(x, y); c != 0) {
                 return c;
