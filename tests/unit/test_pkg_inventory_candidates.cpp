@@ -7,6 +7,7 @@
 #include "pkg/inventory/apk_index.hpp"
 #include "pkg/inventory/apk_version.hpp"
 #include "pkg/inventory/cargo_index.hpp"
+#include "temp_dir.hpp"
 
 using namespace zsyncctl::pkg;
 
@@ -148,4 +149,32 @@ TEST_CASE("cargo_index_path lays crates out as cargo's index does") {
     CHECK(cargo_index_path("abc") == "3/a/abc");
     CHECK(cargo_index_path("zs-up") == "zs/-u/zs-up");
     CHECK(cargo_index_path("Serde") == "se/rd/serde");
+}
+
+TEST_CASE("cargo_index_hosts follows crates-io's source replacement as cargo does") {
+    zsyncctl::test::TempDir home("cargo-hosts");
+    const std::string dir = home.path.string();
+    const zsyncctl::util::Root host;
+    const std::string crates_io = "registry+https://github.com/rust-lang/crates.io-index";
+    SUBCASE("no config: the sparse and the git directory names of crates.io") {
+        CHECK(cargo_index_hosts(host, dir, crates_io, nullptr) ==
+              std::vector<std::string>{"index.crates.io", "github.com"});
+    }
+    SUBCASE("replaced by a sparse registry, by a git index on the disk, by a local registry") {
+        home.write("config.toml", "[source.crates-io]\nreplace-with = \"mirror\"\n\n[source.mirror]\n"
+                                  "registry = \"sparse+http://127.0.0.1:4000/\"\n");
+        CHECK(cargo_index_hosts(host, dir, crates_io, nullptr) == std::vector<std::string>{"127.0.0.1"});
+        home.write("config.toml", "[source.crates-io]\nreplace-with = 'mirror'\n[source.mirror]\n"
+                                  "registry = 'file:///srv/index'\n");
+        CHECK(cargo_index_hosts(host, dir, crates_io, nullptr) == std::vector<std::string>{""});
+        home.write("config.toml", "[source.crates-io]\nreplace-with = \"vendored\"\n[source.vendored]\n"
+                                  "directory = \"vendor\"\n");
+        std::string why;
+        CHECK(cargo_index_hosts(host, dir, crates_io, &why).empty());
+        CHECK(why == "replaced by the directory source vendored");
+    }
+    SUBCASE("another registry: its own host") {
+        CHECK(cargo_index_hosts(host, dir, "sparse+https://my.example/index/", nullptr) ==
+              std::vector<std::string>{"my.example"});
+    }
 }

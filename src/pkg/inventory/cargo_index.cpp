@@ -260,8 +260,9 @@ std::vector<std::string> cargo_index_hosts(const util::Root& root, const std::st
         // The sparse protocol (cargo 1.70's default) caches under index.crates.io, git under github.com.
         return {"index.crates.io", "github.com"};
     }
-    std::string host = url_host(url);
-    return host.empty() ? std::vector<std::string>{} : std::vector<std::string>{host};
+    // A file:// index has no host: cargo names its directory "-<hash>".
+    return url.find("://") == std::string::npos ? std::vector<std::string>{}
+                                                : std::vector<std::string>{url_host(url)};
 }
 
 util::Result<std::vector<OutdatedPackage>> cargo_outdated(const util::Root& root,
