@@ -285,8 +285,7 @@ enum class InventoryMethod {
     /// cargo install: $CARGO_INSTALL_ROOT or $CARGO_HOME's .crates2.json (else .crates.toml); outdated from
     /// cargo's index cache ($CARGO_HOME/registry/index/*/.cache), as of cargo's last fetch
     native_cargo,
-    /// apk: lib/apk/db/installed (P:/V:/A:/T:/o:, F:/R: file lines) and etc/apk/world for explicit; outdated
-    /// against the cached APKINDEX files (var/cache/apk, etc/apk/cache), world pins and constraints skipped
+    /// apk: lib/apk/db/installed, etc/apk/world for explicit; outdated against the cached APKINDEX files
     native_apk,
 };
 
