@@ -28,6 +28,8 @@ nlohmann::json package_json(const std::string& manager, const pkg::InstalledPack
         j["branch"] = p.branch;
         j["origin"] = p.origin;
         j["commit"] = p.commit;
+    } else if (!p.origin.empty()) { // Homebrew: the tap of a formula that is not homebrew/core's
+        j["origin"] = p.origin;
     }
     return j;
 }
@@ -37,7 +39,7 @@ nlohmann::json outdated_json(const std::string& manager, const pkg::OutdatedPack
             {"name", o.name},
             {"architecture", null_if_empty(o.architecture)},
             {"installed_version", o.installed},
-            {"candidate", o.candidate},
+            {"candidate", null_if_empty(o.candidate)}, // null: not checked (skip_reason says why)
             {"skipped", !o.skip_reason.empty()},
             {"skip_reason", null_if_empty(o.skip_reason)}};
 }
@@ -119,6 +121,8 @@ void print_table(const Output& out, const pkg::InventoryReport& r, pkg::Inventor
             extra += std::string(pkg::to_string(p.reason));
             if (!p.commit.empty()) {
                 extra = p.state + "  " + p.branch + "  " + p.origin + "  " + p.commit.substr(0, 12);
+            } else if (!p.origin.empty()) {
+                extra += "  from " + p.origin;
             }
             if (p.held) {
                 extra += "  " + out.paint("held", Color::yellow);
@@ -135,7 +139,8 @@ void print_table(const Output& out, const pkg::InventoryReport& r, pkg::Inventor
     }
     for (const auto& o : r.outdated) {
         std::string line = "  " + pad(cut(name_arch(o.name, o.architecture), 48), name_w) + "  " +
-                           pad(cut(o.installed, 32), ver_w) + " -> " + cut(o.candidate, 32);
+                           pad(cut(o.installed, 32), ver_w) + " -> " +
+                           (o.candidate.empty() ? std::string("?") : cut(o.candidate, 32));
         if (!o.skip_reason.empty()) {
             line += "  " + out.paint(o.skip_reason + ", would be skipped", Color::yellow);
         }

@@ -150,8 +150,10 @@ std::optional<std::vector<std::string>> planned_names(Context& context, const st
                                {"candidate", p->candidate},
                                {"skip_reason", p->skip_reason}});
             context.out.info("skipping " + util::sanitize_for_display(p->name) + " (" + p->skip_reason +
-                             "): " + util::sanitize_for_display(p->installed) + " stays, " +
-                             util::sanitize_for_display(p->candidate) + " is not installed");
+                             "): " + util::sanitize_for_display(p->installed) + " stays" +
+                             (p->candidate.empty()
+                                  ? std::string()
+                                  : ", " + util::sanitize_for_display(p->candidate) + " is not installed"));
         }
     }
     for (const std::string& name : names) {
@@ -347,7 +349,9 @@ void register_pkg_upgrade(CLI::App& pkg, Context& context) {
         "pacman -S --needed NAMES (never -y: zsyncctl pkg refresh syncs); zypper: zypper --no-refresh\n"
         "update [NAMES]; dnf: dnf upgrade [NAMES] on its cached metadata; pip: pip install --upgrade, one\n"
         "name at a time (--all: every outdated name); npm: npm install --global NAME@VERSION... at the\n"
-        "candidates pkg outdated showed (--all: every outdated name); gem: gem update [NAMES].\n"
+        "candidates pkg outdated showed (--all: every outdated name); cargo: cargo install --locked\n"
+        "NAME@VERSION... the same way (git/path installs and chosen features skipped); gem: gem update "
+        "[NAMES].\n"
         "The manager's simulation shows the transaction before anything changes (gem has none); held\n"
         "(apt-mark hold), phased, ignored (IgnorePkg), locked (zypper addlock), excluded (dnf excludepkgs),\n"
         "pinned (PIP_CONSTRAINT) and linked (npm link) packages are shown as skipped and are not upgraded;\n"

@@ -28,6 +28,7 @@ doc["formulae"]["zstd"] = {"desc": "Zstandard is a real-time compression algorit
 doc["formulae"]["jq"] = {"desc": "Lightweight and flexible command-line JSON processor", "stable_version": "1.9"}
 doc["formulae"]["vtool"] = {"desc": "Release after a candidate", "stable_version": "1.2.0"}
 doc["formulae"]["wget"] = {"desc": "Internet file retriever", "stable_version": "1.25.0", "executables": ["wget"]}
+doc["formulae"]["neovim"] = {"desc": "Ambitious Vim-fork focused on extensibility and agility", "stable_version": "0.11.0"}
 doc["casks"]["iterm2"] = {"version": "3.5.14", "sha256": "0" * 64, "desc": "Terminal emulator as alternative to Apple's Terminal app",
                           "names": ["iTerm2"], "tap_string": "homebrew/cask"}
 doc["casks"]["firefox"] = {"version": "140.0", "sha256": "1" * 64, "desc": "Web browser", "names": ["Mozilla Firefox"],
@@ -37,7 +38,7 @@ json.dump(env, open(sys.argv[2], "w"))
 PY
 printf 'docker:docker\nhello:hello\nripgrep:rg\nwget:wget\n' >"$API/executables.txt"
 
-# keg NAME VERSION ON_REQUEST [SCHEME]: a keg with a receipt of a real receipt's keys (Homebrew 4.4's
+# keg NAME VERSION ON_REQUEST [SCHEME [TAP]]: a keg with a receipt of a real receipt's keys (Homebrew 4.4's
 # portable-ruby INSTALL_RECEIPT.json).
 keg() {
     mkdir -p "$P/Cellar/$1/$2/bin"
@@ -46,7 +47,7 @@ keg() {
  "poured_from_bottle": true, "loaded_from_api": true, "installed_as_dependency": $([ "$3" = true ] && echo false || echo true),
  "installed_on_request": $3, "changed_files": [], "time": 1750000000, "source_modified_time": 1749000000,
  "compiler": "gcc-12", "aliases": [], "runtime_dependencies": [],
- "source": {"tap": "homebrew/core", "tap_git_head": "1c6b1ffb4b0e6e1b1c4c6f2e0f3a1d5e7c9b2a4d", "spec": "stable",
+ "source": {"tap": "${5:-homebrew/core}", "tap_git_head": "1c6b1ffb4b0e6e1b1c4c6f2e0f3a1d5e7c9b2a4d", "spec": "stable",
             "path": "", "versions": {"stable": "$2", "head": null, "version_scheme": ${4:-0}}},
  "arch": "x86_64", "built_on": {"os": "Linux", "os_version": "Ubuntu 22.04.5 LTS", "cpu_family": "zen3", "glibc_version": "2.35", "oldest_cpu_family": "core2"}}
 JSON
@@ -70,6 +71,12 @@ keg jq 1.10 true; link jq 1.10
 keg vtool 1.2.0rc1 true; link vtool 1.2.0rc1
 # libfoo: not in the API (a tap's formula), and its receipt is damaged.
 mkdir -p "$P/Cellar/libfoo/1.0"; printf '{"installed_on_request": tr' >"$P/Cellar/libfoo/1.0/INSTALL_RECEIPT.json"
+# Tap formulae (the receipt's source.tap): their versions are in the tap's Ruby files, never in the API, so
+# they are shown "not checked", and a core formula of the same name (wget) is another package: not compared.
+keg mytool 0.3.0 true 0 someuser/tools; link mytool 0.3.0
+keg wget 1.20.0 true 0 someuser/tools; link wget 1.20.0
+# A HEAD keg only (brew install --HEAD): brew outdated leaves it out without --fetch-HEAD; shown skipped.
+keg neovim HEAD-1a2b3c4 true; link neovim HEAD-1a2b3c4
 # An empty rack is nothing installed.
 mkdir -p "$P/Cellar/gone"
 
@@ -92,11 +99,14 @@ expect_json '[(p["name"], p["version"], p["state"], p["reason"], p["held"]) for 
   ("docker", "28.1.1", "formula", "explicit", False), ("docker", "4.41.0,190000", "cask", "explicit", False),
   ("firefox", "139.0", "cask", "explicit", True), ("hello", "2.9", "formula", "dependency", False),
   ("iterm2", "3.5.0", "cask", "explicit", False), ("jq", "1.10", "formula", "explicit", False),
-  ("libfoo", "1.0", "formula", "unknown", False), ("ripgrep", "14.1.0", "formula", "explicit", False),
-  ("vtool", "1.2.0rc1", "formula", "explicit", False), ("zstd", "1.5.6", "formula", "explicit", True)]' \
+  ("libfoo", "1.0", "formula", "unknown", False), ("mytool", "0.3.0", "formula", "explicit", False),
+  ("neovim", "HEAD-1a2b3c4", "formula", "explicit", False), ("ripgrep", "14.1.0", "formula", "explicit", False),
+  ("vtool", "1.2.0rc1", "formula", "explicit", False), ("wget", "1.20.0", "formula", "explicit", False),
+  ("zstd", "1.5.6", "formula", "explicit", True)]' \
   "list: kegs (the linked one), casks (the newest timestamp), reasons from the receipts, pins"
 # The schema is the one every manager has.
-expect_json 'all(set(p) == {"manager", "name", "version", "architecture", "state", "state_abbrev", "installed", "reason", "held"} for p in d["packages"])' "list: the same keys as other managers"
+expect_json 'all(set(p) - {"origin"} == {"manager", "name", "version", "architecture", "state", "state_abbrev", "installed", "reason", "held"} for p in d["packages"])' "list: the same keys as other managers"
+expect_json '{p["name"]: p["origin"] for p in d["packages"] if "origin" in p} == {"mytool": "someuser/tools", "wget": "someuser/tools"}' "list: a tap formula names its tap"
 expect_json 'd["managers"][0]["status"] == "ok" and "libfoo 1.0" in d["managers"][0]["note"]' "damaged receipt: named in the note, not a failure"
 run_z --root "$R" pkg list -m homebrew
 [ "$(printf '%s\n' "$ERR" | grep -c 'INSTALL_RECEIPT')" = 1 ] && ok || fail "damaged receipt: one line on stderr: $ERR"
@@ -106,11 +116,14 @@ run_z --root "$R" --json pkg outdated -m homebrew
 expect_json 'sorted((o["name"], o["installed_version"], o["candidate"], o["skip_reason"]) for o in d["outdated"]) == [
   ("bar", "0.5.0", "0.4.0_5", None), ("docker", "4.41.0,190000", "4.42.0,195023", "auto-updates"),
   ("firefox", "139.0", "140.0", "pinned"), ("hello", "2.9", "2.12.1_1", None), ("iterm2", "3.5.0", "3.5.14", None),
-  ("ripgrep", "14.1.0", "14.1.1", None), ("vtool", "1.2.0rc1", "1.2.0", None), ("zstd", "1.5.6", "1.5.7", "pinned")]' \
-  "outdated as brew decides it: version_scheme, unlinked current keg, rc < release, 1.10 > 1.9, :latest never, pins skipped"
+  ("mytool", "0.3.0", None, "tap formula someuser/tools, not checked"), ("neovim", "HEAD-1a2b3c4", None, "HEAD, upgrade with --fetch-HEAD"),
+  ("ripgrep", "14.1.0", "14.1.1", None), ("vtool", "1.2.0rc1", "1.2.0", None),
+  ("wget", "1.20.0", None, "tap formula someuser/tools, not checked"), ("zstd", "1.5.6", "1.5.7", "pinned")]' \
+  "outdated as brew decides it: version_scheme, unlinked current keg, rc < release, 1.10 > 1.9, :latest never, pins skipped, tap formulae and HEAD kegs not checked"
 expect_json '"libfoo" in d["managers"][0]["note"]' "a formula missing from the API is named, not guessed"
 run_z --root "$R" pkg outdated -m homebrew
 expect_contains "$OUT" "pinned, would be skipped" "text: a pinned formula is shown skipped"
+expect_contains "$OUT" "-> ?  HEAD, upgrade with --fetch-HEAD, would be skipped" "text: a HEAD keg, no candidate"
 
 run_z --root "$R" --json pkg which -m homebrew rg
 [ "$CODE" = 0 ] && ok || fail "which rg: exit $CODE: $ERR"
@@ -123,7 +136,7 @@ expect_contains "$OUT" "could be installed from homebrew/core: wget" "which: tex
 
 # Everything current but pinned ones: exit 0. Relink hello to its current keg, drop the others.
 link hello 2.12.1_1
-for n in bar ripgrep vtool; do rm -rf "$P/Cellar/$n" "$P/opt/$n"; done
+for n in bar ripgrep vtool mytool wget neovim; do rm -rf "$P/Cellar/$n" "$P/opt/$n"; done
 rm -rf "$P/Caskroom/iterm2" "$P/Caskroom/docker"
 run_z --root "$R" --json pkg outdated -m homebrew
 [ "$CODE" = 0 ] && ok || fail "only pinned outdated: exit $CODE, wanted 0: $OUT $ERR"

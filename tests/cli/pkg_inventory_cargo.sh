@@ -3,7 +3,7 @@
 # with `cargo install --offline --path` into a scratch CARGO_HOME (one with two binaries), one from a local git
 # repository (`--git file://`), then into a second
 # install root named by CARGO_INSTALL_ROOT; the list equals `cargo install --list` each time, which names the
-# crate of a binary in <root>/bin, outdated is unsupported (no current registry versions on disk).
+# crate of a binary in <root>/bin; outdated of a damaged .crates2.json is exit 3.
 . "$(dirname "$0")/lib.sh"
 CARGO=$(command -v cargo || echo "$HOME/.cargo/bin/cargo")
 [ -x "$CARGO" ] || skip "cargo is not installed"
@@ -116,8 +116,8 @@ printf '{"installs": {"zs-alpha 0.2.0 (path+file' >"$CARGO_HOME/.crates2.json"
 run_z pkg list -m cargo
 [ "$CODE" = 3 ] && ok || fail "damaged .crates2.json: exit $CODE, wanted 3"
 [ "$(printf '%s\n' "$ERR" | grep -c .)" -le 2 ] && ok || fail "damaged .crates2.json: not one line: $ERR"
-# outdated: said unsupported, exit 3 when named.
+# outdated of a damaged file: could not check, exit 3 (outdated itself: pkg_upgrade_cargo.sh).
 run_z --json pkg outdated -m cargo
 [ "$CODE" = 3 ] && ok || fail "outdated: exit $CODE, wanted 3"
-expect_json 'd["managers"][0]["status"] == "unsupported"' "outdated: unsupported, with the reason"
+expect_json 'd["managers"][0]["status"] == "error"' "outdated: the damaged file is an error"
 finish

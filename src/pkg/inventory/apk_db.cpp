@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include "pkg/inventory/apk_index.hpp"
 #include "pkg/inventory/dpkg_files.hpp"
 #include "util/strings.hpp"
 
@@ -92,11 +93,6 @@ std::vector<std::string> parse_apk_world(std::string_view text) {
 
 void apk_inventory(const InventoryRequest& request, InventoryReport& report,
                    const core::CancellationToken& token) {
-    if (request.kind == InventoryKind::outdated) {
-        report.status = InventoryStatus::unsupported;
-        report.error = "pkg outdated does not read apk's APKINDEX caches yet";
-        return;
-    }
     auto text = request.root.read("/lib/apk/db/installed", 256u << 20);
     if (!text && text.error().kind == util::ErrorKind::not_found) {
         report.status = InventoryStatus::error;
@@ -114,8 +110,10 @@ void apk_inventory(const InventoryRequest& request, InventoryReport& report,
     }
     std::vector<ApkPackage> packages = parse_apk_installed(*text);
     std::vector<std::string> world;
+    std::string world_text;
     if (auto w = request.root.read("/etc/apk/world", 16u << 20)) {
-        world = parse_apk_world(*w);
+        world_text = std::move(*w);
+        world = parse_apk_world(world_text);
     }
     auto reason_of = [&](const std::string& name) {
         if (world.empty()) {
@@ -153,7 +151,15 @@ void apk_inventory(const InventoryRequest& request, InventoryReport& report,
             }
         }
         if (!report.info.empty()) {
-            report.note = "candidate versions are not read yet (apk's APKINDEX caches)";
+            std::vector<std::string> files;
+            auto candidates = read_apk_candidates(request.root, &files, nullptr, token);
+            for (auto& i : report.info) {
+                auto c = candidates ? candidates->find(i.name) : decltype(candidates->find(i.name))();
+                i.candidate = candidates && c != candidates->end() ? c->second : "";
+            }
+            if (files.empty()) {
+                report.note = "no cached apk index: no candidate (run zsyncctl pkg refresh -m apk)";
+            }
         }
         break;
     case InventoryKind::which: {
@@ -170,8 +176,18 @@ void apk_inventory(const InventoryRequest& request, InventoryReport& report,
         }
         break;
     }
-    case InventoryKind::outdated:
+    case InventoryKind::outdated: {
+        auto outdated = apk_outdated(request.root, packages, world_text, &report.note, token);
+        if (!outdated) {
+            report.status = outdated.error().kind == util::ErrorKind::cancelled ? InventoryStatus::cancelled
+                                                                                : InventoryStatus::error;
+            report.error = outdated.error().message;
+            report.hint = outdated.error().hint;
+            break;
+        }
+        report.outdated = std::move(*outdated);
         break;
+    }
     }
 }
 

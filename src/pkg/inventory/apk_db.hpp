@@ -32,8 +32,8 @@ std::vector<ApkPackage> parse_apk_installed(std::string_view text);
 std::vector<std::string> parse_apk_world(std::string_view text);
 
 /// pkg list / which / info for apk (the registry's native_apk method) from lib/apk/db/installed under the
-/// root (explicit when etc/apk/world names the package, else dependency); outdated is unsupported (apk's
-/// APKINDEX caches are gzip'd tar archives not read yet). Fills `report`.
+/// root (explicit when etc/apk/world names the package, else dependency); outdated and info's candidate from
+/// apk's cached APKINDEX files (apk_index.hpp). Fills `report`.
 void apk_inventory(const InventoryRequest& request, InventoryReport& report,
                    const core::CancellationToken& token);
 

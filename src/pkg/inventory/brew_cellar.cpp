@@ -81,6 +81,7 @@ struct Receipt {
     bool damaged = false;
     InstallReason reason = InstallReason::unknown;
     int scheme = 0;
+    std::string tap; // source.tap: "homebrew/core", "user/tap"
 };
 
 Receipt read_receipt(const util::Root& root, const std::string& file) {
@@ -99,6 +100,9 @@ Receipt read_receipt(const util::Root& root, const std::string& file) {
         r.reason = it->get<bool>() ? InstallReason::explicit_install : InstallReason::dependency;
     }
     if (auto src = doc.find("source"); src != doc.end() && src->is_object()) {
+        if (auto t = src->find("tap"); t != src->end() && t->is_string()) {
+            r.tap = t->get<std::string>();
+        }
         if (auto v = src->find("versions"); v != src->end() && v->is_object()) {
             if (auto s = v->find("version_scheme"); s != v->end() && s->is_number_integer()) {
                 r.scheme = s->get<int>();
@@ -146,6 +150,7 @@ util::Result<void> read_formulae(const util::Root& root, BrewPrefix& out,
             }
             if (keg == f.version) {
                 f.reason = r.reason;
+                f.tap = r.tap;
             }
         }
         // A pin is the symlink var/homebrew/pinned/<name> to the pinned keg (formula_pin.rb).

@@ -252,6 +252,9 @@ void list(const BrewPrefix& brew, InventoryReport& report) {
         p.state = b.cask ? "cask" : "formula";
         p.reason = b.reason;
         p.held = b.pinned;
+        if (!b.tap.empty() && b.tap != "homebrew/core") {
+            p.origin = b.tap; // a tap's formula: where it comes from
+        }
         report.packages.push_back(std::move(p));
     }
 }
@@ -266,6 +269,19 @@ util::Result<void> outdated(const util::Root& root, const BrewPrefix& brew, Inve
         OutdatedPackage o;
         o.name = b.name;
         o.installed = b.version;
+        if (!b.cask && !b.tap.empty() && b.tap != "homebrew/core") {
+            // A tap's formula: its version is in the tap's Ruby file (brew evaluates it), never in the
+            // API; a core formula of the same name is another package.
+            o.skip_reason = "tap formula " + b.tap + ", not checked";
+            report.outdated.push_back(std::move(o));
+            continue;
+        }
+        if (!b.cask && !b.versions.empty() && std::all_of(b.versions.begin(), b.versions.end(), is_head)) {
+            // brew outdated leaves HEAD kegs out unless --fetch-HEAD asks the repository for new commits.
+            o.skip_reason = "HEAD, upgrade with --fetch-HEAD";
+            report.outdated.push_back(std::move(o));
+            continue;
+        }
         if (!b.cask) {
             const ApiFormula* latest = find_api(api->formulae, api->formula_renames, b.name);
             if (latest == nullptr || latest->pkg_version.empty()) {

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "pkg/inventory/cargo_index.hpp"
 #include "util/strings.hpp"
 
 namespace zsyncctl::pkg {
@@ -84,6 +85,15 @@ util::Result<std::vector<CargoInstall>> parse_crates2_json(const std::string& te
                 }
             }
         }
+        if (entry.is_object()) {
+            auto features = entry.find("features");
+            auto flag = [&](const char* key) {
+                auto f = entry.find(key);
+                return f != entry.end() && f->is_boolean() && f->get<bool>();
+            };
+            c.custom_features = (features != entry.end() && features->is_array() && !features->empty()) ||
+                                flag("all_features") || flag("no_default_features");
+        }
         out.push_back(std::move(c));
     }
     return out;
@@ -104,6 +114,21 @@ std::string install_root(const util::Root& root) {
             }
             return v;
         }
+    }
+    if (auto home = root.home(); home && root.is_host()) {
+        return home->string() + "/.cargo";
+    }
+    std::string home = env("HOME");
+    return home.empty() ? std::string() : home + "/.cargo";
+}
+
+// $CARGO_HOME, else ~/.cargo: where cargo keeps its registry caches (the install root may be elsewhere).
+std::string cargo_home(const util::Root& root) {
+    if (std::string v = env("CARGO_HOME"); !v.empty() && v.front() == '/') {
+        while (v.size() > 1 && v.back() == '/') {
+            v.pop_back();
+        }
+        return v;
     }
     if (auto home = root.home(); home && root.is_host()) {
         return home->string() + "/.cargo";
@@ -152,13 +177,6 @@ util::Result<std::vector<CargoInstall>> read_cargo_installs(const util::Root& ro
 
 void cargo_inventory(const InventoryRequest& request, InventoryReport& report,
                      const core::CancellationToken& token) {
-    if (request.kind == InventoryKind::outdated) {
-        report.status = InventoryStatus::unsupported;
-        report.error =
-            "cargo keeps no current list of the registry's versions on disk (its index cache holds "
-            "only what it last resolved), so pkg outdated does not read cargo";
-        return;
-    }
     const std::string dir = install_root(request.root);
     if (dir.empty()) {
         report.status = InventoryStatus::error;
@@ -222,8 +240,17 @@ void cargo_inventory(const InventoryRequest& request, InventoryReport& report,
         }
         break;
     }
-    case InventoryKind::outdated:
+    case InventoryKind::outdated: {
+        auto outdated =
+            cargo_outdated(request.root, cargo_home(request.root), *installs, &report.note, token);
+        if (!outdated) {
+            report.status = InventoryStatus::cancelled;
+            report.error = outdated.error().message;
+            break;
+        }
+        report.outdated = std::move(*outdated);
         break;
+    }
     }
 }
 

@@ -18,6 +18,8 @@ struct CargoInstall {
     std::string
         source; ///< the package id's source: "registry+https://...", "git+https://...#rev", "path+file://..."
     std::vector<std::string> bins;
+    /// .crates2.json records chosen features (--features, --all-features, --no-default-features).
+    bool custom_features = false;
 };
 
 /// A cargo package id, "NAME VERSION (SOURCE)", split; false when it is not one. Never fails otherwise.
@@ -31,8 +33,9 @@ util::Result<std::vector<CargoInstall>> read_cargo_installs(const util::Root& ro
 
 /// pkg list / info / which for cargo (the registry's native_cargo method): the install root is
 /// $CARGO_INSTALL_ROOT, else $CARGO_HOME, else ~/.cargo (cargo install's own order without --root or a
-/// config file's install.root); which matches <root>/bin/CMD against the recorded binaries; outdated is
-/// reported unsupported (the registry's versions are on no disk cargo keeps current). Fills `report`.
+/// config file's install.root); which matches <root>/bin/CMD against the recorded binaries; outdated reads
+/// the candidates from cargo's index cache under $CARGO_HOME (else ~/.cargo), never fetching
+/// (cargo_index.hpp). Fills `report`.
 void cargo_inventory(const InventoryRequest& request, InventoryReport& report,
                      const core::CancellationToken& token);
 

@@ -282,10 +282,10 @@ enum class InventoryMethod {
     /// Homebrew: Cellar/<name>/<version>/INSTALL_RECEIPT.json, Caskroom/<token>/.metadata and the pins of
     /// the prefix; outdated, info and which's "could be installed from" against brew's own API cache
     native_homebrew,
-    /// cargo install: $CARGO_INSTALL_ROOT or $CARGO_HOME's .crates2.json (else .crates.toml); outdated not
-    /// read (the registry's versions are on no disk cargo keeps current)
+    /// cargo install: $CARGO_INSTALL_ROOT or $CARGO_HOME's .crates2.json (else .crates.toml); outdated from
+    /// cargo's index cache ($CARGO_HOME/registry/index/*/.cache), as of cargo's last fetch
     native_cargo,
-    /// apk: lib/apk/db/installed (P:/V:/A:/T:/o:, F:/R: file lines) and etc/apk/world for explicit
+    /// apk: lib/apk/db/installed, etc/apk/world for explicit; outdated against the cached APKINDEX files
     native_apk,
 };
 

@@ -200,6 +200,13 @@ std::vector<Manager> language_managers() {
                 {
                     .install_prefix = {"cargo", "install", "--color", "never"},
                     .remove_prefix = {"cargo", "uninstall", "--color", "never"},
+                    // `cargo install NAME@VERSION` at the candidate pkg outdated showed (cargo replaces the
+                    // installed version), --locked: the Cargo.lock the crate was published with, as its
+                    // author tested it (without it cargo resolves every dependency anew, and a semver-
+                    // compatible release of one can break the build). No upgrade-all: --all takes the
+                    // outdated names that are not skipped (git/path installs, chosen features).
+                    .upgrade_prefix = {"cargo", "install", "--color", "never", "--locked"},
+                    .upgrade_candidate_separator = "@",
                 },
             .inventory = {.method = InventoryMethod::native_cargo},
         },
