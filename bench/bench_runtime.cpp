@@ -7,6 +7,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_future.hpp>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <atomic>
@@ -39,6 +40,26 @@ struct Options {
 
 double seconds_since(Clock::time_point start) {
     return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// CPU seconds (user + system) of the whole process so far: the pool that is not measured sleeps, so the
+// difference around one measurement is that side's CPU, which load from other processes inflates far
+// less than it inflates wall time.
+double cpu_seconds() {
+    rusage ru{};
+    getrusage(RUSAGE_SELF, &ru);
+    return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+           static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+// Runs `measure()` (which returns wall seconds for `n` tasks); appends tasks/s to `rate` and CPU
+// nanoseconds per task to `cpu`.
+template <typename Measure>
+void timed(std::size_t n, std::vector<double>& rate, std::vector<double>& cpu, Measure measure) {
+    double c0 = cpu_seconds();
+    double wall = measure();
+    cpu.push_back((cpu_seconds() - c0) * 1e9 / static_cast<double>(n));
+    rate.push_back(static_cast<double>(n) / wall);
 }
 
 // Raw pool: N fire-and-forget tasks, the last one to finish releases the submitter.
@@ -220,15 +241,15 @@ int main(int argc, char** argv) {
         }
     } else {
         // Interleave ours and theirs round by round so machine noise hits both alike.
-        std::vector<double> os, as, osp, asp, ol, al;
+        std::vector<double> os, as, osp, asp, ol, al, osc, asc, ospc, aspc;
         auto ours = [&] {
-            os.push_back(o.tasks / ours_submit(pool, o.tasks));
-            osp.push_back(o.tasks / ours_spawn(**rt, o.tasks));
+            timed(o.tasks, os, osc, [&] { return ours_submit(pool, o.tasks); });
+            timed(o.tasks, osp, ospc, [&] { return ours_spawn(**rt, o.tasks); });
             ol.push_back(ours_await(**rt, o.awaits / o.rounds));
         };
         auto theirs = [&] {
-            as.push_back(o.tasks / asio_submit(asio_pool, o.tasks));
-            asp.push_back(o.tasks / asio_spawn(asio_pool, o.tasks));
+            timed(o.tasks, as, asc, [&] { return asio_submit(asio_pool, o.tasks); });
+            timed(o.tasks, asp, aspc, [&] { return asio_spawn(asio_pool, o.tasks); });
             al.push_back(asio_await(asio_pool, o.awaits / o.rounds));
         };
         for (std::size_t r = 0; r < o.rounds; ++r) {
@@ -246,6 +267,8 @@ int main(int argc, char** argv) {
         report("spawn+await-all throughput", "ktask/s", bench::median(osp) / 1e3, bench::median(asp) / 1e3,
                false);
         report("future await latency (median)", "us", bench::median(ol), bench::median(al), true);
+        report("submit+complete CPU per task", "ns", bench::median(osc), bench::median(asc), true);
+        report("spawn+await-all CPU per task", "ns", bench::median(ospc), bench::median(aspc), true);
     }
 
     asio_pool.join();

@@ -31,9 +31,10 @@ struct FutureState {
     std::atomic<bool> ready{false};
 };
 
-/// How long Future::wait() spins for a result before it sleeps on the condition variable: a short task
-/// on the pool completes within this, and the wait then costs no futex wait and wake-up on either side
-/// (bench/bench_runtime's await latency, where a sleep-first wait lost to boost::asio).
+/// The most Future::wait() spins for a result before it sleeps on the condition variable (the budget
+/// adapts per thread, detail::AdaptiveSpin): a short task on the pool completes within this, and the wait
+/// then costs no futex wait and wake-up on either side (bench/bench_runtime's await latency, where a
+/// sleep-first wait lost to boost::asio).
 inline constexpr std::chrono::microseconds k_wait_spin{30};
 
 /// Turns the exception in flight into an `internal` error, so nothing escapes a task.
@@ -156,7 +157,8 @@ public:
             return util::fail(runtime_error(RuntimeErrc::FutureAlreadyAwaited));
         }
         auto state = std::move(m_state);
-        detail::spin_until([&] { return state->ready.load(std::memory_order_acquire); }, detail::k_wait_spin);
+        thread_local detail::AdaptiveSpin spin;
+        spin.spin([&] { return state->ready.load(std::memory_order_acquire); }, detail::k_wait_spin);
         std::unique_lock lock(state->mutex);
         state->ready_cv.wait(lock, [&] { return state->result.has_value(); });
         return std::move(*state->result);

@@ -90,8 +90,9 @@ struct ThreadPool::State {
     std::vector<std::thread::id> exited;
 
     // Returns once a task is queued or after about 50 us (never holds the mutex); only one worker at a time.
-    // While a worker is in here (spinners > 0) submit() wakes nobody: every worker that raised `spinners`
-    // takes the mutex and looks at the queue after lowering it, so the task is seen without a futex wake.
+    // While a worker is in here submit() wakes nobody for the first queued task: every worker that raised
+    // `spinners` takes the mutex and looks at the queue after lowering it, so the task is seen without a
+    // futex wake on either side.
     void spin_for_work() {
         if (spinners.fetch_add(1, std::memory_order_relaxed) != 0) {
             spinners.fetch_sub(1, std::memory_order_relaxed);
@@ -102,11 +103,12 @@ struct ThreadPool::State {
         spinners.fetch_sub(1, std::memory_order_relaxed);
     }
 
-    // Whether a task just queued (mutex held) needs a sleeping worker woken: not while a worker spins for
-    // work (it takes the task), and not when every sleeper already has a wake-up on its way. Counts the
-    // wake-up it asks for; the caller calls work_cv.notify_one() after unlocking.
+    // Whether the queue (mutex held, not empty) needs a sleeping worker woken: not while the workers
+    // spinning for work can take every queued task, and not when every sleeper already has a wake-up on
+    // its way. Counts the wake-up it asks for; the caller calls work_cv.notify_one() after unlocking.
     bool claim_wakeup() {
-        if (spinners.load(std::memory_order_relaxed) != 0 || idle <= wakeups_in_flight) {
+        if (queue.size() <= static_cast<std::size_t>(spinners.load(std::memory_order_relaxed)) ||
+            idle <= wakeups_in_flight) {
             return false;
         }
         ++wakeups_in_flight;
