@@ -19,9 +19,9 @@ void EventLoop::drop_everything() {
     // Captures may add timers or post while they are destroyed (an abandoned promise runs its
     // continuation); take the containers out first and repeat until nothing is left.
     for (int round = 0; round < 16; ++round) {
-        auto io_ops = std::move(m_io_ops);
-        m_io_ops.clear();
+        auto fd_io = std::move(m_fd_io);
         m_fd_io.clear();
+        m_io_live = 0;
         auto deferred = std::move(m_deferred);
         m_deferred.clear();
         auto watches = std::move(m_watches);
@@ -34,7 +34,7 @@ void EventLoop::drop_everything() {
             std::lock_guard lock(m_post_mutex);
             posted.swap(m_posted);
         }
-        if (watches.empty() && timers.empty() && posted.empty() && io_ops.empty() && deferred.empty()) {
+        if (watches.empty() && timers.empty() && posted.empty() && fd_io.empty() && deferred.empty()) {
             break;
         }
     }
@@ -165,6 +165,10 @@ void EventLoop::close() {
 }
 
 void EventLoop::dispatch_fd(WatchId id, std::uint32_t revents) {
+    if ((id & k_io_watch) != 0) {
+        on_io_ready(static_cast<int>(static_cast<std::uint32_t>(id)), revents); // the readiness path's fd
+        return;
+    }
     auto it = m_watches.find(id);
     if (it == m_watches.end()) {
         return;

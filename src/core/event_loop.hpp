@@ -130,7 +130,7 @@ public:
     /// that was used with recv_async/send_async.
     void close_io(int fd);
     /// Operations in flight (tests and diagnostics).
-    std::size_t io_count() const { return m_io_ops.size() + backend_io_count(); }
+    std::size_t io_count() const { return m_io_live + backend_io_count(); }
 
 protected:
     EventLoop();
@@ -183,37 +183,42 @@ private:
     /// Runs the completions queued by defer(), including those they queue.
     void run_deferred();
 
-    // The readiness path (event_loop_io.cpp): one watch per fd, its interest narrowed lazily.
-    /// One receive or send of the readiness path.
-    struct IoOp {
-        int fd = -1;
-        bool send = false;
-        bool done = false; // completed; its callback is deferred
-        int error = 0;
-        std::string buffer;
-        std::size_t offset = 0;
+    // The readiness path (event_loop_io.cpp): one backend registration per fd, its interest narrowed
+    // lazily; an fd's operations live in its slot of m_fd_io (no allocation per operation).
+    /// An fd's registration, the interest it has and the receive and send waiting on it.
+    struct FdIo {
+        std::uint32_t mask = 0;       // the interest registered with the backend; 0: not registered
+        std::uint32_t generation = 0; // bumped per operation, part of its IoId (kept across close_io)
+        std::uint32_t epoch = 0;      // bumped by close_io: a callback that closed the fd is noticed
+        IoId recv_id = 0;             // the receive in flight; 0: none
+        bool recv_done = false;       // completed with recv_error, its callback deferred
+        int recv_error = 0;
         RecvCallback recv;
+        IoId send_id = 0;       // the send in flight (until its callback has run); 0: none
+        bool send_wait = false; // the send found the socket full and waits for writability
+        bool send_done = false; // completed with send_error, its callback deferred
+        int send_error = 0;
+        std::size_t offset = 0;
+        std::string buffer;
         SendCallback sent;
     };
-    /// An fd's watch, the interest it has and the operations waiting on it.
-    struct FdIo {
-        WatchId watch = 0;
-        std::uint32_t mask = 0;
-        IoId recv = 0;
-        IoId send = 0;
-        bool send_wait = false; // the send found the socket full and waits for writability
-    };
+    /// The key the readiness path registers an fd under with the backend (watch ids never get there).
+    static constexpr WatchId k_io_watch = 1ULL << 61;
     /// The readiness state of `fd` (the table grows to hold it).
     FdIo& fd_io(int fd);
-    /// The fd's watch fired: receive and/or continue the send, then narrow the interest if nothing wants it.
+    /// A fresh id for an operation on `fd`: the fd in the low 32 bits, its slot's generation above.
+    static IoId next_io_id(int fd, FdIo& f);
+    /// The fd's registration fired: receive and/or continue the send, then narrow the interest if nothing
+    /// wants it.
     void on_io_ready(int fd, std::uint32_t revents);
-    /// Widens the fd's watch to what its operations need (adds the watch on first use).
+    /// Widens the fd's registration to what its operations need (registers it on first use).
     void update_io_watch(int fd);
     /// Marks operation `id` done with `error` and defers its callback.
     void finish_io(IoId id, int error);
-    std::unordered_map<IoId, IoOp> m_io_ops;              // readiness-path operations in flight
+    /// Runs the deferred callback of operation `id` if it is still the fd's (not cancelled or closed).
+    void complete_io(IoId id);
     std::vector<FdIo> m_fd_io;                            // by fd
-    IoId m_next_io = 1;                                   // below k_native_io
+    std::size_t m_io_live = 0;                            // readiness-path operations in flight
     std::unique_ptr<char[]> m_recv_scratch;               // k_recv_chunk bytes, made on first receive
     std::vector<util::UniqueFunction<void()>> m_deferred; // completions to run before the next wait
 

@@ -1,8 +1,10 @@
 // Completion-based socket I/O of the EventLoop: the public calls, and the readiness path that the epoll
-// backend uses (and the io_uring backend where the kernel has no provided-buffer rings): one watch per
-// fd, a recv()/send() when it is ready. The watch's interest is widened at once when an operation needs
-// it and narrowed lazily, when an event finds nothing to do, so a connection that answers and receives
-// again in the same callback costs no epoll_ctl.
+// backend uses (and the io_uring backend where the kernel has no provided-buffer rings): one backend
+// registration per fd, a recv()/send() when it is ready. The registration's interest is widened at once
+// when an operation needs it and narrowed lazily, when an event finds nothing to do, so a connection that
+// answers and receives again in the same callback costs no epoll_ctl. An operation lives in its fd's slot
+// (the callback inline in it, the send's buffer moved in): no allocation and no table lookup per
+// operation, and readiness goes straight to the fd's slot (k_io_watch), not through the watch table.
 
 #include <sys/socket.h>
 
@@ -11,6 +13,14 @@
 #include "core/event_loop.hpp"
 
 namespace zsyncctl::core {
+
+namespace {
+
+int fd_of(EventLoop::IoId id) {
+    return static_cast<int>(static_cast<std::uint32_t>(id));
+}
+
+} // namespace
 
 EventLoop::IoId EventLoop::recv_async(int fd, RecvCallback done) {
     return backend_recv(fd, done);
@@ -24,37 +34,45 @@ bool EventLoop::cancel_io(IoId id) {
     if ((id & k_native_io) != 0) {
         return backend_cancel_io(id);
     }
-    auto it = m_io_ops.find(id);
-    if (it == m_io_ops.end()) {
+    const int fd = fd_of(id);
+    if (id == 0 || static_cast<std::size_t>(fd) >= m_fd_io.size()) {
         return false;
     }
-    if (static_cast<std::size_t>(it->second.fd) < m_fd_io.size()) {
-        FdIo& f = m_fd_io[static_cast<std::size_t>(it->second.fd)];
-        if (f.recv == id) {
-            f.recv = 0;
-        }
-        if (f.send == id) {
-            f.send = 0;
-            f.send_wait = false;
-        }
+    FdIo& f = m_fd_io[static_cast<std::size_t>(fd)];
+    // The callbacks are destroyed at return, after the slot is consistent.
+    RecvCallback recv;
+    SendCallback sent;
+    if (f.recv_id == id) {
+        f.recv_id = 0;
+        f.recv_done = false;
+        recv = std::move(f.recv);
+    } else if (f.send_id == id) {
+        f.send_id = 0;
+        f.send_wait = false;
+        f.send_done = false;
+        sent = std::move(f.sent);
+        f.buffer.clear();
+    } else {
+        return false;
     }
-    auto node = m_io_ops.extract(it); // the callback is destroyed after the table is consistent
+    --m_io_live;
     return true;
 }
 
 void EventLoop::close_io(int fd) {
     if (fd >= 0 && static_cast<std::size_t>(fd) < m_fd_io.size()) {
-        FdIo f = m_fd_io[static_cast<std::size_t>(fd)];
-        m_fd_io[static_cast<std::size_t>(fd)] = FdIo{};
-        if (f.recv != 0) {
-            auto node = m_io_ops.extract(f.recv);
+        FdIo& f = m_fd_io[static_cast<std::size_t>(fd)];
+        RecvCallback recv = std::move(f.recv); // destroyed at the end, after the slot is consistent
+        SendCallback sent = std::move(f.sent);
+        m_io_live -= (f.recv_id != 0 ? 1U : 0U) + (f.send_id != 0 ? 1U : 0U);
+        if (f.mask != 0) {
+            backend_remove(k_io_watch | static_cast<std::uint32_t>(fd), fd);
         }
-        if (f.send != 0) {
-            auto node = m_io_ops.extract(f.send);
-        }
-        if (f.watch != 0) {
-            unwatch_fd(f.watch);
-        }
+        const std::uint32_t generation = f.generation; // stale ids must not match the next operations
+        const std::uint32_t epoch = f.epoch + 1;
+        f = FdIo{};
+        f.generation = generation;
+        f.epoch = epoch;
     }
     backend_close_io(fd);
 }
@@ -80,46 +98,55 @@ EventLoop::FdIo& EventLoop::fd_io(int fd) {
     return m_fd_io[static_cast<std::size_t>(fd)];
 }
 
+EventLoop::IoId EventLoop::next_io_id(int fd, FdIo& f) {
+    // 1 .. 2^30-1: an id is never 0 and stays below k_native_io.
+    f.generation = f.generation % 0x3fffffffU + 1;
+    return (static_cast<IoId>(f.generation) << 32) | static_cast<std::uint32_t>(fd);
+}
+
 EventLoop::IoId EventLoop::ready_recv(int fd, RecvCallback& done) {
-    if (fd < 0 || fd_io(fd).recv != 0) {
+    if (fd < 0 || fd_io(fd).recv_id != 0) {
         defer([cb = std::move(done), fd]() mutable { cb({}, fd < 0 ? EBADF : EBUSY); });
         return 0;
     }
-    IoId id = m_next_io++;
-    IoOp& op = m_io_ops[id];
-    op.fd = fd;
-    op.recv = std::move(done);
-    fd_io(fd).recv = id;
+    FdIo& f = fd_io(fd);
+    IoId id = next_io_id(fd, f);
+    f.recv_id = id;
+    f.recv_done = false;
+    f.recv = std::move(done);
+    ++m_io_live;
     update_io_watch(fd);
     return id;
 }
 
 EventLoop::IoId EventLoop::ready_send(int fd, std::string& data, SendCallback& done) {
-    if (fd < 0 || fd_io(fd).send != 0) {
+    if (fd < 0 || fd_io(fd).send_id != 0) {
         defer(
             [cb = std::move(done), buf = std::move(data), fd]() mutable { cb(fd < 0 ? EBADF : EBUSY, buf); });
         return 0;
     }
-    IoId id = m_next_io++;
-    IoOp& op = m_io_ops[id];
-    op.fd = fd;
-    op.send = true;
-    op.buffer = std::move(data);
-    op.sent = std::move(done);
+    FdIo& f = fd_io(fd);
+    IoId id = next_io_id(fd, f);
     // In flight until its callback has run (a send that completed at once included): close_io drops it.
-    fd_io(fd).send = id;
+    f.send_id = id;
+    f.send_wait = false;
+    f.send_done = false;
+    f.offset = 0;
+    f.buffer = std::move(data);
+    f.sent = std::move(done);
+    ++m_io_live;
     // Most sends fit in the socket buffer: try at once, and watch for writability only when it is full.
-    while (op.offset < op.buffer.size()) {
-        ssize_t n = ::send(fd, op.buffer.data() + op.offset, op.buffer.size() - op.offset, MSG_NOSIGNAL);
+    while (f.offset < f.buffer.size()) {
+        ssize_t n = ::send(fd, f.buffer.data() + f.offset, f.buffer.size() - f.offset, MSG_NOSIGNAL);
         if (n > 0) {
-            op.offset += static_cast<std::size_t>(n);
+            f.offset += static_cast<std::size_t>(n);
             continue;
         }
         if (n < 0 && errno == EINTR) {
             continue;
         }
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            fd_io(fd).send_wait = true;
+            f.send_wait = true;
             update_io_watch(fd);
             return id;
         }
@@ -131,65 +158,76 @@ EventLoop::IoId EventLoop::ready_send(int fd, std::string& data, SendCallback& d
 }
 
 void EventLoop::finish_io(IoId id, int error) {
-    auto it = m_io_ops.find(id);
-    if (it == m_io_ops.end()) {
+    const int fd = fd_of(id);
+    if (id == 0 || static_cast<std::size_t>(fd) >= m_fd_io.size()) {
         return;
     }
-    it->second.done = true;
-    it->second.error = error;
-    defer([this, id] {
-        auto node = m_io_ops.extract(id);
-        if (node.empty()) {
-            return; // cancelled before its callback ran
-        }
-        IoOp& op = node.mapped();
-        if (static_cast<std::size_t>(op.fd) < m_fd_io.size()) {
-            FdIo& f = m_fd_io[static_cast<std::size_t>(op.fd)];
-            if (f.recv == id) {
-                f.recv = 0;
-            }
-            if (f.send == id) {
-                f.send = 0;
-                f.send_wait = false;
-            }
-        }
-        if (op.send) {
-            op.sent(op.error, op.buffer);
-        } else {
-            op.recv({}, op.error);
-        }
-    });
+    FdIo& f = m_fd_io[static_cast<std::size_t>(fd)];
+    if (f.recv_id == id) {
+        f.recv_done = true;
+        f.recv_error = error;
+    } else if (f.send_id == id) {
+        f.send_done = true;
+        f.send_wait = false;
+        f.send_error = error;
+    } else {
+        return;
+    }
+    defer([this, id] { complete_io(id); });
+}
+
+void EventLoop::complete_io(IoId id) {
+    const int fd = fd_of(id);
+    if (static_cast<std::size_t>(fd) >= m_fd_io.size()) {
+        return;
+    }
+    FdIo& f = m_fd_io[static_cast<std::size_t>(fd)];
+    if (f.recv_id == id && f.recv_done) {
+        f.recv_id = 0;
+        f.recv_done = false;
+        --m_io_live;
+        RecvCallback cb = std::move(f.recv);
+        cb({}, f.recv_error);
+    } else if (f.send_id == id && f.send_done) {
+        f.send_id = 0;
+        f.send_done = false;
+        --m_io_live;
+        SendCallback cb = std::move(f.sent);
+        std::string buffer = std::move(f.buffer);
+        const int error = f.send_error;
+        cb(error, buffer);
+    }
+    // Otherwise cancelled or closed before its callback ran.
 }
 
 void EventLoop::update_io_watch(int fd) {
     FdIo& f = fd_io(fd);
     // A send that completed at once (its callback deferred) needs no writability: only one that waits.
-    std::uint32_t want = (f.recv != 0 ? k_readable : 0U) | (f.send != 0 && f.send_wait ? k_writable : 0U);
+    const std::uint32_t want = (f.recv_id != 0 && !f.recv_done ? k_readable : 0U) |
+                               (f.send_id != 0 && f.send_wait ? k_writable : 0U);
     if ((want & ~f.mask) == 0) {
         return; // everything needed is watched already (extra interest is dropped lazily)
     }
-    if (f.watch == 0) {
-        auto watched = watch_fd(fd, want, [this, fd](std::uint32_t revents) { on_io_ready(fd, revents); });
-        if (!watched) {
-            IoId recv = f.recv;
-            IoId send = f.send;
-            f = FdIo{};
-            finish_io(recv, EBADF);
-            finish_io(send, EBADF);
-            return;
-        }
-        m_fd_io[static_cast<std::size_t>(fd)].watch = *watched;
-        m_fd_io[static_cast<std::size_t>(fd)].mask = want;
+    const WatchId key = k_io_watch | static_cast<std::uint32_t>(fd);
+    util::Result<void> changed = f.mask == 0 ? backend_add(key, fd, want) : backend_modify(key, fd, want);
+    if (!changed) {
+        // The fd cannot be watched (closed, or not a socket): its operations fail.
+        IoId recv = f.recv_done ? 0 : f.recv_id;
+        IoId send = f.send_wait ? f.send_id : 0;
+        finish_io(recv, EBADF);
+        finish_io(send, EBADF);
         return;
     }
-    modify_fd(f.watch, want);
     f.mask = want;
 }
 
 void EventLoop::on_io_ready(int fd, std::uint32_t revents) {
-    const WatchId watch = m_fd_io[static_cast<std::size_t>(fd)].watch;
-    if ((revents & (k_readable | k_hangup | k_error)) != 0 &&
-        m_fd_io[static_cast<std::size_t>(fd)].recv != 0) {
+    if (fd < 0 || static_cast<std::size_t>(fd) >= m_fd_io.size()) {
+        return;
+    }
+    const std::uint32_t epoch = m_fd_io[static_cast<std::size_t>(fd)].epoch;
+    FdIo* f = &m_fd_io[static_cast<std::size_t>(fd)];
+    if ((revents & (k_readable | k_hangup | k_error)) != 0 && f->recv_id != 0 && !f->recv_done) {
         if (!m_recv_scratch) {
             m_recv_scratch = std::make_unique_for_overwrite<char[]>(k_recv_chunk);
         }
@@ -199,27 +237,25 @@ void EventLoop::on_io_ready(int fd, std::uint32_t revents) {
         } while (n < 0 && errno == EINTR);
         if (n >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) {
             const int error = n < 0 ? errno : 0;
-            IoId id = std::exchange(m_fd_io[static_cast<std::size_t>(fd)].recv, 0);
-            auto node = m_io_ops.extract(id);
-            if (!node.empty()) {
-                node.mapped().recv(n > 0 ? std::string_view(m_recv_scratch.get(), static_cast<std::size_t>(n))
-                                         : std::string_view{},
-                                   error);
+            f->recv_id = 0;
+            --m_io_live;
+            RecvCallback cb = std::move(f->recv);
+            cb(n > 0 ? std::string_view(m_recv_scratch.get(), static_cast<std::size_t>(n))
+                     : std::string_view{},
+               error);
+            // The callback may have grown the table (another fd) or closed this fd's I/O.
+            f = &m_fd_io[static_cast<std::size_t>(fd)];
+            if (f->epoch != epoch) {
+                return;
             }
         }
     }
-    if (m_fd_io[static_cast<std::size_t>(fd)].watch != watch) {
-        return; // the callback closed the fd's I/O
-    }
-    if ((revents & (k_writable | k_hangup | k_error)) != 0 &&
-        m_fd_io[static_cast<std::size_t>(fd)].send != 0 && m_fd_io[static_cast<std::size_t>(fd)].send_wait) {
-        IoId id = m_fd_io[static_cast<std::size_t>(fd)].send;
-        IoOp& op = m_io_ops[id];
+    if ((revents & (k_writable | k_hangup | k_error)) != 0 && f->send_id != 0 && f->send_wait) {
         int error = -1; // -1: not finished
-        while (op.offset < op.buffer.size()) {
-            ssize_t n = ::send(fd, op.buffer.data() + op.offset, op.buffer.size() - op.offset, MSG_NOSIGNAL);
+        while (f->offset < f->buffer.size()) {
+            ssize_t n = ::send(fd, f->buffer.data() + f->offset, f->buffer.size() - f->offset, MSG_NOSIGNAL);
             if (n > 0) {
-                op.offset += static_cast<std::size_t>(n);
+                f->offset += static_cast<std::size_t>(n);
             } else if (n < 0 && errno == EINTR) {
                 continue;
             } else {
@@ -229,24 +265,33 @@ void EventLoop::on_io_ready(int fd, std::uint32_t revents) {
                 break;
             }
         }
-        if (op.offset == op.buffer.size()) {
+        if (f->offset == f->buffer.size()) {
             error = 0;
         }
         if (error >= 0) {
-            m_fd_io[static_cast<std::size_t>(fd)].send = 0;
-            m_fd_io[static_cast<std::size_t>(fd)].send_wait = false;
-            auto node = m_io_ops.extract(id);
-            node.mapped().sent(error, node.mapped().buffer);
+            f->send_id = 0;
+            f->send_wait = false;
+            --m_io_live;
+            SendCallback cb = std::move(f->sent);
+            std::string buffer = std::move(f->buffer);
+            cb(error, buffer);
+            f = &m_fd_io[static_cast<std::size_t>(fd)];
+            if (f->epoch != epoch) {
+                return;
+            }
         }
     }
-    if (m_fd_io[static_cast<std::size_t>(fd)].watch != watch) {
-        return;
-    }
-    FdIo& f = m_fd_io[static_cast<std::size_t>(fd)];
-    std::uint32_t want = (f.recv != 0 ? k_readable : 0U) | (f.send != 0 && f.send_wait ? k_writable : 0U);
-    if (want != f.mask && (revents & ~want & (k_readable | k_writable)) != 0) {
-        modify_fd(f.watch, want); // an event nobody asked for: stop listening for it
-        f.mask = want;
+    const std::uint32_t want = (f->recv_id != 0 && !f->recv_done ? k_readable : 0U) |
+                               (f->send_id != 0 && f->send_wait ? k_writable : 0U);
+    if (want != f->mask && (revents & ~want & (k_readable | k_writable)) != 0) {
+        // An event nobody asked for: stop listening for it.
+        const WatchId key = k_io_watch | static_cast<std::uint32_t>(fd);
+        if (want == 0) {
+            backend_remove(key, fd);
+            f->mask = 0;
+        } else if (backend_modify(key, fd, want)) {
+            f->mask = want;
+        }
     }
 }
 
