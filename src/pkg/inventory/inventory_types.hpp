@@ -41,7 +41,7 @@ struct OutdatedPackage {
     std::string skip_reason;
     /// flatpak: the installation it is installed in ("user", "system", as InstallationFacts::name); empty
     /// for managers with one installation.
-    std::string installation;
+    std::string installation{};
 };
 
 /// An installed package that ships a path (`pkg which`).
