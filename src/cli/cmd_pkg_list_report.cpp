@@ -35,13 +35,17 @@ nlohmann::json package_json(const std::string& manager, const pkg::InstalledPack
 }
 
 nlohmann::json outdated_json(const std::string& manager, const pkg::OutdatedPackage& o) {
-    return {{"manager", manager},
-            {"name", o.name},
-            {"architecture", null_if_empty(o.architecture)},
-            {"installed_version", o.installed},
-            {"candidate", null_if_empty(o.candidate)}, // null: not checked (skip_reason says why)
-            {"skipped", !o.skip_reason.empty()},
-            {"skip_reason", null_if_empty(o.skip_reason)}};
+    nlohmann::json j = {{"manager", manager},
+                        {"name", o.name},
+                        {"architecture", null_if_empty(o.architecture)},
+                        {"installed_version", o.installed},
+                        {"candidate", null_if_empty(o.candidate)}, // null: not checked (skip_reason says why)
+                        {"skipped", !o.skip_reason.empty()},
+                        {"skip_reason", null_if_empty(o.skip_reason)}};
+    if (!o.installation.empty()) { // flatpak: the installation whose ref this is
+        j["installation"] = o.installation;
+    }
+    return j;
 }
 
 nlohmann::json owner_json(const std::string& manager, const pkg::FileOwner& f) {
@@ -141,6 +145,9 @@ void print_table(const Output& out, const pkg::InventoryReport& r, pkg::Inventor
         std::string line = "  " + pad(cut(name_arch(o.name, o.architecture), 48), name_w) + "  " +
                            pad(cut(o.installed, 32), ver_w) + " -> " +
                            (o.candidate.empty() ? std::string("?") : cut(o.candidate, 32));
+        if (!o.installation.empty()) {
+            line += "  (" + o.installation + ")";
+        }
         if (!o.skip_reason.empty()) {
             line += "  " + out.paint(o.skip_reason + ", would be skipped", Color::yellow);
         }

@@ -118,6 +118,44 @@ ExitCode nothing_to_upgrade(Context& context, const std::string& manager,
     return ExitCode::success;
 }
 
+// One installation's run of a manager that keeps several (flatpak's user and system ones): its option and the
+// names of the rows it holds (empty with --all).
+struct InstallationRun {
+    std::string option;
+    std::vector<std::string> names;
+};
+
+// The installations whose rows of `report` are planned (`planned`: names, or empty for --all), in the
+// registry's order, each with its option and its own names: a row is upgraded where it is installed, never
+// in another installation that has the same ref. Empty for a manager with one installation.
+std::vector<InstallationRun> installation_runs(const pkg::Manager& entry, const pkg::InventoryReport& report,
+                                               const std::vector<std::string>& planned) {
+    std::vector<InstallationRun> runs;
+    for (const pkg::InstallationFacts& inst : entry.inventory.installations) {
+        InstallationRun run{std::string(inst.option), {}};
+        bool any = false;
+        for (const auto& p : report.outdated) {
+            if (p.installation != inst.name || !p.skip_reason.empty()) {
+                continue;
+            }
+            if (planned.empty()) {
+                any = true;
+            }
+            for (const std::string& name : planned) {
+                if (names_package(name, p) &&
+                    std::find(run.names.begin(), run.names.end(), name) == run.names.end()) {
+                    run.names.push_back(name);
+                    any = true;
+                }
+            }
+        }
+        if (any) {
+            runs.push_back(std::move(run));
+        }
+    }
+    return runs;
+}
+
 // Held, pinned or ignored packages are shown as skipped (added to `skipped`), and a name asking for one
 // is left out: the manager's own upgrade-all keeps them back, but by name it would take them. Returns the
 // names to plan (all of `names`; empty with --all; NAME@CANDIDATE for a manager with an
@@ -125,7 +163,8 @@ ExitCode nothing_to_upgrade(Context& context, const std::string& manager,
 // `manager`.
 std::optional<std::vector<std::string>> planned_names(Context& context, const std::string& manager,
                                                       const std::vector<std::string>& names,
-                                                      nlohmann::json& skipped) {
+                                                      nlohmann::json& skipped,
+                                                      std::vector<InstallationRun>* runs = nullptr) {
     const pkg::Manager* entry = pkg::find_manager(manager);
     std::vector<std::string> planned = names;
     if (entry == nullptr || entry->inventory.method == pkg::InventoryMethod::none) {
@@ -198,6 +237,9 @@ std::optional<std::vector<std::string>> planned_names(Context& context, const st
                 }
             }
         }
+    }
+    if (runs != nullptr) {
+        *runs = installation_runs(*entry, report, planned);
     }
     return planned;
 }
@@ -300,13 +342,33 @@ ExitCode run_upgrade(Context& context, const UpgradeArgs& args, JsonState& json)
     }
     const std::string& manager = managers.front();
     nlohmann::json skipped = nlohmann::json::array();
-    auto planned = planned_names(context, manager, names, skipped);
+    std::vector<InstallationRun> runs;
+    auto planned = planned_names(context, manager, names, skipped, &runs);
     if (!planned) {
         return nothing_to_upgrade(context, manager, names, skipped, json);
     }
 
     pkg::PlanOptions plan_options;
     plan_options.prompts = ask_user ? pkg::Prompts::ask_terminal : pkg::Prompts::answer_defaults;
+    if (runs.size() == 1) {
+        plan_options.scope_args = {runs.front().option};
+        planned = runs.front().names;
+    } else if (runs.size() > 1) {
+        // Outdated in several installations: one run each, with its option, shown and agreed to together.
+        if (context.options.json) {
+            raise_usage("--json upgrades one installation at a time (" + manager + ": several have upgrades)",
+                        "name packages of one installation");
+        }
+        std::vector<UpgradePart> parts;
+        for (const InstallationRun& run : runs) {
+            UpgradePart part;
+            part.options.prompts = pkg::Prompts::answer_defaults;
+            part.options.scope_args = {run.option};
+            part.plan = make_plan(context, manager, pkg::Operation::upgrade, run.names, part.options);
+            parts.push_back(std::move(part));
+        }
+        return run_multi_upgrade(context, std::move(parts), consent);
+    }
     pkg::InstallPlan plan = make_plan(context, manager, pkg::Operation::upgrade, *planned, plan_options);
     ManagerChoice choice{manager, chosen_by, {}};
     if (chosen_by == "search") {

@@ -5,7 +5,8 @@
 # except that zs-linked, which npm lists too, is skipped "linked": `npm update -g --dry-run` itself leaves
 # it. --dry-run and a refused consent change nothing; on a pseudo-terminal npm's own dry run is shown, `y`
 # upgrades exactly to the shown candidates (`npm ls -g --json`), with progress lines, and the link stays.
-# Ctrl-C, SIGHUP and a JSON reader leaving while zs-slow 1.2.0's postinstall runs: exit 130/129/141, the
+# Ctrl-C (once, and twice: the second is not forwarded while npm rolls back), SIGHUP and a JSON reader
+# leaving while zs-slow 1.2.0's postinstall runs: exit 130/129/141, the
 # script is not left running, and zs-slow is back at 1.0.0, one version (npm ls, its package.json, no
 # .zs-slow-* directory of a half-done reify). The registry gone: one line, exit 3.
 . "$TESTS_DIR/lib.sh"
@@ -113,6 +114,18 @@ PTY_DEADLINE=60 python3 "$DRIVE" "$T/int.tty" --wait-file "$T/post.log" --send '
 code=$?
 [ "$code" -eq 130 ] && ok || fail "Ctrl-C during the postinstall: exit $code, wanted 130: $(tr -d '\r' <"$T/int.tty" | tail -c 600)"
 consistent "Ctrl-C"
+
+# 4b. Two Ctrl-C: npm drops its signal handlers when the first starts the rollback (arborist's
+# signal-handling.js), so a second signal would end it half-way. It is not forwarded while npm rolls back:
+# the terminal is told what it would cost, npm finishes, zs-slow is back at 1.0.0 with nothing left over.
+rm -f "$T/post.log"
+PTY_DEADLINE=60 python3 "$DRIVE" "$T/int2.tty" --wait-file "$T/post.log" --send '\x03' --sleep 0.1 --send '\x03' -- \
+    "$ZSYNCCTL" pkg upgrade -m npm zs-slow --yes
+code=$?
+t=$(tr -d '\r' <"$T/int2.tty")
+[ "$code" -eq 130 ] && ok || fail "two Ctrl-C during the postinstall: exit $code, wanted 130: ${t: -600}"
+expect_contains "$t" "Press Ctrl-C again within" "the second Ctrl-C is not forwarded: the cost is told"
+consistent "two Ctrl-C"
 
 # 5. SIGHUP (the terminal closed): the same, exit 129.
 rm -f "$T/post.log"

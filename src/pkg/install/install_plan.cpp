@@ -337,6 +337,9 @@ util::Result<InstallPlan> build_plan(std::string_view id, Operation operation,
             }
             cmd.argv.emplace_back(prefix[i]);
         }
+        for (const std::string& arg : options.scope_args) {
+            cmd.argv.push_back(arg);
+        }
         return cmd;
     };
     auto name_arg = [&](const std::string& name) {

@@ -97,6 +97,9 @@ struct PlanOptions {
     Prompts prompts = Prompts::answer_defaults;
     /// A manager that runs as the user installs into a root-owned prefix (npm's /usr): it needs root.
     bool prefix_owned_by_root = false;
+    /// Options that select one installation of a manager that keeps several (flatpak's --user), after the
+    /// command's prefix and before the names, in the run and its simulation alike.
+    std::vector<std::string> scope_args;
 };
 
 /// What the plan is about, for messages: the names, or "every upgradable package" for an upgrade of all.

@@ -110,13 +110,15 @@ flatpak_outdated(const Manager& manager, const std::string& executable,
                     o.installed = flatpak_version_text(r.deploy.appdata_version, r.deploy.commit);
                     o.candidate = flatpak_version_text(u.version, u.commit);
                     o.skip_reason = r.masked ? "masked" : "";
+                    o.installation = std::string(inst.facts->name);
                     out.push_back(std::move(o));
                 }
             }
         }
     }
     std::sort(out.begin(), out.end(), [](const OutdatedPackage& a, const OutdatedPackage& b) {
-        return std::tie(a.name, a.architecture) < std::tie(b.name, b.architecture);
+        return std::tie(a.name, a.architecture, a.installation) <
+               std::tie(b.name, b.architecture, b.installation);
     });
     return out;
 }

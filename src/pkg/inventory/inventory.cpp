@@ -23,6 +23,7 @@
 #include "pkg/inventory/pip_dist.hpp"
 #include "pkg/inventory/pyenv_shim.hpp"
 #include "pkg/inventory/rpm_db.hpp"
+#include "pkg/inventory/rpm_reason.hpp"
 #include "pkg/inventory/zypper_outdated.hpp"
 #include "pkg/registry/registry.hpp"
 #include "util/sanitize.hpp"
@@ -222,6 +223,7 @@ void read_rpm(const InventoryRequest& request, const Manager& manager, Inventory
                             : dnf_package_info(manager, request.root, request.query, token);
             if (info && !info->empty()) {
                 report.info = std::move(*info);
+                apply_rpm_reasons(request.root, manager, report.packages, report.info, report.note);
                 return;
             }
             if (!info) {
@@ -258,6 +260,7 @@ void read_rpm(const InventoryRequest& request, const Manager& manager, Inventory
     } else {
         keep_or_nothing(rpm_installed(request.root, dirs, &report.note, token), report.packages);
     }
+    apply_rpm_reasons(request.root, manager, report.packages, report.info, report.note);
 }
 
 // The detected executable of `id` (`pkg paths ID`), or an error in `report`.

@@ -39,6 +39,9 @@ struct OutdatedPackage {
     std::string candidate;
     /// Why an upgrade would skip it ("held", "ignored"); empty when an upgrade would take it.
     std::string skip_reason;
+    /// flatpak: the installation it is installed in ("user", "system", as InstallationFacts::name); empty
+    /// for managers with one installation.
+    std::string installation{};
 };
 
 /// An installed package that ships a path (`pkg which`).

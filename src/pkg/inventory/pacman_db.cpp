@@ -295,7 +295,8 @@ util::Result<std::vector<OutdatedPackage>> pacman_outdated(const util::Root& roo
         if (found == sync.end() || compare_alpm_versions(found->second->version, p.version) <= 0) {
             continue;
         }
-        out.push_back({p.name, p.architecture, p.version, found->second->version, p.held ? "ignored" : ""});
+        out.push_back(
+            {p.name, p.architecture, p.version, found->second->version, p.held ? "ignored" : "", {}});
     }
     return out;
 }

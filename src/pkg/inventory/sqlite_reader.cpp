@@ -139,4 +139,96 @@ util::Result<void> sqlite_query_blobs(std::string& bytes, const char* sql,
     return util::ok();
 }
 
+namespace {
+
+std::uint32_t be32(std::string_view b, std::size_t at) {
+    return (std::uint32_t(std::uint8_t(b[at])) << 24) | (std::uint32_t(std::uint8_t(b[at + 1])) << 16) |
+           (std::uint32_t(std::uint8_t(b[at + 2])) << 8) | std::uint32_t(std::uint8_t(b[at + 3]));
+}
+
+// SQLite's WAL checksum (wal.c walChecksumBytes): pairs of 32-bit words in the byte order the magic names.
+void wal_checksum(std::string_view b, bool big_endian, std::uint32_t& s0, std::uint32_t& s1) {
+    for (std::size_t i = 0; i + 8 <= b.size(); i += 8) {
+        std::uint32_t x0 = be32(b, i);
+        std::uint32_t x1 = be32(b, i + 4);
+        if (!big_endian) {
+            x0 = __builtin_bswap32(x0);
+            x1 = __builtin_bswap32(x1);
+        }
+        s0 += x0 + s1;
+        s1 += x1 + s0;
+    }
+}
+
+} // namespace
+
+std::size_t sqlite_apply_wal(std::string& db, std::string_view wal) {
+    constexpr std::size_t k_header = 32;
+    constexpr std::size_t k_frame_header = 24;
+    if (wal.size() < k_header || db.size() < 100) {
+        return 0;
+    }
+    std::uint32_t magic = be32(wal, 0);
+    if ((magic & ~1u) != 0x377f0682u) {
+        return 0;
+    }
+    bool big_endian = (magic & 1u) != 0;
+    std::uint32_t page_size = be32(wal, 8);
+    std::uint32_t db_page_size = (std::uint32_t(std::uint8_t(db[16])) << 8) | std::uint8_t(db[17]);
+    if (db_page_size == 1) {
+        db_page_size = 65536;
+    }
+    if (page_size < 512 || page_size > 65536 || (page_size & (page_size - 1)) != 0 ||
+        page_size != db_page_size) {
+        return 0;
+    }
+    std::uint32_t s0 = 0;
+    std::uint32_t s1 = 0;
+    wal_checksum(wal.substr(0, 24), big_endian, s0, s1);
+    if (s0 != be32(wal, 24) || s1 != be32(wal, 28)) {
+        return 0;
+    }
+    const std::uint32_t salt1 = be32(wal, 16);
+    const std::uint32_t salt2 = be32(wal, 20);
+    // First pass: the frames SQLite's recovery accepts, and the last commit among them.
+    std::size_t last_commit = 0; // frames up to and including the last commit frame
+    std::uint32_t commit_pages = 0;
+    std::size_t frames = 0;
+    for (std::size_t at = k_header; at + k_frame_header + page_size <= wal.size();
+         at += k_frame_header + page_size) {
+        std::string_view frame = wal.substr(at, k_frame_header + page_size);
+        if (be32(frame, 8) != salt1 || be32(frame, 12) != salt2 || be32(frame, 0) == 0) {
+            break;
+        }
+        wal_checksum(frame.substr(0, 8), big_endian, s0, s1);
+        wal_checksum(frame.substr(k_frame_header), big_endian, s0, s1);
+        if (s0 != be32(frame, 16) || s1 != be32(frame, 20)) {
+            break;
+        }
+        // A page past 1 GiB is no database this reader holds in memory: the log is not applied.
+        if (std::uint64_t(be32(frame, 0)) * page_size > (std::uint64_t(1) << 30) ||
+            std::uint64_t(be32(frame, 4)) * page_size > (std::uint64_t(1) << 30)) {
+            return 0;
+        }
+        ++frames;
+        if (be32(frame, 4) != 0) {
+            last_commit = frames;
+            commit_pages = be32(frame, 4);
+        }
+    }
+    if (last_commit == 0) {
+        return 0;
+    }
+    for (std::size_t f = 0; f < last_commit; ++f) {
+        std::size_t at = k_header + f * (k_frame_header + page_size);
+        std::size_t offset = std::size_t(be32(wal, at) - 1) * page_size;
+        if (db.size() < offset + page_size) {
+            db.resize(offset + page_size, '\0');
+        }
+        db.replace(offset, page_size, wal.substr(at + k_frame_header, page_size));
+    }
+    db.resize(std::size_t(commit_pages) * page_size, '\0');
+    return last_commit;
+}
+
 } // namespace zsyncctl::pkg

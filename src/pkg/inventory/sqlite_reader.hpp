@@ -19,4 +19,10 @@ namespace zsyncctl::pkg {
 util::Result<void> sqlite_query_blobs(std::string& bytes, const char* sql,
                                       const std::function<bool(std::string_view column0)>& row);
 
+/// Applies the committed frames of an SQLite write-ahead log (`wal`, the bytes of NAME-wal) to the main
+/// file's bytes `db`, as SQLite's own recovery reads them: frames whose salts and running checksum are
+/// valid, up to the last commit frame; the database then has that commit's size. A log that is empty, of
+/// another page size or whose header is not valid changes nothing. Returns the number of frames applied.
+std::size_t sqlite_apply_wal(std::string& db, std::string_view wal);
+
 } // namespace zsyncctl::pkg

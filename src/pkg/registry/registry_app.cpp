@@ -52,7 +52,9 @@ std::vector<Manager> app_managers() {
                     .install_prefix = {"flatpak", "install", "--noninteractive", "-y"},
                     .remove_prefix = {"flatpak", "uninstall", "--noninteractive", "-y"},
                     // Without an installation option flatpak update looks in every installation and
-                    // updates each ref where it is installed; masked refs are left out by flatpak itself.
+                    // updates each ref where it is installed: pkg upgrade adds the installation option of the
+                    // rows it upgrades (InventoryFacts::installations), one run per installation. Masked refs
+                    // are left out by flatpak itself.
                     .upgrade_prefix = {"flatpak", "update", "--noninteractive"},
                     .upgrade_all_prefix = {"flatpak", "update", "--noninteractive"},
                     .refresh_prefix = {"flatpak", "update", "--appstream"},

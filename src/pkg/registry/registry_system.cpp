@@ -189,7 +189,10 @@ std::vector<Manager> system_managers() {
                     .audit_command = {"rpm", "--verifydb"},
                     .state_root_args = {"--root={root}"},
                 },
-            .inventory = {.method = InventoryMethod::rpm_dnf, .databases = k_rpm_inventory.databases},
+            // dnf 4 keeps each package's reason (user, dependency, ...) in its history database.
+            .inventory = {.method = InventoryMethod::rpm_dnf,
+                          .databases = k_rpm_inventory.databases,
+                          .reasons_file = "/var/lib/dnf/history.sqlite"},
             // dnf(8), dnf5 check-upgrade(8): 100 means updates are available.
             .exit_codes = {{"check-update", 100, 100, ExitMeaning::found, "updates are available"},
                            {"check-upgrade", 100, 100, ExitMeaning::found, "updates are available"}},
@@ -298,6 +301,8 @@ std::vector<Manager> system_managers() {
                     .info_argv = {"--non-interactive", "--no-color", "--no-refresh", "--xmlout", "info",
                                   "--type", "package"},
                     .databases = k_rpm_inventory.databases,
+                    // libzypp's list of the names it installed as dependencies (zypper se -i: i, not i+).
+                    .reasons_file = "/var/lib/zypp/AutoInstalled",
                 },
             // openSUSE/zypper src/main.h: the ZYPPER_EXIT_INF_* codes (104 capability not found and 105 ended
             // by
