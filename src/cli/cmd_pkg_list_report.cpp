@@ -210,7 +210,7 @@ std::vector<std::string> split_managers(const std::vector<std::string>& values) 
 } // namespace
 
 nlohmann::json inventory_document(pkg::InventoryKind kind, const std::vector<pkg::InventoryReport>& reports,
-                                  const std::string& query) {
+                                  const std::string& query, const pkg::CommandResolution* which) {
     const bool list = kind == pkg::InventoryKind::list;
     const char* key = kind == pkg::InventoryKind::which ? "owners" : list ? "packages" : "outdated";
     nlohmann::json doc{{"schema_version", k_inventory_schema_version},
@@ -222,6 +222,9 @@ nlohmann::json inventory_document(pkg::InventoryKind kind, const std::vector<pkg
     if (kind == pkg::InventoryKind::which) {
         doc["query"] = query;
         doc["providers"] = nlohmann::json::array();
+        if (which != nullptr) {
+            doc["resolved"] = which_resolution_json(*which);
+        }
     }
     for (const auto& r : reports) {
         if (kind == pkg::InventoryKind::which) {
@@ -260,6 +263,9 @@ ExitCode run_inventory_command(Context& context, pkg::InventoryKind kind, const 
     if (auto valid = pkg::validate_inventory_request(request); !valid) {
         raise_usage(valid.error().message, valid.error().hint);
     }
+    if (kind == pkg::InventoryKind::which) {
+        request.which = pkg::resolve_command(request.root, request.query);
+    }
     const core::CancellationToken token = context.runtime().token();
     auto run = pkg::run_inventory(request, token);
     if (!run) {
@@ -274,6 +280,12 @@ ExitCode run_inventory_command(Context& context, pkg::InventoryKind kind, const 
     bool list = kind == pkg::InventoryKind::list;
 
     if (options.json_lines) {
+        if (kind == pkg::InventoryKind::which) {
+            nlohmann::json j = which_resolution_json(request.which);
+            j["type"] = "resolved";
+            j["schema_version"] = k_inventory_schema_version;
+            out.line(json_text(j, JsonLayout::line));
+        }
         for (const auto& r : reports) {
             if (kind == pkg::InventoryKind::which) {
                 for (const auto& f : r.owners) {
@@ -304,7 +316,9 @@ ExitCode run_inventory_command(Context& context, pkg::InventoryKind kind, const 
             out.line(json_text(s, JsonLayout::line));
         }
     } else if (json) {
-        out.line(json_text(inventory_document(kind, reports, options.query)));
+        out.line(json_text(inventory_document(kind, reports, options.query, &request.which)));
+    } else if (kind == pkg::InventoryKind::which) {
+        print_which_report(out, reports, request.which);
     } else {
         for (const auto& r : reports) {
             print_table(out, r, kind);

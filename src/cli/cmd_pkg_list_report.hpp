@@ -26,7 +26,19 @@ inline constexpr int k_inventory_schema_version = 1;
 /// The --json document of `pkg list`, `pkg outdated` or `pkg which` (`query`) for the inventory's reports:
 /// what the command prints and what `zsyncctl serve` answers on /v1/list and /v1/outdated.
 nlohmann::json inventory_document(pkg::InventoryKind kind, const std::vector<pkg::InventoryReport>& reports,
-                                  const std::string& query = {});
+                                  const std::string& query = {},
+                                  const pkg::CommandResolution* which = nullptr);
+
+/// The "resolved" object of `pkg which --json` (cmd_pkg_which.cpp): the file PATH found, whether PATH found
+/// it, each step (links, a pyenv shim), the shim and the note; paths sanitized.
+nlohmann::json which_resolution_json(const pkg::CommandResolution& which);
+
+/// Prints `pkg which`'s text report (cmd_pkg_which.cpp): what the query resolves to when a command or a
+/// link was followed, the owners per manager; only when nobody owns it the managers that were asked
+/// (with what could install it) in one line each; errors always; notes, and the managers that own
+/// nothing, with -v.
+void print_which_report(const Output& out, const std::vector<pkg::InventoryReport>& reports,
+                        const pkg::CommandResolution& which);
 
 /// The --json document of `pkg info NAME` (`query`) for the inventory's reports: what the command prints
 /// and what `zsyncctl serve` answers on /v1/info. Never fails.

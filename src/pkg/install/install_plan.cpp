@@ -371,6 +371,11 @@ util::Result<InstallPlan> build_plan(std::string_view id, Operation operation,
         }
         finish(cmd);
     }
+    if (refresh && !facts.refresh_then_prefix.empty()) {
+        prefix = facts.refresh_then_prefix;
+        PlannedCommand then = start();
+        finish(then);
+    }
     // A simulation takes every name at once even when the run takes one per command (pip's dry run
     // resolves them together, which is what the runs one after another end with).
     if (!simulate_prefix.empty() && facts.simulation != SimulationFormat::none) {

@@ -164,7 +164,7 @@ void apk_inventory(const InventoryRequest& request, InventoryReport& report,
         break;
     case InventoryKind::which: {
         std::set<std::string> wanted;
-        for (const auto& path : which_candidates(request.query)) {
+        for (const auto& path : request.which.paths) {
             wanted.insert(path.size() > 1 && path.front() == '/' ? path.substr(1) : path);
         }
         for (const auto& a : packages) {

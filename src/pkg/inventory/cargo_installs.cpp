@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "pkg/inventory/cargo_index.hpp"
+#include "pkg/inventory/command_path.hpp"
 #include "util/strings.hpp"
 
 namespace zsyncctl::pkg {
@@ -224,18 +225,31 @@ void cargo_inventory(const InventoryRequest& request, InventoryReport& report,
         }
         break;
     case InventoryKind::which: {
-        const std::string& q = request.query;
-        const std::string bin_dir = dir + "/bin/";
-        std::string command = q;
-        if (q.find('/') != std::string::npos) {
-            if (!q.starts_with(bin_dir) || q.find('/', bin_dir.size()) != std::string::npos) {
-                break;
-            }
-            command = q.substr(bin_dir.size());
+        // What PATH runs, under each of its names, when it is a binary cargo installed into <root>/bin; a
+        // command found nowhere is still looked for there.
+        std::vector<std::string> bin_dirs = {dir + "/bin/"};
+        if (std::string real = canonical_in_root(request.root, dir + "/bin") + "/";
+            real != bin_dirs.front()) {
+            bin_dirs.push_back(real);
         }
-        for (const auto& c : *installs) {
-            if (std::find(c.bins.begin(), c.bins.end(), command) != c.bins.end()) {
-                report.owners.push_back({c.name, bin_dir + command, {}});
+        std::vector<std::string> paths = request.which.paths;
+        if (request.which.found.empty() && request.query.find('/') == std::string::npos) {
+            paths.push_back(bin_dirs.front() + request.query);
+        }
+        for (const std::string& path : paths) {
+            for (const std::string& bin_dir : bin_dirs) {
+                if (!path.starts_with(bin_dir) || path.find('/', bin_dir.size()) != std::string::npos) {
+                    continue;
+                }
+                const std::string command = path.substr(bin_dir.size());
+                for (const auto& c : *installs) {
+                    bool listed = std::find(c.bins.begin(), c.bins.end(), command) != c.bins.end();
+                    bool known = std::any_of(report.owners.begin(), report.owners.end(),
+                                             [&](const FileOwner& f) { return f.package == c.name; });
+                    if (listed && !known) {
+                        report.owners.push_back({c.name, bin_dirs.front() + command, {}});
+                    }
+                }
             }
         }
         break;

@@ -77,7 +77,7 @@ void read_dpkg(const InventoryRequest& request, InventoryReport& report,
         return;
     }
     if (request.kind == InventoryKind::which) {
-        auto owners = dpkg_file_owners(request.root, which_candidates(request.query));
+        auto owners = dpkg_file_owners(request.root, request.which.paths);
         if (!owners) {
             fail_report(report, owners.error());
             return;
@@ -111,7 +111,7 @@ void read_pacman(const InventoryRequest& request, InventoryReport& report,
     }
     if (request.kind == InventoryKind::which) {
         auto paths = which_candidates(request.query);
-        auto owners = pacman_file_owners(request.root, paths, token);
+        auto owners = pacman_file_owners(request.root, request.which.paths, token);
         if (!owners && owners.error().kind != util::ErrorKind::not_found) {
             fail_report(report, owners.error());
             return;
@@ -146,10 +146,9 @@ void read_pacman(const InventoryRequest& request, InventoryReport& report,
 // NPM_CONFIG_PREFIX first); list natively, outdated by npm itself (the registry is on no disk).
 void read_npm(const InventoryRequest& request, InventoryReport& report,
               const core::CancellationToken& token) {
-    if (request.kind == InventoryKind::info || request.kind == InventoryKind::which) {
+    if (request.kind == InventoryKind::info) {
         report.status = InventoryStatus::unsupported;
-        report.error = std::string("pkg ") + (request.kind == InventoryKind::info ? "info" : "which") +
-                       " does not read npm's packages yet";
+        report.error = "pkg info does not read npm's packages yet";
         return;
     }
     Detection detection = detect_managers(DetectContext::current(request.root),
@@ -162,6 +161,10 @@ void read_npm(const InventoryRequest& request, InventoryReport& report,
         return;
     }
     const DetectedManager& npm = *found.front();
+    if (request.kind == InventoryKind::which) {
+        keep(report, npm_file_owners(request.root, npm.prefix, request.which, token), report.owners);
+        return;
+    }
     if (request.kind == InventoryKind::list) {
         keep(report, read_npm_global(request.root, npm.prefix, token), report.packages);
         return;
@@ -241,7 +244,8 @@ void read_rpm(const InventoryRequest& request, const Manager& manager, Inventory
         }
     } else if (request.kind == InventoryKind::which) {
         auto paths = which_candidates(request.query);
-        keep_or_nothing(rpm_file_owners(request.root, dirs, paths, &report.note, token), report.owners);
+        keep_or_nothing(rpm_file_owners(request.root, dirs, request.which.paths, &report.note, token),
+                        report.owners);
         if (report.owners.empty() && report.status == InventoryStatus::ok &&
             method == InventoryMethod::rpm_dnf) {
             // The installed side is the answer; what dnf could install is extra: dnf failing (no
@@ -282,8 +286,8 @@ const DetectedManager* detected_or_fail(const InventoryRequest& request, Invento
 void read_pip(const InventoryRequest& request, InventoryReport& report,
               const core::CancellationToken& token) {
     if (request.kind == InventoryKind::which) {
-        report.status = InventoryStatus::unsupported;
-        report.error = "pkg which does not read pip's packages yet";
+        // The Python environment is the one the resolved script's "#!" line names, whichever pip that is.
+        keep(report, pip_file_owners(request.root, request.which, token), report.owners);
         return;
     }
     Detection detection;
@@ -369,7 +373,15 @@ void read_flatpak(const InventoryRequest& request, const Manager& manager, Inven
     auto installations = flatpak_installations(request.root, manager.inventory.installations);
     std::vector<std::string> damaged;
     if (request.kind == InventoryKind::which) {
-        report.owners = flatpak_file_owners(request.root, installations, request.query);
+        if (request.which.found.empty() || request.which.query.find('/') != std::string::npos) {
+            report.owners = flatpak_file_owners(request.root, installations, request.query);
+            return;
+        }
+        for (const std::string& path : request.which.paths) { // what PATH runs, under each of its names
+            for (FileOwner& f : flatpak_file_owners(request.root, installations, path)) {
+                report.owners.push_back(std::move(f));
+            }
+        }
         return;
     }
     auto refs = read_flatpak_refs(request.root, installations, &damaged);
@@ -481,11 +493,17 @@ util::Result<void> validate_inventory_request(const InventoryRequest& request) {
     return util::ok();
 }
 
-util::Result<std::vector<InventoryReport>> run_inventory(const InventoryRequest& request,
+util::Result<std::vector<InventoryReport>> run_inventory(const InventoryRequest& given,
                                                          const core::CancellationToken& token) {
-    if (auto valid = validate_inventory_request(request); !valid) {
+    if (auto valid = validate_inventory_request(given); !valid) {
         return util::fail(valid.error());
     }
+    InventoryRequest resolved;
+    if (given.kind == InventoryKind::which && given.which.steps.empty() && given.which.paths.empty()) {
+        resolved = given;
+        resolved.which = resolve_command(given.root, given.query);
+    }
+    const InventoryRequest& request = resolved.which.query.empty() ? given : resolved;
     std::vector<std::string> ids;
     if (request.managers.empty()) {
         Detection detection = detect_managers(DetectContext::current(request.root),

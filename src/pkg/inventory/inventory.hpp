@@ -5,6 +5,7 @@
 
 #include "core/cancellation.hpp"
 #include "core/runtime.hpp"
+#include "pkg/inventory/command_path.hpp"
 #include "pkg/inventory/inventory_types.hpp"
 #include "util/result.hpp"
 #include "util/root.hpp"
@@ -23,6 +24,9 @@ struct InventoryRequest {
     std::string query;                 ///< pkg which: a command name or a path; pkg info: the package name
     /// When set, the managers are read at once on its pool (the caller helps); nullptr: one after another.
     core::Runtime* runtime = nullptr;
+    /// pkg which: what the query resolves to (resolve_command); run_inventory resolves it when `steps` and
+    /// `paths` are both empty.
+    CommandResolution which;
 };
 
 /// Fails with invalid_input (a hint listing the ids) when a named manager is not in the registry, and for

@@ -113,7 +113,8 @@ util::Result<std::vector<FileOwner>> pacman_file_providers(const util::Root& roo
     if (dbs.empty()) {
         if (note != nullptr) {
             *note = "no pacman file databases (" + layout.below("sync").string() +
-                    "/*.files): run pacman -Fy to know which packages would ship it";
+                    "/*.files): run zsyncctl pkg refresh -m pacman (it syncs them, as pacman -Fy) to know "
+                    "which packages would ship it";
         }
         return out;
     }

@@ -74,6 +74,7 @@ void mix(std::uint64_t& hash, const InstallFacts& install) {
     mix(hash, install.upgrade_prefix);
     mix(hash, install.upgrade_all_prefix);
     mix(hash, install.refresh_prefix);
+    mix(hash, install.refresh_then_prefix);
     mix(hash, install.refuses_root ? "refuses-root" : "-");
     mix(hash, install.one_name_per_command ? "one-name" : "-");
     mix(hash, install.upgrade_one_name_per_command ? "upgrade-one-name" : "-");

@@ -146,6 +146,9 @@ struct InstallFacts {
     std::vector<std::string_view> upgrade_all_prefix{};
     /// The metadata refresh, without names (apt-get update, pacman -Sy into its own sync db); empty: none.
     std::vector<std::string_view> refresh_prefix{};
+    /// A second refresh command run after refresh_prefix under the same lock (pacman -Fy: the file databases
+    /// pkg which reads); empty: none.
+    std::vector<std::string_view> refresh_then_prefix{};
     /// True when the manager must never run as root (Homebrew).
     bool refuses_root = false;
     /// True when the manager takes one name per command (winget); a plan then has one command per name.

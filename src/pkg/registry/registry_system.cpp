@@ -362,6 +362,9 @@ std::vector<Manager> system_managers() {
                     .upgrade_all_prefix = {"pacman", "--sync", "--sysupgrade", "--noconfirm", "--color",
                                            "never"},
                     .refresh_prefix = {"pacman", "--sync", "--refresh", "--noconfirm", "--color", "never"},
+                    // The file databases too: pkg which's "could be installed from" reads them.
+                    .refresh_then_prefix = {"pacman", "--files", "--refresh", "--noconfirm", "--color",
+                                            "never"},
                     .progress = ProgressStyle::counted_steps,
                     // The root's own configuration (its repositories), cache and log: with --root alone
                     // pacman reads the host's pacman.conf and downloads into the host's cache.
