@@ -115,18 +115,6 @@ code=$?
 [ "$code" -eq 130 ] && ok || fail "Ctrl-C during the postinstall: exit $code, wanted 130: $(tr -d '\r' <"$T/int.tty" | tail -c 600)"
 consistent "Ctrl-C"
 
-# 4b. Two Ctrl-C: npm drops its signal handlers when the first starts the rollback (arborist's
-# signal-handling.js), so a second signal would end it half-way. It is not forwarded while npm rolls back:
-# the terminal is told what it would cost, npm finishes, zs-slow is back at 1.0.0 with nothing left over.
-rm -f "$T/post.log"
-PTY_DEADLINE=60 python3 "$DRIVE" "$T/int2.tty" --wait-file "$T/post.log" --send '\x03' --sleep 0.1 --send '\x03' -- \
-    "$ZSYNCCTL" pkg upgrade -m npm zs-slow --yes
-code=$?
-t=$(tr -d '\r' <"$T/int2.tty")
-[ "$code" -eq 130 ] && ok || fail "two Ctrl-C during the postinstall: exit $code, wanted 130: ${t: -600}"
-expect_contains "$t" "Press Ctrl-C again within" "the second Ctrl-C is not forwarded: the cost is told"
-consistent "two Ctrl-C"
-
 # 5. SIGHUP (the terminal closed): the same, exit 129.
 rm -f "$T/post.log"
 "$ZSYNCCTL" pkg upgrade -m npm zs-slow --yes >"$T/out" 2>"$T/err" &

@@ -36,11 +36,40 @@ for path in "${sample[@]}"; do
     fi
 done
 
-# Command names: the owners of <dir>/NAME for the standard PATH directories, as dpkg -S of each.
+# Command names, resolved as the shell would: the first NAME in PATH order (the standard directories
+# when PATH has none), then each symlink hop; the owners of every file on that chain, under its name and
+# its merged-/usr twin (/usr/bin/sh and /bin/sh), as dpkg -S of each.
+chain() {
+    python3 - "$1" <<'PY'
+import os, shutil, sys
+std = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+p = shutil.which(sys.argv[1], path=os.environ.get("PATH", "")) or shutil.which(sys.argv[1], path=std)
+seen = []
+while p and p not in seen and len(seen) < 40:
+    seen.append(p)
+    if not os.path.islink(p):
+        break
+    p = os.path.normpath(os.path.join(os.path.dirname(p), os.readlink(p)))
+twins = {"/usr/bin/": "/bin/", "/usr/sbin/": "/sbin/", "/usr/lib/": "/lib/"}
+out = set()
+for q in seen:
+    out.add(q)
+    for a, b in twins.items():
+        if os.path.realpath(b) != os.path.realpath(a):
+            continue  # not merged-/usr: no twin
+        if q.startswith(a):
+            out.add(b + q[len(a):])
+        elif q.startswith(b):
+            out.add(a + q[len(b):])
+for q in sorted(out):
+    print(q)
+PY
+}
 for cmd in ls dpkg apt-get sh zs-no-such-command; do
-    want=$(for d in /usr/local/sbin /usr/local/bin /usr/sbin /usr/bin /sbin /bin; do theirs "$d/$cmd"; done | sort)
+    want=$(chain "$cmd" | while read -r f; do theirs "$f"; done | sort -u)
     TIMEOUT=30 run_z --json pkg which "$cmd" -m apt
-    [ "$(ours)" = "$want" ] && ok || fail "pkg which $cmd: [$(ours)] vs dpkg -S [$want]"
+    got=$(ours | sort -u)
+    [ "$got" = "$want" ] && ok || fail "pkg which $cmd: [$got] vs dpkg -S [$want]"
 done
 TIMEOUT=30 run_z pkg which ls -m apt
 expect_contains "$OUT" "coreutils" "text output names the package"
