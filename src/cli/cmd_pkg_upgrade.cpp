@@ -198,12 +198,16 @@ std::optional<std::vector<std::string>> planned_names(Context& context, const st
     for (const std::string& name : names) {
         bool found = false;
         bool is_skipped = false;
+        bool open_in_an_installation = false; // flatpak: masked in one installation, not in the other
         for (const auto& p : report.outdated) {
             if (names_package(name, p)) {
                 found = true;
                 is_skipped = is_skipped || !p.skip_reason.empty();
+                open_in_an_installation =
+                    open_in_an_installation || (p.skip_reason.empty() && !p.installation.empty());
             }
         }
+        is_skipped = is_skipped && !open_in_an_installation;
         if (!found) {
             context.out.info(util::sanitize_for_display(name) + " is up to date or not installed (" +
                              manager + ")");
