@@ -128,6 +128,7 @@ public:
           m_token(options.interrupt.child()), m_root(options.root != nullptr ? *options.root : m_host) {
         if (const Manager* entry = find_manager(plan.manager); entry != nullptr) {
             m_transaction_locks = entry->install.transaction_locks;
+            m_rolls_back = entry->install.rolls_back_on_interrupt;
             m_repair = repair_command(*entry, m_root);
         }
         if (m_options.concurrent != nullptr) {
@@ -254,6 +255,7 @@ private:
         auto holder = transaction_holder(m_control->pid());
         if (!holder) {
             m_control->signal(SIGINT);
+            m_interrupt_sent = true;
             return;
         }
         m_control->signal_leader(SIGINT);
@@ -267,6 +269,16 @@ private:
     void on_second_interrupt() {
         pid_t main = m_control ? m_control->pid() : 0;
         auto holder = transaction_holder(main);
+        if (!holder && m_rolls_back && m_interrupt_sent && main > 0 &&
+            m_options.confirm_stop == ConfirmStop::yes) {
+            // A terminal user's second Ctrl-C while the manager undoes its changes (npm's rollback after
+            // the first): the manager is the transaction now, so the cost is told and a third one kills.
+            // Without a terminal a second signal still kills at once: a manager that ignores SIGINT must
+            // stay stoppable by a script.
+            holder = LockHolder{};
+            holder->pid = main;
+            holder->name = core::process_name(main);
+        }
         if (!holder) {
             notify(notice_of(RunNotice::Kind::stopping));
             kill_tree();
@@ -511,6 +523,8 @@ private:
     PromptWatcher m_prompts;
     std::shared_ptr<core::ProcessControl> m_control; // loop thread
     core::SignalMonitor::SubscriptionId m_resize = 0;
+    bool m_rolls_back = false;     // the registry's rolls_back_on_interrupt for the plan's manager
+    bool m_interrupt_sent = false; // loop thread: the first interrupt reached the manager's group
     core::EventLoop::WatchId m_input_watch = 0;
     bool m_prompt_open = false;
     bool m_relay_paused = false; // loop thread: stopped by Ctrl-Z, not continued yet

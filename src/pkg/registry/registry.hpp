@@ -220,6 +220,11 @@ struct InstallFacts {
     /// which apt hands to dpkg): a process of our run other than the manager's own holding one is
     /// mid-transaction, and is never killed without the user's confirmation.
     std::vector<std::string_view> transaction_locks{};
+    /// The manager undoes its own changes when the first interrupt reaches it and dies half-way through that
+    /// undo at a second one (npm's reify rolls back on SIGINT, SIGTERM or SIGHUP alike and drops its handlers
+    /// first): after the first interrupt, a terminal user's second Ctrl-C is not forwarded; the cost is told
+    /// and a third within the window kills. Without a terminal a second signal kills at once.
+    bool rolls_back_on_interrupt = false;
     /// After an interrupted or failed run, the database's true state: `state_query` with the names
     /// appended prints "NAME<TAB>STATUS" lines (the status's last word is the state: "installed",
     /// "half-configured", ...); `audit_command` prints nothing when the database is consistent; both get

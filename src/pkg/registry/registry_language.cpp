@@ -48,6 +48,7 @@ std::vector<Manager> language_managers() {
                     // zsyncctl's own run lock (group "npm") keeps its runs one at a time.
                     // @npmcli/arborist's signal-handling.js: the first signal starts the rollback of the
                     // reify and removes the listeners ("if signal hits twice, we just terminate").
+                    .rolls_back_on_interrupt = true,
                 },
             .inventory = {.method = InventoryMethod::native_npm},
             // npm outdated exits 1 when some package is outdated (npm/cli#1109; 7.x briefly returned 0).
