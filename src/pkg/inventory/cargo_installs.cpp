@@ -88,9 +88,10 @@ util::Result<std::vector<CargoInstall>> parse_crates2_json(const std::string& te
         }
         if (entry.is_object()) {
             auto features = entry.find("features");
-            auto flag = [&](const char* key) {
-                auto f = entry.find(key);
-                return f != entry.end() && f->is_boolean() && f->get<bool>();
+            const nlohmann::json& fields = entry; // a lambda may not capture a structured binding (C++17)
+            auto flag = [&fields](const char* key) {
+                auto f = fields.find(key);
+                return f != fields.end() && f->is_boolean() && f->get<bool>();
             };
             c.custom_features = (features != entry.end() && features->is_array() && !features->empty()) ||
                                 flag("all_features") || flag("no_default_features");
