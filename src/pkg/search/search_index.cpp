@@ -249,8 +249,10 @@ PackageIndex PackageIndex::build(std::vector<IndexRecordView>& records, std::vec
         text_index.push_back(static_cast<std::uint32_t>(text_at - text_off));
         for (std::string_view field :
              {r.name, r.version, r.summary, r.installed_version, r.candidate, r.kind}) {
-            std::memcpy(out.data() + text_at, field.data(), field.size());
-            text_at += field.size();
+            if (!field.empty()) { // an empty view may hold no pointer: memcpy's source must not be null
+                std::memcpy(out.data() + text_at, field.data(), field.size());
+                text_at += field.size();
+            }
             out[text_at++] = '\0';
         }
         hay_index.push_back(static_cast<std::uint32_t>(out.size() - hay_off));
