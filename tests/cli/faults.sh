@@ -100,8 +100,12 @@ rss=$(( $(tail -1 "$SCRATCH/flood.time" 2>/dev/null || echo 0) / 1024 ))
 echo "100 MB of matching records: peak RSS ${rss} MB"
 # The parsers keep 100,000 records and only count the rest (683 MB before, 1015 MB with meson's
 # MALLOC_PERTURB_, which touches every block malloc returns; 131 / 198 MB after). The bound leaves room
-# for the 64 MB of output kept for the parser and the records, not for a record per line.
-[ "$rss" -le 256 ] && ok || fail "100 MB records: peak RSS ${rss} MB over 256 MB"
+# for the 64 MB of output kept for the parser and the records, not for a record per line. Under ASan its
+# redzones and quarantine add about 40 % (366 MB measured): 512 MB there, still far below a record per
+# line.
+bound=256
+[ "${ZS_SANITIZE:-none}" = none ] || bound=512
+[ "$rss" -le "$bound" ] && ok || fail "100 MB records: peak RSS ${rss} MB over $bound MB"
 gone guix
 
 # Binary garbage on stdout (and stderr), exit 0 and exit 1.
