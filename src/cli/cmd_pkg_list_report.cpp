@@ -158,24 +158,17 @@ void print_table(const Output& out, const pkg::InventoryReport& r, pkg::Inventor
 // Failures, notes and (with -v) timings on stderr after the tables; the detected managers zsyncctl cannot
 // read yet in one line.
 void print_footer(const Output& out, const std::vector<pkg::InventoryReport>& reports) {
-    // A manager whose database another line showed (dpkg after apt, rpm after dnf: the same lock, the same
-    // database) has nothing more to say.
-    auto shown_by_another = [&](const pkg::InventoryReport& r) {
-        const pkg::Manager* m = pkg::find_manager(r.manager);
-        return m != nullptr &&
-               std::any_of(reports.begin(), reports.end(), [&](const pkg::InventoryReport& o) {
-                   const pkg::Manager* other = pkg::find_manager(o.manager);
-                   return o.status == pkg::InventoryStatus::ok && other != nullptr &&
-                          pkg::install_lock_group(*other) == pkg::install_lock_group(*m);
-               });
-    };
     std::vector<std::string> unsupported;
     for (const auto& r : reports) {
+        // One that names the manager to ask instead (dpkg: use apt) says so when apt was not in the run.
         if (r.status == pkg::InventoryStatus::unsupported && out.verbosity() == 0) {
-            if (!shown_by_another(r)) {
-                unsupported.push_back(r.manager);
+            if (read_by_another(r, reports)) {
+                continue;
             }
-            continue;
+            if (r.hint.empty()) {
+                unsupported.push_back(r.manager);
+                continue;
+            }
         }
         if (out.verbosity() > 0) {
             char ms[32];
@@ -184,8 +177,7 @@ void print_footer(const Output& out, const std::vector<pkg::InventoryReport>& re
                      "]");
         }
         if (r.status != pkg::InventoryStatus::ok) {
-            out.info(r.manager + ": " + std::string(pkg::to_string(r.status)) +
-                     (r.error.empty() ? "" : " (" + r.error + ")") + (r.hint.empty() ? "" : "; " + r.hint));
+            out.info(inventory_status_line(r));
         } else if (!r.note.empty()) {
             out.info(r.manager + ": " + r.note);
         }
@@ -208,6 +200,27 @@ std::vector<std::string> split_managers(const std::vector<std::string>& values) 
 }
 
 } // namespace
+
+bool read_by_another(const pkg::InventoryReport& r, const std::vector<pkg::InventoryReport>& reports) {
+    const pkg::Manager* m = pkg::find_manager(r.manager);
+    return m != nullptr && std::any_of(reports.begin(), reports.end(), [&](const pkg::InventoryReport& o) {
+               const pkg::Manager* other = pkg::find_manager(o.manager);
+               return o.status == pkg::InventoryStatus::ok && other != nullptr && other != m &&
+                      pkg::install_lock_group(*other) == pkg::install_lock_group(*m);
+           });
+}
+
+std::string inventory_status_line(const pkg::InventoryReport& r) {
+    std::string status(pkg::to_string(r.status));
+    std::string line = r.manager + ": " + status;
+    if (!r.error.empty() && r.error != status) {
+        line += " (" + r.error + ")";
+    }
+    if (!r.hint.empty()) {
+        line += "; " + r.hint;
+    }
+    return line;
+}
 
 nlohmann::json inventory_document(pkg::InventoryKind kind, const std::vector<pkg::InventoryReport>& reports,
                                   const std::string& query, const pkg::CommandResolution* which) {

@@ -29,6 +29,14 @@ nlohmann::json inventory_document(pkg::InventoryKind kind, const std::vector<pkg
                                   const std::string& query = {},
                                   const pkg::CommandResolution* which = nullptr);
 
+// True when `r` is a low-level tool whose database another report of the run read successfully (dpkg after
+// apt, rpm after dnf: one lock group, one database), so it has nothing more to say.
+bool read_by_another(const pkg::InventoryReport& r, const std::vector<pkg::InventoryReport>& reports);
+
+// The line for a manager that did not answer: "MANAGER: STATUS (ERROR); HINT", the error left out when it
+// only repeats the status (a cancelled reader says "cancelled").
+std::string inventory_status_line(const pkg::InventoryReport& r);
+
 /// The "resolved" object of `pkg which --json` (cmd_pkg_which.cpp): the file PATH found, whether PATH found
 /// it, each step (links, a pyenv shim), the shim and the note; paths sanitized.
 nlohmann::json which_resolution_json(const pkg::CommandResolution& which);

@@ -102,18 +102,11 @@ void print_which_report(const Output& out, const std::vector<pkg::InventoryRepor
         }
         if (r.status == pkg::InventoryStatus::unsupported && out.verbosity() == 0) {
             // dpkg after apt, rpm after dnf: the same database, already read.
-            const pkg::Manager* m = pkg::find_manager(r.manager);
-            bool shown = m != nullptr && std::any_of(reports.begin(), reports.end(), [&](const auto& o) {
-                             const pkg::Manager* other = pkg::find_manager(o.manager);
-                             return o.status == pkg::InventoryStatus::ok && other != nullptr &&
-                                    pkg::install_lock_group(*other) == pkg::install_lock_group(*m);
-                         });
-            if (!shown) {
+            if (!read_by_another(r, reports)) {
                 unsupported.push_back(r.manager);
             }
         } else if (r.status != pkg::InventoryStatus::ok) {
-            out.info(r.manager + ": " + std::string(pkg::to_string(r.status)) +
-                     (r.error.empty() ? "" : " (" + r.error + ")") + (r.hint.empty() ? "" : "; " + r.hint));
+            out.info(inventory_status_line(r));
         } else if (!r.note.empty() && (owners == 0 || out.verbosity() > 0)) {
             out.info(r.manager + ": " + r.note);
         }

@@ -30,6 +30,13 @@ same() { # WHAT OURS THEIRS
 TIMEOUT=60 run_z --json pkg list -m apt
 [ "$CODE" -eq 0 ] && ok || fail "pkg list -m apt on the host: exit $CODE ($ERR)"
 same "host: pkg list vs dpkg-query -W" "$(ours)" "$(theirs /var/lib/dpkg)"
+# dpkg alone is apt's database: named on its own it says to ask apt, and stays out of the default report.
+TIMEOUT=60 run_z pkg list -m dpkg
+[ "$CODE" -eq 3 ] && ok || fail "pkg list -m dpkg: exit $CODE, wanted 3"
+expect_contains "$ERR" "dpkg: unsupported (read through APT, from the same database); use --manager apt" \
+    "dpkg names apt"
+TIMEOUT=60 run_z pkg list -m apt,dpkg
+case "$ERR" in *dpkg*) fail "dpkg after apt says something: $ERR" ;; *) ok ;; esac
 
 # ---- a scratch root ----
 T="$SCRATCH"

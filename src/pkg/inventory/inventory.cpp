@@ -471,6 +471,21 @@ void sanitize(InventoryReport& report) {
     report.error = util::sanitize_terminal(report.error);
 }
 
+// Why a manager without an inventory reader was not read: a low-level tool whose database a manager zsyncctl
+// reads also holds (dpkg under apt, rpm under dnf: one lock, one database) names that manager; any other is
+// not read by zsyncctl yet.
+void explain_unread(const Manager& manager, InventoryReport& report) {
+    for (const Manager& other : registry()) {
+        if (&other != &manager && other.inventory.method != InventoryMethod::none &&
+            install_lock_group(other) == install_lock_group(manager)) {
+            report.error = "read through " + std::string(other.display_name) + ", from the same database";
+            report.hint = "use --manager " + std::string(other.id);
+            return;
+        }
+    }
+    report.error = "zsyncctl cannot read " + std::string(manager.display_name) + "'s packages yet";
+}
+
 } // namespace
 
 util::Result<void> validate_inventory_request(const InventoryRequest& request) {
@@ -552,7 +567,7 @@ util::Result<std::vector<InventoryReport>> run_inventory(const InventoryRequest&
             apk_inventory(request, report, token);
         } else {
             report.status = InventoryStatus::unsupported;
-            report.error = "zsyncctl cannot read " + std::string(manager.display_name) + "'s packages yet";
+            explain_unread(manager, report);
         }
         sanitize(report);
         report.elapsed_ms =
