@@ -242,8 +242,9 @@ void print_footer(const Output& out, const std::vector<pkg::ManagerReport>& repo
         if (r.lost_race) {
             not_needed.push_back(r.manager);
         } else if (r.status != pkg::ManagerStatus::ok) {
-            out.info(r.manager + ": " + status_text(r.status) +
-                     (r.error.empty() ? "" : " (" + r.error + ")"));
+            const std::string status = status_text(r.status);
+            out.info(r.manager + ": " + status +
+                     (r.error.empty() || r.error == status ? "" : " (" + r.error + ")"));
         } else {
             if (!r.error.empty()) {
                 out.info(r.manager + ": " + r.error);
