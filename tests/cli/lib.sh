@@ -52,6 +52,36 @@ expect_contains() {
     esac
 }
 
+# same WHAT OURS THEIRS: one check that zsyncctl's answer equals the oracle's, with the first lines of the
+# difference on failure.
+same() {
+    if [ "$2" = "$3" ]; then ok; else
+        fail "$1 differs:"
+        diff <(printf '%s\n' "$2") <(printf '%s\n' "$3") | head -20 >&2
+    fi
+}
+
+# pyenv_shims PYENV_ROOT NAME...: writes the shims exactly as `pyenv rehash` does (PYENV_ROOT/libexec/pyenv
+# need not exist: zsyncctl reads a shim, never runs it).
+pyenv_shims() {
+    local root=$1 name
+    shift
+    mkdir -p "$root/shims"
+    for name in "$@"; do
+        cat >"$root/shims/$name" <<SHIM
+#!/usr/bin/env bash
+set -e
+[ -n "\$PYENV_DEBUG" ] && set -x
+
+program="\${0##*/}"
+
+export PYENV_ROOT="$root"
+exec "$root/libexec/pyenv" exec "\$program" "\$@"
+SHIM
+        chmod 755 "$root/shims/$name"
+    done
+}
+
 # expect_json EXPR DESCRIPTION: evaluates a Python expression over the JSON in $OUT (bound as `d`).
 expect_json() {
     if printf '%s' "$OUT" | python3 -c "import json,sys; d=json.load(sys.stdin); sys.exit(0 if ($1) else 1)" 2>/dev/null; then

@@ -5,15 +5,8 @@
 # of a file no installed package ships names the packages of the root's repository that do, equal to
 # `dnf -C provides` on the same root and cache; the image's versionlock list holds a package back (below).
 . "$TESTS_DIR/lib.sh"
-for tool in dnf rpm rpmbuild createrepo_c python3; do
-    command -v "$tool" >/dev/null || skip "$tool is not installed (Debian packages dnf, rpm, createrepo-c)"
-done
-
-T="$SCRATCH"
-R="$T/root"
-export HOME="$T/home"
-mkdir -p "$HOME" "$T/repo" "$T/rpmbuild/SPECS" "$R/etc/yum.repos.d" "$R/etc/dnf"
-printf '%%_dbpath /var/lib/rpm\n' >"$HOME/.rpmmacros"
+. "$TESTS_DIR/rpm_scratch.sh"
+mkdir -p "$T/repo" "$T/rpmbuild/SPECS" "$R/etc/yum.repos.d" "$R/etc/dnf"
 rpmpkg() { # NAME VERSION DIR FILE
     cat >"$T/rpmbuild/SPECS/$1.spec" <<EOF
 Name: $1
@@ -39,12 +32,6 @@ printf '[zstest]\nname=zstest\nbaseurl=file://%s\ngpgcheck=0\nenabled=1\n' "$T/r
 printf '[main]\ngpgcheck=0\n' >"$R/etc/dnf/dnf.conf"
 DNF=(dnf -q --color=never --installroot="$R" --config="$R/etc/dnf/dnf.conf" --setopt=reposdir="$R/etc/yum.repos.d")
 Z=(--no-cache --root "$R")
-same() {
-    if [ "$2" = "$3" ]; then ok; else
-        fail "$1 differs:"
-        diff <(printf '%s\n' "$2") <(printf '%s\n' "$3") | head -20 >&2
-    fi
-}
 
 rpmpkg zs-base 1.0 /usr/bin zs-base
 rpmpkg zs-extra 1.0 /usr/bin zs-extra

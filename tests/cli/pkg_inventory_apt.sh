@@ -19,12 +19,6 @@ for p in d['packages']:
 theirs() { # ADMINDIR
     dpkg-query --admindir="$1" -W -f '${Package}:${Architecture} ${Version} ${db:Status-Abbrev}\n' | sort
 }
-same() { # WHAT OURS THEIRS
-    if [ "$2" = "$3" ]; then ok; else
-        fail "$1 differs:"
-        diff <(printf '%s\n' "$2") <(printf '%s\n' "$3") | head -20 >&2
-    fi
-}
 
 # ---- the host, read-only ----
 TIMEOUT=60 run_z --json pkg list -m apt

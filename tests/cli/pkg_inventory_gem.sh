@@ -34,12 +34,6 @@ EOF
     (cd "$d" && gem build "$1.gemspec" -o "$REPO/gems/$1-$2.gem") >>"$T/gem.log" 2>&1 || fail "gem build $1 $2"
     gem generate_index --directory "$REPO" >>"$T/gem.log" 2>&1 || fail "gem generate_index"
 }
-same() {
-    if [ "$2" = "$3" ]; then ok; else
-        fail "$1 differs:"
-        diff <(printf '%s\n' "$2") <(printf '%s\n' "$3") | head -20 >&2
-    fi
-}
 # gem list's lines from pkg list's JSON: "name (v1, default: v2, v3 platform)", newest first as pkg list
 # sorts them.
 grouped() {

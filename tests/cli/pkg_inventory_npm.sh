@@ -7,12 +7,6 @@
 . "$TESTS_DIR/lib.sh"
 . "$TESTS_DIR/npm_scratch.sh"
 
-same() {
-    if [ "$2" = "$3" ]; then ok; else
-        fail "$1 differs:"
-        diff <(printf '%s\n' "$2") <(printf '%s\n' "$3") | head -20 >&2
-    fi
-}
 json_lines() { # KEY PYTHON-FORMAT over d[KEY] of $OUT
     printf '%s' "$OUT" | python3 -c "
 import json,sys

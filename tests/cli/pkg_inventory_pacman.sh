@@ -48,12 +48,6 @@ import json,sys
 d=json.load(sys.stdin)
 for x in d[sys.argv[1]]: print($2)" "$1" | sort
 }
-same() {
-    if [ "$2" = "$3" ]; then ok; else
-        fail "$1 differs:"
-        diff <(printf '%s\n' "$2") <(printf '%s\n' "$3") | head -20 >&2
-    fi
-}
 
 TIMEOUT=60 run_z --root "$P" --json pkg list -m pacman
 [ "$CODE" -eq 0 ] && ok || fail "pkg list -m pacman: exit $CODE ($ERR)"

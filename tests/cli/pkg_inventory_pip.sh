@@ -22,33 +22,9 @@ export HOME="$T/home" PIP_CONFIG_FILE="$T/pip.conf" PIP_NO_CACHE_DIR=1 PIP_DISAB
 
 # wheel NAME VERSION [REQUIRES]: a pure-Python wheel written by hand (no setuptools/wheel needed offline).
 wheel() {
-    mkdir -p "$IDX/$1"
-    python3 - "$IDX/$1" "$@" <<'PY' || fail "wheel $2 $3"
-import base64, hashlib, os, sys, zipfile
-out, name, version = sys.argv[1:4]
-requires = sys.argv[4:]
-mod = name.replace("-", "_")
-dist = "%s-%s" % (mod, version)
-meta = "Metadata-Version: 2.1\nName: %s\nVersion: %s\nSummary: zsyncctl test package %s\n" % (name, version, name)
-meta += "".join("Requires-Dist: %s\n" % r for r in requires)
-files = {"%s/__init__.py" % mod: "VERSION = %r\n" % version, "%s.dist-info/METADATA" % dist: meta,
-         "%s.dist-info/WHEEL" % dist: "Wheel-Version: 1.0\nGenerator: zsyncctl-test\nRoot-Is-Purelib: true\nTag: py3-none-any\n"}
-record = []
-with zipfile.ZipFile(os.path.join(out, "%s-py3-none-any.whl" % dist), "w") as z:
-    for n, text in files.items():
-        b = text.encode()
-        z.writestr(n, b)
-        digest = base64.urlsafe_b64encode(hashlib.sha256(b).digest()).rstrip(b"=").decode()
-        record.append("%s,sha256=%s,%d" % (n, digest, len(b)))
-    record.append("%s.dist-info/RECORD,," % dist)
-    z.writestr("%s.dist-info/RECORD" % dist, "\n".join(record) + "\n")
-PY
-}
-same() {
-    if [ "$2" = "$3" ]; then ok; else
-        fail "$1 differs:"
-        diff <(printf '%s\n' "$2") <(printf '%s\n' "$3") | head -20 >&2
-    fi
+    local name=$1 version=$2
+    shift 2
+    python3 "$TESTS_DIR/make_wheel.py" "$IDX/$name" "$name" "$version" ${1:+--requires "$1"} || fail "wheel $name $version"
 }
 json_lines() { # KEY PYTHON-FORMAT over d[KEY] of $OUT
     printf '%s' "$OUT" | python3 -c "

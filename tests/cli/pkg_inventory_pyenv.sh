@@ -18,24 +18,7 @@ P="$T/pyenv"
 mkdir -p "$HOME" "$T/wheels" "$P/shims" "$P/versions" "$T/proj/sub" "$T/elsewhere"
 
 # wheel NAME VERSION: a pure-Python wheel written by hand (installable offline).
-wheel() {
-    python3 - "$T/wheels" "$@" <<'PY' || fail "wheel $1"
-import base64, hashlib, os, sys, zipfile
-out, name, version = sys.argv[1:4]
-mod = name.replace("-", "_")
-dist = "%s-%s" % (mod, version)
-files = {"%s/__init__.py" % mod: "", "%s.dist-info/METADATA" % dist: "Metadata-Version: 2.1\nName: %s\nVersion: %s\n" % (name, version),
-         "%s.dist-info/WHEEL" % dist: "Wheel-Version: 1.0\nGenerator: zsyncctl-test\nRoot-Is-Purelib: true\nTag: py3-none-any\n"}
-record = []
-with zipfile.ZipFile(os.path.join(out, "%s-py3-none-any.whl" % dist), "w") as z:
-    for n, text in files.items():
-        b = text.encode()
-        z.writestr(n, b)
-        record.append("%s,sha256=%s,%d" % (n, base64.urlsafe_b64encode(hashlib.sha256(b).digest()).rstrip(b"=").decode(), len(b)))
-    record.append("%s.dist-info/RECORD,," % dist)
-    z.writestr("%s.dist-info/RECORD" % dist, "\n".join(record) + "\n")
-PY
-}
+wheel() { python3 "$TESTS_DIR/make_wheel.py" "$T/wheels" "$1" "$2" || fail "wheel $1"; }
 # venv DIR WHEEL...: a real venv with the wheels installed from the local directory only.
 venv() {
     local dir=$1
@@ -50,20 +33,7 @@ wheel zs-system 0.1
 venv "$P/versions/alpha" zs-alpha
 venv "$P/versions/beta" zs-beta
 venv "$T/sysvenv" zs-system
-# The shim exactly as pyenv rehash writes it (libexec/pyenv need not exist: it is never run).
-for name in pip pip3; do
-    cat >"$P/shims/$name" <<SHIM
-#!/usr/bin/env bash
-set -e
-[ -n "\$PYENV_DEBUG" ] && set -x
-
-program="\${0##*/}"
-
-export PYENV_ROOT="$P"
-exec "$P/libexec/pyenv" exec "\$program" "\$@"
-SHIM
-    chmod 755 "$P/shims/$name"
-done
+pyenv_shims "$P" pip pip3
 export PATH="$P/shims:$T/sysvenv/bin:/usr/bin:/bin"
 
 pip_list() { "$1/bin/python" -m pip list --format=json | python3 -c 'import json,sys

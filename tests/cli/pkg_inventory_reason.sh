@@ -5,15 +5,8 @@
 # with a transaction still only in the -wal; a package rpm installed alone is unknown (dnf counts it user
 # installed); zypper (/var/lib/zypp/AutoInstalled) against `zypper search -i`'s i+ (user) and i (auto).
 . "$TESTS_DIR/lib.sh"
-for tool in rpmbuild rpm dnf createrepo_c python3; do
-    command -v "$tool" >/dev/null || skip "$tool is not installed (Debian packages rpm, dnf, createrepo-c)"
-done
-
-T="$SCRATCH"
-R="$T/root"
-export HOME="$T/home"
-mkdir -p "$HOME" "$T/repo" "$T/repos.d" "$R"
-printf '%%_dbpath /var/lib/rpm\n' >"$HOME/.rpmmacros"
+. "$TESTS_DIR/rpm_scratch.sh"
+mkdir -p "$T/repo" "$T/repos.d"
 mkrpm() { # name [requires]
     printf 'Name: %s\nVersion: 1.0\nRelease: 1\nSummary: reason test %s\nLicense: MIT\nBuildArch: noarch\n%s\n%%description\nx\n%%files\n' \
         "$1" "$1" "${2:+Requires: $2}" >"$T/$1.spec"

@@ -4,17 +4,8 @@
 # `dnf --installroot`. The list equals `rpm --root -qa` (EPOCH:VERSION-RELEASE as dnf prints it), which equals
 # `rpm -qf`, info equals `rpm -qi`; zypper reads the same database; a damaged rpmdb.sqlite is a clear error.
 . "$TESTS_DIR/lib.sh"
-for tool in rpmbuild rpm dnf createrepo_c python3; do
-    command -v "$tool" >/dev/null || skip "$tool is not installed (Debian packages rpm, dnf, createrepo-c)"
-done
-
-T="$SCRATCH"
-R="$T/root"
-# Debian's rpm keeps its database in ~/.rpmdb (%_dbpath); a distribution's is /var/lib/rpm. rpmbuild, dnf and
-# rpm read this HOME's .rpmmacros, so the scratch root gets the distribution layout.
-export HOME="$T/home"
-mkdir -p "$HOME" "$T/repo" "$T/repos.d" "$R"
-printf '%%_dbpath /var/lib/rpm\n' >"$HOME/.rpmmacros"
+. "$TESTS_DIR/rpm_scratch.sh"
+mkdir -p "$T/repo" "$T/repos.d"
 mkrpm() { # name version release epoch dir file summary
     cat >"$T/$1.spec" <<SPEC
 Name: $1
@@ -56,12 +47,6 @@ TIMEOUT=60 "${DNF[@]}" install zs-tool zs-epoch zs-lib zs-zero >"$T/dnf.log" 2>&
 [ -f "$R/var/lib/rpm/rpmdb.sqlite" ] && ok || fail "dnf wrote no $R/var/lib/rpm/rpmdb.sqlite: $(find "$R" -name 'rpmdb*')"
 RPM=(rpm --root "$R")
 
-same() {
-    if [ "$2" = "$3" ]; then ok; else
-        fail "$1 differs:"
-        diff <(printf '%s\n' "$2") <(printf '%s\n' "$3") | head -20 >&2
-    fi
-}
 # rpm's own listing with dnf's EVR: the epoch only when non-zero.
 rpm_list=$("${RPM[@]}" -qa --qf '%{NAME} %{EPOCHNUM}:%{VERSION}-%{RELEASE} %{ARCH}\n' | sed 's/ 0:/ /' | sort)
 [ "$(printf '%s\n' "$rpm_list" | wc -l)" -eq 4 ] && ok || fail "rpm -qa lists: $rpm_list"

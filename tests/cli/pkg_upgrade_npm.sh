@@ -13,12 +13,6 @@
 . "$TESTS_DIR/npm_scratch.sh"
 DRIVE="$TESTS_DIR/pty_drive.py"
 
-same() {
-    if [ "$2" = "$3" ]; then ok; else
-        fail "$1 differs:"
-        diff <(printf '%s\n' "$2") <(printf '%s\n' "$3") | head -20 >&2
-    fi
-}
 
 publish zs-alpha 1.0.0
 publish @zs/beta 1.0.0

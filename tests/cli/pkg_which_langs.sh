@@ -70,22 +70,7 @@ TIMEOUT=30 run_z -v pkg which zs-npm-tool
 expect_contains "$ERR" "ships it" "-v: the managers that own nothing are named"
 
 # --- pip: a console script from a wheel, in a venv and behind a pyenv shim.
-python3 - "$T/wheels" <<'PY' || fail "wheel"
-import base64, hashlib, os, sys, zipfile
-dist = "zs_piptool-0.3"
-files = {"zs_piptool/__init__.py": "def main():\n    print('hi')\n",
-         dist + ".dist-info/METADATA": "Metadata-Version: 2.1\nName: zs-piptool\nVersion: 0.3\n",
-         dist + ".dist-info/WHEEL": "Wheel-Version: 1.0\nGenerator: zsyncctl-test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
-         dist + ".dist-info/entry_points.txt": "[console_scripts]\nzs-pip-tool = zs_piptool:main\n"}
-record = []
-with zipfile.ZipFile(os.path.join(sys.argv[1], dist + "-py3-none-any.whl"), "w") as z:
-    for n, text in files.items():
-        b = text.encode()
-        z.writestr(n, b)
-        record.append("%s,sha256=%s,%d" % (n, base64.urlsafe_b64encode(hashlib.sha256(b).digest()).rstrip(b"=").decode(), len(b)))
-    record.append(dist + ".dist-info/RECORD,,")
-    z.writestr(dist + ".dist-info/RECORD", "\n".join(record) + "\n")
-PY
+python3 "$TESTS_DIR/make_wheel.py" "$T/wheels" zs-piptool 0.3 --script zs-pip-tool=zs_piptool:main || fail "wheel"
 venv() {
     python3 -m venv "$1" || fail "python3 -m venv $1"
     "$1/bin/python" -m pip install --no-index --find-links "$T/wheels" zs-piptool >"$T/pip.log" 2>&1 ||
@@ -120,19 +105,7 @@ P="$T/pyenv"
 mkdir -p "$P/shims" "$P/versions"
 venv "$P/versions/zs-3"
 echo zs-3 >"$P/version"
-for name in zs-pip-tool pip3; do
-    cat >"$P/shims/$name" <<SHIM
-#!/usr/bin/env bash
-set -e
-[ -n "\$PYENV_DEBUG" ] && set -x
-
-program="\${0##*/}"
-
-export PYENV_ROOT="$P"
-exec "$P/libexec/pyenv" exec "\$program" "\$@"
-SHIM
-    chmod 755 "$P/shims/$name"
-done
+pyenv_shims "$P" zs-pip-tool pip3
 export PATH="$P/shims:$SYSPATH" PYENV_ROOT="$P"
 TIMEOUT=30 run_z --json pkg which zs-pip-tool
 [ "$(owners)" = "pip zs-piptool $P/versions/zs-3/bin/zs-pip-tool" ] && ok || fail "which zs-pip-tool (pyenv shim): [$(owners)] ($ERR)"
