@@ -122,6 +122,30 @@ t=$(tr -d '\r' <"$T/int2.tty")
 [ "$code" -eq 130 ] && ok || fail "two Ctrl-C during the postinstall: exit $code, wanted 130: ${t: -600}"
 consistent "two Ctrl-C"
 
+# 4c. The same, with the rollback held open: npm is stopped (SIGSTOP) before the first Ctrl-C, so it is still
+# there, its SIGINT pending, when the second comes. zsyncctl must not forward the second: it tells the cost
+# and waits; npm, continued, rolls back and ends, exit 130, 1.0.0 back.
+cat >"$T/npm_pid.sh" <<'SH'
+# The npm process above the postinstall whose pid post.log names (its comm is "npm ..." or "node").
+p=$(sed -n 's/^start //p' "$1" | tail -1)
+while [ -n "$p" ] && [ "$p" -gt 1 ]; do
+    case "$(cat "/proc/$p/comm" 2>/dev/null)" in npm* | node) echo "$p"; exit 0 ;; esac
+    p=$(sed 's/.*) . \([0-9]*\).*/\1/' "/proc/$p/stat" 2>/dev/null)
+done
+exit 1
+SH
+rm -f "$T/post.log" "$T/npm.pid"
+PTY_DEADLINE=60 python3 "$DRIVE" "$T/int3.tty" --wait-file "$T/post.log" \
+    --run "bash '$T/npm_pid.sh' '$T/post.log' >'$T/npm.pid' && kill -STOP \$(cat '$T/npm.pid')" \
+    --send '\x03' --sleep 0.5 --send '\x03' --expect "Press Ctrl-C again within" --sleep 0.5 \
+    --run "kill -CONT \$(cat '$T/npm.pid')" -- \
+    "$ZSYNCCTL" pkg upgrade -m npm zs-slow --yes
+code=$?
+t=$(tr -d '\r' <"$T/int3.tty")
+[ "$code" -eq 130 ] && ok || fail "second Ctrl-C during npm's rollback: exit $code, wanted 130: ${t: -800}"
+expect_contains "$t" "Press Ctrl-C again within" "the second Ctrl-C is not forwarded: the cost is told"
+consistent "two Ctrl-C, the rollback held"
+
 # 5. SIGHUP (the terminal closed): the same, exit 129.
 rm -f "$T/post.log"
 "$ZSYNCCTL" pkg upgrade -m npm zs-slow --yes >"$T/out" 2>"$T/err" &
