@@ -123,6 +123,7 @@ ExitCode nothing_to_upgrade(Context& context, const std::string& manager,
 struct InstallationRun {
     std::string option;
     std::vector<std::string> names;
+    std::string installation; // its name ("user", "system")
 };
 
 // The installations whose rows of `report` are planned (`planned`: names, or empty for --all), in the
@@ -132,7 +133,7 @@ std::vector<InstallationRun> installation_runs(const pkg::Manager& entry, const 
                                                const std::vector<std::string>& planned) {
     std::vector<InstallationRun> runs;
     for (const pkg::InstallationFacts& inst : entry.inventory.installations) {
-        InstallationRun run{std::string(inst.option), {}};
+        InstallationRun run{std::string(inst.option), {}, std::string(inst.name)};
         bool any = false;
         for (const auto& p : report.outdated) {
             if (p.installation != inst.name || !p.skip_reason.empty()) {
@@ -251,10 +252,6 @@ std::optional<std::vector<std::string>> planned_names(Context& context, const st
 // Several managers: one plan each, shown together, agreed to once, run by lock family (upgrade_multi).
 ExitCode run_several(Context& context, const std::vector<std::string>& managers,
                      const std::vector<std::string>& names, const RunConsent& consent, JsonState& json) {
-    if (context.options.json) {
-        raise_usage("--json upgrades with one manager at a time (asked: " + util::join(managers, ", ") + ")",
-                    "add --manager M");
-    }
     std::vector<UpgradePart> parts;
     for (const std::string& manager : managers) {
         nlohmann::json skipped = nlohmann::json::array();
@@ -359,15 +356,12 @@ ExitCode run_upgrade(Context& context, const UpgradeArgs& args, JsonState& json)
         planned = runs.front().names;
     } else if (runs.size() > 1) {
         // Outdated in several installations: one run each, with its option, shown and agreed to together.
-        if (context.options.json) {
-            raise_usage("--json upgrades one installation at a time (" + manager + ": several have upgrades)",
-                        "name packages of one installation");
-        }
         std::vector<UpgradePart> parts;
         for (const InstallationRun& run : runs) {
             UpgradePart part;
             part.options.prompts = pkg::Prompts::answer_defaults;
             part.options.scope_args = {run.option};
+            part.installation = run.installation;
             part.plan = make_plan(context, manager, pkg::Operation::upgrade, run.names, part.options);
             parts.push_back(std::move(part));
         }

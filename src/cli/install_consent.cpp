@@ -156,7 +156,7 @@ Recheck recheck_consent(Context& context, const pkg::InstallPlan& plan, pkg::Sim
 }
 
 ExitCode install_dry_run(Context& context, const pkg::InstallPlan& plan, const ManagerChoice& choice,
-                         const pkg::PlanOptions& plan_options, bool user_answers) {
+                         const pkg::PlanOptions& plan_options, bool user_answers, bool one_line) {
     auto sudo = sudo_path();
     auto elevation = pkg::decide_elevation(plan, ::geteuid(), sudo.value_or(""));
     DryRunView view{.plan = plan, .choice = choice};
@@ -165,6 +165,7 @@ ExitCode install_dry_run(Context& context, const pkg::InstallPlan& plan, const M
     view.elevation = !elevation ? "unavailable" : *elevation == pkg::Elevation::sudo ? "sudo" : "none";
     view.elevation_error = elevation ? std::string() : elevation.error().message;
     view.user_answers = user_answers;
+    view.one_line = one_line;
     std::optional<pkg::SimulationResult> sim;
     if (plan.simulation) {
         auto ran =

@@ -51,9 +51,10 @@ enum class Recheck {
 /// Main thread.
 Recheck recheck_consent(Context& context, const pkg::InstallPlan& plan, pkg::SimulationResult& agreed);
 
-/// --dry-run: prints the plan, the final argvs and the manager's simulation (text or --json); exit 1 when
-/// the manager is missing or cannot resolve the names (the error is printed), else 0. Main thread.
+/// --dry-run: prints the plan, the final argvs and the manager's simulation (text or --json, on one line
+/// with `one_line`: one plan of several); exit 1 when the manager is missing or cannot resolve the names
+/// (the error is printed), else 0. Main thread.
 ExitCode install_dry_run(Context& context, const pkg::InstallPlan& plan, const ManagerChoice& choice,
-                         const pkg::PlanOptions& plan_options, bool user_answers);
+                         const pkg::PlanOptions& plan_options, bool user_answers, bool one_line = false);
 
 } // namespace zsyncctl::cli

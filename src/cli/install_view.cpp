@@ -180,7 +180,7 @@ void print_dry_run(const Output& out, bool json, const DryRunView& view) {
         if (!view.simulation_error.empty()) {
             doc["error"] = view.simulation_error;
         }
-        out.line(json_text(doc));
+        out.line(json_text(doc, view.one_line ? JsonLayout::line : JsonLayout::pretty));
         return;
     }
     out.line("manager:    " + plan.manager + " (chosen by " + view.choice.chosen_by + ")");
@@ -221,20 +221,20 @@ void print_dry_run(const Output& out, bool json, const DryRunView& view) {
     }
 }
 
-void print_done_event(const Output& out, const pkg::InstallPlan& plan, const pkg::InstallOutcome& outcome,
-                      const std::string& log_path) {
-    if (!outcome.success) {
-        std::string message =
-            outcome.interrupted ? plan.manager + " was interrupted"
-            : outcome.term_signal != 0
-                ? plan.manager + " was killed by signal " + std::to_string(outcome.term_signal)
-                : plan.manager + " failed with exit code " + std::to_string(outcome.exit_code);
-        nlohmann::json error = {{"event", "error"}, {"message", message}};
-        if (!outcome.errors.empty()) {
-            error["errors"] = outcome.errors;
-        }
-        out.line(json_text(error, JsonLayout::line));
+nlohmann::json failure_event(const pkg::InstallPlan& plan, const pkg::InstallOutcome& outcome) {
+    std::string message = outcome.interrupted ? plan.manager + " was interrupted"
+                          : outcome.term_signal != 0
+                              ? plan.manager + " was killed by signal " + std::to_string(outcome.term_signal)
+                              : plan.manager + " failed with exit code " + std::to_string(outcome.exit_code);
+    nlohmann::json error = {{"event", "error"}, {"manager", plan.manager}, {"message", message}};
+    if (!outcome.errors.empty()) {
+        error["errors"] = outcome.errors;
     }
+    return error;
+}
+
+nlohmann::json done_event(const pkg::InstallPlan& plan, const pkg::InstallOutcome& outcome,
+                          const std::string& log_path) {
     nlohmann::json done = {
         {"event", "done"},
         {"manager", plan.manager},
@@ -258,7 +258,15 @@ void print_done_event(const Output& out, const pkg::InstallPlan& plan, const pkg
     if (!outcome.errors.empty()) {
         done["errors"] = outcome.errors;
     }
-    out.line(json_text(done, JsonLayout::line));
+    return done;
+}
+
+void print_done_event(const Output& out, const pkg::InstallPlan& plan, const pkg::InstallOutcome& outcome,
+                      const std::string& log_path) {
+    if (!outcome.success) {
+        out.line(json_text(failure_event(plan, outcome), JsonLayout::line));
+    }
+    out.line(json_text(done_event(plan, outcome, log_path), JsonLayout::line));
     out.flush();
 }
 

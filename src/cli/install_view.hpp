@@ -36,6 +36,7 @@ struct DryRunView {
     /// resolve, which makes the dry run fail.
     const pkg::SimulationResult* simulation = nullptr;
     std::string simulation_error{};
+    bool one_line = false; ///< --json: the document on one line, one of several (an upgrade over managers)
 };
 
 /// The transaction as text lines for a terminal ("  install  zs-hello (1.0), zs-dep (1.0)"), sanitized;
@@ -56,6 +57,13 @@ std::vector<std::string> removed_beyond(const pkg::Transaction& transaction,
 
 /// Prints the dry run as one JSON document (--json) or as aligned text lines on stdout.
 void print_dry_run(const Output& out, bool json, const DryRunView& view);
+
+/// The JSON "error" event of a run that did not succeed: who failed how, with the manager's error lines.
+nlohmann::json failure_event(const pkg::InstallPlan& plan, const pkg::InstallOutcome& outcome);
+
+/// The JSON "done" event of a run: exit code, success, interruption, result, signal, log, error lines.
+nlohmann::json done_event(const pkg::InstallPlan& plan, const pkg::InstallOutcome& outcome,
+                          const std::string& log_path);
 
 /// The JSON "done" event of a run (--json), one line on stdout; a failed run's "error" event comes first.
 void print_done_event(const Output& out, const pkg::InstallPlan& plan, const pkg::InstallOutcome& outcome,

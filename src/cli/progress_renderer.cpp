@@ -63,6 +63,16 @@ std::string describe(const pkg::ProgressUpdate& u, const std::string& operation,
 
 } // namespace
 
+nlohmann::json progress_event(const pkg::ProgressUpdate& update, const std::string& operation) {
+    return {
+        {"event", kind_event(update.kind)},
+        {"phase", phase_name(update, operation)},
+        {"percent", update.percent ? nlohmann::json(*update.percent) : nlohmann::json(nullptr)},
+        {"package", util::sanitize_for_display(update.package)},
+        {"message", util::sanitize_for_display(update.message)},
+    };
+}
+
 ProgressRenderer::ProgressRenderer(const Output& out, RenderMode mode) : m_out(out), m_mode(mode) {}
 
 ProgressRenderer::~ProgressRenderer() {
@@ -73,14 +83,7 @@ void ProgressRenderer::update(const pkg::ProgressUpdate& update) {
     m_last = update;
     switch (m_mode) {
     case RenderMode::json: {
-        nlohmann::json event = {
-            {"event", kind_event(update.kind)},
-            {"phase", phase_name(update, m_operation)},
-            {"percent", update.percent ? nlohmann::json(*update.percent) : nlohmann::json(nullptr)},
-            {"package", util::sanitize_for_display(update.package)},
-            {"message", util::sanitize_for_display(update.message)},
-        };
-        std::string text = json_text(event, JsonLayout::line);
+        std::string text = json_text(progress_event(update, m_operation), JsonLayout::line);
         // A manager repeating itself (apt's "Retrieving file 1 of 1, 0%" six times) is one event.
         if (text == m_last_line_printed) {
             return;

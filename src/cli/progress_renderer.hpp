@@ -5,6 +5,8 @@
 #include <string>
 #include <string_view>
 
+#include <nlohmann/json.hpp>
+
 #include "cli/output.hpp"
 #include "pkg/install/progress.hpp"
 
@@ -16,6 +18,10 @@ enum class RenderMode {
     lines, // plain lines on stderr, one per change
     json,  // one JSON object per line on stdout
 };
+
+/// The --json event of one progress update: {"event": "progress"|"error"|"prompt", "phase", "percent",
+/// "package", "message"}, the install phase named for `operation` ("upgrade" while upgrading).
+nlohmann::json progress_event(const pkg::ProgressUpdate& update, const std::string& operation);
 
 /// Draws install/remove progress. finish() (also run by the destructor) erases the bar and shows the
 /// cursor again, so an interrupted run leaves the terminal clean. One thread at a time (the main thread,

@@ -11,6 +11,8 @@
 
 #include "cli/install_consent.hpp"
 #include "cli/install_view.hpp"
+#include "cli/json.hpp"
+#include "cli/progress_renderer.hpp"
 #include "cli/prompt.hpp"
 #include "cli/upgrade_board.hpp"
 #include "core/concurrent_for.hpp"
@@ -31,24 +33,40 @@ using Clock = std::chrono::steady_clock;
 // A part that will run: its plan, what it agreed to, and how it ended.
 struct Lane {
     const pkg::InstallPlan* plan = nullptr;
+    std::string installation; // the part's installation, or empty
     std::optional<pkg::SimulationResult> agreed;
     std::optional<pkg::InstallOutcome> outcome;
     std::string error;    // why it could not start, or why it was not run
     std::string log_path; // its run log
 };
 
-// The board's state, shared by the loop thread (callbacks, ticks) and the threads running the lanes.
+// The board's state, shared by the loop thread (callbacks, ticks) and the threads running the lanes. With
+// --json there is no board and no lane lines: the lanes' events are written instead (emit), one JSON line
+// each, every one naming its manager.
 class Board {
 public:
-    Board(const Output& out, bool draw, std::vector<UpgradeLane> lanes)
-        : m_draw(draw), m_board(out), m_lanes(std::move(lanes)), m_start(Clock::now()) {}
+    Board(const Output& out, bool draw, bool json, std::vector<UpgradeLane> lanes,
+          std::vector<nlohmann::json> tags)
+        : m_out(out), m_draw(draw), m_json(json), m_board(out), m_lanes(std::move(lanes)),
+          m_tags(std::move(tags)), m_start(Clock::now()) {}
+
+    bool json() const { return m_json; }
+
+    // Writes one --json event line for lane `i` (its manager, and installation where it has several,
+    // added), whole, whatever thread runs it.
+    void emit(std::size_t i, nlohmann::json event) {
+        std::lock_guard lock(m_mutex);
+        event.update(m_tags[i]);
+        m_out.line(json_text(event, JsonLayout::line));
+        m_out.flush();
+    }
 
     // Changes lane `i` with `f(lane)`; without a board a changed line is printed.
     template <typename F>
     void change(std::size_t i, F f) {
         std::lock_guard lock(m_mutex);
         f(m_lanes[i]);
-        if (m_draw) {
+        if (m_draw || m_json) {
             return;
         }
         std::string text = upgrade_lane_text(m_lanes[i]);
@@ -103,10 +121,13 @@ public:
     }
 
 private:
+    const Output& m_out;
     bool m_draw;
+    bool m_json;
     UpgradeBoard m_board;
     std::mutex m_mutex;
     std::vector<UpgradeLane> m_lanes;
+    std::vector<nlohmann::json> m_tags; // per lane: {"manager"[, "installation"]}
     std::vector<std::string> m_last_text = std::vector<std::string>(m_lanes.size());
     Clock::time_point m_start;
 };
@@ -119,6 +140,20 @@ std::string upgraded_text(const pkg::InstallPlan& plan, const Lane& lane) {
     return "upgraded " + std::to_string(n) + " package" + (n == 1 ? "" : "s");
 }
 
+// --json: the done event of a lane that did not run (or could not start): nothing changed.
+void not_run_event(Board& board, std::size_t index, const pkg::InstallPlan& plan, const std::string& why,
+                   bool interrupted) {
+    if (board.json()) {
+        board.emit(index, {{"event", "done"},
+                           {"operation", std::string(pkg::to_string(plan.operation))},
+                           {"success", false},
+                           {"changed", false},
+                           {"interrupted", interrupted},
+                           {"result", "not_run"},
+                           {"message", why}});
+    }
+}
+
 // Runs one lane: its zsyncctl lock, the simulation again (a different transaction is not run: nobody can
 // be asked again while other managers run), then the plan. Any thread but the loop's.
 void run_lane(Context& context, Lane& lane, std::size_t index, Board& board, pkg::Elevation elevation,
@@ -128,9 +163,14 @@ void run_lane(Context& context, Lane& lane, std::size_t index, Board& board, pkg
     if (token.is_cancelled()) {
         board.end(index, UpgradeLane::State::not_run, "not started: interrupted");
         lane.error = "not started";
+        not_run_event(board, index, plan, "not started: interrupted", true);
         return;
     }
     board.start(index);
+    const std::string operation(pkg::to_string(plan.operation));
+    if (board.json()) {
+        board.emit(index, {{"event", "start"}, {"operation", operation}});
+    }
     std::optional<pkg::LockGroupGuard> lock;
     if (!plan.lock_group.empty()) {
         pkg::LockDir locks = pkg::lock_dir();
@@ -146,6 +186,8 @@ void run_lane(Context& context, Lane& lane, std::size_t index, Board& board, pkg
                 board.end(index, UpgradeLane::State::not_run,
                           util::sanitize_for_display(guard.error().message));
                 lane.error = guard.error().message;
+                not_run_event(board, index, plan, util::sanitize_for_display(guard.error().message),
+                              token.is_cancelled());
                 return;
             }
             lock = std::move(*guard);
@@ -159,6 +201,7 @@ void run_lane(Context& context, Lane& lane, std::size_t index, Board& board, pkg
                                                : "its transaction changed since you agreed";
             board.end(index, UpgradeLane::State::not_run, "not run: " + util::sanitize_for_display(why));
             lane.error = "not run: " + why;
+            not_run_event(board, index, plan, "not run: " + util::sanitize_for_display(why), false);
             return;
         }
     }
@@ -167,6 +210,9 @@ void run_lane(Context& context, Lane& lane, std::size_t index, Board& board, pkg
     log->line("# " + display_argv(plan.commands.front().argv));
     pkg::ExecuteCallbacks callbacks;
     callbacks.on_progress = [&](const pkg::ProgressUpdate& u) {
+        if (board.json()) {
+            board.emit(index, progress_event(u, operation));
+        }
         board.change(index, [&](UpgradeLane& l) {
             if (u.percent) {
                 l.percent = u.percent;
@@ -191,7 +237,11 @@ void run_lane(Context& context, Lane& lane, std::size_t index, Board& board, pkg
                            std::to_string(notice.pid) + ")";
             });
         }
-        board.note(text);
+        if (board.json()) {
+            board.emit(index, {{"event", "notice"}, {"message", describe_notice(notice, plan)}});
+        } else {
+            board.note(text);
+        }
         log->line("# " + text);
     };
     pkg::ExecuteOptions exec;
@@ -210,10 +260,20 @@ void run_lane(Context& context, Lane& lane, std::size_t index, Board& board, pkg
                                                                        : UpgradeLane::State::failed,
                   message);
         lane.error = outcome.error().message;
+        if (board.json()) {
+            board.emit(index, {{"event", "error"}, {"message", message}});
+        }
+        not_run_event(board, index, plan, message, outcome.error().kind == util::ErrorKind::interrupted);
         return;
     }
     lane.outcome = std::move(*outcome);
     const pkg::InstallOutcome& o = *lane.outcome;
+    if (board.json()) {
+        if (!o.success) {
+            board.emit(index, failure_event(plan, o));
+        }
+        board.emit(index, done_event(plan, o, lane.log_path));
+    }
     if (o.success) {
         board.end(index, UpgradeLane::State::done, upgraded_text(plan, lane));
     } else if (o.interrupted) {
@@ -232,7 +292,7 @@ ExitCode run_multi_upgrade(Context& context, std::vector<UpgradePart> parts, con
         ExitCode worst = ExitCode::success;
         for (auto& part : parts) {
             ManagerChoice choice{part.plan.manager, "option", {}};
-            ExitCode code = install_dry_run(context, part.plan, choice, part.options, false);
+            ExitCode code = install_dry_run(context, part.plan, choice, part.options, false, true);
             if (code != ExitCode::success) {
                 worst = code;
             }
@@ -258,12 +318,17 @@ ExitCode run_multi_upgrade(Context& context, std::vector<UpgradePart> parts, con
     for (std::size_t i = 0; i < parts.size(); ++i) {
         Lane lane;
         lane.plan = &parts[i].plan;
+        lane.installation = parts[i].installation;
         lane.agreed = simulate(context, parts[i].plan);
         if (lane.agreed && !lane.agreed->resolved) {
             raise(unresolved_error(parts[i].plan, *lane.agreed));
         }
         if (lane.agreed && lane.agreed->transaction.empty()) {
-            context.out.info("nothing to upgrade with " + parts[i].plan.manager);
+            if (context.options.json) {
+                print_unchanged_done_event(context.out, parts[i].plan, "up_to_date", lane.agreed->messages);
+            } else {
+                context.out.info("nothing to upgrade with " + parts[i].plan.manager);
+            }
             continue;
         }
         lanes.push_back(std::move(lane));
@@ -335,16 +400,31 @@ ExitCode run_multi_upgrade(Context& context, std::vector<UpgradePart> parts, con
     // The lanes: one sequence per lock family, the families at once.
     auto families = pkg::schedule_by_lock_group(managers);
     std::vector<UpgradeLane> board_lanes(lanes.size());
+    std::vector<nlohmann::json> tags(lanes.size());
     for (std::size_t i = 0; i < lanes.size(); ++i) {
-        board_lanes[i].manager = managers[i];
+        board_lanes[i].manager =
+            managers[i] + (lanes[i].installation.empty() ? "" : " (" + lanes[i].installation + ")");
+        tags[i] = {{"manager", managers[i]}};
+        if (!lanes[i].installation.empty()) {
+            tags[i]["installation"] = lanes[i].installation;
+        }
     }
     for (const auto& family : families) {
         for (std::size_t k = 1; k < family.size(); ++k) {
             board_lanes[family[k]].after = managers[family[k - 1]];
         }
     }
-    bool draw = context.out.stderr_is_tty() && !context.options.quiet;
-    Board board(context.out, draw, board_lanes);
+    bool json = context.options.json;
+    bool draw = context.out.stderr_is_tty() && !context.options.quiet && !json;
+    Board board(context.out, draw, json, board_lanes, tags);
+    for (std::size_t i = 0; json && i < lanes.size(); ++i) {
+        // What each manager agreed to do, before any runs (null: it cannot show it beforehand).
+        board.emit(i, {{"event", "plan"},
+                       {"operation", std::string(pkg::to_string(lanes[i].plan->operation))},
+                       {"names", lanes[i].plan->names},
+                       {"transaction", lanes[i].agreed ? transaction_json(lanes[i].agreed->transaction)
+                                                       : nlohmann::json(nullptr)}});
+    }
     std::optional<core::TimerService::TimerId> ticker;
     if (draw) {
         board.redraw();
@@ -352,7 +432,7 @@ ExitCode run_multi_upgrade(Context& context, std::vector<UpgradePart> parts, con
                                                                 [&board] { board.redraw(); })) {
             ticker = *id;
         }
-    } else {
+    } else if (!json) {
         for (std::size_t i = 0; i < lanes.size(); ++i) {
             board.change(i, [](UpgradeLane&) {});
         }

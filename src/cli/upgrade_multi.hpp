@@ -16,6 +16,7 @@ namespace zsyncctl::cli {
 struct UpgradePart {
     pkg::InstallPlan plan;
     pkg::PlanOptions options;
+    std::string installation; ///< one of the manager's installations (flatpak: "user", "system"), or empty
 };
 
 /// Upgrades with several managers in one run: --dry-run prints each plan; else every manager's own
@@ -26,7 +27,10 @@ struct UpgradePart {
 /// simulation rechecked (a changed transaction is not run), with a per-manager board on a terminal and
 /// plain lines otherwise. An interrupt reaches every running manager, each is waited for, and the command
 /// raises interrupted (exit 130); a failed manager fails the command (exit 1) after the others finished.
-/// Text output only (--json is refused by the caller). Main thread.
+/// With --json: --dry-run prints one plan document per line; a run prints NDJSON events, each naming its
+/// manager: "plan" (the agreed transaction), "start", "progress"/"error"/"prompt" (as in one manager's
+/// run), "notice", and one "done" per manager ("result": "upgraded", "up_to_date" or "not_run").
+/// Main thread.
 ExitCode run_multi_upgrade(Context& context, std::vector<UpgradePart> parts, const RunConsent& consent);
 
 } // namespace zsyncctl::cli

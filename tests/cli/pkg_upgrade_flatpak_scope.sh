@@ -64,4 +64,16 @@ TIMEOUT=60 expect_exit 0 "upgrade the system's row" "${Z[@]}" pkg upgrade --yes 
 mkapp org.zs.Hello 3.0
 TIMEOUT=60 expect_exit 0 "upgrade both rows" "${Z[@]}" pkg upgrade --yes flatpak:org.zs.Hello </dev/null
 [ "$(ver --user)" = 3.0 ] && [ "$(ver --system)" = 3.0 ] && ok || fail "both: user $(ver --user), system $(ver --system)"
+
+# The same with --json: one NDJSON stream, each event naming the installation its run works on.
+mkapp org.zs.Hello 4.0
+TIMEOUT=60 expect_exit 0 "upgrade both rows, --json" --json "${Z[@]}" pkg upgrade --yes flatpak:org.zs.Hello </dev/null
+printf '%s\n' "$OUT" | python3 -c '
+import json, sys
+events = [json.loads(l) for l in sys.stdin if l.strip()]
+assert all(e["manager"] == "flatpak" and e["installation"] in ("user", "system") for e in events), events
+done = sorted((e["installation"], e["success"], e["result"]) for e in events if e["event"] == "done")
+assert done == [("system", True, "upgraded"), ("user", True, "upgraded")], done' && ok ||
+    fail "--json with two installations: $OUT"
+[ "$(ver --user)" = 4.0 ] && [ "$(ver --system)" = 4.0 ] && ok || fail "--json: user $(ver --user), system $(ver --system)"
 finish

@@ -7,7 +7,7 @@
 # removes it; the postinst then waits for pacman's log to say the upgrade happened. In sequence that
 # cannot happen (apt first: pacman never ran during the postinst; pacman first: it waits for ever).
 # Then piped with --yes (plain lines, no board) and SIGINT while dpkg runs a postinst: exit 130, the
-# postinst finished, both databases consistent.
+# postinst finished, both databases consistent. Last, --json: one NDJSON event stream naming each manager.
 . "$TESTS_DIR/lib.sh"
 . "$TESTS_DIR/apt_scratch.sh"
 for tool in pacman repo-add bsdtar; do
@@ -91,8 +91,14 @@ expect_json "sorted(p['manager']+':'+p['name'] for p in d['outdated'])==['apt:zs
 # Without a terminal and without --yes: refused, nothing run.
 TIMEOUT=60 expect_exit 2 "no terminal, no --yes" "${Z[@]}" pkg upgrade --all -m apt -m pacman </dev/null
 expect_contains "$ERR" "refusing to upgrade with apt, pacman" "names both managers"
-# --json is one manager's event stream.
-TIMEOUT=60 expect_exit 2 "--json with two managers" --json "${Z[@]}" pkg upgrade --all --yes -m apt,pacman
+# --json --dry-run: one plan document per line, one per manager, each with its manager's own transaction.
+TIMEOUT=60 expect_exit 0 "--json dry run with two managers" --json "${Z[@]}" pkg upgrade --all --dry-run -m apt,pacman
+printf '%s\n' "$OUT" | python3 -c '
+import json, sys
+docs = [json.loads(l) for l in sys.stdin if l.strip()]
+ups = {d["manager"]: sorted(u["name"] for u in d["transaction"]["upgrade"]) for d in docs}
+sys.exit(0 if ups == {"apt": ["zs-a", "zs-aslow"], "pacman": ["zs-p"]} else 1)' && ok ||
+    fail "--json dry run: not one plan line per manager with its transaction: $OUT"
 
 # The gate: pacman's db.lck, held (as pacman writes it) by a process of the test, not of zsyncctl.
 sleep 120 &
@@ -150,5 +156,31 @@ audit_clean "after SIGINT"
 [ "$(aver zs-aslow)" = "3.0" ] && ok || fail "zs-aslow after SIGINT: $(aver zs-aslow) (dpkg finished the transaction)"
 [ ! -e "$R/var/lib/pacman/db.lck" ] && ok || fail "db.lck left behind after SIGINT"
 "${PAC[@]}" -Dk >/dev/null 2>&1 && ok || fail "pacman -Dk: $("${PAC[@]}" -Dk 2>&1 | tail -3)"
+
+# --json with both managers: NDJSON events on stdout, every one naming its manager; a plan per manager with
+# the transaction it agreed to, then its progress and one done event each; the databases say both upgraded.
+deb zs-a 4.0
+publish_apt
+mkpkg zs-p 4.0-1
+TIMEOUT=60 expect_exit 0 "pacman refresh" "${Z[@]}" pkg refresh -m pacman
+TIMEOUT=120 expect_exit 0 "--json upgrade with two managers" --json "${Z[@]}" pkg upgrade --all --yes -m apt,pacman
+printf '%s\n' "$OUT" >"$T/events.ndjson"
+python3 - "$T/events.ndjson" <<'EOF2' && ok || fail "--json events: $(head -c 1500 "$T/events.ndjson")"
+import json, sys
+events = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+assert all(e.get("manager") in ("apt", "pacman") for e in events), "an event without its manager"
+plans = {e["manager"]: e for e in events if e["event"] == "plan"}
+assert sorted(u["name"] for u in plans["apt"]["transaction"]["upgrade"]) == ["zs-a"], plans
+assert [u["name"] for u in plans["pacman"]["transaction"]["upgrade"]] == ["zs-p"], plans
+done = {e["manager"]: e for e in events if e["event"] == "done"}
+assert all(done[m]["success"] and done[m]["result"] == "upgraded" for m in ("apt", "pacman")), done
+for m in ("apt", "pacman"):
+    kinds = [e["event"] for e in events if e["manager"] == m]
+    assert kinds[0] == "plan" and kinds[-1] == "done" and "start" in kinds, (m, kinds)
+assert any(e["event"] == "progress" and e["manager"] == "apt" for e in events), "no apt progress"
+EOF2
+[ "$(aver zs-a)" = "4.0" ] && ok || fail "zs-a after the --json run: $(aver zs-a)"
+[ "$(pver zs-p)" = "4.0-1" ] && ok || fail "zs-p after the --json run: $(pver zs-p)"
+audit_clean "after the --json run"
 
 finish
