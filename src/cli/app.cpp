@@ -1,6 +1,6 @@
 #include "cli/app.hpp"
 
-#include <CLI/CLI.hpp>
+#include "cli/cli11.hpp"
 #include <algorithm>
 #include <cstdio>
 #include <exception>

@@ -1,4 +1,4 @@
-#include <CLI/CLI.hpp>
+#include "cli/cli11.hpp"
 
 #include <memory>
 

@@ -1,6 +1,6 @@
 #pragma once
 
-#include <CLI/CLI.hpp>
+#include "cli/cli11.hpp"
 #include <nlohmann/json.hpp>
 
 #include <memory>

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <string_view>
 
 namespace zsyncctl::cli {
@@ -42,20 +43,43 @@ std::size_t utf8_sequence(std::string_view s, std::size_t i) {
 
 // A string with its quotes, escaped as nlohmann escapes with ensure_ascii off. A string that is not
 // well-formed UTF-8 is handed to nlohmann itself: how its replacement consumes bad bytes is its own.
+// Bytes written as they are: printable ASCII except '"' and '\\'.
+constexpr std::array<bool, 256> k_plain_bytes = [] {
+    std::array<bool, 256> plain{};
+    for (unsigned b = 0x20; b < 0x80; ++b) {
+        plain[b] = b != '"' && b != '\\';
+    }
+    return plain;
+}();
+
+// The length of the run of plain bytes starting at s[i].
+std::size_t plain_run(std::string_view s, std::size_t i) {
+    std::size_t run = i;
+    while (run < s.size() && k_plain_bytes[static_cast<unsigned char>(s[run])]) {
+        ++run;
+    }
+    return run - i;
+}
+
 void append_string(std::string& out, std::string_view s) {
     static constexpr char k_hex[] = "0123456789abcdef";
+    // Most keys and values need no escape at all: the quotes and the bytes in one go.
+    if (plain_run(s, 0) == s.size()) {
+        std::size_t at = out.size();
+        out.resize(at + s.size() + 2);
+        char* p = out.data() + at;
+        *p = '"';
+        if (!s.empty()) {
+            std::memcpy(p + 1, s.data(), s.size());
+        }
+        p[s.size() + 1] = '"';
+        return;
+    }
     std::size_t start = out.size();
     out += '"';
     for (std::size_t i = 0; i < s.size();) {
         // A run of bytes that are written as they are, appended at once.
-        std::size_t run = i;
-        while (run < s.size()) {
-            auto b = static_cast<unsigned char>(s[run]);
-            if (b < 0x20 || b >= 0x80 || b == '"' || b == '\\') {
-                break;
-            }
-            ++run;
-        }
+        std::size_t run = i + plain_run(s, i);
         if (run > i) {
             out.append(s, i, run - i);
             i = run;
@@ -246,8 +270,20 @@ void JsonWriter::before_value() {
     }
     m_has_element.back() = true;
     if (m_pretty) {
+        newline_indent();
+    }
+}
+
+// A newline and two spaces per open container, appended at once.
+void JsonWriter::newline_indent() {
+    static constexpr std::string_view k_spaces =
+        "\n                                                                ";
+    std::size_t width = 1 + 2 * m_has_element.size();
+    if (width <= k_spaces.size()) {
+        m_out.append(k_spaces.data(), width);
+    } else {
         m_out += '\n';
-        m_out.append(2 * m_has_element.size(), ' ');
+        m_out.append(width - 1, ' ');
     }
 }
 
@@ -265,8 +301,7 @@ void JsonWriter::close(char bracket) {
     bool any = m_has_element.back();
     m_has_element.pop_back();
     if (any && m_pretty) {
-        m_out += '\n';
-        m_out.append(2 * m_has_element.size(), ' ');
+        newline_indent();
     }
     m_out += bracket;
 }

@@ -92,6 +92,8 @@ public:
 private:
     void before_value();
     void close(char bracket);
+    /// Appends a newline and the indentation of the current depth (pretty layout).
+    void newline_indent();
 
     std::string& m_out;
     bool m_pretty;

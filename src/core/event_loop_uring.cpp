@@ -59,10 +59,6 @@ void UringLoop::setup_buffer_ring() {
 namespace detail {
 
 util::Result<std::unique_ptr<EventLoop>> make_uring_loop() {
-    const platform::IoUringProbe& probe = platform::probe_io_uring_once();
-    if (!probe.usable) {
-        return util::fail(runtime_error(RuntimeErrc::IoUringNotAvailable, probe.reason));
-    }
     auto loop = std::make_unique<uring::UringLoop>();
     if (auto ready = loop->init(); !ready) {
         return util::fail(std::move(ready).error());

@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <mutex>
 
 #include "platform/io_uring_probe.hpp"
 #include "platform/proc_status.hpp"
@@ -17,10 +18,39 @@ IoUringProbe probe_io_uring_live() {
     return probe;
 }
 
-const IoUringProbe& probe_io_uring_once() {
-    static const IoUringProbe probe = probe_io_uring_live();
-    return probe;
+namespace {
+
+// The process's one probe, made by whichever of probe_io_uring_once / probe_io_uring_once_on runs first.
+struct ProcessProbe {
+    std::once_flag made;
+    IoUringProbe probe;
+};
+
+ProcessProbe& process_probe() {
+    static ProcessProbe once;
+    return once;
 }
+
+} // namespace
+
+const IoUringProbe& probe_io_uring_once() {
+    ProcessProbe& once = process_probe();
+    std::call_once(once.made, [&once] { once.probe = probe_io_uring_live(); });
+    return once.probe;
+}
+
+#ifdef ZSYNCCTL_HAVE_IO_URING
+const IoUringProbe& probe_io_uring_once_on(::io_uring& ring) {
+    ProcessProbe& once = process_probe();
+    std::call_once(once.made, [&once, &ring] {
+        auto start = std::chrono::steady_clock::now();
+        once.probe = probe_io_uring_on(ring);
+        once.probe.duration_ms =
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    });
+    return once.probe;
+}
+#endif
 
 IoUringEvidence read_io_uring_evidence(const util::Root& root, const KernelInfo& kernel,
                                        const RlimitFacts& rlimits, std::optional<int> wsl, bool gvisor) {

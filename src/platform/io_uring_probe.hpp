@@ -3,6 +3,8 @@
 #include <string>
 #include <vector>
 
+struct io_uring; // liburing's ring (global namespace); only probe_io_uring_once_on takes one
+
 namespace zsyncctl::platform {
 
 /// What the live probe (io_uring setup, opcode probe, NOP round trip) found. Plain data.
@@ -33,6 +35,15 @@ IoUringProbe probe_io_uring();
 /// returned by every later one: doctor's facts and the event loop selection share one probe per run.
 /// Thread-safe.
 const IoUringProbe& probe_io_uring_once();
+
+/// The checks probe_io_uring() makes after its ring setup (opcode probe, a NOP round trip), made on `ring`,
+/// which the caller set up and still owns; nothing is left on it. Only in builds with liburing.
+IoUringProbe probe_io_uring_on(::io_uring& ring);
+
+/// The process's probe, as probe_io_uring_once(): when none was made yet it is made on `ring` (the event
+/// loop's own, so a process that creates a loop sets up one ring instead of two; duration_ms then times the
+/// checks, not the setup), otherwise the one made before. Thread-safe. Only in builds with liburing.
+const IoUringProbe& probe_io_uring_once_on(::io_uring& ring);
 
 /// The symbolic errno name ("EPERM", "ENOSYS", ...), or "errno N" for others.
 std::string errno_name(int error_number);

@@ -68,19 +68,27 @@ IoUringProbe probe_io_uring() {
         probe.reason = step_failed("io_uring_queue_init", -r);
         return probe;
     }
+    probe = probe_io_uring_on(ring);
+    io_uring_queue_exit(&ring);
+    return probe;
+#endif
+}
+
+#ifdef ZSYNCCTL_HAVE_IO_URING
+IoUringProbe probe_io_uring_on(::io_uring& ring) {
+    IoUringProbe probe;
+    probe.ran = true;
     constexpr unsigned k_ops = 256;
     auto* p = static_cast<io_uring_probe*>(
         std::calloc(1, sizeof(io_uring_probe) + k_ops * sizeof(io_uring_probe_op)));
     if (p == nullptr) {
-        io_uring_queue_exit(&ring);
         probe.error_number = ENOMEM;
         probe.reason = step_failed("allocating the opcode probe", ENOMEM);
         return probe;
     }
-    r = io_uring_register_probe(&ring, p, k_ops);
+    int r = io_uring_register_probe(&ring, p, k_ops);
     if (r < 0) {
         std::free(p);
-        io_uring_queue_exit(&ring);
         probe.error_number = -r;
         probe.reason = step_failed("IORING_REGISTER_PROBE", -r);
         return probe;
@@ -92,7 +100,6 @@ IoUringProbe probe_io_uring() {
     }
     std::free(p);
     if (!probe.missing_opcodes.empty()) {
-        io_uring_queue_exit(&ring);
         probe.error_number = EOPNOTSUPP;
         probe.reason = "the kernel lacks io_uring opcodes the loop needs:";
         for (const auto& name : probe.missing_opcodes) {
@@ -105,7 +112,6 @@ IoUringProbe probe_io_uring() {
     io_uring_sqe_set_data64(sqe, 0x5a5a);
     r = io_uring_submit(&ring);
     if (r < 0) {
-        io_uring_queue_exit(&ring);
         probe.error_number = -r;
         probe.reason = step_failed("submitting a NOP", -r);
         return probe;
@@ -115,7 +121,6 @@ IoUringProbe probe_io_uring() {
     ts.tv_sec = 1;
     r = io_uring_wait_cqe_timeout(&ring, &cqe, &ts);
     if (r < 0) {
-        io_uring_queue_exit(&ring);
         probe.error_number = -r;
         probe.reason = step_failed("waiting for the NOP completion", -r);
         return probe;
@@ -123,7 +128,6 @@ IoUringProbe probe_io_uring() {
     bool good = cqe->user_data == 0x5a5a && cqe->res == 0;
     int res = cqe->res;
     io_uring_cqe_seen(&ring, cqe);
-    io_uring_queue_exit(&ring);
     if (!good) {
         probe.error_number = res < 0 ? -res : 0;
         probe.reason = "the NOP round trip returned a wrong completion (res " + std::to_string(res) + ")";
@@ -131,7 +135,7 @@ IoUringProbe probe_io_uring() {
     }
     probe.usable = true;
     return probe;
-#endif
 }
+#endif
 
 } // namespace zsyncctl::platform

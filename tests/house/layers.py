@@ -3,7 +3,8 @@
 
 Layers, lowest first: util, platform, core, net, pkg, doctor, cli. A file under src/<layer>/ may include its
 own layer and the layers below it, never one above. Inside pkg the order is registry, detect, search,
-install, inventory. src/main.cpp may include anything. Usage:
+install, inventory. src/main.cpp may include anything. CLI11 is included only through src/cli/cli11.hpp
+(it keeps CLI11's per-file validator objects out of every command's start-up). Usage:
 
     layers.py SRC_DIR          check the tree; prints one line per violation, exit 1 if any
     layers.py --self-test      plants a wrong-way include in a scratch tree and checks it is caught
@@ -16,6 +17,8 @@ import tempfile
 LAYERS = ["util", "platform", "core", "net", "pkg", "doctor", "cli"]
 PKG_LAYERS = ["registry", "detect", "search", "install", "inventory"]
 INCLUDE = re.compile(r'^\s*#\s*include\s*"([^"]+)"')
+CLI11_INCLUDE = re.compile(r'^\s*#\s*include\s*<CLI/')
+CLI11_WRAPPER = "cli/cli11.hpp"
 
 
 def rank(rel_path):
@@ -47,6 +50,9 @@ def check(src_dir):
                 continue
             with open(path, encoding="utf-8", errors="replace") as f:
                 for lineno, line in enumerate(f, 1):
+                    if rel != CLI11_WRAPPER and CLI11_INCLUDE.match(line):
+                        problems.append(f"{rel}:{lineno}: includes CLI11 directly; include \"{CLI11_WRAPPER}\"")
+                        continue
                     m = INCLUDE.match(line)
                     if not m:
                         continue
@@ -78,9 +84,11 @@ def self_test():
         write("platform/bad.cpp", '#include "core/runtime.hpp"\n')
         write("pkg/detect/bad.cpp", '#include "pkg/install/install.hpp"\n')
         write("core/bad.hpp", '  #  include "cli/app.hpp"\n')
+        write("cli/cli11.hpp", "#include <CLI/CLI.hpp>\n")
+        write("cli/bad.cpp", "#include <CLI/App.hpp>\n")
         found = check(tmp)
-        if len(found) != 3:
-            print("self-test: expected 3 violations, found:", found)
+        if len(found) != 4:
+            print("self-test: expected 4 violations, found:", found)
             return 1
     print("self-test: wrong-way includes are caught")
     return 0

@@ -6,6 +6,7 @@
 
 #include "pkg/install/install_plan.hpp"
 #include "pkg/registry/registry.hpp"
+#include "pkg/registry_fingerprint_value.hpp"
 #include "pkg/search/parsers/search_parsers.hpp"
 #include "pkg/search/search.hpp"
 
@@ -97,6 +98,8 @@ TEST_CASE("Registry kinds, platforms and privileges") {
     CHECK(pkg::platform_names(pkg::Platform::linux_os | pkg::Platform::macos) ==
           std::vector<std::string_view>{"linux", "macos"});
     CHECK(pkg::registry_fingerprint() == pkg::registry_fingerprint());
+    // The constant the detection cache's key uses was computed from this same table when it was built.
+    CHECK(pkg::k_built_registry_fingerprint == pkg::registry_fingerprint());
 }
 
 TEST_CASE("Registry search facts name a parser that exists and a command that can run") {

@@ -13,6 +13,7 @@
 
 #include "pkg/detect/detect_internal.hpp"
 #include "pkg/detect/probe.hpp"
+#include "pkg/registry_fingerprint_value.hpp"
 #include "util/fs.hpp"
 
 namespace zsyncctl::pkg {
@@ -43,7 +44,7 @@ std::string cache_key(const DetectContext& context) {
         mix(name);
         mix(value);
     }
-    mix(std::to_string(registry_fingerprint()));
+    mix(std::to_string(k_built_registry_fingerprint));
     char buffer[17];
     std::snprintf(buffer, sizeof buffer, "%016llx", static_cast<unsigned long long>(hash));
     return buffer;
@@ -304,10 +305,14 @@ bool plain_absolute(const std::string& path) {
     if (path.empty() || path.front() != '/' || path.find('\0') != std::string::npos) {
         return false;
     }
-    for (const auto& part : std::filesystem::path(path)) {
-        if (part == "..") {
+    // No ".." component (what iterating a std::filesystem::path would yield, without its allocations).
+    std::string_view rest(path);
+    while (!rest.empty()) {
+        std::size_t slash = rest.find('/');
+        if (rest.substr(0, slash) == "..") {
             return false;
         }
+        rest = slash == std::string_view::npos ? std::string_view() : rest.substr(slash + 1);
     }
     return true;
 }
