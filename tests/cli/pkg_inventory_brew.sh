@@ -229,6 +229,9 @@ expect_json 'sorted((o["name"], o["installed_version"], o["candidate"], o["skip_
 run_z --root "$R" pkg outdated -m homebrew
 expect_contains "$OUT" "-> ?  tap formula other/stuff, version not readable without Ruby, would be skipped" "text: an unknown tap version is ?"
 for n in srctool gittool oddtool gonetool; do rm -rf "$P/Cellar/$n" "$P/opt/$n" "$P/var/homebrew/pinned/$n"; done
+# pkg info of a tap's formula: its tap's version, desc and name, not the core formula wget of the API.
+run_z --root "$R" --json pkg info -m homebrew wget
+expect_json '[(i["installed_version"], i["candidate"], i["repository"], i["description"]) for i in d["packages"]] == [("1.20.0", "1.20.0", "someuser/tools", "Internet file retriever (a patched build)")]' "info: a tap formula from its tap"
 
 run_z --root "$R" --json pkg which -m homebrew rg
 [ "$CODE" = 0 ] && ok || fail "which rg: exit $CODE: $ERR"

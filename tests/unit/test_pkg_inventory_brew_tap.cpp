@@ -135,6 +135,7 @@ end
     CHECK(f.revision == 2);
     CHECK(f.version_scheme == 1);
     CHECK(f.pkg_version() == "0.4.1_2");
+    CHECK(f.desc == "A tool");
 
     // No version line: Version.detect of the url, or of its tag: when there is one.
     CHECK(parse_brew_formula("class A < Formula\n  url \"https://example.com/a-1.2.3.tar.gz\"\nend\n")

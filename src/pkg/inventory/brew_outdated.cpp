@@ -350,7 +350,15 @@ util::Result<void> info(const util::Root& root, const BrewPrefix& brew, const st
             i.held = installed->pinned;
             i.reason = installed->reason;
         }
-        if (api && !cask) {
+        const bool tapped = installed != brew.packages.end() && !cask && !installed->tap.empty() &&
+                            installed->tap != "homebrew/core";
+        if (tapped) {
+            // A tap's formula: its own file, never the core formula of the same name.
+            const BrewFormulaVersion tap = read_brew_tap_formula(root, brew.prefix, installed->tap, name);
+            i.candidate = tap.pkg_version();
+            i.description = tap.desc;
+            i.repository = installed->tap;
+        } else if (api && !cask) {
             if (const ApiFormula* f = find_api(api->formulae, api->formula_renames, name)) {
                 i.candidate = f->pkg_version;
                 i.description = f->desc;

@@ -329,6 +329,8 @@ BrewFormulaVersion parse_brew_formula(std::string_view ruby) {
                                      : brew_version_from_url(url);
         } else if (word == "version") {
             declared = string_literal(rest);
+        } else if (word == "desc" && top) {
+            out.desc = string_literal(rest);
         } else if ((word == "revision" || word == "version_scheme") && !rest.empty() &&
                    is_digit(rest.front())) {
             int n = 0;

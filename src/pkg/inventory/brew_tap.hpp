@@ -13,6 +13,7 @@ struct BrewFormulaVersion {
         version; ///< `version "X"`, else the one Homebrew derives from the url (or its tag:); may be empty
     int revision = 0;       ///< `revision N`
     int version_scheme = 0; ///< `version_scheme N`
+    std::string desc;       ///< `desc "..."`
     bool found = false;     ///< the formula file was read
     /// VERSION[_REVISION] as brew names kegs (PkgVersion#to_s); empty when the version is unknown.
     std::string pkg_version() const;
@@ -25,8 +26,8 @@ std::string brew_version_from_url(std::string_view url);
 
 /// The stable version of a formula's Ruby text: the class body's top-level (or `stable do` block's)
 /// `version`, `url` (with `tag:` taking the url's place, as Version.detect does), `revision` and
-/// `version_scheme` lines; blocks (head, resource, patch, on_macos, def ...) are skipped, and a string
-/// with interpolation (`#{`) is not a version. `found` is set; the version stays empty when unknown.
+/// `version_scheme` (and `desc`) lines; blocks (head, resource, patch, on_macos, def ...) are skipped, and a
+/// string with interpolation (`#{`) is not a version. `found` is set; the version stays empty when unknown.
 BrewFormulaVersion parse_brew_formula(std::string_view ruby);
 
 /// The formula file of NAME in tap USER/REPO under the Homebrew prefix `prefix` (inside `root`): the tap's
