@@ -89,7 +89,11 @@ done = [e for e in ev if e.get("event") == "done"]
 assert len(done) == 1 and done[0]["success"] and done[0]["manager"] == "pacman" and done[0]["operation"] == "refresh"
 assert any(e.get("event") == "progress" for e in ev)
 log = open(done[0]["log"]).read()
-assert log.count(":: Synchronizing package databases...") == 2, log' 2>"$T/py.err" && ok ||
+assert log.count(":: Synchronizing package databases...") == 2, log
+# each command named as it starts: the sync, its output, then the files sync
+heads = [l for l in log.splitlines() if l.startswith("# pacman ")]
+assert len(heads) == 2 and "--sync --refresh" in heads[0] and "--files --refresh" in heads[1], heads
+assert log.index(heads[0]) < log.index(":: Synchronizing") < log.index(heads[1]), log' 2>"$T/py.err" && ok ||
     fail "pkg refresh --json events: $(cat "$T/py.err") on [$OUT]"
 
 # The providers of what is not installed equal pacman -F's answer (repo/name per path).
