@@ -90,6 +90,13 @@ TEST_CASE("brew_version_from_url agrees with Homebrew's version_spec.rb") {
     // Version.parse's NULL: nothing to read.
     CHECK(brew_version_from_url("https://brew.sh/blah.tar").empty());
     CHECK(brew_version_from_url("foo").empty());
+    // A hostile length is unknown, not a crash (std::regex recurses per character); the longest taken works.
+    const std::string digits(1000, '7');
+    CHECK(brew_version_from_url("https://e.com/a-" + digits + ".tar.gz") == digits);
+    CHECK(brew_version_from_url("https://e.com/a-" + std::string(1u << 20, '1') + ".tar.gz").empty());
+    CHECK(parse_brew_formula("class A < Formula\n  url \"https://e.com/" + std::string(1u << 20, '9') +
+                             "\"\nend\n")
+              .version.empty());
     // CGI.unescape before parsing.
     CHECK(brew_version_from_url("https://example.com/dl/tool%2D2.5.1.tar.gz") == "2.5.1");
 }

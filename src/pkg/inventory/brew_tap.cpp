@@ -223,6 +223,11 @@ std::string BrewFormulaVersion::pkg_version() const {
 }
 
 std::string brew_version_from_url(std::string_view url) {
+    // libstdc++'s regex matcher recurses per character: a hostile formula's huge url could exhaust the
+    // stack. Real urls are far shorter; a longer one stays unknown.
+    if (url.size() > 1024) {
+        return {};
+    }
     const std::string spec = unescape(url);
     const std::string stem = stem_of(spec);
     for (const Parser& p : parsers()) {

@@ -21,7 +21,8 @@ struct BrewFormulaVersion {
 
 /// Homebrew's Version.parse of a url (Version.detect): the common forms of version/parser.rb's list, in its
 /// order, on the file name's stem (Homebrew's extname: .tar.gz and friends, a trailing version is no
-/// extension) or on the whole url, after %XX is decoded. Empty when none matches.
+/// extension) or on the whole url, after %XX is decoded. Empty when none matches or the url is longer
+/// than 1024 bytes.
 std::string brew_version_from_url(std::string_view url);
 
 /// The stable version of a formula's Ruby text: the class body's top-level (or `stable do` block's)
