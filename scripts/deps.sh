@@ -6,7 +6,9 @@ BUILD_APT=(meson ninja-build pkg-config g++ cmake git libcli11-dev nlohmann-json
     libcurl4-openssl-dev liburing-dev libarchive-dev)
 TEST_APT=(python3 procps chromium chromium-driver python3-selenium dpkg-dev apt pacman-package-manager makepkg libarchive-tools createrepo-c rpm dnf libcurl4 bash-completion zsh fish groff-base time clang-format
     # package managers that live detection (tests/cli/pkg_live.sh) finds with their real versions
-    zypper nix-bin flatpak ruby)
+    zypper nix-bin flatpak ruby
+    # Debian 12's cargo 0.66 (no sparse protocol: tests/cli/pkg_upgrade_cargo.sh serves it a git index)
+    cargo)
 # TEST_UNPACK_APT: packages a test needs files of but that must not be installed on the machine: they are
 # downloaded and unpacked (never configured) under ~/.cache/zsyncctl-test-debs/NAME. dnf-plugins-core:
 # the real versionlock plugin for tests/cli/pkg_dnf_root.sh (installed, its enabled-by-default plugins

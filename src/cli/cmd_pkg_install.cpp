@@ -298,7 +298,10 @@ ExitCode run_plan(Context& context, const ManagerChoice& choice, const pkg::Inst
                                                              : "status";
         log->line("[" + std::string(tag) + "] " + std::string(line));
     };
-    log->line("# " + display_argv(plan.commands.front().argv));
+    // Each command named in the log as it starts (pacman's refresh runs two).
+    callbacks.on_command = [&](std::size_t i) {
+        log->line("# " + display_argv(plan.commands.at(i).argv));
+    };
     if (context.options.json && choice.chosen_by == "search") {
         nlohmann::json event = {{"event", "manager"},
                                 {"manager", plan.manager},

@@ -207,8 +207,11 @@ void run_lane(Context& context, Lane& lane, std::size_t index, Board& board, pkg
     }
     auto log = std::make_unique<pkg::RunLog>(pkg::RunLog::open("upgrade", plan.manager));
     lane.log_path = log->path();
-    log->line("# " + display_argv(plan.commands.front().argv));
     pkg::ExecuteCallbacks callbacks;
+    // Each command named in the log as it starts (pacman's refresh runs two).
+    callbacks.on_command = [&](std::size_t i) {
+        log->line("# " + display_argv(plan.commands.at(i).argv));
+    };
     callbacks.on_progress = [&](const pkg::ProgressUpdate& u) {
         if (board.json()) {
             board.emit(index, progress_event(u, operation));

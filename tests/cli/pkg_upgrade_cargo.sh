@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `pkg outdated -m cargo` / `pkg upgrade -m cargo` with the real cargo against a local registry on 127.0.0.1
 # (crates.io replaced in a scratch $CARGO_HOME/config.toml: a sparse registry, or a git index for a cargo older
-# than 1.68, which has no sparse protocol; ZS_CARGO_INDEX=git forces it). Two tiny bin crates are packaged by
+# than 1.68, which has no sparse protocol - CI's Debian 12 cargo 0.66 - ZS_CARGO_INDEX=git forces it; the
+# cache file layout is the same for both). Two tiny bin crates are packaged by
 # `cargo package` and published as index lines + .crate files: zs-up and zs-feat (installed with
 # --features extra) at 1.0.0, plus zs-local from a path. Then zs-up 1.1.0, a yanked 1.2.0 and a 2.0.0-beta.1
 # are published and zs-feat 1.1.0: outdated does not see them before cargo fetched the index (no implicit

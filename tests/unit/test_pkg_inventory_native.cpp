@@ -57,6 +57,13 @@ TEST_CASE("compare_brew_versions orders versions as Homebrew's Version does") {
         CHECK(brew("2.1-p194", "2.1.0-p195") < 0);
         CHECK(brew("2-p194", "2.1-p195") < 0);
     }
+    SUBCASE("numbers beyond 64 bits (Ruby's Integer has no bound)") {
+        CHECK(brew("1.18446744073709551616", "1.18446744073709551617") < 0);
+        CHECK(brew("99999999999999999999999", "99999999999999999999998") > 0);
+        CHECK(brew("1.0-p18446744073709551617", "1.0-p18446744073709551616") > 0);
+        CHECK(brew("1.0.00000000000000000000000", "1.0") == 0);
+        CHECK(compare_brew_pkg_versions("1.0_18446744073709551617", "1.0_18446744073709551616") > 0);
+    }
     SUBCASE("HEAD") {
         CHECK(brew("HEAD", "1.2.3") > 0);
         CHECK(brew("1.2.3", "HEAD-fedcba") < 0);

@@ -3,6 +3,7 @@
 #include <array>
 #include <cmath>
 
+#include "util/digits.hpp"
 #include "util/enum_names.hpp"
 #include "util/round.hpp"
 #include "util/strings.hpp"
@@ -93,4 +94,17 @@ TEST_CASE("round_to_integer rounds as std::llround") {
         INFO("value " << value);
         CHECK(round_to_integer(value) == std::llround(value));
     }
+}
+
+TEST_CASE("compare_digit_strings compares digit runs by value, of any length") {
+    using zsyncctl::util::compare_digit_strings;
+    CHECK(compare_digit_strings("9", "10") == -1);
+    CHECK(compare_digit_strings("10", "9") == 1);
+    CHECK(compare_digit_strings("007", "7") == 0);
+    CHECK(compare_digit_strings("", "0") == 0);
+    CHECK(compare_digit_strings("000", "") == 0);
+    CHECK(compare_digit_strings("", "1") == -1);
+    CHECK(compare_digit_strings("18446744073709551616", "18446744073709551615") == 1);
+    CHECK(compare_digit_strings("123456789012345678901234567890", "123456789012345678901234567891") == -1);
+    CHECK(compare_digit_strings("0100", "99") == 1);
 }

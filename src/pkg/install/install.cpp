@@ -585,6 +585,10 @@ util::Result<InstallOutcome> execute_plan(const InstallPlan& plan, const Execute
                 return util::fail(std::move(waited).error());
             }
         }
+        if (callbacks.on_command) {
+            const auto command_index = static_cast<std::size_t>(&argv - argvs.data());
+            on_loop(*options.loop, [&] { callbacks.on_command(command_index); });
+        }
         auto result = run->run(argv, env, style == ProgressStyle::apt_status_fd);
         if (!result) {
             return util::fail(std::move(result).error());

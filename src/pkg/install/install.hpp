@@ -130,6 +130,8 @@ struct ExecuteCallbacks {
     std::function<void(std::string_view)> on_terminal_output;
     /// A lock wait, a transaction finishing after an interrupt, a second interrupt (see RunNotice).
     std::function<void(const RunNotice&)> on_notice;
+    /// The plan's command at this index of InstallPlan::commands is about to start (for the log file).
+    std::function<void(std::size_t)> on_command;
 };
 
 /// The package database's true state after an interrupted or failed run (InstallFacts::state_query and

@@ -3,6 +3,8 @@
 #include <string>
 #include <vector>
 
+#include "util/digits.hpp"
+
 namespace zsyncctl::pkg {
 
 namespace {
@@ -114,20 +116,6 @@ int sign(int v) {
     return v < 0 ? -1 : v > 0 ? 1 : 0;
 }
 
-// Digit strings as integers of any length.
-int compare_integers(std::string_view a, std::string_view b) {
-    while (a.size() > 1 && a.front() == '0') {
-        a.remove_prefix(1);
-    }
-    while (b.size() > 1 && b.front() == '0') {
-        b.remove_prefix(1);
-    }
-    if (a.size() != b.size()) {
-        return a.size() < b.size() ? -1 : 1;
-    }
-    return sign(a.compare(b));
-}
-
 int compare_same_kind(const Token& a, const Token& b) {
     switch (a.kind) {
     case Kind::digit:
@@ -135,10 +123,10 @@ int compare_same_kind(const Token& a, const Token& b) {
         if (!a.first && (a.text.front() == '0' || b.text.front() == '0')) {
             return sign(a.text.compare(b.text));
         }
-        return compare_integers(a.text, b.text);
+        return util::compare_digit_strings(a.text, b.text);
     case Kind::suffix_number:
     case Kind::revision:
-        return compare_integers(a.text, b.text);
+        return util::compare_digit_strings(a.text, b.text);
     case Kind::suffix:
         return sign(a.rank - b.rank);
     case Kind::letter:

@@ -46,9 +46,10 @@ util::Result<BrewPrefix> read_brew_prefix(const util::Root& root, const core::Ca
 /// prefix as read_brew_prefix reads it, candidates from brew's own API cache (brew_cached_api_files:
 /// Homebrew 6's internal/packages.<tag>.jws.json or 5.x's formula/cask JSON; never a download) compared as
 /// `brew outdated` does (pkg_version and version_scheme, an unlinked current keg outdated unless pinned,
-/// `version :latest` casks left out; pins, auto-updating casks, formulae of another tap than homebrew/core
-/// ("tap formula, not checked": their versions are in the tap's Ruby files) and formulae with only HEAD kegs
-/// ("HEAD, upgrade with --fetch-HEAD") shown skipped), `which` from
+/// `version :latest` casks left out; pins, auto-updating casks and formulae with only HEAD kegs ("HEAD,
+/// upgrade with --fetch-HEAD") shown skipped; a formula of another tap than homebrew/core compared with its
+/// tap's formula file as read_brew_tap_formula reads it, "tap formula USER/TAP, not checked" without one,
+/// "version not readable" when its Ruby hides it), `which` from
 /// the prefix's bin/sbin links into the Cellar or Caskroom and "could be installed from" from the cache's
 /// executables.txt. Fills `report` (status, note, hint); never throws.
 void homebrew_inventory(const InventoryRequest& request, InventoryReport& report,

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "pkg/inventory/brew_cellar.hpp"
+#include "pkg/inventory/brew_tap.hpp"
 #include "pkg/inventory/brew_version.hpp"
 #include "pkg/search/native/brew_api.hpp"
 #include "util/fs.hpp"
@@ -269,17 +270,26 @@ util::Result<void> outdated(const util::Root& root, const BrewPrefix& brew, Inve
         OutdatedPackage o;
         o.name = b.name;
         o.installed = b.version;
-        if (!b.cask && !b.tap.empty() && b.tap != "homebrew/core") {
-            // A tap's formula: its version is in the tap's Ruby file (brew evaluates it), never in the
-            // API; a core formula of the same name is another package.
-            o.skip_reason = "tap formula " + b.tap + ", not checked";
-            report.outdated.push_back(std::move(o));
-            continue;
-        }
         if (!b.cask && !b.versions.empty() && std::all_of(b.versions.begin(), b.versions.end(), is_head)) {
             // brew outdated leaves HEAD kegs out unless --fetch-HEAD asks the repository for new commits.
             o.skip_reason = "HEAD, upgrade with --fetch-HEAD";
             report.outdated.push_back(std::move(o));
+            continue;
+        }
+        if (!b.cask && !b.tap.empty() && b.tap != "homebrew/core") {
+            // A tap's formula: its version is in the tap's Ruby file (read as text, never run), never in
+            // the API; a core formula of the same name is another package.
+            const BrewFormulaVersion tap = read_brew_tap_formula(root, brew.prefix, b.tap, b.name);
+            const ApiFormula latest{tap.pkg_version(), tap.version_scheme, {}, {}};
+            if (latest.pkg_version.empty()) {
+                o.skip_reason = "tap formula " + b.tap +
+                                (tap.found ? ", version not readable without Ruby" : ", not checked");
+                report.outdated.push_back(std::move(o));
+            } else if (formula_outdated(b, latest)) {
+                o.candidate = latest.pkg_version;
+                o.skip_reason = b.pinned ? "pinned" : "";
+                report.outdated.push_back(std::move(o));
+            }
             continue;
         }
         if (!b.cask) {
@@ -340,7 +350,15 @@ util::Result<void> info(const util::Root& root, const BrewPrefix& brew, const st
             i.held = installed->pinned;
             i.reason = installed->reason;
         }
-        if (api && !cask) {
+        const bool tapped = installed != brew.packages.end() && !cask && !installed->tap.empty() &&
+                            installed->tap != "homebrew/core";
+        if (tapped) {
+            // A tap's formula: its own file, never the core formula of the same name.
+            const BrewFormulaVersion tap = read_brew_tap_formula(root, brew.prefix, installed->tap, name);
+            i.candidate = tap.pkg_version();
+            i.description = tap.desc;
+            i.repository = installed->tap;
+        } else if (api && !cask) {
             if (const ApiFormula* f = find_api(api->formulae, api->formula_renames, name)) {
                 i.candidate = f->pkg_version;
                 i.description = f->desc;

@@ -1,9 +1,10 @@
 #include "pkg/inventory/brew_version.hpp"
 
 #include <cctype>
-#include <cstdint>
 #include <string>
 #include <vector>
+
+#include "util/digits.hpp"
 
 namespace zsyncctl::pkg {
 
@@ -14,8 +15,8 @@ enum class Kind { null, numeric, string, alpha, beta, pre, rc, patch, post };
 
 struct Token {
     Kind kind = Kind::null;
-    std::string text;      // the scanned text (string comparison of word tokens)
-    std::uint64_t num = 0; // numeric value, or the composite's revision
+    std::string text; // the scanned text (string comparison of word tokens)
+    std::string num;  // the digits of a numeric token, or of the composite's revision (empty: 0)
 };
 
 bool is_digit(char c) {
@@ -47,14 +48,9 @@ std::size_t digits_at(std::string_view s, std::size_t i) {
     return n;
 }
 
-std::uint64_t number_of(std::string_view digits) {
-    std::uint64_t v = 0;
-    for (char c : digits) {
-        if (is_digit(c)) {
-            v = v > (UINT64_MAX - 9) / 10 ? UINT64_MAX : v * 10 + static_cast<std::uint64_t>(c - '0');
-        }
-    }
-    return v;
+// Ruby's Integer has no upper bound: digit runs are compared as text of any length.
+bool is_zero(std::string_view digits) {
+    return digits.find_first_not_of('0') == std::string_view::npos;
 }
 
 // The length of the match of Homebrew's SCAN_PATTERN alternatives at `i`, in the union's order (alpha,
@@ -131,14 +127,14 @@ std::vector<Token> tokens_of(std::string_view s) {
         t.kind = kind;
         t.text = std::string(s.substr(i, n));
         if (kind == Kind::numeric) {
-            t.num = number_of(t.text);
+            t.num = t.text;
         } else if (kind != Kind::string) {
             // CompositeToken#rev: the first digit run of the token's text.
             std::size_t start = 0;
             while (start < t.text.size() && !is_digit(t.text[start])) {
                 ++start;
             }
-            t.num = number_of(std::string_view(t.text).substr(start, digits_at(t.text, start)));
+            t.num = t.text.substr(start, digits_at(t.text, start));
         }
         out.push_back(std::move(t));
         i += n;
@@ -150,8 +146,8 @@ int sign(long long v) {
     return v < 0 ? -1 : (v > 0 ? 1 : 0);
 }
 
-int cmp_num(std::uint64_t a, std::uint64_t b) {
-    return a < b ? -1 : (a > b ? 1 : 0);
+int cmp_num(std::string_view a, std::string_view b) {
+    return util::compare_digit_strings(a, b);
 }
 
 int cmp_text(const std::string& a, const std::string& b) {
@@ -188,7 +184,7 @@ int null_vs(const Token& other) {
     case Kind::null:
         return 0;
     case Kind::numeric:
-        return other.num == 0 ? 0 : -1;
+        return is_zero(other.num) ? 0 : -1;
     case Kind::alpha:
     case Kind::beta:
     case Kind::pre:
@@ -253,12 +249,12 @@ int compare_brew_versions(std::string_view a, std::string_view b) {
             ++l;
             ++r;
         } else if (x.kind == Kind::numeric && y.kind != Kind::numeric) {
-            if (x.num != 0) {
+            if (!is_zero(x.num)) {
                 return 1;
             }
             ++l;
         } else if (x.kind != Kind::numeric && y.kind == Kind::numeric) {
-            if (y.num != 0) {
+            if (!is_zero(y.num)) {
                 return -1;
             }
             ++r;
@@ -271,18 +267,18 @@ int compare_brew_versions(std::string_view a, std::string_view b) {
 
 int compare_brew_pkg_versions(std::string_view a, std::string_view b) {
     // PkgVersion.parse: /\A(.+?)(?:_(\d+))?\z/ (the shortest version, then an optional _REVISION).
-    auto split = [](std::string_view v, std::uint64_t& revision) {
-        revision = 0;
+    auto split = [](std::string_view v, std::string_view& revision) {
+        revision = {};
         std::size_t us = v.rfind('_');
         if (us != std::string_view::npos && us > 0 && us + 1 < v.size() &&
             digits_at(v, us + 1) == v.size() - us - 1) {
-            revision = number_of(v.substr(us + 1));
+            revision = v.substr(us + 1);
             return v.substr(0, us);
         }
         return v;
     };
-    std::uint64_t ra = 0;
-    std::uint64_t rb = 0;
+    std::string_view ra;
+    std::string_view rb;
     std::string_view va = split(a, ra);
     std::string_view vb = split(b, rb);
     if (int c = compare_brew_versions(va, vb); c != 0) {

@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "util/digits.hpp"
 #include "util/strings.hpp"
 
 namespace zsyncctl::pkg {
@@ -20,25 +21,11 @@ bool all_digits(std::string_view s) {
     return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
-// Numeric identifiers compared by value without overflow: shorter (leading zeros stripped) is smaller.
-int compare_numeric(std::string_view a, std::string_view b) {
-    while (a.size() > 1 && a.front() == '0') {
-        a.remove_prefix(1);
-    }
-    while (b.size() > 1 && b.front() == '0') {
-        b.remove_prefix(1);
-    }
-    if (a.size() != b.size()) {
-        return a.size() < b.size() ? -1 : 1;
-    }
-    return a.compare(b) < 0 ? -1 : a.compare(b) > 0 ? 1 : 0;
-}
-
 int compare_identifier(std::string_view a, std::string_view b) {
     bool na = all_digits(a);
     bool nb = all_digits(b);
     if (na && nb) {
-        return compare_numeric(a, b);
+        return util::compare_digit_strings(a, b); // by value, any length
     }
     if (na != nb) {
         return na ? -1 : 1; // numeric identifiers have lower precedence than alphanumeric ones

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <initializer_list>
 
 #include <nlohmann/json.hpp>
 
@@ -106,10 +107,10 @@ std::string env(const char* name) {
     return v != nullptr ? std::string(v) : std::string();
 }
 
-// cargo install's root without --root: CARGO_INSTALL_ROOT, then CARGO_HOME, then ~/.cargo (install.root in
-// a config file is not read: say so when nothing is found).
-std::string install_root(const util::Root& root) {
-    for (const char* var : {"CARGO_INSTALL_ROOT", "CARGO_HOME"}) {
+// The first of `vars` that holds an absolute path (trailing slashes cut), else ~/.cargo: the home of the
+// root's user on the host, else $HOME's.
+std::string cargo_dir(const util::Root& root, std::initializer_list<const char*> vars) {
+    for (const char* var : vars) {
         if (std::string v = env(var); !v.empty() && v.front() == '/') {
             while (v.size() > 1 && v.back() == '/') {
                 v.pop_back();
@@ -124,19 +125,15 @@ std::string install_root(const util::Root& root) {
     return home.empty() ? std::string() : home + "/.cargo";
 }
 
+// cargo install's root without --root: CARGO_INSTALL_ROOT, then CARGO_HOME, then ~/.cargo (install.root in
+// a config file is not read: say so when nothing is found).
+std::string install_root(const util::Root& root) {
+    return cargo_dir(root, {"CARGO_INSTALL_ROOT", "CARGO_HOME"});
+}
+
 // $CARGO_HOME, else ~/.cargo: where cargo keeps its registry caches (the install root may be elsewhere).
 std::string cargo_home(const util::Root& root) {
-    if (std::string v = env("CARGO_HOME"); !v.empty() && v.front() == '/') {
-        while (v.size() > 1 && v.back() == '/') {
-            v.pop_back();
-        }
-        return v;
-    }
-    if (auto home = root.home(); home && root.is_host()) {
-        return home->string() + "/.cargo";
-    }
-    std::string home = env("HOME");
-    return home.empty() ? std::string() : home + "/.cargo";
+    return cargo_dir(root, {"CARGO_HOME"});
 }
 
 } // namespace

@@ -11,6 +11,7 @@
 #include "pkg/inventory/package_info.hpp"
 #include "pkg/search/native/archive_reader.hpp"
 #include "pkg/search/native/index_pacman.hpp"
+#include "util/digits.hpp"
 #include "util/strings.hpp"
 
 namespace zsyncctl::pkg {
@@ -73,18 +74,8 @@ int rpmvercmp(std::string_view a, std::string_view b) {
         }
         std::string_view s1 = a.substr(one, ptr1 - one);
         std::string_view s2 = b.substr(two, ptr2 - two);
-        if (isnum) {
-            while (!s1.empty() && s1.front() == '0') {
-                s1.remove_prefix(1);
-            }
-            while (!s2.empty() && s2.front() == '0') {
-                s2.remove_prefix(1);
-            }
-            if (s1.size() != s2.size()) {
-                return s1.size() > s2.size() ? 1 : -1;
-            }
-        }
-        int rc = s1.compare(s2);
+        // Digit runs by value (leading zeros dropped, the longer run the larger), letters as strcmp.
+        int rc = isnum ? util::compare_digit_strings(s1, s2) : s1.compare(s2);
         if (rc != 0) {
             return rc < 0 ? -1 : 1;
         }
