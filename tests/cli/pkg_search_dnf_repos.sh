@@ -6,6 +6,7 @@
 # oracle: `dnf repolist --enabled` lists nothing in the cases answered without it, and its own search's
 # names are what zsyncctl reports where it runs. HOME is the scratch's, so the rpm database both read is
 # Debian's %_dbpath ~/.rpmdb inside it (rpm --justdb records a package there without writing files).
+# zypper likewise: its zypp.conf named by $ZYPP_CONF (which the real zypper reads), /usr/bin/zypper wrapped.
 . "$(dirname "$0")/lib.sh"
 
 command -v dnf >/dev/null && command -v rpmbuild >/dev/null && command -v createrepo_c >/dev/null &&
@@ -45,18 +46,24 @@ repo() { # file enabled-value
     printf '[zstest]\nname=zstest\nbaseurl=file://%s\ngpgcheck=0\nenabled=%s\n' "$T/rrepo" "$2" >"$T/repos.d/$1"
 }
 
-# in_ns CMD...: CMD with /etc/dnf and /usr/bin/dnf replaced in a mount namespace of its own; the wrapper
-# appends its arguments to $T/dnf.log and runs the real dnf (bound to $T/real-dnf first).
-cat >"$T/bin/dnf" <<SH
+# in_ns CMD...: CMD with /etc/dnf, /usr/bin/dnf and /usr/bin/zypper replaced in a mount namespace of its
+# own; each wrapper appends its arguments to $T/NAME.log and runs the real one (bound to $T/real-NAME).
+ZYPPER=0
+[ -x /usr/bin/zypper ] && ZYPPER=1
+for m in dnf zypper; do
+    cat >"$T/bin/$m" <<SH
 #!/bin/sh
-echo "\$*" >>"$T/dnf.log"
-exec "$T/real-dnf" "\$@"
+echo "\$*" >>"$T/$m.log"
+exec "$T/real-$m" "\$@"
 SH
-chmod +x "$T/bin/dnf"
-: >"$T/real-dnf"
+    chmod +x "$T/bin/$m"
+    : >"$T/real-$m"
+done
 in_ns() {
     unshare -m sh -c 'mount --bind "$1/etc-dnf" /etc/dnf && mount --bind /usr/bin/dnf "$1/real-dnf" &&
-        mount --bind "$1/bin/dnf" /usr/bin/dnf && shift && exec "$@"' in_ns "$T" "$@"
+        mount --bind "$1/bin/dnf" /usr/bin/dnf && if [ "$2" = 1 ]; then mount --bind /usr/bin/zypper \
+        "$1/real-zypper" && mount --bind "$1/bin/zypper" /usr/bin/zypper; fi && shift 2 && exec "$@"' \
+        in_ns "$T" "$ZYPPER" "$@"
 }
 export PATH="/usr/bin:/bin"
 ran() { [ -s "$T/dnf.log" ] && cat "$T/dnf.log"; }
@@ -117,5 +124,39 @@ got=$(printf '%s' "$OUT" | python3 -c 'import json,sys; print(" ".join(sorted(r[
 search zznomatch
 expect_json 'd["managers"][0]["status"] == "no_repositories"' "installed package, no match, no repository: no_repositories"
 case "$(ran)" in *repolist*) fail "repolist ran although the configuration was read: $(ran)" ;; *) ok ;; esac
+
+# 6. zypper: its configuration named by $ZYPP_CONF (libzypp reads that file instead of zypp.conf), the
+#    real zypper the oracle (`zypper lr`: no repository, then one that is disabled).
+if [ "$ZYPPER" = 1 ]; then
+    mkdir -p "$T/zrepos.d" "$T/zcache"
+    printf '[main]\nreposdir = %s/zrepos.d\ncachedir = %s/zcache\n' "$T" "$T" >"$T/zypp.conf"
+    # A HOME whose rpm database is empty (case 5 recorded a package in the other one, which zypper
+    # would search).
+    mkdir -p "$T/zhome"
+    export ZYPP_CONF="$T/zypp.conf" ZYPP_LOGFILE="$T/zypper.log.txt" HOME="$T/zhome"
+    zsearch() {
+        : >"$T/zypper.log"
+        OUT=$(in_ns timeout -k 2 60 "$ZSYNCCTL" --no-cache --json pkg search hello --manager zypper --timeout 50 2>"$T/err")
+        CODE=$?
+    }
+    zran() { [ -s "$T/zypper.log" ] && cat "$T/zypper.log"; }
+    in_ns zypper --non-interactive lr >"$T/lr.out" 2>&1
+    [ $? = 6 ] && grep -q "No repositories defined" "$T/lr.out" && ok || fail "the real zypper lists a repository: $(cat "$T/lr.out")"
+    zsearch
+    expect_json 'd["managers"][0]["status"] == "no_repositories" and "'"$T"'/zrepos.d" in d["managers"][0]["error"] and "zypper not run" in d["managers"][0]["error"]' "zypper, no repository: no_repositories"
+    [ -z "$(zran)" ] && ok || fail "zypper ran although no repository is configured: $(zran)"
+    printf '[off]\nname=off\nbaseurl=file:///nonexistent\nenabled=0\n' >"$T/zrepos.d/off.repo"
+    in_ns zypper --non-interactive --xmlout lr >"$T/lr.out" 2>&1
+    grep -q 'alias="off"' "$T/lr.out" && grep -q 'enabled="0"' "$T/lr.out" && ! grep -q 'enabled="1"' "$T/lr.out" && ok ||
+        fail "the real zypper does not list one disabled repository: $(cat "$T/lr.out")"
+    zsearch
+    expect_json 'd["managers"][0]["status"] == "no_repositories" and "(1 disabled)" in d["managers"][0]["error"]' "zypper, a disabled repository: no_repositories"
+    [ -z "$(zran)" ] && ok || fail "zypper ran although its only repository is disabled: $(zran)"
+    # Enabled (never refreshed here): zypper is asked and says what it says.
+    printf '[on]\nname=on\nbaseurl=file:///nonexistent\nenabled=1\n' >"$T/zrepos.d/on.repo"
+    zsearch
+    expect_contains "$(zran)" "search" "zypper, an enabled repository: zypper ran"
+    unset ZYPP_CONF ZYPP_LOGFILE
+fi
 
 finish
