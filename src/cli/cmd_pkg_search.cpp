@@ -11,6 +11,7 @@
 #include "cli/json.hpp"
 #include "cli/json_writer.hpp"
 #include "cli/search_board.hpp"
+#include "cli/search_installed.hpp"
 #include "cli/search_records.hpp"
 #include "cli/terminal.hpp"
 #include "pkg/search/search.hpp"
@@ -281,6 +282,7 @@ ExitCode run_search(Context& context, const SearchOptions& options) {
     request.race = options.race;
     request.root = context.root();
     request.use_cache = !context.options.no_cache;
+    request.installed_count = installed_counter(request.root);
     if (auto valid = pkg::validate_search_request(request); !valid) {
         raise_usage(valid.error().message, valid.error().hint);
     }
@@ -397,8 +399,9 @@ void register_pkg_search(CLI::App& pkg, Context& context) {
                   "object per manager");
     cmd->footer(
         "A manager that cannot reach its registry is reported 'offline', one with no repository "
-        "configured 'no repositories' (dnf and yum are asked for their enabled repositories when they "
-        "find nothing); neither counts as '0 results'. Network-only managers (npm, "
+        "configured 'no repositories' (dnf, yum and zypper: their repository configuration is read, and "
+        "with none enabled and nothing installed they are not run); neither counts as '0 results'. "
+        "Network-only managers (npm, "
         "cargo, gem, conda, nix) have their registry's host resolved first (at most 1.5 s, skipped "
         "when a proxy is set): if it cannot be resolved they are reported offline at once instead of "
         "after their own timeouts. A manager's output is read for a short while after it exits, even "

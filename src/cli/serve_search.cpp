@@ -13,6 +13,7 @@
 #include <string>
 
 #include "cli/json.hpp"
+#include "cli/search_installed.hpp"
 #include "cli/search_records.hpp"
 #include "cli/serve_endpoints.hpp"
 #include "pkg/search/search.hpp"
@@ -272,6 +273,7 @@ net::HttpHandler serve_search_endpoint(std::shared_ptr<ServeShared> shared) {
         // Not a child of the root token: SIGTERM lets a search in progress finish within the grace.
         search->parent = st->token;
         search->root = shared->root;
+        search->installed_count = installed_counter(search->root);
         search->use_cache = shared->use_cache;
         std::weak_ptr<SearchStream> weak = st;
         responder.on_close([weak] {

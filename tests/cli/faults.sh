@@ -108,6 +108,33 @@ bound=256
 [ "$rss" -le "$bound" ] && ok || fail "100 MB records: peak RSS ${rss} MB over $bound MB"
 gone guix
 
+# A complete 60 MB npm search --json document (under the 64 MB kept; a record a line, as npm prints them
+# indented): read record by record, not as one
+# document tree (nlohmann's tree of it peaked at 533 MB, streamed 119 MB), with every record past the cap counted.
+python3 - "$SCRATCH/npm-flood.json" <<'PY'
+import sys
+with open(sys.argv[1], "w") as f:
+    f.write("[")
+    n, size = 0, 0
+    while size < 60 * 1048576:
+        rec = '{"name":"hello-%d","version":"1.0.%d","description":"Hello, npm world","date":"2024-01-01T00:00:00.000Z","keywords":["hello","world"]}' % (n, n)
+        f.write((",\n" if n else "\n") + rec)
+        n, size = n + 1, size + len(rec) + 2
+    f.write("\n]\n")
+    print(n, file=open(sys.argv[1] + ".count", "w"))
+PY
+fake npm "cat '$SCRATCH/npm-flood.json'"
+OUT=$(https_proxy=http://127.0.0.1:9 timeout -k 5 120 "${TIME[@]}" "$ZSYNCCTL" --json pkg search hello --manager npm --timeout 100 2>"$SCRATCH/stderr")
+CODE=$?
+[ "$CODE" = 0 ] && ok || fail "60 MB npm JSON: exit $CODE: $(head -c 300 "$SCRATCH/stderr")"
+expect_manager npm ok "$(cat "$SCRATCH/npm-flood.json.count") results, kept the first 100000" "60 MB npm JSON: counted past the cap"
+[ "$(report count npm)" = 100000 ] && ok || fail "60 MB npm JSON: count $(report count npm)"
+rss=$(( $(tail -1 "$SCRATCH/flood.time" 2>/dev/null || echo 0) / 1024 ))
+echo "60 MB npm JSON: peak RSS ${rss} MB"
+[ "$rss" -le "$bound" ] && ok || fail "60 MB npm JSON: peak RSS ${rss} MB over $bound MB"
+gone npm
+rm -f "$SCRATCH/npm-flood.json" "$BIN/npm"
+
 # Binary garbage on stdout (and stderr), exit 0 and exit 1.
 fake guix 'head -c 65536 /dev/urandom; head -c 4096 /dev/urandom >&2'
 expect_exit 3 "binary garbage" --json pkg search hello --manager guix

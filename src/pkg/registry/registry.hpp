@@ -59,6 +59,33 @@ enum class SearchMethod {
     unsupported,     ///< the manager has no search facility; `reason` says why
 };
 
+/// Where a manager keeps its repository definitions, read natively so that a manager with none enabled is
+/// reported `no_repositories` without being run (dnf.conf(5), zypper(8)). The files are INI: `[section]`
+/// lines, `key=value`, '#' and ';' comments. Anything not understood (an unreadable file or directory, a
+/// variable in a path or value, a key in `unknown_keys`, a file in a `dropin_dirs` directory) means
+/// "unknown", and the manager is asked as without these facts. Empty `dirs`: no such facts.
+struct RepositoryConfig {
+    /// Main configuration files (templates; "{env:NAME}" is skipped when NAME is unset): every one that
+    /// exists is read, and the directories and repositories they name are joined.
+    std::vector<std::string_view> config_files{};
+    /// The section of a main configuration file that configures the manager itself; its other sections
+    /// are repositories when `config_sections_are_repositories` (dnf.conf may define repositories).
+    std::string_view main_section{};
+    bool config_sections_are_repositories = false;
+    /// The main section's key that replaces `dirs` (a comma- or space-separated list of directories).
+    std::string_view dirs_key{};
+    /// The directories of repository files when no configuration file names others.
+    std::vector<std::string_view> dirs{};
+    /// The ending of a repository file in those directories (".repo"); other files are ignored.
+    std::string_view file_suffix{};
+    /// The key that enables or disables a repository section (a missing key counts as enabled).
+    std::string_view enabled_key{};
+    /// Main-section keys that move the configuration in ways not followed here (zypp.conf's configdir).
+    std::vector<std::string_view> unknown_keys{};
+    /// Directories of configuration drop-ins (dnf5's libdnf5.conf.d): any entry in one means unknown.
+    std::vector<std::string_view> dropin_dirs{};
+};
+
 /// How one manager searches. `argv` is a template: "{exe}" is the executable found, "{query}" the query.
 /// Every command runs with LC_ALL=C plus `env`; managers with the same non-empty `lock_group` are searched
 /// one after the other (a search lock, which is not always the install lock: dnf and yum share dnf's
@@ -85,6 +112,9 @@ struct SearchFacts {
     /// when a search finds nothing and this prints nothing, the manager is reported `no_repositories`
     /// (dnf with no repository prints only "No matches found." and exits 0). Empty: no such check.
     std::vector<std::string_view> repositories_argv{};
+    /// Where the repositories are configured, read instead of running repositories_argv (and instead of
+    /// the search itself when the manager also has nothing installed); see RepositoryConfig.
+    RepositoryConfig repository_config{};
 };
 
 /// The package database that records a manager's own installed version: read instead of running the

@@ -41,6 +41,21 @@ inline const SearchFacts k_dnf_search{
     .lock_group = "rpmdb",
     .no_match_exit_codes = {1},
     .repositories_argv = {"{exe}", "--quiet", "repolist", "--enabled"},
+    // dnf.conf(5): reposdir defaults to these three; dnf5 adds /usr/share/dnf5/repos.d and reads drop-ins
+    // that may move it. yum 3 reads /etc/yum.conf (a link to dnf.conf where yum is dnf): both are read.
+    .repository_config =
+        {
+            .config_files = {"/etc/dnf/dnf.conf", "/etc/yum.conf"},
+            .main_section = "main",
+            .config_sections_are_repositories = true,
+            .dirs_key = "reposdir",
+            .dirs = {"/etc/yum.repos.d", "/etc/yum/repos.d", "/etc/distro.repos.d",
+                     "/usr/share/dnf5/repos.d"},
+            .file_suffix = ".repo",
+            .enabled_key = "enabled",
+            .unknown_keys = {"installroot"},
+            .dropin_dirs = {"/etc/dnf/libdnf5.conf.d", "/usr/share/dnf5/libdnf.conf.d"},
+        },
 };
 // AUR helpers answer -Ss like pacman.
 inline const SearchFacts k_aur_helper_search{

@@ -253,6 +253,18 @@ std::vector<Manager> system_managers() {
                     .parser = "zypper-xml",
                     .lock_group = "zypp",
                     .no_match_exit_codes = {104},
+                    // libzypp reads $ZYPP_CONF instead of zypp.conf when set; reposdir defaults to
+                    // {configdir}/repos.d, configdir to /etc/zypp (zypp.conf's comments).
+                    .repository_config =
+                        {
+                            .config_files = {"{env:ZYPP_CONF}", "/etc/zypp/zypp.conf"},
+                            .main_section = "main",
+                            .dirs_key = "reposdir",
+                            .dirs = {"/etc/zypp/repos.d"},
+                            .file_suffix = ".repo",
+                            .enabled_key = "enabled",
+                            .unknown_keys = {"configdir"},
+                        },
                 },
             .install =
                 {

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -66,6 +67,10 @@ struct BackendEnv {
     util::Root root;
     bool use_cache = true;
     std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+    /// How many packages a manager has installed in `root` (read natively by the caller's inventory), or
+    /// nullopt when not known; unset: never known. A command manager with no enabled repository and
+    /// nothing installed is not run (it would search its installed packages too). Called on the pool.
+    std::function<std::optional<std::size_t>(const Manager&)> installed_count;
 };
 
 /// The backend for `manager` (its search method). `detected` is what detection found for it, or nullptr

@@ -13,6 +13,7 @@
 #include "pkg/search/backend.hpp"
 #include "pkg/search/host_check.hpp"
 #include "pkg/search/parsers/search_parsers.hpp"
+#include "pkg/search/repo_config.hpp"
 #include "util/sanitize.hpp"
 #include "util/strings.hpp"
 
@@ -198,6 +199,8 @@ public:
             m_executable = search_executable(*detected);
         }
         m_detected = detected != nullptr;
+        m_reads_own_config = !manager.search.repository_config.dirs.empty() && m_env.root.is_host() &&
+                             is_well_known(manager, m_executable);
     }
 
     util::Result<void> present() const override {
@@ -224,39 +227,38 @@ public:
                 {},
                 "a query starting with '-' would reach " + std::string(m_manager.id) + " as an option"});
         }
-        std::string host(m_manager.search.registry_host);
-        std::string getent = host.empty() ? std::string() : resolve_checker();
-        if (getent.empty()) {
-            return run_command(&m_manager, m_executable, m_env, query, std::move(token));
+        if (!m_reads_own_config) {
+            return start(&m_manager, m_executable, m_env, query, std::move(token), std::nullopt);
         }
-        // A network-only manager on a machine that cannot resolve its registry would only fail after its
-        // own timeouts (cargo ~11 s): resolve the host first, bounded, with getent on the loop (no pool
-        // thread blocks in the resolver, and the check is killed at its limit like any child).
+        // The manager's repository configuration, read on the pool: no enabled repository and nothing
+        // installed (which the manager would search too) is the answer without running it; otherwise what
+        // was read replaces its repository listing after an empty search.
         core::Promise<SearchOutcome> promise;
         core::Future<SearchOutcome> result = promise.future();
-        core::spawn_process(*m_env.runtime, resolve_check(getent, host), token)
-            .on_complete([manager = &m_manager, executable = m_executable, env = m_env, query, token, host,
-                          p = std::move(promise)](util::Result<core::ProcessResult> resolved) mutable {
-                switch (read_resolve_check(resolved)) {
-                case HostLookup::cancelled:
-                    p.set(SearchOutcome{ManagerStatus::cancelled, {}, "cancelled"});
-                    return;
-                case HostLookup::timed_out:
-                    p.set(SearchOutcome{ManagerStatus::offline,
-                                        {},
-                                        "resolving " + host + " (its registry) took over " +
-                                            std::to_string(k_resolve_limit.count()) + " ms"});
-                    return;
-                case HostLookup::unresolvable:
-                    p.set(SearchOutcome{
-                        ManagerStatus::offline, {}, "cannot resolve " + host + " (its registry)"});
-                    return;
-                case HostLookup::resolved:
-                case HostLookup::unknown:
-                    break;
+        m_env.runtime
+            ->spawn([manager = &m_manager, env = m_env]() {
+                KnownRepositories known{read_repository_config(manager->search.repository_config, env.root),
+                                        {}};
+                if (known.reading.presence == RepositoryPresence::none && env.installed_count) {
+                    known.installed = env.installed_count(*manager);
                 }
-                // Resolved, or the check itself could not run: the manager decides.
-                run_command(manager, executable, env, query, std::move(token))
+                return known;
+            })
+            .on_complete([manager = &m_manager, executable = m_executable, env = m_env, query, token,
+                          p = std::move(promise)](util::Result<KnownRepositories> known) mutable {
+                if (known && known->reading.presence == RepositoryPresence::none && known->installed &&
+                    *known->installed == 0) {
+                    p.set(SearchOutcome{ManagerStatus::no_repositories,
+                                        {},
+                                        no_repository_message(known->reading) + " and nothing installed (" +
+                                            std::string(manager->id) + " not run)"});
+                    return;
+                }
+                std::optional<RepositoryReading> reading;
+                if (known) {
+                    reading = std::move(known->reading);
+                }
+                start(manager, executable, env, query, std::move(token), std::move(reading))
                     .on_complete([p = std::move(p)](util::Result<SearchOutcome> done) mutable {
                         p.set(std::move(done));
                     });
@@ -277,10 +279,89 @@ public:
     }
 
 private:
+    // What the repository configuration said, and when it named none, how many packages the manager has
+    // installed (nullopt: not known).
+    struct KnownRepositories {
+        RepositoryReading reading;
+        std::optional<std::size_t> installed;
+    };
+
+    // "no enabled repository in /etc/dnf/dnf.conf, /etc/yum.repos.d (2 disabled)".
+    static std::string no_repository_message(const RepositoryReading& reading) {
+        return "no enabled repository in " +
+               (reading.where.empty() ? std::string("its configuration") : reading.where) +
+               (reading.disabled == 0 ? std::string()
+                                      : " (" + std::to_string(reading.disabled) + " disabled)");
+    }
+
+    // True when `executable` is the file at one of the manager's well-known locations: a copy elsewhere on
+    // PATH may be a wrapper that passes its own configuration (--config, --setopt=reposdir), which only it
+    // knows, so it is asked.
+    static bool is_well_known(const Manager& manager, const std::string& executable) {
+        struct stat found {};
+        if (executable.empty() || ::stat(executable.c_str(), &found) != 0) {
+            return false;
+        }
+        for (std::string_view place : manager.well_known) {
+            struct stat known {};
+            if (::stat(std::string(place).c_str(), &known) == 0 && known.st_dev == found.st_dev &&
+                known.st_ino == found.st_ino) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    // The search proper: the registry-host check of a network-only manager, then its command.
+    static core::Future<SearchOutcome> start(const Manager* manager, const std::string& executable,
+                                             const BackendEnv& env, const SearchQuery& query,
+                                             core::CancellationToken token,
+                                             std::optional<RepositoryReading> reading) {
+        std::string host(manager->search.registry_host);
+        std::string getent = host.empty() ? std::string() : resolve_checker();
+        if (getent.empty()) {
+            return run_command(manager, executable, env, query, std::move(token), std::move(reading));
+        }
+        // A network-only manager on a machine that cannot resolve its registry would only fail after its
+        // own timeouts (cargo ~11 s): resolve the host first, bounded, with getent on the loop (no pool
+        // thread blocks in the resolver, and the check is killed at its limit like any child).
+        core::Promise<SearchOutcome> promise;
+        core::Future<SearchOutcome> result = promise.future();
+        core::spawn_process(*env.runtime, resolve_check(getent, host), token)
+            .on_complete([manager, executable, env, query, token, host,
+                          p = std::move(promise)](util::Result<core::ProcessResult> resolved) mutable {
+                switch (read_resolve_check(resolved)) {
+                case HostLookup::cancelled:
+                    p.set(SearchOutcome{ManagerStatus::cancelled, {}, "cancelled"});
+                    return;
+                case HostLookup::timed_out:
+                    p.set(SearchOutcome{ManagerStatus::offline,
+                                        {},
+                                        "resolving " + host + " (its registry) took over " +
+                                            std::to_string(k_resolve_limit.count()) + " ms"});
+                    return;
+                case HostLookup::unresolvable:
+                    p.set(SearchOutcome{
+                        ManagerStatus::offline, {}, "cannot resolve " + host + " (its registry)"});
+                    return;
+                case HostLookup::resolved:
+                case HostLookup::unknown:
+                    break;
+                }
+                // Resolved, or the check itself could not run: the manager decides.
+                run_command(manager, executable, env, query, std::move(token), std::nullopt)
+                    .on_complete([p = std::move(p)](util::Result<SearchOutcome> done) mutable {
+                        p.set(std::move(done));
+                    });
+            });
+        return result;
+    }
+
     // Runs the manager's search command and parses its output on the pool.
     static core::Future<SearchOutcome> run_command(const Manager* manager, const std::string& executable,
                                                    const BackendEnv& env, const SearchQuery& query,
-                                                   core::CancellationToken token) {
+                                                   core::CancellationToken token,
+                                                   std::optional<RepositoryReading> reading) {
         core::ProcessSpec spec;
         for (std::string_view arg : manager->search.argv) {
             spec.argv.emplace_back(arg == "{exe}"     ? executable
@@ -323,17 +404,30 @@ private:
         core::Promise<SearchOutcome> promise;
         core::Future<SearchOutcome> result = promise.future();
         core::spawn_process(*runtime, std::move(spec), token)
-            .on_complete([runtime, manager, executable, query, out, token,
+            .on_complete([runtime, manager, executable, query, out, token, reading = std::move(reading),
                           p = std::move(promise)](util::Result<core::ProcessResult> ended) mutable {
                 // Parsing up to 64 MB and reaping do not belong on the loop thread.
                 runtime
                     ->spawn([manager, query, out, ended = std::move(ended)]() mutable {
                         return finish(*manager, query, *out, std::move(ended));
                     })
-                    .on_complete([runtime, manager, executable, token,
+                    .on_complete([runtime, manager, executable, token, reading = std::move(reading),
                                   p = std::move(p)](util::Result<SearchOutcome> done) mutable {
-                        if (!done || done->status != ManagerStatus::ok || !done->hits.empty() ||
-                            manager->search.repositories_argv.empty()) {
+                        if (!done || done->status != ManagerStatus::ok || !done->hits.empty()) {
+                            p.set(std::move(done));
+                            return;
+                        }
+                        // Its configuration was read: it tells what the listing would.
+                        if (reading && reading->presence != RepositoryPresence::unknown) {
+                            if (reading->presence == RepositoryPresence::none) {
+                                p.set(SearchOutcome{
+                                    ManagerStatus::no_repositories, {}, no_repository_message(*reading)});
+                            } else {
+                                p.set(std::move(done));
+                            }
+                            return;
+                        }
+                        if (manager->search.repositories_argv.empty()) {
                             p.set(std::move(done));
                             return;
                         }
@@ -488,6 +582,7 @@ private:
     BackendEnv m_env;
     std::string m_executable;
     bool m_detected = false;
+    bool m_reads_own_config = false;
 };
 
 } // namespace

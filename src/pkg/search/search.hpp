@@ -52,6 +52,8 @@ struct SearchRequest {
     bool use_cache = true;
     /// The run's token is a child of this one; unset: of the runtime's root token (a signal cancels it).
     std::optional<core::CancellationToken> parent;
+    /// Passed to the backends as BackendEnv::installed_count (the inventory lives above search).
+    std::function<std::optional<std::size_t>(const Manager&)> installed_count;
 };
 
 /// Every registry entry search knows (search method other than none), in registry order. Never fails.

@@ -155,6 +155,7 @@ util::Result<std::vector<PlannedSearch>> plan_search(const SearchRequest& reques
     env.root = request.root;
     env.use_cache = request.use_cache;
     env.deadline = std::chrono::steady_clock::now() + request.timeout;
+    env.installed_count = request.installed_count;
     std::vector<PlannedSearch> plan;
     for (const auto& id : ids) {
         const Manager& manager = *find_manager(id);

@@ -4,8 +4,11 @@
 // JSON documents, salvaged when cut off.
 #include "pkg/search/parsers/parsers_internal.hpp"
 
+#include <array>
+
 #include <nlohmann/json.hpp>
 
+#include "pkg/search/parsers/json_records.hpp"
 #include "util/sanitize.hpp"
 #include "util/strings.hpp"
 
@@ -17,6 +20,29 @@ using util::trim;
 // nix search nixpkgs q --json: {"legacyPackages.x86_64-linux.hello": {"pname": "hello", "version":
 // "2.12.1", "description": "…"}} (nix src/nix/search.cc).
 ParsedSearch parse_nix_json(std::string_view output, const ParseLimit& limit) {
+    {
+        // Streamed, one record at a time: past the cap only the name is looked at (the count).
+        HitSink streamed(limit);
+        static constexpr std::array<std::string_view, 3> k_fields{"pname", "version", "description"};
+        bool read = read_json_records(output, JsonRecordLayout::object_of_objects, k_fields,
+                                      [&](const JsonRecord& r) {
+                                          std::string_view name = r.values[0];
+                                          std::size_t dot = r.key.rfind('.');
+                                          std::string_view attr = r.key;
+                                          if (name.empty()) {
+                                              name = dot == std::string::npos ? attr : attr.substr(dot + 1);
+                                          }
+                                          if (streamed.full()) {
+                                              streamed.add(name, {}, {});
+                                          } else {
+                                              streamed.add(name, r.values[1], r.values[2]);
+                                          }
+                                      });
+        if (read) {
+            std::optional<std::string> none;
+            return streamed.take(std::move(none));
+        }
+    }
     HitSink sink(limit);
     std::optional<std::string> error;
     auto add = [&](const std::string& attr, const nlohmann::json& value) {
@@ -59,6 +85,25 @@ ParsedSearch parse_nix_json(std::string_view output, const ParseLimit& limit) {
 
 // npm search --json: [{"name", "description", "version", "date", …}] (npm lib/commands/search.js).
 ParsedSearch parse_npm_json(std::string_view output, const ParseLimit& limit) {
+    {
+        HitSink streamed(limit);
+        static constexpr std::array<std::string_view, 3> k_fields{"name", "version", "description"};
+        bool read =
+            read_json_records(output, JsonRecordLayout::array_of_objects, k_fields, [&](const JsonRecord& r) {
+                if (!r.present[0]) {
+                    return;
+                }
+                if (streamed.full()) {
+                    streamed.add(r.values[0], {}, {});
+                } else {
+                    streamed.add(r.values[0], r.values[1], r.values[2]);
+                }
+            });
+        if (read) {
+            std::optional<std::string> none;
+            return streamed.take(std::move(none));
+        }
+    }
     HitSink sink(limit);
     std::optional<std::string> error;
     auto add = [&](const nlohmann::json& value) {
