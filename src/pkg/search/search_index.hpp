@@ -144,6 +144,7 @@ private:
     void search_refs(const SearchQuery& query, const std::function<bool(const HitRef&)>& emit) const;
     SearchHit hit_from(const HitRef& ref) const;
     std::string shown_name(std::size_t record) const;
+    // The index in the first `size` bytes of `fd` (a private read-only mapping; the caller keeps `fd`).
     static util::Result<PackageIndex> mapped(int fd, std::size_t size,
                                              const std::vector<SourceStamp>& expected, std::string_view name);
     static util::Result<PackageIndex> from_view(std::shared_ptr<const void> storage, std::string_view bytes,
