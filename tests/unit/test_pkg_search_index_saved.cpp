@@ -43,7 +43,11 @@ std::string packages_text(int n, int version_base) {
         if (i % 5 == 0) {
             out += "Provides: virtual-" + word() + ", " + name + "-api (= 1), ctl\x07name\n";
         }
-        out += "Description: " + word() + " " + word() + " for " + name + "\n";
+        out += "Description: " + word() + " " + word() + " for " + name;
+        for (int w = 0; w < 16; ++w) { // long summaries: the text section crosses a flush too
+            out += " " + word();
+        }
+        out += "\n";
         for (int line = 0; line < 8; ++line) {
             out += " " + word() + " " + word() + " " + word() + " " + word() + " " + word() + " " + word() +
                    " " + word() + " " + word() + " " + word() + "\n";
@@ -96,11 +100,12 @@ struct TempDir {
 } // namespace
 
 TEST_CASE("an index written to its file holds the bytes of the index built in memory") {
-    std::string first = packages_text(6000, 1);
+    std::string first = packages_text(9000, 1);
     std::string second = packages_text(3000, 3);
     std::vector<SourceStamp> stamps{{"/var/lib/apt/lists/a_Packages", 11, 22}, {"architectures:amd64", 0, 0}};
     PackageIndex in_memory = builder_of(first, second).finish_index(stamps, true);
-    REQUIRE(in_memory.size() > 5000);
+    REQUIRE(in_memory.size() > 8000);
+    REQUIRE(in_memory.bytes() - in_memory.extra().size() > (std::size_t(4) << 20));
     REQUIRE(in_memory.extra().size() > (std::size_t(1) << 20)); // the versions section crosses a flush
 
     TempDir dir;
