@@ -59,6 +59,14 @@ for n in $sizes; do
     python3 "$top/bench/pairs.py" --label "cold n=$n (${mb} MiB)" --rounds "$rounds" --warmup 1 --any-exit \
         "apt-cache $apt_opts search zstdbench" \
         "$exe --no-cache --root $root pkg search zstdbench --manager apt"
+    # The cold build as a first search makes it, each tool writing its cache: apt-cache its binary cache
+    # (pkgcache.bin/srcpkgcache.bin, removed before each run), zsyncctl its index file (the cache dir
+    # emptied before each run). zsyncctl writes the index straight to the file (never whole in memory).
+    c="$tmp/cache$n"
+    mkdir -p "$c/apt"
+    python3 "$top/bench/pairs.py" --label "cold n=$n with caches" --rounds "$rounds" --warmup 1 --any-exit \
+        "sh -c 'rm -f \"\$0\"/pkgcache.bin \"\$0\"/srcpkgcache.bin; exec apt-cache \$1 -o Dir::Cache::pkgcache=\"\$0\"/pkgcache.bin -o Dir::Cache::srcpkgcache=\"\$0\"/srcpkgcache.bin search zstdbench' $c/apt '${apt_opts% -o Dir::Cache::pkgcache=*}'" \
+        "sh -c 'rm -rf \"\$0\"/zs; export XDG_CACHE_HOME=\"\$0\"/zs; exec \"\$1\" --root \"\$2\" pkg search zstdbench --manager apt' $c $exe $root"
     # The same figures for the apt-cache answer itself (it must list what zsyncctl lists).
     a=$(apt-cache $apt_opts search python3-library1 | wc -l)
     z=$("$exe" --no-cache --root "$root" pkg search python3-library1 --manager apt 2>/dev/null | wc -l)

@@ -16,24 +16,14 @@
 #include <unistd.h>
 #include <wctype.h>
 
+#include "pkg/search/search_index_format.hpp"
 #include "util/fs.hpp"
 
 namespace zsyncctl::pkg {
 
 namespace {
 
-constexpr std::string_view k_magic = "ZSIDX005";
-constexpr char k_record_start = '\x02';
-constexpr char k_name_end = '\x01';
-constexpr char k_provides = '\x03';
-constexpr std::size_t k_text_fields = 6; // name, version, summary, installed version, candidate, kind
-
-template <typename T>
-void put(std::string& out, T value) {
-    char bytes[sizeof(T)];
-    std::memcpy(bytes, &value, sizeof(T));
-    out.append(bytes, sizeof(T));
-}
+using namespace index_format;
 
 template <typename T>
 bool get(std::string_view data, std::size_t& pos, T& value) {
@@ -135,30 +125,6 @@ std::vector<SourceStamp> stamp_files(const std::vector<std::filesystem::path>& f
     return stamps;
 }
 
-namespace {
-// True when `text` needs the sanitizer: a control character (but '\n' when `keep_newlines`), DEL, or any
-// byte above ASCII (the sanitizer decides about those). Most fields are plain ASCII and are kept as they
-// are, without a copy.
-bool needs_sanitizing(std::string_view text, bool keep_newlines) {
-    for (char ch : text) {
-        auto c = static_cast<unsigned char>(ch);
-        if ((c < 0x20 && !(keep_newlines && c == '\n')) || c >= 0x7f) {
-            return true;
-        }
-    }
-    return false;
-}
-
-// `field` as stored: itself when clean (nearly always), else its sanitized form kept in `store`.
-std::string_view clean_field(std::string_view field, std::deque<std::string>& store,
-                             bool keep_newlines = false) {
-    if (!needs_sanitizing(field, keep_newlines)) {
-        return field;
-    }
-    return store.emplace_back(sanitize_index_field(field, keep_newlines));
-}
-} // namespace
-
 PackageIndex PackageIndex::build(std::vector<IndexRecord> records, std::vector<SourceStamp> stamps,
                                  std::string_view extra) {
     std::size_t provides = 0;
@@ -177,117 +143,6 @@ PackageIndex PackageIndex::build(std::vector<IndexRecord> records, std::vector<S
                          std::span<const std::string_view>(names.data() + first, r.provides.size()), r.kind});
     }
     return build(views, std::move(stamps), extra);
-}
-
-PackageIndex PackageIndex::build(std::vector<IndexRecordView>& records, std::vector<SourceStamp> stamps,
-                                 std::string_view extra) {
-    // Sorted by the name as shown (sanitized), which is the order an overlaid search merges in.
-    std::deque<std::string> store; // the sanitized forms of the few unclean fields
-    for (auto& r : records) {
-        r.name = clean_field(r.name, store);
-    }
-    std::stable_sort(records.begin(), records.end(),
-                     [](const IndexRecordView& a, const IndexRecordView& b) { return a.name < b.name; });
-    static_assert(k_text_fields == 6);
-    // The boundary: every field of every native reader is sanitized once, here (and again on load); a
-    // clean field (nearly all) is not copied.
-    std::size_t text_size = 0;
-    std::size_t hay_estimate = 0;
-    for (auto& r : records) {
-        r.version = clean_field(r.version, store);
-        r.summary = clean_field(r.summary, store);
-        r.long_text = clean_field(r.long_text, store, true);
-        r.installed_version = clean_field(r.installed_version, store);
-        r.candidate = clean_field(r.candidate, store);
-        r.kind = clean_field(r.kind, store);
-        text_size += r.name.size() + r.version.size() + r.summary.size() + r.installed_version.size() +
-                     r.candidate.size() + r.kind.size() + k_text_fields;
-        hay_estimate += r.name.size() + r.summary.size() + r.long_text.size() + 3;
-        for (const auto& p : r.provides) {
-            hay_estimate += p.size() + 1;
-        }
-    }
-
-    // The file is written in one buffer reserved up front (reserved pages cost no memory until written):
-    // the header, then the text section directly, while the haystack is gathered beside it.
-    PackageIndex index;
-    auto storage = std::make_shared<std::string>();
-    std::string& out = *storage;
-    std::size_t header = k_magic.size() + 4 + 32;
-    for (const auto& s : stamps) {
-        header += 4 + s.path.size() + 16;
-    }
-    out.reserve(header + text_size + hay_estimate + records.size() * 9 + extra.size() + 64);
-    out.append(k_magic);
-    put<std::uint32_t>(out, static_cast<std::uint32_t>(stamps.size()));
-    for (const auto& s : stamps) {
-        put<std::uint32_t>(out, static_cast<std::uint32_t>(s.path.size()));
-        out.append(s.path);
-        put<std::int64_t>(out, s.mtime_ns);
-        put<std::uint64_t>(out, s.size);
-    }
-    put<std::uint64_t>(out, records.size());
-    put<std::uint64_t>(out, text_size);
-    std::size_t hay_size_at = out.size();
-    put<std::uint64_t>(out, 0); // the haystack's size, known at the end
-    put<std::uint64_t>(out, extra.size());
-    std::size_t text_off = out.size();
-
-    // The text section's size is known exactly (text_size): it is laid out first and filled in place,
-    // while the haystack is appended right behind it in the same buffer (no second copy of the haystack,
-    // which is most of the index).
-    out.resize(text_off + text_size);
-    std::size_t text_at = text_off;
-    std::size_t hay_off = out.size();
-    std::vector<std::uint32_t> text_index;
-    std::vector<std::uint32_t> hay_index;
-    std::string installed;
-    text_index.reserve(records.size());
-    hay_index.reserve(records.size());
-    installed.reserve(records.size());
-    for (const auto& r : records) {
-        text_index.push_back(static_cast<std::uint32_t>(text_at - text_off));
-        for (std::string_view field :
-             {r.name, r.version, r.summary, r.installed_version, r.candidate, r.kind}) {
-            if (!field.empty()) { // an empty view may hold no pointer: memcpy's source must not be null
-                std::memcpy(out.data() + text_at, field.data(), field.size());
-                text_at += field.size();
-            }
-            out[text_at++] = '\0';
-        }
-        hay_index.push_back(static_cast<std::uint32_t>(out.size() - hay_off));
-        out.push_back(k_record_start);
-        append_lower(out, r.name);
-        out.push_back(k_name_end);
-        append_lower(out, r.summary);
-        if (!r.long_text.empty()) {
-            out.push_back('\n');
-            append_lower(out, r.long_text);
-        }
-        for (std::string_view p : r.provides) {
-            out.push_back(k_provides);
-            append_lower(out, clean_field(p, store));
-        }
-        installed.push_back(r.installed ? '\1' : '\0');
-    }
-
-    index.m_count = text_index.size();
-    index.m_text_off = text_off;
-    index.m_hay_off = hay_off;
-    index.m_hay_size = out.size() - hay_off;
-    std::uint64_t hay_size = index.m_hay_size;
-    std::memcpy(out.data() + hay_size_at, &hay_size, sizeof hay_size);
-    index.m_text_index_off = out.size();
-    out.append(reinterpret_cast<const char*>(text_index.data()), text_index.size() * sizeof(std::uint32_t));
-    index.m_hay_index_off = out.size();
-    out.append(reinterpret_cast<const char*>(hay_index.data()), hay_index.size() * sizeof(std::uint32_t));
-    index.m_installed_off = out.size();
-    out.append(installed);
-    index.m_extra_off = out.size();
-    out.append(extra);
-    index.m_bytes = out;
-    index.m_storage = std::move(storage);
-    return index;
 }
 
 namespace {
@@ -324,15 +179,21 @@ util::Result<PackageIndex> PackageIndex::load(const std::filesystem::path& file,
         ::close(fd);
         return util::fail(util::ErrorKind::parse, file.string() + ": damaged search index");
     }
-    void* address = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
-    int map_errno = errno;
+    auto index = mapped(fd, size, expected, file.string());
     ::close(fd);
+    return index;
+}
+
+util::Result<PackageIndex> PackageIndex::mapped(int fd, std::size_t size,
+                                                const std::vector<SourceStamp>& expected,
+                                                std::string_view name) {
+    void* address = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
     if (address == MAP_FAILED) {
-        return util::fail(util::errno_error(file.string(), map_errno));
+        return util::fail(util::errno_error(std::string(name), errno));
     }
     auto mapping = std::make_shared<const Mapping>(address, size);
     std::string_view bytes(static_cast<const char*>(address), size);
-    auto index = from_view(std::move(mapping), bytes, expected, file.string());
+    auto index = from_view(std::move(mapping), bytes, expected, name);
     if (index) {
         index->m_mapped = true;
     }

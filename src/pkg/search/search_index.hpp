@@ -84,6 +84,13 @@ public:
     static PackageIndex build(std::vector<IndexRecordView>& records, std::vector<SourceStamp> stamps,
                               std::string_view extra = {});
 
+    /// build() of `records` written straight to `file` (a temporary file beside it, then renamed over it)
+    /// and searched from its mapping: the same bytes, but the index is never whole in memory beside the
+    /// text its records refer to. When the file cannot be written the index is built in memory instead and
+    /// nothing is saved. `records` is reordered; the referenced text must live for the call only.
+    static PackageIndex build_saved(std::vector<IndexRecordView>& records, std::vector<SourceStamp> stamps,
+                                    std::string_view extra, const std::filesystem::path& file);
+
     /// `base` searched with its records named (as shown) in `masked` hidden, joined in name order with
     /// `overlay`'s records.
     /// Both keep their storage. Never fails.
@@ -137,6 +144,9 @@ private:
     void search_refs(const SearchQuery& query, const std::function<bool(const HitRef&)>& emit) const;
     SearchHit hit_from(const HitRef& ref) const;
     std::string shown_name(std::size_t record) const;
+    // The index in the first `size` bytes of `fd` (a private read-only mapping; the caller keeps `fd`).
+    static util::Result<PackageIndex> mapped(int fd, std::size_t size,
+                                             const std::vector<SourceStamp>& expected, std::string_view name);
     static util::Result<PackageIndex> from_view(std::shared_ptr<const void> storage, std::string_view bytes,
                                                 const std::vector<SourceStamp>& expected,
                                                 std::string_view name);

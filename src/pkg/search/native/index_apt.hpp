@@ -113,9 +113,10 @@ public:
     /// Consumes the builder.
     std::vector<IndexRecord> finish(std::string* aux = nullptr);
     /// The index of finish()'s records (the same bytes as PackageIndex::build of them), with finish's aux as
-    /// its extra section when `with_aux`, written from the builder's text without a copy per record.
-    /// Consumes the builder.
-    PackageIndex finish_index(std::vector<SourceStamp> stamps, bool with_aux);
+    /// its extra section when `with_aux`, written from the builder's text without a copy per record; with a
+    /// `save_to` file, written straight there and mapped (PackageIndex::build_saved). Consumes the builder.
+    PackageIndex finish_index(std::vector<SourceStamp> stamps, bool with_aux,
+                              const std::filesystem::path& save_to = {});
 
 private:
     static constexpr std::uint32_t k_none = ~std::uint32_t(0);

@@ -226,10 +226,17 @@ std::vector<IndexRecord> AptIndexBuilder::finish(std::string* aux) {
     return records;
 }
 
-PackageIndex AptIndexBuilder::finish_index(std::vector<SourceStamp> stamps, bool with_aux) {
+PackageIndex AptIndexBuilder::finish_index(std::vector<SourceStamp> stamps, bool with_aux,
+                                           const std::filesystem::path& save_to) {
     std::vector<std::string_view> provides;
     std::string aux;
     std::vector<IndexRecordView> views = finish_views(with_aux ? &aux : nullptr, provides);
+    // The views point into the arena only: the package and version tables go before the index is written.
+    std::vector<Version>().swap(m_versions);
+    std::vector<Package>().swap(m_packages);
+    if (!save_to.empty()) {
+        return PackageIndex::build_saved(views, std::move(stamps), aux, save_to);
+    }
     return PackageIndex::build(views, std::move(stamps), aux);
 }
 

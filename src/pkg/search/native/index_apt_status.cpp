@@ -339,10 +339,9 @@ util::Result<PackageIndex> apt_index(const util::Root& root, const AptSetup& set
             if (auto read = read_lists(setup, token, builder); !read) {
                 return util::fail(std::move(read).error());
             }
-            lists = builder.finish_index(list_stamps, true);
-            if (!cache_file.empty()) {
-                (void)lists->save(cache_file);
-            }
+            // Saved as it is written (a failed save leaves it in memory, unsaved): the builder's text and
+            // the finished index are never both in memory.
+            lists = builder.finish_index(list_stamps, true, cache_file);
             attempt = std::max(attempt, 1);
         }
         // The installed state: dpkg's packages recomputed with their list versions (from the lists index).

@@ -1,0 +1,151 @@
+// An index written straight to its file (PackageIndex::build_saved, the cold apt build's path) must hold the
+// very bytes of the one built in memory, and search alike; when the file cannot be written the index is
+// still built, in memory, and nothing is left behind.
+#include <doctest/doctest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iterator>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "pkg/search/native/archive_reader.hpp"
+#include "pkg/search/native/index_apt.hpp"
+#include "pkg/search/search_index.hpp"
+
+using namespace zsyncctl;
+using namespace zsyncctl::pkg;
+
+namespace {
+
+// Packages text large enough that every buffer of the file writer is flushed several times (text section,
+// haystack, and the versions section through the second list's older versions): n stanzas of ~1 KB with
+// long descriptions, Provides, foreign and "all" architectures, and names and texts the sanitizer changes.
+std::string packages_text(int n, int version_base) {
+    std::mt19937 rnd(7);
+    const char* words[] = {"library", "tool", "data",   "python",     "module", "support",
+                           "runtime", "Über", "ﬁle",    "IĞDIR",      "net",    "plugin",
+                           "shell",   "zstd", "client", "\x1b[31mred"};
+    std::string out;
+    for (int i = 0; i < n; ++i) {
+        auto word = [&] {
+            return std::string(words[rnd() % std::size(words)]);
+        };
+        std::string name = (i % 3 == 0 ? "lib" : "pkg") + std::to_string((i * 7919) % n);
+        if (i % 97 == 0) {
+            name += "\xc3"; // invalid UTF-8: stored and sorted as sanitized
+        }
+        out += "Package: " + name + "\nVersion: " + std::to_string(version_base + i % 5) + ".0-1\n";
+        out += std::string("Architecture: ") + (i % 11 == 0 ? "i386" : i % 4 == 0 ? "all" : "amd64") + "\n";
+        if (i % 5 == 0) {
+            out += "Provides: virtual-" + word() + ", " + name + "-api (= 1), ctl\x07name\n";
+        }
+        out += "Description: " + word() + " " + word() + " for " + name;
+        for (int w = 0; w < 16; ++w) { // long summaries: the text section crosses a flush too
+            out += " " + word();
+        }
+        out += "\n";
+        for (int line = 0; line < 8; ++line) {
+            out += " " + word() + " " + word() + " " + word() + " " + word() + " " + word() + " " + word() +
+                   " " + word() + " " + word() + " " + word() + "\n";
+            if (line == 3) {
+                out += " .\n";
+            }
+        }
+        out += "Section: misc\n\n";
+    }
+    return out;
+}
+
+AptIndexBuilder builder_of(const std::string& first, const std::string& second) {
+    AptIndexBuilder b("amd64", {"amd64", "i386"});
+    StanzaSplitter one([&](std::string_view st) { b.add_list_stanza(st, 500); });
+    one.feed(first);
+    one.finish();
+    StanzaSplitter two([&](std::string_view st) { b.add_list_stanza(st, 100); });
+    two.feed(second);
+    two.finish();
+    return b;
+}
+
+std::string read_all(const std::filesystem::path& file) {
+    std::ifstream in(file, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+std::string describe(const std::vector<SearchHit>& hits) {
+    std::string out;
+    for (const auto& h : hits) {
+        out +=
+            h.name + " " + h.version + " " + h.candidate + " " + h.description + " " + h.match_reason + "\n";
+    }
+    return out;
+}
+
+struct TempDir {
+    std::filesystem::path path;
+    TempDir() {
+        std::string tmpl = (std::filesystem::temp_directory_path() / "zs-index-saved-XXXXXX").string();
+        path = ::mkdtemp(tmpl.data());
+    }
+    ~TempDir() {
+        std::error_code ec;
+        std::filesystem::remove_all(path, ec);
+    }
+};
+
+} // namespace
+
+TEST_CASE("an index written to its file holds the bytes of the index built in memory") {
+    std::string first = packages_text(9000, 1);
+    std::string second = packages_text(3000, 3);
+    std::vector<SourceStamp> stamps{{"/var/lib/apt/lists/a_Packages", 11, 22}, {"architectures:amd64", 0, 0}};
+    PackageIndex in_memory = builder_of(first, second).finish_index(stamps, true);
+    REQUIRE(in_memory.size() > 8000);
+    REQUIRE(in_memory.bytes() - in_memory.extra().size() > (std::size_t(4) << 20));
+    REQUIRE(in_memory.extra().size() > (std::size_t(1) << 20)); // the versions section crosses a flush
+
+    TempDir dir;
+    auto file = dir.path / "search" / "apt-x.idx"; // its directory is created
+    PackageIndex saved = builder_of(first, second).finish_index(stamps, true, file);
+    CHECK(saved.bytes() == in_memory.bytes());
+    CHECK(saved.data() == in_memory.data());
+    CHECK(read_all(file) == in_memory.data());
+    // Nothing but the index is left in the directory (the temporary file was renamed).
+    CHECK(std::distance(std::filesystem::directory_iterator(file.parent_path()),
+                        std::filesystem::directory_iterator()) == 1);
+
+    auto loaded = PackageIndex::load(file, stamps);
+    REQUIRE(loaded);
+    for (std::string q : {"zstd", "über", "lib1", "virtual-tool", "ctl", "IĞDIR", "red", "pkg59"}) {
+        SearchQuery query{q, MatchMode::substring, 0};
+        std::string want = describe(in_memory.search(query));
+        CHECK(describe(saved.search(query)) == want);
+        CHECK(describe(loaded->search(query)) == want);
+    }
+    CHECK(saved.extra() == in_memory.extra());
+
+    // Written again over an existing file: replaced whole.
+    PackageIndex again = builder_of(second, first).finish_index(stamps, true, file);
+    PackageIndex again_memory = builder_of(second, first).finish_index(stamps, true);
+    CHECK(read_all(file) == again_memory.data());
+    CHECK(again.data() == again_memory.data());
+}
+
+TEST_CASE("an index whose file cannot be written is built in memory, unsaved") {
+    std::string first = packages_text(500, 1);
+    std::vector<SourceStamp> stamps{{"/x_Packages", 1, 2}};
+    PackageIndex in_memory = builder_of(first, "").finish_index(stamps, true);
+
+    TempDir dir;
+    std::ofstream(dir.path / "plain") << "not a directory";
+    auto file = dir.path / "plain" / "apt-x.idx";
+    PackageIndex built = builder_of(first, "").finish_index(stamps, true, file);
+    CHECK(built.data() == in_memory.data());
+    CHECK_FALSE(std::filesystem::exists(file));
+    CHECK(std::distance(std::filesystem::directory_iterator(dir.path),
+                        std::filesystem::directory_iterator()) == 1);
+}
