@@ -11,6 +11,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <deque>
 #include <unordered_map>
 #include <vector>
 
@@ -92,16 +93,28 @@ public:
     }
 
     util::Result<void> init() {
-        // Completions are handled only by this loop's own io_uring_enter, so the kernel need not interrupt
-        // the thread to run their task work (COOP_TASKRUN; TASKRUN_FLAG tells liburing to enter when it is
-        // pending). The completion queue holds a poll per watched fd of a server with thousands of
-        // connections without overflowing into the kernel's slow list (CQSIZE). Kernels before 5.19 reject
-        // the flags: plain setup there.
+        // Completions are handled only by this loop's own io_uring_enter. Preferred (6.1+): the ring has one
+        // issuer, the loop thread, and the kernel queues completion work on the ring itself, run only when
+        // that thread waits (SINGLE_ISSUER + DEFER_TASKRUN): no task-work notification of the thread per
+        // completion, and a whole batch handled in one pass. The issuer is the thread that enables the ring,
+        // so it starts disabled and the first backend_wait (on the thread inside run()) enables it: loops
+        // are created on one thread and run on another. Else (5.19+) COOP_TASKRUN: the kernel need not
+        // interrupt the thread to run task work (TASKRUN_FLAG tells liburing to enter when it is pending).
+        // The completion queue holds a poll per watched fd of a server with thousands of connections
+        // without overflowing into the kernel's slow list (CQSIZE). Older kernels reject the flags: plain
+        // setup there.
+        const unsigned common = IORING_SETUP_TASKRUN_FLAG | IORING_SETUP_SUBMIT_ALL | IORING_SETUP_CQSIZE;
         io_uring_params params{};
-        params.flags = IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG | IORING_SETUP_SUBMIT_ALL |
-                       IORING_SETUP_CQSIZE;
+        params.flags =
+            common | IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_R_DISABLED;
         params.cq_entries = k_cq_entries;
         int r = io_uring_queue_init_params(k_sq_entries, &m_ring, &params);
+        if (r == -EINVAL) {
+            params = io_uring_params{};
+            params.flags = common | IORING_SETUP_COOP_TASKRUN;
+            params.cq_entries = k_cq_entries;
+            r = io_uring_queue_init_params(k_sq_entries, &m_ring, &params);
+        }
         if (r == -EINVAL) {
             r = io_uring_queue_init(k_sq_entries, &m_ring, 0);
         }
@@ -110,12 +123,16 @@ public:
                                             "io_uring_queue_init failed: " + platform::errno_name(-r)));
         }
         m_ring_ready = true;
+        m_disabled = (m_ring.flags & IORING_SETUP_R_DISABLED) != 0;
         setup_buffer_ring();
         m_wakefd = eventfd(0, EFD_CLOEXEC);
         if (m_wakefd < 0) {
             return util::fail(util::errno_error("eventfd", errno));
         }
         arm_wake_read();
+        if (m_disabled) {
+            return util::ok(); // submitted by the first backend_wait, which enables the ring
+        }
         if (int s = io_uring_submit(&m_ring); s < 0) {
             return util::fail(
                 runtime_error(RuntimeErrc::IoUringNotAvailable,
@@ -168,6 +185,15 @@ protected:
     }
 
     util::Result<void> backend_wait(const Clock::time_point* deadline) override {
+        if (m_disabled) {
+            // The first wait: this thread (inside run()) becomes the ring's only issuer; a later run() on
+            // another thread fails (EEXIST).
+            if (int e = io_uring_enable_rings(&m_ring); e < 0) {
+                return util::fail(util::errno_error("io_uring_register(ENABLE_RINGS)", -e));
+            }
+            m_disabled = false;
+        }
+        move_parked();
         bool block = true;
         if (deadline != nullptr) {
             if (*deadline <= Clock::now()) {
@@ -290,10 +316,32 @@ private:
     io_uring_sqe* sqe() {
         io_uring_sqe* s = io_uring_get_sqe(&m_ring);
         while (s == nullptr) {
-            io_uring_submit(&m_ring); // the SQ is full: hand it to the kernel and retry
+            // The SQ is full: hand it to the kernel and retry. Only the issuer thread may submit to a
+            // SINGLE_ISSUER ring (EEXIST elsewhere; EBADFD before it is enabled): registrations made
+            // before run() or after it ended, on another thread, park their entries until the loop
+            // thread waits again (or the ring is gone).
+            if (int r = io_uring_submit(&m_ring); r == -EEXIST || r == -EBADFD) {
+                m_parked.emplace_back();
+                return &m_parked.back();
+            }
             s = io_uring_get_sqe(&m_ring);
         }
         return s;
+    }
+
+    /// Moves the entries sqe() parked into the ring (the loop thread, before it submits).
+    void move_parked() {
+        while (!m_parked.empty()) {
+            io_uring_sqe* s = io_uring_get_sqe(&m_ring);
+            if (s == nullptr) {
+                if (int r = io_uring_submit(&m_ring); r < 0 && r != -EINTR) {
+                    return; // the next wait tries again
+                }
+                continue;
+            }
+            *s = m_parked.front();
+            m_parked.pop_front();
+        }
     }
 
     void arm_poll(std::uint32_t slot, Info& info) {
@@ -375,6 +423,8 @@ private:
 
     io_uring m_ring{};
     bool m_ring_ready = false;
+    bool m_disabled = false;           // created disabled (SINGLE_ISSUER): enabled by the first backend_wait
+    std::deque<io_uring_sqe> m_parked; // entries queued by another thread while the SQ was full
     int m_wakefd = -1;
     std::uint64_t m_wake_value = 0;
     std::uint64_t m_next_token = k_first_token;
