@@ -41,6 +41,12 @@ inline constexpr unsigned k_buffers = 1024;
 inline constexpr unsigned k_buffer_size = 4096;
 inline constexpr int k_buffer_group = 0;
 
+/// Unmaps the receive buffers (see UringLoop::setup_buffer_ring).
+struct Unmap {
+    std::size_t bytes = 0;
+    void operator()(char* p) const { ::munmap(p, bytes); }
+};
+
 inline unsigned to_poll(std::uint32_t events) {
     unsigned out = 0;
     if ((events & EventLoop::k_readable) != 0) {
@@ -440,7 +446,7 @@ private:
     std::string m_delivery;             // a stash's bytes being handed to a callback
     io_uring_buf_ring* m_buffer_ring = nullptr;
     std::size_t m_buffer_ring_bytes = 0;
-    std::unique_ptr<char[]> m_buffers;
+    std::unique_ptr<char[], Unmap> m_buffers;
     __kernel_timespec m_timeout_ts{};
     std::uint64_t m_timeout_token = 0;
     bool m_timeout_armed = false;
