@@ -11,6 +11,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <deque>
 #include <unordered_map>
 #include <vector>
 
@@ -39,6 +40,12 @@ inline constexpr std::uint64_t k_io_bit = 1ULL << 62;
 inline constexpr unsigned k_buffers = 1024;
 inline constexpr unsigned k_buffer_size = 4096;
 inline constexpr int k_buffer_group = 0;
+
+/// Unmaps the receive buffers (see UringLoop::setup_buffer_ring).
+struct Unmap {
+    std::size_t bytes = 0;
+    void operator()(char* p) const { ::munmap(p, bytes); }
+};
 
 inline unsigned to_poll(std::uint32_t events) {
     unsigned out = 0;
@@ -92,16 +99,28 @@ public:
     }
 
     util::Result<void> init() {
-        // Completions are handled only by this loop's own io_uring_enter, so the kernel need not interrupt
-        // the thread to run their task work (COOP_TASKRUN; TASKRUN_FLAG tells liburing to enter when it is
-        // pending). The completion queue holds a poll per watched fd of a server with thousands of
-        // connections without overflowing into the kernel's slow list (CQSIZE). Kernels before 5.19 reject
-        // the flags: plain setup there.
+        // Completions are handled only by this loop's own io_uring_enter. Preferred (6.1+): the ring has one
+        // issuer, the loop thread, and the kernel queues completion work on the ring itself, run only when
+        // that thread waits (SINGLE_ISSUER + DEFER_TASKRUN): no task-work notification of the thread per
+        // completion, and a whole batch handled in one pass. The issuer is the thread that enables the ring,
+        // so it starts disabled and the first backend_wait (on the thread inside run()) enables it: loops
+        // are created on one thread and run on another. Else (5.19+) COOP_TASKRUN: the kernel need not
+        // interrupt the thread to run task work (TASKRUN_FLAG tells liburing to enter when it is pending).
+        // The completion queue holds a poll per watched fd of a server with thousands of connections
+        // without overflowing into the kernel's slow list (CQSIZE). Older kernels reject the flags: plain
+        // setup there.
+        const unsigned common = IORING_SETUP_TASKRUN_FLAG | IORING_SETUP_SUBMIT_ALL | IORING_SETUP_CQSIZE;
         io_uring_params params{};
-        params.flags = IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG | IORING_SETUP_SUBMIT_ALL |
-                       IORING_SETUP_CQSIZE;
+        params.flags =
+            common | IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_R_DISABLED;
         params.cq_entries = k_cq_entries;
         int r = io_uring_queue_init_params(k_sq_entries, &m_ring, &params);
+        if (r == -EINVAL) {
+            params = io_uring_params{};
+            params.flags = common | IORING_SETUP_COOP_TASKRUN;
+            params.cq_entries = k_cq_entries;
+            r = io_uring_queue_init_params(k_sq_entries, &m_ring, &params);
+        }
         if (r == -EINVAL) {
             r = io_uring_queue_init(k_sq_entries, &m_ring, 0);
         }
@@ -113,9 +132,13 @@ public:
                 !probe.usable ? probe.reason : "io_uring_queue_init failed: " + platform::errno_name(-r)));
         }
         m_ring_ready = true;
-        // The opcodes and a NOP round trip, checked on this ring unless the process probed already: one
-        // ring set up, not two (doctor: ~8 % of its time was the second ring's setup and teardown, perf).
-        if (const platform::IoUringProbe& probe = platform::probe_io_uring_once_on(m_ring); !probe.usable) {
+        m_disabled = (m_ring.flags & IORING_SETUP_R_DISABLED) != 0;
+        // The opcodes and a NOP round trip: on this ring while it is live (one ring set up, not two:
+        // doctor spent ~8 % of its time on the second ring's setup, perf), else on the process's own small
+        // probe ring, since a disabled ring takes no submission until the first wait enables it.
+        const platform::IoUringProbe& probe =
+            m_disabled ? platform::probe_io_uring_once() : platform::probe_io_uring_once_on(m_ring);
+        if (!probe.usable) {
             return util::fail(runtime_error(RuntimeErrc::IoUringNotAvailable, probe.reason));
         }
         setup_buffer_ring();
@@ -124,6 +147,9 @@ public:
             return util::fail(util::errno_error("eventfd", errno));
         }
         arm_wake_read();
+        if (m_disabled) {
+            return util::ok(); // submitted by the first backend_wait, which enables the ring
+        }
         if (int s = io_uring_submit(&m_ring); s < 0) {
             return util::fail(
                 runtime_error(RuntimeErrc::IoUringNotAvailable,
@@ -176,6 +202,15 @@ protected:
     }
 
     util::Result<void> backend_wait(const Clock::time_point* deadline) override {
+        if (m_disabled) {
+            // The first wait: this thread (inside run()) becomes the ring's only issuer; a later run() on
+            // another thread fails (EEXIST).
+            if (int e = io_uring_enable_rings(&m_ring); e < 0) {
+                return util::fail(util::errno_error("io_uring_register(ENABLE_RINGS)", -e));
+            }
+            m_disabled = false;
+        }
+        move_parked();
         bool block = true;
         if (deadline != nullptr) {
             if (*deadline <= Clock::now()) {
@@ -298,10 +333,32 @@ private:
     io_uring_sqe* sqe() {
         io_uring_sqe* s = io_uring_get_sqe(&m_ring);
         while (s == nullptr) {
-            io_uring_submit(&m_ring); // the SQ is full: hand it to the kernel and retry
+            // The SQ is full: hand it to the kernel and retry. Only the issuer thread may submit to a
+            // SINGLE_ISSUER ring (EEXIST elsewhere; EBADFD before it is enabled): registrations made
+            // before run() or after it ended, on another thread, park their entries until the loop
+            // thread waits again (or the ring is gone).
+            if (int r = io_uring_submit(&m_ring); r == -EEXIST || r == -EBADFD) {
+                m_parked.emplace_back();
+                return &m_parked.back();
+            }
             s = io_uring_get_sqe(&m_ring);
         }
         return s;
+    }
+
+    /// Moves the entries sqe() parked into the ring (the loop thread, before it submits).
+    void move_parked() {
+        while (!m_parked.empty()) {
+            io_uring_sqe* s = io_uring_get_sqe(&m_ring);
+            if (s == nullptr) {
+                if (int r = io_uring_submit(&m_ring); r < 0 && r != -EINTR) {
+                    return; // the next wait tries again
+                }
+                continue;
+            }
+            *s = m_parked.front();
+            m_parked.pop_front();
+        }
     }
 
     void arm_poll(std::uint32_t slot, Info& info) {
@@ -383,6 +440,8 @@ private:
 
     io_uring m_ring{};
     bool m_ring_ready = false;
+    bool m_disabled = false;           // created disabled (SINGLE_ISSUER): enabled by the first backend_wait
+    std::deque<io_uring_sqe> m_parked; // entries queued by another thread while the SQ was full
     int m_wakefd = -1;
     std::uint64_t m_wake_value = 0;
     std::uint64_t m_next_token = k_first_token;
@@ -398,7 +457,7 @@ private:
     std::string m_delivery;             // a stash's bytes being handed to a callback
     io_uring_buf_ring* m_buffer_ring = nullptr;
     std::size_t m_buffer_ring_bytes = 0;
-    std::unique_ptr<char[]> m_buffers;
+    std::unique_ptr<char[], Unmap> m_buffers;
     __kernel_timespec m_timeout_ts{};
     std::uint64_t m_timeout_token = 0;
     bool m_timeout_armed = false;
