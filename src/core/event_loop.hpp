@@ -83,7 +83,8 @@ public:
     bool post(util::UniqueFunction<void()> task);
 
     /// Makes run() return after the callback in progress (or at once, if called before run() starts); the
-    /// loop can be run() again afterwards unless close() was called. Any thread; idempotent.
+    /// loop can be run() again afterwards unless close() was called (on the same thread: an io_uring loop
+    /// with a single issuer stays bound to the thread of its first run()). Any thread; idempotent.
     void stop();
 
     /// Like stop(), and makes every later post() fail: call before the loop is destroyed.
