@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <unordered_set>
 
@@ -668,4 +669,40 @@ TEST_CASE("a tar walk stops at its limits and when told to, so a hostile pacman 
         REQUIRE_FALSE(records.ok());
         CHECK(records.error().kind == util::ErrorKind::cancelled);
     }
+}
+
+TEST_CASE("read_decompressed reads a plain file as it is and a compressed one by its bytes, not its name") {
+    TempDir dir;
+    auto read_all = [](const fs::path& file) {
+        std::string out;
+        auto r = read_decompressed(file, [&](std::string_view chunk) {
+            out.append(chunk);
+            return true;
+        });
+        REQUIRE(r.ok());
+        return out;
+    };
+    // Plain text larger than one 256 KiB chunk: every byte, in order.
+    std::string big;
+    for (int i = 0; big.size() < (1u << 19); ++i) {
+        big += "Package: zs-" + std::to_string(i) + "\nVersion: 1.0\n\n";
+    }
+    CHECK(read_all(dir.write("var/lib/dpkg/status", big)) == big);
+    // gzip bytes in a file with no compression suffix (as a list named by its hash would be): decompressed.
+    static constexpr unsigned char k_gzip[] = {
+        0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0x0b, 0x48, 0x4c, 0xce, 0x4e, 0x4c, 0x4f,
+        0xb5, 0x52, 0xa8, 0x2a, 0xe6, 0xe2, 0x02, 0x00, 0x87, 0x9d, 0xaf, 0x31, 0x0d, 0x00, 0x00, 0x00};
+    fs::path gz =
+        dir.write("lists/Packages", std::string_view(reinterpret_cast<const char*>(k_gzip), sizeof k_gzip));
+    CHECK(read_all(gz) == "Package: zs\n\n");
+    // The sink stops early: ok, and no more chunks.
+    int chunks = 0;
+    CHECK(read_decompressed(dir.path / "var/lib/dpkg/status", [&](std::string_view) {
+              return ++chunks < 1;
+          }).ok());
+    CHECK(chunks == 1);
+    // A FIFO in a list's place neither blocks nor is read as a list.
+    fs::path fifo = dir.path / "fifo";
+    REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    CHECK_FALSE(read_decompressed(fifo, [](std::string_view) { return true; }).ok());
 }
