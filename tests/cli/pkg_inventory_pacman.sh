@@ -90,4 +90,35 @@ for pair in "1.0a 1.0" "1.0.a 1.0.1" "1:1.0 2.0" "1.0..0 1.0.0" "1.0_0 1.0.0" "2
     [ "$got" = "$want" ] && ok || fail "installed $1, sync $2: outdated=$got, vercmp says $want"
 done
 
+
+# A pacman.conf with no repository (as Debian's pacman package ships it): pacman -Sy and -Qu refuse with
+# "no usable package repositories configured", so no refresh can help: outdated is ok with 0 and a note
+# saying so (as for dnf with no enabled repository), not an error asking for a refresh; search says
+# "no repositories". Packages are still installed (the root from above), the sync databases gone.
+rm -rf "$P/var/lib/pacman/sync"
+cp "$P/etc/pacman.conf" "$T/pacman.conf.repos"
+printf '[options]\nArchitecture = auto\nSigLevel = Never\n' >"$P/etc/pacman.conf"
+for op in -Sy -Qu; do
+    said=$("${PAC[@]}" "$op" 2>&1)
+    expect_contains "$said" "no usable package repositories configured" "pacman $op without repositories"
+done
+[ -z "$(ls -A "$P/var/lib/pacman/sync" 2>/dev/null)" ] && ok || fail "pacman -Sy without repositories wrote a sync db"
+TIMEOUT=60 run_z --root "$P" --json pkg outdated -m pacman
+[ "$CODE" = 0 ] && ok || fail "outdated without repositories: exit $CODE, wanted 0 ($ERR)"
+expect_json 'd["managers"][0]["status"] == "ok" and d["outdated"] == [] and "no usable package repositories" in d["managers"][0]["note"]' \
+    "outdated without repositories: ok, 0, a note"
+TIMEOUT=60 run_z --root "$P" --json pkg search zs-app -m pacman
+expect_json 'd["managers"][0]["status"] == "no_repositories"' "search without repositories: no_repositories"
+# An Include in [options] may add repositories: then a missing sync db is still a missing refresh.
+printf '[options]\nInclude = /etc/pacman.d/more.conf\n' >"$P/etc/pacman.conf"
+TIMEOUT=60 run_z --root "$P" --json pkg outdated -m pacman
+[ "$CODE" = 3 ] && ok || fail "outdated with an unread Include: exit $CODE, wanted 3"
+expect_json '"refresh" in d["managers"][0]["hint"]' "outdated with an unread Include: the refresh hint"
+# Repositories configured but never synced: the refresh hint, as before.
+cp "$T/pacman.conf.repos" "$P/etc/pacman.conf"
+TIMEOUT=60 run_z --root "$P" --json pkg outdated -m pacman
+[ "$CODE" = 3 ] && ok || fail "outdated with an unsynced repository: exit $CODE, wanted 3"
+expect_json 'd["managers"][0]["status"] == "error" and "refresh -m pacman" in d["managers"][0]["hint"]' \
+    "outdated with an unsynced repository: error with the refresh hint"
+
 finish

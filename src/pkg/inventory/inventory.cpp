@@ -139,7 +139,7 @@ void read_pacman(const InventoryRequest& request, InventoryReport& report,
         report.packages = std::move(*installed);
         return;
     }
-    keep(report, pacman_outdated(request.root, *installed), report.outdated);
+    keep(report, pacman_outdated(request.root, *installed, &report.note), report.outdated);
 }
 
 // npm's global packages: the prefix and executable as detection resolves them (`pkg paths npm`,

@@ -263,10 +263,23 @@ util::Result<std::vector<InstalledPackage>> read_pacman_local(const util::Root& 
     return out;
 }
 
-util::Result<std::vector<OutdatedPackage>> pacman_outdated(const util::Root& root,
-                                                           const std::vector<InstalledPackage>& installed) {
+util::Result<std::vector<OutdatedPackage>>
+pacman_outdated(const util::Root& root, const std::vector<InstalledPackage>& installed, std::string* note) {
     PacmanLayout layout = pacman_layout(root);
     std::vector<std::filesystem::path> dbs = pacman_sync_dbs(layout);
+    // Without a sync database there is nothing to compare with, which is an answer in two cases: a
+    // pacman.conf with no repository (Debian's pacman package ships one; pacman -Sy and -Qu refuse with
+    // "no usable package repositories configured", as dnf with no enabled repository) and nothing
+    // installed. Otherwise the databases were never synced: a refresh is the fix.
+    if (dbs.empty() && (layout.no_repositories() || installed.empty())) {
+        if (note) {
+            *note = layout.no_repositories()
+                        ? "/etc/pacman.conf configures no repository, so nothing can be outdated (pacman "
+                          "-Qu refuses: no usable package repositories configured)"
+                        : "nothing is installed with pacman: nothing is outdated";
+        }
+        return std::vector<OutdatedPackage>{};
+    }
     if (dbs.empty()) {
         return util::fail(util::ErrorKind::not_found,
                           "no pacman sync database under " + layout.below("sync").string(),

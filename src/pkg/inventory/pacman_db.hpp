@@ -27,8 +27,10 @@ util::Result<std::vector<InstalledPackage>> read_pacman_local(const util::Root& 
 /// `pacman -Qu` natively: each installed package whose package of the same name in the first sync
 /// database that has it (pacman.conf order) is newer by compare_alpm_versions; ignored ones carry
 /// skip_reason "ignored" (pacman -Qu marks them "[ignored]", -Su skips them). Fails with not_found when
-/// there is no sync database (hint: pacman -Sy), or the read error.
+/// there is no sync database (hint: pacman -Sy), or the read error. A pacman.conf with no repository, or
+/// nothing installed, is an answer without one: nothing outdated, and `note` (when given) says why.
 util::Result<std::vector<OutdatedPackage>> pacman_outdated(const util::Root& root,
-                                                           const std::vector<InstalledPackage>& installed);
+                                                           const std::vector<InstalledPackage>& installed,
+                                                           std::string* note = nullptr);
 
 } // namespace zsyncctl::pkg

@@ -13,7 +13,7 @@ public:
 
     util::Result<void> present() const override {
         PacmanLayout layout = pacman_layout(m_env.root);
-        if (pacman_sync_dbs(layout).empty()) {
+        if (pacman_sync_dbs(layout).empty() && !layout.no_repositories()) {
             return util::fail(util::ErrorKind::not_found, "no sync database under " +
                                                               (layout.db_path / "sync").string() +
                                                               ": run zsyncctl pkg refresh -m pacman");
@@ -22,6 +22,12 @@ public:
     }
 
     core::Future<SearchOutcome> search(const SearchQuery& query, core::CancellationToken token) override {
+        // pacman.conf configures no repository (Debian's pacman ships it so): pacman -Ss searches nothing.
+        PacmanLayout layout = pacman_layout(m_env.root);
+        if (pacman_sync_dbs(layout).empty() && layout.no_repositories()) {
+            return core::Future<SearchOutcome>::ready(SearchOutcome{
+                ManagerStatus::no_repositories, {}, "/etc/pacman.conf configures no repository"});
+        }
         // The build checks the token per 16 KiB it decompresses, so a deadline or Ctrl-C stops a huge db.
         return search_native_on_pool(m_env, query, token, [env = m_env, token] {
             // "pacman-v2": indexes cached before provides and groups were searched are not reused.

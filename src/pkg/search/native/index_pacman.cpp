@@ -20,6 +20,7 @@ PacmanLayout pacman_layout(const util::Root& root) {
     std::string db_path = "/var/lib/pacman/";
     auto text = root.read("/etc/pacman.conf", 1u << 20);
     if (text) {
+        layout.config_read = true;
         std::string section;
         for (std::string_view raw : util::split_lines(*text)) {
             std::string_view line = util::trim(raw);
@@ -34,9 +35,13 @@ PacmanLayout pacman_layout(const util::Root& root) {
                 continue;
             }
             std::size_t eq = line.find('=');
-            if (section == "options" && eq != std::string_view::npos &&
-                util::trim(line.substr(0, eq)) == "DBPath") {
-                db_path.assign(util::trim(line.substr(eq + 1)));
+            std::string_view key = util::trim(line.substr(0, eq));
+            if (section == "options" && eq != std::string_view::npos) {
+                if (key == "DBPath") {
+                    db_path.assign(util::trim(line.substr(eq + 1)));
+                } else if (key == "Include") {
+                    layout.options_include = true;
+                }
             }
         }
     }

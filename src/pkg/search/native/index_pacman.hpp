@@ -21,6 +21,12 @@ struct PacmanLayout {
     std::filesystem::path db_path;  ///< resolved inside the root
     std::vector<std::string> repos; ///< repository sections in pacman.conf order
     std::filesystem::path config;   ///< resolved pacman.conf (may not exist)
+    bool config_read = false;       ///< pacman.conf existed and was read
+    bool options_include = false;   ///< an Include in [options], whose file may add repositories
+
+    /// True when pacman.conf was read and configures no repository at all (pacman -Sy syncs nothing,
+    /// pacman -Qu and -Ss list nothing); an Include in [options] could add some, so it is then false.
+    bool no_repositories() const { return config_read && repos.empty() && !options_include; }
 
     /// The host path of `relative` below DBPath ("sync/core.db"), resolved inside the root. Never fails.
     std::filesystem::path below(std::string_view relative) const;
