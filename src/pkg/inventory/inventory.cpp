@@ -428,6 +428,10 @@ void read_flatpak(const InventoryRequest& request, const Manager& manager, Inven
         if (found) {
             outdated = std::move(*found);
             known = true;
+            if (auto unchecked = flatpak_unchecked_refs(installations, refs); !unchecked.empty()) {
+                report.note += std::string(report.note.empty() ? "" : "; ") +
+                               "not checked: " + util::join(unchecked, "; ");
+            }
         } else if (request.kind == InventoryKind::outdated ||
                    found.error().kind == util::ErrorKind::cancelled) {
             fail_report(report, found.error());

@@ -84,6 +84,24 @@ struct RepositoryConfig {
     std::vector<std::string_view> unknown_keys{};
     /// Directories of configuration drop-ins (dnf5's libdnf5.conf.d): any entry in one means unknown.
     std::vector<std::string_view> dropin_dirs{};
+    /// Installations, each the first of its templates that expands ("{env:NAME}" skipped when NAME is
+    /// unset, "{home}/..." $HOME): `installation_file` inside each is read as a main configuration file.
+    std::vector<std::vector<std::string_view>> installations{};
+    /// The configuration file inside each installation (flatpak's repo/config, an ostree key file).
+    std::string_view installation_file{};
+    /// Drop-in directories inside each installation (ostree's repo/remotes.d): any entry means unknown.
+    std::vector<std::string_view> installation_dropins{};
+    /// Sections are repositories only when their name starts with this (ostree's `remote "NAME"`); empty:
+    /// every section but the main one.
+    std::string_view section_prefix{};
+    /// A key whose value true (GKeyFile booleans: true/false/1/0) disables a repository (xa.disable).
+    std::string_view disabled_key{};
+    /// False when the search reads only the repositories (flatpak search: remotes' appstream), so no
+    /// enabled repository is the answer even with packages installed.
+    bool search_reads_installed = true;
+
+    /// True when the manager has no such facts.
+    bool empty() const { return dirs.empty() && installations.empty(); }
 };
 
 /// How one manager searches. `argv` is a template: "{exe}" is the executable found, "{query}" the query.
