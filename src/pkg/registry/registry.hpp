@@ -173,6 +173,9 @@ enum class SimulationFormat {
     flatpak_table,
     npm_dry_run, ///< npm install --dry-run: "add NAME VERSION", "change NAME OLD => NEW", "remove NAME
                  ///< VERSION"
+    /// apk --simulate: "(i/n) Installing NAME (VER)", "(i/n) Upgrading NAME (OLD -> NEW)", "(i/n) Purging
+    /// NAME (VER)" lines (apk-tools commit.c), "ERROR: ..." on failure
+    apk_simulate,
 };
 
 /// How a manager installs and removes packages by name: the argv around the names (argv[0] is one of the
@@ -257,8 +260,8 @@ struct InstallFacts {
     std::vector<std::string_view> use_instead{};
     /// The separator of an architecture qualifier in a name ("libc6:i386" for apt), empty: none.
     std::string_view arch_separator{};
-    /// The manager's package database locks: fcntl record locks, absolute paths read inside the root (apt:
-    /// dpkg's lock-frontend and lock). A run waits while another program holds one, naming it.
+    /// The manager's package database locks: fcntl record or flock(2) locks, absolute paths read inside the
+    /// root (apt: dpkg's lock-frontend and lock). A run waits while another program holds one, naming it.
     std::vector<std::string_view> lock_files{};
     /// Lock files held while they exist (pacman's db.lck, zypper's zypp.pid), absolute paths inside the
     /// root: the holder is the live PID written in the file, else a process that has it open. A run waits
