@@ -81,7 +81,22 @@ if [ "$(id -u)" = 0 ]; then
     chown 0 "$HOME/.rpmmacros"
 fi
 
-# 4. A %_dbpath only rpm could compute (a shell command): the registry's directories are read, and the note
+# 4. Not root (uid 65534 by setpriv): the user's own ~/.rpmmacros is read, as rpm reads it.
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+    NP="$T/np"
+    mkdir -p "$NP/home"
+    chmod 711 "$T" && chmod -R a+rX "$T/rpmbuild" && chmod 755 "$NP"
+    printf '%%_dbpath %s/home/own-db\n' "$NP" >"$NP/home/.rpmmacros"
+    chown -R 65534:65534 "$NP/home"
+    as_np() { setpriv --reuid=65534 --regid=65534 --clear-groups env HOME="$NP/home" XDG_CACHE_HOME="$NP/home/cache" "$@"; }
+    as_np rpm "${JUSTDB[@]}" "$RPMS"/zs-macro-2.0-1.noarch.rpm 2>>"$T/rpm.log" || fail "rpm -i as uid 65534"
+    np_oracle=$(as_np rpm -qa --qf '%{NAME} %{VERSION}-%{RELEASE} %{ARCH}\n' | sort)
+    OUT=$(as_np timeout -k 2 30 "$ZSYNCCTL" --json pkg list -m dnf 2>"$T/err")
+    same "pkg list -m dnf as uid 65534 vs its rpm -qa" "$(listed)" "$np_oracle"
+    expect_contains "$np_oracle" "zs-macro 2.0-1" "rpm -qa as uid 65534 reads its own ~/.rpmmacros' database"
+fi
+
+# 5. A %_dbpath only rpm could compute (a shell command): the registry's directories are read, and the note
 # says why and which database was read.
 printf '%%_dbpath %%(printf %s/moved)\n' "$T" >"$HOME/.rpmmacros"
 [ "$(rpm --eval '%{_dbpath}')" = "$T/moved" ] && ok || fail "rpm's computed %_dbpath: $(rpm --eval '%{_dbpath}')"
