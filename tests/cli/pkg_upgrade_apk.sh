@@ -7,7 +7,7 @@
 # print_change and summary; the same lines apk-tools' own test/solver/*.test expect, e.g. upgrade1.test
 # "(3/3) Upgrading app (1 -> 2)" / "OK: 0 MiB in 2 packages", and an Alpine transcript's "Executing
 # busybox-1.35.0-r29.trigger" and "ERROR: unable to select packages:"). It changes nothing: what is checked is
-# zsyncctl's side (argv, plan, progress, lock, failure), never apk's database.
+# zsyncctl's side (argv, plan, progress, lock, SIGINT, failure), never apk's database.
 . "$(dirname "$0")/lib.sh"
 command -v flock >/dev/null || skip "flock (util-linux) is not installed"
 FIX="$SOURCE_ROOT/tests/fixtures/inventory/apk"
@@ -116,7 +116,19 @@ python3 -c 'import sys; sys.exit(0 if float(open(sys.argv[1]).read().split()[0])
     fail "apk started before the holder let go: $(cat "$T/apk.log.started") < $(cat "$T/released")"
 [ -s "$T/released" ] && ok || fail "the holder did not finish"
 
-# 5. apk refusing (its ERROR on stderr, exit 1): nothing runs, the reason is shown, exit 1.
+# 5. SIGINT mid-run: it reaches apk (the stand-in's shell ends on it), zsyncctl waits for it and exits 130,
+#    leaving no apk process behind.
+rm -f "$T/apk.log.started"
+"$ZSYNCCTL" "${Z[@]}" pkg upgrade --all -m apk --yes >"$T/int.out" 2>"$T/int.err" &
+ZPID=$!
+for _ in $(seq 100); do [ -s "$T/apk.log.started" ] && break; sleep 0.05; done
+kill -INT "$ZPID"
+wait "$ZPID"
+CODE=$?
+[ "$CODE" = 130 ] && ok || fail "SIGINT mid-run: exit $CODE, wanted 130 ($(cat "$T/int.err"))"
+pgrep -f "$T/bin/apk" >/dev/null && fail "an apk process is left: $(pgrep -af "$T/bin/apk")" || ok
+
+# 6. apk refusing (its ERROR on stderr, exit 1): nothing runs, the reason is shown, exit 1.
 touch "$T/apk.log.fail"
 : >"$T/apk.log"
 TIMEOUT=30 run_z "${Z[@]}" pkg upgrade --all -m apk --yes
