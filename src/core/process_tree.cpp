@@ -4,14 +4,17 @@
 #include <fcntl.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <map>
 #include <set>
+#include <sstream>
 #include <string>
 
 #include "core/process_internal.hpp"
@@ -136,6 +139,29 @@ std::optional<pid_t> lock_holder(int fd) {
         return std::nullopt;
     }
     return query.l_pid;
+}
+
+std::optional<pid_t> flock_holder(dev_t dev, ino_t ino) {
+    // "1: FLOCK  ADVISORY  WRITE 1234 08:01:56789 0 EOF": the device as hex major:minor, the inode decimal.
+    std::ifstream in("/proc/locks");
+    char wanted[64];
+    std::snprintf(wanted, sizeof wanted, "%02x:%02x:%llu", ::major(dev), ::minor(dev),
+                  static_cast<unsigned long long>(ino));
+    std::string line;
+    while (std::getline(in, line)) {
+        std::istringstream words(line);
+        std::string number, kind, mode, access, pid, file;
+        if (!(words >> number >> kind) || kind != "FLOCK" || !(words >> mode >> access >> pid >> file)) {
+            continue; // another kind of lock, or a waiter ("1: -> FLOCK ...")
+        }
+        if (file == wanted) {
+            long value = std::strtol(pid.c_str(), nullptr, 10);
+            if (value > 0) {
+                return static_cast<pid_t>(value);
+            }
+        }
+    }
+    return std::nullopt;
 }
 
 std::vector<pid_t> processes_with_file_open(dev_t dev, ino_t ino) {

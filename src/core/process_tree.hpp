@@ -32,6 +32,11 @@ std::string process_name(pid_t pid);
 /// (no pid), or fcntl fails.
 std::optional<pid_t> lock_holder(int fd);
 
+/// The pid that holds a flock(2) lock on the file `dev`/`ino` (apk's /lib/apk/db/lock), as /proc/locks
+/// lists it (FLOCK lines; waiters, shown after "->", are not holders); nullopt when none does or
+/// /proc/locks is unreadable.
+std::optional<pid_t> flock_holder(dev_t dev, ino_t ino);
+
 /// The pids of the processes that have the file `dev`/`ino` open (read from /proc/PID/fd; processes we
 /// may not look into are skipped). Empty when there is none or /proc is unreadable.
 std::vector<pid_t> processes_with_file_open(dev_t dev, ino_t ino);

@@ -15,34 +15,7 @@ cp "$FIX/installed" "$R/lib/apk/db/installed"
 { cat "$FIX/world"; printf 'scanelf@edge\nmusl-utils=1.2.2-r3\n'; } >"$R/etc/apk/world"
 
 # apkindex FILE "NAME VERSION" ...: a signed-format APKINDEX.tar.gz with one record per package.
-apkindex() {
-    python3 - "$@" <<'PY'
-import base64, gzip, hashlib, io, sys, tarfile, time
-out, rows = sys.argv[1], sys.argv[2:]
-text = ""
-for row in rows:
-    name, version = row.split()
-    text += ("C:Q1" + base64.b64encode(hashlib.sha1((name + version).encode()).digest()).decode() + "\n"
-             "P:%s\nV:%s\nA:armv7\nS:12345\nI:40960\nT:%s package\nU:https://alpinelinux.org\nL:MIT\n"
-             "o:%s\nm:Someone <someone@example.invalid>\nt:1625000000\nc:0123456789abcdef0123456789abcdef01234567\n"
-             "D:so:libc.musl-armv7.so.1\n\n") % (name, version, name, name)
-def tar(entries, cut):
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w", format=tarfile.USTAR_FORMAT) as t:
-        for name, data in entries:
-            info = tarfile.TarInfo(name); info.size = len(data); info.mtime = int(time.time()); info.mode = 0o644
-            t.addfile(info, io.BytesIO(data))
-    raw = buf.getvalue()
-    if cut:  # abuild-tar --cut: no end-of-archive blocks, so the next segment continues the archive
-        size = sum(512 + (len(d) + 511) // 512 * 512 for _, d in entries)
-        raw = raw[:size]
-    return gzip.compress(raw, mtime=0)
-sig = tar([(".SIGN.RSA.alpine-devel@lists.alpinelinux.org-616ae350.rsa.pub", bytes(range(256)) * 2)], True)
-idx = tar([("DESCRIPTION", b"v3.14.10-0-gabcdef0 [https://dl-cdn.alpinelinux.org/alpine/v3.14/main]"),
-           ("APKINDEX", text.encode())], False)
-open(out, "wb").write(sig + idx)
-PY
-}
+apkindex() { python3 "$SOURCE_ROOT/tests/cli/make_apkindex.py" "$@"; }
 apkindex "$R/var/cache/apk/APKINDEX.a1b2c3d4.tar.gz" "musl 1.2.2-r4" "musl-utils 1.2.2-r4" "busybox 1.33.1-r6" \
     "ssl_client 1.33.1-r10" "libc-utils 0.7.2-r3" "apk-tools 2.12.6_pre1-r0" "scanelf 1.3.2-r0" "zlib 1.2.11-r3"
 apkindex "$R/etc/apk/cache/APKINDEX.e5f6a7b8.tar.gz" "busybox 1.34.0_rc1-r0" "scanelf 1.3.4-r0" "musl 1.2.2-r3"

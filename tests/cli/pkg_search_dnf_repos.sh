@@ -18,25 +18,8 @@ unshare -m true 2>/dev/null || skip "no private mount namespace here (unshare -m
 T="$SCRATCH/dnf"
 mkdir -p "$T/etc-dnf" "$T/repos.d" "$T/rpm/SPECS" "$T/rrepo" "$T/home" "$T/bin"
 export HOME="$T/home"
-cat >"$T/rpm/SPECS/zs-hello.spec" <<'SPEC'
-Name: zs-hello
-Version: 1.0
-Release: 1
-Summary: A test package for search
-License: MIT
-BuildArch: noarch
-%description
-Hello.
-%install
-mkdir -p %{buildroot}/usr/share/zs-hello
-echo hi > %{buildroot}/usr/share/zs-hello/file
-%files
-/usr/share/zs-hello/file
-SPEC
-rpmbuild --define "_topdir $T/rpm" -bb "$T/rpm/SPECS/zs-hello.spec" >"$T/rpmbuild.log" 2>&1 ||
-    { fail "rpmbuild failed: $(tail -3 "$T/rpmbuild.log")"; finish; }
-cp "$T"/rpm/RPMS/noarch/*.rpm "$T/rrepo/"
-createrepo_c -q "$T/rrepo"
+RPM_SCRATCH_HELPERS_ONLY=1 . "$TESTS_DIR/rpm_scratch.sh"
+zs_hello_rpm "$T" 2>"$T/rpmbuild.err" || { fail "rpmbuild failed: $(cat "$T/rpmbuild.err")"; finish; }
 
 conf() { # extra lines appended after [main]
     printf '[main]\nreposdir=%s\ncachedir=%s/cache\nlogdir=%s/log\npersistdir=%s/persist\ngpgcheck=0\n%s' \

@@ -145,24 +145,8 @@ fi
 if command -v rpmbuild >/dev/null && command -v createrepo_c >/dev/null && command -v dnf >/dev/null; then
     ran=1
     mkdir -p "$T/rpm/SPECS" "$T/rrepo" "$T/repos.d" "$T/dnfroot"
-    cat >"$T/rpm/SPECS/zs-hello.spec" <<'SPEC'
-Name: zs-hello
-Version: 1.0
-Release: 1
-Summary: A test package for search
-License: MIT
-BuildArch: noarch
-%description
-Hello.
-%install
-mkdir -p %{buildroot}/usr/share/zs-hello
-echo hi > %{buildroot}/usr/share/zs-hello/file
-%files
-/usr/share/zs-hello/file
-SPEC
-    if rpmbuild --define "_topdir $T/rpm" -bb "$T/rpm/SPECS/zs-hello.spec" >"$T/rpmbuild.log" 2>&1; then
-        cp "$T"/rpm/RPMS/noarch/*.rpm "$T/rrepo/"
-        createrepo_c -q "$T/rrepo"
+    RPM_SCRATCH_HELPERS_ONLY=1 . "$TESTS_DIR/rpm_scratch.sh"
+    if zs_hello_rpm "$T" 2>"$T/rpmbuild.err"; then
         printf '[zstest]\nname=zstest\nbaseurl=file://%s\ngpgcheck=0\nenabled=1\n' "$T/rrepo" >"$T/repos.d/test.repo"
         # A dnf wrapper that points the real dnf at the scratch repo; zsyncctl adds its own search flags.
         mkdir -p "$T/bin"
@@ -183,7 +167,7 @@ SH
         TIMEOUT=60 PATH="$T/bin:$PATH" run_z --json pkg search hello --manager dnf --timeout 50
         expect_json '[(m["name"], m["status"]) for m in d["managers"]] == [("dnf", "no_repositories")] and "repolist" in d["managers"][0]["error"]' "real dnf without a repository: no_repositories, not 0 results"
     else
-        fail "rpmbuild failed: $(tail -3 "$T/rpmbuild.log")"
+        fail "rpmbuild failed: $(cat "$T/rpmbuild.err")"
     fi
 fi
 

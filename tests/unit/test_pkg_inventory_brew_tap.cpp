@@ -165,3 +165,121 @@ end
     CHECK(interpolated.pkg_version().empty());
     CHECK(parse_brew_formula("not ruby at all").version.empty());
 }
+
+// Tap formulae whose url is inside on_macos/on_linux (and on_arm/on_intel, `if Hardware::CPU.arm?`) blocks:
+// Homebrew evaluates the blocks of the machine it runs on, so the version comes from that block's url.
+TEST_CASE("parse_brew_formula reads the url of the platform's block") {
+    // jarp0l/homebrew-tap Formula/chalk.rb as published (with its version line), then the same file without
+    // that line, the shape of taps whose version is only in the urls.
+    const std::string chalk_head = R"RB(class Chalk < Formula
+  desc "Chalk allows you to follow code from development, through builds and into production."
+  homepage "https://crashoverride.com"
+)RB";
+    const std::string chalk_body = R"RB(  license "GPL-3.0"
+
+  on_macos do
+    url "https://dl.crashoverride.run/chalk/chalk-0.4.3-darwin-arm64"    
+    sha256 "11e2b87f51ff84ac131c9316670445eb4eb2f24b80382e8a82602905fe992030"
+
+    def install
+      bin.install "chalk-0.4.3-darwin-arm64" => "chalk"
+    end
+  end
+
+  on_linux do
+    if Hardware::CPU.arm? && Hardware::CPU.is_64_bit?
+      url "https://dl.crashoverride.run/chalk/chalk-0.4.3-linux-arm64"
+      sha256 "caff4e443f082c305d92c43984714c6dd1c6a7d42f63e4b1eeffd43e0480358c"
+
+      def install
+        bin.install "chalk-0.4.3-linux-arm64" => "chalk"
+      end
+    end
+    if Hardware::CPU.intel? && Hardware::CPU.is_64_bit?
+      url "https://dl.crashoverride.run/chalk/chalk-0.4.3-linux-x86_64"
+      sha256 "a533a2ece32ecb25e5cb63b05ac180d8e8f9366dc54997f7475caa35729e742b"
+
+      def install
+        bin.install "chalk-0.4.3-linux-x86_64" => "chalk"
+      end
+    end
+  end
+end
+)RB";
+    const BrewPlatform linux_intel{true, false};
+    const BrewPlatform linux_arm{true, true};
+    const BrewPlatform mac_arm{false, true};
+    CHECK(parse_brew_formula(chalk_head + "  version \"0.4.3\"\n" + chalk_body, linux_intel).version ==
+          "0.4.3");
+    const std::string unversioned = chalk_head + chalk_body;
+    CHECK(parse_brew_formula(unversioned, linux_intel).version ==
+          brew_version_from_url("https://dl.crashoverride.run/chalk/chalk-0.4.3-linux-x86_64"));
+    CHECK(parse_brew_formula(unversioned, linux_arm).version ==
+          brew_version_from_url("https://dl.crashoverride.run/chalk/chalk-0.4.3-linux-arm64"));
+    CHECK(parse_brew_formula(unversioned, mac_arm).version ==
+          brew_version_from_url("https://dl.crashoverride.run/chalk/chalk-0.4.3-darwin-arm64"));
+    CHECK(parse_brew_formula(unversioned, linux_intel).desc.starts_with("Chalk allows"));
+
+    // on_linux/on_macos with on_arm/on_intel and if/else (the generated shape of goreleaser-style taps):
+    // the block of this platform, whatever comes later in the file. (The platform is in the directory:
+    // Version.detect reads "-linux-amd64" stems as a version of their own.)
+    const std::string nested = R"RB(class Tool < Formula
+  desc "A tool"
+  homepage "https://example.com"
+  on_macos do
+    if Hardware::CPU.arm?
+      url "https://example.com/releases/darwin-arm64/tool-2.1.0.tar.gz"
+    else
+      url "https://example.com/releases/darwin-amd64/tool-2.0.9.tar.gz"
+    end
+  end
+  on_linux do
+    on_arm do
+      url "https://example.com/releases/linux-arm64/tool-2.0.8.tar.gz"
+    end
+    on_intel do
+      url "https://example.com/releases/linux-amd64/tool-2.0.7.tar.gz"
+    end
+  end
+  def install
+    bin.install "tool"
+  end
+end
+)RB";
+    CHECK(parse_brew_formula(nested, linux_intel).version == "2.0.7");
+    CHECK(parse_brew_formula(nested, linux_arm).version == "2.0.8");
+    CHECK(parse_brew_formula(nested, mac_arm).version == "2.1.0");
+    CHECK(parse_brew_formula(nested, BrewPlatform{false, false}).version == "2.0.9");
+
+    // cargo-dist's `if Hardware::CPU.type == :arm ... else ... end` at the top level; elsif chains.
+    const std::string dist = "class D < Formula\n  if Hardware::CPU.type == :arm\n    url "
+                             "\"https://e.com/aarch64/d-1.5.0.tar.xz\"\n  else\n    url "
+                             "\"https://e.com/x86_64/d-1.4.0.tar.xz\"\n  end\nend\n";
+    CHECK(parse_brew_formula(dist, linux_intel).version == "1.4.0");
+    CHECK(parse_brew_formula(dist, linux_arm).version == "1.5.0");
+    const std::string chain =
+        "class C < Formula\n  if OS.mac?\n    url \"https://e.com/c-1.0.tar.gz\"\n"
+        "  elsif OS.linux? && Hardware::CPU.intel?\n    url \"https://e.com/c-2.0.tar.gz\"\n"
+        "  else\n    url \"https://e.com/c-3.0.tar.gz\"\n  end\nend\n";
+    CHECK(parse_brew_formula(chain, linux_intel).version == "2.0");
+    CHECK(parse_brew_formula(chain, linux_arm).version == "3.0");
+    CHECK(parse_brew_formula(chain, mac_arm).version == "1.0");
+
+    // Only Ruby could decide (a formula method, or/||): not read, the version stays unknown.
+    CHECK(parse_brew_formula(
+              "class U < Formula\n  if build.with? \"x\"\n    url \"https://e.com/u-1.0.tar.gz\"\n"
+              "  end\nend\n",
+              linux_intel)
+              .version.empty());
+    CHECK(parse_brew_formula(
+              "class U < Formula\n  if OS.linux? || Hardware::CPU.arm?\n    url "
+              "\"https://e.com/u-1.0.tar.gz\"\n  else\n    url \"https://e.com/u-2.0.tar.gz\"\n  "
+              "end\nend\n",
+              linux_intel)
+              .version.empty());
+    // The other platform's block only: unknown on this one.
+    CHECK(parse_brew_formula("class M < Formula\n  on_macos do\n    url \"https://e.com/m-1.0.tar.gz\"\n  "
+                             "end\nend\n",
+                             linux_intel)
+              .version.empty());
+}

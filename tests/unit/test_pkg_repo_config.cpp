@@ -114,3 +114,50 @@ TEST_CASE("zypper's repository configuration: zypp.conf's reposdir and $ZYPP_CON
     image.write("/etc/zypp/zypp.conf", "[main]\nconfigdir = /etc/zypp2\n");
     CHECK(image.read("zypper").presence == pkg::RepositoryPresence::unknown);
 }
+
+TEST_CASE("flatpak's remotes: each installation's repo/config, xa.disable, drop-ins") {
+    Image image;
+    // The environment chooses the installations: the user one under HOME, the system one at its default.
+    const char* old_home = std::getenv("HOME");
+    std::string saved_home = old_home == nullptr ? "" : old_home;
+    ::setenv("HOME", "/home/u", 1);
+    ::unsetenv("FLATPAK_USER_DIR");
+    ::unsetenv("FLATPAK_SYSTEM_DIR");
+    CHECK(image.read("flatpak").presence == pkg::RepositoryPresence::none);
+    // repo/config as flatpak 1.14 writes it after `remote-add` and `remote-modify --disable` of a second one.
+    const std::string core = "[core]\nrepo_version=1\nmode=bare-user-only\nmin-free-space-size=500MB\n";
+    const std::string zs2 = "\n[remote \"zs2\"]\ngpg-verify=false\ngpg-verify-summary=false\n"
+                            "url=file:///tmp/repo\nxa.title=Second one\nxa.title-is-set=true\nxa.prio=5\n"
+                            "xa.disable=true\n";
+    image.write("/home/u/.local/share/flatpak/repo/config", core + zs2);
+    auto r = image.read("flatpak");
+    CHECK(r.presence == pkg::RepositoryPresence::none);
+    CHECK(r.disabled == 1);
+    CHECK(r.where == "/home/u/.local/share/flatpak/repo/config, /var/lib/flatpak/repo/config");
+    image.write("/var/lib/flatpak/repo/config",
+                core + "\n[remote \"flathub\"]\nurl=https://dl.flathub.org/repo/\nxa.disable=false\n");
+    CHECK(image.read("flatpak").presence == pkg::RepositoryPresence::some);
+    image.write("/var/lib/flatpak/repo/config", core);
+    CHECK(image.read("flatpak").presence == pkg::RepositoryPresence::none);
+    // FLATPAK_USER_DIR replaces the default user installation.
+    image.write("/scratch/user/repo/config", core + "\n[remote \"zs\"]\nurl=file:///tmp/repo\n");
+    ::setenv("FLATPAK_USER_DIR", "/scratch/user", 1);
+    CHECK(image.read("flatpak").presence == pkg::RepositoryPresence::some);
+    ::unsetenv("FLATPAK_USER_DIR");
+    // A value GKeyFile does not read as a boolean, ostree's remotes.d, extra installations: flatpak is asked.
+    image.write("/home/u/.local/share/flatpak/repo/config", core + "\n[remote \"x\"]\nxa.disable=yes\n");
+    r = image.read("flatpak");
+    CHECK(r.presence == pkg::RepositoryPresence::unknown);
+    CHECK(r.why_unknown.find("xa.disable=?yes") != std::string::npos);
+    image.write("/home/u/.local/share/flatpak/repo/config", core);
+    image.write("/var/lib/flatpak/repo/remotes.d/x.conf", "[remote \"x\"]\nurl=file:///x\n");
+    CHECK(image.read("flatpak").presence == pkg::RepositoryPresence::unknown);
+    fs::remove_all(image.dir / "var/lib/flatpak/repo/remotes.d");
+    image.write("/etc/flatpak/installations.d/extra.conf", "[Installation \"extra\"]\nPath=/extra\n");
+    CHECK(image.read("flatpak").presence == pkg::RepositoryPresence::unknown);
+    if (old_home == nullptr) {
+        ::unsetenv("HOME");
+    } else {
+        ::setenv("HOME", saved_home.c_str(), 1);
+    }
+}

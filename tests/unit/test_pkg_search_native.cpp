@@ -705,4 +705,23 @@ TEST_CASE("read_decompressed reads a plain file as it is and a compressed one by
     fs::path fifo = dir.path / "fifo";
     REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
     CHECK_FALSE(read_decompressed(fifo, [](std::string_view) { return true; }).ok());
+    // Nor a tar walk (a pacman sync db, an APKINDEX): refused before libarchive opens it, with no writer at
+    // the other end (libarchive's open of a FIFO blocked for ever); a directory neither.
+    bool called = false;
+    auto walked = for_each_tar_entry(
+        fifo, [](std::string_view) { return true; },
+        [&](std::string_view, std::string_view) { called = true; });
+    REQUIRE_FALSE(walked.ok());
+    CHECK(walked.error().message.find("not a regular file") != std::string::npos);
+    CHECK_FALSE(called);
+    auto directory = for_each_tar_entry(
+        dir.path / "lists", [](std::string_view) { return true; }, [](std::string_view, std::string_view) {});
+    REQUIRE_FALSE(directory.ok());
+    CHECK(directory.error().message.find("not a regular file") != std::string::npos);
+    // A missing archive is still not_found (callers read it as "no database").
+    auto missing = for_each_tar_entry(
+        dir.path / "nothing.tar.gz", [](std::string_view) { return true; },
+        [](std::string_view, std::string_view) {});
+    REQUIRE_FALSE(missing.ok());
+    CHECK(missing.error().kind == util::ErrorKind::not_found);
 }

@@ -397,3 +397,45 @@ TEST_CASE("parse_simulation reads pacman --print of an upgrade as upgrades") {
     CHECK(r.transaction.upgrade[0].name == "zs-up");
     CHECK(r.transaction.install.empty());
 }
+
+TEST_CASE("parse_simulation reads apk --simulate as apk-tools prints it") {
+    using TP = pkg::TransactionPackage;
+    // apk-tools' own test/solver expectations: upgrade1.test, pinning8.test (a tag after the name).
+    auto r = pkg::parse_simulation(pkg::SimulationFormat::apk_simulate, pkg::Operation::upgrade,
+                                   "(1/3) Purging libold (1)\n(2/3) Installing libnew (1)\n"
+                                   "(3/3) Upgrading app (1 -> 2)\nOK: 0 MiB in 2 packages\n",
+                                   "", 0);
+    CHECK(r.resolved);
+    CHECK(r.transaction.remove == std::vector<TP>{{"libold", "", "1"}});
+    CHECK(r.transaction.install == std::vector<TP>{{"libnew", "1", ""}});
+    CHECK(r.transaction.upgrade == std::vector<TP>{{"app", "2", "1"}});
+    auto pinned = pkg::parse_simulation(pkg::SimulationFormat::apk_simulate, pkg::Operation::upgrade,
+                                        "(1/3) Downgrading b (3 -> 2)\n(2/3) Upgrading a@testing (3 -> 3.1)\n"
+                                        "(3/3) Upgrading c@testing (3 -> 3.1)\nOK: 0 MiB in 3 packages\n",
+                                        "", 0);
+    CHECK(pinned.transaction.upgrade ==
+          std::vector<TP>{{"b", "2", "3"}, {"a", "3.1", "3"}, {"c", "3.1", "3"}});
+    // A reinstall changes no version (a Stack Exchange transcript of apk -sv fix); an empty upgrade.
+    auto fix = pkg::parse_simulation(pkg::SimulationFormat::apk_simulate, pkg::Operation::upgrade,
+                                     "(1/3) Reinstalling fuse-common (3.2.6-r1)\n"
+                                     "(3/3) Reinstalling xorgproto (2018.4-r0)\n"
+                                     "3 errors; 524 packages, 2845 dirs, 48016 files, 2002 MiB\n",
+                                     "", 0);
+    CHECK(fix.transaction.empty());
+    auto none = pkg::parse_simulation(pkg::SimulationFormat::apk_simulate, pkg::Operation::upgrade,
+                                      "OK: 44 MiB in 63 packages\n", "", 0);
+    CHECK(none.resolved);
+    CHECK(none.transaction.empty());
+    // apk refusing: its ERROR block on stderr, exit 1.
+    auto refused = pkg::parse_simulation(pkg::SimulationFormat::apk_simulate, pkg::Operation::upgrade, "",
+                                         "ERROR: unable to select packages:\n  nanop (no such package):\n"
+                                         "    required by: world[nanop]\n",
+                                         1);
+    CHECK_FALSE(refused.resolved);
+    CHECK(refused.messages.front() == "ERROR: unable to select packages:");
+    // Lines that only look like steps are not packages.
+    auto odd = pkg::parse_simulation(
+        pkg::SimulationFormat::apk_simulate, pkg::Operation::upgrade,
+        "(x) Upgrading a (1 -> 2)\n(1/1) Upgrading (1 -> 2)\n(1/1) Upgrading b\n", "", 0);
+    CHECK(odd.transaction.empty());
+}

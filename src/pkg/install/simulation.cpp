@@ -1,4 +1,5 @@
 #include "pkg/install/simulation.hpp"
+#include "pkg/install/simulation_apk.hpp"
 #include "pkg/install/simulation_npm.hpp"
 #include "pkg/install/simulation_zypper.hpp"
 
@@ -339,6 +340,9 @@ SimulationResult parse_simulation(SimulationFormat format, Operation operation, 
         break;
     case SimulationFormat::npm_dry_run:
         parse_npm_dry_run(stdout_text, result);
+        break;
+    case SimulationFormat::apk_simulate:
+        parse_apk_simulation(stdout_text, result); // its ERROR lines are on stderr, read below
         break;
     case SimulationFormat::none:
         break;

@@ -25,6 +25,9 @@ std::optional<LockHolder> find_lock_holder(const util::Root& root, const std::ve
         std::optional<pid_t> pid;
         if (::fstat(*fd, &st) == 0 && S_ISREG(st.st_mode)) {
             pid = core::lock_holder(*fd);
+            if (!pid) {
+                pid = core::flock_holder(st.st_dev, st.st_ino); // apk locks with flock(2)
+            }
         }
         ::close(*fd);
         if (pid && accept(*pid)) {

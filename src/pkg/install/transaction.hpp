@@ -25,9 +25,9 @@ struct LockHolder {
     std::string path; // the lock file on the host
 };
 
-/// The first of `locks` (absolute paths inside `root`, fcntl record locks) that a process accepted by
-/// `accept(pid)` holds; nullopt when none is (a missing or non-regular file is not a lock). Never fails;
-/// any thread.
+/// The first of `locks` (absolute paths inside `root`, fcntl record locks or flock(2) locks) that a process
+/// accepted by `accept(pid)` holds; nullopt when none is (a missing or non-regular file is not a lock). Never
+/// fails; any thread.
 std::optional<LockHolder> find_lock_holder(const util::Root& root, const std::vector<std::string_view>& locks,
                                            const std::function<bool(pid_t)>& accept);
 
@@ -39,8 +39,8 @@ std::optional<LockHolder> find_presence_holder(const util::Root& root,
                                                const std::function<bool(pid_t)>& accept);
 
 /// Waits on the calling thread, polling every 200 ms, until no process outside our own tree holds one of
-/// `locks` (fcntl locks) or `presence_locks` (see find_presence_holder); `on_wait(holder)` runs each time
-/// the holder changes, `on_acquired()` once after a wait. Fails with interrupted when `interrupt` is
+/// `locks` (fcntl or flock locks) or `presence_locks` (see find_presence_holder); `on_wait(holder)` runs each
+/// time the holder changes, `on_acquired()` once after a wait. Fails with interrupted when `interrupt` is
 /// cancelled and timeout after `limit` (naming the holder).
 util::Result<void> wait_for_locks(const util::Root& root, const std::vector<std::string_view>& locks,
                                   const std::vector<std::string_view>& presence_locks,

@@ -2,6 +2,9 @@
 // Version.parse of a url for formulae that declare no version (Library/Homebrew/version.rb's parser list).
 #include "pkg/inventory/brew_tap.hpp"
 
+#include <sys/utsname.h>
+
+#include <algorithm>
 #include <cctype>
 #include <regex>
 #include <vector>
@@ -213,6 +216,67 @@ bool plain_name(std::string_view s) {
     return true;
 }
 
+// Where a block of the class body leaves the lines inside it, on the platform read.
+enum class BlockKind {
+    other,     // def, resource, head, patch, ...: never read
+    stable,    // `stable do`
+    taken,     // on_linux on Linux, on_arm on arm, an `if` branch whose condition holds here
+    not_taken, // the other platform's block, a branch that does not run here
+    unknown,   // an `if` whose condition only Ruby could evaluate
+};
+
+struct OpenBlock {
+    BlockKind kind = BlockKind::other;
+    bool is_if = false;       // an if/unless, whose else/elsif switch the branch
+    bool any_taken = false;   // an earlier branch of this if was taken
+    bool any_unknown = false; // an earlier branch of this if was unknown
+};
+
+// The conditions formulae branch on per platform ("Hardware::CPU.intel? && Hardware::CPU.is_64_bit?",
+// "OS.linux?"), joined by and/&&, each maybe negated with !; anything else (or/||, a method of the
+// formula) is unknown.
+BlockKind condition_on(std::string_view condition, BrewPlatform platform) {
+    condition = util::trim(condition);
+    if (condition.ends_with(" then")) {
+        condition = util::trim(condition.substr(0, condition.size() - 5));
+    }
+    if (condition.find(" or ") != std::string_view::npos || condition.find("||") != std::string_view::npos) {
+        return BlockKind::unknown;
+    }
+    std::string text(condition);
+    for (std::string_view op : {" and ", "&&"}) {
+        for (auto at = text.find(op); at != std::string::npos; at = text.find(op)) {
+            text.replace(at, op.size(), "\n");
+        }
+    }
+    bool holds = true;
+    for (std::string_view term : util::split_lines(text)) {
+        term = util::trim(term);
+        bool negate = term.starts_with('!');
+        if (negate) {
+            term = util::trim(term.substr(1));
+        }
+        bool value = false;
+        if (term == "Hardware::CPU.intel?" || term == "Hardware::CPU.type == :intel") {
+            value = !platform.arm;
+        } else if (term == "Hardware::CPU.arm?" || term == "Hardware::CPU.type == :arm") {
+            value = platform.arm;
+        } else if (term == "Hardware::CPU.is_64_bit?") {
+            value = true;
+        } else if (term == "Hardware::CPU.is_32_bit?") {
+            value = false;
+        } else if (term == "OS.linux?") {
+            value = platform.linux;
+        } else if (term == "OS.mac?") {
+            value = !platform.linux;
+        } else {
+            return BlockKind::unknown;
+        }
+        holds = holds && (value != negate);
+    }
+    return holds ? BlockKind::taken : BlockKind::not_taken;
+}
+
 } // namespace
 
 std::string BrewFormulaVersion::pkg_version() const {
@@ -249,15 +313,27 @@ std::string brew_version_from_url(std::string_view url) {
     return {};
 }
 
-BrewFormulaVersion parse_brew_formula(std::string_view ruby) {
+BrewPlatform BrewPlatform::host() {
+    BrewPlatform platform;
+#ifdef __APPLE__
+    platform.linux = false;
+#endif
+    struct utsname uts {};
+    if (::uname(&uts) == 0) {
+        std::string_view machine(uts.machine);
+        platform.arm = machine.starts_with("aarch64") || machine.starts_with("arm");
+    }
+    return platform;
+}
+
+BrewFormulaVersion parse_brew_formula(std::string_view ruby, BrewPlatform platform) {
     BrewFormulaVersion out;
     out.found = true;
     std::string url_version;    // from the top level's url
     std::string stable_version; // from a stable block (it wins over the top level)
     std::string explicit_version;
     std::string stable_explicit;
-    int depth = 0;        // 1: the class body
-    int stable_depth = 0; // the depth inside `stable do`, 0 outside
+    std::vector<OpenBlock> blocks; // the blocks open inside the class body
     bool in_class = false;
     std::string heredoc; // the terminator of the heredoc being skipped (its lines are text, not code)
     std::string joined;  // a statement continued over lines ending in ',' (url "...",\n tag: "v1")
@@ -297,33 +373,58 @@ BrewFormulaVersion parse_brew_formula(std::string_view ruby) {
         joined.clear();
         line = statement_text;
         auto [word, rest] = statement(line);
-        if (word == "end") {
-            if (stable_depth != 0 && depth == stable_depth) {
-                stable_depth = 0;
-            }
-            depth = depth > 0 ? depth - 1 : 0;
-            continue;
-        }
-        if (!in_class && word == "class" && line.find("< Formula") != std::string_view::npos) {
-            in_class = true;
-            depth = 1;
-            continue;
-        }
         if (!in_class) {
+            in_class = word == "class" && line.find("< Formula") != std::string_view::npos;
             continue;
         }
-        const bool top = depth == 1;
-        const bool in_stable = stable_depth != 0 && depth == stable_depth;
-        if (opens_block(line, word)) {
-            ++depth;
-            if (top && word == "stable") {
-                stable_depth = depth;
+        // Whether the lines here are read on this platform: every open block is `stable do`, a platform
+        // block of this platform (on_linux, on_intel, ...) or a branch of an `if` taken here.
+        const bool counts = std::all_of(blocks.begin(), blocks.end(), [](const OpenBlock& b) {
+            return b.kind == BlockKind::stable || b.kind == BlockKind::taken;
+        });
+        if (word == "end") {
+            if (blocks.empty()) {
+                in_class = false;
+            } else {
+                blocks.pop_back();
             }
             continue;
         }
-        if (!top && !in_stable) {
+        if ((word == "else" || word == "elsif") && !blocks.empty() && blocks.back().is_if) {
+            OpenBlock& b = blocks.back();
+            if (b.kind == BlockKind::taken) {
+                b.any_taken = true;
+            } else if (b.kind == BlockKind::unknown) {
+                b.any_unknown = true;
+            }
+            BlockKind next = word == "else" ? BlockKind::taken : condition_on(rest, platform);
+            b.kind = b.any_taken ? BlockKind::not_taken : b.any_unknown ? BlockKind::unknown : next;
             continue;
         }
+        if (opens_block(line, word)) {
+            OpenBlock b;
+            b.is_if = word == "if" || word == "unless";
+            if (!counts) {
+                b.kind = BlockKind::other;
+            } else if (word == "stable" && blocks.empty()) {
+                b.kind = BlockKind::stable;
+            } else if (word == "on_linux" || word == "on_macos") {
+                b.kind = (word == "on_linux") == platform.linux ? BlockKind::taken : BlockKind::not_taken;
+            } else if (word == "on_arm" || word == "on_intel") {
+                b.kind = (word == "on_arm") == platform.arm ? BlockKind::taken : BlockKind::not_taken;
+            } else if (b.is_if) {
+                b.kind = condition_on(rest, platform);
+                if (word == "unless" && b.kind != BlockKind::unknown) {
+                    b.kind = b.kind == BlockKind::taken ? BlockKind::not_taken : BlockKind::taken;
+                }
+            }
+            blocks.push_back(b);
+            continue;
+        }
+        if (!counts) {
+            continue;
+        }
+        const bool in_stable = !blocks.empty() && blocks.front().kind == BlockKind::stable;
         std::string& from_url = in_stable ? stable_version : url_version;
         std::string& declared = in_stable ? stable_explicit : explicit_version;
         if (word == "url") {
@@ -334,7 +435,7 @@ BrewFormulaVersion parse_brew_formula(std::string_view ruby) {
                                      : brew_version_from_url(url);
         } else if (word == "version") {
             declared = string_literal(rest);
-        } else if (word == "desc" && top) {
+        } else if (word == "desc" && blocks.empty()) {
             out.desc = string_literal(rest);
         } else if ((word == "revision" || word == "version_scheme") && !rest.empty() &&
                    is_digit(rest.front())) {
@@ -385,7 +486,7 @@ BrewFormulaVersion read_brew_tap_formula(const util::Root& root, const std::stri
         }
         for (const auto& file : files) {
             if (auto text = root.read(file, 4u << 20)) {
-                return parse_brew_formula(*text);
+                return parse_brew_formula(*text, BrewPlatform::host());
             }
         }
         return {};

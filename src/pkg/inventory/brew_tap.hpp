@@ -25,11 +25,23 @@ struct BrewFormulaVersion {
 /// than 1024 bytes.
 std::string brew_version_from_url(std::string_view url);
 
+/// The platform a formula is read for: Homebrew evaluates on_linux/on_macos and on_arm/on_intel blocks (and
+/// `if Hardware::CPU.arm?` branches) for the machine it runs on.
+struct BrewPlatform {
+    bool linux = true; ///< Linux (else macOS)
+    bool arm = false;  ///< arm64 (else Intel)
+    /// The machine zsyncctl runs on (uname).
+    static BrewPlatform host();
+};
+
 /// The stable version of a formula's Ruby text: the class body's top-level (or `stable do` block's)
 /// `version`, `url` (with `tag:` taking the url's place, as Version.detect does), `revision` and
-/// `version_scheme` (and `desc`) lines; blocks (head, resource, patch, on_macos, def ...) are skipped, and a
-/// string with interpolation (`#{`) is not a version. `found` is set; the version stays empty when unknown.
-BrewFormulaVersion parse_brew_formula(std::string_view ruby);
+/// `version_scheme` (and `desc`) lines, also inside the on_linux/on_macos and on_arm/on_intel blocks of
+/// `platform` and the branches of `if Hardware::CPU.arm?`-style conditions (intel?/arm?/is_64_bit?,
+/// OS.linux?/mac?, joined by and/&&) that hold for it; other blocks (head, resource, patch, def, an `if`
+/// only Ruby could decide ...) are skipped, and a string with interpolation (`#{`) is not a version.
+/// `found` is set; the version stays empty when unknown.
+BrewFormulaVersion parse_brew_formula(std::string_view ruby, BrewPlatform platform = {});
 
 /// The formula file of NAME in tap USER/REPO under the Homebrew prefix `prefix` (inside `root`): the tap's
 /// checkout Library/Taps/USER/homebrew-REPO under the prefix's repository (PREFIX/Homebrew, or PREFIX

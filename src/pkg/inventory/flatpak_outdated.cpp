@@ -67,6 +67,26 @@ std::vector<FlatpakUpdate> parse_flatpak_remote_ls(std::string_view text) {
     return out;
 }
 
+std::vector<std::string> flatpak_unchecked_refs(const std::vector<FlatpakInstallation>& installations,
+                                                const std::vector<FlatpakRef>& refs) {
+    std::vector<std::string> out;
+    for (const FlatpakRef& r : refs) {
+        const FlatpakRemote* remote = nullptr;
+        for (const auto& inst : installations) {
+            for (const auto& candidate : inst.config.remotes) {
+                if (inst.dir == r.dir && candidate.name == r.deploy.origin) {
+                    remote = &candidate;
+                }
+            }
+        }
+        if (remote == nullptr || remote->disabled) {
+            out.push_back(r.ref() + " (" + r.installation + "): remote " + r.deploy.origin +
+                          (remote == nullptr ? " is not configured" : " is disabled"));
+        }
+    }
+    return out;
+}
+
 util::Result<std::vector<OutdatedPackage>>
 flatpak_outdated(const Manager& manager, const std::string& executable,
                  const std::vector<FlatpakInstallation>& installations, const std::vector<FlatpakRef>& refs,

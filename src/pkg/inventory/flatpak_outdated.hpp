@@ -27,6 +27,12 @@ struct FlatpakUpdate {
 /// Reads remote-ls rows (tab-separated); lines that are no row are skipped. Never fails.
 std::vector<FlatpakUpdate> parse_flatpak_remote_ls(std::string_view text);
 
+/// The installed refs flatpak_outdated cannot check because their origin is no enabled remote of their
+/// installation (disabled with xa.disable, or deleted with --force): one "REF (INSTALLATION): remote ORIGIN
+/// is disabled|is not configured" each, in refs' order. Never fails; reads nothing.
+std::vector<std::string> flatpak_unchecked_refs(const std::vector<FlatpakInstallation>& installations,
+                                                const std::vector<FlatpakRef>& refs);
+
 /// The installed refs with a newer commit in their remote's cached summary: for each installation and each
 /// remote an installed ref came from, `executable` with the manager's outdated_argv (its installation
 /// option, the cached option unless the remote is a file:// one, the remote's name), LC_ALL=C; never a

@@ -1,10 +1,12 @@
 #include "pkg/inventory/installed_count.hpp"
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
 #include "pkg/inventory/inventory.hpp"
 #include "pkg/inventory/rpm_db.hpp"
+#include "pkg/inventory/rpm_macros.hpp"
 
 namespace zsyncctl::pkg {
 
@@ -13,7 +15,15 @@ std::optional<std::size_t> installed_package_count(const Manager& manager, const
     if (method == InventoryMethod::native_rpm || method == InventoryMethod::zypper_xml ||
         method == InventoryMethod::rpm_dnf) {
         std::size_t total = 0;
+        // rpm's own %_dbpath too (it may be none of the registry's directories), each directory once.
+        std::string why;
+        std::vector<std::string> dirs = rpm_database_directories(root, manager.inventory.databases, why);
         for (std::string_view dir : manager.inventory.databases) {
+            if (std::find(dirs.begin(), dirs.end(), dir) == dirs.end()) {
+                dirs.emplace_back(dir);
+            }
+        }
+        for (std::string_view dir : dirs) {
             std::string note;
             auto headers = read_rpm_database(root, {dir}, RpmFiles::skip, &note);
             if (headers && !note.empty()) {

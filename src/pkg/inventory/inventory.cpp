@@ -23,6 +23,7 @@
 #include "pkg/inventory/pip_dist.hpp"
 #include "pkg/inventory/pyenv_shim.hpp"
 #include "pkg/inventory/rpm_db.hpp"
+#include "pkg/inventory/rpm_macros.hpp"
 #include "pkg/inventory/rpm_reason.hpp"
 #include "pkg/inventory/zypper_outdated.hpp"
 #include "pkg/registry/registry.hpp"
@@ -181,7 +182,12 @@ void read_npm(const InventoryRequest& request, InventoryReport& report,
 // nothing is installed with rpm (like pacman's missing local db), not a failure.
 void read_rpm(const InventoryRequest& request, const Manager& manager, InventoryReport& report,
               const core::CancellationToken& token) {
-    const auto& dirs = manager.inventory.databases;
+    std::string dbpath_note;
+    const std::vector<std::string> dir_names =
+        request.kind == InventoryKind::outdated
+            ? std::vector<std::string>{}
+            : rpm_database_directories(request.root, manager.inventory.databases, dbpath_note);
+    const std::vector<std::string_view> dirs(dir_names.begin(), dir_names.end());
     const InventoryMethod method = manager.inventory.method;
     auto keep_or_nothing = [&](auto result, auto& into) {
         if (result) {
@@ -263,6 +269,12 @@ void read_rpm(const InventoryRequest& request, const Manager& manager, Inventory
         }
     } else {
         keep_or_nothing(rpm_installed(request.root, dirs, &report.note, token), report.packages);
+    }
+    if (!dbpath_note.empty()) {
+        // The defaults were read, or a ~/.rpmmacros was not: name the database that was read.
+        auto file = rpm_database_file(request.root, dirs);
+        report.note += std::string(report.note.empty() ? "" : "; ") + dbpath_note +
+                       (file ? "; read " + *file : std::string());
     }
     apply_rpm_reasons(request.root, manager, report.packages, report.info, report.note);
 }
@@ -416,6 +428,10 @@ void read_flatpak(const InventoryRequest& request, const Manager& manager, Inven
         if (found) {
             outdated = std::move(*found);
             known = true;
+            if (auto unchecked = flatpak_unchecked_refs(installations, refs); !unchecked.empty()) {
+                report.note += std::string(report.note.empty() ? "" : "; ") +
+                               "not checked: " + util::join(unchecked, "; ");
+            }
         } else if (request.kind == InventoryKind::outdated ||
                    found.error().kind == util::ErrorKind::cancelled) {
             fail_report(report, found.error());

@@ -127,6 +127,15 @@ util::Result<void> for_each_rpm_header(const util::Root& root,
 
 } // namespace
 
+util::Result<std::string> rpm_database_file(const util::Root& root,
+                                            const std::vector<std::string_view>& directories) {
+    auto located = locate(root, directories);
+    if (!located) {
+        return util::fail(std::move(located).error());
+    }
+    return root.resolve(located->dir + "/" + located->file).string();
+}
+
 util::Result<std::vector<RpmHeader>> read_rpm_database(const util::Root& root,
                                                        const std::vector<std::string_view>& directories,
                                                        RpmFiles files, std::string* note,

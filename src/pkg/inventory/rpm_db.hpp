@@ -25,6 +25,11 @@ util::Result<std::vector<RpmHeader>> read_rpm_database(const util::Root& root,
                                                        RpmFiles files, std::string* note,
                                                        const core::CancellationToken& token = {});
 
+/// The host path of the rpm database file read_rpm_database would read (the first of `directories` that
+/// holds one). Fails with not_found naming the directories tried.
+util::Result<std::string> rpm_database_file(const util::Root& root,
+                                            const std::vector<std::string_view>& directories);
+
 /// `rpm -qa` as pkg list reports it: name, dnf's EPOCH:VERSION-RELEASE, arch, state "installed". Sorted by
 /// name, then arch. Fails like read_rpm_database.
 util::Result<std::vector<InstalledPackage>> rpm_installed(const util::Root& root,

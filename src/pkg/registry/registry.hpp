@@ -84,6 +84,24 @@ struct RepositoryConfig {
     std::vector<std::string_view> unknown_keys{};
     /// Directories of configuration drop-ins (dnf5's libdnf5.conf.d): any entry in one means unknown.
     std::vector<std::string_view> dropin_dirs{};
+    /// Installations, each the first of its templates that expands ("{env:NAME}" skipped when NAME is
+    /// unset, "{home}/..." $HOME): `installation_file` inside each is read as a main configuration file.
+    std::vector<std::vector<std::string_view>> installations{};
+    /// The configuration file inside each installation (flatpak's repo/config, an ostree key file).
+    std::string_view installation_file{};
+    /// Drop-in directories inside each installation (ostree's repo/remotes.d): any entry means unknown.
+    std::vector<std::string_view> installation_dropins{};
+    /// Sections are repositories only when their name starts with this (ostree's `remote "NAME"`); empty:
+    /// every section but the main one.
+    std::string_view section_prefix{};
+    /// A key whose value true (GKeyFile booleans: true/false/1/0) disables a repository (xa.disable).
+    std::string_view disabled_key{};
+    /// False when the search reads only the repositories (flatpak search: remotes' appstream), so no
+    /// enabled repository is the answer even with packages installed.
+    bool search_reads_installed = true;
+
+    /// True when the manager has no such facts.
+    bool empty() const { return dirs.empty() && installations.empty(); }
 };
 
 /// How one manager searches. `argv` is a template: "{exe}" is the executable found, "{query}" the query.
@@ -155,6 +173,9 @@ enum class SimulationFormat {
     flatpak_table,
     npm_dry_run, ///< npm install --dry-run: "add NAME VERSION", "change NAME OLD => NEW", "remove NAME
                  ///< VERSION"
+    /// apk --simulate: "(i/n) Installing NAME (VER)", "(i/n) Upgrading NAME (OLD -> NEW)", "(i/n) Purging
+    /// NAME (VER)" lines (apk-tools commit.c), "ERROR: ..." on failure
+    apk_simulate,
 };
 
 /// How a manager installs and removes packages by name: the argv around the names (argv[0] is one of the
@@ -239,8 +260,8 @@ struct InstallFacts {
     std::vector<std::string_view> use_instead{};
     /// The separator of an architecture qualifier in a name ("libc6:i386" for apt), empty: none.
     std::string_view arch_separator{};
-    /// The manager's package database locks: fcntl record locks, absolute paths read inside the root (apt:
-    /// dpkg's lock-frontend and lock). A run waits while another program holds one, naming it.
+    /// The manager's package database locks: fcntl record or flock(2) locks, absolute paths read inside the
+    /// root (apt: dpkg's lock-frontend and lock). A run waits while another program holds one, naming it.
     std::vector<std::string_view> lock_files{};
     /// Lock files held while they exist (pacman's db.lck, zypper's zypp.pid), absolute paths inside the
     /// root: the holder is the live PID written in the file, else a process that has it open. A run waits

@@ -46,6 +46,23 @@ std::vector<Manager> app_managers() {
                     .method = SearchMethod::command,
                     .argv = {"{exe}", "search", "{query}"},
                     .parser = "flatpak",
+                    // flatpak search reads the appstream data of the enabled remotes of every installation:
+                    // the [remote "NAME"] groups of each installation's repo/config (xa.disable=true: off).
+                    // Extra installations (installations.d) and static remotes.d files are not followed.
+                    .repository_config =
+                        {
+                            .main_section = "core",
+                            .config_sections_are_repositories = true,
+                            .dropin_dirs = {"/etc/flatpak/installations.d", "/etc/flatpak/remotes.d",
+                                            "/usr/share/flatpak/remotes.d"},
+                            .installations = {{"{env:FLATPAK_USER_DIR}", "{home}/.local/share/flatpak"},
+                                              {"{env:FLATPAK_SYSTEM_DIR}", "/var/lib/flatpak"}},
+                            .installation_file = "repo/config",
+                            .installation_dropins = {"repo/remotes.d"},
+                            .section_prefix = "remote \"",
+                            .disabled_key = "xa.disable",
+                            .search_reads_installed = false,
+                        },
                 },
             .install =
                 {

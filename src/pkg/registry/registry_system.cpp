@@ -461,8 +461,19 @@ std::vector<Manager> system_managers() {
                 {
                     .install_prefix = {"apk", "--no-progress", "add"},
                     .remove_prefix = {"apk", "--no-progress", "del"},
+                    // apk upgrade NAME upgrades only installed names; without names, everything the
+                    // world allows (pins and fixed versions are kept, as pkg outdated shows them).
+                    // --no-progress drops the terminal bar only: the "(i/n) Upgrading" lines remain.
+                    .upgrade_prefix = {"apk", "--no-progress", "upgrade"},
+                    .upgrade_all_prefix = {"apk", "--no-progress", "upgrade"},
                     .progress = ProgressStyle::counted_steps,
                     .root_args = {"--root", "{root}"},
+                    // --simulate opens the database read-only and takes no lock (apk(8)).
+                    .simulate_upgrade_prefix = {"apk", "--no-progress", "upgrade", "--simulate"},
+                    .simulate_upgrade_all_prefix = {"apk", "--no-progress", "upgrade", "--simulate"},
+                    .simulation = SimulationFormat::apk_simulate,
+                    // apk takes flock(2) on it for every change (database.c).
+                    .lock_files = {"/lib/apk/db/lock"},
                 },
             .inventory = {.method = InventoryMethod::native_apk},
         },

@@ -199,7 +199,7 @@ public:
             m_executable = search_executable(*detected);
         }
         m_detected = detected != nullptr;
-        m_reads_own_config = !manager.search.repository_config.dirs.empty() && m_env.root.is_host() &&
+        m_reads_own_config = !manager.search.repository_config.empty() && m_env.root.is_host() &&
                              is_well_known(manager, m_executable);
     }
 
@@ -239,15 +239,23 @@ public:
             ->spawn([manager = &m_manager, env = m_env]() {
                 KnownRepositories known{read_repository_config(manager->search.repository_config, env.root),
                                         {}};
-                if (known.reading.presence == RepositoryPresence::none && env.installed_count) {
+                if (known.reading.presence == RepositoryPresence::none && env.installed_count &&
+                    manager->search.repository_config.search_reads_installed) {
                     known.installed = env.installed_count(*manager);
                 }
                 return known;
             })
             .on_complete([manager = &m_manager, executable = m_executable, env = m_env, query, token,
                           p = std::move(promise)](util::Result<KnownRepositories> known) mutable {
-                if (known && known->reading.presence == RepositoryPresence::none && known->installed &&
-                    *known->installed == 0) {
+                bool none = known && known->reading.presence == RepositoryPresence::none;
+                if (none && !manager->search.repository_config.search_reads_installed) {
+                    p.set(SearchOutcome{ManagerStatus::no_repositories,
+                                        {},
+                                        no_repository_message(known->reading) + " (" +
+                                            std::string(manager->id) + " not run)"});
+                    return;
+                }
+                if (none && known->installed && *known->installed == 0) {
                     p.set(SearchOutcome{ManagerStatus::no_repositories,
                                         {},
                                         no_repository_message(known->reading) + " and nothing installed (" +

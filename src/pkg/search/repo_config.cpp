@@ -17,10 +17,17 @@ namespace {
 // A repository file larger than this is not a configuration anyone wrote: unknown.
 constexpr std::size_t k_max_config_file = 4U << 20;
 
-// The path a template names, or empty when it names none ("{env:NAME}" with NAME unset or empty). Other
-// templates are taken literally: the registry's repository facts use only these two forms.
+// The path a template names, or empty when it names none ("{env:NAME}" with NAME unset or empty, "{home}/…"
+// with HOME unset). Other templates are taken literally: the registry's repository facts use only these
+// forms.
 std::string expand(std::string_view path) {
     constexpr std::string_view env_open = "{env:";
+    constexpr std::string_view home_open = "{home}/";
+    if (path.starts_with(home_open)) {
+        const char* home = std::getenv("HOME");
+        return home == nullptr || home[0] == '\0' ? std::string()
+                                                  : std::string(home) + "/" + std::string(path.substr(7));
+    }
     if (path.substr(0, env_open.size()) == env_open && path.back() == '}') {
         std::string name(path.substr(env_open.size(), path.size() - env_open.size() - 1));
         const char* value = std::getenv(name.c_str());
@@ -97,8 +104,14 @@ IniReading read_ini(std::string_view text, const RepositoryConfig& config) {
                 out.unknown_key = true;
             }
         }
-        if (key == config.enabled_key) {
+        if (!config.enabled_key.empty() && key == config.enabled_key) {
             out.sections.back().second = std::string(value.empty() ? std::string_view(" ") : value);
+        }
+        if (!config.disabled_key.empty() && key == config.disabled_key) {
+            // GKeyFile's booleans only; anything else is kept as is, which enabled_of does not understand.
+            out.sections.back().second = value == "true" || value == "1"    ? "0"
+                                         : value == "false" || value == "0" ? "1"
+                                                                            : "?" + std::string(value);
         }
     }
     return out;
@@ -114,7 +127,7 @@ public:
     Reader(const RepositoryConfig& config, const util::Root& root) : m_config(config), m_root(root) {}
 
     RepositoryReading run() {
-        if (m_config.dirs.empty()) {
+        if (m_config.empty()) {
             return unknown("no repository facts");
         }
         for (std::string_view dropin : m_config.dropin_dirs) {
@@ -176,6 +189,9 @@ public:
                 return m_out;
             }
         }
+        if (!read_installations()) {
+            return m_out;
+        }
         if (defaults) {
             for (std::string_view dir : m_config.dirs) {
                 add_dir(dir);
@@ -211,18 +227,65 @@ private:
         return m_out;
     }
 
+    // The installation_file of each installation (the first of its templates that expands); a missing file
+    // defines nothing. False (and unknown) when something is not understood.
+    bool read_installations() {
+        for (const auto& templates : m_config.installations) {
+            std::string dir;
+            for (std::string_view t : templates) {
+                if (dir = expand(t); !dir.empty()) {
+                    break;
+                }
+            }
+            if (dir.empty()) {
+                continue;
+            }
+            for (std::string_view dropin : m_config.installation_dropins) {
+                if (dir_has_entries(dir + "/" + std::string(dropin))) {
+                    unknown(dir + "/" + std::string(dropin) + " holds configuration drop-ins");
+                    return false;
+                }
+                if (!m_out.why_unknown.empty()) {
+                    return false;
+                }
+            }
+            std::string path = dir + "/" + std::string(m_config.installation_file);
+            auto text = m_root.read(path, k_max_config_file);
+            add_where(path);
+            if (!text) {
+                if (text.error().kind == util::ErrorKind::not_found) {
+                    continue;
+                }
+                unknown(path + ": " + text.error().message);
+                return false;
+            }
+            IniReading ini = read_ini(*text, m_config);
+            if (ini.unknown_key) {
+                unknown(path + " sets a key not followed here, or continues one over several lines");
+                return false;
+            }
+            if (!count(ini, path, true)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     void add_where(const std::string& path) { m_out.where += (m_out.where.empty() ? "" : ", ") + path; }
 
     // Counts the repository sections of one file; false (and unknown) when an enabled value is not
     // understood. In a main configuration file, the main section is not a repository.
     bool count(const IniReading& ini, const std::string& path, bool main_file) {
         for (const auto& [name, enabled] : ini.sections) {
-            if (main_file && name == m_config.main_section) {
+            if ((main_file && name == m_config.main_section) || !name.starts_with(m_config.section_prefix)) {
                 continue;
             }
             std::optional<bool> on = enabled_of(enabled);
             if (!on) {
-                unknown(path + ": [" + name + "] " + std::string(m_config.enabled_key) + "=" + enabled);
+                unknown(
+                    path + ": [" + name + "] " +
+                    std::string(m_config.enabled_key.empty() ? m_config.disabled_key : m_config.enabled_key) +
+                    "=" + std::string(util::trim(enabled)));
                 return false;
             }
             (*on ? m_enabled : m_out.disabled) += 1;

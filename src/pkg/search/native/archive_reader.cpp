@@ -31,7 +31,7 @@ struct ArchiveApi {
     decltype(&::archive_read_support_format_tar) support_format_tar;
     decltype(&::archive_read_support_format_gnutar) support_format_gnutar;
     decltype(&::archive_read_support_format_raw) support_format_raw;
-    decltype(&::archive_read_open_filename) open_filename;
+    decltype(&::archive_read_open_fd) open_fd;
     decltype(&::archive_read_next_header) next_header;
     decltype(&::archive_read_data) read_data;
     decltype(&::archive_errno) errno_of;
@@ -65,7 +65,7 @@ util::Result<ArchiveApi> load(const char* library) {
         resolve_symbol(handle, "archive_read_support_format_tar", api.support_format_tar, missing) &&
         resolve_symbol(handle, "archive_read_support_format_gnutar", api.support_format_gnutar, missing) &&
         resolve_symbol(handle, "archive_read_support_format_raw", api.support_format_raw, missing) &&
-        resolve_symbol(handle, "archive_read_open_filename", api.open_filename, missing) &&
+        resolve_symbol(handle, "archive_read_open_fd", api.open_fd, missing) &&
         resolve_symbol(handle, "archive_read_next_header", api.next_header, missing) &&
         resolve_symbol(handle, "archive_read_data", api.read_data, missing) &&
         resolve_symbol(handle, "archive_errno", api.errno_of, missing) &&
@@ -92,9 +92,16 @@ util::Result<const ArchiveApi*> archive_api() {
     return &*loaded;
 }
 
+// Frees the archive, then closes the descriptor it read (libarchive leaves an fd it was given open).
 struct ArchiveDeleter {
     const ArchiveApi* api;
-    void operator()(archive* a) const { api->read_free(a); }
+    int fd = -1;
+    void operator()(archive* a) const {
+        api->read_free(a);
+        if (fd >= 0) {
+            ::close(fd);
+        }
+    }
 };
 using ArchivePtr = std::unique_ptr<archive, ArchiveDeleter>;
 
@@ -108,14 +115,35 @@ util::Failure archive_failure(const ArchiveApi& api, archive* a, const std::file
     return util::fail(util::ErrorKind::io, path.string() + ": " + detail);
 }
 
+// Opens `path` for reading without following it into anything but a regular file: O_NONBLOCK, so a FIFO
+// planted in a database's place cannot block the open (libarchive's own open did, for ever), then fstat;
+// a FIFO, device, socket or directory is refused. The caller owns the descriptor.
+util::Result<int> open_regular(const std::filesystem::path& path) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0) {
+        return util::fail(util::errno_error(path.string(), errno));
+    }
+    struct stat st {};
+    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        ::close(fd);
+        return util::fail(util::ErrorKind::io, path.string() + ": not a regular file, not read");
+    }
+    return fd;
+}
+
 util::Result<ArchivePtr> open_archive(const std::filesystem::path& path, bool tar) {
     auto loaded = archive_api();
     if (!loaded) {
         return util::fail(std::move(loaded).error());
     }
     const ArchiveApi& api = **loaded;
-    ArchivePtr a(api.read_new(), ArchiveDeleter{&api});
+    auto fd = open_regular(path);
+    if (!fd) {
+        return util::fail(std::move(fd).error());
+    }
+    ArchivePtr a(api.read_new(), ArchiveDeleter{&api, *fd});
     if (!a) {
+        ::close(*fd);
         return util::fail(util::ErrorKind::internal, "libarchive: out of memory");
     }
     api.support_filter_all(a.get());
@@ -125,11 +153,7 @@ util::Result<ArchivePtr> open_archive(const std::filesystem::path& path, bool ta
     } else {
         api.support_format_raw(a.get());
     }
-    if (api.open_filename(a.get(), path.c_str(), 1 << 16) != ARCHIVE_OK) {
-        std::error_code ec;
-        if (!std::filesystem::exists(path, ec)) {
-            return util::fail(util::errno_error(path.string(), ENOENT));
-        }
+    if (api.open_fd(a.get(), *fd, 1 << 16) != ARCHIVE_OK) {
         return archive_failure(api, a.get(), path);
     }
     return a;
@@ -181,18 +205,14 @@ ssize_t read_some(int fd, std::string& buffer) {
 // says why, as before).
 std::optional<util::Result<void>> read_if_plain(const std::filesystem::path& path,
                                                 const std::function<bool(std::string_view chunk)>& sink) {
-    // O_NONBLOCK: a FIFO planted in the place of a list must not block the open (libarchive's open did,
-    // for ever); only a regular file is read, anything else is refused here.
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-    if (fd < 0) {
-        return std::nullopt;
+    auto opened = open_regular(path);
+    if (!opened) {
+        if (opened.error().kind == util::ErrorKind::io) {
+            return util::Result<void>(util::fail(std::move(opened).error()));
+        }
+        return std::nullopt; // cannot be opened: open_archive says why
     }
-    struct stat st {};
-    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        ::close(fd);
-        return util::Result<void>(
-            util::fail(util::ErrorKind::io, path.string() + ": not a regular file, not read"));
-    }
+    int fd = *opened;
     std::string buffer(1 << 18, '\0');
     ssize_t n = read_some(fd, buffer);
     if (n < 0 || looks_compressed(path, std::string_view(buffer.data(), static_cast<std::size_t>(n)))) {
