@@ -40,16 +40,16 @@ void EventLoop::drop_everything() {
     }
 }
 
-util::Result<std::unique_ptr<EventLoop>> EventLoop::create(IoBackend requested) {
+util::Result<std::unique_ptr<EventLoop>> EventLoop::create(IoBackend requested, LoopUse use) {
     switch (requested) {
     case IoBackend::epoll:
         return detail::make_epoll_loop();
     case IoBackend::io_uring:
-        return detail::make_uring_loop();
+        return detail::make_uring_loop(use);
     case IoBackend::automatic:
         break;
     }
-    auto uring = detail::make_uring_loop();
+    auto uring = detail::make_uring_loop(use);
     if (uring) {
         return uring;
     }
@@ -258,7 +258,7 @@ util::Result<void> EventLoop::run() {
 
 #ifndef ZSYNCCTL_HAVE_IO_URING
 namespace detail {
-util::Result<std::unique_ptr<EventLoop>> make_uring_loop() {
+util::Result<std::unique_ptr<EventLoop>> make_uring_loop(LoopUse /*use*/) {
     return util::fail(
         runtime_error(RuntimeErrc::IoUringNotAvailable, platform::probe_io_uring_once().reason));
 }

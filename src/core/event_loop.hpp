@@ -18,6 +18,12 @@
 
 namespace zsyncctl::core {
 
+/// What a loop is built for. `describe` (doctor): the same set-up, failing the same ways, without the receive
+/// buffers (their set-up never fails a loop; sockets then receive into their own buffers), and an io_uring
+/// ring created disabled is enabled on the creating thread, which becomes its issuer, so the process's probe
+/// runs on it instead of on a second ring. A described loop can run only on the thread that created it.
+enum class LoopUse { run, describe };
+
 /// A single-threaded event loop: fd readiness watches, monotonic timers and cross-thread wake-up, over
 /// one of two backends (io_uring or epoll) chosen at run time by create().
 ///
@@ -43,7 +49,7 @@ public:
     /// fails with IoUringNotAvailable (the reason in the message) where the probe says it is unusable or the
     /// build has no io_uring; epoll fails only when epoll_create1/eventfd fail (SystemResourceExhausted or
     /// io).
-    static util::Result<std::unique_ptr<EventLoop>> create(IoBackend requested);
+    static util::Result<std::unique_ptr<EventLoop>> create(IoBackend requested, LoopUse use = LoopUse::run);
 
     /// Drops every watch, timer and posted task without running them (their captures are destroyed on
     /// the destroying thread) and closes the backend's fds. Must not run while run() is running.
@@ -242,7 +248,7 @@ namespace detail {
 /// The epoll backend (always available on Linux).
 util::Result<std::unique_ptr<EventLoop>> make_epoll_loop();
 /// The io_uring backend; IoUringNotAvailable when this build or this kernel cannot run it.
-util::Result<std::unique_ptr<EventLoop>> make_uring_loop();
+util::Result<std::unique_ptr<EventLoop>> make_uring_loop(LoopUse use = LoopUse::run);
 } // namespace detail
 
 } // namespace zsyncctl::core

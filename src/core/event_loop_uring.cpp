@@ -80,9 +80,9 @@ void UringLoop::setup_buffer_ring() {
 
 namespace detail {
 
-util::Result<std::unique_ptr<EventLoop>> make_uring_loop() {
+util::Result<std::unique_ptr<EventLoop>> make_uring_loop(LoopUse use) {
     auto loop = std::make_unique<uring::UringLoop>();
-    if (auto ready = loop->init(); !ready) {
+    if (auto ready = loop->init(use); !ready) {
         return util::fail(std::move(ready).error());
     }
     return std::unique_ptr<EventLoop>(std::move(loop));

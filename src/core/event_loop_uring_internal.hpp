@@ -98,7 +98,7 @@ public:
         }
     }
 
-    util::Result<void> init() {
+    util::Result<void> init(LoopUse use) {
         // Completions are handled only by this loop's own io_uring_enter. Preferred (6.1+): the ring has one
         // issuer, the loop thread, and the kernel queues completion work on the ring itself, run only when
         // that thread waits (SINGLE_ISSUER + DEFER_TASKRUN): no task-work notification of the thread per
@@ -133,6 +133,13 @@ public:
         }
         m_ring_ready = true;
         m_disabled = (m_ring.flags & IORING_SETUP_R_DISABLED) != 0;
+        if (m_disabled && use == LoopUse::describe) {
+            // Enabled here, as the first backend_wait would: the probe below then runs on this ring.
+            if (int e = io_uring_enable_rings(&m_ring); e < 0) {
+                return util::fail(util::errno_error("io_uring_register(ENABLE_RINGS)", -e));
+            }
+            m_disabled = false;
+        }
         // The opcodes and a NOP round trip: on this ring while it is live (one ring set up, not two:
         // doctor spent ~8 % of its time on the second ring's setup, perf), else on the process's own small
         // probe ring, since a disabled ring takes no submission until the first wait enables it.
@@ -141,7 +148,9 @@ public:
         if (!probe.usable) {
             return util::fail(runtime_error(RuntimeErrc::IoUringNotAvailable, probe.reason));
         }
-        setup_buffer_ring();
+        if (use == LoopUse::run) {
+            setup_buffer_ring();
+        }
         m_wakefd = eventfd(0, EFD_CLOEXEC);
         if (m_wakefd < 0) {
             return util::fail(util::errno_error("eventfd", errno));

@@ -28,6 +28,10 @@ Result<std::string> read_fd(int fd, const std::string& what, std::size_t max_byt
         ::close(fd);
         return fail(ErrorKind::io, what + ": not a regular file");
     }
+    return read_regular_fd(fd, what, max_bytes);
+}
+
+Result<std::string> read_regular_fd(int fd, const std::string& what, std::size_t max_bytes) {
     std::string data;
     char buffer[16384];
     while (true) {

@@ -17,6 +17,9 @@ Result<std::string> read_file(const std::filesystem::path& path, std::size_t max
 /// Reads everything from `fd` (taken over and closed), naming it `what` in errors; fails like read_file.
 Result<std::string> read_fd(int fd, const std::string& what, std::size_t max_bytes = 64u << 20);
 
+/// read_fd for a descriptor the caller already fstat'ed as a regular file (no second fstat).
+Result<std::string> read_regular_fd(int fd, const std::string& what, std::size_t max_bytes);
+
 /// Writes `data` to `path` atomically: a temporary file in the same directory, fsync, then rename.
 /// Creates missing parent directories. Fails with the errno of the step that failed.
 Result<void> write_file_atomic(const std::filesystem::path& path, std::string_view data);

@@ -18,6 +18,7 @@
 #endif
 
 #include "util/fs.hpp"
+#include "util/kernel_files.hpp"
 
 namespace zsyncctl::util {
 
@@ -461,6 +462,11 @@ Result<std::string> Root::read_uncached(std::string_view absolute, std::size_t m
         return fail(std::move(fd).error());
     }
     std::string shown = is_host() ? std::string(absolute) : m_dir.string() + std::string(absolute);
+    if (KernelFileRead how = is_host() ? kernel_file_read(absolute) : KernelFileRead::general;
+        how != KernelFileRead::general) {
+        // The host's /proc and /sys hold no FIFO to refuse: no fstat (doctor reads ~20 such files per run).
+        return read_kernel_fd(*fd, shown, max_bytes, how);
+    }
     return read_fd(*fd, shown, max_bytes);
 }
 

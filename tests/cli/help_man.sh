@@ -96,6 +96,14 @@ for p in "${paths[@]:1}"; do
     done
 done
 
+# `zsyncctl pkg` alone prints the group's help, without --help on the command line (a command line that
+# names one command builds only its part of the tree, and the footer only where help can be printed).
+run_z pkg
+for g in "${global_names[@]}"; do
+    case $g in --help | --version) continue ;; esac
+    expect_contains "$OUT" "$g" "'zsyncctl pkg' (the group's help) names the global option $g"
+done
+
 # Every "zsyncctl(1), SECTION" a --help points to exists.
 for p in "${paths[@]}"; do
     # shellcheck disable=SC2086

@@ -62,6 +62,50 @@ TEST_CASE("EventLoop create honours the requested backend") {
     }
 }
 
+TEST_CASE("EventLoop created to be described is the loop created to run, and runs on its own thread") {
+    // doctor describes the loop with LoopUse::describe (no receive buffers; a disabled ring enabled here,
+    // so the probe runs on it): the backend and the fallback reason must be what a real loop gets.
+    for (auto backend : {core::IoBackend::automatic, core::IoBackend::io_uring, core::IoBackend::epoll}) {
+        CAPTURE(static_cast<int>(backend));
+        auto real = core::EventLoop::create(backend);
+        auto described = core::EventLoop::create(backend, core::LoopUse::describe);
+        REQUIRE(real.ok() == described.ok());
+        if (!real.ok()) {
+            CHECK(real.error().message == described.error().message);
+            continue;
+        }
+        CHECK((*real)->backend() == (*described)->backend());
+        CHECK((*real)->fallback_reason() == (*described)->fallback_reason());
+        // The described loop works on this thread: a posted task, a timer and a readable socket.
+        core::EventLoop& loop = **described;
+        int sv[2];
+        REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
+        REQUIRE(::write(sv[1], "x", 1) == 1);
+        int seen = 0;
+        auto mark = [&seen, &loop](int bit) {
+            seen |= bit;
+            if (seen == 7) {
+                loop.stop();
+            }
+        };
+        REQUIRE(loop.post([&mark] { mark(1); }));
+        loop.add_timer(Clock::now() + 1ms, [&mark] { mark(2); });
+        core::EventLoop::WatchId watch = 0;
+        auto watched = loop.watch_fd(sv[0], core::EventLoop::k_readable, [&](std::uint32_t) {
+            char c = 0;
+            CHECK(::read(sv[0], &c, 1) == 1);
+            loop.unwatch_fd(watch);
+            mark(4);
+        });
+        REQUIRE(watched.ok());
+        watch = *watched;
+        REQUIRE(loop.run().ok());
+        CHECK(seen == 7);
+        ::close(sv[0]);
+        ::close(sv[1]);
+    }
+}
+
 TEST_CASE("EventLoop errno_name names the errnos the probe reports") {
     CHECK(platform::errno_name(EPERM) == "EPERM");
     CHECK(platform::errno_name(ENOSYS) == "ENOSYS");

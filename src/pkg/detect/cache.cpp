@@ -506,7 +506,7 @@ std::optional<Detection> load_cache(const std::filesystem::path& file, const Det
     if (!fd) {
         return std::nullopt;
     }
-    auto text = util::read_fd(fd->release(), file.string(), 4u << 20);
+    auto text = util::read_regular_fd(fd->release(), file.string(), 4u << 20); // checked as regular above
     if (!text) {
         return std::nullopt;
     }

@@ -2,7 +2,7 @@
 
 namespace zsyncctl::pkg::registry_parts {
 
-std::vector<Manager> app_managers() {
+void app_managers(std::vector<Manager>& out) {
     Manager table[] = {
         {
             .id = "snap",
@@ -174,7 +174,7 @@ std::vector<Manager> app_managers() {
                 },
         },
     };
-    return moved(table);
+    append_moved(table, out);
 }
 
 } // namespace zsyncctl::pkg::registry_parts

@@ -2,7 +2,7 @@
 
 namespace zsyncctl::pkg::registry_parts {
 
-std::vector<Manager> language_managers() {
+void language_managers(std::vector<Manager>& out) {
     Manager table[] = {
         {
             .id = "npm",
@@ -362,7 +362,7 @@ std::vector<Manager> language_managers() {
             .version_argv = {"{exe}", "--version"},
         },
     };
-    return moved(table);
+    append_moved(table, out);
 }
 
 } // namespace zsyncctl::pkg::registry_parts

@@ -4,7 +4,7 @@ namespace zsyncctl::pkg::registry_parts {
 
 // Homebrew, MacPorts, FreeBSD's pkg and Chocolatey: the whole-OS managers of the other platforms, after
 // the Linux distributions' in the table.
-std::vector<Manager> os_managers() {
+void os_managers(std::vector<Manager>& out) {
     Manager table[] = {
         {
             // Detection of Homebrew is special (several prefixes, one entry each): see homebrew.cpp.
@@ -125,7 +125,7 @@ std::vector<Manager> os_managers() {
                            {"", 3010, 3010, ExitMeaning::done_notice, "a reboot is needed"}},
         },
     };
-    return moved(table);
+    append_moved(table, out);
 }
 
 } // namespace zsyncctl::pkg::registry_parts

@@ -69,22 +69,23 @@ inline const SearchFacts k_pypi_search{
     .reason = "PyPI has no search API since 2020 (pypa/pip#5216)",
 };
 
-/// The entries of `table` moved into a vector: returned as a braced list, every entry (and each of its
-/// vectors) was copied once more, half of building the registry per process. Never fails.
+/// The entries of `table` moved onto the end of `out` (the registry itself): each entry is moved once,
+/// not into a vector of its part first and then again into the registry. Never fails.
 template <std::size_t N>
-std::vector<Manager> moved(Manager (&table)[N]) {
-    return {std::make_move_iterator(std::begin(table)), std::make_move_iterator(std::end(table))};
+void append_moved(Manager (&table)[N], std::vector<Manager>& out) {
+    out.insert(out.end(), std::make_move_iterator(std::begin(table)),
+               std::make_move_iterator(std::end(table)));
 }
 
-/// The Linux distributions' managers (and nix, guix), in table order. Never fails.
-std::vector<Manager> system_managers();
-/// Homebrew, MacPorts, FreeBSD's pkg and Chocolatey, in table order. Never fails.
-std::vector<Manager> os_managers();
-/// The app managers (snap, flatpak, mas, scoop, winget). Never fails.
-std::vector<Manager> app_managers();
-/// The language package managers. Never fails.
-std::vector<Manager> language_managers();
-/// The toolchain version managers. Never fails.
-std::vector<Manager> version_managers();
+/// The Linux distributions' managers (and nix, guix), appended to `out` in table order. Never fails.
+void system_managers(std::vector<Manager>& out);
+/// Homebrew, MacPorts, FreeBSD's pkg and Chocolatey, appended to `out` in table order. Never fails.
+void os_managers(std::vector<Manager>& out);
+/// The app managers (snap, flatpak, mas, scoop, winget), appended to `out`. Never fails.
+void app_managers(std::vector<Manager>& out);
+/// The language package managers, appended to `out`. Never fails.
+void language_managers(std::vector<Manager>& out);
+/// The toolchain version managers, appended to `out`. Never fails.
+void version_managers(std::vector<Manager>& out);
 
 } // namespace zsyncctl::pkg::registry_parts

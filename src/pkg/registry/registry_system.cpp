@@ -16,7 +16,7 @@ const InventoryFacts k_rpm_inventory = {
 
 // Install and remove command lines are non-interactive (managers.md and each manager's manual); the names
 // go between prefix and suffix.
-std::vector<Manager> system_managers() {
+void system_managers(std::vector<Manager>& out) {
     Manager table[]{
         {
             .id = "apt",
@@ -621,7 +621,7 @@ std::vector<Manager> system_managers() {
                 },
         },
     };
-    return moved(table);
+    append_moved(table, out);
 }
 
 } // namespace zsyncctl::pkg::registry_parts

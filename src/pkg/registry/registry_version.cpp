@@ -2,7 +2,7 @@
 
 namespace zsyncctl::pkg::registry_parts {
 
-std::vector<Manager> version_managers() {
+void version_managers(std::vector<Manager>& out) {
     Manager table[] = {
         {
             .id = "rustup",
@@ -124,7 +124,7 @@ std::vector<Manager> version_managers() {
             .version_argv = {"{exe}", "--version"},
         },
     };
-    return moved(table);
+    append_moved(table, out);
 }
 
 } // namespace zsyncctl::pkg::registry_parts
