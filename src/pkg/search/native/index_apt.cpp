@@ -283,10 +283,8 @@ void AptIndexBuilder::add_version(Package& pkg, Version v) {
                 have.summary = v.summary;
                 have.long_text = v.long_text;
             }
-            for (auto p : v.provides) {
-                if (std::find(have.provides.begin(), have.provides.end(), p) == have.provides.end()) {
-                    have.provides.push_back(p);
-                }
+            if (have.provides != v.provides) { // the same version in two files mostly provides the same
+                append_unique(have.provides, 0, v.provides, {});
             }
             return;
         }
@@ -300,6 +298,29 @@ void AptIndexBuilder::add_version(Package& pkg, Version v) {
         m_versions[pkg.last].next = at;
     }
     pkg.last = at;
+}
+
+void AptIndexBuilder::append_unique(std::vector<std::string_view>& into, std::size_t from,
+                                    std::span<const std::string_view> names, std::string_view skip) {
+    // A package may provide over a thousand names (librust-winapi-dev: 1603): past a few, a set of the names
+    // already there keeps this linear instead of quadratic.
+    std::size_t have = into.size() - from;
+    if ((have + names.size()) * names.size() <= 512) {
+        for (auto n : names) {
+            if (n != skip &&
+                std::find(into.begin() + static_cast<std::ptrdiff_t>(from), into.end(), n) == into.end()) {
+                into.push_back(n);
+            }
+        }
+        return;
+    }
+    std::unordered_set<std::string_view> seen(into.begin() + static_cast<std::ptrdiff_t>(from), into.end());
+    seen.reserve(have + names.size());
+    for (auto n : names) {
+        if (n != skip && seen.insert(n).second) {
+            into.push_back(n);
+        }
+    }
 }
 
 void AptIndexBuilder::fill_version(Version& v, std::string_view stanza, const AptStanza& f) {

@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -152,6 +153,9 @@ private:
     std::uint32_t arch_index(std::string_view arch);
     Package& package(std::string_view name, std::uint32_t arch);
     void add_version(Package& pkg, Version v);
+    // Appends to `into` each of `names` that is not `skip` and not yet in into[from..], in order.
+    static void append_unique(std::vector<std::string_view>& into, std::size_t from,
+                              std::span<const std::string_view> names, std::string_view skip);
     std::vector<IndexRecordView> finish_views(std::string* aux, std::vector<std::string_view>& provides);
 
     std::string m_native;

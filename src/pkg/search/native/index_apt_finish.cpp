@@ -186,12 +186,7 @@ std::vector<IndexRecordView> AptIndexBuilder::finish_views(std::string* aux,
         // apt lists a package when a name it provides in any version matches.
         std::size_t first = provides.size();
         for (std::uint32_t at = preferred->first; at != k_none; at = m_versions[at].next) {
-            for (auto p : m_versions[at].provides) {
-                if (p != name && std::find(provides.begin() + static_cast<std::ptrdiff_t>(first),
-                                           provides.end(), p) == provides.end()) {
-                    provides.push_back(p);
-                }
-            }
+            append_unique(provides, first, m_versions[at].provides, name);
         }
         r.provides = std::span<const std::string_view>(provides.data() + first, provides.size() - first);
         records.push_back(r);
