@@ -123,8 +123,9 @@ public:
     std::string_view extra() const { return m_bytes.substr(std::min(m_extra_off, m_bytes.size())); }
 
     /// The displayed summary and the case-folded long text (as searched; folding it again changes
-    /// nothing) of the record named `name`; false when there is none. Bounds-checked like search().
-    bool record_text(std::string_view name, std::string& summary, std::string& folded_long) const;
+    /// nothing) of the record named `name`, pointing into the index's bytes; false when there is none.
+    /// Bounds-checked like search().
+    bool record_text(std::string_view name, std::string_view& summary, std::string_view& folded_long) const;
 
     /// Number of records (of the base index, for an overlaid one).
     std::size_t size() const { return m_count; }

@@ -106,7 +106,8 @@ std::vector<SearchHit> PackageIndex::search(const SearchQuery& query) const {
     return hits;
 }
 
-bool PackageIndex::record_text(std::string_view name, std::string& summary, std::string& folded_long) const {
+bool PackageIndex::record_text(std::string_view name, std::string_view& summary,
+                               std::string_view& folded_long) const {
     if (m_count == 0 || m_hay_off < m_text_off || m_hay_off > m_bytes.size()) {
         return false;
     }
@@ -132,7 +133,7 @@ bool PackageIndex::record_text(std::string_view name, std::string& summary, std:
     for (int field = 0; field < 2; ++field) { // name, version
         pos += cstr_in(text, pos).size() + 1;
     }
-    summary.assign(cstr_in(text, pos));
+    summary = cstr_in(text, pos);
     std::size_t start = u32_at(m_hay_index_off + lo * 4);
     std::size_t next = lo + 1 < m_count ? u32_at(m_hay_index_off + (lo + 1) * 4) : m_hay_size;
     if (start >= next || next > m_hay_size) {
@@ -147,7 +148,7 @@ bool PackageIndex::record_text(std::string_view name, std::string& summary, std:
     body = body.substr(0, body.find(k_provides));
     // The summary has no newline (sanitized without); the long text follows the first one.
     std::size_t nl = body.find('\n');
-    folded_long.assign(nl == std::string_view::npos ? std::string_view() : body.substr(nl + 1));
+    folded_long = nl == std::string_view::npos ? std::string_view() : body.substr(nl + 1);
     return true;
 }
 

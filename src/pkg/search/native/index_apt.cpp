@@ -423,9 +423,10 @@ void AptIndexBuilder::add_status_stanza(std::string_view stanza) {
     m_status[key] = std::move(entry);
 }
 
-void AptIndexBuilder::add_list_version(std::string_view name, std::string_view arch, std::string version,
-                                       int priority, int pin, bool has_description, std::string summary,
-                                       std::string long_text, std::vector<std::string> provides) {
+void AptIndexBuilder::add_list_version(std::string_view name, std::string_view arch, std::string_view version,
+                                       int priority, int pin, bool has_description, std::string_view summary,
+                                       std::string_view long_text,
+                                       std::span<const std::string_view> provides) {
     Version v;
     v.version = keep(version);
     v.priority = priority;
@@ -433,7 +434,8 @@ void AptIndexBuilder::add_list_version(std::string_view name, std::string_view a
     v.has_description = has_description;
     v.summary = keep(summary);
     v.long_text = keep(long_text);
-    for (const auto& p : provides) {
+    v.provides.reserve(provides.size());
+    for (auto p : provides) {
         v.provides.push_back(keep(p));
     }
     add_version(package(name, arch_index(arch)), std::move(v));

@@ -102,9 +102,9 @@ public:
     void add_status_stanza(std::string_view stanza);
     /// A version of a list as finish(aux) saved it (`arch` as stored); replayed before add_status_stanza's
     /// entries are applied, it gives the same records as the stanzas it came from.
-    void add_list_version(std::string_view name, std::string_view arch, std::string version, int priority,
-                          int pin, bool has_description, std::string summary, std::string long_text,
-                          std::vector<std::string> provides);
+    void add_list_version(std::string_view name, std::string_view arch, std::string_view version,
+                          int priority, int pin, bool has_description, std::string_view summary,
+                          std::string_view long_text, std::span<const std::string_view> provides);
     /// The names (groups: without ":arch") that dpkg's entries added so far give a current version.
     std::vector<std::string> status_groups() const;
     /// The architectures, native first.
@@ -118,6 +118,9 @@ public:
     /// `save_to` file, written straight there and mapped (PackageIndex::build_saved). Consumes the builder.
     PackageIndex finish_index(std::vector<SourceStamp> stamps, bool with_aux,
                               const std::filesystem::path& save_to = {});
+    /// The index of finish()'s records (the same bytes as PackageIndex::build of them) with `extra` as its
+    /// extra section, built in memory from the builder's text. Consumes the builder.
+    PackageIndex finish_side(std::vector<SourceStamp> stamps, std::string_view extra);
 
 private:
     static constexpr std::uint32_t k_none = ~std::uint32_t(0);

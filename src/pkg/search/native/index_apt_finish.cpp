@@ -221,6 +221,12 @@ std::vector<IndexRecord> AptIndexBuilder::finish(std::string* aux) {
     return records;
 }
 
+PackageIndex AptIndexBuilder::finish_side(std::vector<SourceStamp> stamps, std::string_view extra) {
+    std::vector<std::string_view> provides;
+    std::vector<IndexRecordView> views = finish_views(nullptr, provides);
+    return PackageIndex::build(views, std::move(stamps), extra);
+}
+
 PackageIndex AptIndexBuilder::finish_index(std::vector<SourceStamp> stamps, bool with_aux,
                                            const std::filesystem::path& save_to) {
     std::vector<std::string_view> provides;

@@ -109,8 +109,9 @@ private:
 };
 
 // Replays group `name`'s list versions into `builder`; false when the section or the index is damaged.
+// The replayed text points into `lists` (mapped) and its extra section; the builder keeps its own copy.
 bool replay_group(const AuxTable& table, const PackageIndex& lists, std::string_view name,
-                  std::string_view native, AptIndexBuilder& builder) {
+                  std::string_view native, AptIndexBuilder& builder, std::vector<std::string_view>& names) {
     auto found = table.find(name);
     if (!found) {
         return true; // only dpkg knows it
@@ -121,12 +122,12 @@ bool replay_group(const AuxTable& table, const PackageIndex& lists, std::string_
         std::string_view arch = r.str();
         std::uint32_t versions = r.u32();
         for (std::uint32_t v = 0; r.ok && v < versions; ++v) {
-            std::string version(r.str());
+            std::string_view version = r.str();
             auto priority = static_cast<std::int32_t>(r.u32());
             auto pin = static_cast<std::int32_t>(r.u32());
             char flags = r.byte();
-            std::string summary;
-            std::string long_text;
+            std::string_view summary;
+            std::string_view long_text;
             if ((flags & 2) != 0) {
                 // The candidate's text is its record's in the lists index (its long text as searched).
                 std::string record(name);
@@ -138,19 +139,19 @@ bool replay_group(const AuxTable& table, const PackageIndex& lists, std::string_
                     return false;
                 }
             } else if ((flags & 1) != 0) {
-                summary.assign(r.str());
-                long_text.assign(r.str());
+                summary = r.str();
+                long_text = r.str();
             }
             std::uint32_t provides = r.u32();
-            std::vector<std::string> names;
+            names.clear();
             for (std::uint32_t i = 0; r.ok && i < provides; ++i) {
-                names.emplace_back(r.str());
+                names.push_back(r.str());
             }
             if (!r.ok) {
                 return false;
             }
-            builder.add_list_version(name, arch, std::move(version), priority, pin, (flags & 1) != 0,
-                                     std::move(summary), std::move(long_text), std::move(names));
+            builder.add_list_version(name, arch, version, priority, pin, (flags & 1) != 0, summary, long_text,
+                                     names);
         }
     }
     return r.ok;
@@ -249,8 +250,9 @@ std::optional<PackageIndex> apt_installed_side(const PackageIndex& lists, AptInd
     if (!table.ok()) {
         return std::nullopt;
     }
+    std::vector<std::string_view> names;
     for (const auto& name : groups) {
-        if (!replay_group(table, lists, name, native_arch, status)) {
+        if (!replay_group(table, lists, name, native_arch, status, names)) {
             return std::nullopt;
         }
     }
@@ -265,7 +267,7 @@ std::optional<PackageIndex> apt_installed_side(const PackageIndex& lists, AptInd
         }
     }
     std::string masked = encode_names(hidden);
-    return PackageIndex::build(status.finish(), std::move(stamps), masked);
+    return status.finish_side(std::move(stamps), masked);
 }
 
 std::optional<PackageIndex> apt_joined(PackageIndex lists, PackageIndex side) {
