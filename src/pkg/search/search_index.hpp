@@ -107,11 +107,22 @@ public:
     static util::Result<PackageIndex> from_bytes(std::string data, const std::vector<SourceStamp>& expected,
                                                  std::string_view name);
 
+    /// load() of a file save_checked() wrote; fails like load(), and with parse when its checksum does not
+    /// match (a write a crash left torn or zero-filled).
+    static util::Result<PackageIndex> load_checked(const std::filesystem::path& file,
+                                                   const std::vector<SourceStamp>& expected);
+
     /// A copy of the serialized form, as save() writes it.
     std::string data() const { return std::string(m_bytes); }
 
     /// Writes the index atomically (fails with the io error of the write).
     util::Result<void> save(const std::filesystem::path& file) const;
+
+    /// Writes the index followed by a checksum of it to a temporary file renamed over `file`, without
+    /// fsync: after a crash the file may hold the old index, or bytes that load_checked() refuses, never an
+    /// index it reads as valid. For a small file rebuilt on every change of its sources (fails with the io
+    /// error of the write).
+    util::Result<void> save_checked(const std::filesystem::path& file) const;
 
     /// Matching packages in name order, at most query.limit (0 = all): the query is a literal substring
     /// (not a regex) of the name, the description or a provided name (then match_reason says "provides
@@ -145,9 +156,13 @@ private:
     void search_refs(const SearchQuery& query, const std::function<bool(const HitRef&)>& emit) const;
     SearchHit hit_from(const HitRef& ref) const;
     std::string shown_name(std::size_t record) const;
-    // The index in the first `size` bytes of `fd` (a private read-only mapping; the caller keeps `fd`).
+    // The index in the first `size` bytes of `fd` (a private read-only mapping; the caller keeps `fd`);
+    // `checked`: the bytes end with save_checked()'s checksum of them.
     static util::Result<PackageIndex> mapped(int fd, std::size_t size,
-                                             const std::vector<SourceStamp>& expected, std::string_view name);
+                                             const std::vector<SourceStamp>& expected, std::string_view name,
+                                             bool checked = false);
+    static util::Result<PackageIndex> load_file(const std::filesystem::path& file,
+                                                const std::vector<SourceStamp>& expected, bool checked);
     static util::Result<PackageIndex> from_view(std::shared_ptr<const void> storage, std::string_view bytes,
                                                 const std::vector<SourceStamp>& expected,
                                                 std::string_view name);

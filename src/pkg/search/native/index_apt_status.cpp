@@ -326,7 +326,7 @@ util::Result<PackageIndex> apt_index(const util::Root& root, const AptSetup& set
         }
     }
     if (lists && !side_file.empty()) {
-        if (auto side = PackageIndex::load(side_file, status_stamps)) {
+        if (auto side = PackageIndex::load_checked(side_file, status_stamps)) {
             if (auto joined = apt_joined(*lists, std::move(*side))) {
                 return std::move(*joined);
             }
@@ -357,7 +357,7 @@ util::Result<PackageIndex> apt_index(const util::Root& root, const AptSetup& set
             continue;
         }
         if (!side_file.empty()) {
-            (void)side->save(side_file);
+            (void)side->save_checked(side_file);
         }
         if (auto joined = apt_joined(std::move(*lists), std::move(*side))) {
             return std::move(*joined);
