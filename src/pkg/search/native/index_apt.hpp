@@ -98,8 +98,11 @@ public:
     /// One stanza of a Packages list with its file's priority (`release`, when given, for specific pins).
     void add_list_stanza(std::string_view stanza, int priority, const AptReleaseInfo* release = nullptr);
     /// One stanza of dpkg's status file or journal; a later stanza for the same package replaces the
-    /// earlier one, as dpkg applies its journal.
-    void add_status_stanza(std::string_view stanza);
+    /// earlier one, as dpkg applies its journal. `stable`: the stanza's text lives as long as the builder
+    /// (see hold()), so it is referred to, not copied.
+    void add_status_stanza(std::string_view stanza, bool stable = false);
+    /// Keeps `storage` (the text of stable stanzas) alive as long as the builder.
+    void hold(std::shared_ptr<const void> storage) { m_held.push_back(std::move(storage)); }
     /// A version of a list as finish(aux) saved it (`arch` as stored); replayed before add_status_stanza's
     /// entries are applied, it gives the same records as the stanzas it came from.
     void add_list_version(std::string_view name, std::string_view arch, std::string_view version,
@@ -134,6 +137,7 @@ private:
         int pin = -1; ///< the first specific pin that matches this version, -1 none
         bool current = false;
         bool has_description = false;
+        bool long_raw = false;       ///< long_text is still the field's continuation lines, not joined
         std::uint32_t next = k_none; ///< the package's next version (m_versions), in the order added
     };
     struct Package {
@@ -150,8 +154,9 @@ private:
     std::string_view keep(std::string_view text);
     char* take(std::size_t size);
     void give_back(std::size_t unused);
-    std::string_view continuation(std::string_view stanza, std::size_t pos);
-    void fill_version(Version& v, std::string_view stanza, const AptStanza& f);
+    std::string_view continuation(std::string_view stanza, std::size_t pos,
+                                  std::size_t end = std::string_view::npos);
+    void fill_version(Version& v, std::string_view stanza, const AptStanza& f, bool stable_status = false);
     int arch_key(std::string_view arch) const;
     std::uint32_t arch_index(std::string_view arch);
     Package& package(std::string_view name, std::uint32_t arch);
@@ -168,6 +173,7 @@ private:
     const AptPreferences* m_prefs = nullptr;
     int m_status_priority = 100;
     std::vector<std::unique_ptr<char[]>> m_chunks;
+    std::vector<std::shared_ptr<const void>> m_held; // the text of stable stanzas
     char* m_at = nullptr;
     std::size_t m_left = 0;
     std::string m_scratch;

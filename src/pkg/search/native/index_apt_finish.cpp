@@ -33,7 +33,20 @@ std::vector<IndexRecordView> AptIndexBuilder::finish_views(std::string* aux,
             continue;
         }
         std::string_view arch = std::string_view(key).substr(key.rfind(':') + 1);
-        add_version(package(m_status_names[key], arch_index(arch)), std::move(entry.version));
+        Package& pkg = package(m_status_names[key], arch_index(arch));
+        Version& v = entry.version;
+        if (v.long_raw) {
+            // Its text is used unless the same version, described, is in a list (add_version keeps that).
+            bool described = false;
+            for (std::uint32_t i = pkg.first; i != k_none && !described; i = m_versions[i].next) {
+                described = m_versions[i].version == v.version && m_versions[i].has_description;
+            }
+            if (!described) {
+                v.long_text = continuation(v.long_text, 0);
+            }
+            v.long_raw = false;
+        }
+        add_version(pkg, std::move(v));
     }
     m_status.clear();
     std::vector<std::uint32_t>().swap(m_slots); // no more lookups

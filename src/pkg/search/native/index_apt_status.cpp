@@ -4,14 +4,22 @@
 // it), keyed by the status file's and its journal's stamps. A dpkg run rewrites only the side file; a
 // search joins the two (PackageIndex::overlaid).
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
+#include <fcntl.h>
 #include <optional>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include "pkg/search/native/archive_reader.hpp"
 #include "pkg/search/native/index_apt.hpp"
+#include "util/fs.hpp"
 
 namespace zsyncctl::pkg {
 
 namespace {
+
+constexpr std::uint64_t k_max_status_text = std::uint64_t(1) << 30; // as read_stanzas allows
 
 // Bounds-checked reader of the encoding AptIndexBuilder::finish(aux) writes.
 struct AuxReader {
@@ -181,6 +189,69 @@ std::optional<std::vector<std::string>> decode_names(std::string_view data) {
     return names;
 }
 
+// dpkg's status file (a regular file) read whole, in one buffer the builder keeps, and handed to `builder`
+// stanza by stanza in place: the builder refers to its text instead of copying it to its arena (1.2 MB
+// here). Read, not mapped: a file truncated under a mapping would kill the process. nullopt when it cannot
+// be opened or looks compressed: it is then read like any other file.
+std::optional<util::Result<void>> read_dpkg_status(const std::filesystem::path& status,
+                                                   const core::CancellationToken& token,
+                                                   AptIndexBuilder& builder) {
+    util::UniqueFd fd(::open(status.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
+    struct stat st {};
+    if (fd.get() < 0 || ::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0) {
+        return std::nullopt;
+    }
+    auto size = static_cast<std::uint64_t>(st.st_size);
+    if (size > k_max_status_text) {
+        return util::Result<void>(
+            util::fail(util::ErrorKind::parse, status.string() + ": more than 1 GiB of text"));
+    }
+    auto buffer = std::make_shared<std::string>();
+    buffer->resize(size);
+    std::size_t have = 0;
+    while (have < size) { // a file that shrank meanwhile is read as far as it goes
+        ssize_t n = ::read(fd.get(), buffer->data() + have, size - have);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0) {
+            return util::Result<void>(util::fail(util::errno_error(status.string(), errno)));
+        }
+        if (n == 0) {
+            break;
+        }
+        have += static_cast<std::size_t>(n);
+    }
+    buffer->resize(have);
+    std::string_view text = *buffer;
+    if (looks_compressed(status, text.substr(0, 16))) {
+        return std::nullopt;
+    }
+    builder.hold(std::move(buffer));
+    bool too_large = false;
+    StanzaSplitter splitter([&](std::string_view stanza) {
+        if (stanza.size() > StanzaSplitter::k_default_max_stanza) {
+            too_large = true;
+            return;
+        }
+        // Only the last stanza, without a blank line after it, is delivered from a copy.
+        bool inside =
+            stanza.data() >= text.data() && stanza.data() + stanza.size() <= text.data() + text.size();
+        builder.add_status_stanza(stanza, inside);
+    });
+    splitter.feed(text);
+    if (token.is_cancelled()) {
+        return util::Result<void>(
+            util::fail(util::ErrorKind::cancelled, "cancelled while reading " + status.string()));
+    }
+    if (too_large || splitter.overflowed()) {
+        return util::Result<void>(
+            util::fail(util::ErrorKind::parse, status.string() + ": a stanza is larger than 4 MiB"));
+    }
+    splitter.finish();
+    return util::Result<void>(util::ok());
+}
+
 // dpkg's database into `builder`: the status file, then its journal in order (what dpkg-query reads).
 util::Result<void> read_dpkg_database(const util::Root& root, const core::CancellationToken& token,
                                       AptIndexBuilder& builder) {
@@ -192,10 +263,13 @@ util::Result<void> read_dpkg_database(const util::Root& root, const core::Cancel
         if (type != std::filesystem::file_type::regular) {
             return util::fail(util::ErrorKind::io, status.string() + ": not a regular file");
         }
-        auto read =
-            read_stanzas(status, token, [&](std::string_view stanza) { builder.add_status_stanza(stanza); });
+        auto read = read_dpkg_status(status, token, builder);
         if (!read) {
-            return read;
+            read = read_stanzas(status, token,
+                                [&](std::string_view stanza) { builder.add_status_stanza(stanza); });
+        }
+        if (!*read) {
+            return std::move(*read);
         }
     }
     std::vector<std::filesystem::path> journal;
