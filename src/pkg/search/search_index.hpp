@@ -92,9 +92,10 @@ public:
                                     std::string_view extra, const std::filesystem::path& file);
 
     /// `base` searched with its records named (as shown) in `masked` hidden, joined in name order with
-    /// `overlay`'s records.
-    /// Both keep their storage. Never fails.
-    static PackageIndex overlaid(PackageIndex base, PackageIndex overlay, std::vector<std::string> masked);
+    /// `overlay`'s records, and the base records named in `installed` shown installed at the version given
+    /// with the name. Both keep their storage. Never fails.
+    static PackageIndex overlaid(PackageIndex base, PackageIndex overlay, std::vector<std::string> masked,
+                                 std::vector<std::pair<std::string, std::string>> installed = {});
 
     /// Maps an index file (read-only); fails with not_found when absent, parse when its header or section
     /// sizes are damaged or of another format version, and invalid_input when its stamps differ from

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <sys/mman.h>
 #include <unistd.h>
+#include <unordered_map>
 #include <unordered_set>
 
 namespace zsyncctl::pkg {
@@ -28,16 +29,23 @@ struct PackageIndex::Overlay {
     PackageIndex index;
     std::vector<std::string> masked_names;
     std::unordered_set<std::string_view> masked;
+    std::vector<std::pair<std::string, std::string>> installed_names;
+    std::unordered_map<std::string_view, std::string_view> installed; // base record -> installed version
 };
 
-PackageIndex PackageIndex::overlaid(PackageIndex base, PackageIndex overlay,
-                                    std::vector<std::string> masked) {
+PackageIndex PackageIndex::overlaid(PackageIndex base, PackageIndex overlay, std::vector<std::string> masked,
+                                    std::vector<std::pair<std::string, std::string>> installed) {
     auto joined = std::make_shared<Overlay>();
     joined->index = std::move(overlay);
     joined->masked_names = std::move(masked);
     joined->masked.reserve(joined->masked_names.size());
     for (const auto& n : joined->masked_names) {
         joined->masked.insert(n);
+    }
+    joined->installed_names = std::move(installed);
+    joined->installed.reserve(joined->installed_names.size());
+    for (const auto& [name, version] : joined->installed_names) {
+        joined->installed.emplace(name, version);
     }
     base.m_overlay = std::move(joined);
     return base;
@@ -95,6 +103,14 @@ std::vector<SearchHit> PackageIndex::search(const SearchQuery& query) const {
     std::uintptr_t dropped = text_base & ~(page - 1);
     for (const auto& r : refs) {
         hits.push_back(r.overlay ? std::move(over[r.record]) : hit_from(r));
+        if (!r.overlay && m_overlay && !m_overlay->installed.empty()) {
+            auto it = m_overlay->installed.find(hits.back().name);
+            if (it != m_overlay->installed.end()) {
+                // The side file is data like any other: sanitized as hit_at sanitizes the record's fields.
+                hits.back().installed = true;
+                hits.back().installed_version = sanitize_index_field(it->second);
+            }
+        }
         if (m_mapped && !r.overlay) {
             auto upto = (text_base + u32_at(m_text_index_off + std::size_t(r.record) * 4)) & ~(page - 1);
             if (upto >= dropped + (std::uintptr_t(256) << 10)) {

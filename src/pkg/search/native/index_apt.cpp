@@ -464,8 +464,8 @@ void AptIndexBuilder::add_status_stanza(std::string_view stanza, bool stable) {
 
 void AptIndexBuilder::add_list_version(std::string_view name, std::string_view arch, std::string_view version,
                                        int priority, int pin, bool has_description, std::string_view summary,
-                                       std::string_view long_text,
-                                       std::span<const std::string_view> provides) {
+                                       std::string_view long_text, std::span<const std::string_view> provides,
+                                       bool in_record) {
     Version v;
     v.version = keep(version);
     v.priority = priority;
@@ -477,6 +477,8 @@ void AptIndexBuilder::add_list_version(std::string_view name, std::string_view a
     for (auto p : provides) {
         v.provides.push_back(keep(p));
     }
+    v.in_record = in_record;
+    v.list_provides = static_cast<std::uint32_t>(v.provides.size());
     add_version(package(name, arch_index(arch)), std::move(v));
 }
 

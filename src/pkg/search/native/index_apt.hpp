@@ -104,10 +104,12 @@ public:
     /// Keeps `storage` (the text of stable stanzas) alive as long as the builder.
     void hold(std::shared_ptr<const void> storage) { m_held.push_back(std::move(storage)); }
     /// A version of a list as finish(aux) saved it (`arch` as stored); replayed before add_status_stanza's
-    /// entries are applied, it gives the same records as the stanzas it came from.
+    /// entries are applied, it gives the same records as the stanzas it came from. `in_record`: it is the
+    /// candidate whose text the lists index's record holds.
     void add_list_version(std::string_view name, std::string_view arch, std::string_view version,
                           int priority, int pin, bool has_description, std::string_view summary,
-                          std::string_view long_text, std::span<const std::string_view> provides);
+                          std::string_view long_text, std::span<const std::string_view> provides,
+                          bool in_record = false);
     /// The names (groups: without ":arch") that dpkg's entries added so far give a current version.
     std::vector<std::string> status_groups() const;
     /// The architectures, native first.
@@ -121,9 +123,19 @@ public:
     /// `save_to` file, written straight there and mapped (PackageIndex::build_saved). Consumes the builder.
     PackageIndex finish_index(std::vector<SourceStamp> stamps, bool with_aux,
                               const std::filesystem::path& save_to = {});
-    /// The index of finish()'s records (the same bytes as PackageIndex::build of them) with `extra` as its
-    /// extra section, built in memory from the builder's text. Consumes the builder.
-    PackageIndex finish_side(std::vector<SourceStamp> stamps, std::string_view extra);
+    /// A record of replayed list versions that dpkg's entries left as the lists index has it: the same
+    /// candidate, text and provided names (see finish_side).
+    struct KeptRecord {
+        std::string_view name;              ///< the record's name (group name, or "name:arch")
+        std::string_view installed_version; ///< dpkg's current version; empty when none
+    };
+    /// The index of finish()'s records (the same bytes as PackageIndex::build of them) with
+    /// extra_of(kept) as its extra section, built in memory from the builder's text. With `kept`, a record
+    /// of replayed versions that equals the lists index's but for its installed state is not built but
+    /// listed there. Consumes the builder.
+    PackageIndex finish_side(std::vector<SourceStamp> stamps,
+                             const std::function<std::string(const std::vector<KeptRecord>&)>& extra_of,
+                             bool keep_unchanged = false);
 
 private:
     static constexpr std::uint32_t k_none = ~std::uint32_t(0);
@@ -137,8 +149,10 @@ private:
         int pin = -1; ///< the first specific pin that matches this version, -1 none
         bool current = false;
         bool has_description = false;
-        bool long_raw = false;       ///< long_text is still the field's continuation lines, not joined
-        std::uint32_t next = k_none; ///< the package's next version (m_versions), in the order added
+        bool long_raw = false;           ///< long_text is still the field's continuation lines, not joined
+        bool in_record = false;          ///< replayed: the lists index's record holds this version's text
+        std::uint32_t list_provides = 0; ///< replayed: how many of `provides` the lists gave
+        std::uint32_t next = k_none;     ///< the package's next version (m_versions), in the order added
     };
     struct Package {
         std::string_view name;
@@ -164,7 +178,8 @@ private:
     // Appends to `into` each of `names` that is not `skip` and not yet in into[from..], in order.
     static void append_unique(std::vector<std::string_view>& into, std::size_t from,
                               std::span<const std::string_view> names, std::string_view skip);
-    std::vector<IndexRecordView> finish_views(std::string* aux, std::vector<std::string_view>& provides);
+    std::vector<IndexRecordView> finish_views(std::string* aux, std::vector<std::string_view>& provides,
+                                              std::vector<KeptRecord>* kept = nullptr);
 
     std::string m_native;
     std::vector<std::string> m_archs;

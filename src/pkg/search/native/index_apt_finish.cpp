@@ -25,7 +25,8 @@ void put_str(std::string& out, std::string_view s) {
 } // namespace
 
 std::vector<IndexRecordView> AptIndexBuilder::finish_views(std::string* aux,
-                                                           std::vector<std::string_view>& provides) {
+                                                           std::vector<std::string_view>& provides,
+                                                           std::vector<KeptRecord>* kept) {
     // dpkg's last word on each package: a current version joins the package's versions at the status
     // file's priority; a version that is not current is never a candidate.
     for (auto& [key, entry] : m_status) {
@@ -118,6 +119,7 @@ std::vector<IndexRecordView> AptIndexBuilder::finish_views(std::string* aux,
     std::vector<IndexRecordView> records;
     records.reserve(order.size());
     std::vector<std::uint32_t> group_offsets;
+    std::vector<std::string_view> list_names;
     for (std::size_t group = 0; group < order.size();) {
         std::size_t group_end = group + 1;
         while (group_end < order.size() &&
@@ -202,6 +204,26 @@ std::vector<IndexRecordView> AptIndexBuilder::finish_views(std::string* aux,
             append_unique(provides, first, m_versions[at].provides, name);
         }
         r.provides = std::span<const std::string_view>(provides.data() + first, provides.size() - first);
+        if (kept != nullptr && c.candidate->in_record) {
+            // The same candidate and text as the lists index's record; the same names too when dpkg added
+            // none: the names the lists alone gave, gathered as the lists build did.
+            bool grown = false; // a name dpkg's entry added (to a list version, or by a version of its own)
+            for (std::uint32_t at = preferred->first; at != k_none && !grown; at = m_versions[at].next) {
+                grown = m_versions[at].provides.size() != m_versions[at].list_provides;
+            }
+            list_names.clear();
+            for (std::uint32_t at = preferred->first; at != k_none && grown; at = m_versions[at].next) {
+                const Version& v = m_versions[at];
+                append_unique(list_names, 0,
+                              std::span<const std::string_view>(v.provides.data(), v.list_provides), name);
+            }
+            if (!grown ||
+                std::equal(list_names.begin(), list_names.end(), r.provides.begin(), r.provides.end())) {
+                provides.resize(first);
+                kept->push_back({r.name, r.installed ? r.installed_version : std::string_view()});
+                continue;
+            }
+        }
         records.push_back(r);
     }
     if (aux != nullptr) {
@@ -234,10 +256,14 @@ std::vector<IndexRecord> AptIndexBuilder::finish(std::string* aux) {
     return records;
 }
 
-PackageIndex AptIndexBuilder::finish_side(std::vector<SourceStamp> stamps, std::string_view extra) {
+PackageIndex
+AptIndexBuilder::finish_side(std::vector<SourceStamp> stamps,
+                             const std::function<std::string(const std::vector<KeptRecord>&)>& extra_of,
+                             bool keep_unchanged) {
     std::vector<std::string_view> provides;
-    std::vector<IndexRecordView> views = finish_views(nullptr, provides);
-    return PackageIndex::build(views, std::move(stamps), extra);
+    std::vector<KeptRecord> kept;
+    std::vector<IndexRecordView> views = finish_views(nullptr, provides, keep_unchanged ? &kept : nullptr);
+    return PackageIndex::build(views, std::move(stamps), extra_of(kept));
 }
 
 PackageIndex AptIndexBuilder::finish_index(std::vector<SourceStamp> stamps, bool with_aux,

@@ -10,6 +10,7 @@
 #include <optional>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <unordered_set>
 
 #include "pkg/search/native/archive_reader.hpp"
 #include "pkg/search/native/index_apt.hpp"
@@ -159,7 +160,7 @@ bool replay_group(const AuxTable& table, const PackageIndex& lists, std::string_
                 return false;
             }
             builder.add_list_version(name, arch, version, priority, pin, (flags & 1) != 0, summary, long_text,
-                                     names);
+                                     names, (flags & 2) != 0);
         }
     }
     return r.ok;
@@ -330,26 +331,59 @@ std::optional<PackageIndex> apt_installed_side(const PackageIndex& lists, AptInd
             return std::nullopt;
         }
     }
-    // Hidden in the lists index: every record a group can have there (the native name, "name:arch").
-    std::vector<std::string> hidden;
-    for (const auto& name : groups) {
-        hidden.push_back(sanitize_index_field(name));
-        for (const auto& arch : status.architectures()) {
-            if (arch != native_arch) {
-                hidden.push_back(sanitize_index_field(name + ":" + arch));
+    // A record dpkg left as the lists index has it but for its installed state is not rebuilt: the side
+    // file names it with its installed version. Every other group's records are hidden in the lists index
+    // (the native name, "name:arch") and rebuilt.
+    std::vector<std::string> archs = status.architectures();
+    auto extra_of = [&](const std::vector<AptIndexBuilder::KeptRecord>& kept) {
+        std::unordered_set<std::string_view> kept_groups;
+        std::vector<std::string> installed;
+        for (const auto& k : kept) {
+            kept_groups.insert(k.name.substr(0, k.name.find(':')));
+            if (!k.installed_version.empty()) {
+                installed.push_back(sanitize_index_field(k.name));
+                installed.emplace_back(k.installed_version);
             }
         }
-    }
-    std::string masked = encode_names(hidden);
-    return status.finish_side(std::move(stamps), masked);
+        std::vector<std::string> hidden;
+        for (const auto& name : groups) {
+            if (kept_groups.count(name) != 0) {
+                continue;
+            }
+            hidden.push_back(sanitize_index_field(name));
+            for (const auto& arch : archs) {
+                if (arch != native_arch) {
+                    hidden.push_back(sanitize_index_field(name + ":" + arch));
+                }
+            }
+        }
+        std::string extra(4, '\0');
+        auto count = static_cast<std::uint32_t>(hidden.size());
+        std::memcpy(extra.data(), &count, 4);
+        return extra + encode_names(hidden) + encode_names(installed);
+    };
+    return status.finish_side(std::move(stamps), extra_of, true);
 }
 
 std::optional<PackageIndex> apt_joined(PackageIndex lists, PackageIndex side) {
-    auto masked = decode_names(side.extra());
-    if (!masked) {
+    // The side section: the count of hidden names, the hidden names, then name and installed version of
+    // each record kept from the lists index.
+    std::string_view extra = side.extra();
+    std::uint32_t hidden = 0;
+    if (extra.size() < 4) {
         return std::nullopt;
     }
-    return PackageIndex::overlaid(std::move(lists), std::move(side), std::move(*masked));
+    std::memcpy(&hidden, extra.data(), 4);
+    auto names = decode_names(extra.substr(4));
+    if (!names || names->size() < hidden || (names->size() - hidden) % 2 != 0) {
+        return std::nullopt;
+    }
+    std::vector<std::pair<std::string, std::string>> installed;
+    for (std::size_t i = hidden; i < names->size(); i += 2) {
+        installed.emplace_back(std::move((*names)[i]), std::move((*names)[i + 1]));
+    }
+    names->resize(hidden);
+    return PackageIndex::overlaid(std::move(lists), std::move(side), std::move(*names), std::move(installed));
 }
 
 util::Result<PackageIndex> apt_index(const util::Root& root, const std::filesystem::path& cache_file,
