@@ -123,6 +123,11 @@ public:
     /// `save_to` file, written straight there and mapped (PackageIndex::build_saved). Consumes the builder.
     PackageIndex finish_index(std::vector<SourceStamp> stamps, bool with_aux,
                               const std::filesystem::path& save_to = {});
+    /// How the text of a replayed version given `in_record` (and no text) is read when its record is
+    /// rebuilt: `fetch(record name, summary, long text)`, false when it cannot be read.
+    void use_record_text(std::function<bool(std::string_view, std::string_view&, std::string_view&)> fetch) {
+        m_record_text = std::move(fetch);
+    }
     /// A record of replayed list versions that dpkg's entries left as the lists index has it: the same
     /// candidate, text and provided names (see finish_side).
     struct KeptRecord {
@@ -132,10 +137,12 @@ public:
     /// The index of finish()'s records (the same bytes as PackageIndex::build of them) with
     /// extra_of(kept) as its extra section, built in memory from the builder's text. With `kept`, a record
     /// of replayed versions that equals the lists index's but for its installed state is not built but
-    /// listed there. Consumes the builder.
-    PackageIndex finish_side(std::vector<SourceStamp> stamps,
-                             const std::function<std::string(const std::vector<KeptRecord>&)>& extra_of,
-                             bool keep_unchanged = false);
+    /// listed there. nullopt when a rebuilt record's text could not be read (use_record_text). Consumes
+    /// the builder.
+    std::optional<PackageIndex>
+    finish_side(std::vector<SourceStamp> stamps,
+                const std::function<std::string(const std::vector<KeptRecord>&)>& extra_of,
+                bool keep_unchanged = false);
 
 private:
     static constexpr std::uint32_t k_none = ~std::uint32_t(0);
@@ -189,6 +196,8 @@ private:
     int m_status_priority = 100;
     std::vector<std::unique_ptr<char[]>> m_chunks;
     std::vector<std::shared_ptr<const void>> m_held; // the text of stable stanzas
+    std::function<bool(std::string_view, std::string_view&, std::string_view&)> m_record_text;
+    bool m_text_missing = false; // a record_text fetch failed
     char* m_at = nullptr;
     std::size_t m_left = 0;
     std::string m_scratch;

@@ -224,6 +224,9 @@ std::vector<IndexRecordView> AptIndexBuilder::finish_views(std::string* aux,
                 continue;
             }
         }
+        if (c.candidate->in_record && m_record_text && !m_record_text(r.name, r.summary, r.long_text)) {
+            m_text_missing = true;
+        }
         records.push_back(r);
     }
     if (aux != nullptr) {
@@ -256,13 +259,16 @@ std::vector<IndexRecord> AptIndexBuilder::finish(std::string* aux) {
     return records;
 }
 
-PackageIndex
+std::optional<PackageIndex>
 AptIndexBuilder::finish_side(std::vector<SourceStamp> stamps,
                              const std::function<std::string(const std::vector<KeptRecord>&)>& extra_of,
                              bool keep_unchanged) {
     std::vector<std::string_view> provides;
     std::vector<KeptRecord> kept;
     std::vector<IndexRecordView> views = finish_views(nullptr, provides, keep_unchanged ? &kept : nullptr);
+    if (m_text_missing) {
+        return std::nullopt;
+    }
     return PackageIndex::build(views, std::move(stamps), extra_of(kept));
 }
 

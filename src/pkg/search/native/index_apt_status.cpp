@@ -119,8 +119,8 @@ private:
 
 // Replays group `name`'s list versions into `builder`; false when the section or the index is damaged.
 // The replayed text points into `lists` (mapped) and its extra section; the builder keeps its own copy.
-bool replay_group(const AuxTable& table, const PackageIndex& lists, std::string_view name,
-                  std::string_view native, AptIndexBuilder& builder, std::vector<std::string_view>& names) {
+bool replay_group(const AuxTable& table, std::string_view name, AptIndexBuilder& builder,
+                  std::vector<std::string_view>& names) {
     auto found = table.find(name);
     if (!found) {
         return true; // only dpkg knows it
@@ -137,17 +137,9 @@ bool replay_group(const AuxTable& table, const PackageIndex& lists, std::string_
             char flags = r.byte();
             std::string_view summary;
             std::string_view long_text;
-            if ((flags & 2) != 0) {
-                // The candidate's text is its record's in the lists index (its long text as searched).
-                std::string record(name);
-                if (arch != native) {
-                    record += ':';
-                    record += arch;
-                }
-                if (!lists.record_text(sanitize_index_field(record), summary, long_text)) {
-                    return false;
-                }
-            } else if ((flags & 1) != 0) {
+            // The candidate's text is its record's in the lists index, read only if that record is rebuilt
+            // (AptIndexBuilder::use_record_text).
+            if ((flags & 2) == 0 && (flags & 1) != 0) {
                 summary = r.str();
                 long_text = r.str();
             }
@@ -327,7 +319,7 @@ std::optional<PackageIndex> apt_installed_side(const PackageIndex& lists, AptInd
     }
     std::vector<std::string_view> names;
     for (const auto& name : groups) {
-        if (!replay_group(table, lists, name, native_arch, status, names)) {
+        if (!replay_group(table, name, status, names)) {
             return std::nullopt;
         }
     }
@@ -362,6 +354,10 @@ std::optional<PackageIndex> apt_installed_side(const PackageIndex& lists, AptInd
         std::memcpy(extra.data(), &count, 4);
         return extra + encode_names(hidden) + encode_names(installed);
     };
+    status.use_record_text(
+        [&](std::string_view record, std::string_view& summary, std::string_view& long_text) {
+            return lists.record_text(sanitize_index_field(record), summary, long_text);
+        });
     return status.finish_side(std::move(stamps), extra_of, true);
 }
 
