@@ -199,11 +199,11 @@ std::optional<util::Result<void>> read_dpkg_status(const std::filesystem::path& 
         return util::Result<void>(
             util::fail(util::ErrorKind::parse, status.string() + ": more than 1 GiB of text"));
     }
-    auto buffer = std::make_shared<std::string>();
-    buffer->resize(size);
+    // Not zero-filled first: read(2) writes every byte used.
+    std::shared_ptr<char[]> buffer(new char[size]);
     std::size_t have = 0;
     while (have < size) { // a file that shrank meanwhile is read as far as it goes
-        ssize_t n = ::read(fd.get(), buffer->data() + have, size - have);
+        ssize_t n = ::read(fd.get(), buffer.get() + have, size - have);
         if (n < 0 && errno == EINTR) {
             continue;
         }
@@ -215,8 +215,7 @@ std::optional<util::Result<void>> read_dpkg_status(const std::filesystem::path& 
         }
         have += static_cast<std::size_t>(n);
     }
-    buffer->resize(have);
-    std::string_view text = *buffer;
+    std::string_view text(buffer.get(), have);
     if (looks_compressed(status, text.substr(0, 16))) {
         return std::nullopt;
     }
