@@ -127,6 +127,20 @@ void append_folded(std::string& out, std::string_view text) {
     }
 }
 
+IndexRecord to_record(const IndexRecordView& view) {
+    IndexRecord r;
+    r.name = view.name;
+    r.version = view.version;
+    r.summary = view.summary;
+    r.long_text = view.long_text;
+    r.installed = view.installed;
+    r.installed_version = view.installed_version;
+    r.candidate = view.candidate;
+    r.provides.assign(view.provides.begin(), view.provides.end());
+    r.kind = view.kind;
+    return r;
+}
+
 std::vector<SourceStamp> stamp_files(const std::vector<std::filesystem::path>& files) {
     std::vector<SourceStamp> stamps;
     stamps.reserve(files.size());
@@ -302,14 +316,14 @@ util::Result<PackageIndex> PackageIndex::from_view(std::shared_ptr<const void> s
     PackageIndex index;
     index.m_storage = std::move(storage);
     index.m_bytes = d;
-    index.m_count = count;
-    index.m_text_off = pos;
-    index.m_hay_off = pos + text_size;
-    index.m_hay_size = hay_size;
-    index.m_text_index_off = index.m_hay_off + hay_size;
-    index.m_hay_index_off = index.m_text_index_off + count * 4;
-    index.m_installed_off = index.m_hay_index_off + count * 4;
-    index.m_extra_off = index.m_installed_off + count;
+    index.m_at.count = count;
+    index.m_at.text_off = pos;
+    index.m_at.hay_off = pos + text_size;
+    index.m_at.hay_size = hay_size;
+    index.m_at.text_index_off = index.m_at.hay_off + hay_size;
+    index.m_at.hay_index_off = index.m_at.text_index_off + count * 4;
+    index.m_at.installed_off = index.m_at.hay_index_off + count * 4;
+    index.m_at.extra_off = index.m_at.installed_off + count;
     return index;
 }
 
@@ -361,8 +375,8 @@ std::uint32_t PackageIndex::u32_at(std::size_t offset) const {
 }
 
 bool PackageIndex::hit_at(std::size_t record, SearchHit& hit) const {
-    std::string_view text = m_bytes.substr(m_text_off, m_hay_off - m_text_off);
-    std::size_t pos = u32_at(m_text_index_off + record * 4);
+    std::string_view text = m_bytes.substr(m_at.text_off, m_at.hay_off - m_at.text_off);
+    std::size_t pos = u32_at(m_at.text_index_off + record * 4);
     if (pos >= text.size()) {
         return false; // a damaged offset
     }
@@ -381,7 +395,7 @@ bool PackageIndex::hit_at(std::size_t record, SearchHit& hit) const {
     hit.name = sanitize_index_field(name);
     hit.version = sanitize_index_field(version);
     hit.description = sanitize_index_field(summary);
-    hit.installed = m_bytes[m_installed_off + record] != '\0';
+    hit.installed = m_bytes[m_at.installed_off + record] != '\0';
     hit.installed_version = sanitize_index_field(installed_version);
     hit.candidate = sanitize_index_field(candidate);
     hit.kind = sanitize_index_field(kind);
@@ -389,9 +403,9 @@ bool PackageIndex::hit_at(std::size_t record, SearchHit& hit) const {
 }
 
 std::size_t PackageIndex::record_for_hay_offset(std::size_t offset) const {
-    const char* base = m_bytes.data() + m_hay_index_off;
+    const char* base = m_bytes.data() + m_at.hay_index_off;
     std::size_t lo = 0;
-    std::size_t hi = m_count;
+    std::size_t hi = m_at.count;
     while (hi - lo > 1) {
         std::size_t mid = lo + (hi - lo) / 2;
         std::uint32_t v = 0;
@@ -407,7 +421,7 @@ std::size_t PackageIndex::record_for_hay_offset(std::size_t offset) const {
 
 void PackageIndex::search_refs(const SearchQuery& query,
                                const std::function<bool(const HitRef&)>& emit) const {
-    if (m_count == 0 || query.text.empty()) {
+    if (m_at.count == 0 || query.text.empty()) {
         return;
     }
     std::string needle;
@@ -423,8 +437,8 @@ void PackageIndex::search_refs(const SearchQuery& query,
     } else {
         append_lower(needle, query.text);
     }
-    const char* hay = m_bytes.data() + m_hay_off;
-    std::size_t text_size = m_hay_off - m_text_off;
+    const char* hay = m_bytes.data() + m_at.hay_off;
+    std::size_t text_size = m_at.hay_off - m_at.text_off;
     // A mapped haystack is let go of behind the scan (its clean file pages are dropped from this process,
     // the page cache keeps them), so a search costs a few MiB of resident memory, not the whole index.
     static const auto page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
@@ -437,23 +451,24 @@ void PackageIndex::search_refs(const SearchQuery& query,
         }
     };
     std::size_t pos = 0;
-    while (pos < m_hay_size) {
+    while (pos < m_at.hay_size) {
         drop_behind(pos);
-        const void* found = ::memmem(hay + pos, m_hay_size - pos, needle.data(), needle.size());
+        const void* found = ::memmem(hay + pos, m_at.hay_size - pos, needle.data(), needle.size());
         if (found == nullptr) {
             break;
         }
         std::size_t at = static_cast<std::size_t>(static_cast<const char*>(found) - hay);
         std::size_t record = record_for_hay_offset(at);
-        std::size_t start = u32_at(m_hay_index_off + record * 4);
-        std::size_t next = record + 1 < m_count ? u32_at(m_hay_index_off + (record + 1) * 4) : m_hay_size;
+        std::size_t start = u32_at(m_at.hay_index_off + record * 4);
+        std::size_t next =
+            record + 1 < m_at.count ? u32_at(m_at.hay_index_off + (record + 1) * 4) : m_at.hay_size;
         // The record's bounds as the file states them: a damaged index (offsets out of order or out of
         // the haystack) ends the search with what was found.
-        if (start > at || next <= at || next > m_hay_size || hay[start] != k_record_start) {
+        if (start > at || next <= at || next > m_at.hay_size || hay[start] != k_record_start) {
             break;
         }
         // A damaged text offset: the record is skipped (hit_from could not read it).
-        if (u32_at(m_text_index_off + record * 4) < text_size) {
+        if (u32_at(m_at.text_index_off + record * 4) < text_size) {
             HitRef ref;
             ref.record = static_cast<std::uint32_t>(record);
             // The first occurrence in a record comes from its name or description when they match at
@@ -481,14 +496,14 @@ SearchHit PackageIndex::hit_from(const HitRef& ref) const {
     (void)hit_at(ref.record, hit);
     if (ref.reason_len != 0) {
         hit.match_reason = "provides " + sanitize_index_field(std::string_view(
-                                             m_bytes.data() + m_hay_off + ref.reason_at, ref.reason_len));
+                                             m_bytes.data() + m_at.hay_off + ref.reason_at, ref.reason_len));
     }
     return hit;
 }
 
 std::string PackageIndex::shown_name(std::size_t record) const {
-    std::string_view text = m_bytes.substr(m_text_off, m_hay_off - m_text_off);
-    return sanitize_index_field(cstr_at(text, u32_at(m_text_index_off + record * 4)));
+    std::string_view text = m_bytes.substr(m_at.text_off, m_at.hay_off - m_at.text_off);
+    return sanitize_index_field(cstr_at(text, u32_at(m_at.text_index_off + record * 4)));
 }
 
 util::Result<std::filesystem::path> index_path(std::string_view manager,

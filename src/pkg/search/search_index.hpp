@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "pkg/search/search_index_format.hpp"
 #include "pkg/search/search_types.hpp"
 #include "util/result.hpp"
 
@@ -41,6 +42,9 @@ struct IndexRecordView {
     std::span<const std::string_view> provides{}; ///< IndexRecord::provides
     std::string_view kind{};
 };
+
+/// The record `view` refers to, with its own copy of every field. Never fails.
+IndexRecord to_record(const IndexRecordView& view);
 
 /// `text` made safe to store and show: invalid UTF-8 becomes U+FFFD; escape sequences (ESC and C1 CSI/OSC/
 /// DCS/APC/PM/SOS with their parameters or strings), other C0/C1 controls, DEL and the bidi controls
@@ -132,7 +136,7 @@ public:
     std::vector<SearchHit> search(const SearchQuery& query) const;
 
     /// The opaque section given to build() (empty for none); points into the index's bytes.
-    std::string_view extra() const { return m_bytes.substr(std::min(m_extra_off, m_bytes.size())); }
+    std::string_view extra() const { return m_bytes.substr(std::min(m_at.extra_off, m_bytes.size())); }
 
     /// The displayed summary and the case-folded long text (as searched; folding it again changes
     /// nothing) of the record named `name`, pointing into the index's bytes; false when there is none.
@@ -140,7 +144,7 @@ public:
     bool record_text(std::string_view name, std::string_view& summary, std::string_view& folded_long) const;
 
     /// Number of records (of the base index, for an overlaid one).
-    std::size_t size() const { return m_count; }
+    std::size_t size() const { return m_at.count; }
     /// Size of the serialized form in bytes.
     std::size_t bytes() const { return m_bytes.size(); }
 
@@ -173,15 +177,8 @@ private:
 
     std::shared_ptr<const void> m_storage; // owns the bytes: a std::string or a file mapping
     std::string_view m_bytes;
-    bool m_mapped = false; // m_bytes is a private read-only file mapping
-    std::size_t m_count = 0;
-    std::size_t m_text_off = 0;
-    std::size_t m_hay_off = 0;
-    std::size_t m_hay_size = 0;
-    std::size_t m_text_index_off = 0;
-    std::size_t m_hay_index_off = 0;
-    std::size_t m_installed_off = 0;
-    std::size_t m_extra_off = 0;
+    bool m_mapped = false;                    // m_bytes is a private read-only file mapping
+    index_format::Layout m_at;                // where the sections are in m_bytes
     std::shared_ptr<const Overlay> m_overlay; // overlaid(): the joined index and the hidden groups
 };
 

@@ -99,7 +99,7 @@ std::vector<SearchHit> PackageIndex::search(const SearchQuery& query) const {
     // The hits copy their text out of the index, in record order: a mapped text section is let go of
     // behind them, like the haystack during the scan (31k hits touch most of its pages).
     static const auto page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
-    auto text_base = reinterpret_cast<std::uintptr_t>(m_bytes.data() + m_text_off);
+    auto text_base = reinterpret_cast<std::uintptr_t>(m_bytes.data() + m_at.text_off);
     std::uintptr_t dropped = text_base & ~(page - 1);
     for (const auto& r : refs) {
         hits.push_back(r.overlay ? std::move(over[r.record]) : hit_from(r));
@@ -112,7 +112,7 @@ std::vector<SearchHit> PackageIndex::search(const SearchQuery& query) const {
             }
         }
         if (m_mapped && !r.overlay) {
-            auto upto = (text_base + u32_at(m_text_index_off + std::size_t(r.record) * 4)) & ~(page - 1);
+            auto upto = (text_base + u32_at(m_at.text_index_off + std::size_t(r.record) * 4)) & ~(page - 1);
             if (upto >= dropped + (std::uintptr_t(256) << 10)) {
                 (void)::madvise(reinterpret_cast<void*>(dropped), upto - dropped, MADV_DONTNEED);
                 dropped = upto;
@@ -124,16 +124,16 @@ std::vector<SearchHit> PackageIndex::search(const SearchQuery& query) const {
 
 bool PackageIndex::record_text(std::string_view name, std::string_view& summary,
                                std::string_view& folded_long) const {
-    if (m_count == 0 || m_hay_off < m_text_off || m_hay_off > m_bytes.size()) {
+    if (m_at.count == 0 || m_at.hay_off < m_at.text_off || m_at.hay_off > m_bytes.size()) {
         return false;
     }
-    std::string_view text = m_bytes.substr(m_text_off, m_hay_off - m_text_off);
+    std::string_view text = m_bytes.substr(m_at.text_off, m_at.hay_off - m_at.text_off);
     auto name_at = [&](std::size_t record) {
-        return cstr_in(text, u32_at(m_text_index_off + record * 4));
+        return cstr_in(text, u32_at(m_at.text_index_off + record * 4));
     };
     // The records are sorted by name (a damaged index only makes the search miss).
     std::size_t lo = 0;
-    std::size_t hi = m_count;
+    std::size_t hi = m_at.count;
     while (lo < hi) {
         std::size_t mid = lo + (hi - lo) / 2;
         if (name_at(mid) < name) {
@@ -142,20 +142,20 @@ bool PackageIndex::record_text(std::string_view name, std::string_view& summary,
             hi = mid;
         }
     }
-    if (lo >= m_count || name_at(lo) != name) {
+    if (lo >= m_at.count || name_at(lo) != name) {
         return false;
     }
-    std::size_t pos = u32_at(m_text_index_off + lo * 4);
+    std::size_t pos = u32_at(m_at.text_index_off + lo * 4);
     for (int field = 0; field < 2; ++field) { // name, version
         pos += cstr_in(text, pos).size() + 1;
     }
     summary = cstr_in(text, pos);
-    std::size_t start = u32_at(m_hay_index_off + lo * 4);
-    std::size_t next = lo + 1 < m_count ? u32_at(m_hay_index_off + (lo + 1) * 4) : m_hay_size;
-    if (start >= next || next > m_hay_size) {
+    std::size_t start = u32_at(m_at.hay_index_off + lo * 4);
+    std::size_t next = lo + 1 < m_at.count ? u32_at(m_at.hay_index_off + (lo + 1) * 4) : m_at.hay_size;
+    if (start >= next || next > m_at.hay_size) {
         return false;
     }
-    std::string_view rec(m_bytes.data() + m_hay_off + start, next - start);
+    std::string_view rec(m_bytes.data() + m_at.hay_off + start, next - start);
     std::size_t name_end = rec.find(k_name_end);
     if (name_end == std::string_view::npos) {
         return false;

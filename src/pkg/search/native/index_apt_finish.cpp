@@ -245,16 +245,7 @@ std::vector<IndexRecord> AptIndexBuilder::finish(std::string* aux) {
     std::vector<IndexRecord> records;
     records.reserve(views.size());
     for (const auto& v : views) {
-        IndexRecord r;
-        r.name = v.name;
-        r.version = v.version;
-        r.summary = v.summary;
-        r.long_text = v.long_text;
-        r.installed = v.installed;
-        r.installed_version = v.installed_version;
-        r.candidate = v.candidate;
-        r.provides.assign(v.provides.begin(), v.provides.end());
-        records.push_back(std::move(r));
+        records.push_back(to_record(v));
     }
     return records;
 }
