@@ -359,7 +359,10 @@ util::Result<void> PackageIndex::save_checked(const std::filesystem::path& file)
             part.remove_prefix(static_cast<std::size_t>(n));
         }
     }
-    // No fsync (it cost more than the rest of a status-change search): the checksum stands for it.
+    // No fsync (it cost more than the rest of a status-change search): the checksum stands for it. The old
+    // file goes first: renamed over it, ext4 (auto_da_alloc) would flush the new one's data as fsync does;
+    // meanwhile a reader finds no file and builds its own.
+    (void)::unlink(file.c_str());
     if (::close(fd.release()) != 0 || ::rename(tmp.c_str(), file.c_str()) != 0) {
         int err = errno;
         ::unlink(tmp.c_str());
