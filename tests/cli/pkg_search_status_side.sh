@@ -91,6 +91,40 @@ for r in sorted(json.load(sys.stdin)["results"], key=lambda r: r["name"]):
     print(r["name"], r["installed_version"] or "(none)", r["candidate"] or "(none)", r["description"])')
 [ "$nocache" = "$(cat "$T/got.remove")" ] && ok || fail "--no-cache differs from the cached search"
 
+# The installed state is refreshed from dpkg's database and the lists index alone: with every list replaced by
+# garbage of the same size and mtime (the index's stamps still hold), a dpkg change must still give apt's
+# answer, taken from apt-cache once the lists are back.
+"${DPKG[@]}" -i "$T/repo/zs-c_1.0_all.deb" >>"$T/dpkg.log" 2>&1 || fail "dpkg -i zs-c: $(tail -3 "$T/dpkg.log")"
+mkdir -p "$T/lists.keep"
+cp -p "$R"/var/lib/apt/lists/*Packages* "$T/lists.keep/" || fail "no lists to hide"
+for l in "$R"/var/lib/apt/lists/*Packages*; do
+    n=$(stat -c %s "$l")
+    head -c "$n" /dev/zero | tr '\0' 'x' >"$l"
+    touch -r "$T/lists.keep/$(basename "$l")" "$l"
+done
+run_z --root "$R" --json pkg search zsside -m apt
+hidden=$(printf '%s' "$OUT" | python3 -c '
+import json, sys
+for r in sorted(json.load(sys.stdin)["results"], key=lambda r: r["name"]):
+    print(r["name"], r["installed_version"] or "(none)", r["candidate"] or "(none)", r["description"])')
+cp -p "$T/lists.keep/"* "$R/var/lib/apt/lists/"
+check lists_back
+expect_contains "$(cat "$T/got.lists_back")" "zs-c 1.0 1.0 zsside charlie" "zs-c installed"
+[ -n "$hidden" ] && [ "$hidden" = "$(cat "$T/got.lists_back")" ] && ok ||
+    fail "with the lists hidden, the status refresh gave: $hidden"
+[ "$(stat_of "$IDX")" = "$main_before" ] && ok || fail "lists hidden: the lists index was rewritten"
+
+# A side file a crash left torn (its size right, a block of a record's text zeroed) is refused and rebuilt,
+# never misread.
+"${DPKG[@]}" -r zs-c >>"$T/dpkg.log" 2>&1 || fail "dpkg -r zs-c: $(tail -3 "$T/dpkg.log")"
+check torn_before
+at=$(grep -obUa 'zsside bravo two' "$IDX.status" | head -1 | cut -d: -f1)
+[ -n "$at" ] && ok || fail "no text of zs-b in the side file"
+dd if=/dev/zero of="$IDX.status" bs=1 seek="${at:-0}" count=16 conv=notrunc status=none
+check torn
+[ "$(cat "$T/got.torn")" = "$(cat "$T/got.torn_before")" ] && ok || fail "a torn side file changed the results"
+grep -qa 'zsside bravo two' "$IDX.status" && ok || fail "the torn side file was not rebuilt"
+
 # A damaged side file is refused and rebuilt, never misread.
 printf 'garbage' >"$IDX.status"
 run_z --root "$R" --json pkg search zsside -m apt

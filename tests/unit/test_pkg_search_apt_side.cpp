@@ -139,3 +139,31 @@ TEST_CASE("a damaged versions section or side index is refused or searched witho
     CHECK_FALSE(
         apt_joined(b.lists, PackageIndex::build({}, {}, std::string("\xff\xff\xff\x7f", 4))).has_value());
 }
+
+TEST_CASE("a record dpkg leaves as the lists have it is kept from the lists index, shown installed") {
+    // keep: installed at an older list version, its record unchanged; grow: the installed version provides
+    // a name the list's does not, so its record changes and is rebuilt in the side index.
+    std::string packages = "Package: keep\nVersion: 1.0\nDescription: zq keep one\n\n"
+                           "Package: keep\nVersion: 2.0\nDescription: zq keep two\n\n"
+                           "Package: grow\nVersion: 1.0\nProvides: zq-a\nDescription: zq grow\n\n"
+                           "Package: same\nVersion: 1.0\nProvides: zq-s\nDescription: zq same\n\n";
+    std::string status =
+        "Package: keep\nStatus: install ok installed\nVersion: 1.0\nDescription: zq keep one\n\n"
+        "Package: grow\nStatus: install ok installed\nVersion: 1.0\nProvides: zq-a, zq-b\n"
+        "Description: zq grow\n\n"
+        "Package: same\nStatus: install ok installed\nVersion: 1.0\nProvides: zq-s\n"
+        "Description: zq same\n\n";
+    Built b = build_both(packages, status, {"amd64"});
+    REQUIRE(b.joined.has_value());
+    for (const char* q : {"zq", "zq-b", "zq-s", "keep", "grow", "same"}) {
+        CAPTURE(q);
+        SearchQuery query{q, MatchMode::substring, 0};
+        CHECK(describe(b.joined->search(query)) == describe(b.whole.search(query)));
+    }
+    CHECK(describe(b.joined->search({"keep", MatchMode::exact, 0})) == "keep 2.0 1.0 2.0 i zq keep two \n");
+    AptIndexBuilder dpkg("amd64", {"amd64"});
+    feed(status, [&](std::string_view st) { dpkg.add_status_stanza(st); });
+    auto side = apt_installed_side(b.lists, dpkg, "amd64", {});
+    REQUIRE(side.has_value());
+    CHECK(side->size() == 1); // grow only: keep and same are the lists index's records
+}

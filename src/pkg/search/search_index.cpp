@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <functional>
 #include <locale.h>
+#include <random>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -33,6 +34,23 @@ bool get(std::string_view data, std::size_t& pos, T& value) {
     std::memcpy(&value, data.data() + pos, sizeof(T));
     pos += sizeof(T);
     return true;
+}
+
+// save_checked()'s checksum: 8 bytes at a time through a multiply-xorshift mix (not cryptographic: it
+// tells a torn or zero-filled write from the bytes written, not a forgery).
+std::uint64_t checksum(std::string_view d) {
+    std::uint64_t h = 0x9e3779b97f4a7c15ULL ^ d.size();
+    std::size_t i = 0;
+    for (; i + 8 <= d.size(); i += 8) {
+        std::uint64_t w = 0;
+        std::memcpy(&w, d.data() + i, 8);
+        h = (h ^ w) * 0xff51afd7ed558ccdULL;
+        h ^= h >> 32;
+    }
+    std::uint64_t w = 0;
+    std::memcpy(&w, d.data() + i, d.size() - i);
+    h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
+    return h ^ (h >> 29);
 }
 
 char lower(char c) {
@@ -109,6 +127,20 @@ void append_folded(std::string& out, std::string_view text) {
     }
 }
 
+IndexRecord to_record(const IndexRecordView& view) {
+    IndexRecord r;
+    r.name = view.name;
+    r.version = view.version;
+    r.summary = view.summary;
+    r.long_text = view.long_text;
+    r.installed = view.installed;
+    r.installed_version = view.installed_version;
+    r.candidate = view.candidate;
+    r.provides.assign(view.provides.begin(), view.provides.end());
+    r.kind = view.kind;
+    return r;
+}
+
 std::vector<SourceStamp> stamp_files(const std::vector<std::filesystem::path>& files) {
     std::vector<SourceStamp> stamps;
     stamps.reserve(files.size());
@@ -163,6 +195,16 @@ struct Mapping {
 
 util::Result<PackageIndex> PackageIndex::load(const std::filesystem::path& file,
                                               const std::vector<SourceStamp>& expected) {
+    return load_file(file, expected, false);
+}
+
+util::Result<PackageIndex> PackageIndex::load_checked(const std::filesystem::path& file,
+                                                      const std::vector<SourceStamp>& expected) {
+    return load_file(file, expected, true);
+}
+
+util::Result<PackageIndex> PackageIndex::load_file(const std::filesystem::path& file,
+                                                   const std::vector<SourceStamp>& expected, bool checked) {
     // Mapped, not read: a warm search touches the haystack and the records it hits, nothing else.
     // O_NONBLOCK: a FIFO planted where the index belongs must not block the open; it is then refused.
     int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
@@ -179,20 +221,32 @@ util::Result<PackageIndex> PackageIndex::load(const std::filesystem::path& file,
         ::close(fd);
         return util::fail(util::ErrorKind::parse, file.string() + ": damaged search index");
     }
-    auto index = mapped(fd, size, expected, file.string());
+    auto index = mapped(fd, size, expected, file.string(), checked);
     ::close(fd);
     return index;
 }
 
 util::Result<PackageIndex> PackageIndex::mapped(int fd, std::size_t size,
                                                 const std::vector<SourceStamp>& expected,
-                                                std::string_view name) {
+                                                std::string_view name, bool checked) {
     void* address = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
     if (address == MAP_FAILED) {
         return util::fail(util::errno_error(std::string(name), errno));
     }
     auto mapping = std::make_shared<const Mapping>(address, size);
     std::string_view bytes(static_cast<const char*>(address), size);
+    if (checked) {
+        std::uint64_t sum = 0;
+        if (size < sizeof(sum)) {
+            return util::fail(util::ErrorKind::parse, std::string(name) + ": damaged search index");
+        }
+        std::memcpy(&sum, bytes.data() + size - sizeof(sum), sizeof(sum));
+        bytes.remove_suffix(sizeof(sum));
+        if (checksum(bytes) != sum) {
+            return util::fail(util::ErrorKind::parse,
+                              std::string(name) + ": damaged search index (checksum)");
+        }
+    }
     auto index = from_view(std::move(mapping), bytes, expected, name);
     if (index) {
         index->m_mapped = true;
@@ -262,19 +316,59 @@ util::Result<PackageIndex> PackageIndex::from_view(std::shared_ptr<const void> s
     PackageIndex index;
     index.m_storage = std::move(storage);
     index.m_bytes = d;
-    index.m_count = count;
-    index.m_text_off = pos;
-    index.m_hay_off = pos + text_size;
-    index.m_hay_size = hay_size;
-    index.m_text_index_off = index.m_hay_off + hay_size;
-    index.m_hay_index_off = index.m_text_index_off + count * 4;
-    index.m_installed_off = index.m_hay_index_off + count * 4;
-    index.m_extra_off = index.m_installed_off + count;
+    index.m_at.count = count;
+    index.m_at.text_off = pos;
+    index.m_at.hay_off = pos + text_size;
+    index.m_at.hay_size = hay_size;
+    index.m_at.text_index_off = index.m_at.hay_off + hay_size;
+    index.m_at.hay_index_off = index.m_at.text_index_off + count * 4;
+    index.m_at.installed_off = index.m_at.hay_index_off + count * 4;
+    index.m_at.extra_off = index.m_at.installed_off + count;
     return index;
 }
 
 util::Result<void> PackageIndex::save(const std::filesystem::path& file) const {
     return util::write_file_atomic(file, m_bytes);
+}
+
+util::Result<void> PackageIndex::save_checked(const std::filesystem::path& file) const {
+    std::error_code ec;
+    if (file.has_parent_path()) {
+        std::filesystem::create_directories(file.parent_path(), ec);
+    }
+    std::random_device rd;
+    std::string tmp = file.string() + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(rd());
+    util::UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+    if (fd.get() < 0) {
+        return util::fail(util::errno_error(tmp, errno));
+    }
+    std::uint64_t sum = checksum(m_bytes);
+    char trailer[sizeof(sum)];
+    std::memcpy(trailer, &sum, sizeof(sum));
+    for (std::string_view part : {m_bytes, std::string_view(trailer, sizeof(trailer))}) {
+        while (!part.empty()) {
+            ssize_t n = ::write(fd.get(), part.data(), part.size());
+            if (n < 0 && errno == EINTR) {
+                continue;
+            }
+            if (n <= 0) {
+                int err = n < 0 ? errno : EIO;
+                ::unlink(tmp.c_str());
+                return util::fail(util::errno_error(tmp, err));
+            }
+            part.remove_prefix(static_cast<std::size_t>(n));
+        }
+    }
+    // No fsync (it cost more than the rest of a status-change search): the checksum stands for it. The old
+    // file goes first: renamed over it, ext4 (auto_da_alloc) would flush the new one's data as fsync does;
+    // meanwhile a reader finds no file and builds its own.
+    (void)::unlink(file.c_str());
+    if (::close(fd.release()) != 0 || ::rename(tmp.c_str(), file.c_str()) != 0) {
+        int err = errno;
+        ::unlink(tmp.c_str());
+        return util::fail(util::errno_error(file.string(), err));
+    }
+    return util::ok();
 }
 
 std::uint32_t PackageIndex::u32_at(std::size_t offset) const {
@@ -284,8 +378,8 @@ std::uint32_t PackageIndex::u32_at(std::size_t offset) const {
 }
 
 bool PackageIndex::hit_at(std::size_t record, SearchHit& hit) const {
-    std::string_view text = m_bytes.substr(m_text_off, m_hay_off - m_text_off);
-    std::size_t pos = u32_at(m_text_index_off + record * 4);
+    std::string_view text = m_bytes.substr(m_at.text_off, m_at.hay_off - m_at.text_off);
+    std::size_t pos = u32_at(m_at.text_index_off + record * 4);
     if (pos >= text.size()) {
         return false; // a damaged offset
     }
@@ -304,7 +398,7 @@ bool PackageIndex::hit_at(std::size_t record, SearchHit& hit) const {
     hit.name = sanitize_index_field(name);
     hit.version = sanitize_index_field(version);
     hit.description = sanitize_index_field(summary);
-    hit.installed = m_bytes[m_installed_off + record] != '\0';
+    hit.installed = m_bytes[m_at.installed_off + record] != '\0';
     hit.installed_version = sanitize_index_field(installed_version);
     hit.candidate = sanitize_index_field(candidate);
     hit.kind = sanitize_index_field(kind);
@@ -312,9 +406,9 @@ bool PackageIndex::hit_at(std::size_t record, SearchHit& hit) const {
 }
 
 std::size_t PackageIndex::record_for_hay_offset(std::size_t offset) const {
-    const char* base = m_bytes.data() + m_hay_index_off;
+    const char* base = m_bytes.data() + m_at.hay_index_off;
     std::size_t lo = 0;
-    std::size_t hi = m_count;
+    std::size_t hi = m_at.count;
     while (hi - lo > 1) {
         std::size_t mid = lo + (hi - lo) / 2;
         std::uint32_t v = 0;
@@ -330,7 +424,7 @@ std::size_t PackageIndex::record_for_hay_offset(std::size_t offset) const {
 
 void PackageIndex::search_refs(const SearchQuery& query,
                                const std::function<bool(const HitRef&)>& emit) const {
-    if (m_count == 0 || query.text.empty()) {
+    if (m_at.count == 0 || query.text.empty()) {
         return;
     }
     std::string needle;
@@ -346,8 +440,8 @@ void PackageIndex::search_refs(const SearchQuery& query,
     } else {
         append_lower(needle, query.text);
     }
-    const char* hay = m_bytes.data() + m_hay_off;
-    std::size_t text_size = m_hay_off - m_text_off;
+    const char* hay = m_bytes.data() + m_at.hay_off;
+    std::size_t text_size = m_at.hay_off - m_at.text_off;
     // A mapped haystack is let go of behind the scan (its clean file pages are dropped from this process,
     // the page cache keeps them), so a search costs a few MiB of resident memory, not the whole index.
     static const auto page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
@@ -360,23 +454,24 @@ void PackageIndex::search_refs(const SearchQuery& query,
         }
     };
     std::size_t pos = 0;
-    while (pos < m_hay_size) {
+    while (pos < m_at.hay_size) {
         drop_behind(pos);
-        const void* found = ::memmem(hay + pos, m_hay_size - pos, needle.data(), needle.size());
+        const void* found = ::memmem(hay + pos, m_at.hay_size - pos, needle.data(), needle.size());
         if (found == nullptr) {
             break;
         }
         std::size_t at = static_cast<std::size_t>(static_cast<const char*>(found) - hay);
         std::size_t record = record_for_hay_offset(at);
-        std::size_t start = u32_at(m_hay_index_off + record * 4);
-        std::size_t next = record + 1 < m_count ? u32_at(m_hay_index_off + (record + 1) * 4) : m_hay_size;
+        std::size_t start = u32_at(m_at.hay_index_off + record * 4);
+        std::size_t next =
+            record + 1 < m_at.count ? u32_at(m_at.hay_index_off + (record + 1) * 4) : m_at.hay_size;
         // The record's bounds as the file states them: a damaged index (offsets out of order or out of
         // the haystack) ends the search with what was found.
-        if (start > at || next <= at || next > m_hay_size || hay[start] != k_record_start) {
+        if (start > at || next <= at || next > m_at.hay_size || hay[start] != k_record_start) {
             break;
         }
         // A damaged text offset: the record is skipped (hit_from could not read it).
-        if (u32_at(m_text_index_off + record * 4) < text_size) {
+        if (u32_at(m_at.text_index_off + record * 4) < text_size) {
             HitRef ref;
             ref.record = static_cast<std::uint32_t>(record);
             // The first occurrence in a record comes from its name or description when they match at
@@ -404,14 +499,14 @@ SearchHit PackageIndex::hit_from(const HitRef& ref) const {
     (void)hit_at(ref.record, hit);
     if (ref.reason_len != 0) {
         hit.match_reason = "provides " + sanitize_index_field(std::string_view(
-                                             m_bytes.data() + m_hay_off + ref.reason_at, ref.reason_len));
+                                             m_bytes.data() + m_at.hay_off + ref.reason_at, ref.reason_len));
     }
     return hit;
 }
 
 std::string PackageIndex::shown_name(std::size_t record) const {
-    std::string_view text = m_bytes.substr(m_text_off, m_hay_off - m_text_off);
-    return sanitize_index_field(cstr_at(text, u32_at(m_text_index_off + record * 4)));
+    std::string_view text = m_bytes.substr(m_at.text_off, m_at.hay_off - m_at.text_off);
+    return sanitize_index_field(cstr_at(text, u32_at(m_at.text_index_off + record * 4)));
 }
 
 util::Result<std::filesystem::path> index_path(std::string_view manager,

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "pkg/search/search_index_format.hpp"
 #include "pkg/search/search_types.hpp"
 #include "util/result.hpp"
 
@@ -41,6 +42,9 @@ struct IndexRecordView {
     std::span<const std::string_view> provides{}; ///< IndexRecord::provides
     std::string_view kind{};
 };
+
+/// The record `view` refers to, with its own copy of every field. Never fails.
+IndexRecord to_record(const IndexRecordView& view);
 
 /// `text` made safe to store and show: invalid UTF-8 becomes U+FFFD; escape sequences (ESC and C1 CSI/OSC/
 /// DCS/APC/PM/SOS with their parameters or strings), other C0/C1 controls, DEL and the bidi controls
@@ -92,9 +96,10 @@ public:
                                     std::string_view extra, const std::filesystem::path& file);
 
     /// `base` searched with its records named (as shown) in `masked` hidden, joined in name order with
-    /// `overlay`'s records.
-    /// Both keep their storage. Never fails.
-    static PackageIndex overlaid(PackageIndex base, PackageIndex overlay, std::vector<std::string> masked);
+    /// `overlay`'s records, and the base records named in `installed` shown installed at the version given
+    /// with the name. Both keep their storage. Never fails.
+    static PackageIndex overlaid(PackageIndex base, PackageIndex overlay, std::vector<std::string> masked,
+                                 std::vector<std::pair<std::string, std::string>> installed = {});
 
     /// Maps an index file (read-only); fails with not_found when absent, parse when its header or section
     /// sizes are damaged or of another format version, and invalid_input when its stamps differ from
@@ -107,11 +112,22 @@ public:
     static util::Result<PackageIndex> from_bytes(std::string data, const std::vector<SourceStamp>& expected,
                                                  std::string_view name);
 
+    /// load() of a file save_checked() wrote; fails like load(), and with parse when its checksum does not
+    /// match (a write a crash left torn or zero-filled).
+    static util::Result<PackageIndex> load_checked(const std::filesystem::path& file,
+                                                   const std::vector<SourceStamp>& expected);
+
     /// A copy of the serialized form, as save() writes it.
     std::string data() const { return std::string(m_bytes); }
 
     /// Writes the index atomically (fails with the io error of the write).
     util::Result<void> save(const std::filesystem::path& file) const;
+
+    /// Writes the index followed by a checksum of it to a temporary file renamed over `file`, without
+    /// fsync: after a crash the file may hold the old index, or bytes that load_checked() refuses, never an
+    /// index it reads as valid. For a small file rebuilt on every change of its sources (fails with the io
+    /// error of the write).
+    util::Result<void> save_checked(const std::filesystem::path& file) const;
 
     /// Matching packages in name order, at most query.limit (0 = all): the query is a literal substring
     /// (not a regex) of the name, the description or a provided name (then match_reason says "provides
@@ -120,14 +136,15 @@ public:
     std::vector<SearchHit> search(const SearchQuery& query) const;
 
     /// The opaque section given to build() (empty for none); points into the index's bytes.
-    std::string_view extra() const { return m_bytes.substr(std::min(m_extra_off, m_bytes.size())); }
+    std::string_view extra() const { return m_bytes.substr(std::min(m_at.extra_off, m_bytes.size())); }
 
     /// The displayed summary and the case-folded long text (as searched; folding it again changes
-    /// nothing) of the record named `name`; false when there is none. Bounds-checked like search().
-    bool record_text(std::string_view name, std::string& summary, std::string& folded_long) const;
+    /// nothing) of the record named `name`, pointing into the index's bytes; false when there is none.
+    /// Bounds-checked like search().
+    bool record_text(std::string_view name, std::string_view& summary, std::string_view& folded_long) const;
 
     /// Number of records (of the base index, for an overlaid one).
-    std::size_t size() const { return m_count; }
+    std::size_t size() const { return m_at.count; }
     /// Size of the serialized form in bytes.
     std::size_t bytes() const { return m_bytes.size(); }
 
@@ -144,9 +161,13 @@ private:
     void search_refs(const SearchQuery& query, const std::function<bool(const HitRef&)>& emit) const;
     SearchHit hit_from(const HitRef& ref) const;
     std::string shown_name(std::size_t record) const;
-    // The index in the first `size` bytes of `fd` (a private read-only mapping; the caller keeps `fd`).
+    // The index in the first `size` bytes of `fd` (a private read-only mapping; the caller keeps `fd`);
+    // `checked`: the bytes end with save_checked()'s checksum of them.
     static util::Result<PackageIndex> mapped(int fd, std::size_t size,
-                                             const std::vector<SourceStamp>& expected, std::string_view name);
+                                             const std::vector<SourceStamp>& expected, std::string_view name,
+                                             bool checked = false);
+    static util::Result<PackageIndex> load_file(const std::filesystem::path& file,
+                                                const std::vector<SourceStamp>& expected, bool checked);
     static util::Result<PackageIndex> from_view(std::shared_ptr<const void> storage, std::string_view bytes,
                                                 const std::vector<SourceStamp>& expected,
                                                 std::string_view name);
@@ -156,15 +177,8 @@ private:
 
     std::shared_ptr<const void> m_storage; // owns the bytes: a std::string or a file mapping
     std::string_view m_bytes;
-    bool m_mapped = false; // m_bytes is a private read-only file mapping
-    std::size_t m_count = 0;
-    std::size_t m_text_off = 0;
-    std::size_t m_hay_off = 0;
-    std::size_t m_hay_size = 0;
-    std::size_t m_text_index_off = 0;
-    std::size_t m_hay_index_off = 0;
-    std::size_t m_installed_off = 0;
-    std::size_t m_extra_off = 0;
+    bool m_mapped = false;                    // m_bytes is a private read-only file mapping
+    index_format::Layout m_at;                // where the sections are in m_bytes
     std::shared_ptr<const Overlay> m_overlay; // overlaid(): the joined index and the hidden groups
 };
 

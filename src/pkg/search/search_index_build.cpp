@@ -176,17 +176,6 @@ private:
 };
 
 // Where write_index put the sections, relative to the start of the index.
-struct Layout {
-    std::size_t count = 0;
-    std::size_t text_off = 0;
-    std::size_t hay_off = 0;
-    std::size_t hay_size = 0;
-    std::size_t text_index_off = 0;
-    std::size_t hay_index_off = 0;
-    std::size_t installed_off = 0;
-    std::size_t extra_off = 0;
-};
-
 Layout write_index(IndexOut& out, const std::vector<IndexRecordView>& records, const Prepared& prep,
                    const std::vector<SourceStamp>& stamps, std::string_view extra) {
     std::string& buf = out.main();
@@ -290,14 +279,7 @@ PackageIndex PackageIndex::build(std::vector<IndexRecordView>& records, std::vec
     IndexOut sink(out);
     Layout at = write_index(sink, records, prep, stamps, extra);
     PackageIndex index;
-    index.m_count = at.count;
-    index.m_text_off = at.text_off;
-    index.m_hay_off = at.hay_off;
-    index.m_hay_size = at.hay_size;
-    index.m_text_index_off = at.text_index_off;
-    index.m_hay_index_off = at.hay_index_off;
-    index.m_installed_off = at.installed_off;
-    index.m_extra_off = at.extra_off;
+    index.m_at = at;
     index.m_bytes = out;
     index.m_storage = std::move(storage);
     return index;

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <sys/mman.h>
 #include <unistd.h>
+#include <unordered_map>
 #include <unordered_set>
 
 namespace zsyncctl::pkg {
@@ -28,16 +29,23 @@ struct PackageIndex::Overlay {
     PackageIndex index;
     std::vector<std::string> masked_names;
     std::unordered_set<std::string_view> masked;
+    std::vector<std::pair<std::string, std::string>> installed_names;
+    std::unordered_map<std::string_view, std::string_view> installed; // base record -> installed version
 };
 
-PackageIndex PackageIndex::overlaid(PackageIndex base, PackageIndex overlay,
-                                    std::vector<std::string> masked) {
+PackageIndex PackageIndex::overlaid(PackageIndex base, PackageIndex overlay, std::vector<std::string> masked,
+                                    std::vector<std::pair<std::string, std::string>> installed) {
     auto joined = std::make_shared<Overlay>();
     joined->index = std::move(overlay);
     joined->masked_names = std::move(masked);
     joined->masked.reserve(joined->masked_names.size());
     for (const auto& n : joined->masked_names) {
         joined->masked.insert(n);
+    }
+    joined->installed_names = std::move(installed);
+    joined->installed.reserve(joined->installed_names.size());
+    for (const auto& [name, version] : joined->installed_names) {
+        joined->installed.emplace(name, version);
     }
     base.m_overlay = std::move(joined);
     return base;
@@ -91,12 +99,20 @@ std::vector<SearchHit> PackageIndex::search(const SearchQuery& query) const {
     // The hits copy their text out of the index, in record order: a mapped text section is let go of
     // behind them, like the haystack during the scan (31k hits touch most of its pages).
     static const auto page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
-    auto text_base = reinterpret_cast<std::uintptr_t>(m_bytes.data() + m_text_off);
+    auto text_base = reinterpret_cast<std::uintptr_t>(m_bytes.data() + m_at.text_off);
     std::uintptr_t dropped = text_base & ~(page - 1);
     for (const auto& r : refs) {
         hits.push_back(r.overlay ? std::move(over[r.record]) : hit_from(r));
+        if (!r.overlay && m_overlay && !m_overlay->installed.empty()) {
+            auto it = m_overlay->installed.find(hits.back().name);
+            if (it != m_overlay->installed.end()) {
+                // The side file is data like any other: sanitized as hit_at sanitizes the record's fields.
+                hits.back().installed = true;
+                hits.back().installed_version = sanitize_index_field(it->second);
+            }
+        }
         if (m_mapped && !r.overlay) {
-            auto upto = (text_base + u32_at(m_text_index_off + std::size_t(r.record) * 4)) & ~(page - 1);
+            auto upto = (text_base + u32_at(m_at.text_index_off + std::size_t(r.record) * 4)) & ~(page - 1);
             if (upto >= dropped + (std::uintptr_t(256) << 10)) {
                 (void)::madvise(reinterpret_cast<void*>(dropped), upto - dropped, MADV_DONTNEED);
                 dropped = upto;
@@ -106,17 +122,18 @@ std::vector<SearchHit> PackageIndex::search(const SearchQuery& query) const {
     return hits;
 }
 
-bool PackageIndex::record_text(std::string_view name, std::string& summary, std::string& folded_long) const {
-    if (m_count == 0 || m_hay_off < m_text_off || m_hay_off > m_bytes.size()) {
+bool PackageIndex::record_text(std::string_view name, std::string_view& summary,
+                               std::string_view& folded_long) const {
+    if (m_at.count == 0 || m_at.hay_off < m_at.text_off || m_at.hay_off > m_bytes.size()) {
         return false;
     }
-    std::string_view text = m_bytes.substr(m_text_off, m_hay_off - m_text_off);
+    std::string_view text = m_bytes.substr(m_at.text_off, m_at.hay_off - m_at.text_off);
     auto name_at = [&](std::size_t record) {
-        return cstr_in(text, u32_at(m_text_index_off + record * 4));
+        return cstr_in(text, u32_at(m_at.text_index_off + record * 4));
     };
     // The records are sorted by name (a damaged index only makes the search miss).
     std::size_t lo = 0;
-    std::size_t hi = m_count;
+    std::size_t hi = m_at.count;
     while (lo < hi) {
         std::size_t mid = lo + (hi - lo) / 2;
         if (name_at(mid) < name) {
@@ -125,20 +142,20 @@ bool PackageIndex::record_text(std::string_view name, std::string& summary, std:
             hi = mid;
         }
     }
-    if (lo >= m_count || name_at(lo) != name) {
+    if (lo >= m_at.count || name_at(lo) != name) {
         return false;
     }
-    std::size_t pos = u32_at(m_text_index_off + lo * 4);
+    std::size_t pos = u32_at(m_at.text_index_off + lo * 4);
     for (int field = 0; field < 2; ++field) { // name, version
         pos += cstr_in(text, pos).size() + 1;
     }
-    summary.assign(cstr_in(text, pos));
-    std::size_t start = u32_at(m_hay_index_off + lo * 4);
-    std::size_t next = lo + 1 < m_count ? u32_at(m_hay_index_off + (lo + 1) * 4) : m_hay_size;
-    if (start >= next || next > m_hay_size) {
+    summary = cstr_in(text, pos);
+    std::size_t start = u32_at(m_at.hay_index_off + lo * 4);
+    std::size_t next = lo + 1 < m_at.count ? u32_at(m_at.hay_index_off + (lo + 1) * 4) : m_at.hay_size;
+    if (start >= next || next > m_at.hay_size) {
         return false;
     }
-    std::string_view rec(m_bytes.data() + m_hay_off + start, next - start);
+    std::string_view rec(m_bytes.data() + m_at.hay_off + start, next - start);
     std::size_t name_end = rec.find(k_name_end);
     if (name_end == std::string_view::npos) {
         return false;
@@ -147,7 +164,7 @@ bool PackageIndex::record_text(std::string_view name, std::string& summary, std:
     body = body.substr(0, body.find(k_provides));
     // The summary has no newline (sanitized without); the long text follows the first one.
     std::size_t nl = body.find('\n');
-    folded_long.assign(nl == std::string_view::npos ? std::string_view() : body.substr(nl + 1));
+    folded_long = nl == std::string_view::npos ? std::string_view() : body.substr(nl + 1);
     return true;
 }
 

@@ -159,8 +159,8 @@ util::Result<ArchivePtr> open_archive(const std::filesystem::path& path, bool ta
     return a;
 }
 
-// The compression formats libarchive's filters detect, by their first bytes (gzip, compress, bzip2, xz,
-// lzma, lzip, zstd, lz4 frame and legacy, lzop) or by the file's suffix.
+} // namespace
+
 bool looks_compressed(const std::filesystem::path& path, std::string_view head) {
     static constexpr std::string_view k_suffixes[] = {".gz", ".Z",   ".bz2", ".xz", ".lzma",
                                                       ".lz", ".zst", ".lz4", ".lzo"};
@@ -190,6 +190,8 @@ bool looks_compressed(const std::filesystem::path& path, std::string_view head) 
     }
     return false;
 }
+
+namespace {
 
 // One read(2) into `buffer`, again after EINTR.
 ssize_t read_some(int fd, std::string& buffer) {

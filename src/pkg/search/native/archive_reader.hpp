@@ -14,6 +14,11 @@ namespace zsyncctl::pkg {
 /// valid and empty. The sink returns false to stop early (read_decompressed then returns ok: the caller
 /// knows why it stopped). Fails with not_found/permission_denied/io when the file cannot be opened, or io
 /// naming the file when the data is corrupt or truncated (the chunks before the damage were delivered).
+/// True when a file named `path` that starts with `head` is compressed in a format libarchive's filters
+/// detect, by its first bytes (gzip, compress, bzip2, xz, lzma, lzip, zstd, lz4 frame and legacy, lzop) or by
+/// its suffix. Never fails.
+bool looks_compressed(const std::filesystem::path& path, std::string_view head);
+
 util::Result<void> read_decompressed(const std::filesystem::path& path,
                                      const std::function<bool(std::string_view chunk)>& sink);
 

@@ -57,11 +57,15 @@ struct AptStanza {
     std::size_t provides_cont = 0; // offset of the line after the field line (continuations follow)
     std::size_t description_cont = 0;
     std::size_t description_en_cont = 0;
+    std::size_t provides_end = 0; // the end of the field's continuation lines (continuation_end's)
+    std::size_t description_end = 0;
+    std::size_t description_en_end = 0;
     bool has_description = false;
 
     explicit AptStanza(std::string_view stanza) {
         const char* base = stanza.data();
         std::size_t pos = 0;
+        std::size_t* open = nullptr; // the end of the field whose continuation lines may follow
         while (pos < stanza.size()) {
             const void* nl = std::memchr(base + pos, '\n', stanza.size() - pos);
             std::size_t eol =
@@ -69,8 +73,16 @@ struct AptStanza {
             std::string_view line(base + pos, eol - pos);
             pos = eol + 1;
             if (line.empty()) {
+                open = nullptr;
                 continue;
             }
+            if (line[0] == ' ' || line[0] == '\t') {
+                if (open != nullptr) {
+                    *open = std::min(pos, stanza.size());
+                }
+                continue;
+            }
+            open = nullptr;
             // Dispatched on the first letter: the other fields' lines cost one comparison.
             switch (line[0] | 0x20) {
             case 'p':
@@ -79,6 +91,8 @@ struct AptStanza {
                 } else if (field_is(line, "provides")) {
                     provides_first = trim_value(line.substr(9));
                     provides_cont = pos;
+                    provides_end = pos;
+                    open = &provides_end;
                 }
                 break;
             case 'v':
@@ -100,10 +114,14 @@ struct AptStanza {
                 if (field_is(line, "description")) {
                     description_first = trim_value(line.substr(12));
                     description_cont = pos;
+                    description_end = pos;
+                    open = &description_end;
                     has_description = true;
                 } else if (field_is(line, "description-en")) {
                     description_en_first = trim_value(line.substr(15));
                     description_en_cont = pos;
+                    description_en_end = pos;
+                    open = &description_en_end;
                     has_description = true;
                 }
                 break;
@@ -147,10 +165,15 @@ std::size_t join_continuation(std::string_view stanza, std::size_t pos, std::siz
     return n;
 }
 
-// dpkg's "Status: want flag state": the third word.
+// dpkg's "Status: want flag state": the third of exactly three words split on single spaces.
 std::string_view status_state(std::string_view status) {
-    auto w = util::split(util::trim(status), ' ');
-    return w.size() == 3 ? w[2] : std::string_view();
+    status = util::trim(status);
+    std::size_t first = status.find(' ');
+    std::size_t second = first == std::string_view::npos ? first : status.find(' ', first + 1);
+    if (second == std::string_view::npos || status.find(' ', second + 1) != std::string_view::npos) {
+        return {};
+    }
+    return status.substr(second + 1);
 }
 
 constexpr std::size_t k_chunk = std::size_t(1) << 20;
@@ -201,13 +224,16 @@ std::string_view AptIndexBuilder::keep(std::string_view text) {
     if (text.empty()) {
         return {};
     }
+
     char* at = take(text.size());
     std::memcpy(at, text.data(), text.size());
     return {at, text.size()};
 }
 
-std::string_view AptIndexBuilder::continuation(std::string_view stanza, std::size_t pos) {
-    std::size_t end = continuation_end(stanza, pos);
+std::string_view AptIndexBuilder::continuation(std::string_view stanza, std::size_t pos, std::size_t end) {
+    if (end == std::string_view::npos) {
+        end = continuation_end(stanza, pos);
+    }
     if (end <= pos) {
         return {};
     }
@@ -283,10 +309,8 @@ void AptIndexBuilder::add_version(Package& pkg, Version v) {
                 have.summary = v.summary;
                 have.long_text = v.long_text;
             }
-            for (auto p : v.provides) {
-                if (std::find(have.provides.begin(), have.provides.end(), p) == have.provides.end()) {
-                    have.provides.push_back(p);
-                }
+            if (have.provides != v.provides) { // the same version in two files mostly provides the same
+                append_unique(have.provides, 0, v.provides, {});
             }
             return;
         }
@@ -302,17 +326,53 @@ void AptIndexBuilder::add_version(Package& pkg, Version v) {
     pkg.last = at;
 }
 
-void AptIndexBuilder::fill_version(Version& v, std::string_view stanza, const AptStanza& f) {
-    v.version = keep(f.version);
+void AptIndexBuilder::append_unique(std::vector<std::string_view>& into, std::size_t from,
+                                    std::span<const std::string_view> names, std::string_view skip) {
+    // A package may provide over a thousand names (librust-winapi-dev: 1603): past a few, a set of the names
+    // already there keeps this linear instead of quadratic.
+    std::size_t have = into.size() - from;
+    if ((have + names.size()) * names.size() <= 512) {
+        for (auto n : names) {
+            if (n != skip &&
+                std::find(into.begin() + static_cast<std::ptrdiff_t>(from), into.end(), n) == into.end()) {
+                into.push_back(n);
+            }
+        }
+        return;
+    }
+    std::unordered_set<std::string_view> seen(into.begin() + static_cast<std::ptrdiff_t>(from), into.end());
+    seen.reserve(have + names.size());
+    for (auto n : names) {
+        if (n != skip && seen.insert(n).second) {
+            into.push_back(n);
+        }
+    }
+}
+
+void AptIndexBuilder::fill_version(Version& v, std::string_view stanza, const AptStanza& f,
+                                   bool stable_status) {
+    // A stable stanza's text is referred to where it is (see hold()); any other is copied to the arena.
+    auto kept = [&](std::string_view text) {
+        return stable_status ? text : keep(text);
+    };
+    v.version = kept(f.version);
     v.has_description = f.has_description;
     bool use_en = f.description_first.empty() && f.description_cont == 0;
-    v.summary = keep(use_en ? f.description_en_first : f.description_first);
+    v.summary = kept(use_en ? f.description_en_first : f.description_first);
     std::size_t cont = use_en ? f.description_en_cont : f.description_cont;
-    v.long_text = cont == 0 ? std::string_view() : continuation(stanza, cont);
+    std::size_t end = use_en ? f.description_en_end : f.description_end;
+    if (cont != 0 && stable_status) {
+        // Most installed versions are also in a list, whose text wins: the lines are joined only if this
+        // version's text is used (finish_views).
+        v.long_text = end > cont ? stanza.substr(cont, end - cont) : std::string_view();
+        v.long_raw = !v.long_text.empty();
+    } else {
+        v.long_text = cont == 0 ? std::string_view() : continuation(stanza, cont, end);
+    }
     if (!f.provides_first.empty() || f.provides_cont != 0) {
         // "a (= 1), b:any, c" -> {"a", "b", "c"}.
         m_scratch.assign(f.provides_first);
-        std::size_t end = continuation_end(stanza, f.provides_cont);
+        std::size_t end = f.provides_end;
         if (f.provides_cont != 0 && end > f.provides_cont) {
             std::size_t at = m_scratch.size();
             m_scratch.resize(at + 1 + end - f.provides_cont);
@@ -374,7 +434,7 @@ void AptIndexBuilder::add_list_stanza(std::string_view stanza, int priority, con
     add_version(package(f.package, static_cast<std::uint32_t>(arch)), std::move(v));
 }
 
-void AptIndexBuilder::add_status_stanza(std::string_view stanza) {
+void AptIndexBuilder::add_status_stanza(std::string_view stanza, bool stable) {
     AptStanza f(stanza);
     std::string shown;
     f.package = shown_name(f.package, shown);
@@ -389,7 +449,7 @@ void AptIndexBuilder::add_status_stanza(std::string_view stanza) {
     std::string key = std::string(f.package) + ":" + arch;
     StatusEntry entry;
     entry.current = dpkg_state_has_current_version(status_state(f.status)) && !f.version.empty();
-    fill_version(entry.version, stanza, f);
+    fill_version(entry.version, stanza, f, stable);
     entry.version.priority = m_status_priority;
     entry.version.current = entry.current;
     if (m_prefs != nullptr && !m_prefs->specific.empty()) {
@@ -402,9 +462,10 @@ void AptIndexBuilder::add_status_stanza(std::string_view stanza) {
     m_status[key] = std::move(entry);
 }
 
-void AptIndexBuilder::add_list_version(std::string_view name, std::string_view arch, std::string version,
-                                       int priority, int pin, bool has_description, std::string summary,
-                                       std::string long_text, std::vector<std::string> provides) {
+void AptIndexBuilder::add_list_version(std::string_view name, std::string_view arch, std::string_view version,
+                                       int priority, int pin, bool has_description, std::string_view summary,
+                                       std::string_view long_text, std::span<const std::string_view> provides,
+                                       bool in_record) {
     Version v;
     v.version = keep(version);
     v.priority = priority;
@@ -412,9 +473,12 @@ void AptIndexBuilder::add_list_version(std::string_view name, std::string_view a
     v.has_description = has_description;
     v.summary = keep(summary);
     v.long_text = keep(long_text);
-    for (const auto& p : provides) {
+    v.provides.reserve(provides.size());
+    for (auto p : provides) {
         v.provides.push_back(keep(p));
     }
+    v.in_record = in_record;
+    v.list_provides = static_cast<std::uint32_t>(v.provides.size());
     add_version(package(name, arch_index(arch)), std::move(v));
 }
 

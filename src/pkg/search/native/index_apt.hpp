@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -97,13 +98,18 @@ public:
     /// One stanza of a Packages list with its file's priority (`release`, when given, for specific pins).
     void add_list_stanza(std::string_view stanza, int priority, const AptReleaseInfo* release = nullptr);
     /// One stanza of dpkg's status file or journal; a later stanza for the same package replaces the
-    /// earlier one, as dpkg applies its journal.
-    void add_status_stanza(std::string_view stanza);
+    /// earlier one, as dpkg applies its journal. `stable`: the stanza's text lives as long as the builder
+    /// (see hold()), so it is referred to, not copied.
+    void add_status_stanza(std::string_view stanza, bool stable = false);
+    /// Keeps `storage` (the text of stable stanzas) alive as long as the builder.
+    void hold(std::shared_ptr<const void> storage) { m_held.push_back(std::move(storage)); }
     /// A version of a list as finish(aux) saved it (`arch` as stored); replayed before add_status_stanza's
-    /// entries are applied, it gives the same records as the stanzas it came from.
-    void add_list_version(std::string_view name, std::string_view arch, std::string version, int priority,
-                          int pin, bool has_description, std::string summary, std::string long_text,
-                          std::vector<std::string> provides);
+    /// entries are applied, it gives the same records as the stanzas it came from. `in_record`: it is the
+    /// candidate whose text the lists index's record holds.
+    void add_list_version(std::string_view name, std::string_view arch, std::string_view version,
+                          int priority, int pin, bool has_description, std::string_view summary,
+                          std::string_view long_text, std::span<const std::string_view> provides,
+                          bool in_record = false);
     /// The names (groups: without ":arch") that dpkg's entries added so far give a current version.
     std::vector<std::string> status_groups() const;
     /// The architectures, native first.
@@ -117,6 +123,26 @@ public:
     /// `save_to` file, written straight there and mapped (PackageIndex::build_saved). Consumes the builder.
     PackageIndex finish_index(std::vector<SourceStamp> stamps, bool with_aux,
                               const std::filesystem::path& save_to = {});
+    /// How the text of a replayed version given `in_record` (and no text) is read when its record is
+    /// rebuilt: `fetch(record name, summary, long text)`, false when it cannot be read.
+    void use_record_text(std::function<bool(std::string_view, std::string_view&, std::string_view&)> fetch) {
+        m_record_text = std::move(fetch);
+    }
+    /// A record of replayed list versions that dpkg's entries left as the lists index has it: the same
+    /// candidate, text and provided names (see finish_side).
+    struct KeptRecord {
+        std::string_view name;              ///< the record's name (group name, or "name:arch")
+        std::string_view installed_version; ///< dpkg's current version; empty when none
+    };
+    /// The index of finish()'s records (the same bytes as PackageIndex::build of them) with
+    /// extra_of(kept) as its extra section, built in memory from the builder's text. With `kept`, a record
+    /// of replayed versions that equals the lists index's but for its installed state is not built but
+    /// listed there. nullopt when a rebuilt record's text could not be read (use_record_text). Consumes
+    /// the builder.
+    std::optional<PackageIndex>
+    finish_side(std::vector<SourceStamp> stamps,
+                const std::function<std::string(const std::vector<KeptRecord>&)>& extra_of,
+                bool keep_unchanged = false);
 
 private:
     static constexpr std::uint32_t k_none = ~std::uint32_t(0);
@@ -130,7 +156,10 @@ private:
         int pin = -1; ///< the first specific pin that matches this version, -1 none
         bool current = false;
         bool has_description = false;
-        std::uint32_t next = k_none; ///< the package's next version (m_versions), in the order added
+        bool long_raw = false;           ///< long_text is still the field's continuation lines, not joined
+        bool in_record = false;          ///< replayed: the lists index's record holds this version's text
+        std::uint32_t list_provides = 0; ///< replayed: how many of `provides` the lists gave
+        std::uint32_t next = k_none;     ///< the package's next version (m_versions), in the order added
     };
     struct Package {
         std::string_view name;
@@ -146,13 +175,18 @@ private:
     std::string_view keep(std::string_view text);
     char* take(std::size_t size);
     void give_back(std::size_t unused);
-    std::string_view continuation(std::string_view stanza, std::size_t pos);
-    void fill_version(Version& v, std::string_view stanza, const AptStanza& f);
+    std::string_view continuation(std::string_view stanza, std::size_t pos,
+                                  std::size_t end = std::string_view::npos);
+    void fill_version(Version& v, std::string_view stanza, const AptStanza& f, bool stable_status = false);
     int arch_key(std::string_view arch) const;
     std::uint32_t arch_index(std::string_view arch);
     Package& package(std::string_view name, std::uint32_t arch);
     void add_version(Package& pkg, Version v);
-    std::vector<IndexRecordView> finish_views(std::string* aux, std::vector<std::string_view>& provides);
+    // Appends to `into` each of `names` that is not `skip` and not yet in into[from..], in order.
+    static void append_unique(std::vector<std::string_view>& into, std::size_t from,
+                              std::span<const std::string_view> names, std::string_view skip);
+    std::vector<IndexRecordView> finish_views(std::string* aux, std::vector<std::string_view>& provides,
+                                              std::vector<KeptRecord>* kept = nullptr);
 
     std::string m_native;
     std::vector<std::string> m_archs;
@@ -161,6 +195,9 @@ private:
     const AptPreferences* m_prefs = nullptr;
     int m_status_priority = 100;
     std::vector<std::unique_ptr<char[]>> m_chunks;
+    std::vector<std::shared_ptr<const void>> m_held; // the text of stable stanzas
+    std::function<bool(std::string_view, std::string_view&, std::string_view&)> m_record_text;
+    bool m_text_missing = false; // a record_text fetch failed
     char* m_at = nullptr;
     std::size_t m_left = 0;
     std::string m_scratch;

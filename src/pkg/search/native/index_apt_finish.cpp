@@ -25,7 +25,8 @@ void put_str(std::string& out, std::string_view s) {
 } // namespace
 
 std::vector<IndexRecordView> AptIndexBuilder::finish_views(std::string* aux,
-                                                           std::vector<std::string_view>& provides) {
+                                                           std::vector<std::string_view>& provides,
+                                                           std::vector<KeptRecord>* kept) {
     // dpkg's last word on each package: a current version joins the package's versions at the status
     // file's priority; a version that is not current is never a candidate.
     for (auto& [key, entry] : m_status) {
@@ -33,7 +34,20 @@ std::vector<IndexRecordView> AptIndexBuilder::finish_views(std::string* aux,
             continue;
         }
         std::string_view arch = std::string_view(key).substr(key.rfind(':') + 1);
-        add_version(package(m_status_names[key], arch_index(arch)), std::move(entry.version));
+        Package& pkg = package(m_status_names[key], arch_index(arch));
+        Version& v = entry.version;
+        if (v.long_raw) {
+            // Its text is used unless the same version, described, is in a list (add_version keeps that).
+            bool described = false;
+            for (std::uint32_t i = pkg.first; i != k_none && !described; i = m_versions[i].next) {
+                described = m_versions[i].version == v.version && m_versions[i].has_description;
+            }
+            if (!described) {
+                v.long_text = continuation(v.long_text, 0);
+            }
+            v.long_raw = false;
+        }
+        add_version(pkg, std::move(v));
     }
     m_status.clear();
     std::vector<std::uint32_t>().swap(m_slots); // no more lookups
@@ -105,6 +119,7 @@ std::vector<IndexRecordView> AptIndexBuilder::finish_views(std::string* aux,
     std::vector<IndexRecordView> records;
     records.reserve(order.size());
     std::vector<std::uint32_t> group_offsets;
+    std::vector<std::string_view> list_names;
     for (std::size_t group = 0; group < order.size();) {
         std::size_t group_end = group + 1;
         while (group_end < order.size() &&
@@ -186,14 +201,32 @@ std::vector<IndexRecordView> AptIndexBuilder::finish_views(std::string* aux,
         // apt lists a package when a name it provides in any version matches.
         std::size_t first = provides.size();
         for (std::uint32_t at = preferred->first; at != k_none; at = m_versions[at].next) {
-            for (auto p : m_versions[at].provides) {
-                if (p != name && std::find(provides.begin() + static_cast<std::ptrdiff_t>(first),
-                                           provides.end(), p) == provides.end()) {
-                    provides.push_back(p);
-                }
-            }
+            append_unique(provides, first, m_versions[at].provides, name);
         }
         r.provides = std::span<const std::string_view>(provides.data() + first, provides.size() - first);
+        if (kept != nullptr && c.candidate->in_record) {
+            // The same candidate and text as the lists index's record; the same names too when dpkg added
+            // none: the names the lists alone gave, gathered as the lists build did.
+            bool grown = false; // a name dpkg's entry added (to a list version, or by a version of its own)
+            for (std::uint32_t at = preferred->first; at != k_none && !grown; at = m_versions[at].next) {
+                grown = m_versions[at].provides.size() != m_versions[at].list_provides;
+            }
+            list_names.clear();
+            for (std::uint32_t at = preferred->first; at != k_none && grown; at = m_versions[at].next) {
+                const Version& v = m_versions[at];
+                append_unique(list_names, 0,
+                              std::span<const std::string_view>(v.provides.data(), v.list_provides), name);
+            }
+            if (!grown ||
+                std::equal(list_names.begin(), list_names.end(), r.provides.begin(), r.provides.end())) {
+                provides.resize(first);
+                kept->push_back({r.name, r.installed ? r.installed_version : std::string_view()});
+                continue;
+            }
+        }
+        if (c.candidate->in_record && m_record_text && !m_record_text(r.name, r.summary, r.long_text)) {
+            m_text_missing = true;
+        }
         records.push_back(r);
     }
     if (aux != nullptr) {
@@ -212,18 +245,22 @@ std::vector<IndexRecord> AptIndexBuilder::finish(std::string* aux) {
     std::vector<IndexRecord> records;
     records.reserve(views.size());
     for (const auto& v : views) {
-        IndexRecord r;
-        r.name = v.name;
-        r.version = v.version;
-        r.summary = v.summary;
-        r.long_text = v.long_text;
-        r.installed = v.installed;
-        r.installed_version = v.installed_version;
-        r.candidate = v.candidate;
-        r.provides.assign(v.provides.begin(), v.provides.end());
-        records.push_back(std::move(r));
+        records.push_back(to_record(v));
     }
     return records;
+}
+
+std::optional<PackageIndex>
+AptIndexBuilder::finish_side(std::vector<SourceStamp> stamps,
+                             const std::function<std::string(const std::vector<KeptRecord>&)>& extra_of,
+                             bool keep_unchanged) {
+    std::vector<std::string_view> provides;
+    std::vector<KeptRecord> kept;
+    std::vector<IndexRecordView> views = finish_views(nullptr, provides, keep_unchanged ? &kept : nullptr);
+    if (m_text_missing) {
+        return std::nullopt;
+    }
+    return PackageIndex::build(views, std::move(stamps), extra_of(kept));
 }
 
 PackageIndex AptIndexBuilder::finish_index(std::vector<SourceStamp> stamps, bool with_aux,

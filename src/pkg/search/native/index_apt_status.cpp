@@ -4,14 +4,23 @@
 // it), keyed by the status file's and its journal's stamps. A dpkg run rewrites only the side file; a
 // search joins the two (PackageIndex::overlaid).
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
+#include <fcntl.h>
 #include <optional>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <unordered_set>
 
+#include "pkg/search/native/archive_reader.hpp"
 #include "pkg/search/native/index_apt.hpp"
+#include "util/fs.hpp"
 
 namespace zsyncctl::pkg {
 
 namespace {
+
+constexpr std::uint64_t k_max_status_text = std::uint64_t(1) << 30; // as read_stanzas allows
 
 // Bounds-checked reader of the encoding AptIndexBuilder::finish(aux) writes.
 struct AuxReader {
@@ -109,8 +118,9 @@ private:
 };
 
 // Replays group `name`'s list versions into `builder`; false when the section or the index is damaged.
-bool replay_group(const AuxTable& table, const PackageIndex& lists, std::string_view name,
-                  std::string_view native, AptIndexBuilder& builder) {
+// The replayed text points into `lists` (mapped) and its extra section; the builder keeps its own copy.
+bool replay_group(const AuxTable& table, std::string_view name, AptIndexBuilder& builder,
+                  std::vector<std::string_view>& names) {
     auto found = table.find(name);
     if (!found) {
         return true; // only dpkg knows it
@@ -121,36 +131,28 @@ bool replay_group(const AuxTable& table, const PackageIndex& lists, std::string_
         std::string_view arch = r.str();
         std::uint32_t versions = r.u32();
         for (std::uint32_t v = 0; r.ok && v < versions; ++v) {
-            std::string version(r.str());
+            std::string_view version = r.str();
             auto priority = static_cast<std::int32_t>(r.u32());
             auto pin = static_cast<std::int32_t>(r.u32());
             char flags = r.byte();
-            std::string summary;
-            std::string long_text;
-            if ((flags & 2) != 0) {
-                // The candidate's text is its record's in the lists index (its long text as searched).
-                std::string record(name);
-                if (arch != native) {
-                    record += ':';
-                    record += arch;
-                }
-                if (!lists.record_text(sanitize_index_field(record), summary, long_text)) {
-                    return false;
-                }
-            } else if ((flags & 1) != 0) {
-                summary.assign(r.str());
-                long_text.assign(r.str());
+            std::string_view summary;
+            std::string_view long_text;
+            // The candidate's text is its record's in the lists index, read only if that record is rebuilt
+            // (AptIndexBuilder::use_record_text).
+            if ((flags & 2) == 0 && (flags & 1) != 0) {
+                summary = r.str();
+                long_text = r.str();
             }
             std::uint32_t provides = r.u32();
-            std::vector<std::string> names;
+            names.clear();
             for (std::uint32_t i = 0; r.ok && i < provides; ++i) {
-                names.emplace_back(r.str());
+                names.push_back(r.str());
             }
             if (!r.ok) {
                 return false;
             }
-            builder.add_list_version(name, arch, std::move(version), priority, pin, (flags & 1) != 0,
-                                     std::move(summary), std::move(long_text), std::move(names));
+            builder.add_list_version(name, arch, version, priority, pin, (flags & 1) != 0, summary, long_text,
+                                     names, (flags & 2) != 0);
         }
     }
     return r.ok;
@@ -180,6 +182,68 @@ std::optional<std::vector<std::string>> decode_names(std::string_view data) {
     return names;
 }
 
+// dpkg's status file (a regular file) read whole, in one buffer the builder keeps, and handed to `builder`
+// stanza by stanza in place: the builder refers to its text instead of copying it to its arena (1.2 MB
+// here). Read, not mapped: a file truncated under a mapping would kill the process. nullopt when it cannot
+// be opened or looks compressed: it is then read like any other file.
+std::optional<util::Result<void>> read_dpkg_status(const std::filesystem::path& status,
+                                                   const core::CancellationToken& token,
+                                                   AptIndexBuilder& builder) {
+    util::UniqueFd fd(::open(status.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
+    struct stat st {};
+    if (fd.get() < 0 || ::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0) {
+        return std::nullopt;
+    }
+    auto size = static_cast<std::uint64_t>(st.st_size);
+    if (size > k_max_status_text) {
+        return util::Result<void>(
+            util::fail(util::ErrorKind::parse, status.string() + ": more than 1 GiB of text"));
+    }
+    // Not zero-filled first: read(2) writes every byte used.
+    std::shared_ptr<char[]> buffer(new char[size]);
+    std::size_t have = 0;
+    while (have < size) { // a file that shrank meanwhile is read as far as it goes
+        ssize_t n = ::read(fd.get(), buffer.get() + have, size - have);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0) {
+            return util::Result<void>(util::fail(util::errno_error(status.string(), errno)));
+        }
+        if (n == 0) {
+            break;
+        }
+        have += static_cast<std::size_t>(n);
+    }
+    std::string_view text(buffer.get(), have);
+    if (looks_compressed(status, text.substr(0, 16))) {
+        return std::nullopt;
+    }
+    builder.hold(std::move(buffer));
+    bool too_large = false;
+    StanzaSplitter splitter([&](std::string_view stanza) {
+        if (stanza.size() > StanzaSplitter::k_default_max_stanza) {
+            too_large = true;
+            return;
+        }
+        // Only the last stanza, without a blank line after it, is delivered from a copy.
+        bool inside =
+            stanza.data() >= text.data() && stanza.data() + stanza.size() <= text.data() + text.size();
+        builder.add_status_stanza(stanza, inside);
+    });
+    splitter.feed(text);
+    if (token.is_cancelled()) {
+        return util::Result<void>(
+            util::fail(util::ErrorKind::cancelled, "cancelled while reading " + status.string()));
+    }
+    if (too_large || splitter.overflowed()) {
+        return util::Result<void>(
+            util::fail(util::ErrorKind::parse, status.string() + ": a stanza is larger than 4 MiB"));
+    }
+    splitter.finish();
+    return util::Result<void>(util::ok());
+}
+
 // dpkg's database into `builder`: the status file, then its journal in order (what dpkg-query reads).
 util::Result<void> read_dpkg_database(const util::Root& root, const core::CancellationToken& token,
                                       AptIndexBuilder& builder) {
@@ -191,10 +255,13 @@ util::Result<void> read_dpkg_database(const util::Root& root, const core::Cancel
         if (type != std::filesystem::file_type::regular) {
             return util::fail(util::ErrorKind::io, status.string() + ": not a regular file");
         }
-        auto read =
-            read_stanzas(status, token, [&](std::string_view stanza) { builder.add_status_stanza(stanza); });
+        auto read = read_dpkg_status(status, token, builder);
         if (!read) {
-            return read;
+            read = read_stanzas(status, token,
+                                [&](std::string_view stanza) { builder.add_status_stanza(stanza); });
+        }
+        if (!*read) {
+            return std::move(*read);
         }
     }
     std::vector<std::filesystem::path> journal;
@@ -249,31 +316,69 @@ std::optional<PackageIndex> apt_installed_side(const PackageIndex& lists, AptInd
     if (!table.ok()) {
         return std::nullopt;
     }
+    std::vector<std::string_view> names;
     for (const auto& name : groups) {
-        if (!replay_group(table, lists, name, native_arch, status)) {
+        if (!replay_group(table, name, status, names)) {
             return std::nullopt;
         }
     }
-    // Hidden in the lists index: every record a group can have there (the native name, "name:arch").
-    std::vector<std::string> hidden;
-    for (const auto& name : groups) {
-        hidden.push_back(sanitize_index_field(name));
-        for (const auto& arch : status.architectures()) {
-            if (arch != native_arch) {
-                hidden.push_back(sanitize_index_field(name + ":" + arch));
+    // A record dpkg left as the lists index has it but for its installed state is not rebuilt: the side
+    // file names it with its installed version. Every other group's records are hidden in the lists index
+    // (the native name, "name:arch") and rebuilt.
+    std::vector<std::string> archs = status.architectures();
+    auto extra_of = [&](const std::vector<AptIndexBuilder::KeptRecord>& kept) {
+        std::unordered_set<std::string_view> kept_groups;
+        std::vector<std::string> installed;
+        for (const auto& k : kept) {
+            kept_groups.insert(k.name.substr(0, k.name.find(':')));
+            if (!k.installed_version.empty()) {
+                installed.push_back(sanitize_index_field(k.name));
+                installed.emplace_back(k.installed_version);
             }
         }
-    }
-    std::string masked = encode_names(hidden);
-    return PackageIndex::build(status.finish(), std::move(stamps), masked);
+        std::vector<std::string> hidden;
+        for (const auto& name : groups) {
+            if (kept_groups.count(name) != 0) {
+                continue;
+            }
+            hidden.push_back(sanitize_index_field(name));
+            for (const auto& arch : archs) {
+                if (arch != native_arch) {
+                    hidden.push_back(sanitize_index_field(name + ":" + arch));
+                }
+            }
+        }
+        std::string extra(4, '\0');
+        auto count = static_cast<std::uint32_t>(hidden.size());
+        std::memcpy(extra.data(), &count, 4);
+        return extra + encode_names(hidden) + encode_names(installed);
+    };
+    status.use_record_text(
+        [&](std::string_view record, std::string_view& summary, std::string_view& long_text) {
+            return lists.record_text(sanitize_index_field(record), summary, long_text);
+        });
+    return status.finish_side(std::move(stamps), extra_of, true);
 }
 
 std::optional<PackageIndex> apt_joined(PackageIndex lists, PackageIndex side) {
-    auto masked = decode_names(side.extra());
-    if (!masked) {
+    // The side section: the count of hidden names, the hidden names, then name and installed version of
+    // each record kept from the lists index.
+    std::string_view extra = side.extra();
+    std::uint32_t hidden = 0;
+    if (extra.size() < 4) {
         return std::nullopt;
     }
-    return PackageIndex::overlaid(std::move(lists), std::move(side), std::move(*masked));
+    std::memcpy(&hidden, extra.data(), 4);
+    auto names = decode_names(extra.substr(4));
+    if (!names || names->size() < hidden || (names->size() - hidden) % 2 != 0) {
+        return std::nullopt;
+    }
+    std::vector<std::pair<std::string, std::string>> installed;
+    for (std::size_t i = hidden; i < names->size(); i += 2) {
+        installed.emplace_back(std::move((*names)[i]), std::move((*names)[i + 1]));
+    }
+    names->resize(hidden);
+    return PackageIndex::overlaid(std::move(lists), std::move(side), std::move(*names), std::move(installed));
 }
 
 util::Result<PackageIndex> apt_index(const util::Root& root, const std::filesystem::path& cache_file,
@@ -324,7 +429,7 @@ util::Result<PackageIndex> apt_index(const util::Root& root, const AptSetup& set
         }
     }
     if (lists && !side_file.empty()) {
-        if (auto side = PackageIndex::load(side_file, status_stamps)) {
+        if (auto side = PackageIndex::load_checked(side_file, status_stamps)) {
             if (auto joined = apt_joined(*lists, std::move(*side))) {
                 return std::move(*joined);
             }
@@ -355,7 +460,7 @@ util::Result<PackageIndex> apt_index(const util::Root& root, const AptSetup& set
             continue;
         }
         if (!side_file.empty()) {
-            (void)side->save(side_file);
+            (void)side->save_checked(side_file);
         }
         if (auto joined = apt_joined(std::move(*lists), std::move(*side))) {
             return std::move(*joined);
