@@ -2,15 +2,15 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
+#include <cstdint>
 #include <exception>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <type_traits>
 #include <utility>
 
 #include "core/errors.hpp"
+#include "core/futex.hpp"
 #include "core/spin.hpp"
 #include "util/result.hpp"
 #include "util/unique_function.hpp"
@@ -19,19 +19,33 @@ namespace zsyncctl::core {
 
 namespace detail {
 
+/// FutureState::state bits. A state is written by one promise and read by one consumer (wait, wait_for
+/// or on_complete), so the word needs no lock: `k_ready` is set once by the promise after `result` is
+/// stored, `k_callback` once by on_complete after `continuation` is stored, and whichever of the two
+/// fetch_or()s comes second sees the other bit and runs the continuation. `k_waiting` says a thread sleeps
+/// (or is about to) in futex_wait on the word, so only then does the promise make the wake-up syscall.
+inline constexpr std::uint32_t k_ready = 1;
+inline constexpr std::uint32_t k_callback = 2;
+inline constexpr std::uint32_t k_waiting = 4;
+
+/// One future's shared state: no mutex and no condition variable (88 bytes and a lock round trip per
+/// side before), which made every spawned task's allocation 336 bytes and cost two mutex round trips on
+/// the worker and one on the awaiting thread (bench/bench_runtime's spawn+await-all against boost::asio).
 template <typename T>
 struct FutureState {
-    std::mutex mutex;
-    std::condition_variable ready_cv;
-    std::optional<util::Result<T>> result;
-    util::UniqueFunction<void(util::Result<T>)> continuation;
-    bool has_continuation = false;
-    // Set (release, under the mutex) once `result` holds the value: wait() spins on it briefly before
-    // taking the mutex and sleeping.
-    std::atomic<bool> ready{false};
+    std::atomic<std::uint32_t> state{0};
+    std::optional<util::Result<T>> result;                    // written before k_ready is set
+    util::UniqueFunction<void(util::Result<T>)> continuation; // written before k_callback is set
+
+    /// Moves the stored result out (k_ready seen with acquire, by the one consumer).
+    util::Result<T> take() {
+        util::Result<T> r = std::move(*result);
+        result.reset();
+        return r;
+    }
 };
 
-/// The most Future::wait() spins for a result before it sleeps on the condition variable (the budget
+/// The most Future::wait() spins for a result before it sleeps on the state word's futex (the budget
 /// adapts per thread, detail::AdaptiveSpin): a short task on the pool completes within this, and the wait
 /// then costs no futex wait and wake-up on either side (bench/bench_runtime's await latency, where a
 /// sleep-first wait lost to boost::asio).
@@ -80,24 +94,23 @@ public:
             return false;
         }
         auto state = std::move(m_state);
-        util::UniqueFunction<void(util::Result<T>)> continuation;
-        {
-            std::lock_guard lock(state->mutex);
-            if (state->result) {
-                return false;
-            }
-            if (state->has_continuation) {
-                continuation = std::move(state->continuation);
-            } else {
-                state->result.emplace(std::move(result));
-                state->ready.store(true, std::memory_order_release);
-            }
+        std::uint32_t seen = state->state.load(std::memory_order_acquire);
+        if ((seen & detail::k_ready) != 0) {
+            return false;
         }
-        if (continuation) {
-            continuation(std::move(result));
-        } else {
-            state->ready_cv.notify_all();
+        if ((seen & detail::k_callback) == 0) {
+            state->result.emplace(std::move(result));
+            seen = state->state.fetch_or(detail::k_ready, std::memory_order_acq_rel);
+            if ((seen & detail::k_callback) == 0) {
+                if ((seen & detail::k_waiting) != 0) {
+                    detail::futex_wake_all(state->state);
+                }
+                return true;
+            }
+            result = state->take(); // on_complete stored its callback meanwhile: it is ours to run
         }
+        auto continuation = std::move(state->continuation);
+        continuation(std::move(result));
         return true;
     }
 
@@ -147,8 +160,7 @@ public:
         if (!m_state) {
             return false;
         }
-        std::lock_guard lock(m_state->mutex);
-        return m_state->result.has_value();
+        return (m_state->state.load(std::memory_order_acquire) & detail::k_ready) != 0;
     }
 
     /// Blocks until complete and takes the result; FutureAlreadyAwaited when already taken.
@@ -158,10 +170,20 @@ public:
         }
         auto state = std::move(m_state);
         thread_local detail::AdaptiveSpin spin;
-        spin.spin([&] { return state->ready.load(std::memory_order_acquire); }, detail::k_wait_spin);
-        std::unique_lock lock(state->mutex);
-        state->ready_cv.wait(lock, [&] { return state->result.has_value(); });
-        return std::move(*state->result);
+        auto& word = state->state;
+        spin.spin([&] { return (word.load(std::memory_order_acquire) & detail::k_ready) != 0; },
+                  detail::k_wait_spin);
+        std::uint32_t seen = word.load(std::memory_order_acquire);
+        while ((seen & detail::k_ready) == 0) {
+            if ((seen & detail::k_waiting) == 0 &&
+                !word.compare_exchange_weak(seen, seen | detail::k_waiting, std::memory_order_acq_rel,
+                                            std::memory_order_acquire)) {
+                continue; // `seen` reloaded: maybe ready now
+            }
+            detail::futex_wait(word, seen | detail::k_waiting);
+            seen = word.load(std::memory_order_acquire);
+        }
+        return state->take();
     }
 
     /// Waits at most `timeout`; TimeoutExpired leaves the future valid so it can be waited again.
@@ -170,14 +192,25 @@ public:
         if (!m_state) {
             return util::fail(runtime_error(RuntimeErrc::FutureAlreadyAwaited));
         }
-        std::unique_lock lock(m_state->mutex);
-        if (!m_state->ready_cv.wait_for(lock, timeout, [&] { return m_state->result.has_value(); })) {
-            return util::fail(runtime_error(RuntimeErrc::TimeoutExpired, "future not ready in time"));
+        const auto deadline =
+            std::chrono::steady_clock::now() + std::chrono::ceil<std::chrono::nanoseconds>(timeout);
+        auto& word = m_state->state;
+        std::uint32_t seen = word.load(std::memory_order_acquire);
+        while ((seen & detail::k_ready) == 0) {
+            const auto left = std::chrono::nanoseconds(deadline - std::chrono::steady_clock::now());
+            if (left.count() <= 0) {
+                return util::fail(runtime_error(RuntimeErrc::TimeoutExpired, "future not ready in time"));
+            }
+            if ((seen & detail::k_waiting) == 0 &&
+                !word.compare_exchange_weak(seen, seen | detail::k_waiting, std::memory_order_acq_rel,
+                                            std::memory_order_acquire)) {
+                continue;
+            }
+            detail::futex_wait(word, seen | detail::k_waiting, &left);
+            seen = word.load(std::memory_order_acquire);
         }
-        auto result = std::move(*m_state->result);
-        lock.unlock();
-        m_state.reset();
-        return result;
+        auto state = std::move(m_state);
+        return state->take();
     }
 
     /// Takes the future and runs `callback(result)` once it completes: inline now if it already has,
@@ -187,17 +220,15 @@ public:
             return false;
         }
         auto state = std::move(m_state);
-        std::unique_lock lock(state->mutex);
-        if (state->result) {
-            auto result = std::move(*state->result);
-            state->result.reset();
-            state->has_continuation = true; // marks it consumed
-            lock.unlock();
-            callback(std::move(result));
-            return true;
+        if ((state->state.load(std::memory_order_acquire) & detail::k_ready) == 0) {
+            state->continuation = std::move(callback);
+            if ((state->state.fetch_or(detail::k_callback, std::memory_order_acq_rel) & detail::k_ready) ==
+                0) {
+                return true; // the promise runs it when it completes
+            }
+            callback = std::move(state->continuation); // completed meanwhile: run it here after all
         }
-        state->continuation = std::move(callback);
-        state->has_continuation = true;
+        callback(state->take());
         return true;
     }
 
