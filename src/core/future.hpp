@@ -5,7 +5,6 @@
 #include <cstdint>
 #include <exception>
 #include <memory>
-#include <optional>
 #include <type_traits>
 #include <utility>
 
@@ -19,30 +18,160 @@ namespace zsyncctl::core {
 
 namespace detail {
 
-/// FutureState::state bits. A state is written by one promise and read by one consumer (wait, wait_for
-/// or on_complete), so the word needs no lock: `k_ready` is set once by the promise after `result` is
-/// stored, `k_callback` once by on_complete after `continuation` is stored, and whichever of the two
-/// fetch_or()s comes second sees the other bit and runs the continuation. `k_waiting` says a thread sleeps
-/// (or is about to) in futex_wait on the word, so only then does the promise make the wake-up syscall.
-inline constexpr std::uint32_t k_ready = 1;
-inline constexpr std::uint32_t k_callback = 2;
-inline constexpr std::uint32_t k_waiting = 4;
+/// FutureState::m_word bits. A state has one writer (the promise) and one consumer (wait, wait_for or
+/// on_complete), and the result and the consumer's callback share one slot: whichever side comes first
+/// claims the slot (k_claimed, one compare-exchange), writes it, and publishes k_ready or k_callback; the
+/// other side waits for that bit (a few instructions, unless the writer is preempted) and then runs the
+/// callback with the result. `k_waiting` says a thread sleeps (or is about to) in futex_wait on the word,
+/// so only then does publishing make the wake-up syscall. `k_consumed`: the slot was moved out.
+inline constexpr std::uint32_t k_claimed = 1;
+inline constexpr std::uint32_t k_ready = 2;
+inline constexpr std::uint32_t k_callback = 4;
+inline constexpr std::uint32_t k_waiting = 8;
+inline constexpr std::uint32_t k_consumed = 16;
 
-/// One future's shared state: no mutex and no condition variable (88 bytes and a lock round trip per
-/// side before), which made every spawned task's allocation 336 bytes and cost two mutex round trips on
-/// the worker and one on the awaiting thread (bench/bench_runtime's spawn+await-all against boost::asio).
+/// How long a side that found the slot claimed by the other spins before sleeping on the word.
+inline constexpr std::chrono::microseconds k_claim_spin{20};
+
+/// One future's shared state: a state word and one slot, no mutex and no condition variable. It was a
+/// mutex, a condition variable, an optional result and a callback (336 bytes allocated per spawned task,
+/// two lock round trips on the worker and one on the awaiting thread); it is now 128 bytes, which is
+/// where bench/bench_runtime's spawn+await-all lost to boost::asio (page faults and cache misses on the
+/// spawning thread).
 template <typename T>
-struct FutureState {
-    std::atomic<std::uint32_t> state{0};
-    std::optional<util::Result<T>> result;                    // written before k_ready is set
-    util::UniqueFunction<void(util::Result<T>)> continuation; // written before k_callback is set
+class FutureState {
+public:
+    using Callback = util::UniqueFunction<void(util::Result<T>)>;
 
-    /// Moves the stored result out (k_ready seen with acquire, by the one consumer).
-    util::Result<T> take() {
-        util::Result<T> r = std::move(*result);
-        result.reset();
-        return r;
+    FutureState() {}
+    FutureState(const FutureState&) = delete;
+    FutureState& operator=(const FutureState&) = delete;
+    ~FutureState() {
+        const std::uint32_t word = m_word.load(std::memory_order_acquire);
+        if ((word & k_consumed) != 0) {
+            return;
+        }
+        if ((word & k_ready) != 0) {
+            std::destroy_at(&m_slot.result);
+        } else if ((word & k_callback) != 0) {
+            std::destroy_at(&m_slot.callback);
+        }
     }
+
+    /// The promise's side, once: stores the result, or runs the consumer's callback with it when that
+    /// came first. Returns false when the state already holds a result.
+    bool complete(util::Result<T>&& result) {
+        std::uint32_t word = m_word.load(std::memory_order_acquire);
+        while (true) {
+            if ((word & k_ready) != 0) {
+                return false;
+            }
+            if ((word & k_callback) != 0) {
+                Callback callback = std::move(m_slot.callback);
+                std::destroy_at(&m_slot.callback);
+                m_word.fetch_or(k_consumed, std::memory_order_release);
+                callback(std::move(result));
+                return true;
+            }
+            if ((word & k_claimed) != 0) {
+                word = await_bit(k_callback, k_claim_spin, nullptr); // on_complete is storing it
+                continue;
+            }
+            if (m_word.compare_exchange_weak(word, word | k_claimed, std::memory_order_acq_rel,
+                                             std::memory_order_acquire)) {
+                break;
+            }
+        }
+        ::new (static_cast<void*>(&m_slot.result)) util::Result<T>(std::move(result));
+        publish(k_ready);
+        return true;
+    }
+
+    /// The consumer's side, once: runs `callback` now when the result is there, else stores it for
+    /// complete() to run.
+    void on_complete(Callback&& callback) {
+        std::uint32_t word = m_word.load(std::memory_order_acquire);
+        while (true) {
+            if ((word & k_ready) != 0) {
+                callback(take());
+                return;
+            }
+            if ((word & k_claimed) != 0) {
+                word = await_bit(k_ready, k_claim_spin, nullptr); // complete() is storing the result
+                continue;
+            }
+            if (m_word.compare_exchange_weak(word, word | k_claimed, std::memory_order_acq_rel,
+                                             std::memory_order_acquire)) {
+                break;
+            }
+        }
+        ::new (static_cast<void*>(&m_slot.callback)) Callback(std::move(callback));
+        publish(k_callback);
+    }
+
+    /// True once the result is stored.
+    bool ready() const { return (m_word.load(std::memory_order_acquire) & k_ready) != 0; }
+
+    /// Waits until ready() (after an optional spin of up to `spin`), or until `timeout` passed when one
+    /// is given; returns ready().
+    bool await_ready(std::chrono::microseconds spin, const std::chrono::nanoseconds* timeout) {
+        return (await_bit(k_ready, spin, timeout) & k_ready) != 0;
+    }
+
+    /// Moves the result out; only after ready(), by the one consumer.
+    util::Result<T> take() {
+        util::Result<T> result = std::move(m_slot.result);
+        std::destroy_at(&m_slot.result);
+        m_word.fetch_or(k_consumed, std::memory_order_release);
+        return result;
+    }
+
+private:
+    void publish(std::uint32_t bit) {
+        if ((m_word.fetch_or(bit, std::memory_order_acq_rel) & k_waiting) != 0) {
+            futex_wake_all(m_word);
+        }
+    }
+
+    // Returns the word once it has `bit`, or when `timeout` (if given) has passed; spins up to `spin` first.
+    std::uint32_t await_bit(std::uint32_t bit, std::chrono::microseconds spin,
+                            const std::chrono::nanoseconds* timeout) {
+        if (spin.count() > 0) {
+            spin_until([&] { return (m_word.load(std::memory_order_acquire) & bit) != 0; }, spin);
+        }
+        std::chrono::steady_clock::time_point deadline{};
+        if (timeout != nullptr) {
+            deadline = std::chrono::steady_clock::now() + *timeout;
+        }
+        std::uint32_t word = m_word.load(std::memory_order_acquire);
+        while ((word & bit) == 0) {
+            std::chrono::nanoseconds left{0};
+            if (timeout != nullptr) {
+                left = deadline - std::chrono::steady_clock::now();
+                if (left.count() <= 0) {
+                    return word;
+                }
+            }
+            if ((word & k_waiting) == 0 &&
+                !m_word.compare_exchange_weak(word, word | k_waiting, std::memory_order_acq_rel,
+                                              std::memory_order_acquire)) {
+                continue; // `word` reloaded: maybe the bit is there now
+            }
+            futex_wait(m_word, word | k_waiting, timeout != nullptr ? &left : nullptr);
+            word = m_word.load(std::memory_order_acquire);
+        }
+        return word;
+    }
+
+    union Slot {
+        Slot() {}
+        ~Slot() {}
+        util::Result<T> result; // live from k_ready until k_consumed
+        Callback callback;      // live from k_callback until k_consumed
+    };
+
+    std::atomic<std::uint32_t> m_word{0};
+    Slot m_slot;
 };
 
 /// The most Future::wait() spins for a result before it sleeps on the state word's futex (the budget
@@ -94,24 +223,7 @@ public:
             return false;
         }
         auto state = std::move(m_state);
-        std::uint32_t seen = state->state.load(std::memory_order_acquire);
-        if ((seen & detail::k_ready) != 0) {
-            return false;
-        }
-        if ((seen & detail::k_callback) == 0) {
-            state->result.emplace(std::move(result));
-            seen = state->state.fetch_or(detail::k_ready, std::memory_order_acq_rel);
-            if ((seen & detail::k_callback) == 0) {
-                if ((seen & detail::k_waiting) != 0) {
-                    detail::futex_wake_all(state->state);
-                }
-                return true;
-            }
-            result = state->take(); // on_complete stored its callback meanwhile: it is ours to run
-        }
-        auto continuation = std::move(state->continuation);
-        continuation(std::move(result));
-        return true;
+        return state->complete(std::move(result));
     }
 
     /// Completes the future with an error; returns false when it was already completed.
@@ -160,7 +272,7 @@ public:
         if (!m_state) {
             return false;
         }
-        return (m_state->state.load(std::memory_order_acquire) & detail::k_ready) != 0;
+        return m_state->ready();
     }
 
     /// Blocks until complete and takes the result; FutureAlreadyAwaited when already taken.
@@ -170,19 +282,8 @@ public:
         }
         auto state = std::move(m_state);
         thread_local detail::AdaptiveSpin spin;
-        auto& word = state->state;
-        spin.spin([&] { return (word.load(std::memory_order_acquire) & detail::k_ready) != 0; },
-                  detail::k_wait_spin);
-        std::uint32_t seen = word.load(std::memory_order_acquire);
-        while ((seen & detail::k_ready) == 0) {
-            if ((seen & detail::k_waiting) == 0 &&
-                !word.compare_exchange_weak(seen, seen | detail::k_waiting, std::memory_order_acq_rel,
-                                            std::memory_order_acquire)) {
-                continue; // `seen` reloaded: maybe ready now
-            }
-            detail::futex_wait(word, seen | detail::k_waiting);
-            seen = word.load(std::memory_order_acquire);
-        }
+        spin.spin([&] { return state->ready(); }, detail::k_wait_spin);
+        state->await_ready(std::chrono::microseconds(0), nullptr);
         return state->take();
     }
 
@@ -192,22 +293,9 @@ public:
         if (!m_state) {
             return util::fail(runtime_error(RuntimeErrc::FutureAlreadyAwaited));
         }
-        const auto deadline =
-            std::chrono::steady_clock::now() + std::chrono::ceil<std::chrono::nanoseconds>(timeout);
-        auto& word = m_state->state;
-        std::uint32_t seen = word.load(std::memory_order_acquire);
-        while ((seen & detail::k_ready) == 0) {
-            const auto left = std::chrono::nanoseconds(deadline - std::chrono::steady_clock::now());
-            if (left.count() <= 0) {
-                return util::fail(runtime_error(RuntimeErrc::TimeoutExpired, "future not ready in time"));
-            }
-            if ((seen & detail::k_waiting) == 0 &&
-                !word.compare_exchange_weak(seen, seen | detail::k_waiting, std::memory_order_acq_rel,
-                                            std::memory_order_acquire)) {
-                continue;
-            }
-            detail::futex_wait(word, seen | detail::k_waiting, &left);
-            seen = word.load(std::memory_order_acquire);
+        const auto limit = std::chrono::ceil<std::chrono::nanoseconds>(timeout);
+        if (!m_state->await_ready(std::chrono::microseconds(0), &limit)) {
+            return util::fail(runtime_error(RuntimeErrc::TimeoutExpired, "future not ready in time"));
         }
         auto state = std::move(m_state);
         return state->take();
@@ -220,15 +308,7 @@ public:
             return false;
         }
         auto state = std::move(m_state);
-        if ((state->state.load(std::memory_order_acquire) & detail::k_ready) == 0) {
-            state->continuation = std::move(callback);
-            if ((state->state.fetch_or(detail::k_callback, std::memory_order_acq_rel) & detail::k_ready) ==
-                0) {
-                return true; // the promise runs it when it completes
-            }
-            callback = std::move(state->continuation); // completed meanwhile: run it here after all
-        }
-        callback(state->take());
+        state->on_complete(std::move(callback));
         return true;
     }
 
