@@ -43,9 +43,11 @@ class FutureState {
 public:
     using Callback = util::UniqueFunction<void(util::Result<T>)>;
 
+    /// An empty state: nothing claimed, the slot unconstructed.
     FutureState() {}
     FutureState(const FutureState&) = delete;
     FutureState& operator=(const FutureState&) = delete;
+    /// Destroys what the slot still holds (a result nobody took, a callback that never ran).
     ~FutureState() {
         const std::uint32_t word = m_word.load(std::memory_order_acquire);
         if ((word & k_consumed) != 0) {
@@ -163,6 +165,7 @@ private:
         return word;
     }
 
+    // The result or the callback, never both; which one is live is told by m_word.
     union Slot {
         Slot() {}
         ~Slot() {}
