@@ -116,7 +116,8 @@ struct ThreadPool::State {
     }
 
     void worker_loop() {
-        std::unique_lock lock(mutex);
+        std::unique_lock lock(mutex, std::defer_lock);
+        detail::lock_spinning(lock);
         while (true) {
             if (queue.empty()) {
                 if (stop) {
@@ -128,7 +129,7 @@ struct ThreadPool::State {
                 // spinning worker does not count as idle, so submit() does not wake it either.
                 lock.unlock();
                 spin_for_work();
-                lock.lock();
+                detail::lock_spinning(lock);
                 if (!queue.empty() || stop) {
                     continue;
                 }
@@ -156,7 +157,7 @@ struct ThreadPool::State {
             }
             task();
             task = nullptr; // destroy captured state outside the lock
-            lock.lock();
+            detail::lock_spinning(lock);
         }
         --running_workers;
         exited.push_back(std::this_thread::get_id());
@@ -191,7 +192,8 @@ ThreadPool::~ThreadPool() {
 }
 
 util::Result<void> ThreadPool::submit(Task task) {
-    std::unique_lock lock(m_state->mutex);
+    std::unique_lock lock(m_state->mutex, std::defer_lock);
+    detail::lock_spinning(lock);
     if (!m_state->accepting) {
         return util::fail(runtime_error(RuntimeErrc::RuntimeShutdown, "task submitted after shutdown"));
     }
