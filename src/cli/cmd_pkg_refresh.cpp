@@ -94,7 +94,8 @@ void register_pkg_refresh(CLI::App& pkg, Context& context) {
     cmd->footer("search, list and outdated never refresh; this does, explicitly: apt-get update into the "
                 "apt lists, pacman -Sy into pacman's own sync db (run pkg upgrade after it: a sync without "
                 "the upgrade is a partial upgrade), zypper refresh into libzypp's caches, dnf --refresh "
-                "makecache into dnf's cache (the root's under --root). Privilege (one "
+                "makecache into dnf's cache (the root's under --root), flatpak update --appstream, apk "
+                "update into apk's APKINDEX cache. Privilege (one "
                 "sudo prompt), locks, progress and "
                 "interruption as pkg install; nothing to confirm (no package changes).\n"
                 "Exit status: 0 refreshed, 1 the manager failed, 2 usage, 130/143/129 interrupted.");

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `pkg upgrade -m apk` on the run path of the other managers: apk's own `upgrade --simulate` for the plan,
-# then `apk upgrade` with its "(i/n) Upgrading" progress, waiting while another process holds apk's
+# then `apk upgrade` with its "(i/n) Upgrading" progress (and `pkg refresh -m apk`: apk update), waiting while another process holds apk's
 # /lib/apk/db/lock (flock), world pins and fixed versions skipped as pkg outdated shows them.
 # NOT THE REAL ORACLE: apk-tools is not packaged for Debian 12, so `apk` here is a STAND-IN script written by
 # this test. It records its argv and prints apk's output for this root as apk-tools formats it (commit.c's
@@ -35,6 +35,12 @@ case " $* " in *" --simulate "*) sim=1 ;; esac
 [ "$sim" = 1 ] || date +%s.%N >>"$STANDIN_LOG.started"
 step() { echo "$1"; [ "$sim" = 1 ] || sleep 0.2; }
 case " $* " in
+*" update "*)
+    step "fetch https://dl-cdn.alpinelinux.org/alpine/v3.14/main/x86_64/APKINDEX.tar.gz"
+    echo "v3.14.2-38-g27e4ada230 [https://dl-cdn.alpinelinux.org/alpine/v3.14/main]"
+    echo "OK: 4937 distinct packages available"
+    exit 0
+    ;;
 *" upgrade busybox "*)
     step "(1/1) Upgrading busybox (1.33.1-r3 -> 1.33.1-r6)"
     [ "$sim" = 1 ] || { echo "Executing busybox-1.33.1-r6.post-upgrade"; echo "Executing busybox-1.33.1-r6.trigger"; }
@@ -136,4 +142,11 @@ TIMEOUT=30 run_z "${Z[@]}" pkg upgrade --all -m apk --yes
 expect_contains "$ERR" "unable to select packages" "apk's reason"
 [ "$(grep -c -- ' upgrade$' "$T/apk.log")" = 0 ] && ok || fail "apk upgrade ran after a failed simulation: $(cat "$T/apk.log")"
 rm -f "$T/apk.log.fail"
+
+# 7. pkg refresh -m apk: apk update under the root (the APKINDEX cache list/outdated read), its output shown.
+: >"$T/apk.log"
+TIMEOUT=30 expect_exit 0 "refresh" "${Z[@]}" pkg refresh -m apk --yes
+[ "$(grep -v -- --version "$T/apk.log")" = "--root $R --no-progress update" ] && ok || fail "refresh ran: $(cat "$T/apk.log")"
+TIMEOUT=30 expect_exit 0 "refresh --dry-run" --json "${Z[@]}" pkg refresh -m apk --dry-run
+expect_contains "$OUT" '"update"' "the dry run names apk update"
 finish

@@ -466,6 +466,9 @@ void system_managers(std::vector<Manager>& out) {
                     // --no-progress drops the terminal bar only: the "(i/n) Upgrading" lines remain.
                     .upgrade_prefix = {"apk", "--no-progress", "upgrade"},
                     .upgrade_all_prefix = {"apk", "--no-progress", "upgrade"},
+                    // apk update fetches each repository's APKINDEX into the cache that list/outdated
+                    // read (/var/cache/apk or /etc/apk/cache); upgrades never fetch it on their own here.
+                    .refresh_prefix = {"apk", "--no-progress", "update"},
                     .progress = ProgressStyle::counted_steps,
                     .root_args = {"--root", "{root}"},
                     // --simulate opens the database read-only and takes no lock (apk(8)).
