@@ -19,6 +19,8 @@ echo "== spawn: 200 \`true\` children concurrently on the runtime's loop vs sequ
 "$dir/bench/bench_spawn"
 echo "== loop: wake-up latency and timer lateness, epoll vs io_uring"
 "$dir/bench/bench_loop"
+echo "== find: util::find_bytes (the search scan) vs memmem and string_view::find"
+"$dir/bench/bench_find"
 echo "== start-up: zsyncctl vs /bin/true (bench/pairs.py, interleaved)"
 bench/startup.sh "$dir/zsyncctl" || echo "skipped (exit $?)"
 echo "== pkg search: zsyncctl vs apt-cache search, concurrent vs sequential managers"

@@ -10,34 +10,16 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <array>
-#include <atomic>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
-#include <mutex>
-#include <set>
 
 #include "core/errors.hpp"
 
 namespace zsyncctl::core::process_detail {
 
 namespace {
-
-struct Stream {
-    int child_fd = 1;
-    Fd fd;
-    EventLoop::WatchId watch = 0;
-    LineCallback on_line;
-    /// Set for the terminal's master side: raw chunks go here too, and lines lose the terminal's '\r'.
-    bool terminal = false;
-    util::UniqueFunction<void(std::string_view)> on_raw;
-    std::string captured;
-    std::uint64_t dropped = 0;
-    std::string partial;
-    bool open = false;
-};
 
 /// One running child. Lives on the loop thread (its callbacks hold it); destroyed when it has completed,
 /// or when the loop drops it (the child is then killed and reaped here).
@@ -119,7 +101,7 @@ public:
             m_streams[2 + i].on_line = std::move(m_spec.extra_outputs[i].on_line);
         }
         std::vector<Fd> child_ends;
-        for (Stream& s : m_streams) {
+        for (OutputStream& s : m_streams) {
             if (s.terminal) {
                 // Read through a duplicate so that closing the stream never closes the fd
                 // ProcessControl writes to.
@@ -397,7 +379,7 @@ private:
 
     /// Reads up to `rounds` chunks (so one busy stream cannot starve the loop); closes on EOF or error.
     void read_available(std::size_t i, int rounds) {
-        Stream& s = m_streams[i];
+        OutputStream& s = m_streams[i];
         if (!s.open) {
             return;
         }
@@ -405,7 +387,8 @@ private:
         for (int round = 0; round < rounds; ++round) {
             ssize_t n = ::read(s.fd.get(), m_buffer.data(), m_buffer.size());
             if (n > 0) {
-                consume(s, std::string_view(m_buffer.data(), static_cast<std::size_t>(n)));
+                s.consume(std::string_view(m_buffer.data(), static_cast<std::size_t>(n)),
+                          m_spec.capture_limit);
                 continue;
             }
             if (n < 0 && errno == EINTR) {
@@ -419,56 +402,8 @@ private:
         }
     }
 
-    void consume(Stream& s, std::string_view data) {
-        if (m_spec.capture_limit > 0) {
-            s.captured.append(data);
-            // Trim in batches so keeping the tail stays linear in the output size.
-            if (s.captured.size() > 2 * m_spec.capture_limit) {
-                std::size_t excess = s.captured.size() - m_spec.capture_limit;
-                s.captured.erase(0, excess);
-                s.dropped += excess;
-            }
-        } else {
-            s.dropped += data.size();
-        }
-        if (s.on_raw) {
-            s.on_raw(data);
-        }
-        if (!s.on_line) {
-            return;
-        }
-        std::size_t start = 0;
-        while (start < data.size()) {
-            std::size_t nl = data.find('\n', start);
-            if (nl == std::string_view::npos) {
-                s.partial.append(data.substr(start));
-                if (s.partial.size() >= k_max_line) {
-                    s.on_line(s.partial);
-                    s.partial.clear();
-                }
-                return;
-            }
-            if (s.partial.empty()) {
-                deliver_line(s, data.substr(start, nl - start));
-            } else {
-                s.partial.append(data.substr(start, nl - start));
-                deliver_line(s, s.partial);
-                s.partial.clear();
-            }
-            start = nl + 1;
-        }
-    }
-
-    /// A terminal ends its lines with "\r\n"; the '\r' is the terminal's, not the child's.
-    static void deliver_line(Stream& s, std::string_view line) {
-        if (s.terminal && !line.empty() && line.back() == '\r') {
-            line.remove_suffix(1);
-        }
-        s.on_line(line);
-    }
-
     void close_stream(std::size_t i) {
-        Stream& s = m_streams[i];
+        OutputStream& s = m_streams[i];
         if (!s.open) {
             return;
         }
@@ -478,14 +413,11 @@ private:
             s.watch = 0;
         }
         s.fd.reset();
-        if (s.on_line && !s.partial.empty()) {
-            s.on_line(s.partial); // the last line had no '\n'
-            s.partial.clear();
-        }
+        s.flush_partial();
     }
 
     bool all_streams_closed() const {
-        return std::none_of(m_streams.begin(), m_streams.end(), [](const Stream& s) { return s.open; });
+        return std::none_of(m_streams.begin(), m_streams.end(), [](const OutputStream& s) { return s.open; });
     }
 
     void on_writable() {
@@ -576,7 +508,7 @@ private:
         if (m_terminating) {
             result.outcome = m_reason;
         }
-        auto take = [&](Stream& s, std::string& text, std::uint64_t* dropped) {
+        auto take = [&](OutputStream& s, std::string& text, std::uint64_t* dropped) {
             if (m_spec.capture_limit > 0 && s.captured.size() > m_spec.capture_limit) {
                 std::size_t excess = s.captured.size() - m_spec.capture_limit;
                 s.captured.erase(0, excess);
@@ -605,7 +537,7 @@ private:
     std::weak_ptr<SigchldWatcher> m_sigchld;
     std::uint64_t m_sigchld_check = 0;
     EventLoop::WatchId m_pid_watch = 0;
-    std::vector<Stream> m_streams;
+    std::vector<OutputStream> m_streams;
     Fd m_terminal; // the terminal's master side, for ProcessControl's writes
     Fd m_stdin;
     std::size_t m_stdin_offset = 0;
@@ -627,49 +559,6 @@ private:
 };
 
 } // namespace
-
-namespace {
-
-std::mutex g_live_mutex;
-std::map<pid_t, bool>& live_children() {
-    static std::map<pid_t, bool> children; // pid -> leads its own group
-    return children;
-}
-// Every child started and not yet reaped (live_children() forgets one a moment before its waitpid).
-std::set<pid_t>& spawned_children() {
-    static std::set<pid_t> children;
-    return children;
-}
-
-} // namespace
-
-void register_live_child(pid_t pid, bool whole_group) {
-    std::lock_guard lock(g_live_mutex);
-    live_children()[pid] = whole_group;
-    spawned_children().insert(pid);
-}
-
-void unregister_live_child(pid_t pid) {
-    std::lock_guard lock(g_live_mutex);
-    live_children().erase(pid);
-}
-
-void forget_spawned_child(pid_t pid) {
-    std::lock_guard lock(g_live_mutex);
-    spawned_children().erase(pid);
-}
-
-bool is_spawned_child(pid_t pid) {
-    std::lock_guard lock(g_live_mutex);
-    return spawned_children().count(pid) != 0;
-}
-
-void kill_live_children(int sig) {
-    std::lock_guard lock(g_live_mutex);
-    for (const auto& [pid, whole_group] : live_children()) {
-        ::kill(whole_group ? -pid : pid, sig);
-    }
-}
 
 Future<ProcessResult> start_child(EventLoop& loop, ProcessSpec spec, CancellationToken token) {
     auto child = std::make_shared<Child>(loop, std::move(spec));

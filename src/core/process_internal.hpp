@@ -73,6 +73,30 @@ private:
     int m_fd = -1;
 };
 
+/// One output of a child as the parent reads it (stdout, stderr, an extra fd or the terminal's master):
+/// the tail kept for the result, what was dropped before it, and the split into lines for the callback.
+/// Loop thread only.
+struct OutputStream {
+    int child_fd = 1;
+    Fd fd;
+    EventLoop::WatchId watch = 0;
+    LineCallback on_line;
+    /// Set for the terminal's master side: raw chunks go here too, and lines lose the terminal's '\r'.
+    bool terminal = false;
+    util::UniqueFunction<void(std::string_view)> on_raw;
+    std::string captured;
+    std::uint64_t dropped = 0;
+    std::string partial;
+    bool open = false;
+
+    /// Takes a chunk read from the child: keeps the last `capture_limit` bytes (0: none, all counted as
+    /// dropped), passes the chunk to on_raw, and each complete line (a piece of k_max_line bytes when a
+    /// line runs longer) to on_line.
+    void consume(std::string_view data, std::size_t capture_limit);
+    /// At the end of the stream: the last line, when it had no '\n', to on_line.
+    void flush_partial();
+};
+
 /// An errno error for a spawn step; resource shortages are SystemResourceExhausted.
 util::Error spawn_errno_error(std::string_view what, int err);
 

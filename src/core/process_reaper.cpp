@@ -5,7 +5,9 @@
 #include <array>
 #include <atomic>
 #include <cerrno>
+#include <map>
 #include <mutex>
+#include <set>
 
 #include "core/process_internal.hpp"
 
@@ -175,6 +177,50 @@ void SigchldWatcher::on_signal() {
     }
     for (auto& check : checks) {
         (*check)();
+    }
+}
+
+// The children spawned and not yet reaped, for the reapers and for the signal monitor's kill at exit.
+namespace {
+
+std::mutex g_live_mutex;
+std::map<pid_t, bool>& live_children() {
+    static std::map<pid_t, bool> children; // pid -> leads its own group
+    return children;
+}
+// Every child started and not yet reaped (live_children() forgets one a moment before its waitpid).
+std::set<pid_t>& spawned_children() {
+    static std::set<pid_t> children;
+    return children;
+}
+
+} // namespace
+
+void register_live_child(pid_t pid, bool whole_group) {
+    std::lock_guard lock(g_live_mutex);
+    live_children()[pid] = whole_group;
+    spawned_children().insert(pid);
+}
+
+void unregister_live_child(pid_t pid) {
+    std::lock_guard lock(g_live_mutex);
+    live_children().erase(pid);
+}
+
+void forget_spawned_child(pid_t pid) {
+    std::lock_guard lock(g_live_mutex);
+    spawned_children().erase(pid);
+}
+
+bool is_spawned_child(pid_t pid) {
+    std::lock_guard lock(g_live_mutex);
+    return spawned_children().count(pid) != 0;
+}
+
+void kill_live_children(int sig) {
+    std::lock_guard lock(g_live_mutex);
+    for (const auto& [pid, whole_group] : live_children()) {
+        ::kill(whole_group ? -pid : pid, sig);
     }
 }
 

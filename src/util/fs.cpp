@@ -32,6 +32,10 @@ Result<std::string> read_fd(int fd, const std::string& what, std::size_t max_byt
 }
 
 Result<std::string> read_regular_fd(int fd, const std::string& what, std::size_t max_bytes) {
+    return read_fd_to_end(fd, what, max_bytes, ReadEnd::eof);
+}
+
+Result<std::string> read_fd_to_end(int fd, const std::string& what, std::size_t max_bytes, ReadEnd end) {
     std::string data;
     char buffer[16384];
     while (true) {
@@ -52,6 +56,9 @@ Result<std::string> read_regular_fd(int fd, const std::string& what, std::size_t
             return fail(ErrorKind::io, what + ": file larger than " + std::to_string(max_bytes) + " bytes");
         }
         data.append(buffer, static_cast<std::size_t>(n));
+        if (end == ReadEnd::short_read && static_cast<std::size_t>(n) < sizeof buffer) {
+            break;
+        }
     }
     ::close(fd);
     return data;

@@ -20,6 +20,14 @@ Result<std::string> read_fd(int fd, const std::string& what, std::size_t max_byt
 /// read_fd for a descriptor the caller already fstat'ed as a regular file (no second fstat).
 Result<std::string> read_regular_fd(int fd, const std::string& what, std::size_t max_bytes);
 
+/// How read_fd_to_end stops: at EOF (read() returns 0), or also after a read shorter than its buffer
+/// (kernel files produced whole by their first read: KernelFileRead::one_read).
+enum class ReadEnd { eof, short_read };
+
+/// The one read loop of read_regular_fd and read_kernel_fd: reads `fd` in 16 KiB chunks until `end`,
+/// retrying EINTR, and closes it; io error beyond `max_bytes`, the errno error of a failed read.
+Result<std::string> read_fd_to_end(int fd, const std::string& what, std::size_t max_bytes, ReadEnd end);
+
 /// Writes `data` to `path` atomically: a temporary file in the same directory, fsync, then rename.
 /// Creates missing parent directories. Fails with the errno of the step that failed.
 Result<void> write_file_atomic(const std::filesystem::path& path, std::string_view data);

@@ -2,11 +2,10 @@
 
 #include <algorithm>
 #include <array>
-#include <cerrno>
 #include <span>
-#include <unistd.h>
 
 #include "util/error.hpp"
+#include "util/fs.hpp"
 
 namespace zsyncctl::util {
 
@@ -78,29 +77,8 @@ KernelFileRead kernel_file_read(std::string_view absolute) {
 
 Result<std::string> read_kernel_fd(int fd, const std::string& what, std::size_t max_bytes,
                                    KernelFileRead how) {
-    std::string data;
-    char buffer[16384];
-    while (true) {
-        ssize_t n = ::read(fd, buffer, sizeof buffer);
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            int err = errno;
-            ::close(fd);
-            return fail(errno_error(what, err));
-        }
-        if (data.size() + static_cast<std::size_t>(n) > max_bytes) {
-            ::close(fd);
-            return fail(ErrorKind::io, what + ": file larger than " + std::to_string(max_bytes) + " bytes");
-        }
-        data.append(buffer, static_cast<std::size_t>(n));
-        if (n == 0 || (how == KernelFileRead::one_read && static_cast<std::size_t>(n) < sizeof buffer)) {
-            break;
-        }
-    }
-    ::close(fd);
-    return data;
+    return read_fd_to_end(fd, what, max_bytes,
+                          how == KernelFileRead::one_read ? ReadEnd::short_read : ReadEnd::eof);
 }
 
 } // namespace zsyncctl::util

@@ -1,5 +1,6 @@
 #include "pkg/search/search_index.hpp"
 
+#include "util/find.hpp"
 #include "util/sanitize.hpp"
 #include "util/strings.hpp"
 
@@ -456,11 +457,11 @@ void PackageIndex::search_refs(const SearchQuery& query,
     std::size_t pos = 0;
     while (pos < m_at.hay_size) {
         drop_behind(pos);
-        const void* found = ::memmem(hay + pos, m_at.hay_size - pos, needle.data(), needle.size());
-        if (found == nullptr) {
+        std::size_t found = util::find_bytes(std::string_view(hay + pos, m_at.hay_size - pos), needle);
+        if (found == std::string_view::npos) {
             break;
         }
-        std::size_t at = static_cast<std::size_t>(static_cast<const char*>(found) - hay);
+        std::size_t at = pos + found;
         std::size_t record = record_for_hay_offset(at);
         std::size_t start = u32_at(m_at.hay_index_off + record * 4);
         std::size_t next =

@@ -112,10 +112,20 @@ std::vector<IndexRecordView> AptIndexBuilder::finish_views(std::string* aux,
     // APT::Architectures order) as "name:arch".
     // The packages are grouped by sorting their positions by name (no map of names: no allocation per
     // package), which also hands the records to PackageIndex::build in name order.
+    // The order is total ((name, arch) is unique), so the result does not depend on how it is reached: a
+    // refresh after a dpkg status change re-reads the lists' packages from the side section already in
+    // it, and only what dpkg's status adds comes after them. The sorted run is kept, the rest sorted and
+    // merged in: O(n) comparisons instead of O(n log n) for the refresh (its sort was 12 M of 45 M
+    // instructions of `pkg search zstd` after a status change), and one list file's run for a cold build.
     std::vector<std::uint32_t> order(m_packages.size());
     std::iota(order.begin(), order.end(), std::uint32_t(0));
-    std::sort(order.begin(), order.end(),
-              [&](std::uint32_t a, std::uint32_t b) { return m_packages[a].name < m_packages[b].name; });
+    auto by_name = [&](std::uint32_t a, std::uint32_t b) {
+        int c = m_packages[a].name.compare(m_packages[b].name);
+        return c != 0 ? c < 0 : m_packages[a].arch < m_packages[b].arch;
+    };
+    auto sorted_end = std::is_sorted_until(order.begin(), order.end(), by_name);
+    std::sort(sorted_end, order.end(), by_name);
+    std::inplace_merge(order.begin(), sorted_end, order.end(), by_name);
     std::vector<IndexRecordView> records;
     records.reserve(order.size());
     std::vector<std::uint32_t> group_offsets;
