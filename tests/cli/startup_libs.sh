@@ -128,4 +128,37 @@ else
     echo "note: strace unusable here; the read-once and no-write-open checks were not run"
 fi
 
+# The start-up layout (src/link_order.ld, meson.build): the functions the short commands run sit together
+# in the section .text.zs_startup. The oracle is the binary's own symbol table: the entry of each short
+# command lies inside that section, its cold parts outside. A link without the fragment, or a fragment gone
+# stale for these functions, fails here; scripts/link_order.py writes it anew.
+if [ "${ZS_LINK_ORDER:-0}" = 1 ]; then
+    command -v nm >/dev/null || skip "nm not installed (binutils)"
+    read -r start size < <(readelf -SW "$ZSYNCCTL" | sed 's/^ *\[ *[0-9]*\] *//' |
+        awk '$1 == ".text.zs_startup" { print $3, $5 }')
+    [ -n "${start:-}" ] && ok || fail "$ZSYNCCTL has no .text.zs_startup section (src/link_order.ld not linked)"
+    start=${start:-0} size=${size:-0}
+    # Functions only (a function's static locals have symbols of the same prefix).
+    symbols=$(nm -C --defined-only "$ZSYNCCTL" | awk '$2 ~ /^[tTwW]$/')
+    inside() { # demangled name prefix -> 0 when its (non-cold) code is inside the section
+        local addr
+        addr=$(printf '%s\n' "$symbols" | grep -F " $1" | grep -v '\[clone .cold\]' | head -n 1 | cut -d' ' -f1)
+        [ -n "$addr" ] || return 2
+        [ $((16#$addr)) -ge $((16#$start)) ] && [ $((16#$addr)) -lt $((16#$start + 16#$size)) ]
+    }
+    for fn in "main" "zsyncctl::cli::run(int, char**)" "zsyncctl::pkg::registry()" \
+        "zsyncctl::pkg::detect_managers(" "zsyncctl::pkg::load_cache(" "zsyncctl::doctor::run_doctor("; do
+        inside "$fn"
+        case $? in
+        0) ok ;;
+        2) fail "no symbol '$fn' in $ZSYNCCTL" ;;
+        *) fail "'$fn' is outside .text.zs_startup: regenerate src/link_order.ld (scripts/link_order.py BUILD)" ;;
+        esac
+    done
+    # Not everything is moved: the search's scan is not run by the short commands.
+    inside "zsyncctl::util::detail::find_bytes("
+    [ $? = 1 ] && ok || fail "find_bytes (search only) is inside .text.zs_startup, or missing"
+fi
+
 finish
+
