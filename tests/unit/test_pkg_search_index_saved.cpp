@@ -149,3 +149,51 @@ TEST_CASE("an index whose file cannot be written is built in memory, unsaved") {
     CHECK(std::distance(std::filesystem::directory_iterator(dir.path),
                         std::filesystem::directory_iterator()) == 1);
 }
+
+TEST_CASE("a loaded index reads its haystack in windows of whole records and finds what the mapping holds") {
+    // Records around the 256 KiB window: many small ones, one of ~340 KiB (a window takes it whole), and
+    // matches in every record, in exact and substring mode, with and without a limit. The oracle is the
+    // same index searched in memory (one window over the whole haystack).
+    std::vector<IndexRecord> records;
+    for (int i = 0; i < 6000; ++i) {
+        IndexRecord r;
+        r.name = "pkg" + std::to_string(i);
+        r.version = "1.0";
+        r.summary = "tool number " + std::to_string(i) + (i % 17 == 0 ? " zstd" : "");
+        r.long_text = std::string(40 + i % 90, 'x') + " edge";
+        if (i % 250 == 0) {
+            r.provides = {"virtual-" + std::to_string(i)};
+        }
+        records.push_back(std::move(r));
+    }
+    IndexRecord huge;
+    huge.name = "pkg3000huge";
+    huge.version = "2.0";
+    huge.summary = "a very long description";
+    for (int i = 0; i < 20000; ++i) {
+        huge.long_text += "line " + std::to_string(i) + " of text ";
+    }
+    huge.long_text += "zstd at the end";
+    records.push_back(std::move(huge));
+    std::vector<SourceStamp> stamps{{"/x", 1, 2}};
+    PackageIndex in_memory = PackageIndex::build(records, stamps);
+    TempDir dir;
+    auto file = dir.path / "w.idx";
+    REQUIRE(in_memory.save(file));
+    auto loaded = PackageIndex::load(file, stamps);
+    REQUIRE(loaded);
+    REQUIRE(loaded->bytes() > (std::size_t(1) << 20)); // several windows, one record of ~340 KiB
+    for (MatchMode mode : {MatchMode::substring, MatchMode::exact}) {
+        for (std::string q : {"zstd", "edge", "pkg3000huge", "pkg5999", "virtual-", "of text", "nothing"}) {
+            for (std::size_t limit : {std::size_t(0), std::size_t(3)}) {
+                SearchQuery query{q, mode, limit};
+                INFO(q << " mode " << static_cast<int>(mode) << " limit " << limit);
+                auto want = in_memory.search(query);
+                CHECK(describe(loaded->search(query)) == describe(want));
+                if (q == "edge" && mode == MatchMode::substring && limit == 0) {
+                    CHECK(want.size() == 6000);
+                }
+            }
+        }
+    }
+}

@@ -183,12 +183,16 @@ namespace {
 struct Mapping {
     void* address = nullptr;
     std::size_t size = 0;
+    int fd = -1; // the file, for PackageIndex::search_refs's reads of the haystack; -1 when not kept
     Mapping(const Mapping&) = delete;
     Mapping& operator=(const Mapping&) = delete;
-    Mapping(void* a, std::size_t n) : address(a), size(n) {}
+    Mapping(void* a, std::size_t n, int f) : address(a), size(n), fd(f) {}
     ~Mapping() {
         if (address != nullptr) {
             ::munmap(address, size);
+        }
+        if (fd >= 0) {
+            ::close(fd);
         }
     }
 };
@@ -234,7 +238,7 @@ util::Result<PackageIndex> PackageIndex::mapped(int fd, std::size_t size,
     if (address == MAP_FAILED) {
         return util::fail(util::errno_error(std::string(name), errno));
     }
-    auto mapping = std::make_shared<const Mapping>(address, size);
+    auto mapping = std::make_shared<const Mapping>(address, size, ::fcntl(fd, F_DUPFD_CLOEXEC, 3));
     std::string_view bytes(static_cast<const char*>(address), size);
     if (checked) {
         std::uint64_t sum = 0;
@@ -248,9 +252,11 @@ util::Result<PackageIndex> PackageIndex::mapped(int fd, std::size_t size,
                               std::string(name) + ": damaged search index (checksum)");
         }
     }
+    int kept_fd = mapping->fd;
     auto index = from_view(std::move(mapping), bytes, expected, name);
     if (index) {
         index->m_mapped = true;
+        index->m_fd = kept_fd;
     }
     return index;
 }
@@ -443,55 +449,97 @@ void PackageIndex::search_refs(const SearchQuery& query,
     }
     const char* hay = m_bytes.data() + m_at.hay_off;
     std::size_t text_size = m_at.hay_off - m_at.text_off;
-    // A mapped haystack is let go of behind the scan (its clean file pages are dropped from this process,
-    // the page cache keeps them), so a search costs a few MiB of resident memory, not the whole index.
-    static const auto page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
-    std::uintptr_t dropped = reinterpret_cast<std::uintptr_t>(hay) & ~(page - 1);
-    auto drop_behind = [&](std::size_t scanned) {
-        auto upto = (reinterpret_cast<std::uintptr_t>(hay) + scanned) & ~(page - 1);
-        if (m_mapped && upto >= dropped + (std::uintptr_t(256) << 10)) {
-            (void)::madvise(reinterpret_cast<void*>(dropped), upto - dropped, MADV_DONTNEED);
-            dropped = upto;
-        }
-    };
-    std::size_t pos = 0;
-    while (pos < m_at.hay_size) {
-        drop_behind(pos);
-        std::size_t found = util::find_bytes(std::string_view(hay + pos, m_at.hay_size - pos), needle);
-        if (found == std::string_view::npos) {
-            break;
-        }
-        std::size_t at = pos + found;
-        std::size_t record = record_for_hay_offset(at);
-        std::size_t start = u32_at(m_at.hay_index_off + record * 4);
-        std::size_t next =
-            record + 1 < m_at.count ? u32_at(m_at.hay_index_off + (record + 1) * 4) : m_at.hay_size;
-        // The record's bounds as the file states them: a damaged index (offsets out of order or out of
-        // the haystack) ends the search with what was found.
-        if (start > at || next <= at || next > m_at.hay_size || hay[start] != k_record_start) {
-            break;
-        }
-        // A damaged text offset: the record is skipped (hit_from could not read it).
-        if (u32_at(m_at.text_index_off + record * 4) < text_size) {
-            HitRef ref;
-            ref.record = static_cast<std::uint32_t>(record);
-            // The first occurrence in a record comes from its name or description when they match at
-            // all: an occurrence after the first provides separator is a match by a provided name only.
-            std::string_view rec(hay + start, next - start);
-            std::size_t rel = at - start;
-            std::size_t first_provides = rec.find(k_provides);
-            if (first_provides != std::string_view::npos && rel > first_provides) {
-                std::size_t begin = rec.rfind(k_provides, rel) + 1;
-                std::size_t end = rec.find(k_provides, rel);
-                ref.reason_at = static_cast<std::uint32_t>(start + begin);
-                ref.reason_len =
-                    static_cast<std::uint32_t>((end == std::string_view::npos ? rec.size() : end) - begin);
+    // Scans `window`, the haystack's bytes from `window_off` on, made of whole records (a match never spans
+    // two: each starts with k_record_start, which a needle holds only as its first byte). False: stop.
+    auto scan = [&](std::string_view window, std::size_t window_off) {
+        std::size_t pos = 0;
+        while (pos < window.size()) {
+            std::size_t found = util::find_bytes(window.substr(pos), needle);
+            if (found == std::string_view::npos) {
+                return true;
             }
-            if (!emit(ref)) {
+            std::size_t at = window_off + pos + found;
+            std::size_t record = record_for_hay_offset(at);
+            std::size_t start = u32_at(m_at.hay_index_off + record * 4);
+            std::size_t next =
+                record + 1 < m_at.count ? u32_at(m_at.hay_index_off + (record + 1) * 4) : m_at.hay_size;
+            // The record's bounds as the file states them: a damaged index (offsets out of order or out of
+            // the haystack or the window) ends the search with what was found.
+            if (start > at || next <= at || next > m_at.hay_size || start < window_off ||
+                next - window_off > window.size() || window[start - window_off] != k_record_start) {
+                return false;
+            }
+            // A damaged text offset: the record is skipped (hit_from could not read it).
+            if (u32_at(m_at.text_index_off + record * 4) < text_size) {
+                HitRef ref;
+                ref.record = static_cast<std::uint32_t>(record);
+                // The first occurrence in a record comes from its name or description when they match at
+                // all: an occurrence after the first provides separator is a match by a provided name only.
+                std::string_view rec = window.substr(start - window_off, next - start);
+                std::size_t rel = at - start;
+                std::size_t first_provides = rec.find(k_provides);
+                if (first_provides != std::string_view::npos && rel > first_provides) {
+                    std::size_t begin = rec.rfind(k_provides, rel) + 1;
+                    std::size_t end = rec.find(k_provides, rel);
+                    ref.reason_at = static_cast<std::uint32_t>(start + begin);
+                    ref.reason_len = static_cast<std::uint32_t>(
+                        (end == std::string_view::npos ? rec.size() : end) - begin);
+                }
+                if (!emit(ref)) {
+                    return false;
+                }
+            }
+            pos = next - window_off;
+        }
+        return true;
+    };
+    if (!m_mapped || m_fd < 0) {
+        (void)scan(std::string_view(hay, m_at.hay_size), 0);
+        return;
+    }
+    // A mapped index reads its haystack with pread into one buffer, ~64 KiB at a time cut at record
+    // starts, instead of through the mapping: touching 10 MB of mapped pages cost each warm search a page
+    // fault per 64 KiB and, in a VM with shadow page tables, a trap per 4 KiB page (bench/README.md: the
+    // scan took most of a warm search there), while the copy costs ~0.1 ms per MB. The records hit are
+    // still read through the mapping; the resident memory of a search stays the buffer.
+    static constexpr std::size_t k_window = std::size_t(64) << 10;
+    std::string buffer;
+    buffer.reserve(2 * k_window); // windows end at record starts, a little past k_window: no regrowth
+    std::size_t begin = 0;
+    while (begin < m_at.hay_size) {
+        std::size_t end = m_at.hay_size;
+        if (end - begin > k_window) {
+            std::size_t record = record_for_hay_offset(begin + k_window);
+            end = u32_at(m_at.hay_index_off + record * 4);
+            if (end <= begin || end > m_at.hay_size) {
+                // One record longer than a window (or damaged offsets): the window takes it whole.
+                end = record + 1 < m_at.count ? u32_at(m_at.hay_index_off + (record + 1) * 4) : m_at.hay_size;
+                end = end <= begin || end > m_at.hay_size ? m_at.hay_size : end;
+            }
+        }
+        buffer.resize(end - begin);
+        std::size_t have = 0;
+        while (have < buffer.size()) {
+            ssize_t n = ::pread(m_fd, buffer.data() + have, buffer.size() - have,
+                                static_cast<off_t>(m_at.hay_off + begin + have));
+            if (n < 0 && errno == EINTR) {
+                continue;
+            }
+            if (n <= 0) {
                 break;
             }
+            have += static_cast<std::size_t>(n);
         }
-        pos = next;
+        if (have < buffer.size()) {
+            // The file cannot be read (it was truncated in place, which load() rules out): the mapping's
+            // bytes, as before.
+            (void)scan(std::string_view(hay + begin, m_at.hay_size - begin), begin);
+            return;
+        }
+        if (!scan(buffer, begin)) {
+            return;
+        }
+        begin = end;
     }
 }
 

@@ -178,6 +178,7 @@ private:
     std::shared_ptr<const void> m_storage; // owns the bytes: a std::string or a file mapping
     std::string_view m_bytes;
     bool m_mapped = false;                    // m_bytes is a private read-only file mapping
+    int m_fd = -1;                            // its file, owned by m_storage; -1: none kept
     index_format::Layout m_at;                // where the sections are in m_bytes
     std::shared_ptr<const Overlay> m_overlay; // overlaid(): the joined index and the hidden groups
 };
