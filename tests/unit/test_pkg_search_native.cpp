@@ -413,6 +413,54 @@ std::string run_capture(const std::string& command) {
 }
 } // namespace
 
+TEST_CASE("apt_setup's native architecture is the installed dpkg's, as dpkg-query reads it") {
+    // The oracle is dpkg-query on the same status file. The dpkg stanza sits first, after ~100 KiB of other
+    // stanzas (across the 64 KiB chunks of the scan), and is itself padded past one or several 4 KiB pieces
+    // of the stanza read, with its blank line at and around a piece's end.
+    if (std::system("command -v dpkg-query >/dev/null 2>&1") != 0) {
+        MESSAGE("dpkg-query not installed: skipped");
+        return;
+    }
+    TempDir dir;
+    fs::create_directories(dir.path / "var/lib/dpkg/updates");
+    util::Root root(dir.path);
+    auto other = [](int i) {
+        return "Package: pkg" + std::to_string(i) +
+               "\nStatus: install ok installed\nVersion: 1\nArchitecture: i386\nMaintainer: t <t@t>\n"
+               "Description: filler\n\n";
+    };
+    std::string before;
+    for (int i = 0; before.size() < 100 * 1024; ++i) {
+        before += other(i);
+    }
+    int cases = 0;
+    for (bool first : {true, false}) {
+        for (std::size_t pad : {0, 3000, 4000, 4030, 4040, 4050, 4060, 9000, 20000}) {
+            const char* arch = pad % 2 == 0 ? "arm64" : "riscv64";
+            // Conffiles lines before Architecture, so the field may lie past the first piece.
+            std::string conffiles = "Conffiles:\n";
+            while (conffiles.size() < pad) {
+                conffiles += " /etc/dpkg/x" + std::to_string(conffiles.size()) + " 0123456789abcdef\n";
+            }
+            std::string dpkg = "Package: dpkg\nStatus: install ok installed\nVersion: 1.21.22\n" + conffiles +
+                               "Maintainer: t <t@t>\nDescription: Debian package management system\n"
+                               "Architecture: " +
+                               arch + "\n\n";
+            std::string status = first ? dpkg + before : before + dpkg + other(99999);
+            REQUIRE(util::write_file_atomic(dir.path / "var/lib/dpkg/status", status).ok());
+            std::string oracle =
+                run_capture("dpkg-query --admindir='" + (dir.path / "var/lib/dpkg").string() +
+                            "' -W -f '${Architecture}' dpkg 2>/dev/null");
+            CAPTURE(first);
+            CAPTURE(pad);
+            CHECK(oracle == arch);
+            CHECK(apt_setup(root).native_arch == oracle);
+            ++cases;
+        }
+    }
+    CHECK(cases == 18);
+}
+
 TEST_CASE("apt_index reads dpkg's journal and empty files like dpkg-query does") {
     TempDir dir;
     fs::create_directories(dir.path / "var/lib/apt/lists");

@@ -220,11 +220,24 @@ std::string native_arch(const util::Root& root) {
                 offset += have - keep;
             }
             if (at) {
-                // The stanza itself (to its blank line), read again from its offset.
-                std::string text(std::min<std::size_t>(std::size_t(1) << 20, limit - *at), '\0');
-                ssize_t n = ::pread(*fd, text.data(), text.size(), static_cast<off_t>(*at));
-                text.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
-                stanza = text.substr(0, text.find("\n\n"));
+                // The stanza itself, read again from its offset in pieces of 4 KiB until its blank line (1
+                // MiB at most): dpkg's stanza is ~1 KiB, and a 1 MiB buffer zeroed and filled on every search
+                // cost it ~256 fresh pages.
+                std::string text;
+                std::size_t cap = std::min<std::size_t>(std::size_t(1) << 20, limit - *at);
+                std::size_t end = std::string::npos;
+                while (text.size() < cap && end == std::string::npos) {
+                    std::size_t had = text.size();
+                    text.resize(std::min(cap, had + 4096));
+                    ssize_t n =
+                        ::pread(*fd, text.data() + had, text.size() - had, static_cast<off_t>(*at + had));
+                    text.resize(had + (n > 0 ? static_cast<std::size_t>(n) : 0));
+                    if (n <= 0) {
+                        break;
+                    }
+                    end = text.find("\n\n", had > 0 ? had - 1 : 0);
+                }
+                stanza = text.substr(0, end);
             }
         }
         ::close(*fd);
