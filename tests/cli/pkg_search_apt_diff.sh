@@ -55,4 +55,32 @@ printf '%s\n' "$out" | tail -40
 TIMEOUT=60 run_z --root "$R" --json pkg search zs-leftover-only -m apt
 expect_json 'd["results"] == []' "a list of a removed source is not read"
 
+# Piped, a manager's many hits are written in blocks of about 64 KiB, not one write() per hit (31k writes
+# for "lib" here), and the plain lines are the --json results, in the same order.
+TIMEOUT=60 run_z --root "$R" --json pkg search lib -m apt
+printf '%s' "$OUT" >"$SCRATCH/lib.json"
+TIMEOUT=60 run_z --root "$R" pkg search lib -m apt
+printf '%s\n' "$OUT" >"$SCRATCH/lib.txt"
+python3 - "$SCRATCH/lib.json" "$SCRATCH/lib.txt" <<'PY' && ok || fail "plain lines differ from the --json results"
+import json, sys
+results = json.load(open(sys.argv[1]))["results"]
+lines = open(sys.argv[2], encoding="utf-8").read().splitlines()
+assert len(results) > 1000, len(results)
+assert len(lines) == len(results), (len(lines), len(results))
+for r, line in zip(results, lines):
+    assert line.startswith(f"apt {r['name']} {r['version']}"), (line, r)
+PY
+if command -v strace >/dev/null && strace -f -o /dev/null true 2>/dev/null; then
+    strace -f -qq -e trace=write -o "$SCRATCH/writes" "$ZSYNCCTL" --root "$R" pkg search lib -m apt |
+        cat >/dev/null
+    writes=$(grep -c '^[0-9]* *write(1,' "$SCRATCH/writes")
+    bytes=$(wc -c <"$SCRATCH/lib.txt")
+    # stdio puts a 64 KiB block out in up to three writes (what fills its buffer, the rest, the newline);
+    # the last block may be short.
+    [ "$writes" -le $((3 * (bytes / 65536 + 2))) ] && ok ||
+        fail "piped search made $writes writes for $bytes bytes"
+else
+    echo "note: strace not usable here; the write count is not checked"
+fi
+
 finish
