@@ -177,13 +177,17 @@ void append_plain_line(std::string& out, const std::string& manager, const pkg::
     }
 }
 
-// A manager's hits as plain lines, written in blocks of about 64 KiB: one write per block on a pipe, not
-// one per hit (31k hits for apt's "lib" were 31k writes).
-void print_plain_hits(const Output& out, const pkg::ManagerReport& r) {
+// A manager's hits, one line each (plain, or a JSON Lines record), written in blocks of about 64 KiB: one
+// write per block on a pipe, not one per hit (31k hits for apt's "lib" were 31k writes).
+void print_hits(const Output& out, const pkg::ManagerReport& r, bool json_lines) {
     std::string block;
     block.reserve((64u << 10) + 4096);
     for (std::size_t i = 0; i < r.hits.size(); ++i) {
-        append_plain_line(block, r.manager, r.hits[i]);
+        if (json_lines) {
+            block += search_result_line(r.manager, r.hits[i]);
+        } else {
+            append_plain_line(block, r.manager, r.hits[i]);
+        }
         if (block.size() >= (64u << 10) || i + 1 == r.hits.size()) {
             out.line(block);
             block.clear();
@@ -359,13 +363,11 @@ ExitCode run_search(Context& context, const SearchOptions& options) {
         if (live) {
             view.finished(*index);
         } else if (options.json_lines) {
-            for (const auto& h : r.hits) {
-                out.line(search_result_line(r.manager, h));
-            }
+            print_hits(out, r, true);
             out.line(json_text(search_status_json(r), JsonLayout::line));
             out.flush();
         } else if (!json) {
-            print_plain_hits(out, r);
+            print_hits(out, r, false);
             out.flush();
         }
     }

@@ -79,6 +79,12 @@ if command -v strace >/dev/null && strace -f -o /dev/null true 2>/dev/null; then
     # the last block may be short.
     [ "$writes" -le $((3 * (bytes / 65536 + 2))) ] && ok ||
         fail "piped search made $writes writes for $bytes bytes"
+    strace -f -qq -e trace=write -o "$SCRATCH/writes" "$ZSYNCCTL" --root "$R" pkg search lib -m apt \
+        --json-lines | tee "$SCRATCH/lib.jsonl" >/dev/null
+    writes=$(grep -c '^[0-9]* *write(1,' "$SCRATCH/writes")
+    bytes=$(wc -c <"$SCRATCH/lib.jsonl")
+    [ "$writes" -le $((3 * (bytes / 65536 + 2))) ] && ok ||
+        fail "piped --json-lines search made $writes writes for $bytes bytes"
 else
     echo "note: strace not usable here; the write count is not checked"
 fi
