@@ -459,6 +459,27 @@ TEST_CASE("apt_setup's native architecture is the installed dpkg's, as dpkg-quer
         }
     }
     CHECK(cases == 18);
+    // The stanza's "\nPackage: dpkg\n" across the first 64 KiB chunk's end: the filler before it is cut to
+    // end just before, at and after the boundary (a match split between two reads must still be found).
+    for (std::size_t size = 65520; size <= 65540; ++size) {
+        std::string filler;
+        for (int i = 0; filler.size() + 300 < size; ++i) {
+            filler += other(i);
+        }
+        std::string last = "Package: pad\nStatus: install ok installed\nVersion: 1\nArchitecture: all\n"
+                           "Maintainer: t <t@t>\nDescription: ";
+        last += std::string(size - filler.size() - last.size() - 2, 'x') + "\n\n";
+        filler += last;
+        REQUIRE(filler.size() == size);
+        std::string dpkg = "Package: dpkg\nStatus: install ok installed\nVersion: 1.21.22\n"
+                           "Maintainer: t <t@t>\nArchitecture: mips64el\nDescription: d\n\n";
+        REQUIRE(util::write_file_atomic(dir.path / "var/lib/dpkg/status", filler + dpkg + other(99999)).ok());
+        std::string oracle = run_capture("dpkg-query --admindir='" + (dir.path / "var/lib/dpkg").string() +
+                                         "' -W -f '${Architecture}' dpkg 2>/dev/null");
+        CAPTURE(size);
+        CHECK(oracle == "mips64el");
+        CHECK(apt_setup(root).native_arch == oracle);
+    }
 }
 
 TEST_CASE("apt_index reads dpkg's journal and empty files like dpkg-query does") {

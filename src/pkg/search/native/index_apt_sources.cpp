@@ -172,9 +172,11 @@ std::string compiled_arch() {
 #endif
 }
 
-// dpkg's native architecture: the Architecture of the installed dpkg package (its last stanza in the status
-// file, or the first when the file starts with it), else this build's. The status file is read in chunks
-// of 64 KiB (the first 64 MiB at most), not whole, and searched with memmem: it is read on every search.
+// dpkg's native architecture: the Architecture of the installed dpkg package, else this build's. dpkg is
+// not co-installable, and dpkg-query refuses a status file with two dpkg stanzas ("multiple
+// non-coinstallable package instances"), so the first is the one: the status file is read in chunks of
+// 64 KiB only until it (the first 64 MiB at most), and searched with memmem. It is read on every search,
+// and dpkg's stanza sits near the start of the name-sorted file (~70 KiB into 955 KiB here).
 std::string native_arch(const util::Root& root) {
     static constexpr std::string_view k_stanza = "\nPackage: dpkg\n";
     std::string stanza;
@@ -202,17 +204,14 @@ std::string native_arch(const util::Root& root) {
                     at = 0;
                 }
                 read_total += static_cast<std::size_t>(n);
-                for (std::size_t pos = 0; !first_is_dpkg && pos < have;) {
-                    const void* hit =
-                        ::memmem(buf.data() + pos, have - pos, k_stanza.data(), k_stanza.size());
-                    if (hit == nullptr) {
-                        break;
+                if (!first_is_dpkg) {
+                    const void* hit = ::memmem(buf.data(), have, k_stanza.data(), k_stanza.size());
+                    if (hit != nullptr) {
+                        at =
+                            offset + static_cast<std::size_t>(static_cast<const char*>(hit) - buf.data()) + 1;
                     }
-                    std::size_t rel = static_cast<std::size_t>(static_cast<const char*>(hit) - buf.data());
-                    at = offset + rel + 1;
-                    pos = rel + 1;
                 }
-                if (first_is_dpkg) {
+                if (at) {
                     break;
                 }
                 keep = std::min(have, k_stanza.size() - 1);
