@@ -26,27 +26,20 @@ std::string_view cstr_in(std::string_view data, std::size_t pos) {
 } // namespace
 
 struct PackageIndex::Overlay {
-    PackageIndex index;
-    std::vector<std::string> masked_names;
+    PackageIndex index; // its bytes hold the names and versions below
     std::unordered_set<std::string_view> masked;
-    std::vector<std::pair<std::string, std::string>> installed_names;
     std::unordered_map<std::string_view, std::string_view> installed; // base record -> installed version
 };
 
-PackageIndex PackageIndex::overlaid(PackageIndex base, PackageIndex overlay, std::vector<std::string> masked,
-                                    std::vector<std::pair<std::string, std::string>> installed) {
+PackageIndex
+PackageIndex::overlaid(PackageIndex base, PackageIndex overlay, const std::vector<std::string_view>& masked,
+                       const std::vector<std::pair<std::string_view, std::string_view>>& installed) {
     auto joined = std::make_shared<Overlay>();
-    joined->index = std::move(overlay);
-    joined->masked_names = std::move(masked);
-    joined->masked.reserve(joined->masked_names.size());
-    for (const auto& n : joined->masked_names) {
-        joined->masked.insert(n);
-    }
-    joined->installed_names = std::move(installed);
-    joined->installed.reserve(joined->installed_names.size());
-    for (const auto& [name, version] : joined->installed_names) {
-        joined->installed.emplace(name, version);
-    }
+    joined->index = std::move(overlay); // moved, its storage stays where the views point
+    joined->masked.reserve(masked.size());
+    joined->masked.insert(masked.begin(), masked.end());
+    joined->installed.reserve(installed.size());
+    joined->installed.insert(installed.begin(), installed.end());
     base.m_overlay = std::move(joined);
     return base;
 }

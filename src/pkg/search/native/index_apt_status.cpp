@@ -170,9 +170,9 @@ std::string encode_names(const std::vector<std::string>& names) {
     return out;
 }
 
-std::optional<std::vector<std::string>> decode_names(std::string_view data) {
+std::optional<std::vector<std::string_view>> decode_names(std::string_view data) {
     AuxReader r{data};
-    std::vector<std::string> names;
+    std::vector<std::string_view> names;
     while (r.ok && r.pos < data.size()) {
         names.emplace_back(r.str());
     }
@@ -373,12 +373,14 @@ std::optional<PackageIndex> apt_joined(PackageIndex lists, PackageIndex side) {
     if (!names || names->size() < hidden || (names->size() - hidden) % 2 != 0) {
         return std::nullopt;
     }
-    std::vector<std::pair<std::string, std::string>> installed;
+    // Views into the side index's bytes, which the joined index keeps (no copy of ~2,000 strings).
+    std::vector<std::pair<std::string_view, std::string_view>> installed;
+    installed.reserve((names->size() - hidden) / 2);
     for (std::size_t i = hidden; i < names->size(); i += 2) {
-        installed.emplace_back(std::move((*names)[i]), std::move((*names)[i + 1]));
+        installed.emplace_back((*names)[i], (*names)[i + 1]);
     }
     names->resize(hidden);
-    return PackageIndex::overlaid(std::move(lists), std::move(side), std::move(*names), std::move(installed));
+    return PackageIndex::overlaid(std::move(lists), std::move(side), *names, installed);
 }
 
 util::Result<PackageIndex> apt_index(const util::Root& root, const std::filesystem::path& cache_file,
