@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <optional>
 #include <random>
+#include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -407,6 +408,23 @@ std::size_t prune_files_at(int dir_fd, std::string_view prefix, std::string_view
         }
     }
     return deleted;
+}
+
+void prefault_for_write(void* data, std::size_t bytes) {
+#ifdef MADV_POPULATE_WRITE
+    static const auto page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
+    if (data == nullptr || bytes < (std::size_t(256) << 10)) {
+        return;
+    }
+    auto begin = (reinterpret_cast<std::uintptr_t>(data) + page - 1) & ~(page - 1);
+    auto end = (reinterpret_cast<std::uintptr_t>(data) + bytes) & ~(page - 1);
+    if (end > begin) {
+        (void)::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_POPULATE_WRITE);
+    }
+#else
+    (void)data;
+    (void)bytes;
+#endif
 }
 
 } // namespace zsyncctl::util

@@ -9,6 +9,8 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "util/fs.hpp"
+
 namespace zsyncctl::pkg {
 
 namespace {
@@ -43,31 +45,6 @@ PackageIndex::overlaid(PackageIndex base, PackageIndex overlay, const std::vecto
     base.m_overlay = std::move(joined);
     return base;
 }
-
-namespace {
-
-// Makes the pages of a large buffer about to be written present with one call (MADV_POPULATE_WRITE, Linux
-// 5.14) instead of one page fault each as it fills: 31k hits for apt's "lib" are ~1,800 pages, and where
-// a fault is dear (a VM with shadow page tables: ~10 us) that was a fifth of the search. Only the whole
-// pages inside the buffer; below 256 KiB, or on an older kernel (EINVAL), nothing is done.
-void prefault(void* data, std::size_t bytes) {
-#ifdef MADV_POPULATE_WRITE
-    static const auto page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
-    if (bytes < (std::size_t(256) << 10)) {
-        return;
-    }
-    auto begin = (reinterpret_cast<std::uintptr_t>(data) + page - 1) & ~(page - 1);
-    auto end = (reinterpret_cast<std::uintptr_t>(data) + bytes) & ~(page - 1);
-    if (end > begin) {
-        (void)::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_POPULATE_WRITE);
-    }
-#else
-    (void)data;
-    (void)bytes;
-#endif
-}
-
-} // namespace
 
 std::vector<SearchHit> PackageIndex::search(const SearchQuery& query) const {
     // The matches are gathered as references first (12 bytes each) and read into hits once their number is
@@ -114,7 +91,7 @@ std::vector<SearchHit> PackageIndex::search(const SearchQuery& query) const {
     }
     std::vector<SearchHit> hits;
     hits.reserve(refs.size());
-    prefault(hits.data(), refs.size() * sizeof(SearchHit));
+    util::prefault_for_write(hits.data(), refs.size() * sizeof(SearchHit)); // 31k hits: ~1,800 pages
     // The hits copy their text out of the index, in record order: a mapped text section is let go of
     // behind them, like the haystack during the scan (31k hits touch most of its pages).
     static const auto page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));

@@ -201,6 +201,7 @@ std::optional<util::Result<void>> read_dpkg_status(const std::filesystem::path& 
     }
     // Not zero-filled first: read(2) writes every byte used.
     std::shared_ptr<char[]> buffer(new char[size]);
+    util::prefault_for_write(buffer.get(), size); // ~240 pages here, present in one call, not read's faults
     std::size_t have = 0;
     while (have < size) { // a file that shrank meanwhile is read as far as it goes
         ssize_t n = ::read(fd.get(), buffer.get() + have, size - have);
