@@ -93,6 +93,34 @@ TEST_CASE("StanzaSplitter delivers stanzas across arbitrary chunk cuts") {
     }
 }
 
+TEST_CASE("deb822_first_lines gives each key what deb822_field gives, first line only, in one pass") {
+    // A Release-like stanza: hash lists (continuation lines with colons-free hashes and a "key: value"
+    // lookalike indented), a key given twice (the last counts), keys in other cases, a value with blanks
+    // around it, a continued field, and keys that are absent.
+    std::string stanza = "Origin: Debian\nLabel:  Debian Security \nSuite: stable\nMD5Sum:\n"
+                         " 0123abcd 123 main/binary-amd64/Packages\n Suite: not-a-field\n"
+                         "codename: bookworm\nDescription: first\n second line\nSuite: stable-security\n"
+                         "NotAutomatic: yes\nSHA256:\n ffee 9 main/i18n/Index";
+    const std::string_view keys[] = {
+        "Suite",   "Codename", "Origin", "Label", "Description", "NotAutomatic", "ButAutomaticUpgrades",
+        "Version", "SHA256"};
+    std::string_view values[std::size(keys)];
+    deb822_first_lines(stanza, keys, values);
+    for (std::size_t i = 0; i < std::size(keys); ++i) {
+        CAPTURE(keys[i]);
+        CHECK(values[i] == deb822_field(stanza, keys[i]));
+    }
+    CHECK(values[0] == "stable-security");
+    CHECK(values[1] == "bookworm");
+    CHECK(values[3] == "Debian Security");
+    CHECK(values[4] == "first");
+    CHECK(values[6].empty());
+    CHECK(values[8].empty());
+    std::string_view none[std::size(keys)];
+    deb822_first_lines("", keys, none);
+    CHECK(std::all_of(std::begin(none), std::end(none), [](std::string_view v) { return v.empty(); }));
+}
+
 TEST_CASE("apt native reader handles every compression, dedupes to the newest version") {
     util::Root root(fixture("apt/root"));
     auto lists = apt_list_files(root);

@@ -445,11 +445,12 @@ std::string_view deb822_field(std::string_view stanza, std::string_view key, std
             eol = stanza.size();
         }
         std::string_view line = stanza.substr(pos, eol - pos);
-        std::size_t colon = line.find(':');
-        if (!line.empty() && line[0] != ' ' && line[0] != '\t' && colon != std::string_view::npos &&
-            key_equals(line.substr(0, colon), key)) {
-            found = pos;
-            found_eol = eol;
+        if (!line.empty() && line[0] != ' ' && line[0] != '\t') { // continuation lines hold no key
+            std::size_t colon = line.find(':');
+            if (colon != std::string_view::npos && key_equals(line.substr(0, colon), key)) {
+                found = pos;
+                found_eol = eol;
+            }
         }
         pos = eol + 1;
     }
@@ -486,6 +487,35 @@ std::string_view deb822_field(std::string_view stanza, std::string_view key, std
         }
     }
     return {};
+}
+
+void deb822_first_lines(std::string_view stanza, std::span<const std::string_view> keys,
+                        std::span<std::string_view> values) {
+    for (auto& v : values) {
+        v = {};
+    }
+    std::size_t pos = 0;
+    while (pos < stanza.size()) {
+        std::size_t eol = stanza.find('\n', pos);
+        if (eol == std::string_view::npos) {
+            eol = stanza.size();
+        }
+        std::string_view line = stanza.substr(pos, eol - pos);
+        pos = eol + 1;
+        if (line.empty() || line[0] == ' ' || line[0] == '\t') {
+            continue;
+        }
+        std::size_t colon = line.find(':');
+        if (colon == std::string_view::npos) {
+            continue;
+        }
+        for (std::size_t k = 0; k < keys.size() && k < values.size(); ++k) {
+            if (key_equals(line.substr(0, colon), keys[k])) {
+                // As deb822_field: the value's first line, without the blanks around it.
+                values[k] = deb822_field(line, keys[k]);
+            }
+        }
+    }
 }
 
 } // namespace zsyncctl::pkg

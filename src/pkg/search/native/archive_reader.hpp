@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <span>
 #include <string_view>
 
 #include "util/result.hpp"
@@ -71,5 +72,12 @@ private:
 /// Value of field `key` in one deb822 stanza, continuation lines included (joined by '\n', leading space
 /// kept off); empty when absent. Keys compare case-insensitively, as in deb822.
 std::string_view deb822_field(std::string_view stanza, std::string_view key, std::string* scratch = nullptr);
+
+/// The first lines of several fields of one stanza in one pass: values[i] is what deb822_field gives for
+/// keys[i] without its continuation lines (the last occurrence counts; empty when absent). For a stanza
+/// with thousands of continuation lines (a Release file's hash lists), read once instead of once per key.
+/// `values` has keys.size() entries.
+void deb822_first_lines(std::string_view stanza, std::span<const std::string_view> keys,
+                        std::span<std::string_view> values);
 
 } // namespace zsyncctl::pkg

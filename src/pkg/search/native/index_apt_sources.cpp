@@ -112,18 +112,27 @@ std::string_view release_stanza(std::string_view release) {
     return release.substr(0, end);
 }
 
-// The Release fields release pins match.
-void read_release_info(AptReleaseInfo& info, std::string_view release) {
+// The Release fields release pins match, and the list's default priority: 1 NotAutomatic, 100 with
+// ButAutomaticUpgrades, else 500. The stanza is read once for all seven fields (its hash lists are
+// thousands of lines; a scan per field read them seven times).
+void read_release_info(AptReleaseInfo& info, int& priority, std::string_view release) {
+    static constexpr std::string_view k_keys[] = {
+        "Suite", "Codename", "Origin", "Label", "Version", "NotAutomatic", "ButAutomaticUpgrades"};
+    std::string_view values[std::size(k_keys)];
     std::string_view stanza = release_stanza(release);
+    deb822_first_lines(stanza, k_keys, values);
+    bool not_auto = util::trim(values[5]) == "yes";
+    bool but_auto = util::trim(values[6]) == "yes";
+    priority = not_auto ? (but_auto ? 100 : 1) : 500;
     if (stanza.empty()) {
         return;
     }
     info.has_release = true;
-    info.archive = util::trim(deb822_field(stanza, "Suite"));
-    info.codename = util::trim(deb822_field(stanza, "Codename"));
-    info.origin = util::trim(deb822_field(stanza, "Origin"));
-    info.label = util::trim(deb822_field(stanza, "Label"));
-    info.version = util::trim(deb822_field(stanza, "Version"));
+    info.archive = util::trim(values[0]);
+    info.codename = util::trim(values[1]);
+    info.origin = util::trim(values[2]);
+    info.label = util::trim(values[3]);
+    info.version = util::trim(values[4]);
 }
 
 // The host of a source URI ("http://user@deb.example.org:80/debian" -> "deb.example.org"); empty for
@@ -142,14 +151,6 @@ std::string uri_site(std::string_view uri) {
         return std::string(rest.substr(0, rest.find(']') + 1));
     }
     return std::string(rest.substr(0, rest.find(':')));
-}
-
-// Default priority from a Release/InRelease text: 1 NotAutomatic, 100 with ButAutomaticUpgrades, else 500.
-int release_priority(std::string_view release) {
-    std::string_view stanza = release_stanza(release);
-    bool not_auto = util::trim(deb822_field(stanza, "NotAutomatic")) == "yes";
-    bool but_auto = util::trim(deb822_field(stanza, "ButAutomaticUpgrades")) == "yes";
-    return not_auto ? (but_auto ? 100 : 1) : 500;
 }
 
 std::string compiled_arch() {
@@ -354,8 +355,7 @@ AptSetup apt_setup(const util::Root& root) {
             if (release.empty()) {
                 release = read_head(root, "/var/lib/apt/lists/" + match->release_prefix + "Release", 1 << 16);
             }
-            list.priority = release_priority(release);
-            read_release_info(list.release, release);
+            read_release_info(list.release, list.priority, release);
             list.release.component = match->component;
             list.release.arch = match->arch;
             list.release.site = match->site;
