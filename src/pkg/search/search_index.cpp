@@ -543,13 +543,17 @@ void PackageIndex::search_refs(const SearchQuery& query,
     }
 }
 
-SearchHit PackageIndex::hit_from(const HitRef& ref) const {
-    SearchHit hit;
+void PackageIndex::fill_hit(const HitRef& ref, SearchHit& hit) const {
     (void)hit_at(ref.record, hit);
     if (ref.reason_len != 0) {
         hit.match_reason = "provides " + sanitize_index_field(std::string_view(
                                              m_bytes.data() + m_at.hay_off + ref.reason_at, ref.reason_len));
     }
+}
+
+SearchHit PackageIndex::hit_from(const HitRef& ref) const {
+    SearchHit hit;
+    fill_hit(ref, hit);
     return hit;
 }
 

@@ -162,6 +162,7 @@ private:
     };
     void search_refs(const SearchQuery& query, const std::function<bool(const HitRef&)>& emit) const;
     SearchHit hit_from(const HitRef& ref) const;
+    void fill_hit(const HitRef& ref, SearchHit& hit) const; // hit_from into a default-constructed hit
     std::string shown_name(std::size_t record) const;
     // The index in the first `size` bytes of `fd` (a private read-only mapping; the caller keeps `fd`);
     // `checked`: the bytes end with save_checked()'s checksum of them.

@@ -98,7 +98,11 @@ std::vector<SearchHit> PackageIndex::search(const SearchQuery& query) const {
     auto text_base = reinterpret_cast<std::uintptr_t>(m_bytes.data() + m_at.text_off);
     std::uintptr_t dropped = text_base & ~(page - 1);
     for (const auto& r : refs) {
-        hits.push_back(r.overlay ? std::move(over[r.record]) : hit_from(r));
+        if (r.overlay) {
+            hits.push_back(std::move(over[r.record]));
+        } else {
+            fill_hit(r, hits.emplace_back()); // in place: no SearchHit built aside and moved in
+        }
         if (!r.overlay && m_overlay && !m_overlay->installed.empty()) {
             auto it = m_overlay->installed.find(hits.back().name);
             if (it != m_overlay->installed.end()) {
