@@ -4,6 +4,10 @@
 
 #include <cstdint>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace zsyncctl::util {
 
 namespace {
@@ -120,7 +124,24 @@ std::string sanitize_terminal(std::string_view text, SanitizeOptions options) {
 }
 
 bool is_terminal_safe(std::string_view text) {
-    for (std::size_t i = 0; i < text.size();) {
+    std::size_t i = 0;
+#if defined(__SSE2__)
+    // 16 bytes at a time while they are all printable ASCII (0x20-0x7E), which is the whole of nearly every
+    // package name, version and description (a search for "lib" checks 31k hits' fields, a third of its
+    // instructions byte by byte); the first block with anything else is checked byte by byte below, from
+    // its start (a character boundary: everything before it was ASCII).
+    const __m128i below_space = _mm_set1_epi8(0x1F);
+    const __m128i del = _mm_set1_epi8(0x7F);
+    for (; i + 16 <= text.size(); i += 16) {
+        __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(text.data() + i));
+        // Signed compares: bytes 0x80-0xFF are negative, so they fail "greater than 0x1F".
+        __m128i printable = _mm_and_si128(_mm_cmpgt_epi8(v, below_space), _mm_cmplt_epi8(v, del));
+        if (_mm_movemask_epi8(printable) != 0xFFFF) {
+            break;
+        }
+    }
+#endif
+    for (; i < text.size();) {
         unsigned char c = static_cast<unsigned char>(text[i]);
         if (c < 0x80) {
             if (c < 0x20 || c == 0x7F) {

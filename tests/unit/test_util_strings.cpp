@@ -6,6 +6,7 @@
 #include "util/digits.hpp"
 #include "util/enum_names.hpp"
 #include "util/round.hpp"
+#include "util/sanitize.hpp"
 #include "util/strings.hpp"
 
 using namespace zsyncctl::util;
@@ -107,4 +108,46 @@ TEST_CASE("compare_digit_strings compares digit runs by value, of any length") {
     CHECK(compare_digit_strings("18446744073709551616", "18446744073709551615") == 1);
     CHECK(compare_digit_strings("123456789012345678901234567890", "123456789012345678901234567891") == -1);
     CHECK(compare_digit_strings("0100", "99") == 1);
+}
+
+TEST_CASE("is_terminal_safe finds an unsafe character at every offset, around its 16-byte blocks") {
+    // Printable ASCII around one character of each kind, placed at every offset of texts from 1 to 50
+    // bytes, so it falls in the first, a middle and the last block, across a block's end, and in the tail
+    // shorter than a block. The expected answer comes from the character's kind alone.
+    struct Kind {
+        std::string bytes;
+        bool safe;
+    };
+    const Kind kinds[] = {
+        {"a", true},
+        {"~", true},
+        {" ", true},
+        {"\xC3\xA9", true},     // é
+        {"\xE2\x82\xAC", true}, // €
+        {std::string(1, '\0'), false},
+        {"\x1B", false},
+        {"\n", false},
+        {"\x7F", false},
+        {"\x80", false},         // a lone continuation
+        {"\xC2\x9B", false},     // C1 CSI
+        {"\xE2\x80\xAE", false}, // U+202E
+        {"\xE2\x80\xA8", false}, // U+2028
+        {"\xC3", false},         // cut short
+    };
+    int checked = 0;
+    for (const Kind& kind : kinds) {
+        for (std::size_t size = kind.bytes.size(); size <= 50; ++size) {
+            for (std::size_t at = 0; at + kind.bytes.size() <= size; ++at) {
+                std::string text(size, 'x');
+                text.replace(at, kind.bytes.size(), kind.bytes);
+                CAPTURE(size);
+                CAPTURE(at);
+                CHECK(is_terminal_safe(text) == kind.safe);
+                ++checked;
+            }
+        }
+    }
+    CHECK(checked > 10000);
+    CHECK(is_terminal_safe(""));
+    CHECK(is_terminal_safe(std::string(64, 'z')));
 }
