@@ -433,67 +433,13 @@ bool key_equals(std::string_view line_key, std::string_view key) {
 }
 } // namespace
 
-std::string_view deb822_field(std::string_view stanza, std::string_view key, std::string* scratch) {
-    // A field given twice in one stanza: the last one counts, as in apt's pkgTagSection (a stanza whose
-    // blank line is missing has two Package fields; apt-cache lists the second package only).
-    std::size_t pos = 0;
-    std::size_t found = std::string_view::npos;
-    std::size_t found_eol = 0;
-    while (pos < stanza.size()) {
-        std::size_t eol = stanza.find('\n', pos);
-        if (eol == std::string_view::npos) {
-            eol = stanza.size();
-        }
-        std::string_view line = stanza.substr(pos, eol - pos);
-        if (!line.empty() && line[0] != ' ' && line[0] != '\t') { // continuation lines hold no key
-            std::size_t colon = line.find(':');
-            if (colon != std::string_view::npos && key_equals(line.substr(0, colon), key)) {
-                found = pos;
-                found_eol = eol;
-            }
-        }
-        pos = eol + 1;
-    }
-    if (found != std::string_view::npos) {
-        std::size_t eol = found_eol;
-        std::string_view line = stanza.substr(found, eol - found);
-        std::size_t colon = line.find(':');
-        {
-            std::string_view first = line.substr(colon + 1);
-            while (!first.empty() && (first.front() == ' ' || first.front() == '\t')) {
-                first.remove_prefix(1);
-            }
-            while (!first.empty() && (first.back() == ' ' || first.back() == '\r')) {
-                first.remove_suffix(1);
-            }
-            // Continuation lines follow only for multi-line fields; return a view when there are none.
-            std::size_t next = eol + 1;
-            if (next >= stanza.size() || (stanza[next] != ' ' && stanza[next] != '\t') ||
-                scratch == nullptr) {
-                return first;
-            }
-            scratch->assign(first);
-            while (next < stanza.size() && (stanza[next] == ' ' || stanza[next] == '\t')) {
-                std::size_t end = stanza.find('\n', next);
-                if (end == std::string_view::npos) {
-                    end = stanza.size();
-                }
-                std::string_view cont = stanza.substr(next + 1, end - next - 1);
-                scratch->push_back('\n');
-                scratch->append(cont == "." ? std::string_view() : cont);
-                next = end + 1;
-            }
-            return *scratch;
-        }
-    }
-    return {};
-}
+namespace {
 
-void deb822_first_lines(std::string_view stanza, std::span<const std::string_view> keys,
-                        std::span<std::string_view> values) {
-    for (auto& v : values) {
-        v = {};
-    }
+// Calls on_field(key, first, eol) for every line of `stanza` that starts a field: its key, its value's first
+// line without the blanks around it, and where the line ends. Continuation lines hold no key and are
+// passed over without looking for a colon (a Release file's hash lists are thousands of them).
+template <typename OnField>
+void each_field_line(std::string_view stanza, OnField&& on_field) {
     std::size_t pos = 0;
     while (pos < stanza.size()) {
         std::size_t eol = stanza.find('\n', pos);
@@ -509,13 +455,66 @@ void deb822_first_lines(std::string_view stanza, std::span<const std::string_vie
         if (colon == std::string_view::npos) {
             continue;
         }
+        std::string_view first = line.substr(colon + 1);
+        while (!first.empty() && (first.front() == ' ' || first.front() == '\t')) {
+            first.remove_prefix(1);
+        }
+        while (!first.empty() && (first.back() == ' ' || first.back() == '\r')) {
+            first.remove_suffix(1);
+        }
+        on_field(line.substr(0, colon), first, eol);
+    }
+}
+
+} // namespace
+
+std::string_view deb822_field(std::string_view stanza, std::string_view key, std::string* scratch) {
+    // A field given twice in one stanza: the last one counts, as in apt's pkgTagSection (a stanza whose
+    // blank line is missing has two Package fields; apt-cache lists the second package only).
+    bool found = false;
+    std::string_view first;
+    std::size_t found_eol = 0;
+    each_field_line(stanza, [&](std::string_view line_key, std::string_view value, std::size_t eol) {
+        if (key_equals(line_key, key)) {
+            found = true;
+            first = value;
+            found_eol = eol;
+        }
+    });
+    if (!found) {
+        return {};
+    }
+    // Continuation lines follow only for multi-line fields; return a view when there are none.
+    std::size_t next = found_eol + 1;
+    if (next >= stanza.size() || (stanza[next] != ' ' && stanza[next] != '\t') || scratch == nullptr) {
+        return first;
+    }
+    scratch->assign(first);
+    while (next < stanza.size() && (stanza[next] == ' ' || stanza[next] == '\t')) {
+        std::size_t end = stanza.find('\n', next);
+        if (end == std::string_view::npos) {
+            end = stanza.size();
+        }
+        std::string_view cont = stanza.substr(next + 1, end - next - 1);
+        scratch->push_back('\n');
+        scratch->append(cont == "." ? std::string_view() : cont);
+        next = end + 1;
+    }
+    return *scratch;
+}
+
+void deb822_first_lines(std::string_view stanza, std::span<const std::string_view> keys,
+                        std::span<std::string_view> values) {
+    for (auto& v : values) {
+        v = {};
+    }
+    each_field_line(stanza, [&](std::string_view line_key, std::string_view value, std::size_t /*eol*/) {
         for (std::size_t k = 0; k < keys.size() && k < values.size(); ++k) {
-            if (key_equals(line.substr(0, colon), keys[k])) {
-                // As deb822_field: the value's first line, without the blanks around it.
-                values[k] = deb822_field(line, keys[k]);
+            if (key_equals(line_key, keys[k])) {
+                values[k] = value;
             }
         }
-    }
+    });
 }
 
 } // namespace zsyncctl::pkg
