@@ -3,6 +3,7 @@
 #include "util/strings.hpp"
 
 #include <cstdint>
+#include <cstring>
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -129,15 +130,39 @@ bool is_terminal_safe(std::string_view text) {
     // 16 bytes at a time while they are all printable ASCII (0x20-0x7E), which is the whole of nearly every
     // package name, version and description (a search for "lib" checks 31k hits' fields, a third of its
     // instructions byte by byte); the first block with anything else is checked byte by byte below, from
-    // its start (a character boundary: everything before it was ASCII).
+    // its start (a character boundary: everything before it was ASCII). The last bytes are one more block:
+    // the final 16 bytes (overlapping what was checked) or, for a text shorter than 16, a copy of it of
+    // which only its own lanes count. Names and versions are mostly shorter than 16 bytes, and checking
+    // them byte by byte cost "lib" a fifth of its instructions.
     const __m128i below_space = _mm_set1_epi8(0x1F);
     const __m128i del = _mm_set1_epi8(0x7F);
-    for (; i + 16 <= text.size(); i += 16) {
-        __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(text.data() + i));
-        // Signed compares: bytes 0x80-0xFF are negative, so they fail "greater than 0x1F".
-        __m128i printable = _mm_and_si128(_mm_cmpgt_epi8(v, below_space), _mm_cmplt_epi8(v, del));
-        if (_mm_movemask_epi8(printable) != 0xFFFF) {
-            break;
+    // The lanes of a block that hold printable ASCII, as a 16-bit mask. Signed compares: bytes 0x80-0xFF
+    // are negative, so they fail "greater than 0x1F".
+    auto printable = [&](__m128i v) {
+        return _mm_movemask_epi8(_mm_and_si128(_mm_cmpgt_epi8(v, below_space), _mm_cmplt_epi8(v, del)));
+    };
+    const std::size_t n = text.size();
+    if (n < 16) {
+        alignas(16) char block[16] = {};
+        if (n > 0) {
+            std::memcpy(block, text.data(), n);
+        }
+        const int own = (1 << n) - 1; // the lanes that hold the text; the rest are zero bytes
+        if ((printable(_mm_load_si128(reinterpret_cast<const __m128i*>(block))) & own) == own) {
+            return true;
+        }
+    } else {
+        for (; i + 16 <= n; i += 16) {
+            if (printable(_mm_loadu_si128(reinterpret_cast<const __m128i*>(text.data() + i))) != 0xFFFF) {
+                break;
+            }
+        }
+        if (i == n) {
+            return true;
+        }
+        if (i + 16 > n &&
+            printable(_mm_loadu_si128(reinterpret_cast<const __m128i*>(text.data() + n - 16))) == 0xFFFF) {
+            return true; // the tail: the last 16 bytes, all printable ASCII
         }
     }
 #endif

@@ -150,4 +150,16 @@ TEST_CASE("is_terminal_safe finds an unsafe character at every offset, around it
     CHECK(checked > 10000);
     CHECK(is_terminal_safe(""));
     CHECK(is_terminal_safe(std::string(64, 'z')));
+    // A view of the start of a longer text is judged by its own bytes alone: what follows it (escapes
+    // here) is never looked at, whether the view is shorter than a block or ends inside one.
+    const std::string escapes_after = std::string(50, 'q') + std::string(32, '\x1B');
+    for (std::size_t size = 0; size <= 50; ++size) {
+        CAPTURE(size);
+        CHECK(is_terminal_safe(std::string_view(escapes_after).substr(50 - size, size)));
+    }
+    const std::string escapes_before = std::string(32, '\x1B') + std::string(50, 'q');
+    for (std::size_t size = 0; size <= 50; ++size) {
+        CAPTURE(size);
+        CHECK(is_terminal_safe(std::string_view(escapes_before).substr(32, size)));
+    }
 }

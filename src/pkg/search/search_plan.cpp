@@ -1,6 +1,7 @@
 #include "pkg/search/search.hpp"
 
 #include <algorithm>
+#include <cstdint>
 
 #include "core/errors.hpp"
 #include "util/sanitize.hpp"
@@ -35,18 +36,24 @@ int hit_rank(std::string_view query, const SearchHit& hit) {
 
 void rank_hits(const SearchQuery& query, std::vector<SearchHit>& hits) {
     std::string_view q = util::trim(query.text);
-    std::vector<std::pair<int, std::size_t>> keys;
-    keys.reserve(hits.size());
+    // One 64-bit key per hit, compared as a number: the rank in the top bits, then the name's length for
+    // ranks 1 and 2, then the hit's position, which keeps equal hits in their order (a stable sort) and
+    // names the hit the key stands for. An unstable sort of 8-byte keys instead of a stable one of
+    // (rank, length) pairs through an index: "lib"'s 31k hits sorted without the pairs' and the merge
+    // buffer's 750 KiB of fresh pages.
+    constexpr std::uint64_t k_position_bits = 32;
+    constexpr std::uint64_t k_length_max = (std::uint64_t(1) << 24) - 1;
+    std::vector<std::uint64_t> order(hits.size());
     for (std::size_t i = 0; i < hits.size(); ++i) {
-        int rank = hit_rank(q, hits[i]);
-        keys.emplace_back(rank, rank == 1 || rank == 2 ? hits[i].name.size() : 0);
+        const auto rank = static_cast<std::uint64_t>(hit_rank(q, hits[i]));
+        const std::uint64_t length =
+            rank == 1 || rank == 2 ? std::min<std::uint64_t>(hits[i].name.size(), k_length_max) : 0;
+        order[i] = rank << 56 | length << k_position_bits | i;
     }
-    std::vector<std::size_t> order(hits.size());
-    for (std::size_t i = 0; i < order.size(); ++i) {
-        order[i] = i;
+    std::sort(order.begin(), order.end());
+    for (auto& key : order) {
+        key &= (std::uint64_t(1) << k_position_bits) - 1;
     }
-    std::stable_sort(order.begin(), order.end(),
-                     [&](std::size_t a, std::size_t b) { return keys[a] < keys[b]; });
     // Permuted in place, cycle by cycle (position j takes the hit at order[j]): no second vector of hits
     // (31k hits for apt's "lib" are 7 MiB of SearchHit alone).
     for (std::size_t i = 0; i < order.size(); ++i) {
