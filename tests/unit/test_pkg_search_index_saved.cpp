@@ -4,11 +4,13 @@
 #include <doctest/doctest.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <iterator>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -195,5 +197,114 @@ TEST_CASE("a loaded index reads its haystack in windows of whole records and fin
                 }
             }
         }
+    }
+}
+
+TEST_CASE("the block filter reads only blocks that can match and loses no match against a plain scan") {
+    // ~2.8 MiB of haystack (the filter starts at 1 MiB). As in real descriptions, most 3-letter sequences
+    // are common and a few are rare: the common words use the letters a-m only, and one record in 40 also
+    // has a rare word of the letters n-z. Needles are cut from records (each has a match) or random
+    // (most have none), 3 to 8 letters, in substring mode. The oracle is each record's own text searched
+    // with std::string::find, no index involved; and for nine in ten of the needles of rare letters that
+    // are in at most two records, the filter must have skipped most of the haystack, or it is not used.
+    std::mt19937 rnd(20261204);
+    auto random_word = [&](std::size_t min, std::size_t max, char first) {
+        std::string w(min + rnd() % (max - min + 1), 'a');
+        for (char& c : w) {
+            c = static_cast<char>(first + rnd() % 13);
+        }
+        return w;
+    };
+    std::vector<IndexRecord> records;
+    std::vector<std::string> texts; // name, summary, long text and provides of each record, as searched
+    for (int i = 0; i < 12000; ++i) {
+        IndexRecord r;
+        r.name = "p" + std::to_string(i) + random_word(3, 8, 'a');
+        r.version = "1";
+        r.summary = random_word(3, 9, 'a') + " " + random_word(3, 9, 'a') + " " + random_word(3, 9, 'a');
+        if (i % 40 == 0) {
+            r.summary += " " + random_word(5, 8, 'n');
+        }
+        for (int w = 0; w < 30; ++w) {
+            r.long_text += random_word(2, 10, 'a') + " ";
+        }
+        if (i % 7 == 0) {
+            r.provides = {random_word(4, 10, 'a')};
+        }
+        std::string text = r.name + "\n" + r.summary + "\n" + r.long_text;
+        for (const auto& p : r.provides) {
+            text += "\n" + p;
+        }
+        texts.push_back(std::move(text));
+        records.push_back(std::move(r));
+    }
+    std::vector<SourceStamp> stamps{{"/x", 1, 2}};
+    PackageIndex in_memory = PackageIndex::build(records, stamps);
+    REQUIRE(in_memory.hay_size() > (std::size_t(5) << 19)); // 2.5 MiB: ~40 blocks
+    TempDir dir;
+    auto file = dir.path / "f.idx";
+    REQUIRE(in_memory.save(file));
+    auto loaded = PackageIndex::load(file, stamps);
+    REQUIRE(loaded);
+    std::vector<std::string> needles;
+    for (int i = 0; i < 150; ++i) {
+        const std::string& t = texts[rnd() % texts.size()];
+        std::size_t len = 3 + rnd() % 6;
+        std::size_t at = rnd() % (t.size() - len);
+        std::string cut = t.substr(at, len);
+        if (cut.find_first_of("\n ") == std::string::npos) {
+            needles.push_back(cut);
+        }
+        needles.push_back(random_word(3, 6, i % 2 == 0 ? 'a' : 'n'));
+    }
+    int checked = 0;
+    int narrow = 0;
+    int narrow_skipped = 0;
+    for (const std::string& needle : needles) {
+        INFO(needle);
+        std::set<std::string> want;
+        for (std::size_t i = 0; i < texts.size(); ++i) {
+            if (texts[i].find(needle) != std::string::npos) {
+                want.insert(records[i].name);
+            }
+        }
+        SearchQuery query{needle, MatchMode::substring, 0};
+        for (const PackageIndex* index : {&in_memory, &*loaded}) {
+            std::set<std::string> got;
+            for (const auto& hit : index->search(query)) {
+                got.insert(hit.name);
+            }
+            CHECK(got == want);
+            ++checked;
+        }
+        if (want.size() <= 2 && needle.find_first_of("abcdefghijklm0123456789") == std::string::npos) {
+            // A needle in at most two records is in at most two blocks of ~45, plus the blocks of a common
+            // sequence that shares a bucket with one of its own (a few needles in a hundred).
+            narrow_skipped += loaded->scan_size(query) < loaded->hay_size() / 4 ? 1 : 0;
+            ++narrow;
+        }
+    }
+    CHECK(checked >= 300);
+    CHECK(narrow >= 50);
+    CHECK(narrow_skipped * 10 >= narrow * 9);
+    // A needle shorter than the sequences reads everything.
+    CHECK(loaded->scan_size({"ab", MatchMode::substring, 0}) == loaded->hay_size());
+
+    // The filter section ends the file here (no extra section): u32 block size, u32 words (1 for ~45
+    // blocks), 2^16 buckets of one word. A header that does not describe it is a damaged index.
+    std::string bytes = read_all(file);
+    const std::size_t section = 8 + (std::size_t(1) << 16) * 8;
+    REQUIRE(bytes.size() > section);
+    std::uint32_t block = 0;
+    std::uint32_t words = 0;
+    std::memcpy(&block, bytes.data() + bytes.size() - section, 4);
+    std::memcpy(&words, bytes.data() + bytes.size() - section + 4, 4);
+    CHECK(block == 64 * 1024);
+    CHECK(words == 1);
+    for (auto [at, value] : {std::pair<std::size_t, std::uint32_t>{0, 0}, {4, 0}, {4, 2}, {4, 65}}) {
+        std::string bad = bytes;
+        std::memcpy(bad.data() + bad.size() - section + at, &value, 4);
+        auto damaged = PackageIndex::from_bytes(bad, stamps, "bad");
+        CHECK_FALSE(damaged.ok());
     }
 }

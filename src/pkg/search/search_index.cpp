@@ -307,12 +307,13 @@ util::Result<PackageIndex> PackageIndex::from_view(std::shared_ptr<const void> s
     std::uint64_t text_size = 0;
     std::uint64_t hay_size = 0;
     std::uint64_t extra_size = 0;
+    std::uint64_t filter_size = 0;
     if (!get(d, pos, count) || !get(d, pos, text_size) || !get(d, pos, hay_size) ||
-        !get(d, pos, extra_size)) {
+        !get(d, pos, extra_size) || !get(d, pos, filter_size)) {
         return damaged();
     }
     if (count > (1u << 26) || text_size > d.size() || hay_size > d.size() || extra_size > d.size() ||
-        d.size() - pos != text_size + hay_size + count * 9 + extra_size) {
+        filter_size > d.size() || d.size() - pos != text_size + hay_size + count * 9 + filter_size + extra_size) {
         return damaged();
     }
     // Only the section sizes are checked here (O(1)); the offsets inside the sections are checked where
@@ -330,7 +331,21 @@ util::Result<PackageIndex> PackageIndex::from_view(std::shared_ptr<const void> s
     index.m_at.text_index_off = index.m_at.hay_off + hay_size;
     index.m_at.hay_index_off = index.m_at.text_index_off + count * 4;
     index.m_at.installed_off = index.m_at.hay_index_off + count * 4;
-    index.m_at.extra_off = index.m_at.installed_off + count;
+    index.m_at.extra_off = index.m_at.installed_off + count + filter_size;
+    if (filter_size > 0) {
+        // The block filter: its sizes must describe the section exactly, and its blocks must cover the
+        // haystack (a block beyond its bits would never be read: a missing result, not a damaged one).
+        std::size_t at = index.m_at.installed_off + count;
+        std::uint32_t block = 0;
+        std::uint32_t words = 0;
+        if (!get(d, at, block) || !get(d, at, words) || block == 0 || words == 0 || words > 64 ||
+            filter_size != k_filter_header + (std::uint64_t(1) << k_filter_bucket_bits) * words * 8) {
+            return damaged();
+        }
+        index.m_at.filter_off = at;
+        index.m_at.filter_block = block;
+        index.m_at.filter_words = words;
+    }
     return index;
 }
 
@@ -448,15 +463,13 @@ std::size_t PackageIndex::record_for_hay_offset(std::size_t offset, std::size_t 
     return lo;
 }
 
-void PackageIndex::search_refs(const SearchQuery& query,
-                               const std::function<bool(const HitRef&)>& emit) const {
-    if (m_at.count == 0 || query.text.empty()) {
-        return;
+bool PackageIndex::make_needle(const SearchQuery& query, std::string& needle) {
+    if (query.text.empty()) {
+        return false;
     }
-    std::string needle;
     for (char c : query.text) {
         if (static_cast<unsigned char>(c) < 0x20) {
-            return;
+            return false;
         }
     }
     if (query.mode == MatchMode::exact) {
@@ -465,6 +478,86 @@ void PackageIndex::search_refs(const SearchQuery& query,
         needle.push_back(k_name_end);
     } else {
         append_lower(needle, query.text);
+    }
+    return true;
+}
+
+std::size_t PackageIndex::scan_size(const SearchQuery& query) const {
+    std::string needle;
+    if (m_at.count == 0 || !make_needle(query, needle)) {
+        return 0;
+    }
+    std::size_t total = 0;
+    for (const auto& [from, to] : hay_ranges(needle)) {
+        total += to - from;
+    }
+    return total;
+}
+
+std::vector<std::pair<std::size_t, std::size_t>> PackageIndex::hay_ranges(std::string_view needle) const {
+    std::vector<std::pair<std::size_t, std::size_t>> ranges;
+    const std::size_t words = m_at.filter_words;
+    if (words == 0 || needle.size() < 3) {
+        ranges.emplace_back(0, m_at.hay_size);
+        return ranges;
+    }
+    // The blocks that hold every 3-byte sequence of the needle: the AND of their buckets.
+    std::vector<std::uint64_t> blocks(words, ~std::uint64_t(0));
+    const auto* n = reinterpret_cast<const unsigned char*>(needle.data());
+    for (std::size_t i = 0; i + 2 < needle.size(); ++i) {
+        const char* bucket = m_bytes.data() + m_at.filter_off +
+                             std::size_t(index_format::filter_bucket(n[i], n[i + 1], n[i + 2])) * words * 8;
+        for (std::size_t w = 0; w < words; ++w) {
+            std::uint64_t v = 0;
+            std::memcpy(&v, bucket + w * 8, 8);
+            blocks[w] &= v;
+        }
+    }
+    // A block's bytes run from its first record's start to the next block's (the last block: to the end).
+    std::size_t hint = 0;
+    auto first_start_from = [&](std::size_t offset) {
+        if (offset >= m_at.hay_size) {
+            return m_at.hay_size;
+        }
+        std::size_t record = record_for_hay_offset(offset, hint);
+        hint = record;
+        std::size_t start = u32_at(m_at.hay_index_off + record * 4);
+        if (start < offset) {
+            start = record + 1 < m_at.count ? u32_at(m_at.hay_index_off + (record + 1) * 4) : m_at.hay_size;
+        }
+        return std::min(start, m_at.hay_size);
+    };
+    const std::size_t block = m_at.filter_block;
+    const std::size_t last = words * 64 - 1;
+    for (std::size_t b = 0; b <= last && b * block < m_at.hay_size; ++b) {
+        if (((blocks[b / 64] >> (b % 64)) & 1) == 0) {
+            continue;
+        }
+        std::size_t begin = first_start_from(b * block);
+        const std::size_t end = b == last ? m_at.hay_size : first_start_from((b + 1) * block);
+        if (!ranges.empty()) {
+            begin = std::max(begin, ranges.back().second); // damaged offsets never make ranges overlap
+        }
+        if (begin >= end) {
+            continue;
+        }
+        if (!ranges.empty() && ranges.back().second == begin) {
+            ranges.back().second = end;
+        } else {
+            ranges.emplace_back(begin, end);
+        }
+    }
+    return ranges;
+}
+
+void PackageIndex::search_refs(const SearchQuery& query,
+                               const std::function<bool(const HitRef&)>& emit) const {
+    if (m_at.count == 0) {
+        return;
+    }
+    std::string needle;
+    if (!make_needle(query, needle)) {
+        return;
     }
     const char* hay = m_bytes.data() + m_at.hay_off;
     std::size_t text_size = m_at.hay_off - m_at.text_off;
@@ -514,8 +607,13 @@ void PackageIndex::search_refs(const SearchQuery& query,
         }
         return true;
     };
+    const auto ranges = hay_ranges(needle);
     if (!m_mapped || m_fd < 0) {
-        (void)scan(std::string_view(hay, m_at.hay_size), 0);
+        for (const auto& [from, to] : ranges) {
+            if (!scan(std::string_view(hay + from, to - from), from)) {
+                return;
+            }
+        }
         return;
     }
     // A mapped index reads its haystack with pread into one buffer, ~64 KiB at a time cut at record
@@ -526,41 +624,45 @@ void PackageIndex::search_refs(const SearchQuery& query,
     static constexpr std::size_t k_window = std::size_t(64) << 10;
     std::string buffer;
     buffer.reserve(2 * k_window); // windows end at record starts, a little past k_window: no regrowth
-    std::size_t begin = 0;
-    while (begin < m_at.hay_size) {
-        std::size_t end = m_at.hay_size;
-        if (end - begin > k_window) {
-            std::size_t record = record_for_hay_offset(begin + k_window, previous);
-            end = u32_at(m_at.hay_index_off + record * 4);
-            if (end <= begin || end > m_at.hay_size) {
-                // One record longer than a window (or damaged offsets): the window takes it whole.
-                end = record + 1 < m_at.count ? u32_at(m_at.hay_index_off + (record + 1) * 4) : m_at.hay_size;
-                end = end <= begin || end > m_at.hay_size ? m_at.hay_size : end;
+    for (const auto& [from, to] : ranges) {
+        std::size_t begin = from;
+        while (begin < to) {
+            std::size_t end = to;
+            // Cut a window at a record start past k_window only when what remains is more than half a
+            // window longer: a block of the filter (64 KiB and a record) is then one read, not two.
+            if (end - begin > k_window + k_window / 2) {
+                std::size_t record = record_for_hay_offset(begin + k_window, previous);
+                end = u32_at(m_at.hay_index_off + record * 4);
+                if (end <= begin || end > to) {
+                    // One record longer than a window (or damaged offsets): the window takes it whole.
+                    end = record + 1 < m_at.count ? u32_at(m_at.hay_index_off + (record + 1) * 4) : to;
+                    end = end <= begin || end > to ? to : end;
+                }
             }
-        }
-        buffer.resize(end - begin);
-        std::size_t have = 0;
-        while (have < buffer.size()) {
-            ssize_t n = ::pread(m_fd, buffer.data() + have, buffer.size() - have,
-                                static_cast<off_t>(m_at.hay_off + begin + have));
-            if (n < 0 && errno == EINTR) {
-                continue;
+            buffer.resize(end - begin);
+            std::size_t have = 0;
+            while (have < buffer.size()) {
+                ssize_t n = ::pread(m_fd, buffer.data() + have, buffer.size() - have,
+                                    static_cast<off_t>(m_at.hay_off + begin + have));
+                if (n < 0 && errno == EINTR) {
+                    continue;
+                }
+                if (n <= 0) {
+                    break;
+                }
+                have += static_cast<std::size_t>(n);
             }
-            if (n <= 0) {
-                break;
+            if (have < buffer.size()) {
+                // The file cannot be read (it was truncated in place, which load() rules out): the
+                // mapping's bytes, as before.
+                (void)scan(std::string_view(hay + begin, to - begin), begin);
+                return;
             }
-            have += static_cast<std::size_t>(n);
+            if (!scan(buffer, begin)) {
+                return;
+            }
+            begin = end;
         }
-        if (have < buffer.size()) {
-            // The file cannot be read (it was truncated in place, which load() rules out): the mapping's
-            // bytes, as before.
-            (void)scan(std::string_view(hay + begin, m_at.hay_size - begin), begin);
-            return;
-        }
-        if (!scan(buffer, begin)) {
-            return;
-        }
-        begin = end;
     }
 }
 

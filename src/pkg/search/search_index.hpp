@@ -145,6 +145,12 @@ public:
     /// Bounds-checked like search().
     bool record_text(std::string_view name, std::string_view& summary, std::string_view& folded_long) const;
 
+    /// The haystack bytes a search for `query` reads (of this index; not its overlay's): all of them
+    /// unless its block filter rules blocks out. For tests and benchmarks. Never fails.
+    std::size_t scan_size(const SearchQuery& query) const;
+    /// The haystack's size in bytes.
+    std::size_t hay_size() const { return m_at.hay_size; }
+
     /// Number of records (of the base index, for an overlaid one).
     std::size_t size() const { return m_at.count; }
     /// Size of the serialized form in bytes.
@@ -161,6 +167,13 @@ private:
         bool overlay = false; // overlaid(): the record is the overlay's
     };
     void search_refs(const SearchQuery& query, const std::function<bool(const HitRef&)>& emit) const;
+    // The haystack's byte ranges a search for `needle` (as folded) reads, in order, each from a record's
+    // start to a record's start or the end: the blocks whose filter holds every 3-byte sequence of the
+    // needle, or the whole haystack (no filter, or a needle under 3 bytes).
+    std::vector<std::pair<std::size_t, std::size_t>> hay_ranges(std::string_view needle) const;
+    // The query as the haystack holds it (folded; an exact query between its record's separators); false:
+    // it matches nothing (empty, or with control characters).
+    static bool make_needle(const SearchQuery& query, std::string& needle);
     SearchHit hit_from(const HitRef& ref) const;
     void fill_hit(const HitRef& ref, SearchHit& hit) const; // hit_from into a default-constructed hit
     std::string shown_name(std::size_t record) const;

@@ -175,6 +175,92 @@ private:
     int m_error = 0;
 };
 
+// The block filter (index_format: k_filter_*) as write_index builds it: the current block's buckets as one
+// bit each (8 KiB, so marking a record's sequences stays in the cache), folded into the bucket-major table
+// when the block ends. No filter for a haystack estimated under k_filter_min_hay.
+class FilterBuilder {
+public:
+    explicit FilterBuilder(std::size_t hay_estimate) {
+        plan(hay_estimate, m_block_size, m_words);
+        if (m_words > 0) {
+            m_table.assign((std::size_t(1) << k_filter_bucket_bits) * m_words, 0);
+            m_current.assign((std::size_t(1) << k_filter_bucket_bits) / 64, 0);
+        }
+    }
+    // The block size and words per bucket for a haystack of about `hay_estimate` bytes (words 0: none).
+    static void plan(std::size_t hay_estimate, std::size_t& block_size, std::size_t& words) {
+        block_size = 0;
+        words = 0;
+        if (hay_estimate < k_filter_min_hay) {
+            return;
+        }
+        block_size = std::size_t(64) << 10;
+        while ((hay_estimate + block_size - 1) / block_size > k_filter_max_blocks) {
+            block_size *= 2;
+        }
+        words = ((hay_estimate + block_size - 1) / block_size + 63) / 64;
+    }
+    // The section's size in bytes for a haystack of about `hay_estimate` bytes (0: none).
+    static std::size_t section_size(std::size_t hay_estimate) {
+        std::size_t block_size = 0;
+        std::size_t words = 0;
+        plan(hay_estimate, block_size, words);
+        return words == 0 ? 0
+                          : k_filter_header + (std::size_t(1) << k_filter_bucket_bits) * words * sizeof(std::uint64_t);
+    }
+    std::size_t section_size() const {
+        return m_words == 0 ? 0 : k_filter_header + m_table.size() * sizeof(std::uint64_t);
+    }
+    // Marks the 3-byte sequences of one record, whose haystack bytes `record` start at offset `at`. Records
+    // come in haystack order.
+    void add(std::size_t at, std::string_view record) {
+        if (m_words == 0) {
+            return;
+        }
+        const std::size_t block = std::min(at / m_block_size, m_words * 64 - 1);
+        if (block != m_block) {
+            fold();
+            m_block = block;
+        }
+        const auto* p = reinterpret_cast<const unsigned char*>(record.data());
+        for (std::size_t i = 0; i + 2 < record.size(); ++i) {
+            const std::uint32_t bucket = filter_bucket(p[i], p[i + 1], p[i + 2]);
+            m_current[bucket / 64] |= std::uint64_t(1) << (bucket % 64);
+        }
+    }
+    // Appends the section to `out`.
+    void write(std::string& out) {
+        if (m_words == 0) {
+            return;
+        }
+        fold();
+        put<std::uint32_t>(out, static_cast<std::uint32_t>(m_block_size));
+        put<std::uint32_t>(out, static_cast<std::uint32_t>(m_words));
+        out.append(reinterpret_cast<const char*>(m_table.data()), m_table.size() * sizeof(std::uint64_t));
+    }
+    std::size_t block_size() const { return m_block_size; }
+    std::size_t words() const { return m_words; }
+
+private:
+    // The current block's marks into the table.
+    void fold() {
+        const std::uint64_t bit = std::uint64_t(1) << (m_block % 64);
+        for (std::size_t w = 0; w < m_current.size(); ++w) {
+            for (std::uint64_t bits = m_current[w]; bits != 0; bits &= bits - 1) {
+                const std::size_t bucket = w * 64 + static_cast<std::size_t>(__builtin_ctzll(bits));
+                m_table[bucket * m_words + m_block / 64] |= bit;
+            }
+            m_current[w] = 0;
+        }
+    }
+
+    std::size_t m_block_size = 0;
+    std::size_t m_words = 0;
+    std::size_t m_block = 0;
+    std::vector<std::uint64_t> m_table;
+    std::vector<std::uint64_t> m_current;
+};
+
 // Where write_index put the sections, relative to the start of the index.
 Layout write_index(IndexOut& out, const std::vector<IndexRecordView>& records, const Prepared& prep,
                    const std::vector<SourceStamp>& stamps, std::string_view extra) {
@@ -191,6 +277,8 @@ Layout write_index(IndexOut& out, const std::vector<IndexRecordView>& records, c
     std::size_t hay_size_at = out.size();
     put<std::uint64_t>(buf, 0); // the haystack's size, known at the end
     put<std::uint64_t>(buf, extra.size());
+    FilterBuilder filter(prep.hay_estimate);
+    put<std::uint64_t>(buf, filter.section_size());
 
     // The text section's size is known exactly: it is laid out first and filled in place, while the
     // haystack is appended right behind it (no second copy of the haystack, which is most of the index).
@@ -212,7 +300,9 @@ Layout write_index(IndexOut& out, const std::vector<IndexRecordView>& records, c
             out.put_text(field);
             text_at += field.size() + 1;
         }
-        hay_index.push_back(static_cast<std::uint32_t>(out.size() - at.hay_off));
+        const std::size_t record_at = out.size() - at.hay_off;
+        const std::size_t record_from = buf.size(); // no flush before the record is whole
+        hay_index.push_back(static_cast<std::uint32_t>(record_at));
         buf.push_back(k_record_start);
         append_folded(buf, r.name);
         buf.push_back(k_name_end);
@@ -230,6 +320,7 @@ Layout write_index(IndexOut& out, const std::vector<IndexRecordView>& records, c
                 append_folded(buf, p);
             }
         }
+        filter.add(record_at, std::string_view(buf).substr(record_from));
         installed.push_back(r.installed ? '\1' : '\0');
         out.flush_main();
     }
@@ -245,6 +336,13 @@ Layout write_index(IndexOut& out, const std::vector<IndexRecordView>& records, c
     at.installed_off = out.size();
     buf.append(installed);
     out.flush_main();
+    if (filter.words() > 0) {
+        at.filter_off = out.size() + k_filter_header;
+        at.filter_block = filter.block_size();
+        at.filter_words = filter.words();
+        filter.write(buf);
+        out.flush_main();
+    }
     at.extra_off = out.size();
     // The extra section (apt's versions: often megabytes) in pieces, so a file build never copies it whole.
     while (!extra.empty()) {
@@ -257,7 +355,7 @@ Layout write_index(IndexOut& out, const std::vector<IndexRecordView>& records, c
 }
 
 std::size_t header_size(const std::vector<SourceStamp>& stamps) {
-    std::size_t header = k_magic.size() + 4 + 32;
+    std::size_t header = k_magic.size() + 4 + 40;
     for (const auto& s : stamps) {
         header += 4 + s.path.size() + 16;
     }
@@ -273,8 +371,8 @@ PackageIndex PackageIndex::build(std::vector<IndexRecordView>& records, std::vec
     // The file is written in one buffer reserved up front (reserved pages cost no memory until written).
     auto storage = std::make_shared<std::string>();
     std::string& out = *storage;
-    out.reserve(header_size(stamps) + prep.text_size + prep.hay_estimate + records.size() * 9 + extra.size() +
-                64);
+    out.reserve(header_size(stamps) + prep.text_size + prep.hay_estimate + records.size() * 9 +
+                FilterBuilder::section_size(prep.hay_estimate) + extra.size() + 64);
     out.append(k_magic);
     IndexOut sink(out);
     Layout at = write_index(sink, records, prep, stamps, extra);
@@ -304,7 +402,7 @@ PackageIndex PackageIndex::build_saved(std::vector<IndexRecordView>& records, st
     buf.append(k_magic);
     IndexOut sink(buf, fd.get());
     Layout at = write_index(sink, records, prep, stamps, extra);
-    std::size_t size = at.extra_off + extra.size();
+    std::size_t size = at.extra_off + extra.size(); // the filter section lies before the extra one
     // Written, flushed to disk and renamed over the old file (as util::write_file_atomic does), then mapped
     // from the descriptor written (not reopened by name: a concurrent writer's file is not read back).
     if (sink.finish() == 0 && ::fsync(fd.get()) == 0 && ::rename(tmp.c_str(), file.c_str()) == 0) {
