@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <utility>
@@ -229,10 +230,52 @@ int open_in_root_kernel(int root_fd, std::string_view absolute, int flags) {
     }
     return -1;
 }
+
+// The kernel's answer for a walk, when it can give it in one call: for a path of plain names (no ".",
+// "..", or empty ones; at most the walk's depth), an openat2 that refuses every symlink either finds it (complete, no link), or
+// stops at a missing name or a non-directory before any link (incomplete, no link: the walk would stop at
+// the same name). Either way the host path is the root's and the names. Nullopt: a link on the way, or
+// anything else, which the walk answers (as before: it reads links itself).
+std::optional<bool> walk_kernel(int root_fd, std::string_view absolute) {
+    if (!g_openat2_usable.load(std::memory_order_relaxed) || absolute.size() < 2 || absolute.front() != '/') {
+        return std::nullopt;
+    }
+    const auto parts = components(absolute);
+    if (parts.size() > k_max_depth) { // the walk refuses to hold more descriptors than this
+        return std::nullopt;
+    }
+    for (const auto& part : parts) {
+        if (part == "." || part == "..") {
+            return std::nullopt;
+        }
+    }
+    if (absolute.find("//") != std::string_view::npos || absolute.back() == '/') {
+        return std::nullopt;
+    }
+    struct open_how how {};
+    how.flags = static_cast<std::uint64_t>(O_PATH | O_CLOEXEC);
+    how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS;
+    std::string rel(absolute.substr(1));
+    long fd = ::syscall(SYS_openat2, root_fd, rel.c_str(), &how, sizeof how);
+    if (fd >= 0) {
+        ::close(static_cast<int>(fd));
+        return true;
+    }
+    if (errno == ENOENT || errno == ENOTDIR) {
+        return false;
+    }
+    if (errno == ENOSYS || errno == EPERM || errno == EINVAL || errno == E2BIG) {
+        g_openat2_usable.store(false, std::memory_order_relaxed);
+    }
+    return std::nullopt;
+}
 #else
 int open_in_root_kernel(int, std::string_view, int) {
     errno = ENOSYS;
     return -1;
+}
+std::optional<bool> walk_kernel(int, std::string_view) {
+    return std::nullopt;
 }
 #endif
 
@@ -333,6 +376,15 @@ Root::Resolution Root::walk(std::string_view absolute) const {
         Walk none;
         none.rest = components(absolute);
         return {host_path(m_dir, none), false, false};
+    }
+    if (m_confinement == Confinement::automatic) {
+        // One openat2 instead of an open, a stat and a close per name (a search under --root resolves
+        // ~100 paths): the same answer when there is no link on the way (Root's tests hold both to it).
+        if (std::optional<bool> found = walk_kernel(*m_fd, absolute)) {
+            std::string path = m_dir.string();
+            path.append(absolute);
+            return {std::filesystem::path(std::move(path)), *found, false};
+        }
     }
     Walk w = walk_below(*m_fd, absolute);
     return {host_path(m_dir, w), w.complete, w.through_link};

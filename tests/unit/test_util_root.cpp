@@ -5,6 +5,7 @@
 #include <string>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <vector>
 
 #include "temp_dir.hpp"
 #include "util/root.hpp"
@@ -150,6 +151,58 @@ TEST_CASE("Root confines reads with the component walk") {
     Root root(fx.image, Confinement::component_walk);
     REQUIRE_FALSE(root.is_host());
     check_confined(root, fx);
+}
+
+TEST_CASE("Root::walk answers alike through openat2 and through the component walk") {
+    // Every path of one to three names from a vocabulary of plain files and directories, missing names, a
+    // file used as a directory, the fixture's links (absolute, relative, ".." chains, a loop, the root
+    // itself), ".", "..", an empty name (a doubled slash) and a FIFO: the kernel's answer for paths
+    // without links must be the walk's, and every other path must still get the walk's.
+    Fixture fx;
+    fx.tmp.write("image/etc/dir/file", "x");
+    fx.tmp.write("image/etc/with space", "x");
+    REQUIRE(::mkfifo((fx.image / "etc" / "fifo").c_str(), 0600) == 0);
+    const std::vector<std::string> names = {"etc",  "dir",        "file",    "missing", "shadow",
+                                            "os-release", "up", "hop", "dir-up", "self", "loop",
+                                            "a",    "with space", "fifo",    ".",       "..", ""};
+    Root kernel(fx.image);
+    Root walk(fx.image, Confinement::component_walk);
+    std::size_t compared = 0;
+    std::size_t complete = 0;
+    std::vector<std::string> paths;
+    for (const auto& one : names) {
+        paths.push_back("/" + one);
+        for (const auto& two : names) {
+            paths.push_back("/" + one + "/" + two);
+            for (const auto& three : names) {
+                paths.push_back("/" + one + "/" + two + "/" + three);
+            }
+        }
+    }
+    for (const auto& path : paths) {
+        INFO(path);
+        auto a = kernel.walk(path);
+        auto b = walk.walk(path);
+        CHECK(a.path == b.path);
+        CHECK(a.complete == b.complete);
+        CHECK(a.through_link == b.through_link);
+        complete += a.complete ? 1 : 0;
+        ++compared;
+    }
+    CHECK(compared == 17 + 17 * 17 + 17 * 17 * 17);
+    CHECK(complete > 200);
+    // Around the walk's depth limit (128 names), which the kernel does not have.
+    std::string deep;
+    for (int i = 0; i < 200; ++i) {
+        deep += "/d";
+    }
+    fs::create_directories(fx.image.string() + deep);
+    for (std::size_t depth : {1, 127, 128, 129, 200}) {
+        std::string path = deep.substr(0, 2 * depth);
+        INFO(depth);
+        CHECK(kernel.walk(path).complete == walk.walk(path).complete);
+        CHECK(kernel.walk(path).path == walk.walk(path).path);
+    }
 }
 
 TEST_CASE("Root that is the live system is the host") {
