@@ -416,14 +416,22 @@ bool PackageIndex::hit_at(std::size_t record, SearchHit& hit) const {
     std::string_view candidate = cstr_at(text, pos);
     pos += candidate.size() + 1;
     std::string_view kind = cstr_at(text, pos);
-    // The load boundary: a cache file is data like any other and is sanitized again.
-    hit.name = sanitize_index_field(name);
-    hit.version = sanitize_index_field(version);
-    hit.description = sanitize_index_field(summary);
+    // The load boundary: a cache file is data like any other and is sanitized again. An empty field (most
+    // records have no installed version and no kind) needs no sanitizer.
+    auto set = [](std::string& field, std::string_view text) {
+        if (text.empty()) {
+            field.clear();
+        } else {
+            field = sanitize_index_field(text);
+        }
+    };
+    set(hit.name, name);
+    set(hit.version, version);
+    set(hit.description, summary);
     hit.installed = m_bytes[m_at.installed_off + record] != '\0';
-    hit.installed_version = sanitize_index_field(installed_version);
-    hit.candidate = sanitize_index_field(candidate);
-    hit.kind = sanitize_index_field(kind);
+    set(hit.installed_version, installed_version);
+    set(hit.candidate, candidate);
+    set(hit.kind, kind);
     return true;
 }
 
@@ -680,9 +688,14 @@ SearchHit PackageIndex::hit_from(const HitRef& ref) const {
     return hit;
 }
 
-std::string PackageIndex::shown_name(std::size_t record) const {
+std::string_view PackageIndex::shown_name(std::size_t record, std::string& store) const {
     std::string_view text = m_bytes.substr(m_at.text_off, m_at.hay_off - m_at.text_off);
-    return sanitize_index_field(cstr_at(text, u32_at(m_at.text_index_off + record * 4)));
+    std::string_view name = cstr_at(text, u32_at(m_at.text_index_off + record * 4));
+    if (util::is_terminal_safe(name)) {
+        return name; // as stored (nearly always): no copy
+    }
+    store = sanitize_index_field(name);
+    return store;
 }
 
 util::Result<std::filesystem::path> index_path(std::string_view manager,

@@ -176,7 +176,9 @@ private:
     static bool make_needle(const SearchQuery& query, std::string& needle);
     SearchHit hit_from(const HitRef& ref) const;
     void fill_hit(const HitRef& ref, SearchHit& hit) const; // hit_from into a default-constructed hit
-    std::string shown_name(std::size_t record) const;
+    // The record's name as search shows it (sanitized): a view of the index's bytes, or of `store` when the
+    // sanitizer changed it.
+    std::string_view shown_name(std::size_t record, std::string& store) const;
     // The index in the first `size` bytes of `fd` (a private read-only mapping; the caller keeps `fd`);
     // `checked`: the bytes end with save_checked()'s checksum of them.
     static util::Result<PackageIndex> mapped(int fd, std::size_t size,

@@ -72,8 +72,9 @@ std::vector<SearchHit> PackageIndex::search(const SearchQuery& query) const {
             r.overlay = true;
             refs.push_back(r);
         };
+        std::string store;
         search_refs(query, [&](const HitRef& r) {
-            std::string name = shown_name(r.record);
+            std::string_view name = shown_name(r.record, store);
             if (m_overlay->masked.count(name) != 0) {
                 return true;
             }
