@@ -130,6 +130,18 @@ public:
     bool all_returned() const { return m_returned == m_reports.size(); }
     /// The reports, one per manager in plan order; a report is complete once next_finished returned it.
     const std::vector<ManagerReport>& reports() const { return m_reports; }
+    /// Every report's hits, moved out once all returned (the reports stay, without hits): for a command
+    /// that ends the process next and leaves them to the kernel rather than freeing them one by one.
+    std::vector<std::vector<SearchHit>> take_hits() {
+        std::vector<std::vector<SearchHit>> hits;
+        if (all_returned()) {
+            for (auto& report : m_reports) {
+                hits.push_back(std::move(report.hits));
+                report.hits.clear();
+            }
+        }
+        return hits;
+    }
     /// Milliseconds since the search started.
     std::int64_t elapsed_ms() const;
     /// Stops every manager still running (they report cancelled).
