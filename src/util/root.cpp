@@ -232,10 +232,10 @@ int open_in_root_kernel(int root_fd, std::string_view absolute, int flags) {
 }
 
 // The kernel's answer for a walk, when it can give it in one call: for a path of plain names (no ".",
-// "..", or empty ones; at most the walk's depth), an openat2 that refuses every symlink either finds it (complete, no link), or
-// stops at a missing name or a non-directory before any link (incomplete, no link: the walk would stop at
-// the same name). Either way the host path is the root's and the names. Nullopt: a link on the way, or
-// anything else, which the walk answers (as before: it reads links itself).
+// "..", or empty ones; at most the walk's depth), an openat2 that refuses every symlink either finds it
+// (complete, no link), or stops at a missing name or a non-directory before any link (incomplete, no link:
+// the walk would stop at the same name). Either way the host path is the root's and the names. Nullopt: a
+// link on the way, or anything else, which the walk answers (as before: it reads links itself).
 std::optional<bool> walk_kernel(int root_fd, std::string_view absolute) {
     if (!g_openat2_usable.load(std::memory_order_relaxed) || absolute.size() < 2 || absolute.front() != '/') {
         return std::nullopt;

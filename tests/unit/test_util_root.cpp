@@ -162,9 +162,9 @@ TEST_CASE("Root::walk answers alike through openat2 and through the component wa
     fx.tmp.write("image/etc/dir/file", "x");
     fx.tmp.write("image/etc/with space", "x");
     REQUIRE(::mkfifo((fx.image / "etc" / "fifo").c_str(), 0600) == 0);
-    const std::vector<std::string> names = {"etc",  "dir",        "file",    "missing", "shadow",
-                                            "os-release", "up", "hop", "dir-up", "self", "loop",
-                                            "a",    "with space", "fifo",    ".",       "..", ""};
+    const std::vector<std::string> names = {"etc",        "dir",  "file",   "missing", "shadow", "os-release",
+                                            "up",         "hop",  "dir-up", "self",    "loop",   "a",
+                                            "with space", "fifo", ".",      "..",      ""};
     Root kernel(fx.image);
     Root walk(fx.image, Confinement::component_walk);
     std::size_t compared = 0;

@@ -313,7 +313,8 @@ util::Result<PackageIndex> PackageIndex::from_view(std::shared_ptr<const void> s
         return damaged();
     }
     if (count > (1u << 26) || text_size > d.size() || hay_size > d.size() || extra_size > d.size() ||
-        filter_size > d.size() || d.size() - pos != text_size + hay_size + count * 9 + filter_size + extra_size) {
+        filter_size > d.size() ||
+        d.size() - pos != text_size + hay_size + count * 9 + filter_size + extra_size) {
         return damaged();
     }
     // Only the section sizes are checked here (O(1)); the offsets inside the sections are checked where

@@ -191,8 +191,8 @@ private:
                                                 std::string_view name);
     std::uint32_t u32_at(std::size_t offset) const;
     bool hit_at(std::size_t record, SearchHit& hit) const;
-    /// The record whose haystack bytes hold `offset` (the last one starting at or before it). `from`: a record
-    /// known to start at or before it (the search is bounded from there), else any (a full search).
+    /// The record whose haystack bytes hold `offset` (the last one starting at or before it). `from`: a
+    /// record known to start at or before it (the search is bounded from there), else any (a full search).
     std::size_t record_for_hay_offset(std::size_t offset, std::size_t from = 0) const;
 
     std::shared_ptr<const void> m_storage; // owns the bytes: a std::string or a file mapping

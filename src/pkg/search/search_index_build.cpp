@@ -206,7 +206,8 @@ public:
         std::size_t words = 0;
         plan(hay_estimate, block_size, words);
         return words == 0 ? 0
-                          : k_filter_header + (std::size_t(1) << k_filter_bucket_bits) * words * sizeof(std::uint64_t);
+                          : k_filter_header +
+                                (std::size_t(1) << k_filter_bucket_bits) * words * sizeof(std::uint64_t);
     }
     std::size_t section_size() const {
         return m_words == 0 ? 0 : k_filter_header + m_table.size() * sizeof(std::uint64_t);
