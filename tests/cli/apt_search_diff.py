@@ -30,7 +30,11 @@ APT = ["apt-cache", "-o", f"Dir={root}", "-o", f"Dir::State::status={root}/var/l
        "-o", f"Dir::Etc::Preferences={root}/etc/apt/preferences",
        "-o", f"Dir::Etc::PreferencesParts={root}/etc/apt/preferences.d",
        "-o", f"Dir::Etc::Parts={root}/etc/apt/apt.conf.d", "-o", f"Dir::Cache={root}/var/cache/apt",
-       "-o", f"Dir::State::Lists={root}/var/lib/apt/lists", "-o", "Debug::NoLocking=1"]
+       "-o", f"Dir::State::Lists={root}/var/lib/apt/lists", "-o", "Debug::NoLocking=1",
+       # apt's binary cache, as on a normal Debian (containers switch it off in apt.conf.d/docker-clean): the
+       # first call builds it in the scratch root, the others map it instead of parsing every list again
+       # (0.92 -> 0.25 s a query here); the answers are the same.
+       "-o", "Dir::Cache::pkgcache=pkgcache.bin", "-o", "Dir::Cache::srcpkgcache=srcpkgcache.bin"]
 ENV = dict(os.environ, LC_ALL="C.UTF-8")
 
 
