@@ -36,10 +36,12 @@ public:
         posix_spawn_file_actions_init(&actions);
         posix_spawn_file_actions_adddup2(&actions, in_pipe[0], 0);
         posix_spawn_file_actions_adddup2(&actions, out_pipe[1], 1);
-        std::string python = "python3";
+        // tests/meson.build names the interpreter itself (ZS_PYTHON), not a version manager's shim.
+        const char* named = std::getenv("ZS_PYTHON");
+        std::string python = named != nullptr && *named != '\0' ? named : "python3";
         std::string script_arg = script;
         char* argv[] = {python.data(), script_arg.data(), nullptr};
-        int rc = ::posix_spawnp(&m_pid, "python3", &actions, nullptr, argv, environ);
+        int rc = ::posix_spawnp(&m_pid, python.c_str(), &actions, nullptr, argv, environ);
         posix_spawn_file_actions_destroy(&actions);
         ::close(in_pipe[0]);
         ::close(out_pipe[1]);
