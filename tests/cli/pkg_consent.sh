@@ -83,7 +83,7 @@ expect_json "d['manager']=='apt' and d['chosen_by']=='search' and [p['name'] for
 TIMEOUT=60 expect_exit 0 "remove what is not installed" "${Z[@]}" pkg remove --yes apt:zs-solo
 expect_contains "$ERR" "zs-solo is not installed (apt), nothing removed" "not installed, nothing removed"
 case "$ERR" in *"removed zs-solo"*) fail "claims a removal: $ERR" ;; *) ok ;; esac
-PTY_DEADLINE=60 "$DRIVE" "$T/no.tty" --expect "[y/N]" --send '\r' -- "$ZSYNCCTL" "${Z[@]}" pkg remove apt:zs-lib
+PTY_DEADLINE=60 python3 "$DRIVE" "$T/no.tty" --expect "[y/N]" --send '\r' -- "$ZSYNCCTL" "${Z[@]}" pkg remove apt:zs-lib
 code=$?
 t=$(cat "$T/no.tty")
 [ "$code" -eq 1 ] && ok || fail "declined removal exited $code: $t"
@@ -93,7 +93,7 @@ expect_contains "$t" "nothing done" "the default is No"
 [ "$(status zs-app)" = "install ok installed" ] && ok || fail "zs-app was removed: $(status zs-app)"
 
 # --- an install on a terminal shows the transaction and defaults to Yes
-PTY_DEADLINE=120 "$DRIVE" "$T/yes.tty" --expect "[Y/n]" --send 'y\r' -- "$ZSYNCCTL" "${Z[@]}" pkg install apt:zs-solo
+PTY_DEADLINE=120 python3 "$DRIVE" "$T/yes.tty" --expect "[Y/n]" --send 'y\r' -- "$ZSYNCCTL" "${Z[@]}" pkg install apt:zs-solo
 code=$?
 t=$(cat "$T/yes.tty")
 [ "$code" -eq 0 ] && ok || fail "confirmed install exited $code: $t"
@@ -116,7 +116,7 @@ publish() {
 }
 export -f publish deb apt_update fail
 export T R SCRATCH
-PTY_DEADLINE=180 "$DRIVE" "$T/grow.tty" --expect "[Y/n]" --run 'publish 2.0 zs-newdep' --send 'y\r' \
+PTY_DEADLINE=180 python3 "$DRIVE" "$T/grow.tty" --expect "[Y/n]" --run 'publish 2.0 zs-newdep' --send 'y\r' \
     --expect "changed while the question was open" --expect "[Y/n]" --send 'n\r' -- \
     "$ZSYNCCTL" "${Z[@]}" pkg install apt:zs-grow
 code=$?
@@ -129,7 +129,7 @@ expect_contains "$t" "install (2): zs-newdep (1.0), zs-grow (2.0)" "the new tran
 expect_contains "$t" "nothing done" "declining the changed transaction changes nothing"
 [ -z "$(status zs-grow)$(status zs-newdep)" ] && ok ||
     fail "a declined changed transaction installed: $(status zs-grow) / $(status zs-newdep)"
-PTY_DEADLINE=180 "$DRIVE" "$T/grow2.tty" --expect "[Y/n]" --run 'publish 3.0' --send 'y\r' \
+PTY_DEADLINE=180 python3 "$DRIVE" "$T/grow2.tty" --expect "[Y/n]" --run 'publish 3.0' --send 'y\r' \
     --expect "changed while the question was open" --expect "[Y/n]" --send 'y\r' -- \
     "$ZSYNCCTL" "${Z[@]}" pkg install apt:zs-grow
 code=$?

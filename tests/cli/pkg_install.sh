@@ -120,7 +120,7 @@ DRIVE="$TESTS_DIR/pty_drive.py"
 tty_run() { # TRANSCRIPT STEPS...: zsyncctl through bash, which then prints the exit code and the tty mode
     local out=$1
     shift
-    FAKE_MODE=prompt PTY_DEADLINE=30 "$DRIVE" "$out" "$@" -- bash -c \
+    FAKE_MODE=prompt PTY_DEADLINE=30 python3 "$DRIVE" "$out" "$@" -- bash -c \
         '"$0" "$@"; echo "EXIT=$?"; stty -a' "$ZSYNCCTL" "${R[@]}" pkg install apt:zs-hello
 }
 tty_run "$SCRATCH/answer.tty" --expect "[Y/n]" --send 'y\r' --expect "[default=N] ?" --send 'N\r'

@@ -87,14 +87,14 @@ expect_contains "$ERR" "has all of zs-one zs-none" "multi-name not found"
 
 # --- on a terminal: a numbered list, the user's choice is used (no further confirmation)
 DRIVE="$TESTS_DIR/pty_drive.py"
-"$DRIVE" "$SCRATCH/tty1" --expect "Choose 1-2" --send '2\r' -- "$ZSYNCCTL" pkg install zs-two
+python3 "$DRIVE" "$SCRATCH/tty1" --expect "Choose 1-2" --send '2\r' -- "$ZSYNCCTL" pkg install zs-two
 code=$?
 [ "$code" -eq 0 ] && ok || fail "terminal choice exited $code: $(cat "$SCRATCH/tty1")"
 expect_contains "$(cat "$SCRATCH/tty1")" "1) dnf" "numbered list"
 expect_contains "$(cat "$SCRATCH/tty1")" "2) apk" "numbered list, second entry"
 expect_contains "$(cat "$MARKER" 2>/dev/null)" "apk --no-progress add zs-two" "the chosen manager ran"
 rm -f "$MARKER"
-"$DRIVE" "$SCRATCH/tty2" --expect "Choose 1-2" --send 'x\r' --expect "not one of the numbers" --send '\r' -- "$ZSYNCCTL" pkg install zs-two
+python3 "$DRIVE" "$SCRATCH/tty2" --expect "Choose 1-2" --send 'x\r' --expect "not one of the numbers" --send '\r' -- "$ZSYNCCTL" pkg install zs-two
 code=$?
 [ "$code" -eq 1 ] && ok || fail "cancelled choice exited $code: $(cat "$SCRATCH/tty2")"
 expect_contains "$(cat "$SCRATCH/tty2")" "nothing done" "cancelled choice"
@@ -102,7 +102,7 @@ expect_contains "$(cat "$SCRATCH/tty2")" "nothing done" "cancelled choice"
 
 # --- on a terminal the search shows pkg search's per-manager board while it runs: a spinner and
 # "searching" for apk (slow here), then each manager's outcome, redrawn in place, before the choice.
-FAKE_SEARCH_DELAY=2 "$DRIVE" "$SCRATCH/tty3" --expect "searching" -- "$ZSYNCCTL" --color never pkg install -n zs-one
+FAKE_SEARCH_DELAY=2 python3 "$DRIVE" "$SCRATCH/tty3" --expect "searching" -- "$ZSYNCCTL" --color never pkg install -n zs-one
 code=$?
 [ "$code" -eq 0 ] && ok || fail "install-by-search on a terminal exited $code: $(cat "$SCRATCH/tty3")"
 python3 - "$SCRATCH/tty3" <<'PY' && ok || fail "no search board during install-by-search: $(od -c "$SCRATCH/tty3" | head -40)"

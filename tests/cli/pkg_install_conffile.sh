@@ -33,7 +33,7 @@ TIMEOUT=120 expect_exit 0 "install 1.0" --root "$R" pkg install --yes apt:zs-con
 
 # The dry run on a terminal says the questions go to the user and leaves dpkg's --force-conf* out.
 DRIVE="$TESTS_DIR/pty_drive.py"
-PTY_DEADLINE=30 "$DRIVE" "$T/plan.tty" -- "$ZSYNCCTL" --root "$R" pkg install -n apt:zs-conf
+PTY_DEADLINE=30 python3 "$DRIVE" "$T/plan.tty" -- "$ZSYNCCTL" --root "$R" pkg install -n apt:zs-conf
 plan=$(cat "$T/plan.tty")
 expect_contains "$plan" "questions:  asked on this terminal" "dry run on a terminal"
 case "$plan" in *force-conf*) fail "interactive plan still forces conffile answers: $plan" ;; *) ok ;; esac
@@ -42,7 +42,7 @@ case "$plan" in *force-conf*) fail "interactive plan still forces conffile answe
 # question with KEY; the terminal's text is left in $tty_text and in $T/answer-KEY.tty.
 answer() {
     publish "$1"
-    PTY_DEADLINE=120 "$DRIVE" "$T/answer-$2.tty" --expect "[Y/n]" --send 'y\r' \
+    PTY_DEADLINE=120 python3 "$DRIVE" "$T/answer-$2.tty" --expect "[Y/n]" --send 'y\r' \
         --expect "(Y/I/N/O/D/Z) [default=N] ?" --send "$2\\r" -- "$ZSYNCCTL" --root "$R" pkg install apt:zs-conf
     local code=$?
     tty_text=$(cat "$T/answer-$2.tty")
@@ -75,7 +75,7 @@ PY
 # --- --yes on a terminal: nobody is asked, the edited file is kept (dpkg --force-confdef/--force-confold)
 echo "edited again" >"$CONF"
 publish 4.0
-PTY_DEADLINE=120 "$DRIVE" "$T/yes.tty" -- "$ZSYNCCTL" --root "$R" pkg install --yes apt:zs-conf
+PTY_DEADLINE=120 python3 "$DRIVE" "$T/yes.tty" -- "$ZSYNCCTL" --root "$R" pkg install --yes apt:zs-conf
 code=$?
 tty_text=$(cat "$T/yes.tty")
 [ "$code" -eq 0 ] && ok || fail "install 4.0 with --yes exited $code: ${tty_text: -2000}"

@@ -118,7 +118,7 @@ expect_contains "$ERR" "skipping org.zs.World (masked)" "named masked app skippe
 
 # On a terminal: the transaction, the question; `y` upgrades Hello, World (masked) stays at 1.0.
 world_active=$("${FP[@]}" info --show-commit org.zs.World)
-PTY_DEADLINE=60 "$DRIVE" "$T/yes.tty" --expect "[Y/n]" --send 'y\r' -- "$ZSYNCCTL" "${Z[@]}" pkg upgrade --all -m flatpak
+PTY_DEADLINE=60 python3 "$DRIVE" "$T/yes.tty" --expect "[Y/n]" --send 'y\r' -- "$ZSYNCCTL" "${Z[@]}" pkg upgrade --all -m flatpak
 code=$?
 t=$(tr -d '\r' <"$T/yes.tty")
 [ "$code" -eq 0 ] && ok || fail "confirmed upgrade exited $code: $t"
@@ -135,7 +135,7 @@ head -c 2000000 /dev/urandom >"$T/build/org.zs.Hello-3.0/files/bin/blob"
 TIMEOUT=30 expect_exit 0 "refresh for 3.0" "${Z[@]}" pkg refresh -m flatpak </dev/null
 before=$("${FP[@]}" info --show-commit org.zs.Hello)
 echo 1 >"$T/control/slow"
-PTY_DEADLINE=60 "$DRIVE" "$T/intr.tty" --wait-file "$T/control/hit" --send '\x03' --expect "exit=" -- \
+PTY_DEADLINE=60 python3 "$DRIVE" "$T/intr.tty" --wait-file "$T/control/hit" --send '\x03' --expect "exit=" -- \
     /bin/sh -c 'trap "" INT; "$0" --no-cache pkg upgrade --yes flatpak:org.zs.Hello; echo "exit=$?"' "$ZSYNCCTL"
 echo 0 >"$T/control/slow"
 t=$(tr -d '\r' <"$T/intr.tty")

@@ -132,7 +132,7 @@ expect_exit 2 "a manager that cannot upgrade" "${Z[@]}" pkg upgrade --all -m dpk
 expect_exit 2 "a bad name" "${Z[@]}" pkg upgrade -m apt 'zs;up'
 
 # On a terminal: the transaction, then [Y/n]; `y` upgrades zs-up, zs-held stays.
-PTY_DEADLINE=120 "$DRIVE" "$T/yes.tty" --expect "[Y/n]" --send 'y\r' -- "$ZSYNCCTL" "${Z[@]}" pkg upgrade --all -m apt
+PTY_DEADLINE=120 python3 "$DRIVE" "$T/yes.tty" --expect "[Y/n]" --send 'y\r' -- "$ZSYNCCTL" "${Z[@]}" pkg upgrade --all -m apt
 code=$?
 t=$(tr -d '\r' <"$T/yes.tty")
 [ "$code" -eq 0 ] && ok || fail "confirmed upgrade exited $code: $t"
@@ -147,7 +147,7 @@ audit_clean "after the upgrade"
 # Ctrl-C in the middle of an upgrade: zs-slow 2.0's postinst runs 6 s; zsyncctl waits for dpkg, exits 130.
 deb zs-slow 2.0 6
 publish
-PTY_DEADLINE=120 "$DRIVE" "$T/intr.tty" --wait-file "$R/postinst.log" --send '\x03' --expect "waiting for dpkg" -- \
+PTY_DEADLINE=120 python3 "$DRIVE" "$T/intr.tty" --wait-file "$R/postinst.log" --send '\x03' --expect "waiting for dpkg" -- \
     /bin/sh -c 'trap "" INT; "$0" --root "$1" pkg upgrade --yes apt:zs-slow; echo "exit=$?"' "$ZSYNCCTL" "$R"
 t=$(tr -d '\r' <"$T/intr.tty")
 expect_contains "$t" "exit=130" "Ctrl-C mid-upgrade exits 130"

@@ -120,7 +120,7 @@ expect_contains "$ERR" "skipping zs-held (excluded)" "named excluded package ski
 [ "$(rpm --root "$R" -qa | sort)" = "$before" ] && ok || fail "refused or skipped upgrades changed the rpm database"
 
 # On a terminal: the transaction, then [Y/n]; `y` upgrades zs-up, zs-held stays.
-PTY_DEADLINE=120 "$DRIVE" "$T/yes.tty" --expect "[Y/n]" --send 'y\r' -- "$ZSYNCCTL" "${Z[@]}" pkg upgrade --all -m dnf
+PTY_DEADLINE=120 python3 "$DRIVE" "$T/yes.tty" --expect "[Y/n]" --send 'y\r' -- "$ZSYNCCTL" "${Z[@]}" pkg upgrade --all -m dnf
 code=$?
 t=$(tr -d '\r' <"$T/yes.tty")
 [ "$code" -eq 0 ] && ok || fail "confirmed upgrade exited $code: $t"
@@ -135,7 +135,7 @@ expect_json "[(p['name'], p['skip_reason']) for p in d['outdated']]==[('zs-held'
 rpmpkg zs-slow 1.1 6
 publish
 TIMEOUT=60 expect_exit 0 "refresh for zs-slow" "${Z[@]}" pkg refresh -m dnf </dev/null
-PTY_DEADLINE=120 "$DRIVE" "$T/intr.tty" --wait-file "$R/post.log" --send '\x03' --expect "exit=" -- \
+PTY_DEADLINE=120 python3 "$DRIVE" "$T/intr.tty" --wait-file "$R/post.log" --send '\x03' --expect "exit=" -- \
     /bin/sh -c 'trap "" INT; "$0" --no-cache --root "$1" pkg upgrade --yes dnf:zs-slow; echo "exit=$?"' "$ZSYNCCTL" "$R"
 t=$(tr -d '\r' <"$T/intr.tty")
 expect_contains "$t" "exit=130" "Ctrl-C mid-upgrade exits 130"

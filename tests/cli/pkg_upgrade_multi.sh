@@ -105,7 +105,7 @@ sleep 120 &
 GATE=$!
 trap 'kill $GATE 2>/dev/null; rm -rf "$SCRATCH"' EXIT
 echo "$GATE" >"$R/var/lib/pacman/db.lck"
-PTY_DEADLINE=120 "$DRIVE" "$T/yes.tty" --expect "[Y/n]" --send 'y\r' -- "$ZSYNCCTL" "${Z[@]}" pkg upgrade --all -m apt -m pacman
+PTY_DEADLINE=120 python3 "$DRIVE" "$T/yes.tty" --expect "[Y/n]" --send 'y\r' -- "$ZSYNCCTL" "${Z[@]}" pkg upgrade --all -m apt -m pacman
 code=$?
 kill "$GATE" 2>/dev/null
 t=$(tr -d '\r' <"$T/yes.tty")

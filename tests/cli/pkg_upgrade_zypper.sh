@@ -135,7 +135,7 @@ expect_contains "$ERR" "skipping zs-held (locked): 1.0-1 stays" "named locked pa
 [ "$("${RPMQ[@]}" -qa | sort)" = "$before" ] && ok || fail "a refused or skipped upgrade changed the rpm database"
 
 # On a terminal: the transaction, then [Y/n]; `y` upgrades zs-up, zs-held stays at 1.0.
-PTY_DEADLINE=90 "$DRIVE" "$T/yes.tty" --expect "[Y/n]" --send 'y\r' -- "$ZSYNCCTL" "${Z[@]}" pkg upgrade --all -m zypper
+PTY_DEADLINE=90 python3 "$DRIVE" "$T/yes.tty" --expect "[Y/n]" --send 'y\r' -- "$ZSYNCCTL" "${Z[@]}" pkg upgrade --all -m zypper
 code=$?
 t=$(tr -d '\r' <"$T/yes.tty")
 [ "$code" -eq 0 ] && ok || fail "confirmed upgrade exited $code: $t"
@@ -151,7 +151,7 @@ expect_contains "$t" "upgraded 1 package with zypper" "the result"
 mkrpm zs-slow 1.1 6
 publish
 TIMEOUT=60 expect_exit 0 "refresh for zs-slow" "${Z[@]}" pkg refresh -m zypper </dev/null
-PTY_DEADLINE=90 "$DRIVE" "$T/intr.tty" --wait-file "$R/post.log" --send '\x03' --expect "exit=" -- \
+PTY_DEADLINE=90 python3 "$DRIVE" "$T/intr.tty" --wait-file "$R/post.log" --send '\x03' --expect "exit=" -- \
     /bin/sh -c 'trap "" INT; "$0" --no-cache --root "$1" pkg upgrade --yes zypper:zs-slow; echo "exit=$?"' "$ZSYNCCTL" "$R"
 t=$(tr -d '\r' <"$T/intr.tty")
 expect_contains "$t" "exit=130" "Ctrl-C mid-upgrade exits 130"
