@@ -17,7 +17,8 @@ mkdir -p "$BIN" "$SCRATCH/home"
 export PATH="$BIN:/usr/bin:/bin" HOME="$SCRATCH/home"
 cat >"$BIN/dnf" <<SH
 #!/bin/sh
-echo \$\$ >"$SCRATCH/dnf.pid"
+# Written whole or not at all: a reader never sees the file created but still empty.
+echo \$\$ >"$SCRATCH/dnf.pid.\$\$" && mv "$SCRATCH/dnf.pid.\$\$" "$SCRATCH/dnf.pid"
 exec sleep "\$(cat "$SCRATCH/dnf.sleep")"
 SH
 chmod +x "$BIN/dnf"

@@ -26,7 +26,8 @@ if [ -f "$SCRATCH/apk.out" ]; then cat "$SCRATCH/apk.out"; else cat "$FIX/apk.ou
 SH
 cat >"$BIN/dnf" <<SH
 #!/bin/sh
-echo \$\$ >"$SCRATCH/dnf.pid"
+# Written whole or not at all: a reader never sees the file created but still empty.
+echo \$\$ >"$SCRATCH/dnf.pid.\$\$" && mv "$SCRATCH/dnf.pid.\$\$" "$SCRATCH/dnf.pid"
 sleep "\$(cat "$SCRATCH/dnf.sleep")"
 cat "$FIX/dnf.out"
 SH
@@ -111,7 +112,7 @@ while b'"type":"status"' not in buf and time.time() < deadline:
 if b'"manager":"apk","status":"ok"' not in buf:
     sys.exit("no apk status before dnf finished: %r" % buf[-300:])
 for _ in range(100):
-    if os.path.exists(d + "/dnf.pid"):
+    if os.path.exists(d + "/dnf.pid") and os.path.getsize(d + "/dnf.pid") > 0:
         break
     time.sleep(0.05)
 pgid = int(open(d + "/dnf.pid").read())
