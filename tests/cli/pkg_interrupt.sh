@@ -15,15 +15,25 @@ mkdir -p "$T/repo"
 # Maintainer scripts run without chroot (the scratch root has no /bin/sh); $DPKG_ROOT is the root.
 export ZSYNCCTL_APT_OPTIONS="DPkg::Options::=--force-script-chrootless"
 
-# deb NAME SECONDS: a package whose postinst records its pid, sleeps, then says it finished.
+# deb NAME [held]: a package whose postinst records its pid, (held:) runs until the test releases it, then
+# says it finished. The test releases the postinst of $R (release) once the signals under test have reached
+# zsyncctl and it said so: the signals always land mid-configure, on a loaded machine too, and no
+# scenario sleeps for a fixed time (a 12 s postinst before: 60 s of the test's 100 were sleeps). At most
+# 60 s, so a test that fails before releasing still ends.
 deb() {
     local d="$T/pkg-$1"
     mkdir -p "$d/DEBIAN" "$d/usr/share/$1"
     printf 'Package: %s\nVersion: 1.0\nArchitecture: all\nMaintainer: zsyncctl tests <t@example.invalid>\nDescription: interrupt test\n' "$1" >"$d/DEBIAN/control"
+    local hold=0
+    [ "${2:-}" = held ] && hold=600
     cat >"$d/DEBIAN/postinst" <<SH
 #!/bin/sh
 echo "start \$\$" >>"\$DPKG_ROOT/postinst.log"
-sleep $2
+i=0
+while [ ! -e "\$DPKG_ROOT/release" ] && [ "\$i" -lt $hold ]; do
+    sleep 0.1
+    i=\$((i + 1))
+done
 echo "done" >>"\$DPKG_ROOT/postinst.log"
 echo "zs-postinst-finished"
 SH
@@ -31,8 +41,13 @@ SH
     echo "$1" >"$d/usr/share/$1/file"
     dpkg-deb -b "$d" "$T/repo/$1_1.0_all.deb" >/dev/null || fail "dpkg-deb $1 failed"
 }
-deb zs-intr-slow 12
-deb zs-intr-quick 0
+deb zs-intr-slow held
+deb zs-intr-quick
+
+# release: the postinst of $R finishes.
+release() {
+    : >"$R/release"
+}
 (cd "$T/repo" && dpkg-scanpackages . /dev/null >Packages 2>/dev/null) || fail "dpkg-scanpackages failed"
 
 # want N: scenario N runs (all of them unless PKG_INTERRUPT_ONLY lists some, e.g. "1 8").
@@ -105,6 +120,8 @@ new_root
 zpid=$!
 if wait_for "$R/postinst.log" start 60; then
     kill -INT "$zpid"
+    wait_for "$T/err" "interrupted: waiting for dpkg" 30 || fail "one SIGINT: no wait message ($(cat "$T/err"))"
+    release
     wait_exit "$zpid" 60
     [ "$CODE" -eq 130 ] && ok || fail "one SIGINT: exit $CODE, wanted 130 ($(cat "$T/err"))"
     settled "one SIGINT"
@@ -125,8 +142,10 @@ new_root
 zpid=$!
 if wait_for "$R/postinst.log" start 60; then
     kill -INT "$zpid"
-    sleep 1
+    wait_for "$T/err" "interrupted: waiting for dpkg" 30 || fail "two SIGINTs: no wait message ($(cat "$T/err"))"
     kill -INT "$zpid"
+    wait_for "$T/err" "a second signal does not stop it" 30 || fail "two SIGINTs: no refusal ($(cat "$T/err"))"
+    release
     wait_exit "$zpid" 60
     [ "$CODE" -eq 130 ] && ok || fail "two SIGINTs: exit $CODE, wanted 130 ($(cat "$T/err"))"
     settled "two SIGINTs"
@@ -146,6 +165,8 @@ new_root
 zpid=$!
 if wait_for "$R/postinst.log" start 60; then
     kill -HUP "$zpid"
+    wait_for "$T/err" "interrupted: waiting for dpkg" 30 || fail "SIGHUP: no wait message ($(cat "$T/err"))"
+    release
     wait_exit "$zpid" 60
     [ "$CODE" -eq 129 ] && ok || fail "SIGHUP: exit $CODE, wanted 129 ($(cat "$T/err"))"
     settled "SIGHUP"
@@ -169,6 +190,11 @@ while not os.path.exists(sys.argv[1] + "/postinst.log"):
         break
 ' "$R" &
 reader=$!
+# The reader leaves when the postinst starts (`wait` would wait for the whole pipeline, zsyncctl too); a
+# second on, zsyncctl has met the closed pipe while dpkg still configures, and the postinst may end.
+wait_for "$R/postinst.log" start 60 || fail "reader left: the postinst never started ($(cat "$T/err"))"
+sleep 1
+release
 wait_for "$T/code" . 90 || fail "reader left: zsyncctl did not end"
 wait "$reader"
 code=$(cat "$T/code" 2>/dev/null)
@@ -180,6 +206,7 @@ fi
 # 5. | head -1: the reader leaves at once (during the download): apt stops cleanly, nothing half-done.
 if want 5; then
 new_root
+release # should the postinst run after all, it does not hold the test up
 timeout -k 2 90 "$ZSYNCCTL" --json --root "$R" pkg install --yes apt:zs-intr-slow 2>"$T/err" | head -1 >/dev/null
 code=${PIPESTATUS[0]}
 [ "$code" -eq 141 ] && ok || fail "| head -1: exit $code, wanted 141 ($(cat "$T/err"))"
@@ -247,7 +274,7 @@ if want 8; then
 if python3 -c 'import pty' 2>/dev/null; then
     new_root
     PTY_DEADLINE=90 python3 "$TESTS_DIR/pty_drive.py" "$T/tty" --wait-file "$R/postinst.log" --send '\x03' \
-        --expect "waiting for dpkg" --send '\x03' --expect "Press Ctrl-C again" -- \
+        --expect "waiting for dpkg" --send '\x03' --expect "Press Ctrl-C again" --run ": >'$R/release'" -- \
         /bin/sh -c 'trap "" INT; stty -a >"$2/stty.before"; "$0" --root "$1" pkg install --yes apt:zs-intr-slow; echo "exit=$?"; stty -a >"$2/stty.after"' \
         "$ZSYNCCTL" "$R" "$T"
     tty=$(tr -d '\r' <"$T/tty")
