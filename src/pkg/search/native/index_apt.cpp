@@ -446,8 +446,9 @@ void AptIndexBuilder::add_status_stanza(std::string_view stanza, bool stable) {
         return;
     }
     const std::string& arch = m_archs[static_cast<std::size_t>(arch_at)];
-    std::string key = std::string(f.package) + ":" + arch;
-    StatusEntry entry;
+    StatusEntry& entry = m_status.emplace_back();
+    entry.key.reserve(f.package.size() + 1 + arch.size());
+    entry.key.append(f.package).append(1, ':').append(arch);
     entry.current = dpkg_state_has_current_version(status_state(f.status)) && !f.version.empty();
     fill_version(entry.version, stanza, f, stable);
     entry.version.priority = m_status_priority;
@@ -458,8 +459,23 @@ void AptIndexBuilder::add_status_stanza(std::string_view stanza, bool stable) {
         now.has_release = true;
         entry.version.pin = m_prefs->specific_pin(f.package, arch, f.version, now);
     }
-    m_status_names[key] = std::string(f.package);
-    m_status[key] = std::move(entry);
+}
+
+std::vector<std::uint32_t> AptIndexBuilder::last_status_words() const {
+    std::vector<std::uint32_t> order(m_status.size());
+    std::iota(order.begin(), order.end(), 0u);
+    // Stable: of the stanzas of one key, the last in the file stays last.
+    std::stable_sort(order.begin(), order.end(),
+                     [&](std::uint32_t a, std::uint32_t b) { return m_status[a].key < m_status[b].key; });
+    std::size_t kept = 0;
+    for (std::size_t i = 0; i < order.size(); ++i) {
+        if (i + 1 < order.size() && m_status[order[i + 1]].key == m_status[order[i]].key) {
+            continue; // a later stanza of the same package replaces this one
+        }
+        order[kept++] = order[i];
+    }
+    order.resize(kept);
+    return order;
 }
 
 void AptIndexBuilder::add_list_version(std::string_view name, std::string_view arch, std::string_view version,
@@ -484,12 +500,12 @@ void AptIndexBuilder::add_list_version(std::string_view name, std::string_view a
 
 std::vector<std::string> AptIndexBuilder::status_groups() const {
     std::vector<std::string> groups;
-    for (const auto& [key, entry] : m_status) {
+    for (std::uint32_t i : last_status_words()) {
+        const StatusEntry& entry = m_status[i];
         if (entry.current) {
-            auto it = m_status_names.find(key);
-            if (it != m_status_names.end() &&
-                (groups.empty() || groups.back() != it->second)) { // keys sort by name first
-                groups.push_back(it->second);
+            std::string_view name = std::string_view(entry.key).substr(0, entry.key.rfind(':'));
+            if (groups.empty() || groups.back() != name) { // keys sort by name first
+                groups.emplace_back(name);
             }
         }
     }

@@ -29,12 +29,14 @@ std::vector<IndexRecordView> AptIndexBuilder::finish_views(std::string* aux,
                                                            std::vector<KeptRecord>* kept) {
     // dpkg's last word on each package: a current version joins the package's versions at the status
     // file's priority; a version that is not current is never a candidate.
-    for (auto& [key, entry] : m_status) {
+    for (std::uint32_t i : last_status_words()) {
+        StatusEntry& entry = m_status[i];
         if (!entry.current) {
             continue;
         }
-        std::string_view arch = std::string_view(key).substr(key.rfind(':') + 1);
-        Package& pkg = package(m_status_names[key], arch_index(arch));
+        std::size_t colon = entry.key.rfind(':');
+        Package& pkg = package(keep(std::string_view(entry.key).substr(0, colon)),
+                               arch_index(std::string_view(entry.key).substr(colon + 1)));
         Version& v = entry.version;
         if (v.long_raw) {
             // Its text is used unless the same version, described, is in a list (add_version keeps that).
