@@ -4,13 +4,17 @@ other round), takes each CMD's ratio to the BASE run of the same round, and prin
 shared machine the load changes from second to second; runs next to each other see the same load, so their
 ratio holds where separate blocks of runs (hyperfine's one command after the other) do not.
 
-  bench/pairs.py [--rounds N] [--warmup N] [--goal X] [--rss-goal MIB] [--env NAME=VALUE] BASE CMD [CMD...]
+  bench/pairs.py [--rounds N] [--warmup N] [--goal X] [--rss-goal MIB] [--env NAME=VALUE] [--touch N=PATH]
+                BASE CMD [CMD...]
 
 Each command is one string split like a shell would (shlex), run directly (posix_spawn, no shell) with
 stdout and stdin on /dev/null and stderr kept. Wall time is measured around spawn+wait; CPU time (user+sys)
 comes from the child's rusage (wait4), which other processes cannot inflate; peak RSS from a few extra runs
 under GNU time (/usr/bin/time, when installed). A command that
-exits non-zero stops the bench (unless --any-exit). Python 3.9+ standard library only.
+exits non-zero stops the bench (unless --any-exit). --touch N=PATH sets PATH's modification time anew
+before every run of command N (0 = BASE, 1 = the first CMD), outside the timed span: a cache keyed on that
+file is then stale for exactly that command, without a `touch` process in its time. Python 3.9+ standard
+library only.
 """
 
 import argparse
@@ -44,13 +48,22 @@ def run_once(argv, env, any_exit=False):
     return wall, usage.ru_utime + usage.ru_stime  # s, s
 
 
-def peak_rss_mib(argv, env, runs=5):
+def touch(paths):
+    """A new modification time for each of `paths`, never the one it had (a coarse clock could repeat it)."""
+    for path in paths:
+        before = os.stat(path).st_mtime_ns
+        now = time.time_ns()
+        os.utime(path, ns=(now, now if now != before else now + 1))
+
+
+def peak_rss_mib(argv, env, runs=5, before=()):
     """Median peak RSS under GNU time (a small forking parent: a child of this Python process would
     inherit its 15 MiB high-water mark across exec). None without /usr/bin/time."""
     if not os.access("/usr/bin/time", os.X_OK):
         return None
     values = []
     for _ in range(runs):
+        touch(before)
         read_fd, write_fd = os.pipe()
         os.set_inheritable(write_fd, True)
         pid = os.posix_spawn(
@@ -90,6 +103,8 @@ def main():
     parser.add_argument("--env", action="append", default=[], help="NAME=VALUE added to every command's environment")
     parser.add_argument("--label", default="", help="prefix of every output line")
     parser.add_argument("--any-exit", action="store_true", help="accept non-zero exits (doctor exits 1 on a failed check)")
+    parser.add_argument("--touch", action="append", default=[], metavar="N=PATH",
+                        help="a new mtime for PATH before each run of command N (0 = BASE), not timed")
     parser.add_argument("base")
     parser.add_argument("cmds", nargs="+")
     args = parser.parse_args()
@@ -99,8 +114,15 @@ def main():
         name, _, value = item.partition("=")
         env[name] = value
     commands = [shlex.split(args.base)] + [shlex.split(c) for c in args.cmds]
+    touches = [[] for _ in commands]
+    for item in args.touch:
+        index, _, path = item.partition("=")
+        if not index.isdigit() or int(index) >= len(commands) or not os.path.exists(path):
+            sys.exit(f"pairs.py: --touch {item}: wanted N=PATH, N a command's number (0 = BASE), PATH a file")
+        touches[int(index)].append(path)
     for _ in range(args.warmup):
-        for argv in commands:
+        for i, argv in enumerate(commands):
+            touch(touches[i])
             run_once(argv, env, args.any_exit)
 
     samples = [[] for _ in commands]  # per command: (wall, cpu, rss) per round
@@ -109,9 +131,10 @@ def main():
         if r % 2 == 1:
             order.reverse()
         for i in order:
+            touch(touches[i])
             samples[i].append(run_once(commands[i], env, args.any_exit))
 
-    rss = [peak_rss_mib(argv, env) for argv in commands]
+    rss = [peak_rss_mib(argv, env, before=touches[i]) for i, argv in enumerate(commands)]
     base = samples[0]
     label = args.label + " " if args.label else ""
     def rss_text(value, goal):

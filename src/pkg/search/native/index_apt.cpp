@@ -461,6 +461,14 @@ void AptIndexBuilder::add_status_stanza(std::string_view stanza, bool stable) {
     }
 }
 
+void AptIndexBuilder::reserve_status(std::size_t stanzas) {
+    // Growing these one doubling at a time copied them four or five times: after a dpkg status change, a
+    // fifth of the search's page faults (perf, this machine's 1,052 packages).
+    m_status.reserve(m_status.size() + stanzas);
+    m_versions.reserve(m_versions.size() + 4 * stanzas);
+    m_packages.reserve(m_packages.size() + 2 * stanzas);
+}
+
 std::vector<std::uint32_t> AptIndexBuilder::last_status_words() const {
     std::vector<std::uint32_t> order(m_status.size());
     std::iota(order.begin(), order.end(), 0u);

@@ -100,6 +100,9 @@ public:
     /// earlier one, as dpkg applies its journal. `stable`: the stanza's text lives as long as the builder
     /// (see hold()), so it is referred to, not copied.
     void add_status_stanza(std::string_view stanza, bool stable = false);
+    /// Room for `stanzas` more status stanzas, and for the versions and packages they and their list
+    /// versions bring (an estimate: reserved room that is never written costs no memory).
+    void reserve_status(std::size_t stanzas);
     /// Keeps `storage` (the text of stable stanzas) alive as long as the builder.
     void hold(std::shared_ptr<const void> storage) { m_held.push_back(std::move(storage)); }
     /// A version of a list as finish(aux) saved it (`arch` as stored); replayed before add_status_stanza's

@@ -221,6 +221,12 @@ std::optional<util::Result<void>> read_dpkg_status(const std::filesystem::path& 
         return std::nullopt;
     }
     builder.hold(std::move(buffer));
+    std::size_t stanzas = text.starts_with("Package:") ? 1 : 0;
+    for (std::size_t at = text.find("\nPackage:"); at != std::string_view::npos;
+         at = text.find("\nPackage:", at + 1)) {
+        ++stanzas;
+    }
+    builder.reserve_status(stanzas);
     bool too_large = false;
     StanzaSplitter splitter([&](std::string_view stanza) {
         if (stanza.size() > StanzaSplitter::k_default_max_stanza) {
