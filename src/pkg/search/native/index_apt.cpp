@@ -447,6 +447,7 @@ void AptIndexBuilder::add_status_stanza(std::string_view stanza, bool stable) {
     }
     const std::string& arch = m_archs[static_cast<std::size_t>(arch_at)];
     StatusEntry& entry = m_status.emplace_back();
+    m_status_settled = false;
     entry.key.reserve(f.package.size() + 1 + arch.size());
     entry.key.append(f.package).append(1, ':').append(arch);
     entry.current = dpkg_state_has_current_version(status_state(f.status)) && !f.version.empty();
@@ -469,21 +470,25 @@ void AptIndexBuilder::reserve_status(std::size_t stanzas) {
     m_packages.reserve(m_packages.size() + 2 * stanzas);
 }
 
-std::vector<std::uint32_t> AptIndexBuilder::last_status_words() const {
-    std::vector<std::uint32_t> order(m_status.size());
-    std::iota(order.begin(), order.end(), 0u);
-    // Stable: of the stanzas of one key, the last in the file stays last.
-    std::stable_sort(order.begin(), order.end(),
-                     [&](std::uint32_t a, std::uint32_t b) { return m_status[a].key < m_status[b].key; });
+void AptIndexBuilder::settle_status() {
+    if (m_status_settled) {
+        return;
+    }
+    // Stable: of the stanzas of one key, the last in the file stays last, and it is the one kept.
+    std::stable_sort(m_status.begin(), m_status.end(),
+                     [](const StatusEntry& a, const StatusEntry& b) { return a.key < b.key; });
     std::size_t kept = 0;
-    for (std::size_t i = 0; i < order.size(); ++i) {
-        if (i + 1 < order.size() && m_status[order[i + 1]].key == m_status[order[i]].key) {
+    for (std::size_t i = 0; i < m_status.size(); ++i) {
+        if (i + 1 < m_status.size() && m_status[i + 1].key == m_status[i].key) {
             continue; // a later stanza of the same package replaces this one
         }
-        order[kept++] = order[i];
+        if (kept != i) {
+            m_status[kept] = std::move(m_status[i]);
+        }
+        ++kept;
     }
-    order.resize(kept);
-    return order;
+    m_status.resize(kept);
+    m_status_settled = true;
 }
 
 void AptIndexBuilder::add_list_version(std::string_view name, std::string_view arch, std::string_view version,
@@ -506,10 +511,10 @@ void AptIndexBuilder::add_list_version(std::string_view name, std::string_view a
     add_version(package(name, arch_index(arch)), std::move(v));
 }
 
-std::vector<std::string> AptIndexBuilder::status_groups() const {
+std::vector<std::string> AptIndexBuilder::status_groups() {
+    settle_status();
     std::vector<std::string> groups;
-    for (std::uint32_t i : last_status_words()) {
-        const StatusEntry& entry = m_status[i];
+    for (const StatusEntry& entry : m_status) {
         if (entry.current) {
             std::string_view name = std::string_view(entry.key).substr(0, entry.key.rfind(':'));
             if (groups.empty() || groups.back() != name) { // keys sort by name first

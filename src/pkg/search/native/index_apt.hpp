@@ -113,7 +113,7 @@ public:
                           std::string_view long_text, std::span<const std::string_view> provides,
                           bool in_record = false);
     /// The names (groups: without ":arch") that dpkg's entries added so far give a current version.
-    std::vector<std::string> status_groups() const;
+    std::vector<std::string> status_groups();
     /// The architectures, native first.
     const std::vector<std::string>& architectures() const { return m_archs; }
     /// The records; never fails. With `aux`, every package's versions are appended to it in name order
@@ -190,8 +190,8 @@ private:
                               std::span<const std::string_view> names, std::string_view skip);
     std::vector<IndexRecordView> finish_views(std::string* aux, std::vector<std::string_view>& provides,
                                               std::vector<KeptRecord>* kept = nullptr);
-    // dpkg's last word on each name:arch: the index in m_status of the last stanza of each key, in key order.
-    std::vector<std::uint32_t> last_status_words() const;
+    // Leaves in m_status dpkg's last word on each name:arch (the last stanza of each key), in key order.
+    void settle_status();
 
     std::string m_native;
     std::vector<std::string> m_archs;
@@ -209,9 +209,10 @@ private:
     std::vector<Package> m_packages;
     std::vector<Version> m_versions;
     std::vector<std::uint32_t> m_slots; // open addressing by (name, arch): package index + 1, 0 when free
-    // The status file's stanzas in file order, sorted only once at the end (last_status_words): two map
-    // nodes and a string per stanza were a third of a search's instructions after a dpkg status change.
+    // The status file's stanzas in file order until settle_status() sorts them once: two map nodes and a
+    // string per stanza were a third of a search's instructions after a dpkg status change.
     std::vector<StatusEntry> m_status;
+    bool m_status_settled = true; // m_status is sorted by key, one entry a key
 };
 
 /// One version of a package as apt's policy weighs it (`version` must outlive the call).

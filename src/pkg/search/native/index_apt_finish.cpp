@@ -29,8 +29,8 @@ std::vector<IndexRecordView> AptIndexBuilder::finish_views(std::string* aux,
                                                            std::vector<KeptRecord>* kept) {
     // dpkg's last word on each package: a current version joins the package's versions at the status
     // file's priority; a version that is not current is never a candidate.
-    for (std::uint32_t i : last_status_words()) {
-        StatusEntry& entry = m_status[i];
+    settle_status();
+    for (StatusEntry& entry : m_status) {
         if (!entry.current) {
             continue;
         }
