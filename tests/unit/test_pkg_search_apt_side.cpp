@@ -2,6 +2,8 @@
 // built in one piece from the lists and dpkg's status together.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <cstring>
 #include <functional>
 #include <optional>
 #include <string>
@@ -166,4 +168,108 @@ TEST_CASE("a record dpkg leaves as the lists have it is kept from the lists inde
     auto side = apt_installed_side(b.lists, dpkg, "amd64", {});
     REQUIRE(side.has_value());
     CHECK(side->size() == 1); // grow only: keep and same are the lists index's records
+}
+
+namespace {
+
+// The side index's name lists as apt_joined reads them: the hidden names, then (name, installed version).
+void side_lists(std::string_view extra, std::vector<std::string_view>& hidden,
+                std::vector<std::pair<std::string_view, std::string_view>>& installed) {
+    std::uint32_t count = 0;
+    std::memcpy(&count, extra.data(), 4);
+    std::vector<std::string_view> names;
+    for (std::size_t pos = 4; pos + 4 <= extra.size();) {
+        std::uint32_t len = 0;
+        std::memcpy(&len, extra.data() + pos, 4);
+        names.push_back(extra.substr(pos + 4, len));
+        pos += 4 + len;
+    }
+    REQUIRE(names.size() >= count);
+    hidden.assign(names.begin(), names.begin() + count);
+    for (std::size_t i = count; i + 1 < names.size(); i += 2) {
+        installed.emplace_back(names[i], names[i + 1]);
+    }
+}
+
+} // namespace
+
+TEST_CASE("many installed packages: the joined index equals the whole one, its name lists in any order") {
+    // 240 packages in a shuffled stanza order: a third installed as the lists have them (kept, shown
+    // installed), a sixth installed with a name the lists' version does not provide (hidden in the lists
+    // index, rebuilt in the side one), and ten packages only dpkg knows.
+    std::vector<int> order(240);
+    for (int i = 0; i < 240; ++i) {
+        order[static_cast<std::size_t>(i)] = (i * 97) % 240; // a permutation: 97 is prime to 240
+    }
+    std::string packages;
+    std::string status;
+    auto name = [](int i) { return "pk" + std::to_string(i % 7) + "-" + std::to_string(i); };
+    for (int i : order) {
+        packages += "Package: " + name(i) + "\nVersion: 1.0\nArchitecture: amd64\nDescription: zq " + name(i) +
+                    "\n\n";
+        if (i % 3 == 0) {
+            status += "Package: " + name(i) + "\nStatus: install ok installed\nVersion: 1.0\n"
+                      "Architecture: amd64\nDescription: zq " + name(i) + "\n\n";
+        } else if (i % 6 == 1) {
+            status += "Package: " + name(i) + "\nStatus: install ok installed\nVersion: 1.0\n"
+                      "Architecture: amd64\nProvides: zq-extra-" + std::to_string(i) + "\nDescription: zq " +
+                      name(i) + "\n\n";
+        }
+    }
+    for (int i = 0; i < 10; ++i) { // dpkg's only: the side index's own records
+        status += "Package: pk-local-" + std::to_string(i) + "\nStatus: install ok installed\nVersion: 2\n"
+                  "Architecture: amd64\nDescription: zq local\n\n";
+    }
+    Built b = build_both(packages, status, {"amd64"});
+    REQUIRE(b.joined.has_value());
+    const std::vector<SearchQuery> queries = {
+        {"zq", MatchMode::substring, 0}, {"pk3", MatchMode::substring, 0}, {"extra", MatchMode::substring, 0},
+        {"local", MatchMode::substring, 0},
+        {"zq", MatchMode::substring, 50}, {"pk0-0", MatchMode::exact, 0}, {"pk1-1", MatchMode::exact, 0},
+        {"-2", MatchMode::substring, 0}};
+    for (const auto& q : queries) {
+        CAPTURE(q.text);
+        CHECK(describe(b.joined->search(q)) == describe(b.whole.search(q)));
+    }
+    CHECK(b.whole.search(queries[0]).size() == 250);
+
+    // The lists as an older side file may hold them, in no order (reversed, and rotated): sorted on load.
+    AptIndexBuilder dpkg("amd64", {"amd64"});
+    feed(status, [&](std::string_view st) { dpkg.add_status_stanza(st); });
+    auto side = apt_installed_side(b.lists, dpkg, "amd64", {});
+    REQUIRE(side.has_value());
+    std::vector<std::string_view> hidden;
+    std::vector<std::pair<std::string_view, std::string_view>> installed;
+    side_lists(side->extra(), hidden, installed);
+    CHECK(hidden.size() == 50); // the 40 rebuilt and the 10 of dpkg only
+    CHECK(installed.size() == 80);
+    CHECK(std::is_sorted(installed.begin(), installed.end()));
+    CHECK(std::is_sorted(hidden.begin(), hidden.end())); // written in name order
+    std::reverse(hidden.begin(), hidden.end());
+    std::rotate(installed.begin(), installed.begin() + 33, installed.end());
+    PackageIndex unsorted = PackageIndex::overlaid(b.lists, *side, hidden, installed);
+    for (const auto& q : queries) {
+        CAPTURE(q.text);
+        CHECK(describe(unsorted.search(q)) == describe(b.whole.search(q)));
+    }
+}
+
+TEST_CASE("names with control characters are hidden and shown installed by their shown form") {
+    // Raw order: a\x02c < ab < b\x02d < bc; shown (sanitized) order: ab < ac < bc < bd, the order of the
+    // records and of the side file's lists. "ab" is hidden (rebuilt for the name it provides), "bc" kept
+    // and shown installed; the lookups walk the lists in the records' order.
+    std::string packages("Package: a\x02" "c\nVersion: 1\nDescription: zq c\n\n"
+                         "Package: ab\nVersion: 1\nDescription: zq b\n\n"
+                         "Package: b\x02" "d\nVersion: 1\nDescription: zq d\n\n"
+                         "Package: bc\nVersion: 1\nDescription: zq bc\n\n");
+    std::string status("Package: ab\nStatus: install ok installed\nVersion: 1\nProvides: zq-x\n"
+                       "Description: zq b\n\n"
+                       "Package: bc\nStatus: install ok installed\nVersion: 1\nDescription: zq bc\n\n");
+    Built b = build_both(packages, status, {"amd64"});
+    REQUIRE(b.joined.has_value());
+    SearchQuery q{"zq", MatchMode::substring, 0};
+    CHECK(describe(b.joined->search(q)) == describe(b.whole.search(q)));
+    CHECK(b.whole.search(q).size() == 4);
+    std::string shown = describe(b.joined->search(q));
+    CHECK(shown.find("bc 1 1 1 i") != std::string::npos);
 }

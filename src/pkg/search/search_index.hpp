@@ -99,9 +99,10 @@ public:
     /// `overlay`'s records, and the base records named in `installed` shown installed at the version given
     /// with the name. Both keep their storage; the names and versions point into `overlay`'s bytes (its
     /// extra() section), which the joined index keeps. Never fails.
-    static PackageIndex overlaid(PackageIndex base, PackageIndex overlay,
-                                 const std::vector<std::string_view>& masked,
-                                 const std::vector<std::pair<std::string_view, std::string_view>>& installed);
+    /// Both lists are looked up in name order; given sorted (as apt's side file writes them) they are taken
+    /// as they are, else sorted here.
+    static PackageIndex overlaid(PackageIndex base, PackageIndex overlay, std::vector<std::string_view> masked,
+                                 std::vector<std::pair<std::string_view, std::string_view>> installed);
 
     /// Maps an index file (read-only); fails with not_found when absent, parse when its header or section
     /// sizes are damaged or of another format version, and invalid_input when its stamps differ from

@@ -335,13 +335,22 @@ std::optional<PackageIndex> apt_installed_side(const PackageIndex& lists, AptInd
     std::vector<std::string> archs = status.architectures();
     auto extra_of = [&](const std::vector<AptIndexBuilder::KeptRecord>& kept) {
         std::unordered_set<std::string_view> kept_groups;
-        std::vector<std::string> installed;
+        std::vector<std::pair<std::string, std::string>> kept_installed;
         for (const auto& k : kept) {
             kept_groups.insert(k.name.substr(0, k.name.find(':')));
             if (!k.installed_version.empty()) {
-                installed.push_back(sanitize_index_field(k.name));
-                installed.emplace_back(k.installed_version);
+                kept_installed.emplace_back(sanitize_index_field(k.name), k.installed_version);
             }
+        }
+        // Both lists are written in name order, the order a search asks for them in (apt_joined takes
+        // them as they are; PackageIndex::overlaid sorts only lists that are not).
+        std::stable_sort(kept_installed.begin(), kept_installed.end(),
+                         [](const auto& a, const auto& b) { return a.first < b.first; });
+        std::vector<std::string> installed;
+        installed.reserve(kept_installed.size() * 2);
+        for (auto& [name, version] : kept_installed) {
+            installed.push_back(std::move(name));
+            installed.push_back(std::move(version));
         }
         std::vector<std::string> hidden;
         for (const auto& name : groups) {
@@ -355,6 +364,7 @@ std::optional<PackageIndex> apt_installed_side(const PackageIndex& lists, AptInd
                 }
             }
         }
+        std::sort(hidden.begin(), hidden.end());
         std::string extra(4, '\0');
         auto count = static_cast<std::uint32_t>(hidden.size());
         std::memcpy(extra.data(), &count, 4);
@@ -387,7 +397,7 @@ std::optional<PackageIndex> apt_joined(PackageIndex lists, PackageIndex side) {
         installed.emplace_back((*names)[i], (*names)[i + 1]);
     }
     names->resize(hidden);
-    return PackageIndex::overlaid(std::move(lists), std::move(side), *names, installed);
+    return PackageIndex::overlaid(std::move(lists), std::move(side), std::move(*names), std::move(installed));
 }
 
 util::Result<PackageIndex> apt_index(const util::Root& root, const std::filesystem::path& cache_file,
