@@ -418,6 +418,14 @@ void prefault_for_write(void* data, std::size_t bytes) {
     }
     auto begin = (reinterpret_cast<std::uintptr_t>(data) + page - 1) & ~(page - 1);
     auto end = (reinterpret_cast<std::uintptr_t>(data) + bytes) & ~(page - 1);
+#ifdef MADV_HUGEPAGE
+    constexpr std::uintptr_t huge = std::uintptr_t(2) << 20;
+    auto huge_begin = (reinterpret_cast<std::uintptr_t>(data) + huge - 1) & ~(huge - 1);
+    auto huge_end = (reinterpret_cast<std::uintptr_t>(data) + bytes) & ~(huge - 1);
+    if (huge_end > huge_begin) {
+        (void)::madvise(reinterpret_cast<void*>(huge_begin), huge_end - huge_begin, MADV_HUGEPAGE);
+    }
+#endif
     if (end > begin) {
         (void)::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_POPULATE_WRITE);
     }

@@ -22,8 +22,11 @@ Result<std::string> read_regular_fd(int fd, const std::string& what, std::size_t
 
 /// Makes the whole pages inside [data, data + bytes) present and writable with one madvise
 /// (MADV_POPULATE_WRITE, Linux 5.14) before a large buffer is filled, instead of one page fault per page as
-/// it fills (a fault costs ~10 us in a VM with shadow page tables). Below 256 KiB, or where the kernel
-/// lacks it, nothing is done; the buffer is never changed. Never fails.
+/// it fills (a fault costs ~10 us in a VM with shadow page tables). Its 2 MiB-aligned interior, if any, is
+/// first marked MADV_HUGEPAGE: in such a VM even a populated 4 KiB page traps once on first touch (~6 us
+/// against ~12 us unpopulated, measured here), a transparent huge page once per 2 MiB (64 pages: ~120 us
+/// against ~800 us). Below 256 KiB, or where the kernel lacks it, nothing is done; the buffer is never
+/// changed. Never fails.
 void prefault_for_write(void* data, std::size_t bytes);
 
 /// How read_fd_to_end stops: at EOF (read() returns 0), or also after a read shorter than its buffer

@@ -203,30 +203,36 @@ TEST_CASE("many installed packages: the joined index equals the whole one, its n
     }
     std::string packages;
     std::string status;
-    auto name = [](int i) { return "pk" + std::to_string(i % 7) + "-" + std::to_string(i); };
+    auto name = [](int i) {
+        return "pk" + std::to_string(i % 7) + "-" + std::to_string(i);
+    };
     for (int i : order) {
-        packages += "Package: " + name(i) + "\nVersion: 1.0\nArchitecture: amd64\nDescription: zq " + name(i) +
-                    "\n\n";
+        packages += "Package: " + name(i) + "\nVersion: 1.0\nArchitecture: amd64\nDescription: zq " +
+                    name(i) + "\n\n";
         if (i % 3 == 0) {
-            status += "Package: " + name(i) + "\nStatus: install ok installed\nVersion: 1.0\n"
-                      "Architecture: amd64\nDescription: zq " + name(i) + "\n\n";
-        } else if (i % 6 == 1) {
-            status += "Package: " + name(i) + "\nStatus: install ok installed\nVersion: 1.0\n"
-                      "Architecture: amd64\nProvides: zq-extra-" + std::to_string(i) + "\nDescription: zq " +
+            status += "Package: " + name(i) +
+                      "\nStatus: install ok installed\nVersion: 1.0\n"
+                      "Architecture: amd64\nDescription: zq " +
                       name(i) + "\n\n";
+        } else if (i % 6 == 1) {
+            status += "Package: " + name(i) +
+                      "\nStatus: install ok installed\nVersion: 1.0\n"
+                      "Architecture: amd64\nProvides: zq-extra-" +
+                      std::to_string(i) + "\nDescription: zq " + name(i) + "\n\n";
         }
     }
     for (int i = 0; i < 10; ++i) { // dpkg's only: the side index's own records
-        status += "Package: pk-local-" + std::to_string(i) + "\nStatus: install ok installed\nVersion: 2\n"
+        status += "Package: pk-local-" + std::to_string(i) +
+                  "\nStatus: install ok installed\nVersion: 2\n"
                   "Architecture: amd64\nDescription: zq local\n\n";
     }
     Built b = build_both(packages, status, {"amd64"});
     REQUIRE(b.joined.has_value());
     const std::vector<SearchQuery> queries = {
-        {"zq", MatchMode::substring, 0}, {"pk3", MatchMode::substring, 0}, {"extra", MatchMode::substring, 0},
-        {"local", MatchMode::substring, 0},
-        {"zq", MatchMode::substring, 50}, {"pk0-0", MatchMode::exact, 0}, {"pk1-1", MatchMode::exact, 0},
-        {"-2", MatchMode::substring, 0}};
+        {"zq", MatchMode::substring, 0},    {"pk3", MatchMode::substring, 0},
+        {"extra", MatchMode::substring, 0}, {"local", MatchMode::substring, 0},
+        {"zq", MatchMode::substring, 50},   {"pk0-0", MatchMode::exact, 0},
+        {"pk1-1", MatchMode::exact, 0},     {"-2", MatchMode::substring, 0}};
     for (const auto& q : queries) {
         CAPTURE(q.text);
         CHECK(describe(b.joined->search(q)) == describe(b.whole.search(q)));
@@ -258,9 +264,11 @@ TEST_CASE("names with control characters are hidden and shown installed by their
     // Raw order: a\x02c < ab < b\x02d < bc; shown (sanitized) order: ab < ac < bc < bd, the order of the
     // records and of the side file's lists. "ab" is hidden (rebuilt for the name it provides), "bc" kept
     // and shown installed; the lookups walk the lists in the records' order.
-    std::string packages("Package: a\x02" "c\nVersion: 1\nDescription: zq c\n\n"
+    std::string packages("Package: a\x02"
+                         "c\nVersion: 1\nDescription: zq c\n\n"
                          "Package: ab\nVersion: 1\nDescription: zq b\n\n"
-                         "Package: b\x02" "d\nVersion: 1\nDescription: zq d\n\n"
+                         "Package: b\x02"
+                         "d\nVersion: 1\nDescription: zq d\n\n"
                          "Package: bc\nVersion: 1\nDescription: zq bc\n\n");
     std::string status("Package: ab\nStatus: install ok installed\nVersion: 1\nProvides: zq-x\n"
                        "Description: zq b\n\n"

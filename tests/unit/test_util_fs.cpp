@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <fcntl.h>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <set>
 #include <sys/mman.h>
@@ -282,6 +283,26 @@ TEST_CASE("prefault_for_write makes a buffer's pages present and leaves its byte
     std::sscanf(u.release, "%d.%d", &major, &minor);
     if (major > 5 || (major == 5 && minor >= 14)) {
         CHECK(present == resident.size());
+    }
+    // The 2 MiB-aligned interior is marked for transparent huge pages (one fault per 2 MiB instead of one
+    // per page): the kernel lists the mapping's VmFlags with "hg" in /proc/self/smaps, where it has THP.
+    if (fs::exists("/sys/kernel/mm/transparent_hugepage/enabled")) {
+        std::ifstream smaps("/proc/self/smaps");
+        std::string line;
+        bool inside = false;
+        std::string flags;
+        auto at = reinterpret_cast<std::uintptr_t>(buffer.get()) + k_size / 2;
+        while (std::getline(smaps, line)) {
+            unsigned long lo = 0;
+            unsigned long hi = 0;
+            if (std::sscanf(line.c_str(), "%lx-%lx ", &lo, &hi) == 2 && line.find(':') > line.find(' ')) {
+                inside = lo <= at && at < hi;
+            } else if (inside && line.rfind("VmFlags:", 0) == 0) {
+                flags = line;
+            }
+        }
+        CAPTURE(flags);
+        CHECK(flags.find(" hg") != std::string::npos);
     }
     // Small, empty and null buffers: nothing happens.
     char small[64] = {1, 2, 3};

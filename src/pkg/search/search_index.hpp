@@ -101,7 +101,8 @@ public:
     /// extra() section), which the joined index keeps. Never fails.
     /// Both lists are looked up in name order; given sorted (as apt's side file writes them) they are taken
     /// as they are, else sorted here.
-    static PackageIndex overlaid(PackageIndex base, PackageIndex overlay, std::vector<std::string_view> masked,
+    static PackageIndex overlaid(PackageIndex base, PackageIndex overlay,
+                                 std::vector<std::string_view> masked,
                                  std::vector<std::pair<std::string_view, std::string_view>> installed);
 
     /// Maps an index file (read-only); fails with not_found when absent, parse when its header or section

@@ -30,9 +30,10 @@ std::string_view cstr_in(std::string_view data, std::size_t pos) {
 // allocated per name. Built per search from the side file's ~2,000 names, the two hash tables had cost a
 // python3 search a tenth of its instructions (callgrind).
 struct PackageIndex::Overlay {
-    PackageIndex index; // its bytes hold the names and versions below
-    std::vector<std::string_view> masked;                             // sorted
-    std::vector<std::pair<std::string_view, std::string_view>> installed; // base record -> installed version, sorted
+    PackageIndex index;                   // its bytes hold the names and versions below
+    std::vector<std::string_view> masked; // sorted
+    std::vector<std::pair<std::string_view, std::string_view>>
+        installed; // base record -> installed version, sorted
 };
 
 namespace {
@@ -63,14 +64,17 @@ const T* find_sorted(const std::vector<T>& list, std::size_t& at, std::string_vi
 
 } // namespace
 
-PackageIndex PackageIndex::overlaid(PackageIndex base, PackageIndex overlay, std::vector<std::string_view> masked,
+PackageIndex PackageIndex::overlaid(PackageIndex base, PackageIndex overlay,
+                                    std::vector<std::string_view> masked,
                                     std::vector<std::pair<std::string_view, std::string_view>> installed) {
     auto joined = std::make_shared<Overlay>();
     joined->index = std::move(overlay); // moved, its storage stays where the views point
     if (!std::is_sorted(masked.begin(), masked.end())) {
         std::sort(masked.begin(), masked.end());
     }
-    auto by_name = [](const auto& a, const auto& b) { return a.first < b.first; };
+    auto by_name = [](const auto& a, const auto& b) {
+        return a.first < b.first;
+    };
     if (!std::is_sorted(installed.begin(), installed.end(), by_name)) {
         std::stable_sort(installed.begin(), installed.end(), by_name); // the first of a name wins, as before
     }
@@ -83,7 +87,11 @@ PackageIndex PackageIndex::overlaid(PackageIndex base, PackageIndex overlay, std
 std::vector<SearchHit> PackageIndex::search(const SearchQuery& query) const {
     // The matches are gathered as references first (12 bytes each) and read into hits once their number is
     // known: one exact allocation for the hits, no vector regrown with 31k of them.
+    // Room for every record at most, reserved up front: its pages are touched only as references fill them
+    // (1 MiB of address space for 64k records), and a dense result is never copied to a doubled vector.
     std::vector<HitRef> refs;
+    std::size_t most = m_at.count + (m_overlay ? m_overlay->index.m_at.count : 0);
+    refs.reserve(query.limit != 0 ? std::min(most, query.limit) : most);
     auto full = [&] {
         return query.limit != 0 && refs.size() >= query.limit;
     };
