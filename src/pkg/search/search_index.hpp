@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -74,6 +75,43 @@ std::vector<SourceStamp> stamp_files(const std::vector<std::filesystem::path>& f
 /// read-only and searches it in place (nothing is copied); load() checks the header and the section sizes
 /// only, and every offset read from the records is bounds-checked when it is used, so a damaged file
 /// yields fewer results, never an out-of-bounds read. Copies share the bytes. Safe to share between threads.
+/// A list sorted by name, kept in place as entries of `width` strings (width 1: a name; width 2: a name
+/// and its value), each string a 32-bit length (host order) and its bytes. apt's side file holds the names
+/// it hides and the installed versions it names this way; a search reads them where they are mapped,
+/// without a vector or a hash table built per run.
+class PackedNames {
+public:
+    /// Where one walk through a list stands (one per search; the list itself is shared and unchanged).
+    struct Cursor {
+        std::size_t pos = 0;                      ///< byte offset of the next entry
+        std::size_t previous = std::string::npos; ///< byte offset of the entry before it, if any
+    };
+
+    PackedNames() = default;
+
+    /// The first `count` entries of `bytes` (count npos: every entry to the end, which must then end on an
+    /// entry's end), taken off its front. nullopt when the bytes are not that many whole entries or the names
+    /// are not in ascending byte order. O(size): it reads every entry once.
+    static std::optional<PackedNames> take(std::string_view& bytes, std::size_t count, int width);
+
+    /// The entry named `key`: its value (width 2) or its name (width 1); nullopt when absent. Keys asked in
+    /// ascending order walk the list once in all; a key at or below the previous entry starts the walk over.
+    std::optional<std::string_view> find(Cursor& at, std::string_view key) const;
+
+    /// The number of entries.
+    std::size_t size() const { return m_count; }
+
+private:
+    // The string at byte offset `pos` (whole: take() checked every length).
+    std::string_view string_at(std::size_t pos) const;
+    // The byte offset of the entry after the one at `pos`.
+    std::size_t next(std::size_t pos) const;
+
+    std::string_view m_bytes;
+    std::size_t m_count = 0;
+    int m_width = 1;
+};
+
 class PackageIndex {
 public:
     PackageIndex() = default;
@@ -96,14 +134,11 @@ public:
                                     std::string_view extra, const std::filesystem::path& file);
 
     /// `base` searched with its records named (as shown) in `masked` hidden, joined in name order with
-    /// `overlay`'s records, and the base records named in `installed` shown installed at the version given
-    /// with the name. Both keep their storage; the names and versions point into `overlay`'s bytes (its
-    /// extra() section), which the joined index keeps. Never fails.
-    /// Both lists are looked up in name order; given sorted (as apt's side file writes them) they are taken
-    /// as they are, else sorted here.
-    static PackageIndex overlaid(PackageIndex base, PackageIndex overlay,
-                                 std::vector<std::string_view> masked,
-                                 std::vector<std::pair<std::string_view, std::string_view>> installed);
+    /// `overlay`'s records, and the base records named in `installed` (width 2) shown installed at the
+    /// version given with the name. Both lists lie in `overlay`'s bytes (its extra() section), which the
+    /// joined index keeps. Never fails.
+    static PackageIndex overlaid(PackageIndex base, PackageIndex overlay, PackedNames masked,
+                                 PackedNames installed);
 
     /// Maps an index file (read-only); fails with not_found when absent, parse when its header or section
     /// sizes are damaged or of another format version, and invalid_input when its stamps differ from

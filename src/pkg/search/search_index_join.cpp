@@ -25,61 +25,85 @@ std::string_view cstr_in(std::string_view data, std::size_t pos) {
 }
 } // namespace
 
-// The overlay's name lists are sorted vectors, not hash tables: the search asks for names in record order,
-// which is name order, so a cursor walks each list once (a step or two per hit) and nothing is hashed or
-// allocated per name. Built per search from the side file's ~2,000 names, the two hash tables had cost a
-// python3 search a tenth of its instructions (callgrind).
+// The overlay's name lists are read where the side file is mapped, with a cursor that walks each once in
+// record order (record order is name order): no vector and no hash table is built per search. Built per
+// search from the side file's ~2,000 names, two hash tables had cost a python3 search a tenth of its
+// instructions, and the vectors that replaced them ~30 fresh pages (~0.4 ms here) even when nothing matched.
 struct PackageIndex::Overlay {
-    PackageIndex index;                   // its bytes hold the names and versions below
-    std::vector<std::string_view> masked; // sorted
-    std::vector<std::pair<std::string_view, std::string_view>>
-        installed; // base record -> installed version, sorted
+    PackageIndex index; // its bytes hold the lists below
+    PackedNames masked;
+    PackedNames installed; // base record name -> installed version
 };
 
-namespace {
-
-std::string_view key_of(std::string_view name) {
-    return name;
-}
-std::string_view key_of(const std::pair<std::string_view, std::string_view>& entry) {
-    return entry.first;
+std::string_view PackedNames::string_at(std::size_t pos) const {
+    std::uint32_t len = 0;
+    std::memcpy(&len, m_bytes.data() + pos, 4);
+    return m_bytes.substr(pos + 4, len);
 }
 
-// Where `key` is in the sorted `list` (nullptr: absent). `at` carries the cursor from one call to the next:
-// keys asked in ascending order walk the list once in all; a key below the last one asked starts over with
-// a binary search. With equal keys the first one is found.
-template <class T>
-const T* find_sorted(const std::vector<T>& list, std::size_t& at, std::string_view key) {
-    if (at > list.size() || (at > 0 && key_of(list[at - 1]) >= key)) {
-        at = static_cast<std::size_t>(
-            std::lower_bound(list.begin(), list.end(), key,
-                             [](const T& item, std::string_view k) { return key_of(item) < k; }) -
-            list.begin());
+std::size_t PackedNames::next(std::size_t pos) const {
+    for (int i = 0; i < m_width; ++i) {
+        pos += 4 + string_at(pos).size();
     }
-    while (at < list.size() && key_of(list[at]) < key) {
-        ++at;
-    }
-    return at < list.size() && key_of(list[at]) == key ? &list[at] : nullptr;
+    return pos;
 }
 
-} // namespace
+std::optional<PackedNames> PackedNames::take(std::string_view& bytes, std::size_t count, int width) {
+    PackedNames list;
+    list.m_width = width < 1 ? 1 : width;
+    std::size_t pos = 0;
+    std::string_view previous;
+    while (count == std::string_view::npos ? pos < bytes.size() : list.m_count < count) {
+        std::string_view name;
+        for (int i = 0; i < list.m_width; ++i) {
+            std::uint32_t len = 0;
+            if (bytes.size() - pos < 4) {
+                return std::nullopt;
+            }
+            std::memcpy(&len, bytes.data() + pos, 4);
+            if (bytes.size() - pos - 4 < len) {
+                return std::nullopt;
+            }
+            if (i == 0) {
+                name = bytes.substr(pos + 4, len);
+            }
+            pos += 4 + std::size_t(len);
+        }
+        if (list.m_count > 0 && name < previous) {
+            return std::nullopt;
+        }
+        previous = name;
+        ++list.m_count;
+    }
+    list.m_bytes = bytes.substr(0, pos);
+    bytes.remove_prefix(pos);
+    return list;
+}
 
-PackageIndex PackageIndex::overlaid(PackageIndex base, PackageIndex overlay,
-                                    std::vector<std::string_view> masked,
-                                    std::vector<std::pair<std::string_view, std::string_view>> installed) {
+std::optional<std::string_view> PackedNames::find(Cursor& at, std::string_view key) const {
+    if (at.previous != std::string::npos && string_at(at.previous) >= key) {
+        at = Cursor{}; // asked out of order (only a damaged index does): the walk starts over
+    }
+    while (at.pos < m_bytes.size()) {
+        std::string_view name = string_at(at.pos);
+        if (name > key) {
+            return std::nullopt;
+        }
+        if (name == key) {
+            return m_width > 1 ? string_at(at.pos + 4 + name.size()) : name;
+        }
+        at.previous = at.pos;
+        at.pos = next(at.pos);
+    }
+    return std::nullopt;
+}
+
+PackageIndex PackageIndex::overlaid(PackageIndex base, PackageIndex overlay, PackedNames masked,
+                                    PackedNames installed) {
     auto joined = std::make_shared<Overlay>();
-    joined->index = std::move(overlay); // moved, its storage stays where the views point
-    if (!std::is_sorted(masked.begin(), masked.end())) {
-        std::sort(masked.begin(), masked.end());
-    }
-    auto by_name = [](const auto& a, const auto& b) {
-        return a.first < b.first;
-    };
-    if (!std::is_sorted(installed.begin(), installed.end(), by_name)) {
-        std::stable_sort(installed.begin(), installed.end(), by_name); // the first of a name wins, as before
-    }
-    joined->masked = std::move(masked);
-    joined->installed = std::move(installed);
+    joined->index = std::move(overlay); // moved, its storage stays where the lists point
+    joined->masked = masked;
+    joined->installed = installed;
     base.m_overlay = std::move(joined);
     return base;
 }
@@ -115,10 +139,10 @@ std::vector<SearchHit> PackageIndex::search(const SearchQuery& query) const {
             refs.push_back(r);
         };
         std::string store;
-        std::size_t masked_at = 0;
+        PackedNames::Cursor masked_at;
         search_refs(query, [&](const HitRef& r) {
             std::string_view name = shown_name(r.record, store);
-            if (find_sorted(m_overlay->masked, masked_at, name) != nullptr) {
+            if (m_overlay->masked.find(masked_at, name)) {
                 return true;
             }
             while (next < over.size() && over[next].name < name && !full()) {
@@ -141,18 +165,18 @@ std::vector<SearchHit> PackageIndex::search(const SearchQuery& query) const {
     static const auto page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
     auto text_base = reinterpret_cast<std::uintptr_t>(m_bytes.data() + m_at.text_off);
     std::uintptr_t dropped = text_base & ~(page - 1);
-    std::size_t installed_at = 0;
+    PackedNames::Cursor installed_at;
     for (const auto& r : refs) {
         if (r.overlay) {
             hits.push_back(std::move(over[r.record]));
         } else {
             fill_hit(r, hits.emplace_back()); // in place: no SearchHit built aside and moved in
         }
-        if (!r.overlay && m_overlay && !m_overlay->installed.empty()) {
-            if (const auto* it = find_sorted(m_overlay->installed, installed_at, hits.back().name)) {
+        if (!r.overlay && m_overlay && m_overlay->installed.size() != 0) {
+            if (auto version = m_overlay->installed.find(installed_at, hits.back().name)) {
                 // The side file is data like any other: sanitized as hit_at sanitizes the record's fields.
                 hits.back().installed = true;
-                hits.back().installed_version = sanitize_index_field(it->second);
+                hits.back().installed_version = sanitize_index_field(*version);
             }
         }
         if (m_mapped && !r.overlay) {

@@ -158,6 +158,10 @@ bool replay_group(const AuxTable& table, std::string_view name, AptIndexBuilder&
     return r.ok;
 }
 
+// The top bit of the side section's count of hidden names: both of its name lists are in name order
+// (PackedNames), as apt_installed_side writes them. A side file without it (older) is built again.
+constexpr std::uint32_t k_side_lists_sorted = 0x80000000u;
+
 std::string encode_names(const std::vector<std::string>& names) {
     std::string out;
     for (const auto& n : names) {
@@ -168,18 +172,6 @@ std::string encode_names(const std::vector<std::string>& names) {
         out.append(n);
     }
     return out;
-}
-
-std::optional<std::vector<std::string_view>> decode_names(std::string_view data) {
-    AuxReader r{data};
-    std::vector<std::string_view> names;
-    while (r.ok && r.pos < data.size()) {
-        names.emplace_back(r.str());
-    }
-    if (!r.ok) {
-        return std::nullopt;
-    }
-    return names;
 }
 
 // dpkg's status file (a regular file) read whole, in one buffer the builder keeps, and handed to `builder`
@@ -366,7 +358,7 @@ std::optional<PackageIndex> apt_installed_side(const PackageIndex& lists, AptInd
         }
         std::sort(hidden.begin(), hidden.end());
         std::string extra(4, '\0');
-        auto count = static_cast<std::uint32_t>(hidden.size());
+        auto count = static_cast<std::uint32_t>(hidden.size()) | k_side_lists_sorted;
         std::memcpy(extra.data(), &count, 4);
         return extra + encode_names(hidden) + encode_names(installed);
     };
@@ -378,26 +370,25 @@ std::optional<PackageIndex> apt_installed_side(const PackageIndex& lists, AptInd
 }
 
 std::optional<PackageIndex> apt_joined(PackageIndex lists, PackageIndex side) {
-    // The side section: the count of hidden names, the hidden names, then name and installed version of
-    // each record kept from the lists index.
+    // The side section: the count of hidden names (its top bit: both lists are in name order), the hidden
+    // names, then name and installed version of each record kept from the lists index. Read in place: the
+    // joined index keeps the side index's bytes.
     std::string_view extra = side.extra();
-    std::uint32_t hidden = 0;
+    std::uint32_t word = 0;
     if (extra.size() < 4) {
         return std::nullopt;
     }
-    std::memcpy(&hidden, extra.data(), 4);
-    auto names = decode_names(extra.substr(4));
-    if (!names || names->size() < hidden || (names->size() - hidden) % 2 != 0) {
+    std::memcpy(&word, extra.data(), 4);
+    if ((word & k_side_lists_sorted) == 0) {
+        return std::nullopt; // written before the lists were sorted: built again, once
+    }
+    std::string_view rest = extra.substr(4);
+    auto masked = PackedNames::take(rest, word & ~k_side_lists_sorted, 1);
+    auto installed = masked ? PackedNames::take(rest, std::string_view::npos, 2) : std::nullopt;
+    if (!installed) {
         return std::nullopt;
     }
-    // Views into the side index's bytes, which the joined index keeps (no copy of ~2,000 strings).
-    std::vector<std::pair<std::string_view, std::string_view>> installed;
-    installed.reserve((names->size() - hidden) / 2);
-    for (std::size_t i = hidden; i < names->size(); i += 2) {
-        installed.emplace_back((*names)[i], (*names)[i + 1]);
-    }
-    names->resize(hidden);
-    return PackageIndex::overlaid(std::move(lists), std::move(side), std::move(*names), std::move(installed));
+    return PackageIndex::overlaid(std::move(lists), std::move(side), *masked, *installed);
 }
 
 util::Result<PackageIndex> apt_index(const util::Root& root, const std::filesystem::path& cache_file,
