@@ -93,7 +93,10 @@ std::string sanitize_index_field(std::string_view text, bool keep_newlines) {
 }
 
 void append_folded(std::string& out, std::string_view text) {
-    locale_t loc = utf8_locale();
+    // The locale's tables are loaded at the first character past ASCII: an ASCII query never loads them
+    // (newlocale opens and maps four files, ~0.1 ms of every search here).
+    locale_t loc = static_cast<locale_t>(nullptr);
+    bool loaded = false;
     for (std::size_t i = 0; i < text.size();) {
         // A run of ASCII (nearly all of a Debian description) is appended at once, then lowered in place.
         std::size_t run = i;
@@ -113,6 +116,10 @@ void append_folded(std::string& out, std::string_view text) {
         }
         unsigned char c = static_cast<unsigned char>(text[i]);
         auto [cp, len] = decode_utf8(text, i);
+        if (!loaded) {
+            loc = utf8_locale();
+            loaded = true;
+        }
         if (len == 0 || loc == static_cast<locale_t>(nullptr)) {
             out.push_back(static_cast<char>(c));
             ++i;
