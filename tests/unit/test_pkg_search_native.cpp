@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <unordered_set>
@@ -18,6 +19,7 @@
 #include "temp_dir.hpp"
 #include "util/fs.hpp"
 #include "util/root.hpp"
+#include "util/strings.hpp"
 
 using namespace zsyncctl;
 using namespace zsyncctl::pkg;
@@ -553,6 +555,44 @@ TEST_CASE("apt_index reads dpkg's journal and empty files like dpkg-query does")
                                         " -W -f '${Package} ${Version} ${db:Status-Abbrev}\\n' 2>/dev/null");
             CHECK(q.find("jr-a 2 iU") != std::string::npos);
             CHECK(q.find("jr-b") == std::string::npos);
+        }
+    }
+    SUBCASE("a status file of several MiB (read into huge pages) gives every package dpkg-query gives") {
+        // Past 512 KiB the status file is read into a buffer of whole 2 MiB blocks: 2.3 MiB of stanzas
+        // here, so the text crosses a block boundary; every 97th package is installed, at its own version.
+        std::string status;
+        int installed = 0;
+        for (int i = 0; status.size() < (std::size_t(23) << 20) / 10; ++i) {
+            bool in = i % 97 == 0;
+            installed += in ? 1 : 0;
+            status += "Package: big" + std::to_string(i) +
+                      "\nStatus: " + (in ? "install ok installed" : "deinstall ok config-files") +
+                      "\nVersion: 1." + std::to_string(i) +
+                      "\nArchitecture: all\nMaintainer: t <t@t>\nConffiles:\n /etc/big" + std::to_string(i) +
+                      " 0123456789abcdef0123456789abcdef\nDescription: big " + std::to_string(i) + "\n\n";
+        }
+        REQUIRE(util::write_file_atomic(dir.path / "var/lib/dpkg/status", status).ok());
+        auto index = apt_index(root, {});
+        REQUIRE(index.ok());
+        auto hits = index->search({"big", MatchMode::substring, 0});
+        std::set<std::string> ours;
+        for (const auto& h : hits) {
+            if (h.installed) {
+                ours.insert(h.name + " " + h.installed_version);
+            }
+        }
+        CHECK(ours.size() == static_cast<std::size_t>(installed));
+        if (std::system("command -v dpkg-query >/dev/null 2>&1") == 0) {
+            std::string q =
+                run_capture("dpkg-query --admindir=" + (dir.path / "var/lib/dpkg").string() +
+                            " -W -f '${db:Status-Abbrev} ${Package} ${Version}\\n' 'big*' 2>/dev/null");
+            std::set<std::string> theirs;
+            for (std::string_view line : util::split_lines(q)) {
+                if (line.starts_with("ii ")) {
+                    theirs.insert(std::string(util::trim(line.substr(3))));
+                }
+            }
+            CHECK(ours == theirs);
         }
     }
     SUBCASE("a list of a source no longer configured is not read") {

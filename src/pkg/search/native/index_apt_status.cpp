@@ -5,6 +5,7 @@
 // search joins the two (PackageIndex::overlaid).
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
 #include <optional>
@@ -188,9 +189,23 @@ std::optional<util::Result<void>> read_dpkg_status(const std::filesystem::path& 
         return util::Result<void>(
             util::fail(util::ErrorKind::parse, status.string() + ": more than 1 GiB of text"));
     }
-    // Not zero-filled first: read(2) writes every byte used.
-    std::shared_ptr<char[]> buffer(new char[size]);
-    util::prefault_for_write(buffer.get(), size); // ~240 pages here, present in one call, not read's faults
+    // Not zero-filled first: read(2) writes every byte used. A status file of 512 KiB or more gets a buffer
+    // of whole 2 MiB blocks on a 2 MiB boundary, which prefault_for_write makes transparent huge pages: in a
+    // VM with shadow page tables each 4 KiB page traps on its first touch even when populated (~6 us), so
+    // the ~240 pages of a 950 KiB file cost ~1.5 ms, one huge page ~0.1 ms (and up to 2 MiB of RSS).
+    constexpr std::size_t k_huge = std::size_t(2) << 20;
+    std::shared_ptr<char[]> buffer;
+    if (size >= (std::size_t(512) << 10)) {
+        std::size_t whole = (static_cast<std::size_t>(size) + k_huge - 1) / k_huge * k_huge;
+        buffer = std::shared_ptr<char[]>(static_cast<char*>(std::aligned_alloc(k_huge, whole)), std::free);
+        if (buffer) {
+            util::prefault_for_write(buffer.get(), whole);
+        }
+    }
+    if (!buffer) {
+        buffer = std::shared_ptr<char[]>(new char[size]);
+        util::prefault_for_write(buffer.get(), size);
+    }
     std::size_t have = 0;
     while (have < size) { // a file that shrank meanwhile is read as far as it goes
         ssize_t n = ::read(fd.get(), buffer.get() + have, size - have);
