@@ -70,11 +70,6 @@ struct SourceStamp {
 /// invalidates the index); never fails.
 std::vector<SourceStamp> stamp_files(const std::vector<std::filesystem::path>& files);
 
-/// A compact, immutable search index: one contiguous buffer holding the records sorted by name and a
-/// lower-cased haystack searched with memmem, written to disk as is. A loaded index maps its file
-/// read-only and searches it in place (nothing is copied); load() checks the header and the section sizes
-/// only, and every offset read from the records is bounds-checked when it is used, so a damaged file
-/// yields fewer results, never an out-of-bounds read. Copies share the bytes. Safe to share between threads.
 /// A list sorted by name, kept in place as entries of `width` strings (width 1: a name; width 2: a name
 /// and its value), each string a 32-bit length (host order) and its bytes. apt's side file holds the names
 /// it hides and the installed versions it names this way; a search reads them where they are mapped,
@@ -98,6 +93,9 @@ public:
     /// ascending order walk the list once in all; a key at or below the previous entry starts the walk over.
     std::optional<std::string_view> find(Cursor& at, std::string_view key) const;
 
+    /// Appends one string of a packed list to `out`: its 32-bit length, then its bytes. Never fails.
+    static void append(std::string& out, std::string_view text);
+
     /// The number of entries.
     std::size_t size() const { return m_count; }
 
@@ -112,6 +110,11 @@ private:
     int m_width = 1;
 };
 
+/// A compact, immutable search index: one contiguous buffer holding the records sorted by name and a
+/// lower-cased haystack searched with memmem, written to disk as is. A loaded index maps its file
+/// read-only and searches it in place (nothing is copied); load() checks the header and the section sizes
+/// only, and every offset read from the records is bounds-checked when it is used, so a damaged file
+/// yields fewer results, never an out-of-bounds read. Copies share the bytes. Safe to share between threads.
 class PackageIndex {
 public:
     PackageIndex() = default;

@@ -41,6 +41,14 @@ std::string_view PackedNames::string_at(std::size_t pos) const {
     return m_bytes.substr(pos + 4, len);
 }
 
+void PackedNames::append(std::string& out, std::string_view text) {
+    auto len = static_cast<std::uint32_t>(text.size());
+    char b[4];
+    std::memcpy(b, &len, 4);
+    out.append(b, 4);
+    out.append(text);
+}
+
 std::size_t PackedNames::next(std::size_t pos) const {
     for (int i = 0; i < m_width; ++i) {
         pos += 4 + string_at(pos).size();
@@ -109,10 +117,10 @@ PackageIndex PackageIndex::overlaid(PackageIndex base, PackageIndex overlay, Pac
 }
 
 std::vector<SearchHit> PackageIndex::search(const SearchQuery& query) const {
-    // The matches are gathered as references first (12 bytes each) and read into hits once their number is
-    // known: one exact allocation for the hits, no vector regrown with 31k of them.
-    // Room for every record at most, reserved up front: its pages are touched only as references fill them
-    // (1 MiB of address space for 64k records), and a dense result is never copied to a doubled vector.
+    // The matches are gathered as references first (16 bytes each) and read into hits once their number is
+    // known: one exact allocation for the hits, no vector regrown with 31k of them. The references get room
+    // for every record up front: their pages are touched only as they fill (1 MiB of address space for 64k
+    // records), and a dense result is never copied to a doubled vector.
     std::vector<HitRef> refs;
     std::size_t most = m_at.count + (m_overlay ? m_overlay->index.m_at.count : 0);
     refs.reserve(query.limit != 0 ? std::min(most, query.limit) : most);

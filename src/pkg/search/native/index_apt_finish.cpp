@@ -19,8 +19,7 @@ void put_u32(std::string& out, std::uint32_t v) {
     out.append(b, 4);
 }
 void put_str(std::string& out, std::string_view s) {
-    put_u32(out, static_cast<std::uint32_t>(s.size()));
-    out.append(s);
+    PackedNames::append(out, s); // the same string encoding as the side file's name lists
 }
 } // namespace
 

@@ -163,15 +163,6 @@ bool replay_group(const AuxTable& table, std::string_view name, AptIndexBuilder&
 // (PackedNames), as apt_installed_side writes them. A side file without it (older) is built again.
 constexpr std::uint32_t k_side_lists_sorted = 0x80000000u;
 
-// One string of a packed list (PackedNames): its 32-bit length, then its bytes.
-void append_packed(std::string& out, std::string_view text) {
-    auto len = static_cast<std::uint32_t>(text.size());
-    char b[4];
-    std::memcpy(b, &len, 4);
-    out.append(b, 4);
-    out.append(text);
-}
-
 // dpkg's status file (a regular file) read whole, in one buffer the builder keeps, and handed to `builder`
 // stanza by stanza in place: the builder refers to its text instead of copying it to its arena (1.2 MB
 // here). Read, not mapped: a file truncated under a mapping would kill the process. nullopt when it cannot
@@ -374,11 +365,11 @@ std::optional<PackageIndex> apt_installed_side(const PackageIndex& lists, AptInd
         auto count = static_cast<std::uint32_t>(hidden.size()) | k_side_lists_sorted;
         std::memcpy(extra.data(), &count, 4);
         for (const auto& name : hidden) {
-            append_packed(extra, name);
+            PackedNames::append(extra, name);
         }
         for (const auto& [name, version] : installed) {
-            append_packed(extra, name);
-            append_packed(extra, version);
+            PackedNames::append(extra, name);
+            PackedNames::append(extra, version);
         }
         return extra;
     };
