@@ -56,25 +56,25 @@ std::string status_text(pkg::ManagerStatus status) {
 
 // "3" or "3 of 120 shown" when --limit kept the best of more.
 std::string count_text(const pkg::ManagerReport& r) {
-    return r.total > r.hits.size()
-               ? std::to_string(r.hits.size()) + " of " + std::to_string(r.total) + " shown"
-               : std::to_string(r.hits.size());
+    return r.total > r.count() ? std::to_string(r.count()) + " of " + std::to_string(r.total) + " shown"
+                               : std::to_string(r.count());
 }
 
 // One manager's table: a header and one line per result, each at most `columns` wide.
 std::vector<std::string> section_lines(const Output& out, const pkg::ManagerReport& r, std::size_t columns) {
     std::vector<std::string> lines;
-    if (r.status != pkg::ManagerStatus::ok || r.hits.empty()) {
+    if (r.status != pkg::ManagerStatus::ok || r.count() == 0) {
         return lines;
     }
     std::size_t name_w = 4;
     std::size_t ver_w = 7;
-    for (const auto& h : r.hits) {
+    pkg::for_each_hit(r, [&](const pkg::SearchHit& h) {
         name_w = std::min<std::size_t>(std::max(name_w, display_width(h.name)), 40);
         ver_w = std::min<std::size_t>(std::max(ver_w, display_width(h.version)), 24);
-    }
+        return true;
+    });
     lines.push_back(out.paint(r.manager, Color::bold) + " (" + count_text(r) + ")");
-    for (const auto& h : r.hits) {
+    pkg::for_each_hit(r, [&](const pkg::SearchHit& h) {
         // Every field is terminal-safe already (the search sanitizes at its boundary), so cutting by
         // characters never splits an escape sequence; colour is added after the cut.
         std::string mark = h.installed ? out.paint("✓", Color::green) : " ";
@@ -83,7 +83,8 @@ std::vector<std::string> section_lines(const Output& out, const pkg::ManagerRepo
         std::string kind = h.kind.empty() ? "" : "(" + h.kind + ") ";
         lines.push_back("  " + mark + " " + pad(cut(h.name, 40), name_w) + "  " +
                         pad(cut(h.version, 24), ver_w) + "  " + cut(kind + h.description, desc_w));
-    }
+        return true;
+    });
     return lines;
 }
 
@@ -182,19 +183,22 @@ void append_plain_line(std::string& out, const std::string& manager, const pkg::
 void print_hits(const Output& out, const pkg::ManagerReport& r, bool json_lines) {
     std::string block;
     block.reserve((64u << 10) + 4096);
-    for (std::size_t i = 0; i < r.hits.size(); ++i) {
+    std::size_t left = r.count();
+    pkg::for_each_hit(r, [&](const pkg::SearchHit& h) {
         if (json_lines) {
-            block += search_result_line(r.manager, r.hits[i]);
+            block += search_result_line(r.manager, h);
         } else {
-            append_plain_line(block, r.manager, r.hits[i]);
+            append_plain_line(block, r.manager, h);
         }
-        if (block.size() >= (64u << 10) || i + 1 == r.hits.size()) {
+        --left;
+        if (block.size() >= (64u << 10) || left == 0) {
             out.line(block);
             block.clear();
         } else {
             block.push_back('\n');
         }
-    }
+        return true;
+    });
 }
 
 // The --json document, printed a piece at a time with the bytes json_text would give for the whole
@@ -241,13 +245,13 @@ void print_json_document(const Output& out, const std::string& query,
     end_line();
     std::size_t left = 0;
     for (const auto& r : reports) {
-        left += r.hits.size();
+        left += r.count();
     }
     bool any = left > 0;
     block += any ? "  \"results\": [" : "  \"results\": []";
     end_line();
     for (const auto& r : reports) {
-        for (const auto& h : r.hits) {
+        pkg::for_each_hit(r, [&](const pkg::SearchHit& h) {
             --left;
             block += "    ";
             append_search_hit_json(block, r.manager, h, JsonLayout::pretty, 4);
@@ -255,7 +259,8 @@ void print_json_document(const Output& out, const std::string& query,
                 block += ',';
             }
             end_line();
-        }
+            return true;
+        });
     }
     if (any) {
         block += "  ]";
@@ -286,7 +291,7 @@ void print_footer(const Output& out, const std::vector<pkg::ManagerReport>& repo
             if (!r.error.empty()) {
                 out.info(r.manager + ": " + r.error);
             }
-            if (!live && r.total > r.hits.size()) {
+            if (!live && r.total > r.count()) {
                 out.info(r.manager + ": " + count_text(r) + " (--limit)");
             }
             winner = r.manager;
@@ -325,6 +330,9 @@ ExitCode run_search(Context& context, const SearchOptions& options) {
     const Output& out = context.out;
     bool json = out.json() && !options.json_lines;
     bool live = !json && !options.json_lines && out.stderr_is_tty() && out.stdout_is_tty() && !out.quiet();
+    // Printed as they are read: a native index's hits are never all in memory at once (the live view keeps
+    // its tables, which are laid out from every hit, as vectors).
+    request.query.lazy_hits = !live;
 
     auto started = pkg::SearchRun::start(std::move(request), context.runtime());
     if (!started) {
@@ -378,7 +386,7 @@ ExitCode run_search(Context& context, const SearchOptions& options) {
     std::size_t total = 0;
     std::size_t answered = 0;
     for (const auto& r : reports) {
-        total += r.hits.size();
+        total += r.count();
         answered += r.status == pkg::ManagerStatus::ok ? 1 : 0;
     }
     if (json) {
@@ -399,6 +407,8 @@ ExitCode run_search(Context& context, const SearchOptions& options) {
     // so leak checkers stay quiet.
     static auto* const kept_until_exit = new std::vector<std::vector<std::vector<pkg::SearchHit>>>();
     kept_until_exit->push_back(run.take_hits());
+    static auto* const lazy_kept_until_exit = new std::vector<std::vector<std::shared_ptr<pkg::HitSource>>>();
+    lazy_kept_until_exit->push_back(run.take_lazy_hits());
     return code;
 }
 

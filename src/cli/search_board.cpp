@@ -34,9 +34,9 @@ std::string search_board_line(const Output& out, const pkg::ManagerReport& r, bo
         detail = "searching  " + board_seconds(elapsed_ms);
     } else if (r.status == pkg::ManagerStatus::ok) {
         mark = out.paint("✓", Color::green);
-        detail = r.total > r.hits.size()
-                     ? std::to_string(r.hits.size()) + " of " + std::to_string(r.total) + " results shown"
-                     : std::to_string(r.hits.size()) + (r.hits.size() == 1 ? " result" : " results");
+        detail = r.total > r.count()
+                     ? std::to_string(r.count()) + " of " + std::to_string(r.total) + " results shown"
+                     : std::to_string(r.count()) + (r.count() == 1 ? " result" : " results");
         detail += "  " + board_seconds(r.elapsed_ms);
     } else if (r.status == pkg::ManagerStatus::skipped || r.lost_race) {
         // Expected: not installed, nothing to search, or --race was already won by another manager.

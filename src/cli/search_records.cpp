@@ -110,8 +110,8 @@ std::string search_result_line(const std::string& manager, const pkg::SearchHit&
 
 nlohmann::json search_status_json(const pkg::ManagerReport& r) {
     nlohmann::json j{
-        {"type", "status"},       {"manager", r.manager}, {"status", std::string(pkg::to_string(r.status))},
-        {"count", r.hits.size()}, {"total", r.total},     {"elapsed_ms", r.elapsed_ms}};
+        {"type", "status"},   {"manager", r.manager}, {"status", std::string(pkg::to_string(r.status))},
+        {"count", r.count()}, {"total", r.total},     {"elapsed_ms", r.elapsed_ms}};
     j["error"] = text_or_null(r.error);
     return j;
 }
@@ -126,7 +126,7 @@ ExitCode search_exit_code(const std::vector<pkg::ManagerReport>& reports, bool i
     std::size_t total = 0;
     std::size_t answered = 0;
     for (const auto& r : reports) {
-        total += r.hits.size();
+        total += r.count();
         answered += r.status == pkg::ManagerStatus::ok ? 1 : 0;
     }
     if (total > 0) {

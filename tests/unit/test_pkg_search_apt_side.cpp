@@ -7,10 +7,12 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "pkg/search/native/archive_reader.hpp"
 #include "pkg/search/native/index_apt.hpp"
+#include "pkg/search/search.hpp"
 #include "pkg/search/search_index.hpp"
 
 using namespace zsyncctl;
@@ -57,6 +59,77 @@ std::string describe(const std::vector<SearchHit>& hits) {
                (h.installed ? "i" : "-") + " " + h.description + " " + h.match_reason + "\n";
     }
     return out;
+}
+
+// What SearchRun makes of index.search(q): every hit sanitized, ranked, cut to the limit.
+std::vector<SearchHit> as_report(const PackageIndex& index, const SearchQuery& q) {
+    SearchQuery all = q;
+    all.limit = 0;
+    auto hits = index.search(all);
+    for (auto& h : hits) {
+        sanitize_hit(h);
+    }
+    rank_hits(q, hits);
+    if (q.limit != 0 && hits.size() > q.limit) {
+        hits.resize(q.limit);
+    }
+    return hits;
+}
+
+// The same through search_lazily(), ranked and cut as SearchRun does, each hit read into one SearchHit
+// reused from read to read (as for_each_hit does), in `order` (0: first to last, 1: last to first).
+std::vector<SearchHit> read_lazily(const PackageIndex& index, const SearchQuery& q, int order = 0) {
+    SearchQuery all = q;
+    all.limit = 0;
+    auto lazy = index.search_lazily(all);
+    lazy->rank(q);
+    if (q.limit != 0) {
+        lazy->truncate(q.limit);
+    }
+    std::vector<SearchHit> out(lazy->size());
+    SearchHit hit;
+    for (std::size_t n = 0; n < lazy->size(); ++n) {
+        std::size_t i = order == 0 ? n : lazy->size() - 1 - n;
+        lazy->read(i, hit);
+        out[i] = hit;
+    }
+    return out;
+}
+
+// 240 packages in a shuffled stanza order: a third installed as the lists have them (kept, shown installed),
+// a sixth installed with a name the lists' version does not provide (hidden in the lists index, rebuilt in
+// the side one), and ten packages only dpkg knows. Returns the lists' text and dpkg's status.
+std::pair<std::string, std::string> many_packages() {
+    std::vector<int> order(240);
+    for (int i = 0; i < 240; ++i) {
+        order[static_cast<std::size_t>(i)] = (i * 97) % 240; // a permutation: 97 is prime to 240
+    }
+    std::string packages;
+    std::string status;
+    auto name = [](int i) {
+        return "pk" + std::to_string(i % 7) + "-" + std::to_string(i);
+    };
+    for (int i : order) {
+        packages += "Package: " + name(i) + "\nVersion: 1.0\nArchitecture: amd64\nDescription: zq " +
+                    name(i) + "\n\n";
+        if (i % 3 == 0) {
+            status += "Package: " + name(i) +
+                      "\nStatus: install ok installed\nVersion: 1.0\n"
+                      "Architecture: amd64\nDescription: zq " +
+                      name(i) + "\n\n";
+        } else if (i % 6 == 1) {
+            status += "Package: " + name(i) +
+                      "\nStatus: install ok installed\nVersion: 1.0\n"
+                      "Architecture: amd64\nProvides: zq-extra-" +
+                      std::to_string(i) + "\nDescription: zq " + name(i) + "\n\n";
+        }
+    }
+    for (int i = 0; i < 10; ++i) { // dpkg's only: the side index's own records
+        status += "Package: pk-local-" + std::to_string(i) +
+                  "\nStatus: install ok installed\nVersion: 2\n"
+                  "Architecture: amd64\nDescription: zq local\n\n";
+    }
+    return {packages, status};
 }
 
 } // namespace
@@ -196,38 +269,9 @@ void side_lists(std::string_view extra, std::vector<std::string_view>& hidden,
 } // namespace
 
 TEST_CASE("many installed packages: the joined index equals the whole one; an older side file is refused") {
-    // 240 packages in a shuffled stanza order: a third installed as the lists have them (kept, shown
-    // installed), a sixth installed with a name the lists' version does not provide (hidden in the lists
-    // index, rebuilt in the side one), and ten packages only dpkg knows.
-    std::vector<int> order(240);
-    for (int i = 0; i < 240; ++i) {
-        order[static_cast<std::size_t>(i)] = (i * 97) % 240; // a permutation: 97 is prime to 240
-    }
-    std::string packages;
-    std::string status;
-    auto name = [](int i) {
-        return "pk" + std::to_string(i % 7) + "-" + std::to_string(i);
-    };
-    for (int i : order) {
-        packages += "Package: " + name(i) + "\nVersion: 1.0\nArchitecture: amd64\nDescription: zq " +
-                    name(i) + "\n\n";
-        if (i % 3 == 0) {
-            status += "Package: " + name(i) +
-                      "\nStatus: install ok installed\nVersion: 1.0\n"
-                      "Architecture: amd64\nDescription: zq " +
-                      name(i) + "\n\n";
-        } else if (i % 6 == 1) {
-            status += "Package: " + name(i) +
-                      "\nStatus: install ok installed\nVersion: 1.0\n"
-                      "Architecture: amd64\nProvides: zq-extra-" +
-                      std::to_string(i) + "\nDescription: zq " + name(i) + "\n\n";
-        }
-    }
-    for (int i = 0; i < 10; ++i) { // dpkg's only: the side index's own records
-        status += "Package: pk-local-" + std::to_string(i) +
-                  "\nStatus: install ok installed\nVersion: 2\n"
-                  "Architecture: amd64\nDescription: zq local\n\n";
-    }
+    const auto generated = many_packages();
+    const std::string& packages = generated.first;
+    const std::string& status = generated.second;
     Built b = build_both(packages, status, {"amd64"});
     REQUIRE(b.joined.has_value());
     const std::vector<SearchQuery> queries = {
@@ -330,4 +374,65 @@ TEST_CASE("names with control characters are hidden and shown installed by their
     CHECK(b.whole.search(q).size() == 4);
     std::string shown = describe(b.joined->search(q));
     CHECK(shown.find("bc 1 1 1 i") != std::string::npos);
+}
+
+TEST_CASE("hits read one at a time are the report's hits: ranked, cut and sanitized the same") {
+    // What `pkg search` prints (lazily read) must be what a vector of hits gives (serve, the live view):
+    // over the index built in one piece and the joined one (overlay hits merged in, names hidden, installed
+    // versions from the side file), with names and descriptions a sanitizer changes, provides matches
+    // (match_reason) read into the same SearchHit as plain ones, in either reading order.
+    const auto generated = many_packages();
+    std::string packages = generated.first;
+    std::string status = generated.second;
+    packages += std::string(
+        "Package: pk-\x1b[31mred\nVersion: 1\nArchitecture: amd64\nDescription: zq \x07"
+        "bell\n\n"
+        "Package: pk3-esc\nVersion: 1\nArchitecture: amd64\nDescription: zq \x1b]0;t\x07 pk3\n\n");
+    Built b = build_both(packages, status, {"amd64"});
+    REQUIRE(b.joined.has_value());
+    std::size_t provides = 0;
+    for (const PackageIndex* index : {&b.whole, &*b.joined}) {
+        for (const char* text : {"zq", "pk3", "extra", "local", "-2", "pk0-0", "red", "bell", "1"}) {
+            for (MatchMode mode : {MatchMode::substring, MatchMode::exact}) {
+                for (std::size_t limit : {0, 1, 7, 50}) {
+                    SearchQuery q{text, mode, limit};
+                    CAPTURE(text);
+                    CAPTURE(limit);
+                    auto expected = as_report(*index, q);
+                    CHECK(describe(read_lazily(*index, q)) == describe(expected));
+                    CHECK(describe(read_lazily(*index, q, 1)) == describe(expected));
+                    for (const auto& h : expected) {
+                        provides += h.match_reason.empty() ? 0 : 1;
+                    }
+                }
+            }
+        }
+    }
+    CHECK(provides > 0); // the reused hit went from a provides match to a plain one and back
+    CHECK(as_report(b.whole, {"zq", MatchMode::substring, 0}).size() == 252);
+}
+
+TEST_CASE("hits read one at a time from a damaged index are the vector's hits") {
+    // Every offset is bounds-checked when read: a flipped byte costs missing or empty hits, the same ones
+    // whichever way they are read, and an empty hit read after a full one is empty.
+    std::string packages = "Package: alpha\nVersion: 1.0\nProvides: zq-virtual\nDescription: zq alpha\n\n"
+                           "Package: bravo\nVersion: 2.0\nDescription: zq bravo\n\n"
+                           "Package: charlie\nVersion: 3.0\nDescription: zq charlie\n\n";
+    Built b = build_both(packages, "", {"amd64"});
+    std::string bytes = b.whole.data();
+    for (std::size_t i = 0; i < bytes.size(); ++i) {
+        std::string copy = bytes;
+        copy[i] = static_cast<char>(copy[i] ^ '\x5a');
+        auto index = PackageIndex::from_bytes(copy, {}, "mem");
+        if (!index) {
+            continue;
+        }
+        for (const char* text : {"zq", "virtual", "a"}) {
+            SearchQuery q{text, MatchMode::substring, 0};
+            CAPTURE(i);
+            auto expected = as_report(*index, q);
+            CHECK(describe(read_lazily(*index, q)) == describe(expected));
+            CHECK(describe(read_lazily(*index, q, 1)) == describe(expected));
+        }
+    }
 }

@@ -81,7 +81,11 @@ SearchOutcome search_index_outcome(util::Result<PackageIndex> index, const Searc
         outcome.error = index.error().message;
         return outcome;
     }
-    outcome.hits = index->search(query);
+    if (query.lazy_hits) {
+        outcome.lazy = index->search_lazily(query);
+    } else {
+        outcome.hits = index->search(query);
+    }
     outcome.status = ManagerStatus::ok;
     return outcome;
 }

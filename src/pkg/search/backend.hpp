@@ -33,6 +33,9 @@ struct SearchOutcome {
     ManagerStatus status = ManagerStatus::error;
     std::vector<SearchHit> hits;
     std::string error;
+    /// Instead of `hits` (then empty), when the query allowed it (SearchQuery::lazy_hits): the hits kept
+    /// where the backend found them, read one at a time. In name order, not yet ranked or cut.
+    std::shared_ptr<HitSource> lazy{};
 };
 
 /// One way of searching one manager's packages: a native reader of its databases or its own search

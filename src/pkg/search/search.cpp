@@ -143,6 +143,7 @@ ManagerReport to_report(Shared& shared, std::size_t index, util::Result<SearchOu
     }
     report.status = outcome->status;
     report.hits = std::move(outcome->hits);
+    report.lazy = std::move(outcome->lazy);
     report.error = util::sanitize_terminal(outcome->error);
     if (report.status == ManagerStatus::cancelled) {
         report.error = shared.cancelled_reason();
@@ -151,6 +152,16 @@ ManagerReport to_report(Shared& shared, std::size_t index, util::Result<SearchOu
     }
     if (report.status != ManagerStatus::ok) {
         report.hits.clear();
+        report.lazy.reset();
+        return report;
+    }
+    if (report.lazy) {
+        // Read one at a time later, each sanitized as it is read (HitSource::read); ranked and cut here.
+        report.lazy->rank(shared.query);
+        report.total = report.lazy->size();
+        if (shared.query.limit != 0) {
+            report.lazy->truncate(shared.query.limit);
+        }
         return report;
     }
     // The boundary: whatever a reader or parser produced is made terminal-safe once, here.
@@ -215,12 +226,13 @@ void run_chain(std::shared_ptr<Shared> shared, std::shared_ptr<std::vector<std::
                                                         util::sanitize_terminal(result.error().message));
             bool won = false;
             if (shared->race && report.status == ManagerStatus::ok) {
-                if (!report.hits.empty() && shared->claim_winner(index)) {
+                if (report.count() != 0 && shared->claim_winner(index)) {
                     won = true;
                 } else if (auto winner = shared->current_winner(); winner && *winner != index) {
                     // Finished too late: the race was already won.
                     report.status = ManagerStatus::cancelled;
                     report.hits.clear();
+                    report.lazy.reset();
                     report.error = shared->cancelled_reason();
                 }
             }

@@ -31,16 +31,40 @@ struct ManagerReport {
     std::size_t total = 0;  ///< results found before --limit kept the best `hits`
     bool lost_race = false; ///< --race: cancelled because another manager answered first (expected)
     std::string command;    ///< what ran (SearchBackend::describe), for -v
+    /// Instead of `hits` (then empty) when the request allowed it (SearchQuery::lazy_hits) and the backend
+    /// kept them where it found them: the same hits, ranked and cut, read one at a time (for_each_hit).
+    std::shared_ptr<HitSource> lazy{};
+
+    /// The number of hits, whichever way they are held.
+    std::size_t count() const { return lazy ? lazy->size() : hits.size(); }
 };
+
+/// Calls `f(const SearchHit&)` for each hit of `report`, best first: its vector's, or each lazy hit read
+/// into one SearchHit in turn (valid only during the call). Stops early when `f` returns false.
+template <typename F>
+void for_each_hit(const ManagerReport& report, F&& f) {
+    if (!report.lazy) {
+        for (const SearchHit& hit : report.hits) {
+            if (!f(hit)) {
+                return;
+            }
+        }
+        return;
+    }
+    SearchHit hit;
+    for (std::size_t i = 0; i < report.lazy->size(); ++i) {
+        report.lazy->read(i, hit);
+        if (!f(static_cast<const SearchHit&>(hit))) {
+            return;
+        }
+    }
+}
 
 /// Orders `hits` best first for `query`: exact name, then name prefix, name substring, a match elsewhere
 /// (provides, groups, aliases: neither name nor description contains the query), then description only;
 /// ASCII case is ignored, an apt ":arch" suffix is not part of the name, and within a rank shorter names
 /// come first, else the backend's order is kept. Never fails.
 void rank_hits(const SearchQuery& query, std::vector<SearchHit>& hits);
-
-/// Makes every text field of `hit` terminal-safe (util::sanitize_terminal). Never fails.
-void sanitize_hit(SearchHit& hit);
 
 /// What to search and where.
 struct SearchRequest {
@@ -141,6 +165,18 @@ public:
             }
         }
         return hits;
+    }
+    /// Every report's lazy hits, moved out like take_hits(); the reports keep their counts in `total`.
+    std::vector<std::shared_ptr<HitSource>> take_lazy_hits() {
+        std::vector<std::shared_ptr<HitSource>> lazy;
+        if (all_returned()) {
+            for (auto& report : m_reports) {
+                if (report.lazy) {
+                    lazy.push_back(std::move(report.lazy));
+                }
+            }
+        }
+        return lazy;
     }
     /// Milliseconds since the search started.
     std::int64_t elapsed_ms() const;

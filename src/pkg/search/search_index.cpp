@@ -427,8 +427,8 @@ bool PackageIndex::hit_at(std::size_t record, SearchHit& hit) const {
     // The load boundary: a cache file is data like any other and is sanitized again. An empty field (most
     // records have no installed version and no kind) needs no sanitizer.
     auto set = [](std::string& field, std::string_view text) {
-        if (text.empty()) {
-            field.clear();
+        if (util::is_terminal_safe(text)) {
+            field.assign(text); // nearly always: into the string's own storage when it has room
         } else {
             field = sanitize_index_field(text);
         }
@@ -683,11 +683,26 @@ void PackageIndex::search_refs(const SearchQuery& query,
 }
 
 void PackageIndex::fill_hit(const HitRef& ref, SearchHit& hit) const {
-    (void)hit_at(ref.record, hit);
+    if (!hit_at(ref.record, hit)) {
+        hit = SearchHit{}; // a damaged offset: an empty hit, also when `hit` held another one
+    }
     if (ref.reason_len != 0) {
         hit.match_reason = "provides " + sanitize_index_field(std::string_view(
                                              m_bytes.data() + m_at.hay_off + ref.reason_at, ref.reason_len));
+    } else {
+        hit.match_reason.clear();
     }
+}
+
+std::string_view PackageIndex::summary_of(std::size_t record) const {
+    std::string_view text = m_bytes.substr(m_at.text_off, m_at.hay_off - m_at.text_off);
+    std::size_t pos = u32_at(m_at.text_index_off + record * 4);
+    if (pos >= text.size()) {
+        return {};
+    }
+    pos += cstr_at(text, pos).size() + 1; // the name
+    pos += cstr_at(text, pos).size() + 1; // the version
+    return cstr_at(text, pos);
 }
 
 SearchHit PackageIndex::hit_from(const HitRef& ref) const {

@@ -177,6 +177,11 @@ public:
     /// matches nothing.
     std::vector<SearchHit> search(const SearchQuery& query) const;
 
+    /// search()'s hits kept as references into this index (a copy of it, sharing its bytes, lives as long
+    /// as they do) and read one at a time (HitSource): the same hits in the same order, sanitized as a
+    /// report's, never all in memory at once. Never fails.
+    std::unique_ptr<HitSource> search_lazily(const SearchQuery& query) const;
+
     /// The opaque section given to build() (empty for none); points into the index's bytes.
     std::string_view extra() const { return m_bytes.substr(std::min(m_at.extra_off, m_bytes.size())); }
 
@@ -207,6 +212,15 @@ private:
         bool overlay = false; // overlaid(): the record is the overlay's
     };
     void search_refs(const SearchQuery& query, const std::function<bool(const HitRef&)>& emit) const;
+    class Hits;
+    // search()'s matches in name order: the base's references, with the overlay's hits (kept in `over`,
+    // which their references index) merged in, at most query.limit.
+    void find_refs(const SearchQuery& query, std::vector<HitRef>& refs, std::vector<SearchHit>& over) const;
+    // Base reference `ref` into `hit` (its strings reused) as search() gives it, with the overlay's installed
+    // version; `installed_at` walks that list.
+    void read_ref(const HitRef& ref, PackedNames::Cursor& installed_at, SearchHit& hit) const;
+    // The displayed summary of `record` (a view of the index's bytes; empty when damaged).
+    std::string_view summary_of(std::size_t record) const;
     // The haystack's byte ranges a search for `needle` (as folded) reads, in order, each from a record's
     // start to a record's start or the end: the blocks whose filter holds every 3-byte sequence of the
     // needle, or the whole haystack (no filter, or a needle under 3 bytes).

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "util/fs.hpp"
+#include "util/sanitize.hpp"
 
 namespace zsyncctl::pkg {
 
@@ -116,55 +117,71 @@ PackageIndex PackageIndex::overlaid(PackageIndex base, PackageIndex overlay, Pac
     return base;
 }
 
-std::vector<SearchHit> PackageIndex::search(const SearchQuery& query) const {
+void PackageIndex::find_refs(const SearchQuery& query, std::vector<HitRef>& refs,
+                             std::vector<SearchHit>& over) const {
     // The matches are gathered as references first (16 bytes each) and read into hits once their number is
     // known: one exact allocation for the hits, no vector regrown with 31k of them. The references get room
     // for every record up front: their pages are touched only as they fill (1 MiB of address space for 64k
     // records), and a dense result is never copied to a doubled vector.
-    std::vector<HitRef> refs;
     std::size_t most = m_at.count + (m_overlay ? m_overlay->index.m_at.count : 0);
     refs.reserve(query.limit != 0 ? std::min(most, query.limit) : most);
     auto full = [&] {
         return query.limit != 0 && refs.size() >= query.limit;
     };
-    std::vector<SearchHit> over;
     if (!m_overlay) {
         search_refs(query, [&](const HitRef& r) {
             refs.push_back(r);
             return !full();
         });
-    } else {
-        // The overlay's few hits are merged into the base's as they stream by.
-        m_overlay->index.search_refs(query, [&](const HitRef& r) {
-            over.push_back(m_overlay->index.hit_from(r));
+        return;
+    }
+    // The overlay's few hits are merged into the base's as they stream by.
+    m_overlay->index.search_refs(query, [&](const HitRef& r) {
+        over.push_back(m_overlay->index.hit_from(r));
+        return true;
+    });
+    std::uint32_t next = 0;
+    auto take_over = [&] {
+        HitRef r;
+        r.record = next++;
+        r.overlay = true;
+        refs.push_back(r);
+    };
+    std::string store;
+    PackedNames::Cursor masked_at;
+    search_refs(query, [&](const HitRef& r) {
+        std::string_view name = shown_name(r.record, store);
+        if (m_overlay->masked.find(masked_at, name)) {
             return true;
-        });
-        std::uint32_t next = 0;
-        auto take_over = [&] {
-            HitRef r;
-            r.record = next++;
-            r.overlay = true;
-            refs.push_back(r);
-        };
-        std::string store;
-        PackedNames::Cursor masked_at;
-        search_refs(query, [&](const HitRef& r) {
-            std::string_view name = shown_name(r.record, store);
-            if (m_overlay->masked.find(masked_at, name)) {
-                return true;
-            }
-            while (next < over.size() && over[next].name < name && !full()) {
-                take_over();
-            }
-            if (!full()) {
-                refs.push_back(r);
-            }
-            return !full();
-        });
-        while (next < over.size() && !full()) {
+        }
+        while (next < over.size() && over[next].name < name && !full()) {
             take_over();
         }
+        if (!full()) {
+            refs.push_back(r);
+        }
+        return !full();
+    });
+    while (next < over.size() && !full()) {
+        take_over();
     }
+}
+
+void PackageIndex::read_ref(const HitRef& ref, PackedNames::Cursor& installed_at, SearchHit& hit) const {
+    fill_hit(ref, hit);
+    if (m_overlay && m_overlay->installed.size() != 0) {
+        if (auto version = m_overlay->installed.find(installed_at, hit.name)) {
+            // The side file is data like any other: sanitized as hit_at sanitizes the record's fields.
+            hit.installed = true;
+            hit.installed_version = sanitize_index_field(*version);
+        }
+    }
+}
+
+std::vector<SearchHit> PackageIndex::search(const SearchQuery& query) const {
+    std::vector<HitRef> refs;
+    std::vector<SearchHit> over;
+    find_refs(query, refs, over);
     std::vector<SearchHit> hits;
     hits.reserve(refs.size());
     util::prefault_for_write(hits.data(), refs.size() * sizeof(SearchHit)); // 31k hits: ~1,800 pages
@@ -177,17 +194,10 @@ std::vector<SearchHit> PackageIndex::search(const SearchQuery& query) const {
     for (const auto& r : refs) {
         if (r.overlay) {
             hits.push_back(std::move(over[r.record]));
-        } else {
-            fill_hit(r, hits.emplace_back()); // in place: no SearchHit built aside and moved in
+            continue;
         }
-        if (!r.overlay && m_overlay && m_overlay->installed.size() != 0) {
-            if (auto version = m_overlay->installed.find(installed_at, hits.back().name)) {
-                // The side file is data like any other: sanitized as hit_at sanitizes the record's fields.
-                hits.back().installed = true;
-                hits.back().installed_version = sanitize_index_field(*version);
-            }
-        }
-        if (m_mapped && !r.overlay) {
+        read_ref(r, installed_at, hits.emplace_back()); // in place: no SearchHit built aside and moved in
+        if (m_mapped) {
             auto upto = (text_base + u32_at(m_at.text_index_off + std::size_t(r.record) * 4)) & ~(page - 1);
             if (upto >= dropped + (std::uintptr_t(256) << 10)) {
                 (void)::madvise(reinterpret_cast<void*>(dropped), upto - dropped, MADV_DONTNEED);
@@ -196,6 +206,96 @@ std::vector<SearchHit> PackageIndex::search(const SearchQuery& query) const {
         }
     }
     return hits;
+}
+
+// search()'s hits as references: read one at a time into the caller's SearchHit, ranked by moving the
+// 16-byte references. The text pages a read touches stay mapped (the reads come in rank order, not in
+// record order, so nothing is let go of behind them as search() does).
+class PackageIndex::Hits final : public HitSource {
+public:
+    Hits(PackageIndex index, std::vector<HitRef> refs, std::vector<SearchHit> over)
+        : m_index(std::move(index)), m_refs(std::move(refs)), m_over(std::move(over)) {
+        for (SearchHit& hit : m_over) {
+            sanitize_hit(hit);
+        }
+        // The overlay's installed versions of the base records found, looked up now while the references
+        // are in record order (one walk of the list, as search() does): reads come in rank order, and a
+        // cursor walk restarted per read would cost a broad query a walk of the list per hit.
+        if (m_index.m_overlay && m_index.m_overlay->installed.size() != 0) {
+            const PackedNames& list = m_index.m_overlay->installed;
+            PackedNames::Cursor at;
+            std::string store;
+            for (const HitRef& r : m_refs) {
+                if (r.overlay) {
+                    continue;
+                }
+                if (auto version = list.find(at, m_index.shown_name(r.record, store))) {
+                    m_installed.emplace_back(r.record, *version);
+                }
+            }
+        }
+    }
+
+    std::size_t size() const override { return m_refs.size(); }
+
+    void read(std::size_t i, SearchHit& hit) const override {
+        const HitRef& r = m_refs[i];
+        if (r.overlay) {
+            hit = m_over[r.record]; // sanitized when taken
+            return;
+        }
+        m_index.fill_hit(r, hit);
+        auto it =
+            std::lower_bound(m_installed.begin(), m_installed.end(), r.record,
+                             [](const auto& entry, std::uint32_t record) { return entry.first < record; });
+        if (it != m_installed.end() && it->first == r.record) {
+            // The side file is data like any other: sanitized as hit_at sanitizes the record's fields.
+            hit.installed = true;
+            hit.installed_version = sanitize_index_field(it->second);
+        }
+        sanitize_hit(hit); // the report's boundary, as SearchRun applies it to a vector of hits
+    }
+
+    void rank(const SearchQuery& query) override {
+        std::string name_store;
+        std::string description_store;
+        auto order = rank_order(query, m_refs.size(),
+                                [&](std::size_t i, std::string_view& name, std::string_view& description) {
+                                    const HitRef& r = m_refs[i];
+                                    if (r.overlay) {
+                                        name = m_over[r.record].name;
+                                        description = m_over[r.record].description;
+                                        return;
+                                    }
+                                    // The text as read() gives it: sanitized only when not already safe.
+                                    name = m_index.shown_name(r.record, name_store);
+                                    description = m_index.summary_of(r.record);
+                                    if (!util::is_terminal_safe(description)) {
+                                        description_store = sanitize_index_field(description);
+                                        description = description_store;
+                                    }
+                                });
+        permute_in_place(m_refs, order);
+    }
+
+    void truncate(std::size_t n) override {
+        if (n < m_refs.size()) {
+            m_refs.resize(n);
+        }
+    }
+
+private:
+    PackageIndex m_index;
+    std::vector<HitRef> m_refs;
+    std::vector<SearchHit> m_over;
+    std::vector<std::pair<std::uint32_t, std::string_view>> m_installed; // record -> version, by record
+};
+
+std::unique_ptr<HitSource> PackageIndex::search_lazily(const SearchQuery& query) const {
+    std::vector<HitRef> refs;
+    std::vector<SearchHit> over;
+    find_refs(query, refs, over);
+    return std::make_unique<Hits>(*this, std::move(refs), std::move(over));
 }
 
 bool PackageIndex::record_text(std::string_view name, std::string_view& summary,

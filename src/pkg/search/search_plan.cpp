@@ -15,8 +15,7 @@ namespace zsyncctl::pkg {
 namespace {
 
 // The rank of one hit (lower is better); see rank_hits.
-int hit_rank(std::string_view query, const SearchHit& hit) {
-    std::string_view name = hit.name;
+int hit_rank(std::string_view query, std::string_view name, std::string_view description) {
     if (auto colon = name.find(':'); colon != std::string_view::npos) {
         name = name.substr(0, colon); // apt's name:arch
     }
@@ -29,12 +28,14 @@ int hit_rank(std::string_view query, const SearchHit& hit) {
     if (util::icontains(name, query)) {
         return 2;
     }
-    return util::icontains(hit.description, query) ? 4 : 3;
+    return util::icontains(description, query) ? 4 : 3;
 }
 
 } // namespace
 
-void rank_hits(const SearchQuery& query, std::vector<SearchHit>& hits) {
+std::vector<std::uint64_t>
+rank_order(const SearchQuery& query, std::size_t count,
+           const std::function<void(std::size_t, std::string_view&, std::string_view&)>& text_of) {
     std::string_view q = util::trim(query.text);
     // One 64-bit key per hit, compared as a number: the rank in the top bits, then the name's length for
     // ranks 1 and 2, then the hit's position, which keeps equal hits in their order (a stable sort) and
@@ -43,36 +44,30 @@ void rank_hits(const SearchQuery& query, std::vector<SearchHit>& hits) {
     // buffer's 750 KiB of fresh pages.
     constexpr std::uint64_t k_position_bits = 32;
     constexpr std::uint64_t k_length_max = (std::uint64_t(1) << 24) - 1;
-    std::vector<std::uint64_t> order(hits.size());
-    for (std::size_t i = 0; i < hits.size(); ++i) {
-        const auto rank = static_cast<std::uint64_t>(hit_rank(q, hits[i]));
+    std::vector<std::uint64_t> order(count);
+    for (std::size_t i = 0; i < count; ++i) {
+        std::string_view name;
+        std::string_view description;
+        text_of(i, name, description);
+        const auto rank = static_cast<std::uint64_t>(hit_rank(q, name, description));
         const std::uint64_t length =
-            rank == 1 || rank == 2 ? std::min<std::uint64_t>(hits[i].name.size(), k_length_max) : 0;
+            rank == 1 || rank == 2 ? std::min<std::uint64_t>(name.size(), k_length_max) : 0;
         order[i] = rank << 56 | length << k_position_bits | i;
     }
     std::sort(order.begin(), order.end());
     for (auto& key : order) {
         key &= (std::uint64_t(1) << k_position_bits) - 1;
     }
-    // Permuted in place, cycle by cycle (position j takes the hit at order[j]): no second vector of hits
-    // (31k hits for apt's "lib" are 7 MiB of SearchHit alone).
-    for (std::size_t i = 0; i < order.size(); ++i) {
-        if (order[i] == i) {
-            continue;
-        }
-        SearchHit first = std::move(hits[i]);
-        std::size_t j = i;
-        while (true) {
-            std::size_t k = order[j];
-            order[j] = j;
-            if (k == i) {
-                hits[j] = std::move(first);
-                break;
-            }
-            hits[j] = std::move(hits[k]);
-            j = k;
-        }
-    }
+    return order;
+}
+
+void rank_hits(const SearchQuery& query, std::vector<SearchHit>& hits) {
+    std::vector<std::uint64_t> order = rank_order(
+        query, hits.size(), [&](std::size_t i, std::string_view& name, std::string_view& description) {
+            name = hits[i].name;
+            description = hits[i].description;
+        });
+    permute_in_place(hits, order);
 }
 
 void sanitize_hit(SearchHit& hit) {

@@ -1,8 +1,11 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace zsyncctl::pkg {
 
@@ -38,7 +41,61 @@ struct SearchQuery {
     std::string text;
     MatchMode mode = MatchMode::substring;
     std::size_t limit = 0;
+    /// How the hits may come back: true lets a native index backend return them as a HitSource
+    /// (SearchOutcome::lazy) for a caller that reads them one at a time; false: always a vector.
+    bool lazy_hits = false;
 };
+
+/// Makes every text field of `hit` terminal-safe (util::sanitize_terminal). Never fails.
+void sanitize_hit(SearchHit& hit);
+
+/// A backend's hits kept where it found them and read one at a time (PackageIndex::Hits: references into
+/// the mapped index), for a caller that prints each as it is read: every hit's text is never in memory at
+/// once (apt's "lib", 31k hits, was ~11 MiB of SearchHit and strings, a third of that search's time).
+/// Use from one thread at a time.
+class HitSource {
+public:
+    virtual ~HitSource() = default;
+    /// The number of hits.
+    virtual std::size_t size() const = 0;
+    /// Hit `i` (below size()) in the current order into `hit`, whose strings are reused: the SearchHit the
+    /// backend would have returned, terminal-safe (sanitize_hit applied).
+    virtual void read(std::size_t i, SearchHit& hit) const = 0;
+    /// Orders the hits best first, as rank_hits() orders them.
+    virtual void rank(const SearchQuery& query) = 0;
+    /// Keeps the first `n` hits (all when there are fewer).
+    virtual void truncate(std::size_t n) = 0;
+};
+
+/// The order rank_hits() puts `count` hits in (their positions, best first), given each hit's name and
+/// description by `text_of(i, name, description)` (terminal-safe text, as in the hits). Never fails.
+std::vector<std::uint64_t>
+rank_order(const SearchQuery& query, std::size_t count,
+           const std::function<void(std::size_t, std::string_view&, std::string_view&)>& text_of);
+
+/// Reorders `items` so that position j holds what was at order[j] (a permutation of the positions, as
+/// rank_order() gives), in place, cycle by cycle: no second vector of items (31k hits for apt's "lib" are
+/// 7 MiB of SearchHit alone). `order` is left as the identity. Never fails.
+template <typename T>
+void permute_in_place(std::vector<T>& items, std::vector<std::uint64_t>& order) {
+    for (std::size_t i = 0; i < order.size() && i < items.size(); ++i) {
+        if (order[i] == i) {
+            continue;
+        }
+        T first = std::move(items[i]);
+        std::size_t j = i;
+        while (true) {
+            auto k = static_cast<std::size_t>(order[j]);
+            order[j] = j;
+            if (k == i) {
+                items[j] = std::move(first);
+                break;
+            }
+            items[j] = std::move(items[k]);
+            j = k;
+        }
+    }
+}
 
 /// True when a package with this name and description matches the query (the rule every native backend
 /// and every parser filter uses, so results agree across managers).
