@@ -5,6 +5,7 @@ shared machine the load changes from second to second; runs next to each other s
 ratio holds where separate blocks of runs (hyperfine's one command after the other) do not.
 
   bench/pairs.py [--rounds N] [--warmup N] [--goal X] [--rss-goal MIB] [--env NAME=VALUE] [--touch N=PATH]
+                [--prepare CMD]
                 BASE CMD [CMD...]
 
 Each command is one string split like a shell would (shlex), run directly (posix_spawn, no shell) with
@@ -13,7 +14,9 @@ comes from the child's rusage (wait4), which other processes cannot inflate; pea
 under GNU time (/usr/bin/time, when installed). A command that
 exits non-zero stops the bench (unless --any-exit). --touch N=PATH sets PATH's modification time anew
 before every run of command N (0 = BASE, 1 = the first CMD), outside the timed span: a cache keyed on that
-file is then stale for exactly that command, without a `touch` process in its time. Python 3.9+ standard
+file is then stale for exactly that command, without a `touch` process in its time. --prepare CMD runs CMD
+once before the warm-up in the same environment as the timed commands (a cache filled from the shell may be
+another environment's: a pyenv python3 shim prepends to PATH). Python 3.9+ standard
 library only.
 """
 
@@ -103,6 +106,8 @@ def main():
     parser.add_argument("--env", action="append", default=[], help="NAME=VALUE added to every command's environment")
     parser.add_argument("--label", default="", help="prefix of every output line")
     parser.add_argument("--any-exit", action="store_true", help="accept non-zero exits (doctor exits 1 on a failed check)")
+    parser.add_argument("--prepare", action="append", default=[], metavar="CMD",
+                        help="run CMD once, untimed, in the same environment, before the warm-up (fill a cache)")
     parser.add_argument("--touch", action="append", default=[], metavar="N=PATH",
                         help="a new mtime for PATH before each run of command N (0 = BASE), not timed")
     parser.add_argument("base")
@@ -120,6 +125,11 @@ def main():
         if not index.isdigit() or int(index) >= len(commands) or not os.path.exists(path):
             sys.exit(f"pairs.py: --touch {item}: wanted N=PATH, N a command's number (0 = BASE), PATH a file")
         touches[int(index)].append(path)
+    # In this process's environment, not the caller's shell's: a cache keyed on PATH and the environment
+    # (zsyncctl's detection cache) filled by the shell is another key's when python3 is a shim that changes
+    # PATH (pyenv's prepends its own directories), and a "warm" run would detect afresh every time.
+    for command in args.prepare:
+        run_once(shlex.split(command), env, any_exit=True)
     for _ in range(args.warmup):
         for i, argv in enumerate(commands):
             touch(touches[i])

@@ -10,8 +10,9 @@ rounds=${2:-200}
 [ -x "$exe" ] || { echo "pkg_managers.sh: $exe is not an executable; build first" >&2; exit 2; }
 cache=$(mktemp -d)
 trap 'rm -rf "$cache"' EXIT
-XDG_CACHE_HOME=$cache "$exe" pkg managers >/dev/null # fill the cache for the warm runs
+# The cache for the warm runs, filled in the environment of the timed runs (it is keyed on PATH and the
+# environment, which a pyenv python3 shim changes).
 python3 "$top/bench/pairs.py" --label pkg-managers --rounds "$rounds" --goal 1.1 --env "XDG_CACHE_HOME=$cache" \
-    "$exe --version" "$exe pkg managers --json"
+    --prepare "$exe pkg managers" "$exe --version" "$exe pkg managers --json"
 python3 "$top/bench/pairs.py" --label pkg-managers --rounds "$rounds" --env "XDG_CACHE_HOME=$cache" \
     "$exe --version" "$exe pkg managers --json --no-cache"
