@@ -41,6 +41,9 @@ util::Result<pkg::SearchRequest> read_search_request(std::string_view query_stri
         return util::fail(std::move(params).error());
     }
     pkg::SearchRequest out;
+    // The hits are written as the client reads them: a native index's are read one at a time (HitSource),
+    // never all in memory for every search in flight.
+    out.query.lazy_hits = true;
     bool have_query = false;
     for (const auto& p : *params) {
         if (p.name == "q") {
@@ -109,6 +112,7 @@ struct SearchStream : std::enable_shared_from_this<SearchStream> {
     std::unique_ptr<pkg::SearchRun> run;
     std::deque<std::size_t> ready; // reports taken from the run, records not all written yet
     std::size_t next_hit = 0;      // of ready.front()
+    pkg::SearchHit scratch;        // a lazily read hit (ManagerReport::lazy), reused from hit to hit
     bool waiting = false;          // for the client to read what is queued (backpressure)
     bool answered = false;         // the response is complete
     bool counted = true;           // still counted in flight / outstanding
@@ -159,10 +163,14 @@ struct SearchStream : std::enable_shared_from_this<SearchStream> {
         std::string batch;
         while (!ready.empty()) {
             const pkg::ManagerReport& r = run->reports()[ready.front()];
-            while (next_hit < r.hits.size() && batch.size() < k_batch_bytes) {
-                batch += frame(search_result_line(r.manager, r.hits[next_hit++]));
+            while (next_hit < r.count() && batch.size() < k_batch_bytes) {
+                if (r.lazy) {
+                    r.lazy->read(next_hit, scratch);
+                }
+                batch += frame(search_result_line(r.manager, r.lazy ? scratch : r.hits[next_hit]));
+                ++next_hit;
             }
-            if (next_hit == r.hits.size()) {
+            if (next_hit == r.count()) {
                 batch += frame(json_text(search_status_json(r), JsonLayout::line));
                 ready.pop_front();
                 next_hit = 0;
