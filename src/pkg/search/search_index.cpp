@@ -427,7 +427,9 @@ bool PackageIndex::hit_at(std::size_t record, SearchHit& hit) const {
     // The load boundary: a cache file is data like any other and is sanitized again. An empty field (most
     // records have no installed version and no kind) needs no sanitizer.
     auto set = [](std::string& field, std::string_view text) {
-        if (util::is_terminal_safe(text)) {
+        if (text.empty()) {
+            field.clear(); // most records have no installed version and no kind
+        } else if (util::is_terminal_safe(text)) {
             field.assign(text); // nearly always: into the string's own storage when it has room
         } else {
             field = sanitize_index_field(text);

@@ -218,22 +218,6 @@ public:
         for (SearchHit& hit : m_over) {
             sanitize_hit(hit);
         }
-        // The overlay's installed versions of the base records found, looked up now while the references
-        // are in record order (one walk of the list, as search() does): reads come in rank order, and a
-        // cursor walk restarted per read would cost a broad query a walk of the list per hit.
-        if (m_index.m_overlay && m_index.m_overlay->installed.size() != 0) {
-            const PackedNames& list = m_index.m_overlay->installed;
-            PackedNames::Cursor at;
-            std::string store;
-            for (const HitRef& r : m_refs) {
-                if (r.overlay) {
-                    continue;
-                }
-                if (auto version = list.find(at, m_index.shown_name(r.record, store))) {
-                    m_installed.emplace_back(r.record, *version);
-                }
-            }
-        }
     }
 
     std::size_t size() const override { return m_refs.size(); }
@@ -245,6 +229,7 @@ public:
             return;
         }
         m_index.fill_hit(r, hit);
+        look_up_installed(); // when read before rank(), which does it on the way
         auto it =
             std::lower_bound(m_installed.begin(), m_installed.end(), r.record,
                              [](const auto& entry, std::uint32_t record) { return entry.first < record; });
@@ -259,6 +244,9 @@ public:
     void rank(const SearchQuery& query) override {
         std::string name_store;
         std::string description_store;
+        // The names are in hand here, in record order: the installed versions are looked up on the way.
+        const PackedNames* installed = installed_list();
+        PackedNames::Cursor installed_at;
         auto order = rank_order(query, m_refs.size(),
                                 [&](std::size_t i, std::string_view& name, std::string_view& description) {
                                     const HitRef& r = m_refs[i];
@@ -269,12 +257,18 @@ public:
                                     }
                                     // The text as read() gives it: sanitized only when not already safe.
                                     name = m_index.shown_name(r.record, name_store);
+                                    if (installed != nullptr) {
+                                        if (auto version = installed->find(installed_at, name)) {
+                                            m_installed.emplace_back(r.record, *version);
+                                        }
+                                    }
                                     description = m_index.summary_of(r.record);
                                     if (!util::is_terminal_safe(description)) {
                                         description_store = sanitize_index_field(description);
                                         description = description_store;
                                     }
                                 });
+        m_installed_known = true;
         permute_in_place(m_refs, order);
     }
 
@@ -285,10 +279,39 @@ public:
     }
 
 private:
+    // The overlay's list of installed versions; nullptr when there is none (or it is empty).
+    const PackedNames* installed_list() const {
+        if (m_installed_known || !m_index.m_overlay || m_index.m_overlay->installed.size() == 0) {
+            return nullptr;
+        }
+        return &m_index.m_overlay->installed;
+    }
+
+    // The overlay's installed versions of the base records found, looked up while the references are in
+    // record order (one walk of the list, as search() does): reads come in rank order, and a cursor walk
+    // restarted per read would cost a broad query a walk of the list per hit. rank() does it on its way.
+    void look_up_installed() const {
+        const PackedNames* installed = installed_list();
+        if (installed != nullptr) {
+            PackedNames::Cursor at;
+            std::string store;
+            for (const HitRef& r : m_refs) {
+                if (r.overlay) {
+                    continue;
+                }
+                if (auto version = installed->find(at, m_index.shown_name(r.record, store))) {
+                    m_installed.emplace_back(r.record, *version);
+                }
+            }
+        }
+        m_installed_known = true;
+    }
+
     PackageIndex m_index;
-    std::vector<HitRef> m_refs;
+    std::vector<HitRef> m_refs; // in record order until rank()
     std::vector<SearchHit> m_over;
-    std::vector<std::pair<std::uint32_t, std::string_view>> m_installed; // record -> version, by record
+    mutable std::vector<std::pair<std::uint32_t, std::string_view>> m_installed; // record -> version
+    mutable bool m_installed_known = false;
 };
 
 std::unique_ptr<HitSource> PackageIndex::search_lazily(const SearchQuery& query) const {
