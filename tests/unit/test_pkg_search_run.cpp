@@ -540,12 +540,15 @@ TEST_CASE("SearchRun --limit keeps the best-ranked results and reports how many 
 TEST_CASE("SearchRun marks --race losers as expected, and a lone manager never waited for a lock group") {
     auto rt = make_runtime();
     {
+        // "fast" wins after 500 ms, long after "broken" failed on its own: a manager whose search had not
+        // yet run when the race was won is reported cancelled, a loser, and with a 10 ms winner that
+        // happened to "broken" in CI's ASan step on a loaded machine (each search runs as a runtime task).
         std::vector<pkg::PlannedSearch> plan;
-        plan.push_back(planned("fast", "", std::make_unique<TimedBackend>(*rt, "fast", 10ms, 1)));
-        plan.push_back(planned("slow", "", std::make_unique<TimedBackend>(*rt, "slow", 10s, 1)));
         plan.push_back(planned("broken", "",
                                std::make_unique<FixedBackend>(
                                    pkg::SearchOutcome{pkg::ManagerStatus::error, {}, "exit code 1"})));
+        plan.push_back(planned("fast", "", std::make_unique<TimedBackend>(*rt, "fast", 500ms, 1)));
+        plan.push_back(planned("slow", "", std::make_unique<TimedBackend>(*rt, "slow", 10s, 1)));
         auto run = pkg::SearchRun::run(std::move(plan), request(30s, true), *rt);
         auto reports = drain(*run);
         CHECK_FALSE(report_of(reports, "fast").lost_race);
