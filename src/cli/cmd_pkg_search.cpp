@@ -94,7 +94,9 @@ std::vector<std::string> section_lines(const Output& out, const pkg::ManagerRepo
 // manager that finishes later gets its status line printed above its results instead.
 class LiveView {
 public:
-    LiveView(const Output& out, const pkg::SearchRun& run) : m_out(out), m_run(run) {}
+    // `stop`: once cancelled (Ctrl-C, a closed terminal), no more result lines are printed.
+    LiveView(const Output& out, const pkg::SearchRun& run, core::CancellationToken stop)
+        : m_out(out), m_run(run), m_stop(std::move(stop)) {}
 
     void draw() {
         if (m_frozen) {
@@ -133,11 +135,16 @@ public:
             std::fputs((board_line(index) + "\n").c_str(), stderr);
             std::fflush(stderr);
         }
+        std::size_t printed = 0;
         for (const auto& line : lines) {
+            if (m_stop.is_cancelled()) {
+                break; // interrupted: the user asked for no more (apt's "lib" is 31k lines)
+            }
             m_out.line(line);
+            ++printed;
         }
         m_out.flush();
-        m_below += lines.size();
+        m_below += printed;
         draw();
     }
 
@@ -149,6 +156,7 @@ private:
 
     const Output& m_out;
     const pkg::SearchRun& m_run;
+    core::CancellationToken m_stop;
     std::vector<bool> m_finished;
     std::size_t m_drawn = 0;
     std::size_t m_below = 0; // lines printed below the board
@@ -179,12 +187,18 @@ void append_plain_line(std::string& out, const std::string& manager, const pkg::
 }
 
 // A manager's hits, one line each (plain, or a JSON Lines record), written in blocks of about 64 KiB: one
-// write per block on a pipe, not one per hit (31k hits for apt's "lib" were 31k writes).
-void print_hits(const Output& out, const pkg::ManagerReport& r, bool json_lines) {
+// write per block on a pipe, not one per hit (31k hits for apt's "lib" were 31k writes). Once `stop` is
+// cancelled (Ctrl-C, SIGTERM, a closed terminal) no further block is written: an interrupted search does
+// not go on printing tens of thousands of lines to a terminal or a slow reader.
+void print_hits(const Output& out, const pkg::ManagerReport& r, bool json_lines,
+                const core::CancellationToken& stop) {
     std::string block;
     block.reserve((64u << 10) + 4096);
     std::size_t left = r.count();
     pkg::for_each_hit(r, [&](const pkg::SearchHit& h) {
+        if (stop.is_cancelled()) {
+            return false;
+        }
         if (json_lines) {
             block += search_result_line(r.manager, h);
         } else {
@@ -349,7 +363,8 @@ ExitCode run_search(Context& context, const SearchOptions& options) {
         }
         return ExitCode::failure;
     }
-    LiveView view(out, run);
+    const core::CancellationToken stop = context.runtime().token();
+    LiveView view(out, run, stop);
     if (live) {
         view.draw();
     }
@@ -371,11 +386,11 @@ ExitCode run_search(Context& context, const SearchOptions& options) {
         if (live) {
             view.finished(*index);
         } else if (options.json_lines) {
-            print_hits(out, r, true);
+            print_hits(out, r, true, stop);
             out.line(json_text(search_status_json(r), JsonLayout::line));
             out.flush();
         } else if (!json) {
-            print_hits(out, r, false);
+            print_hits(out, r, false, stop);
             out.flush();
         }
     }

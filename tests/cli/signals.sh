@@ -139,6 +139,41 @@ expect_contains "$out" '"manager":"dnf"' "| head -1 got the first result"
 case "$(cat "$SCRATCH/err")" in *error*) fail "| head -1 printed an error: $(cat "$SCRATCH/err")" ;; *) ok ;; esac
 stub dnf
 
+# An interrupt while a big result is being printed to a slow reader stops the printing: apt's "lib" is
+# 31k lines, and a user who pressed Ctrl-C wants no more of them. A root whose apt lists hold 20,000
+# matching packages, searched once to build the index; then the same search writes into a pipe nobody reads
+# for 3 s, so it blocks after the pipe's 64 KiB, and gets SIGINT (SIGTERM) meanwhile: exit 130 (143), and
+# the reader gets a block or two, not all 20,000 lines.
+R="$SCRATCH/bigroot"
+mkdir -p "$R/var/lib/apt/lists" "$R/var/lib/dpkg" "$R/etc/apt"
+echo "deb [trusted=yes] file:/srv/repo ./" >"$R/etc/apt/sources.list"
+: >"$R/var/lib/dpkg/status"
+awk 'BEGIN { for (i = 0; i < 20000; i++) printf "Package: zs-big-%05d\nVersion: 1.%d\nArchitecture: all\nDescription: zs big package %d\n\n", i, i, i }' \
+    >"$R/var/lib/apt/lists/_srv_repo_._Packages"
+XDG_CACHE_HOME="$SCRATCH/cache" "$ZSYNCCTL" --root "$R" pkg search zs-big -m apt >"$SCRATCH/big-all" 2>/dev/null
+[ "$(wc -l <"$SCRATCH/big-all")" -eq 20000 ] && ok || fail "big root: $(wc -l <"$SCRATCH/big-all") results, wanted 20000"
+for pair in INT:130 TERM:143; do
+    sig=${pair%%:*}
+    want=${pair##*:}
+    rm -f "$SCRATCH/big-count"
+    XDG_CACHE_HOME="$SCRATCH/cache" "$ZSYNCCTL" --root "$R" pkg search zs-big -m apt \
+        > >(sleep 3; wc -l >"$SCRATCH/big-count.t" && mv "$SCRATCH/big-count.t" "$SCRATCH/big-count") \
+        2>"$SCRATCH/big-err" &
+    zpid=$!
+    sleep 1.5 # the search is done in ~0.1 s (under ASan well within this); the printing then blocks
+    kill -"$sig" "$zpid"
+    wait "$zpid"
+    code=$?
+    for _ in $(seq 100); do # the reader: up to 10 s
+        [ -f "$SCRATCH/big-count" ] && break
+        sleep 0.1
+    done
+    lines=$(cat "$SCRATCH/big-count" 2>/dev/null || echo 0)
+    [ "$code" -eq "$want" ] && ok || fail "SIG$sig while printing: exit $code, wanted $want ($(head -c 300 "$SCRATCH/big-err"))"
+    [ "$lines" -lt 5000 ] && ok ||
+        fail "SIG$sig while printing: the reader got $lines of 20000 lines; wanted the printing to stop"
+done
+
 # On a pseudo-terminal: the bar hides the cursor; after Ctrl-C (and after SIGTERM) it is shown again
 # and the terminal is as it was.
 DRIVE="$SOURCE_ROOT/tests/cli/pty_drive.py"
