@@ -164,11 +164,7 @@ struct SearchStream : std::enable_shared_from_this<SearchStream> {
         while (!ready.empty()) {
             const pkg::ManagerReport& r = run->reports()[ready.front()];
             while (next_hit < r.count() && batch.size() < k_batch_bytes) {
-                if (r.lazy) {
-                    r.lazy->read(next_hit, scratch);
-                }
-                batch += frame(search_result_line(r.manager, r.lazy ? scratch : r.hits[next_hit]));
-                ++next_hit;
+                batch += frame(search_result_line(r.manager, r.hit(next_hit++, scratch)));
             }
             if (next_hit == r.count()) {
                 batch += frame(json_text(search_status_json(r), JsonLayout::line));

@@ -37,24 +37,25 @@ struct ManagerReport {
 
     /// The number of hits, whichever way they are held.
     std::size_t count() const { return lazy ? lazy->size() : hits.size(); }
+
+    /// Hit `i` (below count()): the vector's, or the lazy one read into `scratch` (valid until the next
+    /// read into it).
+    const SearchHit& hit(std::size_t i, SearchHit& scratch) const {
+        if (!lazy) {
+            return hits[i];
+        }
+        lazy->read(i, scratch);
+        return scratch;
+    }
 };
 
-/// Calls `f(const SearchHit&)` for each hit of `report`, best first: its vector's, or each lazy hit read
-/// into one SearchHit in turn (valid only during the call). Stops early when `f` returns false.
+/// Calls `f(const SearchHit&)` for each hit of `report`, best first (ManagerReport::hit, one SearchHit
+/// reused for lazy hits: valid only during the call). Stops early when `f` returns false.
 template <typename F>
 void for_each_hit(const ManagerReport& report, F&& f) {
-    if (!report.lazy) {
-        for (const SearchHit& hit : report.hits) {
-            if (!f(hit)) {
-                return;
-            }
-        }
-        return;
-    }
-    SearchHit hit;
-    for (std::size_t i = 0; i < report.lazy->size(); ++i) {
-        report.lazy->read(i, hit);
-        if (!f(static_cast<const SearchHit&>(hit))) {
+    SearchHit scratch;
+    for (std::size_t i = 0; i < report.count(); ++i) {
+        if (!f(report.hit(i, scratch))) {
             return;
         }
     }
