@@ -117,11 +117,15 @@ std::string to_lower(std::string_view text) {
 }
 
 bool icontains(std::string_view haystack, std::string_view needle) {
+    return ifind(haystack, needle) != std::string_view::npos;
+}
+
+std::size_t ifind(std::string_view haystack, std::string_view needle) {
     if (needle.empty()) {
-        return true;
+        return 0;
     }
     if (needle.size() > haystack.size()) {
-        return false;
+        return std::string_view::npos;
     }
     for (std::size_t i = 0; i + needle.size() <= haystack.size(); ++i) {
         std::size_t j = 0;
@@ -129,10 +133,10 @@ bool icontains(std::string_view haystack, std::string_view needle) {
             ++j;
         }
         if (j == needle.size()) {
-            return true;
+            return i;
         }
     }
-    return false;
+    return std::string_view::npos;
 }
 
 Utf8Char decode_utf8(std::string_view text, std::size_t i) {

@@ -40,6 +40,9 @@ std::string to_lower(std::string_view text);
 
 /// True when `needle` occurs in `haystack`, ignoring ASCII case.
 bool icontains(std::string_view haystack, std::string_view needle);
+/// Where `needle` first occurs in `haystack`, ignoring ASCII case; npos when it does not (0 for an empty
+/// needle).
+std::size_t ifind(std::string_view haystack, std::string_view needle);
 
 /// One UTF-8 sequence: its code point and its length in bytes (length 0: invalid, i.e. truncated,
 /// overlong, a surrogate or past U+10FFFF).

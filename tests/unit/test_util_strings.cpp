@@ -47,6 +47,16 @@ TEST_CASE("strings icontains ignores ASCII case") {
     CHECK(icontains("x", ""));
 }
 
+TEST_CASE("strings ifind gives the first case-insensitive occurrence") {
+    CHECK(ifind("LibCurl4-CURL", "curl") == 3);
+    CHECK(ifind("PYTHON3", "python3") == 0);
+    CHECK(ifind("python", "python3") == std::string_view::npos);
+    CHECK(ifind("abc", "x") == std::string_view::npos);
+    CHECK(ifind("abc", "") == 0);
+    CHECK(ifind("", "") == 0);
+    CHECK(ifind("aab", "ab") == 1); // a partial match at 0 does not hide the one at 1
+}
+
 TEST_CASE("strings UTF-8 validation and display sanitising") {
     CHECK(is_valid_utf8("caf\xC3\xA9"));
     CHECK_FALSE(is_valid_utf8("\xC3"));

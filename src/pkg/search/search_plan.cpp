@@ -14,28 +14,28 @@ namespace zsyncctl::pkg {
 
 namespace {
 
-// The rank of one hit (lower is better); see rank_hits.
-int hit_rank(std::string_view query, std::string_view name, std::string_view description) {
+// The rank of one hit (lower is better; see rank_hits) from its name alone: 0-2, or 3 when the name does
+// not contain the query (the description then tells 3 from 4).
+int name_rank(std::string_view query, std::string_view name) {
     if (auto colon = name.find(':'); colon != std::string_view::npos) {
         name = name.substr(0, colon); // apt's name:arch
     }
-    if (name.size() == query.size() && util::icontains(name, query)) {
-        return 0;
+    // Where the query first occurs decides: the whole name, its start, elsewhere in it, or not at all.
+    const std::size_t at = util::ifind(name, query);
+    if (at == std::string_view::npos) {
+        return 3;
     }
-    if (name.size() >= query.size() && util::icontains(name.substr(0, query.size()), query)) {
-        return 1;
+    if (at == 0) {
+        return name.size() == query.size() ? 0 : 1;
     }
-    if (util::icontains(name, query)) {
-        return 2;
-    }
-    return util::icontains(description, query) ? 4 : 3;
+    return 2;
 }
 
 } // namespace
 
-std::vector<std::uint64_t>
-rank_order(const SearchQuery& query, std::size_t count,
-           const std::function<void(std::size_t, std::string_view&, std::string_view&)>& text_of) {
+std::vector<std::uint64_t> rank_order(const SearchQuery& query, std::size_t count,
+                                      const std::function<std::string_view(std::size_t)>& name_of,
+                                      const std::function<std::string_view(std::size_t)>& description_of) {
     std::string_view q = util::trim(query.text);
     // One 64-bit key per hit, compared as a number: the rank in the top bits, then the name's length for
     // ranks 1 and 2, then the hit's position, which keeps equal hits in their order (a stable sort) and
@@ -46,10 +46,13 @@ rank_order(const SearchQuery& query, std::size_t count,
     constexpr std::uint64_t k_length_max = (std::uint64_t(1) << 24) - 1;
     std::vector<std::uint64_t> order(count);
     for (std::size_t i = 0; i < count; ++i) {
-        std::string_view name;
-        std::string_view description;
-        text_of(i, name, description);
-        const auto rank = static_cast<std::uint64_t>(hit_rank(q, name, description));
+        const std::string_view name = name_of(i);
+        auto rank = static_cast<std::uint64_t>(name_rank(q, name));
+        // The description only when the name does not decide: most hits of a broad query ("python3",
+        // "lib") have the query in their name, and finding a summary is a walk over the record's text.
+        if (rank == 3 && util::icontains(description_of(i), q)) {
+            rank = 4;
+        }
         const std::uint64_t length =
             rank == 1 || rank == 2 ? std::min<std::uint64_t>(name.size(), k_length_max) : 0;
         order[i] = rank << 56 | length << k_position_bits | i;
@@ -63,10 +66,8 @@ rank_order(const SearchQuery& query, std::size_t count,
 
 void rank_hits(const SearchQuery& query, std::vector<SearchHit>& hits) {
     std::vector<std::uint64_t> order = rank_order(
-        query, hits.size(), [&](std::size_t i, std::string_view& name, std::string_view& description) {
-            name = hits[i].name;
-            description = hits[i].description;
-        });
+        query, hits.size(), [&](std::size_t i) -> std::string_view { return hits[i].name; },
+        [&](std::size_t i) -> std::string_view { return hits[i].description; });
     permute_in_place(hits, order);
 }
 

@@ -59,7 +59,7 @@ public:
     /// The number of hits.
     virtual std::size_t size() const = 0;
     /// Hit `i` (below size()) in the current order into `hit`, whose strings are reused: the SearchHit the
-    /// backend would have returned, terminal-safe (sanitize_hit applied).
+    /// backend would have returned, terminal-safe (as sanitize_hit leaves it).
     virtual void read(std::size_t i, SearchHit& hit) const = 0;
     /// Orders the hits best first, as rank_hits() orders them.
     virtual void rank(const SearchQuery& query) = 0;
@@ -67,11 +67,13 @@ public:
     virtual void truncate(std::size_t n) = 0;
 };
 
-/// The order rank_hits() puts `count` hits in (their positions, best first), given each hit's name and
-/// description by `text_of(i, name, description)` (terminal-safe text, as in the hits). Never fails.
-std::vector<std::uint64_t>
-rank_order(const SearchQuery& query, std::size_t count,
-           const std::function<void(std::size_t, std::string_view&, std::string_view&)>& text_of);
+/// The order rank_hits() puts `count` hits in (their positions, best first), given each hit's name by
+/// `name_of(i)` and its description by `description_of(i)` (terminal-safe text, as in the hits).
+/// `name_of` is called once per hit, in order of i; `description_of` only for the hits whose name does
+/// not contain the query, after that hit's name_of. Never fails.
+std::vector<std::uint64_t> rank_order(const SearchQuery& query, std::size_t count,
+                                      const std::function<std::string_view(std::size_t)>& name_of,
+                                      const std::function<std::string_view(std::size_t)>& description_of);
 
 /// Reorders `items` so that position j holds what was at order[j] (a permutation of the positions, as
 /// rank_order() gives), in place, cycle by cycle: no second vector of items (31k hits for apt's "lib" are
