@@ -267,7 +267,7 @@ const LoopChoice& loop_choice(core::IoBackend backend) {
         return found->second;
     }
     LoopChoice choice;
-    auto created = core::EventLoop::create(backend, core::LoopUse::describe);
+    auto created = core::EventLoop::create(backend, core::LoopUse::same_thread);
     if (!created) {
         choice.error = created.error().message;
     } else {

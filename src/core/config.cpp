@@ -5,6 +5,8 @@
 #include <array>
 #include <mutex>
 
+#include <sched.h>
+
 #include "platform/cpu_budget.hpp"
 #include "util/enum_names.hpp"
 
@@ -59,16 +61,36 @@ Config Config::optimal() {
     return config;
 }
 
+namespace {
+
+// The CPUs this process may run on: a bound on effective_cpus() (which also reads the cgroup's quota, at
+// ~0.5 ms its mountinfo and files) that costs one system call; 0 when unknown.
+unsigned affinity_cpus() {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    return ::sched_getaffinity(0, sizeof set, &set) == 0 ? static_cast<unsigned>(CPU_COUNT(&set)) : 0;
+}
+
+} // namespace
+
 Config Config::for_cli() {
-    Config config = optimal();
-    // A CLI spends its time waiting on children and sockets, not computing: a few workers are plenty.
-    config.workers = std::clamp<std::size_t>(config.workers, 2, 4);
+    Config config;
+    config.execution_model = ExecutionModel::automatic;
+    // A CLI spends its time waiting on children and sockets, not computing: a few workers are plenty,
+    // and two whenever it may run on no more than two CPUs, whatever its quota: the cgroup is not read.
+    const unsigned bound = affinity_cpus();
+    config.workers =
+        bound != 0 && bound <= 2
+            ? 2
+            : std::clamp<std::size_t>(std::min<std::size_t>(effective_cpus(), k_optimal_cap), 2, 4);
     config.drain_timeout = std::chrono::milliseconds(500);
     return config;
 }
 
 std::vector<ConfigFinding> Config::validate() const {
-    return validate_config(*this, effective_cpus());
+    // The CPU count matters only to the check "more than 4x the CPUs", which 4 workers or fewer cannot
+    // fail: Config::for_cli()'s runtimes are created without reading the cgroup.
+    return validate_config(*this, workers > 4 ? effective_cpus() : 1);
 }
 
 std::vector<ConfigFinding> validate_config(const Config& config, unsigned cpus) {

@@ -18,11 +18,14 @@
 
 namespace zsyncctl::core {
 
-/// What a loop is built for. `describe` (doctor): the same set-up, failing the same ways, without the receive
-/// buffers (their set-up never fails a loop; sockets then receive into their own buffers), and an io_uring
-/// ring created disabled is enabled on the creating thread, which becomes its issuer, so the process's probe
-/// runs on it instead of on a second ring. A described loop can run only on the thread that created it.
-enum class LoopUse { run, describe };
+/// Which thread a loop runs on. `other_thread`: created here, run by another thread; an io_uring ring is
+/// created disabled and enabled by the first wait on the thread that runs it, its one issuer (the process's
+/// probe then needs a small ring of its own). `same_thread`: run, or only described (doctor), on the thread
+/// that creates it; a ring is enabled at once and the probe runs on it (one ring set up, not two). A
+/// same_thread loop can run only on the thread that created it. Neither sets up io_uring's receive buffers
+/// at creation: the first receive does, on the loop thread (their set-up never fails a loop; sockets then
+/// receive into their own buffers).
+enum class LoopUse { other_thread, same_thread };
 
 /// A single-threaded event loop: fd readiness watches, monotonic timers and cross-thread wake-up, over
 /// one of two backends (io_uring or epoll) chosen at run time by create().
@@ -49,7 +52,8 @@ public:
     /// fails with IoUringNotAvailable (the reason in the message) where the probe says it is unusable or the
     /// build has no io_uring; epoll fails only when epoll_create1/eventfd fail (SystemResourceExhausted or
     /// io).
-    static util::Result<std::unique_ptr<EventLoop>> create(IoBackend requested, LoopUse use = LoopUse::run);
+    static util::Result<std::unique_ptr<EventLoop>> create(IoBackend requested,
+                                                           LoopUse use = LoopUse::other_thread);
 
     /// Drops every watch, timer and posted task without running them (their captures are destroyed on
     /// the destroying thread) and closes the backend's fds. Must not run while run() is running.
@@ -248,7 +252,7 @@ namespace detail {
 /// The epoll backend (always available on Linux).
 util::Result<std::unique_ptr<EventLoop>> make_epoll_loop();
 /// The io_uring backend; IoUringNotAvailable when this build or this kernel cannot run it.
-util::Result<std::unique_ptr<EventLoop>> make_uring_loop(LoopUse use = LoopUse::run);
+util::Result<std::unique_ptr<EventLoop>> make_uring_loop(LoopUse use = LoopUse::other_thread);
 } // namespace detail
 
 } // namespace zsyncctl::core

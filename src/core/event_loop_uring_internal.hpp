@@ -102,17 +102,18 @@ public:
         // Completions are handled only by this loop's own io_uring_enter. Preferred (6.1+): the ring has one
         // issuer, the loop thread, and the kernel queues completion work on the ring itself, run only when
         // that thread waits (SINGLE_ISSUER + DEFER_TASKRUN): no task-work notification of the thread per
-        // completion, and a whole batch handled in one pass. The issuer is the thread that enables the ring,
-        // so it starts disabled and the first backend_wait (on the thread inside run()) enables it: loops
-        // are created on one thread and run on another. Else (5.19+) COOP_TASKRUN: the kernel need not
+        // completion, and a whole batch handled in one pass. The issuer is the thread that enables the ring:
+        // a loop created on one thread to run on another (LoopUse::other_thread) starts disabled and the
+        // first backend_wait (on the thread inside run()) enables it; a same_thread loop is enabled at
+        // creation by its creator, its issuer. Else (5.19+) COOP_TASKRUN: the kernel need not
         // interrupt the thread to run task work (TASKRUN_FLAG tells liburing to enter when it is pending).
         // The completion queue holds a poll per watched fd of a server with thousands of connections
         // without overflowing into the kernel's slow list (CQSIZE). Older kernels reject the flags: plain
         // setup there.
         const unsigned common = IORING_SETUP_TASKRUN_FLAG | IORING_SETUP_SUBMIT_ALL | IORING_SETUP_CQSIZE;
         io_uring_params params{};
-        params.flags =
-            common | IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_R_DISABLED;
+        params.flags = common | IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN |
+                       (use == LoopUse::other_thread ? IORING_SETUP_R_DISABLED : 0U);
         params.cq_entries = k_cq_entries;
         int r = io_uring_queue_init_params(k_sq_entries, &m_ring, &params);
         if (r == -EINVAL) {
@@ -133,13 +134,6 @@ public:
         }
         m_ring_ready = true;
         m_disabled = (m_ring.flags & IORING_SETUP_R_DISABLED) != 0;
-        if (m_disabled && use == LoopUse::describe) {
-            // Enabled here, as the first backend_wait would: the probe below then runs on this ring.
-            if (int e = io_uring_enable_rings(&m_ring); e < 0) {
-                return util::fail(util::errno_error("io_uring_register(ENABLE_RINGS)", -e));
-            }
-            m_disabled = false;
-        }
         // The opcodes and a NOP round trip: on this ring while it is live (one ring set up, not two:
         // doctor spent ~8 % of its time on the second ring's setup, perf), else on the process's own small
         // probe ring, since a disabled ring takes no submission until the first wait enables it.
@@ -148,9 +142,9 @@ public:
         if (!probe.usable) {
             return util::fail(runtime_error(RuntimeErrc::IoUringNotAvailable, probe.reason));
         }
-        if (use == LoopUse::run) {
-            setup_buffer_ring();
-        }
+        // The receive buffers (a registered ring of 1024) are set up by the first receive, on the loop
+        // thread: most commands never receive, and the registration, its two mappings and their unmapping
+        // at exit were ~0.2 ms of every one.
         m_wakefd = eventfd(0, EFD_CLOEXEC);
         if (m_wakefd < 0) {
             return util::fail(util::errno_error("eventfd", errno));
@@ -465,6 +459,7 @@ private:
     std::vector<std::uint32_t> m_retry; // receives that found no buffer
     std::string m_delivery;             // a stash's bytes being handed to a callback
     io_uring_buf_ring* m_buffer_ring = nullptr;
+    bool m_buffer_ring_tried = false; // setup_buffer_ring() ran (it may have left m_buffer_ring null)
     std::size_t m_buffer_ring_bytes = 0;
     std::unique_ptr<char[], Unmap> m_buffers;
     __kernel_timespec m_timeout_ts{};

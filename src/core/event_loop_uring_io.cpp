@@ -107,6 +107,10 @@ void UringLoop::give_back(std::uint32_t flags) {
 }
 
 EventLoop::IoId UringLoop::backend_recv(int fd, RecvCallback& done) {
+    if (!m_buffer_ring_tried) {
+        m_buffer_ring_tried = true;
+        setup_buffer_ring(); // on the loop thread, the ring's one issuer
+    }
     if (m_buffer_ring == nullptr) {
         return ready_recv(fd, done);
     }

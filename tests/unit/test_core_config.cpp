@@ -1,5 +1,8 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <chrono>
+
 #include "core/config.hpp"
 #include "core/errors.hpp"
 #include "platform/cpu_budget.hpp"
@@ -12,6 +15,27 @@ TEST_CASE("Config optimal is within the CPU budget and the cap") {
     CHECK(config.workers <= core::Config::k_optimal_cap);
     CHECK(config.workers <= core::effective_cpus());
     CHECK(config.validate().empty());
+}
+
+TEST_CASE("Config for_cli gives optimal()'s workers clamped to 2..4, with or without reading the cgroup") {
+    // for_cli() skips the cgroup when the affinity mask already bounds the answer; the answer must be the
+    // one the full budget gives.
+    const auto cli = core::Config::for_cli();
+    const std::size_t expected = std::clamp<std::size_t>(core::Config::optimal().workers, 2, 4);
+    CHECK(cli.workers == expected);
+    CHECK(cli.drain_timeout == std::chrono::milliseconds(500));
+    CHECK(cli.execution_model == core::ExecutionModel::automatic);
+    CHECK(cli.resolved_model() == core::ExecutionModel::thread_pool);
+    CHECK(cli.validate().empty());
+    // Five or more workers are checked against the real CPU count.
+    core::Config many;
+    many.execution_model = core::ExecutionModel::thread_pool;
+    many.workers = 4 * core::effective_cpus() + 1;
+    bool over = false;
+    for (const auto& f : many.validate()) {
+        over |= f.field == "workers" && f.severity == core::ConfigFinding::Severity::warning;
+    }
+    CHECK(over);
 }
 
 TEST_CASE("Config validate reports structured findings") {

@@ -63,12 +63,12 @@ TEST_CASE("EventLoop create honours the requested backend") {
 }
 
 TEST_CASE("EventLoop created to be described is the loop created to run, and runs on its own thread") {
-    // doctor describes the loop with LoopUse::describe (no receive buffers; a disabled ring enabled here,
-    // so the probe runs on it): the backend and the fallback reason must be what a real loop gets.
+    // doctor describes the loop with LoopUse::same_thread (a ring enabled at creation, so the probe runs on
+    // it): the backend and the fallback reason must be what a loop made to run elsewhere gets.
     for (auto backend : {core::IoBackend::automatic, core::IoBackend::io_uring, core::IoBackend::epoll}) {
         CAPTURE(static_cast<int>(backend));
         auto real = core::EventLoop::create(backend);
-        auto described = core::EventLoop::create(backend, core::LoopUse::describe);
+        auto described = core::EventLoop::create(backend, core::LoopUse::same_thread);
         REQUIRE(real.ok() == described.ok());
         if (!real.ok()) {
             CHECK(real.error().message == described.error().message);
