@@ -862,3 +862,39 @@ TEST_CASE("read_decompressed reads a plain file as it is and a compressed one by
     REQUIRE_FALSE(missing.ok());
     CHECK(missing.error().kind == util::ErrorKind::not_found);
 }
+
+TEST_CASE("apt_setup reads sources.list.d's one-line and deb822 parts from one listing, and stamps them") {
+    // One listing of the directory serves both kinds (and a part apt ignores stays ignored): the lists of
+    // both are selected and every part read is a stamp.
+    TempDir dir;
+    util::Root root(dir.path);
+    auto put = [&](const std::string& rel, const std::string& text) {
+        REQUIRE(util::write_file_atomic(dir.path / rel, text).ok());
+    };
+    put("var/lib/dpkg/status", "");
+    put("etc/apt/sources.list.d/zz.list", "deb http://one.example/debian stable main\n");
+    put("etc/apt/sources.list.d/aa.sources",
+        "Types: deb\nURIs: http://two.example/debian\nSuites: stable\nComponents: main\n");
+    put("etc/apt/sources.list.d/mm.list.disabled", "deb http://three.example/debian stable main\n");
+    const std::string body = "Package: p\nVersion: 1\nArchitecture: all\nDescription: d\n\n";
+    for (const char* site : {"one", "two", "three"}) {
+        put(std::string("var/lib/apt/lists/") + site + ".example_debian_dists_stable_main_binary-" +
+                apt_setup(root).native_arch + "_Packages",
+            body);
+    }
+    AptSetup setup = apt_setup(root);
+    std::vector<std::string> sources;
+    for (const auto& list : setup.lists) {
+        sources.push_back(list.source);
+    }
+    REQUIRE(sources.size() == 2);
+    CHECK(sources[0].starts_with("http://one.example/debian stable/main"));
+    CHECK(sources[1].starts_with("http://two.example/debian stable/main"));
+    auto stamped = [&](const char* rel) {
+        const fs::path want = root.resolve(std::string("/") + rel);
+        return std::find(setup.stamp.begin(), setup.stamp.end(), want) != setup.stamp.end();
+    };
+    CHECK(stamped("etc/apt/sources.list.d/zz.list"));
+    CHECK(stamped("etc/apt/sources.list.d/aa.sources"));
+    CHECK_FALSE(stamped("etc/apt/sources.list.d/mm.list.disabled"));
+}

@@ -1,6 +1,8 @@
 #include <algorithm>
 #include <cstring>
 #include <fcntl.h>
+#include <functional>
+#include <map>
 #include <optional>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -39,20 +41,43 @@ std::string read_head(const util::Root& root, std::string_view path, std::size_t
     return out;
 }
 
+// Paths inside the root resolved once per apt_setup: a parts file is listed, read and stamped, and under
+// --root each resolve is a checked walk (an openat2 and a close); the apt.conf.d, preferences.d and
+// sources parts were each walked twice.
+class Resolved {
+public:
+    explicit Resolved(const util::Root& root) : m_root(root) {}
+    const util::Root& root() const { return m_root; }
+    const std::filesystem::path& operator()(const std::string& path) {
+        auto found = m_paths.find(path);
+        if (found == m_paths.end()) {
+            found = m_paths.emplace(path, m_root.resolve(path)).first;
+        }
+        return found->second;
+    }
+
+private:
+    const util::Root& m_root;
+    std::map<std::string, std::filesystem::path, std::less<>> m_paths;
+};
+
 // The regular files of a directory inside the root whose names satisfy `wanted`, sorted.
-std::vector<std::string> dir_files(const util::Root& root, std::string_view dir,
-                                   bool (*wanted)(std::string_view name)) {
+std::vector<std::string> dir_files(Resolved& resolved, const std::string& dir,
+                                   const std::function<bool(std::string_view name)>& wanted) {
     std::vector<std::string> out;
     std::error_code ec;
-    std::filesystem::directory_iterator it(root.resolve(dir), ec);
+    std::filesystem::directory_iterator it(resolved(dir), ec);
     if (ec) {
         return out;
     }
     for (const auto& entry : it) {
         std::string name = entry.path().filename().string();
-        if (wanted(name) &&
-            std::filesystem::is_regular_file(root.resolve(std::string(dir) + "/" + name), ec)) {
-            out.push_back(std::string(dir) + "/" + name);
+        if (!wanted(name)) {
+            continue;
+        }
+        std::string path = dir + "/" + name;
+        if (std::filesystem::is_regular_file(resolved(path), ec)) {
+            out.push_back(std::move(path));
         }
     }
     std::sort(out.begin(), out.end());
@@ -262,6 +287,7 @@ std::string trim_slashes_end(std::string uri) {
 
 AptSetup apt_setup(const util::Root& root) {
     AptSetup setup;
+    Resolved resolved(root);
     setup.native_arch = native_arch(root);
     setup.architectures.push_back(setup.native_arch);
     // Kept in a variable: a temporary inside the range-for's expression would end before the loop runs.
@@ -284,17 +310,21 @@ AptSetup apt_setup(const util::Root& root) {
         auto more = parse_sources_list(read_head(root, "/etc/apt/sources.list", 1 << 20));
         entries.insert(entries.end(), more.begin(), more.end());
     }
-    for (const auto& f : dir_files(root, "/etc/apt/sources.list.d", is_list_part)) {
-        any_sources_file = true;
-        source_files.push_back(f);
-        auto more = parse_sources_list(read_head(root, f, 1 << 20));
-        entries.insert(entries.end(), more.begin(), more.end());
-    }
-    for (const auto& f : dir_files(root, "/etc/apt/sources.list.d", is_sources_part)) {
-        any_sources_file = true;
-        source_files.push_back(f);
-        auto more = parse_deb822_sources(read_head(root, f, 1 << 20));
-        entries.insert(entries.end(), more.begin(), more.end());
+    // The one-line parts first, then the deb822 ones, each in name order (one listing of the directory).
+    const std::vector<std::string> parts =
+        dir_files(resolved, "/etc/apt/sources.list.d",
+                  [](std::string_view n) { return is_list_part(n) || is_sources_part(n); });
+    for (bool deb822 : {false, true}) {
+        for (const auto& f : parts) {
+            if (ends_with(f, ".sources") != deb822) {
+                continue;
+            }
+            any_sources_file = true;
+            source_files.push_back(f);
+            const std::string text = read_head(root, f, 1 << 20);
+            auto more = deb822 ? parse_deb822_sources(text) : parse_sources_list(text);
+            entries.insert(entries.end(), more.begin(), more.end());
+        }
     }
 
     // The lists each entry makes apt-get update write, by file-name prefix, with their release priority.
@@ -333,7 +363,7 @@ AptSetup apt_setup(const util::Root& root) {
         }
     }
 
-    std::vector<std::string> list_names = dir_files(root, "/var/lib/apt/lists", is_packages_file);
+    std::vector<std::string> list_names = dir_files(resolved, "/var/lib/apt/lists", is_packages_file);
     for (const auto& path : list_names) {
         std::string_view name = std::string_view(path).substr(std::strlen("/var/lib/apt/lists/"));
         std::string_view prefix = list_prefix(name);
@@ -368,7 +398,7 @@ AptSetup apt_setup(const util::Root& root) {
     // and preferences.d in apt's order; general pins set the lists' priorities here, specific ones are
     // applied per version by the readers; what cannot be applied is named in a note.
     std::vector<std::string> conf = {"/etc/apt/apt.conf"};
-    for (const auto& f : dir_files(root, "/etc/apt/apt.conf.d", is_conf_part)) {
+    for (const auto& f : dir_files(resolved, "/etc/apt/apt.conf.d", is_conf_part)) {
         conf.push_back(f);
     }
     setup.conf_files = conf;
@@ -393,7 +423,7 @@ AptSetup apt_setup(const util::Root& root) {
     if (root.exists("/etc/apt/preferences")) {
         prefs.push_back("/etc/apt/preferences");
     }
-    for (const auto& f : dir_files(root, "/etc/apt/preferences.d", is_pref_part)) {
+    for (const auto& f : dir_files(resolved, "/etc/apt/preferences.d", is_pref_part)) {
         prefs.push_back(f);
     }
     for (const auto& f : prefs) {
@@ -412,8 +442,8 @@ AptSetup apt_setup(const util::Root& root) {
     setup.status_priority = setup.preferences.file_priority(status_file, 100);
 
     // Stamps: what apt reads, so a change to any of it rebuilds the index.
-    auto add_stamp = [&](std::string_view path) {
-        setup.stamp.push_back(root.resolve(path));
+    auto add_stamp = [&](const std::string& path) {
+        setup.stamp.push_back(resolved(path));
     };
     for (const auto& l : setup.lists) {
         setup.stamp.push_back(l.file);
@@ -435,7 +465,7 @@ AptSetup apt_setup(const util::Root& root) {
     add_stamp("/etc/apt/apt.conf.d");
     add_stamp("/var/lib/dpkg/status");
     add_stamp("/var/lib/dpkg/updates");
-    for (const auto& f : dir_files(root, "/var/lib/dpkg/updates", [](std::string_view n) {
+    for (const auto& f : dir_files(resolved, "/var/lib/dpkg/updates", [](std::string_view n) {
              return !n.empty() &&
                     std::all_of(n.begin(), n.end(), [](char c) { return c >= '0' && c <= '9'; });
          })) {
