@@ -4,8 +4,7 @@
 #include <algorithm>
 #include <array>
 #include <mutex>
-
-#include <sched.h>
+#include <optional>
 
 #include "platform/cpu_budget.hpp"
 #include "util/enum_names.hpp"
@@ -61,28 +60,13 @@ Config Config::optimal() {
     return config;
 }
 
-namespace {
-
-// The CPUs this process may run on: a bound on effective_cpus() (which also reads the cgroup's quota, at
-// ~0.5 ms its mountinfo and files) that costs one system call; 0 when unknown.
-unsigned affinity_cpus() {
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    return ::sched_getaffinity(0, sizeof set, &set) == 0 ? static_cast<unsigned>(CPU_COUNT(&set)) : 0;
-}
-
-} // namespace
-
 Config Config::for_cli() {
     Config config;
-    config.execution_model = ExecutionModel::automatic;
     // A CLI spends its time waiting on children and sockets, not computing: a few workers are plenty,
-    // and two whenever it may run on no more than two CPUs, whatever its quota: the cgroup is not read.
-    const unsigned bound = affinity_cpus();
-    config.workers =
-        bound != 0 && bound <= 2
-            ? 2
-            : std::clamp<std::size_t>(std::min<std::size_t>(effective_cpus(), k_optimal_cap), 2, 4);
+    // and two whenever it may run on no more than two CPUs, whatever its quota: the affinity mask bounds
+    // optimal()'s count, and the cgroup (mountinfo and the quota files, ~0.5 ms) is not read.
+    const std::optional<unsigned> bound = platform::affinity_cpu_count();
+    config.workers = bound && *bound <= 2 ? 2 : std::clamp<std::size_t>(optimal().workers, 2, 4);
     config.drain_timeout = std::chrono::milliseconds(500);
     return config;
 }

@@ -65,6 +65,15 @@ std::optional<double> parse_cgroup1_quota(std::string_view quota_us, std::string
     return static_cast<double>(*quota) / static_cast<double>(*period);
 }
 
+std::optional<unsigned> affinity_cpu_count() {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (::sched_getaffinity(0, sizeof set, &set) != 0) {
+        return std::nullopt;
+    }
+    return static_cast<unsigned>(CPU_COUNT(&set));
+}
+
 CpuBudget read_cpu_budget(const util::Root& root) {
     CpuBudget budget;
     if (auto text = root.read("/sys/devices/system/cpu/online", 4096); text) {
@@ -76,10 +85,8 @@ CpuBudget read_cpu_budget(const util::Root& root) {
         budget.online = n > 0 ? static_cast<unsigned>(n) : 1;
     }
     if (root.is_host()) {
-        cpu_set_t set;
-        CPU_ZERO(&set);
-        if (::sched_getaffinity(0, sizeof set, &set) == 0) {
-            budget.affinity = static_cast<unsigned>(CPU_COUNT(&set));
+        budget.affinity = affinity_cpu_count();
+        if (budget.affinity) {
             budget.affinity_source = "sched_getaffinity";
         }
     } else if (auto text = root.read("/proc/self/status", 65536)) {

@@ -36,4 +36,8 @@ std::optional<double> parse_cgroup1_quota(std::string_view quota_us, std::string
 /// mean "no limit", never a failure.
 CpuBudget read_cpu_budget(const util::Root& root);
 
+/// The CPUs this process may run on (sched_getaffinity): one system call, an upper bound of the budget's
+/// `effective`; nullopt when the call fails.
+std::optional<unsigned> affinity_cpu_count();
+
 } // namespace zsyncctl::platform

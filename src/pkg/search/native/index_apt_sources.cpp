@@ -47,7 +47,6 @@ std::string read_head(const util::Root& root, std::string_view path, std::size_t
 class Resolved {
 public:
     explicit Resolved(const util::Root& root) : m_root(root) {}
-    const util::Root& root() const { return m_root; }
     const std::filesystem::path& operator()(const std::string& path) {
         auto found = m_paths.find(path);
         if (found == m_paths.end()) {
@@ -63,7 +62,7 @@ private:
 
 // The regular files of a directory inside the root whose names satisfy `wanted`, sorted.
 std::vector<std::string> dir_files(Resolved& resolved, const std::string& dir,
-                                   const std::function<bool(std::string_view name)>& wanted) {
+                                   bool (*wanted)(std::string_view name)) {
     std::vector<std::string> out;
     std::error_code ec;
     std::filesystem::directory_iterator it(resolved(dir), ec);
