@@ -4,6 +4,7 @@
 
 #include <charconv>
 #include <cstdio>
+#include <cstring>
 
 namespace zsyncctl::util {
 
@@ -127,13 +128,48 @@ std::size_t ifind(std::string_view haystack, std::string_view needle) {
     if (needle.size() > haystack.size()) {
         return std::string_view::npos;
     }
-    for (std::size_t i = 0; i + needle.size() <= haystack.size(); ++i) {
-        std::size_t j = 0;
-        while (j < needle.size() && lower(haystack[i + j]) == lower(needle[j])) {
-            ++j;
+    const std::size_t last = haystack.size() - needle.size(); // the last start that fits
+    auto matches_at = [&](std::size_t i) {
+        for (std::size_t j = 1; j < needle.size(); ++j) {
+            if (lower(haystack[i + j]) != lower(needle[j])) {
+                return false;
+            }
         }
-        if (j == needle.size()) {
+        return true;
+    };
+    const char first = lower(needle[0]);
+    if (haystack.size() < 64) {
+        // Short texts (package names): a plain scan beats setting up memchr twice.
+        for (std::size_t i = 0; i <= last; ++i) {
+            if (lower(haystack[i]) == first && matches_at(i)) {
+                return i;
+            }
+        }
+        return std::string_view::npos;
+    }
+    // Long texts (configuration files, descriptions): the candidates are found by memchr, for both cases of
+    // the first byte, instead of comparing at every byte.
+    const char other = first >= 'a' && first <= 'z' ? static_cast<char>(first - 'a' + 'A') : first;
+    const char* base = haystack.data();
+    auto next = [&](char c, std::size_t from) -> std::size_t {
+        if (from > last) {
+            return std::string_view::npos;
+        }
+        const void* hit = std::memchr(base + from, c, last + 1 - from);
+        return hit == nullptr ? std::string_view::npos
+                              : static_cast<std::size_t>(static_cast<const char*>(hit) - base);
+    };
+    std::size_t lo = next(first, 0);
+    std::size_t up = other == first ? std::string_view::npos : next(other, 0);
+    while (lo != std::string_view::npos || up != std::string_view::npos) {
+        std::size_t i = std::min(lo, up);
+        if (matches_at(i)) {
             return i;
+        }
+        if (i == lo) {
+            lo = next(first, i + 1);
+        } else {
+            up = next(other, i + 1);
         }
     }
     return std::string_view::npos;

@@ -898,3 +898,66 @@ TEST_CASE("apt_setup reads sources.list.d's one-line and deb822 parts from one l
     CHECK(stamped("etc/apt/sources.list.d/aa.sources"));
     CHECK_FALSE(stamped("etc/apt/sources.list.d/mm.list.disabled"));
 }
+
+TEST_CASE(
+    "apt_setup leaves the Release files to the build: read later they give what reading them at once gives") {
+    // Two components of one suite share its InRelease (read once); a NotAutomatic suite gets priority 1, a
+    // NotAutomatic + ButAutomaticUpgrades one 100, a general release pin applies after them. A parts file
+    // reached through a symlink inside the root is listed like a plain one; a dangling one is not.
+    TempDir dir;
+    util::Root root(dir.path);
+    auto put = [&](const std::string& rel, const std::string& text) {
+        REQUIRE(util::write_file_atomic(dir.path / rel, text).ok());
+    };
+    put("var/lib/dpkg/status", "");
+    put("etc/apt/sources.list.d/a.list", "deb http://r.example/debian stable main contrib\n");
+    put("etc/apt/real-b", "deb http://r.example/debian exp main\ndeb http://r.example/debian bpo main\n");
+    fs::create_symlink("../real-b", dir.path / "etc/apt/sources.list.d/b.list");
+    fs::create_symlink("../missing", dir.path / "etc/apt/sources.list.d/c.list");
+    put("etc/apt/preferences.d/pin", "Package: *\nPin: release a=bpo\nPin-Priority: 700\n");
+    const std::string arch = apt_setup(root).native_arch;
+    const std::string body = "Package: p\nVersion: 1\nArchitecture: all\nDescription: d\n\n";
+    for (const char* list : {"stable_main", "stable_contrib", "exp_main", "bpo_main"}) {
+        put(std::string("var/lib/apt/lists/r.example_debian_dists_") + list + "_binary-" + arch + "_Packages",
+            body);
+    }
+    put("var/lib/apt/lists/r.example_debian_dists_stable_InRelease",
+        "-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA256\n\nOrigin: R\nSuite: stable\nCodename: s\n\n"
+        "-----BEGIN PGP SIGNATURE-----\n");
+    put("var/lib/apt/lists/r.example_debian_dists_exp_Release", "Suite: exp\nNotAutomatic: yes\n");
+    put("var/lib/apt/lists/r.example_debian_dists_bpo_Release",
+        "Suite: bpo\nNotAutomatic: yes\nButAutomaticUpgrades: yes\n");
+
+    const AptSetup full = apt_setup(root);
+    CHECK(full.releases_read);
+    AptSetup later = apt_setup(root, AptReleases::when_building);
+    CHECK_FALSE(later.releases_read);
+    CHECK(later.stamp == full.stamp);
+    REQUIRE(later.lists.size() == 4);
+    for (const auto& list : later.lists) {
+        CHECK_FALSE(list.release.has_release);
+    }
+    read_apt_releases(root, later);
+    CHECK(later.releases_read);
+    auto summary = [](const AptSetup& setup) {
+        std::vector<std::string> out;
+        for (const auto& list : setup.lists) {
+            out.push_back(list.file.filename().string() + " " + std::to_string(list.priority) + " " +
+                          list.release.archive + "/" + list.release.component + " " + list.release.origin +
+                          (list.release.has_release ? " release" : ""));
+        }
+        return out;
+    };
+    CHECK(summary(later) == summary(full));
+    const std::string pre = "r.example_debian_dists_";
+    const std::string post = "_binary-" + arch + "_Packages";
+    CHECK(summary(full) == std::vector<std::string>{
+                               pre + "bpo_main" + post + " 700 bpo/main  release",
+                               pre + "exp_main" + post + " 1 exp/main  release",
+                               pre + "stable_contrib" + post + " 500 stable/contrib R release",
+                               pre + "stable_main" + post + " 500 stable/main R release",
+                           });
+    // Reading again changes nothing.
+    read_apt_releases(root, later);
+    CHECK(summary(later) == summary(full));
+}

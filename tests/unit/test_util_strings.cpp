@@ -2,6 +2,8 @@
 
 #include <array>
 #include <cmath>
+#include <cstdint>
+#include <string>
 
 #include "util/digits.hpp"
 #include "util/enum_names.hpp"
@@ -55,6 +57,50 @@ TEST_CASE("strings ifind gives the first case-insensitive occurrence") {
     CHECK(ifind("abc", "") == 0);
     CHECK(ifind("", "") == 0);
     CHECK(ifind("aab", "ab") == 1); // a partial match at 0 does not hide the one at 1
+}
+
+TEST_CASE("strings ifind on long texts agrees with a byte-by-byte scan") {
+    // Texts of 64 bytes and more take the memchr path: both cases of the first byte, candidates in order,
+    // a match that would run past the end.
+    auto lower = [](char c) {
+        return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+    };
+    auto reference = [&](std::string_view hay, std::string_view needle) -> std::size_t {
+        for (std::size_t i = 0; i + needle.size() <= hay.size(); ++i) {
+            std::size_t j = 0;
+            while (j < needle.size() && lower(hay[i + j]) == lower(needle[j])) {
+                ++j;
+            }
+            if (j == needle.size()) {
+                return i;
+            }
+        }
+        return std::string_view::npos;
+    };
+    std::uint32_t state = 12345;
+    auto next = [&] {
+        state = state * 1103515245u + 12345u;
+        return state >> 16;
+    };
+    const std::string alphabet = "aAbB-1\n";
+    for (int round = 0; round < 2000; ++round) {
+        std::string hay(60 + next() % 90, ' ');
+        for (char& c : hay) {
+            c = alphabet[next() % alphabet.size()];
+        }
+        std::string needle(1 + next() % 4, ' ');
+        for (char& c : needle) {
+            c = alphabet[next() % alphabet.size()];
+        }
+        CAPTURE(hay);
+        CAPTURE(needle);
+        CHECK(ifind(hay, needle) == reference(hay, needle));
+    }
+    const std::string conf(200, 'x');
+    CHECK(ifind(conf + "APT::Default-RELEASE \"stable\";", "default-release") == 205);
+    CHECK(ifind(conf + "Default-Releas", "default-release") == std::string_view::npos);
+    CHECK(ifind(conf + "d", "D") == 200);
+    CHECK(icontains(conf + "1-2", "1-2"));
 }
 
 TEST_CASE("strings UTF-8 validation and display sanitising") {

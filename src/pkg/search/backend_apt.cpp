@@ -13,7 +13,8 @@ class AptSetupOnce {
 public:
     explicit AptSetupOnce(util::Root root) : m_root(std::move(root)) {}
     const AptSetup& get() {
-        std::call_once(m_once, [this] { m_setup = apt_setup(m_root); });
+        // The Release files are left to an index build: a warm search needs only the stamps.
+        std::call_once(m_once, [this] { m_setup = apt_setup(m_root, AptReleases::when_building); });
         return m_setup;
     }
 

@@ -28,6 +28,9 @@ struct AptList {
     AptReleaseInfo release{}; ///< what release and origin pins match
     std::string source{};     ///< "URI SUITE/COMPONENT ARCH Packages" as apt-cache policy shows it; empty for
                               ///< a list of no configured source
+    /// Its release's files without the ending ("/var/lib/apt/lists/SITE_dists_SUITE_": InRelease, else
+    /// Release, is read); empty for a list of no configured source.
+    std::string release_files{};
 };
 
 /// What apt's configuration under a root says about searching: the architectures, the lists of the
@@ -45,7 +48,14 @@ struct AptSetup {
     std::string pin_source; ///< the first stanza that could not be applied and why, empty when none
     /// apt.conf and the apt.conf.d parts, in the order apt reads them (paths inside the root).
     std::vector<std::string> conf_files;
+    /// The lists' Release files have been read: their `release` and `priority` are final. False only for
+    /// apt_setup(root, AptReleases::when_building).
+    bool releases_read = false;
 };
+
+/// Whether apt_setup reads the lists' Release files (hundreds of KiB) or leaves them to the index build,
+/// the only reader of what they give: a warm search needs only the stamps.
+enum class AptReleases { read, when_building };
 
 /// One entry of a sources file: a "deb" line of sources.list or one URI x suite of a deb822 stanza.
 struct AptSourceEntry {
@@ -71,7 +81,12 @@ std::string apt_uri_to_filename(std::string_view uri);
 /// /var/lib/apt/lists (leftovers of removed sources are not read; a root without any sources file reads
 /// every list there), their Release files give the default priorities, /var/lib/dpkg/arch and the status
 /// file give the architectures. Never fails; unreadable files count as absent.
-AptSetup apt_setup(const util::Root& root);
+AptSetup apt_setup(const util::Root& root, AptReleases releases = AptReleases::read);
+
+/// Reads what apt_setup(root, AptReleases::when_building) left out: each list's Release fields and its
+/// priority (its release's default, then the general pins). Each Release file is read once. Nothing when
+/// `setup.releases_read`. Never fails; an unreadable Release file counts as absent.
+void read_apt_releases(const util::Root& root, AptSetup& setup);
 
 /// The Packages index files under <root>/var/lib/apt/lists that apt_setup selects. Never fails.
 std::vector<std::filesystem::path> apt_list_files(const util::Root& root);

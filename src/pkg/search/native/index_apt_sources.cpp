@@ -54,13 +54,17 @@ public:
         }
         return found->second;
     }
+    /// Records that `path` resolves to `to` (an entry of a resolved directory that is not a symlink).
+    void known(const std::string& path, std::filesystem::path to) { m_paths.emplace(path, std::move(to)); }
 
 private:
     const util::Root& m_root;
     std::map<std::string, std::filesystem::path, std::less<>> m_paths;
 };
 
-// The regular files of a directory inside the root whose names satisfy `wanted`, sorted.
+// The regular files of a directory inside the root whose names satisfy `wanted`, sorted. An entry the
+// listing says is a regular file (no symlink) is one, inside the resolved directory: neither resolved nor
+// stat'ed again; a symlink is resolved inside the root and must lead to a regular file.
 std::vector<std::string> dir_files(Resolved& resolved, const std::string& dir,
                                    bool (*wanted)(std::string_view name)) {
     std::vector<std::string> out;
@@ -75,7 +79,12 @@ std::vector<std::string> dir_files(Resolved& resolved, const std::string& dir,
             continue;
         }
         std::string path = dir + "/" + name;
-        if (std::filesystem::is_regular_file(resolved(path), ec)) {
+        const auto type = entry.symlink_status(ec).type();
+        if (!ec && type == std::filesystem::file_type::regular) {
+            resolved.known(path, entry.path());
+            out.push_back(std::move(path));
+        } else if (!ec && type == std::filesystem::file_type::symlink &&
+                   std::filesystem::is_regular_file(resolved(path), ec)) {
             out.push_back(std::move(path));
         }
     }
@@ -284,7 +293,7 @@ std::string trim_slashes_end(std::string uri) {
 
 } // namespace
 
-AptSetup apt_setup(const util::Root& root) {
+AptSetup apt_setup(const util::Root& root, AptReleases releases) {
     AptSetup setup;
     Resolved resolved(root);
     setup.native_arch = native_arch(root);
@@ -379,12 +388,7 @@ AptSetup apt_setup(const util::Root& root) {
         AptList list;
         list.file = root.resolve(path);
         if (match != nullptr) {
-            std::string release =
-                read_head(root, "/var/lib/apt/lists/" + match->release_prefix + "InRelease", 1 << 16);
-            if (release.empty()) {
-                release = read_head(root, "/var/lib/apt/lists/" + match->release_prefix + "Release", 1 << 16);
-            }
-            read_release_info(list.release, list.priority, release);
+            list.release_files = "/var/lib/apt/lists/" + match->release_prefix;
             list.release.component = match->component;
             list.release.arch = match->arch;
             list.release.site = match->site;
@@ -432,8 +436,8 @@ AptSetup apt_setup(const util::Root& root) {
     if (!setup.preferences.unapplied.empty()) {
         setup.pin_source = setup.preferences.unapplied.front();
     }
-    for (auto& list : setup.lists) {
-        list.priority = setup.preferences.file_priority(list.release, list.priority);
+    if (releases == AptReleases::read) {
+        read_apt_releases(root, setup);
     }
     AptReleaseInfo status_file;
     status_file.archive = "now";
@@ -473,9 +477,45 @@ AptSetup apt_setup(const util::Root& root) {
     return setup;
 }
 
+void read_apt_releases(const util::Root& root, AptSetup& setup) {
+    if (setup.releases_read) {
+        return;
+    }
+    // The components and architectures of one suite share its Release file: read once.
+    struct Read {
+        AptReleaseInfo info;
+        int priority = 500;
+    };
+    std::map<std::string, Read, std::less<>> read;
+    for (auto& list : setup.lists) {
+        if (!list.release_files.empty()) {
+            auto found = read.find(list.release_files);
+            if (found == read.end()) {
+                std::string text = read_head(root, list.release_files + "InRelease", 1 << 16);
+                if (text.empty()) {
+                    text = read_head(root, list.release_files + "Release", 1 << 16);
+                }
+                Read fields;
+                read_release_info(fields.info, fields.priority, text);
+                found = read.emplace(list.release_files, std::move(fields)).first;
+            }
+            const AptReleaseInfo& info = found->second.info;
+            list.release.has_release = info.has_release;
+            list.release.archive = info.archive;
+            list.release.codename = info.codename;
+            list.release.origin = info.origin;
+            list.release.label = info.label;
+            list.release.version = info.version;
+            list.priority = found->second.priority;
+        }
+        list.priority = setup.preferences.file_priority(list.release, list.priority);
+    }
+    setup.releases_read = true;
+}
+
 std::vector<std::filesystem::path> apt_list_files(const util::Root& root) {
     std::vector<std::filesystem::path> files;
-    for (auto& l : apt_setup(root).lists) {
+    for (auto& l : apt_setup(root, AptReleases::when_building).lists) {
         files.push_back(std::move(l.file));
     }
     return files;

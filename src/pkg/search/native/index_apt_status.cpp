@@ -284,9 +284,16 @@ util::Result<void> read_dpkg_database(const util::Root& root, const core::Cancel
     return util::ok();
 }
 
-// Every configured list into `builder`; fails when cancelled or when no list could be read.
-util::Result<void> read_lists(const AptSetup& setup, const core::CancellationToken& token,
-                              AptIndexBuilder& builder) {
+// Every configured list into `builder`, with its Release file's fields and priority (read here when the
+// setup left them to the build); fails when cancelled or when no list could be read.
+util::Result<void> read_lists(const util::Root& root, const AptSetup& given,
+                              const core::CancellationToken& token, AptIndexBuilder& builder) {
+    std::optional<AptSetup> completed;
+    if (!given.releases_read) {
+        completed = given;
+        read_apt_releases(root, *completed);
+    }
+    const AptSetup& setup = completed ? *completed : given;
     std::optional<util::Error> first_error;
     std::size_t readable = 0;
     for (const auto& list : setup.lists) {
@@ -462,7 +469,7 @@ util::Result<PackageIndex> apt_index(const util::Root& root, const AptSetup& set
         if (!lists || attempt > 0) {
             AptIndexBuilder builder(setup.native_arch, setup.architectures);
             builder.use_preferences(&setup.preferences, setup.status_priority);
-            if (auto read = read_lists(setup, token, builder); !read) {
+            if (auto read = read_lists(root, setup, token, builder); !read) {
                 return util::fail(std::move(read).error());
             }
             // Saved as it is written (a failed save leaves it in memory, unsaved): the builder's text and
@@ -489,7 +496,7 @@ util::Result<PackageIndex> apt_index(const util::Root& root, const AptSetup& set
     }
     AptIndexBuilder builder(setup.native_arch, setup.architectures);
     builder.use_preferences(&setup.preferences, setup.status_priority);
-    if (auto read = read_lists(setup, token, builder); !read) {
+    if (auto read = read_lists(root, setup, token, builder); !read) {
         return util::fail(std::move(read).error());
     }
     if (auto read = read_dpkg_database(root, token, builder); !read) {
