@@ -129,6 +129,19 @@ std::size_t ifind(std::string_view haystack, std::string_view needle) {
         return std::string_view::npos;
     }
     const std::size_t last = haystack.size() - needle.size(); // the last start that fits
+    if (haystack.size() < 64) {
+        // Short texts (package names): a plain scan beats setting up memchr twice.
+        for (std::size_t i = 0; i <= last; ++i) {
+            std::size_t j = 0;
+            while (j < needle.size() && lower(haystack[i + j]) == lower(needle[j])) {
+                ++j;
+            }
+            if (j == needle.size()) {
+                return i;
+            }
+        }
+        return std::string_view::npos;
+    }
     auto matches_at = [&](std::size_t i) {
         for (std::size_t j = 1; j < needle.size(); ++j) {
             if (lower(haystack[i + j]) != lower(needle[j])) {
@@ -138,15 +151,6 @@ std::size_t ifind(std::string_view haystack, std::string_view needle) {
         return true;
     };
     const char first = lower(needle[0]);
-    if (haystack.size() < 64) {
-        // Short texts (package names): a plain scan beats setting up memchr twice.
-        for (std::size_t i = 0; i <= last; ++i) {
-            if (lower(haystack[i]) == first && matches_at(i)) {
-                return i;
-            }
-        }
-        return std::string_view::npos;
-    }
     // Long texts (configuration files, descriptions): the candidates are found by memchr, for both cases of
     // the first byte, instead of comparing at every byte.
     const char other = first >= 'a' && first <= 'z' ? static_cast<char>(first - 'a' + 'A') : first;
