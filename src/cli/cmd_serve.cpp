@@ -121,7 +121,7 @@ ExitCode run_serve(Context& context, const ServeOptions& options) {
         raise_usage("--grace must be between 0 and 3600 seconds");
     }
 
-    core::Runtime& runtime = context.runtime();
+    core::Runtime& runtime = context.server_runtime();
     core::EventLoop& loop = context.loop();
 
     auto shared = std::make_shared<ServeShared>();

@@ -74,10 +74,20 @@ core::IoBackend Context::io_backend() const {
     return *backend;
 }
 
+core::Runtime& Context::server_runtime() {
+    if (m_runtime && m_runtime->config().loop_for_few_fds) {
+        raise(util::make_error(util::ErrorKind::internal,
+                               "the runtime was created for a command before the server asked for it"));
+    }
+    m_server_loop = true;
+    return runtime();
+}
+
 core::Runtime& Context::runtime() {
     if (!m_runtime) {
         core::Config config = core::Config::for_cli();
         config.io_backend = io_backend();
+        config.loop_for_few_fds = !m_server_loop;
         auto created = core::Runtime::create(config);
         if (!created) {
             raise(std::move(created).error());

@@ -68,6 +68,7 @@ Config Config::for_cli() {
     const std::optional<unsigned> bound = platform::affinity_cpu_count();
     config.workers = bound && *bound <= 2 ? 2 : std::clamp<std::size_t>(optimal().workers, 2, 4);
     config.drain_timeout = std::chrono::milliseconds(500);
+    config.loop_for_few_fds = true;
     return config;
 }
 

@@ -45,10 +45,14 @@ struct Config {
     bool keep_alive = false;     // true: run() leaves the pool running (the caller shuts it down)
     std::chrono::milliseconds drain_timeout{2000};
     IoBackend io_backend = IoBackend::automatic;
+    /// The event loop watches a handful of fds (a command's signal pipe and children): set up as
+    /// LoopUse::few_fds (see event_loop.hpp). False: sized for a server's thousands of connections.
+    bool loop_for_few_fds = false;
 
     /// Workers from the CPUs this process may really use (affinity and cgroup quota), capped at 16.
     static Config optimal();
-    /// For a CLI command: like optimal(), but a small pool and a short drain so exit is prompt.
+    /// For a CLI command: like optimal(), but a small pool, a short drain so exit is prompt, and a loop for
+    /// a few fds (`zsyncctl serve` sets loop_for_few_fds back to false).
     static Config for_cli();
 
     /// Every error and warning in this config; empty when it is fine.

@@ -31,6 +31,7 @@ inline constexpr std::uint64_t k_first_token = 16;
 inline constexpr std::uint64_t k_poll_bit = 1ULL << 63;
 inline constexpr unsigned k_sq_entries = 256; // more are submitted in batches of this size (see sqe())
 inline constexpr unsigned k_cq_entries = 8192;
+inline constexpr unsigned k_few_fds_cq_entries = 2 * k_sq_entries; // the kernel's default: no CQSIZE
 // A socket operation's user_data: k_io_bit (EventLoop::k_native_io), its slot in the low 32 bits and the
 // slot's generation in the 30 bits above.
 inline constexpr std::uint64_t k_io_bit = 1ULL << 62;
@@ -110,16 +111,23 @@ public:
         // The completion queue holds a poll per watched fd of a server with thousands of connections
         // without overflowing into the kernel's slow list (CQSIZE). Older kernels reject the flags: plain
         // setup there.
-        const unsigned common = IORING_SETUP_TASKRUN_FLAG | IORING_SETUP_SUBMIT_ALL | IORING_SETUP_CQSIZE;
+        // A few_fds loop (a command's) skips the first choice: its ring is shared by the creating thread
+        // (the probe) and the loop thread, and its completion queue is the kernel's default.
+        const bool few = use == LoopUse::few_fds;
+        const unsigned common =
+            IORING_SETUP_TASKRUN_FLAG | IORING_SETUP_SUBMIT_ALL | (few ? 0U : IORING_SETUP_CQSIZE);
         io_uring_params params{};
-        params.flags = common | IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN |
-                       (use == LoopUse::other_thread ? IORING_SETUP_R_DISABLED : 0U);
-        params.cq_entries = k_cq_entries;
-        int r = io_uring_queue_init_params(k_sq_entries, &m_ring, &params);
+        int r = -EINVAL;
+        if (!few) {
+            params.flags = common | IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN |
+                           (use == LoopUse::other_thread ? IORING_SETUP_R_DISABLED : 0U);
+            params.cq_entries = k_cq_entries;
+            r = io_uring_queue_init_params(k_sq_entries, &m_ring, &params);
+        }
         if (r == -EINVAL) {
             params = io_uring_params{};
             params.flags = common | IORING_SETUP_COOP_TASKRUN;
-            params.cq_entries = k_cq_entries;
+            params.cq_entries = few ? 0U : k_cq_entries;
             r = io_uring_queue_init_params(k_sq_entries, &m_ring, &params);
         }
         if (r == -EINVAL) {

@@ -63,7 +63,8 @@ util::Result<EventLoop*> Runtime::loop() {
     if (m_shut_down.load()) {
         return util::fail(runtime_error(RuntimeErrc::RuntimeShutdown, "no event loop after shutdown"));
     }
-    auto created = EventLoop::create(m_config.io_backend);
+    auto created = EventLoop::create(m_config.io_backend,
+                                     m_config.loop_for_few_fds ? LoopUse::few_fds : LoopUse::other_thread);
     if (!created) {
         return util::fail(std::move(created).error());
     }
