@@ -12,10 +12,10 @@ namespace zsyncctl::pkg {
 namespace {
 
 std::vector<Manager> build_registry() {
-    // One part at a time, each part's entries moved straight into the table and their emptied shells freed
-    // before the next part is built (malloc reuses the memory), instead of all five alive beside the table:
-    // `pkg managers --json` 176 -> 168 minor faults. The capacity covers today's 55 entries; more only cost
-    // one reallocation.
+    // One part at a time, each entry moved onto the end of the table from a temporary of its own: one
+    // entry on the stack at a time, not a whole part's array of them (~37 KiB of fresh stack pages;
+    // `pkg managers --json` ~10 fewer minor faults). The capacity covers today's 55 entries; more only
+    // cost one reallocation.
     void (*const parts[])(std::vector<Manager>&) = {
         registry_parts::system_managers, registry_parts::os_managers, registry_parts::app_managers,
         registry_parts::language_managers, registry_parts::version_managers};

@@ -1,7 +1,6 @@
 #pragma once
 
 #include <cstddef>
-#include <iterator>
 #include <string_view>
 #include <vector>
 
@@ -68,14 +67,6 @@ inline const SearchFacts k_pypi_search{
     .method = SearchMethod::unsupported,
     .reason = "PyPI has no search API since 2020 (pypa/pip#5216)",
 };
-
-/// The entries of `table` moved onto the end of `out` (the registry itself): each entry is moved once,
-/// not into a vector of its part first and then again into the registry. Never fails.
-template <std::size_t N>
-void append_moved(Manager (&table)[N], std::vector<Manager>& out) {
-    out.insert(out.end(), std::make_move_iterator(std::begin(table)),
-               std::make_move_iterator(std::end(table)));
-}
 
 /// The Linux distributions' managers (and nix, guix), appended to `out` in table order. Never fails.
 void system_managers(std::vector<Manager>& out);
