@@ -79,12 +79,20 @@ std::vector<std::string> dir_files(Resolved& resolved, const std::string& dir,
             continue;
         }
         std::string path = dir + "/" + name;
-        const auto type = entry.symlink_status(ec).type();
-        if (!ec && type == std::filesystem::file_type::regular) {
-            resolved.known(path, entry.path());
-            out.push_back(std::move(path));
-        } else if (!ec && type == std::filesystem::file_type::symlink &&
-                   std::filesystem::is_regular_file(resolved(path), ec)) {
+        // is_symlink() and, for anything else, is_regular_file() answer from the listing's d_type (no
+        // lstat per entry; symlink_status() would make one).
+        // A fresh error code per entry: an answer from the cached type leaves it as it was.
+        std::error_code entry_ec;
+        const bool link = entry.is_symlink(entry_ec);
+        if (entry_ec) {
+            continue;
+        }
+        if (!link) {
+            if (entry.is_regular_file(entry_ec) && !entry_ec) {
+                resolved.known(path, entry.path());
+                out.push_back(std::move(path));
+            }
+        } else if (std::filesystem::is_regular_file(resolved(path), entry_ec)) {
             out.push_back(std::move(path));
         }
     }
