@@ -88,6 +88,7 @@ core::Runtime& Context::runtime() {
         core::Config config = core::Config::for_cli();
         config.io_backend = io_backend();
         config.loop_for_few_fds = !m_server_loop;
+        config.workers_on_demand = !m_server_loop;
         auto created = core::Runtime::create(config);
         if (!created) {
             raise(std::move(created).error());

@@ -64,8 +64,9 @@ public:
     /// (ConfigurationError and the like) when it cannot be created.
     core::Runtime& runtime();
     /// runtime() for a command that serves many connections on its loop (`serve`): the loop is sized for
-    /// them (Config::loop_for_few_fds false). Call it before anything calls runtime(); raises an internal
-    /// error when a runtime with a command's loop already exists.
+    /// them and every worker starts at once (Config::loop_for_few_fds, workers_on_demand false). Call it
+    /// before anything calls runtime(); raises an internal error when a runtime with a command's loop already
+    /// exists.
     core::Runtime& server_runtime();
 
     /// The signal monitor installed with the runtime, or nullptr (no runtime yet, or no loop).
@@ -108,7 +109,7 @@ private:
     // Declared after the runtime: destroyed before its loop.
     std::unique_ptr<core::SignalMonitor> m_signals;
     bool m_signal_handled = false;
-    bool m_server_loop = false; // server_runtime() asked for a loop sized for many connections
+    bool m_server_loop = false; // server_runtime() asked for a server's loop and pool
     std::function<ExitCode()> m_action;
 };
 

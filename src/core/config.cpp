@@ -69,6 +69,7 @@ Config Config::for_cli() {
     config.workers = bound && *bound <= 2 ? 2 : std::clamp<std::size_t>(optimal().workers, 2, 4);
     config.drain_timeout = std::chrono::milliseconds(500);
     config.loop_for_few_fds = true;
+    config.workers_on_demand = true;
     return config;
 }
 

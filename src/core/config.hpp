@@ -48,11 +48,14 @@ struct Config {
     /// The event loop watches a handful of fds (a command's signal pipe and children): set up as
     /// LoopUse::few_fds (see event_loop.hpp). False: sized for a server's thousands of connections.
     bool loop_for_few_fds = false;
+    /// Workers start as tasks need them (WorkerStart::on_demand, thread_pool.hpp), up to the count; false:
+    /// all at creation.
+    bool workers_on_demand = false;
 
     /// Workers from the CPUs this process may really use (affinity and cgroup quota), capped at 16.
     static Config optimal();
-    /// For a CLI command: like optimal(), but a small pool, a short drain so exit is prompt, and a loop for
-    /// a few fds (`zsyncctl serve` sets loop_for_few_fds back to false).
+    /// For a CLI command: like optimal(), but a small pool whose workers start on demand, a short drain so
+    /// exit is prompt, and a loop for a few fds (`zsyncctl serve` sets both back to a server's).
     static Config for_cli();
 
     /// Every error and warning in this config; empty when it is fine.

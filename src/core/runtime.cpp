@@ -19,7 +19,9 @@ util::Result<std::unique_ptr<Runtime>> Runtime::create(Config config) {
     }
     std::unique_ptr<Runtime> runtime(new Runtime(std::move(config)));
     if (runtime->m_config.resolved_model() == ExecutionModel::thread_pool) {
-        auto pool = ThreadPool::create(runtime->m_config.resolved_workers(), runtime->m_config.queue_bound);
+        auto pool = ThreadPool::create(runtime->m_config.resolved_workers(), runtime->m_config.queue_bound,
+                                       runtime->m_config.workers_on_demand ? WorkerStart::on_demand
+                                                                           : WorkerStart::all_at_once);
         if (!pool) {
             return util::fail(std::move(pool).error());
         }

@@ -83,6 +83,10 @@ struct ThreadPool::State {
     std::size_t idle = 0;              // workers waiting on work_cv
     std::size_t wakeups_in_flight = 0; // notify_one calls not yet absorbed by a woken worker
     std::size_t running_workers = 0;
+    std::size_t busy_workers =
+        0;                       // inside a task (a starting worker is not: it is about to look at the queue)
+    std::size_t max_workers = 0; // on_demand: submit() starts workers up to this many
+    bool on_demand = false;
     bool accepting = true;
     bool stop = false; // workers exit once the queue is empty (or immediately when dropping)
     bool shut_down = false;
@@ -112,6 +116,17 @@ struct ThreadPool::State {
             return false;
         }
         ++wakeups_in_flight;
+        return true;
+    }
+
+    // Starts one more worker (mutex held); false when none could be started.
+    bool start_worker(const std::shared_ptr<State>& self) {
+        try {
+            threads.emplace_back([self] { self->worker_loop(); });
+        } catch (const std::system_error&) {
+            return false;
+        }
+        ++running_workers;
         return true;
     }
 
@@ -145,6 +160,7 @@ struct ThreadPool::State {
             }
             Task task = queue.pop_front();
             queued.store(queue.size(), std::memory_order_relaxed);
+            ++busy_workers;
             if (stop && queue.empty()) {
                 finished_cv.notify_all(); // a draining shutdown waits for the queue to empty
             }
@@ -158,6 +174,7 @@ struct ThreadPool::State {
             task();
             task = nullptr; // destroy captured state outside the lock
             detail::lock_spinning(lock);
+            --busy_workers;
         }
         --running_workers;
         exited.push_back(std::this_thread::get_id());
@@ -167,23 +184,27 @@ struct ThreadPool::State {
 
 ThreadPool::ThreadPool(std::shared_ptr<State> state) : m_state(std::move(state)) {}
 
-util::Result<std::unique_ptr<ThreadPool>> ThreadPool::create(std::size_t workers, std::size_t queue_bound) {
+util::Result<std::unique_ptr<ThreadPool>> ThreadPool::create(std::size_t workers, std::size_t queue_bound,
+                                                             WorkerStart start) {
     auto state = std::make_shared<State>();
     state->bound = queue_bound;
     std::unique_ptr<ThreadPool> pool(new ThreadPool(state));
     workers = workers == 0 ? 1 : workers;
-    for (std::size_t i = 0; i < workers; ++i) {
-        try {
-            std::lock_guard lock(state->mutex);
-            state->threads.emplace_back([state] { state->worker_loop(); });
-            ++state->running_workers;
-        } catch (const std::system_error& e) {
+    state->on_demand = start == WorkerStart::on_demand;
+    const std::size_t at_once = state->on_demand ? 1 : workers;
+    for (std::size_t i = 0; i < at_once; ++i) {
+        std::lock_guard lock(state->mutex);
+        if (!state->start_worker(state)) {
             if (i == 0) {
-                return util::fail(runtime_error(RuntimeErrc::ThreadPoolExhausted, e.what()));
+                return util::fail(
+                    runtime_error(RuntimeErrc::ThreadPoolExhausted, "no worker thread could start"));
             }
             break; // run with the workers we got
         }
     }
+    std::lock_guard lock(state->mutex);
+    // An all_at_once pool that got fewer threads than asked runs with those; an on_demand one may grow.
+    state->max_workers = state->on_demand ? workers : state->threads.size();
     return pool;
 }
 
@@ -203,6 +224,13 @@ util::Result<void> ThreadPool::submit(Task task) {
     }
     m_state->queue.push_back(std::move(task));
     m_state->queued.store(m_state->queue.size(), std::memory_order_relaxed);
+    // on_demand: more tasks queued than workers outside a task (sleeping, spinning, starting or between two
+    // tasks) starts a worker; the others are inside a task, perhaps one waiting for this one. Under the
+    // mutex, so that shutdown() sees it. A failed start leaves the task to the workers there are.
+    if (m_state->on_demand && m_state->threads.size() < m_state->max_workers &&
+        m_state->queue.size() > m_state->running_workers - m_state->busy_workers) {
+        (void)m_state->start_worker(m_state);
+    }
     // A burst of submits costs at most one futex wake per sleeping worker, none while one spins.
     const bool wake = m_state->claim_wakeup();
     lock.unlock();

@@ -15,15 +15,27 @@ struct ShutdownReport {
     std::size_t detached_workers = 0; // workers still inside a task at the deadline, left to finish alone
 };
 
-/// A fixed set of worker threads over one FIFO queue, woken by a condition variable (no polling).
-/// Neither copyable nor movable. submit() and shutdown() may be called from any thread, including workers.
+/// When a pool's workers start.
+enum class WorkerStart {
+    all_at_once, ///< every worker at create()
+    /// One worker at create(), each further one (up to the count) by a submit() that finds more tasks
+    /// queued than workers free to take them: a command that needs one worker does not pay for starting the
+    /// others (a thread's start cost a fresh process 0.1-0.7 ms in a VM), and a task that waits on another
+    /// task still finds a worker for it, as with all at once.
+    on_demand,
+};
+
+/// A set of worker threads (at most a fixed count) over one FIFO queue, woken by a condition variable (no
+/// polling). Neither copyable nor movable. submit() and shutdown() may be called from any thread,
+/// including workers.
 class ThreadPool {
 public:
     using Task = util::UniqueFunction<void()>;
 
-    /// Starts `workers` threads (at least 1); `queue_bound` 0 means unbounded. Fails with
-    /// ThreadPoolExhausted when no thread could be started (then no thread is left running).
-    static util::Result<std::unique_ptr<ThreadPool>> create(std::size_t workers, std::size_t queue_bound);
+    /// A pool of `workers` threads (at least 1), started as `start` says; `queue_bound` 0 means unbounded.
+    /// Fails with ThreadPoolExhausted when no thread could be started (then no thread is left running).
+    static util::Result<std::unique_ptr<ThreadPool>> create(std::size_t workers, std::size_t queue_bound,
+                                                            WorkerStart start = WorkerStart::all_at_once);
 
     ThreadPool(const ThreadPool&) = delete;
     ThreadPool& operator=(const ThreadPool&) = delete;
@@ -42,7 +54,7 @@ public:
     /// Idempotent: later calls return an empty report. Never waits past the deadline.
     ShutdownReport shutdown(std::chrono::milliseconds drain = std::chrono::milliseconds(0));
 
-    /// Number of worker threads started.
+    /// Number of worker threads started and not yet exited (with on_demand, those started so far).
     std::size_t worker_count() const;
 
     /// Tasks queued and not yet started.

@@ -27,8 +27,10 @@ TEST_CASE("Config for_cli gives optimal()'s workers clamped to 2..4, with or wit
     CHECK(cli.execution_model == core::ExecutionModel::automatic);
     CHECK(cli.resolved_model() == core::ExecutionModel::thread_pool);
     CHECK(cli.validate().empty());
-    CHECK(cli.loop_for_few_fds);                  // a command's loop
+    CHECK(cli.loop_for_few_fds); // a command's loop and pool
+    CHECK(cli.workers_on_demand);
     CHECK_FALSE(core::Config{}.loop_for_few_fds); // the default: a server's
+    CHECK_FALSE(core::Config{}.workers_on_demand);
     // Five or more workers are checked against the real CPU count.
     core::Config many;
     many.execution_model = core::ExecutionModel::thread_pool;

@@ -5,6 +5,7 @@
 #include <condition_variable>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include "core/errors.hpp"
 #include "core/future.hpp"
@@ -142,4 +143,103 @@ TEST_CASE("ThreadPool drains queued work within the deadline") {
     auto report = (*pool)->shutdown(30s);
     CHECK(report.dropped_tasks == 0);
     CHECK(done.load() == 100);
+}
+
+TEST_CASE("ThreadPool on demand starts one worker, and another only for a task no free worker can take") {
+    auto pool = core::ThreadPool::create(3, 0, core::WorkerStart::on_demand);
+    REQUIRE(pool.ok());
+    CHECK((*pool)->worker_count() == 1);
+    // Tasks one after the other: the one worker takes each, no second starts.
+    for (int i = 0; i < 50; ++i) {
+        std::atomic<bool> done{false};
+        REQUIRE((*pool)->submit([&] { done = true; }).ok());
+        while (!done) {
+            std::this_thread::yield();
+        }
+        std::this_thread::sleep_for(1ms); // back to sleep or spinning: free for the next task
+    }
+    CHECK((*pool)->worker_count() == 1);
+    // A task that waits for a task it submits itself: the inner one needs a second worker, started by the
+    // inner submit (with one worker and no growth this would never finish).
+    std::atomic<int> inner_ran{0};
+    std::atomic<bool> outer_done{false};
+    REQUIRE((*pool)
+                ->submit([&] {
+                    std::atomic<bool> inner{false};
+                    REQUIRE((*pool)
+                                ->submit([&] {
+                                    inner = true;
+                                    inner_ran++;
+                                })
+                                .ok());
+                    const auto deadline = std::chrono::steady_clock::now() + 10s;
+                    while (!inner && std::chrono::steady_clock::now() < deadline) {
+                        std::this_thread::sleep_for(100us);
+                    }
+                    outer_done = true;
+                })
+                .ok());
+    const auto deadline = std::chrono::steady_clock::now() + 20s;
+    while (!outer_done && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(1ms);
+    }
+    CHECK(outer_done.load());
+    CHECK(inner_ran.load() == 1);
+    CHECK((*pool)->worker_count() >= 2);
+    // Three tasks blocked at once need all three workers; a fourth waits for one of them, never a fourth
+    // worker.
+    std::mutex m;
+    std::condition_variable cv;
+    bool release = false;
+    std::atomic<int> blocked{0};
+    for (int i = 0; i < 3; ++i) {
+        REQUIRE((*pool)
+                    ->submit([&] {
+                        blocked++;
+                        std::unique_lock lock(m);
+                        cv.wait(lock, [&] { return release; });
+                    })
+                    .ok());
+    }
+    while (blocked.load() < 3 && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(1ms);
+    }
+    CHECK(blocked.load() == 3);
+    std::atomic<bool> fourth{false};
+    REQUIRE((*pool)->submit([&] { fourth = true; }).ok());
+    CHECK((*pool)->worker_count() == 3);
+    {
+        std::lock_guard lock(m);
+        release = true;
+    }
+    cv.notify_all();
+    auto report = (*pool)->shutdown(10s);
+    CHECK(fourth.load());
+    CHECK(report.dropped_tasks == 0);
+    CHECK(report.detached_workers == 0);
+}
+
+TEST_CASE("ThreadPool on demand: submits racing a shutdown leave no worker behind") {
+    for (int round = 0; round < 20; ++round) {
+        auto pool = core::ThreadPool::create(4, 0, core::WorkerStart::on_demand);
+        REQUIRE(pool.ok());
+        std::atomic<int> ran{0};
+        std::vector<std::thread> submitters;
+        for (int t = 0; t < 3; ++t) {
+            submitters.emplace_back([&] {
+                for (int i = 0; i < 200; ++i) {
+                    if (!(*pool)->submit([&] { ran++; }).ok()) {
+                        return; // shut down
+                    }
+                }
+            });
+        }
+        auto report = (*pool)->shutdown(5s);
+        for (auto& s : submitters) {
+            s.join();
+        }
+        CHECK(report.detached_workers == 0);
+        CHECK((*pool)->worker_count() == 0); // every worker started, also by a late submit, has exited
+        CHECK((*pool)->worker_count() <= 4);
+    }
 }
