@@ -31,7 +31,6 @@ inline constexpr std::uint64_t k_first_token = 16;
 inline constexpr std::uint64_t k_poll_bit = 1ULL << 63;
 inline constexpr unsigned k_sq_entries = 256; // more are submitted in batches of this size (see sqe())
 inline constexpr unsigned k_cq_entries = 8192;
-inline constexpr unsigned k_few_fds_cq_entries = 2 * k_sq_entries; // the kernel's default: no CQSIZE
 // A socket operation's user_data: k_io_bit (EventLoop::k_native_io), its slot in the low 32 bits and the
 // slot's generation in the 30 bits above.
 inline constexpr std::uint64_t k_io_bit = 1ULL << 62;

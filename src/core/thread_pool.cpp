@@ -83,8 +83,8 @@ struct ThreadPool::State {
     std::size_t idle = 0;              // workers waiting on work_cv
     std::size_t wakeups_in_flight = 0; // notify_one calls not yet absorbed by a woken worker
     std::size_t running_workers = 0;
-    std::size_t busy_workers =
-        0;                       // inside a task (a starting worker is not: it is about to look at the queue)
+    // Workers inside a task (a starting worker is not: it is about to look at the queue).
+    std::size_t busy_workers = 0;
     std::size_t max_workers = 0; // on_demand: submit() starts workers up to this many
     bool on_demand = false;
     bool accepting = true;

@@ -507,13 +507,12 @@ void read_apt_releases(const util::Root& root, AptSetup& setup) {
                 read_release_info(fields.info, fields.priority, text);
                 found = read.emplace(list.release_files, std::move(fields)).first;
             }
-            const AptReleaseInfo& info = found->second.info;
-            list.release.has_release = info.has_release;
-            list.release.archive = info.archive;
-            list.release.codename = info.codename;
-            list.release.origin = info.origin;
-            list.release.label = info.label;
-            list.release.version = info.version;
+            // The Release file's fields, with what the list itself says (its component, arch and site).
+            AptReleaseInfo info = found->second.info;
+            info.component = std::move(list.release.component);
+            info.arch = std::move(list.release.arch);
+            info.site = std::move(list.release.site);
+            list.release = std::move(info);
             list.priority = found->second.priority;
         }
         list.priority = setup.preferences.file_priority(list.release, list.priority);
