@@ -129,19 +129,6 @@ std::size_t ifind(std::string_view haystack, std::string_view needle) {
         return std::string_view::npos;
     }
     const std::size_t last = haystack.size() - needle.size(); // the last start that fits
-    if (haystack.size() < 64) {
-        // Short texts (package names): a plain scan beats setting up memchr twice.
-        for (std::size_t i = 0; i <= last; ++i) {
-            std::size_t j = 0;
-            while (j < needle.size() && lower(haystack[i + j]) == lower(needle[j])) {
-                ++j;
-            }
-            if (j == needle.size()) {
-                return i;
-            }
-        }
-        return std::string_view::npos;
-    }
     auto matches_at = [&](std::size_t i) {
         for (std::size_t j = 1; j < needle.size(); ++j) {
             if (lower(haystack[i + j]) != lower(needle[j])) {
@@ -151,9 +138,20 @@ std::size_t ifind(std::string_view haystack, std::string_view needle) {
         return true;
     };
     const char first = lower(needle[0]);
+    const char other = first >= 'a' && first <= 'z' ? static_cast<char>(first - 'a' + 'A') : first;
+    if (haystack.size() < 64) {
+        // Short texts (package names): a plain scan for either case of the first byte beats setting up
+        // memchr twice.
+        for (std::size_t i = 0; i <= last; ++i) {
+            const char c = haystack[i];
+            if ((c == first || c == other) && matches_at(i)) {
+                return i;
+            }
+        }
+        return std::string_view::npos;
+    }
     // Long texts (configuration files, descriptions): the candidates are found by memchr, for both cases of
     // the first byte, instead of comparing at every byte.
-    const char other = first >= 'a' && first <= 'z' ? static_cast<char>(first - 'a' + 'A') : first;
     const char* base = haystack.data();
     auto next = [&](char c, std::size_t from) -> std::size_t {
         if (from > last) {

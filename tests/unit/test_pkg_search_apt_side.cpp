@@ -307,6 +307,54 @@ TEST_CASE("many installed packages: the joined index equals the whole one; an ol
     CHECK_FALSE(apt_joined(b.lists, std::move(*older)).has_value());
 }
 
+TEST_CASE("a broad query on a large joined index places the side file's names by record: same answer") {
+    // 3,000 packages and a few the side file changes: a query matching most of them passes the point where
+    // the joined search stops reading each hit's name and finds the hidden records and the merge points by
+    // binary search instead (find_refs); the answer must stay that of the index built in one piece, with
+    // hidden records and side records before, between and after the switch.
+    std::string packages;
+    std::string status;
+    auto name = [](int i) {
+        return "pk" + std::to_string(i % 10) + "-" + std::to_string(i);
+    };
+    for (int n = 0; n < 3000; ++n) {
+        int i = (n * 7919) % 3000; // shuffled: 7919 is prime to 3000
+        packages += "Package: " + name(i) + "\nVersion: 1.0\nArchitecture: amd64\nDescription: zq " +
+                    name(i) + "\n\n";
+        if (i % 11 == 0) {
+            status += "Package: " + name(i) +
+                      "\nStatus: install ok installed\nVersion: 1.0\n"
+                      "Architecture: amd64\nDescription: zq " +
+                      name(i) + "\n\n";
+        } else if (i % 701 == 5) { // rebuilt in the side index: hidden in the lists one
+            status += "Package: " + name(i) +
+                      "\nStatus: install ok installed\nVersion: 1.0\n"
+                      "Architecture: amd64\nProvides: zq-extra-" +
+                      std::to_string(i) + "\nDescription: zq " + name(i) + "\n\n";
+        }
+    }
+    for (const char* local : {"pk0-local", "pk4-local", "pk4-local2", "pk9-zlocal", "zz-local"}) {
+        status +=
+            std::string("Package: ") + local +
+            "\nStatus: install ok installed\nVersion: 2\nArchitecture: amd64\nDescription: zq local\n\n";
+    }
+    Built b = build_both(packages, status, {"amd64"});
+    REQUIRE(b.joined.has_value());
+    const std::vector<SearchQuery> queries = {
+        {"zq", MatchMode::substring, 0},    {"pk", MatchMode::substring, 0},
+        {"-", MatchMode::substring, 0},     {"zq", MatchMode::substring, 2000},
+        {"pk4", MatchMode::substring, 0},   {"local", MatchMode::substring, 0},
+        {"extra", MatchMode::substring, 0}, {"pk1-706", MatchMode::exact, 0},
+        {"zz-local", MatchMode::exact, 0}};
+    for (const auto& q : queries) {
+        CAPTURE(q.text);
+        CAPTURE(q.limit);
+        CHECK(describe(b.joined->search(q)) == describe(b.whole.search(q)));
+        CHECK(describe(read_lazily(*b.joined, q)) == describe(as_report(b.whole, q)));
+    }
+    CHECK(b.whole.search(queries[0]).size() == 3005);
+}
+
 namespace {
 
 std::string packed(const std::vector<std::string>& strings) {

@@ -673,6 +673,83 @@ TEST_CASE("sanitize_index_field removes escapes, C1 controls and bidi overrides"
     CHECK(hits[0].description == "desc");
 }
 
+TEST_CASE("generated records read back as their sanitized fields, whatever their bytes and lengths") {
+    // Fields of every length across the 16-byte blocks a record's text is split with, made of bytes of
+    // every kind: printable ASCII, UTF-8, control characters, escapes, DEL, C1 controls, bidi overrides,
+    // invalid UTF-8. Read as a vector and one at a time after ranking, each hit has the record's fields
+    // as the sanitizer leaves them.
+    const std::vector<std::string> pieces = {"a",
+                                             "Z",
+                                             " ",
+                                             "-",
+                                             "~",
+                                             "\xc3\xa9",
+                                             "\x01",
+                                             "\x1b[2J",
+                                             "\x7f",
+                                             "\xc2\x9b",
+                                             "\xe2\x80\xae",
+                                             "\xff",
+                                             "\t",
+                                             "0123456789abcdef"};
+    std::uint32_t seed = 12345;
+    auto next = [&] {
+        seed = seed * 1103515245u + 12345u;
+        return static_cast<std::size_t>((seed >> 16) & 0x7fff);
+    };
+    auto text = [&](std::size_t most) {
+        std::string t;
+        std::size_t n = next() % (most + 1);
+        while (t.size() < n) {
+            t += pieces[next() % pieces.size()];
+        }
+        return t;
+    };
+    std::vector<IndexRecord> records;
+    for (int i = 0; i < 400; ++i) {
+        IndexRecord r;
+        r.name = "zq" + std::to_string(1000 + i) + text(20);
+        r.version = text(24);
+        r.summary = text(60);
+        r.installed = next() % 2 == 0;
+        r.installed_version = r.installed ? text(18) : "";
+        r.candidate = text(18);
+        r.kind = text(8);
+        records.push_back(r);
+    }
+    std::map<std::string, const IndexRecord*> by_name; // by the name as shown
+    for (const auto& r : records) {
+        by_name[sanitize_index_field(r.name)] = &r;
+    }
+    REQUIRE(by_name.size() == records.size());
+    PackageIndex index = PackageIndex::build(records, {});
+    auto check = [&](const SearchHit& h) {
+        auto it = by_name.find(h.name);
+        REQUIRE(it != by_name.end());
+        const IndexRecord& r = *it->second;
+        CHECK(h.version == sanitize_index_field(r.version));
+        CHECK(h.description == sanitize_index_field(r.summary));
+        CHECK(h.installed == r.installed);
+        CHECK(h.installed_version == sanitize_index_field(r.installed_version));
+        CHECK(h.candidate == sanitize_index_field(r.candidate));
+        CHECK(h.kind == sanitize_index_field(r.kind));
+    };
+    const SearchQuery q{"zq", MatchMode::substring, 0};
+    auto hits = index.search(q);
+    CHECK(hits.size() == records.size());
+    for (const auto& h : hits) {
+        check(h);
+    }
+    auto lazy = index.search_lazily(q);
+    lazy->rank(q);
+    REQUIRE(lazy->size() == records.size());
+    SearchHit hit;
+    for (std::size_t i = 0; i < lazy->size(); ++i) {
+        lazy->read(i, hit);
+        check(hit);
+    }
+}
+
 TEST_CASE("PackageIndex folds case beyond ASCII like apt-cache in C.UTF-8") {
     PackageIndex index =
         PackageIndex::build({{"lbt", "1", "converts LTL formulas to Büchi automata", "", false},

@@ -99,6 +99,9 @@ public:
     /// The number of entries.
     std::size_t size() const { return m_count; }
 
+    /// Every entry's name, in order (views of the list's bytes). Never fails.
+    std::vector<std::string_view> names() const;
+
 private:
     // The string at byte offset `pos` (whole: take() checked every length).
     std::string_view string_at(std::size_t pos) const;
@@ -219,6 +222,12 @@ private:
     // Base reference `ref` into `hit` (its strings reused) as search() gives it, with the overlay's installed
     // version; `installed_at` walks that list.
     void read_ref(const HitRef& ref, PackedNames::Cursor& installed_at, SearchHit& hit) const;
+    // Asks the processor for the text of the reads `refs[i]` will be followed by: a ranked broad query
+    // reads its records out of their order, and each read otherwise waits for memory.
+    void prefetch_ahead(const std::vector<HitRef>& refs, std::size_t i) const;
+    // The first record whose name (as shown) is not below `name` (`after`: above it), by binary search over
+    // the sorted records; size() when none. `store` as shown_name's.
+    std::size_t first_record_from(std::string_view name, bool after, std::string& store) const;
     // The displayed summary of `record` (a view of the index's bytes; empty when damaged).
     std::string_view summary_of(std::size_t record) const;
     // The haystack's byte ranges a search for `needle` (as folded) reads, in order, each from a record's
