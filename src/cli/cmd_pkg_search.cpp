@@ -166,12 +166,12 @@ private:
 
 // One hit as a plain line ("apt zstd 1.5.4 [installed] - fast lossless ..."), appended to `out` without
 // its newline.
-void append_plain_line(std::string& out, const std::string& manager, const pkg::SearchHit& h) {
+void append_plain_line(std::string& out, const std::string& manager, const pkg::HitView& h) {
     out += manager;
     out += ' ';
     out += h.name;
     out += ' ';
-    out += h.version.empty() ? std::string_view("-") : std::string_view(h.version);
+    out += h.version.empty() ? std::string_view("-") : h.version;
     if (!h.kind.empty()) {
         out += " (";
         out += h.kind;
@@ -189,30 +189,31 @@ void append_plain_line(std::string& out, const std::string& manager, const pkg::
 // A manager's hits, one line each (plain, or a JSON Lines record), written in blocks of about 64 KiB: one
 // write per block on a pipe, not one per hit (31k hits for apt's "lib" were 31k writes). Once `stop` is
 // cancelled (Ctrl-C, SIGTERM, a closed terminal) no further block is written: an interrupted search does
-// not go on printing tens of thousands of lines to a terminal or a slow reader.
+// not go on printing tens of thousands of lines to a terminal or a slow reader. A plain line of hits read
+// one at a time is made from the views the source gives (HitSource::view), not from a SearchHit filled
+// with copies of its text (a broad search's 31k hits).
 void print_hits(const Output& out, const pkg::ManagerReport& r, bool json_lines,
                 const core::CancellationToken& stop) {
     std::string block;
     block.reserve((64u << 10) + 4096);
-    std::size_t left = r.count();
-    pkg::for_each_hit(r, [&](const pkg::SearchHit& h) {
-        if (stop.is_cancelled()) {
-            return false;
-        }
+    const std::size_t count = r.count();
+    pkg::SearchHit scratch;
+    pkg::HitView view;
+    for (std::size_t i = 0; i < count && !stop.is_cancelled(); ++i) {
         if (json_lines) {
-            block += search_result_line(r.manager, h);
+            block += search_result_line(r.manager, r.hit(i, scratch));
+        } else if (r.lazy && r.lazy->view(i, view)) {
+            append_plain_line(block, r.manager, view);
         } else {
-            append_plain_line(block, r.manager, h);
+            append_plain_line(block, r.manager, pkg::HitView::of_hit(r.hit(i, scratch)));
         }
-        --left;
-        if (block.size() >= (64u << 10) || left == 0) {
+        if (block.size() >= (64u << 10) || i + 1 == count) {
             out.line(block);
             block.clear();
         } else {
             block.push_back('\n');
         }
-        return true;
-    });
+    }
 }
 
 // The --json document, printed a piece at a time with the bytes json_text would give for the whole

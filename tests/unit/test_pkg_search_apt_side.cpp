@@ -77,7 +77,9 @@ std::vector<SearchHit> as_report(const PackageIndex& index, const SearchQuery& q
 }
 
 // The same through search_lazily(), ranked and cut as SearchRun does, each hit read into one SearchHit
-// reused from read to read (as for_each_hit does), in `order` (0: first to last, 1: last to first).
+// reused from read to read (as for_each_hit does), in `order` (0: first to last, 1: last to first). Each
+// hit's plain-line fields as views (HitSource::view, what `pkg search` prints from) are its fields too,
+// wherever the source gives them so.
 std::vector<SearchHit> read_lazily(const PackageIndex& index, const SearchQuery& q, int order = 0) {
     SearchQuery all = q;
     all.limit = 0;
@@ -88,10 +90,18 @@ std::vector<SearchHit> read_lazily(const PackageIndex& index, const SearchQuery&
     }
     std::vector<SearchHit> out(lazy->size());
     SearchHit hit;
+    HitView view;
     for (std::size_t n = 0; n < lazy->size(); ++n) {
         std::size_t i = order == 0 ? n : lazy->size() - 1 - n;
         lazy->read(i, hit);
         out[i] = hit;
+        if (lazy->view(i, view)) {
+            CHECK(view.name == hit.name);
+            CHECK(view.version == hit.version);
+            CHECK(view.description == hit.description);
+            CHECK(view.kind == hit.kind);
+            CHECK(view.installed == hit.installed);
+        }
     }
     return out;
 }

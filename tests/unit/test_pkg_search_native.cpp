@@ -744,9 +744,17 @@ TEST_CASE("generated records read back as their sanitized fields, whatever their
     lazy->rank(q);
     REQUIRE(lazy->size() == records.size());
     SearchHit hit;
+    HitView view;
     for (std::size_t i = 0; i < lazy->size(); ++i) {
         lazy->read(i, hit);
         check(hit);
+        // The plain line's fields as views: the same text.
+        REQUIRE(lazy->view(i, view));
+        CHECK(view.name == hit.name);
+        CHECK(view.version == hit.version);
+        CHECK(view.description == hit.description);
+        CHECK(view.kind == hit.kind);
+        CHECK(view.installed == hit.installed);
     }
 }
 

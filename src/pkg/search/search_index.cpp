@@ -82,7 +82,8 @@ locale_t utf8_locale() {
 // are printable ASCII (0x20-0x7E), which is terminal-safe as it is. One pass of 16-byte blocks finds every
 // field's end and checks its bytes at once: a memchr per field and an is_terminal_safe per field were a fifth
 // of a broad search's instructions.
-bool split_fields(std::string_view text, std::size_t pos, std::size_t n, std::string_view* out) {
+template <std::size_t n>
+bool split_fields(std::string_view text, std::size_t pos, std::string_view (&out)[n]) {
     const char* base = text.data();
     const std::size_t end = text.size();
     std::size_t f = 0;
@@ -467,7 +468,7 @@ bool PackageIndex::hit_at(std::size_t record, SearchHit& hit) const {
         return false; // a damaged offset
     }
     std::string_view field[k_text_fields];
-    const bool ascii = split_fields(text, pos, k_text_fields, field);
+    const bool ascii = split_fields(text, pos, field);
     const auto [name, version, summary, installed_version, candidate, kind] = field;
     // The load boundary: a cache file is data like any other and is sanitized again. An empty field (most
     // records have no installed version and no kind) needs no sanitizer, nor a record of printable ASCII.
@@ -490,6 +491,30 @@ bool PackageIndex::hit_at(std::size_t record, SearchHit& hit) const {
     set(hit.installed_version, installed_version);
     set(hit.candidate, candidate);
     set(hit.kind, kind);
+    return true;
+}
+
+bool PackageIndex::view_at(std::size_t record, HitView& hit, std::string (&store)[4]) const {
+    std::string_view text = m_bytes.substr(m_at.text_off, m_at.hay_off - m_at.text_off);
+    std::size_t pos = u32_at(m_at.text_index_off + record * 4);
+    if (pos >= text.size()) {
+        return false; // a damaged offset
+    }
+    std::string_view field[k_text_fields];
+    const bool ascii = split_fields(text, pos, field);
+    // Sanitized as hit_at sanitizes, into `store` when the sanitizer changes a field.
+    auto shown = [ascii](std::string_view text, std::string& store) {
+        if (ascii || text.empty() || util::is_terminal_safe(text)) {
+            return text;
+        }
+        store = sanitize_index_field(text);
+        return std::string_view(store);
+    };
+    hit.name = shown(field[0], store[0]);
+    hit.version = shown(field[1], store[1]);
+    hit.description = shown(field[2], store[2]);
+    hit.kind = shown(field[5], store[3]);
+    hit.installed = m_bytes[m_at.installed_off + record] != '\0';
     return true;
 }
 
@@ -751,7 +776,7 @@ std::string_view PackageIndex::summary_of(std::size_t record) const {
         return {};
     }
     std::string_view field[3]; // the name, the version, the summary
-    (void)split_fields(text, pos, 3, field);
+    (void)split_fields(text, pos, field);
     return field[2];
 }
 
@@ -763,12 +788,12 @@ SearchHit PackageIndex::hit_from(const HitRef& ref) const {
 
 std::string_view PackageIndex::shown_name(std::size_t record, std::string& store) const {
     std::string_view text = m_bytes.substr(m_at.text_off, m_at.hay_off - m_at.text_off);
-    std::string_view name;
-    if (split_fields(text, u32_at(m_at.text_index_off + record * 4), 1, &name) ||
-        util::is_terminal_safe(name)) {
-        return name; // as stored (nearly always): no copy
+    std::string_view name[1];
+    if (split_fields(text, u32_at(m_at.text_index_off + record * 4), name) ||
+        util::is_terminal_safe(name[0])) {
+        return name[0]; // as stored (nearly always): no copy
     }
-    store = sanitize_index_field(name);
+    store = sanitize_index_field(name[0]);
     return store;
 }
 

@@ -318,18 +318,26 @@ public:
             return;
         }
         m_index.fill_hit(r, hit);
-        look_up_installed(); // when read before rank(), which does it on the way
-        auto it =
-            std::lower_bound(m_installed.begin(), m_installed.end(), r.record,
-                             [](const auto& entry, std::uint32_t record) { return entry.first < record; });
-        if (it != m_installed.end() && it->first == r.record) {
+        if (const auto* version = installed_by_overlay(r.record)) {
             // The side file is data like any other: sanitized as hit_at sanitizes the record's fields.
             hit.installed = true;
-            hit.installed_version = sanitize_index_field(it->second);
+            hit.installed_version = sanitize_index_field(*version);
         }
         // No sanitize_hit() here, unlike SearchRun's for a vector of hits: every field came through
         // hit_at's or sanitize_index_field's sanitizer just now, and it would check the safe fields again
         // (a third of a hit's reading). The unit tests compare both paths on hostile and damaged indexes.
+    }
+
+    bool view(std::size_t i, HitView& hit) const override {
+        m_index.prefetch_ahead(m_refs, i);
+        const HitRef& r = m_refs[i];
+        if (r.overlay || !m_index.view_at(r.record, hit, m_view_store)) {
+            return false; // read() gives these
+        }
+        if (installed_by_overlay(r.record)) {
+            hit.installed = true;
+        }
+        return true;
     }
 
     void rank(const SearchQuery& query) override {
@@ -367,6 +375,7 @@ public:
                 return description;
             });
         m_installed_known = true;
+        mark_installed();
         permute_in_place(m_refs, order);
     }
 
@@ -377,6 +386,17 @@ public:
     }
 
 private:
+    // The installed version the overlay gives base record `record`, or nullptr.
+    const std::string_view* installed_by_overlay(std::uint32_t record) const {
+        look_up_installed(); // when read before rank(), which does it on the way
+        if (!m_installed_bits.empty() && (m_installed_bits[record / 64] >> (record % 64) & 1) == 0) {
+            return nullptr; // nearly every record: a bit, not a binary search
+        }
+        auto it = std::lower_bound(m_installed.begin(), m_installed.end(), record,
+                                   [](const auto& entry, std::uint32_t r) { return entry.first < r; });
+        return it != m_installed.end() && it->first == record ? &it->second : nullptr;
+    }
+
     // The overlay's list of installed versions; nullptr when there is none (or it is empty).
     const PackedNames* installed_list() const {
         if (m_installed_known || !m_index.m_overlay || m_index.m_overlay->installed.size() == 0) {
@@ -389,6 +409,9 @@ private:
     // record order (one walk of the list, as search() does): reads come in rank order, and a cursor walk
     // restarted per read would cost a broad query a walk of the list per hit. rank() does it on its way.
     void look_up_installed() const {
+        if (m_installed_known) {
+            return;
+        }
         const PackedNames* installed = installed_list();
         if (installed != nullptr) {
             PackedNames::Cursor at;
@@ -403,6 +426,15 @@ private:
             }
         }
         m_installed_known = true;
+        mark_installed();
+    }
+
+    // A bit per base record for the records in m_installed.
+    void mark_installed() const {
+        m_installed_bits.assign(m_installed.empty() ? 0 : (m_index.size() + 63) / 64, 0);
+        for (const auto& entry : m_installed) {
+            m_installed_bits[entry.first / 64] |= std::uint64_t(1) << (entry.first % 64);
+        }
     }
 
     PackageIndex m_index;
@@ -410,6 +442,8 @@ private:
     std::vector<SearchHit> m_over;
     mutable std::vector<std::pair<std::uint32_t, std::string_view>> m_installed; // record -> version
     mutable bool m_installed_known = false;
+    mutable std::vector<std::uint64_t> m_installed_bits; // empty: m_installed is
+    mutable std::string m_view_store[4];                 // view()'s sanitized fields
 };
 
 std::unique_ptr<HitSource> PackageIndex::search_lazily(const SearchQuery& query) const {

@@ -49,6 +49,20 @@ struct SearchQuery {
 /// Makes every text field of `hit` terminal-safe (util::sanitize_terminal). Never fails.
 void sanitize_hit(SearchHit& hit);
 
+/// The fields of a hit that a plain result line shows, as views: of a SearchHit (of_hit), or of the text a
+/// HitSource keeps (HitSource::view), terminal-safe as SearchHit's.
+struct HitView {
+    std::string_view name;
+    std::string_view version;
+    std::string_view description;
+    std::string_view kind;
+    bool installed = false;
+
+    static HitView of_hit(const SearchHit& hit) {
+        return {hit.name, hit.version, hit.description, hit.kind, hit.installed};
+    }
+};
+
 /// A backend's hits kept where it found them and read one at a time (PackageIndex::Hits: references into
 /// the mapped index), for a caller that prints each as it is read: every hit's text is never in memory at
 /// once (apt's "lib", 31k hits, was ~11 MiB of SearchHit and strings, a third of that search's time).
@@ -61,6 +75,14 @@ public:
     /// Hit `i` (below size()) in the current order into `hit`, whose strings are reused: the SearchHit the
     /// backend would have returned, terminal-safe (as sanitize_hit leaves it).
     virtual void read(std::size_t i, SearchHit& hit) const = 0;
+    /// Hit `i`'s HitView fields as read() would give them, without copying them into a SearchHit: views
+    /// valid until the next call on the source. False when the source cannot give this hit so (the caller
+    /// then uses read()); by default it never can.
+    virtual bool view(std::size_t i, HitView& hit) const {
+        (void)i;
+        (void)hit;
+        return false;
+    }
     /// Orders the hits best first, as rank_hits() orders them.
     virtual void rank(const SearchQuery& query) = 0;
     /// Keeps the first `n` hits (all when there are fewer).
