@@ -167,21 +167,22 @@ private:
 // One hit as a plain line ("apt zstd 1.5.4 [installed] - fast lossless ..."), appended to `out` without
 // its newline.
 void append_plain_line(std::string& out, const std::string& manager, const pkg::HitView& h) {
+    using namespace std::string_view_literals; // the literals' sizes known: no strlen per line
     out += manager;
     out += ' ';
     out += h.name;
     out += ' ';
-    out += h.version.empty() ? std::string_view("-") : h.version;
+    out += h.version.empty() ? "-"sv : h.version;
     if (!h.kind.empty()) {
-        out += " (";
+        out += " ("sv;
         out += h.kind;
         out += ')';
     }
     if (h.installed) {
-        out += " [installed]";
+        out += " [installed]"sv;
     }
     if (!h.description.empty()) {
-        out += " - ";
+        out += " - "sv;
         out += h.description;
     }
 }

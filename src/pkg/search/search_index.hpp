@@ -99,8 +99,9 @@ public:
     /// The number of entries.
     std::size_t size() const { return m_count; }
 
-    /// Every entry's name, in order (views of the list's bytes). Never fails.
-    std::vector<std::string_view> names() const;
+    /// Every entry in order, as views of the list's bytes: its name, and its value (width 2) or its name
+    /// again (width 1). Never fails.
+    std::vector<std::pair<std::string_view, std::string_view>> entries() const;
 
 private:
     // The string at byte offset `pos` (whole: take() checked every length).
@@ -228,6 +229,9 @@ private:
     // The first record whose name (as shown) is not below `name` (`after`: above it), by binary search over
     // the sorted records; size() when none. `store` as shown_name's.
     std::size_t first_record_from(std::string_view name, bool after, std::string& store) const;
+    // For each entry of `list`, the records named (as shown) by its name, with its value (PackedNames::
+    // entries), ordered by record; for a record named twice, the list's first entry first.
+    std::vector<std::pair<std::uint32_t, std::string_view>> records_named(const PackedNames& list) const;
     // The displayed summary of `record` (a view of the index's bytes; empty when damaged).
     std::string_view summary_of(std::size_t record) const;
     // The haystack's byte ranges a search for `needle` (as folded) reads, in order, each from a record's

@@ -50,11 +50,12 @@ void PackedNames::append(std::string& out, std::string_view text) {
     out.append(text);
 }
 
-std::vector<std::string_view> PackedNames::names() const {
-    std::vector<std::string_view> out;
+std::vector<std::pair<std::string_view, std::string_view>> PackedNames::entries() const {
+    std::vector<std::pair<std::string_view, std::string_view>> out;
     out.reserve(m_count);
     for (std::size_t pos = 0; pos < m_bytes.size(); pos = next(pos)) {
-        out.push_back(string_at(pos));
+        std::string_view name = string_at(pos);
+        out.emplace_back(name, m_width > 1 ? string_at(pos + 4 + name.size()) : name);
     }
     return out;
 }
@@ -172,15 +173,12 @@ void PackageIndex::find_refs(const SearchQuery& query, std::vector<HitRef>& refs
     std::size_t seen = 0;
     std::string store;
     PackedNames::Cursor masked_at;
-    std::vector<std::uint32_t> hidden; // ascending: the masked names are
+    std::vector<std::uint32_t> hidden; // ascending
     std::vector<std::size_t> slot(over.size());
     std::size_t h = 0;
     auto place = [&] {
-        for (std::string_view name : m_overlay->masked.names()) {
-            for (std::size_t r = first_record_from(name, false, store);
-                 r < m_at.count && shown_name(r, store) == name; ++r) {
-                hidden.push_back(static_cast<std::uint32_t>(r));
-            }
+        for (const auto& entry : records_named(m_overlay->masked)) {
+            hidden.push_back(entry.first);
         }
         for (std::size_t i = 0; i < over.size(); ++i) {
             slot[i] = first_record_from(over[i].name, true, store);
@@ -217,6 +215,22 @@ void PackageIndex::find_refs(const SearchQuery& query, std::vector<HitRef>& refs
     while (next < over.size() && !full()) {
         take_over();
     }
+}
+
+std::vector<std::pair<std::uint32_t, std::string_view>>
+PackageIndex::records_named(const PackedNames& list) const {
+    std::vector<std::pair<std::uint32_t, std::string_view>> out;
+    std::string store;
+    for (const auto& [name, value] : list.entries()) {
+        for (std::size_t r = first_record_from(name, false, store);
+             r < m_at.count && shown_name(r, store) == name; ++r) {
+            out.emplace_back(static_cast<std::uint32_t>(r), value);
+        }
+    }
+    // Already in order unless a damaged list repeats a name out of place; a record named twice keeps the
+    // list's first entry first.
+    std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    return out;
 }
 
 std::size_t PackageIndex::first_record_from(std::string_view name, bool after, std::string& store) const {
@@ -343,8 +357,14 @@ public:
     void rank(const SearchQuery& query) override {
         std::string name_store;
         std::string description_store;
-        // The names are in hand here, in record order: the installed versions are looked up on the way.
+        // The names are in hand here, in record order: the installed versions are looked up on the way. A
+        // broad query has many more hits than the list has names: each name's records are found by binary
+        // search instead (records_named), as find_refs places the masked names.
         const PackedNames* installed = installed_list();
+        if (installed != nullptr && m_refs.size() > k_name_probes * installed->size()) {
+            m_installed = m_index.records_named(*installed);
+            installed = nullptr;
+        }
         PackedNames::Cursor installed_at;
         auto order = rank_order(
             query, m_refs.size(),
