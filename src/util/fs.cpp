@@ -1,4 +1,5 @@
 #include "util/fs.hpp"
+#include "util/huge_allocator.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -408,6 +409,34 @@ std::size_t prune_files_at(int dir_fd, std::string_view prefix, std::string_view
         }
     }
     return deleted;
+}
+
+void* detail::map_huge(std::size_t bytes) {
+    constexpr std::size_t huge = std::size_t(2) << 20;
+    const std::size_t len = (bytes + huge - 1) & ~(huge - 1);
+    // One block more than asked, then the unaligned head and the tail cut off.
+    void* raw = ::mmap(nullptr, len + huge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (raw == MAP_FAILED) {
+        return nullptr;
+    }
+    const auto start = reinterpret_cast<std::uintptr_t>(raw);
+    const std::uintptr_t aligned = (start + huge - 1) & ~std::uintptr_t(huge - 1);
+    if (aligned > start) {
+        (void)::munmap(raw, aligned - start);
+    }
+    const std::uintptr_t tail = start + len + huge - (aligned + len);
+    if (tail > 0) {
+        (void)::munmap(reinterpret_cast<void*>(aligned + len), tail);
+    }
+#ifdef MADV_HUGEPAGE
+    (void)::madvise(reinterpret_cast<void*>(aligned), len, MADV_HUGEPAGE);
+#endif
+    return reinterpret_cast<void*>(aligned);
+}
+
+void detail::unmap_huge(void* data, std::size_t bytes) {
+    constexpr std::size_t huge = std::size_t(2) << 20;
+    (void)::munmap(data, (bytes + huge - 1) & ~(huge - 1));
 }
 
 void prefault_for_write(void* data, std::size_t bytes) {

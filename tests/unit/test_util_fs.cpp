@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include <cerrno>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <fcntl.h>
@@ -15,6 +17,7 @@
 
 #include "temp_dir.hpp"
 #include "util/fs.hpp"
+#include "util/huge_allocator.hpp"
 #include "util/root.hpp"
 
 using namespace zsyncctl::util;
@@ -253,6 +256,73 @@ TEST_CASE("root_may_use accepts only paths no other user can redirect") {
     CHECK_FALSE(root_may_use(dir.path / "user" / "cache"));
 }
 
+namespace {
+
+// The VmFlags line of the mapping holding `at` in /proc/self/smaps ("hg": marked MADV_HUGEPAGE); empty when
+// none holds it.
+std::string vm_flags_at(std::uintptr_t at) {
+    std::ifstream smaps("/proc/self/smaps");
+    std::string line;
+    bool inside = false;
+    std::string flags;
+    while (std::getline(smaps, line)) {
+        unsigned long lo = 0;
+        unsigned long hi = 0;
+        if (std::sscanf(line.c_str(), "%lx-%lx ", &lo, &hi) == 2 && line.find(':') > line.find(' ')) {
+            inside = lo <= at && at < hi;
+        } else if (inside && line.rfind("VmFlags:", 0) == 0) {
+            flags = line;
+        }
+    }
+    return flags;
+}
+
+} // namespace
+
+TEST_CASE("HugeAllocator maps large requests on a 2 MiB boundary for huge pages, small ones from new") {
+    // A vector grown past the threshold keeps its elements through each move; its block starts on a 2 MiB
+    // boundary and is marked for transparent huge pages. A block given directly reads as zeros, and its
+    // range is unmapped once it is given back. A small request is ordinary heap memory.
+    constexpr std::uintptr_t k_huge = std::uintptr_t(2) << 20;
+    std::vector<std::uint64_t, HugeAllocator<std::uint64_t>> v;
+    for (std::uint64_t i = 0; i < 300000; ++i) { // 2.4 MB in the end
+        v.push_back(i * 3 + 1);
+    }
+    bool same = true;
+    for (std::uint64_t i = 0; i < v.size(); ++i) {
+        same = same && v[i] == i * 3 + 1;
+    }
+    CHECK(same);
+    CHECK(reinterpret_cast<std::uintptr_t>(v.data()) % k_huge == 0);
+    if (fs::exists("/sys/kernel/mm/transparent_hugepage/enabled")) {
+        std::string flags = vm_flags_at(reinterpret_cast<std::uintptr_t>(v.data()));
+        CAPTURE(flags);
+        CHECK(flags.find(" hg") != std::string::npos);
+    }
+
+    HugeAllocator<char> chars;
+    const std::size_t big = detail::k_huge_min + 5;
+    char* p = chars.allocate(big);
+    REQUIRE(p != nullptr);
+    CHECK(reinterpret_cast<std::uintptr_t>(p) % k_huge == 0);
+    bool zero = true;
+    for (std::size_t i = 0; i < big; i += 4096) {
+        zero = zero && p[i] == 0;
+    }
+    CHECK(zero);
+    p[big - 1] = 'x';
+    chars.deallocate(p, big);
+    unsigned char resident = 0;
+    errno = 0;
+    CHECK(::mincore(p, 4096, &resident) == -1);
+    CHECK(errno == ENOMEM); // not mapped any more
+
+    char* small = chars.allocate(100);
+    small[99] = 'y';
+    CHECK(vm_flags_at(reinterpret_cast<std::uintptr_t>(small)).find(" hg") == std::string::npos);
+    chars.deallocate(small, 100);
+}
+
 TEST_CASE("prefault_for_write makes a buffer's pages present and leaves its bytes alone") {
     // A 4 MiB buffer from malloc (its own mapping), half written before: the written half keeps its bytes,
     // and the pages count as resident afterwards (mincore), where the kernel has MADV_POPULATE_WRITE.
@@ -287,20 +357,7 @@ TEST_CASE("prefault_for_write makes a buffer's pages present and leaves its byte
     // The 2 MiB-aligned interior is marked for transparent huge pages (one fault per 2 MiB instead of one
     // per page): the kernel lists the mapping's VmFlags with "hg" in /proc/self/smaps, where it has THP.
     if (fs::exists("/sys/kernel/mm/transparent_hugepage/enabled")) {
-        std::ifstream smaps("/proc/self/smaps");
-        std::string line;
-        bool inside = false;
-        std::string flags;
-        auto at = reinterpret_cast<std::uintptr_t>(buffer.get()) + k_size / 2;
-        while (std::getline(smaps, line)) {
-            unsigned long lo = 0;
-            unsigned long hi = 0;
-            if (std::sscanf(line.c_str(), "%lx-%lx ", &lo, &hi) == 2 && line.find(':') > line.find(' ')) {
-                inside = lo <= at && at < hi;
-            } else if (inside && line.rfind("VmFlags:", 0) == 0) {
-                flags = line;
-            }
-        }
+        std::string flags = vm_flags_at(reinterpret_cast<std::uintptr_t>(buffer.get()) + k_size / 2);
         CAPTURE(flags);
         CHECK(flags.find(" hg") != std::string::npos);
     }

@@ -13,6 +13,7 @@
 
 #include "pkg/search/search_index_format.hpp"
 #include "pkg/search/search_types.hpp"
+#include "util/huge_allocator.hpp"
 #include "util/result.hpp"
 
 namespace zsyncctl::pkg {
@@ -215,17 +216,18 @@ private:
         std::uint32_t reason_len = 0;
         bool overlay = false; // overlaid(): the record is the overlay's
     };
+    using HitRefs = std::vector<HitRef, util::HugeAllocator<HitRef>>;
     void search_refs(const SearchQuery& query, const std::function<bool(const HitRef&)>& emit) const;
     class Hits;
     // search()'s matches in name order: the base's references, with the overlay's hits (kept in `over`,
     // which their references index) merged in, at most query.limit.
-    void find_refs(const SearchQuery& query, std::vector<HitRef>& refs, std::vector<SearchHit>& over) const;
+    void find_refs(const SearchQuery& query, HitRefs& refs, std::vector<SearchHit>& over) const;
     // Base reference `ref` into `hit` (its strings reused) as search() gives it, with the overlay's installed
     // version; `installed_at` walks that list.
     void read_ref(const HitRef& ref, PackedNames::Cursor& installed_at, SearchHit& hit) const;
     // Asks the processor for the text of the reads `refs[i]` will be followed by: a ranked broad query
     // reads its records out of their order, and each read otherwise waits for memory.
-    void prefetch_ahead(const std::vector<HitRef>& refs, std::size_t i) const;
+    void prefetch_ahead(const HitRefs& refs, std::size_t i) const;
     // The first record whose name (as shown) is not below `name` (`after`: above it), by binary search over
     // the sorted records; size() when none. `store` as shown_name's.
     std::size_t first_record_from(std::string_view name, bool after, std::string& store) const;

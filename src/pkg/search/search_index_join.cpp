@@ -131,22 +131,32 @@ namespace {
 // The names a binary search over an index's records reads (log2 of 64k records), to weigh it against
 // reading the names of the hits one by one.
 constexpr std::size_t k_name_probes = 16;
+// The references find_refs makes room for before it knows that a query is broad (64 KiB: below
+// HugeAllocator's threshold).
+constexpr std::size_t k_refs_first = 4096;
 } // namespace
 
-void PackageIndex::find_refs(const SearchQuery& query, std::vector<HitRef>& refs,
-                             std::vector<SearchHit>& over) const {
+void PackageIndex::find_refs(const SearchQuery& query, HitRefs& refs, std::vector<SearchHit>& over) const {
     // The matches are gathered as references first (16 bytes each) and read into hits once their number is
     // known: one exact allocation for the hits, no vector regrown with 31k of them. The references get room
-    // for every record up front: their pages are touched only as they fill (1 MiB of address space for 64k
-    // records), and a dense result is never copied to a doubled vector.
-    std::size_t most = m_at.count + (m_overlay ? m_overlay->index.m_at.count : 0);
-    refs.reserve(query.limit != 0 ? std::min(most, query.limit) : most);
+    // for 4,096 first, then, if they fill it, for every record at once: a broad query's (31k for "lib")
+    // in transparent huge pages (HugeAllocator), touched only as they fill, and never copied to a doubled
+    // vector; a narrow one never touches more than its few pages.
+    const std::size_t most = m_at.count + (m_overlay ? m_overlay->index.m_at.count : 0);
+    const std::size_t room = query.limit != 0 ? std::min(most, query.limit) : most;
+    refs.reserve(std::min(room, k_refs_first));
+    auto add = [&](const HitRef& r) {
+        if (refs.size() == refs.capacity()) {
+            refs.reserve(room);
+        }
+        refs.push_back(r);
+    };
     auto full = [&] {
         return query.limit != 0 && refs.size() >= query.limit;
     };
     if (!m_overlay) {
         search_refs(query, [&](const HitRef& r) {
-            refs.push_back(r);
+            add(r);
             return !full();
         });
         return;
@@ -161,7 +171,7 @@ void PackageIndex::find_refs(const SearchQuery& query, std::vector<HitRef>& refs
         HitRef r;
         r.record = next++;
         r.overlay = true;
-        refs.push_back(r);
+        add(r);
     };
     // A hit is hidden when the overlay masks its name, and the overlay's hits are merged in before the first
     // base hit whose name sorts after theirs. The first hits are checked by their names. A broad query
@@ -208,7 +218,7 @@ void PackageIndex::find_refs(const SearchQuery& query, std::vector<HitRef>& refs
             }
         }
         if (!full()) {
-            refs.push_back(r);
+            add(r);
         }
         return !full();
     });
@@ -248,7 +258,7 @@ std::size_t PackageIndex::first_record_from(std::string_view name, bool after, s
     return lo;
 }
 
-void PackageIndex::prefetch_ahead(const std::vector<HitRef>& refs, std::size_t i) const {
+void PackageIndex::prefetch_ahead(const HitRefs& refs, std::size_t i) const {
     // Far enough ahead for memory to answer (16 and 32 reads: "lib"'s printing 7.5-9.2 -> 5.6-6.6 ms).
     constexpr std::size_t k_text_ahead = 16;
     constexpr std::size_t k_index_ahead = 32;
@@ -281,7 +291,7 @@ void PackageIndex::read_ref(const HitRef& ref, PackedNames::Cursor& installed_at
 }
 
 std::vector<SearchHit> PackageIndex::search(const SearchQuery& query) const {
-    std::vector<HitRef> refs;
+    HitRefs refs;
     std::vector<SearchHit> over;
     find_refs(query, refs, over);
     std::vector<SearchHit> hits;
@@ -315,7 +325,7 @@ std::vector<SearchHit> PackageIndex::search(const SearchQuery& query) const {
 // record order, so nothing is let go of behind them as search() does).
 class PackageIndex::Hits final : public HitSource {
 public:
-    Hits(PackageIndex index, std::vector<HitRef> refs, std::vector<SearchHit> over)
+    Hits(PackageIndex index, HitRefs refs, std::vector<SearchHit> over)
         : m_index(std::move(index)), m_refs(std::move(refs)), m_over(std::move(over)) {
         for (SearchHit& hit : m_over) {
             sanitize_hit(hit);
@@ -458,7 +468,7 @@ private:
     }
 
     PackageIndex m_index;
-    std::vector<HitRef> m_refs; // in record order until rank()
+    HitRefs m_refs; // in record order until rank()
     std::vector<SearchHit> m_over;
     mutable std::vector<std::pair<std::uint32_t, std::string_view>> m_installed; // record -> version
     mutable bool m_installed_known = false;
@@ -467,7 +477,7 @@ private:
 };
 
 std::unique_ptr<HitSource> PackageIndex::search_lazily(const SearchQuery& query) const {
-    std::vector<HitRef> refs;
+    HitRefs refs;
     std::vector<SearchHit> over;
     find_refs(query, refs, over);
     return std::make_unique<Hits>(*this, std::move(refs), std::move(over));

@@ -33,9 +33,9 @@ int name_rank(std::string_view query, std::string_view name) {
 
 } // namespace
 
-std::vector<std::uint64_t> rank_order(const SearchQuery& query, std::size_t count,
-                                      const std::function<std::string_view(std::size_t)>& name_of,
-                                      const std::function<std::string_view(std::size_t)>& description_of) {
+RankOrder rank_order(const SearchQuery& query, std::size_t count,
+                     const std::function<std::string_view(std::size_t)>& name_of,
+                     const std::function<std::string_view(std::size_t)>& description_of) {
     std::string_view q = util::trim(query.text);
     // One 64-bit key per hit, compared as a number: the rank in the top bits, then the name's length for
     // ranks 1 and 2, then the hit's position, which keeps equal hits in their order (a stable sort) and
@@ -44,7 +44,7 @@ std::vector<std::uint64_t> rank_order(const SearchQuery& query, std::size_t coun
     // buffer's 750 KiB of fresh pages.
     constexpr std::uint64_t k_position_bits = 32;
     constexpr std::uint64_t k_length_max = (std::uint64_t(1) << 24) - 1;
-    std::vector<std::uint64_t> order(count);
+    RankOrder order(count); // a broad query's (31k keys) in a huge page
     for (std::size_t i = 0; i < count; ++i) {
         const std::string_view name = name_of(i);
         auto rank = static_cast<std::uint64_t>(name_rank(q, name));
@@ -65,7 +65,7 @@ std::vector<std::uint64_t> rank_order(const SearchQuery& query, std::size_t coun
 }
 
 void rank_hits(const SearchQuery& query, std::vector<SearchHit>& hits) {
-    std::vector<std::uint64_t> order = rank_order(
+    RankOrder order = rank_order(
         query, hits.size(), [&](std::size_t i) -> std::string_view { return hits[i].name; },
         [&](std::size_t i) -> std::string_view { return hits[i].description; });
     permute_in_place(hits, order);

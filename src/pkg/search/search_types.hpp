@@ -7,6 +7,8 @@
 #include <string_view>
 #include <vector>
 
+#include "util/huge_allocator.hpp"
+
 namespace zsyncctl::pkg {
 
 /// One package found by a search backend. Plain data; the manager name is attached by the caller.
@@ -93,15 +95,16 @@ public:
 /// `name_of(i)` and its description by `description_of(i)` (terminal-safe text, as in the hits).
 /// `name_of` is called once per hit, in order of i; `description_of` only for the hits whose name does
 /// not contain the query, after that hit's name_of. Never fails.
-std::vector<std::uint64_t> rank_order(const SearchQuery& query, std::size_t count,
-                                      const std::function<std::string_view(std::size_t)>& name_of,
-                                      const std::function<std::string_view(std::size_t)>& description_of);
+using RankOrder = std::vector<std::uint64_t, util::HugeAllocator<std::uint64_t>>;
+RankOrder rank_order(const SearchQuery& query, std::size_t count,
+                     const std::function<std::string_view(std::size_t)>& name_of,
+                     const std::function<std::string_view(std::size_t)>& description_of);
 
 /// Reorders `items` so that position j holds what was at order[j] (a permutation of the positions, as
 /// rank_order() gives), in place, cycle by cycle: no second vector of items (31k hits for apt's "lib" are
 /// 7 MiB of SearchHit alone). `order` is left as the identity. Never fails.
-template <typename T>
-void permute_in_place(std::vector<T>& items, std::vector<std::uint64_t>& order) {
+template <typename T, typename Allocator>
+void permute_in_place(std::vector<T, Allocator>& items, RankOrder& order) {
     for (std::size_t i = 0; i < order.size() && i < items.size(); ++i) {
         if (order[i] == i) {
             continue;
