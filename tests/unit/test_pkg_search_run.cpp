@@ -3,6 +3,8 @@
 // processes for cancellation and the deadline (their pids must be gone afterwards).
 #include <doctest/doctest.h>
 
+#include <cctype>
+
 #include <sys/types.h>
 
 #include <algorithm>
@@ -513,6 +515,60 @@ TEST_CASE("rank_hits: exact name, name prefix, name substring, provides, descrip
     }
     CHECK(names == std::vector<std::string>{"hello:i386", "Hello", "hellox", "hello-traditional",
                                             "libhello-dev", "mail-server", "grhino"});
+}
+
+TEST_CASE("rank_hits on generated hits orders them as a stable sort by rank and name length would") {
+    // Up to 5,000 hits, names of lengths up to 300 (past a byte of the sort key) and every
+    // rank, against the rule spelled out: rank, then name length for ranks 1 and 2, then the given order.
+    std::uint32_t seed = 7;
+    auto next = [&] {
+        seed = seed * 1103515245u + 12345u;
+        return static_cast<std::size_t>((seed >> 16) & 0x7fff);
+    };
+    const std::vector<std::string> parts = {"hello", "x", "HeLLo", "-", "lib", "h", "ello"};
+    for (std::size_t count : {0u, 1u, 7u, 511u, 512u, 5000u}) {
+        std::vector<pkg::SearchHit> hits;
+        for (std::size_t i = 0; i < count; ++i) {
+            std::string name;
+            std::size_t length = next() % (next() % 10 == 0 ? 300 : 20);
+            while (name.size() < length) {
+                name += parts[next() % parts.size()];
+            }
+            hits.push_back(
+                hit(name + std::to_string(i % 3 == 0 ? i : 0), next() % 2 == 0 ? "says hello" : "no"));
+        }
+        pkg::SearchQuery q;
+        q.text = "hello";
+        auto rank = [&](const pkg::SearchHit& h) {
+            std::string lower_name;
+            for (char c : h.name.substr(0, h.name.find(':'))) {
+                lower_name += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+            }
+            std::size_t at = lower_name.find("hello");
+            if (at == std::string::npos) {
+                return h.description.find("hello") != std::string::npos ? 4 : 3;
+            }
+            return at != 0 ? 2 : lower_name.size() == 5 ? 0 : 1;
+        };
+        std::vector<pkg::SearchHit> expected = hits;
+        std::stable_sort(expected.begin(), expected.end(), [&](const auto& a, const auto& b) {
+            int ra = rank(a);
+            int rb = rank(b);
+            if (ra != rb) {
+                return ra < rb;
+            }
+            return (ra == 1 || ra == 2) && a.name.size() < b.name.size();
+        });
+        pkg::rank_hits(q, hits);
+        std::vector<std::string> got;
+        std::vector<std::string> want;
+        for (std::size_t i = 0; i < hits.size(); ++i) {
+            got.push_back(hits[i].name);
+            want.push_back(expected[i].name);
+        }
+        CAPTURE(count);
+        CHECK(got == want);
+    }
 }
 
 TEST_CASE("SearchRun --limit keeps the best-ranked results and reports how many there were") {
