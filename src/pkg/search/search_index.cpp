@@ -461,14 +461,23 @@ std::uint32_t PackageIndex::u32_at(std::size_t offset) const {
     return v;
 }
 
-bool PackageIndex::hit_at(std::size_t record, SearchHit& hit) const {
+bool PackageIndex::record_fields(std::size_t record, std::string_view (&field)[k_text_fields],
+                                 bool& ascii) const {
     std::string_view text = m_bytes.substr(m_at.text_off, m_at.hay_off - m_at.text_off);
     std::size_t pos = u32_at(m_at.text_index_off + record * 4);
     if (pos >= text.size()) {
         return false; // a damaged offset
     }
+    ascii = split_fields(text, pos, field);
+    return true;
+}
+
+bool PackageIndex::hit_at(std::size_t record, SearchHit& hit) const {
     std::string_view field[k_text_fields];
-    const bool ascii = split_fields(text, pos, field);
+    bool ascii = false;
+    if (!record_fields(record, field, ascii)) {
+        return false;
+    }
     const auto [name, version, summary, installed_version, candidate, kind] = field;
     // The load boundary: a cache file is data like any other and is sanitized again. An empty field (most
     // records have no installed version and no kind) needs no sanitizer, nor a record of printable ASCII.
@@ -495,13 +504,11 @@ bool PackageIndex::hit_at(std::size_t record, SearchHit& hit) const {
 }
 
 bool PackageIndex::view_at(std::size_t record, HitView& hit, std::string (&store)[4]) const {
-    std::string_view text = m_bytes.substr(m_at.text_off, m_at.hay_off - m_at.text_off);
-    std::size_t pos = u32_at(m_at.text_index_off + record * 4);
-    if (pos >= text.size()) {
-        return false; // a damaged offset
-    }
     std::string_view field[k_text_fields];
-    const bool ascii = split_fields(text, pos, field);
+    bool ascii = false;
+    if (!record_fields(record, field, ascii)) {
+        return false;
+    }
     // Sanitized as hit_at sanitizes, into `store` when the sanitizer changes a field.
     auto shown = [ascii](std::string_view text, std::string& store) {
         if (ascii || text.empty() || util::is_terminal_safe(text)) {

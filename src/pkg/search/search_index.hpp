@@ -259,6 +259,10 @@ private:
                                                 const std::vector<SourceStamp>& expected,
                                                 std::string_view name);
     std::uint32_t u32_at(std::size_t offset) const;
+    // The six text fields of `record` (views of the index's bytes) and whether they are all printable ASCII;
+    // false for a damaged offset.
+    bool record_fields(std::size_t record, std::string_view (&field)[index_format::k_text_fields],
+                       bool& ascii) const;
     bool hit_at(std::size_t record, SearchHit& hit) const;
     // hit_at's fields of a plain line as views of the index's bytes, or of `store` where the sanitizer
     // changed one; false for a damaged offset.
