@@ -16,14 +16,6 @@ namespace {
 // The haystack's separators, as search_index.cpp writes them.
 constexpr char k_name_end = '\x01';
 constexpr char k_provides = '\x03';
-
-std::string_view cstr_in(std::string_view data, std::size_t pos) {
-    if (pos >= data.size()) {
-        return {};
-    }
-    std::size_t end = data.find('\0', pos);
-    return data.substr(pos, (end == std::string_view::npos ? data.size() : end) - pos);
-}
 } // namespace
 
 // The overlay's name lists are read where the side file is mapped, with a cursor that walks each once in
@@ -488,29 +480,13 @@ bool PackageIndex::record_text(std::string_view name, std::string_view& summary,
     if (m_at.count == 0 || m_at.hay_off < m_at.text_off || m_at.hay_off > m_bytes.size()) {
         return false;
     }
-    std::string_view text = m_bytes.substr(m_at.text_off, m_at.hay_off - m_at.text_off);
-    auto name_at = [&](std::size_t record) {
-        return cstr_in(text, u32_at(m_at.text_index_off + record * 4));
-    };
-    // The records are sorted by name (a damaged index only makes the search miss).
-    std::size_t lo = 0;
-    std::size_t hi = m_at.count;
-    while (lo < hi) {
-        std::size_t mid = lo + (hi - lo) / 2;
-        if (name_at(mid) < name) {
-            lo = mid + 1;
-        } else {
-            hi = mid;
-        }
-    }
-    if (lo >= m_at.count || name_at(lo) != name) {
+    // The records are sorted by name as shown (a damaged index only makes the search miss).
+    std::string store;
+    const std::size_t lo = first_record_from(name, false, store);
+    if (lo >= m_at.count || shown_name(lo, store) != name) {
         return false;
     }
-    std::size_t pos = u32_at(m_at.text_index_off + lo * 4);
-    for (int field = 0; field < 2; ++field) { // name, version
-        pos += cstr_in(text, pos).size() + 1;
-    }
-    summary = cstr_in(text, pos);
+    summary = summary_of(lo);
     std::size_t start = u32_at(m_at.hay_index_off + lo * 4);
     std::size_t next = lo + 1 < m_at.count ? u32_at(m_at.hay_index_off + (lo + 1) * 4) : m_at.hay_size;
     if (start >= next || next > m_at.hay_size) {
