@@ -100,6 +100,12 @@ TEST_CASE("Registry kinds, platforms and privileges") {
     CHECK(pkg::registry_fingerprint() == pkg::registry_fingerprint());
     // The constant the detection cache's key uses was computed from this same table when it was built.
     CHECK(pkg::k_built_registry_fingerprint == pkg::registry_fingerprint());
+    // So were the environment variables detection reads without building the table.
+    auto names = pkg::registry_env_names();
+    CHECK(std::equal(names.begin(), names.end(), std::begin(pkg::k_built_registry_env_names),
+                     std::end(pkg::k_built_registry_env_names)));
+    CHECK(std::find(names.begin(), names.end(), "CARGO_HOME") != names.end());
+    CHECK(names.front() == "HOMEBREW_PREFIX");
 }
 
 TEST_CASE("Registry search facts name a parser that exists and a command that can run") {

@@ -5,6 +5,7 @@
 
 #include "pkg/detect/cache.hpp"
 #include "pkg/detect/detect_internal.hpp"
+#include "pkg/registry_fingerprint_value.hpp"
 #include "platform/host.hpp"
 
 namespace zsyncctl::pkg {
@@ -202,30 +203,10 @@ DetectContext DetectContext::current(util::Root root) {
     if (const char* home = std::getenv("HOME"); home != nullptr && home[0] != '\0') {
         context.home = home;
     }
-    std::vector<std::string> names{"HOMEBREW_PREFIX"};
-    for (const auto& m : registry()) {
-        auto scan = [&](std::string_view text) {
-            std::size_t pos = 0;
-            while ((pos = text.find("{env:", pos)) != std::string_view::npos) {
-                auto end = text.find('}', pos);
-                if (end == std::string_view::npos) {
-                    break;
-                }
-                std::string name(text.substr(pos + 5, end - pos - 5));
-                if (std::find(names.begin(), names.end(), name) == names.end()) {
-                    names.push_back(std::move(name));
-                }
-                pos = end;
-            }
-        };
-        for (const auto* list :
-             {&m.well_known, &m.markers, &m.prefix, &m.bin, &m.lib, &m.include, &m.pkg_config}) {
-            for (auto text : *list) {
-                scan(text);
-            }
-        }
-        scan(m.version_file);
-    }
+    // The names come from the table when it was built (registry_env_names()), so reading the environment
+    // builds no entry.
+    std::vector<std::string> names(std::begin(k_built_registry_env_names),
+                                   std::end(k_built_registry_env_names));
     for (auto& name : names) {
         const char* value = std::getenv(name.c_str());
         context.env.emplace_back(std::move(name), value == nullptr ? "" : value);

@@ -4,6 +4,10 @@
 
 #include <algorithm>
 #include <array>
+#include <cstddef>
+#include <cstdlib>
+#include <mutex>
+#include <new>
 
 #include "util/enum_names.hpp"
 
@@ -11,20 +15,50 @@ namespace zsyncctl::pkg {
 
 namespace {
 
-std::vector<Manager> build_registry() {
-    // One part at a time, each entry moved onto the end of the table from a temporary of its own: one
-    // entry on the stack at a time, not a whole part's array of them (~37 KiB of fresh stack pages;
-    // `pkg managers --json` ~10 fewer minor faults). The capacity covers today's 55 entries; more only
-    // cost one reallocation.
-    void (*const parts[])(std::vector<Manager>&) = {
-        registry_parts::system_managers, registry_parts::os_managers, registry_parts::app_managers,
-        registry_parts::language_managers, registry_parts::version_managers};
-    std::vector<Manager> table;
-    table.reserve(64);
-    for (auto* part : parts) {
-        part(table);
-    }
+// The table's entries in order, each built on first use into its own slot of `k_capacity`: a pointer to an
+// entry never changes, whether it was found by id or by walking the whole table. The slots are zero pages
+// until an entry is built into one (~1.9 KiB an entry), so a command that needs three managers touches three
+// entries' memory, not 55. Built entries are never destroyed: tearing down the entries' vectors at exit cost
+// every short command ~9 % of its instructions (callgrind, `pkg managers --json`); they stay reachable from
+// the slots, so leak checkers stay quiet.
+constexpr std::size_t k_capacity = 96;
+
+struct Table {
+    std::array<registry_parts::RegistryEntry, k_capacity> entries{};
+    std::size_t size = 0;
+};
+
+const Table& table() {
+    static const Table table = [] {
+        Table t;
+        for (auto part : {registry_parts::system_managers(), registry_parts::os_managers(),
+                          registry_parts::app_managers(), registry_parts::language_managers(),
+                          registry_parts::version_managers()}) {
+            for (const auto& entry : part) {
+                if (t.size == k_capacity) {
+                    std::abort(); // a build-time fact: tests/test_pkg_registry.cpp builds the whole table
+                }
+                t.entries[t.size++] = entry;
+            }
+        }
+        return t;
+    }();
     return table;
+}
+
+alignas(Manager) std::byte g_slots[k_capacity * sizeof(Manager)];
+std::once_flag g_built[k_capacity];
+
+Manager* slot(std::size_t index) {
+    return std::launder(reinterpret_cast<Manager*>(g_slots + index * sizeof(Manager)));
+}
+
+const Manager& entry_at(std::size_t index) {
+    const auto& entry = table().entries[index];
+    std::call_once(g_built[index], [&] {
+        ::new (static_cast<void*>(g_slots + index * sizeof(Manager))) Manager(entry.build(entry.id));
+    });
+    return *slot(index);
 }
 
 void mix(std::uint64_t& hash, std::string_view text) {
@@ -142,22 +176,32 @@ std::vector<std::string_view> platform_names(std::uint32_t mask) {
 }
 
 std::span<const Manager> registry() {
-    // Never destroyed: tearing down ~70 entries' vectors at exit cost every short command ~9 % of its
-    // instructions (callgrind, `pkg managers --json`). Still reachable, so leak checkers stay quiet.
-    static const std::vector<Manager>* table = new std::vector<Manager>(build_registry());
-    return *table;
+    static const std::size_t size = [] {
+        const Table& t = table();
+        for (std::size_t i = 0; i < t.size; ++i) {
+            entry_at(i);
+        }
+        return t.size;
+    }();
+    return {slot(0), size};
 }
 
 const Manager* find_manager(std::string_view id) {
-    auto table = registry();
-    auto it = std::find_if(table.begin(), table.end(), [&](const Manager& m) { return m.id == id; });
-    return it == table.end() ? nullptr : &*it;
+    const Table& t = table();
+    for (std::size_t i = 0; i < t.size; ++i) {
+        if (t.entries[i].id == id) {
+            return &entry_at(i);
+        }
+    }
+    return nullptr;
 }
 
 std::vector<std::string_view> manager_ids() {
+    const Table& t = table();
     std::vector<std::string_view> ids;
-    for (const auto& m : registry()) {
-        ids.push_back(m.id);
+    ids.reserve(t.size);
+    for (std::size_t i = 0; i < t.size; ++i) {
+        ids.push_back(t.entries[i].id);
     }
     return ids;
 }
@@ -200,6 +244,34 @@ bool has_install_facts(const Manager& manager) {
 
 std::string_view install_lock_group(const Manager& manager) {
     return manager.lock_group.empty() ? manager.id : manager.lock_group;
+}
+
+std::vector<std::string> registry_env_names() {
+    std::vector<std::string> names{"HOMEBREW_PREFIX"};
+    auto scan = [&](std::string_view text) {
+        std::size_t pos = 0;
+        while ((pos = text.find("{env:", pos)) != std::string_view::npos) {
+            auto end = text.find('}', pos);
+            if (end == std::string_view::npos) {
+                break;
+            }
+            std::string name(text.substr(pos + 5, end - pos - 5));
+            if (std::find(names.begin(), names.end(), name) == names.end()) {
+                names.push_back(std::move(name));
+            }
+            pos = end;
+        }
+    };
+    for (const auto& m : registry()) {
+        for (const auto* list :
+             {&m.well_known, &m.markers, &m.prefix, &m.bin, &m.lib, &m.include, &m.pkg_config}) {
+            for (auto text : *list) {
+                scan(text);
+            }
+        }
+        scan(m.version_file);
+    }
+    return names;
 }
 
 std::uint64_t registry_fingerprint() {

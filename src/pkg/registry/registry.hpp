@@ -473,6 +473,11 @@ bool has_install_facts(const Manager& manager);
 /// The lock an install or remove with `manager` takes: its lock_group, else its id. Never empty.
 std::string_view install_lock_group(const Manager& manager);
 
+/// The environment variables the table's location templates read ("{env:NAME}"), HOMEBREW_PREFIX first, then
+/// in table order, each once. Detection reads exactly these (DetectContext); the build writes them into
+/// registry_fingerprint_value.hpp (k_built_registry_env_names), so detection needs no entry for it.
+std::vector<std::string> registry_env_names();
+
 /// A fingerprint of the table's contents (ids, executables, locations, templates, search and install
 /// facts), so caches built by another version of the table are not reused.
 std::uint64_t registry_fingerprint();
