@@ -1,6 +1,8 @@
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <iterator>
 #include <optional>
 #include <span>
 #include <string>
@@ -455,8 +457,52 @@ struct Manager {
     std::vector<ExitCodeFact> exit_codes{};
 };
 
+/// The whole table in its fixed order, as references to its entries. Each entry lives in storage of its own
+/// (entries are built on first use: see registry.cpp), so this is a list of them, not an array; a reference
+/// to an entry stays valid for the life of the program and is the same however the entry was reached.
+class RegistryView {
+public:
+    class iterator {
+    public:
+        using iterator_category = std::forward_iterator_tag;
+        using value_type = Manager;
+        using difference_type = std::ptrdiff_t;
+        using pointer = const Manager*;
+        using reference = const Manager&;
+
+        iterator() = default;
+        explicit iterator(const Manager* const* at) : m_at(at) {}
+        reference operator*() const { return **m_at; }
+        pointer operator->() const { return *m_at; }
+        iterator& operator++() {
+            ++m_at;
+            return *this;
+        }
+        iterator operator++(int) {
+            iterator before = *this;
+            ++m_at;
+            return before;
+        }
+        bool operator==(const iterator& other) const = default;
+
+    private:
+        const Manager* const* m_at = nullptr;
+    };
+
+    RegistryView(const Manager* const* first, std::size_t size) : m_first(first), m_size(size) {}
+    iterator begin() const { return iterator(m_first); }
+    iterator end() const { return iterator(m_first + m_size); }
+    std::size_t size() const { return m_size; }
+    bool empty() const { return m_size == 0; }
+    const Manager& operator[](std::size_t index) const { return *m_first[index]; }
+
+private:
+    const Manager* const* m_first;
+    std::size_t m_size;
+};
+
 /// The whole registry, in a fixed order (system, app, language, version managers). Never fails.
-std::span<const Manager> registry();
+RegistryView registry();
 
 /// The entry with this id, or nullptr.
 const Manager* find_manager(std::string_view id);
