@@ -20,10 +20,11 @@ namespace zsyncctl::core {
 
 /// Which thread a loop runs on. `other_thread`: created here, run by another thread; an io_uring ring is
 /// created disabled and enabled by the first wait on the thread that runs it, its one issuer (the process's
-/// probe then needs a small ring of its own). `same_thread`: run, or only described (doctor), on the thread
+/// probe then needs a small ring of its own). `same_thread`: run on the thread
 /// that creates it; a ring is enabled at once and the probe runs on it (one ring set up, not two). A
 /// same_thread loop can run only on the thread that created it. `few_fds`: run by another thread, like
-/// other_thread, but watching a handful of fds (a command's signal pipe, its children's pipes, a download):
+/// other_thread, but watching a handful of fds (a command's signal pipe, its children's pipes, a download;
+/// doctor describes this one, the loop its commands run on):
 /// an io_uring ring gets a small completion queue and no single issuer, so it is enabled at once and the
 /// probe runs on it (a command's loop cost ~0.1 ms to set up and as much to tear down with a server's
 /// queue and a second ring; a full queue only moves completions to the kernel's overflow list). None sets up
