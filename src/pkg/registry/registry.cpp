@@ -26,7 +26,7 @@ namespace {
 constexpr std::size_t k_capacity = 96;
 
 struct Table {
-    std::array<registry_parts::RegistryEntry, k_capacity> entries{};
+    std::array<const registry_parts::RegistryEntry*, k_capacity> entries{}; // into the parts' own arrays
     std::size_t size = 0;
 };
 
@@ -40,7 +40,7 @@ const Table& table() {
                 if (t.size == k_capacity) {
                     std::abort(); // a build-time fact: tests/test_pkg_registry.cpp builds the whole table
                 }
-                t.entries[t.size++] = entry;
+                t.entries[t.size++] = &entry;
             }
         }
         return t;
@@ -55,7 +55,7 @@ const Manager* g_entries[k_capacity]; // table order; each set once, under its g
 
 const Manager& entry_at(std::size_t index) {
     std::call_once(g_built[index], [index] {
-        const auto& entry = table().entries[index];
+        const auto& entry = *table().entries[index];
         std::byte* slot = g_slots + g_next_slot.fetch_add(1, std::memory_order_relaxed) * sizeof(Manager);
         g_entries[index] = ::new (static_cast<void*>(slot)) Manager(entry.build(entry.id));
     });
@@ -190,7 +190,7 @@ RegistryView registry() {
 const Manager* find_manager(std::string_view id) {
     const Table& t = table();
     for (std::size_t i = 0; i < t.size; ++i) {
-        if (t.entries[i].id == id) {
+        if (t.entries[i]->id == id) {
             return &entry_at(i);
         }
     }
@@ -202,7 +202,7 @@ std::vector<std::string_view> manager_ids() {
     std::vector<std::string_view> ids;
     ids.reserve(t.size);
     for (std::size_t i = 0; i < t.size; ++i) {
-        ids.push_back(t.entries[i].id);
+        ids.push_back(t.entries[i]->id);
     }
     return ids;
 }
