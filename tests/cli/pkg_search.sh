@@ -235,6 +235,12 @@ done
 # A typo'd option after a real query is a typo, not a dash query.
 expect_exit 2 "unknown option" pkg search hello -x
 case "$ERR" in *"goes after '--'"*) fail "typo'd option got the dash-query hint: $ERR" ;; *) ok ;; esac
+# A command that takes no query or name has no dash query: an unknown option gets the usage hint.
+for words in "pkg managers --bogus" "version -x"; do
+    # shellcheck disable=SC2086 # words on purpose
+    expect_exit 2 "unknown option of a command without operands: $words" $words
+    case "$ERR" in *"goes after '--'"*) fail "'$words' got the dash-query hint: $ERR" ;; *"zsyncctl --help"*) ok ;; *) fail "'$words': no usage hint: $ERR" ;; esac
+done
 expect_exit 2 "unknown manager" pkg search hello --manager nosuch
 expect_exit 2 "bad timeout" pkg search hello --timeout 0
 # Nothing found exits 1.
