@@ -82,7 +82,7 @@ std::string dash_operand_hint(const CLI::App& app, int argc, const char* const* 
     if (cmd == &app || cmd->get_option_no_throw("--") != nullptr) {
         return {};
     }
-    // A command that takes no query or name (pkg managers, doctor): an unknown option is just unknown.
+    // A command that takes no query or name (pkg managers, version): an unknown option is just unknown.
     if (cmd->get_options([](const CLI::Option* o) { return o->get_positional(); }).empty()) {
         return {};
     }
