@@ -20,7 +20,7 @@ if [ "${#targets[@]}" -eq 0 ]; then
         targets+=("${t#fuzz_}")
     done
 fi
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:intercept_tls_get_addr=0} # see .ci/run
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 total=0
 failed=0
