@@ -489,9 +489,16 @@ TEST_CASE("apt_setup's native architecture is the installed dpkg's, as dpkg-quer
         }
     }
     CHECK(cases == 18);
-    // The stanza's "\nPackage: dpkg\n" across the first 64 KiB chunk's end: the filler before it is cut to
-    // end just before, at and after the boundary (a match split between two reads must still be found).
-    for (std::size_t size = 65520; size <= 65540; ++size) {
+    // The stanza's "\nPackage: dpkg\n" across a read's end: the filler before it is cut to end just before,
+    // at and after the boundary (a match split between two reads must still be found). The reads are 16 KiB,
+    // the second one after the 14 bytes carried over (a match's length less one): its end is at 32,754.
+    std::vector<std::size_t> sizes;
+    for (std::size_t boundary : {std::size_t(16384), std::size_t(32754), std::size_t(65536)}) {
+        for (std::size_t size = boundary - 16; size <= boundary + 4; ++size) {
+            sizes.push_back(size);
+        }
+    }
+    for (std::size_t size : sizes) {
         std::string filler;
         for (int i = 0; filler.size() + 300 < size; ++i) {
             filler += other(i);
