@@ -300,10 +300,11 @@ util::Result<PackageIndex> PackageIndex::mapped(int fd, std::size_t size,
         return util::fail(util::errno_error(std::string(name), errno));
     }
 #ifdef MADV_HUGEPAGE
-    // Pages this mapping reads into the page cache come in 2 MiB folios (ext4 with large folios, Linux 6.16
-    // on), and a 2 MiB folio is mapped with one page-table entry: touching all 18.5 MB of an apt index took
-    // 1.0-1.1 ms so, 9-17 ms in 4 KiB pages (each first touch of a page ~3 us under this VM's paging). The
-    // build evicts the small folios its writes left (build_saved). Elsewhere the advice does nothing.
+    // Pages this mapping reads into the page cache come in 2 MiB folios (ext4 with large folios, as in this
+    // machine's Linux 6.18), and a 2 MiB folio is mapped with one page-table entry: touching all 18.5 MB of
+    // an apt index took 1.0-2.8 ms so, 8.9-17 ms in 4 KiB pages (each first touch of a page ~3 us under this
+    // VM's paging). The build evicts the small folios its writes left (build_saved). Elsewhere the advice
+    // does nothing.
     if (size >= (std::size_t(2) << 20)) {
         (void)::madvise(address, size, MADV_HUGEPAGE);
     }
