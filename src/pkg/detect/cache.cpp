@@ -9,7 +9,6 @@
 #include <cstdio>
 #include <ctime>
 #include <map>
-#include <unordered_map>
 
 #include "pkg/detect/detect_internal.hpp"
 #include "pkg/detect/probe.hpp"
@@ -191,6 +190,12 @@ std::optional<CacheContents> parse_cache(std::string_view text) {
     }
     CacheContents out;
     Detection& det = out.detection;
+    // One allocation for the stamps (~50), not a vector regrown seven times.
+    std::size_t stamps = 0;
+    for (std::size_t at = text.find("\nd\t"); at != std::string_view::npos; at = text.find("\nd\t", at + 3)) {
+        ++stamps;
+    }
+    out.deps.reserve(stamps);
     // Records come in this order; a record may not go back to an earlier phase.
     enum Phase { header, deps, managers, rejected, brews, done };
     Phase phase = header;
@@ -317,35 +322,74 @@ bool plain_absolute(const std::string& path) {
     return true;
 }
 
-// Root or we own it, and nobody else may write it.
-bool trusted_inode(const struct stat& st) {
-    return (st.st_uid == 0 || st.st_uid == ::geteuid()) && (st.st_mode & (S_IWGRP | S_IWOTH)) == 0;
-}
-
 std::int64_t to_ns(const struct timespec& ts) {
     return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
 }
 
 // stat(2) of host paths, each asked once per load: the dependency stamps and the trust checks of the
 // executables and prefixes are mostly the same paths (an executable is a dependency; its directory is a
-// PATH directory, which is one too).
+// PATH directory, which is one too). Flat and small: the fields the checks read, the stamps' paths borrowed
+// (they outlive the memo), found by comparison; a load asks for ~50 paths, and a hash map of them with
+// copies of the paths and whole struct stats was two heap pages more, a fresh page each ~10 us in a VM.
 class StatMemo {
 public:
     struct Entry {
         int error = 0; // errno of a failed stat, 0 on success
-        struct stat st {};
+        mode_t mode = 0;
+        uid_t uid = 0;
+        std::uint64_t dev = 0;
+        std::uint64_t ino = 0;
+        std::int64_t mtime_ns = 0;
+        std::int64_t ctime_ns = 0;
     };
-    const Entry& get(const std::string& path) {
-        auto [it, fresh] = m_seen.try_emplace(path);
-        if (fresh && ::stat(path.c_str(), &it->second.st) != 0) {
-            it->second.error = errno;
+    explicit StatMemo(std::size_t borrowed) { m_borrowed.reserve(borrowed); }
+    /// `path`'s entry; `path` (a dependency stamp's) must outlive the memo.
+    Entry borrow(const std::string& path) {
+        Entry entry = stat_of(path);
+        m_borrowed.emplace_back(path, entry);
+        return entry;
+    }
+    /// `path`'s entry, stat'ed on its first ask.
+    Entry get(const std::string& path) {
+        for (const auto& [key, entry] : m_borrowed) {
+            if (key == path) {
+                return entry;
+            }
         }
-        return it->second;
+        for (const auto& [key, entry] : m_owned) {
+            if (key == path) {
+                return entry;
+            }
+        }
+        Entry entry = stat_of(path);
+        m_owned.emplace_back(path, entry);
+        return entry;
     }
 
 private:
-    std::unordered_map<std::string, Entry> m_seen;
+    static Entry stat_of(const std::string& path) {
+        struct stat st {};
+        Entry entry;
+        if (::stat(path.c_str(), &st) != 0) {
+            entry.error = errno;
+            return entry;
+        }
+        entry.mode = st.st_mode;
+        entry.uid = st.st_uid;
+        entry.dev = static_cast<std::uint64_t>(st.st_dev);
+        entry.ino = static_cast<std::uint64_t>(st.st_ino);
+        entry.mtime_ns = to_ns(st.st_mtim);
+        entry.ctime_ns = to_ns(st.st_ctim);
+        return entry;
+    }
+    std::vector<std::pair<std::string_view, Entry>> m_borrowed;
+    std::vector<std::pair<std::string, Entry>> m_owned;
 };
+
+// Root or we own it, and nobody else may write it.
+bool trusted_inode(const StatMemo::Entry& st) {
+    return (st.uid == 0 || st.uid == ::geteuid()) && (st.mode & (S_IWGRP | S_IWOTH)) == 0;
+}
 
 CacheStamp stamp_of(const std::string& path, const struct stat& st) {
     return {path,
@@ -360,9 +404,8 @@ bool stamp_holds(const CacheStamp& stamp, const StatMemo::Entry& now) {
     if (!stamp.present) {
         return now.error != 0;
     }
-    return now.error == 0 && stamp.dev == static_cast<std::uint64_t>(now.st.st_dev) &&
-           stamp.ino == static_cast<std::uint64_t>(now.st.st_ino) &&
-           stamp.mtime_ns == to_ns(now.st.st_mtim) && stamp.ctime_ns == to_ns(now.st.st_ctim);
+    return now.error == 0 && stamp.dev == now.dev && stamp.ino == now.ino && stamp.mtime_ns == now.mtime_ns &&
+           stamp.ctime_ns == now.ctime_ns;
 }
 
 // True when `executable` is where detection looks for `entry` (a PATH directory or a well-known location,
@@ -392,13 +435,12 @@ bool executable_ok(const Manager& entry, const std::string& executable, const De
     if (!context.root.is_host()) {
         return true; // nothing inside an image is executed; the logical path is checked above
     }
-    const auto& file = memo.get(executable);
-    if (file.error != 0 || !S_ISREG(file.st.st_mode) || (file.st.st_mode & 0111) == 0 ||
-        !trusted_inode(file.st)) {
+    const StatMemo::Entry file = memo.get(executable);
+    if (file.error != 0 || !S_ISREG(file.mode) || (file.mode & 0111) == 0 || !trusted_inode(file)) {
         return false;
     }
-    const auto& parent = memo.get(dir);
-    return parent.error == 0 && trusted_inode(parent.st);
+    const StatMemo::Entry parent = memo.get(dir);
+    return parent.error == 0 && trusted_inode(parent);
 }
 
 // True when `prefix` is one detection would have resolved for `entry` (a prefix template, or the parent of
@@ -423,11 +465,11 @@ bool prefix_ok(const Manager& entry, const std::string& prefix, const std::strin
     if (!context.root.is_host()) {
         return true;
     }
-    const auto& st = memo.get(prefix);
+    const StatMemo::Entry st = memo.get(prefix);
     if (st.error != 0) {
         return st.error == ENOENT;
     }
-    return S_ISDIR(st.st.st_mode) && trusted_inode(st.st);
+    return S_ISDIR(st.mode) && trusted_inode(st);
 }
 
 // A cached detection is used only when every executable and prefix in it passes the checks a fresh
@@ -448,10 +490,10 @@ bool revalidate(const Detection& detection, const DetectContext& context, StatMe
             return false;
         }
         if (context.root.is_host()) {
-            const auto& file = memo.get(b.executable);
-            const auto& prefix = memo.get(b.prefix);
-            if (file.error != 0 || !S_ISREG(file.st.st_mode) || !trusted_inode(file.st) ||
-                prefix.error != 0 || !trusted_inode(prefix.st)) {
+            const StatMemo::Entry file = memo.get(b.executable);
+            const StatMemo::Entry prefix = memo.get(b.prefix);
+            if (file.error != 0 || !S_ISREG(file.mode) || !trusted_inode(file) || prefix.error != 0 ||
+                !trusted_inode(prefix)) {
                 return false;
             }
         }
@@ -514,9 +556,9 @@ std::optional<Detection> load_cache(const std::filesystem::path& file, const Det
     if (!contents || contents->key != cache_key(context)) {
         return std::nullopt;
     }
-    StatMemo memo;
+    StatMemo memo(contents->deps.size());
     for (const auto& stamp : contents->deps) {
-        if (!stamp_holds(stamp, memo.get(stamp.path))) {
+        if (!stamp_holds(stamp, memo.borrow(stamp.path))) {
             return std::nullopt;
         }
     }
