@@ -84,6 +84,7 @@ struct Walk {
     std::deque<std::string> rest;   // what was left when the walk stopped
     bool complete = false;
     bool through_link = false;
+    bool stopped_at_link = false; // the walk gave up on a symlink (a loop, or one it could not read)
     int error = 0;
 };
 
@@ -132,12 +133,14 @@ Walk walk_below(int root_fd, std::string_view logical) {
         if (is_link) {
             w.through_link = true;
             if (++links > k_max_links) {
+                w.stopped_at_link = true;
                 stop(std::move(part), ELOOP);
                 return w;
             }
             char buffer[4096];
             ssize_t n = ::readlinkat(parent, part.c_str(), buffer, sizeof buffer);
             if (n <= 0 || static_cast<std::size_t>(n) >= sizeof buffer) {
+                w.stopped_at_link = true;
                 stop(std::move(part), n < 0 ? errno : ENAMETOOLONG);
                 return w;
             }
@@ -387,6 +390,12 @@ Root::Resolution Root::walk(std::string_view absolute) const {
         }
     }
     Walk w = walk_below(*m_fd, absolute);
+    if (w.stopped_at_link) {
+        // The host path would run through that symlink, and the host's open() follows it wherever it points
+        // (`ln -s /var/lib/dpkg IMAGE/var/lib/dpkg` is a loop inside the image, and the host's own dpkg
+        // database outside it): no path at all, which every open and stat fails as missing.
+        return {std::filesystem::path(), false, true};
+    }
     return {host_path(m_dir, w), w.complete, w.through_link};
 }
 

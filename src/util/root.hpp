@@ -52,12 +52,15 @@ public:
     };
 
     /// Walks `absolute` inside the root component by component (see the class comment). For a missing
-    /// component, `path` is where it would be. Relative paths, and every path for the host, come back
-    /// unchanged (complete, as far as the walk knows). Never fails.
+    /// component, `path` is where it would be. When the walk gives up on a symlink (a loop, a target it
+    /// cannot read), `path` is empty: any host path would lead through that link, which the host's open()
+    /// follows out of the root. Relative paths, and every path for the host, come back unchanged (complete,
+    /// as far as the walk knows). Never fails.
     Resolution walk(std::string_view absolute) const;
 
-    /// The host path for an absolute path inside the root (walk(absolute).path); relative paths are
-    /// returned unchanged. Prefer read()/open_file(), which cannot be raced by a changing image.
+    /// The host path for an absolute path inside the root (walk(absolute).path: empty when the walk gave
+    /// up on a symlink); relative paths are returned unchanged. Prefer read()/open_file(), which cannot be
+    /// raced by a changing image.
     std::filesystem::path resolve(std::string_view absolute) const;
 
     /// Opens `absolute` inside the root with `flags` (O_CLOEXEC is added; O_CREAT is not supported).

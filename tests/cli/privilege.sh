@@ -241,4 +241,41 @@ if ! PATH="$STD_PATH" command -v sudo >/dev/null; then
     case "$ERR" in *apt-get*) fail "the hint names the manager's command: $ERR" ;; *) ok ;; esac
 fi
 
+# 10. Root with a user's HOME and PATH (sudo -E): executables the user controls are neither detected nor run.
+# Each fake records who ran it; as root, doctor --versions and pkg managers --versions run none of them, and
+# pkg managers -v says why each was ignored. A root-owned copy in a root-owned directory is still found.
+WHO=root
+private_dir "$T/uhome"
+# (Managers no CI machine has on the standard PATH, which detection would prefer.)
+for tool in .rbenv/bin/rbenv .local/bin/mise; do
+    mkdir -p "$T/uhome/$(dirname "$tool")"
+    printf '#!/bin/sh\necho "ran as $(id -u): $0" >>"%s/ran.log"\necho 1.0\n' "$T" >"$T/uhome/$tool"
+    chmod 0755 "$T/uhome/$tool"
+done
+mkdir -p "$T/uhome/.cargo/bin"
+cp "$T/uhome/.rbenv/bin/rbenv" "$T/uhome/.cargo/bin/rustup"
+chown -R "$U" "$T/uhome"
+# Root-owned file, but in a directory the user owns: the user can swap it.
+chown root "$T/uhome/.cargo/bin/rustup"
+rm -f "$T/ran.log"
+for cmd in "doctor --versions --json" "pkg managers --versions --json"; do
+    # shellcheck disable=SC2086 # the command's words
+    as HOME="$T/uhome" XDG_CACHE_HOME="$T/uhome/.cache" -- $cmd
+    [ -e "$T/ran.log" ] && fail "root ran a user's executable ($cmd): $(cat "$T/ran.log")" || ok
+done
+as HOME="$T/uhome" -- -v pkg managers
+for tool in .rbenv/bin/rbenv .local/bin/mise; do
+    expect_contains "$ERR" "ignored $T/uhome/$tool: owned by uid $UID_U: as root, nothing another user controls is run" \
+        "root ignores a user's $tool"
+done
+expect_contains "$ERR" "ignored $T/uhome/.cargo/bin/rustup: in $T/uhome/.cargo/bin, owned by uid $UID_U" \
+    "root ignores a root-owned executable in a user's directory"
+case "$OUT" in *"$T/uhome"*) fail "pkg managers lists a user's executable as root: $OUT" ;; *) ok ;; esac
+# The same tree owned by root: detected and run (the check is about owners, not about HOME).
+chown -R root "$T/uhome"
+chmod 0755 "$T/uhome"
+as HOME="$T/uhome" XDG_CACHE_HOME="$T/uhome/.cache" -- pkg managers --versions --json
+expect_contains "$OUT" "$T/uhome/.rbenv/bin/rbenv" "a root-owned rbenv under a root-owned HOME is detected"
+[ -s "$T/ran.log" ] && ok || fail "root did not run its own rbenv for --versions"
+
 finish

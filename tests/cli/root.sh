@@ -138,6 +138,38 @@ zr --root "$R" pkg search "${SECRET:0:10}" --json --timeout 3
 if [ "$CODE" -le 1 ]; then ok; else fail "default search under the image: exit $CODE (${ERR:0:300})"; fi
 clean "default search"
 
+# Symlink loops inside the image whose links, followed by the host, lead out: the walk gives up on a loop, and
+# no host path through the link may be opened instead (`ln -s /var/lib/dpkg IMAGE/var/lib/dpkg` once listed
+# the host's packages). Image R3: var/lib/dpkg -> HOST/dpkg with R3/HOST/dpkg -> /var/lib/dpkg (a loop in
+# the image, the host's secret database on the host), and the same for the apt lists.
+mkdir -p "$H/dpkg"
+printf 'Package: %s\nStatus: install ok installed\nVersion: 1\nArchitecture: amd64\n\n' "$SECRET" >"$H/dpkg/status"
+R3="$SCRATCH/image3"
+mkdir -p "$R3/usr/bin" "$R3/var/lib/apt" "$R3/${H#/}" "$R3/etc/apt"
+cp "$R/usr/bin/apt-get" "$R/usr/bin/apt" "$R/usr/bin/dpkg" "$R3/usr/bin/"
+ln -s "$H/dpkg" "$R3/var/lib/dpkg"
+ln -s /var/lib/dpkg "$R3/${H#/}/dpkg"
+ln -s "$H/lists" "$R3/var/lib/apt/lists"
+ln -s /var/lib/apt/lists "$R3/${H#/}/lists"
+for cmd in "pkg list -m apt" "pkg list -m dpkg" "pkg search ${SECRET:0:10} -m apt --json" "pkg outdated -m apt" \
+    "pkg info -m apt imagepkg" "doctor --json"; do
+    # shellcheck disable=SC2086 # the command's words
+    zr --root "$R3" $cmd
+    [ "$CODE" -le 3 ] && ok || fail "--root with a link loop: $cmd: exit $CODE (${ERR:0:300})"
+    clean "--root with a link loop: $cmd"
+done
+# The self-loop form: IMAGE/var/lib/dpkg -> /var/lib/dpkg, which on the host is the host's own database.
+R4="$SCRATCH/image4"
+mkdir -p "$R4/usr/bin" "$R4/var/lib"
+cp "$R/usr/bin/apt-get" "$R/usr/bin/dpkg" "$R4/usr/bin/"
+ln -s /var/lib/dpkg "$R4/var/lib/dpkg"
+zr --root "$R4" --json pkg list -m apt
+if [ -f /var/lib/dpkg/status ] && printf '%s' "$OUT" | grep -q '"name": *"dpkg"'; then
+    fail "--root with IMAGE/var/lib/dpkg -> /var/lib/dpkg listed the host's packages"
+else ok; fi
+expect_contains "$OUT" "var/lib/dpkg/status leads through a symlink loop" "the loop is named, not followed"
+clean "--root with a self loop"
+
 # ---- a root that is the live system is the live system ----
 ln -s / "$SCRATCH/slash"
 run_z --no-cache pkg managers --json

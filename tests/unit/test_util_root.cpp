@@ -2,6 +2,8 @@
 
 #include <fcntl.h>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -51,6 +53,14 @@ struct Fixture {
         // An absolute link naming the host file by its full host path: inside the image that path does
         // not exist, so it must not be found.
         fs::create_symlink(host / "etc" / "shadow", image / "etc" / "full-host-path");
+        // Loops whose links, followed by the host, lead out: image/var/lib/dpkg -> /var/lib/dpkg (itself),
+        // and image/var/hostdir -> HOST/etc with image/HOST/etc -> /var/hostdir (a loop inside the image;
+        // on the host, image/var/hostdir is the host's directory with the secret).
+        fs::create_directories(image / "var" / "lib");
+        fs::create_symlink("/var/lib/dpkg", image / "var" / "lib" / "dpkg");
+        fs::create_symlink(host / "etc", image / "var" / "hostdir");
+        fs::create_directories(image / host.relative_path());
+        fs::create_symlink("/var/hostdir", image / host.relative_path() / "etc");
     }
 };
 
@@ -91,6 +101,24 @@ void check_confined(const Root& root, const Fixture& fx) {
         auto res = root.walk("/loop/a");
         CHECK_FALSE(res.complete);
         CHECK(res.through_link);
+        CHECK(res.path.empty());
+    }
+    SUBCASE("a loop whose links lead out on the host resolves to no host path") {
+        // A caller that opens the resolved path itself (std::ifstream, std::filesystem) must not reach the
+        // host's file through the link the walk gave up on.
+        for (const char* path : {"/var/hostdir/shadow", "/var/lib/dpkg/status", "/var/lib/dpkg"}) {
+            CAPTURE(path);
+            auto res = root.walk(path);
+            CHECK_FALSE(res.complete);
+            CHECK(res.path.empty());
+            CHECK(root.resolve(path).empty());
+            CHECK_FALSE(root.read(path).ok());
+            std::error_code ec;
+            CHECK_FALSE(fs::exists(root.resolve(path), ec));
+        }
+        std::ifstream in(root.resolve("/var/hostdir/shadow"));
+        std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        CHECK(text.find(k_secret) == std::string::npos);
     }
     SUBCASE("a very deep path fails instead of holding a descriptor per level") {
         std::string deep;

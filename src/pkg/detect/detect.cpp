@@ -1,5 +1,7 @@
 #include "pkg/detect/detect.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdlib>
 
@@ -21,6 +23,15 @@ void DetectState::depend_on(const std::string& logical) {
 
 FileProbe DetectState::probe_candidate(const std::string& logical, bool record_rejection) {
     FileProbe probe = probe_path(context.root, logical);
+    std::string distrust;
+    // A candidate executable is what detection's users run (--versions, search, install): as root on the
+    // host, only one nobody else controls (under --root nothing found is run at all).
+    if (record_rejection && probe.is_executable() && context.root.is_host() && ::geteuid() == 0) {
+        distrust = distrust_as_root(probe);
+        if (!distrust.empty()) {
+            probe.kind = FileProbe::Kind::untrusted;
+        }
+    }
     // The parent directory's stamp covers this name appearing, vanishing, being replaced or renamed. The
     // path's own stamp is needed only where the parent's cannot tell: a candidate executable (its mode
     // decides, and a cached one is checked for trust with that same stat on load) and a symlink (its
@@ -33,7 +44,8 @@ FileProbe DetectState::probe_candidate(const std::string& logical, bool record_r
     }
     if (record_rejection && probe.kind != FileProbe::Kind::missing && !probe.is_executable() &&
         rejected_seen.insert(logical).second) {
-        result.rejected.push_back({logical, std::string(describe_rejection(probe.kind))});
+        result.rejected.push_back(
+            {logical, distrust.empty() ? std::string(describe_rejection(probe.kind)) : std::move(distrust)});
     }
     return probe;
 }

@@ -1,6 +1,9 @@
 #include "pkg/detect/probe.hpp"
 
 #include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <string>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -17,6 +20,8 @@ FileProbe classify(const struct stat& st, std::string host_path) {
     probe.host_path = std::move(host_path);
     probe.mtime_ns = to_ns(st.st_mtim);
     probe.ctime_ns = to_ns(st.st_ctim);
+    probe.uid = st.st_uid;
+    probe.mode = st.st_mode;
     if (S_ISDIR(st.st_mode)) {
         probe.kind = FileProbe::Kind::directory;
     } else if (!S_ISREG(st.st_mode)) {
@@ -65,12 +70,51 @@ FileProbe probe_path(const util::Root& root, std::string_view logical) {
         probe.via_link = res.through_link;
         return probe;
     }
-    missing.host_path = res.path.string();
+    // An empty path: the walk gave up on a link (a loop); name where it was looked for.
+    missing.host_path = res.path.empty() ? root.dir().string() + std::string(logical) : res.path.string();
     if (res.through_link) {
         missing.kind = FileProbe::Kind::dangling_symlink;
         missing.via_link = true;
     }
     return missing;
+}
+
+std::string distrust_as_root(const FileProbe& probe) {
+    auto writable_by_others = [](mode_t mode) {
+        return (mode & (S_IWGRP | S_IWOTH)) != 0 && (mode & S_ISVTX) == 0;
+    };
+    if (probe.uid != 0) {
+        return "owned by uid " + std::to_string(probe.uid) +
+               ": as root, nothing another user controls is run";
+    }
+    if (writable_by_others(probe.mode)) {
+        return "writable by group or others: as root, nothing another user controls is run";
+    }
+    char* real = ::realpath(probe.host_path.c_str(), nullptr);
+    if (real == nullptr) {
+        return "cannot be resolved: " + std::string(std::strerror(errno));
+    }
+    std::string dir(real);
+    std::free(real);
+    while (true) {
+        auto slash = dir.rfind('/');
+        dir = slash == 0 || slash == std::string::npos ? "/" : dir.substr(0, slash);
+        struct stat st {};
+        if (::stat(dir.c_str(), &st) != 0) {
+            return dir + ": " + std::strerror(errno);
+        }
+        if (st.st_uid != 0) {
+            return "in " + dir + ", owned by uid " + std::to_string(st.st_uid) +
+                   ": as root, nothing another user controls is run";
+        }
+        if (writable_by_others(st.st_mode)) {
+            return "in " + dir +
+                   ", writable by group or others: as root, nothing another user controls is run";
+        }
+        if (dir == "/") {
+            return {};
+        }
+    }
 }
 
 std::string_view describe_rejection(FileProbe::Kind kind) {
@@ -87,6 +131,8 @@ std::string_view describe_rejection(FileProbe::Kind kind) {
         return "not a regular file";
     case FileProbe::Kind::executable:
         return "executable";
+    case FileProbe::Kind::untrusted:
+        return "not run as root";
     }
     return "missing";
 }

@@ -10,12 +10,15 @@ namespace zsyncctl::pkg {
 
 /// What a path turned out to be, after following symlinks inside the root.
 struct FileProbe {
-    enum class Kind { missing, dangling_symlink, directory, not_executable, executable, other };
+    /// untrusted: an executable root must not run (see distrust_as_root); set by detection, not probe_path.
+    enum class Kind { missing, dangling_symlink, directory, not_executable, executable, other, untrusted };
     Kind kind = Kind::missing;
     std::string host_path; // where it lives on the real file system (symlinks resolved inside the root)
     std::int64_t mtime_ns = 0;
     std::int64_t ctime_ns = 0;
-    bool via_link = false; // the last component is a symlink (or was followed through one inside a root)
+    std::uint32_t uid = 0;  // owner of what the path leads to
+    std::uint32_t mode = 0; // its st_mode
+    bool via_link = false;  // the last component is a symlink (or was followed through one inside a root)
 
     /// True for a regular file with an exec bit.
     bool is_executable() const { return kind == Kind::executable; }
@@ -28,6 +31,12 @@ struct FileProbe {
 /// `usr/bin/x -> /opt/y/x` points into the fixture, never at the host. At most 40 links are followed
 /// (more counts as dangling). Never fails: unreadable paths are `missing`.
 FileProbe probe_path(const util::Root& root, std::string_view logical);
+
+/// Why root must not run the host executable `probe` found, or empty when it may: root runs nothing another
+/// user controls, so the file and every directory above where it really lives (symlinks resolved) must be
+/// owned by root and not writable by group or others (a sticky directory, /tmp, is allowed). A `sudo -E`
+/// keeps the user's HOME and PATH: ~/.cargo/bin/cargo or ~/.linuxbrew/bin/brew is then theirs to swap.
+std::string distrust_as_root(const FileProbe& probe);
 
 /// The readable reason for a rejected candidate ("a directory", "not executable", ...).
 std::string_view describe_rejection(FileProbe::Kind kind);

@@ -128,6 +128,11 @@ std::vector<InstalledPackage> parse_dpkg_database(std::string_view status,
 util::Result<std::vector<InstalledPackage>> read_dpkg_database(const util::Root& root,
                                                                const core::CancellationToken& token) {
     std::filesystem::path status = root.resolve("/var/lib/dpkg/status");
+    if (status.empty()) { // a symlink loop on the way inside the image: never followed out of it
+        return util::fail(util::ErrorKind::not_found,
+                          "no dpkg database: " + root.dir().string() +
+                              "/var/lib/dpkg/status leads through a symlink loop");
+    }
     std::error_code ec;
     auto type = std::filesystem::status(status, ec).type();
     if (type == std::filesystem::file_type::not_found) {
