@@ -166,8 +166,15 @@ public:
         posix_spawnattr_setsigmask(&attr, &none);
         sigset_t defaults;
         sigemptyset(&defaults);
-        for (int sig : {SIGPIPE, SIGINT, SIGTERM, SIGQUIT, SIGHUP, SIGCHLD, SIGUSR1, SIGUSR2, SIGALRM}) {
+        for (int sig : {SIGPIPE, SIGCHLD, SIGUSR1, SIGUSR2, SIGALRM}) {
             sigaddset(&defaults, sig);
+        }
+        // A stop signal ignored when we started (the monitor leaves it so) stays ignored in the child: nohup
+        // promises the whole job immunity to SIGHUP, and a shell's background job ignores SIGINT/SIGQUIT.
+        for (int sig : {SIGINT, SIGTERM, SIGQUIT, SIGHUP}) {
+            if (!ignored_now(sig)) {
+                sigaddset(&defaults, sig);
+            }
         }
         posix_spawnattr_setsigdefault(&attr, &defaults);
 

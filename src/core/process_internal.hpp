@@ -48,6 +48,10 @@ constexpr std::size_t k_max_line = 1U << 20;
 /// "SIGTERM", "SIGKILL", ..., else "signal N".
 std::string signal_name(int sig);
 
+/// Whether `sig`'s disposition in this process is SIG_IGN right now (false when it cannot be read). For a
+/// stop signal under the SignalMonitor that means: ignored by whoever started us.
+bool ignored_now(int sig);
+
 /// Owns one fd.
 class Fd {
 public:

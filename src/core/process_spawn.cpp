@@ -37,6 +37,12 @@ std::string signal_name(int sig) {
     }
 }
 
+bool ignored_now(int sig) {
+    struct sigaction current {};
+    return ::sigaction(sig, nullptr, &current) == 0 && (current.sa_flags & SA_SIGINFO) == 0 &&
+           current.sa_handler == SIG_IGN;
+}
+
 util::Error spawn_errno_error(std::string_view what, int err) {
     if (err == EMFILE || err == ENFILE || err == EAGAIN || err == ENOMEM) {
         return runtime_error(RuntimeErrc::SystemResourceExhausted,

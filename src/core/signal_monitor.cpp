@@ -57,6 +57,7 @@ struct SignalMonitor::State {
     std::map<SubscriptionId, std::shared_ptr<util::UniqueFunction<void()>>> exit_hooks;
     std::shared_ptr<util::UniqueFunction<void(int)>> escalation;
     std::array<struct sigaction, k_caught.size()> saved{};
+    std::array<bool, k_caught.size()> ignored{}; // ignored by the caller: no handler installed (set once)
     struct sigaction saved_pipe {};
 
     ~State() {
@@ -183,7 +184,14 @@ util::Result<std::unique_ptr<SignalMonitor>> SignalMonitor::install(EventLoop& l
     sa.sa_flags = SA_RESTART; // blocking calls elsewhere go on; the loop handles the signal
     sigemptyset(&sa.sa_mask);
     for (std::size_t i = 0; i < k_caught.size(); ++i) {
-        ::sigaction(k_caught[i], &sa, &state->saved[i]);
+        // A signal ignored when we started stays ignored (nohup's SIGHUP, the SIGINT and SIGQUIT a shell
+        // ignores for a background job): no handler, so neither we nor the children we exec act on it.
+        ::sigaction(k_caught[i], nullptr, &state->saved[i]);
+        if (state->saved[i].sa_handler == SIG_IGN && (state->saved[i].sa_flags & SA_SIGINFO) == 0) {
+            state->ignored[i] = true;
+            continue;
+        }
+        ::sigaction(k_caught[i], &sa, nullptr);
     }
     struct sigaction ignore {};
     ignore.sa_handler = SIG_IGN;
@@ -210,7 +218,9 @@ SignalMonitor::SignalMonitor(std::shared_ptr<State> state, EventLoop& loop)
 
 SignalMonitor::~SignalMonitor() {
     for (std::size_t i = 0; i < k_caught.size(); ++i) {
-        ::sigaction(k_caught[i], &m_state->saved[i], nullptr);
+        if (!m_state->ignored[i]) {
+            ::sigaction(k_caught[i], &m_state->saved[i], nullptr);
+        }
     }
     ::sigaction(SIGPIPE, &m_state->saved_pipe, nullptr);
     g_write_fd.store(-1);
@@ -227,6 +237,15 @@ SignalMonitor::~SignalMonitor() {
 
 int SignalMonitor::received() const {
     return m_state->received.load();
+}
+
+bool SignalMonitor::ignored_by_caller(int sig) const {
+    for (std::size_t i = 0; i < k_caught.size(); ++i) {
+        if (k_caught[i] == sig) {
+            return m_state->ignored[i];
+        }
+    }
+    return false;
 }
 
 int SignalMonitor::exit_code() const {

@@ -24,8 +24,13 @@ enum class TerminalEvent { resized, suspending, resumed };
 /// - on SIGWINCH / SIGCONT: tells the terminal subscribers (resized / resumed);
 /// - on SIGTSTP: tells the subscribers (suspending, so they can restore the terminal), then stops the
 ///   process with SIGSTOP; SIGCONT brings it back.
-/// SIGPIPE is ignored while it is installed, so a write to a closed pipe fails with EPIPE instead of killing
-/// the process. At most one monitor exists at a time; the destructor restores the previous dispositions.
+/// A caught signal that was ignored (SIG_IGN) when install() ran stays ignored for the monitor's life and
+/// gets no handler: nohup's SIGHUP, the SIGINT and SIGQUIT a non-interactive shell ignores for a background
+/// job, a `trap '' TERM`. The monitor never hears of it, and children keep ignoring it (exec keeps SIG_IGN;
+/// spawn_process resets only the stop signals that are not ignored). POSIX shells and init scripts rely on
+/// it. SIGPIPE is ignored while it is installed, so a write to a closed pipe fails with EPIPE instead of
+/// killing the process. At most one monitor exists at a time; the destructor restores the previous
+/// dispositions.
 ///
 /// Threads: install() and the destructor belong to one thread (the command's main thread); subscribe/
 /// unsubscribe/set_escalation/add_exit_hook and the queries are thread-safe. Callbacks run on the loop
@@ -46,6 +51,10 @@ public:
 
     /// The first stop signal the loop has handled (SIGINT, SIGTERM, SIGHUP, SIGQUIT), else 0.
     int received() const;
+
+    /// Whether `sig` is one of the caught signals that was ignored when install() ran (so no handler was
+    /// installed for it and it is never received); false for any other signal.
+    bool ignored_by_caller(int sig) const;
 
     /// 128 + received() (130 INT, 143 TERM, 129 HUP, 131 QUIT), or 0 when none arrived.
     int exit_code() const;

@@ -94,7 +94,7 @@ mkfifo "$SCRATCH/src.fifo"
 (printf 'some\n'; sleep 20) >"$SCRATCH/src.fifo" &
 writer=$!
 for url in "file://$SCRATCH/src.fifo" "$base/slow?delay=20"; do
-    "$ZSYNCCTL" fetch "$url" -o "$SCRATCH/part.bin" 2>"$SCRATCH/int.err" &
+    "${INTERRUPTIBLE[@]}" "$ZSYNCCTL" fetch "$url" -o "$SCRATCH/part.bin" 2>"$SCRATCH/int.err" &
     pid=$!
     sleep 1
     kill -INT "$pid"

@@ -21,6 +21,13 @@ if [ -n "$ZS_PYTHON" ] && [ -x "$ZS_PYTHON" ]; then
     alias python3='"$ZS_PYTHON"'
 fi
 
+# A script's background job starts with SIGINT and SIGQUIT ignored (bash does that without job control),
+# and zsyncctl keeps ignoring a signal it was started with ignored (nohup relies on it; see the man page).
+# A test that sends either to a job starts it as `"${INTERRUPTIBLE[@]}" "$ZSYNCCTL" ... &`: env resets both
+# and execs the command, so `$!` is still its pid.
+# shellcheck disable=SC2034
+INTERRUPTIBLE=(env "--default-signal=INT,QUIT")
+
 SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/zsyncctl-e2e.XXXXXX")
 export XDG_CACHE_HOME="$SCRATCH/cache"
 trap 'rm -rf "$SCRATCH"' EXIT

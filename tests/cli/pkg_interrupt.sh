@@ -116,7 +116,7 @@ log_complete() {
 # 1. One SIGINT mid-configure: forwarded, dpkg finishes, exit 130, the report names the final state.
 if want 1; then
 new_root
-"$ZSYNCCTL" --root "$R" pkg install --yes apt:zs-intr-slow >"$T/out" 2>"$T/err" &
+"${INTERRUPTIBLE[@]}" "$ZSYNCCTL" --root "$R" pkg install --yes apt:zs-intr-slow >"$T/out" 2>"$T/err" &
 zpid=$!
 if wait_for "$R/postinst.log" start 60; then
     kill -INT "$zpid"
@@ -138,7 +138,7 @@ fi
 # 2. Two SIGINTs without a terminal: the second is refused (dpkg is mid-transaction), then the same.
 if want 2; then
 new_root
-"$ZSYNCCTL" --root "$R" pkg install --yes apt:zs-intr-slow >"$T/out" 2>"$T/err" &
+"${INTERRUPTIBLE[@]}" "$ZSYNCCTL" --root "$R" pkg install --yes apt:zs-intr-slow >"$T/out" 2>"$T/err" &
 zpid=$!
 if wait_for "$R/postinst.log" start 60; then
     kill -INT "$zpid"
@@ -248,7 +248,7 @@ time.sleep(60)
 ' "$R/var/lib/dpkg/lock-frontend" "$T/holder2" &
 holder=$!
 wait_for "$T/holder2" . 10 || fail "the second lock holder did not start"
-"$ZSYNCCTL" --root "$R" pkg remove --yes apt:zs-intr-quick >"$T/out" 2>"$T/err" &
+"${INTERRUPTIBLE[@]}" "$ZSYNCCTL" --root "$R" pkg remove --yes apt:zs-intr-quick >"$T/out" 2>"$T/err" &
 zpid=$!
 if wait_for "$T/err" "waiting for the dpkg lock held by PID $holder" 20; then
     start=$SECONDS
@@ -275,7 +275,7 @@ if python3 -c 'import pty' 2>/dev/null; then
     new_root
     PTY_DEADLINE=90 python3 "$TESTS_DIR/pty_drive.py" "$T/tty" --wait-file "$R/postinst.log" --send '\x03' \
         --expect "waiting for dpkg" --send '\x03' --expect "Press Ctrl-C again" --run ": >'$R/release'" -- \
-        /bin/sh -c 'trap "" INT; stty -a >"$2/stty.before"; "$0" --root "$1" pkg install --yes apt:zs-intr-slow; echo "exit=$?"; stty -a >"$2/stty.after"' \
+        /bin/sh -c 'trap : INT; stty -a >"$2/stty.before"; "$0" --root "$1" pkg install --yes apt:zs-intr-slow; echo "exit=$?"; stty -a >"$2/stty.after"' \
         "$ZSYNCCTL" "$R" "$T"
     tty=$(tr -d '\r' <"$T/tty")
     case "$tty" in *exit=130*) ok ;; *) fail "Ctrl-C twice on a terminal: no exit=130; the terminal showed: $(tr '\033' '~' <"$T/tty" | tail -c 1500)" ;; esac

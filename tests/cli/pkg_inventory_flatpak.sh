@@ -136,7 +136,7 @@ TIMEOUT=30 expect_exit 0 "refresh for 3.0" "${Z[@]}" pkg refresh -m flatpak </de
 before=$("${FP[@]}" info --show-commit org.zs.Hello)
 echo 1 >"$T/control/slow"
 PTY_DEADLINE=60 python3 "$DRIVE" "$T/intr.tty" --wait-file "$T/control/hit" --send '\x03' --expect "exit=" -- \
-    /bin/sh -c 'trap "" INT; "$0" --no-cache pkg upgrade --yes flatpak:org.zs.Hello; echo "exit=$?"' "$ZSYNCCTL"
+    /bin/sh -c 'trap : INT; "$0" --no-cache pkg upgrade --yes flatpak:org.zs.Hello; echo "exit=$?"' "$ZSYNCCTL"
 echo 0 >"$T/control/slow"
 t=$(tr -d '\r' <"$T/intr.tty")
 expect_contains "$t" "exit=130" "Ctrl-C mid-upgrade exits 130"

@@ -125,7 +125,7 @@ python3 -c 'import sys; sys.exit(0 if float(open(sys.argv[1]).read().split()[0])
 # 5. SIGINT mid-run: it reaches apk (the stand-in's shell ends on it), zsyncctl waits for it and exits 130,
 #    leaving no apk process behind.
 rm -f "$T/apk.log.started"
-"$ZSYNCCTL" "${Z[@]}" pkg upgrade --all -m apk --yes >"$T/int.out" 2>"$T/int.err" &
+"${INTERRUPTIBLE[@]}" "$ZSYNCCTL" "${Z[@]}" pkg upgrade --all -m apk --yes >"$T/int.out" 2>"$T/int.err" &
 ZPID=$!
 for _ in $(seq 100); do [ -s "$T/apk.log.started" ] && break; sleep 0.05; done
 kill -INT "$ZPID"

@@ -148,7 +148,7 @@ audit_clean "after the upgrade"
 deb zs-slow 2.0 6
 publish
 PTY_DEADLINE=120 python3 "$DRIVE" "$T/intr.tty" --wait-file "$R/postinst.log" --send '\x03' --expect "waiting for dpkg" -- \
-    /bin/sh -c 'trap "" INT; "$0" --root "$1" pkg upgrade --yes apt:zs-slow; echo "exit=$?"' "$ZSYNCCTL" "$R"
+    /bin/sh -c 'trap : INT; "$0" --root "$1" pkg upgrade --yes apt:zs-slow; echo "exit=$?"' "$ZSYNCCTL" "$R"
 t=$(tr -d '\r' <"$T/intr.tty")
 expect_contains "$t" "exit=130" "Ctrl-C mid-upgrade exits 130"
 grep -q done "$R/postinst.log" && ok || fail "the postinst did not finish: $(cat "$R/postinst.log")"

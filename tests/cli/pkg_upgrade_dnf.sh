@@ -136,7 +136,7 @@ rpmpkg zs-slow 1.1 6
 publish
 TIMEOUT=60 expect_exit 0 "refresh for zs-slow" "${Z[@]}" pkg refresh -m dnf </dev/null
 PTY_DEADLINE=120 python3 "$DRIVE" "$T/intr.tty" --wait-file "$R/post.log" --send '\x03' --expect "exit=" -- \
-    /bin/sh -c 'trap "" INT; "$0" --no-cache --root "$1" pkg upgrade --yes dnf:zs-slow; echo "exit=$?"' "$ZSYNCCTL" "$R"
+    /bin/sh -c 'trap : INT; "$0" --no-cache --root "$1" pkg upgrade --yes dnf:zs-slow; echo "exit=$?"' "$ZSYNCCTL" "$R"
 t=$(tr -d '\r' <"$T/intr.tty")
 expect_contains "$t" "exit=130" "Ctrl-C mid-upgrade exits 130"
 expect_contains "$t" "zs-slow installed; the package database is consistent" "rpm's state after the interruption is reported"

@@ -152,7 +152,7 @@ mkrpm zs-slow 1.1 6
 publish
 TIMEOUT=60 expect_exit 0 "refresh for zs-slow" "${Z[@]}" pkg refresh -m zypper </dev/null
 PTY_DEADLINE=90 python3 "$DRIVE" "$T/intr.tty" --wait-file "$R/post.log" --send '\x03' --expect "exit=" -- \
-    /bin/sh -c 'trap "" INT; "$0" --no-cache --root "$1" pkg upgrade --yes zypper:zs-slow; echo "exit=$?"' "$ZSYNCCTL" "$R"
+    /bin/sh -c 'trap : INT; "$0" --no-cache --root "$1" pkg upgrade --yes zypper:zs-slow; echo "exit=$?"' "$ZSYNCCTL" "$R"
 t=$(tr -d '\r' <"$T/intr.tty")
 expect_contains "$t" "exit=130" "Ctrl-C mid-upgrade exits 130"
 n=$("${RPMQ[@]}" -q zs-slow 2>/dev/null | wc -l)

@@ -40,6 +40,10 @@ def main():
 
     pid, master = pty.fork()
     if pid == 0:
+        # A terminal's job starts with SIGINT and SIGQUIT at their defaults, also when we run as a script's
+        # background job (which ignores both, and the command would keep them ignored).
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        signal.signal(signal.SIGQUIT, signal.SIG_DFL)
         os.execvp(command[0], command)
     seen = b""
     searched_from = 0

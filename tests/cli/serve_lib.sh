@@ -4,11 +4,11 @@ export no_proxy=127.0.0.1,localhost NO_PROXY=127.0.0.1,localhost
 unset http_proxy HTTP_PROXY all_proxy ALL_PROXY
 
 # start_server LOG ARGS...: starts `zsyncctl serve --listen 127.0.0.1:0 ARGS...` in the background, sets
-# PID and PORT.
+# PID and PORT. SIGINT reaches it (see INTERRUPTIBLE in lib.sh).
 start_server() {
     local log=$1
     shift
-    "$ZSYNCCTL" serve --listen 127.0.0.1:0 "$@" >"$log" 2>"$log.err" &
+    "${INTERRUPTIBLE[@]}" "$ZSYNCCTL" serve --listen 127.0.0.1:0 "$@" >"$log" 2>"$log.err" &
     PID=$!
     PORT=
     for _ in $(seq 100); do

@@ -3,7 +3,7 @@
 # zsyncctl while it runs stub managers (search, the manager choice of install, --versions, an install)
 # stop every child (checked by pid, grandchildren included) and exit 130/143/129; a reader of stdout that
 # leaves (`| head -1`) stops the managers too; on a real pseudo-terminal the cursor that the progress bar
-# hid is shown again after the signal.
+# hid is shown again after the signal. A signal ignored when zsyncctl starts (nohup) stays ignored.
 . "$(dirname "$0")/lib.sh"
 
 : "${SCRATCH:?lib.sh sets SCRATCH; never write stubs elsewhere}"
@@ -60,7 +60,7 @@ interrupt() {
     local sig=$1 want=$2 what=$3
     shift 3
     rm -f "$PIDS"
-    "$ZSYNCCTL" "$@" >"$SCRATCH/out" 2>"$SCRATCH/err" &
+    "${INTERRUPTIBLE[@]}" "$ZSYNCCTL" "$@" >"$SCRATCH/out" 2>"$SCRATCH/err" &
     local zpid=$! start=$SECONDS
     if ! started; then
         fail "$what: no stub started ($(cat "$SCRATCH/err"))"
@@ -101,7 +101,7 @@ interrupt QUIT 131 "pkg install (the manager runs)" --no-cache pkg install --yes
 # The first interrupt forwards SIGINT to a manager and waits; one that ignores it is killed by the
 # second interrupt, at once.
 rm -f "$PIDS"
-STUB_IGNORE_INT=1 "$ZSYNCCTL" --no-cache pkg install --yes npm:zs-one >"$SCRATCH/out" 2>"$SCRATCH/err" &
+STUB_IGNORE_INT=1 "${INTERRUPTIBLE[@]}" "$ZSYNCCTL" --no-cache pkg install --yes npm:zs-one >"$SCRATCH/out" 2>"$SCRATCH/err" &
 zpid=$!
 if started; then
     kill -INT "$zpid"
@@ -118,6 +118,58 @@ else
     fail "the SIGINT-ignoring install stub did not start"
     kill -KILL "$zpid"
 fi
+
+# Signals ignored when zsyncctl starts stay ignored, by it and by the managers it runs: nohup's SIGHUP, the
+# SIGINT and SIGQUIT bash ignores for a script's background job, a `trap '' TERM`. All four are sent while
+# the search's manager waits for the test's word; the search then ends as usual (exit 0, its results).
+# (Not ignored, each one stops the run: the interrupt checks above, SIGHUP -> 129 included.)
+cat >"$BIN/dnf" <<SH
+#!/bin/sh
+while read -r key value; do [ "\$key" = SigIgn: ] && echo "\$value" >"$SCRATCH/dnf-sigign"; done </proc/\$\$/status
+until [ -e "$SCRATCH/release" ]; do /bin/sleep 0.05; done
+cat "$SOURCE_ROOT/tests/fixtures/search/cli/dnf.out"
+SH
+chmod +x "$BIN/dnf"
+rm -f "$SCRATCH/dnf-sigign" "$SCRATCH/release"
+# A background command, not a subshell: bash ignores SIGINT and SIGQUIT for it, and the ignored TERM is
+# inherited (a `( ... ) &` subshell puts SIGINT and SIGQUIT back before it runs a command).
+trap '' TERM
+nohup "$ZSYNCCTL" --no-cache pkg search hello -m dnf >"$SCRATCH/out" 2>"$SCRATCH/err" </dev/null &
+zpid=$!
+trap - TERM
+for _ in $(seq 200); do # up to 10 s
+    [ -s "$SCRATCH/dnf-sigign" ] && break
+    sleep 0.05
+done
+if [ -s "$SCRATCH/dnf-sigign" ]; then
+    for sig in HUP INT QUIT TERM; do
+        kill "-$sig" "$zpid"
+    done
+    # A handled signal stays pending until a thread takes it; an ignored one is dropped when sent.
+    for _ in $(seq 100); do
+        grep -q '^ShdPnd:[[:space:]]*0*$' "/proc/$zpid/status" 2>/dev/null && break
+        sleep 0.05
+    done
+    kill -0 "$zpid" 2>/dev/null && ok || fail "nohup, background job, trap '' TERM: zsyncctl ended on a signal it was started with ignored"
+    mask=$((16#$(cat "$SCRATCH/dnf-sigign")))
+    for pair in HUP:1 INT:2 QUIT:3 TERM:15; do
+        [ $(((mask >> (${pair##*:} - 1)) & 1)) -eq 1 ] && ok ||
+            fail "the manager does not ignore SIG${pair%%:*} as its caller did (SigIgn $(cat "$SCRATCH/dnf-sigign"))"
+    done
+else
+    fail "nohup: the dnf stub did not start ($(cat "$SCRATCH/err"))"
+fi
+: >"$SCRATCH/release"
+deadline=$((SECONDS + 20))
+while kill -0 "$zpid" 2>/dev/null && [ "$SECONDS" -lt "$deadline" ]; do
+    sleep 0.05
+done
+kill -KILL "$zpid" 2>/dev/null
+wait "$zpid"
+code=$?
+[ "$code" -eq 0 ] && ok || fail "nohup, signals ignored: exit $code, wanted 0 ($(head -c 300 "$SCRATCH/err"))"
+expect_contains "$(cat "$SCRATCH/out")" "hello" "nohup, signals ignored: the search's results"
+case "$(cat "$SCRATCH/err")" in *interrupted*) fail "nohup: reported an interrupt: $(cat "$SCRATCH/err")" ;; *) ok ;; esac
 
 # A reader that leaves: the managers are stopped, zsyncctl stops quietly (141, as SIGPIPE would have it).
 cat >"$BIN/dnf" <<SH
@@ -156,7 +208,7 @@ for pair in INT:130 TERM:143; do
     sig=${pair%%:*}
     want=${pair##*:}
     rm -f "$SCRATCH/big-count"
-    XDG_CACHE_HOME="$SCRATCH/cache" "$ZSYNCCTL" --root "$R" pkg search zs-big -m apt \
+    XDG_CACHE_HOME="$SCRATCH/cache" "${INTERRUPTIBLE[@]}" "$ZSYNCCTL" --root "$R" pkg search zs-big -m apt \
         > >(sleep 3; wc -l >"$SCRATCH/big-count.t" && mv "$SCRATCH/big-count.t" "$SCRATCH/big-count") \
         2>"$SCRATCH/big-err" &
     zpid=$!
@@ -224,7 +276,7 @@ SH
     mkdir -p "$SCRATCH/root"
     rm -f "$PIDS"
     PTY_DEADLINE=30 python3 "$DRIVE" "$SCRATCH/tty-ask" --expect "[Y/n]" --send '\r' --expect "zs-question?" \
-        --send '\x03' -- /bin/sh -c 'trap "" INT; "$0" --no-cache --root "$1" pkg install apt:zs-one; echo "exit=$?"; stty -a' \
+        --send '\x03' -- /bin/sh -c 'trap : INT; "$0" --no-cache --root "$1" pkg install apt:zs-one; echo "exit=$?"; stty -a' \
         "$ZSYNCCTL" "$SCRATCH/root"
     expect_contains "$(cat "$SCRATCH/tty-ask")" "exit=130" "Ctrl-C during a handed-over question"
     left=$(all_gone) && ok || fail "Ctrl-C during a question left children running:$left"

@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -127,6 +128,77 @@ TEST_CASE("SignalMonitor ignores SIGPIPE while installed and restores every disp
     }
     CHECK((current_disposition(SIGPIPE).sa_handler == before_pipe.sa_handler));
     CHECK((current_disposition(SIGINT).sa_handler == before_int.sa_handler));
+}
+
+namespace {
+
+// The SigIgn mask of /proc/self/status as a child spawned through the runtime sees it.
+std::uint64_t child_ignored_mask(test_support::LoopThread& lt) {
+    core::ProcessSpec spec;
+    spec.argv = {"grep", "SigIgn", "/proc/self/status"};
+    auto result = core::spawn_process(*lt.loop, std::move(spec)).wait();
+    REQUIRE(result.ok());
+    REQUIRE(result->success());
+    auto colon = result->stdout_text.find(':');
+    REQUIRE(colon != std::string::npos);
+    return std::stoull(result->stdout_text.substr(colon + 1), nullptr, 16);
+}
+
+bool in_mask(std::uint64_t mask, int sig) {
+    return ((mask >> (sig - 1)) & 1U) != 0;
+}
+
+} // namespace
+
+TEST_CASE("SignalMonitor leaves a stop signal ignored by its caller ignored, in children too") {
+    // What nohup does before it execs us; put back afterwards (a failed REQUIRE included) for the others.
+    struct Restore {
+        struct sigaction saved = current_disposition(SIGHUP);
+        ~Restore() { ::sigaction(SIGHUP, &saved, nullptr); }
+    } restore;
+    struct sigaction ignore {};
+    ignore.sa_handler = SIG_IGN;
+    sigemptyset(&ignore.sa_mask);
+    REQUIRE(::sigaction(SIGHUP, &ignore, nullptr) == 0);
+    {
+        test_support::LoopThread lt(core::IoBackend::epoll);
+        core::CancellationToken root;
+        auto monitor = core::SignalMonitor::install(*lt.loop, root);
+        REQUIRE(monitor.ok());
+        CHECK((*monitor)->ignored_by_caller(SIGHUP));
+        CHECK_FALSE((*monitor)->ignored_by_caller(SIGTERM));
+        CHECK_FALSE((*monitor)->ignored_by_caller(SIGPIPE));
+        CHECK((current_disposition(SIGHUP).sa_handler == SIG_IGN));
+
+        // Still alive after it (the default would have ended the test run) and nothing was received: the
+        // SIGTERM after it is the first stop signal the monitor handled.
+        REQUIRE(::kill(::getpid(), SIGHUP) == 0);
+        REQUIRE(::raise(SIGTERM) == 0);
+        REQUIRE(wait_until([&] { return root.is_cancelled(); }));
+        CHECK((*monitor)->received() == SIGTERM);
+        CHECK((*monitor)->exit_code() == 143);
+
+        // A child ignores SIGHUP as the whole job should; SIGTERM, which we handle, is its default there.
+        std::uint64_t mask = child_ignored_mask(lt);
+        CAPTURE(mask);
+        CHECK(in_mask(mask, SIGHUP));
+        CHECK_FALSE(in_mask(mask, SIGTERM));
+        CHECK_FALSE(in_mask(mask, SIGPIPE));
+    }
+    // The monitor left the caller's ignore in place.
+    CHECK((current_disposition(SIGHUP).sa_handler == SIG_IGN));
+}
+
+TEST_CASE("SignalMonitor: a stop signal not ignored by its caller is at its default in children") {
+    REQUIRE((current_disposition(SIGHUP).sa_handler != SIG_IGN));
+    test_support::LoopThread lt(core::IoBackend::epoll);
+    auto monitor = core::SignalMonitor::install(*lt.loop, core::CancellationToken());
+    REQUIRE(monitor.ok());
+    CHECK_FALSE((*monitor)->ignored_by_caller(SIGHUP));
+    std::uint64_t mask = child_ignored_mask(lt);
+    CAPTURE(mask);
+    CHECK_FALSE(in_mask(mask, SIGHUP));
+    CHECK_FALSE(in_mask(mask, SIGPIPE));
 }
 
 TEST_CASE("SignalMonitor allows one monitor at a time") {
