@@ -270,6 +270,10 @@ ExitCode run_inventory_command(Context& context, pkg::InventoryKind kind, const 
     request.kind = kind;
     request.root = context.root();
     request.managers = split_managers(options.managers);
+    if (!options.managers.empty() && request.managers.empty()) {
+        // `-m ""` or `-m " , "`: a manager was asked for but none named; not the same as no -m at all.
+        raise_usage("--manager names no manager", "give a manager, for example --manager apt");
+    }
     request.use_cache = !context.options.no_cache;
     request.query = options.query;
     request.runtime = &context.runtime();

@@ -159,5 +159,10 @@ TIMEOUT=60 run_z --root "$R" pkg outdated -m apt
 [ "$CODE" -eq 3 ] && ok || fail "no lists: exit $CODE, wanted 3"
 expect_contains "$ERR" "run: zsyncctl pkg refresh -m apt" "the hint says how to get lists"
 TIMEOUT=20 expect_exit 2 "unknown manager" pkg outdated -m nosuchmanager
+# A -m that names nothing is a usage error, not "every manager".
+for blank in "" " " " , "; do
+    TIMEOUT=20 expect_exit 2 "blank manager '$blank'" pkg list -m "$blank"
+    expect_contains "$ERR" "--manager names no manager" "blank manager '$blank': the error says so"
+done
 
 finish
