@@ -7,11 +7,15 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -45,6 +49,16 @@ std::string host_of(const std::string& address) {
         return address.substr(1, address.find(']') - 1);
     }
     return address.substr(0, address.rfind(':'));
+}
+
+// The port of HOST:PORT / [HOST]:PORT as a number; 0 when it is 0 or not a port (listen() refuses that).
+std::uint16_t port_of(const std::string& address) {
+    std::string_view text = std::string_view(address).substr(address.rfind(':') + 1);
+    unsigned value = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    return ec == std::errc() && end == text.data() + text.size() && value <= 65535
+               ? static_cast<std::uint16_t>(value)
+               : 0;
 }
 
 bool is_loopback(const std::string& host) {
@@ -87,6 +101,17 @@ std::string read_token(const std::string& path) {
         raise_usage("the token file " + util::sanitize_for_display(path) + " must hold one non-empty line");
     }
     return token;
+}
+
+// The credentials of an Authorization value "Bearer TOKEN": the scheme compares case-insensitively and
+// one or more spaces follow it (RFC 9110 sections 11.1, 11.4); nullopt for another scheme.
+std::optional<std::string_view> bearer_credentials(std::string_view authorization) {
+    std::size_t space = authorization.find(' ');
+    if (space == std::string_view::npos || !net::http_iequals(authorization.substr(0, space), "Bearer")) {
+        return std::nullopt;
+    }
+    std::size_t start = authorization.find_first_not_of(' ', space);
+    return start == std::string_view::npos ? std::string_view() : authorization.substr(start);
 }
 
 bool same_secret(std::string_view a, std::string_view b) {
@@ -179,10 +204,44 @@ ExitCode run_serve(Context& context, const ServeOptions& options) {
     }
     router->route("GET", "/v1/info", serve_info_endpoint(shared));
     router->route("GET", "/v1/search", serve_search_endpoint(shared));
-    net::HttpHandler handler = [router, token](const net::HttpRequest& req, net::HttpResponder res) {
+    // On loopback without --allow-remote there may be no token, and a web page whose own name an attacker
+    // re-points at 127.0.0.1 (DNS rebinding) could read these documents and start searches from the
+    // user's browser, which sends that name as Host. So every path (one rule, /healthz too) answers only
+    // requests whose Host names the loopback listener by a name no DNS answer can change.
+    // The refusal is 421 Misdirected Request (RFC 9110 section 15.5.20: this server does not answer for
+    // the name the request was sent to) rather than 403 Forbidden: nothing is refused for who asks (that
+    // is the token's 401), and the same request sent to 127.0.0.1 or localhost is answered. Like the 401
+    // it keeps the connection: every request on it is checked.
+    // With --allow-remote the server answers to whatever name it is reached by, so Host is not checked:
+    // the token required there is what keeps a page out (it cannot know the token, and a browser never
+    // adds one on its own).
+    const bool check_host = !options.allow_remote;
+    const std::uint16_t listen_port = port_of(options.listen);
+    net::HttpHandler handler = [router, token, shared, check_host, listen_port](const net::HttpRequest& req,
+                                                                                net::HttpResponder res) {
+        if (check_host) {
+            // Port 0 asked for: the port chosen, known once the server is listening (before that, which
+            // only another --threads loop could see for an instant, nothing is accepted).
+            std::uint16_t port = listen_port;
+            if (port == 0) {
+                net::HttpServer* server = shared->live_server.load();
+                port = server != nullptr ? server->port() : 0;
+            }
+            if (port == 0 || !net::http_request_is_for_loopback(req, port)) {
+                std::string p = std::to_string(port);
+                res.send(421,
+                         serve_error_json("permission_denied",
+                                          "the Host field must name this loopback server: 127.0.0.1, "
+                                          "localhost or [::1], with the port or without",
+                                          "use http://127.0.0.1:" + p + "/ or http://localhost:" + p + "/"),
+                         serve_json_headers());
+                return;
+            }
+        }
         if (!token.empty() && req.path != "/healthz") {
             auto auth = req.header("authorization");
-            if (!auth || auth->substr(0, 7) != "Bearer " || !same_secret(token, auth->substr(7))) {
+            auto credentials = auth ? bearer_credentials(*auth) : std::nullopt;
+            if (!credentials || !same_secret(token, *credentials)) {
                 res.send(401, serve_error_json("permission_denied", "a bearer token is required"),
                          {{"Content-Type", "application/json"}, {"WWW-Authenticate", "Bearer"}});
                 return;
@@ -271,7 +330,7 @@ void register_serve(CLI::App& app, Context& context) {
                     "Address to listen on (default 127.0.0.1:7878; port 0 picks one)")
         ->option_text("HOST:PORT");
     cmd->add_flag("--allow-remote", options->allow_remote,
-                  "Allow a non-loopback --listen address (needs --token-file)");
+                  "Allow a non-loopback --listen address and any Host name (needs --token-file)");
     cmd->add_option("--token-file", options->token_file,
                     "Require 'Authorization: Bearer TOKEN' with the token in FILE (mode 600, ours)")
         ->option_text("FILE");

@@ -521,6 +521,8 @@ std::string_view http_reason(int status) {
         return "Unsupported Media Type";
     case 417:
         return "Expectation Failed";
+    case 421:
+        return "Misdirected Request";
     case 429:
         return "Too Many Requests";
     case 431:

@@ -105,6 +105,18 @@ bool is_http_token_char(char c);
 /// ASCII case-insensitive equality.
 bool http_iequals(std::string_view a, std::string_view b);
 
+/// True when `host`, a Host field value (uri-host [":" port], RFC 9110 section 7.2), names this machine's
+/// loopback interface by a name no DNS answer can change: localhost (or "localhost."), an IPv4 literal in
+/// 127.0.0.0/8 or a bracketed IPv6 loopback literal ("[::1]"), compared case-insensitively, either alone
+/// or with ":PORT" equal to `port`. False for any other name or port and for a malformed value. Never
+/// throws.
+bool http_host_is_loopback(std::string_view host, std::uint16_t port);
+
+/// True when `request` is addressed to a loopback name (http_host_is_loopback) at `port`: its Host field,
+/// and for an absolute-form target also the target's authority, which RFC 9112 section 3.2.2 puts before
+/// Host. False without a Host field (HTTP/1.0) or for a target with userinfo. Never throws.
+bool http_request_is_for_loopback(const HttpRequest& request, std::uint16_t port);
+
 /// One name=value pair of a query string, percent-decoded ('+' is a space).
 struct QueryParam {
     std::string name;

@@ -15,6 +15,32 @@ BASE="http://127.0.0.1:$PORT"
 OUT=$(curl -sS --max-time 10 "$BASE/healthz")
 expect_json 'd == {"status": "ok"}' "/healthz"
 
+# DNS rebinding: a page whose own name was re-pointed at 127.0.0.1 sends that name as Host. Without
+# --allow-remote every path refuses it with 421 and an error document; the loopback names (any case, with
+# the port or without) are answered.
+for path in /v1/managers /healthz /; do
+    for host in evil.example.com "evil.example.com:$PORT" "127.0.0.1:$((PORT == 65535 ? 1 : PORT + 1))"; do
+        code=$(curl -s -o "$SCRATCH/evil.json" -w '%{http_code}' --max-time 10 -H "Host: $host" \
+            -H 'Origin: http://evil.example.com' "$BASE$path")
+        OUT=$(cat "$SCRATCH/evil.json")
+        [ "$code" = 421 ] && ok || fail "$path with Host $host: $code ${OUT:0:200}"
+    done
+done
+expect_json 'd["error"]["kind"] == "permission_denied" and "Host" in d["error"]["message"]' "the 421's error document"
+for host in "127.0.0.1:$PORT" "localhost:$PORT" "LOCALHOST:$PORT" "[::1]:$PORT" 127.0.0.1 localhost "localhost.:$PORT"; do
+    code=$(curl -s -o "$SCRATCH/host.json" -w '%{http_code}' --max-time 30 -H "Host: $host" "$BASE/v1/managers")
+    [ "$code" = 200 ] && ok || fail "/v1/managers with Host $host: $code $(head -c 200 "$SCRATCH/host.json")"
+done
+# The name curl puts in Host itself, as a browser would for http://localhost:PORT/.
+code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 --resolve "localhost:$PORT:127.0.0.1" "http://localhost:$PORT/healthz")
+[ "$code" = 200 ] && ok || fail "http://localhost:$PORT/healthz: $code"
+# HTTP/1.0 may leave Host out: nothing names the server then, so it is refused too.
+exec 9<>"/dev/tcp/127.0.0.1/$PORT"
+printf 'GET /healthz HTTP/1.0\r\n\r\n' >&9
+status=$(head -1 <&9)
+exec 9>&-
+expect_contains "$status" "421 Misdirected Request" "HTTP/1.0 without Host"
+
 # The JSON endpoints are the CLI's documents.
 OUT=$(curl -sS --max-time 30 "$BASE/v1/managers")
 printf '%s' "$OUT" >"$SCRATCH/http-managers.json"
@@ -190,19 +216,19 @@ def raw(data, shut=False):
     return out
 
 # pipelining: three requests in one write, answered in order, the last closes.
-out = raw(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /nope HTTP/1.1\r\nHost: x\r\n\r\n"
-          b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+out = raw(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\nGET /nope HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+          b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
 statuses = re.findall(rb"HTTP/1\.1 (\d{3}) ", out)
 check(statuses == [b"200", b"404", b"200"], "pipelined statuses %r" % statuses)
 # limits and malformed input
-check(raw(b"GET / HTTP/1.1\r\nHost: x\r\nX: " + b"a" * 9000 + b"\r\n\r\n").startswith(b"HTTP/1.1 431 "), "8 KiB head -> 431")
+check(raw(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX: " + b"a" * 9000 + b"\r\n\r\n").startswith(b"HTTP/1.1 431 "), "8 KiB head -> 431")
 many = b"".join(b"X-%d: v\r\n" % i for i in range(101))
-check(raw(b"GET / HTTP/1.1\r\nHost: x\r\n" + many + b"\r\n").startswith(b"HTTP/1.1 431 "), "101 fields -> 431")
-check(raw(b"POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 2000000\r\n\r\n").startswith(b"HTTP/1.1 413 "), "2 MB body -> 413")
+check(raw(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n" + many + b"\r\n").startswith(b"HTTP/1.1 431 "), "101 fields -> 431")
+check(raw(b"POST /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 2000000\r\n\r\n").startswith(b"HTTP/1.1 413 "), "2 MB body -> 413")
 for bad in [b"GET / HTTP/1.1\r\n\r\n", b"GET / HTTP/1.1\nHost: x\n\n", b"\x16\x03\x01\x00\xa5\x01\x00\x00",
-            b"GET /a b HTTP/1.1\r\nHost: x\r\n\r\n", b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n"]:
+            b"GET /a b HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n"]:
     check(raw(bad).startswith(b"HTTP/1.1 400 "), "malformed %r -> 400" % bad[:30])
-check(raw(b"GET / HTTP/9.9\r\nHost: x\r\n\r\n").startswith(b"HTTP/1.1 505 "), "HTTP/9.9 -> 505")
+check(raw(b"GET / HTTP/9.9\r\nHost: 127.0.0.1\r\n\r\n").startswith(b"HTTP/1.1 505 "), "HTTP/9.9 -> 505")
 for e in errors:
     print("python check failed:", e)
 sys.exit(1 if errors else 0)
@@ -213,7 +239,7 @@ python3 - "$PORT" "$PID" >"$SCRATCH/term.out" 2>&1 <<'PY'
 import os, signal, socket, sys, time
 port, pid = int(sys.argv[1]), int(sys.argv[2])
 s = socket.create_connection(("127.0.0.1", port), timeout=10)
-s.sendall(b"POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 6\r\n\r\nabc")
+s.sendall(b"POST /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 6\r\n\r\nabc")
 time.sleep(0.3)
 os.kill(pid, signal.SIGTERM)
 time.sleep(0.3)
@@ -242,7 +268,7 @@ expect_contains "$term" "close" "the answer closes the connection"
 # A second signal ends it at once, even with a request still open.
 start_server "$SCRATCH/serve2.log" --grace 60 || finish
 exec 7<>"/dev/tcp/127.0.0.1/$PORT"
-printf 'POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nab' >&7
+printf 'POST /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 10\r\n\r\nab' >&7
 sleep 0.3
 kill -TERM "$PID"
 sleep 0.3
@@ -256,7 +282,7 @@ exec 7>&-
 # signal's code (not 0: something was not answered).
 start_server "$SCRATCH/serve4.log" --grace 1 || finish
 exec 8<>"/dev/tcp/127.0.0.1/$PORT"
-printf 'POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nab' >&8
+printf 'POST /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 10\r\n\r\nab' >&8
 sleep 0.3
 t0=$(date +%s%N)
 kill -TERM "$PID"
@@ -278,6 +304,22 @@ code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 30 -H 'Authorization: B
 [ "$code" = 200 ] && ok || fail "right token: $code"
 code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 "http://127.0.0.1:$PORT/healthz")
 [ "$code" = 200 ] && ok || fail "/healthz without token: $code"
+# The scheme name is case-insensitive (RFC 9110 section 11.1), and one or more spaces may follow it.
+for auth in 'bearer secret-token' 'BEARER secret-token' 'Bearer  secret-token'; do
+    code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 30 -H "Authorization: $auth" "http://127.0.0.1:$PORT/v1/managers")
+    [ "$code" = 200 ] && ok || fail "Authorization: $auth: $code"
+done
+for auth in 'Basic secret-token' 'Bearersecret-token' 'bearer secret-token2'; do
+    code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 -H "Authorization: $auth" "http://127.0.0.1:$PORT/v1/managers")
+    [ "$code" = 401 ] && ok || fail "Authorization: $auth: $code (wanted 401)"
+done
+# With --allow-remote the token guards the API and Host is not checked (the server answers to whatever
+# name it is reached by).
+code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 30 -H 'Host: evil.example.com' \
+    -H 'Authorization: Bearer secret-token' "http://127.0.0.1:$PORT/v1/managers")
+[ "$code" = 200 ] && ok || fail "--allow-remote, any Host with the token: $code"
+code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 -H 'Host: evil.example.com' "http://127.0.0.1:$PORT/v1/managers")
+[ "$code" = 401 ] && ok || fail "--allow-remote, any Host without the token: $code (wanted 401)"
 kill -INT "$PID"
 wait_exit "$PID" 15
 [ "$STATUS" = 0 ] && ok || fail "exit after SIGINT with nothing in progress: $STATUS (wanted 0)"

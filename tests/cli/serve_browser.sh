@@ -2,7 +2,9 @@
 # zsyncctl serve's page in a real headless browser (Debian's chromium, chromium-driver, python3-selenium):
 # it loads with nothing from elsewhere, shows the doctor report, and a typed query streams results from a
 # local apt repository (real apt-get update into a scratch root, searched through --root) with the
-# per-manager board, and a result's name opens its details (/v1/info). Skips (77) only when chromium, its driver or selenium is not installed.
+# per-manager board, and a result's name opens its details (/v1/info); the page loaded from localhost
+# works the same (the server's Host check answers both names). Skips (77) only when chromium, its driver
+# or selenium is not installed.
 . "$(dirname "$0")/lib.sh"
 
 CHROMIUM=$(command -v chromium || command -v chromium-browser || true)
@@ -115,7 +117,19 @@ try:
     assert "not installed" in info and "candidate 0.9-1" in info, info
     errors = [l for l in b.get_log("browser") if l["level"] == "SEVERE"]
     assert not errors, errors
-    print("browser ok:", len(statuses), "check statuses;", note)
+    # Loaded as http://localhost:PORT/, the page's requests (the doctor's fetch, the search's event
+    # stream) carry that Host, which the server answers too.
+    b.get("http://localhost:%s/" % port)
+    wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#checks tr.check")) > 3)
+    q = b.find_element(By.ID, "q")
+    q.send_keys("zs-browser")
+    q.send_keys(Keys.ENTER)
+    wait.until(lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-search-done") == "1")
+    local_note = b.find_element(By.ID, "search-note").text
+    assert local_note.startswith("2 results"), local_note
+    errors = [l for l in b.get_log("browser") if l["level"] == "SEVERE"]
+    assert not errors, errors
+    print("browser ok:", len(statuses), "check statuses;", note, "; from localhost:", local_note)
 finally:
     b.quit()
 PY

@@ -96,7 +96,7 @@ if python3 - "$PORT" "$PID" "$SCRATCH" >"$SCRATCH/cancel.out" 2>&1 <<'PY'; then 
 import os, socket, subprocess, sys, time
 port, server, d = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 s = socket.create_connection(("127.0.0.1", port), timeout=20)
-s.sendall(b"GET /v1/info?name=zs-served&manager=dnf HTTP/1.1\r\nHost: x\r\n\r\n")
+s.sendall(b"GET /v1/info?name=zs-served&manager=dnf HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
 for _ in range(200):
     if os.path.exists(d + "/dnf.pid") and os.path.getsize(d + "/dnf.pid") > 0:
         break

@@ -97,6 +97,24 @@ for q in "" "?q=" "?q=hello&manager=nosuch" "?q=hello&color=red" "?q=%zz" "?q=he
     expect_json 'd["error"]["kind"] == "invalid_input" and d["error"]["message"]' "/v1/search$q error document"
 done
 
+# DNS rebinding: a page whose own name was re-pointed at 127.0.0.1 sends that name as Host. Its search is
+# refused with 421 and an error document, and no manager runs for it (dnf records its pid as it starts;
+# /metrics counts no search).
+searches() { curl -sS --max-time 10 "$BASE/metrics" | sed -n 's/^zsyncctl_searches_total //p'; }
+rm -f "$SCRATCH/dnf.pid"
+before=$(searches)
+for host in evil.example.com "evil.example.com:$PORT"; do
+    code=$(curl -s -o "$SCRATCH/evil.json" -w '%{http_code}' --max-time 10 -H "Host: $host" \
+        -H 'Origin: http://evil.example.com' -H 'Accept: text/event-stream' "$BASE/v1/search?q=hello&manager=dnf")
+    OUT=$(cat "$SCRATCH/evil.json")
+    [ "$code" = 421 ] && ok || fail "/v1/search with Host $host: $code $OUT"
+    expect_json 'd["error"]["kind"] == "permission_denied" and "Host" in d["error"]["message"]' \
+        "/v1/search with Host $host: error document"
+done
+after=$(searches)
+[ -n "$before" ] && [ "$before" = "$after" ] && ok || fail "refused searches were counted: $before -> $after"
+[ ! -e "$SCRATCH/dnf.pid" ] && ok || fail "a refused search started dnf"
+
 # Streaming and cancellation: apk's records arrive while dnf still sleeps; the client leaves; dnf's
 # process group and the search's own process are gone soon after.
 rm -f "$SCRATCH/dnf.pid"
@@ -104,7 +122,7 @@ if python3 - "$PORT" "$PID" "$SCRATCH" >"$SCRATCH/cancel.out" 2>&1 <<'PY'; then 
 import json, os, socket, subprocess, sys, time
 port, server, d = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 s = socket.create_connection(("127.0.0.1", port), timeout=20)
-s.sendall(b"GET /v1/search?q=hello&manager=apk,dnf HTTP/1.1\r\nHost: x\r\nAccept: application/x-ndjson\r\n\r\n")
+s.sendall(b"GET /v1/search?q=hello&manager=apk,dnf HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: application/x-ndjson\r\n\r\n")
 buf = b""
 deadline = time.time() + 20
 while b'"type":"status"' not in buf and time.time() < deadline:
@@ -151,7 +169,7 @@ n = int(metrics()["zsyncctl_pool_workers"]) + 4
 socks = []
 for _ in range(n):
     s = socket.create_connection(("127.0.0.1", port), timeout=20)
-    s.sendall(b"GET /v1/search?q=hello&manager=dnf HTTP/1.1\r\nHost: x\r\n\r\n")
+    s.sendall(b"GET /v1/search?q=hello&manager=dnf HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
     socks.append(s)
 for _ in range(200):
     if dnfs() == n:
@@ -237,7 +255,7 @@ s = socket.socket()
 s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16384)
 s.settimeout(60)
 s.connect(("127.0.0.1", port))
-s.sendall(b"GET /v1/search?q=hello&manager=apk HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+s.sendall(b"GET /v1/search?q=hello&manager=apk HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
 held = False
 for _ in range(150):
     time.sleep(0.1)
@@ -281,7 +299,7 @@ python3 - "$PORT" "$PID" >"$SCRATCH/term.out" 2>&1 <<'PY'
 import os, signal, socket, sys, time
 port, pid = int(sys.argv[1]), int(sys.argv[2])
 s = socket.create_connection(("127.0.0.1", port), timeout=20)
-s.sendall(b"GET /v1/search?q=hello&manager=apk,dnf HTTP/1.1\r\nHost: x\r\n\r\n")
+s.sendall(b"GET /v1/search?q=hello&manager=apk,dnf HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
 buf = s.recv(65536)
 time.sleep(0.2)
 os.kill(pid, signal.SIGTERM)
