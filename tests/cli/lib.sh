@@ -48,6 +48,17 @@ skip() {
     exit 77
 }
 
+# wait_exit PID SECONDS: waits for a background zsyncctl, killing it after SECONDS; sets CODE.
+wait_exit() {
+    local deadline=$((SECONDS + $2))
+    while kill -0 "$1" 2>/dev/null && [ "$SECONDS" -lt "$deadline" ]; do
+        sleep 0.05
+    done
+    kill -KILL "$1" 2>/dev/null
+    wait "$1"
+    CODE=$?
+}
+
 # run_z ARGS...: runs zsyncctl with a deadline, capturing stdout/stderr/exit code in OUT, ERR, CODE.
 # TIMEOUT (seconds, default 10) bounds it; a timeout shows up as CODE 124.
 run_z() {

@@ -73,16 +73,6 @@ wait_for() {
     done
 }
 
-# wait_exit PID SECONDS: waits for a background zsyncctl, killing it after SECONDS; sets CODE.
-wait_exit() {
-    local deadline=$((SECONDS + $2))
-    while kill -0 "$1" 2>/dev/null && [ "$SECONDS" -lt "$deadline" ]; do
-        sleep 0.05
-    done
-    kill -KILL "$1" 2>/dev/null
-    wait "$1"
-    CODE=$?
-}
 
 # settled WHAT: the checks after an interrupt mid-configure: dpkg finished before zsyncctl exited (the
 # postinst wrote "done" already), the audit is clean, the postinst is gone, the package is installed.

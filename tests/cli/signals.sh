@@ -160,13 +160,8 @@ else
     fail "nohup: the dnf stub did not start ($(cat "$SCRATCH/err"))"
 fi
 : >"$SCRATCH/release"
-deadline=$((SECONDS + 20))
-while kill -0 "$zpid" 2>/dev/null && [ "$SECONDS" -lt "$deadline" ]; do
-    sleep 0.05
-done
-kill -KILL "$zpid" 2>/dev/null
-wait "$zpid"
-code=$?
+wait_exit "$zpid" 20
+code=$CODE
 [ "$code" -eq 0 ] && ok || fail "nohup, signals ignored: exit $code, wanted 0 ($(head -c 300 "$SCRATCH/err"))"
 expect_contains "$(cat "$SCRATCH/out")" "hello" "nohup, signals ignored: the search's results"
 case "$(cat "$SCRATCH/err")" in *interrupted*) fail "nohup: reported an interrupt: $(cat "$SCRATCH/err")" ;; *) ok ;; esac
