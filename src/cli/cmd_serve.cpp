@@ -1,7 +1,6 @@
 #include "cli/cli11.hpp"
 #include <nlohmann/json.hpp>
 
-#include <arpa/inet.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -62,15 +61,7 @@ std::uint16_t port_of(const std::string& address) {
 }
 
 bool is_loopback(const std::string& host) {
-    if (host == "localhost") {
-        return true;
-    }
-    in_addr v4{};
-    if (::inet_pton(AF_INET, host.c_str(), &v4) == 1) {
-        return (ntohl(v4.s_addr) >> 24) == 127;
-    }
-    in6_addr v6{};
-    return ::inet_pton(AF_INET6, host.c_str(), &v6) == 1 && IN6_IS_ADDR_LOOPBACK(&v6);
+    return host == "localhost" || net::is_loopback_address(host);
 }
 
 // The bearer token: a regular file owned by us and readable by nobody else (anyone who can read it can

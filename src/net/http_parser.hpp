@@ -105,6 +105,10 @@ bool is_http_token_char(char c);
 /// ASCII case-insensitive equality.
 bool http_iequals(std::string_view a, std::string_view b);
 
+/// True when `literal` is an IP address literal of the loopback interface: IPv4 in 127.0.0.0/8, or the IPv6
+/// loopback (without brackets). False for names (localhost is the caller's to accept) and malformed text.
+bool is_loopback_address(std::string_view literal);
+
 /// True when `host`, a Host field value (uri-host [":" port], RFC 9110 section 7.2), names this machine's
 /// loopback interface by a name no DNS answer can change: localhost (or "localhost."), an IPv4 literal in
 /// 127.0.0.0/8 or a bracketed IPv6 loopback literal ("[::1]"), compared case-insensitively, either alone

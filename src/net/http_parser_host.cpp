@@ -26,6 +26,19 @@ bool is_port(std::string_view text, std::uint16_t port) {
 
 } // namespace
 
+bool is_loopback_address(std::string_view literal) {
+    if (literal.size() > 45) { // INET6_ADDRSTRLEN - 1: longer is no address
+        return false;
+    }
+    std::string text(literal);
+    in_addr v4{};
+    if (::inet_pton(AF_INET, text.c_str(), &v4) == 1) {
+        return (ntohl(v4.s_addr) >> 24) == 127;
+    }
+    in6_addr v6{};
+    return ::inet_pton(AF_INET6, text.c_str(), &v6) == 1 && IN6_IS_ADDR_LOOPBACK(&v6);
+}
+
 bool http_host_is_loopback(std::string_view host, std::uint16_t port) {
     std::string_view name;
     std::string_view rest;
@@ -36,19 +49,16 @@ bool http_host_is_loopback(std::string_view host, std::uint16_t port) {
         }
         name = host.substr(1, close - 1);
         rest = host.substr(close + 1);
-        in6_addr v6{};
-        if (name.size() > 45 || ::inet_pton(AF_INET6, std::string(name).c_str(), &v6) != 1 ||
-            !IN6_IS_ADDR_LOOPBACK(&v6)) {
-            return false;
+        if (name.find(':') == std::string_view::npos || !is_loopback_address(name)) {
+            return false; // brackets hold an IPv6 literal only
         }
     } else {
         std::size_t colon = host.find(':');
         name = host.substr(0, colon);
         rest = colon == std::string_view::npos ? std::string_view() : host.substr(colon);
-        in_addr v4{};
+        // (Unbracketed, the text before the first ':' holds no IPv6 literal.)
         if (!http_iequals(name, "localhost") && !http_iequals(name, "localhost.") &&
-            (name.size() > 15 || ::inet_pton(AF_INET, std::string(name).c_str(), &v4) != 1 ||
-             (ntohl(v4.s_addr) >> 24) != 127)) {
+            !is_loopback_address(name)) {
             return false;
         }
     }
