@@ -89,7 +89,8 @@ private:
 /// env_set changes it) unless it contains a '/'. Never run through a shell.
 struct ProcessSpec {
     std::vector<std::string> argv;
-    /// Environment changes over the inherited environment: unset first, then set.
+    /// Environment changes over the inherited environment: unset first, then set. As root, the inherited
+    /// environment first loses another user's HOME and XDG directories (util::root_child_environment).
     std::vector<std::pair<std::string, std::string>> env_set;
     std::vector<std::string> env_unset;
     /// Working directory; empty: inherit ours.

@@ -11,6 +11,7 @@
 #include "core/errors.hpp"
 #include "core/process_internal.hpp"
 #include "platform/executable.hpp"
+#include "util/fs.hpp"
 
 extern char** environ;
 
@@ -135,13 +136,21 @@ std::vector<std::string> build_environment(const ProcessSpec& spec) {
                    entry[name.size()] == '=';
         });
     };
-    for (const auto& name : spec.env_unset) {
-        erase_name(name);
-    }
-    for (const auto& [name, value] : spec.env_set) {
-        erase_name(name);
-        env.push_back(name + "=" + value);
-    }
+    // As root, never another user's HOME or XDG directories (decided once, on the first spawn); the
+    // spec's own changes come after.
+    static const util::EnvironmentChanges k_root_changes = util::root_child_environment();
+    auto apply = [&](const std::vector<std::string>& unset,
+                     const std::vector<std::pair<std::string, std::string>>& set) {
+        for (const auto& name : unset) {
+            erase_name(name);
+        }
+        for (const auto& [name, value] : set) {
+            erase_name(name);
+            env.push_back(name + "=" + value);
+        }
+    };
+    apply(k_root_changes.unset, k_root_changes.set);
+    apply(spec.env_unset, spec.env_set);
     return env;
 }
 

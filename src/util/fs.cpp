@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <optional>
+#include <pwd.h>
 #include <random>
 #include <sys/mman.h>
 #include <sys/random.h>
@@ -203,6 +204,32 @@ bool root_may_use(const std::filesystem::path& path) {
         parent_shared = writable_by_others(st);
     }
     return true;
+}
+
+EnvironmentChanges root_child_environment() {
+    EnvironmentChanges changes;
+    if (::geteuid() != 0) {
+        return changes;
+    }
+    if (const char* home = std::getenv("HOME"); home != nullptr && !root_may_use(home)) {
+        std::string own = "/";
+        // getpwuid_r: a spawn may run on any thread.
+        struct passwd entry {};
+        struct passwd* found = nullptr;
+        std::vector<char> buffer(16384);
+        if (::getpwuid_r(0, &entry, buffer.data(), buffer.size(), &found) == 0 && found != nullptr &&
+            found->pw_dir != nullptr && found->pw_dir[0] == '/' && root_may_use(found->pw_dir)) {
+            own = found->pw_dir;
+        }
+        changes.set.emplace_back("HOME", std::move(own));
+    }
+    for (const char* name :
+         {"XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_RUNTIME_DIR"}) {
+        if (const char* value = std::getenv(name); value != nullptr && !root_may_use(value)) {
+            changes.unset.emplace_back(name);
+        }
+    }
+    return changes;
 }
 
 Result<UniqueFd> open_private_dir(const std::filesystem::path& path, CreateMissing create, DirOwner owner) {

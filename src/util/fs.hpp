@@ -5,6 +5,7 @@
 #include <string>
 #include <string_view>
 #include <sys/types.h>
+#include <utility>
 #include <vector>
 
 #include "util/result.hpp"
@@ -46,6 +47,20 @@ Result<void> write_file_atomic(const std::filesystem::path& path, std::string_vi
 /// someone else or writable by others without the sticky bit, as `sudo -E` gives) is replaced by
 /// /var/cache/zsyncctl. Fails with not_found when neither variable is set (and we are not root).
 Result<std::filesystem::path> cache_dir();
+
+/// Environment changes for the programs zsyncctl starts.
+struct EnvironmentChanges {
+    std::vector<std::pair<std::string, std::string>> set;
+    std::vector<std::string> unset;
+};
+
+/// What keeps the programs root starts out of another user's files (`sudo -E` keeps the user's HOME and
+/// XDG_* directories; dpkg then reads ~/.dpkg.cfg, npm ~/.npmrc, pip its pip.conf, and they write
+/// root-owned files there). As root: a HOME that root_may_use refuses (or an empty or relative one) becomes
+/// root's home directory from the password database ("/" when that is refused too or unknown), and an
+/// XDG_CONFIG_HOME, XDG_CACHE_HOME, XDG_DATA_HOME, XDG_STATE_HOME or XDG_RUNTIME_DIR it refuses is removed.
+/// Not root, or nothing of another user's: no changes. Never fails.
+EnvironmentChanges root_child_environment();
 
 /// An owned file descriptor, closed when the object goes away. Not thread-safe (one owner).
 class UniqueFd {

@@ -8,11 +8,13 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <set>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
+#include <utility>
 #include <vector>
 
 #include "temp_dir.hpp"
@@ -254,6 +256,48 @@ TEST_CASE("root_may_use accepts only paths no other user can redirect") {
     fs::create_directories(dir.path / "user");
     REQUIRE(::chown((dir.path / "user").c_str(), 65534, 65534) == 0);
     CHECK_FALSE(root_may_use(dir.path / "user" / "cache"));
+}
+
+TEST_CASE("root_child_environment keeps another user's HOME and XDG directories from root's children") {
+    // The variables this test changes, restored at the end.
+    const char* names[] = {"HOME",          "XDG_CONFIG_HOME", "XDG_CACHE_HOME",
+                           "XDG_DATA_HOME", "XDG_STATE_HOME",  "XDG_RUNTIME_DIR"};
+    std::vector<std::pair<std::string, std::optional<std::string>>> saved;
+    for (const char* name : names) {
+        const char* value = std::getenv(name);
+        saved.emplace_back(name, value ? std::optional<std::string>(value) : std::nullopt);
+        ::unsetenv(name);
+    }
+    TempDir dir; // private and root's when we are root
+    fs::create_directories(dir.path / "mine");
+    ::setenv("HOME", (dir.path / "mine").c_str(), 1);
+    ::setenv("XDG_CACHE_HOME", (dir.path / "mine" / ".cache").c_str(), 1);
+    EnvironmentChanges own = root_child_environment();
+    CHECK(own.set.empty()); // our own (or, not as root, whatever it is): nothing changes
+    CHECK(own.unset.empty());
+    if (::geteuid() == 0) {
+        fs::create_directories(dir.path / "user" / ".config");
+        REQUIRE(::chown((dir.path / "user").c_str(), 65534, 65534) == 0); // sudo -E: the user's HOME
+        ::setenv("HOME", (dir.path / "user").c_str(), 1);
+        ::setenv("XDG_CONFIG_HOME", (dir.path / "user" / ".config").c_str(), 1);
+        ::setenv("XDG_DATA_HOME", "relative/share", 1);
+        EnvironmentChanges changes = root_child_environment();
+        REQUIRE(changes.set.size() == 1);
+        CHECK(changes.set[0].first == "HOME");
+        CHECK(changes.set[0].second.front() == '/');
+        CHECK(root_may_use(changes.set[0].second));
+        CHECK(changes.set[0].second != (dir.path / "user").string());
+        CHECK(changes.unset == std::vector<std::string>{"XDG_CONFIG_HOME", "XDG_DATA_HOME"});
+        ::setenv("HOME", "", 1); // empty: not a place root may use either
+        CHECK(root_child_environment().set.size() == 1);
+    }
+    for (const auto& [name, value] : saved) {
+        if (value) {
+            ::setenv(name.c_str(), value->c_str(), 1);
+        } else {
+            ::unsetenv(name.c_str());
+        }
+    }
 }
 
 namespace {

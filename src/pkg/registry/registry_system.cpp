@@ -63,12 +63,17 @@ std::span<const RegistryEntry> system_managers() {
                          .settings_env = "ZSYNCCTL_APT_OPTIONS",
                          .frontend_env = {"DEBIAN_FRONTEND", "noninteractive"},
                          // apt and dpkg read and lock everything inside the root (its own dpkg lock, never
-                         // Debug::NoLocking); dpkg runs unprivileged on a root we own.
+                         // Debug::NoLocking); dpkg runs unprivileged on a root we own. apt-get reads its
+                         // configuration files (the host's) before these options; the helpers it starts
+                         // (apt-key and apt-config, from the gpgv method) read the files Dir::Etc::Parts and
+                         // Dir::Etc::Main name again, which Dir= would make the root's: a Dir::Bin::dpkg or
+                         // APT::Key::gpgvcommand there would be run. /dev/null (no directory, no regular
+                         // file) makes them read none, only the configuration apt-get hands them.
                          .root_args = {"-o", "Dir={root}", "-o",
                                        "Dir::State::status={root}/var/lib/dpkg/status", "-o",
                                        "Dir::Etc::SourceList={root}/etc/apt/sources.list", "-o",
                                        "Dir::Etc::SourceParts={root}/etc/apt/sources.list.d", "-o",
-                                       "Dir::Etc::Parts={root}/etc/apt/apt.conf.d", "-o",
+                                       "Dir::Etc::Parts=/dev/null", "-o", "Dir::Etc::Main=/dev/null", "-o",
                                        "DPkg::Options::=--root={root}", "-o",
                                        "DPkg::Options::=--admindir={root}/var/lib/dpkg", "-o",
                                        "DPkg::Options::=--force-not-root"},

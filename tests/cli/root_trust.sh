@@ -1,0 +1,137 @@
+#!/bin/bash
+# What the managers root runs read: never a file another user or a --root image controls. With the real
+# apt, apt-key, gpgv and dpkg on a scratch root fed by a signed local repository:
+#  1. the image's apt.conf.d and apt.conf set Dir::Bin::dpkg and APT::Key::gpgvcommand to programs that
+#     leave a mark. apt-get itself reads the host's configuration, but the helpers the gpgv method starts
+#     (apt-key, apt-config) re-read the files Dir::Etc::Parts/Main name, and with Dir= those were the
+#     image's. `pkg refresh` and `pkg install` under --root must run neither (the same apt-get with the
+#     old Dir::Etc::Parts is run first and must run them: the oracle that the hole is real here).
+#  2. root with a real user's HOME and XDG_CONFIG_HOME (what `sudo -E` keeps): dpkg reads ~/.dpkg.cfg,
+#     whose status-logger is a shell command. With a root-owned HOME the mark appears (dpkg really reads
+#     it); with the user's HOME it must not, the package's postinst must see root's home directory and no
+#     XDG_CONFIG_HOME, and nothing under the user's HOME may become root's.
+. "$TESTS_DIR/lib.sh"
+
+[ "$(id -u)" -eq 0 ] || skip "needs root: it runs apt as root and creates a user"
+for tool in gpg gpgv runuser useradd; do
+    command -v "$tool" >/dev/null || skip "$tool is not installed (gpg, gpgv, util-linux, passwd)"
+done
+. "$TESTS_DIR/apt_scratch.sh"
+
+T="$SCRATCH"
+R="$T/root"
+chmod 0711 "$T" # apt's helpers run as _apt and the marks are written by whoever runs them
+MARKS="$T/marks"
+mkdir -p "$MARKS"
+chmod 1777 "$MARKS"
+marks() { (cd "$MARKS" && ls -A); }
+
+# A signed repository: apt verifies it with the gpgv method, which runs apt-key (Debian 12) or gpgv.
+export GNUPGHOME="$T/gnupg"
+mkdir -p -m 700 "$GNUPGHOME"
+gpg -q --batch --passphrase '' --quick-gen-key zs-trust@example.invalid ed25519 sign 2>"$T/gpg.log" ||
+    skip "gpg cannot make a key: $(tail -1 "$T/gpg.log")"
+deb() { # NAME: a package whose postinst records its environment in $DPKG_ROOT/env-NAME
+    local d="$T/build/$1"
+    mkdir -p "$d/DEBIAN"
+    printf 'Package: %s\nVersion: 1.0\nArchitecture: all\nMaintainer: t <t@example.invalid>\nDescription: trust test\n' \
+        "$1" >"$d/DEBIAN/control"
+    printf '#!/bin/sh\necho "HOME=$HOME" >"$DPKG_ROOT/env-%s"\necho "XDG_CONFIG_HOME=${XDG_CONFIG_HOME-unset}" >>"$DPKG_ROOT/env-%s"\n' \
+        "$1" "$1" >"$d/DEBIAN/postinst"
+    chmod 755 "$d/DEBIAN/postinst"
+    dpkg-deb -b "$d" "$T/repo/$1_1.0_all.deb" >/dev/null || fail "dpkg-deb $1"
+}
+apt_scratch_root "$R" "$T/repo"
+for p in zs-trust-a zs-trust-b zs-trust-c; do deb "$p"; done
+(
+    cd "$T/repo" || exit 1
+    dpkg-scanpackages . /dev/null >Packages 2>/dev/null || exit 1
+    {
+        echo "Origin: zs-trust"
+        echo "Date: $(date -Ru)"
+        echo "SHA256:"
+        echo " $(sha256sum Packages | cut -d' ' -f1) $(stat -c %s Packages) Packages"
+    } >Release
+    gpg -q --batch --yes --clearsign -o InRelease Release
+) || fail "cannot sign the repository"
+mkdir -p "$R/etc/apt/trusted.gpg.d"
+gpg -q --export zs-trust@example.invalid >"$R/etc/apt/trusted.gpg.d/zs-trust.gpg"
+echo "deb file:$T/repo ./" >"$R/etc/apt/sources.list"
+
+# The image's apt configuration: programs that leave a mark, then do the real work.
+printf '#!/bin/sh\ntouch %s/image-dpkg.$(id -u)\nexec /usr/bin/dpkg "$@"\n' "$MARKS" >"$T/evil-dpkg"
+printf '#!/bin/sh\ntouch %s/image-gpgv.$(id -u)\nexec gpgv "$@"\n' "$MARKS" >"$T/evil-gpgv"
+chmod 755 "$T/evil-dpkg" "$T/evil-gpgv"
+printf 'Dir::Bin::dpkg "%s";\nAPT::Key::gpgvcommand "%s";\n' "$T/evil-dpkg" "$T/evil-gpgv" \
+    >"$R/etc/apt/apt.conf.d/99image"
+printf 'Dir::Bin::dpkg "%s";\n' "$T/evil-dpkg" >"$R/etc/apt/apt.conf"
+
+# Maintainer scripts run without chroot (the scratch root has no /bin/sh); $DPKG_ROOT is the root.
+export ZSYNCCTL_APT_OPTIONS="DPkg::Options::=--force-script-chrootless"
+
+# --- 1. the image's apt configuration ----------------------------------------------------------------
+# The oracle: apt-get update as zsyncctl ran it before (Dir::Etc::Parts inside the image).
+if command -v apt-key >/dev/null; then
+    timeout 120 apt-get -q -o "Dir=$R" -o "Dir::State::status=$R/var/lib/dpkg/status" \
+        -o "Dir::Etc::SourceList=$R/etc/apt/sources.list" -o "Dir::Etc::SourceParts=$R/etc/apt/sources.list.d" \
+        -o "Dir::Etc::Parts=$R/etc/apt/apt.conf.d" update >"$T/oracle.log" 2>&1 ||
+        fail "oracle apt-get update failed: $(tail -3 "$T/oracle.log")"
+    case "$(marks)" in
+    *image-*) ok ;;
+    *) fail "oracle: apt's helpers did not run the image's programs with Dir::Etc::Parts in the image (marks: $(marks))" ;;
+    esac
+    rm -rf "$R/var/lib/apt/lists"/*_Packages* "$R/var/lib/apt/lists"/*Release "$MARKS"/*
+else
+    echo "note: no apt-key here; the oracle run is left out"
+fi
+
+TIMEOUT=120 expect_exit 0 "pkg refresh -m apt under --root with a signed repository" --root "$R" pkg refresh -m apt -y
+same "marks after pkg refresh (the image's Dir::Bin::dpkg / gpgvcommand run)" "$(marks)" ""
+if ls "$R/var/lib/apt/lists/"*_Packages* >/dev/null 2>&1; then ok; else
+    fail "pkg refresh wrote no Packages list into the root (ls: $(ls "$R/var/lib/apt/lists/"))"
+fi
+# The plan names the pinned configuration files.
+run_z --json --root "$R" pkg install -n apt:zs-trust-a
+expect_json "'Dir::Etc::Parts=/dev/null' in d['argv'] and 'Dir::Etc::Main=/dev/null' in d['argv'] and not any('apt.conf' in a for a in d['argv'])" \
+    "the plan's apt configuration files"
+TIMEOUT=120 expect_exit 0 "pkg install under --root" --root "$R" pkg install -m apt -y zs-trust-a
+same "marks after pkg install" "$(marks)" ""
+same "zs-trust-a installed in the root" \
+    "$(dpkg-query --admindir="$R/var/lib/dpkg" -W -f '${Status}' zs-trust-a 2>/dev/null)" "install ok installed"
+
+# --- 2. root with another user's HOME ---------------------------------------------------------------
+U=zsyncctl-priv
+if ! id -u "$U" >/dev/null 2>&1; then
+    useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$U" ||
+        skip "cannot create the test user $U"
+fi
+ROOT_HOME=$(getent passwd 0 | cut -d: -f6)
+HU="$T/home-user"
+HR="$T/home-root"
+mkdir -p "$HU/.config" "$HR"
+for h in "$HU" "$HR"; do
+    printf 'status-logger=cat >>%s/dpkg-cfg.%s\n' "$MARKS" "${h##*-}" >"$h/.dpkg.cfg"
+done
+chown -R "$U" "$HU"
+chmod 755 "$HU"
+
+# The oracle: with a HOME root owns, dpkg reads its .dpkg.cfg and runs the status logger.
+HOME="$HR" TIMEOUT=120 expect_exit 0 "install with root's own HOME" --root "$R" pkg install -m apt -y zs-trust-b
+case "$(marks)" in
+*dpkg-cfg.root*) ok ;;
+*) fail "oracle: dpkg did not run the status-logger of \$HOME/.dpkg.cfg (marks: $(marks))" ;;
+esac
+rm -f "$MARKS"/*
+
+touch "$T/before"
+HOME="$HU" XDG_CONFIG_HOME="$HU/.config" TIMEOUT=120 expect_exit 0 "install with the user's HOME" \
+    --root "$R" pkg install -m apt -y zs-trust-c
+same "marks with the user's HOME (the user's ~/.dpkg.cfg was read)" "$(marks)" ""
+same "the postinst's HOME and XDG_CONFIG_HOME" "$(cat "$R/env-zs-trust-c" 2>/dev/null)" \
+    "HOME=$ROOT_HOME
+XDG_CONFIG_HOME=unset"
+same "root-owned files under the user's HOME" "$(find "$HU" -uid 0 -printf '%P\n' | sort)" ""
+# With root's own HOME the managers keep it.
+same "the postinst's HOME with root's own HOME" "$(head -1 "$R/env-zs-trust-b" 2>/dev/null)" "HOME=$HR"
+
+finish
