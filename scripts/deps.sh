@@ -4,7 +4,7 @@
 
 BUILD_APT=(meson ninja-build pkg-config g++ cmake git libcli11-dev nlohmann-json3-dev doctest-dev
     libcurl4-openssl-dev liburing-dev libarchive-dev)
-TEST_APT=(python3 procps strace chromium chromium-driver python3-selenium dpkg-dev apt pacman-package-manager makepkg libarchive-tools createrepo-c rpm dnf libcurl4 bash-completion zsh fish groff-base time clang-format gpg
+TEST_APT=(python3 procps strace chromium chromium-driver python3-selenium dpkg-dev apt pacman-package-manager makepkg libarchive-tools createrepo-c rpm dnf libcurl4 bash-completion zsh fish groff-base time clang-format gpg tmux
     # package managers that live detection (tests/cli/pkg_live.sh) finds with their real versions
     zypper nix-bin flatpak ruby
     # Debian 12's cargo 0.66 (no sparse protocol: tests/cli/pkg_upgrade_cargo.sh serves it a git index)

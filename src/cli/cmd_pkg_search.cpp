@@ -73,16 +73,31 @@ std::vector<std::string> section_lines(const Output& out, const pkg::ManagerRepo
         ver_w = std::min<std::size_t>(std::max(ver_w, display_width(h.version)), 24);
         return true;
     });
+    // Every line fits in `columns` (a wrapped line would throw off the live board's count of the rows
+    // below it): "  ✓ NAME  VERSION  DESCRIPTION" and one column spare. The description keeps at least 16
+    // columns; versions give way first (down to 12), then names (down to 20), which tell results apart.
+    constexpr std::size_t k_fixed = 2 + 2 + 2 + 2 + 1;
+    constexpr std::size_t k_min_desc = 16;
+    while (name_w + ver_w + k_fixed + k_min_desc > columns && (name_w > 20 || ver_w > 12)) {
+        if (ver_w > 12) {
+            --ver_w;
+        } else {
+            --name_w;
+        }
+    }
+    const std::size_t desc_w = columns > name_w + ver_w + k_fixed ? columns - (name_w + ver_w + k_fixed) : 0;
     lines.push_back(out.paint(r.manager, Color::bold) + " (" + count_text(r) + ")");
     pkg::for_each_hit(r, [&](const pkg::SearchHit& h) {
         // Every field is terminal-safe already (the search sanitizes at its boundary), so cutting by
         // characters never splits an escape sequence; colour is added after the cut.
         std::string mark = h.installed ? out.paint("✓", Color::green) : " ";
-        std::size_t used = 2 + 2 + name_w + 2 + ver_w + 2 + 1;
-        std::size_t desc_w = columns > used + 10 ? columns - used : 10;
         std::string kind = h.kind.empty() ? "" : "(" + h.kind + ") ";
-        lines.push_back("  " + mark + " " + pad(cut(h.name, 40), name_w) + "  " +
-                        pad(cut(h.version, 24), ver_w) + "  " + cut(kind + h.description, desc_w));
+        std::string line = "  " + mark + " " + pad(cut(h.name, name_w), name_w) + "  " +
+                           pad(cut(h.version, ver_w), ver_w) + "  " + cut(kind + h.description, desc_w);
+        while (!line.empty() && line.back() == ' ') {
+            line.pop_back(); // no trailing blanks when there is no description
+        }
+        lines.push_back(std::move(line));
         return true;
     });
     return lines;
@@ -107,13 +122,17 @@ public:
             frame += "\x1b[" + std::to_string(m_drawn + m_below) + "A\r";
         }
         const auto& reports = m_run.reports();
+        const std::size_t columns = cli::terminal_columns(STDERR_FILENO, 1, 100);
+        std::size_t rows = 0;
         for (std::size_t i = 0; i < reports.size(); ++i) {
-            frame += "\x1b[2K" + board_line(i) + "\n";
+            std::string line = board_line(i);
+            rows += terminal_rows_of(line, columns);
+            frame += "\x1b[2K" + line + "\n";
         }
         if (m_below > 0) {
             frame += "\x1b[" + std::to_string(m_below) + "B";
         }
-        m_drawn = reports.size();
+        m_drawn = rows;
         ++m_tick;
         m_out.flush();
         std::fputs(frame.c_str(), stderr);
@@ -135,13 +154,14 @@ public:
             std::fputs((board_line(index) + "\n").c_str(), stderr);
             std::fflush(stderr);
         }
+        const std::size_t columns = terminal_columns();
         std::size_t printed = 0;
         for (const auto& line : lines) {
             if (m_stop.is_cancelled()) {
                 break; // interrupted: the user asked for no more (apt's "lib" is 31k lines)
             }
             m_out.line(line);
-            ++printed;
+            printed += terminal_rows_of(line, columns); // rows, not lines: the board moves up by rows
         }
         m_out.flush();
         m_below += printed;

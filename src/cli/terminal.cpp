@@ -16,6 +16,27 @@ std::size_t display_width(std::string_view text) {
     return w;
 }
 
+std::size_t terminal_rows_of(std::string_view line, std::size_t columns) {
+    std::size_t width = 0;
+    for (std::size_t i = 0; i < line.size(); ++i) {
+        auto c = static_cast<unsigned char>(line[i]);
+        if (c == 0x1b && i + 1 < line.size() && line[i + 1] == '[') {
+            // A CSI sequence (ESC [ parameters final-byte): no columns.
+            i += 2;
+            while (i < line.size() && (static_cast<unsigned char>(line[i]) < 0x40 ||
+                                       static_cast<unsigned char>(line[i]) > 0x7e)) {
+                ++i;
+            }
+            continue;
+        }
+        width += (c & 0xC0) != 0x80 ? 1 : 0;
+    }
+    if (columns == 0 || width == 0) {
+        return 1;
+    }
+    return (width + columns - 1) / columns;
+}
+
 std::string pad(std::string_view text, std::size_t width) {
     std::string out(text);
     std::size_t w = display_width(text);

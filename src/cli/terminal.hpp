@@ -25,6 +25,10 @@ std::size_t terminal_columns(int fd, std::size_t minimum, std::size_t fallback);
 /// the text is sanitized before it gets here, so there are no control characters). Never fails.
 std::size_t display_width(std::string_view text);
 
+/// The terminal rows `line` (no newline in it) takes on a terminal `columns` wide: its display width
+/// without the escape sequences in it (colour), wrapped; at least 1. Never fails.
+std::size_t terminal_rows_of(std::string_view line, std::size_t columns);
+
 /// `text` followed by spaces up to `width` columns; unchanged when already as wide. Never fails.
 std::string pad(std::string_view text, std::size_t width);
 

@@ -220,5 +220,56 @@ if command -v repo-add >/dev/null && command -v pacman >/dev/null && command -v 
     fi
 fi
 
+# ---- The board on a real 80-column terminal (tmux) over results wider than it: apt's long names and
+# versions. Each result line is fitted to the width; a wrapped one made the board's redraw (it moves up
+# by rows) land on the results. The screen tmux shows must have the board once, at the top, then every
+# result apt-cache finds, one row each.
+if command -v tmux >/dev/null && command -v apt-get >/dev/null; then
+    ran=1
+    W="$SCRATCH/wrap"
+    R="$W/root"
+    mkdir -p "$W/repo" "$R/etc/apt/sources.list.d" "$R/etc/apt/preferences.d" "$R/etc/apt/apt.conf.d" \
+        "$R/var/lib/apt/lists/partial" "$R/var/cache/apt/archives/partial" "$R/var/lib/dpkg"
+    printf 'Package: zs-base\nStatus: install ok installed\nVersion: 1\nArchitecture: all\nDescription: base\n\n' >"$R/var/lib/dpkg/status"
+    for i in 0 1 2 3 4 5 6 7; do
+        extra=$(printf -- '-extra%.0s' $(seq 0 $((i % 3))))
+        printf 'Package: zswrap-library-with-a-rather-long-name-%s%s\nVersion: 1:2.%s.0~git20261205.abcdef%s+dfsg-%subuntu1~bpo12\nArchitecture: all\nMaintainer: T <t@example.org>\nFilename: x_%s.deb\nSize: 1\nDescription: zswrap package %s with a description long enough to be cut on any terminal\n long\n\n' \
+            "$i" "$extra" "$i" "$i" "$i" "$i" "$i" >>"$W/repo/Packages"
+    done
+    echo "deb [trusted=yes] file:$W/repo ./" >"$R/etc/apt/sources.list"
+    APTW=(-o "Dir=$R" -o "Dir::State::status=$R/var/lib/dpkg/status" -o "Dir::Etc::SourceList=$R/etc/apt/sources.list"
+        -o "Dir::Etc::SourceParts=$R/etc/apt/sources.list.d" -o "Dir::Etc::Parts=$R/etc/apt/apt.conf.d"
+        -o "Dir::Cache=$R/var/cache/apt" -o Debug::NoLocking=1)
+    if apt-get "${APTW[@]}" -q update >"$SCRATCH/apt-wrap.log" 2>&1; then
+        want=$(apt-cache "${APTW[@]}" search zswrap | wc -l)
+        TM=(tmux -L "zs-wrap-$$" -f /dev/null)
+        "${TM[@]}" new-session -d -x 80 -y 40 -s w \
+            "'$ZSYNCCTL' --color never --no-cache --root '$R' pkg search zswrap -m apt,cargo; echo EXIT=\$?; sleep 120"
+        for _ in $(seq 100); do
+            "${TM[@]}" capture-pane -p -t w >"$SCRATCH/wrap-screen" 2>/dev/null
+            grep -q '^EXIT=' "$SCRATCH/wrap-screen" && break
+            sleep 0.2
+        done
+        "${TM[@]}" kill-server 2>/dev/null
+        python3 - "$SCRATCH/wrap-screen" "$want" <<'PY' && ok || fail "80-column board over wide results: $(cat "$SCRATCH/wrap-screen")"
+import sys
+rows = [r.rstrip() for r in open(sys.argv[1], encoding="utf-8")]
+want = int(sys.argv[2])
+assert "EXIT=0" in rows, "did not finish with exit 0"
+assert want == 8, f"apt-cache found {want}"
+assert rows[0].startswith("\u2713 apt") and rows[0].split()[2:4] == ["8", "results"], rows[0]
+assert sum(r.startswith("\u2713 apt") for r in rows) == 1, "the board's apt line is on the screen twice"
+h = rows.index("apt (8)")
+results = rows[h + 1:h + 1 + want]
+assert all(r.startswith("    zswrap-library-with-a-rather-long-name-") for r in results), results
+shown = {r.split()[0] for r in results}
+assert len(shown) == want or all("\u2026" in r for r in results), results
+assert all(len(r) <= 80 for r in rows), "a row wider than the terminal"
+PY
+    else
+        fail "apt-get update of the wide list failed: $(tail -3 "$SCRATCH/apt-wrap.log")"
+    fi
+fi
+
 [ "$ran" = 1 ] || skip "nothing to run"
 finish

@@ -125,3 +125,16 @@ TEST_CASE("pad and cut count UTF-8 characters and never split one") {
     CHECK(zsyncctl::cli::display_width(zsyncctl::cli::cut("ééééé", 3)) == 3);
     CHECK(zsyncctl::cli::cut("abc", 0).empty());
 }
+
+TEST_CASE("terminal_rows_of counts the rows a line wraps to, without its colour") {
+    using zsyncctl::cli::terminal_rows_of;
+    CHECK(terminal_rows_of("", 80) == 1);
+    CHECK(terminal_rows_of(std::string(80, 'x'), 80) == 1); // exactly the width: no wrap
+    CHECK(terminal_rows_of(std::string(81, 'x'), 80) == 2);
+    CHECK(terminal_rows_of(std::string(161, 'x'), 80) == 3);
+    // A painted mark takes one column: "\x1b[32m✓\x1b[0m" and 79 more characters fit in 80.
+    CHECK(terminal_rows_of("\x1b[32m\xe2\x9c\x93\x1b[0m" + std::string(79, 'x'), 80) == 1);
+    CHECK(terminal_rows_of("\x1b[32m\xe2\x9c\x93\x1b[0m" + std::string(80, 'x'), 80) == 2);
+    CHECK(terminal_rows_of("ééé", 2) == 2);
+    CHECK(terminal_rows_of("abc", 0) == 1);
+}
