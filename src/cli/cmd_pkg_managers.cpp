@@ -160,7 +160,7 @@ namespace {
 ExitCode run_managers(Context& context, const ManagersOptions& options) {
     if (!(options.timeout_seconds > 0) || options.timeout_seconds > 600 ||
         std::isnan(options.timeout_seconds)) {
-        raise_usage("--timeout must be between 0 and 600 seconds", "for example: --timeout 5");
+        raise_usage("--timeout must be more than 0 and at most 600 seconds", "for example: --timeout 5");
     }
     auto detect_context = pkg::DetectContext::current(context.root());
     auto detection = pkg::detect_managers(detect_context,

@@ -137,7 +137,8 @@ ExitCode search_exit_code(const std::vector<pkg::ManagerReport>& reports, bool i
 
 util::Result<std::chrono::milliseconds> search_timeout(double seconds) {
     if (!(seconds > 0) || seconds > 86400) {
-        return util::fail(util::ErrorKind::invalid_input, "--timeout must be between 0 and 86400 seconds");
+        return util::fail(util::ErrorKind::invalid_input,
+                          "--timeout must be more than 0 and at most 86400 seconds");
     }
     // At least 1 ms: "--timeout 0.0001" must not become a deadline that has passed before anything ran.
     return std::chrono::milliseconds(std::max<std::int64_t>(1, util::round_to_integer(seconds * 1000)));

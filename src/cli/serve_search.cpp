@@ -78,7 +78,8 @@ util::Result<pkg::SearchRequest> read_search_request(std::string_view query_stri
             } else {
                 auto timeout = search_timeout(std::strtod(p.value.c_str(), nullptr));
                 if (!timeout) {
-                    return util::fail(util::ErrorKind::invalid_input, "timeout must be between 0 and 86400");
+                    return util::fail(util::ErrorKind::invalid_input,
+                                      "timeout must be more than 0 and at most 86400 seconds");
                 }
                 out.timeout = *timeout;
             }

@@ -166,7 +166,9 @@ public:
         posix_spawnattr_setsigmask(&attr, &none);
         sigset_t defaults;
         sigemptyset(&defaults);
-        for (int sig : {SIGPIPE, SIGCHLD, SIGUSR1, SIGUSR2, SIGALRM}) {
+        // SIGXFSZ: zsyncctl ignores it for itself (an oversized cache write is an error it reports), but a
+        // manager run under `ulimit -f` gets the default a shell would give it.
+        for (int sig : {SIGPIPE, SIGCHLD, SIGUSR1, SIGUSR2, SIGALRM, SIGXFSZ}) {
             sigaddset(&defaults, sig);
         }
         // A stop signal ignored when we started (the monitor leaves it so) stays ignored in the child: nohup

@@ -243,6 +243,7 @@ for words in "pkg managers --bogus" "version -x"; do
 done
 expect_exit 2 "unknown manager" pkg search hello --manager nosuch
 expect_exit 2 "bad timeout" pkg search hello --timeout 0
+expect_contains "$ERR" "more than 0 and at most 86400 seconds" "--timeout 0 says what is allowed"
 # Nothing found exits 1.
 printf '' >"$SCRATCH/empty.out"
 cat >"$BIN/choco" <<SH

@@ -71,4 +71,8 @@ TIMEOUT=30 run_z --root "$R" --json pkg which zs-tool -m apt
 [ "$CODE" -eq 1 ] && ok || fail "damaged index: exit $CODE ($ERR)"
 expect_json 'any(p["package"] == "zs-tool-contrib" for p in d["providers"])' "the intact index still answers"
 
+# An empty name is a usage error, before any manager is read.
+expect_exit 2 "pkg which with an empty name" pkg which ""
+expect_contains "$ERR" "the command or file name is empty" "pkg which '' says why"
+
 finish

@@ -201,6 +201,21 @@ TEST_CASE("SignalMonitor: a stop signal not ignored by its caller is at its defa
     CHECK_FALSE(in_mask(mask, SIGPIPE));
 }
 
+TEST_CASE("a spawned child gets SIGXFSZ at its default although zsyncctl ignores it") {
+    struct Restore {
+        struct sigaction saved = current_disposition(SIGXFSZ);
+        ~Restore() { ::sigaction(SIGXFSZ, &saved, nullptr); }
+    } restore;
+    struct sigaction ignore {};
+    ignore.sa_handler = SIG_IGN; // what main() does
+    sigemptyset(&ignore.sa_mask);
+    REQUIRE(::sigaction(SIGXFSZ, &ignore, nullptr) == 0);
+    test_support::LoopThread lt(core::IoBackend::epoll);
+    std::uint64_t mask = child_ignored_mask(lt);
+    CAPTURE(mask);
+    CHECK_FALSE(in_mask(mask, SIGXFSZ));
+}
+
 TEST_CASE("SignalMonitor allows one monitor at a time") {
     test_support::LoopThread lt(core::IoBackend::epoll);
     auto first = core::SignalMonitor::install(*lt.loop, core::CancellationToken());

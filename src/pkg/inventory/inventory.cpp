@@ -510,6 +510,10 @@ util::Result<void> validate_inventory_request(const InventoryRequest& request) {
             return name;
         }
     }
+    if (request.kind == InventoryKind::which && request.query.empty()) {
+        return util::fail(util::ErrorKind::invalid_input, "the command or file name is empty",
+                          "give a command (ls) or a path (/usr/bin/ls)");
+    }
     for (const auto& m : request.managers) {
         if (find_manager(m) == nullptr) {
             std::vector<std::string> known;
