@@ -371,7 +371,9 @@ std::string describe_interruption(const pkg::InstallPlan& plan, const pkg::Insta
     for (const auto& [name, state] : st.packages) {
         states.push_back(util::sanitize_for_display(name) + " " + util::sanitize_for_display(state));
     }
-    text += ": " + util::join(states, ", ");
+    if (!states.empty()) { // a refresh names no package
+        text += ": " + util::join(states, ", ");
+    }
     if (st.audit_clean) {
         text += "; the package database is consistent";
     } else {

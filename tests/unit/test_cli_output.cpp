@@ -9,6 +9,7 @@
 
 #include "cli/app.hpp"
 #include "cli/exit_code.hpp"
+#include "cli/install_view.hpp"
 #include "cli/output.hpp"
 #include "cli/terminal.hpp"
 
@@ -137,4 +138,23 @@ TEST_CASE("terminal_rows_of counts the rows a line wraps to, without its colour"
     CHECK(terminal_rows_of("\x1b[32m\xe2\x9c\x93\x1b[0m" + std::string(80, 'x'), 80) == 2);
     CHECK(terminal_rows_of("ééé", 2) == 2);
     CHECK(terminal_rows_of("abc", 0) == 1);
+}
+
+TEST_CASE("describe_interruption names the packages' states, and leaves the list out when there are none") {
+    pkg::InstallPlan plan;
+    plan.manager = "apt";
+    pkg::InstallOutcome outcome;
+    outcome.interrupted = true;
+    outcome.waited_for_transaction = true;
+    outcome.final_state.checked = true;
+    outcome.final_state.audit_clean = true;
+    // A refresh names no package: no empty ": ;" in the sentence.
+    CHECK(cli::describe_interruption(plan, outcome) ==
+          "interrupted; apt stopped after its transaction finished; the package database is consistent");
+    outcome.final_state.packages = {{"zs-slow", "installed"}};
+    outcome.final_state.audit_clean = false;
+    outcome.final_state.repair_command = "dpkg --configure -a";
+    CHECK(cli::describe_interruption(plan, outcome) ==
+          "interrupted; apt stopped after its transaction finished: zs-slow installed; the package database "
+          "needs repair: run `dpkg --configure -a`");
 }
