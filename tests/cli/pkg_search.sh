@@ -242,6 +242,10 @@ for words in "pkg managers --bogus" "version -x"; do
     case "$ERR" in *"goes after '--'"*) fail "'$words' got the dash-query hint: $ERR" ;; *"zsyncctl --help"*) ok ;; *) fail "'$words': no usage hint: $ERR" ;; esac
 done
 expect_exit 2 "unknown manager" pkg search hello --manager nosuch
+expect_contains "$ERR" "unknown manager 'nosuch'" "an unknown manager is named"
+# A manager zsyncctl lists but cannot search is not "unknown".
+expect_exit 2 "a manager without a search" pkg search hello --manager pnpm
+expect_contains "$ERR" "pnpm has no package search" "pnpm is known, not searchable"
 expect_exit 2 "bad timeout" pkg search hello --timeout 0
 expect_contains "$ERR" "more than 0 and at most 86400 seconds" "--timeout 0 says what is allowed"
 # Nothing found exits 1.

@@ -111,9 +111,12 @@ util::Result<void> validate_search_request(const SearchRequest& request) {
             for (const Manager* b : search_managers()) {
                 known.emplace_back(b->id);
             }
+            // A manager zsyncctl knows but cannot search (pnpm, rustup, pyenv, ...) is named as such.
             return util::fail(util::ErrorKind::invalid_input,
-                              "unknown manager '" + util::sanitize_terminal(m) + "'",
-                              "known managers: " + util::join(known, ", "));
+                              manager == nullptr ? "unknown manager '" + util::sanitize_terminal(m) + "'"
+                                                 : std::string(manager->display_name) +
+                                                       " has no package search zsyncctl can run",
+                              "managers that can be searched: " + util::join(known, ", "));
         }
     }
     return util::ok();
