@@ -30,6 +30,7 @@
 #include "pkg/install/run_files.hpp"
 #include "pkg/install/simulation.hpp"
 #include "util/fs.hpp"
+#include "util/sanitize.hpp"
 #include "util/strings.hpp"
 
 namespace zsyncctl::cli {
@@ -67,6 +68,18 @@ pkg::InstallPlan make_plan(Context& context, const std::string& manager, pkg::Op
         auto found = detection.find(manager);
         plan_options.prefix_owned_by_root =
             !found.empty() && pkg::prefix_owned_by_root(detect_context, *found.front());
+        // As root, never into a user manager's prefix another user controls (sudo -E keeps the user's
+        // NPM_CONFIG_PREFIX, GEM_HOME or CARGO_HOME): root's files would land in their tree, and they could
+        // redirect root's writes through it.
+        const pkg::Manager* entry = pkg::find_manager(manager);
+        if (::geteuid() == 0 && !found.empty() && entry != nullptr &&
+            entry->install_privilege == pkg::InstallPrivilege::user && !found.front()->prefix.empty() &&
+            !util::root_may_use(found.front()->prefix)) {
+            raise_usage(manager + "'s prefix " + util::sanitize_terminal(found.front()->prefix) +
+                            " is a location another user controls: as root, zsyncctl changes nothing there",
+                        "run zsyncctl as the user who owns it, or give root a prefix of its own (sudo "
+                        "without -E); pkg upgrade --all: pick the other managers with --manager");
+        }
     }
     auto plan = pkg::build_plan(manager, op, names, plan_options);
     if (!plan) {

@@ -10,6 +10,8 @@
 #     whose status-logger is a shell command. With a root-owned HOME the mark appears (dpkg really reads
 #     it); with the user's HOME it must not, the package's postinst must see root's home directory and no
 #     XDG_CONFIG_HOME, and nothing under the user's HOME may become root's.
+#  3. root with a user's NPM_CONFIG_PREFIX: the real npm would install root-owned files into the user's
+#     prefix; zsyncctl refuses (exit 2) and installs into a prefix root owns.
 . "$TESTS_DIR/lib.sh"
 
 [ "$(id -u)" -eq 0 ] || skip "needs root: it runs apt as root and creates a user"
@@ -133,5 +135,28 @@ XDG_CONFIG_HOME=unset"
 same "root-owned files under the user's HOME" "$(find "$HU" -uid 0 -printf '%P\n' | sort)" ""
 # With root's own HOME the managers keep it.
 same "the postinst's HOME with root's own HOME" "$(head -1 "$R/env-zs-trust-b" 2>/dev/null)" "HOME=$HR"
+
+# --- 3. root with another user's npm prefix ----------------------------------------------------------
+# The real npm and a registry on 127.0.0.1 (npm_scratch.sh: it takes over HOME, R and npm's settings).
+# NPM_CONFIG_PREFIX naming a directory the user owns (sudo -E keeps it): root must install nothing there
+# (npm put root-owned files into the user's tree); with a prefix root owns the same install works.
+if command -v npm >/dev/null; then
+    . "$TESTS_DIR/npm_scratch.sh"
+    publish zs-trust-npm 1.0.0
+    UP="$T/user-prefix"
+    mkdir -p "$UP"
+    chown "$U" "$UP"
+    NPM_CONFIG_PREFIX="$UP" TIMEOUT=120 expect_exit 2 "npm install as root into the user's prefix" \
+        pkg install -m npm -y zs-trust-npm
+    expect_contains "$ERR" "is a location another user controls" "the refusal says why"
+    same "the user's prefix after the refused install" "$(find "$UP" -mindepth 1 | head -3)" ""
+    NPM_CONFIG_PREFIX="$UP" TIMEOUT=60 expect_exit 2 "the plan is refused too" --json pkg install -n npm:zs-trust-npm
+    TIMEOUT=120 expect_exit 0 "npm install as root into root's prefix" pkg install -m npm -y zs-trust-npm
+    [ -f "$T/prefix/lib/node_modules/zs-trust-npm/package.json" ] && ok ||
+        fail "zs-trust-npm is not in root's prefix: $(find "$T/prefix" -maxdepth 3 | head)"
+    npm_registry_stop
+else
+    echo "note: npm is not installed; the npm prefix part is left out"
+fi
 
 finish
