@@ -1,5 +1,6 @@
 #include "util/fs.hpp"
 #include "util/huge_allocator.hpp"
+#include "util/strings.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -223,10 +224,40 @@ EnvironmentChanges root_child_environment() {
         }
         changes.set.emplace_back("HOME", std::move(own));
     }
+    const bool users_environment = !changes.set.empty(); // HOME was another user's: sudo -E
     for (const char* name :
          {"XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_RUNTIME_DIR"}) {
         if (const char* value = std::getenv(name); value != nullptr && !root_may_use(value)) {
             changes.unset.emplace_back(name);
+        }
+    }
+    // Variables naming files or directories an interpreter or a manager loads code or settings from (a
+    // colon-separated list for the *PATH/*LIB ones): dropped when any entry is relative or refused by
+    // root_may_use. Python imports a sitecustomize.py from PYTHONPATH, node preloads from NODE_OPTIONS.
+    for (const char* name : {"PYTHONPATH", "PYTHONHOME", "PYTHONUSERBASE", "PYTHONSTARTUP", "NODE_PATH",
+                             "PERL5LIB", "PERLLIB", "RUBYLIB", "LD_LIBRARY_PATH", "LD_PRELOAD", "BASH_ENV",
+                             "ENV", "PIP_CONFIG_FILE", "GEMRC", "NPM_CONFIG_USERCONFIG",
+                             "npm_config_userconfig", "NPM_CONFIG_GLOBALCONFIG", "npm_config_globalconfig"}) {
+        const char* value = std::getenv(name);
+        if (value == nullptr) {
+            continue;
+        }
+        std::string list = value;
+        std::replace(list.begin(), list.end(), ' ', ':'); // LD_PRELOAD also takes spaces
+        bool refused = false;
+        for (std::string_view entry : split(list, ':')) {
+            refused = refused || entry.empty() || !root_may_use(std::string(entry));
+        }
+        if (refused) {
+            changes.unset.emplace_back(name);
+        }
+    }
+    // Options that load code, which cannot be checked entry by entry: dropped with another user's HOME.
+    if (users_environment) {
+        for (const char* name : {"NODE_OPTIONS", "RUBYOPT", "PERL5OPT"}) {
+            if (std::getenv(name) != nullptr) {
+                changes.unset.emplace_back(name);
+            }
         }
     }
     return changes;

@@ -58,8 +58,11 @@ struct EnvironmentChanges {
 /// XDG_* directories; dpkg then reads ~/.dpkg.cfg, npm ~/.npmrc, pip its pip.conf, and they write
 /// root-owned files there). As root: a HOME that root_may_use refuses (or an empty or relative one) becomes
 /// root's home directory from the password database ("/" when that is refused too or unknown), and an
-/// XDG_CONFIG_HOME, XDG_CACHE_HOME, XDG_DATA_HOME, XDG_STATE_HOME or XDG_RUNTIME_DIR it refuses is removed.
-/// Not root, or nothing of another user's: no changes. Never fails.
+/// XDG_CONFIG_HOME, XDG_CACHE_HOME, XDG_DATA_HOME, XDG_STATE_HOME or XDG_RUNTIME_DIR it refuses is removed;
+/// so is a variable naming where code or settings are loaded from (PYTHONPATH, NODE_PATH, PERL5LIB,
+/// RUBYLIB, LD_PRELOAD, LD_LIBRARY_PATH, BASH_ENV, PIP_CONFIG_FILE, GEMRC, NPM_CONFIG_USERCONFIG, ...) with
+/// an entry that is relative or refused, and, when HOME was another user's, NODE_OPTIONS, RUBYOPT and
+/// PERL5OPT. Not root, or nothing of another user's: no changes. Never fails.
 EnvironmentChanges root_child_environment();
 
 /// An owned file descriptor, closed when the object goes away. Not thread-safe (one owner).

@@ -9,7 +9,8 @@
 #  2. root with a real user's HOME and XDG_CONFIG_HOME (what `sudo -E` keeps): dpkg reads ~/.dpkg.cfg,
 #     whose status-logger is a shell command. With a root-owned HOME the mark appears (dpkg really reads
 #     it); with the user's HOME it must not, the package's postinst must see root's home directory and no
-#     XDG_CONFIG_HOME, and nothing under the user's HOME may become root's.
+#     XDG_CONFIG_HOME, and nothing under the user's HOME may become root's. The same for the user's
+#     PYTHONPATH (python3 imports its sitecustomize.py) and NODE_OPTIONS.
 #  3. root with a user's NPM_CONFIG_PREFIX: the real npm would install root-owned files into the user's
 #     prefix; zsyncctl refuses (exit 2) and installs into a prefix root owns.
 . "$TESTS_DIR/lib.sh"
@@ -38,8 +39,17 @@ deb() { # NAME: a package whose postinst records its environment in $DPKG_ROOT/e
     mkdir -p "$d/DEBIAN"
     printf 'Package: %s\nVersion: 1.0\nArchitecture: all\nMaintainer: t <t@example.invalid>\nDescription: trust test\n' \
         "$1" >"$d/DEBIAN/control"
-    printf '#!/bin/sh\necho "HOME=$HOME" >"$DPKG_ROOT/env-%s"\necho "XDG_CONFIG_HOME=${XDG_CONFIG_HOME-unset}" >>"$DPKG_ROOT/env-%s"\n' \
-        "$1" "$1" >"$d/DEBIAN/postinst"
+    # It records what it was given and runs python3 (which imports a sitecustomize.py on PYTHONPATH).
+    cat >"$d/DEBIAN/postinst" <<POSTINST
+#!/bin/sh
+{
+    echo "HOME=\$HOME"
+    echo "XDG_CONFIG_HOME=\${XDG_CONFIG_HOME-unset}"
+    echo "PYTHONPATH=\${PYTHONPATH-unset}"
+    echo "NODE_OPTIONS=\${NODE_OPTIONS-unset}"
+} >"\$DPKG_ROOT/env-$1"
+python3 -c pass || true
+POSTINST
     chmod 755 "$d/DEBIAN/postinst"
     dpkg-deb -b "$d" "$T/repo/$1_1.0_all.deb" >/dev/null || fail "dpkg-deb $1"
 }
@@ -113,25 +123,30 @@ HR="$T/home-root"
 mkdir -p "$HU/.config" "$HR"
 for h in "$HU" "$HR"; do
     printf 'status-logger=cat >>%s/dpkg-cfg.%s\n' "$MARKS" "${h##*-}" >"$h/.dpkg.cfg"
+    mkdir -p "$h/py"
+    printf 'open("%s/sitecustomize.%s", "w").close()\n' "$MARKS" "${h##*-}" >"$h/py/sitecustomize.py"
 done
 chown -R "$U" "$HU"
 chmod 755 "$HU"
 
 # The oracle: with a HOME root owns, dpkg reads its .dpkg.cfg and runs the status logger.
-HOME="$HR" TIMEOUT=120 expect_exit 0 "install with root's own HOME" --root "$R" pkg install -m apt -y zs-trust-b
+HOME="$HR" PYTHONPATH="$HR/py" TIMEOUT=120 expect_exit 0 "install with root's own HOME" \
+    --root "$R" pkg install -m apt -y zs-trust-b
 case "$(marks)" in
-*dpkg-cfg.root*) ok ;;
-*) fail "oracle: dpkg did not run the status-logger of \$HOME/.dpkg.cfg (marks: $(marks))" ;;
+*dpkg-cfg.root*sitecustomize.root*) ok ;;
+*) fail "oracle: dpkg did not run the status-logger of \$HOME/.dpkg.cfg, or python3 the sitecustomize.py on PYTHONPATH (marks: $(marks))" ;;
 esac
 rm -f "$MARKS"/*
 
 touch "$T/before"
-HOME="$HU" XDG_CONFIG_HOME="$HU/.config" TIMEOUT=120 expect_exit 0 "install with the user's HOME" \
-    --root "$R" pkg install -m apt -y zs-trust-c
-same "marks with the user's HOME (the user's ~/.dpkg.cfg was read)" "$(marks)" ""
-same "the postinst's HOME and XDG_CONFIG_HOME" "$(cat "$R/env-zs-trust-c" 2>/dev/null)" \
+HOME="$HU" XDG_CONFIG_HOME="$HU/.config" PYTHONPATH="$HU/py" NODE_OPTIONS="--require $HU/x.js" TIMEOUT=120 \
+    expect_exit 0 "install with the user's HOME" --root "$R" pkg install -m apt -y zs-trust-c
+same "marks with the user's HOME (the user's ~/.dpkg.cfg or sitecustomize.py ran)" "$(marks)" ""
+same "the postinst's environment with the user's HOME" "$(cat "$R/env-zs-trust-c" 2>/dev/null)" \
     "HOME=$ROOT_HOME
-XDG_CONFIG_HOME=unset"
+XDG_CONFIG_HOME=unset
+PYTHONPATH=unset
+NODE_OPTIONS=unset"
 same "root-owned files under the user's HOME" "$(find "$HU" -uid 0 -printf '%P\n' | sort)" ""
 # With root's own HOME the managers keep it.
 same "the postinst's HOME with root's own HOME" "$(head -1 "$R/env-zs-trust-b" 2>/dev/null)" "HOME=$HR"

@@ -260,8 +260,8 @@ TEST_CASE("root_may_use accepts only paths no other user can redirect") {
 
 TEST_CASE("root_child_environment keeps another user's HOME and XDG directories from root's children") {
     // The variables this test changes, restored at the end.
-    const char* names[] = {"HOME",          "XDG_CONFIG_HOME", "XDG_CACHE_HOME",
-                           "XDG_DATA_HOME", "XDG_STATE_HOME",  "XDG_RUNTIME_DIR"};
+    const char* names[] = {"HOME",           "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME",
+                           "XDG_STATE_HOME", "XDG_RUNTIME_DIR", "PYTHONPATH",     "NODE_OPTIONS"};
     std::vector<std::pair<std::string, std::optional<std::string>>> saved;
     for (const char* name : names) {
         const char* value = std::getenv(name);
@@ -272,6 +272,8 @@ TEST_CASE("root_child_environment keeps another user's HOME and XDG directories 
     fs::create_directories(dir.path / "mine");
     ::setenv("HOME", (dir.path / "mine").c_str(), 1);
     ::setenv("XDG_CACHE_HOME", (dir.path / "mine" / ".cache").c_str(), 1);
+    ::setenv("PYTHONPATH", (dir.path / "mine" / "py").c_str(), 1);
+    ::setenv("NODE_OPTIONS", "--max-old-space-size=64", 1);
     EnvironmentChanges own = root_child_environment();
     CHECK(own.set.empty()); // our own (or, not as root, whatever it is): nothing changes
     CHECK(own.unset.empty());
@@ -287,7 +289,14 @@ TEST_CASE("root_child_environment keeps another user's HOME and XDG directories 
         CHECK(changes.set[0].second.front() == '/');
         CHECK(root_may_use(changes.set[0].second));
         CHECK(changes.set[0].second != (dir.path / "user").string());
-        CHECK(changes.unset == std::vector<std::string>{"XDG_CONFIG_HOME", "XDG_DATA_HOME"});
+        // NODE_OPTIONS goes with another user's HOME; PYTHONPATH stays while every entry is root's.
+        CHECK(changes.unset == std::vector<std::string>{"XDG_CONFIG_HOME", "XDG_DATA_HOME", "NODE_OPTIONS"});
+        ::setenv("PYTHONPATH",
+                 ((dir.path / "mine" / "py").string() + ":" + (dir.path / "user").string()).c_str(), 1);
+        CHECK(root_child_environment().unset ==
+              std::vector<std::string>{"XDG_CONFIG_HOME", "XDG_DATA_HOME", "PYTHONPATH", "NODE_OPTIONS"});
+        ::setenv("PYTHONPATH", ":relative", 1); // an empty entry is the working directory
+        CHECK(root_child_environment().unset.size() == 4);
         ::setenv("HOME", "", 1); // empty: not a place root may use either
         CHECK(root_child_environment().set.size() == 1);
     }
