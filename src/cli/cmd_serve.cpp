@@ -73,12 +73,21 @@ std::string read_token(const std::string& path) {
                     std::strerror(errno));
     }
     struct stat st {};
-    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != ::geteuid() ||
-        (st.st_mode & 077) != 0) {
+    const std::string shown = util::sanitize_for_display(path);
+    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         ::close(fd);
-        raise_usage("the token file " + util::sanitize_for_display(path) +
-                        " must be a regular file owned by this user with no group or other access",
-                    "chmod 600 it");
+        raise_usage("the token file " + shown + " must be a regular file");
+    }
+    if (st.st_uid != ::geteuid()) {
+        ::close(fd);
+        raise_usage("the token file " + shown + " is owned by uid " + std::to_string(st.st_uid) +
+                        ", not by this user (uid " + std::to_string(::geteuid()) + ")",
+                    "create it as the user who runs zsyncctl serve, readable by nobody else");
+    }
+    if ((st.st_mode & 077) != 0) {
+        ::close(fd);
+        raise_usage("the token file " + shown + " can be read or written by group or others",
+                    "chmod 600 " + shown);
     }
     std::string text;
     char buf[512];
@@ -229,7 +238,8 @@ ExitCode run_serve(Context& context, const ServeOptions& options) {
                 return;
             }
         }
-        if (!token.empty() && req.path != "/healthz") {
+        // The page itself holds no data: it is served without the token and asks for it.
+        if (!token.empty() && req.path != "/healthz" && req.path != "/") {
             auto auth = req.header("authorization");
             auto credentials = auth ? bearer_credentials(*auth) : std::nullopt;
             if (!credentials || !same_secret(token, *credentials)) {

@@ -100,11 +100,23 @@ util::Result<Terminal> open_terminal(const TerminalSpec& spec) {
 
 namespace {
 
-/// The value of PATH after the spec's overrides.
+/// As root, what keeps another user's HOME, XDG directories and PATH entries from children (decided once,
+/// on the first spawn).
+const util::EnvironmentChanges& root_changes() {
+    static const util::EnvironmentChanges k_changes = util::root_child_environment();
+    return k_changes;
+}
+
+/// The value of PATH after root's changes and the spec's overrides.
 std::string effective_path(const ProcessSpec& spec) {
     std::optional<std::string> path;
     if (const char* p = std::getenv("PATH"); p != nullptr) {
         path = p;
+    }
+    for (const auto& [name, value] : root_changes().set) {
+        if (name == "PATH") {
+            path = value;
+        }
     }
     for (const auto& name : spec.env_unset) {
         if (name == "PATH") {
@@ -136,9 +148,9 @@ std::vector<std::string> build_environment(const ProcessSpec& spec) {
                    entry[name.size()] == '=';
         });
     };
-    // As root, never another user's HOME or XDG directories (decided once, on the first spawn); the
-    // spec's own changes come after.
-    static const util::EnvironmentChanges k_root_changes = util::root_child_environment();
+    // As root, never another user's HOME, XDG directories or PATH entries; the spec's own changes come
+    // after.
+    const util::EnvironmentChanges& as_root = root_changes();
     auto apply = [&](const std::vector<std::string>& unset,
                      const std::vector<std::pair<std::string, std::string>>& set) {
         for (const auto& name : unset) {
@@ -149,7 +161,7 @@ std::vector<std::string> build_environment(const ProcessSpec& spec) {
             env.push_back(name + "=" + value);
         }
     };
-    apply(k_root_changes.unset, k_root_changes.set);
+    apply(as_root.unset, as_root.set);
     apply(spec.env_unset, spec.env_set);
     return env;
 }

@@ -207,19 +207,64 @@ bool root_may_use(const std::filesystem::path& path) {
     return true;
 }
 
+namespace {
+
+// Every existing component of `path` (absolute, as written) is root's and not writable by group or others
+// (a sticky directory on the way is fine); a symlink on the way must be root's. False at the first one
+// that is not; true when all are (a missing tail included: root_may_trust checks that apart).
+bool root_owned_all_the_way(const std::filesystem::path& path) {
+    auto parts = path_components(path);
+    std::string so_far;
+    for (std::size_t i = 0; i < parts.size(); ++i) {
+        if (parts[i] == "..") {
+            return false;
+        }
+        so_far += "/" + parts[i];
+        struct stat st {};
+        if (::lstat(so_far.c_str(), &st) != 0) {
+            return errno == ENOENT;
+        }
+        if (st.st_uid != 0) {
+            return false;
+        }
+        if (S_ISLNK(st.st_mode)) {
+            continue; // root's link in a directory only root changes; where it leads is checked apart
+        }
+        bool last = i + 1 == parts.size();
+        if (writable_by_others(st) && (last || (st.st_mode & S_ISVTX) == 0)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+} // namespace
+
+bool root_may_trust(const std::filesystem::path& path) {
+    if (!path.is_absolute()) {
+        return false;
+    }
+    std::error_code ec;
+    std::filesystem::path real = std::filesystem::canonical(path, ec);
+    if (ec) {
+        return root_may_use(path); // missing: only as trustworthy as a place root would create
+    }
+    return root_owned_all_the_way(path) && root_owned_all_the_way(real);
+}
+
 EnvironmentChanges root_child_environment() {
     EnvironmentChanges changes;
     if (::geteuid() != 0) {
         return changes;
     }
-    if (const char* home = std::getenv("HOME"); home != nullptr && !root_may_use(home)) {
+    if (const char* home = std::getenv("HOME"); home != nullptr && !root_may_trust(home)) {
         std::string own = "/";
         // getpwuid_r: a spawn may run on any thread.
         struct passwd entry {};
         struct passwd* found = nullptr;
         std::vector<char> buffer(16384);
         if (::getpwuid_r(0, &entry, buffer.data(), buffer.size(), &found) == 0 && found != nullptr &&
-            found->pw_dir != nullptr && found->pw_dir[0] == '/' && root_may_use(found->pw_dir)) {
+            found->pw_dir != nullptr && found->pw_dir[0] == '/' && root_may_trust(found->pw_dir)) {
             own = found->pw_dir;
         }
         changes.set.emplace_back("HOME", std::move(own));
@@ -227,7 +272,7 @@ EnvironmentChanges root_child_environment() {
     const bool users_environment = !changes.set.empty(); // HOME was another user's: sudo -E
     for (const char* name :
          {"XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_RUNTIME_DIR"}) {
-        if (const char* value = std::getenv(name); value != nullptr && !root_may_use(value)) {
+        if (const char* value = std::getenv(name); value != nullptr && !root_may_trust(value)) {
             changes.unset.emplace_back(name);
         }
     }
@@ -246,10 +291,27 @@ EnvironmentChanges root_child_environment() {
         std::replace(list.begin(), list.end(), ' ', ':'); // LD_PRELOAD also takes spaces
         bool refused = false;
         for (std::string_view entry : split(list, ':')) {
-            refused = refused || entry.empty() || !root_may_use(std::string(entry));
+            refused = refused || entry.empty() || !root_may_trust(std::string(entry));
         }
         if (refused) {
             changes.unset.emplace_back(name);
+        }
+    }
+    // PATH keeps only the directories root may use: a program of the same name in a directory another
+    // user controls (first on a PATH sudo -E or --preserve-env kept) would be run instead of the real one.
+    if (const char* path = std::getenv("PATH"); path != nullptr) {
+        std::string kept;
+        bool dropped = false;
+        for (std::string_view entry : split(path, ':')) {
+            if (entry.empty() || !root_may_trust(std::string(entry))) {
+                dropped = true;
+                continue;
+            }
+            kept += (kept.empty() ? "" : ":") + std::string(entry);
+        }
+        if (dropped) {
+            changes.set.emplace_back(
+                "PATH", kept.empty() ? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" : kept);
         }
     }
     // Options that load code, which cannot be checked entry by entry: dropped with another user's HOME.

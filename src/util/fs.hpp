@@ -48,6 +48,12 @@ Result<void> write_file_atomic(const std::filesystem::path& path, std::string_vi
 /// /var/cache/zsyncctl. Fails with not_found when neither variable is set (and we are not root).
 Result<std::filesystem::path> cache_dir();
 
+/// True when root may read or run what `path` leads to: it is absolute, and every directory on the way as
+/// written and where it really leads (symlinks resolved) is root's and not writable by group or others
+/// (sticky on the way is fine); a symlink on the way is root's (/bin -> usr/bin). A missing path: as
+/// root_may_use. Never fails.
+bool root_may_trust(const std::filesystem::path& path);
+
 /// Environment changes for the programs zsyncctl starts.
 struct EnvironmentChanges {
     std::vector<std::pair<std::string, std::string>> set;
@@ -56,13 +62,15 @@ struct EnvironmentChanges {
 
 /// What keeps the programs root starts out of another user's files (`sudo -E` keeps the user's HOME and
 /// XDG_* directories; dpkg then reads ~/.dpkg.cfg, npm ~/.npmrc, pip its pip.conf, and they write
-/// root-owned files there). As root: a HOME that root_may_use refuses (or an empty or relative one) becomes
-/// root's home directory from the password database ("/" when that is refused too or unknown), and an
-/// XDG_CONFIG_HOME, XDG_CACHE_HOME, XDG_DATA_HOME, XDG_STATE_HOME or XDG_RUNTIME_DIR it refuses is removed;
-/// so is a variable naming where code or settings are loaded from (PYTHONPATH, NODE_PATH, PERL5LIB,
-/// RUBYLIB, LD_PRELOAD, LD_LIBRARY_PATH, BASH_ENV, PIP_CONFIG_FILE, GEMRC, NPM_CONFIG_USERCONFIG, ...) with
-/// an entry that is relative or refused, and, when HOME was another user's, NODE_OPTIONS, RUBYOPT and
-/// PERL5OPT. Not root, or nothing of another user's: no changes. Never fails.
+/// root-owned files there). As root, with root_may_trust as the judge: a HOME it refuses (or an empty or
+/// relative one) becomes root's home directory from the password database ("/" when that is refused too
+/// or unknown); such an XDG_CONFIG_HOME, XDG_CACHE_HOME, XDG_DATA_HOME, XDG_STATE_HOME or XDG_RUNTIME_DIR
+/// is removed; PATH keeps only the directories it accepts, in order (a program of the same name in a
+/// user's directory first on PATH would run instead of the manager); a variable naming where code or
+/// settings are loaded from (PYTHONPATH, NODE_PATH, PERL5LIB, RUBYLIB, LD_PRELOAD, LD_LIBRARY_PATH,
+/// BASH_ENV, PIP_CONFIG_FILE, GEMRC, NPM_CONFIG_USERCONFIG, ...) with an entry that is relative or refused
+/// is removed; with another user's HOME, so are NODE_OPTIONS, RUBYOPT and PERL5OPT. Not root, or nothing of
+/// another user's: no changes. Never fails.
 EnvironmentChanges root_child_environment();
 
 /// An owned file descriptor, closed when the object goes away. Not thread-safe (one owner).

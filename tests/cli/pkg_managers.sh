@@ -261,8 +261,13 @@ if command -v npm >/dev/null; then
         [ -n "$setting" ] && [ "$npm_prefix" != "$setting" ] && fail "npm prefix -g ignores NPM_CONFIG_PREFIX: $npm_prefix"
         [ -n "$setting" ] && chown 65534 "$npm_global"
         OUT=$(env "$@" timeout -k 2 20 "$ZSYNCCTL" --json --no-cache pkg install --dry-run npm:left-pad 2>"$SCRATCH/stderr")
+        CODE=$?
         if [ "$(stat -c %u "$npm_prefix")" = 0 ]; then
             expect_json 'd["needs_root"] is True' "npm with a root-owned prefix ($npm_prefix) needs root"
+        elif [ "$(id -u)" = 0 ]; then
+            # As root, another user's prefix is refused, plan included (tests/cli/root_trust.sh runs it).
+            [ "$CODE" = 2 ] && ok || fail "npm with a prefix another user owns ($npm_prefix), as root: exit $CODE, wanted 2"
+            expect_json '"another user controls" in d["error"]' "the refusal says why"
         else
             expect_json 'd["needs_root"] is False' "npm with a prefix another user owns ($npm_prefix) does not need root"
         fi

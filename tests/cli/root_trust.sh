@@ -10,7 +10,8 @@
 #     whose status-logger is a shell command. With a root-owned HOME the mark appears (dpkg really reads
 #     it); with the user's HOME it must not, the package's postinst must see root's home directory and no
 #     XDG_CONFIG_HOME, and nothing under the user's HOME may become root's. The same for the user's
-#     PYTHONPATH (python3 imports its sitecustomize.py) and NODE_OPTIONS.
+#     PYTHONPATH (python3 imports its sitecustomize.py), NODE_OPTIONS, and a PATH whose first directory
+#     (the user's) has an apt-get: root must run the real one (with root's own such PATH it runs that).
 #  3. root with a user's NPM_CONFIG_PREFIX: the real npm would install root-owned files into the user's
 #     prefix; zsyncctl refuses (exit 2) and installs into a prefix root owns.
 . "$TESTS_DIR/lib.sh"
@@ -123,25 +124,30 @@ HR="$T/home-root"
 mkdir -p "$HU/.config" "$HR"
 for h in "$HU" "$HR"; do
     printf 'status-logger=cat >>%s/dpkg-cfg.%s\n' "$MARKS" "${h##*-}" >"$h/.dpkg.cfg"
-    mkdir -p "$h/py"
+    mkdir -p "$h/py" "$h/bin"
     printf 'open("%s/sitecustomize.%s", "w").close()\n' "$MARKS" "${h##*-}" >"$h/py/sitecustomize.py"
+    # A program of the manager's name first on PATH: it leaves a mark, then runs the real one. (apt runs
+    # dpkg and the maintainer scripts with its own DPkg::Path.)
+    for prog in apt-get; do
+        printf '#!/bin/sh\ntouch %s/%s.%s\nexec /usr/bin/%s "$@"\n' "$MARKS" "$prog" "${h##*-}" "$prog" >"$h/bin/$prog"
+        chmod 755 "$h/bin/$prog"
+    done
 done
 chown -R "$U" "$HU"
 chmod 755 "$HU"
 
 # The oracle: with a HOME root owns, dpkg reads its .dpkg.cfg and runs the status logger.
-HOME="$HR" PYTHONPATH="$HR/py" TIMEOUT=120 expect_exit 0 "install with root's own HOME" \
+HOME="$HR" PYTHONPATH="$HR/py" PATH="$HR/bin:$PATH" TIMEOUT=120 expect_exit 0 "install with root's own HOME" \
     --root "$R" pkg install -m apt -y zs-trust-b
-case "$(marks)" in
-*dpkg-cfg.root*sitecustomize.root*) ok ;;
-*) fail "oracle: dpkg did not run the status-logger of \$HOME/.dpkg.cfg, or python3 the sitecustomize.py on PYTHONPATH (marks: $(marks))" ;;
-esac
+same "oracle: marks with root's own HOME, PYTHONPATH and PATH" "$(marks | sort | tr '\n' ' ')" \
+    "apt-get.root dpkg-cfg.root sitecustomize.root "
 rm -f "$MARKS"/*
 
 touch "$T/before"
-HOME="$HU" XDG_CONFIG_HOME="$HU/.config" PYTHONPATH="$HU/py" NODE_OPTIONS="--require $HU/x.js" TIMEOUT=120 \
-    expect_exit 0 "install with the user's HOME" --root "$R" pkg install -m apt -y zs-trust-c
-same "marks with the user's HOME (the user's ~/.dpkg.cfg or sitecustomize.py ran)" "$(marks)" ""
+HOME="$HU" XDG_CONFIG_HOME="$HU/.config" PYTHONPATH="$HU/py" NODE_OPTIONS="--require $HU/x.js" \
+    PATH="$HU/bin:$PATH" TIMEOUT=120 expect_exit 0 "install with the user's HOME" --root "$R" pkg install -m apt -y zs-trust-c
+same "marks with the user's HOME, PYTHONPATH and PATH (their .dpkg.cfg, sitecustomize.py or programs ran)" \
+    "$(marks)" ""
 same "the postinst's environment with the user's HOME" "$(cat "$R/env-zs-trust-c" 2>/dev/null)" \
     "HOME=$ROOT_HOME
 XDG_CONFIG_HOME=unset

@@ -294,7 +294,17 @@ exec 8>&-
 
 # Token: 401 without it, 200 with it; /healthz stays open.
 printf 'secret-token\n' >"$SCRATCH/token"
+# A token file others can read, or another user's, is refused with what to do about it.
+chmod 640 "$SCRATCH/token"
+expect_exit 2 "a token file the group can read" serve --token-file "$SCRATCH/token"
+expect_contains "$ERR" "chmod 600 $SCRATCH/token" "the mode hint names the file"
 chmod 600 "$SCRATCH/token"
+if [ "$(id -u)" = 0 ]; then
+    chown 65534 "$SCRATCH/token"
+    expect_exit 2 "another user's token file" serve --token-file "$SCRATCH/token"
+    expect_contains "$ERR" "is owned by uid 65534, not by this user" "the owner refusal says whose it is"
+    chown 0 "$SCRATCH/token"
+fi
 start_server "$SCRATCH/serve3.log" --allow-remote --token-file "$SCRATCH/token" || finish
 code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 "http://127.0.0.1:$PORT/v1/paths")
 [ "$code" = 401 ] && ok || fail "no token: $code"
@@ -304,6 +314,11 @@ code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 30 -H 'Authorization: B
 [ "$code" = 200 ] && ok || fail "right token: $code"
 code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 "http://127.0.0.1:$PORT/healthz")
 [ "$code" = 200 ] && ok || fail "/healthz without token: $code"
+# The page holds no data: it is served without the token (and asks for it); nothing else under / is.
+code=$(curl -s -o "$SCRATCH/token-page.html" -w '%{http_code}' --max-time 10 "http://127.0.0.1:$PORT/")
+[ "$code" = 200 ] && grep -q 'id="auth-form"' "$SCRATCH/token-page.html" && ok || fail "the page without a token: $code"
+code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 "http://127.0.0.1:$PORT/v1/search?q=x")
+[ "$code" = 401 ] && ok || fail "/v1/search without a token: $code (wanted 401)"
 # The scheme name is case-insensitive (RFC 9110 section 11.1), and one or more spaces may follow it.
 for auth in 'bearer secret-token' 'BEARER secret-token' 'Bearer  secret-token'; do
     code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 30 -H "Authorization: $auth" "http://127.0.0.1:$PORT/v1/managers")

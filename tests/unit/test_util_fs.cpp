@@ -245,6 +245,26 @@ TEST_CASE("prune_files_at keeps the newest files, drops old ones, and spares the
     CHECK(left == std::set<std::string>{"run-0.log", "run-1.log", "run-5.log", "other.txt", "link.log"});
 }
 
+TEST_CASE("root_may_trust follows root's symlinks and refuses what another user controls") {
+    TempDir dir;
+    if (::geteuid() != 0) {
+        return;
+    }
+    fs::create_directories(dir.path / "real" / "bin");
+    fs::create_directory_symlink(dir.path / "real" / "bin", dir.path / "bin"); // like /bin -> usr/bin
+    CHECK(root_may_trust(dir.path / "bin"));
+    CHECK_FALSE(root_may_use(dir.path / "bin")); // the writer's rule refuses any link
+    fs::create_directories(dir.path / "user" / "bin");
+    REQUIRE(::chown((dir.path / "user").c_str(), 65534, 65534) == 0);
+    CHECK_FALSE(root_may_trust(dir.path / "user" / "bin"));
+    fs::create_directory_symlink(dir.path / "user" / "bin", dir.path / "to-user");
+    CHECK_FALSE(root_may_trust(dir.path / "to-user")); // root's link into the user's tree
+    REQUIRE(::lchown((dir.path / "bin").c_str(), 65534, 65534) == 0);
+    CHECK_FALSE(root_may_trust(dir.path / "bin")); // a link another user owns
+    CHECK_FALSE(root_may_trust("relative/bin"));
+    CHECK(root_may_trust(dir.path / "missing")); // only root can create it there
+}
+
 TEST_CASE("root_may_use accepts only paths no other user can redirect") {
     TempDir dir;
     if (::geteuid() != 0) {
@@ -260,8 +280,9 @@ TEST_CASE("root_may_use accepts only paths no other user can redirect") {
 
 TEST_CASE("root_child_environment keeps another user's HOME and XDG directories from root's children") {
     // The variables this test changes, restored at the end.
-    const char* names[] = {"HOME",           "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME",
-                           "XDG_STATE_HOME", "XDG_RUNTIME_DIR", "PYTHONPATH",     "NODE_OPTIONS"};
+    const char* names[] = {"HOME",          "XDG_CONFIG_HOME", "XDG_CACHE_HOME",
+                           "XDG_DATA_HOME", "XDG_STATE_HOME",  "XDG_RUNTIME_DIR",
+                           "PYTHONPATH",    "NODE_OPTIONS",    "PATH"};
     std::vector<std::pair<std::string, std::optional<std::string>>> saved;
     for (const char* name : names) {
         const char* value = std::getenv(name);
@@ -274,6 +295,7 @@ TEST_CASE("root_child_environment keeps another user's HOME and XDG directories 
     ::setenv("XDG_CACHE_HOME", (dir.path / "mine" / ".cache").c_str(), 1);
     ::setenv("PYTHONPATH", (dir.path / "mine" / "py").c_str(), 1);
     ::setenv("NODE_OPTIONS", "--max-old-space-size=64", 1);
+    ::setenv("PATH", ((dir.path / "mine").string() + ":/usr/bin:/bin").c_str(), 1);
     EnvironmentChanges own = root_child_environment();
     CHECK(own.set.empty()); // our own (or, not as root, whatever it is): nothing changes
     CHECK(own.unset.empty());
@@ -287,7 +309,7 @@ TEST_CASE("root_child_environment keeps another user's HOME and XDG directories 
         REQUIRE(changes.set.size() == 1);
         CHECK(changes.set[0].first == "HOME");
         CHECK(changes.set[0].second.front() == '/');
-        CHECK(root_may_use(changes.set[0].second));
+        CHECK(root_may_trust(changes.set[0].second));
         CHECK(changes.set[0].second != (dir.path / "user").string());
         // NODE_OPTIONS goes with another user's HOME; PYTHONPATH stays while every entry is root's.
         CHECK(changes.unset == std::vector<std::string>{"XDG_CONFIG_HOME", "XDG_DATA_HOME", "NODE_OPTIONS"});
@@ -297,8 +319,18 @@ TEST_CASE("root_child_environment keeps another user's HOME and XDG directories 
               std::vector<std::string>{"XDG_CONFIG_HOME", "XDG_DATA_HOME", "PYTHONPATH", "NODE_OPTIONS"});
         ::setenv("PYTHONPATH", ":relative", 1); // an empty entry is the working directory
         CHECK(root_child_environment().unset.size() == 4);
+        // PATH keeps root's directories, in order, without the user's or relative ones.
+        ::setenv("PATH",
+                 ((dir.path / "user").string() + ":/usr/bin::.:" + (dir.path / "mine").string()).c_str(), 1);
+        changes = root_child_environment();
+        REQUIRE(changes.set.size() == 2);
+        CHECK(changes.set[1] ==
+              std::pair<std::string, std::string>("PATH", "/usr/bin:" + (dir.path / "mine").string()));
         ::setenv("HOME", "", 1); // empty: not a place root may use either
-        CHECK(root_child_environment().set.size() == 1);
+        changes = root_child_environment();
+        REQUIRE_FALSE(changes.set.empty());
+        CHECK(changes.set[0].first == "HOME");
+        CHECK(changes.set[0].second != "");
     }
     for (const auto& [name, value] : saved) {
         if (value) {
