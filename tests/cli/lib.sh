@@ -59,6 +59,16 @@ wait_exit() {
     CODE=$?
 }
 
+# test_user: sets U to the unprivileged user the root-safety tests run as or impersonate (zsyncctl-priv, a
+# system user without a home, created when missing); skips the test when it cannot be created.
+test_user() {
+    U=zsyncctl-priv
+    if ! id -u "$U" >/dev/null 2>&1; then
+        useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$U" ||
+            skip "cannot create the test user $U"
+    fi
+}
+
 # run_z ARGS...: runs zsyncctl with a deadline, capturing stdout/stderr/exit code in OUT, ERR, CODE.
 # TIMEOUT (seconds, default 10) bounds it; a timeout shows up as CODE 124.
 run_z() {

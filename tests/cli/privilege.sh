@@ -11,11 +11,7 @@ for tool in runuser useradd flock sha256sum; do
 done
 . "$TESTS_DIR/apt_scratch.sh"
 
-U=zsyncctl-priv
-if ! id -u "$U" >/dev/null 2>&1; then
-    useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$U" ||
-        skip "cannot create the test user $U"
-fi
+test_user
 UID_U=$(id -u "$U")
 T="$SCRATCH"
 chmod 0711 "$T" # the user walks into its own directories below

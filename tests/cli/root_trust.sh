@@ -113,11 +113,7 @@ same "zs-trust-a installed in the root" \
     "$(dpkg-query --admindir="$R/var/lib/dpkg" -W -f '${Status}' zs-trust-a 2>/dev/null)" "install ok installed"
 
 # --- 2. root with another user's HOME ---------------------------------------------------------------
-U=zsyncctl-priv
-if ! id -u "$U" >/dev/null 2>&1; then
-    useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$U" ||
-        skip "cannot create the test user $U"
-fi
+test_user
 ROOT_HOME=$(getent passwd 0 | cut -d: -f6)
 HU="$T/home-user"
 HR="$T/home-root"

@@ -56,22 +56,51 @@ curl -sS --max-time 10 -D "$SCRATCH/page.h" "http://127.0.0.1:$PORT/" >"$SCRATCH
 grep -qi "^Content-Security-Policy: default-src 'none'" "$SCRATCH/page.h" && ok || fail "no CSP on the page"
 if grep -Eiq '(src|href)=["'"'"']?(https?:)?//' "$SCRATCH/page.html"; then fail "the page loads something from elsewhere"; else ok; fi
 
-if timeout -k 5 120 "$PY" - "$PORT" "$CHROMIUM" "$DRIVER" "$SCRATCH" >"$SCRATCH/browser.out" 2>&1 <<'PY'; then ok; else fail "browser: $(cat "$SCRATCH/browser.out")"; fi
-import sys
+# browser(chromium, driver, scratch, profile): headless Chromium under chromedriver with a profile of its own
+# in SCRATCH, the browser console kept for the checks.
+mkdir -p "$SCRATCH/py"
+cat >"$SCRATCH/py/browser.py" <<'PY'
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+
+
+def browser(chromium, driver, scratch, profile):
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = chromium
+    for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+              "--user-data-dir=" + scratch + "/" + profile, "--no-proxy-server", "--window-size=1200,900"):
+        opts.add_argument(a)
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    if "log_output" in Service.__init__.__code__.co_varnames:
+        service = Service(driver, log_output=scratch + "/chromedriver-" + profile + ".log")
+    else:
+        service = Service(driver)
+    return webdriver.Chrome(service=service, options=opts)
+
+
+def search(b, wait, query):
+    """Types QUERY into the page's search box once the doctor report is in; the search note once it ends."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#checks tr.check")) > 3)
+    q = b.find_element(By.ID, "q")
+    q.clear()
+    q.send_keys(query)
+    q.send_keys(Keys.ENTER)
+    wait.until(lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-search-done") == "1")
+    return b.find_element(By.ID, "search-note").text
+PY
+
+if timeout -k 5 120 "$PY" - "$PORT" "$CHROMIUM" "$DRIVER" "$SCRATCH" >"$SCRATCH/browser.out" 2>&1 <<'PY'; then ok; else fail "browser: $(cat "$SCRATCH/browser.out")"; fi
+import sys
+sys.path.insert(0, sys.argv[4] + "/py")
+from browser import browser, search
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
 port, chromium, driver, scratch = sys.argv[1:5]
-opts = webdriver.ChromeOptions()
-opts.binary_location = chromium
-for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-          "--user-data-dir=" + scratch + "/chrome", "--no-proxy-server", "--window-size=1200,900"):
-    opts.add_argument(a)
-opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-b = webdriver.Chrome(service=Service(driver, log_output=scratch + "/chromedriver.log") if "log_output" in Service.__init__.__code__.co_varnames else Service(driver), options=opts)
+b = browser(chromium, driver, scratch, "chrome")
 try:
     b.set_page_load_timeout(30)
     b.get("http://127.0.0.1:%s/" % port)
@@ -121,12 +150,7 @@ try:
     # Loaded as http://localhost:PORT/, the page's requests (the doctor's fetch, the search's event
     # stream) carry that Host, which the server answers too.
     b.get("http://localhost:%s/" % port)
-    wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#checks tr.check")) > 3)
-    q = b.find_element(By.ID, "q")
-    q.send_keys("zs-browser")
-    q.send_keys(Keys.ENTER)
-    wait.until(lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-search-done") == "1")
-    local_note = b.find_element(By.ID, "search-note").text
+    local_note = search(b, wait, "zs-browser")
     assert local_note.startswith("2 results"), local_note
     errors = [l for l in b.get_log("browser") if l["level"] == "SEVERE"]
     assert not errors, errors
@@ -146,19 +170,14 @@ chmod 600 "$SCRATCH/token"
 start_server "$SCRATCH/serve-token.log" --root "$R" --token-file "$SCRATCH/token" || finish
 if timeout -k 5 120 "$PY" - "$PORT" "$CHROMIUM" "$DRIVER" "$SCRATCH" "browser-token-$$" >"$SCRATCH/browser-token.out" 2>&1 <<'PY'; then ok; else fail "browser with a token: $(cat "$SCRATCH/browser-token.out")"; fi
 import sys
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
+sys.path.insert(0, sys.argv[4] + "/py")
+from browser import browser, search
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
 port, chromium, driver, scratch, secret = sys.argv[1:6]
-opts = webdriver.ChromeOptions()
-opts.binary_location = chromium
-for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-          "--user-data-dir=" + scratch + "/chrome-token", "--no-proxy-server", "--window-size=1200,900"):
-    opts.add_argument(a)
-b = webdriver.Chrome(service=Service(driver), options=opts)
+b = browser(chromium, driver, scratch, "chrome-token")
 try:
     b.set_page_load_timeout(30)
     b.get("http://127.0.0.1:%s/" % port)
@@ -173,13 +192,8 @@ try:
     t.clear()
     t.send_keys(secret)
     t.send_keys(Keys.ENTER)
-    wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#checks tr.check")) > 3)
+    note = search(b, wait, "zs-browser")
     assert not b.find_element(By.ID, "auth").is_displayed()
-    q = b.find_element(By.ID, "q")
-    q.send_keys("zs-browser")
-    q.send_keys(Keys.ENTER)
-    wait.until(lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-search-done") == "1")
-    note = b.find_element(By.ID, "search-note").text
     assert note.startswith("2 results"), note
     # Kept for the tab: a reload needs no second asking.
     b.refresh()
