@@ -175,7 +175,15 @@ std::string owner_text(uid_t uid) {
 
 } // namespace
 
-bool root_may_use(const std::filesystem::path& path) {
+namespace {
+
+enum class Links { refused, root_s_allowed };
+
+// The walk of root_may_use and root_may_trust over `path` as written: every existing component root's and
+// not writable by group or others (sticky on the way is fine); a missing rest is fine unless the last
+// existing directory lets others create names in it. A symlink on the way is refused, or allowed when
+// root's (root_may_trust checks where it leads apart).
+bool root_owned_walk(const std::filesystem::path& path, Links links) {
     if (!path.is_absolute()) {
         return false;
     }
@@ -192,8 +200,12 @@ bool root_may_use(const std::filesystem::path& path) {
             // Root creates the rest, unless another user could create it first.
             return errno == ENOENT && !parent_shared;
         }
-        if (S_ISLNK(st.st_mode) || st.st_uid != 0) {
+        if (st.st_uid != 0 || (S_ISLNK(st.st_mode) && links == Links::refused)) {
             return false;
+        }
+        if (S_ISLNK(st.st_mode)) {
+            parent_shared = false;
+            continue;
         }
         if (!S_ISDIR(st.st_mode)) {
             return true; // root's own file: nothing can be redirected, writing under it just fails
@@ -207,38 +219,11 @@ bool root_may_use(const std::filesystem::path& path) {
     return true;
 }
 
-namespace {
-
-// Every existing component of `path` (absolute, as written) is root's and not writable by group or others
-// (a sticky directory on the way is fine); a symlink on the way must be root's. False at the first one
-// that is not; true when all are (a missing tail included: root_may_trust checks that apart).
-bool root_owned_all_the_way(const std::filesystem::path& path) {
-    auto parts = path_components(path);
-    std::string so_far;
-    for (std::size_t i = 0; i < parts.size(); ++i) {
-        if (parts[i] == "..") {
-            return false;
-        }
-        so_far += "/" + parts[i];
-        struct stat st {};
-        if (::lstat(so_far.c_str(), &st) != 0) {
-            return errno == ENOENT;
-        }
-        if (st.st_uid != 0) {
-            return false;
-        }
-        if (S_ISLNK(st.st_mode)) {
-            continue; // root's link in a directory only root changes; where it leads is checked apart
-        }
-        bool last = i + 1 == parts.size();
-        if (writable_by_others(st) && (last || (st.st_mode & S_ISVTX) == 0)) {
-            return false;
-        }
-    }
-    return true;
-}
-
 } // namespace
+
+bool root_may_use(const std::filesystem::path& path) {
+    return root_owned_walk(path, Links::refused);
+}
 
 bool root_may_trust(const std::filesystem::path& path) {
     if (!path.is_absolute()) {
@@ -249,7 +234,7 @@ bool root_may_trust(const std::filesystem::path& path) {
     if (ec) {
         return root_may_use(path); // missing: only as trustworthy as a place root would create
     }
-    return root_owned_all_the_way(path) && root_owned_all_the_way(real);
+    return root_owned_walk(path, Links::root_s_allowed) && root_owned_walk(real, Links::root_s_allowed);
 }
 
 EnvironmentChanges root_child_environment() {
