@@ -3,7 +3,9 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdio>
+#include <unistd.h>
 
 #include "cli/json.hpp"
 #include "cli/terminal.hpp"
@@ -89,6 +91,24 @@ std::string name_arch(const std::string& name, const std::string& arch) {
     return arch.empty() ? name : name + ":" + arch;
 }
 
+// On a terminal, the name and version columns shrink until a line of `rest` more columns fits in its
+// width (a wrapped table is unreadable on 80 columns): names give way first (down to 28; few are longer),
+// then versions (down to 16), then names (down to 20). Piped, nothing changes.
+void fit_to_terminal(std::size_t& name_w, std::size_t& ver_w, std::size_t rest) {
+    const std::size_t columns = terminal_columns(STDOUT_FILENO, 40, SIZE_MAX / 4);
+    while (2 + name_w + 2 + ver_w + rest >= columns) { // one column spare: no wrap at the edge
+        if (name_w > 28) {
+            --name_w;
+        } else if (ver_w > 16) {
+            --ver_w;
+        } else if (name_w > 20) {
+            --name_w;
+        } else {
+            break;
+        }
+    }
+}
+
 // One manager's table. Every field was sanitized by the inventory; colour is added after the cut.
 void print_table(const Output& out, const pkg::InventoryReport& r, pkg::InventoryKind kind) {
     if (r.status != pkg::InventoryStatus::ok) {
@@ -120,7 +140,7 @@ void print_table(const Output& out, const pkg::InventoryReport& r, pkg::Inventor
                 std::min<std::size_t>(std::max(name_w, display_width(name_arch(p.name, p.architecture))), 48);
             ver_w = std::min<std::size_t>(std::max(ver_w, display_width(p.version)), 32);
         }
-        for (const auto& p : r.packages) {
+        auto extra_of = [&](const pkg::InstalledPackage& p, bool painted) {
             std::string extra = p.state_abbrev.empty() ? std::string() : p.state_abbrev + "  ";
             extra += std::string(pkg::to_string(p.reason));
             if (!p.commit.empty()) {
@@ -129,10 +149,18 @@ void print_table(const Output& out, const pkg::InventoryReport& r, pkg::Inventor
                 extra += "  from " + p.origin;
             }
             if (p.held) {
-                extra += "  " + out.paint("held", Color::yellow);
+                extra += "  " + (painted ? out.paint("held", Color::yellow) : std::string("held"));
             }
-            out.line("  " + pad(cut(name_arch(p.name, p.architecture), 48), name_w) + "  " +
-                     pad(cut(p.version, 32), ver_w) + "  " + extra);
+            return extra;
+        };
+        std::size_t extra_w = 0;
+        for (const auto& p : r.packages) {
+            extra_w = std::max(extra_w, display_width(extra_of(p, false)));
+        }
+        fit_to_terminal(name_w, ver_w, 2 + std::min<std::size_t>(extra_w, 24));
+        for (const auto& p : r.packages) {
+            out.line("  " + pad(cut(name_arch(p.name, p.architecture), name_w), name_w) + "  " +
+                     pad(cut(p.version, ver_w), ver_w) + "  " + extra_of(p, true));
         }
         return;
     }
@@ -141,10 +169,15 @@ void print_table(const Output& out, const pkg::InventoryReport& r, pkg::Inventor
             std::min<std::size_t>(std::max(name_w, display_width(name_arch(o.name, o.architecture))), 48);
         ver_w = std::min<std::size_t>(std::max(ver_w, display_width(o.installed)), 32);
     }
+    std::size_t cand_w = 1;
     for (const auto& o : r.outdated) {
-        std::string line = "  " + pad(cut(name_arch(o.name, o.architecture), 48), name_w) + "  " +
-                           pad(cut(o.installed, 32), ver_w) + " -> " +
-                           (o.candidate.empty() ? std::string("?") : cut(o.candidate, 32));
+        cand_w = std::min<std::size_t>(std::max(cand_w, display_width(o.candidate)), 32);
+    }
+    fit_to_terminal(name_w, ver_w, 4 + cand_w);
+    for (const auto& o : r.outdated) {
+        std::string line = "  " + pad(cut(name_arch(o.name, o.architecture), name_w), name_w) + "  " +
+                           pad(cut(o.installed, ver_w), ver_w) + " -> " +
+                           (o.candidate.empty() ? std::string("?") : cut(o.candidate, cand_w));
         if (!o.installation.empty()) {
             line += "  (" + o.installation + ")";
         }

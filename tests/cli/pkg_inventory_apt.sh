@@ -165,4 +165,26 @@ for blank in "" " " " , "; do
     expect_contains "$ERR" "--manager names no manager" "blank manager '$blank': the error says so"
 done
 
+# On a real 80-column terminal (script(1)'s pseudo-terminal, sized with stty) this machine's list fits:
+# every line at most 79 columns (names give way, then versions), one line per package as --json counts
+# them, each starting with its name (cut with "…" when long). Piped, lines keep their full width.
+if command -v script >/dev/null && [ "$(dpkg-query -W -f '${db:Status-Abbrev}\n' | grep -c '^.i')" -gt 20 ]; then
+    TIMEOUT=60 run_z --json pkg list -m apt
+    printf '%s' "$OUT" >"$SCRATCH/host-list.json"
+    TERM=xterm script -q -e -c "stty cols 80 rows 40; '$ZSYNCCTL' --color never pkg list -m apt" "$SCRATCH/tty80.txt" \
+        >/dev/null 2>&1 </dev/null || fail "pkg list on an 80-column terminal failed"
+    python3 - "$SCRATCH/tty80.txt" "$SCRATCH/host-list.json" <<'PY' && ok || fail "80-column list: $(head -c 600 "$SCRATCH/tty80.txt")"
+import json, re, sys
+text = open(sys.argv[1], "rb").read().decode("utf-8", "replace").replace("\r", "")
+rows = [r for r in text.split("\n") if r.startswith("  ")]
+packages = json.load(open(sys.argv[2]))["packages"]
+assert len(rows) == len(packages), (len(rows), len(packages))
+assert max(len(r) for r in rows) <= 79, max(rows, key=len)
+for r, p in zip(rows, packages):
+    shown = r.split()[0]
+    full = p["name"] + (":" + p["architecture"] if p.get("architecture") else "")
+    assert shown == full or (shown.endswith("\u2026") and full.startswith(shown[:-1])), (shown, full)
+PY
+fi
+
 finish
