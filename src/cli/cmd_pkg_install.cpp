@@ -74,7 +74,7 @@ pkg::InstallPlan make_plan(Context& context, const std::string& manager, pkg::Op
         const pkg::Manager* entry = pkg::find_manager(manager);
         if (::geteuid() == 0 && !found.empty() && entry != nullptr &&
             entry->install_privilege == pkg::InstallPrivilege::user && !found.front()->prefix.empty() &&
-            !util::root_may_use(found.front()->prefix)) {
+            !util::root_may_trust(found.front()->prefix)) {
             raise_usage(manager + "'s prefix " + util::sanitize_terminal(found.front()->prefix) +
                             " is a location another user controls: as root, zsyncctl changes nothing there",
                         "run zsyncctl as the user who owns it, or give root a prefix of its own (sudo "

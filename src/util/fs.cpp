@@ -263,7 +263,7 @@ EnvironmentChanges root_child_environment() {
     }
     // Variables naming files or directories an interpreter or a manager loads code or settings from (a
     // colon-separated list for the *PATH/*LIB ones): dropped when any entry is relative or refused by
-    // root_may_use. Python imports a sitecustomize.py from PYTHONPATH, node preloads from NODE_OPTIONS.
+    // root_may_trust. Python imports a sitecustomize.py from PYTHONPATH, node preloads from NODE_OPTIONS.
     for (const char* name : {"PYTHONPATH", "PYTHONHOME", "PYTHONUSERBASE", "PYTHONSTARTUP", "NODE_PATH",
                              "PERL5LIB", "PERLLIB", "RUBYLIB", "LD_LIBRARY_PATH", "LD_PRELOAD", "BASH_ENV",
                              "ENV", "PIP_CONFIG_FILE", "GEMRC", "NPM_CONFIG_USERCONFIG",
@@ -282,7 +282,7 @@ EnvironmentChanges root_child_environment() {
             changes.unset.emplace_back(name);
         }
     }
-    // PATH keeps only the directories root may use: a program of the same name in a directory another
+    // PATH keeps only the directories root may trust: a program of the same name in a directory another
     // user controls (first on a PATH sudo -E or --preserve-env kept) would be run instead of the real one.
     if (const char* path = std::getenv("PATH"); path != nullptr) {
         std::string kept;

@@ -144,6 +144,25 @@ std::uint64_t child_ignored_mask(test_support::LoopThread& lt) {
     return std::stoull(result->stdout_text.substr(colon + 1), nullptr, 16);
 }
 
+// Ignores `sig` for the scope and puts its disposition back afterwards (a failed REQUIRE included), for the
+// tests that run after.
+class IgnoredFor {
+public:
+    explicit IgnoredFor(int sig) : m_sig(sig), m_saved(current_disposition(sig)) {
+        struct sigaction ignore {};
+        ignore.sa_handler = SIG_IGN;
+        sigemptyset(&ignore.sa_mask);
+        REQUIRE(::sigaction(sig, &ignore, nullptr) == 0);
+    }
+    ~IgnoredFor() { ::sigaction(m_sig, &m_saved, nullptr); }
+    IgnoredFor(const IgnoredFor&) = delete;
+    IgnoredFor& operator=(const IgnoredFor&) = delete;
+
+private:
+    int m_sig;
+    struct sigaction m_saved;
+};
+
 bool in_mask(std::uint64_t mask, int sig) {
     return ((mask >> (sig - 1)) & 1U) != 0;
 }
@@ -151,15 +170,7 @@ bool in_mask(std::uint64_t mask, int sig) {
 } // namespace
 
 TEST_CASE("SignalMonitor leaves a stop signal ignored by its caller ignored, in children too") {
-    // What nohup does before it execs us; put back afterwards (a failed REQUIRE included) for the others.
-    struct Restore {
-        struct sigaction saved = current_disposition(SIGHUP);
-        ~Restore() { ::sigaction(SIGHUP, &saved, nullptr); }
-    } restore;
-    struct sigaction ignore {};
-    ignore.sa_handler = SIG_IGN;
-    sigemptyset(&ignore.sa_mask);
-    REQUIRE(::sigaction(SIGHUP, &ignore, nullptr) == 0);
+    IgnoredFor ignored(SIGHUP); // what nohup does before it execs us
     {
         test_support::LoopThread lt(core::IoBackend::epoll);
         core::CancellationToken root;
@@ -202,14 +213,7 @@ TEST_CASE("SignalMonitor: a stop signal not ignored by its caller is at its defa
 }
 
 TEST_CASE("a spawned child gets SIGXFSZ at its default although zsyncctl ignores it") {
-    struct Restore {
-        struct sigaction saved = current_disposition(SIGXFSZ);
-        ~Restore() { ::sigaction(SIGXFSZ, &saved, nullptr); }
-    } restore;
-    struct sigaction ignore {};
-    ignore.sa_handler = SIG_IGN; // what main() does
-    sigemptyset(&ignore.sa_mask);
-    REQUIRE(::sigaction(SIGXFSZ, &ignore, nullptr) == 0);
+    IgnoredFor ignored(SIGXFSZ); // what main() does
     test_support::LoopThread lt(core::IoBackend::epoll);
     std::uint64_t mask = child_ignored_mask(lt);
     CAPTURE(mask);
