@@ -14,7 +14,8 @@
 
 namespace zsyncctl::core {
 
-namespace {
+// Named, not anonymous: ThreadPool::State, a member of a class with external linkage, holds one.
+namespace thread_pool_detail {
 
 // A FIFO of tasks in one growing circular buffer: a std::deque allocates and frees a 512-byte block every
 // six tasks, which showed as the pool's allocation per task against boost::asio (bench/bench_runtime).
@@ -68,7 +69,9 @@ private:
     std::size_t m_count = 0;
 };
 
-} // namespace
+} // namespace thread_pool_detail
+
+using thread_pool_detail::TaskRing;
 
 // Shared with the workers, so a worker detached at the deadline keeps valid state after the pool is gone.
 struct ThreadPool::State {

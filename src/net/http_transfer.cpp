@@ -17,9 +17,10 @@
 
 namespace zsyncctl::net {
 
-namespace {
-
 using core::EventLoop;
+
+// Named, not anonymous: HttpClient::Impl, a member of a class with external linkage, holds them.
+namespace transfer_detail {
 
 struct Transfer {
     std::uint64_t id = 0;
@@ -32,6 +33,12 @@ struct Transfer {
     std::optional<core::CancellationToken::CallbackId> cancel_id;
     char error_buffer[CURL_ERROR_SIZE] = {};
 };
+
+} // namespace transfer_detail
+
+using transfer_detail::Transfer;
+
+namespace {
 
 util::Error size_limit_error(const Request& request) {
     util::Error error =

@@ -331,6 +331,11 @@ Root::Root(std::filesystem::path dir, Confinement confinement) : m_confinement(c
     }
 }
 
+std::string Root::host_env(const char* name) const {
+    const char* value = is_host() ? std::getenv(name) : nullptr;
+    return value != nullptr ? std::string(value) : std::string();
+}
+
 Result<Root> Root::open(std::filesystem::path dir) {
     std::string shown = dir.string();
     if (dir.empty()) {

@@ -39,6 +39,9 @@ public:
 
     /// True when this is the live system (no redirection).
     bool is_host() const { return m_dir.empty(); }
+    /// The host's environment variable `name`, or empty when unset or when this is an image (an image has
+    /// no environment of its own, and the host's describes the host).
+    std::string host_env(const char* name) const;
     /// The root directory ("/" for the host).
     std::filesystem::path dir() const { return is_host() ? std::filesystem::path("/") : m_dir; }
 

@@ -16,6 +16,7 @@
 #include "cli/paths_json.hpp"
 #include "doctor/doctor.hpp"
 #include "platform/facts.hpp"
+#include "random_text.hpp"
 #include "util/root.hpp"
 
 using namespace zsyncctl;
@@ -191,19 +192,6 @@ std::string reference_text(const doctor::Report& report, bool compiled_in, const
         .dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-// Strings a serializer gets wrong (controls, quotes, bad UTF-8), or empty (null in many places).
-std::string random_text(std::mt19937& rng) {
-    static constexpr unsigned char k_bytes[] = {0x00, 0x0A, 0x1F, '"',  '\\', 0x7F, 0x80, 0xC3, 0xA9,
-                                                0xE2, 0x82, 0xAC, 0xED, 0xFF, 'a',  'b',  '_',  ' '};
-    std::uniform_int_distribution<int> length(0, 6);
-    std::uniform_int_distribution<int> pick(0, static_cast<int>(sizeof k_bytes) - 1);
-    std::string s;
-    for (int n = length(rng); n > 0; --n) {
-        s += static_cast<char>(k_bytes[pick(rng)]);
-    }
-    return s;
-}
-
 doctor::Report random_report(std::mt19937& rng) {
     auto coin = [&] {
         return std::uniform_int_distribution<int>(0, 1)(rng) == 1;
@@ -212,7 +200,7 @@ doctor::Report random_report(std::mt19937& rng) {
         return std::uniform_int_distribution<std::uint64_t>(0, 1ull << 40)(rng);
     };
     auto text = [&] {
-        return random_text(rng);
+        return test_support::hostile_text(rng);
     };
     auto maybe_u64 = [&] {
         return coin() ? std::optional<std::uint64_t>(number()) : std::nullopt;
@@ -320,7 +308,8 @@ TEST_CASE("doctor_report_text writes the bytes of the nlohmann document it repla
         std::mt19937 rng(20261203);
         for (int i = 0; i < 2000; ++i) {
             doctor::Report report = random_report(rng);
-            cli::LoopFacts loop{random_text(rng), random_text(rng), random_text(rng), random_text(rng)};
+            cli::LoopFacts loop{test_support::hostile_text(rng), test_support::hostile_text(rng),
+                                test_support::hostile_text(rng), test_support::hostile_text(rng)};
             bool compiled_in = (i % 2) == 0;
             std::string got = cli::doctor_report_text(report, compiled_in, loop);
             std::string want = reference_text(report, compiled_in, loop);

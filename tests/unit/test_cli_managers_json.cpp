@@ -12,6 +12,7 @@
 #include "cli/documents.hpp"
 #include "pkg/detect/detect.hpp"
 #include "pkg/registry/registry.hpp"
+#include "random_text.hpp"
 
 using namespace zsyncctl;
 
@@ -91,15 +92,6 @@ std::string reference_text(const pkg::Detection& detection, const std::vector<pk
     return list.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-std::string random_text(std::mt19937& rng) {
-    static constexpr unsigned char k_bytes[] = {0x00, 0x0A, '"', '\\', 0x80, 0xC3, 0xA9, 0xFF, 'a', '/', ' '};
-    std::string s;
-    for (int n = std::uniform_int_distribution<int>(0, 5)(rng); n > 0; --n) {
-        s += static_cast<char>(k_bytes[std::uniform_int_distribution<int>(0, sizeof k_bytes - 1)(rng)]);
-    }
-    return s;
-}
-
 } // namespace
 
 TEST_CASE("managers_text writes the bytes of the nlohmann document it replaced") {
@@ -120,23 +112,24 @@ TEST_CASE("managers_text writes the bytes of the nlohmann document it replaced")
             for (int n = static_cast<int>(rng() % 6); n > 0; --n) {
                 pkg::DetectedManager d;
                 d.manager = &table[rng() % table.size()];
-                d.executable = random_text(rng);
-                d.prefix = random_text(rng);
+                d.executable = test_support::hostile_text(rng);
+                d.prefix = test_support::hostile_text(rng);
                 d.preferred = (rng() % 2) == 0;
-                d.mismatch = random_text(rng);
+                d.mismatch = test_support::hostile_text(rng);
                 for (int e = static_cast<int>(rng() % 3); e > 0; --e) {
-                    d.evidence.push_back({static_cast<pkg::Evidence::Source>(rng() % 4), random_text(rng)});
+                    d.evidence.push_back(
+                        {static_cast<pkg::Evidence::Source>(rng() % 4), test_support::hostile_text(rng)});
                 }
                 detection.managers.push_back(std::move(d));
                 pkg::VersionResult v;
                 if (rng() % 2 == 0) {
-                    v.version = random_text(rng);
+                    v.version = test_support::hostile_text(rng);
                 }
-                v.raw = random_text(rng);
+                v.raw = test_support::hostile_text(rng);
                 if (rng() % 2 == 0) {
                     util::Error error;
                     error.kind = util::ErrorKind::timeout;
-                    error.message = random_text(rng);
+                    error.message = test_support::hostile_text(rng);
                     v.error = error;
                 }
                 v.elapsed = std::chrono::milliseconds(rng() % 100000);

@@ -27,14 +27,6 @@ using Clock = std::chrono::steady_clock;
 
 using namespace test_support;
 
-namespace {
-
-std::size_t thread_count() {
-    return test_support::user_thread_count();
-}
-
-} // namespace
-
 TEST_CASE("EventLoop create honours the requested backend") {
     auto epoll = core::EventLoop::create(core::IoBackend::epoll);
     REQUIRE(epoll.ok());
@@ -478,7 +470,7 @@ TEST_CASE("EventLoop rejects bad watches and posts after close") {
 TEST_CASE("Runtime loop runs on one thread that shutdown joins") {
     for (core::IoBackend backend : backends()) {
         CAPTURE(core::to_string(backend));
-        std::size_t before = thread_count();
+        std::size_t before = user_thread_count();
         core::Config config;
         config.execution_model = core::ExecutionModel::thread_pool;
         config.workers = 2;
@@ -491,7 +483,7 @@ TEST_CASE("Runtime loop runs on one thread that shutdown joins") {
         auto again = (*rt)->loop();
         REQUIRE(again.ok());
         CHECK(*again == *loop);
-        CHECK(thread_count() == before + 3);
+        CHECK(user_thread_count() == before + 3);
         // A pool task hands work to the loop and waits for it.
         auto f = (*rt)->spawn([&]() -> int {
             core::Promise<int> p;

@@ -13,10 +13,6 @@ using namespace zsyncctl;
 using namespace std::chrono_literals;
 
 namespace {
-std::size_t thread_count() {
-    return test_support::user_thread_count();
-}
-
 core::Config pool_config(std::size_t workers) {
     core::Config config;
     config.execution_model = core::ExecutionModel::thread_pool;
@@ -26,11 +22,11 @@ core::Config pool_config(std::size_t workers) {
 } // namespace
 
 TEST_CASE("Runtime run returns with the thread count back where it started") {
-    std::size_t before = thread_count();
+    std::size_t before = test_support::user_thread_count();
     {
         auto rt = core::Runtime::create(pool_config(4));
         REQUIRE(rt.ok());
-        CHECK(thread_count() >= before + 4);
+        CHECK(test_support::user_thread_count() >= before + 4);
         auto r = (*rt)->run([](core::Runtime& runtime) {
             auto f = runtime.spawn([] { return 40; });
             REQUIRE(runtime.timers().schedule_after(1ms, [] {}).ok()); // starts the loop thread too
@@ -45,8 +41,8 @@ TEST_CASE("Runtime run returns with the thread count back where it started") {
 }
 
 TEST_CASE("Runtime run_simple starts no thread") {
-    std::size_t before = thread_count();
-    auto r = core::Runtime::run_simple([&] { return thread_count(); });
+    std::size_t before = test_support::user_thread_count();
+    auto r = core::Runtime::run_simple([&] { return test_support::user_thread_count(); });
     REQUIRE(r.ok());
     CHECK(*r == before);
 }

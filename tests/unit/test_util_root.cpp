@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <cstdlib>
 #include <fcntl.h>
 #include <filesystem>
 #include <fstream>
@@ -264,6 +265,15 @@ TEST_CASE("Root that is the live system is the host") {
         CHECK_FALSE(is_live_root(tmp.path));
         CHECK(is_live_root("/"));
     }
+}
+
+TEST_CASE("Root::host_env reads the host's environment, never for an image") {
+    TempDir tmp{"root-env"};
+    ::setenv("ZS_TEST_HOST_ENV", "/opt/value", 1);
+    CHECK(Root().host_env("ZS_TEST_HOST_ENV") == "/opt/value");
+    CHECK(Root(tmp.path).host_env("ZS_TEST_HOST_ENV").empty());
+    ::unsetenv("ZS_TEST_HOST_ENV");
+    CHECK(Root().host_env("ZS_TEST_HOST_ENV").empty());
 }
 
 TEST_CASE("Root::open refuses a missing or non-directory DIR") {

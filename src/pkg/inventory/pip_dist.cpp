@@ -23,15 +23,6 @@ namespace {
 
 using Json = nlohmann::json;
 
-// The host's environment variable (never an image's: under --root there is none), or empty.
-std::string host_env(const util::Root& root, const char* name) {
-    if (!root.is_host()) {
-        return {};
-    }
-    const char* value = std::getenv(name);
-    return value != nullptr ? std::string(value) : std::string();
-}
-
 // "X.Y" of an interpreter file name ("python3.11" -> "3.11"), or empty.
 std::string version_in_name(const std::string& name) {
     if (!name.starts_with("python")) {
@@ -114,10 +105,10 @@ void add_prefix_sites(const util::Root& root, const std::string& prefix, const s
 
 // The user site (~/.local/lib/pythonX.Y/site-packages, PYTHONUSERBASE), unless Python disables it.
 void add_user_site(const util::Root& root, const std::string& version, std::vector<std::string>& out) {
-    if (!host_env(root, "PYTHONNOUSERSITE").empty() || (root.is_host() && ::getuid() != ::geteuid())) {
+    if (!root.host_env("PYTHONNOUSERSITE").empty() || (root.is_host() && ::getuid() != ::geteuid())) {
         return;
     }
-    std::string base = host_env(root, "PYTHONUSERBASE");
+    std::string base = root.host_env("PYTHONUSERBASE");
     if (base.empty()) {
         auto home = std::getenv("HOME");
         if (home == nullptr || !root.is_host()) {
@@ -268,7 +259,7 @@ util::Result<PythonEnvironment> python_environment(const util::Root& root, const
     if (env.version.empty()) {
         return util::fail(util::ErrorKind::not_found, "cannot tell the Python version of " + interpreter);
     }
-    for (std::string_view entry : util::split(host_env(root, "PYTHONPATH"), ':')) {
+    for (std::string_view entry : util::split(root.host_env("PYTHONPATH"), ':')) {
         if (!entry.empty() && entry.front() == '/') {
             add_site(root, std::string(entry), env.site_dirs);
         }
@@ -413,7 +404,7 @@ util::Result<std::vector<OutdatedPackage>> pip_outdated(const util::Root& root, 
     if (!parsed) {
         return parsed;
     }
-    auto constraints = read_pip_constraints(root, host_env(root, "PIP_CONSTRAINT"));
+    auto constraints = read_pip_constraints(root, root.host_env("PIP_CONSTRAINT"));
     std::vector<std::string> pinned;
     for (OutdatedPackage& o : *parsed) {
         if (auto c = violated_constraint(constraints, o.name, o.candidate)) {

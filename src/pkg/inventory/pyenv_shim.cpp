@@ -1,6 +1,5 @@
 #include "pkg/inventory/pyenv_shim.hpp"
 
-#include <cstdlib>
 #include <filesystem>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -14,11 +13,6 @@
 namespace zsyncctl::pkg {
 
 namespace {
-
-std::string host_env(const util::Root& root, const char* name) {
-    const char* value = root.is_host() ? std::getenv(name) : nullptr;
-    return value != nullptr ? std::string(value) : std::string();
-}
 
 // The shim's `export PYENV_ROOT="..."` value when it execs pyenv's libexec, else nullopt (no pyenv shim).
 std::optional<std::string> shim_pyenv_root(std::string_view text) {
@@ -115,7 +109,7 @@ util::Result<std::optional<ShimTarget>> resolve_pyenv_shim(const util::Root& roo
     // The shim exports the PYENV_ROOT `pyenv rehash` wrote into it; older shims leave the environment's.
     std::string pyenv_root = *baked;
     if (pyenv_root.empty()) {
-        pyenv_root = host_env(root, "PYENV_ROOT");
+        pyenv_root = root.host_env("PYENV_ROOT");
     }
     if (pyenv_root.empty()) {
         auto home = root.home();
@@ -127,7 +121,7 @@ util::Result<std::optional<ShimTarget>> resolve_pyenv_shim(const util::Root& roo
     }
     ShimTarget target;
     std::vector<std::string> versions;
-    if (std::string env = host_env(root, "PYENV_VERSION"); !env.empty()) {
+    if (std::string env = root.host_env("PYENV_VERSION"); !env.empty()) {
         for (std::string_view v : util::split(env, ':')) {
             if (!v.empty()) {
                 versions.emplace_back(v);

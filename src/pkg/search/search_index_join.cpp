@@ -7,16 +7,11 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "pkg/search/search_index_format.hpp"
 #include "util/fs.hpp"
 #include "util/sanitize.hpp"
 
 namespace zsyncctl::pkg {
-
-namespace {
-// The haystack's separators, as search_index.cpp writes them.
-constexpr char k_name_end = '\x01';
-constexpr char k_provides = '\x03';
-} // namespace
 
 // The overlay's name lists are read where the side file is mapped, with a cursor that walks each once in
 // record order (record order is name order): no vector and no hash table is built per search. Built per
@@ -493,12 +488,12 @@ bool PackageIndex::record_text(std::string_view name, std::string_view& summary,
         return false;
     }
     std::string_view rec(m_bytes.data() + m_at.hay_off + start, next - start);
-    std::size_t name_end = rec.find(k_name_end);
+    std::size_t name_end = rec.find(index_format::k_name_end);
     if (name_end == std::string_view::npos) {
         return false;
     }
     std::string_view body = rec.substr(name_end + 1);
-    body = body.substr(0, body.find(k_provides));
+    body = body.substr(0, body.find(index_format::k_provides));
     // The summary has no newline (sanitized without); the long text follows the first one.
     std::size_t nl = body.find('\n');
     folded_long = nl == std::string_view::npos ? std::string_view() : body.substr(nl + 1);
