@@ -41,7 +41,7 @@ gone() {
 # managers_only FILE: OUT becomes the --json document in FILE without its results (100,000 of them, 25 MB:
 # bash spent 23 s of CPU holding and piping that text for a few fields of the managers' reports).
 managers_only() {
-    OUT=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); d.pop("results"); print(json.dumps(d))' "$1")
+    OUT=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); d.pop("results", None); print(json.dumps(d))' "$1")
 }
 
 # expect_manager NAME STATUS ERROR-SUBSTRING DESCRIPTION

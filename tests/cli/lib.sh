@@ -23,13 +23,13 @@ fi
 
 # The packages the scripts build (dpkg-deb -b) are gzip -1, not dpkg's default xz -6: xz's encoder sets up
 # tens of MB of match tables for each of a few bytes of payload, and faulting those pages in is what a build
-# cost here (pkg_outdated_phased: 213 dpkg-deb runs, 20.9 -> 0.1 s of CPU). dpkg, apt and dpkg-scanpackages
-# read either.
+# cost here (pkg_outdated_phased, 213 dpkg-deb runs: 31.2 -> 7.1 s of CPU for the whole script; the
+# release suite's dpkg-deb 89 -> 7 s). dpkg, apt and dpkg-scanpackages read either.
 export DPKG_DEB_COMPRESSOR_TYPE=gzip DPKG_DEB_COMPRESSOR_LEVEL=1
 
 # Under AddressSanitizer (CI's second build), the leak check at each exit stops the process and scans its
 # memory: 85 of the 146 ms of CPU an instrumented `zsyncctl --version` costs here, paid at each of the
-# suite's ~2,300 starts. A command's leak ends with the command, so the scripts check leaks only where a
+# ASan run's ~1,200 starts. A command's leak ends with the command, so the scripts check leaks only where a
 # process lives on: `zsyncctl serve` (the serve*.sh scripts). The unit tests and the fuzz targets keep
 # the check (.ci/run's ASAN_OPTIONS); a later detect_leaks overrides an earlier one.
 case "${ZS_SANITIZE:-none}:$(basename "$0")" in
