@@ -185,12 +185,19 @@ private:
 };
 
 // One hit as a plain line ("apt zstd 1.5.4 [installed] - fast lossless ..."), appended to `out` without
-// its newline.
-void append_plain_line(std::string& out, const std::string& manager, const pkg::HitView& h) {
+// its newline. With colour on (--color always into a pipe, as `grep --color=always | less -R`), the name is
+// bold and the installed mark green, as on the terminal's table; every field is terminal-safe already.
+void append_plain_line(std::string& out, const std::string& manager, const pkg::HitView& h, bool color) {
     using namespace std::string_view_literals; // the literals' sizes known: no strlen per line
     out += manager;
     out += ' ';
-    out += h.name;
+    if (color) {
+        out += "\x1b[1m"sv;
+        out += h.name;
+        out += "\x1b[0m"sv;
+    } else {
+        out += h.name;
+    }
     out += ' ';
     out += h.version.empty() ? "-"sv : h.version;
     if (!h.kind.empty()) {
@@ -199,7 +206,7 @@ void append_plain_line(std::string& out, const std::string& manager, const pkg::
         out += ')';
     }
     if (h.installed) {
-        out += " [installed]"sv;
+        out += color ? " \x1b[32m[installed]\x1b[0m"sv : " [installed]"sv;
     }
     if (!h.description.empty()) {
         out += " - "sv;
@@ -224,9 +231,9 @@ void print_hits(const Output& out, const pkg::ManagerReport& r, bool json_lines,
         if (json_lines) {
             block += search_result_line(r.manager, r.hit(i, scratch));
         } else if (r.lazy && r.lazy->view(i, view)) {
-            append_plain_line(block, r.manager, view);
+            append_plain_line(block, r.manager, view, out.color());
         } else {
-            append_plain_line(block, r.manager, pkg::HitView::of_hit(r.hit(i, scratch)));
+            append_plain_line(block, r.manager, pkg::HitView::of_hit(r.hit(i, scratch)), out.color());
         }
         if (block.size() >= (64u << 10) || i + 1 == count) {
             out.line(block);

@@ -217,6 +217,18 @@ if command -v script >/dev/null; then
     expect_contains "$tty_out" "pip: skipped" "tty footer"
 fi
 
+# Piped, the plain lines carry no escape bytes; --color always paints them as the terminal's table does
+# (name bold, installed mark green), for a pager with -R.
+expect_exit 0 "piped search" pkg search hello --manager xbps
+case "$OUT" in
+*$'\e'*) fail "piped search printed escape bytes: $OUT" ;;
+*) expect_contains "$OUT" "xbps hello 2.12.1_1 [installed] - GNU Hello program" "piped plain line" ;;
+esac
+expect_exit 0 "piped search, --color always" --color always pkg search hello --manager xbps
+expect_contains "$OUT" $'xbps \e[1mhello\e[0m 2.12.1_1 \e[32m[installed]\e[0m - GNU Hello' "--color always piped"
+NO_COLOR=1 expect_exit 0 "piped search, NO_COLOR and --color always" --color always pkg search hello --manager xbps
+expect_contains "$OUT" $'\e[1mhello' "--color always wins over NO_COLOR"
+
 # Usage errors exit 2.
 expect_exit 2 "empty query" pkg search ""
 # A query starting with '-' after --: searched by the native readers; never handed to a command manager.
