@@ -23,6 +23,7 @@
 #include "core/errors.hpp"
 #include "core/signal_monitor.hpp"
 #include "net/http_client.hpp"
+#include "util/fs.hpp"
 #include "util/round.hpp"
 #include "util/strings.hpp"
 
@@ -191,21 +192,6 @@ std::string resolve_output(const std::string& output, const std::string& url) {
     return target;
 }
 
-// Writes every byte or fails with the errno.
-util::Result<void> write_all(int fd, std::string_view data) {
-    while (!data.empty()) {
-        ssize_t n = ::write(fd, data.data(), data.size());
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            return util::fail(util::errno_error("write", errno));
-        }
-        data.remove_prefix(static_cast<std::size_t>(n));
-    }
-    return util::ok();
-}
-
 enum class SinkKind { stdout_checked, stdout_forced, discard, file };
 
 // The download target: stdout, nothing (--json without -o), or a temporary file next to -o that is renamed
@@ -254,7 +240,7 @@ public:
             return util::fail(util::ErrorKind::invalid_input, "refusing to write binary data to a terminal",
                               "save it with -o FILE, or use -o - to write it to the terminal anyway");
         }
-        return write_all(m_fd, chunk);
+        return util::write_all(m_fd, chunk, "write");
     }
 
     util::Result<void> commit() {

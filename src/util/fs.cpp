@@ -68,6 +68,20 @@ Result<std::string> read_fd_to_end(int fd, const std::string& what, std::size_t 
     return data;
 }
 
+Result<void> write_all(int fd, std::string_view data, std::string_view what) {
+    while (!data.empty()) {
+        ssize_t n = ::write(fd, data.data(), data.size());
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            return fail(errno_error(what, n < 0 ? errno : EIO));
+        }
+        data.remove_prefix(static_cast<std::size_t>(n));
+    }
+    return ok();
+}
+
 Result<void> write_file_atomic(const std::filesystem::path& path, std::string_view data) {
     std::error_code ec;
     if (path.has_parent_path()) {
@@ -82,19 +96,10 @@ Result<void> write_file_atomic(const std::filesystem::path& path, std::string_vi
     if (fd < 0) {
         return fail(errno_error(tmp, errno));
     }
-    std::size_t done = 0;
-    while (done < data.size()) {
-        ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            int err = errno;
-            ::close(fd);
-            ::unlink(tmp.c_str());
-            return fail(errno_error(tmp, err));
-        }
-        done += static_cast<std::size_t>(n);
+    if (auto written = write_all(fd, data, tmp); !written) {
+        ::close(fd);
+        ::unlink(tmp.c_str());
+        return written;
     }
     if (::fsync(fd) != 0 || ::close(fd) != 0) {
         int err = errno;
@@ -439,18 +444,9 @@ Result<void> write_file_atomic_at(int dir_fd, const std::string& name, std::stri
         return fail(std::move(created).error());
     }
     UniqueFd fd = std::move(*created);
-    std::size_t done = 0;
-    while (done < data.size()) {
-        ssize_t n = ::write(fd.get(), data.data() + done, data.size() - done);
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            int err = errno;
-            ::unlinkat(dir_fd, tmp.c_str(), 0);
-            return fail(errno_error(tmp, err));
-        }
-        done += static_cast<std::size_t>(n);
+    if (auto written = write_all(fd.get(), data, tmp); !written) {
+        ::unlinkat(dir_fd, tmp.c_str(), 0);
+        return written;
     }
     // 0644 whatever the umask: readers require a file that group and others cannot write.
     if (::fchmod(fd.get(), 0644) != 0 || ::fsync(fd.get()) != 0 || ::close(fd.release()) != 0) {

@@ -38,6 +38,10 @@ enum class ReadEnd { eof, short_read };
 /// retrying EINTR, and closes it; io error beyond `max_bytes`, the errno error of a failed read.
 Result<std::string> read_fd_to_end(int fd, const std::string& what, std::size_t max_bytes, ReadEnd end);
 
+/// The one write loop: writes all of `data` to `fd`, retrying EINTR and short writes. Fails with the errno
+/// error (named `what`) of the write that failed; EIO for a write that wrote nothing.
+Result<void> write_all(int fd, std::string_view data, std::string_view what);
+
 /// Writes `data` to `path` atomically: a temporary file in the same directory, fsync, then rename.
 /// Creates missing parent directories. Fails with the errno of the step that failed.
 Result<void> write_file_atomic(const std::filesystem::path& path, std::string_view data);

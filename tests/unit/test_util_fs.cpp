@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -10,9 +11,12 @@
 #include <memory>
 #include <optional>
 #include <set>
+#include <string>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <utility>
 #include <vector>
@@ -43,6 +47,59 @@ TEST_CASE("write_file_atomic creates parents and replaces content") {
         ++entries;
     }
     CHECK(entries == 1);
+}
+
+TEST_CASE("write_all writes every byte, goes on after a short write, and names what failed") {
+    TempDir dir;
+    std::string data(1u << 20, '\0');
+    for (std::size_t i = 0; i < data.size(); ++i) {
+        data[i] = static_cast<char>(i * 7 + i / 4096);
+    }
+    const fs::path whole = dir.path / "whole";
+    int fd = ::open(whole.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    REQUIRE(fd >= 0);
+    CHECK(write_all(fd, data, "whole").ok());
+    ::close(fd);
+    auto back = read_file(whole, 2u << 20);
+    REQUIRE(back.ok());
+    CHECK(*back == data);
+
+    // A file size limit makes the kernel's first write short (10,000 of 1 MiB) and the next one fail with
+    // EFBIG: stopping after the short write would report success. In a child, whose limit and SIGXFSZ
+    // disposition end with it.
+    const fs::path capped = dir.path / "capped";
+    pid_t child = ::fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+        ::signal(SIGXFSZ, SIG_IGN);
+        struct rlimit limit {
+            10000, 10000
+        };
+        int out = ::open(capped.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        if (out < 0 || ::setrlimit(RLIMIT_FSIZE, &limit) != 0) {
+            ::_exit(3);
+        }
+        auto result = write_all(out, data, "the capped file");
+        bool named = !result.ok() && result.error().message.find("the capped file") != std::string::npos &&
+                     result.error().message.find("File too large") != std::string::npos;
+        ::_exit(result.ok() ? 1 : named ? 0 : 2);
+    }
+    int status = 0;
+    REQUIRE(::waitpid(child, &status, 0) == child);
+    REQUIRE(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0); // 1: the short write was taken for all of it; 2: error not named
+    std::error_code ec;
+    CHECK(fs::file_size(capped, ec) == 10000);
+
+    // A descriptor open for reading only: the errno error, named as asked.
+    int ro = ::open(whole.c_str(), O_RDONLY | O_CLOEXEC);
+    REQUIRE(ro >= 0);
+    auto refused = write_all(ro, "x", "the copy");
+    ::close(ro);
+    REQUIRE_FALSE(refused.ok());
+    CHECK(refused.error().message.find("the copy") != std::string::npos);
+    // Nothing to write is not a write.
+    CHECK(write_all(-1, "", "nothing").ok());
 }
 
 TEST_CASE("read_file reports missing files and size limits") {

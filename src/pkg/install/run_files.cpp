@@ -26,20 +26,6 @@ std::string utc_second() {
     return buf;
 }
 
-util::Result<void> write_all(int fd, std::string_view data) {
-    while (!data.empty()) {
-        ssize_t n = ::write(fd, data.data(), data.size());
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            return util::fail(util::errno_error("write", errno));
-        }
-        data.remove_prefix(static_cast<std::size_t>(n));
-    }
-    return util::ok();
-}
-
 bool safe_component(std::string_view name) {
     return !name.empty() && name != "." && name != ".." && name.find('/') == std::string_view::npos &&
            name.find('\0') == std::string_view::npos;
@@ -184,7 +170,7 @@ void RunLog::line(std::string_view text) {
         out = "[log truncated: it reached " + std::to_string(m_limits.max_bytes) + " bytes]\n";
         m_capped = true;
     }
-    if (auto written = write_all(m_fd.get(), out); !written) {
+    if (auto written = util::write_all(m_fd.get(), out, "write"); !written) {
         m_error = "the log " + m_path + " could not be written: " + written.error().message;
         return;
     }

@@ -440,17 +440,9 @@ util::Result<void> PackageIndex::save_checked(const std::filesystem::path& file)
     char trailer[sizeof(sum)];
     std::memcpy(trailer, &sum, sizeof(sum));
     for (std::string_view part : {m_bytes, std::string_view(trailer, sizeof(trailer))}) {
-        while (!part.empty()) {
-            ssize_t n = ::write(fd.get(), part.data(), part.size());
-            if (n < 0 && errno == EINTR) {
-                continue;
-            }
-            if (n <= 0) {
-                int err = n < 0 ? errno : EIO;
-                ::unlink(tmp.c_str());
-                return util::fail(util::errno_error(tmp, err));
-            }
-            part.remove_prefix(static_cast<std::size_t>(n));
+        if (auto written = util::write_all(fd.get(), part, tmp); !written) {
+            ::unlink(tmp.c_str());
+            return written;
         }
     }
     // No fsync (it cost more than the rest of a status-change search): the checksum stands for it. The old
