@@ -505,6 +505,11 @@ Result<std::string> Root::read(std::string_view absolute, std::size_t max_bytes)
     return m_memo->reads.emplace(std::move(key), std::move(result)).first->second;
 }
 
+bool Root::is_directory(std::string_view absolute) const {
+    std::error_code ec;
+    return std::filesystem::is_directory(resolve(absolute), ec);
+}
+
 bool Root::exists(std::string_view absolute) const {
     if (!m_memo) {
         return exists_uncached(absolute);

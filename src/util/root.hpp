@@ -77,6 +77,9 @@ public:
     /// True when the path exists inside the root (following symlinks, confined).
     bool exists(std::string_view absolute) const;
 
+    /// True when the path is a directory inside the root (resolve(), then followed). Not memoized.
+    bool is_directory(std::string_view absolute) const;
+
     /// $HOME as seen inside this root (the env value resolved into it); nullopt when HOME is unset.
     std::optional<std::filesystem::path> home() const;
 

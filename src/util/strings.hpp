@@ -40,6 +40,12 @@ std::string to_lower(std::string_view text);
 
 /// True when `needle` occurs in `haystack`, ignoring ASCII case.
 bool icontains(std::string_view haystack, std::string_view needle);
+/// Equal ignoring ASCII case (field names, keywords, header names).
+bool iequals(std::string_view a, std::string_view b);
+/// '0' to '9' only, whatever the locale (version strings, numbers in files).
+constexpr bool is_ascii_digit(char c) noexcept {
+    return c >= '0' && c <= '9';
+}
 /// Where `needle` first occurs in `haystack`, ignoring ASCII case; npos when it does not (0 for an empty
 /// needle).
 std::size_t ifind(std::string_view haystack, std::string_view needle);

@@ -14,11 +14,14 @@
 #include "pkg/search/native/index_apt.hpp"
 #include "pkg/search/search.hpp"
 #include "pkg/search/search_index.hpp"
+#include "search_run_support.hpp"
 
 using namespace zsyncctl;
 using namespace zsyncctl::pkg;
 
 namespace {
+
+using test_support::describe;
 
 void feed(std::string_view text, const std::function<void(std::string_view)>& add) {
     StanzaSplitter s(add);
@@ -50,15 +53,6 @@ Built build_both(std::string_view packages, std::string_view status, const std::
         b.joined = apt_joined(b.lists, std::move(*side));
     }
     return b;
-}
-
-std::string describe(const std::vector<SearchHit>& hits) {
-    std::string out;
-    for (const auto& h : hits) {
-        out += h.name + " " + h.version + " " + h.installed_version + " " + h.candidate + " " +
-               (h.installed ? "i" : "-") + " " + h.description + " " + h.match_reason + "\n";
-    }
-    return out;
 }
 
 // What SearchRun makes of index.search(q): every hit sanitized, ranked, cut to the limit.

@@ -17,11 +17,16 @@
 #include "pkg/search/native/archive_reader.hpp"
 #include "pkg/search/native/index_apt.hpp"
 #include "pkg/search/search_index.hpp"
+#include "search_run_support.hpp"
+#include "temp_dir.hpp"
 
 using namespace zsyncctl;
 using namespace zsyncctl::pkg;
 
 namespace {
+
+using test_support::describe;
+using zsyncctl::test::TempDir;
 
 // Packages text large enough that every buffer of the file writer is flushed several times (text section,
 // haystack, and the versions section through the second list's older versions): n stanzas of ~1 KB with
@@ -77,27 +82,6 @@ std::string read_all(const std::filesystem::path& file) {
     std::ifstream in(file, std::ios::binary);
     return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
-
-std::string describe(const std::vector<SearchHit>& hits) {
-    std::string out;
-    for (const auto& h : hits) {
-        out +=
-            h.name + " " + h.version + " " + h.candidate + " " + h.description + " " + h.match_reason + "\n";
-    }
-    return out;
-}
-
-struct TempDir {
-    std::filesystem::path path;
-    TempDir() {
-        std::string tmpl = (std::filesystem::temp_directory_path() / "zs-index-saved-XXXXXX").string();
-        path = ::mkdtemp(tmpl.data());
-    }
-    ~TempDir() {
-        std::error_code ec;
-        std::filesystem::remove_all(path, ec);
-    }
-};
 
 } // namespace
 

@@ -19,6 +19,7 @@
 
 #include "core/runtime.hpp"
 #include "pkg/search/search.hpp"
+#include "search_run_support.hpp"
 #include "temp_dir.hpp"
 #include "util/sanitize.hpp"
 
@@ -28,14 +29,10 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-std::unique_ptr<core::Runtime> make_runtime() {
-    core::Config config;
-    config.execution_model = core::ExecutionModel::thread_pool;
-    config.workers = 2;
-    auto rt = core::Runtime::create(config);
-    REQUIRE(rt.ok());
-    return std::move(*rt);
-}
+using test_support::command_backend;
+using test_support::make_runtime;
+using test_support::process_exists;
+using test_support::read_pids;
 
 // When each fake search ran, by manager.
 struct Timeline {
@@ -201,49 +198,6 @@ const pkg::ManagerReport& report_of(const std::vector<pkg::ManagerReport>& repor
     return *it;
 }
 
-bool process_exists(pid_t pid) {
-    return ::kill(pid, 0) == 0 || errno != ESRCH;
-}
-
-// Reads the pids a fake manager script wrote, waiting (bounded) until `count` are there.
-std::vector<pid_t> read_pids(const std::filesystem::path& file, std::size_t count) {
-    std::vector<pid_t> pids;
-    for (auto limit = Clock::now() + 10s; Clock::now() < limit; std::this_thread::sleep_for(20ms)) {
-        pids.clear();
-        std::ifstream in(file);
-        for (pid_t p = 0; in >> p;) {
-            pids.push_back(p);
-        }
-        if (pids.size() >= count) {
-            break;
-        }
-    }
-    return pids;
-}
-
-// A registry-like manager whose search command is a script of the test (it runs `sleep` processes).
-const pkg::Manager& sleeper_manager() {
-    static const pkg::Manager manager{
-        .id = "sleeper",
-        .display_name = "Sleeper",
-        .executables = {"sleeper"},
-        .search = {.method = pkg::SearchMethod::command, .argv = {"{exe}", "{query}"}, .parser = "apk"},
-    };
-    return manager;
-}
-
-// The production command backend over `script`, as detection would have found it on the host.
-std::unique_ptr<pkg::SearchBackend> command_backend(core::Runtime& rt, const std::filesystem::path& script,
-                                                    Clock::time_point deadline) {
-    pkg::DetectedManager detected;
-    detected.manager = &sleeper_manager();
-    detected.executable = script.string();
-    pkg::BackendEnv env;
-    env.runtime = &rt;
-    env.deadline = deadline;
-    return pkg::make_command_backend(sleeper_manager(), &detected, env);
-}
-
 } // namespace
 
 TEST_CASE("SearchRun serialises the managers of one lock group and runs the others alongside") {
@@ -347,9 +301,9 @@ TEST_CASE("SearchRun cancellation reaches every child process") {
     auto rt = make_runtime();
     test::TempDir dir("search-run");
     auto script = dir.write(
-        "bin/sleeper", "#!/bin/sh\necho $$ >>\"$0.pids\"\nsleep 30 &\necho $! >>\"$0.pids\"\nwait\n", 0755);
+        "bin/scripted", "#!/bin/sh\necho $$ >>\"$0.pids\"\nsleep 30 &\necho $! >>\"$0.pids\"\nwait\n", 0755);
     auto script2 = dir.write(
-        "bin2/sleeper", "#!/bin/sh\necho $$ >>\"$0.pids\"\nsleep 30 &\necho $! >>\"$0.pids\"\nwait\n", 0755);
+        "bin2/scripted", "#!/bin/sh\necho $$ >>\"$0.pids\"\nsleep 30 &\necho $! >>\"$0.pids\"\nwait\n", 0755);
     auto deadline = Clock::now() + 60s;
 
     SUBCASE("cancel()") {
@@ -407,9 +361,9 @@ TEST_CASE("SearchRun cancellation reaches every child process") {
 TEST_CASE("SearchRun command backend parses a finished command's output") {
     auto rt = make_runtime();
     test::TempDir dir("search-run");
-    auto script = dir.write("bin/sleeper", "#!/bin/sh\nprintf 'hello-2.12-r0 - A greeter\\n'\n", 0755);
+    auto script = dir.write("bin/scripted", "#!/bin/sh\nprintf 'hello-2.12-r0 - A greeter\\n'\n", 0755);
     std::vector<pkg::PlannedSearch> plan;
-    plan.push_back(planned("sleeper", "", command_backend(*rt, script, Clock::now() + 10s)));
+    plan.push_back(planned("scripted", "", command_backend(*rt, script, Clock::now() + 10s)));
     auto run = pkg::SearchRun::run(std::move(plan), request(10s), *rt);
     auto reports = drain(*run);
     REQUIRE(reports[0].status == pkg::ManagerStatus::ok);
@@ -655,9 +609,9 @@ TEST_CASE("SearchRun command backend: offline and no repositories are statuses, 
         {"#!/bin/sh\nexit 0\n", pkg::ManagerStatus::ok, ""},
     };
     for (const auto& c : cases) {
-        auto script = dir.write("bin/sleeper", c.script, 0755);
+        auto script = dir.write("bin/scripted", c.script, 0755);
         std::vector<pkg::PlannedSearch> plan;
-        plan.push_back(planned("sleeper", "", command_backend(*rt, script, Clock::now() + 10s)));
+        plan.push_back(planned("scripted", "", command_backend(*rt, script, Clock::now() + 10s)));
         auto run = pkg::SearchRun::run(std::move(plan), request(10s), *rt);
         auto reports = drain(*run);
         CHECK_MESSAGE(reports[0].status == c.status, c.script, " gave ", pkg::to_string(reports[0].status));
@@ -670,12 +624,12 @@ TEST_CASE("SearchRun command backend keeps the output of a manager that exited b
     auto rt = make_runtime();
     test::TempDir dir("search-run");
     // The daemon is in a session of its own and holds stdout for 30 s; the manager itself exits at once.
-    auto script = dir.write("bin/sleeper",
+    auto script = dir.write("bin/scripted",
                             "#!/bin/sh\nprintf 'hello-2.12-r0 - A greeter\\n'\nsetsid sleep 30 &\n"
                             "echo $! >\"$0.pids\"\nexit 0\n",
                             0755);
     std::vector<pkg::PlannedSearch> plan;
-    plan.push_back(planned("sleeper", "", command_backend(*rt, script, Clock::now() + 20s)));
+    plan.push_back(planned("scripted", "", command_backend(*rt, script, Clock::now() + 20s)));
     auto started = Clock::now();
     auto run = pkg::SearchRun::run(std::move(plan), request(20s), *rt);
     auto reports = drain(*run);

@@ -19,6 +19,7 @@
 
 #include "core/runtime.hpp"
 #include "pkg/search/search.hpp"
+#include "search_run_support.hpp"
 #include "temp_dir.hpp"
 
 using namespace zsyncctl;
@@ -27,54 +28,10 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-std::unique_ptr<core::Runtime> make_runtime() {
-    core::Config config;
-    config.execution_model = core::ExecutionModel::thread_pool;
-    config.workers = 2;
-    auto rt = core::Runtime::create(config);
-    REQUIRE(rt.ok());
-    return std::move(*rt);
-}
-
-bool process_exists(pid_t pid) {
-    return ::kill(pid, 0) == 0 || errno != ESRCH;
-}
-
-std::vector<pid_t> read_pids(const std::string& file, std::size_t count) {
-    std::vector<pid_t> pids;
-    for (auto limit = Clock::now() + 10s; Clock::now() < limit; std::this_thread::sleep_for(20ms)) {
-        pids.clear();
-        std::ifstream in(file);
-        for (pid_t p = 0; in >> p;) {
-            pids.push_back(p);
-        }
-        if (pids.size() >= count) {
-            break;
-        }
-    }
-    return pids;
-}
-
-const pkg::Manager& script_manager() {
-    static const pkg::Manager manager{
-        .id = "scripted",
-        .display_name = "Scripted",
-        .executables = {"scripted"},
-        .search = {.method = pkg::SearchMethod::command, .argv = {"{exe}", "{query}"}, .parser = "apk"},
-    };
-    return manager;
-}
-
-std::unique_ptr<pkg::SearchBackend> command_backend(core::Runtime& rt, const std::filesystem::path& script,
-                                                    Clock::time_point deadline) {
-    pkg::DetectedManager detected;
-    detected.manager = &script_manager();
-    detected.executable = script.string();
-    pkg::BackendEnv env;
-    env.runtime = &rt;
-    env.deadline = deadline;
-    return pkg::make_command_backend(script_manager(), &detected, env);
-}
+using test_support::command_backend;
+using test_support::make_runtime;
+using test_support::process_exists;
+using test_support::read_pids;
 
 // What the loop saw: the reports in the order it took them, and whether it ever polled off the loop.
 struct Seen {

@@ -12,11 +12,14 @@
 #include "pkg/install/install_plan.hpp"
 #include "pkg/install/simulation.hpp"
 #include "platform/executable.hpp"
+#include "search_run_support.hpp"
 #include "temp_dir.hpp"
 
 using namespace zsyncctl;
 
 namespace {
+
+using test_support::make_runtime;
 
 std::vector<std::string> names_of(const std::vector<pkg::TransactionPackage>& packages) {
     std::vector<std::string> out;
@@ -112,15 +115,6 @@ The following package is going to be REMOVED:
 Overall download size: 1.2 MiB. Already cached: 0 B. After the operation, additional 30.0 KiB will be used.
 Continue? [y/n/v/...? shows all options] (y): y
 )";
-
-std::unique_ptr<core::Runtime> make_runtime() {
-    core::Config config;
-    config.execution_model = core::ExecutionModel::thread_pool;
-    config.workers = 2;
-    auto rt = core::Runtime::create(config);
-    REQUIRE(rt.ok());
-    return std::move(*rt);
-}
 
 bool run_ok(std::vector<std::string> argv, const std::string& cwd = {}) {
     core::ProcessSpec spec;

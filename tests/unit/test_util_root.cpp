@@ -276,6 +276,23 @@ TEST_CASE("Root::host_env reads the host's environment, never for an image") {
     CHECK(Root().host_env("ZS_TEST_HOST_ENV").empty());
 }
 
+TEST_CASE("Root::is_directory follows links inside the root, never out of it") {
+    TempDir tmp{"root-isdir"};
+    TempDir outside{"root-isdir-out"};
+    std::filesystem::create_directories(tmp.path / "usr/lib");
+    tmp.write("usr/file", "x");
+    std::filesystem::create_directory_symlink("/usr/lib", tmp.path / "lib");      // absolute: the root's
+    std::filesystem::create_directory_symlink(outside.path, tmp.path / "escape"); // a host directory
+    Root root(tmp.path);
+    CHECK(root.is_directory("/usr/lib"));
+    CHECK(root.is_directory("/lib"));
+    CHECK_FALSE(root.is_directory("/usr/file"));
+    CHECK_FALSE(root.is_directory("/missing"));
+    // The link's target is read as a path inside the root, where it does not exist.
+    CHECK_FALSE(root.is_directory("/escape"));
+    CHECK(Root().is_directory("/"));
+}
+
 TEST_CASE("Root::open refuses a missing or non-directory DIR") {
     TempDir tmp{"root-open"};
     auto file = tmp.write("file", "x");

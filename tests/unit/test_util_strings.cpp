@@ -49,6 +49,18 @@ TEST_CASE("strings icontains ignores ASCII case") {
     CHECK(icontains("x", ""));
 }
 
+TEST_CASE("strings iequals ignores ASCII case only; is_ascii_digit is 0-9") {
+    CHECK(iequals("Phased-Update-Percentage", "phased-update-percentage"));
+    CHECK(iequals("", ""));
+    CHECK_FALSE(iequals("Pin", "Pin-Priority"));
+    CHECK_FALSE(iequals("a", "b"));
+    CHECK_FALSE(iequals("\xc3\x89", "\xc3\xa9")); // É and é: not ASCII
+    CHECK_FALSE(iequals("@", "`"));               // 0x40 and 0x60 differ by the case bit only
+    for (int c = 0; c < 256; ++c) {
+        CHECK(is_ascii_digit(static_cast<char>(c)) == (c >= '0' && c <= '9'));
+    }
+}
+
 TEST_CASE("strings ifind gives the first case-insensitive occurrence") {
     CHECK(ifind("LibCurl4-CURL", "curl") == 3);
     CHECK(ifind("PYTHON3", "python3") == 0);

@@ -322,10 +322,6 @@ bool plain_absolute(const std::string& path) {
     return true;
 }
 
-std::int64_t to_ns(const struct timespec& ts) {
-    return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
-}
-
 // stat(2) of host paths, each asked once per load: the dependency stamps and the trust checks of the
 // executables and prefixes are mostly the same paths (an executable is a dependency; its directory is a
 // PATH directory, which is one too). Flat and small: the fields the checks read, the stamps' paths borrowed
@@ -378,8 +374,8 @@ private:
         entry.uid = st.st_uid;
         entry.dev = static_cast<std::uint64_t>(st.st_dev);
         entry.ino = static_cast<std::uint64_t>(st.st_ino);
-        entry.mtime_ns = to_ns(st.st_mtim);
-        entry.ctime_ns = to_ns(st.st_ctim);
+        entry.mtime_ns = timespec_ns(st.st_mtim);
+        entry.ctime_ns = timespec_ns(st.st_ctim);
         return entry;
     }
     std::vector<std::pair<std::string_view, Entry>> m_borrowed;
@@ -396,8 +392,8 @@ CacheStamp stamp_of(const std::string& path, const struct stat& st) {
             true,
             static_cast<std::uint64_t>(st.st_dev),
             static_cast<std::uint64_t>(st.st_ino),
-            to_ns(st.st_mtim),
-            to_ns(st.st_ctim)};
+            timespec_ns(st.st_mtim),
+            timespec_ns(st.st_ctim)};
 }
 
 bool stamp_holds(const CacheStamp& stamp, const StatMemo::Entry& now) {

@@ -11,15 +11,11 @@ namespace zsyncctl::pkg {
 
 namespace {
 
-std::int64_t to_ns(const struct timespec& ts) {
-    return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
-}
-
 FileProbe classify(const struct stat& st, std::string host_path) {
     FileProbe probe;
     probe.host_path = std::move(host_path);
-    probe.mtime_ns = to_ns(st.st_mtim);
-    probe.ctime_ns = to_ns(st.st_ctim);
+    probe.mtime_ns = timespec_ns(st.st_mtim);
+    probe.ctime_ns = timespec_ns(st.st_ctim);
     probe.uid = st.st_uid;
     probe.mode = st.st_mode;
     if (S_ISDIR(st.st_mode)) {

@@ -1,12 +1,18 @@
 #pragma once
 
 #include <cstdint>
+#include <ctime>
 #include <string>
 #include <string_view>
 
 #include "util/root.hpp"
 
 namespace zsyncctl::pkg {
+
+/// A stat time in nanoseconds since the epoch (FileProbe's and the detection cache's stamps).
+inline std::int64_t timespec_ns(const struct timespec& ts) {
+    return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
 
 /// What a path turned out to be, after following symlinks inside the root.
 struct FileProbe {

@@ -165,27 +165,24 @@ core::Future<ProbeOutcome> start_probe_command(core::Runtime& runtime, std::vect
 }
 
 std::optional<std::string> extract_version(std::string_view output) {
-    auto is_digit = [](char c) {
-        return c >= '0' && c <= '9';
-    };
     auto is_suffix = [&](char c) {
-        return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '.' || c == '+' ||
-               c == '~' || c == '_' || c == '-';
+        return util::is_ascii_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '.' ||
+               c == '+' || c == '~' || c == '_' || c == '-';
     };
     for (std::size_t i = 0; i < output.size(); ++i) {
-        if (!is_digit(output[i]) || (i > 0 && is_digit(output[i - 1]))) {
+        if (!util::is_ascii_digit(output[i]) || (i > 0 && util::is_ascii_digit(output[i - 1]))) {
             continue;
         }
         // A run of digit groups separated by dots: needs at least one dot followed by a digit.
         std::size_t j = i;
         int dots = 0;
-        while (j < output.size() && is_digit(output[j])) {
+        while (j < output.size() && util::is_ascii_digit(output[j])) {
             ++j;
         }
-        while (j + 1 < output.size() && output[j] == '.' && is_digit(output[j + 1])) {
+        while (j + 1 < output.size() && output[j] == '.' && util::is_ascii_digit(output[j + 1])) {
             ++dots;
             ++j;
-            while (j < output.size() && is_digit(output[j])) {
+            while (j < output.size() && util::is_ascii_digit(output[j])) {
                 ++j;
             }
         }

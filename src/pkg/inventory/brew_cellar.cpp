@@ -17,11 +17,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-bool is_dir(const util::Root& root, const std::string& logical) {
-    std::error_code ec;
-    return fs::is_directory(root.resolve(logical), ec);
-}
-
 // Entry names of a directory inside the root that are directories themselves, without dot-names, sorted.
 util::Result<std::vector<std::string>> subdirs(const util::Root& root, const std::string& dir) {
     std::vector<std::string> names;
@@ -37,7 +32,7 @@ util::Result<std::vector<std::string>> subdirs(const util::Root& root, const std
     }
     for (; it != fs::directory_iterator(); it.increment(ec)) {
         std::string name = it->path().filename().string();
-        if (!name.empty() && name.front() != '.' && is_dir(root, dir + "/" + name)) {
+        if (!name.empty() && name.front() != '.' && root.is_directory(dir + "/" + name)) {
             names.push_back(std::move(name));
         }
     }
@@ -239,7 +234,7 @@ util::Result<BrewPrefix> read_brew_prefix(const util::Root& root, const core::Ca
     }
     BrewPrefix out;
     for (const auto& c : candidates) {
-        if (!is_dir(root, c + "/Cellar") && !is_dir(root, c + "/Caskroom")) {
+        if (!root.is_directory(c + "/Cellar") && !root.is_directory(c + "/Caskroom")) {
             continue;
         }
         if (out.prefix.empty()) {

@@ -15,10 +15,6 @@ namespace zsyncctl::pkg {
 
 namespace {
 
-bool is_digit(char c) {
-    return c >= '0' && c <= '9';
-}
-
 // "bin" -> "[bB][iI][nN]": Ruby's (?i:...) for ECMAScript regexes, which have no inline flags.
 std::string ci(std::string_view word) {
     std::string out;
@@ -438,9 +434,9 @@ BrewFormulaVersion parse_brew_formula(std::string_view ruby, BrewPlatform platfo
         } else if (word == "desc" && blocks.empty()) {
             out.desc = string_literal(rest);
         } else if ((word == "revision" || word == "version_scheme") && !rest.empty() &&
-                   is_digit(rest.front())) {
+                   util::is_ascii_digit(rest.front())) {
             int n = 0;
-            for (std::size_t i = 0; i < rest.size() && is_digit(rest[i]) && n < 100000; ++i) {
+            for (std::size_t i = 0; i < rest.size() && util::is_ascii_digit(rest[i]) && n < 100000; ++i) {
                 n = n * 10 + (rest[i] - '0');
             }
             (word == "revision" ? out.revision : out.version_scheme) = n;

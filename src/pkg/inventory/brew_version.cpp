@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "util/digits.hpp"
+#include "util/strings.hpp"
 
 namespace zsyncctl::pkg {
 
@@ -18,10 +19,6 @@ struct Token {
     std::string text; // the scanned text (string comparison of word tokens)
     std::string num;  // the digits of a numeric token, or of the composite's revision (empty: 0)
 };
-
-bool is_digit(char c) {
-    return c >= '0' && c <= '9';
-}
 
 bool is_alpha(char c) {
     return std::isalpha(static_cast<unsigned char>(c)) != 0;
@@ -42,7 +39,7 @@ bool word_at(std::string_view s, std::size_t i, std::string_view word) {
 
 std::size_t digits_at(std::string_view s, std::size_t i) {
     std::size_t n = 0;
-    while (i + n < s.size() && is_digit(s[i + n])) {
+    while (i + n < s.size() && util::is_ascii_digit(s[i + n])) {
         ++n;
     }
     return n;
@@ -131,7 +128,7 @@ std::vector<Token> tokens_of(std::string_view s) {
         } else if (kind != Kind::string) {
             // CompositeToken#rev: the first digit run of the token's text.
             std::size_t start = 0;
-            while (start < t.text.size() && !is_digit(t.text[start])) {
+            while (start < t.text.size() && !util::is_ascii_digit(t.text[start])) {
                 ++start;
             }
             t.num = t.text.substr(start, digits_at(t.text, start));

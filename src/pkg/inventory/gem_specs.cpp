@@ -19,16 +19,13 @@ namespace zsyncctl::pkg {
 
 namespace {
 
-bool is_digit(char c) {
-    return std::isdigit(static_cast<unsigned char>(c)) != 0;
-}
 bool is_alnum(char c) {
     return std::isalnum(static_cast<unsigned char>(c)) != 0;
 }
 
 // RubyGems' version pattern without the prerelease "-" form: digits, then "." parts of letters/digits.
 bool is_gem_version(std::string_view text) {
-    if (text.empty() || !is_digit(text.front())) {
+    if (text.empty() || !util::is_ascii_digit(text.front())) {
         return false;
     }
     for (std::size_t i = 0; i < text.size(); ++i) {
@@ -51,9 +48,9 @@ std::vector<Segment> segments(std::string_view version) {
     std::vector<Segment> out;
     std::size_t i = 0;
     while (i < version.size()) {
-        if (is_digit(version[i])) {
+        if (util::is_ascii_digit(version[i])) {
             long long n = 0;
-            while (i < version.size() && is_digit(version[i])) {
+            while (i < version.size() && util::is_ascii_digit(version[i])) {
                 n = n > 100000000000000LL ? n : n * 10 + (version[i] - '0');
                 ++i;
             }
@@ -98,7 +95,7 @@ std::vector<std::string> path_from_env() {
 std::string ruby_version_of(const util::Root& root, std::string path) {
     for (int hop = 0; hop < 16; ++hop) {
         std::string name = util::path_base(path);
-        if (name.starts_with("ruby") && name.size() > 4 && is_digit(name[4])) {
+        if (name.starts_with("ruby") && name.size() > 4 && util::is_ascii_digit(name[4])) {
             std::string digits = name.substr(4); // split's views point into it: it must outlive them
             auto parts = util::split(digits, '.');
             if (parts.size() >= 2) {
@@ -306,7 +303,7 @@ bool split_gemspec_name(std::string_view file, std::string& name, std::string& v
         std::size_t end = rest.find('-');
         std::string_view candidate = rest.substr(0, end);
         std::string_view after = end == std::string_view::npos ? std::string_view() : rest.substr(end + 1);
-        if (!is_gem_version(candidate) || (!after.empty() && is_digit(after.front())) ||
+        if (!is_gem_version(candidate) || (!after.empty() && util::is_ascii_digit(after.front())) ||
             (end != std::string_view::npos && after.empty())) {
             continue;
         }

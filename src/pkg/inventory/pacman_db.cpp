@@ -21,9 +21,6 @@ namespace {
 bool is_alnum(char c) {
     return std::isalnum(static_cast<unsigned char>(c)) != 0;
 }
-bool is_digit(char c) {
-    return c >= '0' && c <= '9';
-}
 bool is_alpha(char c) {
     return std::isalpha(static_cast<unsigned char>(c)) != 0;
 }
@@ -53,12 +50,12 @@ int rpmvercmp(std::string_view a, std::string_view b) {
         }
         ptr1 = one;
         ptr2 = two;
-        bool isnum = is_digit(a[ptr1]);
+        bool isnum = util::is_ascii_digit(a[ptr1]);
         if (isnum) {
-            while (ptr1 < a.size() && is_digit(a[ptr1])) {
+            while (ptr1 < a.size() && util::is_ascii_digit(a[ptr1])) {
                 ++ptr1;
             }
-            while (ptr2 < b.size() && is_digit(b[ptr2])) {
+            while (ptr2 < b.size() && util::is_ascii_digit(b[ptr2])) {
                 ++ptr2;
             }
         } else {
@@ -104,7 +101,7 @@ struct Evr {
 Evr parse_evr(std::string_view evr) {
     Evr out;
     std::size_t s = 0;
-    while (s < evr.size() && is_digit(evr[s])) {
+    while (s < evr.size() && util::is_ascii_digit(evr[s])) {
         ++s;
     }
     std::size_t dash = evr.rfind('-');

@@ -72,14 +72,9 @@ std::string cfg_value(const std::string& text, std::string_view key) {
     return {};
 }
 
-bool is_dir(const util::Root& root, const std::string& path) {
-    std::error_code ec;
-    return std::filesystem::is_directory(root.resolve(path), ec);
-}
-
 // Adds `dir` when it exists and is not already listed (lib64 is often a link to lib: same inode).
 void add_site(const util::Root& root, const std::string& dir, std::vector<std::string>& out) {
-    if (!is_dir(root, dir)) {
+    if (!root.is_directory(dir)) {
         return;
     }
     std::error_code ec;
@@ -171,9 +166,9 @@ std::vector<Dist> dists_in(const util::Root& root, const std::string& dir) {
     for (const std::string& entry : entries) {
         std::string path = dir + "/" + entry;
         bool dist_info = entry.ends_with(".dist-info");
-        util::Result<std::string> text = dist_info            ? root.read(path + "/METADATA", 4u << 20)
-                                         : is_dir(root, path) ? root.read(path + "/PKG-INFO", 4u << 20)
-                                                              : root.read(path, 4u << 20);
+        util::Result<std::string> text = dist_info                 ? root.read(path + "/METADATA", 4u << 20)
+                                         : root.is_directory(path) ? root.read(path + "/PKG-INFO", 4u << 20)
+                                                                   : root.read(path, 4u << 20);
         if (!text) {
             continue;
         }

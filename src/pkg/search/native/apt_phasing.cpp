@@ -13,23 +13,7 @@
 
 namespace zsyncctl::pkg {
 
-namespace {
-
-bool iequal(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) {
-        return false;
-    }
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        char x = a[i] >= 'A' && a[i] <= 'Z' ? static_cast<char>(a[i] - 'A' + 'a') : a[i];
-        char y = b[i] >= 'A' && b[i] <= 'Z' ? static_cast<char>(b[i] - 'A' + 'a') : b[i];
-        if (x != y) {
-            return false;
-        }
-    }
-    return true;
-}
-
-} // namespace
+namespace {} // namespace
 
 std::optional<std::string> apt_conf_value(std::string_view conf_text, std::string_view key) {
     // apt.conf's grammar in tokens: `KEY "VALUE";`, `KEY { ... };` (KEY may hold "::"), comments as
@@ -57,7 +41,7 @@ std::optional<std::string> apt_conf_value(std::string_view conf_text, std::strin
                 for (const auto& scope : scopes) {
                     full += scope + "::";
                 }
-                if (iequal(full + pending, key)) {
+                if (util::iequals(full + pending, key)) {
                     found = std::string(conf_text.substr(i + 1, close - i - 1));
                 }
                 pending.clear();
@@ -90,12 +74,12 @@ std::optional<std::string> apt_conf_value(std::string_view conf_text, std::strin
 
 bool apt_conf_bool(std::string_view value, bool fallback) {
     for (std::string_view yes : {"true", "yes", "on", "with", "enable", "1"}) {
-        if (iequal(value, yes)) {
+        if (util::iequals(value, yes)) {
             return true;
         }
     }
     for (std::string_view no : {"false", "no", "off", "without", "disable", "0"}) {
-        if (iequal(value, no)) {
+        if (util::iequals(value, no)) {
             return false;
         }
     }

@@ -12,25 +12,12 @@ namespace zsyncctl::pkg {
 
 namespace {
 
-bool iequal(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) {
-        return false;
-    }
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        if (std::tolower(static_cast<unsigned char>(a[i])) !=
-            std::tolower(static_cast<unsigned char>(b[i]))) {
-            return false;
-        }
-    }
-    return true;
-}
-
 // apt's MatchVer: the whole string, or its beginning when the pin ended in '*'; case ignored.
 bool match_version(std::string_view have, std::string_view want, bool prefix) {
     if (have.size() < want.size() || (!prefix && have.size() != want.size())) {
         return false;
     }
-    return iequal(have.substr(0, want.size()), want);
+    return util::iequals(have.substr(0, want.size()), want);
 }
 
 // A field of the file must be present and match the pin's expression.
@@ -113,7 +100,7 @@ bool package_matches(std::string_view entry, std::string_view name, std::string_
             entry = entry.substr(0, colon);
         }
         if (entry.find_first_of("*?[") == std::string_view::npos) {
-            return iequal(entry, name); // a plain name: no fnmatch per stanza
+            return util::iequals(entry, name); // a plain name: no fnmatch per stanza
         }
     }
     return apt_pin_expression_matches(entry, name);
@@ -216,11 +203,11 @@ void add_apt_preferences(AptPreferences& prefs, std::string_view name, std::stri
         pin.data = word_end == std::string_view::npos ? std::string()
                                                       : std::string(util::trim(pin_text.substr(word_end)));
         bool general = packages == "*";
-        if (iequal(type, "version") && !general) {
+        if (util::iequals(type, "version") && !general) {
             pin.type = AptPin::Type::version;
-        } else if (iequal(type, "release")) {
+        } else if (util::iequals(type, "release")) {
             pin.type = AptPin::Type::release;
-        } else if (iequal(type, "origin")) {
+        } else if (util::iequals(type, "origin")) {
             pin.type = AptPin::Type::origin;
             if (pin.data.size() >= 2 && pin.data.front() == '"' && pin.data.back() == '"') {
                 pin.data = pin.data.substr(1, pin.data.size() - 2);
@@ -276,7 +263,7 @@ std::string apt_default_release(std::string_view conf_text) {
         }
         std::string key =
             (scope.empty() ? "" : scope + "::") + std::string(util::trim(line.substr(0, quote)));
-        if (iequal(key, "APT::Default-Release")) {
+        if (util::iequals(key, "APT::Default-Release")) {
             std::size_t close = line.find('"', quote + 1);
             if (close != std::string_view::npos) {
                 found = std::string(line.substr(quote + 1, close - quote - 1));

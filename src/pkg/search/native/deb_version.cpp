@@ -1,4 +1,5 @@
 #include "pkg/search/native/deb_version.hpp"
+#include "util/strings.hpp"
 
 #include <cstdint>
 
@@ -6,9 +7,6 @@ namespace zsyncctl::pkg {
 
 namespace {
 
-bool is_digit(char c) {
-    return c >= '0' && c <= '9';
-}
 bool is_alpha(char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
@@ -19,7 +17,7 @@ int order(std::string_view s, std::size_t i) {
         return 0;
     }
     char c = s[i];
-    if (is_digit(c)) {
+    if (util::is_ascii_digit(c)) {
         return 0;
     }
     if (is_alpha(c)) {
@@ -35,7 +33,8 @@ int compare_part(std::string_view a, std::string_view b) {
     std::size_t i = 0;
     std::size_t j = 0;
     while (i < a.size() || j < b.size()) {
-        while ((i < a.size() && !is_digit(a[i])) || (j < b.size() && !is_digit(b[j]))) {
+        while ((i < a.size() && !util::is_ascii_digit(a[i])) ||
+               (j < b.size() && !util::is_ascii_digit(b[j]))) {
             int ac = order(a, i);
             int bc = order(b, j);
             if (ac != bc) {
@@ -55,17 +54,17 @@ int compare_part(std::string_view a, std::string_view b) {
             ++j;
         }
         int first_diff = 0;
-        while (i < a.size() && j < b.size() && is_digit(a[i]) && is_digit(b[j])) {
+        while (i < a.size() && j < b.size() && util::is_ascii_digit(a[i]) && util::is_ascii_digit(b[j])) {
             if (first_diff == 0) {
                 first_diff = a[i] - b[j];
             }
             ++i;
             ++j;
         }
-        if (i < a.size() && is_digit(a[i])) {
+        if (i < a.size() && util::is_ascii_digit(a[i])) {
             return 1;
         }
-        if (j < b.size() && is_digit(b[j])) {
+        if (j < b.size() && util::is_ascii_digit(b[j])) {
             return -1;
         }
         if (first_diff != 0) {
@@ -97,7 +96,7 @@ Parts split_version(std::string_view v) {
         std::size_t first = (colon > 0 && v[0] == '+') ? 1 : 0;
         bool numeric = colon > first;
         for (std::size_t k = first; k < colon && numeric; ++k) {
-            if (!is_digit(v[k]) || epoch > (UINT64_MAX - 9) / 10) {
+            if (!util::is_ascii_digit(v[k]) || epoch > (UINT64_MAX - 9) / 10) {
                 numeric = false;
                 break;
             }

@@ -53,10 +53,6 @@ std::vector<std::string_view> words(std::string_view text, std::size_t max_field
     return out;
 }
 
-bool is_digit(char c) {
-    return c >= '0' && c <= '9';
-}
-
 void HitSink::add(std::string_view name, std::string_view version, std::string_view description,
                   bool installed) {
     ++m_read;

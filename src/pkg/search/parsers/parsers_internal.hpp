@@ -77,9 +77,6 @@ private:
     std::string_view m_text;
 };
 
-/// True for an ASCII digit.
-bool is_digit(char c);
-
 /// Where a parser puts what it read: applies ParseLimit (the --exact rule, then the first `keep` matches
 /// stored, the rest only counted) and remembers whether the last package read was stored, for formats
 /// whose description follows on the next line.

@@ -23,12 +23,12 @@ std::pair<std::string_view, std::string_view> split_apk(std::string_view pkg) {
     std::size_t rel = pkg.rfind("-r");
     if (rel != std::string_view::npos && rel > 0) {
         std::size_t dash = pkg.rfind('-', rel - 1);
-        if (dash != std::string_view::npos && dash + 1 < pkg.size() && is_digit(pkg[dash + 1])) {
+        if (dash != std::string_view::npos && dash + 1 < pkg.size() && util::is_ascii_digit(pkg[dash + 1])) {
             return {pkg.substr(0, dash), pkg.substr(dash + 1)};
         }
     }
     std::size_t dash = pkg.rfind('-');
-    if (dash != std::string_view::npos && dash + 1 < pkg.size() && is_digit(pkg[dash + 1])) {
+    if (dash != std::string_view::npos && dash + 1 < pkg.size() && util::is_ascii_digit(pkg[dash + 1])) {
         return {pkg.substr(0, dash), pkg.substr(dash + 1)};
     }
     return {pkg, {}};

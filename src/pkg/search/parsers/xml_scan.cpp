@@ -1,14 +1,11 @@
 #include "pkg/search/parsers/xml_scan.hpp"
+#include "util/strings.hpp"
 
 #include <cstdint>
 
 namespace zsyncctl::pkg::parsers {
 
 namespace {
-
-bool is_digit(char c) {
-    return c >= '0' && c <= '9';
-}
 
 bool is_space(char c) {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r';
@@ -62,7 +59,7 @@ std::string decode_xml_entities(std::string_view text) {
             std::uint64_t value = 0;
             bool okay = entity.size() > (hex ? 2u : 1u);
             for (char c : entity.substr(hex ? 2 : 1)) {
-                int d = is_digit(c) ? c - '0' : -1;
+                int d = util::is_ascii_digit(c) ? c - '0' : -1;
                 if (hex && d < 0) {
                     d = (c >= 'a' && c <= 'f') ? c - 'a' + 10 : (c >= 'A' && c <= 'F') ? c - 'A' + 10 : -1;
                 }
