@@ -277,8 +277,9 @@ ExitCode run_serve(Context& context, const ServeOptions& options) {
     context.out.line("zsyncctl: serving on http://" + *bound);
     std::fflush(stdout); // a file or a terminal too: whoever started us waits for this line
 
-    // SIGINT/SIGTERM cancel the root token: stop accepting, let requests in progress finish (a second
-    // signal ends the process at once: the signal monitor's default), then return.
+    // A stop signal (SIGINT, SIGTERM, SIGHUP, SIGQUIT) cancels the root token: stop accepting, let requests
+    // in progress finish (a second signal ends the process at once: the signal monitor's default), then
+    // return.
     auto grace = std::chrono::seconds(options.grace_seconds);
     runtime.token().on_cancel([&loop, shared, stopped_ptr, grace] {
         loop.post([shared, stopped_ptr, grace] {
@@ -336,7 +337,7 @@ void register_serve(CLI::App& app, Context& context) {
                     "Require 'Authorization: Bearer TOKEN' with the token in FILE (mode 600, ours)")
         ->option_text("FILE");
     cmd->add_option("--grace", options->grace_seconds,
-                    "Seconds that requests in progress get to finish after SIGINT/SIGTERM (default 10)")
+                    "Seconds that requests in progress get to finish after a stop signal (default 10)")
         ->option_text("SECONDS");
     cmd->add_option("--threads", options->threads,
                     "Event loop threads serving connections, 1 to 64 (default 1: the main loop only)")

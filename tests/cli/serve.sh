@@ -2,7 +2,7 @@
 # zsyncctl serve with real clients on 127.0.0.1: curl and python's http.client (keep-alive, HEAD,
 # 404/405), raw sockets (pipelining, limits, malformed input), the JSON endpoints against the CLI's own
 # documents, the loopback/token refusals, and SIGTERM in the middle of a request (it is answered, then
-# the server exits 0), a second signal ending it at once (143).
+# the server exits 0), a second signal ending it at once (143), SIGHUP and SIGQUIT alike (129, 131).
 . "$(dirname "$0")/lib.sh"
 
 command -v curl >/dev/null || skip "curl is not installed"
@@ -291,6 +291,23 @@ elapsed=$((($(date +%s%N) - t0) / 1000000))
 exec 8>&-
 [ "$STATUS" = 143 ] && ok || fail "exit after the grace deadline: $STATUS (wanted 143)"
 [ "$elapsed" -ge 900 ] && [ "$elapsed" -lt 5000 ] && ok || fail "the deadline cut took ${elapsed} ms (wanted about 1 s)"
+
+# SIGHUP (its terminal closed) and SIGQUIT stop it the same way: 0 with nothing in progress, else the
+# signal's own code (129, 131) once the deadline cut a request.
+start_server "$SCRATCH/serve6.log" || finish
+kill -HUP "$PID"
+wait_exit "$PID" 15
+[ "$STATUS" = 0 ] && ok || fail "exit after SIGHUP with nothing in progress: $STATUS (wanted 0)"
+for sig in HUP:129 QUIT:131; do
+    start_server "$SCRATCH/serve-${sig%%:*}.log" --grace 1 || finish
+    exec 9<>"/dev/tcp/127.0.0.1/$PORT"
+    printf 'POST /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 10\r\n\r\nab' >&9
+    sleep 0.3
+    kill "-${sig%%:*}" "$PID"
+    wait_exit "$PID" 10
+    exec 9>&-
+    [ "$STATUS" = "${sig##*:}" ] && ok || fail "exit after SIG${sig%%:*} cut a request: $STATUS (wanted ${sig##*:})"
+done
 
 # Token: 401 without it, 200 with it; /healthz stays open.
 printf 'secret-token\n' >"$SCRATCH/token"
