@@ -15,9 +15,11 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cache=(-o "Dir::Cache::pkgcache=$tmp/pkgcache.bin" -o "Dir::Cache::srcpkgcache=$tmp/srcpkgcache.bin")
 apt list --upgradable "${cache[@]}" >/dev/null 2>&1 # builds apt's binary cache once
+# (The timed apt runs set Apt::Cmd::Disable-Script-Warning: without a terminal apt warns on stderr at each
+# run that its CLI is not stable, hundreds of lines among the results.)
 ours=$("$exe" pkg outdated -m apt --json 2>/dev/null | python3 -c "import json,sys; print(len(json.load(sys.stdin)['outdated']))" || true)
 theirs=$(apt list --upgradable "${cache[@]}" 2>/dev/null | grep -c 'upgradable from' || true)
 echo "outdated packages: zsyncctl $ours, apt list --upgradable $theirs"
 python3 "$top/bench/pairs.py" --rounds "$rounds" --warmup 2 --any-exit --goal 1.0 --label "pkg outdated -m apt vs apt list --upgradable: " \
-    "apt list --upgradable -o Dir::Cache::pkgcache=$tmp/pkgcache.bin -o Dir::Cache::srcpkgcache=$tmp/srcpkgcache.bin" \
+    "apt list --upgradable -o Dir::Cache::pkgcache=$tmp/pkgcache.bin -o Dir::Cache::srcpkgcache=$tmp/srcpkgcache.bin -o Apt::Cmd::Disable-Script-Warning=true" \
     "$exe pkg outdated -m apt"
