@@ -187,17 +187,11 @@ private:
 // One hit as a plain line ("apt zstd 1.5.4 [installed] - fast lossless ..."), appended to `out` without
 // its newline. With colour on (--color always into a pipe, as `grep --color=always | less -R`), the name is
 // bold and the installed mark green, as on the terminal's table; every field is terminal-safe already.
-void append_plain_line(std::string& out, const std::string& manager, const pkg::HitView& h, bool color) {
+void append_plain_line(std::string& out, const Output& o, const std::string& manager, const pkg::HitView& h) {
     using namespace std::string_view_literals; // the literals' sizes known: no strlen per line
     out += manager;
     out += ' ';
-    if (color) {
-        out += "\x1b[1m"sv;
-        out += h.name;
-        out += "\x1b[0m"sv;
-    } else {
-        out += h.name;
-    }
+    o.paint_into(out, h.name, Color::bold);
     out += ' ';
     out += h.version.empty() ? "-"sv : h.version;
     if (!h.kind.empty()) {
@@ -206,7 +200,8 @@ void append_plain_line(std::string& out, const std::string& manager, const pkg::
         out += ')';
     }
     if (h.installed) {
-        out += color ? " \x1b[32m[installed]\x1b[0m"sv : " [installed]"sv;
+        out += ' ';
+        o.paint_into(out, "[installed]"sv, Color::green);
     }
     if (!h.description.empty()) {
         out += " - "sv;
@@ -231,9 +226,9 @@ void print_hits(const Output& out, const pkg::ManagerReport& r, bool json_lines,
         if (json_lines) {
             block += search_result_line(r.manager, r.hit(i, scratch));
         } else if (r.lazy && r.lazy->view(i, view)) {
-            append_plain_line(block, r.manager, view, out.color());
+            append_plain_line(block, out, r.manager, view);
         } else {
-            append_plain_line(block, r.manager, pkg::HitView::of_hit(r.hit(i, scratch)), out.color());
+            append_plain_line(block, out, r.manager, pkg::HitView::of_hit(r.hit(i, scratch)));
         }
         if (block.size() >= (64u << 10) || i + 1 == count) {
             out.line(block);

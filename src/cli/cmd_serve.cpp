@@ -107,7 +107,7 @@ std::string read_token(const std::string& path) {
 // one or more spaces follow it (RFC 9110 sections 11.1, 11.4); nullopt for another scheme.
 std::optional<std::string_view> bearer_credentials(std::string_view authorization) {
     std::size_t space = authorization.find(' ');
-    if (space == std::string_view::npos || !net::http_iequals(authorization.substr(0, space), "Bearer")) {
+    if (space == std::string_view::npos || !util::iequals(authorization.substr(0, space), "Bearer")) {
         return std::nullopt;
     }
     std::size_t start = authorization.find_first_not_of(' ', space);

@@ -36,37 +36,44 @@ void Output::configure(ColorMode mode, int verbosity, bool quiet, bool json) {
     }
 }
 
-std::string Output::paint(std::string_view text, Color color) const {
-    if (!m_color || color == Color::none) {
-        return std::string(text);
-    }
-    const char* code = "";
+namespace {
+
+std::string_view color_code(Color color) {
     switch (color) {
     case Color::red:
-        code = "\033[31m";
-        break;
+        return "\033[31m";
     case Color::green:
-        code = "\033[32m";
-        break;
+        return "\033[32m";
     case Color::yellow:
-        code = "\033[33m";
-        break;
+        return "\033[33m";
     case Color::blue:
-        code = "\033[34m";
-        break;
+        return "\033[34m";
     case Color::bold:
-        code = "\033[1m";
-        break;
+        return "\033[1m";
     case Color::dim:
-        code = "\033[2m";
-        break;
+        return "\033[2m";
     case Color::none:
         break;
     }
-    std::string out = code;
+    return {};
+}
+
+} // namespace
+
+std::string Output::paint(std::string_view text, Color color) const {
+    std::string out;
+    paint_into(out, text, color);
+    return out;
+}
+
+void Output::paint_into(std::string& out, std::string_view text, Color color) const {
+    if (!m_color || color == Color::none) {
+        out += text;
+        return;
+    }
+    out += color_code(color);
     out += text;
     out += "\033[0m";
-    return out;
 }
 
 void Output::check_stdout() const {

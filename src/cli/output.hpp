@@ -34,6 +34,8 @@ public:
 
     /// `text` wrapped in the colour's escape sequence when colour is on; unchanged otherwise.
     std::string paint(std::string_view text, Color color) const;
+    /// paint() appended to `out` (no string of its own: the search's plain lines, one per hit).
+    void paint_into(std::string& out, std::string_view text, Color color) const;
 
     /// Writes to stdout as is (flushed at once when stdout is a pipe or socket, so a reader that left is
     /// noticed at once). Nothing once the reader is gone.

@@ -4,6 +4,8 @@
 #include <array>
 #include <limits>
 
+#include "util/strings.hpp"
+
 namespace zsyncctl::net {
 
 namespace {
@@ -23,10 +25,6 @@ constexpr std::array<bool, 256> make_token_table() {
     return table;
 }
 constexpr std::array<bool, 256> k_token = make_token_table();
-
-char lower(char c) {
-    return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-}
 
 // field-content: VCHAR, SP, HTAB and obs-text; never other controls, DEL or a bare CR.
 bool is_field_char(unsigned char c) {
@@ -51,7 +49,7 @@ std::string_view trim_ows(std::string_view s) {
 // True when header name `name` is `lower` (lower case) in any case; most names differ in length, which
 // is checked before a call.
 inline bool is_field(std::string_view name, std::string_view lower) {
-    return name.size() == lower.size() && http_iequals(name, lower);
+    return name.size() == lower.size() && util::iequals(name, lower);
 }
 
 // Makes `out` an error (in place, for the parse that reuses its HeadParse).
@@ -122,8 +120,8 @@ bool parse_request_line(std::string_view line, HttpRequest& request, HeadParse& 
     } else if (target.front() != '/') {
         // absolute-form: scheme "://" authority path-abempty; the authority is not used for routing.
         std::size_t scheme_end = target.find("://");
-        if (scheme_end == std::string_view::npos || (!http_iequals(target.substr(0, scheme_end), "http") &&
-                                                     !http_iequals(target.substr(0, scheme_end), "https"))) {
+        if (scheme_end == std::string_view::npos || (!util::iequals(target.substr(0, scheme_end), "http") &&
+                                                     !util::iequals(target.substr(0, scheme_end), "https"))) {
             fail(out, 400, "malformed request target");
             return false;
         }
@@ -153,21 +151,9 @@ bool is_http_token_char(char c) {
     return k_token[static_cast<unsigned char>(c)];
 }
 
-bool http_iequals(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) {
-        return false;
-    }
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        if (lower(a[i]) != lower(b[i])) {
-            return false;
-        }
-    }
-    return true;
-}
-
 std::optional<std::string_view> HttpRequest::header(std::string_view name) const {
     for (const auto& h : headers) {
-        if (http_iequals(h.name, name)) {
+        if (util::iequals(h.name, name)) {
             return std::string_view(h.value);
         }
     }
@@ -282,7 +268,7 @@ void parse_http_head(std::string_view input, const HttpLimits& limits, HeadParse
                 return fail(out, 501, "more than one Transfer-Encoding field");
             }
             have_te = true;
-            if (!http_iequals(value, "chunked")) {
+            if (!util::iequals(value, "chunked")) {
                 return fail(out, 501, "unsupported Transfer-Encoding");
             }
         } else if (is_field(name, "host")) {
@@ -292,14 +278,14 @@ void parse_http_head(std::string_view input, const HttpLimits& limits, HeadParse
             have_host = true;
         } else if (is_field(name, "connection")) {
             for_each_element(value, [&](std::string_view option) {
-                if (http_iequals(option, "close")) {
+                if (util::iequals(option, "close")) {
                     request.keep_alive = false;
-                } else if (http_iequals(option, "keep-alive") && request.version_minor == 0) {
+                } else if (util::iequals(option, "keep-alive") && request.version_minor == 0) {
                     request.keep_alive = true;
                 }
             });
         } else if (is_field(name, "expect")) {
-            if (!http_iequals(value, "100-continue")) {
+            if (!util::iequals(value, "100-continue")) {
                 return fail(out, 417, "unsupported expectation");
             }
             request.expect_continue = request.version_minor >= 1;
@@ -311,9 +297,9 @@ void parse_http_head(std::string_view input, const HttpLimits& limits, HeadParse
         bool asked = false;
         if (auto c = request.header("connection")) {
             for_each_element(
-                *c, [&](std::string_view option) { asked = asked || http_iequals(option, "keep-alive"); });
+                *c, [&](std::string_view option) { asked = asked || util::iequals(option, "keep-alive"); });
             for_each_element(
-                *c, [&](std::string_view option) { asked = asked && !http_iequals(option, "close"); });
+                *c, [&](std::string_view option) { asked = asked && !util::iequals(option, "close"); });
         }
         request.keep_alive = asked;
         if (have_te) {

@@ -102,9 +102,6 @@ std::string_view http_reason(int status);
 /// True when `c` may appear in a token (RFC 9110 tchar).
 bool is_http_token_char(char c);
 
-/// ASCII case-insensitive equality.
-bool http_iequals(std::string_view a, std::string_view b);
-
 /// True when `literal` is an IP address literal of the loopback interface: IPv4 in 127.0.0.0/8, or the IPv6
 /// loopback (without brackets). False for names (localhost is the caller's to accept) and malformed text.
 bool is_loopback_address(std::string_view literal);

@@ -5,6 +5,8 @@
 
 #include <string>
 
+#include "util/strings.hpp"
+
 namespace zsyncctl::net {
 
 namespace {
@@ -57,7 +59,7 @@ bool http_host_is_loopback(std::string_view host, std::uint16_t port) {
         name = host.substr(0, colon);
         rest = colon == std::string_view::npos ? std::string_view() : host.substr(colon);
         // (Unbracketed, the text before the first ':' holds no IPv6 literal.)
-        if (!http_iequals(name, "localhost") && !http_iequals(name, "localhost.") &&
+        if (!util::iequals(name, "localhost") && !util::iequals(name, "localhost.") &&
             !is_loopback_address(name)) {
             return false;
         }
