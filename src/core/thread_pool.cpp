@@ -99,14 +99,15 @@ struct ThreadPool::State {
     // Returns once a task is queued or after about 50 us (never holds the mutex); only one worker at a time.
     // While a worker is in here submit() wakes nobody for the first queued task: every worker that raised
     // `spinners` takes the mutex and looks at the queue after lowering it, so the task is seen without a
-    // futex wake on either side.
+    // futex wake on either side. It yields the CPU between probes: when the scheduler puts this worker on
+    // the submitting thread's CPU, a plain spin held that thread off and halved the throughput.
     void spin_for_work() {
         if (spinners.fetch_add(1, std::memory_order_relaxed) != 0) {
             spinners.fetch_sub(1, std::memory_order_relaxed);
             return;
         }
-        detail::spin_until([this] { return queued.load(std::memory_order_relaxed) != 0; },
-                           std::chrono::microseconds(50));
+        detail::spin_yielding_until([this] { return queued.load(std::memory_order_relaxed) != 0; },
+                                    std::chrono::microseconds(50));
         spinners.fetch_sub(1, std::memory_order_relaxed);
     }
 

@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include <sched.h>
+
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -9,6 +11,7 @@
 
 #include "core/errors.hpp"
 #include "core/future.hpp"
+#include "core/spin.hpp"
 #include "core/thread_pool.hpp"
 
 using namespace zsyncctl;
@@ -242,4 +245,47 @@ TEST_CASE("ThreadPool on demand: submits racing a shutdown leave no worker behin
         CHECK((*pool)->worker_count() == 0); // every worker started, also by a late submit, has exited
         CHECK((*pool)->worker_count() <= 4);
     }
+}
+
+TEST_CASE("spin_yielding_until: true at once when ready, false after the limit when never ready") {
+    CHECK(core::detail::spin_yielding_until([] { return true; }, 0ns));
+    const auto start = std::chrono::steady_clock::now();
+    CHECK_FALSE(core::detail::spin_yielding_until([] { return false; }, 2ms));
+    CHECK(std::chrono::steady_clock::now() - start >= 2ms);
+}
+
+// The placement that halved the pool's throughput (bench/README.md, 2026-12-06): the waiter and the thread
+// it waits for on one CPU. The waiter's yields let the producer run; every task still runs exactly once.
+TEST_CASE("spin_yielding_until and the pool on a single CPU") {
+    cpu_set_t old_set;
+    REQUIRE(::sched_getaffinity(0, sizeof old_set, &old_set) == 0);
+    int cpu = -1;
+    for (int i = 0; i < CPU_SETSIZE && cpu < 0; ++i) {
+        if (CPU_ISSET(i, &old_set)) {
+            cpu = i;
+        }
+    }
+    REQUIRE(cpu >= 0);
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(cpu, &one);
+    REQUIRE(::sched_setaffinity(0, sizeof one, &one) == 0); // threads started from here on inherit it
+
+    std::atomic<bool> flag{false};
+    std::thread producer([&] { flag.store(true); });
+    CHECK(core::detail::spin_yielding_until([&] { return flag.load(); }, 10s));
+    producer.join();
+
+    {
+        auto pool = core::ThreadPool::create(2, 0);
+        REQUIRE(pool.ok());
+        std::atomic<int> count{0};
+        for (int i = 0; i < 20000; ++i) {
+            REQUIRE((*pool)->submit([&] { count.fetch_add(1, std::memory_order_relaxed); }).ok());
+        }
+        auto report = (*pool)->shutdown(30s);
+        CHECK(count.load() == 20000);
+        CHECK(report.dropped_tasks == 0);
+    }
+    REQUIRE(::sched_setaffinity(0, sizeof old_set, &old_set) == 0);
 }
