@@ -89,7 +89,8 @@ nlohmann::json info_status_json(const pkg::InventoryReport& r) {
                           {"count", r.info.size()},
                           {"elapsed_ms", r.elapsed_ms},
                           {"error", text_or_null(r.error)},
-                          {"hint", text_or_null(r.hint)}};
+                          {"hint", text_or_null(r.hint)},
+                          {"note", text_or_null(r.note)}};
 }
 
 } // namespace
@@ -138,6 +139,8 @@ ExitCode print_info_report(Context& context, const std::vector<pkg::InventoryRep
         } else if (!out.json() && (r.status == pkg::InventoryStatus::error ||
                                    (named && r.status != pkg::InventoryStatus::ok))) {
             out.warning(r.manager + ": " + r.error + (r.hint.empty() ? "" : " (" + r.hint + ")"));
+        } else if (!out.json() && !r.note.empty()) {
+            out.info(r.manager + ": " + r.note); // e.g. a pin zsyncctl cannot apply
         }
     }
     if (out.json() && !options.json_lines) {

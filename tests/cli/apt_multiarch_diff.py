@@ -6,7 +6,7 @@ Each case: native amd64 with i386 as dpkg's foreign architecture (var/lib/dpkg/a
 APT::Architectures), one source whose binary-amd64 and binary-i386 lists hold generated packages (native only,
 foreign only, both with a newer i386 binNMU, Architecture: all in both lists) and a dpkg status with some of
 them installed in either architecture. The oracle: `apt-cache search zmarch` (the names) and `apt-cache policy`
-of each name zsyncctl shows (installed and candidate). Documented design choice: a package of the foreign
+of each name zsyncctl shows (installed and candidate), against `pkg search` and `pkg info`. Documented design choice: a package of the foreign
 architecture only is shown as name:arch (apt-cache search prints the bare name; the suffix is dropped before
 comparing names, and apt-cache policy is asked with it).
 """
@@ -101,6 +101,21 @@ for n in range(cases):
         if got != (inst, cand):
             disagree += 1
             print(f"DIFF case {n} {r['name']}: apt-cache policy installed {inst} candidate {cand}; "
+                  f"zsyncctl installed {got[0]} candidate {got[1]}")
+        # pkg info of the bare name: the entry of the result's architecture (foreign: its suffix; else the
+        # native one or all), against the same apt-cache policy answer.
+        bare, _, arch = r["name"].partition(":")
+        out = subprocess.run([zs, "--no-cache", "--root", root, "--json", "pkg", "info", "-m", "apt", bare],
+                             capture_output=True, text=True, timeout=60)
+        pkgs = json.loads(out.stdout)["packages"] if out.stdout else []
+        mine = [p for p in pkgs if (p.get("architecture") == arch if arch else
+                                    p.get("architecture") in ("amd64", "all"))]
+        got = (mine[0].get("installed_version") or "(none)", mine[0].get("candidate") or "(none)") if mine else \
+            ("(none)", "(none)")
+        checked += 1
+        if got != (inst, cand):
+            disagree += 1
+            print(f"DIFF case {n} pkg info {r['name']}: apt-cache policy installed {inst} candidate {cand}; "
                   f"zsyncctl installed {got[0]} candidate {got[1]}")
 print(f"apt multi-arch: {cases} cases, {checked} results compared with apt-cache policy, {disagree} disagreements")
 sys.exit(1 if disagree else 0)

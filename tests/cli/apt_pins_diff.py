@@ -10,7 +10,8 @@ stanzas in /etc/apt/preferences and preferences.d/* (release a=/n=/v=/o=/l=/c=/b
 origin, version globs and exact versions, names as words, globs, /regex/ and name:arch, priorities from -10 to
 1001), sometimes APT::Default-Release in apt.conf.d. The oracle: `apt-cache policy` (installed and candidate
 of every package) and `apt list --upgradable`, run with -o Dir options on the root. zsyncctl: `pkg search -m
-apt` (installed_version, candidate of every package) and `pkg outdated -m apt`. Prints one line per
+apt` (installed_version, candidate of every package), `pkg outdated -m apt` and `pkg info -m apt` (five
+names a case, drawn at random). Prints one line per
 disagreement and a summary; exits 1 when there is any. A package without a candidate (every version pinned
 below 0) is no search result, as apt-cache search does not list it.
 """
@@ -192,6 +193,17 @@ def zs_view(root):
     return res, ups, notes
 
 
+def zs_info(root, name):
+    """pkg info's (installed, candidate) of `name`, as apt-cache policy prints them."""
+    out = subprocess.run([zs, "--no-cache", "--root", root, "--json", "pkg", "info", "-m", "apt", name],
+                         capture_output=True, text=True, timeout=60)
+    doc = json.loads(out.stdout) if out.stdout else {}
+    pkgs = doc.get("packages", [])
+    if not pkgs:
+        return "(none)", "(none)"
+    return pkgs[0].get("installed_version") or "(none)", pkgs[0].get("candidate") or "(none)"
+
+
 disagree = 0
 checked = 0
 skipped_cases = 0
@@ -220,6 +232,15 @@ for n in range(cases):
             disagree += 1
             print(f"DIFF case {n} {name}: apt installed {want_inst} candidate {want_cand}; "
                   f"zsyncctl installed {got_inst} candidate {got_cand}")
+    for name in rng.sample(NAMES, 5):
+        p = pol.get(name, {})
+        want = (p.get("installed", "(none)"), p.get("candidate", "(none)"))
+        got = zs_info(root, name)
+        checked += 1
+        if want != got:
+            disagree += 1
+            print(f"DIFF case {n} pkg info {name}: apt installed {want[0]} candidate {want[1]}; "
+                  f"zsyncctl installed {got[0]} candidate {got[1]}")
     if apt_ups != zs_ups:
         disagree += 1
         print(f"DIFF case {n} outdated: apt list --upgradable {sorted(apt_ups.items())}; "

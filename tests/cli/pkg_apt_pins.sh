@@ -35,6 +35,10 @@ printf 'Package: zs-a\nStatus: install ok installed\nVersion: 1.0\nArchitecture:
 printf 'Package: src:zs-src\nPin: version 1.*\nPin-Priority: 1001\n' >"$R/etc/apt/preferences.d/src"
 run_z --no-cache --root "$R" --json pkg outdated -m apt
 expect_json '"source package pin src:zs-src" in d["managers"][0]["note"]' "an unapplied source pin is named in the note"
+run_z --no-cache --root "$R" --json pkg info zs-a -m apt
+expect_json '"source package pin src:zs-src" in d["managers"][0]["note"]' "pkg info names the unapplied pin too"
+run_z --no-cache --root "$R" pkg info zs-a -m apt
+expect_contains "$ERR" "source package pin src:zs-src" "pkg info's text names it on stderr"
 
 # The index cache follows the pin files: a pin written after a search changes the next search's candidate
 # (as apt-cache policy says), with the cache in use.

@@ -246,6 +246,7 @@ std::string first_line(std::string_view text) {
 } // namespace
 
 util::Result<std::vector<PackageInfo>> apt_package_info(const util::Root& root, std::string_view name,
+                                                        std::string* note,
                                                         const core::CancellationToken& token) {
     auto installed = read_dpkg_database(root, token);
     if (!installed) {
@@ -257,7 +258,8 @@ util::Result<std::vector<PackageInfo>> apt_package_info(const util::Root& root, 
     };
     struct Version {
         std::string version;
-        int priority = 0;
+        int priority = 0; // its files' best, then its pin's (as apt_outdated weighs them)
+        int pin = -1;     // the first specific pin that matches it, -1 none
         std::string description;
         std::string repository;
         std::int64_t size = -1;
@@ -266,6 +268,25 @@ util::Result<std::vector<PackageInfo>> apt_package_info(const util::Root& root, 
     struct Entry {
         PackageInfo info;
         std::vector<Version> versions;
+    };
+    // One more file holding `v` (in `e`): its best priority and its first pin, as add_version keeps them;
+    // the first file's description, repository and sizes stay.
+    auto add = [](Entry& e, Version v) {
+        for (auto& have : e.versions) {
+            if (have.version == v.version) {
+                have.priority = std::max(have.priority, v.priority);
+                if (v.pin >= 0 && (have.pin < 0 || v.pin < have.pin)) {
+                    have.pin = v.pin;
+                }
+                return;
+            }
+        }
+        e.versions.push_back(std::move(v));
+    };
+    auto pin_of = [&](std::string_view arch, std::string_view version, const AptReleaseInfo& release) {
+        return setup.preferences.specific.empty()
+                   ? -1
+                   : setup.preferences.specific_pin(name, arch_key(arch), version, release);
     };
     std::vector<Entry> entries;
     auto entry_for = [&](std::string_view arch) -> Entry& {
@@ -305,6 +326,18 @@ util::Result<std::vector<PackageInfo>> apt_package_info(const util::Root& root, 
     if (!status && status.error().kind == util::ErrorKind::cancelled) {
         return util::fail(std::move(status).error());
     }
+    // The installed version is in dpkg's status file, which apt weighs as a file of its own (priority
+    // status_priority, release "now" for pins), whether or not a list has it too.
+    AptReleaseInfo now;
+    now.archive = "now";
+    now.has_release = true;
+    for (auto& e : entries) {
+        if (!e.info.installed.empty()) {
+            add(e,
+                {e.info.installed, setup.status_priority, pin_of(e.info.architecture, e.info.installed, now),
+                 e.info.description, "", -1, e.info.installed_size});
+        }
+    }
     for (const auto& list : setup.lists) {
         std::string repository = list.source.empty() ? list.file.filename().string() : list.source;
         auto read = read_stanzas(list.file, token, [&](std::string_view stanza) {
@@ -318,15 +351,22 @@ util::Result<std::vector<PackageInfo>> apt_package_info(const util::Root& root, 
                 return;
             }
             Entry& e = entry_for(arch);
-            for (auto& v : e.versions) {
-                if (v.version == version) {
-                    v.priority = std::max(v.priority, list.priority);
-                    return;
+            Version v{std::string(version),
+                      list.priority,
+                      pin_of(arch, version, list.release),
+                      first_line(deb822_field(stanza, "Description")),
+                      repository,
+                      size_field(stanza, "Size", 1),
+                      size_field(stanza, "Installed-Size", 1024)};
+            // The installed version's entry came from the status file: a list holding it names its
+            // repository and download size.
+            for (auto& have : e.versions) {
+                if (have.version == version && have.repository.empty()) {
+                    have.repository = v.repository;
+                    have.size = v.size;
                 }
             }
-            e.versions.push_back({std::string(version), list.priority,
-                                  first_line(deb822_field(stanza, "Description")), repository,
-                                  size_field(stanza, "Size", 1), size_field(stanza, "Installed-Size", 1024)});
+            add(e, std::move(v));
         });
         if (!read && read.error().kind == util::ErrorKind::cancelled) {
             return util::fail(std::move(read).error());
@@ -334,12 +374,10 @@ util::Result<std::vector<PackageInfo>> apt_package_info(const util::Root& root, 
     }
     std::vector<PackageInfo> out;
     for (auto& e : entries) {
-        bool current_listed = false;
-        for (const auto& v : e.versions) {
-            current_listed = current_listed || v.version == e.info.installed;
-        }
-        if (!e.info.installed.empty() && !current_listed) {
-            e.versions.push_back({e.info.installed, 100, e.info.description, "", -1, e.info.installed_size});
+        for (auto& v : e.versions) {
+            if (v.pin >= 0) { // a specific pin's priority replaces the files' (pkgPolicy::GetPriority)
+                v.priority = setup.preferences.specific[v.pin].priority;
+            }
         }
         std::stable_sort(e.versions.begin(), e.versions.end(), [](const Version& a, const Version& b) {
             return compare_deb_versions(a.version, b.version) > 0;
@@ -364,6 +402,11 @@ util::Result<std::vector<PackageInfo>> apt_package_info(const util::Root& root, 
     }
     std::sort(out.begin(), out.end(),
               [](const PackageInfo& a, const PackageInfo& b) { return a.architecture < b.architecture; });
+    if (note != nullptr && !out.empty()) {
+        SearchHit hit;
+        hit.name = std::string(name);
+        *note = apt_pin_note(setup, {hit});
+    }
     return out;
 }
 

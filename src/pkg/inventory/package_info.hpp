@@ -13,9 +13,12 @@
 namespace zsyncctl::pkg {
 
 /// apt/dpkg: `name` (every architecture it has) from dpkg's status (+ journal, apt's extended_states) and the
-/// configured lists (candidate by apt_candidate, description, Size, Installed-Size, the list's file name).
-/// Empty when neither knows it. Fails like read_dpkg_database, or cancelled.
+/// configured lists (candidate by apt_candidate, weighed as apt_outdated weighs it: the status file's
+/// priority and the preferences' pins; description, Size, Installed-Size, the list's file name). Empty when
+/// neither knows it. `note` (when given and the package is known) gets apt_pin_note's warning of a pin
+/// zsyncctl cannot apply. Fails like read_dpkg_database, or cancelled.
 util::Result<std::vector<PackageInfo>> apt_package_info(const util::Root& root, std::string_view name,
+                                                        std::string* note = nullptr,
                                                         const core::CancellationToken& token = {});
 
 /// pacman: `name` from the local db (%VERSION%, %DESC%, %SIZE%) and the first sync db in pacman.conf order
