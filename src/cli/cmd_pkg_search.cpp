@@ -90,8 +90,12 @@ std::vector<std::string> section_lines(const Output& out, const pkg::ManagerRepo
     pkg::for_each_hit(r, [&](const pkg::SearchHit& h) {
         // Every field is terminal-safe already (the search sanitizes at its boundary), so cutting by
         // characters never splits an escape sequence; colour is added after the cut.
-        std::string mark = h.installed ? out.paint("✓", Color::green) : " ";
+        const bool other = h.installed && !h.installed_version.empty() && h.installed_version != h.version;
+        std::string mark = h.installed ? out.paint("✓", other ? Color::yellow : Color::green) : " ";
         std::string kind = h.kind.empty() ? "" : "(" + h.kind + ") ";
+        if (other) {
+            kind += "(installed " + h.installed_version + ") "; // the version column shows another one
+        }
         std::string line = "  " + mark + " " + pad(cut(h.name, name_w), name_w) + "  " +
                            pad(cut(h.version, ver_w), ver_w) + "  " + cut(kind + h.description, desc_w);
         while (!line.empty() && line.back() == ' ') {
@@ -184,7 +188,8 @@ private:
     bool m_frozen = false;
 };
 
-// One hit as a plain line ("apt zstd 1.5.4 [installed] - fast lossless ..."), appended to `out` without
+// One hit as a plain line ("apt zstd 1.5.4 [installed] - fast lossless ..."; "[installed 1.5.3]" when the
+// installed version is not the one shown, as apt's "[upgradable from: 1.5.3]"), appended to `out` without
 // its newline. With colour on (--color always into a pipe, as `grep --color=always | less -R`), the name is
 // bold and the installed mark green, as on the terminal's table; every field is terminal-safe already.
 void append_plain_line(std::string& out, const Output& o, const std::string& manager, const pkg::HitView& h) {
@@ -199,7 +204,12 @@ void append_plain_line(std::string& out, const Output& o, const std::string& man
         out += h.kind;
         out += ')';
     }
-    if (h.installed) {
+    if (h.installed && !h.installed_version.empty() && h.installed_version != h.version) {
+        out += ' ';
+        std::string mark = "[installed ";
+        mark.append(h.installed_version).push_back(']');
+        o.paint_into(out, mark, Color::yellow);
+    } else if (h.installed) {
         out += ' ';
         o.paint_into(out, "[installed]"sv, Color::green);
     }

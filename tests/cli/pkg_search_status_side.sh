@@ -129,4 +129,26 @@ grep -qa 'zsside bravo two' "$IDX.status" && ok || fail "the torn side file was 
 printf 'garbage' >"$IDX.status"
 run_z --root "$R" --json pkg search zsside -m apt
 expect_json '[(r["name"], r["installed_version"]) for r in d["results"]] == [("zs-a", None), ("zs-b", "2.0"), ("zs-c", None)]' "after a damaged side file"
+
+# Installed at a version other than the one shown (the candidate): the plain line names the installed version
+# ("[installed 1.0]", as apt's "[upgradable from: 1.0]"), from the lists index and after a dpkg change (the side
+# file), with the cache and without; the terminal's table says it before the description.
+rm -f "$R/etc/apt/preferences"
+run_z --root "$R" pkg search zsside -m apt
+expect_contains "$OUT" "zs-b 2.0 [installed] - zsside bravo two" "installed at the shown version: [installed]"
+"${DPKG[@]}" -i "$T/repo/zs-b_1.0_all.deb" >>"$T/dpkg.log" 2>&1 || fail "dpkg -i zs-b 1.0: $(tail -3 "$T/dpkg.log")"
+want_cand=$("${APTC[@]}" policy zs-b | awk '/Candidate:/ {print $2}')
+[ "$want_cand" = "2.0" ] && ok || fail "apt-cache policy's candidate of zs-b is $want_cand"
+for cache in "" --no-cache; do
+    # shellcheck disable=SC2086 # an empty $cache is no word
+    run_z $cache --root "$R" pkg search zsside -m apt
+    expect_contains "$OUT" "apt zs-b 2.0 [installed 1.0] - zsside bravo two" "plain line names the installed version ${cache:-(cache)}"
+    # shellcheck disable=SC2086
+    run_z $cache --root "$R" --color always pkg search zsside -m apt
+    expect_contains "$OUT" $'apt \e[1mzs-b\e[0m 2.0 \e[33m[installed 1.0]\e[0m - zsside bravo two' "coloured ${cache:-(cache)}"
+done
+if command -v script >/dev/null; then
+    tty_out=$(timeout -k 2 20 script -qec "$ZSYNCCTL --root $R pkg search zsside -m apt --color never" /dev/null 2>&1)
+    expect_contains "$tty_out" "(installed 1.0) zsside bravo two" "the table names the installed version"
+fi
 finish

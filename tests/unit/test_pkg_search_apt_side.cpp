@@ -95,6 +95,7 @@ std::vector<SearchHit> read_lazily(const PackageIndex& index, const SearchQuery&
             CHECK(view.description == hit.description);
             CHECK(view.kind == hit.kind);
             CHECK(view.installed == hit.installed);
+            CHECK(view.installed_version == hit.installed_version);
         }
     }
     return out;

@@ -762,6 +762,7 @@ TEST_CASE("generated records read back as their sanitized fields, whatever their
         CHECK(view.description == hit.description);
         CHECK(view.kind == hit.kind);
         CHECK(view.installed == hit.installed);
+        CHECK(view.installed_version == hit.installed_version);
     }
 }
 

@@ -505,7 +505,7 @@ bool PackageIndex::hit_at(std::size_t record, SearchHit& hit) const {
     return true;
 }
 
-bool PackageIndex::view_at(std::size_t record, HitView& hit, std::string (&store)[4]) const {
+bool PackageIndex::view_at(std::size_t record, HitView& hit, std::string (&store)[5]) const {
     std::string_view field[k_text_fields];
     bool ascii = false;
     if (!record_fields(record, field, ascii)) {
@@ -524,6 +524,7 @@ bool PackageIndex::view_at(std::size_t record, HitView& hit, std::string (&store
     hit.description = shown(field[2], store[2]);
     hit.kind = shown(field[5], store[3]);
     hit.installed = m_bytes[m_at.installed_off + record] != '\0';
+    hit.installed_version = shown(field[3], store[4]);
     return true;
 }
 

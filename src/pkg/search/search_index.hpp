@@ -266,7 +266,7 @@ private:
     bool hit_at(std::size_t record, SearchHit& hit) const;
     // hit_at's fields of a plain line as views of the index's bytes, or of `store` where the sanitizer
     // changed one; false for a damaged offset.
-    bool view_at(std::size_t record, HitView& hit, std::string (&store)[4]) const;
+    bool view_at(std::size_t record, HitView& hit, std::string (&store)[5]) const;
     /// The record whose haystack bytes hold `offset` (the last one starting at or before it). `from`: a
     /// record known to start at or before it (the search is bounded from there), else any (a full search).
     std::size_t record_for_hay_offset(std::size_t offset, std::size_t from = 0) const;

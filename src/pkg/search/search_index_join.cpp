@@ -345,8 +345,15 @@ public:
         if (r.overlay || !m_index.view_at(r.record, hit, m_view_store)) {
             return false; // read() gives these
         }
-        if (installed_by_overlay(r.record)) {
+        if (const auto* version = installed_by_overlay(r.record)) {
             hit.installed = true;
+            // Sanitized as read() sanitizes it.
+            if (util::is_terminal_safe(*version)) {
+                hit.installed_version = *version;
+            } else {
+                m_view_store[4] = sanitize_index_field(*version);
+                hit.installed_version = m_view_store[4];
+            }
         }
         return true;
     }
@@ -460,7 +467,7 @@ private:
     mutable std::vector<std::pair<std::uint32_t, std::string_view>> m_installed; // record -> version
     mutable bool m_installed_known = false;
     mutable std::vector<std::uint64_t> m_installed_bits; // empty: m_installed is
-    mutable std::string m_view_store[4];                 // view()'s sanitized fields
+    mutable std::string m_view_store[5];                 // view()'s sanitized fields
 };
 
 std::unique_ptr<HitSource> PackageIndex::search_lazily(const SearchQuery& query) const {

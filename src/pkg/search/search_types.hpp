@@ -59,9 +59,10 @@ struct HitView {
     std::string_view description;
     std::string_view kind;
     bool installed = false;
+    std::string_view installed_version; ///< SearchHit::installed_version
 
     static HitView of_hit(const SearchHit& hit) {
-        return {hit.name, hit.version, hit.description, hit.kind, hit.installed};
+        return {hit.name, hit.version, hit.description, hit.kind, hit.installed, hit.installed_version};
     }
 };
 
