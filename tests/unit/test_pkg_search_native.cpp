@@ -95,6 +95,60 @@ TEST_CASE("StanzaSplitter delivers stanzas across arbitrary chunk cuts") {
     }
 }
 
+// The stanzas of `text` by the definition: maximal runs of lines between blank lines ("\n\n"), each with its
+// last '\n'; one of only newlines is none; the text after the last blank line is one when it holds more
+// than blanks (StanzaSplitter::finish).
+std::vector<std::string> reference_stanzas(std::string_view text) {
+    std::vector<std::string> out;
+    std::size_t start = 0;
+    while (start < text.size() && text[start] == '\n') {
+        ++start;
+    }
+    while (start < text.size()) {
+        std::size_t sep = text.find("\n\n", start);
+        if (sep == std::string_view::npos) {
+            std::string_view rest = text.substr(start);
+            if (rest.find_first_not_of("\n \t") != std::string_view::npos) {
+                out.emplace_back(rest);
+            }
+            break;
+        }
+        out.emplace_back(text.substr(start, sep + 1 - start));
+        start = sep + 2;
+        while (start < text.size() && text[start] == '\n') {
+            ++start;
+        }
+    }
+    return out;
+}
+
+TEST_CASE("StanzaSplitter: every chunking of random text gives the stanzas of the whole") {
+    // Random text of a few letters, blanks and runs of newlines, cut into chunks of every size from 1 to 40
+    // and of random sizes: the blank-line search runs 16 bytes at a time, so cuts and runs fall at every
+    // offset of its blocks.
+    std::srand(16);
+    for (int round = 0; round < 60; ++round) {
+        std::string text;
+        const int length = 1 + std::rand() % 400;
+        for (int i = 0; i < length; ++i) {
+            int r = std::rand() % 10;
+            text.push_back(r < 5 ? 'a' + static_cast<char>(r) : r < 7 ? ' ' : '\n');
+        }
+        const std::vector<std::string> want = reference_stanzas(text);
+        for (std::size_t cut = 0; cut <= 40; ++cut) {
+            std::vector<std::string> got;
+            StanzaSplitter s([&](std::string_view st) { got.emplace_back(st); });
+            for (std::size_t i = 0; i < text.size();) {
+                std::size_t n = cut != 0 ? cut : 1 + static_cast<std::size_t>(std::rand() % 64);
+                s.feed(std::string_view(text).substr(i, n));
+                i += n;
+            }
+            s.finish();
+            REQUIRE(got == want);
+        }
+    }
+}
+
 TEST_CASE("deb822_first_lines gives each key what deb822_field gives, first line only, in one pass") {
     // A Release-like stanza: hash lists (continuation lines with colons-free hashes and a "key: value"
     // lookalike indented), a key given twice (the last counts), keys in other cases, a value with blanks

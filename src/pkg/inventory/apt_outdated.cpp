@@ -12,6 +12,7 @@
 #include "pkg/search/native/deb_version.hpp"
 #include "pkg/search/native/index_apt.hpp"
 #include "pkg/search/search_index.hpp"
+#include "util/find.hpp"
 #include "util/strings.hpp"
 
 namespace zsyncctl::pkg {
@@ -92,7 +93,7 @@ std::string_view package_name(std::string_view stanza) {
     // The fast path when the stanza starts with its only Package field; a second one (a missing blank
     // line) is read as apt reads it: the last one counts (deb822_field).
     if (stanza.substr(0, k_prefix.size()) == k_prefix &&
-        stanza.find("\nPackage:") == std::string_view::npos) {
+        util::find_bytes(stanza, "\nPackage:") == std::string_view::npos) { // 16 positions a test
         std::size_t eol = stanza.find('\n');
         std::string_view v =
             stanza.substr(k_prefix.size(), eol == std::string_view::npos ? eol : eol - k_prefix.size());

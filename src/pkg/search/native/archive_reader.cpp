@@ -18,6 +18,7 @@
 
 #include "util/dynlib.hpp"
 #include "util/error.hpp"
+#include "util/find.hpp"
 
 namespace zsyncctl::pkg {
 
@@ -361,11 +362,17 @@ void StanzaSplitter::feed(std::string_view chunk) {
         }
     };
     std::size_t start = 0; // in chunk
-    if (!m_carry.empty()) {
+    if (m_carry.empty()) {
+        // Between stanzas: the rest of a run of blank lines that the last chunk ended inside (or the
+        // stream's first newlines) starts no stanza.
+        while (start < chunk.size() && chunk[start] == '\n') {
+            ++start;
+        }
+    } else {
         std::size_t end = 0; // bytes of chunk that belong to the carried stanza (its '\n' included)
         if (m_carry.back() == '\n' && chunk.front() == '\n') {
             end = 0; // the blank line straddles: the carry ends with its first '\n'
-        } else if (std::size_t sep = chunk.find("\n\n"); sep != std::string_view::npos) {
+        } else if (std::size_t sep = util::find_bytes(chunk, "\n\n"); sep != std::string_view::npos) {
             end = sep + 1;
         } else {
             m_carry.append(chunk);
@@ -385,10 +392,13 @@ void StanzaSplitter::feed(std::string_view chunk) {
         }
     }
     while (start < chunk.size()) {
-        std::size_t sep = chunk.find("\n\n", start);
+        // Not string_view::find: it calls memchr once per line (1.2 M calls for bookworm's 50 MB of
+        // Packages), util::find_bytes tests 16 positions at a time for the blank line itself.
+        std::size_t sep = util::find_bytes(chunk.substr(start), "\n\n");
         if (sep == std::string_view::npos) {
             break;
         }
+        sep += start;
         deliver(chunk.substr(start, sep + 1 - start));
         start = sep + 2;
         while (start < chunk.size() && chunk[start] == '\n') {

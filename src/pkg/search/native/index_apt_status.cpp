@@ -15,6 +15,7 @@
 
 #include "pkg/search/native/archive_reader.hpp"
 #include "pkg/search/native/index_apt.hpp"
+#include "util/find.hpp"
 #include "util/fs.hpp"
 
 namespace zsyncctl::pkg {
@@ -217,9 +218,10 @@ std::optional<util::Result<void>> read_dpkg_status(const std::filesystem::path& 
     }
     builder.hold(std::move(buffer));
     std::size_t stanzas = text.starts_with("Package:") ? 1 : 0;
-    for (std::size_t at = text.find("\nPackage:"); at != std::string_view::npos;
-         at = text.find("\nPackage:", at + 1)) {
+    for (std::size_t at = util::find_bytes(text, "\nPackage:"); at != std::string_view::npos;) {
         ++stanzas;
+        std::size_t next = util::find_bytes(text.substr(at + 1), "\nPackage:");
+        at = next == std::string_view::npos ? next : at + 1 + next;
     }
     builder.reserve_status(stanzas);
     bool too_large = false;
