@@ -140,7 +140,21 @@ std::string dash_operand_hint(const CLI::App& app, int argc, const char* const* 
     return hint;
 }
 
-// CLI11 reports its own errors; we keep our one-line format and exit code 2.
+// The command words the parser had reached ("pkg search", "serve"); empty for none.
+std::string parsed_command_words(const CLI::App& app) {
+    std::string words;
+    for (const CLI::App* cmd = &app;;) {
+        std::vector<CLI::App*> subs = cmd->get_subcommands();
+        if (subs.empty()) {
+            return words;
+        }
+        cmd = subs.front();
+        words += (words.empty() ? "" : " ") + cmd->get_name();
+    }
+}
+
+// CLI11 reports its own errors; we keep our one-line format and exit code 2. The hint names the help of the
+// command the mistake is in ("zsyncctl serve --help"), where its options are listed.
 int report_parse_error(CLI::App& app, const CLI::ParseError& e, Output& out, int argc,
                        const char* const* argv) {
     if (e.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) {
@@ -148,8 +162,19 @@ int report_parse_error(CLI::App& app, const CLI::ParseError& e, Output& out, int
         return app.exit(e);
     }
     std::string hint = dash_operand_hint(app, argc, argv);
+    const std::string command = parsed_command_words(app);
+    if (hint.empty() && command == "serve") {
+        for (int i = 1; i < argc && hint.empty(); ++i) {
+            std::string_view arg = argv[i];
+            if (arg == "--port" || arg.starts_with("--port=") || arg == "-p" || arg == "--host" ||
+                arg.starts_with("--host=")) {
+                hint = "serve takes the address and port together: --listen HOST:PORT (for example --listen "
+                       "127.0.0.1:8080)";
+            }
+        }
+    }
     if (hint.empty()) {
-        hint = "run 'zsyncctl --help' for usage";
+        hint = "run 'zsyncctl " + (command.empty() ? std::string() : command + " ") + "--help' for usage";
     }
     out.error(util::make_error(util::ErrorKind::invalid_input, e.what(), std::move(hint)));
     return to_int(ExitCode::usage);

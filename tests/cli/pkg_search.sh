@@ -247,11 +247,12 @@ done
 # A typo'd option after a real query is a typo, not a dash query.
 expect_exit 2 "unknown option" pkg search hello -x
 case "$ERR" in *"goes after '--'"*) fail "typo'd option got the dash-query hint: $ERR" ;; *) ok ;; esac
-# A command that takes no query or name has no dash query: an unknown option gets the usage hint.
+# A command that takes no query or name has no dash query: an unknown option gets the usage hint, which
+# names the command's own help.
 for words in "pkg managers --bogus" "version -x"; do
     # shellcheck disable=SC2086 # words on purpose
     expect_exit 2 "unknown option of a command without operands: $words" $words
-    case "$ERR" in *"goes after '--'"*) fail "'$words' got the dash-query hint: $ERR" ;; *"zsyncctl --help"*) ok ;; *) fail "'$words': no usage hint: $ERR" ;; esac
+    case "$ERR" in *"goes after '--'"*) fail "'$words' got the dash-query hint: $ERR" ;; *"zsyncctl ${words% *} --help"*) ok ;; *) fail "'$words': no usage hint: $ERR" ;; esac
 done
 expect_exit 2 "unknown manager" pkg search hello --manager nosuch
 expect_contains "$ERR" "unknown manager 'nosuch'" "an unknown manager is named"

@@ -309,6 +309,16 @@ for sig in HUP:129 QUIT:131; do
     [ "$STATUS" = "${sig##*:}" ] && ok || fail "exit after SIG${sig%%:*} cut a request: $STATUS (wanted ${sig##*:})"
 done
 
+# Usage errors name the command's own help; --port (what other servers take) gets the form serve takes.
+expect_exit 2 "serve --port" serve --port 8080
+expect_contains "$ERR" "hint: serve takes the address and port together: --listen HOST:PORT" "--port: the --listen hint"
+expect_exit 2 "serve --bogus" serve --bogus
+expect_contains "$ERR" "hint: run 'zsyncctl serve --help' for usage" "the hint names serve's help"
+expect_exit 2 "pkg managers --bogus" pkg managers --bogus
+expect_contains "$ERR" "hint: run 'zsyncctl pkg managers --help' for usage" "the hint names pkg managers' help"
+expect_exit 2 "--bogus" --bogus
+expect_contains "$ERR" "hint: run 'zsyncctl --help' for usage" "no command: the program's help"
+
 # Token: 401 without it, 200 with it; /healthz stays open.
 printf 'secret-token\n' >"$SCRATCH/token"
 # A token file others can read, or another user's, is refused with what to do about it.
