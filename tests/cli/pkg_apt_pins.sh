@@ -59,4 +59,34 @@ want=$(apt-cache -o "Dir=$R2" -o "Dir::State::status=$R2/var/lib/dpkg/status" -o
     awk '/Candidate:/ {print $2}')
 [ "$want" = "1.0" ] && ok || fail "apt-cache policy's candidate is $want"
 
+# pkg info reads the lists through a table cached beside the search index (aptinfo-HASH.idx): the pin applies
+# when it is read, a list change rebuilds it, and a damaged table is rebuilt, never misread.
+policy_b() {
+    apt-cache -o "Dir=$R2" -o "Dir::State::status=$R2/var/lib/dpkg/status" -o "Dir::Etc::SourceList=$R2/etc/apt/sources.list" \
+        -o "Dir::Etc::PreferencesParts=$R2/etc/apt/preferences.d" -o "Dir::Etc::Preferences=$R2/etc/apt/preferences" \
+        -o "Dir::Cache=$R2/var/cache/apt" -o "Dir::State::Lists=$R2/var/lib/apt/lists" -o Debug::NoLocking=1 policy zs-b |
+        awk '/Candidate:/ {print $2}'
+}
+run_z --root "$R2" --json pkg info zs-b -m apt
+expect_json 'd["packages"][0]["candidate"] == "1.0"' "pkg info: the pinned candidate"
+TABLE=$(ls -t "$XDG_CACHE_HOME"/zsyncctl/search/aptinfo-*.idx 2>/dev/null | head -1) # the one just built
+[ -f "$TABLE" ] && ok || fail "no aptinfo table under $XDG_CACHE_HOME"
+rm -f "$R2/etc/apt/preferences.d/hold"
+run_z --root "$R2" --json pkg info zs-b -m apt
+expect_json 'd["packages"][0]["candidate"] == "2.0"' "pkg info: the pin removed, with the table unchanged"
+printf 'Package: zs-b\nVersion: 3.0\nArchitecture: all\nSize: 4242\nDescription: cached three\n\n' \
+    >>"$R2/var/lib/apt/lists/_srv_repo_._Packages"
+run_z --root "$R2" --json pkg info zs-b -m apt
+expect_json 'd["packages"][0]["candidate"] == "3.0" and d["packages"][0]["download_size"] == 4242 and d["packages"][0]["description"] == "cached three"' "pkg info: a list change rebuilds the table"
+[ "$(policy_b)" = "3.0" ] && ok || fail "apt-cache policy's candidate is $(policy_b)"
+if [ -f "$TABLE" ]; then
+    size=$(stat -c %s "$TABLE")
+    head -c "$size" /dev/urandom >"$TABLE"
+    run_z --root "$R2" --json pkg info zs-b -m apt
+    expect_json 'd["packages"][0]["candidate"] == "3.0" and d["packages"][0]["download_size"] == 4242' "pkg info: a damaged table is rebuilt"
+    grep -qa "cached three" "$TABLE" && ok || fail "the damaged table was not rewritten"
+fi
+run_z --no-cache --root "$R2" --json pkg info zs-b -m apt
+expect_json 'd["packages"][0]["candidate"] == "3.0"' "pkg info --no-cache agrees"
+
 finish

@@ -5,6 +5,7 @@
 #include <optional>
 #include <unordered_map>
 
+#include "pkg/inventory/apt_info_table.hpp"
 #include "pkg/inventory/dpkg_db.hpp"
 #include "pkg/inventory/package_info.hpp"
 #include "pkg/search/native/apt_phasing.hpp"
@@ -86,28 +87,6 @@ void add_version(Candidates& c, std::string_view version, int priority, int pin)
     c.pins.push_back(pin);
 }
 
-// The first line of a stanza is "Package: name" in every list apt-get update writes; anything else is
-// looked up by a field scan.
-std::string_view package_name(std::string_view stanza) {
-    static constexpr std::string_view k_prefix = "Package:";
-    // The fast path when the stanza starts with its only Package field; a second one (a missing blank
-    // line) is read as apt reads it: the last one counts (deb822_field).
-    if (stanza.substr(0, k_prefix.size()) == k_prefix &&
-        util::find_bytes(stanza, "\nPackage:") == std::string_view::npos) { // 16 positions a test
-        std::size_t eol = stanza.find('\n');
-        std::string_view v =
-            stanza.substr(k_prefix.size(), eol == std::string_view::npos ? eol : eol - k_prefix.size());
-        while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) {
-            v.remove_prefix(1);
-        }
-        while (!v.empty() && (v.back() == ' ' || v.back() == '\t' || v.back() == '\r')) {
-            v.remove_suffix(1);
-        }
-        return v;
-    }
-    return deb822_field(stanza, "Package");
-}
-
 } // namespace
 
 util::Result<std::vector<OutdatedPackage>> apt_outdated(const util::Root& root,
@@ -149,7 +128,7 @@ util::Result<std::vector<OutdatedPackage>> apt_outdated(const util::Root& root,
     for (const auto& list : setup.lists) {
         int priority = list.priority;
         auto read = read_stanzas(list.file, token, [&](std::string_view stanza) {
-            auto found = by_name.find(std::string(package_name(stanza)));
+            auto found = by_name.find(std::string(deb822_package(stanza)));
             if (found == by_name.end()) {
                 return;
             }
@@ -246,8 +225,14 @@ std::string first_line(std::string_view text) {
 
 } // namespace
 
+std::string apt_info_cache_file(const util::Root& root) {
+    // "aptinfo", not "apt-info": the search's lists index is apt-HASH.idx, which apt-*.idx would match.
+    auto path = index_path("aptinfo", root.dir());
+    return path ? path->string() : std::string();
+}
+
 util::Result<std::vector<PackageInfo>> apt_package_info(const util::Root& root, std::string_view name,
-                                                        std::string* note,
+                                                        const std::string& cache_file, std::string* note,
                                                         const core::CancellationToken& token) {
     auto installed = read_dpkg_database(root, token);
     if (!installed) {
@@ -312,7 +297,7 @@ util::Result<std::vector<PackageInfo>> apt_package_info(const util::Root& root, 
     }
     // The installed version's description and size are dpkg's status stanza's.
     auto status = read_stanzas(root.resolve("/var/lib/dpkg/status"), token, [&](std::string_view stanza) {
-        if (package_name(stanza) != name) {
+        if (deb822_package(stanza) != name) {
             return;
         }
         std::string arch = std::string(deb822_field(stanza, "Architecture"));
@@ -339,39 +324,38 @@ util::Result<std::vector<PackageInfo>> apt_package_info(const util::Root& root, 
                  e.info.description, "", -1, e.info.installed_size});
         }
     }
-    for (const auto& list : setup.lists) {
-        std::string repository = list.source.empty() ? list.file.filename().string() : list.source;
-        auto read = read_stanzas(list.file, token, [&](std::string_view stanza) {
-            if (package_name(stanza) != name) {
-                return;
-            }
-            std::string_view arch = deb822_field(stanza, "Architecture");
-            std::string_view version = deb822_field(stanza, "Version");
-            if (version.empty() || std::find(setup.architectures.begin(), setup.architectures.end(),
-                                             arch_key(arch)) == setup.architectures.end()) {
-                return;
-            }
-            Entry& e = entry_for(arch);
-            Version v{std::string(version),
-                      list.priority,
-                      pin_of(arch, version, list.release),
-                      first_line(deb822_field(stanza, "Description")),
-                      repository,
-                      size_field(stanza, "Size", 1),
-                      size_field(stanza, "Installed-Size", 1024)};
-            // The installed version's entry came from the status file: a list holding it names its
-            // repository and download size.
-            for (auto& have : e.versions) {
-                if (have.version == version && have.repository.empty()) {
-                    have.repository = v.repository;
-                    have.size = v.size;
-                }
-            }
-            add(e, std::move(v));
-        });
-        if (!read && read.error().kind == util::ErrorKind::cancelled) {
-            return util::fail(std::move(read).error());
+    // The lists' stanzas of `name`, from the table cached beside the search index (read from the lists
+    // when it is missing or they changed).
+    auto table = AptInfoTable::load_or_build(setup, cache_file, name, token);
+    if (!table) {
+        return util::fail(std::move(table).error());
+    }
+    for (const AptListVersion& found : table->versions_of(name)) {
+        if (found.list >= setup.lists.size()) {
+            continue; // a damaged table
         }
+        const AptList& list = setup.lists[found.list];
+        if (found.version.empty() || std::find(setup.architectures.begin(), setup.architectures.end(),
+                                               arch_key(found.architecture)) == setup.architectures.end()) {
+            continue;
+        }
+        Entry& e = entry_for(found.architecture);
+        Version v{std::string(found.version),
+                  list.priority,
+                  pin_of(found.architecture, found.version, list.release),
+                  std::string(found.description),
+                  list.source.empty() ? list.file.filename().string() : list.source,
+                  found.size,
+                  found.installed_size};
+        // The installed version's entry came from the status file: a list holding it names its
+        // repository and download size.
+        for (auto& have : e.versions) {
+            if (have.version == found.version && have.repository.empty()) {
+                have.repository = v.repository;
+                have.size = v.size;
+            }
+        }
+        add(e, std::move(v));
     }
     std::vector<PackageInfo> out;
     for (auto& e : entries) {

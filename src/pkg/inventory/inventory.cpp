@@ -74,7 +74,9 @@ bool skipped_under_root(const InventoryRequest& request, InventoryReport& report
 void read_dpkg(const InventoryRequest& request, InventoryReport& report,
                const core::CancellationToken& token) {
     if (request.kind == InventoryKind::info) {
-        keep_info(report, apt_package_info(request.root, request.query, &report.note, token));
+        keep_info(report, apt_package_info(request.root, request.query,
+                                           request.use_cache ? apt_info_cache_file(request.root) : "",
+                                           &report.note, token));
         return;
     }
     if (request.kind == InventoryKind::which) {

@@ -513,6 +513,23 @@ std::string_view deb822_field(std::string_view stanza, std::string_view key, std
     return *scratch;
 }
 
+std::string_view deb822_package(std::string_view stanza) {
+    static constexpr std::string_view k_prefix = "Package:";
+    // The fast path when the stanza starts with its only Package field; a second one (a missing blank
+    // line) is read as apt reads it: the last one counts. The search for it tests 16 positions at a time.
+    if (stanza.starts_with(k_prefix) && util::find_bytes(stanza, "\nPackage:") == std::string_view::npos) {
+        std::string_view v = stanza.substr(k_prefix.size(), stanza.find('\n') - k_prefix.size());
+        while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) {
+            v.remove_prefix(1);
+        }
+        while (!v.empty() && (v.back() == ' ' || v.back() == '\t' || v.back() == '\r')) {
+            v.remove_suffix(1);
+        }
+        return v;
+    }
+    return deb822_field(stanza, "Package");
+}
+
 void deb822_first_lines(std::string_view stanza, std::span<const std::string_view> keys,
                         std::span<std::string_view> values) {
     for (auto& v : values) {

@@ -73,6 +73,11 @@ private:
 /// kept off); empty when absent. Keys compare case-insensitively, as in deb822.
 std::string_view deb822_field(std::string_view stanza, std::string_view key, std::string* scratch = nullptr);
 
+/// The package a Packages or status stanza is of: the first line's "Package: NAME" when that is its only
+/// Package field (every file apt and dpkg write), else what deb822_field gives for "Package" (the last).
+/// Never fails; empty for none.
+std::string_view deb822_package(std::string_view stanza);
+
 /// The first lines of several fields of one stanza in one pass: values[i] is what deb822_field gives for
 /// keys[i] without its continuation lines (the last occurrence counts; empty when absent). For a stanza
 /// with thousands of continuation lines (a Release file's hash lists), read once instead of once per key.
