@@ -7,28 +7,45 @@
 
 namespace zsyncctl::core::detail {
 
-/// Busy-waits (with the CPU's pause hint, never holding a lock) until `ready()` is true or `limit` has
-/// passed; returns the last `ready()`. For waits that usually end within microseconds, where a futex
-/// sleep and wake-up would cost more than the wait itself.
-template <typename Ready>
-bool spin_until(Ready ready, std::chrono::nanoseconds limit) {
+/// `count` times the CPU's pause hint (spin-wait loops: it saves power and lets a sibling hyperthread run).
+inline void pause_hints(int count) {
+    for (int i = 0; i < count; ++i) {
+#if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_pause();
+#elif defined(__aarch64__)
+        asm volatile("yield");
+#endif
+    }
+}
+
+/// Whether a spin gives up the CPU between its probes (see spin_yielding_until).
+enum class SpinYield { no, yes };
+
+/// spin_until and spin_yielding_until.
+template <SpinYield Yield, typename Ready>
+bool spin_probing(Ready ready, std::chrono::nanoseconds limit) {
     if (ready()) {
         return true; // the common case: no clock read (5.6 % of the awaiting thread in spawn+await-all)
     }
     const auto until = std::chrono::steady_clock::now() + limit;
     while (!ready()) {
-        for (int i = 0; i < 32; ++i) {
-#if defined(__x86_64__) || defined(__i386__)
-            __builtin_ia32_pause();
-#elif defined(__aarch64__)
-            asm volatile("yield");
-#endif
+        pause_hints(32);
+        if constexpr (Yield == SpinYield::yes) {
+            ::sched_yield();
         }
         if (std::chrono::steady_clock::now() >= until) {
             return ready();
         }
     }
     return true;
+}
+
+/// Busy-waits (with the CPU's pause hint, never holding a lock) until `ready()` is true or `limit` has
+/// passed; returns the last `ready()`. For waits that usually end within microseconds, where a futex
+/// sleep and wake-up would cost more than the wait itself.
+template <typename Ready>
+bool spin_until(Ready ready, std::chrono::nanoseconds limit) {
+    return spin_probing<SpinYield::no>(ready, limit);
 }
 
 /// Like spin_until, but gives up the CPU (sched_yield) between probes. For a thread waiting on work that
@@ -40,24 +57,7 @@ bool spin_until(Ready ready, std::chrono::nanoseconds limit) {
 /// returns at once (a syscall's cost per probe).
 template <typename Ready>
 bool spin_yielding_until(Ready ready, std::chrono::nanoseconds limit) {
-    if (ready()) {
-        return true;
-    }
-    const auto until = std::chrono::steady_clock::now() + limit;
-    while (!ready()) {
-        for (int i = 0; i < 32; ++i) {
-#if defined(__x86_64__) || defined(__i386__)
-            __builtin_ia32_pause();
-#elif defined(__aarch64__)
-            asm volatile("yield");
-#endif
-        }
-        ::sched_yield();
-        if (std::chrono::steady_clock::now() >= until) {
-            return ready();
-        }
-    }
-    return true;
+    return spin_probing<SpinYield::yes>(ready, limit);
 }
 
 /// Locks `lock` (a std::unique_lock, unlocked), trying a few times with the pause hint before blocking: for a
@@ -70,13 +70,7 @@ void lock_spinning(Lock& lock) {
         if (lock.try_lock()) {
             return;
         }
-        for (int i = 0; i < 16; ++i) {
-#if defined(__x86_64__) || defined(__i386__)
-            __builtin_ia32_pause();
-#elif defined(__aarch64__)
-            asm volatile("yield");
-#endif
-        }
+        pause_hints(16);
     }
     lock.lock();
 }

@@ -28,42 +28,23 @@ std::int64_t size_value(std::string_view text, std::int64_t unit) {
     return value * unit;
 }
 
-void put_u32(std::string& out, std::uint32_t v) {
-    char b[4];
-    std::memcpy(b, &v, 4);
-    out.append(b, 4);
-}
-
-void put_i64(std::string& out, std::int64_t v) {
-    char b[8];
-    std::memcpy(b, &v, 8);
-    out.append(b, 8);
-}
-
-// Reads what put_u32/put_i64/PackedNames::append wrote at `pos`, advancing it; false past the end.
+// Reads what append_raw and PackedNames::append wrote at `pos`, advancing it; false past the end.
 struct Reader {
     std::string_view bytes;
     std::size_t pos = 0;
 
-    bool u32(std::uint32_t& v) {
-        if (bytes.size() - pos < 4) {
+    template <typename Number>
+    bool number(Number& v) {
+        if (bytes.size() - pos < sizeof(Number)) {
             return false;
         }
-        std::memcpy(&v, bytes.data() + pos, 4);
-        pos += 4;
-        return true;
-    }
-    bool i64(std::int64_t& v) {
-        if (bytes.size() - pos < 8) {
-            return false;
-        }
-        std::memcpy(&v, bytes.data() + pos, 8);
-        pos += 8;
+        std::memcpy(&v, bytes.data() + pos, sizeof(Number));
+        pos += sizeof(Number);
         return true;
     }
     bool text(std::string_view& v) {
         std::uint32_t len = 0;
-        if (!u32(len) || bytes.size() - pos < len) {
+        if (!number(len) || bytes.size() - pos < len) {
             return false;
         }
         v = bytes.substr(pos, len);
@@ -120,9 +101,9 @@ util::Result<AptInfoTable> AptInfoTable::load_or_build(const AptSetup& setup, co
             std::array<std::string_view, k_keys.size()> v;
             deb822_first_lines(stanza, k_keys, v);
             std::string entry;
-            put_u32(entry, static_cast<std::uint32_t>(i));
-            put_i64(entry, size_value(v[3], 1));
-            put_i64(entry, size_value(v[4], 1024));
+            append_raw(entry, static_cast<std::uint32_t>(i));
+            append_raw(entry, size_value(v[3], 1));
+            append_raw(entry, size_value(v[4], 1024));
             PackedNames::append(entry, v[0]);
             PackedNames::append(entry, v[1]);
             PackedNames::append(entry, sanitize_index_field(v[2]));
@@ -174,8 +155,8 @@ std::vector<AptListVersion> AptInfoTable::versions_of(std::string_view name) con
     Reader r{*value};
     while (r.pos < r.bytes.size()) {
         AptListVersion v;
-        if (!r.u32(v.list) || !r.i64(v.size) || !r.i64(v.installed_size) || !r.text(v.architecture) ||
-            !r.text(v.version) || !r.text(v.description)) {
+        if (!r.number(v.list) || !r.number(v.size) || !r.number(v.installed_size) ||
+            !r.text(v.architecture) || !r.text(v.version) || !r.text(v.description)) {
             break;
         }
         out.push_back(v);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -70,6 +71,15 @@ struct SourceStamp {
 /// Stamps for the given files (a missing file gets size 0 and mtime 0, so its later appearance
 /// invalidates the index); never fails.
 std::vector<SourceStamp> stamp_files(const std::vector<std::filesystem::path>& files);
+
+/// Appends the bytes of `value` (a number, host order) to `out`, as the index files store their numbers (they
+/// are read on the machine that wrote them). Never fails.
+template <typename T>
+void append_raw(std::string& out, T value) {
+    char bytes[sizeof(T)];
+    std::memcpy(bytes, &value, sizeof(T));
+    out.append(bytes, sizeof(T));
+}
 
 /// A list sorted by name, kept in place as entries of `width` strings (width 1: a name; width 2: a name
 /// and its value), each string a 32-bit length (host order) and its bytes. apt's side file holds the names

@@ -42,13 +42,6 @@ std::string_view clean_field(std::string_view field, std::deque<std::string>& st
     return store.emplace_back(sanitize_index_field(field, keep_newlines));
 }
 
-template <typename T>
-void put(std::string& out, T value) {
-    char bytes[sizeof(T)];
-    std::memcpy(bytes, &value, sizeof(T));
-    out.append(bytes, sizeof(T));
-}
-
 // The records sorted and sanitized as the index stores them, with the exact size of the text section and
 // an upper bound of the haystack's (reserved, never regrown, in a buffer build).
 struct Prepared {
@@ -235,8 +228,8 @@ public:
             return;
         }
         fold();
-        put<std::uint32_t>(out, static_cast<std::uint32_t>(m_block_size));
-        put<std::uint32_t>(out, static_cast<std::uint32_t>(m_words));
+        append_raw<std::uint32_t>(out, static_cast<std::uint32_t>(m_block_size));
+        append_raw<std::uint32_t>(out, static_cast<std::uint32_t>(m_words));
         out.append(reinterpret_cast<const char*>(m_table.data()), m_table.size() * sizeof(std::uint64_t));
     }
     std::size_t block_size() const { return m_block_size; }
@@ -266,20 +259,20 @@ private:
 Layout write_index(IndexOut& out, const std::vector<IndexRecordView>& records, const Prepared& prep,
                    const std::vector<SourceStamp>& stamps, std::string_view extra) {
     std::string& buf = out.main();
-    put<std::uint32_t>(buf, static_cast<std::uint32_t>(stamps.size()));
+    append_raw<std::uint32_t>(buf, static_cast<std::uint32_t>(stamps.size()));
     for (const auto& s : stamps) {
-        put<std::uint32_t>(buf, static_cast<std::uint32_t>(s.path.size()));
+        append_raw<std::uint32_t>(buf, static_cast<std::uint32_t>(s.path.size()));
         buf.append(s.path);
-        put<std::int64_t>(buf, s.mtime_ns);
-        put<std::uint64_t>(buf, s.size);
+        append_raw<std::int64_t>(buf, s.mtime_ns);
+        append_raw<std::uint64_t>(buf, s.size);
     }
-    put<std::uint64_t>(buf, records.size());
-    put<std::uint64_t>(buf, prep.text_size);
+    append_raw<std::uint64_t>(buf, records.size());
+    append_raw<std::uint64_t>(buf, prep.text_size);
     std::size_t hay_size_at = out.size();
-    put<std::uint64_t>(buf, 0); // the haystack's size, known at the end
-    put<std::uint64_t>(buf, extra.size());
+    append_raw<std::uint64_t>(buf, 0); // the haystack's size, known at the end
+    append_raw<std::uint64_t>(buf, extra.size());
     FilterBuilder filter(prep.hay_estimate);
-    put<std::uint64_t>(buf, filter.section_size());
+    append_raw<std::uint64_t>(buf, filter.section_size());
 
     // The text section's size is known exactly: it is laid out first and filled in place, while the
     // haystack is appended right behind it (no second copy of the haystack, which is most of the index).
