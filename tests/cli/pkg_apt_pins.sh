@@ -89,4 +89,34 @@ fi
 run_z --no-cache --root "$R2" --json pkg info zs-b -m apt
 expect_json 'd["packages"][0]["candidate"] == "3.0"' "pkg info --no-cache agrees"
 
+# A list the user cannot read (uid 65534, mode 000): pkg info still gives dpkg's side, as apt-cache policy
+# reads it with that list missing, and the note says which list and why; no table is written for it.
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+    R3="$SCRATCH/unreadable"
+    mkdir -p "$R3/etc/apt/preferences.d" "$R3/var/lib/apt/lists" "$R3/var/lib/dpkg" "$SCRATCH/np"
+    echo "deb [trusted=yes] file:/srv/repo ./" >"$R3/etc/apt/sources.list"
+    printf 'Package: zs-u\nVersion: 2.0\nArchitecture: all\nDescription: unreadable list\n' \
+        >"$R3/var/lib/apt/lists/_srv_repo_._Packages"
+    printf 'Package: zs-u\nStatus: install ok installed\nVersion: 1.0\nArchitecture: all\nDescription: unreadable list\n' \
+        >"$R3/var/lib/dpkg/status"
+    chmod -R a+rX "$R3" && chmod 000 "$R3/var/lib/apt/lists/_srv_repo_._Packages"
+    chmod 711 "$SCRATCH" && chown 65534:65534 "$SCRATCH/np"
+    out=$(setpriv --reuid=65534 --regid=65534 --clear-groups env HOME="$SCRATCH/np" XDG_CACHE_HOME="$SCRATCH/np/cache" \
+        timeout -k 2 30 "$ZSYNCCTL" --root "$R3" --json pkg info zs-u -m apt 2>"$SCRATCH/np.err")
+    printf '%s' "$out" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+p, m = d["packages"][0], d["managers"][0]
+assert (p["installed_version"], p["candidate"]) == ("1.0", "1.0"), p
+assert "could not be read" in m["note"] and "_srv_repo_._Packages" in m["note"], m
+' && ok || fail "pkg info with an unreadable list as uid 65534: $out $(cat "$SCRATCH/np.err")"
+    # The oracle: apt-cache policy on the same root with that list gone (as the user, apt-cache only errors).
+    cp -a "$R3" "$R3.without" && rm -f "$R3.without/var/lib/apt/lists/_srv_repo_._Packages"
+    want=$(apt-cache -o "Dir=$R3.without" -o "Dir::State::status=$R3.without/var/lib/dpkg/status" \
+        -o "Dir::Etc::SourceList=$R3.without/etc/apt/sources.list" -o "Dir::State::Lists=$R3.without/var/lib/apt/lists" \
+        -o Debug::NoLocking=1 -o "Dir::Cache::pkgcache=" -o "Dir::Cache::srcpkgcache=" policy zs-u 2>/dev/null |
+        awk '/Installed:/ {i=$2} /Candidate:/ {c=$2} END {print i, c}')
+    [ "$want" = "1.0 1.0" ] && ok || fail "apt-cache policy without the list: $want"
+fi
+
 finish

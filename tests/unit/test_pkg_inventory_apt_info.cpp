@@ -93,7 +93,10 @@ TEST_CASE("AptInfoTable: no readable list is an error, one unreadable list of tw
     setup.lists.push_back(AptList{dir.path / "missing_Packages"});
     CHECK_FALSE(AptInfoTable::load_or_build(setup, "", "zs-a", {}));
     setup.lists.push_back(AptList{dir.write("ok_Packages", "Package: zs-a\nVersion: 1\n\n")});
-    auto table = AptInfoTable::load_or_build(setup, "", "zs-a", {});
+    const std::string cache = (dir.path / "cache" / "aptinfo.idx").string();
+    auto table = AptInfoTable::load_or_build(setup, cache, "zs-a", {});
     REQUIRE(table);
     CHECK(table->versions_of("zs-a").size() == 1);
+    // Not saved: once the missing list is there, its stanzas must be read.
+    CHECK_FALSE(std::filesystem::exists(cache));
 }

@@ -136,8 +136,10 @@ util::Result<AptInfoTable> AptInfoTable::load_or_build(const AptSetup& setup, co
     stanzas.clear();
     stanzas.shrink_to_fit();
     PackageIndex file = PackageIndex::build(std::vector<IndexRecord>{}, std::move(stamps), packed);
-    if (!cache_file.empty()) {
-        (void)file.save(cache_file); // written whole and renamed over it: never torn
+    // Written whole and renamed over it: never torn. Not when a list could not be read: its stamp would
+    // hold once it can be, and the table would go on without it.
+    if (!cache_file.empty() && !first_error) {
+        (void)file.save(cache_file);
     }
     if (!take(std::move(file))) {
         return util::fail(util::ErrorKind::internal, "the apt info table just built does not read back");

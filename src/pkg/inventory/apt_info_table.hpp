@@ -27,10 +27,10 @@ struct AptListVersion {
 
 /// Every stanza of `setup`'s lists by package name (the Package field as deb822_package reads it), in list
 /// order. Loaded from `cache_file` when its stamps (the lists, in setup order) hold, else read from the
-/// lists and saved there (a save failure is not an error). Without a cache file (empty: --no-cache, no
-/// cache dir) only the stanzas named `name` are kept, as nothing else would be read. The priorities and
-/// pins are not in it: they come from the setup when the table is read. Fails with cancelled, or with a
-/// list's read error when no list could be read.
+/// lists and saved there when every list could be read (a save failure is not an error). Without a cache file
+/// (empty: --no-cache, no cache dir) only the stanzas named `name` are kept, as nothing else would be read.
+/// The priorities and pins are not in it: they come from the setup when the table is read. Fails with
+/// cancelled, or with a list's read error when no list could be read.
 class AptInfoTable {
 public:
     static util::Result<AptInfoTable> load_or_build(const AptSetup& setup, const std::string& cache_file,

@@ -327,10 +327,17 @@ util::Result<std::vector<PackageInfo>> apt_package_info(const util::Root& root, 
     // The lists' stanzas of `name`, from the table cached beside the search index (read from the lists
     // when it is missing or they changed).
     auto table = AptInfoTable::load_or_build(setup, cache_file, name, token);
-    if (!table) {
+    if (!table && table.error().kind == util::ErrorKind::cancelled) {
         return util::fail(std::move(table).error());
     }
-    for (const AptListVersion& found : table->versions_of(name)) {
+    // Lists that cannot be read leave what dpkg says (the installed side), as apt-cache policy shows it.
+    std::vector<AptListVersion> listed;
+    if (table) {
+        listed = table->versions_of(name);
+    } else if (note != nullptr) {
+        *note = "the apt lists could not be read (" + table.error().message + "): only dpkg's status was";
+    }
+    for (const AptListVersion& found : listed) {
         if (found.list >= setup.lists.size()) {
             continue; // a damaged table
         }
@@ -387,7 +394,7 @@ util::Result<std::vector<PackageInfo>> apt_package_info(const util::Root& root, 
     }
     std::sort(out.begin(), out.end(),
               [](const PackageInfo& a, const PackageInfo& b) { return a.architecture < b.architecture; });
-    if (note != nullptr && !out.empty()) {
+    if (note != nullptr && note->empty() && !out.empty()) {
         SearchHit hit;
         hit.name = std::string(name);
         *note = apt_pin_note(setup, {hit});
