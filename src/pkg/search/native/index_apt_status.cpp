@@ -78,10 +78,33 @@ public:
 
     bool ok() const { return m_ok; }
 
-    // The reader at group `name`'s packages (after its name); nullopt when it has none.
-    std::optional<AuxReader> find(std::string_view name) const {
-        std::size_t lo = 0;
+    // Where a walk through the table stands when names are asked in ascending order (dpkg's groups are):
+    // every group below `from` is named below the last name asked.
+    struct Finger {
+        std::size_t from = 0;
+        std::string last;
+    };
+
+    // The reader at group `name`'s packages (after its name); nullopt when it has none. Asked in ascending
+    // order with one `finger`, each search starts where the last one ended and widens in steps of 1, 2,
+    // 4, ... before halving: a status change's ~1,000 lookups then read the table's pages in order instead
+    // of 16 scattered probes each (the probes' first touches of the mapped index were three quarters of
+    // this function's time, perf annotate). A name below the last one starts from the top.
+    std::optional<AuxReader> find(std::string_view name, Finger& finger) const {
+        std::size_t lo = name >= finger.last ? std::min<std::size_t>(finger.from, m_count) : 0;
         std::size_t hi = m_count;
+        finger.last.assign(name);
+        for (std::size_t step = 1; lo + step <= m_count; step *= 2) {
+            AuxReader r = at(lo + step - 1);
+            if (!r.ok) {
+                return std::nullopt;
+            }
+            if (r.str() >= name) {
+                hi = lo + step - 1;
+                break;
+            }
+            lo += step; // every group up to lo + step - 1 is named below `name`
+        }
         while (lo < hi) {
             std::size_t mid = lo + (hi - lo) / 2;
             AuxReader r = at(mid);
@@ -95,6 +118,7 @@ public:
                 hi = mid;
             }
         }
+        finger.from = lo;
         if (lo >= m_count) {
             return std::nullopt;
         }
@@ -121,9 +145,9 @@ private:
 
 // Replays group `name`'s list versions into `builder`; false when the section or the index is damaged.
 // The replayed text points into `lists` (mapped) and its extra section; the builder keeps its own copy.
-bool replay_group(const AuxTable& table, std::string_view name, AptIndexBuilder& builder,
-                  std::vector<std::string_view>& names) {
-    auto found = table.find(name);
+bool replay_group(const AuxTable& table, AuxTable::Finger& finger, std::string_view name,
+                  AptIndexBuilder& builder, std::vector<std::string_view>& names) {
+    auto found = table.find(name, finger);
     if (!found) {
         return true; // only dpkg knows it
     }
@@ -328,8 +352,9 @@ std::optional<PackageIndex> apt_installed_side(const PackageIndex& lists, AptInd
         return std::nullopt;
     }
     std::vector<std::string_view> names;
+    AuxTable::Finger finger;
     for (const auto& name : groups) {
-        if (!replay_group(table, name, status, names)) {
+        if (!replay_group(table, finger, name, status, names)) {
             return std::nullopt;
         }
     }
