@@ -19,6 +19,7 @@ import sys
 zs, work = sys.argv[1], sys.argv[2]
 cases = int(sys.argv[3]) if len(sys.argv) > 3 else 20
 rng = random.Random(int(sys.argv[4]) if len(sys.argv) > 4 else 7)
+ask_rng = random.Random(1)  # how pkg info is asked; apart from rng, so the cases stay what they were
 ENV = dict(os.environ, LC_ALL="C")
 
 
@@ -102,10 +103,12 @@ for n in range(cases):
             disagree += 1
             print(f"DIFF case {n} {r['name']}: apt-cache policy installed {inst} candidate {cand}; "
                   f"zsyncctl installed {got[0]} candidate {got[1]}")
-        # pkg info of the bare name: the entry of the result's architecture (foreign: its suffix; else the
-        # native one or all), against the same apt-cache policy answer.
+        # pkg info of the bare name, or of the name as shown (foreign: with its suffix) or with ":amd64", as
+        # apt takes name:arch: the entry of the result's architecture (foreign: its suffix; else the native
+        # one or all), against the same apt-cache policy answer.
         bare, _, arch = r["name"].partition(":")
-        out = subprocess.run([zs, "--no-cache", "--root", root, "--json", "pkg", "info", "-m", "apt", bare],
+        asked = ask_rng.choice([bare, r["name"] if arch else bare + ":amd64"])
+        out = subprocess.run([zs, "--no-cache", "--root", root, "--json", "pkg", "info", "-m", "apt", asked],
                              capture_output=True, text=True, timeout=60)
         pkgs = json.loads(out.stdout)["packages"] if out.stdout else []
         mine = [p for p in pkgs if (p.get("architecture") == arch if arch else
@@ -115,7 +118,7 @@ for n in range(cases):
         checked += 1
         if got != (inst, cand):
             disagree += 1
-            print(f"DIFF case {n} pkg info {r['name']}: apt-cache policy installed {inst} candidate {cand}; "
+            print(f"DIFF case {n} pkg info {asked}: apt-cache policy installed {inst} candidate {cand}; "
                   f"zsyncctl installed {got[0]} candidate {got[1]}")
 print(f"apt multi-arch: {cases} cases, {checked} results compared with apt-cache policy, {disagree} disagreements")
 sys.exit(1 if disagree else 0)

@@ -242,6 +242,17 @@ util::Result<std::vector<PackageInfo>> apt_package_info(const util::Root& root, 
     auto arch_key = [&](std::string_view arch) {
         return arch.empty() || arch == "all" ? setup.native_arch : std::string(arch);
     };
+    // "name:arch" as apt takes it (and as pkg search shows a foreign-only package): that architecture's
+    // entry of the name. A suffix that is no architecture of this system stays part of the name.
+    std::string_view only_arch;
+    if (std::size_t colon = name.rfind(':'); colon != std::string_view::npos) {
+        std::string_view suffix = name.substr(colon + 1);
+        if (std::find(setup.architectures.begin(), setup.architectures.end(), suffix) !=
+            setup.architectures.end()) {
+            only_arch = suffix;
+            name = name.substr(0, colon);
+        }
+    }
     struct Version {
         std::string version;
         int priority = 0; // its files' best, then its pin's (as apt_outdated weighs them)
@@ -391,6 +402,9 @@ util::Result<std::vector<PackageInfo>> apt_package_info(const util::Root& root, 
             }
         }
         out.push_back(std::move(e.info));
+    }
+    if (!only_arch.empty()) {
+        std::erase_if(out, [&](const PackageInfo& i) { return arch_key(i.architecture) != only_arch; });
     }
     std::sort(out.begin(), out.end(),
               [](const PackageInfo& a, const PackageInfo& b) { return a.architecture < b.architecture; });

@@ -12,7 +12,8 @@
 
 namespace zsyncctl::pkg {
 
-/// apt/dpkg: `name` (every architecture it has) from dpkg's status (+ journal, apt's extended_states) and the
+/// apt/dpkg: `name` (every architecture it has; "name:arch" with an architecture of this system: that one)
+/// from dpkg's status (+ journal, apt's extended_states) and the
 /// configured lists (candidate by apt_candidate, weighed as apt_outdated weighs it: the status file's
 /// priority and the preferences' pins; description, Size, Installed-Size, the list's file name). The lists
 /// are read through an AptInfoTable cached in `cache_file` (empty: none; see apt_info_cache_file). Empty
