@@ -67,18 +67,20 @@ bool is_known_option(const CLI::App* cmd, std::string_view arg) {
     return false;
 }
 
+// The innermost command the parser had reached ("search" of "pkg search"); `app` itself for none.
+const CLI::App* parsed_command(const CLI::App& app) {
+    const CLI::App* cmd = &app;
+    for (std::vector<CLI::App*> subs = cmd->get_subcommands(); !subs.empty(); subs = cmd->get_subcommands()) {
+        cmd = subs.front();
+    }
+    return cmd;
+}
+
 // A query or package name that starts with '-' reads as an option, and options written after "--" read as
 // operands: for such a command line, the command that works (the options first, then "--", then the
 // operands), with each word quoted for the shell. Empty when the mistake is something else.
 std::string dash_operand_hint(const CLI::App& app, int argc, const char* const* argv) {
-    const CLI::App* cmd = &app;
-    while (true) {
-        std::vector<CLI::App*> subs = cmd->get_subcommands();
-        if (subs.empty()) {
-            break;
-        }
-        cmd = subs.front();
-    }
+    const CLI::App* cmd = parsed_command(app);
     if (cmd == &app || cmd->get_option_no_throw("--") != nullptr) {
         return {};
     }
@@ -143,14 +145,10 @@ std::string dash_operand_hint(const CLI::App& app, int argc, const char* const* 
 // The command words the parser had reached ("pkg search", "serve"); empty for none.
 std::string parsed_command_words(const CLI::App& app) {
     std::string words;
-    for (const CLI::App* cmd = &app;;) {
-        std::vector<CLI::App*> subs = cmd->get_subcommands();
-        if (subs.empty()) {
-            return words;
-        }
-        cmd = subs.front();
-        words += (words.empty() ? "" : " ") + cmd->get_name();
+    for (const CLI::App* cmd = parsed_command(app); cmd != &app && cmd != nullptr; cmd = cmd->get_parent()) {
+        words.insert(0, words.empty() ? cmd->get_name() : cmd->get_name() + " ");
     }
+    return words;
 }
 
 // CLI11 reports its own errors; we keep our one-line format and exit code 2. The hint names the help of the

@@ -60,6 +60,11 @@ std::string count_text(const pkg::ManagerReport& r) {
                                : std::to_string(r.count());
 }
 
+// Installed at a version other than the one shown (the candidate): both views name the installed one.
+bool installed_at_other_version(bool installed, std::string_view installed_version, std::string_view shown) {
+    return installed && !installed_version.empty() && installed_version != shown;
+}
+
 // One manager's table: a header and one line per result, each at most `columns` wide.
 std::vector<std::string> section_lines(const Output& out, const pkg::ManagerReport& r, std::size_t columns) {
     std::vector<std::string> lines;
@@ -90,7 +95,7 @@ std::vector<std::string> section_lines(const Output& out, const pkg::ManagerRepo
     pkg::for_each_hit(r, [&](const pkg::SearchHit& h) {
         // Every field is terminal-safe already (the search sanitizes at its boundary), so cutting by
         // characters never splits an escape sequence; colour is added after the cut.
-        const bool other = h.installed && !h.installed_version.empty() && h.installed_version != h.version;
+        const bool other = installed_at_other_version(h.installed, h.installed_version, h.version);
         std::string mark = h.installed ? out.paint("✓", other ? Color::yellow : Color::green) : " ";
         std::string kind = h.kind.empty() ? "" : "(" + h.kind + ") ";
         if (other) {
@@ -204,7 +209,7 @@ void append_plain_line(std::string& out, const Output& o, const std::string& man
         out += h.kind;
         out += ')';
     }
-    if (h.installed && !h.installed_version.empty() && h.installed_version != h.version) {
+    if (installed_at_other_version(h.installed, h.installed_version, h.version)) {
         out += ' ';
         std::string mark = "[installed ";
         mark.append(h.installed_version).push_back(']');
