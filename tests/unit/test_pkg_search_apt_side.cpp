@@ -104,16 +104,15 @@ std::vector<SearchHit> read_lazily(const PackageIndex& index, const SearchQuery&
 // 240 packages in a shuffled stanza order: a third installed as the lists have them (kept, shown installed),
 // a sixth installed with a name the lists' version does not provide (hidden in the lists index, rebuilt in
 // the side one), and ten packages only dpkg knows. Returns the lists' text and dpkg's status.
-std::pair<std::string, std::string> many_packages() {
+std::pair<std::string, std::string> many_packages(const std::function<std::string(int)>& name = [](int i) {
+    return "pk" + std::to_string(i % 7) + "-" + std::to_string(i);
+}) {
     std::vector<int> order(240);
     for (int i = 0; i < 240; ++i) {
         order[static_cast<std::size_t>(i)] = (i * 97) % 240; // a permutation: 97 is prime to 240
     }
     std::string packages;
     std::string status;
-    auto name = [](int i) {
-        return "pk" + std::to_string(i % 7) + "-" + std::to_string(i);
-    };
     for (int i : order) {
         packages += "Package: " + name(i) + "\nVersion: 1.0\nArchitecture: amd64\nDescription: zq " +
                     name(i) + "\n\n";
@@ -310,6 +309,50 @@ TEST_CASE("many installed packages: the joined index equals the whole one; an ol
     auto older = PackageIndex::from_bytes(bytes, {}, "mem");
     REQUIRE(static_cast<bool>(older));
     CHECK_FALSE(apt_joined(b.lists, std::move(*older)).has_value());
+}
+
+TEST_CASE("names that share their first 8 bytes, or are shorter, are found by the versions section") {
+    // The section's table compares 8-byte name prefixes first, and the names only when those are equal:
+    // names of exactly 8 bytes, names extending them, and names shorter than 8 that prefix each other.
+    auto name = [](int i) {
+        switch (i % 5) {
+        case 0:
+            return "libreoffice-l10n-" + std::to_string(i);
+        case 1:
+            return "libreoff" + std::string(static_cast<std::size_t>(i % 4), 'x');
+        case 2:
+            return "libreoffice-" + std::to_string(i);
+        case 3:
+            return "l" + std::to_string(i);
+        default:
+            return "libreoff-" + std::to_string(i) + "-dev";
+        }
+    };
+    // The names of case 1 repeat (4 of them): a repeated stanza adds a version or replaces one.
+    const auto generated = many_packages(name);
+    Built b = build_both(generated.first, generated.second, {"amd64"});
+    REQUIRE(b.joined.has_value());
+    for (const char* q : {"zq", "libreoff", "libreoffxx", "l1", "l10n", "dev", "extra", "local"}) {
+        CAPTURE(q);
+        for (MatchMode mode : {MatchMode::substring, MatchMode::exact}) {
+            SearchQuery query{q, mode, 0};
+            CHECK(describe(b.joined->search(query)) == describe(b.whole.search(query)));
+        }
+    }
+    CHECK(b.whole.search({"libreoff", MatchMode::exact, 0}).size() == 1);
+    CHECK(b.joined->search({"libreoff", MatchMode::exact, 0}).size() == 1);
+
+    // A lists index whose table has no prefixes (written before them: the flag is clear) is refused, so
+    // apt_index builds it again.
+    std::string bytes = b.lists.data();
+    std::size_t flag_at = bytes.size() - 1; // the group count's top byte ends the section
+    REQUIRE((bytes[flag_at] & 0x80) != 0);
+    bytes[flag_at] = static_cast<char>(bytes[flag_at] & 0x7f);
+    auto older = PackageIndex::from_bytes(bytes, {}, "mem");
+    REQUIRE(static_cast<bool>(older));
+    AptIndexBuilder dpkg("amd64", {"amd64"});
+    feed(generated.second, [&](std::string_view st) { dpkg.add_status_stanza(st); });
+    CHECK_FALSE(apt_installed_side(*older, dpkg, "amd64", {}).has_value());
 }
 
 TEST_CASE("a broad query on a large joined index places the side file's names by record: same answer") {

@@ -450,6 +450,7 @@ void AptIndexBuilder::add_status_stanza(std::string_view stanza, bool stable) {
     m_status_settled = false;
     entry.key.reserve(f.package.size() + 1 + arch.size());
     entry.key.append(f.package).append(1, ':').append(arch);
+    entry.name_size = static_cast<std::uint32_t>(f.package.size());
     entry.current = dpkg_state_has_current_version(status_state(f.status)) && !f.version.empty();
     fill_version(entry.version, stanza, f, stable);
     entry.version.priority = m_status_priority;
@@ -474,9 +475,17 @@ void AptIndexBuilder::settle_status() {
     if (m_status_settled) {
         return;
     }
+    // By name, then architecture: the order dpkg writes its status file in, so that file's entries are
+    // usually sorted already and only checked (a stable sort of the ~130-byte entries by key, whose order
+    // differs at "apt:" against "apt-utils:", was most of status_groups' 0.2 ms after a status change).
     // Stable: of the stanzas of one key, the last in the file stays last, and it is the one kept.
-    std::stable_sort(m_status.begin(), m_status.end(),
-                     [](const StatusEntry& a, const StatusEntry& b) { return a.key < b.key; });
+    auto by_name = [](const StatusEntry& a, const StatusEntry& b) {
+        int c = a.name().compare(b.name());
+        return c != 0 ? c < 0 : a.arch() < b.arch();
+    };
+    if (!std::is_sorted(m_status.begin(), m_status.end(), by_name)) {
+        std::stable_sort(m_status.begin(), m_status.end(), by_name);
+    }
     std::size_t kept = 0;
     for (std::size_t i = 0; i < m_status.size(); ++i) {
         if (i + 1 < m_status.size() && m_status[i + 1].key == m_status[i].key) {
@@ -514,16 +523,12 @@ void AptIndexBuilder::add_list_version(std::string_view name, std::string_view a
 std::vector<std::string> AptIndexBuilder::status_groups() {
     settle_status();
     std::vector<std::string> groups;
+    groups.reserve(m_status.size());
     for (const StatusEntry& entry : m_status) {
-        if (entry.current) {
-            std::string_view name = std::string_view(entry.key).substr(0, entry.key.rfind(':'));
-            if (groups.empty() || groups.back() != name) { // keys sort by name first
-                groups.emplace_back(name);
-            }
+        if (entry.current && (groups.empty() || groups.back() != entry.name())) {
+            groups.emplace_back(entry.name()); // in name order: settled entries are
         }
     }
-    std::sort(groups.begin(), groups.end());
-    groups.erase(std::unique(groups.begin(), groups.end()), groups.end());
     return groups;
 }
 

@@ -185,9 +185,13 @@ private:
         std::uint32_t last = k_none;
     };
     struct StatusEntry {
-        std::string key; ///< "name:arch": the name is what precedes the last ':'
+        std::string key; ///< "name:arch"
         Version version;
+        std::uint32_t name_size = 0; ///< the name's bytes at the start of key
         bool current = false;
+
+        std::string_view name() const { return std::string_view(key).substr(0, name_size); }
+        std::string_view arch() const { return std::string_view(key).substr(name_size + 1); }
     };
 
     std::string_view keep(std::string_view text);
@@ -227,7 +231,7 @@ private:
     // The status file's stanzas in file order until settle_status() sorts them once: two map nodes and a
     // string per stanza were a third of a search's instructions after a dpkg status change.
     std::vector<StatusEntry> m_status;
-    bool m_status_settled = true; // m_status is sorted by key, one entry a key
+    bool m_status_settled = true; // m_status is sorted by name, then architecture, one entry a key
 };
 
 /// One version of a package as apt's policy weighs it (`version` must outlive the call).
@@ -273,6 +277,15 @@ util::Result<PackageIndex> apt_index(const util::Root& root, const std::filesyst
 util::Result<PackageIndex> apt_index(const util::Root& root, const AptSetup& setup,
                                      const std::filesystem::path& cache_file,
                                      const core::CancellationToken& token = core::CancellationToken());
+
+/// The group table at the end of finish(aux)'s section: each group's name prefix, then each group's offset,
+/// then the count of groups with this flag set. The flag marks the layout with prefixes: a section without
+/// it (an index written before them) is damaged to its reader and built again.
+inline constexpr std::uint32_t k_aux_prefixed = 0x80000000u;
+
+/// The first 8 bytes of `name`, zero-padded, as a big-endian number: two names' prefixes compare as the
+/// names do, or equal when the names share their first 8 bytes (a name holds no NUL).
+std::uint64_t aux_name_prefix(std::string_view name);
 
 /// The side index of apt's installed state (stamped `stamps`): the packages `status` (a builder fed dpkg's
 /// entries, with the architectures and preferences `lists` was built with) gives a current version,

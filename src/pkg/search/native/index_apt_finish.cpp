@@ -23,6 +23,14 @@ void put_str(std::string& out, std::string_view s) {
 }
 } // namespace
 
+std::uint64_t aux_name_prefix(std::string_view name) {
+    std::uint64_t prefix = 0;
+    for (std::size_t i = 0; i < 8; ++i) {
+        prefix = (prefix << 8) | (i < name.size() ? static_cast<unsigned char>(name[i]) : 0u);
+    }
+    return prefix;
+}
+
 std::vector<IndexRecordView> AptIndexBuilder::finish_views(std::string* aux,
                                                            std::vector<std::string_view>& provides,
                                                            std::vector<KeptRecord>* kept) {
@@ -33,9 +41,7 @@ std::vector<IndexRecordView> AptIndexBuilder::finish_views(std::string* aux,
         if (!entry.current) {
             continue;
         }
-        std::size_t colon = entry.key.rfind(':');
-        Package& pkg = package(keep(std::string_view(entry.key).substr(0, colon)),
-                               arch_index(std::string_view(entry.key).substr(colon + 1)));
+        Package& pkg = package(keep(entry.name()), arch_index(entry.arch()));
         Version& v = entry.version;
         if (v.long_raw) {
             // Its text is used unless the same version, described, is in a list (add_version keeps that).
@@ -58,7 +64,7 @@ std::vector<IndexRecordView> AptIndexBuilder::finish_views(std::string* aux,
     std::size_t all_provides = 0;
     std::size_t aux_bound = 8;
     for (const auto& pkg : m_packages) {
-        aux_bound += 20 + 2 * pkg.name.size() + m_arch_names[pkg.arch].size();
+        aux_bound += 28 + 2 * pkg.name.size() + m_arch_names[pkg.arch].size();
     }
     for (const auto& v : m_versions) {
         all_provides += v.provides.size();
@@ -130,6 +136,7 @@ std::vector<IndexRecordView> AptIndexBuilder::finish_views(std::string* aux,
     std::vector<IndexRecordView> records;
     records.reserve(order.size());
     std::vector<std::uint32_t> group_offsets;
+    std::vector<std::uint64_t> group_prefixes;
     std::vector<std::string_view> list_names;
     for (std::size_t group = 0; group < order.size();) {
         std::size_t group_end = group + 1;
@@ -159,6 +166,7 @@ std::vector<IndexRecordView> AptIndexBuilder::finish_views(std::string* aux,
             // Group: name, packages; package: arch, versions; version: string, priority, pin, flags (1 has
             // a description, 2 its text is its record's), [summary, long text], provides.
             group_offsets.push_back(static_cast<std::uint32_t>(aux->size()));
+            group_prefixes.push_back(aux_name_prefix(name));
             put_str(*aux, name);
             put_u32(*aux, static_cast<std::uint32_t>(members.size()));
             for (std::uint32_t i : members) {
@@ -241,11 +249,16 @@ std::vector<IndexRecordView> AptIndexBuilder::finish_views(std::string* aux,
         records.push_back(r);
     }
     if (aux != nullptr) {
-        // The group table at the end: offsets, then their count.
+        // The group table at the end: name prefixes, offsets, then their count (k_aux_prefixed).
+        for (std::uint64_t prefix : group_prefixes) {
+            char b[8];
+            std::memcpy(b, &prefix, 8);
+            aux->append(b, 8);
+        }
         for (std::uint32_t off : group_offsets) {
             put_u32(*aux, off);
         }
-        put_u32(*aux, static_cast<std::uint32_t>(group_offsets.size()));
+        put_u32(*aux, static_cast<std::uint32_t>(group_offsets.size()) | k_aux_prefixed);
     }
     return records;
 }
