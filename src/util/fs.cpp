@@ -90,8 +90,7 @@ Result<void> write_file_atomic(const std::filesystem::path& path, std::string_vi
             return fail(errno_error(path.parent_path().string(), ec.value()));
         }
     }
-    std::random_device rd;
-    std::string tmp = path.string() + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(rd());
+    std::string tmp = temp_path_beside(path);
     int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd < 0) {
         return fail(errno_error(tmp, errno));
@@ -435,6 +434,10 @@ std::string random_token() {
         out += k_hex[b & 15];
     }
     return out;
+}
+
+std::string temp_path_beside(const std::filesystem::path& file) {
+    return file.string() + ".tmp." + std::to_string(::getpid()) + "." + random_token();
 }
 
 Result<void> write_file_atomic_at(int dir_fd, const std::string& name, std::string_view data) {

@@ -143,6 +143,11 @@ Result<void> write_file_atomic_at(int dir_fd, const std::string& name, std::stri
 /// 16 hex digits from the kernel's random source, for names another user must not predict.
 std::string random_token();
 
+/// A fresh name for a temporary file beside `file` ("FILE.tmp.PID.TOKEN", random_token), for a write that
+/// is renamed over `file`. Not std::random_device: its first use probes the CPU (CPUID traps in a VM,
+/// ~20 us of a search that saves its index).
+std::string temp_path_beside(const std::filesystem::path& file);
+
 /// The regular files (not symlinks) of `dir_fd` whose names start with `prefix` and end with `suffix`,
 /// newest first, with their modification times (seconds since the epoch).
 std::vector<std::pair<std::string, long long>> list_files_at(int dir_fd, std::string_view prefix,

@@ -12,7 +12,6 @@
 #include <fcntl.h>
 #include <functional>
 #include <locale.h>
-#include <random>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -430,8 +429,7 @@ util::Result<void> PackageIndex::save_checked(const std::filesystem::path& file)
     if (file.has_parent_path()) {
         std::filesystem::create_directories(file.parent_path(), ec);
     }
-    std::random_device rd;
-    std::string tmp = file.string() + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(rd());
+    std::string tmp = util::temp_path_beside(file);
     util::UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
     if (fd.get() < 0) {
         return util::fail(util::errno_error(tmp, errno));

@@ -6,7 +6,6 @@
 #include <cstring>
 #include <deque>
 #include <fcntl.h>
-#include <random>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -383,8 +382,7 @@ PackageIndex PackageIndex::build_saved(std::vector<IndexRecordView>& records, st
     if (file.has_parent_path()) {
         std::filesystem::create_directories(file.parent_path(), ec);
     }
-    std::random_device rd;
-    std::string tmp = file.string() + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(rd());
+    std::string tmp = util::temp_path_beside(file);
     util::UniqueFd fd(::open(tmp.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
     if (fd.get() < 0) {
         return build(records, std::move(stamps), extra);

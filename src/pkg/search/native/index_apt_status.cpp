@@ -15,7 +15,6 @@
 
 #include "pkg/search/native/archive_reader.hpp"
 #include "pkg/search/native/index_apt.hpp"
-#include "util/find.hpp"
 #include "util/fs.hpp"
 #include "util/sanitize.hpp"
 
@@ -262,13 +261,10 @@ std::optional<util::Result<void>> read_dpkg_status(const std::filesystem::path& 
         return std::nullopt;
     }
     builder.hold(std::move(buffer));
-    std::size_t stanzas = text.starts_with("Package:") ? 1 : 0;
-    for (std::size_t at = util::find_bytes(text, "\nPackage:"); at != std::string_view::npos;) {
-        ++stanzas;
-        std::size_t next = util::find_bytes(text.substr(at + 1), "\nPackage:");
-        at = next == std::string_view::npos ? next : at + 1 + next;
-    }
-    builder.reserve_status(stanzas);
+    // Room for a stanza per 256 bytes: more than dpkg writes (~900 bytes a package here; its smallest
+    // stanzas are ~250), so the tables are not regrown, and reserved pages never written cost nothing.
+    // Counting the "Package:" lines instead was a scan of the whole file (~60 us here).
+    builder.reserve_status(text.size() / 256 + 1);
     bool too_large = false;
     StanzaSplitter splitter([&](std::string_view stanza) {
         if (stanza.size() > StanzaSplitter::k_default_max_stanza) {
