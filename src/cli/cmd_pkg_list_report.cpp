@@ -373,9 +373,13 @@ ExitCode run_inventory_command(Context& context, pkg::InventoryKind kind, const 
         for (const auto& r : reports) {
             print_table(out, r, kind);
         }
-        print_footer(out, reports);
-        if (reports.empty()) {
-            out.warning("no package manager was found");
+        // A reader that left (`| head -1`) ends the run quietly: no notes on stderr after the tables.
+        out.flush();
+        if (!out.reader_gone()) {
+            print_footer(out, reports);
+            if (reports.empty()) {
+                out.warning("no package manager was found");
+            }
         }
     }
     out.flush();

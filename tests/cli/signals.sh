@@ -186,6 +186,24 @@ expect_contains "$out" '"manager":"dnf"' "| head -1 got the first result"
 case "$(cat "$SCRATCH/err")" in *error*) fail "| head -1 printed an error: $(cat "$SCRATCH/err")" ;; *) ok ;; esac
 stub dnf
 
+# A reader gone before the inventory's table is written: exit 141 and nothing more, not the notes that
+# follow the table on stderr (-v's timing line; found as `pkg outdated | head -1` printing seven notes).
+# The pipe's read end is closed before zsyncctl starts, so every write fails, whatever the timing.
+mkdir -p "$SCRATCH/dpkgroot/var/lib/dpkg"
+printf 'Package: zs-one\nStatus: install ok installed\nVersion: 1\nArchitecture: all\nDescription: one\n\n' \
+    >"$SCRATCH/dpkgroot/var/lib/dpkg/status"
+read -r code err < <(python3 - "$ZSYNCCTL" "$SCRATCH/dpkgroot" <<'PY'
+import os, subprocess, sys
+r, w = os.pipe()
+os.close(r)
+p = subprocess.run([sys.argv[1], "--root", sys.argv[2], "pkg", "list", "-m", "apt", "-v"], stdout=w,
+                   stderr=subprocess.PIPE, timeout=30)
+print(p.returncode, repr(p.stderr.decode(errors="replace")))
+PY
+)
+[ "$code" = 141 ] && ok || fail "pkg list -v to a closed pipe: exit $code, wanted 141 ($err)"
+[ "$err" = "''" ] && ok || fail "pkg list -v to a closed pipe wrote to stderr: $err"
+
 # An interrupt while a big result is being printed to a slow reader stops the printing: apt's "lib" is
 # 31k lines, and a user who pressed Ctrl-C wants no more of them. A root whose apt lists hold 20,000
 # matching packages, searched once to build the index; then the same search writes into a pipe nobody reads
