@@ -90,9 +90,20 @@ std::vector<IndexRecordView> AptIndexBuilder::finish_views(std::string* aux,
         for (std::uint32_t i = pkg.first; i != k_none; i = m_versions[i].next) {
             sorted.push_back(i);
         }
-        std::stable_sort(sorted.begin(), sorted.end(), [&](std::uint32_t a, std::uint32_t b) {
+        auto newer = [&](std::uint32_t a, std::uint32_t b) {
             return compare_deb_versions(m_versions[a].version, m_versions[b].version) > 0;
-        });
+        };
+        if (sorted.size() <= 8) {
+            // A package has a few versions: an insertion sort, stable too, without the buffer
+            // std::stable_sort allocates on every call (once per package: a tenth of finish_views, perf).
+            for (std::size_t i = 1; i < sorted.size(); ++i) {
+                for (std::size_t j = i; j > 0 && newer(sorted[j], sorted[j - 1]); --j) {
+                    std::swap(sorted[j], sorted[j - 1]);
+                }
+            }
+        } else {
+            std::stable_sort(sorted.begin(), sorted.end(), newer);
+        }
         // Relinked in that order (the side section lists them so).
         for (std::size_t i = 0; i < sorted.size(); ++i) {
             m_versions[sorted[i]].next = i + 1 < sorted.size() ? sorted[i + 1] : k_none;
