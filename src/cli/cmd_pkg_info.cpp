@@ -136,6 +136,8 @@ ExitCode print_info_report(Context& context, const std::vector<pkg::InventoryRep
             s.erase("name");
             s["schema_version"] = k_inventory_schema_version;
             out.line(json_text(s, JsonLayout::line));
+        } else if (out.reader_gone()) {
+            continue; // the reader left (| head -1): no notes after the answer
         } else if (!out.json() && (r.status == pkg::InventoryStatus::error ||
                                    (named && r.status != pkg::InventoryStatus::ok))) {
             out.warning(r.manager + ": " + r.error + (r.hint.empty() ? "" : " (" + r.hint + ")"));
@@ -145,7 +147,7 @@ ExitCode print_info_report(Context& context, const std::vector<pkg::InventoryRep
     }
     if (out.json() && !options.json_lines) {
         out.line(json_text(info_document(reports, options.query)));
-    } else if (!out.json() && !options.json_lines && found == 0) {
+    } else if (!out.json() && !options.json_lines && found == 0 && !out.reader_gone()) {
         out.info("no package manager here knows " + util::sanitize_for_display(options.query));
     }
     out.flush();

@@ -322,6 +322,11 @@ ExitCode run_inventory_command(Context& context, pkg::InventoryKind kind, const 
         raise(run.error());
     }
     const auto& reports = *run;
+    if (context.out.reader_gone()) {
+        // The reader left while the managers were read (they were cancelled): nothing more to say, not
+        // their "cancelled" notes either.
+        return ExitCode::reader_gone;
+    }
     if (kind == pkg::InventoryKind::info) {
         return print_info_report(context, reports, !request.managers.empty(), options);
     }

@@ -172,7 +172,15 @@ ExitCode run_paths(Context& context, const PathsOptions& options) {
 
     std::vector<pkg::ManagerPaths> all =
         manager_paths(context.runtime(), detect_context, detection, options.manager, !options.shell.empty(),
-                      [&context](const std::string& warning) { context.out.warning(warning); });
+                      [&context](const std::string& warning) {
+                          // A query stopped by Ctrl-C or by the reader leaving is no failure to report.
+                          if (!context.out.reader_gone() && !context.runtime().token().is_cancelled()) {
+                              context.out.warning(warning);
+                          }
+                      });
+    if (context.out.reader_gone()) {
+        return ExitCode::reader_gone;
+    }
     if (!options.manager.empty() && all.empty()) {
         raise(util::make_error(util::ErrorKind::not_found,
                                "package manager '" + options.manager + "' is not detected on this machine",

@@ -92,6 +92,9 @@ void print_which_report(const Output& out, const std::vector<pkg::InventoryRepor
     } else if (!nothing.empty() && out.verbosity() > 0) {
         out.info("no installed package of " + util::join(nothing, ", ") + " ships it");
     }
+    if (out.reader_gone()) {
+        return; // the reader left (| head -1): no notes after the answer
+    }
     std::vector<std::string> unsupported;
     for (const auto& r : reports) {
         if (out.verbosity() > 0) {

@@ -186,23 +186,31 @@ expect_contains "$out" '"manager":"dnf"' "| head -1 got the first result"
 case "$(cat "$SCRATCH/err")" in *error*) fail "| head -1 printed an error: $(cat "$SCRATCH/err")" ;; *) ok ;; esac
 stub dnf
 
-# A reader gone before the inventory's table is written: exit 141 and nothing more, not the notes that
-# follow the table on stderr (-v's timing line; found as `pkg outdated | head -1` printing seven notes).
+# A reader gone before the answer is written: exit 141 and nothing more, not the notes that follow it on
+# stderr (-v's timings, "cancelled" for the managers the reader's leaving stopped, a failed query). Found as
+# `pkg outdated | head -1` printing seven notes, and pkg info/which/paths with a closed pipe printing
+# "apt: cancelled", "no package manager here knows ..." and "`gem environment` failed (status -1)".
 # The pipe's read end is closed before zsyncctl starts, so every write fails, whatever the timing.
 mkdir -p "$SCRATCH/dpkgroot/var/lib/dpkg"
 printf 'Package: zs-one\nStatus: install ok installed\nVersion: 1\nArchitecture: all\nDescription: one\n\n' \
     >"$SCRATCH/dpkgroot/var/lib/dpkg/status"
-read -r code err < <(python3 - "$ZSYNCCTL" "$SCRATCH/dpkgroot" <<'PY'
+while read -r name code err; do
+    [ "$code" = 141 ] && ok || fail "$name to a closed pipe: exit $code, wanted 141 ($err)"
+    [ "$err" = "''" ] && ok || fail "$name to a closed pipe wrote to stderr: $err"
+done < <(python3 - "$ZSYNCCTL" "$SCRATCH/dpkgroot" <<'PY'
 import os, subprocess, sys
-r, w = os.pipe()
-os.close(r)
-p = subprocess.run([sys.argv[1], "--root", sys.argv[2], "pkg", "list", "-m", "apt", "-v"], stdout=w,
-                   stderr=subprocess.PIPE, timeout=30)
-print(p.returncode, repr(p.stderr.decode(errors="replace")))
+exe, root = sys.argv[1], sys.argv[2]
+for name, args in (("list", ["--root", root, "pkg", "list", "-m", "apt", "-v"]),
+                   ("info", ["--root", root, "pkg", "info", "-m", "apt", "-v", "zs-one"]),
+                   ("which", ["--root", root, "pkg", "which", "-v", "zs-one"]),
+                   ("paths", ["pkg", "paths"])):
+    r, w = os.pipe()
+    os.close(r)
+    p = subprocess.run([exe] + args, stdout=w, stderr=subprocess.PIPE, timeout=30)
+    os.close(w)
+    print(name, p.returncode, repr(p.stderr.decode(errors="replace")))
 PY
 )
-[ "$code" = 141 ] && ok || fail "pkg list -v to a closed pipe: exit $code, wanted 141 ($err)"
-[ "$err" = "''" ] && ok || fail "pkg list -v to a closed pipe wrote to stderr: $err"
 
 # An interrupt while a big result is being printed to a slow reader stops the printing: apt's "lib" is
 # 31k lines, and a user who pressed Ctrl-C wants no more of them. A root whose apt lists hold 20,000
