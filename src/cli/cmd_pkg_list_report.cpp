@@ -5,9 +5,11 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <unistd.h>
 
 #include "cli/json.hpp"
+#include "cli/json_writer.hpp"
 #include "cli/terminal.hpp"
 #include "pkg/registry/registry.hpp"
 #include "util/strings.hpp"
@@ -255,6 +257,111 @@ std::string inventory_status_line(const pkg::InventoryReport& r) {
     return line;
 }
 
+void stream_inventory_document(pkg::InventoryKind kind, const std::vector<pkg::InventoryReport>& reports,
+                               const std::string& query, const pkg::CommandResolution* which,
+                               const std::function<void(const std::string&)>& emit) {
+    // The members in byte order, as json_text writes inventory_document's std::map: command, managers,
+    // then the entries (outdated, owners + providers + query + resolved, or packages), schema_version.
+    const bool list = kind == pkg::InventoryKind::list;
+    const bool owners = kind == pkg::InventoryKind::which;
+    std::string block;
+    block.reserve((64u << 10) + 4096);
+    auto end_line = [&] {
+        if (block.size() >= (64u << 10)) {
+            emit(block);
+            block.clear();
+        } else {
+            block.push_back('\n');
+        }
+    };
+    // `name`: [ each element of `elements`, written by `write`, ], as json_text indents an array member.
+    auto array = [&](std::string_view name, std::size_t elements, const auto& for_each) {
+        block += "  ";
+        append_json_string(block, name);
+        block += elements == 0 ? ": []," : ": [";
+        end_line();
+        if (elements == 0) {
+            return;
+        }
+        std::size_t left = elements;
+        for_each([&](const nlohmann::json& element) {
+            block += "    ";
+            append_json_text(block, element, JsonLayout::pretty, 4);
+            if (--left > 0) {
+                block += ',';
+            }
+            end_line();
+        });
+        block += "  ],";
+        end_line();
+    };
+    block += "{";
+    end_line();
+    block += "  \"command\": ";
+    append_json_string(block, owners ? "which" : list ? "list" : "outdated");
+    block += ',';
+    end_line();
+    array("managers", reports.size(), [&](const auto& write) {
+        for (const auto& r : reports) {
+            nlohmann::json m = status_json(r, kind);
+            m.erase("type");
+            m.erase("manager");
+            m["name"] = r.manager;
+            write(m);
+        }
+    });
+    std::size_t entries = 0;
+    std::size_t providers = 0;
+    for (const auto& r : reports) {
+        entries += count_of(r, kind);
+        providers += r.providers.size();
+    }
+    if (owners) {
+        array("owners", entries, [&](const auto& write) {
+            for (const auto& r : reports) {
+                for (const auto& f : r.owners) {
+                    write(owner_json(r.manager, f));
+                }
+            }
+        });
+        array("providers", providers, [&](const auto& write) {
+            for (const auto& r : reports) {
+                for (const auto& f : r.providers) {
+                    write(provider_json(r.manager, f));
+                }
+            }
+        });
+        block += "  \"query\": ";
+        append_json_string(block, query);
+        block += ',';
+        end_line();
+        if (which != nullptr) {
+            block += "  \"resolved\": ";
+            append_json_text(block, which_resolution_json(*which), JsonLayout::pretty, 2);
+            block += ',';
+            end_line();
+        }
+    } else {
+        array(list ? "packages" : "outdated", entries, [&](const auto& write) {
+            for (const auto& r : reports) {
+                if (list) {
+                    for (const auto& p : r.packages) {
+                        write(package_json(r.manager, p));
+                    }
+                } else {
+                    for (const auto& o : r.outdated) {
+                        write(outdated_json(r.manager, o));
+                    }
+                }
+            }
+        });
+    }
+    block += "  \"schema_version\": " + std::to_string(k_inventory_schema_version);
+    end_line();
+    block += "}";
+    emit(block);
+}
+
 nlohmann::json inventory_document(pkg::InventoryKind kind, const std::vector<pkg::InventoryReport>& reports,
                                   const std::string& query, const pkg::CommandResolution* which) {
     const bool list = kind == pkg::InventoryKind::list;
@@ -371,7 +478,8 @@ ExitCode run_inventory_command(Context& context, pkg::InventoryKind kind, const 
             out.line(json_text(s, JsonLayout::line));
         }
     } else if (json) {
-        out.line(json_text(inventory_document(kind, reports, options.query, &request.which)));
+        stream_inventory_document(kind, reports, options.query, &request.which,
+                                  [&out](const std::string& lines) { out.line(lines); });
     } else if (kind == pkg::InventoryKind::which) {
         print_which_report(out, reports, request.which);
     } else {

@@ -3,6 +3,7 @@
 #include "cli/cli11.hpp"
 #include <nlohmann/json.hpp>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -28,6 +29,13 @@ inline constexpr int k_inventory_schema_version = 1;
 nlohmann::json inventory_document(pkg::InventoryKind kind, const std::vector<pkg::InventoryReport>& reports,
                                   const std::string& query = {},
                                   const pkg::CommandResolution* which = nullptr);
+
+/// inventory_document's text (json_text, pretty) written a piece at a time: `emit` gets blocks of about
+/// 64 KiB, each a run of whole lines without its last newline (what Output::line takes), one package,
+/// outdated package or owner at a time, never the whole document (nor its tree) in memory.
+void stream_inventory_document(pkg::InventoryKind kind, const std::vector<pkg::InventoryReport>& reports,
+                               const std::string& query, const pkg::CommandResolution* which,
+                               const std::function<void(const std::string&)>& emit);
 
 // True when `r` is a low-level tool whose database another report of the run read successfully (dpkg after
 // apt, rpm after dnf: one lock group, one database), so it has nothing more to say.
