@@ -466,6 +466,48 @@ TEST_CASE("AptIndexBuilder follows dpkg states, apt's candidate rule and Provide
     }
 }
 
+TEST_CASE("AptIndexBuilder: a record provides every name any version provides, once, in first-seen order") {
+    // The versions' lists gathered three ways (append_unique): a version that repeats the names already
+    // gathered (no work), a short list (compared one by one), a long one (through a set); the package's
+    // own name is never among them. Versions are added out of order, and two are equal.
+    auto names = [](const std::string& prefix, int from, int to) {
+        std::string text;
+        for (int i = from; i < to; ++i) {
+            text += (text.empty() ? "" : ", ") + prefix + std::to_string(i) + " (= 1)";
+        }
+        return text;
+    };
+    AptIndexBuilder b("amd64", {"amd64"});
+    b.add_list_stanza("Package: pv\nVersion: 1.0\nProvides: " + names("n", 0, 40) + "\nDescription: one\n",
+                      500);
+    b.add_list_stanza("Package: pv\nVersion: 3.0\nProvides: " + names("n", 0, 40) + "\nDescription: three\n",
+                      500);
+    b.add_list_stanza("Package: pv\nVersion: 2.0\nProvides: n39, pv, " + names("m", 0, 50) +
+                          ", n0\nDescription: two\n",
+                      500);
+    b.add_list_stanza("Package: pv\nVersion: 3.0\nProvides: n1, extra\nDescription: three again\n", 100);
+    // Its first names are those gathered so far, then one more: not a repeat.
+    b.add_list_stanza("Package: pv\nVersion: 0.5\nProvides: n0, n1, late\nDescription: old\n", 500);
+    b.add_list_stanza("Package: small\nVersion: 1\nProvides: a, b\nDescription: s\n", 500);
+    b.add_list_stanza("Package: small\nVersion: 2\nProvides: b, c, a\nDescription: s\n", 500);
+    auto r = by_name(b.finish());
+    REQUIRE(r.count("pv") == 1);
+    std::vector<std::string> want;
+    // Newest version first (3.0 at 500, then 3.0 at 100, in the order added), then 2.0, 1.0 and 0.5.
+    for (int i = 0; i < 40; ++i) {
+        want.push_back("n" + std::to_string(i));
+    }
+    want.push_back("extra");
+    for (int i = 0; i < 50; ++i) {
+        want.push_back("m" + std::to_string(i));
+    }
+    want.push_back("late");
+    CHECK(r["pv"].provides == want);
+    CHECK(r["pv"].candidate == "3.0");
+    CHECK(r["pv"].summary == "three");
+    CHECK(r["small"].provides == std::vector<std::string>{"b", "c", "a"});
+}
+
 TEST_CASE("AptIndexBuilder multi-arch: the native candidate wins, foreign-only packages are name:arch") {
     AptIndexBuilder b("amd64", {"amd64", "i386"});
     b.add_list_stanza("Package: libx\nVersion: 1.0\nArchitecture: amd64\nDescription: x\n", 500);
