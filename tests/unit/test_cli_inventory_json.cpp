@@ -89,8 +89,10 @@ TEST_CASE("stream_inventory_document writes json_text(inventory_document)'s byte
     which.steps = {"/usr/bin/ls", "/usr/bin/\x1b[31mls"};
     which.note = "a note \"quoted\"";
     for (auto kind : {pkg::InventoryKind::list, pkg::InventoryKind::outdated, pkg::InventoryKind::which}) {
-        for (auto [managers, per] :
-             {std::pair<std::size_t, std::size_t>{0, 0}, {1, 0}, {1, 1}, {4, 3}, {3, 2500}}) {
+        for (auto sizes : {std::pair<std::size_t, std::size_t>{0, 0}, {1, 0}, {1, 1}, {4, 3}, {3, 2500}}) {
+            // Not a structured binding: clang does not let CAPTURE's lambda refer to one.
+            const std::size_t managers = sizes.first;
+            const std::size_t per = sizes.second;
             CAPTURE(static_cast<int>(kind));
             CAPTURE(managers);
             CAPTURE(per);
