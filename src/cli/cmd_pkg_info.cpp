@@ -115,6 +115,10 @@ ExitCode print_info_report(Context& context, const std::vector<pkg::InventoryRep
     const Output& out = context.out;
     std::size_t found = 0;
     bool incomplete = reports.empty();
+    // A note of a manager that does not know the name ("nothing is installed with cargo") answers nothing
+    // the user asked when another manager knows it: such notes wait, and are printed only when no manager
+    // knew the name (they may say why), the manager was named with -m, or with -v.
+    std::vector<std::string> held_notes;
     for (const auto& r : reports) {
         found += r.info.size();
         incomplete = incomplete || r.status == pkg::InventoryStatus::error ||
@@ -142,12 +146,19 @@ ExitCode print_info_report(Context& context, const std::vector<pkg::InventoryRep
                                    (named && r.status != pkg::InventoryStatus::ok))) {
             out.warning(r.manager + ": " + r.error + (r.hint.empty() ? "" : " (" + r.hint + ")"));
         } else if (!out.json() && !r.note.empty()) {
-            out.info(r.manager + ": " + r.note); // e.g. a pin zsyncctl cannot apply
+            if (!r.info.empty() || named || out.verbosity() > 0) {
+                out.info(r.manager + ": " + r.note); // e.g. a pin zsyncctl cannot apply
+            } else {
+                held_notes.push_back(r.manager + ": " + r.note);
+            }
         }
     }
     if (out.json() && !options.json_lines) {
         out.line(json_text(info_document(reports, options.query)));
     } else if (!out.json() && !options.json_lines && found == 0 && !out.reader_gone()) {
+        for (const auto& note : held_notes) {
+            out.info(note);
+        }
         out.info("no package manager here knows " + util::sanitize_for_display(options.query));
     }
     out.flush();

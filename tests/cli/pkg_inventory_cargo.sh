@@ -46,6 +46,20 @@ for p in d["packages"]: print(p["name"], p["version"])' | sort
 run_z --json pkg list -m cargo
 [ "$CODE" = 0 ] && ok || fail "empty CARGO_HOME: exit $CODE: $ERR"
 expect_json 'd["packages"] == [] and d["managers"][0]["status"] == "ok"' "empty CARGO_HOME: nothing installed"
+# pkg info over every manager: cargo's "nothing is installed" note answers nothing when another manager knows
+# the name (dpkg's bash), so it is held; it is printed when no manager knows the name, with -m cargo, and with -v.
+if dpkg-query -W bash >/dev/null 2>&1; then
+    run_z pkg info bash
+    [ "$CODE" = 0 ] && ok || fail "info bash: exit $CODE: $ERR"
+    case "$ERR" in *"nothing is installed with cargo"*) fail "info bash: cargo's note printed: $ERR" ;; *) ok ;; esac
+    run_z -v pkg info bash
+    expect_contains "$ERR" "nothing is installed with cargo" "info -v bash: the note"
+fi
+run_z pkg info zs-no-such-crate
+[ "$CODE" = 1 ] && ok || fail "info of an unknown name: exit $CODE: $ERR"
+expect_contains "$ERR" "nothing is installed with cargo" "info of a name nobody knows: cargo's note says why"
+run_z pkg info -m cargo zs-no-such-crate
+expect_contains "$ERR" "nothing is installed with cargo" "info -m cargo: the note"
 
 crate zs-alpha 0.1.0
 crate zs-beta 1.2.3 zs-beta-extra
