@@ -342,6 +342,9 @@ void register_serve(CLI::App& app, Context& context) {
     cmd->add_option("--threads", options->threads,
                     "Event loop threads serving connections, 1 to 64 (default 1: the main loop only)")
         ->option_text("N");
+    cmd->footer("Exit status: 0 stopped by a signal with every request answered, 1 the server failed (the\n"
+                "address in use), 2 usage or bad input, 130/143/129/131 SIGINT/SIGTERM/SIGHUP/SIGQUIT whose\n"
+                "--grace period cut requests in progress (or a second signal).");
     cmd->final_callback([&context, options] {
         context.set_action([&context, options] { return run_serve(context, *options); });
     });

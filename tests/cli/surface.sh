@@ -83,7 +83,7 @@ for c in $documented; do
     [ -n "${seen[$c]:-}" ] && ok || fail "exit status $c is documented in zsyncctl(1) but no run here gave it"
 done
 # Each --help's exit-status line names only documented codes.
-for cmd in "" "pkg search" "pkg install" "pkg upgrade" "pkg refresh" "pkg info" "fetch" "doctor" "pkg paths"; do
+for cmd in "" "pkg search" "pkg install" "pkg upgrade" "pkg refresh" "pkg info" "fetch" "doctor" "pkg paths" "serve"; do
     # shellcheck disable=SC2086
     line=$("$ZSYNCCTL" $cmd --help | sed -n '/^Exit status:/,/^[A-Z][a-z]* [a-z]/p' | tr '\n' ' ')
     for c in $(printf '%s' "$line" | grep -oE '\b[0-9]{1,3}\b' | sort -u); do
