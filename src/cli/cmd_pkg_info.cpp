@@ -184,8 +184,8 @@ void register_pkg_info(CLI::App& pkg, Context& context) {
         "zypper: zypper --no-refresh --xmlout info; pip and gem: their METADATA or gemspec (version, "
         "summary), the candidate from their outdated check (pip list --outdated, gem outdated). Nothing is "
         "refreshed.\n"
-        "Exit status: 0 found, 1 no manager knows it, 2 usage error, 3 a manager could not be read, 130 "
-        "interrupted.",
+        "Exit status: 0 found, 1 no manager knows it, 2 usage error, 3 a manager could not be read,\n"
+        "130/143/129/131 stopped by SIGINT/SIGTERM/SIGHUP/SIGQUIT, 141 the reader of stdout left.",
         options);
     cmd->add_option("name", options->query, "The package's name")->required();
 }

@@ -41,8 +41,8 @@ void register_pkg_list(CLI::App& pkg, Context& context) {
         "deploy file of each active ref of the user and system installations (FLATPAK_USER_DIR, "
         "FLATPAK_SYSTEM_DIR), as flatpak list, masked refs held. Nothing else "
         "is run, nothing refreshed.\n"
-        "Exit status: 0 listed, 2 usage error, 3 a manager could not be listed, 130 "
-        "interrupted.",
+        "Exit status: 0 listed, 2 usage error, 3 a manager could not be listed, 130/143/129/131 stopped\n"
+        "by SIGINT/SIGTERM/SIGHUP/SIGQUIT, 141 the reader of stdout left.",
         std::make_shared<InventoryOptions>());
 }
 

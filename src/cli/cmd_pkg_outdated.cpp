@@ -23,8 +23,9 @@ void register_pkg_outdated(CLI::App& pkg, Context& context) {
         "upgrade would skip is shown with the reason: held (apt-mark hold), ignored "
         "(IgnorePkg/IgnoreGroup), excluded (dnf excludepkgs, includepkgs or versionlock), locked (under "
         "--root: the image's dnf versionlock list, read by zsyncctl), pinned (a PIP_CONSTRAINT file).\n"
-        "Exit status: 0 nothing outdated, 100 some package would be upgraded (held or ignored ones alone "
-        "give 0), 2 usage error, 3 could not check (a manager failed, e.g. no lists), 130 interrupted.",
+        "Exit status: 0 nothing outdated, 100 some package would be upgraded (held or ignored ones alone\n"
+        "give 0), 2 usage error, 3 could not check (a manager failed, e.g. no lists), 130/143/129/131\n"
+        "stopped by SIGINT/SIGTERM/SIGHUP/SIGQUIT, 141 the reader of stdout left.",
         std::make_shared<InventoryOptions>());
 }
 

@@ -509,8 +509,9 @@ void register_pkg_search(CLI::App& pkg, Context& context) {
         "after their own timeouts. A manager's output is read for a short while after it exits, even "
         "if a background process it started keeps it open. A query starting with '-' goes after "
         "--; only the native readers search it.\n"
-        "Exit status: 0 something found, 1 nothing found, 2 usage error, 3 no manager could "
-        "search (offline, no repositories, failed, skipped), 130 interrupted.");
+        "Exit status: 0 something found, 1 nothing found, 2 usage error, 3 no manager could search\n"
+        "(offline, no repositories, failed, skipped), 130/143/129/131 stopped by\n"
+        "SIGINT/SIGTERM/SIGHUP/SIGQUIT, 141 the reader of stdout left.");
     cmd->final_callback([&context, options] {
         context.set_action([&context, options] { return run_search(context, *options); });
     });

@@ -145,9 +145,9 @@ void register_pkg_which(CLI::App& pkg, Context& context) {
                                       "from', JSON \"providers\"). The managers that own nothing are named "
                                       "only then, or with -v; --json has every manager's status.\n"
                                       "Exit status: 0 found, 1 no installed package ships it (even when one "
-                                      "could be installed), 2 usage error, "
-                                      "3 a manager could not be read, "
-                                      "130 interrupted.",
+                                      "could be installed),\n2 usage error, 3 a manager could not be read, "
+                                      "130/143/129/131 stopped by\nSIGINT/SIGTERM/SIGHUP/SIGQUIT, 141 the "
+                                      "reader of stdout left.",
                                       options);
     cmd->add_option("query", options->query,
                     "A path (/usr/bin/ls) or a command name, looked up on PATH (under --root: "
