@@ -382,6 +382,44 @@ TEST_CASE("parse_simulation reads apt-get -s upgrade: the upgrade and what apt k
     CHECK(kept.transaction.kept_back.size() == 2);
 }
 
+TEST_CASE(
+    "parse_simulation: an apt transaction that removes essential packages is refused, as apt-get -y does") {
+    // apt-get -s remove bash on Debian 12 (apt 2.6.1), and a removal taking two essential packages along.
+    constexpr std::string_view k_one = "The following packages will be REMOVED:\n"
+                                       "  bash\n"
+                                       "WARNING: The following essential packages will be removed.\n"
+                                       "This should NOT be done unless you know exactly what you are doing!\n"
+                                       "  bash\n"
+                                       "0 upgraded, 0 newly installed, 1 to remove and 126 not upgraded.\n"
+                                       "Remv bash [5.2.15-2+b8]\n";
+    auto one = pkg::parse_simulation(pkg::SimulationFormat::apt_get, pkg::Operation::remove, k_one, "", 0);
+    CHECK_FALSE(one.resolved);
+    CHECK(one.transaction.empty());
+    REQUIRE(one.messages.size() == 1);
+    CHECK(one.messages[0].find("essential package bash (") != std::string::npos);
+    CHECK(one.messages[0].find("--allow-remove-essential") != std::string::npos);
+
+    constexpr std::string_view k_two =
+        "WARNING: The following essential packages will be removed.\n"
+        "This should NOT be done unless you know exactly what you are doing!\n"
+        "  zs-a zs-b\n"
+        "  zs-c\n"
+        "Remv zs-lib [1.0]\nRemv zs-a [1.0]\nRemv zs-b [1.0]\nRemv zs-c [1.0]\n";
+    auto two = pkg::parse_simulation(pkg::SimulationFormat::apt_get, pkg::Operation::remove, k_two, "", 0);
+    CHECK_FALSE(two.resolved);
+    REQUIRE(two.messages.size() == 1);
+    CHECK(two.messages[0].find("essential packages zs-a, zs-b, zs-c (") != std::string::npos);
+
+    // The same removal without the warning is a transaction.
+    constexpr std::string_view k_plain = "The following packages will be REMOVED:\n  zs-x\n"
+                                         "Remv zs-x [1.0]\n";
+    auto plain =
+        pkg::parse_simulation(pkg::SimulationFormat::apt_get, pkg::Operation::remove, k_plain, "", 0);
+    CHECK(plain.resolved);
+    REQUIRE(plain.transaction.remove.size() == 1);
+    CHECK(plain.messages.empty());
+}
+
 TEST_CASE("parse_simulation reads pacman --print of an upgrade as upgrades") {
     auto r = pkg::parse_simulation(pkg::SimulationFormat::pacman_print, pkg::Operation::upgrade,
                                    ":: Starting full system upgrade...\nzs-up 2.0-1\n",

@@ -60,8 +60,14 @@ bool contains(std::string_view text, std::string_view part) {
 //   Remv NAME [OLD]  /  Purg NAME [OLD]       a removal
 //   Conf NAME (...)                           configuration of a package above
 //   The following packages have been kept back:   then the names on indented lines
-void parse_apt(std::string_view out, SimulationResult& result) {
+//   WARNING: The following essential packages will be removed.   then a line of warning, then the names
+//     on indented lines. apt-get -y refuses such a transaction ("Essential packages were removed and -y
+//     was used without --allow-remove-essential") and zsyncctl never passes that option, so the
+//     simulation says what the real run would: it cannot be done (`refused`).
+void parse_apt(std::string_view out, SimulationResult& result, bool& refused) {
     bool in_kept_back = false;
+    bool in_essential = false;
+    std::vector<std::string_view> essential;
     for (std::string_view line : util::split_lines(out)) {
         if (in_kept_back && line.starts_with(" ")) {
             for (std::string_view name : words(line)) {
@@ -69,8 +75,17 @@ void parse_apt(std::string_view out, SimulationResult& result) {
             }
             continue;
         }
+        if (in_essential && (line.starts_with(" ") || line.starts_with("This should NOT be done"))) {
+            if (line.starts_with(" ")) {
+                for (std::string_view name : words(line)) {
+                    essential.push_back(name);
+                }
+            }
+            continue;
+        }
         in_kept_back = line.starts_with("The following packages have been kept back");
-        if (in_kept_back) {
+        in_essential = line.starts_with("WARNING: The following essential packages will be removed");
+        if (in_kept_back || in_essential) {
             continue;
         }
         bool inst = line.starts_with("Inst ");
@@ -109,6 +124,13 @@ void parse_apt(std::string_view out, SimulationResult& result) {
         } else {
             result.transaction.upgrade.push_back(std::move(p));
         }
+    }
+    if (!essential.empty()) {
+        refused = true;
+        result.messages.emplace_back(
+            "it would remove essential package" + std::string(essential.size() == 1 ? " " : "s ") +
+            util::join(std::vector<std::string>(essential.begin(), essential.end()), ", ") +
+            " (apt-get refuses that without --allow-remove-essential, which zsyncctl never passes)");
     }
 }
 
@@ -316,9 +338,10 @@ SimulationResult parse_simulation(SimulationFormat format, Operation operation, 
     result.exit_code = exit_code;
     bool showed_transaction = false;
     bool unreadable = false;
+    bool refused = false; // the manager's real run would refuse what the simulation shows
     switch (format) {
     case SimulationFormat::apt_get:
-        parse_apt(stdout_text, result);
+        parse_apt(stdout_text, result, refused);
         break;
     case SimulationFormat::dnf:
         parse_dnf(stdout_text, result, showed_transaction);
@@ -360,9 +383,10 @@ SimulationResult parse_simulation(SimulationFormat format, Operation operation, 
         }
         result.messages.emplace_back(t);
     }
-    result.resolved = (exit_code == 0 && !unreadable) ||
-                      ((format == SimulationFormat::dnf || format == SimulationFormat::flatpak_table) &&
-                       showed_transaction);
+    result.resolved = ((exit_code == 0 && !unreadable) ||
+                       ((format == SimulationFormat::dnf || format == SimulationFormat::flatpak_table) &&
+                        showed_transaction)) &&
+                      !refused;
     if (!result.resolved) {
         result.transaction = {};
     }
