@@ -11,6 +11,7 @@
 #include "pkg/detect/detect.hpp"
 #include "pkg/detect/paths.hpp"
 #include "pkg/registry/registry.hpp"
+#include "util/sanitize.hpp"
 #include "util/strings.hpp"
 
 namespace zsyncctl::cli {
@@ -19,6 +20,7 @@ namespace {
 
 struct PathsOptions {
     std::string manager;
+    std::string manager_option; // -m, as the other pkg commands name a manager; the same as the operand
     std::string shell;
 };
 
@@ -149,7 +151,15 @@ nlohmann::json paths_document(const std::vector<pkg::ManagerPaths>& all) {
 
 namespace {
 
-ExitCode run_paths(Context& context, const PathsOptions& options) {
+ExitCode run_paths(Context& context, PathsOptions options) {
+    if (!options.manager_option.empty()) {
+        if (!options.manager.empty() && options.manager != options.manager_option) {
+            raise_usage("pkg paths names one manager: '" + util::sanitize_for_display(options.manager) +
+                            "' and -m '" + util::sanitize_for_display(options.manager_option) + "' differ",
+                        "give it once, as -m MANAGER or as the operand");
+        }
+        options.manager = options.manager_option;
+    }
     if (!options.shell.empty() && options.shell != "bash" && options.shell != "zsh" &&
         options.shell != "fish") {
         raise_usage("unknown shell '" + options.shell + "'", "use one of: bash, zsh, fish");
@@ -235,6 +245,10 @@ void register_pkg_paths(CLI::App& pkg, Context& context) {
         cmd->add_option("manager", options->manager, "Only this manager (an id from 'pkg managers --all')")
             ->option_text("MANAGER"),
         "detected-managers");
+    complete_with(cmd->add_option("-m,--manager", options->manager_option,
+                                  "Only this manager, as the operand names it (the other pkg commands' -m)")
+                      ->option_text("MANAGER"),
+                  "detected-managers");
     std::vector<std::string> shells;
     for (std::string_view s : completion_shells()) {
         shells.emplace_back(s);

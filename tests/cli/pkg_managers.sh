@@ -191,6 +191,14 @@ if [ "$CODE" -eq 0 ] && (
     eval "$exports" || exit 8
     [ "$PATH" = "/opt/homebrew/opt/libpq/bin:/usr/bin:/opt/homebrew/bin" ] || exit 9
 ); then ok; else fail "bash eval of --shell bash (exit $?): $exports"; fi
+# -m names the manager as in the other pkg commands: the same lines as the operand; both must agree.
+zr "$R" macos arm64 /usr/bin pkg paths -m homebrew --shell bash --no-cache
+[ "$CODE" = 0 ] && [ "$OUT" = "$exports" ] && ok || fail "pkg paths -m homebrew differs from the operand (exit $CODE): $OUT"
+zr "$R" macos arm64 /usr/bin pkg paths homebrew --manager homebrew --shell bash --no-cache
+[ "$CODE" = 0 ] && [ "$OUT" = "$exports" ] && ok || fail "pkg paths homebrew --manager homebrew (exit $CODE): $ERR"
+zr "$R" macos arm64 /usr/bin pkg paths homebrew -m npm --no-cache
+[ "$CODE" = 2 ] && ok || fail "pkg paths homebrew -m npm: exit $CODE, wanted 2"
+expect_contains "$ERR" "differ" "two different managers are refused"
 if command -v zsh >/dev/null; then
     zr "$R" macos arm64 /usr/bin pkg paths homebrew --shell zsh --no-cache
     got=$(PATH=/usr/bin:/bin zsh -fc "$OUT"$'\nprint -r -- $PATH')
