@@ -148,6 +148,8 @@ EOS
     export ZSYNCCTL_ROOT=$R
     # shellcheck disable=SC2086
     expect_bash "zsyncctl pkg paths " $detected_in_root
+    # shellcheck disable=SC2086
+    expect_bash "zsyncctl pkg paths -m " $detected_in_root
     # pkg install: MANAGER: prefixes of the detected managers, then names from apt's index.
     # shellcheck disable=SC2086
     expect_bash "zsyncctl pkg install " $prefixes
@@ -258,6 +260,8 @@ if command -v fish >/dev/null; then
     export ZSYNCCTL_ROOT=$R
     # shellcheck disable=SC2086
     expect_fish "zsyncctl pkg paths " $detected_in_root
+    # shellcheck disable=SC2086
+    expect_fish "zsyncctl pkg paths --manager " $detected_in_root
     # shellcheck disable=SC2086
     expect_fish "zsyncctl pkg install " $prefixes
     expect_fish "zsyncctl pkg install apt:rip" apt:ripgrep apt:ripmime
