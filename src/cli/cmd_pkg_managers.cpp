@@ -189,11 +189,13 @@ ExitCode run_managers(Context& context, const ManagersOptions& options) {
         return ExitCode::success;
     }
 
+    // PATH, the one long column, comes last: on a narrow terminal only it wraps, not the columns after it.
     std::vector<std::vector<std::string>> rows;
-    std::vector<std::string> header{"MANAGER", "KIND", "PATH", "LOCK"};
+    std::vector<std::string> header{"MANAGER", "KIND", "LOCK"};
     if (options.versions) {
         header.push_back("VERSION");
     }
+    header.push_back("PATH");
     if (options.all) {
         header.insert(header.begin() + 1, "STATUS");
     }
@@ -209,7 +211,6 @@ ExitCode run_managers(Context& context, const ManagersOptions& options) {
             name += " (2nd)";
         }
         std::vector<std::string> row{name, std::string(pkg::to_string(d.manager->kind)),
-                                     d.executable.empty() ? d.prefix : d.executable,
                                      d.manager->lock_group.empty() ? "-"
                                                                    : std::string(d.manager->lock_group)};
         if (options.versions) {
@@ -220,6 +221,7 @@ ExitCode run_managers(Context& context, const ManagersOptions& options) {
                 row.push_back("? (" + (v.error ? v.error->message : std::string("unknown")) + ")");
             }
         }
+        row.push_back(d.executable.empty() ? d.prefix : d.executable);
         if (options.all) {
             row.insert(row.begin() + 1, "found");
         }
@@ -232,11 +234,12 @@ ExitCode run_managers(Context& context, const ManagersOptions& options) {
             }
             bool available = os_bit == 0 || (m.platforms & os_bit) != 0;
             std::vector<std::string> row{std::string(m.id), available ? "not found" : "other OS",
-                                         std::string(pkg::to_string(m.kind)), "-",
+                                         std::string(pkg::to_string(m.kind)),
                                          m.lock_group.empty() ? "-" : std::string(m.lock_group)};
             if (options.versions) {
                 row.push_back("-");
             }
+            row.push_back("-");
             rows.push_back(std::move(row));
         }
     }

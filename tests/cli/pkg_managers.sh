@@ -113,9 +113,13 @@ expect_json "d[0]['evidence']==['PATH entry /usr/bin','db /var/lib/pacman/local'
 zr "$R" linux x86_64 /usr/bin pkg managers
 expect_contains "$OUT" "pacman" "table lists pacman"
 expect_contains "$OUT" "pacman-db" "table shows the lock group"
+# The long PATH column comes last, so a narrow terminal wraps only it.
+[ "$(printf '%s\n' "$OUT" | head -2 | tr -s ' ')" = "MANAGER KIND LOCK PATH
+pacman system pacman-db /usr/bin/pacman" ] && ok || fail "table columns: $OUT"
 zr "$R" linux x86_64 /usr/bin pkg managers --all
 expect_contains "$OUT" "not found" "--all marks missing managers"
 expect_contains "$OUT" "other OS" "--all marks other-OS managers"
+[ "$(printf '%s\n' "$OUT" | head -1 | tr -s ' ')" = "MANAGER STATUS KIND LOCK PATH" ] && ok || fail "--all columns: $(printf '%s' "$OUT" | head -1)"
 
 # ---- PATH pitfalls: a directory, a non-executable file, a dangling symlink, a symlinked executable ----
 R="$SCRATCH/pitfalls"
