@@ -25,6 +25,7 @@
 #include "net/http_client.hpp"
 #include "util/fs.hpp"
 #include "util/round.hpp"
+#include "util/sanitize.hpp"
 #include "util/strings.hpp"
 
 namespace zsyncctl::cli {
@@ -205,26 +206,44 @@ public:
             m_fd = kind == SinkKind::discard ? -1 : STDOUT_FILENO;
             return;
         }
+        // The directory is opened once, by a walk that (as root) follows no link another user controls,
+        // and the temporary file and the rename are relative to it: what is written is where the walk
+        // went, whatever changes on the path meanwhile.
         std::filesystem::path target(output);
-        std::string templ =
-            (target.parent_path() / ("." + target.filename().string() + ".zsyncctl-XXXXXX")).string();
-        m_fd = ::mkostemp(templ.data(), O_CLOEXEC);
-        if (m_fd < 0) {
-            raise(util::errno_error("cannot create a file next to " + output, errno));
+        std::filesystem::path parent = target.parent_path().empty() ? "." : target.parent_path();
+        auto dir = util::open_dir_to_write(parent);
+        if (!dir) {
+            const util::Error& e = dir.error();
+            if (e.kind == util::ErrorKind::permission_denied) {
+                raise_usage("refusing to write " + util::sanitize_for_display(output) + ": " +
+                                util::sanitize_for_display(e.message),
+                            "name the directory the link points to, or run zsyncctl as that user");
+            }
+            raise(util::make_error(e.kind,
+                                   "cannot write " + util::sanitize_for_display(output) + ": " + e.message));
         }
-        m_temp = templ;
+        m_dir = std::move(*dir);
+        m_name = target.filename().string();
+        std::string temp = "." + m_name + ".zsyncctl-" + util::random_token();
+        auto created = util::create_file_at(m_dir.get(), temp, 0600);
+        if (!created) {
+            raise(util::make_error(created.error().kind, "cannot create a file next to " + output + " (" +
+                                                             created.error().message + ")"));
+        }
+        m_fd = created->release();
+        m_temp = temp;
         if (m_signals != nullptr) {
-            std::string temp = m_temp;
-            m_hook = m_signals->add_exit_hook([temp] { ::unlink(temp.c_str()); });
+            int dir_fd = m_dir.get();
+            m_hook = m_signals->add_exit_hook([dir_fd, temp] { ::unlinkat(dir_fd, temp.c_str(), 0); });
         }
     }
     ~Sink() {
-        if (!m_temp.empty()) {
-            ::close(m_fd);
-            ::unlink(m_temp.c_str()); // still here only when the download failed
-        }
         if (m_hook != 0) {
             m_signals->unsubscribe(m_hook);
+        }
+        if (!m_temp.empty()) {
+            ::close(m_fd);
+            ::unlinkat(m_dir.get(), m_temp.c_str(), 0); // still here only when the download failed
         }
     }
     Sink(const Sink&) = delete;
@@ -251,7 +270,7 @@ public:
             return util::fail(util::errno_error("fsync " + m_output, errno));
         }
         ::fchmod(m_fd, 0644);
-        if (::rename(m_temp.c_str(), m_output.c_str()) != 0) {
+        if (::renameat(m_dir.get(), m_temp.c_str(), m_dir.get(), m_name.c_str()) != 0) {
             return util::fail(util::errno_error("rename to " + m_output, errno));
         }
         m_temp.clear();
@@ -262,6 +281,8 @@ public:
 private:
     SinkKind m_kind;
     std::string m_output;
+    util::UniqueFd m_dir; // where m_temp and m_name are
+    std::string m_name;
     std::string m_temp;
     int m_fd = -1;
     core::SignalMonitor* m_signals = nullptr;

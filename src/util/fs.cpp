@@ -380,6 +380,93 @@ Result<UniqueFd> open_private_dir(const std::filesystem::path& path, CreateMissi
     return fd;
 }
 
+Result<UniqueFd> open_dir_to_write(const std::filesystem::path& path) {
+    const std::string text = path.string();
+    if (text.empty()) {
+        return fail(ErrorKind::invalid_input, "no directory given");
+    }
+    const bool as_root = ::geteuid() == 0;
+    // The components still to walk, the next one at the back; a symlink's target is pushed in front of
+    // the rest.
+    std::vector<std::string> pending;
+    auto push_components = [&pending](std::string_view p) {
+        std::vector<std::string> parts;
+        for (std::string_view part : split(p, '/')) {
+            if (!part.empty() && part != ".") {
+                parts.emplace_back(part);
+            }
+        }
+        pending.insert(pending.end(), parts.rbegin(), parts.rend());
+    };
+    std::string walked = text.front() == '/' ? "/" : ".";
+    UniqueFd fd(::open(walked.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (fd.get() < 0) {
+        return fail(errno_error(walked, errno));
+    }
+    push_components(text);
+    int links = 0;
+    while (!pending.empty()) {
+        std::string name = std::move(pending.back());
+        pending.pop_back();
+        std::string here = walked == "/" ? "/" + name : walked + "/" + name;
+        struct stat st {};
+        if (::fstatat(fd.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+            return fail(errno_error(here, errno));
+        }
+        if (S_ISLNK(st.st_mode)) {
+            if (as_root) {
+                struct stat dir {};
+                if (::fstat(fd.get(), &dir) != 0) {
+                    return fail(errno_error(walked, errno));
+                }
+                bool replaceable = dir.st_uid != 0 ||
+                                   ((dir.st_mode & (S_IWGRP | S_IWOTH)) != 0 && (dir.st_mode & S_ISVTX) == 0);
+                if (st.st_uid != 0 || replaceable) {
+                    return fail(
+                        ErrorKind::permission_denied,
+                        here + " is a symlink " +
+                            (st.st_uid != 0 ? owner_text(st.st_uid)
+                                            : "in a directory another user can change") +
+                            ": as root, zsyncctl does not write through a link another user controls");
+                }
+            }
+            if (++links > 40) {
+                return fail(errno_error(here, ELOOP));
+            }
+            std::string target(static_cast<std::size_t>(st.st_size > 0 ? st.st_size : 4096) + 1, '\0');
+            ssize_t n = ::readlinkat(fd.get(), name.c_str(), target.data(), target.size());
+            if (n < 0) {
+                return fail(errno_error(here, errno));
+            }
+            target.resize(static_cast<std::size_t>(n));
+            if (target.empty()) {
+                return fail(errno_error(here, ENOENT));
+            }
+            if (target.front() == '/') {
+                UniqueFd top(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
+                if (top.get() < 0) {
+                    return fail(errno_error("/", errno));
+                }
+                fd = std::move(top);
+                walked = "/";
+            }
+            push_components(target);
+            continue;
+        }
+        if (!S_ISDIR(st.st_mode)) {
+            return fail(errno_error(here, ENOTDIR));
+        }
+        // O_NOFOLLOW: a directory swapped for a symlink after the fstatat above is refused, not followed.
+        UniqueFd next(::openat(fd.get(), name.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+        if (next.get() < 0) {
+            return fail(errno_error(here, errno == ELOOP ? ENOTDIR : errno));
+        }
+        fd = std::move(next);
+        walked = std::move(here);
+    }
+    return fd;
+}
+
 Result<UniqueFd> create_file_at(int dir_fd, const std::string& name, mode_t mode) {
     int fd = ::openat(dir_fd, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
     if (fd < 0) {

@@ -121,6 +121,16 @@ bool root_may_use(const std::filesystem::path& path);
 Result<UniqueFd> open_private_dir(const std::filesystem::path& path, CreateMissing create,
                                   DirOwner owner = DirOwner::self);
 
+/// Opens the directory `path` to create files in, a component at a time, so that the directory returned
+/// (an O_PATH descriptor for the *at calls) is the one the walk checked; a relative path starts at the
+/// working directory. As root, a symlink on the way is followed only when root owns it and no other user
+/// can replace it (it sits in a directory of root's that group and others cannot write, or that is
+/// sticky); any other symlink fails with permission_denied naming it and its owner, because that user
+/// could point it anywhere (root writes *into* another user's directories, never *through* their links).
+/// Other users follow every symlink (their own choice). At most 40 symlinks. Fails with the errno of the
+/// step that failed otherwise (ENOENT, ENOTDIR, ELOOP, EACCES).
+Result<UniqueFd> open_dir_to_write(const std::filesystem::path& path);
+
 /// Creates the new regular file `name` (one component) in the directory `dir_fd` with
 /// O_CREAT|O_EXCL|O_NOFOLLOW and `mode`: a planted file or symlink of that name is never opened (EEXIST).
 /// Fails with the errno.

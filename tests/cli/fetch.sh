@@ -140,4 +140,36 @@ expect_exit 2 "pkg search --limit -1" pkg search hello --limit -1
 
 expect_exit 2 "fetch without a URL" fetch
 
+# As root, -o writes into another user's directory but never through a link that user controls (they could
+# point it at /etc): the real test user makes the link, root is refused and nothing lands behind it; the
+# user's own fetch through their own link works.
+if [ "$(id -u)" = 0 ] && command -v runuser >/dev/null && command -v useradd >/dev/null; then
+    test_user
+    W="$SCRATCH/w"
+    mkdir -p "$W/udir" "$W/elsewhere" "$W/mine"
+    chmod 755 "$SCRATCH" "$W"
+    chown "$U" "$W/udir" "$W/elsewhere"
+    printf 'payload\n' >"$W/src.txt"
+    chmod 644 "$W/src.txt"
+    if runuser -u "$U" -- ln -s "$W/elsewhere" "$W/udir/link"; then
+        expect_exit 2 "root through the user's link" fetch "file://$W/src.txt" -o "$W/udir/link/out.txt"
+        expect_contains "$ERR" "is a symlink owned by uid $(id -u "$U")" "the refusal names the link and its owner"
+        [ -z "$(ls -A "$W/elsewhere")" ] && ok || fail "something was written behind the link: $(ls -A "$W/elsewhere")"
+        expect_exit 2 "root into the user's link as a directory" fetch "file://$W/src.txt" -o "$W/udir/link"
+        expect_exit 0 "root into the user's directory" fetch "file://$W/src.txt" -o "$W/udir/out.txt"
+        [ "$(stat -c %U "$W/udir/out.txt" 2>&1)" = root ] && [ "$(cat "$W/udir/out.txt")" = payload ] && ok ||
+            fail "root's file in the user's directory: $(ls -la "$W/udir")"
+        # Root's own link in root's directory is followed (as /var/run -> /run is).
+        ln -s "$W/mine" "$W/rootlink"
+        expect_exit 0 "root through root's link" fetch "file://$W/src.txt" -o "$W/rootlink/r.txt"
+        [ -f "$W/mine/r.txt" ] && ok || fail "root's link was not followed"
+        runuser -u "$U" -- "$ZSYNCCTL" fetch "file://$W/src.txt" -o "$W/udir/link/theirs.txt" 2>"$W/u.err"
+        code=$?
+        [ "$code" = 0 ] && [ -f "$W/elsewhere/theirs.txt" ] && ok ||
+            fail "the user through their own link: exit $code, $(cat "$W/u.err")"
+    else
+        fail "the test user could not make its link"
+    fi
+fi
+
 finish

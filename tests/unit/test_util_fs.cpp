@@ -230,6 +230,86 @@ TEST_CASE("open_private_dir creates a private directory and refuses one others c
     }
 }
 
+namespace {
+
+// The inode the descriptor `fd` (an O_PATH directory) is open on, and the one `path` leads to.
+bool same_inode(int fd, const fs::path& path) {
+    struct stat a {};
+    struct stat b {};
+    return ::fstat(fd, &a) == 0 && ::stat(path.c_str(), &b) == 0 && a.st_dev == b.st_dev &&
+           a.st_ino == b.st_ino;
+}
+
+} // namespace
+
+TEST_CASE("open_dir_to_write walks to the directory, and as root never through another user's link") {
+    TempDir dir;
+    fs::create_directories(dir.path / "target");
+    fs::create_directories(dir.path / "a" / "b");
+    SUBCASE("plain directories and root's own links in root's directories are followed") {
+        auto fd = open_dir_to_write(dir.path / "a" / "b");
+        REQUIRE_MESSAGE(fd.ok(), (fd.ok() ? "" : fd.error().message));
+        CHECK(same_inode(fd->get(), dir.path / "a" / "b"));
+        fs::create_directory_symlink(dir.path / "target", dir.path / "a" / "abs");
+        fs::create_directory_symlink("../../target", dir.path / "a" / "b" / "rel");
+        auto abs = open_dir_to_write(dir.path / "a" / "abs");
+        REQUIRE(abs.ok());
+        CHECK(same_inode(abs->get(), dir.path / "target"));
+        auto rel = open_dir_to_write(dir.path / "a" / "b" / "rel");
+        REQUIRE(rel.ok());
+        CHECK(same_inode(rel->get(), dir.path / "target"));
+        // The descriptor is usable for the *at calls that create and rename the file.
+        auto created = create_file_at(rel->get(), "new.txt");
+        REQUIRE(created.ok());
+        CHECK(fs::exists(dir.path / "target" / "new.txt"));
+    }
+    SUBCASE("a file on the way, a missing component and a link loop fail") {
+        dir.write("a/file", "x");
+        CHECK_FALSE(open_dir_to_write(dir.path / "a" / "file").ok());
+        CHECK_FALSE(open_dir_to_write(dir.path / "a" / "missing").ok());
+        fs::create_directory_symlink(dir.path / "a" / "loop2", dir.path / "a" / "loop1");
+        fs::create_directory_symlink(dir.path / "a" / "loop1", dir.path / "a" / "loop2");
+        auto loop = open_dir_to_write(dir.path / "a" / "loop1");
+        REQUIRE_FALSE(loop.ok());
+        CHECK(loop.error().kind != ErrorKind::permission_denied);
+    }
+    if (::geteuid() == 0) {
+        SUBCASE("as root: a link another user owns is refused, and nothing is created behind it") {
+            fs::create_directory_symlink(dir.path / "target", dir.path / "a" / "theirs");
+            REQUIRE(::lchown((dir.path / "a" / "theirs").c_str(), 65534, 65534) == 0);
+            auto fd = open_dir_to_write(dir.path / "a" / "theirs");
+            REQUIRE_FALSE(fd.ok());
+            CHECK(fd.error().kind == ErrorKind::permission_denied);
+            CHECK(fd.error().message.find("owned by uid 65534") != std::string::npos);
+            // Deeper in the path too, and through a link to it.
+            fs::create_directories(dir.path / "target" / "sub");
+            CHECK_FALSE(open_dir_to_write(dir.path / "a" / "theirs" / "sub").ok());
+        }
+        SUBCASE("as root: root's link in a directory another user can change is refused") {
+            fs::create_directories(dir.path / "user");
+            fs::create_directory_symlink(dir.path / "target", dir.path / "user" / "link");
+            REQUIRE(::chown((dir.path / "user").c_str(), 65534, 65534) == 0);
+            auto fd = open_dir_to_write(dir.path / "user" / "link");
+            REQUIRE_FALSE(fd.ok());
+            CHECK(fd.error().message.find("another user can change") != std::string::npos);
+            // The user's directory itself is fine: root writes into it, not through it.
+            auto into = open_dir_to_write(dir.path / "user");
+            REQUIRE(into.ok());
+            CHECK(same_inode(into->get(), dir.path / "user"));
+        }
+        SUBCASE("as root: a world-writable directory's link is refused unless the directory is sticky") {
+            fs::create_directories(dir.path / "open");
+            fs::create_directory_symlink(dir.path / "target", dir.path / "open" / "link");
+            REQUIRE(::chmod((dir.path / "open").c_str(), 0777) == 0);
+            CHECK_FALSE(open_dir_to_write(dir.path / "open" / "link").ok());
+            REQUIRE(::chmod((dir.path / "open").c_str(), 01777) == 0);
+            auto sticky = open_dir_to_write(dir.path / "open" / "link");
+            REQUIRE(sticky.ok());
+            CHECK(same_inode(sticky->get(), dir.path / "target"));
+        }
+    }
+}
+
 TEST_CASE("create_file_at and open_owned_file_at never follow a planted name") {
     TempDir dir;
     auto fd = open_private_dir(dir.path / "d", CreateMissing::yes);
