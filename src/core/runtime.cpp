@@ -30,7 +30,7 @@ util::Result<std::unique_ptr<Runtime>> Runtime::create(Config config) {
     return runtime;
 }
 
-void Runtime::stop_loop() {
+std::unique_ptr<EventLoop> Runtime::stop_loop() {
     std::unique_ptr<EventLoop> loop;
     std::thread thread;
     {
@@ -39,7 +39,7 @@ void Runtime::stop_loop() {
         thread = std::move(m_loop_thread);
     }
     if (!loop) {
-        return;
+        return nullptr;
     }
     loop->close();
     if (thread.joinable()) {
@@ -47,10 +47,11 @@ void Runtime::stop_loop() {
             // shutdown() from a loop callback: the loop thread cannot join itself; let it finish alone.
             thread.detach();
             (void)loop.release(); // still running this very callback; leaked deliberately at exit
-            return;
+            return nullptr;
         }
         thread.join();
     }
+    return loop;
 }
 
 Runtime::~Runtime() {
@@ -90,11 +91,19 @@ ShutdownReport Runtime::shutdown() {
     }
     m_token.cancel();
     m_timers.stop();
-    stop_loop();
+    // The loop stops first (nothing more runs on it) but goes away last: a pool task that ends now may be
+    // inside post() to it, from a future's continuation (serve reports a finished request on its loop),
+    // past the closed check and about to wake it. Destroying the loop before the pool's workers are joined
+    // closed the wake descriptor under that write (TSan, serve_info.sh: a drained SIGTERM).
+    std::unique_ptr<EventLoop> loop = stop_loop();
+    ShutdownReport report;
     if (m_pool) {
-        return m_pool->shutdown(m_config.drain_timeout);
+        report = m_pool->shutdown(m_config.drain_timeout);
     }
-    return {};
+    if (report.detached_workers > 0) {
+        (void)loop.release(); // a worker left running may still post to it: kept until the process exits
+    }
+    return report;
 }
 
 } // namespace zsyncctl::core

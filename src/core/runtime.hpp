@@ -147,7 +147,9 @@ private:
     }
 
     explicit Runtime(Config config);
-    void stop_loop();
+    /// Closes the loop and joins its thread; returns the closed loop for the caller to destroy (null when
+    /// there was none, or when called from the loop's own thread, which keeps running it).
+    std::unique_ptr<EventLoop> stop_loop();
     Config m_config;
     std::unique_ptr<ThreadPool> m_pool;
     TimerService m_timers;
