@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <functional>
@@ -9,8 +10,11 @@
 #include "cli/install_run.hpp"
 #include "cli/prompt.hpp"
 #include "cli/search_board.hpp"
+#include "pkg/detect/detect.hpp"
 #include "pkg/install/install_choice.hpp"
 #include "pkg/install/install_plan.hpp"
+#include "pkg/inventory/inventory.hpp"
+#include "pkg/search/search_types.hpp"
 #include "util/strings.hpp"
 
 // Which manager an install or remove goes to: --manager, a M:NAME prefix, or a search of every manager.
@@ -19,14 +23,118 @@ namespace zsyncctl::cli {
 
 namespace {
 
-// No manager named: the names are looked up, as exact names, with every detected manager. One has them
-// all: it is used. Several: a terminal user picks one (`ask`), anyone else gets exit 2 and the list.
-std::optional<ManagerChoice> choose_by_search(Context& context, const std::vector<std::string>& names,
-                                              pkg::Operation op, bool ask, bool arch_qualified,
-                                              JsonState& json) {
+// For a removal: the detected managers that can remove by name whose databases zsyncctl reads (pkg list's
+// inventory) say which of them have every name installed; that is offline, and it knows packages no
+// repository has (pip's and gem's, which have no usable search here; a .deb installed from a file). The
+// other managers that can remove are asked by search, whose hits say what is installed. Both in the
+// detected order, in find_managers_with's shape.
+util::Result<pkg::ManagerSearchResult>
+find_installed(Context& context, const std::vector<pkg::PackageRequest>& reqs,
+               const std::function<void(const pkg::ManagerSearchProgress&)>& progress) {
+    auto detect_context = pkg::DetectContext::current(context.root());
+    auto detection = pkg::detect_managers(detect_context,
+                                          context.options.no_cache ? pkg::UseCache::no : pkg::UseCache::yes);
+    std::vector<std::string> order; // every detected manager that can remove by name, once
+    std::vector<std::string> read;  // of them, those whose installed packages are read natively
+    std::vector<std::string> asked; // the rest, asked by search
+    for (const auto& d : detection.managers) {
+        std::string id(d.manager->id);
+        const pkg::Manager* manager = pkg::find_installable_manager(id);
+        if (manager == nullptr || !pkg::can_perform(*manager, pkg::Operation::remove) ||
+            std::find(order.begin(), order.end(), id) != order.end()) {
+            continue;
+        }
+        order.push_back(id);
+        (manager->inventory.method != pkg::InventoryMethod::none ? read : asked).push_back(id);
+    }
+    pkg::ManagerSearchResult result;
+    if (order.empty()) {
+        return util::fail(util::ErrorKind::not_found,
+                          "no package manager that can remove by name was detected here",
+                          "name one with --manager M or M:NAME");
+    }
+    std::vector<pkg::ManagerCandidate> from_databases;
+    if (!read.empty()) {
+        pkg::InventoryRequest request;
+        request.kind = pkg::InventoryKind::list;
+        request.root = context.root();
+        request.managers = read;
+        request.use_cache = !context.options.no_cache;
+        request.runtime = &context.runtime();
+        auto reports = pkg::run_inventory(request, context.runtime().token());
+        if (!reports) {
+            return util::fail(std::move(reports).error());
+        }
+        for (const auto& report : *reports) {
+            if (report.status != pkg::InventoryStatus::ok) {
+                result.failures.push_back(
+                    report.manager + ": " +
+                    (report.error.empty() ? std::string(pkg::to_string(report.status)) : report.error));
+                continue;
+            }
+            pkg::ManagerCandidate candidate{report.manager, {}, true};
+            for (const auto& r : reqs) {
+                auto it = std::find_if(
+                    report.packages.begin(), report.packages.end(), [&r](const pkg::InstalledPackage& p) {
+                        return p.present &&
+                               pkg::query_matches({r.base_name, pkg::MatchMode::exact, 0}, p.name, {}) &&
+                               (r.arch.empty() || p.architecture == r.arch);
+                    });
+                if (it == report.packages.end()) {
+                    break;
+                }
+                candidate.versions.push_back(it->version);
+            }
+            if (candidate.versions.size() == reqs.size()) {
+                from_databases.push_back(std::move(candidate));
+            }
+        }
+    }
+    pkg::ManagerSearchResult searched;
+    if (!asked.empty()) {
+        std::vector<std::string> names;
+        for (const auto& r : reqs) {
+            names.push_back(r.base_name);
+        }
+        auto found =
+            pkg::find_managers_with(names, pkg::Operation::remove, context.root(), !context.options.no_cache,
+                                    std::chrono::seconds(20), context.runtime(), progress, &asked);
+        if (!found) {
+            return util::fail(std::move(found).error());
+        }
+        searched = std::move(*found);
+    }
+    for (const std::string& id : order) {
+        for (auto* list : {&from_databases, &searched.candidates}) {
+            for (auto& c : *list) {
+                if (c.manager == id) {
+                    result.candidates.push_back(std::move(c));
+                }
+            }
+        }
+    }
+    result.searched = order;
+    result.failures.insert(result.failures.end(), searched.failures.begin(), searched.failures.end());
+    return result;
+}
+
+// No manager named: the names are looked up, as exact names, with every detected manager (for a removal,
+// among what each has installed: find_installed). One has them all: it is used. Several: a terminal user
+// picks one (`ask`), anyone else gets exit 2 and the list.
+std::optional<ManagerChoice> choose_by_search(Context& context, const std::vector<pkg::PackageRequest>& reqs,
+                                              pkg::Operation op, bool ask, JsonState& json) {
+    std::vector<std::string> names;
+    bool arch_qualified = false;
+    for (const auto& r : reqs) {
+        names.push_back(r.base_name);
+        arch_qualified = arch_qualified || !r.arch.empty();
+    }
     std::string wanted = util::join(names, " ");
     if (!context.options.json && !context.options.quiet) {
-        context.out.info("looking for " + wanted + " with every package manager detected here ...");
+        context.out.info(op == pkg::Operation::remove
+                             ? "looking for " + wanted +
+                                   " among what every package manager here has installed ..."
+                             : "looking for " + wanted + " with every package manager detected here ...");
     }
     // On a terminal the search shows the same per-manager board as `pkg search` while it runs.
     std::optional<SearchBoard> board;
@@ -37,8 +145,10 @@ std::optional<ManagerChoice> choose_by_search(Context& context, const std::vecto
             board->draw(p.reports, p.finished, p.elapsed_ms);
         };
     }
-    auto found = pkg::find_managers_with(names, op, context.root(), !context.options.no_cache,
-                                         std::chrono::seconds(20), context.runtime(), progress);
+    auto found = op == pkg::Operation::remove
+                     ? find_installed(context, reqs, progress)
+                     : pkg::find_managers_with(names, op, context.root(), !context.options.no_cache,
+                                               std::chrono::seconds(20), context.runtime(), progress);
     if (!found) {
         raise(std::move(found).error());
     }
@@ -71,6 +181,9 @@ std::optional<ManagerChoice> choose_by_search(Context& context, const std::vecto
     if (found->candidates.empty()) {
         std::string hint = "searched: " + util::join(found->searched, ", ");
         if (op == pkg::Operation::remove) {
+            if (!found->failures.empty()) {
+                hint += "; could not read: " + util::sanitize_for_display(util::join(found->failures, "; "));
+            }
             raise(util::make_error(util::ErrorKind::not_found,
                                    "no detected package manager has " +
                                        std::string(names.size() == 1 ? "" : "all of ") + wanted +
@@ -144,13 +257,7 @@ std::optional<ManagerChoice> choose_manager(Context& context, const std::string&
     if (from_prefix) {
         return ManagerChoice{*from_prefix, "prefix", {}};
     }
-    std::vector<std::string> names;
-    bool arch_qualified = false;
-    for (const auto& r : reqs) {
-        names.push_back(r.base_name);
-        arch_qualified = arch_qualified || !r.arch.empty();
-    }
-    return choose_by_search(context, names, op, ask, arch_qualified, json);
+    return choose_by_search(context, reqs, op, ask, json);
 }
 
 } // namespace zsyncctl::cli

@@ -63,6 +63,19 @@ expect_json '{p["name"]: p["reason"] for p in d["packages"]}.get("zs-up") == "ex
 run_z pkg paths pip
 expect_contains "$OUT" "$T/venv" "pkg paths pip names the venv"
 
+# pkg remove without a manager finds what pip has installed (pip has no search to ask): from its database,
+# as pkg list reads it. The oracle: pip itself no longer has it.
+wheel zs-gone 1.0
+$PIP install zs-gone >>"$T/pip.log" 2>&1 || fail "pip install zs-gone: $(tail -3 "$T/pip.log")"
+TIMEOUT=60 run_z --json --no-cache pkg remove --dry-run zs-gone
+expect_json 'd["manager"] == "pip" and d["candidates"] == ["pip"] and d["argv"][-1] == "zs-gone"' "remove: pip chosen from what it has installed"
+TIMEOUT=60 run_z --no-cache pkg remove --yes zs-gone
+[ "$CODE" = 0 ] && ok || fail "pkg remove --yes zs-gone: exit $CODE ($ERR)"
+expect_contains "$ERR" "among what every package manager here has installed" "the lookup says where it looks"
+$PIP show zs-gone >/dev/null 2>&1 && fail "pip still has zs-gone" || ok
+TIMEOUT=60 expect_exit 1 "removing what nobody has installed" --no-cache pkg remove --yes zs-gone
+expect_contains "$ERR" "no detected package manager has zs-gone installed" "nobody has it now"
+
 TIMEOUT=60 expect_exit 0 "nothing outdated at 1.0" --no-cache pkg outdated -m pip
 
 wheel zs-up 1.1 zs-dep

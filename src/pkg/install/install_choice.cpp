@@ -47,13 +47,19 @@ ManagerSearchProgress merged_progress(const std::vector<std::unique_ptr<SearchRu
 util::Result<ManagerSearchResult>
 find_managers_with(const std::vector<std::string>& names, Operation operation, const util::Root& root,
                    bool use_cache, std::chrono::milliseconds timeout, core::Runtime& runtime,
-                   const std::function<void(const ManagerSearchProgress&)>& progress) {
+                   const std::function<void(const ManagerSearchProgress&)>& progress,
+                   const std::vector<std::string>* only) {
     ManagerSearchResult result;
-    for (const std::string& m : default_search_managers(root, use_cache ? UseCache::yes : UseCache::no)) {
+    for (const std::string& m :
+         only != nullptr ? *only : default_search_managers(root, use_cache ? UseCache::yes : UseCache::no)) {
         const Manager* manager = find_installable_manager(m);
-        if (manager != nullptr && can_perform(*manager, operation)) {
+        if (manager != nullptr && can_perform(*manager, operation) &&
+            std::find(result.searched.begin(), result.searched.end(), m) == result.searched.end()) {
             result.searched.push_back(m);
         }
+    }
+    if (result.searched.empty() && only != nullptr) {
+        return result;
     }
     if (result.searched.empty()) {
         return util::fail(util::ErrorKind::not_found,

@@ -40,12 +40,15 @@ struct ManagerSearchProgress {
 
 /// Looks every name up, as an exact name, with every detected manager that can perform `operation`
 /// (pkg/search.hpp, all names at once, on `runtime`), and returns the managers that have all of them. For
-/// remove, only the managers that report every name installed. Blocking; any thread. `progress`, when
-/// set, is called on the calling thread about every 80 ms and whenever a manager returns, and once at the
-/// end. Fails with not_found when no detected manager can perform the operation, or the search's own errors.
+/// remove, only the managers that report every name installed. `only`, when set, names the managers to
+/// search instead of every detected one (those of them that can perform the operation; none: an empty
+/// result). Blocking; any thread. `progress`, when set, is called on the calling thread about every 80 ms
+/// and whenever a manager returns, and once at the end. Fails with not_found when no detected manager can
+/// perform the operation (without `only`), or the search's own errors.
 util::Result<ManagerSearchResult>
 find_managers_with(const std::vector<std::string>& names, Operation operation, const util::Root& root,
                    bool use_cache, std::chrono::milliseconds timeout, core::Runtime& runtime,
-                   const std::function<void(const ManagerSearchProgress&)>& progress = {});
+                   const std::function<void(const ManagerSearchProgress&)>& progress = {},
+                   const std::vector<std::string>* only = nullptr);
 
 } // namespace zsyncctl::pkg
