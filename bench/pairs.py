@@ -90,6 +90,15 @@ def peak_rss_mib(argv, env, runs=5, before=()):
     return statistics.median(values)
 
 
+def environment(assignments):
+    """This process's environment with each NAME=VALUE of `assignments` set."""
+    env = dict(os.environ)
+    for item in assignments:
+        name, _, value = item.partition("=")
+        env[name] = value
+    return env
+
+
 def quantile(values, q):
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(len(ordered) * q))]
@@ -114,10 +123,7 @@ def main():
     parser.add_argument("cmds", nargs="+")
     args = parser.parse_args()
 
-    env = dict(os.environ)
-    for item in args.env:
-        name, _, value = item.partition("=")
-        env[name] = value
+    env = environment(args.env)
     commands = [shlex.split(args.base)] + [shlex.split(c) for c in args.cmds]
     touches = [[] for _ in commands]
     for item in args.touch:

@@ -30,6 +30,8 @@ import sys
 import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import pairs  # noqa: E402  (bench/pairs.py: the interleaved timing and its environment handling)
 
 STRING = r'"((?:[^"\\]|\\.)*)"(\.\.\.)?'
 CALL = re.compile(r"^(?:\[pid\s+\d+\]\s+|\d+\s+)?(\w+)\((.*)\)\s+=\s+(-?\w+)")
@@ -196,10 +198,7 @@ def main():
     parser.add_argument("base")
     parser.add_argument("commands", nargs="+")
     args = parser.parse_args()
-    env = dict(os.environ)
-    for item in args.env:
-        name, _, value = item.partition("=")
-        env[name] = value
+    env = pairs.environment(args.env)
     work = args.keep or tempfile.mkdtemp(prefix="syscall-floor-")
     os.makedirs(work, exist_ok=True)
     replays = []
@@ -218,12 +217,12 @@ def main():
         print(f"replay{index}: {calls} calls replayed, {skipped} not (allocator, signals, exit): '{command}'")
         replays.append(exe)
     # One interleaved run: /bin/true as the base, then each replay and each real command.
-    pairs = [sys.executable, os.path.join(HERE, "pairs.py"), "--any-exit", "--rounds", str(args.rounds),
+    timing = [sys.executable, os.path.join(HERE, "pairs.py"), "--any-exit", "--rounds", str(args.rounds),
              "--warmup", "10"]
     for item in args.env:
-        pairs += ["--env", item]
+        timing += ["--env", item]
     timed = replays + [args.base] + args.commands
-    result = subprocess.run(pairs + ["/bin/true"] + [shlex.quote(t) if t in replays else t for t in timed],
+    result = subprocess.run(timing + ["/bin/true"] + [shlex.quote(t) if t in replays else t for t in timed],
                             env=env, capture_output=True, text=True, check=True)
     print(result.stdout, end="")
     medians = {}
