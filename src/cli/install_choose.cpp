@@ -4,6 +4,10 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
 #include <vector>
 
 #include "cli/context.hpp"
@@ -15,6 +19,7 @@
 #include "pkg/install/install_plan.hpp"
 #include "pkg/inventory/inventory.hpp"
 #include "pkg/search/search_types.hpp"
+#include "util/fs.hpp"
 #include "util/strings.hpp"
 
 // Which manager an install or remove goes to: --manager, a M:NAME prefix, or a search of every manager.
@@ -222,6 +227,85 @@ std::optional<ManagerChoice> choose_by_search(Context& context, const std::vecto
     return ManagerChoice{found->candidates[*picked].manager, "search", candidates, true};
 }
 
+// A name written as a path ("./x.deb", "../x.rpm", "/tmp/x.whl": apt's own rule for a file) is a package
+// file, not a name to search for: what the file is names the manager that installs it, and the path is
+// never sent to a registry. Names with a '/' inside (npm's @scope/name, flatpak refs) are names.
+bool is_package_path(const std::string& name) {
+    return name.starts_with("/") || name.starts_with("./") || name.starts_with("../");
+}
+
+// The managers that install a file of this kind by its path, in preference order; empty when none here
+// does (pacman takes files with -U, not the -S zsyncctl runs).
+std::vector<std::string_view> managers_for_file(std::string_view path) {
+    if (path.ends_with(".deb")) {
+        return {"apt"};
+    }
+    if (path.ends_with(".rpm")) {
+        return {"dnf", "yum", "zypper"};
+    }
+    if (path.ends_with(".whl")) {
+        return {"pip"};
+    }
+    if (path.ends_with(".gem")) {
+        return {"gem"};
+    }
+    return {};
+}
+
+// Package files: the detected manager their kind names (one kind for all of them). nullopt when no name is
+// a path.
+std::optional<ManagerChoice> choose_by_file(Context& context, const std::vector<pkg::PackageRequest>& reqs,
+                                            pkg::Operation op) {
+    bool any = false;
+    for (const auto& r : reqs) {
+        any = any || is_package_path(r.name);
+    }
+    if (!any) {
+        return std::nullopt;
+    }
+    std::optional<std::vector<std::string_view>> kinds;
+    for (const auto& r : reqs) {
+        std::string shown = util::sanitize_for_display(r.name);
+        if (op != pkg::Operation::install || !is_package_path(r.name)) {
+            raise_usage(op != pkg::Operation::install
+                            ? "'" + shown + "' is a path: only pkg install takes package files"
+                            : "package files and package names cannot be mixed in one install",
+                        "name the package, or install the files with a command of their own");
+        }
+        struct stat st {};
+        if (::stat(r.name.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
+            raise_usage("no package file " + shown, "give the path of a .deb, .rpm, .whl or .gem file");
+        }
+        auto managers = managers_for_file(r.name);
+        if (managers.empty()) {
+            raise_usage("zsyncctl does not know which manager installs " + shown,
+                        "name it: --manager M (apt takes .deb, dnf/yum/zypper .rpm, pip .whl, gem .gem)");
+        }
+        if (kinds && *kinds != managers) {
+            raise_usage("the package files are of different kinds",
+                        "install each kind with a command of its own");
+        }
+        kinds = managers;
+    }
+    auto detection = pkg::detect_managers(pkg::DetectContext::current(context.root()),
+                                          context.options.no_cache ? pkg::UseCache::no : pkg::UseCache::yes);
+    for (std::string_view id : *kinds) {
+        if (!detection.find(id).empty() && pkg::find_installable_manager(id) != nullptr) {
+            if (!context.options.json) {
+                context.out.info("using " + std::string(id) + ": it installs " +
+                                 util::sanitize_for_display(reqs.front().name) +
+                                 (reqs.size() > 1 ? " and the other files" : ""));
+            }
+            return ManagerChoice{std::string(id), "file", {std::string(id)}};
+        }
+    }
+    std::vector<std::string> wanted(kinds->begin(), kinds->end());
+    raise(util::make_error(util::ErrorKind::not_found,
+                           "no manager that installs " + util::sanitize_for_display(reqs.front().name) +
+                               " was detected here (" + util::join(wanted, ", ") + ")",
+                           "install it with that manager, or name another with --manager M"));
+}
+
 } // namespace
 
 // Chooses the manager: --manager wins, then a manager:name prefix (all prefixes must agree), then a search.
@@ -229,6 +313,25 @@ std::optional<ManagerChoice> choose_by_search(Context& context, const std::vecto
 std::optional<ManagerChoice> choose_manager(Context& context, const std::string& manager_option,
                                             const std::vector<pkg::PackageRequest>& reqs, pkg::Operation op,
                                             bool ask, JsonState& json) {
+    // As root a package file runs its scripts as root: one another user controls (the file, or a directory
+    // on the way they could swap it in) could be replaced between the simulation shown and the run.
+    if (::geteuid() == 0) {
+        for (const auto& r : reqs) {
+            if (!is_package_path(r.name)) {
+                continue;
+            }
+            std::error_code ec;
+            auto full = std::filesystem::absolute(r.name, ec);
+            struct stat st {};
+            bool writable = ::stat(r.name.c_str(), &st) == 0 && (st.st_mode & (S_IWGRP | S_IWOTH)) != 0;
+            if (ec || writable || !util::root_may_trust(full)) {
+                raise_usage(
+                    "refusing to install " + util::sanitize_for_display(r.name) +
+                        " as root: another user controls the file or a directory on its way, or may write it",
+                    "copy it where only root can write (for example /root) and install that copy");
+            }
+        }
+    }
     std::optional<std::string> from_prefix;
     for (const auto& r : reqs) {
         if (r.manager) {
@@ -256,6 +359,9 @@ std::optional<ManagerChoice> choose_manager(Context& context, const std::string&
     }
     if (from_prefix) {
         return ManagerChoice{*from_prefix, "prefix", {}};
+    }
+    if (auto by_file = choose_by_file(context, reqs, op)) {
+        return by_file;
     }
     return choose_by_search(context, reqs, op, ask, json);
 }

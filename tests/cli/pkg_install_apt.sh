@@ -85,6 +85,44 @@ if [ "${oracle[0]}" = apt-get ] && printf '%s\n' "${oracle[@]}" | grep -q '^Dir=
     [ "$status" = "install ok installed" ] && ok || fail "zs-ess after apt-get's own refusal: $status"
 fi
 
+# A package file given as a path (apt's ./x.deb): its kind names apt, nothing is searched, and apt installs
+# the file (dpkg's own database is the oracle).
+mkdir -p "$T/file/DEBIAN" "$T/file/usr/share/zs-file"
+printf 'Package: zs-file\nVersion: 3.1\nArchitecture: all\nMaintainer: t <t@example.invalid>\nDescription: from a file\n' \
+    >"$T/file/DEBIAN/control"
+echo file >"$T/file/usr/share/zs-file/f.txt"
+dpkg-deb -b "$T/file" "$T/zs-file_3.1_all.deb" >/dev/null || fail "dpkg-deb zs-file failed"
+# An image with apt in it (as a Debian image has; nothing in the image is run: the host's apt operates on it).
+TIMEOUT=30 expect_exit 1 "no apt in the image: the file's manager is not here" --root "$R" pkg install --yes "$T/zs-file_3.1_all.deb"
+expect_contains "$ERR" "no manager that installs" "says which manager is missing"
+mkdir -p "$R/usr/bin"
+cp /bin/true "$R/usr/bin/apt-get"
+cd "$T" || fail "cd $T"
+TIMEOUT=120 expect_exit 0 "install a .deb by its path" --root "$R" pkg install --yes ./zs-file_3.1_all.deb
+expect_contains "$ERR" "using apt: it installs ./zs-file_3.1_all.deb" "the file's kind chose apt"
+case "$ERR" in *"looking for"*) fail "a package file was searched for: $ERR" ;; *) ok ;; esac
+status=$(dpkg-query --admindir="$R/var/lib/dpkg" -W -f '${Status} ${Version}' zs-file 2>&1)
+[ "$status" = "install ok installed 3.1" ] && ok || fail "dpkg status of the installed file: $status"
+# As root, a package file another user could replace between the simulation and the run is refused, by
+# its path with or without -m: its scripts would run as root.
+if [ "$(id -u)" = 0 ] && command -v useradd >/dev/null; then
+    test_user
+    sed -i 's/^Package: zs-file/Package: zs-theirs/' "$T/file/DEBIAN/control"
+    dpkg-deb -b "$T/file" "$T/zs-theirs_3.1_all.deb" >/dev/null || fail "dpkg-deb zs-theirs failed"
+    chown "$U" "$T/zs-theirs_3.1_all.deb"
+    TIMEOUT=60 expect_exit 2 "root and another user's package file" --root "$R" pkg install --yes ./zs-theirs_3.1_all.deb
+    expect_contains "$ERR" "another user controls the file" "the refusal says why"
+    TIMEOUT=60 expect_exit 2 "the same with -m apt" --root "$R" pkg install --yes -m apt ./zs-theirs_3.1_all.deb
+    chown root "$T/zs-theirs_3.1_all.deb"
+    chmod 666 "$T/zs-theirs_3.1_all.deb"
+    TIMEOUT=60 expect_exit 2 "root and a package file anyone may write" --root "$R" pkg install --yes ./zs-theirs_3.1_all.deb
+    [ -z "$(dpkg-query --admindir="$R/var/lib/dpkg" -W zs-theirs 2>/dev/null)" ] && ok || fail "zs-theirs was installed"
+fi
+TIMEOUT=60 expect_exit 2 "a path that is no file" --root "$R" pkg install --yes ./zs-nosuch.deb
+expect_contains "$ERR" "no package file ./zs-nosuch.deb" "says the file is missing"
+TIMEOUT=60 expect_exit 2 "a file of no known kind" --root "$R" pkg install --yes "$T/file/DEBIAN/control"
+TIMEOUT=60 expect_exit 2 "a path to remove" --root "$R" pkg remove --yes ./zs-file_3.1_all.deb
+
 TIMEOUT=120 expect_exit 1 "installing a missing package fails" --root "$R" pkg install --yes apt:zs-nosuch
 # apt's own simulation finds no such package: nothing runs, apt's words are shown.
 expect_contains "$ERR" "apt cannot install zs-nosuch" "the failure names the manager"

@@ -75,6 +75,14 @@ expect_contains "$ERR" "among what every package manager here has installed" "th
 $PIP show zs-gone >/dev/null 2>&1 && fail "pip still has zs-gone" || ok
 TIMEOUT=60 expect_exit 1 "removing what nobody has installed" --no-cache pkg remove --yes zs-gone
 expect_contains "$ERR" "no detected package manager has zs-gone installed" "nobody has it now"
+# A wheel given as a path: its kind names pip (nothing is searched), and pip installs the file.
+wheel zs-file 2.0
+whl=$(ls "$IDX"/zs-file/*.whl)
+TIMEOUT=60 run_z --no-cache pkg install --yes "$whl"
+[ "$CODE" = 0 ] && ok || fail "pkg install --yes WHEEL: exit $CODE ($ERR)"
+expect_contains "$ERR" "using pip: it installs $whl" "the wheel's kind chose pip"
+[ "$($PIP show zs-file 2>/dev/null | sed -n 's/^Version: //p')" = 2.0 ] && ok || fail "pip show zs-file: $($PIP show zs-file 2>&1 | head -3)"
+$PIP uninstall -y zs-file >>"$T/pip.log" 2>&1
 
 TIMEOUT=60 expect_exit 0 "nothing outdated at 1.0" --no-cache pkg outdated -m pip
 
