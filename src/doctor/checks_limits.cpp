@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <exception>
 #include <functional>
+#include <unistd.h>
 
 namespace zsyncctl::doctor::detail {
 
@@ -22,7 +23,17 @@ void check_nofile(const CheckInput& in, CheckResult& r) {
     ev(r, "soft", limit_text(n.soft));
     ev(r, "hard", limit_text(n.hard));
     ev(r, "source", in.facts.rlimits.source);
-    if (n.soft && *n.soft < 1024) {
+    if (n.soft && *n.soft < 1024 && n.hard && *n.hard < 1024) {
+        // `ulimit -n` cannot go past the hard limit; raising that takes CAP_SYS_RESOURCE. prlimit(1) run with
+        // it sets both limits of the shell the fix is pasted into ($$), and what it starts inherits them.
+        std::string text = "soft fd limit " + std::to_string(*n.soft) + " (hard " + limit_text(n.hard) +
+                           ") is low, and only root can raise the hard limit";
+        if (in.facts.virtualization.container) {
+            text += " (in a container: start it with --ulimit nofile=65536:65536)";
+        }
+        set(r, Status::warn, text,
+            std::string(::geteuid() == 0 ? "" : "sudo ") + "prlimit --pid $$ --nofile=65536:65536");
+    } else if (n.soft && *n.soft < 1024) {
         std::string target = n.hard ? std::to_string(std::min<std::uint64_t>(*n.hard, 65536)) : "65536";
         set(r, Status::warn,
             "soft fd limit " + std::to_string(*n.soft) + " (hard " + limit_text(n.hard) + ") is low",

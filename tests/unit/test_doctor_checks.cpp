@@ -94,6 +94,17 @@ TEST_CASE("Doctor checks turn facts into statuses with fixes") {
         CHECK(find(*report, "platform.kernel").status == doctor::Status::warn);
         CHECK(find(*report, "platform.kernel").fix.find("apt-get") != std::string::npos);
         CHECK(find(*report, "limits.nofile").fix == "ulimit -n 10240");
+        // The hard limit low too: ulimit -n cannot pass it (it said "ulimit -n 64" for 64/64); prlimit
+        // raises both limits of the shell the fix is pasted into.
+        facts.rlimits.nofile = {true, 64, 64};
+        auto low_hard = doctor::run_doctor(facts, {{}, true, {}, {}, {}, {}});
+        CHECK(find(*low_hard, "limits.nofile").status == doctor::Status::warn);
+        CHECK(find(*low_hard, "limits.nofile").fix.ends_with("prlimit --pid $$ --nofile=65536:65536"));
+        CHECK(find(*low_hard, "limits.nofile").summary.find("only root can raise the hard limit") !=
+              std::string::npos);
+        facts.rlimits.nofile = {true, 256, std::nullopt}; // hard unlimited
+        auto unlimited = doctor::run_doctor(facts, {{}, true, {}, {}, {}, {}});
+        CHECK(find(*unlimited, "limits.nofile").fix == "ulimit -n 65536");
         CHECK(find(*report, "tasks.limit").status == doctor::Status::warn);
         CHECK(report->recommendation.threads == 5);
     }
