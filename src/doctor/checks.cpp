@@ -7,11 +7,13 @@
 
 #include "core/config_validate.hpp"
 #include "doctor/checks_internal.hpp"
+
 #include "doctor/doctor.hpp"
 #include "pkg/detect/paths.hpp"
 #include "pkg/registry/registry.hpp"
 #include "platform/io_uring_probe.hpp"
 #include "util/strings.hpp"
+#include <unistd.h>
 
 namespace zsyncctl::doctor {
 
@@ -25,6 +27,15 @@ std::string cpus_text(double cpus) {
 
 std::string limit_text(const std::optional<std::uint64_t>& value) {
     return value ? std::to_string(*value) : std::string("unlimited");
+}
+
+std::string raise_limit_fix(const platform::Rlimit& limit, std::string_view flag, std::uint64_t value,
+                            std::string_view resource, std::uint64_t raw) {
+    if (!limit.hard || *limit.hard >= raw) {
+        return "ulimit -" + std::string(flag) + " " + std::to_string(value);
+    }
+    return std::string(::geteuid() == 0 ? "" : "sudo ") + "prlimit --pid $$ --" + std::string(resource) +
+           "=" + std::to_string(raw) + ":" + std::to_string(raw);
 }
 
 bool like(const HostFacts& f, std::string_view id) {

@@ -28,6 +28,12 @@ using CheckFn = std::function<void(const CheckInput&, CheckResult&)>;
 std::string cpus_text(double cpus);
 /// The number, or "unlimited" for nullopt.
 std::string limit_text(const std::optional<std::uint64_t>& value);
+/// The command that raises the soft limit `limit` of the shell it is pasted into: `ulimit -FLAG VALUE` when
+/// the hard limit allows `raw` (the value in the limit's own units: bytes, a count), else prlimit(1) on
+/// that shell ($$) for both limits (`--RESOURCE=raw:raw`), through sudo unless we are root: only
+/// CAP_SYS_RESOURCE raises a hard limit.
+std::string raise_limit_fix(const platform::Rlimit& limit, std::string_view flag, std::uint64_t value,
+                            std::string_view resource, std::uint64_t raw);
 /// True when the distribution is `id` or lists it in ID_LIKE.
 bool like(const HostFacts& f, std::string_view id);
 /// The command that upgrades the distribution's packages (and with them the kernel).

@@ -86,8 +86,8 @@ void check_iouring_setup(const CheckInput& in, CheckResult& r) {
         fix = "docker run --security-opt seccomp=<profile allowing io_uring_setup, io_uring_enter, "
               "io_uring_register> ...   (or keep the epoll fallback)";
     } else if (u.memlock_risk) {
-        fix = "ulimit -l 65536   (persist: /etc/security/limits.conf memlock, LimitMEMLOCK=, docker --ulimit "
-              "memlock=-1)";
+        fix = raise_limit_fix(in.facts.rlimits.memlock, "l", 65536, "memlock", std::uint64_t{65536} << 10) +
+              "   (persist: /etc/security/limits.conf memlock, LimitMEMLOCK=, docker --ulimit memlock=-1)";
     } else {
         fix = upgrade_command(in.facts) + "   (to a kernel with CONFIG_IO_URING)";
     }
@@ -109,8 +109,8 @@ void check_iouring_memlock(const CheckInput& in, CheckResult& r) {
         set(r, Status::warn,
             "RLIMIT_MEMLOCK " + util::format_bytes(e.memlock_soft.value_or(0)) +
                 " is too low for io_uring rings on kernel " + platform::to_string(*e.kernel),
-            "ulimit -l 65536   (persist: /etc/security/limits.conf memlock, LimitMEMLOCK=, docker --ulimit "
-            "memlock=-1)");
+            raise_limit_fix(in.facts.rlimits.memlock, "l", 65536, "memlock", std::uint64_t{65536} << 10) +
+                "   (persist: /etc/security/limits.conf memlock, LimitMEMLOCK=, docker --ulimit memlock=-1)");
     } else if (!e.memlock_known) {
         set(r, Status::skip, "RLIMIT_MEMLOCK is unknown");
     } else {

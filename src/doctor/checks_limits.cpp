@@ -31,8 +31,7 @@ void check_nofile(const CheckInput& in, CheckResult& r) {
         if (in.facts.virtualization.container) {
             text += " (in a container: start it with --ulimit nofile=65536:65536)";
         }
-        set(r, Status::warn, text,
-            std::string(::geteuid() == 0 ? "" : "sudo ") + "prlimit --pid $$ --nofile=65536:65536");
+        set(r, Status::warn, text, raise_limit_fix(n, "n", 65536, "nofile", 65536));
     } else if (n.soft && *n.soft < 1024) {
         std::string target = n.hard ? std::to_string(std::min<std::uint64_t>(*n.hard, 65536)) : "65536";
         set(r, Status::warn,
@@ -128,7 +127,7 @@ void check_tasks(const CheckInput& in, CheckResult& r) {
     } else if (nproc.known && nproc.soft && *nproc.soft < 256) {
         set(r, Status::warn,
             "RLIMIT_NPROC " + std::to_string(*nproc.soft) + " is low: thread creation may fail",
-            "ulimit -u 4096");
+            raise_limit_fix(nproc, "u", 4096, "nproc", 4096));
     } else {
         set(r, Status::ok,
             p.cgroup_limit ? "pids.max = " + std::to_string(*p.cgroup_limit) : "no task limit");

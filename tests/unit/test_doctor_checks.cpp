@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <unistd.h>
 
 #include "doctor/doctor.hpp"
 
@@ -48,6 +49,34 @@ TEST_CASE("Doctor catalog ids are unique and selection is validated") {
     auto some = doctor::run_doctor(base_facts(), {{"cpu.quota", "platform.arch"}, true, {}, {}, {}, {}});
     REQUIRE(some.ok());
     CHECK(some->checks.size() == 2);
+}
+
+TEST_CASE("Doctor's limit fixes use ulimit within the hard limit, prlimit past it") {
+    auto facts = base_facts();
+    bool root = ::geteuid() == 0;
+    std::string sudo = root ? "" : "sudo ";
+    SUBCASE("RLIMIT_NPROC") {
+        facts.rlimits.nproc = {true, 100, 8192};
+        auto within = doctor::run_doctor(facts, {{"tasks.limit"}, true, {}, {}, {}, {}});
+        CHECK(find(*within, "tasks.limit").fix == "ulimit -u 4096");
+        facts.rlimits.nproc = {true, 100, 100};
+        auto past = doctor::run_doctor(facts, {{"tasks.limit"}, true, {}, {}, {}, {}});
+        CHECK(find(*past, "tasks.limit").fix == sudo + "prlimit --pid $$ --nproc=4096:4096");
+    }
+    SUBCASE("RLIMIT_MEMLOCK on a kernel that charges rings to it") {
+        facts.kernel.version = platform::KernelVersion{5, 4, 0};
+        facts.io_uring.evidence.kernel = facts.kernel.version;
+        facts.io_uring.evidence.memlock_known = true;
+        facts.io_uring.evidence.memlock_soft = 65536;
+        facts.io_uring.memlock_risk = true;
+        facts.rlimits.memlock = {true, 65536, 65536};
+        auto past = doctor::run_doctor(facts, {{"iouring.memlock"}, true, {}, {}, {}, {}});
+        CHECK(find(*past, "iouring.memlock")
+                  .fix.starts_with(sudo + "prlimit --pid $$ --memlock=67108864:67108864"));
+        facts.rlimits.memlock = {true, 65536, std::nullopt};
+        auto within = doctor::run_doctor(facts, {{"iouring.memlock"}, true, {}, {}, {}, {}});
+        CHECK(find(*within, "iouring.memlock").fix.starts_with("ulimit -l 65536   (persist:"));
+    }
 }
 
 TEST_CASE("Doctor checks turn facts into statuses with fixes") {
