@@ -214,7 +214,7 @@ public:
         auto dir = util::open_dir_to_write(parent);
         if (!dir) {
             const util::Error& e = dir.error();
-            if (e.kind == util::ErrorKind::permission_denied) {
+            if (e.kind == util::ErrorKind::invalid_input) { // a link another user controls: refused
                 raise_usage("refusing to write " + util::sanitize_for_display(output) + ": " +
                                 util::sanitize_for_display(e.message),
                             "name the directory the link points to, or run zsyncctl as that user");
@@ -227,8 +227,13 @@ public:
         std::string temp = "." + m_name + ".zsyncctl-" + util::random_token();
         auto created = util::create_file_at(m_dir.get(), temp, 0600);
         if (!created) {
-            raise(util::make_error(created.error().kind, "cannot create a file next to " + output + " (" +
-                                                             created.error().message + ")"));
+            // The temporary name means nothing to the user: the error of creating it, said of the target.
+            std::string why = created.error().message;
+            auto colon = why.rfind(": ");
+            raise(util::make_error(created.error().kind,
+                                   "cannot write " + output + ": " +
+                                       (colon == std::string::npos ? why : why.substr(colon + 2)) + " in " +
+                                       parent.string()));
         }
         m_fd = created->release();
         m_temp = temp;

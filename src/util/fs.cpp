@@ -423,7 +423,7 @@ Result<UniqueFd> open_dir_to_write(const std::filesystem::path& path) {
                                    ((dir.st_mode & (S_IWGRP | S_IWOTH)) != 0 && (dir.st_mode & S_ISVTX) == 0);
                 if (st.st_uid != 0 || replaceable) {
                     return fail(
-                        ErrorKind::permission_denied,
+                        ErrorKind::invalid_input,
                         here + " is a symlink " +
                             (st.st_uid != 0 ? owner_text(st.st_uid)
                                             : "in a directory another user can change") +

@@ -125,7 +125,7 @@ Result<UniqueFd> open_private_dir(const std::filesystem::path& path, CreateMissi
 /// (an O_PATH descriptor for the *at calls) is the one the walk checked; a relative path starts at the
 /// working directory. As root, a symlink on the way is followed only when root owns it and no other user
 /// can replace it (it sits in a directory of root's that group and others cannot write, or that is
-/// sticky); any other symlink fails with permission_denied naming it and its owner, because that user
+/// sticky); any other symlink fails with invalid_input (refused) naming it and its owner, because that user
 /// could point it anywhere (root writes *into* another user's directories, never *through* their links).
 /// Other users follow every symlink (their own choice). At most 40 symlinks. Fails with the errno of the
 /// step that failed otherwise (ENOENT, ENOTDIR, ELOOP, EACCES).

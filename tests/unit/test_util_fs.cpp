@@ -271,7 +271,7 @@ TEST_CASE("open_dir_to_write walks to the directory, and as root never through a
         fs::create_directory_symlink(dir.path / "a" / "loop1", dir.path / "a" / "loop2");
         auto loop = open_dir_to_write(dir.path / "a" / "loop1");
         REQUIRE_FALSE(loop.ok());
-        CHECK(loop.error().kind != ErrorKind::permission_denied);
+        CHECK(loop.error().kind != ErrorKind::invalid_input);
     }
     if (::geteuid() == 0) {
         SUBCASE("as root: a link another user owns is refused, and nothing is created behind it") {
@@ -279,7 +279,7 @@ TEST_CASE("open_dir_to_write walks to the directory, and as root never through a
             REQUIRE(::lchown((dir.path / "a" / "theirs").c_str(), 65534, 65534) == 0);
             auto fd = open_dir_to_write(dir.path / "a" / "theirs");
             REQUIRE_FALSE(fd.ok());
-            CHECK(fd.error().kind == ErrorKind::permission_denied);
+            CHECK(fd.error().kind == ErrorKind::invalid_input);
             CHECK(fd.error().message.find("owned by uid 65534") != std::string::npos);
             // Deeper in the path too, and through a link to it.
             fs::create_directories(dir.path / "target" / "sub");
