@@ -1,5 +1,7 @@
 #include "core/event_loop.hpp"
 
+#include <thread>
+
 #include "core/errors.hpp"
 #include "platform/io_uring_probe.hpp"
 
@@ -11,11 +13,18 @@ EventLoop::~EventLoop() {
     drop_everything();
 }
 
+void EventLoop::wait_for_posters() const {
+    while (m_posters.load(std::memory_order_acquire) != 0) {
+        std::this_thread::yield();
+    }
+}
+
 void EventLoop::drop_everything() {
     {
         std::lock_guard lock(m_post_mutex);
         m_closed = true;
     }
+    wait_for_posters(); // the backend is destroyed next: no other thread may be about to wake it
     // Captures may add timers or post while they are destroyed (an abandoned promise runs its
     // continuation); take the containers out first and repeat until nothing is left.
     for (int round = 0; round < 16; ++round) {
@@ -133,6 +142,13 @@ bool EventLoop::cancel_timer(TimerId id) {
 }
 
 bool EventLoop::post(util::UniqueFunction<void()> task) {
+    // Counted until the end, a rejected task's destruction included (it is declared after the guard).
+    struct Leave {
+        std::atomic<int>& posters;
+        ~Leave() { posters.fetch_sub(1, std::memory_order_release); }
+    };
+    m_posters.fetch_add(1, std::memory_order_acq_rel);
+    Leave leave{m_posters};
     util::UniqueFunction<void()> rejected; // destroyed after the lock is released
     {
         std::lock_guard lock(m_post_mutex);
@@ -162,6 +178,7 @@ void EventLoop::close() {
         m_closed = true;
     }
     stop();
+    wait_for_posters();
 }
 
 void EventLoop::dispatch_fd(WatchId id, std::uint32_t revents) {

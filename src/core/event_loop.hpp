@@ -248,6 +248,10 @@ private:
     std::mutex m_post_mutex;
     std::vector<util::UniqueFunction<void()>> m_posted;
     bool m_closed = false; // under m_post_mutex
+    /// Threads inside post(): closing waits for them, so a post that passed the closed check before the loop
+    /// closed has finished waking it before the backend's wake-up descriptor can go away.
+    std::atomic<int> m_posters{0};
+    void wait_for_posters() const;
     std::atomic<bool> m_wake_pending{false};
     std::atomic<bool> m_stop{false};
     std::atomic<std::thread::id> m_loop_thread{};
